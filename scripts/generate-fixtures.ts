@@ -1,0 +1,51 @@
+// Writes the bundled scenario fixtures: fixtures/scenarios/<name>.om (OpenMetrics with timestamps)
+// and <name>.json (the labelled incident windows, ground truth and expectations). Seeded: running
+// it again writes the same bytes.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
+import { toOpenMetrics } from '../src/sim/openmetrics-writer.js';
+import { bundledScenarios } from '../src/sim/scenarios.js';
+import { type RetryPolicy, simulate } from '../src/sim/simulate.js';
+
+export const FAMILIES = [
+  { sample: 'crates_api_requests_total', help: 'Download API requests by response code.' },
+  { sample: 'static_requests_total', help: 'Requests served by the static download host by response code.' },
+];
+
+const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
+const cargo = policies.find((p) => p.name === 'cargo');
+if (!cargo) throw new Error('models/clients/cargo.yaml has no "cargo" policy');
+
+const outDir = join(FIXTURES_DIR, 'scenarios');
+mkdirSync(outDir, { recursive: true });
+for (const scenario of bundledScenarios(cargo)) {
+  const result = simulate(scenario.spec);
+  const file = `${scenario.name}.om`;
+  writeFileSync(join(outDir, file), toOpenMetrics(result.snapshots, FAMILIES));
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const labels = {
+    name: scenario.name,
+    description: scenario.description,
+    file,
+    stepSeconds: scenario.spec.stepMs / 1000,
+    startsAt: iso(scenario.spec.startMs),
+    endsAt: iso(scenario.spec.endMs),
+    seed: scenario.spec.seed,
+    client: scenario.spec.client.name,
+    deploys: scenario.spec.deploysMs.map(iso),
+    faults: result.truths.map((t) => ({
+      kind: t.kind,
+      startsAt: iso(t.startMs),
+      endsAt: iso(t.endMs),
+      attemptsPerLogicalRequest: Number(t.attemptsPerLogicalRequest.toFixed(3)),
+      logicalRatePerSecond: Math.round(t.logicalRatePerSecond),
+      apiRatePerSecond: Math.round(t.apiRatePerSecond),
+    })),
+    expect: scenario.expect,
+  };
+  writeFileSync(join(outDir, `${scenario.name}.json`), `${JSON.stringify(labels, null, 2)}\n`);
+  process.stdout.write(`${file}: ${result.snapshots.length} snapshots; ${labels.faults.map((f) => `${f.kind} ${f.apiRatePerSecond}/s (${f.attemptsPerLogicalRequest} attempts per download)`).join(', ') || 'no fault'}\n`);
+}

@@ -1,0 +1,220 @@
+// Loads and checks a configuration file: YAML -> schema -> presets and alert definitions resolved.
+// Every problem is reported at once as `path: problem (line N)`.
+
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { ALERTS_DIR, MODELS_DIR } from '../core/paths.js';
+import type { Labels, SignalInput } from '../core/types.js';
+import type { AlertDefinitions } from '../decisions/alert-decider.js';
+import { TEMPLATE_VALUES } from '../decisions/alert-decider.js';
+import { templateNames } from '../decisions/template.js';
+import type { BaselineParams } from '../detectors/baseline-detector.js';
+import type { Selector } from '../source/selector.js';
+import { alertDefinitions, configSchema, detectorPresets } from './schema.js';
+import { intervalToCron } from './schedule.js';
+
+export interface InputSpec {
+  /** Set for counter selectors; scrape and replay sources need it. */
+  selector?: Selector;
+  /** The PromQL a Prometheus source runs for this input. */
+  query: string;
+}
+
+export interface SignalConfig {
+  name: string;
+  labels: Labels;
+  inputs: Partial<Record<SignalInput, InputSpec>>;
+}
+
+export type SourceConfig =
+  | { kind: 'prometheus'; url: string; timeoutMs: number; warmupMs: number; headers: Record<string, string> }
+  | { kind: 'scrape'; url: string; timeoutMs: number; maxBytes: number }
+  | { kind: 'replay'; file: string };
+
+export interface WebhookSinkConfig {
+  name: string;
+  url: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  headers: Record<string, string>;
+}
+
+export interface StormwatchConfig {
+  file: string;
+  intervalMs: number;
+  cron: string;
+  source: SourceConfig;
+  listen?: string;
+  detector: BaselineParams;
+  alerting: { forMs: number; keepFiringForMs: number; labels: Labels; externalURL: string; receiver: string };
+  sinks: WebhookSinkConfig[];
+  signals: SignalConfig[];
+  definitions: AlertDefinitions;
+}
+
+/** Formats a schema path as users write it: ['signals', 2, 'requests'] -> signals[2].requests. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** Reads a YAML file into plain data, or throws ConfigError naming the line. */
+export function readYaml(file: string): { data: unknown; lineOf: (path: readonly PropertyKey[]) => number | undefined } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const lineOf = (path: readonly PropertyKey[]) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return { data: doc.toJS(), lineOf };
+}
+
+function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: (path: readonly PropertyKey[]) => number | undefined): string[] {
+  return issues.map((issue) => {
+    const line = lineOf?.(issue.path);
+    return `${formatPath(issue.path)}: ${issue.message}${line === undefined ? '' : ` (line ${line})`}`;
+  });
+}
+
+/** Loads the detector presets and alert definitions that ship with stormwatch. */
+export function loadBundledModels(): { presets: Record<string, Omit<BaselineParams, never>>; definitions: AlertDefinitions } {
+  const presetsFile = join(MODELS_DIR, 'detector-presets.yaml');
+  const presets = detectorPresets.safeParse(readYaml(presetsFile).data);
+  if (!presets.success) throw new ConfigError(presetsFile, issuesToProblems(presets.error.issues));
+  const definitionsFile = join(ALERTS_DIR, 'definitions.yaml');
+  const definitions = alertDefinitions.safeParse(readYaml(definitionsFile).data);
+  if (!definitions.success) throw new ConfigError(definitionsFile, issuesToProblems(definitions.error.issues));
+  const problems: string[] = [];
+  for (const [kind, def] of Object.entries(definitions.data)) {
+    for (const field of ['summary', 'description'] as const) {
+      for (const name of templateNames(def[field])) {
+        if (!(TEMPLATE_VALUES as readonly string[]).includes(name)) problems.push(`${kind}.${field}: unknown template value {{${name}}}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(definitionsFile, problems);
+  const resolved: Record<string, BaselineParams> = {};
+  for (const [name, p] of Object.entries(presets.data)) {
+    resolved[name] = {
+      baselineWindowMs: p.baselineWindow,
+      minBaselinePoints: p.minBaselinePoints,
+      zThreshold: p.zThreshold,
+      spikeFactor: p.spikeFactor,
+      dropFactor: p.dropFactor,
+      minErrorRatioIncrease: p.minErrorRatioIncrease,
+      funnelDropFraction: p.funnelDropFraction,
+      minRequestsPerTick: p.minRequestsPerTick,
+      relearnAfterMs: p.relearnAfter,
+    };
+  }
+  return { presets: resolved, definitions: definitions.data as AlertDefinitions };
+}
+
+/** Loads, validates and resolves a configuration file. Throws ConfigError listing every problem. */
+export function loadConfig(file: string): StormwatchConfig {
+  const { data, lineOf } = readYaml(file);
+  const parsed = configSchema.safeParse(data ?? {});
+  if (!parsed.success) throw new ConfigError(file, issuesToProblems(parsed.error.issues, lineOf));
+  const raw = parsed.data;
+  const problems: string[] = [];
+  const at = (path: PropertyKey[], message: string) => {
+    const line = lineOf(path);
+    problems.push(`${formatPath(path)}: ${message}${line === undefined ? '' : ` (line ${line})`}`);
+  };
+
+  const { presets, definitions } = loadBundledModels();
+  const preset = presets[raw.detector.preset];
+  if (!preset) at(['detector', 'preset'], `unknown preset ${JSON.stringify(raw.detector.preset)}; known: ${Object.keys(presets).join(', ')}`);
+
+  const cron = intervalToCron(raw.interval);
+  if (cron === undefined) at(['interval'], `${raw.interval} ms cannot be scheduled evenly; use a whole number of seconds dividing 60s, or of minutes dividing 60m`);
+
+  const kind = raw.source.prometheus ? 'prometheus' : raw.source.scrape ? 'scrape' : 'replay';
+  const names = new Set<string>();
+  const signals: SignalConfig[] = raw.signals.map((s, i) => {
+    if (names.has(s.name)) at(['signals', i, 'name'], `duplicate signal name ${JSON.stringify(s.name)}`);
+    names.add(s.name);
+    const inputs: SignalConfig['inputs'] = {};
+    for (const input of ['requests', 'errors', 'downstream'] as const) {
+      const spec = s[input];
+      if (!spec) continue;
+      if ('query' in spec) {
+        if (kind !== 'prometheus') at(['signals', i, input], `a ${kind} source reads counters: give a selector, not a PromQL query`);
+        inputs[input] = { query: spec.query as string };
+      } else {
+        const p = raw.source.prometheus;
+        const query = p ? `sum(${p.rateFunction}(${spec.selector.text}[${p.rateWindow / 1000}s]))` : spec.selector.text;
+        inputs[input] = { selector: spec.selector, query };
+      }
+    }
+    return { name: s.name, labels: s.labels, inputs };
+  });
+
+  const sinkNames = new Set<string>();
+  const sinks = raw.sinks.map((s, i) => {
+    const name = s.name ?? `webhook-${i}`;
+    if (sinkNames.has(name)) at(['sinks', i, 'name'], `duplicate sink name ${JSON.stringify(name)}`);
+    sinkNames.add(name);
+    return { name, url: s.webhook.url, timeoutMs: s.webhook.timeout, maxAttempts: s.webhook.maxAttempts, headers: s.webhook.headers };
+  });
+
+  if (problems.length > 0 || !preset || cron === undefined) throw new ConfigError(file, problems);
+
+  const base = dirname(resolve(file));
+  let source: SourceConfig;
+  if (raw.source.prometheus) {
+    const p = raw.source.prometheus;
+    source = { kind: 'prometheus', url: p.url.replace(/\/+$/, ''), timeoutMs: p.timeout, warmupMs: p.warmup, headers: p.headers };
+  } else if (raw.source.scrape) {
+    source = { kind: 'scrape', url: raw.source.scrape.url, timeoutMs: raw.source.scrape.timeout, maxBytes: raw.source.scrape.maxBytes };
+  } else {
+    const f = raw.source.replay!.file;
+    source = { kind: 'replay', file: isAbsolute(f) ? f : join(base, f) };
+  }
+  const o = raw.detector;
+  const detector: BaselineParams = {
+    baselineWindowMs: o.baselineWindow ?? preset.baselineWindowMs,
+    minBaselinePoints: o.minBaselinePoints ?? preset.minBaselinePoints,
+    zThreshold: o.zThreshold ?? preset.zThreshold,
+    spikeFactor: o.spikeFactor ?? preset.spikeFactor,
+    dropFactor: o.dropFactor ?? preset.dropFactor,
+    minErrorRatioIncrease: o.minErrorRatioIncrease ?? preset.minErrorRatioIncrease,
+    funnelDropFraction: o.funnelDropFraction ?? preset.funnelDropFraction,
+    minRequestsPerTick: o.minRequestsPerTick ?? preset.minRequestsPerTick,
+    relearnAfterMs: o.relearnAfter ?? preset.relearnAfterMs,
+  };
+  return {
+    file,
+    intervalMs: raw.interval,
+    cron,
+    source,
+    ...(raw.server ? { listen: raw.server.listen } : {}),
+    detector,
+    alerting: { forMs: raw.alerting.for, keepFiringForMs: raw.alerting.keepFiringFor, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver },
+    sinks,
+    signals,
+    definitions,
+  };
+}

@@ -1,0 +1,154 @@
+// The configuration schema: one place for every default and every validation rule.
+
+import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
+import { parseSelector } from '../source/selector.js';
+
+const duration = z.string({ error: 'expected a duration like 15s, 1m or 1h' }).transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 15s, 1m or 1h, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const httpUrl = z.string({ error: 'expected a URL' }).refine((text) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}, { message: 'expected an http:// or https:// URL' });
+
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const labels = z.record(z.string().regex(labelName, { message: 'expected a label name like team or service_name' }), z.string({ error: 'expected a string label value' }));
+
+/** A signal input: a counter selector (every source), or a PromQL query (Prometheus source only). */
+const signalInput = z.union(
+  [
+    z.string(),
+    z.strictObject({ counter: z.string() }),
+    z.strictObject({ query: z.string({ error: 'expected a PromQL string' }) }),
+  ],
+  { error: 'expected a counter selector string, {counter: SELECTOR} or {query: PROMQL}' },
+).transform((input, ctx) => {
+  const text = typeof input === 'string' ? input : 'counter' in input ? input.counter : undefined;
+  if (text === undefined) return { query: (input as { query: string }).query };
+  try {
+    return { selector: parseSelector(text) };
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const signal = z.strictObject({
+  name: z.string({ error: 'expected a signal name' }).regex(/^[a-zA-Z0-9_.-]+$/, { message: 'expected letters, digits, "_", "." or "-"' }),
+  labels: labels.default({}),
+  requests: signalInput,
+  errors: signalInput.optional(),
+  downstream: signalInput.optional(),
+});
+
+const prometheusSource = z.strictObject({
+  url: httpUrl,
+  timeout: duration.default(5000),
+  /** History read with query_range at start-up so baselines are warm at once. */
+  warmup: duration.default(3_600_000),
+  /** How counter selectors become PromQL: sum(<fn>(<selector>[<window>])). irate reacts fastest. */
+  rateFunction: z.enum(['irate', 'rate']).default('irate'),
+  rateWindow: duration.default(60_000),
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+const scrapeSource = z.strictObject({
+  url: httpUrl,
+  timeout: duration.default(5000),
+  /** Larger pages are refused rather than read into memory. */
+  maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
+});
+
+const replaySource = z.strictObject({ file: z.string({ error: 'expected a file path' }) });
+
+const source = z
+  .strictObject({ prometheus: prometheusSource.optional(), scrape: scrapeSource.optional(), replay: replaySource.optional() })
+  .superRefine((value, ctx) => {
+    const given = Object.entries(value).filter(([, v]) => v !== undefined).length;
+    if (given !== 1) ctx.addIssue({ code: 'custom', message: 'expected exactly one of prometheus, scrape, replay' });
+  });
+
+const webhookSink = z.strictObject({
+  url: httpUrl,
+  timeout: duration.default(5000),
+  maxAttempts: z.number().int().min(1).max(100).default(8),
+  headers: z.record(z.string(), z.string()).default({}),
+});
+
+const sink = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9_.-]+$/).optional(),
+  webhook: webhookSink,
+});
+
+/** Every detector parameter is optional here; missing ones come from the preset in models/. */
+export const detectorOverrides = z.strictObject({
+  preset: z.string().default('default'),
+  baselineWindow: duration.optional(),
+  minBaselinePoints: z.number().int().min(3).optional(),
+  zThreshold: z.number().positive().optional(),
+  spikeFactor: z.number().gt(1).optional(),
+  dropFactor: z.number().gt(0).lt(1).optional(),
+  minErrorRatioIncrease: z.number().gt(0).lt(1).optional(),
+  funnelDropFraction: z.number().gt(0).lt(1).optional(),
+  minRequestsPerTick: z.number().min(0).optional(),
+  relearnAfter: duration.optional(),
+});
+
+export const configSchema = z.strictObject({
+  interval: duration.default(15_000),
+  source,
+  server: z.strictObject({ listen: z.string().regex(/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, { message: 'expected host:port like 127.0.0.1:9464' }) }).optional(),
+  detector: detectorOverrides.default({ preset: 'default' }),
+  alerting: z
+    .strictObject({
+      for: duration.default(15_000),
+      keepFiringFor: duration.default(60_000),
+      labels: labels.default({}),
+      externalURL: z.string().default('http://127.0.0.1:9464'),
+      receiver: z.string().default('stormwatch'),
+    })
+    .default({ for: 15_000, keepFiringFor: 60_000, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch' }),
+  sinks: z.array(sink).default([]),
+  signals: z.array(signal).min(1, { message: 'expected at least one signal' }),
+});
+
+export type RawConfig = z.output<typeof configSchema>;
+
+/** A preset file entry: every parameter present. */
+export const detectorPreset = z.strictObject({
+  baselineWindow: duration,
+  minBaselinePoints: z.number().int().min(3),
+  zThreshold: z.number().positive(),
+  spikeFactor: z.number().gt(1),
+  dropFactor: z.number().gt(0).lt(1),
+  minErrorRatioIncrease: z.number().gt(0).lt(1),
+  funnelDropFraction: z.number().gt(0).lt(1),
+  minRequestsPerTick: z.number().min(0),
+  relearnAfter: duration,
+});
+
+export const detectorPresets = z.record(z.string(), detectorPreset);
+
+export const alertDefinitions = z.strictObject(
+  Object.fromEntries(
+    (['rate_spike', 'rate_drop', 'error_ratio', 'funnel_drop'] as const).map((kind) => [
+      kind,
+      z.strictObject({
+        alertname: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/),
+        severity: z.enum(['info', 'warning', 'critical']),
+        summary: z.string(),
+        description: z.string(),
+      }),
+    ]),
+  ) as Record<'rate_spike' | 'rate_drop' | 'error_ratio' | 'funnel_drop', z.ZodObject<{ alertname: z.ZodString; severity: z.ZodEnum<{ info: 'info'; warning: 'warning'; critical: 'critical' }>; summary: z.ZodString; description: z.ZodString }>>,
+);

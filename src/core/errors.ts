@@ -1,0 +1,38 @@
+// Errors with a reason from a closed set, so failures can be counted by reason and retried or not.
+
+/** Why reading a source failed. Doubles as the `reason` label of stormwatch_source_errors_total. */
+export type SourceErrorReason = 'timeout' | 'connection' | 'http_status' | 'bad_response' | 'query_error' | 'parse';
+
+export class SourceError extends Error {
+  constructor(
+    readonly reason: SourceErrorReason,
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SourceError';
+  }
+}
+
+/** A configuration problem: every problem found, each as `path: problem`. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${file}: invalid configuration\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Maps a fetch() failure to a reason: aborted by our timeout, or the connection failed. */
+export function classifyFetchError(error: unknown, what: string, timeoutMs: number): SourceError {
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new SourceError('timeout', `${what}: no answer within ${timeoutMs} ms`, true, { cause: error });
+  }
+  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  return new SourceError('connection', `${what}: ${detail}`, true, { cause: error });
+}

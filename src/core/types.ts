@@ -1,0 +1,53 @@
+// Shared types that flow through the pipeline: frames in, evaluations, alert transitions out.
+
+export type Labels = Record<string, string>;
+
+/** The inputs a signal may have; each is a per-second rate. */
+export type SignalInput = 'requests' | 'errors' | 'downstream';
+export const SIGNAL_INPUTS: readonly SignalInput[] = ['requests', 'errors', 'downstream'];
+
+/** Per-second rates of one signal at one instant. NaN means "not known at this tick". */
+export interface SignalSample {
+  requests: number;
+  errors: number;
+  downstream: number;
+}
+
+/** Every signal's rates at one data time. */
+export interface Frame {
+  timeMs: number;
+  signals: Map<string, SignalSample>;
+}
+
+/** What a detector can flag. Each kind has its own alert definition in alerts/. */
+export type FindingKind = 'rate_spike' | 'rate_drop' | 'error_ratio' | 'funnel_drop';
+export const FINDING_KINDS: readonly FindingKind[] = ['rate_spike', 'rate_drop', 'error_ratio', 'funnel_drop'];
+
+/**
+ * One check's verdict at one tick. `unknown` (warming up, missing data, too little traffic) leaves the
+ * alert state as it was, so a scrape gap neither raises nor resolves an alert.
+ */
+export interface Evaluation {
+  kind: FindingKind;
+  status: 'anomalous' | 'normal' | 'unknown';
+  /** Robust z-score of the observation against its baseline (signed). NaN when unknown. */
+  score: number;
+  observed: number;
+  baseline: number;
+  /** Why the status is unknown, for logs and annotations. */
+  reason?: string;
+}
+
+export type AlertStatus = 'firing' | 'resolved';
+
+/** An alert changed state at `evaluatedAtMs` (the data time), carrying its identity and explanation. */
+export interface AlertTransition {
+  status: AlertStatus;
+  labels: Labels;
+  annotations: Labels;
+  fingerprint: string;
+  startsAtMs: number;
+  /** Set when resolved: the data time at which the condition was last seen. */
+  endsAtMs?: number;
+  evaluatedAtMs: number;
+}

@@ -1,0 +1,25 @@
+// Human-readable numbers for annotations: rates with SI suffixes, ratios as percentages.
+
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond)) return 'n/a';
+  const abs = Math.abs(perSecond);
+  if (abs >= 1e6) return `${trim(perSecond / 1e6)}M/s`;
+  if (abs >= 1e3) return `${trim(perSecond / 1e3)}K/s`;
+  return `${trim(perSecond)}/s`;
+}
+
+export function formatPercent(ratio: number): string {
+  if (!Number.isFinite(ratio)) return 'n/a';
+  return `${trim(ratio * 100)}%`;
+}
+
+export function formatFactor(factor: number): string {
+  if (!Number.isFinite(factor)) return 'n/a';
+  return `${trim(factor)}x`;
+}
+
+/** Three significant digits, no trailing zeros. */
+function trim(value: number): string {
+  if (value === 0) return '0';
+  return String(Number(value.toPrecision(3)));
+}

@@ -1,0 +1,51 @@
+// A trailing baseline that resists outliers: median and scaled MAD of the accepted points, with
+// anomalous points kept out so an ongoing incident does not become the new normal.
+
+import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import { RollingWindow } from '../../series/rolling-window.js';
+
+/** 1 / Φ⁻¹(3/4): makes the MAD a consistent estimator of σ for normal data (Rousseeuw & Croux 1993). */
+export const MAD_TO_SIGMA = 1.4826;
+
+export interface BaselineStats {
+  median: number;
+  /** Robust σ: 1.4826 × MAD, before any floor. */
+  sigma: number;
+}
+
+export class RobustBaseline {
+  private readonly window: RollingWindow;
+  private anomalousSinceMs = Number.NaN;
+
+  /**
+   * @param capacity points in the trailing window (e.g. 1 h of 15 s ticks = 240)
+   * @param relearnAfterMs an anomaly that lasts longer than this is accepted as a level shift
+   */
+  constructor(
+    capacity: number,
+    private readonly relearnAfterMs: number,
+  ) {
+    this.window = new RollingWindow(capacity);
+  }
+
+  get size(): number {
+    return this.window.size;
+  }
+
+  /** Median and robust σ of the accepted points; O(n log n) in the window size. */
+  stats(): BaselineStats {
+    const values = this.window.toArray();
+    return { median: median(values), sigma: MAD_TO_SIGMA * medianAbsoluteDeviation(values) };
+  }
+
+  /** Records an observation: normal points join the baseline; anomalous ones only after relearnAfterMs. */
+  record(value: number, anomalous: boolean, timeMs: number): void {
+    if (!anomalous) {
+      this.anomalousSinceMs = Number.NaN;
+      this.window.push(value);
+      return;
+    }
+    if (Number.isNaN(this.anomalousSinceMs)) this.anomalousSinceMs = timeMs;
+    if (timeMs - this.anomalousSinceMs >= this.relearnAfterMs) this.window.push(value);
+  }
+}

@@ -1,0 +1,66 @@
+// One tick of stormwatch: a frame of rates in -> detectors -> alert decisions -> transitions out.
+// Pure: no I/O and no clock, so a live loop, a backtest and a test drive it the same way.
+
+import type { StormwatchConfig } from './config/load.js';
+import type { AlertTransition, Evaluation, Frame, SignalInput, SignalSample } from './core/types.js';
+import { AlertDecider, type SignalIdentity } from './decisions/alert-decider.js';
+import { BaselineDetector } from './detectors/baseline-detector.js';
+import type { Detector } from './detectors/detector.js';
+
+export interface SignalReport {
+  sample: SignalSample;
+  evaluations: Evaluation[];
+}
+
+export interface TickResult {
+  timeMs: number;
+  transitions: AlertTransition[];
+  signals: Map<string, SignalReport>;
+}
+
+interface WatchedSignal {
+  identity: SignalIdentity;
+  detector: Detector;
+}
+
+export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'>;
+
+export class Pipeline {
+  private readonly watched: WatchedSignal[];
+  private readonly decider: AlertDecider;
+
+  constructor(config: PipelineConfig) {
+    this.watched = config.signals.map((signal) => ({
+      identity: { name: signal.name, labels: signal.labels },
+      detector: new BaselineDetector(config.detector, {
+        intervalMs: config.intervalMs,
+        inputs: new Set(Object.keys(signal.inputs) as SignalInput[]),
+      }),
+    }));
+    this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels);
+  }
+
+  /** Runs detectors and decisions on one frame. Signals missing from the frame count as gaps. */
+  step(frame: Frame): TickResult {
+    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map() };
+    for (const { identity, detector } of this.watched) {
+      const sample = frame.signals.get(identity.name) ?? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
+      const evaluations = detector.observe(sample, frame.timeMs);
+      result.signals.set(identity.name, { sample, evaluations });
+      result.transitions.push(...this.decider.decide(identity, evaluations, sample, frame.timeMs));
+    }
+    return result;
+  }
+
+  /** Feeds history to the detectors' baselines only: no alert can start from warm-up data. */
+  warm(frame: Frame): void {
+    for (const { identity, detector } of this.watched) {
+      const sample = frame.signals.get(identity.name);
+      if (sample) detector.observe(sample, frame.timeMs);
+    }
+  }
+
+  firing() {
+    return this.decider.firing();
+  }
+}

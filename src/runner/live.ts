@@ -1,0 +1,145 @@
+// The live loop: node-cron ticks read the source, run the pipeline, record telemetry and hand
+// transitions to the notifier. A tick never throws; a slow tick makes the next one skip, not stack.
+
+import cron, { type ScheduledTask } from 'node-cron';
+import type { StormwatchConfig } from '../config/load.js';
+import { SourceError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { AlertTransition } from '../core/types.js';
+import { Pipeline } from '../pipeline.js';
+import { PrometheusClient } from '../source/prometheus-client.js';
+import { PrometheusSource } from '../source/prometheus-source.js';
+import { ScrapeSource } from '../source/scrape-source.js';
+import type { LiveSource } from '../source/source.js';
+import { type RunningServer, startHttpServer } from '../telemetry/http-server.js';
+import { StormwatchMetrics } from '../telemetry/metrics.js';
+import { Notifier } from './notify.js';
+
+export interface LiveOptions {
+  logger: Logger;
+  onTransition?: (t: AlertTransition) => void;
+  /** Override the clock (tests); defaults to Date.now. */
+  now?: () => number;
+}
+
+export interface LiveHandle {
+  metrics: StormwatchMetrics;
+  server?: RunningServer;
+  /** Runs one tick now (also what cron calls). */
+  tick(): Promise<void>;
+  /** Stops ticking, finishes the running tick, drains notifications, closes the server. */
+  stop(drainTimeoutMs?: number): Promise<void>;
+}
+
+export async function startLive(config: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
+  const { logger } = options;
+  const now = options.now ?? Date.now;
+  const metrics = new StormwatchMetrics();
+  const pipeline = new Pipeline(config);
+  const notifier = new Notifier(config, (sink, outcome, detail) => {
+    metrics.recordDelivery(sink, outcome);
+    if (outcome === 'gave_up') logger.log('error', 'notification given up', { sink, detail });
+    else if (outcome !== 'delivered') logger.log('warn', 'notification attempt failed', { sink, outcome, detail });
+  });
+
+  let source: LiveSource;
+  if (config.source.kind === 'prometheus') {
+    const client = new PrometheusClient({ url: config.source.url, timeoutMs: config.source.timeoutMs, headers: config.source.headers });
+    const prom = new PrometheusSource(client, config.signals);
+    source = prom;
+    await warmFromHistory(prom, pipeline, config, now(), logger);
+  } else if (config.source.kind === 'scrape') {
+    source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes }, config.signals);
+  } else {
+    throw new Error('a replay source runs with `stormwatch backtest` or `stormwatch run` in replay mode, not as a live loop');
+  }
+
+  let lastTickOkMs = Number.NaN;
+  let lastErrorText = '';
+  let running: Promise<void> | null = null;
+
+  const runTick = async () => {
+    const started = performance.now();
+    try {
+      const read = await source.read(now());
+      const result = pipeline.step(read.frame);
+      metrics.recordTick(result, (performance.now() - started) / 1000, read.errors, read.problems.length);
+      // Log a source failure once when it starts or changes, and once when it clears.
+      const errorText = read.errors.map((e) => `${e.reason}: ${e.message}`).join('; ');
+      if (errorText !== lastErrorText) {
+        if (errorText) logger.log('warn', 'source read failed; the loop goes on', { errors: read.errors.map((e) => ({ reason: e.reason, message: e.message })) });
+        else logger.log('info', 'source read recovered');
+        lastErrorText = errorText;
+      }
+      for (const p of read.problems.slice(0, 5)) logger.log('warn', 'exposition line skipped', { line: p.line, problem: p.message });
+      if (read.errors.length === 0) lastTickOkMs = now();
+      for (const t of result.transitions) options.onTransition?.(t);
+      notifier.notify(result.transitions);
+    } catch (error) {
+      metrics.ticks.inc({ outcome: 'failed' });
+      logger.log('error', 'tick failed; the loop goes on', { error: (error as Error).stack ?? String(error) });
+    }
+  };
+
+  const tick = async () => {
+    if (running) {
+      metrics.ticksSkipped.inc();
+      return;
+    }
+    running = runTick().finally(() => {
+      running = null;
+    });
+    await running;
+  };
+
+  let server: RunningServer | undefined;
+  if (config.listen) {
+    server = await startHttpServer(config.listen, {
+      registry: metrics.registry,
+      firingAlerts: () => pipeline.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAtMs).toISOString() })),
+      health: () => {
+        const age = now() - lastTickOkMs;
+        // Healthy until three intervals pass without a good tick (and during the first ones).
+        const ok = Number.isNaN(lastTickOkMs) || age < 3 * config.intervalMs + 5000;
+        return { ok, detail: { lastGoodTickAgeMs: Number.isNaN(age) ? null : age } };
+      },
+    });
+    logger.log('info', 'http server listening', { url: server.url });
+  }
+
+  const task: ScheduledTask = cron.schedule(config.cron, () => tick(), { noOverlap: true, name: 'stormwatch-tick' });
+  task.on('execution:overlap', () => metrics.ticksSkipped.inc());
+  logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: config.cron });
+
+  return {
+    metrics,
+    ...(server ? { server } : {}),
+    tick,
+    async stop(drainTimeoutMs = 10_000) {
+      await task.stop();
+      await task.destroy();
+      if (running) await running;
+      const left = await notifier.drain(drainTimeoutMs);
+      if (left > 0) logger.log('error', 'notifications still undelivered at shutdown', { count: left });
+      await server?.close();
+    },
+  };
+}
+
+async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger): Promise<void> {
+  if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return;
+  const step = config.intervalMs;
+  const toMs = Math.floor(nowMs / step) * step - step;
+  const fromMs = toMs - config.source.warmupMs;
+  let frames = 0;
+  try {
+    for await (const frame of source.history(fromMs, toMs, step)) {
+      pipeline.warm(frame);
+      frames++;
+    }
+    logger.log('info', 'baselines warmed from history', { frames, fromMs, toMs });
+  } catch (error) {
+    const reason = error instanceof SourceError ? error.reason : 'unknown';
+    logger.log('warn', 'could not warm baselines from history; learning live instead', { reason, error: (error as Error).message });
+  }
+}

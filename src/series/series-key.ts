@@ -1,0 +1,15 @@
+// A stable string identity for a series: metric name plus its labels in sorted order.
+
+import type { Labels } from '../core/types.js';
+
+export function seriesKey(name: string, labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length === 0) return name;
+  names.sort();
+  let key = `${name}{`;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    key += `${i === 0 ? '' : ','}${n}=${JSON.stringify(labels[n])}`;
+  }
+  return `${key}}`;
+}

@@ -1,0 +1,224 @@
+// A second-by-second simulation of a crates.io-like download path: clients ask the API for a
+// download, the API answers 302 to a static host, the client fetches the file there. Faults at any
+// hop make clients fail, and a client retry policy turns failures into more API requests.
+// Pure and seeded: the generator writes its output as OpenMetrics fixtures.
+
+import { mulberry32, normal, poisson } from './random.js';
+
+export type FaultKind = 'broken-redirect' | 'dns-gone' | 'static-503' | 'static-404' | 'api-500';
+
+export interface Fault {
+  kind: FaultKind;
+  startMs: number;
+  endMs: number;
+  /** Fraction of attempts that fail while the fault lasts (1 = all). */
+  failFraction: number;
+}
+
+export interface DelayRange {
+  min: number;
+  max: number;
+}
+
+export interface RetryPolicy {
+  name: string;
+  maxRetries: number;
+  /** Sleep before retry k (index k-1), seconds, uniform in [min, max]. */
+  delaysSeconds: DelayRange[];
+}
+
+export interface ScenarioSpec {
+  seed: number;
+  startMs: number;
+  endMs: number;
+  stepMs: number;
+  /** Mean logical downloads per second at the daily mean. */
+  logicalRatePerSecond: number;
+  /** Daily cycle: rate × (1 + amplitude·cos(2π(h − peakHour)/24)). */
+  seasonAmplitude: number;
+  peakHourUtc: number;
+  /** Stationary σ of the slow log-normal demand wobble (AR(1), ~2 min memory). */
+  noiseSigma: number;
+  /** Extra demand multipliers (an organic surge): factor applied from startMs to endMs. */
+  surges: { startMs: number; endMs: number; factor: number }[];
+  apiPods: number;
+  /** Deploy times: every API pod restarts (its counters reset), one after another. */
+  deploysMs: number[];
+  faults: Fault[];
+  client: RetryPolicy;
+}
+
+export interface SeriesSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface Snapshot {
+  timeMs: number;
+  samples: SeriesSample[];
+}
+
+export interface FaultTruth {
+  kind: FaultKind;
+  startMs: number;
+  endMs: number;
+  /** API attempts per logical download over the fault window. */
+  attemptsPerLogicalRequest: number;
+  logicalRatePerSecond: number;
+  apiRatePerSecond: number;
+}
+
+export interface SimulationResult {
+  snapshots: Snapshot[];
+  truths: FaultTruth[];
+}
+
+// Background failure rates of a healthy system (rare 5xx at each hop).
+const API_BASE_ERROR = 0.0005;
+const STATIC_BASE_ERROR = 0.0002;
+const RESTART_STAGGER_MS = 20_000;
+const NOISE_MEMORY_S = 120;
+const RETRY_HORIZON_S = 32;
+
+/** How a continuous uniform sleep in [min, max] seconds spreads over whole-second offsets. */
+export function delayWeights(range: DelayRange): Map<number, number> {
+  const weights = new Map<number, number>();
+  if (range.max <= range.min) {
+    const lo = Math.floor(range.min);
+    const frac = range.min - lo;
+    weights.set(lo, 1 - frac);
+    if (frac > 0) weights.set(lo + 1, frac);
+    return weights;
+  }
+  for (let o = Math.floor(range.min); o <= Math.ceil(range.max); o++) {
+    const overlap = Math.min(o + 1, range.max) - Math.max(o, range.min);
+    if (overlap > 0) weights.set(o, overlap / (range.max - range.min));
+  }
+  return weights;
+}
+
+function activeFault(faults: readonly Fault[], tMs: number): Fault | undefined {
+  return faults.find((f) => tMs >= f.startMs && tMs < f.endMs);
+}
+
+export function simulate(spec: ScenarioSpec): SimulationResult {
+  const random = mulberry32(spec.seed);
+  const retries = spec.client.maxRetries;
+  const delays = spec.client.delaysSeconds.map(delayWeights);
+  // due[k][s % H]: attempts number k (0 = first try) due at second s.
+  const due = Array.from({ length: retries + 1 }, () => new Float64Array(RETRY_HORIZON_S));
+  const pods = Array.from({ length: spec.apiPods }, (_, i) => `web.${i + 1}`);
+  const api302 = new Float64Array(spec.apiPods);
+  const api500 = new Float64Array(spec.apiPods);
+  const statics = { '200': 0, '404': 0, '503': 0 };
+  const restarts = spec.deploysMs.flatMap((d) => pods.map((_, i) => ({ pod: i, atMs: d + i * RESTART_STAGGER_MS }))).sort((a, b) => a.atMs - b.atMs);
+  let nextRestart = 0;
+  const truths = spec.faults.map((f) => ({ fault: f, logical: 0, attempts: 0 }));
+
+  const rho = Math.exp(-1 / NOISE_MEMORY_S);
+  let wobble = normal(random) * spec.noiseSigma;
+  const snapshots: Snapshot[] = [];
+  const startS = Math.floor(spec.startMs / 1000);
+  const endS = Math.floor(spec.endMs / 1000);
+
+  for (let s = startS; s <= endS; s++) {
+    const tMs = s * 1000;
+    while (nextRestart < restarts.length && restarts[nextRestart]!.atMs <= tMs) {
+      const { pod } = restarts[nextRestart++]!;
+      api302[pod] = 0;
+      api500[pod] = 0;
+    }
+    wobble = rho * wobble + Math.sqrt(1 - rho * rho) * spec.noiseSigma * normal(random);
+    const hour = ((tMs / 3_600_000) % 24 + 24) % 24;
+    const season = 1 + spec.seasonAmplitude * Math.cos((2 * Math.PI * (hour - spec.peakHourUtc)) / 24);
+    const surge = spec.surges.reduce((m, x) => (tMs >= x.startMs && tMs < x.endMs ? m * x.factor : m), 1);
+    const logical = poisson(random, spec.logicalRatePerSecond * season * surge * Math.exp(wobble));
+    const fault = activeFault(spec.faults, tMs);
+    const q = fault?.failFraction ?? 0;
+    const slot = s % RETRY_HORIZON_S;
+    let attemptsThisSecond = 0;
+
+    for (let k = 0; k <= retries; k++) {
+      const attempts = k === 0 ? logical : due[k]![slot]!;
+      due[k]![slot] = 0;
+      if (attempts <= 0) continue;
+      attemptsThisSecond += attempts;
+      let failed: number;
+      let apiErrors = attempts * API_BASE_ERROR;
+      let reachStatic = attempts - apiErrors;
+      switch (fault?.kind) {
+        case 'broken-redirect':
+        case 'dns-gone':
+          // The API still answers 302; the client never reaches the static host.
+          failed = reachStatic * q;
+          reachStatic -= failed;
+          statics['200'] += reachStatic * (1 - STATIC_BASE_ERROR);
+          statics['503'] += reachStatic * STATIC_BASE_ERROR;
+          failed += reachStatic * STATIC_BASE_ERROR + apiErrors;
+          break;
+        case 'static-503':
+        case 'static-404': {
+          const code = fault.kind === 'static-503' ? '503' : '404';
+          statics[code] += reachStatic * q;
+          statics['200'] += reachStatic * (1 - q) * (1 - STATIC_BASE_ERROR);
+          statics['503'] += reachStatic * (1 - q) * STATIC_BASE_ERROR;
+          // A 404 is final: cargo does not retry it.
+          failed = (fault.kind === 'static-503' ? reachStatic * q : 0) + reachStatic * (1 - q) * STATIC_BASE_ERROR + apiErrors;
+          break;
+        }
+        case 'api-500':
+          apiErrors += reachStatic * q;
+          reachStatic -= reachStatic * q;
+          statics['200'] += reachStatic * (1 - STATIC_BASE_ERROR);
+          statics['503'] += reachStatic * STATIC_BASE_ERROR;
+          failed = apiErrors + reachStatic * STATIC_BASE_ERROR;
+          break;
+        default:
+          statics['200'] += reachStatic * (1 - STATIC_BASE_ERROR);
+          statics['503'] += reachStatic * STATIC_BASE_ERROR;
+          failed = apiErrors + reachStatic * STATIC_BASE_ERROR;
+      }
+      for (let p = 0; p < spec.apiPods; p++) {
+        api302[p]! += (attempts - apiErrors) / spec.apiPods;
+        api500[p]! += apiErrors / spec.apiPods;
+      }
+      if (k < retries && failed > 0) {
+        for (const [offset, weight] of delays[k]!) {
+          due[k + 1]![(s + offset) % RETRY_HORIZON_S]! += failed * weight;
+        }
+      }
+    }
+    for (const t of truths) {
+      if (tMs >= t.fault.startMs && tMs < t.fault.endMs) {
+        t.logical += logical;
+        t.attempts += attemptsThisSecond;
+      }
+    }
+    if (tMs % spec.stepMs === 0 && tMs >= spec.startMs) {
+      const samples: SeriesSample[] = [];
+      for (let p = 0; p < spec.apiPods; p++) {
+        samples.push({ name: 'crates_api_requests_total', labels: { code: '302', instance: pods[p]!, route: 'download' }, value: Math.floor(api302[p]!) });
+        samples.push({ name: 'crates_api_requests_total', labels: { code: '500', instance: pods[p]!, route: 'download' }, value: Math.floor(api500[p]!) });
+      }
+      for (const code of ['200', '404', '503'] as const) {
+        samples.push({ name: 'static_requests_total', labels: { code, host: 'static' }, value: Math.floor(statics[code]) });
+      }
+      snapshots.push({ timeMs: tMs, samples });
+    }
+  }
+  return {
+    snapshots,
+    truths: truths.map((t) => {
+      const seconds = (t.fault.endMs - t.fault.startMs) / 1000;
+      return {
+        kind: t.fault.kind,
+        startMs: t.fault.startMs,
+        endMs: t.fault.endMs,
+        attemptsPerLogicalRequest: t.attempts / Math.max(t.logical, 1),
+        logicalRatePerSecond: t.logical / seconds,
+        apiRatePerSecond: t.attempts / seconds,
+      };
+    }),
+  };
+}

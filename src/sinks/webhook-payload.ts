@@ -1,0 +1,71 @@
+// Builds the Alertmanager webhook body (version "4"), so any receiver that takes Alertmanager's
+// webhooks takes stormwatch's. Pure.
+
+import type { AlertTransition, Labels } from '../core/types.js';
+
+export interface WebhookAlert {
+  status: 'firing' | 'resolved';
+  labels: Labels;
+  annotations: Labels;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+  fingerprint: string;
+}
+
+export interface WebhookPayload {
+  version: '4';
+  groupKey: string;
+  truncatedAlerts: number;
+  status: 'firing' | 'resolved';
+  receiver: string;
+  groupLabels: Labels;
+  commonLabels: Labels;
+  commonAnnotations: Labels;
+  externalURL: string;
+  alerts: WebhookAlert[];
+}
+
+/** Alertmanager writes Go's zero time for "no end yet". */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+/** Labels a notification group is keyed by: one group per alert kind and signal. */
+export const GROUP_BY = ['alertname', 'signal'] as const;
+
+export function toWebhookAlert(t: AlertTransition, externalURL: string): WebhookAlert {
+  return {
+    status: t.status,
+    labels: t.labels,
+    annotations: t.annotations,
+    startsAt: new Date(t.startsAtMs).toISOString(),
+    endsAt: t.endsAtMs === undefined ? ZERO_TIME : new Date(t.endsAtMs).toISOString(),
+    generatorURL: `${externalURL}/api/v1/alerts?fingerprint=${t.fingerprint}`,
+    fingerprint: t.fingerprint,
+  };
+}
+
+export function buildWebhookPayload(transitions: readonly AlertTransition[], receiver: string, externalURL: string): WebhookPayload {
+  if (transitions.length === 0) throw new RangeError('a notification needs at least one alert');
+  const alerts = transitions.map((t) => toWebhookAlert(t, externalURL));
+  const commonLabels = intersect(alerts.map((a) => a.labels));
+  const groupLabels: Labels = {};
+  for (const name of GROUP_BY) if (commonLabels[name] !== undefined) groupLabels[name] = commonLabels[name];
+  return {
+    version: '4',
+    groupKey: `{}:{${Object.entries(groupLabels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`,
+    truncatedAlerts: 0,
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    receiver,
+    groupLabels,
+    commonLabels,
+    commonAnnotations: intersect(alerts.map((a) => a.annotations)),
+    externalURL,
+    alerts,
+  };
+}
+
+function intersect(sets: readonly Labels[]): Labels {
+  const [first, ...rest] = sets;
+  const out: Labels = {};
+  for (const [k, v] of Object.entries(first ?? {})) if (rest.every((s) => s[k] === v)) out[k] = v;
+  return out;
+}

@@ -1,0 +1,106 @@
+// A minimal client for the Prometheus HTTP query API (also served by Thanos, Mimir, VictoriaMetrics):
+// instant and range queries, with timeouts and failures classified by reason.
+
+import { SourceError, classifyFetchError } from '../core/errors.js';
+
+export interface PrometheusClientOptions {
+  url: string;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+interface ApiResponse {
+  status: 'success' | 'error';
+  errorType?: string;
+  error?: string;
+  data?: { resultType: string; result: unknown };
+}
+
+type VectorSample = { metric: Record<string, string>; value: [number, string] };
+type MatrixSeries = { metric: Record<string, string>; values: [number, string][] };
+
+/** Prometheus refuses range queries of more than 11,000 points per series. */
+export const MAX_POINTS_PER_RANGE_QUERY = 11_000;
+
+export class PrometheusClient {
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly options: PrometheusClientOptions) {
+    this.fetchFn = options.fetch ?? fetch;
+  }
+
+  /** Evaluates `query` at `timeMs`; returns the sum of the resulting vector (0 for an empty one). */
+  async instant(query: string, timeMs: number): Promise<number> {
+    const data = await this.call('/api/v1/query', { query, time: (timeMs / 1000).toFixed(3) });
+    if (data.resultType === 'scalar') return Number((data.result as [number, string])[1]);
+    if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
+      throw new SourceError('bad_response', `query ${JSON.stringify(query)}: expected a vector, got ${data.resultType}`, false);
+    }
+    let sum = 0;
+    for (const sample of data.result as VectorSample[]) sum += Number(sample.value[1]);
+    return sum;
+  }
+
+  /**
+   * Evaluates `query` from `fromMs` to `toMs` every `stepMs`, in chunks under Prometheus's point
+   * limit; returns timestamp (ms) -> value summed over the resulting series.
+   */
+  async range(query: string, fromMs: number, toMs: number, stepMs: number): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    const chunkMs = stepMs * (MAX_POINTS_PER_RANGE_QUERY - 1);
+    for (let start = fromMs; start <= toMs; start += chunkMs + stepMs) {
+      const end = Math.min(toMs, start + chunkMs);
+      const data = await this.call('/api/v1/query_range', {
+        query,
+        start: (start / 1000).toFixed(3),
+        end: (end / 1000).toFixed(3),
+        step: `${stepMs / 1000}`,
+      });
+      if (data.resultType !== 'matrix' || !Array.isArray(data.result)) {
+        throw new SourceError('bad_response', `query_range ${JSON.stringify(query)}: expected a matrix, got ${data.resultType}`, false);
+      }
+      for (const series of data.result as MatrixSeries[]) {
+        for (const [t, v] of series.values) {
+          const ms = Math.round(t * 1000);
+          out.set(ms, (out.get(ms) ?? 0) + Number(v));
+        }
+      }
+    }
+    return out;
+  }
+
+  private async call(path: string, params: Record<string, string>): Promise<NonNullable<ApiResponse['data']>> {
+    const what = `${this.options.url}${path}`;
+    let response: Response;
+    try {
+      response = await this.fetchFn(what, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.options.headers },
+        body: new URLSearchParams(params).toString(),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      throw classifyFetchError(error, what, this.options.timeoutMs);
+    }
+    let body: ApiResponse;
+    let text = '';
+    try {
+      text = await response.text();
+      body = JSON.parse(text) as ApiResponse;
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') throw classifyFetchError(error, what, this.options.timeoutMs);
+      throw new SourceError(
+        response.ok ? 'bad_response' : 'http_status',
+        `${what}: HTTP ${response.status}, body is not Prometheus API JSON: ${JSON.stringify(text.slice(0, 120))}`,
+        !response.ok && response.status >= 500,
+      );
+    }
+    if (body.status !== 'success' || !body.data) {
+      // 400/422 are bad queries: retrying will not help. 5xx (503 while starting up) may.
+      const retryable = response.status >= 500 || response.status === 429;
+      throw new SourceError(retryable ? 'http_status' : 'query_error', `${what}: ${body.errorType ?? 'error'}: ${body.error ?? `HTTP ${response.status}`} (query ${JSON.stringify(params.query)})`, retryable);
+    }
+    return body.data;
+  }
+}

@@ -1,0 +1,59 @@
+// Reads signals from a Prometheus-compatible API: one instant query per input each tick, and
+// query_range for warm-up and backtests.
+
+import type { SignalConfig } from '../config/load.js';
+import { SourceError } from '../core/errors.js';
+import type { Frame, SignalInput } from '../core/types.js';
+import type { PrometheusClient } from './prometheus-client.js';
+import { type HistorySource, type LiveSource, type SourceRead, emptySample } from './source.js';
+
+export class PrometheusSource implements LiveSource, HistorySource {
+  constructor(
+    private readonly client: PrometheusClient,
+    private readonly signals: readonly SignalConfig[],
+  ) {}
+
+  async read(nowMs: number): Promise<SourceRead> {
+    const frame: Frame = { timeMs: nowMs, signals: new Map() };
+    const errors: SourceError[] = [];
+    const jobs: Promise<void>[] = [];
+    for (const signal of this.signals) {
+      const sample = emptySample();
+      frame.signals.set(signal.name, sample);
+      for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
+        jobs.push(
+          this.client.instant(spec.query, nowMs).then(
+            (value) => {
+              sample[input] = value;
+            },
+            (error: unknown) => {
+              errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
+            },
+          ),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    return { frame, errors, problems: [] };
+  }
+
+  async *history(fromMs: number, toMs: number, stepMs: number): AsyncIterable<Frame> {
+    const columns: { signal: string; input: SignalInput; values: Map<number, number> }[] = [];
+    for (const signal of this.signals) {
+      for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
+        columns.push({ signal: signal.name, input, values: await this.client.range(spec.query, fromMs, toMs, stepMs) });
+      }
+    }
+    for (let t = fromMs; t <= toMs; t += stepMs) {
+      const frame: Frame = { timeMs: t, signals: new Map() };
+      for (const signal of this.signals) frame.signals.set(signal.name, emptySample());
+      for (const column of columns) {
+        // A step with no point is a gap (NaN), except that a query which succeeded but matched no
+        // series at all is zero traffic.
+        const value = column.values.get(t);
+        frame.signals.get(column.signal)![column.input] = value ?? (column.values.size === 0 ? 0 : Number.NaN);
+      }
+      yield frame;
+    }
+  }
+}

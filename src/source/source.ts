@@ -1,0 +1,28 @@
+// The source contracts: a live source reads the current rates each tick; a history source yields
+// past frames for warm-up and backtests. Both produce the same Frames, so one pipeline serves all.
+
+import type { SourceError } from '../core/errors.js';
+import type { Frame, SignalSample } from '../core/types.js';
+import type { ExpositionProblem } from './exposition.js';
+
+export interface SourceRead {
+  frame: Frame;
+  /** Failures of this read (the frame then holds NaN where data is missing). */
+  errors: SourceError[];
+  /** Exposition lines that were skipped, with their line numbers. */
+  problems: ExpositionProblem[];
+}
+
+export interface LiveSource {
+  /** Reads every signal as of `nowMs`. Never rejects: failures come back in `errors`. */
+  read(nowMs: number): Promise<SourceRead>;
+}
+
+export interface HistorySource {
+  /** Frames from `fromMs` to `toMs` inclusive, oldest first. Rejects with a SourceError. */
+  history(fromMs: number, toMs: number, stepMs: number): AsyncIterable<Frame>;
+}
+
+export function emptySample(): SignalSample {
+  return { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
+}

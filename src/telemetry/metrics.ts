@@ -1,0 +1,48 @@
+// stormwatch's own metrics, on a dedicated prom-client Registry (never the global one).
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SourceError } from '../core/errors.js';
+import type { TickResult } from '../pipeline.js';
+import type { DeliveryOutcome } from '../sinks/delivery-queue.js';
+
+export class StormwatchMetrics {
+  readonly registry = new Registry();
+  readonly ticks = new Counter({ name: 'stormwatch_ticks_total', help: 'Ticks run, by outcome (ok, or degraded when a source read failed).', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly ticksSkipped = new Counter({ name: 'stormwatch_ticks_skipped_total', help: 'Ticks skipped because the previous one was still running.', registers: [this.registry] });
+  readonly tickDuration = new Histogram({ name: 'stormwatch_tick_duration_seconds', help: 'Wall time of one tick: read, detect, decide.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
+  readonly sourceErrors = new Counter({ name: 'stormwatch_source_errors_total', help: 'Failed source reads, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly expositionProblems = new Counter({ name: 'stormwatch_exposition_problems_total', help: 'Exposition lines skipped as malformed or non-finite.', registers: [this.registry] });
+  readonly signalValue = new Gauge({ name: 'stormwatch_signal_value', help: 'Latest per-second rate of a signal input.', labelNames: ['signal', 'input'] as const, registers: [this.registry] });
+  readonly signalBaseline = new Gauge({ name: 'stormwatch_signal_baseline', help: 'Baseline a check compares against (a rate for rate checks, a ratio for ratio checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
+  readonly anomalyScore = new Gauge({ name: 'stormwatch_anomaly_score', help: 'Robust z-score of the latest observation against its baseline.', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
+  readonly alertTransitions = new Counter({ name: 'stormwatch_alert_transitions_total', help: 'Alerts that started firing or resolved.', labelNames: ['alertname', 'status'] as const, registers: [this.registry] });
+  readonly alertsSent = new Counter({ name: 'stormwatch_alerts_sent_total', help: 'Notification send attempts by sink and outcome (delivered, a failure reason, or gave_up).', labelNames: ['sink', 'outcome'] as const, registers: [this.registry] });
+  readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
+
+  constructor(withProcessMetrics = true) {
+    if (withProcessMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordTick(result: TickResult, durationSeconds: number, errors: readonly SourceError[], problems: number): void {
+    this.ticks.inc({ outcome: errors.length > 0 ? 'degraded' : 'ok' });
+    this.tickDuration.observe(durationSeconds);
+    for (const error of errors) this.sourceErrors.inc({ reason: error.reason });
+    if (problems > 0) this.expositionProblems.inc(problems);
+    this.lastTickTime.set(result.timeMs / 1000);
+    for (const [signal, report] of result.signals) {
+      for (const input of ['requests', 'errors', 'downstream'] as const) {
+        const value = report.sample[input];
+        if (Number.isFinite(value)) this.signalValue.set({ signal, input }, value);
+      }
+      for (const e of report.evaluations) {
+        if (Number.isFinite(e.baseline)) this.signalBaseline.set({ signal, check: e.kind }, e.baseline);
+        if (Number.isFinite(e.score)) this.anomalyScore.set({ signal, check: e.kind }, e.score);
+      }
+    }
+    for (const t of result.transitions) this.alertTransitions.inc({ alertname: t.labels.alertname ?? '', status: t.status });
+  }
+
+  recordDelivery(sink: string, outcome: DeliveryOutcome): void {
+    this.alertsSent.inc({ sink, outcome });
+  }
+}
