@@ -9,11 +9,8 @@ import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
 import { toOpenMetrics } from '../src/sim/openmetrics-writer.js';
 import { bundledScenarios } from '../src/sim/scenarios.js';
 import { type RetryPolicy, simulate } from '../src/sim/simulate.js';
+import { FAMILIES } from './generate-fixtures-families.js';
 
-export const FAMILIES = [
-  { sample: 'crates_api_requests_total', help: 'Download API requests by response code.' },
-  { sample: 'static_requests_total', help: 'Requests served by the static download host by response code.' },
-];
 
 const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
 const cargo = policies.find((p) => p.name === 'cargo');

@@ -38,7 +38,8 @@ const signalInput = z.union(
   try {
     return { selector: parseSelector(text) };
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    const hint = text.includes('(') ? '; for a PromQL expression write {query: ...} (Prometheus source only)' : '';
+    ctx.addIssue({ code: 'custom', message: `${(error as Error).message}${hint}` });
     return z.NEVER;
   }
 });

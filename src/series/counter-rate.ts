@@ -8,6 +8,13 @@ export class CounterRateTracker {
   private previousTimeMs = Number.NaN;
   private increase = 0;
   private seenAny = false;
+  private everMatched = false;
+
+  /**
+   * @param absentIsZero whether a selector that has never matched reads as 0 (error counters, which
+   *   often appear only with the first error) rather than as no data (request counters)
+   */
+  constructor(private readonly absentIsZero = false) {}
 
   /** Starts a snapshot taken at `timeMs`. */
   begin(): void {
@@ -24,12 +31,15 @@ export class CounterRateTracker {
 
   /**
    * Ends the snapshot and returns the summed increase per second since the previous snapshot.
-   * NaN for the first snapshot or when time did not move forward. A selector that matched nothing
-   * gives 0: a vanished series means no traffic, not no data.
+   * NaN for the first snapshot or when time did not move forward. Once a selector has matched,
+   * matching nothing gives 0: vanished series mean no traffic. Before it ever matched: NaN (no
+   * data yet, or a selector that names nothing), unless absentIsZero.
    */
   end(timeMs: number): number {
     const dtMs = timeMs - this.previousTimeMs;
-    const rate = this.seenAny && dtMs > 0 ? (this.increase * 1000) / dtMs : Number.NaN;
+    if (this.current.size > 0) this.everMatched = true;
+    const known = this.everMatched || this.absentIsZero;
+    const rate = this.seenAny && dtMs > 0 && known ? (this.increase * 1000) / dtMs : Number.NaN;
     this.previous = this.current;
     this.previousTimeMs = timeMs;
     this.seenAny = true;

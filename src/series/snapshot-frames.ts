@@ -24,7 +24,7 @@ export class SnapshotFrameBuilder {
   constructor(signals: readonly SignalSelectors[]) {
     for (const signal of signals) {
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
-        const route: Route = { selector, tracker: new CounterRateTracker() };
+        const route: Route = { selector, tracker: new CounterRateTracker(input === 'errors') };
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
         else this.routesByName.set(metric, [...(this.routesByName.get(metric) ?? []), route]);

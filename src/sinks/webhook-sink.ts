@@ -19,22 +19,34 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
+/** fetch() refuses URLs with credentials: move user:password into a Basic Authorization header. */
+export function splitCredentials(url: string): { url: string; headers: Record<string, string> } {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return { url, headers: {} };
+  const token = Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64');
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.toString(), headers: { authorization: `Basic ${token}` } };
+}
+
 export class WebhookSink implements Sink {
   readonly name: string;
   private readonly fetchFn: typeof fetch;
+  private readonly target: { url: string; headers: Record<string, string> };
 
   constructor(private readonly options: WebhookSinkOptions) {
     this.name = options.name;
     this.fetchFn = options.fetch ?? fetch;
+    this.target = splitCredentials(options.url);
   }
 
   async send(notification: Notification): Promise<SendResult> {
     const where = redactUrl(this.options.url);
     let response: Response;
     try {
-      response = await this.fetchFn(this.options.url, {
+      response = await this.fetchFn(this.target.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': notification.idempotencyKey, ...this.options.headers },
+        headers: { 'content-type': 'application/json', 'idempotency-key': notification.idempotencyKey, ...this.target.headers, ...this.options.headers },
         body: notification.body,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
@@ -45,7 +57,7 @@ export class WebhookSink implements Sink {
         return { ok: false, reason: 'timeout', retryable: true, detail: `${where}: no answer within ${this.options.timeoutMs} ms` };
       }
       const cause = (error as { cause?: { code?: string } }).cause;
-      return { ok: false, reason: 'connection', retryable: true, detail: `${where}: ${cause?.code ?? (error as Error).message}` };
+      return { ok: false, reason: 'connection', retryable: true, detail: redactUrl(`${where}: ${cause?.code ?? (error as Error).message}`) };
     }
     if (response.ok) return { ok: true };
     const status = response.status;

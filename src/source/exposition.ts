@@ -119,7 +119,12 @@ function parseSampleLine(line: string, openMetrics: boolean): ParsedSample {
   const name = line.slice(0, i);
   const labels: Labels = {};
   if (line[i] === '{') {
-    i = parseLabels(line, i + 1, labels);
+    try {
+      i = parseLabels(line, i + 1, labels);
+    } catch (error) {
+      if (error instanceof LineError) throw new LineError(`${name}: ${error.message}`);
+      throw error;
+    }
   }
   if (line[i] !== ' ' && line[i] !== '\t') throw new LineError(`${name}: expected a space before the value`);
   while (line[i] === ' ' || line[i] === '\t') i++;

@@ -30,15 +30,17 @@ export class PrometheusClient {
     this.fetchFn = options.fetch ?? fetch;
   }
 
-  /** Evaluates `query` at `timeMs`; returns the sum of the resulting vector (0 for an empty one). */
-  async instant(query: string, timeMs: number): Promise<number> {
+  /** Evaluates `query` at `timeMs`; returns the sum of the resulting vector, undefined when empty. */
+  async instant(query: string, timeMs: number): Promise<number | undefined> {
     const data = await this.call('/api/v1/query', { query, time: (timeMs / 1000).toFixed(3) });
     if (data.resultType === 'scalar') return Number((data.result as [number, string])[1]);
     if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
       throw new SourceError('bad_response', `query ${JSON.stringify(query)}: expected a vector, got ${data.resultType}`, false);
     }
+    const samples = data.result as VectorSample[];
+    if (samples.length === 0) return undefined;
     let sum = 0;
-    for (const sample of data.result as VectorSample[]) sum += Number(sample.value[1]);
+    for (const sample of samples) sum += Number(sample.value[1]);
     return sum;
   }
 

@@ -7,7 +7,18 @@ import type { Frame, SignalInput } from '../core/types.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { type HistorySource, type LiveSource, type SourceRead, emptySample } from './source.js';
 
+/**
+ * An empty result reads as 0 once the input has had data (its series vanished: no traffic), as no
+ * data (NaN) before that, and always as 0 for error inputs, whose series often appear only with the
+ * first error.
+ */
+function absentValue(input: SignalInput, seenBefore: boolean): number {
+  return input === 'errors' || seenBefore ? 0 : Number.NaN;
+}
+
 export class PrometheusSource implements LiveSource, HistorySource {
+  private readonly seen = new Set<string>();
+
   constructor(
     private readonly client: PrometheusClient,
     private readonly signals: readonly SignalConfig[],
@@ -24,7 +35,13 @@ export class PrometheusSource implements LiveSource, HistorySource {
         jobs.push(
           this.client.instant(spec.query, nowMs).then(
             (value) => {
-              sample[input] = value;
+              const key = `${signal.name}\u0000${input}`;
+              if (value === undefined) {
+                sample[input] = absentValue(input, this.seen.has(key));
+              } else {
+                this.seen.add(key);
+                sample[input] = value;
+              }
             },
             (error: unknown) => {
               errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
@@ -48,10 +65,14 @@ export class PrometheusSource implements LiveSource, HistorySource {
       const frame: Frame = { timeMs: t, signals: new Map() };
       for (const signal of this.signals) frame.signals.set(signal.name, emptySample());
       for (const column of columns) {
-        // A step with no point is a gap (NaN), except that a query which succeeded but matched no
-        // series at all is zero traffic.
+        const key = `${column.signal}\u0000${column.input}`;
         const value = column.values.get(t);
-        frame.signals.get(column.signal)![column.input] = value ?? (column.values.size === 0 ? 0 : Number.NaN);
+        if (value === undefined) {
+          frame.signals.get(column.signal)![column.input] = absentValue(column.input, this.seen.has(key));
+        } else {
+          this.seen.add(key);
+          frame.signals.get(column.signal)![column.input] = value;
+        }
       }
       yield frame;
     }

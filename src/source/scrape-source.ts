@@ -69,8 +69,8 @@ export class ScrapeSource implements LiveSource {
     try {
       for await (const chunk of response.body ?? []) {
         size += chunk.byteLength;
+        // Throwing out of the loop cancels the stream.
         if (size > maxBytes) {
-          await response.body?.cancel();
           throw new SourceError('bad_response', `scrape ${url}: page exceeds the limit of ${maxBytes} bytes`, false);
         }
         chunks.push(chunk);

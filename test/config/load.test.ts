@@ -1,0 +1,96 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatPath, loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { FIXTURES_DIR } from '../../src/core/paths.js';
+
+const bad = (name: string) => join(FIXTURES_DIR, 'configs', 'bad', name);
+
+function problemsOf(file: string): readonly string[] {
+  try {
+    loadConfig(file);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error(`${file} loaded without problems`);
+}
+
+function writeConfig(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'stormwatch-config-')), 'config.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('loadConfig', () => {
+  it('loads the bundled replay config with defaults filled in and the file path resolved', () => {
+    const config = loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
+    expect(config.intervalMs).toBe(15_000);
+    expect(config.cron).toBe('*/15 * * * * *');
+    expect(config.source).toEqual({ kind: 'replay', file: join(FIXTURES_DIR, 'scenarios', 'crates-2023-07-20-broken-redirect.om') });
+    expect(config.detector.zThreshold).toBe(4);
+    expect(config.alerting).toMatchObject({ forMs: 15_000, keepFiringForMs: 60_000, labels: { team: 'crates-io' } });
+    expect(Object.keys(config.signals[0]!.inputs)).toEqual(['requests', 'errors', 'downstream']);
+  });
+
+  it('turns counter selectors into sum(irate(...)) for a Prometheus source, and keeps PromQL as given', () => {
+    const config = loadConfig(
+      writeConfig(`source:\n  prometheus:\n    url: http://127.0.0.1:9090/\n    rateWindow: 2m\nsignals:\n  - name: api\n    requests: 'http_requests_total{job="api"}'\n    errors: { query: 'sum(rate(http_requests_total{job="api",code=~"5.."}[5m]))' }\n`),
+    );
+    expect(config.source).toMatchObject({ kind: 'prometheus', url: 'http://127.0.0.1:9090' });
+    expect(config.signals[0]!.inputs.requests!.query).toBe('sum(irate(http_requests_total{job="api"}[120s]))');
+    expect(config.signals[0]!.inputs.errors!.query).toBe('sum(rate(http_requests_total{job="api",code=~"5.."}[5m]))');
+  });
+
+  it('reports every schema problem at once, with its path and line', () => {
+    expect(problemsOf(bad('many-problems.yaml'))).toEqual([
+      'source.prometheus.url: expected an http:// or https:// URL (line 4)',
+      'source: expected exactly one of prometheus, scrape, replay (line 3)',
+      'detector.zThreshold: Too small: expected number to be >0 (line 8)',
+      'alerting.for: expected a duration like 15s, 1m or 1h, got "soon" (line 10)',
+      'signals[0].requests: expected a series selector like metric_name{label="value"}, got "sum(rate(x[1m]))"; for a PromQL expression write {query: ...} (Prometheus source only) (line 13)',
+      'signals[0].errors: expected a counter selector string, {counter: SELECTOR} or {query: PROMQL} (line 14)',
+      'signals[1].name: expected letters, digits, "_", "." or "-" (line 15)',
+      'signals[1].requests: cannot read label matcher "a=1" in "x{a=1}" (line 16)',
+      'signals[1]: Unrecognized key: "downstrem" (line 15)',
+    ]);
+  });
+
+  it('reports problems found after the schema: presets, duplicates, PromQL on a scrape source', () => {
+    expect(problemsOf(bad('query-with-scrape.yaml'))).toEqual([
+      'detector.preset: unknown preset "paranoid"; known: default, sensitive (line 5)',
+      'signals[0].requests: a scrape source reads counters: give a selector, not a PromQL query (line 8)',
+      'signals[1].name: duplicate signal name "downloads" (line 9)',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(problemsOf(bad('broken-yaml.yaml'))).toEqual(['line 4: All mapping items must start at the same column']);
+  });
+
+  it('refuses an interval cron cannot tick evenly', () => {
+    expect(problemsOf(writeConfig(`interval: 45s\nsource:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\n`))).toEqual([
+      'interval: 45000 ms cannot be scheduled evenly; use a whole number of seconds dividing 60s, or of minutes dividing 60m (line 1)',
+    ]);
+  });
+
+  it('names a missing file', () => {
+    expect(problemsOf('/nonexistent/stormwatch.yaml')).toEqual(['cannot read file: ENOENT']);
+  });
+
+  it('requires at least one signal', () => {
+    expect(problemsOf(writeConfig('source:\n  replay:\n    file: x.om\nsignals: []\n'))).toEqual(['signals: expected at least one signal (line 4)']);
+  });
+});
+
+describe('formatPath', () => {
+  it.each([
+    [['signals', 2, 'requests'], 'signals[2].requests'],
+    [['source'], 'source'],
+    [[], '(top level)'],
+  ] as [PropertyKey[], string][])('%j -> %s', (path, expected) => {
+    expect(formatPath(path)).toBe(expected);
+  });
+});

@@ -1,0 +1,68 @@
+// Runs the built stormwatch CLI (dist/) as a child process, as users run it.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/core/paths.js';
+
+export const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
+
+function assertBuilt(): void {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+  assertBuilt();
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+export interface CliProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the first stderr log line (JSON) whose msg matches. */
+  waitForLog(msg: string, timeoutMs: number): Promise<Record<string, unknown>>;
+}
+
+export function spawnCli(args: string[]): CliProcess {
+  assertBuilt();
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    async waitForLog(msg, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        for (const line of stderr.split('\n')) {
+          try {
+            const parsed = JSON.parse(line) as Record<string, unknown>;
+            if (parsed.msg === msg) return parsed;
+          } catch {
+            // not a log line
+          }
+        }
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no "${msg}" log within ${timeoutMs} ms; stderr:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebhookSink, parseRetryAfter } from '../../src/sinks/webhook-sink.js';
+import { freePort } from '../helpers/ports.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
+
+describe('WebhookSink', () => {
+  let receiver: Receiver;
+  beforeEach(async () => {
+    receiver = await startReceiver();
+  });
+  afterEach(async () => {
+    await receiver.close();
+  });
+
+  const sink = (url: string, headers: Record<string, string> = {}) => new WebhookSink({ name: 'w', url, timeoutMs: 2000, headers });
+
+  it('POSTs the body as JSON with the idempotency key and custom headers', async () => {
+    const result = await sink(`${receiver.url}/hook`, { 'x-team': 'crates' }).send({ idempotencyKey: 'fp:2023:firing', body: '{"a":1}' });
+    expect(result).toEqual({ ok: true });
+    expect(receiver.received[0]).toMatchObject({ path: '/hook', body: '{"a":1}', json: { a: 1 } });
+    expect(receiver.received[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'idempotency-key': 'fp:2023:firing', 'x-team': 'crates' });
+  });
+
+  it.each([
+    [500, {}, { ok: false, reason: 'http_5xx', retryable: true }],
+    [408, {}, { ok: false, reason: 'http_5xx', retryable: true }],
+    [400, {}, { ok: false, reason: 'http_4xx', retryable: false }],
+    [429, { 'retry-after': '3' }, { ok: false, reason: 'http_429', retryable: true, retryAfterMs: 3000 }],
+  ] as [number, Record<string, string>, object][])('classifies HTTP %d', async (status, headers, expected) => {
+    receiver.respond = () => ({ status, headers });
+    expect(await sink(receiver.url).send({ idempotencyKey: 'k', body: '{}' })).toMatchObject(expected);
+  });
+
+  it('sends credentials in the URL as a Basic Authorization header', async () => {
+    const url = new URL(receiver.url);
+    url.username = 'am';
+    url.password = 's3cret';
+    expect(await sink(url.toString()).send({ idempotencyKey: 'k', body: '{}' })).toEqual({ ok: true });
+    expect(receiver.received[0]!.headers.authorization).toBe(`Basic ${Buffer.from('am:s3cret').toString('base64')}`);
+  });
+
+  it('reports a refused connection as retryable and redacts credentials from the detail', async () => {
+    const port = await freePort();
+    const result = await sink(`http://user:secret@127.0.0.1:${port}/?token=abc`).send({ idempotencyKey: 'k', body: '{}' });
+    expect(result).toMatchObject({ ok: false, reason: 'connection', retryable: true });
+    expect(JSON.stringify(result)).not.toContain('secret');
+    expect(JSON.stringify(result)).not.toContain('abc');
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it.each([
+    ['120', 120_000],
+    ['Thu, 20 Jul 2023 12:18:00 GMT', 60_000],
+    ['soon', undefined],
+    [null, undefined],
+  ])('%j', (value, expected) => {
+    expect(parseRetryAfter(value, Date.parse('2023-07-20T12:17:00Z'))).toBe(expected);
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { type ExpositionFormat, parseExposition, parseSampleValue } from '../../src/source/exposition.js';
+
+function parse(text: string, format: ExpositionFormat = 'text') {
+  const samples: { name: string; labels: Record<string, string>; value: number; ts: number }[] = [];
+  const result = parseExposition(text, { format, onSample: (name, labels, value, ts) => samples.push({ name, labels, value, ts }) });
+  return { ...result, samples };
+}
+
+describe('parseExposition', () => {
+  it('reads a text-format page with help, type, labels, escapes and timestamps', () => {
+    const { samples, problems, types } = parse(
+      [
+        '# HELP http_requests_total Requests.',
+        '# TYPE http_requests_total counter',
+        'http_requests_total{method="get",code="200"} 1027 1395066363000',
+        'http_requests_total{path="C:\\\\dir",msg="say \\"hi\\"\\n"} 3',
+        'up 1',
+        'metric_without_labels{} 12.5e3',
+        '',
+      ].join('\n'),
+    );
+    expect(problems).toEqual([]);
+    expect(types.get('http_requests_total')).toBe('counter');
+    expect(samples).toEqual([
+      { name: 'http_requests_total', labels: { method: 'get', code: '200' }, value: 1027, ts: 1395066363000 },
+      { name: 'http_requests_total', labels: { path: 'C:\\dir', msg: 'say "hi"\n' }, value: 3, ts: Number.NaN },
+      { name: 'up', labels: {}, value: 1, ts: Number.NaN },
+      { name: 'metric_without_labels', labels: {}, value: 12500, ts: Number.NaN },
+    ]);
+  });
+
+  it('reads OpenMetrics timestamps as seconds and ignores exemplars', () => {
+    const { samples, problems, sawEof } = parse(
+      ['# TYPE a counter', 'a_total{x="1"} 5 1689832800.5 # {trace_id="abc"} 1 1689832800', 'a_total{x="1"} 6 1689832815', '# EOF'].join('\n'),
+      'openmetrics',
+    );
+    expect(problems).toEqual([]);
+    expect(sawEof).toBe(true);
+    expect(samples.map((s) => [s.value, s.ts])).toEqual([
+      [5, 1689832800500],
+      [6, 1689832815000],
+    ]);
+  });
+
+  it('reports each malformed line with its number and keeps the good ones', () => {
+    const { samples, problems } = parse(
+      [
+        'good 1', // 1
+        'bad{label="x" 2', // 2: unclosed label set
+        '9starts_with_digit 3', // 3
+        'novalue', // 4
+        'notanumber{a="b"} abc', // 5
+        'nan_counter NaN', // 6
+        'inf_counter +Inf', // 7
+        'trailing 1 2 3', // 8
+        'bad_escape{a="\\q"} 1', // 9
+        'dup{a="1",a="2"} 1', // 10
+        'also_good{a="b",} 2', // 11: a trailing comma is allowed
+        'float_ts 1 1.5', // 12: text-format timestamps are integer milliseconds
+      ].join('\n'),
+    );
+    expect(samples.map((s) => s.name)).toEqual(['good', 'also_good']);
+    expect(problems).toEqual([
+      { line: 2, message: "bad: expected ',' or '}' at column 15; line skipped" },
+      { line: 3, message: 'expected a metric name, found "9starts_with_digit 3"; line skipped' },
+      { line: 4, message: 'novalue: expected a space before the value; line skipped' },
+      { line: 5, message: 'notanumber: value "abc" is not a number; line skipped' },
+      { line: 6, message: 'nan_counter: value NaN is not a finite number; sample skipped' },
+      { line: 7, message: 'inf_counter: value +Inf is not a finite number; sample skipped' },
+      { line: 8, message: 'trailing: unexpected text after the timestamp; line skipped' },
+      { line: 9, message: 'bad_escape: label a: invalid escape \\q at column 15; line skipped' },
+      { line: 10, message: 'dup: label a: given twice; line skipped' },
+      { line: 12, message: 'float_ts: timestamp "1.5" is not an integer of milliseconds; line skipped' },
+    ]);
+  });
+
+  it('handles CRLF line ends and a missing final newline', () => {
+    const { samples, problems } = parse('a 1\r\nb 2');
+    expect(problems).toEqual([]);
+    expect(samples.map((s) => [s.name, s.value])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+  });
+
+  it('reports content after # EOF in OpenMetrics', () => {
+    const { problems } = parse('a_total 1 1\n# EOF\nb_total 2 2\n', 'openmetrics');
+    expect(problems).toEqual([{ line: 3, message: 'content after # EOF ignored' }]);
+  });
+});
+
+describe('parseSampleValue', () => {
+  it.each([
+    ['1', 1],
+    ['-2.5', -2.5],
+    ['1e3', 1000],
+    ['.5', 0.5],
+    ['+Inf', Number.POSITIVE_INFINITY],
+    ['-Inf', Number.NEGATIVE_INFINITY],
+    ['', undefined], // Number('') would be 0: must not be accepted
+    ['1,5', undefined],
+    ['Infinity', undefined], // JavaScript's spelling is not Prometheus's
+  ])('%j -> %s', (text, expected) => {
+    expect(parseSampleValue(text)).toBe(expected);
+  });
+
+  it('reads NaN', () => {
+    expect(parseSampleValue('NaN')).toBeNaN();
+  });
+});

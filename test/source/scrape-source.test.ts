@@ -1,0 +1,88 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SignalConfig } from '../../src/config/load.js';
+import type { AlertTransition } from '../../src/core/types.js';
+import { Pipeline } from '../../src/pipeline.js';
+import { toTextExposition } from '../../src/sim/openmetrics-writer.js';
+import { readReplayFile } from '../../src/source/replay-source.js';
+import { ScrapeSource } from '../../src/source/scrape-source.js';
+import { parseSelector } from '../../src/source/selector.js';
+import { FAMILIES } from '../../scripts/generate-fixtures-families.js';
+import { brief, replayConfig, replayTransitions, scenarioFile } from '../helpers/scenarios.js';
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** Serves whatever `page()` returns at /metrics on a loopback port. */
+async function serve(page: () => { status?: number; body: string; delayMs?: number }): Promise<string> {
+  server = createServer((_, res) => {
+    const answer = page();
+    setTimeout(() => res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain; version=0.0.4' }).end(answer.body), answer.delayMs ?? 0);
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+}
+
+const signal: SignalConfig = {
+  name: 'downloads',
+  labels: {},
+  inputs: {
+    requests: { selector: parseSelector('api_requests_total'), query: '' },
+    downstream: { selector: parseSelector('static_requests_total{code="200"}'), query: '' },
+  },
+};
+
+describe('ScrapeSource', () => {
+  it('turns scraped counters into rates, across a counter reset', async () => {
+    const pages = ['api_requests_total{pod="a"} 100\nstatic_requests_total{code="200"} 90\n', 'api_requests_total{pod="a"} 400\nstatic_requests_total{code="200"} 390\n', 'api_requests_total{pod="a"} 60\nstatic_requests_total{code="200"} 690\n'];
+    let i = 0;
+    const url = await serve(() => ({ body: pages[i++]! }));
+    const source = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [signal]);
+    expect((await source.read(0)).frame.signals.get('downloads')!.requests).toBeNaN();
+    expect((await source.read(15_000)).frame.signals.get('downloads')).toMatchObject({ requests: 20, downstream: 20 });
+    expect((await source.read(30_000)).frame.signals.get('downloads')).toMatchObject({ requests: 4, downstream: 20 });
+  });
+
+  it('reports malformed lines with their numbers and still reads the good ones', async () => {
+    const url = await serve(() => ({ body: 'api_requests_total{pod="a"} 1\napi_requests_total{pod="b"} NaN\ngarbage here\n' }));
+    const read = await new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [signal]).read(0);
+    expect(read.errors).toEqual([]);
+    expect(read.problems).toEqual([
+      { line: 2, message: 'api_requests_total: value NaN is not a finite number; sample skipped' },
+      { line: 3, message: 'garbage: value "here" is not a number; line skipped' },
+    ]);
+  });
+
+  it.each([
+    ['an HTTP error', { status: 503, body: 'down' }, 'http_status', 1000],
+    ['a slow target', { body: 'api_requests_total 1\n', delayMs: 1500 }, 'timeout', 200],
+    ['an oversized page', { body: 'x'.repeat(5000) }, 'bad_response', 1000],
+  ])('returns %s as an error with a reason, and NaN data', async (_, answer, reason, timeoutMs) => {
+    const url = await serve(() => answer);
+    const read = await new ScrapeSource({ url, timeoutMs, maxBytes: 1000 }, [signal]).read(0);
+    expect(read.errors.map((e) => e.reason)).toEqual([reason]);
+    expect(read.frame.signals.get('downloads')!.requests).toBeNaN();
+  });
+
+  it('gives the same alerts as the replay source on the same scenario', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const data = readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect'));
+    let current = 0;
+    const url = await serve(() => ({ body: toTextExposition({ timeMs: 0, samples: data.snapshots[current]![1] }, FAMILIES) }));
+    const source = new ScrapeSource({ url, timeoutMs: 5000, maxBytes: 1e8 }, config.signals);
+    const pipeline = new Pipeline(config);
+    const scraped: AlertTransition[] = [];
+    for (current = 0; current < data.snapshots.length; current++) {
+      const read = await source.read(data.snapshots[current]![0]);
+      expect(read.errors).toEqual([]);
+      scraped.push(...pipeline.step(read.frame).transitions);
+    }
+    const replayed = await replayTransitions(config);
+    expect(replayed.length).toBeGreaterThan(0);
+    expect(scraped.map(brief)).toEqual(replayed.map(brief));
+  });
+});
