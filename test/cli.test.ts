@@ -1,0 +1,62 @@
+// The command line as users call it: exit codes, output formats, the README's demo.
+
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES_DIR } from '../src/core/paths.js';
+import { runCli } from './helpers/cli.js';
+
+const config = join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml');
+
+describe('stormwatch CLI', () => {
+  it('check-config: ok on a good file', async () => {
+    const r = await runCli(['check-config', config]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${config}: ok (1 signal(s), replay source, every 15s)\n`);
+  });
+
+  it('check-config: every problem and exit 2 on a bad file', async () => {
+    const file = join(FIXTURES_DIR, 'configs', 'bad', 'query-with-scrape.yaml');
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `${file}: invalid configuration\n` +
+        '  detector.preset: unknown preset "paranoid"; known: default, sensitive (line 5)\n' +
+        '  signals[0].requests: a scrape source reads counters: give a selector, not a PromQL query (line 8)\n' +
+        '  signals[1].name: duplicate signal name "downloads" (line 9)\n',
+    );
+  });
+
+  it('backtest: one JSON line per transition with the documented fields', async () => {
+    const r = await runCli(['backtest', '--config', config, '--log-level', 'warn']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) {
+      expect(line).toMatchObject({ status: expect.stringMatching(/^(firing|resolved)$/), labels: { alertname: expect.any(String), signal: 'crate-downloads', severity: expect.any(String) } });
+      expect(Date.parse(String(line.startsAt))).not.toBeNaN();
+      expect(Date.parse(String(line.evaluatedAt))).not.toBeNaN();
+    }
+  });
+
+  it('backtest: a clear error when a scrape config has no history', async () => {
+    const r = await runCli(['backtest', '--config', join(FIXTURES_DIR, 'configs', 'scrape-example.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('stormwatch: a backtest needs --input FILE, a replay source, or a prometheus source with --from and --to; this config has a scrape source\n');
+  });
+
+  it('rejects an unknown command and a bad time with usage errors', async () => {
+    expect((await runCli(['frobnicate'])).stderr).toContain('unknown command "frobnicate"');
+    const r = await runCli(['backtest', '--config', config, '--from', 'yesterday']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('stormwatch: --from: expected RFC 3339 (2023-07-20T12:00:00Z) or unix seconds, got "yesterday"\n');
+  });
+
+  it('demo: replays the bundled scenario and a local receiver prints the alerts', async () => {
+    const r = await runCli(['demo', '--log-level', 'warn']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('[receiver] FIRING StormwatchFunnelBroken (critical) signal=crate-downloads');
+    expect(r.stdout).toContain('[receiver] RESOLVED StormwatchFunnelBroken (critical) signal=crate-downloads');
+    expect(r.stdout).toMatch(/only 0% of requests complete downstream \(baseline 99\.\d+%\); requests at 3\.\d+x baseline/);
+    expect(r.stdout).toContain('4 notification(s) received.');
+  });
+});

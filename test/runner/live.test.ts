@@ -1,0 +1,93 @@
+// The live loop under failure: Prometheus down, slow, or answering errors. The loop must go on,
+// say so in its own metrics, and never throw.
+
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StormwatchConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/core/log.js';
+import { type LiveHandle, startLive } from '../../src/runner/live.js';
+import { parseSelector } from '../../src/source/selector.js';
+import { replayConfig } from '../helpers/scenarios.js';
+import { freePort } from '../helpers/ports.js';
+
+let handle: LiveHandle | undefined;
+let server: Server | undefined;
+afterEach(async () => {
+  await handle?.stop(1000);
+  handle = undefined;
+  server?.closeAllConnections();
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+function prometheusConfig(url: string): StormwatchConfig {
+  const base = replayConfig('quiet-deploys');
+  return {
+    ...base,
+    // Hourly cron: only the test's own tick() calls run.
+    intervalMs: 3_600_000,
+    cron: '0 0 */1 * * *',
+    listen: '127.0.0.1:0',
+    source: { kind: 'prometheus', url, timeoutMs: 300, warmupMs: 60_000, headers: {} },
+    signals: [{ name: 'downloads', labels: {}, inputs: { requests: { selector: parseSelector('x_total'), query: 'sum(irate(x_total[1m]))' } } }],
+  };
+}
+
+async function metricValue(h: LiveHandle, name: string, labels: string): Promise<number> {
+  const text = await h.metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`) || (labels === '' && l.startsWith(`${name} `)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+function logCollector() {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, logger: createLogger('debug', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)) };
+}
+
+describe('live loop', () => {
+  it('goes on when Prometheus is down, counting connection errors and logging once per change', async () => {
+    const { lines, logger } = logCollector();
+    handle = await startLive(prometheusConfig(`http://127.0.0.1:${await freePort()}`), { logger });
+    for (let i = 0; i < 3; i++) await handle.tick();
+    expect(await metricValue(handle, 'stormwatch_source_errors_total', 'reason="connection"')).toBe(3);
+    expect(await metricValue(handle, 'stormwatch_ticks_total', 'outcome="degraded"')).toBe(3);
+    expect(lines.filter((l) => l.msg === 'source read failed; the loop goes on')).toHaveLength(1);
+    expect(lines.some((l) => l.msg === 'could not warm baselines from history; learning live instead')).toBe(true);
+  });
+
+  it.each([
+    ['slow', { delayMs: 1000, status: 200, body: '{}' }, 'timeout'],
+    ['answering 503', { delayMs: 0, status: 503, body: '{"status":"error","errorType":"unavailable","error":"starting up"}' }, 'http_status'],
+    ['answering garbage', { delayMs: 0, status: 200, body: '<html>proxy error</html>' }, 'bad_response'],
+    ['rejecting the query', { delayMs: 0, status: 400, body: '{"status":"error","errorType":"bad_data","error":"parse error"}' }, 'query_error'],
+  ])('counts a Prometheus %s by reason', async (_, answer, reason) => {
+    server = createServer((_, res) => {
+      setTimeout(() => res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body), answer.delayMs);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    handle = await startLive(prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), { logger: logCollector().logger });
+    await handle.tick();
+    expect(await metricValue(handle, 'stormwatch_source_errors_total', `reason="${reason}"`)).toBe(1);
+  });
+
+  it('skips a tick that would overlap a running one, and counts it', async () => {
+    server = createServer((_, res) => {
+      setTimeout(() => res.writeHead(200).end('{"status":"success","data":{"resultType":"vector","result":[]}}'), 200);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    handle = await startLive({ ...prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), source: { kind: 'prometheus', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 2000, warmupMs: 0, headers: {} } }, { logger: logCollector().logger });
+    await Promise.all([handle.tick(), handle.tick()]);
+    expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBe(1);
+    expect(await metricValue(handle, 'stormwatch_ticks_total', 'outcome="ok"')).toBe(1);
+  });
+
+  it('serves /healthz and /metrics on its own HTTP server', async () => {
+    handle = await startLive(prometheusConfig(`http://127.0.0.1:${await freePort()}`), { logger: logCollector().logger });
+    const health = await fetch(`${handle.server!.url}/healthz`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`${handle.server!.url}/metrics`)).text();
+    expect(metrics).toContain('# TYPE stormwatch_ticks_total counter');
+    expect((await fetch(`${handle.server!.url}/nope`)).status).toBe(404);
+  });
+});
