@@ -3,6 +3,7 @@
 // it again writes the same bytes.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
@@ -20,8 +21,10 @@ const outDir = join(FIXTURES_DIR, 'scenarios');
 mkdirSync(outDir, { recursive: true });
 for (const scenario of bundledScenarios(cargo)) {
   const result = simulate(scenario.spec);
-  const file = `${scenario.name}.om`;
-  writeFileSync(join(outDir, file), toOpenMetrics(result.snapshots, FAMILIES));
+  const file = `${scenario.name}.om${scenario.gzip ? '.gz' : ''}`;
+  const text = toOpenMetrics(result.snapshots, FAMILIES);
+  // mtime 0 in the gzip header keeps the output byte-for-byte reproducible.
+  writeFileSync(join(outDir, file), scenario.gzip ? gzipSync(text, { level: 9 }) : text);
   const iso = (ms: number) => new Date(ms).toISOString();
   const labels = {
     name: scenario.name,
@@ -32,6 +35,7 @@ for (const scenario of bundledScenarios(cargo)) {
     endsAt: iso(scenario.spec.endMs),
     seed: scenario.spec.seed,
     client: scenario.spec.client.name,
+    arrivals: scenario.spec.pool ? { kind: 'pool', ...scenario.spec.pool } : { kind: 'independent', logicalRatePerSecond: scenario.spec.logicalRatePerSecond },
     deploys: scenario.spec.deploysMs.map(iso),
     faults: result.truths.map((t) => ({
       kind: t.kind,

@@ -4,12 +4,15 @@
 import type { StormwatchConfig } from './config/load.js';
 import type { AlertTransition, Evaluation, Frame, SignalInput, SignalSample } from './core/types.js';
 import { AlertDecider, type SignalIdentity } from './decisions/alert-decider.js';
+import { type Assessment, assess } from './decisions/assess.js';
+import type { ClientModel } from './detectors/retry-amplification.js';
 import { BaselineDetector } from './detectors/baseline-detector.js';
 import type { Detector } from './detectors/detector.js';
 
 export interface SignalReport {
   sample: SignalSample;
   evaluations: Evaluation[];
+  assessment: Assessment;
 }
 
 export interface TickResult {
@@ -21,6 +24,7 @@ export interface TickResult {
 interface WatchedSignal {
   identity: SignalIdentity;
   detector: Detector;
+  clients: ClientModel[];
 }
 
 export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'>;
@@ -36,6 +40,7 @@ export class Pipeline {
         intervalMs: config.intervalMs,
         inputs: new Set(Object.keys(signal.inputs) as SignalInput[]),
       }),
+      clients: signal.clients,
     }));
     this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels);
   }
@@ -43,11 +48,12 @@ export class Pipeline {
   /** Runs detectors and decisions on one frame. Signals missing from the frame count as gaps. */
   step(frame: Frame): TickResult {
     const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map() };
-    for (const { identity, detector } of this.watched) {
+    for (const { identity, detector, clients } of this.watched) {
       const sample = frame.signals.get(identity.name) ?? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
       const evaluations = detector.observe(sample, frame.timeMs);
-      result.signals.set(identity.name, { sample, evaluations });
-      result.transitions.push(...this.decider.decide(identity, evaluations, sample, frame.timeMs));
+      const assessment = assess(identity.name, sample, evaluations, clients);
+      result.signals.set(identity.name, { sample, evaluations, assessment });
+      result.transitions.push(...this.decider.decide(identity, assessment, frame.timeMs));
     }
     return result;
   }

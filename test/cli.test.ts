@@ -54,9 +54,10 @@ describe('stormwatch CLI', () => {
   it('demo: replays the bundled scenario and a local receiver prints the alerts', async () => {
     const r = await runCli(['demo', '--log-level', 'warn']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('[receiver] FIRING StormwatchFunnelBroken (critical) signal=crate-downloads');
-    expect(r.stdout).toContain('[receiver] RESOLVED StormwatchFunnelBroken (critical) signal=crate-downloads');
-    expect(r.stdout).toMatch(/only 0% of requests complete downstream \(baseline 99\.\d+%\); requests at 3\.\d+x baseline/);
-    expect(r.stdout).toContain('4 notification(s) received.');
+    expect(r.stdout).toContain('[receiver] FIRING StormwatchRetryStorm (critical) signal=crate-downloads');
+    expect(r.stdout).toContain('[receiver] RESOLVED StormwatchRetryStorm (critical) signal=crate-downloads');
+    expect(r.stdout).toMatch(/retry storm, requests 3\.\d+x baseline while 100% of attempts fail \(client model: cargo\)/);
+    expect(r.stdout).toMatch(/every request is failing and cargo retrying each one 3 times matches/);
+    expect(r.stdout).toContain('2 notification(s) received.');
   });
 });

@@ -1,9 +1,9 @@
 // Loads and checks a configuration file: YAML -> schema -> presets and alert definitions resolved.
 // Every problem is reported at once as `path: problem (line N)`.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseAllDocuments, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { ALERTS_DIR, MODELS_DIR } from '../core/paths.js';
@@ -12,8 +12,9 @@ import type { AlertDefinitions } from '../decisions/alert-decider.js';
 import { TEMPLATE_VALUES } from '../decisions/alert-decider.js';
 import { templateNames } from '../decisions/template.js';
 import type { BaselineParams } from '../detectors/baseline-detector.js';
+import type { ClientModel } from '../detectors/retry-amplification.js';
 import type { Selector } from '../source/selector.js';
-import { alertDefinitions, configSchema, detectorPresets } from './schema.js';
+import { alertDefinitions, clientModel, configSchema, detectorPresets } from './schema.js';
 import { intervalToCron } from './schedule.js';
 
 export interface InputSpec {
@@ -27,6 +28,8 @@ export interface SignalConfig {
   name: string;
   labels: Labels;
   inputs: Partial<Record<SignalInput, InputSpec>>;
+  /** The client retry models this signal's traffic is matched against. */
+  clients: ClientModel[];
 }
 
 export type SourceConfig =
@@ -98,6 +101,49 @@ function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: (path: r
   });
 }
 
+/** Maps preset or override keys (durations already in ms) to detector parameters; absent keys stay absent. */
+function toBaselineParams(p: { baselineWindow?: number; relearnAfter?: number } & Omit<Partial<BaselineParams>, 'baselineWindowMs' | 'relearnAfterMs'>): Partial<BaselineParams> {
+  const { baselineWindow, relearnAfter, ...rest } = p;
+  const out: Partial<BaselineParams> = {};
+  for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  if (baselineWindow !== undefined) out.baselineWindowMs = baselineWindow;
+  if (relearnAfter !== undefined) out.relearnAfterMs = relearnAfter;
+  return out;
+}
+
+/** Reads client retry models from a YAML file holding one model per document. */
+export function readClientModels(file: string): ClientModel[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  const docs = parseAllDocuments(text);
+  const models: ClientModel[] = [];
+  const problems: string[] = [];
+  docs.forEach((doc, i) => {
+    if (doc.errors.length > 0) {
+      problems.push(...doc.errors.map((e) => `document ${i + 1}: ${e.message.split('\n')[0]}`));
+      return;
+    }
+    const parsed = clientModel.safeParse(doc.toJS());
+    if (parsed.success) models.push(parsed.data);
+    else problems.push(...issuesToProblems(parsed.error.issues).map((p) => `document ${i + 1}: ${p}`));
+  });
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return models;
+}
+
+/** The client retry models that ship in models/clients/. */
+export function loadBundledClientModels(): ClientModel[] {
+  const dir = join(MODELS_DIR, 'clients');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) => readClientModels(join(dir, f)));
+}
+
 /** Loads the detector presets and alert definitions that ship with stormwatch. */
 export function loadBundledModels(): { presets: Record<string, Omit<BaselineParams, never>>; definitions: AlertDefinitions } {
   const presetsFile = join(MODELS_DIR, 'detector-presets.yaml');
@@ -116,19 +162,7 @@ export function loadBundledModels(): { presets: Record<string, Omit<BaselinePara
   }
   if (problems.length > 0) throw new ConfigError(definitionsFile, problems);
   const resolved: Record<string, BaselineParams> = {};
-  for (const [name, p] of Object.entries(presets.data)) {
-    resolved[name] = {
-      baselineWindowMs: p.baselineWindow,
-      minBaselinePoints: p.minBaselinePoints,
-      zThreshold: p.zThreshold,
-      spikeFactor: p.spikeFactor,
-      dropFactor: p.dropFactor,
-      minErrorRatioIncrease: p.minErrorRatioIncrease,
-      funnelDropFraction: p.funnelDropFraction,
-      minRequestsPerTick: p.minRequestsPerTick,
-      relearnAfterMs: p.relearnAfter,
-    };
-  }
+  for (const [name, p] of Object.entries(presets.data)) resolved[name] = toBaselineParams(p) as BaselineParams;
   return { presets: resolved, definitions: definitions.data as AlertDefinitions };
 }
 
@@ -152,6 +186,15 @@ export function loadConfig(file: string): StormwatchConfig {
   if (cron === undefined) at(['interval'], `${raw.interval} ms cannot be scheduled evenly; use a whole number of seconds dividing 60s, or of minutes dividing 60m`);
 
   const kind = raw.source.prometheus ? 'prometheus' : raw.source.scrape ? 'scrape' : 'replay';
+  const base = dirname(resolve(file));
+  const models = loadBundledClientModels();
+  for (const extra of raw.clientModels) {
+    for (const model of readClientModels(isAbsolute(extra) ? extra : join(base, extra))) {
+      const at = models.findIndex((m) => m.name === model.name);
+      if (at >= 0) models[at] = model;
+      else models.push(model);
+    }
+  }
   const names = new Set<string>();
   const signals: SignalConfig[] = raw.signals.map((s, i) => {
     if (names.has(s.name)) at(['signals', i, 'name'], `duplicate signal name ${JSON.stringify(s.name)}`);
@@ -169,7 +212,13 @@ export function loadConfig(file: string): StormwatchConfig {
         inputs[input] = { selector: spec.selector, query };
       }
     }
-    return { name: s.name, labels: s.labels, inputs };
+    let clients = models;
+    if (s.clients) {
+      const unknownNames = s.clients.filter((n) => !models.some((m) => m.name === n));
+      if (unknownNames.length > 0) at(['signals', i, 'clients'], `unknown client model(s) ${unknownNames.map((n) => JSON.stringify(n)).join(', ')}; known: ${models.map((m) => m.name).join(', ')}`);
+      clients = models.filter((m) => s.clients!.includes(m.name));
+    }
+    return { name: s.name, labels: s.labels, inputs, clients };
   });
 
   const sinkNames = new Set<string>();
@@ -182,7 +231,6 @@ export function loadConfig(file: string): StormwatchConfig {
 
   if (problems.length > 0 || !preset || cron === undefined) throw new ConfigError(file, problems);
 
-  const base = dirname(resolve(file));
   let source: SourceConfig;
   if (raw.source.prometheus) {
     const p = raw.source.prometheus;
@@ -193,18 +241,8 @@ export function loadConfig(file: string): StormwatchConfig {
     const f = raw.source.replay!.file;
     source = { kind: 'replay', file: isAbsolute(f) ? f : join(base, f) };
   }
-  const o = raw.detector;
-  const detector: BaselineParams = {
-    baselineWindowMs: o.baselineWindow ?? preset.baselineWindowMs,
-    minBaselinePoints: o.minBaselinePoints ?? preset.minBaselinePoints,
-    zThreshold: o.zThreshold ?? preset.zThreshold,
-    spikeFactor: o.spikeFactor ?? preset.spikeFactor,
-    dropFactor: o.dropFactor ?? preset.dropFactor,
-    minErrorRatioIncrease: o.minErrorRatioIncrease ?? preset.minErrorRatioIncrease,
-    funnelDropFraction: o.funnelDropFraction ?? preset.funnelDropFraction,
-    minRequestsPerTick: o.minRequestsPerTick ?? preset.minRequestsPerTick,
-    relearnAfterMs: o.relearnAfter ?? preset.relearnAfterMs,
-  };
+  const { preset: _presetName, ...overrides } = raw.detector;
+  const detector: BaselineParams = { ...preset, ...toBaselineParams(overrides) };
   return {
     file,
     intervalMs: raw.interval,

@@ -50,6 +50,8 @@ const signal = z.strictObject({
   requests: signalInput,
   errors: signalInput.optional(),
   downstream: signalInput.optional(),
+  /** Client retry models (by name) this signal's clients may follow; default: all known models. */
+  clients: z.array(z.string()).min(1).optional(),
 });
 
 const prometheusSource = z.strictObject({
@@ -98,7 +100,7 @@ export const detectorOverrides = z.strictObject({
   minBaselinePoints: z.number().int().min(3).optional(),
   zThreshold: z.number().positive().optional(),
   spikeFactor: z.number().gt(1).optional(),
-  dropFactor: z.number().gt(0).lt(1).optional(),
+  collapseFactor: z.number().gt(0).lt(1).optional(),
   minErrorRatioIncrease: z.number().gt(0).lt(1).optional(),
   funnelDropFraction: z.number().gt(0).lt(1).optional(),
   minRequestsPerTick: z.number().min(0).optional(),
@@ -120,7 +122,20 @@ export const configSchema = z.strictObject({
     })
     .default({ for: 15_000, keepFiringFor: 60_000, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch' }),
   sinks: z.array(sink).default([]),
+  /** Extra client retry model files (YAML, one model per document), added to the bundled ones. */
+  clientModels: z.array(z.string()).default([]),
   signals: z.array(signal).min(1, { message: 'expected at least one signal' }),
+});
+
+export const clientModel = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9_.-]+$/),
+  versions: z.string().optional(),
+  maxRetries: z.number().int().min(0).max(100),
+  delaysSeconds: z.array(z.strictObject({ min: z.number().min(0), max: z.number().min(0) })),
+  retryOn: z.array(z.string()),
+  retriesRequestOriginalUrl: z.boolean().default(true),
+  abortsOnFirstExhausted: z.boolean().default(false),
+  generic: z.boolean().default(false),
 });
 
 export type RawConfig = z.output<typeof configSchema>;
@@ -131,7 +146,7 @@ export const detectorPreset = z.strictObject({
   minBaselinePoints: z.number().int().min(3),
   zThreshold: z.number().positive(),
   spikeFactor: z.number().gt(1),
-  dropFactor: z.number().gt(0).lt(1),
+  collapseFactor: z.number().gt(0).lt(1),
   minErrorRatioIncrease: z.number().gt(0).lt(1),
   funnelDropFraction: z.number().gt(0).lt(1),
   minRequestsPerTick: z.number().min(0),
@@ -140,16 +155,16 @@ export const detectorPreset = z.strictObject({
 
 export const detectorPresets = z.record(z.string(), detectorPreset);
 
-export const alertDefinitions = z.strictObject(
-  Object.fromEntries(
-    (['rate_spike', 'rate_drop', 'error_ratio', 'funnel_drop'] as const).map((kind) => [
-      kind,
-      z.strictObject({
-        alertname: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/),
-        severity: z.enum(['info', 'warning', 'critical']),
-        summary: z.string(),
-        description: z.string(),
-      }),
-    ]),
-  ) as Record<'rate_spike' | 'rate_drop' | 'error_ratio' | 'funnel_drop', z.ZodObject<{ alertname: z.ZodString; severity: z.ZodEnum<{ info: 'info'; warning: 'warning'; critical: 'critical' }>; summary: z.ZodString; description: z.ZodString }>>,
-);
+const alertDefinition = z.strictObject({
+  alertname: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/),
+  severity: z.enum(['info', 'warning', 'critical']),
+  summary: z.string(),
+  description: z.string(),
+});
+
+export const alertDefinitions = z.strictObject({
+  retry_storm: alertDefinition,
+  outage: alertDefinition,
+  error_regression: alertDefinition,
+  organic_surge: alertDefinition,
+});

@@ -34,6 +34,8 @@ export interface Evaluation {
   score: number;
   observed: number;
   baseline: number;
+  /** Robust σ the score was computed with (log units for rate checks, ratio units otherwise). */
+  sigma: number;
   /** Why the status is unknown, for logs and annotations. */
   reason?: string;
 }

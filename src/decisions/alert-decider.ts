@@ -1,8 +1,11 @@
-// Turns evaluations into alert transitions: one state machine per (signal, finding kind), labels
-// that give the alert its identity and annotations that explain it. Pure: time comes in.
+// Turns assessments into alert transitions. Each signal has two alerts: its incident (a retry
+// storm, an outage or an error regression; the kind is decided when it fires and kept until it
+// resolves, since labels are an alert's identity) and an informational organic-surge alert.
+// Pure: time comes in.
 
-import type { AlertTransition, Evaluation, FindingKind, Labels, SignalSample } from '../core/types.js';
+import type { AlertTransition, Labels } from '../core/types.js';
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
+import type { AlertKind, Assessment } from './assess.js';
 import { fingerprint } from './fingerprint.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
 import { renderTemplate } from './template.js';
@@ -16,13 +19,14 @@ export interface AlertDefinition {
   description: string;
 }
 
-export type AlertDefinitions = Record<FindingKind, AlertDefinition>;
+export type AlertDefinitions = Record<AlertKind, AlertDefinition>;
 
 /** The names a definition's templates may use. */
 export const TEMPLATE_VALUES = [
-  'signal', 'observed', 'baseline', 'factor', 'score', 'since',
-  'requests', 'requestsBaseline', 'requestsFactor', 'errorRatio', 'funnelRatio', 'funnelBaseline',
+  'signal', 'since', 'explanation', 'requests', 'requestsBaseline', 'multiplier', 'failingAttempts', 'failingRequests',
+  'attemptsPerRequest', 'clientModel', 'logicalDemand', 'completion', 'completionBaseline', 'errorRatio', 'errorRatioBaseline',
 ] as const;
+type TemplateValues = Record<(typeof TEMPLATE_VALUES)[number], string>;
 
 export interface SignalIdentity {
   name: string;
@@ -31,10 +35,17 @@ export interface SignalIdentity {
 
 interface TrackedAlert {
   state: AlertState;
+  /** Set when the alert fires (its kind is chosen then); kept for its resolved notification. */
   labels: Labels;
   fingerprint: string;
-  /** Set when the alert fires; kept for its resolved notification. */
   annotations: Labels;
+  startsAtMs: number;
+}
+
+export interface FiringAlert {
+  labels: Labels;
+  annotations: Labels;
+  fingerprint: string;
   startsAtMs: number;
 }
 
@@ -47,67 +58,88 @@ export class AlertDecider {
     private readonly commonLabels: Labels = {},
   ) {}
 
-  /** Feeds one signal's evaluations at data time `timeMs`; returns the alerts that changed state. */
-  decide(signal: SignalIdentity, evaluations: readonly Evaluation[], sample: SignalSample, timeMs: number): AlertTransition[] {
-    const transitions: AlertTransition[] = [];
-    for (const evaluation of evaluations) {
-      const key = `${signal.name}\u0000${evaluation.kind}`;
-      let tracked = this.alerts.get(key);
-      if (!tracked) {
-        const definition = this.definitions[evaluation.kind];
-        const labels: Labels = { ...this.commonLabels, ...signal.labels, alertname: definition.alertname, signal: signal.name, severity: definition.severity };
-        tracked = { state: INACTIVE, labels, fingerprint: fingerprint(labels), annotations: {}, startsAtMs: Number.NaN };
-        this.alerts.set(key, tracked);
-      }
-      const active = evaluation.status === 'unknown' ? undefined : evaluation.status === 'anomalous';
-      const step = stepAlert(tracked.state, active, timeMs, this.hold);
-      tracked.state = step.state;
-      if (step.transition === 'firing') {
-        tracked.startsAtMs = step.state.activeSinceMs;
-        tracked.annotations = this.annotate(signal.name, evaluation, evaluations, sample, tracked.startsAtMs);
-        transitions.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs });
-      } else if (step.transition === 'resolved') {
-        transitions.push({ status: 'resolved', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
-      }
-    }
-    return transitions;
+  /** Feeds one signal's assessment at data time `timeMs`; returns the alerts that changed state. */
+  decide(signal: SignalIdentity, assessment: Assessment, timeMs: number): AlertTransition[] {
+    const out: AlertTransition[] = [];
+    this.step(`${signal.name}\u0000incident`, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
+    this.step(`${signal.name}\u0000surge`, signal, assessment, assessment.surge, () => 'organic_surge', timeMs, out);
+    return out;
   }
 
   /** Alerts firing now, for the HTTP API. */
-  firing(): { labels: Labels; annotations: Labels; fingerprint: string; startsAtMs: number }[] {
-    const out = [];
-    for (const tracked of this.alerts.values()) {
-      if (tracked.state.phase === 'firing') out.push({ labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.state.activeSinceMs });
+  firing(): FiringAlert[] {
+    const out: FiringAlert[] = [];
+    for (const t of this.alerts.values()) {
+      if (t.state.phase === 'firing') out.push({ labels: t.labels, annotations: t.annotations, fingerprint: t.fingerprint, startsAtMs: t.startsAtMs });
     }
     return out;
   }
 
-  private annotate(signal: string, evaluation: Evaluation, all: readonly Evaluation[], sample: SignalSample, sinceMs: number): Labels {
-    const definition = this.definitions[evaluation.kind];
-    const rate = all.find((e) => e.kind === 'rate_spike');
-    const funnel = all.find((e) => e.kind === 'funnel_drop');
-    const isRatio = evaluation.kind === 'error_ratio' || evaluation.kind === 'funnel_drop';
-    const fmt = isRatio ? formatPercent : formatRate;
-    const values: Record<(typeof TEMPLATE_VALUES)[number], string> = {
-      signal,
-      observed: fmt(evaluation.observed),
-      baseline: fmt(evaluation.baseline),
-      factor: formatFactor(evaluation.observed / evaluation.baseline),
-      score: Number.isFinite(evaluation.score) ? evaluation.score.toFixed(1) : 'n/a',
-      since: new Date(sinceMs).toISOString(),
-      requests: formatRate(sample.requests),
-      requestsBaseline: formatRate(rate?.baseline ?? Number.NaN),
-      requestsFactor: formatFactor(sample.requests / (rate?.baseline ?? Number.NaN)),
-      errorRatio: formatPercent(sample.errors / sample.requests),
-      funnelRatio: formatPercent(sample.downstream / sample.requests),
-      funnelBaseline: formatPercent(funnel?.baseline ?? Number.NaN),
-    };
-    return {
-      summary: renderTemplate(definition.summary, values),
-      description: renderTemplate(definition.description, values),
-      observed: String(evaluation.observed),
-      baseline: String(evaluation.baseline),
-      score: values.score,
-    };
+  private step(key: string, signal: SignalIdentity, assessment: Assessment, active: boolean | undefined, kindNow: () => AlertKind, timeMs: number, out: AlertTransition[]): void {
+    let tracked = this.alerts.get(key);
+    if (!tracked) {
+      tracked = { state: INACTIVE, labels: {}, fingerprint: '', annotations: {}, startsAtMs: Number.NaN };
+      this.alerts.set(key, tracked);
+    }
+    const step = stepAlert(tracked.state, active, timeMs, this.hold);
+    tracked.state = step.state;
+    if (step.transition === 'firing') {
+      const definition = this.definitions[kindNow()];
+      tracked.labels = { ...this.commonLabels, ...signal.labels, alertname: definition.alertname, signal: signal.name, severity: definition.severity };
+      tracked.fingerprint = fingerprint(tracked.labels);
+      tracked.startsAtMs = step.state.activeSinceMs;
+      tracked.annotations = annotate(definition, signal.name, assessment, tracked.startsAtMs);
+      out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs });
+    } else if (step.transition === 'resolved') {
+      out.push({ status: 'resolved', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
+    }
   }
+}
+
+/** Human-readable summary and description from the definition's templates, plus machine-readable numbers. */
+export function annotate(definition: AlertDefinition, signal: string, a: Assessment, sinceMs: number): Labels {
+  const est = a.estimate;
+  const best = est?.matches[0];
+  const values: TemplateValues = {
+    signal,
+    since: new Date(sinceMs).toISOString(),
+    explanation: a.explanation,
+    requests: formatRate(a.requests),
+    requestsBaseline: formatRate(a.requestsBaseline),
+    multiplier: formatFactor(est?.multiplier ?? Number.NaN),
+    failingAttempts: formatPercent(est?.failingAttempts ?? Number.NaN),
+    failingRequests: formatPercent(est?.failingRequests ?? Number.NaN),
+    attemptsPerRequest: est ? est.attemptsPerRequest.toFixed(2) : 'n/a',
+    clientModel: best ? best.model : 'none',
+    logicalDemand: formatRate(est?.logicalDemand ?? Number.NaN),
+    completion: formatPercent(a.completion),
+    completionBaseline: formatPercent(a.completionBaseline),
+    errorRatio: formatPercent(a.errorRatio),
+    errorRatioBaseline: formatPercent(a.errorRatioBaseline),
+  };
+  const num = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(Number(x.toPrecision(6))));
+  const annotations: Labels = {
+    summary: renderTemplate(definition.summary, values),
+    description: renderTemplate(definition.description, values),
+    since: values.since,
+    requests_per_second: num(a.requests),
+    requests_baseline_per_second: num(a.requestsBaseline),
+    multiplier: num(est?.multiplier),
+    multiplier_low: num(est?.multiplierLow),
+    multiplier_high: num(est?.multiplierHigh),
+    failing_attempts: num(est?.failingAttempts),
+    failing_requests: num(est?.failingRequests),
+    attempts_per_request: num(est?.attemptsPerRequest),
+    logical_demand_per_second: num(est?.logicalDemand),
+    completion_ratio: num(a.completion),
+    completion_baseline: num(a.completionBaseline),
+    error_ratio: num(a.errorRatio),
+    error_ratio_baseline: num(a.errorRatioBaseline),
+    regime: est?.regime ?? '',
+    client_model: best?.model ?? '',
+    client_models_fitting: est?.matches.map((m) => m.model).join(',') ?? '',
+  };
+  // Empty values say nothing: leave them out.
+  for (const [k, v] of Object.entries(annotations)) if (v === '') delete annotations[k];
+  return annotations;
 }

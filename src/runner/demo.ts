@@ -25,6 +25,7 @@ export async function runDemo(options: { logger: Logger; out: (text: string) => 
           `\n[receiver] ${alert.status.toUpperCase()} ${alert.labels.alertname} (${alert.labels.severity}) signal=${alert.labels.signal}\n` +
             `  startsAt ${alert.startsAt}${alert.status === 'resolved' ? `  endsAt ${alert.endsAt}` : ''}\n` +
             `  ${alert.annotations.summary}\n` +
+            (alert.status === 'firing' ? `  ${alert.annotations.description}\n` : '') +
             `  idempotency-key ${req.headers['idempotency-key']}\n`,
         );
       }

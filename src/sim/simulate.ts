@@ -5,7 +5,12 @@
 
 import { mulberry32, normal, poisson } from './random.js';
 
-export type FaultKind = 'broken-redirect' | 'dns-gone' | 'static-503' | 'static-404' | 'api-500';
+/**
+ * Where a fault sits: the API's redirect target is malformed, the static host's DNS record is gone,
+ * the static host answers 503 or 404 to some requests, the API answers 500, or the API itself is
+ * unreachable (its DNS record or load balancer gone: the server sees nothing).
+ */
+export type FaultKind = 'broken-redirect' | 'dns-gone' | 'static-503' | 'static-404' | 'api-500' | 'api-down';
 
 export interface Fault {
   kind: FaultKind;
@@ -39,8 +44,15 @@ export interface ScenarioSpec {
   peakHourUtc: number;
   /** Stationary σ of the slow log-normal demand wobble (AR(1), ~2 min memory). */
   noiseSigma: number;
-  /** Extra demand multipliers (an organic surge): factor applied from startMs to endMs. */
-  surges: { startMs: number; endMs: number; factor: number }[];
+  /** Extra demand (an organic surge): `factor` reached over `rampMs` from startMs, held until endMs, then ramping down. */
+  surges: { startMs: number; endMs: number; factor: number; rampMs: number }[];
+  /**
+   * Closed-loop clients instead of independent arrivals: a fixed pool of CI runners, each running
+   * one build after another. A build fetches `cratesPerBuild` crates at once and takes
+   * `cycleSeconds` when healthy; a failing build keeps its runner through cargo's retry chain and
+   * aborts when its first crate runs out of retries (the other crates' chains are dropped).
+   */
+  pool?: { clients: number; cratesPerBuild: number; cycleSeconds: number };
   apiPods: number;
   /** Deploy times: every API pod restarts (its counters reset), one after another. */
   deploysMs: number[];
@@ -98,6 +110,14 @@ export function delayWeights(range: DelayRange): Map<number, number> {
   return weights;
 }
 
+/** Demand multiplier of a surge at tMs: ramps up over rampMs from startMs and down over rampMs after endMs. */
+export function surgeFactor(x: { startMs: number; endMs: number; factor: number; rampMs: number }, tMs: number): number {
+  const ramp = Math.max(x.rampMs, 1);
+  const up = Math.min(1, Math.max(0, (tMs - x.startMs) / ramp));
+  const down = Math.min(1, Math.max(0, (x.endMs + ramp - tMs) / ramp));
+  return 1 + (x.factor - 1) * Math.min(up, down);
+}
+
 function activeFault(faults: readonly Fault[], tMs: number): Fault | undefined {
   return faults.find((f) => tMs >= f.startMs && tMs < f.endMs);
 }
@@ -116,6 +136,17 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
   let nextRestart = 0;
   const truths = spec.faults.map((f) => ({ fault: f, logical: 0, attempts: 0 }));
 
+  const pool = spec.pool
+    ? {
+        starts: new Float64Array(RETRY_HORIZON_S),
+        // The retry chain's length: the sum of the mean sleeps, rounded to whole seconds.
+        failingBuildSeconds: Math.max(1, Math.round(spec.client.delaysSeconds.reduce((t, d) => t + (d.min + d.max) / 2, 0))),
+      }
+    : undefined;
+  if (pool) {
+    // Steady state: runners spread evenly over one healthy cycle.
+    for (let i = 0; i < spec.pool!.cycleSeconds; i++) pool.starts[(Math.floor(spec.startMs / 1000) + i) % RETRY_HORIZON_S] = spec.pool!.clients / spec.pool!.cycleSeconds;
+  }
   const rho = Math.exp(-1 / NOISE_MEMORY_S);
   let wobble = normal(random) * spec.noiseSigma;
   const snapshots: Snapshot[] = [];
@@ -132,12 +163,22 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
     wobble = rho * wobble + Math.sqrt(1 - rho * rho) * spec.noiseSigma * normal(random);
     const hour = ((tMs / 3_600_000) % 24 + 24) % 24;
     const season = 1 + spec.seasonAmplitude * Math.cos((2 * Math.PI * (hour - spec.peakHourUtc)) / 24);
-    const surge = spec.surges.reduce((m, x) => (tMs >= x.startMs && tMs < x.endMs ? m * x.factor : m), 1);
-    const logical = poisson(random, spec.logicalRatePerSecond * season * surge * Math.exp(wobble));
+    const surge = spec.surges.reduce((m, x) => m * surgeFactor(x, tMs), 1);
     const fault = activeFault(spec.faults, tMs);
     const q = fault?.failFraction ?? 0;
     const slot = s % RETRY_HORIZON_S;
     let attemptsThisSecond = 0;
+    let logical: number;
+    if (pool) {
+      // Runners starting a build now; a failing build holds its runner for the whole retry chain.
+      const starting = pool.starts[slot]!;
+      pool.starts[slot] = 0;
+      logical = starting * spec.pool!.cratesPerBuild;
+      const busyS = q >= 0.5 ? pool.failingBuildSeconds : spec.pool!.cycleSeconds;
+      pool.starts[(s + busyS) % RETRY_HORIZON_S]! += starting;
+    } else {
+      logical = poisson(random, spec.logicalRatePerSecond * season * surge * Math.exp(wobble));
+    }
 
     for (let k = 0; k <= retries; k++) {
       const attempts = k === 0 ? logical : due[k]![slot]!;
@@ -167,6 +208,15 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
           failed = (fault.kind === 'static-503' ? reachStatic * q : 0) + reachStatic * (1 - q) * STATIC_BASE_ERROR + apiErrors;
           break;
         }
+        case 'api-down':
+          // Attempts never reach the server: no counter moves for them.
+          failed = attempts * q;
+          apiErrors *= 1 - q;
+          reachStatic = (attempts - failed) * (1 - API_BASE_ERROR);
+          statics['200'] += reachStatic * (1 - STATIC_BASE_ERROR);
+          statics['503'] += reachStatic * STATIC_BASE_ERROR;
+          failed += apiErrors + reachStatic * STATIC_BASE_ERROR;
+          break;
         case 'api-500':
           apiErrors += reachStatic * q;
           reachStatic -= reachStatic * q;
@@ -179,13 +229,17 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
           statics['503'] += reachStatic * STATIC_BASE_ERROR;
           failed = apiErrors + reachStatic * STATIC_BASE_ERROR;
       }
+      const served = fault?.kind === 'api-down' ? attempts * (1 - q) : attempts;
       for (let p = 0; p < spec.apiPods; p++) {
-        api302[p]! += (attempts - apiErrors) / spec.apiPods;
+        api302[p]! += (served - apiErrors) / spec.apiPods;
         api500[p]! += apiErrors / spec.apiPods;
       }
       if (k < retries && failed > 0) {
+        // A build aborts when its first crate runs out of retries: of the last round of retries,
+        // only one per build is sent before the abort drops the others.
+        const abort = pool && k + 1 === retries ? 1 / spec.pool!.cratesPerBuild : 1;
         for (const [offset, weight] of delays[k]!) {
-          due[k + 1]![(s + offset) % RETRY_HORIZON_S]! += failed * weight;
+          due[k + 1]![(s + offset) % RETRY_HORIZON_S]! += failed * weight * abort;
         }
       }
     }

@@ -15,6 +15,8 @@ export class StormwatchMetrics {
   readonly signalValue = new Gauge({ name: 'stormwatch_signal_value', help: 'Latest per-second rate of a signal input.', labelNames: ['signal', 'input'] as const, registers: [this.registry] });
   readonly signalBaseline = new Gauge({ name: 'stormwatch_signal_baseline', help: 'Baseline a check compares against (a rate for rate checks, a ratio for ratio checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
   readonly anomalyScore = new Gauge({ name: 'stormwatch_anomaly_score', help: 'Robust z-score of the latest observation against its baseline.', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
+  readonly amplification = new Gauge({ name: 'stormwatch_amplification_factor', help: 'Attempt-rate multiplier M: requests over their baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
+  readonly failingAttempts = new Gauge({ name: 'stormwatch_failing_attempts_ratio', help: 'Estimated fraction of attempts failing (errors or lost downstream completions) above baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
   readonly alertTransitions = new Counter({ name: 'stormwatch_alert_transitions_total', help: 'Alerts that started firing or resolved.', labelNames: ['alertname', 'status'] as const, registers: [this.registry] });
   readonly alertsSent = new Counter({ name: 'stormwatch_alerts_sent_total', help: 'Notification send attempts by sink and outcome (delivered, a failure reason, or gave_up).', labelNames: ['sink', 'outcome'] as const, registers: [this.registry] });
   readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
@@ -34,6 +36,9 @@ export class StormwatchMetrics {
         const value = report.sample[input];
         if (Number.isFinite(value)) this.signalValue.set({ signal, input }, value);
       }
+      const est = report.assessment.estimate;
+      if (est && Number.isFinite(est.multiplier)) this.amplification.set({ signal }, est.multiplier);
+      if (est) this.failingAttempts.set({ signal }, est.failingAttempts);
       for (const e of report.evaluations) {
         if (Number.isFinite(e.baseline)) this.signalBaseline.set({ signal, check: e.kind }, e.baseline);
         if (Number.isFinite(e.score)) this.anomalyScore.set({ signal, check: e.kind }, e.score);

@@ -80,6 +80,18 @@ describe('loadConfig', () => {
     expect(problemsOf('/nonexistent/stormwatch.yaml')).toEqual(['cannot read file: ENOENT']);
   });
 
+  it('restricts a signal to named client models, adds models from extra files, and names unknown ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-models-'));
+    writeFileSync(join(dir, 'mine.yaml'), 'name: in-house-sdk\nmaxRetries: 7\ndelaysSeconds: []\nretryOn: [http_5xx]\n');
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, 'clientModels: [mine.yaml]\nsource:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\n    clients: [cargo, in-house-sdk]\n');
+    expect(loadConfig(file).signals[0]!.clients.map((m) => m.name)).toEqual(['cargo', 'in-house-sdk']);
+    writeFileSync(file, 'source:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\n    clients: [carg0]\n');
+    expect(problemsOf(file)).toEqual([
+      'signals[0].clients: unknown client model(s) "carg0"; known: cargo, cargo-legacy, curl-retry-5, generic-exponential, go-modules, npm, pip (line 7)',
+    ]);
+  });
+
   it('requires at least one signal', () => {
     expect(problemsOf(writeConfig('source:\n  replay:\n    file: x.om\nsignals: []\n'))).toEqual(['signals: expected at least one signal (line 4)']);
   });

@@ -8,7 +8,7 @@ const PARAMS: BaselineParams = {
   minBaselinePoints: 20,
   zThreshold: 4,
   spikeFactor: 1.5,
-  dropFactor: 0.5,
+  collapseFactor: 0.2,
   minErrorRatioIncrease: 0.02,
   funnelDropFraction: 0.2,
   minRequestsPerTick: 20,

@@ -50,10 +50,13 @@ alerting:
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
     const fault = scenarioLabels(SCENARIO).faults[0]!;
-    const firing = lines.find((l) => l.status === 'firing' && l.labels.alertname === 'StormwatchFunnelBroken')!;
+    const firing = lines.find((l) => l.status === 'firing' && l.labels.alertname === 'StormwatchRetryStorm')!;
     expect(firing).toBeDefined();
     expect(Object.keys(firing)).toEqual(['status', 'labels', 'annotations', 'startsAt', 'evaluatedAt', 'fingerprint']);
     expect(firing.labels).toMatchObject({ signal: 'crate-downloads', severity: 'critical', service: 'crates-io', team: 'crates-io' });
+    // Classified and explained: cargo's retries, about 4 attempts per download.
+    expect(firing.annotations.client_model).toBe('cargo');
+    expect(Math.abs(Number(firing.annotations.attempts_per_request) - fault.attemptsPerLogicalRequest) / fault.attemptsPerLogicalRequest).toBeLessThan(0.15);
     const delayS = (Date.parse(firing.evaluatedAt) - Date.parse(fault.startsAt)) / 1000;
     expect(delayS).toBeGreaterThan(0);
     expect(delayS).toBeLessThanOrEqual(120);

@@ -92,10 +92,10 @@ signals:
     await receiver.waitFor((all) => all.some((r) => (r.json as WebhookPayload).status === 'firing'), 20_000);
     const firedAfterMs = Date.now() - brokenAt;
     const firing = receiver.received.map((r) => r.json as WebhookPayload).filter((p) => p.status === 'firing');
-    const funnel = firing.find((p) => p.alerts[0]!.labels.alertname === 'StormwatchFunnelBroken');
-    expect(funnel, JSON.stringify(firing)).toBeDefined();
-    expect(funnel!.version).toBe('4');
-    expect(funnel!.alerts[0]!.labels).toMatchObject({ signal: 'downloads', severity: 'critical' });
+    const storm = firing.find((p) => p.alerts[0]!.labels.alertname === 'StormwatchRetryStorm');
+    expect(storm, JSON.stringify(firing)).toBeDefined();
+    expect(storm!.version).toBe('4');
+    expect(storm!.alerts[0]!.labels).toMatchObject({ signal: 'downloads', severity: 'critical' });
     expect(firedAfterMs).toBeLessThan(15_000);
 
     const metrics = await (await fetch(`${ownUrl}/metrics`)).text();
@@ -104,16 +104,16 @@ signals:
     expect(metrics).toMatch(/stormwatch_signal_baseline\{signal="downloads",check="funnel_drop"\} 0\.9\d*|stormwatch_signal_baseline\{signal="downloads",check="funnel_drop"\} 1/);
     expect((await fetch(`${ownUrl}/healthz`)).status).toBe(200);
     const active = (await (await fetch(`${ownUrl}/api/v1/alerts`)).json()) as { alerts: { labels: Record<string, string> }[] };
-    expect(active.alerts.map((a) => a.labels.alertname)).toContain('StormwatchFunnelBroken');
+    expect(active.alerts.map((a) => a.labels.alertname)).toContain('StormwatchRetryStorm');
 
     target.state.broken = false;
     await receiver.waitFor(
-      (all) => all.some((r) => (r.json as WebhookPayload).status === 'resolved' && (r.json as WebhookPayload).alerts[0]!.labels.alertname === 'StormwatchFunnelBroken'),
+      (all) => all.some((r) => (r.json as WebhookPayload).status === 'resolved' && (r.json as WebhookPayload).alerts[0]!.labels.alertname === 'StormwatchRetryStorm'),
       30_000,
     );
-    const resolved = receiver.received.map((r) => r.json as WebhookPayload).find((p) => p.status === 'resolved' && p.alerts[0]!.labels.alertname === 'StormwatchFunnelBroken')!;
+    const resolved = receiver.received.map((r) => r.json as WebhookPayload).find((p) => p.status === 'resolved' && p.alerts[0]!.labels.alertname === 'StormwatchRetryStorm')!;
     expect(resolved.alerts[0]!.endsAt).not.toBe('0001-01-01T00:00:00Z');
-    expect(resolved.alerts[0]!.fingerprint).toBe(funnel!.alerts[0]!.fingerprint);
+    expect(resolved.alerts[0]!.fingerprint).toBe(storm!.alerts[0]!.fingerprint);
 
     stormwatch.child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => stormwatch.child.on('exit', (c) => resolve(c)));

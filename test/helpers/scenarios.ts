@@ -8,22 +8,14 @@ import type { AlertTransition } from '../../src/core/types.js';
 import { runBacktest } from '../../src/runner/backtest.js';
 import { silentLogger } from '../../src/core/log.js';
 
-export interface ScenarioLabels {
-  name: string;
-  file: string;
-  faults: { kind: string; startsAt: string; endsAt: string; attemptsPerLogicalRequest: number }[];
-  deploys: string[];
-  expect: { mustFire: { alertname: string; withinSeconds: number }[]; pageFreeOutsideFaultsSeconds: number };
-}
-
-export const SCENARIO_NAMES = ['crates-2023-07-20-broken-redirect', 'crates-2023-01-25-dns-outage', 'quiet-deploys'] as const;
+import type { ScenarioLabels } from '../../src/scorecard/score.js';
 
 export function scenarioLabels(name: string): ScenarioLabels {
   return JSON.parse(readFileSync(join(FIXTURES_DIR, 'scenarios', `${name}.json`), 'utf8')) as ScenarioLabels;
 }
 
 export function scenarioFile(name: string): string {
-  return join(FIXTURES_DIR, 'scenarios', `${name}.om`);
+  return join(FIXTURES_DIR, 'scenarios', scenarioLabels(name).file);
 }
 
 /** The bundled replay config, pointed at another scenario file. */

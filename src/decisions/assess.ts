@@ -1,0 +1,84 @@
+// Combines one signal's check evaluations with the retry-amplification model into an assessment:
+// is the signal failing, which kind of incident is it, is it an organic surge, and the numbers and
+// sentence that explain it. Pure.
+
+import type { Evaluation, SignalSample } from '../core/types.js';
+import { type AmplificationEstimate, type ClientModel, estimateAmplification } from '../detectors/retry-amplification.js';
+import { explain } from './explain.js';
+
+export type IncidentKind = 'retry_storm' | 'outage' | 'error_regression';
+export type AlertKind = IncidentKind | 'organic_surge';
+export const ALERT_KINDS: readonly AlertKind[] = ['retry_storm', 'outage', 'error_regression', 'organic_surge'];
+
+export interface Assessment {
+  /** Undefined when no check could judge (warm-up, gap): alert states stay as they are. */
+  failing: boolean | undefined;
+  surge: boolean | undefined;
+  kind: IncidentKind;
+  estimate?: AmplificationEstimate;
+  /** Completions per request now and at baseline (NaN without a downstream input). */
+  completion: number;
+  completionBaseline: number;
+  errorRatio: number;
+  errorRatioBaseline: number;
+  requests: number;
+  requestsBaseline: number;
+  explanation: string;
+}
+
+function find(evaluations: readonly Evaluation[], kind: Evaluation['kind']): Evaluation | undefined {
+  return evaluations.find((e) => e.kind === kind);
+}
+
+/** Fraction of attempts failing above the baseline's own failures, with a ~95 % interval. */
+function failingFraction(funnel: Evaluation | undefined, errors: Evaluation | undefined): { e: number; low: number; high: number } {
+  let best = { e: 0, low: 0, high: 0 };
+  if (funnel && funnel.status !== 'unknown' && funnel.baseline > 0) {
+    const e = Math.max(0, 1 - funnel.observed / funnel.baseline);
+    const spread = (2 * funnel.sigma) / funnel.baseline;
+    best = { e, low: Math.max(0, e - spread), high: Math.min(1, e + spread) };
+  }
+  if (errors && errors.status !== 'unknown') {
+    const e = Math.max(0, errors.observed - errors.baseline);
+    if (e > best.e) best = { e, low: Math.max(0, e - 2 * errors.sigma), high: Math.min(1, e + 2 * errors.sigma) };
+  }
+  return best;
+}
+
+export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[]): Assessment {
+  const spike = find(evaluations, 'rate_spike');
+  const drop = find(evaluations, 'rate_drop');
+  const funnel = find(evaluations, 'funnel_drop');
+  const errors = find(evaluations, 'error_ratio');
+  const failureChecks = [funnel, errors, drop].filter((e): e is Evaluation => e !== undefined);
+  const failing = failureChecks.some((e) => e.status === 'anomalous') ? true : failureChecks.some((e) => e.status === 'normal') ? false : undefined;
+  const surge = spike && spike.status !== 'unknown' ? spike.status === 'anomalous' && failing !== true : undefined;
+
+  const fraction = failingFraction(funnel, errors);
+  let estimate: AmplificationEstimate | undefined;
+  if (spike && spike.status !== 'unknown') {
+    estimate = estimateAmplification(
+      { requests: sample.requests, requestsBaseline: spike.baseline, logRateSigma: spike.sigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high },
+      models,
+    );
+  }
+  let kind: IncidentKind = 'error_regression';
+  if (estimate?.amplified && fraction.e > 0) kind = 'retry_storm';
+  else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || estimate?.regime === 'closed-loop') kind = 'outage';
+
+  const assessment: Assessment = {
+    failing,
+    surge,
+    kind,
+    ...(estimate ? { estimate } : {}),
+    completion: funnel?.observed ?? Number.NaN,
+    completionBaseline: funnel?.baseline ?? Number.NaN,
+    errorRatio: errors?.observed ?? Number.NaN,
+    errorRatioBaseline: errors?.baseline ?? Number.NaN,
+    requests: sample.requests,
+    requestsBaseline: spike?.baseline ?? Number.NaN,
+    explanation: '',
+  };
+  assessment.explanation = explain(signal, assessment, failing === true ? kind : surge ? 'organic_surge' : undefined);
+  return assessment;
+}

@@ -1,0 +1,171 @@
+// The retry-amplification model: from the observed attempt-rate multiplier M and the fraction of
+// attempts that fail E, estimate how many logical requests fail (p), how often each is retried
+// (r), the logical demand behind the traffic, and which client retry policy fits. Pure.
+//
+// Physics (demand unchanged, a fraction p of logical requests failing every attempt, each retried
+// r times): M = 1 + p·r and E = p(1+r)/M, so p = E·M − (M−1) and r = (M−1)/p. When instead every
+// attempt fails independently with probability q and a client makes at most R retries, attempts
+// per logical request = (1 − q^(R+1)) / (1 − q) and E = q.
+
+export interface DelayRange {
+  min: number;
+  max: number;
+}
+
+/** A client retry policy, as declared in models/clients/*.yaml. */
+export interface ClientModel {
+  name: string;
+  maxRetries: number;
+  delaysSeconds: DelayRange[];
+  retryOn: string[];
+  /** cargo, pip, npm: one crate/package out of retries aborts the whole command (M at a total outage in [R, R+1]). */
+  abortsOnFirstExhausted: boolean;
+  /** A catch-all policy: named only when no specific client model fits as well. */
+  generic?: boolean;
+}
+
+export type FailureRegime = 'total' | 'deterministic' | 'independent' | 'closed-loop' | 'none';
+
+export interface ModelMatch {
+  model: string;
+  retries: number;
+  /** Range of M this model predicts for the observed E. */
+  predictedLow: number;
+  predictedHigh: number;
+  regime: 'deterministic' | 'independent' | 'total';
+  /** 0 when the observed interval overlaps the prediction (within tolerance), else the log gap. */
+  distance: number;
+  generic: boolean;
+  /** |log| distance from the observed M to the prediction's centre, to rank models that both fit. */
+  centreGap: number;
+}
+
+export interface AmplificationInput {
+  /** Observed attempts per second and the baseline (pre-incident) rate. */
+  requests: number;
+  requestsBaseline: number;
+  /** Robust σ of log(rate) in the baseline: the noise M is read through. */
+  logRateSigma: number;
+  /** Fraction of attempts failing now, above the baseline's own failures, with a ~95 % interval. */
+  failing: number;
+  failingLow: number;
+  failingHigh: number;
+}
+
+export interface AmplificationEstimate {
+  /** Attempt-rate multiplier M = requests / baseline, with a ~95 % interval. */
+  multiplier: number;
+  multiplierLow: number;
+  multiplierHigh: number;
+  /** E: fraction of attempts that fail. */
+  failingAttempts: number;
+  /** p: fraction of logical requests that fail after all retries (deterministic reading). */
+  failingRequests: number;
+  failingRequestsLow: number;
+  failingRequestsHigh: number;
+  /** r: retries per failing logical request, NaN when nothing fails. */
+  retriesPerFailure: number;
+  /** Attempts per logical request: M when demand is unchanged. */
+  attemptsPerRequest: number;
+  /**
+   * Logical requests per second behind the attempts: requests divided by the attempts per request
+   * the best-fitting client model predicts at this E (the baseline when no model fits). NaN for a
+   * closed loop, where demand is not independent of the failure.
+   */
+  logicalDemand: number;
+  /** Significantly more attempts than the baseline. */
+  amplified: boolean;
+  regime: FailureRegime;
+  /** Client models that fit, best first. */
+  matches: ModelMatch[];
+}
+
+/** Relative slack on a model's prediction: client mixes, a few non-retrying clients, build sizes. */
+export const MODEL_TOLERANCE = 0.12;
+/** M must exceed this (at the low end of its interval) to count as amplification. */
+export const MIN_AMPLIFICATION = 1.05;
+
+/** Attempts per logical request when each attempt fails independently with probability q. */
+export function attemptsIndependent(q: number, retries: number): number {
+  if (q >= 1) return retries + 1;
+  if (q <= 0) return 1;
+  return (1 - q ** (retries + 1)) / (1 - q);
+}
+
+/** Fraction p of logical requests failing that makes E of the attempts fail, with r retries each. */
+export function failingRequestsFor(failingAttempts: number, retries: number): number {
+  const e = clamp01(failingAttempts);
+  return e / (1 + retries - e * retries);
+}
+
+/** The range of M a client model predicts when a fraction E of attempts fail. */
+export function predictMultiplier(model: ClientModel, failingAttempts: number): { low: number; high: number; regime: ModelMatch['regime'] }[] {
+  const e = clamp01(failingAttempts);
+  const r = model.maxRetries;
+  const p = failingRequestsFor(e, r);
+  // Aborting on the first exhausted crate drops up to one retry chain's worth per failing request.
+  const deterministicLow = model.abortsOnFirstExhausted ? 1 + p * Math.max(r - 1, 0) : 1 + p * r;
+  const out: { low: number; high: number; regime: ModelMatch['regime'] }[] = [];
+  if (e >= 0.98) return [{ low: deterministicLow, high: 1 + r, regime: 'total' }];
+  out.push({ low: deterministicLow, high: 1 + p * r, regime: 'deterministic' });
+  const independent = attemptsIndependent(e, r);
+  out.push({ low: independent, high: independent, regime: 'independent' });
+  return out;
+}
+
+/** Ranks client models by how well they explain the observed M at the observed E. */
+export function matchModels(models: readonly ClientModel[], input: { multiplierLow: number; multiplierHigh: number; multiplier: number; failing: number }): ModelMatch[] {
+  const matches: ModelMatch[] = [];
+  for (const model of models) {
+    let best: ModelMatch | undefined;
+    for (const prediction of predictMultiplier(model, input.failing)) {
+      const lo = prediction.low * (1 - MODEL_TOLERANCE);
+      const hi = prediction.high * (1 + MODEL_TOLERANCE);
+      const distance = input.multiplierHigh < lo ? Math.log(lo / input.multiplierHigh) : input.multiplierLow > hi ? Math.log(input.multiplierLow / hi) : 0;
+      // Among overlapping predictions prefer the one whose centre is nearest the observation.
+      const centreGap = Math.abs(Math.log(input.multiplier / Math.sqrt(prediction.low * prediction.high)));
+      const candidate: ModelMatch = { model: model.name, retries: model.maxRetries, predictedLow: prediction.low, predictedHigh: prediction.high, regime: prediction.regime, distance, generic: model.generic === true, centreGap };
+      if (!best || candidate.distance < best.distance || (candidate.distance === best.distance && candidate.centreGap < best.centreGap)) best = candidate;
+    }
+    if (best) matches.push(best);
+  }
+  // Fitting models first; among them specific clients before catch-alls, then the closest.
+  return matches.sort((a, b) => a.distance - b.distance || Number(a.generic) - Number(b.generic) || a.centreGap - b.centreGap);
+}
+
+export function estimateAmplification(input: AmplificationInput, models: readonly ClientModel[]): AmplificationEstimate {
+  const m = input.requests / input.requestsBaseline;
+  const spread = Math.exp(2 * Math.max(input.logRateSigma, 0.02));
+  const mLow = m / spread;
+  const mHigh = m * spread;
+  const e = clamp01(input.failing);
+  // p = E·M − (M−1) = 1 − M(1−E): rises with E, falls with M.
+  const p = clamp01(1 - m * (1 - e));
+  const pLow = clamp01(1 - mHigh * (1 - clamp01(input.failingLow)));
+  const pHigh = clamp01(1 - mLow * (1 - clamp01(input.failingHigh)));
+  const amplified = mLow > MIN_AMPLIFICATION;
+  const matches = amplified && e > 0 ? matchModels(models, { multiplier: m, multiplierLow: mLow, multiplierHigh: mHigh, failing: e }).filter((x) => x.distance === 0) : [];
+  let regime: FailureRegime = 'none';
+  if (e > 0 && mHigh < 0.9) regime = 'closed-loop';
+  else if (matches[0]) regime = matches[0].regime;
+  else if (amplified && e > 0) regime = e >= 0.98 ? 'total' : 'deterministic';
+  return {
+    multiplier: m,
+    multiplierLow: mLow,
+    multiplierHigh: mHigh,
+    failingAttempts: e,
+    failingRequests: regime === 'independent' && matches[0] ? e ** (matches[0].retries + 1) : p,
+    failingRequestsLow: pLow,
+    failingRequestsHigh: pHigh,
+    retriesPerFailure: p > 0 ? (m - 1) / p : Number.NaN,
+    attemptsPerRequest: m,
+    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / (matches[0] ? Math.sqrt(matches[0].predictedLow * matches[0].predictedHigh) : Math.max(m, 1e-9)),
+    amplified,
+    regime,
+    matches,
+  };
+}
+
+function clamp01(x: number): number {
+  return Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0;
+}

@@ -1,0 +1,114 @@
+// Scores a backtest of a labelled scenario: which alerts fired, how soon after the fault, how
+// close the amplification estimate came to the simulated truth, and any page outside the faults.
+// Pure: the scorecard script and the scenario tests share it.
+
+import type { AlertTransition } from '../core/types.js';
+import type { TickResult } from '../pipeline.js';
+
+export interface ScenarioLabels {
+  name: string;
+  file: string;
+  faults: { kind: string; startsAt: string; endsAt: string; attemptsPerLogicalRequest: number }[];
+  deploys: string[];
+  expect: {
+    mustFire: { alertname: string; withinSeconds: number; attemptsTolerance?: number; clientModel?: string }[];
+    pageFreeOutsideFaultsSeconds: number;
+  };
+}
+
+export interface FiredAlert {
+  alertname: string;
+  severity: string;
+  firedAt: string;
+  /** From the first fault's start; NaN without a fault. */
+  delaySeconds: number;
+  attemptsAtFiring: number;
+  clientModel: string;
+}
+
+export interface ScenarioScore {
+  name: string;
+  fired: FiredAlert[];
+  /** Median estimate of attempts per logical request over the first fault window's failing ticks. */
+  attemptsEstimate: number;
+  attemptsTruth: number;
+  /** The client model named best most often over the same ticks. */
+  clientModel: string;
+  falsePages: FiredAlert[];
+  checks: { what: string; ok: boolean; detail: string }[];
+  ok: boolean;
+}
+
+const PAGING = new Set(['critical', 'warning']);
+
+function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function scoreScenario(labels: ScenarioLabels, transitions: readonly AlertTransition[], ticks: readonly TickResult[]): ScenarioScore {
+  const faults = labels.faults.map((f) => ({ start: Date.parse(f.startsAt), end: Date.parse(f.endsAt) }));
+  const first = faults[0];
+  const graceMs = labels.expect.pageFreeOutsideFaultsSeconds * 1000;
+  const fired: FiredAlert[] = transitions
+    .filter((t) => t.status === 'firing')
+    .map((t) => ({
+      alertname: t.labels.alertname ?? '',
+      severity: t.labels.severity ?? '',
+      firedAt: new Date(t.evaluatedAtMs).toISOString(),
+      delaySeconds: first ? (t.evaluatedAtMs - first.start) / 1000 : Number.NaN,
+      attemptsAtFiring: Number(t.annotations.attempts_per_request ?? Number.NaN),
+      clientModel: t.annotations.client_model ?? '',
+    }));
+  const falsePages = fired.filter((f) => {
+    const ms = Date.parse(f.firedAt);
+    return PAGING.has(f.severity) && !faults.some((x) => ms >= x.start && ms <= x.end + graceMs);
+  });
+  const estimates: number[] = [];
+  const modelVotes = new Map<string, number>();
+  if (first) {
+    for (const tick of ticks) {
+      // Skip the first 30 s: retry chains take ~11 s to fill and a tick spans 15 s.
+      if (tick.timeMs < first.start + 30_000 || tick.timeMs > first.end) continue;
+      for (const report of tick.signals.values()) {
+        const est = report.assessment.estimate;
+        if (!report.assessment.failing || !est) continue;
+        if (Number.isFinite(est.attemptsPerRequest)) estimates.push(est.attemptsPerRequest);
+        const best = est.matches[0]?.model;
+        if (best) modelVotes.set(best, (modelVotes.get(best) ?? 0) + 1);
+      }
+    }
+  }
+  const attemptsEstimate = median(estimates);
+  const clientModel = [...modelVotes.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
+  const attemptsTruth = labels.faults[0]?.attemptsPerLogicalRequest ?? Number.NaN;
+
+  const checks: ScenarioScore['checks'] = [];
+  for (const want of labels.expect.mustFire) {
+    const hit = fired.find((f) => f.alertname === want.alertname && f.delaySeconds >= 0);
+    checks.push({
+      what: `${want.alertname} within ${want.withinSeconds}s`,
+      ok: hit !== undefined && hit.delaySeconds <= want.withinSeconds,
+      detail: hit ? `fired after ${hit.delaySeconds}s` : 'never fired',
+    });
+    if (want.attemptsTolerance !== undefined) {
+      const error = Math.abs(attemptsEstimate - attemptsTruth) / attemptsTruth;
+      checks.push({
+        what: `attempts per request within ${want.attemptsTolerance * 100}%`,
+        ok: error <= want.attemptsTolerance,
+        detail: `estimate ${attemptsEstimate.toFixed(2)} vs truth ${attemptsTruth.toFixed(2)} (${(error * 100).toFixed(1)}% off)`,
+      });
+    }
+    if (want.clientModel !== undefined) {
+      checks.push({
+        what: `client model ${want.clientModel}`,
+        ok: hit?.clientModel === want.clientModel && clientModel === want.clientModel,
+        detail: `named ${hit?.clientModel || 'none'} at firing, ${clientModel || 'none'} most often`,
+      });
+    }
+  }
+  checks.push({ what: 'no page outside the faults', ok: falsePages.length === 0, detail: falsePages.map((f) => `${f.alertname} at ${f.firedAt}`).join(', ') || 'none' });
+  return { name: labels.name, fired, attemptsEstimate, attemptsTruth, clientModel, falsePages, checks, ok: checks.every((c) => c.ok) };
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { loadBundledClientModels } from '../../src/config/load.js';
+import type { Evaluation, SignalSample } from '../../src/core/types.js';
+import { assess } from '../../src/decisions/assess.js';
+
+const models = loadBundledClientModels();
+
+/** Evaluations as the baseline detector gives them: baseline 1000/s, 99.9 % completed, 0.1 % errors. */
+function evals(o: { requests: number; completion: number; errors?: number; spike?: boolean; drop?: boolean; funnel?: boolean; errorHigh?: boolean }): Evaluation[] {
+  const rate = { observed: o.requests, baseline: 1000, score: Math.log(o.requests / 1000) / 0.05, sigma: 0.05 };
+  return [
+    { kind: 'rate_spike', status: o.spike ? 'anomalous' : 'normal', ...rate },
+    { kind: 'rate_drop', status: o.drop ? 'anomalous' : 'normal', ...rate },
+    { kind: 'error_ratio', status: o.errorHigh ? 'anomalous' : 'normal', observed: o.errors ?? 0.001, baseline: 0.001, score: 0, sigma: 0.002 },
+    { kind: 'funnel_drop', status: o.funnel ? 'anomalous' : 'normal', observed: o.completion, baseline: 0.999, score: 0, sigma: 0.01 },
+  ];
+}
+
+const sample = (requests: number, completion: number, errors = 0.001): SignalSample => ({ requests, errors: requests * errors, downstream: requests * completion });
+
+describe('assess', () => {
+  it.each([
+    ['retry storm: 4x, nothing completes', { requests: 4000, completion: 0, spike: true, funnel: true }, true, 'retry_storm', /every request is failing and cargo retrying each one 3 times matches/],
+    ['retry storm: 1.42x, 30 % of attempts fail', { requests: 1417, completion: 0.7, funnel: true }, true, 'retry_storm', /29.9% of attempts fail and each failure is retried; cargo \(up to 3 retries\) predicts 1.42x/],
+    ['outage: a closed pool, rate falls while nothing completes', { requests: 300, completion: 0, funnel: true }, true, 'outage', /fixed pool of clients each stuck retrying/],
+    ['outage: traffic collapses', { requests: 20, completion: 0.999, drop: true }, true, 'outage', /traffic is not reaching the service/],
+    ['error regression: 5 % failing, no amplification', { requests: 1020, completion: 0.95, funnel: true }, true, 'error_regression', /no sign of retry amplification/],
+    ['organic surge: 2.5x, all served', { requests: 2500, completion: 0.999, spike: true }, false, undefined, /more demand, served fine/],
+  ] as const)('%s', (_, o, failing, kind, explanation) => {
+    const a = assess('downloads', sample(o.requests, o.completion), evals(o), models);
+    expect(a.failing).toBe(failing);
+    if (kind) expect(a.kind).toBe(kind);
+    else expect(a.surge).toBe(true);
+    expect(a.explanation).toMatch(explanation);
+  });
+
+  it('is unknown when no check could judge', () => {
+    const unknown: Evaluation[] = ['rate_spike', 'rate_drop', 'funnel_drop'].map((kind) => ({ kind: kind as Evaluation['kind'], status: 'unknown', observed: Number.NaN, baseline: Number.NaN, score: Number.NaN, sigma: Number.NaN }));
+    const a = assess('downloads', sample(Number.NaN, Number.NaN), unknown, models);
+    expect(a.failing).toBeUndefined();
+    expect(a.surge).toBeUndefined();
+    expect(a.estimate).toBeUndefined();
+  });
+
+  it('reads failing attempts from the error ratio when there is no downstream input', () => {
+    const e = evals({ requests: 1300, completion: 0.999, errors: 0.3077, errorHigh: true, spike: false }).filter((x) => x.kind !== 'funnel_drop');
+    const a = assess('api', sample(1300, Number.NaN, 0.3077), e, models);
+    expect(a.kind).toBe('retry_storm');
+    expect(a.estimate!.failingAttempts).toBeCloseTo(0.3067, 3);
+    expect(a.explanation).toContain('of requests fail (baseline 0.1%)');
+  });
+});

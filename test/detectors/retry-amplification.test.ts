@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { loadBundledClientModels } from '../../src/config/load.js';
+import { type ClientModel, attemptsIndependent, estimateAmplification, failingRequestsFor, matchModels, predictMultiplier } from '../../src/detectors/retry-amplification.js';
+
+const models = loadBundledClientModels();
+const cargo = models.find((m) => m.name === 'cargo')!;
+
+describe('attemptsIndependent: (1 − q^(R+1)) / (1 − q)', () => {
+  it.each([
+    // q, R, expected (computed by hand: 1 + q + q² + … + q^R)
+    [0, 3, 1],
+    [0.3, 3, 1 + 0.3 + 0.09 + 0.027],
+    [0.7, 3, 1 + 0.7 + 0.49 + 0.343],
+    [0.05, 3, 1 + 0.05 + 0.0025 + 0.000125],
+    [1, 3, 4],
+    [1, 5, 6],
+  ])('q=%d R=%d -> %d', (q, r, expected) => {
+    expect(attemptsIndependent(q, r)).toBeCloseTo(expected, 10);
+  });
+});
+
+describe('the deterministic reading: M = 1 + p·r, E = p(1+r)/M', () => {
+  it('recovers p and r from M and E: 10 % of requests failing, retried 3 times, read as ~31 % failing attempts', () => {
+    const m = 1 + 0.1 * 3;
+    const e = (0.1 * 4) / m;
+    expect(e).toBeCloseTo(0.3077, 4);
+    expect(failingRequestsFor(e, 3)).toBeCloseTo(0.1, 10);
+    const est = estimateAmplification({ requests: 1300, requestsBaseline: 1000, logRateSigma: 0.01, failing: e, failingLow: e - 0.01, failingHigh: e + 0.01 }, models);
+    expect(est.failingRequests).toBeCloseTo(0.1, 6);
+    expect(est.retriesPerFailure).toBeCloseTo(3, 6);
+    expect(est.regime).toBe('deterministic');
+  });
+});
+
+describe('predictMultiplier', () => {
+  it('gives cargo [3, 4] at a total outage: the build aborts on its first exhausted crate', () => {
+    expect(predictMultiplier(cargo, 1)).toEqual([{ low: 3, high: 4, regime: 'total' }]);
+  });
+
+  it('gives both readings for a partial failure', () => {
+    const [det, ind] = predictMultiplier(cargo, 0.3);
+    expect(det!.regime).toBe('deterministic');
+    expect(ind).toEqual({ low: attemptsIndependent(0.3, 3), high: attemptsIndependent(0.3, 3), regime: 'independent' });
+  });
+});
+
+describe('estimateAmplification', () => {
+  const storm = (requests: number, failing: number, sigma = 0.05) =>
+    estimateAmplification({ requests, requestsBaseline: 1180, logRateSigma: sigma, failing, failingLow: Math.max(0, failing - 0.02), failingHigh: Math.min(1, failing + 0.02) }, models);
+
+  it('2023-07-20: 4x while nothing completes -> every request failing, cargo first, demand unchanged', () => {
+    const est = storm(4700, 1);
+    expect(est.multiplier).toBeCloseTo(3.98, 2);
+    expect(est.amplified).toBe(true);
+    expect(est.regime).toBe('total');
+    expect(est.failingRequests).toBe(1);
+    expect(est.retriesPerFailure).toBeCloseTo(2.98, 2);
+    // cargo and the generic policy both predict ~4x; the specific client is named first.
+    expect(est.matches[0]!.model).toBe('cargo');
+    expect(est.matches.map((m) => m.model)).toContain('generic-exponential');
+    expect(est.matches.map((m) => m.model)).not.toContain('npm'); // 2 retries: at most 3x
+    expect(est.logicalDemand).toBeGreaterThan(1180 * 0.85);
+    expect(est.logicalDemand).toBeLessThan(1180 * 1.35);
+  });
+
+  it('30 % of attempts failing independently: 1.42x fits cargo retrying each failure', () => {
+    const est = storm(1180 * attemptsIndependent(0.3, 3), 0.3, 0.02);
+    expect(est.regime).toBe('independent');
+    expect(est.matches.map((m) => m.model)).toContain('cargo');
+    expect(est.failingRequests).toBeCloseTo(0.3 ** 4, 3);
+  });
+
+  it('a closed pool of clients: rate falls while everything fails', () => {
+    const est = storm(330, 1);
+    expect(est.amplified).toBe(false);
+    expect(est.regime).toBe('closed-loop');
+    expect(est.logicalDemand).toBeNaN();
+  });
+
+  it('no amplification: 5 % failing at 1.05x is within the noise', () => {
+    const est = storm(1180 * 1.05, 0.05);
+    expect(est.amplified).toBe(false);
+    expect(est.matches).toEqual([]);
+    expect(est.regime).toBe('none');
+  });
+
+  it('amplification no model explains: 12x at a total outage', () => {
+    const est = storm(1180 * 12, 1);
+    expect(est.amplified).toBe(true);
+    expect(est.matches).toEqual([]);
+  });
+});
+
+describe('matchModels', () => {
+  it('ranks by fit, then specific before generic', () => {
+    const generic: ClientModel = { name: 'any', maxRetries: 3, delaysSeconds: [], retryOn: [], abortsOnFirstExhausted: false, generic: true };
+    const specific: ClientModel = { ...generic, name: 'specific', generic: false };
+    const far: ClientModel = { ...generic, name: 'far', maxRetries: 9, generic: false };
+    const ranked = matchModels([generic, far, specific], { multiplier: 4, multiplierLow: 3.8, multiplierHigh: 4.2, failing: 1 });
+    expect(ranked.map((m) => [m.model, m.distance === 0])).toEqual([
+      ['specific', true],
+      ['any', true],
+      ['far', false],
+    ]);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { loadBundledClientModels } from '../../src/config/load.js';
+import { type ScenarioSpec, delayWeights, simulate, surgeFactor } from '../../src/sim/simulate.js';
+
+const cargo = loadBundledClientModels().find((m) => m.name === 'cargo')!;
+const T0 = Date.parse('2023-07-20T12:00:00Z');
+
+function spec(overrides: Partial<ScenarioSpec> = {}): ScenarioSpec {
+  return {
+    seed: 1,
+    startMs: T0,
+    endMs: T0 + 40 * 60_000,
+    stepMs: 15_000,
+    logicalRatePerSecond: 1000,
+    seasonAmplitude: 0,
+    peakHourUtc: 0,
+    noiseSigma: 0,
+    surges: [],
+    apiPods: 2,
+    deploysMs: [],
+    faults: [],
+    client: cargo,
+    ...overrides,
+  };
+}
+
+const fault = (kind: ScenarioSpec['faults'][number]['kind'], failFraction: number) => ({ kind, startMs: T0 + 10 * 60_000, endMs: T0 + 30 * 60_000, failFraction });
+
+describe('simulate', () => {
+  it.each([
+    // What cargo's policy implies, and what the research measured with real cargo clients.
+    ['a broken redirect: every download tried 4 times', fault('broken-redirect', 1), 4.0],
+    ['30 % of attempts answered 503: 1 + q + q² + q³', fault('static-503', 0.3), 1.417],
+    ['a 404 is not retried', fault('static-404', 1), 1.0],
+  ] as const)('%s', (_, f, attempts) => {
+    const result = simulate(spec({ faults: [f] }));
+    expect(result.truths[0]!.attemptsPerLogicalRequest).toBeCloseTo(attempts, 1);
+  });
+
+  it('a CI pool building 4 crates at a time sends retry + 1/N = 3.25 requests per crate, and its rate falls', () => {
+    const result = simulate(spec({ pool: { clients: 300, cratesPerBuild: 4, cycleSeconds: 1 }, faults: [fault('broken-redirect', 1)] }));
+    expect(result.truths[0]!.attemptsPerLogicalRequest).toBeCloseTo(3.25, 1);
+    expect(result.truths[0]!.apiRatePerSecond).toBeLessThan(0.4 * 1200);
+  });
+
+  it('keeps the server blind to an unreachable API', () => {
+    const result = simulate(spec({ faults: [fault('api-down', 1)] }));
+    const api = (i: number) => result.snapshots[i]!.samples.filter((s) => s.name === 'crates_api_requests_total').reduce((a, s) => a + s.value, 0);
+    const during = api(100) - api(60); // 12:15 -> 12:25, inside the fault
+    expect(during).toBe(0);
+  });
+
+  it('resets every pod counter at a deploy', () => {
+    const result = simulate(spec({ deploysMs: [T0 + 5 * 60_000] }));
+    const web1 = (i: number) => result.snapshots[i]!.samples.find((s) => s.labels.instance === 'web.1' && s.labels.code === '302')!.value;
+    expect(web1(19)).toBeGreaterThan(web1(18)); // before 12:05: growing
+    expect(web1(21)).toBeLessThan(web1(19) / 10); // after: restarted from 0
+  });
+
+  it('is deterministic for a seed', () => {
+    const a = simulate(spec({ noiseSigma: 0.05, faults: [fault('static-503', 0.3)] }));
+    const b = simulate(spec({ noiseSigma: 0.05, faults: [fault('static-503', 0.3)] }));
+    expect(a).toEqual(b);
+  });
+});
+
+describe('delayWeights', () => {
+  it.each([
+    [{ min: 0.5, max: 1.5 }, [[0, 0.5], [1, 0.5]]],
+    [{ min: 3.5, max: 3.5 }, [[3, 0.5], [4, 0.5]]],
+    [{ min: 2, max: 2 }, [[2, 1]]],
+  ])('%j', (range, expected) => {
+    expect([...delayWeights(range).entries()]).toEqual(expected);
+  });
+});
+
+describe('surgeFactor', () => {
+  const surge = { startMs: 0, endMs: 100, factor: 3, rampMs: 10 };
+  it.each([
+    [-1, 1],
+    [5, 2],
+    [50, 3],
+    [105, 2],
+    [200, 1],
+  ])('at %d: %d', (t, expected) => {
+    expect(surgeFactor(surge, t)).toBeCloseTo(expected);
+  });
+});
