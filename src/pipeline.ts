@@ -27,6 +27,13 @@ interface WatchedSignal {
   clients: ClientModel[];
 }
 
+export interface PipelineSnapshot {
+  version: 1;
+  savedAtMs: number;
+  detectors: Record<string, unknown>;
+  alerts: unknown;
+}
+
 export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'>;
 
 export class Pipeline {
@@ -68,5 +75,24 @@ export class Pipeline {
 
   firing() {
     return this.decider.firing();
+  }
+
+  /** Everything a restart needs to resume mid-incident: baselines and firing alerts. */
+  snapshot(savedAtMs: number): PipelineSnapshot {
+    return {
+      version: 1,
+      savedAtMs,
+      detectors: Object.fromEntries(this.watched.map((w) => [w.identity.name, w.detector.snapshot()])),
+      alerts: this.decider.snapshot(),
+    };
+  }
+
+  /** Restores what fits: signals that still exist get their baselines back; firing alerts stay firing. */
+  restore(snapshot: PipelineSnapshot): { signals: number } {
+    if (snapshot?.version !== 1) return { signals: 0 };
+    let signals = 0;
+    for (const w of this.watched) if (w.detector.restore(snapshot.detectors?.[w.identity.name])) signals++;
+    this.decider.restore(snapshot.alerts);
+    return { signals };
   }
 }

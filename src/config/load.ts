@@ -37,12 +37,37 @@ export type SourceConfig =
   | { kind: 'scrape'; url: string; timeoutMs: number; maxBytes: number }
   | { kind: 'replay'; file: string };
 
-export interface WebhookSinkConfig {
+export type SinkKind = 'webhook' | 'alertmanager' | 'slack' | 'faro';
+
+/** One delivery target. An Alertmanager sink with several URLs becomes one target per URL. */
+export interface SinkConfig {
   name: string;
+  kind: SinkKind;
+  /** Where requests go; secrets resolved. */
   url: string;
   timeoutMs: number;
-  maxAttempts: number;
   headers: Record<string, string>;
+  signingSecret?: string;
+  /** Alertmanager: firing alerts are re-sent this often. */
+  resendIntervalMs?: number;
+  /** Faro: the app the events belong to. */
+  app?: { name: string; environment?: string };
+}
+
+export interface RouteConfig {
+  sinks: string[];
+  match: Labels;
+  groupBy: string[];
+  groupWaitMs: number;
+  groupIntervalMs: number;
+  repeatIntervalMs: number;
+}
+
+export interface DeliveryConfig {
+  outboxDir: string;
+  maxAgeMs: number;
+  concurrency: number;
+  backoff: { baseMs: number; capMs: number };
 }
 
 export interface StormwatchConfig {
@@ -53,9 +78,19 @@ export interface StormwatchConfig {
   listen?: string;
   detector: BaselineParams;
   alerting: { forMs: number; keepFiringForMs: number; labels: Labels; externalURL: string; receiver: string };
-  sinks: WebhookSinkConfig[];
+  sinks: SinkConfig[];
+  routes: RouteConfig[];
+  delivery: DeliveryConfig;
   signals: SignalConfig[];
   definitions: AlertDefinitions;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 /** Formats a schema path as users write it: ['signals', 2, 'requests'] -> signals[2].requests. */
@@ -221,13 +256,77 @@ export function loadConfig(file: string): StormwatchConfig {
     return { name: s.name, labels: s.labels, inputs, clients };
   });
 
+  // Secrets are read here, once; a missing one is a configuration problem that names its place.
+  const readSecret = (value: string | { env: string } | { file: string }, path: PropertyKey[]): string => {
+    if (typeof value === 'string') return value;
+    if ('env' in value) {
+      const v = process.env[value.env];
+      if (v === undefined || v === '') at(path, `environment variable ${value.env} is not set`);
+      return v ?? '';
+    }
+    const secretFile = isAbsolute(value.file) ? value.file : join(base, value.file);
+    try {
+      return readFileSync(secretFile, 'utf8').trim();
+    } catch (error) {
+      at(path, `cannot read secret file ${value.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      return '';
+    }
+  };
+  const readHeaders = (h: Record<string, string | { env: string } | { file: string }>, path: PropertyKey[]) =>
+    Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), readSecret(v, [...path, k])]));
+
   const sinkNames = new Set<string>();
-  const sinks = raw.sinks.map((s, i) => {
-    const name = s.name ?? `webhook-${i}`;
+  const sinks: SinkConfig[] = [];
+  raw.sinks.forEach((s, i) => {
+    const kind = (['webhook', 'alertmanager', 'slack', 'faro'] as const).find((k) => s[k] !== undefined)!;
+    const name = s.name ?? `${kind}-${i}`;
     if (sinkNames.has(name)) at(['sinks', i, 'name'], `duplicate sink name ${JSON.stringify(name)}`);
     sinkNames.add(name);
-    return { name, url: s.webhook.url, timeoutMs: s.webhook.timeout, maxAttempts: s.webhook.maxAttempts, headers: s.webhook.headers };
+    const path = ['sinks', i, kind];
+    if (s.webhook) {
+      sinks.push({
+        name,
+        kind,
+        url: readSecret(s.webhook.url, [...path, 'url']),
+        timeoutMs: s.webhook.timeout,
+        headers: readHeaders(s.webhook.headers, [...path, 'headers']),
+        ...(s.webhook.signingSecret !== undefined ? { signingSecret: readSecret(s.webhook.signingSecret, [...path, 'signingSecret']) } : {}),
+      });
+    } else if (s.alertmanager) {
+      const am = s.alertmanager;
+      am.urls.forEach((u, j) => {
+        sinks.push({ name: am.urls.length === 1 ? name : `${name}[${j}]`, kind, url: `${u.replace(/\/+$/, '')}/api/v2/alerts`, timeoutMs: am.timeout, headers: readHeaders(am.headers, [...path, 'headers']), resendIntervalMs: am.resendInterval });
+      });
+    } else if (s.slack) {
+      sinks.push({ name, kind, url: readSecret(s.slack.url, [...path, 'url']), timeoutMs: s.slack.timeout, headers: {} });
+    } else if (s.faro) {
+      sinks.push({ name, kind, url: readSecret(s.faro.url, [...path, 'url']), timeoutMs: s.faro.timeout, headers: readHeaders(s.faro.headers, [...path, 'headers']), app: s.faro.app });
+    }
+    const url = sinks.at(-1)?.url ?? '';
+    if (url !== '' && !isHttpUrl(url)) {
+      // The URL may be a secret (a Slack webhook): say where, never print it.
+      at([...path, 'url'], 'expected an http:// or https:// URL');
+    }
   });
+  const routes: RouteConfig[] = (raw.routes ?? [{ match: {}, groupBy: ['alertname', 'signal'], groupWait: 0, groupInterval: 60_000, repeatInterval: 4 * 3_600_000 }]).map((r, i) => {
+    for (const n of r.sinks ?? []) if (!sinkNames.has(n)) at(['routes', i, 'sinks'], `unknown sink ${JSON.stringify(n)}; known: ${[...sinkNames].join(', ') || '(none)'}`);
+    const wanted = r.sinks ?? [...sinkNames];
+    return {
+      sinks: sinks.filter((s) => wanted.includes(s.name.replace(/\[\d+\]$/, ''))).map((s) => s.name),
+      match: r.match,
+      groupBy: r.groupBy,
+      groupWaitMs: r.groupWait,
+      groupIntervalMs: r.groupInterval,
+      repeatIntervalMs: r.repeatInterval,
+    };
+  });
+  const d = raw.delivery;
+  const delivery: DeliveryConfig = {
+    outboxDir: isAbsolute(d.outboxDir) ? d.outboxDir : join(base, d.outboxDir),
+    maxAgeMs: d.maxAge,
+    concurrency: d.concurrency,
+    backoff: { baseMs: d.backoffBase, capMs: d.backoffCap },
+  };
 
   if (problems.length > 0 || !preset || cron === undefined) throw new ConfigError(file, problems);
 
@@ -252,6 +351,8 @@ export function loadConfig(file: string): StormwatchConfig {
     detector,
     alerting: { forMs: raw.alerting.for, keepFiringForMs: raw.alerting.keepFiringFor, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver },
     sinks,
+    routes,
+    delivery,
     signals,
     definitions,
   };

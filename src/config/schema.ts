@@ -81,16 +81,71 @@ const source = z
     if (given !== 1) ctx.addIssue({ code: 'custom', message: 'expected exactly one of prometheus, scrape, replay' });
   });
 
+/** A secret: given inline (discouraged), or read from an environment variable or a file at start. */
+const secret = z.union([z.string(), z.strictObject({ env: z.string() }), z.strictObject({ file: z.string() })], {
+  error: 'expected a string, {env: VARIABLE} or {file: PATH}',
+});
+const headers = z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { message: 'expected an HTTP header name' }), secret).default({});
+
 const webhookSink = z.strictObject({
-  url: httpUrl,
+  url: secret,
   timeout: duration.default(5000),
-  maxAttempts: z.number().int().min(1).max(100).default(8),
-  headers: z.record(z.string(), z.string()).default({}),
+  headers,
+  /** HMAC-SHA256 secret: each request carries X-Stormwatch-Signature over its timestamp and body. */
+  signingSecret: secret.optional(),
 });
 
-const sink = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9_.-]+$/).optional(),
-  webhook: webhookSink,
+const alertmanagerSink = z.strictObject({
+  /** Every URL (an HA cluster's members) gets every alert. */
+  urls: z.array(httpUrl).min(1, { message: 'expected at least one Alertmanager URL' }),
+  timeout: duration.default(5000),
+  /** Firing alerts are re-sent this often, well inside Alertmanager's resolve_timeout. */
+  resendInterval: duration.default(60_000),
+  headers,
+});
+
+const slackSink = z.strictObject({ url: secret, timeout: duration.default(5000) });
+
+const faroSink = z.strictObject({
+  url: secret,
+  timeout: duration.default(5000),
+  headers,
+  app: z.strictObject({ name: z.string().default('stormwatch'), environment: z.string().optional() }).default({ name: 'stormwatch' }),
+});
+
+const sink = z
+  .strictObject({
+    name: z.string().regex(/^[a-zA-Z0-9_.-]+$/, { message: 'expected letters, digits, "_", "." or "-"' }).optional(),
+    webhook: webhookSink.optional(),
+    alertmanager: alertmanagerSink.optional(),
+    slack: slackSink.optional(),
+    faro: faroSink.optional(),
+  })
+  .superRefine((value, ctx) => {
+    const kinds = ['webhook', 'alertmanager', 'slack', 'faro'].filter((k) => value[k as keyof typeof value] !== undefined);
+    if (kinds.length !== 1) ctx.addIssue({ code: 'custom', message: 'expected exactly one of webhook, alertmanager, slack, faro' });
+  });
+
+const route = z.strictObject({
+  /** Sink names; default every sink. */
+  sinks: z.array(z.string()).optional(),
+  /** Label equality matchers; default every alert. */
+  match: labels.default({}),
+  groupBy: z.array(z.string()).min(1).default(['alertname', 'signal']),
+  groupWait: duration.default(0),
+  groupInterval: duration.default(60_000),
+  repeatInterval: duration.default(4 * 3_600_000),
+});
+
+const delivery = z.strictObject({
+  /** Where the durable outbox lives (relative paths: from the config file). */
+  outboxDir: z.string().default('.stormwatch'),
+  /** Notifications still failing after this long are given up (counted and logged). */
+  maxAge: duration.default(24 * 3_600_000),
+  /** Requests in flight per sink. */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  backoffBase: duration.default(500),
+  backoffCap: duration.default(300_000),
 });
 
 /** Every detector parameter is optional here; missing ones come from the preset in models/. */
@@ -122,6 +177,8 @@ export const configSchema = z.strictObject({
     })
     .default({ for: 15_000, keepFiringFor: 60_000, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch' }),
   sinks: z.array(sink).default([]),
+  routes: z.array(route).optional(),
+  delivery: delivery.default({ outboxDir: '.stormwatch', maxAge: 24 * 3_600_000, concurrency: 4, backoffBase: 500, backoffCap: 300_000 }),
   /** Extra client retry model files (YAML, one model per document), added to the bundled ones. */
   clientModels: z.array(z.string()).default([]),
   signals: z.array(signal).min(1, { message: 'expected at least one signal' }),

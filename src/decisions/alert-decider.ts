@@ -66,6 +66,18 @@ export class AlertDecider {
     return out;
   }
 
+  /** Firing alerts as plain data: pending ones simply start again after a restart. */
+  snapshot(): [string, TrackedAlert][] {
+    return [...this.alerts].filter(([, t]) => t.state.phase === 'firing');
+  }
+
+  restore(entries: unknown): void {
+    if (!Array.isArray(entries)) return;
+    for (const [key, t] of entries as [string, TrackedAlert][]) {
+      if (typeof key === 'string' && t?.state?.phase === 'firing' && typeof t.fingerprint === 'string') this.alerts.set(key, t);
+    }
+  }
+
   /** Alerts firing now, for the HTTP API. */
   firing(): FiringAlert[] {
     const out: FiringAlert[] = [];

@@ -58,6 +58,20 @@ export class BaselineDetector implements Detector {
     this.funnel = new RobustBaseline(capacity, params.relearnAfterMs);
   }
 
+  snapshot(): { rate: ReturnType<RobustBaseline['snapshot']>; errorRatio: ReturnType<RobustBaseline['snapshot']>; funnel: ReturnType<RobustBaseline['snapshot']> } {
+    return { rate: this.rate.snapshot(), errorRatio: this.errorRatio.snapshot(), funnel: this.funnel.snapshot() };
+  }
+
+  restore(snapshot: unknown): boolean {
+    const s = snapshot as Partial<ReturnType<BaselineDetector['snapshot']>> | null;
+    const ok = (b: unknown) => Array.isArray((b as { values?: unknown } | undefined)?.values);
+    if (!s || !ok(s.rate) || !ok(s.errorRatio) || !ok(s.funnel)) return false;
+    this.rate.restore(s.rate!);
+    this.errorRatio.restore(s.errorRatio!);
+    this.funnel.restore(s.funnel!);
+    return true;
+  }
+
   observe(sample: SignalSample, timeMs: number): Evaluation[] {
     const out: Evaluation[] = [];
     const toRecord: Pending[] = [];

@@ -5,6 +5,10 @@ import type { Evaluation, SignalInput, SignalSample } from '../core/types.js';
 
 export interface Detector {
   observe(sample: SignalSample, timeMs: number): Evaluation[];
+  /** Plain-data state, so a restart mid-incident resumes with the pre-incident baselines. */
+  snapshot(): unknown;
+  /** Restores a snapshot; returns false (and changes nothing) when it does not fit. */
+  restore(snapshot: unknown): boolean;
 }
 
 export interface DetectorContext {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { FIXTURES_DIR } from '../core/paths.js';
-import type { WebhookPayload } from '../sinks/webhook-payload.js';
+import type { WebhookPayload } from '../sinks/payloads/webhook.js';
 import { runReplay } from './replay.js';
 
 export const DEMO_CONFIG = join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml');
@@ -36,7 +36,8 @@ export async function runDemo(options: { logger: Logger; out: (text: string) => 
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`;
   try {
     const config = loadConfig(DEMO_CONFIG);
-    config.sinks = [{ name: 'demo-receiver', url, timeoutMs: 5000, maxAttempts: 3, headers: {} }];
+    config.sinks = [{ name: 'demo-receiver', kind: 'webhook', url, timeoutMs: 5000, headers: {} }];
+    config.routes = [{ sinks: ['demo-receiver'], match: {}, groupBy: ['alertname', 'signal'], groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: 4 * 3_600_000 }];
     options.out(`Replaying ${config.source.kind === 'replay' ? config.source.file : ''}\nthrough the full pipeline; alerts go to a local receiver at ${url}\n`);
     await runReplay(config, {
       logger: options.logger,

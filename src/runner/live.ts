@@ -14,6 +14,8 @@ import type { LiveSource } from '../source/source.js';
 import { type RunningServer, startHttpServer } from '../telemetry/http-server.js';
 import { StormwatchMetrics } from '../telemetry/metrics.js';
 import { Notifier } from './notify.js';
+import { loadState, saveState } from './state-file.js';
+import { join } from 'node:path';
 
 export interface LiveOptions {
   logger: Logger;
@@ -36,18 +38,44 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   const now = options.now ?? Date.now;
   const metrics = new StormwatchMetrics();
   const pipeline = new Pipeline(config);
-  const notifier = new Notifier(config, (sink, outcome, detail) => {
-    metrics.recordDelivery(sink, outcome);
-    if (outcome === 'gave_up') logger.log('error', 'notification given up', { sink, detail });
-    else if (outcome !== 'delivered') logger.log('warn', 'notification attempt failed', { sink, outcome, detail });
+  const updatePending = () => {
+    for (const [sink, pending] of notifier.pendingBySink()) metrics.outboxPending.set({ sink }, pending);
+  };
+  const notifier: Notifier = new Notifier(config, {
+    logger,
+    onEvent: (e) => {
+      metrics.recordDelivery(e);
+      if (e.kind !== 'attempt') updatePending();
+    },
   });
+  updatePending();
+
+  // Resume from the last saved state: baselines from before an ongoing incident, firing alerts.
+  const stateFile = join(config.delivery.outboxDir, 'state.json');
+  const saved = loadState(stateFile);
+  if (saved.problem) logger.log('warn', 'saved state not used', { problem: saved.problem });
+  let resumedAtMs = Number.NaN;
+  if (saved.snapshot) {
+    const { signals } = pipeline.restore(saved.snapshot);
+    resumedAtMs = saved.snapshot.savedAtMs;
+    logger.log('info', 'resumed from saved state', { signals, firing: pipeline.firing().length, savedAt: new Date(resumedAtMs).toISOString() });
+  }
+  let lastSavedMs = now();
+  const persist = () => {
+    try {
+      saveState(stateFile, pipeline.snapshot(now()));
+      lastSavedMs = now();
+    } catch (error) {
+      logger.log('error', 'could not save state', { error: (error as Error).message });
+    }
+  };
 
   let source: LiveSource;
   if (config.source.kind === 'prometheus') {
     const client = new PrometheusClient({ url: config.source.url, timeoutMs: config.source.timeoutMs, headers: config.source.headers });
     const prom = new PrometheusSource(client, config.signals);
     source = prom;
-    await warmFromHistory(prom, pipeline, config, now(), logger);
+    await warmFromHistory(prom, pipeline, config, now(), logger, resumedAtMs);
   } else if (config.source.kind === 'scrape') {
     source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes }, config.signals);
   } else {
@@ -74,7 +102,9 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
       for (const p of read.problems.slice(0, 5)) logger.log('warn', 'exposition line skipped', { line: p.line, problem: p.message });
       if (read.errors.length === 0) lastTickOkMs = now();
       for (const t of result.transitions) options.onTransition?.(t);
-      notifier.notify(result.transitions);
+      notifier.handle(result.transitions, result.timeMs);
+      updatePending();
+      if (result.transitions.length > 0 || now() - lastSavedMs >= STATE_SAVE_INTERVAL_MS) persist();
     } catch (error) {
       metrics.ticks.inc({ outcome: 'failed' });
       logger.log('error', 'tick failed; the loop goes on', { error: (error as Error).stack ?? String(error) });
@@ -119,18 +149,26 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
       await task.stop();
       await task.destroy();
       if (running) await running;
+      persist();
+      notifier.handle([], now(), true);
       const left = await notifier.drain(drainTimeoutMs);
-      if (left > 0) logger.log('error', 'notifications still undelivered at shutdown', { count: left });
+      if (left > 0) logger.log('warn', 'notifications not yet delivered at shutdown; they stay in the outbox for the next start', { count: left });
+      notifier.close();
       await server?.close();
     },
   };
 }
 
-async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger): Promise<void> {
+/** How often state is saved when nothing changes (it is also saved at every transition). */
+const STATE_SAVE_INTERVAL_MS = 60_000;
+
+async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number): Promise<void> {
   if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return;
   const step = config.intervalMs;
   const toMs = Math.floor(nowMs / step) * step - step;
-  const fromMs = toMs - config.source.warmupMs;
+  // After a restart only the gap since the saved state is read.
+  const fromMs = Math.max(toMs - config.source.warmupMs, Number.isNaN(resumedAtMs) ? Number.NEGATIVE_INFINITY : Math.ceil(resumedAtMs / step) * step);
+  if (fromMs > toMs) return;
   let frames = 0;
   try {
     for await (const frame of source.history(fromMs, toMs, step)) {

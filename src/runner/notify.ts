@@ -1,42 +1,150 @@
-// Fans alert transitions out to every sink's delivery queue as Alertmanager webhook notifications.
+// Turns alert transitions into notifications: routes match alerts to sinks, groups decide when to
+// notify (wait, interval, repeat), payloads are built per sink kind, and every notification is
+// written to the durable outbox before a deliverer sends it.
 
-import type { StormwatchConfig } from '../config/load.js';
-import type { AlertTransition } from '../core/types.js';
-import { DeliveryQueue, type DeliveryOutcome } from '../sinks/delivery-queue.js';
-import type { Notification } from '../sinks/sink.js';
-import { buildWebhookPayload } from '../sinks/webhook-payload.js';
-import { WebhookSink } from '../sinks/webhook-sink.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RouteConfig, SinkConfig, StormwatchConfig } from '../config/load.js';
+import type { Logger } from '../core/log.js';
+import { ALERTS_DIR } from '../core/paths.js';
+import type { AlertTransition, Labels } from '../core/types.js';
+import { GroupRegistry, type NotificationGroup, type NotifyReason } from '../decisions/notification-groups.js';
+import { Deliverer, type DeliveryEvent } from '../sinks/deliverer.js';
+import { HttpSink } from '../sinks/http-sink.js';
+import { Outbox } from '../sinks/outbox.js';
+import { toPostableAlerts } from '../sinks/payloads/alertmanager.js';
+import { FaroEventBuilder } from '../sinks/payloads/faro.js';
+import { buildSlackPayload } from '../sinks/payloads/slack.js';
+import { buildWebhookPayload } from '../sinks/payloads/webhook.js';
 
-export function idempotencyKey(t: AlertTransition): string {
-  return `${t.fingerprint}:${new Date(t.startsAtMs).toISOString()}:${t.status}`;
+export interface NotifierOptions {
+  logger: Logger;
+  onEvent?: (event: DeliveryEvent) => void;
+  /** Overrides the configured outbox directory (replays use a fresh one). */
+  outboxDir?: string;
+  /** Wall clock, for notification age; defaults to Date.now. */
+  now?: () => number;
 }
 
-export function toNotification(t: AlertTransition, receiver: string, externalURL: string): Notification {
-  return { idempotencyKey: idempotencyKey(t), body: JSON.stringify(buildWebhookPayload([t], receiver, externalURL)) };
+/** The idempotency key of a notification: the alert's fingerprint + startsAt + status (hashed for groups). */
+export function idempotencyKey(alerts: readonly AlertTransition[], groupKey: string, repeat: number): string {
+  const items = alerts.map((t) => `${t.fingerprint}:${new Date(t.startsAtMs).toISOString()}:${t.status}`).sort();
+  const base = items.length === 1 ? items[0]! : `group-${createHash('sha256').update(`${groupKey}\n${items.join('\n')}`).digest('hex').slice(0, 32)}`;
+  return repeat > 0 ? `${base}:repeat-${repeat}` : base;
+}
+
+function matches(match: Labels, labels: Labels): boolean {
+  return Object.entries(match).every(([k, v]) => labels[k] === v);
+}
+
+interface RouteTarget {
+  route: RouteConfig;
+  routeIndex: number;
+  sink: SinkConfig;
+  groups: GroupRegistry;
 }
 
 export class Notifier {
-  readonly queues: DeliveryQueue[];
+  readonly outbox: Outbox;
+  readonly deliverers = new Map<string, Deliverer>();
+  private readonly targets: RouteTarget[] = [];
+  private readonly faro = new Map<string, FaroEventBuilder>();
+  private readonly slackTemplate: string;
+  private readonly now: () => number;
 
   constructor(
-    private readonly config: Pick<StormwatchConfig, 'sinks' | 'alerting'>,
-    onOutcome: (sink: string, outcome: DeliveryOutcome, detail?: string) => void,
+    private readonly config: Pick<StormwatchConfig, 'sinks' | 'routes' | 'delivery' | 'alerting'>,
+    private readonly options: NotifierOptions,
   ) {
-    this.queues = config.sinks.map(
-      (s) => new DeliveryQueue(new WebhookSink({ name: s.name, url: s.url, timeoutMs: s.timeoutMs, headers: s.headers }), { maxAttempts: s.maxAttempts, onOutcome }),
-    );
-  }
-
-  notify(transitions: readonly AlertTransition[]): void {
-    for (const t of transitions) {
-      const notification = toNotification(t, this.config.alerting.receiver, this.config.alerting.externalURL);
-      for (const queue of this.queues) queue.enqueue(notification);
+    this.now = options.now ?? Date.now;
+    const { outbox, problems } = Outbox.open(options.outboxDir ?? config.delivery.outboxDir);
+    this.outbox = outbox;
+    for (const p of problems) options.logger.log('warn', 'outbox line skipped', { line: p.line, problem: p.message });
+    this.slackTemplate = readFileSync(join(ALERTS_DIR, 'templates', 'slack.txt'), 'utf8');
+    for (const sink of config.sinks) {
+      const http = new HttpSink({ name: sink.name, url: sink.url, timeoutMs: sink.timeoutMs, headers: sink.headers, ...(sink.signingSecret !== undefined ? { signingSecret: sink.signingSecret } : {}) });
+      this.deliverers.set(sink.name, new Deliverer(http, outbox, { concurrency: config.delivery.concurrency, maxAgeMs: config.delivery.maxAgeMs, backoff: config.delivery.backoff, now: this.now, onEvent: (e) => this.onEvent(e) }));
+      if (sink.kind === 'faro') this.faro.set(sink.name, new FaroEventBuilder({ name: sink.app?.name ?? 'stormwatch', version: '0.1.0', ...(sink.app?.environment ? { environment: sink.app.environment } : {}) }));
     }
+    config.routes.forEach((route, routeIndex) => {
+      for (const name of route.sinks) {
+        const sink = config.sinks.find((s) => s.name === name)!;
+        // Alertmanager groups by itself: it gets every alert at once, and firing ones again each resendInterval.
+        const groups =
+          sink.kind === 'alertmanager'
+            ? new GroupRegistry(['...'], { groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: sink.resendIntervalMs ?? 60_000 })
+            : new GroupRegistry(route.groupBy, { groupWaitMs: route.groupWaitMs, groupIntervalMs: route.groupIntervalMs, repeatIntervalMs: route.repeatIntervalMs });
+        this.targets.push({ route, routeIndex, sink, groups });
+      }
+    });
+    const recovered = this.outbox.size;
+    if (recovered > 0) options.logger.log('info', 'outbox: sending notifications left from the last run', { pending: recovered });
+    for (const d of this.deliverers.values()) d.kick();
   }
 
-  /** Waits for every queue to empty, at most `timeoutMs`; returns how many notifications are left. */
+  /**
+   * Feeds one tick: new transitions join their groups, and every group that is due (new, changed,
+   * or due a repeat) is written to the outbox and handed to its deliverer. `dataTimeMs` drives group
+   * timing, so replays behave as live runs do; `flush` sends every pending change at once.
+   */
+  handle(transitions: readonly AlertTransition[], dataTimeMs: number, flush = false): void {
+    for (const t of transitions) {
+      for (const target of this.targets) if (matches(target.route.match, t.labels)) target.groups.add(t, dataTimeMs);
+    }
+    const kicked = new Set<string>();
+    for (const target of this.targets) {
+      for (const { group, reason } of target.groups.due(dataTimeMs, flush)) {
+        this.enqueue(target, group, reason, dataTimeMs);
+        target.groups.markNotified(group, dataTimeMs, reason);
+        kicked.add(target.sink.name);
+      }
+    }
+    for (const name of kicked) this.deliverers.get(name)!.kick();
+  }
+
+  /** Waits until every deliverer is idle, at most `timeoutMs`; returns how many notifications are left. */
   async drain(timeoutMs: number): Promise<number> {
-    const left = await Promise.all(this.queues.map((q) => q.drain(timeoutMs)));
+    const left = await Promise.all([...this.deliverers.values()].map((d) => d.drain(timeoutMs)));
     return left.reduce((a, b) => a + b, 0);
+  }
+
+  /** Stops delivering; what is pending stays in the outbox for the next start. */
+  close(): void {
+    for (const d of this.deliverers.values()) d.stop();
+    this.outbox.close();
+  }
+
+  pendingBySink(): Map<string, number> {
+    return new Map([...this.deliverers].map(([name, d]) => [name, d.pending]));
+  }
+
+  private enqueue(target: RouteTarget, group: NotificationGroup, reason: NotifyReason, dataTimeMs: number): void {
+    const alerts = [...group.alerts.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
+    const key = idempotencyKey(alerts, group.key, reason === 'repeat' ? group.repeats + 1 : 0);
+    const { receiver, externalURL } = this.config.alerting;
+    let body: string;
+    switch (target.sink.kind) {
+      case 'webhook':
+        body = JSON.stringify({ ...buildWebhookPayload(alerts, receiver, externalURL), idempotencyKey: key });
+        break;
+      case 'alertmanager':
+        body = JSON.stringify(toPostableAlerts(alerts, dataTimeMs, target.sink.resendIntervalMs ?? 60_000, externalURL));
+        break;
+      case 'slack':
+        body = JSON.stringify(buildSlackPayload(alerts, this.slackTemplate, externalURL));
+        break;
+      case 'faro':
+        body = this.faro.get(target.sink.name)!.build(alerts, key);
+        break;
+    }
+    this.outbox.add({ sink: target.sink.name, key, orderKey: `${target.routeIndex}:${group.key}`, body, headers: {}, createdAtMs: this.now() });
+  }
+
+  private onEvent(event: DeliveryEvent): void {
+    this.options.onEvent?.(event);
+    const { logger } = this.options;
+    if (event.kind === 'attempt' && event.outcome !== 'ok') logger.log('warn', 'notification attempt failed; will retry if it can', { sink: event.sink, outcome: event.outcome, detail: event.detail });
+    if (event.kind === 'gave_up') logger.log('error', 'notification given up', { sink: event.sink, reason: event.reason, detail: event.detail, key: event.entry.key });
   }
 }

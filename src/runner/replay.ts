@@ -1,6 +1,9 @@
 // `run` with a replay source: the file goes through the full pipeline at full speed, alerts are
 // delivered to the configured sinks, and the command exits once they are delivered.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { StormwatchConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
@@ -15,18 +18,23 @@ export interface ReplayOptions {
 
 export async function runReplay(config: StormwatchConfig, options: ReplayOptions): Promise<{ transitions: number; undelivered: number }> {
   const { logger } = options;
-  const notifier = new Notifier(config, (sink, outcome, detail) => {
-    if (outcome === 'gave_up') logger.log('error', 'notification given up', { sink, detail });
-    else if (outcome !== 'delivered') logger.log('warn', 'notification attempt failed', { sink, outcome, detail });
-  });
+  // A replay is not the live service: its notifications get an outbox of their own.
+  const outboxDir = mkdtempSync(join(tmpdir(), 'stormwatch-replay-'));
+  const notifier = new Notifier(config, { logger, outboxDir });
+  let lastMs = Number.NaN;
   const summary = await runBacktest(config, {
     logger,
-    onTransition: (t) => {
-      options.onTransition?.(t);
-      notifier.notify([t]);
+    onTick: (result) => {
+      for (const t of result.transitions) options.onTransition?.(t);
+      notifier.handle(result.transitions, result.timeMs);
+      lastMs = result.timeMs;
     },
+    onTransition: () => {},
   });
+  if (!Number.isNaN(lastMs)) notifier.handle([], lastMs, true);
   const undelivered = await notifier.drain(options.drainTimeoutMs ?? 30_000);
+  notifier.close();
+  rmSync(outboxDir, { recursive: true, force: true });
   if (undelivered > 0) logger.log('error', 'notifications undelivered when the replay ended', { count: undelivered });
   logger.log('info', 'replay done', { frames: summary.frames, transitions: summary.transitions });
   return { transitions: summary.transitions, undelivered };

@@ -20,6 +20,13 @@ export class RollingWindow {
     return this.count;
   }
 
+  /** Replaces the contents with `values` (oldest first), keeping the newest that fit: for restoring saved state. */
+  restore(values: readonly number[]): void {
+    this.next = 0;
+    this.count = 0;
+    for (const v of values.slice(-this.capacity)) this.push(v);
+  }
+
   /** The values held, oldest first, as a new array. */
   toArray(): number[] {
     const out = new Array<number>(this.count);

@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SourceError } from '../core/errors.js';
 import type { TickResult } from '../pipeline.js';
-import type { DeliveryOutcome } from '../sinks/delivery-queue.js';
+import type { DeliveryEvent } from '../sinks/deliverer.js';
 
 export class StormwatchMetrics {
   readonly registry = new Registry();
@@ -18,7 +18,10 @@ export class StormwatchMetrics {
   readonly amplification = new Gauge({ name: 'stormwatch_amplification_factor', help: 'Attempt-rate multiplier M: requests over their baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
   readonly failingAttempts = new Gauge({ name: 'stormwatch_failing_attempts_ratio', help: 'Estimated fraction of attempts failing (errors or lost downstream completions) above baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
   readonly alertTransitions = new Counter({ name: 'stormwatch_alert_transitions_total', help: 'Alerts that started firing or resolved.', labelNames: ['alertname', 'status'] as const, registers: [this.registry] });
-  readonly alertsSent = new Counter({ name: 'stormwatch_alerts_sent_total', help: 'Notification send attempts by sink and outcome (delivered, a failure reason, or gave_up).', labelNames: ['sink', 'outcome'] as const, registers: [this.registry] });
+  readonly notificationAttempts = new Counter({ name: 'stormwatch_notification_attempts_total', help: 'Notification send attempts by sink and outcome (ok, or why it failed).', labelNames: ['sink', 'outcome'] as const, registers: [this.registry] });
+  readonly notifications = new Counter({ name: 'stormwatch_notifications_total', help: 'Notifications finished, by sink and outcome (delivered or gave_up).', labelNames: ['sink', 'outcome'] as const, registers: [this.registry] });
+  readonly notificationBackoff = new Histogram({ name: 'stormwatch_notification_backoff_seconds', help: 'Delays chosen before retrying a failed notification.', labelNames: ['sink'] as const, buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: [this.registry] });
+  readonly outboxPending = new Gauge({ name: 'stormwatch_outbox_pending', help: 'Notifications written to the outbox and not yet delivered or given up.', labelNames: ['sink'] as const, registers: [this.registry] });
   readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
 
   constructor(withProcessMetrics = true) {
@@ -47,7 +50,20 @@ export class StormwatchMetrics {
     for (const t of result.transitions) this.alertTransitions.inc({ alertname: t.labels.alertname ?? '', status: t.status });
   }
 
-  recordDelivery(sink: string, outcome: DeliveryOutcome): void {
-    this.alertsSent.inc({ sink, outcome });
+  recordDelivery(event: DeliveryEvent): void {
+    switch (event.kind) {
+      case 'attempt':
+        this.notificationAttempts.inc({ sink: event.sink, outcome: event.outcome });
+        break;
+      case 'backoff':
+        this.notificationBackoff.observe({ sink: event.sink }, event.delayMs / 1000);
+        break;
+      case 'delivered':
+        this.notifications.inc({ sink: event.sink, outcome: 'delivered' });
+        break;
+      case 'gave_up':
+        this.notifications.inc({ sink: event.sink, outcome: 'gave_up' });
+        break;
+    }
   }
 }

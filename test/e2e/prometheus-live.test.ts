@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebhookPayload } from '../../src/sinks/webhook-payload.js';
+import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
 import { type CliProcess, spawnCli } from '../helpers/cli.js';
 import { type RunningPrometheus, startPrometheus, stopChild } from '../helpers/prometheus.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
@@ -63,6 +63,8 @@ sinks:
   - name: receiver
     webhook:
       url: ${receiver.url}/alerts
+routes:
+  - groupInterval: 1s
 signals:
   - name: downloads
     requests: 'api_requests_total{route="download"}'
@@ -100,7 +102,7 @@ signals:
 
     const metrics = await (await fetch(`${ownUrl}/metrics`)).text();
     expect(metrics).toMatch(/stormwatch_ticks_total\{outcome="ok"\} \d+/);
-    expect(metrics).toMatch(/stormwatch_alerts_sent_total\{sink="receiver",outcome="delivered"\} [1-9]/);
+    expect(metrics).toMatch(/stormwatch_notifications_total\{sink="receiver",outcome="delivered"\} [1-9]/);
     expect(metrics).toMatch(/stormwatch_signal_baseline\{signal="downloads",check="funnel_drop"\} 0\.9\d*|stormwatch_signal_baseline\{signal="downloads",check="funnel_drop"\} 1/);
     expect((await fetch(`${ownUrl}/healthz`)).status).toBe(200);
     const active = (await (await fetch(`${ownUrl}/api/v1/alerts`)).json()) as { alerts: { labels: Record<string, string> }[] };

@@ -3,6 +3,9 @@
 
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StormwatchConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
@@ -25,6 +28,7 @@ function prometheusConfig(url: string): StormwatchConfig {
   const base = replayConfig('quiet-deploys');
   return {
     ...base,
+    delivery: { ...base.delivery, outboxDir: mkdtempSync(join(tmpdir(), 'stormwatch-live-')) },
     // Hourly cron: only the test's own tick() calls run.
     intervalMs: 3_600_000,
     cron: '0 0 */1 * * *',

@@ -38,6 +38,15 @@ export class RobustBaseline {
     return { median: median(values), sigma: MAD_TO_SIGMA * medianAbsoluteDeviation(values) };
   }
 
+  snapshot(): { values: number[]; anomalousSinceMs: number | null } {
+    return { values: this.window.toArray(), anomalousSinceMs: Number.isNaN(this.anomalousSinceMs) ? null : this.anomalousSinceMs };
+  }
+
+  restore(s: { values: number[]; anomalousSinceMs: number | null }): void {
+    this.window.restore(s.values);
+    this.anomalousSinceMs = s.anomalousSinceMs ?? Number.NaN;
+  }
+
   /** Records an observation: normal points join the baseline; anomalous ones only after relearnAfterMs. */
   record(value: number, anomalous: boolean, timeMs: number): void {
     if (!anomalous) {

@@ -1,7 +1,7 @@
 // Builds the Alertmanager webhook body (version "4"), so any receiver that takes Alertmanager's
 // webhooks takes stormwatch's. Pure.
 
-import type { AlertTransition, Labels } from '../core/types.js';
+import type { AlertTransition, Labels } from '../../core/types.js';
 
 export interface WebhookAlert {
   status: 'firing' | 'resolved';

@@ -1,9 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebhookSink, parseRetryAfter } from '../../src/sinks/webhook-sink.js';
+import { HttpSink, parseRetryAfter } from '../../src/sinks/http-sink.js';
+import type { OutboxEntry } from '../../src/sinks/outbox.js';
+import { verifySignature } from '../../src/sinks/signature.js';
 import { freePort } from '../helpers/ports.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
-describe('WebhookSink', () => {
+const entry = (body = '{"a":1}', key = 'fp:2023:firing'): OutboxEntry => ({ id: '1', sink: 'w', key, orderKey: 'g', body, headers: {}, createdAtMs: 0 });
+
+describe('HttpSink', () => {
   let receiver: Receiver;
   beforeEach(async () => {
     receiver = await startReceiver();
@@ -12,13 +16,25 @@ describe('WebhookSink', () => {
     await receiver.close();
   });
 
-  const sink = (url: string, headers: Record<string, string> = {}) => new WebhookSink({ name: 'w', url, timeoutMs: 2000, headers });
+  const sink = (url: string, headers: Record<string, string> = {}, signingSecret?: string) =>
+    new HttpSink({ name: 'w', url, timeoutMs: 2000, headers, ...(signingSecret ? { signingSecret } : {}), now: () => Date.parse('2023-07-20T12:17:30Z') });
 
   it('POSTs the body as JSON with the idempotency key and custom headers', async () => {
-    const result = await sink(`${receiver.url}/hook`, { 'x-team': 'crates' }).send({ idempotencyKey: 'fp:2023:firing', body: '{"a":1}' });
+    const result = await sink(`${receiver.url}/hook`, { 'x-team': 'crates' }).send(entry());
     expect(result).toEqual({ ok: true });
     expect(receiver.received[0]).toMatchObject({ path: '/hook', body: '{"a":1}', json: { a: 1 } });
     expect(receiver.received[0]!.headers).toMatchObject({ 'content-type': 'application/json', 'idempotency-key': 'fp:2023:firing', 'x-team': 'crates' });
+  });
+
+  it('signs the timestamp and body so a receiver can verify them', async () => {
+    await sink(receiver.url, {}, 'hunter2').send(entry('{"alerts":[]}'));
+    const header = receiver.received[0]!.headers['x-stormwatch-signature'] as string;
+    expect(header).toMatch(/^t=1689855450,v1=[0-9a-f]{64}$/);
+    const now = Date.parse('2023-07-20T12:17:40Z') / 1000;
+    expect(verifySignature('hunter2', header, '{"alerts":[]}', now)).toBe(true);
+    expect(verifySignature('hunter2', header, '{"alerts":[1]}', now)).toBe(false); // body changed
+    expect(verifySignature('wrong', header, '{"alerts":[]}', now)).toBe(false);
+    expect(verifySignature('hunter2', header, '{"alerts":[]}', now + 3600)).toBe(false); // replayed an hour later
   });
 
   it.each([
@@ -28,20 +44,20 @@ describe('WebhookSink', () => {
     [429, { 'retry-after': '3' }, { ok: false, reason: 'http_429', retryable: true, retryAfterMs: 3000 }],
   ] as [number, Record<string, string>, object][])('classifies HTTP %d', async (status, headers, expected) => {
     receiver.respond = () => ({ status, headers });
-    expect(await sink(receiver.url).send({ idempotencyKey: 'k', body: '{}' })).toMatchObject(expected);
+    expect(await sink(receiver.url).send(entry())).toMatchObject(expected);
   });
 
   it('sends credentials in the URL as a Basic Authorization header', async () => {
     const url = new URL(receiver.url);
     url.username = 'am';
     url.password = 's3cret';
-    expect(await sink(url.toString()).send({ idempotencyKey: 'k', body: '{}' })).toEqual({ ok: true });
+    expect(await sink(url.toString()).send(entry())).toEqual({ ok: true });
     expect(receiver.received[0]!.headers.authorization).toBe(`Basic ${Buffer.from('am:s3cret').toString('base64')}`);
   });
 
   it('reports a refused connection as retryable and redacts credentials from the detail', async () => {
     const port = await freePort();
-    const result = await sink(`http://user:secret@127.0.0.1:${port}/?token=abc`).send({ idempotencyKey: 'k', body: '{}' });
+    const result = await sink(`http://user:secret@127.0.0.1:${port}/?token=abc`).send(entry());
     expect(result).toMatchObject({ ok: false, reason: 'connection', retryable: true });
     expect(JSON.stringify(result)).not.toContain('secret');
     expect(JSON.stringify(result)).not.toContain('abc');

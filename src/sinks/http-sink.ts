@@ -1,14 +1,22 @@
-// POSTs a notification body to an HTTP webhook and classifies the answer.
+// POSTs a notification body to an HTTP endpoint (a webhook, Alertmanager, Slack, a Faro receiver)
+// and classifies the answer. Secret headers and the signature are added here, at send time, so
+// they are never written to the outbox.
 
 import { redactUrl } from '../core/log.js';
-import type { Notification, SendResult, Sink } from './sink.js';
+import type { OutboxEntry } from './outbox.js';
+import { SIGNATURE_HEADER, signBody } from './signature.js';
+import type { SendResult, Sink } from './sink.js';
 
-export interface WebhookSinkOptions {
+export interface HttpSinkOptions {
   name: string;
   url: string;
   timeoutMs: number;
+  /** Headers for every request, secrets already resolved. */
   headers: Record<string, string>;
+  /** HMAC-SHA256 signing secret: adds X-Stormwatch-Signature. */
+  signingSecret?: string;
   fetch?: typeof fetch;
+  now?: () => number;
 }
 
 /** Parses Retry-After (seconds or an HTTP date) into milliseconds from `nowMs`. */
@@ -29,24 +37,28 @@ export function splitCredentials(url: string): { url: string; headers: Record<st
   return { url: parsed.toString(), headers: { authorization: `Basic ${token}` } };
 }
 
-export class WebhookSink implements Sink {
+export class HttpSink implements Sink {
   readonly name: string;
   private readonly fetchFn: typeof fetch;
   private readonly target: { url: string; headers: Record<string, string> };
 
-  constructor(private readonly options: WebhookSinkOptions) {
+  constructor(private readonly options: HttpSinkOptions) {
     this.name = options.name;
     this.fetchFn = options.fetch ?? fetch;
     this.target = splitCredentials(options.url);
   }
 
-  async send(notification: Notification): Promise<SendResult> {
+  async send(notification: OutboxEntry): Promise<SendResult> {
     const where = redactUrl(this.options.url);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': notification.key, ...notification.headers, ...this.target.headers, ...this.options.headers };
+    if (this.options.signingSecret !== undefined) {
+      headers[SIGNATURE_HEADER] = signBody(this.options.signingSecret, notification.body, Math.floor((this.options.now ?? Date.now)() / 1000));
+    }
     let response: Response;
     try {
       response = await this.fetchFn(this.target.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': notification.idempotencyKey, ...this.target.headers, ...this.options.headers },
+        headers,
         body: notification.body,
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

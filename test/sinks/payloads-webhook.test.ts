@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertTransition } from '../../src/core/types.js';
 import { fingerprint } from '../../src/decisions/fingerprint.js';
-import { ZERO_TIME, buildWebhookPayload } from '../../src/sinks/webhook-payload.js';
+import { ZERO_TIME, buildWebhookPayload } from '../../src/sinks/payloads/webhook.js';
 import { expectGolden } from '../helpers/golden.js';
 
 const labels = { alertname: 'StormwatchFunnelBroken', signal: 'crate-downloads', severity: 'critical', service: 'crates-io' };
