@@ -101,6 +101,9 @@ export class Deliverer {
     const emit = this.options.onEvent ?? (() => {});
     const result = await this.sink.send(entry);
     this.inFlight.delete(entry.id);
+    // Stopped meanwhile (shutdown): the entry stays pending in the outbox; the next start sends it
+    // again and its idempotency key lets the receiver drop the duplicate.
+    if (this.stopped) return;
     if (result.ok) {
       emit({ kind: 'attempt', sink: this.sink.name, outcome: 'ok' });
       this.outbox.done(entry.id, 'delivered');

@@ -92,6 +92,47 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('resolves sinks: secrets from env and files, one target per Alertmanager URL, default route to all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-sinks-'));
+    writeFileSync(join(dir, 'token'), 'file-token\n');
+    process.env.STORMWATCH_TEST_SIGNING = 'env-secret';
+    const file = join(dir, 'config.yaml');
+    writeFileSync(
+      file,
+      `source:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\nsinks:\n  - name: hook\n    webhook:\n      url: http://127.0.0.1:5001/\n      signingSecret: {env: STORMWATCH_TEST_SIGNING}\n      headers: {Authorization: {file: token}}\n  - name: am\n    alertmanager:\n      urls: [http://127.0.0.1:9093, http://127.0.0.1:9094/]\n`,
+    );
+    const config = loadConfig(file);
+    expect(config.sinks).toEqual([
+      { name: 'hook', kind: 'webhook', url: 'http://127.0.0.1:5001/', timeoutMs: 5000, headers: { authorization: 'file-token' }, signingSecret: 'env-secret' },
+      { name: 'am[0]', kind: 'alertmanager', url: 'http://127.0.0.1:9093/api/v2/alerts', timeoutMs: 5000, headers: {}, resendIntervalMs: 60_000 },
+      { name: 'am[1]', kind: 'alertmanager', url: 'http://127.0.0.1:9094/api/v2/alerts', timeoutMs: 5000, headers: {}, resendIntervalMs: 60_000 },
+    ]);
+    expect(config.routes).toEqual([{ sinks: ['hook', 'am[0]', 'am[1]'], match: {}, groupBy: ['alertname', 'signal'], groupWaitMs: 0, groupIntervalMs: 60_000, repeatIntervalMs: 14_400_000 }]);
+    expect(config.delivery.outboxDir).toBe(join(dir, '.stormwatch'));
+  });
+
+  it('names missing secrets and bad sink settings without printing secret values', () => {
+    delete process.env.STORMWATCH_TEST_MISSING;
+    process.env.STORMWATCH_TEST_SLACK = 'not a url but a secret value';
+    const problems = problemsOf(
+      writeConfig(
+        `source:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\nsinks:\n  - name: hook\n    webhook:\n      url: http://127.0.0.1:5001/\n      signingSecret: {env: STORMWATCH_TEST_MISSING}\n  - name: chat\n    slack:\n      url: {env: STORMWATCH_TEST_SLACK}\n  - name: both\n    webhook: {url: 'http://127.0.0.1:1/'}\n    slack: {url: 'http://127.0.0.1:2/'}\nroutes:\n  - sinks: [hook, nowhere]\n`,
+      ),
+    );
+    expect(problems).toEqual(['sinks[2]: expected exactly one of webhook, alertmanager, slack, faro (line 15)']);
+    const second = problemsOf(
+      writeConfig(
+        `source:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\nsinks:\n  - name: hook\n    webhook:\n      url: http://127.0.0.1:5001/\n      signingSecret: {env: STORMWATCH_TEST_MISSING}\n  - name: chat\n    slack:\n      url: {env: STORMWATCH_TEST_SLACK}\nroutes:\n  - sinks: [hook, nowhere]\n`,
+      ),
+    );
+    expect(second).toEqual([
+      'sinks[0].webhook.signingSecret: environment variable STORMWATCH_TEST_MISSING is not set (line 11)',
+      'sinks[1].slack.url: expected an http:// or https:// URL (line 14)',
+      'routes[0].sinks: unknown sink "nowhere"; known: hook, chat (line 16)',
+    ]);
+    expect(second.join('\n')).not.toContain('secret value');
+  });
+
   it('requires at least one signal', () => {
     expect(problemsOf(writeConfig('source:\n  replay:\n    file: x.om\nsignals: []\n'))).toEqual(['signals: expected at least one signal (line 4)']);
   });

@@ -1,0 +1,117 @@
+// stormwatch killed with SIGKILL mid-incident and restarted: the alert it decided is delivered from
+// its outbox, once, and its resolution still comes, because baselines and firing alerts were saved.
+// Real processes: the CLI scraping a local target's /metrics, a local webhook receiver.
+
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
+import { type CliProcess, spawnCli } from '../helpers/cli.js';
+import { stopChild } from '../helpers/prometheus.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
+
+function startTarget() {
+  const state = { api: 0, files: 0, broken: false };
+  let steps = 0;
+  // Bounded: at most 5 minutes of 100 ms steps.
+  const timer = setInterval(() => {
+    if (++steps > 3000) return clearInterval(timer);
+    state.api += state.broken ? 20 : 5;
+    if (!state.broken) state.files += 5;
+  }, 100);
+  const server: Server = createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(`api_requests_total{code="302"} ${state.api}\nstatic_requests_total{code="200"} ${state.files}\n`);
+  });
+  return { state, server, timer };
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('restart mid-incident', () => {
+  const target = startTarget();
+  let receiver: Receiver;
+  const processes: CliProcess[] = [];
+
+  afterAll(async () => {
+    for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) await stopChild(p.child);
+    clearInterval(target.timer);
+    await new Promise<void>((resolve) => target.server.close(() => resolve()));
+    await receiver?.close();
+  });
+
+  it('delivers the decided alert after SIGKILL, once, and later its resolution', async () => {
+    await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
+    receiver = await startReceiver();
+    let receiverUp = false;
+    receiver.respond = () => ({ status: receiverUp ? 200 : 503 });
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-restart-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `interval: 1s
+source:
+  scrape:
+    url: http://127.0.0.1:${(target.server.address() as AddressInfo).port}/metrics
+detector:
+  minBaselinePoints: 8
+alerting:
+  for: 2s
+  keepFiringFor: 3s
+sinks:
+  - name: receiver
+    webhook:
+      url: ${receiver.url}/alerts
+routes:
+  - groupInterval: 1s
+delivery:
+  outboxDir: ${join(dir, 'state')}
+  backoffBase: 200ms
+  backoffCap: 1s
+signals:
+  - name: downloads
+    requests: 'api_requests_total'
+    downstream: 'static_requests_total{code="200"}'
+`,
+    );
+    const first = spawnCli(['run', '--config', config]);
+    processes.push(first);
+    await first.waitForLog('stormwatch running', 10_000);
+    await new Promise((r) => setTimeout(r, 13_000));
+    target.state.broken = true;
+    await waitFor(() => first.stdout().includes('"status":"firing"'), 20_000, 'the firing transition');
+    await waitFor(() => first.stderr().includes('notification attempt failed'), 5000, 'a failed delivery');
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const outbox = readFileSync(join(dir, 'state', 'outbox.jsonl'), 'utf8');
+    expect(outbox).toContain('"op":"add"');
+    expect(receiver.received).toEqual([]);
+
+    receiverUp = true;
+    const second = spawnCli(['run', '--config', config]);
+    processes.push(second);
+    await second.waitForLog('resumed from saved state', 10_000);
+    await receiver.waitFor((all) => all.some((r) => (r.json as WebhookPayload).status === 'firing'), 10_000);
+    // The incident goes on across the restart: no second firing alert.
+    await new Promise((r) => setTimeout(r, 4000));
+    target.state.broken = false;
+    await receiver.waitFor((all) => all.some((r) => (r.json as WebhookPayload).status === 'resolved'), 30_000);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+
+    const statuses = receiver.received.map((r) => `${(r.json as WebhookPayload).alerts[0]!.labels.alertname}:${(r.json as WebhookPayload).status}`);
+    expect(statuses).toEqual(['StormwatchRetryStorm:firing', 'StormwatchRetryStorm:resolved']);
+    const keys = receiver.received.map((r) => r.headers['idempotency-key']);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(second.stdout()).not.toContain('"status":"firing"');
+  }, 120_000);
+});

@@ -1,0 +1,131 @@
+// Delivery that loses nothing: a receiver down for a minute, a 429 with Retry-After, a restart
+// with notifications still queued, secrets kept out of logs. Real HTTP on loopback, a real outbox.
+
+import { type Server, createServer } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/log.js';
+import { Notifier } from '../../src/runner/notify.js';
+import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
+import { StormwatchMetrics } from '../../src/telemetry/metrics.js';
+import { notifierConfig, transition } from '../helpers/notifier-config.js';
+import { freePort } from '../helpers/ports.js';
+import { startReceiver } from '../helpers/receiver.js';
+
+/** A receiver on a fixed port that can be taken down and brought back. */
+function flakyReceiver(port: number) {
+  const received: { key: string; body: WebhookPayload; atMs: number }[] = [];
+  let server: Server | undefined;
+  return {
+    received,
+    async up() {
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => (body += c.toString()));
+        req.on('end', () => {
+          received.push({ key: String(req.headers['idempotency-key']), body: JSON.parse(body) as WebhookPayload, atMs: Date.now() });
+          res.writeHead(200).end();
+        });
+      });
+      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    },
+    async down() {
+      server?.closeAllConnections();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      server = undefined;
+    },
+  };
+}
+
+const silent = createLogger('error', () => {});
+
+describe('Notifier delivery', () => {
+  it('delivers everything once after the receiver was down for 60 s, with backoff in its metrics', async () => {
+    const port = await freePort();
+    const receiver = flakyReceiver(port);
+    const metrics = new StormwatchMetrics(false);
+    const notifier = new Notifier(notifierConfig([{ name: 'hook', kind: 'webhook', url: `http://127.0.0.1:${port}/`, timeoutMs: 1000, headers: {} }]), {
+      logger: silent,
+      onEvent: (e) => metrics.recordDelivery(e),
+    });
+    const t0 = Date.now();
+    // Three incidents start and one resolves while the receiver is down.
+    notifier.handle([transition('a', 'firing', t0, t0), transition('b', 'firing', t0, t0)], t0);
+    notifier.handle([transition('c', 'firing', t0 + 1000, t0 + 1000)], t0 + 1000);
+    notifier.handle([transition('a', 'resolved', t0, t0 + 2000)], t0 + 2000);
+    await new Promise((r) => setTimeout(r, 60_000));
+    expect(receiver.received).toEqual([]);
+    await receiver.up();
+    expect(await notifier.drain(15_000)).toBe(0);
+    notifier.close();
+    await receiver.down();
+
+    const keys = receiver.received.map((r) => r.key);
+    expect(new Set(keys).size).toBe(keys.length); // none twice
+    expect(keys.sort()).toEqual(
+      [transition('a', 'firing', t0, t0), transition('b', 'firing', t0, t0), transition('c', 'firing', t0 + 1000, 0), transition('a', 'resolved', t0, 0)]
+        .map((t) => `${t.fingerprint}:${new Date(t.startsAtMs).toISOString()}:${t.status}`)
+        .sort(),
+    );
+    // The firing notification of `a` arrived before its resolution: one order key, in order.
+    const aKeys = receiver.received.filter((r) => r.body.commonLabels.signal === 'a').map((r) => r.body.status);
+    expect(aKeys).toEqual(['firing', 'resolved']);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/stormwatch_notification_attempts_total\{sink="hook",outcome="connection"\} ([5-9]|\d\d+)/);
+    expect(text).toMatch(/stormwatch_notification_backoff_seconds_count\{sink="hook"\} ([5-9]|\d\d+)/);
+    expect(text).toMatch(/stormwatch_notifications_total\{sink="hook",outcome="delivered"\} 4/);
+  }, 90_000);
+
+  it('waits as long as a 429 Retry-After asks', async () => {
+    const receiver = await startReceiver();
+    const asked: number[] = [];
+    receiver.respond = () => {
+      asked.push(Date.now());
+      return asked.length === 1 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 };
+    };
+    const notifier = new Notifier(notifierConfig([{ name: 'hook', kind: 'webhook', url: receiver.url, timeoutMs: 1000, headers: {} }]), { logger: silent });
+    const t0 = Date.now();
+    notifier.handle([transition('a', 'firing', t0, t0)], t0);
+    expect(await notifier.drain(10_000)).toBe(0);
+    notifier.close();
+    await receiver.close();
+    expect(asked).toHaveLength(2);
+    expect(asked[1]! - asked[0]!).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('sends what was queued before a restart, once', async () => {
+    const port = await freePort();
+    const receiver = flakyReceiver(port);
+    const config = notifierConfig([{ name: 'hook', kind: 'webhook', url: `http://127.0.0.1:${port}/`, timeoutMs: 500, headers: {} }]);
+    const first = new Notifier(config, { logger: silent });
+    const t0 = Date.now();
+    first.handle([transition('a', 'firing', t0, t0)], t0);
+    await new Promise((r) => setTimeout(r, 300));
+    first.close(); // stopped (as if killed) with the notification undelivered
+    await receiver.up();
+    const second = new Notifier(config, { logger: silent });
+    expect(await second.drain(10_000)).toBe(0);
+    second.close();
+    const third = new Notifier(config, { logger: silent }); // nothing left to send
+    expect(third.outbox.size).toBe(0);
+    third.close();
+    await receiver.down();
+    expect(receiver.received.map((r) => r.body.status)).toEqual(['firing']);
+  });
+
+  it('keeps secrets out of its logs', async () => {
+    const port = await freePort();
+    const lines: string[] = [];
+    const logger = createLogger('debug', (l) => lines.push(l));
+    const notifier = new Notifier(
+      notifierConfig([{ name: 'hook', kind: 'webhook', url: `http://alice:pa55word@127.0.0.1:${port}/hook?token=t0ken`, timeoutMs: 300, headers: { authorization: 'Bearer s3cr3t-header' }, signingSecret: 'sign1ng-secret' }], { backoffCapMs: 200 }),
+      { logger },
+    );
+    const t0 = Date.now();
+    notifier.handle([transition('a', 'firing', t0, t0)], t0);
+    await new Promise((r) => setTimeout(r, 1500));
+    notifier.close();
+    const all = lines.join('\n');
+    expect(all).toContain('notification attempt failed');
+    for (const secret of ['pa55word', 't0ken', 's3cr3t-header', 'sign1ng-secret']) expect(all).not.toContain(secret);
+  });
+});

@@ -1,0 +1,56 @@
+// Golden files for every payload shape stormwatch sends.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ALERTS_DIR } from '../../src/core/paths.js';
+import type { AlertTransition } from '../../src/core/types.js';
+import { fingerprint } from '../../src/decisions/fingerprint.js';
+import { toPostableAlerts } from '../../src/sinks/payloads/alertmanager.js';
+import { FaroEventBuilder } from '../../src/sinks/payloads/faro.js';
+import { buildSlackPayload } from '../../src/sinks/payloads/slack.js';
+import { expectGolden } from '../helpers/golden.js';
+
+const labels = { alertname: 'StormwatchRetryStorm', signal: 'crate-downloads', severity: 'critical', service: 'crates-io' };
+const firing: AlertTransition = {
+  status: 'firing',
+  labels,
+  annotations: {
+    summary: 'crate-downloads: retry storm, requests 3.78x baseline while 100% of attempts fail (client model: cargo)',
+    description: 'crate-downloads: requests at 3.78x baseline (4.4K/s vs 1.16K/s) while 0% of requests complete downstream (baseline 99.9%): every request is failing and cargo retrying each one 3 times matches.',
+    multiplier: '3.77887',
+    client_model: 'cargo',
+  },
+  fingerprint: fingerprint(labels),
+  startsAtMs: Date.parse('2023-07-20T12:17:15Z'),
+  evaluatedAtMs: Date.parse('2023-07-20T12:17:30Z'),
+};
+const resolved: AlertTransition = { ...firing, status: 'resolved', endsAtMs: Date.parse('2023-07-20T12:31:15Z'), evaluatedAtMs: Date.parse('2023-07-20T12:31:15Z') };
+
+describe('payload shapes', () => {
+  it('Alertmanager postable alerts: firing valid for 4 resend intervals, resolved with endsAt', () => {
+    const body = toPostableAlerts([firing, resolved], Date.parse('2023-07-20T12:17:30Z'), 60_000, 'http://127.0.0.1:9464');
+    expect(body[0]!.endsAt).toBe('2023-07-20T12:21:30.000Z');
+    expect(body[1]!.endsAt).toBe('2023-07-20T12:31:15.000Z');
+    expectGolden('alertmanager-alerts.json', `${JSON.stringify(body, null, 2)}\n`);
+  });
+
+  it('Slack text: what, how bad, why, since when', () => {
+    const template = readFileSync(join(ALERTS_DIR, 'templates', 'slack.txt'), 'utf8');
+    const body = buildSlackPayload([firing, resolved], template, 'http://127.0.0.1:9464');
+    expect(body.text).toContain(':rotating_light: *[FIRING] StormwatchRetryStorm* on `crate-downloads` (critical)');
+    expect(body.text).toContain(':white_check_mark: *[RESOLVED] StormwatchRetryStorm*');
+    expectGolden('slack.json', `${JSON.stringify(body, null, 2)}\n`);
+  });
+
+  it('Faro events built by faro-core, stamped with the data time', () => {
+    const body = JSON.parse(new FaroEventBuilder({ name: 'stormwatch', version: '0.1.0', environment: 'production' }).build([firing], 'key-1')) as {
+      meta: { sdk: { version: string } };
+      events: { name: string; timestamp: string; attributes: Record<string, string> }[];
+    };
+    expect(body.events[0]).toMatchObject({ name: 'stormwatch.alert.firing', timestamp: '2023-07-20T12:17:30.000Z', attributes: { alertname: 'StormwatchRetryStorm', idempotency_key: 'key-1' } });
+    // The SDK version belongs to the library, not to the shape: pin it out of the golden file.
+    body.meta.sdk.version = '<faro-core version>';
+    expectGolden('faro-events.json', `${JSON.stringify(body, null, 2)}\n`);
+  });
+});
