@@ -33,12 +33,13 @@ function row(cells: string[], widths: number[]): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now();
   const scores = await scoreAll();
-  const header = ['scenario', 'alerts (kind @ delay from fault start)', 'attempts/request est vs true', 'client model', 'false pages', 'verdict'];
+  const header = ['scenario', 'alerts (kind @ delay from fault start)', 'attempts/request est vs true', 'client model', 'deploy verdicts', 'false pages', 'verdict'];
   const rows = scores.map((s) => [
     s.name,
     s.fired.map((f) => `${f.alertname.replace('Stormwatch', '')}(${f.severity})${Number.isNaN(f.delaySeconds) ? '' : ` @${f.delaySeconds}s`}`).join(', ') || '-',
     Number.isNaN(s.attemptsTruth) ? '-' : `${s.attemptsEstimate.toFixed(2)} vs ${s.attemptsTruth.toFixed(2)}`,
     s.clientModel || '-',
+    s.deploys.map((d) => `${d.verdict}${d.verdict === 'fail' ? ` @${d.decidedAfterSeconds}s` : ''}`).join(', ') || '-',
     String(s.falsePages.length),
     s.ok ? 'ok' : `FAIL: ${s.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail})`).join('; ')}`,
   ]);

@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.js';
 import { ConfigError, SourceError } from './core/errors.js';
 import { createLogger, type LogLevel } from './core/log.js';
+import { parseDuration } from './core/duration.js';
+import { DeployApiError, postDeploy, waitForVerdict } from './deploys/deploy-client.js';
 import { runBacktest } from './runner/backtest.js';
 import { runDemo } from './runner/demo.js';
 import { startLive } from './runner/live.js';
@@ -20,6 +22,11 @@ Usage:
   stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T]
                                            run over history at full speed; one JSON line per alert
                                            transition (T: RFC 3339 or unix seconds)
+  stormwatch deploy --service S --version V [--environment E] [--started-at T] [--id ID]
+                   [--url URL | --config FILE] [--wait [--wait-timeout 35m]]
+                                           record a deploy with a running stormwatch (token from
+                                           $STORMWATCH_DEPLOY_TOKEN); --wait polls its verdict and
+                                           exits 0 on pass, 1 on fail or inconclusive
   stormwatch demo                         replay the bundled 2023-07-20 broken-download scenario and
                                            deliver its alerts to a local receiver that prints them
 Options:
@@ -44,6 +51,14 @@ async function main(argv: string[]): Promise<number> {
       from: { type: 'string' },
       to: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
+      service: { type: 'string' },
+      version: { type: 'string' },
+      environment: { type: 'string' },
+      'started-at': { type: 'string' },
+      id: { type: 'string' },
+      url: { type: 'string' },
+      wait: { type: 'boolean' },
+      'wait-timeout': { type: 'string', default: '35m' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,6 +112,31 @@ async function main(argv: string[]): Promise<number> {
       logger.log('info', 'stopped');
       return 0;
     }
+    case 'deploy': {
+      if (!values.service || !values.version) throw new UsageError('deploy: --service and --version are required');
+      const token = process.env.STORMWATCH_DEPLOY_TOKEN;
+      if (!token) throw new UsageError('deploy: set STORMWATCH_DEPLOY_TOKEN to the deploy API token');
+      let url = values.url;
+      if (!url && values.config) {
+        const listen = loadConfig(values.config).listen;
+        if (listen) url = `http://${listen}`;
+      }
+      if (!url) throw new UsageError('deploy: give --url http://HOST:PORT, or --config FILE with server.listen');
+      const record = await postDeploy(url, token, {
+        service: values.service,
+        version: values.version,
+        ...(values.environment ? { environment: values.environment } : {}),
+        ...(values['started-at'] ? { startedAt: new Date(parseTime(values['started-at'], '--started-at')).toISOString() } : {}),
+        ...(values.id ? { id: values.id } : {}),
+      });
+      process.stdout.write(`${JSON.stringify(record)}\n`);
+      if (!values.wait) return 0;
+      const waitMs = parseDuration(values['wait-timeout'] ?? '35m');
+      if (waitMs === undefined) throw new UsageError('--wait-timeout: expected a duration like 35m');
+      const final = await waitForVerdict(url, record.id, Date.now() + waitMs);
+      process.stdout.write(`${JSON.stringify(final)}\n`);
+      return final.verdict === 'pass' ? 0 : 1;
+    }
     case 'demo':
       await runDemo({ logger, out: (text) => process.stdout.write(text) });
       return 0;
@@ -117,7 +157,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-    else if (error instanceof UsageError || error instanceof SourceError) process.stderr.write(`stormwatch: ${error.message}\n`);
+    else if (error instanceof UsageError || error instanceof SourceError || error instanceof DeployApiError) process.stderr.write(`stormwatch: ${error.message}\n`);
     else if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`stormwatch: ${(error as Error).message}\n\n${USAGE}`);
     else process.stderr.write(`stormwatch: unexpected failure: ${(error as Error).stack ?? String(error)}\n`);
     process.exitCode = error instanceof ConfigError || error instanceof UsageError ? 2 : 1;

@@ -6,8 +6,11 @@ import type { AlertTransition, Evaluation, Frame, SignalInput, SignalSample } fr
 import { AlertDecider, type SignalIdentity } from './decisions/alert-decider.js';
 import { type Assessment, assess } from './decisions/assess.js';
 import type { ClientModel } from './detectors/retry-amplification.js';
+import { type ProbeOutcome, deployTransition, probeTransition } from './decisions/deploy-alerts.js';
+import { DeployWatcher, type PreBaseline, type SignalTick } from './deploys/deploy-watcher.js';
+import { MarkerTracker } from './deploys/markers.js';
+import type { DeployEvent, DeployRecord } from './deploys/types.js';
 import { BaselineDetector } from './detectors/baseline-detector.js';
-import type { Detector } from './detectors/detector.js';
 
 export interface SignalReport {
   sample: SignalSample;
@@ -19,11 +22,13 @@ export interface TickResult {
   timeMs: number;
   transitions: AlertTransition[];
   signals: Map<string, SignalReport>;
+  /** Deploys that started or whose verdict changed at this tick. */
+  deploys: DeployRecord[];
 }
 
 interface WatchedSignal {
   identity: SignalIdentity;
-  detector: Detector;
+  detector: BaselineDetector;
   clients: ClientModel[];
 }
 
@@ -32,15 +37,21 @@ export interface PipelineSnapshot {
   savedAtMs: number;
   detectors: Record<string, unknown>;
   alerts: unknown;
+  deploys?: unknown;
+  markers?: Record<string, unknown>;
+  probes?: [string, { failingSinceMs: number; failure: string }][];
 }
 
-export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'>;
+export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'> & Partial<Pick<StormwatchConfig, 'deploys'>>;
 
 export class Pipeline {
   private readonly watched: WatchedSignal[];
   private readonly decider: AlertDecider;
+  private readonly deploys: DeployWatcher | undefined;
+  private readonly markers: MarkerTracker[];
+  private readonly probes = new Map<string, { failingSinceMs: number; failure: string }>();
 
-  constructor(config: PipelineConfig) {
+  constructor(private readonly config: PipelineConfig) {
     this.watched = config.signals.map((signal) => ({
       identity: { name: signal.name, labels: signal.labels },
       detector: new BaselineDetector(config.detector, {
@@ -50,11 +61,28 @@ export class Pipeline {
       clients: signal.clients,
     }));
     this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels);
+    const d = config.deploys;
+    this.deploys = d
+      ? new DeployWatcher(
+          {
+            windowMs: d.windowMs,
+            intervalMs: config.intervalMs,
+            earlyAlpha: d.earlyAlpha,
+            alpha: d.alpha,
+            minPostSamples: d.minPostSamples,
+            funnelDropFraction: config.detector.funnelDropFraction,
+            minErrorRatioIncrease: config.detector.minErrorRatioIncrease,
+            minRequestsPerTick: config.detector.minRequestsPerTick,
+          },
+          config.signals.map((s) => ({ name: s.name, ...(s.labels.service !== undefined ? { service: s.labels.service } : {}) })),
+        )
+      : undefined;
+    this.markers = (d?.markers ?? []).map((m) => new MarkerTracker({ name: m.name, service: m.service, environment: m.environment, ...(m.label !== undefined ? { label: m.label } : {}) }));
   }
 
   /** Runs detectors and decisions on one frame. Signals missing from the frame count as gaps. */
   step(frame: Frame): TickResult {
-    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map() };
+    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map(), deploys: [] };
     for (const { identity, detector, clients } of this.watched) {
       const sample = frame.signals.get(identity.name) ?? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
       const evaluations = detector.observe(sample, frame.timeMs);
@@ -62,7 +90,76 @@ export class Pipeline {
       result.signals.set(identity.name, { sample, evaluations, assessment });
       result.transitions.push(...this.decider.decide(identity, assessment, frame.timeMs));
     }
+    if (this.deploys) this.stepDeploys(frame, result);
     return result;
+  }
+
+  /**
+   * Opens a deploy window now, freezing each affected signal's baseline. Returns the record and
+   * the transitions it causes (an older deploy's regression alert resolves). Idempotent by id.
+   */
+  addDeploy(event: DeployEvent, timeMs: number): { record: DeployRecord; transitions: AlertTransition[] } | undefined {
+    if (!this.deploys) return undefined;
+    const existing = this.deploys.get(event.id);
+    if (existing) return { record: existing, transitions: [] };
+    const pre = new Map<string, PreBaseline>();
+    for (const w of this.watched) {
+      const snap = w.detector.snapshot();
+      pre.set(w.identity.name, { completion: snap.funnel.values, errorRatio: snap.errorRatio.values });
+    }
+    const { record, changes } = this.deploys.add(event, pre);
+    return { record, transitions: changes.map((c) => this.deployAlert(c.record, c.status, timeMs)) };
+  }
+
+  /** Every deploy known, newest first. */
+  deployRecords(): DeployRecord[] {
+    return this.deploys?.records() ?? [];
+  }
+
+  deployRecord(id: string): DeployRecord | undefined {
+    return this.deploys?.get(id);
+  }
+
+  markRollbackRequested(id: string, timeMs: number): void {
+    this.deploys?.markRollbackRequested(id, timeMs);
+  }
+
+  /** Records a smoke probe's result: a failure fails its service's open deploy window and raises (or keeps) its alert. */
+  recordProbe(outcome: ProbeOutcome, timeMs: number): AlertTransition[] {
+    const state = this.probes.get(outcome.probe);
+    if (!outcome.ok) {
+      const failure = outcome.failure ?? 'failed';
+      this.deploys?.probeFailed(outcome.service, `${outcome.probe}: ${failure}`);
+      if (state) return [];
+      this.probes.set(outcome.probe, { failingSinceMs: timeMs, failure });
+      return [probeTransition(outcome, 'firing', timeMs, timeMs, this.config.definitions, this.config.alerting.labels, failure)];
+    }
+    if (!state) return [];
+    this.probes.delete(outcome.probe);
+    return [probeTransition(outcome, 'resolved', state.failingSinceMs, timeMs, this.config.definitions, this.config.alerting.labels, state.failure)];
+  }
+
+  private stepDeploys(frame: Frame, result: TickResult): void {
+    const watcher = this.deploys!;
+    for (const tracker of this.markers) {
+      const event = tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
+      if (!event) continue;
+      const added = this.addDeploy(event, frame.timeMs)!;
+      result.deploys.push(added.record);
+      result.transitions.push(...added.transitions);
+    }
+    const ticks = new Map<string, SignalTick>();
+    for (const [name, report] of result.signals) {
+      const incident = this.decider.incidentOf(name);
+      ticks.set(name, { sample: report.sample, ...(incident ? { incidentSinceMs: incident.startsAtMs, incidentAlert: incident.alertname } : {}) });
+    }
+    const { changed, alerts } = watcher.observe(frame.timeMs, ticks);
+    for (const r of changed) if (!result.deploys.includes(r)) result.deploys.push(r);
+    for (const a of alerts) result.transitions.push(this.deployAlert(a.record, a.status, frame.timeMs));
+  }
+
+  private deployAlert(record: DeployRecord, status: 'firing' | 'resolved', timeMs: number): AlertTransition {
+    return deployTransition(record, status, timeMs, this.config.definitions, this.config.alerting.labels, this.config.alerting.externalURL);
   }
 
   /** Feeds history to the detectors' baselines only: no alert can start from warm-up data. */
@@ -71,6 +168,8 @@ export class Pipeline {
       const sample = frame.signals.get(identity.name);
       if (sample) detector.observe(sample, frame.timeMs);
     }
+    // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
+    for (const tracker of this.markers) tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
   }
 
   firing() {
@@ -84,6 +183,9 @@ export class Pipeline {
       savedAtMs,
       detectors: Object.fromEntries(this.watched.map((w) => [w.identity.name, w.detector.snapshot()])),
       alerts: this.decider.snapshot(),
+      deploys: this.deploys?.snapshot() ?? [],
+      markers: Object.fromEntries(this.markers.map((m) => [m.spec.name, m.snapshot()])),
+      probes: [...this.probes],
     };
   }
 
@@ -93,6 +195,9 @@ export class Pipeline {
     let signals = 0;
     for (const w of this.watched) if (w.detector.restore(snapshot.detectors?.[w.identity.name])) signals++;
     this.decider.restore(snapshot.alerts);
+    this.deploys?.restore(snapshot.deploys);
+    for (const m of this.markers) m.restore(snapshot.markers?.[m.spec.name] as Parameters<MarkerTracker['restore']>[0]);
+    if (Array.isArray(snapshot.probes)) for (const [name, state] of snapshot.probes) this.probes.set(name, state);
     return { signals };
   }
 }

@@ -32,7 +32,10 @@ describe('stormwatch CLI', () => {
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const line of lines) {
-      expect(line).toMatchObject({ status: expect.stringMatching(/^(firing|resolved)$/), labels: { alertname: expect.any(String), signal: 'crate-downloads', severity: expect.any(String) } });
+      expect(line).toMatchObject({ status: expect.stringMatching(/^(firing|resolved)$/), labels: { alertname: expect.any(String), severity: expect.any(String) } });
+      // Signal alerts name their signal; deploy alerts their service and version.
+      const labels = line.labels as Record<string, string>;
+      expect(labels.signal === 'crate-downloads' || (labels.service === 'crates-io' && labels.version !== undefined)).toBe(true);
       expect(Date.parse(String(line.startsAt))).not.toBeNaN();
       expect(Date.parse(String(line.evaluatedAt))).not.toBeNaN();
     }
@@ -58,6 +61,9 @@ describe('stormwatch CLI', () => {
     expect(r.stdout).toContain('[receiver] RESOLVED StormwatchRetryStorm (critical) signal=crate-downloads');
     expect(r.stdout).toMatch(/retry storm, requests 3\.\d+x baseline while 100% of attempts fail \(client model: cargo\)/);
     expect(r.stdout).toMatch(/every request is failing and cargo retrying each one 3 times matches/);
-    expect(r.stdout).toContain('2 notification(s) received.');
+    // The deploy that caused it is named and failed, and the rollback deploy resolves it.
+    expect(r.stdout).toContain('[receiver] FIRING StormwatchDeployRegression (critical)');
+    expect(r.stdout).toMatch(/deploy 1\.102\.0 of crates-io regressed: StormwatchRetryStorm on crate-downloads since 2023-07-20T12:17:15/);
+    expect(r.stdout).toContain('4 notification(s) received.');
   });
 });

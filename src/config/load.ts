@@ -9,11 +9,11 @@ import { ConfigError } from '../core/errors.js';
 import { ALERTS_DIR, MODELS_DIR } from '../core/paths.js';
 import type { Labels, SignalInput } from '../core/types.js';
 import type { AlertDefinitions } from '../decisions/alert-decider.js';
-import { TEMPLATE_VALUES } from '../decisions/alert-decider.js';
+import { type DefinitionKind, templateValuesFor } from '../decisions/alert-decider.js';
 import { templateNames } from '../decisions/template.js';
 import type { BaselineParams } from '../detectors/baseline-detector.js';
 import type { ClientModel } from '../detectors/retry-amplification.js';
-import type { Selector } from '../source/selector.js';
+import { type Selector, parseSelector } from '../source/selector.js';
 import { alertDefinitions, clientModel, configSchema, detectorPresets } from './schema.js';
 import { intervalToCron } from './schedule.js';
 
@@ -70,6 +70,48 @@ export interface DeliveryConfig {
   backoff: { baseMs: number; capMs: number };
 }
 
+export interface MarkerConfig {
+  name: string;
+  service: string;
+  environment: string;
+  label?: string;
+  /** For scrape and replay sources. */
+  selector?: Selector;
+  /** For a Prometheus source: PromQL whose series mark deploys. */
+  query: string;
+}
+
+export interface RollbackConfig {
+  service: string;
+  url: string;
+  timeoutMs: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface DeploysConfig {
+  windowMs: number;
+  earlyAlpha: number;
+  alpha: number;
+  minPostSamples: number;
+  apiToken?: string;
+  maxBodyBytes: number;
+  markers: MarkerConfig[];
+  rollback: RollbackConfig[];
+}
+
+export interface ProbeConfig {
+  name: string;
+  service: string;
+  url: string;
+  intervalMs: number;
+  timeoutMs: number;
+  maxRedirects: number;
+  expect: { status: number; bodyBytes?: number; sha256?: string };
+  resolve: Record<string, string>;
+  strictResolve: boolean;
+}
+
 export interface StormwatchConfig {
   file: string;
   intervalMs: number;
@@ -81,6 +123,8 @@ export interface StormwatchConfig {
   sinks: SinkConfig[];
   routes: RouteConfig[];
   delivery: DeliveryConfig;
+  deploys?: DeploysConfig;
+  probes: ProbeConfig[];
   signals: SignalConfig[];
   definitions: AlertDefinitions;
 }
@@ -191,7 +235,7 @@ export function loadBundledModels(): { presets: Record<string, Omit<BaselinePara
   for (const [kind, def] of Object.entries(definitions.data)) {
     for (const field of ['summary', 'description'] as const) {
       for (const name of templateNames(def[field])) {
-        if (!(TEMPLATE_VALUES as readonly string[]).includes(name)) problems.push(`${kind}.${field}: unknown template value {{${name}}}`);
+        if (!templateValuesFor(kind as DefinitionKind).includes(name)) problems.push(`${kind}.${field}: unknown template value {{${name}}}`);
       }
     }
   }
@@ -320,6 +364,50 @@ export function loadConfig(file: string): StormwatchConfig {
       repeatIntervalMs: r.repeatInterval,
     };
   });
+  let deploys: DeploysConfig | undefined;
+  if (raw.deploys) {
+    const dp = raw.deploys;
+    const markers: MarkerConfig[] = [];
+    dp.markers.forEach((m, i) => {
+      let selector: Selector | undefined;
+      if (m.selector !== undefined) {
+        try {
+          selector = parseSelector(m.selector);
+        } catch (error) {
+          at(['deploys', 'markers', i, 'selector'], (error as Error).message);
+        }
+      } else if (kind !== 'prometheus') {
+        at(['deploys', 'markers', i, 'query'], `a ${kind} source reads series: give a selector, not a PromQL query`);
+      }
+      markers.push({ name: m.name, service: m.service, environment: m.environment, ...(m.label !== undefined ? { label: m.label } : {}), ...(selector ? { selector } : {}), query: m.query ?? m.selector ?? '' });
+    });
+    const rollback = dp.rollback.map((r, i) => {
+      const url = readSecret(r.url, ['deploys', 'rollback', i, 'url']);
+      if (url !== '' && !isHttpUrl(url)) at(['deploys', 'rollback', i, 'url'], 'expected an http:// or https:// URL');
+      return { service: r.service, url, timeoutMs: r.timeout, headers: readHeaders(r.headers, ['deploys', 'rollback', i, 'headers']), body: r.body };
+    });
+    deploys = {
+      windowMs: dp.window,
+      earlyAlpha: dp.earlyAlpha,
+      alpha: dp.alpha,
+      minPostSamples: dp.minPostSamples,
+      ...(dp.apiToken !== undefined ? { apiToken: readSecret(dp.apiToken, ['deploys', 'apiToken']) } : {}),
+      maxBodyBytes: dp.maxBodyBytes,
+      markers,
+      rollback,
+    };
+  }
+  const probes: ProbeConfig[] = raw.probes.map((p) => ({
+    name: p.name,
+    service: p.service,
+    url: p.url,
+    intervalMs: p.interval,
+    timeoutMs: p.timeout,
+    maxRedirects: p.maxRedirects,
+    expect: p.expect,
+    resolve: p.resolve,
+    strictResolve: p.strictResolve,
+  }));
   const d = raw.delivery;
   const delivery: DeliveryConfig = {
     outboxDir: isAbsolute(d.outboxDir) ? d.outboxDir : join(base, d.outboxDir),
@@ -353,6 +441,8 @@ export function loadConfig(file: string): StormwatchConfig {
     sinks,
     routes,
     delivery,
+    ...(deploys ? { deploys } : {}),
+    probes,
     signals,
     definitions,
   };

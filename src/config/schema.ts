@@ -148,6 +148,57 @@ const delivery = z.strictObject({
   backoffCap: duration.default(300_000),
 });
 
+const marker = z
+  .strictObject({
+    name: z.string().regex(/^[a-zA-Z0-9_.-]+$/),
+    service: z.string(),
+    environment: z.string().default('production'),
+    /** A series selector (every source) or PromQL (Prometheus source) whose series mark deploys. */
+    selector: z.string().optional(),
+    query: z.string().optional(),
+    /** A new value of this label marks a deploy (build_info's `version`); without it, a change of the value does. */
+    label: z.string().optional(),
+  })
+  .superRefine((m, ctx) => {
+    if ((m.selector === undefined) === (m.query === undefined)) ctx.addIssue({ code: 'custom', message: 'expected exactly one of selector, query' });
+  });
+
+const rollback = z.strictObject({
+  service: z.string(),
+  url: secret,
+  timeout: duration.default(5000),
+  headers,
+  /** The request body; {{service}}, {{version}}, {{environment}}, {{deployId}}, {{reason}}, {{verdictURL}} are JSON-escaped. */
+  body: z.string().default('{"service":"{{service}}","version":"{{version}}","environment":"{{environment}}","deploy":"{{deployId}}","reason":"{{reason}}","verdict":"{{verdictURL}}"}'),
+});
+
+export const deploysSection = z.strictObject({
+  /** How long after a deploy its window is watched. */
+  window: duration.default(30 * 60_000),
+  earlyAlpha: z.number().gt(0).lt(1).default(0.001),
+  alpha: z.number().gt(0).lt(1).default(0.01),
+  minPostSamples: z.number().int().min(2).default(4),
+  /** Bearer token for POST /api/v1/deploys; without it the endpoint refuses every deploy (403). */
+  apiToken: secret.optional(),
+  maxBodyBytes: z.number().int().min(256).max(1_048_576).default(16_384),
+  markers: z.array(marker).default([]),
+  rollback: z.array(rollback).default([]),
+});
+
+const probe = z.strictObject({
+  name: z.string().regex(/^[a-zA-Z0-9_.-]+$/),
+  service: z.string(),
+  url: httpUrl,
+  interval: duration.default(60_000),
+  timeout: duration.default(5000),
+  maxRedirects: z.number().int().min(0).max(20).default(5),
+  expect: z.strictObject({ status: z.number().int().default(200), bodyBytes: z.number().int().min(0).optional(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }).default({ status: 200 }),
+  /** Pins host names to addresses, as curl --resolve does. */
+  resolve: z.record(z.string(), z.string()).default({}),
+  /** Answer names missing from `resolve` as not found without asking DNS (sandboxes, tests). */
+  strictResolve: z.boolean().default(false),
+});
+
 /** Every detector parameter is optional here; missing ones come from the preset in models/. */
 export const detectorOverrides = z.strictObject({
   preset: z.string().default('default'),
@@ -181,6 +232,8 @@ export const configSchema = z.strictObject({
   delivery: delivery.default({ outboxDir: '.stormwatch', maxAge: 24 * 3_600_000, concurrency: 4, backoffBase: 500, backoffCap: 300_000 }),
   /** Extra client retry model files (YAML, one model per document), added to the bundled ones. */
   clientModels: z.array(z.string()).default([]),
+  deploys: deploysSection.optional(),
+  probes: z.array(probe).default([]),
   signals: z.array(signal).min(1, { message: 'expected at least one signal' }),
 });
 
@@ -224,4 +277,6 @@ export const alertDefinitions = z.strictObject({
   outage: alertDefinition,
   error_regression: alertDefinition,
   organic_surge: alertDefinition,
+  deploy_regression: alertDefinition,
+  smoke_probe_failed: alertDefinition,
 });

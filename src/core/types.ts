@@ -13,10 +13,17 @@ export interface SignalSample {
   downstream: number;
 }
 
-/** Every signal's rates at one data time. */
+/** A series of a deploy-marker metric: its labels and value. */
+export interface MarkerSeries {
+  labels: Labels;
+  value: number;
+}
+
+/** Every signal's rates at one data time, and the series of each deploy marker. */
 export interface Frame {
   timeMs: number;
   signals: Map<string, SignalSample>;
+  markers?: Map<string, MarkerSeries[]>;
 }
 
 /** What a detector can flag. Each kind has its own alert definition in alerts/. */

@@ -19,13 +19,23 @@ export interface AlertDefinition {
   description: string;
 }
 
-export type AlertDefinitions = Record<AlertKind, AlertDefinition>;
+export type DefinitionKind = AlertKind | 'deploy_regression' | 'smoke_probe_failed';
+export type AlertDefinitions = Record<DefinitionKind, AlertDefinition>;
 
 /** The names a definition's templates may use. */
 export const TEMPLATE_VALUES = [
   'signal', 'since', 'explanation', 'requests', 'requestsBaseline', 'multiplier', 'failingAttempts', 'failingRequests',
   'attemptsPerRequest', 'clientModel', 'logicalDemand', 'completion', 'completionBaseline', 'errorRatio', 'errorRatioBaseline',
 ] as const;
+export const DEPLOY_TEMPLATE_VALUES = ['service', 'version', 'environment', 'deployId', 'reasons', 'verdictURL'] as const;
+export const PROBE_TEMPLATE_VALUES = ['probe', 'service', 'url', 'failure'] as const;
+
+/** The template values each definition may use. */
+export function templateValuesFor(kind: DefinitionKind): readonly string[] {
+  if (kind === 'deploy_regression') return DEPLOY_TEMPLATE_VALUES;
+  if (kind === 'smoke_probe_failed') return PROBE_TEMPLATE_VALUES;
+  return TEMPLATE_VALUES;
+}
 type TemplateValues = Record<(typeof TEMPLATE_VALUES)[number], string>;
 
 export interface SignalIdentity {
@@ -76,6 +86,12 @@ export class AlertDecider {
     for (const [key, t] of entries as [string, TrackedAlert][]) {
       if (typeof key === 'string' && t?.state?.phase === 'firing' && typeof t.fingerprint === 'string') this.alerts.set(key, t);
     }
+  }
+
+  /** The incident alert of a signal, when it is firing. */
+  incidentOf(signal: string): { alertname: string; startsAtMs: number } | undefined {
+    const t = this.alerts.get(`${signal}\u0000incident`);
+    return t?.state.phase === 'firing' ? { alertname: t.labels.alertname ?? '', startsAtMs: t.startsAtMs } : undefined;
   }
 
   /** Alerts firing now, for the HTTP API. */

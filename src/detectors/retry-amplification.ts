@@ -68,9 +68,9 @@ export interface AmplificationEstimate {
   /** Attempts per logical request: M when demand is unchanged. */
   attemptsPerRequest: number;
   /**
-   * Logical requests per second behind the attempts: requests divided by the attempts per request
-   * the best-fitting client model predicts at this E (the baseline when no model fits). NaN for a
-   * closed loop, where demand is not independent of the failure.
+   * Logical requests per second behind the attempts: requests divided by the attempts per request,
+   * held within what the best-fitting client model can produce at this E (the baseline when no
+   * model fits). NaN for a closed loop, where demand is not independent of the failure.
    */
   logicalDemand: number;
   /** Significantly more attempts than the baseline. */
@@ -159,7 +159,8 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     failingRequestsHigh: pHigh,
     retriesPerFailure: p > 0 ? (m - 1) / p : Number.NaN,
     attemptsPerRequest: m,
-    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / (matches[0] ? Math.sqrt(matches[0].predictedLow * matches[0].predictedHigh) : Math.max(m, 1e-9)),
+    // Demand = attempts / (attempts per request), the latter as observed but held to what the client can do.
+    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / (matches[0] ? Math.min(Math.max(m, matches[0].predictedLow), matches[0].predictedHigh) : Math.max(m, 1e-9)),
     amplified,
     regime,
     matches,

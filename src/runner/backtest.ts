@@ -34,7 +34,7 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
     const data = readReplayFile(replayFile);
     for (const p of data.problems.slice(0, 20)) options.logger.log('warn', 'replay file problem', { file: replayFile, line: p.line, problem: p.message });
     if (data.problems.length > 20) options.logger.log('warn', 'more replay file problems', { file: replayFile, count: data.problems.length - 20 });
-    const source = new ReplaySource(data, config.signals);
+    const source = new ReplaySource(data, config.signals, config.deploys?.markers ?? []);
     if (Number.isNaN(source.firstMs)) throw new SourceError('parse', `replay ${replayFile}: no samples with timestamps`, false);
     const fromMs = options.fromMs ?? source.firstMs;
     return { source, fromMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs };
@@ -47,7 +47,7 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
   }
   const client = new PrometheusClient({ url: config.source.url, timeoutMs: Math.max(config.source.timeoutMs, 30_000), headers: config.source.headers });
   const warmFromMs = options.fromMs - config.source.warmupMs;
-  return { source: new PrometheusSource(client, config.signals), fromMs: options.fromMs, toMs: options.toMs, warmFromMs };
+  return { source: new PrometheusSource(client, config.signals, config.deploys?.markers ?? []), fromMs: options.fromMs, toMs: options.toMs, warmFromMs };
 }
 
 export async function runBacktest(config: StormwatchConfig, options: BacktestOptions): Promise<BacktestSummary> {

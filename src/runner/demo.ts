@@ -21,8 +21,9 @@ export async function runDemo(options: { logger: Logger; out: (text: string) => 
       const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as WebhookPayload;
       received.push(payload);
       for (const alert of payload.alerts) {
+        const subject = alert.labels.signal !== undefined ? `signal=${alert.labels.signal}` : `service=${alert.labels.service} version=${alert.labels.version}`;
         options.out(
-          `\n[receiver] ${alert.status.toUpperCase()} ${alert.labels.alertname} (${alert.labels.severity}) signal=${alert.labels.signal}\n` +
+          `\n[receiver] ${alert.status.toUpperCase()} ${alert.labels.alertname} (${alert.labels.severity}) ${subject}\n` +
             `  startsAt ${alert.startsAt}${alert.status === 'resolved' ? `  endsAt ${alert.endsAt}` : ''}\n` +
             `  ${alert.annotations.summary}\n` +
             (alert.status === 'firing' ? `  ${alert.annotations.description}\n` : '') +

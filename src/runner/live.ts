@@ -15,6 +15,10 @@ import { type RunningServer, startHttpServer } from '../telemetry/http-server.js
 import { StormwatchMetrics } from '../telemetry/metrics.js';
 import { Notifier } from './notify.js';
 import { loadState, saveState } from './state-file.js';
+import type { ProbeConfig } from '../config/load.js';
+import type { DeployApiDeps } from '../deploys/deploy-api.js';
+import type { DeployRecord } from '../deploys/types.js';
+import { runProbe } from '../probes/http-probe.js';
 import { join } from 'node:path';
 
 export interface LiveOptions {
@@ -73,14 +77,51 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   let source: LiveSource;
   if (config.source.kind === 'prometheus') {
     const client = new PrometheusClient({ url: config.source.url, timeoutMs: config.source.timeoutMs, headers: config.source.headers });
-    const prom = new PrometheusSource(client, config.signals);
+    const prom = new PrometheusSource(client, config.signals, config.deploys?.markers ?? []);
     source = prom;
     await warmFromHistory(prom, pipeline, config, now(), logger, resumedAtMs);
   } else if (config.source.kind === 'scrape') {
-    source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes }, config.signals);
+    source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes }, config.signals, config.deploys?.markers ?? []);
   } else {
     throw new Error('a replay source runs with `stormwatch backtest` or `stormwatch run` in replay mode, not as a live loop');
   }
+
+  // Smoke probes: right after each deploy of their service, and on their own schedule.
+  const probeNext = new Map(config.probes.map((p) => [p.name, 0]));
+  const probesRunning = new Set<string>();
+  const runProbes = (filter: (p: ProbeConfig) => boolean) => {
+    for (const probe of config.probes) {
+      if (!filter(probe) || probesRunning.has(probe.name)) continue;
+      probesRunning.add(probe.name);
+      probeNext.set(probe.name, now() + probe.intervalMs);
+      runProbe(probe)
+        .then((result) => {
+          metrics.probes.inc({ probe: probe.name, outcome: result.ok ? 'ok' : 'failed' });
+          if (!result.ok) logger.log('warn', 'smoke probe failed', { probe: probe.name, failure: result.failure });
+          const transitions = pipeline.recordProbe(result, now());
+          for (const t of transitions) options.onTransition?.(t);
+          notifier.handle(transitions, now());
+        })
+        .catch((error: unknown) => logger.log('error', 'smoke probe crashed', { probe: probe.name, error: (error as Error).message }))
+        .finally(() => probesRunning.delete(probe.name));
+    }
+  };
+  const onDeploys = (records: readonly DeployRecord[]) => {
+    for (const r of records) {
+      if (r.verdict === 'pending' && !announced.has(r.id)) {
+        announced.add(r.id);
+        logger.log('info', 'deploy recorded; watching its window', { deploy: r.id, service: r.service, version: r.version, source: r.source });
+        runProbes((p) => p.service === r.service);
+      } else if (r.verdict !== 'pending') {
+        logger.log(r.verdict === 'fail' ? 'warn' : 'info', 'deploy verdict', { deploy: r.id, verdict: r.verdict, reasons: r.reasons });
+        if (r.verdict === 'fail' && r.rollbackRequestedAtMs === undefined && notifier.requestRollback(r)) {
+          pipeline.markRollbackRequested(r.id, now());
+          logger.log('warn', 'rollback requested', { deploy: r.id, service: r.service });
+        }
+      }
+    }
+  };
+  const announced = new Set(pipeline.deployRecords().map((r) => r.id));
 
   let lastTickOkMs = Number.NaN;
   let lastErrorText = '';
@@ -103,8 +144,10 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
       if (read.errors.length === 0) lastTickOkMs = now();
       for (const t of result.transitions) options.onTransition?.(t);
       notifier.handle(result.transitions, result.timeMs);
+      onDeploys(result.deploys);
       updatePending();
-      if (result.transitions.length > 0 || now() - lastSavedMs >= STATE_SAVE_INTERVAL_MS) persist();
+      runProbes((p) => now() >= (probeNext.get(p.name) ?? 0));
+      if (result.transitions.length > 0 || result.deploys.length > 0 || now() - lastSavedMs >= STATE_SAVE_INTERVAL_MS) persist();
     } catch (error) {
       metrics.ticks.inc({ outcome: 'failed' });
       logger.log('error', 'tick failed; the loop goes on', { error: (error as Error).stack ?? String(error) });
@@ -124,7 +167,25 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
 
   let server: RunningServer | undefined;
   if (config.listen) {
+    const deployApi: DeployApiDeps | undefined = config.deploys
+      ? {
+          ...(config.deploys.apiToken !== undefined ? { token: config.deploys.apiToken } : {}),
+          maxBodyBytes: config.deploys.maxBodyBytes,
+          now,
+          add: (event) => {
+            const added = pipeline.addDeploy(event, now())!;
+            for (const t of added.transitions) options.onTransition?.(t);
+            notifier.handle(added.transitions, now());
+            onDeploys([added.record]);
+            persist();
+            return added.record;
+          },
+          get: (id) => pipeline.deployRecord(id),
+          list: () => pipeline.deployRecords(),
+        }
+      : undefined;
     server = await startHttpServer(config.listen, {
+      ...(deployApi ? { deploys: deployApi } : {}),
       registry: metrics.registry,
       firingAlerts: () => pipeline.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAtMs).toISOString() })),
       health: () => {

@@ -9,6 +9,8 @@ import type { RouteConfig, SinkConfig, StormwatchConfig } from '../config/load.j
 import type { Logger } from '../core/log.js';
 import { ALERTS_DIR } from '../core/paths.js';
 import type { AlertTransition, Labels } from '../core/types.js';
+import { renderTemplate } from '../decisions/template.js';
+import type { DeployRecord } from '../deploys/types.js';
 import { GroupRegistry, type NotificationGroup, type NotifyReason } from '../decisions/notification-groups.js';
 import { Deliverer, type DeliveryEvent } from '../sinks/deliverer.js';
 import { HttpSink } from '../sinks/http-sink.js';
@@ -54,7 +56,7 @@ export class Notifier {
   private readonly now: () => number;
 
   constructor(
-    private readonly config: Pick<StormwatchConfig, 'sinks' | 'routes' | 'delivery' | 'alerting'>,
+    private readonly config: Pick<StormwatchConfig, 'sinks' | 'routes' | 'delivery' | 'alerting'> & Partial<Pick<StormwatchConfig, 'deploys'>>,
     private readonly options: NotifierOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -66,6 +68,11 @@ export class Notifier {
       const http = new HttpSink({ name: sink.name, url: sink.url, timeoutMs: sink.timeoutMs, headers: sink.headers, ...(sink.signingSecret !== undefined ? { signingSecret: sink.signingSecret } : {}) });
       this.deliverers.set(sink.name, new Deliverer(http, outbox, { concurrency: config.delivery.concurrency, maxAgeMs: config.delivery.maxAgeMs, backoff: config.delivery.backoff, now: this.now, onEvent: (e) => this.onEvent(e) }));
       if (sink.kind === 'faro') this.faro.set(sink.name, new FaroEventBuilder({ name: sink.app?.name ?? 'stormwatch', version: '0.1.0', ...(sink.app?.environment ? { environment: sink.app.environment } : {}) }));
+    }
+    for (const r of config.deploys?.rollback ?? []) {
+      const name = `rollback:${r.service}`;
+      const http = new HttpSink({ name, url: r.url, timeoutMs: r.timeoutMs, headers: r.headers });
+      this.deliverers.set(name, new Deliverer(http, outbox, { concurrency: 1, maxAgeMs: config.delivery.maxAgeMs, backoff: config.delivery.backoff, now: this.now, onEvent: (e) => this.onEvent(e) }));
     }
     config.routes.forEach((route, routeIndex) => {
       for (const name of route.sinks) {
@@ -101,6 +108,28 @@ export class Notifier {
       }
     }
     for (const name of kicked) this.deliverers.get(name)!.kick();
+  }
+
+  /**
+   * Asks the service's rollback hook to roll a failed deploy back: once (the key is the deploy's
+   * id), durably. Returns false when the service has no hook.
+   */
+  requestRollback(record: DeployRecord): boolean {
+    const hook = this.config.deploys?.rollback.find((r) => r.service === record.service);
+    if (!hook) return false;
+    const json = (v: string) => JSON.stringify(v).slice(1, -1);
+    const body = renderTemplate(hook.body, {
+      service: json(record.service),
+      version: json(record.version),
+      environment: json(record.environment),
+      deployId: json(record.id),
+      reason: json(record.reasons.join('; ')),
+      verdictURL: json(`${this.config.alerting.externalURL}/api/v1/deploys/${encodeURIComponent(record.id)}`),
+    });
+    const name = `rollback:${record.service}`;
+    this.outbox.add({ sink: name, key: `rollback:${record.id}`, orderKey: name, body, headers: {}, createdAtMs: this.now() });
+    this.deliverers.get(name)!.kick();
+    return true;
   }
 
   /** Waits until every deliverer is idle, at most `timeoutMs`; returns how many notifications are left. */

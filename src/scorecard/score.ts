@@ -3,6 +3,7 @@
 // Pure: the scorecard script and the scenario tests share it.
 
 import type { AlertTransition } from '../core/types.js';
+import type { DeployRecord } from '../deploys/types.js';
 import type { TickResult } from '../pipeline.js';
 
 export interface ScenarioLabels {
@@ -12,6 +13,7 @@ export interface ScenarioLabels {
   deploys: string[];
   expect: {
     mustFire: { alertname: string; withinSeconds: number; attemptsTolerance?: number; clientModel?: string }[];
+    deployVerdicts?: Record<string, { verdict: string; withinSeconds?: number }>;
     pageFreeOutsideFaultsSeconds: number;
   };
 }
@@ -34,6 +36,8 @@ export interface ScenarioScore {
   attemptsTruth: number;
   /** The client model named best most often over the same ticks. */
   clientModel: string;
+  /** Each deploy's final verdict, and how long after the deploy it came. */
+  deploys: { startedAt: string; version: string; verdict: string; decidedAfterSeconds: number }[];
   falsePages: FiredAlert[];
   checks: { what: string; ok: boolean; detail: string }[];
   ok: boolean;
@@ -109,6 +113,24 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
       });
     }
   }
+  const records = new Map<string, DeployRecord>();
+  for (const tick of ticks) for (const r of tick.deploys) records.set(r.id, r);
+  const deploys = [...records.values()].map((r) => ({
+    startedAt: new Date(r.startedAtMs).toISOString(),
+    version: r.version,
+    verdict: r.verdict,
+    decidedAfterSeconds: r.decidedAtMs === undefined ? Number.NaN : (r.decidedAtMs - r.startedAtMs) / 1000,
+  }));
+  for (const [at, want] of Object.entries(labels.expect.deployVerdicts ?? {})) {
+    // A marker is seen at the first tick at or after the deploy: within one 15 s step.
+    const got = deploys.find((d) => Date.parse(d.startedAt) >= Date.parse(at) && Date.parse(d.startedAt) < Date.parse(at) + 15_000);
+    const inTime = want.withinSeconds === undefined || (got !== undefined && got.decidedAfterSeconds <= want.withinSeconds);
+    checks.push({
+      what: `deploy at ${at}: ${want.verdict}${want.withinSeconds === undefined ? '' : ` within ${want.withinSeconds}s`}`,
+      ok: got?.verdict === want.verdict && inTime,
+      detail: got ? `${got.verdict} after ${got.decidedAfterSeconds}s` : 'no such deploy seen',
+    });
+  }
   checks.push({ what: 'no page outside the faults', ok: falsePages.length === 0, detail: falsePages.map((f) => `${f.alertname} at ${f.firedAt}`).join(', ') || 'none' });
-  return { name: labels.name, fired, attemptsEstimate, attemptsTruth, clientModel, falsePages, checks, ok: checks.every((c) => c.ok) };
+  return { name: labels.name, fired, attemptsEstimate, attemptsTruth, clientModel, deploys, falsePages, checks, ok: checks.every((c) => c.ok) };
 }

@@ -1,7 +1,7 @@
 // Builds Frames from snapshots of raw counter samples (a scrape, or one timestamp of a replay file):
 // routes each sample to the signal inputs whose selector matches it and turns counters into rates.
 
-import type { Frame, Labels, SignalInput, SignalSample } from '../core/types.js';
+import type { Frame, Labels, MarkerSeries, SignalInput, SignalSample } from '../core/types.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../source/selector.js';
 import { CounterRateTracker } from './counter-rate.js';
 import { seriesKey } from './series-key.js';
@@ -16,12 +16,21 @@ interface Route {
   tracker: CounterRateTracker;
 }
 
+export interface MarkerSelector {
+  name: string;
+  selector: Selector;
+}
+
 export class SnapshotFrameBuilder {
   private readonly routesByName = new Map<string, Route[]>();
   private readonly unnamedRoutes: Route[] = [];
   private readonly outputs: { signal: string; input: SignalInput; tracker: CounterRateTracker }[] = [];
+  private markerSeries = new Map<string, MarkerSeries[]>();
 
-  constructor(signals: readonly SignalSelectors[]) {
+  constructor(
+    signals: readonly SignalSelectors[],
+    private readonly markers: readonly MarkerSelector[] = [],
+  ) {
     for (const signal of signals) {
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
         const route: Route = { selector, tracker: new CounterRateTracker(input === 'errors') };
@@ -35,6 +44,7 @@ export class SnapshotFrameBuilder {
 
   begin(): void {
     for (const output of this.outputs) output.tracker.begin();
+    this.markerSeries = new Map(this.markers.map((m) => [m.name, []]));
   }
 
   offer(name: string, labels: Labels, value: number): void {
@@ -48,6 +58,9 @@ export class SnapshotFrameBuilder {
     for (const route of this.unnamedRoutes) {
       if (matchesSelector(route.selector, name, labels)) route.tracker.add((key ??= seriesKey(name, labels)), value);
     }
+    for (const marker of this.markers) {
+      if (matchesSelector(marker.selector, name, labels)) this.markerSeries.get(marker.name)!.push({ labels, value });
+    }
   }
 
   end(timeMs: number): Frame {
@@ -60,6 +73,6 @@ export class SnapshotFrameBuilder {
       }
       sample[output.input] = output.tracker.end(timeMs);
     }
-    return { timeMs, signals };
+    return this.markers.length > 0 ? { timeMs, signals, markers: this.markerSeries } : { timeMs, signals };
   }
 }

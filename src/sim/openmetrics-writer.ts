@@ -4,9 +4,10 @@
 import type { Snapshot } from './simulate.js';
 
 export interface FamilyHelp {
-  /** Sample name of the counter, with its _total suffix. */
+  /** Sample name: a counter's with its _total suffix, a gauge's as it is. */
   sample: string;
   help: string;
+  type?: 'counter' | 'gauge';
 }
 
 function labelText(labels: Record<string, string>): string {
@@ -17,8 +18,9 @@ function labelText(labels: Record<string, string>): string {
 export function toOpenMetrics(snapshots: readonly Snapshot[], families: readonly FamilyHelp[]): string {
   const out: string[] = [];
   for (const family of families) {
-    const base = family.sample.replace(/_total$/, '');
-    out.push(`# HELP ${base} ${family.help}`, `# TYPE ${base} counter`);
+    const type = family.type ?? 'counter';
+    const base = type === 'counter' ? family.sample.replace(/_total$/, '') : family.sample;
+    out.push(`# HELP ${base} ${family.help}`, `# TYPE ${base} ${type}`);
     for (const snapshot of snapshots) {
       const seconds = snapshot.timeMs / 1000;
       for (const s of snapshot.samples) {
@@ -34,7 +36,7 @@ export function toOpenMetrics(snapshots: readonly Snapshot[], families: readonly
 export function toTextExposition(snapshot: Snapshot, families: readonly FamilyHelp[]): string {
   const out: string[] = [];
   for (const family of families) {
-    out.push(`# HELP ${family.sample} ${family.help}`, `# TYPE ${family.sample} counter`);
+    out.push(`# HELP ${family.sample} ${family.help}`, `# TYPE ${family.sample} ${family.type ?? 'counter'}`);
     for (const s of snapshot.samples) if (s.name === family.sample) out.push(`${s.name}${labelText(s.labels)} ${s.value}`);
   }
   out.push('');

@@ -14,6 +14,8 @@ export interface ExpectedAlert {
 
 export interface ScenarioExpectation {
   mustFire: ExpectedAlert[];
+  /** Verdicts the deploy watcher must give, by deploy time (ISO); a fail within `withinSeconds` of the deploy. */
+  deployVerdicts?: Record<string, { verdict: 'pass' | 'fail'; withinSeconds?: number }>;
   /** No critical or warning alert may fire outside the fault windows (plus this grace after them). */
   pageFreeOutsideFaultsSeconds: number;
 }
@@ -78,7 +80,15 @@ export function bundledScenarios(cargo: RetryPolicy): Scenario[] {
         deploysMs: [at('2023-07-20T08:40:00Z'), at('2023-07-20T12:17:00Z'), at('2023-07-20T12:30:00Z')],
         faults: [{ kind: 'broken-redirect', startMs: at('2023-07-20T12:17:04Z'), endMs: at('2023-07-20T12:30:04Z'), failFraction: 1 }],
       },
-      expect: { mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 60, attemptsTolerance: 0.15, clientModel: 'cargo' }], pageFreeOutsideFaultsSeconds: 120 },
+      expect: {
+        mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 60, attemptsTolerance: 0.15, clientModel: 'cargo' }],
+        deployVerdicts: {
+          '2023-07-20T08:40:00.000Z': { verdict: 'pass' },
+          '2023-07-20T12:17:00.000Z': { verdict: 'fail', withinSeconds: 60 },
+          '2023-07-20T12:30:00.000Z': { verdict: 'pass' },
+        },
+        pageFreeOutsideFaultsSeconds: 120,
+      },
     },
     {
       name: 'crates-2023-01-25-dns-outage',
@@ -93,7 +103,11 @@ export function bundledScenarios(cargo: RetryPolicy): Scenario[] {
           { kind: 'dns-gone', startMs: at('2023-01-25T09:35:00Z'), endMs: at('2023-01-25T09:40:00Z'), failFraction: 0.1 },
         ],
       },
-      expect: { mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 60, attemptsTolerance: 0.15, clientModel: 'cargo' }], pageFreeOutsideFaultsSeconds: 120 },
+      expect: {
+        mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 60, attemptsTolerance: 0.15, clientModel: 'cargo' }],
+        deployVerdicts: { '2023-01-25T09:15:00.000Z': { verdict: 'fail', withinSeconds: 60 } },
+        pageFreeOutsideFaultsSeconds: 120,
+      },
     },
     partial(cargo, 5, 5005),
     partial(cargo, 30, 3030),
@@ -136,7 +150,13 @@ export function bundledScenarios(cargo: RetryPolicy): Scenario[] {
         ...crates(cargo, 424242, '2023-07-18T08:00:00Z', '2023-07-18T14:00:00Z'),
         deploysMs: [at('2023-07-18T09:05:00Z'), at('2023-07-18T10:47:30Z'), at('2023-07-18T12:01:10Z'), at('2023-07-18T13:20:00Z')],
       },
-      expect: { mustFire: [], pageFreeOutsideFaultsSeconds: 0 },
+      expect: {
+        mustFire: [],
+        deployVerdicts: Object.fromEntries(
+          ['2023-07-18T09:05:00.000Z', '2023-07-18T10:47:30.000Z', '2023-07-18T12:01:10.000Z', '2023-07-18T13:20:00.000Z'].map((t) => [t, { verdict: 'pass' as const }]),
+        ),
+        pageFreeOutsideFaultsSeconds: 0,
+      },
     },
     {
       name: 'seasonal-week',

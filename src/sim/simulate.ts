@@ -132,6 +132,8 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
   const api302 = new Float64Array(spec.apiPods);
   const api500 = new Float64Array(spec.apiPods);
   const statics = { '200': 0, '404': 0, '503': 0 };
+  // Each pod reports the version it runs; a deploy moves each pod to the next version as it restarts.
+  const podVersion = pods.map(() => 100);
   const restarts = spec.deploysMs.flatMap((d) => pods.map((_, i) => ({ pod: i, atMs: d + i * RESTART_STAGGER_MS }))).sort((a, b) => a.atMs - b.atMs);
   let nextRestart = 0;
   const truths = spec.faults.map((f) => ({ fault: f, logical: 0, attempts: 0 }));
@@ -159,6 +161,7 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
       const { pod } = restarts[nextRestart++]!;
       api302[pod] = 0;
       api500[pod] = 0;
+      podVersion[pod]!++;
     }
     wobble = rho * wobble + Math.sqrt(1 - rho * rho) * spec.noiseSigma * normal(random);
     const hour = ((tMs / 3_600_000) % 24 + 24) % 24;
@@ -257,6 +260,9 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
       }
       for (const code of ['200', '404', '503'] as const) {
         samples.push({ name: 'static_requests_total', labels: { code, host: 'static' }, value: Math.floor(statics[code]) });
+      }
+      for (let p = 0; p < spec.apiPods; p++) {
+        samples.push({ name: 'crates_build_info', labels: { instance: pods[p]!, version: `1.${podVersion[p]}.0` }, value: 1 });
       }
       snapshots.push({ timeMs: tMs, samples });
     }

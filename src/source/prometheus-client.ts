@@ -32,16 +32,21 @@ export class PrometheusClient {
 
   /** Evaluates `query` at `timeMs`; returns the sum of the resulting vector, undefined when empty. */
   async instant(query: string, timeMs: number): Promise<number | undefined> {
+    const samples = await this.vector(query, timeMs);
+    if (samples.length === 0) return undefined;
+    let sum = 0;
+    for (const sample of samples) sum += sample.value;
+    return sum;
+  }
+
+  /** Evaluates `query` at `timeMs`; returns each series with its labels (a scalar as one unlabelled series). */
+  async vector(query: string, timeMs: number): Promise<{ labels: Record<string, string>; value: number }[]> {
     const data = await this.call('/api/v1/query', { query, time: (timeMs / 1000).toFixed(3) });
-    if (data.resultType === 'scalar') return Number((data.result as [number, string])[1]);
+    if (data.resultType === 'scalar') return [{ labels: {}, value: Number((data.result as [number, string])[1]) }];
     if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
       throw new SourceError('bad_response', `query ${JSON.stringify(query)}: expected a vector, got ${data.resultType}`, false);
     }
-    const samples = data.result as VectorSample[];
-    if (samples.length === 0) return undefined;
-    let sum = 0;
-    for (const sample of samples) sum += Number(sample.value[1]);
-    return sum;
+    return (data.result as VectorSample[]).map((s) => ({ labels: s.metric, value: Number(s.value[1]) }));
   }
 
   /**
@@ -50,6 +55,15 @@ export class PrometheusClient {
    */
   async range(query: string, fromMs: number, toMs: number, stepMs: number): Promise<Map<number, number>> {
     const out = new Map<number, number>();
+    for (const [t, series] of await this.rangeSeries(query, fromMs, toMs, stepMs)) {
+      out.set(t, series.reduce((a, s) => a + s.value, 0));
+    }
+    return out;
+  }
+
+  /** Like range(), keeping each series with its labels: timestamp (ms) -> series present then. */
+  async rangeSeries(query: string, fromMs: number, toMs: number, stepMs: number): Promise<Map<number, { labels: Record<string, string>; value: number }[]>> {
+    const out = new Map<number, { labels: Record<string, string>; value: number }[]>();
     const chunkMs = stepMs * (MAX_POINTS_PER_RANGE_QUERY - 1);
     for (let start = fromMs; start <= toMs; start += chunkMs + stepMs) {
       const end = Math.min(toMs, start + chunkMs);
@@ -65,7 +79,9 @@ export class PrometheusClient {
       for (const series of data.result as MatrixSeries[]) {
         for (const [t, v] of series.values) {
           const ms = Math.round(t * 1000);
-          out.set(ms, (out.get(ms) ?? 0) + Number(v));
+          let at = out.get(ms);
+          if (!at) out.set(ms, (at = []));
+          at.push({ labels: series.metric, value: Number(v) });
         }
       }
     }

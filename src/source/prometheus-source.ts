@@ -1,9 +1,9 @@
 // Reads signals from a Prometheus-compatible API: one instant query per input each tick, and
 // query_range for warm-up and backtests.
 
-import type { SignalConfig } from '../config/load.js';
+import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import type { Frame, SignalInput } from '../core/types.js';
+import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { type HistorySource, type LiveSource, type SourceRead, emptySample } from './source.js';
 
@@ -22,6 +22,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
   constructor(
     private readonly client: PrometheusClient,
     private readonly signals: readonly SignalConfig[],
+    private readonly markers: readonly MarkerConfig[] = [],
   ) {}
 
   async read(nowMs: number): Promise<SourceRead> {
@@ -50,6 +51,22 @@ export class PrometheusSource implements LiveSource, HistorySource {
         );
       }
     }
+    if (this.markers.length > 0) {
+      const markers = new Map<string, MarkerSeries[]>();
+      frame.markers = markers;
+      for (const m of this.markers) {
+        jobs.push(
+          this.client.vector(m.query, nowMs).then(
+            (series) => {
+              markers.set(m.name, series);
+            },
+            (error: unknown) => {
+              errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
+            },
+          ),
+        );
+      }
+    }
     await Promise.all(jobs);
     return { frame, errors, problems: [] };
   }
@@ -61,8 +78,11 @@ export class PrometheusSource implements LiveSource, HistorySource {
         columns.push({ signal: signal.name, input, values: await this.client.range(spec.query, fromMs, toMs, stepMs) });
       }
     }
+    const markerColumns: { name: string; series: Map<number, MarkerSeries[]> }[] = [];
+    for (const m of this.markers) markerColumns.push({ name: m.name, series: await this.client.rangeSeries(m.query, fromMs, toMs, stepMs) });
     for (let t = fromMs; t <= toMs; t += stepMs) {
       const frame: Frame = { timeMs: t, signals: new Map() };
+      if (markerColumns.length > 0) frame.markers = new Map(markerColumns.map((c) => [c.name, c.series.get(t) ?? []]));
       for (const signal of this.signals) frame.signals.set(signal.name, emptySample());
       for (const column of columns) {
         const key = `${column.signal}\u0000${column.input}`;

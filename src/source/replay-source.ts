@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { SignalConfig } from '../config/load.js';
+import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame, Labels } from '../core/types.js';
 import { frameBuilderFor } from './signal-selectors.js';
@@ -57,6 +57,7 @@ export class ReplaySource implements HistorySource {
   constructor(
     private readonly data: ReplayData,
     private readonly signals: readonly SignalConfig[],
+    private readonly markers: readonly MarkerConfig[] = [],
   ) {}
 
   get firstMs(): number {
@@ -70,7 +71,7 @@ export class ReplaySource implements HistorySource {
   /** Frames at the file's own timestamps within [fromMs, toMs]; `stepMs` is the file's business. */
   async *history(fromMs: number, toMs: number): AsyncIterable<Frame> {
     // Rates need the snapshot before `fromMs` too, so the builder sees every snapshot.
-    const builder = frameBuilderFor(this.signals);
+    const builder = frameBuilderFor(this.signals, this.markers);
     for (const [timeMs, samples] of this.data.snapshots) {
       if (timeMs > toMs) break;
       builder.begin();

@@ -1,7 +1,7 @@
 // Reads /metrics exposition text directly (a sidecar with no Prometheus server): parses it,
 // and turns the selected counters into rates between scrapes.
 
-import type { SignalConfig } from '../config/load.js';
+import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError, classifyFetchError } from '../core/errors.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
@@ -25,10 +25,11 @@ export class ScrapeSource implements LiveSource {
   constructor(
     private readonly options: ScrapeOptions,
     signals: readonly SignalConfig[],
+    markers: readonly MarkerConfig[] = [],
   ) {
     this.fetchFn = options.fetch ?? fetch;
     this.signalNames = signals.map((s) => s.name);
-    this.builder = frameBuilderFor(signals);
+    this.builder = frameBuilderFor(signals, markers);
   }
 
   async read(nowMs: number): Promise<SourceRead> {

@@ -3,12 +3,15 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { type DeployApiDeps, handleDeploys } from '../deploys/deploy-api.js';
 
 export interface HttpServerDeps {
   registry: Registry;
   /** Healthy while ticks keep completing. */
   health: () => { ok: boolean; detail: Record<string, unknown> };
   firingAlerts: () => unknown[];
+  /** The deploy API, when deploys are configured. */
+  deploys?: DeployApiDeps;
 }
 
 export interface RunningServer {
@@ -24,6 +27,12 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps): Pro
       res.writeHead(status, { 'content-type': type });
       res.end(body);
     };
+    if (path?.startsWith('/api/v1/deploys') && deps.deploys) {
+      handleDeploys(req, res, path, deps.deploys).catch((error: unknown) => {
+        if (!res.headersSent) reply(500, 'application/json', `${JSON.stringify({ error: (error as Error).message })}\n`);
+      });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'text/plain', 'method not allowed\n');
     if (path === '/metrics') {
       deps.registry.metrics().then(
@@ -37,7 +46,7 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps): Pro
       return reply(health.ok ? 200 : 503, 'application/json', `${JSON.stringify({ status: health.ok ? 'ok' : 'unhealthy', ...health.detail })}\n`);
     }
     if (path === '/api/v1/alerts') return reply(200, 'application/json', `${JSON.stringify({ alerts: deps.firingAlerts() })}\n`);
-    reply(404, 'text/plain', 'not found: try /metrics, /healthz or /api/v1/alerts\n');
+    reply(404, 'text/plain', 'not found: try /metrics, /healthz, /api/v1/alerts or /api/v1/deploys\n');
   });
   const idx = listen.lastIndexOf(':');
   const host = listen.slice(0, idx).replace(/^\[|\]$/g, '');

@@ -22,6 +22,7 @@ export class StormwatchMetrics {
   readonly notifications = new Counter({ name: 'stormwatch_notifications_total', help: 'Notifications finished, by sink and outcome (delivered or gave_up).', labelNames: ['sink', 'outcome'] as const, registers: [this.registry] });
   readonly notificationBackoff = new Histogram({ name: 'stormwatch_notification_backoff_seconds', help: 'Delays chosen before retrying a failed notification.', labelNames: ['sink'] as const, buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: [this.registry] });
   readonly outboxPending = new Gauge({ name: 'stormwatch_outbox_pending', help: 'Notifications written to the outbox and not yet delivered or given up.', labelNames: ['sink'] as const, registers: [this.registry] });
+  readonly probes = new Counter({ name: 'stormwatch_probes_total', help: 'Smoke probe runs by probe and outcome (ok, failed).', labelNames: ['probe', 'outcome'] as const, registers: [this.registry] });
   readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
 
   constructor(withProcessMetrics = true) {

@@ -38,6 +38,12 @@ signals:
     downstream: 'static_requests_total{code="200"}'
 alerting:
   labels: { team: crates-io }
+deploys:
+  markers:
+    - name: build
+      service: crates-io
+      query: 'crates_build_info'
+      label: version
 `,
     );
   });
@@ -66,11 +72,30 @@ alerting:
     expect(lines.filter((l) => l.status === 'firing' && l.labels.severity !== 'info' && Date.parse(l.evaluatedAt) < Date.parse(fault.startsAt))).toEqual([]);
   });
 
+  it('reads deploys from a build-info metric in Prometheus and fails the bad one within 60 s, naming it', async () => {
+    const result = await runCli(['backtest', '--config', configFile, '--from', FROM, '--to', TO]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const deployAlerts = lines.filter((l) => l.labels.alertname === 'StormwatchDeployRegression');
+    // Only the 12:17 deploy regressed (the 08:40 one passed); the rollback at 12:30 resolves it.
+    expect(deployAlerts.map((l) => [l.status, l.labels.version, l.annotations.deployed_at])).toEqual([
+      ['firing', '1.102.0', '2023-07-20T12:17:00.000Z'],
+      ['resolved', '1.102.0', '2023-07-20T12:17:00.000Z'],
+    ]);
+    expect(Date.parse(deployAlerts[0]!.evaluatedAt) - Date.parse('2023-07-20T12:17:00Z')).toBeLessThanOrEqual(60_000);
+    expect(deployAlerts[0]!.annotations.summary).toBe('deploy 1.102.0 of crates-io regressed: StormwatchRetryStorm on crate-downloads since 2023-07-20T12:17:15.000Z');
+  });
+
   it('gives the same alerts as replaying the same file', async () => {
     const fromMs = Date.parse(FROM);
     const toMs = Date.parse(TO);
     const viaPrometheus: AlertTransition[] = [];
-    const config = { ...replayConfig(SCENARIO), source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, headers: {} } };
+    const base = replayConfig(SCENARIO);
+    const config = {
+      ...base,
+      source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, headers: {} },
+      deploys: { ...base.deploys!, markers: base.deploys!.markers.map((m) => ({ ...m, query: 'crates_build_info' })) },
+    };
     for (const s of config.signals) for (const spec of Object.values(s.inputs)) spec.query = `sum(irate(${spec.selector!.text}[60s]))`;
     await runBacktest(config, { fromMs, toMs, logger: silentLogger, onTransition: (t) => viaPrometheus.push(t) });
     const viaReplay: AlertTransition[] = [];

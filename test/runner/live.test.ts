@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 function prometheusConfig(url: string): StormwatchConfig {
-  const base = replayConfig('quiet-deploys');
+  const { deploys: _deploys, ...base } = replayConfig('quiet-deploys');
   return {
     ...base,
     delivery: { ...base.delivery, outboxDir: mkdtempSync(join(tmpdir(), 'stormwatch-live-')) },

@@ -73,7 +73,7 @@ describe('ScrapeSource', () => {
     const data = readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect'));
     let current = 0;
     const url = await serve(() => ({ body: toTextExposition({ timeMs: 0, samples: data.snapshots[current]![1] }, FAMILIES) }));
-    const source = new ScrapeSource({ url, timeoutMs: 5000, maxBytes: 1e8 }, config.signals);
+    const source = new ScrapeSource({ url, timeoutMs: 5000, maxBytes: 1e8 }, config.signals, config.deploys?.markers ?? []);
     const pipeline = new Pipeline(config);
     const scraped: AlertTransition[] = [];
     for (current = 0; current < data.snapshots.length; current++) {

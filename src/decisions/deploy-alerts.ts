@@ -1,0 +1,55 @@
+// Alert transitions for deploys that failed their check and for failing smoke probes, rendered
+// from alerts/definitions.yaml. Pure.
+
+import type { AlertTransition, Labels } from '../core/types.js';
+import type { DeployRecord } from '../deploys/types.js';
+import type { AlertDefinitions } from './alert-decider.js';
+import { fingerprint } from './fingerprint.js';
+import { renderTemplate } from './template.js';
+
+export function deployTransition(record: DeployRecord, status: 'firing' | 'resolved', timeMs: number, definitions: AlertDefinitions, commonLabels: Labels, externalURL: string): AlertTransition {
+  const def = definitions.deploy_regression;
+  const labels: Labels = { ...commonLabels, alertname: def.alertname, service: record.service, version: record.version, severity: def.severity };
+  const values = {
+    service: record.service,
+    version: record.version,
+    environment: record.environment,
+    deployId: record.id,
+    reasons: record.reasons.join('; '),
+    verdictURL: `${externalURL}/api/v1/deploys/${encodeURIComponent(record.id)}`,
+  };
+  const startsAtMs = record.decidedAtMs ?? timeMs;
+  return {
+    status,
+    labels,
+    annotations: { summary: renderTemplate(def.summary, values), description: renderTemplate(def.description, values), deploy_id: record.id, verdict: record.verdict, verdict_url: values.verdictURL, deployed_at: new Date(record.startedAtMs).toISOString() },
+    fingerprint: fingerprint(labels),
+    startsAtMs,
+    ...(status === 'resolved' ? { endsAtMs: timeMs } : {}),
+    evaluatedAtMs: timeMs,
+  };
+}
+
+export interface ProbeOutcome {
+  probe: string;
+  service: string;
+  url: string;
+  ok: boolean;
+  /** What failed, naming the hop: "redirect to static.crates.iocrates: name does not resolve". */
+  failure?: string;
+}
+
+export function probeTransition(outcome: ProbeOutcome, status: 'firing' | 'resolved', startsAtMs: number, timeMs: number, definitions: AlertDefinitions, commonLabels: Labels, failure: string): AlertTransition {
+  const def = definitions.smoke_probe_failed;
+  const labels: Labels = { ...commonLabels, alertname: def.alertname, probe: outcome.probe, service: outcome.service, severity: def.severity };
+  const values = { probe: outcome.probe, service: outcome.service, url: outcome.url, failure };
+  return {
+    status,
+    labels,
+    annotations: { summary: renderTemplate(def.summary, values), description: renderTemplate(def.description, values), failure },
+    fingerprint: fingerprint(labels),
+    startsAtMs,
+    ...(status === 'resolved' ? { endsAtMs: timeMs } : {}),
+    evaluatedAtMs: timeMs,
+  };
+}

@@ -1,0 +1,239 @@
+// The deploy-window watcher: at a deploy it freezes each affected signal's pre-deploy baseline,
+// then compares the post-deploy window with it (Mann-Whitney U plus an effect size and a traffic
+// guard, as Kayenta judges canaries) and gives a verdict: fail as soon as the evidence is
+// overwhelming or an incident fires, pass or inconclusive when the window ends. Pure: time comes in.
+
+import type { SignalSample } from '../core/types.js';
+import { mannWhitneyU } from '../detectors/stats/mann-whitney.js';
+import type { DeployEvent, DeployRecord, SignalEvidence } from './types.js';
+
+export interface DeployWindowParams {
+  windowMs: number;
+  intervalMs: number;
+  /** Significance for an early fail while the window is open (overwhelming evidence)... */
+  earlyAlpha: number;
+  /** ...and at the end of the window. */
+  alpha: number;
+  /** Post-deploy samples needed before any comparison. */
+  minPostSamples: number;
+  funnelDropFraction: number;
+  minErrorRatioIncrease: number;
+  minRequestsPerTick: number;
+}
+
+export interface PreBaseline {
+  completion: number[];
+  errorRatio: number[];
+}
+
+export interface WatchedSignalInfo {
+  name: string;
+  service?: string;
+}
+
+export interface SignalTick {
+  sample: SignalSample;
+  /** The signal's incident alert is firing, and since when. */
+  incidentSinceMs?: number;
+  incidentAlert?: string;
+}
+
+export interface DeployAlertChange {
+  record: DeployRecord;
+  status: 'firing' | 'resolved';
+}
+
+interface OpenWindow {
+  record: DeployRecord;
+  signals: string[];
+  pre: Map<string, PreBaseline>;
+  post: Map<string, PreBaseline>;
+  probeFailures: string[];
+  /** The regression alert is firing for this deploy. */
+  alerting: boolean;
+}
+
+export class DeployWatcher {
+  private readonly windows = new Map<string, OpenWindow>();
+  private readonly order: string[] = [];
+
+  constructor(
+    private readonly params: DeployWindowParams,
+    private readonly signals: readonly WatchedSignalInfo[],
+  ) {}
+
+  /** The signals a deploy of `service` can affect: those labelled with it, else all. */
+  signalsOf(service: string): string[] {
+    const own = this.signals.filter((s) => s.service === service).map((s) => s.name);
+    return own.length > 0 ? own : this.signals.map((s) => s.name);
+  }
+
+  has(id: string): boolean {
+    return this.windows.has(id);
+  }
+
+  /** Opens a deploy window; `pre` is each signal's baseline frozen now. A newer deploy of the same service resolves the older one's alert. */
+  add(event: DeployEvent, pre: Map<string, PreBaseline>): { record: DeployRecord; changes: DeployAlertChange[] } {
+    const changes: DeployAlertChange[] = [];
+    for (const w of this.windows.values()) {
+      if (w.record.service === event.service && w.alerting) {
+        w.alerting = false;
+        changes.push({ record: w.record, status: 'resolved' });
+      }
+      if (w.record.service === event.service && w.record.verdict === 'pending') {
+        // Superseded before its window ended: judged on what was seen.
+        w.record.windowEndsAtMs = Math.min(w.record.windowEndsAtMs, event.startedAtMs);
+      }
+    }
+    const record: DeployRecord = { ...event, verdict: 'pending', windowEndsAtMs: event.startedAtMs + this.params.windowMs, reasons: [], evidence: [] };
+    const signals = this.signalsOf(event.service);
+    this.windows.set(event.id, { record, signals, pre, post: new Map(signals.map((s) => [s, { completion: [], errorRatio: [] }])), probeFailures: [], alerting: false });
+    this.order.push(event.id);
+    return { record, changes };
+  }
+
+  /** A smoke probe of `service` failed: the open window of that service fails at once. */
+  probeFailed(service: string, detail: string): void {
+    for (const w of this.windows.values()) if (w.record.service === service && w.record.verdict === 'pending') w.probeFailures.push(detail);
+  }
+
+  /** Feeds one tick of every signal; returns records whose verdict changed and alert changes. */
+  observe(timeMs: number, ticks: ReadonlyMap<string, SignalTick>): { changed: DeployRecord[]; alerts: DeployAlertChange[] } {
+    const changed: DeployRecord[] = [];
+    const alerts: DeployAlertChange[] = [];
+    for (const w of this.windows.values()) {
+      const r = w.record;
+      if (timeMs < r.startedAtMs) continue;
+      if (r.verdict === 'pending') {
+        if (timeMs <= r.windowEndsAtMs) this.collect(w, ticks);
+        const before = r.verdict;
+        this.judge(w, timeMs, ticks);
+        if (r.verdict !== before) {
+          changed.push(r);
+          if (r.verdict === 'fail') {
+            w.alerting = true;
+            alerts.push({ record: r, status: 'firing' });
+          }
+        }
+      } else if (w.alerting && timeMs >= r.windowEndsAtMs && !w.signals.some((s) => ticks.get(s)?.incidentSinceMs !== undefined)) {
+        // The window is over and its signals are healthy again.
+        w.alerting = false;
+        alerts.push({ record: r, status: 'resolved' });
+      }
+    }
+    return { changed, alerts };
+  }
+
+  get(id: string): DeployRecord | undefined {
+    return this.windows.get(id)?.record;
+  }
+
+  /** Every deploy, newest first. */
+  records(): DeployRecord[] {
+    return [...this.order].reverse().map((id) => this.windows.get(id)!.record);
+  }
+
+  markRollbackRequested(id: string, timeMs: number): void {
+    const w = this.windows.get(id);
+    if (w) w.record.rollbackRequestedAtMs = timeMs;
+  }
+
+  snapshot(): unknown {
+    return [...this.order].map((id) => {
+      const w = this.windows.get(id)!;
+      return { record: w.record, signals: w.signals, pre: [...w.pre], post: [...w.post], probeFailures: w.probeFailures, alerting: w.alerting };
+    });
+  }
+
+  restore(snapshot: unknown): void {
+    if (!Array.isArray(snapshot)) return;
+    for (const s of snapshot as { record: DeployRecord; signals: string[]; pre: [string, PreBaseline][]; post: [string, PreBaseline][]; probeFailures: string[]; alerting: boolean }[]) {
+      if (!s?.record?.id || this.windows.has(s.record.id)) continue;
+      this.windows.set(s.record.id, { record: s.record, signals: s.signals, pre: new Map(s.pre), post: new Map(s.post), probeFailures: s.probeFailures ?? [], alerting: s.alerting === true });
+      this.order.push(s.record.id);
+    }
+  }
+
+  private collect(w: OpenWindow, ticks: ReadonlyMap<string, SignalTick>): void {
+    const perTick = this.params.intervalMs / 1000;
+    for (const name of w.signals) {
+      const t = ticks.get(name);
+      const post = w.post.get(name)!;
+      if (!t || !(t.sample.requests * perTick >= this.params.minRequestsPerTick)) continue;
+      const completion = t.sample.downstream / t.sample.requests;
+      const errorRatio = t.sample.errors / t.sample.requests;
+      if (Number.isFinite(completion)) post.completion.push(completion);
+      if (Number.isFinite(errorRatio)) post.errorRatio.push(errorRatio);
+    }
+  }
+
+  private judge(w: OpenWindow, timeMs: number, ticks: ReadonlyMap<string, SignalTick>): void {
+    const r = w.record;
+    const p = this.params;
+    const ended = timeMs >= r.windowEndsAtMs;
+    const evidence: SignalEvidence[] = [];
+    const reasons: string[] = [];
+    for (const detail of w.probeFailures) {
+      reasons.push(`smoke probe failed: ${detail}`);
+      evidence.push({ signal: '', metric: 'probe', preMedian: Number.NaN, postMedian: Number.NaN, pValue: 0, nPre: 0, nPost: 0, regressed: true, detail });
+    }
+    let enoughData = false;
+    for (const name of w.signals) {
+      const tick = ticks.get(name);
+      // An incident that started after the deploy (less one tick: the deploy time is rounded) is decisive.
+      if (tick?.incidentSinceMs !== undefined && tick.incidentSinceMs >= r.startedAtMs - p.intervalMs) {
+        const detail = `${tick.incidentAlert ?? 'incident'} on ${name} since ${new Date(tick.incidentSinceMs).toISOString()}`;
+        reasons.push(detail);
+        evidence.push({ signal: name, metric: 'incident', preMedian: Number.NaN, postMedian: Number.NaN, pValue: 0, nPre: 0, nPost: 0, regressed: true, detail });
+      }
+      const pre = w.pre.get(name);
+      const post = w.post.get(name)!;
+      for (const metric of ['completion_ratio', 'error_ratio'] as const) {
+        const before = metric === 'completion_ratio' ? pre?.completion : pre?.errorRatio;
+        const after = metric === 'completion_ratio' ? post.completion : post.errorRatio;
+        if (!before || before.length < p.minPostSamples || after.length < p.minPostSamples) continue;
+        enoughData = true;
+        const e = compare(metric, before, after, p, ended ? p.alpha : p.earlyAlpha);
+        evidence.push({ signal: name, ...e });
+        if (e.regressed) reasons.push(`${name}: ${e.detail}`);
+      }
+    }
+    r.evidence = evidence;
+    if (reasons.length > 0) {
+      r.verdict = 'fail';
+      r.reasons = reasons;
+      r.decidedAtMs = timeMs;
+    } else if (ended) {
+      r.verdict = enoughData ? 'pass' : 'inconclusive';
+      r.reasons = enoughData ? ['no signal regressed in the window'] : ['too little traffic in the window to judge'];
+      r.decidedAtMs = timeMs;
+    }
+  }
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function compare(metric: 'completion_ratio' | 'error_ratio', pre: number[], post: number[], p: DeployWindowParams, alpha: number): Omit<SignalEvidence, 'signal'> {
+  const worse = metric === 'completion_ratio' ? 'less' : 'greater';
+  const test = mannWhitneyU(post, pre, worse);
+  const preMedian = median(pre);
+  const postMedian = median(post);
+  const bigEnough = metric === 'completion_ratio' ? postMedian <= preMedian * (1 - p.funnelDropFraction) : postMedian - preMedian >= p.minErrorRatioIncrease;
+  const regressed = test.pValue < alpha && bigEnough;
+  const what = metric === 'completion_ratio' ? 'downstream completion' : 'error ratio';
+  const pct = (x: number) => `${(x * 100).toPrecision(3)}%`;
+  return {
+    metric,
+    preMedian,
+    postMedian,
+    pValue: test.pValue,
+    nPre: pre.length,
+    nPost: post.length,
+    regressed,
+    detail: `${what} ${pct(postMedian)} after vs ${pct(preMedian)} before (Mann-Whitney p=${test.pValue.toPrecision(2)}, n=${post.length}/${pre.length})`,
+  };
+}

@@ -1,0 +1,54 @@
+// Deploy markers read from metrics: a new value of a label among a metric's series (a build-info
+// metric's `version`), or a change of a metric's value (a deploy-timestamp gauge). Pure.
+
+import type { MarkerSeries } from '../core/types.js';
+import type { DeployEvent } from './types.js';
+
+export interface MarkerSpec {
+  name: string;
+  service: string;
+  environment: string;
+  /** A new value of this label marks a deploy; without it, a change of the value does. */
+  label?: string;
+}
+
+export class MarkerTracker {
+  private seen: Set<string> | undefined;
+  private lastValue = Number.NaN;
+
+  constructor(readonly spec: MarkerSpec) {}
+
+  /** Feeds the marker's series at `timeMs`; returns the deploy it marks, if any. The first observation only sets the scene. */
+  observe(series: readonly MarkerSeries[] | undefined, timeMs: number): DeployEvent | undefined {
+    if (!series || series.length === 0) return undefined;
+    const { spec } = this;
+    if (spec.label !== undefined) {
+      const values = series.map((s) => s.labels[spec.label!]).filter((v): v is string => v !== undefined);
+      const first = this.seen === undefined;
+      this.seen ??= new Set();
+      const fresh = values.filter((v) => !this.seen!.has(v));
+      for (const v of values) this.seen.add(v);
+      if (first || fresh.length === 0) return undefined;
+      return this.event(fresh.sort().join(','), timeMs);
+    }
+    const value = Math.max(...series.map((s) => s.value));
+    const before = this.lastValue;
+    this.lastValue = value;
+    if (Number.isNaN(before) || value === before) return undefined;
+    return this.event(String(value), timeMs);
+  }
+
+  snapshot(): { seen: string[] | null; lastValue: number | null } {
+    return { seen: this.seen ? [...this.seen] : null, lastValue: Number.isNaN(this.lastValue) ? null : this.lastValue };
+  }
+
+  restore(s: { seen: string[] | null; lastValue: number | null } | undefined): void {
+    if (!s) return;
+    this.seen = s.seen ? new Set(s.seen) : undefined;
+    this.lastValue = s.lastValue ?? Number.NaN;
+  }
+
+  private event(version: string, timeMs: number): DeployEvent {
+    return { id: `${this.spec.service}-${timeMs}`, service: this.spec.service, version, environment: this.spec.environment, startedAtMs: timeMs, source: 'marker' };
+  }
+}
