@@ -255,14 +255,14 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
     if (tMs % spec.stepMs === 0 && tMs >= spec.startMs) {
       const samples: SeriesSample[] = [];
       for (let p = 0; p < spec.apiPods; p++) {
-        samples.push({ name: 'crates_api_requests_total', labels: { code: '302', instance: pods[p]!, route: 'download' }, value: Math.floor(api302[p]!) });
-        samples.push({ name: 'crates_api_requests_total', labels: { code: '500', instance: pods[p]!, route: 'download' }, value: Math.floor(api500[p]!) });
+        samples.push({ name: 'crates_api_requests_total', labels: { code: '302', pod: pods[p]!, route: 'download' }, value: Math.floor(api302[p]!) });
+        samples.push({ name: 'crates_api_requests_total', labels: { code: '500', pod: pods[p]!, route: 'download' }, value: Math.floor(api500[p]!) });
       }
       for (const code of ['200', '404', '503'] as const) {
         samples.push({ name: 'static_requests_total', labels: { code, host: 'static' }, value: Math.floor(statics[code]) });
       }
       for (let p = 0; p < spec.apiPods; p++) {
-        samples.push({ name: 'crates_build_info', labels: { instance: pods[p]!, version: `1.${podVersion[p]}.0` }, value: 1 });
+        samples.push({ name: 'crates_build_info', labels: { pod: pods[p]!, version: `1.${podVersion[p]}.0` }, value: 1 });
       }
       snapshots.push({ timeMs: tMs, samples });
     }

@@ -22,6 +22,9 @@ export interface PrometheusOptions {
   /** Scrape targets (host:port) polled every `scrapeInterval`. */
   scrapeTargets?: string[];
   scrapeInterval?: string;
+  /** Rule files (their text) Prometheus evaluates. */
+  rules?: string;
+  dropTargetLabels?: boolean;
 }
 
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
@@ -30,10 +33,18 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   if (options.backfill) {
     await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', options.backfill, data]);
   }
+  // dropTargetLabels: scraped series keep exactly the labels the target exposes (no job/instance),
+  // so they continue the backfilled series of the same name.
+  const relabel = options.dropTargetLabels ? `    metric_relabel_configs:\n      - action: labeldrop\n        regex: job|instance\n` : '';
   const scrape = options.scrapeTargets?.length
-    ? `scrape_configs:\n  - job_name: target\n    scrape_interval: ${options.scrapeInterval ?? '1s'}\n    static_configs:\n      - targets: [${options.scrapeTargets.map((t) => `'${t}'`).join(', ')}]\n`
+    ? `scrape_configs:\n  - job_name: target\n    scrape_interval: ${options.scrapeInterval ?? '1s'}\n    static_configs:\n      - targets: [${options.scrapeTargets.map((t) => `'${t}'`).join(', ')}]\n${relabel}`
     : 'scrape_configs: []\n';
-  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${options.scrapeInterval ?? '1s'}\n  evaluation_interval: 1s\n${scrape}`);
+  let ruleFiles = '';
+  if (options.rules !== undefined) {
+    writeFileSync(join(dir, 'rules.yml'), options.rules);
+    ruleFiles = `rule_files: ['${join(dir, 'rules.yml')}']\n`;
+  }
+  writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${options.scrapeInterval ?? '1s'}\n  evaluation_interval: 1s\n${ruleFiles}${scrape}`);
 
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();

@@ -52,7 +52,7 @@ describe('simulate', () => {
 
   it('resets every pod counter at a deploy', () => {
     const result = simulate(spec({ deploysMs: [T0 + 5 * 60_000] }));
-    const web1 = (i: number) => result.snapshots[i]!.samples.find((s) => s.labels.instance === 'web.1' && s.labels.code === '302')!.value;
+    const web1 = (i: number) => result.snapshots[i]!.samples.find((s) => s.labels.pod === 'web.1' && s.labels.code === '302')!.value;
     expect(web1(19)).toBeGreaterThan(web1(18)); // before 12:05: growing
     expect(web1(21)).toBeLessThan(web1(19) / 10); // after: restarted from 0
   });

@@ -1,0 +1,97 @@
+// Exports the signals' detection as Prometheus recording and alerting rules, so Prometheus, Thanos
+// Ruler or Mimir's ruler can evaluate them at any scale. Pure: config in, rule groups out.
+//
+// What the rules keep: per-signal rates, completion and error ratios, robust baselines (medians over
+// the last hour, read from raw data with subqueries so they work from the first evaluation), the
+// amplification ratio, and the incident kinds with the same thresholds. What they lose against the
+// in-process detector is said in the README: no noise model (fixed factors instead of robust
+// z-scores), baselines that only partly exclude an incident (the freshest `exclude` is left out),
+// no client-model matching or explanation, no deploy windows.
+
+import type { StormwatchConfig } from '../config/load.js';
+import type { SignalInput } from '../core/types.js';
+import { formatDuration } from '../core/duration.js';
+
+export interface RuleGroup {
+  name: string;
+  interval: string;
+  rules: Record<string, unknown>[];
+}
+
+/** The freshest part of the baseline window left out, so an incident's start does not move its own baseline. */
+export const BASELINE_EXCLUDE_MS = 5 * 60_000;
+
+function rateExpr(config: StormwatchConfig, signal: StormwatchConfig['signals'][number], input: SignalInput): string | undefined {
+  const spec = signal.inputs[input];
+  if (!spec) return undefined;
+  if (spec.selector) {
+    const window = config.source.kind === 'prometheus' ? 60 : Math.max(60, (4 * config.intervalMs) / 1000);
+    return `sum(irate(${spec.selector.text}[${window}s]))`;
+  }
+  return spec.query;
+}
+
+export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
+  const d = config.detector;
+  const interval = formatDuration(config.intervalMs);
+  const step = formatDuration(config.intervalMs);
+  const window = formatDuration(d.baselineWindowMs);
+  const exclude = formatDuration(BASELINE_EXCLUDE_MS);
+  const groups: RuleGroup[] = [];
+  for (const signal of config.signals) {
+    const sel = `{signal="${signal.name}"}`;
+    const labels = { ...config.alerting.labels, ...signal.labels, signal: signal.name };
+    const requests = rateExpr(config, signal, 'requests')!;
+    const errors = rateExpr(config, signal, 'errors');
+    const downstream = rateExpr(config, signal, 'downstream');
+    const baseline = (expr: string) => `quantile_over_time(0.5, (${expr})[${window}:${step}] offset ${exclude})`;
+    const rules: Record<string, unknown>[] = [
+      { record: 'stormwatch:requests:rate', expr: requests, labels },
+      { record: 'stormwatch:requests:baseline', expr: baseline(requests), labels },
+      { record: 'stormwatch:amplification:ratio', expr: `stormwatch:requests:rate${sel} / stormwatch:requests:baseline${sel}`, labels },
+    ];
+    const failing: string[] = [];
+    if (downstream) {
+      const completion = `(${downstream}) / (${requests})`;
+      rules.push(
+        { record: 'stormwatch:completion:ratio', expr: completion, labels },
+        { record: 'stormwatch:completion:baseline', expr: baseline(completion), labels },
+      );
+      failing.push(`stormwatch:completion:ratio${sel} < ${1 - d.funnelDropFraction} * stormwatch:completion:baseline${sel}`);
+    }
+    if (errors) {
+      const ratio = `((${errors}) or vector(0)) / (${requests})`;
+      rules.push(
+        { record: 'stormwatch:errors:ratio', expr: ratio, labels },
+        { record: 'stormwatch:errors:baseline', expr: baseline(ratio), labels },
+      );
+      failing.push(`stormwatch:errors:ratio${sel} > stormwatch:errors:baseline${sel} + ${d.minErrorRatioIncrease}`);
+    }
+    const minRate = d.minRequestsPerTick / (config.intervalMs / 1000);
+    const traffic = `stormwatch:requests:baseline${sel} >= ${minRate}`;
+    // `and` binds tighter than `or` in PromQL: the failure conditions are grouped first.
+    const failingExpr = failing.length > 0 ? `(((${failing.join(') or (')})) and on() (${traffic}))` : undefined;
+    const amp = `stormwatch:amplification:ratio${sel}`;
+    const defs = config.definitions;
+    const alert = (kind: 'retry_storm' | 'outage' | 'error_regression' | 'organic_surge', expr: string, summary: string) => ({
+      alert: defs[kind].alertname,
+      expr,
+      for: formatDuration(config.alerting.forMs),
+      ...(config.alerting.keepFiringForMs > 0 ? { keep_firing_for: formatDuration(config.alerting.keepFiringForMs) } : {}),
+      labels: { ...labels, severity: defs[kind].severity },
+      annotations: { summary, description: `${summary} (rule exported by stormwatch from signal ${signal.name}; value {{ $value | printf "%.3g" }}).` },
+    });
+    if (failingExpr) {
+      rules.push(
+        alert('retry_storm', `${failingExpr} and on() (${amp} > 1.2)`, `${signal.name}: requests above baseline while they fail: clients are retrying`),
+        alert('error_regression', `${failingExpr} and on() (${amp} <= 1.2 and ${amp} >= 0.9)`, `${signal.name}: requests fail with no sign of retry amplification`),
+        alert('outage', `(${failingExpr} and on() (${amp} < 0.9)) or (${amp} <= ${d.collapseFactor} and on() (${traffic}))`, `${signal.name}: traffic collapsed or a client pool is stuck`),
+      );
+    } else {
+      rules.push(alert('outage', `${amp} <= ${d.collapseFactor} and on() (${traffic})`, `${signal.name}: traffic collapsed`));
+    }
+    rules.push(alert('organic_surge', `${amp} >= ${d.spikeFactor}${failingExpr ? ` unless on() ${failingExpr}` : ''}`, `${signal.name}: requests well above baseline, success intact`));
+    groups.push({ name: `stormwatch-${signal.name}`, interval, rules });
+  }
+  return { groups };
+}
