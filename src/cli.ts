@@ -14,6 +14,7 @@ import { runDemo } from './runner/demo.js';
 import { startLive } from './runner/live.js';
 import { runReplay } from './runner/replay.js';
 import { transitionLine } from './runner/transition-line.js';
+import type { Shard } from './pipeline.js';
 
 const USAGE = `stormwatch: catches bad deploys and client retry storms, explains them, alerts webhooks.
 
@@ -35,6 +36,8 @@ Usage:
                                            deliver its alerts to a local receiver that prints them
 Options:
   --log-level debug|info|warn|error       default info (logs go to stderr as JSON lines)
+  --shard i/N                             run and backtest: watch only the series whose id hashes
+                                           to i modulo N (N replicas share the work)
 `;
 
 function parseTime(text: string, flag: string): number {
@@ -63,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       url: { type: 'string' },
       wait: { type: 'boolean' },
       'wait-timeout': { type: 'string', default: '35m' },
+      shard: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -74,6 +78,12 @@ async function main(argv: string[]): Promise<number> {
   const level = values['log-level'] as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level: expected debug, info, warn or error`);
   const logger = createLogger(level);
+  let shard: Shard | undefined;
+  if (values.shard !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
+    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/N with 0 <= i < N, got ${JSON.stringify(values.shard)}`);
+    shard = { index: Number(m[1]), count: Number(m[2]) };
+  }
   const configFile = () => {
     const file = values.config ?? positionals[1];
     if (!file) throw new UsageError(`${command}: --config FILE is required`);
@@ -93,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.from ? { fromMs: parseTime(values.from, '--from') } : {}),
         ...(values.to ? { toMs: parseTime(values.to, '--to') } : {}),
         logger,
+        ...(shard ? { shard } : {}),
         onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`),
       });
       logger.log('info', 'backtest done', { frames: summary.frames, transitions: summary.transitions, from: new Date(summary.fromMs).toISOString(), to: new Date(summary.toMs).toISOString() });
@@ -104,7 +115,7 @@ async function main(argv: string[]): Promise<number> {
         await runReplay(config, { logger, onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`) });
         return 0;
       }
-      const handle = await startLive(config, { logger, onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`) });
+      const handle = await startLive(config, { logger, ...(shard ? { shard } : {}), onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`) });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.log('info', 'stopping: finishing the current tick and draining notifications', { signal });

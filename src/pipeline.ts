@@ -2,7 +2,9 @@
 // Pure: no I/O and no clock, so a live loop, a backtest and a test drive it the same way.
 
 import type { StormwatchConfig } from './config/load.js';
-import type { AlertTransition, Evaluation, Frame, SignalInput, SignalSample } from './core/types.js';
+import type { AlertTransition, Evaluation, Frame, Labels, SignalInput, SignalSample } from './core/types.js';
+import type { SignalConfig } from './config/load.js';
+import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type SignalIdentity } from './decisions/alert-decider.js';
 import { type Assessment, assess } from './decisions/assess.js';
 import type { ClientModel } from './detectors/retry-amplification.js';
@@ -44,22 +46,36 @@ export interface PipelineSnapshot {
 
 export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'> & Partial<Pick<StormwatchConfig, 'deploys'>>;
 
+/** Which part of the series this replica watches: those whose id hashes to `index` modulo `count`. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+/** Whether a series belongs to a shard (FNV-1a 64 of its id, as hashmod relabelling spreads targets). */
+export function inShard(seriesId: string, shard: Shard | undefined): boolean {
+  if (!shard || shard.count <= 1) return true;
+  return BigInt(`0x${fingerprint({ series: seriesId })}`) % BigInt(shard.count) === BigInt(shard.index);
+}
+
 export class Pipeline {
-  private readonly watched: WatchedSignal[];
+  /** Watched series by id: a signal's name, or name{labels} for the series of a split signal. */
+  private readonly watched = new Map<string, WatchedSignal>();
+  private readonly signalConfigs: Map<string, SignalConfig>;
+  /** Series ids of other shards, so they are hashed once. */
+  private readonly elsewhere = new Set<string>();
+  /** Saved detector state waiting for its series to appear (split signals are created lazily). */
+  private pendingRestore: Record<string, unknown> = {};
   private readonly decider: AlertDecider;
   private readonly deploys: DeployWatcher | undefined;
   private readonly markers: MarkerTracker[];
   private readonly probes = new Map<string, { failingSinceMs: number; failure: string }>();
 
-  constructor(private readonly config: PipelineConfig) {
-    this.watched = config.signals.map((signal) => ({
-      identity: { name: signal.name, labels: signal.labels },
-      detector: new BaselineDetector(config.detector, {
-        intervalMs: config.intervalMs,
-        inputs: new Set(Object.keys(signal.inputs) as SignalInput[]),
-      }),
-      clients: signal.clients,
-    }));
+  constructor(
+    private readonly config: PipelineConfig,
+    private readonly shard?: Shard,
+  ) {
+    this.signalConfigs = new Map(config.signals.map((s) => [s.name, s]));
     this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels);
     const d = config.deploys;
     this.deploys = d
@@ -74,21 +90,63 @@ export class Pipeline {
             minErrorRatioIncrease: config.detector.minErrorRatioIncrease,
             minRequestsPerTick: config.detector.minRequestsPerTick,
           },
-          config.signals.map((s) => ({ name: s.name, ...(s.labels.service !== undefined ? { service: s.labels.service } : {}) })),
+          [],
         )
       : undefined;
     this.markers = (d?.markers ?? []).map((m) => new MarkerTracker({ name: m.name, service: m.service, environment: m.environment, ...(m.label !== undefined ? { label: m.label } : {}) }));
+    for (const signal of config.signals) if (signal.by.length === 0) this.watch(signal.name, signal, {});
+  }
+
+  /** The watched series of an id, created on first sight; undefined for other shards or unknown signals. */
+  private watch(id: string, signal: SignalConfig, groupLabels: Labels): WatchedSignal | undefined {
+    const existing = this.watched.get(id);
+    if (existing) return existing;
+    if (this.elsewhere.has(id)) return undefined;
+    if (!inShard(id, this.shard)) {
+      this.elsewhere.add(id);
+      return undefined;
+    }
+    const labels = { ...signal.labels, ...groupLabels };
+    const w: WatchedSignal = {
+      identity: { id, name: signal.name, labels },
+      detector: new BaselineDetector(this.config.detector, { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]) }),
+      clients: signal.clients,
+    };
+    if (this.pendingRestore[id] !== undefined) {
+      w.detector.restore(this.pendingRestore[id]);
+      delete this.pendingRestore[id];
+    }
+    this.watched.set(id, w);
+    this.deploys?.register(id, labels.service);
+    return w;
+  }
+
+  /** Makes sure every series in the frame is watched (split signals grow as label sets appear). */
+  private admit(frame: Frame): void {
+    if (!frame.series) return;
+    for (const [id, info] of frame.series) {
+      if (this.watched.has(id) || this.elsewhere.has(id)) continue;
+      const signal = this.signalConfigs.get(info.signal);
+      if (signal) this.watch(id, signal, info.labels);
+    }
+  }
+
+  /** How many series this pipeline watches. */
+  get seriesCount(): number {
+    return this.watched.size;
   }
 
   /** Runs detectors and decisions on one frame. Signals missing from the frame count as gaps. */
   step(frame: Frame): TickResult {
     const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map(), deploys: [] };
-    for (const { identity, detector, clients } of this.watched) {
-      const sample = frame.signals.get(identity.name) ?? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
+    this.admit(frame);
+    for (const { identity, detector, clients } of this.watched.values()) {
+      const sample = frame.signals.get(identity.id) ?? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
       const evaluations = detector.observe(sample, frame.timeMs);
-      const assessment = assess(identity.name, sample, evaluations, clients);
-      result.signals.set(identity.name, { sample, evaluations, assessment });
-      result.transitions.push(...this.decider.decide(identity, assessment, frame.timeMs));
+      const assessment = assess(identity.id, sample, evaluations, clients);
+      result.signals.set(identity.id, { sample, evaluations, assessment });
+      const transitions = this.decider.decide(identity, assessment, frame.timeMs);
+      if (transitions.length > 0) result.transitions.push(...transitions);
     }
     if (this.deploys) this.stepDeploys(frame, result);
     return result;
@@ -103,9 +161,11 @@ export class Pipeline {
     const existing = this.deploys.get(event.id);
     if (existing) return { record: existing, transitions: [] };
     const pre = new Map<string, PreBaseline>();
-    for (const w of this.watched) {
+    for (const id of this.deploys.signalsOf(event.service)) {
+      const w = this.watched.get(id);
+      if (!w) continue;
       const snap = w.detector.snapshot();
-      pre.set(w.identity.name, { completion: snap.funnel.values, errorRatio: snap.errorRatio.values });
+      pre.set(id, { completion: snap.funnel.values, errorRatio: snap.errorRatio.values });
     }
     const { record, changes } = this.deploys.add(event, pre);
     return { record, transitions: changes.map((c) => this.deployAlert(c.record, c.status, timeMs)) };
@@ -164,8 +224,9 @@ export class Pipeline {
 
   /** Feeds history to the detectors' baselines only: no alert can start from warm-up data. */
   warm(frame: Frame): void {
-    for (const { identity, detector } of this.watched) {
-      const sample = frame.signals.get(identity.name);
+    this.admit(frame);
+    for (const { identity, detector } of this.watched.values()) {
+      const sample = frame.signals.get(identity.id);
       if (sample) detector.observe(sample, frame.timeMs);
     }
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
@@ -181,7 +242,7 @@ export class Pipeline {
     return {
       version: 1,
       savedAtMs,
-      detectors: Object.fromEntries(this.watched.map((w) => [w.identity.name, w.detector.snapshot()])),
+      detectors: { ...this.pendingRestore, ...Object.fromEntries([...this.watched].map(([id, w]) => [id, w.detector.snapshot()])) },
       alerts: this.decider.snapshot(),
       deploys: this.deploys?.snapshot() ?? [],
       markers: Object.fromEntries(this.markers.map((m) => [m.spec.name, m.snapshot()])),
@@ -193,7 +254,9 @@ export class Pipeline {
   restore(snapshot: PipelineSnapshot): { signals: number } {
     if (snapshot?.version !== 1) return { signals: 0 };
     let signals = 0;
-    for (const w of this.watched) if (w.detector.restore(snapshot.detectors?.[w.identity.name])) signals++;
+    for (const [id, w] of this.watched) if (w.detector.restore(snapshot.detectors?.[id])) signals++;
+    // Series of split signals appear with their first frame; their state waits until then.
+    for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore[id] = state;
     this.decider.restore(snapshot.alerts);
     this.deploys?.restore(snapshot.deploys);
     for (const m of this.markers) m.restore(snapshot.markers?.[m.spec.name] as Parameters<MarkerTracker['restore']>[0]);

@@ -30,6 +30,8 @@ export interface SignalConfig {
   inputs: Partial<Record<SignalInput, InputSpec>>;
   /** The client retry models this signal's traffic is matched against. */
   clients: ClientModel[];
+  /** Split into one series per value of these labels; empty: one series. */
+  by: string[];
 }
 
 export type SourceConfig =
@@ -287,7 +289,8 @@ export function loadConfig(file: string): StormwatchConfig {
         inputs[input] = { query: spec.query as string };
       } else {
         const p = raw.source.prometheus;
-        const query = p ? `sum(${p.rateFunction}(${spec.selector.text}[${p.rateWindow / 1000}s]))` : spec.selector.text;
+        const by = s.by ? ` by (${s.by.join(', ')})` : '';
+        const query = p ? `sum${by}(${p.rateFunction}(${spec.selector.text}[${p.rateWindow / 1000}s]))` : spec.selector.text;
         inputs[input] = { selector: spec.selector, query };
       }
     }
@@ -297,7 +300,7 @@ export function loadConfig(file: string): StormwatchConfig {
       if (unknownNames.length > 0) at(['signals', i, 'clients'], `unknown client model(s) ${unknownNames.map((n) => JSON.stringify(n)).join(', ')}; known: ${models.map((m) => m.name).join(', ')}`);
       clients = models.filter((m) => s.clients!.includes(m.name));
     }
-    return { name: s.name, labels: s.labels, inputs, clients };
+    return { name: s.name, labels: s.labels, inputs, clients, by: s.by ?? [] };
   });
 
   // Secrets are read here, once; a missing one is a configuration problem that names its place.

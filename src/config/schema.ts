@@ -52,6 +52,8 @@ const signal = z.strictObject({
   downstream: signalInput.optional(),
   /** Client retry models (by name) this signal's clients may follow; default: all known models. */
   clients: z.array(z.string()).min(1).optional(),
+  /** Split the signal into one series per value of these labels (every input must carry them). */
+  by: z.array(z.string().regex(labelName, { message: 'expected a label name' })).min(1).optional(),
 });
 
 const prometheusSource = z.strictObject({

@@ -19,10 +19,19 @@ export interface MarkerSeries {
   value: number;
 }
 
+/** Which signal a series belongs to, and its group labels (for a signal split `by` labels). */
+export interface SeriesInfo {
+  signal: string;
+  labels: Labels;
+}
+
 /** Every signal's rates at one data time, and the series of each deploy marker. */
 export interface Frame {
   timeMs: number;
+  /** Rates by series id: the signal's name, or name{labels} for a signal split `by` labels. */
   signals: Map<string, SignalSample>;
+  /** For the series of split signals: their signal and group labels. */
+  series?: Map<string, SeriesInfo>;
   markers?: Map<string, MarkerSeries[]>;
 }
 

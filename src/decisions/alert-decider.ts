@@ -39,7 +39,11 @@ export function templateValuesFor(kind: DefinitionKind): readonly string[] {
 type TemplateValues = Record<(typeof TEMPLATE_VALUES)[number], string>;
 
 export interface SignalIdentity {
+  /** The series id: the signal's name, or name{labels} for a series of a split signal. */
+  id: string;
+  /** The signal's name (the `signal` label). */
   name: string;
+  /** The signal's labels and the series' group labels. */
   labels: Labels;
 }
 
@@ -71,8 +75,8 @@ export class AlertDecider {
   /** Feeds one signal's assessment at data time `timeMs`; returns the alerts that changed state. */
   decide(signal: SignalIdentity, assessment: Assessment, timeMs: number): AlertTransition[] {
     const out: AlertTransition[] = [];
-    this.step(`${signal.name}\u0000incident`, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
-    this.step(`${signal.name}\u0000surge`, signal, assessment, assessment.surge, () => 'organic_surge', timeMs, out);
+    this.step(`${signal.id}\u0000incident`, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
+    this.step(`${signal.id}\u0000surge`, signal, assessment, assessment.surge, () => 'organic_surge', timeMs, out);
     return out;
   }
 
@@ -116,7 +120,7 @@ export class AlertDecider {
       tracked.labels = { ...this.commonLabels, ...signal.labels, alertname: definition.alertname, signal: signal.name, severity: definition.severity };
       tracked.fingerprint = fingerprint(tracked.labels);
       tracked.startsAtMs = step.state.activeSinceMs;
-      tracked.annotations = annotate(definition, signal.name, assessment, tracked.startsAtMs);
+      tracked.annotations = annotate(definition, signal.id, assessment, tracked.startsAtMs);
       out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs });
     } else if (step.transition === 'resolved') {
       out.push({ status: 'resolved', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });

@@ -57,10 +57,19 @@ export class DeployWatcher {
   private readonly windows = new Map<string, OpenWindow>();
   private readonly order: string[] = [];
 
+  private readonly signals: WatchedSignalInfo[];
+
   constructor(
     private readonly params: DeployWindowParams,
-    private readonly signals: readonly WatchedSignalInfo[],
-  ) {}
+    signals: readonly WatchedSignalInfo[],
+  ) {
+    this.signals = [...signals];
+  }
+
+  /** Adds a series that deploys can affect (series of split signals appear over time). */
+  register(name: string, service: string | undefined): void {
+    this.signals.push({ name, ...(service !== undefined ? { service } : {}) });
+  }
 
   /** The signals a deploy of `service` can affect: those labelled with it, else all. */
   signalsOf(service: string): string[] {

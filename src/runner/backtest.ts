@@ -4,7 +4,7 @@ import type { StormwatchConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
-import { Pipeline, type TickResult } from '../pipeline.js';
+import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
 import { ReplaySource, readReplayFile } from '../source/replay-source.js';
@@ -18,6 +18,7 @@ export interface BacktestOptions {
   logger: Logger;
   onTransition: (t: AlertTransition) => void;
   onTick?: (result: TickResult) => void;
+  shard?: Shard;
 }
 
 export interface BacktestSummary {
@@ -52,7 +53,7 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
 
 export async function runBacktest(config: StormwatchConfig, options: BacktestOptions): Promise<BacktestSummary> {
   const { source, fromMs, toMs, warmFromMs } = historyFor(config, options);
-  const pipeline = new Pipeline(config);
+  const pipeline = new Pipeline(config, options.shard);
   let frames = 0;
   let transitions = 0;
   for await (const frame of source.history(warmFromMs, toMs, config.intervalMs)) {

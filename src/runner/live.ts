@@ -6,7 +6,7 @@ import type { StormwatchConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
-import { Pipeline } from '../pipeline.js';
+import { Pipeline, type Shard } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
 import { ScrapeSource } from '../source/scrape-source.js';
@@ -26,6 +26,7 @@ export interface LiveOptions {
   onTransition?: (t: AlertTransition) => void;
   /** Override the clock (tests); defaults to Date.now. */
   now?: () => number;
+  shard?: Shard;
 }
 
 export interface LiveHandle {
@@ -41,7 +42,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   const { logger } = options;
   const now = options.now ?? Date.now;
   const metrics = new StormwatchMetrics();
-  const pipeline = new Pipeline(config);
+  const pipeline = new Pipeline(config, options.shard);
   const updatePending = () => {
     for (const [sink, pending] of notifier.pendingBySink()) metrics.outboxPending.set({ sink }, pending);
   };

@@ -13,3 +13,15 @@ export function seriesKey(name: string, labels: Labels): string {
   }
   return `${key}}`;
 }
+
+/** The id of one series of a signal: its name, or name{labels} when split by labels. */
+export function seriesIdOf(signal: string, groupLabels: Labels): string {
+  return seriesKey(signal, groupLabels);
+}
+
+/** The values of `by` in `labels` (a missing label is ""), as a label set. */
+export function pickLabels(labels: Labels, by: readonly string[]): Labels {
+  const out: Labels = {};
+  for (const name of by) out[name] = labels[name] ?? '';
+  return out;
+}

@@ -1,19 +1,17 @@
 // Builds Frames from snapshots of raw counter samples (a scrape, or one timestamp of a replay file):
-// routes each sample to the signal inputs whose selector matches it and turns counters into rates.
+// routes each sample to the signal inputs whose selector matches it, splits split signals by their
+// `by` labels, and turns counters into rates.
 
-import type { Frame, Labels, MarkerSeries, SignalInput, SignalSample } from '../core/types.js';
+import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput, SignalSample } from '../core/types.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../source/selector.js';
 import { CounterRateTracker } from './counter-rate.js';
-import { seriesKey } from './series-key.js';
+import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
 
 export interface SignalSelectors {
   name: string;
   inputs: Partial<Record<SignalInput, Selector>>;
-}
-
-interface Route {
-  selector: Selector;
-  tracker: CounterRateTracker;
+  /** Split by these labels; empty or absent: one series. */
+  by?: readonly string[];
 }
 
 export interface MarkerSelector {
@@ -21,10 +19,25 @@ export interface MarkerSelector {
   selector: Selector;
 }
 
+interface Group {
+  id: string;
+  labels: Labels;
+  tracker: CounterRateTracker;
+}
+
+interface Route {
+  signal: string;
+  input: SignalInput;
+  selector: Selector;
+  by: readonly string[];
+  /** One tracker per group; an unsplit signal has a single group. */
+  groups: Map<string, Group>;
+}
+
 export class SnapshotFrameBuilder {
   private readonly routesByName = new Map<string, Route[]>();
   private readonly unnamedRoutes: Route[] = [];
-  private readonly outputs: { signal: string; input: SignalInput; tracker: CounterRateTracker }[] = [];
+  private readonly routes: Route[] = [];
   private markerSeries = new Map<string, MarkerSeries[]>();
 
   constructor(
@@ -32,18 +45,20 @@ export class SnapshotFrameBuilder {
     private readonly markers: readonly MarkerSelector[] = [],
   ) {
     for (const signal of signals) {
+      const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
-        const route: Route = { selector, tracker: new CounterRateTracker(input === 'errors') };
+        const route: Route = { signal: signal.name, input, selector, by, groups: new Map() };
+        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors') });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
         else this.routesByName.set(metric, [...(this.routesByName.get(metric) ?? []), route]);
-        this.outputs.push({ signal: signal.name, input, tracker: route.tracker });
+        this.routes.push(route);
       }
     }
   }
 
   begin(): void {
-    for (const output of this.outputs) output.tracker.begin();
+    for (const route of this.routes) for (const g of route.groups.values()) g.tracker.begin();
     this.markerSeries = new Map(this.markers.map((m) => [m.name, []]));
   }
 
@@ -52,11 +67,11 @@ export class SnapshotFrameBuilder {
     let key: string | undefined;
     if (routes) {
       for (const route of routes) {
-        if (matchesSelector(route.selector, name, labels)) route.tracker.add((key ??= seriesKey(name, labels)), value);
+        if (matchesSelector(route.selector, name, labels)) this.groupOf(route, labels).tracker.add((key ??= seriesKey(name, labels)), value);
       }
     }
     for (const route of this.unnamedRoutes) {
-      if (matchesSelector(route.selector, name, labels)) route.tracker.add((key ??= seriesKey(name, labels)), value);
+      if (matchesSelector(route.selector, name, labels)) this.groupOf(route, labels).tracker.add((key ??= seriesKey(name, labels)), value);
     }
     for (const marker of this.markers) {
       if (matchesSelector(marker.selector, name, labels)) this.markerSeries.get(marker.name)!.push({ labels, value });
@@ -65,14 +80,36 @@ export class SnapshotFrameBuilder {
 
   end(timeMs: number): Frame {
     const signals = new Map<string, SignalSample>();
-    for (const output of this.outputs) {
-      let sample = signals.get(output.signal);
-      if (!sample) {
-        sample = { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
-        signals.set(output.signal, sample);
+    let series: Map<string, SeriesInfo> | undefined;
+    for (const route of this.routes) {
+      for (const g of route.groups.values()) {
+        let sample = signals.get(g.id);
+        if (!sample) {
+          // A split series missing an input: errors read as none, the rest as unknown.
+          sample = { requests: Number.NaN, errors: route.by.length > 0 ? 0 : Number.NaN, downstream: Number.NaN };
+          signals.set(g.id, sample);
+          if (route.by.length > 0) (series ??= new Map()).set(g.id, { signal: route.signal, labels: g.labels });
+        }
+        sample[route.input] = g.tracker.end(timeMs);
       }
-      sample[output.input] = output.tracker.end(timeMs);
     }
-    return this.markers.length > 0 ? { timeMs, signals, markers: this.markerSeries } : { timeMs, signals };
+    const frame: Frame = { timeMs, signals };
+    if (series) frame.series = series;
+    if (this.markers.length > 0) frame.markers = this.markerSeries;
+    return frame;
+  }
+
+  private groupOf(route: Route, labels: Labels): Group {
+    if (route.by.length === 0) return route.groups.values().next().value as Group;
+    const groupLabels = pickLabels(labels, route.by);
+    const id = seriesIdOf(route.signal, groupLabels);
+    let group = route.groups.get(id);
+    if (!group) {
+      // A group first seen mid-snapshot starts its tracker now; its first rate is unknown.
+      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors') };
+      group.tracker.begin();
+      route.groups.set(id, group);
+    }
+    return group;
   }
 }

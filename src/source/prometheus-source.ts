@@ -1,11 +1,14 @@
 // Reads signals from a Prometheus-compatible API: one instant query per input each tick, and
-// query_range for warm-up and backtests.
+// query_range for warm-up and backtests. A signal split `by` labels yields one series per label set.
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
+import { pickLabels, seriesIdOf } from '../series/series-key.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { type HistorySource, type LiveSource, type SourceRead, emptySample } from './source.js';
+
+type VectorSeries = { labels: Record<string, string>; value: number }[];
 
 /**
  * An empty result reads as 0 once the input has had data (its series vanished: no traffic), as no
@@ -18,6 +21,8 @@ function absentValue(input: SignalInput, seenBefore: boolean): number {
 
 export class PrometheusSource implements LiveSource, HistorySource {
   private readonly seen = new Set<string>();
+  /** Series ids of split signals seen so far, with their labels. */
+  private readonly known = new Map<string, { signal: string; labels: Record<string, string> }>();
 
   constructor(
     private readonly client: PrometheusClient,
@@ -28,21 +33,16 @@ export class PrometheusSource implements LiveSource, HistorySource {
   async read(nowMs: number): Promise<SourceRead> {
     const frame: Frame = { timeMs: nowMs, signals: new Map() };
     const errors: SourceError[] = [];
+    const results: { signal: SignalConfig; input: SignalInput; series: VectorSeries | undefined }[] = [];
     const jobs: Promise<void>[] = [];
     for (const signal of this.signals) {
-      const sample = emptySample();
-      frame.signals.set(signal.name, sample);
       for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
+        const entry: (typeof results)[number] = { signal, input, series: undefined };
+        results.push(entry);
         jobs.push(
-          this.client.instant(spec.query, nowMs).then(
-            (value) => {
-              const key = `${signal.name}\u0000${input}`;
-              if (value === undefined) {
-                sample[input] = absentValue(input, this.seen.has(key));
-              } else {
-                this.seen.add(key);
-                sample[input] = value;
-              }
+          this.client.vector(spec.query, nowMs).then(
+            (series) => {
+              entry.series = series;
             },
             (error: unknown) => {
               errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
@@ -68,14 +68,17 @@ export class PrometheusSource implements LiveSource, HistorySource {
       }
     }
     await Promise.all(jobs);
+    for (const signal of this.signals) this.prepare(frame, signal);
+    // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
+    for (const r of results) if (r.series) this.apply(frame, r.signal, r.input, r.series);
     return { frame, errors, problems: [] };
   }
 
   async *history(fromMs: number, toMs: number, stepMs: number): AsyncIterable<Frame> {
-    const columns: { signal: string; input: SignalInput; values: Map<number, number> }[] = [];
+    const columns: { signal: SignalConfig; input: SignalInput; values: Map<number, VectorSeries> }[] = [];
     for (const signal of this.signals) {
       for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
-        columns.push({ signal: signal.name, input, values: await this.client.range(spec.query, fromMs, toMs, stepMs) });
+        columns.push({ signal, input, values: await this.client.rangeSeries(spec.query, fromMs, toMs, stepMs) });
       }
     }
     const markerColumns: { name: string; series: Map<number, MarkerSeries[]> }[] = [];
@@ -83,18 +86,54 @@ export class PrometheusSource implements LiveSource, HistorySource {
     for (let t = fromMs; t <= toMs; t += stepMs) {
       const frame: Frame = { timeMs: t, signals: new Map() };
       if (markerColumns.length > 0) frame.markers = new Map(markerColumns.map((c) => [c.name, c.series.get(t) ?? []]));
-      for (const signal of this.signals) frame.signals.set(signal.name, emptySample());
-      for (const column of columns) {
-        const key = `${column.signal}\u0000${column.input}`;
-        const value = column.values.get(t);
-        if (value === undefined) {
-          frame.signals.get(column.signal)![column.input] = absentValue(column.input, this.seen.has(key));
-        } else {
-          this.seen.add(key);
-          frame.signals.get(column.signal)![column.input] = value;
-        }
-      }
+      for (const signal of this.signals) this.prepare(frame, signal);
+      for (const c of columns) this.apply(frame, c.signal, c.input, c.values.get(t) ?? []);
       yield frame;
+    }
+  }
+
+  /** Puts an empty sample in the frame for the signal, or for every known series of a split signal. */
+  private prepare(frame: Frame, signal: SignalConfig): void {
+    if (signal.by.length === 0) {
+      frame.signals.set(signal.name, emptySample());
+      return;
+    }
+    for (const [id, info] of this.known) {
+      if (info.signal !== signal.name) continue;
+      frame.signals.set(id, emptySample());
+      (frame.series ??= new Map()).set(id, info);
+    }
+  }
+
+  private apply(frame: Frame, signal: SignalConfig, input: SignalInput, series: VectorSeries): void {
+    if (signal.by.length === 0) {
+      const key = `${signal.name}\u0000${input}`;
+      if (series.length === 0) {
+        frame.signals.get(signal.name)![input] = absentValue(input, this.seen.has(key));
+      } else {
+        this.seen.add(key);
+        frame.signals.get(signal.name)![input] = series.reduce((a, s) => a + s.value, 0);
+      }
+      return;
+    }
+    const present = new Set<string>();
+    for (const s of series) {
+      const labels = pickLabels(s.labels, signal.by);
+      const id = seriesIdOf(signal.name, labels);
+      let sample = frame.signals.get(id);
+      if (!sample) {
+        sample = emptySample();
+        frame.signals.set(id, sample);
+        const info = { signal: signal.name, labels };
+        this.known.set(id, info);
+        (frame.series ??= new Map()).set(id, info);
+      }
+      sample[input] = (present.has(id) ? sample[input] : 0) + s.value;
+      present.add(id);
+      this.seen.add(`${id}\u0000${input}`);
+    }
+    for (const [id, info] of this.known) {
+      if (info.signal === signal.name && !present.has(id)) frame.signals.get(id)![input] = absentValue(input, this.seen.has(`${id}\u0000${input}`));
     }
   }
 }

@@ -10,6 +10,7 @@ export function frameBuilderFor(signals: readonly SignalConfig[], markers: reado
       name: s.name,
       // Config loading guarantees a selector on every input of a scrape or replay source.
       inputs: Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, v.selector as Selector])),
+      by: s.by,
     })),
     markers.filter((m) => m.selector).map((m) => ({ name: m.name, selector: m.selector! })),
   );

@@ -5,6 +5,9 @@ import type { SourceError } from '../core/errors.js';
 import type { TickResult } from '../pipeline.js';
 import type { DeliveryEvent } from '../sinks/deliverer.js';
 
+/** Above this many series, per-series gauges (value, baseline, score) are not exported. */
+export const MAX_SERIES_GAUGES = 1000;
+
 export class StormwatchMetrics {
   readonly registry = new Registry();
   readonly ticks = new Counter({ name: 'stormwatch_ticks_total', help: 'Ticks run, by outcome (ok, or degraded when a source read failed).', labelNames: ['outcome'] as const, registers: [this.registry] });
@@ -23,6 +26,7 @@ export class StormwatchMetrics {
   readonly notificationBackoff = new Histogram({ name: 'stormwatch_notification_backoff_seconds', help: 'Delays chosen before retrying a failed notification.', labelNames: ['sink'] as const, buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300], registers: [this.registry] });
   readonly outboxPending = new Gauge({ name: 'stormwatch_outbox_pending', help: 'Notifications written to the outbox and not yet delivered or given up.', labelNames: ['sink'] as const, registers: [this.registry] });
   readonly probes = new Counter({ name: 'stormwatch_probes_total', help: 'Smoke probe runs by probe and outcome (ok, failed).', labelNames: ['probe', 'outcome'] as const, registers: [this.registry] });
+  readonly seriesWatched = new Gauge({ name: 'stormwatch_series_watched', help: 'Series this replica watches (a split signal has one per label set).', registers: [this.registry] });
   readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
 
   constructor(withProcessMetrics = true) {
@@ -35,6 +39,9 @@ export class StormwatchMetrics {
     for (const error of errors) this.sourceErrors.inc({ reason: error.reason });
     if (problems > 0) this.expositionProblems.inc(problems);
     this.lastTickTime.set(result.timeMs / 1000);
+    this.seriesWatched.set(result.signals.size);
+    // Per-series gauges for a handful of series; at scale they would cost more than the detection.
+    if (result.signals.size > MAX_SERIES_GAUGES) return this.recordTransitions(result);
     for (const [signal, report] of result.signals) {
       for (const input of ['requests', 'errors', 'downstream'] as const) {
         const value = report.sample[input];
@@ -48,6 +55,10 @@ export class StormwatchMetrics {
         if (Number.isFinite(e.score)) this.anomalyScore.set({ signal, check: e.kind }, e.score);
       }
     }
+    this.recordTransitions(result);
+  }
+
+  private recordTransitions(result: TickResult): void {
     for (const t of result.transitions) this.alertTransitions.inc({ alertname: t.labels.alertname ?? '', status: t.status });
   }
 

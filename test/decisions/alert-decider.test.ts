@@ -4,7 +4,7 @@ import { AlertDecider } from '../../src/decisions/alert-decider.js';
 import type { Assessment } from '../../src/decisions/assess.js';
 
 const { definitions } = loadBundledModels();
-const signal = { name: 'downloads', labels: { service: 'crates-io' } };
+const signal = { id: 'downloads', name: 'downloads', labels: { service: 'crates-io' } };
 
 function assessment(o: Partial<Assessment>): Assessment {
   return { failing: false, surge: false, kind: 'error_regression', completion: 0.999, completionBaseline: 0.999, errorRatio: 0, errorRatioBaseline: 0, requests: 1000, requestsBaseline: 1000, explanation: 'why', ...o };

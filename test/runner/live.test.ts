@@ -34,7 +34,7 @@ function prometheusConfig(url: string): StormwatchConfig {
     cron: '0 0 */1 * * *',
     listen: '127.0.0.1:0',
     source: { kind: 'prometheus', url, timeoutMs: 300, warmupMs: 60_000, headers: {} },
-    signals: [{ name: 'downloads', labels: {}, inputs: { requests: { selector: parseSelector('x_total'), query: 'sum(irate(x_total[1m]))' } } }],
+    signals: [{ name: 'downloads', labels: {}, inputs: { requests: { selector: parseSelector('x_total'), query: 'sum(irate(x_total[1m]))' } }, clients: [], by: [] }],
   };
 }
 

@@ -34,6 +34,8 @@ const signal: SignalConfig = {
     requests: { selector: parseSelector('api_requests_total'), query: '' },
     downstream: { selector: parseSelector('static_requests_total{code="200"}'), query: '' },
   },
+  clients: [],
+  by: [],
 };
 
 describe('ScrapeSource', () => {

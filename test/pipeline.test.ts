@@ -1,0 +1,69 @@
+// The pipeline on split signals and shards: each label set watched on its own, replicas sharing
+// the series between them and raising the same alerts with the same fingerprints.
+
+import { describe, expect, it } from 'vitest';
+import { loadBundledClientModels, loadBundledModels } from '../src/config/load.js';
+import type { AlertTransition, Frame, SeriesInfo, SignalSample } from '../src/core/types.js';
+import { Pipeline, type PipelineConfig, type Shard, inShard } from '../src/pipeline.js';
+import { parseSelector } from '../src/source/selector.js';
+
+const { presets, definitions } = loadBundledModels();
+const config: PipelineConfig = {
+  intervalMs: 15_000,
+  detector: presets.default!,
+  alerting: { forMs: 15_000, keepFiringForMs: 60_000, labels: {}, externalURL: 'http://x', receiver: 'r' },
+  definitions,
+  signals: [
+    {
+      name: 'api',
+      labels: { team: 'web' },
+      by: ['route'],
+      clients: loadBundledClientModels(),
+      inputs: { requests: { selector: parseSelector('r'), query: '' }, downstream: { selector: parseSelector('d'), query: '' } },
+    },
+  ],
+};
+
+const ROUTES = Array.from({ length: 20 }, (_, i) => `/route/${i}`);
+
+/** 40 minutes of healthy traffic on 20 routes; from minute 30, nothing completes on /route/7. */
+function frames(): Frame[] {
+  const out: Frame[] = [];
+  for (let k = 0; k < 160; k++) {
+    const signals = new Map<string, SignalSample>();
+    const series = new Map<string, SeriesInfo>();
+    for (const [i, route] of ROUTES.entries()) {
+      const id = `api{route="${route}"}`;
+      const requests = 100 + i * 10 + ((k * 7 + i) % 5);
+      const broken = route === '/route/7' && k >= 120;
+      signals.set(id, { requests, errors: 0, downstream: broken ? 0 : requests * 0.999 });
+      series.set(id, { signal: 'api', labels: { route } });
+    }
+    out.push({ timeMs: k * 15_000, signals, series });
+  }
+  return out;
+}
+
+function run(shard?: Shard): { transitions: AlertTransition[]; series: number } {
+  const p = new Pipeline(config, shard);
+  const transitions = frames().flatMap((f) => p.step(f).transitions);
+  return { transitions, series: p.seriesCount };
+}
+
+describe('Pipeline', () => {
+  it('watches each label set of a split signal on its own', () => {
+    const { transitions, series } = run();
+    expect(series).toBe(20);
+    expect(transitions.map((t) => [t.status, t.labels.alertname, t.labels.route, t.labels.signal, t.labels.team])).toEqual([['firing', 'StormwatchOutage', '/route/7', 'api', 'web']]);
+  });
+
+  it('splits series between shards, and the shard that holds a series raises the same alert', () => {
+    const all = run();
+    const shards = [0, 1, 2].map((index) => run({ index, count: 3 }));
+    expect(shards.reduce((n, s) => n + s.series, 0)).toBe(20);
+    expect(shards.every((s) => s.series > 0)).toBe(true);
+    const sharded = shards.flatMap((s) => s.transitions);
+    expect(sharded.map((t) => t.fingerprint)).toEqual(all.transitions.map((t) => t.fingerprint));
+    expect(shards.findIndex((s) => s.transitions.length > 0)).toBe([0, 1, 2].find((i) => inShard('api{route="/route/7"}', { index: i, count: 3 })));
+  });
+});

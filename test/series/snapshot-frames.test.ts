@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { SnapshotFrameBuilder } from '../../src/series/snapshot-frames.js';
+import { parseSelector } from '../../src/source/selector.js';
+
+function snapshot(b: SnapshotFrameBuilder, t: number, samples: [string, Record<string, string>, number][]) {
+  b.begin();
+  for (const [name, labels, value] of samples) b.offer(name, labels, value);
+  return b.end(t);
+}
+
+describe('SnapshotFrameBuilder', () => {
+  it('splits a signal by labels: one series per label set, vanished ones read as zero traffic', () => {
+    const b = new SnapshotFrameBuilder([{ name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } }]);
+    snapshot(b, 0, [
+      ['http_requests_total', { route: '/a', code: '200', pod: '1' }, 100],
+      ['http_requests_total', { route: '/a', code: '200', pod: '2' }, 100],
+      ['http_requests_total', { route: '/b', code: '500', pod: '1' }, 10],
+    ]);
+    const f = snapshot(b, 10_000, [
+      ['http_requests_total', { route: '/a', code: '200', pod: '1' }, 150],
+      ['http_requests_total', { route: '/a', code: '200', pod: '2' }, 130],
+    ]);
+    expect([...f.series!.entries()]).toEqual([
+      ['api{route="/a"}', { signal: 'api', labels: { route: '/a' } }],
+      ['api{route="/b"}', { signal: 'api', labels: { route: '/b' } }],
+    ]);
+    expect(f.signals.get('api{route="/a"}')).toEqual({ requests: 8, errors: 0, downstream: Number.NaN });
+    expect(f.signals.get('api{route="/b"}')).toEqual({ requests: 0, errors: 0, downstream: Number.NaN });
+  });
+
+  it('collects deploy-marker series', () => {
+    const b = new SnapshotFrameBuilder([], [{ name: 'build', selector: parseSelector('build_info') }]);
+    const f = snapshot(b, 0, [['build_info', { version: '1.2' }, 1], ['other', {}, 1]]);
+    expect(f.markers!.get('build')).toEqual([{ labels: { version: '1.2' }, value: 1 }]);
+  });
+});
