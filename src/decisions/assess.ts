@@ -56,7 +56,10 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
 
   const fraction = failingFraction(funnel, errors);
   let estimate: AmplificationEstimate | undefined;
-  if (spike && spike.status !== 'unknown') {
+  // The model and the sentence are only needed when something is wrong: at 100k healthy series
+  // they would cost more than the detection itself.
+  const interesting = failing === true || surge === true;
+  if (interesting && spike && spike.status !== 'unknown') {
     estimate = estimateAmplification(
       { requests: sample.requests, requestsBaseline: spike.baseline, logRateSigma: spike.sigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high },
       models,
@@ -79,6 +82,6 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
     requestsBaseline: spike?.baseline ?? Number.NaN,
     explanation: '',
   };
-  assessment.explanation = explain(signal, assessment, failing === true ? kind : surge ? 'organic_surge' : undefined);
+  if (interesting) assessment.explanation = explain(signal, assessment, failing === true ? kind : 'organic_surge');
   return assessment;
 }

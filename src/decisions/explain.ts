@@ -4,7 +4,7 @@
 import type { Assessment, AlertKind } from './assess.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
 
-export function explain(signal: string, a: Assessment, kind: AlertKind | undefined): string {
+export function explain(signal: string, a: Assessment, kind: AlertKind): string {
   const est = a.estimate;
   const m = est ? formatFactor(est.multiplier) : 'n/a';
   const rates = `${formatRate(a.requests)} vs ${formatRate(a.requestsBaseline)}`;
@@ -13,8 +13,6 @@ export function explain(signal: string, a: Assessment, kind: AlertKind | undefin
     ? `${formatPercent(a.completion)} of requests complete downstream (baseline ${formatPercent(a.completionBaseline)})`
     : `${formatPercent(est?.failingAttempts ?? Number.NaN)} of requests fail (baseline ${formatPercent(a.errorRatioBaseline)})`;
   switch (kind) {
-    case undefined:
-      return `${signal}: requests at ${m} baseline (${rates}); nothing abnormal.`;
     case 'organic_surge':
       return `${signal}: requests at ${m} baseline (${rates}) and ${hasFunnel ? `${formatPercent(a.completion)} complete downstream` : `errors at ${formatPercent(a.errorRatio)}`}: more demand, served fine.`;
     case 'retry_storm': {

@@ -39,6 +39,7 @@ export class SnapshotFrameBuilder {
   private readonly unnamedRoutes: Route[] = [];
   private readonly routes: Route[] = [];
   private markerSeries = new Map<string, MarkerSeries[]>();
+  private wanted: Set<string> | 'all' | undefined;
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -55,6 +56,15 @@ export class SnapshotFrameBuilder {
         this.routes.push(route);
       }
     }
+  }
+
+  /**
+   * Whether samples of this metric name can matter (a selector names it, or some selector names no
+   * metric): the parser skips building the labels of the rest.
+   */
+  wants(name: string): boolean {
+    this.wanted ??= this.unnamedRoutes.length > 0 || this.markers.some((m) => selectorMetricName(m.selector) === undefined) ? 'all' : new Set([...this.routesByName.keys(), ...this.markers.map((m) => selectorMetricName(m.selector)!)]);
+    return this.wanted === 'all' || this.wanted.has(name);
   }
 
   begin(): void {

@@ -1,5 +1,7 @@
 // A pure parser for the Prometheus text exposition format (0.0.4) and OpenMetrics text.
 // Bad lines are reported with their line number and skipped; they never abort the parse.
+// One pass over the string with character codes: no per-line substrings or regular expressions on
+// the hot path, and label sets of unwanted metrics are skipped without being built.
 
 import type { Labels } from '../core/types.js';
 
@@ -15,6 +17,11 @@ export interface ParseOptions {
   format: ExpositionFormat;
   /** Called for every valid sample. `timestampMs` is NaN when the line carries none. */
   onSample: (name: string, labels: Labels, value: number, timestampMs: number, line: number) => void;
+  /**
+   * Which metric names the caller wants. Samples of other names are checked (their line must be
+   * well formed) but their labels are not built and onSample is not called. Default: all.
+   */
+  wants?: (name: string) => boolean;
 }
 
 export interface ParseResult {
@@ -26,11 +33,23 @@ export interface ParseResult {
   sawEof: boolean;
 }
 
-const NAME_START = /[a-zA-Z_:]/;
-const NAME_CHAR = /[a-zA-Z0-9_:]/;
-const LABEL_START = /[a-zA-Z_]/;
-const LABEL_CHAR = /[a-zA-Z0-9_]/;
 const FLOAT_RE = /^[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|0[xX][0-9a-fA-F]+)$/;
+const SPACE = 32;
+const TAB = 9;
+const NL = 10;
+const CR = 13;
+const HASH = 35;
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const EQUALS = 61;
+const LBRACE = 123;
+const RBRACE = 125;
+
+const isNameStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 58;
+const isNameChar = (c: number) => isNameStart(c) || (c >= 48 && c <= 57);
+const isLabelStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
+const isLabelChar = (c: number) => isLabelStart(c) || (c >= 48 && c <= 57);
 
 /** Parses a sample value as Prometheus does, including NaN and ±Inf; undefined when it is not a number. */
 export function parseSampleValue(text: string): number | undefined {
@@ -49,144 +68,156 @@ export function parseSampleValue(text: string): number | undefined {
 class LineError extends Error {}
 
 /**
- * Parses exposition text, calling `onSample` for each sample with a finite value.
+ * Parses exposition text, calling `onSample` for each wanted sample with a finite value.
  * Non-finite values (NaN, ±Inf) are reported as problems: stormwatch only reads counters, for
- * which such values mean a broken exporter. Runs in one pass over the text; O(length).
+ * which such values mean a broken exporter. O(length).
  */
 export function parseExposition(text: string, options: ParseOptions): ParseResult {
   const problems: ExpositionProblem[] = [];
   const types = new Map<string, string>();
+  const openMetrics = options.format === 'openmetrics';
+  const wants = options.wants;
   let samples = 0;
   let sawEof = false;
   let lineNo = 0;
-  let start = 0;
-  const openMetrics = options.format === 'openmetrics';
+  let pos = 0;
+  const len = text.length;
 
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
+  while (pos < len) {
     lineNo++;
-    let line = text.slice(start, end);
-    start = end + 1;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.length === 0 || /^\s*$/.test(line)) {
-      if (end === text.length) break;
-      continue;
-    }
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = len;
+    let stop = end;
+    if (stop > pos && text.charCodeAt(stop - 1) === CR) stop--;
+    const start = pos;
+    pos = end + 1;
+    // Skip leading blanks; an empty line is nothing.
+    let i = start;
+    while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
+    if (i === stop) continue;
     if (sawEof) {
       problems.push({ line: lineNo, message: 'content after # EOF ignored' });
       break;
     }
-    if (line.startsWith('#')) {
-      const parts = line.split(/\s+/);
+    if (text.charCodeAt(i) === HASH) {
+      const parts = text.slice(i, stop).split(/\s+/);
       if (parts[1] === 'TYPE' && parts[2] && parts[3]) types.set(parts[2], parts[3]);
       else if (parts[1] === 'EOF' && parts.length === 2) sawEof = true;
       continue;
     }
     try {
-      const parsed = parseSampleLine(line, openMetrics);
-      if (!Number.isFinite(parsed.value)) {
-        problems.push({ line: lineNo, message: `${parsed.name}: value ${formatValue(parsed.value)} is not a finite number; sample skipped` });
+      // Metric name.
+      if (!isNameStart(text.charCodeAt(i))) throw new LineError(`expected a metric name, found ${JSON.stringify(text.slice(i, Math.min(stop, i + 20)))}`);
+      const nameStart = i;
+      while (i < stop && isNameChar(text.charCodeAt(i))) i++;
+      const name = text.slice(nameStart, i);
+      const wanted = wants === undefined || wants(name);
+      let labels: Labels = EMPTY;
+      if (text.charCodeAt(i) === LBRACE) {
+        const parsed = parseLabels(text, i + 1, stop, name, wanted);
+        i = parsed.next;
+        if (wanted) labels = parsed.labels;
+      }
+      const c = text.charCodeAt(i);
+      if (c !== SPACE && c !== TAB) throw new LineError(`${name}: expected a space before the value`);
+      while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
+      // Value, then an optional timestamp; OpenMetrics exemplars follow " # ".
+      let valueEnd = i;
+      while (valueEnd < stop && text.charCodeAt(valueEnd) !== SPACE && text.charCodeAt(valueEnd) !== TAB) valueEnd++;
+      if (valueEnd === i) throw new LineError(`${name}: missing value`);
+      const valueText = text.slice(i, valueEnd);
+      let j = valueEnd;
+      while (j < stop && (text.charCodeAt(j) === SPACE || text.charCodeAt(j) === TAB)) j++;
+      let timestampMs = Number.NaN;
+      if (j < stop && !(openMetrics && text.charCodeAt(j) === HASH)) {
+        let tsEnd = j;
+        while (tsEnd < stop && text.charCodeAt(tsEnd) !== SPACE && text.charCodeAt(tsEnd) !== TAB) tsEnd++;
+        const tsText = text.slice(j, tsEnd);
+        let k = tsEnd;
+        while (k < stop && (text.charCodeAt(k) === SPACE || text.charCodeAt(k) === TAB)) k++;
+        if (k < stop && !(openMetrics && text.charCodeAt(k) === HASH)) throw new LineError(`${name}: unexpected text after the timestamp`);
+        const ts = Number(tsText);
+        if (!Number.isFinite(ts) || (!openMetrics && !Number.isInteger(ts))) {
+          throw new LineError(`${name}: timestamp ${JSON.stringify(tsText)} is not ${openMetrics ? 'a number of seconds' : 'an integer of milliseconds'}`);
+        }
+        timestampMs = openMetrics ? Math.round(ts * 1000) : ts;
+      }
+      const value = parseSampleValue(valueText);
+      if (value === undefined) throw new LineError(`${name}: value ${JSON.stringify(valueText)} is not a number`);
+      if (!Number.isFinite(value)) {
+        problems.push({ line: lineNo, message: `${name}: value ${formatValue(value)} is not a finite number; sample skipped` });
         continue;
       }
       samples++;
-      options.onSample(parsed.name, parsed.labels, parsed.value, parsed.timestampMs, lineNo);
+      if (wanted) options.onSample(name, labels, value, timestampMs, lineNo);
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
       problems.push({ line: lineNo, message: `${error.message}; line skipped` });
     }
-    if (end === text.length) break;
   }
   return { samples, problems, types, sawEof };
 }
+
+const EMPTY: Labels = Object.freeze({}) as Labels;
 
 function formatValue(value: number): string {
   if (Number.isNaN(value)) return 'NaN';
   return value > 0 ? '+Inf' : '-Inf';
 }
 
-interface ParsedSample {
-  name: string;
-  labels: Labels;
-  value: number;
-  timestampMs: number;
-}
-
-function parseSampleLine(line: string, openMetrics: boolean): ParsedSample {
-  let i = 0;
-  if (!NAME_START.test(line[0] ?? '')) throw new LineError(`expected a metric name, found ${JSON.stringify(line.slice(0, 20))}`);
-  while (i < line.length && NAME_CHAR.test(line[i]!)) i++;
-  const name = line.slice(0, i);
-  const labels: Labels = {};
-  if (line[i] === '{') {
-    try {
-      i = parseLabels(line, i + 1, labels);
-    } catch (error) {
-      if (error instanceof LineError) throw new LineError(`${name}: ${error.message}`);
-      throw error;
-    }
-  }
-  if (line[i] !== ' ' && line[i] !== '\t') throw new LineError(`${name}: expected a space before the value`);
-  while (line[i] === ' ' || line[i] === '\t') i++;
-  // OpenMetrics exemplars follow " # "; they carry nothing stormwatch uses.
-  const rest = (openMetrics ? line.slice(i).split(' # ')[0]! : line.slice(i)).trim();
-  const fields = rest.split(/[ \t]+/);
-  if (fields.length === 0 || fields[0] === '') throw new LineError(`${name}: missing value`);
-  if (fields.length > 2) throw new LineError(`${name}: unexpected text after the timestamp`);
-  const value = parseSampleValue(fields[0]!);
-  if (value === undefined) throw new LineError(`${name}: value ${JSON.stringify(fields[0])} is not a number`);
-  let timestampMs = Number.NaN;
-  if (fields.length === 2) {
-    const ts = Number(fields[1]);
-    if (fields[1] === '' || !Number.isFinite(ts) || (!openMetrics && !Number.isInteger(ts))) {
-      throw new LineError(`${name}: timestamp ${JSON.stringify(fields[1])} is not ${openMetrics ? 'a number of seconds' : 'an integer of milliseconds'}`);
-    }
-    timestampMs = openMetrics ? Math.round(ts * 1000) : ts;
-  }
-  return { name, labels, value, timestampMs };
-}
-
-/** Parses `name="value",...}` starting after the `{`; returns the index after the `}`. */
-function parseLabels(line: string, from: number, labels: Labels): number {
+/**
+ * Parses `name="value",...}` from `from` (after the `{`); returns the labels (built only when
+ * `build`) and the index after the `}`. Columns in messages are 1-based within the line.
+ */
+function parseLabels(text: string, from: number, stop: number, metric: string, build: boolean): { labels: Labels; next: number } {
+  const labels: Labels = build ? {} : EMPTY;
+  const lineStart = text.lastIndexOf('\n', from) + 1;
+  const col = (at: number) => at - lineStart + 1;
   let i = from;
   for (;;) {
-    while (line[i] === ' ') i++;
-    if (line[i] === '}') return i + 1;
-    if (!LABEL_START.test(line[i] ?? '')) throw new LineError(`expected a label name at column ${i + 1}`);
+    while (text.charCodeAt(i) === SPACE) i++;
+    if (i >= stop) throw new LineError(`${metric}: expected ',' or '}' at column ${col(i)}`);
+    if (text.charCodeAt(i) === RBRACE) return { labels, next: i + 1 };
+    if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${metric}: expected a label name at column ${col(i)}`);
     const nameStart = i;
-    while (i < line.length && LABEL_CHAR.test(line[i]!)) i++;
-    const labelName = line.slice(nameStart, i);
-    while (line[i] === ' ') i++;
-    if (line[i] !== '=') throw new LineError(`label ${labelName}: expected '=' at column ${i + 1}`);
+    while (i < stop && isLabelChar(text.charCodeAt(i))) i++;
+    const labelName = text.slice(nameStart, i);
+    while (text.charCodeAt(i) === SPACE) i++;
+    if (text.charCodeAt(i) !== EQUALS) throw new LineError(`${metric}: label ${labelName}: expected '=' at column ${col(i)}`);
     i++;
-    while (line[i] === ' ') i++;
-    if (line[i] !== '"') throw new LineError(`label ${labelName}: expected a quoted value at column ${i + 1}`);
+    while (text.charCodeAt(i) === SPACE) i++;
+    if (text.charCodeAt(i) !== QUOTE) throw new LineError(`${metric}: label ${labelName}: expected a quoted value at column ${col(i)}`);
     i++;
-    let value = '';
+    const valueStart = i;
+    let escaped = false;
     for (;;) {
-      const ch = line[i];
-      if (ch === undefined) throw new LineError(`label ${labelName}: unterminated value`);
-      if (ch === '"') break;
-      if (ch === '\\') {
-        const next = line[i + 1];
-        if (next === 'n') value += '\n';
-        else if (next === '\\' || next === '"') value += next;
-        else throw new LineError(`label ${labelName}: invalid escape \\${next ?? ''} at column ${i + 1}`);
+      if (i >= stop) throw new LineError(`${metric}: label ${labelName}: unterminated value`);
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) {
+        const next = text.charCodeAt(i + 1);
+        if (next !== 110 && next !== BACKSLASH && next !== QUOTE) {
+          throw new LineError(`${metric}: label ${labelName}: invalid escape \\${i + 1 < stop ? text[i + 1] : ''} at column ${col(i)}`);
+        }
+        escaped = true;
         i += 2;
         continue;
       }
-      value += ch;
       i++;
     }
+    if (build) {
+      if (labelName in labels) throw new LineError(`${metric}: label ${labelName}: given twice`);
+      const raw = text.slice(valueStart, i);
+      labels[labelName] = escaped ? raw.replace(/\\(.)/g, (_, ch: string) => (ch === 'n' ? '\n' : ch)) : raw;
+    }
     i++;
-    if (labelName in labels) throw new LineError(`label ${labelName}: given twice`);
-    labels[labelName] = value;
-    while (line[i] === ' ') i++;
-    if (line[i] === ',') {
+    while (text.charCodeAt(i) === SPACE) i++;
+    const c = text.charCodeAt(i);
+    if (c === COMMA) {
       i++;
       continue;
     }
-    if (line[i] === '}') return i + 1;
-    throw new LineError(`expected ',' or '}' at column ${i + 1}`);
+    if (c === RBRACE) return { labels, next: i + 1 };
+    throw new LineError(`${metric}: expected ',' or '}' at column ${col(i)}`);
   }
 }

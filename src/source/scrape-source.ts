@@ -44,7 +44,7 @@ export class ScrapeSource implements LiveSource {
       return { frame, errors: [failure], problems: [] };
     }
     this.builder.begin();
-    const result = parseExposition(text, { format, onSample: (name, labels, value) => this.builder.offer(name, labels, value) });
+    const result = parseExposition(text, { format, wants: (name) => this.builder.wants(name), onSample: (name, labels, value) => this.builder.offer(name, labels, value) });
     return { frame: this.builder.end(nowMs), errors: [], problems: result.problems };
   }
 

@@ -47,9 +47,10 @@ export class StormwatchMetrics {
         const value = report.sample[input];
         if (Number.isFinite(value)) this.signalValue.set({ signal, input }, value);
       }
-      const est = report.assessment.estimate;
-      if (est && Number.isFinite(est.multiplier)) this.amplification.set({ signal }, est.multiplier);
-      if (est) this.failingAttempts.set({ signal }, est.failingAttempts);
+      const a = report.assessment;
+      const multiplier = a.requests / a.requestsBaseline;
+      if (Number.isFinite(multiplier)) this.amplification.set({ signal }, multiplier);
+      this.failingAttempts.set({ signal }, a.estimate?.failingAttempts ?? 0);
       for (const e of report.evaluations) {
         if (Number.isFinite(e.baseline)) this.signalBaseline.set({ signal, check: e.kind }, e.baseline);
         if (Number.isFinite(e.score)) this.anomalyScore.set({ signal, check: e.kind }, e.score);

@@ -1,8 +1,7 @@
 // A trailing baseline that resists outliers: median and scaled MAD of the accepted points, with
 // anomalous points kept out so an ongoing incident does not become the new normal.
 
-import { median, medianAbsoluteDeviation } from 'simple-statistics';
-import { RollingWindow } from '../../series/rolling-window.js';
+import { SortedWindow } from '../../series/sorted-window.js';
 
 /** 1 / Φ⁻¹(3/4): makes the MAD a consistent estimator of σ for normal data (Rousseeuw & Croux 1993). */
 export const MAD_TO_SIGMA = 1.4826;
@@ -14,7 +13,7 @@ export interface BaselineStats {
 }
 
 export class RobustBaseline {
-  private readonly window: RollingWindow;
+  private readonly window: SortedWindow;
   private anomalousSinceMs = Number.NaN;
 
   /**
@@ -25,17 +24,16 @@ export class RobustBaseline {
     capacity: number,
     private readonly relearnAfterMs: number,
   ) {
-    this.window = new RollingWindow(capacity);
+    this.window = new SortedWindow(capacity);
   }
 
   get size(): number {
     return this.window.size;
   }
 
-  /** Median and robust σ of the accepted points; O(n log n) in the window size. */
+  /** Median and robust σ of the accepted points; O(n) in the window size, no allocation. */
   stats(): BaselineStats {
-    const values = this.window.toArray();
-    return { median: median(values), sigma: MAD_TO_SIGMA * medianAbsoluteDeviation(values) };
+    return { median: this.window.median(), sigma: MAD_TO_SIGMA * this.window.medianAbsoluteDeviation() };
   }
 
   snapshot(): { values: number[]; anomalousSinceMs: number | null } {
