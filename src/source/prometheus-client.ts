@@ -2,10 +2,13 @@
 // instant and range queries, with timeouts and failures classified by reason.
 
 import { SourceError, classifyFetchError } from '../core/errors.js';
+import { readBodyCapped } from './read-body.js';
 
 export interface PrometheusClientOptions {
   url: string;
   timeoutMs: number;
+  /** Larger answers are refused (default 256 MiB). */
+  maxBytes?: number;
   headers?: Record<string, string>;
   fetch?: typeof fetch;
 }
@@ -104,10 +107,10 @@ export class PrometheusClient {
     let body: ApiResponse;
     let text = '';
     try {
-      text = await response.text();
+      text = await readBodyCapped(response, this.options.maxBytes ?? 256 * 1024 * 1024, what, this.options.timeoutMs);
       body = JSON.parse(text) as ApiResponse;
     } catch (error) {
-      if ((error as Error).name === 'TimeoutError') throw classifyFetchError(error, what, this.options.timeoutMs);
+      if (error instanceof SourceError) throw error;
       throw new SourceError(
         response.ok ? 'bad_response' : 'http_status',
         `${what}: HTTP ${response.status}, body is not Prometheus API JSON: ${JSON.stringify(text.slice(0, 120))}`,

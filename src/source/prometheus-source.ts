@@ -6,6 +6,7 @@ import { SourceError } from '../core/errors.js';
 import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
 import { pickLabels, seriesIdOf } from '../series/series-key.js';
 import type { PrometheusClient } from './prometheus-client.js';
+import { runBounded } from './read-body.js';
 import { type HistorySource, type LiveSource, type SourceRead, emptySample } from './source.js';
 
 type VectorSeries = { labels: Record<string, string>; value: number }[];
@@ -18,6 +19,9 @@ type VectorSeries = { labels: Record<string, string>; value: number }[];
 function absentValue(input: SignalInput, seenBefore: boolean): number {
   return input === 'errors' || seenBefore ? 0 : Number.NaN;
 }
+
+/** Queries in flight against Prometheus at once, per tick. */
+export const MAX_CONCURRENT_QUERIES = 8;
 
 export class PrometheusSource implements LiveSource, HistorySource {
   private readonly seen = new Set<string>();
@@ -34,12 +38,12 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const frame: Frame = { timeMs: nowMs, signals: new Map() };
     const errors: SourceError[] = [];
     const results: { signal: SignalConfig; input: SignalInput; series: VectorSeries | undefined }[] = [];
-    const jobs: Promise<void>[] = [];
+    const jobs: (() => Promise<void>)[] = [];
     for (const signal of this.signals) {
       for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
         const entry: (typeof results)[number] = { signal, input, series: undefined };
         results.push(entry);
-        jobs.push(
+        jobs.push(() =>
           this.client.vector(spec.query, nowMs).then(
             (series) => {
               entry.series = series;
@@ -55,7 +59,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
       const markers = new Map<string, MarkerSeries[]>();
       frame.markers = markers;
       for (const m of this.markers) {
-        jobs.push(
+        jobs.push(() =>
           this.client.vector(m.query, nowMs).then(
             (series) => {
               markers.set(m.name, series);
@@ -67,7 +71,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
         );
       }
     }
-    await Promise.all(jobs);
+    // Bounded: many signals must not open hundreds of queries against Prometheus at once.
+    await runBounded(jobs, MAX_CONCURRENT_QUERIES);
     for (const signal of this.signals) this.prepare(frame, signal);
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
     for (const r of results) if (r.series) this.apply(frame, r.signal, r.input, r.series);

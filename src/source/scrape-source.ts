@@ -5,6 +5,7 @@ import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError, classifyFetchError } from '../core/errors.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
+import { readBodyCapped } from './read-body.js';
 import { type ExpositionFormat, parseExposition } from './exposition.js';
 import type { LiveSource, SourceRead } from './source.js';
 
@@ -60,28 +61,9 @@ export class ScrapeSource implements LiveSource {
       await response.body?.cancel();
       throw new SourceError('http_status', `scrape ${url}: HTTP ${response.status}`, response.status >= 500 || response.status === 429);
     }
-    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (declared > maxBytes) {
-      await response.body?.cancel();
-      throw new SourceError('bad_response', `scrape ${url}: page of ${declared} bytes exceeds the limit of ${maxBytes}`, false);
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of response.body ?? []) {
-        size += chunk.byteLength;
-        // Throwing out of the loop cancels the stream.
-        if (size > maxBytes) {
-          throw new SourceError('bad_response', `scrape ${url}: page exceeds the limit of ${maxBytes} bytes`, false);
-        }
-        chunks.push(chunk);
-      }
-    } catch (error) {
-      if (error instanceof SourceError) throw error;
-      throw classifyFetchError(error, `scrape ${url}`, timeoutMs);
-    }
+    const text = await readBodyCapped(response, maxBytes, `scrape ${url}`, timeoutMs);
     const contentType = response.headers.get('content-type') ?? '';
     const format: ExpositionFormat = contentType.includes('openmetrics') ? 'openmetrics' : 'text';
-    return { text: Buffer.concat(chunks).toString('utf8'), format };
+    return { text, format };
   }
 }

@@ -2,7 +2,6 @@
 // child process) polls Prometheus every second; the target's traffic breaks mid-run like the
 // 2023-07-20 redirect; a local webhook receiver must get firing, then resolved.
 
-import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,34 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
 import { type CliProcess, spawnCli } from '../helpers/cli.js';
 import { type RunningPrometheus, startPrometheus, stopChild } from '../helpers/prometheus.js';
+import { type DownloadTarget, startDownloadTarget } from '../helpers/download-target.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
-/** A service whose counters grow in real time; `broken` makes clients retry and the static host starve. */
-function startTarget() {
-  const state = { api: 0, files: 0, broken: false };
-  // Bounded: at most 10 minutes of 100 ms steps, and cleared in afterAll.
-  let steps = 0;
-  const timer = setInterval(() => {
-    if (++steps > 6000) return clearInterval(timer);
-    // 50 downloads/s; broken: each is tried 4 times and none reaches the static host.
-    state.api += state.broken ? 20 : 5;
-    if (!state.broken) state.files += 5;
-  }, 100);
-  const server: Server = createServer((_, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(`# TYPE api_requests_total counter\napi_requests_total{route="download",code="302"} ${state.api}\n# TYPE static_requests_total counter\nstatic_requests_total{code="200"} ${state.files}\n`);
-  });
-  return { state, server, timer };
-}
 
 describe('live: Prometheus scraping a target, stormwatch polling Prometheus', () => {
-  let target: ReturnType<typeof startTarget>;
+  let target: DownloadTarget;
   let prometheus: RunningPrometheus;
   let receiver: Receiver;
   let stormwatch: CliProcess;
 
   beforeAll(async () => {
-    target = startTarget();
+    target = startDownloadTarget();
     await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
     const targetAddress = `127.0.0.1:${(target.server.address() as AddressInfo).port}`;
     prometheus = await startPrometheus({ scrapeTargets: [targetAddress], scrapeInterval: '1s' });

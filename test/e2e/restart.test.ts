@@ -2,7 +2,6 @@
 // its outbox, once, and its resolution still comes, because baselines and firing alerts were saved.
 // Real processes: the CLI scraping a local target's /metrics, a local webhook receiver.
 
-import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,23 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
 import { type CliProcess, spawnCli } from '../helpers/cli.js';
 import { stopChild } from '../helpers/prometheus.js';
+import { startDownloadTarget } from '../helpers/download-target.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
-function startTarget() {
-  const state = { api: 0, files: 0, broken: false };
-  let steps = 0;
-  // Bounded: at most 5 minutes of 100 ms steps.
-  const timer = setInterval(() => {
-    if (++steps > 3000) return clearInterval(timer);
-    state.api += state.broken ? 20 : 5;
-    if (!state.broken) state.files += 5;
-  }, 100);
-  const server: Server = createServer((_, res) => {
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    res.end(`api_requests_total{code="302"} ${state.api}\nstatic_requests_total{code="200"} ${state.files}\n`);
-  });
-  return { state, server, timer };
-}
 
 async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -38,7 +23,7 @@ async function waitFor(predicate: () => boolean, timeoutMs: number, what: string
 }
 
 describe('restart mid-incident', () => {
-  const target = startTarget();
+  const target = startDownloadTarget();
   let receiver: Receiver;
   const processes: CliProcess[] = [];
 

@@ -1,12 +1,14 @@
 // Starts the real Prometheus binary (Debian's) on 127.0.0.1 with a random port and a temp dir,
 // optionally backfilled from an OpenMetrics fixture with promtool; stops and cleans up after.
 
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './ports.js';
+import { startLoopbackBinary } from './loopback-binary.js';
+
+export { stopChild } from './loopback-binary.js';
 
 const run = promisify(execFile);
 
@@ -46,63 +48,10 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   }
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${options.scrapeInterval ?? '1s'}\n  evaluation_interval: 1s\n${ruleFiles}${scrape}`);
 
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      'prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${data}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--storage.tsdb.retention.time=5y',
-        '--web.enable-lifecycle',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let log = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-20_000);
-    });
-    const url = `http://127.0.0.1:${port}`;
-    const ready = await waitReady(url, child, 30_000);
-    if (ready) {
-      return {
-        url,
-        dir,
-        async stop() {
-          await stopChild(child);
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    }
-    await stopChild(child);
-    if (attempt >= 2) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`prometheus did not become ready:\n${log}`);
-    }
-  }
-}
-
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) return false;
-    try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
-
-export async function stopChild(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
+  const binary = await startLoopbackBinary(
+    'prometheus',
+    (port) => [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=5y', '--web.enable-lifecycle'],
+    dir,
+  );
+  return { url: binary.url, dir, stop: binary.stop };
 }

@@ -1,0 +1,26 @@
+// A download service whose counters grow in real time, for live tests: 50 downloads/s; when
+// `broken`, every download is tried 4 times (cargo's retries) and none reaches the static host.
+
+import { type Server, createServer } from 'node:http';
+
+export interface DownloadTarget {
+  state: { api: number; files: number; broken: boolean };
+  server: Server;
+  timer: NodeJS.Timeout;
+}
+
+export function startDownloadTarget(): DownloadTarget {
+  const state = { api: 0, files: 0, broken: false };
+  // Bounded: at most 10 minutes of 100 ms steps; tests clear it sooner.
+  let steps = 0;
+  const timer = setInterval(() => {
+    if (++steps > 6000) return clearInterval(timer);
+    state.api += state.broken ? 20 : 5;
+    if (!state.broken) state.files += 5;
+  }, 100);
+  const server = createServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(`# TYPE api_requests_total counter\napi_requests_total{route="download",code="302"} ${state.api}\n# TYPE static_requests_total counter\nstatic_requests_total{code="200"} ${state.files}\n`);
+  });
+  return { state, server, timer };
+}
