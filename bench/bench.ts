@@ -190,7 +190,7 @@ function benchMemory(): void {
   const after = process.memoryUsage();
   // Typed arrays live outside the JS heap: count both.
   const bytes = after.heapUsed - before.heapUsed + (after.arrayBuffers - before.arrayBuffers);
-  row('detector memory, full 1 h baselines (3 checks x 240 points)', `${fmt(bytes / ds.length / 1024)} KB/series`, '', 'target < 2 KB');
+  row('detector memory, full 1 h baselines (default preset: 3 checks x 60 one-minute values)', `${fmt(bytes / ds.length / 1024)} KB/series`, '', 'target < 2 KB');
 }
 
 async function benchBacktest(): Promise<void> {

@@ -64,6 +64,8 @@ export class Pipeline {
   private readonly signalConfigs: Map<string, SignalConfig>;
   /** Series ids of other shards, so they are hashed once. */
   private readonly elsewhere = new Set<string>();
+  /** Each signal's input set, shared by all its series. */
+  private readonly inputsOf = new Map<string, ReadonlySet<SignalInput>>();
   /** Saved detector state waiting for its series to appear (split signals are created lazily). */
   private pendingRestore: Record<string, unknown> = {};
   private readonly decider: AlertDecider;
@@ -107,9 +109,11 @@ export class Pipeline {
       return undefined;
     }
     const labels = { ...signal.labels, ...groupLabels };
+    let inputs = this.inputsOf.get(signal.name);
+    if (!inputs) this.inputsOf.set(signal.name, (inputs = new Set(Object.keys(signal.inputs) as SignalInput[])));
     const w: WatchedSignal = {
       identity: { id, name: signal.name, labels },
-      detector: new BaselineDetector(this.config.detector, { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]) }),
+      detector: new BaselineDetector(this.config.detector, { intervalMs: this.config.intervalMs, inputs }),
       clients: signal.clients,
     };
     if (this.pendingRestore[id] !== undefined) {

@@ -183,11 +183,12 @@ function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: (path: r
 }
 
 /** Maps preset or override keys (durations already in ms) to detector parameters; absent keys stay absent. */
-function toBaselineParams(p: { baselineWindow?: number; relearnAfter?: number } & Omit<Partial<BaselineParams>, 'baselineWindowMs' | 'relearnAfterMs'>): Partial<BaselineParams> {
-  const { baselineWindow, relearnAfter, ...rest } = p;
+function toBaselineParams(p: { baselineWindow?: number; baselineResolution?: number; relearnAfter?: number } & Omit<Partial<BaselineParams>, 'baselineWindowMs' | 'baselineResolutionMs' | 'relearnAfterMs'>): Partial<BaselineParams> {
+  const { baselineWindow, baselineResolution, relearnAfter, ...rest } = p;
   const out: Partial<BaselineParams> = {};
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   if (baselineWindow !== undefined) out.baselineWindowMs = baselineWindow;
+  if (baselineResolution !== undefined) out.baselineResolutionMs = baselineResolution;
   if (relearnAfter !== undefined) out.relearnAfterMs = relearnAfter;
   return out;
 }

@@ -205,6 +205,7 @@ const probe = z.strictObject({
 export const detectorOverrides = z.strictObject({
   preset: z.string().default('default'),
   baselineWindow: duration.optional(),
+  baselineResolution: duration.optional(),
   minBaselinePoints: z.number().int().min(3).optional(),
   zThreshold: z.number().positive().optional(),
   spikeFactor: z.number().gt(1).optional(),
@@ -255,6 +256,7 @@ export type RawConfig = z.output<typeof configSchema>;
 /** A preset file entry: every parameter present. */
 export const detectorPreset = z.strictObject({
   baselineWindow: duration,
+  baselineResolution: duration,
   minBaselinePoints: z.number().int().min(3),
   zThreshold: z.number().positive(),
   spikeFactor: z.number().gt(1),

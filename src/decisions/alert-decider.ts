@@ -110,11 +110,16 @@ export class AlertDecider {
   private step(key: string, signal: SignalIdentity, assessment: Assessment, active: boolean | undefined, kindNow: () => AlertKind, timeMs: number, out: AlertTransition[]): void {
     let tracked = this.alerts.get(key);
     if (!tracked) {
+      // Most series are quiet: an alert is only tracked from the moment its condition holds.
+      if (active !== true) return;
       tracked = { state: INACTIVE, labels: {}, fingerprint: '', annotations: {}, startsAtMs: Number.NaN };
       this.alerts.set(key, tracked);
     }
     const step = stepAlert(tracked.state, active, timeMs, this.hold);
     tracked.state = step.state;
+    if (step.state === INACTIVE) {
+      this.alerts.delete(key);
+    }
     if (step.transition === 'firing') {
       const definition = this.definitions[kindNow()];
       tracked.labels = { ...this.commonLabels, ...signal.labels, alertname: definition.alertname, signal: signal.name, severity: definition.severity };

@@ -4,11 +4,16 @@
 
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { RobustBaseline } from './stats/robust-baseline.js';
+import { type BaselineSnapshot, RobustBaseline } from './stats/robust-baseline.js';
 
 export interface BaselineParams {
   /** How much history the baselines hold. */
   baselineWindowMs: number;
+  /**
+   * Time resolution of the baselines: accepted points are averaged into buckets this long (at
+   * least one tick). Coarser buckets hold the same window in less memory per series.
+   */
+  baselineResolutionMs: number;
   /** Points a baseline needs before it judges anything. */
   minBaselinePoints: number;
   /** |robust z| at or above which a point is anomalous. */
@@ -52,13 +57,16 @@ export class BaselineDetector implements Detector {
     private readonly params: BaselineParams,
     private readonly ctx: DetectorContext,
   ) {
-    const capacity = Math.max(params.minBaselinePoints, Math.round(params.baselineWindowMs / ctx.intervalMs));
-    this.rate = new RobustBaseline(capacity, params.relearnAfterMs);
-    this.errorRatio = new RobustBaseline(capacity, params.relearnAfterMs);
-    this.funnel = new RobustBaseline(capacity, params.relearnAfterMs);
+    const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
+    const capacity = Math.max(Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
+    // One buffer for all three windows.
+    const storage = new Float32Array(3 * capacity);
+    this.rate = new RobustBaseline(capacity, params.relearnAfterMs, bucket, storage, 0);
+    this.errorRatio = new RobustBaseline(capacity, params.relearnAfterMs, bucket, storage, capacity);
+    this.funnel = new RobustBaseline(capacity, params.relearnAfterMs, bucket, storage, 2 * capacity);
   }
 
-  snapshot(): { rate: ReturnType<RobustBaseline['snapshot']>; errorRatio: ReturnType<RobustBaseline['snapshot']>; funnel: ReturnType<RobustBaseline['snapshot']> } {
+  snapshot(): { rate: BaselineSnapshot; errorRatio: BaselineSnapshot; funnel: BaselineSnapshot } {
     return { rate: this.rate.snapshot(), errorRatio: this.errorRatio.snapshot(), funnel: this.funnel.snapshot() };
   }
 

@@ -5,6 +5,7 @@ import { mulberry32, normal } from '../../src/sim/random.js';
 
 const PARAMS: BaselineParams = {
   baselineWindowMs: 3_600_000,
+  baselineResolutionMs: 15_000,
   minBaselinePoints: 20,
   zThreshold: 4,
   spikeFactor: 1.5,

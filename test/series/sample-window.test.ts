@@ -1,0 +1,54 @@
+import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import { describe, expect, it } from 'vitest';
+import { SampleWindow } from '../../src/series/sample-window.js';
+import { mulberry32 } from '../../src/sim/random.js';
+
+describe('SampleWindow', () => {
+  it('agrees with simple-statistics on median and MAD as values come and go, ties included', () => {
+    const random = mulberry32(7);
+    for (const capacity of [1, 2, 5, 40, 240]) {
+      const w = new SampleWindow(capacity);
+      const kept: number[] = [];
+      for (let i = 0; i < 600; i++) {
+        // Ties on purpose: values on a coarse grid.
+        const v = Math.round(random() * 20) / 4;
+        w.push(v);
+        kept.push(v);
+        if (kept.length > capacity) kept.shift();
+        expect(w.toArray()).toEqual(kept);
+        expect(w.median()).toBeCloseTo(median(kept), 12);
+        expect(w.medianAbsoluteDeviation()).toBeCloseTo(medianAbsoluteDeviation(kept), 12);
+      }
+    }
+  });
+
+  it('restores the newest values that fit', () => {
+    const w = new SampleWindow(3);
+    w.restore([5, 1, 4, 2]);
+    expect(w.toArray()).toEqual([1, 4, 2]);
+    expect(w.median()).toBe(2);
+  });
+
+  it('says NaN when empty', () => {
+    expect(new SampleWindow(3).median()).toBeNaN();
+    expect(new SampleWindow(3).medianAbsoluteDeviation()).toBeNaN();
+  });
+});
+
+describe('SampleWindow on shared storage', () => {
+  it('keeps windows that share one buffer apart', () => {
+    const storage = new Float32Array(4 * 2);
+    const a = new SampleWindow(4, storage, 0);
+    const b = new SampleWindow(4, storage, 4);
+    for (const v of [5, 1, 4, 2, 3]) a.push(v);
+    for (const v of [50, 10, 40]) b.push(v);
+    expect(a.toArray()).toEqual([1, 4, 2, 3]);
+    expect(a.median()).toBe(2.5);
+    expect(b.toArray()).toEqual([50, 10, 40]);
+    expect(b.median()).toBe(40);
+  });
+
+  it('refuses storage too small for it', () => {
+    expect(() => new SampleWindow(4, new Float32Array(3))).toThrow('storage too small for the window');
+  });
+});
