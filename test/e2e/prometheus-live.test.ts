@@ -39,6 +39,8 @@ server:
   listen: 127.0.0.1:0
 detector:
   minBaselinePoints: 8
+  # One-second ticks: keep every tick (the default one-minute buckets would need minutes of warm-up).
+  baselineResolution: 1s
 alerting:
   for: 2s
   keepFiringFor: 3s

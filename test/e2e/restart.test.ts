@@ -49,6 +49,8 @@ source:
     url: http://127.0.0.1:${(target.server.address() as AddressInfo).port}/metrics
 detector:
   minBaselinePoints: 8
+  # One-second ticks: keep every tick (the default one-minute buckets would need minutes of warm-up).
+  baselineResolution: 1s
 alerting:
   for: 2s
   keepFiringFor: 3s

@@ -45,9 +45,9 @@ export class RobustBaseline {
     this.sigmaScale = MAD_TO_SIGMA * Math.sqrt(bucketSize);
   }
 
-  /** Points learnt so far (bucketed points count individually). */
+  /** Points the statistics rest on (a complete bucket counts as its points; a partial one not yet). */
   get size(): number {
-    return this.window.size * this.bucketSize + this.bucketCount;
+    return this.window.size * this.bucketSize;
   }
 
   /** Median and robust σ of the accepted points; O(n) in the window size, no allocation. */
