@@ -23,12 +23,14 @@ export class MarkerTracker {
     if (!series || series.length === 0) return undefined;
     const { spec } = this;
     if (spec.label !== undefined) {
-      const values = series.map((s) => s.labels[spec.label!]).filter((v): v is string => v !== undefined);
-      const first = this.seen === undefined;
-      this.seen ??= new Set();
-      const fresh = values.filter((v) => !this.seen!.has(v));
-      for (const v of values) this.seen.add(v);
-      if (first || fresh.length === 0) return undefined;
+      // Compared with the previous look, not with every version ever seen: a rollback to an
+      // earlier version is a deploy too.
+      const values = new Set(series.map((s) => s.labels[spec.label!]).filter((v): v is string => v !== undefined));
+      const before = this.seen;
+      this.seen = values;
+      if (before === undefined) return undefined;
+      const fresh = [...values].filter((v) => !before.has(v));
+      if (fresh.length === 0) return undefined;
       return this.event(fresh.sort().join(','), timeMs);
     }
     const value = Math.max(...series.map((s) => s.value));

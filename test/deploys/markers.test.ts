@@ -14,6 +14,13 @@ describe('MarkerTracker', () => {
     expect(m.observe(versions('1.101.0', '1.101.0'), 45_000)).toBeUndefined();
   });
 
+  it('marks a rollback to an earlier version as a deploy', () => {
+    const m = new MarkerTracker({ ...spec, label: 'version' });
+    m.observe(versions('1.100.0'), 0);
+    expect(m.observe(versions('1.101.0'), 15_000)?.version).toBe('1.101.0');
+    expect(m.observe(versions('1.100.0'), 30_000)?.version).toBe('1.100.0');
+  });
+
   it('marks a deploy when a deploy-timestamp gauge moves', () => {
     const m = new MarkerTracker(spec);
     expect(m.observe([{ labels: {}, value: 1689855420 }], 0)).toBeUndefined();
