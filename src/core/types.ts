@@ -4,7 +4,6 @@ export type Labels = Record<string, string>;
 
 /** The inputs a signal may have; each is a per-second rate. */
 export type SignalInput = 'requests' | 'errors' | 'downstream';
-export const SIGNAL_INPUTS: readonly SignalInput[] = ['requests', 'errors', 'downstream'];
 
 /** Per-second rates of one signal at one instant. NaN means "not known at this tick". */
 export interface SignalSample {
@@ -37,7 +36,6 @@ export interface Frame {
 
 /** What a detector can flag. Each kind has its own alert definition in alerts/. */
 export type FindingKind = 'rate_spike' | 'rate_drop' | 'error_ratio' | 'funnel_drop';
-export const FINDING_KINDS: readonly FindingKind[] = ['rate_spike', 'rate_drop', 'error_ratio', 'funnel_drop'];
 
 /**
  * One check's verdict at one tick. `unknown` (warming up, missing data, too little traffic) leaves the

@@ -8,7 +8,6 @@ import { explain } from './explain.js';
 
 export type IncidentKind = 'retry_storm' | 'outage' | 'error_regression';
 export type AlertKind = IncidentKind | 'organic_surge';
-export const ALERT_KINDS: readonly AlertKind[] = ['retry_storm', 'outage', 'error_regression', 'organic_surge'];
 
 export interface Assessment {
   /** Undefined when no check could judge (warm-up, gap): alert states stay as they are. */

@@ -35,7 +35,7 @@ export class Outbox {
   private sequence = 0;
 
   private constructor(
-    private readonly file: string,
+    file: string,
     entries: OutboxEntry[],
     private readonly fsync: boolean,
   ) {

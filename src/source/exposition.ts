@@ -36,7 +36,6 @@ export interface ParseResult {
 const FLOAT_RE = /^[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|0[xX][0-9a-fA-F]+)$/;
 const SPACE = 32;
 const TAB = 9;
-const NL = 10;
 const CR = 13;
 const HASH = 35;
 const QUOTE = 34;
