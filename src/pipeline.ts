@@ -13,6 +13,7 @@ import { DeployWatcher, type PreBaseline, type SignalTick } from './deploys/depl
 import { MarkerTracker } from './deploys/markers.js';
 import type { DeployEvent, DeployRecord } from './deploys/types.js';
 import { BaselineDetector } from './detectors/baseline-detector.js';
+import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
 
 export interface SignalReport {
   sample: SignalSample;
@@ -32,6 +33,9 @@ interface WatchedSignal {
   identity: SignalIdentity;
   detector: BaselineDetector;
   clients: ClientModel[];
+  /** Series of split signals: data time last present in a frame (forgotten when long absent). */
+  lastSeenMs: number;
+  split: boolean;
 }
 
 export interface PipelineSnapshot {
@@ -115,6 +119,8 @@ export class Pipeline {
       identity: { id, name: signal.name, labels },
       detector: new BaselineDetector(this.config.detector, { intervalMs: this.config.intervalMs, inputs }),
       clients: signal.clients,
+      lastSeenMs: Number.NaN,
+      split: signal.by.length > 0,
     };
     if (this.pendingRestore[id] !== undefined) {
       w.detector.restore(this.pendingRestore[id]);
@@ -144,8 +150,16 @@ export class Pipeline {
   step(frame: Frame): TickResult {
     const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map(), deploys: [] };
     this.admit(frame);
-    for (const { identity, detector, clients } of this.watched.values()) {
-      const sample = frame.signals.get(identity.id) ?? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
+    for (const w of this.watched.values()) {
+      const { identity, detector, clients } = w;
+      const present = frame.signals.get(identity.id);
+      if (present) w.lastSeenMs = frame.timeMs;
+      else if (w.split && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(identity.id)) {
+        // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
+        this.watched.delete(identity.id);
+        continue;
+      }
+      const sample = present ?? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
       const evaluations = detector.observe(sample, frame.timeMs);
       const assessment = assess(identity.id, sample, evaluations, clients);
       result.signals.set(identity.id, { sample, evaluations, assessment });

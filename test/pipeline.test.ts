@@ -57,6 +57,19 @@ describe('Pipeline', () => {
     expect(transitions.map((t) => [t.status, t.labels.alertname, t.labels.route, t.labels.signal, t.labels.team])).toEqual([['firing', 'StormwatchOutage', '/route/7', 'api', 'web']]);
   });
 
+  it('forgets a series gone from the frames for over two hours, unless it is alerting', () => {
+    const p = new Pipeline(config);
+    const all = frames();
+    for (const f of all.slice(0, 100)) p.step(f);
+    expect(p.seriesCount).toBe(20);
+    // Only /route/0 keeps reporting for the next 2 h 30 min.
+    for (let k = 100; k < 100 + 600; k++) {
+      const id = 'api{route="/route/0"}';
+      p.step({ timeMs: k * 15_000, signals: new Map([[id, { requests: 100, errors: 0, downstream: 99.9 }]]), series: new Map([[id, { signal: 'api', labels: { route: '/route/0' } }]]) });
+    }
+    expect(p.seriesCount).toBe(1);
+  });
+
   it('splits series between shards, and the shard that holds a series raises the same alert', () => {
     const all = run();
     const shards = [0, 1, 2].map((index) => run({ index, count: 3 }));

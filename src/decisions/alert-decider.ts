@@ -92,6 +92,11 @@ export class AlertDecider {
     }
   }
 
+  /** Whether any alert of the series is pending or firing. */
+  hasActive(seriesId: string): boolean {
+    return this.alerts.has(`${seriesId}\u0000incident`) || this.alerts.has(`${seriesId}\u0000surge`);
+  }
+
   /** The incident alert of a signal, when it is firing. */
   incidentOf(signal: string): { alertname: string; startsAtMs: number } | undefined {
     const t = this.alerts.get(`${signal}\u0000incident`);

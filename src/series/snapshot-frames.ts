@@ -23,7 +23,13 @@ interface Group {
   id: string;
   labels: Labels;
   tracker: CounterRateTracker;
+  /** Snapshot time a series last matched this group, and whether one did in the current snapshot. */
+  lastSeenMs: number;
+  touched: boolean;
 }
+
+/** A label set of a split signal unseen this long is forgotten (per-pod or per-version labels churn). */
+export const FORGET_GROUP_AFTER_MS = 2 * 3_600_000;
 
 interface Route {
   signal: string;
@@ -44,12 +50,13 @@ export class SnapshotFrameBuilder {
   constructor(
     signals: readonly SignalSelectors[],
     private readonly markers: readonly MarkerSelector[] = [],
+    private readonly forgetAfterMs = FORGET_GROUP_AFTER_MS,
   ) {
     for (const signal of signals) {
       const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
         const route: Route = { signal: signal.name, input, selector, by, groups: new Map() };
-        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors') });
+        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors'), lastSeenMs: Number.NaN, touched: false });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
         else this.routesByName.set(metric, [...(this.routesByName.get(metric) ?? []), route]);
@@ -77,11 +84,11 @@ export class SnapshotFrameBuilder {
     let key: string | undefined;
     if (routes) {
       for (const route of routes) {
-        if (matchesSelector(route.selector, name, labels)) this.groupOf(route, labels).tracker.add((key ??= seriesKey(name, labels)), value);
+        if (matchesSelector(route.selector, name, labels)) this.add(route, labels, (key ??= seriesKey(name, labels)), value);
       }
     }
     for (const route of this.unnamedRoutes) {
-      if (matchesSelector(route.selector, name, labels)) this.groupOf(route, labels).tracker.add((key ??= seriesKey(name, labels)), value);
+      if (matchesSelector(route.selector, name, labels)) this.add(route, labels, (key ??= seriesKey(name, labels)), value);
     }
     for (const marker of this.markers) {
       if (matchesSelector(marker.selector, name, labels)) this.markerSeries.get(marker.name)!.push({ labels, value });
@@ -93,6 +100,13 @@ export class SnapshotFrameBuilder {
     let series: Map<string, SeriesInfo> | undefined;
     for (const route of this.routes) {
       for (const g of route.groups.values()) {
+        if (g.touched) {
+          g.lastSeenMs = timeMs;
+          g.touched = false;
+        } else if (route.by.length > 0 && timeMs - g.lastSeenMs > this.forgetAfterMs) {
+          route.groups.delete(g.id);
+          continue;
+        }
         let sample = signals.get(g.id);
         if (!sample) {
           // A split series missing an input: errors read as none, the rest as unknown.
@@ -109,6 +123,12 @@ export class SnapshotFrameBuilder {
     return frame;
   }
 
+  private add(route: Route, labels: Labels, key: string, value: number): void {
+    const group = this.groupOf(route, labels);
+    group.touched = true;
+    group.tracker.add(key, value);
+  }
+
   private groupOf(route: Route, labels: Labels): Group {
     if (route.by.length === 0) return route.groups.values().next().value as Group;
     const groupLabels = pickLabels(labels, route.by);
@@ -116,7 +136,7 @@ export class SnapshotFrameBuilder {
     let group = route.groups.get(id);
     if (!group) {
       // A group first seen mid-snapshot starts its tracker now; its first rate is unknown.
-      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors') };
+      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors'), lastSeenMs: Number.NaN, touched: false };
       group.tracker.begin();
       route.groups.set(id, group);
     }

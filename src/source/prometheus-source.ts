@@ -5,6 +5,7 @@ import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
 import { pickLabels, seriesIdOf } from '../series/series-key.js';
+import { FORGET_GROUP_AFTER_MS } from '../series/snapshot-frames.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
 import { type HistorySource, type LiveSource, type SourceRead, emptySample } from './source.js';
@@ -25,8 +26,8 @@ export const MAX_CONCURRENT_QUERIES = 8;
 
 export class PrometheusSource implements LiveSource, HistorySource {
   private readonly seen = new Set<string>();
-  /** Series ids of split signals seen so far, with their labels. */
-  private readonly known = new Map<string, { signal: string; labels: Record<string, string> }>();
+  /** Series ids of split signals seen so far, with their labels and when last seen. */
+  private readonly known = new Map<string, { signal: string; labels: Record<string, string>; lastSeenMs: number }>();
 
   constructor(
     private readonly client: PrometheusClient,
@@ -105,8 +106,13 @@ export class PrometheusSource implements LiveSource, HistorySource {
     }
     for (const [id, info] of this.known) {
       if (info.signal !== signal.name) continue;
+      // Label sets gone for long (pods, versions) are forgotten rather than kept at zero forever.
+      if (frame.timeMs - info.lastSeenMs > FORGET_GROUP_AFTER_MS) {
+        this.known.delete(id);
+        continue;
+      }
       frame.signals.set(id, emptySample());
-      (frame.series ??= new Map()).set(id, info);
+      (frame.series ??= new Map()).set(id, { signal: info.signal, labels: info.labels });
     }
   }
 
@@ -129,10 +135,11 @@ export class PrometheusSource implements LiveSource, HistorySource {
       if (!sample) {
         sample = emptySample();
         frame.signals.set(id, sample);
-        const info = { signal: signal.name, labels };
-        this.known.set(id, info);
-        (frame.series ??= new Map()).set(id, info);
+        (frame.series ??= new Map()).set(id, { signal: signal.name, labels });
       }
+      const known = this.known.get(id);
+      if (known) known.lastSeenMs = frame.timeMs;
+      else this.known.set(id, { signal: signal.name, labels, lastSeenMs: frame.timeMs });
       sample[input] = (present.has(id) ? sample[input] : 0) + s.value;
       present.add(id);
       this.seen.add(`${id}\u0000${input}`);

@@ -28,6 +28,13 @@ describe('SnapshotFrameBuilder', () => {
     expect(f.signals.get('api{route="/b"}')).toEqual({ requests: 0, errors: 0, downstream: Number.NaN });
   });
 
+  it('forgets a label set unseen for longer than the forget time', () => {
+    const b = new SnapshotFrameBuilder([{ name: 'api', by: ['pod'], inputs: { requests: parseSelector('r_total') } }], [], 60_000);
+    snapshot(b, 0, [['r_total', { pod: 'a' }, 1], ['r_total', { pod: 'b' }, 1]]);
+    expect([...snapshot(b, 30_000, [['r_total', { pod: 'a' }, 2]]).signals.keys()]).toEqual(['api{pod="a"}', 'api{pod="b"}']);
+    expect([...snapshot(b, 90_000, [['r_total', { pod: 'a' }, 3]]).signals.keys()]).toEqual(['api{pod="a"}']);
+  });
+
   it('collects deploy-marker series', () => {
     const b = new SnapshotFrameBuilder([], [{ name: 'build', selector: parseSelector('build_info') }]);
     const f = snapshot(b, 0, [['build_info', { version: '1.2' }, 1], ['other', {}, 1]]);
