@@ -2,7 +2,7 @@
 // Pure: no I/O and no clock, so a live loop, a backtest and a test drive it the same way.
 
 import type { StormwatchConfig } from './config/load.js';
-import type { AlertTransition, Evaluation, Frame, Labels, SignalInput, SignalSample } from './core/types.js';
+import { type AlertTransition, type Evaluation, type Frame, type Labels, type SignalInput, type SignalSample, emptySample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type SignalIdentity } from './decisions/alert-decider.js';
@@ -159,7 +159,7 @@ export class Pipeline {
         this.watched.delete(identity.id);
         continue;
       }
-      const sample = present ?? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
+      const sample = present ?? emptySample();
       const evaluations = detector.observe(sample, frame.timeMs);
       const assessment = assess(identity.id, sample, evaluations, clients);
       result.signals.set(identity.id, { sample, evaluations, assessment });

@@ -18,6 +18,11 @@ export interface MarkerSeries {
   value: number;
 }
 
+/** A sample with nothing known yet. */
+export function emptySample(): SignalSample {
+  return { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
+}
+
 /** Which signal a series belongs to, and its group labels (for a signal split `by` labels). */
 export interface SeriesInfo {
   signal: string;

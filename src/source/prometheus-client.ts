@@ -54,17 +54,8 @@ export class PrometheusClient {
 
   /**
    * Evaluates `query` from `fromMs` to `toMs` every `stepMs`, in chunks under Prometheus's point
-   * limit; returns timestamp (ms) -> value summed over the resulting series.
+   * limit; returns timestamp (ms) -> the series present then, with their labels.
    */
-  async range(query: string, fromMs: number, toMs: number, stepMs: number): Promise<Map<number, number>> {
-    const out = new Map<number, number>();
-    for (const [t, series] of await this.rangeSeries(query, fromMs, toMs, stepMs)) {
-      out.set(t, series.reduce((a, s) => a + s.value, 0));
-    }
-    return out;
-  }
-
-  /** Like range(), keeping each series with its labels: timestamp (ms) -> series present then. */
   async rangeSeries(query: string, fromMs: number, toMs: number, stepMs: number): Promise<Map<number, { labels: Record<string, string>; value: number }[]>> {
     const out = new Map<number, { labels: Record<string, string>; value: number }[]>();
     const chunkMs = stepMs * (MAX_POINTS_PER_RANGE_QUERY - 1);

@@ -3,12 +3,12 @@
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
+import { type Frame, type MarkerSeries, type SignalInput, emptySample } from '../core/types.js';
 import { pickLabels, seriesIdOf } from '../series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from '../series/snapshot-frames.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
-import { type HistorySource, type LiveSource, type SourceRead, emptySample } from './source.js';
+import type { HistorySource, LiveSource, SourceRead } from './source.js';
 
 type VectorSeries = { labels: Record<string, string>; value: number }[];
 

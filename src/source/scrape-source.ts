@@ -3,6 +3,7 @@
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError, classifyFetchError } from '../core/errors.js';
+import { emptySample } from '../core/types.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { readBodyCapped } from './read-body.js';
@@ -41,7 +42,7 @@ export class ScrapeSource implements LiveSource {
     } catch (error) {
       const failure = error instanceof SourceError ? error : new SourceError('bad_response', String(error), true);
       // No snapshot: the next good scrape's rate spans the gap, so no traffic is lost or double counted.
-      const frame = { timeMs: nowMs, signals: new Map(this.signalNames.map((n) => [n, { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN }])) };
+      const frame = { timeMs: nowMs, signals: new Map(this.signalNames.map((n) => [n, emptySample()])) };
       return { frame, errors: [failure], problems: [] };
     }
     this.builder.begin();

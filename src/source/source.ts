@@ -2,7 +2,7 @@
 // past frames for warm-up and backtests. Both produce the same Frames, so one pipeline serves all.
 
 import type { SourceError } from '../core/errors.js';
-import type { Frame, SignalSample } from '../core/types.js';
+import type { Frame } from '../core/types.js';
 import type { ExpositionProblem } from './exposition.js';
 
 export interface SourceRead {
@@ -21,8 +21,4 @@ export interface LiveSource {
 export interface HistorySource {
   /** Frames from `fromMs` to `toMs` inclusive, oldest first. Rejects with a SourceError. */
   history(fromMs: number, toMs: number, stepMs: number): AsyncIterable<Frame>;
-}
-
-export function emptySample(): SignalSample {
-  return { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
 }
