@@ -63,6 +63,11 @@ export interface FiringAlert {
   startsAtMs: number;
 }
 
+/** How long an incident whose kind is unclear may wait for it, and the tick interval. */
+export interface ClassifyParams {
+  withinMs: number;
+}
+
 export class AlertDecider {
   private readonly alerts = new Map<string, TrackedAlert>();
 
@@ -70,6 +75,7 @@ export class AlertDecider {
     private readonly definitions: AlertDefinitions,
     private readonly hold: HoldParams,
     private readonly commonLabels: Labels = {},
+    private readonly classify: ClassifyParams = { withinMs: 0 },
   ) {}
 
   /** Feeds one signal's assessment at data time `timeMs`; returns the alerts that changed state. */
@@ -120,7 +126,10 @@ export class AlertDecider {
       tracked = { state: INACTIVE, labels: {}, fingerprint: '', annotations: {}, startsAtMs: Number.NaN };
       this.alerts.set(key, tracked);
     }
-    const step = stepAlert(tracked.state, active, timeMs, this.hold);
+    // An unsettled kind waits, for at most classifyWithin from the onset.
+    const elapsed = tracked.state.phase === 'pending' ? timeMs - tracked.state.activeSinceMs : 0;
+    const wait = key.endsWith('\u0000incident') && assessment.settled === false && elapsed < this.classify.withinMs;
+    const step = stepAlert(tracked.state, active, timeMs, this.hold, wait);
     tracked.state = step.state;
     if (step.state === INACTIVE) {
       this.alerts.delete(key);

@@ -3,7 +3,7 @@
 // sentence that explain it. Pure.
 
 import type { Evaluation, SignalSample } from '../core/types.js';
-import { type AmplificationEstimate, type ClientModel, estimateAmplification } from '../detectors/retry-amplification.js';
+import { type AmplificationEstimate, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
 import { explain } from './explain.js';
 
 export type IncidentKind = 'retry_storm' | 'outage' | 'error_regression';
@@ -14,6 +14,11 @@ export interface Assessment {
   failing: boolean | undefined;
   surge: boolean | undefined;
   kind: IncidentKind;
+  /**
+   * False while a failure's kind cannot be told yet: the requests neither rose (retries) nor fell
+   * (a stuck client pool, a collapse) beyond their noise, and retries could still be on their way.
+   */
+  settled: boolean;
   estimate?: AmplificationEstimate;
   /** Completions per request now and at baseline (NaN without a downstream input). */
   completion: number;
@@ -68,10 +73,13 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   if (estimate?.amplified && fraction.e > 0) kind = 'retry_storm';
   else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || estimate?.regime === 'closed-loop') kind = 'outage';
 
+  const settled =
+    failing !== true || !estimate || estimate.amplified || estimate.regime === 'closed-loop' || drop?.status === 'anomalous' || estimate.multiplierHigh <= MIN_AMPLIFICATION;
   const assessment: Assessment = {
     failing,
     surge,
     kind,
+    settled,
     ...(estimate ? { estimate } : {}),
     completion: funnel?.observed ?? Number.NaN,
     completionBaseline: funnel?.baseline ?? Number.NaN,

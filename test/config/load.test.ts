@@ -30,8 +30,8 @@ describe('loadConfig', () => {
     expect(config.intervalMs).toBe(15_000);
     expect(config.cron).toBe('*/15 * * * * *');
     expect(config.source).toEqual({ kind: 'replay', file: join(FIXTURES_DIR, 'scenarios', 'crates-2023-07-20-broken-redirect.om') });
-    expect(config.detector.zThreshold).toBe(4);
-    expect(config.alerting).toMatchObject({ forMs: 15_000, keepFiringForMs: 60_000, labels: { team: 'crates-io' } });
+    expect(config.detector.falseAlarmsPerYear).toBe(0.1);
+    expect(config.alerting).toMatchObject({ forMs: 0, classifyWithinMs: 15_000, keepFiringForMs: 60_000, labels: { team: 'crates-io' } });
     expect(Object.keys(config.signals[0]!.inputs)).toEqual(['requests', 'errors', 'downstream']);
   });
 
@@ -48,7 +48,7 @@ describe('loadConfig', () => {
     expect(problemsOf(bad('many-problems.yaml'))).toEqual([
       'source.prometheus.url: expected an http:// or https:// URL (line 4)',
       'source: expected exactly one of prometheus, scrape, replay (line 3)',
-      'detector.zThreshold: Too small: expected number to be >0 (line 8)',
+      'detector.falseAlarmsPerYear: Too small: expected number to be >0 (line 8)',
       'alerting.for: expected a duration like 15s, 1m or 1h, got "soon" (line 10)',
       'signals[0].requests: expected a series selector like metric_name{label="value"}, got "sum(rate(x[1m]))"; for a PromQL expression write {query: ...} (Prometheus source only) (line 13)',
       'signals[0].errors: expected a counter selector string, {counter: SELECTOR} or {query: PROMQL} (line 14)',
