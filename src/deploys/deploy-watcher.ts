@@ -169,6 +169,9 @@ export class DeployWatcher {
       const t = ticks.get(name);
       const post = w.post.get(name)!;
       if (!t || !(t.sample.requests * perTick >= this.params.minRequestsPerTick)) continue;
+      // Ticks of an incident that began before this deploy belong to that incident (a rollback
+      // deployed while it still lasts), not to this deploy's effect.
+      if (t.incidentSinceMs !== undefined && t.incidentSinceMs < w.record.startedAtMs - this.params.intervalMs) continue;
       const completion = t.sample.downstream / t.sample.requests;
       const errorRatio = t.sample.errors / t.sample.requests;
       if (Number.isFinite(completion)) post.completion.push(completion);

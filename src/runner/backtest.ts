@@ -7,12 +7,14 @@ import type { AlertTransition } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
-import { ReplaySource, readReplayFile } from '../source/replay-source.js';
+import { type ReplayData, ReplaySource, readReplayFile } from '../source/replay-source.js';
 import type { HistorySource } from '../source/source.js';
 
 export interface BacktestOptions {
   /** Replay this file instead of the configured source. */
   input?: string;
+  /** Replay these snapshots (already in memory: a simulation) instead of any file or source. */
+  data?: ReplayData;
   fromMs?: number;
   toMs?: number;
   logger: Logger;
@@ -29,7 +31,11 @@ export interface BacktestSummary {
 }
 
 /** Resolves the history source and range of a backtest. Throws SourceError on unusable input. */
-export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'fromMs' | 'toMs' | 'logger'>): { source: HistorySource; fromMs: number; toMs: number; warmFromMs: number } {
+export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'data' | 'fromMs' | 'toMs' | 'logger'>): { source: HistorySource; fromMs: number; toMs: number; warmFromMs: number } {
+  if (options.data) {
+    const source = new ReplaySource(options.data, config.signals, config.deploys?.markers ?? []);
+    return { source, fromMs: options.fromMs ?? source.firstMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs };
+  }
   const replayFile = options.input ?? (config.source.kind === 'replay' ? config.source.file : undefined);
   if (replayFile !== undefined) {
     const data = readReplayFile(replayFile);

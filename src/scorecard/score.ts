@@ -9,10 +9,10 @@ import type { TickResult } from '../pipeline.js';
 export interface ScenarioLabels {
   name: string;
   file: string;
-  faults: { kind: string; startsAt: string; endsAt: string; attemptsPerLogicalRequest: number }[];
+  faults: { kind: string; startsAt: string; endsAt: string; attemptsPerLogicalRequest: number; logicalRatePerSecond?: number; apiRatePerSecond?: number }[];
   deploys: string[];
   expect: {
-    mustFire: { alertname: string; withinSeconds: number; attemptsTolerance?: number; clientModel?: string }[];
+    mustFire: { alertname: string; withinSeconds: number; attemptsTolerance?: number; clientModel?: string; holdsSeconds?: number }[];
     deployVerdicts?: Record<string, { verdict: string; withinSeconds?: number }>;
     pageFreeOutsideFaultsSeconds: number;
   };
@@ -97,6 +97,13 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
       ok: hit !== undefined && hit.delaySeconds <= want.withinSeconds,
       detail: hit ? `fired after ${hit.delaySeconds}s` : 'never fired',
     });
+    if (hit && want.holdsSeconds !== undefined) {
+      // Firing without a break for as long as the fault lasts: an incident is never learnt as normal.
+      const firingAt = Date.parse(hit.firedAt);
+      const resolved = transitions.find((t) => t.status === 'resolved' && t.labels.alertname === want.alertname && t.evaluatedAtMs > firingAt);
+      const heldSeconds = ((resolved?.evaluatedAtMs ?? Number.POSITIVE_INFINITY) - firingAt) / 1000;
+      checks.push({ what: `${want.alertname} holds ${want.holdsSeconds}s`, ok: heldSeconds >= want.holdsSeconds, detail: `held ${heldSeconds}s` });
+    }
     if (want.attemptsTolerance !== undefined) {
       const error = Math.abs(attemptsEstimate - attemptsTruth) / attemptsTruth;
       checks.push({
