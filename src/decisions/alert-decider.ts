@@ -5,7 +5,7 @@
 
 import type { AlertTransition, Labels } from '../core/types.js';
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
-import type { AlertKind, Assessment } from './assess.js';
+import type { AlertKind, Assessment } from './assessment.js';
 import { fingerprint } from './fingerprint.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
 import { renderTemplate } from './template.js';

@@ -4,31 +4,10 @@
 
 import type { Evaluation, SignalSample } from '../core/types.js';
 import { type AmplificationEstimate, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
+import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
 
-export type IncidentKind = 'retry_storm' | 'outage' | 'error_regression';
-export type AlertKind = IncidentKind | 'organic_surge';
-
-export interface Assessment {
-  /** Undefined when no check could judge (warm-up, gap): alert states stay as they are. */
-  failing: boolean | undefined;
-  surge: boolean | undefined;
-  kind: IncidentKind;
-  /**
-   * False while a failure's kind cannot be told yet: the requests neither rose (retries) nor fell
-   * (a stuck client pool, a collapse) beyond their noise, and retries could still be on their way.
-   */
-  settled: boolean;
-  estimate?: AmplificationEstimate;
-  /** Completions per request now and at baseline (NaN without a downstream input). */
-  completion: number;
-  completionBaseline: number;
-  errorRatio: number;
-  errorRatioBaseline: number;
-  requests: number;
-  requestsBaseline: number;
-  explanation: string;
-}
+export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
 function find(evaluations: readonly Evaluation[], kind: Evaluation['kind']): Evaluation | undefined {
   return evaluations.find((e) => e.kind === kind);
