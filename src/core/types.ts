@@ -60,6 +60,11 @@ export interface Evaluation {
   /** Evidence gathered for this check's failure by its sequential test (nats), and the alarm threshold. */
   evidence?: number;
   threshold?: number;
+  /**
+   * Rate checks during a failure: requests over what the baseline expected since the failure's
+   * evidence began (its change-point), with the σ of that log-ratio and the seconds it spans.
+   */
+  run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number };
 }
 
 export type AlertStatus = 'firing' | 'resolved';

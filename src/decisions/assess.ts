@@ -9,6 +9,9 @@ import { explain } from './explain.js';
 
 export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
+/** A failure's kind is judged on at least this much of it (a closed pool retries for a second, then stalls). */
+export const MIN_CLASSIFY_SECONDS = 3;
+
 function find(evaluations: readonly Evaluation[], kind: Evaluation['kind']): Evaluation | undefined {
   return evaluations.find((e) => e.kind === kind);
 }
@@ -42,18 +45,25 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // The model and the sentence are only needed when something is wrong: at 100k healthy series
   // they would cost more than the detection itself.
   const interesting = failing === true || surge === true;
+  // During a failure the multiplier is read over the failure so far (since its change-point), not
+  // one tick: a 1 s tick is noisy, and a closed client pool retries for a second before it stalls.
+  const run = spike?.run;
   if (interesting && spike && spike.status !== 'unknown') {
-    estimate = estimateAmplification(
-      { requests: sample.requests, requestsBaseline: spike.baseline, logRateSigma: spike.sigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high },
-      models,
-    );
+    const [requests, logRateSigma] = run ? [run.multiplier * spike.baseline, run.logSigma] : [sample.requests, spike.sigma];
+    estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high }, models);
   }
   let kind: IncidentKind = 'error_regression';
   if (estimate?.amplified && fraction.e > 0) kind = 'retry_storm';
   else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || estimate?.regime === 'closed-loop') kind = 'outage';
 
+  // The kind is settled by a collapse, or by a multiplier read over at least MIN_CLASSIFY_SECONDS of
+  // the failure that is clearly up (retries), clearly down (a stalled pool) or cannot hide retries.
+  const longEnough = !run || run.seconds >= MIN_CLASSIFY_SECONDS;
   const settled =
-    failing !== true || !estimate || estimate.amplified || estimate.regime === 'closed-loop' || drop?.status === 'anomalous' || estimate.multiplierHigh <= MIN_AMPLIFICATION;
+    failing !== true ||
+    drop?.status === 'anomalous' ||
+    !estimate ||
+    (longEnough && (estimate.amplified || estimate.regime === 'closed-loop' || estimate.multiplierHigh <= MIN_AMPLIFICATION));
   const assessment: Assessment = {
     failing,
     surge,

@@ -48,6 +48,8 @@ export const RESOLVE_EVIDENCE = Math.log(100);
 const MIN_BASELINE_BUCKETS = 5;
 /** Charts in a series' bank: rate rise, rate collapse, two for errors, two for the funnel. */
 const CHARTS = 6;
+/** The failure run's requests are averaged over about this long (exponential beyond it). */
+const RUN_MEMORY_MS = 60_000;
 
 type CheckName = 'spike' | 'drop' | 'errors' | 'funnel';
 
@@ -67,6 +69,20 @@ export interface EvidenceSnapshot {
   checks: Record<CheckName, CheckState>;
   rateShiftSinceMs: number | null;
   dispersion?: Dispersion;
+  run?: FailureRun | null;
+}
+
+/**
+ * Requests since the ratio checks began to gather evidence of a failure (the CUSUM's change-point,
+ * Page 1954), against what the baseline expected: the attempt multiplier over the whole failure so
+ * far, not one tick's, so a 1 s tick's noise or a closed client pool's first second of retries does
+ * not decide what kind of incident this is.
+ */
+interface FailureRun {
+  sinceMs: number;
+  observed: number;
+  expected: number;
+  seconds: number;
 }
 
 /** Constants derived once per parameter set and tick size. */
@@ -110,6 +126,7 @@ export class EvidenceDetector implements Detector {
   private checks: Record<CheckName, CheckState> = { spike: newCheckState(), drop: newCheckState(), errors: newCheckState(), funnel: newCheckState() };
   private rateShiftSinceMs = Number.NaN;
   private dispersion: Dispersion = { rate: 1, errors: 1, funnel: 1, ticks: 0 };
+  private run: FailureRun | null = null;
   /** This tick's squared Pearson residuals, learnt into `dispersion` if the tick is learnt. */
   private residual = { rate: Number.NaN, errors: Number.NaN, funnel: Number.NaN };
   /** Ticks the dispersion averages over: the baseline window. */
@@ -151,6 +168,7 @@ export class EvidenceDetector implements Detector {
       checks: structuredClone(this.checks),
       rateShiftSinceMs: Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs,
       dispersion: { ...this.dispersion },
+      run: this.run ? { ...this.run } : null,
     };
   }
 
@@ -170,6 +188,8 @@ export class EvidenceDetector implements Detector {
     const d = s.dispersion;
     const validDispersion = d && [d.rate, d.errors, d.funnel, d.ticks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
     this.dispersion = validDispersion ? { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks } : { rate: 1, errors: 1, funnel: 1, ticks: 0 };
+    const r = s.run;
+    this.run = r && [r.sinceMs, r.observed, r.expected, r.seconds].every((x) => typeof x === 'number' && Number.isFinite(x)) ? { ...r } : null;
     return true;
   }
 
@@ -191,8 +211,38 @@ export class EvidenceDetector implements Detector {
     const funnel = inputs.has('downstream') ? this.judgeFunnel(sample.downstream * this.seconds, n, baselineCount) : undefined;
     if (errors) out.push(errors);
     if (funnel) out.push(funnel);
+    this.followRun(n, baselineCount, timeMs, out);
     this.learn(sample, n, timeMs, errors, funnel);
     return out;
+  }
+
+  /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
+  private followRun(n: number, expected: number, timeMs: number, out: Evaluation[]): void {
+    const { errors, funnel } = this.checks;
+    const gathering = errors.alarmed || funnel.alarmed || errors.small + errors.large + funnel.small + funnel.large > 0;
+    if (!gathering || Number.isNaN(expected)) {
+      if (!gathering) this.run = null;
+      return;
+    }
+    const run = (this.run ??= { sinceMs: timeMs, observed: 0, expected: 0, seconds: 0 });
+    if (run.seconds * 1000 >= RUN_MEMORY_MS) {
+      // Beyond the memory, older ticks fade: the multiplier follows a storm that grows or ebbs.
+      const keep = 1 - this.ctx.intervalMs / RUN_MEMORY_MS;
+      run.observed *= keep;
+      run.expected *= keep;
+      run.seconds *= keep;
+    }
+    run.observed += n;
+    run.expected += expected;
+    run.seconds += this.seconds;
+    const spike = out.find((e) => e.kind === 'rate_spike');
+    if (!spike || spike.status === 'unknown') return;
+    // The tick's σ of log count is √(φ/expected); over the run, √(φ/Σexpected).
+    const phi = spike.sigma * spike.sigma * expected;
+    for (const e of out) {
+      if (e.kind !== 'rate_spike' && e.kind !== 'rate_drop') continue;
+      e.run = { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: Math.sqrt(phi / run.expected), seconds: run.seconds };
+    }
   }
 
   /** The tick-level dispersion of an input, once enough healthy ticks were seen to trust it. */
@@ -240,8 +290,8 @@ export class EvidenceDetector implements Detector {
 
   private judgeErrors(errors: number, n: number, expected: number): Evaluation {
     if (!(errors >= 0)) return unknown('error_ratio', Number.NaN, 'no data');
-    if (n <= 0) return unknown('error_ratio', Number.NaN, 'no requests');
-    const ratio = errors / n;
+    if (n <= 0 && errors <= 0) return unknown('error_ratio', Number.NaN, 'no requests');
+    const ratio = n > 0 ? errors / n : Number.NaN;
     if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown('error_ratio', ratio, 'warming up');
     const stats = this.errorRatio.stats();
     const e0 = Math.max(0, stats.median);
@@ -251,10 +301,11 @@ export class EvidenceDetector implements Detector {
       this.errorP0 = p0;
       this.errorP1 = binomialAlternativeFor(p0, indifference);
     }
-    const k = Math.min(errors, n);
-    this.residual.errors = ((k - n * e0) * (k - n * e0)) / (n * p0 * (1 - p0));
+    // Errors counted a tick after their requests (two series scraped apart) still count.
+    const k = errors;
+    this.residual.errors = n > 0 ? ((k - n * e0) * (k - n * e0)) / (n * p0 * (1 - p0)) : Number.NaN;
     const phi = Math.max(dispersion(stats.sigma, expected, p0), this.tickDispersion('errors'));
-    const sigma = Math.sqrt((phi * p0 * (1 - p0)) / n);
+    const sigma = Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     const w = this.weight / phi;
     const check = updateCheck(this.checks.errors, binomialLLR(k, n, p0, this.errorP1) * w, binomialLLR(k, n, p0, breakAlternative(p0)) * w, this.derived.threshold, RESOLVE_EVIDENCE);
     return { kind: 'error_ratio', status: check.alarmed ? 'anomalous' : 'normal', score: (ratio - e0) / sigma, observed: ratio, baseline: e0, sigma, evidence: evidenceOf(check), threshold: this.derived.threshold };
@@ -262,22 +313,23 @@ export class EvidenceDetector implements Detector {
 
   private judgeFunnel(completed: number, n: number, expected: number): Evaluation {
     if (!(completed >= 0)) return unknown('funnel_drop', Number.NaN, 'no data');
-    if (n <= 0) return unknown('funnel_drop', Number.NaN, 'no requests');
-    const ratio = completed / n;
+    if (n <= 0 && completed <= 0) return unknown('funnel_drop', Number.NaN, 'no requests');
+    const ratio = n > 0 ? completed / n : Number.NaN;
     if (!this.ready(this.funnel) || Number.isNaN(expected)) return unknown('funnel_drop', ratio, 'warming up');
     const stats = this.funnel.stats();
     const c0 = stats.median;
     if (!(c0 > 0)) return unknown('funnel_drop', ratio, 'nothing completes at baseline');
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
     // Requests lost, relative to what the baseline completes: signed, so completions counted a tick
-    // late (two hops scraped at slightly different moments) give back what they seemed to lose.
-    const lost = Math.min(n - completed / c0, n);
+    // late (two hops scraped at slightly different moments, or a tick without new requests) give
+    // back what they seemed to lose.
+    const lost = n - completed / c0;
     const relSigma = stats.sigma / c0;
-    this.residual.funnel = (lost * lost) / (n * p0 * (1 - p0));
+    this.residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
     const phi = Math.max(dispersion(relSigma, expected, p0), this.tickDispersion('funnel'));
     const w = this.weight / phi;
     const check = updateCheck(this.checks.funnel, binomialLLR(lost, n, p0, p1) * w, binomialLLR(lost, n, p0, breakAlternative(p0)) * w, threshold, RESOLVE_EVIDENCE);
-    const sigma = c0 * Math.sqrt((phi * p0 * (1 - p0)) / n);
+    const sigma = c0 * Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     return { kind: 'funnel_drop', status: check.alarmed ? 'anomalous' : 'normal', score: (ratio - c0) / sigma, observed: ratio, baseline: c0, sigma, evidence: evidenceOf(check), threshold };
   }
 
@@ -292,9 +344,10 @@ export class EvidenceDetector implements Detector {
     const { checks } = this;
     const ratioAlarm = checks.errors.alarmed || checks.funnel.alarmed;
     const rateAlarm = checks.spike.alarmed || checks.drop.alarmed;
-    if (!ratioAlarm && n > 0) {
-      if (errors && errors.reason !== 'no data') this.errorRatio.learn(Math.min(sample.errors * this.seconds, n), n);
-      if (funnel && funnel.reason !== 'no data') this.funnel.learn(sample.downstream * this.seconds, n);
+    if (!ratioAlarm) {
+      // Pooled: completions of a tick without requests still belong in the bucket's ratio.
+      if (errors && hasData(errors)) this.errorRatio.learn(sample.errors * this.seconds, n);
+      if (funnel && hasData(funnel)) this.funnel.learn(sample.downstream * this.seconds, n);
     }
     if (!rateAlarm) this.rateShiftSinceMs = Number.NaN;
     else if (Number.isNaN(this.rateShiftSinceMs)) this.rateShiftSinceMs = timeMs;
@@ -317,6 +370,11 @@ export class EvidenceDetector implements Detector {
 function dispersion(tickSigma: number, expectedPerTick: number, p0: number): number {
   const perRequest = tickSigma * tickSigma * expectedPerTick;
   return Math.max(1, perRequest / (p0 * (1 - p0)));
+}
+
+/** Whether a check's input was there this tick (judged, or only warming up). */
+function hasData(e: Evaluation): boolean {
+  return e.reason !== 'no data' && e.reason !== 'no requests';
 }
 
 function unknown(kind: FindingKind, observed: number, reason: string): Evaluation {

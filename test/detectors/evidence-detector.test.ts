@@ -91,19 +91,20 @@ describe('EvidenceDetector', () => {
     expect(firedAfter).toBeLessThan(30);
   });
 
-  it('does not mistake completions counted a tick late (two hops scraped apart) for losses', () => {
+  it.each([12, 1])('does not mistake completions counted a tick late (two hops scraped apart) for losses, at %d requests/s', (perSecond) => {
     const random = mulberry32(7);
     const d = detector(1000);
     let carry = 0;
     let t = 0;
     for (let i = 0; i < 3 * 3600; i++, t += 1000) {
-      const s = tick(random, 12, 1000);
+      const s = tick(random, perSecond, 1000);
       // Up to half of this tick's completions show up in the next one.
       const shifted = Math.floor(random() * 0.5 * s.downstream);
       const downstream = s.downstream - shifted + carry;
       carry = shifted;
       const evals = d.observe({ ...s, downstream }, t);
-      if (i > 600) expect(statusOf(evals, 'funnel_drop')).toBe('normal');
+      // A tick with no requests but late completions says "unknown" only when nothing arrived at all.
+      if (i > 600) expect(statusOf(evals, 'funnel_drop')).not.toBe('anomalous');
     }
   });
 
