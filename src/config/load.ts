@@ -12,6 +12,7 @@ import type { AlertDefinitions } from '../decisions/alert-decider.js';
 import { type DefinitionKind, templateValuesFor } from '../decisions/alert-decider.js';
 import { templateNames } from '../decisions/template.js';
 import type { DetectorParams } from '../detectors/evidence-detector.js';
+import { counterQuery } from '../source/counter-query.js';
 import type { ClientModel } from '../detectors/retry-amplification.js';
 import { type Selector, parseSelector } from '../source/selector.js';
 import { alertDefinitions, clientModel, configSchema, detectorPresets } from './schema.js';
@@ -295,8 +296,7 @@ export function loadConfig(file: string): StormwatchConfig {
         inputs[input] = { query: spec.query as string };
       } else {
         const p = raw.source.prometheus;
-        const by = s.by ? ` by (${s.by.join(', ')})` : '';
-        const query = p ? `sum${by}(${p.rateFunction}(${spec.selector.text}[${p.rateWindow / 1000}s]))` : spec.selector.text;
+        const query = p ? counterQuery(spec.selector.text, p.rateFunction, p.rateWindow, raw.interval, s.by ?? []) : spec.selector.text;
         inputs[input] = { selector: spec.selector, query };
       }
     }

@@ -9,6 +9,8 @@ import type { TickResult } from '../pipeline.js';
 export interface ScenarioLabels {
   name: string;
   file: string;
+  startsAt?: string;
+  endsAt?: string;
   faults: { kind: string; startsAt: string; endsAt: string; attemptsPerLogicalRequest: number; logicalRatePerSecond?: number; apiRatePerSecond?: number }[];
   deploys: string[];
   expect: {

@@ -1,3 +1,4 @@
+import { counterQuery } from '../../src/source/counter-query.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,12 +36,12 @@ describe('loadConfig', () => {
     expect(Object.keys(config.signals[0]!.inputs)).toEqual(['requests', 'errors', 'downstream']);
   });
 
-  it('turns counter selectors into sum(irate(...)) for a Prometheus source, and keeps PromQL as given', () => {
+  it('turns counter selectors into restart-aware sum(irate(...)) for a Prometheus source, and keeps PromQL as given', () => {
     const config = loadConfig(
       writeConfig(`source:\n  prometheus:\n    url: http://127.0.0.1:9090/\n    rateWindow: 2m\nsignals:\n  - name: api\n    requests: 'http_requests_total{job="api"}'\n    errors: { query: 'sum(rate(http_requests_total{job="api",code=~"5.."}[5m]))' }\n`),
     );
     expect(config.source).toMatchObject({ kind: 'prometheus', url: 'http://127.0.0.1:9090' });
-    expect(config.signals[0]!.inputs.requests!.query).toBe('sum(irate(http_requests_total{job="api"}[120s]))');
+    expect(config.signals[0]!.inputs.requests!.query).toBe(counterQuery('http_requests_total{job="api"}', 'irate', 120_000, 15_000));
     expect(config.signals[0]!.inputs.errors!.query).toBe('sum(rate(http_requests_total{job="api",code=~"5.."}[5m]))');
   });
 
