@@ -73,6 +73,8 @@ async function variants(steps: number[], seeds: number): Promise<void> {
     .find((p) => p.name === 'cargo')!;
   const rows: string[][] = [];
   const failures: string[] = [];
+  /** Per fault scenario and tick size: the first critical incident alert's kinds and delays. */
+  const perScenario = new Map<string, Map<number, { kinds: Set<string>; delays: number[] }>>();
   for (const stepS of steps) {
     const delays = new Map<string, number[]>();
     let met = 0;
@@ -92,6 +94,12 @@ async function variants(steps: number[], seeds: number): Promise<void> {
           const list = delays.get(scenario.name) ?? [];
           list.push(first ? first.delaySeconds : Number.POSITIVE_INFINITY);
           delays.set(scenario.name, list);
+          const byStep = perScenario.get(scenario.name) ?? new Map<number, { kinds: Set<string>; delays: number[] }>();
+          perScenario.set(scenario.name, byStep);
+          const cell = byStep.get(stepS) ?? { kinds: new Set<string>(), delays: [] };
+          byStep.set(stepS, cell);
+          cell.kinds.add(first ? first.alertname.replace('Stormwatch', '') : 'none');
+          if (first) cell.delays.push(first.delaySeconds);
         }
       }
     }
@@ -107,6 +115,13 @@ async function variants(steps: number[], seeds: number): Promise<void> {
   }
   process.stdout.write(`\nVariants: every scenario re-simulated at each tick size with ${seeds} seed(s) (the bundled seed, then others)\n`);
   process.stdout.write(table(['ticks', 'scenarios met', 'page delay p50 / p90 / max', 'missed', 'false pages (all scenarios) per quiet day'], rows));
+  const cellText = (c: { kinds: Set<string>; delays: number[] } | undefined) => {
+    if (!c) return '-';
+    const d = [...c.delays].sort((a, b) => a - b);
+    return `${[...c.kinds].join('/')} ${d.length ? `${d[0]}-${d.at(-1)} s` : ''}`.trim();
+  };
+  process.stdout.write(`\nFirst page per fault scenario (kind, delay range over the seeds):\n`);
+  process.stdout.write(table(['scenario', ...steps.map((t) => `${t} s ticks`)], [...perScenario].map(([name, byStep]) => [name, ...steps.map((t) => cellText(byStep.get(t)))])));
   if (failures.length > 0) process.stdout.write(`\nMissed expectations:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
 }
 
