@@ -203,10 +203,12 @@ export class EvidenceDetector implements Detector {
       if (inputs.has('downstream')) out.push(unknown('funnel_drop', Number.NaN, 'no data'));
       return out;
     }
-    const baselineCount = this.ready(this.rate) ? Math.exp(this.rate.stats().median) * this.seconds : Number.NaN;
+    // Median and MAD once per tick: they are the hot path at 100k series.
+    const rateStats = this.ready(this.rate) ? this.rate.stats() : undefined;
+    const baselineCount = rateStats ? Math.exp(rateStats.median) * this.seconds : Number.NaN;
     this.residual.rate = this.residual.errors = this.residual.funnel = Number.NaN;
     const out: Evaluation[] = [];
-    this.judgeRate(sample.requests, n, baselineCount, out);
+    this.judgeRate(sample.requests, n, baselineCount, rateStats?.sigma ?? Number.NaN, out);
     const errors = inputs.has('errors') ? this.judgeErrors(sample.errors * this.seconds, n, baselineCount) : undefined;
     const funnel = inputs.has('downstream') ? this.judgeFunnel(sample.downstream * this.seconds, n, baselineCount) : undefined;
     if (errors) out.push(errors);
@@ -265,14 +267,14 @@ export class EvidenceDetector implements Detector {
     return b.buckets >= MIN_BASELINE_BUCKETS && b.size >= this.params.minBaselinePoints;
   }
 
-  private judgeRate(requests: number, n: number, expected: number, out: Evaluation[]): void {
+  private judgeRate(requests: number, n: number, expected: number, baselineSigma: number, out: Evaluation[]): void {
     if (Number.isNaN(expected)) {
       out.push(unknown('rate_spike', requests, 'warming up'), unknown('rate_drop', requests, 'warming up'));
       return;
     }
     const { spikeFactor, collapseFactor, threshold } = this.derived;
     // Quasi-Poisson: Var(count) = φ·mean, φ from the baseline's own spread of log-rate (≈ φ/mean).
-    const logSigma = Math.max(this.rate.stats().sigma, MIN_LOG_RATE_SIGMA);
+    const logSigma = Math.max(baselineSigma, MIN_LOG_RATE_SIGMA);
     this.residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
     const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion('rate'));
     const w = this.weight / phi;
