@@ -135,7 +135,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = scores.map((s) => [
     s.name,
     s.fired.map((f) => `${f.alertname.replace('Stormwatch', '')}(${f.severity})${Number.isNaN(f.delaySeconds) ? '' : ` @${f.delaySeconds}s`}`).join(', ') || '-',
-    Number.isNaN(s.attemptsTruth) ? '-' : `${s.attemptsEstimate.toFixed(2)} vs ${s.attemptsTruth.toFixed(2)}`,
+    Number.isNaN(s.attemptsTruth) ? '-' : `${Number.isNaN(s.attemptsEstimate) ? 'not estimable' : s.attemptsEstimate.toFixed(2)} vs ${s.attemptsTruth.toFixed(2)}`,
     s.clientModel || '-',
     s.deploys.map((d) => `${d.verdict}${d.verdict === 'fail' ? ` @${d.decidedAfterSeconds}s` : ''}`).join(', ') || '-',
     String(s.falsePages.length),
