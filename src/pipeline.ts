@@ -97,6 +97,7 @@ export class Pipeline {
             funnelDropFraction: config.detector.funnelDropFraction,
             minErrorRatioIncrease: config.detector.minErrorRatioIncrease,
             minRequestsPerTick: config.detector.minRequestsPerTick,
+            bucketTicks: Math.max(1, Math.round(config.detector.baselineResolutionMs / config.intervalMs)),
           },
           [],
         )
