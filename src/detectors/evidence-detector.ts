@@ -30,7 +30,7 @@ export interface DetectorParams {
   minErrorRatioIncrease: number;
   /** Funnel: evidence accumulates when this fraction of requests no longer completes (0.03 = 3 %). */
   funnelDropFraction: number;
-  /** Deploy verdicts (not the detector) need this many requests per tick to judge. */
+  /** Deploy verdicts (not the detector): requests a pooled post-deploy bucket needs to be judged. */
   minRequestsPerTick: number;
   /** A rate level shift with healthy completion that lasts this long is learnt as the new normal. */
   relearnAfterMs: number;
