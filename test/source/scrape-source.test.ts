@@ -92,5 +92,6 @@ describe('ScrapeSource', () => {
     const replayed = await replayTransitions(config);
     expect(replayed.length).toBeGreaterThan(0);
     expect(scraped.map(brief)).toEqual(replayed.map(brief));
-  });
+    // 1,801 real HTTP scrapes: give a loaded 2-core machine room.
+  }, 90_000);
 });
