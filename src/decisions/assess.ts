@@ -3,7 +3,7 @@
 // sentence that explain it. Pure.
 
 import type { Evaluation, SignalSample } from '../core/types.js';
-import { type AmplificationEstimate, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
+import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
 
@@ -52,18 +52,19 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
     const [requests, logRateSigma] = run ? [run.multiplier * spike.baseline, run.logSigma] : [sample.requests, spike.sigma];
     estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high }, models);
   }
-  let kind: IncidentKind = 'error_regression';
-  if (estimate?.amplified && fraction.e > 0) kind = 'retry_storm';
-  else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || estimate?.regime === 'closed-loop') kind = 'outage';
-
-  // The kind is settled by a collapse, or by a multiplier read over at least MIN_CLASSIFY_SECONDS of
-  // the failure that is clearly up (retries), clearly down (a stalled pool) or cannot hide retries.
+  // The kind needs less certainty than the page (the failure itself is already certain, the rate
+  // only says which kind it is): over at least MIN_CLASSIFY_SECONDS of the failure, the multiplier
+  // one σ clear of 1 upwards (retries) or downwards (a stalled client pool).
   const longEnough = !run || run.seconds >= MIN_CLASSIFY_SECONDS;
-  const settled =
-    failing !== true ||
-    drop?.status === 'anomalous' ||
-    !estimate ||
-    (longEnough && (estimate.amplified || estimate.regime === 'closed-loop' || estimate.multiplierHigh <= MIN_AMPLIFICATION));
+  const direction = run && longEnough ? (run.multiplier / Math.exp(run.logSigma) > MIN_AMPLIFICATION ? 'up' : run.multiplier * Math.exp(run.logSigma) < CLOSED_LOOP_BELOW ? 'down' : undefined) : undefined;
+  const amplified = estimate?.amplified === true || direction === 'up';
+  const stalled = estimate?.regime === 'closed-loop' || direction === 'down';
+  let kind: IncidentKind = 'error_regression';
+  if (amplified && fraction.e > 0) kind = 'retry_storm';
+  else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || stalled) kind = 'outage';
+
+  // Settled by a collapse, or once the rate over enough of the failure is up, down, or cannot hide retries.
+  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION));
   const assessment: Assessment = {
     failing,
     surge,

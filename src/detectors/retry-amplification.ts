@@ -90,6 +90,8 @@ export interface AmplificationEstimate {
 export const MODEL_TOLERANCE = 0.12;
 /** M must exceed this (at the low end of its interval) to count as amplification. */
 export const MIN_AMPLIFICATION = 1.05;
+/** M below this (at the high end of its interval) while failing is a closed loop: clients stuck in retries. */
+export const CLOSED_LOOP_BELOW = 0.9;
 
 /** Attempts per logical request when each attempt fails independently with probability q. */
 export function attemptsIndependent(q: number, retries: number): number {
@@ -152,7 +154,7 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   const amplified = mLow > MIN_AMPLIFICATION;
   const matches = amplified && e > 0 ? matchModels(models, { multiplier: m, multiplierLow: mLow, multiplierHigh: mHigh, failing: e }).filter((x) => x.distance === 0) : [];
   let regime: FailureRegime = 'none';
-  if (e > 0 && mHigh < 0.9) regime = 'closed-loop';
+  if (e > 0 && mHigh < CLOSED_LOOP_BELOW) regime = 'closed-loop';
   else if (matches[0]) regime = matches[0].regime;
   else if (amplified && e > 0) regime = e >= 0.98 ? 'total' : 'deterministic';
   return {
