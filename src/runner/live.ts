@@ -45,7 +45,7 @@ export interface LiveHandle {
 export async function startLive(config: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
   const { logger } = options;
   const now = options.now ?? Date.now;
-  const metrics = new StormwatchMetrics();
+  const metrics = new StormwatchMetrics(true, config.detector.zThreshold);
   const pipeline = new Pipeline(config, options.shard);
   const updatePending = () => {
     for (const [sink, pending] of notifier.pendingBySink()) metrics.outboxPending.set({ sink }, pending);

@@ -3,6 +3,7 @@
 
 import type { Evaluation } from '../core/types.js';
 import type { SignalReport } from '../pipeline.js';
+import { bandOf } from './band.js';
 
 /** The chart columns, in storage order. */
 export const COLUMNS = [
@@ -36,12 +37,11 @@ export function chartPoint(report: SignalReport, zThreshold: number, out: Float3
   const spike = find(evaluations, 'rate_spike') ?? find(evaluations, 'rate_drop');
   const known = (e: Evaluation | undefined) => e !== undefined && e.status !== 'unknown';
   const base = known(spike) ? spike!.baseline : Number.NaN;
-  // Rate checks work in log units, so the band is multiplicative around the baseline.
-  const spread = known(spike) && Number.isFinite(spike!.sigma) ? Math.exp(zThreshold * spike!.sigma) : Number.NaN;
+  const band = known(spike) ? bandOf(spike!, zThreshold) : { low: Number.NaN, high: Number.NaN };
   out[COL.requests] = sample.requests;
   out[COL.requestsBaseline] = base;
-  out[COL.bandLow] = base / spread;
-  out[COL.bandHigh] = base * spread;
+  out[COL.bandLow] = band.low;
+  out[COL.bandHigh] = band.high;
   const err = find(evaluations, 'error_ratio');
   out[COL.errorRatio] = known(err) ? err!.observed : ratio(sample.errors, sample.requests);
   out[COL.errorRatioBaseline] = known(err) ? err!.baseline : Number.NaN;
