@@ -7,7 +7,7 @@
   'use strict';
 
   var COLORS = { req: '#c0392b', base: '#34495e', band: 'rgba(52,152,219,0.18)', envelope: 'rgba(192,57,43,0.35)', err: '#d35400', comp: '#27ae60', amp: '#8e44ad' };
-  var VERDICT = { pass: '#27ae60', fail: '#c0392b', pending: '#7f8c8d', inconclusive: '#e67e22' };
+  var VERDICT = { pass: '#117a65', fail: '#c0392b', pending: '#7f8c8d', inconclusive: '#e67e22' };
 
   function iso(ms) {
     return new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -221,7 +221,7 @@
 
   function details(d, onAlert) {
     var box = el('div', { class: 'sw-details' });
-    if (d.explanation) box.appendChild(el('p', { class: 'sw-explanation' }, [el('strong', null, ['Explanation (' + iso(d.explanation.atMs) + '): ']), d.explanation.text]));
+    if (d.explanation) box.appendChild(el('p', { class: 'sw-explanation' }, [el('strong', null, ['Latest explanation (' + iso(d.explanation.atMs) + '): ']), d.explanation.text]));
     if (d.alerts.length > 0) {
       var rows = d.alerts.map(function (a) {
         var link = el('a', { href: '#', class: 'sw-alert-link', 'data-fingerprint': a.fingerprint }, [a.alertname]);
