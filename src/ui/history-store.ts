@@ -45,8 +45,6 @@ export class HistoryStore {
   latestTimeMs = Number.NaN;
   firstTimeMs = Number.NaN;
   ticks = 0;
-  /** Ticks with a series that had no requests reading (a gap in the data). */
-  gaps = new Map<string, number>();
   readonly open = new Map<string, AlertInterval>();
   readonly closed: AlertInterval[] = [];
   readonly deploys = new Map<string, DeployRecord>();
@@ -76,7 +74,6 @@ export class HistoryStore {
       chartPoint(report, this.options.zThreshold, this.scratch);
       ring.push(timeMs, this.scratch);
       if (report.assessment.explanation) this.explanations.set(id, { atMs: timeMs, text: report.assessment.explanation });
-      if (Number.isNaN(report.sample.requests)) this.gaps.set(id, (this.gaps.get(id) ?? 0) + 1);
     }
     this.addTransitions(result.transitions);
     this.addDeploys(result.deploys);
