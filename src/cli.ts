@@ -15,6 +15,9 @@ import { startLive } from './runner/live.js';
 import { runReplay } from './runner/replay.js';
 import { transitionLine } from './runner/transition-line.js';
 import type { Shard } from './pipeline.js';
+import { progressBar } from './report/progress.js';
+import { SummaryCounter, formatSummary } from './report/summary.js';
+import { writeReport } from './report/write-report.js';
 
 const USAGE = `stormwatch: catches bad deploys and client retry storms, explains them, alerts webhooks.
 
@@ -23,8 +26,11 @@ Usage:
                                            replays its file through the full pipeline and exits
   stormwatch check-config FILE            validate a config; prints every problem, exits 1 if any
   stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T]
+                   [--report FILE.html] [--summary]
                                            run over history at full speed; one JSON line per alert
-                                           transition (T: RFC 3339 or unix seconds)
+                                           transition (T: RFC 3339 or unix seconds); --report writes
+                                           a self-contained HTML report, --summary prints counts on
+                                           stderr; a progress bar shows when stderr is a terminal
   stormwatch deploy --service S --version V [--environment E] [--started-at T] [--id ID]
                    [--url URL | --config FILE] [--wait [--wait-timeout 35m]]
                                            record a deploy with a running stormwatch (token from
@@ -32,8 +38,10 @@ Usage:
                                            exits 0 on pass, 1 on fail or inconclusive
   stormwatch rules --config FILE          print the signals' detection as Prometheus recording and
                                            alerting rules (for Prometheus, Thanos Ruler, Mimir)
-  stormwatch demo                         replay the bundled 2023-07-20 broken-download scenario and
-                                           deliver its alerts to a local receiver that prints them
+  stormwatch demo [--serve]               replay the bundled 2023-07-20 broken-download scenario,
+                                           deliver its alerts to a local receiver that prints them,
+                                           serve the UI while it runs (--serve: until Ctrl-C) and
+                                           write the report
 Options:
   --log-level debug|info|warn|error       default info (logs go to stderr as JSON lines)
   --shard i/N                             run and backtest: watch only the series whose id hashes
@@ -67,6 +75,9 @@ async function main(argv: string[]): Promise<number> {
       wait: { type: 'boolean' },
       'wait-timeout': { type: 'string', default: '35m' },
       shard: { type: 'string' },
+      report: { type: 'string' },
+      summary: { type: 'boolean' },
+      serve: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -98,15 +109,27 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'backtest': {
       const config = loadConfig(configFile());
+      const counter = new SummaryCounter();
+      const bar = progressBar(process.stderr);
       const summary = await runBacktest(config, {
         ...(values.input ? { input: values.input } : {}),
         ...(values.from ? { fromMs: parseTime(values.from, '--from') } : {}),
         ...(values.to ? { toMs: parseTime(values.to, '--to') } : {}),
         logger,
         ...(shard ? { shard } : {}),
+        keepHistory: values.report !== undefined,
+        ...(bar ? { onProgress: bar.update } : {}),
+        onTick: (r) => counter.add(r),
         onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`),
       });
+      bar?.end();
       logger.log('info', 'backtest done', { frames: summary.frames, transitions: summary.transitions, from: new Date(summary.fromMs).toISOString(), to: new Date(summary.toMs).toISOString() });
+      if (values.report !== undefined) {
+        const input = values.input ?? (config.source.kind === 'replay' ? config.source.file : undefined);
+        const written = writeReport(values.report, config, input, summary, counter);
+        logger.log('info', 'report written', { file: written.file, bytes: written.bytes });
+      }
+      if (values.summary) process.stderr.write(formatSummary({ counter, deploys: summary.deploys, dataProblems: summary.dataProblems, fromMs: summary.fromMs, toMs: summary.toMs }));
       return 0;
     }
     case 'run': {
@@ -158,7 +181,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo':
-      await runDemo({ logger, out: (text) => process.stdout.write(text) });
+      await runDemo({
+        logger,
+        out: (text) => process.stdout.write(text),
+        serve: values.serve === true,
+        ...(values.serve
+          ? {
+              stopServing: new Promise<void>((resolve) => {
+                process.once('SIGINT', () => resolve());
+                process.once('SIGTERM', () => resolve());
+              }),
+            }
+          : {}),
+      });
       return 0;
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);

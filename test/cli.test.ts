@@ -1,5 +1,7 @@
 // The command line as users call it: exit codes, output formats, the README's demo.
 
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES_DIR } from '../src/core/paths.js';
@@ -65,5 +67,23 @@ describe('stormwatch CLI', () => {
     expect(r.stdout).toContain('[receiver] FIRING StormwatchDeployRegression (critical)');
     expect(r.stdout).toMatch(/deploy 1\.102\.0 of crates-io regressed: StormwatchRetryStorm on crate-downloads since 2023-07-20T12:17:15/);
     expect(r.stdout).toContain('4 notification(s) received.');
+    // The UI while it runs, alert links into it, and the report's path last.
+    expect(r.stdout).toMatch(/Live UI while it runs: http:\/\/127\.0\.0\.1:\d+\/ui\//);
+    expect(r.stdout).toMatch(/see http:\/\/127\.0\.0\.1:\d+\/ui\/series\?id=crate-downloads&at=2023-07-20T12%3A17%3A15\.000Z/);
+    const last = r.stdout.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^Report of the replay \(open it in a browser\): \/.*\.html$/);
+    expect(existsSync(last.split(': ').at(-1)!)).toBe(true);
   });
+
+  it('backtest --summary: counts on stderr; --report: a file', async () => {
+    const report = join(mkdtempSync(join(tmpdir(), 'stormwatch-cli-')), 'r.html');
+    const r = await runCli(['backtest', '--config', config, '--summary', '--report', report, '--log-level', 'warn']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('alerts fired: 2 (StormwatchDeployRegression 1, StormwatchRetryStorm 1)');
+    expect(r.stderr).toContain('deploys: 3 (pass 2, fail 1)');
+    expect(r.stderr).toMatch(/data quality: 0 input line\(s\) skipped/);
+    // stderr is not a terminal here: no progress bar.
+    expect(r.stderr).not.toContain('backtest [');
+    expect(readFileSync(report, 'utf8')).toContain('<h2>crate-downloads</h2>');
+  }, 60_000);
 });

@@ -18,7 +18,8 @@ import { Outbox } from '../sinks/outbox.js';
 import { toPostableAlerts } from '../sinks/payloads/alertmanager.js';
 import { FaroEventBuilder } from '../sinks/payloads/faro.js';
 import { buildSlackPayload } from '../sinks/payloads/slack.js';
-import { buildWebhookPayload } from '../sinks/payloads/webhook.js';
+import { type AlertLink, buildWebhookPayload } from '../sinks/payloads/webhook.js';
+import { alertLink } from '../ui/links.js';
 
 export interface NotifierOptions {
   logger: Logger;
@@ -56,7 +57,7 @@ export class Notifier {
   private readonly now: () => number;
 
   constructor(
-    private readonly config: Pick<StormwatchConfig, 'sinks' | 'routes' | 'delivery' | 'alerting'> & Partial<Pick<StormwatchConfig, 'deploys'>>,
+    private readonly config: Pick<StormwatchConfig, 'sinks' | 'routes' | 'delivery' | 'alerting'> & Partial<Pick<StormwatchConfig, 'deploys' | 'signals'>>,
     private readonly options: NotifierOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -152,16 +153,18 @@ export class Notifier {
     const alerts = [...group.alerts.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
     const key = idempotencyKey(alerts, group.key, reason === 'repeat' ? group.repeats + 1 : 0);
     const { receiver, externalURL } = this.config.alerting;
+    // generatorURL opens the alert's series page in the UI at the moment it started.
+    const link: AlertLink = (t) => alertLink(t, externalURL, this.config.signals ?? []);
     let body: string;
     switch (target.sink.kind) {
       case 'webhook':
-        body = JSON.stringify({ ...buildWebhookPayload(alerts, receiver, externalURL), idempotencyKey: key });
+        body = JSON.stringify({ ...buildWebhookPayload(alerts, receiver, externalURL, link), idempotencyKey: key });
         break;
       case 'alertmanager':
-        body = JSON.stringify(toPostableAlerts(alerts, dataTimeMs, target.sink.resendIntervalMs ?? 60_000, externalURL));
+        body = JSON.stringify(toPostableAlerts(alerts, dataTimeMs, target.sink.resendIntervalMs ?? 60_000, externalURL, link));
         break;
       case 'slack':
-        body = JSON.stringify(buildSlackPayload(alerts, this.slackTemplate, externalURL));
+        body = JSON.stringify(buildSlackPayload(alerts, this.slackTemplate, externalURL, link));
         break;
       case 'faro':
         body = this.faro.get(target.sink.name)!.build(alerts, key);

@@ -2,6 +2,7 @@
 // webhooks takes stormwatch's. Pure.
 
 import type { AlertTransition, Labels } from '../../core/types.js';
+import { alertLink } from '../../ui/links.js';
 
 export interface WebhookAlert {
   status: 'firing' | 'resolved';
@@ -31,21 +32,24 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Labels a notification group is keyed by: one group per alert kind and signal. */
 export const GROUP_BY = ['alertname', 'signal'] as const;
 
-export function toWebhookAlert(t: AlertTransition, externalURL: string): WebhookAlert {
+/** Where an alert's generatorURL points; the default is the UI's page of its (unsplit) signal. */
+export type AlertLink = (t: AlertTransition) => string;
+
+export function toWebhookAlert(t: AlertTransition, externalURL: string, link: AlertLink = defaultLink(externalURL)): WebhookAlert {
   return {
     status: t.status,
     labels: t.labels,
     annotations: t.annotations,
     startsAt: new Date(t.startsAtMs).toISOString(),
     endsAt: t.endsAtMs === undefined ? ZERO_TIME : new Date(t.endsAtMs).toISOString(),
-    generatorURL: `${externalURL}/api/v1/alerts?fingerprint=${t.fingerprint}`,
+    generatorURL: link(t),
     fingerprint: t.fingerprint,
   };
 }
 
-export function buildWebhookPayload(transitions: readonly AlertTransition[], receiver: string, externalURL: string): WebhookPayload {
+export function buildWebhookPayload(transitions: readonly AlertTransition[], receiver: string, externalURL: string, link: AlertLink = defaultLink(externalURL)): WebhookPayload {
   if (transitions.length === 0) throw new RangeError('a notification needs at least one alert');
-  const alerts = transitions.map((t) => toWebhookAlert(t, externalURL));
+  const alerts = transitions.map((t) => toWebhookAlert(t, externalURL, link));
   const commonLabels = intersect(alerts.map((a) => a.labels));
   const groupLabels: Labels = {};
   for (const name of GROUP_BY) if (commonLabels[name] !== undefined) groupLabels[name] = commonLabels[name];
@@ -68,4 +72,9 @@ function intersect(sets: readonly Labels[]): Labels {
   const out: Labels = {};
   for (const [k, v] of Object.entries(first ?? {})) if (rest.every((s) => s[k] === v)) out[k] = v;
   return out;
+}
+
+/** Links to the series page of the alert's signal at startsAt (split signals need the config: see alertLink). */
+export function defaultLink(externalURL: string): AlertLink {
+  return (t) => alertLink(t, externalURL, []);
 }
