@@ -11,6 +11,12 @@ export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
 /** A failure's kind is judged on at least this much of it (a closed pool retries for a second, then stalls). */
 export const MIN_CLASSIFY_SECONDS = 3;
+/**
+ * A failure is a retry storm only when retries add at least a fifth to the attempts (M ≥ 1.2):
+ * demand itself wobbles by several percent, and below this a partial failure would be a storm on
+ * one day and a regression on the next.
+ */
+export const STORM_MIN_MULTIPLIER = 1.2;
 
 function find(evaluations: readonly Evaluation[], kind: Evaluation['kind']): Evaluation | undefined {
   return evaluations.find((e) => e.kind === kind);
@@ -57,7 +63,10 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // one σ clear of 1 upwards (retries) or downwards (a stalled client pool).
   const longEnough = !run || run.seconds >= MIN_CLASSIFY_SECONDS;
   const direction = run && longEnough ? (run.multiplier / Math.exp(run.logSigma) > MIN_AMPLIFICATION ? 'up' : run.multiplier * Math.exp(run.logSigma) < CLOSED_LOOP_BELOW ? 'down' : undefined) : undefined;
-  const amplified = estimate?.amplified === true || direction === 'up';
+  // A storm also needs retries to add a material share of attempts, so that a partial failure near
+  // the line is not a storm on one seed and a regression on the next.
+  const multiplier = run ? run.multiplier : estimate?.multiplier ?? Number.NaN;
+  const amplified = (estimate?.amplified === true || direction === 'up') && multiplier >= STORM_MIN_MULTIPLIER;
   const stalled = estimate?.regime === 'closed-loop' || direction === 'down';
   let kind: IncidentKind = 'error_regression';
   if (amplified && fraction.e > 0) kind = 'retry_storm';

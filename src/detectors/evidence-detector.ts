@@ -243,7 +243,8 @@ export class EvidenceDetector implements Detector {
     const phi = spike.sigma * spike.sigma * expected;
     for (const e of out) {
       if (e.kind !== 'rate_spike' && e.kind !== 'rate_drop') continue;
-      e.run = { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: Math.sqrt(phi / run.expected), seconds: run.seconds };
+      // Counting noise averages out over the run; demand's own wobble does not (it is slow): a floor.
+      e.run = { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: Math.max(Math.sqrt(phi / run.expected), MIN_LOG_RATE_SIGMA), seconds: run.seconds };
     }
   }
 
