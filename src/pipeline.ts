@@ -95,6 +95,7 @@ export class Pipeline {
             funnelDropFraction: config.detector.funnelDropFraction,
             minErrorRatioIncrease: config.detector.minErrorRatioIncrease,
             minRequestsPerTick: config.detector.minRequestsPerTick,
+            ...(d.retentionMs !== undefined ? { retentionMs: d.retentionMs, maxRecords: d.maxRecords } : {}),
           },
           [],
         )

@@ -4,7 +4,7 @@ import type { DeployEvent } from '../../src/deploys/types.js';
 
 const P: DeployWindowParams = { windowMs: 30 * 60_000, intervalMs: 15_000, earlyAlpha: 0.001, alpha: 0.01, minPostSamples: 4, funnelDropFraction: 0.03, minErrorRatioIncrease: 0.02, minRequestsPerTick: 20 };
 const T0 = 1_000_000;
-const deploy = (id = 'd1', startedAtMs = T0): DeployEvent => ({ id, service: 'crates-io', version: '1.2.3', environment: 'production', startedAtMs, source: 'api' });
+const deploy = (id = 'd1', startedAtMs = T0, version = '1.2.3'): DeployEvent => ({ id, service: 'crates-io', version, environment: 'production', startedAtMs, source: 'api' });
 const pre = () => new Map([['downloads', { completion: Array.from({ length: 120 }, (_, i) => 0.998 + (i % 5) * 0.0004), errorRatio: Array.from({ length: 120 }, (_, i) => 0.001 + (i % 3) * 0.0002) }]]);
 const tick = (completion: number, requests = 1000, extra: Partial<SignalTick> = {}) =>
   new Map<string, SignalTick>([['downloads', { sample: { requests, errors: requests * 0.001, downstream: requests * completion }, ...extra }]]);
@@ -65,7 +65,7 @@ describe('DeployWatcher', () => {
     const w = watcher();
     w.add(deploy(), pre());
     w.observe(T0 + 15_000, tick(0, 4000, { incidentSinceMs: T0 + 15_000 }));
-    const { changes } = w.add(deploy('d2', T0 + 60_000), pre());
+    const { changes } = w.add(deploy('d2', T0 + 60_000, '1.2.2'), pre());
     expect(changes.map((c) => [c.record.id, c.status])).toEqual([['d1', 'resolved']]);
     expect(w.records().map((r) => r.id)).toEqual(['d2', 'd1']);
   });
