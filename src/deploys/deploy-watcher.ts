@@ -179,7 +179,6 @@ export class DeployWatcher {
   observe(timeMs: number, ticks: ReadonlyMap<string, SignalTick>): { changed: DeployRecord[]; alerts: DeployAlertChange[] } {
     const changed: DeployRecord[] = [];
     const alerts: DeployAlertChange[] = [];
-    this.prune(timeMs);
     for (const w of this.windows.values()) {
       const r = w.record;
       if (timeMs < r.startedAtMs) continue;
@@ -200,6 +199,7 @@ export class DeployWatcher {
         alerts.push({ record: r, status: 'resolved' });
       }
     }
+    this.prune(timeMs);
     return { changed, alerts };
   }
 
