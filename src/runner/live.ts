@@ -71,7 +71,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
     metrics.quarantined.inc({ what: 'state_file' });
     logger.log('warn', 'saved state quarantined', { file: q.file, movedTo: q.movedTo, problems: q.problems.slice(0, 5) });
   }
-  if (saved.fromPrevious.length > 0) logger.log('warn', 'saved state: sections taken from the save before', { sections: saved.fromPrevious });
+  if (saved.fromPrevious.length > 0 || saved.fromFiring) logger.log('warn', 'saved state: lost sections recovered', { fromPreviousSave: saved.fromPrevious, firingAlertsFromFiringJson: saved.fromFiring === true });
   let resumedAtMs = Number.NaN;
   if (saved.snapshot) {
     try {
@@ -94,7 +94,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
       logger.log('error', 'could not save state', { error: (error as Error).message });
     }
   };
-  // Writes are coalesced: at most one a second however many transitions or deploy POSTs arrive.
+  // Writes are coalesced: at most four a second however many transitions or deploy POSTs arrive.
   const saver = new StateSaver(writeState, STATE_MIN_WRITE_INTERVAL_MS);
 
   let source: LiveSource;
@@ -298,7 +298,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
 /** How often state is saved when nothing changes (it is also saved at every transition). */
 const STATE_SAVE_INTERVAL_MS = 60_000;
 /** Writes of state.json are at most this frequent: a burst of changes shares one write. */
-const STATE_MIN_WRITE_INTERVAL_MS = 1000;
+const STATE_MIN_WRITE_INTERVAL_MS = 250;
 
 /** Why the outbox directory cannot be written, or undefined. */
 function writableProblem(dir: string): string | undefined {

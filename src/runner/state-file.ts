@@ -1,9 +1,10 @@
 // Saves and loads the pipeline's state (baselines, firing alerts, deploy windows) atomically, so a
 // restart mid-incident neither forgets the pre-incident baselines nor loses an alert's resolution.
-// The save before the last is kept as state.json.prev: when state.json is unreadable or loses a
-// section, that section comes from the save before (at most a minute or one transition older), so
-// firing alerts are re-derived rather than forgotten. A bad file is moved aside (quarantined), never
-// a reason not to start.
+// Firing alerts are also written on their own to firing.json, and the save before the last is kept
+// as state.json.prev: when state.json is unreadable or loses a section, the firing alerts come from
+// firing.json and any other section from the save before (at most a minute or one transition older),
+// so firing alerts are re-derived rather than forgotten and their resolution still comes. A bad file
+// is moved aside (quarantined), never a reason not to start.
 
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -13,21 +14,32 @@ import { type CheckedState, type StateSection, checkState } from './state-schema
 /** Quarantined copies kept per state file; older ones are removed. */
 const KEEP_QUARANTINED = 3;
 
-/** Writes the snapshot atomically; returns the bytes written. */
-export function saveState(file: string, snapshot: PipelineSnapshot): number {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  const text = JSON.stringify(snapshot);
-  const fd = openSync(tmp, 'w');
+/** firing.json beside state.json: the firing alerts alone, a second copy of what matters most. */
+export function firingFileOf(file: string): string {
+  return join(dirname(file), 'firing.json');
+}
+
+function writeDurably(file: string, text: string): void {
+  const fd = openSync(file, 'w');
   try {
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Writes the snapshot atomically; returns the bytes written. */
+export function saveState(file: string, snapshot: PipelineSnapshot): number {
+  mkdirSync(dirname(file), { recursive: true });
+  const text = JSON.stringify(snapshot);
+  writeDurably(`${file}.tmp`, text);
+  const firing = firingFileOf(file);
+  writeDurably(`${firing}.tmp`, JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts }));
   // A crash between the two renames leaves only .prev: the loader falls back to it.
   if (existsSync(file)) renameSync(file, `${file}.prev`);
-  renameSync(tmp, file);
+  renameSync(`${file}.tmp`, file);
+  renameSync(`${firing}.tmp`, firing);
   const dirFd = openSync(dirname(file), 'r');
   try {
     fsyncSync(dirFd);
@@ -43,6 +55,8 @@ export interface LoadedState {
   quarantined: { file: string; movedTo: string; problems: string[] }[];
   /** Sections taken from the save before, because the last save lost them. */
   fromPrevious: StateSection[];
+  /** The firing alerts came from firing.json, because state.json lost them. */
+  fromFiring?: boolean;
 }
 
 /** The saved state, as much of it as is valid; never throws for a bad file. */
@@ -59,14 +73,31 @@ export function loadState(file: string, nowMs = Date.now()): LoadedState {
   const usable = (c: CheckedState | undefined) => (c && c.unusable === undefined ? c.snapshot : undefined);
   const base = usable(main);
   const before = usable(prev);
+  const alertsLost = !base || main!.bad.some((b) => b.section === 'alerts');
+  // The firing alerts' own copy, when state.json lost them; it is as new as the last save.
+  const firing = alertsLost ? readChecked(firingFileOf(file)) : undefined;
+  const firingAlerts = firing && firing.unusable === undefined && !firing.bad.some((b) => b.section === 'alerts') ? firing.snapshot?.alerts : undefined;
   if (!base) {
-    if (before) out.fromPrevious.push('detectors', 'alerts', 'deploys', 'markers', 'probes');
-    if (before) out.snapshot = before;
+    if (before) {
+      out.snapshot = before;
+      out.fromPrevious.push('detectors', 'alerts', 'deploys', 'markers', 'probes');
+    }
+    if (firingAlerts) {
+      out.snapshot ??= { version: 1, savedAtMs: firing!.snapshot!.savedAtMs, detectors: {}, alerts: [] };
+      out.snapshot.alerts = firingAlerts;
+      out.fromPrevious = out.fromPrevious.filter((s) => s !== 'alerts');
+      out.fromFiring = true;
+    }
     return out;
   }
   out.snapshot = base;
+  const lost = new Set(main!.bad.map((b) => b.section));
+  if (firingAlerts) {
+    base.alerts = firingAlerts;
+    lost.delete('alerts');
+    out.fromFiring = true;
+  }
   if (before) {
-    const lost = new Set(main!.bad.map((b) => b.section));
     for (const section of lost) {
       if (prev!.bad.some((b) => b.section === section)) continue;
       if (section === 'detectors') {

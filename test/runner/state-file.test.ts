@@ -24,6 +24,16 @@ describe('loadState', () => {
     expect(loadState(file)).toEqual({ snapshot: good(10), quarantined: [], fromPrevious: [] });
   });
 
+  it('takes the firing alerts from firing.json when state.json lost them, even if the save before had none', () => {
+    const { file } = dir();
+    saveState(file, { ...good(10), alerts: [] });
+    saveState(file, good(20));
+    writeFileSync(file, '{"version":1}');
+    const loaded = loadState(file);
+    expect(loaded.snapshot!.alerts).toEqual([firing]);
+    expect(loaded.fromFiring).toBe(true);
+  });
+
   it.each([
     ['not JSON', '{"version":1,'],
     ['JSON null', 'null'],
@@ -35,11 +45,11 @@ describe('loadState', () => {
     saveState(file, good(20));
     writeFileSync(file, text);
     const loaded = loadState(file, Date.parse('2026-01-01T00:00:00Z'));
-    expect(loaded.snapshot).toEqual(good(10));
+    expect(loaded.snapshot).toEqual({ ...good(10), alerts: [firing] });
     expect(loaded.quarantined).toHaveLength(1);
     expect(loaded.quarantined[0]!.movedTo).toBe(`${file}.bad-2026-01-01T00-00-00-000Z`);
     expect(existsSync(file)).toBe(false);
-    expect(readdirSync(d).sort()).toEqual(['state.json.bad-2026-01-01T00-00-00-000Z', 'state.json.prev']);
+    expect(readdirSync(d).sort()).toEqual(['firing.json', 'state.json.bad-2026-01-01T00-00-00-000Z', 'state.json.prev']);
   });
 
   it('keeps the good sections of a partly bad file and takes the bad ones from the save before', () => {
@@ -51,7 +61,8 @@ describe('loadState', () => {
     expect(loaded.snapshot!.savedAtMs).toBe(30);
     expect(loaded.snapshot!.alerts).toEqual([firing]);
     expect(Object.keys(loaded.snapshot!.detectors).sort()).toEqual(['downloads', 'other']);
-    expect(loaded.fromPrevious).toEqual(['detectors', 'alerts']);
+    expect(loaded.fromPrevious).toEqual(['detectors']);
+    expect(loaded.fromFiring).toBe(true);
     expect(loaded.quarantined[0]!.problems).toEqual(['detectors: downloads: rate: Invalid input: expected object, received string', 'alerts: 0: Invalid input: expected tuple, received null']);
   });
 
