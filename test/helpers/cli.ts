@@ -38,9 +38,9 @@ export interface CliProcess {
   waitForLog(msg: string, timeoutMs: number): Promise<Record<string, unknown>>;
 }
 
-export function spawnCli(args: string[]): CliProcess {
+export function spawnCli(args: string[], env: Record<string, string> = {}): CliProcess {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
