@@ -86,6 +86,11 @@ async function main(argv: string[]): Promise<number> {
   // Node's own warnings as JSON log lines too: stderr carries nothing else.
   process.removeAllListeners('warning');
   process.on('warning', (w) => logger.log('warn', 'node warning', { name: w.name, message: w.message }));
+  // A bug that escapes every handler still ends as one JSON line (and exit 1), not a bare stack trace.
+  process.on('uncaughtException', (error) => {
+    logger.log('error', 'crashed: unexpected failure', { error: error.stack ?? String(error) });
+    process.exit(1);
+  });
   /** Loads the config and registers its secrets with the logger, which then never writes them. */
   const load = (file: string): StormwatchConfig => {
     const config = loadConfig(file);

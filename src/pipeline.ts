@@ -186,7 +186,7 @@ export class Pipeline {
       const snap = w.detector.snapshot();
       pre.set(id, { completion: snap.funnel.values, errorRatio: snap.errorRatio.values });
     }
-    const { record, changes } = this.deploys.add(event, pre);
+    const { record, changes } = this.deploys.add(event, pre, timeMs);
     return { record, transitions: changes.map((c) => this.deployAlert(c.record, c.status, timeMs)) };
   }
 

@@ -65,9 +65,11 @@ function tokenMatches(expected: string, given: string): boolean {
  */
 async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | undefined> {
   const tooLarge = (message: string) => {
+    // Taken now: Node detaches the socket from the request once the answer is out.
+    const socket = req.socket;
     send(res, 413, { error: message }, { connection: 'close' });
     req.resume();
-    res.once('finish', () => setTimeout(() => req.socket.destroy(), 1000).unref());
+    res.once('finish', () => setTimeout(() => socket?.destroy(), 1000).unref());
   };
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (declared > limit) {

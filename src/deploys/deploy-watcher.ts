@@ -114,7 +114,7 @@ export class DeployWatcher {
    * earlier deploy's alert resolves (the rollback came), and a late record's own window ends where
    * the next deploy of the service began.
    */
-  add(event: DeployEvent, pre: Map<string, PreBaseline>): { record: DeployRecord; changes: DeployAlertChange[]; joined: boolean } {
+  add(event: DeployEvent, pre: Map<string, PreBaseline>, nowMs?: number): { record: DeployRecord; changes: DeployAlertChange[]; joined: boolean } {
     const known = this.get(event.id) ?? this.sameRollout(event);
     if (known) {
       if (known.id !== event.id && !known.aliases?.includes(event.id)) {
@@ -126,7 +126,7 @@ export class DeployWatcher {
       return { record: known, changes: [], joined: true };
     }
     const changes: DeployAlertChange[] = [];
-    const record: DeployRecord = { ...event, verdict: 'pending', windowEndsAtMs: event.startedAtMs + this.params.windowMs, reasons: [], evidence: [] };
+    const record: DeployRecord = { ...event, verdict: 'pending', windowEndsAtMs: event.startedAtMs + this.params.windowMs, reasons: [], evidence: [], ...(nowMs !== undefined ? { recordedAtMs: nowMs } : {}) };
     for (const w of this.windows.values()) {
       const r = w.record;
       if (r.service !== event.service) continue;
@@ -290,9 +290,16 @@ export class DeployWatcher {
         r.verdict = 'pass';
         r.reasons = ['no signal regressed in the window', ...(superseded ? [`${superseded}: judged on the window until then`] : [])];
       } else {
-        // Cut short by the next deploy, not starved of traffic: say so.
+        // Cut short by the next deploy, or recorded after its window: not starved of traffic. Say so.
+        const tooLate = r.recordedAtMs !== undefined && r.recordedAtMs >= r.windowEndsAtMs;
         r.verdict = superseded ? 'superseded' : 'inconclusive';
-        r.reasons = [superseded ? `${superseded}, before its window had enough traffic to judge` : 'too little traffic in the window to judge'];
+        r.reasons = [
+          superseded
+            ? `${superseded}, before its window had enough traffic to judge`
+            : tooLate
+              ? `recorded at ${new Date(r.recordedAtMs!).toISOString()}, after its window had ended: nothing was watched to judge`
+              : 'too little traffic in the window to judge',
+        ];
       }
       r.decidedAtMs = timeMs;
     }

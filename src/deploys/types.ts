@@ -38,6 +38,8 @@ export interface DeployRecord extends DeployEvent {
   evidence: SignalEvidence[];
   /** Set once the rollback hook was asked to roll this deploy back. */
   rollbackRequestedAtMs?: number;
+  /** When stormwatch learnt of the deploy (may be after it started: a late record). */
+  recordedAtMs?: number;
   /** The deploy of the same service that started next and ended this window early. */
   supersededBy?: string;
   /** Ids of other records of the same rollout (e.g. the API's id for a marker's deploy). */

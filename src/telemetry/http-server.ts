@@ -64,15 +64,18 @@ export interface RunningServer {
 
 /** Starts listening on `listen` ("127.0.0.1:9464", port 0 for any free port). */
 export async function startHttpServer(listen: string, deps: HttpServerDeps, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): Promise<RunningServer> {
-  const refuse = (req: IncomingMessage, status: number, path: string) => {
+  const refuse = (method: string, remote: string, status: number, path: string) => {
     const reason = REASON_OF_STATUS[status] ?? 'bad_request';
-    deps.onRefused?.({ reason, status, method: req.method ?? '?', path, remote: req.socket.remoteAddress ?? '?' });
+    deps.onRefused?.({ reason, status, method, path, remote });
   };
   // The requests' timeouts are checked every second, not Node's default 30 s.
   const server: Server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
     const path = pathOf(req.url);
+    // Taken now: the socket may be gone by the time the answer has finished.
+    const method = req.method ?? '?';
+    const remote = req.socket.remoteAddress ?? '?';
     res.on('finish', () => {
-      if (res.statusCode >= 400 && res.statusCode < 500) refuse(req, res.statusCode, path ?? '(malformed)');
+      if (res.statusCode >= 400 && res.statusCode < 500) refuse(method, remote, res.statusCode, path ?? '(malformed)');
     });
     try {
       route(req, res, path, deps);

@@ -126,6 +126,13 @@ describe('DeployWatcher', () => {
       expect(again.get('crates-io-1000015000')!.id).toBe('deploy-42');
     });
 
+    it('a record that arrives after its whole window says so instead of "too little traffic"', () => {
+      const w = watcher();
+      w.add(deploy('old', T0 - 3_600_000), pre(), T0);
+      w.observe(T0, tick(0.999));
+      expect(w.get('old')).toMatchObject({ verdict: 'inconclusive', reasons: ['recorded at 1970-01-01T00:16:40.000Z, after its window had ended: nothing was watched to judge'] });
+    });
+
     it('the same version deployed again a day later is a new deploy', () => {
       const w = watcher();
       w.add(deploy('a', T0), pre());
