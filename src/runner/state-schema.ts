@@ -75,6 +75,8 @@ export function checkState(json: unknown): CheckedState {
   const raw = json as Record<string, unknown>;
   const bad: CheckedState['bad'] = [];
   const snapshot: PipelineSnapshot = { version: 1, savedAtMs: top.data.savedAtMs, detectors: {}, alerts: [] };
+  // Every save writes detectors and alerts: a file without them lost them.
+  for (const required of ['detectors', 'alerts'] as const) if (raw[required] === undefined) bad.push({ section: required, problem: 'missing' });
   const detectors = z.record(z.string(), z.unknown()).safeParse(raw.detectors ?? {});
   if (!detectors.success) bad.push({ section: 'detectors', problem: describe(detectors.error) });
   else {
