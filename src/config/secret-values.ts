@@ -1,8 +1,9 @@
 // Every secret a loaded configuration holds, as the fragments the logger must never write: sink and
-// rollback URLs (unless marked public), header values, signing secrets, the deploy API token, the
-// sources' credentials and headers.
+// rollback URLs (unless marked public), their header values, signing secrets, the deploy API token,
+// the sources' URL credentials. (A Prometheus source's headers are tenant names more often than
+// secrets, and blanking "crates-io" everywhere would hide what logs are for; no code writes them.)
 
-import { secretFragments } from '../core/secrets.js';
+import { MIN_SECRET_LENGTH, secretFragments } from '../core/secrets.js';
 import type { StormwatchConfig } from './load.js';
 
 export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'> & Partial<Pick<StormwatchConfig, 'deploys'>>): string[] {
@@ -27,11 +28,10 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     headers(r.headers);
   }
   if (config.deploys?.apiToken) out.push(config.deploys.apiToken);
-  if (config.source.kind === 'prometheus') headers(config.source.headers);
   if (config.source.kind !== 'replay') {
     // Source URLs are shown (they name what is watched); their credentials are not.
     const parsed = URL.canParse(config.source.url) ? new URL(config.source.url) : undefined;
     if (parsed?.password) out.push(parsed.password, decodeURIComponent(parsed.password));
   }
-  return out.filter((s) => s.length >= 4);
+  return out.filter((s) => s.length >= MIN_SECRET_LENGTH);
 }

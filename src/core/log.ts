@@ -32,7 +32,8 @@ export function createLogger(minLevel: LogLevel = 'info', write: (line: string) 
     protect(more) {
       const all = new Set(secrets);
       for (const s of more) {
-        if (s.length < 4) continue;
+        // Short values would match ordinary words (see MIN_SECRET_LENGTH in secrets.ts).
+        if (s.length < 6) continue;
         all.add(s);
         all.add(JSON.stringify(s).slice(1, -1));
       }
