@@ -181,11 +181,13 @@ const MARKUP_TYPES = /^\s*(?:text\/html|application\/xhtml|application\/json|app
  * Judges a whole page, after parsing: a proxy's HTML error page with status 200, a page whose
  * watched lines are all malformed or non-finite, or a page without any watched series is a failed
  * read, never zero traffic. Exposition lines start with a metric name or '#', so a page opening with
- * '<', '{' or '[' is markup or JSON whatever its Content-Type says. Pure.
+ * '<', '{' or '[' is markup or JSON whatever its Content-Type says; a markup Content-Type alone is
+ * forgiven when the page does carry watched samples (exporters that mislabel /metrics exist). Pure.
  */
 export function checkPage(facts: PageFacts): { fault: PageFault; message: string } | undefined {
   const first = /\S/.exec(facts.text)?.[0];
-  if (MARKUP_TYPES.test(facts.contentType) || first === '<' || first === '{' || first === '[') {
+  const markup = first === '<' || first === '{' || first === '[';
+  if (markup || (facts.watchedSamples === 0 && MARKUP_TYPES.test(facts.contentType))) {
     const what = facts.contentType ? `Content-Type ${facts.contentType.split(';')[0]!.trim()}` : 'no Content-Type';
     return { fault: 'not_exposition', message: `the page is not Prometheus exposition (${what}, starts with ${JSON.stringify(facts.text.trimStart().slice(0, 15))})` };
   }

@@ -119,6 +119,7 @@ describe('checkPage', () => {
     ['data: a watched sample was read', facts('watched_total 1\n', undefined, 1), undefined],
     ['data even with other broken lines', facts('watched_total 1\nother NaN\n', undefined, 1), undefined],
     ['HTML by its Content-Type', facts('oops', 'text/html; charset=utf-8'), 'not_exposition'],
+    ['exposition mislabelled as HTML, with watched samples: data', facts('watched_total 1\n', 'text/html', 1), undefined],
     ['HTML by its first character', facts('<html></html>'), 'not_exposition'],
     ['JSON by its first character', facts('  [1, 2]'), 'not_exposition'],
     ['watched lines all non-finite', facts('watched_total NaN\nother 1\n'), 'unreadable'],
