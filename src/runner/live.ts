@@ -66,7 +66,13 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   // Resume from the last saved state: baselines from before an ongoing incident, firing alerts.
   // A bad file costs what it broke (moved aside, logged once, counted), never the start.
   const stateFile = join(config.delivery.outboxDir, 'state.json');
-  const saved = loadState(stateFile, now());
+  let saved: ReturnType<typeof loadState> = { quarantined: [], fromPrevious: [] };
+  try {
+    saved = loadState(stateFile, now());
+  } catch (error) {
+    // The directory itself misbehaves (permissions, a full disk while moving a file aside).
+    logger.log('error', 'saved state could not be read; starting fresh', { file: stateFile, error: (error as Error).message });
+  }
   for (const q of saved.quarantined) {
     metrics.quarantined.inc({ what: 'state_file' });
     logger.log('warn', 'saved state quarantined', { file: q.file, movedTo: q.movedTo, problems: q.problems.slice(0, 5) });
