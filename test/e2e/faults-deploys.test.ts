@@ -155,7 +155,7 @@ signals:
     for (let batch = 0; batch < 6; batch++) await Promise.all(Array.from({ length: 10 }, (_, j) => one(batch * 10 + j)));
     const writes = (await metricValue(sw!.url, 'stormwatch_state_writes_total')) - writesBefore;
     expect(writes).toBeLessThan(30);
-    expect(slowestMs).toBeLessThan(2000);
+    expect(slowestMs).toBeLessThan(5000);
     await waitUntil(async () => (await metricValue(sw!.url, 'stormwatch_deploy_records')) <= 20, 10_000, 'deploy records pruned to maxRecords');
     const list = (await (await api('/api/v1/deploys')).json()) as { deploys: DeployRecord[] };
     expect(list.deploys.length).toBeLessThanOrEqual(20);
