@@ -89,6 +89,14 @@ export class Notifier {
         this.targets.push({ route, routeIndex, sink, groups });
       }
     });
+    // Entries for sinks the config no longer has: kept until maxAge (the sink may come back), then
+    // given up, so they cannot pile up in the outbox forever.
+    const orphans = this.outbox.all().filter((e) => !this.deliverers.has(e.sink));
+    if (orphans.length > 0) {
+      const expired = orphans.filter((e) => this.now() - e.createdAtMs >= config.delivery.maxAgeMs);
+      for (const e of expired) this.outbox.done(e.id, 'gave_up', 'sink no longer configured');
+      options.logger.log('warn', 'outbox: notifications for sinks no longer configured', { sinks: [...new Set(orphans.map((e) => e.sink))], kept: orphans.length - expired.length, givenUp: expired.length });
+    }
     const recovered = this.outbox.size;
     if (recovered > 0) options.logger.log('info', 'outbox: sending notifications left from the last run', { pending: recovered });
     for (const d of this.deliverers.values()) d.kick();

@@ -125,6 +125,11 @@ export class Outbox {
     return [...this.pending.values()].filter((e) => e.sink === sink);
   }
 
+  /** Every pending entry, oldest first. */
+  all(): OutboxEntry[] {
+    return [...this.pending.values()];
+  }
+
   get size(): number {
     return this.pending.size;
   }
