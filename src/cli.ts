@@ -2,7 +2,8 @@
 // stormwatch's command line: the composition root. Loads config, wires stages, runs them.
 
 import { parseArgs } from 'node:util';
-import { loadConfig } from './config/load.js';
+import { type StormwatchConfig, loadConfig } from './config/load.js';
+import { secretValuesOf } from './config/secret-values.js';
 import { ConfigError, SourceError } from './core/errors.js';
 import { createLogger, type LogLevel } from './core/log.js';
 import { parseDuration } from './core/duration.js';
@@ -24,7 +25,7 @@ const USAGE = `stormwatch: catches bad deploys and client retry storms, explains
 Usage:
   stormwatch run --config FILE            watch live (prometheus or scrape source); a replay source
                                            replays its file through the full pipeline and exits
-  stormwatch check-config FILE            validate a config; prints every problem, exits 1 if any
+  stormwatch check-config FILE            validate a config; prints every problem, exits 2 if any
   stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T]
                    [--report FILE.html] [--summary]
                                            run over history at full speed; one JSON line per alert
@@ -35,7 +36,7 @@ Usage:
                    [--url URL | --config FILE] [--wait [--wait-timeout 35m]]
                                            record a deploy with a running stormwatch (token from
                                            $STORMWATCH_DEPLOY_TOKEN); --wait polls its verdict and
-                                           exits 0 on pass, 1 on fail or inconclusive
+                                           exits 0 on pass, 1 on fail, inconclusive or superseded
   stormwatch rules --config FILE          print the signals' detection as Prometheus recording and
                                            alerting rules (for Prometheus, Thanos Ruler, Mimir)
   stormwatch demo [--serve]               replay the bundled 2023-07-20 broken-download scenario,
@@ -55,6 +56,10 @@ function parseTime(text: string, flag: string): number {
 }
 
 class UsageError extends Error {}
+
+/** At SIGTERM: notifications are drained this long, and the process is gone by the deadline. */
+const STOP_DRAIN_MS = 10_000;
+const STOP_DEADLINE_MS = 20_000;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -89,6 +94,20 @@ async function main(argv: string[]): Promise<number> {
   const level = values['log-level'] as LogLevel;
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level: expected debug, info, warn or error`);
   const logger = createLogger(level);
+  // Node's own warnings as JSON log lines too: stderr carries nothing else.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => logger.log('warn', 'node warning', { name: w.name, message: w.message }));
+  // A bug that escapes every handler still ends as one JSON line (and exit 1), not a bare stack trace.
+  process.on('uncaughtException', (error) => {
+    logger.log('error', 'crashed: unexpected failure', { error: error.stack ?? String(error) });
+    process.exit(1);
+  });
+  /** Loads the config and registers its secrets with the logger, which then never writes them. */
+  const load = (file: string): StormwatchConfig => {
+    const config = loadConfig(file);
+    logger.protect(secretValuesOf(config));
+    return config;
+  };
   let shard: Shard | undefined;
   if (values.shard !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(values.shard);
@@ -103,12 +122,12 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'check-config': {
-      const config = loadConfig(configFile());
+      const config = load(configFile());
       process.stdout.write(`${config.file}: ok (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
       return 0;
     }
     case 'backtest': {
-      const config = loadConfig(configFile());
+      const config = load(configFile());
       const counter = new SummaryCounter();
       const bar = progressBar(process.stderr);
       const summary = await runBacktest(config, {
@@ -133,7 +152,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'run': {
-      const config = loadConfig(configFile());
+      const config = load(configFile());
       if (config.source.kind === 'replay') {
         await runReplay(config, { logger, onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`) });
         return 0;
@@ -142,7 +161,12 @@ async function main(argv: string[]): Promise<number> {
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.log('info', 'stopping: finishing the current tick and draining notifications', { signal });
-          handle.stop().then(resolve, resolve);
+          // Bounded whatever happens: the outbox is durable, so what is not sent by then is sent next start.
+          setTimeout(() => {
+            logger.log('error', 'stop took too long; exiting anyway (pending notifications stay in the outbox)', { afterMs: STOP_DEADLINE_MS });
+            process.exit(1);
+          }, STOP_DEADLINE_MS).unref();
+          handle.stop(STOP_DRAIN_MS).then(resolve, resolve);
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
@@ -171,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
       if (!values.wait) return 0;
       const waitMs = parseDuration(values['wait-timeout'] ?? '35m');
       if (waitMs === undefined) throw new UsageError('--wait-timeout: expected a duration like 35m');
-      const final = await waitForVerdict(url, record.id, Date.now() + waitMs);
+      const final = await waitForVerdict(url, record.id, Date.now() + waitMs, 5000, token);
       process.stdout.write(`${JSON.stringify(final)}\n`);
       return final.verdict === 'pass' ? 0 : 1;
     }
