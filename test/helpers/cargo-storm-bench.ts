@@ -189,6 +189,9 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
       );
     });
 
+    const status = process.env.STORMWATCH_BENCH_DEBUG
+      ? setInterval(() => log(`status: ${loads.map((l, i) => `[${i}] in flight ${l.runner.inFlight}, done ${l.runner.records.length}, skipped ${l.skipped()}, requests ${registries[i]!.requests.length}`).join('; ')}`), 2000)
+      : undefined;
     // Prometheus applies new targets a few seconds after it starts (its discovery updates are
     // throttled to every 5 s): the warm-up counts from its first scrape of every registry.
     const firstScrapeMs = await waitForScrapes(prometheus.url, registries.length, 60_000);
@@ -263,6 +266,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
         harness: harnessFacts(registries[i]!, records[i]!, onsets[i]!, faultEndMs, loads[i]!.skipped(), warm[i]!),
       };
     });
+    clearInterval(status);
     return { timing, results, stormwatchLog: stormwatch.stderr(), metricsBeforeOnset: metricsText };
   } finally {
     for (const l of loads) await l.stop(0).catch(() => []);
