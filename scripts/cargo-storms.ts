@@ -1,6 +1,6 @@
 // `npm run cargo-storms -- [--intervals 1,5,15] [--reps N] [--versions cargo-1.95,cargo-1.65]
 //                          [--scenarios broken-redirect,refused,static-503,closed-pool,organic-2x]
-//                          [--max-minutes M]`
+//                          [--max-minutes M] [--legacy-scenarios broken-redirect,closed-pool]`
 //
 // Measures detection delay on real cargo storms at several tick sizes: the scenarios of
 // test/e2e/cargo-storm.test.ts (real `cargo fetch` clients, a loopback registry, a real Prometheus
@@ -18,11 +18,13 @@ interface Options {
   reps: number;
   versions: string[] | undefined;
   scenarios: ScenarioName[];
+  /** Scenarios for a legacy cargo (default: the same as --scenarios). */
+  legacyScenarios: ScenarioName[] | undefined;
   maxMinutes: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { intervals: [1, 5, 15], reps: 1, versions: undefined, scenarios: [...SCENARIOS], maxMinutes: 60 };
+  const options: Options = { intervals: [1, 5, 15], reps: 1, versions: undefined, scenarios: [...SCENARIOS], legacyScenarios: undefined, maxMinutes: 60 };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     const list = () => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
@@ -41,6 +43,10 @@ function parseArgs(argv: string[]): Options {
       case '--scenarios':
         options.scenarios = list() as ScenarioName[];
         for (const s of options.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`--scenarios: one of ${SCENARIOS.join(', ')}`);
+        break;
+      case '--legacy-scenarios':
+        options.legacyScenarios = list() as ScenarioName[];
+        for (const s of options.legacyScenarios) if (!SCENARIOS.includes(s)) throw new Error(`--legacy-scenarios: one of ${SCENARIOS.join(', ')}`);
         break;
       case '--max-minutes':
         options.maxMinutes = Number(value);
@@ -70,13 +76,16 @@ async function main(): Promise<number> {
   }
   for (const c of cargos) console.log(`${c.label}: ${c.version} (${c.origin}, ${c.retryPolicy} retry policy, ${c.sparse ? 'sparse' : 'git'} index, libcurl ${c.libcurl}) at ${c.path}`);
 
-  // Two scenarios per batch: two loads of 3 builds/s is what a 2-core machine keeps up with.
+  // Two scenarios per batch with the current cargo: two loads of 3 builds/s is what a 2-core
+  // machine keeps up with. Debian's cargo costs twice the CPU per build: one at a time.
   const batches: { intervalSeconds: number; specs: ScenarioSpec[] }[] = [];
   for (const intervalSeconds of options.intervals) {
     for (let rep = 0; rep < options.reps; rep++) {
       for (const cargo of cargos) {
-        const specs = options.scenarios.map((name) => scenario(name, cargo, 1 + rep * 10 + SCENARIOS.indexOf(name)));
-        for (let i = 0; i < specs.length; i += 2) batches.push({ intervalSeconds, specs: specs.slice(i, i + 2) });
+        const names = cargo.retryPolicy === 'legacy' ? (options.legacyScenarios ?? options.scenarios) : options.scenarios;
+        const specs = names.map((name) => scenario(name, cargo, 1 + rep * 10 + SCENARIOS.indexOf(name)));
+        const size = cargo.retryPolicy === 'current' ? 2 : 1;
+        for (let i = 0; i < specs.length; i += size) batches.push({ intervalSeconds, specs: specs.slice(i, i + size) });
       }
     }
   }

@@ -43,7 +43,7 @@ for (const c of detection.found) console.log(`cargo-storm: found ${c.label} (${c
 for (const m of detection.missing) console.log(`cargo-storm: skipping ${m.origin} cargo: ${m.reason}`);
 
 const TIMING = timingFor(1);
-const BATCH_TIMEOUT = TIMING.warmMs + TIMING.observeMs + 60_000;
+const BATCH_TIMEOUT = TIMING.warmMs + TIMING.observeMs + 150_000;
 const MAX_DELAY_MS = 6000;
 const summary: string[] = [];
 

@@ -205,8 +205,9 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     const configFile = join(dir, 'stormwatch.yaml');
     writeFileSync(configFile, stormwatchConfig(prometheus.url, receiver.url, timing, Math.ceil((Date.now() - startedMs) / 1000) + 60, specs, signals, registries, dir));
     stormwatch = spawnCli(['run', '--config', configFile]);
-    const listening = await stormwatch.waitForLog('http server listening', 20_000);
-    await stormwatch.waitForLog('stormwatch running', 20_000);
+    // Generous: on a busy machine reading the history and starting node take a while.
+    const listening = await stormwatch.waitForLog('http server listening', 60_000);
+    await stormwatch.waitForLog('stormwatch running', 60_000);
     // The onset waits (a few ticks at most) until stormwatch has a rate baseline for every signal.
     const ownUrl = String(listening.url);
     const warmRe = signals.map((sig) => new RegExp(`stormwatch_signal_baseline\\{signal="${sig}",check="rate_spike"\\} [0-9.e+-]+`));
