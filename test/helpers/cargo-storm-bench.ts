@@ -137,7 +137,7 @@ export interface HarnessFacts {
   buildsPerSecondBefore: number;
   /** Open loop: arrivals dropped because too many cargo processes ran. */
   skipped: number;
-  /** Stormwatch had a rate baseline for this signal before the onset. */
+  /** Stormwatch had a baseline (stormwatch_signal_baseline) for this signal before the onset. */
   stormwatchWarm: boolean;
 }
 
@@ -208,9 +208,9 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     // Generous: on a busy machine reading the history and starting node take a while.
     const listening = await stormwatch.waitForLog('http server listening', 60_000);
     await stormwatch.waitForLog('stormwatch running', 60_000);
-    // The onset waits (a few ticks at most) until stormwatch has a rate baseline for every signal.
+    // The onset waits (a few ticks at most) until stormwatch has a baseline for every signal.
     const ownUrl = String(listening.url);
-    const warmRe = signals.map((sig) => new RegExp(`stormwatch_signal_baseline\\{signal="${sig}",check="rate_spike"\\} [0-9.e+-]+`));
+    const warmRe = signals.map((sig) => new RegExp(`stormwatch_signal_baseline\\{signal="${sig}",check="[^"]+"\\} [0-9.e+-]+`));
     let metricsText = '';
     let warm = signals.map(() => false);
     await sleepUntil(onsetPlanMs - 2 * intervalMs);
