@@ -37,8 +37,11 @@ export const SCENARIOS: readonly ScenarioName[] = ['broken-redirect', 'refused',
 
 /** Open loop: 3 builds/s of 4 crates, about 12 download requests/s. */
 export const OPEN_LOOP: LoadShape = { kind: 'open', buildsPerSecond: 3 };
-/** Closed pool: 2 runners; a job is a fetch, then 0.25 s of work when it succeeded (3-5 builds/s). */
-export const CLOSED_POOL: LoadShape = { kind: 'pool', runners: 2, thinkMs: 250 };
+/**
+ * Closed pool: 2 runners; a job is a fetch, then 0.5 s of work when it succeeded: about 3 builds/s
+ * (12 requests/s) on an idle machine, fewer when fetches are slowed by a busy one.
+ */
+export const CLOSED_POOL: LoadShape = { kind: 'pool', runners: 2, thinkMs: 500 };
 
 /** The unresolvable-redirect fault a cargo can take without any DNS query leaving the machine. */
 export function brokenRedirectFault(cargo: CargoBinary): RegistryFault {
@@ -93,7 +96,9 @@ export function timingFor(intervalSeconds: number): BenchTiming {
     // history, and about two ticks stormwatch loses at start-up (history ends a tick before it
     // starts; live ticks begin at the next tick boundary), plus one of margin.
     warmMs: (minBaselinePoints + 5) * intervalSeconds * 1000,
-    observeMs: Math.max(15_000, 4 * intervalSeconds * 1000),
+    // Long enough to see a late page too, rather than cut the measurement off: 15 s at 1 s ticks,
+    // 6 ticks at coarser ones.
+    observeMs: Math.max(15_000, 6 * intervalSeconds * 1000),
     minBaselinePoints,
     // A page needs the condition on 3 consecutive 1 s ticks, 2 at 5 s, and fires on the first 15 s tick.
     forSeconds: intervalSeconds === 1 ? 2 : intervalSeconds <= 5 ? intervalSeconds : 0,
