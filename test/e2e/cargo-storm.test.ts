@@ -8,7 +8,7 @@
 //                     libcurl 7.88 would ask DNS for .onion); no DNS query leaves the machine
 //   refused target    302 to a closed loopback port
 //   static 503        the static host answers 503
-//   closed pool       2 runners, each job a fetch then 0.5 s of work; the redirect breaks
+//   closed pool       4 runners, each job a fetch then 1 s of work; the redirect breaks
 //   organic doubling  the arrival rate doubles, nothing fails: nobody critical may be paged
 //
 // Load: open loop at 3 builds/s of 4 crates (about 12 download requests/s), at most two such loads
@@ -81,7 +81,8 @@ function expectHealthy(r: ScenarioResult, buildsPerSecond?: number): void {
   // Every build really downloads every crate (4 of them) from the static host.
   for (const n of h.healthyStaticPerBuild) expect(n, describeResult(r)).toBe(4);
   expect(h.healthyRequestsPerBuild, describeResult(r)).toBeLessThan(4.2);
-  expect(h.skipped, describeResult(r)).toBe(0);
+  // Arrivals dropped (a process stalled for over a second, or 100 cargo processes running): rare.
+  expect(h.skipped, describeResult(r)).toBeLessThanOrEqual(Math.max(2, 0.05 * (h.healthyBuilds + h.faultBuilds)));
   // The machine kept up with the arrivals (a starved machine would lower the load itself).
   if (buildsPerSecond !== undefined) expect(h.buildsPerSecondBefore, describeResult(r)).toBeGreaterThan(0.6 * buildsPerSecond);
 }
