@@ -8,6 +8,8 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   body: string;
   json: unknown;
+  /** Wall-clock time the request arrived. */
+  receivedAtMs: number;
 }
 
 export interface Receiver {
@@ -33,7 +35,7 @@ export async function startReceiver(): Promise<Receiver> {
       } catch {
         json = undefined;
       }
-      const request = { path: req.url ?? '/', headers: req.headers, body, json };
+      const request = { path: req.url ?? '/', headers: req.headers, body, json, receivedAtMs: Date.now() };
       const answer = receiver.respond!(request);
       if (answer.status >= 200 && answer.status < 300) receiver.received.push(request);
       res.writeHead(answer.status, answer.headers ?? {}).end();

@@ -1,0 +1,173 @@
+// `npm run cargo-storms -- [--intervals 1,5,15] [--reps N] [--versions cargo-1.95,cargo-1.65]
+//                          [--scenarios broken-redirect,refused,static-503,closed-pool,organic-2x]
+//                          [--max-minutes M] [--legacy-scenarios broken-redirect,closed-pool]`
+//
+// Measures detection delay on real cargo storms at several tick sizes: the scenarios of
+// test/e2e/cargo-storm.test.ts (real `cargo fetch` clients, a loopback registry, a real Prometheus
+// scraping it, stormwatch polling Prometheus), with the stormwatch tick and the Prometheus scrape
+// interval both set to 1 s, 5 s or 15 s, N repetitions each, per cargo version found. Prints one
+// line per run and then, per tick size, cargo and scenario, the distribution of the first critical
+// page's delay from the fault's onset in data time, and of its kind. Loopback only; bounded: runs
+// stop being started once --max-minutes (default 60) have passed. Needs `prometheus` and a cargo.
+
+import { detectCargo } from '../test/helpers/cargo-clients.js';
+import { type BatchResult, SCENARIOS, type ScenarioName, type ScenarioResult, type ScenarioSpec, describeResult, expectedPage, mean, runBatch, scenario, timingFor } from '../test/helpers/cargo-storm-bench.js';
+
+interface Options {
+  intervals: number[];
+  reps: number;
+  versions: string[] | undefined;
+  scenarios: ScenarioName[];
+  /** Scenarios for a legacy cargo (default: the same as --scenarios). */
+  legacyScenarios: ScenarioName[] | undefined;
+  maxMinutes: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = { intervals: [1, 5, 15], reps: 1, versions: undefined, scenarios: [...SCENARIOS], legacyScenarios: undefined, maxMinutes: 60 };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    const list = () => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+    switch (argv[i]) {
+      case '--intervals':
+        options.intervals = list().map(Number);
+        if (options.intervals.some((n) => ![1, 2, 3, 5, 10, 15, 20, 30].includes(n))) throw new Error('--intervals: seconds that divide a minute, e.g. 1,5,15');
+        break;
+      case '--reps':
+        options.reps = Number(value);
+        if (!Number.isInteger(options.reps) || options.reps < 1 || options.reps > 50) throw new Error('--reps: 1 to 50');
+        break;
+      case '--versions':
+        options.versions = list();
+        break;
+      case '--scenarios':
+        options.scenarios = list() as ScenarioName[];
+        for (const s of options.scenarios) if (!SCENARIOS.includes(s)) throw new Error(`--scenarios: one of ${SCENARIOS.join(', ')}`);
+        break;
+      case '--legacy-scenarios':
+        options.legacyScenarios = list() as ScenarioName[];
+        for (const s of options.legacyScenarios) if (!SCENARIOS.includes(s)) throw new Error(`--legacy-scenarios: one of ${SCENARIOS.join(', ')}`);
+        break;
+      case '--max-minutes':
+        options.maxMinutes = Number(value);
+        if (!(options.maxMinutes > 0)) throw new Error('--max-minutes: a positive number');
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
+    }
+    i++;
+  }
+  return options;
+}
+
+interface Row {
+  intervalSeconds: number;
+  result: ScenarioResult;
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const detection = await detectCargo();
+  for (const m of detection.missing) console.log(`skipping ${m.origin} cargo: ${m.reason}`);
+  const cargos = detection.found.filter((c) => !options.versions || options.versions.includes(c.label));
+  if (cargos.length === 0) {
+    console.error(`no cargo to run (found: ${detection.found.map((c) => c.label).join(', ') || 'none'})`);
+    return 2;
+  }
+  for (const c of cargos) console.log(`${c.label}: ${c.version} (${c.origin}, ${c.retryPolicy} retry policy, ${c.sparse ? 'sparse' : 'git'} index, libcurl ${c.libcurl}) at ${c.path}`);
+
+  // Two scenarios per batch with the current cargo: two loads of 3 builds/s is what a 2-core
+  // machine keeps up with. Debian's cargo costs twice the CPU per build: one at a time.
+  const batches: { intervalSeconds: number; specs: ScenarioSpec[] }[] = [];
+  for (const intervalSeconds of options.intervals) {
+    for (let rep = 0; rep < options.reps; rep++) {
+      for (const cargo of cargos) {
+        const names = cargo.retryPolicy === 'legacy' ? (options.legacyScenarios ?? options.scenarios) : options.scenarios;
+        const specs = names.map((name) => scenario(name, cargo, 1 + rep * 10 + SCENARIOS.indexOf(name)));
+        const size = cargo.retryPolicy === 'current' ? 2 : 1;
+        for (let i = 0; i < specs.length; i += size) batches.push({ intervalSeconds, specs: specs.slice(i, i + size) });
+      }
+    }
+  }
+  const estimateMs = batches.reduce((sum, b) => {
+    const t = timingFor(b.intervalSeconds);
+    return sum + t.warmMs + t.observeMs + 12_000;
+  }, 0);
+  console.log(`${batches.length} batches, about ${Math.round(estimateMs / 60_000)} min (limit ${options.maxMinutes} min)`);
+
+  const deadline = Date.now() + options.maxMinutes * 60_000;
+  const rows: Row[] = [];
+  let failures = 0;
+  for (const [i, b] of batches.entries()) {
+    const t = timingFor(b.intervalSeconds);
+    if (Date.now() + t.warmMs + t.observeMs + 12_000 > deadline) {
+      console.log(`time limit: ${batches.length - i} batch(es) not run`);
+      break;
+    }
+    let batch: BatchResult;
+    try {
+      batch = await runBatch(b.specs, t, (line) => console.log(`  [${b.intervalSeconds}s] ${line}`));
+    } catch (error) {
+      failures++;
+      console.log(`  [${b.intervalSeconds}s] batch failed: ${(error as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    for (const result of batch.results) {
+      rows.push({ intervalSeconds: b.intervalSeconds, result });
+      console.log(`  [${b.intervalSeconds}s] ${describeResult(result)}`);
+    }
+  }
+  printTable(rows);
+  return failures > 0 ? 1 : 0;
+}
+
+function printTable(rows: Row[]): void {
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const key = `${row.intervalSeconds}\u0000${row.result.spec.cargo.label}\u0000${row.result.spec.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), row]);
+  }
+  const header = ['tick', 'cargo', 'scenario', 'runs', 'expected', 'first critical page: kind (count)', 'delay s: min / median / max', 'first page of any kind', 'req/build in fault', 'rate x'];
+  const lines: string[][] = [];
+  for (const group of groups.values()) {
+    const r0 = group[0]!.result;
+    const kinds = new Map<string, number>();
+    const delays: number[] = [];
+    for (const { result } of group) {
+      const kind = result.firstCritical?.alertname.replace(/^Stormwatch/, '') ?? 'none';
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+      if (result.delayMs !== undefined) delays.push(result.delayMs / 1000);
+    }
+    const anyPage = group.map(({ result }) => {
+      const first = result.pages.filter((p) => p.status === 'firing').sort((a, b) => a.firedAtMs - b.firedAtMs)[0];
+      return first ? `${first.alertname.replace(/^Stormwatch/, '')}@${((first.firedAtMs - result.onsetMs) / 1000).toFixed(0)}s` : '-';
+    });
+    delays.sort((a, b) => a - b);
+    lines.push([
+      `${group[0]!.intervalSeconds}s`,
+      r0.spec.cargo.label,
+      r0.spec.name,
+      String(group.length),
+      expectedPage(r0.spec)?.replace(/^Stormwatch/, '') ?? 'no critical',
+      [...kinds].map(([k, n]) => `${k} (${n})`).join(', '),
+      delays.length ? `${delays[0]!.toFixed(0)} / ${delays[Math.floor(delays.length / 2)]!.toFixed(0)} / ${delays.at(-1)!.toFixed(0)}` : '-',
+      anyPage.join(' '),
+      mean(group.map(({ result }) => mean(result.harness.faultRequestsPerBuild))).toFixed(2),
+      mean(group.map(({ result }) => result.harness.rateDuring / result.harness.rateBefore)).toFixed(2),
+    ]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log('');
+  console.log(fmt(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const l of lines) console.log(fmt(l));
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error((error as Error).message);
+    process.exit(2);
+  },
+);

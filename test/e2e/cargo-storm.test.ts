@@ -1,0 +1,231 @@
+// Real cargo, end to end, at 1 s ticks: `cargo fetch` clients against a loopback registry whose
+// download endpoint answers 302 to a static path, a real Prometheus scraping it every second, and
+// stormwatch (the built CLI) polling that Prometheus every second. Faults are switched on at once
+// in each batch (see test/helpers/cargo-storm-bench.ts):
+//
+//   broken redirect   302 to an unresolvable host: `.onion` for cargo whose libcurl refuses it
+//                     before any lookup (rustup's), a 70-character label for the others (Debian's
+//                     libcurl 7.88 would ask DNS for .onion); no DNS query leaves the machine
+//   refused target    302 to a closed loopback port
+//   static 503        the static host answers 503
+//   closed pool       4 runners, each job a fetch then 1 s of work; the redirect breaks
+//   organic doubling  the arrival rate doubles, nothing fails: nobody critical may be paged
+//
+// Load: open loop at 3 builds/s of 4 crates (about 12 download requests/s), at most two such loads
+// at a time: what a 2-core machine sustains alongside Prometheus and stormwatch (a cargo 1.95 fetch
+// costs about 0.12 CPU seconds, cargo 1.65 about 0.25). Four batches, about 40 s each.
+//
+// Warm-up: stormwatch starts shortly before the onset and reads the healthy history from Prometheus
+// (source.prometheus.warmup), so the shortest healthy period is what its baselines need: irate has
+// a value from the second scrape on, then `minBaselinePoints` ticks (10 here, kept at one tick each
+// with baselineResolution 1s), plus two ticks of margin: 14 s at 1 s ticks.
+//
+// Two kinds of assertions: `harness:` ones check that the clients and the registry behave as cargo
+// does (docs in ../shared/research/cargo-retries.md: a failing 4-crate build sends 13 download
+// requests with cargo >= 1.70, at most 3 attempts per crate with cargo <= 1.69; a closed pool's
+// rate falls); the others are what issue 9 demands of the detector (a page of the right kind
+// within 6 s of the onset, data time). The detector of today is expected to miss several.
+//
+// A cargo that is absent is skipped with its reason printed; with CI=true at least one must exist.
+// Optional: as root, `unshare -n sh -c 'ip link set lo up && npx vitest run test/e2e/cargo-storm.test.ts'`
+// runs everything in a network namespace with nothing but lo (cargo-registry.ts allows its
+// `redirect-invalid` fault, a real lookup of a .invalid name, only there).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CargoBinary, CargoRunner, detectCargo } from '../helpers/cargo-clients.js';
+import { inIsolatedNetwork, startCargoRegistry } from '../helpers/cargo-registry.js';
+import { type BatchResult, type ScenarioResult, type ScenarioSpec, describeResult, mean, runBatch, scenario, timingFor } from '../helpers/cargo-storm-bench.js';
+
+const detection = await detectCargo();
+const current = detection.found.find((c) => c.retryPolicy === 'current');
+const legacy = detection.found.find((c) => c.retryPolicy === 'legacy');
+for (const c of detection.found) console.log(`cargo-storm: found ${c.label} (${c.version}, ${c.origin}, ${c.retryPolicy} retry policy, ${c.sparse ? 'sparse' : 'git'} index, libcurl ${c.libcurl}) at ${c.path}`);
+for (const m of detection.missing) console.log(`cargo-storm: skipping ${m.origin} cargo: ${m.reason}`);
+
+const TIMING = timingFor(1);
+const BATCH_TIMEOUT = TIMING.warmMs + TIMING.observeMs + 150_000;
+const MAX_DELAY_MS = 6000;
+const summary: string[] = [];
+
+const OPEN_RATE = 3;
+
+it('finds a cargo (required in CI)', () => {
+  if (detection.found.length === 0 && process.env.CI === 'true') {
+    throw new Error(`no cargo found: ${detection.missing.map((m) => m.reason).join('; ')}. Run scripts/install-test-deps.sh.`);
+  }
+  expect(detection.found.length + detection.missing.length).toBeGreaterThan(0);
+});
+
+afterAll(() => {
+  if (summary.length) console.log(`cargo-storm results (1 s ticks):\n  ${summary.join('\n  ')}`);
+});
+
+/** Runs one batch in beforeAll and hands out its scenarios by name. */
+function batch(specs: ScenarioSpec[]): (name: string) => ScenarioResult {
+  let result: BatchResult | undefined;
+  beforeAll(async () => {
+    result = await runBatch(specs, TIMING, (line) => console.log(`cargo-storm: ${line}`));
+    for (const r of result.results) summary.push(describeResult(r));
+  }, BATCH_TIMEOUT);
+  return (name) => {
+    const r = result?.results.find((x) => x.spec.name === name);
+    if (!r) throw new Error(`scenario ${name} did not run`);
+    return r;
+  };
+}
+
+function expectHealthy(r: ScenarioResult, buildsPerSecond?: number): void {
+  const h = r.harness;
+  expect(h.healthyBuilds, describeResult(r)).toBeGreaterThanOrEqual(8);
+  expect(h.healthyOk, describeResult(r)).toBe(h.healthyBuilds);
+  // Every build really downloads every crate (4 of them) from the static host.
+  for (const n of h.healthyStaticPerBuild) expect(n, describeResult(r)).toBe(4);
+  expect(h.healthyRequestsPerBuild, describeResult(r)).toBeLessThan(4.2);
+  // Arrivals dropped (a process stalled for over a second, or 100 cargo processes running): rare.
+  expect(h.skipped, describeResult(r)).toBeLessThanOrEqual(Math.max(2, 0.05 * (h.healthyBuilds + h.faultBuilds)));
+  // The machine kept up with the arrivals (a starved machine would lower the load itself).
+  if (buildsPerSecond !== undefined) expect(h.buildsPerSecondBefore, describeResult(r)).toBeGreaterThan(0.6 * buildsPerSecond);
+}
+
+/** What the research doc says a failing 4-crate build sends to the download endpoint. */
+function expectRetries(r: ScenarioResult, cargo: CargoBinary, reachesStatic: boolean): void {
+  const h = r.harness;
+  const text = `${describeResult(r)}; per build ${h.faultRequestsPerBuild.join(',')}`;
+  expect(h.faultBuilds, text).toBeGreaterThanOrEqual(3);
+  expect(h.faultOk, text).toBe(0);
+  if (cargo.retryPolicy === 'current') {
+    // Aborts on the first crate out of retries: 4 crates x 3 retries + 1 = 13, i.e. 3.25 per crate.
+    for (const n of h.faultRequestsPerBuild) {
+      expect(n, text).toBeGreaterThanOrEqual(12);
+      expect(n, text).toBeLessThanOrEqual(14);
+    }
+    expect(mean(h.faultRequestsPerBuild) / 4, text).toBeCloseTo(3.25, 0);
+    // About 11 s per failing build (sleeps 0.5-1.5 s, 3.5 s, 6.5 s).
+    expect(h.faultBuildMs, text).toBeGreaterThan(9000);
+  } else {
+    // Legacy: 3 attempts per download, no delay; the first crate out of attempts ends the build.
+    for (const n of h.faultRequestsPerBuild) {
+      expect(n, text).toBeGreaterThanOrEqual(9);
+      expect(n, text).toBeLessThanOrEqual(12);
+    }
+    expect(h.faultBuildMs, text).toBeLessThan(5000);
+  }
+  // Every retry re-requests the ORIGINAL URL: the static host sees them only when it is reachable
+  // (then each redirect is followed, except those cut short when the build aborts).
+  for (const [i, n] of h.faultStaticPerBuild.entries()) {
+    const api = h.faultRequestsPerBuild[i]!;
+    if (!reachesStatic) expect(n, text).toBe(0);
+    else {
+      expect(n, text).toBeLessThanOrEqual(api);
+      expect(n, text).toBeGreaterThanOrEqual(api - 4);
+    }
+  }
+}
+
+function expectPage(r: ScenarioResult, alertname: string): void {
+  const text = `${describeResult(r)}\n  pages: ${JSON.stringify(r.pages)}`;
+  expect(r.firstCritical, `no critical page within ${TIMING.observeMs / 1000} s of the onset: ${text}`).toBeDefined();
+  expect(r.firstCritical!.alertname, text).toBe(alertname);
+  expect(r.delayMs!, text).toBeLessThanOrEqual(MAX_DELAY_MS);
+  // Data time: the condition began at or after the onset (nothing paged before the fault).
+  expect(r.firstCritical!.startsAtMs, text).toBeGreaterThanOrEqual(r.onsetMs - 1000 * TIMING.intervalSeconds);
+}
+
+describe.skipIf(!current)(`${current?.label ?? 'rustup cargo'}: current retry policy`, () => {
+  const cargo = current!;
+
+  describe('broken redirect (.onion), refused target', () => {
+    const get = batch([scenario('broken-redirect', cargo), scenario('refused', cargo)]);
+
+    it('harness: healthy builds download every crate; failing builds retry as cargo does; open-loop requests rise', () => {
+      for (const name of ['broken-redirect', 'refused']) {
+        const r = get(name);
+        expectHealthy(r, OPEN_RATE);
+        expectRetries(r, cargo, false);
+        expect(r.harness.rateDuring / r.harness.rateBefore, describeResult(r)).toBeGreaterThan(1.6);
+      }
+    });
+
+    it('broken redirect (.onion): StormwatchRetryStorm within 6 s', () => expectPage(get('broken-redirect'), 'StormwatchRetryStorm'));
+    it('refused target: StormwatchRetryStorm within 6 s', () => expectPage(get('refused'), 'StormwatchRetryStorm'));
+  });
+
+  describe('static 503, closed runner pool with a broken redirect', () => {
+    const get = batch([scenario('static-503', cargo), scenario('closed-pool', cargo)]);
+
+    it("harness: 503s are retried through the redirect; the closed pool's rate falls", () => {
+      const r = get('static-503');
+      expectHealthy(r, OPEN_RATE);
+      expectRetries(r, cargo, true);
+      const pool = get('closed-pool');
+      expectHealthy(pool);
+      expect(pool.harness.rateDuring / pool.harness.rateBefore, describeResult(pool)).toBeLessThan(0.6);
+    });
+
+    it('static 503: StormwatchRetryStorm within 6 s', () => expectPage(get('static-503'), 'StormwatchRetryStorm'));
+    it('closed pool, broken redirect: StormwatchOutage within 6 s', () => expectPage(get('closed-pool'), 'StormwatchOutage'));
+  });
+});
+
+describe.skipIf(!current && !legacy)('organic doubling of arrivals', () => {
+  const get = batch(current ?? legacy ? [scenario('organic-2x', (current ?? legacy)!)] : []);
+
+  it('harness: organic growth succeeds and doubles requests', () => {
+    const r = get('organic-2x');
+    expectHealthy(r, OPEN_RATE);
+    expect(r.harness.faultOk, describeResult(r)).toBe(r.harness.faultBuilds);
+    expect(r.harness.rateDuring / r.harness.rateBefore, describeResult(r)).toBeGreaterThan(1.4);
+  });
+
+  it('nobody critical paged', () => {
+    const r = get('organic-2x');
+    // A negative means something only if the detector was judging: it had a baseline at the onset.
+    expect(r.harness.stormwatchWarm, describeResult(r)).toBe(true);
+    expect(r.pages.filter((p) => p.severity === 'critical'), describeResult(r)).toEqual([]);
+  });
+});
+
+// Debian's cargo costs about twice the CPU per build: it runs alone. Its libcurl 7.88 would look
+// a .onion name up, so its broken redirect is the unresolvable 70-character label.
+describe.skipIf(!legacy)(`${legacy?.label ?? 'Debian cargo'}: legacy retry policy (2 retries, no delay)`, () => {
+  const get = batch(legacy ? [scenario('broken-redirect', legacy)] : []);
+
+  it('harness: failing builds make at most 3 attempts per crate, at once; requests rise', () => {
+    const r = get('broken-redirect');
+    expectHealthy(r, OPEN_RATE);
+    expectRetries(r, legacy!, false);
+    expect(r.harness.rateDuring / r.harness.rateBefore, describeResult(r)).toBeGreaterThan(1.6);
+  });
+
+  it('broken redirect: StormwatchRetryStorm within 6 s', () => expectPage(get('broken-redirect'), 'StormwatchRetryStorm'));
+});
+
+// A real DNS lookup (the 2023-01-25 class): only where nothing can leave the machine.
+const isolated = inIsolatedNetwork();
+if (!isolated) console.log("cargo-storm: skipping redirect-invalid (a real lookup of a .invalid name): run as root inside `unshare -n sh -c 'ip link set lo up && npx vitest run test/e2e/cargo-storm.test.ts'` to include it");
+describe.skipIf(!isolated || detection.found.length === 0)('redirect to a .invalid name (isolated network namespace only)', () => {
+  it('harness: every cargo found fails to resolve it and retries as its policy says', async () => {
+    const registry = await startCargoRegistry();
+    try {
+      registry.setFault('redirect-invalid');
+      const records = await Promise.all(
+        detection.found.map(async (cargo) => {
+          const runner = new CargoRunner({ cargo, registry, idPrefix: `${cargo.label}-` });
+          const record = await runner.build();
+          runner.dispose();
+          return { cargo, record };
+        }),
+      );
+      for (const { cargo, record } of records) {
+        const attempts = registry.requests.filter((r) => r.kind === 'download' && r.client === record.id);
+        expect(record.ok, record.tail).toBe(false);
+        expect(record.tail).toMatch(/resolve/i);
+        expect(attempts.every((a) => a.location?.includes('.invalid/'))).toBe(true);
+        if (cargo.retryPolicy === 'current') expect(attempts.length).toBe(13);
+        else expect(attempts.length).toBeGreaterThanOrEqual(9);
+      }
+    } finally {
+      await registry.close();
+    }
+  }, 40_000);
+});

@@ -1,0 +1,403 @@
+// Runs real cargo storms end to end and measures what stormwatch says about them: one loopback
+// registry per scenario (cargo-registry.ts), real `cargo fetch` load against each
+// (cargo-clients.ts), one real Prometheus scraping every registry's /metrics, one stormwatch (the
+// built CLI) polling that Prometheus with one signal per scenario, and a webhook receiver. After a
+// healthy warm-up every scenario's fault is switched on at once (the onset, a wall-clock time,
+// which is the data time Prometheus stamps its samples with); the pages that arrive within the
+// observation window are recorded with their data times, together with what the registries saw
+// (attempts per build, request rates), which checks the harness itself.
+//
+// Used by test/e2e/cargo-storm.test.ts (1 s ticks) and scripts/cargo-storms.ts (1 s, 5 s, 15 s).
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CargoRegistry, type RegistryFault, startCargoRegistry } from './cargo-registry.js';
+import { type BuildRecord, type CargoBinary, type LoadHandle, closedPool, openLoop } from './cargo-clients.js';
+import { type CliProcess, spawnCli } from './cli.js';
+import { type RunningPrometheus, startPrometheus, stopChild } from './prometheus.js';
+import { type Receiver, startReceiver } from './receiver.js';
+
+export type LoadShape =
+  | { kind: 'open'; buildsPerSecond: number; /** Arrival rate from the onset on (organic growth). */ buildsPerSecondAfterOnset?: number }
+  | { kind: 'pool'; runners: number; /** A job's work after a successful fetch (its compile step); a failed fetch ends the job at once. */ thinkMs: number };
+
+export interface ScenarioSpec {
+  /** Short name: `onion`, `refused`, `static-503`, `pool-onion`, `organic-2x`. */
+  name: string;
+  cargo: CargoBinary;
+  /** Switched on at the onset (`none`: no fault; an organic change of the load instead). */
+  fault: RegistryFault;
+  shape: LoadShape;
+  seed?: number;
+}
+
+export type ScenarioName = 'broken-redirect' | 'refused' | 'static-503' | 'closed-pool' | 'organic-2x';
+export const SCENARIOS: readonly ScenarioName[] = ['broken-redirect', 'refused', 'static-503', 'closed-pool', 'organic-2x'];
+
+/** Open loop: 3 builds/s of 4 crates, about 12 download requests/s. */
+export const OPEN_LOOP: LoadShape = { kind: 'open', buildsPerSecond: 3 };
+/**
+ * Closed pool: 4 runners; a job is a fetch, then 1 s of work when it succeeded: about 3.5 builds/s
+ * (14 requests/s) on an idle machine, 2.7 (11/s) when a busy one makes fetches take 0.5 s. The work
+ * step keeps the rate steady; a failing fetch holds its runner about 11 s, so the rate falls to
+ * about 0.35-0.45x (a shorter step would fall further but follow the machine's load).
+ */
+export const CLOSED_POOL: LoadShape = { kind: 'pool', runners: 4, thinkMs: 1000 };
+
+/** The unresolvable-redirect fault a cargo can take without any DNS query leaving the machine. */
+export function brokenRedirectFault(cargo: CargoBinary): RegistryFault {
+  // Debian's libcurl 7.88 would look a .onion name up: it gets the 70-character label instead.
+  return cargo.refusesOnion ? 'redirect-onion' : 'redirect-unresolvable';
+}
+
+/** The suite's scenarios, by name, for one cargo. */
+export function scenario(name: ScenarioName, cargo: CargoBinary, seed?: number): ScenarioSpec {
+  const s = seed === undefined ? {} : { seed };
+  switch (name) {
+    case 'broken-redirect':
+      return { name, cargo, fault: brokenRedirectFault(cargo), shape: OPEN_LOOP, ...s };
+    case 'refused':
+      return { name, cargo, fault: 'redirect-refused', shape: OPEN_LOOP, ...s };
+    case 'static-503':
+      return { name, cargo, fault: 'static-503', shape: OPEN_LOOP, ...s };
+    case 'closed-pool':
+      return { name, cargo, fault: brokenRedirectFault(cargo), shape: CLOSED_POOL, ...s };
+    case 'organic-2x':
+      return { name, cargo, fault: 'none', shape: { kind: 'open', buildsPerSecond: 3, buildsPerSecondAfterOnset: 6 }, ...s };
+  }
+}
+
+/** What stormwatch must page for a scenario (issue 9): undefined means no critical page at all. */
+export function expectedPage(spec: ScenarioSpec): string | undefined {
+  if (spec.fault === 'none') return undefined;
+  // A closed pool stalls (its rate falls) when cargo sleeps between retries; with the legacy
+  // policy's immediate retries each runner fails fast and starts again: its rate rises, a storm.
+  if (spec.shape.kind === 'pool') return spec.cargo.retryPolicy === 'current' ? 'StormwatchOutage' : 'StormwatchRetryStorm';
+  return 'StormwatchRetryStorm';
+}
+
+export interface BenchTiming {
+  /** Tick interval of stormwatch and scrape interval of Prometheus, seconds: 1, 5 or 15. */
+  intervalSeconds: number;
+  /** Healthy time from Prometheus's first scrape of every registry to the onset. */
+  warmMs: number;
+  /** How long after the onset pages are waited for (the fault stays on). */
+  observeMs: number;
+  /** Detector `minBaselinePoints` (baseline points before it judges). */
+  minBaselinePoints: number;
+  /** `alerting.for`, seconds. */
+  forSeconds: number;
+  /** irate window, seconds (must hold at least two scrapes). */
+  rateWindowSeconds: number;
+}
+
+/** The settings the suite uses at each tick size; see the test's header for why. */
+export function timingFor(intervalSeconds: number): BenchTiming {
+  const minBaselinePoints = 10;
+  return {
+    intervalSeconds,
+    // From the first scrape: a second scrape before irate has a value, minBaselinePoints ticks of
+    // history, and about two ticks stormwatch loses at start-up (history ends a tick before it
+    // starts; live ticks begin at the next tick boundary), plus one of margin.
+    warmMs: (minBaselinePoints + 5) * intervalSeconds * 1000,
+    // Long enough to see a late page too, rather than cut the measurement off: 15 s at 1 s ticks,
+    // 6 ticks at coarser ones.
+    observeMs: Math.max(15_000, 6 * intervalSeconds * 1000),
+    minBaselinePoints,
+    // A page needs the condition on 3 consecutive 1 s ticks, 2 at 5 s, and fires on the first 15 s tick.
+    forSeconds: intervalSeconds === 1 ? 2 : intervalSeconds <= 5 ? intervalSeconds : 0,
+    rateWindowSeconds: Math.max(5, 3 * intervalSeconds),
+  };
+}
+
+export interface Page {
+  alertname: string;
+  severity: string;
+  status: 'firing' | 'resolved';
+  /** Data time the condition began (the payload's startsAt). */
+  startsAtMs: number;
+  /** Data time of the tick that sent it: the tick boundary at or before its arrival. */
+  firedAtMs: number;
+  receivedAtMs: number;
+  summary: string;
+}
+
+export interface HarnessFacts {
+  /** Builds that started and finished before the onset, and how many of them succeeded. */
+  healthyBuilds: number;
+  healthyOk: number;
+  /** Download requests per healthy build (4 with 4 crates; more if a request was retried). */
+  healthyRequestsPerBuild: number;
+  /** Files the static host served per healthy build, each build's count (4 with 4 crates). */
+  healthyStaticPerBuild: number[];
+  /** Builds that started after the onset and finished before the fault ended. */
+  faultBuilds: number;
+  faultOk: number;
+  /** Download requests (API endpoint) per such build: the attempts a failing build makes. */
+  faultRequestsPerBuild: number[];
+  /** Requests that reached the static host per such build. */
+  faultStaticPerBuild: number[];
+  /** Mean duration of such builds, ms. */
+  faultBuildMs: number;
+  /** Download requests/s over the 8 s before the onset, and from onset+5 s to the end. */
+  rateBefore: number;
+  rateDuring: number;
+  /** Builds/s that arrived (open loop) or ran (pool) before the onset. */
+  buildsPerSecondBefore: number;
+  /** Open loop: arrivals dropped because too many cargo processes ran. */
+  skipped: number;
+  /** Stormwatch had a baseline (stormwatch_signal_baseline) for this signal before the onset. */
+  stormwatchWarm: boolean;
+}
+
+export interface ScenarioResult {
+  spec: ScenarioSpec;
+  signal: string;
+  onsetMs: number;
+  pages: Page[];
+  /** The first critical firing page, if any. */
+  firstCritical: Page | undefined;
+  /** firstCritical.firedAtMs - onsetMs (data time), if it paged. */
+  delayMs: number | undefined;
+  harness: HarnessFacts;
+}
+
+export interface BatchResult {
+  timing: BenchTiming;
+  results: ScenarioResult[];
+  /** Stormwatch's stderr (JSON log lines), for a failing test's message. */
+  stormwatchLog: string;
+  /** Stormwatch's /metrics just before the onset. */
+  metricsBeforeOnset: string;
+}
+
+/** Runs the scenarios side by side (same onset) and tears everything down, also on failure. */
+export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: (line: string) => void = () => {}): Promise<BatchResult> {
+  const registries: CargoRegistry[] = [];
+  const loads: LoadHandle[] = [];
+  let prometheus: RunningPrometheus | undefined;
+  let receiver: Receiver | undefined;
+  let stormwatch: CliProcess | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cargo-storm-'));
+  const intervalMs = timing.intervalSeconds * 1000;
+  try {
+    for (let i = 0; i < specs.length; i++) registries.push(await startCargoRegistry());
+    prometheus = await startPrometheus({ scrapeTargets: registries.map((r) => r.address), scrapeInterval: `${timing.intervalSeconds}s` });
+    receiver = await startReceiver();
+    const startedMs = Date.now();
+    const signals = specs.map((s, i) => `${s.cargo.label.replace('.', '_')}-${s.name}-${i}`);
+
+    // Load first: the registries are healthy and Prometheus scrapes them from now on.
+    const budgetMs = timing.warmMs + timing.observeMs + 60_000;
+    specs.forEach((spec, i) => {
+      const common = { cargo: spec.cargo, registry: registries[i]!, idPrefix: `${i}-`, maxDurationMs: budgetMs };
+      loads.push(
+        spec.shape.kind === 'open'
+          ? openLoop({ ...common, buildsPerSecond: spec.shape.buildsPerSecond, maxBuilds: Math.ceil((budgetMs / 1000) * spec.shape.buildsPerSecond * 3), seed: spec.seed ?? i + 1 })
+          : closedPool({ ...common, runners: spec.shape.runners, thinkMs: spec.shape.thinkMs, maxBuilds: 5000 }),
+      );
+    });
+
+    const status = process.env.STORMWATCH_BENCH_DEBUG
+      ? setInterval(() => log(`status: ${loads.map((l, i) => `[${i}] in flight ${l.runner.inFlight}, done ${l.runner.records.length}, skipped ${l.skipped()}, requests ${registries[i]!.requests.length}`).join('; ')}`), 2000)
+      : undefined;
+    // Prometheus applies new targets a few seconds after it starts (its discovery updates are
+    // throttled to every 5 s): the warm-up counts from its first scrape of every registry.
+    const firstScrapeMs = await waitForScrapes(prometheus.url, registries.length, 60_000);
+    log(`first scrape ${((firstScrapeMs - startedMs) / 1000).toFixed(1)} s after Prometheus started`);
+    const onsetPlanMs = firstScrapeMs + timing.warmMs;
+
+    // Stormwatch starts shortly before the onset and reads the healthy history from Prometheus
+    // (source.prometheus.warmup), so its baselines are warm at once; a few live ticks follow.
+    const leadMs = Math.max(8000, 2 * intervalMs + 4000);
+    await sleepUntil(onsetPlanMs - leadMs);
+    const configFile = join(dir, 'stormwatch.yaml');
+    writeFileSync(configFile, stormwatchConfig(prometheus.url, receiver.url, timing, Math.ceil((Date.now() - startedMs) / 1000) + 60, specs, signals, registries, dir));
+    stormwatch = spawnCli(['run', '--config', configFile]);
+    // Generous: on a busy machine reading the history and starting node take a while.
+    const listening = await stormwatch.waitForLog('http server listening', 60_000);
+    await stormwatch.waitForLog('stormwatch running', 60_000);
+    // The onset waits (a few ticks at most) until stormwatch has a baseline for every signal.
+    const ownUrl = String(listening.url);
+    const warmRe = signals.map((sig) => new RegExp(`stormwatch_signal_baseline\\{signal="${sig}",check="[^"]+"\\} [0-9.e+-]+`));
+    let metricsText = '';
+    let warm = signals.map(() => false);
+    await sleepUntil(onsetPlanMs - 2 * intervalMs);
+    for (;;) {
+      metricsText = await fetch(`${ownUrl}/metrics`).then((r) => r.text(), () => '');
+      warm = warmRe.map((re) => re.test(metricsText));
+      if ((warm.every(Boolean) && Date.now() >= onsetPlanMs) || Date.now() >= onsetPlanMs + 5 * intervalMs) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    if (!warm.every(Boolean)) log(`not warm at the onset: ${signals.filter((_, i) => !warm[i]).join(', ')}`);
+    if (process.env.STORMWATCH_BENCH_DEBUG) log(metricsText.split('\n').filter((l) => l.startsWith('stormwatch_signal') || l.startsWith('stormwatch_ticks')).join('\n'));
+
+    // The onset: every fault at once.
+    const onsets = specs.map((spec, i) => {
+      const at = registries[i]!.setFault(spec.fault);
+      if (spec.shape.kind === 'open' && spec.shape.buildsPerSecondAfterOnset !== undefined) loads[i]!.setRate(spec.shape.buildsPerSecondAfterOnset);
+      return at;
+    });
+    log(`onset at ${new Date(onsets[0]!).toISOString()}: ${specs.map((s) => `${s.cargo.label} ${s.name}`).join(', ')}`);
+    await sleepUntil(onsets[0]! + timing.observeMs);
+    const faultEndMs = Date.now();
+    for (const r of registries) r.setFault('none');
+
+    // Stop the load at once (failing chains are killed, not waited for), then stormwatch.
+    const records = await Promise.all(loads.map((l) => l.stop(0)));
+    await stopChild(stormwatch.child);
+
+    const pages = receiver.received.flatMap((r) => {
+      const payload = r.json as { alerts?: { status: 'firing' | 'resolved'; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string }[] } | undefined;
+      return (payload?.alerts ?? []).map((a) => ({
+        signal: a.labels.signal ?? '',
+        page: {
+          alertname: a.labels.alertname ?? '',
+          severity: a.labels.severity ?? '',
+          status: a.status,
+          startsAtMs: Date.parse(a.startsAt),
+          firedAtMs: Math.floor(r.receivedAtMs / intervalMs) * intervalMs,
+          receivedAtMs: r.receivedAtMs,
+          summary: a.annotations.summary ?? '',
+        } satisfies Page,
+      }));
+    });
+
+    const results = specs.map((spec, i): ScenarioResult => {
+      const own = pages.filter((p) => p.signal === signals[i]).map((p) => p.page);
+      const firstCritical = own.filter((p) => p.status === 'firing' && p.severity === 'critical').sort((a, b) => a.firedAtMs - b.firedAtMs)[0];
+      return {
+        spec,
+        signal: signals[i]!,
+        onsetMs: onsets[i]!,
+        pages: own,
+        firstCritical,
+        delayMs: firstCritical ? firstCritical.firedAtMs - onsets[i]! : undefined,
+        harness: harnessFacts(registries[i]!, records[i]!, onsets[i]!, faultEndMs, loads[i]!.skipped(), warm[i]!),
+      };
+    });
+    clearInterval(status);
+    return { timing, results, stormwatchLog: stormwatch.stderr(), metricsBeforeOnset: metricsText };
+  } finally {
+    for (const l of loads) await l.stop(0).catch(() => []);
+    if (stormwatch && stormwatch.child.exitCode === null) await stopChild(stormwatch.child);
+    await prometheus?.stop();
+    await receiver?.close();
+    for (const r of registries) await r.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function stormwatchConfig(promUrl: string, receiverUrl: string, t: BenchTiming, warmupSeconds: number, specs: ScenarioSpec[], signals: string[], registries: CargoRegistry[], dir: string): string {
+  const signalYaml = specs
+    .map(
+      (_, i) => `  - name: ${signals[i]}
+    requests: 'registry_download_requests_total{instance="${registries[i]!.address}"}'
+    downstream: 'static_requests_total{code="200",instance="${registries[i]!.address}"}'`,
+    )
+    .join('\n');
+  return `interval: ${t.intervalSeconds}s
+source:
+  prometheus:
+    url: ${promUrl}
+    warmup: ${warmupSeconds}s
+    rateFunction: irate
+    rateWindow: ${t.rateWindowSeconds}s
+server:
+  listen: 127.0.0.1:0
+detector:
+  # Keep every tick in the baseline (the default one-minute buckets would need 20 minutes of
+  # history) and judge after minBaselinePoints of them.
+  baselineResolution: ${t.intervalSeconds}s
+  minBaselinePoints: ${t.minBaselinePoints}
+alerting:
+  for: ${t.forSeconds}s
+  keepFiringFor: ${Math.max(3, 2 * t.intervalSeconds)}s
+sinks:
+  - name: receiver
+    webhook:
+      url: ${receiverUrl}/alerts
+routes:
+  - groupInterval: 1s
+delivery:
+  outboxDir: ${join(dir, 'outbox')}
+signals:
+${signalYaml}
+`;
+}
+
+function harnessFacts(registry: CargoRegistry, builds: BuildRecord[], onsetMs: number, faultEndMs: number, skipped: number, warm: boolean): HarnessFacts {
+  const downloads = registry.requests.filter((r) => r.kind === 'download');
+  const perClient = (kind: 'download' | 'static', status?: number) => {
+    const counts = new Map<string, number>();
+    for (const r of registry.requests) if (r.kind === kind && r.client && (status === undefined || r.status === status)) counts.set(r.client, (counts.get(r.client) ?? 0) + 1);
+    return counts;
+  };
+  const dl = perClient('download');
+  const st = perClient('static');
+  const staticOk = perClient('static', 200);
+  const completed = builds.filter((b) => !b.killed);
+  const healthy = completed.filter((b) => b.endMs < onsetMs);
+  const faulted = completed.filter((b) => b.startMs >= onsetMs && b.endMs <= faultEndMs);
+  const rate = (from: number, to: number) => downloads.filter((r) => r.atMs >= from && r.atMs < to).length / Math.max((to - from) / 1000, 1e-9);
+  const before = builds.filter((b) => b.startMs >= onsetMs - 8000 && b.startMs < onsetMs).length / 8;
+  return {
+    healthyBuilds: healthy.length,
+    healthyOk: healthy.filter((b) => b.ok).length,
+    healthyRequestsPerBuild: mean(healthy.map((b) => dl.get(b.id) ?? 0)),
+    healthyStaticPerBuild: healthy.map((b) => staticOk.get(b.id) ?? 0),
+    faultBuilds: faulted.length,
+    faultOk: faulted.filter((b) => b.ok).length,
+    faultRequestsPerBuild: faulted.map((b) => dl.get(b.id) ?? 0),
+    faultStaticPerBuild: faulted.map((b) => st.get(b.id) ?? 0),
+    faultBuildMs: mean(faulted.map((b) => b.endMs - b.startMs)),
+    rateBefore: rate(onsetMs - 8000, onsetMs),
+    rateDuring: rate(onsetMs + 5000, faultEndMs),
+    buildsPerSecondBefore: before,
+    skipped,
+    stormwatchWarm: warm,
+  };
+}
+
+export function mean(xs: number[]): number {
+  return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Waits until Prometheus holds a sample of `targets` registries; returns when. */
+async function waitForScrapes(url: string, targets: number, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  const query = encodeURIComponent('count(registry_download_requests_total)');
+  for (;;) {
+    try {
+      const body = (await fetch(`${url}/api/v1/query?query=${query}`).then((r) => r.json())) as { data?: { result?: { value: [number, string] }[] } };
+      if (Number(body.data?.result?.[0]?.value[1] ?? 0) >= targets) return Date.now();
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`Prometheus did not scrape ${targets} registries within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function sleepUntil(ms: number): Promise<void> {
+  const wait = ms - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
+/** One line per scenario: what the registry saw and what stormwatch paged. */
+export function describeResult(r: ScenarioResult): string {
+  const h = r.harness;
+  const pages = r.pages
+    .filter((p) => p.status === 'firing')
+    .map((p) => `${p.alertname}(${p.severity}) +${((p.firedAtMs - r.onsetMs) / 1000).toFixed(1)}s`)
+    .join(', ');
+  return [
+    `${r.spec.cargo.label} ${r.spec.name}:`,
+    `healthy ${h.healthyOk}/${h.healthyBuilds} ok, ${h.healthyRequestsPerBuild.toFixed(2)} req/build, ${h.buildsPerSecondBefore.toFixed(2)} builds/s;`,
+    `fault ${h.faultOk}/${h.faultBuilds} ok, ${mean(h.faultRequestsPerBuild).toFixed(2)} req/build, static ${mean(h.faultStaticPerBuild).toFixed(2)}/build, ${(h.faultBuildMs / 1000).toFixed(1)} s/build;`,
+    `rate ${h.rateBefore.toFixed(1)} -> ${h.rateDuring.toFixed(1)} req/s (${(h.rateDuring / h.rateBefore).toFixed(2)}x);`,
+    `warm ${h.stormwatchWarm}; skipped ${h.skipped};`,
+    `pages: ${pages || 'none'}`,
+  ].join(' ');
+}
