@@ -100,6 +100,10 @@ export interface DeploysConfig {
   maxBodyBytes: number;
   markers: MarkerConfig[];
   rollback: RollbackConfig[];
+  /** What gates do with an inconclusive verdict. */
+  inconclusive: 'fail' | 'pass';
+  /** Base URLs of the other HA replicas, which get every deploy this one learns. */
+  peers: string[];
 }
 
 export interface ProbeConfig {
@@ -390,6 +394,7 @@ export function loadConfig(file: string): StormwatchConfig {
       if (url !== '' && !isHttpUrl(url)) at(['deploys', 'rollback', i, 'url'], 'expected an http:// or https:// URL');
       return { service: r.service, url, timeoutMs: r.timeout, headers: readHeaders(r.headers, ['deploys', 'rollback', i, 'headers']), body: r.body };
     });
+    if (dp.peers.length > 0 && dp.apiToken === undefined) at(['deploys', 'peers'], 'peers need deploys.apiToken: the replicas send deploys to each other with it');
     deploys = {
       windowMs: dp.window,
       earlyAlpha: dp.earlyAlpha,
@@ -399,6 +404,8 @@ export function loadConfig(file: string): StormwatchConfig {
       maxBodyBytes: dp.maxBodyBytes,
       markers,
       rollback,
+      inconclusive: dp.gates.inconclusive,
+      peers: dp.peers.map((u) => u.replace(/\/+$/, '')),
     };
   }
   const probes: ProbeConfig[] = raw.probes.map((p) => ({

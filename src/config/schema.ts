@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { parseSelector } from '../source/selector.js';
+import { gatesSection, peersSection } from './gates-schema.js';
 
 const duration = z.string({ error: 'expected a duration like 15s, 1m or 1h' }).transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -185,6 +186,8 @@ export const deploysSection = z.strictObject({
   maxBodyBytes: z.number().int().min(256).max(1_048_576).default(16_384),
   markers: z.array(marker).default([]),
   rollback: z.array(rollback).default([]),
+  gates: gatesSection,
+  peers: peersSection,
 });
 
 const probe = z.strictObject({

@@ -14,12 +14,13 @@ export interface DeployApiDeps {
   token?: string;
   maxBodyBytes: number;
   now: () => number;
-  add(event: DeployEvent): DeployRecord;
+  /** Records a deploy; `forwarded`: it came from an HA peer, so it is not forwarded again. */
+  add(event: DeployEvent, options?: { forwarded?: boolean }): DeployRecord;
   get(id: string): DeployRecord | undefined;
   list(): DeployRecord[];
 }
 
-const deployBody = z.strictObject({
+export const deployBody = z.strictObject({
   service: z.string({ error: 'expected a string' }).min(1, { message: 'must not be empty' }).max(200),
   version: z.string({ error: 'expected a string' }).min(1, { message: 'must not be empty' }).max(200),
   environment: z.string().min(1).max(100).default('production'),
@@ -31,19 +32,19 @@ const deployBody = z.strictObject({
 
 export const VERDICT_STATUS: Record<DeployRecord['verdict'], number> = { pass: 200, pending: 425, fail: 412, inconclusive: 412 };
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+export function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(`${JSON.stringify(body)}\n`);
 }
 
-function tokenMatches(expected: string, given: string): boolean {
+export function tokenMatches(expected: string, given: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** Reads at most `limit` bytes; resolves undefined (and answers 413) when the body is larger. */
-async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | undefined> {
+export async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | undefined> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (declared > limit) {
     send(res, 413, { error: `body of ${declared} bytes is larger than the limit of ${limit}` });

@@ -19,6 +19,8 @@ import type { ProbeConfig } from '../config/load.js';
 import type { DeployApiDeps } from '../deploys/deploy-api.js';
 import type { DeployRecord } from '../deploys/types.js';
 import { runProbe } from '../probes/http-probe.js';
+import { forwardToPeers } from '../deploys/peers.js';
+import { ensureStateDir } from './state-dir.js';
 import { join } from 'node:path';
 
 export interface LiveOptions {
@@ -41,6 +43,7 @@ export interface LiveHandle {
 export async function startLive(config: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
   const { logger } = options;
   const now = options.now ?? Date.now;
+  ensureStateDir(config.delivery.outboxDir);
   const metrics = new StormwatchMetrics();
   const pipeline = new Pipeline(config, options.shard);
   const updatePending = () => {
@@ -173,8 +176,12 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
           ...(config.deploys.apiToken !== undefined ? { token: config.deploys.apiToken } : {}),
           maxBodyBytes: config.deploys.maxBodyBytes,
           now,
-          add: (event) => {
+          add: (event, addOptions) => {
             const added = pipeline.addDeploy(event, now())!;
+            const peers = config.deploys!.peers;
+            if (!addOptions?.forwarded && peers.length > 0 && config.deploys!.apiToken !== undefined) {
+              void forwardToPeers(peers, event, { token: config.deploys!.apiToken, logger });
+            }
             for (const t of added.transitions) options.onTransition?.(t);
             notifier.handle(added.transitions, now());
             onDeploys([added.record]);
@@ -186,7 +193,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
         }
       : undefined;
     server = await startHttpServer(config.listen, {
-      ...(deployApi ? { deploys: deployApi } : {}),
+      ...(deployApi ? { deploys: deployApi, gates: { ...deployApi, inconclusive: config.deploys!.inconclusive } } : {}),
       registry: metrics.registry,
       firingAlerts: () => pipeline.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAtMs).toISOString() })),
       health: () => {

@@ -4,6 +4,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { type DeployApiDeps, handleDeploys } from '../deploys/deploy-api.js';
+import { GATES_PREFIX, type GateApiDeps, handleGates } from '../deploys/gates/gate-api.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -12,6 +13,8 @@ export interface HttpServerDeps {
   firingAlerts: () => unknown[];
   /** The deploy API, when deploys are configured. */
   deploys?: DeployApiDeps;
+  /** Deploy gates for Argo Rollouts, Flagger and HA peers, when deploys are configured. */
+  gates?: GateApiDeps;
 }
 
 export interface RunningServer {
@@ -29,6 +32,12 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps): Pro
     };
     if (path?.startsWith('/api/v1/deploys') && deps.deploys) {
       handleDeploys(req, res, path, deps.deploys).catch((error: unknown) => {
+        if (!res.headersSent) reply(500, 'application/json', `${JSON.stringify({ error: (error as Error).message })}\n`);
+      });
+      return;
+    }
+    if (path?.startsWith(GATES_PREFIX) && deps.gates) {
+      handleGates(req, res, path, deps.gates).catch((error: unknown) => {
         if (!res.headersSent) reply(500, 'application/json', `${JSON.stringify({ error: (error as Error).message })}\n`);
       });
       return;
