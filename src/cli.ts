@@ -3,7 +3,7 @@
 // stages, runs them. Grammar and help live in cli/commands.ts; failure output in cli/errors.ts.
 
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { type CommandSpec, commandHelp, findCommand, globalHelp } from './cli/commands.js';
@@ -128,7 +128,12 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const listen = str('listen');
       if (listen !== undefined && !/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT like 0.0.0.0:9464, got ${JSON.stringify(listen)}`, command);
       const loaded = loadConfig(configFile());
-      const config = listen !== undefined ? { ...loaded, listen } : loaded;
+      const stateDir = str('state-dir');
+      const config = {
+        ...loaded,
+        ...(listen !== undefined ? { listen } : {}),
+        ...(stateDir !== undefined ? { delivery: { ...loaded.delivery, outboxDir: resolve(stateDir) } } : {}),
+      };
       if (config.source.kind === 'replay') {
         await runReplay(config, { logger: log, onTransition });
         return 0;

@@ -25,16 +25,18 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'run',
     summary: 'watch live (prometheus or scrape source); a replay source replays its file and exits',
-    usage: 'stormwatch run --config FILE [--listen HOST:PORT] [--shard i/N] [--log-level LEVEL]',
+    usage: 'stormwatch run --config FILE [--listen HOST:PORT] [--state-dir DIR] [--shard i/N] [--log-level LEVEL]',
     flags: [
       '--config, -c FILE      the configuration (YAML)',
       '--listen HOST:PORT     serve /metrics, the deploy API and gates here (overrides server.listen;',
       '                       0.0.0.0:9464 in a container or pod, 127.0.0.1:9464 on a laptop)',
+      '--state-dir DIR        keep the outbox and saved state here (overrides delivery.outboxDir;',
+      '                       a writable volume in a container: /var/lib/stormwatch)',
       '--shard i/N            watch only the series whose id hashes to i modulo N',
       '--log-level LEVEL      debug, info, warn or error (JSON lines on stderr); default info',
     ],
-    examples: ['stormwatch run --config stormwatch.yaml', 'stormwatch run -c /etc/stormwatch/stormwatch.yaml --listen 0.0.0.0:9464'],
-    options: { ...config, listen: { type: 'string' }, shard: { type: 'string' }, ...logLevel, ...help },
+    examples: ['stormwatch run --config stormwatch.yaml', 'stormwatch run -c /etc/stormwatch/stormwatch.yaml --listen 0.0.0.0:9464 --state-dir /var/lib/stormwatch'],
+    options: { ...config, listen: { type: 'string' }, 'state-dir': { type: 'string' }, shard: { type: 'string' }, ...logLevel, ...help },
     positionals: 0,
   },
   {
