@@ -16,6 +16,7 @@ import type { ClientModel } from '../detectors/retry-amplification.js';
 import { type Selector, parseSelector } from '../source/selector.js';
 import { alertDefinitions, clientModel, configSchema, detectorPresets } from './schema.js';
 import { intervalToCron } from './schedule.js';
+import { type HttpClientConfig, resolveHttpClient } from './http-client.js';
 
 export interface InputSpec {
   /** Set for counter selectors; scrape and replay sources need it. */
@@ -35,8 +36,8 @@ export interface SignalConfig {
 }
 
 export type SourceConfig =
-  | { kind: 'prometheus'; url: string; timeoutMs: number; warmupMs: number; headers: Record<string, string> }
-  | { kind: 'scrape'; url: string; timeoutMs: number; maxBytes: number }
+  | { kind: 'prometheus'; url: string; timeoutMs: number; warmupMs: number; http: HttpClientConfig }
+  | { kind: 'scrape'; url: string; timeoutMs: number; maxBytes: number; http: HttpClientConfig }
   | { kind: 'replay'; file: string };
 
 export type SinkKind = 'webhook' | 'alertmanager' | 'slack' | 'faro';
@@ -427,14 +428,18 @@ export function loadConfig(file: string): StormwatchConfig {
     backoff: { baseMs: d.backoffBase, capMs: d.backoffCap },
   };
 
+  const httpContext = { base, readSecret, problem: at };
+  const promHttp = raw.source.prometheus ? resolveHttpClient(raw.source.prometheus, ['source', 'prometheus'], httpContext) : undefined;
+  const scrapeHttp = raw.source.scrape ? resolveHttpClient(raw.source.scrape, ['source', 'scrape'], httpContext) : undefined;
+
   if (problems.length > 0 || !preset || cron === undefined) throw new ConfigError(file, problems);
 
   let source: SourceConfig;
-  if (raw.source.prometheus) {
+  if (raw.source.prometheus && promHttp) {
     const p = raw.source.prometheus;
-    source = { kind: 'prometheus', url: p.url.replace(/\/+$/, ''), timeoutMs: p.timeout, warmupMs: p.warmup, headers: p.headers };
-  } else if (raw.source.scrape) {
-    source = { kind: 'scrape', url: raw.source.scrape.url, timeoutMs: raw.source.scrape.timeout, maxBytes: raw.source.scrape.maxBytes };
+    source = { kind: 'prometheus', url: promHttp.url.replace(/\/+$/, ''), timeoutMs: p.timeout, warmupMs: p.warmup, http: promHttp.client };
+  } else if (raw.source.scrape && scrapeHttp) {
+    source = { kind: 'scrape', url: scrapeHttp.url, timeoutMs: raw.source.scrape.timeout, maxBytes: raw.source.scrape.maxBytes, http: scrapeHttp.client };
   } else {
     const f = raw.source.replay!.file;
     source = { kind: 'replay', file: isAbsolute(f) ? f : join(base, f) };

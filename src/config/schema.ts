@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { parseSelector } from '../source/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
+import { checkHttpClient, httpClientFields } from './http-client-schema.js';
 
 const duration = z.string({ error: 'expected a duration like 15s, 1m or 1h' }).transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -65,15 +66,16 @@ const prometheusSource = z.strictObject({
   /** How counter selectors become PromQL: sum(<fn>(<selector>[<window>])). irate reacts fastest. */
   rateFunction: z.enum(['irate', 'rate']).default('irate'),
   rateWindow: duration.default(60_000),
-  headers: z.record(z.string(), z.string()).default({}),
-});
+  ...httpClientFields,
+}).superRefine(checkHttpClient);
 
 const scrapeSource = z.strictObject({
   url: httpUrl,
   timeout: duration.default(5000),
   /** Larger pages are refused rather than read into memory. */
   maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
-});
+  ...httpClientFields,
+}).superRefine(checkHttpClient);
 
 const replaySource = z.strictObject({ file: z.string({ error: 'expected a file path' }) });
 

@@ -21,6 +21,7 @@ import type { DeployRecord } from '../deploys/types.js';
 import { runProbe } from '../probes/http-probe.js';
 import { forwardToPeers } from '../deploys/peers.js';
 import { ensureStateDir } from './state-dir.js';
+import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 
 export interface LiveOptions {
@@ -80,12 +81,12 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
 
   let source: LiveSource;
   if (config.source.kind === 'prometheus') {
-    const client = new PrometheusClient({ url: config.source.url, timeoutMs: config.source.timeoutMs, headers: config.source.headers });
+    const client = new PrometheusClient({ url: config.source.url, timeoutMs: config.source.timeoutMs, fetch: fetchWith(config.source.http) });
     const prom = new PrometheusSource(client, config.signals, config.deploys?.markers ?? []);
     source = prom;
     await warmFromHistory(prom, pipeline, config, now(), logger, resumedAtMs);
   } else if (config.source.kind === 'scrape') {
-    source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes }, config.signals, config.deploys?.markers ?? []);
+    source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes, fetch: fetchWith(config.source.http) }, config.signals, config.deploys?.markers ?? []);
   } else {
     throw new Error('a replay source runs with `stormwatch backtest` or `stormwatch run` in replay mode, not as a live loop');
   }

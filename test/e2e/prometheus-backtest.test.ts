@@ -93,7 +93,7 @@ deploys:
     const base = replayConfig(SCENARIO);
     const config = {
       ...base,
-      source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, headers: {} },
+      source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, http: { headers: {} } },
       deploys: { ...base.deploys!, markers: base.deploys!.markers.map((m) => ({ ...m, query: 'crates_build_info' })) },
     };
     for (const s of config.signals) for (const spec of Object.values(s.inputs)) spec.query = `sum(irate(${spec.selector!.text}[60s]))`;
