@@ -101,8 +101,9 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       process.stdout.write(`stormwatch ${version()}\n`);
       return 0;
     case 'check-config': {
-      const config = loadConfig(configFile());
-      process.stdout.write(`${config.file}: ok (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
+      const lint = values.lint === true;
+      const config = loadConfig(configFile(), { lint });
+      process.stdout.write(`${config.file}: ok${lint ? ' (lint: secrets not read)' : ''} (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
       return 0;
     }
     case 'backtest': {

@@ -96,6 +96,26 @@ describe('stormwatch CLI', () => {
     });
   }, 90_000);
 
+  it('check-config --lint checks the file without its secrets or TLS files; a real mistake still fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-lint-'));
+    const file = join(dir, 'prod.yaml');
+    writeFileSync(
+      file,
+      `source:\n  prometheus:\n    url: https://prom.internal:9090\n    bearerToken: {file: /run/secrets/prom-token}\n    tls: {caFile: /etc/ssl/prom-ca.pem}\n` +
+        `deploys:\n  apiToken: {env: STORMWATCH_LINT_TEST_UNSET}\nsinks:\n  - slack: {url: {env: STORMWATCH_LINT_TEST_SLACK}}\nsignals: [{name: api, requests: http_requests_total}]\n`,
+    );
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, `source: {scrape: {url: 'http://127.0.0.1:9100/metrics', bearerToken: {env: X}}}\nsignals: [{name: api, requests: 'sum(rate(x[5m]))'}]\n`);
+    const [lint, full, lintBroken] = await Promise.all([runCli(['check-config', '--lint', file]), runCli(['check-config', file]), runCli(['check-config', '--lint', broken])]);
+    expect(lint.code, lint.stderr).toBe(0);
+    expect(lint.stdout).toBe(`${file}: ok (lint: secrets not read) (1 signal(s), prometheus source, every 15s)\n`);
+    expect(full.code).toBe(2);
+    expect(full.stderr).toContain('source.prometheus.bearerToken: cannot read secret file /run/secrets/prom-token: ENOENT');
+    expect(full.stderr).toContain('deploys.apiToken: environment variable STORMWATCH_LINT_TEST_UNSET is not set');
+    expect(lintBroken.code).toBe(2);
+    expect(lintBroken.stderr).toContain('signals[0].requests:');
+  });
+
   it('runtime failures are one line without a stack trace (exit 1): a state directory it cannot create', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
     writeFileSync(join(dir, 'blocker'), 'a file where a directory should be');

@@ -42,10 +42,14 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'check-config',
     summary: 'validate a config; prints every problem and exits 2 if there is any',
-    usage: 'stormwatch check-config FILE',
-    flags: ['FILE (or --config FILE)  the configuration to check; secrets ({env:}, {file:}) are resolved'],
-    examples: ['stormwatch check-config stormwatch.yaml'],
-    options: { ...config, ...help },
+    usage: 'stormwatch check-config [--lint] FILE',
+    flags: [
+      'FILE (or --config FILE)  the configuration to check; secrets ({env:}, {file:}) are resolved',
+      '--lint                   check the file alone, for CI: secrets and TLS files are not read,',
+      '                         nothing is contacted (the file, bundled models and clientModels are read)',
+    ],
+    examples: ['stormwatch check-config stormwatch.yaml', 'stormwatch check-config --lint deploy/stormwatch.yaml   # in CI, without production secrets'],
+    options: { ...config, lint: { type: 'boolean' }, ...help },
     positionals: 1,
   },
   {

@@ -31,6 +31,8 @@ export interface ResolveContext {
   base: string;
   readSecret: (value: Secret, path: PropertyKey[]) => string;
   problem: (path: PropertyKey[], message: string) => void;
+  /** Lint: do not read TLS files. */
+  skipFiles?: boolean;
 }
 
 /** Resolves the options at `path`; returns the URL without user:password@ (moved into basic auth). */
@@ -55,7 +57,7 @@ export function resolveHttpClient(raw: RawFields & { url: string }, path: Proper
   if (raw.tls) {
     const file = (name: 'caFile' | 'certFile' | 'keyFile') => {
       const f = raw.tls![name];
-      if (f === undefined) return undefined;
+      if (f === undefined || ctx.skipFiles) return undefined;
       try {
         return readFileSync(isAbsolute(f) ? f : join(ctx.base, f), 'utf8');
       } catch (error) {

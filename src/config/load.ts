@@ -254,7 +254,15 @@ export function loadBundledModels(): { presets: Record<string, Omit<BaselinePara
 }
 
 /** Loads, validates and resolves a configuration file. Throws ConfigError listing every problem. */
-export function loadConfig(file: string): StormwatchConfig {
+export interface LoadOptions {
+  /**
+   * Check only what the file itself says (CI lint): secrets ({env:}, {file:}) and TLS files are
+   * not read, so the check needs neither production environment nor secret files.
+   */
+  lint?: boolean;
+}
+
+export function loadConfig(file: string, options: LoadOptions = {}): StormwatchConfig {
   const { data, lineOf } = readYaml(file);
   const parsed = configSchema.safeParse(data ?? {});
   if (!parsed.success) throw new ConfigError(file, issuesToProblems(parsed.error.issues, lineOf));
@@ -312,6 +320,7 @@ export function loadConfig(file: string): StormwatchConfig {
   // Secrets are read here, once; a missing one is a configuration problem that names its place.
   const readSecret = (value: string | { env: string } | { file: string }, path: PropertyKey[]): string => {
     if (typeof value === 'string') return value;
+    if (options.lint) return '';
     if ('env' in value) {
       const v = process.env[value.env];
       if (v === undefined || v === '') at(path, `environment variable ${value.env} is not set`);
@@ -428,7 +437,7 @@ export function loadConfig(file: string): StormwatchConfig {
     backoff: { baseMs: d.backoffBase, capMs: d.backoffCap },
   };
 
-  const httpContext = { base, readSecret, problem: at };
+  const httpContext = { base, readSecret, problem: at, ...(options.lint ? { skipFiles: true } : {}) };
   const promHttp = raw.source.prometheus ? resolveHttpClient(raw.source.prometheus, ['source', 'prometheus'], httpContext) : undefined;
   const scrapeHttp = raw.source.scrape ? resolveHttpClient(raw.source.scrape, ['source', 'scrape'], httpContext) : undefined;
 
