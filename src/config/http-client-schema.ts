@@ -1,6 +1,6 @@
 // Prometheus's common HTTP client options, for both sources (source.prometheus, source.scrape):
 // headers whose values may be secrets, bearer token or basic auth (each secret inline, {env:} or
-// {file:}), and TLS (CA, client certificate, server name, skip-verify).
+// {file:}), TLS (CA, client certificate, server name, skip-verify) and an HTTP proxy.
 
 import { z } from 'zod';
 
@@ -27,6 +27,17 @@ export const httpClientFields = {
       /** Accept any server certificate: only for tests and trusted networks. */
       insecureSkipVerify: z.boolean().default(false),
     })
+    .optional(),
+  /** An HTTP proxy the requests go through (CONNECT); user:password@ in it is sent to the proxy. */
+  proxyUrl: z
+    .string()
+    .refine((t) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(t).protocol);
+      } catch {
+        return false;
+      }
+    }, { message: 'expected an http:// or https:// proxy URL' })
     .optional(),
 };
 

@@ -17,6 +17,7 @@ export interface HttpClientConfig {
   headers: Record<string, string>;
   auth?: { kind: 'bearer'; token: Credential } | { kind: 'basic'; username: string; password: Credential };
   tls?: { ca?: string; cert?: string; key?: string; serverName?: string; insecureSkipVerify: boolean };
+  proxyUrl?: string;
 }
 
 type Secret = z.output<typeof secretValue>;
@@ -25,6 +26,7 @@ type RawFields = {
   bearerToken?: Secret | undefined;
   basicAuth?: { username: string; password: Secret } | undefined;
   tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; serverName?: string | undefined; insecureSkipVerify: boolean } | undefined;
+  proxyUrl?: string | undefined;
 };
 
 export interface ResolveContext {
@@ -70,5 +72,6 @@ export function resolveHttpClient(raw: RawFields & { url: string }, path: Proper
     const key = file('keyFile');
     client.tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(raw.tls.serverName ? { serverName: raw.tls.serverName } : {}), insecureSkipVerify: raw.tls.insecureSkipVerify };
   }
+  if (raw.proxyUrl !== undefined) client.proxyUrl = raw.proxyUrl;
   return { url, client };
 }

@@ -1,9 +1,9 @@
 // A fetch for a source that carries its HTTP client options: extra headers and credentials on
-// every request, and TLS settings through an undici Agent (Node's built-in fetch takes no TLS
-// options, so requests that need them go through undici's fetch, the same code Node ships).
+// every request, TLS settings and a proxy through an undici dispatcher (Node's built-in fetch takes
+// neither, so requests that need them go through undici's fetch, the same code Node ships).
 
 import { readFileSync } from 'node:fs';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent, ProxyAgent, fetch as undiciFetch } from 'undici';
 import type { Credential, HttpClientConfig } from '../config/http-client.js';
 
 /** The credential's current value: a file is read again (a rotated token), the last value kept if it cannot be. */
@@ -27,17 +27,21 @@ export function authorizationHeader(client: HttpClientConfig): string | undefine
 export function fetchWith(client: HttpClientConfig | undefined, base: typeof fetch = fetch): typeof fetch {
   if (!client) return base;
   const tls = client.tls;
-  const dispatcher = tls
-    ? new Agent({
-        connect: {
-          ...(tls.ca ? { ca: tls.ca } : {}),
-          ...(tls.cert ? { cert: tls.cert } : {}),
-          ...(tls.key ? { key: tls.key } : {}),
-          ...(tls.serverName ? { servername: tls.serverName } : {}),
-          rejectUnauthorized: !tls.insecureSkipVerify,
-        },
-      })
+  const connect = tls
+    ? {
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        ...(tls.cert ? { cert: tls.cert } : {}),
+        ...(tls.key ? { key: tls.key } : {}),
+        ...(tls.serverName ? { servername: tls.serverName } : {}),
+        rejectUnauthorized: !tls.insecureSkipVerify,
+      }
     : undefined;
+  // Through a proxy the TLS settings apply to the target, inside the CONNECT tunnel.
+  const dispatcher = client.proxyUrl
+    ? new ProxyAgent({ uri: client.proxyUrl, ...(connect ? { requestTls: connect } : {}) })
+    : connect
+      ? new Agent({ connect })
+      : undefined;
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     for (const [name, value] of Object.entries(client.headers)) headers.set(name, value);

@@ -48,7 +48,7 @@ describe('protected sources', () => {
     // What stormwatch scrapes directly: client certificate and bearer token required.
     secureTarget = createHttpsServer({ key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert), ca: readFileSync(certs.caFile), requestCert: true, rejectUnauthorized: true }, (req, res) => {
       const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
-      seen.push({ authorization: req.headers.authorization, clientCN: peer.subject?.CN, tenant: String(req.headers['x-scope-orgid']) });
+      seen.push({ authorization: req.headers.authorization, clientCN: String(peer.subject?.CN), tenant: String(req.headers['x-scope-orgid']) });
       if (req.headers.authorization !== `Bearer ${tokens.accepted}`) return res.writeHead(401).end('unauthorized');
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metricsPage());
     });
