@@ -24,12 +24,12 @@ export const BASELINE_EXCLUDE_MS = 5 * 60_000;
 function rateExpr(config: StormwatchConfig, signal: StormwatchConfig['signals'][number], input: SignalInput): string | undefined {
   const spec = signal.inputs[input];
   if (!spec) return undefined;
-  // A Prometheus source's query is already sum by (<by>) (<rateFunction>(<selector>[<rateWindow>])),
-  // exactly what stormwatch itself runs; other sources get irate over four ticks (at least 1m).
-  if (!spec.selector || config.source.kind === 'prometheus') return spec.query;
-  const window = Math.max(60, (4 * config.intervalMs) / 1000);
+  if (!spec.selector) return spec.query;
+  // The Prometheus source's rate function and window; other sources: irate over four ticks (at least 1m).
+  const fn = config.source.kind === 'prometheus' ? (config.source.rateFunction ?? 'irate') : 'irate';
+  const window = config.source.kind === 'prometheus' ? (config.source.rateWindowMs ?? 60_000) / 1000 : Math.max(60, (4 * config.intervalMs) / 1000);
   const by = signal.by.length > 0 ? ` by (${signal.by.join(', ')})` : '';
-  return `sum${by}(irate(${spec.selector.text}[${window}s]))`;
+  return `sum${by}(${fn}(${spec.selector.text}[${window}s]))`;
 }
 
 export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
