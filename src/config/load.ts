@@ -17,6 +17,7 @@ import { type Selector, parseSelector } from '../source/selector.js';
 import { alertDefinitions, clientModel, configSchema, detectorPresets } from './schema.js';
 import { intervalToCron } from './schedule.js';
 import { type HttpClientConfig, resolveHttpClient } from './http-client.js';
+import { alertmanagerRouteKey } from '../decisions/route-key.js';
 
 export interface InputSpec {
   /** Set for counter selectors; scrape and replay sources need it. */
@@ -58,6 +59,10 @@ export interface SinkConfig {
 }
 
 export interface RouteConfig {
+  /** The receiver named in webhook payloads (default alerting.receiver). */
+  receiver?: string;
+  /** The route's Alertmanager route key (for groupKey); default "{}", the root route. */
+  key?: string;
   sinks: string[];
   match: Labels;
   groupBy: string[];
@@ -370,10 +375,12 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
       at([...path, 'url'], 'expected an http:// or https:// URL');
     }
   });
-  const routes: RouteConfig[] = (raw.routes ?? [{ match: {}, groupBy: ['alertname', 'signal'], groupWait: 0, groupInterval: 60_000, repeatInterval: 4 * 3_600_000 }]).map((r, i) => {
+  const routes: RouteConfig[] = (raw.routes ?? [{ receiver: undefined, match: {}, groupBy: ['alertname', 'signal'], groupWait: 0, groupInterval: 60_000, repeatInterval: 4 * 3_600_000 }]).map((r, i) => {
     for (const n of r.sinks ?? []) if (!sinkNames.has(n)) at(['routes', i, 'sinks'], `unknown sink ${JSON.stringify(n)}; known: ${[...sinkNames].join(', ') || '(none)'}`);
     const wanted = r.sinks ?? [...sinkNames];
     return {
+      receiver: r.receiver ?? raw.alerting.receiver,
+      key: raw.routes ? alertmanagerRouteKey(r.match) : alertmanagerRouteKey(undefined),
       sinks: sinks.filter((s) => wanted.includes(s.name.replace(/\[\d+\]$/, ''))).map((s) => s.name),
       match: r.match,
       groupBy: r.groupBy,

@@ -132,6 +132,8 @@ const sink = z
   });
 
 const route = z.strictObject({
+  /** The receiver name in this route's webhook payloads (default alerting.receiver). */
+  receiver: z.string().min(1).optional(),
   /** Sink names; default every sink. */
   sinks: z.array(z.string()).optional(),
   /** Label equality matchers; default every alert. */

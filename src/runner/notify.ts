@@ -151,11 +151,11 @@ export class Notifier {
   private enqueue(target: RouteTarget, group: NotificationGroup, reason: NotifyReason, dataTimeMs: number): void {
     const alerts = [...group.alerts.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
     const key = idempotencyKey(alerts, group.key, reason === 'repeat' ? group.repeats + 1 : 0);
-    const { receiver, externalURL } = this.config.alerting;
+    const { externalURL, receiver } = this.config.alerting;
     let body: string;
     switch (target.sink.kind) {
       case 'webhook':
-        body = JSON.stringify({ ...buildWebhookPayload(alerts, receiver, externalURL), idempotencyKey: key });
+        body = JSON.stringify({ ...buildWebhookPayload(alerts, target.route.receiver ?? receiver, externalURL, { labels: group.labels, routeKey: target.route.key ?? '{}' }), idempotencyKey: key });
         break;
       case 'alertmanager':
         body = JSON.stringify(toPostableAlerts(alerts, dataTimeMs, target.sink.resendIntervalMs ?? 60_000, externalURL));
