@@ -18,6 +18,7 @@ import { alertDefinitions, clientModel, configSchema, detectorPresets } from './
 import { intervalToCron } from './schedule.js';
 import { type HttpClientConfig, resolveHttpClient } from './http-client.js';
 import { alertmanagerRouteKey } from '../decisions/route-key.js';
+import { type Matcher, parseMatcher } from '../decisions/matchers.js';
 
 export interface InputSpec {
   /** Set for counter selectors; scrape and replay sources need it. */
@@ -65,6 +66,8 @@ export interface RouteConfig {
   key?: string;
   sinks: string[];
   match: Labels;
+  /** Alertmanager-style matchers (=, !=, =~, !~), all of which must hold, besides `match`. */
+  matchers?: Matcher[];
   groupBy: string[];
   groupWaitMs: number;
   groupIntervalMs: number;
@@ -375,12 +378,21 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
       at([...path, 'url'], 'expected an http:// or https:// URL');
     }
   });
-  const routes: RouteConfig[] = (raw.routes ?? [{ receiver: undefined, match: {}, groupBy: ['alertname', 'signal'], groupWait: 0, groupInterval: 60_000, repeatInterval: 4 * 3_600_000 }]).map((r, i) => {
+  const routes: RouteConfig[] = (raw.routes ?? [{ receiver: undefined, matchers: [], match: {}, groupBy: ['alertname', 'signal'], groupWait: 0, groupInterval: 60_000, repeatInterval: 4 * 3_600_000 }]).map((r, i) => {
     for (const n of r.sinks ?? []) if (!sinkNames.has(n)) at(['routes', i, 'sinks'], `unknown sink ${JSON.stringify(n)}; known: ${[...sinkNames].join(', ') || '(none)'}`);
     const wanted = r.sinks ?? [...sinkNames];
+    const matchers: Matcher[] = [];
+    (r.matchers ?? []).forEach((text, j) => {
+      try {
+        matchers.push(parseMatcher(text));
+      } catch (error) {
+        at(['routes', i, 'matchers', j], (error as Error).message);
+      }
+    });
     return {
       receiver: r.receiver ?? raw.alerting.receiver,
-      key: raw.routes ? alertmanagerRouteKey(r.match) : alertmanagerRouteKey(undefined),
+      key: raw.routes ? alertmanagerRouteKey(r.match, matchers) : alertmanagerRouteKey(undefined),
+      ...(matchers.length > 0 ? { matchers } : {}),
       sinks: sinks.filter((s) => wanted.includes(s.name.replace(/\[\d+\]$/, ''))).map((s) => s.name),
       match: r.match,
       groupBy: r.groupBy,

@@ -138,6 +138,8 @@ const route = z.strictObject({
   sinks: z.array(z.string()).optional(),
   /** Label equality matchers; default every alert. */
   match: labels.default({}),
+  /** Alertmanager-style matchers, all of which must hold: severity=~"critical|warning", team!="db". */
+  matchers: z.array(z.string()).default([]),
   groupBy: z.array(z.string()).min(1).default(['alertname', 'signal']),
   groupWait: duration.default(0),
   groupInterval: duration.default(60_000),

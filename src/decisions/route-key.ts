@@ -6,14 +6,13 @@
 // routes in the config, the root itself routes everything.
 
 import type { Labels } from '../core/types.js';
+import { type Matcher, matcherString, sortMatchers } from './matchers.js';
 
-/** The key of the route with these equality matchers, a child of the root; undefined: the root. */
-export function alertmanagerRouteKey(match: Labels | undefined): string {
+/** The key of a child of the root with these matchers (equality `match` plus `matchers`); undefined: the root. */
+export function alertmanagerRouteKey(match: Labels | undefined, matchers: readonly Matcher[] = []): string {
   if (match === undefined) return '{}';
-  const matchers = Object.keys(match)
-    .sort()
-    .map((name) => `${name}="${escape(match[name]!)}"`);
-  return `{}/{${matchers.join(',')}}`;
+  const all = sortMatchers([...Object.entries(match).map(([name, value]) => ({ name, type: '=' as const, value })), ...matchers]);
+  return `{}/{${all.map(matcherString).join(',')}}`;
 }
 
 /** The group key: route key, ":", the group labels sorted as model.LabelSet.String() prints them. */
@@ -22,9 +21,4 @@ export function alertmanagerGroupKey(routeKey: string, groupLabels: Labels): str
     .sort()
     .map((name) => `${name}=${JSON.stringify(groupLabels[name])}`);
   return `${routeKey}:{${set.join(', ')}}`;
-}
-
-/** OpenMetrics label-value escaping, as Alertmanager's matcher String() writes values. */
-function escape(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }

@@ -2,6 +2,7 @@
 // notify (wait, interval, repeat), payloads are built per sink kind, and every notification is
 // written to the durable outbox before a deliverer sends it.
 
+import { matchesAll } from '../decisions/matchers.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,7 +98,7 @@ export class Notifier {
    */
   handle(transitions: readonly AlertTransition[], dataTimeMs: number, flush = false): void {
     for (const t of transitions) {
-      for (const target of this.targets) if (matches(target.route.match, t.labels)) target.groups.add(t, dataTimeMs);
+      for (const target of this.targets) if (matches(target.route.match, t.labels) && matchesAll(target.route.matchers ?? [], t.labels)) target.groups.add(t, dataTimeMs);
     }
     const kicked = new Set<string>();
     for (const target of this.targets) {

@@ -1,6 +1,6 @@
-// Webhook payloads grouped as Alertmanager groups them: the same alerts and the same routes given
-// to a real Alertmanager (0.25) and to stormwatch; per receiver, the receiver name, groupKey,
-// groupLabels and commonLabels stormwatch sends equal what Alertmanager sends.
+// Webhook payloads grouped as Alertmanager groups them: the same alerts and the same routes (equality
+// and regex/negative matchers) given to a real Alertmanager (0.25) and to stormwatch; per receiver,
+// the receiver name, groupKey, groupLabels and commonLabels stormwatch sends equal Alertmanager's.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,12 +46,18 @@ describe('webhook grouping like Alertmanager', () => {
     - receiver: everything
       group_by: ['...']
       continue: true
+    - receiver: regex
+      matchers: ['severity=~"crit.*"', 'alertname!="StormwatchDeployRegression"']
+      group_by: [alertname]
+      continue: true
 receivers:
   - name: blackhole
   - name: pager
     webhook_configs: [{url: '${receiver.url}/am/pager'}]
   - name: everything
     webhook_configs: [{url: '${receiver.url}/am/everything'}]
+  - name: regex
+    webhook_configs: [{url: '${receiver.url}/am/regex'}]
 `,
     );
   }, 60_000);
@@ -72,6 +78,8 @@ sinks:
     webhook: {url: '${receiver.url}/sw/pager'}
   - name: chat
     webhook: {url: '${receiver.url}/sw/everything'}
+  - name: ops
+    webhook: {url: '${receiver.url}/sw/regex'}
 routes:
   - receiver: pager
     sinks: [pager]
@@ -80,6 +88,10 @@ routes:
   - receiver: everything
     sinks: [chat]
     groupBy: ['...']
+  - receiver: regex
+    sinks: [ops]
+    matchers: ['severity=~"crit.*"', 'alertname!="StormwatchDeployRegression"']
+    groupBy: [alertname]
 signals: [{name: downloads, requests: x_total}]
 `,
     );
@@ -99,17 +111,18 @@ signals: [{name: downloads, requests: x_total}]
     notifier.close();
 
     // pager: the two critical alerts, one group each (alertname differs); everything: three groups.
-    await receiver.waitFor((all) => all.filter((r) => r.path.startsWith('/am/')).length >= 5, 20_000);
+    await receiver.waitFor((all) => all.filter((r) => r.path.startsWith('/am/')).length >= 6, 20_000);
     const by = (prefix: string) => receiver.received.filter((r) => r.path.startsWith(prefix)).map((r) => r.json as WebhookPayload);
-    for (const name of ['pager', 'everything']) {
+    for (const [name, groups] of [['pager', 2], ['everything', 3], ['regex', 1]] as const) {
       const fromAm = sorted(by(`/am/${name}`));
       const fromSw = sorted(by(`/sw/${name}`));
-      expect(fromAm, name).toHaveLength(name === 'pager' ? 2 : 3);
+      expect(fromAm, name).toHaveLength(groups);
       expect(fromSw, name).toEqual(fromAm);
     }
     expect(by('/am/pager').map((p) => p.groupKey).sort()).toEqual([
       '{}/{severity="critical",team="crates-io"}:{alertname="StormwatchDeployRegression", service="crates-io"}',
       '{}/{severity="critical",team="crates-io"}:{alertname="StormwatchRetryStorm", service="crates-io"}',
     ]);
+    expect(by('/sw/regex').map((p) => p.groupKey)).toEqual(['{}/{alertname!="StormwatchDeployRegression",severity=~"crit.*"}:{alertname="StormwatchRetryStorm"}']);
   }, 60_000);
 });
