@@ -7,7 +7,7 @@ import { loadBundledClientModels, loadBundledModels, loadConfig } from '../src/c
 import { silentLogger } from '../src/core/log.js';
 import { FIXTURES_DIR } from '../src/core/paths.js';
 import type { Frame, SeriesInfo, SignalSample } from '../src/core/types.js';
-import { BaselineDetector } from '../src/detectors/baseline-detector.js';
+import { EvidenceDetector } from '../src/detectors/evidence-detector.js';
 import { Pipeline, type PipelineConfig } from '../src/pipeline.js';
 import { runBacktest } from '../src/runner/backtest.js';
 import { mulberry32 } from '../src/sim/random.js';
@@ -115,10 +115,10 @@ function benchDetector(): void {
   const params = presets.default!;
   for (const n of [1_000, 10_000, 100_000]) {
     const random = mulberry32(n);
-    const detectors: BaselineDetector[] = [];
+    const detectors: EvidenceDetector[] = [];
     const warm = Array.from({ length: 240 }, () => 1 + random() * 0.05);
     for (let i = 0; i < n; i++) {
-      const d = new BaselineDetector(params, { intervalMs: 15_000, inputs: new Set(['requests', 'errors', 'downstream']) });
+      const d = new EvidenceDetector(params, { intervalMs: 15_000, inputs: new Set(['requests', 'errors', 'downstream']) });
       d.restore({ rate: { values: warm.map((v) => Math.log(100 * v)), anomalousSinceMs: null }, errorRatio: { values: warm.map((v) => 0.001 * v), anomalousSinceMs: null }, funnel: { values: warm.map((v) => 0.999 / v), anomalousSinceMs: null } });
       detectors.push(d);
     }
@@ -179,9 +179,9 @@ function benchMemory(): void {
   gc();
   gc();
   const before = process.memoryUsage();
-  const ds: BaselineDetector[] = [];
+  const ds: EvidenceDetector[] = [];
   for (let i = 0; i < 20_000; i++) {
-    const d = new BaselineDetector(presets.default!, { intervalMs: 15_000, inputs: new Set(['requests', 'errors', 'downstream']) });
+    const d = new EvidenceDetector(presets.default!, { intervalMs: 15_000, inputs: new Set(['requests', 'errors', 'downstream']) });
     d.restore({ rate: { values: full, anomalousSinceMs: null }, errorRatio: { values: full, anomalousSinceMs: null }, funnel: { values: full, anomalousSinceMs: null } });
     ds.push(d);
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
 import { toOpenMetrics } from '../src/sim/openmetrics-writer.js';
+import { scenarioLabelsOf } from '../src/sim/labels.js';
 import { bundledScenarios } from '../src/sim/scenarios.js';
 import { type RetryPolicy, simulate } from '../src/sim/simulate.js';
 import { FAMILIES } from './generate-fixtures-families.js';
@@ -25,28 +26,7 @@ for (const scenario of bundledScenarios(cargo)) {
   const text = toOpenMetrics(result.snapshots, FAMILIES);
   // mtime 0 in the gzip header keeps the output byte-for-byte reproducible.
   writeFileSync(join(outDir, file), scenario.gzip ? gzipSync(text, { level: 9 }) : text);
-  const iso = (ms: number) => new Date(ms).toISOString();
-  const labels = {
-    name: scenario.name,
-    description: scenario.description,
-    file,
-    stepSeconds: scenario.spec.stepMs / 1000,
-    startsAt: iso(scenario.spec.startMs),
-    endsAt: iso(scenario.spec.endMs),
-    seed: scenario.spec.seed,
-    client: scenario.spec.client.name,
-    arrivals: scenario.spec.pool ? { kind: 'pool', ...scenario.spec.pool } : { kind: 'independent', logicalRatePerSecond: scenario.spec.logicalRatePerSecond },
-    deploys: scenario.spec.deploysMs.map(iso),
-    faults: result.truths.map((t) => ({
-      kind: t.kind,
-      startsAt: iso(t.startMs),
-      endsAt: iso(t.endMs),
-      attemptsPerLogicalRequest: Number(t.attemptsPerLogicalRequest.toFixed(3)),
-      logicalRatePerSecond: Math.round(t.logicalRatePerSecond),
-      apiRatePerSecond: Math.round(t.apiRatePerSecond),
-    })),
-    expect: scenario.expect,
-  };
+  const labels = scenarioLabelsOf(scenario, result, file);
   writeFileSync(join(outDir, `${scenario.name}.json`), `${JSON.stringify(labels, null, 2)}\n`);
   process.stdout.write(`${file}: ${result.snapshots.length} snapshots; ${labels.faults.map((f) => `${f.kind} ${f.apiRatePerSecond}/s (${f.attemptsPerLogicalRequest} attempts per download)`).join(', ') || 'no fault'}\n`);
 }

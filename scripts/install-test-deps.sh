@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs everything the tests need on a fresh Debian machine: the npm packages, and the real
-# Prometheus (with promtool) and Alertmanager binaries the end-to-end tests start on loopback.
+# Installs everything the tests need on a fresh Debian machine: the npm packages, the real
+# Prometheus (with promtool) and Alertmanager binaries the end-to-end tests start on loopback, and
+# Chromium, which the browser tests drive headless (through playwright-core) to look at the UI and reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if ((${#missing[@]} > 0)); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

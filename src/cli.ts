@@ -22,6 +22,9 @@ import { runDemo } from './runner/demo.js';
 import { startLive } from './runner/live.js';
 import { runReplay } from './runner/replay.js';
 import { transitionLine } from './runner/transition-line.js';
+import { progressBar } from './report/progress.js';
+import { SummaryCounter, formatSummary } from './report/summary.js';
+import { writeReport } from './report/write-report.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -112,15 +115,28 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const fromMs = str('from') !== undefined ? parseTime(str('from')!, '--from', command) : undefined;
       const toMs = str('to') !== undefined ? parseTime(str('to')!, '--to', command) : undefined;
       const config = loadConfig(configFile());
+      const report = str('report');
+      const counter = new SummaryCounter();
+      const bar = progressBar(process.stderr);
       const summary = await runBacktest(config, {
         ...(str('input') ? { input: str('input')! } : {}),
         ...(fromMs !== undefined ? { fromMs } : {}),
         ...(toMs !== undefined ? { toMs } : {}),
         logger: log,
         ...(shard ? { shard } : {}),
+        keepHistory: report !== undefined,
+        ...(bar ? { onProgress: bar.update } : {}),
+        onTick: (r) => counter.add(r),
         onTransition,
       });
+      bar?.end();
       log.log('info', 'backtest done', { frames: summary.frames, transitions: summary.transitions, from: new Date(summary.fromMs).toISOString(), to: new Date(summary.toMs).toISOString() });
+      if (report !== undefined) {
+        const input = str('input') ?? (config.source.kind === 'replay' ? config.source.file : undefined);
+        const written = writeReport(report, config, input, summary, counter);
+        log.log('info', 'report written', { file: written.file, bytes: written.bytes });
+      }
+      if (values.summary) process.stderr.write(formatSummary({ counter, deploys: summary.deploys, dataProblems: summary.dataProblems, fromMs: summary.fromMs, toMs: summary.toMs }));
       return 0;
     }
     case 'run': {
@@ -159,7 +175,19 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       return 0;
     }
     case 'demo':
-      await runDemo({ logger: logger(), out: (text) => process.stdout.write(text) });
+      await runDemo({
+        logger: logger(),
+        out: (text) => process.stdout.write(text),
+        serve: values.serve === true,
+        ...(values.serve
+          ? {
+              stopServing: new Promise<void>((resolve) => {
+                process.once('SIGINT', () => resolve());
+                process.once('SIGTERM', () => resolve());
+              }),
+            }
+          : {}),
+      });
       return 0;
   }
   throw new UsageError(`unknown command ${JSON.stringify(command)}`);

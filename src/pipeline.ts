@@ -12,7 +12,7 @@ import { type ProbeOutcome, deployTransition, probeTransition } from './decision
 import { DeployWatcher, type PreBaseline, type SignalTick } from './deploys/deploy-watcher.js';
 import { MarkerTracker } from './deploys/markers.js';
 import type { DeployEvent, DeployRecord } from './deploys/types.js';
-import { BaselineDetector } from './detectors/baseline-detector.js';
+import { EvidenceDetector } from './detectors/evidence-detector.js';
 import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
 
 export interface SignalReport {
@@ -31,7 +31,7 @@ export interface TickResult {
 
 interface WatchedSignal {
   identity: SignalIdentity;
-  detector: BaselineDetector;
+  detector: EvidenceDetector;
   clients: ClientModel[];
   /** Series of split signals: data time last present in a frame (forgotten when long absent). */
   lastSeenMs: number;
@@ -48,7 +48,7 @@ export interface PipelineSnapshot {
   probes?: [string, { failingSinceMs: number; failure: string }][];
 }
 
-export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'> & Partial<Pick<StormwatchConfig, 'deploys'>>;
+export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'> & Partial<Pick<StormwatchConfig, 'deploys' | 'evidenceWeight'>>;
 
 /** Which part of the series this replica watches: those whose id hashes to `index` modulo `count`. */
 export interface Shard {
@@ -76,13 +76,15 @@ export class Pipeline {
   private readonly deploys: DeployWatcher | undefined;
   private readonly markers: MarkerTracker[];
   private readonly probes = new Map<string, { failingSinceMs: number; failure: string }>();
+  private readonly evidenceWeight: number;
 
   constructor(
     private readonly config: PipelineConfig,
     private readonly shard?: Shard,
   ) {
     this.signalConfigs = new Map(config.signals.map((s) => [s.name, s]));
-    this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels);
+    this.evidenceWeight = config.evidenceWeight ?? 1;
+    this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels, { withinMs: config.alerting.classifyWithinMs ?? 0 });
     const d = config.deploys;
     this.deploys = d
       ? new DeployWatcher(
@@ -95,6 +97,7 @@ export class Pipeline {
             funnelDropFraction: config.detector.funnelDropFraction,
             minErrorRatioIncrease: config.detector.minErrorRatioIncrease,
             minRequestsPerTick: config.detector.minRequestsPerTick,
+            bucketTicks: Math.max(1, Math.round(config.detector.baselineResolutionMs / config.intervalMs)),
           },
           [],
         )
@@ -117,7 +120,7 @@ export class Pipeline {
     if (!inputs) this.inputsOf.set(signal.name, (inputs = new Set(Object.keys(signal.inputs) as SignalInput[])));
     const w: WatchedSignal = {
       identity: { id, name: signal.name, labels },
-      detector: new BaselineDetector(this.config.detector, { intervalMs: this.config.intervalMs, inputs }),
+      detector: new EvidenceDetector(this.config.detector, { intervalMs: this.config.intervalMs, inputs, evidenceWeight: this.evidenceWeight }),
       clients: signal.clients,
       lastSeenMs: Number.NaN,
       split: signal.by.length > 0,

@@ -1,6 +1,6 @@
 // The command line as users call it: exit codes, output formats, the README's demo.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -133,11 +133,29 @@ describe('stormwatch CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('[receiver] FIRING StormwatchRetryStorm (critical) signal=crate-downloads');
     expect(r.stdout).toContain('[receiver] RESOLVED StormwatchRetryStorm (critical) signal=crate-downloads');
-    expect(r.stdout).toMatch(/retry storm, requests 3\.\d+x baseline while 100% of attempts fail \(client model: cargo\)/);
-    expect(r.stdout).toMatch(/every request is failing and cargo retrying each one 3 times matches/);
+    // The page fires on the first tick after the break (data time 12:17:15), as a retry storm.
+    expect(r.stdout).toMatch(/startsAt 2023-07-20T12:17:15\.000Z\n {2}crate-downloads: retry storm, requests \d\.\d+x baseline while \d+(\.\d+)?% of attempts fail/);
     // The deploy that caused it is named and failed, and the rollback deploy resolves it.
     expect(r.stdout).toContain('[receiver] FIRING StormwatchDeployRegression (critical)');
     expect(r.stdout).toMatch(/deploy 1\.102\.0 of crates-io regressed: StormwatchRetryStorm on crate-downloads since 2023-07-20T12:17:15/);
     expect(r.stdout).toContain('4 notification(s) received.');
+    // The UI while it runs, alert links into it, and the report's path last.
+    expect(r.stdout).toMatch(/Live UI while it runs: http:\/\/127\.0\.0\.1:\d+\/ui\//);
+    expect(r.stdout).toMatch(/see http:\/\/127\.0\.0\.1:\d+\/ui\/series\?id=crate-downloads&at=2023-07-20T12%3A17%3A15\.000Z/);
+    const last = r.stdout.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^Report of the replay \(open it in a browser\): \/.*\.html$/);
+    expect(existsSync(last.split(': ').at(-1)!)).toBe(true);
   });
+
+  it('backtest --summary: counts on stderr; --report: a file', async () => {
+    const report = join(mkdtempSync(join(tmpdir(), 'stormwatch-cli-')), 'r.html');
+    const r = await runCli(['backtest', '--config', config, '--summary', '--report', report, '--log-level', 'warn']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('alerts fired: 2 (StormwatchDeployRegression 1, StormwatchRetryStorm 1)');
+    expect(r.stderr).toContain('deploys: 3 (pass 2, fail 1)');
+    expect(r.stderr).toMatch(/data quality: 0 input line\(s\) skipped/);
+    // stderr is not a terminal here: no progress bar.
+    expect(r.stderr).not.toContain('backtest [');
+    expect(readFileSync(report, 'utf8')).toContain('<h2>crate-downloads</h2>');
+  }, 60_000);
 });

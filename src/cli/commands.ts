@@ -55,11 +55,13 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'backtest',
     summary: 'run over history at full speed; one JSON line per alert transition',
-    usage: 'stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T] [--shard i/N]',
+    usage: 'stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T] [--report FILE.html] [--summary] [--shard i/N]',
     flags: [
       '--config, -c FILE      the configuration',
       '--input FILE           an OpenMetrics file with timestamps (instead of the config source)',
       '--from T, --to T       with a prometheus source: the range to replay (RFC 3339 or unix seconds)',
+      '--report FILE.html     write a self-contained HTML report',
+      '--summary              print counts on stderr (a progress bar shows when stderr is a terminal)',
       '--shard i/N            only the series whose id hashes to i modulo N',
       '--log-level LEVEL      default info',
     ],
@@ -67,7 +69,7 @@ export const COMMANDS: CommandSpec[] = [
       'stormwatch backtest --config stormwatch.yaml --input incident.om',
       'stormwatch backtest --config prod.yaml --from 2023-07-20T11:00:00Z --to 2023-07-20T13:00:00Z',
     ],
-    options: { ...config, input: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, shard: { type: 'string' }, ...logLevel, ...help },
+    options: { ...config, input: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, report: { type: 'string' }, summary: { type: 'boolean' }, shard: { type: 'string' }, ...logLevel, ...help },
     positionals: 0,
   },
   {
@@ -120,10 +122,10 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'demo',
     summary: 'replay the bundled 2023-07-20 broken-download scenario to a local receiver',
-    usage: 'stormwatch demo [--log-level LEVEL]',
-    flags: ['--log-level LEVEL      default info'],
-    examples: ['stormwatch demo --log-level warn'],
-    options: { ...logLevel, ...help },
+    usage: 'stormwatch demo [--serve] [--log-level LEVEL]',
+    flags: ['--serve                serve the UI until Ctrl-C (it is served while the demo runs anyway)', '--log-level LEVEL      default info'],
+    examples: ['stormwatch demo --log-level warn', 'stormwatch demo --serve'],
+    options: { serve: { type: 'boolean' }, ...logLevel, ...help },
     positionals: 0,
   },
   {

@@ -11,7 +11,8 @@ import type { Labels, SignalInput } from '../core/types.js';
 import type { AlertDefinitions } from '../decisions/alert-decider.js';
 import { type DefinitionKind, templateValuesFor } from '../decisions/alert-decider.js';
 import { templateNames } from '../decisions/template.js';
-import type { BaselineParams } from '../detectors/baseline-detector.js';
+import type { DetectorParams } from '../detectors/evidence-detector.js';
+import { counterQuery } from '../source/counter-query.js';
 import type { ClientModel } from '../detectors/retry-amplification.js';
 import { type Selector, parseSelector } from '../source/selector.js';
 import { alertDefinitions, clientModel, configSchema, detectorPresets } from './schema.js';
@@ -132,9 +133,14 @@ export interface StormwatchConfig {
   intervalMs: number;
   cron: string;
   source: SourceConfig;
+  /**
+   * New evidence per tick, 0-1: below 1 when a Prometheus source reads rate() over a window longer
+   * than the interval, so consecutive ticks share requests (irate reads the last two samples only).
+   */
+  evidenceWeight: number;
   listen?: string;
-  detector: BaselineParams;
-  alerting: { forMs: number; keepFiringForMs: number; labels: Labels; externalURL: string; receiver: string };
+  detector: DetectorParams;
+  alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; labels: Labels; externalURL: string; receiver: string };
   sinks: SinkConfig[];
   routes: RouteConfig[];
   delivery: DeliveryConfig;
@@ -196,9 +202,9 @@ function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: (path: r
 }
 
 /** Maps preset or override keys (durations already in ms) to detector parameters; absent keys stay absent. */
-function toBaselineParams(p: { baselineWindow?: number; baselineResolution?: number; relearnAfter?: number } & Omit<Partial<BaselineParams>, 'baselineWindowMs' | 'baselineResolutionMs' | 'relearnAfterMs'>): Partial<BaselineParams> {
+function toDetectorParams(p: { baselineWindow?: number; baselineResolution?: number; relearnAfter?: number } & Omit<Partial<DetectorParams>, 'baselineWindowMs' | 'baselineResolutionMs' | 'relearnAfterMs'>): Partial<DetectorParams> {
   const { baselineWindow, baselineResolution, relearnAfter, ...rest } = p;
-  const out: Partial<BaselineParams> = {};
+  const out: Partial<DetectorParams> = {};
   for (const [k, v] of Object.entries(rest)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   if (baselineWindow !== undefined) out.baselineWindowMs = baselineWindow;
   if (baselineResolution !== undefined) out.baselineResolutionMs = baselineResolution;
@@ -240,7 +246,7 @@ export function loadBundledClientModels(): ClientModel[] {
 }
 
 /** Loads the detector presets and alert definitions that ship with stormwatch. */
-export function loadBundledModels(): { presets: Record<string, Omit<BaselineParams, never>>; definitions: AlertDefinitions } {
+export function loadBundledModels(): { presets: Record<string, Omit<DetectorParams, never>>; definitions: AlertDefinitions } {
   const presetsFile = join(MODELS_DIR, 'detector-presets.yaml');
   const presets = detectorPresets.safeParse(readYaml(presetsFile).data);
   if (!presets.success) throw new ConfigError(presetsFile, issuesToProblems(presets.error.issues));
@@ -256,8 +262,8 @@ export function loadBundledModels(): { presets: Record<string, Omit<BaselinePara
     }
   }
   if (problems.length > 0) throw new ConfigError(definitionsFile, problems);
-  const resolved: Record<string, BaselineParams> = {};
-  for (const [name, p] of Object.entries(presets.data)) resolved[name] = toBaselineParams(p) as BaselineParams;
+  const resolved: Record<string, DetectorParams> = {};
+  for (const [name, p] of Object.entries(presets.data)) resolved[name] = toDetectorParams(p) as DetectorParams;
   return { presets: resolved, definitions: definitions.data as AlertDefinitions };
 }
 
@@ -311,8 +317,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
         inputs[input] = { query: spec.query as string };
       } else {
         const p = raw.source.prometheus;
-        const by = s.by ? ` by (${s.by.join(', ')})` : '';
-        const query = p ? `sum${by}(${p.rateFunction}(${spec.selector.text}[${p.rateWindow / 1000}s]))` : spec.selector.text;
+        const query = p ? counterQuery(spec.selector.text, p.rateFunction, p.rateWindow, raw.interval, s.by ?? []) : spec.selector.text;
         inputs[input] = { selector: spec.selector, query };
       }
     }
@@ -473,7 +478,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     source = { kind: 'replay', file: isAbsolute(f) ? f : join(base, f) };
   }
   const { preset: _presetName, ...overrides } = raw.detector;
-  const detector: BaselineParams = { ...preset, ...toBaselineParams(overrides) };
+  const detector: DetectorParams = { ...preset, ...toDetectorParams(overrides) };
   return {
     file,
     intervalMs: raw.interval,
@@ -481,7 +486,8 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     source,
     ...(raw.server ? { listen: raw.server.listen } : {}),
     detector,
-    alerting: { forMs: raw.alerting.for, keepFiringForMs: raw.alerting.keepFiringFor, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver },
+    evidenceWeight: raw.source.prometheus?.rateFunction === 'rate' ? Math.min(1, raw.interval / raw.source.prometheus.rateWindow) : 1,
+    alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver },
     sinks,
     routes,
     delivery,

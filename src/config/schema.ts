@@ -216,13 +216,13 @@ export const detectorOverrides = z.strictObject({
   baselineWindow: duration.optional(),
   baselineResolution: duration.optional(),
   minBaselinePoints: z.number().int().min(3).optional(),
-  zThreshold: z.number().positive().optional(),
   spikeFactor: z.number().gt(1).optional(),
   collapseFactor: z.number().gt(0).lt(1).optional(),
   minErrorRatioIncrease: z.number().gt(0).lt(1).optional(),
   funnelDropFraction: z.number().gt(0).lt(1).optional(),
   minRequestsPerTick: z.number().min(0).optional(),
   relearnAfter: duration.optional(),
+  falseAlarmsPerYear: z.number().positive().optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -232,13 +232,14 @@ export const configSchema = z.strictObject({
   detector: detectorOverrides.default({ preset: 'default' }),
   alerting: z
     .strictObject({
-      for: duration.default(15_000),
+      for: duration.default(0),
+      classifyWithin: duration.default(15_000),
       keepFiringFor: duration.default(60_000),
       labels: labels.default({}),
       externalURL: z.string().default('http://127.0.0.1:9464'),
       receiver: z.string().default('stormwatch'),
     })
-    .default({ for: 15_000, keepFiringFor: 60_000, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch' }),
+    .default({ for: 0, classifyWithin: 15_000, keepFiringFor: 60_000, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch' }),
   sinks: z.array(sink).default([]),
   routes: z.array(route).optional(),
   delivery: delivery.default({ outboxDir: '.stormwatch', maxAge: 24 * 3_600_000, concurrency: 4, backoffBase: 500, backoffCap: 300_000 }),
@@ -267,13 +268,13 @@ export const detectorPreset = z.strictObject({
   baselineWindow: duration,
   baselineResolution: duration,
   minBaselinePoints: z.number().int().min(3),
-  zThreshold: z.number().positive(),
   spikeFactor: z.number().gt(1),
   collapseFactor: z.number().gt(0).lt(1),
   minErrorRatioIncrease: z.number().gt(0).lt(1),
   funnelDropFraction: z.number().gt(0).lt(1),
   minRequestsPerTick: z.number().min(0),
   relearnAfter: duration,
+  falseAlarmsPerYear: z.number().positive(),
 });
 
 export const detectorPresets = z.record(z.string(), detectorPreset);

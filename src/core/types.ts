@@ -43,20 +43,28 @@ export interface Frame {
 export type FindingKind = 'rate_spike' | 'rate_drop' | 'error_ratio' | 'funnel_drop';
 
 /**
- * One check's verdict at one tick. `unknown` (warming up, missing data, too little traffic) leaves the
- * alert state as it was, so a scrape gap neither raises nor resolves an alert.
+ * One check's verdict at one tick. `unknown` (warming up, missing data, no requests) leaves the alert
+ * state as it was, so a scrape gap neither raises nor resolves an alert.
  */
 export interface Evaluation {
   kind: FindingKind;
   status: 'anomalous' | 'normal' | 'unknown';
-  /** Robust z-score of the observation against its baseline (signed). NaN when unknown. */
+  /** This tick's standardised residual against its baseline (signed). NaN when unknown. */
   score: number;
   observed: number;
   baseline: number;
-  /** Robust σ the score was computed with (log units for rate checks, ratio units otherwise). */
+  /** σ of one tick's value, noise of counting included (log units for rate checks, ratio units otherwise). */
   sigma: number;
   /** Why the status is unknown, for logs and annotations. */
   reason?: string;
+  /** Evidence gathered for this check's failure by its sequential test (nats), and the alarm threshold. */
+  evidence?: number;
+  threshold?: number;
+  /**
+   * Rate checks during a failure: requests over what the baseline expected since the failure's
+   * evidence began (its change-point), with the σ of that log-ratio and the seconds it spans.
+   */
+  run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number };
 }
 
 export type AlertStatus = 'firing' | 'resolved';

@@ -5,7 +5,7 @@
 
 import type { AlertTransition, Labels } from '../core/types.js';
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
-import type { AlertKind, Assessment } from './assess.js';
+import type { AlertKind, Assessment } from './assessment.js';
 import { fingerprint } from './fingerprint.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
 import { renderTemplate } from './template.js';
@@ -63,6 +63,11 @@ export interface FiringAlert {
   startsAtMs: number;
 }
 
+/** How long an incident whose kind is unclear may wait for it, and the tick interval. */
+export interface ClassifyParams {
+  withinMs: number;
+}
+
 export class AlertDecider {
   private readonly alerts = new Map<string, TrackedAlert>();
 
@@ -70,6 +75,7 @@ export class AlertDecider {
     private readonly definitions: AlertDefinitions,
     private readonly hold: HoldParams,
     private readonly commonLabels: Labels = {},
+    private readonly classify: ClassifyParams = { withinMs: 0 },
   ) {}
 
   /** Feeds one signal's assessment at data time `timeMs`; returns the alerts that changed state. */
@@ -120,7 +126,10 @@ export class AlertDecider {
       tracked = { state: INACTIVE, labels: {}, fingerprint: '', annotations: {}, startsAtMs: Number.NaN };
       this.alerts.set(key, tracked);
     }
-    const step = stepAlert(tracked.state, active, timeMs, this.hold);
+    // An unsettled kind waits, for at most classifyWithin from the onset.
+    const elapsed = tracked.state.phase === 'pending' ? timeMs - tracked.state.activeSinceMs : 0;
+    const wait = key.endsWith('\u0000incident') && assessment.settled === false && elapsed < this.classify.withinMs;
+    const step = stepAlert(tracked.state, active, timeMs, this.hold, wait);
     tracked.state = step.state;
     if (step.state === INACTIVE) {
       this.alerts.delete(key);
@@ -151,7 +160,7 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     multiplier: formatFactor(est?.multiplier ?? Number.NaN),
     failingAttempts: formatPercent(est?.failingAttempts ?? Number.NaN),
     failingRequests: formatPercent(est?.failingRequests ?? Number.NaN),
-    attemptsPerRequest: est ? est.attemptsPerRequest.toFixed(2) : 'n/a',
+    attemptsPerRequest: est && Number.isFinite(est.attemptsPerRequest) ? est.attemptsPerRequest.toFixed(2) : est?.notEstimable ? 'not estimable' : 'n/a',
     clientModel: best ? best.model : 'none',
     logicalDemand: formatRate(est?.logicalDemand ?? Number.NaN),
     completion: formatPercent(a.completion),
@@ -172,6 +181,7 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     failing_attempts: num(est?.failingAttempts),
     failing_requests: num(est?.failingRequests),
     attempts_per_request: num(est?.attemptsPerRequest),
+    attempts_per_request_note: est?.notEstimable ? `not estimable: ${est.notEstimable}` : '',
     logical_demand_per_second: num(est?.logicalDemand),
     completion_ratio: num(a.completion),
     completion_baseline: num(a.completionBaseline),

@@ -3,27 +3,20 @@
 // sentence that explain it. Pure.
 
 import type { Evaluation, SignalSample } from '../core/types.js';
-import { type AmplificationEstimate, type ClientModel, estimateAmplification } from '../detectors/retry-amplification.js';
+import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
+import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
 
-export type IncidentKind = 'retry_storm' | 'outage' | 'error_regression';
-export type AlertKind = IncidentKind | 'organic_surge';
+export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
-export interface Assessment {
-  /** Undefined when no check could judge (warm-up, gap): alert states stay as they are. */
-  failing: boolean | undefined;
-  surge: boolean | undefined;
-  kind: IncidentKind;
-  estimate?: AmplificationEstimate;
-  /** Completions per request now and at baseline (NaN without a downstream input). */
-  completion: number;
-  completionBaseline: number;
-  errorRatio: number;
-  errorRatioBaseline: number;
-  requests: number;
-  requestsBaseline: number;
-  explanation: string;
-}
+/** A failure's kind is judged on at least this much of it (a closed pool retries for a second, then stalls). */
+export const MIN_CLASSIFY_SECONDS = 3;
+/**
+ * A failure is a retry storm only when retries add at least a fifth to the attempts (M ≥ 1.2):
+ * demand itself wobbles by several percent, and below this a partial failure would be a storm on
+ * one day and a regression on the next.
+ */
+export const STORM_MIN_MULTIPLIER = 1.2;
 
 function find(evaluations: readonly Evaluation[], kind: Evaluation['kind']): Evaluation | undefined {
   return evaluations.find((e) => e.kind === kind);
@@ -58,20 +51,34 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // The model and the sentence are only needed when something is wrong: at 100k healthy series
   // they would cost more than the detection itself.
   const interesting = failing === true || surge === true;
+  // During a failure the multiplier is read over the failure so far (since its change-point), not
+  // one tick: a 1 s tick is noisy, and a closed client pool retries for a second before it stalls.
+  const run = spike?.run;
   if (interesting && spike && spike.status !== 'unknown') {
-    estimate = estimateAmplification(
-      { requests: sample.requests, requestsBaseline: spike.baseline, logRateSigma: spike.sigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high },
-      models,
-    );
+    const [requests, logRateSigma] = run ? [run.multiplier * spike.baseline, run.logSigma] : [sample.requests, spike.sigma];
+    estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high }, models);
   }
+  // The kind needs less certainty than the page (the failure itself is already certain, the rate
+  // only says which kind it is): over at least MIN_CLASSIFY_SECONDS of the failure, the multiplier
+  // one σ clear of 1 upwards (retries) or downwards (a stalled client pool).
+  const longEnough = !run || run.seconds >= MIN_CLASSIFY_SECONDS;
+  const direction = run && longEnough ? (run.multiplier / Math.exp(run.logSigma) > MIN_AMPLIFICATION ? 'up' : run.multiplier * Math.exp(run.logSigma) < CLOSED_LOOP_BELOW ? 'down' : undefined) : undefined;
+  // A storm also needs retries to add a material share of attempts, so that a partial failure near
+  // the line is not a storm on one seed and a regression on the next.
+  const multiplier = run ? run.multiplier : estimate?.multiplier ?? Number.NaN;
+  const amplified = (estimate?.amplified === true || direction === 'up') && multiplier >= STORM_MIN_MULTIPLIER;
+  const stalled = estimate?.regime === 'closed-loop' || direction === 'down';
   let kind: IncidentKind = 'error_regression';
-  if (estimate?.amplified && fraction.e > 0) kind = 'retry_storm';
-  else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || estimate?.regime === 'closed-loop') kind = 'outage';
+  if (amplified && fraction.e > 0) kind = 'retry_storm';
+  else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || stalled) kind = 'outage';
 
+  // Settled by a collapse, or once the rate over enough of the failure is up, down, or cannot hide retries.
+  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION));
   const assessment: Assessment = {
     failing,
     surge,
     kind,
+    settled,
     ...(estimate ? { estimate } : {}),
     completion: funnel?.observed ?? Number.NaN,
     completionBaseline: funnel?.baseline ?? Number.NaN,

@@ -1,7 +1,7 @@
 // The one-sentence explanation an alert carries: what is happening and why stormwatch thinks so,
 // in the words an on-call engineer would use. Pure.
 
-import type { Assessment, AlertKind } from './assess.js';
+import type { Assessment, AlertKind } from './assessment.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
 
 export function explain(signal: string, a: Assessment, kind: AlertKind): string {

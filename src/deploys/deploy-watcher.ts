@@ -18,7 +18,22 @@ export interface DeployWindowParams {
   minPostSamples: number;
   funnelDropFraction: number;
   minErrorRatioIncrease: number;
+  /** A post-deploy bucket is judged only when it pooled at least this many requests. */
   minRequestsPerTick: number;
+  /**
+   * Ticks pooled into one post-deploy value, as the baselines pool them: the pre-deploy values are
+   * baseline buckets, and a test of per-tick ratios against pooled ones would compare noise of
+   * different sizes (and a per-tick traffic guard would keep only the busiest ticks).
+   */
+  bucketTicks: number;
+}
+
+/** Requests, completions and errors pooled over the ticks of a bucket being filled. */
+interface PostBucket {
+  requests: number;
+  completed: number;
+  errors: number;
+  ticks: number;
 }
 
 export interface PreBaseline {
@@ -48,6 +63,8 @@ interface OpenWindow {
   signals: string[];
   pre: Map<string, PreBaseline>;
   post: Map<string, PreBaseline>;
+  /** Each signal's post-deploy bucket being filled. */
+  filling: Map<string, PostBucket>;
   probeFailures: string[];
   /** The regression alert is firing for this deploy. */
   alerting: boolean;
@@ -96,7 +113,7 @@ export class DeployWatcher {
     }
     const record: DeployRecord = { ...event, verdict: 'pending', windowEndsAtMs: event.startedAtMs + this.params.windowMs, reasons: [], evidence: [] };
     const signals = this.signalsOf(event.service);
-    this.windows.set(event.id, { record, signals, pre, post: new Map(signals.map((s) => [s, { completion: [], errorRatio: [] }])), probeFailures: [], alerting: false });
+    this.windows.set(event.id, { record, signals, pre, post: new Map(signals.map((s) => [s, { completion: [], errorRatio: [] }])), filling: new Map(), probeFailures: [], alerting: false });
     this.order.push(event.id);
     return { record, changes };
   }
@@ -158,7 +175,7 @@ export class DeployWatcher {
     if (!Array.isArray(snapshot)) return;
     for (const s of snapshot as { record: DeployRecord; signals: string[]; pre: [string, PreBaseline][]; post: [string, PreBaseline][]; probeFailures: string[]; alerting: boolean }[]) {
       if (!s?.record?.id || this.windows.has(s.record.id)) continue;
-      this.windows.set(s.record.id, { record: s.record, signals: s.signals, pre: new Map(s.pre), post: new Map(s.post), probeFailures: s.probeFailures ?? [], alerting: s.alerting === true });
+      this.windows.set(s.record.id, { record: s.record, signals: s.signals, pre: new Map(s.pre), post: new Map(s.post), filling: new Map(), probeFailures: s.probeFailures ?? [], alerting: s.alerting === true });
       this.order.push(s.record.id);
     }
   }
@@ -167,12 +184,21 @@ export class DeployWatcher {
     const perTick = this.params.intervalMs / 1000;
     for (const name of w.signals) {
       const t = ticks.get(name);
+      if (!t || !(t.sample.requests >= 0)) continue;
+      // Ticks of an incident that began before this deploy belong to that incident (a rollback
+      // deployed while it still lasts), not to this deploy's effect.
+      if (t.incidentSinceMs !== undefined && t.incidentSinceMs < w.record.startedAtMs - this.params.intervalMs) continue;
+      let b = w.filling.get(name);
+      if (!b) w.filling.set(name, (b = { requests: 0, completed: 0, errors: 0, ticks: 0 }));
+      b.requests += t.sample.requests * perTick;
+      b.completed += t.sample.downstream * perTick;
+      b.errors += t.sample.errors * perTick;
+      if (++b.ticks < this.params.bucketTicks) continue;
+      w.filling.delete(name);
+      if (!(b.requests >= Math.max(this.params.minRequestsPerTick, 1))) continue;
       const post = w.post.get(name)!;
-      if (!t || !(t.sample.requests * perTick >= this.params.minRequestsPerTick)) continue;
-      const completion = t.sample.downstream / t.sample.requests;
-      const errorRatio = t.sample.errors / t.sample.requests;
-      if (Number.isFinite(completion)) post.completion.push(completion);
-      if (Number.isFinite(errorRatio)) post.errorRatio.push(errorRatio);
+      if (Number.isFinite(b.completed)) post.completion.push(b.completed / b.requests);
+      if (Number.isFinite(b.errors)) post.errorRatio.push(b.errors / b.requests);
     }
   }
 

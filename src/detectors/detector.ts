@@ -12,8 +12,14 @@ export interface Detector {
 }
 
 export interface DetectorContext {
-  /** The tick interval, to turn rates into counts per tick for traffic guards. */
+  /** The tick interval, to turn rates into counts per tick. */
   intervalMs: number;
+  /**
+   * How much new evidence one tick carries (default 1). Below 1 when rates are read over a window
+   * longer than a tick (PromQL rate() over 1m polled every 15 s): overlapping windows see the same
+   * requests again.
+   */
+  evidenceWeight?: number;
   /** The inputs this signal has; checks that need a missing input are not run. */
   inputs: ReadonlySet<SignalInput>;
 }

@@ -65,8 +65,14 @@ export interface AmplificationEstimate {
   failingRequestsHigh: number;
   /** r: retries per failing logical request, NaN when nothing fails. */
   retriesPerFailure: number;
-  /** Attempts per logical request: M when demand is unchanged. */
+  /** Attempts per logical request: M when demand is unchanged; NaN when not estimable (see below). */
   attemptsPerRequest: number;
+  /**
+   * Why attempts per request cannot be read from the rate: fewer attempts than the baseline means
+   * demand itself moved (a stalled client pool, builds that abort early, traffic that went away),
+   * and no request is ever tried less than once.
+   */
+  notEstimable?: string;
   /**
    * Logical requests per second behind the attempts: requests divided by the attempts per request,
    * held within what the best-fitting client model can produce at this E (the baseline when no
@@ -84,6 +90,8 @@ export interface AmplificationEstimate {
 export const MODEL_TOLERANCE = 0.12;
 /** M must exceed this (at the low end of its interval) to count as amplification. */
 export const MIN_AMPLIFICATION = 1.05;
+/** M below this (at the high end of its interval) while failing is a closed loop: clients stuck in retries. */
+export const CLOSED_LOOP_BELOW = 0.9;
 
 /** Attempts per logical request when each attempt fails independently with probability q. */
 export function attemptsIndependent(q: number, retries: number): number {
@@ -146,7 +154,7 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   const amplified = mLow > MIN_AMPLIFICATION;
   const matches = amplified && e > 0 ? matchModels(models, { multiplier: m, multiplierLow: mLow, multiplierHigh: mHigh, failing: e }).filter((x) => x.distance === 0) : [];
   let regime: FailureRegime = 'none';
-  if (e > 0 && mHigh < 0.9) regime = 'closed-loop';
+  if (e > 0 && mHigh < CLOSED_LOOP_BELOW) regime = 'closed-loop';
   else if (matches[0]) regime = matches[0].regime;
   else if (amplified && e > 0) regime = e >= 0.98 ? 'total' : 'deterministic';
   return {
@@ -158,7 +166,12 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     failingRequestsLow: pLow,
     failingRequestsHigh: pHigh,
     retriesPerFailure: p > 0 ? (m - 1) / p : Number.NaN,
-    attemptsPerRequest: m,
+    attemptsPerRequest: m >= 1 && regime !== 'closed-loop' ? m : Number.NaN,
+    ...(regime === 'closed-loop'
+      ? { notEstimable: 'requests fell while failing: a fixed pool of clients stuck in retries, so demand is not independent of the failure' }
+      : m < 1
+        ? { notEstimable: 'fewer attempts than the baseline: demand moved (clients gave up or aborted early), so attempts per request cannot be read from the rate' }
+        : {}),
     // Demand = attempts / (attempts per request), the latter as observed but held to what the client can do.
     logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / (matches[0] ? Math.min(Math.max(m, matches[0].predictedLow), matches[0].predictedHigh) : Math.max(m, 1e-9)),
     amplified,

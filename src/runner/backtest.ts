@@ -8,18 +8,29 @@ import type { AlertTransition } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
-import { ReplaySource, readReplayFile } from '../source/replay-source.js';
+import { type ReplayData, ReplaySource, readReplayFile } from '../source/replay-source.js';
 import type { HistorySource } from '../source/source.js';
+import type { DeployRecord } from '../deploys/types.js';
+import { HistoryStore } from '../ui/history-store.js';
+import { backtestHistory } from '../ui/history-sizes.js';
 
 export interface BacktestOptions {
   /** Replay this file instead of the configured source. */
   input?: string;
+  /** Replay these snapshots (already in memory: a simulation) instead of any file or source. */
+  data?: ReplayData;
   fromMs?: number;
   toMs?: number;
   logger: Logger;
   onTransition: (t: AlertTransition) => void;
   onTick?: (result: TickResult) => void;
   shard?: Shard;
+  /** Keep each series' history for a report (bounded: see ui/history-sizes.ts). */
+  keepHistory?: boolean;
+  /** Called once the range is known, before the first frame (with the history, when kept). */
+  onStart?: (info: { total: number; fromMs: number; toMs: number; history?: HistoryStore }) => void;
+  /** Called now and then with the frames done out of about `total` (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface BacktestSummary {
@@ -27,10 +38,19 @@ export interface BacktestSummary {
   transitions: number;
   fromMs: number;
   toMs: number;
+  /** Lines of the replay file that could not be used. */
+  dataProblems: number;
+  /** Every deploy seen, with its final verdict and evidence. */
+  deploys: DeployRecord[];
+  history?: HistoryStore;
 }
 
 /** Resolves the history source and range of a backtest. Throws SourceError on unusable input. */
-export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'fromMs' | 'toMs' | 'logger'>): { source: HistorySource; fromMs: number; toMs: number; warmFromMs: number } {
+export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'data' | 'fromMs' | 'toMs' | 'logger'>): { source: HistorySource; fromMs: number; toMs: number; warmFromMs: number; problems: number } {
+  if (options.data) {
+    const source = new ReplaySource(options.data, config.signals, config.deploys?.markers ?? []);
+    return { source, fromMs: options.fromMs ?? source.firstMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs, problems: options.data.problems.length };
+  }
   const replayFile = options.input ?? (config.source.kind === 'replay' ? config.source.file : undefined);
   if (replayFile !== undefined) {
     const data = readReplayFile(replayFile);
@@ -39,7 +59,7 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
     const source = new ReplaySource(data, config.signals, config.deploys?.markers ?? []);
     if (Number.isNaN(source.firstMs)) throw new SourceError('parse', `replay ${replayFile}: no samples with timestamps`, false);
     const fromMs = options.fromMs ?? source.firstMs;
-    return { source, fromMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs };
+    return { source, fromMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs, problems: data.problems.length };
   }
   if (config.source.kind !== 'prometheus') {
     throw new SourceError('query_error', `a backtest needs --input FILE, a replay source, or a prometheus source with --from and --to; this config has a ${config.source.kind} source`, false);
@@ -49,14 +69,18 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
   }
   const client = new PrometheusClient({ url: config.source.url, timeoutMs: Math.max(config.source.timeoutMs, 30_000), fetch: fetchWith(config.source.http) });
   const warmFromMs = options.fromMs - config.source.warmupMs;
-  return { source: new PrometheusSource(client, config.signals, config.deploys?.markers ?? []), fromMs: options.fromMs, toMs: options.toMs, warmFromMs };
+  return { source: new PrometheusSource(client, config.signals, config.deploys?.markers ?? []), fromMs: options.fromMs, toMs: options.toMs, warmFromMs, problems: 0 };
 }
 
 export async function runBacktest(config: StormwatchConfig, options: BacktestOptions): Promise<BacktestSummary> {
-  const { source, fromMs, toMs, warmFromMs } = historyFor(config, options);
+  const { source, fromMs, toMs, warmFromMs, problems } = historyFor(config, options);
   const pipeline = new Pipeline(config, options.shard);
+  const total = Math.max(1, Math.floor((toMs - fromMs) / config.intervalMs) + 1);
+  const history = options.keepHistory ? new HistoryStore(backtestHistory(config, total)) : undefined;
   let frames = 0;
   let transitions = 0;
+  options.onStart?.({ total, fromMs, toMs, ...(history ? { history } : {}) });
+  options.onProgress?.(0, total);
   for await (const frame of source.history(warmFromMs, toMs, config.intervalMs)) {
     if (frame.timeMs < fromMs) {
       pipeline.warm(frame);
@@ -64,11 +88,14 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
     }
     frames++;
     const result = pipeline.step(frame);
+    history?.record(result);
     options.onTick?.(result);
+    if (options.onProgress && frames % 256 === 0) options.onProgress(frames, total);
     for (const t of result.transitions) {
       transitions++;
       options.onTransition(t);
     }
   }
-  return { frames, transitions, fromMs, toMs };
+  options.onProgress?.(total, total);
+  return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
 }

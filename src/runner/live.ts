@@ -23,6 +23,9 @@ import { forwardToPeers } from '../deploys/peers.js';
 import { ensureStateDir } from './state-dir.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
+import { HistoryStore } from '../ui/history-store.js';
+import { liveHistory } from '../ui/history-sizes.js';
+import { BAND_SIGMAS } from '../ui/band.js';
 
 export interface LiveOptions {
   logger: Logger;
@@ -34,6 +37,8 @@ export interface LiveOptions {
 
 export interface LiveHandle {
   metrics: StormwatchMetrics;
+  /** What the UI shows: each series' recent history, alerts and deploys. */
+  history: HistoryStore;
   server?: RunningServer;
   /** Runs one tick now (also what cron calls). */
   tick(): Promise<void>;
@@ -45,7 +50,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   const { logger } = options;
   const now = options.now ?? Date.now;
   ensureStateDir(config.delivery.outboxDir);
-  const metrics = new StormwatchMetrics();
+  const metrics = new StormwatchMetrics(true, BAND_SIGMAS);
   const pipeline = new Pipeline(config, options.shard);
   const updatePending = () => {
     for (const [sink, pending] of notifier.pendingBySink()) metrics.outboxPending.set({ sink }, pending);
@@ -69,6 +74,10 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
     resumedAtMs = saved.snapshot.savedAtMs;
     logger.log('info', 'resumed from saved state', { signals, firing: pipeline.firing().length, savedAt: new Date(resumedAtMs).toISOString() });
   }
+  // The UI's history, fed from each tick's result (bounded: see ui/history-sizes.ts).
+  const history = new HistoryStore(liveHistory(config));
+  history.addTransitions(pipeline.firing().map((a) => ({ status: 'firing' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs })));
+  history.addDeploys(pipeline.deployRecords());
   let lastSavedMs = now();
   const persist = () => {
     try {
@@ -104,6 +113,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
           metrics.probes.inc({ probe: probe.name, outcome: result.ok ? 'ok' : 'failed' });
           if (!result.ok) logger.log('warn', 'smoke probe failed', { probe: probe.name, failure: result.failure });
           const transitions = pipeline.recordProbe(result, now());
+          history.addTransitions(transitions);
           for (const t of transitions) options.onTransition?.(t);
           notifier.handle(transitions, now());
         })
@@ -137,6 +147,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
     try {
       const read = await source.read(now());
       const result = pipeline.step(read.frame);
+      history.record(result);
       metrics.recordTick(result, (performance.now() - started) / 1000, read.errors, read.problems.length);
       // Log a source failure once when it starts or changes, and once when it clears.
       const errorText = read.errors.map((e) => `${e.reason}: ${e.message}`).join('; ');
@@ -183,6 +194,8 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
             if (!addOptions?.forwarded && peers.length > 0 && config.deploys!.apiToken !== undefined) {
               void forwardToPeers(peers, event, { token: config.deploys!.apiToken, logger });
             }
+            history.addDeploys([added.record]);
+            history.addTransitions(added.transitions);
             for (const t of added.transitions) options.onTransition?.(t);
             notifier.handle(added.transitions, now());
             onDeploys([added.record]);
@@ -196,6 +209,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
     server = await startHttpServer(config.listen, {
       ...(deployApi ? { deploys: deployApi, gates: { ...deployApi, inconclusive: config.deploys!.inconclusive } } : {}),
       registry: metrics.registry,
+      ui: { store: history, intervalMs: config.intervalMs, ...(config.deploys ? { deployWindowMs: config.deploys.windowMs } : {}) },
       firingAlerts: () => pipeline.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAtMs).toISOString() })),
       health: () => {
         const age = now() - lastTickOkMs;
@@ -213,6 +227,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
 
   return {
     metrics,
+    history,
     ...(server ? { server } : {}),
     tick,
     async stop(drainTimeoutMs = 10_000) {

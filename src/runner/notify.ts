@@ -19,7 +19,8 @@ import { Outbox } from '../sinks/outbox.js';
 import { toPostableAlerts } from '../sinks/payloads/alertmanager.js';
 import { FaroEventBuilder } from '../sinks/payloads/faro.js';
 import { buildSlackPayload } from '../sinks/payloads/slack.js';
-import { buildWebhookPayload } from '../sinks/payloads/webhook.js';
+import { type AlertLink, buildWebhookPayload } from '../sinks/payloads/webhook.js';
+import { alertLink } from '../ui/links.js';
 
 export interface NotifierOptions {
   logger: Logger;
@@ -57,7 +58,7 @@ export class Notifier {
   private readonly now: () => number;
 
   constructor(
-    private readonly config: Pick<StormwatchConfig, 'sinks' | 'routes' | 'delivery' | 'alerting'> & Partial<Pick<StormwatchConfig, 'deploys'>>,
+    private readonly config: Pick<StormwatchConfig, 'sinks' | 'routes' | 'delivery' | 'alerting'> & Partial<Pick<StormwatchConfig, 'deploys' | 'signals'>>,
     private readonly options: NotifierOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -152,17 +153,19 @@ export class Notifier {
   private enqueue(target: RouteTarget, group: NotificationGroup, reason: NotifyReason, dataTimeMs: number): void {
     const alerts = [...group.alerts.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1));
     const key = idempotencyKey(alerts, group.key, reason === 'repeat' ? group.repeats + 1 : 0);
-    const { externalURL, receiver } = this.config.alerting;
+    const { receiver, externalURL } = this.config.alerting;
+    // generatorURL opens the alert's series page in the UI at the moment it started.
+    const link: AlertLink = (t) => alertLink(t, externalURL, this.config.signals ?? []);
     let body: string;
     switch (target.sink.kind) {
       case 'webhook':
-        body = JSON.stringify({ ...buildWebhookPayload(alerts, target.route.receiver ?? receiver, externalURL, { labels: group.labels, routeKey: target.route.key ?? '{}' }), idempotencyKey: key });
+        body = JSON.stringify({ ...buildWebhookPayload(alerts, target.route.receiver ?? receiver, externalURL, link, { labels: group.labels, routeKey: target.route.key ?? '{}' }), idempotencyKey: key });
         break;
       case 'alertmanager':
-        body = JSON.stringify(toPostableAlerts(alerts, dataTimeMs, target.sink.resendIntervalMs ?? 60_000, externalURL));
+        body = JSON.stringify(toPostableAlerts(alerts, dataTimeMs, target.sink.resendIntervalMs ?? 60_000, externalURL, link));
         break;
       case 'slack':
-        body = JSON.stringify(buildSlackPayload(alerts, this.slackTemplate, externalURL));
+        body = JSON.stringify(buildSlackPayload(alerts, this.slackTemplate, externalURL, link));
         break;
       case 'faro':
         body = this.faro.get(target.sink.name)!.build(alerts, key);

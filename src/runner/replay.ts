@@ -7,16 +7,20 @@ import { join } from 'node:path';
 import type { StormwatchConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
-import { runBacktest } from './backtest.js';
+import { type BacktestOptions, type BacktestSummary, runBacktest } from './backtest.js';
 import { Notifier } from './notify.js';
 
 export interface ReplayOptions {
   logger: Logger;
   onTransition?: (t: AlertTransition) => void;
   drainTimeoutMs?: number;
+  /** Passed to the backtest: keep a history for the UI or a report, and learn it when the run starts. */
+  keepHistory?: boolean;
+  onStart?: BacktestOptions['onStart'];
+  onTick?: BacktestOptions['onTick'];
 }
 
-export async function runReplay(config: StormwatchConfig, options: ReplayOptions): Promise<{ transitions: number; undelivered: number }> {
+export async function runReplay(config: StormwatchConfig, options: ReplayOptions): Promise<{ transitions: number; undelivered: number; backtest: BacktestSummary }> {
   const { logger } = options;
   // A replay is not the live service: its notifications get an outbox of their own.
   const outboxDir = mkdtempSync(join(tmpdir(), 'stormwatch-replay-'));
@@ -24,7 +28,10 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
   let lastMs = Number.NaN;
   const summary = await runBacktest(config, {
     logger,
+    ...(options.keepHistory ? { keepHistory: true } : {}),
+    ...(options.onStart ? { onStart: options.onStart } : {}),
     onTick: (result) => {
+      options.onTick?.(result);
       for (const t of result.transitions) options.onTransition?.(t);
       notifier.handle(result.transitions, result.timeMs);
       lastMs = result.timeMs;
@@ -37,5 +44,5 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
   rmSync(outboxDir, { recursive: true, force: true });
   if (undelivered > 0) logger.log('error', 'notifications undelivered when the replay ended', { count: undelivered });
   logger.log('info', 'replay done', { frames: summary.frames, transitions: summary.transitions });
-  return { transitions: summary.transitions, undelivered };
+  return { transitions: summary.transitions, undelivered, backtest: summary };
 }

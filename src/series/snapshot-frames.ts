@@ -56,7 +56,7 @@ export class SnapshotFrameBuilder {
       const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
         const route: Route = { signal: signal.name, input, selector, by, groups: new Map() };
-        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors'), lastSeenMs: Number.NaN, touched: false });
+        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
         else this.routesByName.set(metric, [...(this.routesByName.get(metric) ?? []), route]);
@@ -136,7 +136,7 @@ export class SnapshotFrameBuilder {
     let group = route.groups.get(id);
     if (!group) {
       // A group first seen mid-snapshot starts its tracker now; its first rate is unknown.
-      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors'), lastSeenMs: Number.NaN, touched: false };
+      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false };
       group.tracker.begin();
       route.groups.set(id, group);
     }

@@ -10,6 +10,8 @@ export interface ExpectedAlert {
   attemptsTolerance?: number;
   /** The client model the alert must name first. */
   clientModel?: string;
+  /** Must keep firing at least this long after it fires (a long incident is not forgotten). */
+  holdsSeconds?: number;
 }
 
 export interface ScenarioExpectation {
@@ -157,6 +159,59 @@ export function bundledScenarios(cargo: RetryPolicy): Scenario[] {
         ),
         pageFreeOutsideFaultsSeconds: 0,
       },
+    },
+    {
+      name: 'rolling-restart-static',
+      description:
+        'Four rolling updates of the static host: its three pods restart one after another, 15 s apart, each losing what it counted since the last scrape. The API and every download are fine. Nothing may page.',
+      spec: {
+        ...crates(cargo, 1515, '2023-07-19T08:00:00Z', '2023-07-19T12:00:00Z'),
+        staticPods: 3,
+        staticRestartsMs: [at('2023-07-19T09:10:07Z'), at('2023-07-19T10:00:00Z'), at('2023-07-19T10:41:53Z'), at('2023-07-19T11:30:30Z')],
+      },
+      expect: { mustFire: [], pageFreeOutsideFaultsSeconds: 0 },
+    },
+    {
+      name: 'low-traffic-1rps',
+      description:
+        'A quiet endpoint: 1 download a second on average (from 0.5 at night to 1.5 at the peak), a day of it, with six deploys restarting both API pods and three rolling restarts of the two static pods. Nothing may page.',
+      spec: {
+        ...crates(cargo, 1001, '2023-07-24T00:00:00Z', '2023-07-25T00:00:00Z'),
+        logicalRatePerSecond: 1,
+        seasonAmplitude: 0.5,
+        noiseSigma: 0.1,
+        apiPods: 2,
+        staticPods: 2,
+        deploysMs: [2, 6, 9, 13, 17, 21].map((h) => at('2023-07-24T00:00:00Z') + h * 60 * MIN + 7_000),
+        staticRestartsMs: [4, 11, 19].map((h) => at('2023-07-24T00:00:00Z') + h * 60 * MIN + 3_000),
+      },
+      expect: { mustFire: [], pageFreeOutsideFaultsSeconds: 0 },
+      gzip: true,
+    },
+    {
+      name: 'scrape-gaps',
+      description:
+        'Scrapes go wrong: a missed scrape, a 3-scrape gap, a page whose request lines are unreadable, and two such pages in a row. Missing data is not zero traffic. Nothing may page.',
+      spec: {
+        ...crates(cargo, 909, '2023-07-26T08:00:00Z', '2023-07-26T11:00:00Z'),
+        deploysMs: [at('2023-07-26T09:58:00Z')],
+        gaps: [
+          { startMs: at('2023-07-26T09:30:00Z'), endMs: at('2023-07-26T09:30:01Z'), what: 'scrape' },
+          { startMs: at('2023-07-26T10:00:00Z'), endMs: at('2023-07-26T10:00:31Z'), what: 'scrape' },
+          { startMs: at('2023-07-26T10:20:00Z'), endMs: at('2023-07-26T10:20:01Z'), what: 'requests' },
+          { startMs: at('2023-07-26T10:40:00Z'), endMs: at('2023-07-26T10:40:16Z'), what: 'requests' },
+        ],
+      },
+      expect: { mustFire: [], deployVerdicts: { '2023-07-26T09:58:00.000Z': { verdict: 'pass' } }, pageFreeOutsideFaultsSeconds: 0 },
+    },
+    {
+      name: 'long-outage-2h',
+      description: 'The 2023-07-20 fault, left broken for two hours: the page must fire at once and keep firing until the fix, never learning the broken funnel as normal.',
+      spec: {
+        ...crates(cargo, 7200, '2023-07-27T06:00:00Z', '2023-07-27T12:00:00Z'),
+        faults: [{ kind: 'broken-redirect', startMs: at('2023-07-27T09:00:04Z'), endMs: at('2023-07-27T11:00:04Z'), failFraction: 1 }],
+      },
+      expect: { mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 30, holdsSeconds: 7170 }], pageFreeOutsideFaultsSeconds: 120 },
     },
     {
       name: 'seasonal-week',

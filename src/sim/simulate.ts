@@ -56,6 +56,16 @@ export interface ScenarioSpec {
   apiPods: number;
   /** Deploy times: every API pod restarts (its counters reset), one after another. */
   deploysMs: number[];
+  /** Static host pods (default 1: one series without a pod label). */
+  staticPods?: number;
+  /** Rolling restarts of the static host: each pod restarts in turn, `staticStaggerMs` apart. */
+  staticRestartsMs?: number[];
+  staticStaggerMs?: number;
+  /**
+   * Scrapes that go wrong: `scrape` drops whole snapshots (a missed scrape, a gap), `requests`
+   * drops the API's request series from them (lines unreadable or absent on the page).
+   */
+  gaps?: { startMs: number; endMs: number; what: 'scrape' | 'requests' }[];
   faults: Fault[];
   client: RetryPolicy;
 }
@@ -131,7 +141,15 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
   const pods = Array.from({ length: spec.apiPods }, (_, i) => `web.${i + 1}`);
   const api302 = new Float64Array(spec.apiPods);
   const api500 = new Float64Array(spec.apiPods);
-  const statics = { '200': 0, '404': 0, '503': 0 };
+  const staticPods = spec.staticPods ?? 1;
+  const staticNames = Array.from({ length: staticPods }, (_, i) => `static.${i + 1}`);
+  const statics = { '200': new Float64Array(staticPods), '404': new Float64Array(staticPods), '503': new Float64Array(staticPods) };
+  // Every static pod serves an equal share.
+  const serve = (code: '200' | '404' | '503', n: number) => {
+    for (let p = 0; p < staticPods; p++) statics[code][p]! += n / staticPods;
+  };
+  const staticRestarts = (spec.staticRestartsMs ?? []).flatMap((d) => staticNames.map((_, i) => ({ pod: i, atMs: d + i * (spec.staticStaggerMs ?? 15_000) }))).sort((a, b) => a.atMs - b.atMs);
+  let nextStaticRestart = 0;
   // Each pod reports the version it runs; a deploy moves each pod to the next version as it restarts.
   const podVersion = pods.map(() => 100);
   const restarts = spec.deploysMs.flatMap((d) => pods.map((_, i) => ({ pod: i, atMs: d + i * RESTART_STAGGER_MS }))).sort((a, b) => a.atMs - b.atMs);
@@ -162,6 +180,10 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
       api302[pod] = 0;
       api500[pod] = 0;
       podVersion[pod]!++;
+    }
+    while (nextStaticRestart < staticRestarts.length && staticRestarts[nextStaticRestart]!.atMs <= tMs) {
+      const { pod } = staticRestarts[nextStaticRestart++]!;
+      for (const code of ['200', '404', '503'] as const) statics[code][pod] = 0;
     }
     wobble = rho * wobble + Math.sqrt(1 - rho * rho) * spec.noiseSigma * normal(random);
     const hour = ((tMs / 3_600_000) % 24 + 24) % 24;
@@ -197,16 +219,16 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
           // The API still answers 302; the client never reaches the static host.
           failed = reachStatic * q;
           reachStatic -= failed;
-          statics['200'] += reachStatic * (1 - STATIC_BASE_ERROR);
-          statics['503'] += reachStatic * STATIC_BASE_ERROR;
+          serve('200', reachStatic * (1 - STATIC_BASE_ERROR));
+          serve('503', reachStatic * STATIC_BASE_ERROR);
           failed += reachStatic * STATIC_BASE_ERROR + apiErrors;
           break;
         case 'static-503':
         case 'static-404': {
           const code = fault.kind === 'static-503' ? '503' : '404';
-          statics[code] += reachStatic * q;
-          statics['200'] += reachStatic * (1 - q) * (1 - STATIC_BASE_ERROR);
-          statics['503'] += reachStatic * (1 - q) * STATIC_BASE_ERROR;
+          serve(code, reachStatic * q);
+          serve('200', reachStatic * (1 - q) * (1 - STATIC_BASE_ERROR));
+          serve('503', reachStatic * (1 - q) * STATIC_BASE_ERROR);
           // A 404 is final: cargo does not retry it.
           failed = (fault.kind === 'static-503' ? reachStatic * q : 0) + reachStatic * (1 - q) * STATIC_BASE_ERROR + apiErrors;
           break;
@@ -216,20 +238,20 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
           failed = attempts * q;
           apiErrors *= 1 - q;
           reachStatic = (attempts - failed) * (1 - API_BASE_ERROR);
-          statics['200'] += reachStatic * (1 - STATIC_BASE_ERROR);
-          statics['503'] += reachStatic * STATIC_BASE_ERROR;
+          serve('200', reachStatic * (1 - STATIC_BASE_ERROR));
+          serve('503', reachStatic * STATIC_BASE_ERROR);
           failed += apiErrors + reachStatic * STATIC_BASE_ERROR;
           break;
         case 'api-500':
           apiErrors += reachStatic * q;
           reachStatic -= reachStatic * q;
-          statics['200'] += reachStatic * (1 - STATIC_BASE_ERROR);
-          statics['503'] += reachStatic * STATIC_BASE_ERROR;
+          serve('200', reachStatic * (1 - STATIC_BASE_ERROR));
+          serve('503', reachStatic * STATIC_BASE_ERROR);
           failed = apiErrors + reachStatic * STATIC_BASE_ERROR;
           break;
         default:
-          statics['200'] += reachStatic * (1 - STATIC_BASE_ERROR);
-          statics['503'] += reachStatic * STATIC_BASE_ERROR;
+          serve('200', reachStatic * (1 - STATIC_BASE_ERROR));
+          serve('503', reachStatic * STATIC_BASE_ERROR);
           failed = apiErrors + reachStatic * STATIC_BASE_ERROR;
       }
       const served = fault?.kind === 'api-down' ? attempts * (1 - q) : attempts;
@@ -252,14 +274,18 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
         t.attempts += attemptsThisSecond;
       }
     }
-    if (tMs % spec.stepMs === 0 && tMs >= spec.startMs) {
+    const gap = spec.gaps?.find((g) => tMs >= g.startMs && tMs < g.endMs)?.what;
+    if (tMs % spec.stepMs === 0 && tMs >= spec.startMs && gap !== 'scrape') {
       const samples: SeriesSample[] = [];
-      for (let p = 0; p < spec.apiPods; p++) {
+      for (let p = 0; p < spec.apiPods && gap !== 'requests'; p++) {
         samples.push({ name: 'crates_api_requests_total', labels: { code: '302', pod: pods[p]!, route: 'download' }, value: Math.floor(api302[p]!) });
         samples.push({ name: 'crates_api_requests_total', labels: { code: '500', pod: pods[p]!, route: 'download' }, value: Math.floor(api500[p]!) });
       }
       for (const code of ['200', '404', '503'] as const) {
-        samples.push({ name: 'static_requests_total', labels: { code, host: 'static' }, value: Math.floor(statics[code]) });
+        for (let p = 0; p < staticPods; p++) {
+          const labels: Record<string, string> = staticPods === 1 ? { code, host: 'static' } : { code, host: 'static', pod: staticNames[p]! };
+          samples.push({ name: 'static_requests_total', labels, value: Math.floor(statics[code][p]!) });
+        }
       }
       for (let p = 0; p < spec.apiPods; p++) {
         samples.push({ name: 'crates_build_info', labels: { pod: pods[p]!, version: `1.${podVersion[p]}.0` }, value: 1 });

@@ -13,19 +13,18 @@ import type { HistorySource, LiveSource, SourceRead } from './source.js';
 type VectorSeries = { labels: Record<string, string>; value: number }[];
 
 /**
- * An empty result reads as 0 once the input has had data (its series vanished: no traffic), as no
- * data (NaN) before that, and always as 0 for error inputs, whose series often appear only with the
- * first error.
+ * An empty result is no data (NaN): the series went stale (a target down, a scrape gap) or never
+ * existed, and missing data is never zero traffic. Zero traffic is series present and not
+ * increasing. Error inputs are the exception: their series often appear only with the first error.
  */
-function absentValue(input: SignalInput, seenBefore: boolean): number {
-  return input === 'errors' || seenBefore ? 0 : Number.NaN;
+function absentValue(input: SignalInput): number {
+  return input === 'errors' ? 0 : Number.NaN;
 }
 
 /** Queries in flight against Prometheus at once, per tick. */
 export const MAX_CONCURRENT_QUERIES = 8;
 
 export class PrometheusSource implements LiveSource, HistorySource {
-  private readonly seen = new Set<string>();
   /** Series ids of split signals seen so far, with their labels and when last seen. */
   private readonly known = new Map<string, { signal: string; labels: Record<string, string>; lastSeenMs: number }>();
 
@@ -118,11 +117,9 @@ export class PrometheusSource implements LiveSource, HistorySource {
 
   private apply(frame: Frame, signal: SignalConfig, input: SignalInput, series: VectorSeries): void {
     if (signal.by.length === 0) {
-      const key = `${signal.name}\u0000${input}`;
       if (series.length === 0) {
-        frame.signals.get(signal.name)![input] = absentValue(input, this.seen.has(key));
+        frame.signals.get(signal.name)![input] = absentValue(input);
       } else {
-        this.seen.add(key);
         frame.signals.get(signal.name)![input] = series.reduce((a, s) => a + s.value, 0);
       }
       return;
@@ -142,10 +139,9 @@ export class PrometheusSource implements LiveSource, HistorySource {
       else this.known.set(id, { signal: signal.name, labels, lastSeenMs: frame.timeMs });
       sample[input] = (present.has(id) ? sample[input] : 0) + s.value;
       present.add(id);
-      this.seen.add(`${id}\u0000${input}`);
     }
     for (const [id, info] of this.known) {
-      if (info.signal === signal.name && !present.has(id)) frame.signals.get(id)![input] = absentValue(input, this.seen.has(`${id}\u0000${input}`));
+      if (info.signal === signal.name && !present.has(id)) frame.signals.get(id)![input] = absentValue(input);
     }
   }
 }

@@ -1,10 +1,12 @@
-// stormwatch's HTTP server: /metrics (its own telemetry), /healthz, /api/v1/alerts (firing now).
+// stormwatch's HTTP server: /metrics (its own telemetry), /healthz, /api/v1/alerts (firing now),
+// the deploy API, and the read-only UI under /ui/.
 
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { type DeployApiDeps, handleDeploys } from '../deploys/deploy-api.js';
 import { GATES_PREFIX, type GateApiDeps, handleGates } from '../deploys/gates/gate-api.js';
+import { type UiDeps, handleUi } from '../ui/ui-routes.js';
 
 export interface HttpServerDeps {
   registry: Registry;
@@ -15,6 +17,8 @@ export interface HttpServerDeps {
   deploys?: DeployApiDeps;
   /** Deploy gates for Argo Rollouts, Flagger and HA peers, when deploys are configured. */
   gates?: GateApiDeps;
+  /** The UI, when the runner keeps a history for it. */
+  ui?: UiDeps;
 }
 
 export interface RunningServer {
@@ -55,7 +59,14 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps): Pro
       return reply(health.ok ? 200 : 503, 'application/json', `${JSON.stringify({ status: health.ok ? 'ok' : 'unhealthy', ...health.detail })}\n`);
     }
     if (path === '/api/v1/alerts') return reply(200, 'application/json', `${JSON.stringify({ alerts: deps.firingAlerts() })}\n`);
-    reply(404, 'text/plain', 'not found: try /metrics, /healthz, /api/v1/alerts or /api/v1/deploys\n');
+    if (deps.ui) {
+      if (path === '/') {
+        res.writeHead(302, { location: '/ui/' });
+        return res.end();
+      }
+      if (handleUi(req, res, deps.ui)) return;
+    }
+    reply(404, 'text/plain', `not found: try ${deps.ui ? '/ui/, ' : ''}/metrics, /healthz, /api/v1/alerts or /api/v1/deploys\n`);
   });
   const idx = listen.lastIndexOf(':');
   const host = listen.slice(0, idx).replace(/^\[|\]$/g, '');

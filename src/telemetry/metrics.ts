@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { SourceError } from '../core/errors.js';
 import type { TickResult } from '../pipeline.js';
 import type { DeliveryEvent } from '../sinks/deliverer.js';
+import { bandOf } from '../ui/band.js';
 
 /** Above this many series, per-series gauges (value, baseline, score) are not exported. */
 export const MAX_SERIES_GAUGES = 1000;
@@ -17,6 +18,8 @@ export class StormwatchMetrics {
   readonly expositionProblems = new Counter({ name: 'stormwatch_exposition_problems_total', help: 'Exposition lines skipped as malformed or non-finite.', registers: [this.registry] });
   readonly signalValue = new Gauge({ name: 'stormwatch_signal_value', help: 'Latest per-second rate of a signal input.', labelNames: ['signal', 'input'] as const, registers: [this.registry] });
   readonly signalBaseline = new Gauge({ name: 'stormwatch_signal_baseline', help: 'Baseline a check compares against (a rate for rate checks, a ratio for ratio checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
+  readonly bandLow = new Gauge({ name: 'stormwatch_signal_band_low', help: 'Lower edge of the band a check judges against: baseline and z robust sigmas (multiplicative for rate checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
+  readonly bandHigh = new Gauge({ name: 'stormwatch_signal_band_high', help: 'Upper edge of the band a check judges against: baseline and z robust sigmas (multiplicative for rate checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
   readonly anomalyScore = new Gauge({ name: 'stormwatch_anomaly_score', help: 'Robust z-score of the latest observation against its baseline.', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
   readonly amplification = new Gauge({ name: 'stormwatch_amplification_factor', help: 'Attempt-rate multiplier M: requests over their baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
   readonly failingAttempts = new Gauge({ name: 'stormwatch_failing_attempts_ratio', help: 'Estimated fraction of attempts failing (errors or lost downstream completions) above baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
@@ -29,7 +32,11 @@ export class StormwatchMetrics {
   readonly seriesWatched = new Gauge({ name: 'stormwatch_series_watched', help: 'Series this replica watches (a split signal has one per label set).', registers: [this.registry] });
   readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
 
-  constructor(withProcessMetrics = true) {
+  /** `zThreshold`: the detector's, so the exported band is the one alerts are judged by. */
+  constructor(
+    withProcessMetrics = true,
+    private readonly zThreshold = 4,
+  ) {
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -53,6 +60,11 @@ export class StormwatchMetrics {
       this.failingAttempts.set({ signal }, a.estimate?.failingAttempts ?? 0);
       for (const e of report.evaluations) {
         if (Number.isFinite(e.baseline)) this.signalBaseline.set({ signal, check: e.kind }, e.baseline);
+        const band = bandOf(e, this.zThreshold);
+        if (Number.isFinite(band.low)) {
+          this.bandLow.set({ signal, check: e.kind }, band.low);
+          this.bandHigh.set({ signal, check: e.kind }, band.high);
+        }
         if (Number.isFinite(e.score)) this.anomalyScore.set({ signal, check: e.kind }, e.score);
       }
     }

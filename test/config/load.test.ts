@@ -1,3 +1,4 @@
+import { counterQuery } from '../../src/source/counter-query.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,17 +31,17 @@ describe('loadConfig', () => {
     expect(config.intervalMs).toBe(15_000);
     expect(config.cron).toBe('*/15 * * * * *');
     expect(config.source).toEqual({ kind: 'replay', file: join(FIXTURES_DIR, 'scenarios', 'crates-2023-07-20-broken-redirect.om') });
-    expect(config.detector.zThreshold).toBe(4);
-    expect(config.alerting).toMatchObject({ forMs: 15_000, keepFiringForMs: 60_000, labels: { team: 'crates-io' } });
+    expect(config.detector.falseAlarmsPerYear).toBe(0.1);
+    expect(config.alerting).toMatchObject({ forMs: 0, classifyWithinMs: 15_000, keepFiringForMs: 60_000, labels: { team: 'crates-io' } });
     expect(Object.keys(config.signals[0]!.inputs)).toEqual(['requests', 'errors', 'downstream']);
   });
 
-  it('turns counter selectors into sum(irate(...)) for a Prometheus source, and keeps PromQL as given', () => {
+  it('turns counter selectors into restart-aware sum(irate(...)) for a Prometheus source, and keeps PromQL as given', () => {
     const config = loadConfig(
       writeConfig(`source:\n  prometheus:\n    url: http://127.0.0.1:9090/\n    rateWindow: 2m\nsignals:\n  - name: api\n    requests: 'http_requests_total{job="api"}'\n    errors: { query: 'sum(rate(http_requests_total{job="api",code=~"5.."}[5m]))' }\n`),
     );
     expect(config.source).toMatchObject({ kind: 'prometheus', url: 'http://127.0.0.1:9090' });
-    expect(config.signals[0]!.inputs.requests!.query).toBe('sum(irate(http_requests_total{job="api"}[120s]))');
+    expect(config.signals[0]!.inputs.requests!.query).toBe(counterQuery('http_requests_total{job="api"}', 'irate', 120_000, 15_000));
     expect(config.signals[0]!.inputs.errors!.query).toBe('sum(rate(http_requests_total{job="api",code=~"5.."}[5m]))');
   });
 
@@ -48,7 +49,7 @@ describe('loadConfig', () => {
     expect(problemsOf(bad('many-problems.yaml'))).toEqual([
       'source.prometheus.url: expected an http:// or https:// URL (line 4)',
       'source: expected exactly one of prometheus, scrape, replay (line 3)',
-      'detector.zThreshold: Too small: expected number to be >0 (line 8)',
+      'detector.falseAlarmsPerYear: Too small: expected number to be >0 (line 8)',
       'alerting.for: expected a duration like 15s, 1m or 1h, got "soon" (line 10)',
       'signals[0].requests: expected a series selector like metric_name{label="value"}, got "sum(rate(x[1m]))"; for a PromQL expression write {query: ...} (Prometheus source only) (line 13)',
       'signals[0].errors: expected a counter selector string, {counter: SELECTOR} or {query: PROMQL} (line 14)',

@@ -7,7 +7,7 @@ const { definitions } = loadBundledModels();
 const signal = { id: 'downloads', name: 'downloads', labels: { service: 'crates-io' } };
 
 function assessment(o: Partial<Assessment>): Assessment {
-  return { failing: false, surge: false, kind: 'error_regression', completion: 0.999, completionBaseline: 0.999, errorRatio: 0, errorRatioBaseline: 0, requests: 1000, requestsBaseline: 1000, explanation: 'why', ...o };
+  return { failing: false, surge: false, kind: 'error_regression', settled: true, completion: 0.999, completionBaseline: 0.999, errorRatio: 0, errorRatioBaseline: 0, requests: 1000, requestsBaseline: 1000, explanation: 'why', ...o };
 }
 
 describe('AlertDecider', () => {

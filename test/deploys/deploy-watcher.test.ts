@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeployWatcher, type DeployWindowParams, type SignalTick } from '../../src/deploys/deploy-watcher.js';
 import type { DeployEvent } from '../../src/deploys/types.js';
 
-const P: DeployWindowParams = { windowMs: 30 * 60_000, intervalMs: 15_000, earlyAlpha: 0.001, alpha: 0.01, minPostSamples: 4, funnelDropFraction: 0.03, minErrorRatioIncrease: 0.02, minRequestsPerTick: 20 };
+const P: DeployWindowParams = { windowMs: 30 * 60_000, intervalMs: 15_000, earlyAlpha: 0.001, alpha: 0.01, minPostSamples: 4, funnelDropFraction: 0.03, minErrorRatioIncrease: 0.02, minRequestsPerTick: 20, bucketTicks: 1 };
 const T0 = 1_000_000;
 const deploy = (id = 'd1', startedAtMs = T0): DeployEvent => ({ id, service: 'crates-io', version: '1.2.3', environment: 'production', startedAtMs, source: 'api' });
 const pre = () => new Map([['downloads', { completion: Array.from({ length: 120 }, (_, i) => 0.998 + (i % 5) * 0.0004), errorRatio: Array.from({ length: 120 }, (_, i) => 0.001 + (i % 3) * 0.0002) }]]);

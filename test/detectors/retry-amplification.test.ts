@@ -104,3 +104,27 @@ describe('matchModels', () => {
     ]);
   });
 });
+
+describe('attempts per request is never below one', () => {
+  const base = { requestsBaseline: 1000, logRateSigma: 0.05, failing: 1, failingLow: 0.95, failingHigh: 1 };
+
+  it('says "not estimable" for a closed client pool whose requests fell while failing', () => {
+    const est = estimateAmplification({ ...base, requests: 100 }, models);
+    expect(est.regime).toBe('closed-loop');
+    expect(est.attemptsPerRequest).toBeNaN();
+    expect(est.notEstimable).toMatch(/fixed pool of clients/);
+  });
+
+  it('says "not estimable" when attempts are below the baseline without a closed loop (builds aborting on a 404)', () => {
+    const est = estimateAmplification({ ...base, requests: 950, logRateSigma: 0.2 }, models);
+    expect(est.regime).not.toBe('closed-loop');
+    expect(est.attemptsPerRequest).toBeNaN();
+    expect(est.notEstimable).toMatch(/demand moved/);
+  });
+
+  it('keeps the estimate at or above one otherwise', () => {
+    const est = estimateAmplification({ ...base, requests: 3200 }, models);
+    expect(est.attemptsPerRequest).toBeCloseTo(3.2, 6);
+    expect(est.notEstimable).toBeUndefined();
+  });
+});

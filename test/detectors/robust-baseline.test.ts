@@ -2,36 +2,46 @@ import { describe, expect, it } from 'vitest';
 import { MAD_TO_SIGMA, RobustBaseline } from '../../src/detectors/stats/robust-baseline.js';
 
 describe('RobustBaseline', () => {
-  it('keeps anomalous points out until relearnAfter, then learns them', () => {
-    const b = new RobustBaseline(10, 30_000);
-    for (let i = 0; i < 5; i++) b.record(1, false, i * 15_000);
-    b.record(100, true, 75_000);
-    b.record(100, true, 90_000);
-    expect(b.stats().median).toBe(1);
-    b.record(100, true, 105_000); // anomalous for 30 s: a level shift
-    expect(b.size).toBe(6);
+  it('pools ratio buckets by counts, not by averaging per-tick ratios', () => {
+    const b = new RobustBaseline(10, 2, 'ratio');
+    // One tick with 1 request (0 completed), one with 99 (99 completed): pooled 99/100, not 0.5.
+    b.learn(0, 1);
+    b.learn(99, 99);
+    expect(b.stats().median).toBeCloseTo(0.99, 6);
   });
 
-  it('averages buckets, counts only complete ones, and scales σ back to one point', () => {
-    const b = new RobustBaseline(10, 3_600_000, 4);
-    // Bucket means: 1, 2, 3 (each from 4 points around the mean).
-    const points = [0.5, 1.5, 1, 1, 1.5, 2.5, 2, 2, 2.5, 3.5, 3, 3];
-    points.forEach((v, i) => b.record(v, false, i * 15_000));
-    b.record(50, false, 13 * 15_000); // a partial bucket: not counted yet
+  it('keeps log-rates of pooled counts, counts only complete buckets, and scales σ back to one tick', () => {
+    const b = new RobustBaseline(10, 4, 'log-rate');
+    // Buckets of 4 one-second ticks at e, e², e³ per second.
+    for (const level of [1, 2, 3]) for (let i = 0; i < 4; i++) b.learn(Math.exp(level), 1);
+    b.learn(1000, 1); // a partial bucket: not counted yet
     expect(b.size).toBe(12);
+    expect(b.buckets).toBe(3);
     const { median, sigma } = b.stats();
-    expect(median).toBe(2);
+    expect(median).toBeCloseTo(2, 5);
     // MAD of [1, 2, 3] is 1; × 1.4826 × √4.
-    expect(sigma).toBeCloseTo(MAD_TO_SIGMA * 2, 10);
+    expect(sigma).toBeCloseTo(MAD_TO_SIGMA * 2, 5);
+  });
+
+  it('drops a ratio bucket with no requests: it says nothing', () => {
+    const b = new RobustBaseline(10, 1, 'ratio');
+    b.learn(0, 0);
+    expect(b.buckets).toBe(0);
   });
 
   it('survives a snapshot and restore mid-bucket', () => {
-    const b = new RobustBaseline(10, 3_600_000, 4);
-    [1, 1, 1, 1, 2, 2].forEach((v, i) => b.record(v, false, i));
-    const again = new RobustBaseline(10, 3_600_000, 4);
+    const b = new RobustBaseline(10, 4, 'ratio');
+    [1, 1, 1, 1, 2, 2].forEach((v) => b.learn(v, 1));
+    const again = new RobustBaseline(10, 4, 'ratio');
     again.restore(JSON.parse(JSON.stringify(b.snapshot())));
-    [2, 2].forEach((v, i) => again.record(v, false, 10 + i));
+    [2, 2].forEach((v) => again.learn(v, 1));
     expect(again.size).toBe(8);
     expect(again.stats().median).toBe(1.5);
+  });
+
+  it('ignores a malformed partial bucket in a snapshot', () => {
+    const b = new RobustBaseline(10, 4, 'ratio');
+    b.restore({ values: [1], partial: [1, 2] as unknown as [number, number, number] });
+    expect(b.snapshot().partial).toBeUndefined();
   });
 });

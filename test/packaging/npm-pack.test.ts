@@ -21,7 +21,7 @@ describe('npm pack', () => {
     // A clean checkout: sources only, no dist/ (the worktree's own dist/ stays untouched).
     const src = join(dir, 'src-copy');
     mkdirSync(src);
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'scripts', 'bench', 'models', 'alerts', 'examples', 'fixtures']) {
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'scripts', 'bench', 'models', 'alerts', 'examples', 'dashboards', 'fixtures']) {
       cpSync(join(PACKAGE_ROOT, entry), join(src, entry), { recursive: true });
     }
     symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
@@ -34,7 +34,9 @@ describe('npm pack', () => {
     expect(files).toContain('alerts/definitions.yaml');
     expect(files).toContain('examples/argo/analysis-template.yaml');
     expect(files).toContain('fixtures/scenarios/crates-2023-07-20-broken-redirect.om');
-    expect(files.filter((f) => /^(test|src|scripts|bench)\//.test(f) || f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);
+    // Sources stay out, except the UI's browser script and stylesheet, served as they are.
+    expect(files.filter((f) => (/^(test|src|scripts|bench)\//.test(f) && !f.startsWith('src/ui/client/')) || f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);
+    expect(files).toContain('src/ui/client/series-charts.js');
     expect(files.filter((f) => f.startsWith('fixtures/'))).toHaveLength(2);
     expect(pack!.size).toBeLessThan(1024 * 1024);
 

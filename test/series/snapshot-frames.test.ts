@@ -9,7 +9,7 @@ function snapshot(b: SnapshotFrameBuilder, t: number, samples: [string, Record<s
 }
 
 describe('SnapshotFrameBuilder', () => {
-  it('splits a signal by labels: one series per label set, vanished ones read as zero traffic', () => {
+  it('splits a signal by labels: one series per label set, vanished ones read as no data, never zero traffic', () => {
     const b = new SnapshotFrameBuilder([{ name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } }]);
     snapshot(b, 0, [
       ['http_requests_total', { route: '/a', code: '200', pod: '1' }, 100],
@@ -25,7 +25,7 @@ describe('SnapshotFrameBuilder', () => {
       ['api{route="/b"}', { signal: 'api', labels: { route: '/b' } }],
     ]);
     expect(f.signals.get('api{route="/a"}')).toEqual({ requests: 8, errors: 0, downstream: Number.NaN });
-    expect(f.signals.get('api{route="/b"}')).toEqual({ requests: 0, errors: 0, downstream: Number.NaN });
+    expect(f.signals.get('api{route="/b"}')).toEqual({ requests: Number.NaN, errors: 0, downstream: Number.NaN });
   });
 
   it('forgets a label set unseen for longer than the forget time', () => {

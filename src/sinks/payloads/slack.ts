@@ -3,10 +3,11 @@
 
 import type { AlertTransition } from '../../core/types.js';
 import { renderTemplate } from '../../decisions/template.js';
+import { type AlertLink, defaultLink } from './webhook.js';
 
 const ICONS: Record<string, string> = { critical: ':rotating_light:', warning: ':warning:', info: ':information_source:' };
 
-export function buildSlackPayload(transitions: readonly AlertTransition[], template: string, externalURL: string): { text: string } {
+export function buildSlackPayload(transitions: readonly AlertTransition[], template: string, externalURL: string, link: AlertLink = defaultLink(externalURL)): { text: string } {
   const blocks = transitions.map((t) =>
     renderTemplate(template, {
       icon: t.status === 'resolved' ? ':white_check_mark:' : (ICONS[t.labels.severity ?? ''] ?? ':bell:'),
@@ -18,7 +19,7 @@ export function buildSlackPayload(transitions: readonly AlertTransition[], templ
       description: t.annotations.description ?? '',
       startsAt: new Date(t.startsAtMs).toISOString(),
       endedAt: t.endsAtMs === undefined ? '' : `, resolved ${new Date(t.endsAtMs).toISOString()}`,
-      generatorURL: `${externalURL}/api/v1/alerts?fingerprint=${t.fingerprint}`,
+      generatorURL: link(t),
     }).trim(),
   );
   return { text: blocks.join('\n\n') };

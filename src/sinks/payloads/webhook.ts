@@ -3,6 +3,7 @@
 
 import type { AlertTransition, Labels } from '../../core/types.js';
 import { alertmanagerGroupKey } from '../../decisions/route-key.js';
+import { alertLink } from '../../ui/links.js';
 
 export interface WebhookAlert {
   status: 'firing' | 'resolved';
@@ -32,14 +33,17 @@ export const ZERO_TIME = '0001-01-01T00:00:00Z';
 /** Labels a notification group is keyed by: one group per alert kind and signal. */
 export const GROUP_BY = ['alertname', 'signal'] as const;
 
-export function toWebhookAlert(t: AlertTransition, externalURL: string): WebhookAlert {
+/** Where an alert's generatorURL points; the default is the UI's page of its (unsplit) signal. */
+export type AlertLink = (t: AlertTransition) => string;
+
+export function toWebhookAlert(t: AlertTransition, externalURL: string, link: AlertLink = defaultLink(externalURL)): WebhookAlert {
   return {
     status: t.status,
     labels: t.labels,
     annotations: t.annotations,
     startsAt: new Date(t.startsAtMs).toISOString(),
     endsAt: t.endsAtMs === undefined ? ZERO_TIME : new Date(t.endsAtMs).toISOString(),
-    generatorURL: `${externalURL}/api/v1/alerts?fingerprint=${t.fingerprint}`,
+    generatorURL: link(t),
     fingerprint: t.fingerprint,
   };
 }
@@ -49,9 +53,9 @@ export function toWebhookAlert(t: AlertTransition, externalURL: string): Webhook
  * route's Alertmanager key, so groupLabels and groupKey are what Alertmanager would send. Without
  * it: grouped by alertname and signal under the root route.
  */
-export function buildWebhookPayload(transitions: readonly AlertTransition[], receiver: string, externalURL: string, group?: { labels: Labels; routeKey: string }): WebhookPayload {
+export function buildWebhookPayload(transitions: readonly AlertTransition[], receiver: string, externalURL: string, link: AlertLink = defaultLink(externalURL), group?: { labels: Labels; routeKey: string }): WebhookPayload {
   if (transitions.length === 0) throw new RangeError('a notification needs at least one alert');
-  const alerts = transitions.map((t) => toWebhookAlert(t, externalURL));
+  const alerts = transitions.map((t) => toWebhookAlert(t, externalURL, link));
   const commonLabels = intersect(alerts.map((a) => a.labels));
   let groupLabels: Labels = {};
   if (group) groupLabels = group.labels;
@@ -75,4 +79,9 @@ function intersect(sets: readonly Labels[]): Labels {
   const out: Labels = {};
   for (const [k, v] of Object.entries(first ?? {})) if (rest.every((s) => s[k] === v)) out[k] = v;
   return out;
+}
+
+/** Links to the series page of the alert's signal at startsAt (split signals need the config: see alertLink). */
+export function defaultLink(externalURL: string): AlertLink {
+  return (t) => alertLink(t, externalURL, []);
 }

@@ -1,0 +1,29 @@
+// What an assessment of one series at one tick says: failing or not, which kind of incident, the
+// amplification estimate and the numbers and sentence that explain it. Types only, shared by the
+// assessment (assess.ts), its explanation (explain.ts) and the alert decisions.
+
+import type { AmplificationEstimate } from '../detectors/retry-amplification.js';
+
+export type IncidentKind = 'retry_storm' | 'outage' | 'error_regression';
+export type AlertKind = IncidentKind | 'organic_surge';
+
+export interface Assessment {
+  /** Undefined when no check could judge (warm-up, gap): alert states stay as they are. */
+  failing: boolean | undefined;
+  surge: boolean | undefined;
+  kind: IncidentKind;
+  /**
+   * False while a failure's kind cannot be told yet: the requests neither rose (retries) nor fell
+   * (a stuck client pool, a collapse) beyond their noise, and retries could still be on their way.
+   */
+  settled: boolean;
+  estimate?: AmplificationEstimate;
+  /** Completions per request now and at baseline (NaN without a downstream input). */
+  completion: number;
+  completionBaseline: number;
+  errorRatio: number;
+  errorRatioBaseline: number;
+  requests: number;
+  requestsBaseline: number;
+  explanation: string;
+}

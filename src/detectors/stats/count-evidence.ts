@@ -1,0 +1,81 @@
+// Log-likelihood ratios of counts seen in one tick, for sequential tests that weigh evidence by how
+// many requests were seen rather than by a rate alone: 12 failed downloads out of 12 are as sure as
+// 180 out of 180 only after the second tick, and 2 missing out of 25 never are.
+//
+// References: Page (1954) "Continuous inspection schemes" (CUSUM of log-likelihood ratios);
+// Lorden (1971) (its optimality); Wedderburn (1974) "Quasi-likelihood functions" (dividing a
+// log-likelihood by an estimated dispersion when counts vary more than binomial/Poisson ones).
+// Reference values in the tests were computed with scipy.stats (binom.logpmf, poisson.logpmf).
+
+/**
+ * Binomial log-likelihood ratio log P(k | n, p1) − log P(k | n, p0): k failures among n trials.
+ * Linear in k, so k may be fractional (counts read from rates) or negative (a signed residual:
+ * completions that arrive in the next tick give back what this tick seemed to lose). O(1).
+ */
+export function binomialLLR(k: number, n: number, p0: number, p1: number): number {
+  return k * Math.log(p1 / p0) + (n - k) * Math.log((1 - p1) / (1 - p0));
+}
+
+/** Poisson log-likelihood ratio of `count` events under a mean of factor·expected vs expected. O(1). */
+export function poissonLLR(count: number, expected: number, factor: number): number {
+  return count * Math.log(factor) - (factor - 1) * expected;
+}
+
+/**
+ * The Poisson alternative factor f whose CUSUM is indifferent at `indifference` × the expected
+ * count: the expected LLR per tick, λ(x·ln f − (f − 1)), is zero at x = (f − 1) / ln f. Below it
+ * (for a rise) evidence drains, above it evidence accumulates, faster the larger the change. So a
+ * configured "smallest change that matters" is exactly where evidence starts to accumulate.
+ * Bisection on the monotone map; O(log(1/precision)).
+ */
+export function poissonFactorFor(indifference: number): number {
+  if (!(indifference > 0) || indifference === 1) throw new RangeError(`indifference point must be positive and not 1, got ${indifference}`);
+  const at = (f: number) => (f - 1) / Math.log(f);
+  // (f − 1)/ln f is increasing in f; it maps (0, 1) onto (0, 1) and (1, ∞) onto (1, ∞).
+  let lo = indifference > 1 ? 1 + 1e-12 : 1e-300;
+  let hi = indifference > 1 ? 2 : 1 - 1e-12;
+  while (indifference > 1 && at(hi) < indifference) hi *= 2;
+  for (let i = 0; i < 200 && hi / lo > 1 + 1e-12; i++) {
+    const mid = indifference > 1 ? (lo + hi) / 2 : Math.sqrt(lo * hi);
+    if (at(mid) < indifference) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * The binomial alternative p1 > p0 whose CUSUM is indifferent at a failure fraction of
+ * `indifference`: the expected LLR per trial, x·ln(p1/p0) + (1 − x)·ln((1 − p1)/(1 − p0)), is zero
+ * at x = ln((1−p0)/(1−p1)) / (ln(p1/p0) + ln((1−p0)/(1−p1))). Needs p0 < indifference < 1.
+ */
+export function binomialAlternativeFor(p0: number, indifference: number): number {
+  if (!(p0 > 0 && p0 < indifference && indifference < 1)) throw new RangeError(`need 0 < p0 < indifference < 1, got p0=${p0}, indifference=${indifference}`);
+  const at = (p1: number) => {
+    const up = Math.log(p1 / p0);
+    const down = Math.log((1 - p0) / (1 - p1));
+    return down / (up + down);
+  };
+  // at() is increasing in p1 on (p0, 1), from p0 towards 1.
+  let lo = p0;
+  let hi = 1 - 1e-12;
+  for (let i = 0; i < 100 && hi - lo > 1e-12; i++) {
+    const mid = (lo + hi) / 2;
+    if (at(mid) < indifference) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * The CUSUM alarm threshold h (in nats) that holds false alarms to `perYear` per series: a CUSUM
+ * of log-likelihood ratios started at 0 crosses h under the null with probability at most e^−h per
+ * excursion (Wald's inequality), so its average run length to a false alarm is at least e^h ticks
+ * (Lorden 1971), and a bank of `charts` such charts at least e^h / charts. h = ln(charts · ticks a
+ * year / perYear). The bound is exact only when the counts follow the assumed model; the measured
+ * rates (README) are what to trust.
+ */
+export function cusumThreshold(perYear: number, intervalMs: number, charts: number): number {
+  if (!(perYear > 0)) throw new RangeError(`false alarms per year must be positive, got ${perYear}`);
+  const ticksPerYear = (365.25 * 86_400_000) / intervalMs;
+  return Math.log((charts * ticksPerYear) / perYear);
+}

@@ -1,0 +1,76 @@
+// The end-of-backtest summary on stderr: alerts by kind, deploys by verdict, data-quality problems.
+// A counter fed with each tick's result, and a pure formatter.
+
+import type { DeployRecord } from '../deploys/types.js';
+import type { TickResult } from '../pipeline.js';
+
+export class SummaryCounter {
+  ticks = 0;
+  readonly series = new Set<string>();
+  /** Alerts that fired, by alertname. */
+  readonly firedByName = new Map<string, number>();
+  readonly firedBySeverity = new Map<string, number>();
+  /** Series-ticks with no requests reading, and ticks whose every check was unknown (warm-up, gaps). */
+  gapTicks = 0;
+  unjudgedTicks = 0;
+
+  add(result: TickResult): void {
+    this.ticks++;
+    for (const [id, report] of result.signals) {
+      if (this.series.size < 100_000) this.series.add(id);
+      if (Number.isNaN(report.sample.requests)) this.gapTicks++;
+      if (report.evaluations.length > 0 && report.evaluations.every((e) => e.status === 'unknown')) this.unjudgedTicks++;
+    }
+    for (const t of result.transitions) {
+      if (t.status !== 'firing') continue;
+      const name = t.labels.alertname ?? '?';
+      this.firedByName.set(name, (this.firedByName.get(name) ?? 0) + 1);
+      const sev = t.labels.severity ?? '?';
+      this.firedBySeverity.set(sev, (this.firedBySeverity.get(sev) ?? 0) + 1);
+    }
+  }
+}
+
+export interface SummaryInput {
+  counter: SummaryCounter;
+  deploys: readonly DeployRecord[];
+  dataProblems: number;
+  fromMs: number;
+  toMs: number;
+}
+
+export interface SummaryNumbers {
+  ticks: number;
+  series: number;
+  alertsByKind: Record<string, number>;
+  alertsBySeverity: Record<string, number>;
+  deploysByVerdict: Record<string, number>;
+  dataProblems: { fileLinesSkipped: number; gapTicks: number; unjudgedTicks: number };
+}
+
+export function summaryNumbers(input: SummaryInput): SummaryNumbers {
+  const byVerdict: Record<string, number> = {};
+  for (const d of input.deploys) byVerdict[d.verdict] = (byVerdict[d.verdict] ?? 0) + 1;
+  return {
+    ticks: input.counter.ticks,
+    series: input.counter.series.size,
+    alertsByKind: Object.fromEntries([...input.counter.firedByName].sort()),
+    alertsBySeverity: Object.fromEntries([...input.counter.firedBySeverity].sort()),
+    deploysByVerdict: byVerdict,
+    dataProblems: { fileLinesSkipped: input.dataProblems, gapTicks: input.counter.gapTicks, unjudgedTicks: input.counter.unjudgedTicks },
+  };
+}
+
+export function formatSummary(input: SummaryInput): string {
+  const n = summaryNumbers(input);
+  const list = (rec: Record<string, number>) => (Object.keys(rec).length === 0 ? 'none' : Object.entries(rec).map(([k, v]) => `${k} ${v}`).join(', '));
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const totalAlerts = Object.values(n.alertsByKind).reduce((a, b) => a + b, 0);
+  return [
+    `backtest ${iso(input.fromMs)} .. ${iso(input.toMs)}: ${n.ticks} ticks, ${n.series} series`,
+    `alerts fired: ${totalAlerts} (${list(n.alertsByKind)})`,
+    `deploys: ${input.deploys.length} (${list(n.deploysByVerdict)})`,
+    `data quality: ${n.dataProblems.fileLinesSkipped} input line(s) skipped, ${n.dataProblems.gapTicks} series-tick(s) without data, ${n.dataProblems.unjudgedTicks} series-tick(s) no check could judge (warm-up or gaps)`,
+    '',
+  ].join('\n');
+}

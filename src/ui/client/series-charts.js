@@ -1,0 +1,260 @@
+// Browser side of stormwatch's series pages and reports: draws one series' time-aligned charts
+// with uPlot (requests against the baseline band, error ratio, downstream completion, amplification),
+// shades alert intervals, marks deploys and the moment asked for, and lists alerts, deploys and the
+// explanation. Plain ES2019, no modules and no build step: served as is and inlined in reports.
+/* global uPlot */
+(function () {
+  'use strict';
+
+  var COLORS = { req: '#c0392b', base: '#34495e', band: 'rgba(52,152,219,0.18)', envelope: 'rgba(192,57,43,0.35)', err: '#d35400', comp: '#27ae60', amp: '#8e44ad' };
+  var VERDICT = { pass: '#117a65', fail: '#c0392b', pending: '#7f8c8d', inconclusive: '#e67e22' };
+
+  function iso(ms) {
+    return new Date(ms).toISOString().replace('.000Z', 'Z');
+  }
+  function num(v, digits) {
+    if (v == null || !isFinite(v)) return '–';
+    var a = Math.abs(v);
+    if (a >= 1e6) return (v / 1e6).toPrecision(3) + 'M';
+    if (a >= 1e3) return (v / 1e3).toPrecision(3) + 'K';
+    return Number(v.toPrecision(digits || 3)).toString();
+  }
+  function pct(v) {
+    return v == null || !isFinite(v) ? '–' : Number((v * 100).toPrecision(3)) + '%';
+  }
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) if (attrs[k] != null) e.setAttribute(k, attrs[k]);
+    (children || []).forEach(function (c) {
+      e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    });
+    return e;
+  }
+  function nonNull(arr) {
+    var n = 0;
+    for (var i = 0; i < arr.length; i++) if (arr[i] != null) n++;
+    return n;
+  }
+
+  // Alert intervals shaded, deploys as vertical lines coloured by verdict, the asked-for moment dashed.
+  function marksPlugin(d, showLabels) {
+    return {
+      hooks: {
+        draw: [
+          function (u) {
+            var ctx = u.ctx, b = u.bbox, dpr = window.devicePixelRatio || 1;
+            ctx.save();
+            ctx.beginPath();
+            ctx.rect(b.left, b.top, b.width, b.height);
+            ctx.clip();
+            d.alerts.forEach(function (a) {
+              var x0 = u.valToPos(a.startsAtMs / 1000, 'x', true);
+              var x1 = u.valToPos((a.endsAtMs != null ? a.endsAtMs : d.toMs) / 1000, 'x', true);
+              ctx.fillStyle = a.severity === 'info' ? 'rgba(241,196,15,0.18)' : 'rgba(231,76,60,0.14)';
+              ctx.fillRect(x0, b.top, Math.max(x1 - x0, 2 * dpr), b.height);
+            });
+            var lastLabelX = -1e9, row = 0;
+            d.deploys.forEach(function (dep) {
+              var x = u.valToPos(dep.startedAtMs / 1000, 'x', true);
+              ctx.strokeStyle = VERDICT[dep.verdict] || '#7f8c8d';
+              ctx.lineWidth = 2 * dpr;
+              ctx.setLineDash([6 * dpr, 3 * dpr]);
+              ctx.beginPath();
+              ctx.moveTo(x, b.top);
+              ctx.lineTo(x, b.top + b.height);
+              ctx.stroke();
+              if (showLabels) {
+                ctx.setLineDash([]);
+                ctx.fillStyle = ctx.strokeStyle;
+                ctx.font = 11 * dpr + 'px sans-serif';
+                // Labels of close deploys go on successive rows instead of over each other.
+                row = x - lastLabelX < 90 * dpr ? row + 1 : 0;
+                lastLabelX = x;
+                ctx.fillText(dep.version + ' ' + dep.verdict, x + 4 * dpr, b.top + (12 + 13 * (row % 3)) * dpr);
+              }
+            });
+            if (d.atMs != null) {
+              var xa = u.valToPos(d.atMs / 1000, 'x', true);
+              ctx.strokeStyle = '#2471a3';
+              ctx.lineWidth = 2 * dpr;
+              ctx.setLineDash([2 * dpr, 2 * dpr]);
+              ctx.beginPath();
+              ctx.moveTo(xa, b.top);
+              ctx.lineTo(xa, b.top + b.height);
+              ctx.stroke();
+            }
+            ctx.restore();
+          },
+        ],
+      },
+    };
+  }
+
+  function chartSpecs(d) {
+    return [
+      {
+        name: 'requests',
+        title: 'Requests per second, against the baseline band',
+        data: [d.t, d.bandLo, d.bandHi, d.base, d.req, d.reqMax],
+        series: [
+          { label: 'band low', stroke: 'rgba(52,152,219,0.6)', width: 1, value: function (u, v) { return num(v); } },
+          { label: 'band high', stroke: 'rgba(52,152,219,0.6)', width: 1, value: function (u, v) { return num(v); } },
+          { label: 'baseline', stroke: COLORS.base, width: 1, dash: [5, 4], value: function (u, v) { return num(v); } },
+          { label: 'requests (min)', stroke: COLORS.req, width: 1.5, value: function (u, v) { return num(v); } },
+          { label: 'requests (max)', stroke: COLORS.req, width: 1, value: function (u, v) { return num(v); } },
+        ],
+        bands: [{ series: [2, 1], fill: COLORS.band }, { series: [5, 4], fill: COLORS.envelope }],
+        yfmt: num,
+        values: [d.req, d.reqMax],
+      },
+      {
+        name: 'errors',
+        title: 'Error ratio',
+        data: [d.t, d.errBase, d.err],
+        series: [
+          { label: 'baseline', stroke: COLORS.base, width: 1, dash: [5, 4], value: function (u, v) { return pct(v); } },
+          { label: 'error ratio', stroke: COLORS.err, width: 1.5, value: function (u, v) { return pct(v); } },
+        ],
+        yfmt: pct,
+        range: [0, null],
+        values: [d.err],
+      },
+      {
+        name: 'completion',
+        title: 'Downstream completion (funnel)',
+        data: [d.t, d.compBase, d.comp],
+        series: [
+          { label: 'baseline', stroke: COLORS.base, width: 1, dash: [5, 4], value: function (u, v) { return pct(v); } },
+          { label: 'completion', stroke: COLORS.comp, width: 1.5, value: function (u, v) { return pct(v); } },
+        ],
+        yfmt: pct,
+        range: [0, 1],
+        values: [d.comp],
+      },
+      {
+        name: 'amplification',
+        title: 'Amplification: requests over baseline (attempts per request)',
+        data: [d.t, d.amp],
+        series: [{ label: 'M', stroke: COLORS.amp, width: 1.5, value: function (u, v) { return v == null ? '–' : num(v) + 'x'; } }],
+        yfmt: function (v) { return num(v) + 'x'; },
+        range: [0, null],
+        values: [d.amp],
+      },
+    ];
+  }
+
+  function initialRange(d, atMs) {
+    var lo = d.fromMs, hi = d.toMs;
+    if (atMs != null && isFinite(atMs)) {
+      var half = Math.min(30 * 60000, Math.max(5 * 60000, (hi - lo) / 2));
+      lo = Math.max(d.fromMs, atMs - half);
+      hi = Math.min(d.toMs, atMs + half);
+      if (hi <= lo) { lo = atMs - half; hi = atMs + half; }
+    }
+    return [lo / 1000, hi / 1000];
+  }
+
+  /** Draws the charts of one series into `root`; returns a handle with update() and zoomTo(). */
+  function render(root, d, opts) {
+    opts = opts || {};
+    root.innerHTML = '';
+    root.classList.add('sw-series');
+    var syncKey = opts.syncKey || 'sw-' + Math.random().toString(36).slice(2);
+    var width = Math.max(320, (opts.width || root.clientWidth || 1000) - 8);
+    var plots = [];
+    var syncing = false;
+    var range = initialRange(d, d.atMs);
+    var wrap = el('div', { class: 'sw-charts' });
+    root.appendChild(wrap);
+    chartSpecs(d).forEach(function (spec, i) {
+      var box = el('div', { class: 'sw-chart', 'data-chart': spec.name, 'data-points': String(spec.values.reduce(function (n, a) { return n + nonNull(a); }, 0)) });
+      wrap.appendChild(box);
+      var plotOpts = {
+        title: spec.title,
+        width: width,
+        height: opts.height || 170,
+        cursor: { sync: { key: syncKey, setSeries: false }, drag: { x: true, y: false } },
+        // Times in UTC, as the tables and the alerts write them.
+        tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
+        scales: { x: { time: true, min: range[0], max: range[1] }, y: { range: spec.range ? function (u, min, max) { var top = spec.range[1] != null ? Math.max(spec.range[1], max) : max > 0 ? max * 1.08 : 1; return [Math.min(spec.range[0], min), top * (spec.range[1] != null ? 1.04 : 1)]; } : undefined } },
+        axes: [{}, { size: 60, values: function (u, splits) { return splits.map(spec.yfmt); } }],
+        series: [{ value: function (u, v) { return v == null ? '–' : iso(v * 1000); } }].concat(spec.series.map(function (s) { return Object.assign({ spanGaps: false, points: { show: false } }, s); })),
+        bands: spec.bands,
+        plugins: [marksPlugin(d, i === 0)],
+        hooks: {
+          setScale: [
+            function (u, key) {
+              if (key !== 'x' || syncing) return;
+              syncing = true;
+              var mn = u.scales.x.min, mx = u.scales.x.max;
+              plots.forEach(function (p) { if (p !== u) p.setScale('x', { min: mn, max: mx }); });
+              root.dataset.xmin = String(mn);
+              root.dataset.xmax = String(mx);
+              syncing = false;
+            },
+          ],
+        },
+      };
+      plots.push(new uPlot(plotOpts, spec.data, box));
+    });
+    root.dataset.xmin = String(range[0]);
+    root.dataset.xmax = String(range[1]);
+    plots.forEach(function (p) { p.setScale('x', { min: range[0], max: range[1] }); });
+    root.appendChild(details(d, function (a) { zoomTo(a.startsAtMs - 10 * 60000, (a.endsAtMs != null ? a.endsAtMs : d.toMs) + 10 * 60000); }));
+    root.dataset.ready = '1';
+
+    function zoomTo(fromMs, toMs) {
+      plots[0].setScale('x', { min: fromMs / 1000, max: toMs / 1000 });
+    }
+    return {
+      plots: plots,
+      zoomTo: zoomTo,
+      update: function (next, follow) {
+        d = next;
+        chartSpecs(next).forEach(function (spec, i) { plots[i].setData(spec.data, follow); });
+        if (follow) plots[0].setScale('x', { min: next.fromMs / 1000, max: next.toMs / 1000 });
+        var old = root.querySelector('.sw-details');
+        if (old) old.replaceWith(details(next, function (a) { zoomTo(a.startsAtMs - 600000, (a.endsAtMs != null ? a.endsAtMs : next.toMs) + 600000); }));
+      },
+    };
+  }
+
+  function details(d, onAlert) {
+    var box = el('div', { class: 'sw-details' });
+    if (d.explanation) box.appendChild(el('p', { class: 'sw-explanation' }, [el('strong', null, ['Latest explanation (' + iso(d.explanation.atMs) + '): ']), d.explanation.text]));
+    if (d.alerts.length > 0) {
+      var rows = d.alerts.map(function (a) {
+        var link = el('a', { href: '#', class: 'sw-alert-link', 'data-fingerprint': a.fingerprint }, [a.alertname]);
+        link.addEventListener('click', function (ev) { ev.preventDefault(); onAlert(a); });
+        var tr = el('tr', a.fingerprint === d.fingerprint ? { class: 'sw-selected' } : null, [
+          el('td', null, [link]),
+          el('td', null, [a.severity]),
+          el('td', null, [iso(a.startsAtMs)]),
+          el('td', null, [iso(a.firedAtMs)]),
+          el('td', null, [a.endsAtMs != null ? iso(a.endsAtMs) : 'firing']),
+          el('td', null, [a.description || a.summary]),
+        ]);
+        return tr;
+      });
+      box.appendChild(el('h3', null, ['Alerts']));
+      box.appendChild(el('table', { class: 'sw-table' }, [el('tr', null, ['alert', 'severity', 'starts', 'fired', 'ends', 'why'].map(function (h) { return el('th', null, [h]); }))].concat(rows)));
+    }
+    if (d.deploys.length > 0) {
+      box.appendChild(el('h3', null, ['Deploys']));
+      box.appendChild(el('table', { class: 'sw-table' }, [el('tr', null, ['started', 'service', 'version', 'verdict', 'why'].map(function (h) { return el('th', null, [h]); }))].concat(
+        d.deploys.map(function (dep) {
+          return el('tr', null, [
+            el('td', null, [iso(dep.startedAtMs)]),
+            el('td', null, [dep.service]),
+            el('td', null, [dep.version]),
+            el('td', { class: 'sw-verdict-' + dep.verdict }, [dep.verdict]),
+            el('td', null, [dep.reasons.join('; ')]),
+          ]);
+        }),
+      )));
+    }
+    return box;
+  }
+
+  window.StormwatchCharts = { render: render, iso: iso, num: num, pct: pct };
+})();

@@ -1,0 +1,145 @@
+// What the UI and the report show, kept from the pipeline's tick results: a bounded history ring
+// per series, the latest report of every series, alert intervals, deploys and explanations.
+// Fed by the runners (live and backtest) with each TickResult; reads nothing else of the pipeline.
+
+import type { SignalConfig } from '../config/load.js';
+import type { AlertTransition, Labels } from '../core/types.js';
+import type { DeployRecord } from '../deploys/types.js';
+import type { SignalReport, TickResult } from '../pipeline.js';
+import { COLUMN_COUNT, chartPoint } from './chart-point.js';
+import { parseSeriesId, seriesIdOfAlert } from './series-id.js';
+import { SeriesRing } from './series-ring.js';
+
+export interface AlertInterval {
+  fingerprint: string;
+  /** The series it belongs to; undefined for deploy and probe alerts. */
+  seriesId?: string;
+  alertname: string;
+  severity: string;
+  labels: Labels;
+  startsAtMs: number;
+  /** Data time the alert fired (startsAt plus `for`). */
+  firedAtMs: number;
+  endsAtMs?: number;
+  summary: string;
+  description: string;
+}
+
+export interface HistoryOptions {
+  /** Points kept per series (ticks). */
+  capacity: number;
+  /** Series that get a ring from their first tick; beyond, a series gets one when it turns anomalous. */
+  eagerSeries: number;
+  /** Hard cap on rings: capacity × maxSeries × SeriesRing.bytesPerPoint bytes at most. */
+  maxSeries: number;
+  zThreshold: number;
+  signals: readonly Pick<SignalConfig, 'name' | 'by' | 'labels'>[];
+  /** Closed alert intervals kept (oldest dropped first). */
+  maxClosedAlerts?: number;
+}
+
+export class HistoryStore {
+  readonly rings = new Map<string, SeriesRing>();
+  /** Every series' report at the latest tick (the pipeline's own map: nothing copied per tick). */
+  latest: ReadonlyMap<string, SignalReport> = new Map();
+  latestTimeMs = Number.NaN;
+  firstTimeMs = Number.NaN;
+  ticks = 0;
+  readonly open = new Map<string, AlertInterval>();
+  readonly closed: AlertInterval[] = [];
+  readonly deploys = new Map<string, DeployRecord>();
+  /** The latest explanation each series had (the pipeline explains only failing or surging series). */
+  readonly explanations = new Map<string, { atMs: number; text: string }>();
+  private readonly scratch = new Float32Array(COLUMN_COUNT);
+  private readonly signalLabels: Map<string, Labels>;
+
+  constructor(readonly options: HistoryOptions) {
+    this.signalLabels = new Map(options.signals.map((s) => [s.name, s.labels]));
+  }
+
+  record(result: TickResult): void {
+    const { timeMs } = result;
+    if (Number.isNaN(this.firstTimeMs)) this.firstTimeMs = timeMs;
+    this.latestTimeMs = timeMs;
+    this.latest = result.signals;
+    this.ticks++;
+    for (const [id, report] of result.signals) {
+      let ring = this.rings.get(id);
+      if (!ring) {
+        const anomalous = report.assessment.failing === true || report.assessment.surge === true;
+        if (this.rings.size >= this.options.maxSeries || (this.rings.size >= this.options.eagerSeries && !anomalous)) continue;
+        ring = new SeriesRing(this.options.capacity);
+        this.rings.set(id, ring);
+      }
+      chartPoint(report, this.options.zThreshold, this.scratch);
+      ring.push(timeMs, this.scratch);
+      if (report.assessment.explanation) this.explanations.set(id, { atMs: timeMs, text: report.assessment.explanation });
+    }
+    this.addTransitions(result.transitions);
+    this.addDeploys(result.deploys);
+    if (this.ticks % 240 === 0) this.sweep();
+  }
+
+  addTransitions(transitions: readonly AlertTransition[]): void {
+    for (const t of transitions) {
+      if (t.status === 'firing') {
+        const seriesId = seriesIdOfAlert(t.labels, this.options.signals);
+        this.open.set(t.fingerprint, {
+          fingerprint: t.fingerprint,
+          ...(seriesId !== undefined ? { seriesId } : {}),
+          alertname: t.labels.alertname ?? '',
+          severity: t.labels.severity ?? '',
+          labels: t.labels,
+          startsAtMs: t.startsAtMs,
+          firedAtMs: t.evaluatedAtMs,
+          summary: t.annotations.summary ?? '',
+          description: t.annotations.description ?? '',
+        });
+      } else {
+        const interval = this.open.get(t.fingerprint);
+        if (!interval) continue;
+        this.open.delete(t.fingerprint);
+        interval.endsAtMs = t.endsAtMs ?? t.evaluatedAtMs;
+        this.closed.push(interval);
+        const max = this.options.maxClosedAlerts ?? 5000;
+        if (this.closed.length > max) this.closed.splice(0, this.closed.length - max);
+      }
+    }
+  }
+
+  addDeploys(records: readonly DeployRecord[]): void {
+    for (const r of records) this.deploys.set(r.id, r);
+  }
+
+  /** Every alert interval, open ones last, oldest first. */
+  alerts(): AlertInterval[] {
+    return [...this.closed, ...this.open.values()];
+  }
+
+  alertsOf(seriesId: string): AlertInterval[] {
+    return this.alerts().filter((a) => a.seriesId === seriesId);
+  }
+
+  /** A series' labels: its signal's, then its group labels. */
+  labelsOf(seriesId: string): { signal: string; labels: Labels } {
+    const { signal, groupLabels } = parseSeriesId(seriesId);
+    return { signal, labels: { ...(this.signalLabels.get(signal) ?? {}), ...groupLabels } };
+  }
+
+  /** Deploys that concern a series (same service, or any when the series has no service label), oldest first. */
+  deploysOf(seriesId: string): DeployRecord[] {
+    const service = this.labelsOf(seriesId).labels.service;
+    return [...this.deploys.values()].filter((d) => service === undefined || d.service === service).sort((a, b) => a.startedAtMs - b.startedAtMs);
+  }
+
+  /** The series whose alert this fingerprint is (for links that name an alert only). */
+  seriesOfAlert(fingerprint: string): string | undefined {
+    return this.open.get(fingerprint)?.seriesId ?? [...this.closed].reverse().find((a) => a.fingerprint === fingerprint)?.seriesId;
+  }
+
+  /** Drops the rings of series the pipeline forgot (label churn), unless they ever alerted. */
+  private sweep(): void {
+    const alerted = new Set(this.alerts().map((a) => a.seriesId));
+    for (const id of this.rings.keys()) if (!this.latest.has(id) && !alerted.has(id)) this.rings.delete(id);
+  }
+}

@@ -1,0 +1,26 @@
+// Small helpers to write HTML safely: escaping text and attributes, and embedding JSON in a page. Pure.
+
+export function esc(text: unknown): string {
+  return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** JSON safe inside <script>: no "</script>" or "<!--" can end or change the element. */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+export function isoTime(ms: number | undefined): string {
+  return ms === undefined || !Number.isFinite(ms) ? '–' : new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+export function fmtScore(score: number): string {
+  return Number.isFinite(score) ? score.toFixed(1) : '–';
+}
+
+export function fmtRate(rate: number): string {
+  if (!Number.isFinite(rate)) return '–';
+  const a = Math.abs(rate);
+  if (a >= 1e6) return `${Number((rate / 1e6).toPrecision(3))}M/s`;
+  if (a >= 1e3) return `${Number((rate / 1e3).toPrecision(3))}K/s`;
+  return `${Number(rate.toPrecision(3))}/s`;
+}

@@ -1,0 +1,65 @@
+// A bounded history of one series at tick resolution: a ring of columns (Float32) and times
+// (Float64). Memory is fixed at creation: capacity × (COLUMN_COUNT·4 + 8) bytes.
+
+import { COLUMN_COUNT } from './chart-point.js';
+
+export interface SeriesPoints {
+  /** Data times in ms, ascending. */
+  times: Float64Array;
+  /** One array per column (see COLUMNS), aligned with `times`. */
+  columns: Float32Array[];
+}
+
+export class SeriesRing {
+  private readonly times: Float64Array;
+  private readonly values: Float32Array;
+  /** Next slot to write; `size` slots before it (cyclically) hold data. */
+  private head = 0;
+  private size = 0;
+
+  constructor(readonly capacity: number) {
+    this.times = new Float64Array(capacity);
+    this.values = new Float32Array(capacity * COLUMN_COUNT);
+  }
+
+  static bytesPerPoint = COLUMN_COUNT * 4 + 8;
+
+  get length(): number {
+    return this.size;
+  }
+
+  get firstMs(): number {
+    return this.size === 0 ? Number.NaN : this.times[(this.head - this.size + this.capacity) % this.capacity]!;
+  }
+
+  get lastMs(): number {
+    return this.size === 0 ? Number.NaN : this.times[(this.head - 1 + this.capacity) % this.capacity]!;
+  }
+
+  /** Appends a point; a time not after the last one replaces nothing and is ignored. */
+  push(timeMs: number, point: ArrayLike<number>): void {
+    if (this.size > 0 && timeMs <= this.lastMs) return;
+    this.times[this.head] = timeMs;
+    this.values.set(point as ArrayLike<number>, this.head * COLUMN_COUNT);
+    this.head = (this.head + 1) % this.capacity;
+    if (this.size < this.capacity) this.size++;
+  }
+
+  /** The points with fromMs <= time <= toMs, oldest first, as columns. */
+  range(fromMs = Number.NEGATIVE_INFINITY, toMs = Number.POSITIVE_INFINITY): SeriesPoints {
+    const start = (this.head - this.size + this.capacity) % this.capacity;
+    const slots: number[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const slot = (start + i) % this.capacity;
+      const t = this.times[slot]!;
+      if (t >= fromMs && t <= toMs) slots.push(slot);
+    }
+    const times = new Float64Array(slots.length);
+    const columns = Array.from({ length: COLUMN_COUNT }, () => new Float32Array(slots.length));
+    slots.forEach((slot, i) => {
+      times[i] = this.times[slot]!;
+      for (let c = 0; c < COLUMN_COUNT; c++) columns[c]![i] = this.values[slot * COLUMN_COUNT + c]!;
+    });
+    return { times, columns };
+  }
+}

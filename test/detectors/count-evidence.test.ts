@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from '../../src/detectors/stats/count-evidence.js';
+
+// Reference values computed with scipy 1.17 (numpy 2.4):
+//   binom.logpmf(7, 20, 0.3) - binom.logpmf(7, 20, 0.1)   = 4.423198453024984
+//   poisson.logpmf(30, 30) - poisson.logpmf(30, 20)       = 2.163953243244933
+//   brentq(lambda f: (f-1)/log(f) - 1.5, 1.0001, 10)       = 2.144032841275566
+//   brentq(lambda f: (f-1)/log(f) - 0.2, 1e-9, 0.9999)     = 0.006977153651142534
+//   brentq(p1: log((1-.01)/(1-p1))/(log(p1/.01)+log((1-.01)/(1-p1))) - .03) = 0.06622301631179854
+describe('count evidence', () => {
+  it('binomial LLR matches the difference of log-pmfs', () => {
+    expect(binomialLLR(7, 20, 0.1, 0.3)).toBeCloseTo(4.423198453024984, 12);
+  });
+
+  it('is linear in k, so completions counted a tick late give back what they seemed to lose', () => {
+    const early = binomialLLR(3, 10, 0.01, 0.07);
+    const late = binomialLLR(-3, 10, 0.01, 0.07);
+    expect(early + late).toBeCloseTo(2 * binomialLLR(0, 10, 0.01, 0.07), 12);
+  });
+
+  it('Poisson LLR matches the difference of log-pmfs', () => {
+    expect(poissonLLR(30, 20, 1.5)).toBeCloseTo(2.163953243244933, 12);
+  });
+
+  it('finds the Poisson factor whose CUSUM is indifferent at a given change', () => {
+    expect(poissonFactorFor(1.5)).toBeCloseTo(2.144032841275566, 9);
+    expect(poissonFactorFor(0.2)).toBeCloseTo(0.006977153651142534, 9);
+    // At the indifference point the expected LLR is zero; beyond it, positive.
+    const f = poissonFactorFor(1.5);
+    expect(poissonLLR(1.5 * 100, 100, f)).toBeCloseTo(0, 6);
+    expect(poissonLLR(1.6 * 100, 100, f)).toBeGreaterThan(0);
+    expect(() => poissonFactorFor(1)).toThrow(RangeError);
+  });
+
+  it('finds the binomial alternative whose CUSUM is indifferent at a given failure fraction', () => {
+    const p1 = binomialAlternativeFor(0.01, 0.03);
+    expect(p1).toBeCloseTo(0.06622301631179854, 9);
+    expect(binomialLLR(0.03 * 1000, 1000, 0.01, p1)).toBeCloseTo(0, 6);
+    expect(() => binomialAlternativeFor(0.05, 0.03)).toThrow(RangeError);
+  });
+
+  it('sets the CUSUM threshold from false alarms per year: h = ln(charts · ticks a year / rate)', () => {
+    const ticksPerYear = (365.25 * 86_400) / 15;
+    expect(cusumThreshold(0.1, 15_000, 6)).toBeCloseTo(Math.log((6 * ticksPerYear) / 0.1), 12);
+    // Finer ticks get a higher bar: more chances a year to cross it by chance.
+    expect(cusumThreshold(0.1, 1000, 6) - cusumThreshold(0.1, 15_000, 6)).toBeCloseTo(Math.log(15), 12);
+  });
+});

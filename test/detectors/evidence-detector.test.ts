@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import type { Evaluation, SignalInput, SignalSample } from '../../src/core/types.js';
+import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evidence-detector.js';
+import { mulberry32, normal, poisson } from '../../src/sim/random.js';
+
+const PARAMS: DetectorParams = {
+  baselineWindowMs: 3_600_000,
+  baselineResolutionMs: 60_000,
+  minBaselinePoints: 20,
+  spikeFactor: 1.5,
+  collapseFactor: 0.2,
+  minErrorRatioIncrease: 0.02,
+  funnelDropFraction: 0.03,
+  minRequestsPerTick: 20,
+  relearnAfterMs: 3_600_000,
+  falseAlarmsPerYear: 0.1,
+};
+const ALL: SignalInput[] = ['requests', 'errors', 'downstream'];
+
+function detector(stepMs: number, params: Partial<DetectorParams> = {}, inputs: SignalInput[] = ALL) {
+  return new EvidenceDetector({ ...PARAMS, ...params }, { intervalMs: stepMs, inputs: new Set(inputs) });
+}
+
+/** Poisson arrivals at `perSecond`; each completes downstream unless it fails (probability `lost`). */
+function tick(random: () => number, perSecond: number, stepMs: number, lost = 0, errors = 0.001): SignalSample {
+  const seconds = stepMs / 1000;
+  const n = poisson(random, perSecond * seconds);
+  let completed = 0;
+  let failed = 0;
+  for (let i = 0; i < n; i++) {
+    if (random() < lost) continue;
+    completed++;
+  }
+  for (let i = 0; i < n; i++) if (random() < errors) failed++;
+  return { requests: n / seconds, errors: failed / seconds, downstream: completed / seconds };
+}
+
+function statusOf(evals: Evaluation[], kind: Evaluation['kind']) {
+  return evals.find((e) => e.kind === kind)?.status;
+}
+
+/** Feeds `ticks` healthy ticks; returns the next data time. */
+function warm(d: EvidenceDetector, random: () => number, perSecond: number, stepMs: number, ticks: number): number {
+  let t = 0;
+  for (let i = 0; i < ticks; i++, t += stepMs) d.observe(tick(random, perSecond, stepMs), t);
+  return t;
+}
+
+describe('EvidenceDetector', () => {
+  it('says unknown while warming up, then normal on healthy traffic', () => {
+    const random = mulberry32(1);
+    const d = detector(15_000);
+    expect(d.observe(tick(random, 100, 15_000), 0).every((e) => e.status === 'unknown' && e.reason === 'warming up')).toBe(true);
+    const t = warm(d, random, 100, 15_000, 40);
+    expect(d.observe(tick(random, 100, 15_000), t).map((e) => e.status)).toEqual(['normal', 'normal', 'normal', 'normal']);
+  });
+
+  it('is certain of a total break at 12 requests/s within two 1 s ticks', () => {
+    const random = mulberry32(2);
+    const d = detector(1000);
+    let t = warm(d, random, 12, 1000, 600);
+    const first = d.observe(tick(random, 12, 1000, 1), t);
+    t += 1000;
+    const second = d.observe(tick(random, 12, 1000, 1), t);
+    expect([statusOf(first, 'funnel_drop'), statusOf(second, 'funnel_drop')]).toContain('anomalous');
+  });
+
+  it('never pages a 1 request/s endpoint for a missing completion or two', () => {
+    for (const seed of [3, 4, 5]) {
+      const random = mulberry32(seed);
+      const d = detector(1000);
+      let t = warm(d, random, 1, 1000, 3600);
+      // A day at 1 s ticks, with a few missing completions now and then.
+      for (let i = 0; i < 86_400; i++, t += 1000) {
+        const s = tick(random, 1, 1000, i % 600 === 0 ? 1 : 0);
+        const evals = d.observe(s, t);
+        expect(evals.some((e) => e.status === 'anomalous' && (e.kind === 'funnel_drop' || e.kind === 'error_ratio' || e.kind === 'rate_drop'))).toBe(false);
+      }
+    }
+  });
+
+  it('pages a 1 request/s endpoint whose every request fails, after enough requests to be sure', () => {
+    const random = mulberry32(6);
+    const d = detector(1000);
+    let t = warm(d, random, 1, 1000, 3600);
+    let firedAfter = Number.NaN;
+    for (let i = 1; i <= 120 && Number.isNaN(firedAfter); i++, t += 1000) {
+      if (statusOf(d.observe(tick(random, 1, 1000, 1), t), 'funnel_drop') === 'anomalous') firedAfter = i;
+    }
+    expect(firedAfter).toBeGreaterThan(2);
+    expect(firedAfter).toBeLessThan(30);
+  });
+
+  it.each([12, 1])('does not mistake completions counted a tick late (two hops scraped apart) for losses, at %d requests/s', (perSecond) => {
+    const random = mulberry32(7);
+    const d = detector(1000);
+    let carry = 0;
+    let t = 0;
+    for (let i = 0; i < 3 * 3600; i++, t += 1000) {
+      const s = tick(random, perSecond, 1000);
+      // Up to half of this tick's completions show up in the next one.
+      const shifted = Math.floor(random() * 0.5 * s.downstream);
+      const downstream = s.downstream - shifted + carry;
+      carry = shifted;
+      const evals = d.observe({ ...s, downstream }, t);
+      // A tick with no requests but late completions says "unknown" only when nothing arrived at all.
+      if (i > 600) expect(statusOf(evals, 'funnel_drop')).not.toBe('anomalous');
+    }
+  });
+
+  it('reads missing data as no evidence: a gap neither raises nor clears an alarm', () => {
+    const random = mulberry32(8);
+    const d = detector(15_000);
+    let t = warm(d, random, 100, 15_000, 40);
+    const gap: SignalSample = { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
+    expect(d.observe(gap, t).every((e) => e.status === 'unknown' && e.reason === 'no data')).toBe(true);
+    t += 15_000;
+    expect(statusOf(d.observe(tick(random, 100, 15_000, 1), t), 'funnel_drop')).toBe('anomalous');
+    t += 15_000;
+    expect(d.observe(gap, t).every((e) => e.status === 'unknown')).toBe(true);
+    t += 15_000;
+    expect(statusOf(d.observe(tick(random, 100, 15_000, 1), t), 'funnel_drop')).toBe('anomalous');
+  });
+
+  it('keeps a 2 h total break anomalous for 2 h: a broken funnel is never learnt', () => {
+    const random = mulberry32(9);
+    const d = detector(15_000);
+    let t = warm(d, random, 100, 15_000, 240);
+    for (let i = 0; i < 480; i++, t += 15_000) expect(statusOf(d.observe(tick(random, 300, 15_000, 1), t), 'funnel_drop')).toBe('anomalous');
+  });
+
+  it('learns a new level of demand with healthy completion after relearnAfter', () => {
+    const random = mulberry32(10);
+    const d = detector(15_000, { relearnAfterMs: 600_000, baselineWindowMs: 1_800_000 });
+    let t = warm(d, random, 100, 15_000, 120);
+    expect(statusOf(d.observe(tick(random, 300, 15_000), t), 'rate_spike')).toBe('anomalous');
+    let last: Evaluation[] = [];
+    for (let i = 0; i < 240; i++) last = d.observe(tick(random, 300, 15_000), (t += 15_000));
+    expect(statusOf(last, 'rate_spike')).toBe('normal');
+    expect(last.find((e) => e.kind === 'rate_spike')!.baseline).toBeGreaterThan(250);
+  });
+
+  it('never learns a collapse into silence', () => {
+    const random = mulberry32(11);
+    const d = detector(15_000, { relearnAfterMs: 600_000, baselineWindowMs: 1_800_000 });
+    let t = warm(d, random, 100, 15_000, 120);
+    const statuses: (string | undefined)[] = [];
+    for (let i = 0; i < 480; i++) statuses.push(statusOf(d.observe(tick(random, 0, 15_000), (t += 15_000)), 'rate_drop'));
+    expect(statuses.every((s) => s === 'anomalous')).toBe(true);
+  });
+
+  it('sees a closed client pool whose rate falls to 0.1x within a few 1 s ticks', () => {
+    const random = mulberry32(12);
+    const d = detector(1000, {}, ['requests']);
+    let t = warm(d, random, 12, 1000, 600);
+    let firedAfter = Number.NaN;
+    for (let i = 1; i <= 20 && Number.isNaN(firedAfter); i++, t += 1000) {
+      if (statusOf(d.observe(tick(random, 1.2, 1000), t), 'rate_drop') === 'anomalous') firedAfter = i;
+    }
+    expect(firedAfter).toBeLessThanOrEqual(5);
+  });
+
+  it('resolves on evidence for health, within a few ticks of the fix', () => {
+    const random = mulberry32(13);
+    const d = detector(15_000);
+    let t = warm(d, random, 100, 15_000, 40);
+    for (let i = 0; i < 10; i++) d.observe(tick(random, 100, 15_000, 1), (t += 15_000));
+    let healthyAfter = Number.NaN;
+    for (let i = 1; i <= 10 && Number.isNaN(healthyAfter); i++) {
+      if (statusOf(d.observe(tick(random, 100, 15_000), (t += 15_000)), 'funnel_drop') === 'normal') healthyAfter = i;
+    }
+    expect(healthyAfter).toBeLessThanOrEqual(2);
+  });
+
+  it('resumes an alarm after a snapshot and restore', () => {
+    const random = mulberry32(14);
+    const d = detector(15_000);
+    let t = warm(d, random, 100, 15_000, 40);
+    d.observe(tick(random, 100, 15_000, 1), (t += 15_000));
+    const again = detector(15_000);
+    expect(again.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+    expect(statusOf(again.observe(tick(random, 100, 15_000, 0.2), (t += 15_000)), 'funnel_drop')).toBe('anomalous');
+    expect(detector(15_000).restore({ rate: { values: ['x'] } })).toBe(false);
+  });
+
+  it('has no false alarm on noisy healthy traffic over a week of 15 s ticks', () => {
+    const random = mulberry32(15);
+    const d = detector(15_000);
+    let wobble = 0;
+    let t = 0;
+    let alarms = 0;
+    for (let i = 0; i < 7 * 5760; i++, t += 15_000) {
+      wobble = 0.99 * wobble + 0.14 * 0.1 * normal(random);
+      const evals = d.observe(tick(random, 200 * Math.exp(wobble), 15_000, 0.001), t);
+      if (evals.some((e) => e.status === 'anomalous' && e.kind !== 'rate_spike')) alarms++;
+    }
+    expect(alarms).toBe(0);
+  });
+});

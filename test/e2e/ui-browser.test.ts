@@ -1,0 +1,112 @@
+// The live UI as a person sees it: the real CLI watches a local download service over /metrics,
+// the service breaks (a retry storm), the alert arrives at a webhook receiver, and headless
+// Chromium follows the alert's generatorURL: it must land on the right series at the alert's time,
+// with every chart drawn with data. The overview lists the series as firing.
+
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
+import { type Browser, chartsReady, checkCharts, openBrowser, screenshotDir } from '../helpers/browser.js';
+import { type CliProcess, spawnCli } from '../helpers/cli.js';
+import { startDownloadTarget } from '../helpers/download-target.js';
+import { freePort } from '../helpers/ports.js';
+import { stopChild } from '../helpers/prometheus.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
+
+describe('live UI in Chromium during an incident', () => {
+  const target = startDownloadTarget();
+  let receiver: Receiver | undefined;
+  let cli: CliProcess | undefined;
+  let browser: Browser | undefined;
+
+  afterAll(async () => {
+    await browser?.close();
+    if (cli && cli.child.exitCode === null && cli.child.signalCode === null) await stopChild(cli.child);
+    clearInterval(target.timer);
+    await new Promise<void>((resolve) => target.server.close(() => resolve()));
+    await receiver?.close();
+  });
+
+  it('the alert link opens its series at the alert time, charts drawn with data', async () => {
+    await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
+    receiver = await startReceiver();
+    const port = await freePort();
+    const ui = `http://127.0.0.1:${port}`;
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-ui-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `interval: 1s
+source:
+  scrape:
+    url: http://127.0.0.1:${(target.server.address() as AddressInfo).port}/metrics
+server:
+  listen: 127.0.0.1:${port}
+detector:
+  minBaselinePoints: 8
+  baselineResolution: 1s
+alerting:
+  for: 2s
+  keepFiringFor: 3s
+  externalURL: ${ui}
+sinks:
+  - name: receiver
+    webhook:
+      url: ${receiver.url}/alerts
+routes:
+  - groupInterval: 1s
+delivery:
+  outboxDir: ${join(dir, 'state')}
+signals:
+  - name: downloads
+    labels: {service: crates-io}
+    requests: 'api_requests_total'
+    downstream: 'static_requests_total{code="200"}'
+`,
+    );
+    cli = spawnCli(['run', '--config', config]);
+    await cli.waitForLog('stormwatch running', 15_000);
+    await new Promise((r) => setTimeout(r, 13_000));
+    target.state.broken = true;
+    await receiver.waitFor((all) => all.some((r) => (r.json as WebhookPayload).status === 'firing'), 30_000);
+    const alert = (receiver.received.find((r) => (r.json as WebhookPayload).status === 'firing')!.json as WebhookPayload).alerts[0]!;
+    expect(alert.labels.alertname).toBe('StormwatchRetryStorm');
+    const link = new URL(alert.generatorURL);
+    expect(`${link.origin}${link.pathname}`).toBe(`${ui}/ui/series`);
+    // A few more seconds of the incident on the charts.
+    await new Promise((r) => setTimeout(r, 3000));
+
+    browser = await openBrowser();
+    const { page } = browser;
+    await page.goto(alert.generatorURL);
+    await chartsReady(page, '#sw-root');
+    expect(await page.textContent('main h2')).toBe('downloads');
+    // Landed at the alert's time: the charts' x range holds startsAt, and the alert's row is selected.
+    const at = Date.parse(alert.startsAt) / 1000;
+    const [xmin, xmax] = await page.$eval('#sw-root', (el) => [Number((el as HTMLElement).dataset.xmin), Number((el as HTMLElement).dataset.xmax)]);
+    expect(xmin).toBeLessThanOrEqual(at);
+    expect(xmax).toBeGreaterThanOrEqual(at);
+    expect(await page.$eval('tr.sw-selected a.sw-alert-link', (el) => (el as HTMLElement).dataset.fingerprint)).toBe(alert.fingerprint);
+    expect(await page.textContent('.sw-explanation')).toContain('downloads');
+    const charts = await checkCharts(page, '#sw-root');
+    expect(charts.map((c) => c.chart)).toEqual(['requests', 'errors', 'completion', 'amplification']);
+    for (const c of charts.filter((c) => c.chart !== 'errors')) {
+      expect(c.points, c.chart).toBeGreaterThan(10);
+      expect(c.dataPixels, c.chart).toBeGreaterThan(100);
+    }
+    const shots = screenshotDir();
+    await page.screenshot({ path: join(shots, 'live-series.png'), fullPage: true });
+
+    await page.goto(`${ui}/ui/?state=alerting`);
+    const row = page.locator('#sw-overview tr[data-series="downloads"]');
+    expect(await row.locator('td').nth(1).textContent()).toBe('firing');
+    expect(await row.locator('td').nth(3).textContent()).toBe('StormwatchRetryStorm');
+    await page.screenshot({ path: join(shots, 'live-overview.png'), fullPage: true });
+    await row.locator('a').click();
+    await chartsReady(page, '#sw-root');
+    console.log(`stormwatch screenshots: ${shots} (live-series.png, live-overview.png)`);
+  }, 120_000);
+});

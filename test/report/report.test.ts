@@ -1,0 +1,45 @@
+// The report of the 2023-07-20 scenario, built from a real backtest: delays from the labelled
+// fault, deploy verdicts, chart data for the series that alerted, and nothing fetched from outside.
+
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/log.js';
+import type { AlertTransition } from '../../src/core/types.js';
+import { reportHtml } from '../../src/report/report-html.js';
+import { reportModel } from '../../src/report/report-model.js';
+import { labelsBeside } from '../../src/report/scenario-labels.js';
+import { SummaryCounter, summaryNumbers } from '../../src/report/summary.js';
+import { runBacktest } from '../../src/runner/backtest.js';
+import { assetText } from '../../src/ui/assets.js';
+import { replayConfig, scenarioFile } from '../helpers/scenarios.js';
+
+describe('backtest report', () => {
+  it('measures delays from the labelled fault, lists every deploy, charts the series that alerted', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const counter = new SummaryCounter();
+    const transitions: AlertTransition[] = [];
+    const bt = await runBacktest(config, { logger: silentLogger, keepHistory: true, onTick: (r) => counter.add(r), onTransition: (t) => transitions.push(t) });
+    const labels = labelsBeside(scenarioFile('crates-2023-07-20-broken-redirect'));
+    expect(labels?.faults).toHaveLength(1);
+    const model = reportModel({
+      title: 't', input: 'in', fromMs: bt.fromMs, toMs: bt.toMs, generatedAtMs: 0, history: bt.history!, deploys: bt.deploys, labels,
+      summary: summaryNumbers({ counter, deploys: bt.deploys, dataProblems: bt.dataProblems, fromMs: bt.fromMs, toMs: bt.toMs }), configFile: 'c.yaml', configText: 'interval: 15s',
+    });
+    const storm = model.alerts.find((a) => a.alertname === 'StormwatchRetryStorm')!;
+    expect(storm.seriesId).toBe('crate-downloads');
+    // The delay is the firing's data time less the labelled fault's start, as the backtest saw it.
+    const firing = transitions.find((t) => t.status === 'firing' && t.labels.alertname === 'StormwatchRetryStorm')!;
+    expect(storm.delaySeconds).toBe((firing.evaluatedAtMs - labels!.faults[0]!.startsAtMs) / 1000);
+    expect(storm.delayFrom).toContain('broken-redirect fault at 2023-07-20T12:17:04Z');
+    expect(model.deploys.map((d) => `${d.version} ${d.verdict} ${d.labelled}`)).toEqual(['1.101.0 pass true', '1.102.0 fail true', '1.103.0 pass true']);
+    expect(model.series.map((s) => s.id)).toEqual(['crate-downloads']);
+    const chart = model.series[0]!;
+    expect(chart.points).toBe(1801);
+    expect(Math.max(...chart.amp.map((v) => v ?? 0))).toBeGreaterThan(3.5);
+
+    const html = reportHtml(model, { uplotJs: assetText('uPlot.iife.min.js'), uplotCss: assetText('uPlot.min.css'), chartsJs: assetText('series-charts.js'), css: assetText('style.css') });
+    // Self-contained: no element loads anything from a URL.
+    expect(html).not.toMatch(/<(script|link|img|iframe)[^>]*\s(src|href)=/i);
+    expect(html).toContain("default-src 'none'");
+    expect(html.match(/<script/g)!.length).toBe(4);
+  }, 60_000);
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { SignalReport, TickResult } from '../../src/pipeline.js';
+import { COL } from '../../src/ui/chart-point.js';
+import { HistoryStore } from '../../src/ui/history-store.js';
+import { seriesChartData } from '../../src/ui/series-model.js';
+
+function report(requests: number, failing: boolean): SignalReport {
+  return {
+    sample: { requests, errors: 0, downstream: failing ? 0 : requests },
+    evaluations: [
+      { kind: 'rate_spike', status: 'normal', score: 0.5, observed: Math.log(requests), baseline: 100, sigma: 0.1 },
+      { kind: 'funnel_drop', status: failing ? 'anomalous' : 'normal', score: failing ? -50 : 0, observed: failing ? 0 : 1, baseline: 0.999, sigma: 0.01 },
+    ],
+    assessment: { failing, surge: false, kind: 'retry_storm', settled: true, completion: 0, completionBaseline: 1, errorRatio: 0, errorRatioBaseline: 0, requests, requestsBaseline: 100, explanation: failing ? 'broken' : '' },
+  };
+}
+
+describe('HistoryStore', () => {
+  it('rings only the first series eagerly, later ones from their first anomaly, never past the cap', () => {
+    const store = new HistoryStore({ capacity: 10, eagerSeries: 2, maxSeries: 3, zThreshold: 4, signals: [{ name: 'a', by: [], labels: { service: 's' } }] });
+    for (let t = 0; t < 20; t++) {
+      const signals = new Map<string, SignalReport>();
+      for (let i = 0; i < 5; i++) signals.set(`s${i}`, report(100, i >= 2 && t >= 5 + i));
+      store.record({ timeMs: t * 1000, transitions: [], signals, deploys: [] } satisfies TickResult);
+    }
+    expect([...store.rings.keys()]).toEqual(['s0', 's1', 's2']);
+    expect(store.rings.get('s0')!.length).toBe(10);
+    expect(store.rings.get('s2')!.firstMs).toBe(10_000);
+    expect(store.explanations.get('s2')).toEqual({ atMs: 19_000, text: 'broken' });
+    const points = store.rings.get('s0')!.range();
+    expect(points.columns[COL.requestsBaseline]![0]).toBeCloseTo(100);
+    expect(points.columns[COL.bandHigh]![0]).toBeCloseTo(100 * Math.exp(0.4), 3);
+    expect(points.columns[COL.amplification]![0]).toBeCloseTo(1);
+  });
+
+  it('keeps alert intervals by series and links a fingerprint to its series', () => {
+    const store = new HistoryStore({ capacity: 10, eagerSeries: 10, maxSeries: 10, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
+    const base = { labels: { alertname: 'StormwatchRetryStorm', signal: 'dl', severity: 'critical' }, annotations: { summary: 's' }, fingerprint: 'fp', startsAtMs: 1000 };
+    store.addTransitions([{ ...base, status: 'firing', evaluatedAtMs: 2000 }]);
+    expect(store.seriesOfAlert('fp')).toBe('dl');
+    store.addTransitions([{ ...base, status: 'resolved', endsAtMs: 9000, evaluatedAtMs: 9000 }]);
+    expect(store.alertsOf('dl')).toMatchObject([{ alertname: 'StormwatchRetryStorm', startsAtMs: 1000, firedAtMs: 2000, endsAtMs: 9000 }]);
+    expect(store.open.size).toBe(0);
+  });
+
+  it('chart data: full resolution around alerts, min/max buckets elsewhere, times in seconds', () => {
+    const store = new HistoryStore({ capacity: 5000, eagerSeries: 1, maxSeries: 1, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
+    for (let t = 0; t < 4000; t++) store.record({ timeMs: t * 15_000, transitions: [], signals: new Map([['dl', report(t === 100 ? 900 : 100, false)]]), deploys: [] });
+    const alerts = [{ fingerprint: 'f', seriesId: 'dl', alertname: 'A', severity: 'critical', labels: {}, startsAtMs: 2000 * 15_000, firedAtMs: 2002 * 15_000, endsAtMs: 2040 * 15_000, summary: '', description: '' }];
+    const d = seriesChartData({ id: 'dl', signal: 'dl', labels: {}, points: store.rings.get('dl')!.range(), alerts, deploys: [], width: 200 });
+    const inAlert = d.t.filter((t) => t >= 2000 * 15 && t <= 2040 * 15).length;
+    expect(inAlert).toBe(41);
+    expect(d.t.length).toBeLessThan(200 + 41 + 2 * 60 + 5);
+    expect(Math.max(...d.reqMax.map((v) => v ?? 0))).toBe(900);
+    expect(d.points).toBe(4000);
+  });
+});
