@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { type CommandSpec, commandHelp, findCommand, globalHelp } from './cli/commands.js';
 import { UsageError, describeError, exitCodeOf } from './cli/errors.js';
-import { loadConfig } from './config/load.js';
+import { type LoadOptions, type StormwatchConfig, loadConfig } from './config/load.js';
+import { secretValuesOf } from './config/secret-values.js';
 import { parseDuration } from './core/duration.js';
 import { createLogger, type LogLevel } from './core/log.js';
 import { PACKAGE_ROOT } from './core/paths.js';
@@ -27,6 +28,10 @@ import { SummaryCounter, formatSummary } from './report/summary.js';
 import { writeReport } from './report/write-report.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
+
+/** At SIGTERM: notifications are drained this long, and the process is gone by the deadline. */
+const STOP_DRAIN_MS = 10_000;
+const STOP_DEADLINE_MS = 20_000;
 
 function version(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -91,7 +96,26 @@ async function main(argv: string[]): Promise<number> {
 async function runCommand(spec: CommandSpec, values: Values, positionals: string[]): Promise<number> {
   const command = spec.name;
   const str = (name: string) => values[name] as string | undefined;
-  const logger = () => createLogger(parseLevel(values['log-level'] ?? 'info', command));
+  let shared: ReturnType<typeof createLogger> | undefined;
+  const logger = () => {
+    if (shared) return shared;
+    const log = (shared = createLogger(parseLevel(values['log-level'] ?? 'info', command)));
+    // Node's own warnings as JSON log lines too: stderr carries nothing else.
+    process.removeAllListeners('warning');
+    process.on('warning', (w) => log.log('warn', 'node warning', { name: w.name, message: w.message }));
+    // A bug that escapes every handler still ends as one JSON line (and exit 1), not a bare stack trace.
+    process.on('uncaughtException', (error) => {
+      log.log('error', 'crashed: unexpected failure', { error: error.stack ?? String(error) });
+      process.exit(1);
+    });
+    return log;
+  };
+  /** Loads the config and registers its secrets with the logger, which then never writes them. */
+  const load = (file: string, loadOptions: LoadOptions = {}): StormwatchConfig => {
+    const config = loadConfig(file, loadOptions);
+    if (shared) shared.protect(secretValuesOf(config));
+    return config;
+  };
   const configFile = () => {
     const file = str('config') ?? positionals[0];
     if (!file) throw new UsageError(`--config FILE is required`, command);
@@ -105,7 +129,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       return 0;
     case 'check-config': {
       const lint = values.lint === true;
-      const config = loadConfig(configFile(), { lint });
+      const config = load(configFile(), { lint });
       process.stdout.write(`${config.file}: ok${lint ? ' (lint: secrets not read)' : ''} (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
       return 0;
     }
@@ -114,7 +138,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const shard = parseShard(str('shard'), command);
       const fromMs = str('from') !== undefined ? parseTime(str('from')!, '--from', command) : undefined;
       const toMs = str('to') !== undefined ? parseTime(str('to')!, '--to', command) : undefined;
-      const config = loadConfig(configFile());
+      const config = load(configFile());
       const report = str('report');
       const counter = new SummaryCounter();
       const bar = progressBar(process.stderr);
@@ -144,7 +168,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const shard = parseShard(str('shard'), command);
       const listen = str('listen');
       if (listen !== undefined && !/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT like 0.0.0.0:9464, got ${JSON.stringify(listen)}`, command);
-      const loaded = loadConfig(configFile());
+      const loaded = load(configFile());
       const stateDir = str('state-dir');
       const config = {
         ...loaded,
@@ -159,7 +183,12 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.log('info', 'stopping: finishing the current tick and draining notifications', { signal });
-          handle.stop().then(resolve, resolve);
+          // Bounded whatever happens: the outbox is durable, so what is not sent by then is sent next start.
+          setTimeout(() => {
+            log.log('error', 'stop took too long; exiting anyway (pending notifications stay in the outbox)', { afterMs: STOP_DEADLINE_MS });
+            process.exit(1);
+          }, STOP_DEADLINE_MS).unref();
+          handle.stop(STOP_DRAIN_MS).then(resolve, resolve);
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
@@ -233,7 +262,7 @@ async function deploy(values: Values, command: string): Promise<number> {
   for (const f of failures) process.stderr.write(`stormwatch: warning: ${f} (recorded by ${accepted.join(', ')})\n`);
   process.stdout.write(`${JSON.stringify(record)}\n`);
   if (!values.wait) return 0;
-  const outcome = await waitForVerdict(accepted, record.id, { deadlineMs: Date.now() + waitMs, pollMs, progress: (line) => process.stderr.write(`stormwatch: ${line}\n`) });
+  const outcome = await waitForVerdict(accepted, record.id, { deadlineMs: Date.now() + waitMs, pollMs, token, progress: (line) => process.stderr.write(`stormwatch: ${line}\n`) });
   if (outcome.kind === 'error') {
     process.stderr.write(`stormwatch: ${outcome.message}\n`);
   } else if (outcome.kind === 'timeout') {

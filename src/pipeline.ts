@@ -98,6 +98,7 @@ export class Pipeline {
             minErrorRatioIncrease: config.detector.minErrorRatioIncrease,
             minRequestsPerTick: config.detector.minRequestsPerTick,
             bucketTicks: Math.max(1, Math.round(config.detector.baselineResolutionMs / config.intervalMs)),
+            ...(d.retentionMs !== undefined ? { retentionMs: d.retentionMs, maxRecords: d.maxRecords } : {}),
           },
           [],
         )
@@ -188,7 +189,7 @@ export class Pipeline {
       const snap = w.detector.snapshot();
       pre.set(id, { completion: snap.funnel.values, errorRatio: snap.errorRatio.values });
     }
-    const { record, changes } = this.deploys.add(event, pre);
+    const { record, changes } = this.deploys.add(event, pre, timeMs);
     return { record, transitions: changes.map((c) => this.deployAlert(c.record, c.status, timeMs)) };
   }
 

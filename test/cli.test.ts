@@ -16,6 +16,12 @@ describe('stormwatch CLI', () => {
     expect(r.stdout).toBe(`${config}: ok (1 signal(s), replay source, every 15s)\n`);
   });
 
+  it('--help states the exit codes check-config really uses', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('validate a config; prints every problem, exits 2 if any');
+  });
+
   it('check-config: every problem and exit 2 on a bad file', async () => {
     const file = join(FIXTURES_DIR, 'configs', 'bad', 'query-with-scrape.yaml');
     const r = await runCli(['check-config', file]);

@@ -41,7 +41,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'check-config',
-    summary: 'validate a config; prints every problem and exits 2 if there is any',
+    summary: 'validate a config; prints every problem, exits 2 if any',
     usage: 'stormwatch check-config [--lint] FILE',
     flags: [
       'FILE (or --config FILE)  the configuration to check; secrets ({env:}, {file:}) are resolved',

@@ -58,6 +58,8 @@ export interface SinkConfig {
   resendIntervalMs?: number;
   /** Faro: the app the events belong to. */
   app?: { name: string; environment?: string };
+  /** The config marks the URL public: failures may show it. Otherwise logs name the host only. */
+  publicUrl?: boolean;
 }
 
 export interface RouteConfig {
@@ -96,6 +98,7 @@ export interface MarkerConfig {
 export interface RollbackConfig {
   service: string;
   url: string;
+  publicUrl?: boolean;
   timeoutMs: number;
   headers: Record<string, string>;
   body: string;
@@ -107,6 +110,9 @@ export interface DeploysConfig {
   alpha: number;
   minPostSamples: number;
   apiToken?: string;
+  publicReads: boolean;
+  retentionMs: number;
+  maxRecords: number;
   maxBodyBytes: number;
   markers: MarkerConfig[];
   rollback: RollbackConfig[];
@@ -366,16 +372,17 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
         timeoutMs: s.webhook.timeout,
         headers: readHeaders(s.webhook.headers, [...path, 'headers']),
         ...(s.webhook.signingSecret !== undefined ? { signingSecret: readSecret(s.webhook.signingSecret, [...path, 'signingSecret']) } : {}),
+        ...(s.webhook.publicUrl ? { publicUrl: true } : {}),
       });
     } else if (s.alertmanager) {
       const am = s.alertmanager;
       am.urls.forEach((u, j) => {
-        sinks.push({ name: am.urls.length === 1 ? name : `${name}[${j}]`, kind, url: `${u.replace(/\/+$/, '')}/api/v2/alerts`, timeoutMs: am.timeout, headers: readHeaders(am.headers, [...path, 'headers']), resendIntervalMs: am.resendInterval });
+        sinks.push({ name: am.urls.length === 1 ? name : `${name}[${j}]`, kind, url: `${u.replace(/\/+$/, '')}/api/v2/alerts`, timeoutMs: am.timeout, headers: readHeaders(am.headers, [...path, 'headers']), resendIntervalMs: am.resendInterval, ...(am.publicUrl ? { publicUrl: true } : {}) });
       });
     } else if (s.slack) {
-      sinks.push({ name, kind, url: readSecret(s.slack.url, [...path, 'url']), timeoutMs: s.slack.timeout, headers: {} });
+      sinks.push({ name, kind, url: readSecret(s.slack.url, [...path, 'url']), timeoutMs: s.slack.timeout, headers: {}, ...(s.slack.publicUrl ? { publicUrl: true } : {}) });
     } else if (s.faro) {
-      sinks.push({ name, kind, url: readSecret(s.faro.url, [...path, 'url']), timeoutMs: s.faro.timeout, headers: readHeaders(s.faro.headers, [...path, 'headers']), app: s.faro.app });
+      sinks.push({ name, kind, url: readSecret(s.faro.url, [...path, 'url']), timeoutMs: s.faro.timeout, headers: readHeaders(s.faro.headers, [...path, 'headers']), app: s.faro.app, ...(s.faro.publicUrl ? { publicUrl: true } : {}) });
     }
     const url = sinks.at(-1)?.url ?? '';
     if (url !== '' && !isHttpUrl(url)) {
@@ -426,7 +433,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     const rollback = dp.rollback.map((r, i) => {
       const url = readSecret(r.url, ['deploys', 'rollback', i, 'url']);
       if (url !== '' && !isHttpUrl(url)) at(['deploys', 'rollback', i, 'url'], 'expected an http:// or https:// URL');
-      return { service: r.service, url, timeoutMs: r.timeout, headers: readHeaders(r.headers, ['deploys', 'rollback', i, 'headers']), body: r.body };
+      return { service: r.service, url, timeoutMs: r.timeout, headers: readHeaders(r.headers, ['deploys', 'rollback', i, 'headers']), body: r.body, ...(r.publicUrl ? { publicUrl: true } : {}) };
     });
     if (dp.peers.length > 0 && dp.apiToken === undefined) at(['deploys', 'peers'], 'peers need deploys.apiToken: the replicas send deploys to each other with it');
     deploys = {
@@ -435,6 +442,9 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
       alpha: dp.alpha,
       minPostSamples: dp.minPostSamples,
       ...(dp.apiToken !== undefined ? { apiToken: readSecret(dp.apiToken, ['deploys', 'apiToken']) } : {}),
+      publicReads: dp.publicReads,
+      retentionMs: dp.retention,
+      maxRecords: dp.maxRecords,
       maxBodyBytes: dp.maxBodyBytes,
       markers,
       rollback,

@@ -98,6 +98,8 @@ const webhookSink = z.strictObject({
   headers,
   /** HMAC-SHA256 secret: each request carries X-Stormwatch-Signature over its timestamp and body. */
   signingSecret: secret.optional(),
+  /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
+  publicUrl: z.boolean().default(false),
 });
 
 const alertmanagerSink = z.strictObject({
@@ -107,15 +109,19 @@ const alertmanagerSink = z.strictObject({
   /** Firing alerts are re-sent this often, well inside Alertmanager's resolve_timeout. */
   resendInterval: duration.default(60_000),
   headers,
+  /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
+  publicUrl: z.boolean().default(false),
 });
 
-const slackSink = z.strictObject({ url: secret, timeout: duration.default(5000) });
+const slackSink = z.strictObject({ url: secret, timeout: duration.default(5000), publicUrl: z.boolean().default(false) });
 
 const faroSink = z.strictObject({
   url: secret,
   timeout: duration.default(5000),
   headers,
   app: z.strictObject({ name: z.string().default('stormwatch'), environment: z.string().optional() }).default({ name: 'stormwatch' }),
+  /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
+  publicUrl: z.boolean().default(false),
 });
 
 const sink = z
@@ -177,6 +183,8 @@ const rollback = z.strictObject({
   url: secret,
   timeout: duration.default(5000),
   headers,
+  /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
+  publicUrl: z.boolean().default(false),
   /** The request body; {{service}}, {{version}}, {{environment}}, {{deployId}}, {{reason}}, {{verdictURL}} are JSON-escaped. */
   body: z.string().default('{"service":"{{service}}","version":"{{version}}","environment":"{{environment}}","deploy":"{{deployId}}","reason":"{{reason}}","verdict":"{{verdictURL}}"}'),
 });
@@ -189,6 +197,12 @@ export const deploysSection = z.strictObject({
   minPostSamples: z.number().int().min(2).default(4),
   /** Bearer token for POST /api/v1/deploys; without it the endpoint refuses every deploy (403). */
   apiToken: secret.optional(),
+  /** GET /api/v1/deploys[/{id}] without a token (verdicts carry no secret; a CI gate needs none). false: the token is required. */
+  publicReads: z.boolean().default(true),
+  /** Decided deploys are forgotten after this long... */
+  retention: duration.default(7 * 86_400_000),
+  /** ...and beyond this many records, oldest first. */
+  maxRecords: z.number().int().min(10).max(100_000).default(1000),
   maxBodyBytes: z.number().int().min(256).max(1_048_576).default(16_384),
   markers: z.array(marker).default([]),
   rollback: z.array(rollback).default([]),

@@ -1,7 +1,24 @@
 // Errors with a reason from a closed set, so failures can be counted by reason and retried or not.
 
-/** Why reading a source failed. Doubles as the `reason` label of stormwatch_source_errors_total. */
-export type SourceErrorReason = 'timeout' | 'connection' | 'http_status' | 'bad_response' | 'query_error' | 'parse';
+/**
+ * Why reading a source failed. Doubles as the `reason` label of stormwatch_source_errors_total.
+ * The last three are a scraped page that answered but cannot be trusted as data: not exposition at
+ * all (an HTML error page with status 200), no line of the watched metrics readable, or none of the
+ * watched series on it. Such a read is a failure, never zero traffic.
+ */
+export type SourceErrorReason =
+  | 'timeout'
+  | 'connection'
+  | 'http_status'
+  | 'bad_response'
+  | 'query_error'
+  | 'parse'
+  | 'not_exposition'
+  | 'unreadable'
+  | 'no_watched_series';
+
+/** Every reason, so the metric can show each one from the start (a zero is a fact too). */
+export const SOURCE_ERROR_REASONS: readonly SourceErrorReason[] = ['timeout', 'connection', 'http_status', 'bad_response', 'query_error', 'parse', 'not_exposition', 'unreadable', 'no_watched_series'];
 
 export class SourceError extends Error {
   constructor(

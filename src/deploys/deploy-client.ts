@@ -35,10 +35,13 @@ export async function postDeploy(baseUrl: string, token: string, body: DeployReq
 }
 
 /** Polls the verdict until it is no longer pending, or the deadline passes (then: the last record). */
-export async function waitForVerdict(baseUrl: string, id: string, deadlineMs: number, pollMs = 5000): Promise<DeployRecord> {
+export async function waitForVerdict(baseUrl: string, id: string, deadlineMs: number, pollMs = 5000, token?: string): Promise<DeployRecord> {
+  // The token goes along: a server with deploys.publicReads: false asks for it on reads too.
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   for (;;) {
-    const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/api/v1/deploys/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${baseUrl.replace(/\/+$/, '')}/api/v1/deploys/${encodeURIComponent(id)}`, { headers, signal: AbortSignal.timeout(10_000) });
     if (res.status === 404) throw new DeployApiError(404, `deploy ${id} is unknown to stormwatch`);
+    if (res.status === 401 || res.status === 403) throw new DeployApiError(res.status, `HTTP ${res.status}: reading deploy ${id} needs a valid token`);
     const record = (await res.json()) as DeployRecord;
     if (record.verdict !== 'pending' || Date.now() + pollMs > deadlineMs) return record;
     await new Promise((r) => setTimeout(r, pollMs));

@@ -22,13 +22,16 @@ export interface WaitOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
+  /** Sent as a bearer token: reads need it when deploys.publicReads is false. */
+  token?: string;
 }
 
 export function exitCodeFor(outcome: WaitOutcome): number {
   if (outcome.kind === 'error') return DEPLOY_EXIT.error;
   if (outcome.kind === 'timeout') return DEPLOY_EXIT.timeout;
   const v = outcome.record.verdict;
-  return v === 'pass' ? DEPLOY_EXIT.pass : v === 'fail' ? DEPLOY_EXIT.fail : v === 'inconclusive' ? DEPLOY_EXIT.inconclusive : DEPLOY_EXIT.timeout;
+  // A deploy superseded by a newer one before its window ended was never judged: inconclusive.
+  return v === 'pass' ? DEPLOY_EXIT.pass : v === 'fail' ? DEPLOY_EXIT.fail : v === 'inconclusive' || v === 'superseded' ? DEPLOY_EXIT.inconclusive : DEPLOY_EXIT.timeout;
 }
 
 export function describeProgress(r: DeployRecord, nowMs: number): string {
@@ -55,7 +58,7 @@ export async function waitForVerdict(urls: readonly string[], id: string, option
     let answered = false;
     for (const base of urls) {
       try {
-        const res = await fetchFn(`${base}/api/v1/deploys/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(Math.max(1000, Math.min(10_000, options.pollMs * 2))) });
+        const res = await fetchFn(`${base}/api/v1/deploys/${encodeURIComponent(id)}`, { ...(options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {}), signal: AbortSignal.timeout(Math.max(1000, Math.min(10_000, options.pollMs * 2))) });
         if (res.status === 404) {
           await res.body?.cancel();
           continue;

@@ -2,6 +2,12 @@
 // then compares the post-deploy window with it (Mann-Whitney U plus an effect size and a traffic
 // guard, as Kayenta judges canaries) and gives a verdict: fail as soon as the evidence is
 // overwhelming or an incident fires, pass or inconclusive when the window ends. Pure: time comes in.
+//
+// Windows are ordered by start time, not by arrival: a deploy ends only the windows of its service
+// that started before it, and a record that arrives late slots into history (its own window ends
+// where the next deploy began). Two records of one rollout (the deploy API and a build-info marker)
+// are one deploy: same service and version, starts within one window of each other. Decided records
+// are pruned by age and count, so the state stays bounded however many deploys are posted.
 
 import type { SignalSample } from '../core/types.js';
 import { mannWhitneyU } from '../detectors/stats/mann-whitney.js';
@@ -26,6 +32,10 @@ export interface DeployWindowParams {
    * different sizes (and a per-tick traffic guard would keep only the busiest ticks).
    */
   bucketTicks: number;
+  /** Decided deploys older than this are forgotten (default 7 days)... */
+  retentionMs?: number;
+  /** ...and beyond this many records the oldest decided ones are (default 1000). */
+  maxRecords?: number;
 }
 
 /** Requests, completions and errors pooled over the ticks of a bucket being filled. */
@@ -35,6 +45,9 @@ interface PostBucket {
   errors: number;
   ticks: number;
 }
+
+export const DEFAULT_DEPLOY_RETENTION_MS = 7 * 86_400_000;
+export const DEFAULT_MAX_DEPLOY_RECORDS = 1000;
 
 export interface PreBaseline {
   completion: number[];
@@ -72,7 +85,8 @@ interface OpenWindow {
 
 export class DeployWatcher {
   private readonly windows = new Map<string, OpenWindow>();
-  private readonly order: string[] = [];
+  /** Other ids of the same rollout (an API id for a marker's deploy, or the reverse) -> the record's id. */
+  private readonly aliases = new Map<string, string>();
 
   private readonly signals: WatchedSignalInfo[];
 
@@ -95,32 +109,87 @@ export class DeployWatcher {
   }
 
   has(id: string): boolean {
-    return this.windows.has(id);
+    return this.get(id) !== undefined;
   }
 
-  /** Opens a deploy window; `pre` is each signal's baseline frozen now. A newer deploy of the same service resolves the older one's alert. */
-  add(event: DeployEvent, pre: Map<string, PreBaseline>): { record: DeployRecord; changes: DeployAlertChange[] } {
-    const changes: DeployAlertChange[] = [];
+  /**
+   * The record of the same rollout, if one is known: same service and version, started within one
+   * window of `event`. The deploy API and a build-info marker both report a rollout; it is one deploy.
+   */
+  sameRollout(event: Pick<DeployEvent, 'service' | 'version' | 'startedAtMs'>): DeployRecord | undefined {
     for (const w of this.windows.values()) {
-      if (w.record.service === event.service && w.alerting) {
-        w.alerting = false;
-        changes.push({ record: w.record, status: 'resolved' });
+      const r = w.record;
+      if (r.service === event.service && r.version === event.version && Math.abs(r.startedAtMs - event.startedAtMs) <= this.params.windowMs) return r;
+    }
+    return undefined;
+  }
+
+  /**
+   * Records a deploy. A second record of a known rollout joins it (its id becomes an alias, its
+   * source is added). Otherwise a window opens (`pre` is each signal's baseline frozen now), the
+   * pending windows of the service that started before it end at its start ("superseded"), a failed
+   * earlier deploy's alert resolves (the rollback came), and a late record's own window ends where
+   * the next deploy of the service began.
+   */
+  add(event: DeployEvent, pre: Map<string, PreBaseline>, nowMs?: number): { record: DeployRecord; changes: DeployAlertChange[]; joined: boolean } {
+    const known = this.get(event.id) ?? this.sameRollout(event);
+    if (known) {
+      if (known.id !== event.id && !known.aliases?.includes(event.id)) {
+        (known.aliases ??= []).push(event.id);
+        this.aliases.set(event.id, known.id);
       }
-      if (w.record.service === event.service && w.record.verdict === 'pending') {
-        // Superseded before its window ended: judged on what was seen.
-        w.record.windowEndsAtMs = Math.min(w.record.windowEndsAtMs, event.startedAtMs);
+      const sources = (known.sources ??= [known.source]);
+      if (!sources.includes(event.source)) sources.push(event.source);
+      return { record: known, changes: [], joined: true };
+    }
+    const changes: DeployAlertChange[] = [];
+    const record: DeployRecord = { ...event, verdict: 'pending', windowEndsAtMs: event.startedAtMs + this.params.windowMs, reasons: [], evidence: [], ...(nowMs !== undefined ? { recordedAtMs: nowMs } : {}) };
+    for (const w of this.windows.values()) {
+      const r = w.record;
+      if (r.service !== event.service) continue;
+      if (r.startedAtMs <= event.startedAtMs) {
+        if (w.alerting) {
+          w.alerting = false;
+          changes.push({ record: r, status: 'resolved' });
+        }
+        if (r.verdict === 'pending' && event.startedAtMs < r.windowEndsAtMs) {
+          // Superseded before its window ended: judged on what was seen.
+          r.windowEndsAtMs = event.startedAtMs;
+          r.supersededBy = event.id;
+        }
+      } else if (r.startedAtMs < record.windowEndsAtMs) {
+        // A late record: a newer deploy of the service already replaced this version.
+        record.windowEndsAtMs = r.startedAtMs;
+        record.supersededBy = r.id;
       }
     }
-    const record: DeployRecord = { ...event, verdict: 'pending', windowEndsAtMs: event.startedAtMs + this.params.windowMs, reasons: [], evidence: [] };
     const signals = this.signalsOf(event.service);
     this.windows.set(event.id, { record, signals, pre, post: new Map(signals.map((s) => [s, { completion: [], errorRatio: [] }])), filling: new Map(), probeFailures: [], alerting: false });
-    this.order.push(event.id);
-    return { record, changes };
+    return { record, changes, joined: false };
   }
 
   /** A smoke probe of `service` failed: the open window of that service fails at once. */
   probeFailed(service: string, detail: string): void {
     for (const w of this.windows.values()) if (w.record.service === service && w.record.verdict === 'pending') w.probeFailures.push(detail);
+  }
+
+  /**
+   * Forgets decided deploys older than the retention, then the oldest decided ones beyond the
+   * maximum count. Pending windows and firing regression alerts are kept: they still matter.
+   */
+  prune(timeMs: number): void {
+    const retentionMs = this.params.retentionMs ?? DEFAULT_DEPLOY_RETENTION_MS;
+    const maxRecords = this.params.maxRecords ?? DEFAULT_MAX_DEPLOY_RECORDS;
+    const removable = (w: OpenWindow) => w.record.verdict !== 'pending' && !w.alerting;
+    for (const [id, w] of this.windows) if (removable(w) && timeMs - w.record.windowEndsAtMs > retentionMs) this.forget(id);
+    if (this.windows.size <= maxRecords) return;
+    const oldestFirst = [...this.windows.values()].filter(removable).sort((a, b) => a.record.startedAtMs - b.record.startedAtMs);
+    for (const w of oldestFirst.slice(0, this.windows.size - maxRecords)) this.forget(w.record.id);
+  }
+
+  private forget(id: string): void {
+    for (const alias of this.windows.get(id)?.record.aliases ?? []) this.aliases.delete(alias);
+    this.windows.delete(id);
   }
 
   /** Feeds one tick of every signal; returns records whose verdict changed and alert changes. */
@@ -147,16 +216,22 @@ export class DeployWatcher {
         alerts.push({ record: r, status: 'resolved' });
       }
     }
+    this.prune(timeMs);
     return { changed, alerts };
   }
 
+  /** A deploy by its id or by the id of another record of the same rollout. */
   get(id: string): DeployRecord | undefined {
-    return this.windows.get(id)?.record;
+    return this.windows.get(id)?.record ?? this.windows.get(this.aliases.get(id) ?? '')?.record;
   }
 
-  /** Every deploy, newest first. */
+  /** Every deploy, newest start first (a late record sits where it happened, not where it arrived). */
   records(): DeployRecord[] {
-    return [...this.order].reverse().map((id) => this.windows.get(id)!.record);
+    return [...this.windows.values()].map((w) => w.record).sort((a, b) => b.startedAtMs - a.startedAtMs);
+  }
+
+  get size(): number {
+    return this.windows.size;
   }
 
   markRollbackRequested(id: string, timeMs: number): void {
@@ -165,10 +240,7 @@ export class DeployWatcher {
   }
 
   snapshot(): unknown {
-    return [...this.order].map((id) => {
-      const w = this.windows.get(id)!;
-      return { record: w.record, signals: w.signals, pre: [...w.pre], post: [...w.post], probeFailures: w.probeFailures, alerting: w.alerting };
-    });
+    return [...this.windows.values()].map((w) => ({ record: w.record, signals: w.signals, pre: [...w.pre], post: [...w.post], probeFailures: w.probeFailures, alerting: w.alerting }));
   }
 
   restore(snapshot: unknown): void {
@@ -176,7 +248,7 @@ export class DeployWatcher {
     for (const s of snapshot as { record: DeployRecord; signals: string[]; pre: [string, PreBaseline][]; post: [string, PreBaseline][]; probeFailures: string[]; alerting: boolean }[]) {
       if (!s?.record?.id || this.windows.has(s.record.id)) continue;
       this.windows.set(s.record.id, { record: s.record, signals: s.signals, pre: new Map(s.pre), post: new Map(s.post), filling: new Map(), probeFailures: s.probeFailures ?? [], alerting: s.alerting === true });
-      this.order.push(s.record.id);
+      for (const alias of s.record.aliases ?? []) this.aliases.set(alias, s.record.id);
     }
   }
 
@@ -239,8 +311,22 @@ export class DeployWatcher {
       r.reasons = reasons;
       r.decidedAtMs = timeMs;
     } else if (ended) {
-      r.verdict = enoughData ? 'pass' : 'inconclusive';
-      r.reasons = enoughData ? ['no signal regressed in the window'] : ['too little traffic in the window to judge'];
+      const superseded = r.supersededBy !== undefined ? `superseded by ${r.supersededBy} at ${new Date(r.windowEndsAtMs).toISOString()}` : undefined;
+      if (enoughData) {
+        r.verdict = 'pass';
+        r.reasons = ['no signal regressed in the window', ...(superseded ? [`${superseded}: judged on the window until then`] : [])];
+      } else {
+        // Cut short by the next deploy, or recorded after its window: not starved of traffic. Say so.
+        const tooLate = r.recordedAtMs !== undefined && r.recordedAtMs >= r.windowEndsAtMs;
+        r.verdict = superseded ? 'superseded' : 'inconclusive';
+        r.reasons = [
+          superseded
+            ? `${superseded}, before its window had enough traffic to judge`
+            : tooLate
+              ? `recorded at ${new Date(r.recordedAtMs!).toISOString()}, after its window had ended: nothing was watched to judge`
+              : 'too little traffic in the window to judge',
+        ];
+      }
       r.decidedAtMs = timeMs;
     }
   }

@@ -12,8 +12,11 @@ export interface DeployEvent {
   source: DeploySource;
 }
 
-/** pending: still watching; pass/fail: decided; inconclusive: the window ended without enough traffic. */
-export type Verdict = 'pending' | 'pass' | 'fail' | 'inconclusive';
+/**
+ * pending: still watching; pass/fail: decided; inconclusive: the window ended without enough
+ * traffic; superseded: a newer deploy of the service ended the window before there was enough.
+ */
+export type Verdict = 'pending' | 'pass' | 'fail' | 'inconclusive' | 'superseded';
 
 export interface SignalEvidence {
   signal: string;
@@ -36,4 +39,12 @@ export interface DeployRecord extends DeployEvent {
   evidence: SignalEvidence[];
   /** Set once the rollback hook was asked to roll this deploy back. */
   rollbackRequestedAtMs?: number;
+  /** When stormwatch learnt of the deploy (may be after it started: a late record). */
+  recordedAtMs?: number;
+  /** The deploy of the same service that started next and ended this window early. */
+  supersededBy?: string;
+  /** Ids of other records of the same rollout (e.g. the API's id for a marker's deploy). */
+  aliases?: string[];
+  /** Every way this rollout was reported, when more than one. */
+  sources?: DeploySource[];
 }

@@ -56,24 +56,28 @@ export class Notifier {
   private readonly faro = new Map<string, FaroEventBuilder>();
   private readonly slackTemplate: string;
   private readonly now: () => number;
+  /** Outbox lines moved aside at start as invalid (for the quarantine metric). */
+  readonly quarantinedLines: number;
 
   constructor(
     private readonly config: Pick<StormwatchConfig, 'sinks' | 'routes' | 'delivery' | 'alerting'> & Partial<Pick<StormwatchConfig, 'deploys' | 'signals'>>,
     private readonly options: NotifierOptions,
   ) {
     this.now = options.now ?? Date.now;
-    const { outbox, problems } = Outbox.open(options.outboxDir ?? config.delivery.outboxDir);
+    const { outbox, problems, quarantineFile } = Outbox.open(options.outboxDir ?? config.delivery.outboxDir);
     this.outbox = outbox;
-    for (const p of problems) options.logger.log('warn', 'outbox line skipped', { line: p.line, problem: p.message });
+    this.quarantinedLines = problems.length;
+    // One line however many: a corrupted file must not flood the log.
+    if (problems.length > 0) options.logger.log('warn', 'outbox lines quarantined', { file: quarantineFile, count: problems.length, lines: problems.slice(0, 10).map((p) => p.line), first: problems[0]!.message });
     this.slackTemplate = readFileSync(join(ALERTS_DIR, 'templates', 'slack.txt'), 'utf8');
     for (const sink of config.sinks) {
-      const http = new HttpSink({ name: sink.name, url: sink.url, timeoutMs: sink.timeoutMs, headers: sink.headers, ...(sink.signingSecret !== undefined ? { signingSecret: sink.signingSecret } : {}) });
+      const http = new HttpSink({ name: sink.name, url: sink.url, timeoutMs: sink.timeoutMs, headers: sink.headers, publicUrl: sink.publicUrl === true, ...(sink.signingSecret !== undefined ? { signingSecret: sink.signingSecret } : {}) });
       this.deliverers.set(sink.name, new Deliverer(http, outbox, { concurrency: config.delivery.concurrency, maxAgeMs: config.delivery.maxAgeMs, backoff: config.delivery.backoff, now: this.now, onEvent: (e) => this.onEvent(e) }));
       if (sink.kind === 'faro') this.faro.set(sink.name, new FaroEventBuilder({ name: sink.app?.name ?? 'stormwatch', version: '0.1.0', ...(sink.app?.environment ? { environment: sink.app.environment } : {}) }));
     }
     for (const r of config.deploys?.rollback ?? []) {
       const name = `rollback:${r.service}`;
-      const http = new HttpSink({ name, url: r.url, timeoutMs: r.timeoutMs, headers: r.headers });
+      const http = new HttpSink({ name, url: r.url, timeoutMs: r.timeoutMs, headers: r.headers, publicUrl: r.publicUrl === true });
       this.deliverers.set(name, new Deliverer(http, outbox, { concurrency: 1, maxAgeMs: config.delivery.maxAgeMs, backoff: config.delivery.backoff, now: this.now, onEvent: (e) => this.onEvent(e) }));
     }
     config.routes.forEach((route, routeIndex) => {
@@ -87,6 +91,14 @@ export class Notifier {
         this.targets.push({ route, routeIndex, sink, groups });
       }
     });
+    // Entries for sinks the config no longer has: kept until maxAge (the sink may come back), then
+    // given up, so they cannot pile up in the outbox forever.
+    const orphans = this.outbox.all().filter((e) => !this.deliverers.has(e.sink));
+    if (orphans.length > 0) {
+      const expired = orphans.filter((e) => this.now() - e.createdAtMs >= config.delivery.maxAgeMs);
+      for (const e of expired) this.outbox.done(e.id, 'gave_up', 'sink no longer configured');
+      options.logger.log('warn', 'outbox: notifications for sinks no longer configured', { sinks: [...new Set(orphans.map((e) => e.sink))], kept: orphans.length - expired.length, givenUp: expired.length });
+    }
     const recovered = this.outbox.size;
     if (recovered > 0) options.logger.log('info', 'outbox: sending notifications left from the last run', { pending: recovered });
     for (const d of this.deliverers.values()) d.kick();

@@ -1,31 +1,134 @@
-// Saves and loads the pipeline's state (baselines, firing alerts) atomically, so a restart
-// mid-incident neither forgets the pre-incident baselines nor loses an alert's resolution.
+// Saves and loads the pipeline's state (baselines, firing alerts, deploy windows) atomically, so a
+// restart mid-incident neither forgets the pre-incident baselines nor loses an alert's resolution.
+// Firing alerts are also written on their own to firing.json, and the save before the last is kept
+// as state.json.prev: when state.json is unreadable or loses a section, the firing alerts come from
+// firing.json and any other section from the save before (at most a minute or one transition older),
+// so firing alerts are re-derived rather than forgotten and their resolution still comes. A bad file
+// is moved aside (quarantined), never a reason not to start.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { PipelineSnapshot } from '../pipeline.js';
+import { type CheckedState, type StateSection, checkState } from './state-schema.js';
 
-export function saveState(file: string, snapshot: PipelineSnapshot): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
+/** Quarantined copies kept per state file; older ones are removed. */
+const KEEP_QUARANTINED = 3;
+
+/** firing.json beside state.json: the firing alerts alone, a second copy of what matters most. */
+export function firingFileOf(file: string): string {
+  return join(dirname(file), 'firing.json');
+}
+
+function writeDurably(file: string, text: string): void {
+  const fd = openSync(file, 'w');
   try {
-    writeSync(fd, JSON.stringify(snapshot));
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, file);
 }
 
-/** The saved state, or why there is none usable. */
-export function loadState(file: string): { snapshot?: PipelineSnapshot; problem?: string } {
-  if (!existsSync(file)) return {};
+/** Writes the snapshot atomically; returns the bytes written. */
+export function saveState(file: string, snapshot: PipelineSnapshot): number {
+  mkdirSync(dirname(file), { recursive: true });
+  const text = JSON.stringify(snapshot);
+  writeDurably(`${file}.tmp`, text);
+  const firing = firingFileOf(file);
+  writeDurably(`${firing}.tmp`, JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts }));
+  // A crash between the two renames leaves only .prev: the loader falls back to it.
+  if (existsSync(file)) renameSync(file, `${file}.prev`);
+  renameSync(`${file}.tmp`, file);
+  renameSync(`${firing}.tmp`, firing);
+  const dirFd = openSync(dirname(file), 'r');
   try {
-    const snapshot = JSON.parse(readFileSync(file, 'utf8')) as PipelineSnapshot;
-    if (snapshot?.version !== 1) return { problem: `${file}: unknown state version; starting fresh` };
-    return { snapshot };
-  } catch (error) {
-    return { problem: `${file}: unreadable state (${(error as Error).message}); starting fresh` };
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
   }
+  return Buffer.byteLength(text);
+}
+
+export interface LoadedState {
+  snapshot?: PipelineSnapshot;
+  /** Files moved or copied aside, each with what was wrong with it. One log line and metric each. */
+  quarantined: { file: string; movedTo: string; problems: string[] }[];
+  /** Sections taken from the save before, because the last save lost them. */
+  fromPrevious: StateSection[];
+  /** The firing alerts came from firing.json, because state.json lost them. */
+  fromFiring?: boolean;
+}
+
+/** The saved state, as much of it as is valid; never throws for a bad file. */
+export function loadState(file: string, nowMs = Date.now()): LoadedState {
+  const out: LoadedState = { quarantined: [], fromPrevious: [] };
+  const main = readChecked(file);
+  const needPrevious = !main || main.unusable !== undefined || main.bad.length > 0;
+  const prev = needPrevious ? readChecked(`${file}.prev`) : undefined;
+  if (main && (main.unusable !== undefined || main.bad.length > 0)) {
+    const problems = main.unusable !== undefined ? [main.unusable] : main.bad.map((b) => `${b.section}: ${b.problem}`);
+    // An unusable file is moved away; a partly bad one is copied, its good sections still used.
+    out.quarantined.push({ file, movedTo: quarantine(file, nowMs, main.unusable !== undefined), problems });
+  }
+  const usable = (c: CheckedState | undefined) => (c && c.unusable === undefined ? c.snapshot : undefined);
+  const base = usable(main);
+  const before = usable(prev);
+  const alertsLost = !base || main!.bad.some((b) => b.section === 'alerts');
+  // The firing alerts' own copy, when state.json lost them; it is as new as the last save.
+  const firing = alertsLost ? readChecked(firingFileOf(file)) : undefined;
+  const firingAlerts = firing && firing.unusable === undefined && !firing.bad.some((b) => b.section === 'alerts') ? firing.snapshot?.alerts : undefined;
+  if (!base) {
+    if (before) {
+      out.snapshot = before;
+      out.fromPrevious.push('detectors', 'alerts', 'deploys', 'markers', 'probes');
+    }
+    if (firingAlerts) {
+      out.snapshot ??= { version: 1, savedAtMs: firing!.snapshot!.savedAtMs, detectors: {}, alerts: [] };
+      out.snapshot.alerts = firingAlerts;
+      out.fromPrevious = out.fromPrevious.filter((s) => s !== 'alerts');
+      out.fromFiring = true;
+    }
+    return out;
+  }
+  out.snapshot = base;
+  const lost = new Set(main!.bad.map((b) => b.section));
+  if (firingAlerts) {
+    base.alerts = firingAlerts;
+    lost.delete('alerts');
+    out.fromFiring = true;
+  }
+  if (before) {
+    for (const section of lost) {
+      if (prev!.bad.some((b) => b.section === section)) continue;
+      if (section === 'detectors') {
+        for (const [id, state] of Object.entries(before.detectors)) if (!(id in base.detectors)) base.detectors[id] = state;
+      } else (base as unknown as Record<string, unknown>)[section] = (before as unknown as Record<string, unknown>)[section];
+      out.fromPrevious.push(section);
+    }
+  }
+  return out;
+}
+
+/** Reads and checks one file; undefined when it does not exist. */
+function readChecked(file: string): CheckedState | undefined {
+  if (!existsSync(file)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    return { bad: [], unusable: `unreadable (${(error as Error).message})` };
+  }
+  return checkState(json);
+}
+
+/** Moves (or copies) a bad state file aside as FILE.bad-<time>, keeping the newest few. */
+function quarantine(file: string, nowMs: number, move: boolean): string {
+  const target = `${file}.bad-${new Date(nowMs).toISOString().replace(/[:.]/g, '-')}`;
+  if (move) renameSync(file, target);
+  else copyFileSync(file, target);
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.bad-`;
+  const old = readdirSync(dir).filter((f) => f.startsWith(prefix)).sort();
+  for (const f of old.slice(0, Math.max(0, old.length - KEEP_QUARANTINED))) unlinkSync(join(dir, f));
+  return target;
 }

@@ -3,7 +3,7 @@
 // exponential backoff (honouring Retry-After), everything older than `maxAgeMs` given up. The only
 // place that retries. Detection never waits on it.
 
-import { type BackoffParams, backoffDelayMs } from './backoff.js';
+import { type BackoffParams, MAX_TIMER_MS, backoffDelayMs } from './backoff.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import type { SendFailure, Sink } from './sink.js';
 
@@ -73,7 +73,7 @@ export class Deliverer {
       void this.attempt(entry);
     }
     if (Number.isFinite(earliest)) {
-      this.timer = setTimeout(() => this.kick(), Math.max(0, earliest - now));
+      this.timer = setTimeout(() => this.kick(), Math.min(MAX_TIMER_MS, Math.max(0, earliest - now)));
     }
     if (this.inFlight.size === 0 && pending.length === 0) this.notifyIdle();
   }

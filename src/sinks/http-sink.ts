@@ -1,8 +1,9 @@
 // POSTs a notification body to an HTTP endpoint (a webhook, Alertmanager, Slack, a Faro receiver)
 // and classifies the answer. Secret headers and the signature are added here, at send time, so
-// they are never written to the outbox.
+// they are never written to the outbox. Its failure details name the target's host only (the whole
+// URL when the config marks it public): a URL's path and query often are the credential.
 
-import { redactUrl } from '../core/log.js';
+import { describeTarget } from '../core/secrets.js';
 import type { OutboxEntry } from './outbox.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
 import type { SendResult, Sink } from './sink.js';
@@ -15,14 +16,16 @@ export interface HttpSinkOptions {
   headers: Record<string, string>;
   /** HMAC-SHA256 signing secret: adds X-Stormwatch-Signature. */
   signingSecret?: string;
+  /** The config marks the URL public: failures may show it (without credentials). Default: host only. */
+  publicUrl?: boolean;
   fetch?: typeof fetch;
   now?: () => number;
 }
 
-/** Parses Retry-After (seconds or an HTTP date) into milliseconds from `nowMs`. */
+/** Parses Retry-After (seconds or an HTTP date) into milliseconds from `nowMs`. Unclamped: the deliverer clamps. */
 export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
   if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  if (/^\d{1,15}$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
@@ -41,15 +44,18 @@ export class HttpSink implements Sink {
   readonly name: string;
   private readonly fetchFn: typeof fetch;
   private readonly target: { url: string; headers: Record<string, string> };
+  /** What failures say about the target, decided once. */
+  private readonly where: string;
 
   constructor(private readonly options: HttpSinkOptions) {
     this.name = options.name;
     this.fetchFn = options.fetch ?? fetch;
     this.target = splitCredentials(options.url);
+    this.where = describeTarget(options.url, options.publicUrl === true);
   }
 
   async send(notification: OutboxEntry): Promise<SendResult> {
-    const where = redactUrl(this.options.url);
+    const where = this.where;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': notification.key, ...notification.headers, ...this.target.headers, ...this.options.headers };
     if (this.options.signingSecret !== undefined) {
       headers[SIGNATURE_HEADER] = signBody(this.options.signingSecret, notification.body, Math.floor((this.options.now ?? Date.now)() / 1000));
@@ -68,8 +74,9 @@ export class HttpSink implements Sink {
       if (name === 'TimeoutError' || name === 'AbortError') {
         return { ok: false, reason: 'timeout', retryable: true, detail: `${where}: no answer within ${this.options.timeoutMs} ms` };
       }
+      // The error code only: fetch's messages may quote the URL.
       const cause = (error as { cause?: { code?: string } }).cause;
-      return { ok: false, reason: 'connection', retryable: true, detail: redactUrl(`${where}: ${cause?.code ?? (error as Error).message}`) };
+      return { ok: false, reason: 'connection', retryable: true, detail: `${where}: ${cause?.code ?? (error as Error).name ?? 'connection failed'}` };
     }
     if (response.ok) return { ok: true };
     const status = response.status;

@@ -1,9 +1,13 @@
 // A durable outbox: every decided notification is appended (and fsynced) before it is sent, and
-// marked done after delivery or give-up. On start the log is read back, what is still pending is
-// sent, and the log is compacted. A torn last line (a crash mid-write) is reported and skipped.
+// marked done after delivery or give-up. On start the log is read back, each line checked against
+// its schema, what is still pending is sent, and the log is compacted; while running it is compacted
+// again whenever finished lines dominate it, so it stays proportional to what is pending. A line that
+// is not a valid entry (torn by a crash, edited, from another program) is moved aside to
+// outbox.quarantine.jsonl, never silently dropped and never a crash.
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 
 export interface OutboxEntry {
   /** Unique and increasing: the order notifications were decided in. */
@@ -23,23 +27,46 @@ export type OutboxOutcome = 'delivered' | 'gave_up';
 
 type LogLine = ({ op: 'add' } & OutboxEntry) | { op: 'done'; id: string; outcome: OutboxOutcome; reason?: string };
 
+const ID = z.string().regex(/^\d{15}-\d{9}$/, { message: 'expected an id like 001689855450000-000000001' });
+/** The schema of a log line: anything else is quarantined. */
+const logLine = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('add'), id: ID, sink: z.string().min(1), key: z.string().min(1), orderKey: z.string(), body: z.string(), headers: z.record(z.string(), z.string()), createdAtMs: z.number().finite() }),
+  z.object({ op: z.literal('done'), id: ID, outcome: z.enum(['delivered', 'gave_up']), reason: z.string().optional() }),
+]);
+
+export interface OutboxProblem {
+  line: number;
+  message: string;
+}
+
 export interface OutboxOpenResult {
   outbox: Outbox;
-  /** Lines that could not be read (a torn write at a crash), with their line numbers. */
-  problems: { line: number; message: string }[];
+  /** Lines that were not valid entries, with their line numbers: moved to `quarantineFile`. */
+  problems: OutboxProblem[];
+  quarantineFile: string;
 }
+
+/** The running log is compacted once it holds this many lines and at least twice the pending entries. */
+const COMPACT_MIN_LINES = 1000;
+/** The quarantine file stops growing here (it only grows when something corrupts the outbox). */
+const QUARANTINE_MAX_BYTES = 16 * 1024 * 1024;
 
 export class Outbox {
   private fd: number;
   private readonly pending = new Map<string, OutboxEntry>();
   private sequence = 0;
+  /** Lines in the file now (compaction leaves one per pending entry). */
+  private lines: number;
+  /** The last append failed (a full disk, a read-only mount): readiness reports it. */
+  private writeError: string | undefined;
 
   private constructor(
-    file: string,
+    private readonly file: string,
     entries: OutboxEntry[],
     private readonly fsync: boolean,
   ) {
     for (const e of entries) this.pending.set(e.id, e);
+    this.lines = entries.length;
     this.fd = openSync(file, 'a');
   }
 
@@ -47,36 +74,38 @@ export class Outbox {
   static open(dir: string, options: { fsync?: boolean } = {}): OutboxOpenResult {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'outbox.jsonl');
-    const problems: OutboxOpenResult['problems'] = [];
+    const quarantineFile = join(dir, 'outbox.quarantine.jsonl');
+    const problems: OutboxProblem[] = [];
+    const quarantined: string[] = [];
     const pending = new Map<string, OutboxEntry>();
     if (existsSync(file)) {
       const lines = readFileSync(file, 'utf8').split('\n');
       lines.forEach((text, i) => {
         if (text.trim() === '') return;
-        let line: LogLine;
-        try {
-          line = JSON.parse(text) as LogLine;
-        } catch {
-          problems.push({ line: i + 1, message: `unreadable outbox line skipped (${text.length} bytes; a write torn by a crash?)` });
+        const line = parseLine(text);
+        if (typeof line === 'string') {
+          problems.push({ line: i + 1, message: line });
+          quarantined.push(text);
           return;
         }
         if (line.op === 'add') {
           const { op: _op, ...entry } = line;
           pending.set(entry.id, entry);
-        } else if (line.op === 'done') pending.delete(line.id);
+        } else pending.delete(line.id);
       });
     }
+    if (quarantined.length > 0) quarantine(quarantineFile, quarantined);
     const entries = [...pending.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     compact(file, entries);
     const outbox = new Outbox(file, entries, options.fsync ?? true);
     const last = entries.at(-1);
     if (last) outbox.sequence = Number(last.id.split('-')[1] ?? 0);
-    return { outbox, problems };
+    return { outbox, problems, quarantineFile };
   }
 
   /** Appends a new notification durably; returns it with its id. */
   add(entry: Omit<OutboxEntry, 'id'>): OutboxEntry {
-    const id = `${String(entry.createdAtMs).padStart(15, '0')}-${String(++this.sequence).padStart(9, '0')}`;
+    const id = `${String(Math.max(0, Math.floor(entry.createdAtMs))).padStart(15, '0')}-${String(++this.sequence).padStart(9, '0')}`;
     const full: OutboxEntry = { id, ...entry };
     this.append({ op: 'add', ...full });
     this.pending.set(id, full);
@@ -88,6 +117,7 @@ export class Outbox {
     if (!this.pending.has(id)) return;
     this.append({ op: 'done', id, outcome, ...(reason ? { reason } : {}) });
     this.pending.delete(id);
+    if (this.lines >= COMPACT_MIN_LINES && this.lines >= 2 * this.pending.size) this.compactNow();
   }
 
   /** Pending entries of one sink, oldest first. */
@@ -95,8 +125,23 @@ export class Outbox {
     return [...this.pending.values()].filter((e) => e.sink === sink);
   }
 
+  /** Every pending entry, oldest first. */
+  all(): OutboxEntry[] {
+    return [...this.pending.values()];
+  }
+
   get size(): number {
     return this.pending.size;
+  }
+
+  /** Lines in the log file now (for tests and telemetry). */
+  get fileLines(): number {
+    return this.lines;
+  }
+
+  /** Why the last write failed, or undefined when writes succeed. */
+  get lastWriteError(): string | undefined {
+    return this.writeError;
   }
 
   close(): void {
@@ -104,9 +149,50 @@ export class Outbox {
   }
 
   private append(line: LogLine): void {
-    writeSync(this.fd, `${JSON.stringify(line)}\n`);
-    if (this.fsync) fsyncSync(this.fd);
+    try {
+      writeSync(this.fd, `${JSON.stringify(line)}\n`);
+      if (this.fsync) fsyncSync(this.fd);
+      this.writeError = undefined;
+    } catch (error) {
+      this.writeError = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw error;
+    }
+    this.lines++;
   }
+
+  /** Rewrites the log with only what is pending, while running: bounded by what is pending, not by history. */
+  private compactNow(): void {
+    closeSync(this.fd);
+    try {
+      compact(this.file, [...this.pending.values()]);
+      this.lines = this.pending.size;
+    } finally {
+      this.fd = openSync(this.file, 'a');
+    }
+  }
+}
+
+/** One log line, or why it is not a valid one. */
+function parseLine(text: string): LogLine | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return `unreadable outbox line quarantined (${text.length} bytes; a write torn by a crash?)`;
+  }
+  const parsed = logLine.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return `invalid outbox line quarantined (${issue.path.join('.') || 'line'}: ${issue.message})`;
+  }
+  return parsed.data as LogLine;
+}
+
+/** Moves bad lines aside, so nothing is lost and an operator can look at them. */
+function quarantine(file: string, lines: string[]): void {
+  const size = existsSync(file) ? statSync(file).size : 0;
+  if (size > QUARANTINE_MAX_BYTES) return;
+  appendFileSync(file, lines.map((l) => `${l}\n`).join(''));
 }
 
 /** Rewrites the log with only the pending entries: write a temp file, fsync, rename over. */

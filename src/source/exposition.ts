@@ -27,6 +27,8 @@ export interface ParseOptions {
 export interface ParseResult {
   samples: number;
   problems: ExpositionProblem[];
+  /** Problems on lines whose metric name the caller wants (a broken watched series, not noise). */
+  wantedProblems: number;
   /** Metric family types declared by `# TYPE` lines. */
   types: Map<string, string>;
   /** OpenMetrics only: whether the mandatory `# EOF` terminator was seen. */
@@ -77,6 +79,7 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
   const openMetrics = options.format === 'openmetrics';
   const wants = options.wants;
   let samples = 0;
+  let wantedProblems = 0;
   let sawEof = false;
   let lineNo = 0;
   let pos = 0;
@@ -104,13 +107,14 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
       else if (parts[1] === 'EOF' && parts.length === 2) sawEof = true;
       continue;
     }
+    let wanted = false;
     try {
       // Metric name.
       if (!isNameStart(text.charCodeAt(i))) throw new LineError(`expected a metric name, found ${JSON.stringify(text.slice(i, Math.min(stop, i + 20)))}`);
       const nameStart = i;
       while (i < stop && isNameChar(text.charCodeAt(i))) i++;
       const name = text.slice(nameStart, i);
-      const wanted = wants === undefined || wants(name);
+      wanted = wants === undefined || wants(name);
       let labels: Labels = EMPTY;
       if (text.charCodeAt(i) === LBRACE) {
         const parsed = parseLabels(text, i + 1, stop, name, wanted);
@@ -145,6 +149,7 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
       if (value === undefined) throw new LineError(`${name}: value ${JSON.stringify(valueText)} is not a number`);
       if (!Number.isFinite(value)) {
         problems.push({ line: lineNo, message: `${name}: value ${formatValue(value)} is not a finite number; sample skipped` });
+        if (wanted) wantedProblems++;
         continue;
       }
       samples++;
@@ -152,9 +157,47 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
       problems.push({ line: lineNo, message: `${error.message}; line skipped` });
+      if (wanted) wantedProblems++;
     }
   }
-  return { samples, problems, types, sawEof };
+  return { samples, problems, wantedProblems, types, sawEof };
+}
+
+/** Why a page that answered 200 is still not data. Each is also a SourceErrorReason. */
+export type PageFault = 'not_exposition' | 'unreadable' | 'no_watched_series';
+
+export interface PageFacts {
+  contentType: string;
+  /** The page's text (only its first non-blank character is looked at). */
+  text: string;
+  parse: Pick<ParseResult, 'samples' | 'problems' | 'wantedProblems'>;
+  /** Valid samples that matched a watched selector. */
+  watchedSamples: number;
+}
+
+const MARKUP_TYPES = /^\s*(?:text\/html|application\/xhtml|application\/json|application\/xml|text\/xml)/i;
+
+/**
+ * Judges a whole page, after parsing: a proxy's HTML error page with status 200, a page whose
+ * watched lines are all malformed or non-finite, or a page without any watched series is a failed
+ * read, never zero traffic. Exposition lines start with a metric name or '#', so a page opening with
+ * '<', '{' or '[' is markup or JSON whatever its Content-Type says; a markup Content-Type alone is
+ * forgiven when the page does carry watched samples (exporters that mislabel /metrics exist). Pure.
+ */
+export function checkPage(facts: PageFacts): { fault: PageFault; message: string } | undefined {
+  const first = /\S/.exec(facts.text)?.[0];
+  const markup = first === '<' || first === '{' || first === '[';
+  if (markup || (facts.watchedSamples === 0 && MARKUP_TYPES.test(facts.contentType))) {
+    const what = facts.contentType ? `Content-Type ${facts.contentType.split(';')[0]!.trim()}` : 'no Content-Type';
+    return { fault: 'not_exposition', message: `the page is not Prometheus exposition (${what}, starts with ${JSON.stringify(facts.text.trimStart().slice(0, 15))})` };
+  }
+  if (facts.watchedSamples > 0) return undefined;
+  const { samples, problems, wantedProblems } = facts.parse;
+  if (wantedProblems > 0 || (samples === 0 && problems.length > 0)) {
+    const bad = wantedProblems > 0 ? `${wantedProblems} line(s) of watched metrics` : `all ${problems.length} line(s)`;
+    return { fault: 'unreadable', message: `no watched sample could be read: ${bad} malformed or not finite (first: line ${problems[0]?.line}: ${problems[0]?.message})` };
+  }
+  return { fault: 'no_watched_series', message: `none of the watched series is on the page (${samples} other sample(s))` };
 }
 
 const EMPTY: Labels = Object.freeze({}) as Labels;

@@ -1,13 +1,18 @@
 // Reads /metrics exposition text directly (a sidecar with no Prometheus server): parses it,
-// and turns the selected counters into rates between scrapes.
+// and turns the selected counters into rates between scrapes. A page that answered but is not
+// data (HTML, nothing readable, none of the watched series) is a failed read with a reason, and its
+// frame is all NaN: no data, never zero traffic.
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError, classifyFetchError } from '../core/errors.js';
-import { emptySample } from '../core/types.js';
+import { redactUrl } from '../core/log.js';
+import { type Frame, type Labels, emptySample } from '../core/types.js';
+import { seriesKey } from '../series/series-key.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { readBodyCapped } from './read-body.js';
-import { type ExpositionFormat, parseExposition } from './exposition.js';
+import { type ExpositionFormat, type ExpositionProblem, checkPage, parseExposition } from './exposition.js';
+import { type Selector, matchesSelector } from './selector.js';
 import type { LiveSource, SourceRead } from './source.js';
 
 export interface ScrapeOptions {
@@ -19,10 +24,21 @@ export interface ScrapeOptions {
 
 const ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=1';
 
+export interface OfferedSample {
+  name: string;
+  labels: Labels;
+  value: number;
+  line: number;
+}
+
 export class ScrapeSource implements LiveSource {
   private readonly builder: SnapshotFrameBuilder;
   private readonly fetchFn: typeof fetch;
   private readonly signalNames: string[];
+  /** Every signal input's selector: a page must carry at least one of these series to be data. */
+  private readonly watched: Selector[];
+  /** The URL as logs and errors show it (credentials removed). */
+  private readonly shownUrl: string;
 
   constructor(
     private readonly options: ScrapeOptions,
@@ -31,40 +47,89 @@ export class ScrapeSource implements LiveSource {
   ) {
     this.fetchFn = options.fetch ?? fetch;
     this.signalNames = signals.map((s) => s.name);
+    this.watched = signals.flatMap((s) => Object.values(s.inputs).flatMap((i) => (i.selector ? [i.selector] : [])));
     this.builder = frameBuilderFor(signals, markers);
+    this.shownUrl = redactUrl(options.url);
   }
 
   async read(nowMs: number): Promise<SourceRead> {
     let text: string;
     let format: ExpositionFormat;
+    let contentType: string;
     try {
-      ({ text, format } = await this.fetchPage());
+      ({ text, format, contentType } = await this.fetchPage());
     } catch (error) {
       const failure = error instanceof SourceError ? error : new SourceError('bad_response', String(error), true);
-      // No snapshot: the next good scrape's rate spans the gap, so no traffic is lost or double counted.
-      const frame = { timeMs: nowMs, signals: new Map(this.signalNames.map((n) => [n, emptySample()])) };
-      return { frame, errors: [failure], problems: [] };
+      return this.failed(nowMs, failure, []);
     }
+    // Parse into a buffer first: only a page judged to be data reaches the counters, so a bad page
+    // leaves them as they were and the next good scrape's rate spans the gap.
+    const offered: OfferedSample[] = [];
+    let watchedSamples = 0;
+    const result = parseExposition(text, {
+      format,
+      wants: (name) => this.builder.wants(name),
+      onSample: (name, labels, value, _timestampMs, line) => {
+        offered.push({ name, labels, value, line });
+        if (watchedSamples === 0 && this.watched.some((s) => matchesSelector(s, name, labels))) watchedSamples++;
+      },
+    });
+    const fault = checkPage({ contentType, text, parse: result, watchedSamples });
+    if (fault) return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
+    const { kept, duplicates } = dropDuplicates(offered);
     this.builder.begin();
-    const result = parseExposition(text, { format, wants: (name) => this.builder.wants(name), onSample: (name, labels, value) => this.builder.offer(name, labels, value) });
-    return { frame: this.builder.end(nowMs), errors: [], problems: result.problems };
+    for (const s of kept) this.builder.offer(s.name, s.labels, s.value);
+    return { frame: this.builder.end(nowMs), errors: [], problems: [...result.problems, ...duplicates], duplicates: duplicates.length };
   }
 
-  private async fetchPage(): Promise<{ text: string; format: ExpositionFormat }> {
+  /** No snapshot: every input of every signal is unknown at this tick. */
+  private failed(nowMs: number, failure: SourceError, problems: ExpositionProblem[]): SourceRead {
+    const frame: Frame = { timeMs: nowMs, signals: new Map(this.signalNames.map((n) => [n, emptySample()])) };
+    return { frame, errors: [failure], problems };
+  }
+
+  private async fetchPage(): Promise<{ text: string; format: ExpositionFormat; contentType: string }> {
     const { url, timeoutMs, maxBytes } = this.options;
+    const what = `scrape ${this.shownUrl}`;
     let response: Response;
     try {
       response = await this.fetchFn(url, { headers: { accept: ACCEPT }, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw classifyFetchError(error, `scrape ${url}`, timeoutMs);
+      throw classifyFetchError(error, what, timeoutMs);
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new SourceError('http_status', `scrape ${url}: HTTP ${response.status}`, response.status >= 500 || response.status === 429);
+      throw new SourceError('http_status', `${what}: HTTP ${response.status}`, response.status >= 500 || response.status === 429);
     }
-    const text = await readBodyCapped(response, maxBytes, `scrape ${url}`, timeoutMs);
+    const text = await readBodyCapped(response, maxBytes, what, timeoutMs);
     const contentType = response.headers.get('content-type') ?? '';
     const format: ExpositionFormat = contentType.includes('openmetrics') ? 'openmetrics' : 'text';
-    return { text, format };
+    return { text, format, contentType };
   }
+}
+
+/**
+ * Duplicate series on one page (the same name and labels twice, without timestamps), as Prometheus's
+ * scrape loop handles them (scrape/scrape.go: a series already seen in this scrape, keyed by its text
+ * as exposed, is ErrDuplicateSampleForTimestamp; the sample is dropped and counted in
+ * prometheus_target_scrapes_sample_duplicate_timestamp_total, the page is still ingested): the first
+ * sample is kept, each later one dropped and reported. Never summed. Keyed, like Prometheus, by the
+ * labels in the order written (no sort): O(samples), cheap next to the parse.
+ */
+export function dropDuplicates(samples: readonly OfferedSample[]): { kept: OfferedSample[]; duplicates: ExpositionProblem[] } {
+  const seen = new Map<string, number>();
+  const kept: OfferedSample[] = [];
+  const duplicates: ExpositionProblem[] = [];
+  for (const s of samples) {
+    let key = s.name;
+    for (const k in s.labels) key += `\u0000${k}\u0001${s.labels[k]}`;
+    const firstLine = seen.get(key);
+    if (firstLine === undefined) {
+      seen.set(key, s.line);
+      kept.push(s);
+    } else {
+      duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
+    }
+  }
+  return { kept, duplicates };
 }

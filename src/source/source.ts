@@ -11,6 +11,8 @@ export interface SourceRead {
   errors: SourceError[];
   /** Exposition lines that were skipped, with their line numbers. */
   problems: ExpositionProblem[];
+  /** How many of `problems` are duplicate series dropped from the page. */
+  duplicates?: number;
 }
 
 export interface LiveSource {

@@ -1,17 +1,44 @@
-// stormwatch's HTTP server: /metrics (its own telemetry), /healthz, /api/v1/alerts (firing now),
-// the deploy API, and the read-only UI under /ui/.
+// stormwatch's HTTP server: /metrics (its own telemetry), /livez and /readyz (for a kubelet),
+// /healthz, /api/v1/alerts (firing now), the deploy API and the read-only UI under /ui/. Hygiene:
+// header, body and idle timeouts, so a stalled client can hold neither a socket nor a shutdown; a
+// malformed request is a 4xx, never a 500; every refused request is counted by reason (a closed set)
+// and logged without its headers.
 
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { type DeployApiDeps, handleDeploys } from '../deploys/deploy-api.js';
 import { GATES_PREFIX, type GateApiDeps, handleGates } from '../deploys/gates/gate-api.js';
 import { type UiDeps, handleUi } from '../ui/ui-routes.js';
 
+/** Why a request was refused. Doubles as the `reason` label of stormwatch_http_refused_total. */
+export type RefusalReason = 'unauthorized' | 'forbidden' | 'too_large' | 'unsupported_media_type' | 'bad_request' | 'conflict' | 'method_not_allowed' | 'not_found' | 'timeout' | 'malformed';
+export const REFUSAL_REASONS: readonly RefusalReason[] = ['unauthorized', 'forbidden', 'too_large', 'unsupported_media_type', 'bad_request', 'conflict', 'method_not_allowed', 'not_found', 'timeout', 'malformed'];
+
+const REASON_OF_STATUS: Record<number, RefusalReason> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 408: 'timeout', 409: 'conflict', 413: 'too_large', 415: 'unsupported_media_type' };
+
+export interface Refusal {
+  reason: RefusalReason;
+  status: number;
+  method: string;
+  /** The path only: a query string may carry anything. */
+  path: string;
+  remote: string;
+}
+
+export interface ProbeReport {
+  ok: boolean;
+  detail: Record<string, unknown>;
+}
+
 export interface HttpServerDeps {
   registry: Registry;
-  /** Healthy while ticks keep completing. */
-  health: () => { ok: boolean; detail: Record<string, unknown> };
+  /** Healthy while ticks keep completing (the documented /healthz). */
+  health: () => ProbeReport;
+  /** The process and its loop are alive (a kubelet restarts it when not). */
+  live?: () => ProbeReport;
+  /** Worth sending traffic to: the source reads, a recent good tick, the outbox writable. */
+  ready?: () => ProbeReport;
   firingAlerts: () => unknown[];
   /** The deploy API, when deploys are configured. */
   deploys?: DeployApiDeps;
@@ -19,54 +46,60 @@ export interface HttpServerDeps {
   gates?: GateApiDeps;
   /** The UI, when the runner keeps a history for it. */
   ui?: UiDeps;
+  /** Called for every refused request (4xx). */
+  onRefused?: (refusal: Refusal) => void;
 }
+
+export interface ServerTimeouts {
+  /** Time to receive a request's headers. */
+  headersMs: number;
+  /** Time to receive a whole request, body included. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+  /** At shutdown, connections still busy after this are cut. */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000, closeGraceMs: 2_000 };
 
 export interface RunningServer {
   url: string;
+  /** Stops accepting, closes idle connections at once and cuts busy ones after the grace time. */
   close(): Promise<void>;
 }
 
 /** Starts listening on `listen` ("127.0.0.1:9464", port 0 for any free port). */
-export async function startHttpServer(listen: string, deps: HttpServerDeps): Promise<RunningServer> {
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const reply = (status: number, type: string, body: string) => {
-      res.writeHead(status, { 'content-type': type });
-      res.end(body);
-    };
-    if (path?.startsWith('/api/v1/deploys') && deps.deploys) {
-      handleDeploys(req, res, path, deps.deploys).catch((error: unknown) => {
-        if (!res.headersSent) reply(500, 'application/json', `${JSON.stringify({ error: (error as Error).message })}\n`);
-      });
-      return;
+export async function startHttpServer(listen: string, deps: HttpServerDeps, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): Promise<RunningServer> {
+  const refuse = (method: string, remote: string, status: number, path: string) => {
+    const reason = REASON_OF_STATUS[status] ?? 'bad_request';
+    deps.onRefused?.({ reason, status, method, path, remote });
+  };
+  // The requests' timeouts are checked every second, not Node's default 30 s.
+  const server: Server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
+    const path = pathOf(req.url);
+    // Taken now: the socket may be gone by the time the answer has finished.
+    const method = req.method ?? '?';
+    const remote = req.socket.remoteAddress ?? '?';
+    res.on('finish', () => {
+      if (res.statusCode >= 400 && res.statusCode < 500) refuse(method, remote, res.statusCode, path ?? '(malformed)');
+    });
+    try {
+      route(req, res, path, deps);
+    } catch (error) {
+      fail(res, error);
     }
-    if (path?.startsWith(GATES_PREFIX) && deps.gates) {
-      handleGates(req, res, path, deps.gates).catch((error: unknown) => {
-        if (!res.headersSent) reply(500, 'application/json', `${JSON.stringify({ error: (error as Error).message })}\n`);
-      });
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return reply(405, 'text/plain', 'method not allowed\n');
-    if (path === '/metrics') {
-      deps.registry.metrics().then(
-        (text) => reply(200, deps.registry.contentType, text),
-        (error: unknown) => reply(500, 'text/plain', `metrics: ${(error as Error).message}\n`),
-      );
-      return;
-    }
-    if (path === '/healthz') {
-      const health = deps.health();
-      return reply(health.ok ? 200 : 503, 'application/json', `${JSON.stringify({ status: health.ok ? 'ok' : 'unhealthy', ...health.detail })}\n`);
-    }
-    if (path === '/api/v1/alerts') return reply(200, 'application/json', `${JSON.stringify({ alerts: deps.firingAlerts() })}\n`);
-    if (deps.ui) {
-      if (path === '/') {
-        res.writeHead(302, { location: '/ui/' });
-        return res.end();
-      }
-      if (handleUi(req, res, deps.ui)) return;
-    }
-    reply(404, 'text/plain', `not found: try ${deps.ui ? '/ui/, ' : ''}/metrics, /healthz, /api/v1/alerts or /api/v1/deploys\n`);
+  });
+  server.headersTimeout = timeouts.headersMs;
+  server.requestTimeout = timeouts.requestMs;
+  server.keepAliveTimeout = timeouts.keepAliveMs;
+  // Requests that never complete: Node answers 408 (or 400 for a malformed one); count them too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT';
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const status = timedOut ? 408 : 400;
+    deps.onRefused?.({ reason: timedOut ? 'timeout' : 'malformed', status, method: '?', path: '?', remote: socket.remoteAddress ?? '?' });
+    socket.end(`HTTP/1.1 ${status} ${timedOut ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   const idx = listen.lastIndexOf(':');
   const host = listen.slice(0, idx).replace(/^\[|\]$/g, '');
@@ -79,6 +112,74 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps): Pro
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
     url: `http://${shown}:${address.port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // A client stalled mid-request must not hold the shutdown.
+        setTimeout(() => server.closeAllConnections(), timeouts.closeGraceMs).unref();
+      }),
   };
+}
+
+/** The request's path, decoded-safe: undefined when it is not a valid request target. */
+function pathOf(url: string | undefined): string | undefined {
+  if (!url || !url.startsWith('/')) return undefined;
+  return url.split('?')[0];
+}
+
+function reply(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+}
+
+/** An unexpected failure: a client error when it came from the request (bad escapes), else 500. */
+function fail(res: ServerResponse, error: unknown): void {
+  if (res.headersSent) return void res.destroy();
+  if (error instanceof URIError) return reply(res, 400, 'application/json', `${JSON.stringify({ error: 'malformed percent-encoding in the path' })}\n`);
+  reply(res, 500, 'application/json', `${JSON.stringify({ error: (error as Error).message })}\n`);
+}
+
+function probe(res: ServerResponse, report: ProbeReport, okWord: string, badWord: string): void {
+  reply(res, report.ok ? 200 : 503, 'application/json', `${JSON.stringify({ status: report.ok ? okWord : badWord, ...report.detail })}\n`);
+}
+
+function route(req: IncomingMessage, res: ServerResponse, path: string | undefined, deps: HttpServerDeps): void {
+  if (path === undefined) return reply(res, 400, 'text/plain', 'bad request target\n');
+  if (path.startsWith('/api/v1/deploys') && deps.deploys) {
+    handleDeploys(req, res, path, deps.deploys).catch((error: unknown) => fail(res, error));
+    return;
+  }
+  if (path.startsWith(GATES_PREFIX) && deps.gates) {
+    handleGates(req, res, path, deps.gates).catch((error: unknown) => fail(res, error));
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    req.resume();
+    return reply(res, 405, 'text/plain', 'method not allowed\n');
+  }
+  switch (path) {
+    case '/metrics':
+      deps.registry.metrics().then(
+        (text) => reply(res, 200, deps.registry.contentType, text),
+        (error: unknown) => reply(res, 500, 'text/plain', `metrics: ${(error as Error).message}\n`),
+      );
+      return;
+    case '/healthz':
+      return probe(res, deps.health(), 'ok', 'unhealthy');
+    case '/livez':
+      return probe(res, deps.live?.() ?? { ok: true, detail: {} }, 'live', 'not live');
+    case '/readyz':
+      return probe(res, deps.ready?.() ?? deps.health(), 'ready', 'not ready');
+    case '/api/v1/alerts':
+      return reply(res, 200, 'application/json', `${JSON.stringify({ alerts: deps.firingAlerts() })}\n`);
+  }
+  if (deps.ui) {
+    if (path === '/') {
+      res.writeHead(302, { location: '/ui/' });
+      return void res.end();
+    }
+    if (handleUi(req, res, deps.ui)) return;
+  }
+  reply(res, 404, 'text/plain', `not found: try ${deps.ui ? '/ui/, ' : ''}/metrics, /livez, /readyz, /healthz, /api/v1/alerts or /api/v1/deploys\n`);
 }

@@ -1,7 +1,7 @@
 // stormwatch's own metrics, on a dedicated prom-client Registry (never the global one).
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { SourceError } from '../core/errors.js';
+import { SOURCE_ERROR_REASONS, type SourceError } from '../core/errors.js';
 import type { TickResult } from '../pipeline.js';
 import type { DeliveryEvent } from '../sinks/deliverer.js';
 import { bandOf } from '../ui/band.js';
@@ -30,6 +30,12 @@ export class StormwatchMetrics {
   readonly outboxPending = new Gauge({ name: 'stormwatch_outbox_pending', help: 'Notifications written to the outbox and not yet delivered or given up.', labelNames: ['sink'] as const, registers: [this.registry] });
   readonly probes = new Counter({ name: 'stormwatch_probes_total', help: 'Smoke probe runs by probe and outcome (ok, failed).', labelNames: ['probe', 'outcome'] as const, registers: [this.registry] });
   readonly seriesWatched = new Gauge({ name: 'stormwatch_series_watched', help: 'Series this replica watches (a split signal has one per label set).', registers: [this.registry] });
+  readonly scrapeDuplicates = new Counter({ name: 'stormwatch_scrape_duplicate_samples_total', help: 'Samples of a series already on the same scraped page: dropped, the first kept (as Prometheus does).', registers: [this.registry] });
+  readonly quarantined = new Counter({ name: 'stormwatch_quarantined_total', help: 'Invalid saved data moved aside at start, by what (outbox_line, state_file).', labelNames: ['what'] as const, registers: [this.registry] });
+  readonly httpRefused = new Counter({ name: 'stormwatch_http_refused_total', help: 'HTTP requests refused with a 4xx, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly stateWrites = new Counter({ name: 'stormwatch_state_writes_total', help: 'Writes of state.json (bursts of changes share one write).', registers: [this.registry] });
+  readonly stateBytes = new Gauge({ name: 'stormwatch_state_bytes', help: 'Size of the last state.json written.', registers: [this.registry] });
+  readonly deployRecords = new Gauge({ name: 'stormwatch_deploy_records', help: 'Deploy records kept (pruned by age and count).', registers: [this.registry] });
   readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
 
   /** `zThreshold`: the detector's, so the exported band is the one alerts are judged by. */
@@ -38,13 +44,17 @@ export class StormwatchMetrics {
     private readonly zThreshold = 4,
   ) {
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry });
+    // Every reason from the start: a zero is a fact, and rate() needs the series before it moves.
+    for (const reason of SOURCE_ERROR_REASONS) this.sourceErrors.inc({ reason }, 0);
+    for (const what of ['outbox_line', 'state_file']) this.quarantined.inc({ what }, 0);
   }
 
-  recordTick(result: TickResult, durationSeconds: number, errors: readonly SourceError[], problems: number): void {
+  recordTick(result: TickResult, durationSeconds: number, errors: readonly SourceError[], problems: number, duplicates = 0): void {
     this.ticks.inc({ outcome: errors.length > 0 ? 'degraded' : 'ok' });
     this.tickDuration.observe(durationSeconds);
     for (const error of errors) this.sourceErrors.inc({ reason: error.reason });
-    if (problems > 0) this.expositionProblems.inc(problems);
+    if (problems - duplicates > 0) this.expositionProblems.inc(problems - duplicates);
+    if (duplicates > 0) this.scrapeDuplicates.inc(duplicates);
     this.lastTickTime.set(result.timeMs / 1000);
     this.seriesWatched.set(result.signals.size);
     // Per-series gauges for a handful of series; at scale they would cost more than the detection.

@@ -4,7 +4,7 @@ import type { DeployEvent } from '../../src/deploys/types.js';
 
 const P: DeployWindowParams = { windowMs: 30 * 60_000, intervalMs: 15_000, earlyAlpha: 0.001, alpha: 0.01, minPostSamples: 4, funnelDropFraction: 0.03, minErrorRatioIncrease: 0.02, minRequestsPerTick: 20, bucketTicks: 1 };
 const T0 = 1_000_000;
-const deploy = (id = 'd1', startedAtMs = T0): DeployEvent => ({ id, service: 'crates-io', version: '1.2.3', environment: 'production', startedAtMs, source: 'api' });
+const deploy = (id = 'd1', startedAtMs = T0, version = '1.2.3'): DeployEvent => ({ id, service: 'crates-io', version, environment: 'production', startedAtMs, source: 'api' });
 const pre = () => new Map([['downloads', { completion: Array.from({ length: 120 }, (_, i) => 0.998 + (i % 5) * 0.0004), errorRatio: Array.from({ length: 120 }, (_, i) => 0.001 + (i % 3) * 0.0002) }]]);
 const tick = (completion: number, requests = 1000, extra: Partial<SignalTick> = {}) =>
   new Map<string, SignalTick>([['downloads', { sample: { requests, errors: requests * 0.001, downstream: requests * completion }, ...extra }]]);
@@ -65,7 +65,7 @@ describe('DeployWatcher', () => {
     const w = watcher();
     w.add(deploy(), pre());
     w.observe(T0 + 15_000, tick(0, 4000, { incidentSinceMs: T0 + 15_000 }));
-    const { changes } = w.add(deploy('d2', T0 + 60_000), pre());
+    const { changes } = w.add(deploy('d2', T0 + 60_000, '1.2.2'), pre());
     expect(changes.map((c) => [c.record.id, c.status])).toEqual([['d1', 'resolved']]);
     expect(w.records().map((r) => r.id)).toEqual(['d2', 'd1']);
   });
@@ -84,5 +84,70 @@ describe('DeployWatcher', () => {
   it('watches only the signals of the deployed service', () => {
     expect(watcher().signalsOf('crates-io')).toEqual(['downloads']);
     expect(watcher().signalsOf('unknown')).toEqual(['downloads', 'other']);
+  });
+
+  describe('ordered by time', () => {
+    it('a late record ends only windows that started before it: the current deploy keeps its window', () => {
+      const w = watcher();
+      w.add(deploy('current', T0, '2.0.0'), pre());
+      // Posted now, but it started ten minutes earlier.
+      w.add(deploy('late', T0 - 600_000, '1.9.0'), pre());
+      expect(w.get('current')!.windowEndsAtMs).toBe(T0 + P.windowMs);
+      expect(w.get('late')).toMatchObject({ windowEndsAtMs: T0, supersededBy: 'current' });
+      expect(w.records().map((r) => r.id)).toEqual(['current', 'late']);
+      // The current deploy is judged on its whole window: a pass, not an inconclusive 412.
+      let t = T0;
+      for (; t < T0 + P.windowMs; t += 15_000) w.observe(t, tick(0.999 - ((t / 15_000) % 4) * 0.0003));
+      w.observe(t, tick(0.999));
+      expect(w.get('current')!.verdict).toBe('pass');
+      expect(w.get('late')).toMatchObject({ verdict: 'superseded', reasons: ['superseded by current at 1970-01-01T00:16:40.000Z, before its window had enough traffic to judge'] });
+    });
+
+    it('a newer deploy ends an open window early and says so', () => {
+      const w = watcher();
+      w.add(deploy('old', T0, '1.0.0'), pre());
+      w.add(deploy('new', T0 + 30_000, '1.0.1'), pre());
+      expect(w.observe(T0 + 30_000, tick(0.999)).changed.map((r) => [r.id, r.verdict])).toEqual([['old', 'superseded']]);
+      expect(w.get('old')!.reasons[0]).toMatch(/^superseded by new at /);
+    });
+
+    it('the deploy API and a build-info marker for the same rollout are one deploy', () => {
+      const w = watcher();
+      const api = w.add({ ...deploy('deploy-42', T0, '1.2.3'), source: 'api' }, pre());
+      const marker = w.add({ ...deploy('crates-io-1000015000', T0 + 15_000, '1.2.3'), source: 'marker' }, pre());
+      expect(marker.joined).toBe(true);
+      expect(marker.record).toBe(api.record);
+      expect(api.record).toMatchObject({ id: 'deploy-42', windowEndsAtMs: T0 + P.windowMs, aliases: ['crates-io-1000015000'], sources: ['api', 'marker'] });
+      expect(w.get('crates-io-1000015000')!.id).toBe('deploy-42');
+      expect(w.records()).toHaveLength(1);
+      // The alias survives a restart.
+      const again = watcher();
+      again.restore(JSON.parse(JSON.stringify(w.snapshot())));
+      expect(again.get('crates-io-1000015000')!.id).toBe('deploy-42');
+    });
+
+    it('a record that arrives after its whole window says so instead of "too little traffic"', () => {
+      const w = watcher();
+      w.add(deploy('old', T0 - 3_600_000), pre(), T0);
+      w.observe(T0, tick(0.999));
+      expect(w.get('old')).toMatchObject({ verdict: 'inconclusive', reasons: ['recorded at 1970-01-01T00:16:40.000Z, after its window had ended: nothing was watched to judge'] });
+    });
+
+    it('the same version deployed again a day later is a new deploy', () => {
+      const w = watcher();
+      w.add(deploy('a', T0), pre());
+      expect(w.add(deploy('b', T0 + 86_400_000), pre()).joined).toBe(false);
+    });
+  });
+
+  it('prunes decided records by age and by count, never pending ones', () => {
+    const w = new DeployWatcher({ ...P, windowMs: 60_000, retentionMs: 3_600_000, maxRecords: 10 }, [{ name: 'downloads', service: 'crates-io' }]);
+    for (let i = 0; i < 30; i++) w.add(deploy(`d${i}`, T0 + i * 120_000, `v${i}`), pre());
+    w.observe(T0 + 30 * 120_000, tick(0.999, 0.5));
+    expect(w.size).toBe(10);
+    expect(w.records().at(-1)!.id).toBe('d20');
+    w.add(deploy('open', T0 + 100 * 3_600_000, 'v-open'), pre());
+    w.observe(T0 + 100 * 3_600_000, tick(0.999));
+    expect(w.records().map((r) => r.id)).toEqual(['open']);
   });
 });

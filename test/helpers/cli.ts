@@ -17,9 +17,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+export async function runCli(args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<CliResult> {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -38,9 +38,9 @@ export interface CliProcess {
   waitForLog(msg: string, timeoutMs: number): Promise<Record<string, unknown>>;
 }
 
-export function spawnCli(args: string[]): CliProcess {
+export function spawnCli(args: string[], env: Record<string, string> = {}): CliProcess {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -5,6 +5,7 @@ import { type Server, createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
 import { Notifier } from '../../src/runner/notify.js';
+import { Outbox } from '../../src/sinks/outbox.js';
 import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
 import { StormwatchMetrics } from '../../src/telemetry/metrics.js';
 import { notifierConfig, transition } from '../helpers/notifier-config.js';
@@ -127,5 +128,18 @@ describe('Notifier delivery', () => {
     const all = lines.join('\n');
     expect(all).toContain('notification attempt failed');
     for (const secret of ['pa55word', 't0ken', 's3cr3t-header', 'sign1ng-secret']) expect(all).not.toContain(secret);
+  });
+
+  it('keeps notifications for a sink no longer configured until maxAge, then gives them up', async () => {
+    const config = notifierConfig([{ name: 'hook', kind: 'webhook', url: 'http://127.0.0.1:9/', timeoutMs: 100, headers: {} }]);
+    const { outbox } = Outbox.open(config.delivery.outboxDir, { fsync: false });
+    outbox.add({ sink: 'gone', key: 'old', orderKey: 'g', body: '{}', headers: {}, createdAtMs: Date.now() - 2 * config.delivery.maxAgeMs });
+    outbox.add({ sink: 'gone', key: 'recent', orderKey: 'g', body: '{}', headers: {}, createdAtMs: Date.now() });
+    outbox.close();
+    const lines: Record<string, unknown>[] = [];
+    const notifier = new Notifier(config, { logger: createLogger('debug', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)) });
+    expect(notifier.outbox.all().map((e) => e.key)).toEqual(['recent']);
+    expect(lines.find((l) => l.msg === 'outbox: notifications for sinks no longer configured')).toMatchObject({ sinks: ['gone'], kept: 1, givenUp: 1 });
+    notifier.close();
   });
 });

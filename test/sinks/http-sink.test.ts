@@ -55,12 +55,19 @@ describe('HttpSink', () => {
     expect(receiver.received[0]!.headers.authorization).toBe(`Basic ${Buffer.from('am:s3cret').toString('base64')}`);
   });
 
-  it('reports a refused connection as retryable and redacts credentials from the detail', async () => {
+  it('reports a refused connection as retryable, naming the host only', async () => {
     const port = await freePort();
-    const result = await sink(`http://user:secret@127.0.0.1:${port}/?token=abc`).send(entry());
-    expect(result).toMatchObject({ ok: false, reason: 'connection', retryable: true });
-    expect(JSON.stringify(result)).not.toContain('secret');
-    expect(JSON.stringify(result)).not.toContain('abc');
+    const result = await sink(`http://user:secret@127.0.0.1:${port}/services/T0001/B0002/XyZsecretPath?code=abc`).send(entry());
+    expect(result).toEqual({ ok: false, reason: 'connection', retryable: true, detail: `127.0.0.1:${port}: ECONNREFUSED` });
+  });
+
+  it('names the host only in HTTP failures, the whole URL (without credentials) when the config marks it public', async () => {
+    receiver.respond = () => ({ status: 503 });
+    const host = new URL(receiver.url).host;
+    const secret = new HttpSink({ name: 'w', url: `${receiver.url}/hooks/T0001/SeCrEt?sig=abc`, timeoutMs: 2000, headers: {} });
+    expect(await secret.send(entry())).toMatchObject({ detail: `${host}: HTTP 503` });
+    const open = new HttpSink({ name: 'w', url: `http://u:p4ss@${host}/alerts`, timeoutMs: 2000, headers: {}, publicUrl: true });
+    expect(await open.send(entry())).toMatchObject({ detail: `http://${host}/alerts: HTTP 503` });
   });
 });
 
@@ -69,6 +76,7 @@ describe('parseRetryAfter', () => {
     ['120', 120_000],
     ['Thu, 20 Jul 2023 12:18:00 GMT', 60_000],
     ['soon', undefined],
+    ['3000000', 3_000_000_000],
     [null, undefined],
   ])('%j', (value, expected) => {
     expect(parseRetryAfter(value, Date.parse('2023-07-20T12:17:00Z'))).toBe(expected);

@@ -45,6 +45,37 @@ describe('Outbox', () => {
     appendFileSync(join(d, 'outbox.jsonl'), '{"op":"add","id":"0000');
     const { outbox: again, problems } = Outbox.open(d);
     expect(again.pendingFor('hook').map((e) => e.key)).toEqual(['a']);
-    expect(problems).toEqual([{ line: 2, message: 'unreadable outbox line skipped (22 bytes; a write torn by a crash?)' }]);
+    expect(problems).toEqual([{ line: 2, message: 'unreadable outbox line quarantined (22 bytes; a write torn by a crash?)' }]);
+    expect(readFileSync(join(d, 'outbox.quarantine.jsonl'), 'utf8')).toBe('{"op":"add","id":"0000\n');
+  });
+
+  it('quarantines valid JSON of the wrong shape instead of crashing, and keeps the good entries', () => {
+    const d = dir();
+    const { outbox } = Outbox.open(d);
+    add(outbox, 'a');
+    outbox.close();
+    const bad = ['null', '{"op":"add"}', '{"op":"done"}', '[1,2]', '{"op":"add","id":"x","sink":"hook","key":"k","orderKey":"g","body":"","headers":{},"createdAtMs":1}', '"text"'];
+    appendFileSync(join(d, 'outbox.jsonl'), bad.map((l) => `${l}\n`).join(''));
+    const { outbox: again, problems } = Outbox.open(d);
+    expect(again.pendingFor('hook').map((e) => e.key)).toEqual(['a']);
+    expect(problems.map((p) => p.line)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(problems[1]!.message).toMatch(/^invalid outbox line quarantined \(id: /);
+    expect(readFileSync(join(d, 'outbox.quarantine.jsonl'), 'utf8').trim().split('\n')).toEqual(bad);
+    // The next start finds a clean log.
+    again.close();
+    expect(Outbox.open(d).problems).toEqual([]);
+  });
+
+  it('compacts while running, so the log stays proportional to what is pending', () => {
+    const d = dir();
+    const { outbox } = Outbox.open(d, { fsync: false });
+    const keep = add(outbox, 'keep');
+    for (let i = 0; i < 3000; i++) outbox.done(add(outbox, `k${i}`).id, 'delivered');
+    expect(outbox.fileLines).toBeLessThan(1100);
+    const lines = readFileSync(join(d, 'outbox.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.length).toBe(outbox.fileLines);
+    outbox.close();
+    const { outbox: again } = Outbox.open(d);
+    expect(again.pendingFor('hook').map((e) => e.id)).toEqual([keep.id]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ExpositionFormat, parseExposition, parseSampleValue } from '../../src/source/exposition.js';
+import { type ExpositionFormat, checkPage, parseExposition, parseSampleValue } from '../../src/source/exposition.js';
 
 function parse(text: string, format: ExpositionFormat = 'text') {
   const samples: { name: string; labels: Record<string, string>; value: number; ts: number }[] = [];
@@ -107,5 +107,26 @@ describe('parseSampleValue', () => {
 
   it('reads NaN', () => {
     expect(parseSampleValue('NaN')).toBeNaN();
+  });
+});
+
+describe('checkPage', () => {
+  const facts = (text: string, contentType = 'text/plain; version=0.0.4', watchedSamples = 0) => {
+    const parse = parseExposition(text, { format: 'text', wants: (n) => n === 'watched_total', onSample: () => {} });
+    return { contentType, text, parse, watchedSamples };
+  };
+  it.each([
+    ['data: a watched sample was read', facts('watched_total 1\n', undefined, 1), undefined],
+    ['data even with other broken lines', facts('watched_total 1\nother NaN\n', undefined, 1), undefined],
+    ['HTML by its Content-Type', facts('oops', 'text/html; charset=utf-8'), 'not_exposition'],
+    ['exposition mislabelled as HTML, with watched samples: data', facts('watched_total 1\n', 'text/html', 1), undefined],
+    ['HTML by its first character', facts('<html></html>'), 'not_exposition'],
+    ['JSON by its first character', facts('  [1, 2]'), 'not_exposition'],
+    ['watched lines all non-finite', facts('watched_total NaN\nother 1\n'), 'unreadable'],
+    ['nothing parses', facts('what\never\n'), 'unreadable'],
+    ['other metrics only', facts('other 1\n'), 'no_watched_series'],
+    ['blank', facts('\n\n'), 'no_watched_series'],
+  ])('%s', (_, input, fault) => {
+    expect(checkPage(input)?.fault).toBe(fault);
   });
 });

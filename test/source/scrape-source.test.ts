@@ -18,10 +18,10 @@ afterEach(async () => {
 });
 
 /** Serves whatever `page()` returns at /metrics on a loopback port. */
-async function serve(page: () => { status?: number; body: string; delayMs?: number }): Promise<string> {
+async function serve(page: () => { status?: number; body: string; delayMs?: number; contentType?: string }): Promise<string> {
   server = createServer((_, res) => {
     const answer = page();
-    setTimeout(() => res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain; version=0.0.4' }).end(answer.body), answer.delayMs ?? 0);
+    setTimeout(() => res.writeHead(answer.status ?? 200, { 'content-type': answer.contentType ?? 'text/plain; version=0.0.4' }).end(answer.body), answer.delayMs ?? 0);
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
@@ -74,6 +74,54 @@ describe('ScrapeSource', () => {
     const read = await new ScrapeSource({ url, timeoutMs, maxBytes: 1000 }, [signal]).read(0);
     expect(read.errors.map((e) => e.reason)).toEqual([reason]);
     expect(read.frame.signals.get('downloads')!.requests).toBeNaN();
+  });
+
+  it.each([
+    ['an HTML error page with status 200', { body: '<!doctype html><html><body>502 Bad Gateway</body></html>', contentType: 'text/html' }, 'not_exposition'],
+    ['HTML served as text/plain', { body: '\n  <html>maintenance</html>' }, 'not_exposition'],
+    ['a JSON answer', { body: '{"status":"ok"}', contentType: 'application/json' }, 'not_exposition'],
+    ['every watched line NaN', { body: 'api_requests_total{pod="a"} NaN\nstatic_requests_total{code="200"} +Inf\nup 1\n' }, 'unreadable'],
+    ['every watched line garbage', { body: 'api_requests_total{pod="a" 12\nstatic_requests_total{code="200"} twelve\n' }, 'unreadable'],
+    ['a page of garbage', { body: 'hello world\nthis is not metrics\n' }, 'unreadable'],
+    ['a page without the watched series', { body: 'process_cpu_seconds_total 12\nstatic_requests_total{code="500"} 3\n' }, 'no_watched_series'],
+    ['an empty page', { body: '' }, 'no_watched_series'],
+  ])('reads %s as a failed read with a reason and NaN data, never zero traffic', async (_, answer, reason) => {
+    let bad = false;
+    let api = 100;
+    const url = await serve(() => (bad ? answer : { body: `api_requests_total{pod="a"} ${api}\nstatic_requests_total{code="200"} ${api}\n` }));
+    const source = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [signal]);
+    await source.read(0);
+    api = 400;
+    expect((await source.read(15_000)).frame.signals.get('downloads')).toMatchObject({ requests: 20, downstream: 20 });
+    bad = true;
+    const read = await source.read(30_000);
+    expect(read.errors.map((e) => e.reason)).toEqual([reason]);
+    expect(read.errors[0]!.message).toMatch(/^scrape http:\/\/127\.0\.0\.1:\d+\/metrics: /);
+    const sample = read.frame.signals.get('downloads')!;
+    expect([sample.requests, sample.errors, sample.downstream]).toEqual([Number.NaN, Number.NaN, Number.NaN]);
+    // The bad page never reached the counters: the next good page's rate spans the gap.
+    bad = false;
+    api = 1000;
+    expect((await source.read(45_000)).frame.signals.get('downloads')).toMatchObject({ requests: 20, downstream: 20 });
+  });
+
+  it('keeps the first of duplicate series and reports the rest, as Prometheus does, never summing them', async () => {
+    let api = 100;
+    const url = await serve(() => ({ body: `api_requests_total{pod="a"} ${api}\nstatic_requests_total{code="200"} ${api}\napi_requests_total{pod="a"} ${api * 7}\n` }));
+    const source = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [signal]);
+    await source.read(0);
+    api = 400;
+    const read = await source.read(15_000);
+    expect(read.errors).toEqual([]);
+    expect(read.frame.signals.get('downloads')).toMatchObject({ requests: 20, downstream: 20 });
+    expect(read.duplicates).toBe(1);
+    expect(read.problems).toEqual([{ line: 3, message: 'duplicate series api_requests_total{pod="a"} (first on line 1): sample dropped, the first one kept, as Prometheus does' }]);
+  });
+
+  it('does not show credentials of the scrape URL in its errors', async () => {
+    const url = await serve(() => ({ status: 503, body: 'down' }));
+    const read = await new ScrapeSource({ url: url.replace('http://', 'http://scraper:hunter22@'), timeoutMs: 1000, maxBytes: 1e6, fetch: (u, init) => fetch(String(u).replace('scraper:hunter22@', ''), init) }, [signal]).read(0);
+    expect(read.errors[0]!.message).not.toContain('hunter22');
   });
 
   it('gives the same alerts as the replay source on the same scenario', async () => {

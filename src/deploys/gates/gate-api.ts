@@ -4,7 +4,7 @@
 //   GET  /api/v1/gates/argo/{id}               the verdict of a recorded deploy, 200 while pending
 //   POST /api/v1/gates/flagger/{hook}          Flagger webhooks (see flagger.ts)
 //   POST /api/v1/gates/peer                    a deploy forwarded by the other replica of an HA pair
-// Recording needs the deploy token (deploys.apiToken); reading a verdict does not.
+// Recording needs the deploy token (deploys.apiToken); reading a verdict does unless publicReads.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -70,9 +70,13 @@ function bearer(req: IncomingMessage): string | undefined {
   return m?.[1];
 }
 
-/** The record for `event`, recording it first when it is new (every gate call is idempotent). */
-function recordOnce(deps: GateApiDeps, event: DeployEvent, forwarded = false): DeployRecord {
-  return deps.get(event.id) ?? deps.add(event, { forwarded });
+/** The record for `event`, recording it first when it is new (every gate call is idempotent); answers wait until it is saved. */
+async function recordOnce(deps: GateApiDeps, event: DeployEvent, forwarded = false): Promise<DeployRecord> {
+  const known = deps.get(event.id);
+  if (known) return known;
+  const record = deps.add(event, { forwarded });
+  await deps.persisted?.();
+  return record;
 }
 
 export async function handleGates(req: IncomingMessage, res: ServerResponse, path: string, deps: GateApiDeps): Promise<void> {
@@ -80,6 +84,8 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
   const view = (r: DeployRecord) => gateView(r, deps.now(), deps.inconclusive);
 
   if (req.method === 'GET' && rest.startsWith('argo/') && rest !== 'argo/event') {
+    // With deploys.publicReads false, reading a verdict needs the token too.
+    if (deps.publicReads === false && !authorized(res, deps, bearer(req))) return;
     const record = deps.get(decodeURIComponent(rest.slice('argo/'.length)));
     return record ? send(res, 200, view(record)) : send(res, 404, { error: 'no such deploy' });
   }
@@ -92,7 +98,7 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
     if (!authorized(res, deps, bearer(req))) return void req.resume();
     const body = await readJson(req, res, deps, argoBody);
     if (!body.ok) return;
-    const record = recordOnce(deps, argoEvent(body.value, deps.now()));
+    const record = await recordOnce(deps, argoEvent(body.value, deps.now()));
     return send(res, rest === 'argo' ? 200 : 202, view(record));
   }
 
@@ -109,9 +115,9 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
     if (hook === 'event') {
       // Only a new revision starts a deploy; every other event is acknowledged and ignored.
       if (!isNewRevisionEvent(payload.value)) return send(res, 202, { ignored: true, phase: payload.value.phase });
-      return send(res, 202, view(recordOnce(deps, event)));
+      return send(res, 202, view(await recordOnce(deps, event)));
     }
-    const v = view(recordOnce(deps, event));
+    const v = view(await recordOnce(deps, event));
     return send(res, flaggerStatus(hook, v.gate), v);
   }
 
@@ -119,7 +125,7 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
     if (!authorized(res, deps, bearer(req))) return void req.resume();
     const body = await readJson(req, res, deps, peerEvent);
     if (!body.ok) return;
-    return send(res, 200, view(recordOnce(deps, body.value, true)));
+    return send(res, 200, view(await recordOnce(deps, body.value, true)));
   }
 
   req.resume();

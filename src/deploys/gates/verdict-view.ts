@@ -30,7 +30,8 @@ export interface GateView {
 
 export function gateDecision(verdict: Verdict, inconclusive: InconclusivePolicy): GateView['gate'] {
   if (verdict === 'pending') return 'wait';
-  if (verdict === 'inconclusive') return inconclusive;
+  // Superseded: a newer deploy came before the window ended, so this one was never judged.
+  if (verdict === 'inconclusive' || verdict === 'superseded') return inconclusive;
   return verdict;
 }
 

@@ -1,0 +1,41 @@
+// Every secret a loaded configuration holds, as the fragments the logger must never write: sink and
+// rollback URLs (unless marked public), their header values, signing secrets, the deploy API token,
+// the sources' URL credentials. (A Prometheus source's headers are tenant names more often than
+// secrets, and blanking "crates-io" everywhere would hide what logs are for; no code writes them.)
+
+import { MIN_SECRET_LENGTH, secretFragments } from '../core/secrets.js';
+import type { StormwatchConfig } from './load.js';
+
+export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'> & Partial<Pick<StormwatchConfig, 'deploys'>>): string[] {
+  const out: string[] = [];
+  const url = (u: string, isPublic: boolean | undefined) => {
+    if (isPublic) {
+      // A public URL may be shown, its credentials still not.
+      const parsed = URL.canParse(u) ? new URL(u) : undefined;
+      if (parsed?.password) out.push(parsed.password, decodeURIComponent(parsed.password));
+    } else out.push(...secretFragments(u));
+  };
+  const headers = (h: Record<string, string>) => {
+    for (const v of Object.values(h)) out.push(v, v.replace(/^(?:Bearer|Basic)\s+/i, ''));
+  };
+  for (const s of config.sinks) {
+    url(s.url, s.publicUrl);
+    headers(s.headers);
+    if (s.signingSecret) out.push(s.signingSecret);
+  }
+  for (const r of config.deploys?.rollback ?? []) {
+    url(r.url, r.publicUrl);
+    headers(r.headers);
+  }
+  if (config.deploys?.apiToken) out.push(config.deploys.apiToken);
+  if (config.source.kind !== 'replay') {
+    // Source URLs are shown (they name what is watched); their credentials are not.
+    const parsed = URL.canParse(config.source.url) ? new URL(config.source.url) : undefined;
+    if (parsed?.password) out.push(parsed.password, decodeURIComponent(parsed.password));
+    // Source credentials (bearer token, basic-auth password, user:password@ moved into basic auth).
+    const auth = config.source.http?.auth;
+    if (auth?.kind === 'bearer') out.push(auth.token.value);
+    if (auth?.kind === 'basic') out.push(auth.password.value);
+  }
+  return out.filter((s) => s.length >= MIN_SECRET_LENGTH);
+}

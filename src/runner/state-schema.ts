@@ -1,0 +1,101 @@
+// The schema of state.json, checked section by section when it is loaded: a file from an older or
+// newer stormwatch, an edit by hand or a disk fault costs the sections it broke, never the start.
+// Pure. Sections are validated loosely (unknown fields pass) so the owners of each section may add
+// to it; what is checked is what restoring relies on.
+
+import { z } from 'zod';
+import type { PipelineSnapshot } from '../pipeline.js';
+
+const num = z.number();
+/** JSON writes NaN as null. */
+const numOrNull = z.number().nullable();
+const labels = z.record(z.string(), z.string());
+
+const baseline = z.looseObject({ values: z.array(num), anomalousSinceMs: numOrNull.optional(), partial: z.tuple([num, num]).optional() });
+const detector = z.looseObject({ rate: baseline, errorRatio: baseline, funnel: baseline });
+
+const firingAlert = z.tuple([
+  z.string(),
+  z.looseObject({
+    state: z.looseObject({ phase: z.literal('firing'), activeSinceMs: num, lastActiveMs: num }),
+    labels,
+    fingerprint: z.string().min(1),
+    annotations: labels,
+    startsAtMs: num,
+  }),
+]);
+
+const ratios = z.looseObject({ completion: z.array(num), errorRatio: z.array(num) });
+const deployWindow = z.looseObject({
+  record: z.looseObject({
+    id: z.string().min(1),
+    service: z.string(),
+    version: z.string(),
+    environment: z.string(),
+    startedAtMs: num,
+    source: z.enum(['api', 'cli', 'marker']),
+    verdict: z.enum(['pending', 'pass', 'fail', 'inconclusive', 'superseded']),
+    windowEndsAtMs: num,
+    reasons: z.array(z.string()),
+    evidence: z.array(z.unknown()),
+  }),
+  signals: z.array(z.string()),
+  pre: z.array(z.tuple([z.string(), ratios])),
+  post: z.array(z.tuple([z.string(), ratios])),
+  probeFailures: z.array(z.string()).optional(),
+  alerting: z.boolean().optional(),
+});
+
+const marker = z.looseObject({ seen: z.array(z.string()).nullable(), lastValue: numOrNull });
+const probe = z.tuple([z.string(), z.looseObject({ failingSinceMs: num, failure: z.string() })]);
+
+/** Each section of the snapshot and its schema. `detectors` is checked entry by entry. */
+const SECTIONS = {
+  alerts: z.array(firingAlert),
+  deploys: z.array(deployWindow),
+  markers: z.record(z.string(), marker),
+  probes: z.array(probe),
+} as const;
+
+export type StateSection = 'detectors' | keyof typeof SECTIONS;
+
+export interface CheckedState {
+  /** The usable part, or undefined when the file is not a stormwatch state at all. */
+  snapshot?: PipelineSnapshot;
+  /** Sections (or detector entries) that failed their schema and were left out. */
+  bad: { section: StateSection; problem: string }[];
+  /** Why the whole file is unusable. */
+  unusable?: string;
+}
+
+/** Checks parsed state.json content; keeps every section that passes its schema. */
+export function checkState(json: unknown): CheckedState {
+  const top = z.looseObject({ version: z.literal(1), savedAtMs: num }).safeParse(json);
+  if (!top.success) return { bad: [], unusable: `not a stormwatch state (${describe(top.error)})` };
+  const raw = json as Record<string, unknown>;
+  const bad: CheckedState['bad'] = [];
+  const snapshot: PipelineSnapshot = { version: 1, savedAtMs: top.data.savedAtMs, detectors: {}, alerts: [] };
+  // Every save writes detectors and alerts: a file without them lost them.
+  for (const required of ['detectors', 'alerts'] as const) if (raw[required] === undefined) bad.push({ section: required, problem: 'missing' });
+  const detectors = z.record(z.string(), z.unknown()).safeParse(raw.detectors ?? {});
+  if (!detectors.success) bad.push({ section: 'detectors', problem: describe(detectors.error) });
+  else {
+    for (const [id, state] of Object.entries(detectors.data)) {
+      const ok = detector.safeParse(state);
+      if (ok.success) snapshot.detectors[id] = state;
+      else bad.push({ section: 'detectors', problem: `${id}: ${describe(ok.error)}` });
+    }
+  }
+  for (const [name, schema] of Object.entries(SECTIONS) as [keyof typeof SECTIONS, z.ZodType][]) {
+    if (raw[name] === undefined) continue;
+    const ok = schema.safeParse(raw[name]);
+    if (ok.success) (snapshot as unknown as Record<string, unknown>)[name] = raw[name];
+    else bad.push({ section: name, problem: describe(ok.error) });
+  }
+  return { snapshot, bad };
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  return `${issue.path.join('.') || '(top level)'}: ${issue.message}`;
+}

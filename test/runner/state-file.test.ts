@@ -1,0 +1,100 @@
+// state.json on load: whatever is in it, stormwatch starts; bad parts are quarantined and what they
+// held (firing alerts above all) comes from the save before when it can.
+
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PipelineSnapshot } from '../../src/pipeline.js';
+import { loadState, saveState } from '../../src/runner/state-file.js';
+import { StateSaver } from '../../src/runner/state-saver.js';
+
+const firing = ['downloads\u0000incident', { state: { phase: 'firing', activeSinceMs: 1, lastActiveMs: 2 }, labels: { alertname: 'StormwatchOutage' }, fingerprint: 'abc', annotations: {}, startsAtMs: 1 }];
+const good = (savedAtMs: number): PipelineSnapshot => ({ version: 1, savedAtMs, detectors: { downloads: { rate: { values: [1, 2] }, errorRatio: { values: [] }, funnel: { values: [0.99] } } }, alerts: [firing], deploys: [], markers: {}, probes: [] });
+
+function dir(): { dir: string; file: string } {
+  const d = mkdtempSync(join(tmpdir(), 'stormwatch-state-'));
+  return { dir: d, file: join(d, 'state.json') };
+}
+
+describe('loadState', () => {
+  it('reads back what was saved, with nothing quarantined', () => {
+    const { file } = dir();
+    saveState(file, good(10));
+    expect(loadState(file)).toEqual({ snapshot: good(10), quarantined: [], fromPrevious: [] });
+  });
+
+  it('takes the firing alerts from firing.json when state.json lost them, even if the save before had none', () => {
+    const { file } = dir();
+    saveState(file, { ...good(10), alerts: [] });
+    saveState(file, good(20));
+    writeFileSync(file, '{"version":1}');
+    const loaded = loadState(file);
+    expect(loaded.snapshot!.alerts).toEqual([firing]);
+    expect(loaded.fromFiring).toBe(true);
+  });
+
+  it.each([
+    ['not JSON', '{"version":1,'],
+    ['JSON null', 'null'],
+    ['a bare version', '{"version":1}'],
+    ['another version', '{"version":7,"savedAtMs":1}'],
+  ])('moves %s aside and falls back to the save before, firing alerts included', (_, text) => {
+    const { dir: d, file } = dir();
+    saveState(file, good(10));
+    saveState(file, good(20));
+    writeFileSync(file, text);
+    const loaded = loadState(file, Date.parse('2026-01-01T00:00:00Z'));
+    expect(loaded.snapshot).toEqual({ ...good(10), alerts: [firing] });
+    expect(loaded.quarantined).toHaveLength(1);
+    expect(loaded.quarantined[0]!.movedTo).toBe(`${file}.bad-2026-01-01T00-00-00-000Z`);
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(d).sort()).toEqual(['firing.json', 'state.json.bad-2026-01-01T00-00-00-000Z', 'state.json.prev']);
+  });
+
+  it('keeps the good sections of a partly bad file and takes the bad ones from the save before', () => {
+    const { file } = dir();
+    saveState(file, good(10));
+    saveState(file, good(20));
+    writeFileSync(file, JSON.stringify({ ...good(30), alerts: [null, 'x'], detectors: { downloads: { rate: 'nope' }, other: good(1).detectors.downloads } }));
+    const loaded = loadState(file);
+    expect(loaded.snapshot!.savedAtMs).toBe(30);
+    expect(loaded.snapshot!.alerts).toEqual([firing]);
+    expect(Object.keys(loaded.snapshot!.detectors).sort()).toEqual(['downloads', 'other']);
+    expect(loaded.fromPrevious).toEqual(['detectors']);
+    expect(loaded.fromFiring).toBe(true);
+    expect(loaded.quarantined[0]!.problems).toEqual(['detectors: downloads: rate: Invalid input: expected object, received string', 'alerts: 0: Invalid input: expected tuple, received null']);
+  });
+
+  it('starts fresh when there is nothing usable at all', () => {
+    const { file } = dir();
+    writeFileSync(file, '[]');
+    const loaded = loadState(file);
+    expect(loaded.snapshot).toBeUndefined();
+    expect(loaded.quarantined).toHaveLength(1);
+  });
+
+  it('keeps only the newest few quarantined files', () => {
+    const { dir: d, file } = dir();
+    for (let i = 0; i < 6; i++) {
+      writeFileSync(file, 'garbage');
+      loadState(file, Date.UTC(2026, 0, 1, 0, 0, i));
+    }
+    expect(readdirSync(d).filter((f) => f.includes('.bad-'))).toHaveLength(3);
+  });
+});
+
+describe('StateSaver', () => {
+  it('lets a burst of requests share one write, at most one per interval', async () => {
+    let writes = 0;
+    const saver = new StateSaver(() => writes++, 200);
+    await Promise.all(Array.from({ length: 50 }, () => saver.request()));
+    expect(writes).toBe(1);
+    const started = Date.now();
+    await saver.request();
+    expect(writes).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    saver.flush(true);
+    expect(writes).toBe(3);
+  });
+});
