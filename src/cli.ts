@@ -1,169 +1,191 @@
 #!/usr/bin/env node
-// stormwatch's command line: the composition root. Loads config, wires stages, runs them.
+// stormwatch's command line: the composition root. Parses one command's flags, loads config, wires
+// stages, runs them. Grammar and help live in cli/commands.ts; failure output in cli/errors.ts.
 
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type StormwatchConfig, loadConfig } from './config/load.js';
-import { secretValuesOf } from './config/secret-values.js';
-import { ConfigError, SourceError } from './core/errors.js';
-import { createLogger, type LogLevel } from './core/log.js';
-import { parseDuration } from './core/duration.js';
-import { DeployApiError, postDeploy, waitForVerdict } from './deploys/deploy-client.js';
 import { stringify } from 'yaml';
+import { type CommandSpec, commandHelp, findCommand, globalHelp } from './cli/commands.js';
+import { UsageError, describeError, exitCodeOf } from './cli/errors.js';
+import { type LoadOptions, type StormwatchConfig, loadConfig } from './config/load.js';
+import { secretValuesOf } from './config/secret-values.js';
+import { parseDuration } from './core/duration.js';
+import { createLogger, type LogLevel } from './core/log.js';
+import { PACKAGE_ROOT } from './core/paths.js';
+import { postDeploy } from './deploys/deploy-client.js';
+import { DEPLOY_EXIT, exitCodeFor, waitForVerdict } from './deploys/deploy-wait.js';
+import type { DeployRecord } from './deploys/types.js';
+import type { Shard } from './pipeline.js';
 import { exportRules } from './rules/export-rules.js';
 import { runBacktest } from './runner/backtest.js';
 import { runDemo } from './runner/demo.js';
 import { startLive } from './runner/live.js';
 import { runReplay } from './runner/replay.js';
 import { transitionLine } from './runner/transition-line.js';
-import type { Shard } from './pipeline.js';
 import { progressBar } from './report/progress.js';
 import { SummaryCounter, formatSummary } from './report/summary.js';
 import { writeReport } from './report/write-report.js';
 
-const USAGE = `stormwatch: catches bad deploys and client retry storms, explains them, alerts webhooks.
-
-Usage:
-  stormwatch run --config FILE            watch live (prometheus or scrape source); a replay source
-                                           replays its file through the full pipeline and exits
-  stormwatch check-config FILE            validate a config; prints every problem, exits 2 if any
-  stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T]
-                   [--report FILE.html] [--summary]
-                                           run over history at full speed; one JSON line per alert
-                                           transition (T: RFC 3339 or unix seconds); --report writes
-                                           a self-contained HTML report, --summary prints counts on
-                                           stderr; a progress bar shows when stderr is a terminal
-  stormwatch deploy --service S --version V [--environment E] [--started-at T] [--id ID]
-                   [--url URL | --config FILE] [--wait [--wait-timeout 35m]]
-                                           record a deploy with a running stormwatch (token from
-                                           $STORMWATCH_DEPLOY_TOKEN); --wait polls its verdict and
-                                           exits 0 on pass, 1 on fail, inconclusive or superseded
-  stormwatch rules --config FILE          print the signals' detection as Prometheus recording and
-                                           alerting rules (for Prometheus, Thanos Ruler, Mimir)
-  stormwatch demo [--serve]               replay the bundled 2023-07-20 broken-download scenario,
-                                           deliver its alerts to a local receiver that prints them,
-                                           serve the UI while it runs (--serve: until Ctrl-C) and
-                                           write the report
-Options:
-  --log-level debug|info|warn|error       default info (logs go to stderr as JSON lines)
-  --shard i/N                             run and backtest: watch only the series whose id hashes
-                                           to i modulo N (N replicas share the work)
-`;
-
-function parseTime(text: string, flag: string): number {
-  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text);
-  if (Number.isNaN(ms)) throw new UsageError(`${flag}: expected RFC 3339 (2023-07-20T12:00:00Z) or unix seconds, got ${JSON.stringify(text)}`);
-  return ms;
-}
-
-class UsageError extends Error {}
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 /** At SIGTERM: notifications are drained this long, and the process is gone by the deadline. */
 const STOP_DRAIN_MS = 10_000;
 const STOP_DEADLINE_MS = 20_000;
 
+function version(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function parseTime(text: string, flag: string, command: string): number {
+  const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text);
+  if (Number.isNaN(ms)) throw new UsageError(`${flag}: expected RFC 3339 (2023-07-20T12:00:00Z) or unix seconds, got ${JSON.stringify(text)}`, command);
+  return ms;
+}
+
+function duration(text: string, flag: string, command: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new UsageError(`${flag}: expected a duration like 30s, 5m or 1h, got ${JSON.stringify(text)}`, command);
+  return ms;
+}
+
+function parseShard(text: string | undefined, command: string): Shard | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/N with 0 <= i < N, got ${JSON.stringify(text)}`, command);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+function parseLevel(text: unknown, command: string): LogLevel {
+  if (!['debug', 'info', 'warn', 'error'].includes(String(text))) throw new UsageError('--log-level: expected debug, info, warn or error', command);
+  return text as LogLevel;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      input: { type: 'string' },
-      from: { type: 'string' },
-      to: { type: 'string' },
-      'log-level': { type: 'string', default: 'info' },
-      service: { type: 'string' },
-      version: { type: 'string' },
-      environment: { type: 'string' },
-      'started-at': { type: 'string' },
-      id: { type: 'string' },
-      url: { type: 'string' },
-      wait: { type: 'boolean' },
-      'wait-timeout': { type: 'string', default: '35m' },
-      shard: { type: 'string' },
-      report: { type: 'string' },
-      summary: { type: 'boolean' },
-      serve: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const command = positionals[0];
-  if (values.help || !command) {
-    process.stdout.write(USAGE);
-    return command || values.help ? 0 : 2;
+  const first = argv[0];
+  if (first === undefined) {
+    process.stderr.write(globalHelp());
+    return 2;
   }
-  const level = values['log-level'] as LogLevel;
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log-level: expected debug, info, warn or error`);
-  const logger = createLogger(level);
-  // Node's own warnings as JSON log lines too: stderr carries nothing else.
-  process.removeAllListeners('warning');
-  process.on('warning', (w) => logger.log('warn', 'node warning', { name: w.name, message: w.message }));
-  // A bug that escapes every handler still ends as one JSON line (and exit 1), not a bare stack trace.
-  process.on('uncaughtException', (error) => {
-    logger.log('error', 'crashed: unexpected failure', { error: error.stack ?? String(error) });
-    process.exit(1);
-  });
+  if (first === '--help' || first === '-h' || first === 'help') {
+    const spec = argv[1] ? findCommand(argv[1]) : undefined;
+    process.stdout.write(spec ? commandHelp(spec) : globalHelp());
+    return 0;
+  }
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(`stormwatch ${version()}\n`);
+    return 0;
+  }
+  const spec = findCommand(first);
+  if (!spec) throw new UsageError(first.startsWith('-') ? `expected a command before ${first}; try stormwatch --help` : `unknown command ${JSON.stringify(first)}; try stormwatch --help`);
+  let values: Values;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({ args: argv.slice(1), options: spec.options, allowPositionals: true, strict: true }) as { values: Values; positionals: string[] });
+  } catch (error) {
+    throw new UsageError(describeError(error).replace(/^stormwatch: /, '').trim(), spec.name);
+  }
+  if (values.help) {
+    process.stdout.write(commandHelp(spec));
+    return 0;
+  }
+  if (positionals.length > spec.positionals) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[spec.positionals])}`, spec.name);
+  return runCommand(spec, values, positionals);
+}
+
+async function runCommand(spec: CommandSpec, values: Values, positionals: string[]): Promise<number> {
+  const command = spec.name;
+  const str = (name: string) => values[name] as string | undefined;
+  let shared: ReturnType<typeof createLogger> | undefined;
+  const logger = () => {
+    if (shared) return shared;
+    const log = (shared = createLogger(parseLevel(values['log-level'] ?? 'info', command)));
+    // Node's own warnings as JSON log lines too: stderr carries nothing else.
+    process.removeAllListeners('warning');
+    process.on('warning', (w) => log.log('warn', 'node warning', { name: w.name, message: w.message }));
+    // A bug that escapes every handler still ends as one JSON line (and exit 1), not a bare stack trace.
+    process.on('uncaughtException', (error) => {
+      log.log('error', 'crashed: unexpected failure', { error: error.stack ?? String(error) });
+      process.exit(1);
+    });
+    return log;
+  };
   /** Loads the config and registers its secrets with the logger, which then never writes them. */
-  const load = (file: string): StormwatchConfig => {
-    const config = loadConfig(file);
-    logger.protect(secretValuesOf(config));
+  const load = (file: string, loadOptions: LoadOptions = {}): StormwatchConfig => {
+    const config = loadConfig(file, loadOptions);
+    if (shared) shared.protect(secretValuesOf(config));
     return config;
   };
-  let shard: Shard | undefined;
-  if (values.shard !== undefined) {
-    const m = /^(\d+)\/(\d+)$/.exec(values.shard);
-    if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/N with 0 <= i < N, got ${JSON.stringify(values.shard)}`);
-    shard = { index: Number(m[1]), count: Number(m[2]) };
-  }
   const configFile = () => {
-    const file = values.config ?? positionals[1];
-    if (!file) throw new UsageError(`${command}: --config FILE is required`);
+    const file = str('config') ?? positionals[0];
+    if (!file) throw new UsageError(`--config FILE is required`, command);
     return file;
   };
+  const onTransition = (t: Parameters<typeof transitionLine>[0]) => process.stdout.write(`${transitionLine(t)}\n`);
 
   switch (command) {
+    case 'version':
+      process.stdout.write(`stormwatch ${version()}\n`);
+      return 0;
     case 'check-config': {
-      const config = load(configFile());
-      process.stdout.write(`${config.file}: ok (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
+      const lint = values.lint === true;
+      const config = load(configFile(), { lint });
+      process.stdout.write(`${config.file}: ok${lint ? ' (lint: secrets not read)' : ''} (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
       return 0;
     }
     case 'backtest': {
+      const log = logger();
+      const shard = parseShard(str('shard'), command);
+      const fromMs = str('from') !== undefined ? parseTime(str('from')!, '--from', command) : undefined;
+      const toMs = str('to') !== undefined ? parseTime(str('to')!, '--to', command) : undefined;
       const config = load(configFile());
+      const report = str('report');
       const counter = new SummaryCounter();
       const bar = progressBar(process.stderr);
       const summary = await runBacktest(config, {
-        ...(values.input ? { input: values.input } : {}),
-        ...(values.from ? { fromMs: parseTime(values.from, '--from') } : {}),
-        ...(values.to ? { toMs: parseTime(values.to, '--to') } : {}),
-        logger,
+        ...(str('input') ? { input: str('input')! } : {}),
+        ...(fromMs !== undefined ? { fromMs } : {}),
+        ...(toMs !== undefined ? { toMs } : {}),
+        logger: log,
         ...(shard ? { shard } : {}),
-        keepHistory: values.report !== undefined,
+        keepHistory: report !== undefined,
         ...(bar ? { onProgress: bar.update } : {}),
         onTick: (r) => counter.add(r),
-        onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`),
+        onTransition,
       });
       bar?.end();
-      logger.log('info', 'backtest done', { frames: summary.frames, transitions: summary.transitions, from: new Date(summary.fromMs).toISOString(), to: new Date(summary.toMs).toISOString() });
-      if (values.report !== undefined) {
-        const input = values.input ?? (config.source.kind === 'replay' ? config.source.file : undefined);
-        const written = writeReport(values.report, config, input, summary, counter);
-        logger.log('info', 'report written', { file: written.file, bytes: written.bytes });
+      log.log('info', 'backtest done', { frames: summary.frames, transitions: summary.transitions, from: new Date(summary.fromMs).toISOString(), to: new Date(summary.toMs).toISOString() });
+      if (report !== undefined) {
+        const input = str('input') ?? (config.source.kind === 'replay' ? config.source.file : undefined);
+        const written = writeReport(report, config, input, summary, counter);
+        log.log('info', 'report written', { file: written.file, bytes: written.bytes });
       }
       if (values.summary) process.stderr.write(formatSummary({ counter, deploys: summary.deploys, dataProblems: summary.dataProblems, fromMs: summary.fromMs, toMs: summary.toMs }));
       return 0;
     }
     case 'run': {
-      const config = load(configFile());
+      const log = logger();
+      const shard = parseShard(str('shard'), command);
+      const listen = str('listen');
+      if (listen !== undefined && !/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT like 0.0.0.0:9464, got ${JSON.stringify(listen)}`, command);
+      const loaded = load(configFile());
+      const stateDir = str('state-dir');
+      const config = {
+        ...loaded,
+        ...(listen !== undefined ? { listen } : {}),
+        ...(stateDir !== undefined ? { delivery: { ...loaded.delivery, outboxDir: resolve(stateDir) } } : {}),
+      };
       if (config.source.kind === 'replay') {
-        await runReplay(config, { logger, onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`) });
+        await runReplay(config, { logger: log, onTransition });
         return 0;
       }
-      const handle = await startLive(config, { logger, ...(shard ? { shard } : {}), onTransition: (t) => process.stdout.write(`${transitionLine(t)}\n`) });
+      const handle = await startLive(config, { logger: log, ...(shard ? { shard } : {}), onTransition });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
-          logger.log('info', 'stopping: finishing the current tick and draining notifications', { signal });
+          log.log('info', 'stopping: finishing the current tick and draining notifications', { signal });
           // Bounded whatever happens: the outbox is durable, so what is not sent by then is sent next start.
           setTimeout(() => {
-            logger.log('error', 'stop took too long; exiting anyway (pending notifications stay in the outbox)', { afterMs: STOP_DEADLINE_MS });
+            log.log('error', 'stop took too long; exiting anyway (pending notifications stay in the outbox)', { afterMs: STOP_DEADLINE_MS });
             process.exit(1);
           }, STOP_DEADLINE_MS).unref();
           handle.stop(STOP_DRAIN_MS).then(resolve, resolve);
@@ -171,34 +193,11 @@ async function main(argv: string[]): Promise<number> {
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));
       });
-      logger.log('info', 'stopped');
+      log.log('info', 'stopped');
       return 0;
     }
-    case 'deploy': {
-      if (!values.service || !values.version) throw new UsageError('deploy: --service and --version are required');
-      const token = process.env.STORMWATCH_DEPLOY_TOKEN;
-      if (!token) throw new UsageError('deploy: set STORMWATCH_DEPLOY_TOKEN to the deploy API token');
-      let url = values.url;
-      if (!url && values.config) {
-        const listen = loadConfig(values.config).listen;
-        if (listen) url = `http://${listen}`;
-      }
-      if (!url) throw new UsageError('deploy: give --url http://HOST:PORT, or --config FILE with server.listen');
-      const record = await postDeploy(url, token, {
-        service: values.service,
-        version: values.version,
-        ...(values.environment ? { environment: values.environment } : {}),
-        ...(values['started-at'] ? { startedAt: new Date(parseTime(values['started-at'], '--started-at')).toISOString() } : {}),
-        ...(values.id ? { id: values.id } : {}),
-      });
-      process.stdout.write(`${JSON.stringify(record)}\n`);
-      if (!values.wait) return 0;
-      const waitMs = parseDuration(values['wait-timeout'] ?? '35m');
-      if (waitMs === undefined) throw new UsageError('--wait-timeout: expected a duration like 35m');
-      const final = await waitForVerdict(url, record.id, Date.now() + waitMs, 5000, token);
-      process.stdout.write(`${JSON.stringify(final)}\n`);
-      return final.verdict === 'pass' ? 0 : 1;
-    }
+    case 'deploy':
+      return deploy(values, command);
     case 'rules': {
       const config = loadConfig(configFile());
       process.stdout.write(`# Generated by stormwatch rules from ${config.file}\n${stringify(exportRules(config), { lineWidth: 0, aliasDuplicateObjects: false })}`);
@@ -206,7 +205,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'demo':
       await runDemo({
-        logger,
+        logger: logger(),
         out: (text) => process.stdout.write(text),
         serve: values.serve === true,
         ...(values.serve
@@ -219,9 +218,62 @@ async function main(argv: string[]): Promise<number> {
           : {}),
       });
       return 0;
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
   }
+  throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+}
+
+async function deploy(values: Values, command: string): Promise<number> {
+  const str = (name: string) => values[name] as string | undefined;
+  const service = str('service');
+  const deployVersion = str('version');
+  if (!service || !deployVersion) throw new UsageError('--service and --version are required', command);
+  const waitMs = duration(str('wait-timeout') ?? '35m', '--wait-timeout', command);
+  const pollMs = duration(str('poll-interval') ?? '5s', '--poll-interval', command);
+  const startedAt = str('started-at') !== undefined ? new Date(parseTime(str('started-at')!, '--started-at', command)).toISOString() : undefined;
+  let urls = ((values.url as string[] | undefined) ?? []).map((u) => u.replace(/\/+$/, ''));
+  for (const u of urls) {
+    if (!/^https?:\/\/[^/]/.test(u)) throw new UsageError(`--url: expected http://HOST:PORT, got ${JSON.stringify(u)}`, command);
+  }
+  if (urls.length === 0 && str('config')) {
+    const listen = loadConfig(str('config')!).listen;
+    // A wildcard listen address is reached on loopback from the same host.
+    if (listen) urls = [`http://${listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}`];
+  }
+  if (urls.length === 0) throw new UsageError('give --url http://HOST:PORT (once per replica), or --config FILE with server.listen', command);
+  const token = process.env.STORMWATCH_DEPLOY_TOKEN;
+  if (!token) throw new UsageError('set STORMWATCH_DEPLOY_TOKEN to the deploy API token (deploys.apiToken)', command);
+
+  // Every replica gets the deploy (an HA pair without peers configured); one acceptance is enough.
+  const body = { service, version: deployVersion, ...(str('environment') ? { environment: str('environment')! } : {}), ...(startedAt ? { startedAt } : {}), ...(str('id') ? { id: str('id')! } : {}) };
+  let record: DeployRecord | undefined;
+  const accepted: string[] = [];
+  const failures: string[] = [];
+  for (const url of urls) {
+    try {
+      // Without an id the replicas would each derive one from their own arrival time: reuse the first.
+      const r = await postDeploy(url, token, record ? { ...body, id: record.id, startedAt: new Date(record.startedAtMs).toISOString() } : body);
+      record ??= r;
+      accepted.push(url);
+    } catch (error) {
+      failures.push(`${url}: ${describeError(error).replace(/^stormwatch: /, '').trim()}`);
+    }
+  }
+  if (!record) throw new Error(`cannot record the deploy: ${failures.join('; ')}`);
+  for (const f of failures) process.stderr.write(`stormwatch: warning: ${f} (recorded by ${accepted.join(', ')})\n`);
+  process.stdout.write(`${JSON.stringify(record)}\n`);
+  if (!values.wait) return 0;
+  const outcome = await waitForVerdict(accepted, record.id, { deadlineMs: Date.now() + waitMs, pollMs, token, progress: (line) => process.stderr.write(`stormwatch: ${line}\n`) });
+  if (outcome.kind === 'error') {
+    process.stderr.write(`stormwatch: ${outcome.message}\n`);
+  } else if (outcome.kind === 'timeout') {
+    process.stderr.write(`stormwatch: no verdict within --wait-timeout ${str('wait-timeout')}\n`);
+    if (outcome.record) process.stdout.write(`${JSON.stringify(outcome.record)}\n`);
+  } else {
+    process.stdout.write(`${JSON.stringify(outcome.record)}\n`);
+  }
+  const code = exitCodeFor(outcome);
+  if (code !== DEPLOY_EXIT.pass && code !== DEPLOY_EXIT.error) process.stderr.write(`stormwatch: exit ${code} (${Object.entries(DEPLOY_EXIT).find(([, c]) => c === code)![0]})\n`);
+  return code;
 }
 
 // A closed pipe (`stormwatch backtest ... | head`) is the reader's choice, not a failure.
@@ -235,10 +287,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
-    else if (error instanceof UsageError || error instanceof SourceError || error instanceof DeployApiError) process.stderr.write(`stormwatch: ${error.message}\n`);
-    else if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`stormwatch: ${(error as Error).message}\n\n${USAGE}`);
-    else process.stderr.write(`stormwatch: unexpected failure: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
+    process.stderr.write(describeError(error, process.env.STORMWATCH_DEBUG === '1'));
+    process.exitCode = exitCodeOf(error);
   },
 );

@@ -1,10 +1,10 @@
 // The command line as users call it: exit codes, output formats, the README's demo.
 
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES_DIR } from '../src/core/paths.js';
+import { FIXTURES_DIR, PACKAGE_ROOT } from '../src/core/paths.js';
 import { runCli } from './helpers/cli.js';
 
 const config = join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml');
@@ -59,7 +59,79 @@ describe('stormwatch CLI', () => {
     expect((await runCli(['frobnicate'])).stderr).toContain('unknown command "frobnicate"');
     const r = await runCli(['backtest', '--config', config, '--from', 'yesterday']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('stormwatch: --from: expected RFC 3339 (2023-07-20T12:00:00Z) or unix seconds, got "yesterday"\n');
+    expect(r.stderr).toBe('stormwatch: --from: expected RFC 3339 (2023-07-20T12:00:00Z) or unix seconds, got "yesterday" (see stormwatch backtest --help)\n');
+  });
+
+  it('--version and version print the package version; deploy --version stays the deploy version', async () => {
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const args of [['--version'], ['-V'], ['version']]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`stormwatch ${pkg.version}\n`);
+    }
+    const deploy = await runCli(['deploy', '--service', 's', '--version', '1.2.3']);
+    expect(deploy.stderr).toBe('stormwatch: give --url http://HOST:PORT (once per replica), or --config FILE with server.listen (see stormwatch deploy --help)\n');
+  });
+
+  it('per-command help with examples; every command checks its own flags (exit 2)', async () => {
+    // Spawned side by side: each start of node costs a second on a busy machine.
+    const commands = ['run', 'check-config', 'backtest', 'deploy', 'rules', 'demo', 'version'];
+    const bad = [['rules', '--config', config, '--wait'], ['demo', '--input', 'x'], ['check-config', config, 'extra'], ['run', '--listen', 'nowhere', '--config', config], ['--bogus']];
+    const [helps, viaHelp, global, none, failures] = await Promise.all([
+      Promise.all(commands.map((c) => runCli([c, '--help']))),
+      Promise.all(commands.map((c) => runCli(['help', c]))),
+      runCli(['--help']),
+      runCli([]),
+      Promise.all(bad.map((args) => runCli(args))),
+    ]);
+    commands.forEach((command, i) => {
+      expect(helps[i]!.code).toBe(0);
+      expect(helps[i]!.stdout).toMatch(new RegExp(`^stormwatch ${command}: `));
+      expect(helps[i]!.stdout).toContain('Examples:');
+      expect(viaHelp[i]!.stdout).toEqual(helps[i]!.stdout);
+    });
+    expect(new Set(helps.map((h) => h.stdout)).size).toBe(commands.length);
+    expect(global.code).toBe(0);
+    expect(global.stdout).toContain('stormwatch <command> --help');
+    expect(none.code).toBe(2);
+    bad.forEach((args, i) => {
+      const r = failures[i]!;
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toMatch(/^stormwatch: /);
+    });
+  }, 90_000);
+
+  it('check-config --lint checks the file without its secrets or TLS files; a real mistake still fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-lint-'));
+    const file = join(dir, 'prod.yaml');
+    writeFileSync(
+      file,
+      `source:\n  prometheus:\n    url: https://prom.internal:9090\n    bearerToken: {file: /run/secrets/prom-token}\n    tls: {caFile: /etc/ssl/prom-ca.pem}\n` +
+        `deploys:\n  apiToken: {env: STORMWATCH_LINT_TEST_UNSET}\nsinks:\n  - slack: {url: {env: STORMWATCH_LINT_TEST_SLACK}}\nsignals: [{name: api, requests: http_requests_total}]\n`,
+    );
+    const broken = join(dir, 'broken.yaml');
+    writeFileSync(broken, `source: {scrape: {url: 'http://127.0.0.1:9100/metrics', bearerToken: {env: X}}}\nsignals: [{name: api, requests: 'sum(rate(x[5m]))'}]\n`);
+    const [lint, full, lintBroken] = await Promise.all([runCli(['check-config', '--lint', file]), runCli(['check-config', file]), runCli(['check-config', '--lint', broken])]);
+    expect(lint.code, lint.stderr).toBe(0);
+    expect(lint.stdout).toBe(`${file}: ok (lint: secrets not read) (1 signal(s), prometheus source, every 15s)\n`);
+    expect(full.code).toBe(2);
+    expect(full.stderr).toContain('source.prometheus.bearerToken: cannot read secret file /run/secrets/prom-token: ENOENT');
+    expect(full.stderr).toContain('deploys.apiToken: environment variable STORMWATCH_LINT_TEST_UNSET is not set');
+    expect(lintBroken.code).toBe(2);
+    expect(lintBroken.stderr).toContain('signals[0].requests:');
+  });
+
+  it('runtime failures are one line without a stack trace (exit 1): a state directory it cannot create', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    writeFileSync(join(dir, 'blocker'), 'a file where a directory should be');
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, `source: {scrape: {url: 'http://127.0.0.1:1/metrics'}}\ndelivery: {outboxDir: ${join(dir, 'blocker', 'state')}}\nsignals: [{name: s, requests: x_total}]\n`);
+    const r = await runCli(['run', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `stormwatch: cannot use state directory ${join(dir, 'blocker', 'state')} (delivery.outboxDir): ENOTDIR; point delivery.outboxDir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)\n`,
+    );
   });
 
   it('demo: replays the bundled scenario and a local receiver prints the alerts', async () => {

@@ -17,6 +17,9 @@ import type { ClientModel } from '../detectors/retry-amplification.js';
 import { type Selector, parseSelector } from '../source/selector.js';
 import { alertDefinitions, clientModel, configSchema, detectorPresets } from './schema.js';
 import { intervalToCron } from './schedule.js';
+import { type HttpClientConfig, resolveHttpClient } from './http-client.js';
+import { alertmanagerRouteKey } from '../decisions/route-key.js';
+import { type Matcher, parseMatcher } from '../decisions/matchers.js';
 
 export interface InputSpec {
   /** Set for counter selectors; scrape and replay sources need it. */
@@ -36,8 +39,8 @@ export interface SignalConfig {
 }
 
 export type SourceConfig =
-  | { kind: 'prometheus'; url: string; timeoutMs: number; warmupMs: number; headers: Record<string, string> }
-  | { kind: 'scrape'; url: string; timeoutMs: number; maxBytes: number }
+  | { kind: 'prometheus'; url: string; timeoutMs: number; warmupMs: number; http: HttpClientConfig; rateFunction?: 'irate' | 'rate'; rateWindowMs?: number }
+  | { kind: 'scrape'; url: string; timeoutMs: number; maxBytes: number; http: HttpClientConfig }
   | { kind: 'replay'; file: string };
 
 export type SinkKind = 'webhook' | 'alertmanager' | 'slack' | 'faro';
@@ -60,8 +63,14 @@ export interface SinkConfig {
 }
 
 export interface RouteConfig {
+  /** The receiver named in webhook payloads (default alerting.receiver). */
+  receiver?: string;
+  /** The route's Alertmanager route key (for groupKey); default "{}", the root route. */
+  key?: string;
   sinks: string[];
   match: Labels;
+  /** Alertmanager-style matchers (=, !=, =~, !~), all of which must hold, besides `match`. */
+  matchers?: Matcher[];
   groupBy: string[];
   groupWaitMs: number;
   groupIntervalMs: number;
@@ -107,6 +116,10 @@ export interface DeploysConfig {
   maxBodyBytes: number;
   markers: MarkerConfig[];
   rollback: RollbackConfig[];
+  /** What gates do with an inconclusive verdict. */
+  inconclusive: 'fail' | 'pass';
+  /** Base URLs of the other HA replicas, which get every deploy this one learns. */
+  peers: string[];
 }
 
 export interface ProbeConfig {
@@ -261,7 +274,15 @@ export function loadBundledModels(): { presets: Record<string, Omit<DetectorPara
 }
 
 /** Loads, validates and resolves a configuration file. Throws ConfigError listing every problem. */
-export function loadConfig(file: string): StormwatchConfig {
+export interface LoadOptions {
+  /**
+   * Check only what the file itself says (CI lint): secrets ({env:}, {file:}) and TLS files are
+   * not read, so the check needs neither production environment nor secret files.
+   */
+  lint?: boolean;
+}
+
+export function loadConfig(file: string, options: LoadOptions = {}): StormwatchConfig {
   const { data, lineOf } = readYaml(file);
   const parsed = configSchema.safeParse(data ?? {});
   if (!parsed.success) throw new ConfigError(file, issuesToProblems(parsed.error.issues, lineOf));
@@ -318,6 +339,7 @@ export function loadConfig(file: string): StormwatchConfig {
   // Secrets are read here, once; a missing one is a configuration problem that names its place.
   const readSecret = (value: string | { env: string } | { file: string }, path: PropertyKey[]): string => {
     if (typeof value === 'string') return value;
+    if (options.lint) return '';
     if ('env' in value) {
       const v = process.env[value.env];
       if (v === undefined || v === '') at(path, `environment variable ${value.env} is not set`);
@@ -368,10 +390,21 @@ export function loadConfig(file: string): StormwatchConfig {
       at([...path, 'url'], 'expected an http:// or https:// URL');
     }
   });
-  const routes: RouteConfig[] = (raw.routes ?? [{ match: {}, groupBy: ['alertname', 'signal'], groupWait: 0, groupInterval: 60_000, repeatInterval: 4 * 3_600_000 }]).map((r, i) => {
+  const routes: RouteConfig[] = (raw.routes ?? [{ receiver: undefined, matchers: [], match: {}, groupBy: ['alertname', 'signal'], groupWait: 0, groupInterval: 60_000, repeatInterval: 4 * 3_600_000 }]).map((r, i) => {
     for (const n of r.sinks ?? []) if (!sinkNames.has(n)) at(['routes', i, 'sinks'], `unknown sink ${JSON.stringify(n)}; known: ${[...sinkNames].join(', ') || '(none)'}`);
     const wanted = r.sinks ?? [...sinkNames];
+    const matchers: Matcher[] = [];
+    (r.matchers ?? []).forEach((text, j) => {
+      try {
+        matchers.push(parseMatcher(text));
+      } catch (error) {
+        at(['routes', i, 'matchers', j], (error as Error).message);
+      }
+    });
     return {
+      receiver: r.receiver ?? raw.alerting.receiver,
+      key: raw.routes ? alertmanagerRouteKey(r.match, matchers) : alertmanagerRouteKey(undefined),
+      ...(matchers.length > 0 ? { matchers } : {}),
       sinks: sinks.filter((s) => wanted.includes(s.name.replace(/\[\d+\]$/, ''))).map((s) => s.name),
       match: r.match,
       groupBy: r.groupBy,
@@ -402,6 +435,7 @@ export function loadConfig(file: string): StormwatchConfig {
       if (url !== '' && !isHttpUrl(url)) at(['deploys', 'rollback', i, 'url'], 'expected an http:// or https:// URL');
       return { service: r.service, url, timeoutMs: r.timeout, headers: readHeaders(r.headers, ['deploys', 'rollback', i, 'headers']), body: r.body, ...(r.publicUrl ? { publicUrl: true } : {}) };
     });
+    if (dp.peers.length > 0 && dp.apiToken === undefined) at(['deploys', 'peers'], 'peers need deploys.apiToken: the replicas send deploys to each other with it');
     deploys = {
       windowMs: dp.window,
       earlyAlpha: dp.earlyAlpha,
@@ -414,6 +448,8 @@ export function loadConfig(file: string): StormwatchConfig {
       maxBodyBytes: dp.maxBodyBytes,
       markers,
       rollback,
+      inconclusive: dp.gates.inconclusive,
+      peers: dp.peers.map((u) => u.replace(/\/+$/, '')),
     };
   }
   const probes: ProbeConfig[] = raw.probes.map((p) => ({
@@ -435,14 +471,18 @@ export function loadConfig(file: string): StormwatchConfig {
     backoff: { baseMs: d.backoffBase, capMs: d.backoffCap },
   };
 
+  const httpContext = { base, readSecret, problem: at, ...(options.lint ? { skipFiles: true } : {}) };
+  const promHttp = raw.source.prometheus ? resolveHttpClient(raw.source.prometheus, ['source', 'prometheus'], httpContext) : undefined;
+  const scrapeHttp = raw.source.scrape ? resolveHttpClient(raw.source.scrape, ['source', 'scrape'], httpContext) : undefined;
+
   if (problems.length > 0 || !preset || cron === undefined) throw new ConfigError(file, problems);
 
   let source: SourceConfig;
-  if (raw.source.prometheus) {
+  if (raw.source.prometheus && promHttp) {
     const p = raw.source.prometheus;
-    source = { kind: 'prometheus', url: p.url.replace(/\/+$/, ''), timeoutMs: p.timeout, warmupMs: p.warmup, headers: p.headers };
-  } else if (raw.source.scrape) {
-    source = { kind: 'scrape', url: raw.source.scrape.url, timeoutMs: raw.source.scrape.timeout, maxBytes: raw.source.scrape.maxBytes };
+    source = { kind: 'prometheus', url: promHttp.url.replace(/\/+$/, ''), timeoutMs: p.timeout, warmupMs: p.warmup, http: promHttp.client, rateFunction: p.rateFunction, rateWindowMs: p.rateWindow };
+  } else if (raw.source.scrape && scrapeHttp) {
+    source = { kind: 'scrape', url: scrapeHttp.url, timeoutMs: raw.source.scrape.timeout, maxBytes: raw.source.scrape.maxBytes, http: scrapeHttp.client };
   } else {
     const f = raw.source.replay!.file;
     source = { kind: 'replay', file: isAbsolute(f) ? f : join(base, f) };

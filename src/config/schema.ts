@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { parseSelector } from '../source/selector.js';
+import { gatesSection, peersSection } from './gates-schema.js';
+import { checkHttpClient, httpClientFields } from './http-client-schema.js';
 
 const duration = z.string({ error: 'expected a duration like 15s, 1m or 1h' }).transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -64,15 +66,16 @@ const prometheusSource = z.strictObject({
   /** How counter selectors become PromQL: sum(<fn>(<selector>[<window>])). irate reacts fastest. */
   rateFunction: z.enum(['irate', 'rate']).default('irate'),
   rateWindow: duration.default(60_000),
-  headers: z.record(z.string(), z.string()).default({}),
-});
+  ...httpClientFields,
+}).superRefine(checkHttpClient);
 
 const scrapeSource = z.strictObject({
   url: httpUrl,
   timeout: duration.default(5000),
   /** Larger pages are refused rather than read into memory. */
   maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
-});
+  ...httpClientFields,
+}).superRefine(checkHttpClient);
 
 const replaySource = z.strictObject({ file: z.string({ error: 'expected a file path' }) });
 
@@ -135,10 +138,14 @@ const sink = z
   });
 
 const route = z.strictObject({
+  /** The receiver name in this route's webhook payloads (default alerting.receiver). */
+  receiver: z.string().min(1).optional(),
   /** Sink names; default every sink. */
   sinks: z.array(z.string()).optional(),
   /** Label equality matchers; default every alert. */
   match: labels.default({}),
+  /** Alertmanager-style matchers, all of which must hold: severity=~"critical|warning", team!="db". */
+  matchers: z.array(z.string()).default([]),
   groupBy: z.array(z.string()).min(1).default(['alertname', 'signal']),
   groupWait: duration.default(0),
   groupInterval: duration.default(60_000),
@@ -199,6 +206,8 @@ export const deploysSection = z.strictObject({
   maxBodyBytes: z.number().int().min(256).max(1_048_576).default(16_384),
   markers: z.array(marker).default([]),
   rollback: z.array(rollback).default([]),
+  gates: gatesSection,
+  peers: peersSection,
 });
 
 const probe = z.strictObject({

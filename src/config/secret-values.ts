@@ -32,6 +32,10 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     // Source URLs are shown (they name what is watched); their credentials are not.
     const parsed = URL.canParse(config.source.url) ? new URL(config.source.url) : undefined;
     if (parsed?.password) out.push(parsed.password, decodeURIComponent(parsed.password));
+    // Source credentials (bearer token, basic-auth password, user:password@ moved into basic auth).
+    const auth = config.source.http?.auth;
+    if (auth?.kind === 'bearer') out.push(auth.token.value);
+    if (auth?.kind === 'basic') out.push(auth.password.value);
   }
   return out.filter((s) => s.length >= MIN_SECRET_LENGTH);
 }

@@ -53,3 +53,11 @@ export function classifyFetchError(error: unknown, what: string, timeoutMs: numb
   const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
   return new SourceError('connection', `${what}: ${detail}`, true, { cause: error });
 }
+
+/** A failure at start-up the user can fix (a state directory that cannot be written): one line, exit 1. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}

@@ -16,8 +16,8 @@ export interface DeployApiDeps {
   publicReads?: boolean;
   maxBodyBytes: number;
   now: () => number;
-  /** Records a deploy (or joins the known record of the same rollout) and returns the record. */
-  add(event: DeployEvent): DeployRecord;
+  /** Records a deploy (or joins the known record of the same rollout) and returns the record; `forwarded`: it came from an HA peer, so it is not forwarded again. */
+  add(event: DeployEvent, options?: { forwarded?: boolean }): DeployRecord;
   /** Resolves once what `add` changed is on disk (the answer waits for it). */
   persisted?: () => Promise<void>;
   get(id: string): DeployRecord | undefined;
@@ -47,12 +47,12 @@ const deployBody = z.strictObject({
 
 export const VERDICT_STATUS: Record<DeployRecord['verdict'], number> = { pass: 200, pending: 425, fail: 412, inconclusive: 412, superseded: 412 };
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(`${JSON.stringify(body)}\n`);
 }
 
-function tokenMatches(expected: string, given: string): boolean {
+export function tokenMatches(expected: string, given: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
@@ -63,7 +63,7 @@ function tokenMatches(expected: string, given: string): boolean {
  * 413 goes out with `Connection: close` and the rest of the body is drained briefly before the
  * socket closes, so the client reads the answer instead of a reset.
  */
-async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | undefined> {
+export async function readBody(req: IncomingMessage, res: ServerResponse, limit: number): Promise<string | undefined> {
   const tooLarge = (message: string) => {
     // Taken now: Node detaches the socket from the request once the answer is out.
     const socket = req.socket;

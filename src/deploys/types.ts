@@ -1,6 +1,7 @@
 // Deploys, their windows and verdicts: the data the deploy watcher keeps and the API serves.
 
-export type DeploySource = 'api' | 'cli' | 'marker';
+/** Where a deploy was learnt: the deploy API, the CLI, a metric marker, Argo Rollouts, Flagger, or an HA peer that forwarded it. */
+export type DeploySource = 'api' | 'cli' | 'marker' | 'argo' | 'flagger' | 'peer';
 
 export interface DeployEvent {
   id: string;

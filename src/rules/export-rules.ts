@@ -24,11 +24,12 @@ export const BASELINE_EXCLUDE_MS = 5 * 60_000;
 function rateExpr(config: StormwatchConfig, signal: StormwatchConfig['signals'][number], input: SignalInput): string | undefined {
   const spec = signal.inputs[input];
   if (!spec) return undefined;
-  if (spec.selector) {
-    const window = config.source.kind === 'prometheus' ? 60 : Math.max(60, (4 * config.intervalMs) / 1000);
-    return `sum(irate(${spec.selector.text}[${window}s]))`;
-  }
-  return spec.query;
+  if (!spec.selector) return spec.query;
+  // The Prometheus source's rate function and window; other sources: irate over four ticks (at least 1m).
+  const fn = config.source.kind === 'prometheus' ? (config.source.rateFunction ?? 'irate') : 'irate';
+  const window = config.source.kind === 'prometheus' ? (config.source.rateWindowMs ?? 60_000) / 1000 : Math.max(60, (4 * config.intervalMs) / 1000);
+  const by = signal.by.length > 0 ? ` by (${signal.by.join(', ')})` : '';
+  return `sum${by}(${fn}(${spec.selector.text}[${window}s]))`;
 }
 
 export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
@@ -40,6 +41,9 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
   const groups: RuleGroup[] = [];
   for (const signal of config.signals) {
     const sel = `{signal="${signal.name}"}`;
+    // A split signal records one series per label set: conditions join on those labels, so each
+    // route (say) is judged against its own baseline; an unsplit one has a single series.
+    const on = signal.by.length > 0 ? `on(${['signal', ...signal.by].join(', ')})` : 'on()';
     const labels = { ...config.alerting.labels, ...signal.labels, signal: signal.name };
     const requests = rateExpr(config, signal, 'requests')!;
     const errors = rateExpr(config, signal, 'errors');
@@ -60,7 +64,8 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
       failing.push(`stormwatch:completion:ratio${sel} < ${1 - d.funnelDropFraction} * stormwatch:completion:baseline${sel}`);
     }
     if (errors) {
-      const ratio = `((${errors}) or vector(0)) / (${requests})`;
+      // No error series yet reads as zero errors (per label set when split).
+      const ratio = signal.by.length > 0 ? `((${errors}) or (${requests}) * 0) / (${requests})` : `((${errors}) or vector(0)) / (${requests})`;
       rules.push(
         { record: 'stormwatch:errors:ratio', expr: ratio, labels },
         { record: 'stormwatch:errors:baseline', expr: baseline(ratio), labels },
@@ -70,7 +75,7 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
     const minRate = d.minRequestsPerTick / (config.intervalMs / 1000);
     const traffic = `stormwatch:requests:baseline${sel} >= ${minRate}`;
     // `and` binds tighter than `or` in PromQL: the failure conditions are grouped first.
-    const failingExpr = failing.length > 0 ? `(((${failing.join(') or (')})) and on() (${traffic}))` : undefined;
+    const failingExpr = failing.length > 0 ? `(((${failing.join(') or (')})) and ${on} (${traffic}))` : undefined;
     const amp = `stormwatch:amplification:ratio${sel}`;
     const defs = config.definitions;
     const alert = (kind: 'retry_storm' | 'outage' | 'error_regression' | 'organic_surge', expr: string, summary: string) => ({
@@ -83,14 +88,14 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
     });
     if (failingExpr) {
       rules.push(
-        alert('retry_storm', `${failingExpr} and on() (${amp} > 1.2)`, `${signal.name}: requests above baseline while they fail: clients are retrying`),
-        alert('error_regression', `${failingExpr} and on() (${amp} <= 1.2 and ${amp} >= 0.9)`, `${signal.name}: requests fail with no sign of retry amplification`),
-        alert('outage', `(${failingExpr} and on() (${amp} < 0.9)) or (${amp} <= ${d.collapseFactor} and on() (${traffic}))`, `${signal.name}: traffic collapsed or a client pool is stuck`),
+        alert('retry_storm', `${failingExpr} and ${on} (${amp} > 1.2)`, `${signal.name}: requests above baseline while they fail: clients are retrying`),
+        alert('error_regression', `${failingExpr} and ${on} (${amp} <= 1.2 and ${amp} >= 0.9)`, `${signal.name}: requests fail with no sign of retry amplification`),
+        alert('outage', `(${failingExpr} and ${on} (${amp} < 0.9)) or (${amp} <= ${d.collapseFactor} and ${on} (${traffic}))`, `${signal.name}: traffic collapsed or a client pool is stuck`),
       );
     } else {
-      rules.push(alert('outage', `${amp} <= ${d.collapseFactor} and on() (${traffic})`, `${signal.name}: traffic collapsed`));
+      rules.push(alert('outage', `${amp} <= ${d.collapseFactor} and ${on} (${traffic})`, `${signal.name}: traffic collapsed`));
     }
-    rules.push(alert('organic_surge', `${amp} >= ${d.spikeFactor}${failingExpr ? ` unless on() ${failingExpr}` : ''}`, `${signal.name}: requests well above baseline, success intact`));
+    rules.push(alert('organic_surge', `${amp} >= ${d.spikeFactor}${failingExpr ? ` unless ${on} ${failingExpr}` : ''}`, `${signal.name}: requests well above baseline, success intact`));
     groups.push({ name: `stormwatch-${signal.name}`, interval, rules });
   }
   return { groups };

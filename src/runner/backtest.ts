@@ -1,5 +1,6 @@
 // Runs the pipeline over history at full speed: a replay file, or a Prometheus range.
 
+import { fetchWith } from '../source/http-options.js';
 import type { StormwatchConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -66,7 +67,7 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
   if (options.fromMs === undefined || options.toMs === undefined) {
     throw new SourceError('query_error', 'a backtest against Prometheus needs --from and --to', false);
   }
-  const client = new PrometheusClient({ url: config.source.url, timeoutMs: Math.max(config.source.timeoutMs, 30_000), headers: config.source.headers });
+  const client = new PrometheusClient({ url: config.source.url, timeoutMs: Math.max(config.source.timeoutMs, 30_000), fetch: fetchWith(config.source.http) });
   const warmFromMs = options.fromMs - config.source.warmupMs;
   return { source: new PrometheusSource(client, config.signals, config.deploys?.markers ?? []), fromMs: options.fromMs, toMs: options.toMs, warmFromMs, problems: 0 };
 }

@@ -25,6 +25,9 @@ import type { ProbeConfig } from '../config/load.js';
 import type { DeployApiDeps } from '../deploys/deploy-api.js';
 import type { DeployRecord } from '../deploys/types.js';
 import { runProbe } from '../probes/http-probe.js';
+import { forwardToPeers } from '../deploys/peers.js';
+import { ensureStateDir } from './state-dir.js';
+import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { HistoryStore } from '../ui/history-store.js';
 import { liveHistory } from '../ui/history-sizes.js';
@@ -52,6 +55,7 @@ export interface LiveHandle {
 export async function startLive(config: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
   const { logger } = options;
   const now = options.now ?? Date.now;
+  ensureStateDir(config.delivery.outboxDir);
   const startedAtMs = now();
   const metrics = new StormwatchMetrics(true, BAND_SIGMAS);
   let pipeline = new Pipeline(config, options.shard);
@@ -114,12 +118,12 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
 
   let source: LiveSource;
   if (config.source.kind === 'prometheus') {
-    const client = new PrometheusClient({ url: config.source.url, timeoutMs: config.source.timeoutMs, headers: config.source.headers });
+    const client = new PrometheusClient({ url: config.source.url, timeoutMs: config.source.timeoutMs, fetch: fetchWith(config.source.http) });
     const prom = new PrometheusSource(client, config.signals, config.deploys?.markers ?? []);
     source = prom;
     await warmFromHistory(prom, pipeline, config, now(), logger, resumedAtMs);
   } else if (config.source.kind === 'scrape') {
-    source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes }, config.signals, config.deploys?.markers ?? []);
+    source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes, fetch: fetchWith(config.source.http) }, config.signals, config.deploys?.markers ?? []);
   } else {
     throw new Error('a replay source runs with `stormwatch backtest` or `stormwatch run` in replay mode, not as a live loop');
   }
@@ -256,8 +260,12 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
           maxBodyBytes: config.deploys.maxBodyBytes,
           now,
           publicReads: config.deploys.publicReads,
-          add: (event) => {
+          add: (event, addOptions) => {
             const added = pipeline.addDeploy(event, now())!;
+            const peers = config.deploys!.peers;
+            if (!addOptions?.forwarded && peers.length > 0 && config.deploys!.apiToken !== undefined) {
+              void forwardToPeers(peers, event, { token: config.deploys!.apiToken, logger });
+            }
             history.addDeploys([added.record]);
             history.addTransitions(added.transitions);
             for (const t of added.transitions) options.onTransition?.(t);
@@ -273,7 +281,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
         }
       : undefined;
     server = await startHttpServer(config.listen, {
-      ...(deployApi ? { deploys: deployApi } : {}),
+      ...(deployApi ? { deploys: deployApi, gates: { ...deployApi, inconclusive: config.deploys!.inconclusive } } : {}),
       registry: metrics.registry,
       ui: { store: history, intervalMs: config.intervalMs, ...(config.deploys ? { deployWindowMs: config.deploys.windowMs } : {}) },
       firingAlerts: () => pipeline.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAtMs).toISOString() })),

@@ -2,6 +2,7 @@
 // notify (wait, interval, repeat), payloads are built per sink kind, and every notification is
 // written to the durable outbox before a deliverer sends it.
 
+import { matchesAll } from '../decisions/matchers.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -110,7 +111,7 @@ export class Notifier {
    */
   handle(transitions: readonly AlertTransition[], dataTimeMs: number, flush = false): void {
     for (const t of transitions) {
-      for (const target of this.targets) if (matches(target.route.match, t.labels)) target.groups.add(t, dataTimeMs);
+      for (const target of this.targets) if (matches(target.route.match, t.labels) && matchesAll(target.route.matchers ?? [], t.labels)) target.groups.add(t, dataTimeMs);
     }
     const kicked = new Set<string>();
     for (const target of this.targets) {
@@ -170,7 +171,7 @@ export class Notifier {
     let body: string;
     switch (target.sink.kind) {
       case 'webhook':
-        body = JSON.stringify({ ...buildWebhookPayload(alerts, receiver, externalURL, link), idempotencyKey: key });
+        body = JSON.stringify({ ...buildWebhookPayload(alerts, target.route.receiver ?? receiver, externalURL, link, { labels: group.labels, routeKey: target.route.key ?? '{}' }), idempotencyKey: key });
         break;
       case 'alertmanager':
         body = JSON.stringify(toPostableAlerts(alerts, dataTimeMs, target.sink.resendIntervalMs ?? 60_000, externalURL, link));

@@ -8,6 +8,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { type DeployApiDeps, handleDeploys } from '../deploys/deploy-api.js';
+import { GATES_PREFIX, type GateApiDeps, handleGates } from '../deploys/gates/gate-api.js';
 import { type UiDeps, handleUi } from '../ui/ui-routes.js';
 
 /** Why a request was refused. Doubles as the `reason` label of stormwatch_http_refused_total. */
@@ -41,6 +42,8 @@ export interface HttpServerDeps {
   firingAlerts: () => unknown[];
   /** The deploy API, when deploys are configured. */
   deploys?: DeployApiDeps;
+  /** Deploy gates for Argo Rollouts, Flagger and HA peers, when deploys are configured. */
+  gates?: GateApiDeps;
   /** The UI, when the runner keeps a history for it. */
   ui?: UiDeps;
   /** Called for every refused request (4xx). */
@@ -145,6 +148,10 @@ function route(req: IncomingMessage, res: ServerResponse, path: string | undefin
   if (path === undefined) return reply(res, 400, 'text/plain', 'bad request target\n');
   if (path.startsWith('/api/v1/deploys') && deps.deploys) {
     handleDeploys(req, res, path, deps.deploys).catch((error: unknown) => fail(res, error));
+    return;
+  }
+  if (path.startsWith(GATES_PREFIX) && deps.gates) {
+    handleGates(req, res, path, deps.gates).catch((error: unknown) => fail(res, error));
     return;
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') {

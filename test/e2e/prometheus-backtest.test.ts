@@ -96,7 +96,7 @@ deploys:
     const base = replayConfig(SCENARIO);
     const config = {
       ...base,
-      source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, headers: {} },
+      source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, http: { headers: {} } },
       deploys: { ...base.deploys!, markers: base.deploys!.markers.map((m) => ({ ...m, query: 'crates_build_info' })) },
     };
     for (const s of config.signals) for (const spec of Object.values(s.inputs)) spec.query = counterQuery(spec.selector!.text, 'irate', 60_000, 15_000);
@@ -131,7 +131,7 @@ describe('a rolling restart of the downstream pods through a real Prometheus', (
   it('pages nobody: restarted pods count their rate from before the restart, not their new value', async () => {
     const labels = scenarioLabels(NAME);
     const base = replayConfig(NAME);
-    const config = { ...base, source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, headers: {} }, deploys: undefined };
+    const config = { ...base, source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, http: { headers: {} } }, deploys: undefined };
     for (const s of config.signals) for (const spec of Object.values(s.inputs)) spec.query = counterQuery(spec.selector!.text, 'irate', 60_000, 15_000);
     const viaPrometheus: AlertTransition[] = [];
     const fromMs = Date.parse(labels.startsAt!) + 3_600_000;

@@ -11,11 +11,13 @@ export interface RunningAlertmanager {
   stop(): Promise<void>;
 }
 
-export async function startAlertmanager(webhookUrl: string): Promise<RunningAlertmanager> {
+/** `config`: a whole alertmanager.yml instead of the one that routes everything to `webhookUrl`. */
+export async function startAlertmanager(webhookUrl: string, config?: string): Promise<RunningAlertmanager> {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-am-'));
   writeFileSync(
     join(dir, 'alertmanager.yml'),
-    `route:
+    config ??
+      `route:
   receiver: hook
   group_by: ['alertname', 'signal']
   group_wait: 1s

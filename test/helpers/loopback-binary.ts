@@ -10,7 +10,14 @@ export interface LoopbackBinary {
   stop(): Promise<void>;
 }
 
-export async function startLoopbackBinary(command: string, args: (port: number) => string[], cleanupDir: string): Promise<LoopbackBinary> {
+export interface LoopbackOptions {
+  /** The binary serves HTTPS (a web config with TLS). */
+  scheme?: 'http' | 'https';
+  /** Readiness check when /-/ready needs more than a plain GET (TLS, basic auth). */
+  isReady?: (url: string) => Promise<boolean>;
+}
+
+export async function startLoopbackBinary(command: string, args: (port: number) => string[], cleanupDir: string, options: LoopbackOptions = {}): Promise<LoopbackBinary> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const child = spawn(command, args(port), { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -18,8 +25,8 @@ export async function startLoopbackBinary(command: string, args: (port: number) 
     child.stderr!.on('data', (chunk: Buffer) => {
       log = (log + chunk.toString()).slice(-20_000);
     });
-    const url = `http://127.0.0.1:${port}`;
-    if (await waitReady(url, child, 30_000)) {
+    const url = `${options.scheme ?? 'http'}://127.0.0.1:${port}`;
+    if (await waitReady(url, child, 30_000, options.isReady)) {
       return {
         url,
         async stop() {
@@ -36,13 +43,12 @@ export async function startLoopbackBinary(command: string, args: (port: number) 
   }
 }
 
-async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+async function waitReady(url: string, child: ChildProcess, timeoutMs: number, isReady?: (url: string) => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return false;
     try {
-      const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return true;
+      if (isReady ? await isReady(url) : (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(1000) })).ok) return true;
     } catch {
       // not listening yet
     }

@@ -27,6 +27,8 @@ export interface PrometheusOptions {
   /** Rule files (their text) Prometheus evaluates. */
   rules?: string;
   dropTargetLabels?: boolean;
+  /** A --web.config.file (TLS, basic auth) and how to check readiness through it. */
+  web?: { config: string; scheme: 'https' | 'http'; isReady: (url: string) => Promise<boolean> };
 }
 
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<RunningPrometheus> {
@@ -48,10 +50,19 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   }
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: ${options.scrapeInterval ?? '1s'}\n  evaluation_interval: 1s\n${ruleFiles}${scrape}`);
 
+  if (options.web) writeFileSync(join(dir, 'web.yml'), options.web.config);
   const binary = await startLoopbackBinary(
     'prometheus',
-    (port) => [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${data}`, `--web.listen-address=127.0.0.1:${port}`, '--storage.tsdb.retention.time=5y', '--web.enable-lifecycle'],
+    (port) => [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${data}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=5y',
+      '--web.enable-lifecycle',
+      ...(options.web ? [`--web.config.file=${join(dir, 'web.yml')}`] : []),
+    ],
     dir,
+    options.web ? { scheme: options.web.scheme, isReady: options.web.isReady } : {},
   );
   return { url: binary.url, dir, stop: binary.stop };
 }

@@ -33,7 +33,7 @@ function prometheusConfig(url: string): StormwatchConfig {
     intervalMs: 3_600_000,
     cron: '0 0 */1 * * *',
     listen: '127.0.0.1:0',
-    source: { kind: 'prometheus', url, timeoutMs: 300, warmupMs: 60_000, headers: {} },
+    source: { kind: 'prometheus', url, timeoutMs: 300, warmupMs: 60_000, http: { headers: {} } },
     signals: [{ name: 'downloads', labels: {}, inputs: { requests: { selector: parseSelector('x_total'), query: 'sum(irate(x_total[1m]))' } }, clients: [], by: [] }],
   };
 }
@@ -80,7 +80,7 @@ describe('live loop', () => {
       setTimeout(() => res.writeHead(200).end('{"status":"success","data":{"resultType":"vector","result":[]}}'), 200);
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    handle = await startLive({ ...prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), source: { kind: 'prometheus', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 2000, warmupMs: 0, headers: {} } }, { logger: logCollector().logger });
+    handle = await startLive({ ...prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), source: { kind: 'prometheus', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, timeoutMs: 2000, warmupMs: 0, http: { headers: {} } } }, { logger: logCollector().logger });
     await Promise.all([handle.tick(), handle.tick()]);
     expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBe(1);
     expect(await metricValue(handle, 'stormwatch_ticks_total', 'outcome="ok"')).toBe(1);

@@ -2,6 +2,7 @@
 // webhooks takes stormwatch's. Pure.
 
 import type { AlertTransition, Labels } from '../../core/types.js';
+import { alertmanagerGroupKey } from '../../decisions/route-key.js';
 import { alertLink } from '../../ui/links.js';
 
 export interface WebhookAlert {
@@ -47,15 +48,21 @@ export function toWebhookAlert(t: AlertTransition, externalURL: string, link: Al
   };
 }
 
-export function buildWebhookPayload(transitions: readonly AlertTransition[], receiver: string, externalURL: string, link: AlertLink = defaultLink(externalURL)): WebhookPayload {
+/**
+ * `group`: the notification group this payload is for (its labels from the route's groupBy) and the
+ * route's Alertmanager key, so groupLabels and groupKey are what Alertmanager would send. Without
+ * it: grouped by alertname and signal under the root route.
+ */
+export function buildWebhookPayload(transitions: readonly AlertTransition[], receiver: string, externalURL: string, link: AlertLink = defaultLink(externalURL), group?: { labels: Labels; routeKey: string }): WebhookPayload {
   if (transitions.length === 0) throw new RangeError('a notification needs at least one alert');
   const alerts = transitions.map((t) => toWebhookAlert(t, externalURL, link));
   const commonLabels = intersect(alerts.map((a) => a.labels));
-  const groupLabels: Labels = {};
-  for (const name of GROUP_BY) if (commonLabels[name] !== undefined) groupLabels[name] = commonLabels[name];
+  let groupLabels: Labels = {};
+  if (group) groupLabels = group.labels;
+  else for (const name of GROUP_BY) if (commonLabels[name] !== undefined) groupLabels[name] = commonLabels[name];
   return {
     version: '4',
-    groupKey: `{}:{${Object.entries(groupLabels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`,
+    groupKey: alertmanagerGroupKey(group?.routeKey ?? '{}', groupLabels),
     truncatedAlerts: 0,
     status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
     receiver,

@@ -1,0 +1,59 @@
+// Prometheus's common HTTP client options, for both sources (source.prometheus, source.scrape):
+// headers whose values may be secrets, bearer token or basic auth (each secret inline, {env:} or
+// {file:}), TLS (CA, client certificate, server name, skip-verify) and an HTTP proxy.
+
+import { z } from 'zod';
+
+/** A secret: given inline (discouraged), or read from an environment variable or a file. */
+export const secretValue = z.union([z.string(), z.strictObject({ env: z.string() }), z.strictObject({ file: z.string() })], {
+  error: 'expected a string, {env: VARIABLE} or {file: PATH}',
+});
+
+export const httpClientFields = {
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { message: 'expected an HTTP header name' }), secretValue).default({}),
+  /** Sent as Authorization: Bearer <token>; a {file:} token is re-read for each request (rotation). */
+  bearerToken: secretValue.optional(),
+  /** A {file:} password is re-read for each request. user:password@ in the URL means the same. */
+  basicAuth: z.strictObject({ username: z.string().min(1), password: secretValue }).optional(),
+  tls: z
+    .strictObject({
+      /** PEM file of the CA(s) that signed the server's certificate (default: the system's). */
+      caFile: z.string().optional(),
+      /** PEM client certificate and key, for servers that require one. */
+      certFile: z.string().optional(),
+      keyFile: z.string().optional(),
+      /** The name to verify the server's certificate against (default: the URL's host). */
+      serverName: z.string().optional(),
+      /** Accept any server certificate: only for tests and trusted networks. */
+      insecureSkipVerify: z.boolean().default(false),
+    })
+    .optional(),
+  /** An HTTP proxy the requests go through (CONNECT); user:password@ in it is sent to the proxy. */
+  proxyUrl: z
+    .string()
+    .refine((t) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(t).protocol);
+      } catch {
+        return false;
+      }
+    }, { message: 'expected an http:// or https:// proxy URL' })
+    .optional(),
+};
+
+type Fields = { headers: Record<string, unknown>; bearerToken?: unknown; basicAuth?: unknown; tls?: { certFile?: string | undefined; keyFile?: string | undefined } | undefined };
+
+/** Checks the combinations a single field cannot: one kind of auth, a certificate with its key. */
+export function checkHttpClient(value: Fields & { url: string }, ctx: z.RefinementCtx): void {
+  const hasUserinfo = (() => {
+    try {
+      const u = new URL(value.url);
+      return u.username !== '' || u.password !== '';
+    } catch {
+      return false;
+    }
+  })();
+  const kinds = [value.bearerToken !== undefined && 'bearerToken', value.basicAuth !== undefined && 'basicAuth', hasUserinfo && 'user:password@ in url', Object.keys(value.headers).some((h) => h.toLowerCase() === 'authorization') && 'an Authorization header'].filter(Boolean);
+  if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `give one way to authenticate, not ${kinds.join(' and ')}` });
+  if ((value.tls?.certFile === undefined) !== (value.tls?.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together' });
+}

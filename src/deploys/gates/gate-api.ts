@@ -1,0 +1,133 @@
+// Deploy gates on stormwatch's HTTP server, shaped for the tools that ask them:
+//   POST /api/v1/gates/argo                    Argo Rollouts web metric: records, answers 200 + verdict
+//   POST /api/v1/gates/argo/event              Argo Rollouts notification: records the deploy (202)
+//   GET  /api/v1/gates/argo/{id}               the verdict of a recorded deploy, 200 while pending
+//   POST /api/v1/gates/flagger/{hook}          Flagger webhooks (see flagger.ts)
+//   POST /api/v1/gates/peer                    a deploy forwarded by the other replica of an HA pair
+// Recording needs the deploy token (deploys.apiToken); reading a verdict does unless publicReads.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { formatPath } from '../../config/load.js';
+import { type DeployApiDeps, readBody, send, tokenMatches } from '../deploy-api.js';
+import type { DeployEvent, DeployRecord } from '../types.js';
+import { argoBody, argoEvent } from './argo.js';
+import { FLAGGER_HOOKS, type FlaggerHook, flaggerEvent, flaggerPayload, flaggerStatus, isNewRevisionEvent } from './flagger.js';
+import { type InconclusivePolicy, gateView } from './verdict-view.js';
+
+export interface GateApiDeps extends DeployApiDeps {
+  inconclusive: InconclusivePolicy;
+}
+
+export const GATES_PREFIX = '/api/v1/gates/';
+
+const peerEvent = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/),
+  service: z.string().min(1).max(200),
+  version: z.string().min(1).max(200),
+  environment: z.string().min(1).max(100),
+  startedAtMs: z.number().int().positive(),
+  source: z.enum(['api', 'cli', 'marker', 'argo', 'flagger', 'peer']),
+});
+
+type Parsed<T> = { ok: true; value: T } | { ok: false };
+
+/** Reads a JSON body and checks it against `schema`; answers 400/413 itself when it cannot. */
+async function readJson<T>(req: IncomingMessage, res: ServerResponse, deps: GateApiDeps, schema: z.ZodType<T>): Promise<Parsed<T>> {
+  const text = await readBody(req, res, deps.maxBodyBytes);
+  if (text === undefined) return { ok: false };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    send(res, 400, { error: `body is not JSON: ${(error as Error).message}` });
+    return { ok: false };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    send(res, 400, { error: 'invalid request', problems: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) });
+    return { ok: false };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+/** Checks a token given by the caller; answers 401/403 itself when it does not match. */
+function authorized(res: ServerResponse, deps: GateApiDeps, given: string | undefined): boolean {
+  if (!given) {
+    res.setHeader('www-authenticate', 'Bearer');
+    send(res, 401, { error: 'missing token: send Authorization: Bearer <deploys.apiToken> (Flagger: metadata.token)' });
+    return false;
+  }
+  if (deps.token === undefined || !tokenMatches(deps.token, given)) {
+    send(res, 403, { error: deps.token === undefined ? 'deploy recording is disabled: set deploys.apiToken' : 'invalid token' });
+    return false;
+  }
+  return true;
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
+  return m?.[1];
+}
+
+/** The record for `event`, recording it first when it is new (every gate call is idempotent); answers wait until it is saved. */
+async function recordOnce(deps: GateApiDeps, event: DeployEvent, forwarded = false): Promise<DeployRecord> {
+  const known = deps.get(event.id);
+  if (known) return known;
+  const record = deps.add(event, { forwarded });
+  await deps.persisted?.();
+  return record;
+}
+
+export async function handleGates(req: IncomingMessage, res: ServerResponse, path: string, deps: GateApiDeps): Promise<void> {
+  const rest = path.slice(GATES_PREFIX.length);
+  const view = (r: DeployRecord) => gateView(r, deps.now(), deps.inconclusive);
+
+  if (req.method === 'GET' && rest.startsWith('argo/') && rest !== 'argo/event') {
+    // With deploys.publicReads false, reading a verdict needs the token too.
+    if (deps.publicReads === false && !authorized(res, deps, bearer(req))) return;
+    const record = deps.get(decodeURIComponent(rest.slice('argo/'.length)));
+    return record ? send(res, 200, view(record)) : send(res, 404, { error: 'no such deploy' });
+  }
+  if (req.method !== 'POST') {
+    req.resume();
+    return send(res, 405, { error: `use POST ${GATES_PREFIX}argo, argo/event, flagger/{${FLAGGER_HOOKS.join(',')}} or peer; GET ${GATES_PREFIX}argo/{id}` });
+  }
+
+  if (rest === 'argo' || rest === 'argo/event') {
+    if (!authorized(res, deps, bearer(req))) return void req.resume();
+    const body = await readJson(req, res, deps, argoBody);
+    if (!body.ok) return;
+    const record = await recordOnce(deps, argoEvent(body.value, deps.now()));
+    return send(res, rest === 'argo' ? 200 : 202, view(record));
+  }
+
+  if (rest.startsWith('flagger/')) {
+    const hook = rest.slice('flagger/'.length) as FlaggerHook;
+    if (!FLAGGER_HOOKS.includes(hook)) {
+      req.resume();
+      return send(res, 404, { error: `unknown Flagger hook ${JSON.stringify(hook)}; known: ${FLAGGER_HOOKS.join(', ')}` });
+    }
+    const payload = await readJson(req, res, deps, flaggerPayload);
+    if (!payload.ok) return;
+    if (!authorized(res, deps, payload.value.metadata.token || bearer(req))) return;
+    const event = flaggerEvent(payload.value, deps.now());
+    if (hook === 'event') {
+      // Only a new revision starts a deploy; every other event is acknowledged and ignored.
+      if (!isNewRevisionEvent(payload.value)) return send(res, 202, { ignored: true, phase: payload.value.phase });
+      return send(res, 202, view(await recordOnce(deps, event)));
+    }
+    const v = view(await recordOnce(deps, event));
+    return send(res, flaggerStatus(hook, v.gate), v);
+  }
+
+  if (rest === 'peer') {
+    if (!authorized(res, deps, bearer(req))) return void req.resume();
+    const body = await readJson(req, res, deps, peerEvent);
+    if (!body.ok) return;
+    return send(res, 200, view(await recordOnce(deps, body.value, true)));
+  }
+
+  req.resume();
+  return send(res, 404, { error: `no gate at ${path}` });
+}

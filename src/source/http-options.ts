@@ -1,0 +1,53 @@
+// A fetch for a source that carries its HTTP client options: extra headers and credentials on
+// every request, TLS settings and a proxy through an undici dispatcher (Node's built-in fetch takes
+// neither, so requests that need them go through undici's fetch, the same code Node ships).
+
+import { readFileSync } from 'node:fs';
+import { Agent, ProxyAgent, fetch as undiciFetch } from 'undici';
+import type { Credential, HttpClientConfig } from '../config/http-client.js';
+
+/** The credential's current value: a file is read again (a rotated token), the last value kept if it cannot be. */
+function current(c: Credential): string {
+  if (c.file === undefined) return c.value;
+  try {
+    c.value = readFileSync(c.file, 'utf8').trim();
+  } catch {
+    // Keep the last good value; the server's 401 will say the rest.
+  }
+  return c.value;
+}
+
+export function authorizationHeader(client: HttpClientConfig): string | undefined {
+  if (!client.auth) return undefined;
+  if (client.auth.kind === 'bearer') return `Bearer ${current(client.auth.token)}`;
+  return `Basic ${Buffer.from(`${client.auth.username}:${current(client.auth.password)}`).toString('base64')}`;
+}
+
+/** Wraps `base` (default the global fetch) so each request carries the client's headers, auth and TLS. */
+export function fetchWith(client: HttpClientConfig | undefined, base: typeof fetch = fetch): typeof fetch {
+  if (!client) return base;
+  const tls = client.tls;
+  const connect = tls
+    ? {
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        ...(tls.cert ? { cert: tls.cert } : {}),
+        ...(tls.key ? { key: tls.key } : {}),
+        ...(tls.serverName ? { servername: tls.serverName } : {}),
+        rejectUnauthorized: !tls.insecureSkipVerify,
+      }
+    : undefined;
+  // Through a proxy the TLS settings apply to the target, inside the CONNECT tunnel.
+  const dispatcher = client.proxyUrl
+    ? new ProxyAgent({ uri: client.proxyUrl, ...(connect ? { requestTls: connect } : {}) })
+    : connect
+      ? new Agent({ connect })
+      : undefined;
+  return (async (input: string | URL | Request, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    for (const [name, value] of Object.entries(client.headers)) headers.set(name, value);
+    const authorization = authorizationHeader(client);
+    if (authorization !== undefined) headers.set('authorization', authorization);
+    if (!dispatcher) return base(input, { ...init, headers });
+    return (await undiciFetch(input as string, { ...(init as object), headers, dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+  }) as typeof fetch;
+}

@@ -1,0 +1,59 @@
+// Source HTTP client options in the config: secrets from env and files, user:password@ moved into
+// basic auth, TLS files read at load, and every wrong combination reported with its place.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/core/errors.js';
+
+function write(dir: string, source: string): string {
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, `source:\n${source}\nsignals:\n  - name: a\n    requests: x_total\n`);
+  return file;
+}
+
+function problems(file: string): readonly string[] {
+  try {
+    loadConfig(file);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('source HTTP client options', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-http-config-'));
+  writeFileSync(join(dir, 'token'), 'file-token\n');
+  writeFileSync(join(dir, 'password'), 'file-password\n');
+  writeFileSync(join(dir, 'ca.pem'), 'CA PEM');
+  process.env.STORMWATCH_TEST_TENANT = 'tenant-7';
+
+  it('resolves headers, a bearer token file and TLS files for a scrape source', () => {
+    const config = loadConfig(write(dir, `  scrape:\n    url: https://127.0.0.1:9100/metrics\n    headers: {X-Scope-OrgID: {env: STORMWATCH_TEST_TENANT}}\n    bearerToken: {file: token}\n    tls: {caFile: ca.pem, serverName: target.internal}`));
+    expect(config.source).toMatchObject({
+      kind: 'scrape',
+      http: { headers: { 'x-scope-orgid': 'tenant-7' }, auth: { kind: 'bearer', token: { value: 'file-token', file: join(dir, 'token') } }, tls: { ca: 'CA PEM', serverName: 'target.internal', insecureSkipVerify: false } },
+    });
+  });
+
+  it('basic auth with a password file, and user:password@ in the URL becomes basic auth', () => {
+    const a = loadConfig(write(dir, `  prometheus:\n    url: https://prom.example:9090\n    basicAuth: {username: sw, password: {file: password}}`));
+    expect(a.source).toMatchObject({ url: 'https://prom.example:9090', http: { auth: { kind: 'basic', username: 'sw', password: { value: 'file-password' } } } });
+    const b = loadConfig(write(dir, `  prometheus:\n    url: https://sw:p%40ss@prom.example:9090/`));
+    expect(b.source).toMatchObject({ url: 'https://prom.example:9090', http: { auth: { kind: 'basic', username: 'sw', password: { value: 'p@ss' } } } });
+  });
+
+  it('reports every problem with its place', () => {
+    expect(problems(write(dir, `  prometheus:\n    url: https://u:p@prom.example\n    bearerToken: t\n    tls: {certFile: c.pem}`))).toEqual([
+      'source.prometheus: give one way to authenticate, not bearerToken and user:password@ in url (line 3)',
+      'source.prometheus.tls: certFile and keyFile go together (line 5)',
+    ]);
+    expect(problems(write(dir, `  scrape:\n    url: https://127.0.0.1/metrics\n    bearerToken: {env: STORMWATCH_TEST_UNSET}\n    tls: {caFile: missing.pem}`))).toEqual([
+      'source.scrape.bearerToken: environment variable STORMWATCH_TEST_UNSET is not set (line 4)',
+      'source.scrape.tls.caFile: cannot read missing.pem: ENOENT (line 5)',
+    ]);
+  });
+});

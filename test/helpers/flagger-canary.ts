@@ -1,0 +1,121 @@
+// Flagger's side of a canary's webhooks, ported from fluxcd/flagger so tests replay its exact
+// requests and read the answers as it does:
+// - pkg/controller/webhook.go: POST application/json CanaryWebhookPayload {name, namespace, phase,
+//   checksum, metadata}; any status above 202 (or no answer) is an error; event webhooks add
+//   metadata eventMessage, eventType and timestamp (unix ms) without overriding the hook's own keys
+// - pkg/controller/scheduler.go + scheduler_hooks.go (blue/green with iterations): a new revision
+//   emits "New revision detected! Scaling up"; while iterations == 0 the pre-rollout hooks run,
+//   afterwards the rollout hooks every interval; a failed hook is a failed check and `threshold`
+//   failed checks roll back; after `iterations` the confirm-promotion hooks gate promotion.
+
+export interface FlaggerWebhook {
+  name: string;
+  type?: string;
+  url: string;
+  timeout?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface Canary {
+  metadata: { name: string; namespace: string };
+  spec: { targetRef: { name: string }; analysis: { interval: string; threshold: number; iterations: number; webhooks: FlaggerWebhook[] } };
+}
+
+export interface HookCall {
+  hook: string;
+  type: string;
+  status: number;
+  ok: boolean;
+  body: unknown;
+}
+
+async function callWebhook(url: string, payload: unknown, timeout = '10s'): Promise<{ ok: boolean; status: number; body: unknown }> {
+  const ms = Number(/^(\d+)s$/.exec(timeout)?.[1] ?? 10) * 1000;
+  try {
+    const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(ms) });
+    const text = await r.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Flagger reads the body as the error text.
+    }
+    return { ok: r.status <= 202, status: r.status, body };
+  } catch (error) {
+    return { ok: false, status: 0, body: String(error) };
+  }
+}
+
+export class FlaggerSimulation {
+  readonly calls: HookCall[] = [];
+  phase = 'Initialized';
+  failedChecks = 0;
+  iterations = 0;
+
+  constructor(
+    private readonly canary: Canary,
+    private readonly checksum: string,
+  ) {}
+
+  private payload(phase: string, w: FlaggerWebhook) {
+    return { name: this.canary.metadata.name, namespace: this.canary.metadata.namespace, phase, checksum: this.checksum, ...(w.metadata ? { metadata: w.metadata } : {}) };
+  }
+
+  private async hooks(type: string, phase: string): Promise<boolean> {
+    for (const w of this.canary.spec.analysis.webhooks) {
+      if ((w.type ?? '') !== type && !(type === 'rollout' && !w.type)) continue;
+      const r = await callWebhook(w.url, this.payload(phase, w), w.timeout);
+      this.calls.push({ hook: w.name, type, status: r.status, ok: r.ok, body: r.body });
+      if (!r.ok) return false;
+    }
+    return true;
+  }
+
+  /** recordEventInfof -> sendEventToWebhook -> CallEventWebhook for every event-type webhook. */
+  async event(message: string, eventType = 'Normal'): Promise<void> {
+    for (const w of this.canary.spec.analysis.webhooks.filter((x) => x.type === 'event')) {
+      const metadata: Record<string, string> = { eventMessage: message, eventType, timestamp: String(Date.now()) };
+      for (const [k, v] of Object.entries(w.metadata ?? {})) if (!(k in metadata)) metadata[k] = v;
+      const r = await callWebhook(w.url, { name: this.canary.metadata.name, namespace: this.canary.metadata.namespace, phase: this.phase, checksum: this.checksum, metadata }, w.timeout);
+      this.calls.push({ hook: w.name, type: 'event', status: r.status, ok: r.ok, body: r.body });
+    }
+  }
+
+  /** Runs the canary to promotion or rollback, one scheduler pass every `intervalMs` (at most maxPasses). */
+  async run(intervalMs: number, maxPasses = 400): Promise<'promoted' | 'rolled back' | 'still running'> {
+    const a = this.canary.spec.analysis;
+    const target = `${this.canary.spec.targetRef.name}.${this.canary.metadata.namespace}`;
+    this.phase = 'Progressing';
+    await this.event(`New revision detected! Scaling up ${target}`);
+    for (let pass = 0; pass < maxPasses; pass++) {
+      if (pass > 0) await new Promise((r) => setTimeout(r, intervalMs));
+      if ((this.phase === 'Progressing' || this.phase === 'WaitingPromotion') && this.failedChecks >= a.threshold) {
+        this.phase = 'Failed';
+        await this.event(`Canary failed! Scaling down ${target}`, 'Warning');
+        return 'rolled back';
+      }
+      if (this.iterations === 0) {
+        await this.event(`Starting canary analysis for ${target}`);
+        if (!(await this.hooks('pre-rollout', 'Progressing'))) {
+          this.failedChecks++;
+          continue;
+        }
+      } else if (!(await this.hooks('rollout', 'Progressing'))) {
+        this.failedChecks++;
+        continue;
+      }
+      if (this.iterations < a.iterations) {
+        this.iterations++;
+        continue;
+      }
+      if (!(await this.hooks('confirm-promotion', 'Progressing'))) {
+        if (this.phase !== 'WaitingPromotion') this.phase = 'WaitingPromotion';
+        continue;
+      }
+      this.phase = 'Succeeded';
+      await this.event(`Promotion completed! Scaling down ${target}`);
+      return 'promoted';
+    }
+    return 'still running';
+  }
+}

@@ -1,0 +1,144 @@
+// What can be checked here without a Docker daemon or a cluster: the Dockerfile (non-root,
+// production dependencies only, a healthcheck on the port it listens on, every COPY source present
+// and not docker-ignored, a CMD that `stormwatch run` accepts) and the Kubernetes sidecar example
+// (probes on /livez and /readyz, state on a writable volume, config read-only, a config that loads,
+// scrape annotations on the port it listens on).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { findCommand } from '../../src/cli/commands.js';
+import { loadConfig } from '../../src/config/load.js';
+import { PACKAGE_ROOT } from '../../src/core/paths.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Dockerfile instructions, with line continuations joined and comments dropped. */
+function instructions(text: string): Instruction[] {
+  return text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [op, ...rest] = l.split(/\s+/);
+      return { op: op!.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+/** `run` flags from an exec-form CMD/args list, checked against the command's own options. */
+function checkRunArgs(args: string[]): Record<string, string> {
+  expect(args[0]).toBe('run');
+  const spec = findCommand('run')!;
+  const flags: Record<string, string> = {};
+  for (let i = 1; i < args.length; i += 2) {
+    const name = args[i]!.replace(/^--/, '');
+    expect(Object.keys(spec.options), `run has no --${name}`).toContain(name);
+    flags[name] = args[i + 1]!;
+  }
+  return flags;
+}
+
+describe('Dockerfile', () => {
+  const all = instructions(readFileSync(join(PACKAGE_ROOT, 'Dockerfile'), 'utf8'));
+  const stages = all.reduce<Instruction[][]>((acc, ins) => (ins.op === 'FROM' ? [...acc, [ins]] : (acc.at(-1)!.push(ins), acc)), []);
+  const final = stages.at(-1)!;
+  const ignored = readFileSync(join(PACKAGE_ROOT, '.dockerignore'), 'utf8').split('\n').filter(Boolean);
+
+  it('runs the packed package as a non-root user with production dependencies only', () => {
+    expect(stages).toHaveLength(2);
+    for (const s of stages) expect(s[0]!.args).toMatch(/^node:20(-[a-z]+)*-slim/);
+    const user = final.filter((i) => i.op === 'USER').at(-1);
+    expect(user?.args).toBe('node');
+    const install = final.find((i) => i.op === 'RUN' && i.args.includes('npm install'))!;
+    expect(install.args).toContain('--omit=dev');
+    expect(final.some((i) => i.op === 'COPY' && i.args.startsWith('--from=build /tmp/stormwatch.tgz'))).toBe(true);
+    // Nothing from the build context reaches the final stage but the tarball.
+    expect(final.filter((i) => i.op === 'COPY' && !i.args.startsWith('--from='))).toEqual([]);
+    expect(stages[0]!.some((i) => i.op === 'RUN' && i.args.includes('npm pack'))).toBe(true);
+  });
+
+  it('listens where it exposes, keeps state on the volume, checks /livez on that port', () => {
+    const cmd = JSON.parse(final.find((i) => i.op === 'CMD')!.args) as string[];
+    const flags = checkRunArgs(cmd);
+    const port = flags.listen!.split(':').at(-1);
+    expect(flags.listen).toBe('0.0.0.0:9464');
+    expect(final.find((i) => i.op === 'EXPOSE')!.args).toBe(port);
+    expect(final.find((i) => i.op === 'VOLUME')!.args).toBe(flags['state-dir']);
+    expect(final.find((i) => i.op === 'RUN' && i.args.includes('chown'))!.args).toContain(`chown node:node ${flags['state-dir']}`);
+    const health = final.find((i) => i.op === 'HEALTHCHECK')!.args;
+    expect(health).toMatch(/--interval=\d+s --timeout=\d+s/);
+    expect(health).toContain(`http://127.0.0.1:${port}/livez`);
+    expect(JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')!.args)).toEqual(['stormwatch']);
+  });
+
+  it('copies only files that exist and are not docker-ignored, and everything the package ships', () => {
+    const copied: string[] = [];
+    for (const i of stages[0]!.filter((x) => x.op === 'COPY')) {
+      const parts = i.args.split(/\s+/);
+      for (const src of parts.slice(0, -1)) {
+        expect(existsSync(join(PACKAGE_ROOT, src)), src).toBe(true);
+        expect(ignored.some((g) => src === g || src.startsWith(`${g}/`)), `${src} is docker-ignored`).toBe(false);
+        copied.push(src.replace(/\/$/, ''));
+      }
+    }
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { files: string[] };
+    for (const f of pkg.files.filter((x) => !x.startsWith('dist/'))) {
+      expect(copied.some((c) => f === c || f.startsWith(`${c}/`)), `${f} (package.json files) is not copied into the build`).toBe(true);
+    }
+  });
+});
+
+describe('Kubernetes sidecar example', () => {
+  const docs = parseAllDocuments(readFileSync(join(PACKAGE_ROOT, 'examples', 'kubernetes', 'sidecar.yaml'), 'utf8')).map((d) => d.toJS() as Record<string, any>);
+  const configMap = docs.find((d) => d.kind === 'ConfigMap')!;
+  const deployment = docs.find((d) => d.kind === 'Deployment')!;
+  const pod = deployment.spec.template;
+  const sw = pod.spec.containers.find((c: any) => c.name === 'stormwatch');
+
+  it('probes /livez and /readyz on the port it listens on; Prometheus scrapes that port', () => {
+    const flags = checkRunArgs(sw.args);
+    const port = Number(flags.listen!.split(':').at(-1));
+    const named = sw.ports.find((p: any) => p.containerPort === port);
+    expect(named).toBeDefined();
+    expect(sw.livenessProbe.httpGet).toEqual({ path: '/livez', port: named.name });
+    expect(sw.readinessProbe.httpGet).toEqual({ path: '/readyz', port: named.name });
+    expect(pod.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+  });
+
+  it('config read-only from the ConfigMap, state on a writable volume, non-root', () => {
+    const flags = checkRunArgs(sw.args);
+    const mount = (path: string) => sw.volumeMounts.find((m: any) => m.mountPath === path);
+    const configMount = mount(flags.config!.replace(/\/[^/]+$/, ''));
+    expect(configMount.readOnly).toBe(true);
+    expect(pod.spec.volumes.find((v: any) => v.name === configMount.name).configMap.name).toBe(configMap.metadata.name);
+    const stateMount = mount(flags['state-dir']!);
+    expect(stateMount.readOnly).toBeUndefined();
+    expect(pod.spec.volumes.find((v: any) => v.name === stateMount.name).configMap).toBeUndefined();
+    expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 });
+    expect(sw.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+  });
+
+  it('its stormwatch.yaml is a valid config that listens beyond loopback', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-k8s-'));
+    const file = join(dir, 'stormwatch.yaml');
+    writeFileSync(file, configMap.data['stormwatch.yaml']);
+    process.env.STORMWATCH_DEPLOY_TOKEN = 't';
+    process.env.ONCALL_WEBHOOK_URL = 'http://127.0.0.1:5001/hook';
+    try {
+      const config = loadConfig(file);
+      expect(config.listen).toBe('0.0.0.0:9464');
+      expect(config.delivery.outboxDir).toBe(checkRunArgs(sw.args)['state-dir']);
+      expect(config.source.kind).toBe('scrape');
+    } finally {
+      delete process.env.STORMWATCH_DEPLOY_TOKEN;
+      delete process.env.ONCALL_WEBHOOK_URL;
+    }
+  });
+});

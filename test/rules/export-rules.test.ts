@@ -1,0 +1,54 @@
+// Rules for split signals and the Prometheus source's rate settings: each label set is its own
+// series, judged against its own baseline; promtool accepts the result.
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { exportRules } from '../../src/rules/export-rules.js';
+
+const run = promisify(execFile);
+
+function config(source: string): ReturnType<typeof loadConfig> {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-rules-unit-'));
+  const file = join(dir, 'c.yaml');
+  writeFileSync(
+    file,
+    `source:\n${source}\nsignals:\n  - name: api\n    by: [service, route]\n    requests: 'http_requests_total{job="api"}'\n    errors: 'http_requests_total{job="api",code=~"5.."}'\n    downstream: 'static_served_total{job="cdn"}'\n  - name: whole\n    requests: 'http_requests_total{job="api"}'\n`,
+  );
+  return loadConfig(file);
+}
+
+const byRecord = (rules: Record<string, unknown>[], name: string) => rules.find((r) => r.record === name)!.expr as string;
+
+describe('stormwatch rules', () => {
+  it('honours by: and the Prometheus source rate function and window', () => {
+    const { groups } = exportRules(config('  prometheus:\n    url: http://127.0.0.1:9090\n    rateFunction: rate\n    rateWindow: 2m'));
+    const api = groups.find((g) => g.name === 'stormwatch-api')!.rules;
+    expect(byRecord(api, 'stormwatch:requests:rate')).toBe('sum by (service, route)(rate(http_requests_total{job="api"}[120s]))');
+    expect(byRecord(api, 'stormwatch:errors:ratio')).toBe(
+      '((sum by (service, route)(rate(http_requests_total{job="api",code=~"5.."}[120s]))) or (sum by (service, route)(rate(http_requests_total{job="api"}[120s]))) * 0) / (sum by (service, route)(rate(http_requests_total{job="api"}[120s])))',
+    );
+    const storm = api.find((r) => r.alert === 'StormwatchRetryStorm')!.expr as string;
+    expect(storm).toContain('and on(signal, service, route) (stormwatch:amplification:ratio{signal="api"} > 1.2)');
+    expect(storm).not.toContain('on()');
+    // An unsplit signal keeps its single-series form.
+    const whole = groups.find((g) => g.name === 'stormwatch-whole')!.rules;
+    expect(byRecord(whole, 'stormwatch:requests:rate')).toBe('sum(rate(http_requests_total{job="api"}[120s]))');
+  });
+
+  it('scrape sources: irate over four ticks, split by the same labels; promtool accepts both', async () => {
+    const rules = exportRules(config('  scrape:\n    url: http://127.0.0.1:9100/metrics'));
+    expect(byRecord(rules.groups[0]!.rules, 'stormwatch:requests:rate')).toBe('sum by (service, route)(irate(http_requests_total{job="api"}[60s]))');
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-rules-check-'));
+    for (const [name, r] of [['scrape', rules], ['prom', exportRules(config('  prometheus:\n    url: http://127.0.0.1:9090\n    rateFunction: rate\n    rateWindow: 2m'))]] as const) {
+      writeFileSync(join(dir, `${name}.yml`), stringify(r, { lineWidth: 0, aliasDuplicateObjects: false }));
+      const check = await run('promtool', ['check', 'rules', join(dir, `${name}.yml`)]);
+      expect(check.stdout).toContain('SUCCESS');
+    }
+  });
+});
