@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { homedir, setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { mulberry32 } from '../../src/sim/random.js';
 import type { CargoRegistry } from './cargo-registry.js';
 
 const run = promisify(execFile);
@@ -283,17 +284,8 @@ export class CargoRunner {
   }
 }
 
-/** A seeded uniform generator (mulberry32): the same arrivals for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator: the same arrivals for the same seed (the simulator's mulberry32). */
+export const seededRandom = mulberry32;
 
 export interface LoadHandle {
   runner: CargoRunner;
