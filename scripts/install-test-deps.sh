@@ -13,6 +13,8 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alert
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/cargo ] || missing+=(cargo)
 command -v git >/dev/null 2>&1 || missing+=(git)
+# The source-auth tests make their TLS certificates with openssl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if ((${#missing[@]} > 0)); then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
