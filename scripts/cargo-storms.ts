@@ -9,7 +9,10 @@
 // line per run and then, per tick size, cargo and scenario, the distribution of the first critical
 // page's delay from the fault's onset in data time, and of its kind. Loopback only; bounded: runs
 // stop being started once --max-minutes (default 60) have passed. Needs `prometheus` and a cargo.
+// STORMWATCH_BENCH_DEBUG=PATH writes each batch's stormwatch log, every tick's evidence included,
+// to PATH.<batch>.log.
 
+import { writeFileSync } from 'node:fs';
 import { detectCargo } from '../test/helpers/cargo-clients.js';
 import { type BatchResult, SCENARIOS, type ScenarioName, type ScenarioResult, type ScenarioSpec, describeResult, expectedPage, mean, runBatch, scenario, timingFor } from '../test/helpers/cargo-storm-bench.js';
 
@@ -111,6 +114,11 @@ async function main(): Promise<number> {
       failures++;
       console.log(`  [${b.intervalSeconds}s] batch failed: ${(error as Error).message.split('\n')[0]}`);
       continue;
+    }
+    if (process.env.STORMWATCH_BENCH_DEBUG) {
+      const file = `${process.env.STORMWATCH_BENCH_DEBUG}.${i}.log`;
+      writeFileSync(file, batch.stormwatchLog);
+      console.log(`  [${b.intervalSeconds}s] stormwatch log: ${file}`);
     }
     for (const result of batch.results) {
       rows.push({ intervalSeconds: b.intervalSeconds, result });

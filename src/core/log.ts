@@ -5,6 +5,8 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, er
 
 export interface Logger {
   log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
+  /** Whether a line at `level` would be written: lets a caller skip building costly fields. */
+  enabled?(level: LogLevel): boolean;
 }
 
 export interface ProtectingLogger extends Logger {
@@ -22,6 +24,9 @@ export function redactUrl(text: string): string {
 export function createLogger(minLevel: LogLevel = 'info', write: (line: string) => void = (l) => process.stderr.write(l)): ProtectingLogger {
   let secrets: string[] = [];
   return {
+    enabled(level) {
+      return LEVEL_RANK[level] >= LEVEL_RANK[minLevel];
+    },
     log(level, msg, fields) {
       if (LEVEL_RANK[level] < LEVEL_RANK[minLevel]) return;
       let line = redactUrl(JSON.stringify({ ts: new Date().toISOString(), level, msg, ...fields }));

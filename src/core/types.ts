@@ -43,8 +43,9 @@ export interface Frame {
 export type FindingKind = 'rate_spike' | 'rate_drop' | 'error_ratio' | 'funnel_drop';
 
 /**
- * One check's verdict at one tick. `unknown` (warming up, missing data, no requests) leaves the alert
- * state as it was, so a scrape gap neither raises nor resolves an alert.
+ * One check's verdict at one tick. `unknown` (warming up, missing data) leaves the alert state as it
+ * was, so a scrape gap neither raises nor resolves an alert. A ratio check at a tick without
+ * requests keeps its last status (no evidence either way) with `reason: 'no requests'` and no ratio.
  */
 export interface Evaluation {
   kind: FindingKind;
@@ -62,9 +63,10 @@ export interface Evaluation {
   threshold?: number;
   /**
    * Rate checks during a failure: requests over what the baseline expected since the failure's
-   * evidence began (its change-point), with the σ of that log-ratio and the seconds it spans.
+   * evidence began (its change-point), with the σ of that log-ratio and the seconds it spans;
+   * `recent`: the same over its last few ticks (how the rate moves now).
    */
-  run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number };
+  run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number; recent?: { multiplier: number; logSigma: number; seconds: number } };
 }
 
 export type AlertStatus = 'firing' | 'resolved';

@@ -25,12 +25,12 @@ function find(evaluations: readonly Evaluation[], kind: Evaluation['kind']): Eva
 /** Fraction of attempts failing above the baseline's own failures, with a ~95 % interval. */
 function failingFraction(funnel: Evaluation | undefined, errors: Evaluation | undefined): { e: number; low: number; high: number } {
   let best = { e: 0, low: 0, high: 0 };
-  if (funnel && funnel.status !== 'unknown' && funnel.baseline > 0) {
+  if (funnel && funnel.status !== 'unknown' && funnel.baseline > 0 && Number.isFinite(funnel.observed)) {
     const e = Math.max(0, 1 - funnel.observed / funnel.baseline);
     const spread = (2 * funnel.sigma) / funnel.baseline;
     best = { e, low: Math.max(0, e - spread), high: Math.min(1, e + spread) };
   }
-  if (errors && errors.status !== 'unknown') {
+  if (errors && errors.status !== 'unknown' && Number.isFinite(errors.observed)) {
     const e = Math.max(0, errors.observed - errors.baseline);
     if (e > best.e) best = { e, low: Math.max(0, e - 2 * errors.sigma), high: Math.min(1, e + 2 * errors.sigma) };
   }
@@ -61,11 +61,14 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // The kind needs less certainty than the page (the failure itself is already certain, the rate
   // only says which kind it is): over at least MIN_CLASSIFY_SECONDS of the failure, the multiplier
   // one σ clear of 1 upwards (retries) or downwards (a stalled client pool).
+  // The direction is read over the run's last few ticks (how the rate moves now: a storm starts
+  // flat while clients wait to retry, a closed pool retries once before it stalls).
   const longEnough = !run || run.seconds >= MIN_CLASSIFY_SECONDS;
-  const direction = run && longEnough ? (run.multiplier / Math.exp(run.logSigma) > MIN_AMPLIFICATION ? 'up' : run.multiplier * Math.exp(run.logSigma) < CLOSED_LOOP_BELOW ? 'down' : undefined) : undefined;
+  const now = run?.recent ?? run;
+  const direction = now && longEnough ? (now.multiplier / Math.exp(now.logSigma) > MIN_AMPLIFICATION ? 'up' : now.multiplier * Math.exp(now.logSigma) < CLOSED_LOOP_BELOW ? 'down' : undefined) : undefined;
   // A storm also needs retries to add a material share of attempts, so that a partial failure near
   // the line is not a storm on one seed and a regression on the next.
-  const multiplier = run ? run.multiplier : estimate?.multiplier ?? Number.NaN;
+  const multiplier = now ? now.multiplier : estimate?.multiplier ?? Number.NaN;
   const amplified = (estimate?.amplified === true || direction === 'up') && multiplier >= STORM_MIN_MULTIPLIER;
   const stalled = estimate?.regime === 'closed-loop' || direction === 'down';
   let kind: IncidentKind = 'error_regression';

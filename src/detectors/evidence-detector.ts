@@ -46,10 +46,35 @@ export const MIN_LOG_RATE_SIGMA = 0.05;
 export const RESOLVE_EVIDENCE = Math.log(100);
 /** Buckets a baseline needs before it judges: a MAD needs a few values to mean anything. */
 const MIN_BASELINE_BUCKETS = 5;
+/** Consecutive ticks a block of the run-scale dispersion sums (see Dispersion.rateBlock). */
+const RUN_BLOCK_TICKS = 3;
+/** Blocks the run-scale dispersion needs before it is trusted over the tick's. */
+const MIN_RUN_BLOCKS = 5;
 /** Charts in a series' bank: rate rise, rate collapse, two for errors, two for the funnel. */
 const CHARTS = 6;
 /** The failure run's requests are averaged over about this long (exponential beyond it). */
 const RUN_MEMORY_MS = 60_000;
+/**
+ * Once the baselines judge, a tick waits this long before they learn it, and is forgotten if an
+ * alarm is raised meanwhile: the first ticks of a failure, before its evidence reached the
+ * threshold, would otherwise enter the baselines and the dispersion and slow its own detection
+ * (one broken 1 s tick in a short baseline can raise the funnel's φ twenty-fold).
+ */
+export const PROBATION_MS = 30_000;
+/** Fields of a tick on probation (see Probation). */
+const P_N = 0;
+const P_ERRORS = 1;
+const P_COMPLETED = 2;
+const P_RESID_RATE = 3;
+const P_RESID_ERRORS = 4;
+const P_RESID_FUNNEL = 5;
+const P_FLAGS = 6;
+const P_FIELDS = 8;
+const P_EXPECTED = 7;
+const LEARN_ERRORS = 1;
+const LEARN_FUNNEL = 2;
+const LEARN_RATE = 4;
+const LEARN_DISPERSION = 8;
 
 type CheckName = 'spike' | 'drop' | 'errors' | 'funnel';
 
@@ -60,6 +85,18 @@ interface Dispersion {
   funnel: number;
   /** Ticks averaged so far (a running mean until the window is full, then exponential). */
   ticks: number;
+  /**
+   * The request count's dispersion over RUN_BLOCK_TICKS consecutive healthy ticks, and how many
+   * such blocks it averages. Lower than the tick's when a rate read over two scrapes counts a
+   * late scrape's requests in the next tick: over a run those cancel, and the run's multiplier
+   * (which decides the kind of a failure) is judged with this one.
+   */
+  rateBlock?: number;
+  blocks?: number;
+  /** The block being gathered: its requests, expected requests and ticks. */
+  blockN?: number;
+  blockExpected?: number;
+  blockTicks?: number;
 }
 
 export interface EvidenceSnapshot {
@@ -70,6 +107,8 @@ export interface EvidenceSnapshot {
   rateShiftSinceMs: number | null;
   dispersion?: Dispersion;
   run?: FailureRun | null;
+  /** Ticks on probation, oldest first, P_FIELDS numbers each (NaN written as null). */
+  probation?: (number | null)[];
 }
 
 /**
@@ -83,7 +122,18 @@ interface FailureRun {
   observed: number;
   expected: number;
   seconds: number;
+  /** The last RECENT_TICKS ticks' requests and expected requests, newest last. */
+  recentObserved?: number[];
+  recentExpected?: number[];
 }
+
+/**
+ * Ticks the run's recent multiplier spans. A failure's kind shows in how the rate moves now, not
+ * in its first seconds: cargo's retries wait 0.5-1.5 s, so a storm starts flat or low, while a
+ * closed client pool retries once and then stalls. Three ticks is the fewest a 1 s rate read over
+ * two scrapes averages out on.
+ */
+const RECENT_TICKS = 3;
 
 /** Constants derived once per parameter set and tick size. */
 interface Derived {
@@ -134,6 +184,13 @@ export class EvidenceDetector implements Detector {
   private readonly derived: Derived;
   private readonly seconds: number;
   private readonly weight: number;
+  /** Ticks waiting to be learnt, oldest first: a ring of P_FIELDS numbers per tick. */
+  private readonly probation: Float64Array;
+  private probationStart = 0;
+  private probationSize = 0;
+  /** The alarms of the previous tick: a newly raised one voids the probation. */
+  private wasRatioAlarm = false;
+  private wasRateAlarm = false;
   /** The error chart's alternative for the last baseline error ratio seen (it changes once a bucket). */
   private errorP0 = Number.NaN;
   private errorP1 = Number.NaN;
@@ -153,6 +210,7 @@ export class EvidenceDetector implements Detector {
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
     this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
+    this.probation = new Float64Array(Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs)) * P_FIELDS);
   }
 
   /** The evidence threshold h (nats) of this detector's tick size. */
@@ -168,8 +226,19 @@ export class EvidenceDetector implements Detector {
       checks: structuredClone(this.checks),
       rateShiftSinceMs: Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs,
       dispersion: { ...this.dispersion },
-      run: this.run ? { ...this.run } : null,
+      run: this.run ? structuredClone(this.run) : null,
+      probation: this.probationEntries().map((x) => (Number.isFinite(x) ? x : null)),
     };
+  }
+
+  private probationEntries(): number[] {
+    const capacity = this.probation.length / P_FIELDS;
+    const out: number[] = [];
+    for (let i = 0; i < this.probationSize; i++) {
+      const at = ((this.probationStart + i) % capacity) * P_FIELDS;
+      for (let f = 0; f < P_FIELDS; f++) out.push(this.probation[at + f]!);
+    }
+    return out;
   }
 
   restore(snapshot: unknown): boolean {
@@ -188,8 +257,26 @@ export class EvidenceDetector implements Detector {
     const d = s.dispersion;
     const validDispersion = d && [d.rate, d.errors, d.funnel, d.ticks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
     this.dispersion = validDispersion ? { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks } : { rate: 1, errors: 1, funnel: 1, ticks: 0 };
+    if (validDispersion && [d.rateBlock, d.blocks, d.blockN, d.blockExpected, d.blockTicks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+      Object.assign(this.dispersion, { rateBlock: d.rateBlock, blocks: d.blocks, blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
+    }
     const r = s.run;
-    this.run = r && [r.sinceMs, r.observed, r.expected, r.seconds].every((x) => typeof x === 'number' && Number.isFinite(x)) ? { ...r } : null;
+    this.run = r && [r.sinceMs, r.observed, r.expected, r.seconds].every((x) => typeof x === 'number' && Number.isFinite(x)) ? { sinceMs: r.sinceMs, observed: r.observed, expected: r.expected, seconds: r.seconds } : null;
+    const recentOk = (a: unknown) => Array.isArray(a) && a.length <= RECENT_TICKS && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+    if (this.run && r && recentOk(r.recentObserved) && recentOk(r.recentExpected) && r.recentObserved!.length === r.recentExpected!.length) {
+      this.run.recentObserved = [...r.recentObserved!];
+      this.run.recentExpected = [...r.recentExpected!];
+    }
+    // Ticks on probation: what fits of them (a changed tick size keeps the newest).
+    const p = Array.isArray(s.probation) && s.probation.length % P_FIELDS === 0 && s.probation.every((x) => x === null || typeof x === 'number') ? s.probation : [];
+    const capacity = this.probation.length / P_FIELDS;
+    const entries = Math.min(p.length / P_FIELDS, capacity);
+    const skip = p.length / P_FIELDS - entries;
+    this.probation.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)));
+    this.probationStart = 0;
+    this.probationSize = entries;
+    this.wasRatioAlarm = this.checks.errors.alarmed || this.checks.funnel.alarmed;
+    this.wasRateAlarm = this.checks.spike.alarmed || this.checks.drop.alarmed;
     return true;
   }
 
@@ -213,13 +300,13 @@ export class EvidenceDetector implements Detector {
     const funnel = inputs.has('downstream') ? this.judgeFunnel(sample.downstream * this.seconds, n, baselineCount) : undefined;
     if (errors) out.push(errors);
     if (funnel) out.push(funnel);
-    this.followRun(n, baselineCount, timeMs, out);
-    this.learn(sample, n, timeMs, errors, funnel);
+    this.followRun(n, baselineCount, rateStats?.medianError ?? 0, timeMs, out);
+    this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     return out;
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
-  private followRun(n: number, expected: number, timeMs: number, out: Evaluation[]): void {
+  private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[]): void {
     const { errors, funnel } = this.checks;
     const gathering = errors.alarmed || funnel.alarmed || errors.small + errors.large + funnel.small + funnel.large > 0;
     if (!gathering || Number.isNaN(expected)) {
@@ -237,14 +324,28 @@ export class EvidenceDetector implements Detector {
     run.observed += n;
     run.expected += expected;
     run.seconds += this.seconds;
+    const recentObserved = (run.recentObserved ??= []);
+    const recentExpected = (run.recentExpected ??= []);
+    recentObserved.push(n);
+    recentExpected.push(expected);
+    if (recentObserved.length > RECENT_TICKS) {
+      recentObserved.shift();
+      recentExpected.shift();
+    }
     const spike = out.find((e) => e.kind === 'rate_spike');
     if (!spike || spike.status === 'unknown') return;
-    // The tick's σ of log count is √(φ/expected); over the run, √(φ/Σexpected).
-    const phi = spike.sigma * spike.sigma * expected;
+    // The tick's σ of log count is √(φ/expected); over the run, √(φ/Σexpected), with the φ of
+    // several ticks together once the run is that long.
+    const tickPhi = spike.sigma * spike.sigma * expected;
+    // Counting noise averages out over the run; demand's own wobble does not (it is slow): a floor.
+    // The baseline's own uncertainty (a short one is a guess) adds to the run's counting noise.
+    const sigmaOf = (ticks: number, expectedSum: number) => Math.max(Math.sqrt(this.runDispersion(ticks, tickPhi) / expectedSum + baselineError * baselineError), MIN_LOG_RATE_SIGMA);
+    const recentN = recentObserved.reduce((a, b) => a + b, 0);
+    const recentE = recentExpected.reduce((a, b) => a + b, 0);
+    const recent = { multiplier: recentN / recentE, logSigma: sigmaOf(recentObserved.length, recentE), seconds: recentObserved.length * this.seconds };
     for (const e of out) {
       if (e.kind !== 'rate_spike' && e.kind !== 'rate_drop') continue;
-      // Counting noise averages out over the run; demand's own wobble does not (it is slow): a floor.
-      e.run = { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: Math.max(Math.sqrt(phi / run.expected), MIN_LOG_RATE_SIGMA), seconds: run.seconds };
+      e.run = { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: sigmaOf(Math.round(run.seconds / this.seconds), run.expected), seconds: run.seconds, recent };
     }
   }
 
@@ -253,15 +354,35 @@ export class EvidenceDetector implements Detector {
     return this.dispersion.ticks >= this.params.minBaselinePoints ? this.dispersion[input] : 1;
   }
 
-  /** Adds this tick's residuals (those it has) to the dispersion estimates. */
-  private learnDispersion(): void {
+  /** Adds a tick's squared Pearson residuals (those it has: NaN otherwise) to the dispersion estimates. */
+  private learnDispersion(rate: number, errors: number, funnel: number, n: number, expected: number): void {
     const d = this.dispersion;
     d.ticks = Math.min(d.ticks + 1, this.dispersionWindow);
     const alpha = 1 / d.ticks;
-    for (const input of ['rate', 'errors', 'funnel'] as const) {
-      const r = this.residual[input];
-      if (Number.isFinite(r)) d[input] += alpha * (r - d[input]);
-    }
+    if (Number.isFinite(rate)) d.rate += alpha * (rate - d.rate);
+    if (Number.isFinite(errors)) d.errors += alpha * (errors - d.errors);
+    if (Number.isFinite(funnel)) d.funnel += alpha * (funnel - d.funnel);
+    if (!(n >= 0 && expected > 0)) return;
+    d.blockN = (d.blockN ?? 0) + n;
+    d.blockExpected = (d.blockExpected ?? 0) + expected;
+    d.blockTicks = (d.blockTicks ?? 0) + 1;
+    if (d.blockTicks < RUN_BLOCK_TICKS) return;
+    const residual = ((d.blockN - d.blockExpected) * (d.blockN - d.blockExpected)) / d.blockExpected;
+    d.blocks = Math.min((d.blocks ?? 0) + 1, Math.max(MIN_RUN_BLOCKS, Math.round(this.dispersionWindow / RUN_BLOCK_TICKS)));
+    d.rateBlock = (d.rateBlock ?? 0) + (residual - (d.rateBlock ?? 0)) / d.blocks;
+    d.blockN = d.blockExpected = d.blockTicks = 0;
+  }
+
+  /** A block is consecutive healthy ticks: one that is not learnt starts it again. */
+  private breakBlock(): void {
+    this.dispersion.blockN = this.dispersion.blockExpected = this.dispersion.blockTicks = 0;
+  }
+
+  /** The request count's dispersion to judge a run of `ticks` ticks with (see Dispersion.rateBlock). */
+  private runDispersion(ticks: number, tickPhi: number): number {
+    const d = this.dispersion;
+    if (ticks < RUN_BLOCK_TICKS || (d.blocks ?? 0) < MIN_RUN_BLOCKS || d.rateBlock === undefined) return tickPhi;
+    return Math.max(1, Math.min(tickPhi, d.rateBlock));
   }
 
   private ready(b: RobustBaseline): boolean {
@@ -293,11 +414,11 @@ export class EvidenceDetector implements Detector {
 
   private judgeErrors(errors: number, n: number, expected: number): Evaluation {
     if (!(errors >= 0)) return unknown('error_ratio', Number.NaN, 'no data');
-    if (n <= 0 && errors <= 0) return unknown('error_ratio', Number.NaN, 'no requests');
     const ratio = n > 0 ? errors / n : Number.NaN;
-    if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown('error_ratio', ratio, 'warming up');
+    if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown('error_ratio', ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
     const stats = this.errorRatio.stats();
     const e0 = Math.max(0, stats.median);
+    if (n <= 0 && errors <= 0) return unchanged('error_ratio', this.checks.errors, e0, this.derived.threshold);
     const indifference = Math.min(e0 + this.params.minErrorRatioIncrease, 0.99);
     const p0 = Math.min(Math.max(FAILURE_FLOOR, e0), (e0 + indifference) / 2);
     if (p0 !== this.errorP0) {
@@ -316,12 +437,12 @@ export class EvidenceDetector implements Detector {
 
   private judgeFunnel(completed: number, n: number, expected: number): Evaluation {
     if (!(completed >= 0)) return unknown('funnel_drop', Number.NaN, 'no data');
-    if (n <= 0 && completed <= 0) return unknown('funnel_drop', Number.NaN, 'no requests');
     const ratio = n > 0 ? completed / n : Number.NaN;
-    if (!this.ready(this.funnel) || Number.isNaN(expected)) return unknown('funnel_drop', ratio, 'warming up');
+    if (!this.ready(this.funnel) || Number.isNaN(expected)) return unknown('funnel_drop', ratio, n <= 0 && completed <= 0 ? 'no requests' : 'warming up');
     const stats = this.funnel.stats();
     const c0 = stats.median;
     if (!(c0 > 0)) return unknown('funnel_drop', ratio, 'nothing completes at baseline');
+    if (n <= 0 && completed <= 0) return unchanged('funnel_drop', this.checks.funnel, c0, this.derived.threshold);
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
     // Requests lost, relative to what the baseline completes: signed, so completions counted a tick
     // late (two hops scraped at slightly different moments, or a tick without new requests) give
@@ -343,14 +464,15 @@ export class EvidenceDetector implements Detector {
    * evidence of health (ratios known and normal): a new level of demand, never a collapse into
    * silence or a storm.
    */
-  private learn(sample: SignalSample, n: number, timeMs: number, errors: Evaluation | undefined, funnel: Evaluation | undefined): void {
+  private learn(sample: SignalSample, n: number, expected: number, timeMs: number, errors: Evaluation | undefined, funnel: Evaluation | undefined): void {
     const { checks } = this;
     const ratioAlarm = checks.errors.alarmed || checks.funnel.alarmed;
     const rateAlarm = checks.spike.alarmed || checks.drop.alarmed;
+    let flags = 0;
     if (!ratioAlarm) {
       // Pooled: completions of a tick without requests still belong in the bucket's ratio.
-      if (errors && hasData(errors)) this.errorRatio.learn(sample.errors * this.seconds, n);
-      if (funnel && hasData(funnel)) this.funnel.learn(sample.downstream * this.seconds, n);
+      if (errors && hasData(errors)) flags |= LEARN_ERRORS;
+      if (funnel && hasData(funnel)) flags |= LEARN_FUNNEL;
     }
     if (!rateAlarm) this.rateShiftSinceMs = Number.NaN;
     else if (Number.isNaN(this.rateShiftSinceMs)) this.rateShiftSinceMs = timeMs;
@@ -359,9 +481,62 @@ export class EvidenceDetector implements Detector {
       const ratioChecks = [errors, funnel].filter((e): e is Evaluation => e !== undefined);
       learnRate = ratioChecks.length > 0 ? ratioChecks.every((e) => e.status === 'normal') : n > 0;
     }
-    if (learnRate) this.rate.learn(n, this.seconds);
+    if (learnRate) flags |= LEARN_RATE;
     // Dispersion is learnt from fully healthy ticks only: an incident's residuals are not noise.
-    if (!rateAlarm && !ratioAlarm) this.learnDispersion();
+    if (!rateAlarm && !ratioAlarm) flags |= LEARN_DISPERSION;
+
+    // A raised alarm voids what its onset would have taught: ticks still on probation are dropped
+    // for every baseline the alarm concerns.
+    // for every baseline the alarm concerns. (While an alarm lasts nothing new of that kind is
+    // flagged for learning, except a rate shift relearnt after relearnAfter, which must stay.)
+    if (ratioAlarm && !this.wasRatioAlarm) this.voidProbation(LEARN_ERRORS | LEARN_FUNNEL | LEARN_RATE | LEARN_DISPERSION);
+    else if (rateAlarm && !this.wasRateAlarm) this.voidProbation(LEARN_RATE | LEARN_DISPERSION);
+    this.wasRatioAlarm = ratioAlarm;
+    this.wasRateAlarm = rateAlarm;
+    // Until a baseline judges there is nothing to protect: it learns at once.
+    let now = 0;
+    if (!this.ready(this.errorRatio)) now |= flags & LEARN_ERRORS;
+    if (!this.ready(this.funnel)) now |= flags & LEARN_FUNNEL;
+    if (!this.ready(this.rate)) now |= flags & LEARN_RATE;
+    if (this.dispersion.ticks < this.params.minBaselinePoints) now |= flags & LEARN_DISPERSION;
+    const entry = [n, sample.errors * this.seconds, sample.downstream * this.seconds, this.residual.rate, this.residual.errors, this.residual.funnel, now, expected];
+    if (now !== 0) this.apply(entry, 0, false);
+    entry[P_FLAGS] = flags & ~now;
+    // Nothing left to learn later, and nothing before it waiting: done (in order).
+    if (entry[P_FLAGS] === 0 && this.probationSize === 0) {
+      if (!(flags & LEARN_DISPERSION)) this.breakBlock();
+      return;
+    }
+    const capacity = this.probation.length / P_FIELDS;
+    if (this.probationSize === capacity) {
+      this.apply(this.probation, this.probationStart * P_FIELDS, true);
+      this.probationStart = (this.probationStart + 1) % capacity;
+      this.probationSize--;
+    }
+    this.probation.set(entry, ((this.probationStart + this.probationSize) % capacity) * P_FIELDS);
+    this.probationSize++;
+  }
+
+  private voidProbation(mask: number): void {
+    const capacity = this.probation.length / P_FIELDS;
+    for (let i = 0; i < this.probationSize; i++) {
+      const at = ((this.probationStart + i) % capacity) * P_FIELDS + P_FLAGS;
+      this.probation[at] = this.probation[at]! & ~mask;
+    }
+  }
+
+  /**
+   * Teaches the baselines one tick (fields at `at` of `data`, as its flags allow); `final` when
+   * nothing more of it will be learnt, so a tick whose dispersion is not learnt ends a block.
+   */
+  private apply(data: ArrayLike<number>, at: number, final: boolean): void {
+    const flags = data[at + P_FLAGS]!;
+    const n = data[at + P_N]!;
+    if (flags & LEARN_ERRORS) this.errorRatio.learn(data[at + P_ERRORS]!, n);
+    if (flags & LEARN_FUNNEL) this.funnel.learn(data[at + P_COMPLETED]!, n);
+    if (flags & LEARN_RATE) this.rate.learn(n, this.seconds);
+    if (flags & LEARN_DISPERSION) this.learnDispersion(data[at + P_RESID_RATE]!, data[at + P_RESID_ERRORS]!, data[at + P_RESID_FUNNEL]!, n, data[at + P_EXPECTED]!);
+    else if (final) this.breakBlock();
   }
 }
 
@@ -378,6 +553,14 @@ function dispersion(tickSigma: number, expectedPerTick: number, p0: number): num
 /** Whether a check's input was there this tick (judged, or only warming up). */
 function hasData(e: Evaluation): boolean {
   return e.reason !== 'no data' && e.reason !== 'no requests';
+}
+
+/**
+ * A ratio check at a tick without requests: no evidence either way, so the check stays as it was
+ * (an alarm stays raised while a stalled client pool sends nothing), with no ratio to show.
+ */
+function unchanged(kind: FindingKind, check: CheckState, baseline: number, threshold: number): Evaluation {
+  return { kind, status: check.alarmed ? 'anomalous' : 'normal', score: Number.NaN, observed: Number.NaN, baseline, sigma: Number.NaN, reason: 'no requests', evidence: evidenceOf(check), threshold };
 }
 
 function unknown(kind: FindingKind, observed: number, reason: string): Evaluation {

@@ -27,6 +27,7 @@ import type { DeployRecord } from '../deploys/types.js';
 import { runProbe } from '../probes/http-probe.js';
 import { forwardToPeers } from '../deploys/peers.js';
 import { ensureStateDir } from './state-dir.js';
+import { tickDebugFields } from './tick-debug.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { HistoryStore } from '../ui/history-store.js';
@@ -183,6 +184,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
       const read = await source.read(now());
       const result = pipeline.step(read.frame);
       history.record(result);
+      if (logger.enabled?.('debug')) logger.log('debug', 'tick evaluated', tickDebugFields(result, read.frame.timeMs));
       metrics.recordTick(result, (performance.now() - started) / 1000, read.errors, read.problems.length, read.duplicates ?? 0);
       metrics.deployRecords.set(pipeline.deployRecords().length);
       // Log a source failure once when it starts or changes, and once when it clears.

@@ -49,4 +49,24 @@ describe('assess', () => {
     expect(a.estimate!.failingAttempts).toBeCloseTo(0.3067, 3);
     expect(a.explanation).toContain('of requests fail (baseline 0.1%)');
   });
+  it.each([
+    // Cargo's first retries wait 0.5-1.5 s: the run so far is flat, the last ticks are not.
+    ['a storm whose first seconds were flat, rising now', { multiplier: 1.05, recent: 1.9 }, 'retry_storm'],
+    // A closed pool's runners retry once, then stall: the run so far is up, the last ticks down.
+    ['a closed pool that retried once and stalls now', { multiplier: 1.3, recent: 0.4 }, 'outage'],
+  ] as const)('reads the kind from how the rate moves now: %s', (_, m, kind) => {
+    const e = evals({ requests: 1000 * m.recent, completion: 0, funnel: true });
+    const run = { sinceMs: 0, multiplier: m.multiplier, logSigma: 0.1, seconds: 6, recent: { multiplier: m.recent, logSigma: 0.2, seconds: 3 } };
+    for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+    const a = assess('downloads', sample(1000 * m.recent, 0), e, models);
+    expect(a.kind).toBe(kind);
+    expect(a.settled).toBe(true);
+  });
+
+  it('waits for the kind while the last ticks are within their noise', () => {
+    const e = evals({ requests: 1100, completion: 0, funnel: true });
+    const run = { sinceMs: 0, multiplier: 1.6, logSigma: 0.1, seconds: 6, recent: { multiplier: 1.1, logSigma: 0.3, seconds: 3 } };
+    for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+    expect(assess('downloads', sample(1100, 0), e, models).settled).toBe(false);
+  });
 });

@@ -196,4 +196,51 @@ describe('EvidenceDetector', () => {
     }
     expect(alarms).toBe(0);
   });
+  it('keeps the first ticks of a failure out of its baselines: a slow start is paged as fast as a sudden one', () => {
+    // Builds of 4 crates at about 3 a second, judged on a short per-tick baseline (the warm start of
+    // a sidecar that has just been deployed); the break's first tick sees only one build.
+    const random = mulberry32(16);
+    const d = detector(1000, { baselineResolutionMs: 1000, minBaselinePoints: 10 }, ['requests', 'downstream']);
+    const clumps = () => 4 * poisson(random, 3);
+    let t = 0;
+    for (let i = 0; i < 25; i++, t += 1000) {
+      const n = clumps();
+      d.observe({ requests: n, errors: Number.NaN, downstream: n }, t);
+    }
+    const broken = [4, 13, 17, 18, 23];
+    const firstAlarm = broken.findIndex((n) => statusOf(d.observe({ requests: n, errors: Number.NaN, downstream: 0 }, (t += 1000)), 'funnel_drop') === 'anomalous');
+    expect(firstAlarm).toBeGreaterThanOrEqual(0);
+    expect(firstAlarm).toBeLessThanOrEqual(1);
+  });
+
+  it('keeps a raised alarm through ticks without requests (a stalled client pool sends nothing)', () => {
+    const random = mulberry32(17);
+    const d = detector(1000, { baselineResolutionMs: 1000, minBaselinePoints: 10 });
+    let t = warm(d, random, 12, 1000, 30);
+    expect(statusOf(d.observe(tick(random, 12, 1000, 1), (t += 1000)), 'funnel_drop')).toBe('anomalous');
+    const silent = d.observe({ requests: 0, errors: 0, downstream: 0 }, (t += 1000));
+    const funnel = silent.find((e) => e.kind === 'funnel_drop')!;
+    expect(funnel.status).toBe('anomalous');
+    expect(funnel.reason).toBe('no requests');
+    expect(Number.isNaN(funnel.observed)).toBe(true);
+  });
+
+  it('restores ticks still on probation: a restart mid-probation judges as if it never happened', () => {
+    const random = mulberry32(18);
+    const samples = Array.from({ length: 120 }, () => tick(random, 12, 1000, 0, 0.01));
+    const straight = detector(1000, { baselineResolutionMs: 1000, minBaselinePoints: 10 });
+    const restarted = detector(1000, { baselineResolutionMs: 1000, minBaselinePoints: 10 });
+    let a: Evaluation[] = [];
+    let b: Evaluation[] = [];
+    let copy: EvidenceDetector = restarted;
+    samples.forEach((s, i) => {
+      a = straight.observe(s, i * 1000);
+      b = copy.observe(s, i * 1000);
+      if (i === 60) {
+        copy = detector(1000, { baselineResolutionMs: 1000, minBaselinePoints: 10 });
+        expect(copy.restore(JSON.parse(JSON.stringify(restarted.snapshot())))).toBe(true);
+      }
+    });
+    expect(b.map((e) => [e.status, e.baseline, e.sigma])).toEqual(a.map((e) => [e.status, e.baseline, e.sigma]));
+  });
 });

@@ -10,6 +10,15 @@ describe('RobustBaseline', () => {
     expect(b.stats().median).toBeCloseTo(0.99, 6);
   });
 
+  it('gives the standard error of its median: a few buckets make an uncertain baseline', () => {
+    const b = new RobustBaseline(10, 1, 'ratio');
+    for (const v of [0.9, 1.0, 1.1, 1.2, 0.8, 1.05, 0.95]) b.learn(v, 1);
+    // numpy: mad = median(|v - median(v)|) = 0.1; sqrt(pi/2) * 1.4826 * mad / sqrt(7) = 0.0702320
+    // (and the sd of medians of 25 N(0,1) draws, simulated 200k times: 0.2485 vs sqrt(pi/2)/5 = 0.2507).
+    expect(b.stats().medianError).toBeCloseTo(0.070232, 5);
+    expect(Number.isNaN(new RobustBaseline(10).stats().medianError)).toBe(true);
+  });
+
   it('keeps log-rates of pooled counts, counts only complete buckets, and scales σ back to one tick', () => {
     const b = new RobustBaseline(10, 4, 'log-rate');
     // Buckets of 4 one-second ticks at e, e², e³ per second.

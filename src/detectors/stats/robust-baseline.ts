@@ -19,7 +19,16 @@ export interface BaselineStats {
   median: number;
   /** Robust σ of one tick's value: 1.4826 × MAD × √bucketSize, before any floor. */
   sigma: number;
+  /**
+   * Standard error of the median itself: √(π/2) × (1.4826 × MAD) / √buckets, the large-sample
+   * variance of a sample median, πσ²/2n for normal data (Kenney & Keeping 1962, §13.13). A baseline
+   * of a few noisy buckets is itself uncertain: what a change is measured against must say so.
+   */
+  medianError: number;
 }
+
+/** √(π/2): a sample median's standard error over the mean's, for normal data. */
+export const MEDIAN_ERROR_FACTOR = Math.sqrt(Math.PI / 2);
 
 export interface BaselineSnapshot {
   values: number[];
@@ -63,7 +72,9 @@ export class RobustBaseline {
 
   /** Median and robust σ of one tick; O(n) in the window size, no allocation. */
   stats(): BaselineStats {
-    return { median: this.window.median(), sigma: this.sigmaScale * this.window.medianAbsoluteDeviation() };
+    const mad = this.window.medianAbsoluteDeviation();
+    const n = this.window.size;
+    return { median: this.window.median(), sigma: this.sigmaScale * mad, medianError: n > 0 ? (MEDIAN_ERROR_FACTOR * MAD_TO_SIGMA * mad) / Math.sqrt(n) : Number.NaN };
   }
 
   snapshot(): BaselineSnapshot {

@@ -1,0 +1,36 @@
+// What one tick saw and weighed, per signal, for `--log-level debug`: enough to replay by eye why
+// a page came (or did not) at a given data time.
+
+import type { TickResult } from '../pipeline.js';
+
+/** A number to a few significant digits; NaN and infinities as text (JSON has no such numbers). */
+function round(x: number | undefined, digits = 3): number | string | undefined {
+  if (x === undefined) return undefined;
+  return Number.isFinite(x) ? Number(x.toPrecision(digits)) : String(x);
+}
+
+export function tickDebugFields(result: TickResult, dataTimeMs: number): Record<string, unknown> {
+  const signals: Record<string, unknown> = {};
+  for (const [id, report] of result.signals) {
+    signals[id] = {
+      requests: round(report.sample.requests, 4),
+      errors: round(report.sample.errors, 4),
+      downstream: round(report.sample.downstream, 4),
+      failing: report.assessment.failing,
+      kind: report.assessment.kind,
+      settled: report.assessment.settled,
+      checks: report.evaluations.map((e) => ({
+        check: e.kind,
+        status: e.status,
+        observed: round(e.observed),
+        baseline: round(e.baseline),
+        sigma: round(e.sigma),
+        evidence: round(e.evidence),
+        threshold: round(e.threshold),
+        ...(e.run ? { run: { since: new Date(e.run.sinceMs).toISOString(), multiplier: round(e.run.multiplier), logSigma: round(e.run.logSigma), seconds: round(e.run.seconds) } } : {}),
+        ...(e.reason ? { reason: e.reason } : {}),
+      })),
+    };
+  }
+  return { dataTime: new Date(dataTimeMs).toISOString(), signals };
+}
