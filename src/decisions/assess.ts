@@ -66,11 +66,14 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const longEnough = !run || run.seconds >= MIN_CLASSIFY_SECONDS;
   const now = run?.recent ?? run;
   const direction = now && longEnough ? (now.multiplier / Math.exp(now.logSigma) > MIN_AMPLIFICATION ? 'up' : now.multiplier * Math.exp(now.logSigma) < CLOSED_LOOP_BELOW ? 'down' : undefined) : undefined;
-  // A storm also needs retries to add a material share of attempts, so that a partial failure near
-  // the line is not a storm on one seed and a regression on the next.
-  const multiplier = now ? now.multiplier : estimate?.multiplier ?? Number.NaN;
-  const amplified = (estimate?.amplified === true || direction === 'up') && multiplier >= STORM_MIN_MULTIPLIER;
-  const stalled = estimate?.regime === 'closed-loop' || direction === 'down';
+  // A storm also needs retries to add a material share of attempts over the failure so far (the
+  // steadier reading), so that a partial failure near the line is not a storm on one seed and a
+  // regression on the next.
+  const multiplier = run ? run.multiplier : estimate?.multiplier ?? Number.NaN;
+  // With a run, its last ticks decide the direction; without one (no change-point yet), the estimate.
+  const up = run ? direction === 'up' : estimate?.amplified === true;
+  const amplified = up && multiplier >= STORM_MIN_MULTIPLIER;
+  const stalled = run ? direction === 'down' : estimate?.regime === 'closed-loop';
   let kind: IncidentKind = 'error_regression';
   if (amplified && fraction.e > 0) kind = 'retry_storm';
   else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || stalled) kind = 'outage';

@@ -185,7 +185,7 @@ export class EvidenceDetector implements Detector {
   private readonly seconds: number;
   private readonly weight: number;
   /** Ticks waiting to be learnt, oldest first: a ring of P_FIELDS numbers per tick. */
-  private readonly probation: Float64Array;
+  private readonly probation: Float32Array;
   private probationStart = 0;
   private probationSize = 0;
   /** The alarms of the previous tick: a newly raised one voids the probation. */
@@ -210,7 +210,7 @@ export class EvidenceDetector implements Detector {
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
     this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
-    this.probation = new Float64Array(Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs)) * P_FIELDS);
+    this.probation = new Float32Array(Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs)) * P_FIELDS);
   }
 
   /** The evidence threshold h (nats) of this detector's tick size. */
@@ -499,21 +499,30 @@ export class EvidenceDetector implements Detector {
     if (!this.ready(this.funnel)) now |= flags & LEARN_FUNNEL;
     if (!this.ready(this.rate)) now |= flags & LEARN_RATE;
     if (this.dispersion.ticks < this.params.minBaselinePoints) now |= flags & LEARN_DISPERSION;
-    const entry = [n, sample.errors * this.seconds, sample.downstream * this.seconds, this.residual.rate, this.residual.errors, this.residual.funnel, now, expected];
-    if (now !== 0) this.apply(entry, 0, false);
-    entry[P_FLAGS] = flags & ~now;
-    // Nothing left to learn later, and nothing before it waiting: done (in order).
-    if (entry[P_FLAGS] === 0 && this.probationSize === 0) {
-      if (!(flags & LEARN_DISPERSION)) this.breakBlock();
-      return;
-    }
-    const capacity = this.probation.length / P_FIELDS;
+    // Written straight into the ring's next slot: no allocation per tick.
+    const p = this.probation;
+    const capacity = p.length / P_FIELDS;
     if (this.probationSize === capacity) {
-      this.apply(this.probation, this.probationStart * P_FIELDS, true);
+      this.apply(p, this.probationStart * P_FIELDS, true);
       this.probationStart = (this.probationStart + 1) % capacity;
       this.probationSize--;
     }
-    this.probation.set(entry, ((this.probationStart + this.probationSize) % capacity) * P_FIELDS);
+    const at = ((this.probationStart + this.probationSize) % capacity) * P_FIELDS;
+    p[at + P_N] = n;
+    p[at + P_ERRORS] = sample.errors * this.seconds;
+    p[at + P_COMPLETED] = sample.downstream * this.seconds;
+    p[at + P_RESID_RATE] = this.residual.rate;
+    p[at + P_RESID_ERRORS] = this.residual.errors;
+    p[at + P_RESID_FUNNEL] = this.residual.funnel;
+    p[at + P_EXPECTED] = expected;
+    p[at + P_FLAGS] = now;
+    if (now !== 0) this.apply(p, at, false);
+    p[at + P_FLAGS] = flags & ~now;
+    // Nothing left to learn later and nothing before it waiting: done, the slot stays free.
+    if (p[at + P_FLAGS] === 0 && this.probationSize === 0) {
+      if (!(flags & LEARN_DISPERSION)) this.breakBlock();
+      return;
+    }
     this.probationSize++;
   }
 

@@ -50,8 +50,8 @@ describe('assess', () => {
     expect(a.explanation).toContain('of requests fail (baseline 0.1%)');
   });
   it.each([
-    // Cargo's first retries wait 0.5-1.5 s: the run so far is flat, the last ticks are not.
-    ['a storm whose first seconds were flat, rising now', { multiplier: 1.05, recent: 1.9 }, 'retry_storm'],
+    // Cargo's first retries wait 0.5-1.5 s: the run so far is barely up, the last ticks clearly.
+    ['a storm whose first seconds were flat, rising now', { multiplier: 1.25, recent: 1.9 }, 'retry_storm'],
     // A closed pool's runners retry once, then stall: the run so far is up, the last ticks down.
     ['a closed pool that retried once and stalls now', { multiplier: 1.3, recent: 0.4 }, 'outage'],
   ] as const)('reads the kind from how the rate moves now: %s', (_, m, kind) => {
@@ -68,5 +68,11 @@ describe('assess', () => {
     const run = { sinceMs: 0, multiplier: 1.6, logSigma: 0.1, seconds: 6, recent: { multiplier: 1.1, logSigma: 0.3, seconds: 3 } };
     for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
     expect(assess('downloads', sample(1100, 0), e, models).settled).toBe(false);
+  });
+  it('keeps a partial failure whose last ticks wobble up a regression: the storm floor is on the whole failure', () => {
+    const e = evals({ requests: 1300, completion: 0.95, funnel: true });
+    const run = { sinceMs: 0, multiplier: 1.08, logSigma: 0.03, seconds: 20, recent: { multiplier: 1.3, logSigma: 0.1, seconds: 3 } };
+    for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+    expect(assess('downloads', sample(1300, 0.95), e, models).kind).toBe('error_regression');
   });
 });

@@ -65,7 +65,7 @@ describe('EvidenceDetector', () => {
     expect([statusOf(first, 'funnel_drop'), statusOf(second, 'funnel_drop')]).toContain('anomalous');
   });
 
-  it('never pages a 1 request/s endpoint for a missing completion or two', () => {
+  it('never pages a 1 request/s endpoint for a missing completion or two', { timeout: 90_000 }, () => {
     for (const seed of [3, 4, 5]) {
       const random = mulberry32(seed);
       const d = detector(1000);
