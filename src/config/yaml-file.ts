@@ -1,0 +1,57 @@
+// Reading a YAML file with line numbers, and turning schema issues into `path: problem (line N)`.
+
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+
+/** Finds the line of a path in the file (or of its nearest parent that is there). */
+export type LineOf = (path: readonly PropertyKey[]) => number | undefined;
+
+/** Formats a schema path as users write it: ['signals', 2, 'requests'] -> signals[2].requests. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** Reads a file as text, or throws ConfigError naming the reason. */
+export function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, [`cannot read file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+}
+
+/** Reads a YAML file into plain data, or throws ConfigError naming the line. */
+export function readYaml(file: string): { data: unknown; lineOf: LineOf } {
+  const text = readConfigText(file);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  const lineOf: LineOf = (path) => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) return lineCounter.linePos(node.range[0]).line;
+    }
+    return undefined;
+  };
+  return { data: doc.toJS(), lineOf };
+}
+
+/** One `path: problem (line N)` line per schema issue. */
+export function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: LineOf): string[] {
+  return issues.map((issue) => {
+    const line = lineOf?.(issue.path);
+    return `${formatPath(issue.path)}: ${issue.message}${line === undefined ? '' : ` (line ${line})`}`;
+  });
+}
