@@ -2,6 +2,8 @@
 
 import type { Labels, SignalInput } from '../core/types.js';
 import type { AlertDefinitions } from '../decisions/alert-decider.js';
+import type { InhibitRule } from '../decisions/inhibition.js';
+import type { MaintenanceWindow } from '../decisions/maintenance-windows.js';
 import type { Matcher } from '../decisions/matchers.js';
 import type { DetectorParams } from '../detectors/evidence-detector.js';
 import type { ClientModel } from '../detectors/retry-amplification.js';
@@ -139,6 +141,9 @@ export interface StormwatchConfig {
   delivery: DeliveryConfig;
   deploys?: DeploysConfig;
   probes: ProbeConfig[];
+  /** Alerts these select are muted while a window is open (decided and recorded, not delivered). */
+  maintenanceWindows: MaintenanceWindow[];
+  inhibitRules: InhibitRule[];
   signals: SignalConfig[];
   definitions: AlertDefinitions;
 }

@@ -12,6 +12,7 @@ import { resolveHttpClient } from './http-client.js';
 import { createResolveContext } from './resolve-context.js';
 import { resolveDelivery, resolveRoutes, resolveSinks } from './resolve-delivery.js';
 import { resolveDeploys, resolveProbes } from './resolve-deploys.js';
+import { resolveInhibitRules, resolveMaintenanceWindows } from './resolve-muting.js';
 import { resolveClientModels, resolveSignals } from './resolve-signals.js';
 import { intervalToCron } from './schedule.js';
 import { configSchema } from './schema.js';
@@ -53,6 +54,8 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   const deploys = resolveDeploys(ctx);
   const probes = resolveProbes(ctx);
   const delivery = resolveDelivery(ctx);
+  const maintenanceWindows = resolveMaintenanceWindows(ctx);
+  const inhibitRules = resolveInhibitRules(ctx);
 
   const httpContext = { base, readSecret: ctx.readSecret, problem: at, ...(options.lint ? { skipFiles: true } : {}) };
   const promHttp = raw.source.prometheus ? resolveHttpClient(raw.source.prometheus, ['source', 'prometheus'], httpContext) : undefined;
@@ -86,6 +89,8 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     delivery,
     ...(deploys ? { deploys } : {}),
     probes,
+    maintenanceWindows,
+    inhibitRules,
     signals,
     definitions,
   };

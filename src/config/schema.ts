@@ -5,6 +5,7 @@ import { parseDuration } from '../core/duration.js';
 import { parseSelector } from '../source/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
 import { checkHttpClient, httpClientFields } from './http-client-schema.js';
+import { muteSections } from './mute-schema.js';
 
 const duration = z.string({ error: 'expected a duration like 15s, 1m or 1h' }).transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -261,6 +262,8 @@ export const configSchema = z.strictObject({
   clientModels: z.array(z.string()).default([]),
   deploys: deploysSection.optional(),
   probes: z.array(probe).default([]),
+  /** Maintenance windows and inhibition rules (mute-schema.ts). */
+  ...muteSections,
   signals: z.array(signal).min(1, { message: 'expected at least one signal' }),
 });
 

@@ -32,10 +32,13 @@ import { join } from 'node:path';
 import { HistoryStore } from '../ui/history-store.js';
 import { liveHistory } from '../ui/history-sizes.js';
 import { BAND_SIGMAS } from '../ui/band.js';
+import { MuteStage, type Muting } from '../decisions/mute-stage.js';
+import { SilenceStore } from './silence-store.js';
 
 export interface LiveOptions {
   logger: Logger;
-  onTransition?: (t: AlertTransition) => void;
+  /** Every transition, with what muted it when it was not delivered. */
+  onTransition?: (t: AlertTransition, muted?: readonly Muting[]) => void;
   /** Override the clock (tests); defaults to Date.now. */
   now?: () => number;
   shard?: Shard;
@@ -103,6 +106,23 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   // The UI's history, fed from each tick's result (bounded: see ui/history-sizes.ts).
   const history = new HistoryStore(liveHistory(config));
   history.addTransitions(pipeline.firing().map((a) => ({ status: 'firing' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs })));
+
+  // Silences (API and CLI, kept in the state directory), maintenance windows and inhibition rules
+  // decide which transitions are delivered; muted ones are still recorded and printed.
+  const opened = SilenceStore.open(join(config.delivery.outboxDir, 'silences.json'), now());
+  const silences = opened.store;
+  if (opened.problem) logger.log('warn', 'saved silences could not be read; starting without them', { problem: opened.problem });
+  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => silences.list() });
+  mute.seed(pipeline.firing());
+  /** Hands a batch of transitions on: printed and recorded all, delivered unless muted. */
+  const emit = (transitions: readonly AlertTransition[], dataTimeMs: number) => {
+    const { deliver, muted } = mute.filter(transitions, now());
+    for (const t of transitions) options.onTransition?.(t, muted.get(t));
+    for (const [t, by] of muted) if (t.status === 'firing') logger.log('info', 'alert muted: decided and recorded, not delivered', { alertname: t.labels.alertname, fingerprint: t.fingerprint, mutedBy: by.map((m) => m.by) });
+    const released = mute.release(now());
+    for (const t of released) logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
+    notifier.handle([...deliver, ...released], dataTimeMs);
+  };
   history.addDeploys(pipeline.deployRecords());
   const writeState = () => {
     try {
@@ -142,8 +162,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
           if (!result.ok) logger.log('warn', 'smoke probe failed', { probe: probe.name, failure: result.failure });
           const transitions = pipeline.recordProbe(result, now());
           history.addTransitions(transitions);
-          for (const t of transitions) options.onTransition?.(t);
-          notifier.handle(transitions, now());
+          emit(transitions, now());
         })
         .catch((error: unknown) => logger.log('error', 'smoke probe crashed', { probe: probe.name, error: (error as Error).message }))
         .finally(() => probesRunning.delete(probe.name));
@@ -200,8 +219,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
       }
       lastReadOk = read.errors.length === 0;
       if (lastReadOk) lastTickOkMs = now();
-      for (const t of result.transitions) options.onTransition?.(t);
-      notifier.handle(result.transitions, result.timeMs);
+      emit(result.transitions, result.timeMs);
       onDeploys(result.deploys);
       updatePending();
       runProbes((p) => now() >= (probeNext.get(p.name) ?? 0));
@@ -268,8 +286,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
             }
             history.addDeploys([added.record]);
             history.addTransitions(added.transitions);
-            for (const t of added.transitions) options.onTransition?.(t);
-            notifier.handle(added.transitions, now());
+            emit(added.transitions, now());
             onDeploys([added.record]);
             metrics.deployRecords.set(pipeline.deployRecords().length);
             return added.record;
@@ -283,6 +300,15 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
     server = await startHttpServer(config.listen, {
       ...(deployApi ? { deploys: deployApi, gates: { ...deployApi, inconclusive: config.deploys!.inconclusive } } : {}),
       registry: metrics.registry,
+      silences: {
+        get token() {
+          return config.deploys?.apiToken;
+        },
+        store: silences,
+        now,
+        // An expired silence may free held alerts at once, not at the next tick.
+        changed: () => emit([], now()),
+      },
       ui: { store: history, intervalMs: config.intervalMs, ...(config.deploys ? { deployWindowMs: config.deploys.windowMs } : {}) },
       firingAlerts: () => pipeline.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAtMs).toISOString() })),
       health: () => {
