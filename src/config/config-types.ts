@@ -25,6 +25,14 @@ export interface SignalConfig {
   clients: ClientModel[];
   /** Split into one series per value of these labels; empty: one series. */
   by: string[];
+  /** This signal's own detector parameters, when it overrides any (else the config-wide ones). */
+  detector?: DetectorParams;
+  /** This signal's own alert timing, when it overrides it. */
+  forMs?: number;
+  keepFiringForMs?: number;
+  classifyWithinMs?: number;
+  /** Extra annotations on this signal's alerts (runbook_url). */
+  annotations?: Labels;
 }
 
 export type SourceConfig =

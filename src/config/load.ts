@@ -12,6 +12,7 @@ import { resolveHttpClient } from './http-client.js';
 import { createResolveContext } from './resolve-context.js';
 import { resolveDelivery, resolveRoutes, resolveSinks } from './resolve-delivery.js';
 import { resolveDeploys, resolveProbes } from './resolve-deploys.js';
+import { applySignalOverrides } from './resolve-overrides.js';
 import { resolveInhibitRules, resolveMaintenanceWindows } from './resolve-muting.js';
 import { resolveClientModels, resolveSignals } from './resolve-signals.js';
 import { intervalToCron } from './schedule.js';
@@ -48,7 +49,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   const cron = intervalToCron(raw.interval);
   if (cron === undefined) at(['interval'], `${raw.interval} ms cannot be scheduled evenly; use a whole number of seconds dividing 60s, or of minutes dividing 60m`);
 
-  const signals = resolveSignals(ctx, resolveClientModels(ctx));
+  const resolvedSignals = resolveSignals(ctx, resolveClientModels(ctx));
   const sinks = resolveSinks(ctx);
   const routes = resolveRoutes(ctx, sinks);
   const deploys = resolveDeploys(ctx);
@@ -60,6 +61,10 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   const httpContext = { base, readSecret: ctx.readSecret, problem: at, ...(options.lint ? { skipFiles: true } : {}) };
   const promHttp = raw.source.prometheus ? resolveHttpClient(raw.source.prometheus, ['source', 'prometheus'], httpContext) : undefined;
   const scrapeHttp = raw.source.scrape ? resolveHttpClient(raw.source.scrape, ['source', 'scrape'], httpContext) : undefined;
+
+  const { preset: _presetName, ...overrides } = raw.detector;
+  const detector: DetectorParams = { ...(preset ?? ({} as DetectorParams)), ...toDetectorParams(overrides) };
+  const signals = applySignalOverrides(ctx, resolvedSignals, presets, detector);
 
   if (problems.length > 0 || !preset || cron === undefined) throw new ConfigError(file, problems);
 
@@ -73,8 +78,6 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     const f = raw.source.replay!.file;
     source = { kind: 'replay', file: isAbsolute(f) ? f : join(base, f) };
   }
-  const { preset: _presetName, ...overrides } = raw.detector;
-  const detector: DetectorParams = { ...preset, ...toDetectorParams(overrides) };
   return {
     file,
     intervalMs: raw.interval,

@@ -52,6 +52,8 @@ export function readYaml(file: string): { data: unknown; lineOf: LineOf } {
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: LineOf): string[] {
   return issues.map((issue) => {
     const line = lineOf?.(issue.path);
-    return `${formatPath(issue.path)}: ${issue.message}${line === undefined ? '' : ` (line ${line})`}`;
+    // A bad record key: zod says "Invalid key in record"; the key schema's own message says what a key must be.
+    const message = issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;
+    return `${formatPath(issue.path)}: ${message}${line === undefined ? '' : ` (line ${line})`}`;
   });
 }
