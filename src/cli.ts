@@ -169,18 +169,25 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const shard = parseShard(str('shard'), command);
       const listen = str('listen');
       if (listen !== undefined && !/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT like 0.0.0.0:9464, got ${JSON.stringify(listen)}`, command);
-      const loaded = load(configFile());
       const stateDir = str('state-dir');
-      const config = {
+      const file = configFile();
+      // The flags win over the file at start and at every reload alike.
+      const withFlags = (loaded: StormwatchConfig): StormwatchConfig => ({
         ...loaded,
         ...(listen !== undefined ? { listen } : {}),
         ...(stateDir !== undefined ? { delivery: { ...loaded.delivery, outboxDir: resolve(stateDir) } } : {}),
-      };
+      });
+      const config = withFlags(load(file));
       if (config.source.kind === 'replay') {
         await runReplay(config, { logger: log, onTransition });
         return 0;
       }
-      const handle = await startLive(config, { logger: log, ...(shard ? { shard } : {}), onTransition });
+      // SIGHUP reloads, as it does for Prometheus and Alertmanager; the outcome is logged. Caught
+      // from the start: its default action would end the process while it is still starting.
+      let reloadNow: (() => void) | undefined;
+      process.on('SIGHUP', () => (reloadNow ? reloadNow() : log.log('warn', 'SIGHUP ignored: still starting', {})));
+      const handle = await startLive(config, { logger: log, ...(shard ? { shard } : {}), onTransition, loadConfig: () => withFlags(load(file)) });
+      reloadNow = () => void handle.reload('sighup');
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.log('info', 'stopping: finishing the current tick and draining notifications', { signal });

@@ -10,7 +10,7 @@ import { type FiringLabels, type InhibitRule, inhibitedBy } from './inhibition.j
 import { type MaintenanceWindow, windowsMuting } from './maintenance-windows.js';
 import { type Silence, silencesMuting } from './silences.js';
 
-/** Why a transition was not delivered. Also the `reason` label of stormwatch_notifications_muted_total. */
+/** Why a transition was not delivered. Also the `reason` label of stormwatch_alerts_muted_total. */
 export type MuteReason = 'silence' | 'maintenance' | 'inhibited' | 'held';
 
 export interface Muting {
