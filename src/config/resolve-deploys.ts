@@ -1,6 +1,7 @@
 // Resolves the deploy watcher's section (markers, rollback hooks, API token, peers) and smoke probes.
 
 import { type Selector, parseSelector } from '../source/selector.js';
+import { promqlSyntaxError } from './promql-syntax.js';
 import type { DeploysConfig, MarkerConfig, ProbeConfig } from './config-types.js';
 import { type ResolveContext, isHttpUrl } from './resolve-context.js';
 
@@ -19,6 +20,9 @@ export function resolveDeploys(ctx: ResolveContext): DeploysConfig | undefined {
       }
     } else if (kind !== 'prometheus') {
       at(['deploys', 'markers', i, 'query'], `a ${kind} source reads series: give a selector, not a PromQL query`);
+    } else {
+      const syntax = promqlSyntaxError(m.query ?? '');
+      if (syntax) at(['deploys', 'markers', i, 'query'], syntax);
     }
     markers.push({ name: m.name, service: m.service, environment: m.environment, ...(m.label !== undefined ? { label: m.label } : {}), ...(selector ? { selector } : {}), query: m.query ?? m.selector ?? '' });
   });

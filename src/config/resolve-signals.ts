@@ -3,6 +3,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { ClientModel } from '../detectors/retry-amplification.js';
 import { counterQuery } from '../source/counter-query.js';
+import { promqlSyntaxError } from './promql-syntax.js';
 import { loadBundledClientModels, readClientModels } from './bundled-models.js';
 import type { SignalConfig } from './config-types.js';
 import type { ResolveContext } from './resolve-context.js';
@@ -32,6 +33,10 @@ export function resolveSignals(ctx: ResolveContext, models: ClientModel[]): Sign
       if (!spec) continue;
       if ('query' in spec) {
         if (kind !== 'prometheus') at(['signals', i, input], `a ${kind} source reads counters: give a selector, not a PromQL query`);
+        else {
+          const syntax = promqlSyntaxError(spec.query as string);
+          if (syntax) at(['signals', i, input, 'query'], syntax);
+        }
         inputs[input] = { query: spec.query as string };
       } else {
         const p = raw.source.prometheus;
