@@ -16,6 +16,8 @@ import { applySignalOverrides } from './resolve-overrides.js';
 import { resolveInhibitRules, resolveMaintenanceWindows } from './resolve-muting.js';
 import { resolveClientModels, resolveSignals } from './resolve-signals.js';
 import { intervalToCron } from './schedule.js';
+import { configJsonSchema } from './json-schema.js';
+import { knownKeysAt } from './key-suggestions.js';
 import { configSchema } from './schema.js';
 import { issuesToProblems, readYaml } from './yaml-file.js';
 
@@ -35,7 +37,10 @@ export interface LoadOptions {
 export function loadConfig(file: string, options: LoadOptions = {}): StormwatchConfig {
   const { data, lineOf } = readYaml(file);
   const parsed = configSchema.safeParse(data ?? {});
-  if (!parsed.success) throw new ConfigError(file, issuesToProblems(parsed.error.issues, lineOf));
+  if (!parsed.success) {
+    const schema = configJsonSchema();
+    throw new ConfigError(file, issuesToProblems(parsed.error.issues, lineOf, (path) => knownKeysAt(schema, path)));
+  }
   const raw = parsed.data;
   const problems: string[] = [];
   const base = dirname(resolve(file));

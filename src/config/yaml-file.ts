@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { suggestKey } from './key-suggestions.js';
 
 /** Finds the line of a path in the file (or of its nearest parent that is there). */
 export type LineOf = (path: readonly PropertyKey[]) => number | undefined;
@@ -48,9 +49,21 @@ export function readYaml(file: string): { data: unknown; lineOf: LineOf } {
   return { data: doc.toJS(), lineOf };
 }
 
-/** One `path: problem (line N)` line per schema issue. */
-export function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: LineOf): string[] {
-  return issues.map((issue) => {
+/** The keys allowed at a path, for "did you mean" on unknown keys. */
+export type KnownKeys = (path: readonly PropertyKey[]) => readonly string[];
+
+/** One `path: problem (line N)` line per schema issue (one per unknown key, with a suggestion when one is near). */
+export function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: LineOf, knownKeys?: KnownKeys): string[] {
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys' && knownKeys) {
+      const known = knownKeys(issue.path);
+      return issue.keys.map((key) => {
+        const path = [...issue.path, key];
+        const line = lineOf?.(path);
+        const near = suggestKey(key, known);
+        return `${formatPath(path)}: unknown key${near ? `; did you mean ${JSON.stringify(near)}?` : known.length > 0 ? `; known here: ${known.join(', ')}` : ''}${line === undefined ? '' : ` (line ${line})`}`;
+      });
+    }
     const line = lineOf?.(issue.path);
     // A bad record key: zod says "Invalid key in record"; the key schema's own message says what a key must be.
     const message = issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;

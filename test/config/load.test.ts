@@ -55,7 +55,7 @@ describe('loadConfig', () => {
       'signals[0].errors: expected a counter selector string, {counter: SELECTOR} or {query: PROMQL} (line 14)',
       'signals[1].name: expected letters, digits, "_", "." or "-" (line 15)',
       'signals[1].requests: cannot read label matcher "a=1" in "x{a=1}" (line 16)',
-      'signals[1]: Unrecognized key: "downstrem" (line 15)',
+      'signals[1].downstrem: unknown key; did you mean "downstream"? (line 17)',
     ]);
   });
 
