@@ -134,7 +134,8 @@ export interface ProbeConfig {
 export interface StormwatchConfig {
   file: string;
   intervalMs: number;
-  cron: string;
+  /** node-cron expression when cron ticks the interval evenly; undefined: an epoch-aligned timer does (45s, 90s). */
+  cron?: string;
   source: SourceConfig;
   /**
    * New evidence per tick, 0-1: below 1 when a Prometheus source reads rate() over a window longer

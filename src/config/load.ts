@@ -52,7 +52,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   if (!preset) at(['detector', 'preset'], `unknown preset ${JSON.stringify(raw.detector.preset)}; known: ${Object.keys(presets).join(', ')}`);
 
   const cron = intervalToCron(raw.interval);
-  if (cron === undefined) at(['interval'], `${raw.interval} ms cannot be scheduled evenly; use a whole number of seconds dividing 60s, or of minutes dividing 60m`);
+  if (raw.interval < 1000 || raw.interval % 1000 !== 0) at(['interval'], `expected a whole number of seconds (at least 1s), got ${raw.interval} ms`);
 
   const resolvedSignals = resolveSignals(ctx, resolveClientModels(ctx));
   const sinks = resolveSinks(ctx);
@@ -71,7 +71,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   const detector: DetectorParams = { ...(preset ?? ({} as DetectorParams)), ...toDetectorParams(overrides) };
   const signals = applySignalOverrides(ctx, resolvedSignals, presets, detector);
 
-  if (problems.length > 0 || !preset || cron === undefined) throw new ConfigError(file, problems);
+  if (problems.length > 0 || !preset) throw new ConfigError(file, problems);
 
   let source: SourceConfig;
   if (raw.source.prometheus && promHttp) {
@@ -86,7 +86,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   return {
     file,
     intervalMs: raw.interval,
-    cron,
+    ...(cron !== undefined ? { cron } : {}),
     source,
     ...(raw.server ? { listen: raw.server.listen } : {}),
     detector,

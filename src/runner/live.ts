@@ -32,6 +32,7 @@ import { liveHistory } from '../ui/history-sizes.js';
 import { BAND_SIGMAS } from '../ui/band.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
 import { SilenceStore } from './silence-store.js';
+import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
 import { carrySnapshot, planReload } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
@@ -356,13 +357,20 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     logger.log('info', 'http server listening', { url: server.url });
   }
 
-  const schedule = (expression: string): ScheduledTask => {
-    const t = cron.schedule(expression, () => tick(), { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
+  const schedule = (c: StormwatchConfig): Ticker => {
+    // Intervals cron cannot tick evenly (45s, 90s) run on an epoch-aligned timer instead.
+    if (c.cron === undefined) return startAlignedTicker(c.intervalMs, () => tick());
+    const t: ScheduledTask = cron.schedule(c.cron, () => tick(), { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
     t.on('execution:overlap', () => metrics.ticksSkipped.inc());
-    return t;
+    return {
+      async stop() {
+        await t.stop();
+        await t.destroy();
+      },
+    };
   };
-  let task = schedule(config.cron);
-  logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: config.cron });
+  let task = schedule(config);
+  logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: config.cron ?? `every ${config.intervalMs / 1000}s, aligned to the epoch` });
 
   /**
    * Reloads the configuration: validated first (a bad file is refused with its problems and the
@@ -408,8 +416,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     if (plan.sourceChanged) source = makeSource(next);
     if (plan.scheduleChanged) {
       await task.stop();
-      await task.destroy();
-      task = schedule(next.cron);
+      task = schedule(next);
     }
     config = next;
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
@@ -434,7 +441,6 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     async stop(drainTimeoutMs = 10_000) {
       if (reloading) await reloading;
       await task.stop();
-      await task.destroy();
       if (running) await running;
       saver.flush(true);
       notifier.handle([], now(), true);

@@ -47,7 +47,7 @@ export function planReload(old: StormwatchConfig, next: StormwatchConfig): Reloa
   const signalsChanged = !same(old.signals, next.signals);
   const notifierChanged = !same([old.sinks, old.routes, old.delivery, old.alerting, old.deploys?.rollback], [next.sinks, next.routes, next.delivery, next.alerting, next.deploys?.rollback]);
   const sourceChanged = !same(old.source, next.source) || signalsChanged || !same(old.deploys?.markers, next.deploys?.markers);
-  const scheduleChanged = old.cron !== next.cron;
+  const scheduleChanged = old.cron !== next.cron || old.intervalMs !== next.intervalMs;
   const changed: string[] = [];
   if (signalsChanged) changed.push('signals');
   if (!same(old.detector, next.detector)) changed.push('detector');
