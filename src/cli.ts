@@ -2,6 +2,7 @@
 // stormwatch's command line: the composition root. Parses one command's flags, loads config, wires
 // stages, runs them. Grammar and help live in cli/commands.ts; failure output in cli/errors.ts.
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -232,17 +233,35 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
   throw new UsageError(`unknown command ${JSON.stringify(command)}`);
 }
 
-/** The base URL of a running stormwatch: --url, or server.listen of --config (wildcards reached on loopback). */
-function serverUrl(values: Values, command: string): string | undefined {
-  const given = values.url as string | string[] | undefined;
-  const url = Array.isArray(given) ? given[0] : given;
-  if (url !== undefined) {
-    if (!/^https?:\/\/[^/]/.test(url)) throw new UsageError(`--url: expected http://HOST:PORT, got ${JSON.stringify(url)}`, command);
-    return url.replace(/\/+$/, '');
+/** The base URLs of running replicas: every --url, or server.listen of --config (wildcards reached on loopback). */
+function serverUrls(values: Values, command: string): string[] {
+  const given = (values.url as string[] | undefined) ?? [];
+  for (const u of given) {
+    if (!/^https?:\/\/[^/]/.test(u)) throw new UsageError(`--url: expected http://HOST:PORT, got ${JSON.stringify(u)}`, command);
   }
-  if (typeof values.config !== 'string') return undefined;
+  if (given.length > 0) return given.map((u) => u.replace(/\/+$/, ''));
+  if (typeof values.config !== 'string') return [];
   const listen = loadConfig(values.config, { lint: true }).listen;
-  return listen ? `http://${listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}` : undefined;
+  return listen ? [`http://${listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}`] : [];
+}
+
+/** Runs `call` on every replica; one success is enough, the others' failures become warnings. */
+async function onEveryReplica<T>(urls: string[], call: (url: string) => Promise<T>): Promise<T> {
+  let first: T | undefined;
+  const ok: string[] = [];
+  const failures: string[] = [];
+  for (const url of urls) {
+    try {
+      const r = await call(url);
+      first ??= r;
+      ok.push(url);
+    } catch (error) {
+      failures.push(`${url}: ${describeError(error).replace(/^stormwatch: /, '').trim()}`);
+    }
+  }
+  if (first === undefined) throw new Error(failures.join('; '));
+  for (const f of failures) process.stderr.write(`stormwatch: warning: ${f} (done on ${ok.join(', ')})\n`);
+  return first;
 }
 
 async function silence(values: Values, positionals: string[], command: string): Promise<number> {
@@ -250,17 +269,18 @@ async function silence(values: Values, positionals: string[], command: string): 
   if (!['add', 'list', 'expire'].includes(action ?? '')) throw new UsageError('expected add, list or expire', command);
   if (action !== 'expire' && id !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(id)}`, command);
   if (action === 'expire' && id === undefined) throw new UsageError('expire needs the silence ID (see stormwatch silence list)', command);
-  const url = serverUrl(values, command);
-  if (!url) throw new UsageError('give --url http://HOST:PORT, or --config FILE with server.listen', command);
+  const urls = serverUrls(values, command);
+  if (urls.length === 0) throw new UsageError('give --url http://HOST:PORT (once per replica), or --config FILE with server.listen', command);
   const token = process.env.STORMWATCH_DEPLOY_TOKEN;
   if (!token) throw new UsageError('set STORMWATCH_DEPLOY_TOKEN to the API token (deploys.apiToken)', command);
   if (action === 'list') {
-    const all = await listSilences(url, token);
+    // Replicas hold the same silences when they were made with this command: the first that answers lists them.
+    const all = await onEveryReplica(urls.slice(0, 1), (url) => listSilences(url, token));
     process.stdout.write(all.length === 0 ? 'no silences\n' : `${all.map(silenceLine).join('\n')}\n`);
     return 0;
   }
   if (action === 'expire') {
-    process.stdout.write(`${silenceLine(await expireSilenceAt(url, token, id!))}\n`);
+    process.stdout.write(`${silenceLine(await onEveryReplica(urls, (url) => expireSilenceAt(url, token, id!)))}\n`);
     return 0;
   }
   const str = (name: string) => values[name] as string | undefined;
@@ -271,13 +291,17 @@ async function silence(values: Values, positionals: string[], command: string): 
   const comment = str('comment');
   if (!comment) throw new UsageError('add needs --comment saying why (a ticket, a change)', command);
   const time = (flag: string) => new Date(parseTime(str(flag)!, `--${flag}`, command)).toISOString();
-  const created = await addSilence(url, token, {
+  // One id and one start for every replica: the same silence everywhere, expired everywhere by that id.
+  const startsAt = str('starts-at') !== undefined ? time('starts-at') : new Date().toISOString();
+  const body = {
+    id: randomUUID(),
     matchers,
-    ...(str('starts-at') !== undefined ? { startsAt: time('starts-at') } : {}),
-    ...(str('ends-at') !== undefined ? { endsAt: time('ends-at') } : { duration: str('duration')! }),
+    startsAt,
+    ...(str('ends-at') !== undefined ? { endsAt: time('ends-at') } : { endsAt: new Date(Date.parse(startsAt) + parseDuration(str('duration')!)!).toISOString() }),
     createdBy: str('author') ?? process.env.USER ?? 'stormwatch-cli',
     comment,
-  });
+  };
+  const created = await onEveryReplica(urls, (url) => addSilence(url, token, body));
   process.stdout.write(`${silenceLine(created)}\n`);
   return 0;
 }

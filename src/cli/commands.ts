@@ -119,7 +119,8 @@ export const COMMANDS: CommandSpec[] = [
       '                       --comment TEXT (why: a ticket, a change), --author NAME (default $USER)',
       'list                   every silence kept: active, pending and recently expired',
       'expire ID              end a silence now',
-      '--url URL              a stormwatch base URL',
+      '--url URL              a stormwatch base URL; repeat it for each replica of an HA pair',
+      '                       (add and expire go to every one, with the same silence id)',
       '--config, -c FILE      take the URL from server.listen instead',
       '--starts-at T          RFC 3339; default now',
       'Token: $STORMWATCH_DEPLOY_TOKEN (deploys.apiToken).',
@@ -130,7 +131,7 @@ export const COMMANDS: CommandSpec[] = [
       'stormwatch silence expire --url http://stormwatch:9464 6f0c2a9e-...',
     ],
     options: {
-      url: { type: 'string' },
+      url: { type: 'string', multiple: true },
       ...config,
       matcher: { type: 'string', multiple: true },
       duration: { type: 'string' },

@@ -12,6 +12,8 @@ export interface SilenceView {
 }
 
 export interface NewSilence {
+  /** Client-chosen, so every replica holds the same silence. */
+  id?: string;
   matchers: string[];
   startsAt?: string;
   endsAt?: string;

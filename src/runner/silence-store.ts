@@ -17,6 +17,11 @@ export class SilenceRequestError extends Error {
   }
 }
 
+/** A silence id reused for another silence. */
+export class SilenceConflictError extends Error {
+  override name = 'SilenceConflictError';
+}
+
 const silenceSchema = z.strictObject({
   id: z.string().min(1),
   matchers: z.array(z.string()),
@@ -59,14 +64,25 @@ export class SilenceStore {
     return [...this.silences].sort((a, b) => b.updatedAtMs - a.updatedAtMs);
   }
 
-  /** Adds a silence; throws SilenceRequestError listing every problem when the request is invalid. */
-  add(req: SilenceRequest, nowMs: number): Silence {
+  /**
+   * Adds a silence; throws SilenceRequestError listing every problem when the request is invalid.
+   * A client-chosen `id` makes it idempotent (the CLI silences every HA replica with one id): the
+   * same silence again is answered with the one kept (`created: false`), a different one under a
+   * known id is a conflict.
+   */
+  add(req: SilenceRequest, nowMs: number, id?: string): { silence: Silence; created: boolean } {
+    const known = id === undefined ? undefined : this.silences.find((s) => s.id === id);
+    if (known) {
+      const same = known.matchers.join('\n') === req.matchers.join('\n') && known.endsAtMs === req.endsAtMs && known.createdBy === req.createdBy && known.comment === req.comment;
+      if (!same) throw new SilenceConflictError(`silence ${id} exists with other matchers, end, author or comment`);
+      return { silence: known, created: false };
+    }
     const problems = silenceProblems(req, nowMs);
     if (problems.length > 0) throw new SilenceRequestError(problems);
-    const silence: Silence = { id: randomUUID(), ...req, updatedAtMs: nowMs };
+    const silence: Silence = { id: id ?? randomUUID(), ...req, updatedAtMs: nowMs };
     this.silences = [...retainSilences(this.silences, nowMs, SILENCE_RETENTION_MS), silence];
     this.save();
-    return silence;
+    return { silence, created: true };
   }
 
   /** Expires a silence now; undefined when there is no such silence. */

@@ -9,7 +9,7 @@ import { formatPath } from '../config/yaml-file.js';
 import { parseDuration } from '../core/duration.js';
 import { readBody, send, tokenMatches } from '../deploys/deploy-api.js';
 import { type Silence, silenceState } from '../decisions/silences.js';
-import { SilenceRequestError, type SilenceStore } from '../runner/silence-store.js';
+import { SilenceConflictError, SilenceRequestError, type SilenceStore } from '../runner/silence-store.js';
 
 export const SILENCES_PATH = '/api/v1/silences';
 
@@ -25,6 +25,8 @@ export interface SilenceApiDeps {
 const time = z.string().refine((t) => !Number.isNaN(Date.parse(t)), { message: 'expected an RFC 3339 time like 2026-12-01T22:00:00Z' });
 const silenceBody = z
   .strictObject({
+    /** Client-chosen: the same silence on every replica of an HA pair, and a retry records one. */
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/, { message: 'expected 1-128 letters, digits, "_", ".", ":" or "-", starting with a letter or digit' }).optional(),
     matchers: z.array(z.string(), { error: 'expected a list of matchers like ["service=\\"crates\\""]' }),
     startsAt: time.optional(),
     endsAt: time.optional(),
@@ -84,11 +86,12 @@ export async function handleSilences(req: IncomingMessage, res: ServerResponse, 
     const startsAtMs = b.startsAt !== undefined ? Date.parse(b.startsAt) : nowMs;
     const endsAtMs = b.endsAt !== undefined ? Date.parse(b.endsAt) : startsAtMs + parseDuration(b.duration!)!;
     try {
-      const silence = deps.store.add({ matchers: b.matchers, startsAtMs, endsAtMs, createdBy: b.createdBy, comment: b.comment }, nowMs);
-      deps.changed?.();
-      return send(res, 201, silenceView(silence, nowMs));
+      const { silence, created } = deps.store.add({ matchers: b.matchers, startsAtMs, endsAtMs, createdBy: b.createdBy, comment: b.comment }, nowMs, b.id);
+      if (created) deps.changed?.();
+      return send(res, created ? 201 : 200, silenceView(silence, nowMs));
     } catch (error) {
       if (error instanceof SilenceRequestError) return send(res, 400, { error: 'invalid silence', problems: error.problems });
+      if (error instanceof SilenceConflictError) return send(res, 409, { error: error.message });
       throw error;
     }
   }

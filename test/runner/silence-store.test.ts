@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SILENCE_RETENTION_MS, SilenceRequestError, SilenceStore } from '../../src/runner/silence-store.js';
+import { SILENCE_RETENTION_MS, SilenceConflictError, SilenceRequestError, SilenceStore } from '../../src/runner/silence-store.js';
 
 const T = Date.parse('2026-11-29T03:00:00Z');
 const fileIn = () => join(mkdtempSync(join(tmpdir(), 'stormwatch-silences-')), 'silences.json');
@@ -12,8 +12,8 @@ describe('SilenceStore', () => {
   it('keeps silences across a restart, expired ones included until the retention passes', () => {
     const file = fileIn();
     const { store } = SilenceStore.open(file, T);
-    const a = store.add(request, T);
-    const b = store.add({ ...request, comment: 'CHG-2' }, T + 1);
+    const a = store.add(request, T).silence;
+    const b = store.add({ ...request, comment: 'CHG-2' }, T + 1).silence;
     store.expire(a.id, T + 2);
     const reopened = SilenceStore.open(file, T + 10).store.list();
     expect(reopened.map((s) => [s.id, s.endsAtMs])).toEqual([
@@ -28,6 +28,14 @@ describe('SilenceStore', () => {
     const { store } = SilenceStore.open(file, T);
     expect(() => store.add({ ...request, comment: '' }, T)).toThrow(SilenceRequestError);
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('a client-chosen id is idempotent: the same silence again is the one kept, another under that id a conflict', () => {
+    const { store } = SilenceStore.open(fileIn(), T);
+    expect(store.add(request, T, 'change-1234')).toMatchObject({ created: true, silence: { id: 'change-1234' } });
+    expect(store.add(request, T + 5000, 'change-1234')).toMatchObject({ created: false, silence: { id: 'change-1234', updatedAtMs: T } });
+    expect(() => store.add({ ...request, comment: 'other' }, T, 'change-1234')).toThrow(SilenceConflictError);
+    expect(store.list()).toHaveLength(1);
   });
 
   it('expiring an unknown id answers undefined', () => {

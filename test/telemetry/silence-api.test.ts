@@ -11,9 +11,11 @@ import { runCli } from '../helpers/cli.js';
 
 const T = Date.parse('2026-11-29T03:00:00Z');
 let server: RunningServer | undefined;
+const others: RunningServer[] = [];
 afterEach(async () => {
   await server?.close();
   server = undefined;
+  for (const s of others.splice(0)) await s.close();
 });
 
 async function start(token: string | undefined, now = () => T) {
@@ -70,18 +72,34 @@ describe('silence API', () => {
     });
   });
 
-  it('stormwatch silence add | list | expire drive it with the token from the environment', async () => {
-    const { url } = await start('tok-123456', Date.now);
+  it('a client-chosen id: the same silence twice is one silence (200), another under that id a conflict (409)', async () => {
+    const { url, store } = await start('tok-123456');
+    const body = { id: 'chg-1234', matchers: ['service="crates-io"'], endsAt: '2026-11-29T05:00:00Z', createdBy: 'ana', comment: 'CHG-1234' };
+    expect((await post(url, body)).status).toBe(201);
+    expect((await post(url, body)).status).toBe(200);
+    expect((await post(url, { ...body, comment: 'other' })).status).toBe(409);
+    expect(store.list().map((s) => s.id)).toEqual(['chg-1234']);
+  });
+
+  it('stormwatch silence add | list | expire drive every replica of an HA pair with one silence id', async () => {
+    const b = await start('tok-123456', Date.now);
+    others.push(server!);
+    const a = await start('tok-123456', Date.now);
     const env = { STORMWATCH_DEPLOY_TOKEN: 'tok-123456' };
-    const add = await runCli(['silence', 'add', '--url', url, '--matcher', 'service="crates-io"', '--duration', '2h', '--comment', 'CHG-1', '--author', 'ana'], 30_000, env);
+    const add = await runCli(['silence', 'add', '--url', a.url, '--url', b.url, '--matcher', 'service="crates-io"', '--duration', '2h', '--comment', 'CHG-1', '--author', 'ana'], 30_000, env);
     expect(add.code, add.stderr).toBe(0);
     const id = add.stdout.split(' ')[0]!;
     expect(add.stdout).toMatch(/^[0-9a-f-]{36} {2}active {3}\S+ -> \S+ {2}\{service="crates-io"\} {2}by ana: CHG-1\n$/);
-    const list = await runCli(['silence', 'list', '--url', url], 30_000, env);
+    expect(a.store.list().map((s) => s.id)).toEqual([id]);
+    // The same silence on both (each replica stamps its own updatedAt).
+    const content = (list: ReturnType<typeof a.store.list>) => list.map(({ updatedAtMs: _u, ...rest }) => rest);
+    expect(content(b.store.list())).toEqual(content(a.store.list()));
+    const list = await runCli(['silence', 'list', '--url', a.url], 30_000, env);
     expect(list.stdout.startsWith(id)).toBe(true);
-    const expire = await runCli(['silence', 'expire', '--url', url, id], 30_000, env);
+    const expire = await runCli(['silence', 'expire', '--url', a.url, '--url', b.url, id], 30_000, env);
     expect(expire.stdout).toContain(`${id}  expired`);
-    const bad = await runCli(['silence', 'add', '--url', url, '--duration', '2h', '--comment', 'x'], 30_000, env);
+    expect([...a.store.list(), ...b.store.list()].every((s) => s.endsAtMs <= Date.now())).toBe(true);
+    const bad = await runCli(['silence', 'add', '--url', a.url, '--duration', '2h', '--comment', 'x'], 30_000, env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe(`stormwatch: add needs at least one --matcher like 'service="crates-io"' (see stormwatch silence --help)\n`);
   });
