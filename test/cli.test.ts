@@ -199,3 +199,18 @@ describe('stormwatch run: reload', () => {
     }
   }, 60_000);
 });
+
+describe('stormwatch check-config --lint: PromQL and unknown keys', () => {
+  it('names the column of a PromQL syntax error and suggests the key meant, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-lint-promql-'));
+    const file = join(dir, 'stormwatch.yaml');
+    writeFileSync(file, "source:\n  prometheus:\n    url: http://127.0.0.1:9090\n    timout: 5s\nsignals:\n  - name: api\n    requests: {query: 'sum(rate(http_requests_total[5m]'}\n");
+    const schemaProblem = await runCli(['check-config', '--lint', file]);
+    expect(schemaProblem.code).toBe(2);
+    expect(schemaProblem.stderr).toBe(`${file}: invalid configuration\n  source.prometheus.timout: unknown key; did you mean "timeout"? (line 4)\n`);
+    writeFileSync(file, "source:\n  prometheus:\n    url: http://127.0.0.1:9090\nsignals:\n  - name: api\n    requests: {query: 'sum(rate(http_requests_total[5m]'}\n");
+    const promql = await runCli(['check-config', '--lint', file]);
+    expect(promql.code).toBe(2);
+    expect(promql.stderr).toBe(`${file}: invalid configuration\n  signals[0].requests.query: PromQL syntax error at column 33: unexpected end of expression (an unclosed bracket or a missing operand?) (line 6)\n`);
+  });
+});
