@@ -28,7 +28,11 @@ export function silenceState(s: Silence, nowMs: number): SilenceState {
 const parsedMatchers = new Map<string, Matcher[]>();
 function matchersOf(s: Silence): Matcher[] {
   let m = parsedMatchers.get(s.id);
-  if (!m) parsedMatchers.set(s.id, (m = s.matchers.map(parseMatcher)));
+  if (!m) {
+    // Bounded: a long-running process sees silences come and go.
+    if (parsedMatchers.size >= 10_000) parsedMatchers.clear();
+    parsedMatchers.set(s.id, (m = s.matchers.map(parseMatcher)));
+  }
   return m;
 }
 
