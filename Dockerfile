@@ -14,6 +14,7 @@ COPY bench ./bench
 COPY models ./models
 COPY alerts ./alerts
 COPY examples ./examples
+COPY stormwatch.schema.json ./
 COPY dashboards ./dashboards
 COPY fixtures/configs/crates-2023-07-20.replay.yaml ./fixtures/configs/
 COPY fixtures/scenarios/crates-2023-07-20-broken-redirect.om ./fixtures/scenarios/

@@ -119,9 +119,11 @@ export class Pipeline {
     const labels = { ...signal.labels, ...groupLabels };
     let inputs = this.inputsOf.get(signal.name);
     if (!inputs) this.inputsOf.set(signal.name, (inputs = new Set(Object.keys(signal.inputs) as SignalInput[])));
+    const hold = signal.forMs !== undefined || signal.keepFiringForMs !== undefined ? { forMs: signal.forMs ?? this.config.alerting.forMs, keepFiringForMs: signal.keepFiringForMs ?? this.config.alerting.keepFiringForMs } : undefined;
     const w: WatchedSignal = {
-      identity: { id, name: signal.name, labels },
-      detector: new EvidenceDetector(this.config.detector, { intervalMs: this.config.intervalMs, inputs, evidenceWeight: this.evidenceWeight }),
+      // A signal's own overrides (config/resolve-overrides.ts) travel with its identity to the decider.
+      identity: { id, name: signal.name, labels, ...(hold ? { hold } : {}), ...(signal.classifyWithinMs !== undefined ? { classifyWithinMs: signal.classifyWithinMs } : {}), ...(signal.annotations ? { annotations: signal.annotations } : {}) },
+      detector: new EvidenceDetector(signal.detector ?? this.config.detector, { intervalMs: this.config.intervalMs, inputs, evidenceWeight: this.evidenceWeight }),
       clients: signal.clients,
       lastSeenMs: Number.NaN,
       split: signal.by.length > 0,

@@ -165,3 +165,52 @@ describe('stormwatch CLI', () => {
     expect(readFileSync(report, 'utf8')).toContain('<h2>crate-downloads</h2>');
   }, 60_000);
 });
+
+describe('stormwatch run: reload', () => {
+  it('SIGHUP and POST /-/reload reload the file; a bad file is refused and the process keeps running', async () => {
+    const { spawnCli } = await import('./helpers/cli.js');
+    const { freePort } = await import('./helpers/ports.js');
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-reload-'));
+    const file = join(dir, 'stormwatch.yaml');
+    const port = await freePort();
+    const text = async (extra: string) =>
+      `interval: 1h\nsource:\n  scrape:\n    url: http://127.0.0.1:${await freePort()}/metrics\nserver:\n  listen: 127.0.0.1:${port}\ndeploys:\n  apiToken: tok-123456\nsignals:\n  - name: a\n    requests: a_total\n${extra}`;
+    writeFileSync(file, await text(''));
+    const p = spawnCli(['run', '--config', file, '--state-dir', dir, '--log-level', 'info']);
+    try {
+      await p.waitForLog('stormwatch running', 15_000);
+      writeFileSync(file, await text('  - name: b\n    requests: b_total\n    alerting: { for: soon }\n'));
+      p.child.kill('SIGHUP');
+      const refused = await p.waitForLog('configuration reload refused; the running configuration stays', 10_000);
+      expect(refused).toMatchObject({ trigger: 'sighup', problems: ['signals[1].alerting.for: expected a duration like 15s, 1m or 1h, got "soon" (line 14)'] });
+      writeFileSync(file, await text('  - name: b\n    requests: b_total\n'));
+      const url = `http://127.0.0.1:${port}/-/reload`;
+      expect((await fetch(url, { method: 'POST' })).status).toBe(401);
+      const ok = await fetch(url, { method: 'POST', headers: { authorization: 'Bearer tok-123456' } });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ status: 'reloaded', changed: ['signals', 'source'] });
+      expect(await p.waitForLog('configuration reloaded', 5000)).toMatchObject({ trigger: 'http', signalsAdded: ['b'] });
+      expect(p.child.exitCode).toBeNull();
+    } finally {
+      if (p.child.exitCode === null) {
+        p.child.kill('SIGTERM');
+        await new Promise((resolve) => p.child.once('close', resolve));
+      }
+    }
+  }, 60_000);
+});
+
+describe('stormwatch check-config --lint: PromQL and unknown keys', () => {
+  it('names the column of a PromQL syntax error and suggests the key meant, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-lint-promql-'));
+    const file = join(dir, 'stormwatch.yaml');
+    writeFileSync(file, "source:\n  prometheus:\n    url: http://127.0.0.1:9090\n    timout: 5s\nsignals:\n  - name: api\n    requests: {query: 'sum(rate(http_requests_total[5m]'}\n");
+    const schemaProblem = await runCli(['check-config', '--lint', file]);
+    expect(schemaProblem.code).toBe(2);
+    expect(schemaProblem.stderr).toBe(`${file}: invalid configuration\n  source.prometheus.timout: unknown key; did you mean "timeout"? (line 4)\n`);
+    writeFileSync(file, "source:\n  prometheus:\n    url: http://127.0.0.1:9090\nsignals:\n  - name: api\n    requests: {query: 'sum(rate(http_requests_total[5m]'}\n");
+    const promql = await runCli(['check-config', '--lint', file]);
+    expect(promql.code).toBe(2);
+    expect(promql.stderr).toBe(`${file}: invalid configuration\n  signals[0].requests.query: PromQL syntax error at column 33: unexpected end of expression (an unclosed bracket or a missing operand?) (line 6)\n`);
+  });
+});

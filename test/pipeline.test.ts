@@ -80,3 +80,38 @@ describe('Pipeline', () => {
     expect(shards.findIndex((s) => s.transitions.length > 0)).toBe([0, 1, 2].find((i) => inShard('api{route="/route/7"}', { index: i, count: 3 })));
   });
 });
+
+describe('Pipeline: per-signal overrides', () => {
+  /** 30 minutes healthy, then nothing completes downstream, the same on every signal. */
+  function sameFrames(names: string[]): Frame[] {
+    return Array.from({ length: 130 }, (_, k) => ({
+      timeMs: k * 15_000,
+      signals: new Map(names.map((n) => [n, { requests: 200 + ((k * 7) % 5), errors: 0, downstream: k >= 120 ? 0 : 199 }] as [string, SignalSample])),
+    }));
+  }
+  const signal = (name: string, extra: Partial<PipelineConfig['signals'][number]> = {}): PipelineConfig['signals'][number] => ({
+    name,
+    labels: {},
+    by: [],
+    clients: loadBundledClientModels(),
+    inputs: { requests: { selector: parseSelector('r'), query: '' }, downstream: { selector: parseSelector('d'), query: '' } },
+    ...extra,
+  });
+
+  it('a signal with its own `for`, annotations and detector parameters is decided by them; the others by the config-wide ones', () => {
+    const p = new Pipeline({
+      ...config,
+      signals: [
+        signal('plain'),
+        signal('patient', { forMs: 60_000, annotations: { runbook_url: 'https://runbooks.example/patient' } }),
+        // Needs more baseline points than 30 minutes hold: still warming up, so silent.
+        signal('quiet', { detector: { ...presets.default!, minBaselinePoints: 10_000 } }),
+      ],
+    });
+    const firing = sameFrames(['plain', 'patient', 'quiet']).flatMap((f) => p.step(f).transitions).filter((t) => t.status === 'firing');
+    expect(firing.map((t) => [t.labels.signal, (t.evaluatedAtMs - t.startsAtMs) / 1000, t.annotations.runbook_url])).toEqual([
+      ['plain', 15, undefined],
+      ['patient', 60, 'https://runbooks.example/patient'],
+    ]);
+  });
+});

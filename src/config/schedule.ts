@@ -1,6 +1,6 @@
 // Turns a tick interval into a node-cron expression (6 fields, with seconds).
 
-/** The cron expression ticking every `intervalMs`, or undefined when cron cannot tick that evenly. */
+/** The cron expression ticking every `intervalMs`, or undefined when cron cannot tick that evenly (then runner/aligned-ticker.ts does). */
 export function intervalToCron(intervalMs: number): string | undefined {
   if (intervalMs <= 0 || intervalMs % 1000 !== 0) return undefined;
   const seconds = intervalMs / 1000;

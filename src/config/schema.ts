@@ -5,6 +5,8 @@ import { parseDuration } from '../core/duration.js';
 import { parseSelector } from '../source/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
 import { checkHttpClient, httpClientFields } from './http-client-schema.js';
+import { muteSections } from './mute-schema.js';
+import { detectorOverrides, signalOverrideFields } from './signal-overrides-schema.js';
 
 const duration = z.string({ error: 'expected a duration like 15s, 1m or 1h' }).transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -56,6 +58,8 @@ const signal = z.strictObject({
   clients: z.array(z.string()).min(1).optional(),
   /** Split the signal into one series per value of these labels (every input must carry them). */
   by: z.array(z.string().regex(labelName, { message: 'expected a label name' })).min(1).optional(),
+  /** Per-signal detector parameters, `for`, `keepFiringFor`, `classifyWithin` and annotations (signal-overrides-schema.ts). */
+  ...signalOverrideFields,
 });
 
 const prometheusSource = z.strictObject({
@@ -224,20 +228,7 @@ const probe = z.strictObject({
   strictResolve: z.boolean().default(false),
 });
 
-/** Every detector parameter is optional here; missing ones come from the preset in models/. */
-export const detectorOverrides = z.strictObject({
-  preset: z.string().default('default'),
-  baselineWindow: duration.optional(),
-  baselineResolution: duration.optional(),
-  minBaselinePoints: z.number().int().min(3).optional(),
-  spikeFactor: z.number().gt(1).optional(),
-  collapseFactor: z.number().gt(0).lt(1).optional(),
-  minErrorRatioIncrease: z.number().gt(0).lt(1).optional(),
-  funnelDropFraction: z.number().gt(0).lt(1).optional(),
-  minRequestsPerTick: z.number().min(0).optional(),
-  relearnAfter: duration.optional(),
-  falseAlarmsPerYear: z.number().positive().optional(),
-});
+export { detectorOverrides } from './signal-overrides-schema.js';
 
 export const configSchema = z.strictObject({
   interval: duration.default(15_000),
@@ -261,6 +252,8 @@ export const configSchema = z.strictObject({
   clientModels: z.array(z.string()).default([]),
   deploys: deploysSection.optional(),
   probes: z.array(probe).default([]),
+  /** Maintenance windows and inhibition rules (mute-schema.ts). */
+  ...muteSections,
   signals: z.array(signal).min(1, { message: 'expected at least one signal' }),
 });
 

@@ -45,6 +45,12 @@ export interface SignalIdentity {
   name: string;
   /** The signal's labels and the series' group labels. */
   labels: Labels;
+  /** The signal's own `for` / `keepFiringFor`, when it overrides the config-wide ones. */
+  hold?: HoldParams;
+  /** The signal's own classifyWithin, when it overrides it. */
+  classifyWithinMs?: number;
+  /** Extra annotations on the signal's alerts (runbook_url); they win over computed ones. */
+  annotations?: Labels;
 }
 
 interface TrackedAlert {
@@ -128,8 +134,8 @@ export class AlertDecider {
     }
     // An unsettled kind waits, for at most classifyWithin from the onset.
     const elapsed = tracked.state.phase === 'pending' ? timeMs - tracked.state.activeSinceMs : 0;
-    const wait = key.endsWith('\u0000incident') && assessment.settled === false && elapsed < this.classify.withinMs;
-    const step = stepAlert(tracked.state, active, timeMs, this.hold, wait);
+    const wait = key.endsWith('\u0000incident') && assessment.settled === false && elapsed < (signal.classifyWithinMs ?? this.classify.withinMs);
+    const step = stepAlert(tracked.state, active, timeMs, signal.hold ?? this.hold, wait);
     tracked.state = step.state;
     if (step.state === INACTIVE) {
       this.alerts.delete(key);
@@ -139,7 +145,7 @@ export class AlertDecider {
       tracked.labels = { ...this.commonLabels, ...signal.labels, alertname: definition.alertname, signal: signal.name, severity: definition.severity };
       tracked.fingerprint = fingerprint(tracked.labels);
       tracked.startsAtMs = step.state.activeSinceMs;
-      tracked.annotations = annotate(definition, signal.id, assessment, tracked.startsAtMs);
+      tracked.annotations = { ...annotate(definition, signal.id, assessment, tracked.startsAtMs), ...signal.annotations };
       out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs });
     } else if (step.transition === 'resolved') {
       out.push({ status: 'resolved', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });

@@ -80,7 +80,7 @@ export async function runDemo(options: DemoOptions): Promise<{ received: Webhook
         if (info.history) store = info.history;
       },
       onTick: (r) => counter.add(r),
-      onTransition: (t) => options.out(`[stormwatch] ${t.status} ${t.labels.alertname} at data time ${new Date(t.evaluatedAtMs).toISOString()}\n`),
+      onTransition: (t, muted) => options.out(`[stormwatch] ${t.status} ${t.labels.alertname} at data time ${new Date(t.evaluatedAtMs).toISOString()}${muted?.length ? ` (not sent: ${muted.map((m) => m.by).join('; ')})` : ''}\n`),
     });
     options.out(`\n${received.length} notification(s) received.\n`);
     const written = writeReport(reportFile, config, config.source.kind === 'replay' ? config.source.file : undefined, replay.backtest, counter);

@@ -7,7 +7,6 @@ import { W_OK } from 'node:constants';
 import { accessSync } from 'node:fs';
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { StormwatchConfig } from '../config/load.js';
-import { SourceError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
 import { Pipeline, type Shard } from '../pipeline.js';
@@ -22,7 +21,6 @@ import { loadState, saveState } from './state-file.js';
 import { StateSaver } from './state-saver.js';
 import { RefusalLog } from '../telemetry/refusal-log.js';
 import type { ProbeConfig } from '../config/load.js';
-import type { DeployApiDeps } from '../deploys/deploy-api.js';
 import type { DeployRecord } from '../deploys/types.js';
 import { runProbe } from '../probes/http-probe.js';
 import { forwardToPeers } from '../deploys/peers.js';
@@ -33,14 +31,25 @@ import { join } from 'node:path';
 import { HistoryStore } from '../ui/history-store.js';
 import { liveHistory } from '../ui/history-sizes.js';
 import { BAND_SIGMAS } from '../ui/band.js';
+import { MuteStage, type Muting } from '../decisions/mute-stage.js';
+import { SilenceStore } from './silence-store.js';
+import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
+import { carrySnapshot, planReload } from './reload-plan.js';
+import { ConfigError, SourceError } from '../core/errors.js';
+import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 
 export interface LiveOptions {
   logger: Logger;
-  onTransition?: (t: AlertTransition) => void;
+  /** Every transition, with what muted it when it was not delivered. */
+  onTransition?: (t: AlertTransition, muted?: readonly Muting[]) => void;
   /** Override the clock (tests); defaults to Date.now. */
   now?: () => number;
   shard?: Shard;
+  /** Reads the configuration again for a reload; throws ConfigError when it is invalid. */
+  loadConfig?: () => StormwatchConfig;
 }
+
+export type ReloadOutcome = { ok: true; changed: string[] } | { ok: false; error: string; problems: readonly string[] };
 
 export interface LiveHandle {
   metrics: StormwatchMetrics;
@@ -49,12 +58,16 @@ export interface LiveHandle {
   server?: RunningServer;
   /** Runs one tick now (also what cron calls). */
   tick(): Promise<void>;
+  /** Reloads the configuration through LiveOptions.loadConfig (SIGHUP, POST /-/reload). */
+  reload(trigger?: 'sighup' | 'http' | 'call'): Promise<ReloadOutcome>;
   /** Stops ticking, finishes the running tick, drains notifications, closes the server. */
   stop(drainTimeoutMs?: number): Promise<void>;
 }
 
-export async function startLive(config: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
+export async function startLive(initial: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
   const { logger } = options;
+  // Replaced as a whole by a reload; closures read the current one.
+  let config = initial;
   const now = options.now ?? Date.now;
   ensureStateDir(config.delivery.outboxDir);
   const startedAtMs = now();
@@ -63,13 +76,15 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   const updatePending = () => {
     for (const [sink, pending] of notifier.pendingBySink()) metrics.outboxPending.set({ sink }, pending);
   };
-  const notifier: Notifier = new Notifier(config, {
-    logger,
-    onEvent: (e) => {
-      metrics.recordDelivery(e);
-      if (e.kind !== 'attempt') updatePending();
-    },
-  });
+  const makeNotifier = (c: StormwatchConfig) =>
+    new Notifier(c, {
+      logger,
+      onEvent: (e) => {
+        metrics.recordDelivery(e);
+        if (e.kind !== 'attempt') updatePending();
+      },
+    });
+  let notifier: Notifier = makeNotifier(config);
   if (notifier.quarantinedLines > 0) metrics.quarantined.inc({ what: 'outbox_line' }, notifier.quarantinedLines);
   updatePending();
 
@@ -104,6 +119,24 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   // The UI's history, fed from each tick's result (bounded: see ui/history-sizes.ts).
   const history = new HistoryStore(liveHistory(config));
   history.addTransitions(pipeline.firing().map((a) => ({ status: 'firing' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs })));
+
+  // Silences (API and CLI, kept in the state directory), maintenance windows and inhibition rules
+  // decide which transitions are delivered; muted ones are still recorded and printed.
+  const opened = SilenceStore.open(join(config.delivery.outboxDir, 'silences.json'), now());
+  const silences = opened.store;
+  if (opened.problem) logger.log('warn', 'saved silences could not be read; starting without them', { problem: opened.problem });
+  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => silences.list() });
+  mute.seed(pipeline.firing());
+  /** Hands a batch of transitions on: printed and recorded all, delivered unless muted. */
+  const emit = (transitions: readonly AlertTransition[], dataTimeMs: number) => {
+    const { deliver, muted } = mute.filter(transitions, now());
+    for (const t of transitions) options.onTransition?.(t, muted.get(t));
+    for (const by of muted.values()) metrics.notificationsMuted.inc({ reason: by[0]!.reason });
+    for (const [t, by] of muted) if (t.status === 'firing') logger.log('info', 'alert muted: decided and recorded, not delivered', { alertname: t.labels.alertname, fingerprint: t.fingerprint, mutedBy: by.map((m) => m.by) });
+    const released = mute.release(now());
+    for (const t of released) logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
+    notifier.handle([...deliver, ...released], dataTimeMs);
+  };
   history.addDeploys(pipeline.deployRecords());
   const writeState = () => {
     try {
@@ -117,17 +150,18 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   // Writes are coalesced: at most four a second however many transitions or deploy POSTs arrive.
   const saver = new StateSaver(writeState, STATE_MIN_WRITE_INTERVAL_MS);
 
-  let source: LiveSource;
-  if (config.source.kind === 'prometheus') {
-    const client = new PrometheusClient({ url: config.source.url, timeoutMs: config.source.timeoutMs, fetch: fetchWith(config.source.http) });
-    const prom = new PrometheusSource(client, config.signals, config.deploys?.markers ?? []);
-    source = prom;
-    await warmFromHistory(prom, pipeline, config, now(), logger, resumedAtMs);
-  } else if (config.source.kind === 'scrape') {
-    source = new ScrapeSource({ url: config.source.url, timeoutMs: config.source.timeoutMs, maxBytes: config.source.maxBytes, fetch: fetchWith(config.source.http) }, config.signals, config.deploys?.markers ?? []);
-  } else {
+  const makeSource = (c: StormwatchConfig): LiveSource => {
+    if (c.source.kind === 'prometheus') {
+      const client = new PrometheusClient({ url: c.source.url, timeoutMs: c.source.timeoutMs, fetch: fetchWith(c.source.http) });
+      return new PrometheusSource(client, c.signals, c.deploys?.markers ?? []);
+    }
+    if (c.source.kind === 'scrape') {
+      return new ScrapeSource({ url: c.source.url, timeoutMs: c.source.timeoutMs, maxBytes: c.source.maxBytes, fetch: fetchWith(c.source.http) }, c.signals, c.deploys?.markers ?? []);
+    }
     throw new Error('a replay source runs with `stormwatch backtest` or `stormwatch run` in replay mode, not as a live loop');
-  }
+  };
+  let source = makeSource(config);
+  if (source instanceof PrometheusSource) await warmFromHistory(source, pipeline, config, now(), logger, resumedAtMs);
 
   // Smoke probes: right after each deploy of their service, and on their own schedule.
   const probeNext = new Map(config.probes.map((p) => [p.name, 0]));
@@ -143,8 +177,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
           if (!result.ok) logger.log('warn', 'smoke probe failed', { probe: probe.name, failure: result.failure });
           const transitions = pipeline.recordProbe(result, now());
           history.addTransitions(transitions);
-          for (const t of transitions) options.onTransition?.(t);
-          notifier.handle(transitions, now());
+          emit(transitions, now());
         })
         .catch((error: unknown) => logger.log('error', 'smoke probe crashed', { probe: probe.name, error: (error as Error).message }))
         .finally(() => probesRunning.delete(probe.name));
@@ -202,8 +235,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
       }
       lastReadOk = read.errors.length === 0;
       if (lastReadOk) lastTickOkMs = now();
-      for (const t of result.transitions) options.onTransition?.(t);
-      notifier.handle(result.transitions, result.timeMs);
+      emit(result.transitions, result.timeMs);
       onDeploys(result.deploys);
       updatePending();
       runProbes((p) => now() >= (probeNext.get(p.name) ?? 0));
@@ -256,12 +288,22 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
   const refusals = new RefusalLog(logger);
   let server: RunningServer | undefined;
   if (config.listen) {
-    const deployApi: DeployApiDeps | undefined = config.deploys
+    // Getters: a reload that rotates the token or changes limits takes effect at once.
+    const deployApi: GateApiDeps | undefined = config.deploys
       ? {
-          ...(config.deploys.apiToken !== undefined ? { token: config.deploys.apiToken } : {}),
-          maxBodyBytes: config.deploys.maxBodyBytes,
+          get token() {
+            return config.deploys?.apiToken;
+          },
+          get maxBodyBytes() {
+            return config.deploys?.maxBodyBytes ?? 16_384;
+          },
           now,
-          publicReads: config.deploys.publicReads,
+          get publicReads() {
+            return config.deploys?.publicReads ?? true;
+          },
+          get inconclusive() {
+            return config.deploys?.inconclusive ?? 'fail';
+          },
           add: (event, addOptions) => {
             const added = pipeline.addDeploy(event, now())!;
             const peers = config.deploys!.peers;
@@ -270,8 +312,7 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
             }
             history.addDeploys([added.record]);
             history.addTransitions(added.transitions);
-            for (const t of added.transitions) options.onTransition?.(t);
-            notifier.handle(added.transitions, now());
+            emit(added.transitions, now());
             onDeploys([added.record]);
             metrics.deployRecords.set(pipeline.deployRecords().length);
             return added.record;
@@ -283,8 +324,23 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
         }
       : undefined;
     server = await startHttpServer(config.listen, {
-      ...(deployApi ? { deploys: deployApi, gates: { ...deployApi, inconclusive: config.deploys!.inconclusive } } : {}),
+      ...(deployApi ? { deploys: deployApi, gates: deployApi } : {}),
+      reload: {
+        get token() {
+          return config.deploys?.apiToken;
+        },
+        reload: () => reload('http'),
+      },
       registry: metrics.registry,
+      silences: {
+        get token() {
+          return config.deploys?.apiToken;
+        },
+        store: silences,
+        now,
+        // An expired silence may free held alerts at once, not at the next tick.
+        changed: () => emit([], now()),
+      },
       ui: { store: history, intervalMs: config.intervalMs, ...(config.deploys ? { deployWindowMs: config.deploys.windowMs } : {}) },
       firingAlerts: () => pipeline.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAtMs).toISOString() })),
       health: () => {
@@ -303,18 +359,90 @@ export async function startLive(config: StormwatchConfig, options: LiveOptions):
     logger.log('info', 'http server listening', { url: server.url });
   }
 
-  const task: ScheduledTask = cron.schedule(config.cron, () => tick(), { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
-  task.on('execution:overlap', () => metrics.ticksSkipped.inc());
-  logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: config.cron });
+  const schedule = (c: StormwatchConfig): Ticker => {
+    // Intervals cron cannot tick evenly (45s, 90s) run on an epoch-aligned timer instead.
+    if (c.cron === undefined) return startAlignedTicker(c.intervalMs, () => tick());
+    const t: ScheduledTask = cron.schedule(c.cron, () => tick(), { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
+    t.on('execution:overlap', () => metrics.ticksSkipped.inc());
+    return {
+      async stop() {
+        await t.stop();
+        await t.destroy();
+      },
+    };
+  };
+  let task = schedule(config);
+  logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: config.cron ?? `every ${config.intervalMs / 1000}s, aligned to the epoch` });
+
+  /**
+   * Reloads the configuration: validated first (a bad file is refused with its problems and the
+   * running one kept), then applied between ticks. Unchanged signals keep their baselines.
+   */
+  let reloading: Promise<ReloadOutcome> | null = null;
+  const reload = (trigger: 'sighup' | 'http' | 'call'): Promise<ReloadOutcome> => {
+    reloading ??= applyReload(trigger).finally(() => {
+      reloading = null;
+    });
+    return reloading;
+  };
+  const applyReload = async (trigger: string): Promise<ReloadOutcome> => {
+    if (!options.loadConfig) return { ok: false, error: 'this process has no configuration file to reload', problems: [] };
+    let next: StormwatchConfig;
+    try {
+      next = options.loadConfig();
+    } catch (error) {
+      const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
+      metrics.reloads.inc({ outcome: 'refused' });
+      logger.log('error', 'configuration reload refused; the running configuration stays', { trigger, problems });
+      return { ok: false, error: 'invalid configuration', problems };
+    }
+    const plan = planReload(config, next);
+    if (plan.needsRestart.length > 0) {
+      metrics.reloads.inc({ outcome: 'refused' });
+      const problems = plan.needsRestart.map((what) => `${what}: changes only with a restart`);
+      logger.log('error', 'configuration reload refused; the running configuration stays', { trigger, problems });
+      return { ok: false, error: 'needs a restart', problems };
+    }
+    // Between ticks: the running one finishes with the old configuration.
+    if (running) await running;
+    const previous = pipeline;
+    const gone = previous.firing().filter((a) => a.labels.signal !== undefined && plan.removedSignals.has(a.labels.signal) && a.labels.alertname !== config.definitions.deploy_regression.alertname);
+    pipeline = new Pipeline(next, options.shard);
+    pipeline.restore(carrySnapshot(previous.snapshot(now()), plan));
+    if (plan.notifierChanged) {
+      // What is queued stays in the outbox and is sent by the new notifier.
+      notifier.close();
+      notifier = makeNotifier(next);
+      updatePending();
+    }
+    if (plan.sourceChanged) source = makeSource(next);
+    if (plan.scheduleChanged) {
+      await task.stop();
+      task = schedule(next);
+    }
+    config = next;
+    for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
+    mute.reconfigure({ windows: next.maintenanceWindows ?? [], inhibitRules: next.inhibitRules ?? [], silences: () => silences.list() });
+    // Alerts of signals no longer configured resolve now rather than fire forever.
+    const t = now();
+    const resolved = gone.map((a) => ({ status: 'resolved' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, endsAtMs: t, evaluatedAtMs: t }));
+    history.addTransitions(resolved);
+    emit(resolved, t);
+    void saver.request();
+    metrics.reloads.inc({ outcome: 'applied' });
+    logger.log('info', 'configuration reloaded', { trigger, changed: plan.changed, baselinesReset: [...plan.resetSignals], signalsAdded: [...plan.addedSignals], signalsRemoved: [...plan.removedSignals] });
+    return { ok: true, changed: plan.changed };
+  };
 
   return {
     metrics,
     history,
     ...(server ? { server } : {}),
     tick,
+    reload: (trigger = 'call') => reload(trigger),
     async stop(drainTimeoutMs = 10_000) {
+      if (reloading) await reloading;
       await task.stop();
-      await task.destroy();
       if (running) await running;
       saver.flush(true);
       notifier.handle([], now(), true);

@@ -9,10 +9,12 @@ import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
 import { type BacktestOptions, type BacktestSummary, runBacktest } from './backtest.js';
 import { Notifier } from './notify.js';
+import { MuteStage, type Muting } from '../decisions/mute-stage.js';
 
 export interface ReplayOptions {
   logger: Logger;
-  onTransition?: (t: AlertTransition) => void;
+  /** Every transition, with what muted it when it was not delivered. */
+  onTransition?: (t: AlertTransition, muted?: readonly Muting[]) => void;
   drainTimeoutMs?: number;
   /** Passed to the backtest: keep a history for the UI or a report, and learn it when the run starts. */
   keepHistory?: boolean;
@@ -25,6 +27,8 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
   // A replay is not the live service: its notifications get an outbox of their own.
   const outboxDir = mkdtempSync(join(tmpdir(), 'stormwatch-replay-'));
   const notifier = new Notifier(config, { logger, outboxDir });
+  // Maintenance windows and inhibition apply at data time; silences belong to a live service.
+  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => [] });
   let lastMs = Number.NaN;
   const summary = await runBacktest(config, {
     logger,
@@ -32,8 +36,9 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
     ...(options.onStart ? { onStart: options.onStart } : {}),
     onTick: (result) => {
       options.onTick?.(result);
-      for (const t of result.transitions) options.onTransition?.(t);
-      notifier.handle(result.transitions, result.timeMs);
+      const { deliver, muted } = mute.filter(result.transitions, result.timeMs);
+      for (const t of result.transitions) options.onTransition?.(t, muted.get(t));
+      notifier.handle([...deliver, ...mute.release(result.timeMs)], result.timeMs);
       lastMs = result.timeMs;
     },
     onTransition: () => {},

@@ -1,8 +1,10 @@
-// The one-line JSON form of an alert transition that `backtest` and `run` print.
+// The one-line JSON form of an alert transition that `backtest` and `run` print. A muted one says
+// so: `"delivered": false` and what muted it (a silence, a maintenance window, an inhibiting alert).
 
 import type { AlertTransition } from '../core/types.js';
+import type { Muting } from '../decisions/mute-stage.js';
 
-export function transitionLine(t: AlertTransition): string {
+export function transitionLine(t: AlertTransition, muted?: readonly Muting[]): string {
   return JSON.stringify({
     status: t.status,
     labels: t.labels,
@@ -10,5 +12,6 @@ export function transitionLine(t: AlertTransition): string {
     startsAt: new Date(t.startsAtMs).toISOString(),
     evaluatedAt: new Date(t.evaluatedAtMs).toISOString(),
     fingerprint: t.fingerprint,
+    ...(muted && muted.length > 0 ? { delivered: false, mutedBy: muted.map((m) => m.by) } : {}),
   });
 }

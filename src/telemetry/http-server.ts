@@ -7,9 +7,10 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
-import { type DeployApiDeps, handleDeploys } from '../deploys/deploy-api.js';
+import { type DeployApiDeps, handleDeploys, tokenMatches } from '../deploys/deploy-api.js';
 import { GATES_PREFIX, type GateApiDeps, handleGates } from '../deploys/gates/gate-api.js';
 import { type UiDeps, handleUi } from '../ui/ui-routes.js';
+import { SILENCES_PATH, type SilenceApiDeps, handleSilences } from './silence-api.js';
 
 /** Why a request was refused. Doubles as the `reason` label of stormwatch_http_refused_total. */
 export type RefusalReason = 'unauthorized' | 'forbidden' | 'too_large' | 'unsupported_media_type' | 'bad_request' | 'conflict' | 'method_not_allowed' | 'not_found' | 'timeout' | 'malformed';
@@ -44,6 +45,10 @@ export interface HttpServerDeps {
   deploys?: DeployApiDeps;
   /** Deploy gates for Argo Rollouts, Flagger and HA peers, when deploys are configured. */
   gates?: GateApiDeps;
+  /** The silence API (live runs). */
+  silences?: SilenceApiDeps;
+  /** POST /-/reload: reloads the configuration (bearer token as the deploy API); answers with the outcome. */
+  reload?: ReloadDeps;
   /** The UI, when the runner keeps a history for it. */
   ui?: UiDeps;
   /** Called for every refused request (4xx). */
@@ -144,6 +149,30 @@ function probe(res: ServerResponse, report: ProbeReport, okWord: string, badWord
   reply(res, report.ok ? 200 : 503, 'application/json', `${JSON.stringify({ status: report.ok ? okWord : badWord, ...report.detail })}\n`);
 }
 
+export interface ReloadDeps {
+  token?: string;
+  /** Reloads; resolves with the problems when the new configuration was refused (the old one stays). */
+  reload: () => Promise<{ ok: true; changed: string[] } | { ok: false; error: string; problems: readonly string[] }>;
+}
+
+/** POST /-/reload, as Prometheus and Alertmanager offer it, but behind the API token: 200 reloaded, 400 refused. */
+function handleReload(req: IncomingMessage, res: ServerResponse, deps: ReloadDeps): void {
+  req.resume();
+  if (req.method !== 'POST' && req.method !== 'PUT') return reply(res, 405, 'application/json', `${JSON.stringify({ error: 'use POST /-/reload' })}\n`);
+  const auth = req.headers.authorization ?? '';
+  if (!/^Bearer\s+\S+$/i.test(auth)) {
+    res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
+    return void res.end(`${JSON.stringify({ error: 'missing bearer token: send Authorization: Bearer <token>' })}\n`);
+  }
+  if (deps.token === undefined || !tokenMatches(deps.token, auth.replace(/^Bearer\s+/i, ''))) {
+    return reply(res, 403, 'application/json', `${JSON.stringify({ error: deps.token === undefined ? 'reload over HTTP is disabled: set deploys.apiToken (or send SIGHUP)' : 'invalid token' })}\n`);
+  }
+  deps.reload().then(
+    (outcome) => reply(res, outcome.ok ? 200 : 400, 'application/json', `${JSON.stringify(outcome.ok ? { status: 'reloaded', changed: outcome.changed } : { status: 'refused', error: outcome.error, problems: outcome.problems })}\n`),
+    (error: unknown) => fail(res, error),
+  );
+}
+
 function route(req: IncomingMessage, res: ServerResponse, path: string | undefined, deps: HttpServerDeps): void {
   if (path === undefined) return reply(res, 400, 'text/plain', 'bad request target\n');
   if (path.startsWith('/api/v1/deploys') && deps.deploys) {
@@ -154,6 +183,11 @@ function route(req: IncomingMessage, res: ServerResponse, path: string | undefin
     handleGates(req, res, path, deps.gates).catch((error: unknown) => fail(res, error));
     return;
   }
+  if (path.startsWith(SILENCES_PATH) && deps.silences) {
+    handleSilences(req, res, path, deps.silences).catch((error: unknown) => fail(res, error));
+    return;
+  }
+  if (path === '/-/reload' && deps.reload) return handleReload(req, res, deps.reload);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     req.resume();
     return reply(res, 405, 'text/plain', 'method not allowed\n');
@@ -181,5 +215,5 @@ function route(req: IncomingMessage, res: ServerResponse, path: string | undefin
     }
     if (handleUi(req, res, deps.ui)) return;
   }
-  reply(res, 404, 'text/plain', `not found: try ${deps.ui ? '/ui/, ' : ''}/metrics, /livez, /readyz, /healthz, /api/v1/alerts or /api/v1/deploys\n`);
+  reply(res, 404, 'text/plain', `not found: try ${deps.ui ? '/ui/, ' : ''}/metrics, /livez, /readyz, /healthz, /api/v1/alerts, /api/v1/deploys or /api/v1/silences\n`);
 }

@@ -36,6 +36,8 @@ export class StormwatchMetrics {
   readonly stateWrites = new Counter({ name: 'stormwatch_state_writes_total', help: 'Writes of state.json (bursts of changes share one write).', registers: [this.registry] });
   readonly stateBytes = new Gauge({ name: 'stormwatch_state_bytes', help: 'Size of the last state.json written.', registers: [this.registry] });
   readonly deployRecords = new Gauge({ name: 'stormwatch_deploy_records', help: 'Deploy records kept (pruned by age and count).', registers: [this.registry] });
+  readonly reloads = new Counter({ name: 'stormwatch_config_reloads_total', help: 'Configuration reloads (SIGHUP, POST /-/reload), by outcome (applied, refused).', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly notificationsMuted = new Counter({ name: 'stormwatch_alerts_muted_total', help: 'Alert transitions decided but not delivered, by reason (silence, maintenance, inhibited, held).', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
 
   /** `zThreshold`: the detector's, so the exported band is the one alerts are judged by. */

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
       'signals[0].errors: expected a counter selector string, {counter: SELECTOR} or {query: PROMQL} (line 14)',
       'signals[1].name: expected letters, digits, "_", "." or "-" (line 15)',
       'signals[1].requests: cannot read label matcher "a=1" in "x{a=1}" (line 16)',
-      'signals[1]: Unrecognized key: "downstrem" (line 15)',
+      'signals[1].downstrem: unknown key; did you mean "downstream"? (line 17)',
     ]);
   });
 
@@ -71,10 +71,14 @@ describe('loadConfig', () => {
     expect(problemsOf(bad('broken-yaml.yaml'))).toEqual(['line 4: All mapping items must start at the same column']);
   });
 
-  it('refuses an interval cron cannot tick evenly', () => {
-    expect(problemsOf(writeConfig(`interval: 45s\nsource:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\n`))).toEqual([
-      'interval: 45000 ms cannot be scheduled evenly; use a whole number of seconds dividing 60s, or of minutes dividing 60m (line 1)',
-    ]);
+  it('takes any whole-second interval: cron ticks those dividing a minute, an aligned timer the others (45s, 90s)', () => {
+    const body = (interval: string) => writeConfig(`interval: ${interval}\nsource:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\n`);
+    for (const [text, ms] of [['45s', 45_000], ['90s', 90_000]] as const) {
+      const c = loadConfig(body(text));
+      expect([c.intervalMs, c.cron]).toEqual([ms, undefined]);
+    }
+    expect(loadConfig(body('30s')).cron).toBe('*/30 * * * * *');
+    expect(problemsOf(body('1500ms'))).toEqual(['interval: expected a whole number of seconds (at least 1s), got 1500 ms (line 1)']);
   });
 
   it('names a missing file', () => {

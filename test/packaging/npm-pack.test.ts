@@ -21,7 +21,7 @@ describe('npm pack', () => {
     // A clean checkout: sources only, no dist/ (the worktree's own dist/ stays untouched).
     const src = join(dir, 'src-copy');
     mkdirSync(src);
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'src', 'scripts', 'bench', 'test', 'models', 'alerts', 'examples', 'dashboards', 'fixtures']) {
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'stormwatch.schema.json', 'src', 'scripts', 'bench', 'test', 'models', 'alerts', 'examples', 'dashboards', 'fixtures']) {
       cpSync(join(PACKAGE_ROOT, entry), join(src, entry), { recursive: true });
     }
     symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
@@ -33,6 +33,7 @@ describe('npm pack', () => {
     expect(files).toContain('models/detector-presets.yaml');
     expect(files).toContain('alerts/definitions.yaml');
     expect(files).toContain('examples/argo/analysis-template.yaml');
+    expect(files).toContain('stormwatch.schema.json');
     expect(files).toContain('fixtures/scenarios/crates-2023-07-20-broken-redirect.om');
     // Sources stay out, except the UI's browser script and stylesheet, served as they are.
     expect(files.filter((f) => (/^(test|src|scripts|bench)\//.test(f) && !f.startsWith('src/ui/client/')) || f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);

@@ -1,0 +1,158 @@
+// The resolved configuration's shape: what loading a file produces and every stage reads.
+
+import type { Labels, SignalInput } from '../core/types.js';
+import type { AlertDefinitions } from '../decisions/alert-decider.js';
+import type { InhibitRule } from '../decisions/inhibition.js';
+import type { MaintenanceWindow } from '../decisions/maintenance-windows.js';
+import type { Matcher } from '../decisions/matchers.js';
+import type { DetectorParams } from '../detectors/evidence-detector.js';
+import type { ClientModel } from '../detectors/retry-amplification.js';
+import type { Selector } from '../source/selector.js';
+import type { HttpClientConfig } from './http-client.js';
+
+export interface InputSpec {
+  /** Set for counter selectors; scrape and replay sources need it. */
+  selector?: Selector;
+  /** The PromQL a Prometheus source runs for this input. */
+  query: string;
+}
+
+export interface SignalConfig {
+  name: string;
+  labels: Labels;
+  inputs: Partial<Record<SignalInput, InputSpec>>;
+  /** The client retry models this signal's traffic is matched against. */
+  clients: ClientModel[];
+  /** Split into one series per value of these labels; empty: one series. */
+  by: string[];
+  /** This signal's own detector parameters, when it overrides any (else the config-wide ones). */
+  detector?: DetectorParams;
+  /** This signal's own alert timing, when it overrides it. */
+  forMs?: number;
+  keepFiringForMs?: number;
+  classifyWithinMs?: number;
+  /** Extra annotations on this signal's alerts (runbook_url). */
+  annotations?: Labels;
+}
+
+export type SourceConfig =
+  | { kind: 'prometheus'; url: string; timeoutMs: number; warmupMs: number; http: HttpClientConfig; rateFunction?: 'irate' | 'rate'; rateWindowMs?: number }
+  | { kind: 'scrape'; url: string; timeoutMs: number; maxBytes: number; http: HttpClientConfig }
+  | { kind: 'replay'; file: string };
+
+export type SinkKind = 'webhook' | 'alertmanager' | 'slack' | 'faro';
+
+/** One delivery target. An Alertmanager sink with several URLs becomes one target per URL. */
+export interface SinkConfig {
+  name: string;
+  kind: SinkKind;
+  /** Where requests go; secrets resolved. */
+  url: string;
+  timeoutMs: number;
+  headers: Record<string, string>;
+  signingSecret?: string;
+  /** Alertmanager: firing alerts are re-sent this often. */
+  resendIntervalMs?: number;
+  /** Faro: the app the events belong to. */
+  app?: { name: string; environment?: string };
+  /** The config marks the URL public: failures may show it. Otherwise logs name the host only. */
+  publicUrl?: boolean;
+}
+
+export interface RouteConfig {
+  /** The receiver named in webhook payloads (default alerting.receiver). */
+  receiver?: string;
+  /** The route's Alertmanager route key (for groupKey); default "{}", the root route. */
+  key?: string;
+  sinks: string[];
+  match: Labels;
+  /** Alertmanager-style matchers (=, !=, =~, !~), all of which must hold, besides `match`. */
+  matchers?: Matcher[];
+  groupBy: string[];
+  groupWaitMs: number;
+  groupIntervalMs: number;
+  repeatIntervalMs: number;
+}
+
+export interface DeliveryConfig {
+  outboxDir: string;
+  maxAgeMs: number;
+  concurrency: number;
+  backoff: { baseMs: number; capMs: number };
+}
+
+export interface MarkerConfig {
+  name: string;
+  service: string;
+  environment: string;
+  label?: string;
+  /** For scrape and replay sources. */
+  selector?: Selector;
+  /** For a Prometheus source: PromQL whose series mark deploys. */
+  query: string;
+}
+
+export interface RollbackConfig {
+  service: string;
+  url: string;
+  publicUrl?: boolean;
+  timeoutMs: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface DeploysConfig {
+  windowMs: number;
+  earlyAlpha: number;
+  alpha: number;
+  minPostSamples: number;
+  apiToken?: string;
+  publicReads: boolean;
+  retentionMs: number;
+  maxRecords: number;
+  maxBodyBytes: number;
+  markers: MarkerConfig[];
+  rollback: RollbackConfig[];
+  /** What gates do with an inconclusive verdict. */
+  inconclusive: 'fail' | 'pass';
+  /** Base URLs of the other HA replicas, which get every deploy this one learns. */
+  peers: string[];
+}
+
+export interface ProbeConfig {
+  name: string;
+  service: string;
+  url: string;
+  intervalMs: number;
+  timeoutMs: number;
+  maxRedirects: number;
+  expect: { status: number; bodyBytes?: number; sha256?: string };
+  resolve: Record<string, string>;
+  strictResolve: boolean;
+}
+
+export interface StormwatchConfig {
+  file: string;
+  intervalMs: number;
+  /** node-cron expression when cron ticks the interval evenly; undefined: an epoch-aligned timer does (45s, 90s). */
+  cron?: string;
+  source: SourceConfig;
+  /**
+   * New evidence per tick, 0-1: below 1 when a Prometheus source reads rate() over a window longer
+   * than the interval, so consecutive ticks share requests (irate reads the last two samples only).
+   */
+  evidenceWeight: number;
+  listen?: string;
+  detector: DetectorParams;
+  alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; labels: Labels; externalURL: string; receiver: string };
+  sinks: SinkConfig[];
+  routes: RouteConfig[];
+  delivery: DeliveryConfig;
+  deploys?: DeploysConfig;
+  probes: ProbeConfig[];
+  /** Alerts these select are muted while a window is open (decided and recorded, not delivered). */
+  maintenanceWindows: MaintenanceWindow[];
+  inhibitRules: InhibitRule[];
+  signals: SignalConfig[];
+  definitions: AlertDefinitions;
+}

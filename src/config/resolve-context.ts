@@ -1,0 +1,57 @@
+// What every resolving step of loading shares: the checked file, where relative paths start, how a
+// problem is reported (with its line), and how secrets are read (once, or not at all when linting).
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { RawConfig } from './schema.js';
+import { type LineOf, formatPath } from './yaml-file.js';
+
+export type SecretValue = string | { env: string } | { file: string };
+
+export interface ResolveContext {
+  raw: RawConfig;
+  /** The source kind: what signal inputs and markers must look like. */
+  kind: 'prometheus' | 'scrape' | 'replay';
+  /** The config file's folder: relative paths start here. */
+  base: string;
+  lint: boolean;
+  /** Records a problem at a path (its line added); loading fails after every step has run. */
+  at: (path: PropertyKey[], message: string) => void;
+  readSecret: (value: SecretValue, path: PropertyKey[]) => string;
+  readHeaders: (headers: Record<string, SecretValue>, path: PropertyKey[]) => Record<string, string>;
+}
+
+export function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+export function createResolveContext(raw: RawConfig, base: string, lineOf: LineOf, lint: boolean, problems: string[]): ResolveContext {
+  const at = (path: PropertyKey[], message: string) => {
+    const line = lineOf(path);
+    problems.push(`${formatPath(path)}: ${message}${line === undefined ? '' : ` (line ${line})`}`);
+  };
+  // Secrets are read here, once; a missing one is a configuration problem that names its place.
+  const readSecret = (value: SecretValue, path: PropertyKey[]): string => {
+    if (typeof value === 'string') return value;
+    if (lint) return '';
+    if ('env' in value) {
+      const v = process.env[value.env];
+      if (v === undefined || v === '') at(path, `environment variable ${value.env} is not set`);
+      return v ?? '';
+    }
+    const secretFile = isAbsolute(value.file) ? value.file : join(base, value.file);
+    try {
+      return readFileSync(secretFile, 'utf8').trim();
+    } catch (error) {
+      at(path, `cannot read secret file ${value.file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      return '';
+    }
+  };
+  const readHeaders = (h: Record<string, SecretValue>, path: PropertyKey[]) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), readSecret(v, [...path, k])]));
+  const kind = raw.source.prometheus ? 'prometheus' : raw.source.scrape ? 'scrape' : 'replay';
+  return { raw, kind, base, lint, at, readSecret, readHeaders };
+}

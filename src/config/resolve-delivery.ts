@@ -1,0 +1,91 @@
+// Resolves where alerts go: sinks (secrets read, one target per Alertmanager URL), routes (their
+// matchers parsed, Alertmanager route keys computed) and the durable outbox.
+
+import { isAbsolute, join } from 'node:path';
+import { type Matcher, parseMatcher } from '../decisions/matchers.js';
+import { alertmanagerRouteKey } from '../decisions/route-key.js';
+import type { DeliveryConfig, RouteConfig, SinkConfig } from './config-types.js';
+import { type ResolveContext, isHttpUrl } from './resolve-context.js';
+
+export function resolveSinks(ctx: ResolveContext): SinkConfig[] {
+  const { raw, at, readSecret, readHeaders } = ctx;
+  const sinkNames = new Set<string>();
+  const sinks: SinkConfig[] = [];
+  raw.sinks.forEach((s, i) => {
+    const kind = (['webhook', 'alertmanager', 'slack', 'faro'] as const).find((k) => s[k] !== undefined)!;
+    const name = s.name ?? `${kind}-${i}`;
+    if (sinkNames.has(name)) at(['sinks', i, 'name'], `duplicate sink name ${JSON.stringify(name)}`);
+    sinkNames.add(name);
+    const path = ['sinks', i, kind];
+    if (s.webhook) {
+      sinks.push({
+        name,
+        kind,
+        url: readSecret(s.webhook.url, [...path, 'url']),
+        timeoutMs: s.webhook.timeout,
+        headers: readHeaders(s.webhook.headers, [...path, 'headers']),
+        ...(s.webhook.signingSecret !== undefined ? { signingSecret: readSecret(s.webhook.signingSecret, [...path, 'signingSecret']) } : {}),
+        ...(s.webhook.publicUrl ? { publicUrl: true } : {}),
+      });
+    } else if (s.alertmanager) {
+      const am = s.alertmanager;
+      am.urls.forEach((u, j) => {
+        sinks.push({ name: am.urls.length === 1 ? name : `${name}[${j}]`, kind, url: `${u.replace(/\/+$/, '')}/api/v2/alerts`, timeoutMs: am.timeout, headers: readHeaders(am.headers, [...path, 'headers']), resendIntervalMs: am.resendInterval, ...(am.publicUrl ? { publicUrl: true } : {}) });
+      });
+    } else if (s.slack) {
+      sinks.push({ name, kind, url: readSecret(s.slack.url, [...path, 'url']), timeoutMs: s.slack.timeout, headers: {}, ...(s.slack.publicUrl ? { publicUrl: true } : {}) });
+    } else if (s.faro) {
+      sinks.push({ name, kind, url: readSecret(s.faro.url, [...path, 'url']), timeoutMs: s.faro.timeout, headers: readHeaders(s.faro.headers, [...path, 'headers']), app: s.faro.app, ...(s.faro.publicUrl ? { publicUrl: true } : {}) });
+    }
+    const url = sinks.at(-1)?.url ?? '';
+    if (url !== '' && !isHttpUrl(url)) {
+      // The URL may be a secret (a Slack webhook): say where, never print it.
+      at([...path, 'url'], 'expected an http:// or https:// URL');
+    }
+  });
+  return sinks;
+}
+
+/** Parses a list of matcher strings, reporting each bad one at its own path. */
+export function resolveMatchers(ctx: ResolveContext, texts: readonly string[], path: PropertyKey[]): Matcher[] {
+  const matchers: Matcher[] = [];
+  texts.forEach((text, j) => {
+    try {
+      matchers.push(parseMatcher(text));
+    } catch (error) {
+      ctx.at([...path, j], (error as Error).message);
+    }
+  });
+  return matchers;
+}
+
+export function resolveRoutes(ctx: ResolveContext, sinks: readonly SinkConfig[]): RouteConfig[] {
+  const { raw, at } = ctx;
+  const sinkNames = new Set(sinks.map((s) => s.name.replace(/\[\d+\]$/, '')));
+  return (raw.routes ?? [{ receiver: undefined, matchers: [], match: {}, groupBy: ['alertname', 'signal'], groupWait: 0, groupInterval: 60_000, repeatInterval: 4 * 3_600_000 }]).map((r, i) => {
+    for (const n of r.sinks ?? []) if (!sinkNames.has(n)) at(['routes', i, 'sinks'], `unknown sink ${JSON.stringify(n)}; known: ${[...sinkNames].join(', ') || '(none)'}`);
+    const wanted = r.sinks ?? [...sinkNames];
+    const matchers = resolveMatchers(ctx, r.matchers ?? [], ['routes', i, 'matchers']);
+    return {
+      receiver: r.receiver ?? raw.alerting.receiver,
+      key: raw.routes ? alertmanagerRouteKey(r.match, matchers) : alertmanagerRouteKey(undefined),
+      ...(matchers.length > 0 ? { matchers } : {}),
+      sinks: sinks.filter((s) => wanted.includes(s.name.replace(/\[\d+\]$/, ''))).map((s) => s.name),
+      match: r.match,
+      groupBy: r.groupBy,
+      groupWaitMs: r.groupWait,
+      groupIntervalMs: r.groupInterval,
+      repeatIntervalMs: r.repeatInterval,
+    };
+  });
+}
+
+export function resolveDelivery(ctx: ResolveContext): DeliveryConfig {
+  const d = ctx.raw.delivery;
+  return {
+    outboxDir: isAbsolute(d.outboxDir) ? d.outboxDir : join(ctx.base, d.outboxDir),
+    maxAgeMs: d.maxAge,
+    concurrency: d.concurrency,
+    backoff: { baseMs: d.backoffBase, capMs: d.backoffCap },
+  };
+}

@@ -1,0 +1,115 @@
+// Decides which alert transitions are delivered and which are muted (by a silence, a maintenance
+// window or an inhibition rule), as Alertmanager's mute stages do. A muted alert is still decided
+// and recorded; only its notifications are held back. A firing alert muted when it fired is held:
+// once nothing mutes it any more (the silence expired) its firing notification goes out then, and
+// if it resolves while still held its resolution is not sent either (the receiver never saw it).
+// Pure: time comes in, silences are read through a function.
+
+import type { AlertTransition } from '../core/types.js';
+import { type FiringLabels, type InhibitRule, inhibitedBy } from './inhibition.js';
+import { type MaintenanceWindow, windowsMuting } from './maintenance-windows.js';
+import { type Silence, silencesMuting } from './silences.js';
+
+/** Why a transition was not delivered. Also the `reason` label of stormwatch_alerts_muted_total. */
+export type MuteReason = 'silence' | 'maintenance' | 'inhibited' | 'held';
+
+export interface Muting {
+  reason: MuteReason;
+  /** Which silence, window or source alert: `silence 5f1c…`, `maintenance nightly-db`, `inhibited by StormwatchDeployRegression{service="crates"}`. */
+  by: string;
+}
+
+export interface MuteConfig {
+  windows: readonly MaintenanceWindow[];
+  inhibitRules: readonly InhibitRule[];
+  silences: () => readonly Silence[];
+}
+
+export interface MuteResult {
+  /** To hand to the notifier, in order. */
+  deliver: AlertTransition[];
+  /** Muted transitions with why; every transition in the batch is in exactly one of the two. */
+  muted: Map<AlertTransition, Muting[]>;
+}
+
+function describe(source: FiringLabels): string {
+  const { alertname, ...rest } = source.labels;
+  const shown = ['service', 'signal', 'version'].filter((k) => rest[k] !== undefined).map((k) => `${k}=${JSON.stringify(rest[k])}`);
+  return `inhibited by ${alertname ?? '?'}{${shown.join(',')}}`;
+}
+
+export class MuteStage {
+  /** Alerts firing now (every source of inhibition), by fingerprint. */
+  private readonly firing = new Map<string, FiringLabels>();
+  /** Firing alerts muted when they fired and not yet delivered, by fingerprint. */
+  private readonly held = new Map<string, AlertTransition>();
+
+  constructor(private config: MuteConfig) {}
+
+  /** New rules and windows (a config reload); what is held is re-checked at the next `release`. */
+  reconfigure(config: MuteConfig): void {
+    this.config = config;
+  }
+
+  /** Alerts already firing at start (restored state): sources of inhibition from the first tick. */
+  seed(firing: Iterable<FiringLabels>): void {
+    for (const a of firing) this.firing.set(a.fingerprint, { labels: a.labels, fingerprint: a.fingerprint });
+  }
+
+  /** Why an alert with these labels would be muted now; empty when it would be delivered. */
+  mutings(alert: FiringLabels, nowMs: number): Muting[] {
+    const out: Muting[] = [];
+    for (const s of silencesMuting(alert.labels, this.config.silences(), nowMs)) out.push({ reason: 'silence', by: `silence ${s.id}` });
+    for (const w of windowsMuting(alert.labels, this.config.windows, nowMs)) out.push({ reason: 'maintenance', by: `maintenance ${w.name}` });
+    const source = inhibitedBy(alert, this.firing.values(), this.config.inhibitRules);
+    if (source) out.push({ reason: 'inhibited', by: describe(source) });
+    return out;
+  }
+
+  /** Sorts one batch of transitions (one tick's, or a deploy's) into delivered and muted. */
+  filter(transitions: readonly AlertTransition[], nowMs: number): MuteResult {
+    // The batch's own firing alerts count as sources at once: a DeployRegression firing in the same
+    // tick as the RetryStorm it explains inhibits it before either is sent.
+    for (const t of transitions) {
+      if (t.status === 'firing') this.firing.set(t.fingerprint, { labels: t.labels, fingerprint: t.fingerprint });
+      else this.firing.delete(t.fingerprint);
+    }
+    const result: MuteResult = { deliver: [], muted: new Map() };
+    for (const t of transitions) {
+      if (t.status === 'resolved') {
+        if (this.held.delete(t.fingerprint)) result.muted.set(t, [{ reason: 'held', by: 'its firing notification was muted' }]);
+        else result.deliver.push(t);
+        continue;
+      }
+      const mutings = this.mutings(t, nowMs);
+      if (mutings.length === 0) {
+        this.held.delete(t.fingerprint);
+        result.deliver.push(t);
+      } else {
+        this.held.set(t.fingerprint, t);
+        result.muted.set(t, mutings);
+      }
+    }
+    return result;
+  }
+
+  /** Held firing alerts that nothing mutes any more: their firing notification is due now. */
+  release(nowMs: number): AlertTransition[] {
+    const out: AlertTransition[] = [];
+    for (const [fp, t] of this.held) {
+      if (!this.firing.has(fp)) {
+        this.held.delete(fp);
+        continue;
+      }
+      if (this.mutings(t, nowMs).length > 0) continue;
+      this.held.delete(fp);
+      out.push({ ...t, evaluatedAtMs: nowMs });
+    }
+    return out;
+  }
+
+  /** How many firing alerts are held back now. */
+  get heldCount(): number {
+    return this.held.size;
+  }
+}

@@ -1,0 +1,77 @@
+// What a configuration reload changes, decided before anything is touched: which parts need a
+// restart (refused), which signals keep their baselines (unchanged ones do), which stages are
+// rebuilt. Pure.
+
+import type { SignalConfig, StormwatchConfig } from '../config/load.js';
+import type { PipelineSnapshot } from '../pipeline.js';
+
+export interface ReloadPlan {
+  /** Changed settings a running process cannot take: the reload is refused when any is set. */
+  needsRestart: string[];
+  /** Signals whose baselines are dropped (their definition or detector changed, or they are gone). */
+  resetSignals: Set<string>;
+  removedSignals: Set<string>;
+  addedSignals: Set<string>;
+  /** Sinks, routes, delivery, alerting or rollback hooks changed: the notifier is rebuilt. */
+  notifierChanged: boolean;
+  /** Source or what it reads changed: the source is rebuilt. */
+  sourceChanged: boolean;
+  scheduleChanged: boolean;
+  /** One word per changed part, for the log and the /-/reload answer. */
+  changed: string[];
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** A signal as its detector sees it: the baseline learnt for it is only worth keeping if this is unchanged. */
+function detectorView(s: SignalConfig, config: StormwatchConfig) {
+  return { inputs: s.inputs, by: s.by, detector: s.detector ?? config.detector, intervalMs: config.intervalMs, evidenceWeight: config.evidenceWeight };
+}
+
+export function planReload(old: StormwatchConfig, next: StormwatchConfig): ReloadPlan {
+  const needsRestart: string[] = [];
+  if (old.listen !== next.listen) needsRestart.push('server.listen');
+  if (old.delivery.outboxDir !== next.delivery.outboxDir) needsRestart.push('delivery.outboxDir');
+  if ((old.deploys === undefined) !== (next.deploys === undefined)) needsRestart.push('deploys (added or removed)');
+  if (old.source.kind !== next.source.kind) needsRestart.push('source kind');
+
+  const oldSignals = new Map(old.signals.map((s) => [s.name, s]));
+  const nextSignals = new Map(next.signals.map((s) => [s.name, s]));
+  const removedSignals = new Set([...oldSignals.keys()].filter((n) => !nextSignals.has(n)));
+  const addedSignals = new Set([...nextSignals.keys()].filter((n) => !oldSignals.has(n)));
+  const resetSignals = new Set(removedSignals);
+  for (const [name, s] of nextSignals) {
+    const before = oldSignals.get(name);
+    if (before && !same(detectorView(before, old), detectorView(s, next))) resetSignals.add(name);
+  }
+  const signalsChanged = !same(old.signals, next.signals);
+  const notifierChanged = !same([old.sinks, old.routes, old.delivery, old.alerting, old.deploys?.rollback], [next.sinks, next.routes, next.delivery, next.alerting, next.deploys?.rollback]);
+  const sourceChanged = !same(old.source, next.source) || signalsChanged || !same(old.deploys?.markers, next.deploys?.markers);
+  const scheduleChanged = old.cron !== next.cron || old.intervalMs !== next.intervalMs;
+  const changed: string[] = [];
+  if (signalsChanged) changed.push('signals');
+  if (!same(old.detector, next.detector)) changed.push('detector');
+  if (notifierChanged) changed.push('delivery');
+  if (sourceChanged) changed.push('source');
+  if (scheduleChanged) changed.push('interval');
+  if (!same([old.maintenanceWindows, old.inhibitRules], [next.maintenanceWindows, next.inhibitRules])) changed.push('muting');
+  if (!same(old.deploys, next.deploys)) changed.push('deploys');
+  if (!same(old.probes, next.probes)) changed.push('probes');
+  return { needsRestart, resetSignals, removedSignals, addedSignals, notifierChanged, sourceChanged, scheduleChanged, changed };
+}
+
+/** The signal a series id belongs to: `name` or `name{labels}`. */
+export function signalOfSeries(id: string): string {
+  const brace = id.indexOf('{');
+  return brace < 0 ? id : id.slice(0, brace);
+}
+
+/**
+ * The state the new pipeline starts from: baselines of signals not reset, firing alerts of signals
+ * still there (a removed signal's alerts are resolved by the caller), deploys, markers and probes.
+ */
+export function carrySnapshot(snapshot: PipelineSnapshot, plan: ReloadPlan): PipelineSnapshot {
+  const detectors = Object.fromEntries(Object.entries(snapshot.detectors).filter(([id]) => !plan.resetSignals.has(signalOfSeries(id))));
+  const alerts = Array.isArray(snapshot.alerts) ? (snapshot.alerts as [string, unknown][]).filter(([key]) => !plan.removedSignals.has(signalOfSeries(key.split('\u0000')[0]!))) : snapshot.alerts;
+  return { ...snapshot, detectors, alerts };
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import type { AlertTransition, Labels } from '../../src/core/types.js';
+import { fingerprint } from '../../src/decisions/fingerprint.js';
+import { parseMatcher } from '../../src/decisions/matchers.js';
+import { MuteStage } from '../../src/decisions/mute-stage.js';
+import type { Silence } from '../../src/decisions/silences.js';
+import { DEFAULT_INHIBIT_RULES } from '../../src/config/mute-schema.js';
+
+const T = Date.parse('2026-11-29T03:00:00Z');
+function transition(status: 'firing' | 'resolved', labels: Labels, atMs: number): AlertTransition {
+  return { status, labels, annotations: {}, fingerprint: fingerprint(labels), startsAtMs: T, evaluatedAtMs: atMs, ...(status === 'resolved' ? { endsAtMs: atMs } : {}) };
+}
+const storm = { alertname: 'StormwatchRetryStorm', service: 'crates-io', signal: 'crate-downloads' };
+const regression = { alertname: 'StormwatchDeployRegression', service: 'crates-io', version: '1.102.0' };
+const rules = DEFAULT_INHIBIT_RULES.map((r) => ({ sourceMatchers: r.sourceMatchers.map(parseMatcher), targetMatchers: r.targetMatchers.map(parseMatcher), equal: r.equal }));
+
+function stage(silences: Silence[] = []) {
+  return new MuteStage({ windows: [], inhibitRules: rules, silences: () => silences });
+}
+
+describe('MuteStage', () => {
+  it('delivers what nothing mutes', () => {
+    const s = stage();
+    const t = transition('firing', storm, T);
+    const r = s.filter([t], T);
+    expect(r.deliver).toEqual([t]);
+    expect(r.muted.size).toBe(0);
+  });
+
+  it('a deploy regression firing in the same batch inhibits the storm, whatever the order in the batch', () => {
+    const s = stage();
+    const a = transition('firing', storm, T);
+    const b = transition('firing', regression, T);
+    const r = s.filter([a, b], T);
+    expect(r.deliver).toEqual([b]);
+    expect(r.muted.get(a)).toEqual([{ reason: 'inhibited', by: 'inhibited by StormwatchDeployRegression{service="crates-io",version="1.102.0"}' }]);
+  });
+
+  it('a silenced alert is held; it resolves silently while held (the receiver never saw it)', () => {
+    const silence: Silence = { id: 'abc', matchers: ['signal="crate-downloads"'], startsAtMs: T, endsAtMs: T + 3_600_000, createdBy: 'ana', comment: 'CHG-1', updatedAtMs: T };
+    const s = stage([silence]);
+    const fire = transition('firing', storm, T);
+    expect(s.filter([fire], T).muted.get(fire)).toEqual([{ reason: 'silence', by: 'silence abc' }]);
+    expect(s.heldCount).toBe(1);
+    const resolve = transition('resolved', storm, T + 60_000);
+    const r = s.filter([resolve], T + 60_000);
+    expect(r.deliver).toEqual([]);
+    expect(r.muted.get(resolve)).toEqual([{ reason: 'held', by: 'its firing notification was muted' }]);
+    expect(s.heldCount).toBe(0);
+  });
+
+  it('when the silence ends while the alert still fires, its firing notification goes out then, and later its resolution', () => {
+    const silence: Silence = { id: 'abc', matchers: ['signal="crate-downloads"'], startsAtMs: T, endsAtMs: T + 60_000, createdBy: 'ana', comment: 'CHG-1', updatedAtMs: T };
+    const s = stage([silence]);
+    s.filter([transition('firing', storm, T)], T);
+    expect(s.release(T + 59_999)).toEqual([]);
+    const released = s.release(T + 60_000);
+    expect(released).toHaveLength(1);
+    expect(released[0]).toMatchObject({ status: 'firing', startsAtMs: T, evaluatedAtMs: T + 60_000 });
+    const resolve = transition('resolved', storm, T + 120_000);
+    expect(s.filter([resolve], T + 120_000).deliver).toEqual([resolve]);
+  });
+
+  it('an alert silenced only after it was delivered still delivers its resolution', () => {
+    const silences: Silence[] = [];
+    const s = stage(silences);
+    const fire = transition('firing', storm, T);
+    expect(s.filter([fire], T).deliver).toEqual([fire]);
+    silences.push({ id: 'late', matchers: ['signal="crate-downloads"'], startsAtMs: T, endsAtMs: T + 3_600_000, createdBy: 'ana', comment: 'x', updatedAtMs: T });
+    const resolve = transition('resolved', storm, T + 60_000);
+    expect(s.filter([resolve], T + 60_000).deliver).toEqual([resolve]);
+  });
+
+  it('an inhibited alert is released when its source resolves while it still fires (Alertmanager does the same)', () => {
+    const s = stage();
+    s.filter([transition('firing', storm, T), transition('firing', regression, T)], T);
+    const r = s.filter([transition('resolved', regression, T + 60_000)], T + 60_000);
+    expect(r.deliver.map((t) => t.labels.alertname)).toEqual(['StormwatchDeployRegression']);
+    expect(s.release(T + 60_000).map((t) => t.labels.alertname)).toEqual(['StormwatchRetryStorm']);
+  });
+
+  it('alerts firing at start (restored) inhibit from the first batch', () => {
+    const s = stage();
+    s.seed([{ labels: regression, fingerprint: fingerprint(regression) }]);
+    const fire = transition('firing', storm, T);
+    expect(s.filter([fire], T).deliver).toEqual([]);
+  });
+
+  it('maintenance windows mute what they select while open', () => {
+    const s = new MuteStage({ windows: [{ name: 'cdn-move', matchers: [parseMatcher('service="crates-io"')], once: { startMs: T, endMs: T + 1000 } }], inhibitRules: [], silences: () => [] });
+    const fire = transition('firing', storm, T);
+    expect(s.filter([fire], T).muted.get(fire)).toEqual([{ reason: 'maintenance', by: 'maintenance cdn-move' }]);
+  });
+});

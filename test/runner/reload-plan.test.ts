@@ -1,0 +1,124 @@
+// Reloading a configuration: the plan (pure), and a live loop reading a loopback scrape target
+// reloaded in place: a bad file is refused and the old configuration keeps running; unchanged
+// signals keep their baselines, changed ones start afresh.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/core/log.js';
+import type { PipelineSnapshot } from '../../src/pipeline.js';
+import { carrySnapshot, planReload, signalOfSeries } from '../../src/runner/reload-plan.js';
+import { type LiveHandle, startLive } from '../../src/runner/live.js';
+
+let handle: LiveHandle | undefined;
+let server: Server | undefined;
+afterEach(async () => {
+  await handle?.stop(1000);
+  handle = undefined;
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = undefined;
+});
+
+/** A scrape target whose counters grow by 100 requests (1 error) per scrape. */
+async function target(): Promise<string> {
+  let n = 0;
+  server = createServer((_, res) => {
+    n++;
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(['a', 'b', 'c'].map((m) => `${m}_requests_total ${n * 100}\n${m}_errors_total ${n}\n`).join(''));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+}
+
+function configText(url: string, dir: string, signals: string): string {
+  // Hourly: only the test's own tick() calls run.
+  return `interval: 1h\nsource:\n  scrape:\n    url: ${url}\ndelivery:\n  outboxDir: ${dir}\nsignals:\n${signals}`;
+}
+const signal = (name: string, extra = '') => `  - name: ${name}\n    requests: ${name}_requests_total\n    errors: ${name}_errors_total\n${extra}`;
+
+describe('planReload', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-plan-'));
+  const file = (text: string) => {
+    const f = join(mkdtempSync(join(dir, 'c-')), 'c.yaml');
+    writeFileSync(f, text);
+    return loadConfig(f);
+  };
+  const url = 'http://127.0.0.1:9/metrics';
+  const old = file(configText(url, dir, signal('a') + signal('b') + signal('gone')));
+
+  it('keeps unchanged signals, resets changed and removed ones, and names what changed', () => {
+    const next = file(configText(url, dir, signal('a') + signal('b', '    detector: { spikeFactor: 5 }\n') + signal('c')));
+    const plan = planReload(old, next);
+    expect(plan.needsRestart).toEqual([]);
+    expect([...plan.resetSignals].sort()).toEqual(['b', 'gone']);
+    expect([...plan.addedSignals]).toEqual(['c']);
+    expect([...plan.removedSignals]).toEqual(['gone']);
+    expect(plan.changed).toEqual(['signals', 'source']);
+    expect(plan.notifierChanged).toBe(false);
+  });
+
+  it('a new alerting label rebuilds the notifier only; a new interval reschedules and resets every baseline', () => {
+    const labelled = file(`${configText(url, dir, signal('a') + signal('b') + signal('gone'))}alerting:\n  labels: { team: web }\n`);
+    expect(planReload(old, labelled)).toMatchObject({ notifierChanged: true, sourceChanged: false, scheduleChanged: false, changed: ['delivery'] });
+    const faster = file(configText(url, dir, signal('a') + signal('b') + signal('gone')).replace('interval: 1h', 'interval: 30m'));
+    const plan = planReload(old, faster);
+    expect(plan.scheduleChanged).toBe(true);
+    expect([...plan.resetSignals].sort()).toEqual(['a', 'b', 'gone']);
+  });
+
+  it('refuses what only a restart can change', () => {
+    const moved = file(`${configText(url, join(dir, 'elsewhere'), signal('a'))}server:\n  listen: 127.0.0.1:9999\n`);
+    expect(planReload(old, moved).needsRestart).toEqual(['server.listen', 'delivery.outboxDir']);
+  });
+
+  it('carries baselines of kept signals (split series too) and drops alerts of removed signals', () => {
+    const snapshot: PipelineSnapshot = {
+      version: 1,
+      savedAtMs: 0,
+      detectors: { a: { x: 1 }, 'b{route="/"}': { x: 2 }, gone: { x: 3 } },
+      alerts: [['a\u0000incident', {}], ['gone\u0000incident', {}]],
+    };
+    const plan = planReload(old, file(configText(url, dir, signal('a') + signal('b', '    by: [route]\n'))));
+    const carried = carrySnapshot(snapshot, plan);
+    expect(Object.keys(carried.detectors)).toEqual(['a']);
+    expect((carried.alerts as [string][]).map(([k]) => k)).toEqual(['a\u0000incident']);
+    expect(signalOfSeries('b{route="/"}')).toBe('b');
+  });
+});
+
+describe('live reload', () => {
+  it('refuses a bad file and keeps running; applies a good one, keeping the baselines of unchanged signals', async () => {
+    const url = await target();
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-reload-'));
+    const file = join(dir, 'stormwatch.yaml');
+    writeFileSync(file, configText(url, dir, signal('a') + signal('b')));
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('debug', (l) => lines.push(JSON.parse(l) as Record<string, unknown>));
+    handle = await startLive(loadConfig(file), { logger, loadConfig: () => loadConfig(file) });
+    for (let i = 0; i < 6; i++) await handle.tick();
+
+    writeFileSync(file, configText(url, dir, `${signal('a')}  - name: b\n    requests: 'sum(b_requests_total'\n`));
+    const refused = await handle.reload();
+    expect(refused).toEqual({ ok: false, error: 'invalid configuration', problems: [expect.stringMatching(/^signals\[1\]\.requests: .* \(line 12\)$/)] });
+    expect(lines.some((l) => l.msg === 'configuration reload refused; the running configuration stays')).toBe(true);
+    await handle.tick();
+    expect(await handle.metrics.registry.getSingleMetric('stormwatch_ticks_total')!.get()).toMatchObject({ values: [{ value: 7, labels: { outcome: 'ok' } }] });
+
+    // b's detector changes and c is new: a keeps what it learnt, b starts again like c.
+    writeFileSync(file, configText(url, dir, signal('a') + signal('b', '    detector: { spikeFactor: 5 }\n') + signal('c')));
+    expect(await handle.reload()).toEqual({ ok: true, changed: ['signals', 'source'] });
+    await handle.stop(1000);
+    handle = undefined;
+    const saved = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { detectors: Record<string, unknown> };
+    expect(Object.keys(saved.detectors).sort()).toEqual(['a', 'b', 'c']);
+    expect(saved.detectors.b).toEqual(saved.detectors.c);
+    expect(saved.detectors.a).not.toEqual(saved.detectors.c);
+    const reloaded = lines.find((l) => l.msg === 'configuration reloaded');
+    expect(reloaded).toMatchObject({ baselinesReset: ['b'], signalsAdded: ['c'], signalsRemoved: [] });
+  });
+});

@@ -1,0 +1,66 @@
+// Muting through the real pipeline and notifier: the bundled 2023-07-20 replay, delivered to a
+// loopback webhook receiver. Muted alerts are decided and printed (delivered: false, mutedBy) but
+// never reach the receiver; the default inhibition makes the bad deploy page once.
+
+import { FIXTURES_DIR } from '../../src/core/paths.js';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig, type StormwatchConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/core/log.js';
+import type { AlertTransition } from '../../src/core/types.js';
+import { parseMatcher } from '../../src/decisions/matchers.js';
+import type { Muting } from '../../src/decisions/mute-stage.js';
+import { runReplay } from '../../src/runner/replay.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
+
+let receiver: Receiver | undefined;
+afterEach(async () => {
+  await receiver?.close();
+  receiver = undefined;
+});
+
+async function replay(adjust: (c: StormwatchConfig) => StormwatchConfig) {
+  receiver = await startReceiver();
+  const base = loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
+  const config = adjust({
+    ...base,
+    sinks: [{ name: 'hook', kind: 'webhook', url: `${receiver.url}/hook`, timeoutMs: 5000, headers: {} }],
+    routes: [{ sinks: ['hook'], match: {}, groupBy: ['...'], groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: 4 * 3_600_000 }],
+  });
+  const lines: [AlertTransition, readonly Muting[] | undefined][] = [];
+  await runReplay(config, { logger: silentLogger, onTransition: (t, muted) => lines.push([t, muted]) });
+  const sent = receiver.received.flatMap((r) => (r.json as { alerts: { status: string; labels: Record<string, string> }[] }).alerts.map((a) => `${a.status} ${a.labels.alertname}`));
+  const printed = lines.map(([t, m]) => `${t.status} ${t.labels.alertname}${m ? ` muted by ${m.map((x) => x.by).join(', ')}` : ''}`);
+  return { sent, printed };
+}
+
+describe('muting in a replay', () => {
+  it('default inhibition: the failed deploy pages, the retry storm it caused is recorded but held until the deploy alert resolves', async () => {
+    const { sent, printed } = await replay((c) => c);
+    expect(printed).toEqual([
+      'firing StormwatchRetryStorm muted by inhibited by StormwatchDeployRegression{service="crates-io",version="1.102.0"}',
+      'firing StormwatchDeployRegression',
+      'resolved StormwatchDeployRegression',
+      'resolved StormwatchRetryStorm',
+    ]);
+    // The rollback deploy resolves the regression at 12:30 while the storm still fires: it is sent
+    // then (groups deliver in parallel, so arrival order across alerts is not fixed).
+    expect([...sent].sort()).toEqual(['firing StormwatchDeployRegression', 'firing StormwatchRetryStorm', 'resolved StormwatchDeployRegression', 'resolved StormwatchRetryStorm']);
+    expect(sent.indexOf('firing StormwatchRetryStorm')).toBeLessThan(sent.indexOf('resolved StormwatchRetryStorm'));
+  });
+
+  it('a maintenance window over the incident: every alert it selects is decided, printed as muted, and nothing is sent', async () => {
+    const { sent, printed } = await replay((c) => ({
+      ...c,
+      inhibitRules: [],
+      maintenanceWindows: [{ name: 'cdn-move', matchers: [parseMatcher('service="crates-io"')], once: { startMs: Date.parse('2023-07-20T12:00:00Z'), endMs: Date.parse('2023-07-20T13:00:00Z') } }],
+    }));
+    expect(printed).toEqual([
+      'firing StormwatchRetryStorm muted by maintenance cdn-move',
+      'firing StormwatchDeployRegression muted by maintenance cdn-move',
+      'resolved StormwatchDeployRegression muted by its firing notification was muted',
+      'resolved StormwatchRetryStorm muted by its firing notification was muted',
+    ]);
+    expect(sent).toEqual([]);
+  });
+});
