@@ -127,6 +127,13 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   if (opened.problem) logger.log('warn', 'saved silences could not be read; starting without them', { problem: opened.problem });
   const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => silences.list() });
   mute.seed(pipeline.firing());
+  /** Firing alerts that were delivered (not muted), as the notifier's groups should know them. */
+  const deliveredFiring = (): AlertTransition[] =>
+    pipeline
+      .firing()
+      .filter((a) => mute.mutings(a, now()).length === 0)
+      .map((a) => ({ status: 'firing', labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: now() }));
+  notifier.adoptFiring(deliveredFiring(), now());
   /** Hands a batch of transitions on: printed and recorded all, delivered unless muted. */
   const emit = (transitions: readonly AlertTransition[], dataTimeMs: number) => {
     const { deliver, muted } = mute.filter(transitions, now());
@@ -423,6 +430,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     config = next;
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
     mute.reconfigure({ windows: next.maintenanceWindows ?? [], inhibitRules: next.inhibitRules ?? [], silences: () => silences.list() });
+    if (plan.notifierChanged) notifier.adoptFiring(deliveredFiring(), now());
     // Alerts of signals no longer configured resolve now rather than fire forever.
     const t = now();
     const resolved = gone.map((a) => ({ status: 'resolved' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, endsAtMs: t, evaluatedAtMs: t }));

@@ -125,6 +125,19 @@ export class Notifier {
   }
 
   /**
+   * Alerts that were firing, and delivered, before this notifier existed (a restart from saved
+   * state, a reload that rebuilt delivery): their groups learn them as already notified, so nothing
+   * is sent again now, while Alertmanager keeps getting them every resendInterval and their
+   * resolution reaches every receiver.
+   */
+  adoptFiring(alerts: readonly AlertTransition[], dataTimeMs: number): void {
+    for (const t of alerts) {
+      for (const target of this.targets) if (matches(target.route.match, t.labels) && matchesAll(target.route.matchers ?? [], t.labels)) target.groups.add(t, dataTimeMs);
+    }
+    for (const target of this.targets) for (const { group, reason } of target.groups.due(dataTimeMs, true)) target.groups.markNotified(group, dataTimeMs, reason);
+  }
+
+  /**
    * Asks the service's rollback hook to roll a failed deploy back: once (the key is the deploy's
    * id), durably. Returns false when the service has no hook.
    */

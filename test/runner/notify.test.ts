@@ -142,4 +142,28 @@ describe('Notifier delivery', () => {
     expect(lines.find((l) => l.msg === 'outbox: notifications for sinks no longer configured')).toMatchObject({ sinks: ['gone'], kept: 1, givenUp: 1 });
     notifier.close();
   });
+  it('adopts alerts already firing (a restart, a reload): nothing sent again now, Alertmanager re-sent each resendInterval, the resolution delivered', async () => {
+    const receiver = await startReceiver();
+    const notifier = new Notifier(
+      notifierConfig([
+        { name: 'am', kind: 'alertmanager', url: `${receiver.url}/api/v2/alerts`, timeoutMs: 1000, headers: {}, resendIntervalMs: 60_000 },
+        { name: 'hook', kind: 'webhook', url: `${receiver.url}/hook`, timeoutMs: 1000, headers: {} },
+      ]),
+      { logger: silent },
+    );
+    const t0 = Date.UTC(2026, 0, 1);
+    notifier.adoptFiring([transition('downloads', 'firing', t0 - 600_000, t0)], t0);
+    notifier.handle([], t0 + 1000);
+    expect(notifier.outbox.size).toBe(0);
+    notifier.handle([], t0 + 61_000);
+    expect(await notifier.drain(10_000)).toBe(0);
+    notifier.handle([transition('downloads', 'resolved', t0 - 600_000, t0 + 62_000)], t0 + 62_000);
+    expect(await notifier.drain(10_000)).toBe(0);
+    notifier.close();
+    await receiver.close();
+    // Alertmanager: the re-send at t0 + 60 s, then the resolution; the webhook: only the resolution.
+    expect(receiver.received.filter((r) => r.path.startsWith('/api/v2/alerts'))).toHaveLength(2);
+    expect(receiver.received.filter((r) => r.path === '/hook').map((r) => (r.json as WebhookPayload).status)).toEqual(['resolved']);
+    expect(receiver.received).toHaveLength(3);
+  });
 });
