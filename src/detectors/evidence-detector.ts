@@ -8,11 +8,18 @@
 // ticks (quasi-likelihood: real counts vary more than Poisson or binomial ones: builds fetch crates
 // in clumps, demand wobbles, two hops are scraped at slightly different moments), and by nothing
 // else: no minimum traffic, no z cut-off. Missing data is no evidence either way.
+//
+// The expected request count knows the time of day and the day of the week: the trailing median of
+// log-rate (the level, as before) moved by how much a learnt weekly profile changes between the
+// middle of the trailing window and now (stats/seasonal-profile.ts). A morning ramp or a night
+// trough is then no change at all. The ratio checks keep their trailing baselines: a ratio has no
+// daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, RobustBaseline } from './stats/robust-baseline.js';
+import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
 
 export interface DetectorParams {
@@ -70,6 +77,9 @@ export interface EvidenceSnapshot {
   rateShiftSinceMs: number | null;
   dispersion?: Dispersion;
   run?: FailureRun | null;
+  /** The weekly profile of log-rate, and the data time the rate baseline last learnt. */
+  profile?: ProfileSnapshot;
+  rateLearntAtMs?: number | null;
 }
 
 /**
@@ -137,6 +147,11 @@ export class EvidenceDetector implements Detector {
   /** The error chart's alternative for the last baseline error ratio seen (it changes once a bucket). */
   private errorP0 = Number.NaN;
   private errorP1 = Number.NaN;
+  private readonly profile: SeasonalProfile;
+  /** Data time of the last tick the rate baseline learnt: its window ends there. */
+  private rateLearntAtMs = Number.NaN;
+  /** Ticks pooled into one rate bucket. */
+  private readonly bucketTicks: number;
 
   constructor(
     private readonly params: DetectorParams,
@@ -144,8 +159,11 @@ export class EvidenceDetector implements Detector {
   ) {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
-    // One buffer for all three windows.
-    const storage = new Float32Array(3 * capacity);
+    // One buffer for all three windows and the weekly profile.
+    const buffer = new ArrayBuffer(3 * capacity * Float32Array.BYTES_PER_ELEMENT + SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT);
+    const storage = new Float32Array(buffer, 0, 3 * capacity);
+    this.profile = new SeasonalProfile(new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK));
+    this.bucketTicks = bucket;
     this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0);
     this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity);
     this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity);
@@ -169,6 +187,8 @@ export class EvidenceDetector implements Detector {
       rateShiftSinceMs: Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs,
       dispersion: { ...this.dispersion },
       run: this.run ? { ...this.run } : null,
+      profile: this.profile.snapshot(),
+      rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
     };
   }
 
@@ -190,6 +210,9 @@ export class EvidenceDetector implements Detector {
     this.dispersion = validDispersion ? { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks } : { rate: 1, errors: 1, funnel: 1, ticks: 0 };
     const r = s.run;
     this.run = r && [r.sinceMs, r.observed, r.expected, r.seconds].every((x) => typeof x === 'number' && Number.isFinite(x)) ? { ...r } : null;
+    // A snapshot from before the profile existed restores without one: the profile starts to learn.
+    if (s.profile !== undefined) this.profile.restore(s.profile);
+    this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
     return true;
   }
 
@@ -205,7 +228,7 @@ export class EvidenceDetector implements Detector {
     }
     // Median and MAD once per tick: they are the hot path at 100k series.
     const rateStats = this.ready(this.rate) ? this.rate.stats() : undefined;
-    const baselineCount = rateStats ? Math.exp(rateStats.median) * this.seconds : Number.NaN;
+    const baselineCount = rateStats ? Math.exp(this.expectedLogRate(rateStats.median, timeMs)) * this.seconds : Number.NaN;
     this.residual.rate = this.residual.errors = this.residual.funnel = Number.NaN;
     const out: Evaluation[] = [];
     this.judgeRate(sample.requests, n, baselineCount, rateStats?.sigma ?? Number.NaN, out);
@@ -216,6 +239,16 @@ export class EvidenceDetector implements Detector {
     this.followRun(n, baselineCount, timeMs, out);
     this.learn(sample, n, timeMs, errors, funnel);
     return out;
+  }
+
+  /**
+   * The expected log-rate at `timeMs`: the trailing median (the level over the window) moved by the
+   * weekly profile's change from the middle of the window to now. 0 change while the profile is young.
+   */
+  private expectedLogRate(median: number, timeMs: number): number {
+    if (Number.isNaN(this.rateLearntAtMs)) return median;
+    const spanMs = this.rate.buckets * this.bucketTicks * this.ctx.intervalMs;
+    return median + this.profile.shift(this.rateLearntAtMs - spanMs / 2, timeMs);
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
@@ -359,7 +392,17 @@ export class EvidenceDetector implements Detector {
       const ratioChecks = [errors, funnel].filter((e): e is Evaluation => e !== undefined);
       learnRate = ratioChecks.length > 0 ? ratioChecks.every((e) => e.status === 'normal') : n > 0;
     }
-    if (learnRate) this.rate.learn(n, this.seconds);
+    if (learnRate) {
+      const bucketValue = this.rate.learn(n, this.seconds);
+      this.rateLearntAtMs = timeMs;
+      if (!Number.isNaN(bucketValue)) {
+        // The bucket's own σ is one tick's over √ticks; clipped at 3σ (at least 0.15 nats) it cannot drag a slot.
+        const sigma = this.ready(this.rate) ? this.rate.stats().sigma / Math.sqrt(this.bucketTicks) : Number.NaN;
+        const clip = Number.isFinite(sigma) ? Math.max(3 * sigma, 3 * MIN_LOG_RATE_SIGMA) : 1;
+        const spanMs = this.bucketTicks * this.ctx.intervalMs;
+        this.profile.learn(timeMs - (spanMs - this.ctx.intervalMs) / 2, bucketValue, spanMs, clip);
+      }
+    }
     // Dispersion is learnt from fully healthy ticks only: an incident's residuals are not noise.
     if (!rateAlarm && !ratioAlarm) this.learnDispersion();
   }

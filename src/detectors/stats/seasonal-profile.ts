@@ -1,0 +1,145 @@
+// A weekly profile of a series' log-rate: one value per hour of the week (168 slots, UTC), learnt
+// online, read with linear interpolation between the slots' centres. It knows the shape of the
+// cycle (a morning ramp, a night trough, a quieter weekend); the detector's trailing median keeps
+// knowing the level. The expected log-rate now is the trailing median moved by how much the profile
+// changes between the middle of the trailing window and now (`shift`), so the level term adapts in
+// an hour as before, and the cycle is no longer mistaken for a change.
+//
+// Model: multiplicative in rate, i.e. additive in log-rate (a 5x day/night swing is a shift of
+// ln 5 whatever the level). Each slot is a winsorised exponentially weighted mean of the pooled
+// log-rate buckets that fall near it (Huber 1964's clipping keeps a burst or a dip from dragging a
+// slot), with a half-life of one visit: a slot is half last week's hour, a quarter the week before.
+// Hour-of-week slots are trusted once the profile has seen a whole week; before that, an hour of day
+// is read as the mean of the known slots with that hour (a day is enough), and before a day nothing
+// is known and the shift is 0, so a young series is judged exactly as by the trailing median alone.
+//
+// Memory: 168 slots as 16-bit integers in units of 1/1024 nats (resolution 0.1 %, range ±32 nats,
+// i.e. rates up to 7.9e13/s): 336 bytes per series, in a slice of a buffer the caller may share.
+
+/** Slots in the profile: hours of a week. Slot 0 is Thursday 00:00 UTC (the Unix epoch's weekday). */
+export const SLOTS_PER_WEEK = 168;
+/** Bytes one profile's slots take. */
+export const PROFILE_BYTES = SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const WEEK_MS = 7 * DAY_MS;
+/** A slot's value in nats is its integer over this. */
+const UNITS_PER_NAT = 1024;
+/** A slot never learnt. */
+const UNKNOWN = -32768;
+/** Time constant of a slot's mean, in time spent near it: one hour-long visit weighs about half. */
+const SLOT_MEMORY_MS = HOUR_MS / Math.LN2;
+
+export interface ProfileSnapshot {
+  /** Slot values in nats (null: never learnt). */
+  slots: (number | null)[];
+  /** Data time of the first value learnt (null: nothing learnt yet). */
+  sinceMs: number | null;
+}
+
+export class SeasonalProfile {
+  private readonly slots: Int16Array;
+  private sinceMs = Number.NaN;
+
+  /** @param storage 168 Int16 values to keep the slots in (a slice of a shared buffer); own one otherwise. */
+  constructor(storage?: Int16Array) {
+    if (storage && storage.length !== SLOTS_PER_WEEK) throw new RangeError(`a seasonal profile needs ${SLOTS_PER_WEEK} slots, got ${storage.length}`);
+    this.slots = storage ?? new Int16Array(SLOTS_PER_WEEK);
+    this.slots.fill(UNKNOWN);
+  }
+
+  /** Whether the profile has anything to say at `timeMs` (a day of history at least). */
+  knows(timeMs: number): boolean {
+    return timeMs - this.sinceMs >= DAY_MS;
+  }
+
+  /**
+   * The profile's log-rate at `timeMs`, interpolated between the two nearest slot centres (hh:30);
+   * NaN when the profile is too young or a needed slot is unknown. O(1) with a week of history, O(7)
+   * per slot before (hour-of-day means).
+   */
+  valueAt(timeMs: number): number {
+    if (!this.knows(timeMs)) return Number.NaN;
+    const u = timeMs / HOUR_MS - 0.5;
+    const base = Math.floor(u);
+    const frac = u - base;
+    const weekly = timeMs - this.sinceMs >= WEEK_MS;
+    const a = this.slotValue(mod(base, SLOTS_PER_WEEK), weekly);
+    const b = this.slotValue(mod(base + 1, SLOTS_PER_WEEK), weekly);
+    return a + frac * (b - a);
+  }
+
+  /**
+   * How much the expected log-rate changes from `fromMs` to `toMs` by the cycle alone; 0 when the
+   * profile cannot say (so the caller's trailing level stands unchanged).
+   */
+  shift(fromMs: number, toMs: number): number {
+    const d = this.valueAt(toMs) - this.valueAt(fromMs);
+    return Number.isFinite(d) ? d : 0;
+  }
+
+  /**
+   * Learns one pooled log-rate value centred at `timeMs` that lasted `spanMs`. The two slots around
+   * it move towards it in proportion to their interpolation weights, by a residual clipped at
+   * ±`clip` nats (winsorised: a burst cannot drag a slot further than a few σ per visit).
+   */
+  learn(timeMs: number, logRate: number, spanMs: number, clip: number): void {
+    if (!Number.isFinite(logRate) || !Number.isFinite(timeMs)) return;
+    if (Number.isNaN(this.sinceMs)) this.sinceMs = timeMs;
+    const u = timeMs / HOUR_MS - 0.5;
+    const base = Math.floor(u);
+    const frac = u - base;
+    const alpha = 1 - Math.exp(-Math.max(spanMs, 0) / SLOT_MEMORY_MS);
+    const i = mod(base, SLOTS_PER_WEEK);
+    const j = mod(base + 1, SLOTS_PER_WEEK);
+    // An unknown neighbour starts at this value: a first visit is its own best estimate.
+    if (this.slots[i] === UNKNOWN) this.set(i, logRate);
+    if (this.slots[j] === UNKNOWN) this.set(j, logRate);
+    const a = this.get(i);
+    const b = this.get(j);
+    const r = Math.max(-clip, Math.min(clip, logRate - (a + frac * (b - a))));
+    this.set(i, a + alpha * (1 - frac) * r);
+    this.set(j, b + alpha * frac * r);
+  }
+
+  snapshot(): ProfileSnapshot {
+    return { slots: Array.from(this.slots, (v) => (v === UNKNOWN ? null : v / UNITS_PER_NAT)), sinceMs: Number.isNaN(this.sinceMs) ? null : this.sinceMs };
+  }
+
+  /** Restores a snapshot; returns false (and changes nothing) when it does not fit. */
+  restore(s: unknown): boolean {
+    const p = s as Partial<ProfileSnapshot> | null | undefined;
+    if (!p || !Array.isArray(p.slots) || p.slots.length !== SLOTS_PER_WEEK) return false;
+    if (!p.slots.every((v) => v === null || (typeof v === 'number' && Math.abs(v) < 32))) return false;
+    if (!(p.sinceMs === null || (typeof p.sinceMs === 'number' && Number.isFinite(p.sinceMs)))) return false;
+    p.slots.forEach((v, i) => (v === null ? (this.slots[i] = UNKNOWN) : this.set(i, v)));
+    this.sinceMs = p.sinceMs ?? Number.NaN;
+    return true;
+  }
+
+  private get(i: number): number {
+    return this.slots[i]! / UNITS_PER_NAT;
+  }
+
+  private set(i: number, nats: number): void {
+    this.slots[i] = Math.max(-32767, Math.min(32767, Math.round(nats * UNITS_PER_NAT)));
+  }
+
+  /** A slot's value: its own once a week was seen, else the mean of the known slots at its hour of day. */
+  private slotValue(i: number, weekly: boolean): number {
+    if (weekly && this.slots[i] !== UNKNOWN) return this.get(i);
+    let sum = 0;
+    let n = 0;
+    for (let k = i % 24; k < SLOTS_PER_WEEK; k += 24) {
+      if (this.slots[k] === UNKNOWN) continue;
+      sum += this.get(k);
+      n++;
+    }
+    return n > 0 ? sum / n : Number.NaN;
+  }
+}
+
+function mod(a: number, m: number): number {
+  return ((a % m) + m) % m;
+}
