@@ -6,9 +6,13 @@
 // an hour as before, and the cycle is no longer mistaken for a change.
 //
 // Model: multiplicative in rate, i.e. additive in log-rate (a 5x day/night swing is a shift of
-// ln 5 whatever the level). Each slot is a winsorised exponentially weighted mean of the pooled
-// log-rate buckets that fall near it (Huber 1964's clipping keeps a burst or a dip from dragging a
-// slot), with a half-life of one visit: a slot is half last week's hour, a quarter the week before.
+// ln 5 whatever the level). Each slot is the mean log-rate of its hour, averaged over visits with
+// a half-life of one visit (a slot is half last week's hour, a quarter the week before, ...). Within
+// an hour the pooled buckets are averaged evenly (an exponential weighting inside the hour would
+// lean towards its end and lag the cycle), winsorised against the slot's old value (Huber 1964's
+// clipping: a burst or a dip cannot drag a slot further than a few σ), and committed when the hour
+// is over. A slot's hourly mean read at its centre, linearly interpolated, follows a smooth cycle to
+// within a few thousandths of a nat.
 // Hour-of-week slots are trusted once the profile has seen a whole week; before that, an hour of day
 // is read as the mean of the known slots with that hour (a day is enough), and before a day nothing
 // is known and the shift is 0, so a young series is judged exactly as by the trailing median alone.
@@ -28,8 +32,8 @@ const WEEK_MS = 7 * DAY_MS;
 const UNITS_PER_NAT = 1024;
 /** A slot never learnt. */
 const UNKNOWN = -32768;
-/** Time constant of a slot's mean, in time spent near it: one hour-long visit weighs about half. */
-const SLOT_MEMORY_MS = HOUR_MS / Math.LN2;
+/** Weight of one whole visit of an hour in its slot's mean (a half-life of one visit). */
+const VISIT_WEIGHT = 0.5;
 
 export interface ProfileSnapshot {
   /** Slot values in nats (null: never learnt). */
@@ -41,6 +45,10 @@ export interface ProfileSnapshot {
 export class SeasonalProfile {
   private readonly slots: Int16Array;
   private sinceMs = Number.NaN;
+  /** The hour being learnt (hours since the epoch), the sum of its clipped values × span, and its span. */
+  private hour = Number.NaN;
+  private sum = 0;
+  private spanMs = 0;
 
   /** @param storage 168 Int16 values to keep the slots in (a slice of a shared buffer); own one otherwise. */
   constructor(storage?: Int16Array) {
@@ -80,27 +88,36 @@ export class SeasonalProfile {
   }
 
   /**
-   * Learns one pooled log-rate value centred at `timeMs` that lasted `spanMs`. The two slots around
-   * it move towards it in proportion to their interpolation weights, by a residual clipped at
-   * ±`clip` nats (winsorised: a burst cannot drag a slot further than a few σ per visit).
+   * Learns one pooled log-rate value centred at `timeMs` that lasted `spanMs`. Values are averaged
+   * over their hour, each clipped to ±`clip` nats of the slot's old value (winsorised), and the
+   * hour's mean is committed to its slot once a value of a later hour arrives. O(1).
    */
   learn(timeMs: number, logRate: number, spanMs: number, clip: number): void {
-    if (!Number.isFinite(logRate) || !Number.isFinite(timeMs)) return;
+    if (!Number.isFinite(logRate) || !Number.isFinite(timeMs) || !(spanMs > 0)) return;
     if (Number.isNaN(this.sinceMs)) this.sinceMs = timeMs;
-    const u = timeMs / HOUR_MS - 0.5;
-    const base = Math.floor(u);
-    const frac = u - base;
-    const alpha = 1 - Math.exp(-Math.max(spanMs, 0) / SLOT_MEMORY_MS);
-    const i = mod(base, SLOTS_PER_WEEK);
-    const j = mod(base + 1, SLOTS_PER_WEEK);
-    // An unknown neighbour starts at this value: a first visit is its own best estimate.
-    if (this.slots[i] === UNKNOWN) this.set(i, logRate);
-    if (this.slots[j] === UNKNOWN) this.set(j, logRate);
-    const a = this.get(i);
-    const b = this.get(j);
-    const r = Math.max(-clip, Math.min(clip, logRate - (a + frac * (b - a))));
-    this.set(i, a + alpha * (1 - frac) * r);
-    this.set(j, b + alpha * frac * r);
+    const hour = Math.floor(timeMs / HOUR_MS);
+    if (hour !== this.hour) {
+      this.commit();
+      this.hour = hour;
+    }
+    const i = mod(hour, SLOTS_PER_WEEK);
+    const old = this.slots[i] === UNKNOWN ? logRate : this.get(i);
+    const clipped = old + Math.max(-clip, Math.min(clip, logRate - old));
+    this.sum += clipped * spanMs;
+    this.spanMs += spanMs;
+  }
+
+  /** Folds the hour being learnt into its slot: weighted by how much of the hour was seen. */
+  private commit(): void {
+    if (Number.isNaN(this.hour) || this.spanMs <= 0) return;
+    const i = mod(this.hour, SLOTS_PER_WEEK);
+    const mean = this.sum / this.spanMs;
+    const seen = Math.min(1, this.spanMs / HOUR_MS);
+    // A first visit is its own best estimate; later ones weigh half a week's worth for a whole hour.
+    const alpha = this.slots[i] === UNKNOWN ? 1 : 1 - Math.pow(1 - VISIT_WEIGHT, seen);
+    this.set(i, this.slots[i] === UNKNOWN ? mean : this.get(i) + alpha * (mean - this.get(i)));
+    this.sum = 0;
+    this.spanMs = 0;
   }
 
   snapshot(): ProfileSnapshot {

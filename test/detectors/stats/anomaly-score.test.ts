@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import type { Evaluation } from '../../../src/core/types.js';
+import { anomalyScore, normalTailSurprise } from '../../../src/detectors/stats/anomaly-score.js';
+
+describe('normalTailSurprise', () => {
+  // Reference: python3 -c "from scipy.stats import norm; print(-norm.logsf(z))" (scipy 1.17.1).
+  it.each([
+    [0, 0.6931471805599453, 'the median: P = 1/2'],
+    [1, 1.8410216450092634, 'one σ'],
+    [1.959963984540054, 3.6888794541139367, 'the 2.5 % point: ln 40'],
+    [3, 6.60772622151035, 'three σ'],
+    [5, 15.064998393988727, 'five σ'],
+    [10, 53.23128515051248, 'far tail, where 1 − Φ underflows a naive formula'],
+    [38, 726.5572160188201, 'beyond double precision of the probability itself'],
+    [-1, 0.17275377902344988, 'below the mean: P(Z ≥ −1) = Φ(1)'],
+  ])('z = %f gives %f nats (%s)', (z, expected) => {
+    expect(normalTailSurprise(z)).toBeCloseTo(expected, 6);
+  });
+
+  it('is NaN for NaN', () => {
+    expect(normalTailSurprise(Number.NaN)).toBeNaN();
+  });
+});
+
+function evaluation(kind: Evaluation['kind'], score: number, evidence: number, threshold = 20): Evaluation {
+  return { kind, status: 'normal', score, observed: 1, baseline: 1, sigma: 1, evidence, threshold };
+}
+
+describe('anomalyScore', () => {
+  it('is exactly 0.5 when the evidence reaches the paging threshold', () => {
+    expect(anomalyScore([evaluation('rate_spike', 0, 20)])).toBeCloseTo(0.5, 12);
+  });
+
+  it('ranks a single wild tick by its tail surprise, with no evidence yet', () => {
+    // z = 10 up: 53.23 nats (scipy) over h = 20: x = 2.66, score = x / (1 + x).
+    const x = 53.23128515051248 / 20;
+    expect(anomalyScore([evaluation('rate_spike', 10, 0)])).toBeCloseTo(x / (1 + x), 6);
+  });
+
+  it('reads each check in its failing direction only', () => {
+    // A rate far below the band is a surprise for the drop check, not the spike check; a funnel
+    // completing more than usual, or errors below baseline, is no failure.
+    const low = anomalyScore([evaluation('rate_spike', -10, 0), evaluation('rate_drop', -10, 0)]);
+    expect(low).toBeGreaterThan(0.7);
+    expect(anomalyScore([evaluation('funnel_drop', 10, 0)])).toBeLessThan(0.01);
+    expect(anomalyScore([evaluation('error_ratio', -10, 0)])).toBeLessThan(0.01);
+    expect(anomalyScore([evaluation('error_ratio', 10, 0)])).toBeGreaterThan(0.7);
+  });
+
+  it('takes the most surprising check', () => {
+    const one = anomalyScore([evaluation('error_ratio', 3, 0)]);
+    const both = anomalyScore([evaluation('error_ratio', 3, 0), evaluation('funnel_drop', 0, 30)]);
+    expect(both).toBeCloseTo(30 / 20 / (1 + 30 / 20), 12);
+    expect(both).toBeGreaterThan(one);
+  });
+
+  it('is NaN when no check could judge: missing data is not calm', () => {
+    const unknown: Evaluation = { kind: 'rate_spike', status: 'unknown', score: Number.NaN, observed: Number.NaN, baseline: Number.NaN, sigma: Number.NaN, reason: 'no data' };
+    expect(anomalyScore([unknown])).toBeNaN();
+    expect(anomalyScore([])).toBeNaN();
+  });
+
+  it('stays in [0, 1)', () => {
+    for (const [z, e] of [[0, 0], [-40, 0], [40, 0], [0, 1e6]] as const) {
+      const s = anomalyScore([evaluation('rate_spike', z, e), evaluation('rate_drop', z, e)]);
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThan(1);
+    }
+  });
+});
