@@ -19,7 +19,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { FIXTURES_DIR } from '../src/core/paths.js';
-import { anomalyScore } from '../src/detectors/stats/anomaly-score.js';
 import { runBacktest } from '../src/runner/backtest.js';
 import { nabReplayData, nabResultCsv, parseNabCsv } from '../src/scorecard/nab.js';
 
@@ -55,7 +54,7 @@ async function runSeries(nabDir: string, file: string, scoresDir: string, pagesD
     logger: silentLogger,
     onTick: (r) => {
       const report = r.signals.get('nab');
-      if (report) scores.set(r.timeMs, anomalyScore(report.evaluations));
+      if (report) scores.set(r.timeMs, report.anomalyScore ?? Number.NaN);
     },
     onTransition: (t) => {
       if (t.status === 'firing' && t.labels.severity === 'critical') pages.set(t.evaluatedAtMs, 1);

@@ -19,6 +19,8 @@ export interface SignalReport {
   sample: SignalSample;
   evaluations: Evaluation[];
   assessment: Assessment;
+  /** How unusual this tick is, in [0, 1] (detectors/stats/anomaly-score.ts); NaN while no check can judge. */
+  anomalyScore?: number;
 }
 
 export interface TickResult {
@@ -166,7 +168,7 @@ export class Pipeline {
       const sample = present ?? emptySample();
       const evaluations = detector.observe(sample, frame.timeMs);
       const assessment = assess(identity.id, sample, evaluations, clients);
-      result.signals.set(identity.id, { sample, evaluations, assessment });
+      result.signals.set(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }

@@ -19,6 +19,7 @@ import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, RobustBaseline } from './stats/robust-baseline.js';
+import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration } from './stats/anomaly-score.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
 
@@ -57,6 +58,8 @@ const MIN_BASELINE_BUCKETS = 5;
 const CHARTS = 6;
 /** The failure run's requests are averaged over about this long (exponential beyond it). */
 const RUN_MEMORY_MS = 60_000;
+/** The anomaly score's calibration (a series' mean surprise) is averaged over about this long. */
+const CALIBRATION_MEMORY_MS = 86_400_000;
 
 type CheckName = 'spike' | 'drop' | 'errors' | 'funnel';
 
@@ -80,6 +83,8 @@ export interface EvidenceSnapshot {
   /** The weekly profile of log-rate, and the data time the rate baseline last learnt. */
   profile?: ProfileSnapshot;
   rateLearntAtMs?: number | null;
+  /** The anomaly score's calibration: exceedance fractions of its levels. */
+  calibration?: number[];
 }
 
 /**
@@ -152,6 +157,10 @@ export class EvidenceDetector implements Detector {
   private rateLearntAtMs = Number.NaN;
   /** Ticks pooled into one rate bucket. */
   private readonly bucketTicks: number;
+  /** The series' mean surprise per input, which the anomaly score is calibrated by. */
+  private readonly calibration: Float32Array;
+  private readonly calibrationAlpha: number;
+  private lastScore = Number.NaN;
 
   constructor(
     private readonly params: DetectorParams,
@@ -160,9 +169,10 @@ export class EvidenceDetector implements Detector {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
     // One buffer for all three windows and the weekly profile.
-    const buffer = new ArrayBuffer(3 * capacity * Float32Array.BYTES_PER_ELEMENT + SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT);
+    const buffer = new ArrayBuffer((3 * capacity + CALIBRATION_LEVELS) * Float32Array.BYTES_PER_ELEMENT + SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT);
     const storage = new Float32Array(buffer, 0, 3 * capacity);
-    this.profile = new SeasonalProfile(new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK));
+    this.calibration = newCalibration(new Float32Array(buffer, storage.byteLength, CALIBRATION_LEVELS));
+    this.profile = new SeasonalProfile(new Int16Array(buffer, storage.byteLength + this.calibration.byteLength, SLOTS_PER_WEEK));
     this.bucketTicks = bucket;
     this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0);
     this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity);
@@ -171,6 +181,12 @@ export class EvidenceDetector implements Detector {
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
     this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
+    this.calibrationAlpha = 1 - Math.exp(-ctx.intervalMs / CALIBRATION_MEMORY_MS);
+  }
+
+  /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
+  get anomalyScore(): number {
+    return this.lastScore;
   }
 
   /** The evidence threshold h (nats) of this detector's tick size. */
@@ -189,6 +205,7 @@ export class EvidenceDetector implements Detector {
       run: this.run ? { ...this.run } : null,
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
+      calibration: Array.from(this.calibration),
     };
   }
 
@@ -213,6 +230,9 @@ export class EvidenceDetector implements Detector {
     // A snapshot from before the profile existed restores without one: the profile starts to learn.
     if (s.profile !== undefined) this.profile.restore(s.profile);
     this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
+    const c = s.calibration;
+    if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && x >= 0 && x <= 1)) this.calibration.set(c);
+    else newCalibration(this.calibration);
     return true;
   }
 
@@ -224,6 +244,7 @@ export class EvidenceDetector implements Detector {
       const out = [unknown('rate_spike', sample.requests, 'no data'), unknown('rate_drop', sample.requests, 'no data')];
       if (inputs.has('errors')) out.push(unknown('error_ratio', Number.NaN, 'no data'));
       if (inputs.has('downstream')) out.push(unknown('funnel_drop', Number.NaN, 'no data'));
+      this.lastScore = Number.NaN;
       return out;
     }
     // Median and MAD once per tick: they are the hot path at 100k series.
@@ -238,6 +259,9 @@ export class EvidenceDetector implements Detector {
     if (funnel) out.push(funnel);
     this.followRun(n, baselineCount, timeMs, out);
     this.learn(sample, n, timeMs, errors, funnel);
+    // Scored before this tick's surprise is learnt: a tick is judged by what came before it.
+    this.lastScore = anomalyScore(out, this.calibration);
+    learnCalibration(this.calibration, out, this.calibrationAlpha);
     return out;
   }
 

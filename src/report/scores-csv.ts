@@ -35,7 +35,7 @@ export function scoreRows(result: TickResult): string {
     const band = rateBand(report.evaluations);
     // 1 while a check that pages (rate collapse, error ratio, funnel) is alarmed; a rate rise alone is context.
     const alarmed = report.evaluations.some((e) => e.status === 'anomalous' && e.kind !== 'rate_spike') ? 1 : 0;
-    out += `${timestamp},${quoted(series)},${cell(anomalyScore(report.evaluations))},${cell(report.sample.requests)},${cell(band.expected)},${cell(band.lower)},${cell(band.upper)},${alarmed}\n`;
+    out += `${timestamp},${quoted(series)},${cell(report.anomalyScore ?? anomalyScore(report.evaluations))},${cell(report.sample.requests)},${cell(band.expected)},${cell(band.lower)},${cell(band.upper)},${alarmed}\n`;
   }
   return out;
 }

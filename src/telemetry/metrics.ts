@@ -80,7 +80,7 @@ export class StormwatchMetrics {
         }
       }
       // Unknown (warm-up, no data) removes the series rather than showing a calm 0.
-      const score = anomalyScore(report.evaluations);
+      const score = report.anomalyScore ?? anomalyScore(report.evaluations);
       if (Number.isFinite(score)) this.anomalyScore.set({ signal }, score);
       else this.anomalyScore.remove({ signal });
       const rate = rateBand(report.evaluations);

@@ -2,28 +2,63 @@
 // under the band, with the evidence the sequential tests have gathered, on one scale. Dashboards,
 // reports and benchmarks rank moments by it; pages stay on the sequential tests' own alarms.
 //
-// Two quantities in nats, both with the same false-alarm meaning:
-// - the tick's surprise S = −ln P(a healthy tick is at least this far out), the one-sided normal
-//   tail of the check's standardised residual (the detector's σ: counting noise, dispersion φ and
-//   demand's wobble). P(S ≥ s) = e^−s under the band, by definition of a p-value.
+// Two quantities in nats, both with the same false-alarm meaning under the model:
+// - the tick's surprise S = −ln P(a healthy tick is at least this far out): the normal tail of the
+//   check's standardised residual (the detector's σ: counting noise, dispersion φ, demand's wobble),
+//   two-sided for the request rate (a rise and a collapse both matter), one-sided for the ratios.
+//   P(S ≥ s) = e^−s under the band, by definition of a p-value: S is Exp(1), mean 1 nat.
 // - the CUSUM evidence E of each check: under the baseline, P(E ever reaches e) ≤ e^−e per excursion
 //   (Wald's inequality; Lorden 1971).
 // So a value v of either is an event of probability at most e^−v, and the detector's threshold h
-// (ln(6 × ticks a year / false alarms a year)) is where it pages. The score is x / (1 + x) with
-// x = max(S, E) / h: monotone in the surprise, 0 for nothing surprising, exactly 0.5 at the paging
-// evidence, towards 1 beyond. A single wild tick (a spike the CUSUM's alternative would need several
-// ticks to believe) and a slow shift (no single tick surprising, evidence accumulating) both rank.
-// Missing data has no score (NaN), never 0.
+// (ln(6 × ticks a year / false alarms a year)) is where it pages.
+//
+// Real series are heavier-tailed than any count model (bursty mentions, half-hourly backups,
+// clumped builds), so a model p-value overstates surprise by an amount that differs per series. The
+// score reads V = max(S, E) against the series' own recent tail of V, kept as the exponentially
+// weighted fraction of past ticks whose V reached each of 16 levels (0.5, 1, 2, ... 16384 nats),
+// with about a day of memory: an empirical, conformal-style p-value (Vovk et al. 2005; Laxhammar &
+// Falkman 2014 for anomaly detection), V* = min(V, −ln p̂(V)), p̂ log-linear between levels. The
+// fractions start at the model's e^−level, so a young series is judged by the model; a level the
+// series reaches every half hour soon has a large fraction and calms; a level it never reached
+// keeps the model's tail. Calibration only ever calms.
+// The score is x / (1 + x) with x = V* / h: monotone, 0 for nothing
+// surprising, 0.5 at the paging evidence of a series that behaves as modelled, towards 1 beyond.
+// A single wild tick (a spike the CUSUM would need several ticks to believe) and a slow shift (no
+// single tick surprising, evidence accumulating) both rank. Missing data has no score (NaN), never 0.
+// Memory: 16 Float32 (64 bytes) per series.
 
-import type { Evaluation, FindingKind } from '../../core/types.js';
+import type { Evaluation } from '../../core/types.js';
 
-/** Which tail of each check's standardised residual is a failure. */
-const DIRECTION: Record<FindingKind, 1 | -1> = {
-  rate_spike: 1,
-  rate_drop: -1,
-  error_ratio: 1,
-  funnel_drop: -1,
-};
+/** Levels (nats) whose exceedance fractions the calibration keeps: 2^(k−1), k = 0..15. */
+export const CALIBRATION_LEVELS = 16;
+const levelOf = (k: number) => 2 ** (k - 1);
+
+/** A new calibration: the model's own tail, P(V ≥ v) = e^−v, at each level. */
+export function newCalibration(storage?: Float32Array): Float32Array {
+  const c = storage ?? new Float32Array(CALIBRATION_LEVELS);
+  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[k] = Math.exp(-levelOf(k));
+  return c;
+}
+
+/**
+ * V read through the series' own tail: −ln p̂(V), p̂ log-linear in V between the two levels around
+ * it, and beyond the top level falling at the model's rate. A level the series has not reached
+ * keeps (a forgetting share of) the model's tail, so above the highest level it reaches the score
+ * climbs back towards the model's within one doubling: what the series has not done stays
+ * surprising. Never more than V: calibration only calms. O(1).
+ */
+export function calibratedSurprise(c: Float32Array, v: number): number {
+  if (v <= levelOf(0)) return v;
+  const tail = (k: number) => -Math.log(Math.max(c[k]!, 1e-38));
+  const last = CALIBRATION_LEVELS - 1;
+  if (v >= levelOf(last)) return Math.min(v, tail(last) + (v - levelOf(last)));
+  const k = Math.floor(Math.log2(v)) + 1;
+  const u = (v - levelOf(k)) / (levelOf(k + 1) - levelOf(k));
+  return Math.min(v, tail(k) + u * (tail(k + 1) - tail(k)));
+}
+
+/** Which tail of each ratio check's residual is a failure (the rate is read two-sided). */
+const DIRECTION: Record<'error_ratio' | 'funnel_drop', 1 | -1> = { error_ratio: 1, funnel_drop: -1 };
 
 /**
  * −ln P(Z ≥ z) for a standard normal Z: the upper-tail surprise in nats, accurate far into the
@@ -47,19 +82,49 @@ export function normalTailSurprise(z: number): number {
   return Math.LN2 - lnErfc;
 }
 
-/**
- * The anomaly score of one series at one tick from its checks' evaluations: x / (1 + x) with
- * x = max over judged checks of max(tail surprise, CUSUM evidence) / threshold. NaN when no check
- * could judge (warm-up, no data). O(checks).
- */
-export function anomalyScore(evaluations: readonly Evaluation[]): number {
-  let x = Number.NaN;
+/** A check's surprise this tick (nats; Exp(1) under the model), NaN when it has no residual. */
+export function checkSurprise(e: Pick<Evaluation, 'kind' | 'score'>): number {
+  if (!Number.isFinite(e.score)) return Number.NaN;
+  // Two-sided for the rate: −ln(2·P(Z ≥ |z|)).
+  if (e.kind === 'rate_spike' || e.kind === 'rate_drop') return Math.max(0, normalTailSurprise(Math.abs(e.score)) - Math.LN2);
+  return normalTailSurprise(DIRECTION[e.kind] * e.score);
+}
+
+/** The most surprising check's max(surprise, CUSUM evidence) in nats, and its threshold; NaN when no check judged. */
+function rawSurprise(evaluations: readonly Evaluation[]): { nats: number; threshold: number } {
+  let nats = Number.NaN;
+  let threshold = Number.NaN;
   for (const e of evaluations) {
     if (e.status === 'unknown' || !(e.threshold !== undefined && e.threshold > 0)) continue;
-    const surprise = Number.isFinite(e.score) ? normalTailSurprise(DIRECTION[e.kind] * e.score) : 0;
-    const nats = Math.max(surprise, e.evidence ?? 0, 0);
-    const v = nats / e.threshold;
-    if (!(v <= x)) x = v;
+    const surprise = checkSurprise(e);
+    const v = Math.max(Number.isNaN(surprise) ? 0 : surprise, e.evidence ?? 0, 0);
+    if (!(v / e.threshold <= nats / threshold)) {
+      nats = v;
+      threshold = e.threshold;
+    }
   }
-  return Number.isNaN(x) ? Number.NaN : x / (1 + x);
+  return { nats, threshold };
+}
+
+/**
+ * The anomaly score of one series at one tick from its checks' evaluations: x / (1 + x) with
+ * x = V* / h, V* the most surprising check's max(surprise, evidence) read through `calibration`
+ * (the model's own tail when none is given). NaN when no check could judge (warm-up, no data). O(checks).
+ */
+export function anomalyScore(evaluations: readonly Evaluation[], calibration?: Float32Array): number {
+  const { nats, threshold } = rawSurprise(evaluations);
+  if (Number.isNaN(nats)) return Number.NaN;
+  const x = (calibration ? calibratedSurprise(calibration, nats) : nats) / threshold;
+  return x / (1 + x);
+}
+
+/**
+ * Learns one tick into the calibration: each level's exceedance fraction moves towards 1 if this
+ * tick's V reached it, towards 0 if not, with weight `alpha` (1 − e^(−tick / memory)). Mutates `c`.
+ * O(levels).
+ */
+export function learnCalibration(c: Float32Array, evaluations: readonly Evaluation[], alpha: number): void {
+  const { nats } = rawSurprise(evaluations);
+  if (Number.isNaN(nats)) return;
+  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[k] = c[k]! + alpha * ((nats >= levelOf(k) ? 1 : 0) - c[k]!);
 }

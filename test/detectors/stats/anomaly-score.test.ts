@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/core/types.js';
-import { anomalyScore, normalTailSurprise } from '../../../src/detectors/stats/anomaly-score.js';
+import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration, normalTailSurprise } from '../../../src/detectors/stats/anomaly-score.js';
 
 describe('normalTailSurprise', () => {
   // Reference: python3 -c "from scipy.stats import norm; print(-norm.logsf(z))" (scipy 1.17.1).
@@ -32,8 +32,8 @@ describe('anomalyScore', () => {
   });
 
   it('ranks a single wild tick by its tail surprise, with no evidence yet', () => {
-    // z = 10 up: 53.23 nats (scipy) over h = 20: x = 2.66, score = x / (1 + x).
-    const x = 53.23128515051248 / 20;
+    // The rate is read two-sided: z = 10 is −ln(2·P(Z ≥ 10)) = 53.23 − ln 2 nats (scipy) over h = 20.
+    const x = (53.23128515051248 - Math.LN2) / 20;
     expect(anomalyScore([evaluation('rate_spike', 10, 0)])).toBeCloseTo(x / (1 + x), 6);
   });
 
@@ -67,4 +67,24 @@ describe('anomalyScore', () => {
       expect(s).toBeLessThan(1);
     }
   });
+
+  it('calms a level of surprise the series reaches every half hour, and keeps one it never reached', () => {
+    const c = newCalibration();
+    expect(c).toHaveLength(CALIBRATION_LEVELS);
+    // A backup every 6th tick at z = 23 (about 266 nats, just past the 256-nat level), a day of 5-minute ticks.
+    const alpha = 1 - Math.exp(-300_000 / 86_400_000);
+    const backup = [evaluation('rate_spike', 23, 0), evaluation('rate_drop', 23, 0)];
+    const quiet = [evaluation('rate_spike', 0.3, 0), evaluation('rate_drop', 0.3, 0)];
+    const model = anomalyScore(backup);
+    for (let i = 0; i < 288; i++) learnCalibration(c, i % 6 === 0 ? backup : quiet, alpha);
+    // The backup's level was reached by about a sixth of ticks over the day (less the prior's share).
+    const calmed = anomalyScore(backup, c);
+    expect(calmed).toBeLessThan(0.3);
+    expect(model).toBeGreaterThan(0.9);
+    // z = 60 (1800 nats) was never seen: the model's tail beyond the backups' level still applies.
+    expect(anomalyScore([evaluation('rate_spike', 60, 0)], c)).toBeGreaterThan(0.9);
+    // Calibration only calms: a quiet tick scores no more than the model says.
+    expect(anomalyScore(quiet, c)).toBeLessThanOrEqual(anomalyScore(quiet) + 1e-12);
+  });
 });
+
