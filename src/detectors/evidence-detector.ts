@@ -83,7 +83,7 @@ export interface EvidenceSnapshot {
   /** The weekly profile of log-rate, and the data time the rate baseline last learnt. */
   profile?: ProfileSnapshot;
   rateLearntAtMs?: number | null;
-  /** The anomaly score's calibration: exceedance fractions of its levels. */
+  /** The anomaly score's calibration: −ln of the exceedance fraction of each of its levels. */
   calibration?: number[];
 }
 
@@ -231,7 +231,7 @@ export class EvidenceDetector implements Detector {
     if (s.profile !== undefined) this.profile.restore(s.profile);
     this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
     const c = s.calibration;
-    if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && x >= 0 && x <= 1)) this.calibration.set(c);
+    if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.calibration.set(c);
     else newCalibration(this.calibration);
     return true;
   }

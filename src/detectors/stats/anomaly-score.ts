@@ -15,14 +15,14 @@
 // Real series are heavier-tailed than any count model (bursty mentions, half-hourly backups,
 // clumped builds), so a model p-value overstates surprise by an amount that differs per series. The
 // score reads V = max(S, E) against the series' own recent tail of V, kept as the exponentially
-// weighted fraction of past ticks whose V reached each of 16 levels (0.5, 1, 2, ... 16384 nats),
-// with about a day of memory: an empirical, conformal-style p-value (Vovk et al. 2005; Laxhammar &
+// weighted fraction of past ticks whose V reached each of 16 levels (0.5, 1, 2, ... 16384 nats;
+// kept as −ln of the fraction, so no tail underflows), with about a day of memory: an empirical, conformal-style p-value (Vovk et al. 2005; Laxhammar &
 // Falkman 2014 for anomaly detection), V* = min(V, −ln p̂(V)), p̂ log-linear between levels. The
 // fractions start at the model's e^−level, so a young series is judged by the model; a level the
 // series reaches every half hour soon has a large fraction and calms; a level it never reached
-// keeps the model's tail. Calibration only ever calms.
-// The score is x / (1 + x) with x = V* / h: monotone, 0 for nothing
-// surprising, 0.5 at the paging evidence of a series that behaves as modelled, towards 1 beyond.
+// keeps the model's tail, up to 2h (the most evidence a CUSUM banks here). Calibration only calms.
+// The score is min(1, V* / 2h): monotone, 0 for nothing surprising, 0.5 at the paging evidence of a
+// series that behaves as modelled, 1 at the CUSUM's cap.
 // A single wild tick (a spike the CUSUM would need several ticks to believe) and a slow shift (no
 // single tick surprising, evidence accumulating) both rank. Missing data has no score (NaN), never 0.
 // Memory: 16 Float32 (64 bytes) per series.
@@ -33,29 +33,36 @@ import type { Evaluation } from '../../core/types.js';
 export const CALIBRATION_LEVELS = 16;
 const levelOf = (k: number) => 2 ** (k - 1);
 
-/** A new calibration: the model's own tail, P(V ≥ v) = e^−v, at each level. */
+/**
+ * A new calibration: the model's own tail at each level, kept as −ln P(V ≥ level) = level (in
+ * logs, so a tail of e^−16384 is representable and nothing underflows).
+ */
 export function newCalibration(storage?: Float32Array): Float32Array {
   const c = storage ?? new Float32Array(CALIBRATION_LEVELS);
-  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[k] = Math.exp(-levelOf(k));
+  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[k] = levelOf(k);
   return c;
 }
 
 /**
  * V read through the series' own tail: −ln p̂(V), p̂ log-linear in V between the two levels around
- * it, and beyond the top level falling at the model's rate. A level the series has not reached
- * keeps (a forgetting share of) the model's tail, so above the highest level it reaches the score
- * climbs back towards the model's within one doubling: what the series has not done stays
- * surprising. Never more than V: calibration only calms. O(1).
+ * it, each level's tail taken at most `maxTail` nats, and beyond the top level falling at the
+ * model's rate. A level the series has not reached keeps the model's tail (growing as it is
+ * forgotten), so above the highest level it reaches the score climbs back towards `maxTail` within
+ * one doubling: what the series has not done stays surprising. Never more than V: calibration only
+ * calms. O(1).
  */
-export function calibratedSurprise(c: Float32Array, v: number): number {
+export function calibratedSurprise(c: Float32Array, v: number, maxTail = Number.POSITIVE_INFINITY): number {
   if (v <= levelOf(0)) return v;
-  const tail = (k: number) => -Math.log(Math.max(c[k]!, 1e-38));
+  const tail = (k: number) => Math.min(c[k]!, maxTail);
   const last = CALIBRATION_LEVELS - 1;
   if (v >= levelOf(last)) return Math.min(v, tail(last) + (v - levelOf(last)));
   const k = Math.floor(Math.log2(v)) + 1;
   const u = (v - levelOf(k)) / (levelOf(k + 1) - levelOf(k));
   return Math.min(v, tail(k) + u * (tail(k + 1) - tail(k)));
 }
+
+/** The score reaches 1 at this many thresholds of evidence: the CUSUM's own cap (sequential-check.ts). */
+export const CAP_THRESHOLDS = 2;
 
 /** Which tail of each ratio check's residual is a failure (the rate is read two-sided). */
 const DIRECTION: Record<'error_ratio' | 'funnel_drop', 1 | -1> = { error_ratio: 1, funnel_drop: -1 };
@@ -107,15 +114,17 @@ function rawSurprise(evaluations: readonly Evaluation[]): { nats: number; thresh
 }
 
 /**
- * The anomaly score of one series at one tick from its checks' evaluations: x / (1 + x) with
- * x = V* / h, V* the most surprising check's max(surprise, evidence) read through `calibration`
+ * The anomaly score of one series at one tick from its checks' evaluations: min(1, V* / 2h), V*
+ * the most surprising check's max(surprise, evidence) read through `calibration`
  * (the model's own tail when none is given). NaN when no check could judge (warm-up, no data). O(checks).
  */
 export function anomalyScore(evaluations: readonly Evaluation[], calibration?: Float32Array): number {
   const { nats, threshold } = rawSurprise(evaluations);
   if (Number.isNaN(nats)) return Number.NaN;
-  const x = (calibration ? calibratedSurprise(calibration, nats) : nats) / threshold;
-  return x / (1 + x);
+  // A calibrated tail is not trusted beyond the CUSUM's cap: what a series has never done is as
+  // surprising as the most evidence the detector banks, no more.
+  const v = calibration ? calibratedSurprise(calibration, nats, CAP_THRESHOLDS * threshold) : nats;
+  return Math.min(1, v / (CAP_THRESHOLDS * threshold));
 }
 
 /**
@@ -126,5 +135,7 @@ export function anomalyScore(evaluations: readonly Evaluation[], calibration?: F
 export function learnCalibration(c: Float32Array, evaluations: readonly Evaluation[], alpha: number): void {
   const { nats } = rawSurprise(evaluations);
   if (Number.isNaN(nats)) return;
-  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[k] = c[k]! + alpha * ((nats >= levelOf(k) ? 1 : 0) - c[k]!);
+  const keep = -Math.log1p(-alpha);
+  // F ← (1 − α)F + α·reached, in logs: not reached is exactly −ln F + (−ln(1 − α)).
+  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[k] = nats >= levelOf(k) ? -Math.log((1 - alpha) * Math.exp(-c[k]!) + alpha) : c[k]! + keep;
 }

@@ -32,9 +32,10 @@ describe('anomalyScore', () => {
   });
 
   it('ranks a single wild tick by its tail surprise, with no evidence yet', () => {
-    // The rate is read two-sided: z = 10 is −ln(2·P(Z ≥ 10)) = 53.23 − ln 2 nats (scipy) over h = 20.
-    const x = (53.23128515051248 - Math.LN2) / 20;
-    expect(anomalyScore([evaluation('rate_spike', 10, 0)])).toBeCloseTo(x / (1 + x), 6);
+    // The rate is read two-sided: z = 5 is −ln(2·P(Z ≥ 5)) = 15.065 − ln 2 nats (scipy), over 2h = 40.
+    expect(anomalyScore([evaluation('rate_spike', 5, 0)])).toBeCloseTo((15.064998393988727 - Math.LN2) / 40, 6);
+    // Beyond the CUSUM's cap (2h) the score is 1.
+    expect(anomalyScore([evaluation('rate_spike', 10, 0)])).toBe(1);
   });
 
   it('reads each check in its failing direction only', () => {
@@ -50,7 +51,7 @@ describe('anomalyScore', () => {
   it('takes the most surprising check', () => {
     const one = anomalyScore([evaluation('error_ratio', 3, 0)]);
     const both = anomalyScore([evaluation('error_ratio', 3, 0), evaluation('funnel_drop', 0, 30)]);
-    expect(both).toBeCloseTo(30 / 20 / (1 + 30 / 20), 12);
+    expect(both).toBeCloseTo(30 / 40, 12);
     expect(both).toBeGreaterThan(one);
   });
 
@@ -60,11 +61,11 @@ describe('anomalyScore', () => {
     expect(anomalyScore([])).toBeNaN();
   });
 
-  it('stays in [0, 1)', () => {
+  it('stays in [0, 1]', () => {
     for (const [z, e] of [[0, 0], [-40, 0], [40, 0], [0, 1e6]] as const) {
       const s = anomalyScore([evaluation('rate_spike', z, e), evaluation('rate_drop', z, e)]);
       expect(s).toBeGreaterThanOrEqual(0);
-      expect(s).toBeLessThan(1);
+      expect(s).toBeLessThanOrEqual(1);
     }
   });
 
