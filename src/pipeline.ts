@@ -257,6 +257,21 @@ export class Pipeline {
     for (const tracker of this.markers) tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
   }
 
+  /**
+   * Feeds older history to the detectors' seasonal profiles only (the request rate of each series,
+   * each value standing for `spanMs`): the trailing baselines, dispersion and checks are untouched.
+   * Returns the series that learnt something.
+   */
+  warmProfiles(frame: Frame, spanMs: number): number {
+    this.admit(frame);
+    let learnt = 0;
+    for (const { identity, detector } of this.watched.values()) {
+      const sample = frame.signals.get(identity.id);
+      if (sample && detector.learnProfile(frame.timeMs, sample.requests, spanMs)) learnt++;
+    }
+    return learnt;
+  }
+
   firing() {
     return this.decider.firing();
   }

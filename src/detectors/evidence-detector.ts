@@ -266,6 +266,18 @@ export class EvidenceDetector implements Detector {
   }
 
   /**
+   * Learns one past request rate (per second, standing for `spanMs` around `timeMs`) into the
+   * weekly profile alone: a warm start from history older than the trailing window. Whether that
+   * history was healthy is unknown, so each value is winsorised at 1 nat from what the slot held.
+   * Returns whether there was a rate to learn (missing data teaches nothing).
+   */
+  learnProfile(timeMs: number, requestsPerSecond: number, spanMs: number): boolean {
+    if (!(requestsPerSecond >= 0)) return false;
+    this.profile.learn(timeMs, Math.log(Math.max(requestsPerSecond, 1e-3)), spanMs, 1);
+    return true;
+  }
+
+  /**
    * The expected log-rate at `timeMs`: the trailing median (the level over the window) moved by the
    * weekly profile's change from the middle of the window to now. 0 change while the profile is young.
    */
