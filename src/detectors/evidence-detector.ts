@@ -158,7 +158,9 @@ export class EvidenceDetector implements Detector {
   /** Ticks pooled into one rate bucket. */
   private readonly bucketTicks: number;
   /** The series' mean surprise per input, which the anomaly score is calibrated by. */
-  private readonly calibration: Float32Array;
+  /** The shared buffer's Float32 part: three windows, then the calibration at `calibrationAt`. */
+  private readonly floats: Float32Array;
+  private readonly calibrationAt: number;
   private readonly calibrationAlpha: number;
   private lastScore = Number.NaN;
 
@@ -170,9 +172,11 @@ export class EvidenceDetector implements Detector {
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
     // One buffer for all three windows and the weekly profile.
     const buffer = new ArrayBuffer((3 * capacity + CALIBRATION_LEVELS) * Float32Array.BYTES_PER_ELEMENT + SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT);
-    const storage = new Float32Array(buffer, 0, 3 * capacity);
-    this.calibration = newCalibration(new Float32Array(buffer, storage.byteLength, CALIBRATION_LEVELS));
-    this.profile = new SeasonalProfile(new Int16Array(buffer, storage.byteLength + this.calibration.byteLength, SLOTS_PER_WEEK));
+    const storage = new Float32Array(buffer, 0, 3 * capacity + CALIBRATION_LEVELS);
+    this.floats = storage;
+    this.calibrationAt = 3 * capacity;
+    newCalibration(storage, this.calibrationAt);
+    this.profile = new SeasonalProfile(new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK));
     this.bucketTicks = bucket;
     this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0);
     this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity);
@@ -205,7 +209,7 @@ export class EvidenceDetector implements Detector {
       run: this.run ? { ...this.run } : null,
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
-      calibration: Array.from(this.calibration),
+      calibration: Array.from(this.floats.subarray(this.calibrationAt, this.calibrationAt + CALIBRATION_LEVELS)),
     };
   }
 
@@ -231,8 +235,8 @@ export class EvidenceDetector implements Detector {
     if (s.profile !== undefined) this.profile.restore(s.profile);
     this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
     const c = s.calibration;
-    if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.calibration.set(c);
-    else newCalibration(this.calibration);
+    if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.floats.set(c, this.calibrationAt);
+    else newCalibration(this.floats, this.calibrationAt);
     return true;
   }
 
@@ -260,8 +264,8 @@ export class EvidenceDetector implements Detector {
     this.followRun(n, baselineCount, timeMs, out);
     this.learn(sample, n, timeMs, errors, funnel);
     // Scored before this tick's surprise is learnt: a tick is judged by what came before it.
-    this.lastScore = anomalyScore(out, this.calibration);
-    learnCalibration(this.calibration, out, this.calibrationAlpha);
+    this.lastScore = anomalyScore(out, this.floats, this.calibrationAt);
+    learnCalibration(this.floats, out, this.calibrationAlpha, this.calibrationAt);
     return out;
   }
 

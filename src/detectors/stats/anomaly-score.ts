@@ -35,11 +35,12 @@ const levelOf = (k: number) => 2 ** (k - 1);
 
 /**
  * A new calibration: the model's own tail at each level, kept as −ln P(V ≥ level) = level (in
- * logs, so a tail of e^−16384 is representable and nothing underflows).
+ * logs, so a tail of e^−16384 is representable and nothing underflows). A calibration is 16 values
+ * of a Float32Array from index `at` (a slice of a buffer many series share: no view per series).
  */
-export function newCalibration(storage?: Float32Array): Float32Array {
+export function newCalibration(storage?: Float32Array, at = 0): Float32Array {
   const c = storage ?? new Float32Array(CALIBRATION_LEVELS);
-  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[k] = levelOf(k);
+  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[at + k] = levelOf(k);
   return c;
 }
 
@@ -51,9 +52,9 @@ export function newCalibration(storage?: Float32Array): Float32Array {
  * one doubling: what the series has not done stays surprising. Never more than V: calibration only
  * calms. O(1).
  */
-export function calibratedSurprise(c: Float32Array, v: number, maxTail = Number.POSITIVE_INFINITY): number {
+export function calibratedSurprise(c: Float32Array, v: number, maxTail = Number.POSITIVE_INFINITY, at = 0): number {
   if (v <= levelOf(0)) return v;
-  const tail = (k: number) => Math.min(c[k]!, maxTail);
+  const tail = (k: number) => Math.min(c[at + k]!, maxTail);
   const last = CALIBRATION_LEVELS - 1;
   if (v >= levelOf(last)) return Math.min(v, tail(last) + (v - levelOf(last)));
   const k = Math.floor(Math.log2(v)) + 1;
@@ -118,12 +119,12 @@ function rawSurprise(evaluations: readonly Evaluation[]): { nats: number; thresh
  * the most surprising check's max(surprise, evidence) read through `calibration`
  * (the model's own tail when none is given). NaN when no check could judge (warm-up, no data). O(checks).
  */
-export function anomalyScore(evaluations: readonly Evaluation[], calibration?: Float32Array): number {
+export function anomalyScore(evaluations: readonly Evaluation[], calibration?: Float32Array, at = 0): number {
   const { nats, threshold } = rawSurprise(evaluations);
   if (Number.isNaN(nats)) return Number.NaN;
   // A calibrated tail is not trusted beyond the CUSUM's cap: what a series has never done is as
   // surprising as the most evidence the detector banks, no more.
-  const v = calibration ? calibratedSurprise(calibration, nats, CAP_THRESHOLDS * threshold) : nats;
+  const v = calibration ? calibratedSurprise(calibration, nats, CAP_THRESHOLDS * threshold, at) : nats;
   return Math.min(1, v / (CAP_THRESHOLDS * threshold));
 }
 
@@ -132,10 +133,11 @@ export function anomalyScore(evaluations: readonly Evaluation[], calibration?: F
  * tick's V reached it, towards 0 if not, with weight `alpha` (1 − e^(−tick / memory)). Mutates `c`.
  * O(levels).
  */
-export function learnCalibration(c: Float32Array, evaluations: readonly Evaluation[], alpha: number): void {
+export function learnCalibration(c: Float32Array, evaluations: readonly Evaluation[], alpha: number, at = 0): void {
   const { nats } = rawSurprise(evaluations);
   if (Number.isNaN(nats)) return;
   const keep = -Math.log1p(-alpha);
   // F ← (1 − α)F + α·reached, in logs: not reached is exactly −ln F + (−ln(1 − α)).
-  for (let k = 0; k < CALIBRATION_LEVELS; k++) c[k] = nats >= levelOf(k) ? -Math.log((1 - alpha) * Math.exp(-c[k]!) + alpha) : c[k]! + keep;
+  // Tails past 2^15 nats say nothing more (the score reads at most 2h) and would only lose precision.
+  for (let k = at; k < at + CALIBRATION_LEVELS; k++) c[k] = nats >= levelOf(k - at) ? -Math.log((1 - alpha) * Math.exp(-c[k]!) + alpha) : Math.min(c[k]! + keep, 32_768);
 }
