@@ -9,16 +9,17 @@
 // in clumps, demand wobbles, two hops are scraped at slightly different moments), and by nothing
 // else: no minimum traffic, no z cut-off. Missing data is no evidence either way.
 //
-// The expected request count knows the time of day and the day of the week: the trailing median of
-// log-rate (the level, as before) moved by how much a learnt weekly profile changes between the
-// middle of the trailing window and now (stats/seasonal-profile.ts). A morning ramp or a night
-// trough is then no change at all. The ratio checks keep their trailing baselines: a ratio has no
+// The expected request count knows the time of day and the day of the week: a learnt weekly profile
+// of log-rate (stats/seasonal-profile.ts) plus a level, the median of the trailing window's buckets
+// with the profile taken out (each at its own time), and their MAD as the spread. A morning ramp, a
+// night trough or a Monday is then no change at all, and the level still adapts in about an hour.
+// While the profile is younger than a day, it is the trailing median and MAD as before. The ratio checks keep their trailing baselines: a ratio has no
 // daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
-import { type BaselineSnapshot, RobustBaseline } from './stats/robust-baseline.js';
+import { type BaselineSnapshot, MAD_TO_SIGMA, RobustBaseline } from './stats/robust-baseline.js';
 import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration } from './stats/anomaly-score.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
@@ -157,6 +158,11 @@ export class EvidenceDetector implements Detector {
   private rateLearntAtMs = Number.NaN;
   /** Ticks pooled into one rate bucket. */
   private readonly bucketTicks: number;
+  /**
+   * The deseasonalised level and spread of the rate window, recomputed when a bucket completes or
+   * the profile's reading changes (once a minute at most, not per tick); mode 0: not computed.
+   */
+  private level = { median: Number.NaN, sigma: Number.NaN, mode: 0 as 0 | 1 | 2, buckets: -1 };
   /** The series' mean surprise per input, which the anomaly score is calibrated by. */
   /** The shared buffer's Float32 part: three windows, then the calibration at `calibrationAt`. */
   private readonly floats: Float32Array;
@@ -234,6 +240,7 @@ export class EvidenceDetector implements Detector {
     // A snapshot from before the profile existed restores without one: the profile starts to learn.
     if (s.profile !== undefined) this.profile.restore(s.profile);
     this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
+    this.level.mode = 0;
     const c = s.calibration;
     if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.floats.set(c, this.calibrationAt);
     else newCalibration(this.floats, this.calibrationAt);
@@ -252,8 +259,8 @@ export class EvidenceDetector implements Detector {
       return out;
     }
     // Median and MAD once per tick: they are the hot path at 100k series.
-    const rateStats = this.ready(this.rate) ? this.rate.stats() : undefined;
-    const baselineCount = rateStats ? Math.exp(this.expectedLogRate(rateStats.median, timeMs)) * this.seconds : Number.NaN;
+    const rateStats = this.ready(this.rate) ? this.rateStats(timeMs) : undefined;
+    const baselineCount = rateStats ? Math.exp(rateStats.median) * this.seconds : Number.NaN;
     this.residual.rate = this.residual.errors = this.residual.funnel = Number.NaN;
     const out: Evaluation[] = [];
     this.judgeRate(sample.requests, n, baselineCount, rateStats?.sigma ?? Number.NaN, out);
@@ -282,13 +289,42 @@ export class EvidenceDetector implements Detector {
   }
 
   /**
-   * The expected log-rate at `timeMs`: the trailing median (the level over the window) moved by the
-   * weekly profile's change from the middle of the window to now. 0 change while the profile is young.
+   * The expected log-rate at `timeMs` and the σ of one tick's log-rate: the profile's value now plus
+   * the window's deseasonalised median (its MAD the spread); the plain trailing median and MAD while
+   * the profile cannot say.
    */
-  private expectedLogRate(median: number, timeMs: number): number {
-    if (Number.isNaN(this.rateLearntAtMs)) return median;
-    const spanMs = this.rate.buckets * this.bucketTicks * this.ctx.intervalMs;
-    return median + this.profile.shift(this.rateLearntAtMs - spanMs / 2, timeMs);
+  private rateStats(timeMs: number): { median: number; sigma: number } {
+    const mode = Number.isNaN(this.rateLearntAtMs) ? 0 : this.profile.mode(timeMs);
+    const now = mode === 0 ? Number.NaN : this.profile.valueAt(timeMs);
+    if (Number.isNaN(now)) return this.rate.stats();
+    if (this.level.mode !== mode || this.level.buckets !== this.rate.buckets || Number.isNaN(this.level.median)) this.refreshLevel(timeMs, mode);
+    if (Number.isNaN(this.level.median)) return this.rate.stats();
+    return { median: this.level.median + now, sigma: this.level.sigma };
+  }
+
+  /**
+   * The window's buckets less the profile at each bucket's time (they are contiguous, ending at the
+   * last learnt tick), their median and scaled MAD. O(window) with a small sort; once a minute.
+   */
+  private refreshLevel(asOfMs: number, mode: 0 | 1 | 2): void {
+    const values = this.rate.snapshot().values;
+    const spanMs = this.bucketTicks * this.ctx.intervalMs;
+    const lastCentreMs = this.rateLearntAtMs - (spanMs - this.ctx.intervalMs) / 2;
+    const d: number[] = [];
+    for (let i = 0; i < values.length; i++) {
+      // values are oldest first: the newest bucket is centred at lastCentreMs.
+      const p = this.profile.valueAt(lastCentreMs - (values.length - 1 - i) * spanMs, asOfMs);
+      if (Number.isFinite(p)) d.push(values[i]! - p);
+    }
+    this.level.mode = mode;
+    this.level.buckets = this.rate.buckets;
+    if (d.length < MIN_BASELINE_BUCKETS) {
+      this.level.median = this.level.sigma = Number.NaN;
+      return;
+    }
+    const median = medianOf(d);
+    this.level.median = median;
+    this.level.sigma = MAD_TO_SIGMA * Math.sqrt(this.bucketTicks) * medianOf(d.map((x) => Math.abs(x - median)));
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
@@ -436,6 +472,7 @@ export class EvidenceDetector implements Detector {
       const bucketValue = this.rate.learn(n, this.seconds);
       this.rateLearntAtMs = timeMs;
       if (!Number.isNaN(bucketValue)) {
+        this.level.mode = 0;
         // The bucket's own σ is one tick's over √ticks; clipped at 3σ (at least 0.15 nats) it cannot drag a slot.
         const sigma = this.ready(this.rate) ? this.rate.stats().sigma / Math.sqrt(this.bucketTicks) : Number.NaN;
         const clip = Number.isFinite(sigma) ? Math.max(3 * sigma, 3 * MIN_LOG_RATE_SIGMA) : 1;
@@ -456,6 +493,13 @@ export class EvidenceDetector implements Detector {
 function dispersion(tickSigma: number, expectedPerTick: number, p0: number): number {
   const perRequest = tickSigma * tickSigma * expectedPerTick;
   return Math.max(1, perRequest / (p0 * (1 - p0)));
+}
+
+/** The median of a short array (sorted copy: the window is 60 values, sorted once a minute). */
+function medianOf(xs: readonly number[]): number {
+  const s = Float64Array.from(xs).sort();
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
 }
 
 /** Whether a check's input was there this tick (judged, or only warming up). */

@@ -62,17 +62,23 @@ export class SeasonalProfile {
     return timeMs - this.sinceMs >= DAY_MS;
   }
 
+  /** How the profile reads at `asOfMs`: 0 not at all, 1 by hour of day, 2 by hour of the week. */
+  mode(asOfMs: number): 0 | 1 | 2 {
+    return asOfMs - this.sinceMs >= WEEK_MS ? 2 : this.knows(asOfMs) ? 1 : 0;
+  }
+
   /**
    * The profile's log-rate at `timeMs`, interpolated between the two nearest slot centres (hh:30);
-   * NaN when the profile is too young or a needed slot is unknown. O(1) with a week of history, O(7)
-   * per slot before (hour-of-day means).
+   * NaN when the profile is too young or a needed slot is unknown. Read as the profile stands at
+   * `asOfMs` (default: `timeMs`). O(1) with a week of history, O(7) per slot before (hour-of-day means).
    */
-  valueAt(timeMs: number): number {
-    if (!this.knows(timeMs)) return Number.NaN;
+  valueAt(timeMs: number, asOfMs = timeMs): number {
+    const mode = this.mode(asOfMs);
+    if (mode === 0) return Number.NaN;
     const u = timeMs / HOUR_MS - 0.5;
     const base = Math.floor(u);
     const frac = u - base;
-    const weekly = timeMs - this.sinceMs >= WEEK_MS;
+    const weekly = mode === 2;
     const a = this.slotValue(mod(base, SLOTS_PER_WEEK), weekly);
     const b = this.slotValue(mod(base + 1, SLOTS_PER_WEEK), weekly);
     return a + frac * (b - a);
@@ -146,6 +152,8 @@ export class SeasonalProfile {
   /** A slot's value: its own once a week was seen, else the mean of the known slots at its hour of day. */
   private slotValue(i: number, weekly: boolean): number {
     if (weekly && this.slots[i] !== UNKNOWN) return this.get(i);
+    // A first visit not committed yet (learning paused before its hour ended) is still its best estimate.
+    if (weekly && this.spanMs > 0 && i === mod(this.hour, SLOTS_PER_WEEK)) return this.sum / this.spanMs;
     let sum = 0;
     let n = 0;
     for (let k = i % 24; k < SLOTS_PER_WEEK; k += 24) {
