@@ -162,7 +162,10 @@ export class EvidenceDetector implements Detector {
    * The deseasonalised level and spread of the rate window, recomputed when a bucket completes or
    * the profile's reading changes (once a minute at most, not per tick); mode 0: not computed.
    */
-  private level = { median: Number.NaN, sigma: Number.NaN, mode: 0 as 0 | 1 | 2, buckets: -1 };
+  private levelMedian = Number.NaN;
+  private levelSigma = Number.NaN;
+  private levelMode: 0 | 1 | 2 = 0;
+  private levelBuckets = -1;
   /** The series' mean surprise per input, which the anomaly score is calibrated by. */
   /** The shared buffer's Float32 part: three windows, then the calibration at `calibrationAt`. */
   private readonly floats: Float32Array;
@@ -240,7 +243,7 @@ export class EvidenceDetector implements Detector {
     // A snapshot from before the profile existed restores without one: the profile starts to learn.
     if (s.profile !== undefined) this.profile.restore(s.profile);
     this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
-    this.level.mode = 0;
+    this.levelMode = 0;
     const c = s.calibration;
     if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.floats.set(c, this.calibrationAt);
     else newCalibration(this.floats, this.calibrationAt);
@@ -297,9 +300,9 @@ export class EvidenceDetector implements Detector {
     const mode = Number.isNaN(this.rateLearntAtMs) ? 0 : this.profile.mode(timeMs);
     const now = mode === 0 ? Number.NaN : this.profile.valueAt(timeMs);
     if (Number.isNaN(now)) return this.rate.stats();
-    if (this.level.mode !== mode || this.level.buckets !== this.rate.buckets || Number.isNaN(this.level.median)) this.refreshLevel(timeMs, mode);
-    if (Number.isNaN(this.level.median)) return this.rate.stats();
-    return { median: this.level.median + now, sigma: this.level.sigma };
+    if (this.levelMode !== mode || this.levelBuckets !== this.rate.buckets || Number.isNaN(this.levelMedian)) this.refreshLevel(timeMs, mode);
+    if (Number.isNaN(this.levelMedian)) return this.rate.stats();
+    return { median: this.levelMedian + now, sigma: this.levelSigma };
   }
 
   /**
@@ -316,15 +319,15 @@ export class EvidenceDetector implements Detector {
       const p = this.profile.valueAt(lastCentreMs - (values.length - 1 - i) * spanMs, asOfMs);
       if (Number.isFinite(p)) d.push(values[i]! - p);
     }
-    this.level.mode = mode;
-    this.level.buckets = this.rate.buckets;
+    this.levelMode = mode;
+    this.levelBuckets = this.rate.buckets;
     if (d.length < MIN_BASELINE_BUCKETS) {
-      this.level.median = this.level.sigma = Number.NaN;
+      this.levelMedian = this.levelSigma = Number.NaN;
       return;
     }
     const median = medianOf(d);
-    this.level.median = median;
-    this.level.sigma = MAD_TO_SIGMA * Math.sqrt(this.bucketTicks) * medianOf(d.map((x) => Math.abs(x - median)));
+    this.levelMedian = median;
+    this.levelSigma = MAD_TO_SIGMA * Math.sqrt(this.bucketTicks) * medianOf(d.map((x) => Math.abs(x - median)));
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
@@ -472,7 +475,7 @@ export class EvidenceDetector implements Detector {
       const bucketValue = this.rate.learn(n, this.seconds);
       this.rateLearntAtMs = timeMs;
       if (!Number.isNaN(bucketValue)) {
-        this.level.mode = 0;
+        this.levelMode = 0;
         // The bucket's own σ is one tick's over √ticks; clipped at 3σ (at least 0.15 nats) it cannot drag a slot.
         const sigma = this.ready(this.rate) ? this.rate.stats().sigma / Math.sqrt(this.bucketTicks) : Number.NaN;
         const clip = Number.isFinite(sigma) ? Math.max(3 * sigma, 3 * MIN_LOG_RATE_SIGMA) : 1;
