@@ -313,21 +313,24 @@ export class EvidenceDetector implements Detector {
     const values = this.rate.snapshot().values;
     const spanMs = this.bucketTicks * this.ctx.intervalMs;
     const lastCentreMs = this.rateLearntAtMs - (spanMs - this.ctx.intervalMs) / 2;
-    const d: number[] = [];
+    if (levelScratch.length < values.length) levelScratch = new Float64Array(2 * values.length);
+    let n = 0;
     for (let i = 0; i < values.length; i++) {
       // values are oldest first: the newest bucket is centred at lastCentreMs.
       const p = this.profile.valueAt(lastCentreMs - (values.length - 1 - i) * spanMs, asOfMs);
-      if (Number.isFinite(p)) d.push(values[i]! - p);
+      if (Number.isFinite(p)) levelScratch[n++] = values[i]! - p;
     }
     this.levelMode = mode;
     this.levelBuckets = this.rate.buckets;
-    if (d.length < MIN_BASELINE_BUCKETS) {
+    if (n < MIN_BASELINE_BUCKETS) {
       this.levelMedian = this.levelSigma = Number.NaN;
       return;
     }
-    const median = medianOf(d);
+    const d = levelScratch.subarray(0, n);
+    const median = sortedMedian(d.sort());
+    for (let i = 0; i < n; i++) d[i] = Math.abs(d[i]! - median);
     this.levelMedian = median;
-    this.levelSigma = MAD_TO_SIGMA * Math.sqrt(this.bucketTicks) * medianOf(d.map((x) => Math.abs(x - median)));
+    this.levelSigma = MAD_TO_SIGMA * Math.sqrt(this.bucketTicks) * sortedMedian(d.sort());
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
@@ -498,9 +501,11 @@ function dispersion(tickSigma: number, expectedPerTick: number, p0: number): num
   return Math.max(1, perRequest / (p0 * (1 - p0)));
 }
 
-/** The median of a short array (sorted copy: the window is 60 values, sorted once a minute). */
-function medianOf(xs: readonly number[]): number {
-  const s = Float64Array.from(xs).sort();
+/** Scratch for the deseasonalised window (one thread; grown on demand). */
+let levelScratch = new Float64Array(128);
+
+/** The median of a sorted array. */
+function sortedMedian(s: Float64Array): number {
   const k = s.length >> 1;
   return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
 }

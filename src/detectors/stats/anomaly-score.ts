@@ -31,7 +31,8 @@ import type { Evaluation } from '../../core/types.js';
 
 /** Levels (nats) whose exceedance fractions the calibration keeps: 2^(k−1), k = 0..15. */
 export const CALIBRATION_LEVELS = 16;
-const levelOf = (k: number) => 2 ** (k - 1);
+const LEVELS = Float64Array.from({ length: CALIBRATION_LEVELS }, (_, k) => 2 ** (k - 1));
+const levelOf = (k: number) => LEVELS[k]!;
 
 /**
  * A new calibration: the model's own tail at each level, kept as −ln P(V ≥ level) = level (in
