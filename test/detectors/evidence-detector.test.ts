@@ -238,4 +238,33 @@ describe('EvidenceDetector with a daily cycle', () => {
     const sample = { requests: rateAt(t), errors: 0.2, downstream: rateAt(t) };
     expect(e.observe(sample, t).find((x) => x.kind === 'rate_spike')!.baseline).toBeCloseTo(d.observe(sample, t).find((x) => x.kind === 'rate_spike')!.baseline, 6);
   });
+
+  it('never learns a broken funnel into its profile: a 2-hour break leaves those hours as they were', () => {
+    const start = Date.parse('2023-07-03T00:00:00Z');
+    const d = detector(15_000);
+    const random = mulberry32(23);
+    run(d, random, start, 2);
+    type Profile = { slots: (number | null)[] };
+    const before = (d.snapshot().profile as Profile).slots;
+    // Day 3, 10:00-12:00: nothing completes downstream; demand (and so the request rate) as usual.
+    let t = start + 2 * DAY;
+    let alarmed = 0;
+    for (; t < start + 2 * DAY + 12 * 3_600_000; t += 15_000) {
+      const broken = t >= start + 2 * DAY + 10 * 3_600_000;
+      const out = d.observe(tick(random, rateAt(t), 15_000, broken ? 1 : 0), t);
+      if (broken && out.find((e) => e.kind === 'funnel_drop')?.status === 'anomalous') alarmed++;
+    }
+    // Then healthy again for three hours, so any pending hour would be committed.
+    for (; t < start + 2 * DAY + 15 * 3_600_000; t += 15_000) d.observe(tick(random, rateAt(t), 15_000), t);
+    expect(alarmed).toBeGreaterThan(400);
+    const after = (d.snapshot().profile as Profile).slots;
+    // Slots are hours of the week from Thursday 00:00 UTC: Wednesday 10:00 and 11:00 are 6·24 + 10
+    // and + 11, never visited before this Wednesday: a learnt hour would no longer be null.
+    for (const slot of [6 * 24 + 10, 6 * 24 + 11]) expect([before[slot], after[slot]]).toEqual([null, null]);
+    // The healthy hours before and after the break were learnt (the test can tell a learnt slot).
+    expect([before[6 * 24 + 9], before[6 * 24 + 13]]).toEqual([null, null]);
+    expect(after[6 * 24 + 9]).toBeTypeOf('number');
+    expect(after[6 * 24 + 13]).toBeTypeOf('number');
+  });
 });
+
