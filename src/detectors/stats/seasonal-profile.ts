@@ -1,9 +1,9 @@
 // A weekly profile of a series' log-rate: one value per hour of the week (168 slots, UTC), learnt
 // online, read with linear interpolation between the slots' centres. It knows the shape of the
-// cycle (a morning ramp, a night trough, a quieter weekend); the detector's trailing median keeps
-// knowing the level. The expected log-rate now is the trailing median moved by how much the profile
-// changes between the middle of the trailing window and now (`shift`), so the level term adapts in
-// an hour as before, and the cycle is no longer mistaken for a change.
+// cycle (a morning ramp, a night trough, a quieter weekend); the detector's trailing window keeps
+// knowing the level: the expected log-rate now is the profile now plus the median of the window's
+// buckets less the profile at each bucket's time. So the level term adapts in an hour as before, and
+// the cycle is no longer mistaken for a change.
 //
 // Model: multiplicative in rate, i.e. additive in log-rate (a 5x day/night swing is a shift of
 // ln 5 whatever the level). Each slot is the mean log-rate of its hour, averaged over visits with
@@ -11,11 +11,11 @@
 // an hour the pooled buckets are averaged evenly (an exponential weighting inside the hour would
 // lean towards its end and lag the cycle), winsorised against the slot's old value (Huber 1964's
 // clipping: a burst or a dip cannot drag a slot further than a few σ), and committed when the hour
-// is over. A slot's hourly mean read at its centre, linearly interpolated, follows a smooth cycle to
-// within a few thousandths of a nat.
+// is over. Hourly means read at their centres and linearly interpolated follow a 5x day/night
+// cycle to within 0.03 nats (tested; the error is largest where log-rate bends most, at the trough).
 // Hour-of-week slots are trusted once the profile has seen a whole week; before that, an hour of day
 // is read as the mean of the known slots with that hour (a day is enough), and before a day nothing
-// is known and the shift is 0, so a young series is judged exactly as by the trailing median alone.
+// is known (NaN), so a young series is judged exactly as by the trailing median alone.
 //
 // Memory: 168 slots as 16-bit integers in units of 1/1024 nats (resolution 0.1 %, range ±32 nats,
 // i.e. rates up to 7.9e13/s): 336 bytes per series, in a slice of a buffer the caller may share.
@@ -82,15 +82,6 @@ export class SeasonalProfile {
     const a = this.slotValue(mod(base, SLOTS_PER_WEEK), weekly);
     const b = this.slotValue(mod(base + 1, SLOTS_PER_WEEK), weekly);
     return a + frac * (b - a);
-  }
-
-  /**
-   * How much the expected log-rate changes from `fromMs` to `toMs` by the cycle alone; 0 when the
-   * profile cannot say (so the caller's trailing level stands unchanged).
-   */
-  shift(fromMs: number, toMs: number): number {
-    const d = this.valueAt(toMs) - this.valueAt(fromMs);
-    return Number.isFinite(d) ? d : 0;
   }
 
   /**

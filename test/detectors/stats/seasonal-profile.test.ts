@@ -27,12 +27,12 @@ describe('SeasonalProfile', () => {
     expect(() => new SeasonalProfile(new Int16Array(24))).toThrow('168 slots');
   });
 
-  it('says nothing before a day of history: the shift is 0, so a young series is judged as before', () => {
+  it('says nothing before a day of history, so a young series is judged as before', () => {
     const p = new SeasonalProfile();
     const end = feed(p, MONDAY, 23 * HOUR);
     expect(p.knows(end)).toBe(false);
     expect(p.valueAt(end)).toBeNaN();
-    expect(p.shift(end - 30 * MIN, end)).toBe(0);
+    expect(p.mode(end)).toBe(0);
   });
 
   it('follows a 5x day/night cycle after two days, within 0.03 nats at every minute of the third', () => {
@@ -77,12 +77,12 @@ describe('SeasonalProfile', () => {
     expect(moved).toBeLessThanOrEqual(0.5 + 1 / 1024);
   });
 
-  it('treats the cycle as a shift from the window middle to now', () => {
+  it('moves by the cycle between two times of the day', () => {
     const p = new SeasonalProfile();
     const end = feed(p, MONDAY, 2 * DAY);
     const from = end + 6 * HOUR;
     const to = end + 7 * HOUR;
-    expect(p.shift(from, to)).toBeCloseTo(truth(to) - truth(from), 2);
+    expect(p.valueAt(to) - p.valueAt(from)).toBeCloseTo(truth(to) - truth(from), 2);
   });
 
   it('round-trips through a snapshot, and rejects one that does not fit', () => {
