@@ -19,6 +19,8 @@ export interface SignalReport {
   sample: SignalSample;
   evaluations: Evaluation[];
   assessment: Assessment;
+  /** How unusual this tick is, in [0, 1] (detectors/stats/anomaly-score.ts); NaN while no check can judge. */
+  anomalyScore?: number;
 }
 
 export interface TickResult {
@@ -168,7 +170,7 @@ export class Pipeline {
       const sample = present ?? emptySample();
       const evaluations = detector.observe(sample, frame.timeMs);
       const assessment = assess(identity.id, sample, evaluations, clients);
-      result.signals.set(identity.id, { sample, evaluations, assessment });
+      result.signals.set(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }
@@ -255,6 +257,21 @@ export class Pipeline {
     }
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
     for (const tracker of this.markers) tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
+  }
+
+  /**
+   * Feeds older history to the detectors' seasonal profiles only (the request rate of each series,
+   * each value standing for `spanMs`): the trailing baselines, dispersion and checks are untouched.
+   * Returns the series that learnt something.
+   */
+  warmProfiles(frame: Frame, spanMs: number): number {
+    this.admit(frame);
+    let learnt = 0;
+    for (const { identity, detector } of this.watched.values()) {
+      const sample = frame.signals.get(identity.id);
+      if (sample && detector.learnProfile(frame.timeMs, sample.requests, spanMs)) learnt++;
+    }
+    return learnt;
   }
 
   firing() {

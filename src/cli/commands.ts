@@ -55,12 +55,14 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'backtest',
     summary: 'run over history at full speed; one JSON line per alert transition',
-    usage: 'stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T] [--report FILE.html] [--summary] [--shard i/N]',
+    usage: 'stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T] [--report FILE.html] [--scores FILE.csv] [--summary] [--shard i/N]',
     flags: [
       '--config, -c FILE      the configuration',
       '--input FILE           an OpenMetrics file with timestamps (instead of the config source)',
       '--from T, --to T       with a prometheus source: the range to replay (RFC 3339 or unix seconds)',
       '--report FILE.html     write a self-contained HTML report',
+      '--scores FILE.csv      write each series\' anomaly score per tick (timestamp, series, anomaly_score,',
+      '                       request rate, its seasonal band, alarmed) as CSV',
       '--summary              print counts on stderr (a progress bar shows when stderr is a terminal)',
       '--shard i/N            only the series whose id hashes to i modulo N',
       '--log-level LEVEL      default info',
@@ -69,7 +71,7 @@ export const COMMANDS: CommandSpec[] = [
       'stormwatch backtest --config stormwatch.yaml --input incident.om',
       'stormwatch backtest --config prod.yaml --from 2023-07-20T11:00:00Z --to 2023-07-20T13:00:00Z',
     ],
-    options: { ...config, input: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, report: { type: 'string' }, summary: { type: 'boolean' }, shard: { type: 'string' }, ...logLevel, ...help },
+    options: { ...config, input: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, report: { type: 'string' }, scores: { type: 'string' }, summary: { type: 'boolean' }, shard: { type: 'string' }, ...logLevel, ...help },
     positionals: 0,
   },
   {

@@ -67,6 +67,12 @@ const prometheusSource = z.strictObject({
   timeout: duration.default(5000),
   /** History read with query_range at start-up so baselines are warm at once. */
   warmup: duration.default(3_600_000),
+  /**
+   * Further history read at start-up (at 5-minute steps, the request rate only) to learn each
+   * series' weekly profile, so the first tick already knows the time of day and the day of the
+   * week. 0 turns it off.
+   */
+  seasonalHistory: duration.default(8 * 86_400_000),
   /** How counter selectors become PromQL: sum(<fn>(<selector>[<window>])). irate reacts fastest. */
   rateFunction: z.enum(['irate', 'rate']).default('irate'),
   rateWindow: duration.default(60_000),

@@ -8,11 +8,20 @@
 // ticks (quasi-likelihood: real counts vary more than Poisson or binomial ones: builds fetch crates
 // in clumps, demand wobbles, two hops are scraped at slightly different moments), and by nothing
 // else: no minimum traffic, no z cut-off. Missing data is no evidence either way.
+//
+// The expected request count knows the time of day and the day of the week: a learnt weekly profile
+// of log-rate (stats/seasonal-profile.ts) plus a level, the median of the trailing window's buckets
+// with the profile taken out (each at its own time), and their MAD as the spread. A morning ramp, a
+// night trough or a Monday is then no change at all, and the level still adapts in about an hour.
+// While the profile is younger than a day, it is the trailing median and MAD as before. The ratio checks keep their trailing baselines: a ratio has no
+// daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
-import { type BaselineSnapshot, RobustBaseline } from './stats/robust-baseline.js';
+import { type BaselineSnapshot, type BaselineStats, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
+import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration } from './stats/anomaly-score.js';
+import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
 
 export interface DetectorParams {
@@ -75,6 +84,8 @@ const LEARN_ERRORS = 1;
 const LEARN_FUNNEL = 2;
 const LEARN_RATE = 4;
 const LEARN_DISPERSION = 8;
+/** The anomaly score's calibration (a series' mean surprise) is averaged over about this long. */
+const CALIBRATION_MEMORY_MS = 86_400_000;
 
 type CheckName = 'spike' | 'drop' | 'errors' | 'funnel';
 
@@ -107,8 +118,14 @@ export interface EvidenceSnapshot {
   rateShiftSinceMs: number | null;
   dispersion?: Dispersion;
   run?: FailureRun | null;
-  /** Ticks on probation, oldest first, P_FIELDS numbers each (NaN written as null). */
+  /** Ticks on probation, oldest first, P_FIELDS numbers each (NaN written as null), and their data times. */
   probation?: (number | null)[];
+  probationTimes?: number[];
+  /** The weekly profile of log-rate, and the data time the rate baseline last learnt. */
+  profile?: ProfileSnapshot;
+  rateLearntAtMs?: number | null;
+  /** The anomaly score's calibration: −ln of the exceedance fraction of each of its levels. */
+  calibration?: number[];
 }
 
 /**
@@ -186,7 +203,11 @@ export class EvidenceDetector implements Detector {
   private readonly weight: number;
   /** Ticks waiting to be learnt, oldest first: a ring of P_FIELDS numbers per tick. */
   private readonly probation: Float32Array;
+  /** The data time of each tick on probation (a float32 cannot hold a timestamp). */
+  private readonly probationTimes: Float64Array;
   private probationStart = 0;
+  /** Data time of the first tick of the rate bucket being filled. */
+  private bucketStartMs = Number.NaN;
   private probationSize = 0;
   /** The alarms of the previous tick: a newly raised one voids the probation. */
   private wasRatioAlarm = false;
@@ -194,6 +215,27 @@ export class EvidenceDetector implements Detector {
   /** The error chart's alternative for the last baseline error ratio seen (it changes once a bucket). */
   private errorP0 = Number.NaN;
   private errorP1 = Number.NaN;
+  private readonly profile: SeasonalProfile;
+  /** Data time of the last tick the rate baseline learnt: its window ends there. */
+  private rateLearntAtMs = Number.NaN;
+  /** Ticks pooled into one rate bucket. */
+  private readonly bucketTicks: number;
+  /**
+   * The deseasonalised level and spread of the rate window, recomputed when a bucket completes or
+   * the profile's reading changes (once a minute at most, not per tick); mode 0: not computed.
+   */
+  private levelMedian = Number.NaN;
+  private levelSigma = Number.NaN;
+  private levelMode: 0 | 1 | 2 = 0;
+  private levelBuckets = -1;
+  /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
+  private levelHour = Number.NaN;
+  /** The series' mean surprise per input, which the anomaly score is calibrated by. */
+  /** The shared buffer's Float32 part: three windows, then the calibration at `calibrationAt`. */
+  private readonly floats: Float32Array;
+  private readonly calibrationAt: number;
+  private readonly calibrationAlpha: number;
+  private lastScore = Number.NaN;
 
   constructor(
     private readonly params: DetectorParams,
@@ -201,8 +243,14 @@ export class EvidenceDetector implements Detector {
   ) {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
-    // One buffer for all three windows.
-    const storage = new Float32Array(3 * capacity);
+    // One buffer for all three windows and the weekly profile.
+    const buffer = new ArrayBuffer((3 * capacity + CALIBRATION_LEVELS) * Float32Array.BYTES_PER_ELEMENT + SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT);
+    const storage = new Float32Array(buffer, 0, 3 * capacity + CALIBRATION_LEVELS);
+    this.floats = storage;
+    this.calibrationAt = 3 * capacity;
+    newCalibration(storage, this.calibrationAt);
+    this.profile = new SeasonalProfile(new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK));
+    this.bucketTicks = bucket;
     this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0);
     this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity);
     this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity);
@@ -210,7 +258,15 @@ export class EvidenceDetector implements Detector {
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
     this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
-    this.probation = new Float32Array(Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs)) * P_FIELDS);
+    const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
+    this.probation = new Float32Array(probationTicks * P_FIELDS);
+    this.probationTimes = new Float64Array(probationTicks);
+    this.calibrationAlpha = 1 - Math.exp(-ctx.intervalMs / CALIBRATION_MEMORY_MS);
+  }
+
+  /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
+  get anomalyScore(): number {
+    return this.lastScore;
   }
 
   /** The evidence threshold h (nats) of this detector's tick size. */
@@ -228,6 +284,10 @@ export class EvidenceDetector implements Detector {
       dispersion: { ...this.dispersion },
       run: this.run ? structuredClone(this.run) : null,
       probation: this.probationEntries().map((x) => (Number.isFinite(x) ? x : null)),
+      probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.probationTimes[(this.probationStart + i) % (this.probation.length / P_FIELDS)]!),
+      profile: this.profile.snapshot(),
+      rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
+      calibration: Array.from(this.floats.subarray(this.calibrationAt, this.calibrationAt + CALIBRATION_LEVELS)),
     };
   }
 
@@ -268,15 +328,25 @@ export class EvidenceDetector implements Detector {
       this.run.recentExpected = [...r.recentExpected!];
     }
     // Ticks on probation: what fits of them (a changed tick size keeps the newest).
-    const p = Array.isArray(s.probation) && s.probation.length % P_FIELDS === 0 && s.probation.every((x) => x === null || typeof x === 'number') ? s.probation : [];
+    const fields = Array.isArray(s.probation) && s.probation.length % P_FIELDS === 0 && s.probation.every((x) => x === null || typeof x === 'number') ? s.probation : [];
+    const times = Array.isArray(s.probationTimes) && s.probationTimes.length === fields.length / P_FIELDS && s.probationTimes.every((x) => typeof x === 'number' && Number.isFinite(x)) ? s.probationTimes : [];
+    const p = times.length > 0 ? fields : [];
     const capacity = this.probation.length / P_FIELDS;
     const entries = Math.min(p.length / P_FIELDS, capacity);
     const skip = p.length / P_FIELDS - entries;
     this.probation.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)));
+    this.probationTimes.set(times.slice(skip));
     this.probationStart = 0;
     this.probationSize = entries;
     this.wasRatioAlarm = this.checks.errors.alarmed || this.checks.funnel.alarmed;
     this.wasRateAlarm = this.checks.spike.alarmed || this.checks.drop.alarmed;
+    // A snapshot from before the profile existed restores without one: the profile starts to learn.
+    if (s.profile !== undefined) this.profile.restore(s.profile);
+    this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
+    this.levelMode = 0;
+    const c = s.calibration;
+    if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.floats.set(c, this.calibrationAt);
+    else newCalibration(this.floats, this.calibrationAt);
     return true;
   }
 
@@ -288,10 +358,11 @@ export class EvidenceDetector implements Detector {
       const out = [unknown('rate_spike', sample.requests, 'no data'), unknown('rate_drop', sample.requests, 'no data')];
       if (inputs.has('errors')) out.push(unknown('error_ratio', Number.NaN, 'no data'));
       if (inputs.has('downstream')) out.push(unknown('funnel_drop', Number.NaN, 'no data'));
+      this.lastScore = Number.NaN;
       return out;
     }
     // Median and MAD once per tick: they are the hot path at 100k series.
-    const rateStats = this.ready(this.rate) ? this.rate.stats() : undefined;
+    const rateStats = this.ready(this.rate) ? this.rateStats(timeMs) : undefined;
     const baselineCount = rateStats ? Math.exp(rateStats.median) * this.seconds : Number.NaN;
     this.residual.rate = this.residual.errors = this.residual.funnel = Number.NaN;
     const out: Evaluation[] = [];
@@ -302,7 +373,70 @@ export class EvidenceDetector implements Detector {
     if (funnel) out.push(funnel);
     this.followRun(n, baselineCount, rateStats?.medianError ?? 0, timeMs, out);
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
+    // Scored before this tick's surprise is learnt: a tick is judged by what came before it.
+    this.lastScore = anomalyScore(out, this.floats, this.calibrationAt);
+    learnCalibration(this.floats, out, this.calibrationAlpha, this.calibrationAt);
     return out;
+  }
+
+  /**
+   * Learns one past request rate (per second, standing for `spanMs` around `timeMs`) into the
+   * weekly profile alone: a warm start from history older than the trailing window. Whether that
+   * history was healthy is unknown, so each value is winsorised at 1 nat from what the slot held.
+   * Returns whether there was a rate to learn (missing data teaches nothing).
+   */
+  learnProfile(timeMs: number, requestsPerSecond: number, spanMs: number): boolean {
+    if (!(requestsPerSecond >= 0)) return false;
+    this.profile.learn(timeMs, Math.log(Math.max(requestsPerSecond, 1e-3)), spanMs, 1);
+    return true;
+  }
+
+  /**
+   * The expected log-rate at `timeMs` and the σ of one tick's log-rate: the profile's value now plus
+   * the window's deseasonalised median (its MAD the spread); the plain trailing median and MAD while
+   * the profile cannot say.
+   */
+  private rateStats(timeMs: number): BaselineStats {
+    const mode = Number.isNaN(this.rateLearntAtMs) ? 0 : this.profile.mode(timeMs);
+    const now = mode === 0 ? Number.NaN : this.profile.valueAt(timeMs);
+    if (Number.isNaN(now)) return this.rate.stats();
+    const hour = Math.floor(timeMs / 3_600_000);
+    if (this.levelMode !== mode || this.levelBuckets !== this.rate.buckets || this.levelHour !== hour || Number.isNaN(this.levelMedian)) {
+      this.levelHour = hour;
+      this.refreshLevel(timeMs, mode);
+    }
+    if (Number.isNaN(this.levelMedian)) return this.rate.stats();
+    // The level's median is over the window's buckets: its standard error as RobustBaseline's.
+    const medianError = (MEDIAN_ERROR_FACTOR * this.levelSigma) / Math.sqrt(this.bucketTicks * Math.max(1, this.levelBuckets));
+    return { median: this.levelMedian + now, sigma: this.levelSigma, medianError };
+  }
+
+  /**
+   * The window's buckets less the profile at each bucket's time (they are contiguous, ending at the
+   * last learnt tick), their median and scaled MAD. O(window) with a small sort; once a minute.
+   */
+  private refreshLevel(asOfMs: number, mode: 0 | 1 | 2): void {
+    const values = this.rate.snapshot().values;
+    const spanMs = this.bucketTicks * this.ctx.intervalMs;
+    const lastCentreMs = this.rateLearntAtMs - (spanMs - this.ctx.intervalMs) / 2;
+    if (levelScratch.length < values.length) levelScratch = new Float64Array(2 * values.length);
+    let n = 0;
+    for (let i = 0; i < values.length; i++) {
+      // values are oldest first: the newest bucket is centred at lastCentreMs.
+      const p = this.profile.valueAt(lastCentreMs - (values.length - 1 - i) * spanMs, asOfMs);
+      if (Number.isFinite(p)) levelScratch[n++] = values[i]! - p;
+    }
+    this.levelMode = mode;
+    this.levelBuckets = this.rate.buckets;
+    if (n < MIN_BASELINE_BUCKETS) {
+      this.levelMedian = this.levelSigma = Number.NaN;
+      return;
+    }
+    const d = levelScratch.subarray(0, n);
+    const median = sortedMedian(d.sort());
+    for (let i = 0; i < n; i++) d[i] = Math.abs(d[i]! - median);
+    this.levelMedian = median;
+    this.levelSigma = MAD_TO_SIGMA * Math.sqrt(this.bucketTicks) * sortedMedian(d.sort());
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
@@ -503,7 +637,7 @@ export class EvidenceDetector implements Detector {
     const p = this.probation;
     const capacity = p.length / P_FIELDS;
     if (this.probationSize === capacity) {
-      this.apply(p, this.probationStart * P_FIELDS, true);
+      this.apply(p, this.probationStart * P_FIELDS, this.probationTimes[this.probationStart]!, true);
       this.probationStart = (this.probationStart + 1) % capacity;
       this.probationSize--;
     }
@@ -516,7 +650,8 @@ export class EvidenceDetector implements Detector {
     p[at + P_RESID_FUNNEL] = this.residual.funnel;
     p[at + P_EXPECTED] = expected;
     p[at + P_FLAGS] = now;
-    if (now !== 0) this.apply(p, at, false);
+    this.probationTimes[at / P_FIELDS] = timeMs;
+    if (now !== 0) this.apply(p, at, timeMs, false);
     p[at + P_FLAGS] = flags & ~now;
     // Nothing left to learn later and nothing before it waiting: done, the slot stays free.
     if (p[at + P_FLAGS] === 0 && this.probationSize === 0) {
@@ -538,15 +673,33 @@ export class EvidenceDetector implements Detector {
    * Teaches the baselines one tick (fields at `at` of `data`, as its flags allow); `final` when
    * nothing more of it will be learnt, so a tick whose dispersion is not learnt ends a block.
    */
-  private apply(data: ArrayLike<number>, at: number, final: boolean): void {
+  private apply(data: ArrayLike<number>, at: number, timeMs: number, final: boolean): void {
     const flags = data[at + P_FLAGS]!;
     const n = data[at + P_N]!;
     if (flags & LEARN_ERRORS) this.errorRatio.learn(data[at + P_ERRORS]!, n);
     if (flags & LEARN_FUNNEL) this.funnel.learn(data[at + P_COMPLETED]!, n);
-    if (flags & LEARN_RATE) this.rate.learn(n, this.seconds);
+    if (flags & LEARN_RATE) this.learnRate(n, timeMs);
     if (flags & LEARN_DISPERSION) this.learnDispersion(data[at + P_RESID_RATE]!, data[at + P_RESID_ERRORS]!, data[at + P_RESID_FUNNEL]!, n, data[at + P_EXPECTED]!);
     else if (final) this.breakBlock();
   }
+
+  /** The rate baseline learns a tick; a completed bucket teaches the weekly profile its hour too. */
+  private learnRate(n: number, timeMs: number): void {
+    if (this.rate.partialTicks === 0) this.bucketStartMs = timeMs;
+    const bucketValue = this.rate.learn(n, this.seconds);
+    this.rateLearntAtMs = timeMs;
+    if (Number.isNaN(bucketValue)) return;
+    // A bucket whose ticks straddle a gap in learning (an incident between them) belongs to no one
+    // hour: the baseline keeps it, the profile does not.
+    if (timeMs - this.bucketStartMs >= this.bucketTicks * this.ctx.intervalMs) return;
+    this.levelMode = 0;
+    // The bucket's own σ is one tick's over √ticks; clipped at 3σ (at least 0.15 nats) it cannot drag a slot.
+    const sigma = this.ready(this.rate) ? this.rate.stats().sigma / Math.sqrt(this.bucketTicks) : Number.NaN;
+    const clip = Number.isFinite(sigma) ? Math.max(3 * sigma, 3 * MIN_LOG_RATE_SIGMA) : 1;
+    const spanMs = this.bucketTicks * this.ctx.intervalMs;
+    this.profile.learn(timeMs - (spanMs - this.ctx.intervalMs) / 2, bucketValue, spanMs, clip);
+  }
+
 }
 
 /**
@@ -557,6 +710,15 @@ export class EvidenceDetector implements Detector {
 function dispersion(tickSigma: number, expectedPerTick: number, p0: number): number {
   const perRequest = tickSigma * tickSigma * expectedPerTick;
   return Math.max(1, perRequest / (p0 * (1 - p0)));
+}
+
+/** Scratch for the deseasonalised window (one thread; grown on demand). */
+let levelScratch = new Float64Array(128);
+
+/** The median of a sorted array. */
+function sortedMedian(s: Float64Array): number {
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
 }
 
 /** Whether a check's input was there this tick (judged, or only warming up). */

@@ -495,8 +495,42 @@ function cronLogger(logger: Logger, onMissed: () => void): CronLogger {
   };
 }
 
+/** Prometheus answers at most this many points per series and query_range. */
+const MAX_POINTS_PER_QUERY = 11_000;
+/** The seasonal warm-up's step: ample for hourly profile slots, 2,304 points for 8 days. */
+const SEASONAL_STEP_MS = 300_000;
+
+/**
+ * Reads `seasonalHistory` before the trailing warm-up window (the request rate only, at 5-minute
+ * steps or coarser, so one query per signal of at most 11,000 points per series) and teaches it to
+ * the seasonal profiles. The read is bounded by the source timeout and reported in one log line.
+ */
+async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger): Promise<void> {
+  if (config.source.kind !== 'prometheus') return;
+  const historyMs = config.source.seasonalHistoryMs ?? 0;
+  if (historyMs <= 0) return;
+  const step = Math.max(SEASONAL_STEP_MS, config.intervalMs, Math.ceil(historyMs / MAX_POINTS_PER_QUERY / 1000) * 1000);
+  const toMs = Math.floor((nowMs - config.source.warmupMs) / step) * step - step;
+  const fromMs = toMs - historyMs;
+  const started = performance.now();
+  let frames = 0;
+  let points = 0;
+  try {
+    for await (const frame of source.history(fromMs, toMs, step, ['requests'])) {
+      points += pipeline.warmProfiles(frame, step);
+      frames++;
+    }
+    logger.log('info', 'seasonal profiles warmed from history', { fromMs, toMs, stepMs: step, frames, points, seconds: (performance.now() - started) / 1000 });
+  } catch (error) {
+    const reason = error instanceof SourceError ? error.reason : 'unknown';
+    logger.log('warn', 'could not read seasonal history; profiles learn live instead', { reason, error: (error as Error).message });
+  }
+}
+
 async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number): Promise<void> {
   if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return;
+  // A fresh start learns the week first (a resumed one kept its profiles in the saved state).
+  if (Number.isNaN(resumedAtMs)) await warmProfilesFromHistory(source, pipeline, config, nowMs, logger);
   const step = config.intervalMs;
   const toMs = Math.floor(nowMs / step) * step - step;
   // After a restart only the gap since the saved state is read.

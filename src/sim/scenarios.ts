@@ -214,6 +214,24 @@ export function bundledScenarios(cargo: RetryPolicy): Scenario[] {
       expect: { mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 30, holdsSeconds: 7170 }], pageFreeOutsideFaultsSeconds: 120 },
     },
     {
+      name: 'seasonal-swing-9d',
+      description:
+        'Nine days of 15 s data with a 5x day/night swing (peak 15:00 UTC, trough 03:00), weekends at half traffic, a batch job tripling downloads for 10 minutes every day at 02:00, daily deploys, and a release day on the second Tuesday (2.5x for three hours from 16:00). None of that may page. On the last night the 2023-07-20 fault strikes at the trough (03:00, a third of the mean demand): it must page as fast as by day.',
+      spec: {
+        ...crates(cargo, 5150, '2023-07-03T00:00:00Z', '2023-07-12T03:30:00Z'),
+        // (1 + a)/(1 − a) = 5.
+        seasonAmplitude: 2 / 3,
+        noiseSigma: 0.07,
+        weekendFactor: 0.5,
+        dailyBursts: [{ hourUtc: 2, minutes: 10, factor: 3 }],
+        surges: [{ startMs: at('2023-07-11T16:00:00Z'), endMs: at('2023-07-11T19:00:00Z'), factor: 2.5, rampMs: 15 * MIN }],
+        deploysMs: Array.from({ length: 9 }, (_, i) => at('2023-07-03T10:30:00Z') + i * 24 * 60 * MIN),
+        faults: [{ kind: 'broken-redirect', startMs: at('2023-07-12T03:00:04Z'), endMs: at('2023-07-12T03:13:04Z'), failFraction: 1 }],
+      },
+      expect: { mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 60, attemptsTolerance: 0.15 }], pageFreeOutsideFaultsSeconds: 120 },
+      gzip: true,
+    },
+    {
       name: 'seasonal-week',
       description: 'A week of 15 s data with the daily cycle, slow demand wobble and two deploys a day. Nothing may page.',
       spec: {

@@ -44,6 +44,10 @@ export interface ScenarioSpec {
   peakHourUtc: number;
   /** Stationary σ of the slow log-normal demand wobble (AR(1), ~2 min memory). */
   noiseSigma: number;
+  /** Demand on Saturdays and Sundays (UTC) relative to weekdays (default 1). */
+  weekendFactor?: number;
+  /** Recurring jobs: every day at `hourUtc` demand is multiplied by `factor` for `minutes`. */
+  dailyBursts?: { hourUtc: number; minutes: number; factor: number }[];
   /** Extra demand (an organic surge): `factor` reached over `rampMs` from startMs, held until endMs, then ramping down. */
   surges: { startMs: number; endMs: number; factor: number; rampMs: number }[];
   /**
@@ -128,6 +132,17 @@ export function surgeFactor(x: { startMs: number; endMs: number; factor: number;
   return 1 + (x.factor - 1) * Math.min(up, down);
 }
 
+/** Demand multiplier of the day of the week and the daily jobs at tMs. */
+export function weeklyFactor(spec: Pick<ScenarioSpec, 'weekendFactor' | 'dailyBursts'>, tMs: number): number {
+  // 1970-01-01 was a Thursday: day 2 and 3 after it (mod 7) are Saturday and Sunday.
+  const day = Math.floor(tMs / 86_400_000);
+  const weekend = ((day % 7) + 7) % 7 === 2 || ((day % 7) + 7) % 7 === 3;
+  let f = weekend ? (spec.weekendFactor ?? 1) : 1;
+  const minuteOfDay = (tMs - day * 86_400_000) / 60_000;
+  for (const b of spec.dailyBursts ?? []) if (minuteOfDay >= b.hourUtc * 60 && minuteOfDay < b.hourUtc * 60 + b.minutes) f *= b.factor;
+  return f;
+}
+
 function activeFault(faults: readonly Fault[], tMs: number): Fault | undefined {
   return faults.find((f) => tMs >= f.startMs && tMs < f.endMs);
 }
@@ -188,7 +203,7 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
     wobble = rho * wobble + Math.sqrt(1 - rho * rho) * spec.noiseSigma * normal(random);
     const hour = ((tMs / 3_600_000) % 24 + 24) % 24;
     const season = 1 + spec.seasonAmplitude * Math.cos((2 * Math.PI * (hour - spec.peakHourUtc)) / 24);
-    const surge = spec.surges.reduce((m, x) => m * surgeFactor(x, tMs), 1);
+    const surge = spec.surges.reduce((m, x) => m * surgeFactor(x, tMs), 1) * weeklyFactor(spec, tMs);
     const fault = activeFault(spec.faults, tMs);
     const q = fault?.failFraction ?? 0;
     const slot = s % RETRY_HORIZON_S;

@@ -79,15 +79,20 @@ export class PrometheusSource implements LiveSource, HistorySource {
     return { frame, errors, problems: [] };
   }
 
-  async *history(fromMs: number, toMs: number, stepMs: number): AsyncIterable<Frame> {
+  /**
+   * Past frames at `stepMs` from query_range. `only` reads just those inputs and no deploy markers
+   * (the seasonal warm-up needs the request rate alone); the others stay missing in the frames.
+   */
+  async *history(fromMs: number, toMs: number, stepMs: number, only?: readonly SignalInput[]): AsyncIterable<Frame> {
     const columns: { signal: SignalConfig; input: SignalInput; values: Map<number, VectorSeries> }[] = [];
     for (const signal of this.signals) {
       for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
+        if (only && !only.includes(input)) continue;
         columns.push({ signal, input, values: await this.client.rangeSeries(spec.query, fromMs, toMs, stepMs) });
       }
     }
     const markerColumns: { name: string; series: Map<number, MarkerSeries[]> }[] = [];
-    for (const m of this.markers) markerColumns.push({ name: m.name, series: await this.client.rangeSeries(m.query, fromMs, toMs, stepMs) });
+    if (!only) for (const m of this.markers) markerColumns.push({ name: m.name, series: await this.client.rangeSeries(m.query, fromMs, toMs, stepMs) });
     for (let t = fromMs; t <= toMs; t += stepMs) {
       const frame: Frame = { timeMs: t, signals: new Map() };
       if (markerColumns.length > 0) frame.markers = new Map(markerColumns.map((c) => [c.name, c.series.get(t) ?? []]));

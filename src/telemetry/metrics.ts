@@ -5,6 +5,8 @@ import { SOURCE_ERROR_REASONS, type SourceError } from '../core/errors.js';
 import type { TickResult } from '../pipeline.js';
 import type { DeliveryEvent } from '../sinks/deliverer.js';
 import { bandOf } from '../ui/band.js';
+import { anomalyScore } from '../detectors/stats/anomaly-score.js';
+import { rateBand } from '../report/scores-csv.js';
 
 /** Above this many series, per-series gauges (value, baseline, score) are not exported. */
 export const MAX_SERIES_GAUGES = 1000;
@@ -20,7 +22,8 @@ export class StormwatchMetrics {
   readonly signalBaseline = new Gauge({ name: 'stormwatch_signal_baseline', help: 'Baseline a check compares against (a rate for rate checks, a ratio for ratio checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
   readonly bandLow = new Gauge({ name: 'stormwatch_signal_band_low', help: 'Lower edge of the band a check judges against: baseline and z robust sigmas (multiplicative for rate checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
   readonly bandHigh = new Gauge({ name: 'stormwatch_signal_band_high', help: 'Upper edge of the band a check judges against: baseline and z robust sigmas (multiplicative for rate checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
-  readonly anomalyScore = new Gauge({ name: 'stormwatch_anomaly_score', help: 'Robust z-score of the latest observation against its baseline.', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
+  readonly anomalyScore = new Gauge({ name: 'stormwatch_anomaly_score', help: 'How unusual the latest tick is, in [0, 1]: tail surprise and sequential evidence over the paging threshold (0.5 at the threshold). Absent while no check can judge.', labelNames: ['signal'] as const, registers: [this.registry] });
+  readonly signalBand = new Gauge({ name: 'stormwatch_signal_band', help: 'Request rate band from the seasonal expectation: lower and upper bound, 3 sigma of one tick (multiplicative).', labelNames: ['signal', 'bound'] as const, registers: [this.registry] });
   readonly amplification = new Gauge({ name: 'stormwatch_amplification_factor', help: 'Attempt-rate multiplier M: requests over their baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
   readonly failingAttempts = new Gauge({ name: 'stormwatch_failing_attempts_ratio', help: 'Estimated fraction of attempts failing (errors or lost downstream completions) above baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
   readonly alertTransitions = new Counter({ name: 'stormwatch_alert_transitions_total', help: 'Alerts that started firing or resolved.', labelNames: ['alertname', 'status'] as const, registers: [this.registry] });
@@ -77,7 +80,15 @@ export class StormwatchMetrics {
           this.bandLow.set({ signal, check: e.kind }, band.low);
           this.bandHigh.set({ signal, check: e.kind }, band.high);
         }
-        if (Number.isFinite(e.score)) this.anomalyScore.set({ signal, check: e.kind }, e.score);
+      }
+      // Unknown (warm-up, no data) removes the series rather than showing a calm 0.
+      const score = report.anomalyScore ?? anomalyScore(report.evaluations);
+      if (Number.isFinite(score)) this.anomalyScore.set({ signal }, score);
+      else this.anomalyScore.remove({ signal });
+      const rate = rateBand(report.evaluations);
+      if (Number.isFinite(rate.lower)) {
+        this.signalBand.set({ signal, bound: 'lower' }, rate.lower);
+        this.signalBand.set({ signal, bound: 'upper' }, rate.upper);
       }
     }
     this.recordTransitions(result);

@@ -244,3 +244,74 @@ describe('EvidenceDetector', () => {
     expect(b.map((e) => [e.status, e.baseline, e.sigma])).toEqual(a.map((e) => [e.status, e.baseline, e.sigma]));
   });
 });
+
+describe('EvidenceDetector with a daily cycle', () => {
+  const DAY = 86_400_000;
+  /** 5x day/night swing around 200/s, peak at 15:00 UTC. */
+  const rateAt = (t: number) => 200 * (1 + (2 / 3) * Math.cos((2 * Math.PI * ((t % DAY) / 3_600_000 - 15)) / 24));
+
+  /** Runs `days` of healthy 15 s ticks from `fromMs`; returns the worst |ln(baseline / truth)| on the morning ramp of the last day. */
+  function run(d: EvidenceDetector, random: () => number, fromMs: number, days: number): { worstRamp: number; rateAlarms: number } {
+    let worstRamp = 0;
+    let rateAlarms = 0;
+    for (let t = fromMs; t < fromMs + days * DAY; t += 15_000) {
+      const out = d.observe(tick(random, rateAt(t), 15_000), t);
+      const spike = out.find((e) => e.kind === 'rate_spike')!;
+      if (out.some((e) => (e.kind === 'rate_spike' || e.kind === 'rate_drop') && e.status === 'anomalous')) rateAlarms++;
+      const hour = (t % DAY) / 3_600_000;
+      if (t >= fromMs + (days - 1) * DAY && hour >= 6 && hour < 11 && spike.status !== 'unknown') worstRamp = Math.max(worstRamp, Math.abs(Math.log(spike.baseline / rateAt(t))));
+    }
+    return { worstRamp, rateAlarms };
+  }
+
+  it('expects the morning ramp once it has seen a day, where the trailing median alone lags it', () => {
+    const start = Date.parse('2023-07-03T00:00:00Z');
+    const first = run(detector(15_000), mulberry32(21), start, 1);
+    const third = run(detector(15_000), mulberry32(21), start, 3);
+    // On the first day only the trailing hour's median: it lags the ramp (rising 0.2 nats an hour) by about half an hour.
+    expect(first.worstRamp).toBeGreaterThan(0.08);
+    // With the profile the expectation follows the ramp; what is left is Poisson and bucket noise.
+    expect(third.worstRamp).toBeLessThan(0.06);
+    expect(third.rateAlarms).toBe(0);
+  });
+
+  it('keeps its profile through a snapshot', () => {
+    const start = Date.parse('2023-07-03T00:00:00Z');
+    const d = detector(15_000);
+    run(d, mulberry32(22), start, 2);
+    const e = detector(15_000);
+    expect(e.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+    const t = start + 2 * DAY + 8 * 3_600_000;
+    const sample = { requests: rateAt(t), errors: 0.2, downstream: rateAt(t) };
+    expect(e.observe(sample, t).find((x) => x.kind === 'rate_spike')!.baseline).toBeCloseTo(d.observe(sample, t).find((x) => x.kind === 'rate_spike')!.baseline, 6);
+  });
+
+  it('never learns a broken funnel into its profile: a 2-hour break leaves those hours as they were', () => {
+    const start = Date.parse('2023-07-03T00:00:00Z');
+    const d = detector(15_000);
+    const random = mulberry32(23);
+    run(d, random, start, 2);
+    type Profile = { slots: (number | null)[] };
+    const before = (d.snapshot().profile as Profile).slots;
+    // Day 3, 10:00-12:00: nothing completes downstream; demand (and so the request rate) as usual.
+    let t = start + 2 * DAY;
+    let alarmed = 0;
+    for (; t < start + 2 * DAY + 12 * 3_600_000; t += 15_000) {
+      const broken = t >= start + 2 * DAY + 10 * 3_600_000;
+      const out = d.observe(tick(random, rateAt(t), 15_000, broken ? 1 : 0), t);
+      if (broken && out.find((e) => e.kind === 'funnel_drop')?.status === 'anomalous') alarmed++;
+    }
+    // Then healthy again for three hours, so any pending hour would be committed.
+    for (; t < start + 2 * DAY + 15 * 3_600_000; t += 15_000) d.observe(tick(random, rateAt(t), 15_000), t);
+    expect(alarmed).toBeGreaterThan(400);
+    const after = (d.snapshot().profile as Profile).slots;
+    // Slots are hours of the week from Thursday 00:00 UTC: Wednesday 10:00 and 11:00 are 6·24 + 10
+    // and + 11, never visited before this Wednesday: a learnt hour would no longer be null.
+    for (const slot of [6 * 24 + 10, 6 * 24 + 11]) expect([before[slot], after[slot]]).toEqual([null, null]);
+    // The healthy hours before and after the break were learnt (the test can tell a learnt slot).
+    expect([before[6 * 24 + 9], before[6 * 24 + 13]]).toEqual([null, null]);
+    expect(after[6 * 24 + 9]).toBeTypeOf('number');
+    expect(after[6 * 24 + 13]).toBeTypeOf('number');
+  });
+});
+

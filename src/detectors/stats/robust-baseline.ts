@@ -65,6 +65,11 @@ export class RobustBaseline {
     return this.window.size * this.bucketSize;
   }
 
+  /** Ticks in the bucket being filled (0: the next tick starts one). */
+  get partialTicks(): number {
+    return this.ticks;
+  }
+
   /** Bucket values in the window. */
   get buckets(): number {
     return this.window.size;
@@ -90,16 +95,18 @@ export class RobustBaseline {
   /**
    * Learns one tick: numerator and denominator are added to the bucket (a count and its seconds, or
    * failures and requests). A ratio bucket with no requests at all is dropped: it says nothing.
+   * Returns the value of the bucket this tick completed, NaN when none was.
    */
-  learn(numerator: number, denominator: number): void {
+  learn(numerator: number, denominator: number): number {
     this.num += numerator;
     this.den += denominator;
-    if (++this.ticks < this.bucketSize) return;
+    if (++this.ticks < this.bucketSize) return Number.NaN;
     const { num, den } = this;
     this.num = 0;
     this.den = 0;
     this.ticks = 0;
-    if (this.value === 'log-rate') this.window.push(Math.log(Math.max(num / den, RATE_EPSILON)));
-    else if (den > 0) this.window.push(num / den);
+    const value = this.value === 'log-rate' ? Math.log(Math.max(num / den, RATE_EPSILON)) : den > 0 ? num / den : Number.NaN;
+    if (!Number.isNaN(value)) this.window.push(value);
+    return value;
   }
 }

@@ -1,0 +1,161 @@
+// A weekly profile of a series' log-rate: one value per hour of the week (168 slots, UTC), learnt
+// online, read with linear interpolation between the slots' centres. It knows the shape of the
+// cycle (a morning ramp, a night trough, a quieter weekend); the detector's trailing window keeps
+// knowing the level: the expected log-rate now is the profile now plus the median of the window's
+// buckets less the profile at each bucket's time. So the level term adapts in an hour as before, and
+// the cycle is no longer mistaken for a change.
+//
+// Model: multiplicative in rate, i.e. additive in log-rate (a 5x day/night swing is a shift of
+// ln 5 whatever the level). Each slot is the mean log-rate of its hour, averaged over visits with
+// a half-life of one visit (a slot is half last week's hour, a quarter the week before, ...). Within
+// an hour the pooled buckets are averaged evenly (an exponential weighting inside the hour would
+// lean towards its end and lag the cycle), winsorised against the slot's old value (Huber 1964's
+// clipping: a burst or a dip cannot drag a slot further than a few σ), and committed when the hour
+// is over. Hourly means read at their centres and linearly interpolated follow a 5x day/night
+// cycle to within 0.03 nats (tested; the error is largest where log-rate bends most, at the trough).
+// Hour-of-week slots are trusted once the profile has seen a whole week; before that, an hour of day
+// is read as the mean of the known slots with that hour (a day is enough), and before a day nothing
+// is known (NaN), so a young series is judged exactly as by the trailing median alone.
+//
+// Memory: 168 slots as 16-bit integers in units of 1/1024 nats (resolution 0.1 %, range ±32 nats,
+// i.e. rates up to 7.9e13/s): 336 bytes per series, in a slice of a buffer the caller may share.
+
+/** Slots in the profile: hours of a week. Slot 0 is Thursday 00:00 UTC (the Unix epoch's weekday). */
+export const SLOTS_PER_WEEK = 168;
+/** Bytes one profile's slots take. */
+export const PROFILE_BYTES = SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT;
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const WEEK_MS = 7 * DAY_MS;
+/** A slot's value in nats is its integer over this. */
+const UNITS_PER_NAT = 1024;
+/** A slot never learnt. */
+const UNKNOWN = -32768;
+/** Weight of one whole visit of an hour in its slot's mean (a half-life of one visit). */
+const VISIT_WEIGHT = 0.5;
+
+export interface ProfileSnapshot {
+  /** Slot values in nats (null: never learnt). */
+  slots: (number | null)[];
+  /** Data time of the first value learnt (null: nothing learnt yet). */
+  sinceMs: number | null;
+}
+
+export class SeasonalProfile {
+  private readonly slots: Int16Array;
+  private sinceMs = Number.NaN;
+  /** The hour being learnt (hours since the epoch), the sum of its clipped values × span, and its span. */
+  private hour = Number.NaN;
+  private sum = 0;
+  private spanMs = 0;
+
+  /** @param storage 168 Int16 values to keep the slots in (a slice of a shared buffer); own one otherwise. */
+  constructor(storage?: Int16Array) {
+    if (storage && storage.length !== SLOTS_PER_WEEK) throw new RangeError(`a seasonal profile needs ${SLOTS_PER_WEEK} slots, got ${storage.length}`);
+    this.slots = storage ?? new Int16Array(SLOTS_PER_WEEK);
+    this.slots.fill(UNKNOWN);
+  }
+
+  /** Whether the profile has anything to say at `timeMs` (a day of history at least). */
+  knows(timeMs: number): boolean {
+    return timeMs - this.sinceMs >= DAY_MS;
+  }
+
+  /** How the profile reads at `asOfMs`: 0 not at all, 1 by hour of day, 2 by hour of the week. */
+  mode(asOfMs: number): 0 | 1 | 2 {
+    return asOfMs - this.sinceMs >= WEEK_MS ? 2 : this.knows(asOfMs) ? 1 : 0;
+  }
+
+  /**
+   * The profile's log-rate at `timeMs`, interpolated between the two nearest slot centres (hh:30);
+   * NaN when the profile is too young or a needed slot is unknown. Read as the profile stands at
+   * `asOfMs` (default: `timeMs`). O(1) with a week of history, O(7) per slot before (hour-of-day means).
+   */
+  valueAt(timeMs: number, asOfMs = timeMs): number {
+    const mode = this.mode(asOfMs);
+    if (mode === 0) return Number.NaN;
+    const u = timeMs / HOUR_MS - 0.5;
+    const base = Math.floor(u);
+    const frac = u - base;
+    const weekly = mode === 2;
+    const a = this.slotValue(mod(base, SLOTS_PER_WEEK), weekly);
+    const b = this.slotValue(mod(base + 1, SLOTS_PER_WEEK), weekly);
+    return a + frac * (b - a);
+  }
+
+  /**
+   * Learns one pooled log-rate value centred at `timeMs` that lasted `spanMs`. Values are averaged
+   * over their hour, each clipped to ±`clip` nats of the slot's old value (winsorised), and the
+   * hour's mean is committed to its slot once a value of a later hour arrives. O(1).
+   */
+  learn(timeMs: number, logRate: number, spanMs: number, clip: number): void {
+    if (!Number.isFinite(logRate) || !Number.isFinite(timeMs) || !(spanMs > 0)) return;
+    if (Number.isNaN(this.sinceMs)) this.sinceMs = timeMs;
+    const hour = Math.floor(timeMs / HOUR_MS);
+    if (hour !== this.hour) {
+      this.commit();
+      this.hour = hour;
+    }
+    const i = mod(hour, SLOTS_PER_WEEK);
+    const old = this.slots[i] === UNKNOWN ? logRate : this.get(i);
+    const clipped = old + Math.max(-clip, Math.min(clip, logRate - old));
+    this.sum += clipped * spanMs;
+    this.spanMs += spanMs;
+  }
+
+  /** Folds the hour being learnt into its slot: weighted by how much of the hour was seen. */
+  private commit(): void {
+    if (Number.isNaN(this.hour) || this.spanMs <= 0) return;
+    const i = mod(this.hour, SLOTS_PER_WEEK);
+    const mean = this.sum / this.spanMs;
+    const seen = Math.min(1, this.spanMs / HOUR_MS);
+    // A first visit is its own best estimate; later ones weigh half a week's worth for a whole hour.
+    const alpha = this.slots[i] === UNKNOWN ? 1 : 1 - Math.pow(1 - VISIT_WEIGHT, seen);
+    this.set(i, this.slots[i] === UNKNOWN ? mean : this.get(i) + alpha * (mean - this.get(i)));
+    this.sum = 0;
+    this.spanMs = 0;
+  }
+
+  snapshot(): ProfileSnapshot {
+    return { slots: Array.from(this.slots, (v) => (v === UNKNOWN ? null : v / UNITS_PER_NAT)), sinceMs: Number.isNaN(this.sinceMs) ? null : this.sinceMs };
+  }
+
+  /** Restores a snapshot; returns false (and changes nothing) when it does not fit. */
+  restore(s: unknown): boolean {
+    const p = s as Partial<ProfileSnapshot> | null | undefined;
+    if (!p || !Array.isArray(p.slots) || p.slots.length !== SLOTS_PER_WEEK) return false;
+    if (!p.slots.every((v) => v === null || (typeof v === 'number' && Math.abs(v) < 32))) return false;
+    if (!(p.sinceMs === null || (typeof p.sinceMs === 'number' && Number.isFinite(p.sinceMs)))) return false;
+    p.slots.forEach((v, i) => (v === null ? (this.slots[i] = UNKNOWN) : this.set(i, v)));
+    this.sinceMs = p.sinceMs ?? Number.NaN;
+    return true;
+  }
+
+  private get(i: number): number {
+    return this.slots[i]! / UNITS_PER_NAT;
+  }
+
+  private set(i: number, nats: number): void {
+    this.slots[i] = Math.max(-32767, Math.min(32767, Math.round(nats * UNITS_PER_NAT)));
+  }
+
+  /** A slot's value: its own once a week was seen, else the mean of the known slots at its hour of day. */
+  private slotValue(i: number, weekly: boolean): number {
+    if (weekly && this.slots[i] !== UNKNOWN) return this.get(i);
+    // A first visit not committed yet (learning paused before its hour ended) is still its best estimate.
+    if (weekly && this.spanMs > 0 && i === mod(this.hour, SLOTS_PER_WEEK)) return this.sum / this.spanMs;
+    let sum = 0;
+    let n = 0;
+    for (let k = i % 24; k < SLOTS_PER_WEEK; k += 24) {
+      if (this.slots[k] === UNKNOWN) continue;
+      sum += this.get(k);
+      n++;
+    }
+    return n > 0 ? sum / n : Number.NaN;
+  }
+}
+
+function mod(a: number, m: number): number {
+  return ((a % m) + m) % m;
+}

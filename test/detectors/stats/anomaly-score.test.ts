@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import type { Evaluation } from '../../../src/core/types.js';
+import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration, normalTailSurprise } from '../../../src/detectors/stats/anomaly-score.js';
+
+describe('normalTailSurprise', () => {
+  // Reference: python3 -c "from scipy.stats import norm; print(-norm.logsf(z))" (scipy 1.17.1).
+  it.each([
+    [0, 0.6931471805599453, 'the median: P = 1/2'],
+    [1, 1.8410216450092634, 'one σ'],
+    [1.959963984540054, 3.6888794541139367, 'the 2.5 % point: ln 40'],
+    [3, 6.60772622151035, 'three σ'],
+    [5, 15.064998393988727, 'five σ'],
+    [10, 53.23128515051248, 'far tail, where 1 − Φ underflows a naive formula'],
+    [38, 726.5572160188201, 'beyond double precision of the probability itself'],
+    [-1, 0.17275377902344988, 'below the mean: P(Z ≥ −1) = Φ(1)'],
+  ])('z = %f gives %f nats (%s)', (z, expected) => {
+    expect(normalTailSurprise(z)).toBeCloseTo(expected, 6);
+  });
+
+  it('is NaN for NaN', () => {
+    expect(normalTailSurprise(Number.NaN)).toBeNaN();
+  });
+});
+
+function evaluation(kind: Evaluation['kind'], score: number, evidence: number, threshold = 20): Evaluation {
+  return { kind, status: 'normal', score, observed: 1, baseline: 1, sigma: 1, evidence, threshold };
+}
+
+describe('anomalyScore', () => {
+  it('is exactly 0.5 when the evidence reaches the paging threshold', () => {
+    expect(anomalyScore([evaluation('rate_spike', 0, 20)])).toBeCloseTo(0.5, 12);
+  });
+
+  it('ranks a single wild tick by its tail surprise, with no evidence yet', () => {
+    // The rate is read two-sided: z = 5 is −ln(2·P(Z ≥ 5)) = 15.065 − ln 2 nats (scipy), over 2h = 40.
+    expect(anomalyScore([evaluation('rate_spike', 5, 0)])).toBeCloseTo((15.064998393988727 - Math.LN2) / 40, 6);
+    // Beyond the CUSUM's cap (2h) the score is 1.
+    expect(anomalyScore([evaluation('rate_spike', 10, 0)])).toBe(1);
+  });
+
+  it('reads each check in its failing direction only', () => {
+    // A rate far below the band is a surprise for the drop check, not the spike check; a funnel
+    // completing more than usual, or errors below baseline, is no failure.
+    const low = anomalyScore([evaluation('rate_spike', -10, 0), evaluation('rate_drop', -10, 0)]);
+    expect(low).toBeGreaterThan(0.7);
+    expect(anomalyScore([evaluation('funnel_drop', 10, 0)])).toBeLessThan(0.01);
+    expect(anomalyScore([evaluation('error_ratio', -10, 0)])).toBeLessThan(0.01);
+    expect(anomalyScore([evaluation('error_ratio', 10, 0)])).toBeGreaterThan(0.7);
+  });
+
+  it('takes the most surprising check', () => {
+    const one = anomalyScore([evaluation('error_ratio', 3, 0)]);
+    const both = anomalyScore([evaluation('error_ratio', 3, 0), evaluation('funnel_drop', 0, 30)]);
+    expect(both).toBeCloseTo(30 / 40, 12);
+    expect(both).toBeGreaterThan(one);
+  });
+
+  it('is NaN when no check could judge: missing data is not calm', () => {
+    const unknown: Evaluation = { kind: 'rate_spike', status: 'unknown', score: Number.NaN, observed: Number.NaN, baseline: Number.NaN, sigma: Number.NaN, reason: 'no data' };
+    expect(anomalyScore([unknown])).toBeNaN();
+    expect(anomalyScore([])).toBeNaN();
+  });
+
+  it('stays in [0, 1]', () => {
+    for (const [z, e] of [[0, 0], [-40, 0], [40, 0], [0, 1e6]] as const) {
+      const s = anomalyScore([evaluation('rate_spike', z, e), evaluation('rate_drop', z, e)]);
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('calms a level of surprise the series reaches every half hour, and keeps one it never reached', () => {
+    const c = newCalibration();
+    expect(c).toHaveLength(CALIBRATION_LEVELS);
+    // A backup every 6th tick at z = 23 (about 266 nats, just past the 256-nat level), a day of 5-minute ticks.
+    const alpha = 1 - Math.exp(-300_000 / 86_400_000);
+    const backup = [evaluation('rate_spike', 23, 0), evaluation('rate_drop', 23, 0)];
+    const quiet = [evaluation('rate_spike', 0.3, 0), evaluation('rate_drop', 0.3, 0)];
+    const model = anomalyScore(backup);
+    for (let i = 0; i < 288; i++) learnCalibration(c, i % 6 === 0 ? backup : quiet, alpha);
+    // The backup's level was reached by about a sixth of ticks over the day (less the prior's share).
+    const calmed = anomalyScore(backup, c);
+    expect(calmed).toBeLessThan(0.3);
+    expect(model).toBeGreaterThan(0.9);
+    // z = 60 (1800 nats) was never seen: the model's tail beyond the backups' level still applies.
+    expect(anomalyScore([evaluation('rate_spike', 60, 0)], c)).toBeGreaterThan(0.9);
+    // Calibration only calms: a quiet tick scores no more than the model says.
+    expect(anomalyScore(quiet, c)).toBeLessThanOrEqual(anomalyScore(quiet) + 1e-12);
+  });
+});
+

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { PROFILE_BYTES, SLOTS_PER_WEEK, SeasonalProfile } from '../../../src/detectors/stats/seasonal-profile.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+/** Monday 2023-07-03 00:00 UTC. */
+const MONDAY = Date.parse('2023-07-03T00:00:00Z');
+
+/** A 5x day/night swing around 100/s, peak 15:00 UTC, weekends at half: the log-rate at t. */
+function truth(tMs: number, weekend = 1): number {
+  const hour = (tMs % DAY) / HOUR;
+  const day = new Date(tMs).getUTCDay();
+  const w = day === 0 || day === 6 ? weekend : 1;
+  return Math.log(100 * w * (1 + (2 / 3) * Math.cos((2 * Math.PI * (hour - 15)) / 24)));
+}
+
+/** Learns one-minute buckets of the truth from `fromMs` for `ms`. */
+function feed(p: SeasonalProfile, fromMs: number, ms: number, f: (t: number) => number = truth): number {
+  for (let t = fromMs; t < fromMs + ms; t += MIN) p.learn(t + MIN / 2, f(t + MIN / 2), MIN, 1);
+  return fromMs + ms;
+}
+
+describe('SeasonalProfile', () => {
+  it('takes 336 bytes of slots, and refuses storage of another size', () => {
+    expect(PROFILE_BYTES).toBe(336);
+    expect(() => new SeasonalProfile(new Int16Array(24))).toThrow('168 slots');
+  });
+
+  it('says nothing before a day of history, so a young series is judged as before', () => {
+    const p = new SeasonalProfile();
+    const end = feed(p, MONDAY, 23 * HOUR);
+    expect(p.knows(end)).toBe(false);
+    expect(p.valueAt(end)).toBeNaN();
+    expect(p.mode(end)).toBe(0);
+  });
+
+  it('follows a 5x day/night cycle after two days, within 0.03 nats at every minute of the third', () => {
+    const p = new SeasonalProfile();
+    const end = feed(p, MONDAY, 2 * DAY);
+    let worst = 0;
+    for (let t = end; t < end + DAY; t += MIN) worst = Math.max(worst, Math.abs(p.valueAt(t) - truth(t)));
+    // The residual is the hourly interpolation of a curve whose log bends most at the trough.
+    expect(worst).toBeLessThan(0.03);
+    // The night trough is ln 5 below the peak.
+    expect(p.valueAt(MONDAY + 2 * DAY + 15 * HOUR) - p.valueAt(MONDAY + 2 * DAY + 3 * HOUR)).toBeCloseTo(Math.log(5), 1);
+  });
+
+  it('reads a weekend from its own hours once a week was seen, and from hour-of-day means before', () => {
+    const weekly = (t: number) => truth(t, 0.5);
+    const young = new SeasonalProfile();
+    // Monday to Friday: nothing of a weekend yet; Saturday noon is read as a weekday's noon.
+    const friday = feed(young, MONDAY, 5 * DAY, weekly);
+    expect(young.valueAt(friday + 12 * HOUR)).toBeCloseTo(truth(friday + 12 * HOUR), 1);
+
+    const p = new SeasonalProfile();
+    const end = feed(p, MONDAY, 8 * DAY, weekly);
+    // The second Saturday (day 12 from Monday 3rd) at noon: half a weekday's noon.
+    const saturday = MONDAY + 12 * DAY + 12 * HOUR;
+    expect(end).toBeLessThan(saturday);
+    expect(p.valueAt(saturday)).toBeCloseTo(weekly(saturday), 1);
+    expect(p.valueAt(saturday + 2 * DAY) - p.valueAt(saturday)).toBeCloseTo(Math.log(2), 1);
+  });
+
+  it('winsorises: an hour-long burst far above the cycle moves its slot by at most half the clip', () => {
+    const p = new SeasonalProfile();
+    const end = feed(p, MONDAY, 8 * DAY);
+    // Tuesday 03:00-04:00 of the second week, read at its centre next week.
+    const slotCentre = MONDAY + 8 * DAY + 3 * HOUR + 30 * MIN;
+    const before = p.valueAt(slotCentre + 7 * DAY);
+    expect(Math.abs(before - truth(slotCentre))).toBeLessThan(0.03);
+    feed(p, end + 3 * HOUR, HOUR, (t) => truth(t) + 5);
+    feed(p, end + 4 * HOUR, MIN); // a later hour commits the burst's
+    const moved = p.valueAt(slotCentre + 7 * DAY) - before;
+    expect(moved).toBeGreaterThan(0.4);
+    // Clip 1 nat per value, one whole visit weighs 0.5; 1/1024: the slots' resolution.
+    expect(moved).toBeLessThanOrEqual(0.5 + 1 / 1024);
+  });
+
+  it('moves by the cycle between two times of the day', () => {
+    const p = new SeasonalProfile();
+    const end = feed(p, MONDAY, 2 * DAY);
+    const from = end + 6 * HOUR;
+    const to = end + 7 * HOUR;
+    expect(p.valueAt(to) - p.valueAt(from)).toBeCloseTo(truth(to) - truth(from), 2);
+  });
+
+  it('round-trips through a snapshot, and rejects one that does not fit', () => {
+    const p = new SeasonalProfile();
+    const end = feed(p, MONDAY, 2 * DAY);
+    const q = new SeasonalProfile();
+    expect(q.restore(JSON.parse(JSON.stringify(p.snapshot())))).toBe(true);
+    expect(q.valueAt(end + 5 * HOUR)).toBe(p.valueAt(end + 5 * HOUR));
+    expect(q.restore({ slots: [1, 2, 3], sinceMs: 0 })).toBe(false);
+    expect(q.restore({ slots: Array(SLOTS_PER_WEEK).fill('x'), sinceMs: 0 })).toBe(false);
+    expect(q.restore(null)).toBe(false);
+    expect(q.valueAt(end + 5 * HOUR)).toBe(p.valueAt(end + 5 * HOUR));
+  });
+});

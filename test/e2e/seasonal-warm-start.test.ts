@@ -1,0 +1,106 @@
+// End to end: a real Prometheus holding eight days of history (backfilled with promtool) in which
+// the request rate quadruples every day at this time of day. `stormwatch run` reads that week at
+// start-up into its seasonal profiles, so its first live tick expects the daily rise already; the
+// same run with `seasonalHistory: 0` expects only the last hour's level.
+
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliProcess, spawnCli } from '../helpers/cli.js';
+import { type RunningPrometheus, startPrometheus, stopChild } from '../helpers/prometheus.js';
+
+const MIN = 60_000;
+const DAY = 86_400_000;
+/** Requests per second outside and inside the daily busy period. */
+const LOW = 20;
+const HIGH = 80;
+
+/** Eight days of a counter at one-minute samples, ending a minute ago: busy for two hours from this time of day. */
+function history(nowMs: number): string {
+  const end = Math.floor(nowMs / MIN) * MIN - MIN;
+  let total = 0;
+  let out = '# HELP app_requests Requests served.\n# TYPE app_requests counter\n';
+  for (let t = end - 8 * DAY; t <= end; t += MIN) {
+    const sinceTimeOfDay = (((t - nowMs) % DAY) + DAY) % DAY;
+    total += (sinceTimeOfDay < 2 * 3_600_000 ? HIGH : LOW) * 60;
+    out += `app_requests_total ${total} ${t / 1000}\n`;
+  }
+  return `${out}# EOF\n`;
+}
+
+function config(dir: string, name: string, url: string, seasonalHistory: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `interval: 5s
+source:
+  prometheus:
+    url: ${url}
+    warmup: 1h
+    seasonalHistory: ${seasonalHistory}
+    rateWindow: 5m
+server:
+  listen: 127.0.0.1:0
+signals:
+  - name: app
+    requests: 'app_requests_total'
+`,
+  );
+  return file;
+}
+
+/** Starts stormwatch and returns the request-rate baseline of its first tick, and its log. */
+async function firstTickBaseline(configFile: string, dir: string): Promise<{ baseline: number; lower: number; process: CliProcess }> {
+  const process = spawnCli(['run', '--config', configFile, '--state-dir', mkdtempSync(join(dir, 'state-'))]);
+  try {
+    const listening = await process.waitForLog('http server listening', 30_000);
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const metrics = await (await fetch(`${String(listening.url)}/metrics`)).text();
+      const baseline = /stormwatch_signal_baseline\{signal="app",check="rate_spike"\} ([\d.e+-]+)/.exec(metrics);
+      const lower = /stormwatch_signal_band\{signal="app",bound="lower"\} ([\d.e+-]+)/.exec(metrics);
+      if (baseline && lower) return { baseline: Number(baseline[1]), lower: Number(lower[1]), process };
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`no first tick within 20 s:\n${process.stderr()}`);
+  } finally {
+    await stopChild(process.child);
+  }
+}
+
+describe('seasonal warm start from a real Prometheus', () => {
+  let prometheus: RunningPrometheus;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stormwatch-seasonal-'));
+    const file = join(dir, 'history.om');
+    writeFileSync(file, history(Date.now()));
+    prometheus = await startPrometheus({ backfill: file });
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+  });
+
+  it('judges the first tick with the daily rise it learnt from the week before, and says what it read', async () => {
+    const seasonal = await firstTickBaseline(config(dir, 'seasonal', prometheus.url, '8d'), dir);
+    const warmed = JSON.parse(seasonal.process.stderr().split('\n').find((l) => l.includes('seasonal profiles warmed from history'))!) as Record<string, number>;
+    // Eight days at 5-minute steps, one series: 2,304 points or so, bounded and reported.
+    expect(warmed.stepMs).toBe(300_000);
+    expect(warmed.points).toBeGreaterThan(2200);
+    expect(warmed.points).toBeLessThanOrEqual(2305);
+
+    const plain = await firstTickBaseline(config(dir, 'plain', prometheus.url, '0s'), dir);
+    expect(plain.process.stderr()).not.toContain('seasonal profiles warmed');
+    // Without the week: the last hour's level.
+    expect(plain.baseline).toBeGreaterThan(LOW * 0.9);
+    expect(plain.baseline).toBeLessThan(LOW * 1.1);
+    // With it: the last hour's level moved by the profile towards the daily rise (at least a quarter
+    // of ln 4 whatever the minute of the hour: the hourly slots straddle the rise).
+    expect(seasonal.baseline).toBeGreaterThan(LOW * Math.pow(4, 0.25) * 0.95);
+    expect(seasonal.baseline).toBeLessThan(HIGH * 1.05);
+    expect(seasonal.lower).toBeLessThan(seasonal.baseline);
+  }, 90_000);
+});

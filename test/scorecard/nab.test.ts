@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { NAB_COUNTER, nabReplayData, nabResultCsv, parseNabCsv } from '../../src/scorecard/nab.js';
+
+const CSV = 'timestamp,value\n2015-02-26 21:42:53,104\n2015-02-26 21:47:53,100\n2015-02-26 21:57:53,7\n';
+
+describe('NAB series', () => {
+  it('reads rows, and the most common gap as the period', () => {
+    const s = parseNabCsv(CSV, 'x.csv');
+    expect(s.timesMs).toEqual([Date.parse('2015-02-26T21:42:53Z'), Date.parse('2015-02-26T21:47:53Z'), Date.parse('2015-02-26T21:57:53Z')]);
+    expect(s.values).toEqual([104, 100, 7]);
+    // Gaps of 5 and 10 minutes: the first most common wins ties by being shorter.
+    expect(s.stepMs).toBe(300_000);
+  });
+
+  it.each([
+    ['time,value\n', 'x.csv:1: expected the header "timestamp,value", got "time,value"', 'another header'],
+    ['timestamp,value\n2015-02-26 21:42:53,abc\n2015-02-26 21:47:53,1\n', 'x.csv:2: expected "YYYY-MM-DD HH:MM:SS,number", got "2015-02-26 21:42:53,abc"', 'a value that is no number'],
+    ['timestamp,value\n2015-02-26 21:42:53,-1\n2015-02-26 21:47:53,1\n', 'x.csv:2: a count cannot be negative, got -1', 'a negative count'],
+    ['timestamp,value\n2015-02-26 21:42:53,1\n2015-02-26 21:42:53,1\n', 'x.csv:3: timestamps must increase', 'a repeated time'],
+  ])('rejects %j naming the place (%s)', (text, message) => {
+    expect(() => parseNabCsv(text, 'x.csv')).toThrow(message);
+  });
+
+  it('replays the values as a counter, and keeps missing rows missing', () => {
+    const data = nabReplayData(parseNabCsv(CSV, 'x.csv'));
+    expect(data.snapshots.map(([t, s]) => [t, s[0]!.name, s[0]!.value])).toEqual([
+      [Date.parse('2015-02-26T21:42:53Z'), NAB_COUNTER, 104],
+      [Date.parse('2015-02-26T21:47:53Z'), NAB_COUNTER, 204],
+      [Date.parse('2015-02-26T21:57:53Z'), NAB_COUNTER, 211],
+    ]);
+  });
+
+  it('writes one result row per data row, 0 where nothing could be scored (NAB needs a number)', () => {
+    const s = parseNabCsv(CSV, 'x.csv');
+    const csv = nabResultCsv(s, new Map([[s.timesMs[1]!, 0.25], [s.timesMs[2]!, Number.NaN]]));
+    expect(csv).toBe('timestamp,value,anomaly_score\n2015-02-26 21:42:53,104,0\n2015-02-26 21:47:53,100,0.25\n2015-02-26 21:57:53,7,0\n');
+  });
+});
