@@ -84,7 +84,7 @@ export class Pipeline {
   ) {
     this.signalConfigs = new Map(config.signals.map((s) => [s.name, s]));
     this.evidenceWeight = config.evidenceWeight ?? 1;
-    this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels, { withinMs: config.alerting.classifyWithinMs ?? 0 });
+    this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels, { withinMs: config.alerting.classifyWithinMs ?? 0 }, { minIntervalMs: config.alerting.updateIntervalMs ?? 30_000 });
     const d = config.deploys;
     this.deploys = d
       ? new DeployWatcher(
@@ -165,7 +165,7 @@ export class Pipeline {
       }
       const sample = present ?? emptySample();
       const evaluations = detector.observe(sample, frame.timeMs);
-      const assessment = assess(identity.id, sample, evaluations, clients);
+      const assessment = assess(identity.id, sample, evaluations, clients, { timeMs: frame.timeMs, tickMs: this.config.intervalMs });
       result.signals.set(identity.id, { sample, evaluations, assessment });
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);

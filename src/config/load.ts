@@ -146,7 +146,7 @@ export interface StormwatchConfig {
   evidenceWeight: number;
   listen?: string;
   detector: DetectorParams;
-  alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; labels: Labels; externalURL: string; receiver: string };
+  alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; updateIntervalMs?: number; labels: Labels; externalURL: string; receiver: string };
   sinks: SinkConfig[];
   routes: RouteConfig[];
   delivery: DeliveryConfig;
@@ -497,7 +497,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     ...(raw.server ? { listen: raw.server.listen } : {}),
     detector,
     evidenceWeight: raw.source.prometheus?.rateFunction === 'rate' ? Math.min(1, raw.interval / raw.source.prometheus.rateWindow) : 1,
-    alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver },
+    alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, updateIntervalMs: raw.alerting.updateInterval, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver },
     sinks,
     routes,
     delivery,

@@ -4,8 +4,10 @@
 // Pure: time comes in.
 
 import type { AlertTransition, Labels } from '../core/types.js';
+import { type AlertReading, changedMaterially, readingOf } from './alert-refresh.js';
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
 import type { AlertKind, Assessment } from './assessment.js';
+import { explain } from './explain.js';
 import { fingerprint } from './fingerprint.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
 import { renderTemplate } from './template.js';
@@ -54,6 +56,11 @@ interface TrackedAlert {
   fingerprint: string;
   annotations: Labels;
   startsAtMs: number;
+  /** The kind it fired as, the reading last sent, when, and how many updates so far. */
+  kind?: AlertKind;
+  reading?: AlertReading;
+  lastSentMs?: number;
+  updates?: number;
 }
 
 export interface FiringAlert {
@@ -68,6 +75,11 @@ export interface ClassifyParams {
   withinMs: number;
 }
 
+/** A firing incident is refreshed at most every `minIntervalMs`, and only when its reading changed materially. */
+export interface UpdateParams {
+  minIntervalMs: number;
+}
+
 export class AlertDecider {
   private readonly alerts = new Map<string, TrackedAlert>();
 
@@ -76,6 +88,7 @@ export class AlertDecider {
     private readonly hold: HoldParams,
     private readonly commonLabels: Labels = {},
     private readonly classify: ClassifyParams = { withinMs: 0 },
+    private readonly updates: UpdateParams = { minIntervalMs: 30_000 },
   ) {}
 
   /** Feeds one signal's assessment at data time `timeMs`; returns the alerts that changed state. */
@@ -140,10 +153,36 @@ export class AlertDecider {
       tracked.fingerprint = fingerprint(tracked.labels);
       tracked.startsAtMs = step.state.activeSinceMs;
       tracked.annotations = annotate(definition, signal.id, assessment, tracked.startsAtMs);
+      tracked.kind = kindNow();
+      tracked.reading = readingOf(assessment);
+      tracked.lastSentMs = timeMs;
+      tracked.updates = 0;
       out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs });
+    } else if (step.transition === null && step.state.phase === 'firing' && active === true && key.endsWith('\u0000incident')) {
+      this.refresh(tracked, signal, assessment, timeMs, out);
     } else if (step.transition === 'resolved') {
       out.push({ status: 'resolved', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
     }
+  }
+
+  /**
+   * Re-reads a firing incident as evidence accumulates: the same alert (labels, fingerprint,
+   * startsAt) with new annotations, sent as an update when the reading changed materially and the
+   * last one is at least `minIntervalMs` old.
+   */
+  private refresh(tracked: TrackedAlert, signal: SignalIdentity, assessment: Assessment, timeMs: number, out: AlertTransition[]): void {
+    const kind = tracked.kind;
+    if (!kind || !tracked.reading) return;
+    if (timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
+    const reading = readingOf(assessment);
+    if (!changedMaterially(tracked.reading, reading)) return;
+    // The alert keeps the kind it fired as; its sentence is told in that kind.
+    const explained = assessment.kind === kind ? assessment : { ...assessment, explanation: explain(signal.id, assessment, kind) };
+    tracked.annotations = annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs);
+    tracked.reading = reading;
+    tracked.lastSentMs = timeMs;
+    tracked.updates = (tracked.updates ?? 0) + 1;
+    out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs, update: tracked.updates });
   }
 }
 
@@ -181,8 +220,12 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     failing_attempts: num(est?.failingAttempts),
     failing_requests: num(est?.failingRequests),
     attempts_per_request: num(est?.attemptsPerRequest),
+    attempts_per_request_low: num(est?.attemptsPerRequestLow),
+    attempts_per_request_high: num(est?.attemptsPerRequestHigh),
     attempts_per_request_note: est?.notEstimable ? `not estimable: ${est.notEstimable}` : '',
     logical_demand_per_second: num(est?.logicalDemand),
+    logical_demand_low_per_second: num(est?.logicalDemandLow),
+    logical_demand_high_per_second: num(est?.logicalDemandHigh),
     completion_ratio: num(a.completion),
     completion_baseline: num(a.completionBaseline),
     error_ratio: num(a.errorRatio),
@@ -190,6 +233,8 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     regime: est?.regime ?? '',
     client_model: best?.model ?? '',
     client_models_fitting: est?.matches.map((m) => m.model).join(',') ?? '',
+    client_model_note: est?.ambiguity ?? '',
+    aftermath: a.aftermath ? `storm outlived its cause: failures healthy since ${new Date(a.aftermath.healthySinceMs).toISOString()}, requests still ${formatFactor(a.aftermath.multiplier)}` : '',
   };
   // Empty values say nothing: leave them out.
   for (const [k, v] of Object.entries(annotations)) if (v === '') delete annotations[k];

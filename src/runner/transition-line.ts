@@ -1,4 +1,5 @@
-// The one-line JSON form of an alert transition that `backtest` and `run` print.
+// The one-line JSON form of an alert transition that `backtest` and `run` print; a firing alert's
+// update prints as a firing line with the same fingerprint, its own evaluatedAt and `update`: n.
 
 import type { AlertTransition } from '../core/types.js';
 
@@ -10,5 +11,7 @@ export function transitionLine(t: AlertTransition): string {
     startsAt: new Date(t.startsAtMs).toISOString(),
     evaluatedAt: new Date(t.evaluatedAtMs).toISOString(),
     fingerprint: t.fingerprint,
+    // A refreshed firing alert: the same incident, read again.
+    ...(t.update !== undefined ? { update: t.update } : {}),
   });
 }

@@ -59,7 +59,8 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
   const first = faults[0];
   const graceMs = labels.expect.pageFreeOutsideFaultsSeconds * 1000;
   const fired: FiredAlert[] = transitions
-    .filter((t) => t.status === 'firing')
+    // An update re-reads an incident already paged for: not a new alert.
+    .filter((t) => t.status === 'firing' && t.update === undefined)
     .map((t) => ({
       alertname: t.labels.alertname ?? '',
       severity: t.labels.severity ?? '',
