@@ -35,14 +35,19 @@ export function readingOf(a: Assessment): AlertReading {
 }
 
 function moved(a: number, b: number): boolean {
-  if (Number.isNaN(a) !== Number.isNaN(b)) return true;
-  if (Number.isNaN(a)) return false;
-  return Math.abs(Math.log(b / a)) > Math.log(1 + MATERIAL_CHANGE);
+  return Number.isFinite(a) && Number.isFinite(b) && Math.abs(Math.log(b / a)) > Math.log(1 + MATERIAL_CHANGE);
 }
 
-/** Whether `next` tells a receiver something `previous` did not: the rate limit is applied apart. */
+/**
+ * Whether `next` tells a receiver something `previous` did not (the rate limit is applied apart):
+ * another client named, another state, attempts per request becoming estimable or not, or its
+ * value moving by more than MATERIAL_CHANGE or out of the new interval. An interval that only
+ * narrows around the same value is not news.
+ */
 export function changedMaterially(previous: AlertReading, next: AlertReading): boolean {
   if (previous.model !== next.model || previous.state !== next.state) return true;
   if ((previous.notEstimable === '') !== (next.notEstimable === '')) return true;
-  return moved(previous.attempts, next.attempts) || moved(previous.attemptsLow, next.attemptsLow) || moved(previous.attemptsHigh, next.attemptsHigh);
+  if (Number.isFinite(previous.attempts) !== Number.isFinite(next.attempts)) return true;
+  const outside = Number.isFinite(previous.attempts) && (previous.attempts < next.attemptsLow || previous.attempts > next.attemptsHigh);
+  return outside || moved(previous.attempts, next.attempts);
 }

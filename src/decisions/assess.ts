@@ -4,6 +4,7 @@
 
 import type { Evaluation, SignalSample } from '../core/types.js';
 import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
+import type { RampObservation } from '../detectors/ramp-fit.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
 
@@ -41,6 +42,8 @@ function failingFraction(funnel: Evaluation | undefined, errors: Evaluation | un
 export interface TickTime {
   timeMs: number;
   tickMs: number;
+  /** The multipliers since the failure's onset and the demand level before it (ramp-fit.ts). */
+  ramp?: RampObservation | undefined;
 }
 
 export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[], tick?: TickTime): Assessment {
@@ -63,7 +66,7 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   if (interesting && spike && spike.status !== 'unknown') {
     const [requests, logRateSigma] = run ? [run.multiplier * spike.baseline, run.logSigma] : [sample.requests, spike.sigma];
     // The run's multiplier averages the ticks since onset: each model's ramp is undone for it.
-    const ramp = run && tick ? { ramp: { tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) } } : {};
+    const ramp = run && tick ? { ramp: { tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, ...(tick.ramp ? { rampTicks: { ...tick.ramp, tickLogSigma: spike.sigma } } : {}) } : {};
     estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high, ...ramp }, models);
   }
   // The kind needs less certainty than the page (the failure itself is already certain, the rate

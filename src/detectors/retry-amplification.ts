@@ -11,6 +11,7 @@
 // over the client's schedule. Each model is judged on the plateau its own ramp implies
 // (retry-ramp.ts), so the estimate does not depend on when it is read.
 
+import { type RampObservation, fitRamp } from './ramp-fit.js';
 import { plateauMultiplier, rampFraction } from './retry-ramp.js';
 
 export interface DelayRange {
@@ -44,6 +45,8 @@ export interface ModelMatch {
   generic: boolean;
   /** |log| distance from the observed M to the prediction's centre, to rank models that both fit. */
   centreGap: number;
+  /** How well the model's ramp shape fits the ticks since onset (Σ squared log residuals; NaN unfitted). */
+  rampRss: number;
   /** The plateau multiplier this model implies from the observed one (its ramp undone), with its interval. */
   multiplier: number;
   multiplierLow: number;
@@ -65,6 +68,12 @@ export interface AmplificationInput {
    * first tick, so each model's ramp can be undone. Without it M is taken as a plateau.
    */
   ramp?: { tickMs: number; elapsedMs: number };
+  /**
+   * The multipliers tick by tick since onset and the demand level before it: each model's ramp is
+   * fitted to them (ramp-fit.ts), which tells delayed retries from immediate ones. `tickLogSigma`:
+   * σ of one tick's log multiplier. Takes precedence over `ramp`.
+   */
+  rampTicks?: RampObservation & { tickLogSigma: number };
 }
 
 export interface AmplificationEstimate {
@@ -113,6 +122,8 @@ export interface AmplificationEstimate {
 
 /** Relative slack on a model's prediction: client mixes, a few non-retrying clients, build sizes. */
 export const MODEL_TOLERANCE = 0.12;
+/** A ramp fitting worse than the best by more than this (χ², in units of one tick's variance) is a worse explanation. */
+export const RAMP_TIE = 4;
 /** Seconds by which retries may arrive before or after their schedule (request time, onset within a tick, clock). */
 export const RAMP_TIMING_SLACK_S = 1;
 /** M must exceed this (at the low end of its interval) to count as amplification. */
@@ -148,12 +159,30 @@ export function predictMultiplier(model: ClientModel, failingAttempts: number): 
   return out;
 }
 
+/** Where an aborting client's prediction centres, as a fraction of its range above R (see predictionCentre). */
+export const ABORTING_CENTRE = 1 / 3;
+
+/**
+ * Where in its range a model's prediction is most likely. A client aborting on its first exhausted
+ * request sends N·r + 1 requests for N failing ones (R + 1/N): CI builds of tens of crates sit
+ * near R, single-crate fetches at R + 1. The centre is R + 1/3, a build of three, between the two:
+ * chosen so that cargo is named at both ends (3.0-3.25 for builds of 4-100 crates, 4.0 when every
+ * chain runs out) and cargo <= 1.69 (2.0-2.25) is not taken for cargo.
+ */
+export function predictionCentre(model: ClientModel, prediction: { low: number; high: number; regime: ModelMatch['regime'] }, _failing: number): number {
+  if (model.abortsOnFirstExhausted && prediction.regime !== 'independent' && prediction.high > prediction.low) {
+    return prediction.low + ABORTING_CENTRE * (prediction.high - prediction.low);
+  }
+  return Math.sqrt(prediction.low * prediction.high);
+}
+
 /** What a model is matched on: the observed M with the model's ramp undone. */
 export interface ObservedMultiplier {
   multiplier: number;
   multiplierLow: number;
   multiplierHigh: number;
   failing: number;
+  rampRss?: number;
 }
 
 /**
@@ -170,10 +199,10 @@ export function matchModels(models: readonly ClientModel[], input: ObservedMulti
       const hi = prediction.high * (1 + MODEL_TOLERANCE);
       const distance = obs.multiplierHigh < lo ? Math.log(lo / obs.multiplierHigh) : obs.multiplierLow > hi ? Math.log(obs.multiplierLow / hi) : 0;
       // Among overlapping predictions prefer the one whose centre is nearest the observation.
-      const centreGap = Math.abs(Math.log(obs.multiplier / Math.sqrt(prediction.low * prediction.high)));
+      const centreGap = Math.abs(Math.log(obs.multiplier / predictionCentre(model, prediction, input.failing)));
       const candidate: ModelMatch = {
         model: model.name, retries: model.maxRetries, predictedLow: prediction.low, predictedHigh: prediction.high, regime: prediction.regime, distance, generic: model.generic === true, centreGap,
-        multiplier: obs.multiplier, multiplierLow: obs.multiplierLow, multiplierHigh: obs.multiplierHigh,
+        multiplier: obs.multiplier, multiplierLow: obs.multiplierLow, multiplierHigh: obs.multiplierHigh, rampRss: obs.rampRss ?? Number.NaN,
       };
       if (!best || candidate.distance < best.distance || (candidate.distance === best.distance && candidate.centreGap < best.centreGap)) best = candidate;
     }
@@ -196,7 +225,14 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   const amplified = mLow > MIN_AMPLIFICATION;
   const observed = { multiplier: m, multiplierLow: mLow, multiplierHigh: mHigh, failing: e };
   const ramp = input.ramp;
+  const ticks = input.rampTicks;
   const plateauFor = (model: ClientModel): ObservedMultiplier => {
+    if (ticks && ticks.multipliers.length > 0) {
+      const fit = fitRamp(model, ticks);
+      const early = fitRamp(model, ticks, RAMP_TIMING_SLACK_S).plateau;
+      const late = fitRamp(model, ticks, -RAMP_TIMING_SLACK_S).plateau;
+      return { multiplier: fit.plateau, multiplierLow: Math.min(fit.plateau, early) / spread, multiplierHigh: Math.max(fit.plateau, late) * spread, failing: e, rampRss: fit.rss };
+    }
     if (!ramp) return observed;
     // Retries arriving a second sooner or later than the schedule says widen the interval.
     const f = rampFraction(model, ramp.tickMs, ramp.elapsedMs);
@@ -204,7 +240,7 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     const fLate = rampFraction(model, ramp.tickMs, ramp.elapsedMs, -RAMP_TIMING_SLACK_S);
     return { multiplier: plateauMultiplier(m, f), multiplierLow: plateauMultiplier(mLow, fEarly), multiplierHigh: plateauMultiplier(mHigh, fLate), failing: e };
   };
-  const matches = amplified && e > 0 ? matchModels(models, observed, plateauFor).filter((x) => x.distance === 0) : [];
+  const matches = amplified && e > 0 ? byRampFit(matchModels(models, observed, plateauFor).filter((x) => x.distance === 0), ticks?.tickLogSigma ?? Number.NaN) : [];
   const best = matches[0];
   // The plateau the best model implies: what the storm settles at, not where its ramp is now.
   const [pm, pmLow, pmHigh] = best ? [best.multiplier, best.multiplierLow, best.multiplierHigh] : [m, mLow, mHigh];
@@ -221,11 +257,11 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     failingRequestsLow: pLow,
     failingRequestsHigh: pHigh,
     retriesPerFailure: p > 0 ? (m - 1) / p : Number.NaN,
-    ...attemptsOf(m, pm, pmLow, pmHigh, regime),
+    ...attemptsOf(mHigh, pm, pmLow, pmHigh, regime),
     ...(matches.length > 1 ? { ambiguity: ambiguityOf(matches) } : {}),
     ...(regime === 'closed-loop'
       ? { notEstimable: 'requests fell while failing: a fixed pool of clients stuck in retries, so demand is not independent of the failure' }
-      : m < 1
+      : mHigh < 1
         ? { notEstimable: 'fewer attempts than the baseline: demand moved (clients gave up or aborted early), so attempts per request cannot be read from the rate' }
         : {}),
     // Demand = attempts / (attempts per request), the latter as observed but held to what the client can do.
@@ -238,10 +274,25 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   };
 }
 
+/**
+ * Among models whose plateau fits, those whose ramp fits the ticks as well as the best (within
+ * RAMP_TIE in χ² units of the tick noise) come first, in the plateau order; then the rest by fit.
+ */
+export function byRampFit(matches: readonly ModelMatch[], tickLogSigma: number): ModelMatch[] {
+  const fitted = matches.filter((m) => Number.isFinite(m.rampRss));
+  if (fitted.length < 2 || !(tickLogSigma > 0)) return [...matches];
+  const best = Math.min(...fitted.map((m) => m.rampRss));
+  const tie = best + RAMP_TIE * tickLogSigma * tickLogSigma;
+  const good = matches.filter((m) => !(m.rampRss > tie));
+  const worse = matches.filter((m) => m.rampRss > tie).sort((a, b) => a.rampRss - b.rampRss);
+  return [...good, ...worse];
+}
+
 /** Attempts per request and its interval: never below one (no request is tried less than once). */
-function attemptsOf(m: number, pm: number, pmLow: number, pmHigh: number, regime: FailureRegime): Pick<AmplificationEstimate, 'attemptsPerRequest' | 'attemptsPerRequestLow' | 'attemptsPerRequestHigh'> {
-  if (m < 1 || regime === 'closed-loop') return { attemptsPerRequest: Number.NaN, attemptsPerRequestLow: Number.NaN, attemptsPerRequestHigh: Number.NaN };
-  return { attemptsPerRequest: pm, attemptsPerRequestLow: Math.max(1, pmLow), attemptsPerRequestHigh: Math.max(1, pmHigh) };
+function attemptsOf(pmHighRaw: number, pm: number, pmLow: number, pmHigh: number, regime: FailureRegime): Pick<AmplificationEstimate, 'attemptsPerRequest' | 'attemptsPerRequestLow' | 'attemptsPerRequestHigh'> {
+  if (pmHighRaw < 1 || regime === 'closed-loop') return { attemptsPerRequest: Number.NaN, attemptsPerRequestLow: Number.NaN, attemptsPerRequestHigh: Number.NaN };
+  // Within noise of the baseline: about one attempt per request, not fewer.
+  return { attemptsPerRequest: Math.max(1, pm), attemptsPerRequestLow: Math.max(1, pmLow), attemptsPerRequestHigh: Math.max(1, pmHigh) };
 }
 
 /** Which models fit and what each predicts, for a reader to see why they cannot be told apart. */

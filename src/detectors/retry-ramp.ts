@@ -95,3 +95,22 @@ export function rampFraction(model: RampModel, tickMs: number, elapsedMs: number
 export function plateauMultiplier(runMultiplier: number, fraction: number): number {
   return runMultiplier > 1 ? 1 + (runMultiplier - 1) / fraction : runMultiplier;
 }
+
+/**
+ * The fraction of a model's plateau excess that tick `j` (1 = the tick holding the onset) shows,
+ * onset uniform inside that first tick.
+ */
+export function tickFraction(model: RampModel, tickMs: number, j: number, shiftSeconds = 0): number {
+  if (model.maxRetries <= 0) return 1;
+  const tick = tickMs / 1000;
+  const plateau = plateauExcess(model);
+  if (plateau <= 0) return 1;
+  let sum = 0;
+  for (let i = 0; i < ONSET_POINTS; i++) {
+    const tau = ((i + 0.5) / ONSET_POINTS) * tick;
+    const end = Math.max(0, j * tick - tau + shiftSeconds);
+    const start = Math.max(0, (j - 1) * tick - tau + shiftSeconds);
+    sum += (excessArrived(model, end) - excessArrived(model, start)) / (tick * plateau);
+  }
+  return sum / ONSET_POINTS;
+}
