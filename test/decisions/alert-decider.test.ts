@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundledModels } from '../../src/config/load.js';
 import { AlertDecider } from '../../src/decisions/alert-decider.js';
 import type { Assessment } from '../../src/decisions/assess.js';
+import type { AmplificationEstimate } from '../../src/detectors/retry-amplification.js';
 
 const { definitions } = loadBundledModels();
 const signal = { id: 'downloads', name: 'downloads', labels: { service: 'crates-io' } };
@@ -43,5 +44,51 @@ describe('AlertDecider', () => {
     const [t] = d.decide(signal, assessment({ failing: true, kind: 'outage', requests: 12.5 }), 0);
     expect(Object.values(t!.labels)).not.toContain('12.5');
     expect(t!.annotations.requests_per_second).toBe('12.5');
+  });
+});
+
+/** An estimate naming `model` with `attempts` per request (interval ±5 %). */
+function estimate(model: string, attempts: number): AmplificationEstimate {
+  const match = { model, retries: 3, predictedLow: 3, predictedHigh: 4, regime: 'total' as const, distance: 0, generic: false, centreGap: 0, rampRss: 0, multiplier: attempts, multiplierLow: attempts * 0.95, multiplierHigh: attempts * 1.05 };
+  return {
+    multiplier: attempts, multiplierLow: attempts * 0.95, multiplierHigh: attempts * 1.05, failingAttempts: 1, failingRequests: 1, failingRequestsLow: 0.95, failingRequestsHigh: 1, retriesPerFailure: attempts - 1,
+    attemptsPerRequest: attempts, attemptsPerRequestLow: attempts * 0.95, attemptsPerRequestHigh: attempts * 1.05, logicalDemand: 1000, logicalDemandLow: 950, logicalDemandHigh: 1050, amplified: true, regime: 'total', matches: [match],
+  };
+}
+
+describe('AlertDecider updates of a firing incident', () => {
+  const storm = (model: string, attempts: number) => assessment({ failing: true, kind: 'retry_storm', estimate: estimate(model, attempts), explanation: `${model} ${attempts}` });
+
+  it('re-sends the same alert with new annotations when the named client changes, at most every update interval', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 30_000 });
+    const [page] = d.decide(signal, storm('cargo-legacy', 2.7), 0);
+    expect(page).toMatchObject({ status: 'firing', annotations: { client_model: 'cargo-legacy' } });
+    expect(page!.update).toBeUndefined();
+    // Changed, but too soon after the page.
+    expect(d.decide(signal, storm('cargo', 3.1), 15_000)).toEqual([]);
+    const [update] = d.decide(signal, storm('cargo', 3.1), 30_000);
+    expect(update).toMatchObject({ status: 'firing', update: 1, fingerprint: page!.fingerprint, labels: page!.labels, startsAtMs: page!.startsAtMs, evaluatedAtMs: 30_000 });
+    expect(update!.annotations).toMatchObject({ client_model: 'cargo', attempts_per_request: '3.1', attempts_per_request_low: '2.945', attempts_per_request_high: '3.255' });
+    expect(update!.annotations.description).toContain('cargo 3.1');
+    // What the HTTP API and Alertmanager re-sends show is the update.
+    expect(d.firing()[0]!.annotations.client_model).toBe('cargo');
+  });
+
+  it('sends nothing while the reading holds: an interval narrowing around the same value is not news', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    d.decide(signal, storm('cargo', 3.1), 0);
+    expect(d.decide(signal, storm('cargo', 3.15), 15_000)).toEqual([]);
+    const [update] = d.decide(signal, storm('cargo', 3.6), 30_000);
+    expect(update).toMatchObject({ update: 1, annotations: { attempts_per_request: '3.6' } });
+  });
+
+  it('keeps the kind it fired as: an update is told in that kind, and resolves as one alert', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    const [page] = d.decide(signal, storm('cargo', 3.1), 0);
+    const [update] = d.decide(signal, assessment({ failing: true, kind: 'error_regression', estimate: estimate('pip', 5.2) }), 15_000);
+    expect(update!.labels.alertname).toBe('StormwatchRetryStorm');
+    expect(update!.annotations.description).not.toContain('a regression with no sign of retry amplification');
+    const [resolved] = d.decide(signal, assessment({ failing: false }), 30_000);
+    expect(resolved).toMatchObject({ status: 'resolved', fingerprint: page!.fingerprint });
   });
 });
