@@ -15,7 +15,7 @@ import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
 import type { AlertTransition } from '../src/core/types.js';
 import type { TickResult } from '../src/pipeline.js';
 import { runBacktest } from '../src/runner/backtest.js';
-import { type ClientVerdict, incidentReadings, judgeReading, readingAt } from '../src/scorecard/client-truth.js';
+import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading, readingAt } from '../src/scorecard/client-truth.js';
 import { type ScenarioLabels, type ScenarioScore, scoreScenario } from '../src/scorecard/score.js';
 import { scenarioLabelsOf } from '../src/sim/labels.js';
 import { type Scenario, bundledScenarios } from '../src/sim/scenarios.js';
@@ -52,6 +52,13 @@ export async function scoreVariant(scenario: Scenario, stepMs: number, seed: num
   return { score: scoreScenario(labels, transitions, ticks), days: (spec.endMs - spec.startMs) / 86_400_000 };
 }
 
+/** A receiver's reading: client and attempts per request with its interval. */
+function readingText(r: ClientReading | undefined): string {
+  if (!r) return '-';
+  const attempts = Number.isFinite(r.attempts) ? `${r.attempts.toFixed(2)} (${r.attemptsLow.toFixed(2)}-${r.attemptsHigh.toFixed(2)})` : 'not estimable';
+  return `${r.model || 'none'}, ${attempts}`;
+}
+
 function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
 }
@@ -69,9 +76,9 @@ function quantiles(xs: number[]): string {
 }
 
 async function variants(steps: number[], seeds: number): Promise<void> {
-  const cargo = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8'))
-    .map((d) => d.toJS() as RetryPolicy)
-    .find((p) => p.name === 'cargo')!;
+  const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
+  const cargo = policies.find((p) => p.name === 'cargo')!;
+  const legacy = policies.find((p) => p.name === 'cargo-legacy')!;
   const rows: string[][] = [];
   const failures: string[] = [];
   /** Per fault scenario and tick size: the first critical incident alert's kinds and delays. */
@@ -82,7 +89,7 @@ async function variants(steps: number[], seeds: number): Promise<void> {
     let runs = 0;
     let falsePages = 0;
     let quietDays = 0;
-    for (const scenario of bundledScenarios(cargo)) {
+    for (const scenario of bundledScenarios(cargo, legacy)) {
       for (let k = 0; k < seeds; k++) {
         const { score, days } = await scoreVariant(scenario, stepS * 1000, scenario.spec.seed + 7919 * k);
         runs++;
@@ -210,11 +217,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     s.fired.map((f) => `${f.alertname.replace('Stormwatch', '')}(${f.severity})${Number.isNaN(f.delaySeconds) ? '' : ` @${f.delaySeconds}s`}`).join(', ') || '-',
     Number.isNaN(s.attemptsTruth) ? '-' : `${Number.isNaN(s.attemptsEstimate) ? 'not estimable' : s.attemptsEstimate.toFixed(2)} vs ${s.attemptsTruth.toFixed(2)}`,
     s.clientModel || '-',
+    readingText(s.atFiring),
+    readingText(s.after60s),
     s.deploys.map((d) => `${d.verdict}${d.verdict === 'fail' ? ` @${d.decidedAfterSeconds}s` : ''}`).join(', ') || '-',
     String(s.falsePages.length),
     s.ok ? 'ok' : `FAIL: ${s.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail})`).join('; ')}`,
   ]);
-  process.stdout.write(table(['scenario', 'alerts (kind @ delay from fault start)', 'attempts/request est vs true', 'client model', 'deploy verdicts', 'false pages', 'verdict'], rows));
+  process.stdout.write(table(['scenario', 'alerts (kind @ delay from fault start)', 'attempts/request est vs true', 'client model', 'page: client, attempts', '60 s after onset', 'deploy verdicts', 'false pages', 'verdict'], rows));
   process.stdout.write(`\n${scores.filter((s) => s.ok).length}/${scores.length} scenarios meet their expectations (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exitCode = scores.every((s) => s.ok) ? 0 : 1;
   const clientSeeds = arg('--clients');

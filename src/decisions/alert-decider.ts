@@ -7,7 +7,8 @@ import type { AlertTransition, Labels } from '../core/types.js';
 import { type AlertReading, changedMaterially, readingOf } from './alert-refresh.js';
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
 import type { AlertKind, Assessment } from './assessment.js';
-import { explain } from './explain.js';
+import { STORM_MIN_MULTIPLIER } from './assess.js';
+import { explain, explainAftermath } from './explain.js';
 import { fingerprint } from './fingerprint.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
 import { renderTemplate } from './template.js';
@@ -56,6 +57,8 @@ interface TrackedAlert {
   fingerprint: string;
   annotations: Labels;
   startsAtMs: number;
+  /** First tick of a healthy funnel with requests still amplified (a storm outliving its cause). */
+  healthySinceMs?: number;
   /** The kind it fired as, the reading last sent, when, and how many updates so far. */
   kind?: AlertKind;
   reading?: AlertReading;
@@ -74,6 +77,12 @@ export interface FiringAlert {
 export interface ClassifyParams {
   withinMs: number;
 }
+
+/**
+ * Requests must stay amplified this long after the failure checks turn healthy before the storm
+ * is said to have outlived its cause: a cargo retry chain drains in ~11 s, pip's in ~8 s.
+ */
+export const AFTERMATH_AFTER_MS = 30_000;
 
 /** A firing incident is refreshed at most every `minIntervalMs`, and only when its reading changed materially. */
 export interface UpdateParams {
@@ -94,8 +103,20 @@ export class AlertDecider {
   /** Feeds one signal's assessment at data time `timeMs`; returns the alerts that changed state. */
   decide(signal: SignalIdentity, assessment: Assessment, timeMs: number): AlertTransition[] {
     const out: AlertTransition[] = [];
-    this.step(`${signal.id}\u0000incident`, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
-    this.step(`${signal.id}\u0000surge`, signal, assessment, assessment.surge, () => 'organic_surge', timeMs, out);
+    const key = `${signal.id}\u0000incident`;
+    const incident = this.alerts.get(key);
+    const firing = incident?.state.phase === 'firing';
+    // The cause is gone but requests stay amplified: the incident is not over, and it is no surge.
+    const outliving = firing && assessment.failing === false && assessment.surge === true && assessment.requests / assessment.requestsBaseline >= STORM_MIN_MULTIPLIER;
+    if (!outliving && incident) delete incident.healthySinceMs;
+    const healthySinceMs = outliving ? (incident!.healthySinceMs ??= timeMs) : Number.NaN;
+    if (outliving && timeMs - healthySinceMs >= AFTERMATH_AFTER_MS) {
+      const aftermath = { healthySinceMs, multiplier: assessment.requests / assessment.requestsBaseline };
+      this.step(key, signal, { ...assessment, aftermath, explanation: explainAftermath(signal.id, assessment, aftermath) }, true, () => assessment.kind, timeMs, out);
+    } else {
+      this.step(key, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
+    }
+    this.step(`${signal.id}\u0000surge`, signal, assessment, firing && assessment.surge === true ? false : assessment.surge, () => 'organic_surge', timeMs, out);
     return out;
   }
 
@@ -173,11 +194,13 @@ export class AlertDecider {
   private refresh(tracked: TrackedAlert, signal: SignalIdentity, assessment: Assessment, timeMs: number, out: AlertTransition[]): void {
     const kind = tracked.kind;
     if (!kind || !tracked.reading) return;
-    if (timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
     const reading = readingOf(assessment);
+    // A change of state (the cause gone, or back) goes out at once; re-estimates wait their turn.
+    const stateChanged = reading.state !== tracked.reading.state;
+    if (!stateChanged && timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
     if (!changedMaterially(tracked.reading, reading)) return;
     // The alert keeps the kind it fired as; its sentence is told in that kind.
-    const explained = assessment.kind === kind ? assessment : { ...assessment, explanation: explain(signal.id, assessment, kind) };
+    const explained = assessment.aftermath || assessment.kind === kind ? assessment : { ...assessment, explanation: explain(signal.id, assessment, kind) };
     tracked.annotations = annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs);
     tracked.reading = reading;
     tracked.lastSentMs = timeMs;

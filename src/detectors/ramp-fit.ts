@@ -4,12 +4,13 @@
 // onset, not the long baseline, so a slow drift of demand is not taken for retries. Pure, apart
 // from the small recorder that keeps those ticks per series.
 //
-// Per model: log M_j = log c + log(1 + A·f_j), with c the demand level before onset, f_j the
-// model's share of its plateau excess in tick j (retry-ramp.ts) and A the plateau excess; A by
-// least squares in log M (a one-dimensional search), the residual sum saying how well the shape fits.
+// Per model: log M_j = log c + log(1 + A·f_j(τ)), with c the demand level before onset, f_j the
+// model's share of its plateau excess in tick j given the onset τ seconds into the first tick
+// (retry-ramp.ts), A the plateau excess; A by least squares in log M (a one-dimensional search)
+// for each τ on a grid, the best τ kept; the residual sum says how well the shape fits.
 
 import type { Evaluation } from '../core/types.js';
-import { type RampModel, tickFraction } from './retry-ramp.js';
+import { type RampModel, onsetPoints, tickFractionAt } from './retry-ramp.js';
 
 /** The ticks a fit sees: one minute of 1 s ticks, or longer at coarser ticks. */
 export const MAX_RAMP_TICKS = 60;
@@ -30,22 +31,41 @@ export interface RampObservation {
 export interface RampFit {
   /** Plateau multiplier 1 + A, demand level divided out. */
   plateau: number;
+  /** The plateaus of every onset that fits about as well (Δχ² ≤ 4 with the tick noise given). */
+  plateauLow: number;
+  plateauHigh: number;
   /** Σ of squared log residuals over the ticks fitted. */
   rss: number;
   /** Ticks fitted. */
   ticks: number;
 }
 
-/** Least-squares plateau excess A ≥ 0 for one model; `shiftSeconds` moves its schedule (see tickFraction). */
-export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0): RampFit {
+/**
+ * Least-squares plateau excess A ≥ 0 for one model, the onset's place inside the first tick fitted
+ * too (it is unknown, and decides how much of the first tick failed); `shiftSeconds` moves the
+ * model's schedule (see tickFractionAt).
+ */
+export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0, tickLogSigma = 0): RampFit {
   const level = Number.isFinite(obs.level) && obs.level > 0 ? obs.level : 1;
-  const points: { y: number; f: number }[] = [];
+  const ticks: { y: number; j: number }[] = [];
   obs.multipliers.forEach((m, i) => {
-    if (Number.isFinite(m) && m > 0) points.push({ y: Math.log(m / level), f: tickFraction(model, obs.tickMs, i + 1, shiftSeconds) });
+    if (Number.isFinite(m) && m > 0) ticks.push({ y: Math.log(m / level), j: i + 1 });
   });
-  if (points.length === 0) return { plateau: Number.NaN, rss: Number.NaN, ticks: 0 };
+  if (ticks.length === 0) return { plateau: Number.NaN, plateauLow: Number.NaN, plateauHigh: Number.NaN, rss: Number.NaN, ticks: 0 };
+  const fits = onsetPoints(obs.tickMs).map((tau) => {
+    const points = ticks.map((t) => ({ y: t.y, f: tickFractionAt(model, obs.tickMs, t.j, tau, shiftSeconds) }));
+    const a = fitExcess(points);
+    return { plateau: 1 + a, rss: points.reduce((s, p) => s + (p.y - Math.log(1 + a * p.f)) ** 2, 0) };
+  });
+  const best = Math.min(...fits.map((f) => f.rss));
+  // Onsets the data cannot tell from the best: with one tick, any; the plateau is read over them.
+  const near = fits.filter((f) => f.rss <= best + 4 * tickLogSigma * tickLogSigma + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
+  return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best, ticks: ticks.length };
+}
+
+/** The A minimising Σ (y − log(1 + A·f))² over [0, 20]: golden-section search. */
+function fitExcess(points: readonly { y: number; f: number }[]): number {
   const rss = (a: number) => points.reduce((s, p) => s + (p.y - Math.log(1 + a * p.f)) ** 2, 0);
-  // rss is convex enough in log(1 + A) over the range a storm can take: golden-section search.
   let lo = 0;
   let hi = 20;
   const g = (Math.sqrt(5) - 1) / 2;
@@ -53,7 +73,7 @@ export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0
   let x2 = lo + g * (hi - lo);
   let f1 = rss(x1);
   let f2 = rss(x2);
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 50; i++) {
     if (f1 < f2) {
       hi = x2;
       x2 = x1;
@@ -68,8 +88,7 @@ export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0
       f2 = rss(x2);
     }
   }
-  const a = (lo + hi) / 2;
-  return { plateau: 1 + a, rss: rss(a), ticks: points.length };
+  return (lo + hi) / 2;
 }
 
 /**

@@ -122,8 +122,13 @@ export interface AmplificationEstimate {
 
 /** Relative slack on a model's prediction: client mixes, a few non-retrying clients, build sizes. */
 export const MODEL_TOLERANCE = 0.12;
-/** A ramp fitting worse than the best by more than this (χ², in units of one tick's variance) is a worse explanation. */
-export const RAMP_TIE = 4;
+/**
+ * A plateau this far (log) outside a model's nominal range, or this far from its centre, counts as
+ * much against the model as one tick's σ of ramp residual: outside the range weighs heavily,
+ * off-centre inside it lightly.
+ */
+export const RANGE_SCALE = 0.05;
+export const PLATEAU_SCALE = 0.2;
 /** Seconds by which retries may arrive before or after their schedule (request time, onset within a tick, clock). */
 export const RAMP_TIMING_SLACK_S = 1;
 /** M must exceed this (at the low end of its interval) to count as amplification. */
@@ -228,10 +233,10 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   const ticks = input.rampTicks;
   const plateauFor = (model: ClientModel): ObservedMultiplier => {
     if (ticks && ticks.multipliers.length > 0) {
-      const fit = fitRamp(model, ticks);
-      const early = fitRamp(model, ticks, RAMP_TIMING_SLACK_S).plateau;
-      const late = fitRamp(model, ticks, -RAMP_TIMING_SLACK_S).plateau;
-      return { multiplier: fit.plateau, multiplierLow: Math.min(fit.plateau, early) / spread, multiplierHigh: Math.max(fit.plateau, late) * spread, failing: e, rampRss: fit.rss };
+      const fit = fitRamp(model, ticks, 0, ticks.tickLogSigma);
+      const early = fitRamp(model, ticks, RAMP_TIMING_SLACK_S, ticks.tickLogSigma).plateauLow;
+      const late = fitRamp(model, ticks, -RAMP_TIMING_SLACK_S, ticks.tickLogSigma).plateauHigh;
+      return { multiplier: fit.plateau, multiplierLow: Math.min(fit.plateauLow, early) / spread, multiplierHigh: Math.max(fit.plateauHigh, late) * spread, failing: e, rampRss: fit.rss };
     }
     if (!ramp) return observed;
     // Retries arriving a second sooner or later than the schedule says widen the interval.
@@ -275,17 +280,18 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
 }
 
 /**
- * Among models whose plateau fits, those whose ramp fits the ticks as well as the best (within
- * RAMP_TIE in χ² units of the tick noise) come first, in the plateau order; then the rest by fit.
+ * Orders the models whose plateau fits by how well they explain both the shape of the ramp (its
+ * residuals, in units of one tick's variance) and where the plateau sits (outside the model's
+ * nominal range, and off its centre): neither alone decides, so a ramp that merely looks
+ * early cannot outvote a plateau that says otherwise. Catch-all models stay last.
  */
 export function byRampFit(matches: readonly ModelMatch[], tickLogSigma: number): ModelMatch[] {
-  const fitted = matches.filter((m) => Number.isFinite(m.rampRss));
-  if (fitted.length < 2 || !(tickLogSigma > 0)) return [...matches];
-  const best = Math.min(...fitted.map((m) => m.rampRss));
-  const tie = best + RAMP_TIE * tickLogSigma * tickLogSigma;
-  const good = matches.filter((m) => !(m.rampRss > tie));
-  const worse = matches.filter((m) => m.rampRss > tie).sort((a, b) => a.rampRss - b.rampRss);
-  return [...good, ...worse];
+  if (!(tickLogSigma > 0) || !matches.some((m) => Number.isFinite(m.rampRss))) return [...matches];
+  const score = (m: ModelMatch) => {
+    const outside = m.multiplier < m.predictedLow ? Math.log(m.predictedLow / m.multiplier) : m.multiplier > m.predictedHigh ? Math.log(m.multiplier / m.predictedHigh) : 0;
+    return (Number.isFinite(m.rampRss) ? m.rampRss / (tickLogSigma * tickLogSigma) : 0) + (outside / RANGE_SCALE) ** 2 + (m.centreGap / PLATEAU_SCALE) ** 2;
+  };
+  return [...matches].sort((a, b) => a.distance - b.distance || Number(a.generic) - Number(b.generic) || score(a) - score(b));
 }
 
 /** Attempts per request and its interval: never below one (no request is tried less than once). */

@@ -101,16 +101,23 @@ export function plateauMultiplier(runMultiplier: number, fraction: number): numb
  * onset uniform inside that first tick.
  */
 export function tickFraction(model: RampModel, tickMs: number, j: number, shiftSeconds = 0): number {
+  let sum = 0;
+  for (const tau of onsetPoints(tickMs)) sum += tickFractionAt(model, tickMs, j, tau, shiftSeconds);
+  return sum / ONSET_POINTS;
+}
+
+/** Onset positions (seconds into the first tick) a fit may choose from. */
+export function onsetPoints(tickMs: number): number[] {
+  return Array.from({ length: ONSET_POINTS }, (_, i) => ((i + 0.5) / ONSET_POINTS) * (tickMs / 1000));
+}
+
+/** The share of the plateau excess tick `j` shows when the onset came `tau` seconds into the first tick. */
+export function tickFractionAt(model: RampModel, tickMs: number, j: number, tau: number, shiftSeconds = 0): number {
   if (model.maxRetries <= 0) return 1;
   const tick = tickMs / 1000;
   const plateau = plateauExcess(model);
   if (plateau <= 0) return 1;
-  let sum = 0;
-  for (let i = 0; i < ONSET_POINTS; i++) {
-    const tau = ((i + 0.5) / ONSET_POINTS) * tick;
-    const end = Math.max(0, j * tick - tau + shiftSeconds);
-    const start = Math.max(0, (j - 1) * tick - tau + shiftSeconds);
-    sum += (excessArrived(model, end) - excessArrived(model, start)) / (tick * plateau);
-  }
-  return sum / ONSET_POINTS;
+  const end = Math.max(0, j * tick - tau + shiftSeconds);
+  const start = Math.max(0, (j - 1) * tick - tau + shiftSeconds);
+  return (excessArrived(model, end) - excessArrived(model, start)) / (tick * plateau);
 }

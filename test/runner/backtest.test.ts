@@ -32,7 +32,7 @@ describe.each(names)('scenario %s', (name) => {
     // An update re-reads an incident already paged for and not yet resolved: same fingerprint and startsAt.
     for (const u of transitions.filter((t) => t.update !== undefined)) {
       const i = transitions.indexOf(u);
-      const page = transitions.slice(0, i).findLast((t) => t.fingerprint === u.fingerprint && t.update === undefined);
+      const page = transitions.slice(0, i).reverse().find((t) => t.fingerprint === u.fingerprint && t.update === undefined);
       expect(page).toMatchObject({ status: 'firing', startsAtMs: u.startsAtMs });
     }
   });
