@@ -40,12 +40,13 @@ function moved(a: number, b: number): boolean {
 
 /**
  * Whether `next` tells a receiver something `previous` did not (the rate limit is applied apart):
- * another client named, another state, attempts per request becoming estimable or not, or its
+ * another client named (not merely none),  another state, attempts per request becoming estimable or not, or its
  * value moving by more than MATERIAL_CHANGE or out of the new interval. An interval that only
  * narrows around the same value is not news.
  */
 export function changedMaterially(previous: AlertReading, next: AlertReading): boolean {
-  if (previous.model !== next.model || previous.state !== next.state) return true;
+  // A client no longer fitting (the storm ebbing, a noisy tick) is not news; another one fitting is.
+  if ((next.model !== '' && previous.model !== next.model) || previous.state !== next.state) return true;
   if ((previous.notEstimable === '') !== (next.notEstimable === '')) return true;
   if (Number.isFinite(previous.attempts) !== Number.isFinite(next.attempts)) return true;
   const outside = Number.isFinite(previous.attempts) && (previous.attempts < next.attemptsLow || previous.attempts > next.attemptsHigh);

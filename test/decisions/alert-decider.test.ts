@@ -92,3 +92,35 @@ describe('AlertDecider updates of a firing incident', () => {
     expect(resolved).toMatchObject({ status: 'resolved', fingerprint: page!.fingerprint });
   });
 });
+
+describe('AlertDecider: a storm that outlives its cause', () => {
+  const storm = assessment({ failing: true, kind: 'retry_storm', estimate: estimate('cargo', 3.05), requests: 3050, requestsBaseline: 1000 });
+  const fixedButAmplified = assessment({ failing: false, surge: true, requests: 2100, requestsBaseline: 1000 });
+
+  it('keeps the incident firing, says so at once after 30 s, and raises no organic surge meanwhile', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 60_000 }, {}, { withinMs: 0 }, { minIntervalMs: 300_000 });
+    const [page] = d.decide(signal, storm, 0);
+    expect(d.decide(signal, fixedButAmplified, 15_000)).toEqual([]);
+    expect(d.decide(signal, fixedButAmplified, 30_000)).toEqual([]);
+    // 30 s after the failures cleared, despite the 5 m update interval: a change of state.
+    const [update] = d.decide(signal, fixedButAmplified, 45_000);
+    expect(update).toMatchObject({ status: 'firing', update: 1, fingerprint: page!.fingerprint });
+    expect(update!.annotations.aftermath).toMatch(/^storm outlived its cause: failures healthy since 1970-01-01T00:00:15.000Z, requests still 2.1x/);
+    expect(update!.annotations.description).toContain('storm outlived its cause');
+    // Held for as long as the rate stays up (well past keepFiringFor), never an organic surge.
+    for (let t = 60_000; t <= 300_000; t += 15_000) expect(d.decide(signal, fixedButAmplified, t)).toEqual([]);
+    // The rate returns: resolved after keepFiringFor.
+    expect(d.decide(signal, assessment({ failing: false, surge: false }), 315_000)).toEqual([]);
+    const [resolved] = d.decide(signal, assessment({ failing: false, surge: false }), 375_000);
+    expect(resolved).toMatchObject({ status: 'resolved', fingerprint: page!.fingerprint });
+  });
+
+  it('says nothing when requests settle within the 30 s a retry chain takes to drain', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 60_000 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    d.decide(signal, storm, 0);
+    const out = [15_000, 30_000].flatMap((t) => d.decide(signal, fixedButAmplified, t));
+    out.push(...[45_000, 60_000, 75_000, 90_000].flatMap((t) => d.decide(signal, assessment({ failing: false, surge: false }), t)));
+    expect(out.map((t) => t.status)).toEqual(['resolved']);
+    expect(out[0]!.annotations.aftermath).toBeUndefined();
+  });
+});

@@ -9,6 +9,7 @@ describe('changedMaterially', () => {
     ['a narrower interval around the same value', { ...base, attemptsLow: 2.95, attemptsHigh: 3.05 }, false],
     ['a value 5 % off, still inside the interval', { ...base, attempts: 3.15, attemptsLow: 2.9, attemptsHigh: 3.4 }, false],
     ['another client named', { ...base, model: 'cargo-legacy' }, true],
+    ['no client fitting any more', { ...base, model: '' }, false],
     ['a value over 10 % off', { ...base, attempts: 3.4, attemptsLow: 2.9, attemptsHigh: 3.9 }, true],
     ['an interval that no longer holds what was sent', { ...base, attempts: 3.2, attemptsLow: 3.1, attemptsHigh: 3.3 }, true],
     ['attempts no longer estimable', { ...base, attempts: Number.NaN, attemptsLow: Number.NaN, attemptsHigh: Number.NaN, notEstimable: 'demand moved' }, true],
