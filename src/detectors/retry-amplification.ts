@@ -165,14 +165,14 @@ export function predictMultiplier(model: ClientModel, failingAttempts: number): 
 }
 
 /** Where an aborting client's prediction centres, as a fraction of its range above R (see predictionCentre). */
-export const ABORTING_CENTRE = 1 / 3;
+export const ABORTING_CENTRE = 1 / 8;
 
 /**
  * Where in its range a model's prediction is most likely. A client aborting on its first exhausted
- * request sends N·r + 1 requests for N failing ones (R + 1/N): CI builds of tens of crates sit
- * near R, single-crate fetches at R + 1. The centre is R + 1/3, a build of three, between the two:
- * chosen so that cargo is named at both ends (3.0-3.25 for builds of 4-100 crates, 4.0 when every
- * chain runs out) and cargo <= 1.69 (2.0-2.25) is not taken for cargo.
+ * request sends N·r + 1 requests for N failing ones (R + 1/N): builds of tens of crates sit near R,
+ * single-crate fetches at R + 1. The centre is R + 1/8, a build of eight; the ranking (byRampFit)
+ * weighs the distance to it lightly, so a plateau at R + 1 (every chain running out) still names
+ * the client whose range holds it.
  */
 export function predictionCentre(model: ClientModel, prediction: { low: number; high: number; regime: ModelMatch['regime'] }, _failing: number): number {
   if (model.abortsOnFirstExhausted && prediction.regime !== 'independent' && prediction.high > prediction.low) {
