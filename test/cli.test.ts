@@ -144,7 +144,9 @@ describe('stormwatch CLI', () => {
     // The deploy that caused it is named and failed, and the rollback deploy resolves it.
     expect(r.stdout).toContain('[receiver] FIRING StormwatchDeployRegression (critical)');
     expect(r.stdout).toMatch(/deploy 1\.102\.0 of crates-io regressed: StormwatchRetryStorm on crate-downloads since 2023-07-20T12:17:15/);
-    expect(r.stdout).toContain('4 notification(s) received.');
+    // The page, the deploy's, an update of the page as cargo's retries arrived, and both resolved.
+    expect(r.stdout).toContain('[receiver] UPDATE StormwatchRetryStorm (critical) signal=crate-downloads');
+    expect(r.stdout).toContain('5 notification(s) received.');
     // The UI while it runs, alert links into it, and the report's path last.
     expect(r.stdout).toMatch(/Live UI while it runs: http:\/\/127\.0\.0\.1:\d+\/ui\//);
     expect(r.stdout).toMatch(/see http:\/\/127\.0\.0\.1:\d+\/ui\/series\?id=crate-downloads&at=2023-07-20T12%3A17%3A15\.000Z/);

@@ -247,6 +247,10 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   };
   const matches = amplified && e > 0 ? byRampFit(matchModels(models, observed, plateauFor).filter((x) => x.distance === 0), ticks?.tickLogSigma ?? Number.NaN) : [];
   const best = matches[0];
+  // Attempts per request over the requests observed (the run so far): the plateau, less the part of
+  // the best model's ramp not yet arrived. Demand is those requests over it, not over the plateau.
+  const fRun = best && ramp ? rampFraction(models.find((x) => x.name === best.model)!, ramp.tickMs, ramp.elapsedMs) : 1;
+  const perRequestNow = (plateau: number) => (plateau > 1 ? 1 + (plateau - 1) * fRun : plateau);
   // The plateau the best model implies: what the storm settles at, not where its ramp is now.
   const [pm, pmLow, pmHigh] = best ? [best.multiplier, best.multiplierLow, best.multiplierHigh] : [m, mLow, mHigh];
   let regime: FailureRegime = 'none';
@@ -270,9 +274,9 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
         ? { notEstimable: 'fewer attempts than the baseline: demand moved (clients gave up or aborted early), so attempts per request cannot be read from the rate' }
         : {}),
     // Demand = attempts / (attempts per request), the latter as observed but held to what the client can do.
-    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / (best ? Math.min(Math.max(pm, best.predictedLow), best.predictedHigh) : Math.max(m, 1e-9)),
-    logicalDemandLow: regime === 'closed-loop' || m < 1 ? Number.NaN : input.requests / Math.max(1, pmHigh),
-    logicalDemandHigh: regime === 'closed-loop' || m < 1 ? Number.NaN : input.requests / Math.max(1, pmLow),
+    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / perRequestNow(best ? Math.min(Math.max(pm, best.predictedLow), best.predictedHigh) : Math.max(m, 1e-9)),
+    logicalDemandLow: regime === 'closed-loop' || mHigh < 1 ? Number.NaN : input.requests / perRequestNow(Math.max(1, pmHigh)),
+    logicalDemandHigh: regime === 'closed-loop' || mHigh < 1 ? Number.NaN : input.requests / perRequestNow(Math.max(1, pmLow)),
     amplified,
     regime,
     matches,

@@ -49,7 +49,7 @@ describe('npm pack', () => {
     expect((await run(bin, ['--version'], { cwd: project })).stdout).toBe(`stormwatch ${installed.version}\n`);
     const demo = await run(bin, ['demo', '--log-level', 'warn'], { cwd: project, maxBuffer: 16 * 1024 * 1024 });
     expect(demo.stdout).toContain('[receiver] FIRING StormwatchRetryStorm (critical) signal=crate-downloads');
-    expect(demo.stdout).toContain('4 notification(s) received.');
+    expect(demo.stdout).toContain('5 notification(s) received.');
     // Production dependencies only.
     expect(existsSync(join(project, 'node_modules', 'vitest'))).toBe(false);
   }, 300_000);
