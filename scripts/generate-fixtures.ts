@@ -17,10 +17,12 @@ import { FAMILIES } from './generate-fixtures-families.js';
 const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
 const cargo = policies.find((p) => p.name === 'cargo');
 if (!cargo) throw new Error('models/clients/cargo.yaml has no "cargo" policy');
+const legacy = policies.find((p) => p.name === 'cargo-legacy');
+if (!legacy) throw new Error('models/clients/cargo.yaml has no "cargo-legacy" policy');
 
 const outDir = join(FIXTURES_DIR, 'scenarios');
 mkdirSync(outDir, { recursive: true });
-for (const scenario of bundledScenarios(cargo)) {
+for (const scenario of bundledScenarios(cargo, legacy)) {
   const result = simulate(scenario.spec);
   const file = `${scenario.name}.om${scenario.gzip ? '.gz' : ''}`;
   const text = toOpenMetrics(result.snapshots, FAMILIES);

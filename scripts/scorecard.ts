@@ -15,6 +15,7 @@ import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
 import type { AlertTransition } from '../src/core/types.js';
 import type { TickResult } from '../src/pipeline.js';
 import { runBacktest } from '../src/runner/backtest.js';
+import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading, readingAt } from '../src/scorecard/client-truth.js';
 import { type ScenarioLabels, type ScenarioScore, scoreScenario } from '../src/scorecard/score.js';
 import { scenarioLabelsOf } from '../src/sim/labels.js';
 import { type Scenario, bundledScenarios } from '../src/sim/scenarios.js';
@@ -51,6 +52,13 @@ export async function scoreVariant(scenario: Scenario, stepMs: number, seed: num
   return { score: scoreScenario(labels, transitions, ticks), days: (spec.endMs - spec.startMs) / 86_400_000 };
 }
 
+/** A receiver's reading: client and attempts per request with its interval. */
+function readingText(r: ClientReading | undefined): string {
+  if (!r) return '-';
+  const attempts = Number.isFinite(r.attempts) ? `${r.attempts.toFixed(2)} (${r.attemptsLow.toFixed(2)}-${r.attemptsHigh.toFixed(2)})` : 'not estimable';
+  return `${r.model || 'none'}, ${attempts}`;
+}
+
 function row(cells: string[], widths: number[]): string {
   return cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
 }
@@ -68,9 +76,9 @@ function quantiles(xs: number[]): string {
 }
 
 async function variants(steps: number[], seeds: number): Promise<void> {
-  const cargo = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8'))
-    .map((d) => d.toJS() as RetryPolicy)
-    .find((p) => p.name === 'cargo')!;
+  const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
+  const cargo = policies.find((p) => p.name === 'cargo')!;
+  const legacy = policies.find((p) => p.name === 'cargo-legacy')!;
   const rows: string[][] = [];
   const failures: string[] = [];
   /** Per fault scenario and tick size: the first critical incident alert's kinds and delays. */
@@ -81,7 +89,7 @@ async function variants(steps: number[], seeds: number): Promise<void> {
     let runs = 0;
     let falsePages = 0;
     let quietDays = 0;
-    for (const scenario of bundledScenarios(cargo)) {
+    for (const scenario of bundledScenarios(cargo, legacy)) {
       for (let k = 0; k < seeds; k++) {
         const { score, days } = await scoreVariant(scenario, stepS * 1000, scenario.spec.seed + 7919 * k);
         runs++;
@@ -125,6 +133,78 @@ async function variants(steps: number[], seeds: number): Promise<void> {
   if (failures.length > 0) process.stdout.write(`\nMissed expectations:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
 }
 
+/** A full failure of cargo-like traffic: one run of the client-truth acceptance. */
+export interface ClientCase {
+  client: RetryPolicy;
+  stepMs: number;
+  noiseSigma: number;
+  cratesPerBuild: number;
+  seed: number;
+}
+
+/** Seconds after the onset at which the reading is judged again (the page may be refreshed by then). */
+export const SETTLED_AFTER_S = 60;
+
+/** Simulates one full failure (after a deploy, as on 2023-07-20) and judges the page and the reading 60 s after onset. */
+export async function scoreClientCase(c: ClientCase): Promise<{ atFiring: ClientVerdict; settled: ClientVerdict; truth: number; delaySeconds: number }> {
+  const startMs = Date.parse('2023-07-21T10:00:00Z');
+  const onsetMs = startMs + 2 * 3_600_000 + 7_000;
+  const spec = {
+    seed: c.seed, startMs, endMs: onsetMs + 20 * 60_000, stepMs: c.stepMs, logicalRatePerSecond: 960, seasonAmplitude: 0.3, peakHourUtc: 15, noiseSigma: c.noiseSigma,
+    surges: [], apiPods: 3, deploysMs: [onsetMs - 7_000], cratesPerBuild: c.cratesPerBuild,
+    faults: [{ kind: 'broken-redirect' as const, startMs: onsetMs, endMs: onsetMs + 10 * 60_000, failFraction: 1 }], client: c.client,
+  };
+  const result = simulate(spec);
+  const transitions: AlertTransition[] = [];
+  const snapshots = result.snapshots.map((s) => [s.timeMs, s.samples] as [number, typeof s.samples]);
+  await runBacktest({ ...baseConfig(), intervalMs: c.stepMs }, { data: { snapshots, problems: [] }, logger: silentLogger, onTransition: (t) => transitions.push(t) });
+  const readings = incidentReadings(transitions, (t) => t.labels.severity === 'critical' && !(t.labels.alertname ?? '').includes('Deploy'));
+  const truth = { client: c.client.name, attemptsPerRequest: result.truths[0]!.attemptsPerLogicalRequest };
+  return {
+    atFiring: judgeReading(readings[0], truth, 0.1),
+    settled: judgeReading(readingAt(readings, onsetMs + SETTLED_AFTER_S * 1000), truth, 0.1),
+    truth: truth.attemptsPerRequest,
+    delaySeconds: readings[0] ? (readings[0].evaluatedAtMs - onsetMs) / 1000 : Number.NaN,
+  };
+}
+
+/** `--clients SEEDS`: cargo and cargo-legacy full failures, 4-100 crates per build, 15 s and 5 s ticks, default and 3x noise. */
+async function clientTruth(seeds: number): Promise<void> {
+  const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
+  const rows: string[][] = [];
+  const pct = (n: number, of: number) => `${n}/${of} (${Math.round((100 * n) / of)} %)`;
+  const spread = (xs: number[]) => {
+    const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+    if (s.length === 0) return '-';
+    const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+    const f = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+    return `${f(s[0]!)} / ${f(q(0.1))} / ${f(q(0.5))} / ${f(q(0.9))} / ${f(s.at(-1)!)} %`;
+  };
+  for (const name of ['cargo', 'cargo-legacy']) {
+    const client = policies.find((p) => p.name === name)!;
+    for (const stepMs of [15_000, 5_000]) {
+      for (const noise of [1, 3]) {
+        const runs = [];
+        for (let k = 0; k < seeds; k++) {
+          // Builds of 4 to 100 crates, spread over the seeds.
+          const cratesPerBuild = 4 + Math.round((96 * k) / Math.max(1, seeds - 1));
+          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed: 1000 + 7919 * k }));
+        }
+        const names = (v: ClientVerdict[]) => [...new Set(v.map((x) => x.model || 'none'))].map((m) => `${m} ${v.filter((x) => (x.model || 'none') === m).length}`).join(', ');
+        rows.push([
+          name, `${stepMs / 1000} s`, `${noise}x`,
+          pct(runs.filter((r) => r.atFiring.named).length, runs.length), pct(runs.filter((r) => r.atFiring.close).length, runs.length), spread(runs.map((r) => r.atFiring.error)),
+          pct(runs.filter((r) => r.settled.named).length, runs.length), pct(runs.filter((r) => r.settled.close).length, runs.length), spread(runs.map((r) => r.settled.error)),
+          pct(runs.filter((r) => r.settled.covered).length, runs.length), names(runs.map((r) => r.settled)),
+        ]);
+        process.stderr.write(`  ${name} ${stepMs / 1000} s ${noise}x noise done\n`);
+      }
+    }
+  }
+  process.stdout.write(`\nClient truth: full failures, ${seeds} seeds per case (4-100 crates per build); "60 s" is what a receiver held ${SETTLED_AFTER_S} s after onset (page + updates)\n`);
+  process.stdout.write(table(['client', 'ticks', 'noise', 'named @firing', 'within 10 % @firing', 'error @firing min/p10/p50/p90/max', 'named @60 s', 'within 10 % @60 s', 'error @60 s min/p10/p50/p90/max', 'interval holds truth @60 s', 'named @60 s'], rows));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now();
   const arg = (name: string) => {
@@ -137,13 +217,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     s.fired.map((f) => `${f.alertname.replace('Stormwatch', '')}(${f.severity})${Number.isNaN(f.delaySeconds) ? '' : ` @${f.delaySeconds}s`}`).join(', ') || '-',
     Number.isNaN(s.attemptsTruth) ? '-' : `${Number.isNaN(s.attemptsEstimate) ? 'not estimable' : s.attemptsEstimate.toFixed(2)} vs ${s.attemptsTruth.toFixed(2)}`,
     s.clientModel || '-',
+    readingText(s.atFiring),
+    readingText(s.after60s),
     s.deploys.map((d) => `${d.verdict}${d.verdict === 'fail' ? ` @${d.decidedAfterSeconds}s` : ''}`).join(', ') || '-',
     String(s.falsePages.length),
     s.ok ? 'ok' : `FAIL: ${s.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail})`).join('; ')}`,
   ]);
-  process.stdout.write(table(['scenario', 'alerts (kind @ delay from fault start)', 'attempts/request est vs true', 'client model', 'deploy verdicts', 'false pages', 'verdict'], rows));
+  process.stdout.write(table(['scenario', 'alerts (kind @ delay from fault start)', 'attempts/request est vs true', 'client model', 'page: client, attempts', '60 s after onset', 'deploy verdicts', 'false pages', 'verdict'], rows));
   process.stdout.write(`\n${scores.filter((s) => s.ok).length}/${scores.length} scenarios meet their expectations (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exitCode = scores.every((s) => s.ok) ? 0 : 1;
+  const clientSeeds = arg('--clients');
+  if (clientSeeds) await clientTruth(Number(clientSeeds));
   const steps = arg('--steps');
   if (steps) await variants(steps.split(',').map(Number), Number(arg('--seeds') ?? 1));
 }

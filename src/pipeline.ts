@@ -13,6 +13,7 @@ import { DeployWatcher, type PreBaseline, type SignalTick } from './deploys/depl
 import { MarkerTracker } from './deploys/markers.js';
 import type { DeployEvent, DeployRecord } from './deploys/types.js';
 import { EvidenceDetector } from './detectors/evidence-detector.js';
+import { RampRecorder } from './detectors/ramp-fit.js';
 import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
 
 export interface SignalReport {
@@ -35,6 +36,8 @@ interface WatchedSignal {
   identity: SignalIdentity;
   detector: EvidenceDetector;
   clients: ClientModel[];
+  /** The multipliers before and since a failure's onset, for fitting client retry ramps. */
+  ramp: RampRecorder;
   /** Series of split signals: data time last present in a frame (forgotten when long absent). */
   lastSeenMs: number;
   split: boolean;
@@ -86,7 +89,7 @@ export class Pipeline {
   ) {
     this.signalConfigs = new Map(config.signals.map((s) => [s.name, s]));
     this.evidenceWeight = config.evidenceWeight ?? 1;
-    this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels, { withinMs: config.alerting.classifyWithinMs ?? 0 });
+    this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels, { withinMs: config.alerting.classifyWithinMs ?? 0 }, { minIntervalMs: config.alerting.updateIntervalMs ?? 30_000 });
     const d = config.deploys;
     this.deploys = d
       ? new DeployWatcher(
@@ -127,6 +130,7 @@ export class Pipeline {
       identity: { id, name: signal.name, labels, ...(hold ? { hold } : {}), ...(signal.classifyWithinMs !== undefined ? { classifyWithinMs: signal.classifyWithinMs } : {}), ...(signal.annotations ? { annotations: signal.annotations } : {}) },
       detector: new EvidenceDetector(signal.detector ?? this.config.detector, { intervalMs: this.config.intervalMs, inputs, evidenceWeight: this.evidenceWeight }),
       clients: signal.clients,
+      ramp: new RampRecorder(this.config.intervalMs),
       lastSeenMs: Number.NaN,
       split: signal.by.length > 0,
     };
@@ -169,7 +173,8 @@ export class Pipeline {
       }
       const sample = present ?? emptySample();
       const evaluations = detector.observe(sample, frame.timeMs);
-      const assessment = assess(identity.id, sample, evaluations, clients);
+      w.ramp.observeTick(sample.requests, evaluations);
+      const assessment = assess(identity.id, sample, evaluations, clients, { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: w.ramp.view() });
       result.signals.set(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);

@@ -144,6 +144,9 @@ describe('stormwatch CLI', () => {
     // The deploy that caused it is named and failed, and the rollback deploy resolves it.
     expect(r.stdout).toContain('[receiver] FIRING StormwatchDeployRegression (critical)');
     expect(r.stdout).toMatch(/deploy 1\.102\.0 of crates-io regressed: StormwatchRetryStorm on crate-downloads since 2023-07-20T12:17:15/);
+    // The deploy's page, the storm's (held while the deploy's inhibits it; its refreshed reading
+    // is what goes out once the rollback resolves the deploy's), and both resolved.
+    expect(r.stdout).not.toContain('[receiver] UPDATE');
     expect(r.stdout).toContain('4 notification(s) received.');
     // The UI while it runs, alert links into it, and the report's path last.
     expect(r.stdout).toMatch(/Live UI while it runs: http:\/\/127\.0\.0\.1:\d+\/ui\//);

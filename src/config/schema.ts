@@ -246,11 +246,13 @@ export const configSchema = z.strictObject({
       for: duration.default(0),
       classifyWithin: duration.default(15_000),
       keepFiringFor: duration.default(60_000),
+      /** A firing incident's refreshed reading (client, attempts) is sent at most this often. */
+      updateInterval: duration.default(30_000),
       labels: labels.default({}),
       externalURL: z.string().default('http://127.0.0.1:9464'),
       receiver: z.string().default('stormwatch'),
     })
-    .default({ for: 0, classifyWithin: 15_000, keepFiringFor: 60_000, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch' }),
+    .default({ for: 0, classifyWithin: 15_000, keepFiringFor: 60_000, updateInterval: 30_000, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch' }),
   sinks: z.array(sink).default([]),
   routes: z.array(route).optional(),
   delivery: delivery.default({ outboxDir: '.stormwatch', maxAge: 24 * 3_600_000, concurrency: 4, backoffBase: 500, backoffCap: 300_000 }),

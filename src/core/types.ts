@@ -81,4 +81,9 @@ export interface AlertTransition {
   /** Set when resolved: the data time at which the condition was last seen. */
   endsAtMs?: number;
   evaluatedAtMs: number;
+  /**
+   * Set on a firing alert's refresh: the n-th update of the same incident (same fingerprint and
+   * startsAt, new annotations as the evidence grew). An update is not a new incident.
+   */
+  update?: number;
 }

@@ -4,8 +4,11 @@
 // Pure: time comes in.
 
 import type { AlertTransition, Labels } from '../core/types.js';
+import { type AlertReading, changedMaterially, readingOf } from './alert-refresh.js';
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
 import type { AlertKind, Assessment } from './assessment.js';
+import { STORM_MIN_MULTIPLIER } from './assess.js';
+import { explain, explainAftermath } from './explain.js';
 import { fingerprint } from './fingerprint.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
 import { renderTemplate } from './template.js';
@@ -60,6 +63,13 @@ interface TrackedAlert {
   fingerprint: string;
   annotations: Labels;
   startsAtMs: number;
+  /** First tick of a healthy funnel with requests still amplified (a storm outliving its cause). */
+  healthySinceMs?: number;
+  /** The kind it fired as, the reading last sent, when, and how many updates so far. */
+  kind?: AlertKind;
+  reading?: AlertReading;
+  lastSentMs?: number;
+  updates?: number;
 }
 
 export interface FiringAlert {
@@ -74,6 +84,17 @@ export interface ClassifyParams {
   withinMs: number;
 }
 
+/**
+ * Requests must stay amplified this long after the failure checks turn healthy before the storm
+ * is said to have outlived its cause: a cargo retry chain drains in ~11 s, pip's in ~8 s.
+ */
+export const AFTERMATH_AFTER_MS = 30_000;
+
+/** A firing incident is refreshed at most every `minIntervalMs`, and only when its reading changed materially. */
+export interface UpdateParams {
+  minIntervalMs: number;
+}
+
 export class AlertDecider {
   private readonly alerts = new Map<string, TrackedAlert>();
 
@@ -82,13 +103,26 @@ export class AlertDecider {
     private readonly hold: HoldParams,
     private readonly commonLabels: Labels = {},
     private readonly classify: ClassifyParams = { withinMs: 0 },
+    private readonly updates: UpdateParams = { minIntervalMs: 30_000 },
   ) {}
 
   /** Feeds one signal's assessment at data time `timeMs`; returns the alerts that changed state. */
   decide(signal: SignalIdentity, assessment: Assessment, timeMs: number): AlertTransition[] {
     const out: AlertTransition[] = [];
-    this.step(`${signal.id}\u0000incident`, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
-    this.step(`${signal.id}\u0000surge`, signal, assessment, assessment.surge, () => 'organic_surge', timeMs, out);
+    const key = `${signal.id}\u0000incident`;
+    const incident = this.alerts.get(key);
+    const firing = incident?.state.phase === 'firing';
+    // The cause is gone but requests stay amplified: the incident is not over, and it is no surge.
+    const outliving = firing && assessment.failing === false && assessment.surge === true && assessment.requests / assessment.requestsBaseline >= STORM_MIN_MULTIPLIER;
+    if (!outliving && incident) delete incident.healthySinceMs;
+    const healthySinceMs = outliving ? (incident!.healthySinceMs ??= timeMs) : Number.NaN;
+    if (outliving && timeMs - healthySinceMs >= AFTERMATH_AFTER_MS) {
+      const aftermath = { healthySinceMs, multiplier: assessment.requests / assessment.requestsBaseline };
+      this.step(key, signal, { ...assessment, aftermath, explanation: explainAftermath(signal.id, assessment, aftermath) }, true, () => assessment.kind, timeMs, out);
+    } else {
+      this.step(key, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
+    }
+    this.step(`${signal.id}\u0000surge`, signal, assessment, firing && assessment.surge === true ? false : assessment.surge, () => 'organic_surge', timeMs, out);
     return out;
   }
 
@@ -146,10 +180,38 @@ export class AlertDecider {
       tracked.fingerprint = fingerprint(tracked.labels);
       tracked.startsAtMs = step.state.activeSinceMs;
       tracked.annotations = { ...annotate(definition, signal.id, assessment, tracked.startsAtMs), ...signal.annotations };
+      tracked.kind = kindNow();
+      tracked.reading = readingOf(assessment);
+      tracked.lastSentMs = timeMs;
+      tracked.updates = 0;
       out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs });
+    } else if (step.transition === null && step.state.phase === 'firing' && active === true && key.endsWith('\u0000incident')) {
+      this.refresh(tracked, signal, assessment, timeMs, out);
     } else if (step.transition === 'resolved') {
       out.push({ status: 'resolved', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
     }
+  }
+
+  /**
+   * Re-reads a firing incident as evidence accumulates: the same alert (labels, fingerprint,
+   * startsAt) with new annotations, sent as an update when the reading changed materially and the
+   * last one is at least `minIntervalMs` old.
+   */
+  private refresh(tracked: TrackedAlert, signal: SignalIdentity, assessment: Assessment, timeMs: number, out: AlertTransition[]): void {
+    const kind = tracked.kind;
+    if (!kind || !tracked.reading) return;
+    const reading = readingOf(assessment);
+    // A change of state (the cause gone, or back) goes out at once; re-estimates wait their turn.
+    const stateChanged = reading.state !== tracked.reading.state;
+    if (!stateChanged && timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
+    if (!changedMaterially(tracked.reading, reading)) return;
+    // The alert keeps the kind it fired as; its sentence is told in that kind.
+    const explained = assessment.aftermath || assessment.kind === kind ? assessment : { ...assessment, explanation: explain(signal.id, assessment, kind) };
+    tracked.annotations = { ...annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs), ...signal.annotations };
+    tracked.reading = reading;
+    tracked.lastSentMs = timeMs;
+    tracked.updates = (tracked.updates ?? 0) + 1;
+    out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs, update: tracked.updates });
   }
 }
 
@@ -187,8 +249,12 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     failing_attempts: num(est?.failingAttempts),
     failing_requests: num(est?.failingRequests),
     attempts_per_request: num(est?.attemptsPerRequest),
+    attempts_per_request_low: num(est?.attemptsPerRequestLow),
+    attempts_per_request_high: num(est?.attemptsPerRequestHigh),
     attempts_per_request_note: est?.notEstimable ? `not estimable: ${est.notEstimable}` : '',
     logical_demand_per_second: num(est?.logicalDemand),
+    logical_demand_low_per_second: num(est?.logicalDemandLow),
+    logical_demand_high_per_second: num(est?.logicalDemandHigh),
     completion_ratio: num(a.completion),
     completion_baseline: num(a.completionBaseline),
     error_ratio: num(a.errorRatio),
@@ -196,6 +262,8 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     regime: est?.regime ?? '',
     client_model: best?.model ?? '',
     client_models_fitting: est?.matches.map((m) => m.model).join(',') ?? '',
+    client_model_note: est?.ambiguity ?? '',
+    aftermath: a.aftermath ? `storm outlived its cause: failures healthy since ${new Date(a.aftermath.healthySinceMs).toISOString()}, requests still ${formatFactor(a.aftermath.multiplier)}` : '',
   };
   // Empty values say nothing: leave them out.
   for (const [k, v] of Object.entries(annotations)) if (v === '') delete annotations[k];

@@ -4,6 +4,7 @@
 
 import type { Evaluation, SignalSample } from '../core/types.js';
 import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
+import type { RampObservation } from '../detectors/ramp-fit.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
 
@@ -37,7 +38,15 @@ function failingFraction(funnel: Evaluation | undefined, errors: Evaluation | un
   return best;
 }
 
-export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[]): Assessment {
+/** The tick being assessed: its data time and length, to undo each client's retry ramp. */
+export interface TickTime {
+  timeMs: number;
+  tickMs: number;
+  /** The multipliers since the failure's onset and the demand level before it (ramp-fit.ts). */
+  ramp?: RampObservation | undefined;
+}
+
+export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[], tick?: TickTime): Assessment {
   const spike = find(evaluations, 'rate_spike');
   const drop = find(evaluations, 'rate_drop');
   const funnel = find(evaluations, 'funnel_drop');
@@ -56,7 +65,9 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const run = spike?.run;
   if (interesting && spike && spike.status !== 'unknown') {
     const [requests, logRateSigma] = run ? [run.multiplier * spike.baseline, run.logSigma] : [sample.requests, spike.sigma];
-    estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high }, models);
+    // The run's multiplier averages the ticks since onset: each model's ramp is undone for it.
+    const ramp = run && tick ? { ramp: { tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, ...(tick.ramp ? { rampTicks: { ...tick.ramp, tickLogSigma: spike.sigma } } : {}) } : {};
+    estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high, ...ramp }, models);
   }
   // The kind needs less certainty than the page (the failure itself is already certain, the rate
   // only says which kind it is): over at least MIN_CLASSIFY_SECONDS of the failure, the multiplier

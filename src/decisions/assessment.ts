@@ -26,4 +26,10 @@ export interface Assessment {
   requests: number;
   requestsBaseline: number;
   explanation: string;
+  /**
+   * Set by the alert decider on a firing incident whose cause is gone (the failure checks healthy)
+   * while requests stay amplified: clients draining retry chains, or retries keeping the service
+   * overloaded. The incident stays firing, explained as such, until the rate returns.
+   */
+  aftermath?: { healthySinceMs: number; multiplier: number };
 }

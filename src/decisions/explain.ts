@@ -42,3 +42,9 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
       return `${signal}: ${failingWhat}, requests at ${m} baseline (${rates}): a regression with no sign of retry amplification.`;
   }
 }
+
+/** The sentence of an incident whose cause is gone while requests stay amplified. */
+export function explainAftermath(signal: string, a: Assessment, aftermath: { healthySinceMs: number; multiplier: number }): string {
+  const since = new Date(aftermath.healthySinceMs).toISOString();
+  return `${signal}: storm outlived its cause: failures back to baseline since ${since}, requests still ${formatFactor(aftermath.multiplier)} baseline (${formatRate(a.requests)} vs ${formatRate(a.requestsBaseline)}): clients still draining retries, or retries keeping the service overloaded. Resolves when the rate returns.`;
+}

@@ -83,8 +83,9 @@ export class MuteStage {
       }
       const mutings = this.mutings(t, nowMs);
       if (mutings.length === 0) {
-        this.held.delete(t.fingerprint);
-        result.deliver.push(t);
+        // An update of an alert whose firing was never delivered is, to receivers, its firing.
+        const wasHeld = this.held.delete(t.fingerprint);
+        result.deliver.push(wasHeld ? asFiring(t) : t);
       } else {
         this.held.set(t.fingerprint, t);
         result.muted.set(t, mutings);
@@ -103,7 +104,7 @@ export class MuteStage {
       }
       if (this.mutings(t, nowMs).length > 0) continue;
       this.held.delete(fp);
-      out.push({ ...t, evaluatedAtMs: nowMs });
+      out.push({ ...asFiring(t), evaluatedAtMs: nowMs });
     }
     return out;
   }
@@ -112,4 +113,11 @@ export class MuteStage {
   get heldCount(): number {
     return this.held.size;
   }
+}
+
+/** A held alert's latest reading, delivered as its (first) firing notification, not as an update. */
+function asFiring(t: AlertTransition): AlertTransition {
+  if (t.update === undefined) return t;
+  const { update: _update, ...firing } = t;
+  return firing;
 }

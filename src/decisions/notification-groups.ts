@@ -18,7 +18,7 @@ export interface NotificationGroup {
   alerts: Map<string, AlertTransition>;
   createdAtMs: number;
   lastNotifiedAtMs: number;
-  /** What the last notification said: sorted fingerprint:startsAt:status of its alerts. */
+  /** What the last notification said: sorted fingerprint:startsAt:status[:update-n] of its alerts. */
   lastNotified: string;
   /** Repeats sent since the group last changed. */
   repeats: number;
@@ -30,7 +30,8 @@ export type NotifyDecision = { send: true; reason: NotifyReason } | { send: fals
 
 function stateOf(alerts: Iterable<AlertTransition>): string {
   return [...alerts]
-    .map((t) => `${t.fingerprint}:${t.startsAtMs}:${t.status}`)
+    // An update of a firing alert (new annotations) changes the group: receivers get it after groupInterval.
+    .map((t) => `${t.fingerprint}:${t.startsAtMs}:${t.status}${t.update !== undefined ? `:update-${t.update}` : ''}`)
     .sort()
     .join(',');
 }

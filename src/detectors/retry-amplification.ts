@@ -6,6 +6,13 @@
 // r times): M = 1 + p·r and E = p(1+r)/M, so p = E·M − (M−1) and r = (M−1)/p. When instead every
 // attempt fails independently with probability q and a client makes at most R retries, attempts
 // per logical request = (1 − q^(R+1)) / (1 − q) and E = q.
+//
+// Early in a storm the observed M is below the plateau these formulas describe: retries arrive
+// over the client's schedule. Each model is judged on the plateau its own ramp implies
+// (retry-ramp.ts), so the estimate does not depend on when it is read.
+
+import { type RampObservation, fitRamp } from './ramp-fit.js';
+import { plateauMultiplier, rampFraction } from './retry-ramp.js';
 
 export interface DelayRange {
   min: number;
@@ -38,6 +45,12 @@ export interface ModelMatch {
   generic: boolean;
   /** |log| distance from the observed M to the prediction's centre, to rank models that both fit. */
   centreGap: number;
+  /** How well the model's ramp shape fits the ticks since onset (Σ squared log residuals; NaN unfitted). */
+  rampRss: number;
+  /** The plateau multiplier this model implies from the observed one (its ramp undone), with its interval. */
+  multiplier: number;
+  multiplierLow: number;
+  multiplierHigh: number;
 }
 
 export interface AmplificationInput {
@@ -50,6 +63,17 @@ export interface AmplificationInput {
   failing: number;
   failingLow: number;
   failingHigh: number;
+  /**
+   * When `requests` is the failure run's average: the tick length and the time since the run's
+   * first tick, so each model's ramp can be undone. Without it M is taken as a plateau.
+   */
+  ramp?: { tickMs: number; elapsedMs: number };
+  /**
+   * The multipliers tick by tick since onset and the demand level before it: each model's ramp is
+   * fitted to them (ramp-fit.ts), which tells delayed retries from immediate ones. `tickLogSigma`:
+   * σ of one tick's log multiplier. Takes precedence over `ramp`.
+   */
+  rampTicks?: RampObservation & { tickLogSigma: number };
 }
 
 export interface AmplificationEstimate {
@@ -65,8 +89,13 @@ export interface AmplificationEstimate {
   failingRequestsHigh: number;
   /** r: retries per failing logical request, NaN when nothing fails. */
   retriesPerFailure: number;
-  /** Attempts per logical request: M when demand is unchanged; NaN when not estimable (see below). */
+  /**
+   * Attempts per logical request: the plateau M of the best-fitting model (the observed M when none
+   * fits) when demand is unchanged, with a ~95 % interval never below 1; NaN when not estimable.
+   */
   attemptsPerRequest: number;
+  attemptsPerRequestLow: number;
+  attemptsPerRequestHigh: number;
   /**
    * Why attempts per request cannot be read from the rate: fewer attempts than the baseline means
    * demand itself moved (a stalled client pool, builds that abort early, traffic that went away),
@@ -79,15 +108,29 @@ export interface AmplificationEstimate {
    * model fits). NaN for a closed loop, where demand is not independent of the failure.
    */
   logicalDemand: number;
+  /** Its ~95 % interval: the requests over the high and the low end of attempts per request. */
+  logicalDemandLow: number;
+  logicalDemandHigh: number;
   /** Significantly more attempts than the baseline. */
   amplified: boolean;
   regime: FailureRegime;
   /** Client models that fit, best first. */
   matches: ModelMatch[];
+  /** When several models fit: why the data cannot tell them apart (their predictions side by side). */
+  ambiguity?: string;
 }
 
 /** Relative slack on a model's prediction: client mixes, a few non-retrying clients, build sizes. */
 export const MODEL_TOLERANCE = 0.12;
+/**
+ * A plateau this far (log) outside a model's nominal range, or this far from its centre, counts as
+ * much against the model as one tick's σ of ramp residual: outside the range weighs heavily,
+ * off-centre inside it lightly.
+ */
+export const RANGE_SCALE = 0.05;
+export const PLATEAU_SCALE = 0.2;
+/** Seconds by which retries may arrive before or after their schedule (request time, onset within a tick, clock). */
+export const RAMP_TIMING_SLACK_S = 1;
 /** M must exceed this (at the low end of its interval) to count as amplification. */
 export const MIN_AMPLIFICATION = 1.05;
 /** M below this (at the high end of its interval) while failing is a closed loop: clients stuck in retries. */
@@ -121,18 +164,51 @@ export function predictMultiplier(model: ClientModel, failingAttempts: number): 
   return out;
 }
 
-/** Ranks client models by how well they explain the observed M at the observed E. */
-export function matchModels(models: readonly ClientModel[], input: { multiplierLow: number; multiplierHigh: number; multiplier: number; failing: number }): ModelMatch[] {
+/** Where an aborting client's prediction centres, as a fraction of its range above R (see predictionCentre). */
+export const ABORTING_CENTRE = 1 / 8;
+
+/**
+ * Where in its range a model's prediction is most likely. A client aborting on its first exhausted
+ * request sends N·r + 1 requests for N failing ones (R + 1/N): builds of tens of crates sit near R,
+ * single-crate fetches at R + 1. The centre is R + 1/8, a build of eight; the ranking (byRampFit)
+ * weighs the distance to it lightly, so a plateau at R + 1 (every chain running out) still names
+ * the client whose range holds it.
+ */
+export function predictionCentre(model: ClientModel, prediction: { low: number; high: number; regime: ModelMatch['regime'] }, _failing: number): number {
+  if (model.abortsOnFirstExhausted && prediction.regime !== 'independent' && prediction.high > prediction.low) {
+    return prediction.low + ABORTING_CENTRE * (prediction.high - prediction.low);
+  }
+  return Math.sqrt(prediction.low * prediction.high);
+}
+
+/** What a model is matched on: the observed M with the model's ramp undone. */
+export interface ObservedMultiplier {
+  multiplier: number;
+  multiplierLow: number;
+  multiplierHigh: number;
+  failing: number;
+  rampRss?: number;
+}
+
+/**
+ * Ranks client models by how well they explain the observed M at the observed E. `plateauFor`
+ * gives the multiplier each model implies (its ramp undone); by default the observation itself.
+ */
+export function matchModels(models: readonly ClientModel[], input: ObservedMultiplier, plateauFor: (model: ClientModel) => ObservedMultiplier = () => input): ModelMatch[] {
   const matches: ModelMatch[] = [];
   for (const model of models) {
+    const obs = plateauFor(model);
     let best: ModelMatch | undefined;
     for (const prediction of predictMultiplier(model, input.failing)) {
       const lo = prediction.low * (1 - MODEL_TOLERANCE);
       const hi = prediction.high * (1 + MODEL_TOLERANCE);
-      const distance = input.multiplierHigh < lo ? Math.log(lo / input.multiplierHigh) : input.multiplierLow > hi ? Math.log(input.multiplierLow / hi) : 0;
+      const distance = obs.multiplierHigh < lo ? Math.log(lo / obs.multiplierHigh) : obs.multiplierLow > hi ? Math.log(obs.multiplierLow / hi) : 0;
       // Among overlapping predictions prefer the one whose centre is nearest the observation.
-      const centreGap = Math.abs(Math.log(input.multiplier / Math.sqrt(prediction.low * prediction.high)));
-      const candidate: ModelMatch = { model: model.name, retries: model.maxRetries, predictedLow: prediction.low, predictedHigh: prediction.high, regime: prediction.regime, distance, generic: model.generic === true, centreGap };
+      const centreGap = Math.abs(Math.log(obs.multiplier / predictionCentre(model, prediction, input.failing)));
+      const candidate: ModelMatch = {
+        model: model.name, retries: model.maxRetries, predictedLow: prediction.low, predictedHigh: prediction.high, regime: prediction.regime, distance, generic: model.generic === true, centreGap,
+        multiplier: obs.multiplier, multiplierLow: obs.multiplierLow, multiplierHigh: obs.multiplierHigh, rampRss: obs.rampRss ?? Number.NaN,
+      };
       if (!best || candidate.distance < best.distance || (candidate.distance === best.distance && candidate.centreGap < best.centreGap)) best = candidate;
     }
     if (best) matches.push(best);
@@ -152,7 +228,31 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   const pLow = clamp01(1 - mHigh * (1 - clamp01(input.failingLow)));
   const pHigh = clamp01(1 - mLow * (1 - clamp01(input.failingHigh)));
   const amplified = mLow > MIN_AMPLIFICATION;
-  const matches = amplified && e > 0 ? matchModels(models, { multiplier: m, multiplierLow: mLow, multiplierHigh: mHigh, failing: e }).filter((x) => x.distance === 0) : [];
+  const observed = { multiplier: m, multiplierLow: mLow, multiplierHigh: mHigh, failing: e };
+  const ramp = input.ramp;
+  const ticks = input.rampTicks;
+  const plateauFor = (model: ClientModel): ObservedMultiplier => {
+    if (ticks && ticks.multipliers.length > 0) {
+      const fit = fitRamp(model, ticks, 0, ticks.tickLogSigma);
+      const early = fitRamp(model, ticks, RAMP_TIMING_SLACK_S, ticks.tickLogSigma).plateauLow;
+      const late = fitRamp(model, ticks, -RAMP_TIMING_SLACK_S, ticks.tickLogSigma).plateauHigh;
+      return { multiplier: fit.plateau, multiplierLow: Math.min(fit.plateauLow, early) / spread, multiplierHigh: Math.max(fit.plateauHigh, late) * spread, failing: e, rampRss: fit.rss };
+    }
+    if (!ramp) return observed;
+    // Retries arriving a second sooner or later than the schedule says widen the interval.
+    const f = rampFraction(model, ramp.tickMs, ramp.elapsedMs);
+    const fEarly = rampFraction(model, ramp.tickMs, ramp.elapsedMs, RAMP_TIMING_SLACK_S);
+    const fLate = rampFraction(model, ramp.tickMs, ramp.elapsedMs, -RAMP_TIMING_SLACK_S);
+    return { multiplier: plateauMultiplier(m, f), multiplierLow: plateauMultiplier(mLow, fEarly), multiplierHigh: plateauMultiplier(mHigh, fLate), failing: e };
+  };
+  const matches = amplified && e > 0 ? byRampFit(matchModels(models, observed, plateauFor).filter((x) => x.distance === 0), ticks?.tickLogSigma ?? Number.NaN) : [];
+  const best = matches[0];
+  // Attempts per request over the requests observed (the run so far): the plateau, less the part of
+  // the best model's ramp not yet arrived. Demand is those requests over it, not over the plateau.
+  const fRun = best && ramp ? rampFraction(models.find((x) => x.name === best.model)!, ramp.tickMs, ramp.elapsedMs) : 1;
+  const perRequestNow = (plateau: number) => (plateau > 1 ? 1 + (plateau - 1) * fRun : plateau);
+  // The plateau the best model implies: what the storm settles at, not where its ramp is now.
+  const [pm, pmLow, pmHigh] = best ? [best.multiplier, best.multiplierLow, best.multiplierHigh] : [m, mLow, mHigh];
   let regime: FailureRegime = 'none';
   if (e > 0 && mHigh < CLOSED_LOOP_BELOW) regime = 'closed-loop';
   else if (matches[0]) regime = matches[0].regime;
@@ -166,18 +266,51 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     failingRequestsLow: pLow,
     failingRequestsHigh: pHigh,
     retriesPerFailure: p > 0 ? (m - 1) / p : Number.NaN,
-    attemptsPerRequest: m >= 1 && regime !== 'closed-loop' ? m : Number.NaN,
+    ...attemptsOf(mHigh, pm, pmLow, pmHigh, regime),
+    ...(matches.length > 1 ? { ambiguity: ambiguityOf(matches) } : {}),
     ...(regime === 'closed-loop'
       ? { notEstimable: 'requests fell while failing: a fixed pool of clients stuck in retries, so demand is not independent of the failure' }
-      : m < 1
+      : mHigh < 1
         ? { notEstimable: 'fewer attempts than the baseline: demand moved (clients gave up or aborted early), so attempts per request cannot be read from the rate' }
         : {}),
     // Demand = attempts / (attempts per request), the latter as observed but held to what the client can do.
-    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / (matches[0] ? Math.min(Math.max(m, matches[0].predictedLow), matches[0].predictedHigh) : Math.max(m, 1e-9)),
+    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / perRequestNow(best ? Math.min(Math.max(pm, best.predictedLow), best.predictedHigh) : Math.max(m, 1e-9)),
+    logicalDemandLow: regime === 'closed-loop' || mHigh < 1 ? Number.NaN : input.requests / perRequestNow(Math.max(1, pmHigh)),
+    logicalDemandHigh: regime === 'closed-loop' || mHigh < 1 ? Number.NaN : input.requests / perRequestNow(Math.max(1, pmLow)),
     amplified,
     regime,
     matches,
   };
+}
+
+/**
+ * Orders the models whose plateau fits by how well they explain both the shape of the ramp (its
+ * residuals, in units of one tick's variance) and where the plateau sits (outside the model's
+ * nominal range, and off its centre): neither alone decides, so a ramp that merely looks
+ * early cannot outvote a plateau that says otherwise. Catch-all models stay last.
+ */
+export function byRampFit(matches: readonly ModelMatch[], tickLogSigma: number): ModelMatch[] {
+  if (!(tickLogSigma > 0) || !matches.some((m) => Number.isFinite(m.rampRss))) return [...matches];
+  const score = (m: ModelMatch) => {
+    const outside = m.multiplier < m.predictedLow ? Math.log(m.predictedLow / m.multiplier) : m.multiplier > m.predictedHigh ? Math.log(m.multiplier / m.predictedHigh) : 0;
+    return (Number.isFinite(m.rampRss) ? m.rampRss / (tickLogSigma * tickLogSigma) : 0) + (outside / RANGE_SCALE) ** 2 + (m.centreGap / PLATEAU_SCALE) ** 2;
+  };
+  return [...matches].sort((a, b) => a.distance - b.distance || Number(a.generic) - Number(b.generic) || score(a) - score(b));
+}
+
+/** Attempts per request and its interval: never below one (no request is tried less than once). */
+function attemptsOf(pmHighRaw: number, pm: number, pmLow: number, pmHigh: number, regime: FailureRegime): Pick<AmplificationEstimate, 'attemptsPerRequest' | 'attemptsPerRequestLow' | 'attemptsPerRequestHigh'> {
+  if (pmHighRaw < 1 || regime === 'closed-loop') return { attemptsPerRequest: Number.NaN, attemptsPerRequestLow: Number.NaN, attemptsPerRequestHigh: Number.NaN };
+  // Within noise of the baseline: about one attempt per request, not fewer.
+  return { attemptsPerRequest: Math.max(1, pm), attemptsPerRequestLow: Math.max(1, pmLow), attemptsPerRequestHigh: Math.max(1, pmHigh) };
+}
+
+/** Which models fit and what each predicts, for a reader to see why they cannot be told apart. */
+function ambiguityOf(matches: readonly ModelMatch[]): string {
+  const shown = matches.slice(0, 3);
+  const names = shown.map((x) => x.model);
+  const predictions = shown.map((x) => (Math.abs(x.predictedHigh - x.predictedLow) < 0.01 ? `${x.predictedLow.toFixed(2)}x` : `${x.predictedLow.toFixed(2)}-${x.predictedHigh.toFixed(2)}x`));
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)} predict ${predictions.slice(0, -1).join(', ')} and ${predictions.at(-1)}: the observed ${shown[0]!.multiplierLow.toFixed(2)}-${shown[0]!.multiplierHigh.toFixed(2)}x cannot tell them apart`;
 }
 
 function clamp01(x: number): number {

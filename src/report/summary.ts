@@ -22,7 +22,7 @@ export class SummaryCounter {
       if (report.evaluations.length > 0 && report.evaluations.every((e) => e.status === 'unknown')) this.unjudgedTicks++;
     }
     for (const t of result.transitions) {
-      if (t.status !== 'firing') continue;
+      if (t.status !== 'firing' || t.update !== undefined) continue;
       const name = t.labels.alertname ?? '?';
       this.firedByName.set(name, (this.firedByName.get(name) ?? 0) + 1);
       const sev = t.labels.severity ?? '?';

@@ -41,8 +41,10 @@ export async function runDemo(options: DemoOptions): Promise<{ received: Webhook
       received.push(payload);
       for (const alert of payload.alerts) {
         const subject = alert.labels.signal !== undefined ? `signal=${alert.labels.signal}` : `service=${alert.labels.service} version=${alert.labels.version}`;
+        // An update re-reads a firing alert (same fingerprint and startsAt): not a new incident.
+        const update = String(req.headers['idempotency-key'] ?? '').includes(':update-');
         options.out(
-          `\n[receiver] ${alert.status.toUpperCase()} ${alert.labels.alertname} (${alert.labels.severity}) ${subject}\n` +
+          `\n[receiver] ${update ? 'UPDATE' : alert.status.toUpperCase()} ${alert.labels.alertname} (${alert.labels.severity}) ${subject}\n` +
             `  startsAt ${alert.startsAt}${alert.status === 'resolved' ? `  endsAt ${alert.endsAt}` : ''}\n` +
             `  ${alert.annotations.summary}\n` +
             (alert.status === 'firing' ? `  ${alert.annotations.description}\n  see ${alert.generatorURL}\n` : '') +

@@ -31,9 +31,13 @@ export interface NotifierOptions {
   now?: () => number;
 }
 
-/** The idempotency key of a notification: the alert's fingerprint + startsAt + status (hashed for groups). */
+/**
+ * The idempotency key of a notification: the alert's fingerprint + startsAt + status, and the
+ * update's number for a refreshed firing alert (hashed for groups). An update has its own key (a
+ * receiver must not drop it as a duplicate) but the same fingerprint and startsAt: the same incident.
+ */
 export function idempotencyKey(alerts: readonly AlertTransition[], groupKey: string, repeat: number): string {
-  const items = alerts.map((t) => `${t.fingerprint}:${new Date(t.startsAtMs).toISOString()}:${t.status}`).sort();
+  const items = alerts.map((t) => `${t.fingerprint}:${new Date(t.startsAtMs).toISOString()}:${t.status}${t.update !== undefined ? `:update-${t.update}` : ''}`).sort();
   const base = items.length === 1 ? items[0]! : `group-${createHash('sha256').update(`${groupKey}\n${items.join('\n')}`).digest('hex').slice(0, 32)}`;
   return repeat > 0 ? `${base}:repeat-${repeat}` : base;
 }

@@ -1,5 +1,7 @@
 // The one-line JSON form of an alert transition that `backtest` and `run` print. A muted one says
 // so: `"delivered": false` and what muted it (a silence, a maintenance window, an inhibiting alert).
+// A firing alert's update prints as a firing line with the same fingerprint, its own evaluatedAt
+// and `update`: n.
 
 import type { AlertTransition } from '../core/types.js';
 import type { Muting } from '../decisions/mute-stage.js';
@@ -13,5 +15,7 @@ export function transitionLine(t: AlertTransition, muted?: readonly Muting[]): s
     evaluatedAt: new Date(t.evaluatedAtMs).toISOString(),
     fingerprint: t.fingerprint,
     ...(muted && muted.length > 0 ? { delivered: false, mutedBy: muted.map((m) => m.by) } : {}),
+    // A refreshed firing alert: the same incident, read again.
+    ...(t.update !== undefined ? { update: t.update } : {}),
   });
 }

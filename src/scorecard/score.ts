@@ -5,6 +5,7 @@
 import type { AlertTransition } from '../core/types.js';
 import type { DeployRecord } from '../deploys/types.js';
 import type { TickResult } from '../pipeline.js';
+import { type ClientReading, incidentReadings, readingAt } from './client-truth.js';
 
 export interface ScenarioLabels {
   name: string;
@@ -17,7 +18,10 @@ export interface ScenarioLabels {
     mustFire: { alertname: string; withinSeconds: number; attemptsTolerance?: number; clientModel?: string; holdsSeconds?: number }[];
     deployVerdicts?: Record<string, { verdict: string; withinSeconds?: number }>;
     pageFreeOutsideFaultsSeconds: number;
+    outlivesCause?: { withinSeconds: number };
   };
+  /** The client the simulation ran (the truth for the client model named). */
+  client?: string;
 }
 
 export interface FiredAlert {
@@ -38,6 +42,9 @@ export interface ScenarioScore {
   attemptsTruth: number;
   /** The client model named best most often over the same ticks. */
   clientModel: string;
+  /** What the first incident's page said, and what a receiver held 60 s after the fault's onset (page + updates). */
+  atFiring?: ClientReading;
+  after60s?: ClientReading;
   /** Each deploy's final verdict, and how long after the deploy it came. */
   deploys: { startedAt: string; version: string; verdict: string; decidedAfterSeconds: number }[];
   falsePages: FiredAlert[];
@@ -59,7 +66,8 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
   const first = faults[0];
   const graceMs = labels.expect.pageFreeOutsideFaultsSeconds * 1000;
   const fired: FiredAlert[] = transitions
-    .filter((t) => t.status === 'firing')
+    // An update re-reads an incident already paged for: not a new alert.
+    .filter((t) => t.status === 'firing' && t.update === undefined)
     .map((t) => ({
       alertname: t.labels.alertname ?? '',
       severity: t.labels.severity ?? '',
@@ -142,6 +150,17 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
       detail: got ? `${got.verdict} after ${got.decidedAfterSeconds}s` : 'no such deploy seen',
     });
   }
+  // A storm that outlived its cause: said when expected (soon after the fault's end), never otherwise.
+  const aftermath = transitions.find((t) => t.status === 'firing' && t.annotations.aftermath !== undefined);
+  const wantAftermath = labels.expect.outlivesCause;
+  if (wantAftermath && first) {
+    const after = aftermath ? (aftermath.evaluatedAtMs - first.end) / 1000 : Number.NaN;
+    checks.push({ what: `storm outlived its cause within ${wantAftermath.withinSeconds}s of the fix`, ok: after >= 0 && after <= wantAftermath.withinSeconds, detail: aftermath ? `said ${after}s after the fix` : 'never said' });
+  } else {
+    checks.push({ what: 'no storm said to outlive its cause', ok: aftermath === undefined, detail: aftermath ? `said at ${new Date(aftermath.evaluatedAtMs).toISOString()}` : 'none' });
+  }
+  const readings = incidentReadings(transitions, (t) => PAGING.has(t.labels.severity ?? '') && !(t.labels.alertname ?? '').includes('Deploy'));
+  const after60s = first ? readingAt(readings, first.start + 60_000) : undefined;
   checks.push({ what: 'no page outside the faults', ok: falsePages.length === 0, detail: falsePages.map((f) => `${f.alertname} at ${f.firedAt}`).join(', ') || 'none' });
-  return { name: labels.name, fired, attemptsEstimate, attemptsTruth, clientModel, deploys, falsePages, checks, ok: checks.every((c) => c.ok) };
+  return { name: labels.name, fired, attemptsEstimate, attemptsTruth, clientModel, ...(readings[0] ? { atFiring: readings[0] } : {}), ...(after60s ? { after60s } : {}), deploys, falsePages, checks, ok: checks.every((c) => c.ok) };
 }

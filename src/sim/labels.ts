@@ -16,7 +16,7 @@ export function scenarioLabelsOf(scenario: Scenario, result: SimulationResult, f
     endsAt: iso(scenario.spec.endMs),
     seed: scenario.spec.seed,
     client: scenario.spec.client.name,
-    arrivals: scenario.spec.pool ? { kind: 'pool', ...scenario.spec.pool } : { kind: 'independent', logicalRatePerSecond: scenario.spec.logicalRatePerSecond },
+    arrivals: scenario.spec.pool ? { kind: 'pool', ...scenario.spec.pool } : { kind: 'independent', logicalRatePerSecond: scenario.spec.logicalRatePerSecond, ...(scenario.spec.cratesPerBuild !== undefined ? { cratesPerBuild: scenario.spec.cratesPerBuild } : {}) },
     deploys: scenario.spec.deploysMs.map(iso),
     faults: result.truths.map((t) => ({
       kind: t.kind,

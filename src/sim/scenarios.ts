@@ -14,12 +14,19 @@ export interface ExpectedAlert {
   holdsSeconds?: number;
 }
 
+/** The incident must say its storm outlived its cause within this many seconds of the fault's end. */
+export interface ExpectedAftermath {
+  withinSeconds: number;
+}
+
 export interface ScenarioExpectation {
   mustFire: ExpectedAlert[];
   /** Verdicts the deploy watcher must give, by deploy time (ISO); a fail within `withinSeconds` of the deploy. */
   deployVerdicts?: Record<string, { verdict: 'pass' | 'fail'; withinSeconds?: number }>;
   /** No critical or warning alert may fire outside the fault windows (plus this grace after them). */
   pageFreeOutsideFaultsSeconds: number;
+  /** Set when requests stay amplified after the fault: the storm outlived its cause. Never raised otherwise. */
+  outlivesCause?: ExpectedAftermath;
 }
 
 export interface Scenario {
@@ -71,8 +78,41 @@ function partial(cargo: RetryPolicy, percent: number, seed: number): Scenario {
   };
 }
 
-export function bundledScenarios(cargo: RetryPolicy): Scenario[] {
+/**
+ * Builds of 20 crates (cargo aborts a build at its first crate out of retries: 3 + 1/20 attempts
+ * per download at a total outage) meet the 2023-07-20 broken redirect for 10 minutes.
+ */
+function builds(client: RetryPolicy, name: string, seed: number, description: string, clientModel: string, attempts: string): Scenario {
+  const start = at('2023-07-24T09:00:00Z');
+  const fault: Fault = { kind: 'broken-redirect', startMs: start + 2 * 60 * MIN + 4_000, endMs: start + 2 * 60 * MIN + 10 * MIN + 4_000, failFraction: 1 };
+  return {
+    name,
+    description: `${description} Every download fails for 10 minutes; ${attempts}.`,
+    spec: { ...crates(client, seed, '2023-07-24T09:00:00Z', '2023-07-24T11:30:00Z'), cratesPerBuild: 20, faults: [fault] },
+    expect: { mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 60, attemptsTolerance: 0.1, clientModel }], pageFreeOutsideFaultsSeconds: 120 },
+  };
+}
+
+/** The bundled scenarios; `legacy` (cargo <= 1.69) adds the scenarios of its traffic. */
+export function bundledScenarios(cargo: RetryPolicy, legacy?: RetryPolicy): Scenario[] {
+  const fixed = at('2023-07-25T11:10:04Z');
   return [
+    builds(cargo, 'cargo-builds-broken-redirect', 2195, 'cargo 1.95 clients building 20 crates each.', 'cargo', 'cargo retries each download 3 times and aborts the build at its first exhausted crate: 3.05 attempts per download'),
+    ...(legacy
+      ? [builds(legacy, 'cargo-legacy-builds-broken-redirect', 2169, 'cargo <= 1.69 clients (no delay between retries) building 20 crates each.', 'cargo-legacy', 'cargo <= 1.69 retries each download twice at once: 2.05 attempts per download')]
+      : []),
+    {
+      name: 'storm-outlives-fix',
+      description:
+        'cargo builds meet a broken redirect for 10 minutes; at the fix the failed builds are re-run all at once and keep the download rate at about 2x for 5 more minutes. The incident must say its storm outlived its cause, and resolve when the rate returns.',
+      spec: {
+        ...crates(cargo, 2025, '2023-07-25T09:00:00Z', '2023-07-25T11:40:00Z'),
+        cratesPerBuild: 20,
+        faults: [{ kind: 'broken-redirect', startMs: fixed - 10 * MIN, endMs: fixed, failFraction: 1 }],
+        surges: [{ startMs: fixed, endMs: fixed + 5 * MIN, factor: 2, rampMs: 1_000 }],
+      },
+      expect: { mustFire: [{ alertname: 'StormwatchRetryStorm', withinSeconds: 60, clientModel: 'cargo' }], pageFreeOutsideFaultsSeconds: 420, outlivesCause: { withinSeconds: 60 } },
+    },
     {
       name: 'crates-2023-07-20-broken-redirect',
       description:

@@ -57,6 +57,12 @@ export interface ScenarioSpec {
    * aborts when its first crate runs out of retries (the other crates' chains are dropped).
    */
   pool?: { clients: number; cratesPerBuild: number; cycleSeconds: number };
+  /**
+   * Open-loop clients that download crates in builds of this many (cargo): a build aborts on its
+   * first crate out of retries, so of the last round of retries only one per build is sent
+   * (N·retries + 1 requests for N crates at a total outage). Without it every chain runs to its end.
+   */
+  cratesPerBuild?: number;
   apiPods: number;
   /** Deploy times: every API pod restarts (its counters reset), one after another. */
   deploysMs: number[];
@@ -277,7 +283,8 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
       if (k < retries && failed > 0) {
         // A build aborts when its first crate runs out of retries: of the last round of retries,
         // only one per build is sent before the abort drops the others.
-        const abort = pool && k + 1 === retries ? 1 / spec.pool!.cratesPerBuild : 1;
+        const crates = spec.pool?.cratesPerBuild ?? spec.cratesPerBuild;
+        const abort = crates !== undefined && k + 1 === retries ? 1 / crates : 1;
         for (const [offset, weight] of delays[k]!) {
           due[k + 1]![(s + offset) % RETRY_HORIZON_S]! += failed * weight * abort;
         }

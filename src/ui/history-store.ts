@@ -82,7 +82,12 @@ export class HistoryStore {
 
   addTransitions(transitions: readonly AlertTransition[]): void {
     for (const t of transitions) {
-      if (t.status === 'firing') {
+      const open = t.update !== undefined ? this.open.get(t.fingerprint) : undefined;
+      if (open) {
+        // An update of a firing alert: its words change, not when it fired.
+        open.summary = t.annotations.summary ?? '';
+        open.description = t.annotations.description ?? '';
+      } else if (t.status === 'firing') {
         const seriesId = seriesIdOfAlert(t.labels, this.options.signals);
         this.open.set(t.fingerprint, {
           fingerprint: t.fingerprint,

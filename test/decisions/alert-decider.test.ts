@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundledModels } from '../../src/config/load.js';
 import { AlertDecider } from '../../src/decisions/alert-decider.js';
 import type { Assessment } from '../../src/decisions/assess.js';
+import type { AmplificationEstimate } from '../../src/detectors/retry-amplification.js';
 
 const { definitions } = loadBundledModels();
 const signal = { id: 'downloads', name: 'downloads', labels: { service: 'crates-io' } };
@@ -43,5 +44,83 @@ describe('AlertDecider', () => {
     const [t] = d.decide(signal, assessment({ failing: true, kind: 'outage', requests: 12.5 }), 0);
     expect(Object.values(t!.labels)).not.toContain('12.5');
     expect(t!.annotations.requests_per_second).toBe('12.5');
+  });
+});
+
+/** An estimate naming `model` with `attempts` per request (interval ±5 %). */
+function estimate(model: string, attempts: number): AmplificationEstimate {
+  const match = { model, retries: 3, predictedLow: 3, predictedHigh: 4, regime: 'total' as const, distance: 0, generic: false, centreGap: 0, rampRss: 0, multiplier: attempts, multiplierLow: attempts * 0.95, multiplierHigh: attempts * 1.05 };
+  return {
+    multiplier: attempts, multiplierLow: attempts * 0.95, multiplierHigh: attempts * 1.05, failingAttempts: 1, failingRequests: 1, failingRequestsLow: 0.95, failingRequestsHigh: 1, retriesPerFailure: attempts - 1,
+    attemptsPerRequest: attempts, attemptsPerRequestLow: attempts * 0.95, attemptsPerRequestHigh: attempts * 1.05, logicalDemand: 1000, logicalDemandLow: 950, logicalDemandHigh: 1050, amplified: true, regime: 'total', matches: [match],
+  };
+}
+
+describe('AlertDecider updates of a firing incident', () => {
+  const storm = (model: string, attempts: number) => assessment({ failing: true, kind: 'retry_storm', estimate: estimate(model, attempts), explanation: `${model} ${attempts}` });
+
+  it('re-sends the same alert with new annotations when the named client changes, at most every update interval', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 30_000 });
+    const [page] = d.decide(signal, storm('cargo-legacy', 2.7), 0);
+    expect(page).toMatchObject({ status: 'firing', annotations: { client_model: 'cargo-legacy' } });
+    expect(page!.update).toBeUndefined();
+    // Changed, but too soon after the page.
+    expect(d.decide(signal, storm('cargo', 3.1), 15_000)).toEqual([]);
+    const [update] = d.decide(signal, storm('cargo', 3.1), 30_000);
+    expect(update).toMatchObject({ status: 'firing', update: 1, fingerprint: page!.fingerprint, labels: page!.labels, startsAtMs: page!.startsAtMs, evaluatedAtMs: 30_000 });
+    expect(update!.annotations).toMatchObject({ client_model: 'cargo', attempts_per_request: '3.1', attempts_per_request_low: '2.945', attempts_per_request_high: '3.255' });
+    expect(update!.annotations.description).toContain('cargo 3.1');
+    // What the HTTP API and Alertmanager re-sends show is the update.
+    expect(d.firing()[0]!.annotations.client_model).toBe('cargo');
+  });
+
+  it('sends nothing while the reading holds: an interval narrowing around the same value is not news', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    d.decide(signal, storm('cargo', 3.1), 0);
+    expect(d.decide(signal, storm('cargo', 3.15), 15_000)).toEqual([]);
+    const [update] = d.decide(signal, storm('cargo', 3.6), 30_000);
+    expect(update).toMatchObject({ update: 1, annotations: { attempts_per_request: '3.6' } });
+  });
+
+  it('keeps the kind it fired as: an update is told in that kind, and resolves as one alert', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    const [page] = d.decide(signal, storm('cargo', 3.1), 0);
+    const [update] = d.decide(signal, assessment({ failing: true, kind: 'error_regression', estimate: estimate('pip', 5.2) }), 15_000);
+    expect(update!.labels.alertname).toBe('StormwatchRetryStorm');
+    expect(update!.annotations.description).not.toContain('a regression with no sign of retry amplification');
+    const [resolved] = d.decide(signal, assessment({ failing: false }), 30_000);
+    expect(resolved).toMatchObject({ status: 'resolved', fingerprint: page!.fingerprint });
+  });
+});
+
+describe('AlertDecider: a storm that outlives its cause', () => {
+  const storm = assessment({ failing: true, kind: 'retry_storm', estimate: estimate('cargo', 3.05), requests: 3050, requestsBaseline: 1000 });
+  const fixedButAmplified = assessment({ failing: false, surge: true, requests: 2100, requestsBaseline: 1000 });
+
+  it('keeps the incident firing, says so at once after 30 s, and raises no organic surge meanwhile', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 60_000 }, {}, { withinMs: 0 }, { minIntervalMs: 300_000 });
+    const [page] = d.decide(signal, storm, 0);
+    expect(d.decide(signal, fixedButAmplified, 15_000)).toEqual([]);
+    expect(d.decide(signal, fixedButAmplified, 30_000)).toEqual([]);
+    // 30 s after the failures cleared, despite the 5 m update interval: a change of state.
+    const [update] = d.decide(signal, fixedButAmplified, 45_000);
+    expect(update).toMatchObject({ status: 'firing', update: 1, fingerprint: page!.fingerprint });
+    expect(update!.annotations.aftermath).toMatch(/^storm outlived its cause: failures healthy since 1970-01-01T00:00:15.000Z, requests still 2.1x/);
+    expect(update!.annotations.description).toContain('storm outlived its cause');
+    // Held for as long as the rate stays up (well past keepFiringFor), never an organic surge.
+    for (let t = 60_000; t <= 300_000; t += 15_000) expect(d.decide(signal, fixedButAmplified, t)).toEqual([]);
+    // The rate returns: resolved after keepFiringFor.
+    expect(d.decide(signal, assessment({ failing: false, surge: false }), 315_000)).toEqual([]);
+    const [resolved] = d.decide(signal, assessment({ failing: false, surge: false }), 375_000);
+    expect(resolved).toMatchObject({ status: 'resolved', fingerprint: page!.fingerprint });
+  });
+
+  it('says nothing when requests settle within the 30 s a retry chain takes to drain', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 60_000 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    d.decide(signal, storm, 0);
+    const out = [15_000, 30_000].flatMap((t) => d.decide(signal, fixedButAmplified, t));
+    out.push(...[45_000, 60_000, 75_000, 90_000].flatMap((t) => d.decide(signal, assessment({ failing: false, surge: false }), t)));
+    expect(out.map((t) => t.status)).toEqual(['resolved']);
+    expect(out[0]!.annotations.aftermath).toBeUndefined();
   });
 });

@@ -91,4 +91,24 @@ describe('MuteStage', () => {
     const fire = transition('firing', storm, T);
     expect(s.filter([fire], T).muted.get(fire)).toEqual([{ reason: 'maintenance', by: 'maintenance cdn-move' }]);
   });
+  it('delivers a held alert as its firing, with its latest reading, never as an update the receiver has no firing for', () => {
+    const s = stage();
+    s.filter([transition('firing', storm, T), transition('firing', regression, T)], T);
+    const update: AlertTransition = { ...transition('firing', storm, T + 30_000), annotations: { summary: 'now: cargo' }, update: 1 };
+    expect(s.filter([update], T + 30_000).muted.has(update)).toBe(true);
+    // The deploy's alert resolves: the storm's latest reading goes out as its firing.
+    const r = s.filter([transition('resolved', regression, T + 60_000)], T + 60_000);
+    const released = s.release(T + 60_000);
+    expect(r.deliver.map((t) => t.labels.alertname)).toEqual(['StormwatchDeployRegression']);
+    expect(released).toHaveLength(1);
+    expect(released[0]!.update).toBeUndefined();
+    expect(released[0]!.annotations).toEqual({ summary: 'now: cargo' });
+    // And an update that arrives once nothing mutes a held alert is its firing too.
+    const t = stage();
+    t.filter([transition('firing', storm, T), transition('firing', regression, T)], T);
+    t.filter([transition('resolved', regression, T + 10_000)], T + 10_000);
+    const late = t.filter([{ ...transition('firing', storm, T + 20_000), update: 2 }], T + 20_000);
+    expect(late.deliver).toHaveLength(1);
+    expect(late.deliver[0]!.update).toBeUndefined();
+  });
 });

@@ -58,3 +58,19 @@ describe('groupOf', () => {
     expect(groupOf({ alertname: 'X', signal: 's', severity: 'critical' }, by).key).toBe(key);
   });
 });
+
+describe('updates of a firing alert', () => {
+  it('change the group (sent after the group interval) and carry the new annotations', () => {
+    const reg = new GroupRegistry(['alertname'], TIMING);
+    reg.add(alert('a', 'firing'), 0);
+    const group = [...reg.groups.values()][0]!;
+    reg.markNotified(group, 10_000, 'first');
+    const update: AlertTransition = { ...alert('a', 'firing'), annotations: { client_model: 'cargo' }, evaluatedAtMs: 40_000, update: 1 };
+    reg.add(update, 40_000);
+    expect(decideNotify(group, 40_000, TIMING)).toEqual({ send: false, reason: 'group_interval' });
+    expect(decideNotify(group, 70_000, TIMING)).toEqual({ send: true, reason: 'changed' });
+    expect(group.alerts.get('fp-a')!.annotations.client_model).toBe('cargo');
+    // Still one alert in the group: the same incident.
+    expect(group.alerts.size).toBe(1);
+  });
+});

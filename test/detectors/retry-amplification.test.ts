@@ -116,10 +116,20 @@ describe('attempts per request is never below one', () => {
   });
 
   it('says "not estimable" when attempts are below the baseline without a closed loop (builds aborting on a 404)', () => {
-    const est = estimateAmplification({ ...base, requests: 950, logRateSigma: 0.2 }, models);
+    // Clearly fewer attempts than the baseline (0.90x ± 4 %), yet not low enough for a stalled pool.
+    const est = estimateAmplification({ ...base, requests: 900, logRateSigma: 0.02 }, models);
     expect(est.regime).not.toBe('closed-loop');
     expect(est.attemptsPerRequest).toBeNaN();
+    expect(est.attemptsPerRequestLow).toBeNaN();
     expect(est.notEstimable).toMatch(/demand moved/);
+  });
+
+  it('reads a rate within noise of the baseline as about one attempt, never fewer', () => {
+    const est = estimateAmplification({ ...base, requests: 950, logRateSigma: 0.2 }, models);
+    expect(est.notEstimable).toBeUndefined();
+    expect(est.attemptsPerRequest).toBe(1);
+    expect(est.attemptsPerRequestLow).toBe(1);
+    expect(est.attemptsPerRequestHigh).toBeCloseTo(950 * Math.exp(0.4) / 1000, 6);
   });
 
   it('keeps the estimate at or above one otherwise', () => {

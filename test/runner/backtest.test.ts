@@ -26,9 +26,15 @@ describe.each(names)('scenario %s', (name) => {
     const score = scoreScenario(labels, transitions, ticks);
     expect(score.checks.filter((c) => !c.ok)).toEqual([]);
     // Every firing alert resolves by the end of the scenario.
-    const firing = transitions.filter((t) => t.status === 'firing').map((t) => t.fingerprint);
+    const firing = transitions.filter((t) => t.status === 'firing' && t.update === undefined).map((t) => t.fingerprint);
     const resolved = transitions.filter((t) => t.status === 'resolved').map((t) => t.fingerprint);
-    expect(resolved.sort()).toEqual(firing.sort());
+    expect(resolved.sort()).toEqual([...firing].sort());
+    // An update re-reads an incident already paged for and not yet resolved: same fingerprint and startsAt.
+    for (const u of transitions.filter((t) => t.update !== undefined)) {
+      const i = transitions.indexOf(u);
+      const page = transitions.slice(0, i).reverse().find((t) => t.fingerprint === u.fingerprint && t.update === undefined);
+      expect(page).toMatchObject({ status: 'firing', startsAtMs: u.startsAtMs });
+    }
   });
 });
 

@@ -167,3 +167,25 @@ describe('Notifier delivery', () => {
     expect(receiver.received).toHaveLength(3);
   });
 });
+
+describe('Notifier updates of a firing alert', () => {
+  it('delivers an update to a webhook as the same alert (fingerprint, startsAt) with new annotations and its own idempotency key', async () => {
+    const receiver = await startReceiver();
+    const config = notifierConfig([{ name: 'hook', kind: 'webhook', url: receiver.url, timeoutMs: 2000, headers: {} }]);
+    const notifier = new Notifier(config, { logger: silent });
+    const t0 = Date.now();
+    const page = transition('a', 'firing', t0, t0);
+    notifier.handle([page], t0);
+    const update = { ...page, annotations: { ...page.annotations, client_model: 'cargo', attempts_per_request: '3.1' }, evaluatedAtMs: t0 + 45_000, update: 1 };
+    notifier.handle([update], t0 + 45_000);
+    expect(await notifier.drain(10_000)).toBe(0);
+    notifier.close();
+    await receiver.close();
+    const bodies = receiver.received.map((r) => r.json as WebhookPayload & { idempotencyKey: string });
+    expect(bodies).toHaveLength(2);
+    const [first, second] = bodies;
+    expect(second!.alerts[0]).toMatchObject({ status: 'firing', fingerprint: first!.alerts[0]!.fingerprint, startsAt: first!.alerts[0]!.startsAt, annotations: { client_model: 'cargo' } });
+    expect(second!.idempotencyKey).not.toBe(first!.idempotencyKey);
+    expect(second!.idempotencyKey).toMatch(/:update-1$/);
+  });
+});

@@ -30,7 +30,7 @@ async function replay(adjust: (c: StormwatchConfig) => StormwatchConfig) {
   const lines: [AlertTransition, readonly Muting[] | undefined][] = [];
   await runReplay(config, { logger: silentLogger, onTransition: (t, muted) => lines.push([t, muted]) });
   const sent = receiver.received.flatMap((r) => (r.json as { alerts: { status: string; labels: Record<string, string> }[] }).alerts.map((a) => `${a.status} ${a.labels.alertname}`));
-  const printed = lines.map(([t, m]) => `${t.status} ${t.labels.alertname}${m ? ` muted by ${m.map((x) => x.by).join(', ')}` : ''}`);
+  const printed = lines.map(([t, m]) => `${t.status}${t.update !== undefined ? ' (update)' : ''} ${t.labels.alertname}${m ? ` muted by ${m.map((x) => x.by).join(', ')}` : ''}`);
   return { sent, printed };
 }
 
@@ -40,6 +40,8 @@ describe('muting in a replay', () => {
     expect(printed).toEqual([
       'firing StormwatchRetryStorm muted by inhibited by StormwatchDeployRegression{service="crates-io",version="1.102.0"}',
       'firing StormwatchDeployRegression',
+      // Its reading refreshed while held: recorded, muted too.
+      'firing (update) StormwatchRetryStorm muted by inhibited by StormwatchDeployRegression{service="crates-io",version="1.102.0"}',
       'resolved StormwatchDeployRegression',
       'resolved StormwatchRetryStorm',
     ]);
@@ -58,6 +60,7 @@ describe('muting in a replay', () => {
     expect(printed).toEqual([
       'firing StormwatchRetryStorm muted by maintenance cdn-move',
       'firing StormwatchDeployRegression muted by maintenance cdn-move',
+      'firing (update) StormwatchRetryStorm muted by maintenance cdn-move',
       'resolved StormwatchDeployRegression muted by its firing notification was muted',
       'resolved StormwatchRetryStorm muted by its firing notification was muted',
     ]);

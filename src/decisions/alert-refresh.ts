@@ -1,0 +1,54 @@
+// When a firing alert is refreshed: the reading a receiver acts on (the client named, attempts per
+// request and its interval, whether it can be estimated at all) is compared with the one last
+// sent, and an update goes out only when it changed materially and not too soon after the last.
+// A receiver pages on the first notification; updates correct it. Pure.
+
+import type { Assessment } from './assessment.js';
+
+/** What an update would change in a receiver's mind. */
+export interface AlertReading {
+  /** The client retry model named ('' when none fits). */
+  model: string;
+  /** Attempts per logical request and its ~95 % interval (NaN when not estimable). */
+  attempts: number;
+  attemptsLow: number;
+  attemptsHigh: number;
+  /** The reason attempts per request cannot be read, or ''. */
+  notEstimable: string;
+  /** The explained state beyond the alert's kind (e.g. a storm that outlived its cause), or ''. */
+  state: string;
+}
+
+/** Attempts per request (or an end of its interval) moving by more than this fraction is material. */
+export const MATERIAL_CHANGE = 0.1;
+
+export function readingOf(a: Assessment): AlertReading {
+  const est = a.estimate;
+  return {
+    model: est?.matches[0]?.model ?? '',
+    attempts: est?.attemptsPerRequest ?? Number.NaN,
+    attemptsLow: est?.attemptsPerRequestLow ?? Number.NaN,
+    attemptsHigh: est?.attemptsPerRequestHigh ?? Number.NaN,
+    notEstimable: est?.notEstimable ?? '',
+    state: a.aftermath ? 'outlived' : '',
+  };
+}
+
+function moved(a: number, b: number): boolean {
+  return Number.isFinite(a) && Number.isFinite(b) && Math.abs(Math.log(b / a)) > Math.log(1 + MATERIAL_CHANGE);
+}
+
+/**
+ * Whether `next` tells a receiver something `previous` did not (the rate limit is applied apart):
+ * another client named (not merely none),  another state, attempts per request becoming estimable or not, or its
+ * value moving by more than MATERIAL_CHANGE or out of the new interval. An interval that only
+ * narrows around the same value is not news.
+ */
+export function changedMaterially(previous: AlertReading, next: AlertReading): boolean {
+  // A client no longer fitting (the storm ebbing, a noisy tick) is not news; another one fitting is.
+  if ((next.model !== '' && previous.model !== next.model) || previous.state !== next.state) return true;
+  if ((previous.notEstimable === '') !== (next.notEstimable === '')) return true;
+  if (Number.isFinite(previous.attempts) !== Number.isFinite(next.attempts)) return true;
+  const outside = Number.isFinite(previous.attempts) && (previous.attempts < next.attemptsLow || previous.attempts > next.attemptsHigh);
+  return outside || moved(previous.attempts, next.attempts);
+}

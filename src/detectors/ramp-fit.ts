@@ -1,0 +1,136 @@
+// Fits each client model's retry ramp to the multipliers observed tick by tick since a failure's
+// onset: which client's schedule (cargo's delayed retries, cargo <= 1.69's immediate ones) explains
+// how the storm grew, and the plateau it implies. Demand is read from the ticks just before the
+// onset, not the long baseline, so a slow drift of demand is not taken for retries. Pure, apart
+// from the small recorder that keeps those ticks per series.
+//
+// Per model: log M_j = log c + log(1 + A·f_j(τ)), with c the demand level before onset, f_j the
+// model's share of its plateau excess in tick j given the onset τ seconds into the first tick
+// (retry-ramp.ts), A the plateau excess; A by least squares in log M (a one-dimensional search)
+// for each τ on a grid, the best τ kept; the residual sum says how well the shape fits.
+
+import type { Evaluation } from '../core/types.js';
+import { type RampModel, onsetPoints, tickFractionAt } from './retry-ramp.js';
+
+/** The ticks a fit sees: one minute of 1 s ticks, or longer at coarser ticks. */
+export const MAX_RAMP_TICKS = 60;
+/** Healthy ticks before onset the demand level is averaged over (about 30 s, 2 to 8 ticks). */
+export function levelTicks(tickMs: number): number {
+  return Math.min(8, Math.max(2, Math.round(30_000 / tickMs)));
+}
+
+/** What a fit needs: tick length, the demand level before onset, and the multipliers since. */
+export interface RampObservation {
+  tickMs: number;
+  /** Mean multiplier (requests / baseline) over the healthy ticks before onset; NaN when unknown. */
+  level: number;
+  /** Multipliers of the ticks since onset, the first holding it; NaN for a gap. */
+  multipliers: number[];
+}
+
+export interface RampFit {
+  /** Plateau multiplier 1 + A, demand level divided out. */
+  plateau: number;
+  /** The plateaus of every onset that fits about as well (Δχ² ≤ 4 with the tick noise given). */
+  plateauLow: number;
+  plateauHigh: number;
+  /** Σ of squared log residuals over the ticks fitted. */
+  rss: number;
+  /** Ticks fitted. */
+  ticks: number;
+}
+
+/**
+ * Least-squares plateau excess A ≥ 0 for one model, the onset's place inside the first tick fitted
+ * too (it is unknown, and decides how much of the first tick failed); `shiftSeconds` moves the
+ * model's schedule (see tickFractionAt).
+ */
+export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0, tickLogSigma = 0): RampFit {
+  const level = Number.isFinite(obs.level) && obs.level > 0 ? obs.level : 1;
+  const ticks: { y: number; j: number }[] = [];
+  obs.multipliers.forEach((m, i) => {
+    if (Number.isFinite(m) && m > 0) ticks.push({ y: Math.log(m / level), j: i + 1 });
+  });
+  if (ticks.length === 0) return { plateau: Number.NaN, plateauLow: Number.NaN, plateauHigh: Number.NaN, rss: Number.NaN, ticks: 0 };
+  const fits = onsetPoints(obs.tickMs).map((tau) => {
+    const points = ticks.map((t) => ({ y: t.y, f: tickFractionAt(model, obs.tickMs, t.j, tau, shiftSeconds) }));
+    const a = fitExcess(points);
+    return { plateau: 1 + a, rss: points.reduce((s, p) => s + (p.y - Math.log(1 + a * p.f)) ** 2, 0) };
+  });
+  const best = Math.min(...fits.map((f) => f.rss));
+  // Onsets the data cannot tell from the best: with one tick, any; the plateau is read over them.
+  const near = fits.filter((f) => f.rss <= best + 4 * tickLogSigma * tickLogSigma + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
+  return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best, ticks: ticks.length };
+}
+
+/** The A minimising Σ (y − log(1 + A·f))² over [0, 20]: golden-section search. */
+function fitExcess(points: readonly { y: number; f: number }[]): number {
+  const rss = (a: number) => points.reduce((s, p) => s + (p.y - Math.log(1 + a * p.f)) ** 2, 0);
+  let lo = 0;
+  let hi = 20;
+  const g = (Math.sqrt(5) - 1) / 2;
+  let x1 = hi - g * (hi - lo);
+  let x2 = lo + g * (hi - lo);
+  let f1 = rss(x1);
+  let f2 = rss(x2);
+  for (let i = 0; i < 50; i++) {
+    if (f1 < f2) {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - g * (hi - lo);
+      f1 = rss(x1);
+    } else {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + g * (hi - lo);
+      f2 = rss(x2);
+    }
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * Keeps, for one series, the multipliers of its last healthy ticks and of the ticks since the
+ * current failure run began. Bounded: MAX_RAMP_TICKS + a few numbers.
+ */
+export class RampRecorder {
+  private readonly before: number[] = [];
+  private since: number[] = [];
+  private runSinceMs: number | undefined;
+
+  constructor(private readonly tickMs: number) {}
+
+  /** One tick from its rate evaluation: requests over the baseline, and the failure run if any. */
+  observeTick(requests: number, evaluations: readonly Evaluation[]): void {
+    const spike = evaluations.find((e) => e.kind === 'rate_spike');
+    const known = spike !== undefined && spike.status !== 'unknown' && spike.baseline > 0;
+    this.observe(known ? requests / spike.baseline : Number.NaN, spike?.run?.sinceMs);
+  }
+
+  /** One tick: its multiplier and the failure run's start (undefined while healthy). */
+  observe(multiplier: number, runSinceMs: number | undefined): void {
+    if (runSinceMs === undefined) {
+      this.runSinceMs = undefined;
+      this.since = [];
+      if (Number.isFinite(multiplier)) {
+        this.before.push(multiplier);
+        if (this.before.length > levelTicks(this.tickMs)) this.before.shift();
+      }
+      return;
+    }
+    if (runSinceMs !== this.runSinceMs) {
+      this.runSinceMs = runSinceMs;
+      this.since = [];
+    }
+    if (this.since.length < MAX_RAMP_TICKS) this.since.push(multiplier);
+  }
+
+  /** The observation for a fit, or undefined outside a failure run. */
+  view(): RampObservation | undefined {
+    if (this.runSinceMs === undefined || this.since.length === 0) return undefined;
+    const level = this.before.length > 0 ? this.before.reduce((s, x) => s + x, 0) / this.before.length : Number.NaN;
+    return { tickMs: this.tickMs, level, multipliers: [...this.since] };
+  }
+}

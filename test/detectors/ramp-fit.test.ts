@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { loadBundledClientModels } from '../../src/config/load.js';
+import { MAX_RAMP_TICKS, RampRecorder, fitRamp, levelTicks } from '../../src/detectors/ramp-fit.js';
+import { estimateAmplification } from '../../src/detectors/retry-amplification.js';
+import { onsetPoints, tickFractionAt } from '../../src/detectors/retry-ramp.js';
+
+const models = loadBundledClientModels();
+const cargo = models.find((m) => m.name === 'cargo')!;
+const legacy = models.find((m) => m.name === 'cargo-legacy')!;
+
+/** Multipliers a storm of `model` shows over `n` ticks: demand at `level`, plateau 1 + excess, onset 70 % into the first tick. */
+function storm(model: typeof cargo, tickMs: number, n: number, excess: number, level: number): number[] {
+  const tau = onsetPoints(tickMs)[5]!;
+  return Array.from({ length: n }, (_, i) => level * (1 + excess * tickFractionAt(model, tickMs, i + 1, tau)));
+}
+
+describe('fitRamp', () => {
+  it('recovers the plateau of the model that made the ramp, demand level divided out', () => {
+    const fit = fitRamp(cargo, { tickMs: 15_000, level: 1.1, multipliers: storm(cargo, 15_000, 4, 2.05, 1.1) });
+    expect(fit.plateau).toBeCloseTo(3.05, 3);
+    expect(fit.rss).toBeLessThan(1e-8);
+    expect(fit.ticks).toBe(4);
+  });
+
+  it('cannot fit delayed retries with immediate ones: cargo\'s second tick is still climbing', () => {
+    const fromCargo = storm(cargo, 5_000, 6, 2.05, 1);
+    // Four times one tick's variance at σ = 0.05: a worse fit than noise explains. (The other way
+    // round, an early onset lets cargo's short ramp pass for a step: their plateaus tell them apart.)
+    expect(fitRamp(legacy, { tickMs: 5_000, level: 1, multipliers: fromCargo }).rss).toBeGreaterThan(4 * 0.05 ** 2);
+    expect(fitRamp(cargo, { tickMs: 5_000, level: 1, multipliers: fromCargo }).rss).toBeLessThan(1e-8);
+  });
+
+  it('cannot place the onset from one tick: the plateau is given as a range', () => {
+    const fit = fitRamp(cargo, { tickMs: 15_000, level: 1, multipliers: storm(cargo, 15_000, 1, 2.05, 1) }, 0, 0.05);
+    expect(fit.plateauLow).toBeLessThan(3.05);
+    expect(fit.plateauHigh).toBeGreaterThan(3.05);
+  });
+
+  it('skips gaps and says nothing without ticks', () => {
+    const ticks = storm(cargo, 15_000, 3, 2, 1);
+    ticks[1] = Number.NaN;
+    expect(fitRamp(cargo, { tickMs: 15_000, level: 1, multipliers: ticks }).ticks).toBe(2);
+    expect(fitRamp(cargo, { tickMs: 15_000, level: 1, multipliers: [] }).plateau).toBeNaN();
+  });
+});
+
+describe('estimateAmplification on ramps', () => {
+  const base = { requestsBaseline: 1000, logRateSigma: 0.05, failing: 1, failingLow: 0.97, failingHigh: 1 };
+
+  it.each([
+    [cargo, 2.05, 15_000],
+    [cargo, 2.05, 5_000],
+    [legacy, 1.05, 15_000],
+    [legacy, 1.05, 5_000],
+  ])('names %s from its ramp and plateau, with its plateau as attempts per request', (model, excess, tickMs) => {
+    const multipliers = storm(model, tickMs, 4, excess, 1);
+    const runMean = multipliers.reduce((s, x) => s + x, 0) / multipliers.length;
+    const est = estimateAmplification({ ...base, requests: 1000 * runMean, ramp: { tickMs, elapsedMs: 3 * tickMs }, rampTicks: { tickMs, level: 1, multipliers, tickLogSigma: 0.05 } }, models);
+    expect(est.matches[0]?.model).toBe(model.name);
+    // Within 3 %: onsets that fit as well as the best spread the plateau a little.
+    expect(Math.abs(est.attemptsPerRequest / (1 + excess) - 1)).toBeLessThan(0.03);
+    expect(est.attemptsPerRequestLow).toBeLessThanOrEqual(1 + excess);
+    expect(est.attemptsPerRequestHigh).toBeGreaterThanOrEqual(1 + excess);
+  });
+});
+
+describe('RampRecorder', () => {
+  it('reads demand from the healthy ticks before onset and the multipliers since', () => {
+    const r = new RampRecorder(15_000);
+    for (const m of [0.5, 1.0, 1.2]) r.observe(m, undefined);
+    expect(r.view()).toBeUndefined();
+    r.observe(2, 1000);
+    r.observe(3, 1000);
+    // Only the last levelTicks healthy ticks count (2 at 15 s ticks).
+    expect(levelTicks(15_000)).toBe(2);
+    expect(r.view()).toEqual({ tickMs: 15_000, level: 1.1, multipliers: [2, 3] });
+  });
+
+  it('starts over with a new run and stays bounded', () => {
+    const r = new RampRecorder(1_000);
+    for (let i = 0; i < MAX_RAMP_TICKS + 10; i++) r.observe(2, 1000);
+    expect(r.view()!.multipliers).toHaveLength(MAX_RAMP_TICKS);
+    r.observe(5, 9000);
+    expect(r.view()!.multipliers).toEqual([5]);
+  });
+});
