@@ -11,7 +11,7 @@ import { seriesKey } from '../series/series-key.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { readBodyCapped } from './read-body.js';
-import { type ExpositionFormat, type ExpositionProblem, checkPage, parseExposition } from './exposition.js';
+import { type ExpositionFormat, type ExpositionProblem, LabelSetCache, checkPage, parseExposition } from './exposition.js';
 import { type Selector, matchesSelector } from './selector.js';
 import type { LiveSource, SourceRead } from './source.js';
 
@@ -39,6 +39,8 @@ export class ScrapeSource implements LiveSource {
   private readonly watched: Selector[];
   /** The URL as logs and errors show it (credentials removed). */
   private readonly shownUrl: string;
+  /** Label sets of the last two pages: a series' labels are built and resolved once, not every scrape. */
+  private readonly labelCache = new LabelSetCache();
 
   constructor(
     private readonly options: ScrapeOptions,
@@ -69,11 +71,13 @@ export class ScrapeSource implements LiveSource {
     const result = parseExposition(text, {
       format,
       wants: (name) => this.builder.wants(name),
+      labelCache: this.labelCache,
       onSample: (name, labels, value, _timestampMs, line) => {
         offered.push({ name, labels, value, line });
         if (watchedSamples === 0 && this.watched.some((s) => matchesSelector(s, name, labels))) watchedSamples++;
       },
     });
+    this.labelCache.endPage();
     const fault = checkPage({ contentType, text, parse: result, watchedSamples });
     if (fault) return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
     const { kept, duplicates } = dropDuplicates(offered);

@@ -33,6 +33,10 @@ export class RobustBaseline {
   private den = 0;
   private ticks = 0;
   private readonly sigmaScale: number;
+  /** Median and σ of the window as it is: they change only when a bucket completes (once a minute). */
+  private cachedMedian = Number.NaN;
+  private cachedSigma = Number.NaN;
+  private cacheValid = false;
 
   /**
    * @param capacity bucket values in the trailing window (e.g. 60 one-minute buckets for an hour)
@@ -61,9 +65,15 @@ export class RobustBaseline {
     return this.window.size;
   }
 
-  /** Median and robust σ of one tick; O(n) in the window size, no allocation. */
+  /** Median and robust σ of one tick; O(n) in the window size when a bucket completed, else cached. */
   stats(): BaselineStats {
-    return { median: this.window.median(), sigma: this.sigmaScale * this.window.medianAbsoluteDeviation() };
+    if (!this.cacheValid) {
+      const median = this.window.median();
+      this.cachedMedian = median;
+      this.cachedSigma = this.sigmaScale * this.window.medianAbsoluteDeviationAround(median);
+      this.cacheValid = true;
+    }
+    return { median: this.cachedMedian, sigma: this.cachedSigma };
   }
 
   snapshot(): BaselineSnapshot {
@@ -71,6 +81,7 @@ export class RobustBaseline {
   }
 
   restore(s: BaselineSnapshot): void {
+    this.cacheValid = false;
     this.window.restore(s.values);
     const p = s.partial;
     [this.num, this.den, this.ticks] = Array.isArray(p) && p.length === 3 && p.every(Number.isFinite) ? p : [0, 0, 0];
@@ -88,6 +99,7 @@ export class RobustBaseline {
     this.num = 0;
     this.den = 0;
     this.ticks = 0;
+    this.cacheValid = false;
     if (this.value === 'log-rate') this.window.push(Math.log(Math.max(num / den, RATE_EPSILON)));
     else if (den > 0) this.window.push(num / den);
   }
