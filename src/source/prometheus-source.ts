@@ -26,7 +26,9 @@ export const MAX_CONCURRENT_QUERIES = 8;
 
 export class PrometheusSource implements LiveSource, HistorySource {
   /** Series ids of split signals seen so far, with their labels and when last seen. */
-  private readonly known = new Map<string, { signal: string; labels: Record<string, string>; lastSeenMs: number }>();
+  private readonly known = new Map<string, { signal: string; labels: Record<string, string>; lastSeenMs: number; valuesKey: string }>();
+  /** Series ids by signal and `by` values (each prefixed by its length): a series' id and labels are built once, not every tick. */
+  private readonly ids = new Map<string, { id: string; labels: Record<string, string> }>();
 
   constructor(
     private readonly client: PrometheusClient,
@@ -108,6 +110,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
       // Label sets gone for long (pods, versions) are forgotten rather than kept at zero forever.
       if (frame.timeMs - info.lastSeenMs > FORGET_GROUP_AFTER_MS) {
         this.known.delete(id);
+        this.ids.delete(info.valuesKey);
         continue;
       }
       frame.signals.set(id, emptySample());
@@ -126,8 +129,18 @@ export class PrometheusSource implements LiveSource, HistorySource {
     }
     const present = new Set<string>();
     for (const s of series) {
-      const labels = pickLabels(s.labels, signal.by);
-      const id = seriesIdOf(signal.name, labels);
+      let valuesKey = signal.name;
+      for (const name of signal.by) {
+        const v = s.labels[name] ?? '';
+        valuesKey += `|${v.length}:${v}`;
+      }
+      let ident = this.ids.get(valuesKey);
+      if (!ident) {
+        const groupLabels = pickLabels(s.labels, signal.by);
+        ident = { id: seriesIdOf(signal.name, groupLabels), labels: groupLabels };
+        this.ids.set(valuesKey, ident);
+      }
+      const { id, labels } = ident;
       let sample = frame.signals.get(id);
       if (!sample) {
         sample = emptySample();
@@ -136,7 +149,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
       }
       const known = this.known.get(id);
       if (known) known.lastSeenMs = frame.timeMs;
-      else this.known.set(id, { signal: signal.name, labels, lastSeenMs: frame.timeMs });
+      else this.known.set(id, { signal: signal.name, labels, lastSeenMs: frame.timeMs, valuesKey });
       sample[input] = (present.has(id) ? sample[input] : 0) + s.value;
       present.add(id);
     }
