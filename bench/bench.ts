@@ -12,6 +12,7 @@ import { FIXTURES_DIR } from '../src/core/paths.js';
 import { countSamples, runBacktestProcess, writeSplitReplayConfig } from './backtest-bench.js';
 import { writeReplayFile } from './pages.js';
 import { benchParsers } from './parser-bench.js';
+import { type RulesFigures, benchRules } from './rules-bench.js';
 import { type BenchRow, fmt, renderTable } from './table.js';
 import { type TickFigures, type TickSourceKind, benchTick } from './tick-bench.js';
 
@@ -31,6 +32,8 @@ async function runPart(part: string[]): Promise<unknown> {
       return benchParsers(part[1]!.split(',').map(Number), part[2] === 'quick');
     case 'tick':
       return benchTick(Number(part[1]), part[2] as TickSourceKind);
+    case 'rules':
+      return benchRules(Number(part[1]), Number(part[2]));
     default:
       throw new Error(`unknown bench part ${part[0]}`);
   }
@@ -63,13 +66,32 @@ async function main(): Promise<void> {
   await section('parsers', () => {
     rows.push(...inChild<BenchRow[]>(['parser', (quick ? [1, 10] : [1, 10, 100]).join(','), quick ? 'quick' : 'full']));
   });
+  const ticks = new Map<string, TickFigures>();
   for (const n of quick ? [1_000, 10_000] : [10_000, 100_000]) {
     for (const source of ['prometheus', 'scrape'] as const) {
       await section(`tick ${n} ${source}`, () => {
-        rows.push(...tickRows(inChild<TickFigures>(['tick', String(n), source])));
+        const f = inChild<TickFigures>(['tick', String(n), source]);
+        ticks.set(`${n} ${source}`, f);
+        rows.push(...tickRows(f));
       });
     }
   }
+  const ruleRoutes = quick ? 1_000 : 10_000;
+  await section(`rules in Prometheus, ${ruleRoutes} routes`, () => {
+    try {
+      const r = inChild<RulesFigures>(['rules', String(ruleRoutes), '3']);
+      const ours = ticks.get(`${ruleRoutes} prometheus`);
+      const oursS = ours ? ours.allInCpuS + r.inputsCpuS : Number.NaN;
+      rows.push({
+        what: `${fmt(r.routes)} series, one evaluation: stormwatch tick all in + Prometheus answering its 3 input queries, vs Prometheus 2.42 evaluating the ${r.recordingRules} exported recording rules`,
+        stormwatch: `${fmt(oursS)} s CPU (${fmt(ours?.allInCpuS ?? Number.NaN)} + ${fmt(r.inputsCpuS)})`,
+        peer: `${fmt(r.rulesCpuS)} s CPU`,
+        note: `${fmt(r.rulesCpuS / oursS, 2)}x; rules as instant queries at the last of 70 min backfilled (${fmt(r.samples)} samples); the 4 alerting rules (joins of recorded series) left out`,
+      });
+    } catch (error) {
+      rows.push({ what: `Prometheus rules, ${ruleRoutes} routes`, stormwatch: '', peer: `not measured: ${(error as Error).message.split('\n')[0]}`, note: '' });
+    }
+  });
   await section('backtests', async () => {
     const cli = resolve(here, '..', 'src', 'cli.js');
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-'));
