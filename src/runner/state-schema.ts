@@ -11,7 +11,7 @@ const num = z.number();
 const numOrNull = z.number().nullable();
 const labels = z.record(z.string(), z.string());
 
-const baseline = z.looseObject({ values: z.array(num), anomalousSinceMs: numOrNull.optional(), partial: z.tuple([num, num]).optional() });
+const baseline = z.looseObject({ values: z.array(num), anomalousSinceMs: numOrNull.optional(), partial: z.tuple([num, num, num]).optional() });
 const detector = z.looseObject({ rate: baseline, errorRatio: baseline, funnel: baseline });
 
 const firingAlert = z.tuple([
