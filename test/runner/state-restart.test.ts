@@ -22,7 +22,7 @@ describe('restart from saved state', () => {
     const config = replayConfig('crates-2023-07-20-broken-redirect');
     const data = readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect'));
     const frames: Frame[] = [];
-    for await (const f of new ReplaySource(data, config.signals, config.deploys?.markers ?? []).history(-Infinity, Infinity, config.intervalMs)) frames.push(f);
+    for await (const f of new ReplaySource(data, config.signals, config.deploys?.markers ?? []).history(-Infinity, Infinity)) frames.push(f);
     let cut = frames.findIndex((f) => f.timeMs === Date.parse(at));
     expect(cut).toBeGreaterThan(0);
     const steady = new Pipeline(config);
