@@ -83,6 +83,11 @@ function steadyState(profiles: readonly RouteProfile[], nowMs: number): Pipeline
 }
 
 /** Serves each tick's bytes to the source as a fetch would (a Response over the bytes). */
+/** Restores the steady state in a scope of its own, so the saved form is not kept alive by the caller. */
+function restoreSteadyState(pipeline: Pipeline, profiles: readonly RouteProfile[], nowMs: number): void {
+  pipeline.restore(steadyState(profiles, nowMs));
+}
+
 function fakeFetch(answer: (body: string) => Buffer): typeof fetch {
   return (async (_url: unknown, init?: RequestInit) => new Response(new Uint8Array(answer(String(init?.body ?? ''))), { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } })) as typeof fetch;
 }
@@ -128,7 +133,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       live = new ScrapeSource({ url: config.source.url, timeoutMs: 60_000, maxBytes: config.source.maxBytes, fetch: fakeFetch(() => page!) }, config.signals);
     }
     const pipeline = new Pipeline(config);
-    pipeline.restore(steadyState(profiles, t0));
+    restoreSteadyState(pipeline, profiles, t0);
     const history = new HistoryStore(liveHistory(config));
     const metrics = new StormwatchMetrics(true, BAND_SIGMAS);
     const stateFile = join(config.delivery.outboxDir, 'state.json');
@@ -138,8 +143,8 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
     const saveCpu: number[] = [];
     const wall: number[] = [];
     let stateBytes = 0;
-    for (let k = 0; k < warm + measured; k++) {
-      if (k > 0) prepare(k);
+    // One tick in a function of its own: nothing of it (the frame, the result) stays on the stack.
+    const runTick = async (k: number) => {
       const nowMs = t0 + k * INTERVAL_MS;
       const c0 = process.cpuUsage();
       const w0 = performance.now();
@@ -160,12 +165,17 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
         stateBytes = saveState(stateFile, pipeline.snapshot(nowMs));
         saveS = cpuSecondsSince(c2);
       }
+      return { readS, stepS, tickS, tickWall, saveS };
+    };
+    for (let k = 0; k < warm + measured; k++) {
+      if (k > 0) prepare(k);
+      const f = await runTick(k);
       if (k >= warm) {
-        tickCpu.push(tickS);
-        readCpu.push(readS);
-        stepCpu.push(stepS);
-        wall.push(tickWall);
-        if (!Number.isNaN(saveS)) saveCpu.push(saveS);
+        tickCpu.push(f.tickS);
+        readCpu.push(f.readS);
+        stepCpu.push(f.stepS);
+        wall.push(f.tickWall);
+        if (!Number.isNaN(f.saveS)) saveCpu.push(f.saveS);
       }
     }
     bodies = undefined;
