@@ -34,8 +34,10 @@ interface Group {
 interface Resolution {
   name: string;
   key: string;
-  groups: { route: Route; group: Group }[];
+  groups: Group[];
   markers: MarkerSelector[];
+  /** The resolution of the same label set under another metric name. */
+  next: Resolution | undefined;
 }
 
 /** A label set of a split signal unseen this long is forgotten (per-pod or per-version labels churn). */
@@ -61,7 +63,7 @@ export class SnapshotFrameBuilder {
    * every sample of the same series), by label set and metric name. Labels that are not frozen are
    * resolved each time.
    */
-  private resolved = new WeakMap<Labels, Resolution[]>();
+  private resolved = new WeakMap<Labels, Resolution>();
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -97,34 +99,35 @@ export class SnapshotFrameBuilder {
 
   offer(name: string, labels: Labels, value: number): void {
     if (!Object.isFrozen(labels)) {
-      this.apply(this.resolve(name, labels), labels, value);
+      this.apply(this.resolve(name, labels, undefined), labels, value);
       return;
     }
-    let list = this.resolved.get(labels);
-    let r = list?.find((x) => x.name === name);
-    if (r === undefined || r.groups.some((g) => g.group.forgotten)) {
-      const fresh = this.resolve(name, labels);
-      if (!list) this.resolved.set(labels, (list = []));
-      if (r) list[list.indexOf(r)] = fresh;
-      else list.push(fresh);
-      r = fresh;
+    const first = this.resolved.get(labels);
+    let r = first;
+    while (r !== undefined && r.name !== name) r = r.next;
+    if (r === undefined || stale(r)) {
+      // New, or one of its groups was forgotten since: resolve again, in front of the chain.
+      r = this.resolve(name, labels, first);
+      this.resolved.set(labels, r);
     }
     this.apply(r, labels, value);
   }
 
-  /** Which routes (and groups) and markers a series feeds: selector matching and keys, done once. */
-  private resolve(name: string, labels: Labels): Resolution {
-    const r: Resolution = { name, key: '', groups: [], markers: [] };
+  /** Which groups and markers a series feeds: selector matching and keys, done once. */
+  private resolve(name: string, labels: Labels, next: Resolution | undefined): Resolution {
+    const r: Resolution = { name, key: '', groups: [], markers: [], next };
     const routes = this.routesByName.get(name);
-    if (routes) for (const route of routes) if (matchesSelector(route.selector, name, labels)) r.groups.push({ route, group: this.groupOf(route, labels) });
-    for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) r.groups.push({ route, group: this.groupOf(route, labels) });
+    if (routes) for (const route of routes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
+    for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
     if (r.groups.length > 0) r.key = seriesKey(name, labels);
     for (const marker of this.markers) if (matchesSelector(marker.selector, name, labels)) r.markers.push(marker);
     return r;
   }
 
   private apply(r: Resolution, labels: Labels, value: number): void {
-    for (const { group } of r.groups) {
+    const groups = r.groups;
+    for (let i = 0; i < groups.length; i++) {
+      const group = groups[i]!;
       group.touched = true;
       group.tracker.add(r.key, value);
     }
@@ -173,4 +176,10 @@ export class SnapshotFrameBuilder {
     }
     return group;
   }
+}
+
+/** Whether a resolution points at a group that was forgotten (its series must be resolved again). */
+function stale(r: Resolution): boolean {
+  for (let i = 0; i < r.groups.length; i++) if (r.groups[i]!.forgotten) return true;
+  return false;
 }
