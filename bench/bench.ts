@@ -3,7 +3,7 @@
 // CPU seconds (process.cpuUsage) and ratios. `--quick` runs smaller sizes. Asserts nothing.
 
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const rows: BenchRow[] = [];
   const cpu = cpus();
-  process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}; node ${process.version} ${process.arch}${quick ? '; --quick' : ''}\n`);
+  process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}${quick ? '; --quick' : ''}\n`);
   const section = (name: string, fn: () => void | Promise<void>) => {
     process.stderr.write(`bench: ${name}...\n`);
     return fn();
@@ -98,18 +98,18 @@ async function main(): Promise<void> {
     try {
       const week = join(FIXTURES_DIR, 'scenarios', 'seasonal-week.om.gz');
       const weekFigures = runBacktestProcess(cli, join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'), week, countSamples(week));
-      rows.push({ what: `backtest, a week of 15 s data (seasonal-week: 54 series, ${fmt(weekFigures.samples)} samples), whole process`, stormwatch: `${fmt(weekFigures.samples / weekFigures.wallS)} samples/s`, peer: 'target 2M/s', note: `${fmt(weekFigures.wallS)} s wall, ${fmt(weekFigures.cpuS)} s CPU, ${weekFigures.transitions} transitions` });
+      rows.push({ what: `backtest, a week of 15 s data (seasonal-week: 54 series, ${fmt(weekFigures.samples)} samples), whole process`, stormwatch: `${fmt(weekFigures.samples / weekFigures.wallS)} samples/s`, peer: 'target 2M/s', note: `${fmt(weekFigures.wallS)} s wall, ${fmt(weekFigures.cpuS)} s CPU (${fmt(weekFigures.samples / weekFigures.cpuS)} samples per CPU second), ${weekFigures.transitions} transitions` });
       const routes = 333;
       const ticks = quick ? 1440 : 5760;
       const file = join(dir, 'day.om');
       const samples = await writeReplayFile(file, routes, ticks, 15_000);
       const day = runBacktestProcess(cli, writeSplitReplayConfig(dir, file), undefined, samples);
-      rows.push({ what: `backtest, ${quick ? '6 h' : 'a day'} of 15 s data, ${routes * 3} counter series (${routes} routes, split by route), ${fmt(samples)} samples, whole process`, stormwatch: `${fmt(day.samples / day.wallS)} samples/s`, peer: 'target 2M/s', note: `${fmt(day.wallS)} s wall, ${fmt(day.cpuS)} s CPU, ${day.transitions} transitions` });
+      rows.push({ what: `backtest, ${quick ? '6 h' : 'a day'} of 15 s data, ${routes * 3} counter series (${routes} routes, split by route), ${fmt(samples)} samples, whole process`, stormwatch: `${fmt(day.samples / day.wallS)} samples/s`, peer: 'target 2M/s', note: `${fmt(day.wallS)} s wall, ${fmt(day.cpuS)} s CPU (${fmt(day.samples / day.cpuS)} samples per CPU second), ${day.transitions} transitions` });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  process.stdout.write(`${renderTable(rows)}\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Sources read from bytes through a fetch that answers from memory (no socket).\n`);
+  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less).\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Sources read from bytes through a fetch that answers from memory (no socket).\n`);
 }
 
 if (partIndex >= 0) {
