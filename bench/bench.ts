@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const ruleRoutes = quick ? 1_000 : 10_000;
   await section(`rules in Prometheus, ${ruleRoutes} routes`, () => {
     try {
-      const r = inChild<RulesFigures>(['rules', String(ruleRoutes), '3']);
+      const r = inChild<RulesFigures>(['rules', String(ruleRoutes), '2']);
       const ours = ticks.get(`${ruleRoutes} prometheus`);
       const oursS = ours ? ours.allInCpuS + r.inputsCpuS : Number.NaN;
       rows.push({

@@ -176,7 +176,9 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
             i = end;
           } else {
             labels = parseLabels(text, i + 1, stop, name, true);
-            if (end > 0) labels = cache.set(raw, labels);
+            // `a{}` is the same series as `a`: one shared empty label set for both.
+            if (Object.keys(labels).length === 0) labels = EMPTY;
+            else if (end > 0) labels = cache.set(raw, labels);
             i = labelsNext;
           }
         } else {

@@ -122,18 +122,26 @@ export class ScrapeSource implements LiveSource {
  */
 export function dropDuplicates(samples: readonly OfferedSample[]): { kept: OfferedSample[]; duplicates: ExpositionProblem[] } {
   const seen = new Map<string, number>();
+  // Label sets from a LabelSetCache are one frozen object per text as written: keyed by identity,
+  // with no key string built per sample.
+  const seenShared = new Map<Labels, Map<string, number>>();
   const kept: OfferedSample[] = [];
   const duplicates: ExpositionProblem[] = [];
   for (const s of samples) {
-    let key = s.name;
-    for (const k in s.labels) key += `\u0000${k}\u0001${s.labels[k]}`;
-    const firstLine = seen.get(key);
-    if (firstLine === undefined) {
-      seen.set(key, s.line);
-      kept.push(s);
+    let firstLine: number | undefined;
+    if (Object.isFrozen(s.labels)) {
+      let names = seenShared.get(s.labels);
+      if (!names) seenShared.set(s.labels, (names = new Map()));
+      firstLine = names.get(s.name);
+      if (firstLine === undefined) names.set(s.name, s.line);
     } else {
-      duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
+      let key = s.name;
+      for (const k in s.labels) key += `\u0000${k}\u0001${s.labels[k]}`;
+      firstLine = seen.get(key);
+      if (firstLine === undefined) seen.set(key, s.line);
     }
+    if (firstLine === undefined) kept.push(s);
+    else duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
   }
   return { kept, duplicates };
 }

@@ -122,6 +122,12 @@ describe('parseExposition with a LabelSetCache', () => {
     expect(collect(cache).samples[0]!.labels).toBe(first[0]!.labels);
   });
 
+  it('gives `a{}` and `a` one and the same empty label set (one series, so a duplicate is seen as one)', () => {
+    const labels: Record<string, string>[] = [];
+    parseExposition('a{} 1\na 2\n', { format: 'text', labelCache: new LabelSetCache(), onSample: (_n, l) => labels.push(l) });
+    expect(labels[0]).toBe(labels[1]);
+  });
+
   it('forgets label sets seen on neither of the last two pages', () => {
     const cache = new LabelSetCache();
     collect(cache);
