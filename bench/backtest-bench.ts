@@ -3,7 +3,8 @@
 // seconds the shell's `times` reports for it.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 
@@ -32,9 +33,20 @@ export function countSamples(file: string): number {
 /** Runs `node cli.js backtest --config CONFIG [--input FILE]` and measures the whole process. */
 export function runBacktestProcess(cli: string, config: string, input: string | undefined, samples: number): BacktestFigures {
   const args = ['backtest', '--config', config, ...(input ? ['--input', input] : [])].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  // The transitions go to a temp file (never beside the config: that may be in the repository).
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-out-'));
+  const outFile = join(dir, 'transitions.jsonl');
+  try {
+    return measureProcess(cli, args, outFile, samples);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function measureProcess(cli: string, args: string, outFile: string, samples: number): BacktestFigures {
   const t = performance.now();
   // `times` prints the shell's own and its children's user and system time; the child's is line 2.
-  const out = execFileSync('bash', ['-c', `node '${cli}' ${args} > "$OUT" 2>/dev/null; times`], { encoding: 'utf8', env: { ...process.env, OUT: `${config}.out` }, maxBuffer: 1 << 20 });
+  const out = execFileSync('bash', ['-c', `node '${cli}' ${args} > "$OUT" 2>/dev/null; times`], { encoding: 'utf8', env: { ...process.env, OUT: outFile }, maxBuffer: 1 << 20 });
   const wallS = (performance.now() - t) / 1000;
   const child = out.trim().split('\n').at(-1)!.split(/\s+/);
   const seconds = (s: string) => {
@@ -42,7 +54,7 @@ export function runBacktestProcess(cli: string, config: string, input: string | 
     if (!m) throw new Error(`unexpected times output: ${out}`);
     return Number(m[1]) * 60 + Number(m[2]);
   };
-  const transitions = readFileSync(`${config}.out`, 'utf8').split('\n').filter((l) => l.startsWith('{')).length;
+  const transitions = readFileSync(outFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).length;
   return { samples, wallS, cpuS: seconds(child[0]!) + seconds(child[1]!), transitions };
 }
 
