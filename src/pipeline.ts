@@ -51,6 +51,8 @@ export interface PipelineSnapshot {
   deploys?: unknown;
   markers?: Record<string, unknown>;
   probes?: [string, { failingSinceMs: number; failure: string }][];
+  /** Per series, the multipliers a client's retry ramp is fitted to (detectors/ramp-fit.ts). */
+  ramps?: Record<string, unknown>;
 }
 
 export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'> & Partial<Pick<StormwatchConfig, 'deploys' | 'evidenceWeight'>>;
@@ -77,6 +79,7 @@ export class Pipeline {
   private readonly inputsOf = new Map<string, ReadonlySet<SignalInput>>();
   /** Saved detector state waiting for its series to appear (split signals are created lazily). */
   private pendingRestore: Record<string, unknown> = {};
+  private pendingRamps: Record<string, unknown> = {};
   private readonly decider: AlertDecider;
   private readonly deploys: DeployWatcher | undefined;
   private readonly markers: MarkerTracker[];
@@ -137,6 +140,10 @@ export class Pipeline {
     if (this.pendingRestore[id] !== undefined) {
       w.detector.restore(this.pendingRestore[id]);
       delete this.pendingRestore[id];
+    }
+    if (this.pendingRamps[id] !== undefined) {
+      w.ramp.restore(this.pendingRamps[id]);
+      delete this.pendingRamps[id];
     }
     this.watched.set(id, w);
     this.deploys?.register(id, labels.service);
@@ -293,6 +300,8 @@ export class Pipeline {
       deploys: this.deploys?.snapshot() ?? [],
       markers: Object.fromEntries(this.markers.map((m) => [m.spec.name, m.snapshot()])),
       probes: [...this.probes],
+      // NaN (a tick without a rate) is written as null by JSON; restore reads it back.
+      ramps: { ...this.pendingRamps, ...Object.fromEntries([...this.watched].map(([id, w]) => [id, w.ramp.snapshot()])) },
     };
   }
 
@@ -303,6 +312,11 @@ export class Pipeline {
     for (const [id, w] of this.watched) if (w.detector.restore(snapshot.detectors?.[id])) signals++;
     // Series of split signals appear with their first frame; their state waits until then.
     for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore[id] = state;
+    for (const [id, state] of Object.entries(snapshot.ramps ?? {})) {
+      const w = this.watched.get(id);
+      if (w) w.ramp.restore(state);
+      else this.pendingRamps[id] = state;
+    }
     this.decider.restore(snapshot.alerts);
     this.deploys?.restore(snapshot.deploys);
     for (const m of this.markers) m.restore(snapshot.markers?.[m.spec.name] as Parameters<MarkerTracker['restore']>[0]);

@@ -279,7 +279,7 @@ export class EvidenceDetector implements Detector {
       rate: this.rate.snapshot(),
       errorRatio: this.errorRatio.snapshot(),
       funnel: this.funnel.snapshot(),
-      checks: structuredClone(this.checks),
+      checks: { spike: { ...this.checks.spike }, drop: { ...this.checks.drop }, errors: { ...this.checks.errors }, funnel: { ...this.checks.funnel } },
       rateShiftSinceMs: Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs,
       dispersion: { ...this.dispersion },
       run: this.run ? structuredClone(this.run) : null,

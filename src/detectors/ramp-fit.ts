@@ -95,6 +95,12 @@ function fitExcess(points: readonly { y: number; f: number }[]): number {
  * Keeps, for one series, the multipliers of its last healthy ticks and of the ticks since the
  * current failure run began. Bounded: MAX_RAMP_TICKS + a few numbers.
  */
+export interface RampSnapshot {
+  before: (number | null)[];
+  since: (number | null)[];
+  runSinceMs: number | null;
+}
+
 export class RampRecorder {
   private readonly before: number[] = [];
   private since: number[] = [];
@@ -125,6 +131,21 @@ export class RampRecorder {
       this.since = [];
     }
     if (this.since.length < MAX_RAMP_TICKS) this.since.push(multiplier);
+  }
+
+  /** Plain data for the saved state: a restart mid-storm fits the same ramp. */
+  snapshot(): RampSnapshot {
+    return { before: [...this.before], since: [...this.since], runSinceMs: this.runSinceMs ?? null };
+  }
+
+  /** Restores a snapshot; anything malformed leaves the recorder empty. */
+  restore(s: unknown): void {
+    const r = s as Partial<RampSnapshot> | null | undefined;
+    const numbers = (a: unknown, max: number) => Array.isArray(a) && a.length <= max && a.every((x) => x === null || typeof x === 'number');
+    if (!r || !numbers(r.before, levelTicks(this.tickMs)) || !numbers(r.since, MAX_RAMP_TICKS) || !(r.runSinceMs === null || typeof r.runSinceMs === 'number')) return;
+    this.before.splice(0, this.before.length, ...r.before!.map((x) => (x === null ? Number.NaN : x)));
+    this.since = r.since!.map((x) => (x === null ? Number.NaN : x));
+    this.runSinceMs = r.runSinceMs ?? undefined;
   }
 
   /** The observation for a fit, or undefined outside a failure run. */

@@ -9,6 +9,7 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PipelineSnapshot } from '../pipeline.js';
+import { packDetectors, unpackDetectors } from './state-pack.js';
 import { type CheckedState, type StateSection, checkState } from './state-schema.js';
 
 /** Quarantined copies kept per state file; older ones are removed. */
@@ -32,7 +33,8 @@ function writeDurably(file: string, text: string): void {
 /** Writes the snapshot atomically; returns the bytes written. */
 export function saveState(file: string, snapshot: PipelineSnapshot): number {
   mkdirSync(dirname(file), { recursive: true });
-  const text = JSON.stringify(snapshot);
+  // Baselines are written as packed float32s (state-pack.ts): a quarter of the bytes of decimals.
+  const text = JSON.stringify({ ...snapshot, detectors: packDetectors(snapshot.detectors) });
   writeDurably(`${file}.tmp`, text);
   const firing = firingFileOf(file);
   writeDurably(`${firing}.tmp`, JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts }));
@@ -118,6 +120,7 @@ function readChecked(file: string): CheckedState | undefined {
   } catch (error) {
     return { bad: [], unusable: `unreadable (${(error as Error).message})` };
   }
+  if (json && typeof json === 'object') unpackDetectors((json as { detectors?: unknown }).detectors);
   return checkState(json);
 }
 

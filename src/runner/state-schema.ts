@@ -11,7 +11,7 @@ const num = z.number();
 const numOrNull = z.number().nullable();
 const labels = z.record(z.string(), z.string());
 
-const baseline = z.looseObject({ values: z.array(num), anomalousSinceMs: numOrNull.optional(), partial: z.tuple([num, num]).optional() });
+const baseline = z.looseObject({ values: z.array(num), anomalousSinceMs: numOrNull.optional(), partial: z.tuple([num, num, num]).optional() });
 const detector = z.looseObject({ rate: baseline, errorRatio: baseline, funnel: baseline });
 
 const firingAlert = z.tuple([
@@ -55,6 +55,7 @@ const SECTIONS = {
   deploys: z.array(deployWindow),
   markers: z.record(z.string(), marker),
   probes: z.array(probe),
+  ramps: z.record(z.string(), z.looseObject({ before: z.array(num.nullable()), since: z.array(num.nullable()), runSinceMs: numOrNull })),
 } as const;
 
 export type StateSection = 'detectors' | keyof typeof SECTIONS;

@@ -41,16 +41,16 @@ export class CounterRateTracker {
    */
   constructor(private readonly kind: CounterKind = 'traffic') {}
 
-  /** Starts a snapshot. */
+  /** Starts a snapshot. The maps of the snapshot before last are cleared and reused: no per-tick allocation. */
   begin(): void {
-    this.current = new Map();
-    this.increments = new Map();
+    this.current.clear();
+    this.increments.clear();
     this.completeSum = 0;
     this.completePrevSum = 0;
     this.completeMax = 0;
     this.completeCount = 0;
-    this.resets = [];
-    this.fresh = [];
+    if (this.resets.length > 0) this.resets = [];
+    if (this.fresh.length > 0) this.fresh = [];
   }
 
   /** Adds one matched series' counter value to the snapshot. */
@@ -80,8 +80,13 @@ export class CounterRateTracker {
     const matched = this.current.size > 0;
     if (matched) this.everMatched = true;
     const increase = this.seenAny && dtMs > 0 ? this.increase(matched) : Number.NaN;
+    // This snapshot becomes the previous one; the old previous maps are reused by the next begin().
+    const spare = this.previous;
     this.previous = this.current;
+    this.current = spare;
+    const spareIncrements = this.previousIncrements;
     this.previousIncrements = this.increments;
+    this.increments = spareIncrements;
     this.previousTimeMs = timeMs;
     this.seenAny = true;
     return (increase * 1000) / dtMs;

@@ -96,9 +96,13 @@ export class SampleWindow {
 
   /** The median absolute deviation from the median; NaN when empty. O(n) expected. */
   medianAbsoluteDeviation(): number {
+    return this.medianAbsoluteDeviationAround(this.median());
+  }
+
+  /** The median absolute deviation from `m`, the window's median when the caller already has it. */
+  medianAbsoluteDeviationAround(m: number): number {
     const n = this.count;
     if (n === 0) return Number.NaN;
-    const m = this.median();
     const a = scratchOf(n);
     for (let i = 0; i < n; i++) a[i] = Math.abs(this.s[this.at + i]! - m);
     return medianOf(a, n);

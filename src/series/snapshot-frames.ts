@@ -26,6 +26,18 @@ interface Group {
   /** Snapshot time a series last matched this group, and whether one did in the current snapshot. */
   lastSeenMs: number;
   touched: boolean;
+  /** Set when the group is forgotten: resolutions that point at it are stale. */
+  forgotten?: boolean;
+}
+
+/** Where one series (a metric name and a label set) goes: resolved once, reused every snapshot. */
+interface Resolution {
+  name: string;
+  key: string;
+  groups: Group[];
+  markers: MarkerSelector[];
+  /** The resolution of the same label set under another metric name. */
+  next: Resolution | undefined;
 }
 
 /** A label set of a split signal unseen this long is forgotten (per-pod or per-version labels churn). */
@@ -46,6 +58,12 @@ export class SnapshotFrameBuilder {
   private readonly routes: Route[] = [];
   private markerSeries = new Map<string, MarkerSeries[]>();
   private wanted: Set<string> | 'all' | undefined;
+  /**
+   * Resolutions of label sets a parser's LabelSetCache handed out (frozen objects that come back for
+   * every sample of the same series), by label set and metric name. Labels that are not frozen are
+   * resolved each time.
+   */
+  private resolved = new WeakMap<Labels, Resolution>();
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -80,19 +98,40 @@ export class SnapshotFrameBuilder {
   }
 
   offer(name: string, labels: Labels, value: number): void {
+    if (!Object.isFrozen(labels)) {
+      this.apply(this.resolve(name, labels, undefined), labels, value);
+      return;
+    }
+    const first = this.resolved.get(labels);
+    let r = first;
+    while (r !== undefined && r.name !== name) r = r.next;
+    if (r === undefined || stale(r)) {
+      // New, or one of its groups was forgotten since: resolve again, in front of the chain.
+      r = this.resolve(name, labels, first);
+      this.resolved.set(labels, r);
+    }
+    this.apply(r, labels, value);
+  }
+
+  /** Which groups and markers a series feeds: selector matching and keys, done once. */
+  private resolve(name: string, labels: Labels, next: Resolution | undefined): Resolution {
+    const r: Resolution = { name, key: '', groups: [], markers: [], next };
     const routes = this.routesByName.get(name);
-    let key: string | undefined;
-    if (routes) {
-      for (const route of routes) {
-        if (matchesSelector(route.selector, name, labels)) this.add(route, labels, (key ??= seriesKey(name, labels)), value);
-      }
+    if (routes) for (const route of routes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
+    for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
+    if (r.groups.length > 0) r.key = seriesKey(name, labels);
+    for (const marker of this.markers) if (matchesSelector(marker.selector, name, labels)) r.markers.push(marker);
+    return r;
+  }
+
+  private apply(r: Resolution, labels: Labels, value: number): void {
+    const groups = r.groups;
+    for (let i = 0; i < groups.length; i++) {
+      const group = groups[i]!;
+      group.touched = true;
+      group.tracker.add(r.key, value);
     }
-    for (const route of this.unnamedRoutes) {
-      if (matchesSelector(route.selector, name, labels)) this.add(route, labels, (key ??= seriesKey(name, labels)), value);
-    }
-    for (const marker of this.markers) {
-      if (matchesSelector(marker.selector, name, labels)) this.markerSeries.get(marker.name)!.push({ labels, value });
-    }
+    for (const marker of r.markers) this.markerSeries.get(marker.name)!.push({ labels, value });
   }
 
   end(timeMs: number): Frame {
@@ -105,6 +144,7 @@ export class SnapshotFrameBuilder {
           g.touched = false;
         } else if (route.by.length > 0 && timeMs - g.lastSeenMs > this.forgetAfterMs) {
           route.groups.delete(g.id);
+          g.forgotten = true;
           continue;
         }
         let sample = signals.get(g.id);
@@ -123,12 +163,6 @@ export class SnapshotFrameBuilder {
     return frame;
   }
 
-  private add(route: Route, labels: Labels, key: string, value: number): void {
-    const group = this.groupOf(route, labels);
-    group.touched = true;
-    group.tracker.add(key, value);
-  }
-
   private groupOf(route: Route, labels: Labels): Group {
     if (route.by.length === 0) return route.groups.values().next().value as Group;
     const groupLabels = pickLabels(labels, route.by);
@@ -142,4 +176,10 @@ export class SnapshotFrameBuilder {
     }
     return group;
   }
+}
+
+/** Whether a resolution points at a group that was forgotten (its series must be resolved again). */
+function stale(r: Resolution): boolean {
+  for (let i = 0; i < r.groups.length; i++) if (r.groups[i]!.forgotten) return true;
+  return false;
 }

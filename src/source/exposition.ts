@@ -22,6 +22,46 @@ export interface ParseOptions {
    * well formed) but their labels are not built and onSample is not called. Default: all.
    */
   wants?: (name: string) => boolean;
+  /**
+   * Label sets already built, by their text as written (`{a="1",b="2"}`): a series seen before gets
+   * the same (frozen) object back, so its labels are built once, not once a sample, and callers can
+   * keep per-series work keyed by it. A replay file repeats each series every tick; a scraped page
+   * repeats them every scrape.
+   */
+  labelCache?: LabelSetCache;
+}
+
+/**
+ * Label sets by their text as written. Bounded by generations: `endPage()` drops the sets seen on
+ * neither this page nor the one before, so a cache kept across scrapes follows the series that exist.
+ */
+export class LabelSetCache {
+  private current = new Map<string, Labels>();
+  private previous = new Map<string, Labels>();
+
+  get(text: string): Labels | undefined {
+    const hit = this.current.get(text);
+    if (hit !== undefined || this.previous.size === 0) return hit;
+    const old = this.previous.get(text);
+    if (old !== undefined) this.current.set(text, old);
+    return old;
+  }
+
+  set(text: string, labels: Labels): Labels {
+    const frozen = Object.freeze(labels);
+    this.current.set(text, frozen);
+    return frozen;
+  }
+
+  /** Ends a page: label sets seen on neither this page nor the previous one are forgotten. */
+  endPage(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+
+  get size(): number {
+    return this.current.size;
+  }
 }
 
 export interface ParseResult {
@@ -84,6 +124,9 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
   let lineNo = 0;
   let pos = 0;
   const len = text.length;
+  let lastName = '';
+  let lastWanted = false;
+  labelNames.length = 0;
 
   while (pos < len) {
     lineNo++;
@@ -109,17 +152,40 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
     }
     let wanted = false;
     try {
-      // Metric name.
+      // Metric name: consecutive lines usually repeat it, and then the previous string is reused.
       if (!isNameStart(text.charCodeAt(i))) throw new LineError(`expected a metric name, found ${JSON.stringify(text.slice(i, Math.min(stop, i + 20)))}`);
       const nameStart = i;
       while (i < stop && isNameChar(text.charCodeAt(i))) i++;
-      const name = text.slice(nameStart, i);
-      wanted = wants === undefined || wants(name);
+      let name: string;
+      if (i - nameStart === lastName.length && text.startsWith(lastName, nameStart)) name = lastName;
+      else {
+        name = text.slice(nameStart, i);
+        lastName = name;
+        lastWanted = wants === undefined || wants(name);
+      }
+      wanted = lastWanted;
       let labels: Labels = EMPTY;
       if (text.charCodeAt(i) === LBRACE) {
-        const parsed = parseLabels(text, i + 1, stop, name, wanted);
-        i = parsed.next;
-        if (wanted) labels = parsed.labels;
+        const cache = options.labelCache;
+        if (cache !== undefined && wanted) {
+          const end = labelSetEnd(text, i + 1, stop);
+          const raw = end > 0 ? text.slice(i, end) : '';
+          const hit = end > 0 ? cache.get(raw) : undefined;
+          if (hit !== undefined) {
+            labels = hit;
+            i = end;
+          } else {
+            labels = parseLabels(text, i + 1, stop, name, true);
+            // `a{}` is the same series as `a`: one shared empty label set for both.
+            if (Object.keys(labels).length === 0) labels = EMPTY;
+            else if (end > 0) labels = cache.set(raw, labels);
+            i = labelsNext;
+          }
+        } else {
+          const parsed = parseLabels(text, i + 1, stop, name, wanted);
+          i = labelsNext;
+          if (wanted) labels = parsed;
+        }
       }
       const c = text.charCodeAt(i);
       if (c !== SPACE && c !== TAB) throw new LineError(`${name}: expected a space before the value`);
@@ -128,25 +194,32 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
       let valueEnd = i;
       while (valueEnd < stop && text.charCodeAt(valueEnd) !== SPACE && text.charCodeAt(valueEnd) !== TAB) valueEnd++;
       if (valueEnd === i) throw new LineError(`${name}: missing value`);
-      const valueText = text.slice(i, valueEnd);
       let j = valueEnd;
       while (j < stop && (text.charCodeAt(j) === SPACE || text.charCodeAt(j) === TAB)) j++;
       let timestampMs = Number.NaN;
       if (j < stop && !(openMetrics && text.charCodeAt(j) === HASH)) {
         let tsEnd = j;
         while (tsEnd < stop && text.charCodeAt(tsEnd) !== SPACE && text.charCodeAt(tsEnd) !== TAB) tsEnd++;
-        const tsText = text.slice(j, tsEnd);
         let k = tsEnd;
         while (k < stop && (text.charCodeAt(k) === SPACE || text.charCodeAt(k) === TAB)) k++;
         if (k < stop && !(openMetrics && text.charCodeAt(k) === HASH)) throw new LineError(`${name}: unexpected text after the timestamp`);
-        const ts = Number(tsText);
-        if (!Number.isFinite(ts) || (!openMetrics && !Number.isInteger(ts))) {
-          throw new LineError(`${name}: timestamp ${JSON.stringify(tsText)} is not ${openMetrics ? 'a number of seconds' : 'an integer of milliseconds'}`);
+        let ts = digitsValue(text, j, tsEnd);
+        if (Number.isNaN(ts)) {
+          const tsText = text.slice(j, tsEnd);
+          ts = Number(tsText);
+          if (!Number.isFinite(ts) || (!openMetrics && !Number.isInteger(ts))) {
+            throw new LineError(`${name}: timestamp ${JSON.stringify(tsText)} is not ${openMetrics ? 'a number of seconds' : 'an integer of milliseconds'}`);
+          }
         }
         timestampMs = openMetrics ? Math.round(ts * 1000) : ts;
       }
-      const value = parseSampleValue(valueText);
-      if (value === undefined) throw new LineError(`${name}: value ${JSON.stringify(valueText)} is not a number`);
+      // Plain digits (most counters) are read in place; anything else goes through the full grammar.
+      let value: number | undefined = digitsValue(text, i, valueEnd);
+      if (Number.isNaN(value)) {
+        const valueText = text.slice(i, valueEnd);
+        value = parseSampleValue(valueText);
+        if (value === undefined) throw new LineError(`${name}: value ${JSON.stringify(valueText)} is not a number`);
+      }
       if (!Number.isFinite(value)) {
         problems.push({ line: lineNo, message: `${name}: value ${formatValue(value)} is not a finite number; sample skipped` });
         if (wanted) wantedProblems++;
@@ -207,28 +280,84 @@ function formatValue(value: number): string {
   return value > 0 ? '+Inf' : '-Inf';
 }
 
+/** The 1-based column of `at` within its line (for messages only: it scans back to the line start). */
+function columnOf(text: string, at: number): number {
+  return at - text.lastIndexOf('\n', at - 1);
+}
+
+/** Where parseLabels stopped: the index after the `}` (a module variable, so no result object is made per line). */
+let labelsNext = 0;
+/** Label names of the last label set parsed, by position: the next line usually repeats them. */
+const labelNames: string[] = [];
+/** The names of the label set being parsed (duplicates are checked against these). */
+const seen: string[] = [];
+
+/**
+ * The value of text[from, to) when it is 1 to 15 plain decimal digits (exact in a double), else NaN:
+ * counters and millisecond timestamps are read without a substring.
+ */
+function digitsValue(text: string, from: number, to: number): number {
+  const n = to - from;
+  if (n < 1 || n > 15) return Number.NaN;
+  let v = 0;
+  for (let k = from; k < to; k++) {
+    const d = text.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * The index after the `}` that closes a label set starting at `from` (after the `{`), or -1 when the
+ * line ends first. Only finds the end; parseLabels judges the content.
+ */
+function labelSetEnd(text: string, from: number, stop: number): number {
+  let i = from;
+  let quoted = false;
+  while (i < stop) {
+    const c = text.charCodeAt(i);
+    if (quoted) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) quoted = false;
+    } else if (c === QUOTE) quoted = true;
+    else if (c === RBRACE) return i + 1;
+    i++;
+  }
+  return -1;
+}
+
 /**
  * Parses `name="value",...}` from `from` (after the `{`); returns the labels (built only when
- * `build`) and the index after the `}`. Columns in messages are 1-based within the line.
+ * `build`) and sets `labelsNext` to the index after the `}`. Columns in messages are 1-based within the line.
  */
-function parseLabels(text: string, from: number, stop: number, metric: string, build: boolean): { labels: Labels; next: number } {
+function parseLabels(text: string, from: number, stop: number, metric: string, build: boolean): Labels {
   const labels: Labels = build ? {} : EMPTY;
-  const lineStart = text.lastIndexOf('\n', from) + 1;
-  const col = (at: number) => at - lineStart + 1;
+  seen.length = 0;
   let i = from;
-  for (;;) {
+  for (let position = 0; ; position++) {
     while (text.charCodeAt(i) === SPACE) i++;
-    if (i >= stop) throw new LineError(`${metric}: expected ',' or '}' at column ${col(i)}`);
-    if (text.charCodeAt(i) === RBRACE) return { labels, next: i + 1 };
-    if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${metric}: expected a label name at column ${col(i)}`);
+    if (i >= stop) throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
+    if (text.charCodeAt(i) === RBRACE) {
+      labelsNext = i + 1;
+      return labels;
+    }
+    if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${metric}: expected a label name at column ${columnOf(text, i)}`);
     const nameStart = i;
     while (i < stop && isLabelChar(text.charCodeAt(i))) i++;
-    const labelName = text.slice(nameStart, i);
+    // The same name at the same position as on the last line: reuse its string (no substring).
+    const known = labelNames[position];
+    let labelName: string;
+    if (known !== undefined && i - nameStart === known.length && text.startsWith(known, nameStart)) labelName = known;
+    else {
+      labelName = text.slice(nameStart, i);
+      labelNames[position] = labelName;
+    }
     while (text.charCodeAt(i) === SPACE) i++;
-    if (text.charCodeAt(i) !== EQUALS) throw new LineError(`${metric}: label ${labelName}: expected '=' at column ${col(i)}`);
+    if (text.charCodeAt(i) !== EQUALS) throw new LineError(`${metric}: label ${labelName}: expected '=' at column ${columnOf(text, i)}`);
     i++;
     while (text.charCodeAt(i) === SPACE) i++;
-    if (text.charCodeAt(i) !== QUOTE) throw new LineError(`${metric}: label ${labelName}: expected a quoted value at column ${col(i)}`);
+    if (text.charCodeAt(i) !== QUOTE) throw new LineError(`${metric}: label ${labelName}: expected a quoted value at column ${columnOf(text, i)}`);
     i++;
     const valueStart = i;
     let escaped = false;
@@ -239,7 +368,7 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
       if (c === BACKSLASH) {
         const next = text.charCodeAt(i + 1);
         if (next !== 110 && next !== BACKSLASH && next !== QUOTE) {
-          throw new LineError(`${metric}: label ${labelName}: invalid escape \\${i + 1 < stop ? text[i + 1] : ''} at column ${col(i)}`);
+          throw new LineError(`${metric}: label ${labelName}: invalid escape \\${i + 1 < stop ? text[i + 1] : ''} at column ${columnOf(text, i)}`);
         }
         escaped = true;
         i += 2;
@@ -248,7 +377,8 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
       i++;
     }
     if (build) {
-      if (labelName in labels) throw new LineError(`${metric}: label ${labelName}: given twice`);
+      for (let k = 0; k < seen.length; k++) if (seen[k] === labelName) throw new LineError(`${metric}: label ${labelName}: given twice`);
+      seen.push(labelName);
       const raw = text.slice(valueStart, i);
       labels[labelName] = escaped ? raw.replace(/\\(.)/g, (_, ch: string) => (ch === 'n' ? '\n' : ch)) : raw;
     }
@@ -259,7 +389,10 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
       i++;
       continue;
     }
-    if (c === RBRACE) return { labels, next: i + 1 };
-    throw new LineError(`${metric}: expected ',' or '}' at column ${col(i)}`);
+    if (c === RBRACE) {
+      labelsNext = i + 1;
+      return labels;
+    }
+    throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
   }
 }

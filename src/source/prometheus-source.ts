@@ -3,7 +3,7 @@
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import { type Frame, type MarkerSeries, type SignalInput, emptySample } from '../core/types.js';
+import { type Frame, type MarkerSeries, type SignalInput, type SignalSample, emptySample } from '../core/types.js';
 import { pickLabels, seriesIdOf } from '../series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from '../series/snapshot-frames.js';
 import type { PrometheusClient } from './prometheus-client.js';
@@ -25,8 +25,12 @@ function absentValue(input: SignalInput): number {
 export const MAX_CONCURRENT_QUERIES = 8;
 
 export class PrometheusSource implements LiveSource, HistorySource {
-  /** Series ids of split signals seen so far, with their labels and when last seen. */
-  private readonly known = new Map<string, { signal: string; labels: Record<string, string>; lastSeenMs: number }>();
+  /**
+   * The series of each split signal seen so far, by their `by` values (one value, or each prefixed by
+   * its length): a series' id and labels are built once, not every tick, and the frame's sample and
+   * which inputs filled it are kept on the series rather than in per-tick maps and sets.
+   */
+  private readonly known = new Map<string, Map<string, KnownSeries>>();
 
   constructor(
     private readonly client: PrometheusClient,
@@ -108,16 +112,24 @@ export class PrometheusSource implements LiveSource, HistorySource {
       frame.signals.set(signal.name, emptySample());
       return;
     }
-    for (const [id, info] of this.known) {
-      if (info.signal !== signal.name) continue;
+    const known = this.known.get(signal.name);
+    if (!known) return;
+    for (const [key, k] of known) {
       // Label sets gone for long (pods, versions) are forgotten rather than kept at zero forever.
-      if (frame.timeMs - info.lastSeenMs > FORGET_GROUP_AFTER_MS) {
-        this.known.delete(id);
+      if (frame.timeMs - k.lastSeenMs > FORGET_GROUP_AFTER_MS) {
+        known.delete(key);
         continue;
       }
-      frame.signals.set(id, emptySample());
-      (frame.series ??= new Map()).set(id, { signal: info.signal, labels: info.labels });
+      this.enter(frame, signal, k);
     }
+  }
+
+  /** Gives a known series an empty sample in this frame. */
+  private enter(frame: Frame, signal: SignalConfig, k: KnownSeries): void {
+    k.sample = emptySample();
+    k.frame = frame;
+    frame.signals.set(k.id, k.sample);
+    (frame.series ??= new Map()).set(k.id, { signal: signal.name, labels: k.labels });
   }
 
   private apply(frame: Frame, signal: SignalConfig, input: SignalInput, series: VectorSeries): void {
@@ -129,24 +141,48 @@ export class PrometheusSource implements LiveSource, HistorySource {
       }
       return;
     }
-    const present = new Set<string>();
+    let known = this.known.get(signal.name);
+    if (!known) this.known.set(signal.name, (known = new Map()));
+    const by = signal.by;
     for (const s of series) {
-      const labels = pickLabels(s.labels, signal.by);
-      const id = seriesIdOf(signal.name, labels);
-      let sample = frame.signals.get(id);
-      if (!sample) {
-        sample = emptySample();
-        frame.signals.set(id, sample);
-        (frame.series ??= new Map()).set(id, { signal: signal.name, labels });
+      let key: string;
+      if (by.length === 1) key = s.labels[by[0]!] ?? '';
+      else {
+        key = '';
+        for (const name of by) {
+          const v = s.labels[name] ?? '';
+          key += `${v.length}:${v}`;
+        }
       }
-      const known = this.known.get(id);
-      if (known) known.lastSeenMs = frame.timeMs;
-      else this.known.set(id, { signal: signal.name, labels, lastSeenMs: frame.timeMs });
-      sample[input] = (present.has(id) ? sample[input] : 0) + s.value;
-      present.add(id);
+      let k = known.get(key);
+      if (!k) {
+        const labels = pickLabels(s.labels, by);
+        k = { id: seriesIdOf(signal.name, labels), labels, lastSeenMs: frame.timeMs, frame: undefined, sample: undefined, filled: {} };
+        known.set(key, k);
+      }
+      if (k.frame !== frame) this.enter(frame, signal, k);
+      k.lastSeenMs = frame.timeMs;
+      // Several series of one label set (pods, codes) are summed.
+      const sample = k.sample!;
+      if (k.filled[input] === frame) sample[input] += s.value;
+      else {
+        sample[input] = s.value;
+        k.filled[input] = frame;
+      }
     }
-    for (const [id, info] of this.known) {
-      if (info.signal === signal.name && !present.has(id)) frame.signals.get(id)![input] = absentValue(input);
+    for (const k of known.values()) {
+      if (k.frame === frame && k.filled[input] !== frame) k.sample![input] = absentValue(input);
     }
   }
+}
+
+/** A series of a split signal, as the source knows it across ticks. */
+interface KnownSeries {
+  id: string;
+  labels: Record<string, string>;
+  lastSeenMs: number;
+  /** The frame being built when the series last got a sample, that sample, and which inputs it filled. */
+  frame: Frame | undefined;
+  sample: SignalSample | undefined;
+  filled: Partial<Record<SignalInput, Frame>>;
 }

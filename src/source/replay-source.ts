@@ -7,7 +7,7 @@ import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame, Labels } from '../core/types.js';
 import { frameBuilderFor } from './signal-selectors.js';
-import { type ExpositionProblem, parseExposition } from './exposition.js';
+import { type ExpositionProblem, LabelSetCache, parseExposition } from './exposition.js';
 import type { HistorySource } from './source.js';
 
 interface RawSample {
@@ -36,6 +36,9 @@ export function readReplayFile(file: string): ReplayData {
   const problems: ExpositionProblem[] = [];
   const result = parseExposition(text, {
     format: 'openmetrics',
+    // Every series repeats at every timestamp: its labels are built once, and the frame builder
+    // resolves selectors and keys once per series rather than once per sample.
+    labelCache: new LabelSetCache(),
     onSample(name, labels, value, timestampMs, line) {
       if (Number.isNaN(timestampMs)) {
         problems.push({ line, message: `${name}: replay samples need a timestamp; sample skipped` });

@@ -11,7 +11,7 @@ import { seriesKey } from '../series/series-key.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { readBodyCapped } from './read-body.js';
-import { type ExpositionFormat, type ExpositionProblem, checkPage, parseExposition } from './exposition.js';
+import { type ExpositionFormat, type ExpositionProblem, LabelSetCache, checkPage, parseExposition } from './exposition.js';
 import { type Selector, matchesSelector } from './selector.js';
 import type { LiveSource, SourceRead } from './source.js';
 
@@ -39,6 +39,8 @@ export class ScrapeSource implements LiveSource {
   private readonly watched: Selector[];
   /** The URL as logs and errors show it (credentials removed). */
   private readonly shownUrl: string;
+  /** Label sets of the last two pages: a series' labels are built and resolved once, not every scrape. */
+  private readonly labelCache = new LabelSetCache();
 
   constructor(
     private readonly options: ScrapeOptions,
@@ -69,11 +71,13 @@ export class ScrapeSource implements LiveSource {
     const result = parseExposition(text, {
       format,
       wants: (name) => this.builder.wants(name),
+      labelCache: this.labelCache,
       onSample: (name, labels, value, _timestampMs, line) => {
         offered.push({ name, labels, value, line });
         if (watchedSamples === 0 && this.watched.some((s) => matchesSelector(s, name, labels))) watchedSamples++;
       },
     });
+    this.labelCache.endPage();
     const fault = checkPage({ contentType, text, parse: result, watchedSamples });
     if (fault) return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
     const { kept, duplicates } = dropDuplicates(offered);
@@ -118,18 +122,26 @@ export class ScrapeSource implements LiveSource {
  */
 export function dropDuplicates(samples: readonly OfferedSample[]): { kept: OfferedSample[]; duplicates: ExpositionProblem[] } {
   const seen = new Map<string, number>();
+  // Label sets from a LabelSetCache are one frozen object per text as written: keyed by identity,
+  // with no key string built per sample.
+  const seenShared = new Map<Labels, Map<string, number>>();
   const kept: OfferedSample[] = [];
   const duplicates: ExpositionProblem[] = [];
   for (const s of samples) {
-    let key = s.name;
-    for (const k in s.labels) key += `\u0000${k}\u0001${s.labels[k]}`;
-    const firstLine = seen.get(key);
-    if (firstLine === undefined) {
-      seen.set(key, s.line);
-      kept.push(s);
+    let firstLine: number | undefined;
+    if (Object.isFrozen(s.labels)) {
+      let names = seenShared.get(s.labels);
+      if (!names) seenShared.set(s.labels, (names = new Map()));
+      firstLine = names.get(s.name);
+      if (firstLine === undefined) names.set(s.name, s.line);
     } else {
-      duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
+      let key = s.name;
+      for (const k in s.labels) key += `\u0000${k}\u0001${s.labels[k]}`;
+      firstLine = seen.get(key);
+      if (firstLine === undefined) seen.set(key, s.line);
     }
+    if (firstLine === undefined) kept.push(s);
+    else duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
   }
   return { kept, duplicates };
 }

@@ -54,3 +54,34 @@ describe('RobustBaseline', () => {
     expect(b.snapshot().partial).toBeUndefined();
   });
 });
+
+describe('RobustBaseline statistics cache', () => {
+  it('answers exactly what a fresh computation over the same window does, after every learn and restore', () => {
+    // Cached: median and σ are kept until a bucket completes; the reference recomputes them each time.
+    const cached = new RobustBaseline(12, 3, 'ratio');
+    const values: number[] = [];
+    let num = 0;
+    let den = 0;
+    for (let tick = 0; tick < 200; tick++) {
+      const requests = 50 + ((tick * 37) % 23);
+      const failures = (tick * 11) % 7;
+      cached.learn(failures, requests);
+      num += failures;
+      den += requests;
+      if ((tick + 1) % 3 === 0) {
+        values.push(num / den);
+        num = den = 0;
+      }
+      if (tick === 119) {
+        // A restore right after a bucket completed (no partial bucket to lose).
+        cached.restore({ values: values.slice(-5) });
+        values.splice(0, values.length - 5);
+      }
+      const reference = new RobustBaseline(12, 3, 'ratio');
+      reference.restore({ values: values.slice(-12) });
+      // Same window, so the same statistics to the last bit, whether cached or not.
+      expect(cached.stats()).toEqual(reference.stats());
+      expect(cached.stats()).toEqual(reference.stats());
+    }
+  });
+});

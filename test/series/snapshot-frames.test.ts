@@ -41,3 +41,28 @@ describe('SnapshotFrameBuilder', () => {
     expect(f.markers!.get('build')).toEqual([{ labels: { version: '1.2' }, value: 1 }]);
   });
 });
+
+describe('SnapshotFrameBuilder with label sets resolved once', () => {
+  it('builds the same frames from shared frozen label sets as from fresh objects, a forgotten group included', () => {
+    const signals = [{ name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } }];
+    const fresh = new SnapshotFrameBuilder(signals, [], 30_000);
+    const shared = new SnapshotFrameBuilder(signals, [], 30_000);
+    const a = Object.freeze({ route: '/a', code: '200' });
+    const b = Object.freeze({ route: '/b', code: '500' });
+    // /b goes away for longer than the forget time and comes back: its group is made anew.
+    const plan: [number, [Record<string, string>, number][]][] = [
+      [0, [[a, 10], [b, 1]]],
+      [10_000, [[a, 20], [b, 3]]],
+      [20_000, [[a, 30]]],
+      [60_000, [[a, 40]]],
+      [70_000, [[a, 50], [b, 4]]],
+      [80_000, [[a, 60], [b, 9]]],
+    ];
+    for (const [t, samples] of plan) {
+      const viaFresh = snapshot(fresh, t, samples.map(([l, v]) => ['http_requests_total', { ...l }, v]));
+      const viaShared = snapshot(shared, t, samples.map(([l, v]) => ['http_requests_total', l, v]));
+      expect(viaShared).toEqual(viaFresh);
+    }
+    expect(snapshot(shared, 90_000, [['http_requests_total', b, 12]]).signals.get('api{route="/b"}')!.requests).toBeCloseTo(0.3);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ExpositionFormat, checkPage, parseExposition, parseSampleValue } from '../../src/source/exposition.js';
+import { type ExpositionFormat, LabelSetCache, checkPage, parseExposition, parseSampleValue } from '../../src/source/exposition.js';
 
 function parse(text: string, format: ExpositionFormat = 'text') {
   const samples: { name: string; labels: Record<string, string>; value: number; ts: number }[] = [];
@@ -87,6 +87,53 @@ describe('parseExposition', () => {
   it('reports content after # EOF in OpenMetrics', () => {
     const { problems } = parse('a_total 1 1\n# EOF\nb_total 2 2\n', 'openmetrics');
     expect(problems).toEqual([{ line: 3, message: 'content after # EOF ignored' }]);
+  });
+});
+
+describe('parseExposition with a LabelSetCache', () => {
+  const page = [
+    'a_total{route="/x",code="200"} 1 1689832800',
+    'a_total{route="/x",code="500"} 2 1689832800',
+    'b_total{route="/x",code="200"} 3 1689832800', // same label text under another name
+    'a_total{route="/x",code="200"} 4 1689832815',
+    'a_total{msg="say \\"hi\\"\\n",code="200"} 5 1689832815', // escapes
+    'a_total{route="/x",route="/y"} 6 1689832815', // bad: a cache must not make it good
+    'a_total{route="/x",code="200"} 123456789012345678 1689832830', // past 15 digits: the full grammar
+    '# EOF',
+  ].join('\n');
+  const collect = (cache?: LabelSetCache) => {
+    const samples: { name: string; labels: Record<string, string>; value: number; ts: number }[] = [];
+    const result = parseExposition(page, { format: 'openmetrics', ...(cache ? { labelCache: cache } : {}), onSample: (name, labels, value, ts) => samples.push({ name, labels, value, ts }) });
+    return { samples, problems: result.problems };
+  };
+
+  it('returns the same samples and problems as without a cache', () => {
+    expect(collect(new LabelSetCache())).toEqual(collect());
+    expect(collect().samples.at(-1)!.value).toBe(123456789012345678);
+  });
+
+  it('hands out one frozen object per label text, across names and pages', () => {
+    const cache = new LabelSetCache();
+    const first = collect(cache).samples;
+    expect(first[0]!.labels).toBe(first[2]!.labels);
+    expect(first[0]!.labels).toBe(first[3]!.labels);
+    expect(Object.isFrozen(first[0]!.labels)).toBe(true);
+    cache.endPage();
+    expect(collect(cache).samples[0]!.labels).toBe(first[0]!.labels);
+  });
+
+  it('gives `a{}` and `a` one and the same empty label set (one series, so a duplicate is seen as one)', () => {
+    const labels: Record<string, string>[] = [];
+    parseExposition('a{} 1\na 2\n', { format: 'text', labelCache: new LabelSetCache(), onSample: (_n, l) => labels.push(l) });
+    expect(labels[0]).toBe(labels[1]);
+  });
+
+  it('forgets label sets seen on neither of the last two pages', () => {
+    const cache = new LabelSetCache();
+    collect(cache);
+    cache.endPage();
+    cache.endPage();
+    expect(cache.get('{route="/x",code="200"}')).toBeUndefined();
   });
 });
 

@@ -42,6 +42,11 @@ export class RobustBaseline {
   private den = 0;
   private ticks = 0;
   private readonly sigmaScale: number;
+  /** Median and σ of the window as it is: they change only when a bucket completes (once a minute). */
+  private cachedMedian = Number.NaN;
+  private cachedSigma = Number.NaN;
+  private cachedMedianError = Number.NaN;
+  private cacheValid = false;
 
   /**
    * @param capacity bucket values in the trailing window (e.g. 60 one-minute buckets for an hour)
@@ -75,11 +80,18 @@ export class RobustBaseline {
     return this.window.size;
   }
 
-  /** Median and robust σ of one tick; O(n) in the window size, no allocation. */
+  /** Median and robust σ of one tick; O(n) in the window size when a bucket completed, else cached. */
   stats(): BaselineStats {
-    const mad = this.window.medianAbsoluteDeviation();
-    const n = this.window.size;
-    return { median: this.window.median(), sigma: this.sigmaScale * mad, medianError: n > 0 ? (MEDIAN_ERROR_FACTOR * MAD_TO_SIGMA * mad) / Math.sqrt(n) : Number.NaN };
+    if (!this.cacheValid) {
+      const median = this.window.median();
+      const mad = this.window.medianAbsoluteDeviationAround(median);
+      const n = this.window.size;
+      this.cachedMedian = median;
+      this.cachedSigma = this.sigmaScale * mad;
+      this.cachedMedianError = n > 0 ? (MEDIAN_ERROR_FACTOR * MAD_TO_SIGMA * mad) / Math.sqrt(n) : Number.NaN;
+      this.cacheValid = true;
+    }
+    return { median: this.cachedMedian, sigma: this.cachedSigma, medianError: this.cachedMedianError };
   }
 
   snapshot(): BaselineSnapshot {
@@ -87,6 +99,7 @@ export class RobustBaseline {
   }
 
   restore(s: BaselineSnapshot): void {
+    this.cacheValid = false;
     this.window.restore(s.values);
     const p = s.partial;
     [this.num, this.den, this.ticks] = Array.isArray(p) && p.length === 3 && p.every(Number.isFinite) ? p : [0, 0, 0];
@@ -105,6 +118,7 @@ export class RobustBaseline {
     this.num = 0;
     this.den = 0;
     this.ticks = 0;
+    this.cacheValid = false;
     const value = this.value === 'log-rate' ? Math.log(Math.max(num / den, RATE_EPSILON)) : den > 0 ? num / den : Number.NaN;
     if (!Number.isNaN(value)) this.window.push(value);
     return value;

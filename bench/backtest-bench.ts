@@ -1,0 +1,69 @@
+// `stormwatch backtest` as a user runs it: a whole process (start-up, reading and parsing the file,
+// counter rates, detection, decisions, transitions printed), timed from outside with the CPU
+// seconds the shell's `times` reports for it.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+export interface BacktestFigures {
+  samples: number;
+  wallS: number;
+  cpuS: number;
+  transitions: number;
+}
+
+/** Samples (non-comment lines) of a replay file, gzipped or not. */
+export function countSamples(file: string): number {
+  const bytes = readFileSync(file);
+  const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('latin1');
+  let n = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    let end = text.indexOf('\n', pos);
+    if (end === -1) end = text.length;
+    if (end > pos && text.charCodeAt(pos) !== 35) n++;
+    pos = end + 1;
+  }
+  return n;
+}
+
+/** Runs `node cli.js backtest --config CONFIG [--input FILE]` and measures the whole process. */
+export function runBacktestProcess(cli: string, config: string, input: string | undefined, samples: number): BacktestFigures {
+  const args = ['backtest', '--config', config, ...(input ? ['--input', input] : [])].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  // The transitions go to a temp file (never beside the config: that may be in the repository).
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-out-'));
+  const outFile = join(dir, 'transitions.jsonl');
+  try {
+    return measureProcess(cli, args, outFile, samples);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function measureProcess(cli: string, args: string, outFile: string, samples: number): BacktestFigures {
+  const t = performance.now();
+  // `times` prints the shell's own and its children's user and system time; the child's is line 2.
+  const out = execFileSync('bash', ['-c', `node '${cli}' ${args} > "$OUT" 2>/dev/null; times`], { encoding: 'utf8', env: { ...process.env, OUT: outFile }, maxBuffer: 1 << 20 });
+  const wallS = (performance.now() - t) / 1000;
+  const child = out.trim().split('\n').at(-1)!.split(/\s+/);
+  const seconds = (s: string) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(s);
+    if (!m) throw new Error(`unexpected times output: ${out}`);
+    return Number(m[1]) * 60 + Number(m[2]);
+  };
+  const transitions = readFileSync(outFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).length;
+  return { samples, wallS, cpuS: seconds(child[0]!) + seconds(child[1]!), transitions };
+}
+
+/** A config that splits one signal by route over a replay file of `writeReplayFile`. */
+export function writeSplitReplayConfig(dir: string, file: string): string {
+  const config = join(dir, 'day.yaml');
+  writeFileSync(
+    config,
+    `interval: 15s\nsource:\n  replay:\n    file: ${file}\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,
+  );
+  return config;
+}

@@ -1,0 +1,155 @@
+// Seeded inputs for the bench, as a user's stormwatch reads them: /metrics pages of many label shapes,
+// Prometheus instant-query answers for a split signal, and replay files with one timestamp a tick.
+
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { mulberry32 } from '../src/sim/random.js';
+
+/**
+ * The label shapes of a page, cycled family by family: no labels, five labels, escapes (`\"`, `\\`,
+ * `\n`), non-ASCII values, timestamps, eight labels with float and negative values. Only what both
+ * peers parse like Prometheus does: no `:` in names (prom2javascript reads `\w+`), no `}` in values,
+ * no `\\` before an `n` or a `"` (prom2javascript unescapes in a fixed order), no NaN or ±Inf values
+ * (stormwatch reports them as problems: a counter that is not finite is a broken exporter).
+ */
+const SHAPES = ['plain', 'five', 'escapes', 'unicode', 'timestamps', 'eight'] as const;
+
+/** A text-format (0.0.4) page of about `bytes` bytes; `samples` is how many sample lines it has. */
+export function expositionPage(bytes: number, seed = 42): { text: string; samples: number } {
+  const random = mulberry32(seed);
+  const parts: string[] = [];
+  let size = 0;
+  let samples = 0;
+  const push = (line: string) => {
+    parts.push(line);
+    size += line.length + 1;
+  };
+  for (let family = 0; size < bytes; family++) {
+    const shape = SHAPES[family % SHAPES.length]!;
+    const name = `app_${shape}_${family}_total`;
+    push(`# HELP ${name} Requests handled (${shape} labels).`);
+    push(`# TYPE ${name} ${shape === 'eight' ? 'gauge' : 'counter'}`);
+    const lines = shape === 'plain' ? 1 : 200;
+    for (let i = 0; i < lines && size < bytes; i++) {
+      const count = Math.floor(random() * 1e9);
+      let line: string;
+      switch (shape) {
+        case 'plain':
+          line = `${name} ${count}`;
+          break;
+        case 'five':
+          line = `${name}{service="svc-${i % 17}",route="/api/v1/items/${i}",method="${i % 3 ? 'GET' : 'POST'}",code="${[200, 302, 404, 500][i % 4]}",pod="web-${i % 9}-7d9c5"} ${count}`;
+          break;
+        case 'escapes':
+          line = `${name}{path="C:\\\\DIR\\\\FILE${i}.TXT",error="Cannot find file:\\n\\"FILE${i}.TXT\\""} ${count}`;
+          break;
+        case 'unicode':
+          line = `${name}{city="Zürich-${i}",region="東京",note="naïve café ${i % 7}"} ${count}.5`;
+          break;
+        case 'timestamps':
+          line = `${name}{route="/t/${i}",code="200"} ${count} ${1_689_855_450_000 + i * 15_000}`;
+          break;
+        case 'eight':
+          line = `${name}{a="${i}",b="b${i % 3}",c="c",d="${i % 11}",e="eeeeeeee",f="${i * 7}",g="gg",h="${i % 5}"} ${((random() - 0.5) * 1e6).toExponential(6)}`;
+          break;
+      }
+      push(line);
+      samples++;
+    }
+  }
+  return { text: `${parts.join('\n')}\n`, samples };
+}
+
+/** One series of a split signal: its own request rate, error and completion ratios. */
+export interface RouteProfile {
+  route: string;
+  /** Requests per second around which this route's traffic wobbles. */
+  rate: number;
+  errorRatio: number;
+  completionRatio: number;
+}
+
+/** `n` routes with distinct levels: rates log-uniform from 0.5 to 2,000 per second. */
+export function routeProfiles(n: number, seed = 7): RouteProfile[] {
+  const random = mulberry32(seed);
+  return Array.from({ length: n }, (_, i) => ({
+    route: `/api/v1/r${i}`,
+    rate: Math.exp(Math.log(0.5) + random() * Math.log(4000)),
+    errorRatio: 0.0005 + random() * 0.01,
+    completionRatio: 0.97 + random() * 0.029,
+  }));
+}
+
+/** One tick's rates of every route (requests, errors, downstream), with 5 % demand noise. */
+export function tickRates(profiles: readonly RouteProfile[], tick: number): { requests: Float64Array; errors: Float64Array; downstream: Float64Array } {
+  const random = mulberry32(1_000_003 * (tick + 1));
+  const n = profiles.length;
+  const requests = new Float64Array(n);
+  const errors = new Float64Array(n);
+  const downstream = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = profiles[i]!;
+    const r = p.rate * (1 + 0.1 * (random() - 0.5));
+    requests[i] = r;
+    errors[i] = r * p.errorRatio * (0.8 + 0.4 * random());
+    downstream[i] = r * p.completionRatio * (0.99 + 0.02 * random());
+  }
+  return { requests, errors, downstream };
+}
+
+/** What Prometheus answers to `sum by (route) (...)` at `timeMs`: the JSON body, as bytes. */
+export function vectorAnswer(profiles: readonly RouteProfile[], values: Float64Array, timeMs: number): Buffer {
+  const t = (timeMs / 1000).toFixed(3);
+  const parts: string[] = [];
+  for (let i = 0; i < profiles.length; i++) parts.push(`{"metric":{"route":"${profiles[i]!.route}"},"value":[${t},"${values[i]}"]}`);
+  return Buffer.from(`{"status":"success","data":{"resultType":"vector","result":[${parts.join(',')}]}}`);
+}
+
+/** Cumulative counters of every route at a tick: what a /metrics page of the service shows. */
+export function counterPage(profiles: readonly RouteProfile[], totals: { requests: Float64Array; errors: Float64Array; downstream: Float64Array }): Buffer {
+  const parts: string[] = ['# HELP app_requests_total Requests by route and code.', '# TYPE app_requests_total counter'];
+  for (let i = 0; i < profiles.length; i++) {
+    const route = profiles[i]!.route;
+    const errors = Math.floor(totals.errors[i]!);
+    parts.push(`app_requests_total{route="${route}",code="200"} ${Math.floor(totals.requests[i]!) - errors}`, `app_requests_total{route="${route}",code="500"} ${errors}`);
+  }
+  parts.push('# HELP app_completions_total Downloads completed downstream.', '# TYPE app_completions_total counter');
+  for (let i = 0; i < profiles.length; i++) parts.push(`app_completions_total{route="${profiles[i]!.route}"} ${Math.floor(totals.downstream[i]!)}`);
+  return Buffer.from(`${parts.join('\n')}\n`);
+}
+
+/**
+ * Writes an OpenMetrics replay file: `routes` routes, three counter series each (code 200, code 500,
+ * completions), one snapshot every `intervalMs` for `ticks` ticks. Returns the samples written.
+ */
+export async function writeReplayFile(file: string, routes: number, ticks: number, intervalMs: number, seed = 11): Promise<number> {
+  const profiles = routeProfiles(routes, seed);
+  const totals = { requests: new Float64Array(routes), errors: new Float64Array(routes), downstream: new Float64Array(routes) };
+  const out = createWriteStream(file);
+  const startS = 1_689_811_200;
+  let samples = 0;
+  out.write('# TYPE app_requests counter\n# TYPE app_completions counter\n');
+  for (let k = 0; k < ticks; k++) {
+    const rates = tickRates(profiles, k);
+    const ts = startS + (k * intervalMs) / 1000;
+    const lines: string[] = [];
+    for (let i = 0; i < routes; i++) {
+      const s = intervalMs / 1000;
+      totals.requests[i]! += rates.requests[i]! * s;
+      totals.errors[i]! += rates.errors[i]! * s;
+      totals.downstream[i]! += rates.downstream[i]! * s;
+      const route = profiles[i]!.route;
+      const errors = Math.floor(totals.errors[i]!);
+      lines.push(
+        `app_requests_total{code="200",route="${route}"} ${Math.floor(totals.requests[i]!) - errors} ${ts}`,
+        `app_requests_total{code="500",route="${route}"} ${errors} ${ts}`,
+        `app_completions_total{route="${route}"} ${Math.floor(totals.downstream[i]!)} ${ts}`,
+      );
+      samples += 3;
+    }
+    if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
+  }
+  out.end('# EOF\n');
+  await once(out, 'finish');
+  return samples;
+}

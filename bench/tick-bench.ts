@@ -1,0 +1,207 @@
+// One live tick as `stormwatch run` does it, all in: the source read from the bytes of an answer
+// (three Prometheus instant-query bodies, or one /metrics page), counter rates, detection,
+// decisions, the UI history and own metrics, and the every-minute state save (state.json with
+// fsync), amortised over its four 15 s ticks. Every series has its own history at full baseline
+// length. Run in a process of its own, so resident memory is this tick's alone.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/load.js';
+import type { EvidenceSnapshot } from '../src/detectors/evidence-detector.js';
+import { Pipeline, type PipelineSnapshot } from '../src/pipeline.js';
+import { saveState } from '../src/runner/state-file.js';
+import { seriesIdOf } from '../src/series/series-key.js';
+import { mulberry32 } from '../src/sim/random.js';
+import { PrometheusClient } from '../src/source/prometheus-client.js';
+import { PrometheusSource } from '../src/source/prometheus-source.js';
+import { ScrapeSource } from '../src/source/scrape-source.js';
+import type { LiveSource } from '../src/source/source.js';
+import { StormwatchMetrics } from '../src/telemetry/metrics.js';
+import { BAND_SIGMAS } from '../src/ui/band.js';
+import { HistoryStore } from '../src/ui/history-store.js';
+import { liveHistory } from '../src/ui/history-sizes.js';
+import { cpuSecondsSince, gc, median, settledRss } from './measure.js';
+import { type RouteProfile, counterPage, routeProfiles, tickRates, vectorAnswer } from './pages.js';
+
+export type TickSourceKind = 'prometheus' | 'scrape';
+
+export interface TickFigures {
+  series: number;
+  source: TickSourceKind;
+  /** Median CPU seconds of a tick, save excluded; the save's CPU seconds; their amortised sum. */
+  tickCpuS: number;
+  readCpuS: number;
+  stepCpuS: number;
+  saveCpuS: number;
+  allInCpuS: number;
+  tickWallS: number;
+  stateBytes: number;
+  /** Resident bytes per series in steady state (after collection), and the JS heap's share. */
+  rssPerSeries: number;
+  heapPerSeries: number;
+  peakRssBytes: number;
+}
+
+const INTERVAL_MS = 15_000;
+/** The every-minute save at 15 s ticks. */
+const TICKS_PER_SAVE = 4;
+/** Baseline buckets of the default preset: an hour of one-minute buckets. */
+const BUCKETS = 60;
+
+function configFor(dir: string, source: TickSourceKind) {
+  const file = join(dir, 'stormwatch.yaml');
+  const src = source === 'prometheus' ? 'prometheus:\n    url: http://127.0.0.1:9\n    timeout: 60s' : 'scrape:\n    url: http://127.0.0.1:9/metrics\n    timeout: 60s\n    maxBytes: 1073741824';
+  writeFileSync(
+    file,
+    `interval: 15s\nsource:\n  ${src}\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,
+  );
+  return loadConfig(file);
+}
+
+/**
+ * Saved state of every series with its own full-length baselines (60 one-minute buckets around its
+ * own level), dispersion learnt over the whole window and no evidence: a restart into steady state.
+ */
+function steadyState(profiles: readonly RouteProfile[], nowMs: number): PipelineSnapshot {
+  const random = mulberry32(99);
+  const detectors: Record<string, EvidenceSnapshot> = {};
+  const zero = () => ({ small: 0, large: 0, health: 0, alarmed: false });
+  for (const p of profiles) {
+    const bucket = () => 1 + 0.03 * (random() - 0.5);
+    detectors[seriesIdOf('api', { route: p.route })] = {
+      rate: { values: Array.from({ length: BUCKETS }, () => Math.log(p.rate * bucket())) },
+      errorRatio: { values: Array.from({ length: BUCKETS }, () => p.errorRatio * (0.8 + 0.4 * random())) },
+      funnel: { values: Array.from({ length: BUCKETS }, () => p.completionRatio * bucket()) },
+      checks: { spike: zero(), drop: zero(), errors: zero(), funnel: zero() },
+      rateShiftSinceMs: null,
+      dispersion: { rate: 1.1, errors: 1.05, funnel: 1.05, ticks: BUCKETS * 4 },
+      run: null,
+    };
+  }
+  return { version: 1, savedAtMs: nowMs, detectors, alerts: [], deploys: [], markers: {}, probes: [] };
+}
+
+/** Serves each tick's bytes to the source as a fetch would (a Response over the bytes). */
+/** Restores the steady state in a scope of its own, so the saved form is not kept alive by the caller. */
+function restoreSteadyState(pipeline: Pipeline, profiles: readonly RouteProfile[], nowMs: number): void {
+  pipeline.restore(steadyState(profiles, nowMs));
+}
+
+function fakeFetch(answer: (body: string) => Buffer): typeof fetch {
+  return (async (_url: unknown, init?: RequestInit) => new Response(new Uint8Array(answer(String(init?.body ?? ''))), { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } })) as typeof fetch;
+}
+
+/** Measures `measured` ticks after `warm` unmeasured ones, `n` series, in this process. */
+export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_PER_SAVE, measured = 2 * TICKS_PER_SAVE): Promise<TickFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-tick-'));
+  try {
+    const config = configFor(dir, source);
+    const profiles = routeProfiles(n);
+    const t0 = 1_700_000_000_000;
+    // Each tick's answer, made before the tick is timed; only one tick's bytes exist at a time.
+    let bodies: { requests: Buffer; errors: Buffer; downstream: Buffer } | undefined;
+    let page: Buffer | undefined;
+    const totals = { requests: new Float64Array(n).fill(1e6), errors: new Float64Array(n).fill(1e3), downstream: new Float64Array(n).fill(1e6) };
+    const prepare = (k: number) => {
+      const rates = tickRates(profiles, k);
+      if (source === 'prometheus') {
+        const at = t0 + k * INTERVAL_MS;
+        bodies = { requests: vectorAnswer(profiles, rates.requests, at), errors: vectorAnswer(profiles, rates.errors, at), downstream: vectorAnswer(profiles, rates.downstream, at) };
+      } else {
+        for (let i = 0; i < n; i++) {
+          totals.requests[i]! += rates.requests[i]! * 15;
+          totals.errors[i]! += rates.errors[i]! * 15;
+          totals.downstream[i]! += rates.downstream[i]! * 15;
+        }
+        page = counterPage(profiles, totals);
+      }
+    };
+    prepare(0);
+    const rss0 = settledRss();
+    const heap0 = process.memoryUsage();
+    let live: LiveSource;
+    if (source === 'prometheus') {
+      const fetchFn = fakeFetch((body) => {
+        const query = new URLSearchParams(body).get('query') ?? '';
+        return query.includes('5..') ? bodies!.errors : query.includes('completions') ? bodies!.downstream : bodies!.requests;
+      });
+      const client = new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 60_000, fetch: fetchFn });
+      live = new PrometheusSource(client, config.signals);
+    } else {
+      if (config.source.kind !== 'scrape') throw new Error('scrape config expected');
+      live = new ScrapeSource({ url: config.source.url, timeoutMs: 60_000, maxBytes: config.source.maxBytes, fetch: fakeFetch(() => page!) }, config.signals);
+    }
+    const pipeline = new Pipeline(config);
+    restoreSteadyState(pipeline, profiles, t0);
+    const history = new HistoryStore(liveHistory(config));
+    const metrics = new StormwatchMetrics(true, BAND_SIGMAS);
+    const stateFile = join(config.delivery.outboxDir, 'state.json');
+    const tickCpu: number[] = [];
+    const readCpu: number[] = [];
+    const stepCpu: number[] = [];
+    const saveCpu: number[] = [];
+    const wall: number[] = [];
+    let stateBytes = 0;
+    // One tick in a function of its own: nothing of it (the frame, the result) stays on the stack.
+    const runTick = async (k: number) => {
+      const nowMs = t0 + k * INTERVAL_MS;
+      const c0 = process.cpuUsage();
+      const w0 = performance.now();
+      const read = await live.read(nowMs);
+      const readS = cpuSecondsSince(c0);
+      const c1 = process.cpuUsage();
+      const result = pipeline.step(read.frame);
+      history.record(result);
+      metrics.recordTick(result, 0, read.errors, read.problems.length, read.duplicates ?? 0);
+      const stepS = cpuSecondsSince(c1);
+      const tickS = cpuSecondsSince(c0);
+      const tickWall = (performance.now() - w0) / 1000;
+      if (read.errors.length > 0) throw new Error(`source read failed: ${read.errors[0]!.message}`);
+      if (result.signals.size !== n) throw new Error(`expected ${n} series in the tick, got ${result.signals.size}`);
+      let saveS = Number.NaN;
+      if ((k + 1) % TICKS_PER_SAVE === 0) {
+        const c2 = process.cpuUsage();
+        stateBytes = saveState(stateFile, pipeline.snapshot(nowMs));
+        saveS = cpuSecondsSince(c2);
+      }
+      return { readS, stepS, tickS, tickWall, saveS };
+    };
+    for (let k = 0; k < warm + measured; k++) {
+      if (k > 0) prepare(k);
+      const f = await runTick(k);
+      if (k >= warm) {
+        tickCpu.push(f.tickS);
+        readCpu.push(f.readS);
+        stepCpu.push(f.stepS);
+        wall.push(f.tickWall);
+        if (!Number.isNaN(f.saveS)) saveCpu.push(f.saveS);
+      }
+    }
+    bodies = undefined;
+    page = undefined;
+    gc();
+    const rss1 = settledRss();
+    const heap1 = process.memoryUsage();
+    const tickCpuS = median(tickCpu);
+    const saveCpuS = median(saveCpu);
+    // Keep everything alive up to the reading above.
+    if (pipeline.seriesCount !== n || !history) throw new Error('series lost');
+    return {
+      series: n,
+      source,
+      tickCpuS,
+      readCpuS: median(readCpu),
+      stepCpuS: median(stepCpu),
+      saveCpuS,
+      allInCpuS: tickCpuS + saveCpuS / TICKS_PER_SAVE,
+      tickWallS: median(wall),
+      stateBytes,
+      rssPerSeries: (rss1 - rss0) / n,
+      heapPerSeries: (heap1.heapUsed - heap0.heapUsed + heap1.arrayBuffers - heap0.arrayBuffers) / n,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

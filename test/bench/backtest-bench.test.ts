@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { countSamples, writeSplitReplayConfig } from '../../bench/backtest-bench.js';
+import { writeReplayFile } from '../../bench/pages.js';
+import { loadConfig } from '../../src/config/load.js';
+import { FIXTURES_DIR } from '../../src/core/paths.js';
+import { readReplayFile } from '../../src/source/replay-source.js';
+
+describe('backtest bench inputs', () => {
+  it('counts the samples of a gzipped fixture as the replay reader reads them', () => {
+    const file = join(FIXTURES_DIR, 'scenarios', 'low-traffic-1rps.om.gz');
+    expect(countSamples(file)).toBe(readReplayFile(file).snapshots.reduce((n, [, s]) => n + s.length, 0));
+  });
+
+  it('writes a valid config that splits the generated file by route', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-test-'));
+    try {
+      const file = join(dir, 'day.om');
+      await writeReplayFile(file, 2, 3, 15_000);
+      const config = loadConfig(writeSplitReplayConfig(dir, file));
+      expect(config.signals[0]!.by).toEqual(['route']);
+      expect(config.source).toMatchObject({ kind: 'replay', file });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { counterPage, expositionPage, routeProfiles, tickRates, vectorAnswer, writeReplayFile } from '../../bench/pages.js';
+import { SampleDigest } from '../../bench/measure.js';
+import { parseExposition } from '../../src/source/exposition.js';
+
+describe('bench inputs', () => {
+  it('an exposition page has the size and the sample count it claims, every line valid, all six label shapes', () => {
+    const { text, samples } = expositionPage(256 * 1024);
+    const seen: Record<string, string>[] = [];
+    const result = parseExposition(text, { format: 'text', onSample: (_n, labels) => seen.push(labels) });
+    expect(result.problems).toEqual([]);
+    expect(result.samples).toBe(samples);
+    expect(text.length).toBeGreaterThanOrEqual(256 * 1024);
+    expect(seen.some((l) => l.error?.includes('"') && l.error.includes('\n'))).toBe(true);
+    expect(seen.some((l) => l.region === '東京')).toBe(true);
+    expect(new Set(seen.map((l) => Object.keys(l).length))).toEqual(new Set([0, 2, 3, 5, 8]));
+  });
+
+  it('a Prometheus answer carries every route once with its rate', () => {
+    const profiles = routeProfiles(3);
+    const rates = tickRates(profiles, 0);
+    const body = JSON.parse(vectorAnswer(profiles, rates.requests, 15_000).toString()) as { data: { result: { metric: { route: string }; value: [number, string] }[] } };
+    expect(body.data.result.map((r) => [r.metric.route, Number(r.value[1]), r.value[0]])).toEqual(profiles.map((p, i) => [p.route, rates.requests[i], 15]));
+  });
+
+  it('a counter page and a replay file hold three counters per route', async () => {
+    const profiles = routeProfiles(4);
+    const page = counterPage(profiles, tickRates(profiles, 1)).toString();
+    expect(parseExposition(page, { format: 'text', onSample: () => {} }).samples).toBe(12);
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-test-'));
+    try {
+      const file = join(dir, 'r.om');
+      const written = await writeReplayFile(file, 4, 5, 15_000);
+      const result = parseExposition(readFileSync(file, 'utf8'), { format: 'openmetrics', onSample: () => {} });
+      expect([written, result.samples, result.problems.length, result.sawEof]).toEqual([60, 60, 0, true]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SampleDigest', () => {
+  it('ignores order and label order, and tells any other difference', () => {
+    const digest = (samples: [string, Record<string, string>, number, number | undefined][]) => {
+      const d = new SampleDigest();
+      for (const s of samples) d.add(...s);
+      return d.value;
+    };
+    const base = digest([['a', { x: '1', y: '2' }, 1, undefined], ['b', {}, 2, 5]]);
+    expect(digest([['b', {}, 2, 5], ['a', { y: '2', x: '1' }, 1, undefined]])).toBe(base);
+    expect(digest([['a', { x: '1', y: '3' }, 1, undefined], ['b', {}, 2, 5]])).not.toBe(base);
+    expect(digest([['a', { x: '1', y: '2' }, 1, undefined], ['b', {}, 2, 6]])).not.toBe(base);
+    expect(digest([['a', { x: '1', y: '2' }, 1, undefined]])).not.toBe(base);
+  });
+});
