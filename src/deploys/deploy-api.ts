@@ -91,15 +91,23 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limit:
 
 /** Checks the bearer token; answers 401/403 and returns false when it is missing or wrong. */
 function authorized(req: IncomingMessage, res: ServerResponse, deps: DeployApiDeps): boolean {
+  return authorizeBearer(req, res, deps.token, 'deploy recording is disabled: set deploys.apiToken');
+}
+
+/**
+ * The API token check every write endpoint shares: 401 without a bearer token, 403 with a wrong
+ * one or when the feature has no token configured (`disabled` says how to enable it).
+ */
+export function authorizeBearer(req: IncomingMessage, res: ServerResponse, token: string | undefined, disabled: string): boolean {
   const auth = req.headers.authorization;
   if (!auth || !/^Bearer\s+\S+$/i.test(auth)) {
     req.resume();
     send(res, 401, { error: 'missing bearer token: send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' });
     return false;
   }
-  if (deps.token === undefined || !tokenMatches(deps.token, auth.replace(/^Bearer\s+/i, ''))) {
+  if (token === undefined || !tokenMatches(token, auth.replace(/^Bearer\s+/i, ''))) {
     req.resume();
-    send(res, 403, { error: deps.token === undefined ? 'deploy recording is disabled: set deploys.apiToken' : 'invalid token' });
+    send(res, 403, { error: token === undefined ? disabled : 'invalid token' });
     return false;
   }
   return true;

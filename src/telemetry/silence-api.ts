@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { formatPath } from '../config/yaml-file.js';
 import { parseDuration } from '../core/duration.js';
-import { readBody, send, tokenMatches } from '../deploys/deploy-api.js';
+import { authorizeBearer, readBody, send } from '../deploys/deploy-api.js';
 import { type Silence, silenceState } from '../decisions/silences.js';
 import { SilenceConflictError, SilenceRequestError, type SilenceStore } from '../runner/silence-store.js';
 
@@ -45,18 +45,7 @@ export function silenceView(s: Silence, nowMs: number) {
 }
 
 function authorized(req: IncomingMessage, res: ServerResponse, deps: SilenceApiDeps): boolean {
-  const auth = req.headers.authorization;
-  if (!auth || !/^Bearer\s+\S+$/i.test(auth)) {
-    req.resume();
-    send(res, 401, { error: 'missing bearer token: send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' });
-    return false;
-  }
-  if (deps.token === undefined || !tokenMatches(deps.token, auth.replace(/^Bearer\s+/i, ''))) {
-    req.resume();
-    send(res, 403, { error: deps.token === undefined ? 'silences are disabled: set deploys.apiToken' : 'invalid token' });
-    return false;
-  }
-  return true;
+  return authorizeBearer(req, res, deps.token, 'silences are disabled: set deploys.apiToken');
 }
 
 const MAX_BODY_BYTES = 16_384;
