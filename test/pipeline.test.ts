@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels, loadBundledModels } from '../src/config/load.js';
 import type { AlertTransition, Frame, SeriesInfo, SignalSample } from '../src/core/types.js';
 import { Pipeline, type PipelineConfig, type Shard, inShard } from '../src/pipeline.js';
-import { parseSelector } from '../src/source/selector.js';
+import { parseSelector } from '../src/core/selector.js';
 
 const { presets, definitions } = loadBundledModels();
 const config: PipelineConfig = {

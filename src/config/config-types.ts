@@ -7,7 +7,7 @@ import type { MaintenanceWindow } from '../decisions/maintenance-windows.js';
 import type { Matcher } from '../decisions/matchers.js';
 import type { DetectorParams } from '../detectors/evidence-detector.js';
 import type { ClientModel } from '../detectors/retry-amplification.js';
-import type { Selector } from '../source/selector.js';
+import type { Selector } from '../core/selector.js';
 import type { HttpClientConfig } from './http-client.js';
 
 export interface InputSpec {

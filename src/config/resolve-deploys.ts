@@ -1,6 +1,6 @@
 // Resolves the deploy watcher's section (markers, rollback hooks, API token, peers) and smoke probes.
 
-import { type Selector, parseSelector } from '../source/selector.js';
+import { type Selector, parseSelector } from '../core/selector.js';
 import { promqlSyntaxError } from './promql-syntax.js';
 import type { DeploysConfig, MarkerConfig, ProbeConfig } from './config-types.js';
 import { type ResolveContext, isHttpUrl } from './resolve-context.js';

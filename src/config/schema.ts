@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
-import { parseSelector } from '../source/selector.js';
+import { parseSelector } from '../core/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
 import { checkHttpClient, httpClientFields } from './http-client-schema.js';
 import { muteSections } from './mute-schema.js';

@@ -3,7 +3,7 @@
 // `by` labels, and turns counters into rates.
 
 import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput, SignalSample } from '../core/types.js';
-import { type Selector, matchesSelector, selectorMetricName } from '../source/selector.js';
+import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
 import { CounterRateTracker } from './counter-rate.js';
 import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
 

@@ -12,7 +12,7 @@ import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { readBodyCapped } from './read-body.js';
 import { type ExpositionFormat, type ExpositionProblem, LabelSetCache, checkPage, parseExposition } from './exposition.js';
-import { type Selector, matchesSelector } from './selector.js';
+import { type Selector, matchesSelector } from '../core/selector.js';
 import type { LiveSource, SourceRead } from './source.js';
 
 export interface ScrapeOptions {

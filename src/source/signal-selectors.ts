@@ -2,7 +2,7 @@
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
-import type { Selector } from './selector.js';
+import type { Selector } from '../core/selector.js';
 
 export function frameBuilderFor(signals: readonly SignalConfig[], markers: readonly MarkerConfig[] = []): SnapshotFrameBuilder {
   return new SnapshotFrameBuilder(

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StormwatchConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
 import { type LiveHandle, startLive } from '../../src/runner/live.js';
-import { parseSelector } from '../../src/source/selector.js';
+import { parseSelector } from '../../src/core/selector.js';
 import { replayConfig } from '../helpers/scenarios.js';
 import { freePort } from '../helpers/ports.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SnapshotFrameBuilder } from '../../src/series/snapshot-frames.js';
-import { parseSelector } from '../../src/source/selector.js';
+import { parseSelector } from '../../src/core/selector.js';
 
 function snapshot(b: SnapshotFrameBuilder, t: number, samples: [string, Record<string, string>, number][]) {
   b.begin();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignalConfig } from '../../src/config/load.js';
 import { PrometheusClient } from '../../src/source/prometheus-client.js';
 import { PrometheusSource } from '../../src/source/prometheus-source.js';
-import { parseSelector } from '../../src/source/selector.js';
+import { parseSelector } from '../../src/core/selector.js';
 
 /** A fetch that answers every instant query with the vector of the current step (a small fake of the API). */
 function answering(vectors: Record<string, string>[][]): { fetch: typeof fetch; step: () => void } {

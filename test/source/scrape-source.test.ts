@@ -7,7 +7,7 @@ import { Pipeline } from '../../src/pipeline.js';
 import { toTextExposition } from '../../src/sim/openmetrics-writer.js';
 import { readReplayFile } from '../../src/source/replay-source.js';
 import { ScrapeSource } from '../../src/source/scrape-source.js';
-import { parseSelector } from '../../src/source/selector.js';
+import { parseSelector } from '../../src/core/selector.js';
 import { FAMILIES } from '../../scripts/generate-fixtures-families.js';
 import { brief, replayConfig, replayTransitions, scenarioFile } from '../helpers/scenarios.js';
 

@@ -1,6 +1,6 @@
 // A PromQL instant-vector selector (`name{label="v",other=~"re"}`): parsed once, matched against series.
 
-import type { Labels } from '../core/types.js';
+import type { Labels } from './types.js';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesSelector, parseSelector, selectorMetricName } from '../../src/source/selector.js';
+import { matchesSelector, parseSelector, selectorMetricName } from '../../src/core/selector.js';
 
 describe('parseSelector / matchesSelector', () => {
   const s = parseSelector('http_requests_total{route="download", code=~"5..", instance!="canary", env!~"dev|test"}');
