@@ -620,7 +620,6 @@ export class EvidenceDetector implements Detector {
     if (!rateAlarm && !ratioAlarm) flags |= LEARN_DISPERSION;
 
     // A raised alarm voids what its onset would have taught: ticks still on probation are dropped
-    // for every baseline the alarm concerns.
     // for every baseline the alarm concerns. (While an alarm lasts nothing new of that kind is
     // flagged for learning, except a rate shift relearnt after relearnAfter, which must stay.)
     if (ratioAlarm && !this.wasRatioAlarm) this.voidProbation(LEARN_ERRORS | LEARN_FUNNEL | LEARN_RATE | LEARN_DISPERSION);
