@@ -3,7 +3,7 @@
 
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mulberry32 } from '../src/sim/random.js';
+import { mulberry32 } from '../scripts/sim/random.js';
 
 /**
  * The label shapes of a page, cycled family by family: no labels, five labels, escapes (`\"`, `\\`,

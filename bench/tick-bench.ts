@@ -12,7 +12,7 @@ import type { EvidenceSnapshot } from '../src/detectors/evidence-detector.js';
 import { Pipeline, type PipelineSnapshot } from '../src/pipeline.js';
 import { saveState } from '../src/runner/state-file.js';
 import { seriesIdOf } from '../src/series/series-key.js';
-import { mulberry32 } from '../src/sim/random.js';
+import { mulberry32 } from '../scripts/sim/random.js';
 import { PrometheusClient } from '../src/source/prometheus-client.js';
 import { PrometheusSource } from '../src/source/prometheus-source.js';
 import { ScrapeSource } from '../src/source/scrape-source.js';

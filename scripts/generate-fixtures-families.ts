@@ -1,6 +1,6 @@
 // The metric families the scenario fixtures contain, with their help text.
 
-import type { FamilyHelp } from '../src/sim/openmetrics-writer.js';
+import type { FamilyHelp } from './sim/openmetrics-writer.js';
 
 export const FAMILIES: FamilyHelp[] = [
   { sample: 'crates_api_requests_total', help: 'Download API requests by response code.' },

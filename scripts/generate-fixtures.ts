@@ -7,10 +7,10 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
-import { toOpenMetrics } from '../src/sim/openmetrics-writer.js';
-import { scenarioLabelsOf } from '../src/sim/labels.js';
-import { bundledScenarios } from '../src/sim/scenarios.js';
-import { type RetryPolicy, simulate } from '../src/sim/simulate.js';
+import { toOpenMetrics } from './sim/openmetrics-writer.js';
+import { scenarioLabelsOf } from './sim/labels.js';
+import { bundledScenarios } from './sim/scenarios.js';
+import { type RetryPolicy, simulate } from './sim/simulate.js';
 import { FAMILIES } from './generate-fixtures-families.js';
 
 

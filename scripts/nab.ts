@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { FIXTURES_DIR } from '../src/core/paths.js';
 import { runBacktest } from '../src/runner/backtest.js';
-import { nabReplayData, nabResultCsv, parseNabCsv } from '../src/scorecard/nab.js';
+import { nabReplayData, nabResultCsv, parseNabCsv } from './scorecard/nab.js';
 
 /** Chosen by file name before anything was measured: one of each kind in each half where there are two. */
 export const DESIGN_HALF = [

@@ -15,11 +15,11 @@ import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
 import type { AlertTransition } from '../src/core/types.js';
 import type { TickResult } from '../src/pipeline.js';
 import { runBacktest } from '../src/runner/backtest.js';
-import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading, readingAt } from '../src/scorecard/client-truth.js';
-import { type ScenarioLabels, type ScenarioScore, scoreScenario } from '../src/scorecard/score.js';
-import { scenarioLabelsOf } from '../src/sim/labels.js';
-import { type Scenario, bundledScenarios } from '../src/sim/scenarios.js';
-import { type RetryPolicy, simulate } from '../src/sim/simulate.js';
+import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading, readingAt } from './scorecard/client-truth.js';
+import { type ScenarioLabels, type ScenarioScore, scoreScenario } from './scorecard/score.js';
+import { scenarioLabelsOf } from './sim/labels.js';
+import { type Scenario, bundledScenarios } from './sim/scenarios.js';
+import { type RetryPolicy, simulate } from './sim/simulate.js';
 
 function baseConfig(): StormwatchConfig {
   return loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));

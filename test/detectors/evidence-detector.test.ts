@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation, SignalInput, SignalSample } from '../../src/core/types.js';
 import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evidence-detector.js';
-import { mulberry32, normal, poisson } from '../../src/sim/random.js';
+import { mulberry32, normal, poisson } from '../../scripts/sim/random.js';
 
 const PARAMS: DetectorParams = {
   baselineWindowMs: 3_600_000,

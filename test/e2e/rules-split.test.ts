@@ -12,8 +12,8 @@ import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { exportRules } from '../../src/rules/export-rules.js';
-import { toOpenMetrics } from '../../src/sim/openmetrics-writer.js';
-import type { Snapshot } from '../../src/sim/simulate.js';
+import { toOpenMetrics } from '../../scripts/sim/openmetrics-writer.js';
+import type { Snapshot } from '../../scripts/sim/simulate.js';
 import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
 const FAMILIES = [

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { homedir, setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { mulberry32 } from '../../src/sim/random.js';
+import { mulberry32 } from '../../scripts/sim/random.js';
 import type { CargoRegistry } from './cargo-registry.js';
 
 const run = promisify(execFile);

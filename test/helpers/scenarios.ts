@@ -8,7 +8,7 @@ import type { AlertTransition } from '../../src/core/types.js';
 import { runBacktest } from '../../src/runner/backtest.js';
 import { silentLogger } from '../../src/core/log.js';
 
-import type { ScenarioLabels } from '../../src/scorecard/score.js';
+import type { ScenarioLabels } from '../../scripts/scorecard/score.js';
 
 export function scenarioLabels(name: string): ScenarioLabels {
   return JSON.parse(readFileSync(join(FIXTURES_DIR, 'scenarios', `${name}.json`), 'utf8')) as ScenarioLabels;

@@ -9,7 +9,7 @@ import { FIXTURES_DIR } from '../../src/core/paths.js';
 import type { AlertTransition } from '../../src/core/types.js';
 import type { TickResult } from '../../src/pipeline.js';
 import { runBacktest } from '../../src/runner/backtest.js';
-import { scoreScenario } from '../../src/scorecard/score.js';
+import { scoreScenario } from '../../scripts/scorecard/score.js';
 import { replayConfig, scenarioLabels } from '../helpers/scenarios.js';
 
 const names = readdirSync(join(FIXTURES_DIR, 'scenarios'))

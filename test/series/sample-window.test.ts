@@ -1,7 +1,7 @@
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { SampleWindow } from '../../src/series/sample-window.js';
-import { mulberry32 } from '../../src/sim/random.js';
+import { mulberry32 } from '../../scripts/sim/random.js';
 
 describe('SampleWindow', () => {
   it('agrees with simple-statistics on median and MAD as values come and go, ties included', () => {

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SignalConfig } from '../../src/config/load.js';
 import type { AlertTransition } from '../../src/core/types.js';
 import { Pipeline } from '../../src/pipeline.js';
-import { toTextExposition } from '../../src/sim/openmetrics-writer.js';
+import { toTextExposition } from '../../scripts/sim/openmetrics-writer.js';
 import { readReplayFile } from '../../src/source/replay-source.js';
 import { ScrapeSource } from '../../src/source/scrape-source.js';
 import { parseSelector } from '../../src/core/selector.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AlertTransition } from '../../src/core/types.js';
-import { incidentReadings, judgeReading, readingAt } from '../../src/scorecard/client-truth.js';
+import type { AlertTransition } from '../../../src/core/types.js';
+import { incidentReadings, judgeReading, readingAt } from '../../../scripts/scorecard/client-truth.js';
 
 function t(o: Partial<AlertTransition> & { model: string; attempts: string }): AlertTransition {
   const { model, attempts, ...rest } = o;

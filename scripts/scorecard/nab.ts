@@ -3,7 +3,7 @@
 // (UTC, YYYY-MM-DD HH:MM:SS): each value is read as the count of one period, so a counter that
 // accumulates them gives the rate the pipeline reads (value / period). Pure: text in, data out.
 
-import type { ReplayData } from '../source/replay-source.js';
+import type { ReplayData } from '../../src/source/replay-source.js';
 
 /** The counter a NAB series is replayed as. */
 export const NAB_COUNTER = 'nab_value_total';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NAB_COUNTER, nabReplayData, nabResultCsv, parseNabCsv } from '../../src/scorecard/nab.js';
+import { NAB_COUNTER, nabReplayData, nabResultCsv, parseNabCsv } from '../../../scripts/scorecard/nab.js';
 
 const CSV = 'timestamp,value\n2015-02-26 21:42:53,104\n2015-02-26 21:47:53,100\n2015-02-26 21:57:53,7\n';
 

@@ -2,9 +2,9 @@
 // close the amplification estimate came to the simulated truth, and any page outside the faults.
 // Pure: the scorecard script and the scenario tests share it.
 
-import type { AlertTransition } from '../core/types.js';
-import type { DeployRecord } from '../deploys/types.js';
-import type { TickResult } from '../pipeline.js';
+import type { AlertTransition } from '../../src/core/types.js';
+import type { DeployRecord } from '../../src/deploys/types.js';
+import type { TickResult } from '../../src/pipeline.js';
 import { type ClientReading, incidentReadings, readingAt } from './client-truth.js';
 
 export interface ScenarioLabels {

@@ -2,7 +2,7 @@
 // and its updates, taken at the moment it fired and as they stood a while after the fault's onset,
 // against the simulated truth. Pure: the scorecard script and its tests share it.
 
-import type { AlertTransition } from '../core/types.js';
+import type { AlertTransition } from '../../src/core/types.js';
 
 /** What one notification of an incident said about the client. */
 export interface ClientReading {

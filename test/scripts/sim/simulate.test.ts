@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadBundledClientModels } from '../../src/config/load.js';
-import { type ScenarioSpec, delayWeights, simulate, surgeFactor } from '../../src/sim/simulate.js';
+import { loadBundledClientModels } from '../../../src/config/load.js';
+import { type ScenarioSpec, delayWeights, simulate, surgeFactor } from '../../../scripts/sim/simulate.js';
 
 const cargo = loadBundledClientModels().find((m) => m.name === 'cargo')!;
 const T0 = Date.parse('2023-07-20T12:00:00Z');
