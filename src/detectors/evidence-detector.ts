@@ -21,6 +21,7 @@ import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, type BaselineStats, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration } from './stats/anomaly-score.js';
+import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
 
@@ -483,9 +484,13 @@ export class EvidenceDetector implements Detector {
     }
   }
 
-  /** The tick-level dispersion of an input, once enough healthy ticks were seen to trust it. */
+  /**
+   * The tick-level dispersion of an input, once enough healthy ticks were seen to trust it: its
+   * upper confidence bound, so that a short calm history does not make lumpy traffic look certain.
+   */
   private tickDispersion(input: keyof typeof this.residual): number {
-    return this.dispersion.ticks >= this.params.minBaselinePoints ? this.dispersion[input] : 1;
+    const d = this.dispersion;
+    return d.ticks >= this.params.minBaselinePoints ? dispersionUpperBound(d[input], d.ticks) : 1;
   }
 
   /** Adds a tick's squared Pearson residuals (those it has: NaN otherwise) to the dispersion estimates. */
@@ -516,7 +521,7 @@ export class EvidenceDetector implements Detector {
   private runDispersion(ticks: number, tickPhi: number): number {
     const d = this.dispersion;
     if (ticks < RUN_BLOCK_TICKS || (d.blocks ?? 0) < MIN_RUN_BLOCKS || d.rateBlock === undefined) return tickPhi;
-    return Math.max(1, Math.min(tickPhi, d.rateBlock));
+    return Math.max(1, Math.min(tickPhi, dispersionUpperBound(d.rateBlock, d.blocks!)));
   }
 
   private ready(b: RobustBaseline): boolean {
