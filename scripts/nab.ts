@@ -20,7 +20,7 @@ import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { FIXTURES_DIR } from '../src/core/paths.js';
 import { runBacktest } from '../src/runner/backtest.js';
-import { nabReplayData, nabResultCsv, parseNabCsv } from '../src/scorecard/nab.js';
+import { isPage, nabReplayData, nabResultCsv, parseNabCsv } from '../src/scorecard/nab.js';
 
 /** Chosen by file name before anything was measured: one of each kind in each half where there are two. */
 export const DESIGN_HALF = [
@@ -57,7 +57,7 @@ async function runSeries(nabDir: string, file: string, scoresDir: string, pagesD
       if (report) scores.set(r.timeMs, report.anomalyScore ?? Number.NaN);
     },
     onTransition: (t) => {
-      if (t.status === 'firing' && t.labels.severity === 'critical') pages.set(t.evaluatedAtMs, 1);
+      if (isPage(t)) pages.set(t.evaluatedAtMs, 1);
     },
   });
   for (const [dir, values] of [[scoresDir, scores], [pagesDir, pages]] as const) {

@@ -19,7 +19,7 @@
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
-import { type BaselineSnapshot, type BaselineStats, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
+import { type BaselineSnapshot, type BaselineStats, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration } from './stats/anomaly-score.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
@@ -535,7 +535,13 @@ export class EvidenceDetector implements Detector {
     const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion('rate'));
     const w = this.weight / phi;
     const spike = updateCheck(this.checks.spike, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
-    const drop = updateCheck(this.checks.drop, poissonLLR(n, expected, collapseFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
+    // A rate cannot collapse from nothing: when the typical bucket of the trailing window had no
+    // requests (a sparse series: bursts on silence), the expectation rests on the empty bucket's
+    // floor (1e-3/s), not on a rate, and each silent tick would count against it as a collapse: an
+    // outage paged every few hours of healthy silence, and resolved by the next burst.
+    const fromNothing = this.rate.stats().median <= EMPTY_BUCKET_LOG_RATE;
+    const dropLLR = fromNothing ? 0 : poissonLLR(n, expected, collapseFactor) * w;
+    const drop = updateCheck(this.checks.drop, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
     // σ of one tick's log count (Poisson and demand): what the amplification model reads M through.
     const sigma = Math.sqrt(phi / Math.max(expected, 1e-9));
     const score = (Math.log(Math.max(n, 0.5)) - Math.log(expected)) / sigma;
