@@ -20,7 +20,7 @@ import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, type BaselineStats, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
-import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration } from './stats/anomaly-score.js';
+import { CALIBRATION_LEVELS, REPEAT_MEMORY_MS, anomalyScore, learnCalibration, newCalibration, nextRecord, repeatWeighted } from './stats/anomaly-score.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
 
@@ -126,6 +126,8 @@ export interface EvidenceSnapshot {
   rateLearntAtMs?: number | null;
   /** The anomaly score's calibration: −ln of the exceedance fraction of each of its levels. */
   calibration?: number[];
+  /** The anomaly score's recent record (see repeatWeighted). */
+  scoreRecord?: number;
 }
 
 /**
@@ -236,6 +238,9 @@ export class EvidenceDetector implements Detector {
   private readonly calibrationAt: number;
   private readonly calibrationAlpha: number;
   private lastScore = Number.NaN;
+  /** The highest anomaly score of about the last week, decaying (see repeatWeighted), and its decay per tick. */
+  private scoreRecord = 0;
+  private readonly recordDecay: number;
 
   constructor(
     private readonly params: DetectorParams,
@@ -262,6 +267,7 @@ export class EvidenceDetector implements Detector {
     this.probation = new Float32Array(probationTicks * P_FIELDS);
     this.probationTimes = new Float64Array(probationTicks);
     this.calibrationAlpha = 1 - Math.exp(-ctx.intervalMs / CALIBRATION_MEMORY_MS);
+    this.recordDecay = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
   }
 
   /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
@@ -288,6 +294,7 @@ export class EvidenceDetector implements Detector {
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
       calibration: Array.from(this.floats.subarray(this.calibrationAt, this.calibrationAt + CALIBRATION_LEVELS)),
+      scoreRecord: this.scoreRecord,
     };
   }
 
@@ -347,6 +354,7 @@ export class EvidenceDetector implements Detector {
     const c = s.calibration;
     if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.floats.set(c, this.calibrationAt);
     else newCalibration(this.floats, this.calibrationAt);
+    this.scoreRecord = typeof s.scoreRecord === 'number' && s.scoreRecord >= 0 && s.scoreRecord <= 1 ? s.scoreRecord : 0;
     return true;
   }
 
@@ -374,7 +382,9 @@ export class EvidenceDetector implements Detector {
     this.followRun(n, baselineCount, rateStats?.medianError ?? 0, timeMs, out);
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     // Scored before this tick's surprise is learnt: a tick is judged by what came before it.
-    this.lastScore = anomalyScore(out, this.floats, this.calibrationAt);
+    const score = anomalyScore(out, this.floats, this.calibrationAt);
+    this.lastScore = repeatWeighted(score, this.scoreRecord);
+    this.scoreRecord = nextRecord(score, this.scoreRecord, this.recordDecay);
     learnCalibration(this.floats, out, this.calibrationAlpha, this.calibrationAt);
     return out;
   }

@@ -180,6 +180,24 @@ describe('EvidenceDetector', () => {
     }
   });
 
+  it('scores a repeated burst lower than the first, and keeps that record through a snapshot', () => {
+    const random = mulberry32(45);
+    const d = detector(300_000, {}, ['requests']);
+    let t = Date.parse('2014-04-01T00:00:00Z');
+    const scoreOf = (perSecond: number) => {
+      d.observe(tick(random, perSecond, 300_000), (t += 300_000));
+      return d.anomalyScore;
+    };
+    for (let i = 0; i < 288; i++) scoreOf(1);
+    const first = scoreOf(3);
+    for (let i = 0; i < 24; i++) scoreOf(1);
+    const restored = detector(300_000, {}, ['requests']);
+    expect(restored.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+    restored.observe(tick(random, 3, 300_000), (t += 300_000));
+    expect(restored.anomalyScore).toBeLessThan(first * 0.75);
+    expect(first).toBeGreaterThan(0.5);
+  });
+
   it('resolves on evidence for health, within a few ticks of the fix', () => {
     const random = mulberry32(13);
     const d = detector(15_000);
