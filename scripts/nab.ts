@@ -2,7 +2,8 @@
 // profile, alert decisions) over the NAB series in ../shared/nab-dev (or --nab DIR), writes NAB
 // result files for the anomaly score and for the pages, and scores them with NAB's scorer
 // (score.mjs there): the anomaly score with each profile's threshold swept as NAB does, the pages
-// at a fixed threshold (a page is a detection at the tick it fires). One configuration for all
+// at a fixed threshold (a page is a detection at the tick it starts to fire; its updates are the
+// same incident and no detection, see isPage). One configuration for all
 // series (fixtures/configs/nab.replay.yaml, detector defaults): nothing is tuned per file.
 //
 // The ten series are split in two halves, fixed before any design choice was measured: a design
