@@ -3,6 +3,7 @@
 // (UTC, YYYY-MM-DD HH:MM:SS): each value is read as the count of one period, so a counter that
 // accumulates them gives the rate the pipeline reads (value / period). Pure: text in, data out.
 
+import type { AlertTransition } from '../../src/core/types.js';
 import type { ReplayData } from '../../src/source/replay-source.js';
 
 /** The counter a NAB series is replayed as. */
@@ -73,4 +74,13 @@ export function nabResultCsv(series: NabSeries, scores: ReadonlyMap<number, numb
     out += `${ts},${series.values[i]},${s !== undefined && Number.isFinite(s) ? s : 0}\n`;
   }
   return out;
+}
+
+/**
+ * Whether a transition is a page, i.e. a NAB detection: a critical alert starting to fire. An
+ * update of a firing alert (same fingerprint and startsAt, a new reading) wakes nobody and is the
+ * same incident; counted as detections, every update outside a window would be a false positive.
+ */
+export function isPage(t: Pick<AlertTransition, 'status' | 'labels' | 'update'>): boolean {
+  return t.status === 'firing' && t.labels.severity === 'critical' && t.update === undefined;
 }

@@ -19,8 +19,8 @@
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
-import { type BaselineSnapshot, type BaselineStats, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
-import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration } from './stats/anomaly-score.js';
+import { type BaselineSnapshot, type BaselineStats, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
+import { CALIBRATION_LEVELS, REPEAT_MEMORY_MS, anomalyScore, learnCalibration, newCalibration, nextRecord, repeatWeighted } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
@@ -127,6 +127,8 @@ export interface EvidenceSnapshot {
   rateLearntAtMs?: number | null;
   /** The anomaly score's calibration: −ln of the exceedance fraction of each of its levels. */
   calibration?: number[];
+  /** The anomaly score's recent record (see repeatWeighted). */
+  scoreRecord?: number;
 }
 
 /**
@@ -237,6 +239,9 @@ export class EvidenceDetector implements Detector {
   private readonly calibrationAt: number;
   private readonly calibrationAlpha: number;
   private lastScore = Number.NaN;
+  /** The highest anomaly score of about the last week, decaying (see repeatWeighted), and its decay per tick. */
+  private scoreRecord = 0;
+  private readonly recordDecay: number;
 
   constructor(
     private readonly params: DetectorParams,
@@ -263,6 +268,7 @@ export class EvidenceDetector implements Detector {
     this.probation = new Float32Array(probationTicks * P_FIELDS);
     this.probationTimes = new Float64Array(probationTicks);
     this.calibrationAlpha = 1 - Math.exp(-ctx.intervalMs / CALIBRATION_MEMORY_MS);
+    this.recordDecay = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
   }
 
   /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
@@ -289,6 +295,7 @@ export class EvidenceDetector implements Detector {
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
       calibration: Array.from(this.floats.subarray(this.calibrationAt, this.calibrationAt + CALIBRATION_LEVELS)),
+      scoreRecord: this.scoreRecord,
     };
   }
 
@@ -348,6 +355,7 @@ export class EvidenceDetector implements Detector {
     const c = s.calibration;
     if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.floats.set(c, this.calibrationAt);
     else newCalibration(this.floats, this.calibrationAt);
+    this.scoreRecord = typeof s.scoreRecord === 'number' && s.scoreRecord >= 0 && s.scoreRecord <= 1 ? s.scoreRecord : 0;
     return true;
   }
 
@@ -375,7 +383,9 @@ export class EvidenceDetector implements Detector {
     this.followRun(n, baselineCount, rateStats?.medianError ?? 0, timeMs, out);
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     // Scored before this tick's surprise is learnt: a tick is judged by what came before it.
-    this.lastScore = anomalyScore(out, this.floats, this.calibrationAt);
+    const score = anomalyScore(out, this.floats, this.calibrationAt);
+    this.lastScore = repeatWeighted(score, this.scoreRecord);
+    this.scoreRecord = nextRecord(score, this.scoreRecord, this.recordDecay);
     learnCalibration(this.floats, out, this.calibrationAlpha, this.calibrationAt);
     return out;
   }
@@ -540,7 +550,13 @@ export class EvidenceDetector implements Detector {
     const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion('rate'));
     const w = this.weight / phi;
     const spike = updateCheck(this.checks.spike, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
-    const drop = updateCheck(this.checks.drop, poissonLLR(n, expected, collapseFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
+    // A rate cannot collapse from nothing: when the typical bucket of the trailing window had no
+    // requests (a sparse series: bursts on silence), the expectation rests on the empty bucket's
+    // floor (1e-3/s), not on a rate, and each silent tick would count against it as a collapse: an
+    // outage paged every few hours of healthy silence, and resolved by the next burst.
+    const fromNothing = this.rate.stats().median <= EMPTY_BUCKET_LOG_RATE;
+    const dropLLR = fromNothing ? 0 : poissonLLR(n, expected, collapseFactor) * w;
+    const drop = updateCheck(this.checks.drop, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
     // σ of one tick's log count (Poisson and demand): what the amplification model reads M through.
     const sigma = Math.sqrt(phi / Math.max(expected, 1e-9));
     const score = (Math.log(Math.max(n, 0.5)) - Math.log(expected)) / sigma;

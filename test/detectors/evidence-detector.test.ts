@@ -160,6 +160,44 @@ describe('EvidenceDetector', () => {
     expect(firedAfter).toBeLessThanOrEqual(5);
   });
 
+  it('never sees a collapse on a sparse series: silence with short bursts (5 min ticks, two weeks)', () => {
+    // Most ticks carry no request at all; now and then two ticks of a few (NAB's load balancer
+    // spikes look like this). The typical bucket is empty, so silence is no collapse: each silent
+    // tick used to count against the empty bucket's floor (1e-3/s), and an outage paged every few
+    // hours and resolved at the next burst.
+    for (const seed of [41, 42, 43]) {
+      const random = mulberry32(seed);
+      const d = detector(300_000, {}, ['requests']);
+      let burst = 0;
+      let drops = 0;
+      for (let i = 0, t = Date.parse('2014-04-01T00:00:00Z'); i < 14 * 288; i++, t += 300_000) {
+        if (burst === 0 && random() < 0.05) burst = 2;
+        const count = burst > 0 ? poisson(random, 3) : 0;
+        if (burst > 0) burst--;
+        if (statusOf(d.observe({ requests: count / 300, errors: 0, downstream: 0 }, t), 'rate_drop') === 'anomalous') drops++;
+      }
+      expect(drops).toBe(0);
+    }
+  });
+
+  it('scores a repeated burst lower than the first, and keeps that record through a snapshot', () => {
+    const random = mulberry32(45);
+    const d = detector(300_000, {}, ['requests']);
+    let t = Date.parse('2014-04-01T00:00:00Z');
+    const scoreOf = (perSecond: number) => {
+      d.observe(tick(random, perSecond, 300_000), (t += 300_000));
+      return d.anomalyScore;
+    };
+    for (let i = 0; i < 288; i++) scoreOf(1);
+    const first = scoreOf(3);
+    for (let i = 0; i < 24; i++) scoreOf(1);
+    const restored = detector(300_000, {}, ['requests']);
+    expect(restored.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+    restored.observe(tick(random, 3, 300_000), (t += 300_000));
+    expect(restored.anomalyScore).toBeLessThan(first * 0.75);
+    expect(first).toBeGreaterThan(0.5);
+  });
+
   it('resolves on evidence for health, within a few ticks of the fix', () => {
     const random = mulberry32(13);
     const d = detector(15_000);

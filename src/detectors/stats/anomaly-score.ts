@@ -21,11 +21,18 @@
 // fractions start at the model's e^−level, so a young series is judged by the model; a level the
 // series reaches every half hour soon has a large fraction and calms; a level it never reached
 // keeps the model's tail, up to 2h (the most evidence a CUSUM banks here). Calibration only calms.
-// The score is min(1, V* / 2h): monotone, 0 for nothing surprising, 0.5 at the paging evidence of a
-// series that behaves as modelled, 1 at the CUSUM's cap.
+// The score is V* / (V* + h): monotone, 0 for nothing surprising, 0.5 at the paging evidence of a
+// series that behaves as modelled, 2/3 at the CUSUM's cap, approaching 1 without reaching it (the
+// model's own surprise is not cut at 2h: without calibration a wilder tick always ranks higher).
 // A single wild tick (a spike the CUSUM would need several ticks to believe) and a slow shift (no
 // single tick surprising, evidence accumulating) both rank. Missing data has no score (NaN), never 0.
-// Memory: 16 Float32 (64 bytes) per series.
+//
+// Repeats count half (repeatWeighted): a score that does not beat the series' recent record (the
+// highest score of about the last week, decaying) by a margin is halved. An episode of anomaly is
+// news once, at its onset; the ticks it stays high, and the recurring bursts of a bursty series,
+// rank below the next new event (non-maximum suppression in time; NAB's scorer too counts the
+// first detection in a window and penalises each further one outside it).
+// Memory: 16 Float32 (64 bytes) per series, and the record (one number).
 
 import type { Evaluation } from '../../core/types.js';
 
@@ -63,8 +70,15 @@ export function calibratedSurprise(c: Float32Array, v: number, maxTail = Number.
   return Math.min(v, tail(k) + u * (tail(k + 1) - tail(k)));
 }
 
-/** The score reaches 1 at this many thresholds of evidence: the CUSUM's own cap (sequential-check.ts). */
+/** A calibrated tail is trusted up to this many thresholds of evidence: the CUSUM's own cap (sequential-check.ts). */
 export const CAP_THRESHOLDS = 2;
+
+/** A repeat's weight: a score that does not beat the recent record counts this much. */
+export const REPEAT_WEIGHT = 0.5;
+/** A score beats the record when it exceeds it by this much (a plateau creeping up is no news). */
+export const REPEAT_MARGIN = 0.03;
+/** The record decays with this time constant: about a week (a weekly cycle's bursts are repeats). */
+export const REPEAT_MEMORY_MS = 7 * 86_400_000;
 
 /** Which tail of each ratio check's residual is a failure (the rate is read two-sided). */
 const DIRECTION: Record<'error_ratio' | 'funnel_drop', 1 | -1> = { error_ratio: 1, funnel_drop: -1 };
@@ -116,7 +130,7 @@ function rawSurprise(evaluations: readonly Evaluation[]): { nats: number; thresh
 }
 
 /**
- * The anomaly score of one series at one tick from its checks' evaluations: min(1, V* / 2h), V*
+ * The anomaly score of one series at one tick from its checks' evaluations: V* / (V* + h), V*
  * the most surprising check's max(surprise, evidence) read through `calibration`
  * (the model's own tail when none is given). NaN when no check could judge (warm-up, no data). O(checks).
  */
@@ -124,9 +138,22 @@ export function anomalyScore(evaluations: readonly Evaluation[], calibration?: F
   const { nats, threshold } = rawSurprise(evaluations);
   if (Number.isNaN(nats)) return Number.NaN;
   // A calibrated tail is not trusted beyond the CUSUM's cap: what a series has never done is as
-  // surprising as the most evidence the detector banks, no more.
+  // surprising as the most evidence the detector banks, no more (beyond the top level it grows again).
   const v = calibration ? calibratedSurprise(calibration, nats, CAP_THRESHOLDS * threshold, at) : nats;
-  return Math.min(1, v / (CAP_THRESHOLDS * threshold));
+  return v / (v + threshold);
+}
+
+/**
+ * A score weighed against the series' recent record: itself when it beats the record by
+ * REPEAT_MARGIN, REPEAT_WEIGHT of itself otherwise. NaN stays NaN. O(1).
+ */
+export function repeatWeighted(score: number, record: number): number {
+  return score > record + REPEAT_MARGIN ? score : score * REPEAT_WEIGHT;
+}
+
+/** The record after a tick's (unweighted) score: the larger of the score and the record decayed by `decay`. */
+export function nextRecord(score: number, record: number, decay: number): number {
+  return Number.isNaN(score) ? record : Math.max(score, record * decay);
 }
 
 /**

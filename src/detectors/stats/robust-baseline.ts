@@ -14,6 +14,11 @@ export type BucketValue = 'log-rate' | 'ratio';
 
 // Keeps log() finite for a bucket with no requests; far below any rate worth watching.
 const RATE_EPSILON = 1e-3;
+/**
+ * The log-rate of a bucket without requests, as a float32 window holds it (a hair above ln 1e-3):
+ * a median at or below it says the typical bucket was empty, not that a rate of 1e-3/s was seen.
+ */
+export const EMPTY_BUCKET_LOG_RATE = Math.fround(Math.log(RATE_EPSILON));
 
 export interface BaselineStats {
   median: number;

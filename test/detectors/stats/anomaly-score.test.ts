@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/core/types.js';
-import { CALIBRATION_LEVELS, anomalyScore, learnCalibration, newCalibration, normalTailSurprise } from '../../../src/detectors/stats/anomaly-score.js';
+import { CALIBRATION_LEVELS, REPEAT_MARGIN, REPEAT_WEIGHT, anomalyScore, learnCalibration, newCalibration, nextRecord, normalTailSurprise, repeatWeighted } from '../../../src/detectors/stats/anomaly-score.js';
 
 describe('normalTailSurprise', () => {
   // Reference: python3 -c "from scipy.stats import norm; print(-norm.logsf(z))" (scipy 1.17.1).
@@ -32,10 +32,18 @@ describe('anomalyScore', () => {
   });
 
   it('ranks a single wild tick by its tail surprise, with no evidence yet', () => {
-    // The rate is read two-sided: z = 5 is −ln(2·P(Z ≥ 5)) = 15.065 − ln 2 nats (scipy), over 2h = 40.
-    expect(anomalyScore([evaluation('rate_spike', 5, 0)])).toBeCloseTo((15.064998393988727 - Math.LN2) / 40, 6);
-    // Beyond the CUSUM's cap (2h) the score is 1.
-    expect(anomalyScore([evaluation('rate_spike', 10, 0)])).toBe(1);
+    // The rate is read two-sided: z = 5 is −ln(2·P(Z ≥ 5)) = 15.065 − ln 2 nats (scipy); V / (V + h), h = 20.
+    const v5 = 15.064998393988727 - Math.LN2;
+    expect(anomalyScore([evaluation('rate_spike', 5, 0)])).toBeCloseTo(v5 / (v5 + 20), 6);
+  });
+
+  it('does not cut the model\'s surprise: a wilder tick ranks above evidence at the CUSUM cap (2h)', () => {
+    // z = 10: 53.231 − ln 2 nats (scipy), beyond 2h = 40.
+    const v10 = 53.23128515051248 - Math.LN2;
+    const wild = anomalyScore([evaluation('rate_spike', 10, 0)]);
+    expect(wild).toBeCloseTo(v10 / (v10 + 20), 6);
+    expect(wild).toBeGreaterThan(anomalyScore([evaluation('rate_spike', 0, 40)]));
+    expect(wild).toBeLessThan(1);
   });
 
   it('reads each check in its failing direction only', () => {
@@ -51,7 +59,7 @@ describe('anomalyScore', () => {
   it('takes the most surprising check', () => {
     const one = anomalyScore([evaluation('error_ratio', 3, 0)]);
     const both = anomalyScore([evaluation('error_ratio', 3, 0), evaluation('funnel_drop', 0, 30)]);
-    expect(both).toBeCloseTo(30 / 40, 12);
+    expect(both).toBeCloseTo(30 / 50, 12);
     expect(both).toBeGreaterThan(one);
   });
 
@@ -82,10 +90,37 @@ describe('anomalyScore', () => {
     const calmed = anomalyScore(backup, c);
     expect(calmed).toBeLessThan(0.3);
     expect(model).toBeGreaterThan(0.9);
-    // z = 60 (1800 nats) was never seen: the model's tail beyond the backups' level still applies.
-    expect(anomalyScore([evaluation('rate_spike', 60, 0)], c)).toBeGreaterThan(0.9);
+    // z = 60 (1800 nats) was never seen: as surprising as the CUSUM's cap (2h), 2h / (2h + h).
+    expect(anomalyScore([evaluation('rate_spike', 60, 0)], c)).toBeCloseTo(2 / 3, 6);
     // Calibration only calms: a quiet tick scores no more than the model says.
     expect(anomalyScore(quiet, c)).toBeLessThanOrEqual(anomalyScore(quiet) + 1e-12);
   });
 });
 
+describe('repeatWeighted', () => {
+  it('keeps a score that beats the record by the margin, and weighs a repeat down', () => {
+    expect(repeatWeighted(0.8, 0.5)).toBe(0.8);
+    expect(repeatWeighted(0.8, 0.8 - REPEAT_MARGIN / 2)).toBeCloseTo(0.8 * REPEAT_WEIGHT, 12);
+    expect(repeatWeighted(0.3, 0.8)).toBeCloseTo(0.3 * REPEAT_WEIGHT, 12);
+    expect(repeatWeighted(Number.NaN, 0.2)).toBeNaN();
+  });
+
+  it('keeps a record that decays, and is not moved by a missing score', () => {
+    expect(nextRecord(0.9, 0.5, 0.99)).toBe(0.9);
+    expect(nextRecord(0.1, 0.5, 0.99)).toBeCloseTo(0.495, 12);
+    expect(nextRecord(Number.NaN, 0.5, 0.99)).toBe(0.5);
+  });
+
+  it('ranks the second of two equal bursts below the first, and a larger one above both', () => {
+    const decay = Math.exp(-300_000 / (7 * 86_400_000));
+    let record = 0;
+    const seen: number[] = [];
+    for (const score of [0.1, 0.7, 0.1, 0.1, 0.7, 0.1, 0.9]) {
+      seen.push(repeatWeighted(score, record));
+      record = nextRecord(score, record, decay);
+    }
+    expect(seen[1]).toBe(0.7);
+    expect(seen[4]).toBeCloseTo(0.35, 12);
+    expect(seen[6]).toBe(0.9);
+  });
+});

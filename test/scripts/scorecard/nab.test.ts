@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NAB_COUNTER, nabReplayData, nabResultCsv, parseNabCsv } from '../../../scripts/scorecard/nab.js';
+import { NAB_COUNTER, isPage, nabReplayData, nabResultCsv, parseNabCsv } from '../../../scripts/scorecard/nab.js';
 
 const CSV = 'timestamp,value\n2015-02-26 21:42:53,104\n2015-02-26 21:47:53,100\n2015-02-26 21:57:53,7\n';
 
@@ -34,5 +34,13 @@ describe('NAB series', () => {
     const s = parseNabCsv(CSV, 'x.csv');
     const csv = nabResultCsv(s, new Map([[s.timesMs[1]!, 0.25], [s.timesMs[2]!, Number.NaN]]));
     expect(csv).toBe('timestamp,value,anomaly_score\n2015-02-26 21:42:53,104,0\n2015-02-26 21:47:53,100,0.25\n2015-02-26 21:57:53,7,0\n');
+  });
+
+  it('counts a critical alert starting to fire as a page, not its updates, resolutions or info alerts', () => {
+    const critical = { severity: 'critical' };
+    expect(isPage({ status: 'firing', labels: critical })).toBe(true);
+    expect(isPage({ status: 'firing', labels: critical, update: 1 })).toBe(false);
+    expect(isPage({ status: 'resolved', labels: critical })).toBe(false);
+    expect(isPage({ status: 'firing', labels: { severity: 'info' } })).toBe(false);
   });
 });
