@@ -9,7 +9,8 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PipelineSnapshot } from '../pipeline.js';
-import { packDetectors, unpackDetectors } from './state-pack.js';
+import { fromColumns, toColumns } from './state-columns.js';
+import { unpackDetectors } from './state-pack.js';
 import { type CheckedState, type StateSection, checkState } from './state-schema.js';
 
 /** Quarantined copies kept per state file; older ones are removed. */
@@ -33,8 +34,8 @@ function writeDurably(file: string, text: string): void {
 /** Writes the snapshot atomically; returns the bytes written. */
 export function saveState(file: string, snapshot: PipelineSnapshot): number {
   mkdirSync(dirname(file), { recursive: true });
-  // Baselines are written as packed float32s (state-pack.ts): a quarter of the bytes of decimals.
-  const text = JSON.stringify({ ...snapshot, detectors: packDetectors(snapshot.detectors) });
+  // Per-series state is written as columns (state-columns.ts): typed arrays, not a JSON text per number.
+  const text = JSON.stringify({ ...snapshot, detectors: toColumns(snapshot.detectors), ...(snapshot.ramps ? { ramps: toColumns(snapshot.ramps) } : {}) });
   writeDurably(`${file}.tmp`, text);
   const firing = firingFileOf(file);
   writeDurably(`${firing}.tmp`, JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts }));
@@ -120,7 +121,13 @@ function readChecked(file: string): CheckedState | undefined {
   } catch (error) {
     return { bad: [], unusable: `unreadable (${(error as Error).message})` };
   }
-  if (json && typeof json === 'object') unpackDetectors((json as { detectors?: unknown }).detectors);
+  if (json && typeof json === 'object') {
+    const sections = json as { detectors?: unknown; ramps?: unknown };
+    fromColumns(sections.detectors);
+    fromColumns(sections.ramps);
+    // Saves before columns packed each baseline on its own (state-pack.ts).
+    unpackDetectors(sections.detectors);
+  }
   return checkState(json);
 }
 
