@@ -292,16 +292,23 @@ export class Pipeline {
 
   /** Everything a restart needs to resume mid-incident: baselines and firing alerts. */
   snapshot(savedAtMs: number): PipelineSnapshot {
+    // One pass into one object each: at 100k series, spreading and Object.fromEntries copied every entry twice.
+    const detectors: Record<string, unknown> = { ...this.pendingRestore };
+    const ramps: Record<string, unknown> = { ...this.pendingRamps };
+    for (const [id, w] of this.watched) {
+      detectors[id] = w.detector.snapshot();
+      ramps[id] = w.ramp.snapshot();
+    }
     return {
       version: 1,
       savedAtMs,
-      detectors: { ...this.pendingRestore, ...Object.fromEntries([...this.watched].map(([id, w]) => [id, w.detector.snapshot()])) },
+      detectors,
       alerts: this.decider.snapshot(),
       deploys: this.deploys?.snapshot() ?? [],
       markers: Object.fromEntries(this.markers.map((m) => [m.spec.name, m.snapshot()])),
       probes: [...this.probes],
       // NaN (a tick without a rate) is written as null by JSON; restore reads it back.
-      ramps: { ...this.pendingRamps, ...Object.fromEntries([...this.watched].map(([id, w]) => [id, w.ramp.snapshot()])) },
+      ramps,
     };
   }
 
