@@ -21,22 +21,57 @@ export function firingFileOf(file: string): string {
   return join(dirname(file), 'firing.json');
 }
 
-function writeDurably(file: string, text: string): void {
+/** Writes the pieces of a text and syncs; returns the bytes written. */
+function writeDurably(file: string, text: string | readonly string[]): number {
   const fd = openSync(file, 'w');
+  let bytes = 0;
   try {
-    writeSync(fd, text);
+    for (const piece of typeof text === 'string' ? [text] : text) bytes += writeSync(fd, piece);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  return bytes;
+}
+
+/** Strings this long are written as pieces of their own (the columns' base64), not copied into the JSON text. */
+const PIECE_CHARS = 1 << 16;
+let pieceNonce = 0;
+
+/**
+ * JSON of `value` as pieces: each long string that needs no escaping (base64) is its own piece
+ * instead of being copied into one text of hundreds of megabytes. Joined, the pieces are exactly
+ * JSON.stringify(value).
+ */
+export function jsonPieces(value: unknown): string[] {
+  const long: string[] = [];
+  const nonce = `${process.pid}.${pieceNonce++}.${Date.now()}`;
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v !== 'string' || v.length < PIECE_CHARS || !/^[A-Za-z0-9+/=]*$/.test(v)) return v;
+    long.push(v);
+    return `\u0001${nonce}:${long.length - 1}`;
+  });
+  if (long.length === 0) return [text];
+  const pieces: string[] = [];
+  let from = 0;
+  for (let i = 0; i < long.length; i++) {
+    // The placeholder as JSON writes it: U+0001 is escaped, so no other string can look like it.
+    const placeholder = `"\\u0001${nonce}:${i}"`;
+    const at = text.indexOf(placeholder, from);
+    if (at < 0) return [JSON.stringify(value)];
+    // Quotes stay with the text around: the long string itself is written as it is.
+    pieces.push(text.slice(from, at + 1), long[i]!);
+    from = at + placeholder.length - 1;
+  }
+  pieces.push(text.slice(from));
+  return pieces;
 }
 
 /** Writes the snapshot atomically; returns the bytes written. */
 export function saveState(file: string, snapshot: PipelineSnapshot): number {
   mkdirSync(dirname(file), { recursive: true });
   // Per-series state is written as columns (state-columns.ts): typed arrays, not a JSON text per number.
-  const text = JSON.stringify({ ...snapshot, detectors: toColumns(snapshot.detectors), ...(snapshot.ramps ? { ramps: toColumns(snapshot.ramps) } : {}) });
-  writeDurably(`${file}.tmp`, text);
+  const bytes = writeDurably(`${file}.tmp`, jsonPieces({ ...snapshot, detectors: toColumns(snapshot.detectors), ...(snapshot.ramps ? { ramps: toColumns(snapshot.ramps) } : {}) }));
   const firing = firingFileOf(file);
   writeDurably(`${firing}.tmp`, JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts }));
   // A crash between the two renames leaves only .prev: the loader falls back to it.
@@ -49,7 +84,7 @@ export function saveState(file: string, snapshot: PipelineSnapshot): number {
   } finally {
     closeSync(dirFd);
   }
-  return Buffer.byteLength(text);
+  return bytes;
 }
 
 export interface LoadedState {

@@ -55,8 +55,25 @@ function skipLabels(text: string, at: number): number {
   }
 }
 
-/** Whether `text` is a JSON number token (what Prometheus writes as a sample's time). */
-const NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+/** Whether text[from..to) is a plain decimal JSON number (what Prometheus writes as a sample's time). */
+function isTime(text: string, from: number, to: number): boolean {
+  let i = from;
+  if (text.charCodeAt(i) === 0x2d) i++;
+  const digits = i;
+  while (i < to && isDigit(text.charCodeAt(i))) i++;
+  // No leading zeros (JSON) and at least one digit.
+  if (i === digits || (text.charCodeAt(digits) === 0x30 && i - digits > 1)) return false;
+  if (i < to && text.charCodeAt(i) === 0x2e) {
+    const fraction = ++i;
+    while (i < to && isDigit(text.charCodeAt(i))) i++;
+    if (i === fraction) return false;
+  }
+  return i === to;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
 
 /** The series of a vector answer in Prometheus's own layout; undefined for anything else. */
 export function scanVectorAnswer(text: string): VectorAnswer | undefined {
@@ -72,11 +89,11 @@ export function scanVectorAnswer(text: string): VectorAnswer | undefined {
       const end = skipLabels(text, start);
       if (end < 0 || !text.startsWith(VALUE, end)) return undefined;
       const timeEnd = text.indexOf(',', end + VALUE.length);
-      if (timeEnd < 0 || !NUMBER.test(text.slice(end + VALUE.length, timeEnd)) || text.charCodeAt(timeEnd + 1) !== QUOTE) return undefined;
+      if (timeEnd < 0 || !isTime(text, end + VALUE.length, timeEnd) || text.charCodeAt(timeEnd + 1) !== QUOTE) return undefined;
       const valueEnd = text.indexOf('"', timeEnd + 2);
       if (valueEnd < 0 || text.charCodeAt(valueEnd + 1) !== 0x5d || text.charCodeAt(valueEnd + 2) !== CLOSE) return undefined;
       const value = text.slice(timeEnd + 2, valueEnd);
-      // Sample values are numbers, NaN or ±Inf: never escapes.
+      // Sample values are numbers, NaN or ±Inf: never escapes (the scan for the closing quote would be wrong).
       if (value.includes('\\')) return undefined;
       metrics.push(text.slice(start, end));
       values.push(Number(value));

@@ -41,6 +41,7 @@ describe('scanning an instant-query answer', () => {
     ['a label that is not a string', '{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":1},"value":[1,"1"]}]}}'],
     ['a time that is not a number', '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":["1","1"]}]}}'],
     ['a native histogram', '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1,{"count":"2"}]}]}}'],
+    ['an escape in a value', '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"\\u0031"]}]}}'],
     ['a truncated body', answer([{ metric: { a: 'b' }, value: [1, '1'] }]).slice(0, -3)],
   ])('leaves anything else to JSON.parse: %s', (_what, text) => {
     expect(scanVectorAnswer(text)).toBeUndefined();
