@@ -256,14 +256,17 @@ interface Group {
  * A section's states as column groups, and the states that could not be put in columns as plain
  * entries beside them (under their ids). The result is what is written in the section's place.
  */
-export function toColumns(states: Record<string, unknown>): Record<string, unknown> {
+export function toColumns(states: Record<string, unknown> | Iterable<[string, unknown]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  if (!LITTLE_ENDIAN) return { ...states };
+  const entries = Symbol.iterator in states ? (states as Iterable<[string, unknown]>) : entriesOf(states as Record<string, unknown>);
+  if (!LITTLE_ENDIAN) {
+    for (const [id, state] of entries) out[id] = state;
+    return out;
+  }
   const groups = new Map<string, Group>();
   const scratch: Scratch = { f64: f64(), f32: f32(), i16: i16() };
   let last: Group | undefined;
-  for (const id in states) {
-    const state = states[id];
+  for (const [id, state] of entries) {
     if (last) {
       // Straight into the last group's columns when the shape matches; undone when it does not.
       const mark = { f64: last.f64.length, f32: last.f32.length, i16: last.i16.length };
@@ -295,6 +298,10 @@ export function toColumns(states: Record<string, unknown>): Record<string, unkno
   }
   if (groups.size > 0) out[COLUMNS_KEY] = [...groups.values()].map((g): ColumnGroup => ({ shape: g.shape, ids: g.ids, f64: g.f64.base64(), f32: g.f32.base64(), i16: g.i16.base64() }));
   return out;
+}
+
+function* entriesOf(states: Record<string, unknown>): Generator<[string, unknown]> {
+  for (const id in states) yield [id, states[id]];
 }
 
 /** The typed array a base64 text holds; undefined when it is not whole elements. */
