@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import type { EvidenceSnapshot } from '../src/detectors/evidence-detector.js';
 import { Pipeline, type PipelineSnapshot } from '../src/pipeline.js';
+import { toColumns } from '../src/runner/state-columns.js';
 import { saveState } from '../src/runner/state-file.js';
 import { seriesIdOf } from '../src/series/series-key.js';
 import { mulberry32 } from '../scripts/sim/random.js';
@@ -162,7 +163,8 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       let saveS = Number.NaN;
       if ((k + 1) % TICKS_PER_SAVE === 0) {
         const c2 = process.cpuUsage();
-        stateBytes = saveState(stateFile, pipeline.snapshot(nowMs));
+        // As runner/live.ts saves: each series' state encoded as it is made.
+        stateBytes = saveState(stateFile, pipeline.snapshot(nowMs, toColumns));
         saveS = cpuSecondsSince(c2);
       }
       return { readS, stepS, tickS, tickWall, saveS };

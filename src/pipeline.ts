@@ -290,19 +290,29 @@ export class Pipeline {
     return this.decider.firing();
   }
 
-  /** Everything a restart needs to resume mid-incident: baselines and firing alerts. */
-  snapshot(savedAtMs: number): PipelineSnapshot {
+  /**
+   * Everything a restart needs to resume mid-incident: baselines and firing alerts. `section` builds
+   * the per-series sections (detectors, ramps) from their entries as they are made: a saver that
+   * encodes each series at once (runner/state-columns.ts) keeps 100k snapshots from living together.
+   */
+  snapshot(savedAtMs: number, section: (entries: Iterable<[string, unknown]>) => Record<string, unknown> = plainSection): PipelineSnapshot {
     return {
       version: 1,
       savedAtMs,
-      detectors: { ...this.pendingRestore, ...Object.fromEntries([...this.watched].map(([id, w]) => [id, w.detector.snapshot()])) },
+      detectors: section(this.seriesStates(this.pendingRestore, (w) => w.detector.snapshot())),
       alerts: this.decider.snapshot(),
       deploys: this.deploys?.snapshot() ?? [],
       markers: Object.fromEntries(this.markers.map((m) => [m.spec.name, m.snapshot()])),
       probes: [...this.probes],
       // NaN (a tick without a rate) is written as null by JSON; restore reads it back.
-      ramps: { ...this.pendingRamps, ...Object.fromEntries([...this.watched].map(([id, w]) => [id, w.ramp.snapshot()])) },
+      ramps: section(this.seriesStates(this.pendingRamps, (w) => w.ramp.snapshot())),
     };
+  }
+
+  /** States waiting for their series, then each watched series' state, made one at a time. */
+  private *seriesStates(pending: Record<string, unknown>, of: (w: WatchedSignal) => unknown): Generator<[string, unknown]> {
+    for (const id in pending) if (!this.watched.has(id)) yield [id, pending[id]];
+    for (const [id, w] of this.watched) yield [id, of(w)];
   }
 
   /** Restores what fits: signals that still exist get their baselines back; firing alerts stay firing. */
@@ -323,4 +333,11 @@ export class Pipeline {
     if (Array.isArray(snapshot.probes)) for (const [name, state] of snapshot.probes) this.probes.set(name, state);
     return { signals };
   }
+}
+
+/** A section as a plain object of its entries. */
+function plainSection(entries: Iterable<[string, unknown]>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [id, state] of entries) out[id] = state;
+  return out;
 }

@@ -9,7 +9,8 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PipelineSnapshot } from '../pipeline.js';
-import { packDetectors, unpackDetectors } from './state-pack.js';
+import { fromColumns, toColumns } from './state-columns.js';
+import { unpackDetectors } from './state-pack.js';
 import { type CheckedState, type StateSection, checkState } from './state-schema.js';
 
 /** Quarantined copies kept per state file; older ones are removed. */
@@ -20,22 +21,57 @@ export function firingFileOf(file: string): string {
   return join(dirname(file), 'firing.json');
 }
 
-function writeDurably(file: string, text: string): void {
+/** Writes the pieces of a text and syncs; returns the bytes written. */
+function writeDurably(file: string, text: string | readonly string[]): number {
   const fd = openSync(file, 'w');
+  let bytes = 0;
   try {
-    writeSync(fd, text);
+    for (const piece of typeof text === 'string' ? [text] : text) bytes += writeSync(fd, piece);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  return bytes;
+}
+
+/** Strings this long are written as pieces of their own (the columns' base64), not copied into the JSON text. */
+const PIECE_CHARS = 1 << 16;
+let pieceNonce = 0;
+
+/**
+ * JSON of `value` as pieces: each long string that needs no escaping (base64) is its own piece
+ * instead of being copied into one text of hundreds of megabytes. Joined, the pieces are exactly
+ * JSON.stringify(value).
+ */
+export function jsonPieces(value: unknown): string[] {
+  const long: string[] = [];
+  const nonce = `${process.pid}.${pieceNonce++}.${Date.now()}`;
+  const text = JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v !== 'string' || v.length < PIECE_CHARS || !/^[A-Za-z0-9+/=]*$/.test(v)) return v;
+    long.push(v);
+    return `\u0001${nonce}:${long.length - 1}`;
+  });
+  if (long.length === 0) return [text];
+  const pieces: string[] = [];
+  let from = 0;
+  for (let i = 0; i < long.length; i++) {
+    // The placeholder as JSON writes it: U+0001 is escaped, so no other string can look like it.
+    const placeholder = `"\\u0001${nonce}:${i}"`;
+    const at = text.indexOf(placeholder, from);
+    if (at < 0) return [JSON.stringify(value)];
+    // Quotes stay with the text around: the long string itself is written as it is.
+    pieces.push(text.slice(from, at + 1), long[i]!);
+    from = at + placeholder.length - 1;
+  }
+  pieces.push(text.slice(from));
+  return pieces;
 }
 
 /** Writes the snapshot atomically; returns the bytes written. */
 export function saveState(file: string, snapshot: PipelineSnapshot): number {
   mkdirSync(dirname(file), { recursive: true });
-  // Baselines are written as packed float32s (state-pack.ts): a quarter of the bytes of decimals.
-  const text = JSON.stringify({ ...snapshot, detectors: packDetectors(snapshot.detectors) });
-  writeDurably(`${file}.tmp`, text);
+  // Per-series state is written as columns (state-columns.ts): typed arrays, not a JSON text per number.
+  const bytes = writeDurably(`${file}.tmp`, jsonPieces({ ...snapshot, detectors: toColumns(snapshot.detectors), ...(snapshot.ramps ? { ramps: toColumns(snapshot.ramps) } : {}) }));
   const firing = firingFileOf(file);
   writeDurably(`${firing}.tmp`, JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts }));
   // A crash between the two renames leaves only .prev: the loader falls back to it.
@@ -48,7 +84,7 @@ export function saveState(file: string, snapshot: PipelineSnapshot): number {
   } finally {
     closeSync(dirFd);
   }
-  return Buffer.byteLength(text);
+  return bytes;
 }
 
 export interface LoadedState {
@@ -120,7 +156,13 @@ function readChecked(file: string): CheckedState | undefined {
   } catch (error) {
     return { bad: [], unusable: `unreadable (${(error as Error).message})` };
   }
-  if (json && typeof json === 'object') unpackDetectors((json as { detectors?: unknown }).detectors);
+  if (json && typeof json === 'object') {
+    const sections = json as { detectors?: unknown; ramps?: unknown };
+    fromColumns(sections.detectors);
+    fromColumns(sections.ramps);
+    // Saves before columns packed each baseline on its own (state-pack.ts).
+    unpackDetectors(sections.detectors);
+  }
   return checkState(json);
 }
 

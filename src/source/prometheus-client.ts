@@ -3,6 +3,7 @@
 
 import { SourceError, classifyFetchError } from '../core/errors.js';
 import { readBodyCapped } from './read-body.js';
+import { type VectorAnswer, scanVectorAnswer } from './vector-answer.js';
 
 export interface PrometheusClientOptions {
   url: string;
@@ -53,6 +54,25 @@ export class PrometheusClient {
   }
 
   /**
+   * Evaluates `query` at `timeMs`; each series as the text of its metric object and its value
+   * (vector-answer.ts): what a source reads every tick, without an object per series.
+   */
+  async vectorAnswer(query: string, timeMs: number): Promise<VectorAnswer> {
+    const params = { query, time: (timeMs / 1000).toFixed(3) };
+    const { text, response, what } = await this.fetchText('/api/v1/query', params);
+    const scanned = scanVectorAnswer(text);
+    if (scanned) return scanned;
+    // Any other layout (another server's, warnings, a scalar, an error) as JSON.
+    const data = this.parse(text, response, what, params);
+    if (data.resultType === 'scalar') return { metrics: ['{}'], values: [Number((data.result as [number, string])[1])] };
+    if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
+      throw new SourceError('bad_response', `query ${JSON.stringify(query)}: expected a vector, got ${data.resultType}`, false);
+    }
+    const result = data.result as VectorSample[];
+    return { metrics: result.map((s) => JSON.stringify(s.metric)), values: result.map((s) => Number(s.value[1])) };
+  }
+
+  /**
    * Evaluates `query` from `fromMs` to `toMs` every `stepMs`, in chunks under Prometheus's point
    * limit; returns timestamp (ms) -> the series present then, with their labels.
    */
@@ -83,6 +103,11 @@ export class PrometheusClient {
   }
 
   private async call(path: string, params: Record<string, string>): Promise<NonNullable<ApiResponse['data']>> {
+    const { text, response, what } = await this.fetchText(path, params);
+    return this.parse(text, response, what, params);
+  }
+
+  private async fetchText(path: string, params: Record<string, string>): Promise<{ text: string; response: Response; what: string }> {
     const what = `${this.options.url}${path}`;
     let response: Response;
     try {
@@ -95,18 +120,22 @@ export class PrometheusClient {
     } catch (error) {
       throw classifyFetchError(error, what, this.options.timeoutMs);
     }
-    let body: ApiResponse;
     let text = '';
     try {
       text = await readBodyCapped(response, this.options.maxBytes ?? 256 * 1024 * 1024, what, this.options.timeoutMs);
-      body = JSON.parse(text) as ApiResponse;
     } catch (error) {
       if (error instanceof SourceError) throw error;
-      throw new SourceError(
-        response.ok ? 'bad_response' : 'http_status',
-        `${what}: HTTP ${response.status}, body is not Prometheus API JSON: ${JSON.stringify(text.slice(0, 120))}`,
-        !response.ok && response.status >= 500,
-      );
+      throw notApiJson(response, what, text);
+    }
+    return { text, response, what };
+  }
+
+  private parse(text: string, response: Response, what: string, params: Record<string, string>): NonNullable<ApiResponse['data']> {
+    let body: ApiResponse;
+    try {
+      body = JSON.parse(text) as ApiResponse;
+    } catch {
+      throw notApiJson(response, what, text);
     }
     if (body.status !== 'success' || !body.data) {
       // 400/422 are bad queries: retrying will not help. 5xx (503 while starting up) may.
@@ -115,4 +144,12 @@ export class PrometheusClient {
     }
     return body.data;
   }
+}
+
+function notApiJson(response: Response, what: string, text: string): SourceError {
+  return new SourceError(
+    response.ok ? 'bad_response' : 'http_status',
+    `${what}: HTTP ${response.status}, body is not Prometheus API JSON: ${JSON.stringify(text.slice(0, 120))}`,
+    !response.ok && response.status >= 500,
+  );
 }

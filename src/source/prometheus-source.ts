@@ -7,6 +7,7 @@ import { type Frame, type MarkerSeries, type SignalInput, type SignalSample, emp
 import { pickLabels, seriesIdOf } from '../series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from '../series/snapshot-frames.js';
 import type { PrometheusClient } from './prometheus-client.js';
+import type { VectorAnswer } from './vector-answer.js';
 import { runBounded } from './read-body.js';
 import type { HistorySource, LiveSource, SourceRead } from './source.js';
 
@@ -31,6 +32,11 @@ export class PrometheusSource implements LiveSource, HistorySource {
    * which inputs filled it are kept on the series rather than in per-tick maps and sets.
    */
   private readonly known = new Map<string, Map<string, KnownSeries>>();
+  /**
+   * The same series by the text of their metric object in an instant-query answer, per split signal:
+   * labels are parsed and keyed once per distinct text, then found by one lookup a tick.
+   */
+  private readonly byMetricText = new Map<string, Map<string, KnownSeries>>();
 
   constructor(
     private readonly client: PrometheusClient,
@@ -41,14 +47,14 @@ export class PrometheusSource implements LiveSource, HistorySource {
   async read(nowMs: number): Promise<SourceRead> {
     const frame: Frame = { timeMs: nowMs, signals: new Map() };
     const errors: SourceError[] = [];
-    const results: { signal: SignalConfig; input: SignalInput; series: VectorSeries | undefined }[] = [];
+    const results: { signal: SignalConfig; input: SignalInput; series: VectorAnswer | undefined }[] = [];
     const jobs: (() => Promise<void>)[] = [];
     for (const signal of this.signals) {
       for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
         const entry: (typeof results)[number] = { signal, input, series: undefined };
         results.push(entry);
         jobs.push(() =>
-          this.client.vector(spec.query, nowMs).then(
+          this.client.vectorAnswer(spec.query, nowMs).then(
             (series) => {
               entry.series = series;
             },
@@ -79,7 +85,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
     for (const signal of this.signals) this.prepare(frame, signal);
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
-    for (const r of results) if (r.series) this.apply(frame, r.signal, r.input, r.series);
+    for (const r of results) if (r.series) this.applyAnswer(frame, r.signal, r.input, r.series);
     return { frame, errors, problems: [] };
   }
 
@@ -118,6 +124,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
       // Label sets gone for long (pods, versions) are forgotten rather than kept at zero forever.
       if (frame.timeMs - k.lastSeenMs > FORGET_GROUP_AFTER_MS) {
         known.delete(key);
+        const texts = this.byMetricText.get(signal.name);
+        if (texts) for (const text of k.metricTexts) texts.delete(text);
         continue;
       }
       this.enter(frame, signal, k);
@@ -141,35 +149,81 @@ export class PrometheusSource implements LiveSource, HistorySource {
       }
       return;
     }
+    const known = this.knownOf(signal);
+    for (const s of series) this.add(frame, signal, input, this.seriesOf(signal, known, s.labels, frame), s.value);
+    this.fillAbsent(frame, input, known);
+  }
+
+  /** As apply, for an instant query's answer: each distinct metric text is resolved once. */
+  private applyAnswer(frame: Frame, signal: SignalConfig, input: SignalInput, answer: VectorAnswer): void {
+    const { metrics, values } = answer;
+    if (signal.by.length === 0) {
+      if (values.length === 0) frame.signals.get(signal.name)![input] = absentValue(input);
+      else {
+        let sum = 0;
+        for (let i = 0; i < values.length; i++) sum += values[i]!;
+        frame.signals.get(signal.name)![input] = sum;
+      }
+      return;
+    }
+    const known = this.knownOf(signal);
+    let texts = this.byMetricText.get(signal.name);
+    if (!texts) this.byMetricText.set(signal.name, (texts = new Map()));
+    for (let i = 0; i < metrics.length; i++) {
+      const text = metrics[i]!;
+      let k = texts.get(text);
+      if (k === undefined) {
+        k = this.seriesOf(signal, known, JSON.parse(text) as Record<string, string>, frame);
+        texts.set(text, k);
+        k.metricTexts.push(text);
+      }
+      this.add(frame, signal, input, k, values[i]!);
+    }
+    this.fillAbsent(frame, input, known);
+  }
+
+  private knownOf(signal: SignalConfig): Map<string, KnownSeries> {
     let known = this.known.get(signal.name);
     if (!known) this.known.set(signal.name, (known = new Map()));
+    return known;
+  }
+
+  /** The known series of a label set (by the signal's `by` values), created on first sight. */
+  private seriesOf(signal: SignalConfig, known: Map<string, KnownSeries>, labels: Record<string, string>, frame: Frame): KnownSeries {
     const by = signal.by;
-    for (const s of series) {
-      let key: string;
-      if (by.length === 1) key = s.labels[by[0]!] ?? '';
-      else {
-        key = '';
-        for (const name of by) {
-          const v = s.labels[name] ?? '';
-          key += `${v.length}:${v}`;
-        }
-      }
-      let k = known.get(key);
-      if (!k) {
-        const labels = pickLabels(s.labels, by);
-        k = { id: seriesIdOf(signal.name, labels), labels, lastSeenMs: frame.timeMs, frame: undefined, sample: undefined, filled: {} };
-        known.set(key, k);
-      }
-      if (k.frame !== frame) this.enter(frame, signal, k);
-      k.lastSeenMs = frame.timeMs;
-      // Several series of one label set (pods, codes) are summed.
-      const sample = k.sample!;
-      if (k.filled[input] === frame) sample[input] += s.value;
-      else {
-        sample[input] = s.value;
-        k.filled[input] = frame;
+    let key: string;
+    if (by.length === 1) key = labels[by[0]!] ?? '';
+    else {
+      key = '';
+      for (const name of by) {
+        const v = labels[name] ?? '';
+        key += `${v.length}:${v}`;
       }
     }
+    let k = known.get(key);
+    if (!k) {
+      const picked = pickLabels(labels, by);
+      k = { id: seriesIdOf(signal.name, picked), labels: picked, lastSeenMs: frame.timeMs, frame: undefined, sample: undefined, filled: {}, metricTexts: [] };
+      known.set(key, k);
+    }
+    return k;
+  }
+
+  /** Adds one series' value to its label set's sample in this frame. */
+  private add(frame: Frame, signal: SignalConfig, input: SignalInput, k: KnownSeries, value: number): void {
+    if (k.frame !== frame) this.enter(frame, signal, k);
+    k.lastSeenMs = frame.timeMs;
+    // Several series of one label set (pods, codes) are summed.
+    const sample = k.sample!;
+    if (k.filled[input] === frame) sample[input] += value;
+    else {
+      sample[input] = value;
+      k.filled[input] = frame;
+    }
+  }
+
+  /** Series in the frame that this input's answer did not fill. */
+  private fillAbsent(frame: Frame, input: SignalInput, known: Map<string, KnownSeries>): void {
     for (const k of known.values()) {
       if (k.frame === frame && k.filled[input] !== frame) k.sample![input] = absentValue(input);
     }
@@ -185,4 +239,6 @@ interface KnownSeries {
   frame: Frame | undefined;
   sample: SignalSample | undefined;
   filled: Partial<Record<SignalInput, Frame>>;
+  /** The metric texts of instant-query answers that resolved to this series (dropped with it). */
+  metricTexts: string[];
 }

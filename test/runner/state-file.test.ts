@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PipelineSnapshot } from '../../src/pipeline.js';
-import { loadState, saveState } from '../../src/runner/state-file.js';
+import { jsonPieces, loadState, saveState } from '../../src/runner/state-file.js';
 import { StateSaver } from '../../src/runner/state-saver.js';
 
 const firing = ['downloads\u0000incident', { state: { phase: 'firing', activeSinceMs: 1, lastActiveMs: 2 }, labels: { alertname: 'StormwatchOutage' }, fingerprint: 'abc', annotations: {}, startsAtMs: 1 }];
@@ -96,5 +96,23 @@ describe('StateSaver', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     saver.flush(true);
     expect(writes).toBe(3);
+  });
+});
+
+describe('jsonPieces', () => {
+  it('joined, is exactly JSON.stringify: long base64 strings as pieces of their own, everything else as JSON writes it', () => {
+    const base64 = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 251)).toString('base64');
+    const value = {
+      a: base64,
+      nested: [{ b: base64.slice(1000) }, 'short'],
+      // Long but not base64 (needs escaping), and a string that looks like a placeholder.
+      text: `"quoted"\n${'x'.repeat(70_000)}`,
+      odd: '\u00011.2.3:0',
+      n: Number.NaN,
+    };
+    const pieces = jsonPieces(value);
+    expect(pieces.length).toBe(5);
+    expect(pieces.join('')).toBe(JSON.stringify(value));
+    expect(jsonPieces({ x: 1 })).toEqual(['{"x":1}']);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/core/types.js';
 import { Pipeline, type TickResult } from '../../src/pipeline.js';
+import { toColumns } from '../../src/runner/state-columns.js';
 import { loadState, saveState } from '../../src/runner/state-file.js';
 import { ReplaySource, readReplayFile } from '../../src/source/replay-source.js';
 import { replayConfig, scenarioFile } from '../helpers/scenarios.js';
@@ -34,9 +35,13 @@ describe('restart from saved state', () => {
       const file = join(dir, 'state.json');
       const snapshot = steady.snapshot(frames[cut - 1]!.timeMs);
       if (!firing) expect(JSON.stringify(snapshot.detectors)).toContain('"partial"');
-      saveState(file, snapshot);
+      // Saved as runner/live.ts saves: each series' state encoded into columns as it is made.
+      saveState(file, steady.snapshot(frames[cut - 1]!.timeMs, toColumns));
       const loaded = loadState(file);
       expect(loaded.quarantined).toEqual([]);
+      // The columns load back to exactly what the snapshot gives through JSON.
+      expect(loaded.snapshot!.detectors).toEqual(JSON.parse(JSON.stringify(snapshot.detectors)));
+      expect(loaded.snapshot!.ramps).toEqual(JSON.parse(JSON.stringify(snapshot.ramps)));
       expect(steady.firing().length > 0).toBe(firing);
       const restarted = new Pipeline(config);
       restarted.restore(loaded.snapshot!);

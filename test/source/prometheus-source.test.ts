@@ -39,3 +39,29 @@ describe('PrometheusSource, a split signal', () => {
     expect(later.series!.get('api{code="2",route="/a"}')).toEqual({ signal: 'api', labels: { route: '/a', code: '2' } });
   });
 });
+
+describe('PrometheusSource, answers in another layout', () => {
+  it('reads the same frames from an answer it scans and from one it parses as JSON (whitespace, warnings)', async () => {
+    const ticks = [
+      [{ route: '/a', code: '2', pod: 'x' }, { route: '/a', code: '2', pod: 'y' }, { route: '/b', code: '5' }],
+      [{ route: '/b', code: '5' }, { route: '/a', code: '2', pod: 'x' }],
+      [{ route: '/c', code: '2' }],
+    ];
+    const frames = async (layout: (body: object) => string) => {
+      let k = 0;
+      const fetchFn = (async () => {
+        const result = ticks[k]!.map((metric, i) => ({ metric, value: [k, String((i + 1) * (k + 1) + 0.5)] }));
+        return new Response(layout({ status: 'success', data: { resultType: 'vector', result } }), { status: 200 });
+      }) as typeof fetch;
+      const source = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [signal]);
+      const out = [];
+      for (; k < ticks.length; k++) out.push((await source.read(k * 15_000 + (k === 2 ? 3 * 3_600_000 : 0))).frame);
+      return out;
+    };
+    const scanned = await frames((body) => JSON.stringify(body));
+    expect(await frames((body) => JSON.stringify(body, null, 2))).toEqual(scanned);
+    expect(await frames((body) => `${JSON.stringify(body).slice(0, -1)},"warnings":["w"]}`)).toEqual(scanned);
+    // Series gone for hours are forgotten and a new one appears, whichever way the answer was read.
+    expect([...scanned[2]!.signals.keys()]).toEqual(['api{code="2",route="/c"}']);
+  });
+});

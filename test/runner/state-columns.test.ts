@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { COLUMNS_KEY, type ColumnGroup, fromColumns, toColumns } from '../../src/runner/state-columns.js';
+import { checkState } from '../../src/runner/state-schema.js';
+
+const float32s = (n: number, k = 0) => Array.from(new Float32Array(Array.from({ length: n }, (_, i) => Math.log(100 + i * 0.37 + k))));
+
+/** A detector-like state of series `k`: float32 baselines, a fixed-point profile with gaps, doubles, nulls. */
+function state(k: number): Record<string, unknown> {
+  return {
+    rate: { values: float32s(60, k), partial: [1.5 + k, 15, 2] },
+    errorRatio: { values: [] },
+    checks: { spike: { small: 0.1 * k, large: 0, health: 3, alarmed: k % 2 === 0 } },
+    rateShiftSinceMs: k % 3 === 0 ? null : 1_700_000_000_000 + k,
+    probation: [1, Number.NaN, Math.fround(0.3)],
+    profile: { slots: Array.from({ length: 168 }, (_, i) => (i % 5 === 0 ? null : (i - 80 + k) / 1024)), sinceMs: null },
+    ramp: { before: [0.1 + k, Number.NaN, -0, Number.POSITIVE_INFINITY], runSinceMs: null },
+    label: 'a "quoted" name',
+    missing: undefined,
+  };
+}
+
+/** What a save through JSON gives back: the reference the columns must match exactly. */
+const viaJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+
+describe('per-series state as columns', () => {
+  it('decodes to exactly what JSON gives (nulls, NaN, -0, Infinity, float32, fixed point, doubles)', () => {
+    const states: Record<string, unknown> = {};
+    for (let k = 0; k < 30; k++) states[`api{route="/r${k}"}`] = state(k);
+    const saved = viaJson(toColumns(states)) as Record<string, unknown>;
+    // Two shapes: alarmed true or false (a boolean is part of the shape; null or a number is one slot).
+    expect(Object.keys(saved)).toEqual([COLUMNS_KEY]);
+    expect((saved[COLUMNS_KEY] as ColumnGroup[]).length).toBe(2);
+    fromColumns(saved);
+    expect(saved).toEqual(viaJson(states));
+    // Entry by entry, as text too (the order of ids is the groups', which restore does not use).
+    for (const id of Object.keys(states)) expect(JSON.stringify(saved[id])).toBe(JSON.stringify(states[id]));
+  });
+
+  it('puts each array in the smallest column that holds it exactly', () => {
+    const saved = toColumns({ a: { q: [1 / 1024, null, -3], f: [Math.fround(0.1)], d: [0.1] } });
+    const [g] = saved[COLUMNS_KEY] as ColumnGroup[];
+    expect(g!.shape).toBe('{"q":"\\u0000q3","f":"\\u0000f1","d":"\\u0000d1"}');
+    expect(Buffer.from(g!.i16, 'base64').length).toBe(6);
+    expect(Buffer.from(g!.f32, 'base64').length).toBe(4);
+    expect(Buffer.from(g!.f64, 'base64').length).toBe(8);
+  });
+
+  it('keeps a state it cannot encode as a plain entry beside the columns', () => {
+    const states = { odd: { name: '\u0000x' }, plain: 3, ok: { v: 1 } };
+    const saved = viaJson(toColumns(states)) as Record<string, unknown>;
+    expect(saved.odd).toEqual({ name: '\u0000x' });
+    expect(saved.plain).toBe(3);
+    fromColumns(saved);
+    expect(saved).toEqual(states);
+  });
+
+  it('a group that is not whole stays under its key, and the state check reports it', () => {
+    const saved = viaJson(toColumns({ a: state(1), b: state(3) })) as Record<string, unknown>;
+    const groups = saved[COLUMNS_KEY] as ColumnGroup[];
+    groups[0]!.f32 = groups[0]!.f32.slice(0, 8);
+    fromColumns(saved);
+    expect(saved[COLUMNS_KEY]).toHaveLength(1);
+    const checked = checkState({ version: 1, savedAtMs: 1, alerts: [], detectors: saved });
+    expect(checked.bad.map((b) => b.section)).toEqual(['detectors']);
+  });
+
+  it('an id like __proto__ is an entry of its own, not the prototype', () => {
+    const saved = viaJson(toColumns(JSON.parse('{"__proto__":{"v":2}}') as Record<string, unknown>)) as Record<string, unknown>;
+    fromColumns(saved);
+    expect(Object.hasOwn(saved, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(saved)).toBe(Object.prototype);
+  });
+});
