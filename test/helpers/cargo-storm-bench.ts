@@ -128,6 +128,11 @@ export interface Page {
   firedAtMs: number;
   receivedAtMs: number;
   summary: string;
+  /** What the message said about the clients: the model named, and attempts per request with its interval. */
+  clientModel: string;
+  attemptsPerRequest: number;
+  attemptsLow: number;
+  attemptsHigh: number;
 }
 
 export interface HarnessFacts {
@@ -147,6 +152,8 @@ export interface HarnessFacts {
   faultStaticPerBuild: number[];
   /** Mean duration of such builds, ms. */
   faultBuildMs: number;
+  /** Crates each build fetches: a failing build's logical downloads. */
+  cratesPerBuild: number;
   /** Download requests/s over the 8 s before the onset, and from onset+5 s to the end. */
   rateBefore: number;
   rateDuring: number;
@@ -268,6 +275,10 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
           firedAtMs: Math.floor(r.receivedAtMs / intervalMs) * intervalMs,
           receivedAtMs: r.receivedAtMs,
           summary: a.annotations.summary ?? '',
+          clientModel: a.annotations.client_model ?? '',
+          attemptsPerRequest: Number(a.annotations.attempts_per_request || Number.NaN),
+          attemptsLow: Number(a.annotations.attempts_per_request_low || Number.NaN),
+          attemptsHigh: Number(a.annotations.attempts_per_request_high || Number.NaN),
         } satisfies Page,
       }));
     });
@@ -322,6 +333,8 @@ detector:
 alerting:
   for: ${t.forSeconds}s
   keepFiringFor: ${Math.max(3, 2 * t.intervalSeconds)}s
+  # Refreshed estimates inside the observation window (the default is 30 s).
+  updateInterval: ${Math.max(5, t.intervalSeconds)}s
 sinks:
   - name: receiver
     webhook:
@@ -360,6 +373,7 @@ function harnessFacts(registry: CargoRegistry, builds: BuildRecord[], onsetMs: n
     faultRequestsPerBuild: faulted.map((b) => dl.get(b.id) ?? 0),
     faultStaticPerBuild: faulted.map((b) => st.get(b.id) ?? 0),
     faultBuildMs: mean(faulted.map((b) => b.endMs - b.startMs)),
+    cratesPerBuild: registry.crates.length,
     rateBefore: rate(onsetMs - 8000, onsetMs),
     rateDuring: rate(onsetMs + 5000, faultEndMs),
     buildsPerSecondBefore: before,
@@ -398,12 +412,12 @@ export function describeResult(r: ScenarioResult): string {
   const h = r.harness;
   const pages = r.pages
     .filter((p) => p.status === 'firing')
-    .map((p) => `${p.alertname}(${p.severity}) +${((p.firedAtMs - r.onsetMs) / 1000).toFixed(1)}s`)
+    .map((p) => `${p.alertname}(${p.severity}) +${((p.firedAtMs - r.onsetMs) / 1000).toFixed(1)}s${p.clientModel ? ` ${p.clientModel} ${p.attemptsPerRequest.toFixed(2)} (${p.attemptsLow.toFixed(2)}-${p.attemptsHigh.toFixed(2)})` : ''}`)
     .join(', ');
   return [
     `${r.spec.cargo.label} ${r.spec.name}:`,
     `healthy ${h.healthyOk}/${h.healthyBuilds} ok, ${h.healthyRequestsPerBuild.toFixed(2)} req/build, ${h.buildsPerSecondBefore.toFixed(2)} builds/s;`,
-    `fault ${h.faultOk}/${h.faultBuilds} ok, ${mean(h.faultRequestsPerBuild).toFixed(2)} req/build, static ${mean(h.faultStaticPerBuild).toFixed(2)}/build, ${(h.faultBuildMs / 1000).toFixed(1)} s/build;`,
+    `fault ${h.faultOk}/${h.faultBuilds} ok, ${mean(h.faultRequestsPerBuild).toFixed(2)} req/build (${(mean(h.faultRequestsPerBuild) / h.cratesPerBuild).toFixed(2)} per crate), static ${mean(h.faultStaticPerBuild).toFixed(2)}/build, ${(h.faultBuildMs / 1000).toFixed(1)} s/build;`,
     `rate ${h.rateBefore.toFixed(1)} -> ${h.rateDuring.toFixed(1)} req/s (${(h.rateDuring / h.rateBefore).toFixed(2)}x);`,
     `warm ${h.stormwatchWarm}; skipped ${h.skipped};`,
     `pages: ${pages || 'none'}`,
