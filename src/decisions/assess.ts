@@ -89,8 +89,11 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   if (amplified && fraction.e > 0) kind = 'retry_storm';
   else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || stalled) kind = 'outage';
 
-  // Settled by a collapse, or once the rate over enough of the failure is up, down, or cannot hide retries.
-  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION));
+  // Settled by a collapse, or once the rate over enough of the failure is up, down, or cannot hide
+  // retries. A tick without requests has no failing fraction (its ratio checks keep their alarm and
+  // have nothing to read): it cannot tell an outage from an error regression, so it settles nothing.
+  const ratioRead = [funnel, errors].some((e) => e !== undefined && e.status !== 'unknown' && Number.isFinite(e.observed));
+  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (ratioRead && longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION));
   const assessment: Assessment = {
     failing,
     surge,

@@ -69,6 +69,22 @@ describe('assess', () => {
     for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
     expect(assess('downloads', sample(1100, 0), e, models).settled).toBe(false);
   });
+  it('settles nothing on a tick without requests: a total failure is not read as 0 % failing', () => {
+    // A stalled pool's silent second: the funnel keeps its alarm with no ratio to read.
+    const e = evals({ requests: 0, completion: Number.NaN, funnel: true }).map((x) => (x.kind === 'error_ratio' ? { ...x, observed: Number.NaN } : x));
+    const run = { sinceMs: 0, multiplier: 0.7, logSigma: 0.1, seconds: 4, recent: { multiplier: 0.73, logSigma: 0.3, seconds: 3 } };
+    for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+    const silent = assess('downloads', sample(0, Number.NaN), e, models);
+    expect(silent.failing).toBe(true);
+    expect(silent.settled).toBe(false);
+    // The next tick with requests, none completing, reads the pool's fall: an outage.
+    const next = evals({ requests: 400, completion: 0, funnel: true });
+    for (const x of next) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = { ...run, recent: { multiplier: 0.4, logSigma: 0.2, seconds: 3 } };
+    const read = assess('downloads', sample(400, 0), next, models);
+    expect(read.settled).toBe(true);
+    expect(read.kind).toBe('outage');
+  });
+
   it('keeps a partial failure whose last ticks wobble up a regression: the storm floor is on the whole failure', () => {
     const e = evals({ requests: 1300, completion: 0.95, funnel: true });
     const run = { sinceMs: 0, multiplier: 1.08, logSigma: 0.03, seconds: 20, recent: { multiplier: 1.3, logSigma: 0.1, seconds: 3 } };
