@@ -123,8 +123,10 @@ function expectRetries(r: ScenarioResult, cargo: CargoBinary, reachesStatic: boo
     expect(h.faultBuildMs, text).toBeGreaterThan(9000);
   } else {
     // Legacy: 3 attempts per download, no delay; the first crate out of attempts ends the build.
+    // Every crate starts at once, so at least one attempt each besides the crate's three (a build
+    // whose other crates were still on their first attempt: 8 requests, seen once in CI).
     for (const n of h.faultRequestsPerBuild) {
-      expect(n, text).toBeGreaterThanOrEqual(9);
+      expect(n, text).toBeGreaterThanOrEqual(3 + h.cratesPerBuild - 1);
       expect(n, text).toBeLessThanOrEqual(12);
     }
     expect(h.faultBuildMs, text).toBeLessThan(5000);

@@ -82,7 +82,8 @@ signals:
     const { code } = await terminate(second);
     expect(code).toBe(0);
 
-    expect(statuses()).toEqual(['firing', 'resolved']);
+    const sent = receiver.received.map((r) => (r.json as WebhookPayload).alerts?.map((a) => `${a.status} ${a.labels.alertname}${a.annotations.update ? ` update ${a.annotations.update}` : ''}`).join(', '));
+    expect(statuses(), JSON.stringify(sent)).toEqual(['firing', 'resolved']);
     expect(second.proc.stdout()).not.toContain('"status":"firing"');
     const { lines, notJson } = logLines(second.proc.stderr());
     expect(notJson).toEqual([]);
