@@ -36,7 +36,7 @@ export interface SignalConfig {
 }
 
 export type SourceConfig =
-  | { kind: 'prometheus'; url: string; timeoutMs: number; warmupMs: number; http: HttpClientConfig; rateFunction?: 'irate' | 'rate'; rateWindowMs?: number; seasonalHistoryMs?: number }
+  | { kind: 'prometheus'; url: string; timeoutMs: number; warmupMs: number; http: HttpClientConfig; rateFunction?: 'irate' | 'rate'; rateWindowMs?: number; seasonalHistoryMs?: number; alignTicks?: boolean }
   | { kind: 'scrape'; url: string; timeoutMs: number; maxBytes: number; http: HttpClientConfig }
   | { kind: 'replay'; file: string };
 

@@ -76,7 +76,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   let source: SourceConfig;
   if (raw.source.prometheus && promHttp) {
     const p = raw.source.prometheus;
-    source = { kind: 'prometheus', url: promHttp.url.replace(/\/+$/, ''), timeoutMs: p.timeout, warmupMs: p.warmup, seasonalHistoryMs: p.seasonalHistory, http: promHttp.client, rateFunction: p.rateFunction, rateWindowMs: p.rateWindow };
+    source = { kind: 'prometheus', url: promHttp.url.replace(/\/+$/, ''), timeoutMs: p.timeout, warmupMs: p.warmup, seasonalHistoryMs: p.seasonalHistory, http: promHttp.client, rateFunction: p.rateFunction, rateWindowMs: p.rateWindow, alignTicks: p.alignTicks };
   } else if (raw.source.scrape && scrapeHttp) {
     source = { kind: 'scrape', url: scrapeHttp.url, timeoutMs: raw.source.scrape.timeout, maxBytes: raw.source.scrape.maxBytes, http: scrapeHttp.client };
   } else {

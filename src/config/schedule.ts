@@ -1,14 +1,25 @@
-// Turns a tick interval into a node-cron expression (6 fields, with seconds).
+// Turns a tick interval (and an offset into it) into a node-cron expression (6 fields, with seconds).
 
-/** The cron expression ticking every `intervalMs`, or undefined when cron cannot tick that evenly (then runner/aligned-ticker.ts does). */
-export function intervalToCron(intervalMs: number): string | undefined {
+/**
+ * The cron expression ticking every `intervalMs`, `offsetMs` after each multiple of it since the
+ * epoch (whole seconds, less than the interval), or undefined when cron cannot tick that evenly
+ * (then runner/aligned-ticker.ts does).
+ */
+export function intervalToCron(intervalMs: number, offsetMs = 0): string | undefined {
   if (intervalMs <= 0 || intervalMs % 1000 !== 0) return undefined;
+  if (offsetMs < 0 || offsetMs >= intervalMs || offsetMs % 1000 !== 0) return undefined;
   const seconds = intervalMs / 1000;
-  if (seconds < 60) return 60 % seconds === 0 ? (seconds === 1 ? '* * * * * *' : `*/${seconds} * * * * *`) : undefined;
+  const offset = offsetMs / 1000;
+  // The values of one field: every `step` from `start`, below `limit`; `*` or `*/step` when unshifted.
+  const every = (step: number, start: number, limit: number) => (start === 0 ? `*/${step}` : Array.from({ length: Math.ceil((limit - start) / step) }, (_, i) => start + i * step).join(','));
+  if (seconds === 1) return '* * * * * *';
+  if (seconds < 60) return 60 % seconds === 0 ? `${every(seconds, offset, 60)} * * * * *` : undefined;
   if (seconds % 60 !== 0) return undefined;
   const minutes = seconds / 60;
-  if (minutes < 60) return 60 % minutes === 0 ? `0 */${minutes} * * * *` : undefined;
+  const second = offset % 60;
+  const minuteOffset = Math.floor(offset / 60);
+  if (minutes < 60) return 60 % minutes === 0 ? `${second} ${every(minutes, minuteOffset, 60)} * * * *` : undefined;
   if (minutes % 60 !== 0) return undefined;
   const hours = minutes / 60;
-  return 24 % hours === 0 ? `0 0 */${hours} * * *` : undefined;
+  return 24 % hours === 0 ? `${second} ${minuteOffset % 60} ${every(hours, Math.floor(minuteOffset / 60), 24)} * * *` : undefined;
 }

@@ -76,6 +76,12 @@ const prometheusSource = z.strictObject({
   /** How counter selectors become PromQL: sum(<fn>(<selector>[<window>])). irate reacts fastest. */
   rateFunction: z.enum(['irate', 'rate']).default('irate'),
   rateWindow: duration.default(60_000),
+  /**
+   * Tick a moment after the watched targets' scrapes (learnt from their sample times at start-up
+   * and hourly) rather than on the epoch's multiples of the interval, so each tick reads the newest
+   * scrape as soon as it is stored: up to an interval sooner.
+   */
+  alignTicks: z.boolean().default(true),
   ...httpClientFields,
 }).superRefine(checkHttpClient);
 

@@ -5,6 +5,7 @@
 import type { Evaluation, SignalSample } from '../core/types.js';
 import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
 import type { RampObservation } from '../detectors/ramp-fit.js';
+import { stormStillPossible } from '../detectors/storm-possible.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
 
@@ -93,7 +94,11 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // retries. A tick without requests has no failing fraction (its ratio checks keep their alarm and
   // have nothing to read): it cannot tell an outage from an error regression, so it settles nothing.
   const ratioRead = [funnel, errors].some((e) => e !== undefined && e.status !== 'unknown' && Number.isFinite(e.observed));
-  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (ratioRead && longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION));
+  // A rate that has not risen rules a storm out once every client model that could make one would
+  // show by now (a client retrying within a second shows within a tick; one waiting ten seconds
+  // keeps the question open that long).
+  const noStorm = !amplified && estimate !== undefined && run !== undefined && tick !== undefined && !stormStillPossible(models, { multiplierHigh: estimate.multiplierHigh, tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, fraction.low, STORM_MIN_MULTIPLIER);
+  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (ratioRead && longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION || noStorm));
   const assessment: Assessment = {
     failing,
     surge,

@@ -49,7 +49,8 @@ function retryWeight(model: RampModel, k: number): number {
   return model.abortsOnFirstExhausted && model.maxRetries > 1 && k === model.maxRetries - 1 ? 0 : 1;
 }
 
-function plateauExcess(model: RampModel): number {
+/** Excess attempts per failing request at the plateau (retries that count, see retryWeight). */
+export function plateauExcess(model: RampModel): number {
   let w = 0;
   for (let k = 0; k < model.maxRetries; k++) w += retryWeight(model, k);
   return w;

@@ -7,12 +7,12 @@ export interface Ticker {
   stop(): Promise<void>;
 }
 
-/** The first multiple of `intervalMs` after `nowMs`. */
-export function nextAlignedMs(nowMs: number, intervalMs: number): number {
-  return Math.floor(nowMs / intervalMs) * intervalMs + intervalMs;
+/** The first multiple of `intervalMs` after `nowMs`, shifted by `offsetMs` (less than the interval). */
+export function nextAlignedMs(nowMs: number, intervalMs: number, offsetMs = 0): number {
+  return Math.floor((nowMs - offsetMs) / intervalMs) * intervalMs + intervalMs + offsetMs;
 }
 
-export function startAlignedTicker(intervalMs: number, onTick: () => unknown, now: () => number = Date.now): Ticker {
+export function startAlignedTicker(intervalMs: number, onTick: () => unknown, now: () => number = Date.now, offsetMs = 0): Ticker {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const arm = () => {
@@ -20,7 +20,7 @@ export function startAlignedTicker(intervalMs: number, onTick: () => unknown, no
     timer = setTimeout(() => {
       arm();
       void onTick();
-    }, nextAlignedMs(now(), intervalMs) - now());
+    }, nextAlignedMs(now(), intervalMs, offsetMs) - now());
   };
   arm();
   return {

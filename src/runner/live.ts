@@ -35,6 +35,8 @@ import { BAND_SIGMAS } from '../ui/band.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
 import { SilenceStore } from './silence-store.js';
 import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
+import { intervalToCron } from '../config/schedule.js';
+import { meanLagAt } from '../source/scrape-phase.js';
 import { carrySnapshot, planReload } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
@@ -249,6 +251,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       updatePending();
       runProbes((p) => now() >= (probeNext.get(p.name) ?? 0));
       if (result.transitions.length > 0 || result.deploys.length > 0 || Date.now() - saver.lastWriteAtMs >= STATE_SAVE_INTERVAL_MS) void saver.request();
+      realignIfDue();
     } catch (error) {
       metrics.ticks.inc({ outcome: 'failed' });
       logger.log('error', 'tick failed; the loop goes on', { error: (error as Error).stack ?? String(error) });
@@ -368,10 +371,56 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     logger.log('info', 'http server listening', { url: server.url });
   }
 
+  /**
+   * Where in the interval ticks fall: a moment after the watched targets' scrapes (scrape-phase.ts),
+   * learnt at start, at each reload and hourly; 0 (the epoch's multiples) for other sources, when
+   * `alignTicks` is off, or until the targets answer.
+   */
+  let tickOffsetMs = 0;
+  let offsetLearntAtMs = Number.NEGATIVE_INFINITY;
+  let learningOffset = false;
+  const learnTickOffset = async (c: StormwatchConfig, from: LiveSource): Promise<{ offsetMs: number; changed: boolean }> => {
+    const keep = { offsetMs: tickOffsetMs, changed: false };
+    if (!(from instanceof PrometheusSource) || c.source.kind !== 'prometheus' || c.source.alignTicks === false) return { offsetMs: 0, changed: tickOffsetMs !== 0 };
+    offsetLearntAtMs = now();
+    try {
+      const found = await from.tickOffset(now(), c.intervalMs);
+      if (!found) {
+        // Nothing scraped yet (a target just added, Prometheus just started): ask again soon.
+        offsetLearntAtMs = now() - REALIGN_EVERY_MS + RELEARN_EMPTY_AFTER_MS;
+        return keep;
+      }
+      // A new offset must read the scrapes clearly sooner than the current one: ticks do not hop
+      // between two near-equal offsets as pods come and go.
+      const currentLagMs = meanLagAt(found.targets, c.intervalMs, tickOffsetMs);
+      if (found.offsetMs === tickOffsetMs || currentLagMs - found.meanLagMs < 1000) return keep;
+      logger.log('info', 'ticks aligned to the targets\' scrapes', { offsetSeconds: found.offsetMs / 1000, targets: found.targets.length, meanDataAgeSeconds: found.meanLagMs / 1000, unalignedMeanDataAgeSeconds: found.unalignedMeanLagMs / 1000 });
+      return { offsetMs: found.offsetMs, changed: true };
+    } catch (error) {
+      logger.log('warn', 'could not learn when the targets are scraped; ticks keep their timing', { error: (error as Error).message });
+      return keep;
+    }
+  };
+  const realignIfDue = () => {
+    if (learningOffset || now() - offsetLearntAtMs < REALIGN_EVERY_MS) return;
+    learningOffset = true;
+    void learnTickOffset(config, source)
+      .then(async ({ offsetMs, changed }) => {
+        if (!changed || reloading) return;
+        tickOffsetMs = offsetMs;
+        await task.stop();
+        task = schedule(config);
+      })
+      .finally(() => {
+        learningOffset = false;
+      });
+  };
+
   const schedule = (c: StormwatchConfig): Ticker => {
     // Intervals cron cannot tick evenly (45s, 90s) run on an epoch-aligned timer instead.
-    if (c.cron === undefined) return startAlignedTicker(c.intervalMs, () => tick());
-    const t: ScheduledTask = cron.schedule(c.cron, () => tick(), { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
+    const expression = c.cron === undefined ? undefined : intervalToCron(c.intervalMs, tickOffsetMs);
+    if (expression === undefined) return startAlignedTicker(c.intervalMs, () => tick(), now, tickOffsetMs);
+    const t: ScheduledTask = cron.schedule(expression, () => tick(), { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
     t.on('execution:overlap', () => metrics.ticksSkipped.inc());
     return {
       async stop() {
@@ -380,8 +429,10 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       },
     };
   };
+  tickOffsetMs = (await learnTickOffset(config, source)).offsetMs;
   let task = schedule(config);
-  logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: config.cron ?? `every ${config.intervalMs / 1000}s, aligned to the epoch` });
+  const scheduleText = (c: StormwatchConfig) => `every ${c.intervalMs / 1000}s, ${tickOffsetMs / 1000}s after each multiple since the epoch` + (c.cron !== undefined ? ` (cron ${intervalToCron(c.intervalMs, tickOffsetMs)})` : '');
+  logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: scheduleText(config), tickOffsetSeconds: tickOffsetMs / 1000 });
 
   /**
    * Reloads the configuration: validated first (a bad file is refused with its problems and the
@@ -425,7 +476,9 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       updatePending();
     }
     if (plan.sourceChanged) source = makeSource(next);
-    if (plan.scheduleChanged) {
+    const offset = plan.sourceChanged || plan.scheduleChanged ? await learnTickOffset(next, source) : { offsetMs: tickOffsetMs, changed: false };
+    if (plan.scheduleChanged || offset.changed) {
+      tickOffsetMs = offset.offsetMs;
       await task.stop();
       task = schedule(next);
     }
@@ -464,6 +517,10 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   };
 }
 
+/** How often the ticks' offset is learnt again: targets come and go, their scrape phases with them. */
+const REALIGN_EVERY_MS = 3_600_000;
+/** When no target had a sample time yet, the offset is asked for again this soon. */
+const RELEARN_EMPTY_AFTER_MS = 60_000;
 /** How often state is saved when nothing changes (it is also saved at every transition). */
 const STATE_SAVE_INTERVAL_MS = 60_000;
 /** Writes of state.json are at most this frequent: a burst of changes shares one write. */

@@ -9,6 +9,7 @@ import { FORGET_GROUP_AFTER_MS } from '../series/snapshot-frames.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import type { VectorAnswer } from './vector-answer.js';
 import { runBounded } from './read-body.js';
+import { SCRAPE_DURATION_QUERY, type TickOffset, bestTickOffset, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from './scrape-phase.js';
 import type { HistorySource, LiveSource, SourceRead } from './source.js';
 
 type VectorSeries = { labels: Record<string, string>; value: number }[];
@@ -87,6 +88,28 @@ export class PrometheusSource implements LiveSource, HistorySource {
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
     for (const r of results) if (r.series) this.applyAnswer(frame, r.signal, r.input, r.series);
     return { frame, errors, problems: [] };
+  }
+
+  /**
+   * The offset into the interval at which ticks read the watched targets' newest scrapes soonest
+   * (scrape-phase.ts), from the latest sample time of each target behind every selector the signals'
+   * queries use. Undefined when no target answers or the interval is too short to matter.
+   */
+  async tickOffset(nowMs: number, intervalMs: number): Promise<TickOffset | undefined> {
+    const selectors = new Set<string>();
+    for (const signal of this.signals) for (const spec of Object.values(signal.inputs) as { query: string }[]) for (const s of vectorSelectorsOf(spec.query)) selectors.add(s);
+    const target = (labels: Record<string, string>) => `${labels.job ?? ''}\u0000${labels.instance ?? ''}`;
+    const sampled = new Map<string, number>();
+    const durations = new Map<string, number>();
+    const jobs = [...selectors].map((selector) => async () => {
+      for (const { labels, value } of await this.client.vector(sampleTimeQuery(selector), nowMs)) sampled.set(target(labels), Math.max(sampled.get(target(labels)) ?? Number.NEGATIVE_INFINITY, value * 1000));
+    });
+    jobs.push(async () => {
+      // Without it (another server, relabelled targets) each target gets the default margin.
+      for (const { labels, value } of await this.client.vector(SCRAPE_DURATION_QUERY, nowMs).catch(() => [])) durations.set(target(labels), value);
+    });
+    await runBounded(jobs, MAX_CONCURRENT_QUERIES);
+    return bestTickOffset([...sampled].map(([key, sampleMs]) => ({ sampleMs, marginMs: readMarginMs(durations.get(key)) })), intervalMs);
   }
 
   /**

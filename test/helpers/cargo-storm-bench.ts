@@ -195,6 +195,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
   let stormwatch: CliProcess | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cargo-storm-'));
   const intervalMs = timing.intervalSeconds * 1000;
+  let tickOffsetMs = 0;
   try {
     for (let i = 0; i < specs.length; i++) registries.push(await startCargoRegistry());
     prometheus = await startPrometheus({ scrapeTargets: registries.map((r) => r.address), scrapeInterval: `${timing.intervalSeconds}s` });
@@ -232,7 +233,8 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     stormwatch = spawnCli(['run', '--config', configFile, ...(process.env.STORMWATCH_BENCH_DEBUG ? ['--log-level', 'debug'] : [])]);
     // Generous: on a busy machine reading the history and starting node take a while.
     const listening = await stormwatch.waitForLog('http server listening', 60_000);
-    await stormwatch.waitForLog('stormwatch running', 60_000);
+    // Ticks fall this far after each multiple of the interval (aligned to Prometheus's scrapes).
+    tickOffsetMs = Number((await stormwatch.waitForLog('stormwatch running', 60_000)).tickOffsetSeconds ?? 0) * 1000;
     // The onset waits (a few ticks at most) until stormwatch has a baseline for every signal.
     const ownUrl = String(listening.url);
     const warmRe = signals.map((sig) => new RegExp(`stormwatch_signal_baseline\\{signal="${sig}",check="[^"]+"\\} [0-9.e+-]+`));
@@ -272,7 +274,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
           severity: a.labels.severity ?? '',
           status: a.status,
           startsAtMs: Date.parse(a.startsAt),
-          firedAtMs: Math.floor(r.receivedAtMs / intervalMs) * intervalMs,
+          firedAtMs: Math.floor((r.receivedAtMs - tickOffsetMs) / intervalMs) * intervalMs + tickOffsetMs,
           receivedAtMs: r.receivedAtMs,
           summary: a.annotations.summary ?? '',
           clientModel: a.annotations.client_model ?? '',
@@ -313,7 +315,9 @@ function stormwatchConfig(promUrl: string, receiverUrl: string, t: BenchTiming, 
     .map(
       (_, i) => `  - name: ${signals[i]}
     requests: 'registry_download_requests_total{instance="${registries[i]!.address}"}'
-    downstream: 'static_requests_total{code="200",instance="${registries[i]!.address}"}'`,
+    downstream: 'static_requests_total{code="200",instance="${registries[i]!.address}"}'
+    # What a crate registry's operator declares (README, Configuration): its clients are cargo.
+    clients: [cargo, cargo-legacy]`,
     )
     .join('\n');
   return `interval: ${t.intervalSeconds}s

@@ -14,6 +14,14 @@ describe('aligned ticker', () => {
     expect(nextAlignedMs(now, interval)).toBe(next);
   });
 
+  it.each([
+    ['before the offset within the interval', 50_000, 45_000, 7000, 52_000],
+    ['after it: the next interval', 53_000, 45_000, 7000, 97_000],
+    ['exactly on it: the next one', 52_000, 45_000, 7000, 97_000],
+  ])('nextAlignedMs with an offset: %s', (_, now, interval, offset, next) => {
+    expect(nextAlignedMs(now, interval, offset)).toBe(next);
+  });
+
   it('ticks at every multiple of 45s since the epoch, and not after stop', async () => {
     vi.useFakeTimers({ now: Date.parse('2026-11-29T04:00:10Z') });
     const ticks: string[] = [];

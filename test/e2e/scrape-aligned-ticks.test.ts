@@ -1,0 +1,89 @@
+// End to end: real Prometheus scrapes a target every 5 s at the phase it chooses; stormwatch, polling
+// it every 5 s, learns that phase from the target's sample times (and how long its scrapes take)
+// and ticks a moment after each scrape, so every tick reads a scrape about a second old instead of
+// up to five.
+
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliProcess, spawnCli } from '../helpers/cli.js';
+import { type RunningPrometheus, startPrometheus, stopChild } from '../helpers/prometheus.js';
+import { type DownloadTarget, startDownloadTarget } from '../helpers/download-target.js';
+
+const INTERVAL_MS = 5000;
+
+/** The answer's first value for `query` at Prometheus, once it has one. */
+async function firstValue(prometheusUrl: string, query: string): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const answer = (await (await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as { data: { result: { value: [number, string] }[] } };
+    const first = answer.data.result[0];
+    if (first) return Number(first.value[1]);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`Prometheus never answered ${query}`);
+}
+
+describe('ticks aligned to the scrapes of a real Prometheus', () => {
+  let target: DownloadTarget;
+  let prometheus: RunningPrometheus;
+  let stormwatch: CliProcess;
+
+  beforeAll(async () => {
+    target = startDownloadTarget();
+    await new Promise<void>((resolve) => target.server.listen(0, '127.0.0.1', resolve));
+    prometheus = await startPrometheus({ scrapeTargets: [`127.0.0.1:${(target.server.address() as AddressInfo).port}`], scrapeInterval: '5s' });
+  }, 60_000);
+
+  afterAll(async () => {
+    if (stormwatch && stormwatch.child.exitCode === null) await stopChild(stormwatch.child);
+    clearInterval(target?.timer);
+    await new Promise<void>((resolve) => (target ? target.server.close(() => resolve()) : resolve()));
+    await prometheus?.stop();
+  });
+
+  it('ticks at the first whole second after each scrape is stored, and says so', async () => {
+    const phaseMs = ((await firstValue(prometheus.url, 'timestamp(api_requests_total{route="download"})')) * 1000) % INTERVAL_MS;
+    // Readable a quarter second plus twice the scrape's own duration after it starts.
+    const marginMs = 250 + 2 * 1000 * (await firstValue(prometheus.url, 'scrape_duration_seconds'));
+    const configFile = join(mkdtempSync(join(tmpdir(), 'stormwatch-aligned-')), 'config.yaml');
+    writeFileSync(
+      configFile,
+      `interval: 5s
+source:
+  prometheus:
+    url: ${prometheus.url}
+    warmup: 30s
+    seasonalHistory: 0s
+    rateWindow: 10s
+signals:
+  - name: downloads
+    requests: 'api_requests_total{route="download"}'
+    downstream: 'static_requests_total{code="200"}'
+`,
+    );
+    stormwatch = spawnCli(['run', '--config', configFile, '--log-level', 'debug']);
+    const running = await stormwatch.waitForLog('stormwatch running', 20_000);
+    // The next whole second after that.
+    const expectedOffsetMs = (Math.ceil((phaseMs + marginMs) / 1000) * 1000) % INTERVAL_MS;
+    expect(String(running.schedule), stormwatch.stderr()).toContain(`every 5s, ${expectedOffsetMs / 1000}s after each multiple since the epoch`);
+
+    // Three ticks: each at that offset, each reading a scrape at most about a second and a half old.
+    const ticks: number[] = [];
+    const deadline = Date.now() + 25_000;
+    while (ticks.length < 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      ticks.splice(0, ticks.length, ...stormwatch.stderr().split('\n').filter((l) => l.includes('"tick evaluated"')).map((l) => Date.parse((JSON.parse(l) as { dataTime: string }).dataTime)));
+    }
+    expect(ticks.length, stormwatch.stderr()).toBeGreaterThanOrEqual(3);
+    for (const t of ticks) {
+      const intoInterval = t % INTERVAL_MS;
+      // cron fires within a few hundred ms of its second
+      expect(intoInterval - expectedOffsetMs < 0 ? intoInterval - expectedOffsetMs + INTERVAL_MS : intoInterval - expectedOffsetMs).toBeLessThan(500);
+      const ageMs = (((t - phaseMs) % INTERVAL_MS) + INTERVAL_MS) % INTERVAL_MS;
+      expect(ageMs).toBeGreaterThanOrEqual(marginMs);
+      expect(ageMs).toBeLessThan(marginMs + 1500);
+    }
+  }, 90_000);
+});

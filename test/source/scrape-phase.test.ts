@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { counterQuery } from '../../src/source/counter-query.js';
+import { SCRAPE_DURATION_QUERY, SCRAPE_READ_MARGIN_MS, bestTickOffset, meanLagAt, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from '../../src/source/scrape-phase.js';
+import { promqlSyntaxError } from '../../src/config/promql-syntax.js';
+
+describe('vectorSelectorsOf', () => {
+  it('finds the one selector behind the reset-aware counter query', () => {
+    const selector = 'http_requests_total{job="registry",route="/download"}';
+    expect(vectorSelectorsOf(counterQuery(selector, 'irate', 60_000, 15_000, ['service']))).toEqual([selector]);
+  });
+
+  it('finds every selector of a hand-written expression, recording rules and offsets included', () => {
+    const q = 'sum(rate(errors_total{code=~"5.."}[5m] offset 1m)) / sum(job:requests:rate5m) + on() up';
+    expect(vectorSelectorsOf(q)).toEqual(['errors_total{code=~"5.."}', 'job:requests:rate5m', 'up']);
+  });
+
+  it('the sample time and scrape duration queries are valid PromQL', () => {
+    expect(promqlSyntaxError(sampleTimeQuery('errors_total{code=~"5.."}'))).toBeUndefined();
+    expect(promqlSyntaxError(SCRAPE_DURATION_QUERY)).toBeUndefined();
+  });
+});
+
+describe('bestTickOffset', () => {
+  it('ticks at the first whole second after one target is readable', () => {
+    // scraped 7.3 s into each 15 s interval: readable from 8.3 s, so at 9 s, 1.7 s old
+    const found = bestTickOffset([{ sampleMs: 1_795_000_005_000 + 7300, marginMs: SCRAPE_READ_MARGIN_MS }], 15_000)!;
+    expect(found.offsetMs).toBe(9000);
+    expect(found.meanLagMs).toBeCloseTo(1700, 6);
+    // at the epoch's multiples the same scrape is 7.7 s old
+    expect(found.unalignedMeanLagMs).toBeCloseTo(7700, 6);
+  });
+
+  it('wraps around the interval', () => {
+    const found = bestTickOffset([{ sampleMs: 14_600, marginMs: 1000 }], 15_000)!;
+    expect(found.offsetMs).toBe(1000);
+    expect(found.meanLagMs).toBeCloseTo(1400, 6);
+  });
+
+  it('serves two targets with the least mean age, not the first one', () => {
+    // readable at 3 s and 10 s: ticking at 3 s ages them 1 s and 9 s, at 10 s 8 s and 1 s
+    const found = bestTickOffset([{ sampleMs: 2000, marginMs: 1000 }, { sampleMs: 9000, marginMs: 1000 }], 15_000)!;
+    expect(found.offsetMs).toBe(10_000);
+    expect(found.meanLagMs).toBeCloseTo(4500, 6);
+  });
+
+  it('does nothing for short intervals or no targets', () => {
+    expect(bestTickOffset([{ sampleMs: 300, marginMs: 1000 }], 1000)).toBeUndefined();
+    expect(bestTickOffset([], 15_000)).toBeUndefined();
+    expect(bestTickOffset([{ sampleMs: Number.NaN, marginMs: 1000 }], 15_000)).toBeUndefined();
+  });
+
+  it("a quick target's own scrape duration lets ticks come sooner after it", () => {
+    // scraped at 3.1 s, 10 ms to fetch: readable from about 3.37 s, so the tick at 4 s reads it
+    expect(readMarginMs(0.01)).toBeCloseTo(270, 6);
+    expect(bestTickOffset([{ sampleMs: 3100, marginMs: readMarginMs(0.01) }], 5000)).toMatchObject({ offsetMs: 4000, meanLagMs: 900 });
+    // not known: the default second, so the tick at 5 s (0) reads it
+    expect(readMarginMs(undefined)).toBe(SCRAPE_READ_MARGIN_MS);
+    expect(bestTickOffset([{ sampleMs: 3100, marginMs: readMarginMs(undefined) }], 5000)).toMatchObject({ offsetMs: 0, meanLagMs: 1900 });
+  });
+
+  it("the age it states is what a tick reads: each target's newest sample at least a margin old", () => {
+    // Simulated scrapes of targets at random phases, read by ticks at each offset over an hour.
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const interval = 15_000;
+    for (let trial = 0; trial < 20; trial++) {
+      const targets = Array.from({ length: 1 + Math.floor(random() * 6) }, () => ({ phaseMs: random() * interval, marginMs: 200 + random() * 2000 }));
+      for (let offset = 0; offset < interval; offset += 1000) {
+        let total = 0;
+        let reads = 0;
+        for (let k = 10; k < 250; k++) {
+          const tick = k * interval + offset;
+          for (const { phaseMs, marginMs } of targets) {
+            // newest scrape whose sample is readable by the tick
+            const newest = Math.floor((tick - marginMs - phaseMs) / interval) * interval + phaseMs;
+            total += tick - newest;
+            reads++;
+          }
+        }
+        expect(meanLagAt(targets, interval, offset)).toBeCloseTo(total / reads, 6);
+      }
+      const best = bestTickOffset(targets.map((t) => ({ sampleMs: 1_795_000_005_000 + t.phaseMs, marginMs: t.marginMs })), interval)!;
+      for (let offset = 0; offset < interval; offset += 1000) expect(best.meanLagMs).toBeLessThanOrEqual(meanLagAt(targets, interval, offset) + 1e-3);
+    }
+  });
+});
