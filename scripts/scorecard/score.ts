@@ -132,6 +132,10 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
       });
     }
   }
+  // Whatever else a scenario asks: no message, page or update, ever says fewer than one attempt per
+  // request (a request is tried at least once; fewer attempts than demand is "not estimable").
+  const belowOne = transitions.filter((t) => t.status === 'firing' && ['attempts_per_request', 'attempts_per_request_low'].some((k) => t.annotations[k] !== undefined && Number(t.annotations[k]) < 1));
+  checks.push({ what: 'no message says fewer than one attempt per request', ok: belowOne.length === 0, detail: belowOne.length === 0 ? 'none' : `${belowOne.length}, first ${belowOne[0]!.annotations.attempts_per_request} at ${new Date(belowOne[0]!.evaluatedAtMs).toISOString()}` });
   const records = new Map<string, DeployRecord>();
   for (const tick of ticks) for (const r of tick.deploys) records.set(r.id, r);
   const deploys = [...records.values()].map((r) => ({

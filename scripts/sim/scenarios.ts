@@ -167,6 +167,17 @@ export function bundledScenarios(cargo: RetryPolicy, legacy?: RetryPolicy): Scen
       expect: { mustFire: [{ alertname: 'StormwatchOutage', withinSeconds: 60 }], pageFreeOutsideFaultsSeconds: 120 },
     },
     {
+      name: 'static-404-after-deploy',
+      description:
+        'A deploy at 11:00 UTC makes the static host answer 404 to every download for 10 minutes (the files were not published). cargo does not retry a 404: nothing completes, the request rate stays where demand puts it. An outage, with no retries to count: the message must not invent attempts.',
+      spec: {
+        ...crates(cargo, 404, '2023-07-23T08:00:00Z', '2023-07-23T12:00:00Z'),
+        deploysMs: [at('2023-07-23T11:00:00Z')],
+        faults: [{ kind: 'static-404', startMs: at('2023-07-23T11:00:06Z'), endMs: at('2023-07-23T11:10:06Z'), failFraction: 1 }],
+      },
+      expect: { mustFire: [{ alertname: 'StormwatchOutage', withinSeconds: 60 }], pageFreeOutsideFaultsSeconds: 120 },
+    },
+    {
       name: 'entry-outage-api-down',
       description: 'The API itself becomes unreachable for 10 minutes (its DNS record removed): the server sees its traffic vanish.',
       spec: {
