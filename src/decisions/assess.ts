@@ -94,10 +94,12 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // retries. A tick without requests has no failing fraction (its ratio checks keep their alarm and
   // have nothing to read): it cannot tell an outage from an error regression, so it settles nothing.
   const ratioRead = [funnel, errors].some((e) => e !== undefined && e.status !== 'unknown' && Number.isFinite(e.observed));
-  // A rate that has not risen rules a storm out once every client model that could make one would
-  // show by now (a client retrying within a second shows within a tick; one waiting ten seconds
-  // keeps the question open that long).
-  const noStorm = !amplified && estimate !== undefined && run !== undefined && tick !== undefined && !stormStillPossible(models, { multiplierHigh: estimate.multiplierHigh, tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, fraction.low, STORM_MIN_MULTIPLIER);
+  // When most attempts fail (an outage or a storm, nothing between), a rate that has not risen rules
+  // the storm out once every client model that could make one would show by now (a client retrying
+  // within a second shows within a tick; one waiting ten seconds keeps the question open that long).
+  // A partial failure keeps waiting for the rate (at most classifyWithin): a few percent failing is
+  // not urgent to the second, and a transient one (pods restarting) clears in that time.
+  const noStorm = !amplified && fraction.e >= 0.5 && estimate !== undefined && run !== undefined && tick !== undefined && !stormStillPossible(models, { multiplierHigh: estimate.multiplierHigh, tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, fraction.low, STORM_MIN_MULTIPLIER);
   const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (ratioRead && longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION || noStorm));
   const assessment: Assessment = {
     failing,
