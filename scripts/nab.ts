@@ -10,10 +10,15 @@
 // half (what the score's design was looked at on) and a held-out half (reported, not looked at
 // while designing). Scores are printed for both halves and for all ten.
 //
-//   npm run nab [-- --nab DIR] [--out DIR]
+// With --more NAB_DIR (a checkout of numenta/NAB: data/ and labels/combined_windows.json), the
+// NAB series outside the ten are run too and scored by the same scorer: the 8 request-rate-like
+// ones (REQUEST_RATE_LIKE) and every readable one (files NAB stores with repeated timestamps or
+// negative values are skipped and named).
+//
+//   npm run nab [-- --nab DIR] [--out DIR] [--more NAB_DIR]
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +42,17 @@ export const HELD_OUT_HALF = [
   'realTweets/Twitter_volume_IBM.csv',
   'artificialWithAnomaly/art_load_balancer_spikes.csv',
   'artificialNoAnomaly/art_noisy.csv',
+];
+/** NAB series outside the ten that are request-rate-like (counts per period), reported apart with --more. */
+export const REQUEST_RATE_LIKE = [
+  'realTweets/Twitter_volume_CRM.csv',
+  'realTweets/Twitter_volume_CVS.csv',
+  'realTweets/Twitter_volume_KO.csv',
+  'realTweets/Twitter_volume_PFE.csv',
+  'realTweets/Twitter_volume_UPS.csv',
+  'realAWSCloudwatch/elb_request_count_8c0756.csv',
+  'realAWSCloudwatch/iio_us-east-1_i-a2eb1cd9_NetworkIn.csv',
+  'realAWSCloudwatch/ec2_disk_write_bytes_c0d644.csv',
 ];
 const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;
 
@@ -68,8 +84,9 @@ async function runSeries(nabDir: string, file: string, scoresDir: string, pagesD
   return { rows: series.timesMs.length, pages: pages.size };
 }
 
-function score(nabDir: string, resultsDir: string, only: string[], threshold?: number): Scored {
-  const args = [join(nabDir, 'score.mjs'), resultsDir, '--root', nabDir, '--json', '--only', only.join(',')];
+function score(nabDir: string, resultsDir: string, only: string[], threshold?: number, dataRoot?: string): Scored {
+  const where = dataRoot ? ['--data', join(dataRoot, 'data'), '--windows', join(dataRoot, 'labels', 'combined_windows.json')] : ['--root', nabDir];
+  const args = [join(nabDir, 'score.mjs'), resultsDir, ...where, '--json', '--only', only.join(',')];
   if (threshold !== undefined) args.push('--threshold', String(threshold));
   const out = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 })) as unknown;
   return scoresOf(out);
@@ -91,7 +108,7 @@ function fmt(s: Scored): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { nab: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { nab: { type: 'string' }, out: { type: 'string' }, more: { type: 'string' } } });
   const nabDir = values.nab ?? join(process.cwd(), '..', 'shared', 'nab-dev');
   const outDir = values.out ?? mkdtempSync(join(tmpdir(), 'stormwatch-nab-'));
   const scoresDir = join(outDir, 'anomaly-score');
@@ -105,6 +122,30 @@ async function main(): Promise<void> {
   for (const [name, only] of [['design half (5)', DESIGN_HALF], ['held-out half (5)', HELD_OUT_HALF], ['all ten', [...DESIGN_HALF, ...HELD_OUT_HALF]]] as const) {
     rows.push([`anomaly score, threshold swept: ${name}`, ...fmt(score(nabDir, scoresDir, [...only]))]);
     rows.push([`pages (a page = a detection): ${name}`, ...fmt(score(nabDir, pagesDir, [...only], 0.5))]);
+  }
+  if (values.more) {
+    const ten = new Set([...DESIGN_HALF, ...HELD_OUT_HALF]);
+    const readable: string[] = [];
+    const dataDir = join(values.more, 'data');
+    if (!existsSync(join(values.more, 'labels', 'combined_windows.json'))) throw new Error(`${values.more}: expected a NAB checkout with labels/combined_windows.json`);
+    for (const category of readdirSync(dataDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+      for (const name of readdirSync(join(dataDir, category)).filter((f) => f.endsWith('.csv')).sort()) {
+        const file = `${category}/${name}`;
+        if (ten.has(file)) continue;
+        try {
+          const r = await runSeries(values.more, file, join(outDir, 'more', 'anomaly-score'), join(outDir, 'more', 'pages'));
+          readable.push(file);
+          process.stdout.write(`${file}: ${r.rows} rows, ${r.pages} page(s)\n`);
+        } catch (e) {
+          process.stdout.write(`${file}: skipped (${(e as Error).message})\n`);
+        }
+      }
+    }
+    const rateLike = REQUEST_RATE_LIKE.filter((f) => readable.includes(f));
+    for (const [name, only] of [[`request-rate-like outside the ten (${rateLike.length})`, rateLike], [`all readable outside the ten (${readable.length})`, readable]] as const) {
+      rows.push([`anomaly score, threshold swept: ${name}`, ...fmt(score(nabDir, join(outDir, 'more', 'anomaly-score'), only, undefined, values.more))]);
+      rows.push([`pages (a page = a detection): ${name}`, ...fmt(score(nabDir, join(outDir, 'more', 'pages'), only, 0.5, values.more))]);
+    }
   }
   const header = ['what', ...PROFILES];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

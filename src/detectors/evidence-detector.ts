@@ -20,10 +20,11 @@ import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, type BaselineStats, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
-import { CALIBRATION_LEVELS, REPEAT_MEMORY_MS, anomalyScore, learnCalibration, newCalibration, nextRecord, repeatWeighted } from './stats/anomaly-score.js';
+import { REPEAT_MEMORY_MS, anomalyScore, nextRecord, repeatWeighted, tickSurprise } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
+import { TAIL_DAYS, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
 
 export interface DetectorParams {
   /** How much history the baselines hold. */
@@ -85,8 +86,6 @@ const LEARN_ERRORS = 1;
 const LEARN_FUNNEL = 2;
 const LEARN_RATE = 4;
 const LEARN_DISPERSION = 8;
-/** The anomaly score's calibration (a series' mean surprise) is averaged over about this long. */
-const CALIBRATION_MEMORY_MS = 86_400_000;
 
 type CheckName = 'spike' | 'drop' | 'errors' | 'funnel';
 
@@ -125,8 +124,10 @@ export interface EvidenceSnapshot {
   /** The weekly profile of log-rate, and the data time the rate baseline last learnt. */
   profile?: ProfileSnapshot;
   rateLearntAtMs?: number | null;
-  /** The anomaly score's calibration: −ln of the exceedance fraction of each of its levels. */
-  calibration?: number[];
+  /** The anomaly score's tail record of the series' own surprise (see tail-record.ts). */
+  tail?: TailSnapshot;
+  /** The largest evidence of the last tick (an alarm's onset is read against it). */
+  lastEvidence?: number;
   /** The anomaly score's recent record (see repeatWeighted). */
   scoreRecord?: number;
 }
@@ -233,11 +234,14 @@ export class EvidenceDetector implements Detector {
   private levelBuckets = -1;
   /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
   private levelHour = Number.NaN;
-  /** The series' mean surprise per input, which the anomaly score is calibrated by. */
-  /** The shared buffer's Float32 part: three windows, then the calibration at `calibrationAt`. */
+  /** The shared buffer's Float32 part: three windows, then the tail record's day counts at `tailCountsAt`. */
   private readonly floats: Float32Array;
-  private readonly calibrationAt: number;
-  private readonly calibrationAlpha: number;
+  private readonly tailCountsAt: number;
+  /** The shared buffer's Int16 part: the weekly profile's slots, then the tail record's values at SLOTS_PER_WEEK. */
+  private readonly shorts: Int16Array;
+  /** The tail record's current day (NaN: nothing learnt), and the last tick's largest evidence. */
+  private tailDayNow = Number.NaN;
+  private lastEvidence = 0;
   private lastScore = Number.NaN;
   /** The highest anomaly score of about the last week, decaying (see repeatWeighted), and its decay per tick. */
   private scoreRecord = 0;
@@ -249,13 +253,13 @@ export class EvidenceDetector implements Detector {
   ) {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
-    // One buffer for all three windows and the weekly profile.
-    const buffer = new ArrayBuffer((3 * capacity + CALIBRATION_LEVELS) * Float32Array.BYTES_PER_ELEMENT + SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT);
-    const storage = new Float32Array(buffer, 0, 3 * capacity + CALIBRATION_LEVELS);
+    // One buffer for all three windows, the weekly profile and the score's tail record.
+    const buffer = new ArrayBuffer((3 * capacity + TAIL_DAYS) * Float32Array.BYTES_PER_ELEMENT + (SLOTS_PER_WEEK + TAIL_VALUE_SLOTS) * Int16Array.BYTES_PER_ELEMENT);
+    const storage = new Float32Array(buffer, 0, 3 * capacity + TAIL_DAYS);
     this.floats = storage;
-    this.calibrationAt = 3 * capacity;
-    newCalibration(storage, this.calibrationAt);
-    this.profile = new SeasonalProfile(new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK));
+    this.tailCountsAt = 3 * capacity;
+    this.shorts = new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK + TAIL_VALUE_SLOTS);
+    this.profile = new SeasonalProfile(this.shorts.subarray(0, SLOTS_PER_WEEK));
     this.bucketTicks = bucket;
     this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0);
     this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity);
@@ -267,7 +271,6 @@ export class EvidenceDetector implements Detector {
     const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
     this.probation = new Float32Array(probationTicks * P_FIELDS);
     this.probationTimes = new Float64Array(probationTicks);
-    this.calibrationAlpha = 1 - Math.exp(-ctx.intervalMs / CALIBRATION_MEMORY_MS);
     this.recordDecay = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
   }
 
@@ -294,7 +297,8 @@ export class EvidenceDetector implements Detector {
       probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.probationTimes[(this.probationStart + i) % (this.probation.length / P_FIELDS)]!),
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
-      calibration: Array.from(this.floats.subarray(this.calibrationAt, this.calibrationAt + CALIBRATION_LEVELS)),
+      tail: snapshotTail(this.shorts, this.floats, this.tailDayNow, SLOTS_PER_WEEK, this.tailCountsAt),
+      lastEvidence: this.lastEvidence,
       scoreRecord: this.scoreRecord,
     };
   }
@@ -352,9 +356,9 @@ export class EvidenceDetector implements Detector {
     if (s.profile !== undefined) this.profile.restore(s.profile);
     this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
     this.levelMode = 0;
-    const c = s.calibration;
-    if (Array.isArray(c) && c.length === CALIBRATION_LEVELS && c.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) this.floats.set(c, this.calibrationAt);
-    else newCalibration(this.floats, this.calibrationAt);
+    // A snapshot from before the tail record (or a broken one) restores with an empty record: it learns anew.
+    this.tailDayNow = restoreTail(this.shorts, this.floats, s.tail, SLOTS_PER_WEEK, this.tailCountsAt);
+    this.lastEvidence = typeof s.lastEvidence === 'number' && s.lastEvidence >= 0 ? s.lastEvidence : 0;
     this.scoreRecord = typeof s.scoreRecord === 'number' && s.scoreRecord >= 0 && s.scoreRecord <= 1 ? s.scoreRecord : 0;
     return true;
   }
@@ -382,12 +386,32 @@ export class EvidenceDetector implements Detector {
     if (funnel) out.push(funnel);
     this.followRun(n, baselineCount, rateStats?.medianError ?? 0, timeMs, out);
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
-    // Scored before this tick's surprise is learnt: a tick is judged by what came before it.
-    const score = anomalyScore(out, this.floats, this.calibrationAt);
+    this.score(out, timeMs);
+    return out;
+  }
+
+  /**
+   * The tick's anomaly score: its surprise read through the series' own tail (the model's while the
+   * tail is young), V* / (V* + h), weighed against the recent record. Scored before this tick is
+   * learnt into the tail: a tick is judged by what came before it. O(tail record).
+   */
+  private score(out: readonly Evaluation[], timeMs: number): void {
+    const tick = tickSurprise(out, this.lastEvidence);
+    this.lastEvidence = tick.evidence;
+    if (Number.isNaN(tick.nats)) {
+      this.lastScore = Number.NaN;
+      return;
+    }
+    const day = tailDay(timeMs);
+    if (!(day <= this.tailDayNow)) {
+      advanceTail(this.shorts, this.floats, this.tailDayNow, day, SLOTS_PER_WEEK, this.tailCountsAt);
+      this.tailDayNow = day;
+    }
+    const tail = tailSurprise(this.shorts, this.floats, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
+    const score = Number.isNaN(tail) ? anomalyScore(out) : tail / (tail + tick.threshold);
     this.lastScore = repeatWeighted(score, this.scoreRecord);
     this.scoreRecord = nextRecord(score, this.scoreRecord, this.recordDecay);
-    learnCalibration(this.floats, out, this.calibrationAlpha, this.calibrationAt);
-    return out;
+    learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
   }
 
   /**
@@ -637,6 +661,7 @@ export class EvidenceDetector implements Detector {
       learnRate = ratioChecks.length > 0 ? ratioChecks.every((e) => e.status === 'normal') : n > 0;
     }
     if (learnRate) flags |= LEARN_RATE;
+    else if (!ratioAlarm && n >= 0 && this.ready(this.rate)) this.learnProfileOnly(n, timeMs);
     // Dispersion is learnt from fully healthy ticks only: an incident's residuals are not noise.
     if (!rateAlarm && !ratioAlarm) flags |= LEARN_DISPERSION;
 
@@ -701,6 +726,19 @@ export class EvidenceDetector implements Detector {
     if (flags & LEARN_RATE) this.learnRate(n, timeMs);
     if (flags & LEARN_DISPERSION) this.learnDispersion(data[at + P_RESID_RATE]!, data[at + P_RESID_ERRORS]!, data[at + P_RESID_FUNNEL]!, n, data[at + P_EXPECTED]!);
     else if (final) this.breakBlock();
+  }
+
+  /**
+   * A tick of a rate alarm alone (no ratio alarmed) still teaches the weekly profile, winsorised at
+   * 3σ of a bucket like every value it learns: a slot whose every visit alarms (its first guess was
+   * wrong: a weekday's night read for a Saturday's, a ramp's early half) would otherwise never be
+   * corrected and alarm every week. Such a rate moves its hour's slot by at most 3σ × the visit's
+   * weight (half), once a week; the level (the trailing window) learns nothing of it, and a tick
+   * with a broken funnel or failing requests teaches nothing at all (its rate may be retries).
+   */
+  private learnProfileOnly(n: number, timeMs: number): void {
+    const sigma = this.rate.stats().sigma / Math.sqrt(this.bucketTicks);
+    this.profile.learn(timeMs, Math.log(Math.max(n / this.seconds, 1e-3)), this.ctx.intervalMs, Math.max(3 * sigma, 3 * MIN_LOG_RATE_SIGMA));
   }
 
   /** The rate baseline learns a tick; a completed bucket teaches the weekly profile its hour too. */

@@ -34,6 +34,8 @@ const UNITS_PER_NAT = 1024;
 const UNKNOWN = -32768;
 /** Weight of one whole visit of an hour in its slot's mean (a half-life of one visit). */
 const VISIT_WEIGHT = 0.5;
+/** An unknown slot of a known week is read between known neighbours at most this many hours away. */
+const NEIGHBOUR_HOURS = 3;
 
 export interface ProfileSnapshot {
   /** Slot values in nats (null: never learnt). */
@@ -146,11 +148,28 @@ export class SeasonalProfile {
     this.slots[i] = Math.max(-32767, Math.min(32767, Math.round(nats * UNITS_PER_NAT)));
   }
 
-  /** A slot's value: its own once a week was seen, else the mean of the known slots at its hour of day. */
+  /**
+   * A slot's value: its own once a week was seen, else the mean of the known slots at its hour of
+   * day. A slot still unknown after a week (every visit was alarmed or missing) reads as the line
+   * between its nearest known neighbours in the same week, within NEIGHBOUR_HOURS on each side: a
+   * Sunday 01:00 is more like Sunday 00:00 and 02:00 than like the weekdays' 01:00, and a slot
+   * guessed from the weekdays alarms every visit and so is never learnt (NYC taxi's weekend nights).
+   */
   private slotValue(i: number, weekly: boolean): number {
     if (weekly && this.slots[i] !== UNKNOWN) return this.get(i);
     // A first visit not committed yet (learning paused before its hour ended) is still its best estimate.
     if (weekly && this.spanMs > 0 && i === mod(this.hour, SLOTS_PER_WEEK)) return this.sum / this.spanMs;
+    if (weekly) {
+      let before = 0;
+      let after = 0;
+      while (before < NEIGHBOUR_HOURS && this.slots[mod(i - before - 1, SLOTS_PER_WEEK)] === UNKNOWN) before++;
+      while (after < NEIGHBOUR_HOURS && this.slots[mod(i + after + 1, SLOTS_PER_WEEK)] === UNKNOWN) after++;
+      if (before < NEIGHBOUR_HOURS && after < NEIGHBOUR_HOURS) {
+        const a = this.get(mod(i - before - 1, SLOTS_PER_WEEK));
+        const b = this.get(mod(i + after + 1, SLOTS_PER_WEEK));
+        return a + ((before + 1) / (before + after + 2)) * (b - a);
+      }
+    }
     let sum = 0;
     let n = 0;
     for (let k = i % 24; k < SLOTS_PER_WEEK; k += 24) {

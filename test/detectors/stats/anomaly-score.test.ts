@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/core/types.js';
-import { CALIBRATION_LEVELS, REPEAT_MARGIN, REPEAT_WEIGHT, anomalyScore, learnCalibration, newCalibration, nextRecord, normalTailSurprise, repeatWeighted } from '../../../src/detectors/stats/anomaly-score.js';
+import { REPEAT_MARGIN, REPEAT_WEIGHT, anomalyScore, nextRecord, normalTailSurprise, repeatWeighted, tickSurprise } from '../../../src/detectors/stats/anomaly-score.js';
 
 describe('normalTailSurprise', () => {
   // Reference: python3 -c "from scipy.stats import norm; print(-norm.logsf(z))" (scipy 1.17.1).
@@ -76,24 +76,23 @@ describe('anomalyScore', () => {
       expect(s).toBeLessThanOrEqual(1);
     }
   });
+});
 
-  it('calms a level of surprise the series reaches every half hour, and keeps one it never reached', () => {
-    const c = newCalibration();
-    expect(c).toHaveLength(CALIBRATION_LEVELS);
-    // A backup every 6th tick at z = 23 (about 266 nats, just past the 256-nat level), a day of 5-minute ticks.
-    const alpha = 1 - Math.exp(-300_000 / 86_400_000);
-    const backup = [evaluation('rate_spike', 23, 0), evaluation('rate_drop', 23, 0)];
-    const quiet = [evaluation('rate_spike', 0.3, 0), evaluation('rate_drop', 0.3, 0)];
-    const model = anomalyScore(backup);
-    for (let i = 0; i < 288; i++) learnCalibration(c, i % 6 === 0 ? backup : quiet, alpha);
-    // The backup's level was reached by about a sixth of ticks over the day (less the prior's share).
-    const calmed = anomalyScore(backup, c);
-    expect(calmed).toBeLessThan(0.3);
-    expect(model).toBeGreaterThan(0.9);
-    // z = 60 (1800 nats) was never seen: as surprising as the CUSUM's cap (2h), 2h / (2h + h).
-    expect(anomalyScore([evaluation('rate_spike', 60, 0)], c)).toBeCloseTo(2 / 3, 6);
-    // Calibration only calms: a quiet tick scores no more than the model says.
-    expect(anomalyScore(quiet, c)).toBeLessThanOrEqual(anomalyScore(quiet) + 1e-12);
+describe('tickSurprise', () => {
+  it('is the largest check surprise, and the evidence only at the tick an alarm starts', () => {
+    const v5 = 15.064998393988727 - Math.LN2; // z = 5 read two-sided (scipy, as above)
+    // Evidence below h, or an alarm already under way, is not the tick's news: the surprise is.
+    expect(tickSurprise([evaluation('rate_spike', 5, 19)], 0).nats).toBeCloseTo(v5, 6);
+    expect(tickSurprise([evaluation('rate_spike', 5, 35)], 30).nats).toBeCloseTo(v5, 6);
+    // The tick the evidence reaches h: the alarm's onset carries its evidence.
+    const onset = tickSurprise([evaluation('rate_spike', 5, 35)], 19);
+    expect(onset.nats).toBe(35);
+    expect(onset.threshold).toBe(20);
+    expect(onset.evidence).toBe(35);
+  });
+
+  it('is NaN when no check could judge', () => {
+    expect(tickSurprise([], 0).nats).toBeNaN();
   });
 });
 
@@ -112,7 +111,7 @@ describe('repeatWeighted', () => {
   });
 
   it('ranks the second of two equal bursts below the first, and a larger one above both', () => {
-    const decay = Math.exp(-300_000 / (7 * 86_400_000));
+    const decay = Math.exp(-300_000 / 86_400_000);
     let record = 0;
     const seen: number[] = [];
     for (const score of [0.1, 0.7, 0.1, 0.1, 0.7, 0.1, 0.9]) {

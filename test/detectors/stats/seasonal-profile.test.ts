@@ -62,6 +62,24 @@ describe('SeasonalProfile', () => {
     expect(p.valueAt(saturday + 2 * DAY) - p.valueAt(saturday)).toBeCloseTo(Math.log(2), 1);
   });
 
+  it('reads an hour never learnt after a week between its known neighbours, not as the other days at that hour', () => {
+    const weekly = (t: number) => truth(t, 0.5);
+    const p = new SeasonalProfile();
+    // Eight days of a half-traffic weekend, except that Sunday 01:00-02:00 is never learnt (every
+    // visit alarmed): the weekdays' 01:00 is twice Sunday's, its neighbours are Sunday's own.
+    const sundayOne = MONDAY + 6 * DAY + HOUR;
+    const end = feed(p, MONDAY, 8 * DAY, (t) => weekly(t));
+    const skipped = new SeasonalProfile();
+    feed(skipped, MONDAY, 6 * DAY + HOUR, weekly);
+    feed(skipped, sundayOne + HOUR, end - sundayOne - HOUR, weekly);
+    expect(skipped.snapshot().slots.filter((v) => v === null)).toHaveLength(1);
+    const next = sundayOne + 7 * DAY + 30 * MIN;
+    // Between Sunday 00:30 and 02:30 (a line through the cycle's trough: within 0.05 nats), where
+    // the hour-of-day mean of the other days would read ln 2 · 5/7 ≈ 0.5 nats too high.
+    expect(Math.abs(skipped.valueAt(next) - weekly(next))).toBeLessThan(0.05);
+    expect(Math.abs(skipped.valueAt(next) - p.valueAt(next))).toBeLessThan(0.05);
+  });
+
   it('winsorises: an hour-long burst far above the cycle moves its slot by at most half the clip', () => {
     const p = new SeasonalProfile();
     const end = feed(p, MONDAY, 8 * DAY);

@@ -1,0 +1,163 @@
+// A series' own upper tail of surprise, kept in a few hundred bytes: the TAIL_TOP largest values
+// of each UTC day over the last TAIL_DAYS days (today included), and how many ticks each day had.
+// It reads a value v as −ln of its exceedance probability among the series' own ticks, by peaks
+// over threshold (Pickands 1975, Balkema & de Haan 1974: the excesses over a high threshold u are
+// close to a generalised Pareto law; taken here with shape 0, i.e. exponential, as SPOT does for
+// streams, Siffer et al. 2017 "Anomaly detection in streams with extreme value theory", KDD):
+//
+//   P(V ≥ v) ≈ (N_u + 1)/(N + 1) · exp(−(v − u)/σ_u)   for v > u,
+//
+// N the ticks of the window, N_u those above u, σ_u their mean excess. u is the upper quartile of
+// the days' TAIL_TOP-th largest values ("bars"): every value above a day's own bar is stored, so
+// the excesses over u are complete for the days whose bar is at most u (three in four) and a
+// slight undercount on the others. Below u the surprise rises linearly to its value at u.
+// Why not a model tail: real series are heavier-tailed than any count model (bursty mentions,
+// half-hourly backups), by an amount that differs per series, so a model p-value overstates
+// surprise on some series and not on others. Why an exponential excess: it extrapolates beyond
+// the largest value seen at the rate the series' own tail falls, so a burst twice the size of any
+// before still ranks above them (a capped or empirical-only tail would tie them).
+//
+// Storage: values as ln(1 + v) in 1/2048 units (Int16: v up to 8.9e6 nats, 0.05 % resolution),
+// TAIL_DAYS × TAIL_TOP of them, each day's sorted largest first; one Float32 tick count per day.
+// In slices of buffers the caller shares (no view per series). 180 + 60 bytes per series.
+
+/** Days kept, today included: two weeks of complete days and the current one. */
+export const TAIL_DAYS = 15;
+/** Largest values kept per day: 2 % of a day of 5-minute ticks. */
+export const TAIL_TOP = 6;
+/** Int16 entries one tail record takes. */
+export const TAIL_VALUE_SLOTS = TAIL_DAYS * TAIL_TOP;
+/** The tail is read once the window has this many ticks (before, the caller's model judges). */
+export const MIN_TAIL_TICKS = 100;
+/** Which of the days' bars is the threshold u: the upper quartile. */
+const BAR_QUANTILE = 0.75;
+const DAY_MS = 86_400_000;
+const UNITS = 2048;
+
+const encode = (v: number) => Math.min(32767, Math.max(0, Math.round(Math.log1p(Math.max(0, v)) * UNITS)));
+const decode = (q: number) => Math.expm1(q / UNITS);
+
+/** The UTC day of a data time: the tail record's block index before the modulo. */
+export function tailDay(timeMs: number): number {
+  return Math.floor(timeMs / DAY_MS);
+}
+
+/** Empties a whole tail record (values at `vAt` of `values`, counts at `cAt` of `counts`). */
+export function clearTail(values: Int16Array, counts: Float32Array, vAt = 0, cAt = 0): void {
+  values.fill(0, vAt, vAt + TAIL_VALUE_SLOTS);
+  counts.fill(0, cAt, cAt + TAIL_DAYS);
+}
+
+/**
+ * Moves the record from day `fromDay` to day `toDay`: the blocks of the days in between and of
+ * `toDay` itself are emptied (they held days that fell out of the window). O(TAIL_DAYS · TAIL_TOP).
+ */
+export function advanceTail(values: Int16Array, counts: Float32Array, fromDay: number, toDay: number, vAt = 0, cAt = 0): void {
+  if (!(toDay > fromDay)) return;
+  if (!Number.isFinite(fromDay) || toDay - fromDay >= TAIL_DAYS) {
+    clearTail(values, counts, vAt, cAt);
+    return;
+  }
+  for (let d = fromDay + 1; d <= toDay; d++) {
+    const b = mod(d, TAIL_DAYS);
+    counts[cAt + b] = 0;
+    values.fill(0, vAt + b * TAIL_TOP, vAt + (b + 1) * TAIL_TOP);
+  }
+}
+
+/** Learns one tick's value v (≥ 0) into day `day`'s block. The caller advances the record first. O(TAIL_TOP). */
+export function learnTail(values: Int16Array, counts: Float32Array, day: number, v: number, vAt = 0, cAt = 0): void {
+  if (!(v >= 0)) return;
+  const b = mod(day, TAIL_DAYS);
+  const n = counts[cAt + b]!;
+  counts[cAt + b] = n + 1;
+  const q = encode(v);
+  const start = vAt + b * TAIL_TOP;
+  const filled = Math.min(n, TAIL_TOP);
+  if (filled === TAIL_TOP && q <= values[start + TAIL_TOP - 1]!) return;
+  // Insertion into the block's descending list.
+  let i = Math.min(filled, TAIL_TOP - 1);
+  while (i > 0 && values[start + i - 1]! < q) {
+    values[start + i] = values[start + i - 1]!;
+    i--;
+  }
+  values[start + i] = q;
+}
+
+let barScratch = new Float64Array(TAIL_DAYS);
+
+/**
+ * v's surprise in nats, −ln P(V ≥ v), under the record's peaks-over-threshold tail; NaN while the
+ * record has fewer than MIN_TAIL_TICKS ticks or no day with TAIL_TOP values. O(TAIL_DAYS · TAIL_TOP).
+ */
+export function tailSurprise(values: Int16Array, counts: Float32Array, v: number, vAt = 0, cAt = 0): number {
+  if (Number.isNaN(v)) return Number.NaN;
+  let total = 0;
+  let bars = 0;
+  if (barScratch.length < TAIL_DAYS) barScratch = new Float64Array(TAIL_DAYS);
+  for (let b = 0; b < TAIL_DAYS; b++) {
+    const n = counts[cAt + b]!;
+    total += n;
+    if (n >= TAIL_TOP) barScratch[bars++] = values[vAt + b * TAIL_TOP + TAIL_TOP - 1]!;
+  }
+  if (total < MIN_TAIL_TICKS || bars === 0) return Number.NaN;
+  const sorted = barScratch.subarray(0, bars).sort();
+  const uq = sorted[Math.min(bars - 1, Math.floor(bars * BAR_QUANTILE))]!;
+  const u = decode(uq);
+  let above = 0;
+  let excess = 0;
+  for (let b = 0; b < TAIL_DAYS; b++) {
+    const filled = Math.min(counts[cAt + b]!, TAIL_TOP);
+    for (let i = 0; i < filled; i++) {
+      const q = values[vAt + b * TAIL_TOP + i]!;
+      if (q <= uq) break;
+      above++;
+      excess += decode(q) - u;
+    }
+  }
+  const atU = -Math.log((above + 1) / (total + 1));
+  if (v <= u) return u > 0 ? (atU * Math.max(0, v)) / u : 0;
+  const scale = above > 0 ? Math.max(excess / above, 1e-9) : 1;
+  return atU + (v - u) / scale;
+}
+
+/** A tail record as plain numbers (for snapshots): values in nats, largest first per day; ticks per day. */
+export interface TailSnapshot {
+  day: number | null;
+  values: number[];
+  counts: number[];
+}
+
+export function snapshotTail(values: Int16Array, counts: Float32Array, day: number, vAt = 0, cAt = 0): TailSnapshot {
+  return {
+    day: Number.isFinite(day) ? day : null,
+    values: Array.from(values.subarray(vAt, vAt + TAIL_VALUE_SLOTS), decode),
+    counts: Array.from(counts.subarray(cAt, cAt + TAIL_DAYS)),
+  };
+}
+
+/** Restores a snapshot into the record; returns its day (NaN, and an empty record, when it does not fit). */
+export function restoreTail(values: Int16Array, counts: Float32Array, s: unknown, vAt = 0, cAt = 0): number {
+  const t = s as Partial<TailSnapshot> | null | undefined;
+  const fits =
+    !!t &&
+    typeof t.day === 'number' &&
+    Number.isFinite(t.day) &&
+    Array.isArray(t.values) &&
+    t.values.length === TAIL_VALUE_SLOTS &&
+    t.values.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) &&
+    Array.isArray(t.counts) &&
+    t.counts.length === TAIL_DAYS &&
+    t.counts.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x));
+  if (!fits) {
+    clearTail(values, counts, vAt, cAt);
+    return Number.NaN;
+  }
+  t.values!.forEach((x, i) => (values[vAt + i] = encode(x)));
+  counts.set(t.counts!, cAt);
+  return t.day!;
+}
+
+function mod(a: number, m: number): number {
+  return ((a % m) + m) % m;
+}

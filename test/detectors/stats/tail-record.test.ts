@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { MIN_TAIL_TICKS, TAIL_DAYS, TAIL_VALUE_SLOTS, advanceTail, learnTail, restoreTail, snapshotTail, tailSurprise } from '../../../src/detectors/stats/tail-record.js';
+
+function record(): { values: Int16Array; counts: Float32Array } {
+  return { values: new Int16Array(TAIL_VALUE_SLOTS), counts: new Float32Array(TAIL_DAYS) };
+}
+
+/** Four days of 100 ticks each, day d's values 10d, 10d + 1, ..., 10d + 99. */
+function fourDays() {
+  const r = record();
+  for (let d = 0; d < 4; d++) {
+    advanceTail(r.values, r.counts, d - 1, d);
+    for (let i = 0; i < 100; i++) learnTail(r.values, r.counts, d, 10 * d + i);
+  }
+  return r;
+}
+
+describe('tailSurprise (peaks over threshold, exponential excess)', () => {
+  // Reference (numpy 2.x), the same estimator on the same quantised values:
+  //   U=2048; enc=lambda v: np.minimum(32767, np.round(np.log1p(v)*U)); dec=lambda q: np.expm1(q/U)
+  //   tops=[np.sort(enc(np.arange(100)+10*d))[::-1][:6] for d in range(4)]
+  //   bars=np.sort([t[5] for t in tops]); uq=bars[3]; u=dec(uq)            # upper quartile of 4 bars
+  //   ex=np.concatenate([dec(t[t>uq])-u for t in tops])                     # 125..129 over u ≈ 124
+  //   atU=-np.log((len(ex)+1)/401); atU+(140-u)/ex.mean()  -> 9.483492959907107
+  //   atU*100/u                                              -> 3.389517373449066
+  it('reads a value above the threshold as −ln((N_u+1)/(N+1)) + (v − u)/σ_u', () => {
+    const r = fourDays();
+    expect(tailSurprise(r.values, r.counts, 140)).toBeCloseTo(9.483492959907107, 6);
+  });
+
+  it('rises linearly to its value at the threshold below it', () => {
+    const r = fourDays();
+    expect(tailSurprise(r.values, r.counts, 100)).toBeCloseTo(3.389517373449066, 6);
+    expect(tailSurprise(r.values, r.counts, 0)).toBe(0);
+  });
+
+  it('ranks a value beyond any seen above the largest seen, by the rate the tail falls', () => {
+    const r = fourDays();
+    const largest = tailSurprise(r.values, r.counts, 129);
+    expect(tailSurprise(r.values, r.counts, 200)).toBeGreaterThan(largest + 20);
+  });
+
+  it('is NaN while the record is young', () => {
+    const r = record();
+    advanceTail(r.values, r.counts, Number.NaN, 0);
+    for (let i = 0; i < MIN_TAIL_TICKS - 1; i++) learnTail(r.values, r.counts, 0, i);
+    expect(tailSurprise(r.values, r.counts, 50)).toBeNaN();
+    learnTail(r.values, r.counts, 0, 1);
+    expect(tailSurprise(r.values, r.counts, 50)).not.toBeNaN();
+  });
+
+  it('forgets a day once it is TAIL_DAYS days old, and everything after a longer gap', () => {
+    const r = fourDays();
+    const before = tailSurprise(r.values, r.counts, 140);
+    // Days 4 .. 14 pass without ticks: day 0 is still in the window (15 days, today included).
+    advanceTail(r.values, r.counts, 3, TAIL_DAYS - 1);
+    expect(tailSurprise(r.values, r.counts, 140)).toBeCloseTo(before, 12);
+    advanceTail(r.values, r.counts, TAIL_DAYS - 1, TAIL_DAYS);
+    expect(r.counts[0]).toBe(0);
+    expect(r.counts.reduce((a, b) => a + b, 0)).toBe(300);
+    advanceTail(r.values, r.counts, TAIL_DAYS, 2 * TAIL_DAYS + 3);
+    expect(r.counts.reduce((a, b) => a + b, 0)).toBe(0);
+  });
+
+  it('restores its snapshot, and an ill-fitting one as an empty record', () => {
+    const r = fourDays();
+    const s = snapshotTail(r.values, r.counts, 3);
+    const back = record();
+    expect(restoreTail(back.values, back.counts, JSON.parse(JSON.stringify(s)))).toBe(3);
+    expect(tailSurprise(back.values, back.counts, 140)).toBeCloseTo(tailSurprise(r.values, r.counts, 140), 9);
+    expect(restoreTail(back.values, back.counts, { ...s, counts: [1] })).toBeNaN();
+    expect(back.counts.every((c) => c === 0)).toBe(true);
+  });
+});
