@@ -37,6 +37,9 @@ export class CounterRateTracker {
   /** Distinct slots of this snapshot and of the last one. */
   private touched: number[] = [];
   private previousTouched: number[] = [];
+  /** How many of each list's first entries are this snapshot's (the lists are overwritten, not emptied). */
+  private touchedCount = 0;
+  private previousTouchedCount = 0;
   private snapshotCount = 0;
   /** Number of the snapshot being taken, and of the last one ended (-2: none yet; unwritten stamps are -1). */
   private current = 0;
@@ -65,15 +68,20 @@ export class CounterRateTracker {
   /** Starts a snapshot. Nothing is cleared or allocated: stamps tell this snapshot's values apart. */
   begin(): void {
     this.current = ++this.snapshotCount;
-    this.touched.length = 0;
     this.completeSum = 0;
     this.completePrevSum = 0;
     this.completeMax = 0;
     this.completeCount = 0;
-    this.resetSlots.length = 0;
-    this.resetValues.length = 0;
-    this.freshSlots.length = 0;
-    this.freshValues.length = 0;
+    // Setting an array's length is a call into the runtime: only when there is something to drop.
+    this.touchedCount = 0;
+    if (this.resetSlots.length > 0) {
+      this.resetSlots.length = 0;
+      this.resetValues.length = 0;
+    }
+    if (this.freshSlots.length > 0) {
+      this.freshSlots.length = 0;
+      this.freshValues.length = 0;
+    }
   }
 
   /** Adds one matched series' counter value to the snapshot. */
@@ -97,7 +105,7 @@ export class CounterRateTracker {
     }
     if (this.valueAt[slot] !== this.current) {
       this.valueAt[slot] = this.current;
-      this.touched.push(slot);
+      this.touched[this.touchedCount++] = slot;
     }
     this.value[slot] = value;
   }
@@ -130,21 +138,32 @@ export class CounterRateTracker {
    */
   end(timeMs: number): number {
     const dtMs = timeMs - this.previousTimeMs;
-    const matched = this.touched.length > 0;
+    const matched = this.touchedCount > 0;
     if (matched) this.everMatched = true;
     const increase = this.seenAny && dtMs > 0 ? this.increase(matched) : Number.NaN;
     // This snapshot becomes the previous one; the old previous arrays are written over by the next.
-    [this.value, this.previousValue] = [this.previousValue, this.value];
-    [this.valueAt, this.previousValueAt] = [this.previousValueAt, this.valueAt];
-    [this.increment, this.previousIncrement] = [this.previousIncrement, this.increment];
-    [this.incrementAt, this.previousIncrementAt] = [this.previousIncrementAt, this.incrementAt];
-    [this.touched, this.previousTouched] = [this.previousTouched, this.touched];
+    const value = this.value;
+    this.value = this.previousValue;
+    this.previousValue = value;
+    const valueAt = this.valueAt;
+    this.valueAt = this.previousValueAt;
+    this.previousValueAt = valueAt;
+    const increment = this.increment;
+    this.increment = this.previousIncrement;
+    this.previousIncrement = increment;
+    const incrementAt = this.incrementAt;
+    this.incrementAt = this.previousIncrementAt;
+    this.previousIncrementAt = incrementAt;
+    const touched = this.touched;
+    this.touched = this.previousTouched;
+    this.previousTouched = touched;
+    this.previousTouchedCount = this.touchedCount;
     this.previous = this.current;
     this.previousTimeMs = timeMs;
     this.seenAny = true;
     // Series that came and went (pods of past deploys) leave slots behind: past twice the live
     // count, the slots are rebuilt from the series of this snapshot.
-    if (this.keys.length > 2 * this.previousTouched.length + 64) this.compact();
+    if (this.keys.length > 2 * this.previousTouchedCount + 64) this.compact();
     return (increase * 1000) / dtMs;
   }
 
@@ -157,9 +176,9 @@ export class CounterRateTracker {
       return sum;
     }
     if (!matched) return Number.NaN;
-    if (this.previousTouched.length > this.completeCount + this.resetSlots.length) {
+    if (this.previousTouchedCount > this.completeCount + this.resetSlots.length) {
       // A series of the last snapshot is gone: what it counted before it went is unknown.
-      for (const slot of this.previousTouched) if (this.valueAt[slot] !== this.current) return Number.NaN;
+      for (let k = 0; k < this.previousTouchedCount; k++) if (this.valueAt[this.previousTouched[k]!] !== this.current) return Number.NaN;
     }
     if (this.resetSlots.length === 0 && this.freshSlots.length === 0) return this.completeSum;
     if (this.completeCount === 0) return Number.NaN;
@@ -186,13 +205,15 @@ export class CounterRateTracker {
 
   /** Rebuilds the slots from the series of the last snapshot, keeping their values and increments. */
   private compact(): void {
-    const keep = this.previousTouched;
+    const keep = this.previousTouched.slice(0, this.previousTouchedCount);
     const old = { keys: this.keys, value: this.previousValue, increment: this.previousIncrement, incrementAt: this.previousIncrementAt };
     this.slotOf.clear();
     this.keys = [];
     for (const a of ['value', 'valueAt', 'previousValue', 'previousValueAt', 'increment', 'incrementAt', 'previousIncrement', 'previousIncrementAt'] as const) this[a] = [];
     this.touched = [];
     this.previousTouched = [];
+    this.touchedCount = 0;
+    this.previousTouchedCount = 0;
     for (const oldSlot of keep) {
       const slot = this.newSlot(old.keys[oldSlot]!);
       this.previousValue[slot] = old.value[oldSlot]!;
@@ -202,6 +223,7 @@ export class CounterRateTracker {
         this.previousIncrementAt[slot] = this.previous;
       }
       this.previousTouched.push(slot);
+      this.previousTouchedCount++;
     }
   }
 }

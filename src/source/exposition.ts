@@ -31,37 +31,71 @@ export interface ParseOptions {
   labelCache?: LabelSetCache;
 }
 
+/** A label set as written, with its labels; sets of the same hash are chained. */
+interface CachedLabelSet {
+  text: string;
+  labels: Labels;
+  next: CachedLabelSet | undefined;
+}
+
 /**
  * Label sets by their text as written. Bounded by generations: `endPage()` drops the sets seen on
  * neither this page nor the one before, so a cache kept across scrapes follows the series that exist.
+ * Keyed by a hash the parser computes while it finds the set's end, and compared in place: no
+ * substring is made and hashed again for a set seen before.
  */
 export class LabelSetCache {
-  private current = new Map<string, Labels>();
-  private previous = new Map<string, Labels>();
+  private current = new Map<number, CachedLabelSet>();
+  private previous = new Map<number, CachedLabelSet>();
+  private count = 0;
 
   get(text: string): Labels | undefined {
-    const hit = this.current.get(text);
-    if (hit !== undefined || this.previous.size === 0) return hit;
-    const old = this.previous.get(text);
-    if (old !== undefined) this.current.set(text, old);
-    return old;
+    return this.getAt(text, 0, text.length, labelTextHash(text, 0, text.length));
   }
 
-  set(text: string, labels: Labels): Labels {
+  /** The label set written at source[from, to), whose labelTextHash is `hash`. */
+  getAt(source: string, from: number, to: number, hash: number): Labels | undefined {
+    const hit = find(this.current.get(hash), source, from, to);
+    if (hit !== undefined || this.previous.size === 0) return hit?.labels;
+    const old = find(this.previous.get(hash), source, from, to);
+    if (old === undefined) return undefined;
+    this.add(hash, old.text, old.labels);
+    return old.labels;
+  }
+
+  set(text: string, labels: Labels, hash = labelTextHash(text, 0, text.length)): Labels {
     const frozen = Object.freeze(labels);
-    this.current.set(text, frozen);
+    this.add(hash, text, frozen);
     return frozen;
+  }
+
+  private add(hash: number, text: string, labels: Labels): void {
+    this.current.set(hash, { text, labels, next: this.current.get(hash) });
+    this.count++;
   }
 
   /** Ends a page: label sets seen on neither this page nor the previous one are forgotten. */
   endPage(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.count = 0;
   }
 
   get size(): number {
-    return this.current.size;
+    return this.count;
   }
+}
+
+function find(entry: CachedLabelSet | undefined, source: string, from: number, to: number): CachedLabelSet | undefined {
+  for (; entry !== undefined; entry = entry.next) if (entry.text.length === to - from && sameAt(source, from, entry.text)) return entry;
+  return undefined;
+}
+
+/** FNV-1a over the UTF-16 code units of text[from, to), as a small integer (a cheap Map key). */
+function labelTextHash(text: string, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let k = from; k < to; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
+  return h >>> 2;
 }
 
 export interface ParseResult {
@@ -119,6 +153,32 @@ let lineTimestampMs = Number.NaN;
 let lineWanted = false;
 let lastName = '';
 let lastWanted = false;
+/**
+ * Metric names met lately, most recent first: a page or replay file whose lines alternate between a
+ * few names gets the same string for each every time, so callers comparing names (series
+ * resolutions) compare pointers, not characters.
+ */
+const recentNames: string[] = [];
+const RECENT_NAMES = 16;
+
+function recentName(text: string, from: number, to: number): string {
+  for (let k = 0; k < recentNames.length; k++) {
+    const known = recentNames[k]!;
+    if (known.length === to - from && sameAt(text, from, known)) {
+      if (k > 0) {
+        recentNames.copyWithin(1, 0, k);
+        recentNames[0] = known;
+      }
+      return known;
+    }
+  }
+  const name = text.slice(from, to);
+  if (recentNames.length < RECENT_NAMES) recentNames.push(name);
+  recentNames.copyWithin(1, 0, recentNames.length - 1);
+  recentNames[0] = name;
+  return name;
+}
+
 /** Counts parses begun: a callback that parses again invalidates the outer parse's name memo. */
 let parsesBegun = 0;
 
@@ -200,7 +260,7 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   while (i < stop && isNameChar(text.charCodeAt(i))) i++;
   let name = lastName;
   if (i - nameStart !== name.length || !sameAt(text, nameStart, name)) {
-    name = text.slice(nameStart, i);
+    name = recentName(text, nameStart, i);
     lastName = name;
     lastWanted = wants === undefined || wants(name);
   }
@@ -211,8 +271,8 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   if (text.charCodeAt(i) === LBRACE) {
     if (cache !== undefined && wanted) {
       const end = labelSetEnd(text, i + 1, stop);
-      const raw = end > 0 ? text.slice(i, end) : '';
-      const hit = end > 0 ? cache.get(raw) : undefined;
+      const hash = labelSetHash;
+      const hit = end > 0 ? cache.getAt(text, i, end, hash) : undefined;
       if (hit !== undefined) {
         labels = hit;
         i = end;
@@ -220,7 +280,7 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
         labels = parseLabels(text, i + 1, stop, name, true);
         // `a{}` is the same series as `a`: one shared empty label set for both.
         if (Object.keys(labels).length === 0) labels = EMPTY;
-        else if (end > 0) labels = cache.set(raw, labels);
+        else if (end > 0) labels = cache.set(text.slice(i, end), labels, hash);
         i = labelsNext;
       }
     } else {
@@ -317,13 +377,15 @@ function columnOf(text: string, at: number): number {
   return at - text.lastIndexOf('\n', at - 1);
 }
 
+/** The labelTextHash of the set labelSetEnd last found. */
+let labelSetHash = 0;
 /** Where parseLabels stopped: the index after the `}` (a module variable, so no result object is made per line). */
 let labelsNext = 0;
 /** Label names of the last label set parsed, by position: the next line usually repeats them. */
 const labelNames: string[] = [];
-/** The names of the label set being parsed (duplicates are checked against these). */
+/** The names of the label set being parsed (duplicates are checked against these): its first entries. */
 const seen: string[] = [];
-/** The values of the label set being parsed, by position (beside `seen`). */
+/** The values of the label set being parsed, by position (beside `seen`): its first entries. */
 const labelValues: string[] = [];
 
 /** Builds a label set from its values by position; one for each distinct sequence of names. */
@@ -336,17 +398,17 @@ let lastShape: readonly string[] = [];
 let lastFactory: LabelsFactory | undefined;
 
 /**
- * The label set of `names` and `values` (same length), properties in the order written.
+ * The label set of the first `n` `names` and `values`, properties in the order written.
  * Objects built by a store per property on an empty object go through V8's generic keyed store,
  * most of a label-heavy page's CPU; an object literal per sequence of names (one small function
  * made once per shape, names being [a-zA-Z_][a-zA-Z0-9_]*) builds each in one step, with the
  * same shape every time.
  */
-function buildLabels(names: readonly string[], values: readonly string[]): Labels {
-  const n = names.length;
+function buildLabels(allNames: readonly string[], values: readonly string[], n: number): Labels {
   if (n === 0) return {};
   let factory = lastFactory;
-  if (factory === undefined || lastShape.length !== n || !sameNames(lastShape, names)) {
+  if (factory === undefined || lastShape.length !== n || !sameNames(lastShape, allNames)) {
+    const names = allNames.slice(0, n);
     const key = names.join('\u0000');
     factory = factories.get(key);
     if (factory === undefined) {
@@ -355,7 +417,7 @@ function buildLabels(names: readonly string[], values: readonly string[]): Label
       factory = new Function('v', `return { ${fields} };`) as LabelsFactory;
       factories.set(key, factory);
     }
-    lastShape = names.slice();
+    lastShape = names;
     lastFactory = factory;
   }
   return factory(values);
@@ -414,15 +476,23 @@ function unescapeValue(text: string, from: number, to: number): string {
  * line ends first. Only finds the end; parseLabels judges the content.
  */
 function labelSetEnd(text: string, from: number, stop: number): number {
+  // The hash of text[from - 1, end) (the set with its braces), as labelTextHash computes it.
+  let h = Math.imul(0x811c9dc5 ^ LBRACE, 0x01000193);
   let i = from;
   let quoted = false;
   while (i < stop) {
     const c = text.charCodeAt(i);
+    h = Math.imul(h ^ c, 0x01000193);
     if (quoted) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) quoted = false;
+      if (c === BACKSLASH) {
+        i++;
+        if (i < stop) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+      } else if (c === QUOTE) quoted = false;
     } else if (c === QUOTE) quoted = true;
-    else if (c === RBRACE) return i + 1;
+    else if (c === RBRACE) {
+      labelSetHash = h >>> 2;
+      return i + 1;
+    }
     i++;
   }
   return -1;
@@ -433,15 +503,15 @@ function labelSetEnd(text: string, from: number, stop: number): number {
  * `build`) and sets `labelsNext` to the index after the `}`. Columns in messages are 1-based within the line.
  */
 function parseLabels(text: string, from: number, stop: number, metric: string, build: boolean): Labels {
-  seen.length = 0;
-  labelValues.length = 0;
+  // Counted, not emptied: setting an array's length is a call into the runtime, once a line.
+  let count = 0;
   let i = from;
   for (let position = 0; ; position++) {
     while (text.charCodeAt(i) === SPACE) i++;
     if (i >= stop) throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
     if (text.charCodeAt(i) === RBRACE) {
       labelsNext = i + 1;
-      return build ? buildLabels(seen, labelValues) : EMPTY;
+      return build ? buildLabels(seen, labelValues, count) : EMPTY;
     }
     if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${metric}: expected a label name at column ${columnOf(text, i)}`);
     const nameStart = i;
@@ -478,9 +548,10 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
       i++;
     }
     if (build) {
-      for (let k = 0; k < seen.length; k++) if (seen[k] === labelName) throw new LineError(`${metric}: label ${labelName}: given twice`);
-      seen.push(labelName);
-      labelValues.push(escaped ? unescapeValue(text, valueStart, i) : text.slice(valueStart, i));
+      for (let k = 0; k < count; k++) if (seen[k] === labelName) throw new LineError(`${metric}: label ${labelName}: given twice`);
+      seen[count] = labelName;
+      labelValues[count] = escaped ? unescapeValue(text, valueStart, i) : text.slice(valueStart, i);
+      count++;
     }
     i++;
     while (text.charCodeAt(i) === SPACE) i++;
@@ -491,7 +562,7 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     }
     if (c === RBRACE) {
       labelsNext = i + 1;
-      return build ? buildLabels(seen, labelValues) : EMPTY;
+      return build ? buildLabels(seen, labelValues, count) : EMPTY;
     }
     throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
   }
