@@ -104,11 +104,12 @@ export class SnapshotFrameBuilder {
   }
 
   offer(name: string, labels: Labels, value: number): void {
-    if (!Object.isFrozen(labels)) {
+    // Only frozen label sets are ever resolved and kept, so a hit needs no isFrozen call (a builtin).
+    const first = this.resolved.get(labels);
+    if (first === undefined && !Object.isFrozen(labels)) {
       this.apply(this.resolve(name, labels, undefined), labels, value);
       return;
     }
-    const first = this.resolved.get(labels);
     let r = first;
     while (r !== undefined && r.name !== name) r = r.next;
     if (r === undefined || (r.forgottenSeen !== this.forgottenCount && stale(r, this.forgottenCount))) {
