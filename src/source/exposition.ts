@@ -31,71 +31,37 @@ export interface ParseOptions {
   labelCache?: LabelSetCache;
 }
 
-/** A label set as written, with its labels; sets of the same hash are chained. */
-interface CachedLabelSet {
-  text: string;
-  labels: Labels;
-  next: CachedLabelSet | undefined;
-}
-
 /**
  * Label sets by their text as written. Bounded by generations: `endPage()` drops the sets seen on
  * neither this page nor the one before, so a cache kept across scrapes follows the series that exist.
- * Keyed by a hash the parser computes while it finds the set's end, and compared in place: no
- * substring is made and hashed again for a set seen before.
  */
 export class LabelSetCache {
-  private current = new Map<number, CachedLabelSet>();
-  private previous = new Map<number, CachedLabelSet>();
-  private count = 0;
+  private current = new Map<string, Labels>();
+  private previous = new Map<string, Labels>();
 
   get(text: string): Labels | undefined {
-    return this.getAt(text, 0, text.length, labelTextHash(text, 0, text.length));
+    const hit = this.current.get(text);
+    if (hit !== undefined || this.previous.size === 0) return hit;
+    const old = this.previous.get(text);
+    if (old !== undefined) this.current.set(text, old);
+    return old;
   }
 
-  /** The label set written at source[from, to), whose labelTextHash is `hash`. */
-  getAt(source: string, from: number, to: number, hash: number): Labels | undefined {
-    const hit = find(this.current.get(hash), source, from, to);
-    if (hit !== undefined || this.previous.size === 0) return hit?.labels;
-    const old = find(this.previous.get(hash), source, from, to);
-    if (old === undefined) return undefined;
-    this.add(hash, old.text, old.labels);
-    return old.labels;
-  }
-
-  set(text: string, labels: Labels, hash = labelTextHash(text, 0, text.length)): Labels {
+  set(text: string, labels: Labels): Labels {
     const frozen = Object.freeze(labels);
-    this.add(hash, text, frozen);
+    this.current.set(text, frozen);
     return frozen;
-  }
-
-  private add(hash: number, text: string, labels: Labels): void {
-    this.current.set(hash, { text, labels, next: this.current.get(hash) });
-    this.count++;
   }
 
   /** Ends a page: label sets seen on neither this page nor the previous one are forgotten. */
   endPage(): void {
     this.previous = this.current;
     this.current = new Map();
-    this.count = 0;
   }
 
   get size(): number {
-    return this.count;
+    return this.current.size;
   }
-}
-
-function find(entry: CachedLabelSet | undefined, source: string, from: number, to: number): CachedLabelSet | undefined {
-  for (; entry !== undefined; entry = entry.next) if (entry.text.length === to - from && sameAt(source, from, entry.text)) return entry;
-  return undefined;
-}
-
-/** FNV-1a over the UTF-16 code units of text[from, to), as a small integer (a cheap Map key). */
-function labelTextHash(text: string, from: number, to: number): number {
-  let h = 0x811c9dc5;
-  for (let k = from; k < to; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
-  return h >>> 2;
 }
 
 export interface ParseResult {
@@ -153,32 +119,6 @@ let lineTimestampMs = Number.NaN;
 let lineWanted = false;
 let lastName = '';
 let lastWanted = false;
-/**
- * Metric names met lately, most recent first: a page or replay file whose lines alternate between a
- * few names gets the same string for each every time, so callers comparing names (series
- * resolutions) compare pointers, not characters.
- */
-const recentNames: string[] = [];
-const RECENT_NAMES = 16;
-
-function recentName(text: string, from: number, to: number): string {
-  for (let k = 0; k < recentNames.length; k++) {
-    const known = recentNames[k]!;
-    if (known.length === to - from && sameAt(text, from, known)) {
-      if (k > 0) {
-        recentNames.copyWithin(1, 0, k);
-        recentNames[0] = known;
-      }
-      return known;
-    }
-  }
-  const name = text.slice(from, to);
-  if (recentNames.length < RECENT_NAMES) recentNames.push(name);
-  recentNames.copyWithin(1, 0, recentNames.length - 1);
-  recentNames[0] = name;
-  return name;
-}
-
 /** Counts parses begun: a callback that parses again invalidates the outer parse's name memo. */
 let parsesBegun = 0;
 
@@ -260,7 +200,7 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   while (i < stop && isNameChar(text.charCodeAt(i))) i++;
   let name = lastName;
   if (i - nameStart !== name.length || !sameAt(text, nameStart, name)) {
-    name = recentName(text, nameStart, i);
+    name = text.slice(nameStart, i);
     lastName = name;
     lastWanted = wants === undefined || wants(name);
   }
@@ -271,8 +211,8 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   if (text.charCodeAt(i) === LBRACE) {
     if (cache !== undefined && wanted) {
       const end = labelSetEnd(text, i + 1, stop);
-      const hash = labelSetHash;
-      const hit = end > 0 ? cache.getAt(text, i, end, hash) : undefined;
+      const raw = end > 0 ? text.slice(i, end) : '';
+      const hit = end > 0 ? cache.get(raw) : undefined;
       if (hit !== undefined) {
         labels = hit;
         i = end;
@@ -280,7 +220,7 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
         labels = parseLabels(text, i + 1, stop, name, true);
         // `a{}` is the same series as `a`: one shared empty label set for both.
         if (Object.keys(labels).length === 0) labels = EMPTY;
-        else if (end > 0) labels = cache.set(text.slice(i, end), labels, hash);
+        else if (end > 0) labels = cache.set(raw, labels);
         i = labelsNext;
       }
     } else {
@@ -377,8 +317,6 @@ function columnOf(text: string, at: number): number {
   return at - text.lastIndexOf('\n', at - 1);
 }
 
-/** The labelTextHash of the set labelSetEnd last found. */
-let labelSetHash = 0;
 /** Where parseLabels stopped: the index after the `}` (a module variable, so no result object is made per line). */
 let labelsNext = 0;
 /** Label names of the last label set parsed, by position: the next line usually repeats them. */
@@ -476,23 +414,15 @@ function unescapeValue(text: string, from: number, to: number): string {
  * line ends first. Only finds the end; parseLabels judges the content.
  */
 function labelSetEnd(text: string, from: number, stop: number): number {
-  // The hash of text[from - 1, end) (the set with its braces), as labelTextHash computes it.
-  let h = Math.imul(0x811c9dc5 ^ LBRACE, 0x01000193);
   let i = from;
   let quoted = false;
   while (i < stop) {
     const c = text.charCodeAt(i);
-    h = Math.imul(h ^ c, 0x01000193);
     if (quoted) {
-      if (c === BACKSLASH) {
-        i++;
-        if (i < stop) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-      } else if (c === QUOTE) quoted = false;
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) quoted = false;
     } else if (c === QUOTE) quoted = true;
-    else if (c === RBRACE) {
-      labelSetHash = h >>> 2;
-      return i + 1;
-    }
+    else if (c === RBRACE) return i + 1;
     i++;
   }
   return -1;

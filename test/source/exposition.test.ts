@@ -166,17 +166,6 @@ describe('parseExposition with a LabelSetCache', () => {
     expect(labels[0]).toBe(labels[1]);
   });
 
-  it('tells apart label sets whose hashes collide', () => {
-    const cache = new LabelSetCache();
-    const a = cache.set('{a="1"}', { a: '1' }, 7);
-    const b = cache.set('{b="2"}', { b: '2' }, 7);
-    expect(cache.getAt('x{a="1"} 1', 1, 8, 7)).toBe(a);
-    expect(cache.getAt('x{b="2"} 1', 1, 8, 7)).toBe(b);
-    expect(cache.getAt('x{c="3"} 1', 1, 8, 7)).toBeUndefined();
-    cache.endPage();
-    expect(cache.getAt('{b="2"}', 0, 7, 7)).toBe(b);
-  });
-
   it('reads the right name on lines cycling through more metric names than it remembers', () => {
     const lines = Array.from({ length: 200 }, (_, i) => `m_${(i * 7) % 40}{k="${i % 3}"} ${i}`);
     const names: string[] = [];
