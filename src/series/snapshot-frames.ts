@@ -27,7 +27,9 @@ interface Group {
   lastSeenMs: number;
   touched: boolean;
   /** Set when the group is forgotten: resolutions that point at it are stale. */
-  forgotten?: boolean;
+  forgotten: boolean;
+  /** What a frame says of this group's series (split signals): one object for every frame. */
+  info: SeriesInfo | undefined;
 }
 
 /** Where one series (a metric name and a label set) goes: resolved once, reused every snapshot. */
@@ -38,6 +40,8 @@ interface Resolution {
   markers: MarkerSelector[];
   /** The resolution of the same label set under another metric name. */
   next: Resolution | undefined;
+  /** The builder's count of forgotten groups when this was last known fresh (see `stale`). */
+  forgottenSeen: number;
 }
 
 /** A label set of a split signal unseen this long is forgotten (per-pod or per-version labels churn). */
@@ -64,6 +68,8 @@ export class SnapshotFrameBuilder {
    * resolved each time.
    */
   private resolved = new WeakMap<Labels, Resolution>();
+  /** Groups forgotten so far: a resolution made since none was forgotten cannot be stale. */
+  private forgottenCount = 0;
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -74,7 +80,7 @@ export class SnapshotFrameBuilder {
       const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
         const route: Route = { signal: signal.name, input, selector, by, groups: new Map() };
-        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false });
+        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
         else this.routesByName.set(metric, [...(this.routesByName.get(metric) ?? []), route]);
@@ -98,14 +104,15 @@ export class SnapshotFrameBuilder {
   }
 
   offer(name: string, labels: Labels, value: number): void {
-    if (!Object.isFrozen(labels)) {
+    // Only frozen label sets are ever resolved and kept, so a hit needs no isFrozen call (a builtin).
+    const first = this.resolved.get(labels);
+    if (first === undefined && !Object.isFrozen(labels)) {
       this.apply(this.resolve(name, labels, undefined), labels, value);
       return;
     }
-    const first = this.resolved.get(labels);
     let r = first;
     while (r !== undefined && r.name !== name) r = r.next;
-    if (r === undefined || stale(r)) {
+    if (r === undefined || (r.forgottenSeen !== this.forgottenCount && stale(r, this.forgottenCount))) {
       // New, or one of its groups was forgotten since: resolve again, in front of the chain.
       r = this.resolve(name, labels, first);
       this.resolved.set(labels, r);
@@ -115,7 +122,7 @@ export class SnapshotFrameBuilder {
 
   /** Which groups and markers a series feeds: selector matching and keys, done once. */
   private resolve(name: string, labels: Labels, next: Resolution | undefined): Resolution {
-    const r: Resolution = { name, key: '', groups: [], markers: [], next };
+    const r: Resolution = { name, key: '', groups: [], markers: [], next, forgottenSeen: this.forgottenCount };
     const routes = this.routesByName.get(name);
     if (routes) for (const route of routes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
     for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
@@ -145,6 +152,7 @@ export class SnapshotFrameBuilder {
         } else if (route.by.length > 0 && timeMs - g.lastSeenMs > this.forgetAfterMs) {
           route.groups.delete(g.id);
           g.forgotten = true;
+          this.forgottenCount++;
           continue;
         }
         let sample = signals.get(g.id);
@@ -152,7 +160,7 @@ export class SnapshotFrameBuilder {
           // A split series missing an input: errors read as none, the rest as unknown.
           sample = { requests: Number.NaN, errors: route.by.length > 0 ? 0 : Number.NaN, downstream: Number.NaN };
           signals.set(g.id, sample);
-          if (route.by.length > 0) (series ??= new Map()).set(g.id, { signal: route.signal, labels: g.labels });
+          if (route.by.length > 0) (series ??= new Map()).set(g.id, (g.info ??= { signal: route.signal, labels: g.labels }));
         }
         sample[route.input] = g.tracker.end(timeMs);
       }
@@ -170,7 +178,7 @@ export class SnapshotFrameBuilder {
     let group = route.groups.get(id);
     if (!group) {
       // A group first seen mid-snapshot starts its tracker now; its first rate is unknown.
-      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false };
+      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined };
       group.tracker.begin();
       route.groups.set(id, group);
     }
@@ -178,8 +186,12 @@ export class SnapshotFrameBuilder {
   }
 }
 
-/** Whether a resolution points at a group that was forgotten (its series must be resolved again). */
-function stale(r: Resolution): boolean {
+/**
+ * Whether a resolution points at a group that was forgotten (its series must be resolved again).
+ * When not, it is marked fresh as of `forgottenCount`, and not looked at again until a group goes.
+ */
+function stale(r: Resolution, forgottenCount: number): boolean {
   for (let i = 0; i < r.groups.length; i++) if (r.groups[i]!.forgotten) return true;
+  r.forgottenSeen = forgottenCount;
   return false;
 }

@@ -108,6 +108,20 @@ export function parseSampleValue(text: string): number | undefined {
 
 class LineError extends Error {}
 
+// What readSampleLine read from the last sample line, and the metric name of the line before (with
+// whether the caller wants it). Module variables, not an object per parse: optimised code that saw
+// a per-parse object holds it weakly and is thrown away once the object is collected (after every
+// page), so each page paid for compiling the parser again.
+let lineName = '';
+let lineLabels: Labels = {};
+let lineValue = 0;
+let lineTimestampMs = Number.NaN;
+let lineWanted = false;
+let lastName = '';
+let lastWanted = false;
+/** Counts parses begun: a callback that parses again invalidates the outer parse's name memo. */
+let parsesBegun = 0;
+
 /**
  * Parses exposition text, calling `onSample` for each wanted sample with a finite value.
  * Non-finite values (NaN, ±Inf) are reported as problems: stormwatch only reads counters, for
@@ -117,27 +131,29 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
   const problems: ExpositionProblem[] = [];
   const types = new Map<string, string>();
   const openMetrics = options.format === 'openmetrics';
-  const wants = options.wants;
+  const { wants, labelCache, onSample } = options;
   let samples = 0;
   let wantedProblems = 0;
   let sawEof = false;
   let lineNo = 0;
   let pos = 0;
   const len = text.length;
-  let lastName = '';
-  let lastWanted = false;
   labelNames.length = 0;
+  lastName = '';
+  const parse = ++parsesBegun;
 
+  // The loop only finds lines; a sample line is read by readSampleLine, a small function the JIT
+  // optimises once and keeps (one large function was recompiled on every page: most of the CPU of
+  // a 1 MB page went to compiling it).
   while (pos < len) {
     lineNo++;
     let end = text.indexOf('\n', pos);
     if (end === -1) end = len;
     let stop = end;
     if (stop > pos && text.charCodeAt(stop - 1) === CR) stop--;
-    const start = pos;
+    let i = pos;
     pos = end + 1;
     // Skip leading blanks; an empty line is nothing.
-    let i = start;
     while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
     if (i === stop) continue;
     if (sawEof) {
@@ -150,90 +166,106 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
       else if (parts[1] === 'EOF' && parts.length === 2) sawEof = true;
       continue;
     }
-    let wanted = false;
+    lineWanted = false;
     try {
-      // Metric name: consecutive lines usually repeat it, and then the previous string is reused.
-      if (!isNameStart(text.charCodeAt(i))) throw new LineError(`expected a metric name, found ${JSON.stringify(text.slice(i, Math.min(stop, i + 20)))}`);
-      const nameStart = i;
-      while (i < stop && isNameChar(text.charCodeAt(i))) i++;
-      let name: string;
-      if (i - nameStart === lastName.length && text.startsWith(lastName, nameStart)) name = lastName;
-      else {
-        name = text.slice(nameStart, i);
-        lastName = name;
-        lastWanted = wants === undefined || wants(name);
-      }
-      wanted = lastWanted;
-      let labels: Labels = EMPTY;
-      if (text.charCodeAt(i) === LBRACE) {
-        const cache = options.labelCache;
-        if (cache !== undefined && wanted) {
-          const end = labelSetEnd(text, i + 1, stop);
-          const raw = end > 0 ? text.slice(i, end) : '';
-          const hit = end > 0 ? cache.get(raw) : undefined;
-          if (hit !== undefined) {
-            labels = hit;
-            i = end;
-          } else {
-            labels = parseLabels(text, i + 1, stop, name, true);
-            // `a{}` is the same series as `a`: one shared empty label set for both.
-            if (Object.keys(labels).length === 0) labels = EMPTY;
-            else if (end > 0) labels = cache.set(raw, labels);
-            i = labelsNext;
-          }
-        } else {
-          const parsed = parseLabels(text, i + 1, stop, name, wanted);
-          i = labelsNext;
-          if (wanted) labels = parsed;
-        }
-      }
-      const c = text.charCodeAt(i);
-      if (c !== SPACE && c !== TAB) throw new LineError(`${name}: expected a space before the value`);
-      while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
-      // Value, then an optional timestamp; OpenMetrics exemplars follow " # ".
-      let valueEnd = i;
-      while (valueEnd < stop && text.charCodeAt(valueEnd) !== SPACE && text.charCodeAt(valueEnd) !== TAB) valueEnd++;
-      if (valueEnd === i) throw new LineError(`${name}: missing value`);
-      let j = valueEnd;
-      while (j < stop && (text.charCodeAt(j) === SPACE || text.charCodeAt(j) === TAB)) j++;
-      let timestampMs = Number.NaN;
-      if (j < stop && !(openMetrics && text.charCodeAt(j) === HASH)) {
-        let tsEnd = j;
-        while (tsEnd < stop && text.charCodeAt(tsEnd) !== SPACE && text.charCodeAt(tsEnd) !== TAB) tsEnd++;
-        let k = tsEnd;
-        while (k < stop && (text.charCodeAt(k) === SPACE || text.charCodeAt(k) === TAB)) k++;
-        if (k < stop && !(openMetrics && text.charCodeAt(k) === HASH)) throw new LineError(`${name}: unexpected text after the timestamp`);
-        let ts = digitsValue(text, j, tsEnd);
-        if (Number.isNaN(ts)) {
-          const tsText = text.slice(j, tsEnd);
-          ts = Number(tsText);
-          if (!Number.isFinite(ts) || (!openMetrics && !Number.isInteger(ts))) {
-            throw new LineError(`${name}: timestamp ${JSON.stringify(tsText)} is not ${openMetrics ? 'a number of seconds' : 'an integer of milliseconds'}`);
-          }
-        }
-        timestampMs = openMetrics ? Math.round(ts * 1000) : ts;
-      }
-      // Plain digits (most counters) are read in place; anything else goes through the full grammar.
-      let value: number | undefined = digitsValue(text, i, valueEnd);
-      if (Number.isNaN(value)) {
-        const valueText = text.slice(i, valueEnd);
-        value = parseSampleValue(valueText);
-        if (value === undefined) throw new LineError(`${name}: value ${JSON.stringify(valueText)} is not a number`);
-      }
-      if (!Number.isFinite(value)) {
-        problems.push({ line: lineNo, message: `${name}: value ${formatValue(value)} is not a finite number; sample skipped` });
-        if (wanted) wantedProblems++;
-        continue;
-      }
-      samples++;
-      if (wanted) options.onSample(name, labels, value, timestampMs, lineNo);
+      readSampleLine(text, i, stop, openMetrics, wants, labelCache);
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
       problems.push({ line: lineNo, message: `${error.message}; line skipped` });
-      if (wanted) wantedProblems++;
+      if (lineWanted) wantedProblems++;
+      continue;
+    }
+    if (!Number.isFinite(lineValue)) {
+      problems.push({ line: lineNo, message: `${lineName}: value ${formatValue(lineValue)} is not a finite number; sample skipped` });
+      if (lineWanted) wantedProblems++;
+      continue;
+    }
+    samples++;
+    if (lineWanted) {
+      onSample(lineName, lineLabels, lineValue, lineTimestampMs, lineNo);
+      if (parsesBegun !== parse) lastName = '';
     }
   }
   return { samples, problems, wantedProblems, types, sawEof };
+}
+
+/**
+ * Reads the sample line text[i, stop) (i at its first non-blank character) into the line* variables:
+ * name, labels (built only when wanted), value and timestamp. Throws LineError on a malformed line.
+ */
+function readSampleLine(text: string, i: number, stop: number, openMetrics: boolean, wants: ((name: string) => boolean) | undefined, cache: LabelSetCache | undefined): void {
+  // Metric name: consecutive lines usually repeat it, and then the previous string is reused.
+  if (!isNameStart(text.charCodeAt(i))) throw new LineError(`expected a metric name, found ${JSON.stringify(text.slice(i, Math.min(stop, i + 20)))}`);
+  const nameStart = i;
+  while (i < stop && isNameChar(text.charCodeAt(i))) i++;
+  let name = lastName;
+  if (i - nameStart !== name.length || !sameAt(text, nameStart, name)) {
+    name = text.slice(nameStart, i);
+    lastName = name;
+    lastWanted = wants === undefined || wants(name);
+  }
+  const wanted = lastWanted;
+  lineName = name;
+  lineWanted = wanted;
+  let labels: Labels = EMPTY;
+  if (text.charCodeAt(i) === LBRACE) {
+    if (cache !== undefined && wanted) {
+      const end = labelSetEnd(text, i + 1, stop);
+      const raw = end > 0 ? text.slice(i, end) : '';
+      const hit = end > 0 ? cache.get(raw) : undefined;
+      if (hit !== undefined) {
+        labels = hit;
+        i = end;
+      } else {
+        labels = parseLabels(text, i + 1, stop, name, true);
+        // `a{}` is the same series as `a`: one shared empty label set for both.
+        if (Object.keys(labels).length === 0) labels = EMPTY;
+        else if (end > 0) labels = cache.set(raw, labels);
+        i = labelsNext;
+      }
+    } else {
+      const parsed = parseLabels(text, i + 1, stop, name, wanted);
+      i = labelsNext;
+      if (wanted) labels = parsed;
+    }
+  }
+  lineLabels = labels;
+  const c = text.charCodeAt(i);
+  if (c !== SPACE && c !== TAB) throw new LineError(`${name}: expected a space before the value`);
+  while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
+  // Value, then an optional timestamp; OpenMetrics exemplars follow " # ".
+  let valueEnd = i;
+  while (valueEnd < stop && text.charCodeAt(valueEnd) !== SPACE && text.charCodeAt(valueEnd) !== TAB) valueEnd++;
+  if (valueEnd === i) throw new LineError(`${name}: missing value`);
+  let j = valueEnd;
+  while (j < stop && (text.charCodeAt(j) === SPACE || text.charCodeAt(j) === TAB)) j++;
+  lineTimestampMs = j < stop && !(openMetrics && text.charCodeAt(j) === HASH) ? readTimestamp(text, j, stop, name, openMetrics) : Number.NaN;
+  // Plain digits (most counters) are read in place; anything else goes through the full grammar.
+  let value: number | undefined = digitsValue(text, i, valueEnd);
+  if (Number.isNaN(value)) {
+    const valueText = text.slice(i, valueEnd);
+    value = parseSampleValue(valueText);
+    if (value === undefined) throw new LineError(`${name}: value ${JSON.stringify(valueText)} is not a number`);
+  }
+  lineValue = value;
+}
+
+/** The timestamp starting at text[j] (a non-blank), in milliseconds; nothing but an exemplar may follow it. */
+function readTimestamp(text: string, j: number, stop: number, name: string, openMetrics: boolean): number {
+  let tsEnd = j;
+  while (tsEnd < stop && text.charCodeAt(tsEnd) !== SPACE && text.charCodeAt(tsEnd) !== TAB) tsEnd++;
+  let k = tsEnd;
+  while (k < stop && (text.charCodeAt(k) === SPACE || text.charCodeAt(k) === TAB)) k++;
+  if (k < stop && !(openMetrics && text.charCodeAt(k) === HASH)) throw new LineError(`${name}: unexpected text after the timestamp`);
+  let ts = digitsValue(text, j, tsEnd);
+  if (Number.isNaN(ts)) {
+    const tsText = text.slice(j, tsEnd);
+    ts = Number(tsText);
+    if (!Number.isFinite(ts) || (!openMetrics && !Number.isInteger(ts))) {
+      throw new LineError(`${name}: timestamp ${JSON.stringify(tsText)} is not ${openMetrics ? 'a number of seconds' : 'an integer of milliseconds'}`);
+    }
+  }
+  return openMetrics ? Math.round(ts * 1000) : ts;
 }
 
 /** Why a page that answered 200 is still not data. Each is also a SourceErrorReason. */
@@ -289,8 +321,57 @@ function columnOf(text: string, at: number): number {
 let labelsNext = 0;
 /** Label names of the last label set parsed, by position: the next line usually repeats them. */
 const labelNames: string[] = [];
-/** The names of the label set being parsed (duplicates are checked against these). */
+/** The names of the label set being parsed (duplicates are checked against these): its first entries. */
 const seen: string[] = [];
+/** The values of the label set being parsed, by position (beside `seen`): its first entries. */
+const labelValues: string[] = [];
+
+/** Builds a label set from its values by position; one for each distinct sequence of names. */
+type LabelsFactory = (values: readonly string[]) => Labels;
+
+/** Factories by label names joined with NUL; bounded (a page of ever-new label names falls back). */
+const factories = new Map<string, LabelsFactory>();
+const MAX_FACTORIES = 4096;
+let lastShape: readonly string[] = [];
+let lastFactory: LabelsFactory | undefined;
+
+/**
+ * The label set of the first `n` `names` and `values`, properties in the order written.
+ * Objects built by a store per property on an empty object go through V8's generic keyed store,
+ * most of a label-heavy page's CPU; an object literal per sequence of names (one small function
+ * made once per shape, names being [a-zA-Z_][a-zA-Z0-9_]*) builds each in one step, with the
+ * same shape every time.
+ */
+function buildLabels(allNames: readonly string[], values: readonly string[], n: number): Labels {
+  if (n === 0) return {};
+  let factory = lastFactory;
+  if (factory === undefined || lastShape.length !== n || !sameNames(lastShape, allNames)) {
+    const names = allNames.slice(0, n);
+    const key = names.join('\u0000');
+    factory = factories.get(key);
+    if (factory === undefined) {
+      if (factories.size >= MAX_FACTORIES || names.includes('__proto__')) return labelsOneByOne(names, values);
+      const fields = names.map((name, k) => `${name}: v[${k}]`).join(', ');
+      factory = new Function('v', `return { ${fields} };`) as LabelsFactory;
+      factories.set(key, factory);
+    }
+    lastShape = names;
+    lastFactory = factory;
+  }
+  return factory(values);
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+/** A label set built one property at a time: `__proto__` (a no-op store, as it always was) and overflow. */
+function labelsOneByOne(names: readonly string[], values: readonly string[]): Labels {
+  const labels: Labels = {};
+  for (let k = 0; k < names.length; k++) labels[names[k]!] = values[k]!;
+  return labels;
+}
 
 /**
  * The value of text[from, to) when it is 1 to 15 plain decimal digits (exact in a double), else NaN:
@@ -306,6 +387,26 @@ function digitsValue(text: string, from: number, to: number): number {
     v = v * 10 + d;
   }
   return v;
+}
+
+/** Whether `s` is written at text[at...] (a loop: cheaper than a builtin call for short names). */
+function sameAt(text: string, at: number, s: string): boolean {
+  for (let k = 0; k < s.length; k++) if (text.charCodeAt(at + k) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+/** The label value text[from, to) with its escapes (`\\n`, `\\\\`, `\\"`, already checked) resolved. */
+function unescapeValue(text: string, from: number, to: number): string {
+  let out = '';
+  let chunk = from;
+  for (let k = from; k < to; k++) {
+    if (text.charCodeAt(k) !== BACKSLASH) continue;
+    out += text.slice(chunk, k);
+    k++;
+    out += text.charCodeAt(k) === 110 ? '\n' : text[k]!;
+    chunk = k + 1;
+  }
+  return out + text.slice(chunk, to);
 }
 
 /**
@@ -332,15 +433,15 @@ function labelSetEnd(text: string, from: number, stop: number): number {
  * `build`) and sets `labelsNext` to the index after the `}`. Columns in messages are 1-based within the line.
  */
 function parseLabels(text: string, from: number, stop: number, metric: string, build: boolean): Labels {
-  const labels: Labels = build ? {} : EMPTY;
-  seen.length = 0;
+  // Counted, not emptied: setting an array's length is a call into the runtime, once a line.
+  let count = 0;
   let i = from;
   for (let position = 0; ; position++) {
     while (text.charCodeAt(i) === SPACE) i++;
     if (i >= stop) throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
     if (text.charCodeAt(i) === RBRACE) {
       labelsNext = i + 1;
-      return labels;
+      return build ? buildLabels(seen, labelValues, count) : EMPTY;
     }
     if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${metric}: expected a label name at column ${columnOf(text, i)}`);
     const nameStart = i;
@@ -348,7 +449,7 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     // The same name at the same position as on the last line: reuse its string (no substring).
     const known = labelNames[position];
     let labelName: string;
-    if (known !== undefined && i - nameStart === known.length && text.startsWith(known, nameStart)) labelName = known;
+    if (known !== undefined && i - nameStart === known.length && sameAt(text, nameStart, known)) labelName = known;
     else {
       labelName = text.slice(nameStart, i);
       labelNames[position] = labelName;
@@ -377,10 +478,10 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
       i++;
     }
     if (build) {
-      for (let k = 0; k < seen.length; k++) if (seen[k] === labelName) throw new LineError(`${metric}: label ${labelName}: given twice`);
-      seen.push(labelName);
-      const raw = text.slice(valueStart, i);
-      labels[labelName] = escaped ? raw.replace(/\\(.)/g, (_, ch: string) => (ch === 'n' ? '\n' : ch)) : raw;
+      for (let k = 0; k < count; k++) if (seen[k] === labelName) throw new LineError(`${metric}: label ${labelName}: given twice`);
+      seen[count] = labelName;
+      labelValues[count] = escaped ? unescapeValue(text, valueStart, i) : text.slice(valueStart, i);
+      count++;
     }
     i++;
     while (text.charCodeAt(i) === SPACE) i++;
@@ -391,7 +492,7 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     }
     if (c === RBRACE) {
       labelsNext = i + 1;
-      return labels;
+      return build ? buildLabels(seen, labelValues, count) : EMPTY;
     }
     throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
   }

@@ -34,6 +34,8 @@ export function readReplayFile(file: string): ReplayData {
   }
   const byTime = new Map<number, RawSample[]>();
   const problems: ExpositionProblem[] = [];
+  let runMs = Number.NaN;
+  let run: RawSample[] = [];
   const result = parseExposition(text, {
     format: 'openmetrics',
     // Every series repeats at every timestamp: its labels are built once, and the frame builder
@@ -44,9 +46,14 @@ export function readReplayFile(file: string): ReplayData {
         problems.push({ line, message: `${name}: replay samples need a timestamp; sample skipped` });
         return;
       }
-      let bucket = byTime.get(timestampMs);
-      if (!bucket) byTime.set(timestampMs, (bucket = []));
-      bucket.push({ name, labels, value });
+      // Lines of one timestamp come in runs (a family's series at one scrape): one lookup a run.
+      if (timestampMs !== runMs) {
+        runMs = timestampMs;
+        let bucket = byTime.get(timestampMs);
+        if (!bucket) byTime.set(timestampMs, (bucket = []));
+        run = bucket;
+      }
+      run.push({ name, labels, value });
     },
   });
   problems.push(...result.problems);

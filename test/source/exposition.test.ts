@@ -90,6 +90,44 @@ describe('parseExposition', () => {
   });
 });
 
+describe('parseExposition label sets', () => {
+  it('keeps each line\'s own names in the order written, whatever the line before had', () => {
+    const { samples } = parse(['m{a="1",b="2"} 1', 'm{b="3",a="4"} 2', 'm{a="5"} 3', 'm{a="6",b="7",c="8"} 4', 'm{a="9",b="10"} 5'].join('\n'));
+    expect(samples.map((s) => Object.entries(s.labels))).toEqual([
+      [['a', '1'], ['b', '2']],
+      [['b', '3'], ['a', '4']],
+      [['a', '5']],
+      [['a', '6'], ['b', '7'], ['c', '8']],
+      [['a', '9'], ['b', '10']],
+    ]);
+  });
+
+  it('resolves escapes at the start, middle and end of a value, and back to back', () => {
+    const { samples, problems } = parse(['m{v="\\"x"} 1', 'm{v="a\\nb"} 2', 'm{v="y\\\\"} 3', 'm{v="\\\\\\"\\n"} 4', 'm{v="plain"} 5'].join('\n'));
+    expect(problems).toEqual([]);
+    expect(samples.map((s) => s.labels.v)).toEqual(['"x', 'a\nb', 'y\\', '\\"\n', 'plain']);
+  });
+
+  it('never lets a label named __proto__ change a label set\'s prototype', () => {
+    const { samples } = parse('m{__proto__="x",a="1"} 1\n');
+    expect(Object.getPrototypeOf(samples[0]!.labels)).toBe(Object.prototype);
+    expect(samples[0]!.labels.a).toBe('1');
+  });
+
+  it('survives a callback that parses another page (the outer parse keeps its names and wants)', () => {
+    const outer: string[] = [];
+    parseExposition('a_total{x="1"} 1\na_total{x="2"} 2\nb_total 3\n', {
+      format: 'text',
+      wants: (name) => name !== 'b_total',
+      onSample: (name, labels) => {
+        outer.push(`${name}${JSON.stringify(labels)}`);
+        parseExposition('b_total 9\n', { format: 'text', wants: () => true, onSample: () => {} });
+      },
+    });
+    expect(outer).toEqual(['a_total{"x":"1"}', 'a_total{"x":"2"}']);
+  });
+});
+
 describe('parseExposition with a LabelSetCache', () => {
   const page = [
     'a_total{route="/x",code="200"} 1 1689832800',
@@ -126,6 +164,13 @@ describe('parseExposition with a LabelSetCache', () => {
     const labels: Record<string, string>[] = [];
     parseExposition('a{} 1\na 2\n', { format: 'text', labelCache: new LabelSetCache(), onSample: (_n, l) => labels.push(l) });
     expect(labels[0]).toBe(labels[1]);
+  });
+
+  it('reads the right name on lines cycling through more metric names than it remembers', () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `m_${(i * 7) % 40}{k="${i % 3}"} ${i}`);
+    const names: string[] = [];
+    parseExposition(lines.join('\n'), { format: 'text', labelCache: new LabelSetCache(), onSample: (name) => names.push(name) });
+    expect(names).toEqual(lines.map((l) => l.slice(0, l.indexOf('{'))));
   });
 
   it('forgets label sets seen on neither of the last two pages', () => {
