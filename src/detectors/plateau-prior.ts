@@ -36,11 +36,23 @@ export interface PriorComponent {
 export function totalFailurePrior(model: PlateauPriorModel): PriorComponent[] {
   const r = model.maxRetries;
   if (!model.abortsOnFirstExhausted || r <= 0) return [{ logM: Math.log(r + 1), weight: 1 }];
-  // Log-uniform N: weight ∝ 1/N.
+  // Log-uniform N: weight ∝ 1/N; builds whose M lie within MERGE_LOG of each other are one
+  // component (their weighted mean), far inside the mix slack: ~50 terms instead of 1000.
   const out: PriorComponent[] = [];
-  for (let n = 1; n <= MAX_BUILD_REQUESTS; n++) out.push({ logM: Math.log(r + 1 / n), weight: 1 / n });
+  for (let n = 1; n <= MAX_BUILD_REQUESTS; n++) {
+    const logM = Math.log(r + 1 / n);
+    const last = out.at(-1);
+    if (last && last.logM - logM < MERGE_LOG) {
+      const weight = last.weight + 1 / n;
+      last.logM = (last.logM * last.weight + logM / n) / weight;
+      last.weight = weight;
+    } else out.push({ logM, weight: 1 / n });
+  }
   return normalised(out);
 }
+
+/** Prior components closer than this in log M are merged: a tenth of the client-mix slack. */
+const MERGE_LOG = 0.005;
 
 function normalised(prior: PriorComponent[]): PriorComponent[] {
   const total = prior.reduce((t, c) => t + c.weight, 0);
@@ -76,7 +88,7 @@ export function plateauPosterior(prior: readonly PriorComponent[], y: number, si
   const quantile = (q: number) => {
     let a = lo;
     let b = hi;
-    for (let i = 0; i < 60; i++) {
+    for (let i = 0; i < 40; i++) {
       const mid = (a + b) / 2;
       if (cdf(mid) < q) a = mid;
       else b = mid;
