@@ -168,8 +168,12 @@ export async function scoreClientCase(c: ClientCase): Promise<{ atFiring: Client
   };
 }
 
-/** `--clients SEEDS`: cargo and cargo-legacy full failures, 4-100 crates per build, 15 s and 5 s ticks, default and 3x noise. */
-async function clientTruth(seeds: number): Promise<void> {
+/**
+ * `--clients SEEDS`: cargo and cargo-legacy full failures, 4-100 crates per build, 15 s and 5 s
+ * ticks, default and 3x noise. `--client-seed-offset K` starts at the K-th seed instead of the
+ * first, so a change can be designed on some seeds and reported on others.
+ */
+async function clientTruth(seeds: number, offset = 0): Promise<void> {
   const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
   const rows: string[][] = [];
   const pct = (n: number, of: number) => `${n}/${of} (${Math.round((100 * n) / of)} %)`;
@@ -188,7 +192,7 @@ async function clientTruth(seeds: number): Promise<void> {
         for (let k = 0; k < seeds; k++) {
           // Builds of 4 to 100 crates, spread over the seeds.
           const cratesPerBuild = 4 + Math.round((96 * k) / Math.max(1, seeds - 1));
-          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed: 1000 + 7919 * k }));
+          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed: 1000 + 7919 * (offset + k) }));
         }
         const names = (v: ClientVerdict[]) => [...new Set(v.map((x) => x.model || 'none'))].map((m) => `${m} ${v.filter((x) => (x.model || 'none') === m).length}`).join(', ');
         rows.push([
@@ -201,7 +205,7 @@ async function clientTruth(seeds: number): Promise<void> {
       }
     }
   }
-  process.stdout.write(`\nClient truth: full failures, ${seeds} seeds per case (4-100 crates per build); "60 s" is what a receiver held ${SETTLED_AFTER_S} s after onset (page + updates)\n`);
+  process.stdout.write(`\nClient truth: full failures, ${seeds} seeds per case from seed offset ${offset} (4-100 crates per build); "60 s" is what a receiver held ${SETTLED_AFTER_S} s after onset (page + updates)\n`);
   process.stdout.write(table(['client', 'ticks', 'noise', 'named @firing', 'within 10 % @firing', 'error @firing min/p10/p50/p90/max', 'named @60 s', 'within 10 % @60 s', 'error @60 s min/p10/p50/p90/max', 'interval holds truth @60 s', 'named @60 s'], rows));
 }
 
@@ -227,7 +231,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`\n${scores.filter((s) => s.ok).length}/${scores.length} scenarios meet their expectations (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exitCode = scores.every((s) => s.ok) ? 0 : 1;
   const clientSeeds = arg('--clients');
-  if (clientSeeds) await clientTruth(Number(clientSeeds));
+  if (clientSeeds) await clientTruth(Number(clientSeeds), Number(arg('--client-seed-offset') ?? 0));
   const steps = arg('--steps');
   if (steps) await variants(steps.split(',').map(Number), Number(arg('--seeds') ?? 1));
 }

@@ -11,6 +11,7 @@
 // over the client's schedule. Each model is judged on the plateau its own ramp implies
 // (retry-ramp.ts), so the estimate does not depend on when it is read.
 
+import { type PlateauPosterior, plateauPosterior, totalFailurePrior } from './plateau-prior.js';
 import { type RampObservation, fitRamp } from './ramp-fit.js';
 import { plateauMultiplier, rampFraction } from './retry-ramp.js';
 
@@ -51,6 +52,11 @@ export interface ModelMatch {
   multiplier: number;
   multiplierLow: number;
   multiplierHigh: number;
+  /**
+   * At a total failure: that plateau read through what the model can physically produce
+   * (plateau-prior.ts), with how well the model explains it.
+   */
+  posterior?: PlateauPosterior;
 }
 
 export interface AmplificationInput {
@@ -131,6 +137,11 @@ export const RANGE_SCALE = 0.05;
 export const PLATEAU_SCALE = 0.2;
 /** Seconds by which retries may arrive before or after their schedule (request time, onset within a tick, clock). */
 export const RAMP_TIMING_SLACK_S = 1;
+/**
+ * The client-mix slack as a log σ on a model's total-failure prediction (MODEL_TOLERANCE is ~2σ):
+ * a few clients of another version or configuration move the plateau by a few percent.
+ */
+export const MIX_LOG_SIGMA = Math.log(1 + MODEL_TOLERANCE) / 2;
 /** M must exceed this (at the low end of its interval) to count as amplification. */
 export const MIN_AMPLIFICATION = 1.05;
 /** M below this (at the high end of its interval) while failing is a closed loop: clients stuck in retries. */
@@ -245,14 +256,20 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     const fLate = rampFraction(model, ramp.tickMs, ramp.elapsedMs, -RAMP_TIMING_SLACK_S);
     return { multiplier: plateauMultiplier(m, f), multiplierLow: plateauMultiplier(mLow, fEarly), multiplierHigh: plateauMultiplier(mHigh, fLate), failing: e };
   };
-  const matches = amplified && e > 0 ? byRampFit(matchModels(models, observed, plateauFor).filter((x) => x.distance === 0), ticks?.tickLogSigma ?? Number.NaN) : [];
+  const fitting = matchModels(models, observed, plateauFor).filter((x) => x.distance === 0).map((x) => withPosterior(x, models));
+  const matches = amplified && e > 0 ? byRampFit(fitting, ticks?.tickLogSigma ?? Number.NaN) : [];
   const best = matches[0];
   // Attempts per request over the requests observed (the run so far): the plateau, less the part of
   // the best model's ramp not yet arrived. Demand is those requests over it, not over the plateau.
   const fRun = best && ramp ? rampFraction(models.find((x) => x.name === best.model)!, ramp.tickMs, ramp.elapsedMs) : 1;
   const perRequestNow = (plateau: number) => (plateau > 1 ? 1 + (plateau - 1) * fRun : plateau);
   // The plateau the best model implies: what the storm settles at, not where its ramp is now.
-  const [pm, pmLow, pmHigh] = best ? [best.multiplier, best.multiplierLow, best.multiplierHigh] : [m, mLow, mHigh];
+  // At a total failure, the posterior: noisy data shrinks toward what the client can do.
+  const [pm, pmLow, pmHigh] = best?.posterior
+    ? [best.posterior.multiplier, best.posterior.multiplierLow, best.posterior.multiplierHigh]
+    : best
+      ? [best.multiplier, best.multiplierLow, best.multiplierHigh]
+      : [m, mLow, mHigh];
   let regime: FailureRegime = 'none';
   if (e > 0 && mHigh < CLOSED_LOOP_BELOW) regime = 'closed-loop';
   else if (matches[0]) regime = matches[0].regime;
@@ -284,16 +301,33 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
 }
 
 /**
+ * At a total failure, the model's plateau read through its prior (plateau-prior.ts), its σ a
+ * quarter of the fit's ~95 % interval in log (the run's dispersion, onset and retry timing).
+ */
+function withPosterior(match: ModelMatch, models: readonly ClientModel[]): ModelMatch {
+  const model = models.find((x) => x.name === match.model);
+  if (match.regime !== 'total' || !model || !(match.multiplier > 0) || !(match.multiplierLow > 0) || !(match.multiplierHigh >= match.multiplierLow)) return match;
+  const sigma = Math.max(Math.log(match.multiplierHigh / match.multiplierLow) / 4, 0.01);
+  return { ...match, posterior: plateauPosterior(totalFailurePrior(model), Math.log(match.multiplier), sigma, MIX_LOG_SIGMA) };
+}
+
+/**
  * Orders the models whose plateau fits by how well they explain both the shape of the ramp (its
- * residuals, in units of one tick's variance) and where the plateau sits (outside the model's
- * nominal range, and off its centre): neither alone decides, so a ramp that merely looks
- * early cannot outvote a plateau that says otherwise. Catch-all models stay last.
+ * residuals, in units of one tick's variance) and where the plateau sits: at a total failure, by
+ * the model's evidence for it (−2 log p(plateau | model), plateau-prior.ts), so that noise in the
+ * plateau weighs as much as it should and no more; otherwise by how far it lies outside the
+ * model's nominal range, and off its centre. Neither the ramp nor the plateau alone decides, so a
+ * ramp that merely looks early cannot outvote a plateau that says otherwise. Catch-all models
+ * stay last.
  */
 export function byRampFit(matches: readonly ModelMatch[], tickLogSigma: number): ModelMatch[] {
-  if (!(tickLogSigma > 0) || !matches.some((m) => Number.isFinite(m.rampRss))) return [...matches];
+  const rampKnown = tickLogSigma > 0 && matches.some((m) => Number.isFinite(m.rampRss));
+  if (!rampKnown && !matches.some((m) => m.posterior)) return [...matches];
   const score = (m: ModelMatch) => {
+    const ramp = rampKnown && Number.isFinite(m.rampRss) ? m.rampRss / (tickLogSigma * tickLogSigma) : 0;
+    if (m.posterior) return ramp - 2 * m.posterior.logEvidence;
     const outside = m.multiplier < m.predictedLow ? Math.log(m.predictedLow / m.multiplier) : m.multiplier > m.predictedHigh ? Math.log(m.multiplier / m.predictedHigh) : 0;
-    return (Number.isFinite(m.rampRss) ? m.rampRss / (tickLogSigma * tickLogSigma) : 0) + (outside / RANGE_SCALE) ** 2 + (m.centreGap / PLATEAU_SCALE) ** 2;
+    return ramp + (outside / RANGE_SCALE) ** 2 + (m.centreGap / PLATEAU_SCALE) ** 2;
   };
   return [...matches].sort((a, b) => a.distance - b.distance || Number(a.generic) - Number(b.generic) || score(a) - score(b));
 }

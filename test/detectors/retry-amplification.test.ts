@@ -134,7 +134,38 @@ describe('attempts per request is never below one', () => {
 
   it('keeps the estimate at or above one otherwise', () => {
     const est = estimateAmplification({ ...base, requests: 3200 }, models);
-    expect(est.attemptsPerRequest).toBeCloseTo(3.2, 6);
+    // 3.2x at a total failure, read through what the named client can do.
+    expect(est.attemptsPerRequest).toBe(est.matches[0]!.posterior!.multiplier);
+    expect(est.attemptsPerRequestLow).toBeGreaterThanOrEqual(1);
+    expect(est.attemptsPerRequest).toBeGreaterThan(3);
+    expect(est.attemptsPerRequest).toBeLessThan(3.2);
     expect(est.notEstimable).toBeUndefined();
+  });
+});
+
+describe('a total failure read through demand noise', () => {
+  // 15 s ticks, demand level 1 before onset, then a plateau of 2.75x: 10 % below cargo's 3x after
+  // demand fell by as much, which one tick's σ of 0.15 (3x the bundled demand noise) allows.
+  const noisy = (plateau: number) =>
+    estimateAmplification(
+      {
+        requests: 1000 * plateau, requestsBaseline: 1000, logRateSigma: 0.1, failing: 1, failingLow: 0.97, failingHigh: 1,
+        ramp: { tickMs: 15_000, elapsedMs: 45_000 },
+        rampTicks: { tickMs: 15_000, level: 1, multipliers: [1 + (plateau - 1) * 0.6, plateau, plateau, plateau], tickLogSigma: 0.15 },
+      },
+      models,
+    );
+
+  it('names cargo for 2.75x and cargo <= 1.69 for 2.2x: the plateau nearer what each client can do', () => {
+    expect(noisy(2.75).matches[0]!.model).toBe('cargo');
+    expect(noisy(2.2).matches[0]!.model).toBe('cargo-legacy');
+  });
+
+  it('shrinks the estimate toward the named client total-failure range, and its interval holds the plateau read', () => {
+    const est = noisy(2.75);
+    expect(est.attemptsPerRequest).toBeGreaterThan(2.75);
+    expect(est.attemptsPerRequest).toBeLessThan(3.25);
+    expect(est.attemptsPerRequestLow).toBeLessThan(2.75);
+    expect(est.attemptsPerRequestHigh).toBeGreaterThan(3.25);
   });
 });
