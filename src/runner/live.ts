@@ -36,7 +36,7 @@ import { MuteStage, type Muting } from '../decisions/mute-stage.js';
 import { SilenceStore } from './silence-store.js';
 import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
 import { intervalToCron } from '../config/schedule.js';
-import { meanLagAt } from '../source/scrape-phase.js';
+import { alignable, meanLagAt } from '../source/scrape-phase.js';
 import { carrySnapshot, planReload } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
@@ -381,7 +381,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   let learningOffset = false;
   const learnTickOffset = async (c: StormwatchConfig, from: LiveSource): Promise<{ offsetMs: number; changed: boolean }> => {
     const keep = { offsetMs: tickOffsetMs, changed: false };
-    if (!(from instanceof PrometheusSource) || c.source.kind !== 'prometheus' || c.source.alignTicks === false) return { offsetMs: 0, changed: tickOffsetMs !== 0 };
+    if (!(from instanceof PrometheusSource) || c.source.kind !== 'prometheus' || c.source.alignTicks === false || !alignable(c.intervalMs)) return { offsetMs: 0, changed: tickOffsetMs !== 0 };
     offsetLearntAtMs = now();
     try {
       const found = await from.tickOffset(now(), c.intervalMs);

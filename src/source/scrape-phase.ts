@@ -86,8 +86,13 @@ export function meanLagAt(targets: readonly { phaseMs: number; marginMs: number 
  * (least mean age over the targets; ties go to the earliest offset). One recent sample per target.
  * Undefined when there is nothing to align to or the interval is under 2 s.
  */
+/** Whether ticks of this interval can be shifted at all: whole seconds, and more than one of them. */
+export function alignable(intervalMs: number): boolean {
+  return intervalMs >= 2000 && intervalMs % 1000 === 0;
+}
+
 export function bestTickOffset(samples: readonly TargetSample[], intervalMs: number): TickOffset | undefined {
-  if (intervalMs < 2000 || intervalMs % 1000 !== 0) return undefined;
+  if (!alignable(intervalMs)) return undefined;
   const targets = samples.filter((s) => Number.isFinite(s.sampleMs) && Number.isFinite(s.marginMs)).map((s) => ({ phaseMs: ((s.sampleMs % intervalMs) + intervalMs) % intervalMs, marginMs: Math.min(s.marginMs, intervalMs / 2) }));
   if (targets.length === 0) return undefined;
   let best = { offsetMs: 0, meanLagMs: meanLagAt(targets, intervalMs, 0) };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { counterQuery } from '../../src/source/counter-query.js';
-import { SCRAPE_DURATION_QUERY, SCRAPE_READ_MARGIN_MS, bestTickOffset, meanLagAt, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from '../../src/source/scrape-phase.js';
+import { SCRAPE_DURATION_QUERY, SCRAPE_READ_MARGIN_MS, alignable, bestTickOffset, meanLagAt, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from '../../src/source/scrape-phase.js';
 import { promqlSyntaxError } from '../../src/config/promql-syntax.js';
 
 describe('vectorSelectorsOf', () => {
@@ -45,6 +45,7 @@ describe('bestTickOffset', () => {
 
   it('does nothing for short intervals or no targets', () => {
     expect(bestTickOffset([{ sampleMs: 300, marginMs: 1000 }], 1000)).toBeUndefined();
+    expect([1000, 1500, 2000, 15_000].map(alignable)).toEqual([false, false, true, true]);
     expect(bestTickOffset([], 15_000)).toBeUndefined();
     expect(bestTickOffset([{ sampleMs: Number.NaN, marginMs: 1000 }], 15_000)).toBeUndefined();
   });
