@@ -142,21 +142,11 @@ export class CounterRateTracker {
     if (matched) this.everMatched = true;
     const increase = this.seenAny && dtMs > 0 ? this.increase(matched) : Number.NaN;
     // This snapshot becomes the previous one; the old previous arrays are written over by the next.
-    const value = this.value;
-    this.value = this.previousValue;
-    this.previousValue = value;
-    const valueAt = this.valueAt;
-    this.valueAt = this.previousValueAt;
-    this.previousValueAt = valueAt;
-    const increment = this.increment;
-    this.increment = this.previousIncrement;
-    this.previousIncrement = increment;
-    const incrementAt = this.incrementAt;
-    this.incrementAt = this.previousIncrementAt;
-    this.previousIncrementAt = incrementAt;
-    const touched = this.touched;
-    this.touched = this.previousTouched;
-    this.previousTouched = touched;
+    [this.value, this.previousValue] = [this.previousValue, this.value];
+    [this.valueAt, this.previousValueAt] = [this.previousValueAt, this.valueAt];
+    [this.increment, this.previousIncrement] = [this.previousIncrement, this.increment];
+    [this.incrementAt, this.previousIncrementAt] = [this.previousIncrementAt, this.incrementAt];
+    [this.touched, this.previousTouched] = [this.previousTouched, this.touched];
     this.previousTouchedCount = this.touchedCount;
     this.previous = this.current;
     this.previousTimeMs = timeMs;
