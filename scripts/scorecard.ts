@@ -19,7 +19,8 @@ import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading,
 import { type ScenarioLabels, type ScenarioScore, scoreScenario } from './scorecard/score.js';
 import { scenarioLabelsOf } from './sim/labels.js';
 import { type Scenario, bundledScenarios } from './sim/scenarios.js';
-import { type RetryPolicy, simulate } from './sim/simulate.js';
+import { mulberry32 } from './sim/random.js';
+import { type RetryPolicy, atOnceRetriesSent as atOnceRetriesSentFor, retriesAtOnce, simulate } from './sim/simulate.js';
 
 function baseConfig(): StormwatchConfig {
   return loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
@@ -140,6 +141,8 @@ export interface ClientCase {
   noiseSigma: number;
   cratesPerBuild: number;
   seed: number;
+  /** For a client retrying at once: the share of its retries a failing build sends (simulate.ts). */
+  atOnceRetriesSent?: number;
 }
 
 /** Seconds after the onset at which the reading is judged again (the page may be refreshed by then). */
@@ -152,6 +155,7 @@ export async function scoreClientCase(c: ClientCase): Promise<{ atFiring: Client
   const spec = {
     seed: c.seed, startMs, endMs: onsetMs + 20 * 60_000, stepMs: c.stepMs, logicalRatePerSecond: 960, seasonAmplitude: 0.3, peakHourUtc: 15, noiseSigma: c.noiseSigma,
     surges: [], apiPods: 3, deploysMs: [onsetMs - 7_000], cratesPerBuild: c.cratesPerBuild,
+    ...(c.atOnceRetriesSent === undefined ? {} : { atOnceRetriesSent: c.atOnceRetriesSent }),
     faults: [{ kind: 'broken-redirect' as const, startMs: onsetMs, endMs: onsetMs + 10 * 60_000, failFraction: 1 }], client: c.client,
   };
   const result = simulate(spec);
@@ -192,7 +196,11 @@ async function clientTruth(seeds: number, offset = 0): Promise<void> {
         for (let k = 0; k < seeds; k++) {
           // Builds of 4 to 100 crates, spread over the seeds.
           const cratesPerBuild = 4 + Math.round((96 * k) / Math.max(1, seeds - 1));
-          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed: 1000 + 7919 * (offset + k) }));
+          const seed = 1000 + 7919 * (offset + k);
+          // A client retrying at once sends a share of its retries that depends on round trips
+          // (measured on loopback): off the measured curve by up to ±25 %, drawn per seed.
+          const atOnceRetriesSent = retriesAtOnce(client) ? Math.min(1, atOnceRetriesSentFor(cratesPerBuild) * Math.exp(0.5 * (mulberry32(seed ^ 0x5eed)() - 0.5))) : undefined;
+          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed, ...(atOnceRetriesSent === undefined ? {} : { atOnceRetriesSent }) }));
         }
         const names = (v: ClientVerdict[]) => [...new Set(v.map((x) => x.model || 'none'))].map((m) => `${m} ${v.filter((x) => (x.model || 'none') === m).length}`).join(', ');
         rows.push([

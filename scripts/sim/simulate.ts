@@ -32,6 +32,52 @@ export interface RetryPolicy {
   delaysSeconds: DelayRange[];
 }
 
+/**
+ * Share of its retries a failing build sends before aborting, for a client that retries at once:
+ * its first chain runs out within a few round trips, while a large build's other requests have not
+ * started. Measured on loopback with real cargo 1.65 (2 retries; requests per crate 3.0, 3.0, 2.79,
+ * 2.10, 1.58, 1.58, 1.29 at 1, 2, 4, 10, 20, 50, 100 crates), interpolated in log N.
+ */
+const AT_ONCE_RETRIES_SENT: readonly [crates: number, share: number][] = [[1, 1], [2, 1], [4, 0.895], [10, 0.55], [20, 0.29], [50, 0.29], [100, 0.145]];
+
+export function atOnceRetriesSent(crates: number): number {
+  const t = AT_ONCE_RETRIES_SENT;
+  if (crates <= t[0]![0]) return t[0]![1];
+  for (let i = 1; i < t.length; i++) {
+    const [n1, s1] = t[i]!;
+    if (crates <= n1) {
+      const [n0, s0] = t[i - 1]!;
+      return s0 + ((s1 - s0) * Math.log(crates / n0)) / Math.log(n1 / n0);
+    }
+  }
+  return t.at(-1)![1];
+}
+
+/** Whether a policy retries at once (no sleep before any retry): its builds abort on time. */
+export function retriesAtOnce(policy: RetryPolicy): boolean {
+  return policy.delaysSeconds.every((d) => d.max <= 0);
+}
+
+/**
+ * Of round k's failed attempts, the share retried in round k + 1, for builds of `crates` that abort
+ * at their first exhausted crate. Retries that wait: every round but the last, which sends one per
+ * build (N·R + 1 requests). At once: the rounds fill in order until the share sent is spent.
+ */
+export function abortContinuation(policy: RetryPolicy, crates: number, atOnceShare?: number): number[] {
+  const r = policy.maxRetries;
+  if (!retriesAtOnce(policy)) return Array.from({ length: r }, (_, k) => (k + 1 === r ? 1 / crates : 1));
+  let left = r * (atOnceShare ?? atOnceRetriesSent(crates));
+  let reached = 1;
+  const out: number[] = [];
+  for (let k = 0; k < r; k++) {
+    const next = Math.min(reached, Math.max(left, 0));
+    out.push(reached > 0 ? next / reached : 0);
+    left -= next;
+    reached = next;
+  }
+  return out;
+}
+
 export interface ScenarioSpec {
   seed: number;
   startMs: number;
@@ -63,6 +109,11 @@ export interface ScenarioSpec {
    * (N·retries + 1 requests for N crates at a total outage). Without it every chain runs to its end.
    */
   cratesPerBuild?: number;
+  /**
+   * For a client retrying at once (no sleep: cargo ≤ 1.69), the share of a failing build's
+   * retries sent before it aborts; default atOnceRetriesSent(cratesPerBuild), as measured.
+   */
+  atOnceRetriesSent?: number;
   apiPods: number;
   /** Deploy times: every API pod restarts (its counters reset), one after another. */
   deploysMs: number[];
@@ -156,6 +207,8 @@ function activeFault(faults: readonly Fault[], tMs: number): Fault | undefined {
 export function simulate(spec: ScenarioSpec): SimulationResult {
   const random = mulberry32(spec.seed);
   const retries = spec.client.maxRetries;
+  const crates = spec.pool?.cratesPerBuild ?? spec.cratesPerBuild;
+  const continuation = crates === undefined ? undefined : abortContinuation(spec.client, crates, spec.atOnceRetriesSent);
   const delays = spec.client.delaysSeconds.map(delayWeights);
   // due[k][s % H]: attempts number k (0 = first try) due at second s.
   const due = Array.from({ length: retries + 1 }, () => new Float64Array(RETRY_HORIZON_S));
@@ -281,10 +334,8 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
         api500[p]! += apiErrors / spec.apiPods;
       }
       if (k < retries && failed > 0) {
-        // A build aborts when its first crate runs out of retries: of the last round of retries,
-        // only one per build is sent before the abort drops the others.
-        const crates = spec.pool?.cratesPerBuild ?? spec.cratesPerBuild;
-        const abort = crates !== undefined && k + 1 === retries ? 1 / crates : 1;
+        // A build aborts when its first crate runs out of retries (abortContinuation).
+        const abort = continuation ? continuation[k]! : 1;
         for (const [offset, weight] of delays[k]!) {
           due[k + 1]![(s + offset) % RETRY_HORIZON_S]! += failed * weight * abort;
         }

@@ -11,7 +11,7 @@
 // over the client's schedule. Each model is judged on the plateau its own ramp implies
 // (retry-ramp.ts), so the estimate does not depend on when it is read.
 
-import { type PlateauPosterior, plateauPosterior, totalFailurePrior } from './plateau-prior.js';
+import { type PlateauPosterior, plateauPosterior, retriesAtOnce, totalFailurePrior } from './plateau-prior.js';
 import { type RampObservation, fitRamp } from './ramp-fit.js';
 import { plateauMultiplier, rampFraction } from './retry-ramp.js';
 
@@ -165,8 +165,10 @@ export function predictMultiplier(model: ClientModel, failingAttempts: number): 
   const e = clamp01(failingAttempts);
   const r = model.maxRetries;
   const p = failingRequestsFor(e, r);
-  // Aborting on the first exhausted crate drops up to one retry chain's worth per failing request.
-  const deterministicLow = model.abortsOnFirstExhausted ? 1 + p * Math.max(r - 1, 0) : 1 + p * r;
+  // Aborting on the first exhausted crate drops up to one retry chain's worth per failing request;
+  // a client retrying at once aborts on time, before a large build's other requests even start
+  // (plateau-prior.ts), so it may retry almost nothing.
+  const deterministicLow = !model.abortsOnFirstExhausted ? 1 + p * r : retriesAtOnce(model) ? 1 : 1 + p * Math.max(r - 1, 0);
   const out: { low: number; high: number; regime: ModelMatch['regime'] }[] = [];
   if (e >= 0.98) return [{ low: deterministicLow, high: 1 + r, regime: 'total' }];
   out.push({ low: deterministicLow, high: 1 + p * r, regime: 'deterministic' });
@@ -183,10 +185,11 @@ export const ABORTING_CENTRE = 1 / 8;
  * request sends N·r + 1 requests for N failing ones (R + 1/N): builds of tens of crates sit near R,
  * single-crate fetches at R + 1. The centre is R + 1/8, a build of eight; the ranking (byRampFit)
  * weighs the distance to it lightly, so a plateau at R + 1 (every chain running out) still names
- * the client whose range holds it.
+ * the client whose range holds it. A client aborting on time (retrying at once) may sit anywhere
+ * in its range: its centre is the range's geometric middle.
  */
 export function predictionCentre(model: ClientModel, prediction: { low: number; high: number; regime: ModelMatch['regime'] }, _failing: number): number {
-  if (model.abortsOnFirstExhausted && prediction.regime !== 'independent' && prediction.high > prediction.low) {
+  if (model.abortsOnFirstExhausted && !retriesAtOnce(model) && prediction.regime !== 'independent' && prediction.high > prediction.low) {
     return prediction.low + ABORTING_CENTRE * (prediction.high - prediction.low);
   }
   return Math.sqrt(prediction.low * prediction.high);

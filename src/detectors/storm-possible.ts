@@ -38,8 +38,11 @@ export function stormStillPossible(models: readonly ClientModel[], run: RunSoFar
     const shown = leastShown(model, run);
     // Each way the model can fail (every request failing alike, or each attempt independently).
     for (const prediction of predictMultiplier(model, failingLow)) {
-      const plateauLow = prediction.low * (1 - MODEL_TOLERANCE);
-      if (plateauLow >= stormFrom && 1 + (plateauLow - 1) * shown <= run.multiplierHigh) return true;
+      // The least storm it can make: its range's low end, or, where the range reaches below a
+      // storm (a client aborting on time may retry almost nothing), the least that is a storm.
+      if (prediction.high * (1 + MODEL_TOLERANCE) < stormFrom) continue;
+      const plateauLow = Math.max(prediction.low * (1 - MODEL_TOLERANCE), stormFrom);
+      if (1 + (plateauLow - 1) * shown <= run.multiplierHigh) return true;
     }
   }
   return false;

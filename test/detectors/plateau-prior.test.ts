@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BUILD_REQUESTS, normalCdf, plateauPosterior, totalFailurePrior } from '../../src/detectors/plateau-prior.js';
+import { MAX_BUILD_REQUESTS, normalCdf, plateauPosterior, retriesAtOnce, totalFailurePrior } from '../../src/detectors/plateau-prior.js';
 import { MIX_LOG_SIGMA } from '../../src/detectors/retry-amplification.js';
 
 // Reference values computed with numpy/scipy (scipy.stats.norm; the mixture's posterior by brute-force
@@ -17,6 +17,25 @@ describe('totalFailurePrior', () => {
     expect(Math.exp(Math.min(...prior.map((c) => c.logM)))).toBeGreaterThan(3 + 1 / MAX_BUILD_REQUESTS - 1e-9);
     expect(Math.exp(Math.min(...prior.map((c) => c.logM)))).toBeLessThan(3.02);
     expect(Math.exp(Math.max(...prior.map((c) => c.logM)))).toBeCloseTo(4, 9);
+  });
+
+  it('spreads a client retrying at once evenly over 1 to R + 1: it aborts on time, not count (numpy: E[M] = 2 for R = 2)', () => {
+    const atOnce = { ...legacy, delaysSeconds: [{ min: 0, max: 0 }, { min: 0, max: 0 }] };
+    expect(retriesAtOnce(atOnce)).toBe(true);
+    expect(retriesAtOnce({ ...legacy, delaysSeconds: [{ min: 1, max: 1 }] })).toBe(false);
+    expect(retriesAtOnce(legacy)).toBe(false);
+    const prior = totalFailurePrior(atOnce);
+    expect(prior.reduce((s, c) => s + c.weight, 0)).toBeCloseTo(1, 12);
+    expect(prior.reduce((s, c) => s + c.weight * Math.exp(c.logM), 0)).toBeCloseTo(2, 9);
+    expect(Math.exp(Math.min(...prior.map((c) => c.logM)))).toBeLessThan(1.05);
+    expect(Math.exp(Math.max(...prior.map((c) => c.logM)))).toBeGreaterThan(2.95);
+    // Real cargo 1.65 at 4 crates (2.79) and 20 (1.58): each posterior's interval holds its plateau.
+    for (const y of [2.79, 1.58]) {
+      const p = plateauPosterior(prior, Math.log(y), 0.05, MIX_LOG_SIGMA);
+      expect(p.multiplierLow).toBeLessThan(y);
+      expect(p.multiplierHigh).toBeGreaterThan(y);
+      expect(Math.abs(p.multiplier / y - 1)).toBeLessThan(0.03);
+    }
   });
 
   it('puts a client retrying each request on its own at R + 1', () => {

@@ -70,6 +70,16 @@ describe('stormStillPossible', () => {
     }
   });
 
+  it('counts a client whose storm may be anything from none (it aborts on time) at the least storm there is', () => {
+    // cargo ≤ 1.69 alone, a total failure: its range reaches down to 1x, yet a storm it makes shows at once.
+    const legacy = model('cargo-legacy');
+    // Its least storm, 1.2x, from an onset at the end of the run's first tick (a second's slack):
+    // over two ticks at least 1 + 0.2·4/10 = 1.08x, over three 1 + 0.2·9/15 = 1.12x.
+    expect(stormStillPossible([legacy], { multiplierHigh: 1.05, tickMs: 5000, elapsedMs: 0 }, 1, STORM_FROM)).toBe(true);
+    expect(stormStillPossible([legacy], { multiplierHigh: 1.1, tickMs: 5000, elapsedMs: 5000 }, 1, STORM_FROM)).toBe(true);
+    expect(stormStillPossible([legacy], { multiplierHigh: 1.1, tickMs: 5000, elapsedMs: 10_000 }, 1, STORM_FROM)).toBe(false);
+  });
+
   it('a flat rate rules out a client that retries within a second by the second tick, not at the first', () => {
     const flat = (elapsedMs: number) => ({ multiplierHigh: 1.05, tickMs: 5000, elapsedMs });
     expect(stormStillPossible([model('cargo')], flat(0), 1, STORM_FROM)).toBe(true);

@@ -16,7 +16,7 @@ import { type CargoRegistry, type RegistryFault, startCargoRegistry } from './ca
 import { type BuildRecord, type CargoBinary, type LoadHandle, closedPool, openLoop } from './cargo-clients.js';
 import { type CliProcess, spawnCli } from './cli.js';
 import { type RunningPrometheus, startPrometheus, stopChild } from './prometheus.js';
-import { type Receiver, startReceiver } from './receiver.js';
+import { type ReceivedRequest, type Receiver, startReceiver } from './receiver.js';
 
 export type LoadShape =
   | { kind: 'open'; buildsPerSecond: number; /** Arrival rate from the onset on (organic growth). */ buildsPerSecondAfterOnset?: number }
@@ -77,6 +77,16 @@ export function expectedPage(spec: ScenarioSpec): string | undefined {
   return 'StormwatchRetryStorm';
 }
 
+/**
+ * The client a storm's messages must name (issue 15), or undefined where none is estimable: an open
+ * loop of one cargo meeting a fault it retries. A closed pool's demand is not independent of the
+ * failure, and without a fault there is no storm.
+ */
+export function expectedClient(spec: ScenarioSpec): string | undefined {
+  if (spec.fault === 'none' || spec.shape.kind !== 'open') return undefined;
+  return spec.cargo.retryPolicy === 'current' ? 'cargo' : 'cargo-legacy';
+}
+
 export interface BenchTiming {
   /** Tick interval of stormwatch and scrape interval of Prometheus, seconds: 1, 5 or 15. */
   intervalSeconds: number;
@@ -84,6 +94,11 @@ export interface BenchTiming {
   warmMs: number;
   /** How long after the onset pages are waited for (the fault stays on). */
   observeMs: number;
+  /**
+   * If set, the fault stays on past observeMs until every scenario with an expectedClient has a
+   * firing message naming a client (its page or an update), at most this long after the onset.
+   */
+  nameWithinMs?: number;
   /** Detector `minBaselinePoints` (baseline points before it judges). */
   minBaselinePoints: number;
   /** Detector `baselineResolution`, seconds. */
@@ -174,6 +189,12 @@ export interface ScenarioResult {
   firstCritical: Page | undefined;
   /** firstCritical.firedAtMs - onsetMs (data time), if it paged. */
   delayMs: number | undefined;
+  /** When the fault was switched off (wall clock). */
+  faultEndMs: number;
+  /** The latest firing critical message (page or update) when the fault ended: what a receiver held. */
+  clientReading: Page | undefined;
+  /** Attempts per logical download, from the registry's own log: requests per failing build / its crates. */
+  truthAttemptsPerRequest: number;
   harness: HarnessFacts;
 }
 
@@ -204,7 +225,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     const signals = specs.map((s, i) => `${s.cargo.label.replace('.', '_')}-${s.name}-${i}`);
 
     // Load first: the registries are healthy and Prometheus scrapes them from now on.
-    const budgetMs = timing.warmMs + timing.observeMs + 60_000;
+    const budgetMs = timing.warmMs + Math.max(timing.observeMs, timing.nameWithinMs ?? 0) + 60_000;
     specs.forEach((spec, i) => {
       const common = { cargo: spec.cargo, registry: registries[i]!, idPrefix: `${i}-`, maxDurationMs: budgetMs };
       loads.push(
@@ -258,6 +279,13 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     });
     log(`onset at ${new Date(onsets[0]!).toISOString()}: ${specs.map((s) => `${s.cargo.label} ${s.name}`).join(', ')}`);
     await sleepUntil(onsets[0]! + timing.observeMs);
+    if (timing.nameWithinMs !== undefined) {
+      const naming = specs.map((spec, i) => (expectedClient(spec) === undefined ? undefined : signals[i]!)).filter((x) => x !== undefined);
+      // Settled: the same client named for NAME_SETTLED_MS (no look at the truth).
+      const named = () => naming.every((sig) => (namedSinceMs(pagesOf(receiver!.received, intervalMs, tickOffsetMs).filter((p) => p.signal === sig).map((p) => p.page)) ?? Number.POSITIVE_INFINITY) <= Date.now() - NAME_SETTLED_MS);
+      while (!named() && Date.now() < onsets[0]! + timing.nameWithinMs) await new Promise((r) => setTimeout(r, 250));
+      log(`clients named and settled ${((Date.now() - onsets[0]!) / 1000).toFixed(1)} s after the onset: ${named()}`);
+    }
     const faultEndMs = Date.now();
     for (const r of registries) r.setFault('none');
 
@@ -265,28 +293,11 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     const records = await Promise.all(loads.map((l) => l.stop(0)));
     await stopChild(stormwatch.child);
 
-    const pages = receiver.received.flatMap((r) => {
-      const payload = r.json as { alerts?: { status: 'firing' | 'resolved'; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string }[] } | undefined;
-      return (payload?.alerts ?? []).map((a) => ({
-        signal: a.labels.signal ?? '',
-        page: {
-          alertname: a.labels.alertname ?? '',
-          severity: a.labels.severity ?? '',
-          status: a.status,
-          startsAtMs: Date.parse(a.startsAt),
-          firedAtMs: Math.floor((r.receivedAtMs - tickOffsetMs) / intervalMs) * intervalMs + tickOffsetMs,
-          receivedAtMs: r.receivedAtMs,
-          summary: a.annotations.summary ?? '',
-          clientModel: a.annotations.client_model ?? '',
-          attemptsPerRequest: Number(a.annotations.attempts_per_request || Number.NaN),
-          attemptsLow: Number(a.annotations.attempts_per_request_low || Number.NaN),
-          attemptsHigh: Number(a.annotations.attempts_per_request_high || Number.NaN),
-        } satisfies Page,
-      }));
-    });
+    const pages = pagesOf(receiver.received, intervalMs, tickOffsetMs);
 
     const results = specs.map((spec, i): ScenarioResult => {
       const own = pages.filter((p) => p.signal === signals[i]).map((p) => p.page);
+      const harness = harnessFacts(registries[i]!, records[i]!, onsets[i]!, faultEndMs, loads[i]!.skipped(), warm[i]!);
       const firstCritical = own.filter((p) => p.status === 'firing' && p.severity === 'critical').sort((a, b) => a.firedAtMs - b.firedAtMs)[0];
       return {
         spec,
@@ -295,7 +306,10 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
         pages: own,
         firstCritical,
         delayMs: firstCritical ? firstCritical.firedAtMs - onsets[i]! : undefined,
-        harness: harnessFacts(registries[i]!, records[i]!, onsets[i]!, faultEndMs, loads[i]!.skipped(), warm[i]!),
+        faultEndMs,
+        clientReading: latestMessage(own),
+        truthAttemptsPerRequest: mean(harness.faultRequestsPerBuild) / harness.cratesPerBuild,
+        harness,
       };
     });
     clearInterval(status);
@@ -406,6 +420,52 @@ async function waitForScrapes(url: string, targets: number, timeoutMs: number): 
   }
 }
 
+/** Every alert the receiver got, by signal, with the data time of the tick that sent it. */
+function pagesOf(received: readonly ReceivedRequest[], intervalMs: number, tickOffsetMs: number): { signal: string; page: Page }[] {
+  return received.flatMap((r) => {
+    const payload = r.json as { alerts?: { status: 'firing' | 'resolved'; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string }[] } | undefined;
+    return (payload?.alerts ?? []).map((a) => ({
+      signal: a.labels.signal ?? '',
+      page: {
+        alertname: a.labels.alertname ?? '',
+        severity: a.labels.severity ?? '',
+        status: a.status,
+        startsAtMs: Date.parse(a.startsAt),
+        firedAtMs: Math.floor((r.receivedAtMs - tickOffsetMs) / intervalMs) * intervalMs + tickOffsetMs,
+        receivedAtMs: r.receivedAtMs,
+        summary: a.annotations.summary ?? '',
+        clientModel: a.annotations.client_model ?? '',
+        attemptsPerRequest: Number(a.annotations.attempts_per_request || Number.NaN),
+        attemptsLow: Number(a.annotations.attempts_per_request_low || Number.NaN),
+        attemptsHigh: Number(a.annotations.attempts_per_request_high || Number.NaN),
+      } satisfies Page,
+    }));
+  });
+}
+
+/** How long the same client must have been named before a naming wait ends. */
+const NAME_SETTLED_MS = 15_000;
+
+/** The firing critical messages (pages and updates), oldest first. */
+function criticalMessages(pages: readonly Page[]): Page[] {
+  return pages.filter((p) => p.status === 'firing' && p.severity === 'critical').sort((a, b) => a.receivedAtMs - b.receivedAtMs);
+}
+
+/** Since when the messages have named the client the latest names (undefined: it names none). */
+function namedSinceMs(pages: readonly Page[]): number | undefined {
+  const messages = criticalMessages(pages);
+  const latest = messages.at(-1);
+  if (!latest || latest.clientModel === '') return undefined;
+  let since = latest.receivedAtMs;
+  for (let i = messages.length - 1; i >= 0 && messages[i]!.clientModel === latest.clientModel; i--) since = messages[i]!.receivedAtMs;
+  return since;
+}
+
+/** What a receiver held last: the latest firing critical message, whether or not it named a client. */
+function latestMessage(pages: readonly Page[]): Page | undefined {
+  return criticalMessages(pages).at(-1);
+}
+
 async function sleepUntil(ms: number): Promise<void> {
   const wait = ms - Date.now();
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -424,6 +484,7 @@ export function describeResult(r: ScenarioResult): string {
     `fault ${h.faultOk}/${h.faultBuilds} ok, ${mean(h.faultRequestsPerBuild).toFixed(2)} req/build (${(mean(h.faultRequestsPerBuild) / h.cratesPerBuild).toFixed(2)} per crate), static ${mean(h.faultStaticPerBuild).toFixed(2)}/build, ${(h.faultBuildMs / 1000).toFixed(1)} s/build;`,
     `rate ${h.rateBefore.toFixed(1)} -> ${h.rateDuring.toFixed(1)} req/s (${(h.rateDuring / h.rateBefore).toFixed(2)}x);`,
     `warm ${h.stormwatchWarm}; skipped ${h.skipped};`,
-    `pages: ${pages || 'none'}`,
+    `pages: ${pages || 'none'};`,
+    `held at the end: ${r.clientReading ? `${r.clientReading.clientModel || 'no client'} ${r.clientReading.attemptsPerRequest.toFixed(2)} (${r.clientReading.attemptsLow.toFixed(2)}-${r.clientReading.attemptsHigh.toFixed(2)})` : 'nothing'} +${((r.faultEndMs - r.onsetMs) / 1000).toFixed(0)}s, truth ${r.truthAttemptsPerRequest.toFixed(2)}`,
   ].join(' ');
 }

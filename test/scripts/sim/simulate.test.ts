@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../../src/config/load.js';
-import { type ScenarioSpec, delayWeights, simulate, surgeFactor } from '../../../scripts/sim/simulate.js';
+import { type ScenarioSpec, abortContinuation, atOnceRetriesSent, delayWeights, simulate, surgeFactor } from '../../../scripts/sim/simulate.js';
 
 const cargo = loadBundledClientModels().find((m) => m.name === 'cargo')!;
+const legacy = loadBundledClientModels().find((m) => m.name === 'cargo-legacy')!;
 const T0 = Date.parse('2023-07-20T12:00:00Z');
 
 function spec(overrides: Partial<ScenarioSpec> = {}): ScenarioSpec {
@@ -84,5 +85,30 @@ describe('surgeFactor', () => {
     [200, 1],
   ])('at %d: %d', (t, expected) => {
     expect(surgeFactor(surge, t)).toBeCloseTo(expected);
+  });
+
+  describe('builds that abort at their first exhausted crate', () => {
+    it('a client that waits before retrying sends N·R + 1 requests (real cargo 1.95: 13 for 4 crates, 61 for 20)', () => {
+      for (const [crates, perCrate] of [[4, 3.25], [20, 3.05]] as const) {
+        const result = simulate(spec({ cratesPerBuild: crates, faults: [fault('broken-redirect', 1)] }));
+        expect(result.truths[0]!.attemptsPerLogicalRequest).toBeCloseTo(perCrate, 1);
+      }
+      expect(abortContinuation(cargo, 4)).toEqual([1, 1, 0.25]);
+    });
+
+    it('a client retrying at once aborts on time: requests per crate follow real cargo 1.65 (2.79 at 4 crates, 1.58 at 20)', () => {
+      expect(atOnceRetriesSent(1)).toBe(1);
+      expect(atOnceRetriesSent(4)).toBeCloseTo(0.895, 6);
+      // Between measured sizes: interpolated in log N (7 crates: 0.895 + (0.55 − 0.895)·ln(7/4)/ln(10/4)).
+      expect(atOnceRetriesSent(7)).toBeCloseTo(0.895 + ((0.55 - 0.895) * Math.log(7 / 4)) / Math.log(10 / 4), 9);
+      expect(atOnceRetriesSent(1000)).toBe(0.145);
+      for (const [crates, perCrate] of [[4, 2.79], [20, 1.58]] as const) {
+        const result = simulate(spec({ client: legacy, cratesPerBuild: crates, faults: [fault('broken-redirect', 1)] }));
+        expect(result.truths[0]!.attemptsPerLogicalRequest).toBeCloseTo(perCrate, 1);
+      }
+      // The first round fills before the second: 0.29 of 2 retries is 0.58 of the first, none of the second.
+      expect(abortContinuation(legacy, 20)).toEqual([0.58, 0]);
+      expect(abortContinuation(legacy, 4, 0.5)).toEqual([1, 0]);
+    });
   });
 });
