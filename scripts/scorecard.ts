@@ -143,6 +143,8 @@ export interface ClientCase {
   seed: number;
   /** For a client retrying at once: the share of its retries a failing build sends (simulate.ts). */
   atOnceRetriesSent?: number;
+  /** The client models the signal declares (`clients:`); default every bundled one. */
+  declared?: readonly string[];
 }
 
 /** Seconds after the onset at which the reading is judged again (the page may be refreshed by then). */
@@ -161,7 +163,9 @@ export async function scoreClientCase(c: ClientCase): Promise<{ atFiring: Client
   const result = simulate(spec);
   const transitions: AlertTransition[] = [];
   const snapshots = result.snapshots.map((s) => [s.timeMs, s.samples] as [number, typeof s.samples]);
-  await runBacktest({ ...baseConfig(), intervalMs: c.stepMs }, { data: { snapshots, problems: [] }, logger: silentLogger, onTransition: (t) => transitions.push(t) });
+  const base = baseConfig();
+  const signals = c.declared ? base.signals.map((sig) => ({ ...sig, clients: sig.clients.filter((m) => c.declared!.includes(m.name)) })) : base.signals;
+  await runBacktest({ ...base, signals, intervalMs: c.stepMs }, { data: { snapshots, problems: [] }, logger: silentLogger, onTransition: (t) => transitions.push(t) });
   const readings = incidentReadings(transitions, (t) => t.labels.severity === 'critical' && !(t.labels.alertname ?? '').includes('Deploy'));
   const truth = { client: c.client.name, attemptsPerRequest: result.truths[0]!.attemptsPerLogicalRequest };
   return {
@@ -175,9 +179,10 @@ export async function scoreClientCase(c: ClientCase): Promise<{ atFiring: Client
 /**
  * `--clients SEEDS`: cargo and cargo-legacy full failures, 4-100 crates per build, 15 s and 5 s
  * ticks, default and 3x noise. `--client-seed-offset K` starts at the K-th seed instead of the
- * first, so a change can be designed on some seeds and reported on others.
+ * first, so a change can be designed on some seeds and reported on others. `--declare a,b` has
+ * the signal declare those client models (`clients:`), as a crate registry's operator would.
  */
-async function clientTruth(seeds: number, offset = 0): Promise<void> {
+async function clientTruth(seeds: number, offset = 0, declared?: readonly string[]): Promise<void> {
   const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
   const rows: string[][] = [];
   const pct = (n: number, of: number) => `${n}/${of} (${Math.round((100 * n) / of)} %)`;
@@ -200,7 +205,7 @@ async function clientTruth(seeds: number, offset = 0): Promise<void> {
           // A client retrying at once sends a share of its retries that depends on round trips
           // (measured on loopback): off the measured curve by up to ±25 %, drawn per seed.
           const atOnceRetriesSent = retriesAtOnce(client) ? Math.min(1, atOnceRetriesSentFor(cratesPerBuild) * Math.exp(0.5 * (mulberry32(seed ^ 0x5eed)() - 0.5))) : undefined;
-          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed, ...(atOnceRetriesSent === undefined ? {} : { atOnceRetriesSent }) }));
+          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed, ...(atOnceRetriesSent === undefined ? {} : { atOnceRetriesSent }), ...(declared ? { declared } : {}) }));
         }
         const names = (v: ClientVerdict[]) => [...new Set(v.map((x) => x.model || 'none'))].map((m) => `${m} ${v.filter((x) => (x.model || 'none') === m).length}`).join(', ');
         rows.push([
@@ -213,7 +218,7 @@ async function clientTruth(seeds: number, offset = 0): Promise<void> {
       }
     }
   }
-  process.stdout.write(`\nClient truth: full failures, ${seeds} seeds per case from seed offset ${offset} (4-100 crates per build); "60 s" is what a receiver held ${SETTLED_AFTER_S} s after onset (page + updates)\n`);
+  process.stdout.write(`\nClient truth: full failures, ${seeds} seeds per case from seed offset ${offset} (4-100 crates per build), clients ${declared ? `declared: ${declared.join(', ')}` : 'not declared (every bundled model)'}; "60 s" is what a receiver held ${SETTLED_AFTER_S} s after onset (page + updates)\n`);
   process.stdout.write(table(['client', 'ticks', 'noise', 'named @firing', 'within 10 % @firing', 'error @firing min/p10/p50/p90/max', 'named @60 s', 'within 10 % @60 s', 'error @60 s min/p10/p50/p90/max', 'interval holds truth @60 s', 'named @60 s'], rows));
 }
 
@@ -239,7 +244,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`\n${scores.filter((s) => s.ok).length}/${scores.length} scenarios meet their expectations (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exitCode = scores.every((s) => s.ok) ? 0 : 1;
   const clientSeeds = arg('--clients');
-  if (clientSeeds) await clientTruth(Number(clientSeeds), Number(arg('--client-seed-offset') ?? 0));
+  if (clientSeeds) await clientTruth(Number(clientSeeds), Number(arg('--client-seed-offset') ?? 0), arg('--declare')?.split(','));
   const steps = arg('--steps');
   if (steps) await variants(steps.split(',').map(Number), Number(arg('--seeds') ?? 1));
 }

@@ -98,12 +98,16 @@ describe('assess', () => {
     const run = { sinceMs: 0, multiplier: 0.95, logSigma: 0.1, seconds: 10, recent: { multiplier: 0.95, logSigma: 0.15, seconds: 10 } };
     for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
     const only = (...names: string[]) => models.filter((m) => names.includes(m.name));
-    // Second tick: cargo (first retry within 1.5 s) and cargo <= 1.69 (at once) would show by now.
-    const second = assess('downloads', sample(950, 0), e, only('cargo', 'cargo-legacy'), { timeMs: 5000, tickMs: 5000 });
+    // Second tick: cargo (first retry within 1.5 s) would show by now.
+    const second = assess('downloads', sample(950, 0), e, only('cargo'), { timeMs: 5000, tickMs: 5000 });
     expect(second.settled).toBe(true);
     expect(second.kind).toBe('outage');
     // At the first tick the onset may have come at its very end: a cargo storm could still be coming.
-    expect(assess('downloads', sample(950, 0), e, only('cargo', 'cargo-legacy'), { timeMs: 0, tickMs: 5000 }).settled).toBe(false);
+    expect(assess('downloads', sample(950, 0), e, only('cargo'), { timeMs: 0, tickMs: 5000 }).settled).toBe(false);
+    // cargo <= 1.69 retries at once but may storm as little as 1.2x (its builds abort on time):
+    // a run this noisy rules that out only once most of it lies after any onset.
+    expect(assess('downloads', sample(950, 0), e, only('cargo', 'cargo-legacy'), { timeMs: 5000, tickMs: 5000 }).settled).toBe(false);
+    expect(assess('downloads', sample(950, 0), e, only('cargo', 'cargo-legacy'), { timeMs: 30_000, tickMs: 5000 }).settled).toBe(true);
     // npm waits 10 s before its first retry: with npm declared, the kind waits.
     expect(assess('downloads', sample(950, 0), e, only('cargo', 'npm'), { timeMs: 5000, tickMs: 5000 }).settled).toBe(false);
     expect(assess('downloads', sample(950, 0), e, only('cargo', 'npm'), { timeMs: 20_000, tickMs: 5000 }).settled).toBe(true);
