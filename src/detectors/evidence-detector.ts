@@ -24,7 +24,8 @@ import { REPEAT_MEMORY_MS, anomalyScore, nextRecord, repeatWeighted, tickSurpris
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
-import { TAIL_DAYS, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
+import { DRIFT_SLOTS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
+import { TAIL_DAYS, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
 
 export interface DetectorParams {
   /** How much history the baselines hold. */
@@ -130,6 +131,9 @@ export interface EvidenceSnapshot {
   lastEvidence?: number;
   /** The anomaly score's recent record (see repeatWeighted). */
   scoreRecord?: number;
+  /** The slow view's drift state (see level-drift.ts) and its own tail record. */
+  drift?: DriftSnapshot;
+  driftTail?: TailSnapshot;
 }
 
 /**
@@ -234,10 +238,14 @@ export class EvidenceDetector implements Detector {
   private levelBuckets = -1;
   /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
   private levelHour = Number.NaN;
-  /** The shared buffer's Float32 part: three windows, then the tail record's day counts at `tailCountsAt`. */
+  /**
+   * The shared buffer's Float32 part: three windows, then the tail record's day counts at
+   * `tailCountsAt`, the drift tail record's day counts after them, and the drift state at `driftAt`.
+   */
   private readonly floats: Float32Array;
   private readonly tailCountsAt: number;
-  /** The shared buffer's Int16 part: the weekly profile's slots, then the tail record's values at SLOTS_PER_WEEK. */
+  private readonly driftAt: number;
+  /** The shared buffer's Int16 part: the weekly profile's slots, then the tail record's values at SLOTS_PER_WEEK, then the drift tail's (DRIFT_VALUES_AT). */
   private readonly shorts: Int16Array;
   /** The tail record's current day (NaN: nothing learnt), and the last tick's largest evidence. */
   private tailDayNow = Number.NaN;
@@ -253,12 +261,15 @@ export class EvidenceDetector implements Detector {
   ) {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
-    // One buffer for all three windows, the weekly profile and the score's tail record.
-    const buffer = new ArrayBuffer((3 * capacity + TAIL_DAYS) * Float32Array.BYTES_PER_ELEMENT + (SLOTS_PER_WEEK + TAIL_VALUE_SLOTS) * Int16Array.BYTES_PER_ELEMENT);
-    const storage = new Float32Array(buffer, 0, 3 * capacity + TAIL_DAYS);
+    // One buffer for all three windows, the weekly profile and the score's two tail records and drift.
+    const floatCount = 3 * capacity + 2 * TAIL_DAYS + DRIFT_SLOTS;
+    const buffer = new ArrayBuffer(floatCount * Float32Array.BYTES_PER_ELEMENT + (SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS) * Int16Array.BYTES_PER_ELEMENT);
+    const storage = new Float32Array(buffer, 0, floatCount);
     this.floats = storage;
     this.tailCountsAt = 3 * capacity;
-    this.shorts = new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK + TAIL_VALUE_SLOTS);
+    this.driftAt = 3 * capacity + 2 * TAIL_DAYS;
+    clearDrift(storage, this.driftAt);
+    this.shorts = new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS);
     this.profile = new SeasonalProfile(this.shorts.subarray(0, SLOTS_PER_WEEK));
     this.bucketTicks = bucket;
     this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0);
@@ -300,6 +311,8 @@ export class EvidenceDetector implements Detector {
       tail: snapshotTail(this.shorts, this.floats, this.tailDayNow, SLOTS_PER_WEEK, this.tailCountsAt),
       lastEvidence: this.lastEvidence,
       scoreRecord: this.scoreRecord,
+      drift: snapshotDrift(this.floats, this.driftAt),
+      driftTail: snapshotTail(this.shorts, this.floats, this.tailDayNow, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS),
     };
   }
 
@@ -360,6 +373,12 @@ export class EvidenceDetector implements Detector {
     this.tailDayNow = restoreTail(this.shorts, this.floats, s.tail, SLOTS_PER_WEEK, this.tailCountsAt);
     this.lastEvidence = typeof s.lastEvidence === 'number' && s.lastEvidence >= 0 ? s.lastEvidence : 0;
     this.scoreRecord = typeof s.scoreRecord === 'number' && s.scoreRecord >= 0 && s.scoreRecord <= 1 ? s.scoreRecord : 0;
+    // The drift and its tail restore together or not at all (a snapshot from before them learns anew).
+    const driftDay = restoreTail(this.shorts, this.floats, s.driftTail, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+    if (!(driftDay === this.tailDayNow && restoreDrift(this.floats, s.drift, this.driftAt))) {
+      clearTail(this.shorts, this.floats, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+      clearDrift(this.floats, this.driftAt);
+    }
     return true;
   }
 
@@ -386,18 +405,20 @@ export class EvidenceDetector implements Detector {
     if (funnel) out.push(funnel);
     this.followRun(n, baselineCount, rateStats?.medianError ?? 0, timeMs, out);
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
-    this.score(out, timeMs);
+    this.score(out, timeMs, n);
     return out;
   }
 
   /**
    * The tick's anomaly score: its surprise read through the series' own tail (the model's while the
-   * tail is young), V* / (V* + h), weighed against the recent record. Scored before this tick is
-   * learnt into the tail: a tick is judged by what came before it. O(tail record).
+   * tail is young), V* / (V* + h), or the slow view's drift read through its own tail the same way,
+   * whichever is larger, weighed against the recent record. Scored before this tick is learnt into
+   * the tails: a tick is judged by what came before it. O(tail record).
    */
-  private score(out: readonly Evaluation[], timeMs: number): void {
+  private score(out: readonly Evaluation[], timeMs: number, n: number): void {
     const tick = tickSurprise(out, this.lastEvidence);
     this.lastEvidence = tick.evidence;
+    const drift = driftSurprise(this.drift(timeMs, n));
     if (Number.isNaN(tick.nats)) {
       this.lastScore = Number.NaN;
       return;
@@ -405,13 +426,29 @@ export class EvidenceDetector implements Detector {
     const day = tailDay(timeMs);
     if (!(day <= this.tailDayNow)) {
       advanceTail(this.shorts, this.floats, this.tailDayNow, day, SLOTS_PER_WEEK, this.tailCountsAt);
+      advanceTail(this.shorts, this.floats, this.tailDayNow, day, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
       this.tailDayNow = day;
     }
     const tail = tailSurprise(this.shorts, this.floats, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
-    const score = Number.isNaN(tail) ? anomalyScore(out) : tail / (tail + tick.threshold);
+    let score = Number.isNaN(tail) ? anomalyScore(out) : tail / (tail + tick.threshold);
+    if (!Number.isNaN(drift)) {
+      const driftTail = tailSurprise(this.shorts, this.floats, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+      if (!Number.isNaN(driftTail)) score = Math.max(score, driftTail / (driftTail + tick.threshold));
+      learnTail(this.shorts, this.floats, this.tailDayNow, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+    }
     this.lastScore = repeatWeighted(score, this.scoreRecord);
     this.scoreRecord = nextRecord(score, this.scoreRecord, this.recordDecay);
     learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
+  }
+
+  /**
+   * The slow view's z this tick (level-drift.ts): the tick's log-rate less the weekly profile now,
+   * averaged over about two hours; NaN while the profile cannot say or the drift warms up.
+   */
+  private drift(timeMs: number, n: number): number {
+    const profile = this.profile.valueAt(timeMs);
+    if (!Number.isFinite(profile)) return Number.NaN;
+    return updateDrift(this.floats, Math.log(Math.max(n, 0.5) / this.seconds) - profile, this.ctx.intervalMs, this.driftAt);
   }
 
   /**
@@ -769,6 +806,9 @@ function dispersion(tickSigma: number, expectedPerTick: number, p0: number): num
   const perRequest = tickSigma * tickSigma * expectedPerTick;
   return Math.max(1, perRequest / (p0 * (1 - p0)));
 }
+
+/** Where the drift's tail record starts in the Int16 part of the buffer: after the profile and the tick's tail record. */
+const DRIFT_VALUES_AT = SLOTS_PER_WEEK + TAIL_VALUE_SLOTS;
 
 /** Scratch for the deseasonalised window (one thread; grown on demand). */
 let levelScratch = new Float64Array(128);

@@ -198,6 +198,34 @@ describe('EvidenceDetector', () => {
     expect(first).toBeGreaterThan(0.5);
   });
 
+  it('scores a whole day 40 % lower than its weekday high within hours, through a snapshot (the slow view)', () => {
+    // A daily cycle at half-hour ticks (NYC taxi's period); day 28 is a holiday at 0.6x all day.
+    // The trailing hour's level absorbs such a day within the hour; the drift against the weekly
+    // profile does not. Restored from a snapshot the evening before, so the drift and its tail survive.
+    for (const seed of [1, 2, 3]) {
+      const random = mulberry32(seed);
+      const step = 1_800_000;
+      let d = detector(step, {}, ['requests']);
+      let t = Date.parse('2014-07-01T00:00:00Z');
+      let ordinary = 0;
+      const holiday: number[] = [];
+      for (let i = 0; i < 29 * 48; i++, t += step) {
+        const day = Math.floor(i / 48);
+        if (i === 28 * 48 - 4) {
+          const restored = detector(step, {}, ['requests']);
+          expect(restored.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+          d = restored;
+        }
+        const perSecond = 5 * (1.2 + Math.sin((2 * Math.PI * (t / 3_600_000)) / 24)) * (day === 28 ? 0.6 : 1);
+        d.observe({ requests: poisson(random, perSecond * 1800) / 1800, errors: 0, downstream: 0 }, t);
+        if (day >= 14 && day < 28) ordinary = Math.max(ordinary, d.anomalyScore);
+        if (day === 28 && holiday.length < 6) holiday.push(d.anomalyScore);
+      }
+      expect(Math.max(...holiday)).toBeGreaterThan(0.5);
+      expect(Math.max(...holiday)).toBeGreaterThan(ordinary + 0.2);
+    }
+  });
+
   it('resolves on evidence for health, within a few ticks of the fix', () => {
     const random = mulberry32(13);
     const d = detector(15_000);

@@ -28,7 +28,10 @@
 // news once, at its onset; the ticks it stays high, and a burst no larger than yesterday's, rank
 // below the next new event (non-maximum suppression in time; NAB's scorer too counts the first
 // detection in a window and penalises each further one outside it).
-// Memory: the tail record (240 bytes, see tail-record.ts), the record and the last evidence (two numbers).
+// The detector adds a slow view (level-drift.ts): the last two hours' drift from the weekly profile,
+// read through a tail record of its own; the score is the larger of the two readings.
+// Memory: the tail record (240 bytes, see tail-record.ts), the record and the last evidence (two
+// numbers); the slow view's drift (three numbers) and its tail record (240 bytes).
 
 import type { Evaluation } from '../../core/types.js';
 
