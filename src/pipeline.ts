@@ -2,6 +2,7 @@
 // Pure: no I/O and no clock, so a live loop, a backtest and a test drive it the same way.
 
 import type { StormwatchConfig } from './config/load.js';
+import { isSelfEncoding } from './core/column-encoder.js';
 import { type AlertTransition, type Evaluation, type Frame, type Labels, type SignalInput, type SignalSample, emptySample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
@@ -294,12 +295,15 @@ export class Pipeline {
    * Everything a restart needs to resume mid-incident: baselines and firing alerts. `section` builds
    * the per-series sections (detectors, ramps) from their entries as they are made: a saver that
    * encodes each series at once (runner/state-columns.ts) keeps 100k snapshots from living together.
+   * An entry's state is plain data or a SelfEncoding (a detector: core/column-encoder.ts).
    */
   snapshot(savedAtMs: number, section: (entries: Iterable<[string, unknown]>) => Record<string, unknown> = plainSection): PipelineSnapshot {
     return {
       version: 1,
       savedAtMs,
-      detectors: section(this.seriesStates(this.pendingRestore, (w) => w.detector.snapshot())),
+      // The detectors themselves: a section that puts states in columns has each write its own
+      // (core/column-encoder.ts); the plain section takes their snapshots.
+      detectors: section(this.seriesStates(this.pendingRestore, (w) => w.detector)),
       alerts: this.decider.snapshot(),
       deploys: this.deploys?.snapshot() ?? [],
       markers: Object.fromEntries(this.markers.map((m) => [m.spec.name, m.snapshot()])),
@@ -335,9 +339,9 @@ export class Pipeline {
   }
 }
 
-/** A section as a plain object of its entries. */
+/** A section as a plain object of its entries (a state that encodes itself as its snapshot). */
 function plainSection(entries: Iterable<[string, unknown]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [id, state] of entries) out[id] = state;
+  for (const [id, state] of entries) out[id] = isSelfEncoding(state) ? state.snapshot() : state;
   return out;
 }

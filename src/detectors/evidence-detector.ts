@@ -16,6 +16,7 @@
 // While the profile is younger than a day, it is the trailing median and MAD as before. The ratio checks keep their trailing baselines: a ratio has no
 // daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
+import { type ColumnScratch, encodeNumber, encodeNumbers, encodeValue, numbersScratch } from '../core/column-encoder.js';
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
@@ -25,7 +26,7 @@ import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
-import { TAIL_DAYS, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
+import { TAIL_DAYS, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
 
 export interface DetectorParams {
   /** How much history the baselines hold. */
@@ -194,6 +195,14 @@ function breakAlternative(p0: number): number {
   return p0 + (1 - p0) / 2;
 }
 
+/** What encodeValue gives for a check's state (always made with these keys in this order). */
+function encodeCheck(c: CheckState, s: ColumnScratch): string {
+  s.f64.push(c.small);
+  s.f64.push(c.large);
+  s.f64.push(c.health);
+  return c.alarmed ? '{"small":0,"large":0,"health":0,"alarmed":true}' : '{"small":0,"large":0,"health":0,"alarmed":false}';
+}
+
 export class EvidenceDetector implements Detector {
   private readonly rate: RobustBaseline;
   private readonly errorRatio: RobustBaseline;
@@ -314,6 +323,38 @@ export class EvidenceDetector implements Detector {
       drift: snapshotDrift(this.floats, this.driftAt),
       driftTail: snapshotTail(this.shorts, this.floats, this.tailDayNow, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS),
     };
+  }
+
+  /**
+   * What encodeValue gives for snapshot(), written straight from the detector's typed arrays: a
+   * save at 100k series makes no snapshot objects (see core/column-encoder.ts). The keys and their
+   * order are snapshot()'s (a test compares the two at every tick of a scenario).
+   */
+  encodeColumns(s: ColumnScratch): string {
+    const c = this.checks;
+    let out = `{"rate":${this.rate.encodeColumns(s)},"errorRatio":${this.errorRatio.encodeColumns(s)},"funnel":${this.funnel.encodeColumns(s)}`;
+    out += `,"checks":{"spike":${encodeCheck(c.spike, s)},"drop":${encodeCheck(c.drop, s)},"errors":${encodeCheck(c.errors, s)},"funnel":${encodeCheck(c.funnel, s)}}`;
+    out += `,"rateShiftSinceMs":${encodeNumber(Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs, s)}`;
+    out += `,"dispersion":${encodeValue(this.dispersion, s)},"run":${encodeValue(this.run, s)}`;
+    const capacity = this.probation.length / P_FIELDS;
+    const a = numbersScratch(this.probationSize * P_FIELDS);
+    for (let i = 0, k = 0; i < this.probationSize; i++) {
+      const at = ((this.probationStart + i) % capacity) * P_FIELDS;
+      for (let f = 0; f < P_FIELDS; f++, k++) {
+        const v = this.probation[at + f]!;
+        // As snapshot(): a value that is not finite is written as null (NaN here).
+        a[k] = Number.isFinite(v) ? v : Number.NaN;
+      }
+    }
+    out += `,"probation":${encodeNumbers(a, 0, this.probationSize * P_FIELDS, s)}`;
+    for (let i = 0; i < this.probationSize; i++) a[i] = this.probationTimes[(this.probationStart + i) % capacity]!;
+    out += `,"probationTimes":${encodeNumbers(a, 0, this.probationSize, s)}`;
+    out += `,"profile":${this.profile.encodeColumns(s)}`;
+    out += `,"rateLearntAtMs":${encodeNumber(Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs, s)}`;
+    out += `,"tail":${encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, SLOTS_PER_WEEK, this.tailCountsAt)}`;
+    out += `,"lastEvidence":${encodeNumber(this.lastEvidence, s)},"scoreRecord":${encodeNumber(this.scoreRecord, s)}`;
+    out += `,"drift":${encodeValue(snapshotDrift(this.floats, this.driftAt), s)}`;
+    return `${out},"driftTail":${encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS)}}`;
   }
 
   private probationEntries(): number[] {

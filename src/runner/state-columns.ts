@@ -10,6 +10,8 @@
 // does not fit (a string beginning with U+0000, a little-endian platform missing) is left as it was,
 // a plain entry beside the columns. Pure.
 
+import { Column, type ColumnScratch, MARK, Q_NULL, Q_UNITS, Unsupported, columnScratch, encodeValue, isSelfEncoding } from '../core/column-encoder.js';
+
 /** The key of a section's column groups, among its plain entries. */
 export const COLUMNS_KEY = '\u0000columns';
 
@@ -22,129 +24,7 @@ export interface ColumnGroup {
   i16: string;
 }
 
-const MARK = '\u0000';
-/** Fixed-point units of the 16-bit column, and the value that stands for null. */
-const Q_UNITS = 1024;
-const Q_NULL = -32768;
 const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
-
-class Unsupported extends Error {}
-
-/** A typed array that grows by doubling. */
-class Column<T extends Float64Array | Float32Array | Int16Array> {
-  length = 0;
-  constructor(
-    public data: T,
-    private readonly make: (n: number) => T,
-  ) {}
-
-  push(v: number): void {
-    if (this.length === this.data.length) this.reserve(1);
-    this.data[this.length++] = v;
-  }
-
-  /** Makes room for `n` more values. */
-  reserve(n: number): void {
-    if (this.length + n <= this.data.length) return;
-    const next = this.make(Math.max(64, this.data.length * 2, this.length + n));
-    next.set(this.data.subarray(0, this.length));
-    this.data = next;
-  }
-
-  append(other: Column<T>): void {
-    while (this.length + other.length > this.data.length) {
-      const next = this.make(Math.max(64, this.data.length * 2));
-      next.set(this.data.subarray(0, this.length));
-      this.data = next;
-    }
-    this.data.set(other.data.subarray(0, other.length), this.length);
-    this.length += other.length;
-  }
-
-  base64(): string {
-    const d = this.data;
-    return Buffer.from(d.buffer, d.byteOffset, this.length * d.BYTES_PER_ELEMENT).toString('base64');
-  }
-}
-
-const f64 = () => new Column(new Float64Array(0), (n) => new Float64Array(n));
-const f32 = () => new Column(new Float32Array(0), (n) => new Float32Array(n));
-const i16 = () => new Column(new Int16Array(0), (n) => new Int16Array(n));
-
-interface Scratch {
-  f64: Column<Float64Array>;
-  f32: Column<Float32Array>;
-  i16: Column<Int16Array>;
-}
-
-/** Whether every element is a number or null (an array the columns hold). */
-function numeric(a: readonly unknown[]): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== null && typeof a[i] !== 'number') return false;
-  return true;
-}
-
-/** The template of `value`, its numbers pushed into `s` in the order a decoder walks the template. */
-function encode(value: unknown, s: Scratch): string {
-  if (value === null || typeof value === 'number') {
-    s.f64.push(value === null ? Number.NaN : value);
-    return '0';
-  }
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'string') {
-    if (value.startsWith(MARK)) throw new Unsupported();
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) {
-    if (value.length > 0 && numeric(value)) return `"\\u0000${encodeNumbers(value as (number | null)[], s)}${value.length}"`;
-    let out = '[';
-    for (let i = 0; i < value.length; i++) {
-      const e = value[i];
-      // As JSON: an element that has no JSON form is null.
-      out += `${i > 0 ? ',' : ''}${e === undefined || typeof e === 'function' || typeof e === 'symbol' ? encode(null, s) : encode(e, s)}`;
-    }
-    return `${out}]`;
-  }
-  if (typeof value === 'object') {
-    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') throw new Unsupported();
-    let out = '{';
-    let first = true;
-    for (const key of Object.keys(value)) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-      out += `${first ? '' : ','}${JSON.stringify(key)}:${encode(v, s)}`;
-      first = false;
-    }
-    return `${out}}`;
-  }
-  throw new Unsupported();
-}
-
-/** Pushes an array of numbers to the smallest column that holds it exactly; returns its kind. */
-function encodeNumbers(a: readonly (number | null)[], s: Scratch): 'q' | 'f' | 'd' {
-  let fixed = true;
-  let single = true;
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    if (v === null || !Number.isFinite(v)) continue;
-    const q = v * Q_UNITS;
-    if (fixed && !(Number.isInteger(q) && Math.abs(q) <= 32767 && !Object.is(q, -0))) fixed = false;
-    if (single && Math.fround(v) !== v) single = false;
-    if (!fixed && !single) break;
-  }
-  if (fixed) {
-    for (let i = 0; i < a.length; i++) {
-      const v = a[i]!;
-      s.i16.push(v === null || !Number.isFinite(v) ? Q_NULL : v * Q_UNITS);
-    }
-    return 'q';
-  }
-  const column = single ? s.f32 : s.f64;
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i]!;
-    column.push(v === null ? Number.NaN : v);
-  }
-  return single ? 'f' : 'd';
-}
 
 /** A template compiled for matching states against it while their numbers are written (one shape for all nodes: monomorphic). */
 interface Node {
@@ -173,7 +53,7 @@ function compile(t: unknown): Node {
  * order, array lengths, literals, and numbers each array's column holds exactly); false otherwise,
  * with `s` partly written. The common case: most series share the shape of the one before.
  */
-function writeMatching(value: unknown, node: Node, s: Scratch): boolean {
+function writeMatching(value: unknown, node: Node, s: ColumnScratch): boolean {
   switch (node.kind) {
     case 'number':
       if (value === null) s.f64.push(Number.NaN);
@@ -254,42 +134,63 @@ interface Group {
 
 /**
  * A section's states as column groups, and the states that could not be put in columns as plain
- * entries beside them (under their ids). The result is what is written in the section's place.
+ * entries beside them (under their ids). A state is plain data or a SelfEncoding, which writes its
+ * own template and numbers (no plain copy of it is made). The result is what is written in the
+ * section's place.
  */
 export function toColumns(states: Record<string, unknown> | Iterable<[string, unknown]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const entries = Symbol.iterator in states ? (states as Iterable<[string, unknown]>) : entriesOf(states as Record<string, unknown>);
   if (!LITTLE_ENDIAN) {
-    for (const [id, state] of entries) out[id] = state;
+    for (const [id, state] of entries) out[id] = isSelfEncoding(state) ? state.snapshot() : state;
     return out;
   }
   const groups = new Map<string, Group>();
-  const scratch: Scratch = { f64: f64(), f32: f32(), i16: i16() };
+  const scratch = columnScratch();
   let last: Group | undefined;
   for (const [id, state] of entries) {
-    if (last) {
-      // Straight into the last group's columns when the shape matches; undone when it does not.
-      const mark = { f64: last.f64.length, f32: last.f32.length, i16: last.i16.length };
-      if (writeMatching(state, last.node, last)) {
-        last.ids.push(id);
-        continue;
-      }
-      last.f64.length = mark.f64;
-      last.f32.length = mark.f32;
-      last.i16.length = mark.i16;
-    }
     scratch.f64.length = scratch.f32.length = scratch.i16.length = 0;
     let shape: string;
-    try {
-      if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new Unsupported();
-      shape = encode(state, scratch);
-    } catch (error) {
-      if (!(error instanceof Unsupported)) throw error;
-      out[id] = state;
-      continue;
+    if (isSelfEncoding(state)) {
+      if (!last) shape = state.encodeColumns(scratch);
+      else {
+        // Straight into the last group's columns; moved out when the shape turns out to differ.
+        const mark = { f64: last.f64.length, f32: last.f32.length, i16: last.i16.length };
+        shape = state.encodeColumns(last);
+        if (shape === last.shape) {
+          last.ids.push(id);
+          continue;
+        }
+        moveTail(last.f64, mark.f64, scratch.f64);
+        moveTail(last.f32, mark.f32, scratch.f32);
+        moveTail(last.i16, mark.i16, scratch.i16);
+      }
+    } else {
+      if (last) {
+        // Straight into the last group's columns when the shape matches; undone when it does not.
+        const mark = { f64: last.f64.length, f32: last.f32.length, i16: last.i16.length };
+        if (writeMatching(state, last.node, last)) {
+          last.ids.push(id);
+          continue;
+        }
+        last.f64.length = mark.f64;
+        last.f32.length = mark.f32;
+        last.i16.length = mark.i16;
+      }
+      try {
+        if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new Unsupported();
+        shape = encodeValue(state, scratch);
+      } catch (error) {
+        if (!(error instanceof Unsupported)) throw error;
+        out[id] = state;
+        continue;
+      }
     }
-    let g = groups.get(shape);
-    if (!g) groups.set(shape, (g = { shape, node: compile(JSON.parse(shape)), ids: [], f64: f64(), f32: f32(), i16: i16() }));
+    let g = last?.shape === shape ? last : groups.get(shape);
+    if (!g) {
+      const columns = columnScratch();
+      groups.set(shape, (g = { shape, node: compile(JSON.parse(shape)), ids: [], ...columns }));
+    }
     g.ids.push(id);
     g.f64.append(scratch.f64);
     g.f32.append(scratch.f32);
@@ -298,6 +199,14 @@ export function toColumns(states: Record<string, unknown> | Iterable<[string, un
   }
   if (groups.size > 0) out[COLUMNS_KEY] = [...groups.values()].map((g): ColumnGroup => ({ shape: g.shape, ids: g.ids, f64: g.f64.base64(), f32: g.f32.base64(), i16: g.i16.base64() }));
   return out;
+}
+
+/** Moves a column's values from `from` on to the end of `to`. */
+function moveTail<T extends Float64Array | Float32Array | Int16Array>(column: Column<T>, from: number, to: Column<T>): void {
+  to.reserve(column.length - from);
+  to.data.set(column.data.subarray(from, column.length), to.length);
+  to.length += column.length - from;
+  column.length = from;
 }
 
 function* entriesOf(states: Record<string, unknown>): Generator<[string, unknown]> {

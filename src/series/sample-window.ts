@@ -108,6 +108,13 @@ export class SampleWindow {
     return medianOf(a, n);
   }
 
+  /** Writes the values, oldest first, to `out` from `offset` (it must have room); returns how many. */
+  copyInto(out: Float64Array, offset = 0): number {
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    for (let i = 0; i < this.count; i++) out[offset + i] = this.s[this.at + ((start + i) % this.capacity)]!;
+    return this.count;
+  }
+
   /** The values, oldest first. */
   toArray(): number[] {
     const out = new Array<number>(this.count);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Evaluation, SignalInput, SignalSample } from '../../src/core/types.js';
 import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evidence-detector.js';
 import { mulberry32, normal, poisson } from '../../scripts/sim/random.js';
+import { type ColumnScratch, columnScratch, encodeValue } from '../../src/core/column-encoder.js';
 
 const PARAMS: DetectorParams = {
   baselineWindowMs: 3_600_000,
@@ -403,3 +404,43 @@ describe('EvidenceDetector with a daily cycle', () => {
   });
 });
 
+
+describe('EvidenceDetector saved as columns', () => {
+  /** Whether two scratches hold the same numbers (NaN equal to NaN), column by column. */
+  const sameNumbers = (a: ColumnScratch, b: ColumnScratch) =>
+    (['f64', 'f32', 'i16'] as const).every((k) => a[k].length === b[k].length && a[k].data.subarray(0, a[k].length).every((v, i) => Object.is(v, b[k].data[i])));
+
+  it('encodes itself exactly as its snapshot is encoded, at every tick of two days with a cycle, a storm, failures and a gap', () => {
+    const random = mulberry32(11);
+    const stepMs = 15_000;
+    const d = detector(stepMs);
+    const seen = { partial: 0, run: 0, probation: 0, tail: 0, profile: 0, block: 0, alarmed: 0, empty: 0 };
+    const day = 86_400_000;
+    for (let t = 0; t < 2.2 * day; t += stepMs) {
+      const phase = t % day;
+      const level = 8 * (1 + 0.5 * Math.sin((2 * Math.PI * t) / day));
+      // A 3x storm, then errors, then a broken funnel, then a gap, each on the second day.
+      const storm = t > day + 3_600_000 && t < day + 4_800_000 ? 3 : 1;
+      const errors = t > day + 20_000_000 && t < day + 21_000_000 ? 0.3 : 0.001;
+      const lost = t > day + 40_000_000 && t < day + 41_000_000 ? 0.5 : 0;
+      const sample = phase > 50_000_000 && phase < 50_100_000 ? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN } : tick(random, level * storm, stepMs, lost, errors);
+      d.observe(sample, t);
+      const snapshot = d.snapshot();
+      const viaSnapshot = columnScratch();
+      const template = encodeValue(snapshot, viaSnapshot);
+      const direct = columnScratch();
+      expect(d.encodeColumns(direct)).toBe(template);
+      expect(sameNumbers(direct, viaSnapshot)).toBe(true);
+      // Which forms of state this tick had (each must have been compared).
+      if (snapshot.rate.partial) seen.partial++;
+      if (snapshot.run?.recentObserved) seen.run++;
+      if ((snapshot.probation?.length ?? 0) > 0) seen.probation++;
+      else seen.empty++;
+      if (snapshot.tail?.day !== null && snapshot.tail!.values.some((v) => v > 0)) seen.tail++;
+      if (snapshot.profile!.slots.some((v) => v !== null)) seen.profile++;
+      if (snapshot.dispersion?.rateBlock !== undefined) seen.block++;
+      if (Object.values(snapshot.checks).some((c) => c.alarmed)) seen.alarmed++;
+    }
+    for (const [form, ticks] of Object.entries(seen)) expect(ticks, form).toBeGreaterThan(0);
+  });
+});

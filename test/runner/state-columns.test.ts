@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COLUMNS_KEY, type ColumnGroup, fromColumns, toColumns } from '../../src/runner/state-columns.js';
 import { checkState } from '../../src/runner/state-schema.js';
+import { type ColumnScratch, encodeValue } from '../../src/core/column-encoder.js';
 
 const float32s = (n: number, k = 0) => Array.from(new Float32Array(Array.from({ length: n }, (_, i) => Math.log(100 + i * 0.37 + k))));
 
@@ -34,6 +35,29 @@ describe('per-series state as columns', () => {
     expect(saved).toEqual(viaJson(states));
     // Entry by entry, as text too (the order of ids is the groups', which restore does not use).
     for (const id of Object.keys(states)) expect(JSON.stringify(saved[id])).toBe(JSON.stringify(states[id]));
+  });
+
+  it('takes states that encode themselves beside plain ones, and decodes both to what JSON gives', () => {
+    /** Encodes itself as encodeValue encodes its snapshot (as a detector does, from its own arrays). */
+    class Encoding {
+      constructor(private readonly k: number) {}
+      snapshot() {
+        return state(this.k);
+      }
+      encodeColumns(s: ColumnScratch) {
+        return encodeValue(this.snapshot(), s);
+      }
+    }
+    // Shapes alternate (alarmed true or false), so states written into the last group move out again.
+    const entries: [string, unknown][] = [];
+    for (let k = 0; k < 12; k++) entries.push([`s${k}`, k % 3 === 2 ? state(k) : new Encoding(k)]);
+    const saved = viaJson(toColumns(entries)) as Record<string, unknown>;
+    expect(Object.keys(saved)).toEqual([COLUMNS_KEY]);
+    expect((saved[COLUMNS_KEY] as ColumnGroup[]).length).toBe(2);
+    fromColumns(saved);
+    const expected = Object.fromEntries(entries.map(([id, st]) => [id, st instanceof Encoding ? st.snapshot() : st]));
+    expect(saved).toEqual(viaJson(expected));
+    for (const id of Object.keys(expected)) expect(JSON.stringify(saved[id])).toBe(JSON.stringify(expected[id]));
   });
 
   it('puts each array in the smallest column that holds it exactly', () => {

@@ -52,3 +52,14 @@ describe('SampleWindow on shared storage', () => {
     expect(() => new SampleWindow(4, new Float32Array(3))).toThrow('storage too small for the window');
   });
 });
+
+describe('SampleWindow.copyInto', () => {
+  it('writes the values oldest first, as toArray gives them, after the ring wrapped', () => {
+    const w = new SampleWindow(4);
+    for (const v of [1, 2, 3, 4, 5, 6]) w.push(v);
+    const out = new Float64Array(7).fill(-1);
+    expect(w.copyInto(out, 2)).toBe(4);
+    expect([...out]).toEqual([-1, -1, 3, 4, 5, 6, -1]);
+    expect(w.toArray()).toEqual([3, 4, 5, 6]);
+  });
+});

@@ -4,6 +4,7 @@
 // noisy single-tick ratios, and a long window fits in little memory. σ is scaled back to one tick.
 // Which ticks are learnt is the caller's decision (an incident must not become the new normal).
 
+import { type ColumnScratch, encodeNumbers, numbersScratch } from '../../core/column-encoder.js';
 import { SampleWindow } from '../../series/sample-window.js';
 
 /** 1 / Φ⁻¹(3/4): makes the MAD a consistent estimator of σ for normal data (Rousseeuw & Croux 1993). */
@@ -101,6 +102,17 @@ export class RobustBaseline {
 
   snapshot(): BaselineSnapshot {
     return { values: this.window.toArray(), ...(this.ticks > 0 ? { partial: [this.num, this.den, this.ticks] as [number, number, number] } : {}) };
+  }
+
+  /** What encodeValue gives for snapshot(), written straight from the window (see core/column-encoder.ts). */
+  encodeColumns(s: ColumnScratch): string {
+    const a = numbersScratch(this.window.capacity);
+    const values = encodeNumbers(a, 0, this.window.copyInto(a), s);
+    if (this.ticks === 0) return `{"values":${values}}`;
+    a[0] = this.num;
+    a[1] = this.den;
+    a[2] = this.ticks;
+    return `{"values":${values},"partial":${encodeNumbers(a, 0, 3, s)}}`;
   }
 
   restore(s: BaselineSnapshot): void {

@@ -20,6 +20,8 @@
 // Memory: 168 slots as 16-bit integers in units of 1/1024 nats (resolution 0.1 %, range ±32 nats,
 // i.e. rates up to 7.9e13/s): 336 bytes per series, in a slice of a buffer the caller may share.
 
+import { type ColumnScratch, encodeNumber, encodeNumbers, numbersScratch } from '../../core/column-encoder.js';
+
 /** Slots in the profile: hours of a week. Slot 0 is Thursday 00:00 UTC (the Unix epoch's weekday). */
 export const SLOTS_PER_WEEK = 168;
 /** Bytes one profile's slots take. */
@@ -127,6 +129,17 @@ export class SeasonalProfile {
       slots[i] = v === UNKNOWN ? null : v / UNITS_PER_NAT;
     }
     return { slots, sinceMs: Number.isNaN(this.sinceMs) ? null : this.sinceMs };
+  }
+
+  /** What encodeValue gives for snapshot(), written straight from the slots (see core/column-encoder.ts). */
+  encodeColumns(s: ColumnScratch): string {
+    const a = numbersScratch(SLOTS_PER_WEEK);
+    for (let i = 0; i < SLOTS_PER_WEEK; i++) {
+      const v = this.slots[i]!;
+      a[i] = v === UNKNOWN ? Number.NaN : v / UNITS_PER_NAT;
+    }
+    const slots = encodeNumbers(a, 0, SLOTS_PER_WEEK, s);
+    return `{"slots":${slots},"sinceMs":${encodeNumber(Number.isNaN(this.sinceMs) ? null : this.sinceMs, s)}}`;
   }
 
   /** Restores a snapshot; returns false (and changes nothing) when it does not fit. */

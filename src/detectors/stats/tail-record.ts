@@ -21,6 +21,8 @@
 // TAIL_DAYS × TAIL_TOP of them, each day's sorted largest first; one Float32 tick count per day.
 // In slices of buffers the caller shares (no view per series). 180 + 60 bytes per series.
 
+import { type ColumnScratch, encodeNumber, encodeNumbers, numbersScratch } from '../../core/column-encoder.js';
+
 /** Days kept, today included: two weeks of complete days and the current one. */
 export const TAIL_DAYS = 15;
 /** Largest values kept per day: 2 % of a day of 5-minute ticks. */
@@ -134,6 +136,16 @@ export function snapshotTail(values: Int16Array, counts: Float32Array, day: numb
     values: Array.from(values.subarray(vAt, vAt + TAIL_VALUE_SLOTS), decode),
     counts: Array.from(counts.subarray(cAt, cAt + TAIL_DAYS)),
   };
+}
+
+/** What encodeValue gives for snapshotTail's result, written straight from the record (see core/column-encoder.ts). */
+export function encodeTailColumns(values: Int16Array, counts: Float32Array, day: number, s: ColumnScratch, vAt = 0, cAt = 0): string {
+  const a = numbersScratch(TAIL_VALUE_SLOTS);
+  for (let i = 0; i < TAIL_VALUE_SLOTS; i++) a[i] = decode(values[vAt + i]!);
+  const dayTemplate = encodeNumber(Number.isFinite(day) ? day : null, s);
+  const valuesTemplate = encodeNumbers(a, 0, TAIL_VALUE_SLOTS, s);
+  for (let i = 0; i < TAIL_DAYS; i++) a[i] = counts[cAt + i]!;
+  return `{"day":${dayTemplate},"values":${valuesTemplate},"counts":${encodeNumbers(a, 0, TAIL_DAYS, s)}}`;
 }
 
 /** Restores a snapshot into the record; returns its day (NaN, and an empty record, when it does not fit). */
