@@ -146,7 +146,7 @@ export interface FaultTruth {
   kind: FaultKind;
   startMs: number;
   endMs: number;
-  /** API attempts per logical download over the fault window. */
+  /** API attempts per logical download first sent inside the fault window (its retries counted also after the window ends). */
   attemptsPerLogicalRequest: number;
   logicalRatePerSecond: number;
   apiRatePerSecond: number;
@@ -228,7 +228,11 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
   const podVersion = pods.map(() => 100);
   const restarts = spec.deploysMs.flatMap((d) => pods.map((_, i) => ({ pod: i, atMs: d + i * RESTART_STAGGER_MS }))).sort((a, b) => a.atMs - b.atMs);
   let nextRestart = 0;
-  const truths = spec.faults.map((f) => ({ fault: f, logical: 0, attempts: 0 }));
+  // Each fault's truth follows the requests first sent inside its window through their whole
+  // retry chain, also the retries due after it ends: cut at the window's end, a chain begun in its
+  // last seconds would lose its retries and the truth would read low (cargo: 0.3 % over 10 min).
+  // dueIn[k][s % H]: the part of due[k] that belongs to those chains.
+  const truths = spec.faults.map((f) => ({ fault: f, logical: 0, attempts: 0, dueIn: Array.from({ length: retries + 1 }, () => new Float64Array(RETRY_HORIZON_S)) }));
 
   const pool = spec.pool
     ? {
@@ -266,7 +270,6 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
     const fault = activeFault(spec.faults, tMs);
     const q = fault?.failFraction ?? 0;
     const slot = s % RETRY_HORIZON_S;
-    let attemptsThisSecond = 0;
     let logical: number;
     if (pool) {
       // Runners starting a build now; a failing build holds its runner for the whole retry chain.
@@ -282,8 +285,14 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
     for (let k = 0; k <= retries; k++) {
       const attempts = k === 0 ? logical : due[k]![slot]!;
       due[k]![slot] = 0;
+      // The share of these attempts that belongs to each fault's chains.
+      const shares = truths.map((t) => {
+        const inWindow = k === 0 ? (tMs >= t.fault.startMs && tMs < t.fault.endMs ? attempts : 0) : t.dueIn[k]![slot]!;
+        t.dueIn[k]![slot] = 0;
+        t.attempts += inWindow;
+        return attempts > 0 ? inWindow / attempts : 0;
+      });
       if (attempts <= 0) continue;
-      attemptsThisSecond += attempts;
       let failed: number;
       let apiErrors = attempts * API_BASE_ERROR;
       let reachStatic = attempts - apiErrors;
@@ -337,15 +346,16 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
         // A build aborts when its first crate runs out of retries (abortContinuation).
         const abort = continuation ? continuation[k]! : 1;
         for (const [offset, weight] of delays[k]!) {
-          due[k + 1]![(s + offset) % RETRY_HORIZON_S]! += failed * weight * abort;
+          const at = (s + offset) % RETRY_HORIZON_S;
+          due[k + 1]![at]! += failed * weight * abort;
+          truths.forEach((t, i) => {
+            t.dueIn[k + 1]![at]! += failed * weight * abort * shares[i]!;
+          });
         }
       }
     }
     for (const t of truths) {
-      if (tMs >= t.fault.startMs && tMs < t.fault.endMs) {
-        t.logical += logical;
-        t.attempts += attemptsThisSecond;
-      }
+      if (tMs >= t.fault.startMs && tMs < t.fault.endMs) t.logical += logical;
     }
     const gap = spec.gaps?.find((g) => tMs >= g.startMs && tMs < g.endMs)?.what;
     if (tMs % spec.stepMs === 0 && tMs >= spec.startMs && gap !== 'scrape') {

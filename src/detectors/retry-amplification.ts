@@ -52,6 +52,8 @@ export interface ModelMatch {
   multiplier: number;
   multiplierLow: number;
   multiplierHigh: number;
+  /** σ of the log plateau the posterior reads it through. */
+  plateauLogSigma?: number;
   /**
    * At a total failure: that plateau read through what the model can physically produce
    * (plateau-prior.ts), with how well the model explains it.
@@ -202,6 +204,8 @@ export interface ObservedMultiplier {
   multiplierHigh: number;
   failing: number;
   rampRss?: number;
+  /** σ of the log plateau as the posterior reads it (see plateauLogSigma); from the interval when absent. */
+  plateauLogSigma?: number;
 }
 
 /**
@@ -222,6 +226,7 @@ export function matchModels(models: readonly ClientModel[], input: ObservedMulti
       const candidate: ModelMatch = {
         model: model.name, retries: model.maxRetries, predictedLow: prediction.low, predictedHigh: prediction.high, regime: prediction.regime, distance, generic: model.generic === true, centreGap,
         multiplier: obs.multiplier, multiplierLow: obs.multiplierLow, multiplierHigh: obs.multiplierHigh, rampRss: obs.rampRss ?? Number.NaN,
+        ...(obs.plateauLogSigma !== undefined ? { plateauLogSigma: obs.plateauLogSigma } : {}),
       };
       if (!best || candidate.distance < best.distance || (candidate.distance === best.distance && candidate.centreGap < best.centreGap)) best = candidate;
     }
@@ -250,7 +255,9 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
       const fit = fitRamp(model, ticks, 0, ticks.tickLogSigma);
       const early = fitRamp(model, ticks, RAMP_TIMING_SLACK_S, ticks.tickLogSigma).plateauLow;
       const late = fitRamp(model, ticks, -RAMP_TIMING_SLACK_S, ticks.tickLogSigma).plateauHigh;
-      return { multiplier: fit.plateau, multiplierLow: Math.min(fit.plateauLow, early) / spread, multiplierHigh: Math.max(fit.plateauHigh, late) * spread, failing: e, rampRss: fit.rss };
+      const low = Math.min(fit.plateauLow, early);
+      const high = Math.max(fit.plateauHigh, late);
+      return { multiplier: fit.plateau, multiplierLow: low / spread, multiplierHigh: high * spread, failing: e, rampRss: fit.rss, plateauLogSigma: plateauLogSigma(spread, low, high) };
     }
     if (!ramp) return observed;
     // Retries arriving a second sooner or later than the schedule says widen the interval.
@@ -304,13 +311,25 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
 }
 
 /**
- * At a total failure, the model's plateau read through its prior (plateau-prior.ts), its σ a
- * quarter of the fit's ~95 % interval in log (the run's dispersion, onset and retry timing).
+ * σ of a ramp-fitted log plateau: the run's noise (`spread` is its ~2σ factor) and the plateaus of
+ * the onsets and retry timings that fit about as well (`low`-`high`, a ~95 % range) are
+ * independent errors, so their variances add. Their ~95 % half-widths added in log (the plateau's
+ * interval, kept wide for deciding whether a model fits at all) read a 15 s tick's plateau ~1.5x
+ * as uncertain as it is, and the posterior then leans on the prior's bulk, R + 0.1-0.2, instead of
+ * the data: big builds read high, small ones low.
+ */
+export function plateauLogSigma(spread: number, low: number, high: number): number {
+  return Math.hypot(Math.log(spread) / 2, Math.log(high / low) / 4);
+}
+
+/**
+ * At a total failure, the model's plateau read through its prior (plateau-prior.ts), its σ the
+ * fit's (plateauLogSigma), or a quarter of the plateau's ~95 % interval in log without a fit.
  */
 function withPosterior(match: ModelMatch, models: readonly ClientModel[]): ModelMatch {
   const model = models.find((x) => x.name === match.model);
   if (match.regime !== 'total' || !model || !(match.multiplier > 0) || !(match.multiplierLow > 0) || !(match.multiplierHigh >= match.multiplierLow)) return match;
-  const sigma = Math.max(Math.log(match.multiplierHigh / match.multiplierLow) / 4, 0.01);
+  const sigma = Math.max(match.plateauLogSigma ?? Math.log(match.multiplierHigh / match.multiplierLow) / 4, 0.01);
   return { ...match, posterior: plateauPosterior(totalFailurePrior(model), Math.log(match.multiplier), sigma, MIX_LOG_SIGMA) };
 }
 

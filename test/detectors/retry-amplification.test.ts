@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
-import { type ClientModel, attemptsIndependent, estimateAmplification, failingRequestsFor, matchModels, predictMultiplier } from '../../src/detectors/retry-amplification.js';
+import { type ClientModel, attemptsIndependent, estimateAmplification, failingRequestsFor, matchModels, plateauLogSigma, predictMultiplier } from '../../src/detectors/retry-amplification.js';
 
 const models = loadBundledClientModels();
 const cargo = models.find((m) => m.name === 'cargo')!;
@@ -167,5 +167,32 @@ describe('a total failure read through demand noise', () => {
     expect(est.attemptsPerRequest).toBeLessThan(3.25);
     expect(est.attemptsPerRequestLow).toBeLessThan(2.75);
     expect(est.attemptsPerRequestHigh).toBeGreaterThan(3.25);
+  });
+});
+
+describe('the σ a ramp-fitted plateau is read through', () => {
+  it('adds the noise and the onsets that fit as independent errors (numpy: hypot(0.1, log(3.2/2.8)/4) = 0.105425, not their sum 0.133383)', () => {
+    expect(plateauLogSigma(Math.exp(0.2), 2.8, 3.2)).toBeCloseTo(0.105425, 5);
+  });
+
+  // 15 s ticks at the bundled noise: a storm of builds of 4 crates (3.25x) read 60 s in.
+  const clean = (plateau: number) =>
+    estimateAmplification(
+      {
+        requests: 1000 * plateau, requestsBaseline: 1000, logRateSigma: 0.05, failing: 1, failingLow: 0.97, failingHigh: 1,
+        ramp: { tickMs: 15_000, elapsedMs: 45_000 },
+        rampTicks: { tickMs: 15_000, level: 1, multipliers: [1 + (plateau - 1) * 0.6, plateau, plateau, plateau], tickLogSigma: 0.08 },
+      },
+      models,
+    );
+
+  it('lets clean data of small builds move the estimate off the prior bulk near R', () => {
+    // Half-widths added in log made the plateau's σ 0.069 (0.053 combined), and the posterior leaned
+    // further toward the prior's bulk near 3: 3.15 instead of 3.17.
+    const est = clean(3.25);
+    expect(est.matches[0]!.model).toBe('cargo');
+    expect(est.matches[0]!.plateauLogSigma).toBeLessThan(0.06);
+    expect(est.attemptsPerRequest).toBeGreaterThan(3.16);
+    expect(est.attemptsPerRequest).toBeLessThan(3.25);
   });
 });

@@ -38,6 +38,16 @@ describe('simulate', () => {
     expect(result.truths[0]!.attemptsPerLogicalRequest).toBeCloseTo(attempts, 1);
   });
 
+  it("counts the attempts of the fault window's requests, also the retries they make after it ends", () => {
+    // A one-minute outage: only the requests of its last seconds, whose retries come after the fix
+    // and succeed, make fewer than 4 attempts (3.93). Counting the attempts inside the window
+    // instead loses the retries of its last ~11 s to the time after it, and the first seconds have
+    // no retries yet: 3.73.
+    const result = simulate(spec({ faults: [{ kind: 'broken-redirect', startMs: T0 + 10 * 60_000, endMs: T0 + 11 * 60_000, failFraction: 1 }] }));
+    expect(result.truths[0]!.attemptsPerLogicalRequest).toBeGreaterThan(3.9);
+    expect(result.truths[0]!.attemptsPerLogicalRequest).toBeLessThan(4);
+  });
+
   it('a CI pool building 4 crates at a time sends retry + 1/N = 3.25 requests per crate, and its rate falls', () => {
     const result = simulate(spec({ pool: { clients: 300, cratesPerBuild: 4, cycleSeconds: 1 }, faults: [fault('broken-redirect', 1)] }));
     expect(result.truths[0]!.attemptsPerLogicalRequest).toBeCloseTo(3.25, 1);
