@@ -13,6 +13,7 @@ import { type StormwatchConfig, loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
 import type { AlertTransition } from '../src/core/types.js';
+import { retriesAtOnce } from '../src/detectors/plateau-prior.js';
 import type { TickResult } from '../src/pipeline.js';
 import { runBacktest } from '../src/runner/backtest.js';
 import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading, readingAt } from './scorecard/client-truth.js';
@@ -20,7 +21,7 @@ import { type ScenarioLabels, type ScenarioScore, scoreScenario } from './scorec
 import { scenarioLabelsOf } from './sim/labels.js';
 import { type Scenario, bundledScenarios } from './sim/scenarios.js';
 import { mulberry32 } from './sim/random.js';
-import { type RetryPolicy, atOnceRetriesSent as atOnceRetriesSentFor, retriesAtOnce, simulate } from './sim/simulate.js';
+import { type RetryPolicy, atOnceRetriesSent as atOnceRetriesSentFor, simulate } from './sim/simulate.js';
 
 function baseConfig(): StormwatchConfig {
   return loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
@@ -204,7 +205,7 @@ async function clientTruth(seeds: number, offset = 0, declared?: readonly string
           const seed = 1000 + 7919 * (offset + k);
           // A client retrying at once sends a share of its retries that depends on round trips
           // (measured on loopback): off the measured curve by up to ±25 %, drawn per seed.
-          const atOnceRetriesSent = retriesAtOnce(client) ? Math.min(1, atOnceRetriesSentFor(cratesPerBuild) * Math.exp(0.5 * (mulberry32(seed ^ 0x5eed)() - 0.5))) : undefined;
+          const atOnceRetriesSent = retriesAtOnce(client.delaysSeconds) ? Math.min(1, atOnceRetriesSentFor(cratesPerBuild) * Math.exp(0.5 * (mulberry32(seed ^ 0x5eed)() - 0.5))) : undefined;
           runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed, ...(atOnceRetriesSent === undefined ? {} : { atOnceRetriesSent }), ...(declared ? { declared } : {}) }));
         }
         const names = (v: ClientVerdict[]) => [...new Set(v.map((x) => x.model || 'none'))].map((m) => `${m} ${v.filter((x) => (x.model || 'none') === m).length}`).join(', ');

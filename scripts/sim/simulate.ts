@@ -3,6 +3,7 @@
 // hop make clients fail, and a client retry policy turns failures into more API requests.
 // Pure and seeded: the generator writes its output as OpenMetrics fixtures.
 
+import { retriesAtOnce } from '../../src/detectors/plateau-prior.js';
 import { mulberry32, normal, poisson } from './random.js';
 
 /**
@@ -53,11 +54,6 @@ export function atOnceRetriesSent(crates: number): number {
   return t.at(-1)![1];
 }
 
-/** Whether a policy retries at once (no sleep before any retry): its builds abort on time. */
-export function retriesAtOnce(policy: RetryPolicy): boolean {
-  return policy.delaysSeconds.every((d) => d.max <= 0);
-}
-
 /**
  * Of round k's failed attempts, the share retried in round k + 1, for builds of `crates` that abort
  * at their first exhausted crate. Retries that wait: every round but the last, which sends one per
@@ -65,7 +61,7 @@ export function retriesAtOnce(policy: RetryPolicy): boolean {
  */
 export function abortContinuation(policy: RetryPolicy, crates: number, atOnceShare?: number): number[] {
   const r = policy.maxRetries;
-  if (!retriesAtOnce(policy)) return Array.from({ length: r }, (_, k) => (k + 1 === r ? 1 / crates : 1));
+  if (!retriesAtOnce(policy.delaysSeconds)) return Array.from({ length: r }, (_, k) => (k + 1 === r ? 1 / crates : 1));
   let left = r * (atOnceShare ?? atOnceRetriesSent(crates));
   let reached = 1;
   const out: number[] = [];

@@ -34,9 +34,9 @@ export interface PlateauPriorModel {
   delaysSeconds?: readonly { min: number; max: number }[];
 }
 
-/** Whether the client retries at once (no sleep before any retry): its builds abort on time. */
-export function retriesAtOnce(model: PlateauPriorModel): boolean {
-  return model.delaysSeconds !== undefined && model.delaysSeconds.every((d) => d.max <= 0);
+/** Whether a client with these sleeps before its retries retries at once: its builds abort on time. Absent: it sleeps. */
+export function retriesAtOnce(delaysSeconds: readonly { min: number; max: number }[] | undefined): boolean {
+  return delaysSeconds !== undefined && delaysSeconds.every((d) => d.max <= 0);
 }
 
 /** Components of the uniform prior of a client aborting on time (retriesAtOnce). */
@@ -52,7 +52,7 @@ export interface PriorComponent {
 export function totalFailurePrior(model: PlateauPriorModel): PriorComponent[] {
   const r = model.maxRetries;
   if (!model.abortsOnFirstExhausted || r <= 0) return [{ logM: Math.log(r + 1), weight: 1 }];
-  if (retriesAtOnce(model)) {
+  if (retriesAtOnce(model.delaysSeconds)) {
     return Array.from({ length: AT_ONCE_STEPS }, (_, i) => ({ logM: Math.log(1 + (r * (i + 0.5)) / AT_ONCE_STEPS), weight: 1 / AT_ONCE_STEPS }));
   }
   // Log-uniform N: weight ∝ 1/N; builds whose M lie within MERGE_LOG of each other are one

@@ -170,7 +170,7 @@ export function predictMultiplier(model: ClientModel, failingAttempts: number): 
   // Aborting on the first exhausted crate drops up to one retry chain's worth per failing request;
   // a client retrying at once aborts on time, before a large build's other requests even start
   // (plateau-prior.ts), so it may retry almost nothing.
-  const deterministicLow = !model.abortsOnFirstExhausted ? 1 + p * r : retriesAtOnce(model) ? 1 : 1 + p * Math.max(r - 1, 0);
+  const deterministicLow = !model.abortsOnFirstExhausted ? 1 + p * r : retriesAtOnce(model.delaysSeconds) ? 1 : 1 + p * Math.max(r - 1, 0);
   const out: { low: number; high: number; regime: ModelMatch['regime'] }[] = [];
   if (e >= 0.98) return [{ low: deterministicLow, high: 1 + r, regime: 'total' }];
   out.push({ low: deterministicLow, high: 1 + p * r, regime: 'deterministic' });
@@ -191,7 +191,7 @@ export const ABORTING_CENTRE = 1 / 8;
  * in its range: its centre is the range's geometric middle.
  */
 export function predictionCentre(model: ClientModel, prediction: { low: number; high: number; regime: ModelMatch['regime'] }, _failing: number): number {
-  if (model.abortsOnFirstExhausted && !retriesAtOnce(model) && prediction.regime !== 'independent' && prediction.high > prediction.low) {
+  if (model.abortsOnFirstExhausted && !retriesAtOnce(model.delaysSeconds) && prediction.regime !== 'independent' && prediction.high > prediction.low) {
     return prediction.low + ABORTING_CENTRE * (prediction.high - prediction.low);
   }
   return Math.sqrt(prediction.low * prediction.high);

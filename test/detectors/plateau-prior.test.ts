@@ -21,9 +21,9 @@ describe('totalFailurePrior', () => {
 
   it('spreads a client retrying at once evenly over 1 to R + 1: it aborts on time, not count (numpy: E[M] = 2 for R = 2)', () => {
     const atOnce = { ...legacy, delaysSeconds: [{ min: 0, max: 0 }, { min: 0, max: 0 }] };
-    expect(retriesAtOnce(atOnce)).toBe(true);
-    expect(retriesAtOnce({ ...legacy, delaysSeconds: [{ min: 1, max: 1 }] })).toBe(false);
-    expect(retriesAtOnce(legacy)).toBe(false);
+    expect(retriesAtOnce(atOnce.delaysSeconds)).toBe(true);
+    expect(retriesAtOnce([{ min: 1, max: 1 }])).toBe(false);
+    expect(retriesAtOnce(undefined)).toBe(false);
     const prior = totalFailurePrior(atOnce);
     expect(prior.reduce((s, c) => s + c.weight, 0)).toBeCloseTo(1, 12);
     expect(prior.reduce((s, c) => s + c.weight * Math.exp(c.logM), 0)).toBeCloseTo(2, 9);

@@ -143,18 +143,25 @@ describe('attempts per request is never below one', () => {
   });
 });
 
+/**
+ * A total failure read 60 s in at 15 s ticks: demand level 1 before onset, then `plateau`, the
+ * first tick 60 % of the way there; `logRateSigma` the run's σ, `tickLogSigma` one tick's.
+ */
+function totalFailureRead(plateau: number, logRateSigma: number, tickLogSigma: number) {
+  return estimateAmplification(
+    {
+      requests: 1000 * plateau, requestsBaseline: 1000, logRateSigma, failing: 1, failingLow: 0.97, failingHigh: 1,
+      ramp: { tickMs: 15_000, elapsedMs: 45_000 },
+      rampTicks: { tickMs: 15_000, level: 1, multipliers: [1 + (plateau - 1) * 0.6, plateau, plateau, plateau], tickLogSigma },
+    },
+    models,
+  );
+}
+
 describe('a total failure read through demand noise', () => {
   // 15 s ticks, demand level 1 before onset, then a plateau of 2.75x: 10 % below cargo's 3x after
   // demand fell by as much, which one tick's σ of 0.15 (3x the bundled demand noise) allows.
-  const noisy = (plateau: number) =>
-    estimateAmplification(
-      {
-        requests: 1000 * plateau, requestsBaseline: 1000, logRateSigma: 0.1, failing: 1, failingLow: 0.97, failingHigh: 1,
-        ramp: { tickMs: 15_000, elapsedMs: 45_000 },
-        rampTicks: { tickMs: 15_000, level: 1, multipliers: [1 + (plateau - 1) * 0.6, plateau, plateau, plateau], tickLogSigma: 0.15 },
-      },
-      models,
-    );
+  const noisy = (plateau: number) => totalFailureRead(plateau, 0.1, 0.15);
 
   it('names cargo for 2.75x and cargo <= 1.69 for 2.2x: the plateau nearer what each client can do', () => {
     expect(noisy(2.75).matches[0]!.model).toBe('cargo');
@@ -176,15 +183,7 @@ describe('the σ a ramp-fitted plateau is read through', () => {
   });
 
   // 15 s ticks at the bundled noise: a storm of builds of 4 crates (3.25x) read 60 s in.
-  const clean = (plateau: number) =>
-    estimateAmplification(
-      {
-        requests: 1000 * plateau, requestsBaseline: 1000, logRateSigma: 0.05, failing: 1, failingLow: 0.97, failingHigh: 1,
-        ramp: { tickMs: 15_000, elapsedMs: 45_000 },
-        rampTicks: { tickMs: 15_000, level: 1, multipliers: [1 + (plateau - 1) * 0.6, plateau, plateau, plateau], tickLogSigma: 0.08 },
-      },
-      models,
-    );
+  const clean = (plateau: number) => totalFailureRead(plateau, 0.05, 0.08);
 
   it('lets clean data of small builds move the estimate off the prior bulk near R', () => {
     // Half-widths added in log made the plateau's σ 0.069 (0.053 combined), and the posterior leaned
