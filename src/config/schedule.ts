@@ -23,3 +23,13 @@ export function intervalToCron(intervalMs: number, offsetMs = 0): string | undef
   const hours = minutes / 60;
   return 24 % hours === 0 ? `${second} ${minuteOffset % 60} ${every(hours, Math.floor(minuteOffset / 60), 24)} * * *` : undefined;
 }
+
+/**
+ * An offset as cron can take it: the whole seconds go into the expression, the rest (under a second)
+ * is waited out when cron fires. Cron has no sub-second field; a tick a few hundred milliseconds
+ * after the scrapes it reads beats one rounded to the next whole second.
+ */
+export function splitTickOffset(offsetMs: number): { cronOffsetMs: number; delayMs: number } {
+  const cronOffsetMs = Math.floor(offsetMs / 1000) * 1000;
+  return { cronOffsetMs, delayMs: offsetMs - cronOffsetMs };
+}

@@ -35,8 +35,8 @@ import { BAND_SIGMAS } from '../ui/band.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
 import { SilenceStore } from './silence-store.js';
 import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
-import { intervalToCron } from '../config/schedule.js';
-import { alignable, meanLagAt } from '../source/scrape-phase.js';
+import { intervalToCron, splitTickOffset } from '../config/schedule.js';
+import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
 import { carrySnapshot, planReload } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
@@ -393,7 +393,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       // A new offset must read the scrapes clearly sooner than the current one: ticks do not hop
       // between two near-equal offsets as pods come and go.
       const currentLagMs = meanLagAt(found.targets, c.intervalMs, tickOffsetMs);
-      if (found.offsetMs === tickOffsetMs || currentLagMs - found.meanLagMs < 1000) return keep;
+      if (found.offsetMs === tickOffsetMs || currentLagMs - found.meanLagMs < realignGainMs(c.intervalMs)) return keep;
       logger.log('info', 'ticks aligned to the targets\' scrapes', { offsetSeconds: found.offsetMs / 1000, targets: found.targets.length, meanDataAgeSeconds: found.meanLagMs / 1000, unalignedMeanDataAgeSeconds: found.unalignedMeanLagMs / 1000 });
       return { offsetMs: found.offsetMs, changed: true };
     } catch (error) {
@@ -418,12 +418,17 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
 
   const schedule = (c: StormwatchConfig): Ticker => {
     // Intervals cron cannot tick evenly (45s, 90s) run on an epoch-aligned timer instead.
-    const expression = c.cron === undefined ? undefined : intervalToCron(c.intervalMs, tickOffsetMs);
+    const { cronOffsetMs, delayMs } = splitTickOffset(tickOffsetMs);
+    const expression = c.cron === undefined ? undefined : intervalToCron(c.intervalMs, cronOffsetMs);
     if (expression === undefined) return startAlignedTicker(c.intervalMs, () => tick(), now, tickOffsetMs);
-    const t: ScheduledTask = cron.schedule(expression, () => tick(), { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
+    // The sub-second rest of the offset; cancelled with the schedule, so no tick follows a stop.
+    let cancelled = false;
+    const afterDelay = () => (delayMs === 0 ? tick() : new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => (cancelled ? undefined : tick())));
+    const t: ScheduledTask = cron.schedule(expression, afterDelay, { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
     t.on('execution:overlap', () => metrics.ticksSkipped.inc());
     return {
       async stop() {
+        cancelled = true;
         await t.stop();
         await t.destroy();
       },
@@ -431,7 +436,11 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   };
   tickOffsetMs = (await learnTickOffset(config, source)).offsetMs;
   let task = schedule(config);
-  const scheduleText = (c: StormwatchConfig) => `every ${c.intervalMs / 1000}s, ${tickOffsetMs / 1000}s after each multiple since the epoch` + (c.cron !== undefined ? ` (cron ${intervalToCron(c.intervalMs, tickOffsetMs)})` : '');
+  const scheduleText = (c: StormwatchConfig) => {
+    const { cronOffsetMs, delayMs } = splitTickOffset(tickOffsetMs);
+    const cronText = c.cron === undefined ? '' : ` (cron ${intervalToCron(c.intervalMs, cronOffsetMs)}${delayMs > 0 ? `, then ${delayMs} ms` : ''})`;
+    return `every ${c.intervalMs / 1000}s, ${tickOffsetMs / 1000}s after each multiple since the epoch${cronText}`;
+  };
   logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: scheduleText(config), tickOffsetSeconds: tickOffsetMs / 1000 });
 
   /**

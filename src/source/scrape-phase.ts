@@ -57,7 +57,7 @@ export interface TargetSample {
 }
 
 export interface TickOffset {
-  /** Whole seconds after each multiple of the interval since the epoch at which to tick. */
+  /** How long after each multiple of the interval since the epoch to tick (a multiple of TICK_OFFSET_STEP_MS). */
   offsetMs: number;
   /** Mean age of the newest sample at a tick, over the targets, at that offset. */
   meanLagMs: number;
@@ -82,21 +82,42 @@ export function meanLagAt(targets: readonly { phaseMs: number; marginMs: number 
 }
 
 /**
- * The whole-second offset into the interval at which ticks read the targets' newest samples soonest
- * (least mean age over the targets; ties go to the earliest offset). One recent sample per target.
- * Undefined when there is nothing to align to or the interval is under 2 s.
+ * Offsets are chosen on this grid: fine enough that a tick comes a fraction of a second after the
+ * scrapes it reads (at 1 s ticks the whole gain is under a second), coarse enough that an offset
+ * does not follow every millisecond of a scrape's jitter.
  */
-/** Whether ticks of this interval can be shifted at all: whole seconds, and more than one of them. */
+export const TICK_OFFSET_STEP_MS = 100;
+
+/** Whether ticks of this interval can be shifted at all: whole seconds (cron's and the aligned ticker's grid). */
 export function alignable(intervalMs: number): boolean {
-  return intervalMs >= 2000 && intervalMs % 1000 === 0;
+  return intervalMs >= 1000 && intervalMs % 1000 === 0;
 }
 
+/**
+ * How much sooner a new offset must read the data before ticks move to it: a tenth of the interval,
+ * at most a second, so ticks do not hop between near-equal offsets as pods come and go.
+ */
+export function realignGainMs(intervalMs: number): number {
+  return Math.min(1000, intervalMs / 10);
+}
+
+/**
+ * The offset into the interval (a multiple of TICK_OFFSET_STEP_MS) at which ticks read the targets'
+ * newest samples soonest: least mean age over the targets, ties to the earliest offset. One recent
+ * sample per target. Undefined when there is nothing to align to or the interval is not alignable.
+ *
+ * Each target's age at a tick is a sawtooth in the offset that drops where its sample becomes
+ * readable, so the mean is least at the first grid step at or after one of those drops (or at 0):
+ * those are the only candidates.
+ */
 export function bestTickOffset(samples: readonly TargetSample[], intervalMs: number): TickOffset | undefined {
   if (!alignable(intervalMs)) return undefined;
   const targets = samples.filter((s) => Number.isFinite(s.sampleMs) && Number.isFinite(s.marginMs)).map((s) => ({ phaseMs: ((s.sampleMs % intervalMs) + intervalMs) % intervalMs, marginMs: Math.min(s.marginMs, intervalMs / 2) }));
   if (targets.length === 0) return undefined;
+  const candidates = new Set<number>([0]);
+  for (const t of targets) candidates.add((Math.ceil((t.phaseMs + t.marginMs) / TICK_OFFSET_STEP_MS) * TICK_OFFSET_STEP_MS) % intervalMs);
   let best = { offsetMs: 0, meanLagMs: meanLagAt(targets, intervalMs, 0) };
-  for (let offsetMs = 1000; offsetMs < intervalMs; offsetMs += 1000) {
+  for (const offsetMs of [...candidates].sort((a, b) => a - b)) {
     const lag = meanLagAt(targets, intervalMs, offsetMs);
     if (lag < best.meanLagMs - 1e-9) best = { offsetMs, meanLagMs: lag };
   }

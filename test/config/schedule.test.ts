@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import cron from 'node-cron';
-import { intervalToCron } from '../../src/config/schedule.js';
+import { intervalToCron, splitTickOffset } from '../../src/config/schedule.js';
 
 describe('intervalToCron', () => {
   it.each([
@@ -41,5 +41,12 @@ describe('intervalToCron', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('an offset with a fraction of a second goes to cron as whole seconds and a wait for the rest', () => {
+    expect(splitTickOffset(8300)).toEqual({ cronOffsetMs: 8000, delayMs: 300 });
+    expect(splitTickOffset(600)).toEqual({ cronOffsetMs: 0, delayMs: 600 });
+    expect(splitTickOffset(9000)).toEqual({ cronOffsetMs: 9000, delayMs: 0 });
+    expect(intervalToCron(15_000, splitTickOffset(8300).cronOffsetMs)).toBe('8,23,38,53 * * * * *');
   });
 });

@@ -1,7 +1,8 @@
 // Runs real cargo storms end to end and measures what stormwatch says about them: one loopback
 // registry per scenario (cargo-registry.ts), real `cargo fetch` load against each
-// (cargo-clients.ts), one real Prometheus scraping every registry's /metrics, one stormwatch (the
-// built CLI) polling that Prometheus with one signal per scenario, and a webhook receiver. After a
+// (cargo-clients.ts), one real Prometheus scraping every registry's /metrics, one stormwatch per
+// scenario (the built CLI, a service's sidecar) polling that Prometheus for its registry's signal,
+// and a webhook receiver. After a
 // healthy warm-up every scenario's fault is switched on at once (the onset, a wall-clock time,
 // which is the data time Prometheus stamps its samples with); the pages that arrive within the
 // observation window are recorded with their data times, together with what the registries saw
@@ -213,10 +214,13 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
   const loads: LoadHandle[] = [];
   let prometheus: RunningPrometheus | undefined;
   let receiver: Receiver | undefined;
-  let stormwatch: CliProcess | undefined;
+  // One stormwatch per scenario, as each service would run its own sidecar: each learns its own
+  // target's scrape phase (one process ticks at one offset, and a second target scraped at
+  // another phase would be read up to an interval late: at 15 s, a whole tick of delay).
+  const stormwatches: CliProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cargo-storm-'));
   const intervalMs = timing.intervalSeconds * 1000;
-  let tickOffsetMs = 0;
+  const tickOffsetsMs: number[] = [];
   try {
     for (let i = 0; i < specs.length; i++) registries.push(await startCargoRegistry());
     prometheus = await startPrometheus({ scrapeTargets: registries.map((r) => r.address), scrapeInterval: `${timing.intervalSeconds}s` });
@@ -248,23 +252,31 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     // (source.prometheus.warmup), so its baselines are warm at once; a few live ticks follow.
     const leadMs = Math.max(8000, 2 * intervalMs + 4000);
     await sleepUntil(onsetPlanMs - leadMs);
-    const configFile = join(dir, 'stormwatch.yaml');
-    writeFileSync(configFile, stormwatchConfig(prometheus.url, receiver.url, timing, Math.ceil((Date.now() - startedMs) / 1000) + 60, specs, signals, registries, dir));
-    // STORMWATCH_BENCH_DEBUG: every tick's evidence in stormwatch's log (kept in the result).
-    stormwatch = spawnCli(['run', '--config', configFile, ...(process.env.STORMWATCH_BENCH_DEBUG ? ['--log-level', 'debug'] : [])]);
+    const warmupSeconds = Math.ceil((Date.now() - startedMs) / 1000) + 60;
+    for (let i = 0; i < specs.length; i++) {
+      const own = join(dir, `stormwatch-${i}`);
+      const configFile = join(dir, `stormwatch-${i}.yaml`);
+      writeFileSync(configFile, stormwatchConfig(prometheus.url, receiver.url, timing, warmupSeconds, signals[i]!, registries[i]!, own));
+      // STORMWATCH_BENCH_DEBUG: every tick's evidence in stormwatch's log (kept in the result).
+      stormwatches.push(spawnCli(['run', '--config', configFile, ...(process.env.STORMWATCH_BENCH_DEBUG ? ['--log-level', 'debug'] : [])]));
+    }
     // Generous: on a busy machine reading the history and starting node take a while.
-    const listening = await stormwatch.waitForLog('http server listening', 60_000);
-    // Ticks fall this far after each multiple of the interval (aligned to Prometheus's scrapes).
-    tickOffsetMs = Number((await stormwatch.waitForLog('stormwatch running', 60_000)).tickOffsetSeconds ?? 0) * 1000;
-    // The onset waits (a few ticks at most) until stormwatch has a baseline for every signal.
-    const ownUrl = String(listening.url);
+    const ownUrls: string[] = [];
+    for (const stormwatch of stormwatches) {
+      ownUrls.push(String((await stormwatch.waitForLog('http server listening', 60_000)).url));
+      // Ticks fall this far after each multiple of the interval (aligned to its target's scrapes).
+      tickOffsetsMs.push(Number((await stormwatch.waitForLog('stormwatch running', 60_000)).tickOffsetSeconds ?? 0) * 1000);
+    }
+    log(`tick offsets ${tickOffsetsMs.map((o) => `${(o / 1000).toFixed(1)} s`).join(', ')}`);
+    // The onset waits (a few ticks at most) until every stormwatch has a baseline for its signal.
     const warmRe = signals.map((sig) => new RegExp(`stormwatch_signal_baseline\\{signal="${sig}",check="[^"]+"\\} [0-9.e+-]+`));
     let metricsText = '';
     let warm = signals.map(() => false);
     await sleepUntil(onsetPlanMs - 2 * intervalMs);
     for (;;) {
-      metricsText = await fetch(`${ownUrl}/metrics`).then((r) => r.text(), () => '');
-      warm = warmRe.map((re) => re.test(metricsText));
+      const texts = await Promise.all(ownUrls.map((url) => fetch(`${url}/metrics`).then((r) => r.text(), () => '')));
+      metricsText = texts.join('\n');
+      warm = warmRe.map((re, i) => re.test(texts[i]!));
       if ((warm.every(Boolean) && Date.now() >= onsetPlanMs) || Date.now() >= onsetPlanMs + 5 * intervalMs) break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -282,7 +294,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     if (timing.nameWithinMs !== undefined) {
       const naming = specs.map((spec, i) => (expectedClient(spec) === undefined ? undefined : signals[i]!)).filter((x) => x !== undefined);
       // Settled: the same client named for NAME_SETTLED_MS (no look at the truth).
-      const named = () => naming.every((sig) => (namedSinceMs(pagesOf(receiver!.received, intervalMs, tickOffsetMs).filter((p) => p.signal === sig).map((p) => p.page)) ?? Number.POSITIVE_INFINITY) <= Date.now() - NAME_SETTLED_MS);
+      const named = () => naming.every((sig) => (namedSinceMs(pagesOf(receiver!.received, intervalMs, tickOffsetsMs[signals.indexOf(sig)]!).filter((p) => p.signal === sig).map((p) => p.page)) ?? Number.POSITIVE_INFINITY) <= Date.now() - NAME_SETTLED_MS);
       while (!named() && Date.now() < onsets[0]! + timing.nameWithinMs) await new Promise((r) => setTimeout(r, 250));
       log(`clients named and settled ${((Date.now() - onsets[0]!) / 1000).toFixed(1)} s after the onset: ${named()}`);
     }
@@ -291,12 +303,10 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
 
     // Stop the load at once (failing chains are killed, not waited for), then stormwatch.
     const records = await Promise.all(loads.map((l) => l.stop(0)));
-    await stopChild(stormwatch.child);
-
-    const pages = pagesOf(receiver.received, intervalMs, tickOffsetMs);
+    for (const stormwatch of stormwatches) await stopChild(stormwatch.child);
 
     const results = specs.map((spec, i): ScenarioResult => {
-      const own = pages.filter((p) => p.signal === signals[i]).map((p) => p.page);
+      const own = pagesOf(receiver!.received, intervalMs, tickOffsetsMs[i]!).filter((p) => p.signal === signals[i]).map((p) => p.page);
       const harness = harnessFacts(registries[i]!, records[i]!, onsets[i]!, faultEndMs, loads[i]!.skipped(), warm[i]!);
       const firstCritical = own.filter((p) => p.status === 'firing' && p.severity === 'critical').sort((a, b) => a.firedAtMs - b.firedAtMs)[0];
       return {
@@ -313,10 +323,10 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
       };
     });
     clearInterval(status);
-    return { timing, results, stormwatchLog: stormwatch.stderr(), metricsBeforeOnset: metricsText };
+    return { timing, results, stormwatchLog: stormwatches.map((sw, i) => `# ${signals[i]}\n${sw.stderr()}`).join('\n'), metricsBeforeOnset: metricsText };
   } finally {
     for (const l of loads) await l.stop(0).catch(() => []);
-    if (stormwatch && stormwatch.child.exitCode === null) await stopChild(stormwatch.child);
+    for (const stormwatch of stormwatches) if (stormwatch.child.exitCode === null) await stopChild(stormwatch.child);
     await prometheus?.stop();
     await receiver?.close();
     for (const r of registries) await r.close();
@@ -324,16 +334,13 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
   }
 }
 
-function stormwatchConfig(promUrl: string, receiverUrl: string, t: BenchTiming, warmupSeconds: number, specs: ScenarioSpec[], signals: string[], registries: CargoRegistry[], dir: string): string {
-  const signalYaml = specs
-    .map(
-      (_, i) => `  - name: ${signals[i]}
-    requests: 'registry_download_requests_total{instance="${registries[i]!.address}"}'
-    downstream: 'static_requests_total{code="200",instance="${registries[i]!.address}"}'
+/** The configuration of the stormwatch that watches one scenario's registry. */
+function stormwatchConfig(promUrl: string, receiverUrl: string, t: BenchTiming, warmupSeconds: number, signal: string, registry: CargoRegistry, dir: string): string {
+  const signalYaml = `  - name: ${signal}
+    requests: 'registry_download_requests_total{instance="${registry.address}"}'
+    downstream: 'static_requests_total{code="200",instance="${registry.address}"}'
     # What a crate registry's operator declares (README, Configuration): its clients are cargo.
-    clients: [cargo, cargo-legacy]`,
-    )
-    .join('\n');
+    clients: [cargo, cargo-legacy]`;
   return `interval: ${t.intervalSeconds}s
 source:
   prometheus:

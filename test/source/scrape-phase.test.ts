@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { counterQuery } from '../../src/source/counter-query.js';
-import { SCRAPE_DURATION_QUERY, SCRAPE_READ_MARGIN_MS, alignable, bestTickOffset, meanLagAt, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from '../../src/source/scrape-phase.js';
+import { SCRAPE_DURATION_QUERY, SCRAPE_READ_MARGIN_MS, TICK_OFFSET_STEP_MS, alignable, bestTickOffset, meanLagAt, readMarginMs, realignGainMs, sampleTimeQuery, vectorSelectorsOf } from '../../src/source/scrape-phase.js';
 import { promqlSyntaxError } from '../../src/config/promql-syntax.js';
 
 describe('vectorSelectorsOf', () => {
@@ -21,19 +21,21 @@ describe('vectorSelectorsOf', () => {
 });
 
 describe('bestTickOffset', () => {
-  it('ticks at the first whole second after one target is readable', () => {
-    // scraped 7.3 s into each 15 s interval: readable from 8.3 s, so at 9 s, 1.7 s old
+  it('ticks at the first step of the grid after one target is readable', () => {
+    // scraped 7.3 s into each 15 s interval: readable from 8.3 s, so at 8.3 s, 1 s old
     const found = bestTickOffset([{ sampleMs: 1_795_000_005_000 + 7300, marginMs: SCRAPE_READ_MARGIN_MS }], 15_000)!;
-    expect(found.offsetMs).toBe(9000);
-    expect(found.meanLagMs).toBeCloseTo(1700, 6);
+    expect(found.offsetMs).toBe(8300);
+    expect(found.meanLagMs).toBeCloseTo(1000, 6);
     // at the epoch's multiples the same scrape is 7.7 s old
     expect(found.unalignedMeanLagMs).toBeCloseTo(7700, 6);
+    // between steps: readable from 8.34 s, so at 8.4 s
+    expect(bestTickOffset([{ sampleMs: 7340, marginMs: SCRAPE_READ_MARGIN_MS }], 15_000)).toMatchObject({ offsetMs: 8400, meanLagMs: 1060 });
   });
 
   it('wraps around the interval', () => {
     const found = bestTickOffset([{ sampleMs: 14_600, marginMs: 1000 }], 15_000)!;
-    expect(found.offsetMs).toBe(1000);
-    expect(found.meanLagMs).toBeCloseTo(1400, 6);
+    expect(found.offsetMs).toBe(600);
+    expect(found.meanLagMs).toBeCloseTo(1000, 6);
   });
 
   it('serves two targets with the least mean age, not the first one', () => {
@@ -43,20 +45,26 @@ describe('bestTickOffset', () => {
     expect(found.meanLagMs).toBeCloseTo(4500, 6);
   });
 
-  it('does nothing for short intervals or no targets', () => {
-    expect(bestTickOffset([{ sampleMs: 300, marginMs: 1000 }], 1000)).toBeUndefined();
-    expect([1000, 1500, 2000, 15_000].map(alignable)).toEqual([false, false, true, true]);
+  it('aligns 1 s ticks too; not intervals off the whole-second grid, nor no targets', () => {
+    // scraped 300 ms into each second, 10 ms to fetch: readable from 570 ms, so at 600 ms
+    expect(bestTickOffset([{ sampleMs: 1_795_000_000_300, marginMs: readMarginMs(0.01) }], 1000)).toMatchObject({ offsetMs: 600, meanLagMs: 300 });
+    expect([500, 1000, 1500, 2000, 15_000].map(alignable)).toEqual([false, true, false, true, true]);
+    expect(bestTickOffset([{ sampleMs: 300, marginMs: 1000 }], 1500)).toBeUndefined();
     expect(bestTickOffset([], 15_000)).toBeUndefined();
     expect(bestTickOffset([{ sampleMs: Number.NaN, marginMs: 1000 }], 15_000)).toBeUndefined();
   });
 
+  it('moves ticks only for a gain of a tenth of the interval, at most a second', () => {
+    expect([1000, 5000, 15_000, 60_000].map(realignGainMs)).toEqual([100, 500, 1000, 1000]);
+  });
+
   it("a quick target's own scrape duration lets ticks come sooner after it", () => {
-    // scraped at 3.1 s, 10 ms to fetch: readable from about 3.37 s, so the tick at 4 s reads it
+    // scraped at 3.1 s, 10 ms to fetch: readable from about 3.37 s, so the tick at 3.4 s reads it
     expect(readMarginMs(0.01)).toBeCloseTo(270, 6);
-    expect(bestTickOffset([{ sampleMs: 3100, marginMs: readMarginMs(0.01) }], 5000)).toMatchObject({ offsetMs: 4000, meanLagMs: 900 });
-    // not known: the default second, so the tick at 5 s (0) reads it
+    expect(bestTickOffset([{ sampleMs: 3100, marginMs: readMarginMs(0.01) }], 5000)).toMatchObject({ offsetMs: 3400, meanLagMs: 300 });
+    // not known: the default second, so at 4.1 s
     expect(readMarginMs(undefined)).toBe(SCRAPE_READ_MARGIN_MS);
-    expect(bestTickOffset([{ sampleMs: 3100, marginMs: readMarginMs(undefined) }], 5000)).toMatchObject({ offsetMs: 0, meanLagMs: 1900 });
+    expect(bestTickOffset([{ sampleMs: 3100, marginMs: readMarginMs(undefined) }], 5000)).toMatchObject({ offsetMs: 4100, meanLagMs: 1000 });
   });
 
   it("the age it states is what a tick reads: each target's newest sample at least a margin old", () => {
@@ -81,7 +89,9 @@ describe('bestTickOffset', () => {
         expect(meanLagAt(targets, interval, offset)).toBeCloseTo(total / reads, 6);
       }
       const best = bestTickOffset(targets.map((t) => ({ sampleMs: 1_795_000_005_000 + t.phaseMs, marginMs: t.marginMs })), interval)!;
-      for (let offset = 0; offset < interval; offset += 1000) expect(best.meanLagMs).toBeLessThanOrEqual(meanLagAt(targets, interval, offset) + 1e-3);
+      // no offset of the grid reads sooner than the one chosen from the candidates
+      for (let offset = 0; offset < interval; offset += TICK_OFFSET_STEP_MS) expect(best.meanLagMs).toBeLessThanOrEqual(meanLagAt(targets, interval, offset) + 1e-3);
+      expect(best.offsetMs % TICK_OFFSET_STEP_MS).toBe(0);
     }
   });
 });
