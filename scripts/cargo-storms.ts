@@ -129,28 +129,36 @@ async function main(): Promise<number> {
   return failures > 0 ? 1 : 0;
 }
 
+/** min / median / max, in seconds to a tenth. */
+function spread(values: number[]): string {
+  if (values.length === 0) return '-';
+  const sorted = [...values].sort((a, b) => a - b);
+  return `${sorted[0]!.toFixed(1)} / ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} / ${sorted.at(-1)!.toFixed(1)}`;
+}
+
 function printTable(rows: Row[]): void {
   const groups = new Map<string, Row[]>();
   for (const row of rows) {
     const key = `${row.intervalSeconds}\u0000${row.result.spec.cargo.label}\u0000${row.result.spec.name}`;
     groups.set(key, [...(groups.get(key) ?? []), row]);
   }
-  const header = ['tick', 'cargo', 'scenario', 'runs', 'expected', 'first critical page: kind (count)', 'delay s: min / median / max', 'first page of any kind', 'req/build in fault', 'rate x'];
+  const header = ['tick', 'cargo', 'scenario', 'runs', 'expected', 'first critical page: kind (count)', 'delay s: min / median / max', 's after the first scrape holding the fault', 'first page of any kind', 'req/build in fault', 'rate x'];
   const lines: string[][] = [];
   for (const group of groups.values()) {
     const r0 = group[0]!.result;
     const kinds = new Map<string, number>();
     const delays: number[] = [];
+    const afterScrape: number[] = [];
     for (const { result } of group) {
       const kind = result.firstCritical?.alertname.replace(/^Stormwatch/, '') ?? 'none';
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
       if (result.delayMs !== undefined) delays.push(result.delayMs / 1000);
+      if (result.firstCritical && result.firstFaultScrapeMs !== undefined) afterScrape.push((result.firstCritical.firedAtMs - result.firstFaultScrapeMs) / 1000);
     }
     const anyPage = group.map(({ result }) => {
       const first = result.pages.filter((p) => p.status === 'firing').sort((a, b) => a.firedAtMs - b.firedAtMs)[0];
       return first ? `${first.alertname.replace(/^Stormwatch/, '')}@${((first.firedAtMs - result.onsetMs) / 1000).toFixed(0)}s` : '-';
     });
-    delays.sort((a, b) => a - b);
     lines.push([
       `${group[0]!.intervalSeconds}s`,
       r0.spec.cargo.label,
@@ -158,7 +166,8 @@ function printTable(rows: Row[]): void {
       String(group.length),
       expectedPage(r0.spec)?.replace(/^Stormwatch/, '') ?? 'no critical',
       [...kinds].map(([k, n]) => `${k} (${n})`).join(', '),
-      delays.length ? `${delays[0]!.toFixed(0)} / ${delays[Math.floor(delays.length / 2)]!.toFixed(0)} / ${delays.at(-1)!.toFixed(0)}` : '-',
+      spread(delays),
+      spread(afterScrape),
       anyPage.join(' '),
       mean(group.map(({ result }) => mean(result.harness.faultRequestsPerBuild))).toFixed(2),
       mean(group.map(({ result }) => result.harness.rateDuring / result.harness.rateBefore)).toFixed(2),

@@ -190,6 +190,12 @@ export interface ScenarioResult {
   firstCritical: Page | undefined;
   /** firstCritical.firedAtMs - onsetMs (data time), if it paged. */
   delayMs: number | undefined;
+  /**
+   * When Prometheus first scraped the registry after the onset (its /metrics request: the first
+   * sample that can show the fault). A page less than an interval after it came on the first tick
+   * that could read the fault; the rest of delayMs is where the onset fell between scrapes.
+   */
+  firstFaultScrapeMs: number | undefined;
   /** When the fault was switched off (wall clock). */
   faultEndMs: number;
   /** The latest firing critical message (page or update) when the fault ended: what a receiver held. */
@@ -316,6 +322,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
         pages: own,
         firstCritical,
         delayMs: firstCritical ? firstCritical.firedAtMs - onsets[i]! : undefined,
+        firstFaultScrapeMs: registries[i]!.requests.find((q) => q.kind === 'metrics' && q.atMs >= onsets[i]!)?.atMs,
         faultEndMs,
         clientReading: latestMessage(own),
         truthAttemptsPerRequest: mean(harness.faultRequestsPerBuild) / harness.cratesPerBuild,
@@ -492,6 +499,7 @@ export function describeResult(r: ScenarioResult): string {
     `rate ${h.rateBefore.toFixed(1)} -> ${h.rateDuring.toFixed(1)} req/s (${(h.rateDuring / h.rateBefore).toFixed(2)}x);`,
     `warm ${h.stormwatchWarm}; skipped ${h.skipped};`,
     `pages: ${pages || 'none'};`,
+    ...(r.firstFaultScrapeMs !== undefined ? [`first scrape after the onset +${((r.firstFaultScrapeMs - r.onsetMs) / 1000).toFixed(1)}s${r.firstCritical ? `, first page ${((r.firstCritical.firedAtMs - r.firstFaultScrapeMs) / 1000).toFixed(1)} s after it` : ''};`] : []),
     `held at the end: ${r.clientReading ? `${r.clientReading.clientModel || 'no client'} ${r.clientReading.attemptsPerRequest.toFixed(2)} (${r.clientReading.attemptsLow.toFixed(2)}-${r.clientReading.attemptsHigh.toFixed(2)})` : 'nothing'} +${((r.faultEndMs - r.onsetMs) / 1000).toFixed(0)}s, truth ${r.truthAttemptsPerRequest.toFixed(2)}`,
   ].join(' ');
 }
