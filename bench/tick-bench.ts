@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import type { EvidenceSnapshot } from '../src/detectors/evidence-detector.js';
 import { Pipeline, type PipelineSnapshot } from '../src/pipeline.js';
-import { toColumns } from '../src/runner/state-columns.js';
 import { saveState } from '../src/runner/state-file.js';
 import { seriesIdOf } from '../src/series/series-key.js';
 import { mulberry32 } from '../scripts/sim/random.js';
@@ -164,7 +163,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       if ((k + 1) % TICKS_PER_SAVE === 0) {
         const c2 = process.cpuUsage();
         // As runner/live.ts saves: each series' state encoded as it is made.
-        stateBytes = saveState(stateFile, pipeline.snapshot(nowMs, toColumns));
+        stateBytes = saveState(stateFile, (section) => pipeline.snapshot(nowMs, section));
         saveS = cpuSecondsSince(c2);
       }
       return { readS, stepS, tickS, tickWall, saveS };

@@ -11,8 +11,11 @@ export const MARK = '\u0000';
 export const Q_UNITS = 1024;
 export const Q_NULL = -32768;
 
-/** The column an array of numbers went to: 16-bit fixed point, float32 or float64. */
-export type ColumnKind = 'q' | 'f' | 'd';
+/**
+ * The column an array of numbers went to: 16-bit fixed point, float32 or float64; or 16-bit
+ * integers as they are ('i': codes a state keeps in an Int16Array, never chosen by encodeNumbers).
+ */
+export type ColumnKind = 'q' | 'f' | 'd' | 'i';
 
 /** A state (or a part of one) that cannot be put in columns: it stays a plain entry. */
 export class Unsupported extends Error {}
@@ -142,9 +145,31 @@ export function encodeValue(value: unknown, s: ColumnScratch): string {
   throw new Unsupported();
 }
 
+/** Marker texts by kind and length: made once, so templates built of them share their pieces. */
+const markerTexts = new Map<string, string>();
+
 /** A marker's template text: the kind and length of an array of numbers. */
 export function numbersTemplate(kind: ColumnKind, length: number): string {
-  return `"\\u0000${kind}${length}"`;
+  const key = `${kind}${length}`;
+  let text = markerTexts.get(key);
+  if (text === undefined) {
+    text = `"\\u0000${kind}${length}"`;
+    if (markerTexts.size < MAX_KEY_TEXTS) markerTexts.set(key, text);
+  }
+  return text;
+}
+
+/**
+ * Appends `n` values of `a` from `from` to a column as they are (the caller's typed array already
+ * holds what the column does: float32s to f32, fixed point or codes to i16); returns the template
+ * of an array of them of kind `kind` ('[]' when empty).
+ */
+export function encodeTyped<T extends Float64Array | Float32Array | Int16Array>(a: T, from: number, n: number, column: Column<T>, kind: ColumnKind): string {
+  if (n === 0) return '[]';
+  column.reserve(n);
+  column.data.set(a.subarray(from, from + n), column.length);
+  column.length += n;
+  return numbersTemplate(kind, n);
 }
 
 /**

@@ -16,17 +16,17 @@
 // While the profile is younger than a day, it is the trailing median and MAD as before. The ratio checks keep their trailing baselines: a ratio has no
 // daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
-import { type ColumnScratch, encodeNumber, encodeNumbers, encodeValue, numbersScratch } from '../core/column-encoder.js';
+import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, type BaselineStats, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, anomalyScore, nextRecord, repeatWeighted, tickSurprise } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
-import { type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
+import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
-import { TAIL_DAYS, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
+import { TAIL_DAYS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
 
 export interface DetectorParams {
   /** How much history the baselines hold. */
@@ -195,13 +195,11 @@ function breakAlternative(p0: number): number {
   return p0 + (1 - p0) / 2;
 }
 
-/** What encodeValue gives for a check's state (always made with these keys in this order). */
-function encodeCheck(c: CheckState, s: ColumnScratch): string {
-  s.f64.push(c.small);
-  s.f64.push(c.large);
-  s.f64.push(c.health);
-  return c.alarmed ? '{"small":0,"large":0,"health":0,"alarmed":true}' : '{"small":0,"large":0,"health":0,"alarmed":false}';
-}
+const CHECK_NAMES = ['spike', 'drop', 'errors', 'funnel'] as const;
+
+/** Detectors' templates by the number encodeColumns sums their shape up in (a few in use at once). */
+const templates = new Map<number, string>();
+const MAX_TEMPLATES = 1024;
 
 export class EvidenceDetector implements Detector {
   private readonly rate: RobustBaseline;
@@ -311,7 +309,7 @@ export class EvidenceDetector implements Detector {
       funnel: this.funnel.snapshot(),
       checks: { spike: { ...this.checks.spike }, drop: { ...this.checks.drop }, errors: { ...this.checks.errors }, funnel: { ...this.checks.funnel } },
       rateShiftSinceMs: Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs,
-      dispersion: { ...this.dispersion },
+      dispersion: this.dispersionSnapshot(),
       run: this.run ? structuredClone(this.run) : null,
       probation: this.probationEntries().map((x) => (Number.isFinite(x) ? x : null)),
       probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.probationTimes[(this.probationStart + i) % (this.probation.length / P_FIELDS)]!),
@@ -326,35 +324,105 @@ export class EvidenceDetector implements Detector {
   }
 
   /**
-   * What encodeValue gives for snapshot(), written straight from the detector's typed arrays: a
-   * save at 100k series makes no snapshot objects (see core/column-encoder.ts). The keys and their
-   * order are snapshot()'s (a test compares the two at every tick of a scenario).
+   * snapshot()'s numbers written straight from the detector's typed arrays to columns, each array
+   * in a column fixed by what it is (windows as float32, the profile as 16-bit fixed point, tail
+   * records as their codes), and its template: decoded, exactly what JSON gives for snapshot() (a
+   * test compares the two at every tick of a scenario). A save at 100k series makes no snapshot
+   * objects, and no template either while the detector's shape is one seen before: most series
+   * share a few shapes, each template made once (see core/column-encoder.ts).
    */
   encodeColumns(s: ColumnScratch): string {
     const c = this.checks;
-    let out = `{"rate":${this.rate.encodeColumns(s)},"errorRatio":${this.errorRatio.encodeColumns(s)},"funnel":${this.funnel.encodeColumns(s)}`;
-    out += `,"checks":{"spike":${encodeCheck(c.spike, s)},"drop":${encodeCheck(c.drop, s)},"errors":${encodeCheck(c.errors, s)},"funnel":${encodeCheck(c.funnel, s)}}`;
-    out += `,"rateShiftSinceMs":${encodeNumber(Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs, s)}`;
-    out += `,"dispersion":${encodeValue(this.dispersion, s)},"run":${encodeValue(this.run, s)}`;
+    const d = this.dispersion;
+    const run = this.run;
     const capacity = this.probation.length / P_FIELDS;
-    const a = numbersScratch(this.probationSize * P_FIELDS);
-    for (let i = 0, k = 0; i < this.probationSize; i++) {
+    const block = d.blockN !== undefined;
+    const runBlock = d.rateBlock !== undefined;
+    const recent = run?.recentObserved?.length ?? -1;
+    const runForm = run === null ? 0 : recent < 0 ? 1 : 2 + recent;
+    const sizes = [this.rate.buckets, this.errorRatio.buckets, this.funnel.buckets];
+    const partials = (this.rate.partialTicks > 0 ? 1 : 0) + (this.errorRatio.partialTicks > 0 ? 2 : 0) + (this.funnel.partialTicks > 0 ? 4 : 0);
+    const alarms = (c.spike.alarmed ? 1 : 0) + (c.drop.alarmed ? 2 : 0) + (c.errors.alarmed ? 4 : 0) + (c.funnel.alarmed ? 8 : 0);
+    // Everything the template depends on, as one number (exact below 2^53: 11 bits a window size).
+    const cacheable = sizes.every((n) => n < 2048) && this.probationSize < 64 && runForm < 8 && (recent < 0 || run?.recentExpected?.length === recent);
+    const shape = cacheable ? ((((((sizes[0]! * 2048 + sizes[1]!) * 2048 + sizes[2]!) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 8 + runForm) * 64 + this.probationSize : -1;
+    this.rate.encodeFixed(s);
+    this.errorRatio.encodeFixed(s);
+    this.funnel.encodeFixed(s);
+    for (const k of CHECK_NAMES) {
+      s.f64.push(c[k].small);
+      s.f64.push(c[k].large);
+      s.f64.push(c[k].health);
+    }
+    s.f64.push(this.rateShiftSinceMs);
+    s.f64.push(d.rate);
+    s.f64.push(d.errors);
+    s.f64.push(d.funnel);
+    s.f64.push(d.ticks);
+    if (block) {
+      s.f64.push(d.blockN!);
+      s.f64.push(d.blockExpected!);
+      s.f64.push(d.blockTicks!);
+    }
+    if (runBlock) {
+      s.f64.push(d.rateBlock!);
+      s.f64.push(d.blocks!);
+    }
+    if (run) {
+      s.f64.push(run.sinceMs);
+      s.f64.push(run.observed);
+      s.f64.push(run.expected);
+      s.f64.push(run.seconds);
+      for (let i = 0; i < recent; i++) s.f64.push(run.recentObserved![i]!);
+      for (let i = 0; i < recent; i++) s.f64.push(run.recentExpected![i]!);
+    }
+    for (let i = 0; i < this.probationSize; i++) {
       const at = ((this.probationStart + i) % capacity) * P_FIELDS;
-      for (let f = 0; f < P_FIELDS; f++, k++) {
-        const v = this.probation[at + f]!;
-        // As snapshot(): a value that is not finite is written as null (NaN here).
-        a[k] = Number.isFinite(v) ? v : Number.NaN;
+      encodeTyped(this.probation, at, P_FIELDS, s.f32, 'f');
+    }
+    for (let i = 0; i < this.probationSize; i++) s.f64.push(this.probationTimes[(this.probationStart + i) % capacity]!);
+    this.profile.encodeFixed(s);
+    s.f64.push(this.rateLearntAtMs);
+    encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, SLOTS_PER_WEEK, this.tailCountsAt);
+    s.f64.push(this.lastEvidence);
+    s.f64.push(this.scoreRecord);
+    for (let i = 0; i < DRIFT_SLOTS; i++) s.f64.push(this.floats[this.driftAt + i]!);
+    encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+    let template = shape >= 0 ? templates.get(shape) : undefined;
+    if (template === undefined) {
+      template = this.template(block, runBlock, recent);
+      if (shape >= 0) {
+        if (templates.size >= MAX_TEMPLATES) templates.clear();
+        templates.set(shape, template);
       }
     }
-    out += `,"probation":${encodeNumbers(a, 0, this.probationSize * P_FIELDS, s)}`;
-    for (let i = 0; i < this.probationSize; i++) a[i] = this.probationTimes[(this.probationStart + i) % capacity]!;
-    out += `,"probationTimes":${encodeNumbers(a, 0, this.probationSize, s)}`;
-    out += `,"profile":${this.profile.encodeColumns(s)}`;
-    out += `,"rateLearntAtMs":${encodeNumber(Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs, s)}`;
-    out += `,"tail":${encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, SLOTS_PER_WEEK, this.tailCountsAt)}`;
-    out += `,"lastEvidence":${encodeNumber(this.lastEvidence, s)},"scoreRecord":${encodeNumber(this.scoreRecord, s)}`;
-    out += `,"drift":${encodeValue(snapshotDrift(this.floats, this.driftAt), s)}`;
-    return `${out},"driftTail":${encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS)}}`;
+    return template;
+  }
+
+  /** The template of encodeColumns's numbers (the keys and their order are snapshot()'s). */
+  private template(block: boolean, runBlock: boolean, recent: number): string {
+    const c = this.checks;
+    const check = (k: CheckName) => `{"small":0,"large":0,"health":0,"alarmed":${c[k].alarmed}}`;
+    const numbers = (kind: 'f' | 'd', n: number) => (n > 0 ? numbersTemplate(kind, n) : '[]');
+    const baseline = (b: RobustBaseline) => RobustBaseline.fixedTemplate(b.buckets, b.partialTicks > 0);
+    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
+    const run = this.run === null ? 'null' : `{"sinceMs":0,"observed":0,"expected":0,"seconds":0${recent >= 0 ? `,"recentObserved":${numbers('d', recent)},"recentExpected":${numbers('d', recent)}` : ''}}`;
+    return (
+      `{"rate":${baseline(this.rate)},"errorRatio":${baseline(this.errorRatio)},"funnel":${baseline(this.funnel)}` +
+      `,"checks":{${CHECK_NAMES.map((k) => `"${k}":${check(k)}`).join(',')}},"rateShiftSinceMs":0,"dispersion":${dispersion},"run":${run}` +
+      `,"probation":${numbers('f', this.probationSize * P_FIELDS)},"probationTimes":${numbers('d', this.probationSize)}` +
+      `,"profile":${PROFILE_TEMPLATE},"rateLearntAtMs":0,"tail":${TAIL_TEMPLATE},"lastEvidence":0,"scoreRecord":0` +
+      `,"drift":{"mean":0,"square":0,"ticks":0},"driftTail":${TAIL_TEMPLATE}}`
+    );
+  }
+
+  /** The dispersion as saved: its keys in one order, whichever order they were set in. */
+  private dispersionSnapshot(): Dispersion {
+    const d = this.dispersion;
+    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks };
+    if (d.blockN !== undefined) Object.assign(out, { blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
+    if (d.rateBlock !== undefined) Object.assign(out, { rateBlock: d.rateBlock, blocks: d.blocks });
+    return out;
   }
 
   private probationEntries(): number[] {

@@ -17,7 +17,6 @@ import type { LiveSource } from '../source/source.js';
 import { type RunningServer, startHttpServer } from '../telemetry/http-server.js';
 import { StormwatchMetrics } from '../telemetry/metrics.js';
 import { Notifier } from './notify.js';
-import { toColumns } from './state-columns.js';
 import { loadState, saveState } from './state-file.js';
 import { StateSaver } from './state-saver.js';
 import { RefusalLog } from '../telemetry/refusal-log.js';
@@ -150,8 +149,8 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   history.addDeploys(pipeline.deployRecords());
   const writeState = () => {
     try {
-      // Each series' state is encoded as it is made (state-columns.ts): no 100k snapshots alive at once.
-      const bytes = saveState(stateFile, pipeline.snapshot(now(), toColumns));
+      // Each series is encoded and written as it is made (state-binary.ts): no 100k snapshots alive at once.
+      const bytes = saveState(stateFile, (section) => pipeline.snapshot(now(), section));
       metrics.stateWrites.inc();
       metrics.stateBytes.set(bytes);
     } catch (error) {

@@ -1,12 +1,14 @@
 // Per-series state saved as columns. The states of a section (detectors, ramps) are objects of a
 // few shapes (the same keys and array lengths for almost every series), so each shape is written
-// once, with the ids of its series and their numbers as typed arrays (base64): no decimal text per
-// number and no JSON per series. At 100k series that is most of a save's CPU.
+// once, with the ids of its series and their numbers as typed arrays (raw bytes in the binary file,
+// state-binary.ts; base64 in the JSON files before it): no decimal text per number and no JSON per
+// series. At 100k series that is most of a save's CPU.
 //
 // Decoding gives exactly what JSON.parse(JSON.stringify(state)) gives (a number that is not finite
 // becomes null, -0 becomes 0), so a restart from columns restores what a restart from JSON did.
 // Arrays of numbers are stored as compactly as is lossless: 16-bit fixed point in 1/1024 units (the
-// seasonal profile's own resolution), float32 (the baselines' values), or float64. A state that
+// seasonal profile's own resolution), float32 (the baselines' values), or float64; a state that
+// encodes itself may also write 16-bit integers as they are ('i': the tail records' codes). A state that
 // does not fit (a string beginning with U+0000, a little-endian platform missing) is left as it was,
 // a plain entry beside the columns. Pure.
 
@@ -29,7 +31,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
 /** A template compiled for matching states against it while their numbers are written (one shape for all nodes: monomorphic). */
 interface Node {
   kind: 'number' | 'numbers' | 'literal' | 'array' | 'object';
-  column: 'q' | 'f' | 'd';
+  column: 'q' | 'f' | 'd' | 'i';
   length: number;
   value: unknown;
   keys: string[];
@@ -42,7 +44,7 @@ function node(kind: Node['kind'], fields: Partial<Node> = {}): Node {
 
 function compile(t: unknown): Node {
   if (typeof t === 'number') return node('number');
-  if (typeof t === 'string' && t.startsWith(MARK)) return node('numbers', { column: t[1] as 'q' | 'f' | 'd', length: Number(t.slice(2)) });
+  if (typeof t === 'string' && t.startsWith(MARK)) return node('numbers', { column: t[1] as Node['column'], length: Number(t.slice(2)) });
   if (Array.isArray(t)) return node('array', { children: t.map(compile), length: t.length });
   if (t !== null && typeof t === 'object') return node('object', { keys: Object.keys(t), children: Object.values(t).map(compile) });
   return node('literal', { value: t });
@@ -74,6 +76,12 @@ function writeMatching(value: unknown, node: Node, s: ColumnScratch): boolean {
             if (!(Number.isInteger(q) && Math.abs(q) <= 32767)) return false;
             s.i16.push(q);
           }
+        }
+      } else if (node.column === 'i') {
+        for (let i = 0; i < a.length; i++) {
+          const v = a[i];
+          if (!(typeof v === 'number' && Number.isInteger(v) && v >= -32768 && v <= 32767 && !Object.is(v, -0))) return false;
+          s.i16.push(v);
         }
       } else if (node.column === 'f') {
         const column = s.f32;
@@ -123,81 +131,143 @@ function writeMatching(value: unknown, node: Node, s: ColumnScratch): boolean {
   }
 }
 
-interface Group {
+/** A group of series of one shape and their numbers, as the writer hands it on. */
+export interface FilledGroup {
   shape: string;
-  node: Node;
   ids: string[];
   f64: Column<Float64Array>;
   f32: Column<Float32Array>;
   i16: Column<Int16Array>;
 }
 
+interface Group extends FilledGroup {
+  node: Node;
+}
+
+/** Shapes a writer keeps open at once; beyond, all are handed on (series of many shapes are rare). */
+const MAX_OPEN_GROUPS = 64;
+
 /**
- * A section's states as column groups, and the states that could not be put in columns as plain
- * entries beside them (under their ids). A state is plain data or a SelfEncoding, which writes its
- * own template and numbers (no plain copy of it is made). The result is what is written in the
- * section's place.
+ * Puts a section's states in column groups, one per shape, handing each group on when it holds
+ * `chunkNumbers` numbers (then reusing its arrays: a binary save streams bounded chunks) and at
+ * end(). States that cannot be put in columns are kept in `plain`. A state is plain data or a
+ * SelfEncoding, which writes its own template and numbers (no plain copy of it is made).
  */
-export function toColumns(states: Record<string, unknown> | Iterable<[string, unknown]>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const entries = Symbol.iterator in states ? (states as Iterable<[string, unknown]>) : entriesOf(states as Record<string, unknown>);
-  if (!LITTLE_ENDIAN) {
-    for (const [id, state] of entries) out[id] = isSelfEncoding(state) ? state.snapshot() : state;
-    return out;
+export class ColumnWriter {
+  readonly plain: Record<string, unknown> = {};
+  private readonly groups = new Map<string, Group>();
+  private readonly nodes = new Map<string, Node>();
+  private readonly scratch = columnScratch();
+  private last: Group | undefined;
+
+  constructor(
+    private readonly handOn: (group: FilledGroup) => void,
+    private readonly chunkNumbers = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /** Whether columns can be written on this platform (they are little-endian). */
+  static get supported(): boolean {
+    return LITTLE_ENDIAN;
   }
-  const groups = new Map<string, Group>();
-  const scratch = columnScratch();
-  let last: Group | undefined;
-  for (const [id, state] of entries) {
+
+  add(id: string, state: unknown): void {
+    if (!LITTLE_ENDIAN) {
+      setEntry(this.plain, id, isSelfEncoding(state) ? state.snapshot() : state);
+      return;
+    }
+    const scratch = this.scratch;
+    const last = this.last;
     scratch.f64.length = scratch.f32.length = scratch.i16.length = 0;
     let shape: string;
     if (isSelfEncoding(state)) {
       if (!last) shape = state.encodeColumns(scratch);
       else {
         // Straight into the last group's columns; moved out when the shape turns out to differ.
-        const mark = { f64: last.f64.length, f32: last.f32.length, i16: last.i16.length };
+        const f64 = last.f64.length;
+        const f32 = last.f32.length;
+        const i16 = last.i16.length;
         shape = state.encodeColumns(last);
         if (shape === last.shape) {
-          last.ids.push(id);
-          continue;
+          this.added(last, id);
+          return;
         }
-        moveTail(last.f64, mark.f64, scratch.f64);
-        moveTail(last.f32, mark.f32, scratch.f32);
-        moveTail(last.i16, mark.i16, scratch.i16);
+        moveTail(last.f64, f64, scratch.f64);
+        moveTail(last.f32, f32, scratch.f32);
+        moveTail(last.i16, i16, scratch.i16);
       }
     } else {
       if (last) {
         // Straight into the last group's columns when the shape matches; undone when it does not.
-        const mark = { f64: last.f64.length, f32: last.f32.length, i16: last.i16.length };
+        const f64 = last.f64.length;
+        const f32 = last.f32.length;
+        const i16 = last.i16.length;
         if (writeMatching(state, last.node, last)) {
-          last.ids.push(id);
-          continue;
+          this.added(last, id);
+          return;
         }
-        last.f64.length = mark.f64;
-        last.f32.length = mark.f32;
-        last.i16.length = mark.i16;
+        last.f64.length = f64;
+        last.f32.length = f32;
+        last.i16.length = i16;
       }
       try {
         if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new Unsupported();
         shape = encodeValue(state, scratch);
       } catch (error) {
         if (!(error instanceof Unsupported)) throw error;
-        out[id] = state;
-        continue;
+        setEntry(this.plain, id, state);
+        return;
       }
     }
-    let g = last?.shape === shape ? last : groups.get(shape);
+    let g = last?.shape === shape ? last : this.groups.get(shape);
     if (!g) {
-      const columns = columnScratch();
-      groups.set(shape, (g = { shape, node: compile(JSON.parse(shape)), ids: [], ...columns }));
+      if (this.groups.size >= MAX_OPEN_GROUPS) this.end();
+      let node = this.nodes.get(shape);
+      if (!node) {
+        if (this.nodes.size >= MAX_OPEN_GROUPS) this.nodes.clear();
+        this.nodes.set(shape, (node = compile(JSON.parse(shape))));
+      }
+      this.groups.set(shape, (g = { shape, node, ids: [], ...columnScratch() }));
     }
-    g.ids.push(id);
     g.f64.append(scratch.f64);
     g.f32.append(scratch.f32);
     g.i16.append(scratch.i16);
-    last = g;
+    this.last = g;
+    this.added(g, id);
   }
-  if (groups.size > 0) out[COLUMNS_KEY] = [...groups.values()].map((g): ColumnGroup => ({ shape: g.shape, ids: g.ids, f64: g.f64.base64(), f32: g.f32.base64(), i16: g.i16.base64() }));
+
+  /** Hands on every group that holds series. */
+  end(): void {
+    for (const g of this.groups.values()) this.handOnGroup(g);
+    this.groups.clear();
+    this.last = undefined;
+  }
+
+  private added(g: Group, id: string): void {
+    g.ids.push(id);
+    if (g.f64.length + g.f32.length + g.i16.length >= this.chunkNumbers) this.handOnGroup(g);
+  }
+
+  private handOnGroup(g: Group): void {
+    if (g.ids.length === 0) return;
+    this.handOn(g);
+    g.ids = [];
+    g.f64.length = g.f32.length = g.i16.length = 0;
+  }
+}
+
+/**
+ * A section's states as column groups (base64, for a JSON file), and the states that could not be
+ * put in columns as plain entries beside them (under their ids). The result is what is written in
+ * the section's place.
+ */
+export function toColumns(states: Record<string, unknown> | Iterable<[string, unknown]>): Record<string, unknown> {
+  const groups: ColumnGroup[] = [];
+  const writer = new ColumnWriter((g) => groups.push({ shape: g.shape, ids: g.ids, f64: g.f64.base64(), f32: g.f32.base64(), i16: g.i16.base64() }));
+  const entries = Symbol.iterator in states ? (states as Iterable<[string, unknown]>) : entriesOf(states as Record<string, unknown>);
+  for (const [id, state] of entries) writer.add(id, state);
+  writer.end();
+  const out = writer.plain;
+  if (groups.length > 0) out[COLUMNS_KEY] = groups;
   return out;
 }
 
@@ -238,7 +308,7 @@ function asJson(v: number): number | null {
 /** Counts the numbers one state of a template takes from each column. */
 function countOf(t: unknown, c: { d: number; f: number; q: number }): void {
   if (typeof t === 'number') c.d++;
-  else if (typeof t === 'string' && t.startsWith(MARK)) c[t[1] as 'd' | 'f' | 'q'] += Number(t.slice(2));
+  else if (typeof t === 'string' && t.startsWith(MARK)) c[t[1] === 'i' ? 'q' : (t[1] as 'd' | 'f' | 'q')] += Number(t.slice(2));
   else if (Array.isArray(t)) for (const e of t) countOf(e, c);
   else if (t !== null && typeof t === 'object') for (const k of Object.keys(t)) countOf((t as Record<string, unknown>)[k], c);
 }
@@ -254,7 +324,8 @@ function build(t: unknown, c: Cursor): unknown {
         const v = c.i16[c.q++]!;
         out[i] = v === Q_NULL ? null : v / Q_UNITS;
       }
-    } else if (t[1] === 'f') for (let i = 0; i < n; i++) out[i] = asJson(c.f32[c.f++]!);
+    } else if (t[1] === 'i') for (let i = 0; i < n; i++) out[i] = c.i16[c.q++]!;
+    else if (t[1] === 'f') for (let i = 0; i < n; i++) out[i] = asJson(c.f32[c.f++]!);
     else for (let i = 0; i < n; i++) out[i] = asJson(c.f64[c.d++]!);
     return out;
   }
@@ -269,7 +340,7 @@ function build(t: unknown, c: Cursor): unknown {
 
 /** Whether a template's markers are well formed (kind and a whole count). */
 function validTemplate(t: unknown): boolean {
-  if (typeof t === 'string') return !t.startsWith(MARK) || (/^\u0000[dfq]\d+$/.test(t));
+  if (typeof t === 'string') return !t.startsWith(MARK) || (/^\u0000[dfqi]\d+$/.test(t));
   if (Array.isArray(t)) return t.every(validTemplate);
   if (t !== null && typeof t === 'object') return Object.values(t).every(validTemplate);
   return true;
@@ -278,25 +349,39 @@ function validTemplate(t: unknown): boolean {
 /** One group's states by id; undefined when the group is not whole (the wrong number of numbers). */
 function decodeGroup(g: Partial<ColumnGroup> | null): Map<string, unknown> | undefined {
   if (!g || typeof g.shape !== 'string' || !Array.isArray(g.ids) || !g.ids.every((id) => typeof id === 'string')) return undefined;
-  let template: unknown;
-  try {
-    template = JSON.parse(g.shape);
-  } catch {
-    return undefined;
-  }
-  if (!validTemplate(template)) return undefined;
   const f64s = typed(g.f64, 8, (b) => new Float64Array(b));
   const f32s = typed(g.f32, 4, (b) => new Float32Array(b));
   const i16s = typed(g.i16, 2, (b) => new Int16Array(b));
   if (!f64s || !f32s || !i16s) return undefined;
+  return decodeColumns(g.shape, g.ids, f64s, f32s, i16s);
+}
+
+/**
+ * The states of series `ids` of one shape from their columns (as toColumns or a binary save wrote
+ * them), each exactly what JSON would give; undefined when the template is not one or the columns
+ * do not hold exactly the numbers of `ids.length` states.
+ */
+export function decodeColumns(shape: string, ids: readonly string[], f64s: Float64Array, f32s: Float32Array, i16s: Int16Array): Map<string, unknown> | undefined {
+  let template: unknown;
+  try {
+    template = JSON.parse(shape);
+  } catch {
+    return undefined;
+  }
+  if (!validTemplate(template)) return undefined;
   const per = { d: 0, f: 0, q: 0 };
   countOf(template, per);
-  const n = g.ids.length;
+  const n = ids.length;
   if (f64s.length !== per.d * n || f32s.length !== per.f * n || i16s.length !== per.q * n) return undefined;
   const cursor: Cursor = { f64: f64s, f32: f32s, i16: i16s, d: 0, f: 0, q: 0 };
   const out = new Map<string, unknown>();
-  for (const id of g.ids) out.set(id, build(template, cursor));
+  for (const id of ids) out.set(id, build(template, cursor));
   return out;
+}
+
+/** Sets a section's entry as an own property (an id could be any text, "__proto__" too), unless it has one. */
+export function setEntry(section: Record<string, unknown>, id: string, state: unknown): void {
+  if (!Object.hasOwn(section, id)) Object.defineProperty(section, id, { value: state, enumerable: true, writable: true, configurable: true });
 }
 
 /**
@@ -317,8 +402,7 @@ export function fromColumns(section: unknown): void {
       bad.push(g);
       continue;
     }
-    // Own properties only (an id could be any text, "__proto__" too).
-    for (const [id, state] of states) if (!Object.hasOwn(s, id)) Object.defineProperty(s, id, { value: state, enumerable: true, writable: true, configurable: true });
+    for (const [id, state] of states) setEntry(s, id, state);
   }
   if (bad.length > 0) s[COLUMNS_KEY] = bad;
   else delete s[COLUMNS_KEY];

@@ -9,6 +9,7 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PipelineSnapshot } from '../pipeline.js';
+import { BinaryStateWriter, isBinaryState, readBinaryState } from './state-binary.js';
 import { fromColumns, toColumns } from './state-columns.js';
 import { unpackDetectors } from './state-pack.js';
 import { type CheckedState, type StateSection, checkState } from './state-schema.js';
@@ -32,6 +33,11 @@ function writeDurably(file: string, text: string | readonly string[]): number {
     closeSync(fd);
   }
   return bytes;
+}
+
+/** Writes all of `bytes` (a write may take part of them). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at, bytes.byteLength - at);
 }
 
 /** Strings this long are written as pieces of their own (the columns' base64), not copied into the JSON text. */
@@ -67,11 +73,36 @@ export function jsonPieces(value: unknown): string[] {
   return pieces;
 }
 
-/** Writes the snapshot atomically; returns the bytes written. */
-export function saveState(file: string, snapshot: PipelineSnapshot): number {
+/** A per-series section builder, as Pipeline.snapshot takes one. */
+export type SectionBuilder = (entries: Iterable<[string, unknown]>) => Record<string, unknown>;
+
+/**
+ * Writes the state atomically (to FILE.tmp, synced, then renamed: a crash mid-write leaves the
+ * save before in place); returns the bytes written. `state` is a snapshot, or makes one with the
+ * section builder it is given (Pipeline.snapshot), so each series is written as it is encoded.
+ * The file is binary (state-binary.ts); on a platform that is not little-endian, JSON as before.
+ */
+export function saveState(file: string, state: PipelineSnapshot | ((section: SectionBuilder) => PipelineSnapshot)): number {
   mkdirSync(dirname(file), { recursive: true });
-  // Per-series state is written as columns (state-columns.ts): typed arrays, not a JSON text per number.
-  const bytes = writeDurably(`${file}.tmp`, jsonPieces({ ...snapshot, detectors: toColumns(snapshot.detectors), ...(snapshot.ramps ? { ramps: toColumns(snapshot.ramps) } : {}) }));
+  const make = typeof state === 'function' ? state : (section: SectionBuilder) => ({ ...state, detectors: section(Object.entries(state.detectors)), ...(state.ramps ? { ramps: section(Object.entries(state.ramps)) } : {}) });
+  const tmp = `${file}.tmp`;
+  let snapshot: PipelineSnapshot;
+  let bytes: number;
+  if (BinaryStateWriter.supported) {
+    const fd = openSync(tmp, 'w');
+    try {
+      const writer = new BinaryStateWriter((b) => writeAll(fd, b));
+      snapshot = make(writer.section);
+      bytes = writer.finish(snapshot);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } else {
+    // Per-series state as columns (state-columns.ts) in a JSON text, written in pieces.
+    snapshot = make(toColumns);
+    bytes = writeDurably(tmp, jsonPieces(snapshot));
+  }
   const firing = firingFileOf(file);
   writeDurably(`${firing}.tmp`, JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts }));
   // A crash between the two renames leaves only .prev: the loader falls back to it.
@@ -152,16 +183,21 @@ function readChecked(file: string): CheckedState | undefined {
   if (!existsSync(file)) return undefined;
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    const bytes = readFileSync(file);
+    if (isBinaryState(bytes)) json = readBinaryState(bytes);
+    else {
+      // A JSON file (saves before the binary format): per-series sections as base64 columns or plain.
+      json = JSON.parse(bytes.toString('utf8'));
+      if (json && typeof json === 'object') {
+        const sections = json as { detectors?: unknown; ramps?: unknown };
+        fromColumns(sections.detectors);
+        fromColumns(sections.ramps);
+        // Saves before columns packed each baseline on its own (state-pack.ts).
+        unpackDetectors(sections.detectors);
+      }
+    }
   } catch (error) {
-    return { bad: [], unusable: `unreadable (${(error as Error).message})` };
-  }
-  if (json && typeof json === 'object') {
-    const sections = json as { detectors?: unknown; ramps?: unknown };
-    fromColumns(sections.detectors);
-    fromColumns(sections.ramps);
-    // Saves before columns packed each baseline on its own (state-pack.ts).
-    unpackDetectors(sections.detectors);
+    return { bad: [], unusable: `${file} is unreadable: ${(error as Error).message}` };
   }
   return checkState(json);
 }

@@ -1,11 +1,12 @@
 // state.json on load: whatever is in it, stormwatch starts; bad parts are quarantined and what they
 // held (firing alerts above all) comes from the save before when it can.
 
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PipelineSnapshot } from '../../src/pipeline.js';
+import { isBinaryState } from '../../src/runner/state-binary.js';
 import { jsonPieces, loadState, saveState } from '../../src/runner/state-file.js';
 import { StateSaver } from '../../src/runner/state-saver.js';
 
@@ -64,6 +65,36 @@ describe('loadState', () => {
     expect(loaded.fromPrevious).toEqual(['detectors']);
     expect(loaded.fromFiring).toBe(true);
     expect(loaded.quarantined[0]!.problems).toEqual(['detectors: downloads: rate: Invalid input: expected object, received string', 'alerts: 0: Invalid input: expected tuple, received null']);
+  });
+
+  it('saves a binary file; a truncated or corrupt one is moved aside with its name and what is wrong, and the save before is used, firing alerts and all', () => {
+    for (const damage of ['truncated', 'corrupt'] as const) {
+      const { file } = dir();
+      saveState(file, good(10));
+      saveState(file, good(20));
+      const bytes = readFileSync(file);
+      expect(isBinaryState(bytes)).toBe(true);
+      if (damage === 'truncated') writeFileSync(file, bytes.subarray(0, bytes.length - 100));
+      else {
+        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 1;
+        writeFileSync(file, bytes);
+      }
+      const loaded = loadState(file);
+      expect(loaded.quarantined).toHaveLength(1);
+      expect(loaded.quarantined[0]!.problems).toEqual([expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is unreadable: ${damage}: `))]);
+      expect(loaded.snapshot).toEqual(good(10));
+      expect(loaded.fromFiring).toBe(true);
+    }
+  });
+
+  it('keeps the save before in place when a save fails half way, and the next save succeeds', () => {
+    const { file } = dir();
+    saveState(file, good(10));
+    const failing = { ...good(20), detectors: { first: good(1).detectors.downloads, broken: { encodeColumns: () => { throw new Error('disk full'); }, snapshot: () => ({}) } } };
+    expect(() => saveState(file, failing)).toThrow('disk full');
+    expect(loadState(file)).toEqual({ snapshot: good(10), quarantined: [], fromPrevious: [] });
+    saveState(file, good(30));
+    expect(loadState(file).snapshot).toEqual(good(30));
   });
 
   it('starts fresh when there is nothing usable at all', () => {

@@ -1,7 +1,7 @@
 // A restart from saved state is exact: a pipeline saved mid-bucket and mid-incident, loaded and
 // restored, judges the rest of the day exactly as the one that never stopped.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,9 +17,10 @@ const decided = (r: TickResult) => JSON.stringify({ t: r.timeMs, transitions: r.
 
 describe('restart from saved state', () => {
   it.each([
-    ['in the middle of a baseline bucket (a partial bucket saved)', '2023-07-20T12:10:15Z', false],
-    ['three minutes into an incident, its alert firing', '2023-07-20T12:20:15Z', true],
-  ])('continues exactly as a pipeline that never stopped, saved %s', async (_what, at, firing) => {
+    ['in the middle of a baseline bucket (a partial bucket saved)', '2023-07-20T12:10:15Z', false, 'binary'],
+    ['three minutes into an incident, its alert firing', '2023-07-20T12:20:15Z', true, 'binary'],
+    ['three minutes into an incident, in the JSON file of an older stormwatch (columns, tail records in nats)', '2023-07-20T12:20:15Z', true, 'older JSON'],
+  ])('continues exactly as a pipeline that never stopped, saved %s', async (_what, at, firing, format) => {
     const config = replayConfig('crates-2023-07-20-broken-redirect');
     const data = readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect'));
     const frames: Frame[] = [];
@@ -35,12 +36,24 @@ describe('restart from saved state', () => {
       const file = join(dir, 'state.json');
       const snapshot = steady.snapshot(frames[cut - 1]!.timeMs);
       if (!firing) expect(JSON.stringify(snapshot.detectors)).toContain('"partial"');
-      // Saved as runner/live.ts saves: each series' state encoded into columns as it is made.
-      saveState(file, steady.snapshot(frames[cut - 1]!.timeMs, toColumns));
+      if (format === 'binary') {
+        // Saved as runner/live.ts saves: each series' state written as it is encoded.
+        saveState(file, (section) => steady.snapshot(frames[cut - 1]!.timeMs, section));
+      } else {
+        // As the JSON saves before the binary file wrote it: base64 columns, tail records as values in nats.
+        const older = JSON.parse(JSON.stringify(snapshot)) as typeof snapshot;
+        for (const state of Object.values(older.detectors) as Record<string, { codes?: number[]; values?: number[] }>[]) {
+          for (const tail of [state.tail!, state.driftTail!]) {
+            tail.values = tail.codes!.map((q) => Math.expm1(q / 2048));
+            delete tail.codes;
+          }
+        }
+        writeFileSync(file, JSON.stringify({ ...older, detectors: toColumns(older.detectors), ramps: toColumns(older.ramps!) }));
+      }
       const loaded = loadState(file);
       expect(loaded.quarantined).toEqual([]);
       // The columns load back to exactly what the snapshot gives through JSON.
-      expect(loaded.snapshot!.detectors).toEqual(JSON.parse(JSON.stringify(snapshot.detectors)));
+      if (format === 'binary') expect(loaded.snapshot!.detectors).toEqual(JSON.parse(JSON.stringify(snapshot.detectors)));
       expect(loaded.snapshot!.ramps).toEqual(JSON.parse(JSON.stringify(snapshot.ramps)));
       expect(steady.firing().length > 0).toBe(firing);
       const restarted = new Pipeline(config);

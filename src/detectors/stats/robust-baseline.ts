@@ -4,7 +4,7 @@
 // noisy single-tick ratios, and a long window fits in little memory. σ is scaled back to one tick.
 // Which ticks are learnt is the caller's decision (an incident must not become the new normal).
 
-import { type ColumnScratch, encodeNumbers, numbersScratch } from '../../core/column-encoder.js';
+import { type ColumnScratch, numbersScratch, numbersTemplate } from '../../core/column-encoder.js';
 import { SampleWindow } from '../../series/sample-window.js';
 
 /** 1 / Φ⁻¹(3/4): makes the MAD a consistent estimator of σ for normal data (Rousseeuw & Croux 1993). */
@@ -104,15 +104,28 @@ export class RobustBaseline {
     return { values: this.window.toArray(), ...(this.ticks > 0 ? { partial: [this.num, this.den, this.ticks] as [number, number, number] } : {}) };
   }
 
-  /** What encodeValue gives for snapshot(), written straight from the window (see core/column-encoder.ts). */
-  encodeColumns(s: ColumnScratch): string {
+  /**
+   * Writes snapshot()'s numbers to the columns of fixedTemplate(buckets, partialTicks > 0): the
+   * window's values as the float32s they are, the partial bucket as doubles. No template is made.
+   */
+  encodeFixed(s: ColumnScratch): void {
     const a = numbersScratch(this.window.capacity);
-    const values = encodeNumbers(a, 0, this.window.copyInto(a), s);
-    if (this.ticks === 0) return `{"values":${values}}`;
-    a[0] = this.num;
-    a[1] = this.den;
-    a[2] = this.ticks;
-    return `{"values":${values},"partial":${encodeNumbers(a, 0, 3, s)}}`;
+    const n = this.window.copyInto(a);
+    const column = s.f32;
+    column.reserve(n);
+    const data = column.data;
+    for (let i = 0, at = column.length; i < n; i++, at++) data[at] = a[i]!;
+    column.length += n;
+    if (this.ticks === 0) return;
+    s.f64.push(this.num);
+    s.f64.push(this.den);
+    s.f64.push(this.ticks);
+  }
+
+  /** The template encodeFixed writes for: `buckets` values, and a partial bucket or none. */
+  static fixedTemplate(buckets: number, partial: boolean): string {
+    const values = `{"values":${buckets > 0 ? numbersTemplate('f', buckets) : '[]'}`;
+    return partial ? `${values},"partial":${numbersTemplate('d', 3)}}` : `${values}}`;
   }
 
   restore(s: BaselineSnapshot): void {

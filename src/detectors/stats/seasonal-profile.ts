@@ -20,20 +20,22 @@
 // Memory: 168 slots as 16-bit integers in units of 1/1024 nats (resolution 0.1 %, range ±32 nats,
 // i.e. rates up to 7.9e13/s): 336 bytes per series, in a slice of a buffer the caller may share.
 
-import { type ColumnScratch, encodeNumber, encodeNumbers, numbersScratch } from '../../core/column-encoder.js';
+import { type ColumnScratch, Q_NULL, Q_UNITS, encodeTyped, numbersTemplate } from '../../core/column-encoder.js';
 
 /** Slots in the profile: hours of a week. Slot 0 is Thursday 00:00 UTC (the Unix epoch's weekday). */
 export const SLOTS_PER_WEEK = 168;
+/** The template of snapshot() in columns that encodeFixed writes for (see core/column-encoder.ts). */
+export const PROFILE_TEMPLATE = `{"slots":${numbersTemplate('q', SLOTS_PER_WEEK)},"sinceMs":0}`;
 /** Bytes one profile's slots take. */
 export const PROFILE_BYTES = SLOTS_PER_WEEK * Int16Array.BYTES_PER_ELEMENT;
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const WEEK_MS = 7 * DAY_MS;
-/** A slot's value in nats is its integer over this. */
-const UNITS_PER_NAT = 1024;
-/** A slot never learnt. */
-const UNKNOWN = -32768;
+/** A slot's value in nats is its integer over this: the columns' fixed point, so slots are saved as they are. */
+const UNITS_PER_NAT = Q_UNITS;
+/** A slot never learnt: the columns' null. */
+const UNKNOWN = Q_NULL;
 /** Weight of one whole visit of an hour in its slot's mean (a half-life of one visit). */
 const VISIT_WEIGHT = 0.5;
 /** An unknown slot of a known week is read between known neighbours at most this many hours away. */
@@ -131,15 +133,13 @@ export class SeasonalProfile {
     return { slots, sinceMs: Number.isNaN(this.sinceMs) ? null : this.sinceMs };
   }
 
-  /** What encodeValue gives for snapshot(), written straight from the slots (see core/column-encoder.ts). */
-  encodeColumns(s: ColumnScratch): string {
-    const a = numbersScratch(SLOTS_PER_WEEK);
-    for (let i = 0; i < SLOTS_PER_WEEK; i++) {
-      const v = this.slots[i]!;
-      a[i] = v === UNKNOWN ? Number.NaN : v / UNITS_PER_NAT;
-    }
-    const slots = encodeNumbers(a, 0, SLOTS_PER_WEEK, s);
-    return `{"slots":${slots},"sinceMs":${encodeNumber(Number.isNaN(this.sinceMs) ? null : this.sinceMs, s)}}`;
+  /**
+   * Writes snapshot()'s numbers to the columns of PROFILE_TEMPLATE: the slots as the 16-bit fixed
+   * point they are (their units and unknown marker are the column's own), then `sinceMs`.
+   */
+  encodeFixed(s: ColumnScratch): void {
+    encodeTyped(this.slots, 0, SLOTS_PER_WEEK, s.i16, 'q');
+    s.f64.push(this.sinceMs);
   }
 
   /** Restores a snapshot; returns false (and changes nothing) when it does not fit. */

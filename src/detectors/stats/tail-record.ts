@@ -21,7 +21,7 @@
 // TAIL_DAYS × TAIL_TOP of them, each day's sorted largest first; one Float32 tick count per day.
 // In slices of buffers the caller shares (no view per series). 180 + 60 bytes per series.
 
-import { type ColumnScratch, encodeNumber, encodeNumbers, numbersScratch } from '../../core/column-encoder.js';
+import { type ColumnScratch, encodeTyped, numbersTemplate } from '../../core/column-encoder.js';
 
 /** Days kept, today included: two weeks of complete days and the current one. */
 export const TAIL_DAYS = 15;
@@ -123,41 +123,47 @@ export function tailSurprise(values: Int16Array, counts: Float32Array, v: number
   return atU + (v - u) / scale;
 }
 
-/** A tail record as plain numbers (for snapshots): values in nats, largest first per day; ticks per day. */
+/**
+ * A tail record as plain numbers (for snapshots): each day's largest values as their 16-bit codes
+ * (ln(1 + v) in 1/2048 units, as kept), largest first per day; ticks per day. Older snapshots held
+ * the values in nats (`values`); they still restore.
+ */
 export interface TailSnapshot {
   day: number | null;
-  values: number[];
+  codes?: number[];
+  values?: number[];
   counts: number[];
 }
 
 export function snapshotTail(values: Int16Array, counts: Float32Array, day: number, vAt = 0, cAt = 0): TailSnapshot {
   return {
     day: Number.isFinite(day) ? day : null,
-    values: Array.from(values.subarray(vAt, vAt + TAIL_VALUE_SLOTS), decode),
+    codes: Array.from(values.subarray(vAt, vAt + TAIL_VALUE_SLOTS)),
     counts: Array.from(counts.subarray(cAt, cAt + TAIL_DAYS)),
   };
 }
 
-/** What encodeValue gives for snapshotTail's result, written straight from the record (see core/column-encoder.ts). */
+/** The template of snapshotTail's result in columns (see core/column-encoder.ts). */
+export const TAIL_TEMPLATE = `{"day":0,"codes":${numbersTemplate('i', TAIL_VALUE_SLOTS)},"counts":${numbersTemplate('f', TAIL_DAYS)}}`;
+
+/** Writes snapshotTail's numbers to the columns of TAIL_TEMPLATE, straight from the record. */
 export function encodeTailColumns(values: Int16Array, counts: Float32Array, day: number, s: ColumnScratch, vAt = 0, cAt = 0): string {
-  const a = numbersScratch(TAIL_VALUE_SLOTS);
-  for (let i = 0; i < TAIL_VALUE_SLOTS; i++) a[i] = decode(values[vAt + i]!);
-  const dayTemplate = encodeNumber(Number.isFinite(day) ? day : null, s);
-  const valuesTemplate = encodeNumbers(a, 0, TAIL_VALUE_SLOTS, s);
-  for (let i = 0; i < TAIL_DAYS; i++) a[i] = counts[cAt + i]!;
-  return `{"day":${dayTemplate},"values":${valuesTemplate},"counts":${encodeNumbers(a, 0, TAIL_DAYS, s)}}`;
+  s.f64.push(Number.isFinite(day) ? day : Number.NaN);
+  encodeTyped(values, vAt, TAIL_VALUE_SLOTS, s.i16, 'i');
+  encodeTyped(counts, cAt, TAIL_DAYS, s.f32, 'f');
+  return TAIL_TEMPLATE;
 }
 
 /** Restores a snapshot into the record; returns its day (NaN, and an empty record, when it does not fit). */
 export function restoreTail(values: Int16Array, counts: Float32Array, s: unknown, vAt = 0, cAt = 0): number {
   const t = s as Partial<TailSnapshot> | null | undefined;
+  const slots = (a: unknown, ok: (x: unknown) => boolean) => Array.isArray(a) && a.length === TAIL_VALUE_SLOTS && a.every(ok);
+  const codes = slots(t?.codes, (x) => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 32767);
   const fits =
     !!t &&
     typeof t.day === 'number' &&
     Number.isFinite(t.day) &&
-    Array.isArray(t.values) &&
-    t.values.length === TAIL_VALUE_SLOTS &&
-    t.values.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x)) &&
+    (codes || slots(t.values, (x) => typeof x === 'number' && x >= 0 && Number.isFinite(x))) &&
     Array.isArray(t.counts) &&
     t.counts.length === TAIL_DAYS &&
     t.counts.every((x) => typeof x === 'number' && x >= 0 && Number.isFinite(x));
@@ -165,7 +171,8 @@ export function restoreTail(values: Int16Array, counts: Float32Array, s: unknown
     clearTail(values, counts, vAt, cAt);
     return Number.NaN;
   }
-  t.values!.forEach((x, i) => (values[vAt + i] = encode(x)));
+  if (codes) values.set(t.codes!, vAt);
+  else t.values!.forEach((x, i) => (values[vAt + i] = encode(x)));
   counts.set(t.counts!, cAt);
   return t.day!;
 }

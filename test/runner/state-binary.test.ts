@@ -1,0 +1,88 @@
+// The binary state file: per-series sections stream out in chunks and read back to exactly what
+// JSON gives; a file cut short or with a changed byte is refused whole, naming what is wrong.
+
+import { crc32 } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { BinaryStateWriter, StateFileError, isBinaryState, readBinaryState } from '../../src/runner/state-binary.js';
+import { COLUMNS_KEY } from '../../src/runner/state-columns.js';
+
+const float32s = (n: number, k: number) => Array.from(new Float32Array(Array.from({ length: n }, (_, i) => Math.log(100 + i * 0.37 + k))));
+
+/** A detector-like state of series `k` with about 1,000 numbers: float32s, fixed point, doubles and nulls. */
+function state(k: number): Record<string, unknown> {
+  return {
+    rate: { values: float32s(600, k), partial: [1.5 + k, 15, 2] },
+    checks: { spike: { small: 0.1 * k, large: 0, health: 3, alarmed: k % 7 === 0 } },
+    profile: { slots: Array.from({ length: 168 }, (_, i) => (i % 5 === 0 ? null : (i - 80 + k) / 1024)), sinceMs: k % 3 === 0 ? null : 1_700_000_000_000 + k },
+    doubles: Array.from({ length: 200 }, (_, i) => i / 3 + k),
+  };
+}
+
+/** Writes a save of `detectors` and `ramps` sections into one buffer. */
+function save(detectors: [string, unknown][], ramps: [string, unknown][]): Buffer {
+  const parts: Uint8Array[] = [];
+  const w = new BinaryStateWriter((b) => parts.push(Uint8Array.prototype.slice.call(b)));
+  const bytes = w.finish({ version: 1, savedAtMs: 5, detectors: w.section(detectors), alerts: [['a', { x: 1 }]], ramps: w.section(ramps) });
+  const out = Buffer.concat(parts);
+  expect(out.length).toBe(bytes);
+  return out;
+}
+
+const viaJson = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+
+describe('binary state file', () => {
+  it('reads back, over several chunks and shapes, exactly what JSON gives, plain entries and odd ids included', () => {
+    // 1,200 states of ~1,000 numbers: more than one chunk of a shape (chunks hold 2^19 numbers).
+    const detectors: [string, unknown][] = Array.from({ length: 1200 }, (_, k) => [`api{route="/r${k}"}`, state(k)]);
+    detectors.push(['__proto__', state(3)], ['odd', { name: '\u0000not a template' }], ['number', 7]);
+    const ramps: [string, unknown][] = [['api{route="/r1"}', { before: [1, Number.NaN, -0], since: [], runSinceMs: null }]];
+    const bytes = save(detectors, ramps);
+    expect(isBinaryState(bytes)).toBe(true);
+    const back = readBinaryState(bytes);
+    expect(back.version).toBe(1);
+    expect(back.alerts).toEqual([['a', { x: 1 }]]);
+    const sections = back as { detectors: Record<string, unknown>; ramps: Record<string, unknown> };
+    expect(Object.keys(sections.detectors).sort()).toEqual(detectors.map(([id]) => id).sort());
+    expect(Object.getPrototypeOf(sections.detectors)).toBe(Object.prototype);
+    for (const [id, s] of detectors) expect(JSON.stringify(sections.detectors[id]), id).toBe(JSON.stringify(viaJson(s)));
+    expect(sections.ramps).toEqual(viaJson(Object.fromEntries(ramps)));
+  });
+
+  it('refuses a file cut short at any point, and says it was truncated', () => {
+    const bytes = save([['a', state(1)], ['b', state(2)]], []);
+    for (const length of [8, 100, bytes.length >> 1, bytes.length - 1, bytes.length - 8]) {
+      expect(() => readBinaryState(bytes.subarray(0, length)), `${length} bytes`).toThrow(/^truncated: /);
+    }
+  });
+
+  it('refuses a file with a changed byte, by its checksum', () => {
+    const bytes = save([['a', state(1)]], []);
+    for (const at of [9, 200, bytes.length >> 1, bytes.length - 20]) {
+      const bad = Buffer.from(bytes);
+      bad[at] = bad[at]! ^ 0x10;
+      expect(() => readBinaryState(bad), `byte ${at}`).toThrow(StateFileError);
+      expect(() => readBinaryState(bad), `byte ${at}`).toThrow(/^corrupt: checksum/);
+    }
+  });
+
+  it('reads a file that does not start at a multiple of 8 in memory', () => {
+    const bytes = save([['a', state(1)]], []);
+    const shifted = Buffer.alloc(bytes.length + 3);
+    bytes.copy(shifted, 3);
+    expect(readBinaryState(shifted.subarray(3))).toEqual(readBinaryState(bytes));
+  });
+
+  it('leaves a chunk that does not decode under its key, for the state check to report', () => {
+    const bytes = save([['a', { v: [1.5, 2.5] }]], []);
+    // A template that asks for three numbers where the chunk holds two: only a faulty writer could
+    // make one, so the checksum is made to match.
+    const at = bytes.indexOf('\\u0000q2');
+    expect(at).toBeGreaterThan(0);
+    bytes.write('\\u0000q3', at);
+    const end = bytes.length - 16;
+    bytes.writeUInt32LE(crc32(bytes.subarray(0, end)), end + 8);
+    const back = readBinaryState(bytes) as { detectors: Record<string, unknown> };
+    expect(back.detectors.a).toBeUndefined();
+    expect(back.detectors[COLUMNS_KEY]).toEqual([{ shape: '{"v":"\\u0000q3"}', ids: ['a'] }]);
+  });
+});
