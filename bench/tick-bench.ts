@@ -1,6 +1,6 @@
 // One live tick as `stormwatch run` does it, all in: the source read from the bytes of an answer
 // (three Prometheus instant-query bodies, or one /metrics page), counter rates, detection,
-// decisions, the UI history and own metrics, and the every-minute state save (state.json with
+// decisions, the UI history and own metrics, and the every-minute state save (state.bin with
 // fsync), amortised over its four 15 s ticks. Every series has its own history at full baseline
 // length. Run in a process of its own, so resident memory is this tick's alone.
 
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
 import type { EvidenceSnapshot } from '../src/detectors/evidence-detector.js';
 import { Pipeline, type PipelineSnapshot } from '../src/pipeline.js';
-import { saveState } from '../src/runner/state-file.js';
+import { STATE_FILE_NAME, saveState } from '../src/runner/state-file.js';
 import { seriesIdOf } from '../src/series/series-key.js';
 import { mulberry32 } from '../scripts/sim/random.js';
 import { PrometheusClient } from '../src/source/prometheus-client.js';
@@ -136,7 +136,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
     restoreSteadyState(pipeline, profiles, t0);
     const history = new HistoryStore(liveHistory(config));
     const metrics = new StormwatchMetrics(true, BAND_SIGMAS);
-    const stateFile = join(config.delivery.outboxDir, 'state.json');
+    const stateFile = join(config.delivery.outboxDir, STATE_FILE_NAME);
     const tickCpu: number[] = [];
     const readCpu: number[] = [];
     const stepCpu: number[] = [];

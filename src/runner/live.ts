@@ -17,7 +17,7 @@ import type { LiveSource } from '../source/source.js';
 import { type RunningServer, startHttpServer } from '../telemetry/http-server.js';
 import { StormwatchMetrics } from '../telemetry/metrics.js';
 import { Notifier } from './notify.js';
-import { loadState, saveState } from './state-file.js';
+import { STATE_FILE_NAME, loadState, saveState, stateFileToLoad } from './state-file.js';
 import { StateSaver } from './state-saver.js';
 import { RefusalLog } from '../telemetry/refusal-log.js';
 import type { ProbeConfig } from '../config/load.js';
@@ -92,10 +92,12 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
 
   // Resume from the last saved state: baselines from before an ongoing incident, firing alerts.
   // A bad file costs what it broke (moved aside, logged once, counted), never the start.
-  const stateFile = join(config.delivery.outboxDir, 'state.json');
+  const stateFile = join(config.delivery.outboxDir, STATE_FILE_NAME);
   let saved: ReturnType<typeof loadState> = { quarantined: [], fromPrevious: [] };
   try {
-    saved = loadState(stateFile, now());
+    const from = stateFileToLoad(config.delivery.outboxDir);
+    if (from !== stateFile) logger.log('info', 'resuming from an older version\'s state file; saves go to the new one', { from, to: stateFile });
+    saved = loadState(from, now());
   } catch (error) {
     // The directory itself misbehaves (permissions, a full disk while moving a file aside).
     logger.log('error', 'saved state could not be read; starting fresh', { file: stateFile, error: (error as Error).message });
@@ -531,7 +533,7 @@ const REALIGN_EVERY_MS = 3_600_000;
 const RELEARN_EMPTY_AFTER_MS = 60_000;
 /** How often state is saved when nothing changes (it is also saved at every transition). */
 const STATE_SAVE_INTERVAL_MS = 60_000;
-/** Writes of state.json are at most this frequent: a burst of changes shares one write. */
+/** Writes of the state file are at most this frequent: a burst of changes shares one write. */
 const STATE_MIN_WRITE_INTERVAL_MS = 250;
 
 /** Why the outbox directory cannot be written, or undefined. */

@@ -1,7 +1,7 @@
 // Saves and loads the pipeline's state (baselines, firing alerts, deploy windows) atomically, so a
 // restart mid-incident neither forgets the pre-incident baselines nor loses an alert's resolution.
 // Firing alerts are also written on their own to firing.json, and the save before the last is kept
-// as state.json.prev: when state.json is unreadable or loses a section, the firing alerts come from
+// as state.bin.prev: when state.bin is unreadable or loses a section, the firing alerts come from
 // firing.json and any other section from the save before (at most a minute or one transition older),
 // so firing alerts are re-derived rather than forgotten and their resolution still comes. A bad file
 // is moved aside (quarantined), never a reason not to start.
@@ -14,10 +14,27 @@ import { fromColumns, toColumns } from './state-columns.js';
 import { unpackDetectors } from './state-pack.js';
 import { type CheckedState, type StateSection, checkState } from './state-schema.js';
 
+/** The state file in the state directory: binary since the columns are written as raw bytes. */
+export const STATE_FILE_NAME = 'state.bin';
+/** What versions before the binary file wrote (JSON); still loaded when no state.bin exists yet. */
+export const OLDER_STATE_FILE_NAME = 'state.json';
+
+/**
+ * The file to resume from in `dir`: state.bin (or what is left of it, its .prev), else an older
+ * version's state.json, so an upgrade keeps its baselines and firing alerts. Saves always go to
+ * state.bin; a state.json left behind is not read again once state.bin exists.
+ */
+export function stateFileToLoad(dir: string): string {
+  const current = join(dir, STATE_FILE_NAME);
+  if (existsSync(current) || existsSync(`${current}.prev`)) return current;
+  const older = join(dir, OLDER_STATE_FILE_NAME);
+  return existsSync(older) || existsSync(`${older}.prev`) ? older : current;
+}
+
 /** Quarantined copies kept per state file; older ones are removed. */
 const KEEP_QUARANTINED = 3;
 
-/** firing.json beside state.json: the firing alerts alone, a second copy of what matters most. */
+/** firing.json beside the state file: the firing alerts alone, a second copy of what matters most. */
 export function firingFileOf(file: string): string {
   return join(dirname(file), 'firing.json');
 }
@@ -124,7 +141,7 @@ export interface LoadedState {
   quarantined: { file: string; movedTo: string; problems: string[] }[];
   /** Sections taken from the save before, because the last save lost them. */
   fromPrevious: StateSection[];
-  /** The firing alerts came from firing.json, because state.json lost them. */
+  /** The firing alerts came from firing.json, because the state file lost them. */
   fromFiring?: boolean;
 }
 
@@ -143,7 +160,7 @@ export function loadState(file: string, nowMs = Date.now()): LoadedState {
   const base = usable(main);
   const before = usable(prev);
   const alertsLost = !base || main!.bad.some((b) => b.section === 'alerts');
-  // The firing alerts' own copy, when state.json lost them; it is as new as the last save.
+  // The firing alerts' own copy, when the state file lost them; it is as new as the last save.
   const firing = alertsLost ? readChecked(firingFileOf(file)) : undefined;
   const firingAlerts = firing && firing.unusable === undefined && !firing.bad.some((b) => b.section === 'alerts') ? firing.snapshot?.alerts : undefined;
   if (!base) {

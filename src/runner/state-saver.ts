@@ -1,4 +1,4 @@
-// Bounds how often state.json is written: many requests in a burst (deploy POSTs, transitions)
+// Bounds how often the state file is written: many requests in a burst (deploy POSTs, transitions)
 // share one write, at most one per `minIntervalMs`. A caller that needs its change durable (the
 // deploy API before answering 201) awaits the write that includes it: group commit.
 

@@ -1,4 +1,4 @@
-// The schema of state.json, checked section by section when it is loaded: a file from an older or
+// The schema of the saved state (state.bin's meta and sections, or an older state.json), checked section by section when it is loaded: a file from an older or
 // newer stormwatch, an edit by hand or a disk fault costs the sections it broke, never the start.
 // Pure. Sections are validated loosely (unknown fields pass) so the owners of each section may add
 // to it; what is checked is what restoring relies on.
@@ -69,7 +69,7 @@ export interface CheckedState {
   unusable?: string;
 }
 
-/** Checks parsed state.json content; keeps every section that passes its schema. */
+/** Checks parsed saved state; keeps every section that passes its schema. */
 export function checkState(json: unknown): CheckedState {
   const top = z.looseObject({ version: z.literal(1), savedAtMs: num }).safeParse(json);
   if (!top.success) return { bad: [], unusable: `not a stormwatch state (${describe(top.error)})` };

@@ -36,8 +36,8 @@ export class StormwatchMetrics {
   readonly scrapeDuplicates = new Counter({ name: 'stormwatch_scrape_duplicate_samples_total', help: 'Samples of a series already on the same scraped page: dropped, the first kept (as Prometheus does).', registers: [this.registry] });
   readonly quarantined = new Counter({ name: 'stormwatch_quarantined_total', help: 'Invalid saved data moved aside at start, by what (outbox_line, state_file).', labelNames: ['what'] as const, registers: [this.registry] });
   readonly httpRefused = new Counter({ name: 'stormwatch_http_refused_total', help: 'HTTP requests refused with a 4xx, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
-  readonly stateWrites = new Counter({ name: 'stormwatch_state_writes_total', help: 'Writes of state.json (bursts of changes share one write).', registers: [this.registry] });
-  readonly stateBytes = new Gauge({ name: 'stormwatch_state_bytes', help: 'Size of the last state.json written.', registers: [this.registry] });
+  readonly stateWrites = new Counter({ name: 'stormwatch_state_writes_total', help: 'Writes of the state file, state.bin (bursts of changes share one write).', registers: [this.registry] });
+  readonly stateBytes = new Gauge({ name: 'stormwatch_state_bytes', help: 'Size of the last state file written.', registers: [this.registry] });
   readonly deployRecords = new Gauge({ name: 'stormwatch_deploy_records', help: 'Deploy records kept (pruned by age and count).', registers: [this.registry] });
   readonly reloads = new Counter({ name: 'stormwatch_config_reloads_total', help: 'Configuration reloads (SIGHUP, POST /-/reload), by outcome (applied, refused).', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly notificationsMuted = new Counter({ name: 'stormwatch_alerts_muted_total', help: 'Alert transitions decided but not delivered, by reason (silence, maintenance, inhibited, held).', labelNames: ['reason'] as const, registers: [this.registry] });

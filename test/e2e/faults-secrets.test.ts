@@ -144,7 +144,7 @@ signals:
       ['/metrics', metrics],
       ...readdirSync(stateDir).map((f) => [f, readFileSync(join(stateDir, f), 'utf8')] as [string, string]),
     ];
-    expect(written.map(([name]) => name)).toEqual(expect.arrayContaining(['outbox.jsonl', 'state.json', 'firing.json']));
+    expect(written.map(([name]) => name)).toEqual(expect.arrayContaining(['outbox.jsonl', 'state.bin', 'firing.json']));
     // The slack sink's 400 was given up: its reason is in the outbox too, naming the host only.
     expect(readFileSync(join(stateDir, 'outbox.jsonl'), 'utf8')).toContain(`"outcome":"gave_up","reason":"not_retryable: ${r.host}: HTTP 400"`);
     for (const [where, text] of written) {

@@ -1,4 +1,4 @@
-// Fault injection, saved state: stormwatch is killed mid-incident, its state.json is replaced by
+// Fault injection, saved state: stormwatch is killed mid-incident, its state.bin is replaced by
 // valid JSON of the wrong shape and its outbox gets garbage, wrong-shape and torn lines. It starts
 // anyway (no crash loop), quarantines each bad file or line with one log line and a metric, delivers
 // the good pending entry, re-derives the firing alert (from firing.json) and sends its resolution once
@@ -61,9 +61,9 @@ signals:
     // The incident ends while stormwatch is down.
     service.state.broken = false;
 
-    // Valid JSON of the wrong shape in state.json; garbage, wrong shape and a torn line in the outbox,
+    // Valid JSON of the wrong shape in state.bin; garbage, wrong shape and a torn line in the outbox,
     // around one good entry still to be sent.
-    writeFileSync(join(stateDir, 'state.json'), '{"version":1}');
+    writeFileSync(join(stateDir, 'state.bin'), '{"version":1}');
     const good = { op: 'add', id: `${String(Date.now()).padStart(15, '0')}-000000999`, sink: 'oncall', key: 'left-pending', orderKey: 'manual', body: '{"left":"pending"}', headers: {}, createdAtMs: Date.now() };
     appendFileSync(join(stateDir, 'outbox.jsonl'), `null\n{"op":"add"}\n${JSON.stringify(good)}\n{"op":"done","id":"0001`);
 

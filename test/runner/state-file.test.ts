@@ -1,4 +1,4 @@
-// state.json on load: whatever is in it, stormwatch starts; bad parts are quarantined and what they
+// The state file on load: whatever is in it, stormwatch starts; bad parts are quarantined and what they
 // held (firing alerts above all) comes from the save before when it can.
 
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PipelineSnapshot } from '../../src/pipeline.js';
 import { isBinaryState } from '../../src/runner/state-binary.js';
-import { jsonPieces, loadState, saveState } from '../../src/runner/state-file.js';
+import { OLDER_STATE_FILE_NAME, STATE_FILE_NAME, jsonPieces, loadState, saveState, stateFileToLoad } from '../../src/runner/state-file.js';
 import { StateSaver } from '../../src/runner/state-saver.js';
 
 const firing = ['downloads\u0000incident', { state: { phase: 'firing', activeSinceMs: 1, lastActiveMs: 2 }, labels: { alertname: 'StormwatchOutage' }, fingerprint: 'abc', annotations: {}, startsAtMs: 1 }];
@@ -15,8 +15,22 @@ const good = (savedAtMs: number): PipelineSnapshot => ({ version: 1, savedAtMs, 
 
 function dir(): { dir: string; file: string } {
   const d = mkdtempSync(join(tmpdir(), 'stormwatch-state-'));
-  return { dir: d, file: join(d, 'state.json') };
+  return { dir: d, file: join(d, STATE_FILE_NAME) };
 }
+
+describe('stateFileToLoad', () => {
+  it("resumes an older version's state.json until state.bin exists, then only state.bin", () => {
+    const { dir: d, file } = dir();
+    expect(stateFileToLoad(d)).toBe(file); // nothing saved yet: where saves will go
+    const older = join(d, OLDER_STATE_FILE_NAME);
+    writeFileSync(older, jsonPieces(good(5)).join(''));
+    expect(stateFileToLoad(d)).toBe(older);
+    expect(loadState(stateFileToLoad(d)).snapshot).toEqual(good(5));
+    saveState(file, good(10));
+    expect(stateFileToLoad(d)).toBe(file);
+    expect(loadState(stateFileToLoad(d)).snapshot).toEqual(good(10));
+  });
+});
 
 describe('loadState', () => {
   it('reads back what was saved, with nothing quarantined', () => {
@@ -25,7 +39,7 @@ describe('loadState', () => {
     expect(loadState(file)).toEqual({ snapshot: good(10), quarantined: [], fromPrevious: [] });
   });
 
-  it('takes the firing alerts from firing.json when state.json lost them, even if the save before had none', () => {
+  it('takes the firing alerts from firing.json when state.bin lost them, even if the save before had none', () => {
     const { file } = dir();
     saveState(file, { ...good(10), alerts: [] });
     saveState(file, good(20));
@@ -50,7 +64,7 @@ describe('loadState', () => {
     expect(loaded.quarantined).toHaveLength(1);
     expect(loaded.quarantined[0]!.movedTo).toBe(`${file}.bad-2026-01-01T00-00-00-000Z`);
     expect(existsSync(file)).toBe(false);
-    expect(readdirSync(d).sort()).toEqual(['firing.json', 'state.json.bad-2026-01-01T00-00-00-000Z', 'state.json.prev']);
+    expect(readdirSync(d).sort()).toEqual(['firing.json', 'state.bin.bad-2026-01-01T00-00-00-000Z', 'state.bin.prev']);
   });
 
   it('keeps the good sections of a partly bad file and takes the bad ones from the save before', () => {
