@@ -1,5 +1,6 @@
-// The schema of the saved state (state.bin's meta and sections, or an older state.json), checked section by section when it is loaded: a file from an older or
-// newer stormwatch, an edit by hand or a disk fault costs the sections it broke, never the start.
+// The schema of the saved state (state.bin, or an older version's state.json), checked section by
+// section when it is loaded: a file from an older or newer stormwatch, an edit by hand or a disk
+// fault costs the sections it broke, never the start.
 // Pure. Sections are validated loosely (unknown fields pass) so the owners of each section may add
 // to it; what is checked is what restoring relies on.
 

@@ -13,7 +13,7 @@ import { createLogger } from '../../src/core/log.js';
 import type { PipelineSnapshot } from '../../src/pipeline.js';
 import { carrySnapshot, planReload, signalOfSeries } from '../../src/runner/reload-plan.js';
 import { type LiveHandle, startLive } from '../../src/runner/live.js';
-import { loadState } from '../../src/runner/state-file.js';
+import { STATE_FILE_NAME, loadState } from '../../src/runner/state-file.js';
 
 let handle: LiveHandle | undefined;
 let server: Server | undefined;
@@ -116,7 +116,7 @@ describe('live reload', () => {
     await handle.stop(1000);
     handle = undefined;
     // Read as a restart reads it (the file holds per-series state as columns).
-    const saved = loadState(join(dir, 'state.json')).snapshot!;
+    const saved = loadState(join(dir, STATE_FILE_NAME)).snapshot!;
     expect(Object.keys(saved.detectors).sort()).toEqual(['a', 'b', 'c']);
     expect(saved.detectors.b).toEqual(saved.detectors.c);
     expect(saved.detectors.a).not.toEqual(saved.detectors.c);
