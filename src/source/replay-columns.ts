@@ -67,11 +67,6 @@ export class ReplayColumnsBuilder {
     this.count++;
   }
 
-  /** A timestamp without samples (its frame reads as no data). */
-  addEmptySnapshot(timeMs: number): void {
-    if (timeMs !== this.runMs) this.startRun(timeMs);
-  }
-
   private startRun(timeMs: number): void {
     this.runMs = timeMs;
     let index = this.timeIndexOf.get(timeMs);
@@ -170,22 +165,35 @@ export class ReplayColumnsBuilder {
   }
 }
 
-/** Columns of snapshots given as objects (already in ascending time order, as ReplayData holds them). */
+/** Columns of snapshots given as objects, snapshot for snapshot (ReplayData holds them in ascending time). */
 export function columnsOfSnapshots(snapshots: readonly (readonly [number, readonly ReplaySample[]])[], problems: ExpositionProblem[]): ReplayColumns {
-  const builder = new ReplayColumnsBuilder();
-  // Objects made per sample (a simulation's) are one series when equal: one label set object each.
-  const labelSets = new Map<string, Labels>();
-  for (const [timeMs, samples] of snapshots) {
-    // An empty snapshot is still a tick of the replay (its frame reads as no data).
-    if (samples.length === 0) builder.addEmptySnapshot(timeMs);
+  // Objects made per sample (a simulation's) are one series when equal: numbered by series key.
+  const series: ReplaySeries[] = [];
+  const idOf = new Map<string, number>();
+  let n = 0;
+  for (const [, samples] of snapshots) n += samples.length;
+  const timesMs = new Float64Array(snapshots.length);
+  const starts = new Uint32Array(snapshots.length + 1);
+  const seriesIds = new Uint32Array(n);
+  const values = new Float64Array(n);
+  let at = 0;
+  snapshots.forEach(([timeMs, samples], k) => {
+    timesMs[k] = timeMs;
     for (const s of samples) {
       const key = seriesKey(s.name, s.labels);
-      let labels = labelSets.get(key);
-      if (labels === undefined) labelSets.set(key, (labels = s.labels));
-      builder.add(s.name, labels, timeMs, s.value);
+      let id = idOf.get(key);
+      if (id === undefined) {
+        id = series.length;
+        series.push({ name: s.name, labels: s.labels });
+        idOf.set(key, id);
+      }
+      seriesIds[at] = id;
+      values[at] = s.value;
+      at++;
     }
-  }
-  return builder.finish(problems);
+    starts[k + 1] = at;
+  });
+  return { series, timesMs, starts, seriesIds, values, problems };
 }
 
 /** The snapshots of columns as objects, for callers that want samples one by one. */

@@ -46,14 +46,15 @@ describe('ReplayColumnsBuilder', () => {
     expect(columns.problems).toEqual([{ line: 9, message: 'x' }]);
   });
 
-  it('gives back snapshots of objects as they were, an empty snapshot included', () => {
+  it('gives back snapshots of objects as they were, an empty snapshot and a repeated timestamp included', () => {
     const snapshots: [number, { name: string; labels: Record<string, string>; value: number }[]][] = [
       [0, [{ name: 'r_total', labels: {}, value: 1 }]],
       [15_000, []],
       [30_000, [{ name: 'r_total', labels: {}, value: 4 }, { name: 'r_total', labels: { pod: 'x' }, value: 2 }]],
+      [30_000, [{ name: 'r_total', labels: {}, value: 5 }]],
     ];
     const columns = columnsOfSnapshots(snapshots, []);
-    expect([...columns.starts]).toEqual([0, 1, 1, 3]);
+    expect([...columns.starts]).toEqual([0, 1, 1, 3, 4]);
     // Equal label sets in different objects are one series.
     expect(columns.series).toEqual([{ name: 'r_total', labels: {} }, { name: 'r_total', labels: { pod: 'x' } }]);
     expect(snapshotsOfColumns(columns)).toEqual(snapshots);
