@@ -8,7 +8,7 @@ import type { AlertTransition } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
-import { type ReplayData, ReplaySource, readReplayFile } from '../source/replay-source.js';
+import { type ReplayData, ReplaySource, readReplayColumns } from '../source/replay-source.js';
 import type { HistorySource } from '../source/source.js';
 import type { DeployRecord } from '../deploys/types.js';
 import { HistoryStore } from '../ui/history-store.js';
@@ -53,7 +53,7 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
   }
   const replayFile = options.input ?? (config.source.kind === 'replay' ? config.source.file : undefined);
   if (replayFile !== undefined) {
-    const data = readReplayFile(replayFile);
+    const data = readReplayColumns(replayFile);
     for (const p of data.problems.slice(0, 20)) options.logger.log('warn', 'replay file problem', { file: replayFile, line: p.line, problem: p.message });
     if (data.problems.length > 20) options.logger.log('warn', 'more replay file problems', { file: replayFile, count: data.problems.length - 20 });
     const source = new ReplaySource(data, config.signals, config.deploys?.markers ?? []);

@@ -68,6 +68,8 @@ export class SnapshotFrameBuilder {
    * resolved each time.
    */
   private resolved = new WeakMap<Labels, Resolution>();
+  /** Resolutions of series offered by number (offerSeries), by number. */
+  private readonly bySeriesNumber: (Resolution | undefined)[] = [];
   /** Groups forgotten so far: a resolution made since none was forgotten cannot be stale. */
   private forgottenCount = 0;
 
@@ -118,6 +120,21 @@ export class SnapshotFrameBuilder {
       this.resolved.set(labels, r);
     }
     this.apply(r, labels, value);
+  }
+
+  /**
+   * Offers a sample of a series known by a number (its caller's: a replay file numbers its distinct
+   * series). The number's resolution is kept in an array: no label-set lookup a sample.
+   */
+  offerSeries(id: number, series: { name: string; labels: Labels }, value: number): void {
+    let r = this.bySeriesNumber[id];
+    if (r === undefined || (r.forgottenSeen !== this.forgottenCount && stale(r, this.forgottenCount))) {
+      // New, or one of its groups was forgotten since: resolve again.
+      r = this.resolve(series.name, series.labels, undefined);
+      while (this.bySeriesNumber.length < id) this.bySeriesNumber.push(undefined);
+      this.bySeriesNumber[id] = r;
+    }
+    this.apply(r, series.labels, value);
   }
 
   /** Which groups and markers a series feeds: selector matching and keys, done once. */

@@ -31,36 +31,85 @@ export interface ParseOptions {
   labelCache?: LabelSetCache;
 }
 
+/** A label set by its text as written, and the label text that came after it last time. */
+interface LabelSetEntry {
+  text: string;
+  labels: Labels;
+  next: LabelSetEntry | undefined;
+  /** The page this entry was last seen on (see endPage). */
+  page: number;
+}
+
 /**
  * Label sets by their text as written. Bounded by generations: `endPage()` drops the sets seen on
  * neither this page nor the one before, so a cache kept across scrapes follows the series that exist.
+ * Pages and replay files repeat their series in the same order: the label text after the last one
+ * handed out is predicted, and a hit is a comparison of characters where it is written (no
+ * substring, no hashing).
  */
 export class LabelSetCache {
-  private current = new Map<string, Labels>();
-  private previous = new Map<string, Labels>();
+  private current = new Map<string, LabelSetEntry>();
+  private previous = new Map<string, LabelSetEntry>();
+  private page = 0;
+  private last: LabelSetEntry | undefined;
 
   get(text: string): Labels | undefined {
-    const hit = this.current.get(text);
-    if (hit !== undefined || this.previous.size === 0) return hit;
-    const old = this.previous.get(text);
-    if (old !== undefined) this.current.set(text, old);
-    return old;
+    let hit = this.current.get(text);
+    if (hit === undefined && this.previous.size > 0) {
+      hit = this.previous.get(text);
+      if (hit !== undefined) this.touch(hit);
+    }
+    if (hit !== undefined) this.follow(hit);
+    return hit?.labels;
   }
 
   set(text: string, labels: Labels): Labels {
-    const frozen = Object.freeze(labels);
-    this.current.set(text, frozen);
-    return frozen;
+    const entry: LabelSetEntry = { text, labels: Object.freeze(labels), next: undefined, page: this.page };
+    this.current.set(text, entry);
+    this.follow(entry);
+    return entry.labels;
   }
+
+  /**
+   * The predicted label set when its text is written at page[at...] (`at` at its `{`), else
+   * undefined. A hit counts as handed out; `predictedLength` is then the length of its text.
+   */
+  predictedAt(page: string, at: number): Labels | undefined {
+    const next = this.last?.next;
+    // An entry seen on neither this page nor the last one is forgotten (endPage), predicted or not.
+    if (next === undefined || next.page < this.page - 1) return undefined;
+    const text = next.text;
+    // A label text holds no line break (labelSetEnd stops at the line's end), so a match stays on its line.
+    for (let k = 0; k < text.length; k++) if (page.charCodeAt(at + k) !== text.charCodeAt(k)) return undefined;
+    if (next.page !== this.page) this.touch(next);
+    this.last = next;
+    this.predictedLength = text.length;
+    return next.labels;
+  }
+
+  /** The length of the label text of the last hit of predictedAt. */
+  predictedLength = 0;
 
   /** Ends a page: label sets seen on neither this page nor the previous one are forgotten. */
   endPage(): void {
     this.previous = this.current;
     this.current = new Map();
+    this.page++;
   }
 
   get size(): number {
     return this.current.size;
+  }
+
+  /** Marks an entry of the previous page as seen on this one. */
+  private touch(entry: LabelSetEntry): void {
+    entry.page = this.page;
+    this.current.set(entry.text, entry);
+  }
+
+  private follow(entry: LabelSetEntry): void {
+    if (this.last !== undefined) this.last.next = entry;
+    this.last = entry;
   }
 }
 
@@ -209,7 +258,11 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   lineWanted = wanted;
   let labels: Labels = EMPTY;
   if (text.charCodeAt(i) === LBRACE) {
-    if (cache !== undefined && wanted) {
+    const predicted = cache !== undefined && wanted ? cache.predictedAt(text, i) : undefined;
+    if (predicted !== undefined) {
+      labels = predicted;
+      i += cache!.predictedLength;
+    } else if (cache !== undefined && wanted) {
       const end = labelSetEnd(text, i + 1, stop);
       const raw = end > 0 ? text.slice(i, end) : '';
       const hit = end > 0 ? cache.get(raw) : undefined;

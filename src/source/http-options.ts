@@ -3,7 +3,7 @@
 // neither, so requests that need them go through undici's fetch, the same code Node ships).
 
 import { readFileSync } from 'node:fs';
-import { Agent, ProxyAgent, fetch as undiciFetch } from 'undici';
+import { createRequire } from 'node:module';
 import type { Credential, HttpClientConfig } from '../config/http-client.js';
 
 /** The credential's current value: a file is read again (a rotated token), the last value kept if it cannot be. */
@@ -23,6 +23,12 @@ export function authorizationHeader(client: HttpClientConfig): string | undefine
   return `Basic ${Buffer.from(`${client.auth.username}:${current(client.auth.password)}`).toString('base64')}`;
 }
 
+type Undici = typeof import('undici');
+
+function loadUndici(): Undici {
+  return createRequire(import.meta.url)('undici') as Undici;
+}
+
 /** Wraps `base` (default the global fetch) so each request carries the client's headers, auth and TLS. */
 export function fetchWith(client: HttpClientConfig | undefined, base: typeof fetch = fetch): typeof fetch {
   if (!client) return base;
@@ -36,11 +42,14 @@ export function fetchWith(client: HttpClientConfig | undefined, base: typeof fet
         rejectUnauthorized: !tls.insecureSkipVerify,
       }
     : undefined;
+  // undici is loaded only for a client that needs a dispatcher: loading it is a tenth of a
+  // backtest's start-up, and most sources need none.
+  const { Agent, ProxyAgent, fetch: undiciFetch } = client.proxyUrl || connect ? loadUndici() : ({} as Partial<Undici>);
   // Through a proxy the TLS settings apply to the target, inside the CONNECT tunnel.
   const dispatcher = client.proxyUrl
-    ? new ProxyAgent({ uri: client.proxyUrl, ...(connect ? { requestTls: connect } : {}) })
+    ? new ProxyAgent!({ uri: client.proxyUrl, ...(connect ? { requestTls: connect } : {}) })
     : connect
-      ? new Agent({ connect })
+      ? new Agent!({ connect })
       : undefined;
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
@@ -48,6 +57,6 @@ export function fetchWith(client: HttpClientConfig | undefined, base: typeof fet
     const authorization = authorizationHeader(client);
     if (authorization !== undefined) headers.set('authorization', authorization);
     if (!dispatcher) return base(input, { ...init, headers });
-    return (await undiciFetch(input as string, { ...(init as object), headers, dispatcher } as Parameters<typeof undiciFetch>[1])) as unknown as Response;
+    return (await undiciFetch!(input as string, { ...(init as object), headers, dispatcher } as Parameters<Undici['fetch']>[1])) as unknown as Response;
   }) as typeof fetch;
 }

@@ -65,4 +65,33 @@ describe('SnapshotFrameBuilder with label sets resolved once', () => {
     }
     expect(snapshot(shared, 90_000, [['http_requests_total', b, 12]]).signals.get('api{route="/b"}')!.requests).toBeCloseTo(0.3);
   });
+
+  it('builds the same frames from series offered by number as from label sets, a forgotten group included', () => {
+    const signals = [{ name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } }];
+    const markers = [{ name: 'build', selector: parseSelector('build_info') }];
+    const byLabels = new SnapshotFrameBuilder(signals, markers, 30_000);
+    const byNumber = new SnapshotFrameBuilder(signals, markers, 30_000);
+    const series: { name: string; labels: Record<string, string> }[] = [
+      { name: 'http_requests_total', labels: { route: '/a', code: '200' } },
+      { name: 'http_requests_total', labels: { route: '/b', code: '500' } },
+      { name: 'build_info', labels: { version: '1' } },
+      { name: 'other_total', labels: {} },
+    ];
+    // /b goes away for longer than the forget time and comes back: its group is made anew.
+    const plan: [number, [number, number][]][] = [
+      [0, [[0, 10], [1, 1], [2, 1], [3, 5]]],
+      [10_000, [[0, 20], [1, 3], [2, 1]]],
+      [20_000, [[0, 30]]],
+      [60_000, [[0, 40], [3, 9]]],
+      [70_000, [[0, 50], [1, 4], [2, 1]]],
+      [80_000, [[1, 9], [0, 60]]],
+      [90_000, [[1, 12]]],
+    ];
+    for (const [t, samples] of plan) {
+      const viaLabels = snapshot(byLabels, t, samples.map(([id, v]) => [series[id]!.name, { ...series[id]!.labels }, v]));
+      byNumber.begin();
+      for (const [id, v] of samples) byNumber.offerSeries(id, series[id]!, v);
+      expect(byNumber.end(t)).toEqual(viaLabels);
+    }
+  });
 });

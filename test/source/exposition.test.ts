@@ -173,6 +173,44 @@ describe('parseExposition with a LabelSetCache', () => {
     expect(names).toEqual(lines.map((l) => l.slice(0, l.indexOf('{'))));
   });
 
+  it('reads pages in a repeated, then changed, order as without a cache (the next label set is predicted)', () => {
+    const pages = [
+      ['r{a="1"} 1', 'r{a="10"} 2', 'r{a="1",b="2"} 3', 'r{a="2"} 4'],
+      ['r{a="1"} 5', 'r{a="10"} 6', 'r{a="1",b="2"} 7', 'r{a="2"} 8'],
+      // Reordered, a prefix of the predicted text, the predicted text with more after it, a bad line.
+      ['r{a="10"} 9', 'r{a="1"}x 10', 'r{a="1"} 11', 'r{a="1",b="2",c="3"} 12', 'r{a="2"} 13', 'r{a="1"} 14', 'r{a="1",a="1"} 15'],
+    ];
+    const cache = new LabelSetCache();
+    const read = (text: string, withCache: boolean) => {
+      const samples: [string, Record<string, string>, number][] = [];
+      const result = parseExposition(text, { format: 'text', ...(withCache ? { labelCache: cache } : {}), onSample: (name, labels, value) => samples.push([name, labels, value]) });
+      return { samples, problems: result.problems };
+    };
+    for (const lines of pages) {
+      const text = `${lines.join('\n')}\n`;
+      expect(read(text, true)).toEqual(read(text, false));
+      cache.endPage();
+    }
+  });
+
+  it('predicts no label set forgotten by endPage', () => {
+    const cache = new LabelSetCache();
+    const read = (text: string) => {
+      const labels: Record<string, string>[] = [];
+      parseExposition(text, { format: 'text', labelCache: cache, onSample: (_n, l) => labels.push(l) });
+      cache.endPage();
+      return labels;
+    };
+    const first = read('r{a="1"} 1\nr{a="2"} 2\n');
+    // {a="1"} last on this page: it still remembers {a="2"} as the label set after it.
+    read('r{a="1"} 3\n');
+    const later = read('r{a="2"} 4\nr{a="1"} 5\n');
+    // {a="2"} was on neither of the last two pages: a new object, equal; {a="1"} was: the same.
+    expect(later[0]).not.toBe(first[1]);
+    expect(later[0]).toEqual(first[1]);
+    expect(later[1]).toBe(first[0]);
+  });
+
   it('forgets label sets seen on neither of the last two pages', () => {
     const cache = new LabelSetCache();
     collect(cache);
