@@ -21,7 +21,7 @@ import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, type BaselineStats, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
-import { REPEAT_MEMORY_MS, anomalyScore, nextRecord, repeatWeighted, tickSurprise } from './stats/anomaly-score.js';
+import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
@@ -83,6 +83,8 @@ const P_RESID_ERRORS = 4;
 const P_RESID_FUNNEL = 5;
 const P_FLAGS = 6;
 const P_FIELDS = 8;
+/** The repeat record's copy for weighRepeat (one per process: no object per series). */
+const repeatScratch: RepeatRecord = { record: 0, episode: 0 };
 const P_EXPECTED = 7;
 const LEARN_ERRORS = 1;
 const LEARN_FUNNEL = 2;
@@ -130,8 +132,9 @@ export interface EvidenceSnapshot {
   tail?: TailSnapshot;
   /** The largest evidence of the last tick (an alarm's onset is read against it). */
   lastEvidence?: number;
-  /** The anomaly score's recent record (see repeatWeighted). */
+  /** The anomaly score's repeat record: past episodes' highest score and the current episode's last news (see weighRepeat). */
   scoreRecord?: number;
+  scoreEpisode?: number;
   /** The slow view's drift state (see level-drift.ts) and its own tail record. */
   drift?: DriftSnapshot;
   driftTail?: TailSnapshot;
@@ -258,8 +261,9 @@ export class EvidenceDetector implements Detector {
   private tailDayNow = Number.NaN;
   private lastEvidence = 0;
   private lastScore = Number.NaN;
-  /** The highest anomaly score of about the last week, decaying (see repeatWeighted), and its decay per tick. */
+  /** The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the last day, decaying; the current episode's last news; the decay per tick. */
   private scoreRecord = 0;
+  private scoreEpisode = 0;
   private readonly recordDecay: number;
 
   constructor(
@@ -318,6 +322,7 @@ export class EvidenceDetector implements Detector {
       tail: snapshotTail(this.shorts, this.floats, this.tailDayNow, SLOTS_PER_WEEK, this.tailCountsAt),
       lastEvidence: this.lastEvidence,
       scoreRecord: this.scoreRecord,
+      scoreEpisode: this.scoreEpisode,
       drift: snapshotDrift(this.floats, this.driftAt),
       driftTail: snapshotTail(this.shorts, this.floats, this.tailDayNow, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS),
     };
@@ -386,6 +391,7 @@ export class EvidenceDetector implements Detector {
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, SLOTS_PER_WEEK, this.tailCountsAt);
     s.f64.push(this.lastEvidence);
     s.f64.push(this.scoreRecord);
+    s.f64.push(this.scoreEpisode);
     for (let i = 0; i < DRIFT_SLOTS; i++) s.f64.push(this.floats[this.driftAt + i]!);
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
     let template = shape >= 0 ? templates.get(shape) : undefined;
@@ -411,7 +417,7 @@ export class EvidenceDetector implements Detector {
       `{"rate":${baseline(this.rate)},"errorRatio":${baseline(this.errorRatio)},"funnel":${baseline(this.funnel)}` +
       `,"checks":{${CHECK_NAMES.map((k) => `"${k}":${check(k)}`).join(',')}},"rateShiftSinceMs":0,"dispersion":${dispersion},"run":${run}` +
       `,"probation":${numbers('f', this.probationSize * P_FIELDS)},"probationTimes":${numbers('d', this.probationSize)}` +
-      `,"profile":${PROFILE_TEMPLATE},"rateLearntAtMs":0,"tail":${TAIL_TEMPLATE},"lastEvidence":0,"scoreRecord":0` +
+      `,"profile":${PROFILE_TEMPLATE},"rateLearntAtMs":0,"tail":${TAIL_TEMPLATE},"lastEvidence":0,"scoreRecord":0,"scoreEpisode":0` +
       `,"drift":{"mean":0,"square":0,"ticks":0},"driftTail":${TAIL_TEMPLATE}}`
     );
   }
@@ -482,6 +488,8 @@ export class EvidenceDetector implements Detector {
     this.tailDayNow = restoreTail(this.shorts, this.floats, s.tail, SLOTS_PER_WEEK, this.tailCountsAt);
     this.lastEvidence = typeof s.lastEvidence === 'number' && s.lastEvidence >= 0 ? s.lastEvidence : 0;
     this.scoreRecord = typeof s.scoreRecord === 'number' && s.scoreRecord >= 0 && s.scoreRecord <= 1 ? s.scoreRecord : 0;
+    // A snapshot from before episodes restores outside one.
+    this.scoreEpisode = typeof s.scoreEpisode === 'number' && s.scoreEpisode >= 0 && s.scoreEpisode <= 1 ? s.scoreEpisode : 0;
     // The drift and its tail restore together or not at all (a snapshot from before them learns anew).
     const driftDay = restoreTail(this.shorts, this.floats, s.driftTail, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
     if (!(driftDay === this.tailDayNow && restoreDrift(this.floats, s.drift, this.driftAt))) {
@@ -520,8 +528,8 @@ export class EvidenceDetector implements Detector {
 
   /**
    * The tick's anomaly score: its surprise read through the series' own tail (the model's while the
-   * tail is young), V* / (V* + h), or the slow view's drift read through its own tail the same way,
-   * whichever is larger, weighed against the recent record. Scored before this tick is learnt into
+   * tail is young), V* / (V* + SCORE_SCALE_NATS), or the slow view's drift read through its own tail
+   * the same way, whichever is larger, weighed against the repeat record. Scored before this tick is learnt into
    * the tails: a tick is judged by what came before it. O(tail record).
    */
   private score(out: readonly Evaluation[], timeMs: number, n: number): void {
@@ -539,14 +547,17 @@ export class EvidenceDetector implements Detector {
       this.tailDayNow = day;
     }
     const tail = tailSurprise(this.shorts, this.floats, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
-    let score = Number.isNaN(tail) ? anomalyScore(out) : tail / (tail + tick.threshold);
+    let score = Number.isNaN(tail) ? anomalyScore(out) : tailScore(tail);
     if (!Number.isNaN(drift)) {
       const driftTail = tailSurprise(this.shorts, this.floats, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
-      if (!Number.isNaN(driftTail)) score = Math.max(score, driftTail / (driftTail + tick.threshold));
+      if (!Number.isNaN(driftTail)) score = Math.max(score, tailScore(driftTail));
       learnTail(this.shorts, this.floats, this.tailDayNow, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
     }
-    this.lastScore = repeatWeighted(score, this.scoreRecord);
-    this.scoreRecord = nextRecord(score, this.scoreRecord, this.recordDecay);
+    repeatScratch.record = this.scoreRecord;
+    repeatScratch.episode = this.scoreEpisode;
+    this.lastScore = weighRepeat(score, repeatScratch, this.recordDecay);
+    this.scoreRecord = repeatScratch.record;
+    this.scoreEpisode = repeatScratch.episode;
     learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
   }
 

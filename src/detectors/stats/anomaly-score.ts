@@ -16,29 +16,41 @@
 // clumped builds), so a model p-value overstates surprise by an amount that differs per series.
 // The detector therefore reads a tick through the series' own tail (tail-record.ts: the largest
 // values of each of the last two weeks' days, peaks over threshold with an exponential excess):
-// V* = −ln P̂(V ≥ v) among the series' own ticks, and the score is V*/(V* + h), 0.5 for a tick as
-// rare as the paging threshold's false-alarm rate. There V is the tick's surprise S, and the CUSUM
+// V* = −ln P̂(V ≥ v) among the series' own ticks, and the score is V*/(V* + 15 nats), 0.5 for a tick
+// with probability e^−15 (3e-7) among the series' own ticks. There V is the tick's surprise S, and the CUSUM
 // evidence only at the tick an alarm starts (evidence reaching h): an alarm's onset is an event, its
 // continuation is not (on real series the CUSUM sits at its cap for hours, and a plateau would tie
 // every such hour with the onset). A young series (under MIN_TAIL_TICKS ticks) is judged by the model,
-// V = max(S, E). Missing data has no score (NaN), never 0.
+// V = max(S, E), against h (anomalyScore). Missing data has no score (NaN), never 0.
 //
-// Repeats count half (repeatWeighted): a score that does not beat the series' recent record (the
-// highest score of about the last day, decaying) by a margin is halved. An episode of anomaly is
-// news once, at its onset; the ticks it stays high, and a burst no larger than yesterday's, rank
-// below the next new event (non-maximum suppression in time; NAB's scorer too counts the first
-// detection in a window and penalises each further one outside it).
+// The score's scale is one for every series (SCORE_SCALE_NATS), not the paging threshold h: h grows
+// with the ticks a year, so reading V* against h gave a 30-minute series' tick a higher score than a
+// 5-minute series' tick of the same tail probability (2.3x likelier at the same score), and one
+// threshold over many series (a dashboard's, NAB's) then meant a different rarity on each.
+//
+// Repeats count half (weighRepeat): a score that is no news is halved. News beats both the record
+// of the series' past episodes (their highest score of about the last day, decaying) and the
+// current episode's last news by a margin. An episode starts at a news tick and ends when its score
+// falls below the past record or to a repeat's weight of its news; only then does it join the record.
+// So an episode of anomaly is news at its onset and at each clear new high, a burst no larger than
+// yesterday's ranks below the next new event, and a score that creeps up slowly (a drift widening
+// over hours, a ramp) is news again each time it has risen by the margin over its last news, where a
+// record that followed every tick absorbed the creep and never called it news (non-maximum
+// suppression in time; NAB's scorer too counts the first detection in a window and penalises each
+// further one outside it).
 // The detector adds a slow view (level-drift.ts): the last two hours' drift from the weekly profile,
 // read through a tail record of its own; the score is the larger of the two readings.
-// Memory: the tail record (240 bytes, see tail-record.ts), the record and the last evidence (two
-// numbers); the slow view's drift (three numbers) and its tail record (240 bytes).
+// Memory: the tail record (240 bytes, see tail-record.ts), the record, the episode's news and the
+// last evidence (three numbers); the slow view's drift (three numbers) and its tail record (240 bytes).
 
 import type { Evaluation } from '../../core/types.js';
 
-/** A repeat's weight: a score that does not beat the recent record counts this much. */
+/** A repeat's weight: a score that is no news counts this much; an episode ends when its score falls to this much of its news. */
 export const REPEAT_WEIGHT = 0.5;
-/** A score beats the record when it exceeds it by this much (a plateau creeping up is no news). */
+/** A score is news when it exceeds the past record and the episode's last news by this much. */
 export const REPEAT_MARGIN = 0.03;
+/** The tail surprise (nats) that scores 0.5, on every series: about the paging threshold h at 5-minute ticks (15.7). */
+export const SCORE_SCALE_NATS = 15;
 /** The record decays with this time constant: a day (yesterday's bursts are repeats, last week's are news again). */
 export const REPEAT_MEMORY_MS = 86_400_000;
 
@@ -126,14 +138,39 @@ export function tickSurprise(evaluations: readonly Evaluation[], previousEvidenc
 }
 
 /**
- * A score weighed against the series' recent record: itself when it beats the record by
- * REPEAT_MARGIN, REPEAT_WEIGHT of itself otherwise. NaN stays NaN. O(1).
+ * A tail surprise (nats, −ln of the tick's exceedance probability among the series' own) as a score
+ * in [0, 1): V* / (V* + SCORE_SCALE_NATS), the same for the same probability on every series. NaN stays NaN.
  */
-export function repeatWeighted(score: number, record: number): number {
-  return score > record + REPEAT_MARGIN ? score : score * REPEAT_WEIGHT;
+export function tailScore(nats: number): number {
+  return nats / (nats + SCORE_SCALE_NATS);
 }
 
-/** The record after a tick's (unweighted) score: the larger of the score and the record decayed by `decay`. */
-export function nextRecord(score: number, record: number, decay: number): number {
-  return Number.isNaN(score) ? record : Math.max(score, record * decay);
+/** A series' repeat record (see weighRepeat): its past episodes' highest score, decaying; the current episode's last news (0: none). */
+export interface RepeatRecord {
+  record: number;
+  episode: number;
+}
+
+/**
+ * A tick's score weighed against the series' repeat record, which it updates in place (`decay`: the
+ * record's decay per tick): the score itself when it is news (it beats the decayed past record and
+ * the episode's last news by REPEAT_MARGIN; it then becomes the episode's news), REPEAT_WEIGHT of it
+ * otherwise. The episode ends, and its news joins the record, when a score falls below the past
+ * record or to REPEAT_WEIGHT of the news; outside an episode the record takes any higher score. A
+ * NaN score returns NaN and changes nothing. O(1).
+ */
+export function weighRepeat(score: number, r: RepeatRecord, decay: number): number {
+  if (Number.isNaN(score)) return score;
+  let past = r.record * decay;
+  let episode = r.episode;
+  if (episode > 0 && score < Math.max(past, episode * REPEAT_WEIGHT)) {
+    past = Math.max(past, episode);
+    episode = 0;
+  }
+  const news = score > Math.max(past, episode) + REPEAT_MARGIN;
+  if (news) episode = score;
+  else if (episode === 0 && score > past) past = score;
+  r.record = past;
+  r.episode = episode;
+  return news ? score : score * REPEAT_WEIGHT;
 }

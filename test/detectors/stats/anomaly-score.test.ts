@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/core/types.js';
-import { REPEAT_MARGIN, REPEAT_WEIGHT, anomalyScore, nextRecord, normalTailSurprise, repeatWeighted, tickSurprise } from '../../../src/detectors/stats/anomaly-score.js';
+import { REPEAT_MARGIN, REPEAT_WEIGHT, type RepeatRecord, SCORE_SCALE_NATS, anomalyScore, normalTailSurprise, tailScore, tickSurprise, weighRepeat } from '../../../src/detectors/stats/anomaly-score.js';
 
 describe('normalTailSurprise', () => {
   // Reference: python3 -c "from scipy.stats import norm; print(-norm.logsf(z))" (scipy 1.17.1).
@@ -96,30 +96,62 @@ describe('tickSurprise', () => {
   });
 });
 
-describe('repeatWeighted', () => {
-  it('keeps a score that beats the record by the margin, and weighs a repeat down', () => {
-    expect(repeatWeighted(0.8, 0.5)).toBe(0.8);
-    expect(repeatWeighted(0.8, 0.8 - REPEAT_MARGIN / 2)).toBeCloseTo(0.8 * REPEAT_WEIGHT, 12);
-    expect(repeatWeighted(0.3, 0.8)).toBeCloseTo(0.3 * REPEAT_WEIGHT, 12);
-    expect(repeatWeighted(Number.NaN, 0.2)).toBeNaN();
+describe('tailScore', () => {
+  it('maps a tail probability to the same score whatever the series (numpy: -ln(1e-3) / (-ln(1e-3) + 15))', () => {
+    expect(SCORE_SCALE_NATS).toBe(15);
+    expect(tailScore(-Math.log(1e-3))).toBeCloseTo(0.31531095682857563, 12);
+    expect(tailScore(SCORE_SCALE_NATS)).toBe(0.5);
+    expect(tailScore(0)).toBe(0);
+    expect(tailScore(Number.NaN)).toBeNaN();
   });
+});
 
-  it('keeps a record that decays, and is not moved by a missing score', () => {
-    expect(nextRecord(0.9, 0.5, 0.99)).toBe(0.9);
-    expect(nextRecord(0.1, 0.5, 0.99)).toBeCloseTo(0.495, 12);
-    expect(nextRecord(Number.NaN, 0.5, 0.99)).toBe(0.5);
+describe('weighRepeat', () => {
+  const run = (scores: number[], decay = 1): { seen: number[]; r: RepeatRecord } => {
+    const r: RepeatRecord = { record: 0, episode: 0 };
+    return { seen: scores.map((x) => weighRepeat(x, r, decay)), r };
+  };
+
+  it('keeps news, weighs a repeat down, and is not moved by a missing score', () => {
+    const r: RepeatRecord = { record: 0.5, episode: 0 };
+    expect(weighRepeat(0.8, r, 1)).toBe(0.8);
+    expect(r).toEqual({ record: 0.5, episode: 0.8 });
+    expect(weighRepeat(0.8 + REPEAT_MARGIN / 2, r, 1)).toBeCloseTo((0.8 + REPEAT_MARGIN / 2) * REPEAT_WEIGHT, 12);
+    expect(weighRepeat(Number.NaN, r, 0.5)).toBeNaN();
+    expect(r).toEqual({ record: 0.5, episode: 0.8 });
   });
 
   it('ranks the second of two equal bursts below the first, and a larger one above both', () => {
-    const decay = Math.exp(-300_000 / 86_400_000);
-    let record = 0;
-    const seen: number[] = [];
-    for (const score of [0.1, 0.7, 0.1, 0.1, 0.7, 0.1, 0.9]) {
-      seen.push(repeatWeighted(score, record));
-      record = nextRecord(score, record, decay);
-    }
+    const { seen } = run([0.1, 0.7, 0.1, 0.1, 0.7, 0.1, 0.9], Math.exp(-300_000 / 86_400_000));
     expect(seen[1]).toBe(0.7);
     expect(seen[4]).toBeCloseTo(0.35, 12);
     expect(seen[6]).toBe(0.9);
+  });
+
+  it('calls a slow creep news each time it has risen by the margin over its last news', () => {
+    // 0.40 is news (episode 0.40); 0.41-0.43 are within the margin of it; 0.44 beats 0.40 + 0.03.
+    const { seen, r } = run([0.4, 0.41, 0.42, 0.43, 0.44, 0.45]);
+    expect(seen.map((x, i) => x === [0.4, 0.41, 0.42, 0.43, 0.44, 0.45][i])).toEqual([true, false, false, false, true, false]);
+    expect(r).toEqual({ record: 0, episode: 0.44 });
+  });
+
+  it('never calls a plateau news again, however long the record decays', () => {
+    const { seen } = run([0.4, ...Array<number>(2000).fill(0.4)], 0.99);
+    expect(seen[0]).toBe(0.4);
+    expect(seen.slice(1).every((x) => x === 0.4 * REPEAT_WEIGHT)).toBe(true);
+  });
+
+  it('ends an episode when its score falls to a repeat weight of its news, and its news then joins the record', () => {
+    const r: RepeatRecord = { record: 0, episode: 0 };
+    weighRepeat(0.6, r, 1);
+    weighRepeat(0.31, r, 1);
+    expect(r).toEqual({ record: 0, episode: 0.6 });
+    weighRepeat(0.29, r, 1);
+    expect(r).toEqual({ record: 0.6, episode: 0 });
+    // Outside an episode the record takes each higher score that is no news (0.62, then 0.64), as before.
+    expect(weighRepeat(0.62, r, 1)).toBeCloseTo(0.31, 12);
+    expect(weighRepeat(0.64, r, 1)).toBeCloseTo(0.32, 12);
+    expect(weighRepeat(0.66, r, 1)).toBeCloseTo(0.33, 12);
+    expect(weighRepeat(0.7, r, 1)).toBe(0.7);
   });
 });
