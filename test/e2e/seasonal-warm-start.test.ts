@@ -97,9 +97,13 @@ describe('seasonal warm start from a real Prometheus', () => {
     // Without the week: the last hour's level.
     expect(plain.baseline).toBeGreaterThan(LOW * 0.9);
     expect(plain.baseline).toBeLessThan(LOW * 1.1);
-    // With it: the last hour's level moved by the profile towards the daily rise (at least a quarter
-    // of ln 4 whatever the minute of the hour: the hourly slots straddle the rise).
-    expect(seasonal.baseline).toBeGreaterThan(LOW * Math.pow(4, 0.25) * 0.95);
+    // With it: the last hour's level moved by the profile towards the daily rise. How far depends on
+    // the minute of the hour the rise starts at, because the hourly slots straddle it and the level
+    // term reads the last hour less the profile: half of ln 4 at hh:00, least about hh:36, where the
+    // slots' arithmetic (profile at 5-minute rate points, residual median over the hour) gives 0.227
+    // and a run measured 0.21. Without the week it is 0 (the bound above), so 0.15 still separates.
+    expect(seasonal.baseline).toBeGreaterThan(LOW * Math.pow(4, 0.15));
+    expect(seasonal.baseline).toBeGreaterThan(plain.baseline * 1.15);
     expect(seasonal.baseline).toBeLessThan(HIGH * 1.05);
     expect(seasonal.lower).toBeLessThan(seasonal.baseline);
   }, 90_000);
