@@ -26,6 +26,8 @@ export interface RampObservation {
   level: number;
   /** Multipliers of the ticks since onset, the first holding it; NaN for a gap. */
   multipliers: number[];
+  /** Multipliers of the healthy ticks just before onset, oldest first, the last right before it (ramp-likelihood.ts). */
+  before?: number[];
 }
 
 export interface RampFit {
@@ -152,6 +154,6 @@ export class RampRecorder {
   view(): RampObservation | undefined {
     if (this.runSinceMs === undefined || this.since.length === 0) return undefined;
     const level = this.before.length > 0 ? this.before.reduce((s, x) => s + x, 0) / this.before.length : Number.NaN;
-    return { tickMs: this.tickMs, level, multipliers: [...this.since] };
+    return { tickMs: this.tickMs, level, multipliers: [...this.since], before: [...this.before] };
   }
 }

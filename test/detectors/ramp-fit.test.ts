@@ -74,7 +74,7 @@ describe('RampRecorder', () => {
     r.observe(3, 1000);
     // Only the last levelTicks healthy ticks count (2 at 15 s ticks).
     expect(levelTicks(15_000)).toBe(2);
-    expect(r.view()).toEqual({ tickMs: 15_000, level: 1.1, multipliers: [2, 3] });
+    expect(r.view()).toEqual({ tickMs: 15_000, level: 1.1, multipliers: [2, 3], before: [1.0, 1.2] });
   });
 
   it('starts over with a new run and stays bounded', () => {
