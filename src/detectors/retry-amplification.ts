@@ -376,9 +376,9 @@ const wholeRampCache = new Map<string, ReturnType<typeof rampPosterior>>();
 const WHOLE_RAMP_CACHE_SIZE = 512;
 
 function wholeRampPosterior(model: ClientModel, prior: readonly PriorComponent[], ticks: RampObservation, timingSlackS: number): ReturnType<typeof rampPosterior> {
-  const key = `${model.name}|${model.maxRetries}|${JSON.stringify(model.delaysSeconds)}|${model.abortsOnFirstExhausted}|${ticks.tickMs}|${(ticks.before ?? []).join(',')}|${ticks.multipliers.join(',')}`;
+  const key = `${model.name}|${model.maxRetries}|${JSON.stringify(model.delaysSeconds)}|${model.abortsOnFirstExhausted}|${ticks.tickMs}|${ticks.countsPerTick ?? ''}|${(ticks.before ?? []).join(',')}|${ticks.multipliers.join(',')}`;
   if (wholeRampCache.has(key)) return wholeRampCache.get(key);
-  const out = rampPosterior(model, prior, { tickMs: ticks.tickMs, before: ticks.before ?? [], multipliers: ticks.multipliers }, MIX_LOG_SIGMA, timingSlackS);
+  const out = rampPosterior(model, prior, { tickMs: ticks.tickMs, before: ticks.before ?? [], multipliers: ticks.multipliers, ...(ticks.countsPerTick !== undefined ? { countsPerTick: ticks.countsPerTick } : {}) }, MIX_LOG_SIGMA, timingSlackS);
   if (wholeRampCache.size >= WHOLE_RAMP_CACHE_SIZE) wholeRampCache.delete(wholeRampCache.keys().next().value!);
   wholeRampCache.set(key, out);
   return out;
