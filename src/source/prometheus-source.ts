@@ -36,6 +36,11 @@ export class PrometheusSource implements LiveSource, HistorySource {
   private readonly streams = new Map<string, AnswerStream>();
   /** Ticks read so far (live and history): stamps which values belong to the frame being built. */
   private tick = 0;
+  /**
+   * The last frame's series map and the split tables' membership it was built at: while no series
+   * comes or goes, the next frame shares it (nothing downstream changes a frame).
+   */
+  private lastSeries: { map: Map<string, SeriesInfo>; membership: string } | undefined;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -111,11 +116,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
     // Bounded: many signals must not open hundreds of queries against Prometheus at once.
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
-    for (const signal of this.signals) {
-      const table = this.tableOf(signal);
-      if (table) table.fill(frame.signals, (frame.series ??= new Map<string, SeriesInfo>()), ok.get(signal)!, tick, ABSENT);
-      else frame.signals.set(signal.name, unsplitSample(sums.get(signal)!));
-    }
+    this.fillFrame(frame, ok, sums, tick);
     return { frame, errors, problems: [] };
   }
 
@@ -170,12 +171,25 @@ export class PrometheusSource implements LiveSource, HistorySource {
         if (table) for (const s of series) table.addLabels(c.input, s.labels, sampleOf(s.value), tick, t);
         else sums.get(c.signal)![i] = series.length === 0 ? absentValue(c.input) : series.reduce((a, s) => a + sampleOf(s.value), 0);
       }
-      for (const signal of this.signals) {
-        const table = this.tableOf(signal);
-        if (table) table.fill(frame.signals, (frame.series ??= new Map<string, SeriesInfo>()), ok.get(signal)!, tick, ABSENT);
-        else frame.signals.set(signal.name, unsplitSample(sums.get(signal)!));
-      }
+      this.fillFrame(frame, ok, sums, tick);
       yield frame;
+    }
+  }
+
+  /** Puts every signal's samples into the frame, and the split series' identities (shared while they stay the same). */
+  private fillFrame(frame: Frame, ok: Map<SignalConfig, boolean[]>, sums: Map<SignalConfig, number[]>, tick: number): void {
+    const tables = this.signals.map((signal) => this.tableOf(signal));
+    const membership = tables.map((t) => t?.membership ?? '').join(',');
+    const shared = this.lastSeries?.membership === membership ? this.lastSeries.map : undefined;
+    const series = shared ? undefined : new Map<string, SeriesInfo>();
+    this.signals.forEach((signal, i) => {
+      const table = tables[i];
+      if (table) table.fill(frame.signals, series, ok.get(signal)!, tick, ABSENT);
+      else frame.signals.set(signal.name, unsplitSample(sums.get(signal)!));
+    });
+    if (tables.some((t) => t !== undefined)) {
+      frame.series = shared ?? series!;
+      this.lastSeries = { map: frame.series, membership };
     }
   }
 

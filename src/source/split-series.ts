@@ -48,6 +48,8 @@ export class SplitSeries {
   private textSeries = new Int32Array(64);
   private freeTexts: number[] = [];
   private readonly streams: AnswerStream[] = [];
+  /** Changes whenever the set of series in the frame changes (one comes or is forgotten). */
+  membership = 0;
 
   constructor(private readonly signal: SignalConfig) {}
 
@@ -92,7 +94,9 @@ export class SplitSeries {
     if (stream.positionOf.length < this.texts.length) stream.positionOf = grow(stream.positionOf, this.texts.length + 64, -1);
     for (let j = 0; j < currentLength; j++) {
       const text = current[j]!;
-      this.lastSeenMs[this.textSeries[text]!] = nowMs;
+      const s = this.textSeries[text]!;
+      if (this.lastSeenMs[s] === Number.NEGATIVE_INFINITY) this.membership++;
+      this.lastSeenMs[s] = nowMs;
       stream.positionOf[text] = j;
     }
     const previous = stream.previous;
@@ -105,6 +109,7 @@ export class SplitSeries {
   addLabels(input: SignalInput, labels: Record<string, string>, value: number, tick: number, nowMs: number): void {
     const s = this.seriesOf(labels);
     this.put(INPUTS.indexOf(input), s, value, tick);
+    if (this.lastSeenMs[s] === Number.NEGATIVE_INFINITY) this.membership++;
     this.lastSeenMs[s] = nowMs;
   }
 
@@ -120,6 +125,7 @@ export class SplitSeries {
       forgot = true;
     }
     if (!forgot) return;
+    this.membership++;
     for (let t = 0; t < this.texts.length; t++) {
       const text = this.texts[t];
       if (text === undefined || this.keys[this.textSeries[t]!] !== undefined) continue;
@@ -133,9 +139,9 @@ export class SplitSeries {
   /**
    * Puts every series of the signal into the frame, in the order they were first seen: inputs whose
    * answer failed (`ok[i]` false) or that the signal lacks are NaN; a series missing from a
-   * successful answer gets that input's absent value.
+   * successful answer gets that input's absent value. `series` undefined: the caller has them already.
    */
-  fill(signals: Map<string, SignalSample>, series: Map<string, SeriesInfo>, ok: readonly boolean[], tick: number, absent: readonly number[]): void {
+  fill(signals: Map<string, SignalSample>, series: Map<string, SeriesInfo> | undefined, ok: readonly boolean[], tick: number, absent: readonly number[]): void {
     const [requests, errors, downstream] = this.values as [Float64Array, Float64Array, Float64Array];
     const [rs, es, ds] = this.stamps as [Int32Array, Int32Array, Int32Array];
     const [rOk, eOk, dOk] = ok as [boolean, boolean, boolean];
@@ -149,7 +155,7 @@ export class SplitSeries {
         errors: eOk ? (es[s] === tick ? errors[s]! : eAbsent) : Number.NaN,
         downstream: dOk ? (ds[s] === tick ? downstream[s]! : dAbsent) : Number.NaN,
       });
-      series.set(id, this.infos[s]!);
+      series?.set(id, this.infos[s]!);
     }
   }
 
