@@ -206,7 +206,11 @@ const DROP = CHECK_FIELDS;
 const ERRORS = 2 * CHECK_FIELDS;
 const FUNNEL = 3 * CHECK_FIELDS;
 const CHECK_AT: Record<CheckName, number> = { spike: SPIKE, drop: DROP, errors: ERRORS, funnel: FUNNEL };
-const PROBATION_TIMES_AT = 4 * CHECK_FIELDS;
+/** The detector's own numbers (see the accessors of EvidenceDetector), then the baselines' (RobustBaseline.SCALARS each). */
+const SCALARS_AT = 4 * CHECK_FIELDS;
+const SCALAR_COUNT = 14;
+const BASELINES_AT = SCALARS_AT + SCALAR_COUNT;
+const PROBATION_TIMES_AT = BASELINES_AT + 3 * RobustBaseline.SCALARS;
 
 /** Detectors' templates by the number encodeColumns sums their shape up in (a few in use at once). */
 const templates = new Map<number, string>();
@@ -216,7 +220,6 @@ export class EvidenceDetector implements Detector {
   private readonly rate: RobustBaseline;
   private readonly errorRatio: RobustBaseline;
   private readonly funnel: RobustBaseline;
-  private rateShiftSinceMs = Number.NaN;
   private dispersion: Dispersion = { rate: 1, errors: 1, funnel: 1, ticks: 0 };
   private run: FailureRun | null = null;
   /** This tick's squared Pearson residuals, learnt into `dispersion` if the tick is learnt. */
@@ -232,29 +235,22 @@ export class EvidenceDetector implements Detector {
   private readonly doubles: Float64Array;
   private probationStart = 0;
   /** Data time of the first tick of the rate bucket being filled. */
-  private bucketStartMs = Number.NaN;
   private probationSize = 0;
   /** The alarms of the previous tick: a newly raised one voids the probation. */
   private wasRatioAlarm = false;
   private wasRateAlarm = false;
   /** The error chart's alternative for the last baseline error ratio seen (it changes once a bucket). */
-  private errorP0 = Number.NaN;
-  private errorP1 = Number.NaN;
   private readonly profile: SeasonalProfile;
   /** Data time of the last tick the rate baseline learnt: its window ends there. */
-  private rateLearntAtMs = Number.NaN;
   /** Ticks pooled into one rate bucket. */
   private readonly bucketTicks: number;
   /**
    * The deseasonalised level and spread of the rate window, recomputed when a bucket completes or
    * the profile's reading changes (once a minute at most, not per tick); mode 0: not computed.
    */
-  private levelMedian = Number.NaN;
-  private levelSigma = Number.NaN;
   private levelMode: 0 | 1 | 2 = 0;
   private levelBuckets = -1;
   /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
-  private levelHour = Number.NaN;
   /**
    * The shared buffer's Float32 part: three windows, then the tail record's day counts at
    * `tailCountsAt`, the drift tail record's day counts after them, and the drift state at `driftAt`.
@@ -265,13 +261,7 @@ export class EvidenceDetector implements Detector {
   /** The shared buffer's Int16 part: the weekly profile's slots, then the tail record's values at SLOTS_PER_WEEK, then the drift tail's (DRIFT_VALUES_AT). */
   private readonly shorts: Int16Array;
   /** The tail record's current day (NaN: nothing learnt), and the last tick's largest evidence. */
-  private tailDayNow = Number.NaN;
-  private lastEvidence = 0;
-  private lastScore = Number.NaN;
   /** The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the last day, decaying; the current episode's last news; the decay per tick. */
-  private scoreRecord = 0;
-  private scoreEpisode = 0;
-  private readonly recordDecay: number;
 
   constructor(
     private readonly params: DetectorParams,
@@ -299,14 +289,100 @@ export class EvidenceDetector implements Detector {
     this.shorts = new Int16Array(buffer, byteOffset + shortsAt, shortCount);
     this.profile = new SeasonalProfile(new Int16Array(buffer, byteOffset + shortsAt, SLOTS_PER_WEEK));
     this.bucketTicks = bucket;
-    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0);
-    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity);
-    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity);
+    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0, this.doubles, BASELINES_AT);
+    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS);
+    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS);
     this.derived = derive(params, ctx.intervalMs);
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
     this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
-    this.recordDecay = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
+    const doubles = this.doubles;
+    for (const at of [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) doubles[SCALARS_AT + at] = Number.NaN;
+    doubles[SCALARS_AT + 13] = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
+  }
+
+  // Numbers kept in the doubles (no boxed number per field per series): data times, the error
+  // chart's alternative, the level, the tail record's day, the last evidence and score, the repeat record.
+  private get rateShiftSinceMs(): number {
+    return this.doubles[SCALARS_AT + 0]!;
+  }
+  private set rateShiftSinceMs(v: number) {
+    this.doubles[SCALARS_AT + 0] = v;
+  }
+  private get bucketStartMs(): number {
+    return this.doubles[SCALARS_AT + 1]!;
+  }
+  private set bucketStartMs(v: number) {
+    this.doubles[SCALARS_AT + 1] = v;
+  }
+  private get errorP0(): number {
+    return this.doubles[SCALARS_AT + 2]!;
+  }
+  private set errorP0(v: number) {
+    this.doubles[SCALARS_AT + 2] = v;
+  }
+  private get errorP1(): number {
+    return this.doubles[SCALARS_AT + 3]!;
+  }
+  private set errorP1(v: number) {
+    this.doubles[SCALARS_AT + 3] = v;
+  }
+  private get rateLearntAtMs(): number {
+    return this.doubles[SCALARS_AT + 4]!;
+  }
+  private set rateLearntAtMs(v: number) {
+    this.doubles[SCALARS_AT + 4] = v;
+  }
+  private get levelMedian(): number {
+    return this.doubles[SCALARS_AT + 5]!;
+  }
+  private set levelMedian(v: number) {
+    this.doubles[SCALARS_AT + 5] = v;
+  }
+  private get levelSigma(): number {
+    return this.doubles[SCALARS_AT + 6]!;
+  }
+  private set levelSigma(v: number) {
+    this.doubles[SCALARS_AT + 6] = v;
+  }
+  private get levelHour(): number {
+    return this.doubles[SCALARS_AT + 7]!;
+  }
+  private set levelHour(v: number) {
+    this.doubles[SCALARS_AT + 7] = v;
+  }
+  private get tailDayNow(): number {
+    return this.doubles[SCALARS_AT + 8]!;
+  }
+  private set tailDayNow(v: number) {
+    this.doubles[SCALARS_AT + 8] = v;
+  }
+  private get lastEvidence(): number {
+    return this.doubles[SCALARS_AT + 9]!;
+  }
+  private set lastEvidence(v: number) {
+    this.doubles[SCALARS_AT + 9] = v;
+  }
+  private get lastScore(): number {
+    return this.doubles[SCALARS_AT + 10]!;
+  }
+  private set lastScore(v: number) {
+    this.doubles[SCALARS_AT + 10] = v;
+  }
+  private get scoreRecord(): number {
+    return this.doubles[SCALARS_AT + 11]!;
+  }
+  private set scoreRecord(v: number) {
+    this.doubles[SCALARS_AT + 11] = v;
+  }
+  private get scoreEpisode(): number {
+    return this.doubles[SCALARS_AT + 12]!;
+  }
+  private set scoreEpisode(v: number) {
+    this.doubles[SCALARS_AT + 12] = v;
+  }
+  private get recordDecay(): number {
+    return this.doubles[SCALARS_AT + 13]!;
   }
 
   /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
