@@ -49,7 +49,7 @@ const TICKS_PER_SAVE = 4;
 /** Baseline buckets of the default preset: an hour of one-minute buckets. */
 const BUCKETS = 60;
 
-function configFor(dir: string, source: TickSourceKind) {
+export function configFor(dir: string, source: TickSourceKind) {
   const file = join(dir, 'stormwatch.yaml');
   const src = source === 'prometheus' ? 'prometheus:\n    url: http://127.0.0.1:9\n    timeout: 60s' : 'scrape:\n    url: http://127.0.0.1:9/metrics\n    timeout: 60s\n    maxBytes: 1073741824';
   writeFileSync(
@@ -84,11 +84,11 @@ function steadyState(profiles: readonly RouteProfile[], nowMs: number): Pipeline
 
 /** Serves each tick's bytes to the source as a fetch would (a Response over the bytes). */
 /** Restores the steady state in a scope of its own, so the saved form is not kept alive by the caller. */
-function restoreSteadyState(pipeline: Pipeline, profiles: readonly RouteProfile[], nowMs: number): void {
+export function restoreSteadyState(pipeline: Pipeline, profiles: readonly RouteProfile[], nowMs: number): void {
   pipeline.restore(steadyState(profiles, nowMs));
 }
 
-function fakeFetch(answer: (body: string) => Buffer): typeof fetch {
+export function fakeFetch(answer: (body: string) => Buffer): typeof fetch {
   return (async (_url: unknown, init?: RequestInit) => new Response(new Uint8Array(answer(String(init?.body ?? ''))), { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } })) as typeof fetch;
 }
 

@@ -15,7 +15,11 @@
 // ones (REQUEST_RATE_LIKE) and every readable one (files NAB stores with repeated timestamps or
 // negative values are skipped and named).
 //
-//   npm run nab [-- --nab DIR] [--out DIR] [--more NAB_DIR]
+//   npm run nab [-- --nab DIR] [--out DIR] [--more NAB_DIR] [--detail]
+//
+// --detail also writes, per series, each tick's rate, expectation, σ, z, rate alarms and score
+// (OUT/detail/<file>: what the score and the baseline did around a window), and prints the
+// standard profile's per-file breakdown (windows hit, false rows, where each window was found).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -26,7 +30,7 @@ import { loadConfig } from '../src/config/load.js';
 import { silentLogger } from '../src/core/log.js';
 import { FIXTURES_DIR } from '../src/core/paths.js';
 import { runBacktest } from '../src/runner/backtest.js';
-import { isPage, nabReplayData, nabResultCsv, parseNabCsv } from './scorecard/nab.js';
+import { NAB_DETAIL_HEADER, isPage, nabDetailRow, nabReplayData, nabResultCsv, parseNabCsv } from './scorecard/nab.js';
 
 /** Chosen by file name before anything was measured: one of each kind in each half where there are two. */
 export const DESIGN_HALF = [
@@ -60,18 +64,20 @@ interface Scored {
   [profile: string]: { score: number; threshold?: number };
 }
 
-async function runSeries(nabDir: string, file: string, scoresDir: string, pagesDir: string): Promise<{ rows: number; pages: number }> {
+async function runSeries(nabDir: string, file: string, scoresDir: string, pagesDir: string, detailDir?: string): Promise<{ rows: number; pages: number }> {
   const series = parseNabCsv(readFileSync(join(nabDir, 'data', file), 'utf8'), file);
   const base = loadConfig(join(FIXTURES_DIR, 'configs', 'nab.replay.yaml'));
   const config = { ...base, intervalMs: series.stepMs };
   const scores = new Map<number, number>();
   const pages = new Map<number, number>();
+  let detail = NAB_DETAIL_HEADER;
   await runBacktest(config, {
     data: nabReplayData(series),
     logger: silentLogger,
     onTick: (r) => {
       const report = r.signals.get('nab');
       if (report) scores.set(r.timeMs, report.anomalyScore ?? Number.NaN);
+      if (report && detailDir) detail += nabDetailRow(r.timeMs, series.stepMs, report.sample.requests, report.evaluations, report.anomalyScore);
     },
     onTransition: (t) => {
       if (isPage(t)) pages.set(t.evaluatedAtMs, 1);
@@ -80,6 +86,10 @@ async function runSeries(nabDir: string, file: string, scoresDir: string, pagesD
   for (const [dir, values] of [[scoresDir, scores], [pagesDir, pages]] as const) {
     mkdirSync(dirname(join(dir, file)), { recursive: true });
     writeFileSync(join(dir, file), nabResultCsv(series, values));
+  }
+  if (detailDir) {
+    mkdirSync(dirname(join(detailDir, file)), { recursive: true });
+    writeFileSync(join(detailDir, file), detail);
   }
   return { rows: series.timesMs.length, pages: pages.size };
 }
@@ -90,6 +100,16 @@ function score(nabDir: string, resultsDir: string, only: string[], threshold?: n
   if (threshold !== undefined) args.push('--threshold', String(threshold));
   const out = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 })) as unknown;
   return scoresOf(out);
+}
+
+/** score.mjs's per-file breakdown of the standard profile at its swept threshold (hits, false rows, where each window was first detected). */
+function perFile(nabDir: string, resultsDir: string, only: string[], dataRoot?: string): string {
+  const where = dataRoot ? ['--data', join(dataRoot, 'data'), '--windows', join(dataRoot, 'labels', 'combined_windows.json')] : ['--root', nabDir];
+  const text = execFileSync(process.execPath, [join(nabDir, 'score.mjs'), resultsDir, ...where, '--per-file', '--only', only.join(',')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const start = text.indexOf('per-file (standard');
+  if (start < 0) return '';
+  const end = text.indexOf('\n\n', start);
+  return text.slice(start, end < 0 ? undefined : end);
 }
 
 /** The per-profile normalised corpus scores (and swept thresholds) of score.mjs's --json output. */
@@ -108,14 +128,14 @@ function fmt(s: Scored): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { nab: { type: 'string' }, out: { type: 'string' }, more: { type: 'string' } } });
+  const { values } = parseArgs({ options: { nab: { type: 'string' }, out: { type: 'string' }, more: { type: 'string' }, detail: { type: 'boolean' } } });
   const nabDir = values.nab ?? join(process.cwd(), '..', 'shared', 'nab-dev');
   const outDir = values.out ?? mkdtempSync(join(tmpdir(), 'stormwatch-nab-'));
   const scoresDir = join(outDir, 'anomaly-score');
   const pagesDir = join(outDir, 'pages');
   const started = Date.now();
   for (const file of [...DESIGN_HALF, ...HELD_OUT_HALF]) {
-    const r = await runSeries(nabDir, file, scoresDir, pagesDir);
+    const r = await runSeries(nabDir, file, scoresDir, pagesDir, values.detail ? join(outDir, 'detail') : undefined);
     process.stdout.write(`${file}: ${r.rows} rows, ${r.pages} page(s)\n`);
   }
   const rows: string[][] = [];
@@ -133,7 +153,7 @@ async function main(): Promise<void> {
         const file = `${category}/${name}`;
         if (ten.has(file)) continue;
         try {
-          const r = await runSeries(values.more, file, join(outDir, 'more', 'anomaly-score'), join(outDir, 'more', 'pages'));
+          const r = await runSeries(values.more, file, join(outDir, 'more', 'anomaly-score'), join(outDir, 'more', 'pages'), values.detail ? join(outDir, 'more', 'detail') : undefined);
           readable.push(file);
           process.stdout.write(`${file}: ${r.rows} rows, ${r.pages} page(s)\n`);
         } catch (e) {
@@ -146,6 +166,14 @@ async function main(): Promise<void> {
       rows.push([`anomaly score, threshold swept: ${name}`, ...fmt(score(nabDir, join(outDir, 'more', 'anomaly-score'), only, undefined, values.more))]);
       rows.push([`pages (a page = a detection): ${name}`, ...fmt(score(nabDir, join(outDir, 'more', 'pages'), only, 0.5, values.more))]);
     }
+  }
+  if (values.detail) {
+    process.stdout.write(`\nthe ten, ${perFile(nabDir, scoresDir, [...DESIGN_HALF, ...HELD_OUT_HALF])}\n`);
+    if (values.more) {
+      const rateLike = REQUEST_RATE_LIKE.filter((f) => existsSync(join(outDir, 'more', 'anomaly-score', f)));
+      process.stdout.write(`\nthe request-rate-like outside the ten, ${perFile(nabDir, join(outDir, 'more', 'anomaly-score'), rateLike, values.more)}\n`);
+    }
+    process.stdout.write(`per-tick detail (rate, expected, σ, z, rate alarms, score) in ${join(outDir, 'detail')}\n`);
   }
   const header = ['what', ...PROFILES];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

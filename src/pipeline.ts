@@ -9,6 +9,7 @@ import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type SignalIdentity } from './decisions/alert-decider.js';
 import { type Assessment, assess } from './decisions/assess.js';
 import type { ClientModel } from './detectors/retry-amplification.js';
+import type { DetectorContext } from './detectors/detector.js';
 import { type ProbeOutcome, deployTransition, probeTransition } from './decisions/deploy-alerts.js';
 import { DeployWatcher, type PreBaseline, type SignalTick } from './deploys/deploy-watcher.js';
 import { MarkerTracker } from './deploys/markers.js';
@@ -76,8 +77,8 @@ export class Pipeline {
   private readonly signalConfigs: Map<string, SignalConfig>;
   /** Series ids of other shards, so they are hashed once. */
   private readonly elsewhere = new Set<string>();
-  /** Each signal's input set, shared by all its series. */
-  private readonly inputsOf = new Map<string, ReadonlySet<SignalInput>>();
+  /** Each signal's detector context (its input set, the tick), shared by all its series. */
+  private readonly contextOf = new Map<string, DetectorContext>();
   /** Saved detector state waiting for its series to appear (split signals are created lazily). */
   private pendingRestore: Record<string, unknown> = {};
   private pendingRamps: Record<string, unknown> = {};
@@ -126,13 +127,13 @@ export class Pipeline {
       return undefined;
     }
     const labels = { ...signal.labels, ...groupLabels };
-    let inputs = this.inputsOf.get(signal.name);
-    if (!inputs) this.inputsOf.set(signal.name, (inputs = new Set(Object.keys(signal.inputs) as SignalInput[])));
+    let context = this.contextOf.get(signal.name);
+    if (!context) this.contextOf.set(signal.name, (context = { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]), evidenceWeight: this.evidenceWeight }));
     const hold = signal.forMs !== undefined || signal.keepFiringForMs !== undefined ? { forMs: signal.forMs ?? this.config.alerting.forMs, keepFiringForMs: signal.keepFiringForMs ?? this.config.alerting.keepFiringForMs } : undefined;
     const w: WatchedSignal = {
       // A signal's own overrides (config/resolve-overrides.ts) travel with its identity to the decider.
       identity: { id, name: signal.name, labels, ...(hold ? { hold } : {}), ...(signal.classifyWithinMs !== undefined ? { classifyWithinMs: signal.classifyWithinMs } : {}), ...(signal.annotations ? { annotations: signal.annotations } : {}) },
-      detector: new EvidenceDetector(signal.detector ?? this.config.detector, { intervalMs: this.config.intervalMs, inputs, evidenceWeight: this.evidenceWeight }),
+      detector: new EvidenceDetector(signal.detector ?? this.config.detector, context),
       clients: signal.clients,
       ramp: new RampRecorder(this.config.intervalMs),
       lastSeenMs: Number.NaN,

@@ -3,7 +3,7 @@
 // (UTC, YYYY-MM-DD HH:MM:SS): each value is read as the count of one period, so a counter that
 // accumulates them gives the rate the pipeline reads (value / period). Pure: text in, data out.
 
-import type { AlertTransition } from '../../src/core/types.js';
+import type { AlertTransition, Evaluation } from '../../src/core/types.js';
 import type { ReplayData } from '../../src/source/replay-source.js';
 
 /** The counter a NAB series is replayed as. */
@@ -83,4 +83,21 @@ export function nabResultCsv(series: NabSeries, scores: ReadonlyMap<number, numb
  */
 export function isPage(t: Pick<AlertTransition, 'status' | 'labels' | 'update'>): boolean {
   return t.status === 'firing' && t.labels.severity === 'critical' && t.update === undefined;
+}
+
+/** The header of `npm run nab -- --detail`'s per-tick file (see nabDetailRow). */
+export const NAB_DETAIL_HEADER = 'timestamp,value,rate,expected,sigma,z,spike,drop,anomaly_score\n';
+
+/**
+ * One tick of `npm run nab -- --detail`: what the score and the rate's baseline did, to read a
+ * missed window or a false detection by (the period's count and rate, the expected rate, σ of one
+ * tick's log count, the standardised residual z, the rise and collapse checks' status, the score).
+ * Values the tick lacks (warm-up) are empty cells.
+ */
+export function nabDetailRow(timeMs: number, stepMs: number, requestsPerSecond: number, evaluations: readonly Evaluation[], anomalyScore: number | undefined): string {
+  const spike = evaluations.find((e) => e.kind === 'rate_spike');
+  const drop = evaluations.find((e) => e.kind === 'rate_drop');
+  const cell = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? String(x) : '');
+  const count = requestsPerSecond * (stepMs / 1000);
+  return `${new Date(timeMs).toISOString()},${cell(count)},${cell(requestsPerSecond)},${cell(spike?.baseline)},${cell(spike?.sigma)},${cell(spike?.score)},${spike?.status ?? ''},${drop?.status ?? ''},${cell(anomalyScore)}\n`;
 }

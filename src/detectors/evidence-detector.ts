@@ -17,6 +17,7 @@
 // daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
+import { allocateRegion } from '../core/slab.js';
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
@@ -24,7 +25,7 @@ import { type BaselineSnapshot, type BaselineStats, EMPTY_BUCKET_LOG_RATE, MAD_T
 import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
-import { type CheckState, evidenceOf, newCheckState, updateCheck } from './stats/sequential-check.js';
+import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
 import { TAIL_DAYS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
 
@@ -199,6 +200,17 @@ function breakAlternative(p0: number): number {
 }
 
 const CHECK_NAMES = ['spike', 'drop', 'errors', 'funnel'] as const;
+/** Where each check's state starts in a detector's doubles (sequential-check.ts's fields), then the probation's times. */
+const SPIKE = 0;
+const DROP = CHECK_FIELDS;
+const ERRORS = 2 * CHECK_FIELDS;
+const FUNNEL = 3 * CHECK_FIELDS;
+const CHECK_AT: Record<CheckName, number> = { spike: SPIKE, drop: DROP, errors: ERRORS, funnel: FUNNEL };
+/** The detector's own numbers (see the accessors of EvidenceDetector), then the baselines' (RobustBaseline.SCALARS each). */
+const SCALARS_AT = 4 * CHECK_FIELDS;
+const SCALAR_COUNT = 14;
+const BASELINES_AT = SCALARS_AT + SCALAR_COUNT;
+const PROBATION_TIMES_AT = BASELINES_AT + 3 * RobustBaseline.SCALARS;
 
 /** Detectors' templates by the number encodeColumns sums their shape up in (a few in use at once). */
 const templates = new Map<number, string>();
@@ -208,8 +220,6 @@ export class EvidenceDetector implements Detector {
   private readonly rate: RobustBaseline;
   private readonly errorRatio: RobustBaseline;
   private readonly funnel: RobustBaseline;
-  private checks: Record<CheckName, CheckState> = { spike: newCheckState(), drop: newCheckState(), errors: newCheckState(), funnel: newCheckState() };
-  private rateShiftSinceMs = Number.NaN;
   private dispersion: Dispersion = { rate: 1, errors: 1, funnel: 1, ticks: 0 };
   private run: FailureRun | null = null;
   /** This tick's squared Pearson residuals, learnt into `dispersion` if the tick is learnt. */
@@ -221,33 +231,26 @@ export class EvidenceDetector implements Detector {
   private readonly weight: number;
   /** Ticks waiting to be learnt, oldest first: a ring of P_FIELDS numbers per tick. */
   private readonly probation: Float32Array;
-  /** The data time of each tick on probation (a float32 cannot hold a timestamp). */
-  private readonly probationTimes: Float64Array;
+  /** The checks' states (SPIKE … FUNNEL), then from PROBATION_TIMES_AT the data time of each tick on probation (a float32 cannot hold a timestamp). */
+  private readonly doubles: Float64Array;
   private probationStart = 0;
   /** Data time of the first tick of the rate bucket being filled. */
-  private bucketStartMs = Number.NaN;
   private probationSize = 0;
   /** The alarms of the previous tick: a newly raised one voids the probation. */
   private wasRatioAlarm = false;
   private wasRateAlarm = false;
   /** The error chart's alternative for the last baseline error ratio seen (it changes once a bucket). */
-  private errorP0 = Number.NaN;
-  private errorP1 = Number.NaN;
   private readonly profile: SeasonalProfile;
   /** Data time of the last tick the rate baseline learnt: its window ends there. */
-  private rateLearntAtMs = Number.NaN;
   /** Ticks pooled into one rate bucket. */
   private readonly bucketTicks: number;
   /**
    * The deseasonalised level and spread of the rate window, recomputed when a bucket completes or
    * the profile's reading changes (once a minute at most, not per tick); mode 0: not computed.
    */
-  private levelMedian = Number.NaN;
-  private levelSigma = Number.NaN;
   private levelMode: 0 | 1 | 2 = 0;
   private levelBuckets = -1;
   /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
-  private levelHour = Number.NaN;
   /**
    * The shared buffer's Float32 part: three windows, then the tail record's day counts at
    * `tailCountsAt`, the drift tail record's day counts after them, and the drift state at `driftAt`.
@@ -258,13 +261,7 @@ export class EvidenceDetector implements Detector {
   /** The shared buffer's Int16 part: the weekly profile's slots, then the tail record's values at SLOTS_PER_WEEK, then the drift tail's (DRIFT_VALUES_AT). */
   private readonly shorts: Int16Array;
   /** The tail record's current day (NaN: nothing learnt), and the last tick's largest evidence. */
-  private tailDayNow = Number.NaN;
-  private lastEvidence = 0;
-  private lastScore = Number.NaN;
   /** The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the last day, decaying; the current episode's last news; the decay per tick. */
-  private scoreRecord = 0;
-  private scoreEpisode = 0;
-  private readonly recordDecay: number;
 
   constructor(
     private readonly params: DetectorParams,
@@ -272,28 +269,120 @@ export class EvidenceDetector implements Detector {
   ) {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
-    // One buffer for all three windows, the weekly profile and the score's two tail records and drift.
+    // One region of a shared buffer (core/slab.ts) for the checks and the probation's times, the three windows,
+    // the score's two tail records and drift, the probation ring, the weekly profile and the tail
+    // records' values: no ArrayBuffer of its own per series.
+    const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
     const floatCount = 3 * capacity + 2 * TAIL_DAYS + DRIFT_SLOTS;
-    const buffer = new ArrayBuffer(floatCount * Float32Array.BYTES_PER_ELEMENT + (SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS) * Int16Array.BYTES_PER_ELEMENT);
-    const storage = new Float32Array(buffer, 0, floatCount);
+    const probationFloats = probationTicks * P_FIELDS;
+    const shortCount = SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS;
+    const floatsAt = (PROBATION_TIMES_AT + probationTicks) * Float64Array.BYTES_PER_ELEMENT;
+    const shortsAt = floatsAt + (floatCount + probationFloats) * Float32Array.BYTES_PER_ELEMENT;
+    const { buffer, byteOffset } = allocateRegion(shortsAt + shortCount * Int16Array.BYTES_PER_ELEMENT, this);
+    this.doubles = new Float64Array(buffer, byteOffset, PROBATION_TIMES_AT + probationTicks);
+    const storage = new Float32Array(buffer, byteOffset + floatsAt, floatCount);
     this.floats = storage;
+    this.probation = new Float32Array(buffer, byteOffset + floatsAt + floatCount * Float32Array.BYTES_PER_ELEMENT, probationFloats);
     this.tailCountsAt = 3 * capacity;
     this.driftAt = 3 * capacity + 2 * TAIL_DAYS;
     clearDrift(storage, this.driftAt);
-    this.shorts = new Int16Array(buffer, storage.byteLength, SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS);
-    this.profile = new SeasonalProfile(this.shorts.subarray(0, SLOTS_PER_WEEK));
+    this.shorts = new Int16Array(buffer, byteOffset + shortsAt, shortCount);
+    this.profile = new SeasonalProfile(new Int16Array(buffer, byteOffset + shortsAt, SLOTS_PER_WEEK));
     this.bucketTicks = bucket;
-    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0);
-    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity);
-    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity);
+    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0, this.doubles, BASELINES_AT);
+    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS);
+    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS);
     this.derived = derive(params, ctx.intervalMs);
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
     this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
-    const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
-    this.probation = new Float32Array(probationTicks * P_FIELDS);
-    this.probationTimes = new Float64Array(probationTicks);
-    this.recordDecay = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
+    const doubles = this.doubles;
+    for (const at of [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) doubles[SCALARS_AT + at] = Number.NaN;
+    doubles[SCALARS_AT + 13] = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
+  }
+
+  // Numbers kept in the doubles (no boxed number per field per series): data times, the error
+  // chart's alternative, the level, the tail record's day, the last evidence and score, the repeat record.
+  private get rateShiftSinceMs(): number {
+    return this.doubles[SCALARS_AT + 0]!;
+  }
+  private set rateShiftSinceMs(v: number) {
+    this.doubles[SCALARS_AT + 0] = v;
+  }
+  private get bucketStartMs(): number {
+    return this.doubles[SCALARS_AT + 1]!;
+  }
+  private set bucketStartMs(v: number) {
+    this.doubles[SCALARS_AT + 1] = v;
+  }
+  private get errorP0(): number {
+    return this.doubles[SCALARS_AT + 2]!;
+  }
+  private set errorP0(v: number) {
+    this.doubles[SCALARS_AT + 2] = v;
+  }
+  private get errorP1(): number {
+    return this.doubles[SCALARS_AT + 3]!;
+  }
+  private set errorP1(v: number) {
+    this.doubles[SCALARS_AT + 3] = v;
+  }
+  private get rateLearntAtMs(): number {
+    return this.doubles[SCALARS_AT + 4]!;
+  }
+  private set rateLearntAtMs(v: number) {
+    this.doubles[SCALARS_AT + 4] = v;
+  }
+  private get levelMedian(): number {
+    return this.doubles[SCALARS_AT + 5]!;
+  }
+  private set levelMedian(v: number) {
+    this.doubles[SCALARS_AT + 5] = v;
+  }
+  private get levelSigma(): number {
+    return this.doubles[SCALARS_AT + 6]!;
+  }
+  private set levelSigma(v: number) {
+    this.doubles[SCALARS_AT + 6] = v;
+  }
+  private get levelHour(): number {
+    return this.doubles[SCALARS_AT + 7]!;
+  }
+  private set levelHour(v: number) {
+    this.doubles[SCALARS_AT + 7] = v;
+  }
+  private get tailDayNow(): number {
+    return this.doubles[SCALARS_AT + 8]!;
+  }
+  private set tailDayNow(v: number) {
+    this.doubles[SCALARS_AT + 8] = v;
+  }
+  private get lastEvidence(): number {
+    return this.doubles[SCALARS_AT + 9]!;
+  }
+  private set lastEvidence(v: number) {
+    this.doubles[SCALARS_AT + 9] = v;
+  }
+  private get lastScore(): number {
+    return this.doubles[SCALARS_AT + 10]!;
+  }
+  private set lastScore(v: number) {
+    this.doubles[SCALARS_AT + 10] = v;
+  }
+  private get scoreRecord(): number {
+    return this.doubles[SCALARS_AT + 11]!;
+  }
+  private set scoreRecord(v: number) {
+    this.doubles[SCALARS_AT + 11] = v;
+  }
+  private get scoreEpisode(): number {
+    return this.doubles[SCALARS_AT + 12]!;
+  }
+  private set scoreEpisode(v: number) {
+    this.doubles[SCALARS_AT + 12] = v;
+  }
+  private get recordDecay(): number {
+    return this.doubles[SCALARS_AT + 13]!;
   }
 
   /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
@@ -311,12 +400,12 @@ export class EvidenceDetector implements Detector {
       rate: this.rate.snapshot(),
       errorRatio: this.errorRatio.snapshot(),
       funnel: this.funnel.snapshot(),
-      checks: { spike: { ...this.checks.spike }, drop: { ...this.checks.drop }, errors: { ...this.checks.errors }, funnel: { ...this.checks.funnel } },
+      checks: { spike: checkStateAt(this.doubles, SPIKE), drop: checkStateAt(this.doubles, DROP), errors: checkStateAt(this.doubles, ERRORS), funnel: checkStateAt(this.doubles, FUNNEL) },
       rateShiftSinceMs: Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs,
       dispersion: this.dispersionSnapshot(),
       run: this.run ? structuredClone(this.run) : null,
       probation: this.probationEntries().map((x) => (Number.isFinite(x) ? x : null)),
-      probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.probationTimes[(this.probationStart + i) % (this.probation.length / P_FIELDS)]!),
+      probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % (this.probation.length / P_FIELDS))]!),
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
       tail: snapshotTail(this.shorts, this.floats, this.tailDayNow, SLOTS_PER_WEEK, this.tailCountsAt),
@@ -337,7 +426,7 @@ export class EvidenceDetector implements Detector {
    * share a few shapes, each template made once (see core/column-encoder.ts).
    */
   encodeColumns(s: ColumnScratch): string {
-    const c = this.checks;
+    const c = this.doubles;
     const d = this.dispersion;
     const run = this.run;
     const capacity = this.probation.length / P_FIELDS;
@@ -347,17 +436,17 @@ export class EvidenceDetector implements Detector {
     const runForm = run === null ? 0 : recent < 0 ? 1 : 2 + recent;
     const sizes = [this.rate.buckets, this.errorRatio.buckets, this.funnel.buckets];
     const partials = (this.rate.partialTicks > 0 ? 1 : 0) + (this.errorRatio.partialTicks > 0 ? 2 : 0) + (this.funnel.partialTicks > 0 ? 4 : 0);
-    const alarms = (c.spike.alarmed ? 1 : 0) + (c.drop.alarmed ? 2 : 0) + (c.errors.alarmed ? 4 : 0) + (c.funnel.alarmed ? 8 : 0);
+    const alarms = c[SPIKE + CHECK_ALARMED]! + 2 * c[DROP + CHECK_ALARMED]! + 4 * c[ERRORS + CHECK_ALARMED]! + 8 * c[FUNNEL + CHECK_ALARMED]!;
     // Everything the template depends on, as one number (exact below 2^53: 11 bits a window size).
     const cacheable = sizes.every((n) => n < 2048) && this.probationSize < 64 && runForm < 8 && (recent < 0 || run?.recentExpected?.length === recent);
     const shape = cacheable ? ((((((sizes[0]! * 2048 + sizes[1]!) * 2048 + sizes[2]!) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 8 + runForm) * 64 + this.probationSize : -1;
     this.rate.encodeFixed(s);
     this.errorRatio.encodeFixed(s);
     this.funnel.encodeFixed(s);
-    for (const k of CHECK_NAMES) {
-      s.f64.push(c[k].small);
-      s.f64.push(c[k].large);
-      s.f64.push(c[k].health);
+    for (let at = SPIKE; at <= FUNNEL; at += CHECK_FIELDS) {
+      s.f64.push(c[at + CHECK_SMALL]!);
+      s.f64.push(c[at + CHECK_LARGE]!);
+      s.f64.push(c[at + 2]!);
     }
     s.f64.push(this.rateShiftSinceMs);
     s.f64.push(d.rate);
@@ -385,7 +474,7 @@ export class EvidenceDetector implements Detector {
       const at = ((this.probationStart + i) % capacity) * P_FIELDS;
       encodeTyped(this.probation, at, P_FIELDS, s.f32, 'f');
     }
-    for (let i = 0; i < this.probationSize; i++) s.f64.push(this.probationTimes[(this.probationStart + i) % capacity]!);
+    for (let i = 0; i < this.probationSize; i++) s.f64.push(this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % capacity)]!);
     this.profile.encodeFixed(s);
     s.f64.push(this.rateLearntAtMs);
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, SLOTS_PER_WEEK, this.tailCountsAt);
@@ -407,8 +496,7 @@ export class EvidenceDetector implements Detector {
 
   /** The template of encodeColumns's numbers (the keys and their order are snapshot()'s). */
   private template(block: boolean, runBlock: boolean, recent: number): string {
-    const c = this.checks;
-    const check = (k: CheckName) => `{"small":0,"large":0,"health":0,"alarmed":${c[k].alarmed}}`;
+    const check = (k: CheckName) => `{"small":0,"large":0,"health":0,"alarmed":${this.alarmed(CHECK_AT[k])}}`;
     const numbers = (kind: 'f' | 'd', n: number) => (n > 0 ? numbersTemplate(kind, n) : '[]');
     const baseline = (b: RobustBaseline) => RobustBaseline.fixedTemplate(b.buckets, b.partialTicks > 0);
     const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
@@ -451,7 +539,7 @@ export class EvidenceDetector implements Detector {
     for (const name of ['spike', 'drop', 'errors', 'funnel'] as const) {
       const c = s.checks?.[name];
       const valid = c && [c.small, c.large, c.health].every((x) => typeof x === 'number' && x >= 0) && typeof c.alarmed === 'boolean';
-      this.checks[name] = valid ? { small: c.small, large: c.large, health: c.health, alarmed: c.alarmed } : newCheckState();
+      setCheckStateAt(this.doubles, CHECK_AT[name], valid ? c : newCheckState());
     }
     this.rateShiftSinceMs = typeof s.rateShiftSinceMs === 'number' ? s.rateShiftSinceMs : Number.NaN;
     const d = s.dispersion;
@@ -475,11 +563,11 @@ export class EvidenceDetector implements Detector {
     const entries = Math.min(p.length / P_FIELDS, capacity);
     const skip = p.length / P_FIELDS - entries;
     this.probation.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)));
-    this.probationTimes.set(times.slice(skip));
+    this.doubles.set(times.slice(skip), PROBATION_TIMES_AT);
     this.probationStart = 0;
     this.probationSize = entries;
-    this.wasRatioAlarm = this.checks.errors.alarmed || this.checks.funnel.alarmed;
-    this.wasRateAlarm = this.checks.spike.alarmed || this.checks.drop.alarmed;
+    this.wasRatioAlarm = this.alarmed(ERRORS) || this.alarmed(FUNNEL);
+    this.wasRateAlarm = this.alarmed(SPIKE) || this.alarmed(DROP);
     // A snapshot from before the profile existed restores without one: the profile starts to learn.
     if (s.profile !== undefined) this.profile.restore(s.profile);
     this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
@@ -633,8 +721,8 @@ export class EvidenceDetector implements Detector {
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
   private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[]): void {
-    const { errors, funnel } = this.checks;
-    const gathering = errors.alarmed || funnel.alarmed || errors.small + errors.large + funnel.small + funnel.large > 0;
+    const c = this.doubles;
+    const gathering = this.alarmed(ERRORS) || this.alarmed(FUNNEL) || c[ERRORS + CHECK_SMALL]! + c[ERRORS + CHECK_LARGE]! + c[FUNNEL + CHECK_SMALL]! + c[FUNNEL + CHECK_LARGE]! > 0;
     if (!gathering || Number.isNaN(expected)) {
       if (!gathering) this.run = null;
       return;
@@ -715,6 +803,11 @@ export class EvidenceDetector implements Detector {
     return Math.max(1, Math.min(tickPhi, dispersionUpperBound(d.rateBlock, d.blocks!)));
   }
 
+  /** Whether the check at `at` of the doubles is alarmed. */
+  private alarmed(at: number): boolean {
+    return this.doubles[at + CHECK_ALARMED] !== 0;
+  }
+
   private ready(b: RobustBaseline): boolean {
     return b.buckets >= MIN_BASELINE_BUCKETS && b.size >= this.params.minBaselinePoints;
   }
@@ -730,21 +823,21 @@ export class EvidenceDetector implements Detector {
     this.residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
     const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion('rate'));
     const w = this.weight / phi;
-    const spike = updateCheck(this.checks.spike, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
+    const spike = updateCheckAt(this.doubles, SPIKE, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
     // A rate cannot collapse from nothing: when the typical bucket of the trailing window had no
     // requests (a sparse series: bursts on silence), the expectation rests on the empty bucket's
     // floor (1e-3/s), not on a rate, and each silent tick would count against it as a collapse: an
     // outage paged every few hours of healthy silence, and resolved by the next burst.
     const fromNothing = this.rate.stats().median <= EMPTY_BUCKET_LOG_RATE;
     const dropLLR = fromNothing ? 0 : poissonLLR(n, expected, collapseFactor) * w;
-    const drop = updateCheck(this.checks.drop, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
+    const drop = updateCheckAt(this.doubles, DROP, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
     // σ of one tick's log count (Poisson and demand): what the amplification model reads M through.
     const sigma = Math.sqrt(phi / Math.max(expected, 1e-9));
     const score = (Math.log(Math.max(n, 0.5)) - Math.log(expected)) / sigma;
     const baseline = expected / this.seconds;
     out.push(
-      { kind: 'rate_spike', status: spike.alarmed ? 'anomalous' : 'normal', score, observed: requests, baseline, sigma, evidence: evidenceOf(spike), threshold },
-      { kind: 'rate_drop', status: drop.alarmed ? 'anomalous' : 'normal', score, observed: requests, baseline, sigma, evidence: evidenceOf(drop), threshold },
+      { kind: 'rate_spike', status: spike ? 'anomalous' : 'normal', score, observed: requests, baseline, sigma, evidence: evidenceAt(this.doubles, SPIKE), threshold },
+      { kind: 'rate_drop', status: drop ? 'anomalous' : 'normal', score, observed: requests, baseline, sigma, evidence: evidenceAt(this.doubles, DROP), threshold },
     );
   }
 
@@ -754,7 +847,7 @@ export class EvidenceDetector implements Detector {
     if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown('error_ratio', ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
     const stats = this.errorRatio.stats();
     const e0 = Math.max(0, stats.median);
-    if (n <= 0 && errors <= 0) return unchanged('error_ratio', this.checks.errors, e0, this.derived.threshold);
+    if (n <= 0 && errors <= 0) return unchanged('error_ratio', this.doubles, ERRORS, e0, this.derived.threshold);
     const indifference = Math.min(e0 + this.params.minErrorRatioIncrease, 0.99);
     const p0 = Math.min(Math.max(FAILURE_FLOOR, e0), (e0 + indifference) / 2);
     if (p0 !== this.errorP0) {
@@ -767,8 +860,8 @@ export class EvidenceDetector implements Detector {
     const phi = Math.max(dispersion(stats.sigma, expected, p0), this.tickDispersion('errors'));
     const sigma = Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     const w = this.weight / phi;
-    const check = updateCheck(this.checks.errors, binomialLLR(k, n, p0, this.errorP1) * w, binomialLLR(k, n, p0, breakAlternative(p0)) * w, this.derived.threshold, RESOLVE_EVIDENCE);
-    return { kind: 'error_ratio', status: check.alarmed ? 'anomalous' : 'normal', score: (ratio - e0) / sigma, observed: ratio, baseline: e0, sigma, evidence: evidenceOf(check), threshold: this.derived.threshold };
+    const alarmed = updateCheckAt(this.doubles, ERRORS, binomialLLR(k, n, p0, this.errorP1) * w, binomialLLR(k, n, p0, breakAlternative(p0)) * w, this.derived.threshold, RESOLVE_EVIDENCE);
+    return { kind: 'error_ratio', status: alarmed ? 'anomalous' : 'normal', score: (ratio - e0) / sigma, observed: ratio, baseline: e0, sigma, evidence: evidenceAt(this.doubles, ERRORS), threshold: this.derived.threshold };
   }
 
   private judgeFunnel(completed: number, n: number, expected: number): Evaluation {
@@ -778,7 +871,7 @@ export class EvidenceDetector implements Detector {
     const stats = this.funnel.stats();
     const c0 = stats.median;
     if (!(c0 > 0)) return unknown('funnel_drop', ratio, 'nothing completes at baseline');
-    if (n <= 0 && completed <= 0) return unchanged('funnel_drop', this.checks.funnel, c0, this.derived.threshold);
+    if (n <= 0 && completed <= 0) return unchanged('funnel_drop', this.doubles, FUNNEL, c0, this.derived.threshold);
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
     // Requests lost, relative to what the baseline completes: signed, so completions counted a tick
     // late (two hops scraped at slightly different moments, or a tick without new requests) give
@@ -788,9 +881,9 @@ export class EvidenceDetector implements Detector {
     this.residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
     const phi = Math.max(dispersion(relSigma, expected, p0), this.tickDispersion('funnel'));
     const w = this.weight / phi;
-    const check = updateCheck(this.checks.funnel, binomialLLR(lost, n, p0, p1) * w, binomialLLR(lost, n, p0, breakAlternative(p0)) * w, threshold, RESOLVE_EVIDENCE);
+    const alarmed = updateCheckAt(this.doubles, FUNNEL, binomialLLR(lost, n, p0, p1) * w, binomialLLR(lost, n, p0, breakAlternative(p0)) * w, threshold, RESOLVE_EVIDENCE);
     const sigma = c0 * Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
-    return { kind: 'funnel_drop', status: check.alarmed ? 'anomalous' : 'normal', score: (ratio - c0) / sigma, observed: ratio, baseline: c0, sigma, evidence: evidenceOf(check), threshold };
+    return { kind: 'funnel_drop', status: alarmed ? 'anomalous' : 'normal', score: (ratio - c0) / sigma, observed: ratio, baseline: c0, sigma, evidence: evidenceAt(this.doubles, FUNNEL), threshold };
   }
 
   /**
@@ -801,9 +894,8 @@ export class EvidenceDetector implements Detector {
    * silence or a storm.
    */
   private learn(sample: SignalSample, n: number, expected: number, timeMs: number, errors: Evaluation | undefined, funnel: Evaluation | undefined): void {
-    const { checks } = this;
-    const ratioAlarm = checks.errors.alarmed || checks.funnel.alarmed;
-    const rateAlarm = checks.spike.alarmed || checks.drop.alarmed;
+    const ratioAlarm = this.alarmed(ERRORS) || this.alarmed(FUNNEL);
+    const rateAlarm = this.alarmed(SPIKE) || this.alarmed(DROP);
     let flags = 0;
     if (!ratioAlarm) {
       // Pooled: completions of a tick without requests still belong in the bucket's ratio.
@@ -839,7 +931,7 @@ export class EvidenceDetector implements Detector {
     const p = this.probation;
     const capacity = p.length / P_FIELDS;
     if (this.probationSize === capacity) {
-      this.apply(p, this.probationStart * P_FIELDS, this.probationTimes[this.probationStart]!, true);
+      this.apply(p, this.probationStart * P_FIELDS, this.doubles[PROBATION_TIMES_AT + this.probationStart]!, true);
       this.probationStart = (this.probationStart + 1) % capacity;
       this.probationSize--;
     }
@@ -852,7 +944,7 @@ export class EvidenceDetector implements Detector {
     p[at + P_RESID_FUNNEL] = this.residual.funnel;
     p[at + P_EXPECTED] = expected;
     p[at + P_FLAGS] = now;
-    this.probationTimes[at / P_FIELDS] = timeMs;
+    this.doubles[PROBATION_TIMES_AT + at / P_FIELDS] = timeMs;
     if (now !== 0) this.apply(p, at, timeMs, false);
     p[at + P_FLAGS] = flags & ~now;
     // Nothing left to learn later and nothing before it waiting: done, the slot stays free.
@@ -948,8 +1040,8 @@ function hasData(e: Evaluation): boolean {
  * A ratio check at a tick without requests: no evidence either way, so the check stays as it was
  * (an alarm stays raised while a stalled client pool sends nothing), with no ratio to show.
  */
-function unchanged(kind: FindingKind, check: CheckState, baseline: number, threshold: number): Evaluation {
-  return { kind, status: check.alarmed ? 'anomalous' : 'normal', score: Number.NaN, observed: Number.NaN, baseline, sigma: Number.NaN, reason: 'no requests', evidence: evidenceOf(check), threshold };
+function unchanged(kind: FindingKind, checks: Float64Array, at: number, baseline: number, threshold: number): Evaluation {
+  return { kind, status: checks[at + CHECK_ALARMED] !== 0 ? 'anomalous' : 'normal', score: Number.NaN, observed: Number.NaN, baseline, sigma: Number.NaN, reason: 'no requests', evidence: evidenceAt(checks, at), threshold };
 }
 
 function unknown(kind: FindingKind, observed: number, reason: string): Evaluation {

@@ -109,14 +109,25 @@ export interface RampSnapshot {
   runSinceMs: number | null;
 }
 
+/** The empty failure run of a healthy series: shared, never written (a run starts a new array). */
+const NO_RUN: readonly number[] = Object.freeze([]);
+
 export class RampRecorder {
-  private readonly before: number[] = [];
-  private since: number[] = [];
+  /**
+   * The last healthy ticks' multipliers: a ring of levelTicks slots, `beforeCount` of them used,
+   * the oldest at `beforeStart`. Sized once (an array grown by push keeps 17 slots or more).
+   */
+  private readonly before: number[];
+  private beforeStart = 0;
+  private beforeCount = 0;
+  private since: number[] = NO_RUN as number[];
   private runSinceMs: number | undefined;
   /** The baseline's requests per second at the last tick that had one. */
   private baselineRate = Number.NaN;
 
-  constructor(private readonly tickMs: number) {}
+  constructor(private readonly tickMs: number) {
+    this.before = new Array<number>(levelTicks(tickMs)).fill(Number.NaN);
+  }
 
   /** One tick from its rate evaluation: requests over the baseline, and the failure run if any. */
   observeTick(requests: number, evaluations: readonly Evaluation[]): void {
@@ -130,10 +141,12 @@ export class RampRecorder {
   observe(multiplier: number, runSinceMs: number | undefined): void {
     if (runSinceMs === undefined) {
       this.runSinceMs = undefined;
-      this.since = [];
+      this.since = NO_RUN as number[];
       if (Number.isFinite(multiplier)) {
-        this.before.push(multiplier);
-        if (this.before.length > levelTicks(this.tickMs)) this.before.shift();
+        const k = this.before.length;
+        this.before[(this.beforeStart + this.beforeCount) % k] = multiplier;
+        if (this.beforeCount < k) this.beforeCount++;
+        else this.beforeStart = (this.beforeStart + 1) % k;
       }
       return;
     }
@@ -146,7 +159,7 @@ export class RampRecorder {
 
   /** Plain data for the saved state: a restart mid-storm fits the same ramp. */
   snapshot(): RampSnapshot {
-    return { before: [...this.before], since: [...this.since], runSinceMs: this.runSinceMs ?? null };
+    return { before: this.beforeValues(), since: [...this.since], runSinceMs: this.runSinceMs ?? null };
   }
 
   /** Restores a snapshot; anything malformed leaves the recorder empty. */
@@ -154,7 +167,11 @@ export class RampRecorder {
     const r = s as Partial<RampSnapshot> | null | undefined;
     const numbers = (a: unknown, max: number) => Array.isArray(a) && a.length <= max && a.every((x) => x === null || typeof x === 'number');
     if (!r || !numbers(r.before, levelTicks(this.tickMs)) || !numbers(r.since, MAX_RAMP_TICKS) || !(r.runSinceMs === null || typeof r.runSinceMs === 'number')) return;
-    this.before.splice(0, this.before.length, ...r.before!.map((x) => (x === null ? Number.NaN : x)));
+    const before = r.before!.map((x) => (x === null ? Number.NaN : x));
+    this.before.fill(Number.NaN);
+    for (let i = 0; i < before.length; i++) this.before[i] = before[i]!;
+    this.beforeStart = 0;
+    this.beforeCount = before.length;
     this.since = r.since!.map((x) => (x === null ? Number.NaN : x));
     this.runSinceMs = r.runSinceMs ?? undefined;
   }
@@ -162,8 +179,15 @@ export class RampRecorder {
   /** The observation for a fit, or undefined outside a failure run. */
   view(): RampObservation | undefined {
     if (this.runSinceMs === undefined || this.since.length === 0) return undefined;
-    const level = this.before.length > 0 ? this.before.reduce((s, x) => s + x, 0) / this.before.length : Number.NaN;
+    const before = this.beforeValues();
+    const level = before.length > 0 ? before.reduce((s, x) => s + x, 0) / before.length : Number.NaN;
     const counts = (this.baselineRate * this.tickMs) / 1000;
-    return { tickMs: this.tickMs, level, multipliers: [...this.since], before: [...this.before], ...(counts > 0 ? { countsPerTick: counts } : {}) };
+    return { tickMs: this.tickMs, level, multipliers: [...this.since], before, ...(counts > 0 ? { countsPerTick: counts } : {}) };
+  }
+
+  /** The healthy ticks' multipliers, oldest first. */
+  private beforeValues(): number[] {
+    const k = this.before.length;
+    return Array.from({ length: this.beforeCount }, (_, i) => this.before[(this.beforeStart + i) % k]!);
   }
 }

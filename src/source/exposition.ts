@@ -189,6 +189,7 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
   const len = text.length;
   labelNames.length = 0;
   lastName = '';
+  backslashAt = -1;
   const parse = ++parsesBegun;
 
   // The loop only finds lines; a sample line is read by readSampleLine, a small function the JIT
@@ -232,7 +233,10 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
     samples++;
     if (lineWanted) {
       onSample(lineName, lineLabels, lineValue, lineTimestampMs, lineNo);
-      if (parsesBegun !== parse) lastName = '';
+      if (parsesBegun !== parse) {
+        lastName = '';
+        backslashAt = -1;
+      }
     }
   }
   return { samples, problems, wantedProblems, types, sawEof };
@@ -246,9 +250,12 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   // Metric name: consecutive lines usually repeat it, and then the previous string is reused.
   if (!isNameStart(text.charCodeAt(i))) throw new LineError(`expected a metric name, found ${JSON.stringify(text.slice(i, Math.min(stop, i + 20)))}`);
   const nameStart = i;
-  while (i < stop && isNameChar(text.charCodeAt(i))) i++;
   let name = lastName;
-  if (i - nameStart !== name.length || !sameAt(text, nameStart, name)) {
+  // The name of the line before, when it is written here whole: one pass over it, no scan first.
+  const after = nameStart + name.length;
+  if (name.length > 0 && after <= stop && sameAt(text, nameStart, name) && !(after < stop && isNameChar(text.charCodeAt(after)))) i = after;
+  else {
+    while (i < stop && isNameChar(text.charCodeAt(i))) i++;
     name = text.slice(nameStart, i);
     lastName = name;
     lastWanted = wants === undefined || wants(name);
@@ -372,6 +379,8 @@ function columnOf(text: string, at: number): number {
 
 /** Where parseLabels stopped: the index after the `}` (a module variable, so no result object is made per line). */
 let labelsNext = 0;
+/** The next backslash on the page at or after the last label value read (the page's length when none is left). */
+let backslashAt = -1;
 /** Label names of the last label set parsed, by position: the next line usually repeats them. */
 const labelNames: string[] = [];
 /** The names of the label set being parsed (duplicates are checked against these): its first entries. */
@@ -498,12 +507,15 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     }
     if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${metric}: expected a label name at column ${columnOf(text, i)}`);
     const nameStart = i;
-    while (i < stop && isLabelChar(text.charCodeAt(i))) i++;
-    // The same name at the same position as on the last line: reuse its string (no substring).
+    // The same name at the same position as on the last line: reuse its string (no substring, and
+    // one pass over it).
     const known = labelNames[position];
     let labelName: string;
-    if (known !== undefined && i - nameStart === known.length && sameAt(text, nameStart, known)) labelName = known;
-    else {
+    if (known !== undefined && sameAt(text, nameStart, known) && !isLabelChar(text.charCodeAt(nameStart + known.length))) {
+      labelName = known;
+      i = nameStart + known.length;
+    } else {
+      while (i < stop && isLabelChar(text.charCodeAt(i))) i++;
       labelName = text.slice(nameStart, i);
       labelNames[position] = labelName;
     }
@@ -515,7 +527,15 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     i++;
     const valueStart = i;
     let escaped = false;
-    for (;;) {
+    // Most values hold no escape: their end is found by the runtime's own search for the quote, and
+    // one search for the next backslash on the page serves every value before it.
+    if (backslashAt < valueStart) {
+      backslashAt = text.indexOf('\\', valueStart);
+      if (backslashAt === -1) backslashAt = text.length;
+    }
+    const quote = text.indexOf('"', valueStart);
+    if (quote !== -1 && quote < stop && quote < backslashAt) i = quote;
+    else for (;;) {
       if (i >= stop) throw new LineError(`${metric}: label ${labelName}: unterminated value`);
       const c = text.charCodeAt(i);
       if (c === QUOTE) break;

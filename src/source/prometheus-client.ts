@@ -3,7 +3,7 @@
 
 import { SourceError, classifyFetchError } from '../core/errors.js';
 import { readBodyCapped } from './read-body.js';
-import { type VectorAnswer, scanVectorAnswer } from './vector-answer.js';
+import { AnswerDecodeError, VectorDecoder, type VectorSink } from './vector-decoder.js';
 
 export interface PrometheusClientOptions {
   url: string;
@@ -54,22 +54,53 @@ export class PrometheusClient {
   }
 
   /**
-   * Evaluates `query` at `timeMs`; each series as the text of its metric object and its value
-   * (vector-answer.ts): what a source reads every tick, without an object per series.
+   * Evaluates `query` at `timeMs` and hands each series of the vector (a scalar as one unlabelled
+   * series) to `sink` as its answer streams in (vector-decoder.ts): what a source reads every tick,
+   * without an object per series. The sink may see series of an answer that then fails: resolves
+   * only once the whole answer is a success.
    */
-  async vectorAnswer(query: string, timeMs: number): Promise<VectorAnswer> {
+  async streamVector(query: string, timeMs: number, sink: VectorSink): Promise<void> {
     const params = { query, time: (timeMs / 1000).toFixed(3) };
-    const { text, response, what } = await this.fetchText('/api/v1/query', params);
-    const scanned = scanVectorAnswer(text);
-    if (scanned) return scanned;
-    // Any other layout (another server's, warnings, a scalar, an error) as JSON.
-    const data = this.parse(text, response, what, params);
-    if (data.resultType === 'scalar') return { metrics: ['{}'], values: [Number((data.result as [number, string])[1])] };
-    if (data.resultType !== 'vector' || !Array.isArray(data.result)) {
-      throw new SourceError('bad_response', `query ${JSON.stringify(query)}: expected a vector, got ${data.resultType}`, false);
+    const { response, what } = await this.post('/api/v1/query', params);
+    // Error statuses (400 bad query, 503 starting up) say why in JSON, or not: read as before.
+    if (!response.ok) {
+      const text = await this.readText(response, what);
+      this.parse(text, response, what, params);
+      throw notApiJson(response, what, text);
     }
-    const result = data.result as VectorSample[];
-    return { metrics: result.map((s) => JSON.stringify(s.metric)), values: result.map((s) => Number(s.value[1])) };
+    const maxBytes = this.options.maxBytes ?? 256 * 1024 * 1024;
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (declared > maxBytes) {
+      await response.body?.cancel();
+      throw new SourceError('bad_response', `${what}: answer of ${declared} bytes exceeds the limit of ${maxBytes}`, false);
+    }
+    const decoder = new VectorDecoder(sink);
+    const refused = (error: AnswerDecodeError) =>
+      new SourceError('bad_response', `${what}: ${error.unsupported ? '' : `HTTP ${response.status}, body is not a Prometheus API answer: `}${error.message} (query ${JSON.stringify(query)})`, false);
+    let size = 0;
+    try {
+      for await (const chunk of response.body ?? []) {
+        size += chunk.byteLength;
+        // Throwing out of the loop cancels the stream.
+        if (size > maxBytes) throw new SourceError('bad_response', `${what}: answer exceeds the limit of ${maxBytes} bytes`, false);
+        decoder.push(chunk);
+      }
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      if (error instanceof AnswerDecodeError) throw refused(error);
+      throw classifyFetchError(error, what, this.options.timeoutMs);
+    }
+    let answer;
+    try {
+      answer = decoder.end();
+    } catch (error) {
+      if (error instanceof AnswerDecodeError) throw refused(error);
+      throw error;
+    }
+    if (answer.status !== 'success') {
+      const retryable = response.status >= 500 || response.status === 429;
+      throw new SourceError(retryable ? 'http_status' : 'query_error', `${what}: ${answer.errorType ?? 'error'}: ${answer.error ?? `HTTP ${response.status}`} (query ${JSON.stringify(query)})`, retryable);
+    }
   }
 
   /**
@@ -108,6 +139,11 @@ export class PrometheusClient {
   }
 
   private async fetchText(path: string, params: Record<string, string>): Promise<{ text: string; response: Response; what: string }> {
+    const { response, what } = await this.post(path, params);
+    return { text: await this.readText(response, what), response, what };
+  }
+
+  private async post(path: string, params: Record<string, string>): Promise<{ response: Response; what: string }> {
     const what = `${this.options.url}${path}`;
     let response: Response;
     try {
@@ -120,6 +156,10 @@ export class PrometheusClient {
     } catch (error) {
       throw classifyFetchError(error, what, this.options.timeoutMs);
     }
+    return { response, what };
+  }
+
+  private async readText(response: Response, what: string): Promise<string> {
     let text = '';
     try {
       text = await readBodyCapped(response, this.options.maxBytes ?? 256 * 1024 * 1024, what, this.options.timeoutMs);
@@ -127,7 +167,7 @@ export class PrometheusClient {
       if (error instanceof SourceError) throw error;
       throw notApiJson(response, what, text);
     }
-    return { text, response, what };
+    return text;
   }
 
   private parse(text: string, response: Response, what: string, params: Record<string, string>): NonNullable<ApiResponse['data']> {

@@ -3,16 +3,13 @@
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import { type Frame, type MarkerSeries, type SignalInput, type SignalSample, emptySample } from '../core/types.js';
-import { pickLabels, seriesIdOf } from '../series/series-key.js';
-import { FORGET_GROUP_AFTER_MS } from '../series/snapshot-frames.js';
+import type { Frame, MarkerSeries, SeriesInfo, SignalInput, SignalSample } from '../core/types.js';
 import type { PrometheusClient } from './prometheus-client.js';
-import type { VectorAnswer } from './vector-answer.js';
 import { runBounded } from './read-body.js';
+import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
+import type { VectorSink } from './vector-decoder.js';
 import { SCRAPE_DURATION_QUERY, type TickOffset, bestTickOffset, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from './scrape-phase.js';
 import type { HistorySource, LiveSource, SourceRead } from './source.js';
-
-type VectorSeries = { labels: Record<string, string>; value: number }[];
 
 /**
  * An empty result is no data (NaN): the series went stale (a target down, a scrape gap) or never
@@ -26,18 +23,24 @@ function absentValue(input: SignalInput): number {
 /** Queries in flight against Prometheus at once, per tick. */
 export const MAX_CONCURRENT_QUERIES = 8;
 
+const ABSENT = INPUTS.map(absentValue);
+
 export class PrometheusSource implements LiveSource, HistorySource {
   /**
-   * The series of each split signal seen so far, by their `by` values (one value, or each prefixed by
-   * its length): a series' id and labels are built once, not every tick, and the frame's sample and
-   * which inputs filled it are kept on the series rather than in per-tick maps and sets.
+   * The series of each split signal seen so far, in columns (split-series.ts): a series' id and
+   * labels are built once, each answer's series are found by the bytes of their metric text, and
+   * values go into typed arrays until the frame is built.
    */
-  private readonly known = new Map<string, Map<string, KnownSeries>>();
+  private readonly split = new Map<string, SplitSeries>();
+  /** Each query's answer stream (the order that predicts its next answer), by signal and input. */
+  private readonly streams = new Map<string, AnswerStream>();
+  /** Ticks read so far (live and history): stamps which values belong to the frame being built. */
+  private tick = 0;
   /**
-   * The same series by the text of their metric object in an instant-query answer, per split signal:
-   * labels are parsed and keyed once per distinct text, then found by one lookup a tick.
+   * The last frame's series map and the split tables' membership it was built at: while no series
+   * comes or goes, the next frame shares it (nothing downstream changes a frame).
    */
-  private readonly byMetricText = new Map<string, Map<string, KnownSeries>>();
+  private lastSeries: { map: Map<string, SeriesInfo>; membership: string } | undefined;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -46,18 +49,46 @@ export class PrometheusSource implements LiveSource, HistorySource {
   ) {}
 
   async read(nowMs: number): Promise<SourceRead> {
+    const tick = ++this.tick;
     const frame: Frame = { timeMs: nowMs, signals: new Map() };
     const errors: SourceError[] = [];
-    const results: { signal: SignalConfig; input: SignalInput; series: VectorAnswer | undefined }[] = [];
+    const ok = new Map<SignalConfig, boolean[]>();
+    const sums = new Map<SignalConfig, number[]>();
     const jobs: (() => Promise<void>)[] = [];
     for (const signal of this.signals) {
+      const table = this.tableOf(signal);
+      table?.forget(nowMs);
+      const answered = INPUTS.map(() => false);
+      ok.set(signal, answered);
+      const sum = INPUTS.map(() => Number.NaN);
+      sums.set(signal, sum);
       for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
-        const entry: (typeof results)[number] = { signal, input, series: undefined };
-        results.push(entry);
+        const i = INPUTS.indexOf(input);
+        let sink: VectorSink;
+        let done: () => void;
+        if (table) {
+          const stream = this.streamOf(signal, table, input);
+          table.begin(stream);
+          sink = { series: (bytes, start, end, value) => table.add(stream, bytes, start, end, sampleOf(value), tick) };
+          done = () => table.commit(stream, nowMs);
+        } else {
+          let total = 0;
+          let count = 0;
+          sink = {
+            series: (_bytes, _start, _end, value) => {
+              total += sampleOf(value);
+              count++;
+            },
+          };
+          done = () => {
+            sum[i] = count === 0 ? absentValue(input) : total;
+          };
+        }
         jobs.push(() =>
-          this.client.vectorAnswer(spec.query, nowMs).then(
-            (series) => {
-              entry.series = series;
+          this.client.streamVector(spec.query, nowMs, sink).then(
+            () => {
+              done();
+              answered[i] = true;
             },
             (error: unknown) => {
               errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
@@ -84,9 +115,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
     }
     // Bounded: many signals must not open hundreds of queries against Prometheus at once.
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
-    for (const signal of this.signals) this.prepare(frame, signal);
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
-    for (const r of results) if (r.series) this.applyAnswer(frame, r.signal, r.input, r.series);
+    this.fillFrame(frame, ok, sums, tick);
     return { frame, errors, problems: [] };
   }
 
@@ -117,7 +147,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
    * (the seasonal warm-up needs the request rate alone); the others stay missing in the frames.
    */
   async *history(fromMs: number, toMs: number, stepMs: number, only?: readonly SignalInput[]): AsyncIterable<Frame> {
-    const columns: { signal: SignalConfig; input: SignalInput; values: Map<number, VectorSeries> }[] = [];
+    const columns: { signal: SignalConfig; input: SignalInput; values: Map<number, { labels: Record<string, string>; value: number }[]> }[] = [];
     for (const signal of this.signals) {
       for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
         if (only && !only.includes(input)) continue;
@@ -127,141 +157,63 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const markerColumns: { name: string; series: Map<number, MarkerSeries[]> }[] = [];
     if (!only) for (const m of this.markers) markerColumns.push({ name: m.name, series: await this.client.rangeSeries(m.query, fromMs, toMs, stepMs) });
     for (let t = fromMs; t <= toMs; t += stepMs) {
+      const tick = ++this.tick;
       const frame: Frame = { timeMs: t, signals: new Map() };
       if (markerColumns.length > 0) frame.markers = new Map(markerColumns.map((c) => [c.name, c.series.get(t) ?? []]));
-      for (const signal of this.signals) this.prepare(frame, signal);
-      for (const c of columns) this.apply(frame, c.signal, c.input, c.values.get(t) ?? []);
+      const ok = new Map(this.signals.map((s) => [s, INPUTS.map(() => false)]));
+      const sums = new Map(this.signals.map((s) => [s, INPUTS.map(() => Number.NaN)]));
+      for (const signal of this.signals) this.tableOf(signal)?.forget(t);
+      for (const c of columns) {
+        const i = INPUTS.indexOf(c.input);
+        ok.get(c.signal)![i] = true;
+        const series = c.values.get(t) ?? [];
+        const table = this.tableOf(c.signal);
+        if (table) for (const s of series) table.addLabels(c.input, s.labels, sampleOf(s.value), tick, t);
+        else sums.get(c.signal)![i] = series.length === 0 ? absentValue(c.input) : series.reduce((a, s) => a + sampleOf(s.value), 0);
+      }
+      this.fillFrame(frame, ok, sums, tick);
       yield frame;
     }
   }
 
-  /** Puts an empty sample in the frame for the signal, or for every known series of a split signal. */
-  private prepare(frame: Frame, signal: SignalConfig): void {
-    if (signal.by.length === 0) {
-      frame.signals.set(signal.name, emptySample());
-      return;
-    }
-    const known = this.known.get(signal.name);
-    if (!known) return;
-    for (const [key, k] of known) {
-      // Label sets gone for long (pods, versions) are forgotten rather than kept at zero forever.
-      if (frame.timeMs - k.lastSeenMs > FORGET_GROUP_AFTER_MS) {
-        known.delete(key);
-        const texts = this.byMetricText.get(signal.name);
-        if (texts) for (const text of k.metricTexts) texts.delete(text);
-        continue;
-      }
-      this.enter(frame, signal, k);
+  /** Puts every signal's samples into the frame, and the split series' identities (shared while they stay the same). */
+  private fillFrame(frame: Frame, ok: Map<SignalConfig, boolean[]>, sums: Map<SignalConfig, number[]>, tick: number): void {
+    const tables = this.signals.map((signal) => this.tableOf(signal));
+    const membership = tables.map((t) => t?.membership ?? '').join(',');
+    const shared = this.lastSeries?.membership === membership ? this.lastSeries.map : undefined;
+    const series = shared ? undefined : new Map<string, SeriesInfo>();
+    this.signals.forEach((signal, i) => {
+      const table = tables[i];
+      if (table) table.fill(frame.signals, series, ok.get(signal)!, tick, ABSENT);
+      else frame.signals.set(signal.name, unsplitSample(sums.get(signal)!));
+    });
+    if (tables.some((t) => t !== undefined)) {
+      frame.series = shared ?? series!;
+      this.lastSeries = { map: frame.series, membership };
     }
   }
 
-  /** Gives a known series an empty sample in this frame. */
-  private enter(frame: Frame, signal: SignalConfig, k: KnownSeries): void {
-    k.sample = emptySample();
-    k.frame = frame;
-    frame.signals.set(k.id, k.sample);
-    (frame.series ??= new Map()).set(k.id, { signal: signal.name, labels: k.labels });
+  /** The column table of a split signal (undefined for a signal that is not split). */
+  private tableOf(signal: SignalConfig): SplitSeries | undefined {
+    if (signal.by.length === 0) return undefined;
+    let table = this.split.get(signal.name);
+    if (!table) this.split.set(signal.name, (table = new SplitSeries(signal)));
+    return table;
   }
 
-  private apply(frame: Frame, signal: SignalConfig, input: SignalInput, series: VectorSeries): void {
-    if (signal.by.length === 0) {
-      if (series.length === 0) {
-        frame.signals.get(signal.name)![input] = absentValue(input);
-      } else {
-        frame.signals.get(signal.name)![input] = series.reduce((a, s) => a + s.value, 0);
-      }
-      return;
-    }
-    const known = this.knownOf(signal);
-    for (const s of series) this.add(frame, signal, input, this.seriesOf(signal, known, s.labels, frame), s.value);
-    this.fillAbsent(frame, input, known);
-  }
-
-  /** As apply, for an instant query's answer: each distinct metric text is resolved once. */
-  private applyAnswer(frame: Frame, signal: SignalConfig, input: SignalInput, answer: VectorAnswer): void {
-    const { metrics, values } = answer;
-    if (signal.by.length === 0) {
-      if (values.length === 0) frame.signals.get(signal.name)![input] = absentValue(input);
-      else {
-        let sum = 0;
-        for (let i = 0; i < values.length; i++) sum += values[i]!;
-        frame.signals.get(signal.name)![input] = sum;
-      }
-      return;
-    }
-    const known = this.knownOf(signal);
-    let texts = this.byMetricText.get(signal.name);
-    if (!texts) this.byMetricText.set(signal.name, (texts = new Map()));
-    for (let i = 0; i < metrics.length; i++) {
-      const text = metrics[i]!;
-      let k = texts.get(text);
-      if (k === undefined) {
-        k = this.seriesOf(signal, known, JSON.parse(text) as Record<string, string>, frame);
-        texts.set(text, k);
-        k.metricTexts.push(text);
-      }
-      this.add(frame, signal, input, k, values[i]!);
-    }
-    this.fillAbsent(frame, input, known);
-  }
-
-  private knownOf(signal: SignalConfig): Map<string, KnownSeries> {
-    let known = this.known.get(signal.name);
-    if (!known) this.known.set(signal.name, (known = new Map()));
-    return known;
-  }
-
-  /** The known series of a label set (by the signal's `by` values), created on first sight. */
-  private seriesOf(signal: SignalConfig, known: Map<string, KnownSeries>, labels: Record<string, string>, frame: Frame): KnownSeries {
-    const by = signal.by;
-    let key: string;
-    if (by.length === 1) key = labels[by[0]!] ?? '';
-    else {
-      key = '';
-      for (const name of by) {
-        const v = labels[name] ?? '';
-        key += `${v.length}:${v}`;
-      }
-    }
-    let k = known.get(key);
-    if (!k) {
-      const picked = pickLabels(labels, by);
-      k = { id: seriesIdOf(signal.name, picked), labels: picked, lastSeenMs: frame.timeMs, frame: undefined, sample: undefined, filled: {}, metricTexts: [] };
-      known.set(key, k);
-    }
-    return k;
-  }
-
-  /** Adds one series' value to its label set's sample in this frame. */
-  private add(frame: Frame, signal: SignalConfig, input: SignalInput, k: KnownSeries, value: number): void {
-    if (k.frame !== frame) this.enter(frame, signal, k);
-    k.lastSeenMs = frame.timeMs;
-    // Several series of one label set (pods, codes) are summed.
-    const sample = k.sample!;
-    if (k.filled[input] === frame) sample[input] += value;
-    else {
-      sample[input] = value;
-      k.filled[input] = frame;
-    }
-  }
-
-  /** Series in the frame that this input's answer did not fill. */
-  private fillAbsent(frame: Frame, input: SignalInput, known: Map<string, KnownSeries>): void {
-    for (const k of known.values()) {
-      if (k.frame === frame && k.filled[input] !== frame) k.sample![input] = absentValue(input);
-    }
+  private streamOf(signal: SignalConfig, table: SplitSeries, input: SignalInput): AnswerStream {
+    const key = `${signal.name}\u0000${input}`;
+    let stream = this.streams.get(key);
+    if (!stream) this.streams.set(key, (stream = table.stream(input)));
+    return stream;
   }
 }
 
-/** A series of a split signal, as the source knows it across ticks. */
-interface KnownSeries {
-  id: string;
-  labels: Record<string, string>;
-  lastSeenMs: number;
-  /** The frame being built when the series last got a sample, that sample, and which inputs it filled. */
-  frame: Frame | undefined;
-  sample: SignalSample | undefined;
-  filled: Partial<Record<SignalInput, Frame>>;
-  /** The metric texts of instant-query answers that resolved to this series (dropped with it). */
-  metricTexts: string[];
+/** A sample value as the pipeline takes it: ±Inf (a division by zero in a query) is no data, as NaN is. */
+function sampleOf(value: number): number {
+  return Number.isFinite(value) ? value : Number.NaN;
+}
+
+function unsplitSample(sum: readonly number[]): SignalSample {
+  return { requests: sum[0]!, errors: sum[1]!, downstream: sum[2]! };
 }

@@ -1,13 +1,14 @@
 // What the UI and the report show, kept from the pipeline's tick results: a bounded history ring
-// per series, the latest report of every series, alert intervals, deploys and explanations.
+// per series, the overview's fields of every series at the latest tick, alert intervals, deploys and explanations.
 // Fed by the runners (live and backtest) with each TickResult; reads nothing else of the pipeline.
 
 import type { SignalConfig } from '../config/load.js';
 import type { AlertTransition, Labels } from '../core/types.js';
 import type { DeployRecord } from '../deploys/types.js';
-import type { SignalReport, TickResult } from '../pipeline.js';
+import type { TickResult } from '../pipeline.js';
 import { COLUMN_COUNT, chartPoint } from './chart-point.js';
 import { parseSeriesId, seriesIdOfAlert } from './series-id.js';
+import { LatestRows } from './latest-rows.js';
 import { SeriesRing } from './series-ring.js';
 
 export interface AlertInterval {
@@ -40,8 +41,8 @@ export interface HistoryOptions {
 
 export class HistoryStore {
   readonly rings = new Map<string, SeriesRing>();
-  /** Every series' report at the latest tick (the pipeline's own map: nothing copied per tick). */
-  latest: ReadonlyMap<string, SignalReport> = new Map();
+  /** What the overview shows of every series at the latest tick (the reports themselves are not kept). */
+  readonly latest = new LatestRows();
   latestTimeMs = Number.NaN;
   firstTimeMs = Number.NaN;
   ticks = 0;
@@ -61,7 +62,7 @@ export class HistoryStore {
     const { timeMs } = result;
     if (Number.isNaN(this.firstTimeMs)) this.firstTimeMs = timeMs;
     this.latestTimeMs = timeMs;
-    this.latest = result.signals;
+    this.latest.record(result.signals);
     this.ticks++;
     for (const [id, report] of result.signals) {
       let ring = this.rings.get(id);
@@ -145,6 +146,8 @@ export class HistoryStore {
   /** Drops the rings of series the pipeline forgot (label churn), unless they ever alerted. */
   private sweep(): void {
     const alerted = new Set(this.alerts().map((a) => a.seriesId));
-    for (const id of this.rings.keys()) if (!this.latest.has(id) && !alerted.has(id)) this.rings.delete(id);
+    const gone = new Set(this.rings.keys());
+    for (const id of this.latest.seriesIds()) gone.delete(id);
+    for (const id of gone) if (!alerted.has(id)) this.rings.delete(id);
   }
 }

@@ -3,8 +3,8 @@
 
 import type { Labels } from '../core/types.js';
 import type { DeployRecord } from '../deploys/types.js';
-import type { SignalReport } from '../pipeline.js';
 import type { AlertInterval } from './history-store.js';
+import type { LatestRows } from './latest-rows.js';
 
 export type SeriesState = 'firing' | 'pending' | 'surge' | 'ok' | 'unknown';
 export const STATE_FILTERS = ['all', 'alerting', 'firing', 'pending', 'surge', 'ok', 'unknown'] as const;
@@ -42,7 +42,7 @@ export interface OverviewPage {
 }
 
 export interface OverviewInputs {
-  latest: ReadonlyMap<string, SignalReport>;
+  latest: Pick<LatestRows, 'rows' | 'size'>;
   labelsOf: (id: string) => { signal: string; labels: Labels };
   openAlerts: Iterable<AlertInterval>;
   deploys: Iterable<DeployRecord>;
@@ -61,12 +61,6 @@ export function parseOverviewQuery(params: URLSearchParams): OverviewQuery {
   };
 }
 
-function scoreOf(report: SignalReport): number {
-  let score = Number.NaN;
-  for (const e of report.evaluations) if (Number.isFinite(e.score) && !(Math.abs(e.score) <= Math.abs(score))) score = e.score;
-  return score;
-}
-
 export function overviewPage(inputs: OverviewInputs, query: OverviewQuery): OverviewPage {
   const firing = new Map<string, string>();
   for (const a of inputs.openAlerts) if (a.seriesId !== undefined && (a.severity !== 'info' || !firing.has(a.seriesId))) firing.set(a.seriesId, a.alertname);
@@ -81,8 +75,8 @@ export function overviewPage(inputs: OverviewInputs, query: OverviewQuery): Over
   const needle = query.q.toLowerCase();
   const counts: Record<SeriesState, number> = { firing: 0, pending: 0, surge: 0, ok: 0, unknown: 0 };
   const rows: OverviewRow[] = [];
-  for (const [id, report] of inputs.latest) {
-    const a = report.assessment;
+  for (const a of inputs.latest.rows()) {
+    const id = a.id;
     const alert = firing.get(id);
     const state: SeriesState = alert !== undefined ? 'firing' : a.failing === true ? 'pending' : a.surge === true ? 'surge' : a.failing === false || a.surge === false ? 'ok' : 'unknown';
     counts[state]++;
@@ -95,9 +89,9 @@ export function overviewPage(inputs: OverviewInputs, query: OverviewQuery): Over
       signal,
       labels,
       state,
-      score: scoreOf(report),
+      score: a.score,
       kind: alert ?? (a.failing === true ? a.kind : a.surge === true ? 'organic_surge' : ''),
-      requests: report.sample.requests,
+      requests: a.requests,
       ...(deploy ? { lastDeploy: { id: deploy.id, version: deploy.version, verdict: deploy.verdict, startedAtMs: deploy.startedAtMs } } : {}),
     });
   }

@@ -93,6 +93,23 @@ describe('RampRecorder', () => {
     expect(view.multipliers).toEqual([3]);
   });
 
+  it('keeps the last healthy ticks in order through its ring, and restores them from a snapshot', () => {
+    const r = new RampRecorder(1_000);
+    const k = levelTicks(1_000);
+    const healthy = Array.from({ length: k + 3 }, (_, i) => 1 + i / 8);
+    for (const m of healthy) r.observe(m, undefined);
+    r.observe(Number.NaN, undefined);
+    const saved = r.snapshot();
+    expect(saved.before).toEqual(healthy.slice(-k));
+    r.observe(4, 5000);
+    const copy = new RampRecorder(1_000);
+    copy.restore(JSON.parse(JSON.stringify(saved)));
+    copy.observe(4, 5000);
+    expect(copy.view()).toEqual(r.view());
+    // The level is the mean of the last k, summed oldest first.
+    expect(r.view()!.level).toBe(healthy.slice(-k).reduce((s, x) => s + x, 0) / k);
+  });
+
   it('starts over with a new run and stays bounded', () => {
     const r = new RampRecorder(1_000);
     for (let i = 0; i < MAX_RAMP_TICKS + 10; i++) r.observe(2, 1000);

@@ -108,6 +108,17 @@ describe('parseExposition label sets', () => {
     expect(samples.map((s) => s.labels.v)).toEqual(['"x', 'a\nb', 'y\\', '\\"\n', 'plain']);
   });
 
+  it('reads a name that only begins like the one on the line before as its own', () => {
+    const { samples } = parse(['m_total{a="1"} 1', 'm_total_x{ab="2"} 2', 'm_total{a="3",ab="4"} 3', 'm_total{ab="5"} 4', 'm 5'].join('\n'));
+    expect(samples.map((s) => `${s.name}${JSON.stringify(s.labels)}`)).toEqual(['m_total{"a":"1"}', 'm_total_x{"ab":"2"}', 'm_total{"a":"3","ab":"4"}', 'm_total{"ab":"5"}', 'm{}']);
+  });
+
+  it('finds where each value ends whether an escape lies ahead on the page, in it, or behind it', () => {
+    const { samples, problems } = parse(['m{v="a",w="b"} 1', 'm{v="c",w="d\\"e"} 2', 'm{v="f",w="g"} 3', 'm{v="h\\\\",w="i"} 4', 'm{v="j"} 5'].join('\n'));
+    expect(problems).toEqual([]);
+    expect(samples.map((s) => [s.labels.v, s.labels.w])).toEqual([['a', 'b'], ['c', 'd"e'], ['f', 'g'], ['h\\', 'i'], ['j', undefined]]);
+  });
+
   it('never lets a label named __proto__ change a label set\'s prototype', () => {
     const { samples } = parse('m{__proto__="x",a="1"} 1\n');
     expect(Object.getPrototypeOf(samples[0]!.labels)).toBe(Object.prototype);
@@ -125,6 +136,20 @@ describe('parseExposition label sets', () => {
       },
     });
     expect(outer).toEqual(['a_total{"x":"1"}', 'a_total{"x":"2"}']);
+  });
+
+  it('finds the escapes of its own page after a callback parsed another one', () => {
+    const values: string[] = [];
+    // The inner page's first backslash lies far beyond the outer page's escaped quote.
+    const inner = `x{v="${'y'.repeat(200)}\\\\"} 1\n`;
+    parseExposition('m{v="a"} 1\nm{v="b\\"c"} 2\n', {
+      format: 'text',
+      onSample: (_name, labels) => {
+        values.push(labels.v!);
+        parseExposition(inner, { format: 'text', onSample: () => {} });
+      },
+    });
+    expect(values).toEqual(['a', 'b"c']);
   });
 });
 

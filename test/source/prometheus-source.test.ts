@@ -3,6 +3,7 @@ import type { SignalConfig } from '../../src/config/load.js';
 import { PrometheusClient } from '../../src/source/prometheus-client.js';
 import { PrometheusSource } from '../../src/source/prometheus-source.js';
 import { parseSelector } from '../../src/core/selector.js';
+import { mulberry32 } from '../../scripts/sim/random.js';
 
 /** A fetch that answers every instant query with the vector of the current step (a small fake of the API). */
 function answering(vectors: Record<string, string>[][]): { fetch: typeof fetch; step: () => void } {
@@ -63,5 +64,65 @@ describe('PrometheusSource, answers in another layout', () => {
     expect(await frames((body) => `${JSON.stringify(body).slice(0, -1)},"warnings":["w"]}`)).toEqual(scanned);
     // Series gone for hours are forgotten and a new one appears, whichever way the answer was read.
     expect([...scanned[2]!.signals.keys()]).toEqual(['api{code="2",route="/c"}']);
+  });
+});
+
+describe('PrometheusSource, answers resolved by their predicted order', () => {
+  it('builds the frames a plain reading of every answer builds, as series come, go, reorder and repeat', async () => {
+    const random = mulberry32(5);
+    const three = { ...signal, by: ['route'], inputs: { requests: { query: 'r' }, errors: { query: 'e' }, downstream: { query: 'd' } } } as unknown as SignalConfig;
+    const routes = Array.from({ length: 40 }, (_, i) => `/r${i}${i % 7 === 0 ? '/"é\\' : ''}`);
+    let answers = new Map<string, { metric: Record<string, string>; value: [number, string] }[]>();
+    let failing = '';
+    const fetchFn = (async (_url: unknown, init?: RequestInit) => {
+      const query = new URLSearchParams(String(init?.body)).get('query')!;
+      if (query === failing) return new Response('{"status":"error","errorType":"execution","error":"boom"}', { status: 422 });
+      return new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: answers.get(query) } }), { status: 200 });
+    }) as typeof fetch;
+    const source = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [three]);
+    // The reference: every known route (seen within two hours) in the frame, values summed per route from JSON.
+    const lastSeen = new Map<string, number>();
+    const order: string[] = [];
+    let base = routes.slice(0, 20);
+    for (let k = 0; k < 60; k++) {
+      const nowMs = k * 15_000 + (k === 40 ? 3 * 3_600_000 : 0) + (k > 40 ? 3 * 3_600_000 : 0);
+      // Mostly the same order; sometimes a route comes or goes, or the order shuffles.
+      if (random() < 0.3) base = base.filter(() => random() > 0.1);
+      if (random() < 0.3) base.splice(Math.floor(random() * base.length), 0, routes[Math.floor(random() * routes.length)]!);
+      if (random() < 0.1) base.sort(() => random() - 0.5);
+      base = [...new Set(base)];
+      failing = random() < 0.1 ? 'e' : '';
+      answers = new Map();
+      for (const q of ['r', 'e', 'd']) {
+        const present = q === 'e' ? base.filter(() => random() < 0.7) : base;
+        // Two series (pods) of some routes: summed.
+        answers.set(q, present.flatMap((route) => (route.endsWith('3') ? ['a', 'b'] : ['a']).map((pod) => ({ metric: { route, pod }, value: [nowMs / 1000, random() < 0.05 ? '+Inf' : String(Math.round(random() * 1e4) / 100)] as [number, string] }))));
+      }
+      const frame = (await source.read(nowMs)).frame;
+      for (const route of [...lastSeen.keys()]) {
+        if (nowMs - lastSeen.get(route)! > 2 * 3_600_000) {
+          lastSeen.delete(route);
+          order.splice(order.indexOf(route), 1);
+        }
+      }
+      const sums = new Map<string, Partial<Record<string, number>>>();
+      for (const q of ['r', 'e', 'd']) {
+        if (q === failing) continue;
+        for (const s of answers.get(q)!) {
+          if (!lastSeen.has(s.metric.route!)) order.push(s.metric.route!);
+          lastSeen.set(s.metric.route!, nowMs);
+          const v = s.value[1] === '+Inf' ? Number.NaN : Number(s.value[1]);
+          const sum = sums.get(s.metric.route!) ?? {};
+          sum[q] = (sum[q] ?? 0) + v;
+          sums.set(s.metric.route!, sum);
+        }
+      }
+      const expected = order.map((route) => {
+        const sum = sums.get(route) ?? {};
+        return [`api{route=${JSON.stringify(route)}}`, { requests: sum.r ?? Number.NaN, errors: failing === 'e' ? Number.NaN : (sum.e ?? 0), downstream: sum.d ?? Number.NaN }];
+      });
+      expect([...frame.signals], `tick ${k}`).toEqual(expected);
+      expect([...frame.series!.values()].map((i) => i.labels.route)).toEqual(order);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SignalReport } from '../../src/pipeline.js';
+import { LatestRows } from '../../src/ui/latest-rows.js';
 import { overviewPage, parseOverviewQuery } from '../../src/ui/overview-model.js';
 import { parseSeriesId } from '../../src/ui/series-id.js';
 
@@ -16,7 +17,7 @@ describe('overview page model', () => {
   for (let i = 0; i < 5000; i++) latest.set(`api{route="/r${i}"}`, report(i % 7, i === 4242 ? true : false));
   latest.set('api{route="/fire"}', report(-40, true));
   const inputs = {
-    latest,
+    latest: LatestRows.of(latest),
     labelsOf: (id: string) => ({ signal: parseSeriesId(id).signal, labels: { service: 'crates-io', ...parseSeriesId(id).groupLabels } }),
     openAlerts: [{ fingerprint: 'f', seriesId: 'api{route="/fire"}', alertname: 'StormwatchOutage', severity: 'critical', labels: {}, startsAtMs: 0, firedAtMs: 0, summary: '', description: '' }],
     deploys: [{ id: 'd1', service: 'crates-io', version: '1.2', environment: 'p', startedAtMs: 5, source: 'api' as const, verdict: 'fail' as const, windowEndsAtMs: 9, reasons: [], evidence: [] }],

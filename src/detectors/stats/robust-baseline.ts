@@ -43,16 +43,18 @@ export interface BaselineSnapshot {
 }
 
 export class RobustBaseline {
+  /** Numbers a baseline keeps in its `scalars` (see below). */
+  static readonly SCALARS = 6;
   private readonly window: SampleWindow;
-  private num = 0;
-  private den = 0;
   private ticks = 0;
-  private readonly sigmaScale: number;
-  /** Median and σ of the window as it is: they change only when a bucket completes (once a minute). */
-  private cachedMedian = Number.NaN;
-  private cachedSigma = Number.NaN;
-  private cachedMedianError = Number.NaN;
   private cacheValid = false;
+  /**
+   * The partial bucket's sums, σ's scale, and the window's cached median, σ and median error (they
+   * change only when a bucket completes: once a minute), as numbers of a Float64Array from
+   * `scalarsAt`, a detector's own (no boxed number per field per series).
+   */
+  private readonly scalars: Float64Array;
+  private readonly scalarsAt: number;
 
   /**
    * @param capacity bucket values in the trailing window (e.g. 60 one-minute buckets for an hour)
@@ -65,10 +67,52 @@ export class RobustBaseline {
     private readonly value: BucketValue = 'ratio',
     storage?: Float32Array,
     offset = 0,
+    scalars?: Float64Array,
+    scalarsAt = 0,
   ) {
     this.window = new SampleWindow(capacity, storage, offset);
+    this.scalars = scalars ?? new Float64Array(RobustBaseline.SCALARS);
+    this.scalarsAt = scalars ? scalarsAt : 0;
+    if (this.scalars.length < this.scalarsAt + RobustBaseline.SCALARS) throw new RangeError('scalars too small for the baseline');
+    this.num = 0;
+    this.den = 0;
     // Pooling k ticks makes a value vary √k times less than one tick's: undo that for σ.
-    this.sigmaScale = MAD_TO_SIGMA * Math.sqrt(bucketSize);
+    this.scalars[this.scalarsAt + 2] = MAD_TO_SIGMA * Math.sqrt(bucketSize);
+    this.cachedMedian = this.cachedSigma = this.cachedMedianError = Number.NaN;
+  }
+
+  private get num(): number {
+    return this.scalars[this.scalarsAt]!;
+  }
+  private set num(v: number) {
+    this.scalars[this.scalarsAt] = v;
+  }
+  private get den(): number {
+    return this.scalars[this.scalarsAt + 1]!;
+  }
+  private set den(v: number) {
+    this.scalars[this.scalarsAt + 1] = v;
+  }
+  private get sigmaScale(): number {
+    return this.scalars[this.scalarsAt + 2]!;
+  }
+  private get cachedMedian(): number {
+    return this.scalars[this.scalarsAt + 3]!;
+  }
+  private set cachedMedian(v: number) {
+    this.scalars[this.scalarsAt + 3] = v;
+  }
+  private get cachedSigma(): number {
+    return this.scalars[this.scalarsAt + 4]!;
+  }
+  private set cachedSigma(v: number) {
+    this.scalars[this.scalarsAt + 4] = v;
+  }
+  private get cachedMedianError(): number {
+    return this.scalars[this.scalarsAt + 5]!;
+  }
+  private set cachedMedianError(v: number) {
+    this.scalars[this.scalarsAt + 5] = v;
   }
 
   /** Ticks the statistics rest on (complete buckets only). */

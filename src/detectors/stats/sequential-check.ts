@@ -18,30 +18,68 @@ export function newCheckState(): CheckState {
   return { small: 0, large: 0, health: 0, alarmed: false };
 }
 
+/** A check's state as numbers of a Float64Array (a detector keeps its checks there, not as objects). */
+export const CHECK_SMALL = 0;
+export const CHECK_LARGE = 1;
+export const CHECK_HEALTH = 2;
+/** 1 while alarmed, 0 otherwise. */
+export const CHECK_ALARMED = 3;
+export const CHECK_FIELDS = 4;
+
 /**
- * Adds one tick's log-likelihood ratios (alternative over baseline) to the check. `large` may be
- * NaN where a check has one chart. While alarmed, evidence for health accumulates from the
- * small-change chart (the baseline against the smallest failure that matters): the alarm clears
- * when health is e^hResolve times likelier. Mutates and returns `s`.
+ * Adds one tick's log-likelihood ratios (alternative over baseline) to the check whose state is at
+ * `at` of `a`. `large` may be NaN where a check has one chart. While alarmed, evidence for health
+ * accumulates from the small-change chart (the baseline against the smallest failure that
+ * matters): the alarm clears when health is e^hResolve times likelier. Returns whether alarmed.
  */
-export function updateCheck(s: CheckState, small: number, large: number, h: number, hResolve: number): CheckState {
+export function updateCheckAt(a: Float64Array, at: number, small: number, large: number, h: number, hResolve: number): boolean {
   // Capped at 2h: a long incident must not bank so much evidence that its end takes an hour to show.
-  s.small = Math.min(2 * h, Math.max(0, s.small + small));
-  s.large = Number.isNaN(large) ? 0 : Math.min(2 * h, Math.max(0, s.large + large));
-  if (!s.alarmed) {
-    if (s.small >= h || s.large >= h) {
-      s.alarmed = true;
-      s.health = 0;
+  a[at + CHECK_SMALL] = Math.min(2 * h, Math.max(0, a[at + CHECK_SMALL]! + small));
+  a[at + CHECK_LARGE] = Number.isNaN(large) ? 0 : Math.min(2 * h, Math.max(0, a[at + CHECK_LARGE]! + large));
+  if (a[at + CHECK_ALARMED] === 0) {
+    if (a[at + CHECK_SMALL]! >= h || a[at + CHECK_LARGE]! >= h) {
+      a[at + CHECK_ALARMED] = 1;
+      a[at + CHECK_HEALTH] = 0;
+      return true;
     }
-    return s;
+    return false;
   }
-  s.health = Math.max(0, s.health - small);
-  if (s.health >= hResolve) {
-    s.alarmed = false;
-    s.small = 0;
-    s.large = 0;
-    s.health = 0;
+  a[at + CHECK_HEALTH] = Math.max(0, a[at + CHECK_HEALTH]! - small);
+  if (a[at + CHECK_HEALTH]! >= hResolve) {
+    a[at + CHECK_ALARMED] = 0;
+    a[at + CHECK_SMALL] = 0;
+    a[at + CHECK_LARGE] = 0;
+    a[at + CHECK_HEALTH] = 0;
+    return false;
   }
+  return true;
+}
+
+/** The evidence to show for the check at `at` of `a`: the larger chart's, in nats. */
+export function evidenceAt(a: Float64Array, at: number): number {
+  return Math.max(a[at + CHECK_SMALL]!, a[at + CHECK_LARGE]!);
+}
+
+/** The check at `at` of `a` as an object (saved state). */
+export function checkStateAt(a: Float64Array, at: number): CheckState {
+  return { small: a[at + CHECK_SMALL]!, large: a[at + CHECK_LARGE]!, health: a[at + CHECK_HEALTH]!, alarmed: a[at + CHECK_ALARMED] !== 0 };
+}
+
+/** Writes a check's state at `at` of `a`. */
+export function setCheckStateAt(a: Float64Array, at: number, s: CheckState): void {
+  a[at + CHECK_SMALL] = s.small;
+  a[at + CHECK_LARGE] = s.large;
+  a[at + CHECK_HEALTH] = s.health;
+  a[at + CHECK_ALARMED] = s.alarmed ? 1 : 0;
+}
+
+const scratch = new Float64Array(CHECK_FIELDS);
+
+/** updateCheck on an object: the same arithmetic as updateCheckAt. Mutates and returns `s`. */
+export function updateCheck(s: CheckState, small: number, large: number, h: number, hResolve: number): CheckState {
+  setCheckStateAt(scratch, 0, s);
+  updateCheckAt(scratch, 0, small, large, h, hResolve);
+  Object.assign(s, checkStateAt(scratch, 0));
   return s;
 }
 

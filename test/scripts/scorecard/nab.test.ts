@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { NAB_COUNTER, isPage, nabReplayData, nabResultCsv, parseNabCsv } from '../../../scripts/scorecard/nab.js';
+import { NAB_COUNTER, NAB_DETAIL_HEADER, isPage, nabDetailRow, nabReplayData, nabResultCsv, parseNabCsv } from '../../../scripts/scorecard/nab.js';
+import type { Evaluation } from '../../../src/core/types.js';
 
 const CSV = 'timestamp,value\n2015-02-26 21:42:53,104\n2015-02-26 21:47:53,100\n2015-02-26 21:57:53,7\n';
 
@@ -42,5 +43,15 @@ describe('NAB series', () => {
     expect(isPage({ status: 'firing', labels: critical, update: 1 })).toBe(false);
     expect(isPage({ status: 'resolved', labels: critical })).toBe(false);
     expect(isPage({ status: 'firing', labels: { severity: 'info' } })).toBe(false);
+  });
+
+  it('writes a detail row per tick with the rate checks, and empty cells where the tick has no value', () => {
+    const t = Date.parse('2015-03-16T02:52:53Z');
+    const rate = (kind: 'rate_spike' | 'rate_drop', status: Evaluation['status']): Evaluation => ({ kind, status, score: 3.7, observed: 21.31, baseline: 0.179, sigma: 1.29 });
+    const row = nabDetailRow(t, 300_000, 21.31, [rate('rate_spike', 'anomalous'), rate('rate_drop', 'normal')], 0.143);
+    expect(row).toBe('2015-03-16T02:52:53.000Z,6393,21.31,0.179,1.29,3.7,anomalous,normal,0.143\n');
+    expect(row.split(',').length).toBe(NAB_DETAIL_HEADER.split(',').length);
+    const warming: Evaluation = { kind: 'rate_spike', status: 'unknown', score: Number.NaN, observed: 1, baseline: Number.NaN, sigma: Number.NaN, reason: 'warming up' };
+    expect(nabDetailRow(t, 300_000, 1, [warming], Number.NaN)).toBe('2015-03-16T02:52:53.000Z,300,1,,,,unknown,,\n');
   });
 });

@@ -1,0 +1,72 @@
+import { type Server, createServer } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SourceError } from '../../src/core/errors.js';
+import { PrometheusClient } from '../../src/source/prometheus-client.js';
+
+/** A fake Prometheus: answers each query with its body in small chunks, as a real one streams a large vector. */
+const answers: Record<string, { status: number; body: string }> = {
+  ok: { status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { route: '/a', city: 'Zürich' }, value: [1, '2.5'] }, { metric: { route: '/b' }, value: [1, 'NaN'] }] }, warnings: ['w'] }) },
+  histogram: { status: 200, body: '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1,{"count":"2"}]}]}}' },
+  bad: { status: 400, body: '{"status":"error","errorType":"bad_data","error":"parse error"}' },
+  html: { status: 200, body: '<html>hello</html>' },
+  cut: { status: 200, body: '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}' },
+};
+
+let server: Server;
+let url = '';
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const answer = answers[new URLSearchParams(body).get('query')!]!;
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      const bytes = Buffer.from(answer.body);
+      // Chunks of 5 bytes, cutting strings, escapes and multi-byte characters.
+      let at = 0;
+      const next = () => {
+        if (at >= bytes.length) return res.end();
+        res.write(bytes.subarray(at, (at += 5)), next);
+      };
+      next();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+async function stream(query: string, maxBytes?: number): Promise<{ labels: unknown; value: number }[]> {
+  const client = new PrometheusClient({ url, timeoutMs: 5000, ...(maxBytes ? { maxBytes } : {}) });
+  const out: { labels: unknown; value: number }[] = [];
+  await client.streamVector(query, 1000, { series: (b, s, e, value) => out.push({ labels: JSON.parse(Buffer.from(b.subarray(s, e)).toString('utf8')) as unknown, value }) });
+  return out;
+}
+
+describe('PrometheusClient.streamVector against an HTTP server', () => {
+  it('decodes the vector as it streams in', async () => {
+    expect(await stream('ok')).toEqual([
+      { labels: { route: '/a', city: 'Zürich' }, value: 2.5 },
+      { labels: { route: '/b' }, value: Number.NaN },
+    ]);
+  });
+
+  it('refuses a native histogram, naming the query', async () => {
+    await expect(stream('histogram')).rejects.toThrow(/a native histogram series at byte \d+: .* \(query "histogram"\)$/);
+  });
+
+  it.each([
+    ['bad', 'query_error', /bad_data: parse error \(query "bad"\)/],
+    ['html', 'bad_response', /HTTP 200, body is not a Prometheus API answer: expected '\{' .* at byte 0 \(query "html"\)/],
+    ['cut', 'bad_response', /the answer ends early at byte 89 \(query "cut"\)/],
+  ])('classifies a failed answer (%s)', async (query, reason, message) => {
+    const error = await stream(query).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect((error as SourceError).reason).toBe(reason);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('refuses an answer over the size limit', async () => {
+    await expect(stream('ok', 20)).rejects.toThrow(/exceeds the limit of 20 bytes/);
+  });
+});
