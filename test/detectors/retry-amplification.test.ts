@@ -195,3 +195,48 @@ describe('the σ a ramp-fitted plateau is read through', () => {
     expect(est.attemptsPerRequest).toBeLessThan(3.25);
   });
 });
+
+describe('a total failure read from its whole ramp (ramp-likelihood.ts)', () => {
+  // 15 s ticks at 3x the bundled demand noise: the run's σ 0.14, one tick's σ 0.25 (both against
+  // the hour's baseline). Demand at 0.96 before the onset, a client retrying at once whose big
+  // builds abort early: 1.3x, the first tick 60 % of the way there.
+  const read = (before: number[] | undefined) =>
+    estimateAmplification(
+      {
+        requests: 1000 * 1.22, requestsBaseline: 1000, logRateSigma: 0.14, failing: 1, failingLow: 0.97, failingHigh: 1,
+        ramp: { tickMs: 15_000, elapsedMs: 45_000 },
+        rampTicks: { tickMs: 15_000, level: 0.96, multipliers: [0.96 * 1.18, 0.96 * 1.3, 0.96 * 1.31, 0.96 * 1.29], tickLogSigma: 0.25, ...(before ? { before } : {}) },
+      },
+      models,
+    );
+
+  it('names cargo <= 1.69 from the step at the onset, though the minute is within the wander of the baseline', () => {
+    const est = read([0.97, 0.95]);
+    expect(est.amplified).toBe(false);
+    expect(est.matches[0]?.model).toBe('cargo-legacy');
+    expect(Math.abs(est.attemptsPerRequest / 1.3 - 1)).toBeLessThan(0.1);
+    expect(est.attemptsPerRequestLow).toBeLessThan(1.3);
+    expect(est.attemptsPerRequestHigh).toBeGreaterThan(1.3);
+    // Without the healthy ticks the ramp cannot be read whole: no client, as before.
+    expect(read(undefined).matches).toEqual([]);
+  });
+
+  it('reads cargo <= 1.69 within 10 % from the whole ramp, its plateau there from the first full tick (5 s ticks)', () => {
+    // A simulated storm of cargo 1.65-like builds of 14 crates (truly 1.90 attempts per request) at
+    // 3x the bundled demand noise, 55 s after its onset: one tick's σ against the hour's baseline
+    // (0.445) is mostly demand's slow wander; read through it (plateau fit, then prior) it was 12 % high.
+    const est = estimateAmplification(
+      {
+        requests: 2012.2, requestsBaseline: 1118.2, logRateSigma: 0.087, failing: 1, failingLow: 0.998, failingHigh: 1,
+        ramp: { tickMs: 5_000, elapsedMs: 55_000 },
+        rampTicks: {
+          tickMs: 5_000, level: 0.868, tickLogSigma: 0.445, before: [0.817, 0.855, 0.879, 0.862, 0.857, 0.935],
+          multipliers: [1.601, 1.725, 1.783, 1.828, 1.797, 1.858, 1.813, 1.736, 1.815, 1.833, 1.862, 1.944],
+        },
+      },
+      models,
+    );
+    expect(est.matches[0]?.model).toBe('cargo-legacy');
+    expect(Math.abs(est.attemptsPerRequest / 1.9 - 1)).toBeLessThan(0.1);
+  });
+});
