@@ -146,32 +146,18 @@ export interface ClientCase {
   atOnceRetriesSent?: number;
   /** The client models the signal declares (`clients:`); default every bundled one. */
   declared?: readonly string[];
-  /** Logical downloads per second at the daily mean (default 960, crates.io's); see SMALL_TRAFFIC. */
-  logicalRatePerSecond?: number;
-  /** Builds arrive as a Poisson process, each fetching its crates at once (simulate.ts). */
-  buildArrivals?: boolean;
-  /** Healthy history before the onset (default 2 h). */
-  historyMs?: number;
 }
-
-/**
- * The real-cargo bench's open loop (test/helpers/cargo-storm-bench.ts): 3 builds/s of 4 crates, about
- * 12 download requests/s, builds arriving as a Poisson process; read at 1 s ticks there.
- */
-export const SMALL_TRAFFIC = { logicalRatePerSecond: 12, cratesPerBuild: 4, buildArrivals: true } as const;
-/** The small traffic's healthy history: the bench warms for well under a minute; 10 min of 1 s ticks keep a run short. */
-export const SMALL_TRAFFIC_HISTORY_MS = 10 * 60_000;
 
 /** Seconds after the onset at which the reading is judged again (the page may be refreshed by then). */
 export const SETTLED_AFTER_S = 60;
 
 /** Simulates one full failure (after a deploy, as on 2023-07-20) and judges the page and the reading 60 s after onset. */
 export async function scoreClientCase(c: ClientCase): Promise<{ atFiring: ClientVerdict; settled: ClientVerdict; truth: number; delaySeconds: number }> {
-  const onsetMs = Date.parse('2023-07-21T12:00:07Z');
-  const startMs = onsetMs - 7_000 - (c.historyMs ?? 2 * 3_600_000);
+  const startMs = Date.parse('2023-07-21T10:00:00Z');
+  const onsetMs = startMs + 2 * 3_600_000 + 7_000;
   const spec = {
-    seed: c.seed, startMs, endMs: onsetMs + 20 * 60_000, stepMs: c.stepMs, logicalRatePerSecond: c.logicalRatePerSecond ?? 960, seasonAmplitude: 0.3, peakHourUtc: 15, noiseSigma: c.noiseSigma,
-    surges: [], apiPods: 3, deploysMs: [onsetMs - 7_000], cratesPerBuild: c.cratesPerBuild, ...(c.buildArrivals ? { buildArrivals: true } : {}),
+    seed: c.seed, startMs, endMs: onsetMs + 20 * 60_000, stepMs: c.stepMs, logicalRatePerSecond: 960, seasonAmplitude: 0.3, peakHourUtc: 15, noiseSigma: c.noiseSigma,
+    surges: [], apiPods: 3, deploysMs: [onsetMs - 7_000], cratesPerBuild: c.cratesPerBuild,
     ...(c.atOnceRetriesSent === undefined ? {} : { atOnceRetriesSent: c.atOnceRetriesSent }),
     faults: [{ kind: 'broken-redirect' as const, startMs: onsetMs, endMs: onsetMs + 10 * 60_000, failFraction: 1 }], client: c.client,
   };
@@ -191,21 +177,13 @@ export async function scoreClientCase(c: ClientCase): Promise<{ atFiring: Client
   };
 }
 
-/** The client-truth cases: tick length and traffic. */
-const CLIENT_TICKS: readonly { stepMs: number; small: boolean }[] = [
-  { stepMs: 15_000, small: false },
-  { stepMs: 5_000, small: false },
-  { stepMs: 1_000, small: true },
-];
-
 /**
  * `--clients SEEDS`: cargo and cargo-legacy full failures, 4-100 crates per build, 15 s and 5 s
- * ticks, and 1 s ticks at the real-cargo bench's small traffic (SMALL_TRAFFIC: builds of 4), default
- * and 3x noise. `--client-ticks 1,5` runs only those tick lengths. `--client-seed-offset K` starts at the K-th seed instead of the
+ * ticks, default and 3x noise. `--client-seed-offset K` starts at the K-th seed instead of the
  * first, so a change can be designed on some seeds and reported on others. `--declare a,b` has
  * the signal declare those client models (`clients:`), as a crate registry's operator would.
  */
-async function clientTruth(seeds: number, offset = 0, declared?: readonly string[], ticks?: readonly number[]): Promise<void> {
+async function clientTruth(seeds: number, offset = 0, declared?: readonly string[]): Promise<void> {
   const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
   const rows: string[][] = [];
   const pct = (n: number, of: number) => `${n}/${of} (${Math.round((100 * n) / of)} %)`;
@@ -218,22 +196,21 @@ async function clientTruth(seeds: number, offset = 0, declared?: readonly string
   };
   for (const name of ['cargo', 'cargo-legacy']) {
     const client = policies.find((p) => p.name === name)!;
-    for (const { stepMs, small } of CLIENT_TICKS.filter((c) => !ticks || ticks.includes(c.stepMs / 1000))) {
+    for (const stepMs of [15_000, 5_000]) {
       for (const noise of [1, 3]) {
         const runs = [];
         for (let k = 0; k < seeds; k++) {
-          // Builds of 4 to 100 crates, spread over the seeds; the small traffic's builds are of 4.
-          const cratesPerBuild = small ? SMALL_TRAFFIC.cratesPerBuild : 4 + Math.round((96 * k) / Math.max(1, seeds - 1));
+          // Builds of 4 to 100 crates, spread over the seeds.
+          const cratesPerBuild = 4 + Math.round((96 * k) / Math.max(1, seeds - 1));
           const seed = 1000 + 7919 * (offset + k);
           // A client retrying at once sends a share of its retries that depends on round trips
           // (measured on loopback): off the measured curve by up to ±25 %, drawn per seed.
           const atOnceRetriesSent = retriesAtOnce(client.delaysSeconds) ? Math.min(1, atOnceRetriesSentFor(cratesPerBuild) * Math.exp(0.5 * (mulberry32(seed ^ 0x5eed)() - 0.5))) : undefined;
-          const traffic = small ? { logicalRatePerSecond: SMALL_TRAFFIC.logicalRatePerSecond, buildArrivals: SMALL_TRAFFIC.buildArrivals, historyMs: SMALL_TRAFFIC_HISTORY_MS } : {};
-          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed, ...traffic, ...(atOnceRetriesSent === undefined ? {} : { atOnceRetriesSent }), ...(declared ? { declared } : {}) }));
+          runs.push(await scoreClientCase({ client, stepMs, noiseSigma: 0.05 * noise, cratesPerBuild, seed, ...(atOnceRetriesSent === undefined ? {} : { atOnceRetriesSent }), ...(declared ? { declared } : {}) }));
         }
         const names = (v: ClientVerdict[]) => [...new Set(v.map((x) => x.model || 'none'))].map((m) => `${m} ${v.filter((x) => (x.model || 'none') === m).length}`).join(', ');
         rows.push([
-          name, `${stepMs / 1000} s${small ? ' small' : ''}`, `${noise}x`,
+          name, `${stepMs / 1000} s`, `${noise}x`,
           pct(runs.filter((r) => r.atFiring.named).length, runs.length), pct(runs.filter((r) => r.atFiring.close).length, runs.length), spread(runs.map((r) => r.atFiring.error)),
           pct(runs.filter((r) => r.settled.named).length, runs.length), pct(runs.filter((r) => r.settled.close).length, runs.length), spread(runs.map((r) => r.settled.error)),
           pct(runs.filter((r) => r.settled.covered).length, runs.length), names(runs.map((r) => r.settled)),
@@ -242,7 +219,7 @@ async function clientTruth(seeds: number, offset = 0, declared?: readonly string
       }
     }
   }
-  process.stdout.write(`\nClient truth: full failures, ${seeds} seeds per case from seed offset ${offset} (4-100 crates per build; "1 s small": 12 downloads/s in builds of 4), clients ${declared ? `declared: ${declared.join(', ')}` : 'not declared (every bundled model)'}; "60 s" is what a receiver held ${SETTLED_AFTER_S} s after onset (page + updates)\n`);
+  process.stdout.write(`\nClient truth: full failures, ${seeds} seeds per case from seed offset ${offset} (4-100 crates per build), clients ${declared ? `declared: ${declared.join(', ')}` : 'not declared (every bundled model)'}; "60 s" is what a receiver held ${SETTLED_AFTER_S} s after onset (page + updates)\n`);
   process.stdout.write(table(['client', 'ticks', 'noise', 'named @firing', 'within 10 % @firing', 'error @firing min/p10/p50/p90/max', 'named @60 s', 'within 10 % @60 s', 'error @60 s min/p10/p50/p90/max', 'interval holds truth @60 s', 'named @60 s'], rows));
 }
 
@@ -268,7 +245,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`\n${scores.filter((s) => s.ok).length}/${scores.length} scenarios meet their expectations (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exitCode = scores.every((s) => s.ok) ? 0 : 1;
   const clientSeeds = arg('--clients');
-  if (clientSeeds) await clientTruth(Number(clientSeeds), Number(arg('--client-seed-offset') ?? 0), arg('--declare')?.split(','), arg('--client-ticks')?.split(',').map(Number));
+  if (clientSeeds) await clientTruth(Number(clientSeeds), Number(arg('--client-seed-offset') ?? 0), arg('--declare')?.split(','));
   const steps = arg('--steps');
   if (steps) await variants(steps.split(',').map(Number), Number(arg('--seeds') ?? 1));
 }

@@ -106,12 +106,6 @@ export interface ScenarioSpec {
    */
   cratesPerBuild?: number;
   /**
-   * Builds arrive as a Poisson process and each sends its `cratesPerBuild` downloads at once (the
-   * real-cargo bench's open loop): at small traffic a tick's count moves in steps of a build, far
-   * noisier than independent downloads. Default: downloads arrive independently.
-   */
-  buildArrivals?: boolean;
-  /**
    * For a client retrying at once (no sleep: cargo ≤ 1.69), the share of a failing build's
    * retries sent before it aborts; default atOnceRetriesSent(cratesPerBuild), as measured.
    */
@@ -281,8 +275,7 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
       const busyS = q >= 0.5 ? pool.failingBuildSeconds : spec.pool!.cycleSeconds;
       pool.starts[(s + busyS) % RETRY_HORIZON_S]! += starting;
     } else {
-      const rate = spec.logicalRatePerSecond * season * surge * Math.exp(wobble);
-      logical = spec.buildArrivals && crates !== undefined ? crates * poisson(random, rate / crates) : poisson(random, rate);
+      logical = poisson(random, spec.logicalRatePerSecond * season * surge * Math.exp(wobble));
     }
 
     for (let k = 0; k <= retries; k++) {

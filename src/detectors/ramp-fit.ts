@@ -14,13 +14,9 @@ import { type RampModel, onsetPoints, tickFractionAt } from './retry-ramp.js';
 
 /** The ticks a fit sees: one minute of 1 s ticks, or longer at coarser ticks. */
 export const MAX_RAMP_TICKS = 60;
-/**
- * Healthy ticks before onset the demand level is averaged over: about 30 s (at least 2 ticks). At
- * 1 s ticks all 30: a tick of a dozen requests is read with its counting noise (ramp-likelihood.ts),
- * and eight of them would leave the level ±20 %.
- */
+/** Healthy ticks before onset the demand level is averaged over (about 30 s, 2 to 8 ticks). */
 export function levelTicks(tickMs: number): number {
-  return Math.min(30, Math.max(2, Math.round(30_000 / tickMs)));
+  return Math.min(8, Math.max(2, Math.round(30_000 / tickMs)));
 }
 
 /** What a fit needs: tick length, the demand level before onset, and the multipliers since. */
@@ -30,10 +26,6 @@ export interface RampObservation {
   level: number;
   /** Multipliers of the ticks since onset, the first holding it; NaN for a gap. */
   multipliers: number[];
-  /** Multipliers of the healthy ticks just before onset, oldest first, the last right before it (ramp-likelihood.ts). */
-  before?: number[];
-  /** Requests a tick holds at the baseline: how noisy a tick's count is (ramp-likelihood.ts). */
-  countsPerTick?: number;
 }
 
 export interface RampFit {
@@ -122,8 +114,6 @@ export class RampRecorder {
   private beforeCount = 0;
   private since: number[] = NO_RUN as number[];
   private runSinceMs: number | undefined;
-  /** The baseline's requests per second at the last tick that had one. */
-  private baselineRate = Number.NaN;
 
   constructor(private readonly tickMs: number) {
     this.before = new Array<number>(levelTicks(tickMs)).fill(Number.NaN);
@@ -133,7 +123,6 @@ export class RampRecorder {
   observeTick(requests: number, evaluations: readonly Evaluation[]): void {
     const spike = evaluations.find((e) => e.kind === 'rate_spike');
     const known = spike !== undefined && spike.status !== 'unknown' && spike.baseline > 0;
-    if (known) this.baselineRate = spike.baseline;
     this.observe(known ? requests / spike.baseline : Number.NaN, spike?.run?.sinceMs);
   }
 
@@ -181,8 +170,7 @@ export class RampRecorder {
     if (this.runSinceMs === undefined || this.since.length === 0) return undefined;
     const before = this.beforeValues();
     const level = before.length > 0 ? before.reduce((s, x) => s + x, 0) / before.length : Number.NaN;
-    const counts = (this.baselineRate * this.tickMs) / 1000;
-    return { tickMs: this.tickMs, level, multipliers: [...this.since], before, ...(counts > 0 ? { countsPerTick: counts } : {}) };
+    return { tickMs: this.tickMs, level, multipliers: [...this.since] };
   }
 
   /** The healthy ticks' multipliers, oldest first. */

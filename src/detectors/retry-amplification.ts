@@ -11,9 +11,8 @@
 // over the client's schedule. Each model is judged on the plateau its own ramp implies
 // (retry-ramp.ts), so the estimate does not depend on when it is read.
 
-import { type PlateauPosterior, type PriorComponent, plateauPosterior, retriesAtOnce, totalFailurePrior } from './plateau-prior.js';
+import { type PlateauPosterior, plateauPosterior, retriesAtOnce, totalFailurePrior } from './plateau-prior.js';
 import { type RampObservation, fitRamp } from './ramp-fit.js';
-import { rampPosterior } from './ramp-likelihood.js';
 import { plateauMultiplier, rampFraction } from './retry-ramp.js';
 
 export interface DelayRange {
@@ -60,8 +59,6 @@ export interface ModelMatch {
    * (plateau-prior.ts), with how well the model explains it.
    */
   posterior?: PlateauPosterior;
-  /** The posterior read the whole ramp (ramp-likelihood.ts): its evidence holds the ramp's shape too. */
-  wholeRamp?: boolean;
 }
 
 export interface AmplificationInput {
@@ -269,12 +266,8 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     const fLate = rampFraction(model, ramp.tickMs, ramp.elapsedMs, -RAMP_TIMING_SLACK_S);
     return { multiplier: plateauMultiplier(m, f), multiplierLow: plateauMultiplier(mLow, fEarly), multiplierHigh: plateauMultiplier(mHigh, fLate), failing: e };
   };
-  const fitting = matchModels(models, observed, plateauFor).filter((x) => x.distance === 0).map((x) => withPosterior(x, models, ticks));
-  // A step at the onset read against the wander of a tick or two names a client even when the
-  // minute's average is within the wander of the hour's baseline (a client retrying at once, its
-  // big builds aborting after a few retries: 1.2-1.5x).
-  const stepped = !amplified && e >= 0.98 && ticks !== undefined && retriesEvident(fitting, ticks);
-  const matches = (amplified || stepped) && e > 0 ? byRampFit(fitting, ticks?.tickLogSigma ?? Number.NaN) : [];
+  const fitting = matchModels(models, observed, plateauFor).filter((x) => x.distance === 0).map((x) => withPosterior(x, models));
+  const matches = amplified && e > 0 ? byRampFit(fitting, ticks?.tickLogSigma ?? Number.NaN) : [];
   const best = matches[0];
   // Attempts per request over the requests observed (the run so far): the plateau, less the part of
   // the best model's ramp not yet arrived. Demand is those requests over it, not over the plateau.
@@ -333,11 +326,9 @@ export function plateauLogSigma(spread: number, low: number, high: number): numb
  * At a total failure, the model's plateau read through its prior (plateau-prior.ts), its σ the
  * fit's (plateauLogSigma), or a quarter of the plateau's ~95 % interval in log without a fit.
  */
-function withPosterior(match: ModelMatch, models: readonly ClientModel[], ticks?: RampObservation): ModelMatch {
+function withPosterior(match: ModelMatch, models: readonly ClientModel[]): ModelMatch {
   const model = models.find((x) => x.name === match.model);
   if (match.regime !== 'total' || !model || !(match.multiplier > 0) || !(match.multiplierLow > 0) || !(match.multiplierHigh >= match.multiplierLow)) return match;
-  const whole = ticks?.before ? wholeRampPosterior(model, priorOf(model), ticks, RAMP_TIMING_SLACK_S) : undefined;
-  if (whole) return { ...match, posterior: whole, wholeRamp: true };
   const sigma = Math.max(match.plateauLogSigma ?? Math.log(match.multiplierHigh / match.multiplierLow) / 4, 0.01);
   return { ...match, posterior: plateauPosterior(totalFailurePrior(model), Math.log(match.multiplier), sigma, MIX_LOG_SIGMA) };
 }
@@ -355,52 +346,12 @@ export function byRampFit(matches: readonly ModelMatch[], tickLogSigma: number):
   const rampKnown = tickLogSigma > 0 && matches.some((m) => Number.isFinite(m.rampRss));
   if (!rampKnown && !matches.some((m) => m.posterior)) return [...matches];
   const score = (m: ModelMatch) => {
-    // The whole ramp's evidence already holds its shape: models are compared by their Bayes factor.
-    if (m.posterior && m.wholeRamp) return -2 * m.posterior.logEvidence;
     const ramp = rampKnown && Number.isFinite(m.rampRss) ? m.rampRss / (tickLogSigma * tickLogSigma) : 0;
     if (m.posterior) return ramp - 2 * m.posterior.logEvidence;
     const outside = m.multiplier < m.predictedLow ? Math.log(m.predictedLow / m.multiplier) : m.multiplier > m.predictedHigh ? Math.log(m.multiplier / m.predictedHigh) : 0;
     return ramp + (outside / RANGE_SCALE) ** 2 + (m.centreGap / PLATEAU_SCALE) ** 2;
   };
   return [...matches].sort((a, b) => a.distance - b.distance || Number(a.generic) - Number(b.generic) || score(a) - score(b));
-}
-
-const NO_RETRIES: ClientModel = { name: '(no retries)', maxRetries: 0, delaysSeconds: [], retryOn: [], abortsOnFirstExhausted: false };
-
-/**
- * Whole-ramp posteriors already read, by model and ticks: the ticks since onset stop growing at
- * MAX_RAMP_TICKS, and a long failure re-reads the same ones every tick (a 2 h outage at 1 s ticks
- * would pay ~30 ms a tick). Bounded; the oldest entry goes first.
- */
-const wholeRampCache = new Map<string, ReturnType<typeof rampPosterior>>();
-const WHOLE_RAMP_CACHE_SIZE = 512;
-
-function wholeRampPosterior(model: ClientModel, prior: readonly PriorComponent[], ticks: RampObservation, timingSlackS: number): ReturnType<typeof rampPosterior> {
-  const key = `${model.name}|${model.maxRetries}|${JSON.stringify(model.delaysSeconds)}|${model.abortsOnFirstExhausted}|${ticks.tickMs}|${ticks.countsPerTick ?? ''}|${(ticks.before ?? []).join(',')}|${ticks.multipliers.join(',')}`;
-  if (wholeRampCache.has(key)) return wholeRampCache.get(key);
-  const out = rampPosterior(model, prior, { tickMs: ticks.tickMs, before: ticks.before ?? [], multipliers: ticks.multipliers, ...(ticks.countsPerTick !== undefined ? { countsPerTick: ticks.countsPerTick } : {}) }, MIX_LOG_SIGMA, timingSlackS);
-  if (wholeRampCache.size >= WHOLE_RAMP_CACHE_SIZE) wholeRampCache.delete(wholeRampCache.keys().next().value!);
-  wholeRampCache.set(key, out);
-  return out;
-}
-
-/** Each model's total-failure prior, computed once (a thousand build sizes). */
-const priors = new WeakMap<ClientModel, PriorComponent[]>();
-function priorOf(model: ClientModel): PriorComponent[] {
-  let prior = priors.get(model);
-  if (!prior) priors.set(model, (prior = totalFailurePrior(model)));
-  return prior;
-}
-
-/** 2 ln B of the best retrying model against no retries (M = 1) that counts as evidence of retries: "strong" (Kass & Raftery 1995, §3.2). */
-export const RETRIES_EVIDENT_2LNB = 2;
-
-/** Whether the whole ramp says retries (some fitting model with retries) far better than none. */
-function retriesEvident(fitting: readonly ModelMatch[], ticks: RampObservation): boolean {
-  const best = Math.max(...fitting.filter((m) => m.wholeRamp && m.retries > 0).map((m) => m.posterior!.logEvidence));
-  if (!Number.isFinite(best) || !ticks.before) return false;
-  const none = wholeRampPosterior(NO_RETRIES, [{ logM: 0, weight: 1 }], ticks, 0);
-  return none === undefined || 2 * (best - none.logEvidence) >= RETRIES_EVIDENT_2LNB;
 }
 
 /** Attempts per request and its interval: never below one (no request is tried less than once). */
