@@ -2,7 +2,7 @@
 // instant and range queries, with timeouts and failures classified by reason.
 
 import { SourceError, classifyFetchError } from '../core/errors.js';
-import { readBodyCapped } from './read-body.js';
+import { forEachBodyChunk, readBodyCapped } from './read-body.js';
 import { AnswerDecodeError, VectorDecoder, type VectorSink } from './vector-decoder.js';
 
 export interface PrometheusClientOptions {
@@ -68,27 +68,14 @@ export class PrometheusClient {
       this.parse(text, response, what, params);
       throw notApiJson(response, what, text);
     }
-    const maxBytes = this.options.maxBytes ?? 256 * 1024 * 1024;
-    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (declared > maxBytes) {
-      await response.body?.cancel();
-      throw new SourceError('bad_response', `${what}: answer of ${declared} bytes exceeds the limit of ${maxBytes}`, false);
-    }
     const decoder = new VectorDecoder(sink);
     const refused = (error: AnswerDecodeError) =>
       new SourceError('bad_response', `${what}: ${error.unsupported ? '' : `HTTP ${response.status}, body is not a Prometheus API answer: `}${error.message} (query ${JSON.stringify(query)})`, false);
-    let size = 0;
     try {
-      for await (const chunk of response.body ?? []) {
-        size += chunk.byteLength;
-        // Throwing out of the loop cancels the stream.
-        if (size > maxBytes) throw new SourceError('bad_response', `${what}: answer exceeds the limit of ${maxBytes} bytes`, false);
-        decoder.push(chunk);
-      }
+      await forEachBodyChunk(response, this.options.maxBytes ?? 256 * 1024 * 1024, what, this.options.timeoutMs, (chunk) => decoder.push(chunk));
     } catch (error) {
-      if (error instanceof SourceError) throw error;
       if (error instanceof AnswerDecodeError) throw refused(error);
-      throw classifyFetchError(error, what, this.options.timeoutMs);
+      throw error;
     }
     let answer;
     try {
