@@ -177,16 +177,38 @@ let parsesBegun = 0;
  * which such values mean a broken exporter. O(length).
  */
 export function parseExposition(text: string, options: ParseOptions): ParseResult {
-  const problems: ExpositionProblem[] = [];
-  const types = new Map<string, string>();
+  const state = beginParse(options);
+  parseLines(text, state);
+  return state.result;
+}
+
+/** A parse in progress: what carries over from one piece of a page to the next. */
+export interface ParseState {
+  readonly options: ParseOptions;
+  readonly result: ParseResult;
+  /** Lines read so far (the next line is lineNo + 1). */
+  lineNo: number;
+  /** After `# EOF` and the problem it reports, nothing more is read. */
+  stopped: boolean;
+}
+
+export function beginParse(options: ParseOptions): ParseState {
+  return { options, result: { samples: 0, problems: [], wantedProblems: 0, types: new Map(), sawEof: false }, lineNo: 0, stopped: false };
+}
+
+/**
+ * Parses the whole lines text[from, to) of a page, continuing `state`: the page, or a piece of it
+ * that ends at a line's end (a streamed page is parsed as its chunks arrive; exposition-stream.ts).
+ */
+export function parseLines(text: string, state: ParseState, from = 0, to = text.length): void {
+  const { result, options } = state;
+  const { problems, types } = result;
   const openMetrics = options.format === 'openmetrics';
   const { wants, labelCache, onSample } = options;
-  let samples = 0;
-  let wantedProblems = 0;
-  let sawEof = false;
-  let lineNo = 0;
-  let pos = 0;
-  const len = text.length;
+  let lineNo = state.lineNo;
+  let pos = from;
+  const len = state.stopped ? from : to;
+  // Positions found in another text mean nothing in this one.
   labelNames.length = 0;
   lastName = '';
   backslashAt = -1;
@@ -198,7 +220,7 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
   while (pos < len) {
     lineNo++;
     let end = text.indexOf('\n', pos);
-    if (end === -1) end = len;
+    if (end === -1 || end > len) end = len;
     let stop = end;
     if (stop > pos && text.charCodeAt(stop - 1) === CR) stop--;
     let i = pos;
@@ -206,14 +228,15 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
     // Skip leading blanks; an empty line is nothing.
     while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
     if (i === stop) continue;
-    if (sawEof) {
+    if (result.sawEof) {
       problems.push({ line: lineNo, message: 'content after # EOF ignored' });
+      state.stopped = true;
       break;
     }
     if (text.charCodeAt(i) === HASH) {
       const parts = text.slice(i, stop).split(/\s+/);
       if (parts[1] === 'TYPE' && parts[2] && parts[3]) types.set(parts[2], parts[3]);
-      else if (parts[1] === 'EOF' && parts.length === 2) sawEof = true;
+      else if (parts[1] === 'EOF' && parts.length === 2) result.sawEof = true;
       continue;
     }
     lineWanted = false;
@@ -222,15 +245,15 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
       problems.push({ line: lineNo, message: `${error.message}; line skipped` });
-      if (lineWanted) wantedProblems++;
+      if (lineWanted) result.wantedProblems++;
       continue;
     }
     if (!Number.isFinite(lineValue)) {
       problems.push({ line: lineNo, message: `${lineName}: value ${formatValue(lineValue)} is not a finite number; sample skipped` });
-      if (lineWanted) wantedProblems++;
+      if (lineWanted) result.wantedProblems++;
       continue;
     }
-    samples++;
+    result.samples++;
     if (lineWanted) {
       onSample(lineName, lineLabels, lineValue, lineTimestampMs, lineNo);
       if (parsesBegun !== parse) {
@@ -239,7 +262,7 @@ export function parseExposition(text: string, options: ParseOptions): ParseResul
       }
     }
   }
-  return { samples, problems, wantedProblems, types, sawEof };
+  state.lineNo = lineNo;
 }
 
 /**
@@ -333,7 +356,7 @@ export type PageFault = 'not_exposition' | 'unreadable' | 'no_watched_series';
 
 export interface PageFacts {
   contentType: string;
-  /** The page's text (only its first non-blank character is looked at). */
+  /** The page's text, or its opening (its first non-blank character and a few after it are looked at). */
   text: string;
   parse: Pick<ParseResult, 'samples' | 'problems' | 'wantedProblems'>;
   /** Valid samples that matched a watched selector. */

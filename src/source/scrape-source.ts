@@ -10,8 +10,9 @@ import { type Frame, type Labels, emptySample } from '../core/types.js';
 import { seriesKey } from '../series/series-key.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
-import { readBodyCapped } from './read-body.js';
-import { type ExpositionFormat, type ExpositionProblem, LabelSetCache, checkPage, parseExposition } from './exposition.js';
+import { forEachBodyChunk } from './read-body.js';
+import { type ExpositionFormat, type ExpositionProblem, LabelSetCache, type ParseOptions, type ParseResult as ExpositionParse, checkPage } from './exposition.js';
+import { ExpositionStream } from './exposition-stream.js';
 import { type Selector, matchesSelector } from '../core/selector.js';
 import type { LiveSource, SourceRead } from './source.js';
 
@@ -55,30 +56,28 @@ export class ScrapeSource implements LiveSource {
   }
 
   async read(nowMs: number): Promise<SourceRead> {
-    let text: string;
-    let format: ExpositionFormat;
-    let contentType: string;
+    // Parse into a buffer first, as the body arrives: only a page judged to be data reaches the
+    // counters, so a bad page leaves them as they were and the next good scrape's rate spans the gap.
+    const offered: OfferedSample[] = [];
+    let watchedSamples = 0;
+    let page: { contentType: string; head: string; result: ExpositionParse };
     try {
-      ({ text, format, contentType } = await this.fetchPage());
+      page = await this.fetchPage((format) => ({
+        format,
+        wants: (name) => this.builder.wants(name),
+        labelCache: this.labelCache,
+        onSample: (name, labels, value, _timestampMs, line) => {
+          offered.push({ name, labels, value, line });
+          if (watchedSamples === 0 && this.watched.some((s) => matchesSelector(s, name, labels))) watchedSamples++;
+        },
+      }));
     } catch (error) {
       const failure = error instanceof SourceError ? error : new SourceError('bad_response', String(error), true);
       return this.failed(nowMs, failure, []);
     }
-    // Parse into a buffer first: only a page judged to be data reaches the counters, so a bad page
-    // leaves them as they were and the next good scrape's rate spans the gap.
-    const offered: OfferedSample[] = [];
-    let watchedSamples = 0;
-    const result = parseExposition(text, {
-      format,
-      wants: (name) => this.builder.wants(name),
-      labelCache: this.labelCache,
-      onSample: (name, labels, value, _timestampMs, line) => {
-        offered.push({ name, labels, value, line });
-        if (watchedSamples === 0 && this.watched.some((s) => matchesSelector(s, name, labels))) watchedSamples++;
-      },
-    });
     this.labelCache.endPage();
-    const fault = checkPage({ contentType, text, parse: result, watchedSamples });
+    const { contentType, head, result } = page;
+    const fault = checkPage({ contentType, text: head, parse: result, watchedSamples });
     if (fault) return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
     const { kept, duplicates } = dropDuplicates(offered);
     this.builder.begin();
@@ -92,7 +91,8 @@ export class ScrapeSource implements LiveSource {
     return { frame, errors: [failure], problems };
   }
 
-  private async fetchPage(): Promise<{ text: string; format: ExpositionFormat; contentType: string }> {
+  /** Fetches the page and parses it as it streams in, with the options its Content-Type calls for. */
+  private async fetchPage(optionsFor: (format: ExpositionFormat) => ParseOptions): Promise<{ contentType: string; head: string; result: ExpositionParse }> {
     const { url, timeoutMs, maxBytes } = this.options;
     const what = `scrape ${this.shownUrl}`;
     let response: Response;
@@ -105,10 +105,11 @@ export class ScrapeSource implements LiveSource {
       await response.body?.cancel();
       throw new SourceError('http_status', `${what}: HTTP ${response.status}`, response.status >= 500 || response.status === 429);
     }
-    const text = await readBodyCapped(response, maxBytes, what, timeoutMs);
     const contentType = response.headers.get('content-type') ?? '';
-    const format: ExpositionFormat = contentType.includes('openmetrics') ? 'openmetrics' : 'text';
-    return { text, format, contentType };
+    const stream = new ExpositionStream(optionsFor(contentType.includes('openmetrics') ? 'openmetrics' : 'text'));
+    await forEachBodyChunk(response, maxBytes, what, timeoutMs, (chunk) => stream.push(chunk));
+    const result = stream.end();
+    return { contentType, head: stream.head, result };
   }
 }
 

@@ -105,6 +105,42 @@ describe('ScrapeSource', () => {
     expect((await source.read(45_000)).frame.signals.get('downloads')).toMatchObject({ requests: 20, downstream: 20 });
   });
 
+  it('parses a page as it streams in: pieces cut mid-line and mid-character read as the whole page; a transfer broken midway is a failed read', async () => {
+    let api = 100;
+    let breakAfter = Number.POSITIVE_INFINITY;
+    const page = () => `# TYPE api_requests_total counter\napi_requests_total{pod="a",note="größe \\"x\\""} ${api}\r\n${'filler_metric{i="1"} 1\n'.repeat(200)}static_requests_total{code="200",note="größe \\"x\\""} ${api}\n`;
+    server = createServer((_, res) => {
+      const bytes = Buffer.from(page(), 'utf8');
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      // Pieces of 7 bytes, each written on its own turn so they arrive as separate chunks.
+      let at = 0;
+      const next = () => {
+        if (at >= breakAfter) return void res.destroy();
+        if (at >= bytes.length) return void res.end();
+        res.write(bytes.subarray(at, (at += 7)));
+        setImmediate(next);
+      };
+      next();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+    const source = new ScrapeSource({ url, timeoutMs: 5000, maxBytes: 1e6 }, [{ ...signal, by: ['note'] }]);
+    const first = await source.read(0);
+    expect(first.errors).toEqual([]);
+    expect([...first.frame.signals.keys()]).toEqual(['downloads{note="größe \\"x\\""}']);
+    api = 400;
+    expect((await source.read(15_000)).frame.signals.get('downloads{note="größe \\"x\\""}')).toMatchObject({ requests: 20, downstream: 20 });
+    breakAfter = 700;
+    api = 700;
+    const broken = await source.read(30_000);
+    expect(broken.errors.map((e) => e.reason)).toEqual(['connection']);
+    expect(broken.frame.signals.get('downloads')!.requests).toBeNaN();
+    // The half page never reached the counters: the next whole page's rate spans the gap.
+    breakAfter = Number.POSITIVE_INFINITY;
+    api = 1000;
+    expect((await source.read(45_000)).frame.signals.get('downloads{note="größe \\"x\\""}')).toMatchObject({ requests: 20, downstream: 20 });
+  });
+
   it('keeps the first of duplicate series and reports the rest, as Prometheus does, never summing them', async () => {
     let api = 100;
     const url = await serve(() => ({ body: `api_requests_total{pod="a"} ${api}\nstatic_requests_total{code="200"} ${api}\napi_requests_total{pod="a"} ${api * 7}\n` }));
