@@ -157,7 +157,8 @@ export interface SimulationResult {
 const API_BASE_ERROR = 0.0005;
 const STATIC_BASE_ERROR = 0.0002;
 const RESTART_STAGGER_MS = 20_000;
-const NOISE_MEMORY_S = 120;
+/** How long demand's wobble remembers itself: an AR(1) in log demand, one step a second. */
+export const NOISE_MEMORY_S = 120;
 const RETRY_HORIZON_S = 32;
 
 /** How a continuous uniform sleep in [min, max] seconds spreads over whole-second offsets. */
