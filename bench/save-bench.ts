@@ -48,22 +48,27 @@ function post<T>(session: Session, method: string, params?: object): Promise<T> 
   return new Promise((resolve, reject) => session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result as T))));
 }
 
-/** The functions with the most self time in a profile, as "ms  name  file:line". */
+/**
+ * The functions with the most self time over the profiles, as "ms  %  name  file:line". Samples are
+ * of the main thread's wall time (a blocking fsync counts); the inspector's own `dispatch` (which
+ * hands the profile over) and idle time are left out.
+ */
 function topSelf(profiles: readonly Profile[], top = 25): string[] {
   const byFunction = new Map<string, number>();
   let total = 0;
   for (const profile of profiles) {
-  const byNode = new Map<number, number>();
-  const samples = profile.samples ?? [];
-  const deltas = profile.timeDeltas ?? [];
-  for (let i = 0; i < samples.length; i++) byNode.set(samples[i]!, (byNode.get(samples[i]!) ?? 0) + (deltas[i] ?? 0));
-  for (const node of profile.nodes) {
-    const us = byNode.get(node.id) ?? 0;
-    total += us;
-    const f = node.callFrame;
-    const key = `${f.functionName || '(anonymous)'}  ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
-    byFunction.set(key, (byFunction.get(key) ?? 0) + us);
-  }
+    const byNode = new Map<number, number>();
+    const samples = profile.samples ?? [];
+    const deltas = profile.timeDeltas ?? [];
+    for (let i = 0; i < samples.length; i++) byNode.set(samples[i]!, (byNode.get(samples[i]!) ?? 0) + (deltas[i] ?? 0));
+    for (const node of profile.nodes) {
+      const f = node.callFrame;
+      if ((f.functionName === 'dispatch' && f.url === '') || f.functionName === '(idle)') continue;
+      const us = byNode.get(node.id) ?? 0;
+      total += us;
+      const key = `${f.functionName || '(anonymous)'}  ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+      byFunction.set(key, (byFunction.get(key) ?? 0) + us);
+    }
   }
   const rows = [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top);
   return [`total ${(total / 1000).toFixed(0)} ms sampled`, ...rows.map(([k, us]) => `${(us / 1000).toFixed(1).padStart(8)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`)];
