@@ -145,16 +145,16 @@ export function encodeValue(value: unknown, s: ColumnScratch): string {
   throw new Unsupported();
 }
 
-/** Marker texts by kind and length: made once, so templates built of them share their pieces. */
-const markerTexts = new Map<string, string>();
+/** Marker texts by kind, indexed by length: made once, so templates built of them share their pieces (no key text built per call). */
+const markerTexts: Record<ColumnKind, string[]> = { q: [], f: [], d: [], i: [] };
 
 /** A marker's template text: the kind and length of an array of numbers. */
 export function numbersTemplate(kind: ColumnKind, length: number): string {
-  const key = `${kind}${length}`;
-  let text = markerTexts.get(key);
+  const texts = markerTexts[kind];
+  let text = texts[length];
   if (text === undefined) {
     text = `"\\u0000${kind}${length}"`;
-    if (markerTexts.size < MAX_KEY_TEXTS) markerTexts.set(key, text);
+    if (length < MAX_KEY_TEXTS) texts[length] = text;
   }
   return text;
 }
@@ -167,8 +167,12 @@ export function numbersTemplate(kind: ColumnKind, length: number): string {
 export function encodeTyped<T extends Float64Array | Float32Array | Int16Array>(a: T, from: number, n: number, column: Column<T>, kind: ColumnKind): string {
   if (n === 0) return '[]';
   column.reserve(n);
-  column.data.set(a.subarray(from, from + n), column.length);
-  column.length += n;
+  const data = column.data;
+  const at = column.length;
+  // A short run is copied in a loop: a subarray for set() costs more than it saves.
+  if (n <= 32) for (let i = 0; i < n; i++) data[at + i] = a[from + i]!;
+  else data.set(a.subarray(from, from + n), at);
+  column.length = at + n;
   return numbersTemplate(kind, n);
 }
 

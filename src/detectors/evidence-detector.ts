@@ -434,12 +434,15 @@ export class EvidenceDetector implements Detector {
     const runBlock = d.rateBlock !== undefined;
     const recent = run?.recentObserved?.length ?? -1;
     const runForm = run === null ? 0 : recent < 0 ? 1 : 2 + recent;
-    const sizes = [this.rate.buckets, this.errorRatio.buckets, this.funnel.buckets];
+    // Scalars, not an array and a closure: this runs for every series at every save.
+    const rateSize = this.rate.buckets;
+    const errorSize = this.errorRatio.buckets;
+    const funnelSize = this.funnel.buckets;
     const partials = (this.rate.partialTicks > 0 ? 1 : 0) + (this.errorRatio.partialTicks > 0 ? 2 : 0) + (this.funnel.partialTicks > 0 ? 4 : 0);
     const alarms = c[SPIKE + CHECK_ALARMED]! + 2 * c[DROP + CHECK_ALARMED]! + 4 * c[ERRORS + CHECK_ALARMED]! + 8 * c[FUNNEL + CHECK_ALARMED]!;
     // Everything the template depends on, as one number (exact below 2^53: 11 bits a window size).
-    const cacheable = sizes.every((n) => n < 2048) && this.probationSize < 64 && runForm < 8 && (recent < 0 || run?.recentExpected?.length === recent);
-    const shape = cacheable ? ((((((sizes[0]! * 2048 + sizes[1]!) * 2048 + sizes[2]!) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 8 + runForm) * 64 + this.probationSize : -1;
+    const cacheable = rateSize < 2048 && errorSize < 2048 && funnelSize < 2048 && this.probationSize < 64 && runForm < 8 && (recent < 0 || run?.recentExpected?.length === recent);
+    const shape = cacheable ? ((((((rateSize * 2048 + errorSize) * 2048 + funnelSize) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 8 + runForm) * 64 + this.probationSize : -1;
     this.rate.encodeFixed(s);
     this.errorRatio.encodeFixed(s);
     this.funnel.encodeFixed(s);

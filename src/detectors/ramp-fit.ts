@@ -176,6 +176,8 @@ export class RampRecorder {
   /** The healthy ticks' multipliers, oldest first. */
   private beforeValues(): number[] {
     const k = this.before.length;
-    return Array.from({ length: this.beforeCount }, (_, i) => this.before[(this.beforeStart + i) % k]!);
+    const out = new Array<number>(this.beforeCount);
+    for (let i = 0; i < this.beforeCount; i++) out[i] = this.before[(this.beforeStart + i) % k]!;
+    return out;
   }
 }

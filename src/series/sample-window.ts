@@ -115,6 +115,18 @@ export class SampleWindow {
     return this.count;
   }
 
+  /**
+   * Writes the values, oldest first, to a Float32Array from `offset` (it must have room) as the
+   * bytes they are: the ring's two runs copied whole (a state save copies ~200 values a series).
+   */
+  copyToFloat32(out: Float32Array, offset = 0): number {
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    const first = Math.min(this.count, this.capacity - start);
+    out.set(this.s.subarray(this.at + start, this.at + start + first), offset);
+    if (first < this.count) out.set(this.s.subarray(this.at, this.at + this.count - first), offset + first);
+    return this.count;
+  }
+
   /** The values, oldest first. */
   toArray(): number[] {
     const out = new Array<number>(this.count);

@@ -85,4 +85,18 @@ describe('binary state file', () => {
     expect(back.detectors.a).toBeUndefined();
     expect(back.detectors[COLUMNS_KEY]).toEqual([{ shape: '{"v":"\\u0000q3"}', ids: ['a'] }]);
   });
+
+  it('writes the series ids of each save, after series came, went or were swapped one for one too', () => {
+    // The ids of a chunk are kept from save to save (encoded once): a save must never write the ids of the one before.
+    const ids = (names: string[]) => names.map((n): [string, unknown] => [n, state(n.length)]);
+    const first = Array.from({ length: 1200 }, (_, k) => `api{route="/r${k}"}`);
+    const swapped = first.map((id, k) => (k === 700 ? 'api{route="/new"}' : id));
+    const saves = [first, first, first.slice(0, 900), [...first.slice(0, 900), 'api{route="/late"}'], swapped, swapped, first];
+    for (const [i, names] of saves.entries()) {
+      const back = readBinaryState(save(ids(names), ids(names.slice(0, 3)))) as { detectors: Record<string, unknown>; ramps: Record<string, unknown> };
+      expect(Object.keys(back.detectors), `save ${i}`).toEqual(names);
+      expect(Object.keys(back.ramps), `save ${i}`).toEqual(names.slice(0, 3));
+      for (const name of [names[0]!, names.at(-1)!]) expect(back.detectors[name], `save ${i}: ${name}`).toEqual(viaJson(state(name.length)));
+    }
+  });
 });

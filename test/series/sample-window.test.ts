@@ -63,3 +63,21 @@ describe('SampleWindow.copyInto', () => {
     expect(w.toArray()).toEqual([3, 4, 5, 6]);
   });
 });
+
+describe('SampleWindow.copyToFloat32', () => {
+  it('writes the float32s oldest first at every fill and wrap of the ring, within shared storage', () => {
+    const random = mulberry32(11);
+    const capacity = 5;
+    // The window sits in the middle of a larger buffer: nothing outside it may be read or written.
+    const storage = new Float32Array(capacity + 6).fill(99);
+    const w = new SampleWindow(capacity, storage, 3);
+    for (let i = 0; i < 13; i++) {
+      w.push(random() * 100 - 50);
+      const out = new Float32Array(capacity + 4).fill(-1);
+      expect(w.copyToFloat32(out, 2)).toBe(w.size);
+      const expected = [-1, -1, ...Array.from(new Float32Array(w.toArray())), ...Array.from({ length: capacity + 2 - w.size }, () => -1)];
+      expect(Array.from(out), `after ${i + 1} values`).toEqual(expected);
+    }
+    expect([...storage.subarray(0, 3), ...storage.subarray(3 + capacity)]).toEqual([99, 99, 99, 99, 99, 99]);
+  });
+});

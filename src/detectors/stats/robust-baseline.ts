@@ -4,7 +4,7 @@
 // noisy single-tick ratios, and a long window fits in little memory. σ is scaled back to one tick.
 // Which ticks are learnt is the caller's decision (an incident must not become the new normal).
 
-import { type ColumnScratch, numbersScratch, numbersTemplate } from '../../core/column-encoder.js';
+import { type ColumnScratch, numbersTemplate } from '../../core/column-encoder.js';
 import { SampleWindow } from '../../series/sample-window.js';
 
 /** 1 / Φ⁻¹(3/4): makes the MAD a consistent estimator of σ for normal data (Rousseeuw & Croux 1993). */
@@ -153,13 +153,10 @@ export class RobustBaseline {
    * window's values as the float32s they are, the partial bucket as doubles. No template is made.
    */
   encodeFixed(s: ColumnScratch): void {
-    const a = numbersScratch(this.window.capacity);
-    const n = this.window.copyInto(a);
+    // The window's float32s copied as they are (no round trip through doubles).
     const column = s.f32;
-    column.reserve(n);
-    const data = column.data;
-    for (let i = 0, at = column.length; i < n; i++, at++) data[at] = a[i]!;
-    column.length += n;
+    column.reserve(this.window.size);
+    column.length += this.window.copyToFloat32(column.data, column.length);
     if (this.ticks === 0) return;
     s.f64.push(this.num);
     s.f64.push(this.den);
