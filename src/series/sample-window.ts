@@ -108,6 +108,25 @@ export class SampleWindow {
     return medianOf(a, n);
   }
 
+  /**
+   * The median and the MAD around it together, written to out[at] and out[at + 1] (NaN when empty):
+   * the deviations are taken from the values the median's selection already copied (the same
+   * values, so exactly medianAbsoluteDeviationAround(median())), the window read once. O(n) expected.
+   */
+  medianAndDeviation(out: Float64Array, at: number): void {
+    const n = this.count;
+    if (n === 0) {
+      out[at] = out[at + 1] = Number.NaN;
+      return;
+    }
+    const a = scratchOf(n);
+    for (let i = 0; i < n; i++) a[i] = this.s[this.at + i]!;
+    const m = medianOf(a, n);
+    for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]! - m);
+    out[at] = m;
+    out[at + 1] = medianOf(a, n);
+  }
+
   /** Writes the values, oldest first, to `out` from `offset` (it must have room); returns how many. */
   copyInto(out: Float64Array, offset = 0): number {
     const start = (this.next - this.count + this.capacity) % this.capacity;

@@ -22,6 +22,28 @@ describe('SampleWindow', () => {
     }
   });
 
+  it('gives median and MAD together exactly as the two separate calls do', () => {
+    const random = mulberry32(11);
+    const out = new Float64Array(2);
+    for (const capacity of [1, 2, 5, 60]) {
+      const w = new SampleWindow(capacity);
+      w.medianAndDeviation(out, 0);
+      expect(out[0]).toBeNaN();
+      expect(out[1]).toBeNaN();
+      for (let i = 0; i < 300; i++) {
+        w.push(i % 7 === 0 ? Math.round(random() * 8) / 4 : Math.log(1 + 100 * random()));
+        w.medianAndDeviation(out, 0);
+        expect(out[0]).toBe(w.median());
+        expect(out[1]).toBe(w.medianAbsoluteDeviation());
+      }
+    }
+    // numpy: x = [1, 2, 3, 4, 100]; np.median(x) = 3.0, np.median(np.abs(x - np.median(x))) = 1.0
+    const w = new SampleWindow(5);
+    for (const v of [1, 2, 3, 4, 100]) w.push(v);
+    w.medianAndDeviation(out, 0);
+    expect([...out]).toEqual([3, 1]);
+  });
+
   it('restores the newest values that fit', () => {
     const w = new SampleWindow(3);
     w.restore([5, 1, 4, 2]);
