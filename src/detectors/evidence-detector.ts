@@ -18,6 +18,7 @@
 
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
 import { allocateRegion } from '../core/slab.js';
+import { MAX_ORDERED_CAPACITY } from '../series/sample-window.js';
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
@@ -278,7 +279,13 @@ export class EvidenceDetector implements Detector {
     const shortCount = SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS;
     const floatsAt = (PROBATION_TIMES_AT + probationTicks) * Float64Array.BYTES_PER_ELEMENT;
     const shortsAt = floatsAt + (floatCount + probationFloats) * Float32Array.BYTES_PER_ELEMENT;
-    const { buffer, byteOffset } = allocateRegion(shortsAt + shortCount * Int16Array.BYTES_PER_ELEMENT, this);
+    // The windows' sort orders (a byte a value; see SampleWindow) after the shorts, read through one
+    // view of the whole shared buffer: no typed array of their own per series.
+    const orderAt = shortsAt + shortCount * Int16Array.BYTES_PER_ELEMENT;
+    const ordered = capacity <= MAX_ORDERED_CAPACITY;
+    const { buffer, byteOffset } = allocateRegion(orderAt + (ordered ? 3 * capacity : 0), this);
+    const bytes = ordered ? bytesOf(buffer) : undefined;
+    const orderOf = (window: number) => byteOffset + orderAt + window * capacity;
     this.doubles = new Float64Array(buffer, byteOffset, PROBATION_TIMES_AT + probationTicks);
     const storage = new Float32Array(buffer, byteOffset + floatsAt, floatCount);
     this.floats = storage;
@@ -289,9 +296,9 @@ export class EvidenceDetector implements Detector {
     this.shorts = new Int16Array(buffer, byteOffset + shortsAt, shortCount);
     this.profile = new SeasonalProfile(new Int16Array(buffer, byteOffset + shortsAt, SLOTS_PER_WEEK));
     this.bucketTicks = bucket;
-    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0, this.doubles, BASELINES_AT);
-    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS);
-    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS);
+    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0, this.doubles, BASELINES_AT, bytes, orderOf(0));
+    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, bytes, orderOf(1));
+    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, bytes, orderOf(2));
     this.derived = derive(params, ctx.intervalMs);
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
@@ -1035,6 +1042,15 @@ const DRIFT_VALUES_AT = SLOTS_PER_WEEK + TAIL_VALUE_SLOTS;
 let rateMedian = Number.NaN;
 let rateSigma = Number.NaN;
 let rateMedianError = Number.NaN;
+
+/** One byte view of each shared buffer (core/slab.ts), for the windows' sort orders. */
+const bytesOfBuffer = new WeakMap<ArrayBuffer, Uint8Array>();
+
+function bytesOf(buffer: ArrayBuffer): Uint8Array {
+  let bytes = bytesOfBuffer.get(buffer);
+  if (!bytes) bytesOfBuffer.set(buffer, (bytes = new Uint8Array(buffer)));
+  return bytes;
+}
 
 /** Scratch for the deseasonalised window (one thread; grown on demand). */
 let levelScratch = new Float64Array(128);

@@ -72,8 +72,10 @@ export class RobustBaseline {
     offset = 0,
     scalars?: Float64Array,
     scalarsAt = 0,
+    order?: Uint8Array,
+    orderAt = 0,
   ) {
-    this.window = new SampleWindow(capacity, storage, offset);
+    this.window = new SampleWindow(capacity, storage, offset, order, orderAt);
     this.scalars = scalars ?? new Float64Array(RobustBaseline.SCALARS);
     this.scalarsAt = scalars ? scalarsAt : 0;
     if (this.scalars.length < this.scalarsAt + RobustBaseline.SCALARS) throw new RangeError('scalars too small for the baseline');
