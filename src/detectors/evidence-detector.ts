@@ -85,6 +85,12 @@ const P_RESID_ERRORS = 4;
 const P_RESID_FUNNEL = 5;
 const P_FLAGS = 6;
 const P_FIELDS = 8;
+/**
+ * The observed tick's squared Pearson residuals, set by the checks and put on probation by learn()
+ * within one observe(), learnt into the dispersion if the tick is learnt: one per process (one
+ * thread), not an object per series.
+ */
+const residual = { rate: Number.NaN, errors: Number.NaN, funnel: Number.NaN };
 /** The repeat record's copy for weighRepeat (one per process: no object per series). */
 const repeatScratch: RepeatRecord = { record: 0, episode: 0 };
 const P_EXPECTED = 7;
@@ -223,8 +229,6 @@ export class EvidenceDetector implements Detector {
   private readonly funnel: RobustBaseline;
   private dispersion: Dispersion = { rate: 1, errors: 1, funnel: 1, ticks: 0 };
   private run: FailureRun | null = null;
-  /** This tick's squared Pearson residuals, learnt into `dispersion` if the tick is learnt. */
-  private residual = { rate: Number.NaN, errors: Number.NaN, funnel: Number.NaN };
   /** Ticks the dispersion averages over: the baseline window. */
   private readonly dispersionWindow: number;
   private readonly derived: Derived;
@@ -611,7 +615,7 @@ export class EvidenceDetector implements Detector {
     const baselineCount = rateReady ? Math.exp(rateMedian) * this.seconds : Number.NaN;
     const baselineSigma = rateReady ? rateSigma : Number.NaN;
     const baselineError = rateReady ? rateMedianError : 0;
-    this.residual.rate = this.residual.errors = this.residual.funnel = Number.NaN;
+    residual.rate = residual.errors = residual.funnel = Number.NaN;
     const out: Evaluation[] = [];
     this.judgeRate(sample.requests, n, baselineCount, baselineSigma, out);
     const errors = inputs.has('errors') ? this.judgeErrors(sample.errors * this.seconds, n, baselineCount) : undefined;
@@ -785,7 +789,7 @@ export class EvidenceDetector implements Detector {
    * The tick-level dispersion of an input, once enough healthy ticks were seen to trust it: its
    * upper confidence bound, so that a short calm history does not make lumpy traffic look certain.
    */
-  private tickDispersion(input: keyof typeof this.residual): number {
+  private tickDispersion(input: keyof typeof residual): number {
     const d = this.dispersion;
     return d.ticks >= this.params.minBaselinePoints ? dispersionUpperBound(d[input], d.ticks) : 1;
   }
@@ -838,7 +842,7 @@ export class EvidenceDetector implements Detector {
     const { spikeFactor, collapseFactor, threshold } = this.derived;
     // Quasi-Poisson: Var(count) = φ·mean, φ from the baseline's own spread of log-rate (≈ φ/mean).
     const logSigma = Math.max(baselineSigma, MIN_LOG_RATE_SIGMA);
-    this.residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
+    residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
     const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion('rate'));
     const w = this.weight / phi;
     const spike = updateCheckAt(this.doubles, SPIKE, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
@@ -873,7 +877,7 @@ export class EvidenceDetector implements Detector {
     }
     // Errors counted a tick after their requests (two series scraped apart) still count.
     const k = errors;
-    this.residual.errors = n > 0 ? ((k - n * e0) * (k - n * e0)) / (n * p0 * (1 - p0)) : Number.NaN;
+    residual.errors = n > 0 ? ((k - n * e0) * (k - n * e0)) / (n * p0 * (1 - p0)) : Number.NaN;
     const phi = Math.max(dispersion(this.errorRatio.sigma, expected, p0), this.tickDispersion('errors'));
     const sigma = Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     const w = this.weight / phi;
@@ -894,7 +898,7 @@ export class EvidenceDetector implements Detector {
     // back what they seemed to lose.
     const lost = n - completed / c0;
     const relSigma = this.funnel.sigma / c0;
-    this.residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
+    residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
     const phi = Math.max(dispersion(relSigma, expected, p0), this.tickDispersion('funnel'));
     const w = this.weight / phi;
     const alarmed = updateCheckAt(this.doubles, FUNNEL, binomialLLR(lost, n, p0, p1) * w, binomialLLR(lost, n, p0, breakAlternative(p0)) * w, threshold, RESOLVE_EVIDENCE);
@@ -955,9 +959,9 @@ export class EvidenceDetector implements Detector {
     p[at + P_N] = n;
     p[at + P_ERRORS] = sample.errors * this.seconds;
     p[at + P_COMPLETED] = sample.downstream * this.seconds;
-    p[at + P_RESID_RATE] = this.residual.rate;
-    p[at + P_RESID_ERRORS] = this.residual.errors;
-    p[at + P_RESID_FUNNEL] = this.residual.funnel;
+    p[at + P_RESID_RATE] = residual.rate;
+    p[at + P_RESID_ERRORS] = residual.errors;
+    p[at + P_RESID_FUNNEL] = residual.funnel;
     p[at + P_EXPECTED] = expected;
     p[at + P_FLAGS] = now;
     this.doubles[PROBATION_TIMES_AT + at / P_FIELDS] = timeMs;
