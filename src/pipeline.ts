@@ -171,6 +171,8 @@ export class Pipeline {
   step(frame: Frame): TickResult {
     const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map(), deploys: [] };
     this.admit(frame);
+    // The tick as assess reads it, shared by every series without a failure run to fit.
+    const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
     for (const w of this.watched.values()) {
       const { identity, detector, clients } = w;
       const present = frame.signals.get(identity.id);
@@ -183,7 +185,8 @@ export class Pipeline {
       const sample = present ?? emptySample();
       const evaluations = detector.observe(sample, frame.timeMs);
       w.ramp.observeTick(sample.requests, evaluations);
-      const assessment = assess(identity.id, sample, evaluations, clients, { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: w.ramp.view() });
+      const ramp = w.ramp.view();
+      const assessment = assess(identity.id, sample, evaluations, clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick);
       result.signals.set(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);

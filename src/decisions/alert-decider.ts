@@ -97,6 +97,8 @@ export interface UpdateParams {
 
 export class AlertDecider {
   private readonly alerts = new Map<string, TrackedAlert>();
+  /** Alerts tracked per series id: a series with none and nothing wrong needs no key or lookup. */
+  private readonly trackedPerSeries = new Map<string, number>();
 
   constructor(
     private readonly definitions: AlertDefinitions,
@@ -108,6 +110,8 @@ export class AlertDecider {
 
   /** Feeds one signal's assessment at data time `timeMs`; returns the alerts that changed state. */
   decide(signal: SignalIdentity, assessment: Assessment, timeMs: number): AlertTransition[] {
+    // The healthy path at 100k series: no alert of the series tracked and none to start.
+    if (assessment.failing !== true && assessment.surge !== true && !this.trackedPerSeries.has(signal.id)) return [];
     const out: AlertTransition[] = [];
     const key = `${signal.id}\u0000incident`;
     const incident = this.alerts.get(key);
@@ -134,7 +138,10 @@ export class AlertDecider {
   restore(entries: unknown): void {
     if (!Array.isArray(entries)) return;
     for (const [key, t] of entries as [string, TrackedAlert][]) {
-      if (typeof key === 'string' && t?.state?.phase === 'firing' && typeof t.fingerprint === 'string') this.alerts.set(key, t);
+      if (typeof key === 'string' && t?.state?.phase === 'firing' && typeof t.fingerprint === 'string') {
+        if (!this.alerts.has(key)) this.countTracked(seriesOfKey(key), 1);
+        this.alerts.set(key, t);
+      }
     }
   }
 
@@ -147,6 +154,12 @@ export class AlertDecider {
   incidentOf(signal: string): { alertname: string; startsAtMs: number } | undefined {
     const t = this.alerts.get(`${signal}\u0000incident`);
     return t?.state.phase === 'firing' ? { alertname: t.labels.alertname ?? '', startsAtMs: t.startsAtMs } : undefined;
+  }
+
+  private countTracked(seriesId: string, change: 1 | -1): void {
+    const n = (this.trackedPerSeries.get(seriesId) ?? 0) + change;
+    if (n > 0) this.trackedPerSeries.set(seriesId, n);
+    else this.trackedPerSeries.delete(seriesId);
   }
 
   /** Alerts firing now, for the HTTP API. */
@@ -165,6 +178,7 @@ export class AlertDecider {
       if (active !== true) return;
       tracked = { state: INACTIVE, labels: {}, fingerprint: '', annotations: {}, startsAtMs: Number.NaN };
       this.alerts.set(key, tracked);
+      this.countTracked(signal.id, 1);
     }
     // An unsettled kind waits, for at most classifyWithin from the onset.
     const elapsed = tracked.state.phase === 'pending' ? timeMs - tracked.state.activeSinceMs : 0;
@@ -173,6 +187,7 @@ export class AlertDecider {
     tracked.state = step.state;
     if (step.state === INACTIVE) {
       this.alerts.delete(key);
+      this.countTracked(signal.id, -1);
     }
     if (step.transition === 'firing') {
       const definition = this.definitions[kindNow()];
@@ -213,6 +228,12 @@ export class AlertDecider {
     tracked.updates = (tracked.updates ?? 0) + 1;
     out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs, update: tracked.updates });
   }
+}
+
+/** The series id of an alert key (`id\u0000incident` or `id\u0000surge`). */
+function seriesOfKey(key: string): string {
+  const end = key.lastIndexOf('\u0000');
+  return end < 0 ? key : key.slice(0, end);
 }
 
 /** Human-readable summary and description from the definition's templates, plus machine-readable numbers. */

@@ -20,8 +20,13 @@ export const MIN_CLASSIFY_SECONDS = 3;
  */
 export const STORM_MIN_MULTIPLIER = 1.2;
 
-function find(evaluations: readonly Evaluation[], kind: Evaluation['kind']): Evaluation | undefined {
-  return evaluations.find((e) => e.kind === kind);
+function isStatus(e: Evaluation | undefined, status: Evaluation['status']): boolean {
+  return e !== undefined && e.status === status;
+}
+
+/** Whether a ratio check read a ratio this tick. */
+function isRead(e: Evaluation | undefined): boolean {
+  return e !== undefined && e.status !== 'unknown' && Number.isFinite(e.observed);
 }
 
 /** Fraction of attempts failing above the baseline's own failures, with a ~95 % interval. */
@@ -48,12 +53,18 @@ export interface TickTime {
 }
 
 export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[], tick?: TickTime): Assessment {
-  const spike = find(evaluations, 'rate_spike');
-  const drop = find(evaluations, 'rate_drop');
-  const funnel = find(evaluations, 'funnel_drop');
-  const errors = find(evaluations, 'error_ratio');
-  const failureChecks = [funnel, errors, drop].filter((e): e is Evaluation => e !== undefined);
-  const failing = failureChecks.some((e) => e.status === 'anomalous') ? true : failureChecks.some((e) => e.status === 'normal') ? false : undefined;
+  // One pass, no arrays or closures: this runs for every series every tick.
+  let spike: Evaluation | undefined;
+  let drop: Evaluation | undefined;
+  let funnel: Evaluation | undefined;
+  let errors: Evaluation | undefined;
+  for (const e of evaluations) {
+    if (e.kind === 'rate_spike') spike ??= e;
+    else if (e.kind === 'rate_drop') drop ??= e;
+    else if (e.kind === 'funnel_drop') funnel ??= e;
+    else if (e.kind === 'error_ratio') errors ??= e;
+  }
+  const failing = isStatus(funnel, 'anomalous') || isStatus(errors, 'anomalous') || isStatus(drop, 'anomalous') ? true : isStatus(funnel, 'normal') || isStatus(errors, 'normal') || isStatus(drop, 'normal') ? false : undefined;
   const surge = spike && spike.status !== 'unknown' ? spike.status === 'anomalous' && failing !== true : undefined;
 
   const fraction = failingFraction(funnel, errors);
@@ -93,7 +104,7 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // Settled by a collapse, or once the rate over enough of the failure is up, down, or cannot hide
   // retries. A tick without requests has no failing fraction (its ratio checks keep their alarm and
   // have nothing to read): it cannot tell an outage from an error regression, so it settles nothing.
-  const ratioRead = [funnel, errors].some((e) => e !== undefined && e.status !== 'unknown' && Number.isFinite(e.observed));
+  const ratioRead = isRead(funnel) || isRead(errors);
   // When most attempts fail (an outage or a storm, nothing between), a rate that has not risen rules
   // the storm out once every client model that could make one would show by now (a client retrying
   // within a second shows within a tick; one waiting ten seconds keeps the question open that long).
@@ -101,20 +112,15 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // not urgent to the second, and a transient one (pods restarting) clears in that time.
   const noStorm = !amplified && fraction.e >= 0.5 && estimate !== undefined && run !== undefined && tick !== undefined && !stormStillPossible(models, { multiplierHigh: estimate.multiplierHigh, tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, fraction.low, STORM_MIN_MULTIPLIER);
   const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (ratioRead && longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION || noStorm));
-  const assessment: Assessment = {
-    failing,
-    surge,
-    kind,
-    settled,
-    ...(estimate ? { estimate } : {}),
-    completion: funnel?.observed ?? Number.NaN,
-    completionBaseline: funnel?.baseline ?? Number.NaN,
-    errorRatio: errors?.observed ?? Number.NaN,
-    errorRatioBaseline: errors?.baseline ?? Number.NaN,
-    requests: sample.requests,
-    requestsBaseline: spike?.baseline ?? Number.NaN,
-    explanation: '',
-  };
+  const completion = funnel?.observed ?? Number.NaN;
+  const completionBaseline = funnel?.baseline ?? Number.NaN;
+  const errorRatio = errors?.observed ?? Number.NaN;
+  const errorRatioBaseline = errors?.baseline ?? Number.NaN;
+  const requestsBaseline = spike?.baseline ?? Number.NaN;
+  // Two literals rather than a spread of the estimate: the same keys in the same order, one shape each.
+  const assessment: Assessment = estimate
+    ? { failing, surge, kind, settled, estimate, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, explanation: '' }
+    : { failing, surge, kind, settled, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, explanation: '' };
   if (interesting) assessment.explanation = explain(signal, assessment, failing === true ? kind : 'organic_surge');
   return assessment;
 }

@@ -18,10 +18,11 @@
 
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
 import { allocateRegion } from '../core/slab.js';
+import { MAX_ORDERED_CAPACITY } from '../series/sample-window.js';
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
-import { type BaselineSnapshot, type BaselineStats, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
+import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
@@ -84,6 +85,12 @@ const P_RESID_ERRORS = 4;
 const P_RESID_FUNNEL = 5;
 const P_FLAGS = 6;
 const P_FIELDS = 8;
+/**
+ * The observed tick's squared Pearson residuals, set by the checks and put on probation by learn()
+ * within one observe(), learnt into the dispersion if the tick is learnt: one per process (one
+ * thread), not an object per series.
+ */
+const residual = { rate: Number.NaN, errors: Number.NaN, funnel: Number.NaN };
 /** The repeat record's copy for weighRepeat (one per process: no object per series). */
 const repeatScratch: RepeatRecord = { record: 0, episode: 0 };
 const P_EXPECTED = 7;
@@ -222,8 +229,6 @@ export class EvidenceDetector implements Detector {
   private readonly funnel: RobustBaseline;
   private dispersion: Dispersion = { rate: 1, errors: 1, funnel: 1, ticks: 0 };
   private run: FailureRun | null = null;
-  /** This tick's squared Pearson residuals, learnt into `dispersion` if the tick is learnt. */
-  private residual = { rate: Number.NaN, errors: Number.NaN, funnel: Number.NaN };
   /** Ticks the dispersion averages over: the baseline window. */
   private readonly dispersionWindow: number;
   private readonly derived: Derived;
@@ -278,7 +283,13 @@ export class EvidenceDetector implements Detector {
     const shortCount = SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS;
     const floatsAt = (PROBATION_TIMES_AT + probationTicks) * Float64Array.BYTES_PER_ELEMENT;
     const shortsAt = floatsAt + (floatCount + probationFloats) * Float32Array.BYTES_PER_ELEMENT;
-    const { buffer, byteOffset } = allocateRegion(shortsAt + shortCount * Int16Array.BYTES_PER_ELEMENT, this);
+    // The windows' sort orders (a byte a value; see SampleWindow) after the shorts, read through one
+    // view of the whole shared buffer: no typed array of their own per series.
+    const orderAt = shortsAt + shortCount * Int16Array.BYTES_PER_ELEMENT;
+    const ordered = capacity <= MAX_ORDERED_CAPACITY;
+    const { buffer, byteOffset } = allocateRegion(orderAt + (ordered ? 3 * capacity : 0), this);
+    const bytes = ordered ? bytesOf(buffer) : undefined;
+    const orderOf = (window: number) => byteOffset + orderAt + window * capacity;
     this.doubles = new Float64Array(buffer, byteOffset, PROBATION_TIMES_AT + probationTicks);
     const storage = new Float32Array(buffer, byteOffset + floatsAt, floatCount);
     this.floats = storage;
@@ -289,9 +300,9 @@ export class EvidenceDetector implements Detector {
     this.shorts = new Int16Array(buffer, byteOffset + shortsAt, shortCount);
     this.profile = new SeasonalProfile(new Int16Array(buffer, byteOffset + shortsAt, SLOTS_PER_WEEK));
     this.bucketTicks = bucket;
-    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0, this.doubles, BASELINES_AT);
-    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS);
-    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS);
+    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0, this.doubles, BASELINES_AT, bytes, orderOf(0));
+    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, bytes, orderOf(1));
+    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, bytes, orderOf(2));
     this.derived = derive(params, ctx.intervalMs);
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
@@ -602,16 +613,19 @@ export class EvidenceDetector implements Detector {
       return out;
     }
     // Median and MAD once per tick: they are the hot path at 100k series.
-    const rateStats = this.ready(this.rate) ? this.rateStats(timeMs) : undefined;
-    const baselineCount = rateStats ? Math.exp(rateStats.median) * this.seconds : Number.NaN;
-    this.residual.rate = this.residual.errors = this.residual.funnel = Number.NaN;
+    const rateReady = this.ready(this.rate);
+    if (rateReady) this.rateStats(timeMs);
+    const baselineCount = rateReady ? Math.exp(rateMedian) * this.seconds : Number.NaN;
+    const baselineSigma = rateReady ? rateSigma : Number.NaN;
+    const baselineError = rateReady ? rateMedianError : 0;
+    residual.rate = residual.errors = residual.funnel = Number.NaN;
     const out: Evaluation[] = [];
-    this.judgeRate(sample.requests, n, baselineCount, rateStats?.sigma ?? Number.NaN, out);
+    this.judgeRate(sample.requests, n, baselineCount, baselineSigma, out);
     const errors = inputs.has('errors') ? this.judgeErrors(sample.errors * this.seconds, n, baselineCount) : undefined;
     const funnel = inputs.has('downstream') ? this.judgeFunnel(sample.downstream * this.seconds, n, baselineCount) : undefined;
     if (errors) out.push(errors);
     if (funnel) out.push(funnel);
-    this.followRun(n, baselineCount, rateStats?.medianError ?? 0, timeMs, out);
+    this.followRun(n, baselineCount, baselineError, timeMs, out);
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     this.score(out, timeMs, n);
     return out;
@@ -677,21 +691,29 @@ export class EvidenceDetector implements Detector {
   /**
    * The expected log-rate at `timeMs` and the σ of one tick's log-rate: the profile's value now plus
    * the window's deseasonalised median (its MAD the spread); the plain trailing median and MAD while
-   * the profile cannot say.
+   * the profile cannot say. Written to rateMedian, rateSigma and rateMedianError (no object a tick).
    */
-  private rateStats(timeMs: number): BaselineStats {
+  private rateStats(timeMs: number): void {
     const mode = Number.isNaN(this.rateLearntAtMs) ? 0 : this.profile.mode(timeMs);
     const now = mode === 0 ? Number.NaN : this.profile.valueAt(timeMs);
-    if (Number.isNaN(now)) return this.rate.stats();
+    if (Number.isNaN(now)) return this.trailingRateStats();
     const hour = Math.floor(timeMs / 3_600_000);
     if (this.levelMode !== mode || this.levelBuckets !== this.rate.buckets || this.levelHour !== hour || Number.isNaN(this.levelMedian)) {
       this.levelHour = hour;
       this.refreshLevel(timeMs, mode);
     }
-    if (Number.isNaN(this.levelMedian)) return this.rate.stats();
+    if (Number.isNaN(this.levelMedian)) return this.trailingRateStats();
     // The level's median is over the window's buckets: its standard error as RobustBaseline's.
-    const medianError = (MEDIAN_ERROR_FACTOR * this.levelSigma) / Math.sqrt(this.bucketTicks * Math.max(1, this.levelBuckets));
-    return { median: this.levelMedian + now, sigma: this.levelSigma, medianError };
+    rateMedianError = (MEDIAN_ERROR_FACTOR * this.levelSigma) / Math.sqrt(this.bucketTicks * Math.max(1, this.levelBuckets));
+    rateMedian = this.levelMedian + now;
+    rateSigma = this.levelSigma;
+  }
+
+  /** The rate window's plain trailing median, σ and median error, as rateStats writes them. */
+  private trailingRateStats(): void {
+    rateMedian = this.rate.median;
+    rateSigma = this.rate.sigma;
+    rateMedianError = this.rate.medianError;
   }
 
   /**
@@ -770,7 +792,7 @@ export class EvidenceDetector implements Detector {
    * The tick-level dispersion of an input, once enough healthy ticks were seen to trust it: its
    * upper confidence bound, so that a short calm history does not make lumpy traffic look certain.
    */
-  private tickDispersion(input: keyof typeof this.residual): number {
+  private tickDispersion(input: keyof typeof residual): number {
     const d = this.dispersion;
     return d.ticks >= this.params.minBaselinePoints ? dispersionUpperBound(d[input], d.ticks) : 1;
   }
@@ -823,7 +845,7 @@ export class EvidenceDetector implements Detector {
     const { spikeFactor, collapseFactor, threshold } = this.derived;
     // Quasi-Poisson: Var(count) = φ·mean, φ from the baseline's own spread of log-rate (≈ φ/mean).
     const logSigma = Math.max(baselineSigma, MIN_LOG_RATE_SIGMA);
-    this.residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
+    residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
     const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion('rate'));
     const w = this.weight / phi;
     const spike = updateCheckAt(this.doubles, SPIKE, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
@@ -831,7 +853,7 @@ export class EvidenceDetector implements Detector {
     // requests (a sparse series: bursts on silence), the expectation rests on the empty bucket's
     // floor (1e-3/s), not on a rate, and each silent tick would count against it as a collapse: an
     // outage paged every few hours of healthy silence, and resolved by the next burst.
-    const fromNothing = this.rate.stats().median <= EMPTY_BUCKET_LOG_RATE;
+    const fromNothing = this.rate.median <= EMPTY_BUCKET_LOG_RATE;
     const dropLLR = fromNothing ? 0 : poissonLLR(n, expected, collapseFactor) * w;
     const drop = updateCheckAt(this.doubles, DROP, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
     // σ of one tick's log count (Poisson and demand): what the amplification model reads M through.
@@ -848,8 +870,7 @@ export class EvidenceDetector implements Detector {
     if (!(errors >= 0)) return unknown('error_ratio', Number.NaN, 'no data');
     const ratio = n > 0 ? errors / n : Number.NaN;
     if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown('error_ratio', ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
-    const stats = this.errorRatio.stats();
-    const e0 = Math.max(0, stats.median);
+    const e0 = Math.max(0, this.errorRatio.median);
     if (n <= 0 && errors <= 0) return unchanged('error_ratio', this.doubles, ERRORS, e0, this.derived.threshold);
     const indifference = Math.min(e0 + this.params.minErrorRatioIncrease, 0.99);
     const p0 = Math.min(Math.max(FAILURE_FLOOR, e0), (e0 + indifference) / 2);
@@ -859,8 +880,8 @@ export class EvidenceDetector implements Detector {
     }
     // Errors counted a tick after their requests (two series scraped apart) still count.
     const k = errors;
-    this.residual.errors = n > 0 ? ((k - n * e0) * (k - n * e0)) / (n * p0 * (1 - p0)) : Number.NaN;
-    const phi = Math.max(dispersion(stats.sigma, expected, p0), this.tickDispersion('errors'));
+    residual.errors = n > 0 ? ((k - n * e0) * (k - n * e0)) / (n * p0 * (1 - p0)) : Number.NaN;
+    const phi = Math.max(dispersion(this.errorRatio.sigma, expected, p0), this.tickDispersion('errors'));
     const sigma = Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     const w = this.weight / phi;
     const alarmed = updateCheckAt(this.doubles, ERRORS, binomialLLR(k, n, p0, this.errorP1) * w, binomialLLR(k, n, p0, breakAlternative(p0)) * w, this.derived.threshold, RESOLVE_EVIDENCE);
@@ -871,8 +892,7 @@ export class EvidenceDetector implements Detector {
     if (!(completed >= 0)) return unknown('funnel_drop', Number.NaN, 'no data');
     const ratio = n > 0 ? completed / n : Number.NaN;
     if (!this.ready(this.funnel) || Number.isNaN(expected)) return unknown('funnel_drop', ratio, n <= 0 && completed <= 0 ? 'no requests' : 'warming up');
-    const stats = this.funnel.stats();
-    const c0 = stats.median;
+    const c0 = this.funnel.median;
     if (!(c0 > 0)) return unknown('funnel_drop', ratio, 'nothing completes at baseline');
     if (n <= 0 && completed <= 0) return unchanged('funnel_drop', this.doubles, FUNNEL, c0, this.derived.threshold);
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
@@ -880,8 +900,8 @@ export class EvidenceDetector implements Detector {
     // late (two hops scraped at slightly different moments, or a tick without new requests) give
     // back what they seemed to lose.
     const lost = n - completed / c0;
-    const relSigma = stats.sigma / c0;
-    this.residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
+    const relSigma = this.funnel.sigma / c0;
+    residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
     const phi = Math.max(dispersion(relSigma, expected, p0), this.tickDispersion('funnel'));
     const w = this.weight / phi;
     const alarmed = updateCheckAt(this.doubles, FUNNEL, binomialLLR(lost, n, p0, p1) * w, binomialLLR(lost, n, p0, breakAlternative(p0)) * w, threshold, RESOLVE_EVIDENCE);
@@ -942,9 +962,9 @@ export class EvidenceDetector implements Detector {
     p[at + P_N] = n;
     p[at + P_ERRORS] = sample.errors * this.seconds;
     p[at + P_COMPLETED] = sample.downstream * this.seconds;
-    p[at + P_RESID_RATE] = this.residual.rate;
-    p[at + P_RESID_ERRORS] = this.residual.errors;
-    p[at + P_RESID_FUNNEL] = this.residual.funnel;
+    p[at + P_RESID_RATE] = residual.rate;
+    p[at + P_RESID_ERRORS] = residual.errors;
+    p[at + P_RESID_FUNNEL] = residual.funnel;
     p[at + P_EXPECTED] = expected;
     p[at + P_FLAGS] = now;
     this.doubles[PROBATION_TIMES_AT + at / P_FIELDS] = timeMs;
@@ -989,7 +1009,7 @@ export class EvidenceDetector implements Detector {
    * with a broken funnel or failing requests teaches nothing at all (its rate may be retries).
    */
   private learnProfileOnly(n: number, timeMs: number): void {
-    const sigma = this.rate.stats().sigma / Math.sqrt(this.bucketTicks);
+    const sigma = this.rate.sigma / Math.sqrt(this.bucketTicks);
     this.profile.learn(timeMs, Math.log(Math.max(n / this.seconds, 1e-3)), this.ctx.intervalMs, Math.max(3 * sigma, 3 * MIN_LOG_RATE_SIGMA));
   }
 
@@ -1004,7 +1024,7 @@ export class EvidenceDetector implements Detector {
     if (timeMs - this.bucketStartMs >= this.bucketTicks * this.ctx.intervalMs) return;
     this.levelMode = 0;
     // The bucket's own σ is one tick's over √ticks; clipped at 3σ (at least 0.15 nats) it cannot drag a slot.
-    const sigma = this.ready(this.rate) ? this.rate.stats().sigma / Math.sqrt(this.bucketTicks) : Number.NaN;
+    const sigma = this.ready(this.rate) ? this.rate.sigma / Math.sqrt(this.bucketTicks) : Number.NaN;
     const clip = Number.isFinite(sigma) ? Math.max(3 * sigma, 3 * MIN_LOG_RATE_SIGMA) : 1;
     const spanMs = this.bucketTicks * this.ctx.intervalMs;
     this.profile.learn(timeMs - (spanMs - this.ctx.intervalMs) / 2, bucketValue, spanMs, clip);
@@ -1024,6 +1044,20 @@ function dispersion(tickSigma: number, expectedPerTick: number, p0: number): num
 
 /** Where the drift's tail record starts in the Int16 part of the buffer: after the profile and the tick's tail record. */
 const DRIFT_VALUES_AT = SLOTS_PER_WEEK + TAIL_VALUE_SLOTS;
+
+/** The expected log-rate's median, σ and median error of the tick being observed (rateStats; one thread). */
+let rateMedian = Number.NaN;
+let rateSigma = Number.NaN;
+let rateMedianError = Number.NaN;
+
+/** One byte view of each shared buffer (core/slab.ts), for the windows' sort orders. */
+const bytesOfBuffer = new WeakMap<ArrayBuffer, Uint8Array>();
+
+function bytesOf(buffer: ArrayBuffer): Uint8Array {
+  let bytes = bytesOfBuffer.get(buffer);
+  if (!bytes) bytesOfBuffer.set(buffer, (bytes = new Uint8Array(buffer)));
+  return bytes;
+}
 
 /** Scratch for the deseasonalised window (one thread; grown on demand). */
 let levelScratch = new Float64Array(128);

@@ -54,24 +54,37 @@ function medianOf(a: Float64Array, n: number): number {
   return (lower + upper) / 2;
 }
 
+/** Windows up to this capacity keep their sort order (one byte a value names a slot). */
+export const MAX_ORDERED_CAPACITY = 256;
+
 export class SampleWindow {
   private readonly s: Float32Array;
   private readonly at: number;
+  /** The slots of the values in ascending order (order[orderAt + i]: the i-th smallest's slot); absent above MAX_ORDERED_CAPACITY. */
+  private readonly order: Uint8Array | undefined;
+  private readonly orderAt: number;
   private next = 0;
   private count = 0;
 
   /**
    * @param storage where the values live: `capacity` floats from `offset`. Default: its own buffer.
+   * @param order where the sort order lives: `capacity` bytes from `orderAt` (default: its own, up to
+   *   MAX_ORDERED_CAPACITY; above it the window keeps no order and selects instead).
    */
   constructor(
     readonly capacity: number,
     storage: Float32Array = new Float32Array(capacity),
     offset = 0,
+    order?: Uint8Array,
+    orderAt = 0,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
     if (storage.length < offset + capacity) throw new RangeError('storage too small for the window');
+    if (order && (capacity > MAX_ORDERED_CAPACITY || order.length < orderAt + capacity)) throw new RangeError('order storage too small for the window, or the window too large to keep one');
     this.s = storage;
     this.at = offset;
+    this.order = order ?? (capacity <= MAX_ORDERED_CAPACITY ? new Uint8Array(capacity) : undefined);
+    this.orderAt = order ? orderAt : 0;
   }
 
   get size(): number {
@@ -80,9 +93,57 @@ export class SampleWindow {
 
   /** Adds a value (rounded to 32-bit float); when full, the oldest leaves. Values must be finite. */
   push(value: number): void {
-    this.s[this.at + this.next] = value;
-    this.next = (this.next + 1) % this.capacity;
+    const slot = this.next;
+    if (this.order) this.reorder(slot, value);
+    this.s[this.at + slot] = value;
+    this.next = (slot + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
+  }
+
+  /**
+   * Keeps the sort order as `value` enters `slot` (whose old value leaves when the window is full):
+   * the leaving slot found by a scan of at most `capacity` bytes, the new one placed by binary
+   * search, the bytes between moved by copyWithin. O(capacity) byte moves, no comparisons of values
+   * beyond log2(capacity).
+   */
+  private reorder(slot: number, value: number): void {
+    const order = this.order!;
+    const o = this.orderAt;
+    let n = this.count;
+    if (n === this.capacity) {
+      let p = 0;
+      while (p < n && order[o + p] !== slot) p++;
+      // Always found while the order is the window's own (nothing else writes its bytes); were it
+      // not, the order is made anew from the values rather than trusted.
+      if (p === n) this.sortOrder(slot);
+      else order.copyWithin(o + p, o + p + 1, o + n);
+      n--;
+    }
+    // The value as the window will hold it, so that ties compare as they will be read.
+    const v = Math.fround(value);
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.s[this.at + order[o + mid]!]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    order.copyWithin(o + lo + 1, o + lo, o + n);
+    order[o + lo] = slot;
+  }
+
+  /** Rewrites the order of the full window's slots but `leaving`, by insertion sort. O(capacity²); never on the normal path. */
+  private sortOrder(leaving: number): void {
+    const order = this.order!;
+    const o = this.orderAt;
+    let n = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      if (slot === leaving) continue;
+      const v = this.s[this.at + slot]!;
+      let i = n++;
+      for (; i > 0 && this.s[this.at + order[o + i - 1]!]! > v; i--) order[o + i] = order[o + i - 1]!;
+      order[o + i] = slot;
+    }
   }
 
   /** The median (the mean of the two middle values for an even count); NaN when empty. */
@@ -106,6 +167,69 @@ export class SampleWindow {
     const a = scratchOf(n);
     for (let i = 0; i < n; i++) a[i] = Math.abs(this.s[this.at + i]! - m);
     return medianOf(a, n);
+  }
+
+  /**
+   * The median and the MAD around it together, written to out[at] and out[at + 1] (NaN when empty):
+   * the deviations are taken from the values the median's selection already copied (the same
+   * values, so exactly medianAbsoluteDeviationAround(median())), the window read once. O(n) expected.
+   */
+  medianAndDeviation(out: Float64Array, at: number): void {
+    const n = this.count;
+    if (n === 0) {
+      out[at] = out[at + 1] = Number.NaN;
+      return;
+    }
+    if (this.order) {
+      this.orderedMedianAndDeviation(out, at);
+      return;
+    }
+    const a = scratchOf(n);
+    for (let i = 0; i < n; i++) a[i] = this.s[this.at + i]!;
+    const m = medianOf(a, n);
+    for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]! - m);
+    out[at] = m;
+    out[at + 1] = medianOf(a, n);
+  }
+
+  /**
+   * medianAndDeviation from the sort order: the median is the middle value(s); the deviations from
+   * it are two ascending runs, the values below the middle read downwards and those above it read
+   * upwards, merged as far as their middle. The same values as selection finds, so the same
+   * numbers bit for bit. O(n/2) reads, no copy.
+   */
+  private orderedMedianAndDeviation(out: Float64Array, at: number): void {
+    const order = this.order!;
+    const o = this.orderAt;
+    const s = this.s;
+    const base = this.at;
+    const n = this.count;
+    const k = (n - 1) >> 1;
+    const lower = s[base + order[o + k]!]!;
+    const m = n % 2 ? lower : (lower + s[base + order[o + k + 1]!]!) / 2;
+    // Merge |x − m| of the run below (indices k, k−1, … 0) and above (k+1, … n−1) up to rank k (and k+1).
+    let down = k;
+    let up = k + 1;
+    let kth = Number.NaN;
+    for (let rank = 0; rank <= k; rank++) {
+      const a = down >= 0 ? Math.abs(s[base + order[o + down]!]! - m) : Number.POSITIVE_INFINITY;
+      const b = up < n ? Math.abs(s[base + order[o + up]!]! - m) : Number.POSITIVE_INFINITY;
+      if (a <= b) {
+        kth = a;
+        down--;
+      } else {
+        kth = b;
+        up++;
+      }
+    }
+    out[at] = m;
+    if (n % 2) {
+      out[at + 1] = kth;
+      return;
+    }
+    const a = down >= 0 ? Math.abs(s[base + order[o + down]!]! - m) : Number.POSITIVE_INFINITY;
+    const b = up < n ? Math.abs(s[base + order[o + up]!]! - m) : Number.POSITIVE_INFINITY;
+    out[at + 1] = (kth + Math.min(a, b)) / 2;
   }
 
   /** Writes the values, oldest first, to `out` from `offset` (it must have room); returns how many. */

@@ -39,6 +39,28 @@ describe('AlertDecider', () => {
     expect(d.decide(signal, assessment({ failing: true, kind: 'outage' }), 30_000)).toHaveLength(1);
   });
 
+  it('keeps deciding a series with a restored or pending alert while other series stay healthy', () => {
+    const hold = { forMs: 15_000, keepFiringForMs: 0 };
+    const before = new AlertDecider(definitions, hold);
+    before.decide(signal, assessment({ failing: true, kind: 'outage' }), 0);
+    const [fired] = before.decide(signal, assessment({ failing: true, kind: 'outage' }), 15_000);
+    const other = { id: 'uploads', name: 'uploads', labels: {} };
+    // A restart: the firing alert comes back, and a healthy tick of its series resolves it.
+    const after = new AlertDecider(definitions, hold);
+    after.restore(before.snapshot());
+    after.restore(before.snapshot());
+    expect(after.decide(other, assessment({}), 30_000)).toEqual([]);
+    expect(after.decide(signal, assessment({}), 30_000)).toMatchObject([{ status: 'resolved', fingerprint: fired!.fingerprint }]);
+    expect(after.hasActive(signal.id)).toBe(false);
+    // A pending alert that clears before `for` leaves nothing tracked: the next failure starts anew.
+    after.decide(other, assessment({ failing: true, kind: 'outage' }), 45_000);
+    expect(after.hasActive(other.id)).toBe(true);
+    expect(after.decide(other, assessment({}), 60_000)).toEqual([]);
+    expect(after.hasActive(other.id)).toBe(false);
+    expect(after.decide(other, assessment({ failing: true, kind: 'outage' }), 75_000)).toEqual([]);
+    expect(after.decide(other, assessment({ failing: true, kind: 'outage' }), 90_000)).toMatchObject([{ status: 'firing', startsAtMs: 75_000 }]);
+  });
+
   it('puts rates and estimates in annotations, never in labels', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     const [t] = d.decide(signal, assessment({ failing: true, kind: 'outage', requests: 12.5 }), 0);

@@ -22,6 +22,47 @@ describe('SampleWindow', () => {
     }
   });
 
+  it('gives median and MAD together, from its sort order or by selection, exactly as the two separate calls do', () => {
+    const random = mulberry32(11);
+    const out = new Float64Array(2);
+    // Up to 256 the window keeps its sort order (the order may live in a shared buffer); 300 selects.
+    const shared = new Uint8Array(1000);
+    const windows = [1, 2, 5, 60, 256, 300].map((c) => new SampleWindow(c)).concat([new SampleWindow(60, new Float32Array(100), 40, shared, 900)]);
+    for (const w of windows) {
+      w.medianAndDeviation(out, 0);
+      expect(out[0]).toBeNaN();
+      expect(out[1]).toBeNaN();
+      for (let i = 0; i < 1000; i++) {
+        // Ties on a coarse grid, and values a float32 rounds (the order compares what is kept).
+        w.push(i % 3 === 0 ? Math.round(random() * 8) / 4 : i % 3 === 1 ? -Math.log(1 + 100 * random()) : Math.log(1 + 100 * random()));
+        w.medianAndDeviation(out, 0);
+        expect(out[0]).toBe(w.median());
+        expect(out[1]).toBe(w.medianAbsoluteDeviation());
+      }
+    }
+    // numpy: x = [1, 2, 3, 4, 100]; np.median(x) = 3.0, np.median(np.abs(x - np.median(x))) = 1.0
+    const w = new SampleWindow(5);
+    for (const v of [1, 2, 3, 4, 100]) w.push(v);
+    w.medianAndDeviation(out, 0);
+    expect([...out]).toEqual([3, 1]);
+  });
+
+  it('makes its order anew when the leaving value is missing from it', () => {
+    const order = new Uint8Array(5);
+    const w = new SampleWindow(5, new Float32Array(5), 0, order, 0);
+    for (const v of [5, 3, 9, 1, 7, 4]) w.push(v);
+    // Slot 1 (the 3) leaves next; an order that lost it (bytes written by someone else) is rebuilt.
+    order.fill(0);
+    w.push(8);
+    const out = new Float64Array(2);
+    w.medianAndDeviation(out, 0);
+    // numpy: x = [4, 8, 9, 1, 7]; np.median(x) = 7.0, np.median(np.abs(x - 7)) = 2.0
+    expect([...out]).toEqual([7, 2]);
+    w.push(2);
+    w.medianAndDeviation(out, 0);
+    expect([...out]).toEqual([w.median(), w.medianAbsoluteDeviation()]);
+  });
+
   it('restores the newest values that fit', () => {
     const w = new SampleWindow(3);
     w.restore([5, 1, 4, 2]);

@@ -25,7 +25,20 @@ export function chiSquaredLowerQuantile(dof: number, z = Z): number {
 /** The upper bound of a dispersion estimate averaged over `dof` residuals (NaN/≤0 dof: as given). */
 export function dispersionUpperBound(estimate: number, dof: number): number {
   if (!(dof >= 1) || !Number.isFinite(estimate)) return estimate;
-  const q = chiSquaredLowerQuantile(dof);
+  const q = quantileOf(dof);
   // Below about 2 degrees of freedom the approximation's quantile reaches 0: no bound to speak of.
   return q > 0.05 * dof ? (estimate * dof) / q : estimate * 20;
+}
+
+/**
+ * chiSquaredLowerQuantile at the default z by integer degrees of freedom, computed once each: every
+ * series asks for the same few hundred each tick (the dispersion's ticks, its blocks).
+ */
+const quantiles: number[] = [];
+const MAX_CACHED_DOF = 1 << 14;
+
+function quantileOf(dof: number): number {
+  if (!Number.isInteger(dof) || dof >= MAX_CACHED_DOF) return chiSquaredLowerQuantile(dof);
+  while (quantiles.length <= dof) quantiles.push(chiSquaredLowerQuantile(quantiles.length));
+  return quantiles[dof]!;
 }

@@ -42,6 +42,9 @@ export interface BaselineSnapshot {
   partial?: [number, number, number];
 }
 
+/** The window's median and MAD as refresh reads them (one thread). */
+const spread = new Float64Array(2);
+
 export class RobustBaseline {
   /** Numbers a baseline keeps in its `scalars` (see below). */
   static readonly SCALARS = 6;
@@ -69,8 +72,10 @@ export class RobustBaseline {
     offset = 0,
     scalars?: Float64Array,
     scalarsAt = 0,
+    order?: Uint8Array,
+    orderAt = 0,
   ) {
-    this.window = new SampleWindow(capacity, storage, offset);
+    this.window = new SampleWindow(capacity, storage, offset, order, orderAt);
     this.scalars = scalars ?? new Float64Array(RobustBaseline.SCALARS);
     this.scalarsAt = scalars ? scalarsAt : 0;
     if (this.scalars.length < this.scalarsAt + RobustBaseline.SCALARS) throw new RangeError('scalars too small for the baseline');
@@ -132,16 +137,39 @@ export class RobustBaseline {
 
   /** Median and robust σ of one tick; O(n) in the window size when a bucket completed, else cached. */
   stats(): BaselineStats {
-    if (!this.cacheValid) {
-      const median = this.window.median();
-      const mad = this.window.medianAbsoluteDeviationAround(median);
-      const n = this.window.size;
-      this.cachedMedian = median;
-      this.cachedSigma = this.sigmaScale * mad;
-      this.cachedMedianError = n > 0 ? (MEDIAN_ERROR_FACTOR * MAD_TO_SIGMA * mad) / Math.sqrt(n) : Number.NaN;
-      this.cacheValid = true;
-    }
+    this.refresh();
     return { median: this.cachedMedian, sigma: this.cachedSigma, medianError: this.cachedMedianError };
+  }
+
+  /** stats().median without an object: the per-tick path reads these at 100k series. */
+  get median(): number {
+    this.refresh();
+    return this.cachedMedian;
+  }
+
+  /** stats().sigma without an object. */
+  get sigma(): number {
+    this.refresh();
+    return this.cachedSigma;
+  }
+
+  /** stats().medianError without an object. */
+  get medianError(): number {
+    this.refresh();
+    return this.cachedMedianError;
+  }
+
+  /** Recomputes the cached statistics when a bucket completed (or state was restored) since. */
+  private refresh(): void {
+    if (this.cacheValid) return;
+    this.window.medianAndDeviation(spread, 0);
+    const median = spread[0]!;
+    const mad = spread[1]!;
+    const n = this.window.size;
+    this.cachedMedian = median;
+    this.cachedSigma = this.sigmaScale * mad;
+    this.cachedMedianError = n > 0 ? (MEDIAN_ERROR_FACTOR * MAD_TO_SIGMA * mad) / Math.sqrt(n) : Number.NaN;
+    this.cacheValid = true;
   }
 
   snapshot(): BaselineSnapshot {
