@@ -11,15 +11,14 @@ import { join } from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { Pipeline } from '../src/pipeline.js';
 import { STATE_FILE_NAME, saveState } from '../src/runner/state-file.js';
-import { PrometheusClient } from '../src/source/prometheus-client.js';
-import { PrometheusSource } from '../src/source/prometheus-source.js';
+import type { PrometheusSource } from '../src/source/prometheus-source.js';
 import { StormwatchMetrics } from '../src/telemetry/metrics.js';
 import { BAND_SIGMAS } from '../src/ui/band.js';
 import { HistoryStore } from '../src/ui/history-store.js';
 import { liveHistory } from '../src/ui/history-sizes.js';
 import { settledRss } from './measure.js';
-import { routeProfiles, tickRates, vectorAnswer } from './pages.js';
-import { configFor, fakeFetch, restoreSteadyState } from './tick-bench.js';
+import { routeProfiles } from './pages.js';
+import { FakePrometheusAnswers, configFor, restoreSteadyState } from './tick-bench.js';
 
 const INTERVAL_MS = 15_000;
 
@@ -46,25 +45,16 @@ async function main(): Promise<void> {
     const config = configFor(dir, 'prometheus');
     const profiles = routeProfiles(n);
     const t0 = 1_700_000_000_000;
-    let bodies: { requests: Buffer; errors: Buffer; downstream: Buffer } | undefined;
-    const prepare = (k: number) => {
-      const rates = tickRates(profiles, k);
-      const at = t0 + k * INTERVAL_MS;
-      bodies = { requests: vectorAnswer(profiles, rates.requests, at), errors: vectorAnswer(profiles, rates.errors, at), downstream: vectorAnswer(profiles, rates.downstream, at) };
-    };
+    const answers = new FakePrometheusAnswers(profiles, t0);
     const start = read();
-    const fetchFn = fakeFetch((body) => {
-      const query = new URLSearchParams(body).get('query') ?? '';
-      return query.includes('5..') ? bodies!.errors : query.includes('completions') ? bodies!.downstream : bodies!.requests;
-    });
-    let source: PrometheusSource | undefined = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 60_000, fetch: fetchFn }), config.signals);
+    let source: PrometheusSource | undefined = answers.source(config.signals);
     let pipeline: Pipeline | undefined = new Pipeline(config);
     restoreSteadyState(pipeline, profiles, t0);
     let history: HistoryStore | undefined = new HistoryStore(liveHistory(config));
     let metrics: StormwatchMetrics | undefined = new StormwatchMetrics(true, BAND_SIGMAS);
     const stateFile = join(config.delivery.outboxDir, STATE_FILE_NAME);
     const tick = async (k: number) => {
-      prepare(k);
+      answers.prepare(k);
       const nowMs = t0 + k * INTERVAL_MS;
       const r = await source!.read(nowMs);
       const result = pipeline!.step(r.frame);
@@ -73,7 +63,7 @@ async function main(): Promise<void> {
       if (save && (k + 1) % 4 === 0) saveState(stateFile, (section) => pipeline!.snapshot(nowMs, section));
     };
     for (let k = 0; k < ticks; k++) await tick(k);
-    bodies = undefined;
+    answers.release();
     const steady = read();
     if (snapshotAt > 0) writeHeapSnapshot(process.argv[snapshotAt + 1]);
     const rows: [string, Reading][] = [];

@@ -12,11 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pipeline } from '../src/pipeline.js';
 import { STATE_FILE_NAME, loadState, saveState } from '../src/runner/state-file.js';
-import { PrometheusClient } from '../src/source/prometheus-client.js';
-import { PrometheusSource } from '../src/source/prometheus-source.js';
 import { cpuSecondsSince, gc, median } from './measure.js';
-import { routeProfiles, tickRates, vectorAnswer } from './pages.js';
-import { configFor, fakeFetch, restoreSteadyState } from './tick-bench.js';
+import { routeProfiles } from './pages.js';
+import { FakePrometheusAnswers, configFor, restoreSteadyState } from './tick-bench.js';
 
 const INTERVAL_MS = 15_000;
 
@@ -80,17 +78,9 @@ export async function benchSave(n: number, saves: number, profileFile?: string, 
     const config = configFor(dir, 'prometheus');
     const routes = routeProfiles(n);
     const t0 = 1_700_000_000_000;
-    let bodies: { requests: Buffer; errors: Buffer; downstream: Buffer } | undefined;
-    const prepare = (k: number) => {
-      const rates = tickRates(routes, k);
-      const at = t0 + k * INTERVAL_MS;
-      bodies = { requests: vectorAnswer(routes, rates.requests, at), errors: vectorAnswer(routes, rates.errors, at), downstream: vectorAnswer(routes, rates.downstream, at) };
-    };
-    const fetchFn = fakeFetch((body) => {
-      const query = new URLSearchParams(body).get('query') ?? '';
-      return query.includes('5..') ? bodies!.errors : query.includes('completions') ? bodies!.downstream : bodies!.requests;
-    });
-    const live = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 60_000, fetch: fetchFn }), config.signals);
+    const answers = new FakePrometheusAnswers(routes, t0);
+    const prepare = (k: number) => answers.prepare(k);
+    const live = answers.source(config.signals);
     const pipeline = new Pipeline(config);
     restoreSteadyState(pipeline, routes, t0);
     const stateFile = join(config.delivery.outboxDir, STATE_FILE_NAME);
@@ -109,7 +99,7 @@ export async function benchSave(n: number, saves: number, profileFile?: string, 
       prepare(k);
       const read = await live.read(t0 + k * INTERVAL_MS);
       pipeline.step(read.frame);
-      bodies = undefined;
+      answers.release();
       gc();
       const profiled = session && k > 0;
       if (profiled) await post(session, 'Profiler.start');

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/load.js';
+import { type SignalConfig, loadConfig } from '../src/config/load.js';
 import type { EvidenceSnapshot } from '../src/detectors/evidence-detector.js';
 import { Pipeline, type PipelineSnapshot } from '../src/pipeline.js';
 import { STATE_FILE_NAME, saveState } from '../src/runner/state-file.js';
@@ -92,6 +92,39 @@ export function fakeFetch(answer: (body: string) => Buffer): typeof fetch {
   return (async (_url: unknown, init?: RequestInit) => new Response(new Uint8Array(answer(String(init?.body ?? ''))), { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } })) as typeof fetch;
 }
 
+/**
+ * Tick k's three instant-query answers for `profiles` (made before the tick is timed; only one
+ * tick's bytes exist at a time), served to a Prometheus source through a fake fetch.
+ */
+export class FakePrometheusAnswers {
+  private bodies: { requests: Buffer; errors: Buffer; downstream: Buffer } | undefined;
+
+  constructor(
+    private readonly profiles: readonly RouteProfile[],
+    private readonly t0: number,
+  ) {}
+
+  prepare(k: number): void {
+    const rates = tickRates(this.profiles, k);
+    const at = this.t0 + k * INTERVAL_MS;
+    this.bodies = { requests: vectorAnswer(this.profiles, rates.requests, at), errors: vectorAnswer(this.profiles, rates.errors, at), downstream: vectorAnswer(this.profiles, rates.downstream, at) };
+  }
+
+  /** Lets the last answers go (before memory is read). */
+  release(): void {
+    this.bodies = undefined;
+  }
+
+  source(signals: readonly SignalConfig[]): PrometheusSource {
+    const fetchFn = fakeFetch((body) => {
+      const query = new URLSearchParams(body).get('query') ?? '';
+      const b = this.bodies!;
+      return query.includes('5..') ? b.errors : query.includes('completions') ? b.downstream : b.requests;
+    });
+    return new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 60_000, fetch: fetchFn }), signals);
+  }
+}
+
 /** Measures `measured` ticks after `warm` unmeasured ones, `n` series, in this process. */
 export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_PER_SAVE, measured = 2 * TICKS_PER_SAVE): Promise<TickFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-tick-'));
@@ -100,15 +133,13 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
     const profiles = routeProfiles(n);
     const t0 = 1_700_000_000_000;
     // Each tick's answer, made before the tick is timed; only one tick's bytes exist at a time.
-    let bodies: { requests: Buffer; errors: Buffer; downstream: Buffer } | undefined;
+    const answers = new FakePrometheusAnswers(profiles, t0);
     let page: Buffer | undefined;
     const totals = { requests: new Float64Array(n).fill(1e6), errors: new Float64Array(n).fill(1e3), downstream: new Float64Array(n).fill(1e6) };
     const prepare = (k: number) => {
-      const rates = tickRates(profiles, k);
-      if (source === 'prometheus') {
-        const at = t0 + k * INTERVAL_MS;
-        bodies = { requests: vectorAnswer(profiles, rates.requests, at), errors: vectorAnswer(profiles, rates.errors, at), downstream: vectorAnswer(profiles, rates.downstream, at) };
-      } else {
+      if (source === 'prometheus') answers.prepare(k);
+      else {
+        const rates = tickRates(profiles, k);
         for (let i = 0; i < n; i++) {
           totals.requests[i]! += rates.requests[i]! * 15;
           totals.errors[i]! += rates.errors[i]! * 15;
@@ -121,14 +152,8 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
     const rss0 = settledRss();
     const heap0 = process.memoryUsage();
     let live: LiveSource;
-    if (source === 'prometheus') {
-      const fetchFn = fakeFetch((body) => {
-        const query = new URLSearchParams(body).get('query') ?? '';
-        return query.includes('5..') ? bodies!.errors : query.includes('completions') ? bodies!.downstream : bodies!.requests;
-      });
-      const client = new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 60_000, fetch: fetchFn });
-      live = new PrometheusSource(client, config.signals);
-    } else {
+    if (source === 'prometheus') live = answers.source(config.signals);
+    else {
       if (config.source.kind !== 'scrape') throw new Error('scrape config expected');
       live = new ScrapeSource({ url: config.source.url, timeoutMs: 60_000, maxBytes: config.source.maxBytes, fetch: fakeFetch(() => page!) }, config.signals);
     }
@@ -179,7 +204,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
         if (!Number.isNaN(f.saveS)) saveCpu.push(f.saveS);
       }
     }
-    bodies = undefined;
+    answers.release();
     page = undefined;
     gc();
     const rss1 = settledRss();
