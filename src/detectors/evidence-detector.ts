@@ -27,7 +27,7 @@ import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurpr
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
-import { DRIFT_SLOTS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
+import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
 import { TAIL_DAYS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
 
 export interface DetectorParams {
@@ -92,7 +92,7 @@ const P_FIELDS = 8;
  */
 const residual = { rate: Number.NaN, errors: Number.NaN, funnel: Number.NaN };
 /** The repeat record's copy for weighRepeat (one per process: no object per series). */
-const repeatScratch: RepeatRecord = { record: 0, episode: 0 };
+const repeatScratch: RepeatRecord = { record: 0, episode: 0, newsAtMs: Number.NEGATIVE_INFINITY };
 const P_EXPECTED = 7;
 const LEARN_ERRORS = 1;
 const LEARN_FUNNEL = 2;
@@ -143,6 +143,8 @@ export interface EvidenceSnapshot {
   /** The anomaly score's repeat record: past episodes' highest score and the current episode's last news (see weighRepeat). */
   scoreRecord?: number;
   scoreEpisode?: number;
+  /** The data time of the episode's last news (null: none). */
+  scoreNewsAtMs?: number | null;
   /** The slow view's drift state (see level-drift.ts) and its own tail record. */
   drift?: DriftSnapshot;
   driftTail?: TailSnapshot;
@@ -215,7 +217,7 @@ const FUNNEL = 3 * CHECK_FIELDS;
 const CHECK_AT: Record<CheckName, number> = { spike: SPIKE, drop: DROP, errors: ERRORS, funnel: FUNNEL };
 /** The detector's own numbers (see the accessors of EvidenceDetector), then the baselines' (RobustBaseline.SCALARS each). */
 const SCALARS_AT = 4 * CHECK_FIELDS;
-const SCALAR_COUNT = 14;
+const SCALAR_COUNT = 15;
 const BASELINES_AT = SCALARS_AT + SCALAR_COUNT;
 const PROBATION_TIMES_AT = BASELINES_AT + 3 * RobustBaseline.SCALARS;
 
@@ -266,7 +268,7 @@ export class EvidenceDetector implements Detector {
   /** The shared buffer's Int16 part: the weekly profile's slots, then the tail record's values at SLOTS_PER_WEEK, then the drift tail's (DRIFT_VALUES_AT). */
   private readonly shorts: Int16Array;
   /** The tail record's current day (NaN: nothing learnt), and the last tick's largest evidence. */
-  /** The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the last day, decaying; the current episode's last news; the decay per tick. */
+  /** The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the last day, decaying; the current episode's last news; the decay per tick; the time of the episode's last news. */
 
   constructor(
     private readonly params: DetectorParams,
@@ -310,6 +312,7 @@ export class EvidenceDetector implements Detector {
     const doubles = this.doubles;
     for (const at of [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) doubles[SCALARS_AT + at] = Number.NaN;
     doubles[SCALARS_AT + 13] = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
+    doubles[SCALARS_AT + 14] = Number.NEGATIVE_INFINITY;
   }
 
   // Numbers kept in the doubles (no boxed number per field per series): data times, the error
@@ -395,6 +398,13 @@ export class EvidenceDetector implements Detector {
   private get recordDecay(): number {
     return this.doubles[SCALARS_AT + 13]!;
   }
+  /** The data time of the current episode's last news (−∞: none). */
+  private get scoreNewsAtMs(): number {
+    return this.doubles[SCALARS_AT + 14]!;
+  }
+  private set scoreNewsAtMs(v: number) {
+    this.doubles[SCALARS_AT + 14] = v;
+  }
 
   /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
   get anomalyScore(): number {
@@ -423,6 +433,7 @@ export class EvidenceDetector implements Detector {
       lastEvidence: this.lastEvidence,
       scoreRecord: this.scoreRecord,
       scoreEpisode: this.scoreEpisode,
+      scoreNewsAtMs: Number.isFinite(this.scoreNewsAtMs) ? this.scoreNewsAtMs : null,
       drift: snapshotDrift(this.floats, this.driftAt),
       driftTail: snapshotTail(this.shorts, this.floats, this.tailDayNow, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS),
     };
@@ -495,6 +506,7 @@ export class EvidenceDetector implements Detector {
     s.f64.push(this.lastEvidence);
     s.f64.push(this.scoreRecord);
     s.f64.push(this.scoreEpisode);
+    s.f64.push(Number.isFinite(this.scoreNewsAtMs) ? this.scoreNewsAtMs : Number.NaN);
     for (let i = 0; i < DRIFT_SLOTS; i++) s.f64.push(this.floats[this.driftAt + i]!);
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
     let template = shape >= 0 ? templates.get(shape) : undefined;
@@ -519,7 +531,7 @@ export class EvidenceDetector implements Detector {
       `{"rate":${baseline(this.rate)},"errorRatio":${baseline(this.errorRatio)},"funnel":${baseline(this.funnel)}` +
       `,"checks":{${CHECK_NAMES.map((k) => `"${k}":${check(k)}`).join(',')}},"rateShiftSinceMs":0,"dispersion":${dispersion},"run":${run}` +
       `,"probation":${numbers('f', this.probationSize * P_FIELDS)},"probationTimes":${numbers('d', this.probationSize)}` +
-      `,"profile":${PROFILE_TEMPLATE},"rateLearntAtMs":0,"tail":${TAIL_TEMPLATE},"lastEvidence":0,"scoreRecord":0,"scoreEpisode":0` +
+      `,"profile":${PROFILE_TEMPLATE},"rateLearntAtMs":0,"tail":${TAIL_TEMPLATE},"lastEvidence":0,"scoreRecord":0,"scoreEpisode":0,"scoreNewsAtMs":0` +
       `,"drift":{"mean":0,"square":0,"ticks":0},"driftTail":${TAIL_TEMPLATE}}`
     );
   }
@@ -592,6 +604,8 @@ export class EvidenceDetector implements Detector {
     this.scoreRecord = typeof s.scoreRecord === 'number' && s.scoreRecord >= 0 && s.scoreRecord <= 1 ? s.scoreRecord : 0;
     // A snapshot from before episodes restores outside one.
     this.scoreEpisode = typeof s.scoreEpisode === 'number' && s.scoreEpisode >= 0 && s.scoreEpisode <= 1 ? s.scoreEpisode : 0;
+    // A snapshot from before the news time restores with none: the slow view's next rise may be news.
+    this.scoreNewsAtMs = typeof s.scoreNewsAtMs === 'number' && Number.isFinite(s.scoreNewsAtMs) ? s.scoreNewsAtMs : Number.NEGATIVE_INFINITY;
     // The drift and its tail restore together or not at all (a snapshot from before them learns anew).
     const driftDay = restoreTail(this.shorts, this.floats, s.driftTail, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
     if (!(driftDay === this.tailDayNow && restoreDrift(this.floats, s.drift, this.driftAt))) {
@@ -652,7 +666,8 @@ export class EvidenceDetector implements Detector {
       this.tailDayNow = day;
     }
     const tail = tailSurprise(this.shorts, this.floats, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
-    let score = Number.isNaN(tail) ? anomalyScore(out) : tailScore(tail);
+    const tickScore = Number.isNaN(tail) ? anomalyScore(out) : tailScore(tail);
+    let score = tickScore;
     if (!Number.isNaN(drift)) {
       const driftTail = tailSurprise(this.shorts, this.floats, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
       if (!Number.isNaN(driftTail)) score = Math.max(score, tailScore(driftTail));
@@ -660,9 +675,11 @@ export class EvidenceDetector implements Detector {
     }
     repeatScratch.record = this.scoreRecord;
     repeatScratch.episode = this.scoreEpisode;
-    this.lastScore = weighRepeat(score, repeatScratch, this.recordDecay);
+    repeatScratch.newsAtMs = this.scoreNewsAtMs;
+    this.lastScore = weighRepeat(score, repeatScratch, this.recordDecay, tickScore, timeMs, DRIFT_TIME_CONSTANT_MS);
     this.scoreRecord = repeatScratch.record;
     this.scoreEpisode = repeatScratch.episode;
+    this.scoreNewsAtMs = repeatScratch.newsAtMs;
     learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
   }
 

@@ -32,6 +32,8 @@
 // of the series' past episodes (their highest score of about the last day, decaying) and the
 // current episode's last news by a margin. An episode starts at a news tick and ends when its score
 // falls below the past record or to a repeat's weight of its news; only then does it join the record.
+// Outside an episode the record follows the tick's own view, not the slow view (below), whose rise
+// over hours is news; inside one, the slow view's rise is news at most once per its time constant.
 // So an episode of anomaly is news at its onset and at each clear new high, a burst no larger than
 // yesterday's ranks below the next new event, and a score that creeps up slowly (a drift widening
 // over hours, a ramp) is news again each time it has risen by the margin over its last news, where a
@@ -40,8 +42,8 @@
 // further one outside it).
 // The detector adds a slow view (level-drift.ts): the last two hours' drift from the weekly profile,
 // read through a tail record of its own; the score is the larger of the two readings.
-// Memory: the tail record (240 bytes, see tail-record.ts), the record, the episode's news and the
-// last evidence (three numbers); the slow view's drift (three numbers) and its tail record (240 bytes).
+// Memory: the tail record (240 bytes, see tail-record.ts), the record, the episode's news, its time
+// and the last evidence (four numbers); the slow view's drift (three numbers) and its tail record (240 bytes).
 
 import type { Evaluation } from '../../core/types.js';
 
@@ -145,10 +147,14 @@ export function tailScore(nats: number): number {
   return nats / (nats + SCORE_SCALE_NATS);
 }
 
-/** A series' repeat record (see weighRepeat): its past episodes' highest score, decaying; the current episode's last news (0: none). */
+/**
+ * A series' repeat record (see weighRepeat): its past episodes' highest score, decaying; the current
+ * episode's last news (0: none) and its data time (−∞: none).
+ */
 export interface RepeatRecord {
   record: number;
   episode: number;
+  newsAtMs: number;
 }
 
 /**
@@ -156,10 +162,18 @@ export interface RepeatRecord {
  * record's decay per tick): the score itself when it is news (it beats the decayed past record and
  * the episode's last news by REPEAT_MARGIN; it then becomes the episode's news), REPEAT_WEIGHT of it
  * otherwise. The episode ends, and its news joins the record, when a score falls below the past
- * record or to REPEAT_WEIGHT of the news; outside an episode the record takes any higher score. A
- * NaN score returns NaN and changes nothing. O(1).
+ * record or to REPEAT_WEIGHT of the news. A NaN score returns NaN and changes nothing. O(1).
+ *
+ * `tickScore` is the tick's own view's score, `score` the larger of it and the slow view's (the
+ * same when the slow view has nothing to say), `timeMs` the tick's data time and `slowMs` the slow
+ * view's time constant. Outside an episode the record takes any higher score of the tick's view,
+ * not the slow view's: the slow view rises smoothly over hours by construction, and a record that
+ * followed it absorbed every such rise (a surge building over an afternoon was never news). Inside an
+ * episode a rise of the slow view is news at most once per `slowMs` after the episode's last news:
+ * within its own time constant the slow view says little new, and a level climbing to a new
+ * plateau would otherwise be news at every margin of its climb.
  */
-export function weighRepeat(score: number, r: RepeatRecord, decay: number): number {
+export function weighRepeat(score: number, r: RepeatRecord, decay: number, tickScore = score, timeMs = Number.NaN, slowMs = 0): number {
   if (Number.isNaN(score)) return score;
   let past = r.record * decay;
   let episode = r.episode;
@@ -167,9 +181,12 @@ export function weighRepeat(score: number, r: RepeatRecord, decay: number): numb
     past = Math.max(past, episode);
     episode = 0;
   }
-  const news = score > Math.max(past, episode) + REPEAT_MARGIN;
-  if (news) episode = score;
-  else if (episode === 0 && score > past) past = score;
+  const slowRise = score > tickScore && episode > 0 && timeMs - r.newsAtMs < slowMs;
+  const news = !slowRise && score > Math.max(past, episode) + REPEAT_MARGIN;
+  if (news) {
+    episode = score;
+    r.newsAtMs = timeMs;
+  } else if (episode === 0 && tickScore > past) past = tickScore;
   r.record = past;
   r.episode = episode;
   return news ? score : score * REPEAT_WEIGHT;

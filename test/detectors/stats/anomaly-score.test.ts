@@ -108,17 +108,17 @@ describe('tailScore', () => {
 
 describe('weighRepeat', () => {
   const run = (scores: number[], decay = 1): { seen: number[]; r: RepeatRecord } => {
-    const r: RepeatRecord = { record: 0, episode: 0 };
+    const r: RepeatRecord = { record: 0, episode: 0, newsAtMs: Number.NEGATIVE_INFINITY };
     return { seen: scores.map((x) => weighRepeat(x, r, decay)), r };
   };
 
   it('keeps news, weighs a repeat down, and is not moved by a missing score', () => {
-    const r: RepeatRecord = { record: 0.5, episode: 0 };
+    const r: RepeatRecord = { record: 0.5, episode: 0, newsAtMs: Number.NEGATIVE_INFINITY };
     expect(weighRepeat(0.8, r, 1)).toBe(0.8);
-    expect(r).toEqual({ record: 0.5, episode: 0.8 });
+    expect(r).toMatchObject({ record: 0.5, episode: 0.8 });
     expect(weighRepeat(0.8 + REPEAT_MARGIN / 2, r, 1)).toBeCloseTo((0.8 + REPEAT_MARGIN / 2) * REPEAT_WEIGHT, 12);
     expect(weighRepeat(Number.NaN, r, 0.5)).toBeNaN();
-    expect(r).toEqual({ record: 0.5, episode: 0.8 });
+    expect(r).toMatchObject({ record: 0.5, episode: 0.8 });
   });
 
   it('ranks the second of two equal bursts below the first, and a larger one above both', () => {
@@ -132,7 +132,7 @@ describe('weighRepeat', () => {
     // 0.40 is news (episode 0.40); 0.41-0.43 are within the margin of it; 0.44 beats 0.40 + 0.03.
     const { seen, r } = run([0.4, 0.41, 0.42, 0.43, 0.44, 0.45]);
     expect(seen.map((x, i) => x === [0.4, 0.41, 0.42, 0.43, 0.44, 0.45][i])).toEqual([true, false, false, false, true, false]);
-    expect(r).toEqual({ record: 0, episode: 0.44 });
+    expect(r).toMatchObject({ record: 0, episode: 0.44 });
   });
 
   it('never calls a plateau news again, however long the record decays', () => {
@@ -142,16 +142,48 @@ describe('weighRepeat', () => {
   });
 
   it('ends an episode when its score falls to a repeat weight of its news, and its news then joins the record', () => {
-    const r: RepeatRecord = { record: 0, episode: 0 };
+    const r: RepeatRecord = { record: 0, episode: 0, newsAtMs: Number.NEGATIVE_INFINITY };
     weighRepeat(0.6, r, 1);
     weighRepeat(0.31, r, 1);
-    expect(r).toEqual({ record: 0, episode: 0.6 });
+    expect(r).toMatchObject({ record: 0, episode: 0.6 });
     weighRepeat(0.29, r, 1);
-    expect(r).toEqual({ record: 0.6, episode: 0 });
+    expect(r).toMatchObject({ record: 0.6, episode: 0 });
     // Outside an episode the record takes each higher score that is no news (0.62, then 0.64), as before.
     expect(weighRepeat(0.62, r, 1)).toBeCloseTo(0.31, 12);
     expect(weighRepeat(0.64, r, 1)).toBeCloseTo(0.32, 12);
     expect(weighRepeat(0.66, r, 1)).toBeCloseTo(0.33, 12);
     expect(weighRepeat(0.7, r, 1)).toBe(0.7);
+  });
+
+  const HOUR = 3_600_000;
+
+  it('follows the tick\'s own view outside an episode, so the slow view\'s rise is news and the tick\'s own creep is not', () => {
+    // Scores creep 0.300 → 0.350 by 0.005 a tick over a record of 0.3 (no decay); news needs 0.33.
+    const scores = Array.from({ length: 11 }, (_, i) => 0.3 + 0.005 * i);
+    const slow: RepeatRecord = { record: 0.3, episode: 0, newsAtMs: Number.NEGATIVE_INFINITY };
+    const slowSeen = scores.map((x, i) => weighRepeat(x, slow, 1, 0.2, i * 300_000, 2 * HOUR));
+    // The slow view's rise (the tick's view at 0.2): the first score past 0.33 is news, 0.335 at the 8th tick.
+    expect(slowSeen.findIndex((x, i) => x === scores[i])).toBe(7);
+    expect(slow.episode).toBeCloseTo(0.335, 12);
+    expect(slow.newsAtMs).toBe(7 * 300_000);
+    // The same creep in the tick's own view: the record follows it and it is never news.
+    const tick: RepeatRecord = { record: 0.3, episode: 0, newsAtMs: Number.NEGATIVE_INFINITY };
+    const tickSeen = scores.map((x, i) => weighRepeat(x, tick, 1, x, i * 300_000, 2 * HOUR));
+    expect(tickSeen.every((x, i) => x === scores[i]! * REPEAT_WEIGHT)).toBe(true);
+    expect(tick).toMatchObject({ record: 0.35, episode: 0 });
+  });
+
+  it('inside an episode calls a rise of the slow view news at most once per its time constant, a rise of the tick\'s view at once', () => {
+    const r: RepeatRecord = { record: 0, episode: 0, newsAtMs: Number.NEGATIVE_INFINITY };
+    expect(weighRepeat(0.4, r, 1, 0.4, 0, 2 * HOUR)).toBe(0.4);
+    // The slow view climbs 0.44, 0.48 within two hours of that news: repeats, the episode's news stays 0.4.
+    expect(weighRepeat(0.44, r, 1, 0.1, HOUR, 2 * HOUR)).toBeCloseTo(0.22, 12);
+    expect(weighRepeat(0.48, r, 1, 0.1, 1.5 * HOUR, 2 * HOUR)).toBeCloseTo(0.24, 12);
+    expect(r).toMatchObject({ episode: 0.4, newsAtMs: 0 });
+    // Two hours after the news its next rise is news.
+    expect(weighRepeat(0.5, r, 1, 0.1, 2 * HOUR, 2 * HOUR)).toBe(0.5);
+    expect(r).toMatchObject({ episode: 0.5, newsAtMs: 2 * HOUR });
+    // The tick's own view is news at its next new high, however soon.
+    expect(weighRepeat(0.6, r, 1, 0.6, 2 * HOUR + 300_000, 2 * HOUR)).toBe(0.6);
   });
 });
