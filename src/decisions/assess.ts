@@ -5,6 +5,7 @@
 import type { Evaluation, SignalSample } from '../core/types.js';
 import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
 import type { RampObservation } from '../detectors/ramp-fit.js';
+import { failingFraction } from '../detectors/failing-fraction.js';
 import { stormStillPossible } from '../detectors/storm-possible.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
@@ -27,21 +28,6 @@ function isStatus(e: Evaluation | undefined, status: Evaluation['status']): bool
 /** Whether a ratio check read a ratio this tick. */
 function isRead(e: Evaluation | undefined): boolean {
   return e !== undefined && e.status !== 'unknown' && Number.isFinite(e.observed);
-}
-
-/** Fraction of attempts failing above the baseline's own failures, with a ~95 % interval. */
-function failingFraction(funnel: Evaluation | undefined, errors: Evaluation | undefined): { e: number; low: number; high: number } {
-  let best = { e: 0, low: 0, high: 0 };
-  if (funnel && funnel.status !== 'unknown' && funnel.baseline > 0 && Number.isFinite(funnel.observed)) {
-    const e = Math.max(0, 1 - funnel.observed / funnel.baseline);
-    const spread = (2 * funnel.sigma) / funnel.baseline;
-    best = { e, low: Math.max(0, e - spread), high: Math.min(1, e + spread) };
-  }
-  if (errors && errors.status !== 'unknown' && Number.isFinite(errors.observed)) {
-    const e = Math.max(0, errors.observed - errors.baseline);
-    if (e > best.e) best = { e, low: Math.max(0, e - 2 * errors.sigma), high: Math.min(1, e + 2 * errors.sigma) };
-  }
-  return best;
 }
 
 /** The tick being assessed: its data time and length, to undo each client's retry ramp. */

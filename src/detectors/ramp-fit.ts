@@ -10,6 +10,7 @@
 // for each τ on a grid, the best τ kept; the residual sum says how well the shape fits.
 
 import type { Evaluation } from '../core/types.js';
+import { failingFraction } from './failing-fraction.js';
 import { type RampModel, onsetPoints, tickFractionAt } from './retry-ramp.js';
 
 /** The ticks a fit sees: one minute of 1 s ticks, or longer at coarser ticks. */
@@ -26,6 +27,21 @@ export interface RampObservation {
   level: number;
   /** Multipliers of the ticks since onset, the first holding it; NaN for a gap. */
   multipliers: number[];
+  /**
+   * σ of one healthy tick's log multiplier about the level of the ticks just before it (NaN until
+   * enough healthy ticks): how far demand strays from that level within a tick or two, the noise
+   * the ramp's shape is read through. Demand wanders slowly, so this is often far below the σ
+   * about the long baseline.
+   */
+  levelLogSigma?: number;
+  /**
+   * The share of the first tick that came before the onset, as its successful attempts over the
+   * level say ((1 − failing) · multiplier / level; NaN when unknown). At a total failure it places
+   * the onset; otherwise it bounds it from above (attempts after the onset succeed too).
+   */
+  beforeOnsetShare?: number;
+  /** Shares of the first tick before the onset a fit may choose (see onsetWithin); any when absent. */
+  onsetWithin?: { low: number; high: number };
 }
 
 export interface RampFit {
@@ -52,7 +68,7 @@ export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0
     if (Number.isFinite(m) && m > 0) ticks.push({ y: Math.log(m / level), j: i + 1 });
   });
   if (ticks.length === 0) return { plateau: Number.NaN, plateauLow: Number.NaN, plateauHigh: Number.NaN, rss: Number.NaN, ticks: 0 };
-  const fits = onsetPoints(obs.tickMs).map((tau) => {
+  const fits = onsetsWithin(onsetPoints(obs.tickMs), obs.tickMs, obs.onsetWithin).map((tau) => {
     const points = ticks.map((t) => ({ y: t.y, f: tickFractionAt(model, obs.tickMs, t.j, tau, shiftSeconds) }));
     const a = fitExcess(points);
     return { plateau: 1 + a, rss: points.reduce((s, p) => s + (p.y - Math.log(1 + a * p.f)) ** 2, 0) };
@@ -61,6 +77,17 @@ export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0
   // Onsets the data cannot tell from the best: with one tick, any; the plateau is read over them.
   const near = fits.filter((f) => f.rss <= best + 4 * tickLogSigma * tickLogSigma + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
   return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best, ticks: ticks.length };
+}
+
+/** The onsets whose share of the tick lies within `within`, or the nearest one when none does. */
+function onsetsWithin(points: readonly number[], tickMs: number, within: { low: number; high: number } | undefined): readonly number[] {
+  if (!within) return points;
+  const tick = tickMs / 1000;
+  const inside = points.filter((tau) => tau / tick >= within.low && tau / tick <= within.high);
+  if (inside.length > 0) return inside;
+  const off = (tau: number) => Math.max(within.low - tau / tick, tau / tick - within.high, 0);
+  const nearest = Math.min(...points.map(off));
+  return points.filter((tau) => off(tau) === nearest);
 }
 
 /** The A minimising Σ (y − log(1 + A·f))² over [0, 20]: golden-section search. */
@@ -99,7 +126,16 @@ export interface RampSnapshot {
   before: (number | null)[];
   since: (number | null)[];
   runSinceMs: number | null;
+  /** The failing fraction of the run's first tick (null when unknown). */
+  firstFailing?: number | null;
+  /** The running mean |log(multiplier / level)| of healthy ticks and the ticks it holds (levelLogSigma). */
+  levelNoise?: [number, number];
 }
+
+/** Healthy ticks the level noise is averaged over (a running mean, then exponential with this memory). */
+export const LEVEL_NOISE_TICKS = 240;
+/** Healthy ticks measured before the level noise is used. */
+export const LEVEL_NOISE_MIN_TICKS = 20;
 
 /** The empty failure run of a healthy series: shared, never written (a run starts a new array). */
 const NO_RUN: readonly number[] = Object.freeze([]);
@@ -114,6 +150,11 @@ export class RampRecorder {
   private beforeCount = 0;
   private since: number[] = NO_RUN as number[];
   private runSinceMs: number | undefined;
+  /** The failing fraction of the run's first tick: where in it the onset came (beforeOnsetShare). */
+  private firstFailing = Number.NaN;
+  /** Running mean of |log(multiplier / level)| over healthy ticks with a full level, and how many. */
+  private levelDeviation = 0;
+  private levelDeviationTicks = 0;
 
   constructor(private readonly tickMs: number) {
     this.before = new Array<number>(levelTicks(tickMs)).fill(Number.NaN);
@@ -123,16 +164,23 @@ export class RampRecorder {
   observeTick(requests: number, evaluations: readonly Evaluation[]): void {
     const spike = evaluations.find((e) => e.kind === 'rate_spike');
     const known = spike !== undefined && spike.status !== 'unknown' && spike.baseline > 0;
-    this.observe(known ? requests / spike.baseline : Number.NaN, spike?.run?.sinceMs);
+    const runSinceMs = spike?.run?.sinceMs;
+    // A run's first tick: how much of it failed says where in it the onset came.
+    const failing = runSinceMs !== undefined && runSinceMs !== this.runSinceMs ? failingFraction(evaluations.find((e) => e.kind === 'funnel_drop'), evaluations.find((e) => e.kind === 'error_ratio')).e : Number.NaN;
+    this.observe(known ? requests / spike.baseline : Number.NaN, runSinceMs, failing);
   }
 
-  /** One tick: its multiplier and the failure run's start (undefined while healthy). */
-  observe(multiplier: number, runSinceMs: number | undefined): void {
+  /**
+   * One tick: its multiplier, the failure run's start (undefined while healthy) and, on a run's
+   * first tick, the fraction of its attempts failing.
+   */
+  observe(multiplier: number, runSinceMs: number | undefined, failing = Number.NaN): void {
     if (runSinceMs === undefined) {
       this.runSinceMs = undefined;
       this.since = NO_RUN as number[];
       if (Number.isFinite(multiplier)) {
         const k = this.before.length;
+        if (this.beforeCount === k) this.observeLevelNoise(multiplier);
         this.before[(this.beforeStart + this.beforeCount) % k] = multiplier;
         if (this.beforeCount < k) this.beforeCount++;
         else this.beforeStart = (this.beforeStart + 1) % k;
@@ -142,13 +190,32 @@ export class RampRecorder {
     if (runSinceMs !== this.runSinceMs) {
       this.runSinceMs = runSinceMs;
       this.since = [];
+      this.firstFailing = failing;
     }
     if (this.since.length < MAX_RAMP_TICKS) this.since.push(multiplier);
   }
 
+  /** How far a healthy tick strays from the level of the ticks before it (the level is full). */
+  private observeLevelNoise(multiplier: number): void {
+    let sum = 0;
+    for (const x of this.before) sum += x;
+    const d = Math.abs(Math.log(multiplier / (sum / this.before.length)));
+    if (!Number.isFinite(d)) return;
+    this.levelDeviationTicks = Math.min(this.levelDeviationTicks + 1, LEVEL_NOISE_TICKS);
+    this.levelDeviation += (d - this.levelDeviation) / this.levelDeviationTicks;
+  }
+
+  /**
+   * σ of a healthy tick's log multiplier about the level before it: the mean absolute deviation
+   * times √(π/2) (normal), less swayed by the odd outlier than the root mean square.
+   */
+  levelLogSigma(): number {
+    return this.levelDeviationTicks >= LEVEL_NOISE_MIN_TICKS ? this.levelDeviation * Math.sqrt(Math.PI / 2) : Number.NaN;
+  }
+
   /** Plain data for the saved state: a restart mid-storm fits the same ramp. */
   snapshot(): RampSnapshot {
-    return { before: this.beforeValues(), since: [...this.since], runSinceMs: this.runSinceMs ?? null };
+    return { before: this.beforeValues(), since: [...this.since], runSinceMs: this.runSinceMs ?? null, firstFailing: Number.isFinite(this.firstFailing) ? this.firstFailing : null, levelNoise: [this.levelDeviation, this.levelDeviationTicks] };
   }
 
   /** Restores a snapshot; anything malformed leaves the recorder empty. */
@@ -163,6 +230,12 @@ export class RampRecorder {
     this.beforeCount = before.length;
     this.since = r.since!.map((x) => (x === null ? Number.NaN : x));
     this.runSinceMs = r.runSinceMs ?? undefined;
+    this.firstFailing = typeof r.firstFailing === 'number' ? r.firstFailing : Number.NaN;
+    // Saved before the level noise was kept: measured afresh.
+    const noise = r.levelNoise;
+    const valid = Array.isArray(noise) && noise.length === 2 && noise.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+    this.levelDeviation = valid ? noise[0] : 0;
+    this.levelDeviationTicks = valid ? Math.min(Math.round(noise[1]), LEVEL_NOISE_TICKS) : 0;
   }
 
   /** The observation for a fit, or undefined outside a failure run. */
@@ -170,7 +243,9 @@ export class RampRecorder {
     if (this.runSinceMs === undefined || this.since.length === 0) return undefined;
     const before = this.beforeValues();
     const level = before.length > 0 ? before.reduce((s, x) => s + x, 0) / before.length : Number.NaN;
-    return { tickMs: this.tickMs, level, multipliers: [...this.since] };
+    const first = this.since[0]!;
+    const beforeOnsetShare = Math.min(1, Math.max(0, ((1 - this.firstFailing) * first) / level));
+    return { tickMs: this.tickMs, level, multipliers: [...this.since], levelLogSigma: this.levelLogSigma(), beforeOnsetShare: Number.isFinite(beforeOnsetShare) ? beforeOnsetShare : Number.NaN };
   }
 
   /** The healthy ticks' multipliers, oldest first. */

@@ -12,8 +12,8 @@
 // (retry-ramp.ts), so the estimate does not depend on when it is read.
 
 import { type PlateauPosterior, plateauPosterior, retriesAtOnce, totalFailurePrior } from './plateau-prior.js';
-import { type RampObservation, fitRamp } from './ramp-fit.js';
-import { plateauMultiplier, rampFraction } from './retry-ramp.js';
+import { type RampObservation, fitRamp, levelTicks } from './ramp-fit.js';
+import { ONSET_POINTS, plateauMultiplier, rampFraction } from './retry-ramp.js';
 
 export interface DelayRange {
   min: number;
@@ -119,7 +119,7 @@ export interface AmplificationEstimate {
   /** Its ~95 % interval: the requests over the high and the low end of attempts per request. */
   logicalDemandLow: number;
   logicalDemandHigh: number;
-  /** Significantly more attempts than the baseline. */
+  /** Significantly more attempts than the baseline, or than the demand level just before the onset (roseAtOnset). */
   amplified: boolean;
   regime: FailureRegime;
   /** Client models that fit, best first. */
@@ -144,6 +144,8 @@ export const RAMP_TIMING_SLACK_S = 1;
  * a few clients of another version or configuration move the plateau by a few percent.
  */
 export const MIX_LOG_SIGMA = Math.log(1 + MODEL_TOLERANCE) / 2;
+/** A failing fraction at least this is a total failure: every attempt fails. */
+export const TOTAL_FAILURE = 0.98;
 /** M must exceed this (at the low end of its interval) to count as amplification. */
 export const MIN_AMPLIFICATION = 1.05;
 /** M below this (at the high end of its interval) while failing is a closed loop: clients stuck in retries. */
@@ -172,7 +174,7 @@ export function predictMultiplier(model: ClientModel, failingAttempts: number): 
   // (plateau-prior.ts), so it may retry almost nothing.
   const deterministicLow = !model.abortsOnFirstExhausted ? 1 + p * r : retriesAtOnce(model.delaysSeconds) ? 1 : 1 + p * Math.max(r - 1, 0);
   const out: { low: number; high: number; regime: ModelMatch['regime'] }[] = [];
-  if (e >= 0.98) return [{ low: deterministicLow, high: 1 + r, regime: 'total' }];
+  if (e >= TOTAL_FAILURE) return [{ low: deterministicLow, high: 1 + r, regime: 'total' }];
   out.push({ low: deterministicLow, high: 1 + p * r, regime: 'deterministic' });
   const independent = attemptsIndependent(e, r);
   out.push({ low: independent, high: independent, regime: 'independent' });
@@ -246,15 +248,18 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   const p = clamp01(1 - m * (1 - e));
   const pLow = clamp01(1 - mHigh * (1 - clamp01(input.failingLow)));
   const pHigh = clamp01(1 - mLow * (1 - clamp01(input.failingHigh)));
-  const amplified = mLow > MIN_AMPLIFICATION;
+  const amplified = mLow > MIN_AMPLIFICATION || (input.rampTicks !== undefined && roseAtOnset(input.rampTicks));
   const observed = { multiplier: m, multiplierLow: mLow, multiplierHigh: mHigh, failing: e };
   const ramp = input.ramp;
   const ticks = input.rampTicks;
+  const rampSigma = ticks ? rampResidualSigma(ticks.tickLogSigma, ticks.levelLogSigma) : Number.NaN;
+  const within = ticks ? onsetWithin(ticks.beforeOnsetShare, rampSigma, e >= TOTAL_FAILURE) : undefined;
+  const fitted = ticks && within ? { ...ticks, onsetWithin: within } : ticks;
   const plateauFor = (model: ClientModel): ObservedMultiplier => {
-    if (ticks && ticks.multipliers.length > 0) {
-      const fit = fitRamp(model, ticks, 0, ticks.tickLogSigma);
-      const early = fitRamp(model, ticks, RAMP_TIMING_SLACK_S, ticks.tickLogSigma).plateauLow;
-      const late = fitRamp(model, ticks, -RAMP_TIMING_SLACK_S, ticks.tickLogSigma).plateauHigh;
+    if (fitted && fitted.multipliers.length > 0) {
+      const fit = fitRamp(model, fitted, 0, fitted.tickLogSigma);
+      const early = fitRamp(model, fitted, RAMP_TIMING_SLACK_S, fitted.tickLogSigma).plateauLow;
+      const late = fitRamp(model, fitted, -RAMP_TIMING_SLACK_S, fitted.tickLogSigma).plateauHigh;
       const low = Math.min(fit.plateauLow, early);
       const high = Math.max(fit.plateauHigh, late);
       return { multiplier: fit.plateau, multiplierLow: low / spread, multiplierHigh: high * spread, failing: e, rampRss: fit.rss, plateauLogSigma: plateauLogSigma(spread, low, high) };
@@ -267,7 +272,8 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     return { multiplier: plateauMultiplier(m, f), multiplierLow: plateauMultiplier(mLow, fEarly), multiplierHigh: plateauMultiplier(mHigh, fLate), failing: e };
   };
   const fitting = matchModels(models, observed, plateauFor).filter((x) => x.distance === 0).map((x) => withPosterior(x, models));
-  const matches = amplified && e > 0 ? byRampFit(fitting, ticks?.tickLogSigma ?? Number.NaN) : [];
+  // A client that retries nothing cannot explain more attempts than requests.
+  const matches = amplified && e > 0 ? byRampFit(fitting.filter((x) => x.retries > 0), rampSigma) : [];
   const best = matches[0];
   // Attempts per request over the requests observed (the run so far): the plateau, less the part of
   // the best model's ramp not yet arrived. Demand is those requests over it, not over the plateau.
@@ -283,7 +289,7 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   let regime: FailureRegime = 'none';
   if (e > 0 && mHigh < CLOSED_LOOP_BELOW) regime = 'closed-loop';
   else if (matches[0]) regime = matches[0].regime;
-  else if (amplified && e > 0) regime = e >= 0.98 ? 'total' : 'deterministic';
+  else if (amplified && e > 0) regime = e >= TOTAL_FAILURE ? 'total' : 'deterministic';
   return {
     multiplier: m,
     multiplierLow: mLow,
@@ -334,8 +340,61 @@ function withPosterior(match: ModelMatch, models: readonly ClientModel[]): Model
 }
 
 /**
+ * The least σ a ramp's residuals are read through: the fit places the onset on a grid of
+ * ONSET_POINTS per tick, so a tick's share of the ramp is off by up to half a step (1/16 of the
+ * plateau excess), uniformly: σ = (1/16)/√3 ≈ 0.036, about that in log for plateaus of 2-3x.
+ * Demand steadier than that (the bundled noise: ~0.025 from one 15 s tick to the next) would let
+ * the grid's own error decide between clients.
+ */
+export const MIN_RAMP_LOG_SIGMA = 1 / (2 * ONSET_POINTS * Math.sqrt(3));
+
+/**
+ * σ of a tick's log multiplier about the demand level before onset, the noise a ramp's shape is
+ * judged through: what demand strays from its level within a tick or two (`levelLogSigma`,
+ * ramp-fit.ts) when known, never above one tick's σ about the long baseline. Demand that wanders
+ * slowly strays far from the long baseline but little from the ticks just before the onset; read
+ * through the baseline's σ, an immediate ramp (cargo <= 1.69) and a delayed one (npm, cargo) look
+ * alike at 3x demand noise, and the plateau alone names the client whose prior crowds there.
+ */
+export function rampResidualSigma(tickLogSigma: number, levelLogSigma: number | undefined): number {
+  if (levelLogSigma === undefined || !Number.isFinite(levelLogSigma)) return tickLogSigma;
+  const level = Math.max(levelLogSigma, MIN_RAMP_LOG_SIGMA);
+  return tickLogSigma > 0 ? Math.min(tickLogSigma, level) : level;
+}
+
+/**
+ * Whether attempts rose at the onset: the first tick wholly after it, over the demand level just
+ * before it, clear of MIN_AMPLIFICATION by twice the level's noise (rampResidualSigma), that noise
+ * grown by the tick's extra lag (demand wanders like a random walk over a minute or two: its
+ * variance grows with the lag; the level's own noise is measured about `levelTicks` ticks, its
+ * mean lag (k + 1)/2). Demand that has drifted from the long baseline (a quiet hour) hides a
+ * storm of 1.3x from the baseline's reading; the ticks around the onset still show it.
+ */
+export function roseAtOnset(ticks: RampObservation & { tickLogSigma: number }): boolean {
+  const after = ticks.multipliers[1];
+  if (after === undefined || !(after > 0) || !(ticks.level > 0) || ticks.levelLogSigma === undefined || !Number.isFinite(ticks.levelLogSigma)) return false;
+  const lag = (levelTicks(ticks.tickMs) + 1) / 2;
+  const sigma = rampResidualSigma(ticks.tickLogSigma, ticks.levelLogSigma) * Math.sqrt((lag + 1) / lag);
+  return Math.log(after / ticks.level) - 2 * sigma > Math.log(MIN_AMPLIFICATION);
+}
+
+/**
+ * Where in the first tick the onset may lie, as shares of the tick before it: around
+ * `beforeOnsetShare` (that tick's successes over the demand level, ramp-fit.ts) at a total
+ * failure, below it otherwise (attempts after the onset may succeed too). Its noise is the level's
+ * (`sigma`, relative) plus half the spacing of the onsets a fit chooses from. Left free, the onset
+ * lets a delayed ramp start early enough to look immediate: at 15 s ticks cargo's and npm's
+ * ramps then fit a storm of cargo <= 1.69 about as well as its own.
+ */
+export function onsetWithin(beforeOnsetShare: number | undefined, sigma: number, total: boolean): { low: number; high: number } | undefined {
+  if (beforeOnsetShare === undefined || !Number.isFinite(beforeOnsetShare) || !(sigma > 0)) return undefined;
+  const slack = 2 * sigma * beforeOnsetShare + 1 / (2 * ONSET_POINTS);
+  return { low: total ? beforeOnsetShare - slack : 0, high: beforeOnsetShare + slack };
+}
+
+/**
  * Orders the models whose plateau fits by how well they explain both the shape of the ramp (its
- * residuals, in units of one tick's variance) and where the plateau sits: at a total failure, by
+ * residuals, in units of their variance: rampResidualSigma) and where the plateau sits: at a total failure, by
  * the model's evidence for it (−2 log p(plateau | model), plateau-prior.ts), so that noise in the
  * plateau weighs as much as it should and no more; otherwise by how far it lies outside the
  * model's nominal range, and off its centre. Neither the ramp nor the plateau alone decides, so a

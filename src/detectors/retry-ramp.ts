@@ -14,7 +14,7 @@ import type { ClientModel } from './retry-amplification.js';
 /** Matches the failure run's memory (evidence-detector RUN_MEMORY_MS): older ticks fade beyond it. */
 export const RUN_MEMORY_MS = 60_000;
 /** Onset positions averaged over inside the first tick. */
-const ONSET_POINTS = 8;
+export const ONSET_POINTS = 8;
 
 /** ∫_0^t P(S ≤ s) ds for S uniform on [a, b]: the attempts of one retry arrived by t, integrated. */
 function arrivedIntegral(t: number, a: number, b: number): number {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
-import { MAX_RAMP_TICKS, RampRecorder, fitRamp, levelTicks } from '../../src/detectors/ramp-fit.js';
+import type { Evaluation } from '../../src/core/types.js';
+import { LEVEL_NOISE_MIN_TICKS, MAX_RAMP_TICKS, RampRecorder, fitRamp, levelTicks } from '../../src/detectors/ramp-fit.js';
 import { estimateAmplification } from '../../src/detectors/retry-amplification.js';
 import { onsetPoints, tickFractionAt } from '../../src/detectors/retry-ramp.js';
 
@@ -34,6 +35,17 @@ describe('fitRamp', () => {
     const fit = fitRamp(cargo, { tickMs: 15_000, level: 1, multipliers: storm(cargo, 15_000, 1, 2.05, 1) }, 0, 0.05);
     expect(fit.plateauLow).toBeLessThan(3.05);
     expect(fit.plateauHigh).toBeGreaterThan(3.05);
+  });
+
+  it('fits only the onsets it is given: a step read as cargo\'s ramp fits worse once the onset is placed', () => {
+    const tickMs = 15_000;
+    const tau = onsetPoints(tickMs)[3]!;
+    const step = Array.from({ length: 4 }, (_, i) => 1 + 1.5 * tickFractionAt(legacy, tickMs, i + 1, tau));
+    const share = tau / (tickMs / 1000);
+    const free = fitRamp(cargo, { tickMs, level: 1, multipliers: step });
+    const placed = fitRamp(cargo, { tickMs, level: 1, multipliers: step, onsetWithin: { low: share - 0.01, high: share + 0.01 } });
+    expect(placed.rss).toBeGreaterThan(free.rss + 0.01);
+    expect(fitRamp(legacy, { tickMs, level: 1, multipliers: step, onsetWithin: { low: share - 0.01, high: share + 0.01 } }).rss).toBeLessThan(1e-8);
   });
 
   it('skips gaps and says nothing without ticks', () => {
@@ -74,7 +86,7 @@ describe('RampRecorder', () => {
     r.observe(3, 1000);
     // Only the last levelTicks healthy ticks count (2 at 15 s ticks).
     expect(levelTicks(15_000)).toBe(2);
-    expect(r.view()).toEqual({ tickMs: 15_000, level: 1.1, multipliers: [2, 3] });
+    expect(r.view()).toMatchObject({ tickMs: 15_000, level: 1.1, multipliers: [2, 3] });
   });
 
   it('keeps the last healthy ticks in order through its ring, and restores them from a snapshot', () => {
@@ -92,6 +104,49 @@ describe('RampRecorder', () => {
     expect(copy.view()).toEqual(r.view());
     // The level is the mean of the last k, summed oldest first.
     expect(r.view()!.level).toBe(healthy.slice(-k).reduce((s, x) => s + x, 0) / k);
+  });
+
+  it('measures how far a healthy tick strays from the level before it, and keeps it through a snapshot', () => {
+    const r = new RampRecorder(15_000);
+    // Alternating 1.1 and 1/1.1: each tick is log 1.1 from the level (1.1 + 1/1.1) / 2 ≈ 1.0045 ± a little.
+    for (let i = 0; i < LEVEL_NOISE_MIN_TICKS + 1; i++) {
+      expect(r.levelLogSigma()).toBeNaN();
+      r.observe(i % 2 === 0 ? 1.1 : 1 / 1.1, undefined);
+    }
+    for (let i = 0; i < 40; i++) r.observe(i % 2 === 0 ? 1.1 : 1 / 1.1, undefined);
+    const sigma = r.levelLogSigma();
+    expect(sigma / (Math.log(1.1) * Math.sqrt(Math.PI / 2))).toBeCloseTo(1, 1);
+    const copy = new RampRecorder(15_000);
+    copy.restore(JSON.parse(JSON.stringify(r.snapshot())));
+    expect(copy.levelLogSigma()).toBe(sigma);
+    // A snapshot from before the level noise was kept: measured afresh.
+    const old = r.snapshot();
+    delete old.levelNoise;
+    copy.restore(JSON.parse(JSON.stringify(old)));
+    expect(copy.levelLogSigma()).toBeNaN();
+  });
+
+  it('reads where in the first tick the onset came from that tick\'s successes over the level', () => {
+    const r = new RampRecorder(15_000);
+    for (let i = 0; i < 3; i++) r.observe(1, undefined);
+    // 40 % of the tick healthy at the level, then every attempt failing at 2x: 0.4 + 0.6·2 = 1.6, 1.2 of it failing.
+    r.observe(1.6, 1000, 1.2 / 1.6);
+    r.observe(2, 1000, 1);
+    expect(r.view()!.beforeOnsetShare).toBeCloseTo(0.4, 6);
+    const copy = new RampRecorder(15_000);
+    copy.restore(JSON.parse(JSON.stringify(r.snapshot())));
+    expect(copy.view()!.beforeOnsetShare).toBeCloseTo(0.4, 6);
+  });
+
+  it('takes the first tick\'s failing fraction from its funnel when a run starts, not from later ticks', () => {
+    const r = new RampRecorder(15_000);
+    const spike = (sinceMs?: number): Evaluation => ({ kind: 'rate_spike', status: 'normal', score: 0, observed: 0, baseline: 100, sigma: 0.05, ...(sinceMs === undefined ? {} : { run: { sinceMs, multiplier: 1, logSigma: 0.05, seconds: 15 } }) });
+    const funnel = (completion: number): Evaluation => ({ kind: 'funnel_drop', status: 'anomalous', score: -9, observed: completion, baseline: 0.9, sigma: 0.01 });
+    for (let i = 0; i < 3; i++) r.observeTick(100, [spike(), funnel(0.9)]);
+    // 160 requests, a quarter of the baseline completion: 75 % failing, 40 of the 160 succeed.
+    r.observeTick(160, [spike(1000), funnel(0.225)]);
+    r.observeTick(200, [spike(1000), funnel(0)]);
+    expect(r.view()!.beforeOnsetShare).toBeCloseTo(0.4, 6);
   });
 
   it('starts over with a new run and stays bounded', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
-import { type ClientModel, attemptsIndependent, estimateAmplification, failingRequestsFor, matchModels, plateauLogSigma, predictMultiplier } from '../../src/detectors/retry-amplification.js';
+import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, estimateAmplification, failingRequestsFor, matchModels, onsetWithin, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
+import { tickFractionAt } from '../../src/detectors/retry-ramp.js';
 
 const models = loadBundledClientModels();
 const cargo = models.find((m) => m.name === 'cargo')!;
@@ -193,5 +194,54 @@ describe('the σ a ramp-fitted plateau is read through', () => {
     expect(est.matches[0]!.plateauLogSigma).toBeLessThan(0.06);
     expect(est.attemptsPerRequest).toBeGreaterThan(3.16);
     expect(est.attemptsPerRequest).toBeLessThan(3.25);
+  });
+});
+
+describe('a ramp read through the demand level just before the onset', () => {
+  const legacy = models.find((m) => m.name === 'cargo-legacy')!;
+  const tickMs = 15_000;
+  /** A storm of cargo <= 1.69 at 15 s ticks: demand at `level` of the baseline, onset 40 % into the first tick. */
+  function legacyStorm(level: number, plateau: number, levelLogSigma: number | undefined) {
+    const multipliers = [1, 2, 3, 4].map((j) => level * (1 + (plateau - 1) * tickFractionAt(legacy, tickMs, j, 6)));
+    const runMean = multipliers.reduce((s, x) => s + x, 0) / multipliers.length;
+    return estimateAmplification(
+      {
+        requests: 1000 * runMean, requestsBaseline: 1000, logRateSigma: 0.12, failing: 1, failingLow: 0.97, failingHigh: 1,
+        ramp: { tickMs, elapsedMs: 45_000 },
+        rampTicks: { tickMs, level, multipliers, tickLogSigma: 0.25, ...(levelLogSigma === undefined ? {} : { levelLogSigma, beforeOnsetShare: 0.4 }) },
+      },
+      models,
+    );
+  }
+
+  it('reads the ramp through what demand strays within a tick or two, never more than one tick\'s σ', () => {
+    expect(rampResidualSigma(0.25, 0.07)).toBe(0.07);
+    expect(rampResidualSigma(0.05, 0.07)).toBe(0.05);
+    expect(rampResidualSigma(0.25, 0.001)).toBe(MIN_RAMP_LOG_SIGMA);
+    expect(rampResidualSigma(0.25, Number.NaN)).toBe(0.25);
+  });
+
+  it('places the onset around the first tick\'s successes at a total failure, and only bounds it otherwise', () => {
+    const total = onsetWithin(0.4, 0.05, true)!;
+    expect(total.low).toBeCloseTo(0.4 - 0.04 - 1 / 16, 9);
+    expect(total.high).toBeCloseTo(0.4 + 0.04 + 1 / 16, 9);
+    expect(onsetWithin(0.4, 0.05, false)!.low).toBe(0);
+    expect(onsetWithin(Number.NaN, 0.05, true)).toBeUndefined();
+  });
+
+  it('names cargo <= 1.69 from its immediate ramp when its plateau sits where npm\'s prior crowds (2x at 3x demand noise)', () => {
+    const est = legacyStorm(1, 2.05, 0.07);
+    expect(est.matches[0]!.model).toBe('cargo-legacy');
+  });
+
+  it('sees a storm of 1.35x on demand 20 % below the baseline from the ticks around the onset, not from the baseline', () => {
+    expect(legacyStorm(0.8, 1.35, undefined).amplified).toBe(false);
+    expect(legacyStorm(0.8, 1.35, undefined).matches).toHaveLength(0);
+    const est = legacyStorm(0.8, 1.35, 0.07);
+    expect(est.amplified).toBe(true);
+    expect(est.matches[0]!.model).toBe('cargo-legacy');
+    expect(est.matches.map((x) => x.model)).not.toContain('go-modules');
+    // Demand level moved, not attempts: no rise at the onset names no client.
+    expect(legacyStorm(0.8, 1.02, 0.07).matches).toHaveLength(0);
   });
 });
