@@ -106,6 +106,13 @@ export interface ScenarioSpec {
    */
   cratesPerBuild?: number;
   /**
+   * Open-loop demand that arrives a build at a time (lumpy at short ticks): builds arrive as a
+   * Poisson process, each of a whole number of crates uniform in [cratesMin, cratesMax], its
+   * downloads spread at random over its first `spreadSeconds`. Without it each download arrives
+   * on its own (Poisson per second).
+   */
+  buildArrivals?: { cratesMin: number; cratesMax: number; spreadSeconds: number };
+  /**
    * For a client retrying at once (no sleep: cargo ≤ 1.69), the share of a failing build's
    * retries sent before it aborts; default atOnceRetriesSent(cratesPerBuild), as measured.
    */
@@ -242,6 +249,8 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
     // Steady state: runners spread evenly over one healthy cycle.
     for (let i = 0; i < spec.pool!.cycleSeconds; i++) pool.starts[(Math.floor(spec.startMs / 1000) + i) % RETRY_HORIZON_S] = spec.pool!.clients / spec.pool!.cycleSeconds;
   }
+  // Downloads of builds that arrived already, due at second s (buildArrivals).
+  const buildDownloads = new Float64Array(RETRY_HORIZON_S);
   const rho = Math.exp(-1 / NOISE_MEMORY_S);
   let wobble = normal(random) * spec.noiseSigma;
   const snapshots: Snapshot[] = [];
@@ -275,6 +284,15 @@ export function simulate(spec: ScenarioSpec): SimulationResult {
       logical = starting * spec.pool!.cratesPerBuild;
       const busyS = q >= 0.5 ? pool.failingBuildSeconds : spec.pool!.cycleSeconds;
       pool.starts[(s + busyS) % RETRY_HORIZON_S]! += starting;
+    } else if (spec.buildArrivals) {
+      const b = spec.buildArrivals;
+      const builds = poisson(random, (spec.logicalRatePerSecond * season * surge * Math.exp(wobble)) / ((b.cratesMin + b.cratesMax) / 2));
+      for (let i = 0; i < builds; i++) {
+        const n = b.cratesMin + Math.floor(random() * (b.cratesMax - b.cratesMin + 1));
+        for (let c = 0; c < n; c++) buildDownloads[(s + Math.floor(random() * b.spreadSeconds)) % RETRY_HORIZON_S]! += 1;
+      }
+      logical = buildDownloads[slot]!;
+      buildDownloads[slot] = 0;
     } else {
       logical = poisson(random, spec.logicalRatePerSecond * season * surge * Math.exp(wobble));
     }

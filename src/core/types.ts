@@ -64,9 +64,10 @@ export interface Evaluation {
   /**
    * Rate checks during a failure: requests over what the baseline expected since the failure's
    * evidence began (its change-point), with the σ of that log-ratio and the seconds it spans;
-   * `recent`: the same over its last few ticks (how the rate moves now).
+   * `recent`: the same over its last few ticks (how the rate moves now); `failure`: the same since
+   * the ratio checks first alarmed (the failure's own onset), once they have.
    */
-  run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number; recent?: { multiplier: number; logSigma: number; seconds: number } };
+  run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number; recent?: { multiplier: number; logSigma: number; seconds: number }; failure?: { multiplier: number; logSigma: number; seconds: number } };
 }
 
 export type AlertStatus = 'firing' | 'resolved';

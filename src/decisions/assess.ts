@@ -30,6 +30,16 @@ function isRead(e: Evaluation | undefined): boolean {
   return e !== undefined && e.status !== 'unknown' && Number.isFinite(e.observed);
 }
 
+/** A multiplier read over some ticks, one σ clear of 1 upwards (retries). */
+function clearlyUp(w: { multiplier: number; logSigma: number }): boolean {
+  return w.multiplier / Math.exp(w.logSigma) > MIN_AMPLIFICATION;
+}
+
+/** A multiplier read over some ticks, one σ clear of 1 downwards (a stalled client pool). */
+function clearlyDown(w: { multiplier: number; logSigma: number }): boolean {
+  return w.multiplier * Math.exp(w.logSigma) < CLOSED_LOOP_BELOW;
+}
+
 /** The tick being assessed: its data time and length, to undo each client's retry ramp. */
 export interface TickTime {
   timeMs: number;
@@ -71,17 +81,32 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // only says which kind it is): over at least MIN_CLASSIFY_SECONDS of the failure, the multiplier
   // one σ clear of 1 upwards (retries) or downwards (a stalled client pool).
   // The direction is read over the run's last few ticks (how the rate moves now: a storm starts
-  // flat while clients wait to retry, a closed pool retries once before it stalls).
+  // flat while clients wait to retry, a closed pool retries once before it stalls). Their σ does
+  // not shrink however long the failure lasts, so on lumpy traffic the ticks since the failure's
+  // onset add the certainty: their multiplier one σ clear, the last ticks pointing the same way.
+  // A fall counts only within the failure, over at least MIN_CLASSIFY_SECONDS of it: the run's
+  // change-point may lead the onset by a few noisy ticks, and a lull there is no stalled pool.
   const longEnough = !run || run.seconds >= MIN_CLASSIFY_SECONDS;
+  const failure = run?.failure;
   const now = run?.recent ?? run;
-  const direction = now && longEnough ? (now.multiplier / Math.exp(now.logSigma) > MIN_AMPLIFICATION ? 'up' : now.multiplier * Math.exp(now.logSigma) < CLOSED_LOOP_BELOW ? 'down' : undefined) : undefined;
+  const since = failure && now && failure.seconds > now.seconds ? failure : undefined;
+  const nowInFailure = failure && now && failure.seconds < now.seconds ? (failure.seconds >= MIN_CLASSIFY_SECONDS ? failure : undefined) : now;
+  const direction =
+    now && longEnough
+      ? clearlyUp(now) || (since !== undefined && now.multiplier > MIN_AMPLIFICATION && clearlyUp(since))
+        ? 'up'
+        : nowInFailure !== undefined && (clearlyDown(nowInFailure) || (since !== undefined && nowInFailure.multiplier < CLOSED_LOOP_BELOW && clearlyDown(since)))
+          ? 'down'
+          : undefined
+      : undefined;
   // A storm also needs retries to add a material share of attempts over the failure so far (the
   // steadier reading), so that a partial failure near the line is not a storm on one seed and a
-  // regression on the next.
-  const multiplier = run ? run.multiplier : estimate?.multiplier ?? Number.NaN;
+  // regression on the next: from the failure's onset once that spans the last ticks (before, one
+  // tick of a 15 s failure would be less steady than the run).
+  const multiplier = failure && now && failure.seconds >= now.seconds ? failure.multiplier : run ? run.multiplier : estimate?.multiplier ?? Number.NaN;
   // With a run, its last ticks decide the direction; without one (no change-point yet), the estimate.
-  const up = run ? direction === 'up' : estimate?.amplified === true;
-  const amplified = up && multiplier >= STORM_MIN_MULTIPLIER;
+  const rising = run ? direction === 'up' : estimate?.amplified === true;
+  const amplified = rising && multiplier >= STORM_MIN_MULTIPLIER;
   const stalled = run ? direction === 'down' : estimate?.regime === 'closed-loop';
   let kind: IncidentKind = 'error_regression';
   if (amplified && fraction.e > 0) kind = 'retry_storm';
@@ -96,8 +121,24 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // within a second shows within a tick; one waiting ten seconds keeps the question open that long).
   // A partial failure keeps waiting for the rate (at most classifyWithin): a few percent failing is
   // not urgent to the second, and a transient one (pods restarting) clears in that time.
-  const noStorm = !amplified && fraction.e >= 0.5 && estimate !== undefined && run !== undefined && tick !== undefined && !stormStillPossible(models, { multiplierHigh: estimate.multiplierHigh, tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, fraction.low, STORM_MIN_MULTIPLIER);
-  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (ratioRead && longEnough && (amplified || stalled || estimate.multiplierHigh <= MIN_AMPLIFICATION || noStorm));
+  // The rate's upper end and the time retries had, from the failure's onset once known: ticks of
+  // the run before it had no retries to show, and may hold a lull that is no evidence against one.
+  const multiplierHigh = estimate && failure ? Math.max(estimate.multiplierHigh, failure.multiplier * Math.exp(2 * failure.logSigma)) : estimate?.multiplierHigh ?? Number.NaN;
+  const noStorm =
+    !amplified &&
+    fraction.e >= 0.5 &&
+    estimate !== undefined &&
+    run !== undefined &&
+    tick !== undefined &&
+    !stormStillPossible(
+      models,
+      failure
+        ? { multiplierHigh, tickMs: tick.tickMs, elapsedMs: Math.max(0, failure.seconds * 1000 - tick.tickMs) }
+        : { multiplierHigh: estimate.multiplierHigh, tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) },
+      fraction.low,
+      STORM_MIN_MULTIPLIER,
+    );
+  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (ratioRead && longEnough && (amplified || stalled || multiplierHigh <= MIN_AMPLIFICATION || noStorm));
   const completion = funnel?.observed ?? Number.NaN;
   const completionBaseline = funnel?.baseline ?? Number.NaN;
   const errorRatio = errors?.observed ?? Number.NaN;

@@ -164,6 +164,14 @@ interface FailureRun {
   /** The last RECENT_TICKS ticks' requests and expected requests, newest last. */
   recentObserved?: number[];
   recentExpected?: number[];
+  /**
+   * Requests, expected requests and ticks since the ratio checks first alarmed in this run (the
+   * failure's own onset: sharp, where the run's change-point may lead it by a few noisy ticks).
+   * Absent until then.
+   */
+  failureObserved?: number;
+  failureExpected?: number;
+  failureTicks?: number;
 }
 
 /**
@@ -455,16 +463,17 @@ export class EvidenceDetector implements Detector {
     const block = d.blockN !== undefined;
     const runBlock = d.rateBlock !== undefined;
     const recent = run?.recentObserved?.length ?? -1;
-    const runForm = run === null ? 0 : recent < 0 ? 1 : 2 + recent;
+    const failure = recent >= 0 && run?.failureTicks !== undefined;
+    const runForm = run === null ? 0 : recent < 0 ? 1 : (failure ? 6 : 2) + recent;
     // Scalars, not an array and a closure: this runs for every series at every save.
     const rateSize = this.rate.buckets;
     const errorSize = this.errorRatio.buckets;
     const funnelSize = this.funnel.buckets;
     const partials = (this.rate.partialTicks > 0 ? 1 : 0) + (this.errorRatio.partialTicks > 0 ? 2 : 0) + (this.funnel.partialTicks > 0 ? 4 : 0);
     const alarms = c[SPIKE + CHECK_ALARMED]! + 2 * c[DROP + CHECK_ALARMED]! + 4 * c[ERRORS + CHECK_ALARMED]! + 8 * c[FUNNEL + CHECK_ALARMED]!;
-    // Everything the template depends on, as one number (exact below 2^53: 11 bits a window size).
-    const cacheable = rateSize < 2048 && errorSize < 2048 && funnelSize < 2048 && this.probationSize < 64 && runForm < 8 && (recent < 0 || run?.recentExpected?.length === recent);
-    const shape = cacheable ? ((((((rateSize * 2048 + errorSize) * 2048 + funnelSize) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 8 + runForm) * 64 + this.probationSize : -1;
+    // Everything the template depends on, as one number (exact below 2^53: 11 bits a window size, 52 in all).
+    const cacheable = rateSize < 2048 && errorSize < 2048 && funnelSize < 2048 && this.probationSize < 64 && runForm < 16 && (recent < 0 || run?.recentExpected?.length === recent);
+    const shape = cacheable ? ((((((rateSize * 2048 + errorSize) * 2048 + funnelSize) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 16 + runForm) * 64 + this.probationSize : -1;
     this.rate.encodeFixed(s);
     this.errorRatio.encodeFixed(s);
     this.funnel.encodeFixed(s);
@@ -494,6 +503,11 @@ export class EvidenceDetector implements Detector {
       s.f64.push(run.seconds);
       for (let i = 0; i < recent; i++) s.f64.push(run.recentObserved![i]!);
       for (let i = 0; i < recent; i++) s.f64.push(run.recentExpected![i]!);
+      if (failure) {
+        s.f64.push(run.failureObserved!);
+        s.f64.push(run.failureExpected!);
+        s.f64.push(run.failureTicks!);
+      }
     }
     for (let i = 0; i < this.probationSize; i++) {
       const at = ((this.probationStart + i) % capacity) * P_FIELDS;
@@ -511,7 +525,7 @@ export class EvidenceDetector implements Detector {
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
     let template = shape >= 0 ? templates.get(shape) : undefined;
     if (template === undefined) {
-      template = this.template(block, runBlock, recent);
+      template = this.template(block, runBlock, recent, failure);
       if (shape >= 0) {
         if (templates.size >= MAX_TEMPLATES) templates.clear();
         templates.set(shape, template);
@@ -521,12 +535,12 @@ export class EvidenceDetector implements Detector {
   }
 
   /** The template of encodeColumns's numbers (the keys and their order are snapshot()'s). */
-  private template(block: boolean, runBlock: boolean, recent: number): string {
+  private template(block: boolean, runBlock: boolean, recent: number, failure: boolean): string {
     const check = (k: CheckName) => `{"small":0,"large":0,"health":0,"alarmed":${this.alarmed(CHECK_AT[k])}}`;
     const numbers = (kind: 'f' | 'd', n: number) => (n > 0 ? numbersTemplate(kind, n) : '[]');
     const baseline = (b: RobustBaseline) => RobustBaseline.fixedTemplate(b.buckets, b.partialTicks > 0);
     const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
-    const run = this.run === null ? 'null' : `{"sinceMs":0,"observed":0,"expected":0,"seconds":0${recent >= 0 ? `,"recentObserved":${numbers('d', recent)},"recentExpected":${numbers('d', recent)}` : ''}}`;
+    const run = this.run === null ? 'null' : `{"sinceMs":0,"observed":0,"expected":0,"seconds":0${recent >= 0 ? `,"recentObserved":${numbers('d', recent)},"recentExpected":${numbers('d', recent)}${failure ? ',"failureObserved":0,"failureExpected":0,"failureTicks":0' : ''}` : ''}}`;
     return (
       `{"rate":${baseline(this.rate)},"errorRatio":${baseline(this.errorRatio)},"funnel":${baseline(this.funnel)}` +
       `,"checks":{${CHECK_NAMES.map((k) => `"${k}":${check(k)}`).join(',')}},"rateShiftSinceMs":0,"dispersion":${dispersion},"run":${run}` +
@@ -580,6 +594,9 @@ export class EvidenceDetector implements Detector {
     if (this.run && r && recentOk(r.recentObserved) && recentOk(r.recentExpected) && r.recentObserved!.length === r.recentExpected!.length) {
       this.run.recentObserved = [...r.recentObserved!];
       this.run.recentExpected = [...r.recentExpected!];
+      if ([r.failureObserved, r.failureExpected, r.failureTicks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+        Object.assign(this.run, { failureObserved: r.failureObserved, failureExpected: r.failureExpected, failureTicks: r.failureTicks });
+      }
     }
     // Ticks on probation: what fits of them (a changed tick size keeps the newest).
     const fields = Array.isArray(s.probation) && s.probation.length % P_FIELDS === 0 && s.probation.every((x) => x === null || typeof x === 'number') ? s.probation : [];
@@ -776,6 +793,11 @@ export class EvidenceDetector implements Detector {
       run.observed *= keep;
       run.expected *= keep;
       run.seconds *= keep;
+      if (run.failureTicks !== undefined && run.failureTicks * this.ctx.intervalMs >= RUN_MEMORY_MS) {
+        run.failureObserved! *= keep;
+        run.failureExpected! *= keep;
+        run.failureTicks *= keep;
+      }
     }
     run.observed += n;
     run.expected += expected;
@@ -788,6 +810,16 @@ export class EvidenceDetector implements Detector {
       recentObserved.shift();
       recentExpected.shift();
     }
+    if (run.failureTicks === undefined && (this.alarmed(ERRORS) || this.alarmed(FUNNEL))) {
+      run.failureObserved = 0;
+      run.failureExpected = 0;
+      run.failureTicks = 0;
+    }
+    if (run.failureTicks !== undefined) {
+      run.failureObserved! += n;
+      run.failureExpected! += expected;
+      run.failureTicks += 1;
+    }
     const spike = out.find((e) => e.kind === 'rate_spike');
     if (!spike || spike.status === 'unknown') return;
     // The tick's σ of log count is √(φ/expected); over the run, √(φ/Σexpected), with the φ of
@@ -799,9 +831,14 @@ export class EvidenceDetector implements Detector {
     const recentN = recentObserved.reduce((a, b) => a + b, 0);
     const recentE = recentExpected.reduce((a, b) => a + b, 0);
     const recent = { multiplier: recentN / recentE, logSigma: sigmaOf(recentObserved.length, recentE), seconds: recentObserved.length * this.seconds };
+    // Since the failure's onset the counting noise of the mean shrinks as 1/√ticks: the longer a
+    // failure lasts, the surer its direction (the baseline's own error stays: it is the same for every tick).
+    const failure = run.failureTicks === undefined ? undefined : { multiplier: run.failureObserved! / run.failureExpected!, logSigma: sigmaOf(Math.round(run.failureTicks), run.failureExpected!), seconds: run.failureTicks * this.seconds };
     for (const e of out) {
       if (e.kind !== 'rate_spike' && e.kind !== 'rate_drop') continue;
-      e.run = { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: sigmaOf(Math.round(run.seconds / this.seconds), run.expected), seconds: run.seconds, recent };
+      e.run = failure
+        ? { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: sigmaOf(Math.round(run.seconds / this.seconds), run.expected), seconds: run.seconds, recent, failure }
+        : { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: sigmaOf(Math.round(run.seconds / this.seconds), run.expected), seconds: run.seconds, recent };
     }
   }
 

@@ -92,6 +92,60 @@ describe('assess', () => {
     expect(assess('downloads', sample(1300, 0.95), e, models).kind).toBe('error_regression');
   });
 
+  describe("the ticks since the failure's onset", () => {
+    // Lumpy 1 s traffic (whole builds of crates arriving at once): one tick's log σ is 1.6, so three
+    // ticks at 2.7x are within their noise however long the storm lasts.
+    const lumpy = { multiplier: 2.7, logSigma: 1.01, seconds: 3 };
+    const withRun = (e: Evaluation[], run: NonNullable<Evaluation['run']>) => {
+      for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+      return e;
+    };
+
+    it('settle a storm the last ticks alone cannot: the σ of their mean shrinks as they add up', () => {
+      const run = { sinceMs: 0, multiplier: 1.4, logSigma: 0.6, seconds: 12, recent: lumpy };
+      const early = assess('downloads', sample(2700, 0), withRun(evals({ requests: 2700, completion: 0, funnel: true }), run), models);
+      expect(early.settled).toBe(false);
+      // Eight ticks since the onset at 2.6x: σ √(1.6²/8 + 0.4²) = 0.72, 2.6 / e^0.72 = 1.27.
+      const later = assess('downloads', sample(2700, 0), withRun(evals({ requests: 2700, completion: 0, funnel: true }), { ...run, failure: { multiplier: 2.6, logSigma: 0.72, seconds: 8 } }), models);
+      expect(later.kind).toBe('retry_storm');
+      expect(later.settled).toBe(true);
+    });
+
+    it('add no certainty against the last ticks: a storm that has ebbed now is not read as rising', () => {
+      const run = { sinceMs: 0, multiplier: 2, logSigma: 0.5, seconds: 12, recent: { multiplier: 0.95, logSigma: 1.01, seconds: 3 }, failure: { multiplier: 2.2, logSigma: 0.5, seconds: 12 } };
+      const a = assess('downloads', sample(950, 0.5), withRun(evals({ requests: 950, completion: 0.5, funnel: true }), run), models);
+      expect(a.kind).not.toBe('retry_storm');
+    });
+
+    it('keep a lull before the onset from reading as a stalled pool', () => {
+      // The run began four ticks before the failure (noisy funnel ticks); its last three read 0.45x
+      // on two empty ticks before the onset. One tick of the failure says nothing yet.
+      const run = { sinceMs: 0, multiplier: 0.55, logSigma: 0.22, seconds: 5, recent: { multiplier: 0.45, logSigma: 0.27, seconds: 3 }, failure: { multiplier: 1.36, logSigma: 0.44, seconds: 1 } };
+      const a = assess('downloads', sample(1360, 0), withRun(evals({ requests: 1360, completion: 0, funnel: true }), run), models, { timeMs: 4000, tickMs: 1000 });
+      expect(a.settled).toBe(false);
+    });
+
+    it('hold the storm floor on the steadier reading: one 15 s tick since the alarm does not outweigh the run', () => {
+      // A 5 % failure whose change-point came a tick before its alarm: that one tick read 1.25x.
+      const run = { sinceMs: 0, multiplier: 1.1, logSigma: 0.03, seconds: 30, recent: { multiplier: 1.1, logSigma: 0.03, seconds: 30 }, failure: { multiplier: 1.25, logSigma: 0.04, seconds: 15 } };
+      expect(assess('downloads', sample(1250, 0.95), withRun(evals({ requests: 1250, completion: 0.95, funnel: true }), run), models).kind).toBe('error_regression');
+    });
+
+    it('still read a closed pool that retried once and stalls now as an outage', () => {
+      // The failure's first ticks hold the pool's retries: its mean is up, the last ticks are down.
+      const run = { sinceMs: 0, multiplier: 1.1, logSigma: 0.2, seconds: 8, recent: { multiplier: 0.3, logSigma: 0.3, seconds: 3 }, failure: { multiplier: 1.1, logSigma: 0.2, seconds: 8 } };
+      const a = assess('downloads', sample(300, 0), withRun(evals({ requests: 300, completion: 0, funnel: true }), run), models);
+      expect(a.kind).toBe('outage');
+      expect(a.settled).toBe(true);
+    });
+
+    it('hold the storm floor: a run diluted by ticks before the onset does not make a storm of a partial failure', () => {
+      // Recent ticks clearly up, and the run so far too; since the onset retries add only 10 %.
+      const run = { sinceMs: 0, multiplier: 1.3, logSigma: 0.05, seconds: 20, recent: { multiplier: 1.3, logSigma: 0.1, seconds: 3 }, failure: { multiplier: 1.1, logSigma: 0.04, seconds: 12 } };
+      expect(assess('downloads', sample(1300, 0.95), withRun(evals({ requests: 1300, completion: 0.95, funnel: true }), run), models).kind).toBe('error_regression');
+    });
+  });
+
   it('settles a flat total failure as an outage once every declared client would be retrying by now', () => {
     // 5 s ticks, a total failure whose rate has not risen: within its noise, neither up nor down.
     const e = evals({ requests: 950, completion: 0, funnel: true });

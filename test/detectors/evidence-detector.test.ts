@@ -162,6 +162,37 @@ describe('EvidenceDetector', () => {
     expect(firedAfter).toBeLessThanOrEqual(5);
   });
 
+  it("counts the failure's ticks from its alarm, where the run may begin ticks earlier, and reads the multiplier over them", () => {
+    const random = mulberry32(13);
+    const d = detector(1000);
+    let t = warm(d, random, 12, 1000, 600);
+    // A lull of noisy ticks with a few lost completions: evidence gathers (the run begins) without an alarm.
+    let alarmedAt = -1;
+    let last: Evaluation[] = [];
+    for (let i = 0; i < 4; i++, t += 1000) last = d.observe({ requests: 6, errors: 0, downstream: 5 }, t);
+    const lead = last.find((e) => e.kind === 'rate_spike')?.run;
+    expect(lead?.seconds).toBeGreaterThan(0);
+    expect(lead?.failure).toBeUndefined();
+    // Then a total break at 2x (retries): every tick since the alarm is in the failure's reading.
+    for (let i = 0; i < 8; i++, t += 1000) {
+      last = d.observe({ requests: 24, errors: 0, downstream: 0 }, t);
+      if (alarmedAt < 0 && statusOf(last, 'funnel_drop') === 'anomalous') alarmedAt = i;
+    }
+    expect(alarmedAt).toBeGreaterThanOrEqual(0);
+    const run = last.find((e) => e.kind === 'rate_spike')!.run!;
+    expect(run.failure!.seconds).toBe(8 - alarmedAt);
+    expect(run.seconds).toBeGreaterThan(run.failure!.seconds);
+    // The run is diluted by the lull; the failure's reading is not, and is surer than the last three ticks.
+    expect(run.failure!.multiplier).toBeGreaterThan(run.multiplier);
+    expect(run.failure!.multiplier).toBeCloseTo(run.recent!.multiplier, 1);
+    expect(run.failure!.logSigma).toBeLessThan(run.recent!.logSigma);
+    // A restart keeps it.
+    const restored = detector(1000);
+    expect(restored.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+    const next = restored.observe({ requests: 24, errors: 0, downstream: 0 }, t).find((e) => e.kind === 'rate_spike')!.run!;
+    expect(next.failure!.seconds).toBe(run.failure!.seconds + 1);
+  });
+
   it('never sees a collapse on a sparse series: silence with short bursts (5 min ticks, two weeks)', () => {
     // Most ticks carry no request at all; now and then two ticks of a few (NAB's load balancer
     // spikes look like this). The typical bucket is empty, so silence is no collapse: each silent
@@ -411,7 +442,7 @@ describe('EvidenceDetector saved as columns', () => {
     const random = mulberry32(11);
     const stepMs = 15_000;
     const d = detector(stepMs);
-    const seen = { partial: 0, run: 0, probation: 0, tail: 0, profile: 0, block: 0, alarmed: 0, empty: 0 };
+    const seen = { partial: 0, run: 0, failure: 0, probation: 0, tail: 0, profile: 0, block: 0, alarmed: 0, empty: 0 };
     const day = 86_400_000;
     for (let t = 0; t < 2.2 * day; t += stepMs) {
       const phase = t % day;
@@ -432,6 +463,7 @@ describe('EvidenceDetector saved as columns', () => {
       // Which forms of state this tick had (each must have been compared).
       if (snapshot.rate.partial) seen.partial++;
       if (snapshot.run?.recentObserved) seen.run++;
+      if (snapshot.run?.failureTicks !== undefined) seen.failure++;
       if ((snapshot.probation?.length ?? 0) > 0) seen.probation++;
       else seen.empty++;
       if (snapshot.tail?.day !== null && snapshot.tail!.codes!.some((v) => v > 0)) seen.tail++;

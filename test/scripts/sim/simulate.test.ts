@@ -68,6 +68,25 @@ describe('simulate', () => {
     expect(web1(21)).toBeLessThan(web1(19) / 10); // after: restarted from 0
   });
 
+  it('sends demand a build at a time when asked: the same mean, far lumpier ticks than Poisson', () => {
+    // Downloads the API answered in each 1 s step (all of its pods, every code).
+    const perSecond = (o: Partial<ScenarioSpec>) => {
+      const r = simulate(spec({ logicalRatePerSecond: 13, stepMs: 1000, endMs: T0 + 20 * 60_000, ...o }));
+      const total = r.snapshots.map((s) => s.samples.filter((x) => x.name === 'crates_api_requests_total').reduce((a, x) => a + x.value, 0));
+      return total.slice(1).map((v, i) => v - total[i]!);
+    };
+    const stats = (xs: number[]) => {
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      return { mean, dispersion: xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length / mean };
+    };
+    const single = stats(perSecond({}));
+    // Builds of 8-16 crates: Var/mean = E[c²]/E[c] = 150.7/12 ≈ 12.6 for builds arriving in one second.
+    const builds = stats(perSecond({ buildArrivals: { cratesMin: 8, cratesMax: 16, spreadSeconds: 1 } }));
+    expect(builds.mean).toBeCloseTo(single.mean, -0.5);
+    expect(single.dispersion).toBeLessThan(1.5);
+    expect(builds.dispersion).toBeGreaterThan(8);
+  });
+
   it('is deterministic for a seed', () => {
     const a = simulate(spec({ noiseSigma: 0.05, faults: [fault('static-503', 0.3)] }));
     const b = simulate(spec({ noiseSigma: 0.05, faults: [fault('static-503', 0.3)] }));
