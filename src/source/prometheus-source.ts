@@ -70,7 +70,11 @@ export class PrometheusSource implements LiveSource, HistorySource {
         if (table) {
           const stream = this.streamOf(signal, table, input);
           table.begin(stream);
-          sink = { series: (bytes, start, end, value) => table.add(stream, bytes, start, end, sampleOf(value), tick) };
+          sink = {
+            series: (bytes, start, end, value) => table.add(stream, bytes, start, end, sampleOf(value), tick),
+            expected: () => table.expected(stream),
+            expectedSeries: (value) => table.addExpected(stream, sampleOf(value), tick),
+          };
           done = () => table.commit(stream, nowMs);
         } else {
           let total = 0;

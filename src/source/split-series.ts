@@ -86,6 +86,22 @@ export class SplitSeries {
       // A series seen before elsewhere in the order: carry on predicting from there.
       if (p >= 0 && p < stream.previousLength && stream.previous[p] === text) stream.cursor = p + 1;
     }
+    this.take(stream, text, value, tick);
+  }
+
+  /** The metric text the next series of `stream`'s answer should have: the one at the same place in its last answer. */
+  expected(stream: AnswerStream): string | undefined {
+    const c = stream.cursor;
+    return c < stream.previousLength ? this.texts[stream.previous[c]!] : undefined;
+  }
+
+  /** The next series of `stream`'s answer had the metric text `expected` gave, with its value, at tick `tick`. */
+  addExpected(stream: AnswerStream, value: number, tick: number): void {
+    const text = stream.previous[stream.cursor++]!;
+    this.take(stream, text, value, tick);
+  }
+
+  private take(stream: AnswerStream, text: number, value: number, tick: number): void {
     if (stream.currentLength === stream.current.length) stream.current = grow(stream.current, 2 * stream.current.length);
     stream.current[stream.currentLength++] = text;
     this.put(stream.input, this.textSeries[text]!, value, tick);
