@@ -49,7 +49,7 @@ export class FrameSamples implements ReadonlyMap<string, SignalSample> {
   }
 
   /** Writes the sample of the series in `slot`. */
-  set(slot: number, requests: number, errors: number, downstream: number): void {
+  put(slot: number, requests: number, errors: number, downstream: number): void {
     this.requests[slot] = requests;
     this.errors[slot] = errors;
     this.downstream[slot] = downstream;

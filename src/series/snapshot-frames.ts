@@ -3,9 +3,9 @@
 // `by` labels, and turns counters into rates.
 
 import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
-import { FrameSamples, SeriesIndex } from './frame-samples.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
 import { CounterRateTracker } from './counter-rate.js';
+import { FrameSamples, SeriesIndex } from './frame-samples.js';
 import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
 
 export interface SignalSelectors {

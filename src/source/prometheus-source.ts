@@ -202,7 +202,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
       if (table) table.fill(samples, ok.get(signal)!, tick, ABSENT);
       else {
         const sum = sums.get(signal)!;
-        samples.set(last.index.slotOf(signal.name)!, sum[0]!, sum[1]!, sum[2]!);
+        samples.put(last.index.slotOf(signal.name)!, sum[0]!, sum[1]!, sum[2]!);
       }
     });
     frame.signals = samples;

@@ -182,7 +182,7 @@ export class SplitSeries {
     const slots = this.slots;
     for (let s = 0; s < this.count; s++) {
       if (this.keys[s] === undefined || this.lastSeenMs[s] === Number.NEGATIVE_INFINITY) continue;
-      samples.set(
+      samples.put(
         slots[s]!,
         rOk ? (rs[s] === tick ? requests[s]! : rAbsent) : Number.NaN,
         eOk ? (es[s] === tick ? errors[s]! : eAbsent) : Number.NaN,

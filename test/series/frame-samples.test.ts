@@ -20,7 +20,7 @@ describe('FrameSamples', () => {
       for (const id of expected.keys()) {
         if (random() < 0.2) continue;
         const sample = { requests: random() * 100, errors: random() < 0.3 ? Number.NaN : random(), downstream: random() * 90 };
-        samples.set(index.slotOf(id)!, sample.requests, sample.errors, sample.downstream);
+        samples.put(index.slotOf(id)!, sample.requests, sample.errors, sample.downstream);
         expected.set(id, sample);
       }
       expect(samples.size).toBe(expected.size);
@@ -48,9 +48,9 @@ describe('FrameSamples', () => {
     index.add('a');
     index.add('b');
     const first = new FrameSamples(index);
-    first.set(index.slotOf('a')!, 1, 2, 3);
+    first.put(index.slotOf('a')!, 1, 2, 3);
     const second = new FrameSamples(index);
-    second.set(index.slotOf('b')!, 4, 5, 6);
+    second.put(index.slotOf('b')!, 4, 5, 6);
     expect(first.get('a')).toEqual({ requests: 1, errors: 2, downstream: 3 });
     expect(first.get('b')).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
     expect(second.get('a')).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
