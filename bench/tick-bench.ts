@@ -82,34 +82,15 @@ function steadyState(profiles: readonly RouteProfile[], nowMs: number): Pipeline
   return { version: 1, savedAtMs: nowMs, detectors, alerts: [], deploys: [], markers: {}, probes: [] };
 }
 
+/** Serves each tick's bytes to the source as a fetch would (a Response over the bytes). */
 /** Restores the steady state in a scope of its own, so the saved form is not kept alive by the caller. */
 export function restoreSteadyState(pipeline: Pipeline, profiles: readonly RouteProfile[], nowMs: number): void {
   pipeline.restore(steadyState(profiles, nowMs));
 }
 
-/** Serves each tick's bytes to the source as a fetch would (a Response streaming the bytes). */
 export function fakeFetch(answer: (body: string) => Buffer): typeof fetch {
-  return (async (_url: unknown, init?: RequestInit) => {
-    const bytes = answer(String(init?.body ?? ''));
-    let at = 0;
-    // The body in chunks, each copied once as a socket's reads are: a Response over the whole
-    // buffer copied all of it twice into fresh memory (8 MB answers at 100k series), a cost of the
-    // harness that no real fetch has.
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (at >= bytes.length) controller.close();
-        else {
-          controller.enqueue(new Uint8Array(bytes.subarray(at, at + BODY_CHUNK_BYTES)));
-          at += BODY_CHUNK_BYTES;
-        }
-      },
-    });
-    return new Response(body, { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } });
-  }) as typeof fetch;
+  return (async (_url: unknown, init?: RequestInit) => new Response(new Uint8Array(answer(String(init?.body ?? ''))), { status: 200, headers: { 'content-type': 'text/plain; version=0.0.4' } })) as typeof fetch;
 }
-
-/** The size of the body's chunks a fake fetch hands over: what a loopback socket's read gives. */
-const BODY_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Tick k's three instant-query answers for `profiles` (made before the tick is timed; only one
