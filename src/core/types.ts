@@ -32,8 +32,11 @@ export interface SeriesInfo {
 /** Every signal's rates at one data time, and the series of each deploy marker. */
 export interface Frame {
   timeMs: number;
-  /** Rates by series id: the signal's name, or name{labels} for a signal split `by` labels. */
-  signals: Map<string, SignalSample>;
+  /**
+   * Rates by series id: the signal's name, or name{labels} for a signal split `by` labels. Sources
+   * give columns (series/frame-samples.ts); `get` makes a sample object when asked.
+   */
+  signals: ReadonlyMap<string, SignalSample>;
   /** For the series of split signals: their signal and group labels. */
   series?: Map<string, SeriesInfo>;
   markers?: Map<string, MarkerSeries[]>;

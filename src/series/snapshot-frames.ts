@@ -2,9 +2,10 @@
 // routes each sample to the signal inputs whose selector matches it, splits split signals by their
 // `by` labels, and turns counters into rates.
 
-import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput, SignalSample } from '../core/types.js';
+import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
 import { CounterRateTracker } from './counter-rate.js';
+import { FrameSamples, SeriesIndex } from './frame-samples.js';
 import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
 
 export interface SignalSelectors {
@@ -30,6 +31,15 @@ interface Group {
   forgotten: boolean;
   /** What a frame says of this group's series (split signals): one object for every frame. */
   info: SeriesInfo | undefined;
+  /** The group's series' slot in the frames' columns (see `FrameColumns`). */
+  slot: number;
+}
+
+/** What frames share while no group comes or goes: the series' slots, their identities, the errors a series starts with. */
+interface FrameColumns {
+  index: SeriesIndex;
+  errors: Float64Array;
+  series: Map<string, SeriesInfo> | undefined;
 }
 
 /** Where one series (a metric name and a label set) goes: resolved once, reused every snapshot. */
@@ -72,6 +82,8 @@ export class SnapshotFrameBuilder {
   private readonly bySeriesNumber: (Resolution | undefined)[] = [];
   /** Groups forgotten so far: a resolution made since none was forgotten cannot be stale. */
   private forgottenCount = 0;
+  /** The frames' columns while no group comes or goes (undefined: index again at the next frame). */
+  private columns: FrameColumns | undefined;
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -82,7 +94,7 @@ export class SnapshotFrameBuilder {
       const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
         const route: Route = { signal: signal.name, input, selector, by, groups: new Map() };
-        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined });
+        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined, slot: -1 });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
         else this.routesByName.set(metric, [...(this.routesByName.get(metric) ?? []), route]);
@@ -159,8 +171,6 @@ export class SnapshotFrameBuilder {
   }
 
   end(timeMs: number): Frame {
-    const signals = new Map<string, SignalSample>();
-    let series: Map<string, SeriesInfo> | undefined;
     for (const route of this.routes) {
       for (const g of route.groups.values()) {
         if (g.touched) {
@@ -170,22 +180,42 @@ export class SnapshotFrameBuilder {
           route.groups.delete(g.id);
           g.forgotten = true;
           this.forgottenCount++;
-          continue;
+          this.columns = undefined;
         }
-        let sample = signals.get(g.id);
-        if (!sample) {
-          // A split series missing an input: errors read as none, the rest as unknown.
-          sample = { requests: Number.NaN, errors: route.by.length > 0 ? 0 : Number.NaN, downstream: Number.NaN };
-          signals.set(g.id, sample);
-          if (route.by.length > 0) (series ??= new Map()).set(g.id, (g.info ??= { signal: route.signal, labels: g.labels }));
-        }
-        sample[route.input] = g.tracker.end(timeMs);
       }
     }
-    const frame: Frame = { timeMs, signals };
-    if (series) frame.series = series;
+    const columns = (this.columns ??= this.indexGroups());
+    const samples = new FrameSamples(columns.index);
+    samples.errors.set(columns.errors);
+    for (const route of this.routes) {
+      const column = samples[route.input];
+      for (const g of route.groups.values()) column[g.slot] = g.tracker.end(timeMs);
+    }
+    const frame: Frame = { timeMs, signals: samples };
+    if (columns.series) frame.series = columns.series;
     if (this.markers.length > 0) frame.markers = this.markerSeries;
     return frame;
+  }
+
+  /**
+   * Every group's slot in the frames' columns (a series fed by several routes has one), the series
+   * of split signals, and each series' errors before its routes are read: a split series missing
+   * an input reads its errors as none, the rest as unknown.
+   */
+  private indexGroups(): FrameColumns {
+    const index = new SeriesIndex();
+    const errors: number[] = [];
+    let series: Map<string, SeriesInfo> | undefined;
+    for (const route of this.routes) {
+      for (const g of route.groups.values()) {
+        const size = index.size;
+        g.slot = index.add(g.id);
+        if (index.size === size) continue;
+        errors.push(route.by.length > 0 ? 0 : Number.NaN);
+        if (route.by.length > 0) (series ??= new Map()).set(g.id, (g.info ??= { signal: route.signal, labels: g.labels }));
+      }
+    }
+    return { index, errors: Float64Array.from(errors), series };
   }
 
   private groupOf(route: Route, labels: Labels): Group {
@@ -195,9 +225,10 @@ export class SnapshotFrameBuilder {
     let group = route.groups.get(id);
     if (!group) {
       // A group first seen mid-snapshot starts its tracker now; its first rate is unknown.
-      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined };
+      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined, slot: -1 };
       group.tracker.begin();
       route.groups.set(id, group);
+      this.columns = undefined;
     }
     return group;
   }

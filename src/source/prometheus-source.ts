@@ -3,7 +3,8 @@
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import type { Frame, MarkerSeries, SeriesInfo, SignalInput, SignalSample } from '../core/types.js';
+import type { Frame, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
+import { FrameSamples, SeriesIndex } from '../series/frame-samples.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
 import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
@@ -37,10 +38,10 @@ export class PrometheusSource implements LiveSource, HistorySource {
   /** Ticks read so far (live and history): stamps which values belong to the frame being built. */
   private tick = 0;
   /**
-   * The last frame's series map and the split tables' membership it was built at: while no series
-   * comes or goes, the next frame shares it (nothing downstream changes a frame).
+   * The last frame's series index and identities and the split tables' membership they were built
+   * at: while no series comes or goes, the next frame shares them (nothing downstream changes a frame).
    */
-  private lastSeries: { map: Map<string, SeriesInfo>; membership: string } | undefined;
+  private lastSeries: { index: SeriesIndex; map: Map<string, SeriesInfo> | undefined; membership: string } | undefined;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -69,7 +70,11 @@ export class PrometheusSource implements LiveSource, HistorySource {
         if (table) {
           const stream = this.streamOf(signal, table, input);
           table.begin(stream);
-          sink = { series: (bytes, start, end, value) => table.add(stream, bytes, start, end, sampleOf(value), tick) };
+          sink = {
+            series: (bytes, start, end, value) => table.add(stream, bytes, start, end, sampleOf(value), tick),
+            expected: () => table.expected(stream),
+            expectedSeries: (value) => table.addExpected(stream, sampleOf(value), tick),
+          };
           done = () => table.commit(stream, nowMs);
         } else {
           let total = 0;
@@ -176,21 +181,32 @@ export class PrometheusSource implements LiveSource, HistorySource {
     }
   }
 
-  /** Puts every signal's samples into the frame, and the split series' identities (shared while they stay the same). */
+  /** Puts every signal's samples into the frame's columns, and the split series' identities (shared while they stay the same). */
   private fillFrame(frame: Frame, ok: Map<SignalConfig, boolean[]>, sums: Map<SignalConfig, number[]>, tick: number): void {
     const tables = this.signals.map((signal) => this.tableOf(signal));
     const membership = tables.map((t) => t?.membership ?? '').join(',');
-    const shared = this.lastSeries?.membership === membership ? this.lastSeries.map : undefined;
-    const series = shared ? undefined : new Map<string, SeriesInfo>();
+    let last = this.lastSeries;
+    if (last?.membership !== membership) {
+      const index = new SeriesIndex();
+      const map = tables.some((t) => t !== undefined) ? new Map<string, SeriesInfo>() : undefined;
+      this.signals.forEach((signal, i) => {
+        const table = tables[i];
+        if (table) table.index(index, map!);
+        else index.add(signal.name);
+      });
+      this.lastSeries = last = { index, map, membership };
+    }
+    const samples = new FrameSamples(last.index);
     this.signals.forEach((signal, i) => {
       const table = tables[i];
-      if (table) table.fill(frame.signals, series, ok.get(signal)!, tick, ABSENT);
-      else frame.signals.set(signal.name, unsplitSample(sums.get(signal)!));
+      if (table) table.fill(samples, ok.get(signal)!, tick, ABSENT);
+      else {
+        const sum = sums.get(signal)!;
+        samples.put(last.index.slotOf(signal.name)!, sum[0]!, sum[1]!, sum[2]!);
+      }
     });
-    if (tables.some((t) => t !== undefined)) {
-      frame.series = shared ?? series!;
-      this.lastSeries = { map: frame.series, membership };
-    }
+    frame.signals = samples;
+    if (last.map) frame.series = last.map;
   }
 
   /** The column table of a split signal (undefined for a signal that is not split). */
@@ -212,8 +228,4 @@ export class PrometheusSource implements LiveSource, HistorySource {
 /** A sample value as the pipeline takes it: ±Inf (a division by zero in a query) is no data, as NaN is. */
 function sampleOf(value: number): number {
   return Number.isFinite(value) ? value : Number.NaN;
-}
-
-function unsplitSample(sum: readonly number[]): SignalSample {
-  return { requests: sum[0]!, errors: sum[1]!, downstream: sum[2]! };
 }

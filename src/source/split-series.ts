@@ -6,7 +6,8 @@
 // series until the frame is built.
 
 import type { SignalConfig } from '../config/load.js';
-import type { SeriesInfo, SignalInput, SignalSample } from '../core/types.js';
+import type { SeriesInfo, SignalInput } from '../core/types.js';
+import type { FrameSamples, SeriesIndex } from '../series/frame-samples.js';
 import { pickLabels, seriesIdOf } from '../series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from '../series/snapshot-frames.js';
 
@@ -41,6 +42,8 @@ export class SplitSeries {
   /** Each input's values this tick and the tick that wrote them (several series of one label set are summed). */
   private values = INPUTS.map(() => new Float64Array(64));
   private stamps = INPUTS.map(() => new Int32Array(64));
+  /** Each series' slot in the frames' index (set by `index`, valid until membership changes). */
+  private slots = new Int32Array(64);
 
   /** Metric texts (one character per byte, so bytes compare as they are) and their series. */
   private readonly byText = new Map<string, number>();
@@ -83,6 +86,22 @@ export class SplitSeries {
       // A series seen before elsewhere in the order: carry on predicting from there.
       if (p >= 0 && p < stream.previousLength && stream.previous[p] === text) stream.cursor = p + 1;
     }
+    this.take(stream, text, value, tick);
+  }
+
+  /** The metric text the next series of `stream`'s answer should have: the one at the same place in its last answer. */
+  expected(stream: AnswerStream): string | undefined {
+    const c = stream.cursor;
+    return c < stream.previousLength ? this.texts[stream.previous[c]!] : undefined;
+  }
+
+  /** The next series of `stream`'s answer had the metric text `expected` gave, with its value, at tick `tick`. */
+  addExpected(stream: AnswerStream, value: number, tick: number): void {
+    const text = stream.previous[stream.cursor++]!;
+    this.take(stream, text, value, tick);
+  }
+
+  private take(stream: AnswerStream, text: number, value: number, tick: number): void {
     if (stream.currentLength === stream.current.length) stream.current = grow(stream.current, 2 * stream.current.length);
     stream.current[stream.currentLength++] = text;
     this.put(stream.input, this.textSeries[text]!, value, tick);
@@ -137,25 +156,38 @@ export class SplitSeries {
   }
 
   /**
-   * Puts every series of the signal into the frame, in the order they were first seen: inputs whose
-   * answer failed (`ok[i]` false) or that the signal lacks are NaN; a series missing from a
-   * successful answer gets that input's absent value. `series` undefined: the caller has them already.
+   * Gives every series of the signal a slot in `index`, in the order they were first seen, and puts
+   * its identity into `series`: done only when the set of series changed (`membership`).
    */
-  fill(signals: Map<string, SignalSample>, series: Map<string, SeriesInfo> | undefined, ok: readonly boolean[], tick: number, absent: readonly number[]): void {
-    const [requests, errors, downstream] = this.values as [Float64Array, Float64Array, Float64Array];
-    const [rs, es, ds] = this.stamps as [Int32Array, Int32Array, Int32Array];
-    const [rOk, eOk, dOk] = ok as [boolean, boolean, boolean];
-    const [rAbsent, eAbsent, dAbsent] = absent as [number, number, number];
+  index(index: SeriesIndex, series: Map<string, SeriesInfo>): void {
     for (let s = 0; s < this.count; s++) {
       // Never in a successful answer (only in failed ones): not a series yet.
       if (this.keys[s] === undefined || this.lastSeenMs[s] === Number.NEGATIVE_INFINITY) continue;
       const id = this.ids[s]!;
-      signals.set(id, {
-        requests: rOk ? (rs[s] === tick ? requests[s]! : rAbsent) : Number.NaN,
-        errors: eOk ? (es[s] === tick ? errors[s]! : eAbsent) : Number.NaN,
-        downstream: dOk ? (ds[s] === tick ? downstream[s]! : dAbsent) : Number.NaN,
-      });
-      series?.set(id, this.infos[s]!);
+      this.slots[s] = index.add(id);
+      series.set(id, this.infos[s]!);
+    }
+  }
+
+  /**
+   * Writes every series of the signal into the frame's columns (at the slots `index` gave): inputs
+   * whose answer failed (`ok[i]` false) or that the signal lacks are NaN; a series missing from a
+   * successful answer gets that input's absent value.
+   */
+  fill(samples: FrameSamples, ok: readonly boolean[], tick: number, absent: readonly number[]): void {
+    const [requests, errors, downstream] = this.values as [Float64Array, Float64Array, Float64Array];
+    const [rs, es, ds] = this.stamps as [Int32Array, Int32Array, Int32Array];
+    const [rOk, eOk, dOk] = ok as [boolean, boolean, boolean];
+    const [rAbsent, eAbsent, dAbsent] = absent as [number, number, number];
+    const slots = this.slots;
+    for (let s = 0; s < this.count; s++) {
+      if (this.keys[s] === undefined || this.lastSeenMs[s] === Number.NEGATIVE_INFINITY) continue;
+      samples.put(
+        slots[s]!,
+        rOk ? (rs[s] === tick ? requests[s]! : rAbsent) : Number.NaN,
+        eOk ? (es[s] === tick ? errors[s]! : eAbsent) : Number.NaN,
+        dOk ? (ds[s] === tick ? downstream[s]! : dAbsent) : Number.NaN,
+      );
     }
   }
 
@@ -223,6 +255,7 @@ export class SplitSeries {
     this.lastSeenMs = growFloat(this.lastSeenMs, size);
     this.values = this.values.map((v) => growFloat(v, size));
     this.stamps = this.stamps.map((v) => grow(v, size));
+    this.slots = grow(this.slots, size);
   }
 
   /** Renumbers the live series from 0, in their order (between ticks: this tick's values are not kept). */

@@ -13,6 +13,14 @@
 /** Receives each series of an answer; `bytes[start, end)` is its metric object, valid only during the call. */
 export interface VectorSink {
   series(bytes: Uint8Array, start: number, end: number, value: number): void;
+  /**
+   * The metric text (one character per byte) the sink expects of the next series, if any: a text
+   * that was the whole metric object of an earlier series. A series written
+   * `{"metric":<that text>,"value":[time,"value"]}` goes to `expectedSeries` instead of `series`,
+   * read without scanning its labels again (the same bytes are the same valid object).
+   */
+  expected?(): string | undefined;
+  expectedSeries?(value: number): void;
 }
 
 /** What an answer said besides its series. */
@@ -58,6 +66,9 @@ const MORE = -1;
 const MAX_DEPTH = 64;
 
 const EMPTY_METRIC = new Uint8Array([OPEN_OBJECT, CLOSE_OBJECT]);
+/** How Prometheus writes a series up to its metric object, and from its end to the value's time. */
+const METRIC_KEY = Buffer.from('{"metric":');
+const VALUE_KEY = Buffer.from(',"value":[');
 const utf8 = new TextDecoder('utf-8');
 
 /** Exact powers of ten a double holds (up to 1e22): a mantissa of <= 15 digits times one of them rounds once. */
@@ -303,13 +314,20 @@ export class VectorDecoder {
     }
     const c = b[i]!;
     if (c === OPEN_OBJECT) {
+      const expected = this.sink.expected?.();
+      if (expected !== undefined) {
+        const end = this.scanExpectedSeries(b, start, i, to, expected);
+        if (end >= 0) {
+          this.answer.series++;
+          this.sink.expectedSeries!(this.valueOf(b, start));
+          this.first = false;
+          return end;
+        }
+      }
       i = this.scanSeries(b, start, i, to, final);
       if (i === MORE) return MORE;
       this.answer.series++;
-      const value = this.valueEscaped
-        ? sampleValue(JSON.parse(utf8.decode(b.subarray(this.valueStart - 1, this.valueEnd + 1))) as string, `the value at byte ${this.origin + this.valueStart - start}`)
-        : parseValue(b, this.valueStart, this.valueEnd, this.origin + this.valueStart - start);
-      this.sink.series(b, this.metricStart, this.metricEnd, value);
+      this.sink.series(b, this.metricStart, this.metricEnd, this.valueOf(b, start));
       this.first = false;
       return i;
     }
@@ -327,6 +345,35 @@ export class VectorDecoder {
       return i + 1;
     }
     return this.failAt(start, i, `expected a series object in data.result, got ${show(c)}`);
+  }
+
+  /** The value of the series just scanned. */
+  private valueOf(b: Uint8Array, start: number): number {
+    return this.valueEscaped
+      ? sampleValue(JSON.parse(utf8.decode(b.subarray(this.valueStart - 1, this.valueEnd + 1))) as string, `the value at byte ${this.origin + this.valueStart - start}`)
+      : parseValue(b, this.valueStart, this.valueEnd, this.origin + this.valueStart - start);
+  }
+
+  /**
+   * A series object written `{"metric":<expected>,"value":[time,"value"]}` (whitespace only before
+   * its closing `]` and `}`): sets the value's range; the index after it. -1 when it is written
+   * otherwise or cut by the chunk's end: then the general scan reads it (and says what is wrong).
+   */
+  private scanExpectedSeries(b: Uint8Array, start: number, i: number, to: number, expected: string): number {
+    const length = expected.length;
+    let j = i + METRIC_KEY.length;
+    if (j + length + VALUE_KEY.length >= to) return -1;
+    for (let k = 0; k < METRIC_KEY.length; k++) if (b[i + k] !== METRIC_KEY[k]) return -1;
+    for (let k = 0; k < length; k++) if (b[j + k] !== expected.charCodeAt(k)) return -1;
+    j += length;
+    for (let k = 0; k < VALUE_KEY.length; k++) if (b[j + k] !== VALUE_KEY[k]) return -1;
+    const pair = this.scanPair(b, start, this.skipWhitespace(b, j + VALUE_KEY.length, to), to, false, false);
+    if (pair === MORE) return -1;
+    j = this.skipWhitespace(b, pair, to);
+    if (j >= to || b[j] !== CLOSE_ARRAY) return -1;
+    j = this.skipWhitespace(b, j + 1, to);
+    if (j >= to || b[j] !== CLOSE_OBJECT) return -1;
+    return j + 1;
   }
 
   /** One series object: sets the metric's and value's ranges; the index after it, or MORE. */

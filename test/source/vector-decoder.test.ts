@@ -86,7 +86,98 @@ function randomAnswer(random: () => number): string {
   return `${ws()}${value(body)}${ws()}`;
 }
 
+/**
+ * Decodes `bytes` with a sink that expects, of the n-th series, the metric text `expect(n)` gives
+ * (one character per byte): what it read, in order, each series marked as taken as expected or not.
+ */
+function decodeExpecting(bytes: Uint8Array, chunks: number[], expect: (n: number) => string | undefined): { series: Series[]; expected: boolean[]; answer: DecodedAnswer } {
+  const series: Series[] = [];
+  const expected: boolean[] = [];
+  const decoder = new VectorDecoder({
+    series(b, start, end, value) {
+      series.push({ labels: JSON.parse(Buffer.from(b.subarray(start, end)).toString('utf8')) as unknown, value });
+      expected.push(false);
+    },
+    expected: () => expect(series.length),
+    expectedSeries(value) {
+      series.push({ labels: JSON.parse(Buffer.from(expect(series.length)!, 'latin1').toString('utf8')) as unknown, value });
+      expected.push(true);
+    },
+  });
+  for (let at = 0, k = 0; at < bytes.length; k++) {
+    const size = Math.max(1, chunks[k % chunks.length]!);
+    decoder.push(Uint8Array.from(bytes.subarray(at, at + size)));
+    at += size;
+  }
+  return { series, expected, answer: decoder.end() };
+}
+
+/** Each series' metric text as written, one character per byte (what a sink keeps to expect it again). */
+function metricTexts(bytes: Uint8Array): string[] {
+  const texts: string[] = [];
+  const decoder = new VectorDecoder({ series: (b, start, end) => texts.push(Buffer.from(b.subarray(start, end)).toString('latin1')) });
+  decoder.push(bytes);
+  decoder.end();
+  return texts;
+}
+
 describe('decoding an instant-query answer', () => {
+  it('reads a series written as expected exactly as one scanned in full, and any other (a wrong guess, another layout) in full', () => {
+    const random = mulberry32(4242);
+    let taken = 0;
+    const earlier: string[] = ['{}'];
+    for (let k = 0; k < 2000; k++) {
+      // Half compact, as Prometheus writes answers (the expected layout), half in random layouts.
+      const text = k % 2 === 0 ? JSON.stringify(JSON.parse(randomAnswer(random))) : randomAnswer(random);
+      const bytes = utf8(text);
+      const texts = metricTexts(bytes);
+      // Right guesses mostly; some another series' text (of this answer or an earlier one), some none.
+      const guesses = texts.map((t) => {
+        const r = random();
+        if (r < 0.6) return t;
+        if (r < 0.75) return texts[Math.floor(random() * texts.length)];
+        if (r < 0.9) return earlier[Math.floor(random() * earlier.length)];
+        return undefined;
+      });
+      earlier.push(...texts);
+      const chunks = k % 3 === 0 ? [bytes.length] : Array.from({ length: 5 }, () => 1 + Math.floor(random() * (k % 3 === 1 ? 4 : 64)));
+      const { series, expected, answer } = decodeExpecting(bytes, chunks, (n) => guesses[n]);
+      expect(series, text).toEqual(reference(text).series);
+      expect(answer.series).toBe(texts.length);
+      // Taken as expected only when the guess was its own text.
+      expected.forEach((e, n) => {
+        if (e) expect(guesses[n]).toBe(texts[n]);
+      });
+      taken += expected.filter(Boolean).length;
+    }
+    // The shortcut was taken often enough for the comparison to mean something.
+    expect(taken).toBeGreaterThan(500);
+  });
+
+  it('refuses a malformed series written after an expected metric text as the full scan does, with the same message', () => {
+    const random = mulberry32(77);
+    for (let k = 0; k < 300; k++) {
+      const text = JSON.stringify(JSON.parse(randomAnswer(random)));
+      const bytes = utf8(text);
+      const texts = metricTexts(bytes);
+      for (let m = 0; m < 10; m++) {
+        const mutated = Uint8Array.from(bytes);
+        mutated[Math.floor(random() * bytes.length)] = '{}[]":,\\ 0-a.eE\u0001'.charCodeAt(Math.floor(random() * 19));
+        const chunks = [1 + Math.floor(random() * 40)];
+        const outcome = (f: () => { series: Series[] }) => {
+          try {
+            return { series: f().series };
+          } catch (e) {
+            expect(e).toBeInstanceOf(AnswerDecodeError);
+            return { error: (e as Error).message };
+          }
+        };
+        expect(outcome(() => decodeExpecting(mutated, chunks, (n) => texts[n])), Buffer.from(mutated).toString('utf8')).toEqual(outcome(() => decode(mutated, chunks)));
+      }
+    }
+  });
+
+
   it('finds what JSON.parse finds on random answers: label shapes, escapes, unicode, key orders, whitespace, extra fields, any chunking', () => {
     const random = mulberry32(2026);
     for (let k = 0; k < 3000; k++) {

@@ -1,0 +1,95 @@
+// A frame's samples as columns: every series of the frame has a slot in an index that frames share
+// while the set of series stays the same, and this frame's rates are three Float64Arrays by slot. A
+// source fills columns instead of building a Map entry and a sample object per series per tick (at
+// 100k series, those and their collection were most of a tick's read after decoding). Read as a
+// ReadonlyMap: `get` makes the sample object of one series when asked.
+
+import type { SignalSample } from '../core/types.js';
+
+/** The series of a frame in slot order, and each series' slot: one object for every frame while no series comes or goes. */
+export class SeriesIndex {
+  private readonly slots = new Map<string, number>();
+  private readonly order: string[] = [];
+
+  /** The slot of `id`, given on first sight: a series added twice keeps its first slot (as Map.set keeps its first place). */
+  add(id: string): number {
+    let slot = this.slots.get(id);
+    if (slot === undefined) {
+      slot = this.order.length;
+      this.order.push(id);
+      this.slots.set(id, slot);
+    }
+    return slot;
+  }
+
+  slotOf(id: string): number | undefined {
+    return this.slots.get(id);
+  }
+
+  idAt(slot: number): string {
+    return this.order[slot]!;
+  }
+
+  get size(): number {
+    return this.order.length;
+  }
+}
+
+export class FrameSamples implements ReadonlyMap<string, SignalSample> {
+  readonly requests: Float64Array;
+  readonly errors: Float64Array;
+  readonly downstream: Float64Array;
+
+  /** Columns for every series of `index`, NaN until set. */
+  constructor(readonly index: SeriesIndex) {
+    const n = index.size;
+    this.requests = new Float64Array(n).fill(Number.NaN);
+    this.errors = new Float64Array(n).fill(Number.NaN);
+    this.downstream = new Float64Array(n).fill(Number.NaN);
+  }
+
+  /** Writes the sample of the series in `slot`. */
+  put(slot: number, requests: number, errors: number, downstream: number): void {
+    this.requests[slot] = requests;
+    this.errors[slot] = errors;
+    this.downstream[slot] = downstream;
+  }
+
+  /** The sample of the series in `slot`, as a new object. */
+  at(slot: number): SignalSample {
+    return { requests: this.requests[slot]!, errors: this.errors[slot]!, downstream: this.downstream[slot]! };
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  get(id: string): SignalSample | undefined {
+    const slot = this.index.slotOf(id);
+    return slot === undefined ? undefined : this.at(slot);
+  }
+
+  has(id: string): boolean {
+    return this.index.slotOf(id) !== undefined;
+  }
+
+  forEach(callback: (value: SignalSample, key: string, map: ReadonlyMap<string, SignalSample>) => void, thisArg?: unknown): void {
+    for (let s = 0; s < this.index.size; s++) callback.call(thisArg, this.at(s), this.index.idAt(s), this);
+  }
+
+  *entries(): MapIterator<[string, SignalSample]> {
+    for (let s = 0; s < this.index.size; s++) yield [this.index.idAt(s), this.at(s)];
+  }
+
+  *keys(): MapIterator<string> {
+    for (let s = 0; s < this.index.size; s++) yield this.index.idAt(s);
+  }
+
+  *values(): MapIterator<SignalSample> {
+    for (let s = 0; s < this.index.size; s++) yield this.at(s);
+  }
+
+  [Symbol.iterator](): MapIterator<[string, SignalSample]> {
+    return this.entries();
+  }
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { SignalSample } from '../../src/core/types.js';
+import { FrameSamples, SeriesIndex } from '../../src/series/frame-samples.js';
+import { mulberry32 } from '../../scripts/sim/random.js';
+
+describe('FrameSamples', () => {
+  it('reads as the Map of the same series and samples would: get, has, size, entries, keys, values, forEach, in slot order', () => {
+    const random = mulberry32(5);
+    for (let round = 0; round < 20; round++) {
+      const index = new SeriesIndex();
+      const expected = new Map<string, SignalSample>();
+      const count = Math.floor(random() * 30);
+      for (let i = 0; i < count; i++) {
+        // Some ids added twice: the first slot stays, the last value wins, as Map.set does.
+        const id = `api{route="/r${Math.floor(random() * 25)}"}`;
+        index.add(id);
+        expected.set(id, { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
+      }
+      const samples = new FrameSamples(index);
+      for (const id of expected.keys()) {
+        if (random() < 0.2) continue;
+        const sample = { requests: random() * 100, errors: random() < 0.3 ? Number.NaN : random(), downstream: random() * 90 };
+        samples.put(index.slotOf(id)!, sample.requests, sample.errors, sample.downstream);
+        expected.set(id, sample);
+      }
+      expect(samples.size).toBe(expected.size);
+      expect([...samples]).toEqual([...expected]);
+      expect([...samples.entries()]).toEqual([...expected.entries()]);
+      expect([...samples.keys()]).toEqual([...expected.keys()]);
+      expect([...samples.values()]).toEqual([...expected.values()]);
+      const seen: [string, SignalSample][] = [];
+      samples.forEach((value, key, map) => {
+        expect(map).toBe(samples);
+        seen.push([key, value]);
+      });
+      expect(seen).toEqual([...expected]);
+      for (const id of expected.keys()) {
+        expect(samples.has(id)).toBe(true);
+        expect(samples.get(id)).toEqual(expected.get(id));
+      }
+      expect(samples.has('api{route="/other"}')).toBe(false);
+      expect(samples.get('api{route="/other"}')).toBeUndefined();
+    }
+  });
+
+  it('starts every series as no data (NaN), never zero, and keeps each frame its own values over a shared index', () => {
+    const index = new SeriesIndex();
+    index.add('a');
+    index.add('b');
+    const first = new FrameSamples(index);
+    first.put(index.slotOf('a')!, 1, 2, 3);
+    const second = new FrameSamples(index);
+    second.put(index.slotOf('b')!, 4, 5, 6);
+    expect(first.get('a')).toEqual({ requests: 1, errors: 2, downstream: 3 });
+    expect(first.get('b')).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
+    expect(second.get('a')).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
+    expect(second.get('b')).toEqual({ requests: 4, errors: 5, downstream: 6 });
+  });
+});
