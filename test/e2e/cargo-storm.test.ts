@@ -201,7 +201,10 @@ describe.skipIf(!ENABLED || !current)(`${current?.label ?? 'rustup cargo'}: curr
       expectRetries(r, cargo, true);
       const pool = get('closed-pool');
       expectHealthy(pool);
-      expect(pool.harness.rateDuring / pool.harness.rateBefore, describeResult(pool)).toBeLessThan(0.6);
+      // The faulted rate is fixed by cargo's schedule (4 runners, 13 requests in about 11 s each:
+      // ~4.6 req/s); the healthy one by how fast cargo fetches on this machine (1.5-2.4 builds/s
+      // measured, 6-9 req/s). A fall by a quarter or more is the closed loop's signature.
+      expect(pool.harness.rateDuring / pool.harness.rateBefore, describeResult(pool)).toBeLessThan(0.75);
     });
 
     it('static 503: StormwatchRetryStorm within 6 s', () => expectPage(get('static-503'), 'StormwatchRetryStorm'));
