@@ -265,12 +265,14 @@ export class Pipeline {
     return deployTransition(record, status, timeMs, this.config.definitions, this.config.alerting.labels, this.config.alerting.externalURL);
   }
 
-  /** Feeds history to the detectors' baselines only: no alert can start from warm-up data. */
+  /** Feeds history to the detectors' baselines (and ramp levels) only: no alert can start from warm-up data. */
   warm(frame: Frame): void {
     this.admit(frame);
-    for (const { identity, detector } of this.watched.values()) {
+    for (const { identity, detector, ramp } of this.watched.values()) {
       const sample = frame.signals.get(identity.id);
-      if (sample) detector.observe(sample, frame.timeMs);
+      // The ramp recorder too: the demand level a storm is read against is the last half minute,
+      // history included (a sidecar started moments before a storm has no other).
+      if (sample) ramp.observeTick(sample.requests, detector.observe(sample, frame.timeMs));
     }
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
     for (const tracker of this.markers) tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);

@@ -15,9 +15,14 @@ import { type RampModel, onsetPoints, tickFractionAt } from './retry-ramp.js';
 
 /** The ticks a fit sees: one minute of 1 s ticks, or longer at coarser ticks. */
 export const MAX_RAMP_TICKS = 60;
-/** Healthy ticks before onset the demand level is averaged over (about 30 s, 2 to 8 ticks). */
+/**
+ * Healthy ticks before onset the demand level is averaged over: about 30 s, at least 2 ticks. At
+ * 1 s ticks that is 30 (it was at most 8): a second of 3 builds of 4 crates holds 0-20 requests
+ * (coefficient of variation 0.6, real cargo), so a level of 8 such ticks was ±20 %, more than the
+ * storm's own minute.
+ */
 export function levelTicks(tickMs: number): number {
-  return Math.min(8, Math.max(2, Math.round(30_000 / tickMs)));
+  return Math.min(30, Math.max(2, Math.round(30_000 / tickMs)));
 }
 
 /** What a fit needs: tick length, the demand level before onset, and the multipliers since. */
@@ -25,6 +30,8 @@ export interface RampObservation {
   tickMs: number;
   /** Mean multiplier (requests / baseline) over the healthy ticks before onset; NaN when unknown. */
   level: number;
+  /** How many healthy ticks `level` averages (its standard error is levelLogSigma / √levelCount). */
+  levelCount?: number;
   /** Multipliers of the ticks since onset, the first holding it; NaN for a gap. */
   multipliers: number[];
   /**
@@ -123,7 +130,11 @@ function fitExcess(points: readonly { y: number; f: number }[]): number {
  * current failure run began. Bounded: MAX_RAMP_TICKS + a few numbers.
  */
 export interface RampSnapshot {
+  /** Request rates of the last healthy ticks (multipliers in snapshots without `beforeRates`). */
   before: (number | null)[];
+  beforeRates?: true;
+  /** The baseline the run's multipliers are read over (null when unknown). */
+  runBaseline?: number | null;
   since: (number | null)[];
   runSinceMs: number | null;
   /** The failing fraction of the run's first tick (null when unknown). */
@@ -142,17 +153,22 @@ const NO_RUN: readonly number[] = Object.freeze([]);
 
 export class RampRecorder {
   /**
-   * The last healthy ticks' multipliers: a ring of levelTicks slots, `beforeCount` of them used,
-   * the oldest at `beforeStart`. Sized once (an array grown by push keeps 17 slots or more).
+   * The last healthy ticks' request rates: a ring of levelTicks slots, `beforeCount` of them used,
+   * the oldest at `beforeStart`. Sized once (an array grown by push keeps 17 slots or more). Rates,
+   * not multipliers: they need no baseline (a sidecar just started reads its level from its first
+   * ticks, before the baseline has enough points to judge), and the level is put over the run's
+   * baseline once a run starts.
    */
   private readonly before: number[];
   private beforeStart = 0;
   private beforeCount = 0;
   private since: number[] = NO_RUN as number[];
   private runSinceMs: number | undefined;
+  /** The baseline of the run's first tick with one: the level's rate is read over it. */
+  private runBaseline = Number.NaN;
   /** The failing fraction of the run's first tick: where in it the onset came (beforeOnsetShare). */
   private firstFailing = Number.NaN;
-  /** Running mean of |log(multiplier / level)| over healthy ticks with a full level, and how many. */
+  /** Running mean of |log(rate / level)| over healthy ticks with a full level, and how many. */
   private levelDeviation = 0;
   private levelDeviationTicks = 0;
 
@@ -160,28 +176,29 @@ export class RampRecorder {
     this.before = new Array<number>(levelTicks(tickMs)).fill(Number.NaN);
   }
 
-  /** One tick from its rate evaluation: requests over the baseline, and the failure run if any. */
+  /** One tick from its rate evaluation: its requests, the baseline, and the failure run if any. */
   observeTick(requests: number, evaluations: readonly Evaluation[]): void {
     const spike = evaluations.find((e) => e.kind === 'rate_spike');
     const known = spike !== undefined && spike.status !== 'unknown' && spike.baseline > 0;
     const runSinceMs = spike?.run?.sinceMs;
     // A run's first tick: how much of it failed says where in it the onset came.
     const failing = runSinceMs !== undefined && runSinceMs !== this.runSinceMs ? failingFraction(evaluations.find((e) => e.kind === 'funnel_drop'), evaluations.find((e) => e.kind === 'error_ratio')).e : Number.NaN;
-    this.observe(known ? requests / spike.baseline : Number.NaN, runSinceMs, failing);
+    this.observe(requests, known ? spike.baseline : Number.NaN, runSinceMs, failing);
   }
 
   /**
-   * One tick: its multiplier, the failure run's start (undefined while healthy) and, on a run's
-   * first tick, the fraction of its attempts failing.
+   * One tick: its request rate and baseline (NaN while the baseline is unknown), the failure
+   * run's start (undefined while healthy) and, on a run's first tick, the fraction of its
+   * attempts failing.
    */
-  observe(multiplier: number, runSinceMs: number | undefined, failing = Number.NaN): void {
+  observe(requests: number, baseline: number, runSinceMs: number | undefined, failing = Number.NaN): void {
     if (runSinceMs === undefined) {
       this.runSinceMs = undefined;
       this.since = NO_RUN as number[];
-      if (Number.isFinite(multiplier)) {
+      if (Number.isFinite(requests) && requests >= 0) {
         const k = this.before.length;
-        if (this.beforeCount === k) this.observeLevelNoise(multiplier);
-        this.before[(this.beforeStart + this.beforeCount) % k] = multiplier;
+        if (this.beforeCount === k) this.observeLevelNoise(requests);
+        this.before[(this.beforeStart + this.beforeCount) % k] = requests;
         if (this.beforeCount < k) this.beforeCount++;
         else this.beforeStart = (this.beforeStart + 1) % k;
       }
@@ -191,15 +208,17 @@ export class RampRecorder {
       this.runSinceMs = runSinceMs;
       this.since = [];
       this.firstFailing = failing;
+      this.runBaseline = Number.NaN;
     }
-    if (this.since.length < MAX_RAMP_TICKS) this.since.push(multiplier);
+    if (!(this.runBaseline > 0) && baseline > 0) this.runBaseline = baseline;
+    if (this.since.length < MAX_RAMP_TICKS) this.since.push(baseline > 0 ? requests / baseline : Number.NaN);
   }
 
   /** How far a healthy tick strays from the level of the ticks before it (the level is full). */
-  private observeLevelNoise(multiplier: number): void {
+  private observeLevelNoise(rate: number): void {
     let sum = 0;
     for (const x of this.before) sum += x;
-    const d = Math.abs(Math.log(multiplier / (sum / this.before.length)));
+    const d = Math.abs(Math.log(rate / (sum / this.before.length)));
     if (!Number.isFinite(d)) return;
     this.levelDeviationTicks = Math.min(this.levelDeviationTicks + 1, LEVEL_NOISE_TICKS);
     this.levelDeviation += (d - this.levelDeviation) / this.levelDeviationTicks;
@@ -210,12 +229,37 @@ export class RampRecorder {
    * times √(π/2) (normal), less swayed by the odd outlier than the root mean square.
    */
   levelLogSigma(): number {
-    return this.levelDeviationTicks >= LEVEL_NOISE_MIN_TICKS ? this.levelDeviation * Math.sqrt(Math.PI / 2) : Number.NaN;
+    if (this.levelDeviationTicks >= LEVEL_NOISE_MIN_TICKS) return this.levelDeviation * Math.sqrt(Math.PI / 2);
+    return this.levelSpread();
+  }
+
+  /**
+   * Until the running deviation has LEVEL_NOISE_MIN_TICKS ticks (a series watched for under a
+   * minute at 1 s, as a sidecar just started is): the spread of the level's own ticks, their
+   * coefficient of variation (the level is their arithmetic mean, and a tick of a few bursty
+   * builds may hold no request at all, which a log cannot read). Read through the tick's σ about
+   * the long baseline instead (1.6 for a 1 s tick whose baseline has seen few ticks), a ramp's
+   * shape counted for nothing and the name came from the plateau's prior alone.
+   */
+  private levelSpread(): number {
+    let n = 0;
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = 0; i < this.beforeCount; i++) {
+      const x = this.before[(this.beforeStart + i) % this.before.length]!;
+      if (!Number.isFinite(x)) continue;
+      n++;
+      sum += x;
+      sumSq += x * x;
+    }
+    if (n < 4 || !(sum > 0)) return Number.NaN;
+    const mean = sum / n;
+    return Math.sqrt(Math.max(0, (sumSq - n * mean * mean) / (n - 1))) / mean;
   }
 
   /** Plain data for the saved state: a restart mid-storm fits the same ramp. */
   snapshot(): RampSnapshot {
-    return { before: this.beforeValues(), since: [...this.since], runSinceMs: this.runSinceMs ?? null, firstFailing: Number.isFinite(this.firstFailing) ? this.firstFailing : null, levelNoise: [this.levelDeviation, this.levelDeviationTicks] };
+    return { before: this.beforeValues(), beforeRates: true, runBaseline: Number.isFinite(this.runBaseline) ? this.runBaseline : null, since: [...this.since], runSinceMs: this.runSinceMs ?? null, firstFailing: Number.isFinite(this.firstFailing) ? this.firstFailing : null, levelNoise: [this.levelDeviation, this.levelDeviationTicks] };
   }
 
   /** Restores a snapshot; anything malformed leaves the recorder empty. */
@@ -223,13 +267,15 @@ export class RampRecorder {
     const r = s as Partial<RampSnapshot> | null | undefined;
     const numbers = (a: unknown, max: number) => Array.isArray(a) && a.length <= max && a.every((x) => x === null || typeof x === 'number');
     if (!r || !numbers(r.before, levelTicks(this.tickMs)) || !numbers(r.since, MAX_RAMP_TICKS) || !(r.runSinceMs === null || typeof r.runSinceMs === 'number')) return;
-    const before = r.before!.map((x) => (x === null ? Number.NaN : x));
+    // Multipliers from an older snapshot do not mix with rates: the level is read afresh.
+    const before = r.beforeRates === true ? r.before!.map((x) => (x === null ? Number.NaN : x)) : [];
     this.before.fill(Number.NaN);
     for (let i = 0; i < before.length; i++) this.before[i] = before[i]!;
     this.beforeStart = 0;
     this.beforeCount = before.length;
     this.since = r.since!.map((x) => (x === null ? Number.NaN : x));
     this.runSinceMs = r.runSinceMs ?? undefined;
+    this.runBaseline = typeof r.runBaseline === 'number' ? r.runBaseline : Number.NaN;
     this.firstFailing = typeof r.firstFailing === 'number' ? r.firstFailing : Number.NaN;
     // Saved before the level noise was kept: measured afresh.
     const noise = r.levelNoise;
@@ -242,10 +288,11 @@ export class RampRecorder {
   view(): RampObservation | undefined {
     if (this.runSinceMs === undefined || this.since.length === 0) return undefined;
     const before = this.beforeValues();
-    const level = before.length > 0 ? before.reduce((s, x) => s + x, 0) / before.length : Number.NaN;
+    // The level as a multiplier of the run's baseline, like the ticks since the onset.
+    const level = before.length > 0 && this.runBaseline > 0 ? before.reduce((s, x) => s + x, 0) / before.length / this.runBaseline : Number.NaN;
     const first = this.since[0]!;
     const beforeOnsetShare = Math.min(1, Math.max(0, ((1 - this.firstFailing) * first) / level));
-    return { tickMs: this.tickMs, level, multipliers: [...this.since], levelLogSigma: this.levelLogSigma(), beforeOnsetShare: Number.isFinite(beforeOnsetShare) ? beforeOnsetShare : Number.NaN };
+    return { tickMs: this.tickMs, level, levelCount: before.length, multipliers: [...this.since], levelLogSigma: this.levelLogSigma(), beforeOnsetShare: Number.isFinite(beforeOnsetShare) ? beforeOnsetShare : Number.NaN };
   }
 
   /** The healthy ticks' multipliers, oldest first. */

@@ -11,6 +11,7 @@
 // over the client's schedule. Each model is judged on the plateau its own ramp implies
 // (retry-ramp.ts), so the estimate does not depend on when it is read.
 
+import { errorFunction } from 'simple-statistics';
 import { type PlateauPosterior, plateauPosterior, retriesAtOnce, totalFailurePrior } from './plateau-prior.js';
 import { type RampObservation, fitRamp, levelTicks } from './ramp-fit.js';
 import { ONSET_POINTS, plateauMultiplier, rampFraction } from './retry-ramp.js';
@@ -240,7 +241,7 @@ export function matchModels(models: readonly ClientModel[], input: ObservedMulti
 
 export function estimateAmplification(input: AmplificationInput, models: readonly ClientModel[]): AmplificationEstimate {
   const m = input.requests / input.requestsBaseline;
-  const spread = Math.exp(2 * Math.max(input.logRateSigma, 0.02));
+  const spread = Math.exp(2 * Math.hypot(Math.max(input.logRateSigma, 0.02), levelStandardError(input.rampTicks)));
   const mLow = m / spread;
   const mHigh = m * spread;
   const e = clamp01(input.failing);
@@ -281,11 +282,14 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   const perRequestNow = (plateau: number) => (plateau > 1 ? 1 + (plateau - 1) * fRun : plateau);
   // The plateau the best model implies: what the storm settles at, not where its ramp is now.
   // At a total failure, the posterior: noisy data shrinks toward what the client can do.
-  const [pm, pmLow, pmHigh] = best?.posterior
+  const [pm, bestLow, bestHigh] = best?.posterior
     ? [best.posterior.multiplier, best.posterior.multiplierLow, best.posterior.multiplierHigh]
     : best
       ? [best.multiplier, best.multiplierLow, best.multiplierHigh]
       : [m, mLow, mHigh];
+  // The name is the likeliest reading; the interval holds the truth whichever client it is, each
+  // as likely as the data makes it.
+  const [pmLow, pmHigh] = best ? modelAveragedInterval(matches, rampSigma, bestLow, bestHigh) : [bestLow, bestHigh];
   let regime: FailureRegime = 'none';
   if (e > 0 && mHigh < CLOSED_LOOP_BELOW) regime = 'closed-loop';
   else if (matches[0]) regime = matches[0].regime;
@@ -314,6 +318,16 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     regime,
     matches,
   };
+}
+
+/**
+ * σ of the log demand level a ramp is divided by: its ticks' noise over √(their number), 0 unless
+ * the ramp is fitted. The plateau is read against the level, so a level of a few noisy ticks
+ * (30 s of bursty builds at 1 s: ±7 %) is an error of the plateau as much as the run's own noise.
+ */
+export function levelStandardError(ticks: RampObservation | undefined): number {
+  if (!ticks || ticks.levelCount === undefined || !(ticks.levelCount > 0) || ticks.levelLogSigma === undefined || !Number.isFinite(ticks.levelLogSigma)) return 0;
+  return ticks.levelLogSigma / Math.sqrt(ticks.levelCount);
 }
 
 /**
@@ -404,13 +418,72 @@ export function onsetWithin(beforeOnsetShare: number | undefined, sigma: number,
 export function byRampFit(matches: readonly ModelMatch[], tickLogSigma: number): ModelMatch[] {
   const rampKnown = tickLogSigma > 0 && matches.some((m) => Number.isFinite(m.rampRss));
   if (!rampKnown && !matches.some((m) => m.posterior)) return [...matches];
-  const score = (m: ModelMatch) => {
+  const score = fitScore(matches, tickLogSigma);
+  return [...matches].sort((a, b) => a.distance - b.distance || Number(a.generic) - Number(b.generic) || score(a) - score(b));
+}
+
+/**
+ * byRampFit's score of a match among `matches` (lower fits better, in units of −2 log likelihood
+ * where a posterior is known); NaN when neither a ramp nor a posterior ranks them.
+ */
+export function fitScore(matches: readonly ModelMatch[], tickLogSigma: number): (m: ModelMatch) => number {
+  const rampKnown = tickLogSigma > 0 && matches.some((m) => Number.isFinite(m.rampRss));
+  if (!rampKnown && !matches.some((m) => m.posterior)) return () => Number.NaN;
+  return (m: ModelMatch) => {
     const ramp = rampKnown && Number.isFinite(m.rampRss) ? m.rampRss / (tickLogSigma * tickLogSigma) : 0;
     if (m.posterior) return ramp - 2 * m.posterior.logEvidence;
     const outside = m.multiplier < m.predictedLow ? Math.log(m.predictedLow / m.multiplier) : m.multiplier > m.predictedHigh ? Math.log(m.multiplier / m.predictedHigh) : 0;
     return ramp + (outside / RANGE_SCALE) ** 2 + (m.centreGap / PLATEAU_SCALE) ** 2;
   };
-  return [...matches].sort((a, b) => a.distance - b.distance || Number(a.generic) - Number(b.generic) || score(a) - score(b));
+}
+
+/** Models below this share of the posterior (model averaging) are left out of the interval. */
+const MIN_MODEL_WEIGHT = 1e-3;
+
+/**
+ * The ~95 % interval of attempts per request averaged over the client models that fit (matches
+ * ranked by byRampFit, the best first, its interval `low`-`high`): each model's reading taken as
+ * log-normal with its own ~95 % interval, weighted by exp(−score / 2) (byRampFit's score is −2 log
+ * likelihood; equal priors over the models that fit), and the mixture's 2.5 % and 97.5 % points
+ * read off. At 1 s ticks of a few builds a second a cargo <= 1.69 storm (2.7 per crate) and a cargo
+ * one (3.25) fit within a unit of each other, and the best one's interval alone (its prior's range)
+ * missed the truth whenever the other was right. A model the data makes 20 times less likely holds
+ * under 5 % of the mass and moves an end only as far as that share reaches; one a thousand times
+ * less likely is left out. Catch-all models weigh nothing. Never narrower than the best model's own.
+ */
+export function modelAveragedInterval(matches: readonly ModelMatch[], tickLogSigma: number, low: number, high: number): [number, number] {
+  const best = matches[0];
+  if (!best || !(low > 0) || !(high >= low)) return [low, high];
+  const score = fitScore(matches, tickLogSigma);
+  const bestScore = score(best);
+  if (!Number.isFinite(bestScore)) return [low, high];
+  const parts: { w: number; mu: number; sigma: number }[] = [];
+  for (const [i, m] of matches.entries()) {
+    if (i > 0 && (m.generic || m.distance > 0)) continue;
+    const [lo, hi] = i === 0 ? [low, high] : m.posterior ? [m.posterior.multiplierLow, m.posterior.multiplierHigh] : [m.multiplierLow, m.multiplierHigh];
+    const w = Math.exp(-(score(m) - bestScore) / 2);
+    if (!(w >= MIN_MODEL_WEIGHT) || !(lo > 0) || !(hi >= lo)) continue;
+    parts.push({ w, mu: (Math.log(lo) + Math.log(hi)) / 2, sigma: Math.max((Math.log(hi) - Math.log(lo)) / (2 * 1.959964), 1e-6) });
+  }
+  if (parts.length < 2) return [low, high];
+  const total = parts.reduce((sum, p) => sum + p.w, 0);
+  const cdf = (x: number) => parts.reduce((sum, p) => sum + p.w * normalCdf((x - p.mu) / p.sigma), 0) / total;
+  const quantile = (q: number) => {
+    let a = Math.min(...parts.map((p) => p.mu - 6 * p.sigma));
+    let b = Math.max(...parts.map((p) => p.mu + 6 * p.sigma));
+    for (let k = 0; k < 60; k++) {
+      const mid = (a + b) / 2;
+      if (cdf(mid) < q) a = mid;
+      else b = mid;
+    }
+    return Math.exp((a + b) / 2);
+  };
+  return [Math.min(low, quantile(0.025)), Math.max(high, quantile(0.975))];
+}
+
+/** Standard normal CDF, through simple-statistics' error function. */
+function normalCdf(z: number): number {
+  return (1 + errorFunction(z / Math.SQRT2)) / 2;
 }
 
 /** Attempts per request and its interval: never below one (no request is tried less than once). */

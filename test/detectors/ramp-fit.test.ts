@@ -80,10 +80,10 @@ describe('estimateAmplification on ramps', () => {
 describe('RampRecorder', () => {
   it('reads demand from the healthy ticks before onset and the multipliers since', () => {
     const r = new RampRecorder(15_000);
-    for (const m of [0.5, 1.0, 1.2]) r.observe(m, undefined);
+    for (const m of [0.5, 1.0, 1.2]) r.observe(m, 1, undefined);
     expect(r.view()).toBeUndefined();
-    r.observe(2, 1000);
-    r.observe(3, 1000);
+    r.observe(2, 1, 1000);
+    r.observe(3, 1, 1000);
     // Only the last levelTicks healthy ticks count (2 at 15 s ticks).
     expect(levelTicks(15_000)).toBe(2);
     expect(r.view()).toMatchObject({ tickMs: 15_000, level: 1.1, multipliers: [2, 3] });
@@ -93,14 +93,14 @@ describe('RampRecorder', () => {
     const r = new RampRecorder(1_000);
     const k = levelTicks(1_000);
     const healthy = Array.from({ length: k + 3 }, (_, i) => 1 + i / 8);
-    for (const m of healthy) r.observe(m, undefined);
-    r.observe(Number.NaN, undefined);
+    for (const m of healthy) r.observe(m, 1, undefined);
+    r.observe(Number.NaN, 1, undefined);
     const saved = r.snapshot();
     expect(saved.before).toEqual(healthy.slice(-k));
-    r.observe(4, 5000);
+    r.observe(4, 1, 5000);
     const copy = new RampRecorder(1_000);
     copy.restore(JSON.parse(JSON.stringify(saved)));
-    copy.observe(4, 5000);
+    copy.observe(4, 1, 5000);
     expect(copy.view()).toEqual(r.view());
     // The level is the mean of the last k, summed oldest first.
     expect(r.view()!.level).toBe(healthy.slice(-k).reduce((s, x) => s + x, 0) / k);
@@ -109,29 +109,56 @@ describe('RampRecorder', () => {
   it('measures how far a healthy tick strays from the level before it, and keeps it through a snapshot', () => {
     const r = new RampRecorder(15_000);
     // Alternating 1.1 and 1/1.1: each tick is log 1.1 from the level (1.1 + 1/1.1) / 2 ≈ 1.0045 ± a little.
+    // Until LEVEL_NOISE_MIN_TICKS ticks, the level's own ticks' spread, from 4 of them: never at
+    // 15 s, where the level is 2 ticks.
     for (let i = 0; i < LEVEL_NOISE_MIN_TICKS + 1; i++) {
       expect(r.levelLogSigma()).toBeNaN();
-      r.observe(i % 2 === 0 ? 1.1 : 1 / 1.1, undefined);
+      r.observe(i % 2 === 0 ? 1.1 : 1 / 1.1, 1, undefined);
     }
-    for (let i = 0; i < 40; i++) r.observe(i % 2 === 0 ? 1.1 : 1 / 1.1, undefined);
+    for (let i = 0; i < 40; i++) r.observe(i % 2 === 0 ? 1.1 : 1 / 1.1, 1, undefined);
     const sigma = r.levelLogSigma();
     expect(sigma / (Math.log(1.1) * Math.sqrt(Math.PI / 2))).toBeCloseTo(1, 1);
     const copy = new RampRecorder(15_000);
     copy.restore(JSON.parse(JSON.stringify(r.snapshot())));
     expect(copy.levelLogSigma()).toBe(sigma);
-    // A snapshot from before the level noise was kept: measured afresh.
+    // A snapshot from before the level noise was kept: measured afresh (from the level's ticks meanwhile).
     const old = r.snapshot();
     delete old.levelNoise;
     copy.restore(JSON.parse(JSON.stringify(old)));
+    expect(copy.levelLogSigma()).not.toBe(sigma);
+    // One from before the level was kept as rates: its multipliers are dropped, the level read afresh.
+    delete old.beforeRates;
+    copy.restore(JSON.parse(JSON.stringify(old)));
     expect(copy.levelLogSigma()).toBeNaN();
+    expect(copy.snapshot().before).toEqual([]);
+  });
+
+  it('keeps the level as request rates, read over the baseline of the run when one starts', () => {
+    const r = new RampRecorder(1_000);
+    // A sidecar just started: its baseline is not known yet, the level is already measured.
+    for (let i = 0; i < 30; i++) r.observe(i % 3 === 0 ? 0 : 18, Number.NaN, undefined);
+    r.observe(30, 10, 5000);
+    r.observe(36, 10, 5000);
+    const view = r.view()!;
+    expect(view.level).toBeCloseTo(1.2, 9);
+    expect(view.levelCount).toBe(30);
+    expect(view.multipliers).toEqual([3, 3.6]);
+    // Bursty ticks (a third hold no request): the spread is their coefficient of variation, zeros included.
+    const rates: number[] = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? 0 : 18));
+    const mean = 12;
+    const sd = Math.sqrt(rates.reduce((s, x) => s + (x - mean) ** 2, 0) / 29);
+    expect(view.levelLogSigma).toBeCloseTo(sd / mean, 9);
+    const copy = new RampRecorder(1_000);
+    copy.restore(JSON.parse(JSON.stringify(r.snapshot())));
+    expect(copy.view()).toEqual(view);
   });
 
   it('reads where in the first tick the onset came from that tick\'s successes over the level', () => {
     const r = new RampRecorder(15_000);
-    for (let i = 0; i < 3; i++) r.observe(1, undefined);
+    for (let i = 0; i < 3; i++) r.observe(1, 1, undefined);
     // 40 % of the tick healthy at the level, then every attempt failing at 2x: 0.4 + 0.6·2 = 1.6, 1.2 of it failing.
-    r.observe(1.6, 1000, 1.2 / 1.6);
-    r.observe(2, 1000, 1);
+    r.observe(1.6, 1, 1000, 1.2 / 1.6);
+    r.observe(2, 1, 1000, 1);
     expect(r.view()!.beforeOnsetShare).toBeCloseTo(0.4, 6);
     const copy = new RampRecorder(15_000);
     copy.restore(JSON.parse(JSON.stringify(r.snapshot())));
@@ -151,9 +178,9 @@ describe('RampRecorder', () => {
 
   it('starts over with a new run and stays bounded', () => {
     const r = new RampRecorder(1_000);
-    for (let i = 0; i < MAX_RAMP_TICKS + 10; i++) r.observe(2, 1000);
+    for (let i = 0; i < MAX_RAMP_TICKS + 10; i++) r.observe(2, 1, 1000);
     expect(r.view()!.multipliers).toHaveLength(MAX_RAMP_TICKS);
-    r.observe(5, 9000);
+    r.observe(5, 1, 9000);
     expect(r.view()!.multipliers).toEqual([5]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
-import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, estimateAmplification, failingRequestsFor, matchModels, onsetWithin, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
+import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, estimateAmplification, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
 import { tickFractionAt } from '../../src/detectors/retry-ramp.js';
 
 const models = loadBundledClientModels();
@@ -243,5 +243,67 @@ describe('a ramp read through the demand level just before the onset', () => {
     expect(est.matches.map((x) => x.model)).not.toContain('go-modules');
     // Demand level moved, not attempts: no rise at the onset names no client.
     expect(legacyStorm(0.8, 1.02, 0.07).matches).toHaveLength(0);
+  });
+});
+
+describe('a plateau read against a level of few noisy ticks', () => {
+  const cargoModel = models.find((m) => m.name === 'cargo')!;
+  const tickMs = 1000;
+  /** A cargo storm at 1 s ticks (plateau 3.25), 40 ticks since the onset, its level from `levelCount` ticks of spread `levelLogSigma`. */
+  function cargoStorm(levelCount: number, levelLogSigma: number) {
+    const multipliers = Array.from({ length: 40 }, (_, i) => 1 + 2.25 * tickFractionAt(cargoModel, tickMs, i + 1, 0.5));
+    const runMean = multipliers.reduce((s, x) => s + x, 0) / multipliers.length;
+    return estimateAmplification(
+      {
+        requests: 12 * runMean, requestsBaseline: 12, logRateSigma: 0.35 / Math.sqrt(40), failing: 1, failingLow: 0.97, failingHigh: 1,
+        ramp: { tickMs, elapsedMs: 40_000 },
+        rampTicks: { tickMs, level: 1, levelCount, multipliers, tickLogSigma: 0.6, levelLogSigma, beforeOnsetShare: 0.5 },
+      },
+      models,
+    );
+  }
+
+  it('adds the level\'s standard error to the plateau\'s: ticks\' spread over √(their number)', () => {
+    expect(levelStandardError({ tickMs, level: 1, levelCount: 25, multipliers: [], levelLogSigma: 0.6 })).toBeCloseTo(0.12, 12);
+    expect(levelStandardError({ tickMs, level: 1, multipliers: [], levelLogSigma: 0.6 })).toBe(0);
+    expect(levelStandardError(undefined)).toBe(0);
+  });
+
+  it('widens the interval of attempts per request when the level is 8 bursty ticks rather than 30', () => {
+    const few = cargoStorm(8, 0.6);
+    const many = cargoStorm(30, 0.6);
+    expect(few.matches[0]!.model).toBe('cargo');
+    expect(many.matches[0]!.model).toBe('cargo');
+    expect(Math.log(few.multiplierHigh / few.multiplierLow)).toBeGreaterThan(Math.log(many.multiplierHigh / many.multiplierLow) * 1.3);
+    for (const est of [few, many]) {
+      expect(est.attemptsPerRequestLow).toBeLessThanOrEqual(3.25);
+      expect(est.attemptsPerRequestHigh).toBeGreaterThanOrEqual(3.25);
+    }
+  });
+});
+
+describe('the interval of attempts per request averaged over the clients that fit', () => {
+  /** A fitting match whose score (tick σ 1, no posterior, plateau at its prediction's centre) is its ramp RSS. */
+  function match(model: string, rampRss: number, low: number, high: number, generic = false): ModelMatch {
+    return { model, retries: 3, predictedLow: low, predictedHigh: high, regime: 'total', distance: 0, generic, centreGap: 0, rampRss, multiplier: Math.sqrt(low * high), multiplierLow: low, multiplierHigh: high };
+  }
+
+  // Reference: scipy 1.17 (norm.cdf, brentq) on the same log-normal mixture, weights exp(−Δscore/2):
+  // Δ 1 -> 2.5 % point 1.438103; Δ 2·ln 20 -> 2.035499 (the 97.5 % points, 4.103 and 4.190, lie
+  // inside the best model's own 4.2, which is kept).
+  it('reads the 2.5 % and 97.5 % points of the models\' log-normal mixture, each weighted by its likelihood', () => {
+    const best = match('cargo', 10, 2.7, 4.2);
+    const [lo, hi] = modelAveragedInterval([best, match('cargo-legacy', 11, 1.3, 3.1)], 1, 2.7, 4.2);
+    expect(lo).toBeCloseTo(1.438103, 4);
+    expect(hi).toBe(4.2);
+    expect(modelAveragedInterval([best, match('cargo-legacy', 10 + 2 * Math.log(20), 1.3, 3.1)], 1, 2.7, 4.2)[0]).toBeCloseTo(2.035499, 4);
+  });
+
+  it('keeps the best model\'s interval when no other fits, or only a catch-all', () => {
+    const best = match('cargo', 10, 2.7, 4.2);
+    expect(modelAveragedInterval([best], 1, 2.7, 4.2)).toEqual([2.7, 4.2]);
+    expect(modelAveragedInterval([best, match('generic-exponential', 10, 1.05, 9, true)], 1, 2.7, 4.2)).toEqual([2.7, 4.2]);
+    // One the data makes a thousand times less likely weighs nothing.
+    expect(modelAveragedInterval([best, match('pip', 10 + 2 * Math.log(2000), 1.1, 9)], 1, 2.7, 4.2)).toEqual([2.7, 4.2]);
   });
 });
