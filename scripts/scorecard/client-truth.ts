@@ -29,6 +29,8 @@ export interface ClientVerdict {
   close: boolean;
   /** The interval holds the truth. */
   covered: boolean;
+  /** How wide the interval is: its high end over its low end (NaN when not estimable). */
+  width: number;
 }
 
 /** The first incident (not a deploy verdict) that fired, and every update of it, in order. */
@@ -55,7 +57,7 @@ export function readingAt(readings: readonly ClientReading[], atMs: number): Cli
 }
 
 export function judgeReading(reading: ClientReading | undefined, truth: ClientTruth, tolerance: number): ClientVerdict {
-  if (!reading) return { model: '', attempts: Number.NaN, named: false, error: Number.NaN, close: false, covered: false };
+  if (!reading) return { model: '', attempts: Number.NaN, named: false, error: Number.NaN, close: false, covered: false, width: Number.NaN };
   const error = reading.attempts / truth.attemptsPerRequest - 1;
   return {
     model: reading.model,
@@ -64,5 +66,6 @@ export function judgeReading(reading: ClientReading | undefined, truth: ClientTr
     error,
     close: Math.abs(error) <= tolerance,
     covered: reading.attemptsLow <= truth.attemptsPerRequest && truth.attemptsPerRequest <= reading.attemptsHigh,
+    width: reading.attemptsHigh / reading.attemptsLow,
   };
 }

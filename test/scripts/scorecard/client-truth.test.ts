@@ -35,6 +35,9 @@ describe('client truth', () => {
     const settled = judgeReading(readingAt(readings, 60_000), truth, 0.1);
     expect(settled).toMatchObject({ named: true, close: true, covered: true });
     expect(settled.error).toBeCloseTo(3.1 / 3.05 - 1, 9);
+    // How wide the interval is: its high end over its low end (here ±10 % of the estimate).
+    expect(settled.width).toBeCloseTo(1.1 / 0.9, 9);
     expect(judgeReading(undefined, truth, 0.1)).toMatchObject({ named: false, close: false });
+    expect(judgeReading(undefined, truth, 0.1).width).toBeNaN();
   });
 });
