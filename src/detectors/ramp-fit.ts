@@ -245,8 +245,8 @@ export class RampRecorder {
     let n = 0;
     let sum = 0;
     let sumSq = 0;
-    for (let i = 0; i < this.beforeCount; i++) {
-      const x = this.before[(this.beforeStart + i) % this.before.length]!;
+    // Unused slots hold NaN; the order of the sum does not matter.
+    for (const x of this.before) {
       if (!Number.isFinite(x)) continue;
       n++;
       sum += x;

@@ -334,7 +334,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
     });
     clearInterval(status);
     const recordDir = process.env.STORMWATCH_CARGO_RECORD;
-    if (recordDir) for (const r of results) await recordScenario(recordDir, prometheus.url, registries[results.indexOf(r)]!, r, timing, startedMs);
+    if (recordDir) for (const [i, r] of results.entries()) await recordScenario(recordDir, prometheus.url, registries[i]!, r, timing, startedMs);
     return { timing, results, stormwatchLog: stormwatches.map((sw, i) => `# ${signals[i]}\n${sw.stderr()}`).join('\n'), metricsBeforeOnset: metricsText };
   } finally {
     for (const l of loads) await l.stop(0).catch(() => []);
