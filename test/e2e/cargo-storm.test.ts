@@ -166,7 +166,10 @@ function expectRetries(r: ScenarioResult, cargo: CargoBinary, reachesStatic: boo
       expect(n, text).toBeGreaterThanOrEqual(3 + h.cratesPerBuild - 1);
       expect(n, text).toBeLessThanOrEqual(12);
     }
-    expect(h.faultBuildMs, text).toBeLessThan(5000);
+    // At once: a build's requests span well under the 4 s cargo >= 1.70 needs for its second retry
+    // (0.0-0.1 s measured). Not the build's duration: on a busy machine cargo 1.65 took 5-10 s to
+    // start and exit around the same instant burst of requests (a CI run failed on 5.4 s).
+    expect(h.faultRequestSpanMs, text).toBeLessThan(3000);
   }
   // Every retry re-requests the ORIGINAL URL: the static host sees them only when it is reachable
   // (then each redirect is followed, except those cut short when the build aborts).

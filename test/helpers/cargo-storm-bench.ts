@@ -168,6 +168,12 @@ export interface HarnessFacts {
   faultStaticPerBuild: number[];
   /** Mean duration of such builds, ms. */
   faultBuildMs: number;
+  /**
+   * Mean span from a failing build's first download request to its last, ms: how far apart its
+   * retries came (about 11 s for cargo >= 1.70; well under a second when they come at once), apart
+   * from how long the process took to start and exit on a busy machine.
+   */
+  faultRequestSpanMs: number;
   /** Crates each build fetches: a failing build's logical downloads. */
   cratesPerBuild: number;
   /** Download requests/s over the 8 s before the onset, and from onset+5 s to the end. */
@@ -393,6 +399,8 @@ function harnessFacts(registry: CargoRegistry, builds: BuildRecord[], onsetMs: n
     return counts;
   };
   const dl = perClient('download');
+  const downloadTimes = new Map<string, number[]>();
+  for (const r of downloads) if (r.client) downloadTimes.set(r.client, [...(downloadTimes.get(r.client) ?? []), r.atMs]);
   const st = perClient('static');
   const staticOk = perClient('static', 200);
   const completed = builds.filter((b) => !b.killed);
@@ -410,6 +418,10 @@ function harnessFacts(registry: CargoRegistry, builds: BuildRecord[], onsetMs: n
     faultRequestsPerBuild: faulted.map((b) => dl.get(b.id) ?? 0),
     faultStaticPerBuild: faulted.map((b) => st.get(b.id) ?? 0),
     faultBuildMs: mean(faulted.map((b) => b.endMs - b.startMs)),
+    faultRequestSpanMs: mean(faulted.map((b) => {
+      const times = downloadTimes.get(b.id) ?? [];
+      return times.length > 0 ? Math.max(...times) - Math.min(...times) : Number.NaN;
+    })),
     cratesPerBuild: registry.crates.length,
     rateBefore: rate(onsetMs - 8000, onsetMs),
     rateDuring: rate(onsetMs + 5000, faultEndMs),
@@ -528,7 +540,7 @@ export function describeResult(r: ScenarioResult): string {
   return [
     `${r.spec.cargo.label} ${r.spec.name}:`,
     `healthy ${h.healthyOk}/${h.healthyBuilds} ok, ${h.healthyRequestsPerBuild.toFixed(2)} req/build, ${h.buildsPerSecondBefore.toFixed(2)} builds/s;`,
-    `fault ${h.faultOk}/${h.faultBuilds} ok, ${mean(h.faultRequestsPerBuild).toFixed(2)} req/build (${(mean(h.faultRequestsPerBuild) / h.cratesPerBuild).toFixed(2)} per crate), static ${mean(h.faultStaticPerBuild).toFixed(2)}/build, ${(h.faultBuildMs / 1000).toFixed(1)} s/build;`,
+    `fault ${h.faultOk}/${h.faultBuilds} ok, ${mean(h.faultRequestsPerBuild).toFixed(2)} req/build (${(mean(h.faultRequestsPerBuild) / h.cratesPerBuild).toFixed(2)} per crate), static ${mean(h.faultStaticPerBuild).toFixed(2)}/build, ${(h.faultBuildMs / 1000).toFixed(1)} s/build, requests over ${(h.faultRequestSpanMs / 1000).toFixed(1)} s;`,
     `rate ${h.rateBefore.toFixed(1)} -> ${h.rateDuring.toFixed(1)} req/s (${(h.rateDuring / h.rateBefore).toFixed(2)}x);`,
     `warm ${h.stormwatchWarm}; skipped ${h.skipped};`,
     `pages: ${pages || 'none'};`,
