@@ -12,8 +12,18 @@ import { explain } from './explain.js';
 
 export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
-/** A failure's kind is judged on at least this much of it (a closed pool retries for a second, then stalls). */
-export const MIN_CLASSIFY_SECONDS = 3;
+/**
+ * A rise is read once the failure has lasted this long: retries are what raise the rate, and
+ * cargo's first wait 0.5-1.5 s, so two seconds show them (a rise needs retries; nothing else in a
+ * failure makes one).
+ */
+export const MIN_RISE_SECONDS = 2;
+/**
+ * A fall, or a rate that did not rise, is read only over at least this much of the failure: a
+ * closed pool retries for a second, then stalls, and a storm's first seconds may be a lull while
+ * its clients wait to retry (on lumpy 1 s traffic a two-second lull called storms outages).
+ */
+export const MIN_FALL_SECONDS = 3;
 /**
  * A failure is a retry storm only when retries add at least a fifth to the attempts (M ≥ 1.2):
  * demand itself wobbles by several percent, and below this a partial failure would be a storm on
@@ -78,27 +88,26 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
     estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high, ...ramp }, models);
   }
   // The kind needs less certainty than the page (the failure itself is already certain, the rate
-  // only says which kind it is): over at least MIN_CLASSIFY_SECONDS of the failure, the multiplier
-  // one σ clear of 1 upwards (retries) or downwards (a stalled client pool).
+  // only says which kind it is): the multiplier one σ clear of 1 upwards (retries), over at least
+  // MIN_RISE_SECONDS of the failure, or downwards (a stalled client pool) over MIN_FALL_SECONDS.
   // The direction is read over the run's last few ticks (how the rate moves now: a storm starts
   // flat while clients wait to retry, a closed pool retries once before it stalls). Their σ does
   // not shrink however long the failure lasts, so on lumpy traffic the ticks since the failure's
   // onset add the certainty: their multiplier one σ clear, the last ticks pointing the same way.
-  // A fall counts only within the failure, over at least MIN_CLASSIFY_SECONDS of it: the run's
+  // A fall counts only within the failure, over at least MIN_FALL_SECONDS of it: the run's
   // change-point may lead the onset by a few noisy ticks, and a lull there is no stalled pool.
-  const longEnough = !run || run.seconds >= MIN_CLASSIFY_SECONDS;
+  const riseReadable = !run || run.seconds >= MIN_RISE_SECONDS;
+  const longEnough = !run || run.seconds >= MIN_FALL_SECONDS;
   const failure = run?.failure;
   const now = run?.recent ?? run;
   const since = failure && now && failure.seconds > now.seconds ? failure : undefined;
-  const nowInFailure = failure && now && failure.seconds < now.seconds ? (failure.seconds >= MIN_CLASSIFY_SECONDS ? failure : undefined) : now;
+  const nowInFailure = failure && now && failure.seconds < now.seconds ? (failure.seconds >= MIN_FALL_SECONDS ? failure : undefined) : now;
   const direction =
-    now && longEnough
-      ? clearlyUp(now) || (since !== undefined && now.multiplier > MIN_AMPLIFICATION && clearlyUp(since))
-        ? 'up'
-        : nowInFailure !== undefined && (clearlyDown(nowInFailure) || (since !== undefined && nowInFailure.multiplier < CLOSED_LOOP_BELOW && clearlyDown(since)))
-          ? 'down'
-          : undefined
-      : undefined;
+    now && riseReadable && (clearlyUp(now) || (since !== undefined && now.multiplier > MIN_AMPLIFICATION && clearlyUp(since)))
+      ? 'up'
+      : now && longEnough && nowInFailure !== undefined && (clearlyDown(nowInFailure) || (since !== undefined && nowInFailure.multiplier < CLOSED_LOOP_BELOW && clearlyDown(since)))
+        ? 'down'
+        : undefined;
   // A storm also needs retries to add a material share of attempts over the failure so far (the
   // steadier reading), so that a partial failure near the line is not a storm on one seed and a
   // regression on the next: from the failure's onset once that spans the last ticks (before, one
@@ -114,7 +123,9 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
 
   // Settled by a collapse, or once the rate over enough of the failure is up, down, or cannot hide
   // retries. A tick without requests has no failing fraction (its ratio checks keep their alarm and
-  // have nothing to read): it cannot tell an outage from an error regression, so it settles nothing.
+  // have nothing to read): it cannot tell an outage from an error regression, so it settles no kind
+  // that rests on the fraction. A stall does not: a failing rate clearly down is an outage whatever
+  // fails (a closed pool's silent second is its plainest sign).
   const ratioRead = isRead(funnel) || isRead(errors);
   // When most attempts fail (an outage or a storm, nothing between), a rate that has not risen rules
   // the storm out once every client model that could make one would show by now (a client retrying
@@ -138,7 +149,7 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
       fraction.low,
       STORM_MIN_MULTIPLIER,
     );
-  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (ratioRead && longEnough && (amplified || stalled || multiplierHigh <= MIN_AMPLIFICATION || noStorm));
+  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (longEnough && stalled) || (ratioRead && (amplified || (longEnough && (multiplierHigh <= MIN_AMPLIFICATION || noStorm))));
   const completion = funnel?.observed ?? Number.NaN;
   const completionBaseline = funnel?.baseline ?? Number.NaN;
   const errorRatio = errors?.observed ?? Number.NaN;

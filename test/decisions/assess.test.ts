@@ -63,6 +63,23 @@ describe('assess', () => {
     expect(a.settled).toBe(true);
   });
 
+  it('reads a rise after two seconds of failure, a fall only after three: a lull while clients wait to retry is no stalled pool', () => {
+    const at = (recent: number, seconds: number) => {
+      const e = evals({ requests: 1000 * recent, completion: 0, funnel: true });
+      const window = { multiplier: recent, logSigma: 0.2, seconds };
+      const run = { sinceMs: 0, ...window, recent: window, failure: window };
+      for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+      return assess('downloads', sample(1000 * recent, 0), e, models, { timeMs: seconds * 1000, tickMs: 1000 });
+    };
+    // Two 1 s ticks at 2.2x (one σ clear: 2.2 / e^0.2 = 1.8): retries, a storm.
+    expect(at(2.2, 2)).toMatchObject({ kind: 'retry_storm', settled: true });
+    // Two ticks at 0.5x (one σ clear downwards): not yet; cargo's first retries may be on their way.
+    expect(at(0.5, 2).settled).toBe(false);
+    expect(at(0.5, 3)).toMatchObject({ kind: 'outage', settled: true });
+    // One tick says nothing either way.
+    expect(at(2.2, 1).settled).toBe(false);
+  });
+
   it('waits for the kind while the last ticks are within their noise', () => {
     const e = evals({ requests: 1100, completion: 0, funnel: true });
     const run = { sinceMs: 0, multiplier: 1.6, logSigma: 0.1, seconds: 6, recent: { multiplier: 1.1, logSigma: 0.3, seconds: 3 } };
@@ -83,6 +100,15 @@ describe('assess', () => {
     const read = assess('downloads', sample(400, 0), next, models);
     expect(read.settled).toBe(true);
     expect(read.kind).toBe('outage');
+  });
+
+  it("settles a closed pool's silent tick as an outage once its last ticks are clearly down: a stall needs no failing fraction", () => {
+    // Real cargo 1.95 in a pool of 4 runners at 1 s ticks: 16, 13, 3, then 0 requests (baseline 12.8).
+    const e = evals({ requests: 0, completion: Number.NaN, funnel: true }).map((x) => (x.kind === 'error_ratio' ? { ...x, observed: Number.NaN } : x));
+    const run = { sinceMs: 0, multiplier: 0.62, logSigma: 0.2, seconds: 4, recent: { multiplier: 0.42, logSigma: 0.23, seconds: 3 }, failure: { multiplier: 0.62, logSigma: 0.2, seconds: 4 } };
+    for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+    const a = assess('downloads', sample(0, Number.NaN), e, models, { timeMs: 4000, tickMs: 1000 });
+    expect(a).toMatchObject({ failing: true, kind: 'outage', settled: true });
   });
 
   it('keeps a partial failure whose last ticks wobble up a regression: the storm floor is on the whole failure', () => {
