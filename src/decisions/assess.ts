@@ -13,9 +13,8 @@ import { explain } from './explain.js';
 export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
 /**
- * A rise is read once the failure has lasted this long: retries are what raise the rate, and
- * cargo's first wait 0.5-1.5 s, so two seconds show them (a rise needs retries; nothing else in a
- * failure makes one).
+ * A rise is read once the failure has lasted this long: in a failure, retries are what raise the
+ * rate, and cargo's first wait 0.5-1.5 s, so two seconds show them.
  */
 export const MIN_RISE_SECONDS = 2;
 /**
@@ -97,7 +96,7 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // A fall counts only within the failure, over at least MIN_FALL_SECONDS of it: the run's
   // change-point may lead the onset by a few noisy ticks, and a lull there is no stalled pool.
   const riseReadable = !run || run.seconds >= MIN_RISE_SECONDS;
-  const longEnough = !run || run.seconds >= MIN_FALL_SECONDS;
+  const fallReadable = !run || run.seconds >= MIN_FALL_SECONDS;
   const failure = run?.failure;
   const now = run?.recent ?? run;
   const since = failure && now && failure.seconds > now.seconds ? failure : undefined;
@@ -105,7 +104,7 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const direction =
     now && riseReadable && (clearlyUp(now) || (since !== undefined && now.multiplier > MIN_AMPLIFICATION && clearlyUp(since)))
       ? 'up'
-      : now && longEnough && nowInFailure !== undefined && (clearlyDown(nowInFailure) || (since !== undefined && nowInFailure.multiplier < CLOSED_LOOP_BELOW && clearlyDown(since)))
+      : now && fallReadable && nowInFailure !== undefined && (clearlyDown(nowInFailure) || (since !== undefined && nowInFailure.multiplier < CLOSED_LOOP_BELOW && clearlyDown(since)))
         ? 'down'
         : undefined;
   // A storm also needs retries to add a material share of attempts over the failure so far (the
@@ -149,7 +148,7 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
       fraction.low,
       STORM_MIN_MULTIPLIER,
     );
-  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (longEnough && stalled) || (ratioRead && (amplified || (longEnough && (multiplierHigh <= MIN_AMPLIFICATION || noStorm))));
+  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (fallReadable && stalled) || (ratioRead && (amplified || (fallReadable && (multiplierHigh <= MIN_AMPLIFICATION || noStorm))));
   const completion = funnel?.observed ?? Number.NaN;
   const completionBaseline = funnel?.baseline ?? Number.NaN;
   const errorRatio = errors?.observed ?? Number.NaN;
