@@ -9,7 +9,7 @@
 //   refused target    302 to a closed loopback port
 //   static 503        the static host answers 503
 //   closed pool       4 runners, each job a fetch then 1 s of work; the redirect breaks
-//   organic doubling  the arrival rate doubles, nothing fails: nobody critical may be paged
+//   organic doubling  the arrival rate doubles (2 to 4 builds/s), nothing fails: nobody critical may be paged
 //
 // Load: open loop at 3 builds/s of 4 crates (about 12 download requests/s), one storm of them at a
 // time: what a 2-core machine sustains alongside Prometheus and stormwatch (a cargo 1.95 fetch
