@@ -36,7 +36,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CargoBinary, CargoRunner, detectCargo } from '../helpers/cargo-clients.js';
 import { inIsolatedNetwork, startCargoRegistry } from '../helpers/cargo-registry.js';
-import { type BatchResult, ORGANIC_LOOP, type ScenarioResult, type ScenarioSpec, describeResult, expectedClient, expectedPage, mean, runBatch, scenario, timingFor } from '../helpers/cargo-storm-bench.js';
+import { type BatchResult, ORGANIC_LOOP, type ScenarioResult, type ScenarioSpec, describeResult, expectedClient, expectedPage, mean, runBatch, scenario, tickTrace, timingFor } from '../helpers/cargo-storm-bench.js';
 
 const detection = await detectCargo();
 const current = detection.found.find((c) => c.retryPolicy === 'current');
@@ -84,6 +84,8 @@ function batch(specs: ScenarioSpec[]): (name: string) => ScenarioResult {
     const met = (r: ScenarioResult) => pageMet(r) && readingMet(r);
     if (result.results.some((r) => !met(r))) {
       console.log(`cargo-storm: a page or a reading missed (${result.results.filter((r) => !met(r)).map((r) => r.spec.name).join(', ')}); running the batch once more`);
+      // What stormwatch read, tick by tick, up to the late page: a CI run nobody can repeat says why.
+      for (const r of result.results.filter((x) => !met(x))) console.log(`cargo-storm: ticks of ${r.spec.cargo.label} ${r.spec.name} (first run), from the onset:\n  ${tickTrace(result, r).join('\n  ')}`);
       result = await runBatch(specs, TIMING, (line) => console.log(`cargo-storm: ${line}`));
       for (const r of result.results) summary.push(`(second run) ${describeResult(r)}`);
     }

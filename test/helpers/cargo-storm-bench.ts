@@ -278,8 +278,9 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
       const own = join(dir, `stormwatch-${i}`);
       const configFile = join(dir, `stormwatch-${i}.yaml`);
       writeFileSync(configFile, stormwatchConfig(prometheus.url, receiver.url, timing, warmupSeconds, signals[i]!, registries[i]!, own));
-      // STORMWATCH_BENCH_DEBUG: every tick's evidence in stormwatch's log (kept in the result).
-      stormwatches.push(spawnCli(['run', '--config', configFile, ...(process.env.STORMWATCH_BENCH_DEBUG ? ['--log-level', 'debug'] : [])]));
+      // Every tick's evidence in stormwatch's log (kept in the result, read by tickTrace): why a
+      // page came when it did, also in a CI run nobody can repeat.
+      stormwatches.push(spawnCli(['run', '--config', configFile, '--log-level', 'debug']));
     }
     // Generous: on a busy machine reading the history and starting node take a while.
     const ownUrls: string[] = [];
@@ -514,6 +515,49 @@ const NAME_SETTLED_MS = 15_000;
 /** The firing critical messages (pages and updates), oldest first. */
 function criticalMessages(pages: readonly Page[]): Page[] {
   return pages.filter((p) => p.status === 'firing' && p.severity === 'critical').sort((a, b) => a.receivedAtMs - b.receivedAtMs);
+}
+
+/**
+ * The ticks stormwatch evaluated for a scenario, from `beforeMs` before its onset to its first
+ * critical page (or `afterMs` after the onset), one line each, read from the batch's debug log: the
+ * counts, the kind, and the rate's σ and multipliers the kind was read from.
+ */
+export function tickTrace(batch: BatchResult, r: ScenarioResult, beforeMs = 3000, afterMs = 10_000): string[] {
+  const untilMs = r.firstCritical ? r.firstCritical.firedAtMs : r.onsetMs + afterMs;
+  const fmt = (x: unknown, digits = 2) => (typeof x === 'number' ? x.toFixed(digits) : String(x));
+  const lines: string[] = [];
+  for (const line of batch.stormwatchLog.split('\n')) {
+    if (!line.includes('"tick evaluated"')) continue;
+    let entry: { dataTime?: string; signals?: Record<string, TickDebug> };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    const tick = entry.signals?.[r.signal];
+    const atMs = Date.parse(entry.dataTime ?? '');
+    if (!tick || !(atMs >= r.onsetMs - beforeMs && atMs <= untilMs)) continue;
+    const spike = tick.checks.find((c) => c.check === 'rate_spike');
+    const ratio = tick.checks.find((c) => c.check === 'funnel_drop' || c.check === 'error_ratio');
+    const run = spike?.run;
+    const window = (m: unknown, s: unknown) => (m === undefined ? '-' : `${fmt(m)}±${fmt(s)}`);
+    lines.push(
+      `${fmt((atMs - r.onsetMs) / 1000, 1).padStart(5)} s  req ${fmt(tick.requests, 1)} down ${fmt(tick.downstream, 1)}  ${tick.kind}${tick.settled ? '' : ' (unsettled)'}` +
+        `  | rate ${spike?.status ?? '-'} base ${fmt(spike?.baseline, 1)} σ ${fmt(spike?.sigma)}` +
+        (run ? `  run ${window(run.multiplier, run.logSigma)} (${fmt(run.seconds, 0)} s) recent ${window(run.recent, run.recentLogSigma)} failure ${window(run.failure, run.failureLogSigma)}` : '') +
+        (ratio ? `  | ${ratio.check} ${ratio.status} ${fmt(ratio.observed)}/${fmt(ratio.baseline)} E ${fmt(ratio.evidence, 1)}/${fmt(ratio.threshold, 1)}` : ''),
+    );
+  }
+  return lines;
+}
+
+/** A signal's entry in stormwatch's `tick evaluated` debug line (src/runner/tick-debug.ts). */
+interface TickDebug {
+  requests: unknown;
+  downstream: unknown;
+  kind: string;
+  settled: boolean;
+  checks: { check: string; status: string; observed: unknown; baseline: unknown; sigma: unknown; evidence?: unknown; threshold?: unknown; run?: { multiplier: unknown; logSigma: unknown; seconds: unknown; recent?: unknown; recentLogSigma?: unknown; failure?: unknown; failureLogSigma?: unknown } }[];
 }
 
 /** Since when the messages have named the client the latest names (undefined: it names none). */
