@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 // The real-cargo storms measure detection delays in wall-clock seconds: they run after everything
@@ -10,6 +11,11 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker less than the cores: a single worker on the 2-core CI, where
+    // the whole suite then ran one file at a time. Most files wait on real binaries' scrapes,
+    // timers and deploy windows rather than compute, so two at a time on 2 cores is what
+    // makes the suite fit its time (the cargo storms still run alone, after everything else).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // `vitest run --project unit` is the fast set (no external binaries): npm run test:fast.
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/e2e/**'], sequence: { groupOrder: 0 } } },
