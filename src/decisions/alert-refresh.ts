@@ -40,9 +40,11 @@ function moved(a: number, b: number): boolean {
 
 /**
  * Whether `next` tells a receiver something `previous` did not (the rate limit is applied apart):
- * another client named (not merely none),  another state, attempts per request becoming estimable or not, or its
- * value moving by more than MATERIAL_CHANGE or out of the new interval. An interval that only
- * narrows around the same value is not news.
+ * another client named (not merely none),  another state, attempts per request becoming estimable or not, its
+ * value moving by more than MATERIAL_CHANGE or out of the new interval, or an end of the interval
+ * moving inwards by more than MATERIAL_CHANGE (how sure the reading is: a page read on the storm's
+ * first tick may say 1.0-7.9 where a minute later 1.5-1.8 is known). An interval that widens, or
+ * narrows by less, is not news: a receiver keeps the sharper reading it holds.
  */
 export function changedMaterially(previous: AlertReading, next: AlertReading): boolean {
   // A client no longer fitting (the storm ebbing, a noisy tick) is not news; another one fitting is.
@@ -50,5 +52,6 @@ export function changedMaterially(previous: AlertReading, next: AlertReading): b
   if ((previous.notEstimable === '') !== (next.notEstimable === '')) return true;
   if (Number.isFinite(previous.attempts) !== Number.isFinite(next.attempts)) return true;
   const outside = Number.isFinite(previous.attempts) && (previous.attempts < next.attemptsLow || previous.attempts > next.attemptsHigh);
-  return outside || moved(previous.attempts, next.attempts);
+  const narrowed = (next.attemptsLow > previous.attemptsLow && moved(previous.attemptsLow, next.attemptsLow)) || (next.attemptsHigh < previous.attemptsHigh && moved(previous.attemptsHigh, next.attemptsHigh));
+  return outside || narrowed || moved(previous.attempts, next.attempts);
 }

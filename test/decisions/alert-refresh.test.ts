@@ -2,19 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { type AlertReading, changedMaterially } from '../../src/decisions/alert-refresh.js';
 
 const base: AlertReading = { model: 'cargo', attempts: 3.0, attemptsLow: 2.7, attemptsHigh: 3.3, notEstimable: '', state: '' };
+/** A page read on a storm's first tick: the value already right, the interval wide. */
+const early: AlertReading = { ...base, attemptsLow: 2.0, attemptsHigh: 4.5 };
 
 describe('changedMaterially', () => {
   it.each([
-    ['the same reading', base, false],
-    ['a narrower interval around the same value', { ...base, attemptsLow: 2.95, attemptsHigh: 3.05 }, false],
-    ['a value 5 % off, still inside the interval', { ...base, attempts: 3.15, attemptsLow: 2.9, attemptsHigh: 3.4 }, false],
-    ['another client named', { ...base, model: 'cargo-legacy' }, true],
-    ['no client fitting any more', { ...base, model: '' }, false],
-    ['a value over 10 % off', { ...base, attempts: 3.4, attemptsLow: 2.9, attemptsHigh: 3.9 }, true],
-    ['an interval that no longer holds what was sent', { ...base, attempts: 3.2, attemptsLow: 3.1, attemptsHigh: 3.3 }, true],
-    ['attempts no longer estimable', { ...base, attempts: Number.NaN, attemptsLow: Number.NaN, attemptsHigh: Number.NaN, notEstimable: 'demand moved' }, true],
-    ['a storm that outlived its cause', { ...base, state: 'outlived' }, true],
-  ])('%s -> %s', (_what, next, expected) => {
-    expect(changedMaterially(base, next as AlertReading)).toBe(expected);
+    ['the same reading', false, base, base],
+    ['an interval whose ends move in by less than 10 %', false, base, { ...base, attemptsLow: 2.95, attemptsHigh: 3.05 }],
+    ['a wide interval whose low end rises by 20 %', true, early, { ...early, attemptsLow: 2.4 }],
+    ['a wide interval whose high end falls by 20 %', true, early, { ...early, attemptsHigh: 3.6 }],
+    ['a wide interval narrowed around the same value', true, early, { ...early, attemptsLow: 2.8, attemptsHigh: 3.2 }],
+    ['a wider interval around the same value', false, base, { ...base, attemptsLow: 2.4, attemptsHigh: 3.7 }],
+    ['a value 5 % off, still inside the interval', false, base, { ...base, attempts: 3.15, attemptsLow: 2.9, attemptsHigh: 3.4 }],
+    ['another client named', true, base, { ...base, model: 'cargo-legacy' }],
+    ['no client fitting any more', false, base, { ...base, model: '' }],
+    ['a value over 10 % off', true, base, { ...base, attempts: 3.4, attemptsLow: 2.9, attemptsHigh: 3.9 }],
+    ['an interval that no longer holds what was sent', true, base, { ...base, attempts: 3.2, attemptsLow: 3.1, attemptsHigh: 3.3 }],
+    ['attempts no longer estimable', true, base, { ...base, attempts: Number.NaN, attemptsLow: Number.NaN, attemptsHigh: Number.NaN, notEstimable: 'demand moved' }],
+    ['a storm that outlived its cause', true, base, { ...base, state: 'outlived' }],
+  ] as const)('%s -> %s', (_what, expected, previous, next) => {
+    expect(changedMaterially(previous, next as AlertReading)).toBe(expected);
   });
 });
