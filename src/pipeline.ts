@@ -2,6 +2,7 @@
 // Pure: no I/O and no clock, so a live loop, a backtest and a test drive it the same way.
 
 import type { StormwatchConfig } from './config/load.js';
+import { AppendedMap } from './core/appended-map.js';
 import { isSelfEncoding } from './core/column-encoder.js';
 import { type AlertTransition, type Evaluation, type Frame, type Labels, type SignalInput, type SignalSample, emptySample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
@@ -30,7 +31,8 @@ export interface SignalReport {
 export interface TickResult {
   timeMs: number;
   transitions: AlertTransition[];
-  signals: Map<string, SignalReport>;
+  /** Each watched series' report, in the pipeline's order (a map indexed by id only when looked up). */
+  signals: ReadonlyMap<string, SignalReport>;
   /** Deploys that started or whose verdict changed at this tick. */
   deploys: DeployRecord[];
 }
@@ -198,7 +200,8 @@ export class Pipeline {
 
   /** Runs detectors and decisions on one frame. Signals missing from the frame count as gaps. */
   step(frame: Frame): TickResult {
-    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map(), deploys: [] };
+    const signals = new AppendedMap<string, SignalReport>();
+    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals, deploys: [] };
     this.admit(frame);
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
@@ -216,7 +219,7 @@ export class Pipeline {
       w.ramp.observeTick(sample.requests, evaluations);
       const ramp = w.ramp.view();
       const assessment = assess(identity.id, sample, evaluations, clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick);
-      result.signals.set(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
+      signals.append(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }
