@@ -2,6 +2,7 @@
 // Pure: no I/O and no clock, so a live loop, a backtest and a test drive it the same way.
 
 import type { StormwatchConfig } from './config/load.js';
+import { AppendedMap } from './core/appended-map.js';
 import { isSelfEncoding } from './core/column-encoder.js';
 import { type AlertTransition, type Evaluation, type Frame, type Labels, type SignalInput, type SignalSample, emptySample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
@@ -16,6 +17,7 @@ import { MarkerTracker } from './deploys/markers.js';
 import type { DeployEvent, DeployRecord } from './deploys/types.js';
 import { EvidenceDetector } from './detectors/evidence-detector.js';
 import { RampRecorder } from './detectors/ramp-fit.js';
+import { FrameSamples, type SeriesIndex } from './series/frame-samples.js';
 import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
 
 export interface SignalReport {
@@ -29,7 +31,8 @@ export interface SignalReport {
 export interface TickResult {
   timeMs: number;
   transitions: AlertTransition[];
-  signals: Map<string, SignalReport>;
+  /** Each watched series' report, in the pipeline's order (a map indexed by id only when looked up). */
+  signals: ReadonlyMap<string, SignalReport>;
   /** Deploys that started or whose verdict changed at this tick. */
   deploys: DeployRecord[];
 }
@@ -43,6 +46,12 @@ interface WatchedSignal {
   /** Series of split signals: data time last present in a frame (forgotten when long absent). */
   lastSeenMs: number;
   split: boolean;
+  /**
+   * The series' slot in the frames' columns (-1: not in them) and the index it was found in: frames
+   * share an index while no series comes or goes, so the slot is looked up by id once, not per tick.
+   */
+  slot: number;
+  slotIndex: SeriesIndex | undefined;
 }
 
 export interface PipelineSnapshot {
@@ -138,6 +147,8 @@ export class Pipeline {
       ramp: new RampRecorder(this.config.intervalMs),
       lastSeenMs: Number.NaN,
       split: signal.by.length > 0,
+      slot: -1,
+      slotIndex: undefined,
     };
     if (this.pendingRestore[id] !== undefined) {
       w.detector.restore(this.pendingRestore[id]);
@@ -162,6 +173,26 @@ export class Pipeline {
     }
   }
 
+  /**
+   * This frame's sample of a watched series, undefined when the frame lacks it. A frame of columns
+   * is read at the slot cached for its index (no lookup by id, no sample object but the one made
+   * here); any other frame is asked by id.
+   */
+  private sampleOf(w: WatchedSignal, signals: Frame['signals']): SignalSample | undefined {
+    if (!(signals instanceof FrameSamples)) return signals.get(w.identity.id);
+    const slot = this.slotIn(w, signals.index);
+    return slot < 0 ? undefined : { requests: signals.requests[slot]!, errors: signals.errors[slot]!, downstream: signals.downstream[slot]! };
+  }
+
+  /** The series' slot in `index`, -1 when it is not there; looked up by id only when the index changed. */
+  private slotIn(w: WatchedSignal, index: SeriesIndex): number {
+    if (w.slotIndex !== index) {
+      w.slot = index.slotOf(w.identity.id) ?? -1;
+      w.slotIndex = index;
+    }
+    return w.slot;
+  }
+
   /** How many series this pipeline watches. */
   get seriesCount(): number {
     return this.watched.size;
@@ -169,13 +200,14 @@ export class Pipeline {
 
   /** Runs detectors and decisions on one frame. Signals missing from the frame count as gaps. */
   step(frame: Frame): TickResult {
-    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals: new Map(), deploys: [] };
+    const signals = new AppendedMap<string, SignalReport>();
+    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals, deploys: [] };
     this.admit(frame);
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
     for (const w of this.watched.values()) {
       const { identity, detector, clients } = w;
-      const present = frame.signals.get(identity.id);
+      const present = this.sampleOf(w, frame.signals);
       if (present) w.lastSeenMs = frame.timeMs;
       else if (w.split && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(identity.id)) {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
@@ -187,7 +219,7 @@ export class Pipeline {
       w.ramp.observeTick(sample.requests, evaluations);
       const ramp = w.ramp.view();
       const assessment = assess(identity.id, sample, evaluations, clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick);
-      result.signals.set(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
+      signals.append(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }
@@ -268,8 +300,9 @@ export class Pipeline {
   /** Feeds history to the detectors' baselines (and ramp levels) only: no alert can start from warm-up data. */
   warm(frame: Frame): void {
     this.admit(frame);
-    for (const { identity, detector, ramp } of this.watched.values()) {
-      const sample = frame.signals.get(identity.id);
+    for (const w of this.watched.values()) {
+      const { detector, ramp } = w;
+      const sample = this.sampleOf(w, frame.signals);
       // The ramp recorder too: the demand level a storm is read against is the last half minute,
       // history included (a sidecar started moments before a storm has no other).
       if (sample) ramp.observeTick(sample.requests, detector.observe(sample, frame.timeMs));
@@ -286,9 +319,9 @@ export class Pipeline {
   warmProfiles(frame: Frame, spanMs: number): number {
     this.admit(frame);
     let learnt = 0;
-    for (const { identity, detector } of this.watched.values()) {
-      const sample = frame.signals.get(identity.id);
-      if (sample && detector.learnProfile(frame.timeMs, sample.requests, spanMs)) learnt++;
+    for (const w of this.watched.values()) {
+      const sample = this.sampleOf(w, frame.signals);
+      if (sample && w.detector.learnProfile(frame.timeMs, sample.requests, spanMs)) learnt++;
     }
     return learnt;
   }

@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels, loadBundledModels } from '../src/config/load.js';
 import type { AlertTransition, Frame, SeriesInfo, SignalSample } from '../src/core/types.js';
-import { Pipeline, type PipelineConfig, type Shard, inShard } from '../src/pipeline.js';
+import { Pipeline, type PipelineConfig, type Shard, type TickResult, inShard } from '../src/pipeline.js';
+import { FrameSamples, SeriesIndex } from '../src/series/frame-samples.js';
+import { mulberry32 } from '../scripts/sim/random.js';
 import { parseSelector } from '../src/core/selector.js';
 
 const { presets, definitions } = loadBundledModels();
@@ -78,6 +80,63 @@ describe('Pipeline', () => {
     const sharded = shards.flatMap((s) => s.transitions);
     expect(sharded.map((t) => t.fingerprint)).toEqual(all.transitions.map((t) => t.fingerprint));
     expect(shards.findIndex((s) => s.transitions.length > 0)).toBe([0, 1, 2].find((i) => inShard('api{route="/route/7"}', { index: i, count: 3 })));
+  });
+});
+
+describe('Pipeline: frames of columns', () => {
+  /**
+   * The frames above as columns (series/frame-samples.ts), with routes that drop out and come back:
+   * while the set of series stays the same the frames share one index, and each new set gets a new
+   * index in a shuffled order, so a series' slot moves.
+   */
+  function columnFrames(seed: number): { columns: Frame[]; maps: Frame[] } {
+    const random = mulberry32(seed);
+    const columns: Frame[] = [];
+    const maps: Frame[] = [];
+    let index: SeriesIndex | undefined;
+    let members = '';
+    for (const f of frames()) {
+      // Most ticks keep the last set; some lose a few routes (a gap), never /route/7's outage.
+      const keep = [...f.signals.keys()].filter((id) => id.includes('/route/7"') || random() > (f.timeMs % 7 === 0 ? 0.3 : 0));
+      if (keep.join() !== members || random() < 0.05) {
+        index = new SeriesIndex();
+        for (const id of [...keep].sort(() => random() - 0.5)) index.add(id);
+        members = keep.join();
+      }
+      const samples = new FrameSamples(index!);
+      const map = new Map<string, SignalSample>();
+      for (const id of keep) {
+        const s = f.signals.get(id)!;
+        samples.put(index!.slotOf(id)!, s.requests, s.errors, s.downstream);
+        map.set(id, s);
+      }
+      const series = new Map([...f.series!].filter(([id]) => map.has(id)));
+      columns.push({ timeMs: f.timeMs, signals: samples, series });
+      maps.push({ timeMs: f.timeMs, signals: map, series });
+    }
+    return { columns, maps };
+  }
+
+  /** Everything a tick decided, in a form two runs compare by. */
+  function decided(results: TickResult[]): unknown[] {
+    return results.map((r) => ({ transitions: r.transitions.map((t) => [t.status, t.fingerprint, t.labels.alertname]), signals: [...r.signals].map(([id, s]) => [id, s.sample, s.evaluations, s.assessment.kind, s.anomalyScore]) }));
+  }
+
+  it('reads a frame of columns by each series\' slot as it reads the same samples by id, as series come and go', () => {
+    for (const seed of [1, 2, 3]) {
+      const { columns, maps } = columnFrames(seed);
+      expect(new Set(columns.map((f) => (f.signals as FrameSamples).index)).size).toBeGreaterThan(3);
+      const byColumns = new Pipeline(config);
+      const byId = new Pipeline(config);
+      // The first ten minutes warm the baselines (and the seasonal profiles) only.
+      for (const f of columns.slice(0, 40)) byColumns.warm(f);
+      for (const f of maps.slice(0, 40)) byId.warm(f);
+      expect(byColumns.warmProfiles(columns[40]!, 60_000)).toBe(byId.warmProfiles(maps[40]!, 60_000));
+      const a = decided(columns.slice(40).map((f) => byColumns.step(f)));
+      const b = decided(maps.slice(40).map((f) => byId.step(f)));
+      expect(a).toEqual(b);
+      expect(a.some((t) => (t as { transitions: unknown[] }).transitions.length > 0)).toBe(true);
+    }
   });
 });
 

@@ -1,8 +1,9 @@
 // A frame's samples as columns: every series of the frame has a slot in an index that frames share
 // while the set of series stays the same, and this frame's rates are three Float64Arrays by slot. A
 // source fills columns instead of building a Map entry and a sample object per series per tick (at
-// 100k series, those and their collection were most of a tick's read after decoding). Read as a
-// ReadonlyMap: `get` makes the sample object of one series when asked.
+// 100k series, those and their collection were most of a tick's read after decoding). The pipeline
+// reads the columns at each series' slot, found once per index; read as a ReadonlyMap, `get` makes
+// the sample object of one series when asked.
 
 import type { SignalSample } from '../core/types.js';
 

@@ -10,6 +10,8 @@
 // see series of an answer that turns out to be an error: callers apply them only once `end()` says
 // success. Pure: no I/O.
 
+import { decimalValue } from './decimal-text.js';
+
 /** Receives each series of an answer; `bytes[start, end)` is its metric object, valid only during the call. */
 export interface VectorSink {
   series(bytes: Uint8Array, start: number, end: number, value: number): void;
@@ -71,10 +73,6 @@ const METRIC_KEY = Buffer.from('{"metric":');
 const VALUE_KEY = Buffer.from(',"value":[');
 const utf8 = new TextDecoder('utf-8');
 
-/** Exact powers of ten a double holds (up to 1e22): a mantissa of <= 15 digits times one of them rounds once. */
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
-/** 2^53: a mantissa accumulated below it (rounding is monotone) was accumulated exactly. */
-const MAX_EXACT_INTEGER = 2 ** 53;
 
 const enum Phase {
   Open,
@@ -628,44 +626,11 @@ export function sampleValue(text: string, where: string): number {
 }
 
 /**
- * The value of b[from, to) (a value string's text, no escapes). A mantissa below 2^53 and a power of
- * ten up to 22 are computed exactly here (Clinger's fast path: one correctly rounded operation on
- * exact operands; W. D. Clinger, "How to read floating point numbers accurately",
- * PLDI 1990); anything else goes through Number() on its text.
+ * The value of b[from, to) (a value string's text, no escapes): read from the bytes when it is a
+ * plain decimal (decimal-text.ts, exactly as Number() reads its text); anything else (NaN, ±Inf, a
+ * value too long or too close to a rounding boundary to read there, or not a value) through its text.
  */
 function parseValue(b: Uint8Array, from: number, to: number, at: number): number {
-  let i = from;
-  let negative = false;
-  if (i < to && (b[i] === MINUS || b[i] === PLUS)) {
-    negative = b[i] === MINUS;
-    i++;
-  }
-  let mantissa = 0;
-  let digits = 0;
-  let scale = 0;
-  while (i < to && isDigit(b[i]!)) {
-    const d = b[i]! - ZERO;
-    mantissa = mantissa * 10 + d;
-    digits++;
-    i++;
-  }
-  if (i < to && b[i] === DOT) {
-    i++;
-    while (i < to && isDigit(b[i]!)) {
-      const d = b[i]! - ZERO;
-      mantissa = mantissa * 10 + d;
-      digits++;
-      scale--;
-      i++;
-    }
-  }
-  if (i === to && digits > 0) {
-    if (mantissa < MAX_EXACT_INTEGER && scale >= -22) {
-      const value = scale === 0 ? mantissa : mantissa / POWERS_OF_TEN[-scale]!;
-      return negative ? -value : value;
-    }
-    // A plain decimal of more digits (most rates: Go writes the shortest text that reads back exactly).
-    return Number(latin1(b, from, to));
-  }
-  return sampleValue(latin1(b, from, to), `the value at byte ${at}`);
+  const value = decimalValue(b, from, to);
+  return Number.isNaN(value) ? sampleValue(latin1(b, from, to), `the value at byte ${at}`) : value;
 }
