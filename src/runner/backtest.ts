@@ -8,7 +8,7 @@ import type { AlertTransition } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
-import { type ReplayData, ReplaySource, readReplayColumns } from '../source/replay-source.js';
+import { type ReplayData, ReplaySource, loadReplayColumns } from '../source/replay-source.js';
 import type { HistorySource } from '../source/source.js';
 import type { DeployRecord } from '../deploys/types.js';
 import { HistoryStore } from '../ui/history-store.js';
@@ -46,14 +46,14 @@ export interface BacktestSummary {
 }
 
 /** Resolves the history source and range of a backtest. Throws SourceError on unusable input. */
-export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'data' | 'fromMs' | 'toMs' | 'logger'>): { source: HistorySource; fromMs: number; toMs: number; warmFromMs: number; problems: number } {
+export async function historyFor(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'data' | 'fromMs' | 'toMs' | 'logger'>): Promise<{ source: HistorySource; fromMs: number; toMs: number; warmFromMs: number; problems: number }> {
   if (options.data) {
     const source = new ReplaySource(options.data, config.signals, config.deploys?.markers ?? []);
     return { source, fromMs: options.fromMs ?? source.firstMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs, problems: options.data.problems.length };
   }
   const replayFile = options.input ?? (config.source.kind === 'replay' ? config.source.file : undefined);
   if (replayFile !== undefined) {
-    const data = readReplayColumns(replayFile);
+    const data = await loadReplayColumns(replayFile);
     for (const p of data.problems.slice(0, 20)) options.logger.log('warn', 'replay file problem', { file: replayFile, line: p.line, problem: p.message });
     if (data.problems.length > 20) options.logger.log('warn', 'more replay file problems', { file: replayFile, count: data.problems.length - 20 });
     const source = new ReplaySource(data, config.signals, config.deploys?.markers ?? []);
@@ -73,7 +73,7 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
 }
 
 export async function runBacktest(config: StormwatchConfig, options: BacktestOptions): Promise<BacktestSummary> {
-  const { source, fromMs, toMs, warmFromMs, problems } = historyFor(config, options);
+  const { source, fromMs, toMs, warmFromMs, problems } = await historyFor(config, options);
   const pipeline = new Pipeline(config, options.shard);
   const total = Math.max(1, Math.floor((toMs - fromMs) / config.intervalMs) + 1);
   const history = options.keepHistory ? new HistoryStore(backtestHistory(config, total)) : undefined;
