@@ -1,18 +1,14 @@
 // Runs the pipeline over history at full speed: a replay file, or a Prometheus range.
 
-import { fetchWith } from '../source/http-options.js';
 import type { StormwatchConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
-import { PrometheusClient } from '../source/prometheus-client.js';
-import { PrometheusSource } from '../source/prometheus-source.js';
 import { type ReplayData, ReplaySource, loadReplayColumns } from '../source/replay-source.js';
 import type { HistorySource } from '../source/source.js';
 import type { DeployRecord } from '../deploys/types.js';
-import { HistoryStore } from '../ui/history-store.js';
-import { backtestHistory } from '../ui/history-sizes.js';
+import type { HistoryStore } from '../ui/history-store.js';
 
 export interface BacktestOptions {
   /** Replay this file instead of the configured source. */
@@ -67,6 +63,8 @@ export async function historyFor(config: StormwatchConfig, options: Pick<Backtes
   if (options.fromMs === undefined || options.toMs === undefined) {
     throw new SourceError('query_error', 'a backtest against Prometheus needs --from and --to', false);
   }
+  // Loaded only for a Prometheus backtest: the client, its answer decoder and the HTTP options.
+  const [{ PrometheusClient }, { PrometheusSource }, { fetchWith }] = await Promise.all([import('../source/prometheus-client.js'), import('../source/prometheus-source.js'), import('../source/http-options.js')]);
   const client = new PrometheusClient({ url: config.source.url, timeoutMs: Math.max(config.source.timeoutMs, 30_000), fetch: fetchWith(config.source.http) });
   const warmFromMs = options.fromMs - config.source.warmupMs;
   return { source: new PrometheusSource(client, config.signals, config.deploys?.markers ?? []), fromMs: options.fromMs, toMs: options.toMs, warmFromMs, problems: 0 };
@@ -76,7 +74,7 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   const { source, fromMs, toMs, warmFromMs, problems } = await historyFor(config, options);
   const pipeline = new Pipeline(config, options.shard);
   const total = Math.max(1, Math.floor((toMs - fromMs) / config.intervalMs) + 1);
-  const history = options.keepHistory ? new HistoryStore(backtestHistory(config, total)) : undefined;
+  const history = options.keepHistory ? await reportHistory(config, total) : undefined;
   let frames = 0;
   let transitions = 0;
   options.onStart?.({ total, fromMs, toMs, ...(history ? { history } : {}) });
@@ -98,4 +96,10 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   }
   options.onProgress?.(total, total);
   return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
+}
+
+/** The history a report is drawn from (its modules are loaded only when a report is asked for). */
+async function reportHistory(config: StormwatchConfig, ticks: number): Promise<HistoryStore> {
+  const [{ HistoryStore }, { backtestHistory }] = await Promise.all([import('../ui/history-store.js'), import('../ui/history-sizes.js')]);
+  return new HistoryStore(backtestHistory(config, ticks));
 }
