@@ -34,9 +34,35 @@ async function runPart(part: string[]): Promise<unknown> {
       return benchTick(Number(part[1]), part[2] as TickSourceKind);
     case 'rules':
       return benchRules(Number(part[1]), Number(part[2]));
+    case 'backtests':
+      return benchBacktests(part[1] === 'quick');
     default:
       throw new Error(`unknown bench part ${part[0]}`);
   }
+}
+
+/**
+ * `stormwatch backtest` as whole processes: the bundled week, and a generated day (6 h with
+ * `quick`) of 333 routes split by route. Alone: `node dist/bench/bench.js --part backtests [quick]`.
+ */
+async function benchBacktests(quick: boolean): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const cli = resolve(here, '..', 'src', 'cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-'));
+  try {
+    const week = join(FIXTURES_DIR, 'scenarios', 'seasonal-week.om.gz');
+    const weekFigures = runBacktestProcess(cli, join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'), week, countSamples(week));
+    rows.push({ what: `backtest, a week of 15 s data (seasonal-week: 54 series, ${fmt(weekFigures.samples)} samples), whole process`, stormwatch: `${fmt(weekFigures.samples / weekFigures.wallS)} samples/s`, peer: 'target 2M/s', note: `${fmt(weekFigures.wallS)} s wall, ${fmt(weekFigures.cpuS)} s CPU (${fmt(weekFigures.samples / weekFigures.cpuS)} samples per CPU second), ${weekFigures.transitions} transitions` });
+    const routes = 333;
+    const ticks = quick ? 1440 : 5760;
+    const file = join(dir, 'day.om');
+    const samples = await writeReplayFile(file, routes, ticks, 15_000);
+    const day = runBacktestProcess(cli, writeSplitReplayConfig(dir, file), undefined, samples);
+    rows.push({ what: `backtest, ${quick ? '6 h' : 'a day'} of 15 s data, ${routes * 3} counter series (${routes} routes, split by route), ${fmt(samples)} samples, whole process`, stormwatch: `${fmt(day.samples / day.wallS)} samples/s`, peer: 'target 2M/s', note: `${fmt(day.wallS)} s wall, ${fmt(day.cpuS)} s CPU (${fmt(day.samples / day.cpuS)} samples per CPU second), ${day.transitions} transitions` });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
 }
 
 function tickRows(f: TickFigures): BenchRow[] {
@@ -93,21 +119,7 @@ async function main(): Promise<void> {
     }
   });
   await section('backtests', async () => {
-    const cli = resolve(here, '..', 'src', 'cli.js');
-    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-'));
-    try {
-      const week = join(FIXTURES_DIR, 'scenarios', 'seasonal-week.om.gz');
-      const weekFigures = runBacktestProcess(cli, join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'), week, countSamples(week));
-      rows.push({ what: `backtest, a week of 15 s data (seasonal-week: 54 series, ${fmt(weekFigures.samples)} samples), whole process`, stormwatch: `${fmt(weekFigures.samples / weekFigures.wallS)} samples/s`, peer: 'target 2M/s', note: `${fmt(weekFigures.wallS)} s wall, ${fmt(weekFigures.cpuS)} s CPU (${fmt(weekFigures.samples / weekFigures.cpuS)} samples per CPU second), ${weekFigures.transitions} transitions` });
-      const routes = 333;
-      const ticks = quick ? 1440 : 5760;
-      const file = join(dir, 'day.om');
-      const samples = await writeReplayFile(file, routes, ticks, 15_000);
-      const day = runBacktestProcess(cli, writeSplitReplayConfig(dir, file), undefined, samples);
-      rows.push({ what: `backtest, ${quick ? '6 h' : 'a day'} of 15 s data, ${routes * 3} counter series (${routes} routes, split by route), ${fmt(samples)} samples, whole process`, stormwatch: `${fmt(day.samples / day.wallS)} samples/s`, peer: 'target 2M/s', note: `${fmt(day.wallS)} s wall, ${fmt(day.cpuS)} s CPU (${fmt(day.samples / day.cpuS)} samples per CPU second), ${day.transitions} transitions` });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    rows.push(...(await benchBacktests(quick)));
   });
   process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less).\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Sources read from bytes through a fetch that answers from memory (no socket).\n`);
 }

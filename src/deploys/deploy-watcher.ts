@@ -71,6 +71,17 @@ export interface DeployAlertChange {
   status: 'firing' | 'resolved';
 }
 
+/** A comparison of one signal's metric, reused while its inputs stay the same. */
+interface Comparison {
+  before: readonly number[];
+  beforeLength: number;
+  afterLength: number;
+  alpha: number;
+  result: Omit<SignalEvidence, 'signal'>;
+}
+
+type Metric = 'completion_ratio' | 'error_ratio';
+
 interface OpenWindow {
   record: DeployRecord;
   signals: string[];
@@ -81,12 +92,25 @@ interface OpenWindow {
   probeFailures: string[];
   /** The regression alert is firing for this deploy. */
   alerting: boolean;
+  /**
+   * Each signal's last comparisons while the window is pending: a post-deploy value is added once a
+   * bucket (a minute), and the same inputs give the same result (compare is pure).
+   */
+  compared: Record<Metric, Map<string, Comparison>>;
 }
 
 export class DeployWatcher {
   private readonly windows = new Map<string, OpenWindow>();
   /** Other ids of the same rollout (an API id for a marker's deploy, or the reverse) -> the record's id. */
   private readonly aliases = new Map<string, string>();
+  /**
+   * The windows a tick still concerns (pending, or their regression alert firing), in the order of
+   * `windows`: a window leaves once decided and quiet and never comes back, so with no deploy open
+   * a tick does nothing here.
+   */
+  private readonly live = new Set<OpenWindow>();
+  /** No decided window is old enough to be forgotten before this time (-Infinity: look again). */
+  private pruneDueMs = Number.NEGATIVE_INFINITY;
 
   private readonly signals: WatchedSignalInfo[];
 
@@ -150,6 +174,7 @@ export class DeployWatcher {
       if (r.startedAtMs <= event.startedAtMs) {
         if (w.alerting) {
           w.alerting = false;
+          if (r.verdict !== 'pending') this.live.delete(w);
           changes.push({ record: r, status: 'resolved' });
         }
         if (r.verdict === 'pending' && event.startedAtMs < r.windowEndsAtMs) {
@@ -164,7 +189,11 @@ export class DeployWatcher {
       }
     }
     const signals = this.signalsOf(event.service);
-    this.windows.set(event.id, { record, signals, pre, post: new Map(signals.map((s) => [s, { completion: [], errorRatio: [] }])), filling: new Map(), probeFailures: [], alerting: false });
+    const w: OpenWindow = { record, signals, pre, post: new Map(signals.map((s) => [s, { completion: [], errorRatio: [] }])), filling: new Map(), probeFailures: [], alerting: false, compared: noComparisons() };
+    this.windows.set(event.id, w);
+    this.live.add(w);
+    // Windows' ends may have moved (superseded): the next prune looks again.
+    this.pruneDueMs = Number.NEGATIVE_INFINITY;
     return { record, changes, joined: false };
   }
 
@@ -181,14 +210,22 @@ export class DeployWatcher {
     const retentionMs = this.params.retentionMs ?? DEFAULT_DEPLOY_RETENTION_MS;
     const maxRecords = this.params.maxRecords ?? DEFAULT_MAX_DEPLOY_RECORDS;
     const removable = (w: OpenWindow) => w.record.verdict !== 'pending' && !w.alerting;
-    for (const [id, w] of this.windows) if (removable(w) && timeMs - w.record.windowEndsAtMs > retentionMs) this.forget(id);
+    let dueMs = Number.POSITIVE_INFINITY;
+    for (const [id, w] of this.windows) {
+      if (removable(w) && timeMs - w.record.windowEndsAtMs > retentionMs) this.forget(id);
+      // Every window counts, pending ones too: one decided later is removable from its end's age.
+      else dueMs = Math.min(dueMs, w.record.windowEndsAtMs + retentionMs);
+    }
+    this.pruneDueMs = dueMs;
     if (this.windows.size <= maxRecords) return;
     const oldestFirst = [...this.windows.values()].filter(removable).sort((a, b) => a.record.startedAtMs - b.record.startedAtMs);
     for (const w of oldestFirst.slice(0, this.windows.size - maxRecords)) this.forget(w.record.id);
   }
 
   private forget(id: string): void {
-    for (const alias of this.windows.get(id)?.record.aliases ?? []) this.aliases.delete(alias);
+    const w = this.windows.get(id);
+    for (const alias of w?.record.aliases ?? []) this.aliases.delete(alias);
+    if (w) this.live.delete(w);
     this.windows.delete(id);
   }
 
@@ -196,7 +233,7 @@ export class DeployWatcher {
   observe(timeMs: number, ticks: ReadonlyMap<string, SignalTick>): { changed: DeployRecord[]; alerts: DeployAlertChange[] } {
     const changed: DeployRecord[] = [];
     const alerts: DeployAlertChange[] = [];
-    for (const w of this.windows.values()) {
+    for (const w of this.live) {
       const r = w.record;
       if (timeMs < r.startedAtMs) continue;
       if (r.verdict === 'pending') {
@@ -205,18 +242,22 @@ export class DeployWatcher {
         this.judge(w, timeMs, ticks);
         if (r.verdict !== before) {
           changed.push(r);
+          w.compared = noComparisons();
           if (r.verdict === 'fail') {
             w.alerting = true;
             alerts.push({ record: r, status: 'firing' });
-          }
+          } else this.live.delete(w);
+          this.pruneDueMs = Number.NEGATIVE_INFINITY;
         }
       } else if (w.alerting && timeMs >= r.windowEndsAtMs && !w.signals.some((s) => ticks.get(s)?.incidentSinceMs !== undefined)) {
         // The window is over and its signals are healthy again.
         w.alerting = false;
+        this.live.delete(w);
         alerts.push({ record: r, status: 'resolved' });
       }
     }
-    this.prune(timeMs);
+    // Nothing can be forgotten before the oldest window's end is older than the retention.
+    if (timeMs > this.pruneDueMs || this.windows.size > (this.params.maxRecords ?? DEFAULT_MAX_DEPLOY_RECORDS)) this.prune(timeMs);
     return { changed, alerts };
   }
 
@@ -247,8 +288,11 @@ export class DeployWatcher {
     if (!Array.isArray(snapshot)) return;
     for (const s of snapshot as { record: DeployRecord; signals: string[]; pre: [string, PreBaseline][]; post: [string, PreBaseline][]; probeFailures: string[]; alerting: boolean }[]) {
       if (!s?.record?.id || this.windows.has(s.record.id)) continue;
-      this.windows.set(s.record.id, { record: s.record, signals: s.signals, pre: new Map(s.pre), post: new Map(s.post), filling: new Map(), probeFailures: s.probeFailures ?? [], alerting: s.alerting === true });
+      const w: OpenWindow = { record: s.record, signals: s.signals, pre: new Map(s.pre), post: new Map(s.post), filling: new Map(), probeFailures: s.probeFailures ?? [], alerting: s.alerting === true, compared: noComparisons() };
+      this.windows.set(s.record.id, w);
+      if (w.record.verdict === 'pending' || w.alerting) this.live.add(w);
       for (const alias of s.record.aliases ?? []) this.aliases.set(alias, s.record.id);
+      this.pruneDueMs = Number.NEGATIVE_INFINITY;
     }
   }
 
@@ -272,6 +316,17 @@ export class DeployWatcher {
       if (Number.isFinite(b.completed)) post.completion.push(b.completed / b.requests);
       if (Number.isFinite(b.errors)) post.errorRatio.push(b.errors / b.requests);
     }
+  }
+
+  /** compare(), or its result at an earlier tick when the values and the significance are the same. */
+  private compared(w: OpenWindow, name: string, metric: Metric, before: readonly number[], after: readonly number[], alpha: number): Omit<SignalEvidence, 'signal'> {
+    const cache = w.compared[metric];
+    const last = cache.get(name);
+    // The value arrays only grow (a bucket pushed): same array and length, same values.
+    if (last && last.before === before && last.beforeLength === before.length && last.afterLength === after.length && last.alpha === alpha) return last.result;
+    const result = compare(metric, before, after, this.params, alpha);
+    cache.set(name, { before, beforeLength: before.length, afterLength: after.length, alpha, result });
+    return result;
   }
 
   private judge(w: OpenWindow, timeMs: number, ticks: ReadonlyMap<string, SignalTick>): void {
@@ -300,7 +355,7 @@ export class DeployWatcher {
         const after = metric === 'completion_ratio' ? post.completion : post.errorRatio;
         if (!before || before.length < p.minPostSamples || after.length < p.minPostSamples) continue;
         enoughData = true;
-        const e = compare(metric, before, after, p, ended ? p.alpha : p.earlyAlpha);
+        const e = this.compared(w, name, metric, before, after, ended ? p.alpha : p.earlyAlpha);
         evidence.push({ signal: name, ...e });
         if (e.regressed) reasons.push(`${name}: ${e.detail}`);
       }
@@ -332,13 +387,17 @@ export class DeployWatcher {
   }
 }
 
+function noComparisons(): Record<Metric, Map<string, Comparison>> {
+  return { completion_ratio: new Map(), error_ratio: new Map() };
+}
+
 function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function compare(metric: 'completion_ratio' | 'error_ratio', pre: number[], post: number[], p: DeployWindowParams, alpha: number): Omit<SignalEvidence, 'signal'> {
+function compare(metric: Metric, pre: readonly number[], post: readonly number[], p: DeployWindowParams, alpha: number): Omit<SignalEvidence, 'signal'> {
   const worse = metric === 'completion_ratio' ? 'less' : 'greater';
   const test = mannWhitneyU(post, pre, worse);
   const preMedian = median(pre);

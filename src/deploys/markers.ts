@@ -15,6 +15,8 @@ export interface MarkerSpec {
 export class MarkerTracker {
   private seen: Set<string> | undefined;
   private lastValue = Number.NaN;
+  /** The label's value on each series of the last look, in order: `seen` was made of these. */
+  private lastLabels: (string | undefined)[] = [];
 
   constructor(readonly spec: MarkerSpec) {}
 
@@ -23,9 +25,13 @@ export class MarkerTracker {
     if (!series || series.length === 0) return undefined;
     const { spec } = this;
     if (spec.label !== undefined) {
+      // Most looks see the same series as the last one: then the set of values is the same too,
+      // with nothing new in it, and nothing is built.
+      if (this.seen !== undefined && this.sameLabels(series, spec.label)) return undefined;
+      this.lastLabels = series.map((s) => s.labels[spec.label!]);
       // Compared with the previous look, not with every version ever seen: a rollback to an
       // earlier version is a deploy too.
-      const values = new Set(series.map((s) => s.labels[spec.label!]).filter((v): v is string => v !== undefined));
+      const values = new Set(this.lastLabels.filter((v): v is string => v !== undefined));
       const before = this.seen;
       this.seen = values;
       if (before === undefined) return undefined;
@@ -33,7 +39,7 @@ export class MarkerTracker {
       if (fresh.length === 0) return undefined;
       return this.event(fresh.sort().join(','), timeMs);
     }
-    const value = Math.max(...series.map((s) => s.value));
+    const value = maxValue(series);
     const before = this.lastValue;
     this.lastValue = value;
     if (Number.isNaN(before) || value === before) return undefined;
@@ -47,10 +53,28 @@ export class MarkerTracker {
   restore(s: { seen: string[] | null; lastValue: number | null } | undefined): void {
     if (!s) return;
     this.seen = s.seen ? new Set(s.seen) : undefined;
+    this.lastLabels = [];
     this.lastValue = s.lastValue ?? Number.NaN;
+  }
+
+  private sameLabels(series: readonly MarkerSeries[], label: string): boolean {
+    const last = this.lastLabels;
+    if (series.length !== last.length) return false;
+    for (let i = 0; i < series.length; i++) if (series[i]!.labels[label] !== last[i]) return false;
+    return true;
   }
 
   private event(version: string, timeMs: number): DeployEvent {
     return { id: `${this.spec.service}-${timeMs}`, service: this.spec.service, version, environment: this.spec.environment, startedAtMs: timeMs, source: 'marker' };
   }
+}
+
+/** Math.max of the series' values (NaN if any is NaN, +0 over -0), without an array of them. */
+function maxValue(series: readonly MarkerSeries[]): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const { value } of series) {
+    if (Number.isNaN(value)) return Number.NaN;
+    if (value > max || (value === 0 && max === 0 && Object.is(max, -0))) max = value;
+  }
+  return max;
 }

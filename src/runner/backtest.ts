@@ -1,18 +1,14 @@
 // Runs the pipeline over history at full speed: a replay file, or a Prometheus range.
 
-import { fetchWith } from '../source/http-options.js';
 import type { StormwatchConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
-import { PrometheusClient } from '../source/prometheus-client.js';
-import { PrometheusSource } from '../source/prometheus-source.js';
-import { type ReplayData, ReplaySource, readReplayColumns } from '../source/replay-source.js';
+import { type ReplayData, ReplaySource, loadReplayColumns } from '../source/replay-source.js';
 import type { HistorySource } from '../source/source.js';
 import type { DeployRecord } from '../deploys/types.js';
-import { HistoryStore } from '../ui/history-store.js';
-import { backtestHistory } from '../ui/history-sizes.js';
+import type { HistoryStore } from '../ui/history-store.js';
 
 export interface BacktestOptions {
   /** Replay this file instead of the configured source. */
@@ -46,14 +42,14 @@ export interface BacktestSummary {
 }
 
 /** Resolves the history source and range of a backtest. Throws SourceError on unusable input. */
-export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'data' | 'fromMs' | 'toMs' | 'logger'>): { source: HistorySource; fromMs: number; toMs: number; warmFromMs: number; problems: number } {
+export async function historyFor(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'data' | 'fromMs' | 'toMs' | 'logger'>): Promise<{ source: HistorySource; fromMs: number; toMs: number; warmFromMs: number; problems: number }> {
   if (options.data) {
     const source = new ReplaySource(options.data, config.signals, config.deploys?.markers ?? []);
     return { source, fromMs: options.fromMs ?? source.firstMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs, problems: options.data.problems.length };
   }
   const replayFile = options.input ?? (config.source.kind === 'replay' ? config.source.file : undefined);
   if (replayFile !== undefined) {
-    const data = readReplayColumns(replayFile);
+    const data = await loadReplayColumns(replayFile);
     for (const p of data.problems.slice(0, 20)) options.logger.log('warn', 'replay file problem', { file: replayFile, line: p.line, problem: p.message });
     if (data.problems.length > 20) options.logger.log('warn', 'more replay file problems', { file: replayFile, count: data.problems.length - 20 });
     const source = new ReplaySource(data, config.signals, config.deploys?.markers ?? []);
@@ -67,16 +63,18 @@ export function historyFor(config: StormwatchConfig, options: Pick<BacktestOptio
   if (options.fromMs === undefined || options.toMs === undefined) {
     throw new SourceError('query_error', 'a backtest against Prometheus needs --from and --to', false);
   }
+  // Loaded only for a Prometheus backtest: the client, its answer decoder and the HTTP options.
+  const [{ PrometheusClient }, { PrometheusSource }, { fetchWith }] = await Promise.all([import('../source/prometheus-client.js'), import('../source/prometheus-source.js'), import('../source/http-options.js')]);
   const client = new PrometheusClient({ url: config.source.url, timeoutMs: Math.max(config.source.timeoutMs, 30_000), fetch: fetchWith(config.source.http) });
   const warmFromMs = options.fromMs - config.source.warmupMs;
   return { source: new PrometheusSource(client, config.signals, config.deploys?.markers ?? []), fromMs: options.fromMs, toMs: options.toMs, warmFromMs, problems: 0 };
 }
 
 export async function runBacktest(config: StormwatchConfig, options: BacktestOptions): Promise<BacktestSummary> {
-  const { source, fromMs, toMs, warmFromMs, problems } = historyFor(config, options);
+  const { source, fromMs, toMs, warmFromMs, problems } = await historyFor(config, options);
   const pipeline = new Pipeline(config, options.shard);
   const total = Math.max(1, Math.floor((toMs - fromMs) / config.intervalMs) + 1);
-  const history = options.keepHistory ? new HistoryStore(backtestHistory(config, total)) : undefined;
+  const history = options.keepHistory ? await reportHistory(config, total) : undefined;
   let frames = 0;
   let transitions = 0;
   options.onStart?.({ total, fromMs, toMs, ...(history ? { history } : {}) });
@@ -98,4 +96,10 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   }
   options.onProgress?.(total, total);
   return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
+}
+
+/** The history a report is drawn from (its modules are loaded only when a report is asked for). */
+async function reportHistory(config: StormwatchConfig, ticks: number): Promise<HistoryStore> {
+  const [{ HistoryStore }, { backtestHistory }] = await Promise.all([import('../ui/history-store.js'), import('../ui/history-sizes.js')]);
+  return new HistoryStore(backtestHistory(config, ticks));
 }

@@ -69,6 +69,14 @@ export class ReplayColumnsBuilder {
 
   private startRun(timeMs: number): void {
     this.runMs = timeMs;
+    // A file written family by family gives every timestamp of one family, then of the next: the
+    // timestamp after the last run's is predicted, and the Map is asked once a family.
+    const next = this.runIndex + 1;
+    if (next < this.times.length && this.times[next] === timeMs) {
+      if (next !== this.times.length - 1) this.ordered = false;
+      this.runIndex = next;
+      return;
+    }
     let index = this.timeIndexOf.get(timeMs);
     if (index === undefined) {
       index = this.times.length;

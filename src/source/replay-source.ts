@@ -1,13 +1,15 @@
 // Replays an OpenMetrics file with timestamps (the same file promtool backfills into Prometheus)
 // through the pipeline at full speed: samples are grouped by timestamp into snapshots.
 
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip, gunzipSync } from 'node:zlib';
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame } from '../core/types.js';
 import { frameBuilderFor } from './signal-selectors.js';
-import { type ExpositionProblem, LabelSetCache, parseExposition } from './exposition.js';
+import { type ExpositionProblem, LabelSetCache } from './exposition.js';
+import { ExpositionStream } from './exposition-stream.js';
 import type { HistorySource } from './source.js';
 import { ReplayColumnsBuilder, type ReplayColumns, type ReplaySample, columnsOfSnapshots, snapshotsOfColumns } from './replay-columns.js';
 
@@ -19,33 +21,123 @@ export interface ReplayData {
 
 /** Reads and parses a replay file into columns; samples without timestamps are reported and skipped. */
 export function readReplayColumns(file: string): ReplayColumns {
-  let text: string;
+  let bytes: Buffer;
   try {
-    const bytes = readFileSync(file);
+    bytes = readFileSync(file);
     // Large fixtures ship gzipped: recognised by the gzip magic number, whatever the name.
-    text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+    if (isGzip(bytes)) bytes = gunzipSync(bytes);
   } catch (error) {
-    throw new SourceError('connection', `replay ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, false);
+    throw readError(file, error);
   }
-  const columns = new ReplayColumnsBuilder();
-  const problems: ExpositionProblem[] = [];
-  const result = parseExposition(text, {
-    format: 'openmetrics',
-    // Every series repeats at every timestamp: its labels are built once (one frozen object per
-    // series, which also numbers the series in the columns).
-    labelCache: new LabelSetCache(),
-    onSample(name, labels, value, timestampMs, line) {
-      if (Number.isNaN(timestampMs)) {
-        problems.push({ line, message: `${name}: replay samples need a timestamp; sample skipped` });
-        return;
-      }
-      columns.add(name, labels, timestampMs, value);
-    },
-  });
-  problems.push(...result.problems);
-  if (!result.sawEof) problems.push({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
-  problems.sort((a, b) => a.line - b.line);
-  return columns.finish(problems);
+  const reader = new ReplayReader();
+  reader.push(bytes);
+  return reader.end();
+}
+
+/**
+ * readReplayColumns, reading the file as it streams from disk (gunzipped on the way, on zlib's
+ * thread): no copy of the whole file, compressed or decompressed, and no text of it is ever
+ * built, and decompression overlaps the parse.
+ */
+export async function loadReplayColumns(file: string): Promise<ReplayColumns> {
+  const reader = new ReplayReader();
+  try {
+    for await (const chunk of replayBytes(file)) reader.push(chunk);
+  } catch (error) {
+    throw readError(file, error);
+  }
+  return reader.end();
+}
+
+/** Bytes read from disk, and decompressed, at a time (zlib costs a third less CPU than at 64 KB). */
+const CHUNK_BYTES = 1 << 18;
+/**
+ * Bytes decoded and parsed at a time. The text of a piece stays below V8's large-object size: a
+ * text of 256 KB or more is allocated and freed on pages of its own, which made decoding the
+ * bundled week 20-30 times slower.
+ */
+const PARSE_BYTES = 1 << 16;
+
+/** The file's bytes in chunks, decompressed when it is gzipped. A chunk is only valid until the next is asked for. */
+async function* replayBytes(file: string): AsyncGenerator<Uint8Array> {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    let n = readSync(fd, buffer, 0, CHUNK_BYTES, null);
+    if (isGzip(buffer.subarray(0, n))) {
+      const gunzip = createGunzip({ chunkSize: CHUNK_BYTES });
+      // The first chunk is written now, the rest as the gunzip asks for more.
+      const input = Readable.from(moreOf(fd, buffer.subarray(0, n)), { objectMode: false });
+      // A truncated or corrupt stream fails the gunzip, and with it this iteration.
+      yield* pipeline(input, gunzip, () => {}) as AsyncIterable<Uint8Array>;
+      return;
+    }
+    while (n > 0) {
+      yield buffer.subarray(0, n);
+      n = readSync(fd, buffer, 0, CHUNK_BYTES, null);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `first`, then the rest of the file from its current position, each chunk a fresh buffer (the gunzip keeps them). */
+function* moreOf(fd: number, first: Uint8Array): Generator<Uint8Array> {
+  yield Buffer.from(first);
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    const n = readSync(fd, chunk, 0, CHUNK_BYTES, null);
+    if (n === 0) return;
+    yield chunk.subarray(0, n);
+  }
+}
+
+function isGzip(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+function readError(file: string, error: unknown): SourceError {
+  const { code, message } = error as NodeJS.ErrnoException;
+  // zlib's codes alone (Z_BUF_ERROR) do not say that the file is cut short or is not gzip.
+  const what = code?.startsWith('Z_') ? `gzip: ${message} (${code})` : (code ?? message);
+  return new SourceError('connection', `replay ${file}: ${what}`, false, { cause: error });
+}
+
+/** Parses a replay file's bytes, whole or in chunks, into columns. */
+class ReplayReader {
+  private readonly columns = new ReplayColumnsBuilder();
+  private readonly problems: ExpositionProblem[] = [];
+  private readonly stream: ExpositionStream;
+
+  constructor() {
+    const { columns, problems } = this;
+    this.stream = new ExpositionStream({
+      format: 'openmetrics',
+      // Every series repeats at every timestamp: its labels are built once (one frozen object per
+      // series, which also numbers the series in the columns).
+      labelCache: new LabelSetCache(),
+      onSample(name, labels, value, timestampMs, line) {
+        if (Number.isNaN(timestampMs)) {
+          problems.push({ line, message: `${name}: replay samples need a timestamp; sample skipped` });
+          return;
+        }
+        columns.add(name, labels, timestampMs, value);
+      },
+    });
+  }
+
+  push(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.length; at += PARSE_BYTES) this.stream.push(bytes.subarray(at, at + PARSE_BYTES));
+  }
+
+  end(): ReplayColumns {
+    const result = this.stream.end();
+    const problems = this.problems;
+    problems.push(...result.problems);
+    if (!result.sawEof) problems.push({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
+    problems.sort((a, b) => a.line - b.line);
+    return this.columns.finish(problems);
+  }
 }
 
 /** Reads and parses a replay file into snapshots of sample objects (see readReplayColumns). */

@@ -140,6 +140,41 @@ describe('DeployWatcher', () => {
     });
   });
 
+  it('judges the window\'s end at the end\'s significance though no value came since the tick before', () => {
+    // No early fail is possible; the last ticks bring too little traffic for a value.
+    const w = new DeployWatcher({ ...P, earlyAlpha: 1e-12 }, [{ name: 'downloads', service: 'crates-io' }]);
+    w.add(deploy(), pre());
+    let t = T0;
+    for (let i = 0; i < 6; i++, t += 15_000) expect(w.observe(t, tick(0.9)).changed).toEqual([]);
+    for (; t < T0 + P.windowMs; t += 15_000) expect(w.observe(t, tick(0.9, 0.5)).changed).toEqual([]);
+    expect(w.get('d1')!.evidence[0]).toMatchObject({ metric: 'completion_ratio', nPost: 6, regressed: false });
+    expect(w.observe(t, tick(0.9, 0.5)).changed.map((r) => r.verdict)).toEqual(['fail']);
+    expect(w.get('d1')!.evidence[0]).toMatchObject({ metric: 'completion_ratio', nPost: 6, regressed: true });
+  });
+
+  it('compares each bucket as it completes: the evidence counts every post-deploy value so far', () => {
+    const w = new DeployWatcher({ ...P, bucketTicks: 4 }, [{ name: 'downloads', service: 'crates-io' }]);
+    w.add(deploy(), pre());
+    for (let i = 0; i < 40; i++) {
+      w.observe(T0 + i * 15_000, tick(0.999 - (i % 3) * 0.0002));
+      const buckets = Math.floor((i + 1) / 4);
+      const evidence = w.get('d1')!.evidence.find((e) => e.metric === 'completion_ratio');
+      expect(evidence?.nPost).toBe(buckets >= P.minPostSamples ? buckets : undefined);
+    }
+  });
+
+  it('forgets a decided deploy on the first tick past its retention, with no deploy open', () => {
+    const retentionMs = 3_600_000;
+    const w = new DeployWatcher({ ...P, windowMs: 60_000, retentionMs }, [{ name: 'downloads', service: 'crates-io' }]);
+    w.add(deploy(), pre());
+    const endMs = T0 + 60_000;
+    for (let t = T0; t <= endMs + retentionMs; t += 15_000) w.observe(t, tick(0.999));
+    expect(w.get('d1')!.verdict).toBe('pass');
+    expect(w.size).toBe(1);
+    w.observe(endMs + retentionMs + 15_000, tick(0.999));
+    expect(w.size).toBe(0);
+  });
+
   it('prunes decided records by age and by count, never pending ones', () => {
     const w = new DeployWatcher({ ...P, windowMs: 60_000, retentionMs: 3_600_000, maxRecords: 10 }, [{ name: 'downloads', service: 'crates-io' }]);
     for (let i = 0; i < 30; i++) w.add(deploy(`d${i}`, T0 + i * 120_000, `v${i}`), pre());

@@ -28,6 +28,27 @@ describe('MarkerTracker', () => {
     expect(m.observe([{ labels: {}, value: 1689856200 }], 30_000)?.version).toBe('1689856200');
   });
 
+  it('compares sets of versions: the same versions in another order are no deploy, one that comes back is', () => {
+    const m = new MarkerTracker({ ...spec, label: 'version' });
+    m.observe(versions('1', '2'), 0);
+    expect(m.observe(versions('2', '1'), 15_000)).toBeUndefined();
+    expect(m.observe(versions('2', '2'), 30_000)).toBeUndefined();
+    expect(m.observe(versions('2', '2'), 45_000)).toBeUndefined();
+    expect(m.observe(versions('1', '2'), 60_000)?.version).toBe('1');
+    // A series without the label counts for nothing.
+    expect(m.observe([...versions('1', '2'), { labels: { instance: 'web.9' }, value: 1 }], 75_000)).toBeUndefined();
+    expect(m.observe([{ labels: { instance: 'web.9' }, value: 1 }, ...versions('3')], 90_000)?.version).toBe('3');
+  });
+
+  it('reads a gauge marker by the largest value of its series', () => {
+    const m = new MarkerTracker(spec);
+    const gauges = (...vs: number[]) => vs.map((value, i) => ({ labels: { instance: `web.${i + 1}` }, value }));
+    m.observe(gauges(3, 7, 5), 0);
+    expect(m.observe(gauges(7, 3), 15_000)).toBeUndefined();
+    expect(m.observe(gauges(8, 3), 30_000)?.version).toBe('8');
+    expect(m.observe(gauges(-1, 8, 8), 45_000)).toBeUndefined();
+  });
+
   it('ignores gaps and survives a restart through its snapshot', () => {
     const m = new MarkerTracker({ ...spec, label: 'version' });
     m.observe(versions('1'), 0);

@@ -46,6 +46,23 @@ describe('ReplayColumnsBuilder', () => {
     expect(columns.problems).toEqual([{ line: 9, message: 'x' }]);
   });
 
+  it('groups a file written family by family whose families miss and repeat timestamps', () => {
+    // Each family's timestamps in ascending order, as a file written family by family has them;
+    // the second family misses 15 000 (the next timestamp is not the predicted one) and the third
+    // adds 45 000 (a timestamp first seen after the others).
+    const builder = new ReplayColumnsBuilder();
+    for (const t of [0, 15_000, 30_000]) builder.add('r_total', a, t, t + 1);
+    for (const t of [0, 30_000]) builder.add('c_total', a, t, t + 2);
+    for (const t of [0, 15_000, 30_000, 45_000]) builder.add('r_total', b, t, t + 3);
+    const columns = builder.finish([]);
+    expect(snapshotsOfColumns(columns)).toEqual([
+      [0, [{ name: 'r_total', labels: a, value: 1 }, { name: 'c_total', labels: a, value: 2 }, { name: 'r_total', labels: b, value: 3 }]],
+      [15_000, [{ name: 'r_total', labels: a, value: 15_001 }, { name: 'r_total', labels: b, value: 15_003 }]],
+      [30_000, [{ name: 'r_total', labels: a, value: 30_001 }, { name: 'c_total', labels: a, value: 30_002 }, { name: 'r_total', labels: b, value: 30_003 }]],
+      [45_000, [{ name: 'r_total', labels: b, value: 45_003 }]],
+    ]);
+  });
+
   it('gives back snapshots of objects as they were, an empty snapshot and a repeated timestamp included', () => {
     const snapshots: [number, { name: string; labels: Record<string, string>; value: number }[]][] = [
       [0, [{ name: 'r_total', labels: {}, value: 1 }]],

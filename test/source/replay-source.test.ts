@@ -1,0 +1,96 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { SourceError } from '../../src/core/errors.js';
+import { LabelSetCache, parseExposition } from '../../src/source/exposition.js';
+import { ReplayColumnsBuilder, snapshotsOfColumns } from '../../src/source/replay-columns.js';
+import { loadReplayColumns, readReplayColumns } from '../../src/source/replay-source.js';
+import { mulberry32 } from '../../scripts/sim/random.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'stormwatch-replay-'));
+
+/**
+ * A replay file of about 2 MB written family by family, as OpenMetrics orders it, with label values
+ * in several scripts (multi-byte UTF-8 falls across chunk boundaries), a sample without a timestamp
+ * and a malformed line. Returns the text and the lines that must be reported.
+ */
+function replayText(seed: number): { text: string; badLines: number[] } {
+  const random = mulberry32(seed);
+  const pods = ['web-1', 'größe-2', '日本-3', 'ünïcödé-4', 'plain-5'];
+  const lines = ['# TYPE r counter'];
+  const badLines: number[] = [];
+  for (const code of ['200', '500']) {
+    for (let k = 0; k < 2_500; k++) {
+      for (const pod of pods) lines.push(`r_total{code="${code}",pod="${pod}"} ${Math.floor(random() * 1e6)} ${1_689_811_200 + k * 15}`);
+      if (k === 1_234 && code === '500') {
+        lines.push('r_total{code="500",pod="late"} 3');
+        badLines.push(lines.length);
+        lines.push('r_total{code="500" 3 1689811215');
+        badLines.push(lines.length);
+      }
+    }
+  }
+  lines.push('# EOF');
+  return { text: `${lines.join('\n')}\n`, badLines };
+}
+
+/** The reference: the whole text parsed at once, each sample added to columns. */
+function referenceColumns(text: string) {
+  const builder = new ReplayColumnsBuilder();
+  const lines: number[] = [];
+  const result = parseExposition(text, {
+    format: 'openmetrics',
+    labelCache: new LabelSetCache(),
+    onSample: (name, labels, value, ts, line) => (Number.isNaN(ts) ? lines.push(line) : builder.add(name, labels, ts, value)),
+  });
+  return { columns: builder.finish([]), problemLines: [...lines, ...result.problems.map((p) => p.line)].sort((a, b) => a - b) };
+}
+
+describe('loadReplayColumns', () => {
+  const { text, badLines } = replayText(7);
+  const plain = join(dir, 'week.om');
+  const gzipped = join(dir, 'week.om.gz');
+  writeFileSync(plain, text);
+  writeFileSync(gzipped, gzipSync(text));
+
+  it('reads a plain and a gzipped file, streamed in chunks, as the whole text parsed at once', async () => {
+    const reference = referenceColumns(text);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(4 << 18);
+    for (const columns of [await loadReplayColumns(plain), await loadReplayColumns(gzipped), readReplayColumns(plain), readReplayColumns(gzipped)]) {
+      expect(snapshotsOfColumns(columns)).toEqual(snapshotsOfColumns(reference.columns));
+      expect(columns.problems.map((p) => p.line)).toEqual(reference.problemLines);
+    }
+  });
+
+  it('names the line of each sample it cannot use', async () => {
+    const columns = await loadReplayColumns(gzipped);
+    expect(columns.problems.map((p) => p.line)).toEqual(badLines);
+    expect(columns.problems[0]!.message).toContain('need a timestamp');
+  });
+
+  it('refuses a gzipped file cut short, naming the file', async () => {
+    const whole = gzipSync(text);
+    const cut = join(dir, 'cut.om.gz');
+    writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    const error = await loadReplayColumns(cut).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect((error as Error).message).toBe(`replay ${cut}: gzip: unexpected end of file (Z_BUF_ERROR)`);
+  });
+
+  it('refuses a file that is not there or not gzip after its magic number, naming the file', async () => {
+    const missing = join(dir, 'missing.om');
+    await expect(loadReplayColumns(missing)).rejects.toThrow(`replay ${missing}: ENOENT`);
+    const notGzip = join(dir, 'not.gz');
+    writeFileSync(notGzip, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not really gzip')]));
+    await expect(loadReplayColumns(notGzip)).rejects.toThrow(new RegExp(`^replay ${notGzip}: gzip: .*\\(Z_DATA_ERROR\\)$`));
+  });
+
+  it('says when the file has no "# EOF" line (cut short without gzip)', async () => {
+    const cut = join(dir, 'cut.om');
+    writeFileSync(cut, text.slice(0, text.length >> 1));
+    const columns = await loadReplayColumns(cut);
+    expect(columns.problems[0]).toEqual({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
+  });
+});
