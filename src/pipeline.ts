@@ -283,10 +283,14 @@ export class Pipeline {
       result.deploys.push(added.record);
       result.transitions.push(...added.transitions);
     }
+    // Each signal's tick as the watcher reads it, built only while a window can read it (most
+    // ticks have no deploy open: a map of every series would be built for nothing).
     const ticks = new Map<string, SignalTick>();
-    for (const [name, report] of result.signals) {
-      const incident = this.decider.incidentOf(name);
-      ticks.set(name, { sample: report.sample, ...(incident ? { incidentSinceMs: incident.startsAtMs, incidentAlert: incident.alertname } : {}) });
+    if (watcher.readsTicks) {
+      for (const [name, report] of result.signals) {
+        const incident = this.decider.incidentOf(name);
+        ticks.set(name, { sample: report.sample, ...(incident ? { incidentSinceMs: incident.startsAtMs, incidentAlert: incident.alertname } : {}) });
+      }
     }
     const { changed, alerts } = watcher.observe(frame.timeMs, ticks);
     for (const r of changed) if (!result.deploys.includes(r)) result.deploys.push(r);

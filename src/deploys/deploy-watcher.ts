@@ -230,6 +230,11 @@ export class DeployWatcher {
   }
 
   /** Feeds one tick of every signal; returns records whose verdict changed and alert changes. */
+  /** Whether a tick's signals concern any window (one pending, or its alert firing): else observe reads none of them. */
+  get readsTicks(): boolean {
+    return this.live.size > 0;
+  }
+
   observe(timeMs: number, ticks: ReadonlyMap<string, SignalTick>): { changed: DeployRecord[]; alerts: DeployAlertChange[] } {
     const changed: DeployRecord[] = [];
     const alerts: DeployAlertChange[] = [];

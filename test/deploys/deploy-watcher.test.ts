@@ -24,6 +24,19 @@ describe('DeployWatcher', () => {
     expect(alerts).toEqual([]);
   });
 
+  it('reads ticks only while a window is pending or its alert fires', () => {
+    const w = watcher();
+    expect(w.readsTicks).toBe(false);
+    w.add(deploy(), pre());
+    expect(w.readsTicks).toBe(true);
+    const failed = [0, 1, 2, 3].map((i) => w.observe(T0 + i * 15_000, tick(0))).flatMap((o) => o.alerts);
+    expect(failed.map((a) => a.status)).toEqual(['firing']);
+    expect(w.readsTicks).toBe(true);
+    const resolved = w.observe(T0 + P.windowMs + 15_000, tick(0.999)).alerts;
+    expect(resolved.map((a) => a.status)).toEqual(['resolved']);
+    expect(w.readsTicks).toBe(false);
+  });
+
   it('fails early once the evidence is overwhelming: 4 ticks of nothing completing', () => {
     const w = watcher();
     w.add(deploy(), pre());
