@@ -13,16 +13,13 @@ import { explain } from './explain.js';
 export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
 /**
- * A rise is read once the failure has lasted this long: in a failure, retries are what raise the
- * rate, and cargo's first wait 0.5-1.5 s, so two seconds show them.
+ * The rate's direction in a failure (a rise: retries; a fall: a stalled client pool) is read only
+ * over at least this much of it, either way. A closed pool's first retries land 0.5-1.5 s after
+ * its last new fetches and can lift its rate for two seconds before it stalls (a live pool read
+ * 1.8x, then 1.4x); a storm's first seconds may be a lull while its clients wait to retry (on
+ * lumpy 1 s traffic a two-second lull called storms outages).
  */
-export const MIN_RISE_SECONDS = 2;
-/**
- * A fall, or a rate that did not rise, is read only over at least this much of the failure: a
- * closed pool retries for a second, then stalls, and a storm's first seconds may be a lull while
- * its clients wait to retry (on lumpy 1 s traffic a two-second lull called storms outages).
- */
-export const MIN_FALL_SECONDS = 3;
+export const MIN_DIRECTION_SECONDS = 3;
 /**
  * A failure is a retry storm only when retries add at least a fifth to the attempts (M ≥ 1.2):
  * demand itself wobbles by several percent, and below this a partial failure would be a storm on
@@ -87,24 +84,27 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
     estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high, ...ramp }, models);
   }
   // The kind needs less certainty than the page (the failure itself is already certain, the rate
-  // only says which kind it is): the multiplier one σ clear of 1 upwards (retries), over at least
-  // MIN_RISE_SECONDS of the failure, or downwards (a stalled client pool) over MIN_FALL_SECONDS.
+  // only says which kind it is): the multiplier one σ clear of 1 upwards (retries) or downwards (a
+  // stalled client pool), over at least MIN_DIRECTION_SECONDS of the failure.
   // The direction is read over the run's last few ticks (how the rate moves now: a storm starts
   // flat while clients wait to retry, a closed pool retries once before it stalls). Their σ does
   // not shrink however long the failure lasts, so on lumpy traffic the ticks since the failure's
   // onset add the certainty: their multiplier one σ clear, the last ticks pointing the same way.
-  // A fall counts only within the failure, over at least MIN_FALL_SECONDS of it: the run's
+  // A fall counts only within the failure, over at least MIN_DIRECTION_SECONDS of it: the run's
   // change-point may lead the onset by a few noisy ticks, and a lull there is no stalled pool.
-  const riseReadable = !run || run.seconds >= MIN_RISE_SECONDS;
-  const fallReadable = !run || run.seconds >= MIN_FALL_SECONDS;
+  const directionReadable = !run || run.seconds >= MIN_DIRECTION_SECONDS;
   const failure = run?.failure;
   const now = run?.recent ?? run;
   const since = failure && now && failure.seconds > now.seconds ? failure : undefined;
-  const nowInFailure = failure && now && failure.seconds < now.seconds ? (failure.seconds >= MIN_FALL_SECONDS ? failure : undefined) : now;
+  const nowInFailure = failure && now && failure.seconds < now.seconds ? (failure.seconds >= MIN_DIRECTION_SECONDS ? failure : undefined) : now;
+  // A rise also needs the latest tick not back below the baseline: a closed pool's first retries
+  // crest and fall within its first ticks (recorded pools: the third tick at 0.2-1.1x, the fourth
+  // silent), while a storm's retries keep its rate up.
+  const latestUp = !spike || !(sample.requests < spike.baseline);
   const direction =
-    now && riseReadable && (clearlyUp(now) || (since !== undefined && now.multiplier > MIN_AMPLIFICATION && clearlyUp(since)))
+    now && directionReadable && latestUp && (clearlyUp(now) || (since !== undefined && now.multiplier > MIN_AMPLIFICATION && clearlyUp(since)))
       ? 'up'
-      : now && fallReadable && nowInFailure !== undefined && (clearlyDown(nowInFailure) || (since !== undefined && nowInFailure.multiplier < CLOSED_LOOP_BELOW && clearlyDown(since)))
+      : now && directionReadable && nowInFailure !== undefined && (clearlyDown(nowInFailure) || (since !== undefined && nowInFailure.multiplier < CLOSED_LOOP_BELOW && clearlyDown(since)))
         ? 'down'
         : undefined;
   // A storm also needs retries to add a material share of attempts over the failure so far (the
@@ -148,7 +148,10 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
       fraction.low,
       STORM_MIN_MULTIPLIER,
     );
-  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (fallReadable && stalled) || (ratioRead && (amplified || (fallReadable && (multiplierHigh <= MIN_AMPLIFICATION || noStorm))));
+  // A rate that has not risen says so only over enough of the failure itself: the run may have
+  // begun in a lull before it, and a storm's retries need seconds to show.
+  const failureReadable = failure ? failure.seconds >= MIN_DIRECTION_SECONDS : directionReadable;
+  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (directionReadable && stalled) || (ratioRead && (amplified || (failureReadable && (multiplierHigh <= MIN_AMPLIFICATION || noStorm))));
   const completion = funnel?.observed ?? Number.NaN;
   const completionBaseline = funnel?.baseline ?? Number.NaN;
   const errorRatio = errors?.observed ?? Number.NaN;

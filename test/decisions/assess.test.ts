@@ -63,7 +63,7 @@ describe('assess', () => {
     expect(a.settled).toBe(true);
   });
 
-  it('reads a rise after two seconds of failure, a fall only after three: a lull while clients wait to retry is no stalled pool', () => {
+  it('reads neither a rise nor a fall before three seconds of failure: a closed pool\'s first retries lift it for two, a storm may start with a lull', () => {
     const at = (recent: number, seconds: number) => {
       const e = evals({ requests: 1000 * recent, completion: 0, funnel: true });
       const window = { multiplier: recent, logSigma: 0.2, seconds };
@@ -71,13 +71,30 @@ describe('assess', () => {
       for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
       return assess('downloads', sample(1000 * recent, 0), e, models, { timeMs: seconds * 1000, tickMs: 1000 });
     };
-    // Two 1 s ticks at 2.2x (one σ clear: 2.2 / e^0.2 = 1.8): retries, a storm.
-    expect(at(2.2, 2)).toMatchObject({ kind: 'retry_storm', settled: true });
+    // Two 1 s ticks at 2.2x (one σ clear: 2.2 / e^0.2 = 1.8): a storm's retries, or the retries a
+    // closed pool had in flight before it stalls; a third tick tells them apart.
+    expect(at(2.2, 2).settled).toBe(false);
+    expect(at(2.2, 3)).toMatchObject({ kind: 'retry_storm', settled: true });
     // Two ticks at 0.5x (one σ clear downwards): not yet; cargo's first retries may be on their way.
     expect(at(0.5, 2).settled).toBe(false);
     expect(at(0.5, 3)).toMatchObject({ kind: 'outage', settled: true });
     // One tick says nothing either way.
     expect(at(2.2, 1).settled).toBe(false);
+  });
+
+  it('reads no rise while the latest tick is back below the baseline: a closed pool\'s in-flight retries crest, then it stalls', () => {
+    const at = (latest: number) => {
+      const e = evals({ requests: 1000 * latest, completion: 0, funnel: true });
+      const window = { multiplier: 1.5, logSigma: 0.2, seconds: 3 };
+      const run = { sinceMs: 0, ...window, recent: window, failure: window };
+      for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+      return assess('downloads', sample(1000 * latest, 0), e, models, { timeMs: 3000, tickMs: 1000 });
+    };
+    // Three ticks at 1.5x on average (one σ clear), the last of them at 0.5x: no storm yet.
+    expect(at(0.5)).toMatchObject({ settled: false });
+    expect(at(0.5).kind).not.toBe('retry_storm');
+    // The same three ticks with the last still up: retries keep the rate up, a storm.
+    expect(at(1.4)).toMatchObject({ kind: 'retry_storm', settled: true });
   });
 
   it('waits for the kind while the last ticks are within their noise', () => {
