@@ -215,14 +215,20 @@ export class AlertDecider {
   private refresh(tracked: TrackedAlert, signal: SignalIdentity, assessment: Assessment, timeMs: number, out: AlertTransition[]): void {
     const kind = tracked.kind;
     if (!kind || !tracked.reading) return;
-    const reading = readingOf(assessment);
+    // A client once named stays the incident's client when a later reading fits none (a storm
+    // ebbing, demand moving under it): its numbers still go out, and the receiver keeps the name,
+    // told that the latest reading fits no model.
+    const fresh = readingOf(assessment);
+    const carried = fresh.model === '' && tracked.reading.model !== '' ? tracked.reading.model : '';
+    const reading = carried ? { ...fresh, model: carried } : fresh;
     // A change of state (the cause gone, or back) goes out at once; re-estimates wait their turn.
     const stateChanged = reading.state !== tracked.reading.state;
     if (!stateChanged && timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
     if (!changedMaterially(tracked.reading, reading)) return;
     // The alert keeps the kind it fired as; its sentence is told in that kind.
     const explained = assessment.aftermath || assessment.kind === kind ? assessment : { ...assessment, explanation: explain(signal.id, assessment, kind) };
-    tracked.annotations = { ...annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs), ...signal.annotations };
+    const named: Labels = carried ? { client_model: carried, client_model_note: `named ${carried} earlier; the latest reading fits no client model` } : {};
+    tracked.annotations = { ...annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs), ...named, ...signal.annotations };
     tracked.reading = reading;
     tracked.lastSentMs = timeMs;
     tracked.updates = (tracked.updates ?? 0) + 1;

@@ -96,6 +96,21 @@ describe('AlertDecider updates of a firing incident', () => {
     expect(d.firing()[0]!.annotations.client_model).toBe('cargo');
   });
 
+  it('keeps the client it named when a later reading fits none, and still sends that reading', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    d.decide(signal, storm('cargo', 3.1), 0);
+    // The storm ebbs: 1.8 attempts per request, no client model fits.
+    const ebbing = assessment({ failing: true, kind: 'retry_storm', estimate: { ...estimate('cargo', 1.8), matches: [] }, explanation: 'ebbing' });
+    const [update] = d.decide(signal, ebbing, 15_000);
+    expect(update).toMatchObject({ update: 1, annotations: { attempts_per_request: '1.8', client_model: 'cargo' } });
+    expect(update!.annotations.client_model_note).toBe('named cargo earlier; the latest reading fits no client model');
+    expect(d.firing()[0]!.annotations.client_model).toBe('cargo');
+    // Another client fitting later is news, and replaces the name and the note.
+    const [renamed] = d.decide(signal, storm('pip', 1.9), 30_000);
+    expect(renamed!.annotations.client_model).toBe('pip');
+    expect(renamed!.annotations.client_model_note).toBeUndefined();
+  });
+
   it('sends nothing while the reading holds: an interval narrowing around the same value is not news', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
     d.decide(signal, storm('cargo', 3.1), 0);
