@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { withExtraRequests } from '../../scripts/recorded-om.js';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/core/log.js';
 import { FIXTURES_DIR } from '../../src/core/paths.js';
@@ -28,21 +29,6 @@ async function replay(file: string, omPath = join(DIR, file.replace(/\.json$/, '
   const out: AlertTransition[] = [];
   await runBacktest({ ...config, source: { kind: 'replay', file: omPath } }, { logger: silentLogger, onTransition: (t) => out.push(t) });
   return out;
-}
-
-/** The recording's OpenMetrics text with `extra[i]` more download requests in the i-th scrape after `afterMs`. */
-function withExtraRequests(om: string, afterMs: number, extra: readonly number[]): string {
-  const name = 'registry_download_requests_total ';
-  const times = [...new Set(om.split('\n').filter((l) => l.startsWith(name)).map((l) => Number(l.split(' ')[2])))].filter((t) => t * 1000 > afterMs).sort((a, b) => a - b);
-  return om
-    .split('\n')
-    .map((line) => {
-      if (!line.startsWith(name)) return line;
-      const [series, value, ts] = line.split(' ') as [string, string, string];
-      const added = extra.reduce((sum, n, i) => (times[i] !== undefined && Number(ts) >= times[i]! ? sum + n : sum), 0);
-      return `${series} ${Number(value) + added} ${ts}`;
-    })
-    .join('\n');
 }
 
 it('has recordings of both retry policies', () => {

@@ -1,0 +1,85 @@
+// `npm run seam-replay -- [DIR...]`: the first critical page of every recorded real-cargo storm and
+// closed pool (fixtures/recorded/ by default, or the recording directories given: pairs of NAME.om
+// and NAME.json as STORMWATCH_CARGO_RECORD writes them), replayed the way `stormwatch run` meets
+// them live: history up to the last whole tick before a seam, read with warm(), then live ticks
+// from one tick after it (the tick at the seam is never read). The seam is put at 8 places, 10 to
+// 24 s before the onset, because where it falls decides how many 5 s buckets the young rate
+// baseline rests on, and so how noisy its scale is. Prints, per recording, the kind and the delay
+// from the onset (data time) at each seam, then the distribution for storms and for closed pools.
+// Settings as the live test's (fixtures/configs/recorded-cargo.replay.yaml).
+//
+// --raise A,B adds A and B download requests to each closed pool's first two scrapes after the
+// onset (recorded-om.ts): a pool whose in-flight retries lift its first failing ticks more than
+// the recordings' did (a CI run's pool read 1.8x, then 1.4x).
+
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/load.js';
+import { FIXTURES_DIR } from '../src/core/paths.js';
+import { Pipeline } from '../src/pipeline.js';
+import { ReplaySource, readReplayColumns } from '../src/source/replay-source.js';
+import { withExtraRequests } from './recorded-om.js';
+
+const SEAM_LEADS_S = [10, 12, 14, 16, 18, 20, 22, 24];
+const TICK_MS = 1000;
+const HISTORY_MS = 200_000;
+const OBSERVE_MS = 15_000;
+
+interface Recording {
+  scenario: string;
+  onset: string;
+}
+
+const { values, positionals: dirs } = parseArgs({ options: { raise: { type: 'string' } }, allowPositionals: true });
+const raise = values.raise === undefined ? undefined : values.raise.split(',').map(Number);
+if (raise && !raise.every((n) => Number.isFinite(n) && n >= 0)) throw new Error(`--raise: expected counts like 10,6, got ${values.raise}`);
+const scratch = mkdtempSync(join(tmpdir(), 'stormwatch-seam-'));
+const config = loadConfig(join(FIXTURES_DIR, 'configs', 'recorded-cargo.replay.yaml'));
+const delays: Record<'storm' | 'pool', number[]> = { storm: [], pool: [] };
+const kinds: Record<'storm' | 'pool', Map<string, number>> = { storm: new Map(), pool: new Map() };
+
+for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const rec = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Recording;
+    const onsetMs = Date.parse(rec.onset);
+    const group = rec.scenario === 'closed-pool' ? 'pool' : 'storm';
+    let omPath = join(dir, file.replace(/\.json$/, '.om'));
+    if (raise && group === 'pool') {
+      const raised = join(scratch, 'raised.om');
+      writeFileSync(raised, withExtraRequests(readFileSync(omPath, 'utf8'), onsetMs, raise));
+      omPath = raised;
+    }
+    const source = new ReplaySource(readReplayColumns(omPath), config.signals, []);
+    const row: string[] = [];
+    for (const leadS of SEAM_LEADS_S) {
+      const pipeline = new Pipeline(config);
+      const seamMs = Math.floor((onsetMs - leadS * 1000) / TICK_MS) * TICK_MS;
+      for await (const frame of source.history(seamMs - HISTORY_MS, seamMs)) pipeline.warm(frame);
+      let page: { kind: string; delayS: number } | undefined;
+      for await (const frame of source.history(seamMs + TICK_MS + 200, onsetMs + OBSERVE_MS)) {
+        const t = pipeline.step(frame).transitions.find((x) => x.status === 'firing' && x.labels.severity === 'critical');
+        if (t) {
+          page = { kind: (t.labels.alertname ?? '').replace('Stormwatch', ''), delayS: (frame.timeMs - onsetMs) / 1000 };
+          break;
+        }
+      }
+      const kind = page?.kind ?? 'none';
+      kinds[group].set(kind, (kinds[group].get(kind) ?? 0) + 1);
+      delays[group].push(page?.delayS ?? Number.POSITIVE_INFINITY);
+      row.push(page ? `${page.kind} ${page.delayS.toFixed(1)}` : 'none');
+    }
+    console.log(`${file.replace(/\.json$/, '').padEnd(50)} ${row.join(', ')}`);
+  }
+}
+
+rmSync(scratch, { recursive: true, force: true });
+
+for (const group of ['storm', 'pool'] as const) {
+  const d = delays[group].sort((a, b) => a - b);
+  if (d.length === 0) continue;
+  const q = (p: number) => d[Math.floor(p * (d.length - 1))]!.toFixed(1);
+  const kindList = [...kinds[group]].map(([k, n]) => `${k} ${n}`).join(', ');
+  console.log(`${group === 'storm' ? 'storms' : raise ? `closed pools raised by ${raise.join(', ')}` : 'closed pools'}: ${d.length} replays, first page p50 / p90 / max ${q(0.5)} / ${q(0.9)} / ${q(1)} s, over 5 s ${d.filter((x) => x > 5).length}; kinds: ${kindList}`);
+}
