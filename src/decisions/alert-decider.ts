@@ -221,13 +221,15 @@ export class AlertDecider {
     const fresh = readingOf(assessment);
     const carried = fresh.model === '' && tracked.reading.model !== '' ? tracked.reading.model : '';
     const reading = carried ? { ...fresh, model: carried } : fresh;
-    // A change of state (the cause gone, or back) goes out at once; re-estimates wait their turn.
+    // A change of state (the cause gone, or back) goes out at once; re-estimates, the first client
+    // named among them, wait their turn: a ramp of two or three ticks can still favour the wrong one.
     const stateChanged = reading.state !== tracked.reading.state;
     if (!stateChanged && timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
     if (!changedMaterially(tracked.reading, reading)) return;
     // The alert keeps the kind it fired as; its sentence is told in that kind.
     const explained = assessment.aftermath || assessment.kind === kind ? assessment : { ...assessment, explanation: explain(signal.id, assessment, kind) };
-    const named: Labels = carried ? { client_model: carried, client_model_note: `named ${carried} earlier; the latest reading fits no client model` } : {};
+    const why = assessment.estimate?.clientUndecided ? 'cannot tell the clients that fit apart' : 'fits no client model';
+    const named: Labels = carried ? { client_model: carried, client_model_note: `named ${carried} earlier; the latest reading ${why}` } : {};
     tracked.annotations = { ...annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs), ...named, ...signal.annotations };
     tracked.reading = reading;
     tracked.lastSentMs = timeMs;
@@ -245,7 +247,8 @@ function seriesOfKey(key: string): string {
 /** Human-readable summary and description from the definition's templates, plus machine-readable numbers. */
 export function annotate(definition: AlertDefinition, signal: string, a: Assessment, sinceMs: number): Labels {
   const est = a.estimate;
-  const best = est?.matches[0];
+  // A client is named only when it is likelier than the others that fit together.
+  const best = est?.clientUndecided ? undefined : est?.matches[0];
   const values: TemplateValues = {
     signal,
     since: new Date(sinceMs).toISOString(),
@@ -256,7 +259,7 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     failingAttempts: formatPercent(est?.failingAttempts ?? Number.NaN),
     failingRequests: formatPercent(est?.failingRequests ?? Number.NaN),
     attemptsPerRequest: est && Number.isFinite(est.attemptsPerRequest) ? est.attemptsPerRequest.toFixed(2) : est?.notEstimable ? 'not estimable' : 'n/a',
-    clientModel: best ? best.model : 'none',
+    clientModel: best ? best.model : est?.clientUndecided ? 'not yet told apart' : 'none',
     logicalDemand: formatRate(est?.logicalDemand ?? Number.NaN),
     completion: formatPercent(a.completion),
     completionBaseline: formatPercent(a.completionBaseline),

@@ -25,7 +25,7 @@ export const MATERIAL_CHANGE = 0.1;
 export function readingOf(a: Assessment): AlertReading {
   const est = a.estimate;
   return {
-    model: est?.matches[0]?.model ?? '',
+    model: est?.clientUndecided ? '' : est?.matches[0]?.model ?? '',
     attempts: est?.attemptsPerRequest ?? Number.NaN,
     attemptsLow: est?.attemptsPerRequestLow ?? Number.NaN,
     attemptsHigh: est?.attemptsPerRequestHigh ?? Number.NaN,

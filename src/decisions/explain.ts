@@ -22,6 +22,11 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
       if (!best) {
         return `${signal}: requests at ${m} baseline (${rates}) while ${failingWhat}: failing requests are being retried (about ${est.attemptsPerRequest.toFixed(1)} attempts per request), but no known client retry policy fits${demand}.`;
       }
+      if (est.clientUndecided) {
+        const fitting = est.matches.slice(0, 4).map((x) => x.model);
+        const what = best.regime === 'total' ? 'every request is failing and being retried' : `${formatPercent(est.failingAttempts)} of attempts fail and failures are retried`;
+        return `${signal}: requests at ${m} baseline (${rates}) while ${failingWhat}: ${what} (about ${est.attemptsPerRequest.toFixed(1)} attempts per request); ${fitting.slice(0, -1).join(', ')} and ${fitting.at(-1)} fit, not yet told apart${demand}.`;
+      }
       const alternatives = est.matches.slice(1).map((x) => x.model);
       const also = alternatives.length > 0 ? ` (also fits: ${alternatives.join(', ')})` : '';
       if (best.regime === 'total') {

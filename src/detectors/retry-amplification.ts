@@ -127,6 +127,13 @@ export interface AmplificationEstimate {
   matches: ModelMatch[];
   /** When several models fit: why the data cannot tell them apart (their predictions side by side). */
   ambiguity?: string;
+  /**
+   * Several models fit and none is named yet: the ramp since the onset holds fewer than two ticks
+   * (one point fits every client's ramp, and where each would put the plateau alone ranks them:
+   * on a storm's first 15 s tick the page named a 5-retry curl for cargo in 17 of 20 runs), or the
+   * best is no likelier than all the others together (bestModelShare ≤ ½).
+   */
+  clientUndecided?: boolean;
 }
 
 /** Relative slack on a model's prediction: client mixes, a few non-retrying clients, build sizes. */
@@ -305,6 +312,7 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     retriesPerFailure: p > 0 ? (m - 1) / p : Number.NaN,
     ...attemptsOf(mHigh, pm, pmLow, pmHigh, regime),
     ...(matches.length > 1 ? { ambiguity: ambiguityOf(matches) } : {}),
+    ...(matches.length > 1 && (rampTicksRead(ticks) < 2 || bestModelShare(matches, rampSigma) <= 0.5) ? { clientUndecided: true } : {}),
     ...(regime === 'closed-loop'
       ? { notEstimable: 'requests fell while failing: a fixed pool of clients stuck in retries, so demand is not independent of the failure' }
       : mHigh < 1
@@ -479,6 +487,34 @@ export function modelAveragedInterval(matches: readonly ModelMatch[], tickLogSig
     return Math.exp((a + b) / 2);
   };
   return [Math.min(low, quantile(0.025)), Math.max(high, quantile(0.975))];
+}
+
+/** Ticks of the ramp since the onset that hold a reading (unbounded without a ramp observation: nothing to judge it by). */
+function rampTicksRead(ticks: RampObservation | undefined): number {
+  if (!ticks) return Number.POSITIVE_INFINITY;
+  let n = 0;
+  for (const x of ticks.multipliers) if (Number.isFinite(x)) n++;
+  return n;
+}
+
+/**
+ * The best match's share of the likelihood of the models that fit (byRampFit's score as −2 log
+ * likelihood, equal priors, catch-all models left out, as modelAveragedInterval weighs them); NaN
+ * when neither a ramp nor a posterior ranks them.
+ */
+export function bestModelShare(matches: readonly ModelMatch[], tickLogSigma: number): number {
+  const best = matches[0];
+  if (!best) return Number.NaN;
+  const score = fitScore(matches, tickLogSigma);
+  const bestScore = score(best);
+  if (!Number.isFinite(bestScore)) return Number.NaN;
+  let total = 0;
+  for (const [i, m] of matches.entries()) {
+    if (i > 0 && (m.generic || m.distance > 0)) continue;
+    const w = Math.exp(-(score(m) - bestScore) / 2);
+    if (Number.isFinite(w)) total += w;
+  }
+  return 1 / total;
 }
 
 /** Standard normal CDF, through simple-statistics' error function. */

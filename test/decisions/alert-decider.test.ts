@@ -111,6 +111,21 @@ describe('AlertDecider updates of a firing incident', () => {
     expect(renamed!.annotations.client_model_note).toBeUndefined();
   });
 
+  it('pages naming no client while the clients that fit cannot be told apart, and names it in an update', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 30_000 });
+    const early = assessment({ failing: true, kind: 'retry_storm', estimate: { ...estimate('curl-retry-5', 3.7), clientUndecided: true }, explanation: 'early' });
+    const [page] = d.decide(signal, early, 0);
+    expect(page!.annotations.client_model).toBeUndefined();
+    expect(page!.annotations.summary).toContain('not yet told apart');
+    // Named once the update interval (30 s) has passed, as every re-estimate.
+    expect(d.decide(signal, storm('cargo', 3.1), 15_000)).toEqual([]);
+    const [named] = d.decide(signal, storm('cargo', 3.1), 30_000);
+    expect(named).toMatchObject({ update: 1, annotations: { client_model: 'cargo' } });
+    // A later reading that cannot tell them apart again keeps the name.
+    const [kept] = d.decide(signal, { ...early, estimate: { ...estimate('pip', 2.2), clientUndecided: true } }, 60_000);
+    expect(kept!.annotations).toMatchObject({ client_model: 'cargo', client_model_note: 'named cargo earlier; the latest reading cannot tell the clients that fit apart' });
+  });
+
   it('sends nothing while the reading holds: an interval narrowing around the same value is not news', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
     d.decide(signal, storm('cargo', 3.1), 0);

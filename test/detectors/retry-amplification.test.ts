@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
-import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, estimateAmplification, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
+import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, bestModelShare, estimateAmplification, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
 import { tickFractionAt } from '../../src/detectors/retry-ramp.js';
 
 const models = loadBundledClientModels();
@@ -305,5 +305,48 @@ describe('the interval of attempts per request averaged over the clients that fi
     expect(modelAveragedInterval([best, match('generic-exponential', 10, 1.05, 9, true)], 1, 2.7, 4.2)).toEqual([2.7, 4.2]);
     // One the data makes a thousand times less likely weighs nothing.
     expect(modelAveragedInterval([best, match('pip', 10 + 2 * Math.log(2000), 1.1, 9)], 1, 2.7, 4.2)).toEqual([2.7, 4.2]);
+  });
+});
+
+describe('a client named only when the data can tell it apart', () => {
+  // A total failure at 15 s ticks, read on its first tick (0.6 of the way to 3x) or on four.
+  const read = (multipliers: number[]) =>
+    estimateAmplification(
+      {
+        requests: 1000 * multipliers.at(-1)!, requestsBaseline: 1000, logRateSigma: 0.05, failing: 1, failingLow: 0.97, failingHigh: 1,
+        ramp: { tickMs: 15_000, elapsedMs: (multipliers.length - 1) * 15_000 },
+        rampTicks: { tickMs: 15_000, level: 1, multipliers, tickLogSigma: 0.05 },
+      },
+      models,
+    );
+
+  it('names none on a ramp of one tick, where one point fits every client\'s ramp, and says which fit', () => {
+    const first = read([2.2]);
+    expect(first.matches.length).toBeGreaterThan(1);
+    expect(first.clientUndecided).toBe(true);
+    expect(first.ambiguity).toContain('cannot tell them apart');
+    // The interval still holds every client that fits.
+    expect(first.attemptsPerRequestLow).toBeLessThan(first.attemptsPerRequestHigh);
+  });
+
+  it('names the best once the ramp has several ticks and it is likelier than the rest together', () => {
+    const later = read([2.2, 3, 3, 3]);
+    expect(later.clientUndecided).toBeUndefined();
+    expect(bestModelShare(later.matches, 0.05)).toBeGreaterThan(0.5);
+  });
+});
+
+describe('bestModelShare', () => {
+  const match = (model: string, centreGap: number, generic = false): ModelMatch => ({ model, retries: 3, predictedLow: 3, predictedHigh: 3, regime: 'total', distance: 0, generic, centreGap, multiplier: 3, multiplierLow: 2.9, multiplierHigh: 3.1, rampRss: 0 });
+
+  it('is the best model\'s likelihood over the sum of those that fit, catch-alls left out', () => {
+    // Equal fits: one half each. A catch-all weighs nothing.
+    expect(bestModelShare([match('a', 0), match('b', 0), match('g', 0, true)], 0.1)).toBeCloseTo(0.5, 9);
+    // One alone: all of it.
+    expect(bestModelShare([match('a', 0)], 0.1)).toBe(1);
+  });
+
+  it('is not a number when nothing ranks them (no ramp, no posterior)', () => {
+    expect(bestModelShare([match('a', 0), match('b', 0.1)], Number.NaN)).toBeNaN();
   });
 });

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import type { Assessment } from '../../src/decisions/assessment.js';
+import { explain } from '../../src/decisions/explain.js';
+import type { AmplificationEstimate, ModelMatch } from '../../src/detectors/retry-amplification.js';
+
+const match = (model: string, retries: number): ModelMatch => ({ model, retries, predictedLow: retries + 1, predictedHigh: retries + 1, regime: 'total', distance: 0, generic: false, centreGap: 0, rampRss: 0, multiplier: 3, multiplierLow: 2.8, multiplierHigh: 3.2 });
+
+function storm(estimate: Partial<AmplificationEstimate>): Assessment {
+  const est: AmplificationEstimate = {
+    multiplier: 2.2, multiplierLow: 2, multiplierHigh: 2.4, failingAttempts: 1, failingRequests: 1, failingRequestsLow: 0.97, failingRequestsHigh: 1, retriesPerFailure: 1.2,
+    attemptsPerRequest: 3.73, attemptsPerRequestLow: 1.79, attemptsPerRequestHigh: 9.46, logicalDemand: 960, logicalDemandLow: 500, logicalDemandHigh: 1200, amplified: true, regime: 'total',
+    matches: [match('curl-retry-5', 5), match('pip', 5), match('cargo-legacy', 2), match('cargo', 3)],
+    ...estimate,
+  };
+  return { failing: true, surge: false, kind: 'retry_storm', settled: true, estimate: est, completion: 0, completionBaseline: 0.999, errorRatio: 1, errorRatioBaseline: 0, requests: 2112, requestsBaseline: 960, explanation: '' };
+}
+
+describe('explain: a retry storm', () => {
+  it('names the best client when it is told apart', () => {
+    expect(explain('downloads', storm({}), 'retry_storm')).toContain('every request is failing and curl-retry-5 retrying each one 5 times matches (also fits: pip, cargo-legacy, cargo)');
+  });
+
+  it('names none while the clients that fit cannot be told apart, and lists them', () => {
+    const text = explain('downloads', storm({ clientUndecided: true }), 'retry_storm');
+    expect(text).toContain('every request is failing and being retried (about 3.7 attempts per request); curl-retry-5, pip, cargo-legacy and cargo fit, not yet told apart');
+    expect(text).not.toContain('matches');
+  });
+});
