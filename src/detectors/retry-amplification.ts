@@ -128,7 +128,7 @@ export interface AmplificationEstimate {
   /** When several models fit: why the data cannot tell them apart (their predictions side by side). */
   ambiguity?: string;
   /**
-   * Several models fit and none is named yet: the ramp since the onset holds fewer than two ticks
+   * Several specific clients fit and none is named yet: the ramp since the onset holds fewer than two ticks
    * (one point fits every client's ramp, and where each would put the plateau alone ranks them:
    * on a storm's first 15 s tick the page named a 5-retry curl for cargo in 17 of 20 runs), or the
    * best is no likelier than all the others together (bestModelShare ≤ ½).
@@ -312,7 +312,7 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     retriesPerFailure: p > 0 ? (m - 1) / p : Number.NaN,
     ...attemptsOf(mHigh, pm, pmLow, pmHigh, regime),
     ...(matches.length > 1 ? { ambiguity: ambiguityOf(matches) } : {}),
-    ...(matches.length > 1 && (rampTicksRead(ticks) < 2 || bestModelShare(matches, rampSigma) <= 0.5) ? { clientUndecided: true } : {}),
+    ...(specificRivals(matches) > 1 && (rampTicksRead(ticks) < 2 || bestModelShare(matches, rampSigma) <= 0.5) ? { clientUndecided: true } : {}),
     ...(regime === 'closed-loop'
       ? { notEstimable: 'requests fell while failing: a fixed pool of clients stuck in retries, so demand is not independent of the failure' }
       : mHigh < 1
@@ -487,6 +487,13 @@ export function modelAveragedInterval(matches: readonly ModelMatch[], tickLogSig
     return Math.exp((a + b) / 2);
   };
   return [Math.min(low, quantile(0.025)), Math.max(high, quantile(0.975))];
+}
+
+/** The best match and the specific clients that fit as well as it (catch-alls are no rival to a name). */
+function specificRivals(matches: readonly ModelMatch[]): number {
+  let n = 0;
+  for (const [i, m] of matches.entries()) if (i === 0 || (!m.generic && m.distance === 0)) n++;
+  return n;
 }
 
 /** Ticks of the ramp since the onset that hold a reading (unbounded without a ramp observation: nothing to judge it by). */

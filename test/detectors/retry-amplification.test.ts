@@ -350,3 +350,19 @@ describe('bestModelShare', () => {
     expect(bestModelShare([match('a', 0), match('b', 0.1)], Number.NaN)).toBeNaN();
   });
 });
+
+describe('a single specific client among catch-alls', () => {
+  it('is named on one tick: a catch-all is no rival to a name', () => {
+    const est = estimateAmplification(
+      {
+        requests: 1000 * 1.45, requestsBaseline: 1000, logRateSigma: 0.05, failing: 1, failingLow: 0.97, failingHigh: 1,
+        ramp: { tickMs: 15_000, elapsedMs: 0 },
+        rampTicks: { tickMs: 15_000, level: 1, multipliers: [1.45], tickLogSigma: 0.05 },
+      },
+      [models.find((m) => m.name === 'cargo-legacy')!, ...models.filter((m) => m.generic === true)],
+    );
+    expect(est.matches[0]?.model).toBe('cargo-legacy');
+    expect(est.matches.length).toBeGreaterThan(1);
+    expect(est.clientUndecided).toBeUndefined();
+  });
+});
