@@ -445,6 +445,11 @@ export function fitScore(matches: readonly ModelMatch[], tickLogSigma: number): 
   };
 }
 
+/** Whether the i-th match counts among the best's rivals: the best itself, and every specific client that fits as well (catch-alls weigh nothing). */
+function weighed(m: ModelMatch, i: number): boolean {
+  return i === 0 || (!m.generic && m.distance === 0);
+}
+
 /** Models below this share of the posterior (model averaging) are left out of the interval. */
 const MIN_MODEL_WEIGHT = 1e-3;
 
@@ -467,7 +472,7 @@ export function modelAveragedInterval(matches: readonly ModelMatch[], tickLogSig
   if (!Number.isFinite(bestScore)) return [low, high];
   const parts: { w: number; mu: number; sigma: number }[] = [];
   for (const [i, m] of matches.entries()) {
-    if (i > 0 && (m.generic || m.distance > 0)) continue;
+    if (!weighed(m, i)) continue;
     const [lo, hi] = i === 0 ? [low, high] : m.posterior ? [m.posterior.multiplierLow, m.posterior.multiplierHigh] : [m.multiplierLow, m.multiplierHigh];
     const w = Math.exp(-(score(m) - bestScore) / 2);
     if (!(w >= MIN_MODEL_WEIGHT) || !(lo > 0) || !(hi >= lo)) continue;
@@ -489,10 +494,10 @@ export function modelAveragedInterval(matches: readonly ModelMatch[], tickLogSig
   return [Math.min(low, quantile(0.025)), Math.max(high, quantile(0.975))];
 }
 
-/** The best match and the specific clients that fit as well as it (catch-alls are no rival to a name). */
+/** The best match and the specific clients that fit as well as it (weighed: catch-alls are no rival to a name). */
 function specificRivals(matches: readonly ModelMatch[]): number {
   let n = 0;
-  for (const [i, m] of matches.entries()) if (i === 0 || (!m.generic && m.distance === 0)) n++;
+  for (const [i, m] of matches.entries()) if (weighed(m, i)) n++;
   return n;
 }
 
@@ -517,7 +522,7 @@ export function bestModelShare(matches: readonly ModelMatch[], tickLogSigma: num
   if (!Number.isFinite(bestScore)) return Number.NaN;
   let total = 0;
   for (const [i, m] of matches.entries()) {
-    if (i > 0 && (m.generic || m.distance > 0)) continue;
+    if (!weighed(m, i)) continue;
     const w = Math.exp(-(score(m) - bestScore) / 2);
     if (Number.isFinite(w)) total += w;
   }
