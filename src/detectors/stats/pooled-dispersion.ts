@@ -5,11 +5,11 @@
 // young baseline of six or seven buckets the MAD alone is a noisy scale: on recorded cargo traffic
 // it read φ ≈ 14 in a live run where builds of 4 crates arriving at random give about 4-5.
 //
-// A variance estimate's information is its degrees of freedom, and pooled variance estimates are
-// weighted by them (as in a one-way analysis of variance). The MAD's are those of a standard
-// deviation from the same values times its asymptotic efficiency at the normal, 0.3675 (Rousseeuw
-// & Croux 1993, "Alternatives to the median absolute deviation", JASA 88:1273: "37 %"), that is
-// 8·φ(q)²·q² with q = norm.ppf(0.75) = 0.67449 and φ the normal density (scipy: 0.36752).
+// A variance estimate's information is its degrees of freedom; pooled estimates weight by them
+// (the pooled variance of a one-way layout: Snedecor & Cochran 1989, §12.4). The MAD's are those of
+// a standard deviation from the same values times its asymptotic efficiency at the normal, 0.3675
+// (Rousseeuw & Croux 1993, JASA 88:1273, "37 %"; from scipy: 0.5 / (1 / (16·φ(q)²·q²)) with
+// q = norm.ppf(0.75), φ its density, = 0.36752).
 
 /** Asymptotic efficiency of the MAD as a scale estimate at the normal. */
 export const MAD_EFFICIENCY = 0.36752;
