@@ -25,7 +25,6 @@ import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, 
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
-import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
@@ -824,22 +823,17 @@ export class EvidenceDetector implements Detector {
     const spike = out.find((e) => e.kind === 'rate_spike');
     if (!spike || spike.status === 'unknown') return;
     // The tick's σ of log count is √(φ/expected); over the run, √(φ/Σexpected), with the φ of
-    // several ticks together once the run is that long. The run's own σ bounds the amplification
-    // estimate's interval: the checks' φ, the larger bound. Its last ticks and the failure so far
-    // only say which way the rate moves (the incident's kind, not whether to page): the likelier
-    // φ, pooled from both estimates (pooled-dispersion.ts), once enough ticks were seen.
+    // several ticks together once the run is that long.
     const tickPhi = spike.sigma * spike.sigma * expected;
-    const d = this.dispersion;
-    const directionPhi = d.ticks >= this.params.minBaselinePoints ? Math.min(tickPhi, pooledDispersion(Math.max(rateSigma, MIN_LOG_RATE_SIGMA) ** 2 * expected, this.rate.buckets, d.rate, d.ticks)) : tickPhi;
     // Counting noise averages out over the run; demand's own wobble does not (it is slow): a floor.
     // The baseline's own uncertainty (a short one is a guess) adds to the run's counting noise.
-    const sigmaOf = (ticks: number, expectedSum: number, phi = tickPhi) => Math.max(Math.sqrt(this.runDispersion(ticks, phi) / expectedSum + baselineError * baselineError), MIN_LOG_RATE_SIGMA);
+    const sigmaOf = (ticks: number, expectedSum: number) => Math.max(Math.sqrt(this.runDispersion(ticks, tickPhi) / expectedSum + baselineError * baselineError), MIN_LOG_RATE_SIGMA);
     const recentN = recentObserved.reduce((a, b) => a + b, 0);
     const recentE = recentExpected.reduce((a, b) => a + b, 0);
-    const recent = { multiplier: recentN / recentE, logSigma: sigmaOf(recentObserved.length, recentE, directionPhi), seconds: recentObserved.length * this.seconds };
+    const recent = { multiplier: recentN / recentE, logSigma: sigmaOf(recentObserved.length, recentE), seconds: recentObserved.length * this.seconds };
     // Since the failure's onset the counting noise of the mean shrinks as 1/√ticks: the longer a
     // failure lasts, the surer its direction (the baseline's own error stays: it is the same for every tick).
-    const failure = run.failureTicks === undefined ? undefined : { multiplier: run.failureObserved! / run.failureExpected!, logSigma: sigmaOf(Math.round(run.failureTicks), run.failureExpected!, directionPhi), seconds: run.failureTicks * this.seconds };
+    const failure = run.failureTicks === undefined ? undefined : { multiplier: run.failureObserved! / run.failureExpected!, logSigma: sigmaOf(Math.round(run.failureTicks), run.failureExpected!), seconds: run.failureTicks * this.seconds };
     for (const e of out) {
       if (e.kind !== 'rate_spike' && e.kind !== 'rate_drop') continue;
       e.run = failure
