@@ -70,7 +70,19 @@ export interface Evaluation {
    * `recent`: the same over its last few ticks (how the rate moves now); `failure`: the same since
    * the ratio checks first alarmed (the failure's own onset), once they have.
    */
-  run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number; recent?: { multiplier: number; logSigma: number; seconds: number }; failure?: { multiplier: number; logSigma: number; seconds: number } };
+  run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number; recent?: RunWindow; failure?: RunWindow };
+}
+
+/** A multiplier of requests over the baseline's expectation across some ticks of a failure's run. */
+export interface RunWindow {
+  multiplier: number;
+  logSigma: number;
+  /**
+   * The σ a rise over these ticks is read through: the likelier dispersion, not the checks'
+   * cautious bound (assess.ts, MIN_RISE_SECONDS). Absent: logSigma.
+   */
+  riseLogSigma?: number;
+  seconds: number;
 }
 
 export type AlertStatus = 'firing' | 'resolved';

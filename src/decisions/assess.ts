@@ -14,12 +14,19 @@ export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
 /**
  * The rate's direction in a failure (a rise: retries; a fall: a stalled client pool) is read only
- * over at least this much of it, either way. A closed pool's first retries land 0.5-1.5 s after
- * its last new fetches and can lift its rate for two seconds before it stalls (a live pool read
- * 1.8x, then 1.4x); a storm's first seconds may be a lull while its clients wait to retry (on
- * lumpy 1 s traffic a two-second lull called storms outages).
+ * over at least this much of it: a storm's first seconds may be a lull while its clients wait to
+ * retry (on lumpy 1 s traffic a two-second lull called storms outages).
  */
 export const MIN_DIRECTION_SECONDS = 3;
+/**
+ * A rise needs a second more. A closed pool sends what an open-loop storm sends until its runners
+ * are all waiting: the fetches its runners start as they finish a job, each failing, and their first
+ * retries 0.5-1.5 s later (cargo), two or three seconds of it at up to 2x. Then it falls silent
+ * until the next retries, 3.5 s on, while a storm's new arrivals keep coming. Live pools read 1.8x
+ * then 1.4x, and 1.25, 1.35 and 1.56x, over their first ticks; eight recorded pools' fourth tick
+ * after the onset is silent.
+ */
+export const MIN_RISE_SECONDS = 4;
 /**
  * A failure is a retry storm only when retries add at least a fifth to the attempts (M ≥ 1.2):
  * demand itself wobbles by several percent, and below this a partial failure would be a storm on
@@ -36,9 +43,9 @@ function isRead(e: Evaluation | undefined): boolean {
   return e !== undefined && e.status !== 'unknown' && Number.isFinite(e.observed);
 }
 
-/** A multiplier read over some ticks, one σ clear of 1 upwards (retries). */
-function clearlyUp(w: { multiplier: number; logSigma: number }): boolean {
-  return w.multiplier / Math.exp(w.logSigma) > MIN_AMPLIFICATION;
+/** A multiplier read over some ticks, one σ clear of 1 upwards (retries), through the σ a rise is read with where it has one. */
+function clearlyUp(w: { multiplier: number; logSigma: number; riseLogSigma?: number }): boolean {
+  return w.multiplier / Math.exp(w.riseLogSigma ?? w.logSigma) > MIN_AMPLIFICATION;
 }
 
 /** A multiplier read over some ticks, one σ clear of 1 downwards (a stalled client pool). */
@@ -97,12 +104,13 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const now = run?.recent ?? run;
   const since = failure && now && failure.seconds > now.seconds ? failure : undefined;
   const nowInFailure = failure && now && failure.seconds < now.seconds ? (failure.seconds >= MIN_DIRECTION_SECONDS ? failure : undefined) : now;
-  // A rise also needs the latest tick not back below the baseline: a closed pool's first retries
-  // crest and fall within its first ticks (recorded pools: the third tick at 0.2-1.1x, the fourth
-  // silent), while a storm's retries keep its rate up.
+  // A rise is read over MIN_RISE_SECONDS of the failure itself (the run may have begun in noise
+  // before it), and needs the latest tick not back below the baseline: a closed pool's first
+  // retries crest and fall within its first ticks, while a storm's retries keep its rate up.
+  const riseReadable = !run || (failure ? failure.seconds : run.seconds) >= MIN_RISE_SECONDS;
   const latestUp = !spike || !(sample.requests < spike.baseline);
   const direction =
-    now && directionReadable && latestUp && (clearlyUp(now) || (since !== undefined && now.multiplier > MIN_AMPLIFICATION && clearlyUp(since)))
+    now && directionReadable && riseReadable && latestUp && (clearlyUp(now) || (since !== undefined && now.multiplier > MIN_AMPLIFICATION && clearlyUp(since)))
       ? 'up'
       : now && directionReadable && nowInFailure !== undefined && (clearlyDown(nowInFailure) || (since !== undefined && nowInFailure.multiplier < CLOSED_LOOP_BELOW && clearlyDown(since)))
         ? 'down'

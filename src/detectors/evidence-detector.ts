@@ -25,6 +25,7 @@ import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, 
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
+import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
@@ -166,12 +167,19 @@ interface FailureRun {
   recentExpected?: number[];
   /**
    * Requests, expected requests and ticks since the ratio checks first alarmed in this run (the
-   * failure's own onset: sharp, where the run's change-point may lead it by a few noisy ticks).
-   * Absent until then.
+   * failure's own onset: sharp, where the run's change-point may lead it by a few noisy ticks),
+   * from the tick before the alarm when that tick already pointed to a break (a fault that began
+   * inside it: a few of its requests failed, too few to alarm). Absent until then.
    */
   failureObserved?: number;
   failureExpected?: number;
   failureTicks?: number;
+}
+
+/** Whether a tick's ratio checks read at least half of its requests lost (failing, or not completed). */
+function mostlyLost(errors: Evaluation | undefined, funnel: Evaluation | undefined): boolean {
+  if (errors && errors.status !== 'unknown' && errors.observed >= 0.5) return true;
+  return funnel !== undefined && funnel.status !== 'unknown' && funnel.observed <= 0.5 * funnel.baseline;
 }
 
 /**
@@ -656,7 +664,7 @@ export class EvidenceDetector implements Detector {
     const funnel = inputs.has('downstream') ? this.judgeFunnel(sample.downstream * this.seconds, n, baselineCount) : undefined;
     if (errors) out.push(errors);
     if (funnel) out.push(funnel);
-    this.followRun(n, baselineCount, baselineError, timeMs, out);
+    this.followRun(n, baselineCount, baselineError, timeMs, out, mostlyLost(errors, funnel));
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     this.score(out, timeMs, n);
     return out;
@@ -779,7 +787,7 @@ export class EvidenceDetector implements Detector {
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
-  private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[]): void {
+  private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[], mostlyLostNow: boolean): void {
     const c = this.doubles;
     const gathering = this.alarmed(ERRORS) || this.alarmed(FUNNEL) || c[ERRORS + CHECK_SMALL]! + c[ERRORS + CHECK_LARGE]! + c[FUNNEL + CHECK_SMALL]! + c[FUNNEL + CHECK_LARGE]! > 0;
     if (!gathering || Number.isNaN(expected)) {
@@ -810,12 +818,30 @@ export class EvidenceDetector implements Detector {
       recentObserved.shift();
       recentExpected.shift();
     }
-    if (run.failureTicks === undefined && (this.alarmed(ERRORS) || this.alarmed(FUNNEL))) {
-      run.failureObserved = 0;
-      run.failureExpected = 0;
-      run.failureTicks = 0;
+    const held = run.failureTicks === 0;
+    if (run.failureTicks === undefined || held) {
+      if (this.alarmed(ERRORS) || this.alarmed(FUNNEL)) {
+        // The failure begins: at the held tick, if there is one.
+        if (!held) {
+          run.failureObserved = 0;
+          run.failureExpected = 0;
+        }
+        run.failureTicks = held ? 1 : 0;
+      } else if (mostlyLostNow) {
+        // Not alarmed yet. A fault that begins inside a tick often fails too few of its requests
+        // to alarm, yet more than half: such a tick is held (ticks 0, not yet reported) as the
+        // failure's first, in case the next one alarms. A closed pool's first retries are timed
+        // from the fault, not from the alarm (assess.ts, MIN_RISE_SECONDS).
+        run.failureObserved = n;
+        run.failureExpected = expected;
+        run.failureTicks = 0;
+      } else if (held) {
+        delete run.failureObserved;
+        delete run.failureExpected;
+        delete run.failureTicks;
+      }
     }
-    if (run.failureTicks !== undefined) {
+    if (run.failureTicks !== undefined && (run.failureTicks > 0 || this.alarmed(ERRORS) || this.alarmed(FUNNEL))) {
       run.failureObserved! += n;
       run.failureExpected! += expected;
       run.failureTicks += 1;
@@ -823,17 +849,24 @@ export class EvidenceDetector implements Detector {
     const spike = out.find((e) => e.kind === 'rate_spike');
     if (!spike || spike.status === 'unknown') return;
     // The tick's σ of log count is √(φ/expected); over the run, √(φ/Σexpected), with the φ of
-    // several ticks together once the run is that long.
+    // several ticks together once the run is that long. The checks' φ (the larger estimate, bounded
+    // above) bounds the run's σ and the amplification interval, and reads a fall: a lull of lumpy
+    // traffic must not call a storm a stalled pool. A rise of the last ticks or of the failure so far
+    // is read through the likelier φ, pooled from both estimates (pooled-dispersion.ts), once enough
+    // ticks were seen: it only says which kind the failure is, after MIN_RISE_SECONDS of it.
     const tickPhi = spike.sigma * spike.sigma * expected;
+    const d = this.dispersion;
+    const risePhi = d.ticks >= this.params.minBaselinePoints ? Math.min(tickPhi, pooledDispersion(Math.max(rateSigma, MIN_LOG_RATE_SIGMA) ** 2 * expected, this.rate.buckets, d.rate, d.ticks)) : tickPhi;
     // Counting noise averages out over the run; demand's own wobble does not (it is slow): a floor.
     // The baseline's own uncertainty (a short one is a guess) adds to the run's counting noise.
-    const sigmaOf = (ticks: number, expectedSum: number) => Math.max(Math.sqrt(this.runDispersion(ticks, tickPhi) / expectedSum + baselineError * baselineError), MIN_LOG_RATE_SIGMA);
+    const sigmaOf = (ticks: number, expectedSum: number, phi = tickPhi) => Math.max(Math.sqrt(this.runDispersion(ticks, phi) / expectedSum + baselineError * baselineError), MIN_LOG_RATE_SIGMA);
     const recentN = recentObserved.reduce((a, b) => a + b, 0);
     const recentE = recentExpected.reduce((a, b) => a + b, 0);
-    const recent = { multiplier: recentN / recentE, logSigma: sigmaOf(recentObserved.length, recentE), seconds: recentObserved.length * this.seconds };
+    const recent = { multiplier: recentN / recentE, logSigma: sigmaOf(recentObserved.length, recentE), riseLogSigma: sigmaOf(recentObserved.length, recentE, risePhi), seconds: recentObserved.length * this.seconds };
     // Since the failure's onset the counting noise of the mean shrinks as 1/√ticks: the longer a
     // failure lasts, the surer its direction (the baseline's own error stays: it is the same for every tick).
-    const failure = run.failureTicks === undefined ? undefined : { multiplier: run.failureObserved! / run.failureExpected!, logSigma: sigmaOf(Math.round(run.failureTicks), run.failureExpected!), seconds: run.failureTicks * this.seconds };
+    const failureTicks = Math.round(run.failureTicks ?? 0);
+    const failure = run.failureTicks === undefined || run.failureTicks === 0 ? undefined : { multiplier: run.failureObserved! / run.failureExpected!, logSigma: sigmaOf(failureTicks, run.failureExpected!), riseLogSigma: sigmaOf(failureTicks, run.failureExpected!, risePhi), seconds: run.failureTicks * this.seconds };
     for (const e of out) {
       if (e.kind !== 'rate_spike' && e.kind !== 'rate_drop') continue;
       e.run = failure

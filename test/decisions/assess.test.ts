@@ -63,7 +63,7 @@ describe('assess', () => {
     expect(a.settled).toBe(true);
   });
 
-  it('reads neither a rise nor a fall before three seconds of failure: a closed pool\'s first retries lift it for two, a storm may start with a lull', () => {
+  it('reads no fall before three seconds of failure and no rise before four: a closed pool\'s in-flight retries lift it for up to three, a storm may start with a lull', () => {
     const at = (recent: number, seconds: number) => {
       const e = evals({ requests: 1000 * recent, completion: 0, funnel: true });
       const window = { multiplier: recent, logSigma: 0.2, seconds };
@@ -71,10 +71,12 @@ describe('assess', () => {
       for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
       return assess('downloads', sample(1000 * recent, 0), e, models, { timeMs: seconds * 1000, tickMs: 1000 });
     };
-    // Two 1 s ticks at 2.2x (one σ clear: 2.2 / e^0.2 = 1.8): a storm's retries, or the retries a
-    // closed pool had in flight before it stalls; a third tick tells them apart.
+    // Three 1 s ticks at 2.2x (one σ clear: 2.2 / e^0.2 = 1.8): a storm's retries, or what a closed
+    // pool sends until its runners all wait on their retries; a fourth tick tells them apart.
     expect(at(2.2, 2).settled).toBe(false);
-    expect(at(2.2, 3)).toMatchObject({ kind: 'retry_storm', settled: true });
+    expect(at(2.2, 3).settled).toBe(false);
+    expect(at(2.2, 3).kind).not.toBe('retry_storm');
+    expect(at(2.2, 4)).toMatchObject({ kind: 'retry_storm', settled: true });
     // Two ticks at 0.5x (one σ clear downwards): not yet; cargo's first retries may be on their way.
     expect(at(0.5, 2).settled).toBe(false);
     expect(at(0.5, 3)).toMatchObject({ kind: 'outage', settled: true });
@@ -82,18 +84,34 @@ describe('assess', () => {
     expect(at(2.2, 1).settled).toBe(false);
   });
 
+  it("reads a rise through the run's rise σ and a fall through its cautious σ: a lull of lumpy traffic must not call a storm a stalled pool", () => {
+    const at = (multiplier: number, logSigma: number, riseLogSigma?: number) => {
+      const e = evals({ requests: 1000 * multiplier, completion: 0, funnel: true });
+      const window = { multiplier, logSigma, seconds: 4, ...(riseLogSigma === undefined ? {} : { riseLogSigma }) };
+      const run = { sinceMs: 0, ...window, recent: window, failure: window };
+      for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+      return assess('downloads', sample(1000 * multiplier, 0), e, models, { timeMs: 4000, tickMs: 1000 });
+    };
+    // 1.5x: within the cautious σ (1.5 / e^0.5 = 0.91), one rise σ clear (1.5 / e^0.2 = 1.23).
+    expect(at(1.5, 0.5).kind).not.toBe('retry_storm');
+    expect(at(1.5, 0.5, 0.2)).toMatchObject({ kind: 'retry_storm', settled: true });
+    // 0.75x: one rise σ clear downwards (0.75 · e^0.1 = 0.83), not one cautious σ (0.75 · e^0.3 = 1.01).
+    expect(at(0.75, 0.3, 0.1).settled).toBe(false);
+    expect(at(0.75, 0.1)).toMatchObject({ kind: 'outage', settled: true });
+  });
+
   it('reads no rise while the latest tick is back below the baseline: a closed pool\'s in-flight retries crest, then it stalls', () => {
     const at = (latest: number) => {
       const e = evals({ requests: 1000 * latest, completion: 0, funnel: true });
-      const window = { multiplier: 1.5, logSigma: 0.2, seconds: 3 };
+      const window = { multiplier: 1.5, logSigma: 0.2, seconds: 4 };
       const run = { sinceMs: 0, ...window, recent: window, failure: window };
       for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
-      return assess('downloads', sample(1000 * latest, 0), e, models, { timeMs: 3000, tickMs: 1000 });
+      return assess('downloads', sample(1000 * latest, 0), e, models, { timeMs: 4000, tickMs: 1000 });
     };
-    // Three ticks at 1.5x on average (one σ clear), the last of them at 0.5x: no storm yet.
+    // Four ticks at 1.5x on average (one σ clear), the last of them at 0.5x: no storm yet.
     expect(at(0.5)).toMatchObject({ settled: false });
     expect(at(0.5).kind).not.toBe('retry_storm');
-    // The same three ticks with the last still up: retries keep the rate up, a storm.
+    // The same four ticks with the last still up: retries keep the rate up, a storm.
     expect(at(1.4)).toMatchObject({ kind: 'retry_storm', settled: true });
   });
 

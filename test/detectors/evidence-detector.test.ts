@@ -193,6 +193,34 @@ describe('EvidenceDetector', () => {
     expect(next.failure!.seconds).toBe(run.failure!.seconds + 1);
   });
 
+  it.each([
+    // A fault that began late in the tick before the alarm: 3 of its 4 requests lost, too few to
+    // alarm. The failure began there (a closed pool's first retries are timed from the fault).
+    ['most of its requests lost', 1, 2],
+    // A tick with one completion short (a lagging scrape, a pod restarting) is no part of it.
+    ['one completion short', 3, 1],
+  ] as const)("counts a failure from the tick before its alarm only when that tick already lost most of its requests: %s", (_, completed, seconds) => {
+    const random = mulberry32(21);
+    const d = detector(1000);
+    let t = warm(d, random, 12, 1000, 600);
+    const first = d.observe({ requests: 4, errors: 0, downstream: completed }, t);
+    t += 1000;
+    expect(statusOf(first, 'funnel_drop')).toBe('normal');
+    const alarm = d.observe({ requests: 24, errors: 0, downstream: 0 }, t);
+    expect(statusOf(alarm, 'funnel_drop')).toBe('anomalous');
+    const failure = alarm.find((e) => e.kind === 'rate_spike')!.run!.failure!;
+    expect(failure.seconds).toBe(seconds);
+    expect(failure.multiplier * 12 * seconds).toBeCloseTo(seconds === 2 ? 28 : 24, -1);
+    // A restart between the two ticks keeps the held tick.
+    const again = detector(1000);
+    let u = warm(again, mulberry32(21), 12, 1000, 600);
+    again.observe({ requests: 4, errors: 0, downstream: completed }, u);
+    u += 1000;
+    const restored = detector(1000);
+    expect(restored.restore(JSON.parse(JSON.stringify(again.snapshot())))).toBe(true);
+    expect(restored.observe({ requests: 24, errors: 0, downstream: 0 }, u).find((e) => e.kind === 'rate_spike')!.run!.failure!.seconds).toBe(seconds);
+  });
+
   it('never sees a collapse on a sparse series: silence with short bursts (5 min ticks, two weeks)', () => {
     // Most ticks carry no request at all; now and then two ticks of a few (NAB's load balancer
     // spikes look like this). The typical bucket is empty, so silence is no collapse: each silent
