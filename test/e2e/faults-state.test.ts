@@ -11,6 +11,27 @@ import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
 import { FAST_DETECTOR, type FaultyService, type RunningStormwatch, logLines, metricValue, startFaultyService, startStormwatch, status, stopQuietly, tempDir, terminate, waitUntil } from '../helpers/fault-rig.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
+/**
+ * Notifications the outbox file still holds undelivered: adds without a done line (compaction keeps
+ * only those). A line being appended as it is read is skipped.
+ */
+function undeliveredIn(file: string): number {
+  if (!existsSync(file)) return 0;
+  const open = new Set<string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    let entry: { op?: unknown; id?: unknown };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    if (typeof entry?.id !== 'string') continue;
+    if (entry.op === 'add') open.add(entry.id);
+    else if (entry.op === 'done') open.delete(entry.id);
+  }
+  return open.size;
+}
+
 describe('fault injection: crash-proof state', () => {
   let service: FaultyService;
   let receiver: Receiver;
@@ -56,6 +77,10 @@ signals:
     const statuses = () => receiver.received.map((r) => (r.json as WebhookPayload).status).filter((s) => s !== undefined);
     await waitUntil(() => statuses().includes('firing'), 30_000, 'the firing notification');
     await waitUntil(() => existsSync(join(stateDir, 'firing.json')) && readFileSync(join(stateDir, 'firing.json'), 'utf8').includes('StormwatchRetryStorm'), 5000, 'the firing alert saved');
+    // Killed once the page is recorded as delivered: a kill between the receiver's 2xx and the
+    // outbox's done line sends it again after the restart, with the same idempotency key (at least
+    // once, as any outbox; receivers drop the repeat by its key). Here it must be sent once.
+    await waitUntil(() => undeliveredIn(join(stateDir, 'outbox.jsonl')) === 0, 5000, 'the page recorded as delivered');
     first.proc.child.kill('SIGKILL');
     await new Promise((resolve) => first.proc.child.once('exit', resolve));
     // The incident ends while stormwatch is down.
