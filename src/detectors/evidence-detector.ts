@@ -168,8 +168,9 @@ interface FailureRun {
   /**
    * Requests, expected requests and ticks since the ratio checks first alarmed in this run (the
    * failure's own onset: sharp, where the run's change-point may lead it by a few noisy ticks),
-   * from the tick before the alarm when that tick already pointed to a break (a fault that began
-   * inside it: a few of its requests failed, too few to alarm). Absent until then.
+   * from the tick before the alarm when that tick already lost at least half its requests (a fault
+   * that began inside it, too little of it to alarm). Such a tick waits here with failureTicks 0
+   * (not yet reported) until the next tick alarms or does not. Absent until then.
    */
   failureObserved?: number;
   failureExpected?: number;
