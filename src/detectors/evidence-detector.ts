@@ -665,7 +665,7 @@ export class EvidenceDetector implements Detector {
     const funnel = inputs.has('downstream') ? this.judgeFunnel(sample.downstream * this.seconds, n, baselineCount) : undefined;
     if (errors) out.push(errors);
     if (funnel) out.push(funnel);
-    this.followRun(n, baselineCount, baselineError, timeMs, out, mostlyLost(errors, funnel));
+    this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel);
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     this.score(out, timeMs, n);
     return out;
@@ -788,7 +788,7 @@ export class EvidenceDetector implements Detector {
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
-  private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[], mostlyLostNow: boolean): void {
+  private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[], errors: Evaluation | undefined, funnel: Evaluation | undefined): void {
     const c = this.doubles;
     const gathering = this.alarmed(ERRORS) || this.alarmed(FUNNEL) || c[ERRORS + CHECK_SMALL]! + c[ERRORS + CHECK_LARGE]! + c[FUNNEL + CHECK_SMALL]! + c[FUNNEL + CHECK_LARGE]! > 0;
     if (!gathering || Number.isNaN(expected)) {
@@ -828,7 +828,7 @@ export class EvidenceDetector implements Detector {
           run.failureExpected = 0;
         }
         run.failureTicks = held ? 1 : 0;
-      } else if (mostlyLostNow) {
+      } else if (mostlyLost(errors, funnel)) {
         // Not alarmed yet. A fault that begins inside a tick often fails too few of its requests
         // to alarm, yet more than half: such a tick is held (ticks 0, not yet reported) as the
         // failure's first, in case the next one alarms. A closed pool's first retries are timed
