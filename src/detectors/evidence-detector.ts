@@ -819,9 +819,10 @@ export class EvidenceDetector implements Detector {
       recentObserved.shift();
       recentExpected.shift();
     }
+    const alarmed = this.alarmed(ERRORS) || this.alarmed(FUNNEL);
     const held = run.failureTicks === 0;
     if (run.failureTicks === undefined || held) {
-      if (this.alarmed(ERRORS) || this.alarmed(FUNNEL)) {
+      if (alarmed) {
         // The failure begins: at the held tick, if there is one.
         if (!held) {
           run.failureObserved = 0;
@@ -842,7 +843,7 @@ export class EvidenceDetector implements Detector {
         delete run.failureTicks;
       }
     }
-    if (run.failureTicks !== undefined && (run.failureTicks > 0 || this.alarmed(ERRORS) || this.alarmed(FUNNEL))) {
+    if (run.failureTicks !== undefined && (run.failureTicks > 0 || alarmed)) {
       run.failureObserved! += n;
       run.failureExpected! += expected;
       run.failureTicks += 1;
