@@ -21,7 +21,7 @@ import { allocateRegion } from '../core/slab.js';
 import { MAX_ORDERED_CAPACITY } from '../series/sample-window.js';
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
-import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
+import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
@@ -992,8 +992,12 @@ export class EvidenceDetector implements Detector {
     const relSigma = this.funnel.sigma / c0;
     residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
     const phi = Math.max(dispersion(relSigma, expected, p0), this.tickDispersion('funnel'));
-    const w = this.weight / phi;
-    const alarmed = updateCheckAt(this.doubles, FUNNEL, binomialLLR(lost, n, p0, p1) * w, binomialLLR(lost, n, p0, breakAlternative(p0)) * w, threshold, RESOLVE_EVIDENCE);
+    // The funnel's excess over binomial is mostly additive: requests in flight between the two
+    // hops' scrapes, whether the downstream completes them or not (count-evidence.ts).
+    const extra = (phi - 1) * p0 * (1 - p0);
+    const small = additiveQuasiLLR(lost, n, p0, p1, extra) * this.weight;
+    const large = additiveQuasiLLR(lost, n, p0, breakAlternative(p0), extra) * this.weight;
+    const alarmed = updateCheckAt(this.doubles, FUNNEL, small, large, threshold, RESOLVE_EVIDENCE);
     const sigma = c0 * Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     return { kind: 'funnel_drop', status: alarmed ? 'anomalous' : 'normal', score: (ratio - c0) / sigma, observed: ratio, baseline: c0, sigma, evidence: evidenceAt(this.doubles, FUNNEL), threshold };
   }

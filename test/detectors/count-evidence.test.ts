@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from '../../src/detectors/stats/count-evidence.js';
+import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from '../../src/detectors/stats/count-evidence.js';
 
 // Reference values computed with scipy 1.17 (numpy 2.4):
 //   binom.logpmf(7, 20, 0.3) - binom.logpmf(7, 20, 0.1)   = 4.423198453024984
@@ -7,6 +7,10 @@ import { binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, 
 //   brentq(lambda f: (f-1)/log(f) - 1.5, 1.0001, 10)       = 2.144032841275566
 //   brentq(lambda f: (f-1)/log(f) - 0.2, 1e-9, 0.9999)     = 0.006977153651142534
 //   brentq(p1: log((1-.01)/(1-p1))/(log(p1/.01)+log((1-.01)/(1-p1))) - .03) = 0.06622301631179854
+//   quad(lambda t: (k-t)/(t*(1-t/n)+e*n), n*p0, n*p1, epsabs=1e-13, epsrel=1e-12)[0]:
+//     k=12, n=12, p0=.01, p1=.505, e=4.9/12   -> 7.938440614429416
+//     k=150, n=180, p0=.01, p1=.505, e=75/180 -> 91.58362595751511
+//     k=-2, n=12, p0=.01, p1=.505, e=.1       -> -9.155416339427763
 describe('count evidence', () => {
   it('binomial LLR matches the difference of log-pmfs', () => {
     expect(binomialLLR(7, 20, 0.1, 0.3)).toBeCloseTo(4.423198453024984, 12);
@@ -16,6 +20,30 @@ describe('count evidence', () => {
     const early = binomialLLR(3, 10, 0.01, 0.07);
     const late = binomialLLR(-3, 10, 0.01, 0.07);
     expect(early + late).toBeCloseTo(2 * binomialLLR(0, 10, 0.01, 0.07), 12);
+  });
+
+  it('additive quasi-likelihood LLR matches the integral of (k − t)/V(t), and is the binomial LLR with no excess', () => {
+    expect(additiveQuasiLLR(12, 12, 0.01, 0.505, 4.9 / 12)).toBeCloseTo(7.938440614429416, 10);
+    expect(additiveQuasiLLR(150, 180, 0.01, 0.505, 75 / 180)).toBeCloseTo(91.58362595751511, 10);
+    expect(additiveQuasiLLR(-2, 12, 0.01, 0.505, 0.1)).toBeCloseTo(-9.155416339427763, 10);
+    expect(additiveQuasiLLR(7, 20, 0.1, 0.3, 0)).toBeCloseTo(binomialLLR(7, 20, 0.1, 0.3), 12);
+    expect(additiveQuasiLLR(7, 20, 0.1, 0.3, 1e-12)).toBeCloseTo(binomialLLR(7, 20, 0.1, 0.3), 9);
+  });
+
+  it('weighs a total break far above the binomial LLR divided by the same dispersion', () => {
+    // 12 of 12 lost at p0 = 1 %, with the excess of requests in flight between two scrapes (φ = 42).
+    const phi = 42;
+    const extra = (phi - 1) * 0.01 * 0.99;
+    expect(additiveQuasiLLR(12, 12, 0.01, 0.505, extra)).toBeGreaterThan(5 * (binomialLLR(12, 12, 0.01, 0.505) / phi));
+    // Near p0 the two agree: one request lost of 1,000 is read alike.
+    expect(additiveQuasiLLR(11, 1000, 0.01, 0.0101, extra)).toBeCloseTo(binomialLLR(11, 1000, 0.01, 0.0101) / phi, 4);
+  });
+
+  it('gives back across ticks what lag took: its slope in k does not depend on n', () => {
+    const extra = 0.3;
+    // 12 requests, 4 completions late; then a tick with no requests and those 4 completions.
+    const pair = additiveQuasiLLR(4, 12, 0.01, 0.505, extra) + additiveQuasiLLR(-4, 0, 0.01, 0.505, extra);
+    expect(pair).toBeCloseTo(additiveQuasiLLR(0, 12, 0.01, 0.505, extra), 12);
   });
 
   it('Poisson LLR matches the difference of log-pmfs', () => {

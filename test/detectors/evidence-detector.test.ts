@@ -323,6 +323,53 @@ describe('EvidenceDetector', () => {
     }
     expect(alarms).toBe(0);
   });
+  // The downstream scraped a fraction `lag` of a tick after the requests' target (Prometheus spreads
+  // its targets' scrapes over the interval): the completions of requests made in that sliver are
+  // counted a tick late. For Poisson arrivals that is each completion moved to the next tick with
+  // probability `lag`.
+  function laggedTicks(random: () => number, perSecond: number, stepMs: number, lag: number) {
+    let late = 0;
+    return (lost = 0): SignalSample => {
+      const s = tick(random, perSecond, stepMs, lost, 0);
+      const seconds = stepMs / 1000;
+      const completed = s.downstream * seconds;
+      let held = 0;
+      for (let i = 0; i < completed; i++) if (random() < lag) held++;
+      const counted = completed - held + late;
+      late = held;
+      return { ...s, downstream: counted / seconds };
+    };
+  }
+
+  it('sees a total break at 12 requests/s within a few 1 s ticks when the downstream is scraped half a tick late', () => {
+    const random = mulberry32(31);
+    const d = detector(1000);
+    const next = laggedTicks(random, 12, 1000, 0.5);
+    let t = 0;
+    for (let i = 0; i < 600; i++, t += 1000) d.observe(next(), t);
+    let alarmedAt = -1;
+    for (let i = 1; i <= 20 && alarmedAt < 0; i++, t += 1000) if (statusOf(d.observe(next(1), t), 'funnel_drop') === 'anomalous') alarmedAt = i;
+    // Per tick the requests in flight between the scrapes are as many as the break loses; over a few
+    // ticks the break is certain. (Read as binomial noise times a dispersion, it took over 20 ticks.)
+    expect(alarmedAt).toBeGreaterThan(0);
+    expect(alarmedAt).toBeLessThanOrEqual(6);
+  });
+
+  it('has no false funnel alarm over a day of 1 s ticks nor a week of 15 s ticks with the downstream scraped late', { timeout: 60_000 }, () => {
+    for (const [stepMs, ticks, perSecond, lag] of [
+      [1000, 86_400, 12, 0.5],
+      [1000, 86_400, 3, 0.3],
+      [15_000, 7 * 5760, 12, 0.5],
+    ] as const) {
+      const random = mulberry32(stepMs + perSecond);
+      const d = detector(stepMs);
+      const next = laggedTicks(random, perSecond, stepMs, lag);
+      let alarms = 0;
+      for (let i = 0, t = 0; i < ticks; i++, t += stepMs) if (statusOf(d.observe(next(0.001), t), 'funnel_drop') === 'anomalous') alarms++;
+      expect(alarms, `${stepMs} ms ticks, ${perSecond}/s, lag ${lag}`).toBe(0);
+    }
+  });
+
   it('keeps the first ticks of a failure out of its baselines: a slow start is paged as fast as a sudden one', () => {
     // Builds of 4 crates at about 3 a second, judged on a short per-tick baseline (the warm start of
     // a sidecar that has just been deployed); the break's first tick sees only one build.

@@ -16,6 +16,29 @@ export function binomialLLR(k: number, n: number, p0: number, p1: number): numbe
   return k * Math.log(p1 / p0) + (n - k) * Math.log((1 - p1) / (1 - p0));
 }
 
+/**
+ * The quasi-likelihood log ratio of k failures among n trials, failure fraction p1 against p0, when
+ * the count varies by `extraPerTrial`·n more than a binomial one, added rather than multiplied:
+ * variance V(μ) = μ(1 − μ/n) + e·n (Wedderburn 1974; McCullagh & Nelder 1989, §9.2: the log ratio
+ * is ∫ (k − t)/V(t) dt from n·p0 to n·p1). Dividing the binomial log ratio by a dispersion φ
+ * assumes the excess grows with p(1 − p), so at p0 = 1 % a tick that lost everything counts barely
+ * more than one that lost a few. A funnel's excess is mostly the requests in flight between its two
+ * hops' scrapes: the same whether the downstream completes them or not. With e = 0 this is
+ * binomialLLR exactly; near p0 it is binomialLLR / φ with φ = 1 + e / (p0·(1 − p0)). Linear in k
+ * with a slope that does not depend on n, as binomialLLR: completions counted a tick late (a tick
+ * with no requests) give back exactly what the tick before seemed to lose. O(1).
+ */
+export function additiveQuasiLLR(k: number, n: number, p0: number, p1: number, extraPerTrial: number): number {
+  if (!(extraPerTrial > 0)) return binomialLLR(k, n, p0, p1);
+  // V(t) = −(t − n·r1)(t − n·r2)/n with r1 < 0 < 1 < r2, and (k − t)/V(t) in partial fractions.
+  const root = Math.sqrt(1 + 4 * extraPerTrial);
+  const r1 = (-2 * extraPerTrial) / (1 + root);
+  const r2 = (1 + root) / 2;
+  const l1 = Math.log((p1 - r1) / (p0 - r1));
+  const l2 = Math.log((r2 - p1) / (r2 - p0));
+  return (k * (l1 - l2) + n * (r2 * l2 - r1 * l1)) / root;
+}
+
 /** Poisson log-likelihood ratio of `count` events under a mean of factor·expected vs expected. O(1). */
 export function poissonLLR(count: number, expected: number, factor: number): number {
   return count * Math.log(factor) - (factor - 1) * expected;
