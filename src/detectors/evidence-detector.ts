@@ -168,9 +168,11 @@ interface FailureRun {
   /**
    * Requests, expected requests and ticks since the ratio checks first alarmed in this run (the
    * failure's own onset: sharp, where the run's change-point may lead it by a few noisy ticks),
-   * from the tick before the alarm when that tick already lost at least half its requests (a fault
-   * that began inside it, too little of it to alarm). Such a tick waits here with failureTicks 0
-   * (not yet reported) until the next tick alarms or does not. Absent until then.
+   * from the first of the ticks just before the alarm that each lost at least half their requests
+   * (a fault that began inside a tick, too little of it to alarm, or evidence that takes a few
+   * ticks), and the silent ticks between them. Such ticks wait here, not yet reported, with
+   * failureTicks 0 for one and −k for k, until a tick alarms or one is not mostly lost. Absent
+   * until then.
    */
   failureObserved?: number;
   failureExpected?: number;
@@ -603,7 +605,8 @@ export class EvidenceDetector implements Detector {
     if (this.run && r && recentOk(r.recentObserved) && recentOk(r.recentExpected) && r.recentObserved!.length === r.recentExpected!.length) {
       this.run.recentObserved = [...r.recentObserved!];
       this.run.recentExpected = [...r.recentExpected!];
-      if ([r.failureObserved, r.failureExpected, r.failureTicks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
+      const heldOrTicks = typeof r.failureTicks === 'number' && (r.failureTicks >= 0 || Number.isInteger(r.failureTicks));
+      if (heldOrTicks && [r.failureObserved, r.failureExpected, r.failureTicks].every((x) => typeof x === 'number' && Number.isFinite(x) && (x >= 0 || x === r.failureTicks))) {
         Object.assign(this.run, { failureObserved: r.failureObserved, failureExpected: r.failureExpected, failureTicks: r.failureTicks });
       }
     }
@@ -820,24 +823,27 @@ export class EvidenceDetector implements Detector {
       recentExpected.shift();
     }
     const alarmed = this.alarmed(ERRORS) || this.alarmed(FUNNEL);
-    const held = run.failureTicks === 0;
-    if (run.failureTicks === undefined || held) {
+    // Ticks held before the alarm (see FailureRun): failureTicks 0 is one, −k is k.
+    const held = run.failureTicks === undefined || run.failureTicks > 0 ? 0 : Math.max(1, -run.failureTicks);
+    if (run.failureTicks === undefined || held > 0) {
       if (alarmed) {
-        // The failure begins: at the held tick, if there is one.
-        if (!held) {
+        // The failure begins: at the first held tick, if there is one.
+        if (held === 0) {
           run.failureObserved = 0;
           run.failureExpected = 0;
         }
-        run.failureTicks = held ? 1 : 0;
-      } else if (mostlyLost(errors, funnel)) {
+        run.failureTicks = held;
+      } else if (mostlyLost(errors, funnel) || (held > 0 && !(n > 0))) {
         // Not alarmed yet. A fault that begins inside a tick often fails too few of its requests
-        // to alarm, yet more than half: such a tick is held (ticks 0, not yet reported) as the
-        // failure's first, in case the next one alarms. A closed pool's first retries are timed
-        // from the fault, not from the alarm (assess.ts, MIN_RISE_SECONDS).
-        run.failureObserved = n;
-        run.failureExpected = expected;
-        run.failureTicks = 0;
-      } else if (held) {
+        // to alarm, yet more than half; and when the two hops are scraped apart, the evidence of
+        // a total break takes a few ticks (count-evidence.ts, additiveQuasiLLR). Such ticks are
+        // held (not yet reported) as the failure's first, in case a later one alarms, and so is a
+        // silent tick between them (a stalling pool sends nothing). A closed pool's first retries
+        // are timed from the fault, not from the alarm (assess.ts, MIN_RISE_SECONDS).
+        run.failureObserved = (held > 0 ? run.failureObserved! : 0) + n;
+        run.failureExpected = (held > 0 ? run.failureExpected! : 0) + expected;
+        run.failureTicks = held > 0 ? -(held + 1) : 0;
+      } else if (held > 0) {
         delete run.failureObserved;
         delete run.failureExpected;
         delete run.failureTicks;
@@ -868,7 +874,7 @@ export class EvidenceDetector implements Detector {
     // Since the failure's onset the counting noise of the mean shrinks as 1/√ticks: the longer a
     // failure lasts, the surer its direction (the baseline's own error stays: it is the same for every tick).
     const failureTicks = Math.round(run.failureTicks ?? 0);
-    const failure = run.failureTicks === undefined || run.failureTicks === 0 ? undefined : { multiplier: run.failureObserved! / run.failureExpected!, logSigma: sigmaOf(failureTicks, run.failureExpected!), riseLogSigma: sigmaOf(failureTicks, run.failureExpected!, risePhi), seconds: run.failureTicks * this.seconds };
+    const failure = run.failureTicks === undefined || run.failureTicks <= 0 ? undefined : { multiplier: run.failureObserved! / run.failureExpected!, logSigma: sigmaOf(failureTicks, run.failureExpected!), riseLogSigma: sigmaOf(failureTicks, run.failureExpected!, risePhi), seconds: run.failureTicks * this.seconds };
     for (const e of out) {
       if (e.kind !== 'rate_spike' && e.kind !== 'rate_drop') continue;
       e.run = failure

@@ -355,6 +355,31 @@ describe('EvidenceDetector', () => {
     expect(alarmedAt).toBeLessThanOrEqual(6);
   });
 
+  it('times a failure from its first mostly lost tick when the evidence takes a few ticks (hops scraped apart), silent ticks included, through a restart', () => {
+    const random = mulberry32(33);
+    const d = detector(1000);
+    const next = laggedTicks(random, 12, 1000, 0.5);
+    let t = 0;
+    for (let i = 0; i < 600; i++, t += 1000) d.observe(next(), t);
+    // A stalling pool's first ticks: all lost, then a silent one; none alarms on its own.
+    const failing = [{ requests: 9, errors: 0, downstream: 0 }, { requests: 0, errors: 0, downstream: 0 }, { requests: 6, errors: 0, downstream: 0 }, ...Array.from({ length: 6 }, () => ({ requests: 12, errors: 0, downstream: 0 }))];
+    let alarmedAt = -1;
+    let source = d;
+    for (let i = 0; i < failing.length && alarmedAt < 0; i++, t += 1000) {
+      if (i === 2) {
+        // A restart while ticks are held keeps them.
+        source = detector(1000);
+        expect(source.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+      }
+      const out = source.observe(failing[i]!, t);
+      if (statusOf(out, 'funnel_drop') === 'anomalous') {
+        alarmedAt = i;
+        expect(out.find((e) => e.kind === 'rate_spike')!.run!.failure!.seconds).toBe(i + 1);
+      }
+    }
+    expect(alarmedAt).toBeGreaterThan(0);
+  });
+
   it('has no false funnel alarm over a day of 1 s ticks nor a week of 15 s ticks with the downstream scraped late', { timeout: 60_000 }, () => {
     for (const [stepMs, ticks, perSecond, lag] of [
       [1000, 86_400, 12, 0.5],
