@@ -62,6 +62,12 @@ export interface CargoRegistry {
   url: string;
   /** 127.0.0.1:PORT, for a Prometheus scrape target. */
   address: string;
+  /**
+   * With `separateStaticMetrics`: the static host's own /metrics (its `static_requests_total`),
+   * a second scrape target that Prometheus scrapes at its own phase, as two services are.
+   * Otherwise the registry's address, whose /metrics serves both.
+   */
+  staticAddress: string;
   crates: readonly CrateFile[];
   /** For cargo >= 1.68: `sparse+http://127.0.0.1:PORT/index/`. */
   sparseIndex: string;
@@ -91,6 +97,8 @@ export const DEFAULT_CRATE_NAMES = ['sw-alpha', 'sw-bravo', 'sw-charlie', 'sw-de
 export interface RegistryOptions {
   /** Crate names (lowercase); each gets version 0.1.0. Default: four crates. */
   crateNames?: readonly string[];
+  /** Serve `static_requests_total` on a /metrics of its own port (see staticAddress). */
+  separateStaticMetrics?: boolean;
 }
 
 export async function startCargoRegistry(options: RegistryOptions = {}): Promise<CargoRegistry> {
@@ -100,8 +108,9 @@ export async function startCargoRegistry(options: RegistryOptions = {}): Promise
   const byName = new Map(crates.map((c) => [c.name, c]));
 
   const metricsRegistry = new Registry();
+  const staticMetrics = options.separateStaticMetrics ? new Registry() : metricsRegistry;
   const downloads = new Counter({ name: 'registry_download_requests_total', help: 'Download requests at the API endpoint, whatever the answer.', registers: [metricsRegistry] });
-  const staticRequests = new Counter({ name: 'static_requests_total', help: 'Requests the static host answered, by status.', labelNames: ['code'] as const, registers: [metricsRegistry] });
+  const staticRequests = new Counter({ name: 'static_requests_total', help: 'Requests the static host answered, by status.', labelNames: ['code'] as const, registers: [staticMetrics] });
   const indexRequests = new Counter({ name: 'registry_index_requests_total', help: 'Sparse index requests.', registers: [metricsRegistry] });
   // Both series exist from the first scrape: a selector on code="200" never starts "absent".
   staticRequests.labels('200').inc(0);
@@ -203,10 +212,27 @@ export async function startCargoRegistry(options: RegistryOptions = {}): Promise
   });
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
+  let staticServer: Server | undefined;
+  if (options.separateStaticMetrics) {
+    staticServer = createServer((req, res) => {
+      req.resume();
+      if ((req.url ?? '/').split('?')[0] !== '/metrics') return void res.writeHead(404, { 'content-length': '0' }).end();
+      staticMetrics
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': staticMetrics.contentType }).end(text))
+        .catch(() => res.writeHead(500).end());
+    });
+    await new Promise<void>((resolve, reject) => {
+      staticServer!.once('error', reject);
+      staticServer!.listen(0, '127.0.0.1', () => resolve());
+    });
+  }
+  const staticAddress = staticServer ? `127.0.0.1:${(staticServer.address() as AddressInfo).port}` : `127.0.0.1:${port}`;
 
   return {
     url,
     address: `127.0.0.1:${port}`,
+    staticAddress,
     crates,
     sparseIndex: `sparse+${url}/index/`,
     gitIndex() {
@@ -230,10 +256,14 @@ export async function startCargoRegistry(options: RegistryOptions = {}): Promise
     },
     faultLog,
     requests,
-    metrics: () => metricsRegistry.metrics(),
+    metrics: async () => (staticServer ? `${await metricsRegistry.metrics()}${await staticMetrics.metrics()}` : metricsRegistry.metrics()),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (staticServer) {
+        staticServer.closeAllConnections();
+        await new Promise<void>((resolve) => staticServer!.close(() => resolve()));
+      }
       await gitIndex?.catch(() => undefined);
       if (gitDir) rmSync(gitDir, { recursive: true, force: true });
     },

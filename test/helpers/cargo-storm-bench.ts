@@ -114,6 +114,12 @@ export interface BenchTiming {
   forSeconds: number;
   /** irate window, seconds (must hold at least two scrapes). */
   rateWindowSeconds: number;
+  /**
+   * The static host's completions on a scrape target of their own, scraped at its own phase
+   * (Prometheus spreads its targets over the interval), as in a real deployment of two services;
+   * otherwise one target serves both counters and both are read at the same instant.
+   */
+  separateStaticTarget?: boolean;
 }
 
 /** The settings the suite uses at each tick size; see the test's header for why. */
@@ -240,8 +246,9 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
   const intervalMs = timing.intervalSeconds * 1000;
   const tickOffsetsMs: number[] = [];
   try {
-    for (let i = 0; i < specs.length; i++) registries.push(await startCargoRegistry());
-    prometheus = await startPrometheus({ scrapeTargets: registries.map((r) => r.address), scrapeInterval: `${timing.intervalSeconds}s` });
+    for (let i = 0; i < specs.length; i++) registries.push(await startCargoRegistry({ separateStaticMetrics: timing.separateStaticTarget === true }));
+    const targets = registries.flatMap((r) => (r.staticAddress === r.address ? [r.address] : [r.address, r.staticAddress]));
+    prometheus = await startPrometheus({ scrapeTargets: targets, scrapeInterval: `${timing.intervalSeconds}s` });
     receiver = await startReceiver();
     const startedMs = Date.now();
     const signals = specs.map((s, i) => `${s.cargo.label.replace('.', '_')}-${s.name}-${i}`);
@@ -363,7 +370,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
 function stormwatchConfig(promUrl: string, receiverUrl: string, t: BenchTiming, warmupSeconds: number, signal: string, registry: CargoRegistry, dir: string): string {
   const signalYaml = `  - name: ${signal}
     requests: 'registry_download_requests_total{instance="${registry.address}"}'
-    downstream: 'static_requests_total{code="200",instance="${registry.address}"}'
+    downstream: 'static_requests_total{code="200",instance="${registry.staticAddress}"}'
     # What a crate registry's operator declares (README, Configuration): its clients are cargo.
     clients: [cargo, cargo-legacy]`;
   return `interval: ${t.intervalSeconds}s
@@ -445,7 +452,7 @@ function harnessFacts(registry: CargoRegistry, builds: BuildRecord[], onsetMs: n
  */
 async function recordScenario(dir: string, promUrl: string, registry: CargoRegistry, r: ScenarioResult, timing: BenchTiming, startedMs: number): Promise<void> {
   const seconds = Math.ceil((Date.now() - startedMs) / 1000) + 5;
-  const query = encodeURIComponent(`{__name__=~"registry_download_requests_total|static_requests_total",instance="${registry.address}"}[${seconds}s]`);
+  const query = encodeURIComponent(`{__name__=~"registry_download_requests_total|static_requests_total",instance=~"${registry.address}|${registry.staticAddress}"}[${seconds}s]`);
   const body = (await fetch(`${promUrl}/api/v1/query?query=${query}&time=${Date.now() / 1000}`).then((res) => res.json())) as { data: { result: { metric: Record<string, string>; values: [number, string][] }[] } };
   const lines: { t: number; text: string }[] = [];
   for (const series of body.data.result) {
