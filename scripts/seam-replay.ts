@@ -11,6 +11,10 @@
 // --raise A,B adds A and B download requests to each closed pool's first two scrapes after the
 // onset (recorded-om.ts): a pool whose in-flight retries lift its first failing ticks more than
 // the recordings' did (a CI run's pool read 1.8x, then 1.4x).
+//
+// --lag Q [--lag-seeds K] replays each recording K times (default 3) with a fraction Q of each
+// scrape's completions counted at the next scrape (recorded-om.ts): the static host scraped as a
+// target of its own, at another phase of the interval than the registry.
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +24,7 @@ import { loadConfig } from '../src/config/load.js';
 import { FIXTURES_DIR } from '../src/core/paths.js';
 import { Pipeline } from '../src/pipeline.js';
 import { ReplaySource, readReplayColumns } from '../src/source/replay-source.js';
-import { withExtraRequests } from './recorded-om.js';
+import { withExtraRequests, withLateCompletions } from './recorded-om.js';
 
 const SEAM_LEADS_S = [10, 12, 14, 16, 18, 20, 22, 24];
 const TICK_MS = 1000;
@@ -32,7 +36,11 @@ interface Recording {
   onset: string;
 }
 
-const { values, positionals: dirs } = parseArgs({ options: { raise: { type: 'string' } }, allowPositionals: true });
+const { values, positionals: dirs } = parseArgs({ options: { raise: { type: 'string' }, lag: { type: 'string' }, 'lag-seeds': { type: 'string' } }, allowPositionals: true });
+const lag = values.lag === undefined ? undefined : Number(values.lag);
+if (lag !== undefined && !(lag >= 0 && lag < 1)) throw new Error(`--lag: a fraction of a tick, 0 to 1, got ${values.lag}`);
+const lagSeeds = lag === undefined ? 1 : Number(values['lag-seeds'] ?? 3);
+if (!(Number.isInteger(lagSeeds) && lagSeeds >= 1 && lagSeeds <= 20)) throw new Error(`--lag-seeds: 1 to 20, got ${values['lag-seeds']}`);
 const raise = values.raise === undefined ? undefined : values.raise.split(',').map(Number);
 if (raise && !raise.every((n) => Number.isFinite(n) && n >= 0)) throw new Error(`--raise: expected counts like 10,6, got ${values.raise}`);
 const scratch = mkdtempSync(join(tmpdir(), 'stormwatch-seam-'));
@@ -45,30 +53,31 @@ for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
     const rec = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Recording;
     const onsetMs = Date.parse(rec.onset);
     const group = rec.scenario === 'closed-pool' ? 'pool' : 'storm';
-    let omPath = join(dir, file.replace(/\.json$/, '.om'));
-    if (raise && group === 'pool') {
-      const raised = join(scratch, 'raised.om');
-      writeFileSync(raised, withExtraRequests(readFileSync(omPath, 'utf8'), onsetMs, raise));
-      omPath = raised;
-    }
-    const source = new ReplaySource(readReplayColumns(omPath), config.signals, []);
+    const recorded = readFileSync(join(dir, file.replace(/\.json$/, '.om')), 'utf8');
     const row: string[] = [];
-    for (const leadS of SEAM_LEADS_S) {
-      const pipeline = new Pipeline(config);
-      const seamMs = Math.floor((onsetMs - leadS * 1000) / TICK_MS) * TICK_MS;
-      for await (const frame of source.history(seamMs - HISTORY_MS, seamMs)) pipeline.warm(frame);
-      let page: { kind: string; delayS: number } | undefined;
-      for await (const frame of source.history(seamMs + TICK_MS + 200, onsetMs + OBSERVE_MS)) {
-        const t = pipeline.step(frame).transitions.find((x) => x.status === 'firing' && x.labels.severity === 'critical');
-        if (t) {
-          page = { kind: (t.labels.alertname ?? '').replace('Stormwatch', ''), delayS: (frame.timeMs - onsetMs) / 1000 };
-          break;
+    for (let lagSeed = 1; lagSeed <= lagSeeds; lagSeed++) {
+      let om = raise && group === 'pool' ? withExtraRequests(recorded, onsetMs, raise) : recorded;
+      if (lag !== undefined) om = withLateCompletions(om, lag, 7919 * lagSeed);
+      const omPath = join(scratch, 'replayed.om');
+      writeFileSync(omPath, om);
+      const source = new ReplaySource(readReplayColumns(omPath), config.signals, []);
+      for (const leadS of SEAM_LEADS_S) {
+        const pipeline = new Pipeline(config);
+        const seamMs = Math.floor((onsetMs - leadS * 1000) / TICK_MS) * TICK_MS;
+        for await (const frame of source.history(seamMs - HISTORY_MS, seamMs)) pipeline.warm(frame);
+        let page: { kind: string; delayS: number } | undefined;
+        for await (const frame of source.history(seamMs + TICK_MS + 200, onsetMs + OBSERVE_MS)) {
+          const t = pipeline.step(frame).transitions.find((x) => x.status === 'firing' && x.labels.severity === 'critical');
+          if (t) {
+            page = { kind: (t.labels.alertname ?? '').replace('Stormwatch', ''), delayS: (frame.timeMs - onsetMs) / 1000 };
+            break;
+          }
         }
+        const kind = page?.kind ?? 'none';
+        kinds[group].set(kind, (kinds[group].get(kind) ?? 0) + 1);
+        delays[group].push(page?.delayS ?? Number.POSITIVE_INFINITY);
+        row.push(page ? `${page.kind} ${page.delayS.toFixed(1)}` : 'none');
       }
-      const kind = page?.kind ?? 'none';
-      kinds[group].set(kind, (kinds[group].get(kind) ?? 0) + 1);
-      delays[group].push(page?.delayS ?? Number.POSITIVE_INFINITY);
-      row.push(page ? `${page.kind} ${page.delayS.toFixed(1)}` : 'none');
     }
     console.log(`${file.replace(/\.json$/, '').padEnd(50)} ${row.join(', ')}`);
   }
@@ -81,5 +90,6 @@ for (const group of ['storm', 'pool'] as const) {
   if (d.length === 0) continue;
   const q = (p: number) => d[Math.floor(p * (d.length - 1))]!.toFixed(1);
   const kindList = [...kinds[group]].map(([k, n]) => `${k} ${n}`).join(', ');
-  console.log(`${group === 'storm' ? 'storms' : raise ? `closed pools raised by ${raise.join(', ')}` : 'closed pools'}: ${d.length} replays, first page p50 / p90 / max ${q(0.5)} / ${q(0.9)} / ${q(1)} s, over 5 s ${d.filter((x) => x > 5).length}; kinds: ${kindList}`);
+  const what = group === 'storm' ? 'storms' : raise ? `closed pools raised by ${raise.join(', ')}` : 'closed pools';
+  console.log(`${what}${lag !== undefined ? ` (completions late with probability ${lag}, ${lagSeeds} seeds)` : ''}: ${d.length} replays, first page p50 / p90 / max ${q(0.5)} / ${q(0.9)} / ${q(1)} s, over 5 s ${d.filter((x) => x > 5).length}, over 6 s ${d.filter((x) => x > 6).length}; kinds: ${kindList}`);
 }
