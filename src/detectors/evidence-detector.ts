@@ -605,8 +605,9 @@ export class EvidenceDetector implements Detector {
     if (this.run && r && recentOk(r.recentObserved) && recentOk(r.recentExpected) && r.recentObserved!.length === r.recentExpected!.length) {
       this.run.recentObserved = [...r.recentObserved!];
       this.run.recentExpected = [...r.recentExpected!];
-      const heldOrTicks = typeof r.failureTicks === 'number' && (r.failureTicks >= 0 || Number.isInteger(r.failureTicks));
-      if (heldOrTicks && [r.failureObserved, r.failureExpected, r.failureTicks].every((x) => typeof x === 'number' && Number.isFinite(x) && (x >= 0 || x === r.failureTicks))) {
+      // failureTicks: ticks since the alarm, or −k for k ticks held before it (see FailureRun).
+      const ticksOk = typeof r.failureTicks === 'number' && Number.isFinite(r.failureTicks) && (r.failureTicks >= 0 || Number.isInteger(r.failureTicks));
+      if (ticksOk && [r.failureObserved, r.failureExpected].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
         Object.assign(this.run, { failureObserved: r.failureObserved, failureExpected: r.failureExpected, failureTicks: r.failureTicks });
       }
     }
