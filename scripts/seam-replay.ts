@@ -6,7 +6,10 @@
 // 24 s before the onset, because where it falls decides how many 5 s buckets the young rate
 // baseline rests on, and so how noisy its scale is. Prints, per recording, the kind and the delay
 // from the onset (data time) at each seam, then the distribution for storms and for closed pools.
-// Settings as the live test's (fixtures/configs/recorded-cargo.replay.yaml).
+// Settings as the live test's (fixtures/configs/recorded-cargo.replay.yaml). For the storms it also
+// follows the alert to the fault's end and counts the runs whose last update named the client
+// that ran (cargo for cargo ≥ 1.70's retry policy, cargo-legacy for the legacy one), read its
+// attempts per request within 10 % of the registry's own count, and held that count in its interval.
 //
 // --raise A,B adds A and B download requests to each closed pool's first two scrapes after the
 // onset (recorded-om.ts): a pool whose in-flight retries lift its first failing ticks more than
@@ -34,6 +37,9 @@ const OBSERVE_MS = 15_000;
 interface Recording {
   scenario: string;
   onset: string;
+  faultEnd?: string;
+  cargo?: { retryPolicy?: string };
+  truthAttemptsPerRequest?: number;
 }
 
 const { values, positionals: dirs } = parseArgs({ options: { raise: { type: 'string' }, lag: { type: 'string' }, 'lag-seeds': { type: 'string' } }, allowPositionals: true });
@@ -47,6 +53,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'stormwatch-seam-'));
 const config = loadConfig(join(FIXTURES_DIR, 'configs', 'recorded-cargo.replay.yaml'));
 const delays: Record<'storm' | 'pool', number[]> = { storm: [], pool: [] };
 const kinds: Record<'storm' | 'pool', Map<string, number>> = { storm: new Map(), pool: new Map() };
+/** Per client that ran: storms replayed, and the names their last update gave. */
+const named = new Map<string, { runs: number; names: Map<string, number>; within10: number; held: number; withTruth: number }>();
 
 for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
@@ -66,12 +74,32 @@ for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
         const seamMs = Math.floor((onsetMs - leadS * 1000) / TICK_MS) * TICK_MS;
         for await (const frame of source.history(seamMs - HISTORY_MS, seamMs)) pipeline.warm(frame);
         let page: { kind: string; delayS: number } | undefined;
-        for await (const frame of source.history(seamMs + TICK_MS + 200, onsetMs + OBSERVE_MS)) {
-          const t = pipeline.step(frame).transitions.find((x) => x.status === 'firing' && x.labels.severity === 'critical');
-          if (t) {
-            page = { kind: (t.labels.alertname ?? '').replace('Stormwatch', ''), delayS: (frame.timeMs - onsetMs) / 1000 };
-            break;
+        let lastName = 'none';
+        let last: Record<string, string> = {};
+        const followToMs = group === 'storm' && rec.faultEnd ? Date.parse(rec.faultEnd) : onsetMs + OBSERVE_MS;
+        for await (const frame of source.history(seamMs + TICK_MS + 200, Math.max(followToMs, onsetMs + OBSERVE_MS))) {
+          const ts = pipeline.step(frame).transitions.filter((x) => x.status === 'firing' && x.labels.severity === 'critical');
+          for (const t of ts) {
+            lastName = t.annotations?.client_model || 'none';
+            last = t.annotations ?? {};
           }
+          const t = ts[0];
+          if (t && !page && frame.timeMs <= onsetMs + OBSERVE_MS) page = { kind: (t.labels.alertname ?? '').replace('Stormwatch', ''), delayS: (frame.timeMs - onsetMs) / 1000 };
+          if (page && frame.timeMs >= followToMs) break;
+        }
+        if (group === 'storm') {
+          const client = rec.cargo?.retryPolicy === 'legacy' ? 'cargo-legacy' : 'cargo';
+          const tally = named.get(client) ?? { runs: 0, names: new Map<string, number>(), within10: 0, held: 0, withTruth: 0 };
+          tally.runs++;
+          const truth = rec.truthAttemptsPerRequest;
+          if (truth !== undefined) {
+            const [estimate, low, high] = [last.attempts_per_request, last.attempts_per_request_low, last.attempts_per_request_high].map(Number) as [number, number, number];
+            tally.withTruth++;
+            if (Math.abs(estimate - truth) <= 0.1 * truth) tally.within10++;
+            if (low <= truth && truth <= high) tally.held++;
+          }
+          tally.names.set(lastName, (tally.names.get(lastName) ?? 0) + 1);
+          named.set(client, tally);
         }
         const kind = page?.kind ?? 'none';
         kinds[group].set(kind, (kinds[group].get(kind) ?? 0) + 1);
@@ -91,5 +119,11 @@ for (const group of ['storm', 'pool'] as const) {
   const q = (p: number) => d[Math.floor(p * (d.length - 1))]!.toFixed(1);
   const kindList = [...kinds[group]].map(([k, n]) => `${k} ${n}`).join(', ');
   const what = group === 'storm' ? 'storms' : raise ? `closed pools raised by ${raise.join(', ')}` : 'closed pools';
+  if (group === 'storm') {
+    for (const [client, { runs, names, within10, held, withTruth }] of named) {
+      const others = [...names].filter(([n]) => n !== client).map(([n, k]) => `${n} ${k}`).join(', ');
+      console.log(`${client} storms: the last update before the fault ended named ${client} in ${names.get(client) ?? 0} of ${runs}${others ? ` (${others})` : ''}; attempts per request within 10 % of the registry's count in ${within10} of ${withTruth}, its interval holding the count in ${held}`);
+    }
+  }
   console.log(`${what}${lag !== undefined ? ` (completions late with probability ${lag}, ${lagSeeds} seeds)` : ''}: ${d.length} replays, first page p50 / p90 / max ${q(0.5)} / ${q(0.9)} / ${q(1)} s, over 5 s ${d.filter((x) => x > 5).length}, over 6 s ${d.filter((x) => x > 6).length}; kinds: ${kindList}`);
 }
