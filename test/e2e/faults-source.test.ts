@@ -1,11 +1,13 @@
 // Fault injection, sources: the scraped page turns into an HTML error page with status 200,
 // garbage, NaN, an empty page, a page with every series twice, and a dropped connection. Each bad
 // page is a source error with its reason, counted, makes /readyz 503 (never /livez), and never reads
-// as zero traffic: nothing pages. /readyz is not 200 before the first good read. Real processes on
+// as zero traffic: nothing pages, and a deploy window open through them keeps its verdict pending
+// and calls no rollback hook. /readyz is not 200 before the first good read. Real processes on
 // loopback: the CLI, the scraped service, a receiver.
 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { postDeploy } from '../../src/deploys/deploy-client.js';
 import { FAST_DETECTOR, type FaultyService, type PageMode, type RunningStormwatch, logLines, metricValue, startFaultyService, startStormwatch, status, stopQuietly, tempDir, terminate, waitUntil } from '../helpers/fault-rig.js';
 import { type Receiver, startReceiver } from '../helpers/receiver.js';
 
@@ -20,7 +22,7 @@ describe('fault injection: sources tell the truth', () => {
     await receiver?.close();
   });
 
-  it('bad pages are source errors with reasons, not ready but live, and nothing pages', async () => {
+  it('bad pages are source errors with reasons, not ready but live; nothing pages, no deploy fails, no rollback is called', async () => {
     service = await startFaultyService();
     receiver = await startReceiver();
     service.state.page = 'html';
@@ -34,6 +36,12 @@ source:
     timeout: 2s
 server:
   listen: 127.0.0.1:0
+deploys:
+  window: 5m
+  apiToken: {env: STORMWATCH_TEST_DEPLOY_TOKEN}
+  rollback:
+    - service: crates-io
+      url: ${receiver.url}/rollback
 ${FAST_DETECTOR}
 sinks:
   - name: oncall
@@ -43,9 +51,11 @@ delivery:
   outboxDir: ${join(dir, 'state')}
 signals:
   - name: downloads
+    labels: {service: crates-io}
     requests: api_requests_total
     downstream: 'static_requests_total{code="200"}'
 `,
+      { STORMWATCH_TEST_DEPLOY_TOKEN: 'deploy-token-for-tests' },
     );
     const url = sw.url;
     const errors = (reason: string) => metricValue(url, `stormwatch_source_errors_total{reason="${reason}"}`);
@@ -60,8 +70,9 @@ signals:
 
     service.state.page = 'ok';
     await waitUntil(async () => (await status(`${url}/readyz`)) === 200, 10_000, 'ready after the first good read');
-    // Baselines warm on good data.
+    // Baselines warm on good data; then a deploy, whose window stays open through every bad page.
     await new Promise((resolve) => setTimeout(resolve, 10_000));
+    expect(await postDeploy(url, 'deploy-token-for-tests', { service: 'crates-io', version: '1.0.1', id: 'deploy-7' })).toMatchObject({ verdict: 'pending' });
 
     const faults: [PageMode, string][] = [
       ['html', 'not_exposition'],
@@ -88,8 +99,12 @@ signals:
     service.state.page = 'ok';
     await new Promise((resolve) => setTimeout(resolve, 5000));
 
-    // Nothing paged: no bad page read as a collapse of traffic, no duplicate as a surge.
+    // Nothing paged: no bad page read as a collapse of traffic, no duplicate as a surge; the deploy
+    // is still pending, with nothing against it, and no rollback was asked for (same receiver).
     expect(receiver.received).toEqual([]);
+    const deploy = (await (await fetch(`${url}/api/v1/deploys/deploy-7`)).json()) as { verdict: string; reasons?: string[] };
+    expect(deploy.verdict, JSON.stringify(deploy)).toBe('pending');
+    expect(deploy.reasons ?? []).toEqual([]);
     expect(sw.proc.stdout()).not.toContain('"status":"firing"');
     expect(await metricValue(url, 'stormwatch_ticks_total{outcome="degraded"}')).toBeGreaterThanOrEqual(10);
     const { code } = await terminate(sw);
