@@ -1,5 +1,6 @@
 // End to end with a real Prometheus: backfill the 2023-07-20 scenario with promtool, backtest it
-// through the Prometheus API with the CLI, and compare with the replay of the same file.
+// through the Prometheus API with the CLI, and compare with the replay of the same file; and the
+// negative scenarios whose trouble is in the data itself (rolling restarts, scrape gaps) page nobody.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,5 +153,33 @@ describe('a rolling restart of the downstream pods through a real Prometheus', (
     const naive: AlertTransition[] = [];
     await runBacktest(config, { fromMs, toMs: Date.parse(labels.endsAt!), logger: silentLogger, onTransition: (t) => naive.push(t) });
     expect(naive.filter((t) => t.status === 'firing' && t.labels.severity !== 'info').length).toBeGreaterThan(0);
+  });
+});
+
+describe('missed scrapes and unreadable request lines through a real Prometheus', () => {
+  const NAME = 'scrape-gaps';
+  let prometheus: RunningPrometheus;
+
+  beforeAll(async () => {
+    prometheus = await startPrometheus({ backfill: scenarioFile(NAME) });
+  });
+  afterAll(async () => {
+    await prometheus?.stop();
+  });
+
+  it('pages nobody and passes the deploy: a missed scrape, a 3-scrape gap and missing request lines are no data, not zero traffic', async () => {
+    const labels = scenarioLabels(NAME);
+    const base = replayConfig(NAME);
+    const config = { ...base, source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, http: { headers: {} } } };
+    // The shortest window irate can read (two scrapes): the 3-scrape gap leaves ticks with no answer.
+    for (const s of config.signals) for (const spec of Object.values(s.inputs)) spec.query = counterQuery(spec.selector!.text, 'irate', 30_000, 15_000);
+    const transitions: AlertTransition[] = [];
+    const summary = await runBacktest(config, { fromMs: Date.parse(labels.startsAt!) + 3_600_000, toMs: Date.parse(labels.endsAt!), logger: silentLogger, onTransition: (t) => transitions.push(t) });
+    // Two hours of 15 s ticks, every one evaluated.
+    expect(summary.frames).toBe(481);
+    expect(transitions.filter((t) => t.status === 'firing' && t.labels.severity !== 'info').map(brief)).toEqual([]);
+    // The scenario's deploy (read from its build-info marker), whose window holds the 3-scrape gap,
+    // is judged on the data there is: it passes.
+    expect(summary.deploys.map((d) => [new Date(d.startedAtMs).toISOString(), d.verdict])).toEqual([['2023-07-26T09:58:00.000Z', 'pass']]);
   });
 });
