@@ -75,7 +75,7 @@ function steadyState(profiles: readonly RouteProfile[], nowMs: number): Pipeline
       funnel: { values: Array.from({ length: BUCKETS }, () => p.completionRatio * bucket()) },
       checks: { spike: zero(), drop: zero(), errors: zero(), funnel: zero() },
       rateShiftSinceMs: null,
-      dispersion: { rate: 1.1, errors: 1.05, funnel: 1.05, ticks: BUCKETS * 4 },
+      dispersion: { rate: 1.1, errors: 1.05, funnel: 1.05, ticks: BUCKETS * 4, lateNum: 0, lateDen: 0, latePrevN: -1 },
       run: null,
     };
   }

@@ -71,6 +71,8 @@ export interface Evaluation {
    * the ratio checks first alarmed (the failure's own onset), once they have.
    */
   run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number; recent?: RunWindow; failure?: RunWindow };
+  /** Funnel: the share of a tick's completions counted at the next tick (hops scraped apart), as learnt; absent while unknown. */
+  lateShare?: number;
 }
 
 /** A multiplier of requests over the baseline's expectation across some ticks of a failure's run. */

@@ -27,6 +27,7 @@ import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurpr
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
+import { type LateShareState, breakLateShare, lateShareOf, learnLateShare, newLateShare } from './stats/late-share.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
 import { TAIL_DAYS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
@@ -103,7 +104,7 @@ const LEARN_DISPERSION = 8;
 type CheckName = 'spike' | 'drop' | 'errors' | 'funnel';
 
 /** Tick-level dispersion estimates (mean squared Pearson residual of healthy ticks) per input. */
-interface Dispersion {
+interface Dispersion extends LateShareState {
   rate: number;
   errors: number;
   funnel: number;
@@ -165,6 +166,12 @@ interface FailureRun {
   /** The last RECENT_TICKS ticks' requests and expected requests, newest last. */
   recentObserved?: number[];
   recentExpected?: number[];
+  /**
+   * The first tick of the run's latest stretch of ticks whose evidence of a failure rose (silent
+   * ticks between them neither end nor start it); 0 when the evidence last fell. Where the failure
+   * began when the run's change-point leads it (see restartRun).
+   */
+  risingSinceMs?: number;
   /**
    * Requests, expected requests and ticks since the ratio checks first alarmed in this run (the
    * failure's own onset: sharp, where the run's change-point may lead it by a few noisy ticks),
@@ -248,7 +255,7 @@ export class EvidenceDetector implements Detector {
   private readonly rate: RobustBaseline;
   private readonly errorRatio: RobustBaseline;
   private readonly funnel: RobustBaseline;
-  private dispersion: Dispersion = { rate: 1, errors: 1, funnel: 1, ticks: 0 };
+  private dispersion: Dispersion = { rate: 1, errors: 1, funnel: 1, ticks: 0, ...newLateShare() };
   private run: FailureRun | null = null;
   /** Ticks the dispersion averages over: the baseline window. */
   private readonly dispersionWindow: number;
@@ -498,6 +505,9 @@ export class EvidenceDetector implements Detector {
     s.f64.push(d.errors);
     s.f64.push(d.funnel);
     s.f64.push(d.ticks);
+    s.f64.push(d.lateNum);
+    s.f64.push(d.lateDen);
+    s.f64.push(d.latePrevN);
     if (block) {
       s.f64.push(d.blockN!);
       s.f64.push(d.blockExpected!);
@@ -514,6 +524,7 @@ export class EvidenceDetector implements Detector {
       s.f64.push(run.seconds);
       for (let i = 0; i < recent; i++) s.f64.push(run.recentObserved![i]!);
       for (let i = 0; i < recent; i++) s.f64.push(run.recentExpected![i]!);
+      if (recent >= 0) s.f64.push(run.risingSinceMs!);
       if (failure) {
         s.f64.push(run.failureObserved!);
         s.f64.push(run.failureExpected!);
@@ -550,8 +561,8 @@ export class EvidenceDetector implements Detector {
     const check = (k: CheckName) => `{"small":0,"large":0,"health":0,"alarmed":${this.alarmed(CHECK_AT[k])}}`;
     const numbers = (kind: 'f' | 'd', n: number) => (n > 0 ? numbersTemplate(kind, n) : '[]');
     const baseline = (b: RobustBaseline) => RobustBaseline.fixedTemplate(b.buckets, b.partialTicks > 0);
-    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
-    const run = this.run === null ? 'null' : `{"sinceMs":0,"observed":0,"expected":0,"seconds":0${recent >= 0 ? `,"recentObserved":${numbers('d', recent)},"recentExpected":${numbers('d', recent)}${failure ? ',"failureObserved":0,"failureExpected":0,"failureTicks":0' : ''}` : ''}}`;
+    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0,"lateNum":0,"lateDen":0,"latePrevN":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
+    const run = this.run === null ? 'null' : `{"sinceMs":0,"observed":0,"expected":0,"seconds":0${recent >= 0 ? `,"recentObserved":${numbers('d', recent)},"recentExpected":${numbers('d', recent)},"risingSinceMs":0${failure ? ',"failureObserved":0,"failureExpected":0,"failureTicks":0' : ''}` : ''}}`;
     return (
       `{"rate":${baseline(this.rate)},"errorRatio":${baseline(this.errorRatio)},"funnel":${baseline(this.funnel)}` +
       `,"checks":{${CHECK_NAMES.map((k) => `"${k}":${check(k)}`).join(',')}},"rateShiftSinceMs":0,"dispersion":${dispersion},"run":${run}` +
@@ -564,7 +575,7 @@ export class EvidenceDetector implements Detector {
   /** The dispersion as saved: its keys in one order, whichever order they were set in. */
   private dispersionSnapshot(): Dispersion {
     const d = this.dispersion;
-    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks };
+    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN };
     if (d.blockN !== undefined) Object.assign(out, { blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
     if (d.rateBlock !== undefined) Object.assign(out, { rateBlock: d.rateBlock, blocks: d.blocks });
     return out;
@@ -595,7 +606,11 @@ export class EvidenceDetector implements Detector {
     this.rateShiftSinceMs = typeof s.rateShiftSinceMs === 'number' ? s.rateShiftSinceMs : Number.NaN;
     const d = s.dispersion;
     const validDispersion = d && [d.rate, d.errors, d.funnel, d.ticks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
-    this.dispersion = validDispersion ? { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks } : { rate: 1, errors: 1, funnel: 1, ticks: 0 };
+    this.dispersion = validDispersion ? { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, ...newLateShare() } : { rate: 1, errors: 1, funnel: 1, ticks: 0, ...newLateShare() };
+    // Saved before the late share was learnt: it starts again.
+    if (validDispersion && [d.lateNum, d.lateDen, d.latePrevN].every((x) => typeof x === 'number' && Number.isFinite(x)) && d.lateDen >= 0) {
+      Object.assign(this.dispersion, { lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN });
+    }
     if (validDispersion && [d.rateBlock, d.blocks, d.blockN, d.blockExpected, d.blockTicks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
       Object.assign(this.dispersion, { rateBlock: d.rateBlock, blocks: d.blocks, blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
     }
@@ -605,6 +620,7 @@ export class EvidenceDetector implements Detector {
     if (this.run && r && recentOk(r.recentObserved) && recentOk(r.recentExpected) && r.recentObserved!.length === r.recentExpected!.length) {
       this.run.recentObserved = [...r.recentObserved!];
       this.run.recentExpected = [...r.recentExpected!];
+      this.run.risingSinceMs = typeof r.risingSinceMs === 'number' && Number.isFinite(r.risingSinceMs) ? r.risingSinceMs : 0;
       // failureTicks: ticks since the alarm, or −k for k ticks held before it (see FailureRun).
       const ticksOk = typeof r.failureTicks === 'number' && Number.isFinite(r.failureTicks) && (r.failureTicks >= 0 || Number.isInteger(r.failureTicks));
       if (ticksOk && [r.failureObserved, r.failureExpected].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
@@ -650,6 +666,7 @@ export class EvidenceDetector implements Detector {
     const n = sample.requests * this.seconds;
     if (!(n >= 0)) {
       // No data: no evidence either way, nothing learnt, every check keeps its state.
+      breakLateShare(this.dispersion);
       const out = [unknown('rate_spike', sample.requests, 'no data'), unknown('rate_drop', sample.requests, 'no data')];
       if (inputs.has('errors')) out.push(unknown('error_ratio', Number.NaN, 'no data'));
       if (inputs.has('downstream')) out.push(unknown('funnel_drop', Number.NaN, 'no data'));
@@ -663,13 +680,15 @@ export class EvidenceDetector implements Detector {
     const baselineSigma = rateReady ? rateSigma : Number.NaN;
     const baselineError = rateReady ? rateMedianError : 0;
     residual.rate = residual.errors = residual.funnel = Number.NaN;
+    const c = this.doubles;
+    const ratioEvidenceBefore = c[ERRORS + CHECK_SMALL]! + c[FUNNEL + CHECK_SMALL]!;
     const out: Evaluation[] = [];
     this.judgeRate(sample.requests, n, baselineCount, baselineSigma, out);
     const errors = inputs.has('errors') ? this.judgeErrors(sample.errors * this.seconds, n, baselineCount) : undefined;
     const funnel = inputs.has('downstream') ? this.judgeFunnel(sample.downstream * this.seconds, n, baselineCount) : undefined;
     if (errors) out.push(errors);
     if (funnel) out.push(funnel);
-    this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel);
+    this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel, Math.sign(c[ERRORS + CHECK_SMALL]! + c[FUNNEL + CHECK_SMALL]! - ratioEvidenceBefore));
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     this.score(out, timeMs, n);
     return out;
@@ -792,7 +811,7 @@ export class EvidenceDetector implements Detector {
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
-  private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[], errors: Evaluation | undefined, funnel: Evaluation | undefined): void {
+  private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[], errors: Evaluation | undefined, funnel: Evaluation | undefined, evidenceMoved: number): void {
     const c = this.doubles;
     const gathering = this.alarmed(ERRORS) || this.alarmed(FUNNEL) || c[ERRORS + CHECK_SMALL]! + c[ERRORS + CHECK_LARGE]! + c[FUNNEL + CHECK_SMALL]! + c[FUNNEL + CHECK_LARGE]! > 0;
     if (!gathering || Number.isNaN(expected)) {
@@ -817,6 +836,9 @@ export class EvidenceDetector implements Detector {
     run.seconds += this.seconds;
     const recentObserved = (run.recentObserved ??= []);
     const recentExpected = (run.recentExpected ??= []);
+    run.risingSinceMs ??= 0;
+    if (evidenceMoved > 0 && run.risingSinceMs === 0) run.risingSinceMs = timeMs;
+    else if (evidenceMoved < 0) run.risingSinceMs = 0;
     recentObserved.push(n);
     recentExpected.push(expected);
     if (recentObserved.length > RECENT_TICKS) {
@@ -826,8 +848,10 @@ export class EvidenceDetector implements Detector {
     const alarmed = this.alarmed(ERRORS) || this.alarmed(FUNNEL);
     // Ticks held before the alarm (see FailureRun): failureTicks 0 is one, −k is k.
     const held = run.failureTicks === undefined || run.failureTicks > 0 ? 0 : Math.max(1, -run.failureTicks);
+    let began = false;
     if (run.failureTicks === undefined || held > 0) {
       if (alarmed) {
+        began = true;
         // The failure begins: at the first held tick, if there is one.
         if (held === 0) {
           run.failureObserved = 0;
@@ -855,6 +879,7 @@ export class EvidenceDetector implements Detector {
       run.failureExpected! += expected;
       run.failureTicks += 1;
     }
+    if (began && run.risingSinceMs > run.sinceMs) this.restartRun(run, timeMs);
     const spike = out.find((e) => e.kind === 'rate_spike');
     if (!spike || spike.status === 'unknown') return;
     // The tick's σ of log count is √(φ/expected); over the run, √(φ/Σexpected), with the φ of
@@ -882,6 +907,34 @@ export class EvidenceDetector implements Detector {
         ? { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: sigmaOf(Math.round(run.seconds / this.seconds), run.expected), seconds: run.seconds, recent, failure }
         : { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: sigmaOf(Math.round(run.seconds / this.seconds), run.expected), seconds: run.seconds, recent };
     }
+  }
+
+  /**
+   * The run's change-point is where the evidence last left zero. When the two hops are scraped
+   * apart, completions counted a tick late keep it above zero for many healthy ticks, and a
+   * failure read from there would start too early and too low (its multiplier diluted, the
+   * clients' retry ramp misplaced). So when the failure alarms, the run restarts at the first tick
+   * of the evidence's last rise: a fault that began inside the tick before the failure's first
+   * mostly lost one raised the evidence there, and stays in. Called on the alarm's tick, whose
+   * counts are in the run; the ticks since the restart point are summed from the last RECENT_TICKS
+   * (or are the failure's own, when those reach as far back): otherwise the run is kept.
+   */
+  private restartRun(run: FailureRun, timeMs: number): void {
+    const fromMs = run.risingSinceMs!;
+    const ticks = Math.round((timeMs - fromMs) / this.ctx.intervalMs) + 1;
+    const recent = run.recentObserved!;
+    if (ticks <= recent.length) {
+      run.observed = run.expected = 0;
+      for (let i = recent.length - ticks; i < recent.length; i++) {
+        run.observed += recent[i]!;
+        run.expected += run.recentExpected![i]!;
+      }
+    } else if (run.failureTicks === ticks) {
+      run.observed = run.failureObserved!;
+      run.expected = run.failureExpected!;
+    } else return;
+    run.sinceMs = fromMs;
+    run.seconds = ticks * this.seconds;
   }
 
   /**
@@ -985,10 +1038,17 @@ export class EvidenceDetector implements Detector {
   }
 
   private judgeFunnel(completed: number, n: number, expected: number): Evaluation {
-    if (!(completed >= 0)) return unknown('funnel_drop', Number.NaN, 'no data');
+    if (!(completed >= 0)) {
+      breakLateShare(this.dispersion);
+      return unknown('funnel_drop', Number.NaN, 'no data');
+    }
     const ratio = n > 0 ? completed / n : Number.NaN;
-    if (!this.ready(this.funnel) || Number.isNaN(expected)) return unknown('funnel_drop', ratio, n <= 0 && completed <= 0 ? 'no requests' : 'warming up');
+    if (!this.ready(this.funnel) || Number.isNaN(expected)) {
+      breakLateShare(this.dispersion);
+      return unknown('funnel_drop', ratio, n <= 0 && completed <= 0 ? 'no requests' : 'warming up');
+    }
     const c0 = this.funnel.median;
+    if (!(c0 > 0) || (n <= 0 && completed <= 0)) breakLateShare(this.dispersion);
     if (!(c0 > 0)) return unknown('funnel_drop', ratio, 'nothing completes at baseline');
     if (n <= 0 && completed <= 0) return unchanged('funnel_drop', this.doubles, FUNNEL, c0, this.derived.threshold);
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
@@ -1006,7 +1066,14 @@ export class EvidenceDetector implements Detector {
     const large = additiveQuasiLLR(lost, n, p0, breakAlternative(p0), extra) * this.weight;
     const alarmed = updateCheckAt(this.doubles, FUNNEL, small, large, threshold, RESOLVE_EVIDENCE);
     const sigma = c0 * Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
-    return { kind: 'funnel_drop', status: alarmed ? 'anomalous' : 'normal', score: (ratio - c0) / sigma, observed: ratio, baseline: c0, sigma, evidence: evidenceAt(this.doubles, FUNNEL), threshold };
+    // Healthy ticks teach the share of completions counted a tick late (the failing share of a
+    // failure's first tick is read net of it: ramp-fit.ts).
+    if (alarmed || this.alarmed(ERRORS)) breakLateShare(this.dispersion);
+    else learnLateShare(this.dispersion, n, lost, this.dispersionWindow);
+    const lateShare = lateShareOf(this.dispersion);
+    const out: Evaluation = { kind: 'funnel_drop', status: alarmed ? 'anomalous' : 'normal', score: (ratio - c0) / sigma, observed: ratio, baseline: c0, sigma, evidence: evidenceAt(this.doubles, FUNNEL), threshold };
+    if (lateShare !== undefined) out.lateShare = lateShare;
+    return out;
   }
 
   /**

@@ -17,3 +17,19 @@ export function failingFraction(funnel: Evaluation | undefined, errors: Evaluati
   }
   return best;
 }
+
+/**
+ * The share of a tick's own attempts failing, for placing a failure's onset inside it: the
+ * funnel's completions less those of the previous tick's requests counted late (its `lateShare` q
+ * of them: the requests made after the downstream's scrape), over this tick's requests. Without
+ * that, a tick that failed from its start reads as partly healthy (its completions are the last
+ * tick's), the onset lands late in it, and the next ticks' retries look immediate. `requests` and
+ * `previousRequests` are per second (or both counts); the error ratio needs no correction.
+ */
+export function onsetTickFailing(funnel: Evaluation | undefined, errors: Evaluation | undefined, requests: number, previousRequests: number): number {
+  const plain = failingFraction(funnel, errors).e;
+  const q = funnel?.lateShare;
+  if (q === undefined || !funnel || funnel.status === 'unknown' || !(funnel.baseline > 0) || !(requests > 0) || !(previousRequests >= 0)) return plain;
+  const onTime = funnel.observed / funnel.baseline - (q * previousRequests) / requests;
+  return Math.max(plain, 1 - Math.min(1, Math.max(0, onTime)));
+}

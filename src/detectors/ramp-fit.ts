@@ -10,7 +10,7 @@
 // for each τ on a grid, the best τ kept; the residual sum says how well the shape fits.
 
 import type { Evaluation } from '../core/types.js';
-import { failingFraction } from './failing-fraction.js';
+import { onsetTickFailing } from './failing-fraction.js';
 import { type RampModel, onsetPoints, tickFractionAt } from './retry-ramp.js';
 
 /** The ticks a fit sees: one minute of 1 s ticks, or longer at coarser ticks. */
@@ -136,6 +136,8 @@ export interface RampSnapshot {
   /** The baseline the run's multipliers are read over (null when unknown). */
   runBaseline?: number | null;
   since: (number | null)[];
+  /** The failing fraction of each of those ticks (null when unknown; absent in older snapshots). */
+  sinceFailing?: (number | null)[];
   runSinceMs: number | null;
   /** The failing fraction of the run's first tick (null when unknown). */
   firstFailing?: number | null;
@@ -163,11 +165,15 @@ export class RampRecorder {
   private beforeStart = 0;
   private beforeCount = 0;
   private since: number[] = NO_RUN as number[];
+  /** The failing fraction of each tick in `since`: the first one's places the onset, wherever the run restarts. */
+  private sinceFailing: number[] = NO_RUN as number[];
   private runSinceMs: number | undefined;
   /** The baseline of the run's first tick with one: the level's rate is read over it. */
   private runBaseline = Number.NaN;
   /** The failing fraction of the run's first tick: where in it the onset came (beforeOnsetShare). */
   private firstFailing = Number.NaN;
+  /** The last tick's requests (NaN: none read): the late completions of a tick are of these. */
+  private lastRequests = Number.NaN;
   /** Running mean of |log(rate / level)| over healthy ticks with a full level, and how many. */
   private levelDeviation = 0;
   private levelDeviationTicks = 0;
@@ -181,37 +187,57 @@ export class RampRecorder {
     const spike = evaluations.find((e) => e.kind === 'rate_spike');
     const known = spike !== undefined && spike.status !== 'unknown' && spike.baseline > 0;
     const runSinceMs = spike?.run?.sinceMs;
-    // A run's first tick: how much of it failed says where in it the onset came.
-    const failing = runSinceMs !== undefined && runSinceMs !== this.runSinceMs ? failingFraction(evaluations.find((e) => e.kind === 'funnel_drop'), evaluations.find((e) => e.kind === 'error_ratio')).e : Number.NaN;
+    // How much of each run tick failed: the run's first tick's says where in it the onset came.
+    const failing = runSinceMs !== undefined ? onsetTickFailing(evaluations.find((e) => e.kind === 'funnel_drop'), evaluations.find((e) => e.kind === 'error_ratio'), requests, this.lastRequests) : Number.NaN;
+    this.lastRequests = Number.isFinite(requests) && requests >= 0 ? requests : Number.NaN;
     this.observe(requests, known ? spike.baseline : Number.NaN, runSinceMs, failing);
   }
 
   /**
    * One tick: its request rate and baseline (NaN while the baseline is unknown), the failure
-   * run's start (undefined while healthy) and, on a run's first tick, the fraction of its
-   * attempts failing.
+   * run's start (undefined while healthy) and, in a run, the fraction of the tick's attempts failing.
    */
   observe(requests: number, baseline: number, runSinceMs: number | undefined, failing = Number.NaN): void {
     if (runSinceMs === undefined) {
       this.runSinceMs = undefined;
       this.since = NO_RUN as number[];
-      if (Number.isFinite(requests) && requests >= 0) {
-        const k = this.before.length;
-        if (this.beforeCount === k) this.observeLevelNoise(requests);
-        this.before[(this.beforeStart + this.beforeCount) % k] = requests;
-        if (this.beforeCount < k) this.beforeCount++;
-        else this.beforeStart = (this.beforeStart + 1) % k;
-      }
+      this.sinceFailing = NO_RUN as number[];
+      this.pushLevel(requests);
       return;
     }
-    if (runSinceMs !== this.runSinceMs) {
+    // A run's change-point only moves forward when the detector restarts it at the failure's rise
+    // (evidence-detector.ts, restartRun; a new run follows a healthy tick, which cleared it): the
+    // ticks before it were healthy after all, and join the level. Unless the ticks kept stopped
+    // short of it (MAX_RAMP_TICKS): then the failure's ramp starts here.
+    const dropped = this.runSinceMs === undefined ? 0 : Math.round((runSinceMs - this.runSinceMs) / this.tickMs);
+    if (dropped > 0 && dropped <= this.since.length && this.since.length < MAX_RAMP_TICKS) {
+      for (let i = 0; i < dropped; i++) this.pushLevel(this.since[i]! * this.runBaseline);
+      this.since = this.since.slice(dropped);
+      this.sinceFailing = this.sinceFailing.slice(dropped);
+      this.runSinceMs = runSinceMs;
+      this.firstFailing = this.sinceFailing.length > 0 ? this.sinceFailing[0]! : failing;
+    } else if (runSinceMs !== this.runSinceMs) {
       this.runSinceMs = runSinceMs;
       this.since = [];
+      this.sinceFailing = [];
       this.firstFailing = failing;
       this.runBaseline = Number.NaN;
     }
     if (!(this.runBaseline > 0) && baseline > 0) this.runBaseline = baseline;
-    if (this.since.length < MAX_RAMP_TICKS) this.since.push(baseline > 0 ? requests / baseline : Number.NaN);
+    if (this.since.length < MAX_RAMP_TICKS) {
+      this.since.push(baseline > 0 ? requests / baseline : Number.NaN);
+      this.sinceFailing.push(failing);
+    }
+  }
+
+  /** A healthy tick's request rate into the level's ring (missing data is left out). */
+  private pushLevel(requests: number): void {
+    if (!(Number.isFinite(requests) && requests >= 0)) return;
+    const k = this.before.length;
+    if (this.beforeCount === k) this.observeLevelNoise(requests);
+    this.before[(this.beforeStart + this.beforeCount) % k] = requests;
+    if (this.beforeCount < k) this.beforeCount++;
+    else this.beforeStart = (this.beforeStart + 1) % k;
   }
 
   /** How far a healthy tick strays from the level of the ticks before it (the level is full). */
@@ -259,7 +285,7 @@ export class RampRecorder {
 
   /** Plain data for the saved state: a restart mid-storm fits the same ramp. */
   snapshot(): RampSnapshot {
-    return { before: this.beforeValues(), beforeRates: true, runBaseline: Number.isFinite(this.runBaseline) ? this.runBaseline : null, since: [...this.since], runSinceMs: this.runSinceMs ?? null, firstFailing: Number.isFinite(this.firstFailing) ? this.firstFailing : null, levelNoise: [this.levelDeviation, this.levelDeviationTicks] };
+    return { before: this.beforeValues(), beforeRates: true, runBaseline: Number.isFinite(this.runBaseline) ? this.runBaseline : null, since: [...this.since], sinceFailing: this.sinceFailing.map((x) => (Number.isFinite(x) ? x : null)), runSinceMs: this.runSinceMs ?? null, firstFailing: Number.isFinite(this.firstFailing) ? this.firstFailing : null, levelNoise: [this.levelDeviation, this.levelDeviationTicks] };
   }
 
   /** Restores a snapshot; anything malformed leaves the recorder empty. */
@@ -274,6 +300,9 @@ export class RampRecorder {
     this.beforeStart = 0;
     this.beforeCount = before.length;
     this.since = r.since!.map((x) => (x === null ? Number.NaN : x));
+    // Older snapshots kept only the first tick's: the others are unknown.
+    const failing = numbers(r.sinceFailing, MAX_RAMP_TICKS) && r.sinceFailing!.length === this.since.length ? r.sinceFailing! : [];
+    this.sinceFailing = this.since.map((_, i) => (typeof failing[i] === 'number' ? failing[i] : Number.NaN));
     this.runSinceMs = r.runSinceMs ?? undefined;
     this.runBaseline = typeof r.runBaseline === 'number' ? r.runBaseline : Number.NaN;
     this.firstFailing = typeof r.firstFailing === 'number' ? r.firstFailing : Number.NaN;

@@ -193,6 +193,29 @@ describe('EvidenceDetector', () => {
     expect(next.failure!.seconds).toBe(run.failure!.seconds + 1);
   });
 
+  it('restarts the run at the failure when completions counted late held the evidence up ticks before it, through a restart', () => {
+    const random = mulberry32(17);
+    const d = detector(1000);
+    let t = warm(d, random, 12, 1000, 600);
+    // Four completions a tick late, then back: the evidence leaves zero and is not back to it.
+    let out: Evaluation[] = [];
+    for (const downstream of [8, 14, 12]) out = d.observe({ requests: 12, errors: 0, downstream }, (t += 1000) - 1000);
+    const lead = out.find((e) => e.kind === 'rate_spike')!.run!;
+    expect(lead.sinceMs).toBe(t - 3000);
+    // Then every download fails, retried (2x); a restart in between keeps where the evidence rose.
+    const restored = detector(1000);
+    expect(restored.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+    const failureSinceMs = t;
+    let run = lead;
+    for (let i = 0; i < 6 && run.failure === undefined; i++, t += 1000) run = restored.observe({ requests: 24, errors: 0, downstream: 0 }, t).find((e) => e.kind === 'rate_spike')!.run!;
+    expect(run.failure).toBeDefined();
+    // Read from the failure's first tick: 2x, not diluted by the three healthy ticks.
+    expect(run.sinceMs).toBe(failureSinceMs);
+    expect(run.seconds).toBe(run.failure!.seconds);
+    expect(run.multiplier).toBeCloseTo(run.failure!.multiplier, 12);
+    expect(run.multiplier).toBeGreaterThan(1.8);
+  });
+
   it.each([
     // A fault that began late in the tick before the alarm: 3 of its 4 requests lost, too few to
     // alarm. The failure began there (a closed pool's first retries are timed from the fault).
@@ -349,6 +372,21 @@ describe('EvidenceDetector', () => {
     for (let i = 0; i < 600; i++, t += 1000) d.observe(next(), t);
     return { d, next, t };
   }
+
+  it('learns the share of completions counted a tick late from healthy ticks, and keeps it through a restart', () => {
+    const { d, next, t } = warmHalfTickLate(35);
+    const share = d.observe(next(), t).find((e) => e.kind === 'funnel_drop')!.lateShare!;
+    expect(share).toBeGreaterThan(0.4);
+    expect(share).toBeLessThan(0.6);
+    const restored = detector(1000);
+    expect(restored.restore(JSON.parse(JSON.stringify(d.snapshot())))).toBe(true);
+    expect(restored.observe(next(), t + 1000).find((e) => e.kind === 'funnel_drop')!.lateShare).toBeCloseTo(d.observe(next(), t + 1000).find((e) => e.kind === 'funnel_drop')!.lateShare!, 1);
+    // On time, nothing is late.
+    const random = mulberry32(36);
+    const onTime = detector(1000);
+    const u = warm(onTime, random, 12, 1000, 600);
+    expect(onTime.observe(tick(random, 12, 1000), u).find((e) => e.kind === 'funnel_drop')!.lateShare).toBeLessThan(0.05);
+  });
 
   it('sees a total break at 12 requests/s within a few 1 s ticks when the downstream is scraped half a tick late', () => {
     const warmed = warmHalfTickLate(31);

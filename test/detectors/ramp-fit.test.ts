@@ -176,6 +176,26 @@ describe('RampRecorder', () => {
     expect(r.view()!.beforeOnsetShare).toBeCloseTo(0.4, 6);
   });
 
+  it('moves a run\'s start forward to where the detector restarted it: the ticks before join the level', () => {
+    const r = new RampRecorder(1_000);
+    for (let t = 0; t < 20; t++) r.observe(10, 10, undefined);
+    // Noise held the evidence up from t = 20 s: two ticks at the level, recorded as the run's.
+    r.observe(11, 10, 20_000);
+    r.observe(12, 10, 20_000);
+    expect(r.view()!.multipliers).toEqual([1.1, 1.2]);
+    // The failure alarms at t = 23 s and the run restarts at its rise, t = 22 s (the tick before).
+    r.observe(30, 10, 22_000);
+    const view = r.view()!;
+    expect(view.multipliers).toEqual([3]);
+    // The two dropped ticks end the level (rates, over the run's baseline of 10): not lost.
+    const rates = [...Array<number>(20).fill(10), 11, 12].slice(-levelTicks(1_000));
+    expect(view.levelCount).toBe(rates.length);
+    expect(view.level).toBeCloseTo(rates.reduce((a, b) => a + b, 0) / rates.length / 10, 12);
+    expect(Number.isNaN(view.beforeOnsetShare)).toBe(true);
+    r.observe(40, 10, 22_000);
+    expect(r.view()!.multipliers).toEqual([3, 4]);
+  });
+
   it('starts over with a new run and stays bounded', () => {
     const r = new RampRecorder(1_000);
     for (let i = 0; i < MAX_RAMP_TICKS + 10; i++) r.observe(2, 1, 1000);
