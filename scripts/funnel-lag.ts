@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { EvidenceDetector } from '../src/detectors/evidence-detector.js';
 import type { SignalSample } from '../src/core/types.js';
+import { lateCompletions } from './sim/late-completions.js';
 import { mulberry32, poisson } from './sim/random.js';
 
 const { values } = parseArgs({ options: { 'step-seconds': { type: 'string' }, rate: { type: 'string' }, seeds: { type: 'string' } } });
@@ -21,16 +22,12 @@ for (const lag of [0, 0.1, 0.3, 0.5, 0.7]) {
   for (let seed = 1; seed <= seeds; seed++) {
     const random = mulberry32(seed);
     const detector = new EvidenceDetector(params, { intervalMs: stepS * 1000, inputs: new Set(['requests', 'errors', 'downstream']) });
-    let late = 0;
+    const counted = lateCompletions(random, lag);
     const next = (lost: number): SignalSample => {
       const n = poisson(random, rate * stepS);
       let completed = 0;
       for (let i = 0; i < n; i++) if (random() >= lost) completed++;
-      let held = 0;
-      for (let i = 0; i < completed; i++) if (random() < lag) held++;
-      const counted = completed - held + late;
-      late = held;
-      return { requests: n / stepS, errors: 0, downstream: counted / stepS };
+      return { requests: n / stepS, errors: 0, downstream: counted(completed) / stepS };
     };
     let t = 0;
     for (let i = 0; i < 600; i++, t += stepS * 1000) detector.observe(next(0), t);

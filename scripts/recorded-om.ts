@@ -2,6 +2,7 @@
 // the live traffic had been a little different": shared by the recorded-storms test and
 // `npm run seam-replay -- --raise`.
 
+import { lateCompletions } from './sim/late-completions.js';
 import { mulberry32 } from './sim/random.js';
 
 const DOWNLOADS = 'registry_download_requests_total ';
@@ -31,19 +32,18 @@ export function withExtraRequests(om: string, afterMs: number, extra: readonly n
  * `lag` of the interval). The counter stays monotone and its total is unchanged.
  */
 export function withLateCompletions(om: string, lag: number, seed: number): string {
-  const random = mulberry32(seed);
+  const counted = lateCompletions(mulberry32(seed), lag);
   let previous = 0;
+  let countedTotal = 0;
   return om
     .split('\n')
     .map((line) => {
       if (!line.startsWith(COMPLETIONS)) return line;
       const [series, value, ts] = line.split(' ') as [string, string, string];
       const total = Number(value);
-      const increment = total - previous;
+      countedTotal += counted(total - previous);
       previous = total;
-      let late = 0;
-      for (let i = 0; i < increment; i++) if (random() < lag) late++;
-      return `${series} ${total - late} ${ts}`;
+      return `${series} ${countedTotal} ${ts}`;
     })
     .join('\n');
 }

@@ -139,7 +139,7 @@ export interface RampSnapshot {
   /** The failing fraction of each of those ticks (null when unknown; absent in older snapshots). */
   sinceFailing?: (number | null)[];
   runSinceMs: number | null;
-  /** The failing fraction of the run's first tick (null when unknown). */
+  /** The failing fraction of the run's first tick (null when unknown): read when `sinceFailing` is absent. */
   firstFailing?: number | null;
   /** The running mean |log(multiplier / level)| of healthy ticks and the ticks it holds (levelLogSigma). */
   levelNoise?: [number, number];
@@ -165,13 +165,11 @@ export class RampRecorder {
   private beforeStart = 0;
   private beforeCount = 0;
   private since: number[] = NO_RUN as number[];
-  /** The failing fraction of each tick in `since`: the first one's places the onset, wherever the run restarts. */
+  /** The failing fraction of each tick in `since`: the first one's says where in it the onset came (beforeOnsetShare), wherever the run restarts. */
   private sinceFailing: number[] = NO_RUN as number[];
   private runSinceMs: number | undefined;
   /** The baseline of the run's first tick with one: the level's rate is read over it. */
   private runBaseline = Number.NaN;
-  /** The failing fraction of the run's first tick: where in it the onset came (beforeOnsetShare). */
-  private firstFailing = Number.NaN;
   /** The last tick's requests (NaN: none read): the late completions of a tick are of these. */
   private lastRequests = Number.NaN;
   /** Running mean of |log(rate / level)| over healthy ticks with a full level, and how many. */
@@ -215,12 +213,10 @@ export class RampRecorder {
       this.since = this.since.slice(dropped);
       this.sinceFailing = this.sinceFailing.slice(dropped);
       this.runSinceMs = runSinceMs;
-      this.firstFailing = this.sinceFailing.length > 0 ? this.sinceFailing[0]! : failing;
     } else if (runSinceMs !== this.runSinceMs) {
       this.runSinceMs = runSinceMs;
       this.since = [];
       this.sinceFailing = [];
-      this.firstFailing = failing;
       this.runBaseline = Number.NaN;
     }
     if (!(this.runBaseline > 0) && baseline > 0) this.runBaseline = baseline;
@@ -285,7 +281,7 @@ export class RampRecorder {
 
   /** Plain data for the saved state: a restart mid-storm fits the same ramp. */
   snapshot(): RampSnapshot {
-    return { before: this.beforeValues(), beforeRates: true, runBaseline: Number.isFinite(this.runBaseline) ? this.runBaseline : null, since: [...this.since], sinceFailing: this.sinceFailing.map((x) => (Number.isFinite(x) ? x : null)), runSinceMs: this.runSinceMs ?? null, firstFailing: Number.isFinite(this.firstFailing) ? this.firstFailing : null, levelNoise: [this.levelDeviation, this.levelDeviationTicks] };
+    return { before: this.beforeValues(), beforeRates: true, runBaseline: Number.isFinite(this.runBaseline) ? this.runBaseline : null, since: [...this.since], sinceFailing: this.sinceFailing.map((x) => (Number.isFinite(x) ? x : null)), runSinceMs: this.runSinceMs ?? null, levelNoise: [this.levelDeviation, this.levelDeviationTicks] };
   }
 
   /** Restores a snapshot; anything malformed leaves the recorder empty. */
@@ -301,11 +297,10 @@ export class RampRecorder {
     this.beforeCount = before.length;
     this.since = r.since!.map((x) => (x === null ? Number.NaN : x));
     // Older snapshots kept only the first tick's: the others are unknown.
-    const failing = numbers(r.sinceFailing, MAX_RAMP_TICKS) && r.sinceFailing!.length === this.since.length ? r.sinceFailing! : [];
+    const failing = numbers(r.sinceFailing, MAX_RAMP_TICKS) && r.sinceFailing!.length === this.since.length ? r.sinceFailing! : [r.firstFailing];
     this.sinceFailing = this.since.map((_, i) => (typeof failing[i] === 'number' ? failing[i] : Number.NaN));
     this.runSinceMs = r.runSinceMs ?? undefined;
     this.runBaseline = typeof r.runBaseline === 'number' ? r.runBaseline : Number.NaN;
-    this.firstFailing = typeof r.firstFailing === 'number' ? r.firstFailing : Number.NaN;
     // Saved before the level noise was kept: measured afresh.
     const noise = r.levelNoise;
     const valid = Array.isArray(noise) && noise.length === 2 && noise.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
@@ -320,7 +315,7 @@ export class RampRecorder {
     // The level as a multiplier of the run's baseline, like the ticks since the onset.
     const level = before.length > 0 && this.runBaseline > 0 ? before.reduce((s, x) => s + x, 0) / before.length / this.runBaseline : Number.NaN;
     const first = this.since[0]!;
-    const beforeOnsetShare = Math.min(1, Math.max(0, ((1 - this.firstFailing) * first) / level));
+    const beforeOnsetShare = Math.min(1, Math.max(0, ((1 - this.sinceFailing[0]!) * first) / level));
     return { tickMs: this.tickMs, level, levelCount: before.length, multipliers: [...this.since], levelLogSigma: this.levelLogSigma(), beforeOnsetShare: Number.isFinite(beforeOnsetShare) ? beforeOnsetShare : Number.NaN };
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Evaluation, SignalInput, SignalSample } from '../../src/core/types.js';
 import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evidence-detector.js';
 import { mulberry32, normal, poisson } from '../../scripts/sim/random.js';
+import { lateCompletions } from '../../scripts/sim/late-completions.js';
 import { columnScratch } from '../../src/core/column-encoder.js';
 import { decodeColumns } from '../../src/runner/state-columns.js';
 
@@ -351,16 +352,11 @@ describe('EvidenceDetector', () => {
   // counted a tick late. For Poisson arrivals that is each completion moved to the next tick with
   // probability `lag`.
   function laggedTicks(random: () => number, perSecond: number, stepMs: number, lag: number) {
-    let late = 0;
+    const counted = lateCompletions(random, lag);
     return (lost = 0): SignalSample => {
       const s = tick(random, perSecond, stepMs, lost, 0);
       const seconds = stepMs / 1000;
-      const completed = s.downstream * seconds;
-      let held = 0;
-      for (let i = 0; i < completed; i++) if (random() < lag) held++;
-      const counted = completed - held + late;
-      late = held;
-      return { ...s, downstream: counted / seconds };
+      return { ...s, downstream: counted(s.downstream * seconds) / seconds };
     };
   }
 

@@ -128,6 +128,13 @@ deploys:
   });
 });
 
+/** A bundled scenario's replay config read from a Prometheus it was backfilled into, each input by `query`. */
+function throughPrometheus(name: string, url: string, query: (selector: string) => string) {
+  const config = { ...replayConfig(name), source: { kind: 'prometheus' as const, url, timeoutMs: 30_000, warmupMs: 3_600_000, http: { headers: {} } } };
+  for (const s of config.signals) for (const spec of Object.values(s.inputs)) spec.query = query(spec.selector!.text);
+  return config;
+}
+
 describe('a rolling restart of the downstream pods through a real Prometheus', () => {
   const NAME = 'rolling-restart-static';
   let prometheus: RunningPrometheus;
@@ -141,9 +148,7 @@ describe('a rolling restart of the downstream pods through a real Prometheus', (
 
   it('pages nobody: restarted pods count their rate from before the restart, not their new value', async () => {
     const labels = scenarioLabels(NAME);
-    const base = replayConfig(NAME);
-    const config = { ...base, source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, http: { headers: {} } }, deploys: undefined };
-    for (const s of config.signals) for (const spec of Object.values(s.inputs)) spec.query = counterQuery(spec.selector!.text, 'irate', 60_000, 15_000);
+    const config = { ...throughPrometheus(NAME, prometheus.url, (selector) => counterQuery(selector, 'irate', 60_000, 15_000)), deploys: undefined };
     const viaPrometheus: AlertTransition[] = [];
     const fromMs = Date.parse(labels.startsAt!) + 3_600_000;
     await runBacktest(config, { fromMs, toMs: Date.parse(labels.endsAt!), logger: silentLogger, onTransition: (t) => viaPrometheus.push(t) });
@@ -169,10 +174,8 @@ describe('missed scrapes and unreadable request lines through a real Prometheus'
 
   it('pages nobody and passes the deploy: a missed scrape, a 3-scrape gap and missing request lines are no data, not zero traffic', async () => {
     const labels = scenarioLabels(NAME);
-    const base = replayConfig(NAME);
-    const config = { ...base, source: { kind: 'prometheus' as const, url: prometheus.url, timeoutMs: 30_000, warmupMs: 3_600_000, http: { headers: {} } } };
     // The shortest window irate can read (two scrapes): the 3-scrape gap leaves ticks with no answer.
-    for (const s of config.signals) for (const spec of Object.values(s.inputs)) spec.query = counterQuery(spec.selector!.text, 'irate', 30_000, 15_000);
+    const config = throughPrometheus(NAME, prometheus.url, (selector) => counterQuery(selector, 'irate', 30_000, 15_000));
     const transitions: AlertTransition[] = [];
     const summary = await runBacktest(config, { fromMs: Date.parse(labels.startsAt!) + 3_600_000, toMs: Date.parse(labels.endsAt!), logger: silentLogger, onTransition: (t) => transitions.push(t) });
     // Two hours of 15 s ticks, every one evaluated.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MIN_LATE_DEN, breakLateShare, lateShareOf, learnLateShare, newLateShare } from '../../../src/detectors/stats/late-share.js';
+import { lateCompletions } from '../../../scripts/sim/late-completions.js';
 import { mulberry32, poisson } from '../../../scripts/sim/random.js';
 
 /**
@@ -9,13 +10,10 @@ import { mulberry32, poisson } from '../../../scripts/sim/random.js';
  */
 function* laggedTicks(seed: number, perTick: number, q: number, ticks: number): Generator<{ n: number; lost: number }> {
   const random = mulberry32(seed);
-  let late = 0;
+  const counted = lateCompletions(random, q);
   for (let i = 0; i < ticks; i++) {
     const n = poisson(random, perTick);
-    let held = 0;
-    for (let k = 0; k < n; k++) if (random() < q) held++;
-    yield { n, lost: n - (n - held + late) };
-    late = held;
+    yield { n, lost: n - counted(n) };
   }
 }
 
