@@ -1,12 +1,15 @@
-// One live tick as `stormwatch run` does it, all in: the source read from the bytes of an answer
-// (three Prometheus instant-query bodies, or one /metrics page), counter rates, detection,
-// decisions, the UI history and own metrics, and the every-minute state save (state.bin with
-// fsync), amortised over its four 15 s ticks. Every series has its own history at full baseline
-// length. Run in a process of its own, so resident memory is this tick's alone.
+// One live tick as `stormwatch run` does it, all in: the source read over loopback HTTP with the
+// fetch `stormwatch run` uses (three Prometheus instant-query answers, or one /metrics page, served
+// by answer-server.ts in a process of its own), counter rates, detection, decisions, the UI history
+// and own metrics, and the every-minute state save (state.bin with fsync), amortised over its four
+// 15 s ticks. Every series has its own history at full baseline length. Run in a process of its
+// own, so resident memory is this tick's alone.
 
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type SignalConfig, loadConfig } from '../src/config/load.js';
 import type { EvidenceSnapshot } from '../src/detectors/evidence-detector.js';
 import { Pipeline, type PipelineSnapshot } from '../src/pipeline.js';
@@ -22,7 +25,7 @@ import { BAND_SIGMAS } from '../src/ui/band.js';
 import { HistoryStore } from '../src/ui/history-store.js';
 import { liveHistory } from '../src/ui/history-sizes.js';
 import { cpuSecondsSince, gc, median, settledRss } from './measure.js';
-import { type RouteProfile, counterPage, routeProfiles, tickRates, vectorAnswer } from './pages.js';
+import { type RouteProfile, routeProfiles, tickRates, vectorAnswer } from './pages.js';
 
 export type TickSourceKind = 'prometheus' | 'scrape';
 
@@ -125,37 +128,52 @@ export class FakePrometheusAnswers {
   }
 }
 
+/** answer-server.ts in a child process: the bench's upstream on a loopback port. */
+async function startAnswerServer(n: number, source: TickSourceKind, t0: number): Promise<{ url: string; prepare: (k: number) => Promise<void>; stop: () => void }> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'answer-server.js');
+  const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', script, String(n), source, String(t0)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`answer server exited (${code}) before listening: ${out}`)));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    prepare: async (k) => {
+      const r = await fetch(`${url}/prepare?k=${k}`, { method: 'POST' });
+      if (!r.ok) throw new Error(`answer server: prepare ${k} answered ${r.status}`);
+      await r.arrayBuffer();
+    },
+    stop: () => {
+      child.stdin.end();
+      child.kill();
+    },
+  };
+}
+
 /** Measures `measured` ticks after `warm` unmeasured ones, `n` series, in this process. */
 export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_PER_SAVE, measured = 2 * TICKS_PER_SAVE): Promise<TickFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-tick-'));
+  const t0 = 1_700_000_000_000;
+  // Each tick's answer is made by the server before the tick is timed, in its process, not this one.
+  const upstream = await startAnswerServer(n, source, t0);
   try {
     const config = configFor(dir, source);
     const profiles = routeProfiles(n);
-    const t0 = 1_700_000_000_000;
-    // Each tick's answer, made before the tick is timed; only one tick's bytes exist at a time.
-    const answers = new FakePrometheusAnswers(profiles, t0);
-    let page: Buffer | undefined;
-    const totals = { requests: new Float64Array(n).fill(1e6), errors: new Float64Array(n).fill(1e3), downstream: new Float64Array(n).fill(1e6) };
-    const prepare = (k: number) => {
-      if (source === 'prometheus') answers.prepare(k);
-      else {
-        const rates = tickRates(profiles, k);
-        for (let i = 0; i < n; i++) {
-          totals.requests[i]! += rates.requests[i]! * 15;
-          totals.errors[i]! += rates.errors[i]! * 15;
-          totals.downstream[i]! += rates.downstream[i]! * 15;
-        }
-        page = counterPage(profiles, totals);
-      }
-    };
-    prepare(0);
+    await upstream.prepare(0);
     const rss0 = settledRss();
     const heap0 = process.memoryUsage();
+    // The fetch `stormwatch run` uses when the source needs no TLS or proxy settings (fetchWith).
     let live: LiveSource;
-    if (source === 'prometheus') live = answers.source(config.signals);
+    if (source === 'prometheus') live = new PrometheusSource(new PrometheusClient({ url: upstream.url, timeoutMs: 60_000 }), config.signals);
     else {
       if (config.source.kind !== 'scrape') throw new Error('scrape config expected');
-      live = new ScrapeSource({ url: config.source.url, timeoutMs: 60_000, maxBytes: config.source.maxBytes, fetch: fakeFetch(() => page!) }, config.signals);
+      live = new ScrapeSource({ url: `${upstream.url}/metrics`, timeoutMs: 60_000, maxBytes: config.source.maxBytes }, config.signals);
     }
     const pipeline = new Pipeline(config);
     restoreSteadyState(pipeline, profiles, t0);
@@ -194,7 +212,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       return { readS, stepS, tickS, tickWall, saveS };
     };
     for (let k = 0; k < warm + measured; k++) {
-      if (k > 0) prepare(k);
+      if (k > 0) await upstream.prepare(k);
       const f = await runTick(k);
       if (k >= warm) {
         tickCpu.push(f.tickS);
@@ -204,8 +222,6 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
         if (!Number.isNaN(f.saveS)) saveCpu.push(f.saveS);
       }
     }
-    answers.release();
-    page = undefined;
     gc();
     const rss1 = settledRss();
     const heap1 = process.memoryUsage();
@@ -228,6 +244,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
     };
   } finally {
+    upstream.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

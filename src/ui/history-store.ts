@@ -64,18 +64,19 @@ export class HistoryStore {
     this.latestTimeMs = timeMs;
     this.latest.record(result.signals);
     this.ticks++;
-    for (const [id, report] of result.signals) {
+    // forEach, not for-of: a for-of over a map makes an entry array per series (100k a tick at scale).
+    result.signals.forEach((report, id) => {
       let ring = this.rings.get(id);
       if (!ring) {
         const anomalous = report.assessment.failing === true || report.assessment.surge === true;
-        if (this.rings.size >= this.options.maxSeries || (this.rings.size >= this.options.eagerSeries && !anomalous)) continue;
+        if (this.rings.size >= this.options.maxSeries || (this.rings.size >= this.options.eagerSeries && !anomalous)) return;
         ring = new SeriesRing(this.options.capacity);
         this.rings.set(id, ring);
       }
       chartPoint(report, this.options.zThreshold, this.scratch);
       ring.push(timeMs, this.scratch);
       if (report.assessment.explanation) this.explanations.set(id, { atMs: timeMs, text: report.assessment.explanation });
-    }
+    });
     this.addTransitions(result.transitions);
     this.addDeploys(result.deploys);
     if (this.ticks % 240 === 0) this.sweep();

@@ -1,0 +1,75 @@
+// The tick bench's upstream, in a process of its own: answers the Prometheus instant queries (or
+// serves the /metrics page) of the bench's routes over loopback HTTP, so the measured process
+// reads them as `stormwatch run` does (a real fetch, bytes off a socket) and none of the work of
+// making them (strings of a few hundred MB a tick at 100k series, and their garbage) is counted in
+// its CPU. Run: node answer-server.js SERIES prometheus|scrape T0_MS; prints "listening PORT".
+// POST /prepare?k=K makes tick K's answers (ticks in order); then POST /api/v1/query (form body
+// `query=...`) or GET /metrics serves them.
+
+import { createServer } from 'node:http';
+import { counterPage, routeProfiles, tickRates, vectorAnswer } from './pages.js';
+
+const INTERVAL_MS = 15_000;
+
+const [seriesArg, source, t0Arg] = process.argv.slice(2);
+const n = Number(seriesArg);
+const t0 = Number(t0Arg);
+if (!(n > 0) || (source !== 'prometheus' && source !== 'scrape') || !Number.isFinite(t0)) {
+  throw new Error(`usage: answer-server.js SERIES prometheus|scrape T0_MS (got ${process.argv.slice(2).join(' ')})`);
+}
+const profiles = routeProfiles(n);
+const totals = { requests: new Float64Array(n).fill(1e6), errors: new Float64Array(n).fill(1e3), downstream: new Float64Array(n).fill(1e6) };
+let answers: { requests: Buffer; errors: Buffer; downstream: Buffer } | undefined;
+let page: Buffer | undefined;
+
+function prepare(k: number): void {
+  const rates = tickRates(profiles, k);
+  if (source === 'prometheus') {
+    const at = t0 + k * INTERVAL_MS;
+    answers = { requests: vectorAnswer(profiles, rates.requests, at), errors: vectorAnswer(profiles, rates.errors, at), downstream: vectorAnswer(profiles, rates.downstream, at) };
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    totals.requests[i]! += rates.requests[i]! * 15;
+    totals.errors[i]! += rates.errors[i]! * 15;
+    totals.downstream[i]! += rates.downstream[i]! * 15;
+  }
+  page = counterPage(profiles, totals);
+}
+
+const server = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let body: Buffer | undefined;
+    let type = 'application/json';
+    if (url.pathname === '/prepare') {
+      prepare(Number(url.searchParams.get('k')));
+      // Its garbage collected now, not while the measured process reads and steps (2 cores).
+      (globalThis as { gc?: () => void }).gc?.();
+      body = Buffer.from('ok');
+    } else if (url.pathname === '/api/v1/query' && answers) {
+      const query = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('query') ?? url.searchParams.get('query') ?? '';
+      body = query.includes('5..') ? answers.errors : query.includes('completions') ? answers.downstream : answers.requests;
+    } else if (url.pathname === '/metrics' && page) {
+      body = page;
+      type = 'text/plain; version=0.0.4';
+    }
+    if (!body) {
+      res.writeHead(404).end(`nothing at ${url.pathname}`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': type, 'content-length': body.length }).end(body);
+  });
+});
+// The bench's ticks and saves take longer than the default 5 s between requests: an idle
+// connection closed as it is reused fails the next fetch.
+server.keepAliveTimeout = 600_000;
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
+});
+// Gone with the bench: its parent closes stdin when it is done (or dies).
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
