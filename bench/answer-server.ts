@@ -7,7 +7,7 @@
 // `query=...`) or GET /metrics serves them.
 
 import { createServer } from 'node:http';
-import { counterPage, routeProfiles, tickRates, vectorAnswer } from './pages.js';
+import { type TickAnswers, answerFor, counterPage, routeProfiles, tickAnswers, tickRates } from './pages.js';
 
 const INTERVAL_MS = 15_000;
 
@@ -19,16 +19,15 @@ if (!(n > 0) || (source !== 'prometheus' && source !== 'scrape') || !Number.isFi
 }
 const profiles = routeProfiles(n);
 const totals = { requests: new Float64Array(n).fill(1e6), errors: new Float64Array(n).fill(1e3), downstream: new Float64Array(n).fill(1e6) };
-let answers: { requests: Buffer; errors: Buffer; downstream: Buffer } | undefined;
+let answers: TickAnswers | undefined;
 let page: Buffer | undefined;
 
 function prepare(k: number): void {
-  const rates = tickRates(profiles, k);
   if (source === 'prometheus') {
-    const at = t0 + k * INTERVAL_MS;
-    answers = { requests: vectorAnswer(profiles, rates.requests, at), errors: vectorAnswer(profiles, rates.errors, at), downstream: vectorAnswer(profiles, rates.downstream, at) };
+    answers = tickAnswers(profiles, k, t0, INTERVAL_MS);
     return;
   }
+  const rates = tickRates(profiles, k);
   for (let i = 0; i < n; i++) {
     totals.requests[i]! += rates.requests[i]! * 15;
     totals.errors[i]! += rates.errors[i]! * 15;
@@ -50,8 +49,7 @@ const server = createServer((req, res) => {
       (globalThis as { gc?: () => void }).gc?.();
       body = Buffer.from('ok');
     } else if (url.pathname === '/api/v1/query' && answers) {
-      const query = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('query') ?? url.searchParams.get('query') ?? '';
-      body = query.includes('5..') ? answers.errors : query.includes('completions') ? answers.downstream : answers.requests;
+      body = answerFor(new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('query') ?? url.searchParams.get('query') ?? '', answers);
     } else if (url.pathname === '/metrics' && page) {
       body = page;
       type = 'text/plain; version=0.0.4';

@@ -105,6 +105,25 @@ export function vectorAnswer(profiles: readonly RouteProfile[], values: Float64A
   return Buffer.from(`{"status":"success","data":{"resultType":"vector","result":[${parts.join(',')}]}}`);
 }
 
+/** A tick's three instant-query answers: requests, errors (code 5..) and completions, per route. */
+export interface TickAnswers {
+  requests: Buffer;
+  errors: Buffer;
+  downstream: Buffer;
+}
+
+/** Tick k's answers (k ticks of `intervalMs` after `t0Ms`) for the bench's routes. */
+export function tickAnswers(profiles: readonly RouteProfile[], k: number, t0Ms: number, intervalMs: number): TickAnswers {
+  const rates = tickRates(profiles, k);
+  const at = t0Ms + k * intervalMs;
+  return { requests: vectorAnswer(profiles, rates.requests, at), errors: vectorAnswer(profiles, rates.errors, at), downstream: vectorAnswer(profiles, rates.downstream, at) };
+}
+
+/** The answer a query of the bench's signal gets: by what its PromQL selects. */
+export function answerFor(query: string, answers: TickAnswers): Buffer {
+  return query.includes('5..') ? answers.errors : query.includes('completions') ? answers.downstream : answers.requests;
+}
+
 /** Cumulative counters of every route at a tick: what a /metrics page of the service shows. */
 export function counterPage(profiles: readonly RouteProfile[], totals: { requests: Float64Array; errors: Float64Array; downstream: Float64Array }): Buffer {
   const parts: string[] = ['# HELP app_requests_total Requests by route and code.', '# TYPE app_requests_total counter'];

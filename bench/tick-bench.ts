@@ -25,7 +25,7 @@ import { BAND_SIGMAS } from '../src/ui/band.js';
 import { HistoryStore } from '../src/ui/history-store.js';
 import { liveHistory } from '../src/ui/history-sizes.js';
 import { cpuSecondsSince, gc, median, settledRss } from './measure.js';
-import { type RouteProfile, routeProfiles, tickRates, vectorAnswer } from './pages.js';
+import { type RouteProfile, type TickAnswers, answerFor, routeProfiles, tickAnswers } from './pages.js';
 
 export type TickSourceKind = 'prometheus' | 'scrape';
 
@@ -100,7 +100,7 @@ export function fakeFetch(answer: (body: string) => Buffer): typeof fetch {
  * tick's bytes exist at a time), served to a Prometheus source through a fake fetch.
  */
 export class FakePrometheusAnswers {
-  private bodies: { requests: Buffer; errors: Buffer; downstream: Buffer } | undefined;
+  private bodies: TickAnswers | undefined;
 
   constructor(
     private readonly profiles: readonly RouteProfile[],
@@ -108,9 +108,7 @@ export class FakePrometheusAnswers {
   ) {}
 
   prepare(k: number): void {
-    const rates = tickRates(this.profiles, k);
-    const at = this.t0 + k * INTERVAL_MS;
-    this.bodies = { requests: vectorAnswer(this.profiles, rates.requests, at), errors: vectorAnswer(this.profiles, rates.errors, at), downstream: vectorAnswer(this.profiles, rates.downstream, at) };
+    this.bodies = tickAnswers(this.profiles, k, this.t0, INTERVAL_MS);
   }
 
   /** Lets the last answers go (before memory is read). */
@@ -119,11 +117,7 @@ export class FakePrometheusAnswers {
   }
 
   source(signals: readonly SignalConfig[]): PrometheusSource {
-    const fetchFn = fakeFetch((body) => {
-      const query = new URLSearchParams(body).get('query') ?? '';
-      const b = this.bodies!;
-      return query.includes('5..') ? b.errors : query.includes('completions') ? b.downstream : b.requests;
-    });
+    const fetchFn = fakeFetch((body) => answerFor(new URLSearchParams(body).get('query') ?? '', this.bodies!));
     return new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 60_000, fetch: fetchFn }), signals);
   }
 }
