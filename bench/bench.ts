@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   await section('backtests', async () => {
     rows.push(...(await benchBacktests(quick)));
   });
-  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less).\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Sources read from bytes through a fetch that answers from memory (no socket).\n`);
+  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less).\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Tick sources read over loopback HTTP with Node's fetch, from a server in a process of its own (its CPU not counted).\n`);
 }
 
 if (partIndex >= 0) {
