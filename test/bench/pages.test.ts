@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { counterPage, expositionPage, routeProfiles, tickRates, vectorAnswer, writeReplayFile } from '../../bench/pages.js';
+import { answerFor, counterPage, expositionPage, routeProfiles, tickAnswers, tickRates, vectorAnswer, writeReplayFile } from '../../bench/pages.js';
+import { FakePrometheusAnswers, configFor } from '../../bench/tick-bench.js';
+import { seriesIdOf } from '../../src/series/series-key.js';
 import { SampleDigest } from '../../bench/measure.js';
 import { parseExposition } from '../../src/source/exposition.js';
 
@@ -24,6 +26,29 @@ describe('bench inputs', () => {
     const rates = tickRates(profiles, 0);
     const body = JSON.parse(vectorAnswer(profiles, rates.requests, 15_000).toString()) as { data: { result: { metric: { route: string }; value: [number, string] }[] } };
     expect(body.data.result.map((r) => [r.metric.route, Number(r.value[1]), r.value[0]])).toEqual(profiles.map((p, i) => [p.route, rates.requests[i], 15]));
+  });
+
+  it("each query stormwatch's Prometheus source makes for the bench's signal gets its own input's answer", async () => {
+    const profiles = routeProfiles(5);
+    const t0 = 1_700_000_000_000;
+    const answers = tickAnswers(profiles, 2, t0, 15_000);
+    expect(answerFor('sum by (route) (irate(app_requests_total{code=~"5.."}[1m]))', answers)).toBe(answers.errors);
+    expect(answerFor('sum by (route) (irate(app_completions_total[1m]))', answers)).toBe(answers.downstream);
+    expect(answerFor('sum by (route) (irate(app_requests_total[1m]))', answers)).toBe(answers.requests);
+    // The queries the source really sends, answered as the answer server answers them.
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-test-'));
+    try {
+      const config = configFor(dir, 'prometheus');
+      const fake = new FakePrometheusAnswers(profiles, t0);
+      fake.prepare(2);
+      const read = await fake.source(config.signals).read(t0 + 2 * 15_000);
+      expect(read.errors).toEqual([]);
+      const rates = tickRates(profiles, 2);
+      const got = profiles.map((p) => read.frame.signals.get(seriesIdOf('api', { route: p.route })));
+      expect(got).toEqual(profiles.map((_p, i) => ({ requests: rates.requests[i], errors: rates.errors[i], downstream: rates.downstream[i] })));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a counter page and a replay file hold three counters per route', async () => {
