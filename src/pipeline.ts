@@ -96,6 +96,8 @@ export class Pipeline {
   private readonly markers: MarkerTracker[];
   private readonly probes = new Map<string, { failingSinceMs: number; failure: string }>();
   private readonly evidenceWeight: number;
+  /** The series map every entry of which is watched (or elsewhere); a series forgotten voids it. */
+  private admitted: Frame['series'];
 
   constructor(
     private readonly config: PipelineConfig,
@@ -165,12 +167,14 @@ export class Pipeline {
 
   /** Makes sure every series in the frame is watched (split signals grow as label sets appear). */
   private admit(frame: Frame): void {
-    if (!frame.series) return;
+    // Sources hand on the same series map while no series comes or goes: walked once, not every tick.
+    if (!frame.series || frame.series === this.admitted) return;
     for (const [id, info] of frame.series) {
       if (this.watched.has(id) || this.elsewhere.has(id)) continue;
       const signal = this.signalConfigs.get(info.signal);
       if (signal) this.watch(id, signal, info.labels);
     }
+    this.admitted = frame.series;
   }
 
   /**
@@ -212,6 +216,7 @@ export class Pipeline {
       else if (w.split && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(identity.id)) {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
         this.watched.delete(identity.id);
+        this.admitted = undefined;
         continue;
       }
       const sample = present ?? emptySample();

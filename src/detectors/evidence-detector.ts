@@ -23,7 +23,7 @@ import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
-import { REPEAT_MEMORY_MS, type RepeatRecord, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
+import { REPEAT_MEMORY_MS, type RepeatRecord, type TickSurprise, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
@@ -95,6 +95,8 @@ const P_FIELDS = 8;
 const residual = { rate: Number.NaN, errors: Number.NaN, funnel: Number.NaN };
 /** The repeat record's copy for weighRepeat (one per process: no object per series). */
 const repeatScratch: RepeatRecord = { record: 0, episode: 0, newsAtMs: Number.NEGATIVE_INFINITY };
+/** The tick's surprise as score() reads it (one thread): no object per series per tick. */
+const surpriseScratch: TickSurprise = { nats: 0, threshold: 0, evidence: 0 };
 const P_EXPECTED = 7;
 const LEARN_ERRORS = 1;
 const LEARN_FUNNEL = 2;
@@ -122,6 +124,22 @@ interface Dispersion extends LateShareState {
   blockN?: number;
   blockExpected?: number;
   blockTicks?: number;
+}
+
+/**
+ * The dispersion as a detector holds it: every field a number, NaN where the saved form has none
+ * (no block gathered, no block averaged). One shape for every series, its numbers stored in place:
+ * fields that were absent at first and added later took a boxed number at every store.
+ */
+type DispersionState = Required<Dispersion>;
+
+function newDispersion(rate = 1, errors = 1, funnel = 1, ticks = 0): DispersionState {
+  return { rate, errors, funnel, ticks, ...newLateShare(), rateBlock: Number.NaN, blocks: Number.NaN, blockN: Number.NaN, blockExpected: Number.NaN, blockTicks: Number.NaN };
+}
+
+/** An absent (NaN) count of the dispersion read as none yet. */
+function orZero(x: number): number {
+  return Number.isNaN(x) ? 0 : x;
 }
 
 export interface EvidenceSnapshot {
@@ -255,7 +273,7 @@ export class EvidenceDetector implements Detector {
   private readonly rate: RobustBaseline;
   private readonly errorRatio: RobustBaseline;
   private readonly funnel: RobustBaseline;
-  private dispersion: Dispersion = { rate: 1, errors: 1, funnel: 1, ticks: 0, ...newLateShare() };
+  private dispersion: DispersionState = newDispersion();
   private run: FailureRun | null = null;
   /** Ticks the dispersion averages over: the baseline window. */
   private readonly dispersionWindow: number;
@@ -478,8 +496,8 @@ export class EvidenceDetector implements Detector {
     const d = this.dispersion;
     const run = this.run;
     const capacity = this.probation.length / P_FIELDS;
-    const block = d.blockN !== undefined;
-    const runBlock = d.rateBlock !== undefined;
+    const block = !Number.isNaN(d.blockN);
+    const runBlock = !Number.isNaN(d.rateBlock);
     const recent = run?.recentObserved?.length ?? -1;
     const failure = recent >= 0 && run?.failureTicks !== undefined;
     const runForm = run === null ? 0 : recent < 0 ? 1 : (failure ? 6 : 2) + recent;
@@ -509,13 +527,13 @@ export class EvidenceDetector implements Detector {
     s.f64.push(d.lateDen);
     s.f64.push(d.latePrevN);
     if (block) {
-      s.f64.push(d.blockN!);
-      s.f64.push(d.blockExpected!);
-      s.f64.push(d.blockTicks!);
+      s.f64.push(d.blockN);
+      s.f64.push(d.blockExpected);
+      s.f64.push(d.blockTicks);
     }
     if (runBlock) {
-      s.f64.push(d.rateBlock!);
-      s.f64.push(d.blocks!);
+      s.f64.push(d.rateBlock);
+      s.f64.push(d.blocks);
     }
     if (run) {
       s.f64.push(run.sinceMs);
@@ -576,8 +594,8 @@ export class EvidenceDetector implements Detector {
   private dispersionSnapshot(): Dispersion {
     const d = this.dispersion;
     const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN };
-    if (d.blockN !== undefined) Object.assign(out, { blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
-    if (d.rateBlock !== undefined) Object.assign(out, { rateBlock: d.rateBlock, blocks: d.blocks });
+    if (!Number.isNaN(d.blockN)) Object.assign(out, { blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
+    if (!Number.isNaN(d.rateBlock)) Object.assign(out, { rateBlock: d.rateBlock, blocks: d.blocks });
     return out;
   }
 
@@ -606,7 +624,7 @@ export class EvidenceDetector implements Detector {
     this.rateShiftSinceMs = typeof s.rateShiftSinceMs === 'number' ? s.rateShiftSinceMs : Number.NaN;
     const d = s.dispersion;
     const validDispersion = d && [d.rate, d.errors, d.funnel, d.ticks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
-    this.dispersion = validDispersion ? { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, ...newLateShare() } : { rate: 1, errors: 1, funnel: 1, ticks: 0, ...newLateShare() };
+    this.dispersion = validDispersion ? newDispersion(d.rate, d.errors, d.funnel, d.ticks) : newDispersion();
     // Saved before the late share was learnt: it starts again.
     if (validDispersion && [d.lateNum, d.lateDen, d.latePrevN].every((x) => typeof x === 'number' && Number.isFinite(x)) && d.lateDen >= 0) {
       Object.assign(this.dispersion, { lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN });
@@ -701,7 +719,7 @@ export class EvidenceDetector implements Detector {
    * the tails: a tick is judged by what came before it. O(tail record).
    */
   private score(out: readonly Evaluation[], timeMs: number, n: number): void {
-    const tick = tickSurprise(out, this.lastEvidence);
+    const tick = tickSurprise(out, this.lastEvidence, surpriseScratch);
     this.lastEvidence = tick.evidence;
     const drift = driftSurprise(this.drift(timeMs, n));
     if (Number.isNaN(tick.nats)) {
@@ -955,13 +973,13 @@ export class EvidenceDetector implements Detector {
     if (Number.isFinite(errors)) d.errors += alpha * (errors - d.errors);
     if (Number.isFinite(funnel)) d.funnel += alpha * (funnel - d.funnel);
     if (!(n >= 0 && expected > 0)) return;
-    d.blockN = (d.blockN ?? 0) + n;
-    d.blockExpected = (d.blockExpected ?? 0) + expected;
-    d.blockTicks = (d.blockTicks ?? 0) + 1;
+    d.blockN = orZero(d.blockN) + n;
+    d.blockExpected = orZero(d.blockExpected) + expected;
+    d.blockTicks = orZero(d.blockTicks) + 1;
     if (d.blockTicks < RUN_BLOCK_TICKS) return;
     const residual = ((d.blockN - d.blockExpected) * (d.blockN - d.blockExpected)) / d.blockExpected;
-    d.blocks = Math.min((d.blocks ?? 0) + 1, Math.max(MIN_RUN_BLOCKS, Math.round(this.dispersionWindow / RUN_BLOCK_TICKS)));
-    d.rateBlock = (d.rateBlock ?? 0) + (residual - (d.rateBlock ?? 0)) / d.blocks;
+    d.blocks = Math.min(orZero(d.blocks) + 1, Math.max(MIN_RUN_BLOCKS, Math.round(this.dispersionWindow / RUN_BLOCK_TICKS)));
+    d.rateBlock = orZero(d.rateBlock) + (residual - orZero(d.rateBlock)) / d.blocks;
     d.blockN = d.blockExpected = d.blockTicks = 0;
   }
 
@@ -973,8 +991,8 @@ export class EvidenceDetector implements Detector {
   /** The request count's dispersion to judge a run of `ticks` ticks with (see Dispersion.rateBlock). */
   private runDispersion(ticks: number, tickPhi: number): number {
     const d = this.dispersion;
-    if (ticks < RUN_BLOCK_TICKS || (d.blocks ?? 0) < MIN_RUN_BLOCKS || d.rateBlock === undefined) return tickPhi;
-    return Math.max(1, Math.min(tickPhi, dispersionUpperBound(d.rateBlock, d.blocks!)));
+    if (ticks < RUN_BLOCK_TICKS || orZero(d.blocks) < MIN_RUN_BLOCKS || Number.isNaN(d.rateBlock)) return tickPhi;
+    return Math.max(1, Math.min(tickPhi, dispersionUpperBound(d.rateBlock, d.blocks)));
   }
 
   /** Whether the check at `at` of the doubles is alarmed. */

@@ -68,11 +68,14 @@ const DIRECTION: Record<'error_ratio' | 'funnel_drop', 1 | -1> = { error_ratio: 
  */
 export function normalTailSurprise(z: number): number {
   if (Number.isNaN(z)) return Number.NaN;
+  // P(Z ≥ z) = 1 − P(Z ≥ −z) below 0: no cancellation problem on that side (the probability is ≥ 1/2).
+  if (z < 0) return -Math.log1p(-Math.exp(-upperTailSurprise(-z)));
+  return upperTailSurprise(z);
+}
+
+/** normalTailSurprise for z ≥ 0 (not recursive, so the per-tick path can inline it). */
+function upperTailSurprise(z: number): number {
   const x = z / Math.SQRT2;
-  if (x < 0) {
-    // P(Z ≥ z) = 1 − P(Z ≥ −z): no cancellation problem on this side (the probability is ≥ 1/2).
-    return -Math.log1p(-Math.exp(-normalTailSurprise(-z)));
-  }
   const t = 1 / (1 + 0.5 * x);
   const poly =
     -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
@@ -90,7 +93,7 @@ export function checkSurprise(e: Pick<Evaluation, 'kind' | 'score'>): number {
 }
 
 /** The most surprising check's max(surprise, CUSUM evidence) in nats, and its threshold; NaN when no check judged. */
-function rawSurprise(evaluations: readonly Evaluation[]): { nats: number; threshold: number } {
+function rawSurprise(evaluations: readonly Evaluation[], out: { nats: number; threshold: number }): void {
   let nats = Number.NaN;
   let threshold = Number.NaN;
   for (const e of evaluations) {
@@ -102,16 +105,28 @@ function rawSurprise(evaluations: readonly Evaluation[]): { nats: number; thresh
       threshold = e.threshold;
     }
   }
-  return { nats, threshold };
+  out.nats = nats;
+  out.threshold = threshold;
 }
+
+/** rawSurprise's answer (one thread): no object per series per tick. */
+const raw = { nats: 0, threshold: 0 };
 
 /**
  * The model's anomaly score of one tick from its checks' evaluations: V / (V + h), V the most
  * surprising check's max(surprise, evidence). NaN when no check could judge (warm-up, no data). O(checks).
  */
 export function anomalyScore(evaluations: readonly Evaluation[]): number {
-  const { nats, threshold } = rawSurprise(evaluations);
+  rawSurprise(evaluations, raw);
+  const { nats, threshold } = raw;
   return Number.isNaN(nats) ? Number.NaN : nats / (nats + threshold);
+}
+
+/** tickSurprise's answer: nats NaN when no check judged. */
+export interface TickSurprise {
+  nats: number;
+  threshold: number;
+  evidence: number;
 }
 
 /**
@@ -120,7 +135,7 @@ export function anomalyScore(evaluations: readonly Evaluation[]): number {
  * below it: `previousEvidence`), whichever is larger; its threshold h; and the tick's largest
  * evidence (the next tick's `previousEvidence`). nats NaN when no check judged. O(checks).
  */
-export function tickSurprise(evaluations: readonly Evaluation[], previousEvidence: number): { nats: number; threshold: number; evidence: number } {
+export function tickSurprise(evaluations: readonly Evaluation[], previousEvidence: number, out: TickSurprise = { nats: 0, threshold: 0, evidence: 0 }): TickSurprise {
   let nats = Number.NaN;
   let threshold = Number.NaN;
   let evidence = 0;
@@ -136,7 +151,10 @@ export function tickSurprise(evaluations: readonly Evaluation[], previousEvidenc
       threshold = e.threshold;
     }
   }
-  return { nats, threshold, evidence };
+  out.nats = nats;
+  out.threshold = threshold;
+  out.evidence = evidence;
+  return out;
 }
 
 /**
