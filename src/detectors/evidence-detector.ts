@@ -24,6 +24,7 @@ import type { Detector, DetectorContext } from './detector.js';
 import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, type TickSurprise, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
+import { fallFactor } from './stats/band-floor.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
@@ -41,7 +42,7 @@ export interface DetectorParams {
   minBaselinePoints: number;
   /** Rate rise: evidence accumulates while requests exceed this × baseline. */
   spikeFactor: number;
-  /** Rate collapse: evidence accumulates while requests are below this × baseline. */
+  /** Rate collapse: evidence accumulates while requests are below this × baseline and below the band (stats/band-floor.ts). */
   collapseFactor: number;
   /** Error ratio: evidence accumulates above baseline + this (0.02 = two points). */
   minErrorRatioIncrease: number;
@@ -1015,16 +1016,17 @@ export class EvidenceDetector implements Detector {
     residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
     const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion('rate'));
     const w = this.weight / phi;
+    // σ of one tick's log count (Poisson and demand): what the amplification model reads M through,
+    // and the band's spread: a fall inside the band is no collapse (band-floor.ts).
+    const sigma = Math.sqrt(phi / Math.max(expected, 1e-9));
     const spike = updateCheckAt(this.doubles, SPIKE, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
     // A rate cannot collapse from nothing: when the typical bucket of the trailing window had no
     // requests (a sparse series: bursts on silence), the expectation rests on the empty bucket's
     // floor (1e-3/s), not on a rate, and each silent tick would count against it as a collapse: an
     // outage paged every few hours of healthy silence, and resolved by the next burst.
     const fromNothing = this.rate.median <= EMPTY_BUCKET_LOG_RATE;
-    const dropLLR = fromNothing ? 0 : poissonLLR(n, expected, collapseFactor) * w;
+    const dropLLR = fromNothing ? 0 : poissonLLR(n, expected, fallFactor(this.params.collapseFactor, collapseFactor, sigma)) * w;
     const drop = updateCheckAt(this.doubles, DROP, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
-    // σ of one tick's log count (Poisson and demand): what the amplification model reads M through.
-    const sigma = Math.sqrt(phi / Math.max(expected, 1e-9));
     const score = (Math.log(Math.max(n, 0.5)) - Math.log(expected)) / sigma;
     const baseline = expected / this.seconds;
     out.push(

@@ -11,6 +11,7 @@
 import type { StormwatchConfig } from '../config/load.js';
 import type { SignalInput } from '../core/types.js';
 import { formatDuration } from '../core/duration.js';
+import { BAND_SIGMAS } from '../detectors/stats/band-floor.js';
 
 export interface RuleGroup {
   name: string;
@@ -77,6 +78,11 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
     // `and` binds tighter than `or` in PromQL: the failure conditions are grouped first.
     const failingExpr = failing.length > 0 ? `(((${failing.join(') or (')})) and ${on} (${traffic}))` : undefined;
     const amp = `stormwatch:amplification:ratio${sel}`;
+    // The detector counts a collapse only below the band of one tick's count as well as the factor
+    // (detectors/stats/band-floor.ts); the rules know the counting part of that band,
+    // BAND_SIGMAS/√(requests a tick), not the demand's own wobble.
+    const tickCount = `(stormwatch:requests:baseline${sel} * ${config.intervalMs / 1000})`;
+    const collapseFloor = `clamp_max(exp(-${BAND_SIGMAS} / sqrt(${tickCount})), ${d.collapseFactor})`;
     const defs = config.definitions;
     const alert = (kind: 'retry_storm' | 'outage' | 'error_regression' | 'organic_surge', expr: string, summary: string) => ({
       alert: defs[kind].alertname,
@@ -90,10 +96,10 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
       rules.push(
         alert('retry_storm', `${failingExpr} and ${on} (${amp} > 1.2)`, `${signal.name}: requests above baseline while they fail: clients are retrying`),
         alert('error_regression', `${failingExpr} and ${on} (${amp} <= 1.2 and ${amp} >= 0.9)`, `${signal.name}: requests fail with no sign of retry amplification`),
-        alert('outage', `(${failingExpr} and ${on} (${amp} < 0.9)) or (${amp} <= ${d.collapseFactor} and ${on} (${traffic}))`, `${signal.name}: traffic collapsed or a client pool is stuck`),
+        alert('outage', `(${failingExpr} and ${on} (${amp} < 0.9)) or (${amp} <= ${on} ${collapseFloor} and ${on} (${traffic}))`, `${signal.name}: traffic collapsed or a client pool is stuck`),
       );
     } else {
-      rules.push(alert('outage', `${amp} <= ${d.collapseFactor} and ${on} (${traffic})`, `${signal.name}: traffic collapsed`));
+      rules.push(alert('outage', `${amp} <= ${on} ${collapseFloor} and ${on} (${traffic})`, `${signal.name}: traffic collapsed`));
     }
     rules.push(alert('organic_surge', `${amp} >= ${d.spikeFactor}${failingExpr ? ` unless ${on} ${failingExpr}` : ''}`, `${signal.name}: requests well above baseline, success intact`));
     groups.push({ name: `stormwatch-${signal.name}`, interval, rules });

@@ -5,9 +5,10 @@ import type { Evaluation } from '../core/types.js';
 
 /**
  * How wide the band is drawn, in σ of one tick's noise (counting noise included): where a healthy
- * tick falls almost always. Alerts are not judged by it but by accumulated evidence (the detector).
+ * tick falls almost always. Alerts are judged by accumulated evidence (the detector), which counts a
+ * fall as a collapse only below both the band and collapseFactor (detectors/stats/band-floor.ts).
  */
-export const BAND_SIGMAS = 3;
+export { BAND_SIGMAS } from '../detectors/stats/band-floor.js';
 
 export function bandOf(e: Pick<Evaluation, 'kind' | 'baseline' | 'sigma'>, z: number): { low: number; high: number } {
   if (!Number.isFinite(e.baseline) || !Number.isFinite(e.sigma)) return { low: Number.NaN, high: Number.NaN };

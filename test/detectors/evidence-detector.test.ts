@@ -143,6 +143,22 @@ describe('EvidenceDetector', () => {
     expect(last.find((e) => e.kind === 'rate_spike')!.baseline).toBeGreaterThan(250);
   });
 
+  it('counts a fall as a collapse only below the band: 0.15x for an hour is no collapse at two requests a tick, one at 100', () => {
+    // At two requests a tick the band (3σ of one tick's log count, σ ≈ 1/√2) reaches down to about 0.12x.
+    const dropTicks = (perTick: number, factor: number) => {
+      const random = mulberry32(7);
+      const d = detector(15_000);
+      let t = warm(d, random, perTick / 15, 15_000, 300);
+      let alarmed = 0;
+      for (let i = 0; i < 240; i++, t += 15_000) if (statusOf(d.observe(tick(random, (perTick / 15) * factor, 15_000), t), 'rate_drop') === 'anomalous') alarmed++;
+      return alarmed;
+    };
+    expect(dropTicks(2, 0.15)).toBe(0);
+    expect(dropTicks(2, 0)).toBeGreaterThan(200);
+    expect(dropTicks(100, 0.15)).toBeGreaterThan(200);
+    expect(dropTicks(2, 1)).toBe(0);
+  });
+
   it('never learns a collapse into silence', () => {
     const random = mulberry32(11);
     const d = detector(15_000, { relearnAfterMs: 600_000, baselineWindowMs: 1_800_000 });

@@ -36,6 +36,9 @@ describe('stormwatch rules', () => {
     const storm = api.find((r) => r.alert === 'StormwatchRetryStorm')!.expr as string;
     expect(storm).toContain('and on(signal, service, route) (stormwatch:amplification:ratio{signal="api"} > 1.2)');
     expect(storm).not.toContain('on()');
+    // A collapse counts below the factor and the band of one tick's count (15 s ticks).
+    const band = '(stormwatch:requests:baseline{signal="api"} * 15)';
+    expect(api.find((r) => r.alert === 'StormwatchOutage')!.expr).toContain(`stormwatch:amplification:ratio{signal="api"} <= on(signal, service, route) clamp_max(exp(-3 / sqrt(${band})), 0.2)`);
     // An unsplit signal keeps its single-series form.
     const whole = groups.find((g) => g.name === 'stormwatch-whole')!.rules;
     expect(byRecord(whole, 'stormwatch:requests:rate')).toBe('sum(rate(http_requests_total{job="api"}[120s]))');
