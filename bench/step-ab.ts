@@ -17,7 +17,8 @@ const INTERVAL_MS = 15_000;
 
 interface Side {
   name: string;
-  step: (k: number) => Promise<{ readS: number; stepS: number }>;
+  /** Reads tick k (not timed) and returns the step's CPU seconds. */
+  step: (k: number) => Promise<number>;
 }
 
 async function side(name: string, dist: string, n: number, t0: number): Promise<Side> {
@@ -45,9 +46,7 @@ async function side(name: string, dist: string, n: number, t0: number): Promise<
     name,
     step: async (k: number) => {
       answers.prepare(k);
-      const c0 = process.cpuUsage();
       const read = await live.read(t0 + k * INTERVAL_MS);
-      const readS = cpuSecondsSince(c0);
       answers.release();
       gc();
       const c1 = process.cpuUsage();
@@ -56,7 +55,7 @@ async function side(name: string, dist: string, n: number, t0: number): Promise<
       metrics.recordTick(result, 0, read.errors, read.problems.length, read.duplicates ?? 0);
       const stepS = cpuSecondsSince(c1);
       if (result.signals.size !== n) throw new Error(`${name}: expected ${n} series, got ${result.signals.size}`);
-      return { readS, stepS };
+      return stepS;
     },
   };
 }
@@ -72,8 +71,8 @@ const steps = new Map<string, number[]>(sides.map((s) => [s.name, []]));
 for (let k = 0; k < 4 + ticks; k++) {
   const order = k % 2 === 0 ? sides : [...sides].reverse();
   for (const s of order) {
-    const f = await s.step(k);
-    if (k >= 4) steps.get(s.name)!.push(f.stepS);
+    const stepS = await s.step(k);
+    if (k >= 4) steps.get(s.name)!.push(stepS);
   }
 }
 const med = (name: string) => median(steps.get(name)!);

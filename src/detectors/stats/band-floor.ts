@@ -25,6 +25,9 @@ const STEP = 0.005;
  */
 const MAX_REACH = 5;
 const fallFactors = new Float64Array(Math.ceil(MAX_REACH / STEP) + 1).fill(Number.NaN);
+/** The last floor asked about and its log: every series of a signal asks with the same one, every tick. */
+let lastFloor = Number.NaN;
+let lastFloorLog = Number.NaN;
 
 /**
  * The Poisson alternative for a collapse: `floorFactor` (poissonFactorFor(floorIndifference)) while
@@ -32,7 +35,11 @@ const fallFactors = new Float64Array(Math.ceil(MAX_REACH / STEP) + 1).fill(Numbe
  * that edge (rounded down to the grid). NaN σ: the floor.
  */
 export function fallFactor(floorIndifference: number, floorFactor: number, logSigma: number): number {
-  if (!(-BAND_SIGMAS * logSigma < Math.log(floorIndifference))) return floorFactor;
+  if (floorIndifference !== lastFloor) {
+    lastFloor = floorIndifference;
+    lastFloorLog = Math.log(floorIndifference);
+  }
+  if (!(-BAND_SIGMAS * logSigma < lastFloorLog)) return floorFactor;
   const k = Math.ceil(Math.min(BAND_SIGMAS * logSigma, MAX_REACH) / STEP);
   let f = fallFactors[k]!;
   if (Number.isNaN(f)) f = fallFactors[k] = poissonFactorFor(Math.exp(-k * STEP));
