@@ -80,41 +80,47 @@ export async function benchSave(n: number, saves: number, profileFile?: string, 
     const t0 = 1_700_000_000_000;
     const answers = new FakePrometheusAnswers(routes, t0);
     const prepare = (k: number) => answers.prepare(k);
-    const live = answers.source(config.signals);
-    const pipeline = new Pipeline(config);
-    restoreSteadyState(pipeline, routes, t0);
     const stateFile = join(config.delivery.outboxDir, STATE_FILE_NAME);
-    const session = profileFile ? new Session() : undefined;
-    if (session) {
-      session.connect();
-      await post(session, 'Profiler.enable');
-      await post(session, 'Profiler.setSamplingInterval', { interval: 200 });
-    }
-    const profiles: Profile[] = [];
-    const cpu: number[] = [];
-    const wall: number[] = [];
-    let stateBytes = 0;
-    // A tick between saves, as live: the states change (a save cannot just repeat the last one's bytes).
-    for (let k = 0; k <= saves; k++) {
-      prepare(k);
-      const read = await live.read(t0 + k * INTERVAL_MS);
-      pipeline.step(read.frame);
-      answers.release();
-      gc();
-      const profiled = session && k > 0;
-      if (profiled) await post(session, 'Profiler.start');
-      const c = process.cpuUsage();
-      const w = performance.now();
-      stateBytes = saveState(stateFile, (section) => pipeline.snapshot(t0 + k * INTERVAL_MS, section));
-      cpu.push(cpuSecondsSince(c));
-      wall.push((performance.now() - w) / 1000);
-      if (profiled) profiles.push((await post<{ profile: Profile }>(session, 'Profiler.stop')).profile);
-    }
-    if (session) {
-      writeFileSync(profileFile!, JSON.stringify(profiles.at(-1)));
-      process.stderr.write(`${topSelf(profiles).join('\n')}\n`);
-      session.disconnect();
-    }
+    // The saving process's pipeline and source live in this function only: gone before the restart
+    // is measured, as after a real restart (the process that saved holds nothing of the new one's heap).
+    const saving = async () => {
+      const live = answers.source(config.signals);
+      const pipeline = new Pipeline(config);
+      restoreSteadyState(pipeline, routes, t0);
+      const session = profileFile ? new Session() : undefined;
+      if (session) {
+        session.connect();
+        await post(session, 'Profiler.enable');
+        await post(session, 'Profiler.setSamplingInterval', { interval: 200 });
+      }
+      const profiles: Profile[] = [];
+      const cpu: number[] = [];
+      const wall: number[] = [];
+      let stateBytes = 0;
+      // A tick between saves, as live: the states change (a save cannot just repeat the last one's bytes).
+      for (let k = 0; k <= saves; k++) {
+        prepare(k);
+        const read = await live.read(t0 + k * INTERVAL_MS);
+        pipeline.step(read.frame);
+        answers.release();
+        gc();
+        const profiled = session && k > 0;
+        if (profiled) await post(session, 'Profiler.start');
+        const c = process.cpuUsage();
+        const w = performance.now();
+        stateBytes = saveState(stateFile, (section) => pipeline.snapshot(t0 + k * INTERVAL_MS, section));
+        cpu.push(cpuSecondsSince(c));
+        wall.push((performance.now() - w) / 1000);
+        if (profiled) profiles.push((await post<{ profile: Profile }>(session, 'Profiler.stop')).profile);
+      }
+      if (session) {
+        writeFileSync(profileFile!, JSON.stringify(profiles.at(-1)));
+        process.stderr.write(`${topSelf(profiles).join('\n')}\n`);
+        session.disconnect();
+      }
+      return { cpu, wall, stateBytes };
+    };
+    const { cpu, wall, stateBytes } = await saving();
     if (keepFile) copyFileSync(stateFile, keepFile);
     gc();
     const c1 = process.cpuUsage();
@@ -127,7 +133,7 @@ export async function benchSave(n: number, saves: number, profileFile?: string, 
     const restoreCpuS = cpuSecondsSince(c2);
     // Split series wait for their first frame, which restores each detector as it admits it.
     prepare(saves + 1);
-    const read = await live.read(t0 + (saves + 1) * INTERVAL_MS);
+    const read = await answers.source(config.signals).read(t0 + (saves + 1) * INTERVAL_MS);
     const c3 = process.cpuUsage();
     fresh.step(read.frame);
     const firstStepCpuS = cpuSecondsSince(c3);

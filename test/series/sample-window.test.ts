@@ -70,6 +70,41 @@ describe('SampleWindow', () => {
     expect(w.median()).toBe(2);
   });
 
+  it('restores into the same slots and sort order as pushing the values one by one, ties and -0 included', () => {
+    const random = mulberry32(11);
+    for (const capacity of [1, 2, 7, 60, 256]) {
+      for (const length of [0, 1, capacity - 1, capacity, capacity + 5]) {
+        // A coarse grid for ties, zeros of both signs, and a value that float32 rounds.
+        const values = Array.from({ length: Math.max(0, length) }, () => {
+          const r = random();
+          return r < 0.1 ? -0 : r < 0.2 ? 0 : r < 0.25 ? 0.1 : Math.round(random() * 12) / 4 - 1;
+        });
+        // The newest that fit, pushed into an empty window (restore's contract).
+        const pushed = new SampleWindow(capacity);
+        for (const v of values.slice(-capacity)) pushed.push(v);
+        // Restored over a window that held other values before, as a reused slab region may.
+        const restored = new SampleWindow(capacity);
+        for (let i = 0; i < capacity + 3; i++) restored.push(random() * 100);
+        restored.restore(values);
+        const orderOf = (w: SampleWindow) => [...(w as unknown as { order: Uint8Array }).order.subarray(0, w.size)];
+        expect(restored.toArray()).toEqual(pushed.toArray());
+        expect(orderOf(restored), `capacity ${capacity}, ${length} values`).toEqual(orderOf(pushed));
+        // And they stay the same as values come and go.
+        const a = new Float64Array(2);
+        const b = new Float64Array(2);
+        for (let i = 0; i < 2 * capacity + 3; i++) {
+          const v = Math.round(random() * 8) / 4;
+          pushed.push(v);
+          restored.push(v);
+          pushed.medianAndDeviation(a, 0);
+          restored.medianAndDeviation(b, 0);
+          expect(Object.is(b[0], a[0]) && Object.is(b[1], a[1]), `capacity ${capacity}, push ${i}`).toBe(true);
+        }
+        expect(orderOf(restored)).toEqual(orderOf(pushed));
+      }
+    }
+  });
+
   it('says NaN when empty', () => {
     expect(new SampleWindow(3).median()).toBeNaN();
     expect(new SampleWindow(3).medianAbsoluteDeviation()).toBeNaN();
