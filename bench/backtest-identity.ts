@@ -37,16 +37,28 @@ function outputs(root: string, args: string[], dir: string): { transitions: Buff
   return { transitions, scores: readFileSync(scores) };
 }
 
+/** Rows of two CSV outputs that differ, row by row (a missing row counts as differing). */
+function differingRows(a: Buffer, b: Buffer): number {
+  const x = a.toString('utf8').split('\n');
+  const y = b.toString('utf8').split('\n');
+  let n = 0;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if (x[i] !== y[i]) n++;
+  return n;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'stormwatch-identity-'));
 let differ = 0;
 try {
   for (const run of runs) {
     const ours = outputs(PACKAGE_ROOT, run.args, dir);
     const theirs = outputs(resolve(otherRoot), run.args, dir);
-    const same = ours.transitions.equals(theirs.transitions) && ours.scores.equals(theirs.scores);
+    const sameTransitions = ours.transitions.equals(theirs.transitions);
+    const same = sameTransitions && ours.scores.equals(theirs.scores);
     if (!same) differ++;
     const lines = ours.transitions.toString('utf8').split('\n').filter((l) => l.startsWith('{')).length;
-    process.stdout.write(`${same ? 'identical' : 'DIFFERENT'}  ${run.name}: ${lines} transitions, scores ${ours.scores.length} bytes\n`);
+    // What differs: a change to the score alone leaves every transition as it was.
+    const what = same ? '' : ` (transitions ${sameTransitions ? 'identical' : 'DIFFERENT'}, ${differingRows(ours.scores, theirs.scores)} score rows differ)`;
+    process.stdout.write(`${same ? 'identical' : 'DIFFERENT'}  ${run.name}: ${lines} transitions, scores ${ours.scores.length} bytes${what}\n`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

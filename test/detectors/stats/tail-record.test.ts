@@ -15,22 +15,23 @@ function fourDays() {
   return r;
 }
 
-describe('tailSurprise (peaks over threshold, exponential excess)', () => {
+describe('tailSurprise (peaks over threshold, exponential excess on the residual scale √(2v))', () => {
   // Reference (numpy 2.x), the same estimator on the same quantised values:
   //   U=2048; enc=lambda v: np.minimum(32767, np.round(np.log1p(v)*U)); dec=lambda q: np.expm1(q/U)
   //   tops=[np.sort(enc(np.arange(100)+10*d))[::-1][:6] for d in range(4)]
-  //   bars=np.sort([t[5] for t in tops]); uq=bars[3]; u=dec(uq)            # upper quartile of 4 bars
-  //   ex=np.concatenate([dec(t[t>uq])-u for t in tops])                     # 125..129 over u ≈ 124
-  //   atU=-np.log((len(ex)+1)/401); atU+(140-u)/ex.mean()  -> 9.483492959907107
-  //   atU*100/u                                              -> 3.389517373449066
-  it('reads a value above the threshold as −ln((N_u+1)/(N+1)) + (v − u)/σ_u', () => {
+  //   bars=np.sort([t[5] for t in tops]); uq=bars[3]                       # upper quartile of 4 bars
+  //   r=lambda v: np.sqrt(2*np.maximum(0,v)); ru=r(dec(uq))                # u ≈ 124 nats
+  //   ex=np.concatenate([r(dec(t[t>uq]))-ru for t in tops])                # 125..129 over u, in r
+  //   atU=-np.log((len(ex)+1)/401); atU+(r(140)-ru)/ex.mean()  -> 9.360850523807711
+  //   atU*r(100)/ru                                              -> 3.774047766476838
+  it('reads a value above the threshold as −ln((N_u+1)/(N+1)) + (r − r_u)/σ_u, r = √(2v)', () => {
     const r = fourDays();
-    expect(tailSurprise(r.values, r.counts, 140)).toBeCloseTo(9.483492959907107, 6);
+    expect(tailSurprise(r.values, r.counts, 140)).toBeCloseTo(9.360850523807711, 6);
   });
 
-  it('rises linearly to its value at the threshold below it', () => {
+  it('rises linearly in r to its value at the threshold below it', () => {
     const r = fourDays();
-    expect(tailSurprise(r.values, r.counts, 100)).toBeCloseTo(3.389517373449066, 6);
+    expect(tailSurprise(r.values, r.counts, 100)).toBeCloseTo(3.774047766476838, 6);
     expect(tailSurprise(r.values, r.counts, 0)).toBe(0);
   });
 
