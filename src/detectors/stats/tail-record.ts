@@ -102,6 +102,20 @@ function residualOf(v: number): number {
 }
 
 /**
+ * residualOf(decode(q)) for every 16-bit code, made once (256 KB for the process): the read of a
+ * record takes a table entry per stored value, not an expm1 and a square root, at every series' tick.
+ */
+let residualByCode: Float64Array | undefined;
+
+function residualTable(): Float64Array {
+  if (residualByCode) return residualByCode;
+  const table = new Float64Array(32768);
+  for (let q = 0; q < table.length; q++) table[q] = residualOf(decode(q));
+  residualByCode = table;
+  return table;
+}
+
+/**
  * v's surprise in nats, −ln P(V ≥ v), under the record's peaks-over-threshold tail; NaN while the
  * record has fewer than MIN_TAIL_TICKS ticks or no day with TAIL_TOP values. O(TAIL_DAYS · TAIL_TOP).
  */
@@ -116,9 +130,17 @@ export function tailSurprise(values: Int16Array, counts: Float32Array, v: number
     if (n >= TAIL_TOP) barScratch[bars++] = values[vAt + b * TAIL_TOP + TAIL_TOP - 1]!;
   }
   if (total < MIN_TAIL_TICKS || bars === 0) return Number.NaN;
-  const sorted = barScratch.subarray(0, bars).sort();
+  // The bars sorted in place (at most TAIL_DAYS of them): no subarray per series and tick.
+  const sorted = barScratch;
+  for (let i = 1; i < bars; i++) {
+    const x = sorted[i]!;
+    let j = i;
+    for (; j > 0 && sorted[j - 1]! > x; j--) sorted[j] = sorted[j - 1]!;
+    sorted[j] = x;
+  }
   const uq = sorted[Math.min(bars - 1, Math.floor(bars * BAR_QUANTILE))]!;
-  const u = residualOf(decode(uq));
+  const residual = residualTable();
+  const u = residual[uq]!;
   let above = 0;
   let excess = 0;
   for (let b = 0; b < TAIL_DAYS; b++) {
@@ -127,7 +149,7 @@ export function tailSurprise(values: Int16Array, counts: Float32Array, v: number
       const q = values[vAt + b * TAIL_TOP + i]!;
       if (q <= uq) break;
       above++;
-      excess += residualOf(decode(q)) - u;
+      excess += residual[q]! - u;
     }
   }
   const atU = -Math.log((above + 1) / (total + 1));
