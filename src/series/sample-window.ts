@@ -263,7 +263,7 @@ export class SampleWindow {
    * Replaces the contents (oldest first), keeping the newest that fit: the values written in one
    * pass, then the order made by insertion sort over them. The same slots and the same order as
    * pushing them one by one (each new value before the equal ones, as push's binary search puts
-   * it), without push's byte moves per value: a restart restores three windows for every series.
+   * it), without push's call to move bytes per value: a restart restores three windows a series.
    */
   restore(values: ArrayLike<number>): void {
     const from = Math.max(0, values.length - this.capacity);
@@ -276,10 +276,13 @@ export class SampleWindow {
     const order = this.order;
     if (!order) return;
     const o = this.orderAt;
-    for (let slot = 0; slot < k; slot++) {
+    // Ascending by value, equal values newest first (as pushes leave them): the slots taken newest
+    // first, each placed after the equal ones already placed, so a run of equal values (a ratio
+    // window of zeros) moves nothing.
+    for (let slot = k - 1, placed = 0; slot >= 0; slot--, placed++) {
       const v = s[base + slot]!;
-      let i = slot;
-      for (; i > 0 && s[base + order[o + i - 1]!]! >= v; i--) order[o + i] = order[o + i - 1]!;
+      let i = placed;
+      for (; i > 0 && s[base + order[o + i - 1]!]! > v; i--) order[o + i] = order[o + i - 1]!;
       order[o + i] = slot;
     }
   }
