@@ -13,6 +13,7 @@ import { countSamples, runBacktestProcess, writeSplitReplayConfig } from './back
 import { writeReplayFile } from './pages.js';
 import { benchParsers } from './parser-bench.js';
 import { type RulesFigures, benchRules } from './rules-bench.js';
+import { type SaveFigures, benchSave } from './save-bench.js';
 import { type BenchRow, fmt, renderTable } from './table.js';
 import { type TickFigures, type TickSourceKind, benchTick } from './tick-bench.js';
 
@@ -36,6 +37,8 @@ async function runPart(part: string[]): Promise<unknown> {
       return benchRules(Number(part[1]), Number(part[2]));
     case 'backtests':
       return benchBacktests(part[1] === 'quick');
+    case 'restart':
+      return benchSave(Number(part[1]), 2);
     default:
       throw new Error(`unknown bench part ${part[0]}`);
   }
@@ -102,6 +105,16 @@ async function main(): Promise<void> {
       });
     }
   }
+  const restartSeries = quick ? 10_000 : 100_000;
+  await section(`restart ${restartSeries}`, () => {
+    const r = inChild<SaveFigures>(['restart', String(restartSeries)]);
+    rows.push({
+      what: `restart at ${fmt(r.series)} series: state.bin read and checked + restore + the first tick's step (every detector rebuilt), CPU`,
+      stormwatch: `${fmt(r.loadCpuS + r.restoreCpuS + r.firstStepCpuS)} s CPU`,
+      peer: '',
+      note: `load ${fmt(r.loadCpuS)} / restore ${fmt(r.restoreCpuS)} / first step ${fmt(r.firstStepCpuS)} s; the save before it ${fmt(r.saveCpuS)} s CPU, state.bin ${fmt(r.stateBytes / 1024 / 1024)} MB`,
+    });
+  });
   const ruleRoutes = quick ? 1_000 : 10_000;
   await section(`rules in Prometheus, ${ruleRoutes} routes`, () => {
     try {
