@@ -89,8 +89,8 @@ export class Pipeline {
   /** Each signal's detector context (its input set, the tick), shared by all its series. */
   private readonly contextOf = new Map<string, DetectorContext>();
   /** Saved detector state waiting for its series to appear (split signals are created lazily). */
-  private pendingRestore: Record<string, unknown> = {};
-  private pendingRamps: Record<string, unknown> = {};
+  private readonly pendingRestore = new Map<string, unknown>();
+  private readonly pendingRamps = new Map<string, unknown>();
   private readonly decider: AlertDecider;
   private readonly deploys: DeployWatcher | undefined;
   private readonly markers: MarkerTracker[];
@@ -152,13 +152,15 @@ export class Pipeline {
       slot: -1,
       slotIndex: undefined,
     };
-    if (this.pendingRestore[id] !== undefined) {
-      w.detector.restore(this.pendingRestore[id]);
-      delete this.pendingRestore[id];
+    const saved = this.pendingRestore.get(id);
+    if (saved !== undefined) {
+      w.detector.restore(saved);
+      this.pendingRestore.delete(id);
     }
-    if (this.pendingRamps[id] !== undefined) {
-      w.ramp.restore(this.pendingRamps[id]);
-      delete this.pendingRamps[id];
+    const savedRamp = this.pendingRamps.get(id);
+    if (savedRamp !== undefined) {
+      w.ramp.restore(savedRamp);
+      this.pendingRamps.delete(id);
     }
     this.watched.set(id, w);
     this.deploys?.register(id, labels.service);
@@ -362,8 +364,8 @@ export class Pipeline {
   }
 
   /** States waiting for their series, then each watched series' state, made one at a time. */
-  private *seriesStates(pending: Record<string, unknown>, of: (w: WatchedSignal) => unknown): Generator<[string, unknown]> {
-    for (const id in pending) if (!this.watched.has(id)) yield [id, pending[id]];
+  private *seriesStates(pending: ReadonlyMap<string, unknown>, of: (w: WatchedSignal) => unknown): Generator<[string, unknown]> {
+    for (const [id, state] of pending) if (!this.watched.has(id)) yield [id, state];
     for (const [id, w] of this.watched) yield [id, of(w)];
   }
 
@@ -373,11 +375,11 @@ export class Pipeline {
     let signals = 0;
     for (const [id, w] of this.watched) if (w.detector.restore(snapshot.detectors?.[id])) signals++;
     // Series of split signals appear with their first frame; their state waits until then.
-    for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore[id] = state;
+    for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore.set(id, state);
     for (const [id, state] of Object.entries(snapshot.ramps ?? {})) {
       const w = this.watched.get(id);
       if (w) w.ramp.restore(state);
-      else this.pendingRamps[id] = state;
+      else this.pendingRamps.set(id, state);
     }
     this.decider.restore(snapshot.alerts);
     this.deploys?.restore(snapshot.deploys);
