@@ -282,9 +282,10 @@ describe.skipIf(!ENABLED || !legacy)(`${legacy?.label ?? 'Debian cargo'}: legacy
 
   it('broken redirect: StormwatchRetryStorm within 6 s', () => expectPage(get('broken-redirect'), 'StormwatchRetryStorm'));
   // Its 4-crate builds storm at 2.35-2.85 per crate, inside what 1 s ticks of this thin traffic read
-  // for cargo 1.95 (3.25): the last message named cargo-legacy in 10 of 10 live runs and 6 of 9
+  // for cargo 1.95 (3.25): the last message named cargo-legacy in 10 of 10 live runs and 6 of 11
   // fresh-clone CI runs; the third named cargo in both runs of its batch (its rate read 3.07x for a
-  // true 2.77), the fourth and the ninth cargo too (3.13 against 2.82, 3.15 against 2.77).
+  // true 2.77), the fourth and the ninth to eleventh cargo too (3.13 against 2.82; 3.15, 2.78 and
+  // 3.23 against 2.77, 2.83 and 2.75).
   // The name is printed, not asserted (issue 15); the interval must hold the count either way.
   it("broken redirect: its interval of attempts per request holds the registry's count", () => expectClientNamed(get('broken-redirect'), false));
 });
