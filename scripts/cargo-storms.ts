@@ -145,11 +145,18 @@ async function main(): Promise<number> {
   return failures > 0 ? 1 : 0;
 }
 
-/** min / median / max, in seconds to a tenth. */
-function spread(values: number[]): string {
+/** min / median / max, to a tenth (or `digits`). */
+function spread(values: number[], digits = 1): string {
   if (values.length === 0) return '-';
   const sorted = [...values].sort((a, b) => a - b);
-  return `${sorted[0]!.toFixed(1)} / ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} / ${sorted.at(-1)!.toFixed(1)}`;
+  return `${sorted[0]!.toFixed(digits)} / ${sorted[Math.floor(sorted.length / 2)]!.toFixed(digits)} / ${sorted.at(-1)!.toFixed(digits)}`;
+}
+
+/** How often each value occurs, in order of first appearance. */
+function counted(values: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
 }
 
 function printTable(rows: Row[]): void {
@@ -158,7 +165,7 @@ function printTable(rows: Row[]): void {
     const key = `${row.intervalSeconds}\u0000${row.result.spec.cargo.label}\u0000${row.result.spec.name}`;
     groups.set(key, [...(groups.get(key) ?? []), row]);
   }
-  const header = ['tick', 'cargo', 'scenario', 'runs', 'expected', 'first critical page: kind (count)', 'delay s: min / median / max', 's after the first scrape holding the fault', 'first page of any kind', 'req/build in fault', 'rate x'];
+  const header = ['tick', 'cargo', 'scenario', 'runs', 'expected', 'first critical page: kind (count)', 'delay s: min / median / max', 's after the first scrape holding the fault', 'first page of any kind', 'req/build in fault', 'rate x', 'demand x', 'named at the end (count)'];
   const lines: string[][] = [];
   for (const group of groups.values()) {
     const r0 = group[0]!.result;
@@ -187,6 +194,8 @@ function printTable(rows: Row[]): void {
       anyPage.join(' '),
       mean(group.map(({ result }) => mean(result.harness.faultRequestsPerBuild))).toFixed(2),
       mean(group.map(({ result }) => result.harness.rateDuring / result.harness.rateBefore)).toFixed(2),
+      spread(group.map(({ result }) => result.harness.demandDuring / result.harness.demandBefore), 2),
+      [...counted(group.map(({ result }) => result.clientReading?.clientModel || 'none'))].map(([k, n]) => `${k} (${n})`).join(', '),
     ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

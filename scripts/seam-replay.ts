@@ -55,6 +55,8 @@ const delays: Record<'storm' | 'pool', number[]> = { storm: [], pool: [] };
 const kinds: Record<'storm' | 'pool', Map<string, number>> = { storm: new Map(), pool: new Map() };
 /** Per client that ran: storms replayed, and the names their last update gave. */
 const named = new Map<string, { runs: number; names: Map<string, number>; within10: number; held: number; withTruth: number }>();
+/** The named client's share (client_model_share) of each storm's last update, and whether the name was right: how well the share is calibrated. */
+const shares: { share: number; right: boolean }[] = [];
 
 for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
@@ -63,6 +65,8 @@ for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
     const group = rec.scenario === 'closed-pool' ? 'pool' : 'storm';
     const recorded = readFileSync(join(dir, file.replace(/\.json$/, '.om')), 'utf8');
     const row: string[] = [];
+    /** Per storm replay, the last update's client, its share and attempts per request. */
+    const lastReadings: string[] = [];
     for (let lagSeed = 1; lagSeed <= lagSeeds; lagSeed++) {
       let om = raise && group === 'pool' ? withExtraRequests(recorded, onsetMs, raise) : recorded;
       if (lag !== undefined) om = withLateCompletions(om, lag, 7919 * lagSeed);
@@ -99,6 +103,9 @@ for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
             if (low <= truth && truth <= high) tally.held++;
           }
           tally.names.set(lastName, (tally.names.get(lastName) ?? 0) + 1);
+          const share = Number(last.client_model_share);
+          lastReadings.push(`${lastName}${Number.isFinite(share) ? ` ${share.toFixed(2)}` : ''} ${Number(last.attempts_per_request).toFixed(2)}`);
+          if (lastName !== 'none' && Number.isFinite(share)) shares.push({ share, right: lastName === client });
           named.set(client, tally);
         }
         const kind = page?.kind ?? 'none';
@@ -108,6 +115,7 @@ for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
       }
     }
     console.log(`${file.replace(/\.json$/, '').padEnd(50)} ${row.join(', ')}`);
+    if (lastReadings.length > 0) console.log(`${''.padEnd(50)} last update: ${lastReadings.join(', ')}${rec.truthAttemptsPerRequest !== undefined ? ` (truth ${rec.truthAttemptsPerRequest.toFixed(2)})` : ''}`);
   }
 }
 
@@ -120,6 +128,18 @@ for (const group of ['storm', 'pool'] as const) {
   const kindList = [...kinds[group]].map(([k, n]) => `${k} ${n}`).join(', ');
   const what = group === 'storm' ? 'storms' : raise ? `closed pools raised by ${raise.join(', ')}` : 'closed pools';
   if (group === 'storm') {
+    const bins = [
+      [0.5, 0.7],
+      [0.7, 0.9],
+      [0.9, 1.0001],
+    ] as const;
+    const calibration = bins.flatMap(([lo, hi]) => {
+      const inBin = shares.filter((x) => x.share >= lo && x.share < hi);
+      if (inBin.length === 0) return [];
+      const meanShare = inBin.reduce((sum, x) => sum + x.share, 0) / inBin.length;
+      return [`${lo.toFixed(1)}-${Math.min(hi, 1).toFixed(1)}: ${inBin.filter((x) => x.right).length} of ${inBin.length} right (mean share ${meanShare.toFixed(2)})`];
+    });
+    if (calibration.length > 0) console.log(`the named client's share of the likelihood against how often the name was right: ${calibration.join('; ')}`);
     for (const [client, { runs, names, within10, held, withTruth }] of named) {
       const others = [...names].filter(([n]) => n !== client).map(([n, k]) => `${n} ${k}`).join(', ');
       console.log(`${client} storms: the last update before the fault ended named ${client} in ${names.get(client) ?? 0} of ${runs}${others ? ` (${others})` : ''}; attempts per request within 10 % of the registry's count in ${within10} of ${withTruth}, its interval holding the count in ${held}`);

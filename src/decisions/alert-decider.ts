@@ -224,6 +224,9 @@ export class AlertDecider {
     // A change of state (the cause gone, or back) goes out at once; re-estimates, the first client
     // named among them, wait their turn: a ramp of two or three ticks can still favour the wrong one.
     const stateChanged = reading.state !== tracked.reading.state;
+    // A tick whose failing fraction nobody could read (no request in it) re-reads nothing: its
+    // estimate takes the unknown fraction for none, and a 1 s storm of whole builds has such ticks.
+    if (!stateChanged && assessment.failureUnread === true) return;
     if (!stateChanged && timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
     if (!changedMaterially(tracked.reading, reading)) return;
     // The alert keeps the kind it fired as; its sentence is told in that kind.
@@ -292,6 +295,8 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     regime: est?.regime ?? '',
     client_model: best?.model ?? '',
     client_models_fitting: est?.matches.map((m) => m.model).join(',') ?? '',
+    // The named client's share of the likelihood of those that fit (0-1): how sure the name is.
+    client_model_share: best && est?.shares ? num(est.shares[0]!) : '',
     client_model_note: est?.ambiguity ?? '',
     aftermath: a.aftermath ? `storm outlived its cause: failures healthy since ${new Date(a.aftermath.healthySinceMs).toISOString()}, requests still ${formatFactor(a.aftermath.multiplier)}` : '',
   };

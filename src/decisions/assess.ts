@@ -167,8 +167,8 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const requestsBaseline = spike?.baseline ?? Number.NaN;
   // Two literals rather than a spread of the estimate: the same keys in the same order, one shape each.
   const assessment: Assessment = estimate
-    ? { failing, surge, kind, settled, estimate, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, explanation: '' }
-    : { failing, surge, kind, settled, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, explanation: '' };
+    ? { failing, surge, kind, settled, estimate, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, failureUnread: !ratioRead, explanation: '' }
+    : { failing, surge, kind, settled, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, failureUnread: !ratioRead, explanation: '' };
   if (interesting) assessment.explanation = explain(signal, assessment, failing === true ? kind : 'organic_surge');
   return assessment;
 }

@@ -25,6 +25,12 @@ export interface Assessment {
   errorRatioBaseline: number;
   requests: number;
   requestsBaseline: number;
+  /**
+   * True when no ratio check read this tick (a tick without requests: lumpy traffic at short ticks
+   * has them mid-storm): how much is failing is unknown, not zero, so the tick's estimate says
+   * nothing new about a firing incident's client or count. Absent: read.
+   */
+  failureUnread?: boolean;
   explanation: string;
   /**
    * Set by the alert decider on a firing incident whose cause is gone (the failure checks healthy)

@@ -125,7 +125,14 @@ export interface AmplificationEstimate {
   regime: FailureRegime;
   /** Client models that fit, best first. */
   matches: ModelMatch[];
-  /** When several models fit: why the data cannot tell them apart (their predictions side by side). */
+  /**
+   * Each match's share of the likelihood of the specific clients that fit (bestModelShare's
+   * weighing; 0 for catch-alls), aligned with `matches`; absent when neither a ramp nor a posterior
+   * ranks them. Equal priors: it says how much likelier the data make one client than another,
+   * within the models' own assumptions, not how often such a name is right.
+   */
+  shares?: number[];
+  /** When several models fit: why the data cannot tell them apart (their predictions side by side, and their shares). */
   ambiguity?: string;
   /**
    * Several specific clients fit and none is named yet: the ramp since the onset holds fewer than two ticks
@@ -283,6 +290,7 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   // A client that retries nothing cannot explain more attempts than requests.
   const matches = amplified && e > 0 ? byRampFit(fitting.filter((x) => x.retries > 0), rampSigma) : [];
   const best = matches[0];
+  const shares = modelShares(matches, rampSigma);
   // Attempts per request over the requests observed (the run so far): the plateau, less the part of
   // the best model's ramp not yet arrived. Demand is those requests over it, not over the plateau.
   const fRun = best && ramp ? rampFraction(models.find((x) => x.name === best.model)!, ramp.tickMs, ramp.elapsedMs) : 1;
@@ -311,8 +319,9 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     failingRequestsHigh: pHigh,
     retriesPerFailure: p > 0 ? (m - 1) / p : Number.NaN,
     ...attemptsOf(mHigh, pm, pmLow, pmHigh, regime),
-    ...(matches.length > 1 ? { ambiguity: ambiguityOf(matches) } : {}),
-    ...(specificRivals(matches) > 1 && (rampTicksRead(ticks) < 2 || bestModelShare(matches, rampSigma) <= 0.5) ? { clientUndecided: true } : {}),
+    ...(shares ? { shares } : {}),
+    ...(matches.length > 1 ? { ambiguity: ambiguityOf(matches, shares) } : {}),
+    ...(specificRivals(matches) > 1 && (rampTicksRead(ticks) < 2 || (shares !== undefined && shares[0]! <= 0.5)) ? { clientUndecided: true } : {}),
     ...(regime === 'closed-loop'
       ? { notEstimable: 'requests fell while failing: a fixed pool of clients stuck in retries, so demand is not independent of the failure' }
       : mHigh < 1
@@ -515,18 +524,25 @@ function rampTicksRead(ticks: RampObservation | undefined): number {
  * when neither a ramp nor a posterior ranks them.
  */
 export function bestModelShare(matches: readonly ModelMatch[], tickLogSigma: number): number {
+  return modelShares(matches, tickLogSigma)?.[0] ?? Number.NaN;
+}
+
+/**
+ * Every match's share of that likelihood (bestModelShare's weighing), aligned with `matches`: 0 for
+ * catch-alls; undefined when there are no matches or neither a ramp nor a posterior ranks them.
+ */
+export function modelShares(matches: readonly ModelMatch[], tickLogSigma: number): number[] | undefined {
   const best = matches[0];
-  if (!best) return Number.NaN;
+  if (!best) return undefined;
   const score = fitScore(matches, tickLogSigma);
   const bestScore = score(best);
-  if (!Number.isFinite(bestScore)) return Number.NaN;
-  let total = 0;
-  for (const [i, m] of matches.entries()) {
-    if (!weighed(m, i)) continue;
-    const w = Math.exp(-(score(m) - bestScore) / 2);
-    if (Number.isFinite(w)) total += w;
-  }
-  return 1 / total;
+  if (!Number.isFinite(bestScore)) return undefined;
+  const weights = matches.map((m, i) => {
+    const w = weighed(m, i) ? Math.exp(-(score(m) - bestScore) / 2) : 0;
+    return Number.isFinite(w) ? w : 0;
+  });
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  return weights.map((w) => w / total);
 }
 
 /** Standard normal CDF, through simple-statistics' error function. */
@@ -541,12 +557,25 @@ function attemptsOf(pmHighRaw: number, pm: number, pmLow: number, pmHigh: number
   return { attemptsPerRequest: Math.max(1, pm), attemptsPerRequestLow: Math.max(1, pmLow), attemptsPerRequestHigh: Math.max(1, pmHigh) };
 }
 
-/** Which models fit and what each predicts, for a reader to see why they cannot be told apart. */
-function ambiguityOf(matches: readonly ModelMatch[]): string {
+/**
+ * Which models fit and what each predicts, for a reader to see why they cannot be told apart; with
+ * shares, how likely the ramp and plateau make each specific client (catch-alls, which weigh
+ * nothing, are not given one).
+ */
+function ambiguityOf(matches: readonly ModelMatch[], shares: readonly number[] | undefined): string {
   const shown = matches.slice(0, 3);
   const names = shown.map((x) => x.model);
   const predictions = shown.map((x) => (Math.abs(x.predictedHigh - x.predictedLow) < 0.01 ? `${x.predictedLow.toFixed(2)}x` : `${x.predictedLow.toFixed(2)}-${x.predictedHigh.toFixed(2)}x`));
-  return `${names.slice(0, -1).join(', ')} and ${names.at(-1)} predict ${predictions.slice(0, -1).join(', ')} and ${predictions.at(-1)}: the observed ${shown[0]!.multiplierLow.toFixed(2)}-${shown[0]!.multiplierHigh.toFixed(2)}x cannot tell them apart`;
+  const text = `${names.slice(0, -1).join(', ')} and ${names.at(-1)} predict ${predictions.slice(0, -1).join(', ')} and ${predictions.at(-1)}: the observed ${shown[0]!.multiplierLow.toFixed(2)}-${shown[0]!.multiplierHigh.toFixed(2)}x cannot tell them apart`;
+  const weighedShown = shares ? shown.flatMap((x, i) => (shares[i]! > 0 ? [`${x.model} ${formatShare(shares[i]!)}`] : [])) : [];
+  return weighedShown.length > 1 ? `${text} (as likely by the ramp and the plateau: ${weighedShown.join(', ')})` : text;
+}
+
+/** A share as a whole percent, never 0 % or 100 % for what is merely unlikely or likely. */
+function formatShare(share: number): string {
+  if (share < 0.01) return '<1 %';
+  if (share > 0.99) return '>99 %';
+  return `${Math.round(share * 100)} %`;
 }
 
 function clamp01(x: number): number {

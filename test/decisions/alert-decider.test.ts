@@ -96,6 +96,31 @@ describe('AlertDecider updates of a firing incident', () => {
     expect(d.firing()[0]!.annotations.client_model).toBe('cargo');
   });
 
+  it('says how sure the name is: its share of the likelihood, only while a client is named', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    const rival = { ...estimate('cargo', 3.1).matches[0]!, model: 'cargo-legacy' };
+    const named = estimate('cargo', 3.1);
+    const [page] = d.decide(signal, assessment({ failing: true, kind: 'retry_storm', estimate: { ...named, matches: [...named.matches, rival], shares: [0.64, 0.36] }, explanation: 'x' }), 0);
+    expect(page!.annotations).toMatchObject({ client_model: 'cargo', client_model_share: '0.64', client_models_fitting: 'cargo,cargo-legacy' });
+    // Undecided: no name, so no share of one; a name carried from earlier is not given one either.
+    const undecided = { ...named, matches: [...named.matches, rival], shares: [0.5, 0.5], clientUndecided: true as const };
+    const [update] = d.decide(signal, assessment({ failing: true, kind: 'retry_storm', estimate: { ...undecided, attemptsPerRequest: 2.2 }, explanation: 'y' }), 15_000);
+    expect(update!.annotations.client_model).toBe('cargo');
+    expect(update!.annotations.client_model_share).toBeUndefined();
+  });
+
+  it('re-reads nothing on a tick whose failing fraction nobody could read (no request in it)', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    d.decide(signal, storm('cargo-legacy', 2.8), 0);
+    // An empty 1 s tick mid-storm: the fraction reads as none and no client fits; not news.
+    const empty = assessment({ failing: true, kind: 'retry_storm', estimate: { ...estimate('cargo-legacy', 4.0), matches: [] }, failureUnread: true, explanation: 'empty tick' });
+    expect(d.decide(signal, empty, 1000)).toEqual([]);
+    expect(d.firing()[0]!.annotations.attempts_per_request).toBe('2.8');
+    // The same reading on a tick that was read goes out.
+    const [update] = d.decide(signal, { ...empty, failureUnread: false }, 2000);
+    expect(update).toMatchObject({ update: 1, annotations: { attempts_per_request: '4' } });
+  });
+
   it('keeps the client it named when a later reading fits none, and still sends that reading', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
     d.decide(signal, storm('cargo', 3.1), 0);

@@ -42,6 +42,14 @@ describe('assess', () => {
     expect(a.estimate).toBeUndefined();
   });
 
+  it('says when no ratio check read the tick: its failing fraction is unknown, not none', () => {
+    const read = assess('downloads', sample(4000, 0), evals({ requests: 4000, completion: 0, spike: true, funnel: true }), models);
+    expect(read.failureUnread).toBe(false);
+    // A tick without requests: the funnel and the error ratio have nothing to read.
+    const e = evals({ requests: 0, completion: Number.NaN, spike: true, funnel: true }).map((x) => (x.kind === 'funnel_drop' || x.kind === 'error_ratio' ? { ...x, status: 'unknown' as const, observed: Number.NaN } : x));
+    expect(assess('downloads', sample(0, Number.NaN), e, models).failureUnread).toBe(true);
+  });
+
   it('reads failing attempts from the error ratio when there is no downstream input', () => {
     const e = evals({ requests: 1300, completion: 0.999, errors: 0.3077, errorHigh: true, spike: false }).filter((x) => x.kind !== 'funnel_drop');
     const a = assess('api', sample(1300, Number.NaN, 0.3077), e, models);

@@ -48,6 +48,20 @@ describe('fitRamp', () => {
     expect(fitRamp(legacy, { tickMs, level: 1, multipliers: step, onsetWithin: { low: share - 0.01, high: share + 0.01 } }).rss).toBeLessThan(1e-8);
   });
 
+  it('reads a flat plateau of lumpy ticks at their mean, ticks with no request counted, not at their geometric mean', () => {
+    // 1 s ticks of whole builds retrying at once: each tick holds 0-2 builds' worth. The first tick
+    // (the onset's) is a gap, so every tick read lies wholly after the onset: the ramp is flat.
+    const lumps = [Number.NaN, 0, 5.6, 2.8, 1.4, 4.2, 0, 2.8, 5.6, 2.8, 2.8];
+    const fit = fitRamp(legacy, { tickMs: 1000, level: 1, multipliers: lumps });
+    // Their mean is 2.8. A least-squares fit in log M reads their geometric mean with the empty
+    // ticks left out, exp(1.16695) = 3.21 (by hand); over many draws it reads low (ramp-fit.ts).
+    // Against a level of 1.4 they read 2.
+    expect(fit.plateau).toBeCloseTo(2.8, 3);
+    expect(fitRamp(legacy, { tickMs: 1000, level: 1.4, multipliers: lumps }).plateau).toBeCloseTo(2, 3);
+    // Only ticks with requests have a log residual: the shape's fit is over those.
+    expect(fit.ticks).toBe(8);
+  });
+
   it('skips gaps and says nothing without ticks', () => {
     const ticks = storm(cargo, 15_000, 3, 2, 1);
     ticks[1] = Number.NaN;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
-import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, bestModelShare, estimateAmplification, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
+import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, bestModelShare, estimateAmplification, modelShares, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
 import { tickFractionAt } from '../../src/detectors/retry-ramp.js';
 
 const models = loadBundledClientModels();
@@ -334,6 +334,19 @@ describe('a client named only when the data can tell it apart', () => {
     expect(later.clientUndecided).toBeUndefined();
     expect(bestModelShare(later.matches, 0.05)).toBeGreaterThan(0.5);
   });
+
+  it('says how likely each client that fits is, the shares summing to one', () => {
+    const later = read([2.2, 3, 3, 3]);
+    const shares = later.shares!;
+    expect(shares).toHaveLength(later.matches.length);
+    expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+    expect(shares[0]).toBe(Math.max(...shares));
+    const specific = later.matches.flatMap((m, i) => (m.generic ? [] : [[m.model, shares[i]!] as const])).slice(0, 3);
+    // cargo, npm and pip all retry 2-3 times with waits: more than one fits this ramp.
+    expect(specific.length).toBeGreaterThan(1);
+    const named = specific.map(([model, share]) => `${model} ${share < 0.01 ? '<1' : share > 0.99 ? '>99' : Math.round(share * 100)} %`);
+    expect(later.ambiguity).toContain(`(as likely by the ramp and the plateau: ${named.join(', ')})`);
+  });
 });
 
 describe('bestModelShare', () => {
@@ -348,6 +361,16 @@ describe('bestModelShare', () => {
 
   it('is not a number when nothing ranks them (no ramp, no posterior)', () => {
     expect(bestModelShare([match('a', 0), match('b', 0.1)], Number.NaN)).toBeNaN();
+    expect(modelShares([match('a', 0), match('b', 0.1)], Number.NaN)).toBeUndefined();
+  });
+
+  it('gives every match its share: one off-centre by the plateau scale is exp(-1/2) as likely, a catch-all none', () => {
+    // Scores 0 and (0.2 / PLATEAU_SCALE)² = 1: shares 1 / (1 + e^-0.5) and the rest (0.6224593312 by hand).
+    const shares = modelShares([match('a', 0), match('b', 0.2), match('g', 0, true)], 0.1)!;
+    expect(shares[0]).toBeCloseTo(0.6224593312, 9);
+    expect(shares[1]).toBeCloseTo(0.3775406688, 9);
+    expect(shares[2]).toBe(0);
+    expect(bestModelShare([match('a', 0), match('b', 0.2)], 0.1)).toBe(shares[0]);
   });
 });
 

@@ -282,12 +282,16 @@ describe.skipIf(!ENABLED || !legacy)(`${legacy?.label ?? 'Debian cargo'}: legacy
 
   it('broken redirect: StormwatchRetryStorm within 6 s', () => expectPage(get('broken-redirect'), 'StormwatchRetryStorm'));
   // Its 4-crate builds storm at 2.35-2.85 per crate, inside what 1 s ticks of this thin traffic read
-  // for cargo 1.95 (3.25): the last message named cargo-legacy in 10 of 10 live runs and 6 of 11
-  // fresh-clone CI runs; the third named cargo in both runs of its batch (its rate read 3.07x for a
-  // true 2.77), the fourth and the ninth to eleventh cargo too (3.13 against 2.82; 3.15, 2.78 and
-  // 3.23 against 2.77, 2.83 and 2.75).
-  // The name is printed, not asserted (issue 15); the interval must hold the count either way.
-  it("broken redirect: its interval of attempts per request holds the registry's count", () => expectClientNamed(get('broken-redirect'), false));
+  // for cargo 1.95 (3.25) when demand during the fault runs 15 % over the 30 s before it. This
+  // batch's arrivals (seed 1) do that for onsets 38-53 s after the load starts, where Prometheus's
+  // discovery usually puts it: the last message named cargo-legacy in 6 of 12 fresh-clone CI runs,
+  // and in 10 of 10 live runs over ten seeds (`npm run cargo-storms`). Where the data cannot tell
+  // the two apart the message must say so: cargo-legacy named, or listed as fitting too.
+  it("broken redirect: cargo-legacy named or fitting, its interval holding the registry's count", () => {
+    const r = get('broken-redirect');
+    expectClientNamed(r, false);
+    expect([r.clientReading!.clientModel, ...r.clientReading!.clientModelsFitting], describeResult(r)).toContain('cargo-legacy');
+  });
 });
 
 // A real DNS lookup (the 2023-01-25 class): only where nothing can leave the machine.

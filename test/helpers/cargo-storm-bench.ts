@@ -158,6 +158,10 @@ export interface Page {
   summary: string;
   /** What the message said about the clients: the model named, and attempts per request with its interval. */
   clientModel: string;
+  /** Every client model the message says fits (client_models_fitting), the named one included. */
+  clientModelsFitting: string[];
+  /** The named client's share of the likelihood of those that fit (client_model_share; NaN when absent). */
+  clientModelShare: number;
   attemptsPerRequest: number;
   attemptsLow: number;
   attemptsHigh: number;
@@ -191,6 +195,13 @@ export interface HarnessFacts {
   /** Download requests/s over the 8 s before the onset, and from onset+5 s to the end. */
   rateBefore: number;
   rateDuring: number;
+  /**
+   * Builds/s that started in the 30 s before the onset (the demand level stormwatch divides a
+   * storm's rate by) and from the onset to the fault's end: Poisson arrivals of a few builds a
+   * second differ by 10-30 % between the two, and attempts per request is read through their ratio.
+   */
+  demandBefore: number;
+  demandDuring: number;
   /** Builds/s that arrived (open loop) or ran (pool) before the onset. */
   buildsPerSecondBefore: number;
   /** Open loop: arrivals dropped because too many cargo processes ran. */
@@ -201,6 +212,8 @@ export interface HarnessFacts {
 
 export interface ScenarioResult {
   spec: ScenarioSpec;
+  /** The open loop's arrival seed (spec.seed, or the scenario's place in its batch + 1): the same seed, the same arrivals. */
+  seed: number;
   signal: string;
   onsetMs: number;
   pages: Page[];
@@ -259,7 +272,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
       const common = { cargo: spec.cargo, registry: registries[i]!, idPrefix: `${i}-`, maxDurationMs: budgetMs };
       loads.push(
         spec.shape.kind === 'open'
-          ? openLoop({ ...common, buildsPerSecond: spec.shape.buildsPerSecond, maxBuilds: Math.ceil((budgetMs / 1000) * spec.shape.buildsPerSecond * 3), seed: spec.seed ?? i + 1 })
+          ? openLoop({ ...common, buildsPerSecond: spec.shape.buildsPerSecond, maxBuilds: Math.ceil((budgetMs / 1000) * spec.shape.buildsPerSecond * 3), seed: seedOf(spec, i) })
           : closedPool({ ...common, runners: spec.shape.runners, thinkMs: spec.shape.thinkMs, maxBuilds: 5000 }),
       );
     });
@@ -340,6 +353,7 @@ export async function runBatch(specs: ScenarioSpec[], timing: BenchTiming, log: 
       const firstCritical = own.filter((p) => p.status === 'firing' && p.severity === 'critical').sort((a, b) => a.firedAtMs - b.firedAtMs)[0];
       return {
         spec,
+        seed: seedOf(spec, i),
         signal: signals[i]!,
         onsetMs: onsets[i]!,
         pages: own,
@@ -440,6 +454,8 @@ function harnessFacts(registry: CargoRegistry, builds: BuildRecord[], onsetMs: n
     rateBefore: rate(onsetMs - 8000, onsetMs),
     rateDuring: rate(onsetMs + 5000, faultEndMs),
     buildsPerSecondBefore: before,
+    demandBefore: builds.filter((b) => b.startMs >= onsetMs - 30_000 && b.startMs < onsetMs).length / 30,
+    demandDuring: builds.filter((b) => b.startMs >= onsetMs && b.startMs < faultEndMs).length / Math.max((faultEndMs - onsetMs) / 1000, 1e-9),
     skipped,
     stormwatchWarm: warm,
   };
@@ -508,6 +524,8 @@ function pagesOf(received: readonly ReceivedRequest[], intervalMs: number, tickO
         receivedAtMs: r.receivedAtMs,
         summary: a.annotations.summary ?? '',
         clientModel: a.annotations.client_model ?? '',
+        clientModelsFitting: (a.annotations.client_models_fitting ?? '').split(',').filter(Boolean),
+        clientModelShare: Number(a.annotations.client_model_share || Number.NaN),
         attemptsPerRequest: Number(a.annotations.attempts_per_request || Number.NaN),
         attemptsLow: Number(a.annotations.attempts_per_request_low || Number.NaN),
         attemptsHigh: Number(a.annotations.attempts_per_request_high || Number.NaN),
@@ -587,6 +605,11 @@ async function sleepUntil(ms: number): Promise<void> {
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
 }
 
+/** The arrival seed of the i-th scenario of a batch. */
+function seedOf(spec: ScenarioSpec, i: number): number {
+  return spec.seed ?? i + 1;
+}
+
 /** One line per scenario: what the registry saw and what stormwatch paged. */
 export function describeResult(r: ScenarioResult): string {
   const h = r.harness;
@@ -595,13 +618,14 @@ export function describeResult(r: ScenarioResult): string {
     .map((p) => `${p.alertname}(${p.severity}) +${((p.firedAtMs - r.onsetMs) / 1000).toFixed(1)}s${p.clientModel ? ` ${p.clientModel} ${p.attemptsPerRequest.toFixed(2)} (${p.attemptsLow.toFixed(2)}-${p.attemptsHigh.toFixed(2)})` : ''}`)
     .join(', ');
   return [
-    `${r.spec.cargo.label} ${r.spec.name}:`,
+    `${r.spec.cargo.label} ${r.spec.name} (seed ${r.seed}):`,
     `healthy ${h.healthyOk}/${h.healthyBuilds} ok, ${h.healthyRequestsPerBuild.toFixed(2)} req/build, ${h.buildsPerSecondBefore.toFixed(2)} builds/s;`,
     `fault ${h.faultOk}/${h.faultBuilds} ok, ${mean(h.faultRequestsPerBuild).toFixed(2)} req/build (${(mean(h.faultRequestsPerBuild) / h.cratesPerBuild).toFixed(2)} per crate), static ${mean(h.faultStaticPerBuild).toFixed(2)}/build, ${(h.faultBuildMs / 1000).toFixed(1)} s/build, requests over ${(h.faultRequestSpanMs / 1000).toFixed(1)} s;`,
     `rate ${h.rateBefore.toFixed(1)} -> ${h.rateDuring.toFixed(1)} req/s (${(h.rateDuring / h.rateBefore).toFixed(2)}x);`,
+    `demand ${h.demandBefore.toFixed(2)} -> ${h.demandDuring.toFixed(2)} builds/s (${(h.demandDuring / h.demandBefore).toFixed(2)}x);`,
     `warm ${h.stormwatchWarm}; skipped ${h.skipped};`,
     `pages: ${pages || 'none'};`,
     ...(r.firstFaultScrapeMs !== undefined ? [`first scrape after the onset +${((r.firstFaultScrapeMs - r.onsetMs) / 1000).toFixed(1)}s${r.firstCritical ? `, first page ${((r.firstCritical.firedAtMs - r.firstFaultScrapeMs) / 1000).toFixed(1)} s after it` : ''};`] : []),
-    `held at the end: ${r.clientReading ? `${r.clientReading.clientModel || 'no client'} ${r.clientReading.attemptsPerRequest.toFixed(2)} (${r.clientReading.attemptsLow.toFixed(2)}-${r.clientReading.attemptsHigh.toFixed(2)})` : 'nothing'} +${((r.faultEndMs - r.onsetMs) / 1000).toFixed(0)}s, truth ${r.truthAttemptsPerRequest.toFixed(2)}`,
+    `held at the end: ${r.clientReading ? `${r.clientReading.clientModel || 'no client'}${Number.isFinite(r.clientReading.clientModelShare) ? ` (${Math.round(r.clientReading.clientModelShare * 100)} %)` : ''}${r.clientReading.clientModelsFitting.length > 1 ? ` [fitting: ${r.clientReading.clientModelsFitting.join(', ')}]` : ''} ${r.clientReading.attemptsPerRequest.toFixed(2)} (${r.clientReading.attemptsLow.toFixed(2)}-${r.clientReading.attemptsHigh.toFixed(2)})` : 'nothing'} +${((r.faultEndMs - r.onsetMs) / 1000).toFixed(0)}s, truth ${r.truthAttemptsPerRequest.toFixed(2)}`,
   ].join(' ');
 }
