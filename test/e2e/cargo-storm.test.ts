@@ -153,9 +153,12 @@ function expectRetries(r: ScenarioResult, cargo: CargoBinary, reachesStatic: boo
   expect(h.faultOk, text).toBe(0);
   if (cargo.retryPolicy === 'current') {
     // Aborts on the first crate out of retries: 4 crates x 3 retries + 1 = 13, i.e. 3.25 per crate.
+    // Only the first retry has jitter, so crates whose first retries came within a few
+    // milliseconds send their last attempts together before the abort: 14 and once (a CI run,
+    // 1 build in 65) 15. No crate makes more than its 4 attempts.
     for (const n of h.faultRequestsPerBuild) {
       expect(n, text).toBeGreaterThanOrEqual(12);
-      expect(n, text).toBeLessThanOrEqual(14);
+      expect(n, text).toBeLessThanOrEqual(4 * (3 + 1));
     }
     expect(mean(h.faultRequestsPerBuild) / 4, text).toBeCloseTo(3.25, 0);
     // About 11 s per failing build (sleeps 0.5-1.5 s, 3.5 s, 6.5 s).
