@@ -66,9 +66,9 @@ export interface RampFit {
   /** The plateaus of every onset that fits about as well (Δχ² ≤ 4 with the tick noise given). */
   plateauLow: number;
   plateauHigh: number;
-  /** Σ of squared log residuals over the ticks fitted. */
+  /** Σ of squared log residuals over the ticks that held requests. */
   rss: number;
-  /** Ticks fitted. */
+  /** Ticks with a log residual (requests in them); the plateau counts the empty ones too. */
   ticks: number;
 }
 
@@ -115,7 +115,7 @@ function onsetsWithin(points: readonly number[], tickMs: number, within: { low: 
  * multipliers r over the level, over [0, 20]: golden-section search (convex in A: μ is linear in it).
  */
 function fitExcess(points: readonly { r: number; f: number }[]): number {
-  const rss = (a: number) => {
+  const deviance = (a: number) => {
     let d = 0;
     for (const p of points) {
       const mu = 1 + a * p.f;
@@ -128,21 +128,21 @@ function fitExcess(points: readonly { r: number; f: number }[]): number {
   const g = (Math.sqrt(5) - 1) / 2;
   let x1 = hi - g * (hi - lo);
   let x2 = lo + g * (hi - lo);
-  let f1 = rss(x1);
-  let f2 = rss(x2);
+  let f1 = deviance(x1);
+  let f2 = deviance(x2);
   for (let i = 0; i < 50; i++) {
     if (f1 < f2) {
       hi = x2;
       x2 = x1;
       f2 = f1;
       x1 = hi - g * (hi - lo);
-      f1 = rss(x1);
+      f1 = deviance(x1);
     } else {
       lo = x1;
       x1 = x2;
       f1 = f2;
       x2 = lo + g * (hi - lo);
-      f2 = rss(x2);
+      f2 = deviance(x2);
     }
   }
   return (lo + hi) / 2;
