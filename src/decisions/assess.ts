@@ -165,10 +165,12 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const errorRatio = errors?.observed ?? Number.NaN;
   const errorRatioBaseline = errors?.baseline ?? Number.NaN;
   const requestsBaseline = spike?.baseline ?? Number.NaN;
+  // Unread, not absent: a signal with no ratio check at all (requests only) has no fraction to miss.
+  const failureUnread = (funnel !== undefined || errors !== undefined) && !ratioRead;
   // Two literals rather than a spread of the estimate: the same keys in the same order, one shape each.
   const assessment: Assessment = estimate
-    ? { failing, surge, kind, settled, estimate, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, failureUnread: !ratioRead, explanation: '' }
-    : { failing, surge, kind, settled, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, failureUnread: !ratioRead, explanation: '' };
+    ? { failing, surge, kind, settled, estimate, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, failureUnread, explanation: '' }
+    : { failing, surge, kind, settled, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, failureUnread, explanation: '' };
   if (interesting) assessment.explanation = explain(signal, assessment, failing === true ? kind : 'organic_surge');
   return assessment;
 }

@@ -26,9 +26,10 @@ export interface Assessment {
   requests: number;
   requestsBaseline: number;
   /**
-   * True when no ratio check read this tick (a tick without requests: lumpy traffic at short ticks
-   * has them mid-storm): how much is failing is unknown, not zero, so the tick's estimate says
-   * nothing new about a firing incident's client or count. Absent: read.
+   * True when the signal has ratio checks and none read this tick (a tick without requests: lumpy
+   * traffic at short ticks has them mid-storm): how much is failing is unknown, not zero, so the
+   * tick's estimate says nothing new about a firing incident's client or count. False when one read
+   * it or the signal has none (requests only). Absent: read.
    */
   failureUnread?: boolean;
   explanation: string;

@@ -48,6 +48,9 @@ describe('assess', () => {
     // A tick without requests: the funnel and the error ratio have nothing to read.
     const e = evals({ requests: 0, completion: Number.NaN, spike: true, funnel: true }).map((x) => (x.kind === 'funnel_drop' || x.kind === 'error_ratio' ? { ...x, status: 'unknown' as const, observed: Number.NaN } : x));
     expect(assess('downloads', sample(0, Number.NaN), e, models).failureUnread).toBe(true);
+    // A signal of requests alone has no fraction to miss.
+    const rateOnly = evals({ requests: 0, completion: Number.NaN, drop: true }).filter((x) => x.kind === 'rate_spike' || x.kind === 'rate_drop');
+    expect(assess('downloads', sample(0, Number.NaN), rateOnly, models).failureUnread).toBe(false);
   });
 
   it('reads failing attempts from the error ratio when there is no downstream input', () => {
