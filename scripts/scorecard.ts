@@ -14,10 +14,9 @@ import { silentLogger } from '../src/core/log.js';
 import { FIXTURES_DIR, MODELS_DIR } from '../src/core/paths.js';
 import type { AlertTransition } from '../src/core/types.js';
 import { retriesAtOnce } from '../src/detectors/plateau-prior.js';
-import type { TickResult } from '../src/pipeline.js';
 import { runBacktest } from '../src/runner/backtest.js';
 import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading, readingAt } from './scorecard/client-truth.js';
-import { type ScenarioLabels, type ScenarioScore, scoreScenario } from './scorecard/score.js';
+import { type ScenarioLabels, type ScenarioScore, type ScoredTick, scoreScenario, scoredTick } from './scorecard/score.js';
 import { scenarioLabelsOf } from './sim/labels.js';
 import { type Scenario, bundledScenarios } from './sim/scenarios.js';
 import { mulberry32 } from './sim/random.js';
@@ -35,8 +34,8 @@ export async function scoreAll(): Promise<ScenarioScore[]> {
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
     const labels = JSON.parse(readFileSync(join(dir, file), 'utf8')) as ScenarioLabels;
     const transitions: AlertTransition[] = [];
-    const ticks: TickResult[] = [];
-    await runBacktest({ ...base, source: { kind: 'replay', file: join(dir, labels.file) } }, { logger: silentLogger, onTransition: (t) => transitions.push(t), onTick: (t) => ticks.push(t) });
+    const ticks: ScoredTick[] = [];
+    await runBacktest({ ...base, source: { kind: 'replay', file: join(dir, labels.file) } }, { logger: silentLogger, onTransition: (t) => transitions.push(t), onTick: (t) => ticks.push(scoredTick(t)) });
     scores.push(scoreScenario(labels, transitions, ticks));
   }
   return scores;
@@ -49,9 +48,9 @@ export async function scoreVariant(scenario: Scenario, stepMs: number, seed: num
   const labels = scenarioLabelsOf({ ...scenario, spec }, result, `${scenario.name}@${stepMs / 1000}s`);
   const snapshots = result.snapshots.map((s) => [s.timeMs, s.samples] as [number, typeof s.samples]);
   const transitions: AlertTransition[] = [];
-  const ticks: TickResult[] = [];
+  const ticks: ScoredTick[] = [];
   const config = { ...baseConfig(), intervalMs: stepMs };
-  await runBacktest(config, { data: { snapshots, problems: [] }, logger: silentLogger, onTransition: (t) => transitions.push(t), onTick: (t) => ticks.push(t) });
+  await runBacktest(config, { data: { snapshots, problems: [] }, logger: silentLogger, onTransition: (t) => transitions.push(t), onTick: (t) => ticks.push(scoredTick(t)) });
   return { score: scoreScenario(labels, transitions, ticks), days: (spec.endMs - spec.startMs) / 86_400_000 };
 }
 

@@ -8,7 +8,7 @@ import { type AlertTransition, type Evaluation, type Frame, type Labels, type Si
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type SignalIdentity } from './decisions/alert-decider.js';
-import { type Assessment, assess } from './decisions/assess.js';
+import { type Assessment, assess, blankAssessment } from './decisions/assess.js';
 import type { ClientModel } from './detectors/retry-amplification.js';
 import type { DetectorContext } from './detectors/detector.js';
 import { type ProbeOutcome, deployTransition, probeTransition } from './decisions/deploy-alerts.js';
@@ -31,7 +31,12 @@ export interface SignalReport {
 export interface TickResult {
   timeMs: number;
   transitions: AlertTransition[];
-  /** Each watched series' report, in the pipeline's order (a map indexed by id only when looked up). */
+  /**
+   * Each watched series' report, in the pipeline's order (a map indexed by id only when looked up).
+   * A report's objects (sample, evaluations, assessment) belong to its series and are rewritten by
+   * the next step: read them before it, copy what must outlive the tick. Transitions and deploys
+   * are the caller's to keep.
+   */
   signals: ReadonlyMap<string, SignalReport>;
   /** Deploys that started or whose verdict changed at this tick. */
   deploys: DeployRecord[];
@@ -52,6 +57,8 @@ interface WatchedSignal {
    */
   slot: number;
   slotIndex: SeriesIndex | undefined;
+  /** The series' report, rewritten each tick (no sample, evaluation or assessment objects a tick). */
+  report: SignalReport;
 }
 
 export interface PipelineSnapshot {
@@ -151,6 +158,7 @@ export class Pipeline {
       split: signal.by.length > 0,
       slot: -1,
       slotIndex: undefined,
+      report: { sample: emptySample(), evaluations: [], assessment: blankAssessment(), anomalyScore: Number.NaN },
     };
     const saved = this.pendingRestore.get(id);
     if (saved !== undefined) {
@@ -180,14 +188,25 @@ export class Pipeline {
   }
 
   /**
-   * This frame's sample of a watched series, undefined when the frame lacks it. A frame of columns
-   * is read at the slot cached for its index (no lookup by id, no sample object but the one made
-   * here); any other frame is asked by id.
+   * Copies this frame's sample of a watched series into `into`; false (and `into` untouched) when
+   * the frame lacks it. A frame of columns is read at the slot cached for its index (no lookup by
+   * id); any other frame is asked by id.
    */
-  private sampleOf(w: WatchedSignal, signals: Frame['signals']): SignalSample | undefined {
-    if (!(signals instanceof FrameSamples)) return signals.get(w.identity.id);
+  private readSample(w: WatchedSignal, signals: Frame['signals'], into: SignalSample): boolean {
+    if (!(signals instanceof FrameSamples)) {
+      const s = signals.get(w.identity.id);
+      if (!s) return false;
+      into.requests = s.requests;
+      into.errors = s.errors;
+      into.downstream = s.downstream;
+      return true;
+    }
     const slot = this.slotIn(w, signals.index);
-    return slot < 0 ? undefined : { requests: signals.requests[slot]!, errors: signals.errors[slot]!, downstream: signals.downstream[slot]! };
+    if (slot < 0) return false;
+    into.requests = signals.requests[slot]!;
+    into.errors = signals.errors[slot]!;
+    into.downstream = signals.downstream[slot]!;
+    return true;
   }
 
   /** The series' slot in `index`, -1 when it is not there; looked up by id only when the index changed. */
@@ -212,8 +231,9 @@ export class Pipeline {
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
     for (const w of this.watched.values()) {
-      const { identity, detector, clients } = w;
-      const present = this.sampleOf(w, frame.signals);
+      const { identity, detector, clients, report } = w;
+      const sample = report.sample;
+      const present = this.readSample(w, frame.signals, sample);
       if (present) w.lastSeenMs = frame.timeMs;
       else if (w.split && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(identity.id)) {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
@@ -221,12 +241,15 @@ export class Pipeline {
         this.admitted = undefined;
         continue;
       }
-      const sample = present ?? emptySample();
+      // Missing is unknown, never zero.
+      if (!present) sample.requests = sample.errors = sample.downstream = Number.NaN;
       const evaluations = detector.observe(sample, frame.timeMs);
       w.ramp.observeTick(sample.requests, evaluations);
       const ramp = w.ramp.view();
-      const assessment = assess(identity.id, sample, evaluations, clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick);
-      signals.append(identity.id, { sample, evaluations, assessment, anomalyScore: detector.anomalyScore });
+      const assessment = assess(identity.id, sample, evaluations, clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, report.assessment);
+      report.evaluations = evaluations;
+      report.anomalyScore = detector.anomalyScore;
+      signals.append(identity.id, report);
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }
@@ -313,10 +336,10 @@ export class Pipeline {
     this.admit(frame);
     for (const w of this.watched.values()) {
       const { detector, ramp } = w;
-      const sample = this.sampleOf(w, frame.signals);
+      const sample = w.report.sample;
       // The ramp recorder too: the demand level a storm is read against is the last half minute,
       // history included (a sidecar started moments before a storm has no other).
-      if (sample) ramp.observeTick(sample.requests, detector.observe(sample, frame.timeMs));
+      if (this.readSample(w, frame.signals, sample)) ramp.observeTick(sample.requests, detector.observe(sample, frame.timeMs));
     }
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
     for (const tracker of this.markers) tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
@@ -331,8 +354,8 @@ export class Pipeline {
     this.admit(frame);
     let learnt = 0;
     for (const w of this.watched.values()) {
-      const sample = this.sampleOf(w, frame.signals);
-      if (sample && w.detector.learnProfile(frame.timeMs, sample.requests, spanMs)) learnt++;
+      const sample = w.report.sample;
+      if (this.readSample(w, frame.signals, sample) && w.detector.learnProfile(frame.timeMs, sample.requests, spanMs)) learnt++;
     }
     return learnt;
   }

@@ -83,6 +83,41 @@ describe('Pipeline', () => {
   });
 });
 
+describe('Pipeline: reports rewritten each tick', () => {
+  it("keeps one report per series and rewrites all of it: nothing of a failing tick's reading survives a gap", () => {
+    const p = new Pipeline(config);
+    const all = frames();
+    const id = 'api{route="/route/7"}';
+    let failing: TickResult | undefined;
+    for (const f of all.slice(0, 126)) failing = p.step(f);
+    const report = failing!.signals.get(id)!;
+    // The failing tick as read before the next step: a failure with its run, estimate and sentence.
+    expect(report.assessment.failing).toBe(true);
+    expect(report.assessment.explanation).not.toBe('');
+    expect(report.evaluations.find((e) => e.kind === 'rate_spike')!.run).toBeDefined();
+    expect(report.sample.requests).toBeGreaterThan(0);
+    const other = failing!.signals.get('api{route="/route/3"}')!;
+    expect(other).not.toBe(report);
+    expect(other.evaluations).not.toBe(report.evaluations);
+    // Next tick the series is missing: its report is the same object, every field this tick's.
+    const gap = all[126]!;
+    const signals = new Map(gap.signals as Map<string, SignalSample>);
+    signals.delete(id);
+    const next = p.step({ ...gap, signals });
+    expect(next.signals.get(id)).toBe(report);
+    expect(report.sample).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
+    expect(report.evaluations.map((e) => [e.kind, e.status, e.reason, e.run, e.evidence])).toEqual([
+      ['rate_spike', 'unknown', 'no data', undefined, undefined],
+      ['rate_drop', 'unknown', 'no data', undefined, undefined],
+      ['funnel_drop', 'unknown', 'no data', undefined, undefined],
+    ]);
+    expect(report.assessment.failing).toBeUndefined();
+    expect(report.assessment.estimate).toBeUndefined();
+    expect(report.assessment.explanation).toBe('');
+    expect(Number.isNaN(report.anomalyScore)).toBe(true);
+  });
+});
+
 describe('Pipeline: frames of columns', () => {
   /**
    * The frames above as columns (series/frame-samples.ts), with routes that drop out and come back:

@@ -54,6 +54,25 @@ export interface ScenarioScore {
 
 const PAGING = new Set(['critical', 'warning']);
 
+/**
+ * What the score reads of a tick, kept as the backtest runs (a tick's reports are rewritten by the
+ * next step): its deploys and, per failing series with an estimate, the attempts and client named.
+ */
+export interface ScoredTick {
+  timeMs: number;
+  deploys: DeployRecord[];
+  estimates: { attemptsPerRequest: number; model: string | undefined }[];
+}
+
+export function scoredTick(tick: TickResult): ScoredTick {
+  const estimates: ScoredTick['estimates'] = [];
+  for (const report of tick.signals.values()) {
+    const est = report.assessment.estimate;
+    if (report.assessment.failing && est) estimates.push({ attemptsPerRequest: est.attemptsPerRequest, model: est.matches[0]?.model });
+  }
+  return { timeMs: tick.timeMs, deploys: tick.deploys, estimates };
+}
+
 function median(values: number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -61,7 +80,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-export function scoreScenario(labels: ScenarioLabels, transitions: readonly AlertTransition[], ticks: readonly TickResult[]): ScenarioScore {
+export function scoreScenario(labels: ScenarioLabels, transitions: readonly AlertTransition[], ticks: readonly ScoredTick[]): ScenarioScore {
   const faults = labels.faults.map((f) => ({ start: Date.parse(f.startsAt), end: Date.parse(f.endsAt) }));
   const first = faults[0];
   const graceMs = labels.expect.pageFreeOutsideFaultsSeconds * 1000;
@@ -86,12 +105,9 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
     for (const tick of ticks) {
       // Skip the first 30 s: retry chains take ~11 s to fill and a tick spans 15 s.
       if (tick.timeMs < first.start + 30_000 || tick.timeMs > first.end) continue;
-      for (const report of tick.signals.values()) {
-        const est = report.assessment.estimate;
-        if (!report.assessment.failing || !est) continue;
+      for (const est of tick.estimates) {
         if (Number.isFinite(est.attemptsPerRequest)) estimates.push(est.attemptsPerRequest);
-        const best = est.matches[0]?.model;
-        if (best) modelVotes.set(best, (modelVotes.get(best) ?? 0) + 1);
+        if (est.model) modelVotes.set(est.model, (modelVotes.get(est.model) ?? 0) + 1);
       }
     }
   }

@@ -61,7 +61,12 @@ export interface TickTime {
   ramp?: RampObservation | undefined;
 }
 
-export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[], tick?: TickTime): Assessment {
+/**
+ * Assesses one tick of a signal. With `into`, the assessment is written there (every field) and
+ * returned: the pipeline keeps one per series and rewrites it each tick, so 100k healthy series
+ * make no assessment objects a tick.
+ */
+export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[], tick?: TickTime, into?: Assessment): Assessment {
   // One pass, no arrays or closures: this runs for every series every tick.
   let spike: Evaluation | undefined;
   let drop: Evaluation | undefined;
@@ -167,10 +172,41 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const requestsBaseline = spike?.baseline ?? Number.NaN;
   // Unread, not absent: a signal with no ratio check at all (requests only) has no fraction to miss.
   const failureUnread = (funnel !== undefined || errors !== undefined) && !ratioRead;
-  // Two literals rather than a spread of the estimate: the same keys in the same order, one shape each.
-  const assessment: Assessment = estimate
-    ? { failing, surge, kind, settled, estimate, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, failureUnread, explanation: '' }
-    : { failing, surge, kind, settled, completion, completionBaseline, errorRatio, errorRatioBaseline, requests: sample.requests, requestsBaseline, failureUnread, explanation: '' };
+  const assessment = into ?? blankAssessment();
+  assessment.failing = failing;
+  assessment.surge = surge;
+  assessment.kind = kind;
+  assessment.settled = settled;
+  assessment.estimate = estimate;
+  assessment.completion = completion;
+  assessment.completionBaseline = completionBaseline;
+  assessment.errorRatio = errorRatio;
+  assessment.errorRatioBaseline = errorRatioBaseline;
+  assessment.requests = sample.requests;
+  assessment.requestsBaseline = requestsBaseline;
+  assessment.failureUnread = failureUnread;
+  assessment.explanation = '';
+  assessment.aftermath = undefined;
   if (interesting) assessment.explanation = explain(signal, assessment, failing === true ? kind : 'organic_surge');
   return assessment;
+}
+
+/** An assessment with every field present (one shape), for assess to write. */
+export function blankAssessment(): Assessment {
+  return {
+    failing: undefined,
+    surge: undefined,
+    kind: 'error_regression',
+    settled: true,
+    estimate: undefined,
+    completion: Number.NaN,
+    completionBaseline: Number.NaN,
+    errorRatio: Number.NaN,
+    errorRatioBaseline: Number.NaN,
+    requests: Number.NaN,
+    requestsBaseline: Number.NaN,
+    failureUnread: false,
+    explanation: '',
+    aftermath: undefined,
+  };
 }

@@ -135,7 +135,10 @@ interface Dispersion extends LateShareState {
 type DispersionState = Required<Dispersion>;
 
 function newDispersion(rate = 1, errors = 1, funnel = 1, ticks = 0): DispersionState {
-  return { rate, errors, funnel, ticks, ...newLateShare(), rateBlock: Number.NaN, blocks: Number.NaN, blockN: Number.NaN, blockExpected: Number.NaN, blockTicks: Number.NaN };
+  // One literal, every field a number from the start: the fields stay unboxed doubles updated in
+  // place (a spread gave them tagged fields, a new boxed number at every update of every series).
+  const late = newLateShare();
+  return { rate, errors, funnel, ticks, lateNum: late.lateNum, lateDen: late.lateDen, latePrevN: late.latePrevN, rateBlock: Number.NaN, blocks: Number.NaN, blockN: Number.NaN, blockExpected: Number.NaN, blockTicks: Number.NaN };
 }
 
 /** An absent (NaN) count of the dispersion read as none yet. */
@@ -283,6 +286,16 @@ export class EvidenceDetector implements Detector {
   private readonly weight: number;
   /** Ticks waiting to be learnt, oldest first: a ring of P_FIELDS numbers per tick. */
   private readonly probation: Float32Array;
+  /**
+   * The evaluations observe returns, in their order (rate rise, rate collapse, then errors and the
+   * funnel where the signal has them): rewritten in place every tick, so 100k series make no
+   * evaluation objects a tick (they were most of the step's garbage).
+   */
+  private readonly evaluations: Evaluation[];
+  private readonly spikeEval: Evaluation;
+  private readonly dropEval: Evaluation;
+  private readonly errorsEval: Evaluation | undefined;
+  private readonly funnelEval: Evaluation | undefined;
   /** The checks' states (SPIKE … FUNNEL), then from PROBATION_TIMES_AT the data time of each tick on probation (a float32 cannot hold a timestamp). */
   private readonly doubles: Float64Array;
   private probationStart = 0;
@@ -351,6 +364,13 @@ export class EvidenceDetector implements Detector {
     this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, bytes, orderOf(1));
     this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, bytes, orderOf(2));
     this.derived = derive(params, ctx.intervalMs);
+    this.spikeEval = blankEvaluation('rate_spike');
+    this.dropEval = blankEvaluation('rate_drop');
+    this.errorsEval = ctx.inputs.has('errors') ? blankEvaluation('error_ratio') : undefined;
+    this.funnelEval = ctx.inputs.has('downstream') ? blankEvaluation('funnel_drop') : undefined;
+    this.evaluations = [this.spikeEval, this.dropEval];
+    if (this.errorsEval) this.evaluations.push(this.errorsEval);
+    if (this.funnelEval) this.evaluations.push(this.funnelEval);
     this.seconds = ctx.intervalMs / 1000;
     this.weight = ctx.evidenceWeight ?? 1;
     this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
@@ -680,33 +700,35 @@ export class EvidenceDetector implements Detector {
     return true;
   }
 
+  /**
+   * Judges one tick. The evaluations returned are the detector's own, rewritten by its next
+   * observe: copy what must outlive the tick.
+   */
   observe(sample: SignalSample, timeMs: number): Evaluation[] {
-    const { inputs } = this.ctx;
     const n = sample.requests * this.seconds;
+    const out = this.evaluations;
     if (!(n >= 0)) {
       // No data: no evidence either way, nothing learnt, every check keeps its state.
       breakLateShare(this.dispersion);
-      const out = [unknown('rate_spike', sample.requests, 'no data'), unknown('rate_drop', sample.requests, 'no data')];
-      if (inputs.has('errors')) out.push(unknown('error_ratio', Number.NaN, 'no data'));
-      if (inputs.has('downstream')) out.push(unknown('funnel_drop', Number.NaN, 'no data'));
+      unknown(this.spikeEval, sample.requests, 'no data');
+      unknown(this.dropEval, sample.requests, 'no data');
+      if (this.errorsEval) unknown(this.errorsEval, Number.NaN, 'no data');
+      if (this.funnelEval) unknown(this.funnelEval, Number.NaN, 'no data');
       this.lastScore = Number.NaN;
       return out;
     }
     // Median and MAD once per tick: they are the hot path at 100k series.
     const rateReady = this.ready(this.rate);
     if (rateReady) this.rateStats(timeMs);
-    const baselineCount = rateReady ? Math.exp(rateMedian) * this.seconds : Number.NaN;
-    const baselineSigma = rateReady ? rateSigma : Number.NaN;
-    const baselineError = rateReady ? rateMedianError : 0;
+    const baselineCount = rateReady ? Math.exp(rateStatsNow[RATE_MEDIAN]!) * this.seconds : Number.NaN;
+    const baselineSigma = rateReady ? rateStatsNow[RATE_SIGMA]! : Number.NaN;
+    const baselineError = rateReady ? rateStatsNow[RATE_MEDIAN_ERROR]! : 0;
     residual.rate = residual.errors = residual.funnel = Number.NaN;
     const c = this.doubles;
     const ratioEvidenceBefore = c[ERRORS + CHECK_SMALL]! + c[FUNNEL + CHECK_SMALL]!;
-    const out: Evaluation[] = [];
-    this.judgeRate(sample.requests, n, baselineCount, baselineSigma, out);
-    const errors = inputs.has('errors') ? this.judgeErrors(sample.errors * this.seconds, n, baselineCount) : undefined;
-    const funnel = inputs.has('downstream') ? this.judgeFunnel(sample.downstream * this.seconds, n, baselineCount) : undefined;
-    if (errors) out.push(errors);
-    if (funnel) out.push(funnel);
+    this.judgeRate(sample.requests, n, baselineCount, baselineSigma);
+    const errors = this.errorsEval ? this.judgeErrors(this.errorsEval, sample.errors * this.seconds, n, baselineCount) : undefined;
+    const funnel = this.funnelEval ? this.judgeFunnel(this.funnelEval, sample.downstream * this.seconds, n, baselineCount) : undefined;
     this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel, Math.sign(c[ERRORS + CHECK_SMALL]! + c[FUNNEL + CHECK_SMALL]! - ratioEvidenceBefore));
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     this.score(out, timeMs, n);
@@ -776,7 +798,7 @@ export class EvidenceDetector implements Detector {
   /**
    * The expected log-rate at `timeMs` and the σ of one tick's log-rate: the profile's value now plus
    * the window's deseasonalised median (its MAD the spread); the plain trailing median and MAD while
-   * the profile cannot say. Written to rateMedian, rateSigma and rateMedianError (no object a tick).
+   * the profile cannot say. Written to rateStatsNow (no object a tick).
    */
   private rateStats(timeMs: number): void {
     const mode = Number.isNaN(this.rateLearntAtMs) ? 0 : this.profile.mode(timeMs);
@@ -789,16 +811,16 @@ export class EvidenceDetector implements Detector {
     }
     if (Number.isNaN(this.levelMedian)) return this.trailingRateStats();
     // The level's median is over the window's buckets: its standard error as RobustBaseline's.
-    rateMedianError = (MEDIAN_ERROR_FACTOR * this.levelSigma) / Math.sqrt(this.bucketTicks * Math.max(1, this.levelBuckets));
-    rateMedian = this.levelMedian + now;
-    rateSigma = this.levelSigma;
+    rateStatsNow[RATE_MEDIAN_ERROR] = (MEDIAN_ERROR_FACTOR * this.levelSigma) / Math.sqrt(this.bucketTicks * Math.max(1, this.levelBuckets));
+    rateStatsNow[RATE_MEDIAN] = this.levelMedian + now;
+    rateStatsNow[RATE_SIGMA] = this.levelSigma;
   }
 
   /** The rate window's plain trailing median, σ and median error, as rateStats writes them. */
   private trailingRateStats(): void {
-    rateMedian = this.rate.median;
-    rateSigma = this.rate.sigma;
-    rateMedianError = this.rate.medianError;
+    rateStatsNow[RATE_MEDIAN] = this.rate.median;
+    rateStatsNow[RATE_SIGMA] = this.rate.sigma;
+    rateStatsNow[RATE_MEDIAN_ERROR] = this.rate.medianError;
   }
 
   /**
@@ -909,7 +931,7 @@ export class EvidenceDetector implements Detector {
     // ticks were seen: it only says which kind the failure is, after MIN_RISE_SECONDS of it.
     const tickPhi = spike.sigma * spike.sigma * expected;
     const d = this.dispersion;
-    const risePhi = d.ticks >= this.params.minBaselinePoints ? Math.min(tickPhi, pooledDispersion(Math.max(rateSigma, MIN_LOG_RATE_SIGMA) ** 2 * expected, this.rate.buckets, d.rate, d.ticks)) : tickPhi;
+    const risePhi = d.ticks >= this.params.minBaselinePoints ? Math.min(tickPhi, pooledDispersion(Math.max(rateStatsNow[RATE_SIGMA]!, MIN_LOG_RATE_SIGMA) ** 2 * expected, this.rate.buckets, d.rate, d.ticks)) : tickPhi;
     // Counting noise averages out over the run; demand's own wobble does not (it is slow): a floor.
     // The baseline's own uncertainty (a short one is a guess) adds to the run's counting noise.
     const sigmaOf = (ticks: number, expectedSum: number, phi = tickPhi) => Math.max(Math.sqrt(this.runDispersion(ticks, phi) / expectedSum + baselineError * baselineError), MIN_LOG_RATE_SIGMA);
@@ -960,9 +982,9 @@ export class EvidenceDetector implements Detector {
    * The tick-level dispersion of an input, once enough healthy ticks were seen to trust it: its
    * upper confidence bound, so that a short calm history does not make lumpy traffic look certain.
    */
-  private tickDispersion(input: keyof typeof residual): number {
+  private tickDispersion(learnt: number): number {
     const d = this.dispersion;
-    return d.ticks >= this.params.minBaselinePoints ? dispersionUpperBound(d[input], d.ticks) : 1;
+    return d.ticks >= this.params.minBaselinePoints ? dispersionUpperBound(learnt, d.ticks) : 1;
   }
 
   /** Adds a tick's squared Pearson residuals (those it has: NaN otherwise) to the dispersion estimates. */
@@ -1005,16 +1027,17 @@ export class EvidenceDetector implements Detector {
     return b.buckets >= MIN_BASELINE_BUCKETS && b.size >= this.params.minBaselinePoints;
   }
 
-  private judgeRate(requests: number, n: number, expected: number, baselineSigma: number, out: Evaluation[]): void {
+  private judgeRate(requests: number, n: number, expected: number, baselineSigma: number): void {
     if (Number.isNaN(expected)) {
-      out.push(unknown('rate_spike', requests, 'warming up'), unknown('rate_drop', requests, 'warming up'));
+      unknown(this.spikeEval, requests, 'warming up');
+      unknown(this.dropEval, requests, 'warming up');
       return;
     }
     const { spikeFactor, collapseFactor, threshold } = this.derived;
     // Quasi-Poisson: Var(count) = φ·mean, φ from the baseline's own spread of log-rate (≈ φ/mean).
     const logSigma = Math.max(baselineSigma, MIN_LOG_RATE_SIGMA);
     residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
-    const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion('rate'));
+    const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion(this.dispersion.rate));
     const w = this.weight / phi;
     // σ of one tick's log count (Poisson and demand): what the amplification model reads M through,
     // and the band's spread: a fall inside the band is no collapse (band-floor.ts).
@@ -1029,18 +1052,16 @@ export class EvidenceDetector implements Detector {
     const drop = updateCheckAt(this.doubles, DROP, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
     const score = (Math.log(Math.max(n, 0.5)) - Math.log(expected)) / sigma;
     const baseline = expected / this.seconds;
-    out.push(
-      { kind: 'rate_spike', status: spike ? 'anomalous' : 'normal', score, observed: requests, baseline, sigma, evidence: evidenceAt(this.doubles, SPIKE), threshold },
-      { kind: 'rate_drop', status: drop ? 'anomalous' : 'normal', score, observed: requests, baseline, sigma, evidence: evidenceAt(this.doubles, DROP), threshold },
-    );
+    judged(this.spikeEval, spike, score, requests, baseline, sigma, undefined, evidenceAt(this.doubles, SPIKE), threshold);
+    judged(this.dropEval, drop, score, requests, baseline, sigma, undefined, evidenceAt(this.doubles, DROP), threshold);
   }
 
-  private judgeErrors(errors: number, n: number, expected: number): Evaluation {
-    if (!(errors >= 0)) return unknown('error_ratio', Number.NaN, 'no data');
+  private judgeErrors(out: Evaluation, errors: number, n: number, expected: number): Evaluation {
+    if (!(errors >= 0)) return unknown(out, Number.NaN, 'no data');
     const ratio = n > 0 ? errors / n : Number.NaN;
-    if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown('error_ratio', ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
+    if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown(out, ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
     const e0 = Math.max(0, this.errorRatio.median);
-    if (n <= 0 && errors <= 0) return unchanged('error_ratio', this.doubles, ERRORS, e0, this.derived.threshold);
+    if (n <= 0 && errors <= 0) return unchanged(out, this.doubles, ERRORS, e0, this.derived.threshold);
     const indifference = Math.min(e0 + this.params.minErrorRatioIncrease, 0.99);
     const p0 = Math.min(Math.max(FAILURE_FLOOR, e0), (e0 + indifference) / 2);
     if (p0 !== this.errorP0) {
@@ -1050,27 +1071,27 @@ export class EvidenceDetector implements Detector {
     // Errors counted a tick after their requests (two series scraped apart) still count.
     const k = errors;
     residual.errors = n > 0 ? ((k - n * e0) * (k - n * e0)) / (n * p0 * (1 - p0)) : Number.NaN;
-    const phi = Math.max(dispersion(this.errorRatio.sigma, expected, p0), this.tickDispersion('errors'));
+    const phi = Math.max(dispersion(this.errorRatio.sigma, expected, p0), this.tickDispersion(this.dispersion.errors));
     const sigma = Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     const w = this.weight / phi;
     const alarmed = updateCheckAt(this.doubles, ERRORS, binomialLLR(k, n, p0, this.errorP1) * w, binomialLLR(k, n, p0, breakAlternative(p0)) * w, this.derived.threshold, RESOLVE_EVIDENCE);
-    return { kind: 'error_ratio', status: alarmed ? 'anomalous' : 'normal', score: (ratio - e0) / sigma, observed: ratio, baseline: e0, sigma, evidence: evidenceAt(this.doubles, ERRORS), threshold: this.derived.threshold };
+    return judged(out, alarmed, (ratio - e0) / sigma, ratio, e0, sigma, undefined, evidenceAt(this.doubles, ERRORS), this.derived.threshold);
   }
 
-  private judgeFunnel(completed: number, n: number, expected: number): Evaluation {
+  private judgeFunnel(out: Evaluation, completed: number, n: number, expected: number): Evaluation {
     if (!(completed >= 0)) {
       breakLateShare(this.dispersion);
-      return unknown('funnel_drop', Number.NaN, 'no data');
+      return unknown(out, Number.NaN, 'no data');
     }
     const ratio = n > 0 ? completed / n : Number.NaN;
     if (!this.ready(this.funnel) || Number.isNaN(expected)) {
       breakLateShare(this.dispersion);
-      return unknown('funnel_drop', ratio, n <= 0 && completed <= 0 ? 'no requests' : 'warming up');
+      return unknown(out, ratio, n <= 0 && completed <= 0 ? 'no requests' : 'warming up');
     }
     const c0 = this.funnel.median;
     if (!(c0 > 0) || (n <= 0 && completed <= 0)) breakLateShare(this.dispersion);
-    if (!(c0 > 0)) return unknown('funnel_drop', ratio, 'nothing completes at baseline');
-    if (n <= 0 && completed <= 0) return unchanged('funnel_drop', this.doubles, FUNNEL, c0, this.derived.threshold);
+    if (!(c0 > 0)) return unknown(out, ratio, 'nothing completes at baseline');
+    if (n <= 0 && completed <= 0) return unchanged(out, this.doubles, FUNNEL, c0, this.derived.threshold);
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
     // Requests lost, relative to what the baseline completes: signed, so completions counted a tick
     // late (two hops scraped at slightly different moments, or a tick without new requests) give
@@ -1078,7 +1099,7 @@ export class EvidenceDetector implements Detector {
     const lost = n - completed / c0;
     const relSigma = this.funnel.sigma / c0;
     residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
-    const phi = Math.max(dispersion(relSigma, expected, p0), this.tickDispersion('funnel'));
+    const phi = Math.max(dispersion(relSigma, expected, p0), this.tickDispersion(this.dispersion.funnel));
     // The funnel's excess over binomial is mostly additive: requests in flight between the two
     // hops' scrapes, whether the downstream completes them or not (count-evidence.ts).
     const extra = (phi - 1) * p0 * (1 - p0);
@@ -1090,9 +1111,8 @@ export class EvidenceDetector implements Detector {
     // failure's first tick is read net of it: ramp-fit.ts).
     if (alarmed || this.alarmed(ERRORS)) breakLateShare(this.dispersion);
     else learnLateShare(this.dispersion, n, lost, this.dispersionWindow);
-    const lateShare = lateShareOf(this.dispersion);
-    const out: Evaluation = { kind: 'funnel_drop', status: alarmed ? 'anomalous' : 'normal', score: (ratio - c0) / sigma, observed: ratio, baseline: c0, sigma, evidence: evidenceAt(this.doubles, FUNNEL), threshold };
-    if (lateShare !== undefined) out.lateShare = lateShare;
+    judged(out, alarmed, (ratio - c0) / sigma, ratio, c0, sigma, undefined, evidenceAt(this.doubles, FUNNEL), threshold);
+    out.lateShare = lateShareOf(this.dispersion);
     return out;
   }
 
@@ -1232,10 +1252,14 @@ function dispersion(tickSigma: number, expectedPerTick: number, p0: number): num
 /** Where the drift's tail record starts in the Int16 part of the buffer: after the profile and the tick's tail record. */
 const DRIFT_VALUES_AT = SLOTS_PER_WEEK + TAIL_VALUE_SLOTS;
 
-/** The expected log-rate's median, σ and median error of the tick being observed (rateStats; one thread). */
-let rateMedian = Number.NaN;
-let rateSigma = Number.NaN;
-let rateMedianError = Number.NaN;
+/**
+ * The expected log-rate's median, σ and median error of the tick being observed (rateStats; one
+ * thread). Slots of a typed array: a module variable holds a double boxed, a new box every store.
+ */
+const rateStatsNow = new Float64Array(3);
+const RATE_MEDIAN = 0;
+const RATE_SIGMA = 1;
+const RATE_MEDIAN_ERROR = 2;
 
 /** One byte view of each shared buffer (core/slab.ts), for the windows' sort orders. */
 const bytesOfBuffer = new WeakMap<ArrayBuffer, Uint8Array>();
@@ -1261,13 +1285,38 @@ function hasData(e: Evaluation): boolean {
 }
 
 /**
+ * A check's evaluation with every field present, absent ones undefined: one shape for every
+ * detector's evaluations, rewritten in place each tick (judged, unknown, unchanged).
+ */
+function blankEvaluation(kind: FindingKind): Evaluation {
+  return { kind, status: 'unknown', score: Number.NaN, observed: Number.NaN, baseline: Number.NaN, sigma: Number.NaN, reason: undefined, evidence: undefined, threshold: undefined, run: undefined, lateShare: undefined };
+}
+
+/** Rewrites `e` as this tick's evaluation (its run and late share cleared: the tick sets them). */
+function judged(e: Evaluation, alarmed: boolean, score: number, observed: number, baseline: number, sigma: number, reason: string | undefined, evidence: number | undefined, threshold: number | undefined): Evaluation {
+  e.status = alarmed ? 'anomalous' : 'normal';
+  e.score = score;
+  e.observed = observed;
+  e.baseline = baseline;
+  e.sigma = sigma;
+  e.reason = reason;
+  e.evidence = evidence;
+  e.threshold = threshold;
+  e.run = undefined;
+  e.lateShare = undefined;
+  return e;
+}
+
+/**
  * A ratio check at a tick without requests: no evidence either way, so the check stays as it was
  * (an alarm stays raised while a stalled client pool sends nothing), with no ratio to show.
  */
-function unchanged(kind: FindingKind, checks: Float64Array, at: number, baseline: number, threshold: number): Evaluation {
-  return { kind, status: checks[at + CHECK_ALARMED] !== 0 ? 'anomalous' : 'normal', score: Number.NaN, observed: Number.NaN, baseline, sigma: Number.NaN, reason: 'no requests', evidence: evidenceAt(checks, at), threshold };
+function unchanged(e: Evaluation, checks: Float64Array, at: number, baseline: number, threshold: number): Evaluation {
+  return judged(e, checks[at + CHECK_ALARMED] !== 0, Number.NaN, Number.NaN, baseline, Number.NaN, 'no requests', evidenceAt(checks, at), threshold);
 }
 
-function unknown(kind: FindingKind, observed: number, reason: string): Evaluation {
-  return { kind, status: 'unknown', score: Number.NaN, observed, baseline: Number.NaN, sigma: Number.NaN, reason };
+function unknown(e: Evaluation, observed: number, reason: string): Evaluation {
+  judged(e, false, Number.NaN, observed, Number.NaN, Number.NaN, reason, undefined, undefined);
+  e.status = 'unknown';
+  return e;
 }

@@ -7,9 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.js';
 import { FIXTURES_DIR } from '../../src/core/paths.js';
 import type { AlertTransition } from '../../src/core/types.js';
-import type { TickResult } from '../../src/pipeline.js';
 import { runBacktest } from '../../src/runner/backtest.js';
-import { scoreScenario } from '../../scripts/scorecard/score.js';
+import { type ScoredTick, scoreScenario, scoredTick } from '../../scripts/scorecard/score.js';
 import { replayConfig, scenarioLabels } from '../helpers/scenarios.js';
 
 const names = readdirSync(join(FIXTURES_DIR, 'scenarios'))
@@ -21,8 +20,8 @@ describe.each(names)('scenario %s', (name) => {
   it('meets its expectations: alerts, delay, estimates, no false pages', async () => {
     const labels = scenarioLabels(name);
     const transitions: AlertTransition[] = [];
-    const ticks: TickResult[] = [];
-    await runBacktest(replayConfig(name), { logger: silentLogger, onTransition: (t) => transitions.push(t), onTick: (t) => ticks.push(t) });
+    const ticks: ScoredTick[] = [];
+    await runBacktest(replayConfig(name), { logger: silentLogger, onTransition: (t) => transitions.push(t), onTick: (t) => ticks.push(scoredTick(t)) });
     const score = scoreScenario(labels, transitions, ticks);
     expect(score.checks.filter((c) => !c.ok)).toEqual([]);
     // Every firing alert resolves by the end of the scenario.
