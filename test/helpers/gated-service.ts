@@ -29,8 +29,11 @@ export interface GatedService {
 
 export async function startGatedService(options: { windowSeconds?: number; extraDeploys?: string; listen?: string } = {}): Promise<GatedService> {
   const state = { broken: false, api: 0, files: 0 };
+  // The port as listened on: a request that arrives on a kept-alive connection while the server
+  // closes finds no address to read (server.address() is null then).
+  let port = 0;
+  let stopped = false;
   const server: Server = createServer((req, res) => {
-    const port = (server.address() as AddressInfo).port;
     if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       return res.end(`api_requests_total ${state.api}\nstatic_requests_total ${state.files}\n`);
@@ -47,13 +50,13 @@ export async function startGatedService(options: { windowSeconds?: number; extra
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   // Clients: 20 downloads a second; each follows the redirect when it can.
   const clients = setInterval(() => {
     void fetch(`http://127.0.0.1:${port}/download`, { redirect: 'manual' })
       .then((r) => {
         const to = r.headers.get('location') ?? '';
-        if (!state.broken && to.includes(`:${port}/files/`)) return fetch(`http://127.0.0.1:${port}/files/app.tar`).then((f) => f.arrayBuffer());
+        if (!stopped && !state.broken && to.includes(`:${port}/files/`)) return fetch(`http://127.0.0.1:${port}/files/app.tar`).then((f) => f.arrayBuffer());
         return undefined;
       })
       .catch(() => {});
@@ -105,9 +108,13 @@ signals:
     handle,
     warm: (ms) => new Promise((r) => setTimeout(r, ms)),
     async stop() {
+      stopped = true;
       clearInterval(clients);
       await handle.stop(1000);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Clients' kept-alive connections (and a redirect followed mid-close) would hold close() open.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
       rmSync(dir, { recursive: true, force: true });
     },
   };
