@@ -44,22 +44,27 @@ export class LatestRows {
   /** Kinds seen, by index (a handful of names). */
   private readonly kinds: string[] = [''];
   private readonly kindOf = new Map<string, number>([['', 0]]);
+  private lastKind = '';
+  private lastKindCode = 0;
 
   /** Takes a tick's reports in place of the last tick's. */
   record(signals: ReadonlyMap<string, SignalReport>): void {
     const n = signals.size;
     if (this.scores.length < n || this.scores.length > 4 * n + 64) this.grow(n);
-    this.ids.length = 0;
+    // Written by index and cut to length after: emptying the array first gave its 100k slots back
+    // and every tick grew them again.
+    let i = 0;
     // forEach, not for-of: a for-of over a map makes an entry array per series (100k a tick at scale).
     signals.forEach((report, id) => {
-      const i = this.ids.length;
       const a = report.assessment;
-      this.ids.push(id);
+      this.ids[i] = id;
       this.scores[i] = scoreOf(report);
       this.requests[i] = report.sample.requests;
       this.states[i] = code(a.failing) + 3 * code(a.surge);
       this.kindIndex[i] = this.kindCode(a.kind ?? '');
+      i++;
     });
+    this.ids.length = i;
   }
 
   private grow(n: number): void {
@@ -71,6 +76,8 @@ export class LatestRows {
   }
 
   private kindCode(kind: string): number {
+    // Most series of a tick share one kind: the last one's code is asked first, no map lookup.
+    if (kind === this.lastKind) return this.lastKindCode;
     let k = this.kindOf.get(kind);
     if (k === undefined) {
       // Kinds are a closed set of names; a bound keeps a malformed stream from growing this.
@@ -79,6 +86,8 @@ export class LatestRows {
       this.kinds.push(kind);
       this.kindOf.set(kind, k);
     }
+    this.lastKind = kind;
+    this.lastKindCode = k;
     return k;
   }
 
