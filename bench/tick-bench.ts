@@ -123,7 +123,7 @@ export class FakePrometheusAnswers {
 }
 
 /** answer-server.ts in a child process: the bench's upstream on a loopback port. */
-async function startAnswerServer(n: number, source: TickSourceKind, t0: number): Promise<{ url: string; prepare: (k: number) => Promise<void>; stop: () => void }> {
+export async function startAnswerServer(n: number, source: TickSourceKind, t0: number): Promise<{ url: string; prepare: (k: number) => Promise<void>; stop: () => void }> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'answer-server.js');
   const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', script, String(n), source, String(t0)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {

@@ -48,24 +48,29 @@ interface LabelSetEntry {
  * substring, no hashing).
  */
 export class LabelSetCache {
-  private current = new Map<string, LabelSetEntry>();
-  private previous = new Map<string, LabelSetEntry>();
+  /**
+   * Every remembered set, stamped with the last page it was seen on. One map kept across pages:
+   * moving each set seen again into a new map every page cost a map insertion per series per scrape
+   * (300k at 100k series) and the growth of that map.
+   */
+  private readonly entries = new Map<string, LabelSetEntry>();
   private page = 0;
+  private seenThisPage = 0;
   private last: LabelSetEntry | undefined;
 
   get(text: string): Labels | undefined {
-    let hit = this.current.get(text);
-    if (hit === undefined && this.previous.size > 0) {
-      hit = this.previous.get(text);
-      if (hit !== undefined) this.touch(hit);
-    }
-    if (hit !== undefined) this.follow(hit);
-    return hit?.labels;
+    const hit = this.entries.get(text);
+    if (hit === undefined) return undefined;
+    this.touch(hit);
+    this.follow(hit);
+    return hit.labels;
   }
 
   set(text: string, labels: Labels): Labels {
+    const old = this.entries.get(text);
+    if (old === undefined || old.page !== this.page) this.seenThisPage++;
     const entry: LabelSetEntry = { text, labels: Object.freeze(labels), next: undefined, page: this.page };
-    this.current.set(text, entry);
+    this.entries.set(text, entry);
     this.follow(entry);
     return entry.labels;
   }
@@ -81,7 +86,7 @@ export class LabelSetCache {
     const text = next.text;
     // A label text holds no line break (labelSetEnd stops at the line's end), so a match stays on its line.
     for (let k = 0; k < text.length; k++) if (page.charCodeAt(at + k) !== text.charCodeAt(k)) return undefined;
-    if (next.page !== this.page) this.touch(next);
+    this.touch(next);
     this.last = next;
     this.predictedLength = text.length;
     return next.labels;
@@ -92,19 +97,25 @@ export class LabelSetCache {
 
   /** Ends a page: label sets seen on neither this page nor the previous one are forgotten. */
   endPage(): void {
-    this.previous = this.current;
-    this.current = new Map();
     this.page++;
+    this.seenThisPage = 0;
+    const keepFrom = this.page - 1;
+    // forEach, not for-of: no entry array per set.
+    this.entries.forEach((entry, text) => {
+      if (entry.page < keepFrom) this.entries.delete(text);
+    });
   }
 
+  /** Label sets seen on this page so far. */
   get size(): number {
-    return this.current.size;
+    return this.seenThisPage;
   }
 
-  /** Marks an entry of the previous page as seen on this one. */
+  /** Marks an entry as seen on this page. */
   private touch(entry: LabelSetEntry): void {
+    if (entry.page === this.page) return;
     entry.page = this.page;
-    this.current.set(entry.text, entry);
+    this.seenThisPage++;
   }
 
   private follow(entry: LabelSetEntry): void {

@@ -121,28 +121,44 @@ export class ScrapeSource implements LiveSource {
  * sample is kept, each later one dropped and reported. Never summed. Keyed, like Prometheus, by the
  * labels in the order written (no sort): O(samples), cheap next to the parse.
  */
-export function dropDuplicates(samples: readonly OfferedSample[]): { kept: OfferedSample[]; duplicates: ExpositionProblem[] } {
+export function dropDuplicates(samples: readonly OfferedSample[]): { kept: readonly OfferedSample[]; duplicates: ExpositionProblem[] } {
   const seen = new Map<string, number>();
   // Label sets from a LabelSetCache are one frozen object per text as written: keyed by identity,
-  // with no key string built per sample.
-  const seenShared = new Map<Labels, Map<string, number>>();
-  const kept: OfferedSample[] = [];
+  // with no key string built per sample. Most sets appear under one name: the first sample's index
+  // is all that is kept for a set, and a map of names only for a set seen under a second name.
+  const firstOfSet = new Map<Labels, number>();
+  const namesOfSet = new Map<Labels, Map<string, number>>();
+  // The samples themselves while none is dropped (no copy of a page's samples on a clean page).
+  let kept: OfferedSample[] | undefined;
   const duplicates: ExpositionProblem[] = [];
-  for (const s of samples) {
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
     let firstLine: number | undefined;
     if (Object.isFrozen(s.labels)) {
-      let names = seenShared.get(s.labels);
-      if (!names) seenShared.set(s.labels, (names = new Map()));
-      firstLine = names.get(s.name);
-      if (firstLine === undefined) names.set(s.name, s.line);
+      const at = firstOfSet.get(s.labels);
+      if (at === undefined) firstOfSet.set(s.labels, i);
+      else {
+        const first = samples[at]!;
+        if (first.name === s.name) firstLine = first.line;
+        else {
+          let names = namesOfSet.get(s.labels);
+          if (!names) namesOfSet.set(s.labels, (names = new Map([[first.name, first.line]])));
+          firstLine = names.get(s.name);
+          if (firstLine === undefined) names.set(s.name, s.line);
+        }
+      }
     } else {
       let key = s.name;
       for (const k in s.labels) key += `\u0000${k}\u0001${s.labels[k]}`;
       firstLine = seen.get(key);
       if (firstLine === undefined) seen.set(key, s.line);
     }
-    if (firstLine === undefined) kept.push(s);
-    else duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
+    if (firstLine === undefined) {
+      kept?.push(s);
+      continue;
+    }
+    kept ??= samples.slice(0, i);
+    duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
   }
-  return { kept, duplicates };
+  return { kept: kept ?? samples, duplicates };
 }
