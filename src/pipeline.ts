@@ -3,7 +3,7 @@
 
 import type { StormwatchConfig } from './config/load.js';
 import { AppendedMap } from './core/appended-map.js';
-import { isSelfEncoding } from './core/column-encoder.js';
+import { isSelfEncoding, plainState } from './core/column-encoder.js';
 import { type AlertTransition, type Evaluation, type Frame, type Labels, type SignalInput, type SignalSample, emptySample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
@@ -162,12 +162,12 @@ export class Pipeline {
     };
     const saved = this.pendingRestore.get(id);
     if (saved !== undefined) {
-      w.detector.restore(saved);
+      w.detector.restore(plainState(saved));
       this.pendingRestore.delete(id);
     }
     const savedRamp = this.pendingRamps.get(id);
     if (savedRamp !== undefined) {
-      w.ramp.restore(savedRamp);
+      w.ramp.restore(plainState(savedRamp));
       this.pendingRamps.delete(id);
     }
     this.watched.set(id, w);
@@ -386,9 +386,18 @@ export class Pipeline {
     };
   }
 
-  /** States waiting for their series, then each watched series' state, made one at a time. */
-  private *seriesStates(pending: ReadonlyMap<string, unknown>, of: (w: WatchedSignal) => unknown): Generator<[string, unknown]> {
-    for (const [id, state] of pending) if (!this.watched.has(id)) yield [id, state];
+  /**
+   * States waiting for their series, then each watched series' state, made one at a time. A waiting
+   * state still in the loaded file's columns (a SelfEncoding) is kept as plain data from its first
+   * save on: by then the series that came back have taken theirs, and the file's bytes are let go.
+   */
+  private *seriesStates(pending: Map<string, unknown>, of: (w: WatchedSignal) => unknown): Generator<[string, unknown]> {
+    for (const [id, state] of pending) {
+      if (this.watched.has(id)) continue;
+      const plain = plainState(state);
+      if (plain !== state) pending.set(id, plain);
+      yield [id, plain];
+    }
     for (const [id, w] of this.watched) yield [id, of(w)];
   }
 
@@ -396,12 +405,13 @@ export class Pipeline {
   restore(snapshot: PipelineSnapshot): { signals: number } {
     if (snapshot?.version !== 1) return { signals: 0 };
     let signals = 0;
-    for (const [id, w] of this.watched) if (w.detector.restore(snapshot.detectors?.[id])) signals++;
-    // Series of split signals appear with their first frame; their state waits until then.
+    for (const [id, w] of this.watched) if (w.detector.restore(plainState(snapshot.detectors?.[id]))) signals++;
+    // Series of split signals appear with their first frame; their state waits until then, as it
+    // was loaded (a state left in the file's columns is built when its series comes).
     for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore.set(id, state);
     for (const [id, state] of Object.entries(snapshot.ramps ?? {})) {
       const w = this.watched.get(id);
-      if (w) w.ramp.restore(state);
+      if (w) w.ramp.restore(plainState(state));
       else this.pendingRamps.set(id, state);
     }
     this.decider.restore(snapshot.alerts);

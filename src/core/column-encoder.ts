@@ -78,6 +78,11 @@ export function isSelfEncoding(state: unknown): state is SelfEncoding {
   return typeof state === 'object' && state !== null && typeof (state as Partial<SelfEncoding>).encodeColumns === 'function';
 }
 
+/** A state as plain data: what a SelfEncoding stands for (its snapshot), anything else as it is. */
+export function plainState(state: unknown): unknown {
+  return isSelfEncoding(state) ? state.snapshot() : state;
+}
+
 /** Scratch for a state's numbers on their way to encodeNumbers; grown on demand, shared (one thread). */
 let numbers = new Float64Array(1024);
 

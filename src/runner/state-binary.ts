@@ -158,8 +158,10 @@ export function isBinaryState(bytes: Uint8Array): boolean {
  * The state a binary file holds, as parsed JSON of the same save would give it (per-series
  * sections with every entry); throws StateFileError when the file is truncated or corrupt. A chunk
  * that does not decode stays under COLUMNS_KEY of its section, where the state check reports it.
+ * `deferred`: the entries of chunks are DeferredStates, each built when it is asked for
+ * (state-columns.ts), so a restart does not hold every series' state as objects at once.
  */
-export function readBinaryState(input: Uint8Array): Record<string, unknown> {
+export function readBinaryState(input: Uint8Array, options: { deferred?: boolean } = {}): Record<string, unknown> {
   if (!isBinaryState(input)) throw new StateFileError('not a binary state file');
   // Typed views need their element alignment: a buffer that does not start at a multiple of 8 is copied.
   let buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
@@ -198,7 +200,7 @@ export function readBinaryState(input: Uint8Array): Record<string, unknown> {
       const i16 = new Int16Array(buf.buffer, buf.byteOffset + p, ni16);
       p += 2 * ni16;
       if (!shape || p !== body + length) throw new StateFileError(`corrupt: chunk frame ${frames} at byte ${at} does not add up`);
-      const states = Array.isArray(ids) && ids.length === count && ids.every((id) => typeof id === 'string') ? decodeColumns(shape.shape, ids as string[], f64, f32, i16) : undefined;
+      const states = Array.isArray(ids) && ids.length === count && ids.every((id) => typeof id === 'string') ? decodeColumns(shape.shape, ids as string[], f64, f32, i16, options.deferred) : undefined;
       if (states) (decoded.get(shape.section) ?? decoded.set(shape.section, []).get(shape.section)!).push(states);
       else (bad.get(shape.section) ?? bad.set(shape.section, []).get(shape.section)!).push({ shape: shape.shape, ids });
     } else if (kind === FRAME_META) meta = JSON.parse(text());

@@ -12,7 +12,7 @@
 // does not fit (a string beginning with U+0000, a little-endian platform missing) is left as it was,
 // a plain entry beside the columns. Pure.
 
-import { Column, type ColumnScratch, MARK, Q_NULL, Q_UNITS, Unsupported, columnScratch, encodeValue, isSelfEncoding } from '../core/column-encoder.js';
+import { Column, type ColumnScratch, MARK, Q_NULL, Q_UNITS, type SelfEncoding, Unsupported, columnScratch, encodeValue, isSelfEncoding } from '../core/column-encoder.js';
 
 /** The key of a section's column groups, among its plain entries. */
 export const COLUMNS_KEY = '\u0000columns';
@@ -359,9 +359,11 @@ function decodeGroup(g: Partial<ColumnGroup> | null): Map<string, unknown> | und
 /**
  * The states of series `ids` of one shape from their columns (as toColumns or a binary save wrote
  * them), each exactly what JSON would give; undefined when the template is not one or the columns
- * do not hold exactly the numbers of `ids.length` states.
+ * do not hold exactly the numbers of `ids.length` states. `deferred`: each state a DeferredState,
+ * built when it is asked for, from these very columns (a copy of 200 MB at 100k series cost more
+ * than the build; the pipeline lets go of what is left at its first save).
  */
-export function decodeColumns(shape: string, ids: readonly string[], f64s: Float64Array, f32s: Float32Array, i16s: Int16Array): Map<string, unknown> | undefined {
+export function decodeColumns(shape: string, ids: readonly string[], f64s: Float64Array, f32s: Float32Array, i16s: Int16Array, deferred = false): Map<string, unknown> | undefined {
   let template: unknown;
   try {
     template = JSON.parse(shape);
@@ -373,10 +375,53 @@ export function decodeColumns(shape: string, ids: readonly string[], f64s: Float
   countOf(template, per);
   const n = ids.length;
   if (f64s.length !== per.d * n || f32s.length !== per.f * n || i16s.length !== per.q * n) return undefined;
-  const cursor: Cursor = { f64: f64s, f32: f32s, i16: i16s, d: 0, f: 0, q: 0 };
   const out = new Map<string, unknown>();
+  if (deferred) {
+    const chunk: DecodedChunk = { template, per, f64: f64s, f32: f32s, i16: i16s };
+    for (let k = 0; k < n; k++) out.set(ids[k]!, new DeferredState(chunk, k));
+    return out;
+  }
+  const cursor: Cursor = { f64: f64s, f32: f32s, i16: i16s, d: 0, f: 0, q: 0 };
   for (const id of ids) out.set(id, build(template, cursor));
   return out;
+}
+
+/** A chunk's template and columns, kept for the states built from them when asked for. */
+interface DecodedChunk {
+  template: unknown;
+  per: { d: number; f: number; q: number };
+  f64: Float64Array;
+  f32: Float32Array;
+  i16: Int16Array;
+}
+
+/**
+ * A saved state left in its chunk's columns until it is asked for. A restart at 100k series built
+ * 100k object trees of a few hundred numbers at load, and every collection until the first tick
+ * had restored them marked them all (a third of the restart's CPU); built as each series is
+ * restored, a tree dies young. It stands for its state wherever a state goes: snapshot() builds
+ * it, a save writes it (SelfEncoding), JSON writes what it holds.
+ */
+export class DeferredState implements SelfEncoding {
+  constructor(
+    private readonly chunk: DecodedChunk,
+    private readonly index: number,
+  ) {}
+
+  /** The state, exactly what decodeColumns builds for it: a new object at each call. */
+  snapshot(): unknown {
+    const c = this.chunk;
+    const k = this.index;
+    return build(c.template, { f64: c.f64, f32: c.f32, i16: c.i16, d: k * c.per.d, f: k * c.per.f, q: k * c.per.q });
+  }
+
+  encodeColumns(s: ColumnScratch): string {
+    return encodeValue(this.snapshot(), s);
+  }
+
+  toJSON(): unknown {
+    return this.snapshot();
+  }
 }
 
 /** Sets a section's entry as an own property (an id could be any text, "__proto__" too), unless it has one. */

@@ -201,7 +201,8 @@ function readChecked(file: string): CheckedState | undefined {
   let json: unknown;
   try {
     const bytes = readFileSync(file);
-    if (isBinaryState(bytes)) json = readBinaryState(bytes);
+    // Per-series entries stay in the file's columns until their series is restored (DeferredState).
+    if (isBinaryState(bytes)) json = readBinaryState(bytes, { deferred: true });
     else {
       // A JSON file (saves before the binary format): per-series sections as base64 columns or plain.
       json = JSON.parse(bytes.toString('utf8'));

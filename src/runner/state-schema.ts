@@ -5,6 +5,7 @@
 // to it; what is checked is what restoring relies on.
 
 import { z } from 'zod';
+import { plainState } from '../core/column-encoder.js';
 import type { PipelineSnapshot } from '../pipeline.js';
 
 const num = z.number();
@@ -51,13 +52,15 @@ const deployWindow = z.looseObject({
 const marker = z.looseObject({ seen: z.array(z.string()).nullable(), lastValue: numOrNull });
 const probe = z.tuple([z.string(), z.looseObject({ failingSinceMs: num, failure: z.string() })]);
 
+const ramp = z.looseObject({ before: z.array(num.nullable()), since: z.array(num.nullable()), runSinceMs: numOrNull });
+
 /** Each section of the snapshot and its schema. `detectors` is checked entry by entry. */
 const SECTIONS = {
   alerts: z.array(firingAlert),
   deploys: z.array(deployWindow),
   markers: z.record(z.string(), marker),
   probes: z.array(probe),
-  ramps: z.record(z.string(), z.looseObject({ before: z.array(num.nullable()), since: z.array(num.nullable()), runSinceMs: numOrNull })),
+  ramps: z.record(z.string(), ramp),
 } as const;
 
 export type StateSection = 'detectors' | keyof typeof SECTIONS;
@@ -80,24 +83,28 @@ export function checkState(json: unknown): CheckedState {
   const snapshot: PipelineSnapshot = { version: 1, savedAtMs: top.data.savedAtMs, detectors: {}, alerts: [] };
   // Every save writes detectors and alerts: a file without them lost them.
   for (const required of ['detectors', 'alerts'] as const) if (raw[required] === undefined) bad.push({ section: required, problem: 'missing' });
-  const detectors = z.record(z.string(), z.unknown()).safeParse(raw.detectors ?? {});
-  if (!detectors.success) bad.push({ section: 'detectors', problem: describe(detectors.error) });
+  const detectors = raw.detectors ?? {};
+  if (!isPlainObject(detectors)) bad.push({ section: 'detectors', problem: checked(z.record(z.string(), z.unknown()), detectors) ?? 'not an object' });
   else {
-    for (const [id, state] of Object.entries(detectors.data)) {
-      if (plainDetector(state)) {
+    for (const id of Object.keys(detectors)) {
+      const state = (detectors as Record<string, unknown>)[id];
+      // An entry left in the file's columns (DeferredState) is built to be checked and kept as it
+      // is: the built copy dies young, and the entry is built again when its series is restored.
+      const plain = plainState(state);
+      if (plainDetector(plain)) {
         snapshot.detectors[id] = state;
         continue;
       }
-      const ok = detector.safeParse(state);
+      const ok = detector.safeParse(plain);
       if (ok.success) snapshot.detectors[id] = state;
       else bad.push({ section: 'detectors', problem: `${id}: ${describe(ok.error)}` });
     }
   }
   for (const [name, schema] of Object.entries(SECTIONS) as [keyof typeof SECTIONS, z.ZodType][]) {
     if (raw[name] === undefined) continue;
-    const ok = schema.safeParse(raw[name]);
-    if (ok.success) (snapshot as unknown as Record<string, unknown>)[name] = raw[name];
-    else bad.push({ section: name, problem: describe(ok.error) });
+    const problem = name === 'ramps' ? rampsProblem(raw[name]) : checked(schema, raw[name]);
+    if (problem === undefined) (snapshot as unknown as Record<string, unknown>)[name] = raw[name];
+    else bad.push({ section: name, problem });
   }
   return { snapshot, bad };
 }
@@ -129,6 +136,26 @@ function isPlainObject(x: unknown): boolean {
 
 function isFiniteNumber(x: unknown): boolean {
   return typeof x === 'number' && Number.isFinite(x);
+}
+
+/** What is wrong with a section by its schema; undefined when it passes. */
+function checked(schema: z.ZodType, value: unknown): string | undefined {
+  const ok = schema.safeParse(value);
+  return ok.success ? undefined : describe(ok.error);
+}
+
+/**
+ * What is wrong with the ramps section (entries may be DeferredStates, each checked as the state it
+ * builds); undefined when every entry passes. The first bad entry fails the section, as the
+ * schema of the whole record did.
+ */
+function rampsProblem(section: unknown): string | undefined {
+  if (!isPlainObject(section)) return checked(SECTIONS.ramps, section);
+  for (const id of Object.keys(section as object)) {
+    const problem = checked(ramp, plainState((section as Record<string, unknown>)[id]));
+    if (problem !== undefined) return `${id}: ${problem}`;
+  }
+  return undefined;
 }
 
 function describe(error: z.ZodError): string {

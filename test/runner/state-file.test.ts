@@ -6,9 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PipelineSnapshot } from '../../src/pipeline.js';
+import { plainState } from '../../src/core/column-encoder.js';
 import { isBinaryState } from '../../src/runner/state-binary.js';
+import { DeferredState } from '../../src/runner/state-columns.js';
 import { OLDER_STATE_FILE_NAME, STATE_FILE_NAME, jsonPieces, loadState, saveState, stateFileToLoad } from '../../src/runner/state-file.js';
 import { StateSaver } from '../../src/runner/state-saver.js';
+
+/** Loaded state as plain data: per-series entries left in the file's columns (DeferredState) built, as JSON writes them. */
+const plain = <T>(loaded: T): T => JSON.parse(JSON.stringify(loaded)) as T;
 
 const firing = ['downloads\u0000incident', { state: { phase: 'firing', activeSinceMs: 1, lastActiveMs: 2 }, labels: { alertname: 'StormwatchOutage' }, fingerprint: 'abc', annotations: {}, startsAtMs: 1 }];
 const good = (savedAtMs: number): PipelineSnapshot => ({ version: 1, savedAtMs, detectors: { downloads: { rate: { values: [1, 2] }, errorRatio: { values: [] }, funnel: { values: [0.99] } } }, alerts: [firing], deploys: [], markers: {}, probes: [] });
@@ -28,7 +33,7 @@ describe('stateFileToLoad', () => {
     expect(loadState(stateFileToLoad(d)).snapshot).toEqual(good(5));
     saveState(file, good(10));
     expect(stateFileToLoad(d)).toBe(file);
-    expect(loadState(stateFileToLoad(d)).snapshot).toEqual(good(10));
+    expect(plain(loadState(stateFileToLoad(d)).snapshot)).toEqual(good(10));
   });
 });
 
@@ -36,7 +41,7 @@ describe('loadState', () => {
   it('reads back what was saved, with nothing quarantined', () => {
     const { file } = dir();
     saveState(file, good(10));
-    expect(loadState(file)).toEqual({ snapshot: good(10), quarantined: [], fromPrevious: [] });
+    expect(plain(loadState(file))).toEqual({ snapshot: good(10), quarantined: [], fromPrevious: [] });
   });
 
   it('takes the firing alerts from firing.json when state.bin lost them, even if the save before had none', () => {
@@ -60,7 +65,7 @@ describe('loadState', () => {
     saveState(file, good(20));
     writeFileSync(file, text);
     const loaded = loadState(file, Date.parse('2026-01-01T00:00:00Z'));
-    expect(loaded.snapshot).toEqual({ ...good(10), alerts: [firing] });
+    expect(plain(loaded.snapshot)).toEqual({ ...good(10), alerts: [firing] });
     expect(loaded.quarantined).toHaveLength(1);
     expect(loaded.quarantined[0]!.movedTo).toBe(`${file}.bad-2026-01-01T00-00-00-000Z`);
     expect(existsSync(file)).toBe(false);
@@ -96,9 +101,25 @@ describe('loadState', () => {
       const loaded = loadState(file);
       expect(loaded.quarantined).toHaveLength(1);
       expect(loaded.quarantined[0]!.problems).toEqual([expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is unreadable: ${damage}: `))]);
-      expect(loaded.snapshot).toEqual(good(10));
+      expect(plain(loaded.snapshot)).toEqual(good(10));
       expect(loaded.fromFiring).toBe(true);
     }
+  });
+
+  it("checks a binary file's per-series entries as it loads, leaving them in its columns: one that would not restore is refused with its id", () => {
+    const { file } = dir();
+    saveState(file, good(10));
+    // A baseline value that is not a number (NaN: null once saved) cannot be restored.
+    const broken = { rate: { values: [1, Number.NaN] }, errorRatio: { values: [] }, funnel: { values: [0.99] } };
+    saveState(file, { ...good(20), detectors: { ...good(20).detectors, other: good(1).detectors.downloads, broken } });
+    const loaded = loadState(file);
+    expect(Object.keys(loaded.snapshot!.detectors).sort()).toEqual(['downloads', 'other']);
+    for (const id of ['downloads', 'other']) {
+      expect(loaded.snapshot!.detectors[id]).toBeInstanceOf(DeferredState);
+      expect(plainState(loaded.snapshot!.detectors[id])).toEqual(good(1).detectors.downloads);
+    }
+    expect(loaded.quarantined[0]!.problems).toEqual(['detectors: broken: rate.values.1: Invalid input: expected number, received null']);
+    expect(loaded.fromPrevious).toEqual(['detectors']);
   });
 
   it('keeps the save before in place when a save fails half way, and the next save succeeds', () => {
@@ -106,9 +127,9 @@ describe('loadState', () => {
     saveState(file, good(10));
     const failing = { ...good(20), detectors: { first: good(1).detectors.downloads, broken: { encodeColumns: () => { throw new Error('disk full'); }, snapshot: () => ({}) } } };
     expect(() => saveState(file, failing)).toThrow('disk full');
-    expect(loadState(file)).toEqual({ snapshot: good(10), quarantined: [], fromPrevious: [] });
+    expect(plain(loadState(file))).toEqual({ snapshot: good(10), quarantined: [], fromPrevious: [] });
     saveState(file, good(30));
-    expect(loadState(file).snapshot).toEqual(good(30));
+    expect(plain(loadState(file).snapshot)).toEqual(good(30));
   });
 
   it('starts fresh when there is nothing usable at all', () => {
