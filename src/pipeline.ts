@@ -98,6 +98,13 @@ export class Pipeline {
   /** Saved detector state waiting for its series to appear (split signals are created lazily). */
   private readonly pendingRestore = new Map<string, unknown>();
   private readonly pendingRamps = new Map<string, unknown>();
+  /**
+   * The data time since which the waiting states have waited (the save they came from). A series
+   * that has not come back within FORGET_GROUP_AFTER_MS is forgotten, as a watched one is: states
+   * of pods gone before a restart, or of signals no longer configured, were otherwise saved again
+   * at every save and carried through every restart after it.
+   */
+  private pendingSinceMs = Number.NaN;
   private readonly decider: AlertDecider;
   private readonly deploys: DeployWatcher | undefined;
   private readonly markers: MarkerTracker[];
@@ -209,6 +216,12 @@ export class Pipeline {
     return true;
   }
 
+  /** Forgets the saved states still waiting for their series, except those of series alerting (checked again later). */
+  private forgetWaiting(nowMs: number): void {
+    for (const pending of [this.pendingRestore, this.pendingRamps]) for (const id of pending.keys()) if (!this.decider.hasActive(id)) pending.delete(id);
+    this.pendingSinceMs = this.pendingRestore.size + this.pendingRamps.size > 0 ? nowMs : Number.NaN;
+  }
+
   /** The series' slot in `index`, -1 when it is not there; looked up by id only when the index changed. */
   private slotIn(w: WatchedSignal, index: SeriesIndex): number {
     if (w.slotIndex !== index) {
@@ -228,6 +241,7 @@ export class Pipeline {
     const signals = new AppendedMap<string, SignalReport>();
     const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals, deploys: [] };
     this.admit(frame);
+    if (frame.timeMs - this.pendingSinceMs > FORGET_GROUP_AFTER_MS) this.forgetWaiting(frame.timeMs);
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
     for (const w of this.watched.values()) {
@@ -409,6 +423,7 @@ export class Pipeline {
     // Series of split signals appear with their first frame; their state waits until then, as it
     // was loaded (a state left in the file's columns is built when its series comes).
     for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore.set(id, state);
+    this.pendingSinceMs = snapshot.savedAtMs;
     for (const [id, state] of Object.entries(snapshot.ramps ?? {})) {
       const w = this.watched.get(id);
       if (w) w.ramp.restore(plainState(state));

@@ -72,6 +72,33 @@ describe('Pipeline', () => {
     expect(p.seriesCount).toBe(1);
   });
 
+  it('forgets saved states whose series have not come back two hours after a restart, unless alerting', () => {
+    const all = frames();
+    const before = new Pipeline(config);
+    for (const f of all.slice(0, 130)) before.step(f);
+    expect(before.firing().map((a) => a.labels.route)).toEqual(['/route/7']);
+    const saved = before.snapshot(all[129]!.timeMs);
+    const restarted = new Pipeline(config);
+    restarted.restore(saved);
+    // After the restart, /route/3 and /route/7 (its alert firing) never report again.
+    const gone = new Set(['api{route="/route/3"}', 'api{route="/route/7"}']);
+    const waiting = () => Object.keys(restarted.snapshot(0).detectors).filter((id) => gone.has(id)).sort();
+    const last = all[129]!;
+    const tick = (k: number) => {
+      const signals = new Map([...last.signals].filter(([id]) => !gone.has(id)));
+      const series = new Map([...last.series!].filter(([id]) => !gone.has(id)));
+      restarted.step({ timeMs: last.timeMs + k * 15_000, signals, series });
+    };
+    for (let k = 1; k <= 480; k++) tick(k);
+    // Two hours on, both are still waiting (and saved); a tick later only the alerting one is.
+    expect(waiting()).toEqual([...gone].sort());
+    tick(481);
+    expect(waiting()).toEqual(['api{route="/route/7"}']);
+    expect(Object.keys(restarted.snapshot(0).ramps!)).not.toContain('api{route="/route/3"}');
+    expect(restarted.firing().map((a) => a.labels.route)).toEqual(['/route/7']);
+    expect(restarted.seriesCount).toBe(18);
+  });
+
   it('splits series between shards, and the shard that holds a series raises the same alert', () => {
     const all = run();
     const shards = [0, 1, 2].map((index) => run({ index, count: 3 }));
