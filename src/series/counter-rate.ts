@@ -16,28 +16,28 @@
 
 export type CounterKind = 'traffic' | 'errors';
 
+/** Numbers of a slot: its value, value stamp, increment and increment stamp, each for two snapshots. */
+const STRIDE = 8;
+const VALUE = 0;
+const VALUE_AT = 2;
+const INCREMENT = 4;
+const INCREMENT_AT = 6;
+
 export class CounterRateTracker {
-  // Each series has a slot (by its key); its values live in arrays at that index, each stamped with
-  // the number of the snapshot that wrote it. Swapping arrays at the end of a snapshot and comparing
-  // stamps replaces four Maps per tracker that were cleared (re-allocated) every snapshot and looked
-  // up four times a sample: with one tracker per route and input, that churn was a split signal's
-  // largest cost after detection.
-  private readonly slotOf = new Map<string, number>();
+  // Each series has a slot (by its key): STRIDE numbers in one array, each field twice, for the
+  // snapshot being taken and for the last one ended (which is which flips at each end), each value
+  // stamped with the number of the snapshot that wrote it. Comparing stamps replaces four Maps per
+  // tracker that were cleared (re-allocated) every snapshot. A tracker per route and input mostly
+  // holds one or a few series: fourteen arrays grown by push (17 slots each at the first) and a
+  // Map made three trackers about 9 KB a series of a scrape; one array of exact size, and a Map
+  // only from a second series on, make them about 0.8 KB.
+  /** Slots by key, from the second key on (the first is slot 0). */
+  private slotOf: Map<string, number> | undefined;
   private keys: string[] = [];
-  /** Values of the snapshot being taken, and of the last one ended. */
-  private value: number[] = [];
-  private valueAt: number[] = [];
-  private previousValue: number[] = [];
-  private previousValueAt: number[] = [];
-  /** Each series' increment over this interval and over the last one (measured or estimated), for resets to scale. */
-  private increment: number[] = [];
-  private incrementAt: number[] = [];
-  private previousIncrement: number[] = [];
-  private previousIncrementAt: number[] = [];
-  /** Distinct slots of this snapshot and of the last one. */
-  private touched: number[] = [];
-  private previousTouched: number[] = [];
-  /** How many of each list's first entries are this snapshot's (the lists are overwritten, not emptied). */
+  private slots: number[] = [];
+  /** Which of a field's two numbers is this snapshot's (0 or 1); the other is the last one's. */
+  private now = 0;
+  /** Distinct series of this snapshot and of the last one. */
   private touchedCount = 0;
   private previousTouchedCount = 0;
   private snapshotCount = 0;
@@ -51,11 +51,13 @@ export class CounterRateTracker {
   /** Increments of series present in both snapshots without a reset. */
   private completeSum = 0;
   private completeCount = 0;
-  /** Series that reset, and series new in this snapshot: slots and values, in the order added. */
-  private resetSlots: number[] = [];
-  private resetValues: number[] = [];
-  private freshSlots: number[] = [];
-  private freshValues: number[] = [];
+  /**
+   * Series that reset, and series new in this snapshot: slot and value pairs, in the order added
+   * (a key added twice is there twice). Made when needed and let go at the next snapshot: every
+   * series is new once, few ever reset.
+   */
+  private resets: number[] | undefined;
+  private fresh: number[] | undefined;
   private seenAny = false;
   private everMatched = false;
 
@@ -65,69 +67,63 @@ export class CounterRateTracker {
    */
   constructor(private readonly kind: CounterKind = 'traffic') {}
 
-  /** Starts a snapshot. Nothing is cleared or allocated: stamps tell this snapshot's values apart. */
+  /** Starts a snapshot. Nothing is cleared: stamps tell this snapshot's values apart. */
   begin(): void {
     this.current = ++this.snapshotCount;
     this.completeSum = 0;
     this.completePrevSum = 0;
     this.completeMax = 0;
     this.completeCount = 0;
-    // Setting an array's length is a call into the runtime: only when there is something to drop.
     this.touchedCount = 0;
-    if (this.resetSlots.length > 0) {
-      this.resetSlots.length = 0;
-      this.resetValues.length = 0;
-    }
-    if (this.freshSlots.length > 0) {
-      this.freshSlots.length = 0;
-      this.freshValues.length = 0;
-    }
+    this.resets = undefined;
+    this.fresh = undefined;
   }
 
   /** Adds one matched series' counter value to the snapshot. */
   add(key: string, value: number): void {
-    let slot = this.slotOf.get(key);
-    if (slot === undefined) slot = this.newSlot(key);
+    const slot = this.slotFor(key);
+    const s = this.slots;
+    const at = slot * STRIDE;
+    const now = this.now;
+    const before = 1 - now;
     const previous = this.previous;
-    if (this.previousValueAt[slot] !== previous) {
-      this.freshSlots.push(slot);
-      this.freshValues.push(value);
-    } else if (value < this.previousValue[slot]!) {
-      this.resetSlots.push(slot);
-      this.resetValues.push(value);
-    } else {
-      const increment = value - this.previousValue[slot]!;
+    if (s[at + VALUE_AT + before] !== previous) (this.fresh ??= []).push(slot, value);
+    else if (value < s[at + VALUE + before]!) (this.resets ??= []).push(slot, value);
+    else {
+      const increment = value - s[at + VALUE + before]!;
       this.completeSum += increment;
-      this.completePrevSum += this.previousIncrementAt[slot] === previous ? this.previousIncrement[slot]! : Number.NaN;
+      this.completePrevSum += s[at + INCREMENT_AT + before] === previous ? s[at + INCREMENT + before]! : Number.NaN;
       if (increment > this.completeMax) this.completeMax = increment;
       this.completeCount++;
-      this.setIncrement(slot, increment);
+      s[at + INCREMENT + now] = increment;
+      s[at + INCREMENT_AT + now] = this.current;
     }
-    if (this.valueAt[slot] !== this.current) {
-      this.valueAt[slot] = this.current;
-      this.touched[this.touchedCount++] = slot;
+    if (s[at + VALUE_AT + now] !== this.current) {
+      s[at + VALUE_AT + now] = this.current;
+      this.touchedCount++;
     }
-    this.value[slot] = value;
+    s[at + VALUE + now] = value;
+  }
+
+  private slotFor(key: string): number {
+    if (this.slotOf) return this.slotOf.get(key) ?? this.newSlot(key);
+    if (this.keys.length > 0 && this.keys[0] === key) return 0;
+    return this.newSlot(key);
   }
 
   private newSlot(key: string): number {
     const slot = this.keys.length;
+    if (slot === 0) {
+      // Exact sizes: a tracker of one series stays one.
+      this.keys = [key];
+      this.slots = [0, 0, -1, -1, 0, 0, -1, -1];
+      return 0;
+    }
+    if (!this.slotOf) this.slotOf = new Map([[this.keys[0]!, 0]]);
     this.keys.push(key);
     this.slotOf.set(key, slot);
-    this.value.push(0);
-    this.valueAt.push(-1);
-    this.previousValue.push(0);
-    this.previousValueAt.push(-1);
-    this.increment.push(0);
-    this.incrementAt.push(-1);
-    this.previousIncrement.push(0);
-    this.previousIncrementAt.push(-1);
+    this.slots.push(0, 0, -1, -1, 0, 0, -1, -1);
     return slot;
-  }
-
-  private setIncrement(slot: number, increment: number): void {
-    this.increment[slot] = increment;
-    this.incrementAt[slot] = this.current;
   }
 
   /**
@@ -141,12 +137,8 @@ export class CounterRateTracker {
     const matched = this.touchedCount > 0;
     if (matched) this.everMatched = true;
     const increase = this.seenAny && dtMs > 0 ? this.increase(matched) : Number.NaN;
-    // This snapshot becomes the previous one; the old previous arrays are written over by the next.
-    [this.value, this.previousValue] = [this.previousValue, this.value];
-    [this.valueAt, this.previousValueAt] = [this.previousValueAt, this.valueAt];
-    [this.increment, this.previousIncrement] = [this.previousIncrement, this.increment];
-    [this.incrementAt, this.previousIncrementAt] = [this.previousIncrementAt, this.incrementAt];
-    [this.touched, this.previousTouched] = [this.previousTouched, this.touched];
+    // This snapshot becomes the previous one; the fields of the one before are written over by the next.
+    this.now = 1 - this.now;
     this.previousTouchedCount = this.touchedCount;
     this.previous = this.current;
     this.previousTimeMs = timeMs;
@@ -158,62 +150,72 @@ export class CounterRateTracker {
   }
 
   private increase(matched: boolean): number {
+    const resets = this.resets;
+    const fresh = this.fresh;
     if (this.kind === 'errors') {
       if (!matched && !this.everMatched) return 0;
       let sum = this.completeSum;
-      for (const v of this.resetValues) sum += v;
-      for (const v of this.freshValues) sum += v;
+      if (resets) for (let k = 1; k < resets.length; k += 2) sum += resets[k]!;
+      if (fresh) for (let k = 1; k < fresh.length; k += 2) sum += fresh[k]!;
       return sum;
     }
     if (!matched) return Number.NaN;
-    if (this.previousTouchedCount > this.completeCount + this.resetSlots.length) {
+    const s = this.slots;
+    const now = this.now;
+    const before = 1 - now;
+    const resetCount = resets ? resets.length / 2 : 0;
+    if (this.previousTouchedCount > this.completeCount + resetCount) {
       // A series of the last snapshot is gone: what it counted before it went is unknown.
-      for (let k = 0; k < this.previousTouchedCount; k++) if (this.valueAt[this.previousTouched[k]!] !== this.current) return Number.NaN;
+      for (let at = 0; at < s.length; at += STRIDE) if (s[at + VALUE_AT + before] === this.previous && s[at + VALUE_AT + now] !== this.current) return Number.NaN;
     }
-    if (this.resetSlots.length === 0 && this.freshSlots.length === 0) return this.completeSum;
+    if (!resets && !fresh) return this.completeSum;
     if (this.completeCount === 0) return Number.NaN;
     let sum = this.completeSum;
-    if (this.resetSlots.length > 0) {
+    if (resets) {
       // How the load changed since the last interval, read from the series that did not reset.
       const growth = this.completePrevSum > 0 ? this.completeSum / this.completePrevSum : Number.NaN;
-      for (let k = 0; k < this.resetSlots.length; k++) {
-        const slot = this.resetSlots[k]!;
-        const previousIncrement = this.previousIncrementAt[slot] === this.previous ? this.previousIncrement[slot]! : Number.NaN;
-        const estimate = Math.max(this.resetValues[k]!, previousIncrement * growth);
+      for (let k = 0; k < resets.length; k += 2) {
+        const at = resets[k]! * STRIDE;
+        const previousIncrement = s[at + INCREMENT_AT + before] === this.previous ? s[at + INCREMENT + before]! : Number.NaN;
+        const estimate = Math.max(resets[k + 1]!, previousIncrement * growth);
         if (Number.isNaN(estimate)) return Number.NaN;
         sum += estimate;
-        this.setIncrement(slot, estimate);
+        s[at + INCREMENT + now] = estimate;
+        s[at + INCREMENT_AT + now] = this.current;
       }
     }
-    for (let k = 0; k < this.freshSlots.length; k++) {
-      const counted = Math.min(this.freshValues[k]!, this.completeMax);
-      sum += counted;
-      this.setIncrement(this.freshSlots[k]!, counted);
+    if (fresh) {
+      for (let k = 0; k < fresh.length; k += 2) {
+        const counted = Math.min(fresh[k + 1]!, this.completeMax);
+        const at = fresh[k]! * STRIDE;
+        sum += counted;
+        s[at + INCREMENT + now] = counted;
+        s[at + INCREMENT_AT + now] = this.current;
+      }
     }
     return sum;
   }
 
   /** Rebuilds the slots from the series of the last snapshot, keeping their values and increments. */
   private compact(): void {
-    const keep = this.previousTouched.slice(0, this.previousTouchedCount);
-    const old = { keys: this.keys, value: this.previousValue, increment: this.previousIncrement, incrementAt: this.previousIncrementAt };
-    this.slotOf.clear();
+    const old = { keys: this.keys, slots: this.slots };
+    // The snapshot just ended is the previous one now: its fields are the ones at `before`.
+    const before = 1 - this.now;
+    this.slotOf = undefined;
     this.keys = [];
-    for (const a of ['value', 'valueAt', 'previousValue', 'previousValueAt', 'increment', 'incrementAt', 'previousIncrement', 'previousIncrementAt'] as const) this[a] = [];
-    this.touched = [];
-    this.previousTouched = [];
+    this.slots = [];
     this.touchedCount = 0;
-    this.previousTouchedCount = 0;
-    for (const oldSlot of keep) {
-      const slot = this.newSlot(old.keys[oldSlot]!);
-      this.previousValue[slot] = old.value[oldSlot]!;
-      this.previousValueAt[slot] = this.previous;
-      if (old.incrementAt[oldSlot] === this.previous) {
-        this.previousIncrement[slot] = old.increment[oldSlot]!;
-        this.previousIncrementAt[slot] = this.previous;
+    for (let oldSlot = 0; oldSlot < old.keys.length; oldSlot++) {
+      const from = oldSlot * STRIDE;
+      if (old.slots[from + VALUE_AT + before] !== this.previous) continue;
+      const at = this.newSlot(old.keys[oldSlot]!) * STRIDE;
+      const s = this.slots;
+      s[at + VALUE + before] = old.slots[from + VALUE + before]!;
+      s[at + VALUE_AT + before] = this.previous;
+      if (old.slots[from + INCREMENT_AT + before] === this.previous) {
+        s[at + INCREMENT + before] = old.slots[from + INCREMENT + before]!;
+        s[at + INCREMENT_AT + before] = this.previous;
       }
-      this.previousTouched.push(slot);
-      this.previousTouchedCount++;
     }
   }
 }
