@@ -18,6 +18,7 @@ import type { DeployEvent, DeployRecord } from './deploys/types.js';
 import { EvidenceDetector } from './detectors/evidence-detector.js';
 import { RampRecorder } from './detectors/ramp-fit.js';
 import { FrameSamples, type SeriesIndex } from './series/frame-samples.js';
+import { parseSeriesId, pickLabels, seriesIdOf } from './series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
 
 export interface SignalReport {
@@ -213,6 +214,20 @@ export class Pipeline {
     into.requests = signals.requests[slot]!;
     into.errors = signals.errors[slot]!;
     into.downstream = signals.downstream[slot]!;
+    return true;
+  }
+
+  /** Watches the series of a saved split-signal state, as last seen at `savedAtMs`; false when no split signal of this config makes that id. */
+  private watchSaved(id: string, savedAtMs: number): boolean {
+    const { signal: name, groupLabels } = parseSeriesId(id);
+    const signal = this.signalConfigs.get(name);
+    if (!signal || signal.by.length === 0) return false;
+    // The labels in `by` order, as the sources give them; any other label set is not this signal's series.
+    const labels = pickLabels(groupLabels, signal.by);
+    if (seriesIdOf(name, labels) !== id) return false;
+    const w = this.watch(id, signal, labels);
+    if (!w) return false;
+    w.lastSeenMs = savedAtMs;
     return true;
   }
 
@@ -420,10 +435,13 @@ export class Pipeline {
     if (snapshot?.version !== 1) return { signals: 0 };
     let signals = 0;
     for (const [id, w] of this.watched) if (w.detector.restore(plainState(snapshot.detectors?.[id]))) signals++;
-    // Series of split signals appear with their first frame; their state waits until then, as it
-    // was loaded (a state left in the file's columns is built when its series comes).
     for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore.set(id, state);
     this.pendingSinceMs = snapshot.savedAtMs;
+    // Series of split signals are watched again at once, as the pipeline that saved watched them: one
+    // missing from the next frames reads as no data, as it did before, and is forgotten when it
+    // would have been (a state left in the file's columns is built here, one series at a time).
+    // What is left waits for its series (an id this config does not make, such as a removed signal's).
+    for (const id of [...this.pendingRestore.keys()]) if (this.watchSaved(id, snapshot.savedAtMs)) signals++;
     for (const [id, state] of Object.entries(snapshot.ramps ?? {})) {
       const w = this.watched.get(id);
       if (w) w.ramp.restore(plainState(state));

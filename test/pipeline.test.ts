@@ -72,7 +72,7 @@ describe('Pipeline', () => {
     expect(p.seriesCount).toBe(1);
   });
 
-  it('forgets saved states whose series have not come back two hours after a restart, unless alerting', () => {
+  it('watches saved series again at a restart, and forgets those not seen again within two hours, unless alerting', () => {
     const all = frames();
     const before = new Pipeline(config);
     for (const f of all.slice(0, 130)) before.step(f);
@@ -90,13 +90,23 @@ describe('Pipeline', () => {
       restarted.step({ timeMs: last.timeMs + k * 15_000, signals, series });
     };
     for (let k = 1; k <= 480; k++) tick(k);
-    // Two hours on, both are still waiting (and saved); a tick later only the alerting one is.
+    // Two hours on, both are still watched (as no data) and saved; a tick later only the alerting one is.
     expect(waiting()).toEqual([...gone].sort());
+    expect(restarted.seriesCount).toBe(20);
     tick(481);
     expect(waiting()).toEqual(['api{route="/route/7"}']);
     expect(Object.keys(restarted.snapshot(0).ramps!)).not.toContain('api{route="/route/3"}');
     expect(restarted.firing().map((a) => a.labels.route)).toEqual(['/route/7']);
-    expect(restarted.seriesCount).toBe(18);
+    expect(restarted.seriesCount).toBe(19);
+    // A saved state no split signal of this config makes (a signal since removed) waits two hours too.
+    const other = new Pipeline(config);
+    other.restore({ ...saved, detectors: { ...saved.detectors, 'gone{route="/x"}': saved.detectors['api{route="/route/3"}'] } });
+    const waitingOther = () => Object.keys(other.snapshot(0).detectors).filter((id) => id.startsWith('gone'));
+    const otherTick = (k: number) => other.step({ timeMs: last.timeMs + k * 15_000, signals: last.signals, series: last.series });
+    otherTick(480);
+    expect(waitingOther()).toEqual(['gone{route="/x"}']);
+    otherTick(481);
+    expect(waitingOther()).toEqual([]);
   });
 
   it('splits series between shards, and the shard that holds a series raises the same alert', () => {

@@ -19,6 +19,20 @@ export function seriesIdOf(signal: string, groupLabels: Labels): string {
   return seriesKey(signal, groupLabels);
 }
 
+/**
+ * The signal name and group labels of a series id (seriesIdOf read back); labels are {} for an
+ * unsplit signal. Lenient: what is not a name="value" pair is skipped (check with seriesIdOf).
+ */
+export function parseSeriesId(id: string): { signal: string; groupLabels: Labels } {
+  const brace = id.indexOf('{');
+  if (brace < 0 || !id.endsWith('}')) return { signal: id, groupLabels: {} };
+  const groupLabels: Labels = {};
+  // Values are JSON strings: name="value" pairs separated by commas.
+  const re = /([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*")/g;
+  for (const m of id.slice(brace + 1, -1).matchAll(re)) groupLabels[m[1]!] = JSON.parse(m[2]!) as string;
+  return { signal: id.slice(0, brace), groupLabels };
+}
+
 /** The values of `by` in `labels` (a missing label is ""), as a label set. */
 export function pickLabels(labels: Labels, by: readonly string[]): Labels {
   const out: Labels = {};

@@ -7,7 +7,8 @@ import type { AlertTransition, Labels } from '../core/types.js';
 import type { DeployRecord } from '../deploys/types.js';
 import type { TickResult } from '../pipeline.js';
 import { COLUMN_COUNT, chartPoint } from './chart-point.js';
-import { parseSeriesId, seriesIdOfAlert } from './series-id.js';
+import { parseSeriesId } from '../series/series-key.js';
+import { seriesIdOfAlert } from './series-id.js';
 import { LatestRows } from './latest-rows.js';
 import { SeriesRing } from './series-ring.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignalReport } from '../../src/pipeline.js';
 import { LatestRows } from '../../src/ui/latest-rows.js';
 import { overviewPage, parseOverviewQuery } from '../../src/ui/overview-model.js';
-import { parseSeriesId } from '../../src/ui/series-id.js';
+import { parseSeriesId } from '../../src/series/series-key.js';
 
 function report(score: number, failing: boolean | undefined): SignalReport {
   return {

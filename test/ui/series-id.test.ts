@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { seriesIdOf } from '../../src/series/series-key.js';
-import { parseSeriesId, seriesIdOfAlert } from '../../src/ui/series-id.js';
+import { seriesIdOfAlert } from '../../src/ui/series-id.js';
 import { alertLink } from '../../src/ui/links.js';
 
 describe('series ids', () => {
-  it('reads back what series-key writes, quotes and commas included', () => {
-    const id = seriesIdOf('api', { route: '/a,"b"', service: 'x' });
-    expect(parseSeriesId(id)).toEqual({ signal: 'api', groupLabels: { route: '/a,"b"', service: 'x' } });
-    expect(parseSeriesId('crate-downloads')).toEqual({ signal: 'crate-downloads', groupLabels: {} });
-  });
-
   it('finds the series of an alert from its labels and the signal `by`', () => {
     const signals = [{ name: 'api', by: ['route'] }, { name: 'dl', by: [] }];
     expect(seriesIdOfAlert({ signal: 'api', route: '/x', team: 't' }, signals)).toBe('api{route="/x"}');
