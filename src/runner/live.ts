@@ -380,7 +380,8 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   let tickOffsetMs = 0;
   let offsetLearntAtMs = Number.NEGATIVE_INFINITY;
   let learningOffset = false;
-  const learnTickOffset = async (c: StormwatchConfig, from: LiveSource): Promise<{ offsetMs: number; changed: boolean }> => {
+  /** `starting`: ticks are (re)scheduled anyway, so the best offset is taken without the realignment's required gain. */
+  const learnTickOffset = async (c: StormwatchConfig, from: LiveSource, starting: boolean): Promise<{ offsetMs: number; changed: boolean }> => {
     const keep = { offsetMs: tickOffsetMs, changed: false };
     if (!(from instanceof PrometheusSource) || c.source.kind !== 'prometheus' || c.source.alignTicks === false || !alignable(c.intervalMs)) return { offsetMs: 0, changed: tickOffsetMs !== 0 };
     offsetLearntAtMs = now();
@@ -392,9 +393,10 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
         return keep;
       }
       // A new offset must read the scrapes clearly sooner than the current one: ticks do not hop
-      // between two near-equal offsets as pods come and go.
+      // between two near-equal offsets as pods come and go. At a start there is nothing to hop from
+      // (offset 0 was only a placeholder: it read scrapes up to the gain later than the best one).
       const currentLagMs = meanLagAt(found.targets, c.intervalMs, tickOffsetMs);
-      if (found.offsetMs === tickOffsetMs || currentLagMs - found.meanLagMs < realignGainMs(c.intervalMs)) return keep;
+      if (found.offsetMs === tickOffsetMs || (!starting && currentLagMs - found.meanLagMs < realignGainMs(c.intervalMs))) return keep;
       logger.log('info', 'ticks aligned to the targets\' scrapes', { offsetSeconds: found.offsetMs / 1000, targets: found.targets.length, meanDataAgeSeconds: found.meanLagMs / 1000, unalignedMeanDataAgeSeconds: found.unalignedMeanLagMs / 1000 });
       return { offsetMs: found.offsetMs, changed: true };
     } catch (error) {
@@ -405,7 +407,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   const realignIfDue = () => {
     if (learningOffset || now() - offsetLearntAtMs < REALIGN_EVERY_MS) return;
     learningOffset = true;
-    void learnTickOffset(config, source)
+    void learnTickOffset(config, source, false)
       .then(async ({ offsetMs, changed }) => {
         if (!changed || reloading) return;
         tickOffsetMs = offsetMs;
@@ -435,7 +437,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       },
     };
   };
-  tickOffsetMs = (await learnTickOffset(config, source)).offsetMs;
+  tickOffsetMs = (await learnTickOffset(config, source, true)).offsetMs;
   let task = schedule(config);
   const scheduleText = (c: StormwatchConfig) => {
     const { cronOffsetMs, delayMs } = splitTickOffset(tickOffsetMs);
@@ -486,7 +488,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       updatePending();
     }
     if (plan.sourceChanged) source = makeSource(next);
-    const offset = plan.sourceChanged || plan.scheduleChanged ? await learnTickOffset(next, source) : { offsetMs: tickOffsetMs, changed: false };
+    const offset = plan.sourceChanged || plan.scheduleChanged ? await learnTickOffset(next, source, true) : { offsetMs: tickOffsetMs, changed: false };
     if (plan.scheduleChanged || offset.changed) {
       tickOffsetMs = offset.offsetMs;
       await task.stop();
