@@ -417,8 +417,9 @@ export class Pipeline {
 
   /**
    * States waiting for their series, then each watched series' state, made one at a time. A waiting
-   * state still in the loaded file's columns (a SelfEncoding) is kept as plain data from its first
-   * save on: by then the series that came back have taken theirs, and the file's bytes are let go.
+   * state still in the loaded file's columns (a SelfEncoding: one whose id no signal of this config
+   * makes, as the restore watched the rest) is kept as plain data from its first save on, so the
+   * file's bytes are let go.
    */
   private *seriesStates(pending: Map<string, unknown>, of: (w: WatchedSignal) => unknown): Generator<[string, unknown]> {
     for (const [id, state] of pending) {
