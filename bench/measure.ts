@@ -18,6 +18,14 @@ export async function measure(fn: () => unknown): Promise<{ cpuS: number; wallS:
 }
 
 /** The median of the values (the mean of the middle two for an even count). */
+/** The arithmetic mean: what a process pays per tick on average, the minute's heavy tick included. */
+export function mean(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  let sum = 0;
+  for (const v of values) sum += v;
+  return sum / values.length;
+}
+
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;

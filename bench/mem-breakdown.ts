@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     const start = read();
     let source: PrometheusSource | undefined = answers.source(config.signals);
     let pipeline: Pipeline | undefined = new Pipeline(config);
-    restoreSteadyState(pipeline, profiles, t0);
+    restoreSteadyState(pipeline, config, profiles, t0);
     let history: HistoryStore | undefined = new HistoryStore(liveHistory(config));
     let metrics: StormwatchMetrics | undefined = new StormwatchMetrics(true, BAND_SIGMAS);
     const stateFile = join(config.delivery.outboxDir, STATE_FILE_NAME);

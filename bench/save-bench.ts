@@ -86,7 +86,7 @@ export async function benchSave(n: number, saves: number, profileFile?: string, 
     const saving = async () => {
       const live = answers.source(config.signals);
       const pipeline = new Pipeline(config);
-      restoreSteadyState(pipeline, routes, t0);
+      restoreSteadyState(pipeline, config, routes, t0);
       const session = profileFile ? new Session() : undefined;
       if (session) {
         session.connect();

@@ -38,7 +38,7 @@ async function side(name: string, dist: string, n: number, t0: number): Promise<
   const answers = new tick.FakePrometheusAnswers(profiles, t0);
   const live = answers.source(config.signals);
   const pipeline = new pipelineModule.Pipeline(config);
-  tick.restoreSteadyState(pipeline, profiles, t0);
+  tick.restoreSteadyState(pipeline, config, profiles, t0);
   const store = new history.HistoryStore(sizes.liveHistory(config));
   const metrics = new metricsModule.StormwatchMetrics(true, band.BAND_SIGMAS);
   rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // fetch `stormwatch run` uses (three Prometheus instant-query answers, or one /metrics page, served
 // by answer-server.ts in a process of its own), counter rates, detection, decisions, the UI history
 // and own metrics, and the every-minute state save (state.bin with fsync), amortised over its four
-// 15 s ticks. Every series has its own history at full baseline length. Run in a process of its
+// 15 s ticks. Every series has its own history, as after two weeks of ticks (aged-state.ts). Run in a process of its
 // own, so resident memory is this tick's alone.
 
 import { spawn } from 'node:child_process';
@@ -11,11 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SignalConfig, loadConfig } from '../src/config/load.js';
-import type { EvidenceSnapshot } from '../src/detectors/evidence-detector.js';
-import { Pipeline, type PipelineSnapshot } from '../src/pipeline.js';
+import { Pipeline, type PipelineConfig } from '../src/pipeline.js';
 import { STATE_FILE_NAME, saveState } from '../src/runner/state-file.js';
-import { seriesIdOf } from '../src/series/series-key.js';
-import { mulberry32 } from '../scripts/sim/random.js';
 import { PrometheusClient } from '../src/source/prometheus-client.js';
 import { PrometheusSource } from '../src/source/prometheus-source.js';
 import { ScrapeSource } from '../src/source/scrape-source.js';
@@ -24,7 +21,8 @@ import { StormwatchMetrics } from '../src/telemetry/metrics.js';
 import { BAND_SIGMAS } from '../src/ui/band.js';
 import { HistoryStore } from '../src/ui/history-store.js';
 import { liveHistory } from '../src/ui/history-sizes.js';
-import { cpuSecondsSince, gc, median, settledRss } from './measure.js';
+import { agedState } from './aged-state.js';
+import { cpuSecondsSince, gc, mean, median, settledRss } from './measure.js';
 import { type RouteProfile, type TickAnswers, answerFor, routeProfiles, tickAnswers } from './pages.js';
 
 export type TickSourceKind = 'prometheus' | 'scrape';
@@ -32,13 +30,19 @@ export type TickSourceKind = 'prometheus' | 'scrape';
 export interface TickFigures {
   series: number;
   source: TickSourceKind;
-  /** Median CPU seconds of a tick, save excluded; the save's CPU seconds; their amortised sum. */
+  /**
+   * Mean CPU seconds of a tick over whole minutes (a baseline bucket completes once a minute, and
+   * that tick costs more: a median of ticks would leave it out), save excluded; the save's CPU
+   * seconds; their amortised sum.
+   */
   tickCpuS: number;
   readCpuS: number;
   stepCpuS: number;
   saveCpuS: number;
   allInCpuS: number;
   tickWallS: number;
+  /** Alert transitions over the measured ticks: 0 in a steady state (any other number is a different workload). */
+  transitions: number;
   stateBytes: number;
   /** Resident bytes per series in steady state (after collection), and the JS heap's share. */
   rssPerSeries: number;
@@ -49,8 +53,6 @@ export interface TickFigures {
 const INTERVAL_MS = 15_000;
 /** The every-minute save at 15 s ticks. */
 const TICKS_PER_SAVE = 4;
-/** Baseline buckets of the default preset: an hour of one-minute buckets. */
-const BUCKETS = 60;
 
 export function configFor(dir: string, source: TickSourceKind) {
   const file = join(dir, 'stormwatch.yaml');
@@ -63,32 +65,12 @@ export function configFor(dir: string, source: TickSourceKind) {
 }
 
 /**
- * Saved state of every series with its own full-length baselines (60 one-minute buckets around its
- * own level), dispersion learnt over the whole window and no evidence: a restart into steady state.
+ * Restores every route's saved state as after two weeks of ticks (aged-state.ts): full baselines,
+ * a weekly profile that reads, full tail records and a warm drift view, each route its own numbers.
+ * In a scope of its own, so the saved form is not kept alive by the caller.
  */
-function steadyState(profiles: readonly RouteProfile[], nowMs: number): PipelineSnapshot {
-  const random = mulberry32(99);
-  const detectors: Record<string, EvidenceSnapshot> = {};
-  const zero = () => ({ small: 0, large: 0, health: 0, alarmed: false });
-  for (const p of profiles) {
-    const bucket = () => 1 + 0.03 * (random() - 0.5);
-    detectors[seriesIdOf('api', { route: p.route })] = {
-      rate: { values: Array.from({ length: BUCKETS }, () => Math.log(p.rate * bucket())) },
-      errorRatio: { values: Array.from({ length: BUCKETS }, () => p.errorRatio * (0.8 + 0.4 * random())) },
-      funnel: { values: Array.from({ length: BUCKETS }, () => p.completionRatio * bucket()) },
-      checks: { spike: zero(), drop: zero(), errors: zero(), funnel: zero() },
-      rateShiftSinceMs: null,
-      dispersion: { rate: 1.1, errors: 1.05, funnel: 1.05, ticks: BUCKETS * 4, lateNum: 0, lateDen: 0, latePrevN: -1 },
-      run: null,
-    };
-  }
-  return { version: 1, savedAtMs: nowMs, detectors, alerts: [], deploys: [], markers: {}, probes: [] };
-}
-
-/** Serves each tick's bytes to the source as a fetch would (a Response over the bytes). */
-/** Restores the steady state in a scope of its own, so the saved form is not kept alive by the caller. */
-export function restoreSteadyState(pipeline: Pipeline, profiles: readonly RouteProfile[], nowMs: number): void {
-  pipeline.restore(steadyState(profiles, nowMs));
+export function restoreSteadyState(pipeline: Pipeline, config: PipelineConfig, profiles: readonly RouteProfile[], nowMs: number): void {
+  pipeline.restore(agedState(config, 'api', profiles, nowMs));
 }
 
 export function fakeFetch(answer: (body: string) => Buffer): typeof fetch {
@@ -170,7 +152,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       live = new ScrapeSource({ url: `${upstream.url}/metrics`, timeoutMs: 60_000, maxBytes: config.source.maxBytes }, config.signals);
     }
     const pipeline = new Pipeline(config);
-    restoreSteadyState(pipeline, profiles, t0);
+    restoreSteadyState(pipeline, config, profiles, t0);
     const history = new HistoryStore(liveHistory(config));
     const metrics = new StormwatchMetrics(true, BAND_SIGMAS);
     const stateFile = join(config.delivery.outboxDir, STATE_FILE_NAME);
@@ -180,6 +162,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
     const saveCpu: number[] = [];
     const wall: number[] = [];
     let stateBytes = 0;
+    let transitions = 0;
     // One tick in a function of its own: nothing of it (the frame, the result) stays on the stack.
     const runTick = async (k: number) => {
       const nowMs = t0 + k * INTERVAL_MS;
@@ -203,7 +186,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
         stateBytes = saveState(stateFile, (section) => pipeline.snapshot(nowMs, section));
         saveS = cpuSecondsSince(c2);
       }
-      return { readS, stepS, tickS, tickWall, saveS };
+      return { readS, stepS, tickS, tickWall, saveS, transitions: result.transitions.length };
     };
     for (let k = 0; k < warm + measured; k++) {
       if (k > 0) await upstream.prepare(k);
@@ -214,24 +197,26 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
         stepCpu.push(f.stepS);
         wall.push(f.tickWall);
         if (!Number.isNaN(f.saveS)) saveCpu.push(f.saveS);
+        transitions += f.transitions;
       }
     }
     gc();
     const rss1 = settledRss();
     const heap1 = process.memoryUsage();
-    const tickCpuS = median(tickCpu);
-    const saveCpuS = median(saveCpu);
+    const tickCpuS = mean(tickCpu);
+    const saveCpuS = mean(saveCpu);
     // Keep everything alive up to the reading above.
     if (pipeline.seriesCount !== n || !history) throw new Error('series lost');
     return {
       series: n,
       source,
       tickCpuS,
-      readCpuS: median(readCpu),
-      stepCpuS: median(stepCpu),
+      readCpuS: mean(readCpu),
+      stepCpuS: mean(stepCpu),
       saveCpuS,
       allInCpuS: tickCpuS + saveCpuS / TICKS_PER_SAVE,
       tickWallS: median(wall),
+      transitions,
       stateBytes,
       rssPerSeries: (rss1 - rss0) / n,
       heapPerSeries: (heap1.heapUsed - heap0.heapUsed + heap1.arrayBuffers - heap0.arrayBuffers) / n,
