@@ -31,7 +31,8 @@ import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile
 import { type LateShareState, breakLateShare, lateShareOf, learnLateShare, newLateShare } from './stats/late-share.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
-import { TAIL_DAYS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, tailDay, tailSurprise } from './stats/tail-record.js';
+import { TAIL_DAYS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, summarisedTailSurprise, summariseTail, tailDay, TAIL_SUMMARY_FIELDS } from './stats/tail-record.js';
+import { insertionSort, sortedMedian, sortedMedianDeviation } from './stats/sorted-median.js';
 
 export interface DetectorParams {
   /** How much history the baselines hold. */
@@ -266,7 +267,13 @@ const CHECK_AT: Record<CheckName, number> = { spike: SPIKE, drop: DROP, errors: 
 /** The detector's own numbers (see the accessors of EvidenceDetector), then the baselines' (RobustBaseline.SCALARS each). */
 const SCALARS_AT = 4 * CHECK_FIELDS;
 const SCALAR_COUNT = 15;
-const BASELINES_AT = SCALARS_AT + SCALAR_COUNT;
+/**
+ * The two tail records' summaries (summariseTail), kept between the ticks that change them: a
+ * tick reads its record's counts alone. NaN at the first field: to be read again.
+ */
+const TICK_TAIL_AT = SCALARS_AT + SCALAR_COUNT;
+const DRIFT_TAIL_AT = TICK_TAIL_AT + TAIL_SUMMARY_FIELDS;
+const BASELINES_AT = DRIFT_TAIL_AT + TAIL_SUMMARY_FIELDS;
 const PROBATION_TIMES_AT = BASELINES_AT + 3 * RobustBaseline.SCALARS;
 
 /** Detectors' templates by the number encodeColumns sums their shape up in (a few in use at once). */
@@ -376,6 +383,7 @@ export class EvidenceDetector implements Detector {
     this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
     const doubles = this.doubles;
     for (const at of [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) doubles[SCALARS_AT + at] = Number.NaN;
+    this.staleTailSummaries();
     doubles[SCALARS_AT + 13] = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
     doubles[SCALARS_AT + 14] = Number.NEGATIVE_INFINITY;
   }
@@ -685,6 +693,7 @@ export class EvidenceDetector implements Detector {
     this.levelMode = 0;
     // A snapshot from before the tail record (or a broken one) restores with an empty record: it learns anew.
     this.tailDayNow = restoreTail(this.shorts, this.floats, s.tail, SLOTS_PER_WEEK, this.tailCountsAt);
+    this.staleTailSummaries();
     this.lastEvidence = typeof s.lastEvidence === 'number' && s.lastEvidence >= 0 ? s.lastEvidence : 0;
     this.scoreRecord = typeof s.scoreRecord === 'number' && s.scoreRecord >= 0 && s.scoreRecord <= 1 ? s.scoreRecord : 0;
     // A snapshot from before episodes restores outside one.
@@ -754,14 +763,18 @@ export class EvidenceDetector implements Detector {
       advanceTail(this.shorts, this.floats, this.tailDayNow, day, SLOTS_PER_WEEK, this.tailCountsAt);
       advanceTail(this.shorts, this.floats, this.tailDayNow, day, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
       this.tailDayNow = day;
+      this.staleTailSummaries();
     }
-    const tail = tailSurprise(this.shorts, this.floats, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
+    const c = this.doubles;
+    if (Number.isNaN(c[TICK_TAIL_AT]!)) summariseTail(this.shorts, this.floats, SLOTS_PER_WEEK, this.tailCountsAt, c, TICK_TAIL_AT);
+    const tail = summarisedTailSurprise(this.floats, tick.nats, this.tailCountsAt, c, TICK_TAIL_AT);
     const tickScore = Number.isNaN(tail) ? anomalyScore(out) : tailScore(tail);
     let score = tickScore;
     if (!Number.isNaN(drift)) {
-      const driftTail = tailSurprise(this.shorts, this.floats, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+      if (Number.isNaN(c[DRIFT_TAIL_AT]!)) summariseTail(this.shorts, this.floats, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS, c, DRIFT_TAIL_AT);
+      const driftTail = summarisedTailSurprise(this.floats, drift, this.tailCountsAt + TAIL_DAYS, c, DRIFT_TAIL_AT);
       if (!Number.isNaN(driftTail)) score = Math.max(score, tailScore(driftTail));
-      learnTail(this.shorts, this.floats, this.tailDayNow, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+      if (learnTail(this.shorts, this.floats, this.tailDayNow, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS)) c[DRIFT_TAIL_AT] = Number.NaN;
     }
     repeatScratch.record = this.scoreRecord;
     repeatScratch.episode = this.scoreEpisode;
@@ -770,7 +783,12 @@ export class EvidenceDetector implements Detector {
     this.scoreRecord = repeatScratch.record;
     this.scoreEpisode = repeatScratch.episode;
     this.scoreNewsAtMs = repeatScratch.newsAtMs;
-    learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt);
+    if (learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt)) c[TICK_TAIL_AT] = Number.NaN;
+  }
+
+  /** Marks both tail records' summaries to be read again (their records changed beyond a kept value). */
+  private staleTailSummaries(): void {
+    this.doubles[TICK_TAIL_AT] = this.doubles[DRIFT_TAIL_AT] = Number.NaN;
   }
 
   /**
@@ -825,30 +843,41 @@ export class EvidenceDetector implements Detector {
 
   /**
    * The window's buckets less the profile at each bucket's time (they are contiguous, ending at the
-   * last learnt tick), their median and scaled MAD. O(window) with a small sort; once a minute.
+   * last learnt tick), their median and scaled MAD. Once a minute (a bucket completes) and at every
+   * hour: O(window) reads of the profile, no allocation. The differences are taken in the order of
+   * the window's values, which a profile that moves little within the window's hour leaves nearly
+   * sorted: an insertion sort then moves few of them.
    */
   private refreshLevel(asOfMs: number, mode: 0 | 1 | 2): void {
-    const values = this.rate.snapshot().values;
+    const count = this.rate.buckets;
+    if (levelScratch.length < count) {
+      levelScratch = new Float64Array(2 * count);
+      profileScratch = new Float64Array(2 * count);
+      ageScratch = new Uint8Array(2 * count);
+    }
+    const ascending = this.rate.copyAscending(levelScratch, ageScratch) === count;
+    if (!ascending) this.rate.copyValues(levelScratch);
     const spanMs = this.bucketTicks * this.ctx.intervalMs;
+    // Ages count from the oldest: the newest bucket (age count − 1) is centred at lastCentreMs.
     const lastCentreMs = this.rateLearntAtMs - (spanMs - this.ctx.intervalMs) / 2;
-    if (levelScratch.length < values.length) levelScratch = new Float64Array(2 * values.length);
+    this.profile.valuesAlong(lastCentreMs, spanMs, count, asOfMs, profileScratch);
     let n = 0;
-    for (let i = 0; i < values.length; i++) {
-      // values are oldest first: the newest bucket is centred at lastCentreMs.
-      const p = this.profile.valueAt(lastCentreMs - (values.length - 1 - i) * spanMs, asOfMs);
-      if (Number.isFinite(p)) levelScratch[n++] = values[i]! - p;
+    for (let i = 0; i < count; i++) {
+      const p = profileScratch[ascending ? ageScratch[i]! : i]!;
+      if (Number.isFinite(p)) levelScratch[n++] = levelScratch[i]! - p;
     }
     this.levelMode = mode;
-    this.levelBuckets = this.rate.buckets;
+    this.levelBuckets = count;
     if (n < MIN_BASELINE_BUCKETS) {
       this.levelMedian = this.levelSigma = Number.NaN;
       return;
     }
-    const d = levelScratch.subarray(0, n);
-    const median = sortedMedian(d.sort());
-    for (let i = 0; i < n; i++) d[i] = Math.abs(d[i]! - median);
+    const d = levelScratch;
+    if (ascending) insertionSort(d, n);
+    else d.subarray(0, n).sort();
+    const median = sortedMedian(d, n);
     this.levelMedian = median;
-    this.levelSigma = MAD_TO_SIGMA * Math.sqrt(this.bucketTicks) * sortedMedian(d.sort());
+    this.levelSigma = MAD_TO_SIGMA * Math.sqrt(this.bucketTicks) * sortedMedianDeviation(d, n, median);
   }
 
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
@@ -1273,11 +1302,9 @@ function bytesOf(buffer: ArrayBuffer): Uint8Array {
 /** Scratch for the deseasonalised window (one thread; grown on demand). */
 let levelScratch = new Float64Array(128);
 
-/** The median of a sorted array. */
-function sortedMedian(s: Float64Array): number {
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
-}
+/** The profile at each bucket's time, and each sorted value's age (refreshLevel; one thread, grown with levelScratch). */
+let profileScratch = new Float64Array(128);
+let ageScratch = new Uint8Array(128);
 
 /** Whether a check's input was there this tick (judged, or only warming up). */
 function hasData(e: Evaluation): boolean {

@@ -232,6 +232,23 @@ export class SampleWindow {
     out[at + 1] = (kth + Math.min(a, b)) / 2;
   }
 
+  /**
+   * Writes the values in ascending order to `values` and each one's age to `ages` (0: the oldest,
+   * as copyInto numbers them), read off the sort order; returns how many, or −1 when the window
+   * keeps no order (above MAX_ORDERED_CAPACITY). O(n), no comparison.
+   */
+  copyAscending(values: Float64Array, ages: Uint8Array): number {
+    const order = this.order;
+    if (!order) return -1;
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    for (let r = 0; r < this.count; r++) {
+      const slot = order[this.orderAt + r]!;
+      values[r] = this.s[this.at + slot]!;
+      ages[r] = (slot - start + this.capacity) % this.capacity;
+    }
+    return this.count;
+  }
+
   /** Writes the values, oldest first, to `out` from `offset` (it must have room); returns how many. */
   copyInto(out: Float64Array, offset = 0): number {
     const start = (this.next - this.count + this.capacity) % this.capacity;

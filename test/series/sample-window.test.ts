@@ -156,4 +156,28 @@ describe('SampleWindow.copyToFloat32', () => {
     }
     expect([...storage.subarray(0, 3), ...storage.subarray(3 + capacity)]).toEqual([99, 99, 99, 99, 99, 99]);
   });
+
+  it('lists its values ascending with their ages (0 the oldest) as values come and go, and says when it keeps no order', () => {
+    const random = mulberry32(17);
+    for (const capacity of [1, 5, 60]) {
+      const w = new SampleWindow(capacity);
+      const values = new Float64Array(capacity);
+      const ages = new Uint8Array(capacity);
+      for (let i = 0; i < 3 * capacity; i++) {
+        w.push(Math.round(random() * 10) / 2);
+        const n = w.copyAscending(values, ages);
+        expect(n).toBe(w.size);
+        const oldestFirst = w.toArray();
+        // Ascending, each value the one of its age, every age once.
+        for (let r = 0; r < n; r++) {
+          if (r > 0) expect(values[r]!).toBeGreaterThanOrEqual(values[r - 1]!);
+          expect(values[r]).toBe(oldestFirst[ages[r]!]);
+        }
+        expect(new Set(ages.subarray(0, n)).size).toBe(n);
+      }
+    }
+    const unordered = new SampleWindow(300);
+    unordered.push(1);
+    expect(unordered.copyAscending(new Float64Array(300), new Uint8Array(300))).toBe(-1);
+  });
 });

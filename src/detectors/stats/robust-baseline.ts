@@ -172,6 +172,16 @@ export class RobustBaseline {
     this.cacheValid = true;
   }
 
+  /** The window's values, oldest first, written to `out` from `offset` (it must have room); returns how many. */
+  copyValues(out: Float64Array, offset = 0): number {
+    return this.window.copyInto(out, offset);
+  }
+
+  /** The window's values ascending with their ages (SampleWindow.copyAscending); −1 when it keeps no order. */
+  copyAscending(values: Float64Array, ages: Uint8Array): number {
+    return this.window.copyAscending(values, ages);
+  }
+
   snapshot(): BaselineSnapshot {
     return { values: this.window.toArray(), ...(this.ticks > 0 ? { partial: [this.num, this.den, this.ticks] as [number, number, number] } : {}) };
   }

@@ -91,6 +91,35 @@ export class SeasonalProfile {
   }
 
   /**
+   * valueAt(lastMs − (count − 1 − i) · stepMs, asOfMs) for i = 0 … count − 1, written to out[i]: the
+   * same numbers, with the mode read once and each slot once while consecutive times share their
+   * two slots (a window's minute buckets span an hour's). O(count).
+   */
+  valuesAlong(lastMs: number, stepMs: number, count: number, asOfMs: number, out: Float64Array): void {
+    const mode = this.mode(asOfMs);
+    if (mode === 0) {
+      out.fill(Number.NaN, 0, count);
+      return;
+    }
+    const weekly = mode === 2;
+    let lastBase = Number.NaN;
+    let a = Number.NaN;
+    let b = Number.NaN;
+    for (let i = 0; i < count; i++) {
+      const u = (lastMs - (count - 1 - i) * stepMs) / HOUR_MS - 0.5;
+      const base = Math.floor(u);
+      const frac = u - base;
+      if (base !== lastBase) {
+        // The next hour's slot is this one's when the times move on by an hour exactly.
+        a = base === lastBase + 1 ? b : this.slotValue(mod(base, SLOTS_PER_WEEK), weekly);
+        b = this.slotValue(mod(base + 1, SLOTS_PER_WEEK), weekly);
+        lastBase = base;
+      }
+      out[i] = a + frac * (b - a);
+    }
+  }
+
+  /**
    * Learns one pooled log-rate value centred at `timeMs` that lasted `spanMs`. Values are averaged
    * over their hour, each clipped to ±`clip` nats of the slot's old value (winsorised), and the
    * hour's mean is committed to its slot once a value of a later hour arrives. O(1).

@@ -75,16 +75,19 @@ export function advanceTail(values: Int16Array, counts: Float32Array, fromDay: n
   }
 }
 
-/** Learns one tick's value v (≥ 0) into day `day`'s block. The caller advances the record first. O(TAIL_TOP). */
-export function learnTail(values: Int16Array, counts: Float32Array, day: number, v: number, vAt = 0, cAt = 0): void {
-  if (!(v >= 0)) return;
+/**
+ * Learns one tick's value v (≥ 0) into day `day`'s block. The caller advances the record first.
+ * Returns whether v was kept among the day's largest (only then can tailThreshold move). O(TAIL_TOP).
+ */
+export function learnTail(values: Int16Array, counts: Float32Array, day: number, v: number, vAt = 0, cAt = 0): boolean {
+  if (!(v >= 0)) return false;
   const b = mod(day, TAIL_DAYS);
   const n = counts[cAt + b]!;
   counts[cAt + b] = n + 1;
   const q = encode(v);
   const start = vAt + b * TAIL_TOP;
   const filled = Math.min(n, TAIL_TOP);
-  if (filled === TAIL_TOP && q <= values[start + TAIL_TOP - 1]!) return;
+  if (filled === TAIL_TOP && q <= values[start + TAIL_TOP - 1]!) return false;
   // Insertion into the block's descending list.
   let i = Math.min(filled, TAIL_TOP - 1);
   while (i > 0 && values[start + i - 1]! < q) {
@@ -92,6 +95,7 @@ export function learnTail(values: Int16Array, counts: Float32Array, day: number,
     i--;
   }
   values[start + i] = q;
+  return true;
 }
 
 let barScratch = new Float64Array(TAIL_DAYS);
@@ -115,21 +119,19 @@ function residualTable(): Float64Array {
   return table;
 }
 
+/** tailThreshold's answer for a record without a full day. */
+const NO_THRESHOLD = -1;
+
 /**
- * v's surprise in nats, −ln P(V ≥ v), under the record's peaks-over-threshold tail; NaN while the
- * record has fewer than MIN_TAIL_TICKS ticks or no day with TAIL_TOP values. O(TAIL_DAYS · TAIL_TOP).
+ * The record's threshold u as its 16-bit code: the upper quartile of the days' bars (each full
+ * day's TAIL_TOP-th largest value); NO_THRESHOLD while no day has TAIL_TOP values. O(TAIL_DAYS²) at
+ * most (an insertion sort of the bars).
  */
-export function tailSurprise(values: Int16Array, counts: Float32Array, v: number, vAt = 0, cAt = 0): number {
-  if (Number.isNaN(v)) return Number.NaN;
-  let total = 0;
+function tailThreshold(values: Int16Array, counts: Float32Array, vAt = 0, cAt = 0): number {
   let bars = 0;
   if (barScratch.length < TAIL_DAYS) barScratch = new Float64Array(TAIL_DAYS);
-  for (let b = 0; b < TAIL_DAYS; b++) {
-    const n = counts[cAt + b]!;
-    total += n;
-    if (n >= TAIL_TOP) barScratch[bars++] = values[vAt + b * TAIL_TOP + TAIL_TOP - 1]!;
-  }
-  if (total < MIN_TAIL_TICKS || bars === 0) return Number.NaN;
+  for (let b = 0; b < TAIL_DAYS; b++) if (counts[cAt + b]! >= TAIL_TOP) barScratch[bars++] = values[vAt + b * TAIL_TOP + TAIL_TOP - 1]!;
+  if (bars === 0) return NO_THRESHOLD;
   // The bars sorted in place (at most TAIL_DAYS of them): no subarray per series and tick.
   const sorted = barScratch;
   for (let i = 1; i < bars; i++) {
@@ -138,20 +140,63 @@ export function tailSurprise(values: Int16Array, counts: Float32Array, v: number
     for (; j > 0 && sorted[j - 1]! > x; j--) sorted[j] = sorted[j - 1]!;
     sorted[j] = x;
   }
-  const uq = sorted[Math.min(bars - 1, Math.floor(bars * BAR_QUANTILE))]!;
-  const residual = residualTable();
-  const u = residual[uq]!;
+  return sorted[Math.min(bars - 1, Math.floor(bars * BAR_QUANTILE))]!;
+}
+
+/** Numbers a tail summary takes (summariseTail): the threshold's code, the values above it, their excess. */
+export const TAIL_SUMMARY_FIELDS = 3;
+
+/**
+ * What tailSurprise reads of the record's values, written to out[at …]: the threshold u's code
+ * (tailThreshold), how many stored values lie above it and their summed excess over u on the
+ * residual scale. Like the threshold it moves only when learnTail keeps a value or the record
+ * advances or is restored (a day's values beyond its count are zeros, below any threshold), so a
+ * caller may keep it between those. O(TAIL_DAYS · TAIL_TOP).
+ */
+export function summariseTail(values: Int16Array, counts: Float32Array, vAt: number, cAt: number, out: Float64Array, at: number): void {
+  const uq = tailThreshold(values, counts, vAt, cAt);
   let above = 0;
   let excess = 0;
-  for (let b = 0; b < TAIL_DAYS; b++) {
-    const filled = Math.min(counts[cAt + b]!, TAIL_TOP);
-    for (let i = 0; i < filled; i++) {
-      const q = values[vAt + b * TAIL_TOP + i]!;
-      if (q <= uq) break;
-      above++;
-      excess += residual[q]! - u;
+  if (uq !== NO_THRESHOLD) {
+    const residual = residualTable();
+    const u = residual[uq]!;
+    for (let b = 0; b < TAIL_DAYS; b++) {
+      const filled = Math.min(counts[cAt + b]!, TAIL_TOP);
+      for (let i = 0; i < filled; i++) {
+        const q = values[vAt + b * TAIL_TOP + i]!;
+        if (q <= uq) break;
+        above++;
+        excess += residual[q]! - u;
+      }
     }
   }
+  out[at] = uq;
+  out[at + 1] = above;
+  out[at + 2] = excess;
+}
+
+const summaryScratch = new Float64Array(TAIL_SUMMARY_FIELDS);
+
+/**
+ * v's surprise in nats, −ln P(V ≥ v), under the record's peaks-over-threshold tail; NaN while the
+ * record has fewer than MIN_TAIL_TICKS ticks or no day with TAIL_TOP values. O(TAIL_DAYS · TAIL_TOP).
+ */
+export function tailSurprise(values: Int16Array, counts: Float32Array, v: number, vAt = 0, cAt = 0): number {
+  if (Number.isNaN(v)) return Number.NaN;
+  summariseTail(values, counts, vAt, cAt, summaryScratch, 0);
+  return summarisedTailSurprise(counts, v, cAt, summaryScratch, 0);
+}
+
+/** tailSurprise from the record's counts and a summary summariseTail wrote at summary[at …]. O(TAIL_DAYS). */
+export function summarisedTailSurprise(counts: Float32Array, v: number, cAt: number, summary: Float64Array, at: number): number {
+  if (Number.isNaN(v)) return Number.NaN;
+  let total = 0;
+  for (let b = 0; b < TAIL_DAYS; b++) total += counts[cAt + b]!;
+  const uq = summary[at]!;
+  if (total < MIN_TAIL_TICKS || uq === NO_THRESHOLD) return Number.NaN;
+  const u = residualTable()[uq]!;
+  const above = summary[at + 1]!;
+  const excess = summary[at + 2]!;
   const atU = -Math.log((above + 1) / (total + 1));
   const r = residualOf(v);
   if (r <= u) return u > 0 ? (atU * r) / u : 0;

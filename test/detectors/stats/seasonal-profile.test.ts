@@ -114,4 +114,33 @@ describe('SeasonalProfile', () => {
     expect(q.restore(null)).toBe(false);
     expect(q.valueAt(end + 5 * HOUR)).toBe(p.valueAt(end + 5 * HOUR));
   });
+
+  it('reads a run of times along the profile as valueAt reads each: young, by hour of day, by hour of the week, steps under and over an hour', () => {
+    const p = new SeasonalProfile();
+    const out = new Float64Array(60);
+    // An hour of minute buckets ending at 10:37:30 (centres), read as the profile stands at 10:38.
+    const check = (lastMs: number, asOfMs: number) => {
+      p.valuesAlong(lastMs, MIN, 60, asOfMs, out);
+      for (let i = 0; i < 60; i++) {
+        const expected = p.valueAt(lastMs - (59 - i) * MIN, asOfMs);
+        if (Number.isNaN(expected)) expect(out[i]).toBeNaN();
+        else expect(out[i]).toBe(expected);
+      }
+    };
+    const end1 = feed(p, MONDAY, 12 * HOUR);
+    check(end1 - 22 * MIN - 30_000, end1);
+    const end2 = feed(p, end1, 2 * DAY);
+    expect(p.mode(end2)).toBe(1);
+    check(end2 + 10 * HOUR + 37 * MIN + 30_000, end2 + 10 * HOUR + 38 * MIN);
+    const end3 = feed(p, end2, 6 * DAY);
+    expect(p.mode(end3)).toBe(2);
+    // Runs across one and across two hour boundaries, and buckets of five minutes.
+    check(end3 + 10 * HOUR + 37 * MIN + 30_000, end3 + 10 * HOUR + 38 * MIN);
+    p.valuesAlong(end3 + 5 * HOUR, 5 * MIN, 30, end3, out);
+    for (let i = 0; i < 30; i++) expect(out[i]).toBe(p.valueAt(end3 + 5 * HOUR - (29 - i) * 5 * MIN, end3));
+    // Steps longer than an hour: no slot carried over from the step before.
+    p.valuesAlong(end3, 2 * HOUR + 7 * MIN, 20, end3, out);
+    for (let i = 0; i < 20; i++) expect(out[i]).toBe(p.valueAt(end3 - (19 - i) * (2 * HOUR + 7 * MIN), end3));
+  });
 });
+

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_TAIL_TICKS, TAIL_DAYS, TAIL_VALUE_SLOTS, advanceTail, learnTail, restoreTail, snapshotTail, tailSurprise } from '../../../src/detectors/stats/tail-record.js';
+import { mulberry32 } from '../../../scripts/sim/random.js';
+import { MIN_TAIL_TICKS, TAIL_DAYS, TAIL_SUMMARY_FIELDS, TAIL_VALUE_SLOTS, advanceTail, learnTail, restoreTail, snapshotTail, summarisedTailSurprise, summariseTail, tailSurprise } from '../../../src/detectors/stats/tail-record.js';
 
 function record(): { values: Int16Array; counts: Float32Array } {
   return { values: new Int16Array(TAIL_VALUE_SLOTS), counts: new Float32Array(TAIL_DAYS) };
@@ -73,3 +74,58 @@ describe('tailSurprise (peaks over threshold, exponential excess on the residual
     expect(back.counts.every((c) => c === 0)).toBe(true);
   });
 });
+
+describe('summariseTail (what a detector keeps of its record between the ticks that change it)', () => {
+  const summary = (r: { values: Int16Array; counts: Float32Array }) => {
+    const out = new Float64Array(TAIL_SUMMARY_FIELDS);
+    summariseTail(r.values, r.counts, 0, 0, out, 0);
+    return out;
+  };
+
+  it('moves only when learnTail says it kept a value or the record advances', () => {
+    // Twenty days of ticks whose surprise is heavy-tailed (a few large values a day), as a series' are.
+    const random = mulberry32(3);
+    const r = record();
+    let kept = 0;
+    let notKept = 0;
+    advanceTail(r.values, r.counts, Number.NaN, 0);
+    for (let day = 0; day < 20; day++) {
+      if (day > 0) advanceTail(r.values, r.counts, day - 1, day);
+      for (let i = 0; i < 400; i++) {
+        const before = summary(r);
+        const v = -Math.log(random()) * (random() < 0.02 ? 30 : 2);
+        if (learnTail(r.values, r.counts, day, v)) kept++;
+        else {
+          notKept++;
+          expect(summary(r)).toEqual(before);
+        }
+      }
+    }
+    // Most ticks are not kept once a day's largest are in: that is what the summary saves.
+    expect(notKept).toBeGreaterThan(10 * kept);
+  });
+
+  it('gives what tailSurprise gives, from the counts and the summary alone', () => {
+    const r = fourDays();
+    const s = summary(r);
+    for (const v of [0, 50, 100, 124, 126, 140, 500, Number.NaN]) {
+      const direct = tailSurprise(r.values, r.counts, v);
+      if (Number.isNaN(direct)) expect(summarisedTailSurprise(r.counts, v, 0, s, 0)).toBeNaN();
+      else expect(summarisedTailSurprise(r.counts, v, 0, s, 0)).toBe(direct);
+    }
+    // A young record: NaN from both.
+    const young = record();
+    advanceTail(young.values, young.counts, Number.NaN, 0);
+    for (let i = 0; i < 10; i++) learnTail(young.values, young.counts, 0, i);
+    expect(summarisedTailSurprise(young.counts, 5, 0, summary(young), 0)).toBeNaN();
+  });
+
+  it('reports no value kept for a value that is not a surprise (negative or NaN), and counts no tick', () => {
+    const r = fourDays();
+    const total = r.counts.reduce((a, b) => a + b, 0);
+    expect(learnTail(r.values, r.counts, 3, -1)).toBe(false);
+    expect(learnTail(r.values, r.counts, 3, Number.NaN)).toBe(false);
+    expect(r.counts.reduce((a, b) => a + b, 0)).toBe(total);
+  });
+});
+
