@@ -31,7 +31,7 @@ import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile
 import { type LateShareState, breakLateShare, lateShareOf, learnLateShare, newLateShare } from './stats/late-share.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
-import { TAIL_DAYS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, summarisedTailSurprise, summariseTail, tailDay, TAIL_SUMMARY_FIELDS } from './stats/tail-record.js';
+import { TAIL_DAYS, TAIL_SUMMARY_FIELDS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, summarisedTailSurprise, summariseTail, tailDay } from './stats/tail-record.js';
 import { insertionSort, sortedMedian, sortedMedianDeviation } from './stats/sorted-median.js';
 
 export interface DetectorParams {
