@@ -52,6 +52,9 @@ interface Resolution {
   next: Resolution | undefined;
   /** The builder's count of forgotten groups when this was last known fresh (see `stale`). */
   forgottenSeen: number;
+  /** The snapshot (the builder's count of begin()s) that last offered this series through offerOnce, and on which line. */
+  offeredIn: number;
+  offeredLine: number;
 }
 
 /** A label set of a split signal unseen this long is forgotten (per-pod or per-version labels churn). */
@@ -84,6 +87,10 @@ export class SnapshotFrameBuilder {
   private forgottenCount = 0;
   /** The frames' columns while no group comes or goes (undefined: index again at the next frame). */
   private columns: FrameColumns | undefined;
+  /** Snapshots begun so far: offerOnce's stamp. */
+  private snapshots = 0;
+  /** offerOnce's first lines of series whose label sets are not frozen (no resolution is kept for them), this snapshot. */
+  private plainFirstLines: Map<string, number> | undefined;
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -113,6 +120,8 @@ export class SnapshotFrameBuilder {
   }
 
   begin(): void {
+    this.snapshots++;
+    this.plainFirstLines = undefined;
     for (const route of this.routes) for (const g of route.groups.values()) g.tracker.begin();
     this.markerSeries = new Map(this.markers.map((m) => [m.name, []]));
   }
@@ -124,6 +133,11 @@ export class SnapshotFrameBuilder {
       this.apply(this.resolve(name, labels, undefined), labels, value);
       return;
     }
+    this.apply(this.resolution(name, labels, first), labels, value);
+  }
+
+  /** The kept resolution of a frozen label set under `name` (made, or made again when stale, in front of the set's chain). */
+  private resolution(name: string, labels: Labels, first = this.resolved.get(labels)): Resolution {
     let r = first;
     while (r !== undefined && r.name !== name) r = r.next;
     if (r === undefined || (r.forgottenSeen !== this.forgottenCount && stale(r, this.forgottenCount))) {
@@ -131,7 +145,35 @@ export class SnapshotFrameBuilder {
       r = this.resolve(name, labels, first);
       this.resolved.set(labels, r);
     }
+    return r;
+  }
+
+  /**
+   * offer(), unless the snapshot already offered this series (the same name and label set) through
+   * offerOnce: then the sample is dropped and the line of the first returns (undefined: offered).
+   * Prometheus's rule for a page that repeats a series (scrape/scrape.go: a series already seen in
+   * this scrape is ErrDuplicateSampleForTimestamp, the sample dropped, the page still ingested). A
+   * label set from a LabelSetCache (frozen) is known by its resolution, which keeps the stamp: no
+   * map of the page's series is built. Others are keyed by their text as written, as Prometheus keys
+   * them.
+   */
+  offerOnce(name: string, labels: Labels, value: number, line: number): number | undefined {
+    if (!Object.isFrozen(labels)) {
+      let key = name;
+      for (const k in labels) key += `\u0000${k}\u0001${labels[k]}`;
+      this.plainFirstLines ??= new Map();
+      const first = this.plainFirstLines.get(key);
+      if (first !== undefined) return first;
+      this.plainFirstLines.set(key, line);
+      this.apply(this.resolve(name, labels, undefined), labels, value);
+      return undefined;
+    }
+    const r = this.resolution(name, labels);
+    if (r.offeredIn === this.snapshots) return r.offeredLine;
+    r.offeredIn = this.snapshots;
+    r.offeredLine = line;
     this.apply(r, labels, value);
+    return undefined;
   }
 
   /**
@@ -151,7 +193,7 @@ export class SnapshotFrameBuilder {
 
   /** Which groups and markers a series feeds: selector matching and keys, done once. */
   private resolve(name: string, labels: Labels, next: Resolution | undefined): Resolution {
-    const r: Resolution = { name, key: '', groups: [], markers: [], next, forgottenSeen: this.forgottenCount };
+    const r: Resolution = { name, key: '', groups: [], markers: [], next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
     const routes = this.routesByName.get(name);
     if (routes) for (const route of routes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
     for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));

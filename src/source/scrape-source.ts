@@ -79,9 +79,13 @@ export class ScrapeSource implements LiveSource {
     const { contentType, head, result } = page;
     const fault = checkPage({ contentType, text: head, parse: result, watchedSamples });
     if (fault) return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
-    const { kept, duplicates } = dropDuplicates(offered);
+    // A series the page repeats: the first sample counts, each later one is dropped and reported (offerOnce).
+    const duplicates: ExpositionProblem[] = [];
     this.builder.begin();
-    for (const s of kept) this.builder.offer(s.name, s.labels, s.value);
+    for (const s of offered) {
+      const firstLine = this.builder.offerOnce(s.name, s.labels, s.value, s.line);
+      if (firstLine !== undefined) duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
+    }
     return { frame: this.builder.end(nowMs), errors: [], problems: [...result.problems, ...duplicates], duplicates: duplicates.length };
   }
 
@@ -111,54 +115,4 @@ export class ScrapeSource implements LiveSource {
     const result = stream.end();
     return { contentType, head: stream.head, result };
   }
-}
-
-/**
- * Duplicate series on one page (the same name and labels twice, without timestamps), as Prometheus's
- * scrape loop handles them (scrape/scrape.go: a series already seen in this scrape, keyed by its text
- * as exposed, is ErrDuplicateSampleForTimestamp; the sample is dropped and counted in
- * prometheus_target_scrapes_sample_duplicate_timestamp_total, the page is still ingested): the first
- * sample is kept, each later one dropped and reported. Never summed. Keyed, like Prometheus, by the
- * labels in the order written (no sort): O(samples), cheap next to the parse.
- */
-export function dropDuplicates(samples: readonly OfferedSample[]): { kept: readonly OfferedSample[]; duplicates: ExpositionProblem[] } {
-  const seen = new Map<string, number>();
-  // Label sets from a LabelSetCache are one frozen object per text as written: keyed by identity,
-  // with no key string built per sample. Most sets appear under one name: the first sample's index
-  // is all that is kept for a set, and a map of names only for a set seen under a second name.
-  const firstOfSet = new Map<Labels, number>();
-  const namesOfSet = new Map<Labels, Map<string, number>>();
-  // The samples themselves while none is dropped (no copy of a page's samples on a clean page).
-  let kept: OfferedSample[] | undefined;
-  const duplicates: ExpositionProblem[] = [];
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
-    let firstLine: number | undefined;
-    if (Object.isFrozen(s.labels)) {
-      const at = firstOfSet.get(s.labels);
-      if (at === undefined) firstOfSet.set(s.labels, i);
-      else {
-        const first = samples[at]!;
-        if (first.name === s.name) firstLine = first.line;
-        else {
-          let names = namesOfSet.get(s.labels);
-          if (!names) namesOfSet.set(s.labels, (names = new Map([[first.name, first.line]])));
-          firstLine = names.get(s.name);
-          if (firstLine === undefined) names.set(s.name, s.line);
-        }
-      }
-    } else {
-      let key = s.name;
-      for (const k in s.labels) key += `\u0000${k}\u0001${s.labels[k]}`;
-      firstLine = seen.get(key);
-      if (firstLine === undefined) seen.set(key, s.line);
-    }
-    if (firstLine === undefined) {
-      kept?.push(s);
-      continue;
-    }
-    kept ??= samples.slice(0, i);
-    duplicates.push({ line: s.line, message: `duplicate series ${seriesKey(s.name, s.labels)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
-  }
-  return { kept: kept ?? samples, duplicates };
 }

@@ -94,4 +94,30 @@ describe('SnapshotFrameBuilder with label sets resolved once', () => {
       expect(byNumber.end(t)).toEqual(viaLabels);
     }
   });
+
+  it('offers a series once a snapshot: later samples of the same name and label set are dropped with the first one\'s line, frozen (from a label cache) or not', () => {
+    const b = new SnapshotFrameBuilder([{ name: 'api', by: ['pod'], inputs: { requests: parseSelector('a_total'), errors: parseSelector('b_total') } }]);
+    const pod = Object.freeze({ pod: 'a' });
+    const page = (values: number[]) => {
+      b.begin();
+      const firstLines = [
+        b.offerOnce('a_total', pod, values[0]!, 1),
+        b.offerOnce('b_total', pod, values[1]!, 2),
+        b.offerOnce('a_total', pod, 999, 3),
+        b.offerOnce('b_total', pod, 999, 4),
+        b.offerOnce('c_total', pod, 5, 5),
+        b.offerOnce('a_total', { pod: 'b' }, values[2]!, 6),
+        b.offerOnce('a_total', { pod: 'b' }, 999, 7),
+      ];
+      return { firstLines, frame: b.end(values[3]!) };
+    };
+    const first = page([100, 1, 50, 0]);
+    expect(first.firstLines).toEqual([undefined, undefined, 1, 2, undefined, undefined, 6]);
+    // The next snapshot offers each series afresh; rates come from the first samples only (never the 999s).
+    const second = page([130, 4, 80, 10_000]);
+    expect(second.firstLines).toEqual([undefined, undefined, 1, 2, undefined, undefined, 6]);
+    expect(second.frame.signals.get('api{pod="a"}')).toEqual({ requests: 3, errors: 0.3, downstream: Number.NaN });
+    expect(second.frame.signals.get('api{pod="b"}')).toEqual({ requests: 3, errors: 0, downstream: Number.NaN });
+  });
 });
+

@@ -6,7 +6,7 @@ import type { AlertTransition } from '../../src/core/types.js';
 import { Pipeline } from '../../src/pipeline.js';
 import { toTextExposition } from '../../scripts/sim/openmetrics-writer.js';
 import { readReplayFile } from '../../src/source/replay-source.js';
-import { ScrapeSource, dropDuplicates } from '../../src/source/scrape-source.js';
+import { ScrapeSource } from '../../src/source/scrape-source.js';
 import { parseSelector } from '../../src/core/selector.js';
 import { FAMILIES } from '../../scripts/generate-fixtures-families.js';
 import { brief, replayConfig, replayTransitions, scenarioFile } from '../helpers/scenarios.js';
@@ -178,28 +178,4 @@ describe('ScrapeSource', () => {
     expect(scraped.map(brief)).toEqual(replayed.map(brief));
     // 1,801 real HTTP scrapes: give a loaded 2-core machine room.
   }, 90_000);
-});
-
-describe('dropDuplicates', () => {
-  it('finds duplicates of a label set shared by several names (one frozen object, as the label cache hands out) and of plain label sets', () => {
-    const pod = Object.freeze({ pod: 'a' });
-    const samples = [
-      { name: 'a_total', labels: pod, value: 1, line: 1 },
-      { name: 'b_total', labels: pod, value: 2, line: 2 },
-      { name: 'a_total', labels: pod, value: 3, line: 3 },
-      { name: 'b_total', labels: pod, value: 4, line: 4 },
-      { name: 'c_total', labels: pod, value: 5, line: 5 },
-      { name: 'a_total', labels: { pod: 'b' }, value: 6, line: 6 },
-      { name: 'a_total', labels: { pod: 'b' }, value: 7, line: 7 },
-    ];
-    const { kept, duplicates } = dropDuplicates(samples);
-    expect(kept.map((s) => s.line)).toEqual([1, 2, 5, 6]);
-    expect(duplicates.map((d) => d.message.match(/first on line (\d+)/)![1]).map(Number)).toEqual([1, 2, 6]);
-    expect(duplicates.map((d) => d.line)).toEqual([3, 4, 7]);
-  });
-
-  it('hands back the page\'s own samples when none is a duplicate', () => {
-    const samples = [1, 2, 3].map((i) => ({ name: 'a_total', labels: Object.freeze({ pod: `p${i}` }), value: i, line: i }));
-    expect(dropDuplicates(samples).kept).toBe(samples);
-  });
 });
