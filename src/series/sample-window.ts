@@ -196,7 +196,8 @@ export class SampleWindow {
    * medianAndDeviation from the sort order: the median is the middle value(s); the deviations from
    * it are two ascending runs, the values below the middle read downwards and those above it read
    * upwards, merged as far as their middle. The same values as selection finds, so the same
-   * numbers bit for bit. O(n/2) reads, no copy.
+   * numbers bit for bit. O(n/2) reads, no copy (detectors/stats/sorted-median.ts merges a plain
+   * sorted run the same way).
    */
   private orderedMedianAndDeviation(out: Float64Array, at: number): void {
     const order = this.order!;

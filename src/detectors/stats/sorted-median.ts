@@ -25,6 +25,8 @@ export function sortedMedian(s: Float64Array, n: number): number {
  * The median of |s[i] − m| over sorted s[0 … n) and its median m, without a second sort: the
  * deviations are two ascending runs (down from the middle, up from just past it), merged as far as
  * their middle. The same values as sorting them, so the same number bit for bit. O(n/2).
+ * SampleWindow's medianAndDeviation does the same merge through a window's sort order, in place
+ * (a copy into a run here would cost every bucket's refresh a pass over the window).
  */
 export function sortedMedianDeviation(s: Float64Array, n: number, m: number): number {
   const k = (n - 1) >> 1;
