@@ -144,9 +144,9 @@ describe('Pipeline: reports rewritten each tick', () => {
     expect(next.signals.get(id)).toBe(report);
     expect(report.sample).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
     expect(report.evaluations.map((e) => [e.kind, e.status, e.reason, e.run, e.evidence])).toEqual([
-      ['rate_spike', 'unknown', 'no data', undefined, undefined],
-      ['rate_drop', 'unknown', 'no data', undefined, undefined],
-      ['funnel_drop', 'unknown', 'no data', undefined, undefined],
+      ['rate_spike', 'unknown', 'no data', undefined, Number.NaN],
+      ['rate_drop', 'unknown', 'no data', undefined, Number.NaN],
+      ['funnel_drop', 'unknown', 'no data', undefined, Number.NaN],
     ]);
     expect(report.assessment.failing).toBeUndefined();
     expect(report.assessment.estimate).toBeUndefined();

@@ -18,9 +18,22 @@ export interface MarkerSeries {
   value: number;
 }
 
+/**
+ * A sample rewritten in place each tick. A class of its own, not an object literal: V8 shares a
+ * hidden class among literals with the same keys, and the config's `inputs` ({requests, errors,
+ * downstream} of query strings) would make these fields untyped, so every tick's rate would be
+ * stored as a newly allocated number (three a series a tick, each kept alive from the old
+ * generation until the next). Here the fields stay typed as numbers, each rewritten in its own box.
+ */
+class MutableSample implements SignalSample {
+  requests = Number.NaN;
+  errors = Number.NaN;
+  downstream = Number.NaN;
+}
+
 /** A sample with nothing known yet. */
 export function emptySample(): SignalSample {
-  return { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
+  return new MutableSample();
 }
 
 /** Which signal a series belongs to, and its group labels (for a signal split `by` labels). */
@@ -61,7 +74,7 @@ export interface Evaluation {
   sigma: number;
   /** Why the status is unknown, for logs and annotations. */
   reason?: string;
-  /** Evidence gathered for this check's failure by its sequential test (nats), and the alarm threshold. */
+  /** Evidence gathered for this check's failure by its sequential test (nats), and the alarm threshold; absent or NaN when the check did not judge. */
   evidence?: number;
   threshold?: number;
   /**
@@ -71,7 +84,7 @@ export interface Evaluation {
    * the ratio checks first alarmed (the failure's own onset), once they have.
    */
   run?: { sinceMs: number; multiplier: number; logSigma: number; seconds: number; recent?: RunWindow; failure?: RunWindow };
-  /** Funnel: the share of a tick's completions counted at the next tick (hops scraped apart), as learnt; absent while unknown. */
+  /** Funnel: the share of a tick's completions counted at the next tick (hops scraped apart), as learnt; absent or NaN while unknown. */
   lateShare?: number;
 }
 

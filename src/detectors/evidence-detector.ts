@@ -1141,7 +1141,7 @@ export class EvidenceDetector implements Detector {
     if (alarmed || this.alarmed(ERRORS)) breakLateShare(this.dispersion);
     else learnLateShare(this.dispersion, n, lost, this.dispersionWindow);
     judged(out, alarmed, (ratio - c0) / sigma, ratio, c0, sigma, undefined, evidenceAt(this.doubles, FUNNEL), threshold);
-    out.lateShare = lateShareOf(this.dispersion);
+    out.lateShare = lateShareOf(this.dispersion) ?? Number.NaN;
     return out;
   }
 
@@ -1312,15 +1312,31 @@ function hasData(e: Evaluation): boolean {
 }
 
 /**
- * A check's evaluation with every field present, absent ones undefined: one shape for every
- * detector's evaluations, rewritten in place each tick (judged, unknown, unchanged).
+ * A check's evaluation with every field present, rewritten in place each tick (judged, unknown,
+ * unchanged). A class of its own, its numbers NaN when absent (never undefined): a field that has
+ * held undefined is untyped in V8's hidden class, and each number stored in it is a new heap
+ * object, kept alive from the old generation until the next tick (four checks a series a tick).
  */
+class CheckEvaluation implements Evaluation {
+  status: Evaluation['status'] = 'unknown';
+  score = Number.NaN;
+  observed = Number.NaN;
+  baseline = Number.NaN;
+  sigma = Number.NaN;
+  reason: string | undefined = undefined;
+  evidence = Number.NaN;
+  threshold = Number.NaN;
+  run: Evaluation['run'] = undefined;
+  lateShare = Number.NaN;
+  constructor(readonly kind: FindingKind) {}
+}
+
 function blankEvaluation(kind: FindingKind): Evaluation {
-  return { kind, status: 'unknown', score: Number.NaN, observed: Number.NaN, baseline: Number.NaN, sigma: Number.NaN, reason: undefined, evidence: undefined, threshold: undefined, run: undefined, lateShare: undefined };
+  return new CheckEvaluation(kind);
 }
 
 /** Rewrites `e` as this tick's evaluation (its run and late share cleared: the tick sets them). */
-function judged(e: Evaluation, alarmed: boolean, score: number, observed: number, baseline: number, sigma: number, reason: string | undefined, evidence: number | undefined, threshold: number | undefined): Evaluation {
+function judged(e: Evaluation, alarmed: boolean, score: number, observed: number, baseline: number, sigma: number, reason: string | undefined, evidence: number, threshold: number): Evaluation {
   e.status = alarmed ? 'anomalous' : 'normal';
   e.score = score;
   e.observed = observed;
@@ -1330,7 +1346,7 @@ function judged(e: Evaluation, alarmed: boolean, score: number, observed: number
   e.evidence = evidence;
   e.threshold = threshold;
   e.run = undefined;
-  e.lateShare = undefined;
+  e.lateShare = Number.NaN;
   return e;
 }
 
@@ -1343,7 +1359,7 @@ function unchanged(e: Evaluation, checks: Float64Array, at: number, baseline: nu
 }
 
 function unknown(e: Evaluation, observed: number, reason: string): Evaluation {
-  judged(e, false, Number.NaN, observed, Number.NaN, Number.NaN, reason, undefined, undefined);
+  judged(e, false, Number.NaN, observed, Number.NaN, Number.NaN, reason, Number.NaN, Number.NaN);
   e.status = 'unknown';
   return e;
 }

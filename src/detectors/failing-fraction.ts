@@ -36,8 +36,9 @@ export function failingFraction(funnel: Evaluation | undefined, errors: Evaluati
  */
 export function onsetTickFailing(funnel: Evaluation | undefined, errors: Evaluation | undefined, requests: number, previousRequests: number): number {
   const plain = failingFraction(funnel, errors).e;
-  const q = funnel?.lateShare;
-  if (q === undefined || !funnel || funnel.status === 'unknown' || !(funnel.baseline > 0) || !(requests > 0) || !(previousRequests >= 0)) return plain;
+  // Not learnt yet: absent or NaN.
+  const q = funnel?.lateShare ?? Number.NaN;
+  if (!(q >= 0) || !funnel || funnel.status === 'unknown' || !(funnel.baseline > 0) || !(requests > 0) || !(previousRequests >= 0)) return plain;
   const onTime = funnel.observed / funnel.baseline - (q * previousRequests) / requests;
   return Math.max(plain, 1 - Math.min(1, Math.max(0, onTime)));
 }

@@ -25,8 +25,9 @@ export function tickDebugFields(result: TickResult, dataTimeMs: number): Record<
         observed: round(e.observed),
         baseline: round(e.baseline),
         sigma: round(e.sigma),
-        evidence: round(e.evidence),
-        threshold: round(e.threshold),
+        // A check that did not judge has none (absent or NaN): left out.
+        evidence: Number.isNaN(e.evidence) ? undefined : round(e.evidence),
+        threshold: Number.isNaN(e.threshold) ? undefined : round(e.threshold),
         ...(e.run ? { run: { since: new Date(e.run.sinceMs).toISOString(), multiplier: round(e.run.multiplier), logSigma: round(e.run.logSigma), seconds: round(e.run.seconds), ...(e.run.recent ? { recent: round(e.run.recent.multiplier), recentLogSigma: round(e.run.recent.logSigma), recentRiseLogSigma: round(e.run.recent.riseLogSigma) } : {}), ...(e.run.failure ? { failure: round(e.run.failure.multiplier), failureLogSigma: round(e.run.failure.logSigma), failureRiseLogSigma: round(e.run.failure.riseLogSigma), failureSeconds: round(e.run.failure.seconds) } : {}) } } : {}),
         ...(e.reason ? { reason: e.reason } : {}),
       })),

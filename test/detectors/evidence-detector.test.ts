@@ -116,7 +116,10 @@ describe('EvidenceDetector', () => {
     const d = detector(15_000);
     let t = warm(d, random, 100, 15_000, 40);
     const gap: SignalSample = { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN };
-    expect(d.observe(gap, t).every((e) => e.status === 'unknown' && e.reason === 'no data')).toBe(true);
+    const unknown = d.observe(gap, t);
+    expect(unknown.every((e) => e.status === 'unknown' && e.reason === 'no data')).toBe(true);
+    // No evidence and no threshold on a check that did not judge: NaN, never a stale number.
+    expect(unknown.every((e) => Number.isNaN(e.evidence) && Number.isNaN(e.threshold) && Number.isNaN(e.lateShare ?? Number.NaN))).toBe(true);
     t += 15_000;
     expect(statusOf(d.observe(tick(random, 100, 15_000, 1), t), 'funnel_drop')).toBe('anomalous');
     t += 15_000;

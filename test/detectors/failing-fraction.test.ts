@@ -20,6 +20,11 @@ describe('the failing share of a failure\'s first tick', () => {
     expect(onsetTickFailing(funnel(half, 1 / 3), undefined, 24, 20)).toBeCloseTo(0.5, 12);
   });
 
+  it('reads a late share not learnt yet (NaN, as the detector writes it) as none', () => {
+    const observed = (0.9 * (20 / 3)) / 24;
+    expect(onsetTickFailing(funnel(observed, Number.NaN), undefined, 24, 20)).toBeCloseTo(failingFraction(funnel(observed), undefined).e, 12);
+  });
+
   it('never reads less failing than the plain ratio, nor outside [0, 1]', () => {
     expect(onsetTickFailing(funnel(0.9, 0.5), undefined, 10, 0)).toBe(0);
     expect(onsetTickFailing(funnel(0.1, 0.9), undefined, 1, 50)).toBe(1);

@@ -20,4 +20,17 @@ describe('tickDebugFields', () => {
     expect(d.checks[0]).toMatchObject({ check: 'funnel_drop', status: 'anomalous', evidence: 42.7, threshold: 21.4 });
     expect(d.checks[1].run).toEqual({ since: '2026-01-01T00:00:00.000Z', multiplier: 1.5, logSigma: 0.2, seconds: 4 });
   });
+
+  it('leaves out the evidence and threshold of a check that did not judge (the detector writes NaN there)', () => {
+    const report: SignalReport = {
+      sample: { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN },
+      evaluations: [{ kind: 'rate_spike', status: 'unknown', score: Number.NaN, observed: Number.NaN, baseline: Number.NaN, sigma: Number.NaN, reason: 'no data', evidence: Number.NaN, threshold: Number.NaN }],
+      assessment: { failing: undefined, surge: undefined, kind: 'error_regression', settled: true, completion: Number.NaN, completionBaseline: Number.NaN, errorRatio: Number.NaN, errorRatioBaseline: Number.NaN, requests: Number.NaN, requestsBaseline: Number.NaN, explanation: '' },
+    };
+    const result: TickResult = { timeMs: 0, transitions: [], signals: new Map([['s', report]]), deploys: [] };
+    const check = JSON.parse(JSON.stringify(tickDebugFields(result, 0))).signals.s.checks[0];
+    expect(check).toMatchObject({ check: 'rate_spike', status: 'unknown', reason: 'no data' });
+    expect(check).not.toHaveProperty('evidence');
+    expect(check).not.toHaveProperty('threshold');
+  });
 });

@@ -99,7 +99,7 @@ function rawSurprise(evaluations: readonly Evaluation[], out: { nats: number; th
   for (const e of evaluations) {
     if (e.status === 'unknown' || !(e.threshold !== undefined && e.threshold > 0)) continue;
     const surprise = checkSurprise(e);
-    const v = Math.max(Number.isNaN(surprise) ? 0 : surprise, e.evidence ?? 0, 0);
+    const v = Math.max(Number.isNaN(surprise) ? 0 : surprise, knownOrZero(e.evidence), 0);
     if (!(v / e.threshold <= nats / threshold)) {
       nats = v;
       threshold = e.threshold;
@@ -107,6 +107,11 @@ function rawSurprise(evaluations: readonly Evaluation[], out: { nats: number; th
   }
   out.nats = nats;
   out.threshold = threshold;
+}
+
+/** A check's evidence, 0 when it has none (absent or NaN). */
+function knownOrZero(x: number | undefined): number {
+  return x === undefined || Number.isNaN(x) ? 0 : x;
 }
 
 /** rawSurprise's answer (one thread): no object per series per tick. */
@@ -142,7 +147,7 @@ export function tickSurprise(evaluations: readonly Evaluation[], previousEvidenc
   for (const e of evaluations) {
     if (e.status === 'unknown' || !(e.threshold !== undefined && e.threshold > 0)) continue;
     const surprise = checkSurprise(e);
-    const ev = e.evidence ?? 0;
+    const ev = knownOrZero(e.evidence);
     evidence = Math.max(evidence, ev);
     const onset = ev >= e.threshold && !(previousEvidence >= e.threshold);
     const v = Math.max(Number.isNaN(surprise) ? 0 : surprise, onset ? ev : 0, 0);

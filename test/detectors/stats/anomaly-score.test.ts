@@ -94,6 +94,14 @@ describe('tickSurprise', () => {
   it('is NaN when no check could judge', () => {
     expect(tickSurprise([], 0).nats).toBeNaN();
   });
+
+  it('reads a check without evidence (NaN) as none: its surprise still counts', () => {
+    const v5 = 15.064998393988727 - Math.LN2;
+    const t = tickSurprise([evaluation('rate_spike', 5, Number.NaN)], 0);
+    expect(t.nats).toBeCloseTo(v5, 6);
+    expect(t.evidence).toBe(0);
+    expect(anomalyScore([evaluation('rate_spike', 5, Number.NaN)])).toBeCloseTo(v5 / (v5 + 20), 6);
+  });
 });
 
 describe('tailScore', () => {
