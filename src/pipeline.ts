@@ -253,9 +253,9 @@ export class Pipeline {
 
   /** Runs detectors and decisions on one frame. Signals missing from the frame count as gaps. */
   step(frame: Frame): TickResult {
-    const signals = new AppendedMap<string, SignalReport>();
-    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals, deploys: [] };
     this.admit(frame);
+    const signals = new AppendedMap<string, SignalReport>(this.watched.size);
+    const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals, deploys: [] };
     if (frame.timeMs - this.pendingSinceMs > FORGET_GROUP_AFTER_MS) this.forgetWaiting(frame.timeMs);
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };

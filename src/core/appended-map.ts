@@ -4,20 +4,31 @@
 // at 100k series, building a Map of them each tick cost more than the readers did.
 
 export class AppendedMap<K, V> implements ReadonlyMap<K, V> {
-  private readonly keyList: K[] = [];
-  private readonly valueList: V[] = [];
+  private readonly keyList: K[];
+  private readonly valueList: V[];
+  private count = 0;
   /** Built on the first lookup by key (and kept up to date after). */
   private index: Map<K, number> | undefined;
 
+  /**
+   * @param expected entries the caller expects (a tick's watched series): the lists are made that
+   * long at once, not grown by copying some twenty times on the way to 100k.
+   */
+  constructor(expected = 0) {
+    this.keyList = expected > 0 ? new Array<K>(expected) : [];
+    this.valueList = expected > 0 ? new Array<V>(expected) : [];
+  }
+
   /** Adds an entry; its key must not be in the map yet (the caller's keys are distinct). */
   append(key: K, value: V): void {
-    this.index?.set(key, this.keyList.length);
-    this.keyList.push(key);
-    this.valueList.push(value);
+    this.index?.set(key, this.count);
+    this.keyList[this.count] = key;
+    this.valueList[this.count] = value;
+    this.count++;
   }
 
   get size(): number {
-    return this.keyList.length;
+    return this.count;
   }
 
   get(key: K): V | undefined {
@@ -32,25 +43,25 @@ export class AppendedMap<K, V> implements ReadonlyMap<K, V> {
   private indexOf(key: K): number | undefined {
     if (!this.index) {
       this.index = new Map();
-      for (let i = 0; i < this.keyList.length; i++) this.index.set(this.keyList[i]!, i);
+      for (let i = 0; i < this.count; i++) this.index.set(this.keyList[i]!, i);
     }
     return this.index.get(key);
   }
 
   forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
-    for (let i = 0; i < this.keyList.length; i++) callback.call(thisArg, this.valueList[i]!, this.keyList[i]!, this);
+    for (let i = 0; i < this.count; i++) callback.call(thisArg, this.valueList[i]!, this.keyList[i]!, this);
   }
 
   *entries(): MapIterator<[K, V]> {
-    for (let i = 0; i < this.keyList.length; i++) yield [this.keyList[i]!, this.valueList[i]!];
+    for (let i = 0; i < this.count; i++) yield [this.keyList[i]!, this.valueList[i]!];
   }
 
   *keys(): MapIterator<K> {
-    for (let i = 0; i < this.keyList.length; i++) yield this.keyList[i]!;
+    for (let i = 0; i < this.count; i++) yield this.keyList[i]!;
   }
 
   *values(): MapIterator<V> {
-    for (let i = 0; i < this.valueList.length; i++) yield this.valueList[i]!;
+    for (let i = 0; i < this.count; i++) yield this.valueList[i]!;
   }
 
   [Symbol.iterator](): MapIterator<[K, V]> {

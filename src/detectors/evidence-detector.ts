@@ -796,7 +796,8 @@ export class EvidenceDetector implements Detector {
    * averaged over about two hours; NaN while the profile cannot say or the drift warms up.
    */
   private drift(timeMs: number, n: number): number {
-    const profile = this.profile.valueAt(timeMs);
+    // The rate's expectation read the profile at this time already, unless the tick's learning changed it since.
+    const profile = profileRead.of === this.profile && profileRead.atMs === timeMs && profileRead.changes === this.profile.changes ? profileRead.value : this.profile.valueAt(timeMs);
     if (!Number.isFinite(profile)) return Number.NaN;
     return updateDrift(this.floats, Math.log(Math.max(n, 0.5) / this.seconds) - profile, this.ctx.intervalMs, this.driftAt);
   }
@@ -821,6 +822,12 @@ export class EvidenceDetector implements Detector {
   private rateStats(timeMs: number): void {
     const mode = Number.isNaN(this.rateLearntAtMs) ? 0 : this.profile.mode(timeMs);
     const now = mode === 0 ? Number.NaN : this.profile.valueAt(timeMs);
+    if (mode !== 0) {
+      profileRead.of = this.profile;
+      profileRead.atMs = timeMs;
+      profileRead.changes = this.profile.changes;
+      profileRead.value = now;
+    }
     if (Number.isNaN(now)) return this.trailingRateStats();
     const hour = Math.floor(timeMs / 3_600_000);
     if (this.levelMode !== mode || this.levelBuckets !== this.rate.buckets || this.levelHour !== hour || Number.isNaN(this.levelMedian)) {
@@ -1289,6 +1296,9 @@ const rateStatsNow = new Float64Array(3);
 const RATE_MEDIAN = 0;
 const RATE_SIGMA = 1;
 const RATE_MEDIAN_ERROR = 2;
+
+/** The profile's value last read for the rate's expectation (one thread: a tick's drift reads it back). */
+const profileRead: { of: SeasonalProfile | undefined; atMs: number; changes: number; value: number } = { of: undefined, atMs: Number.NaN, changes: -1, value: Number.NaN };
 
 /** One byte view of each shared buffer (core/slab.ts), for the windows' sort orders. */
 const bytesOfBuffer = new WeakMap<ArrayBuffer, Uint8Array>();

@@ -55,12 +55,23 @@ export class SeasonalProfile {
   private hour = Number.NaN;
   private sum = 0;
   private spanMs = 0;
+  /** Counts the changes to what valueAt reads (see `changes`). */
+  private changeCount = 0;
 
   /** @param storage 168 Int16 values to keep the slots in (a slice of a shared buffer); own one otherwise. */
   constructor(storage?: Int16Array) {
     if (storage && storage.length !== SLOTS_PER_WEEK) throw new RangeError(`a seasonal profile needs ${SLOTS_PER_WEEK} slots, got ${storage.length}`);
     this.slots = storage ?? new Int16Array(SLOTS_PER_WEEK);
     this.slots.fill(UNKNOWN);
+  }
+
+  /**
+   * Goes up whenever what valueAt reads may have changed: the first value learnt (the profile's
+   * age), a slot committed or restored, or a value learnt into an hour whose slot is unknown (read
+   * as the hour's mean so far). A value read at one time stays valid while this has not moved.
+   */
+  get changes(): number {
+    return this.changeCount;
   }
 
   /** Whether the profile has anything to say at `timeMs` (a day of history at least). */
@@ -126,13 +137,17 @@ export class SeasonalProfile {
    */
   learn(timeMs: number, logRate: number, spanMs: number, clip: number): void {
     if (!Number.isFinite(logRate) || !Number.isFinite(timeMs) || !(spanMs > 0)) return;
-    if (Number.isNaN(this.sinceMs)) this.sinceMs = timeMs;
+    if (Number.isNaN(this.sinceMs)) {
+      this.sinceMs = timeMs;
+      this.changeCount++;
+    }
     const hour = Math.floor(timeMs / HOUR_MS);
     if (hour !== this.hour) {
       this.commit();
       this.hour = hour;
     }
     const i = mod(hour, SLOTS_PER_WEEK);
+    if (this.slots[i] === UNKNOWN) this.changeCount++;
     const old = this.slots[i] === UNKNOWN ? logRate : this.get(i);
     const clipped = old + Math.max(-clip, Math.min(clip, logRate - old));
     this.sum += clipped * spanMs;
@@ -148,6 +163,7 @@ export class SeasonalProfile {
     // A first visit is its own best estimate; later ones weigh half a week's worth for a whole hour.
     const alpha = this.slots[i] === UNKNOWN ? 1 : 1 - Math.pow(1 - VISIT_WEIGHT, seen);
     this.set(i, this.slots[i] === UNKNOWN ? mean : this.get(i) + alpha * (mean - this.get(i)));
+    this.changeCount++;
     this.sum = 0;
     this.spanMs = 0;
   }
@@ -179,6 +195,7 @@ export class SeasonalProfile {
     if (!(p.sinceMs === null || (typeof p.sinceMs === 'number' && Number.isFinite(p.sinceMs)))) return false;
     p.slots.forEach((v, i) => (v === null ? (this.slots[i] = UNKNOWN) : this.set(i, v)));
     this.sinceMs = p.sinceMs ?? Number.NaN;
+    this.changeCount++;
     return true;
   }
 

@@ -142,5 +142,41 @@ describe('SeasonalProfile', () => {
     p.valuesAlong(end3, 2 * HOUR + 7 * MIN, 20, end3, out);
     for (let i = 0; i < 20; i++) expect(out[i]).toBe(p.valueAt(end3 - (19 - i) * (2 * HOUR + 7 * MIN), end3));
   });
-});
 
+  it('counts its changes so that a value read once may be read again: while the count stands, valueAt reads the same', () => {
+    const p = new SeasonalProfile();
+    expect(p.changes).toBe(0);
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    let t = MONDAY;
+    let moved = 0;
+    let stood = 0;
+    let movedLater = 0;
+    // Nine days of 15 s ticks, a few hours of them missing (slots left unknown), read at each tick before and after learning it.
+    for (let k = 0; k < (9 * DAY) / 15_000; k++, t += 15_000) {
+      const hour = Math.floor(t / HOUR);
+      if (hour % 29 === 3) continue;
+      const before = p.valueAt(t);
+      const changes = p.changes;
+      p.learn(t, truth(t, 0.5) + 0.1 * (random() - 0.5), 15_000, 1);
+      const after = p.valueAt(t);
+      if (p.changes === changes) {
+        stood++;
+        if (Number.isNaN(before)) expect(after).toBeNaN();
+        else expect(after).toBe(before);
+      } else {
+        moved++;
+        if (t >= MONDAY + 8 * DAY) movedLater++;
+      }
+    }
+    // The first week learns into unknown hours (each tick moves the hour's mean so far); after it,
+    // only the hours' commits (and the hours missed then) move it.
+    expect(stood).toBeGreaterThan(0.9 * ((2 * DAY) / 15_000));
+    expect(moved).toBeGreaterThan(9 * 24);
+    // The last day: its 24 commits and the ticks of an hour missed the week before (240).
+    expect(movedLater).toBeLessThan(DAY / 15_000 / 10);
+    const c = p.changes;
+    expect(p.restore(p.snapshot())).toBe(true);
+    expect(p.changes).toBeGreaterThan(c);
+  });
+});
