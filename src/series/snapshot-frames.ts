@@ -46,8 +46,8 @@ interface FrameColumns {
 interface Resolution {
   name: string;
   key: string;
-  groups: Group[];
-  markers: MarkerSelector[];
+  readonly groups: readonly Group[];
+  readonly markers: readonly MarkerSelector[];
   /** The resolution of the same label set under another metric name. */
   next: Resolution | undefined;
   /** The builder's count of forgotten groups when this was last known fresh (see `stale`). */
@@ -122,7 +122,8 @@ export class SnapshotFrameBuilder {
   begin(): void {
     this.snapshots++;
     this.plainFirstLines = undefined;
-    for (const route of this.routes) for (const g of route.groups.values()) g.tracker.begin();
+    // Each tracker began its snapshot at its last end() (or when made): a snapshot begun is ended
+    // (end()) before the next begins, or its samples count in the next.
     this.markerSeries = new Map(this.markers.map((m) => [m.name, []]));
   }
 
@@ -193,13 +194,14 @@ export class SnapshotFrameBuilder {
 
   /** Which groups and markers a series feeds: selector matching and keys, done once. */
   private resolve(name: string, labels: Labels, next: Resolution | undefined): Resolution {
-    const r: Resolution = { name, key: '', groups: [], markers: [], next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
+    const groups: Group[] = [];
     const routes = this.routesByName.get(name);
-    if (routes) for (const route of routes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
-    for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) r.groups.push(this.groupOf(route, labels));
-    if (r.groups.length > 0) r.key = seriesKey(name, labels);
-    for (const marker of this.markers) if (matchesSelector(marker.selector, name, labels)) r.markers.push(marker);
-    return r;
+    if (routes) for (const route of routes) if (matchesSelector(route.selector, name, labels)) groups.push(this.groupOf(route, labels));
+    for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) groups.push(this.groupOf(route, labels));
+    const markers = this.markers.filter((marker) => matchesSelector(marker.selector, name, labels));
+    // Kept for as long as the series lives (three a series of a split signal): arrays of exact
+    // length, not the 17 slots an array grown by push starts with (152 bytes for one group).
+    return { name, key: groups.length > 0 ? seriesKey(name, labels) : '', groups: exactly(groups), markers: exactly(markers), next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
   }
 
   private apply(r: Resolution, labels: Labels, value: number): void {
@@ -260,21 +262,43 @@ export class SnapshotFrameBuilder {
     return { index, errors: Float64Array.from(errors), series };
   }
 
+  /** The group `id` of another route of `route`'s signal (another input of the same series), if any. */
+  private siblingGroup(route: Route, id: string): Group | undefined {
+    for (const other of this.routes) {
+      if (other === route || other.signal !== route.signal) continue;
+      const group = other.groups.get(id);
+      if (group) return group;
+    }
+    return undefined;
+  }
+
   private groupOf(route: Route, labels: Labels): Group {
     if (route.by.length === 0) return route.groups.values().next().value as Group;
-    const groupLabels = pickLabels(labels, route.by);
-    const id = seriesIdOf(route.signal, groupLabels);
+    let groupLabels = pickLabels(labels, route.by);
+    let id = seriesIdOf(route.signal, groupLabels);
     let group = route.groups.get(id);
     if (!group) {
+      // The same series' group of another input of the signal lends its id and labels: one string
+      // and one object a series, not one per input.
+      const sibling = this.siblingGroup(route, id);
+      if (sibling) {
+        id = sibling.id;
+        groupLabels = sibling.labels;
+      }
       // A group first seen mid-snapshot starts its tracker now; its first rate is unknown.
       group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined, slot: -1 };
-      group.tracker.begin();
       route.groups.set(id, group);
       this.columns = undefined;
     }
     return group;
   }
 }
+
+/** The elements of `items` in an array of their own length (one shared empty array for none). */
+function exactly<T>(items: T[]): readonly T[] {
+  return items.length === 0 ? NO_ITEMS : items.slice();
+}
+const NO_ITEMS: readonly never[] = [];
 
 /**
  * Whether a resolution points at a group that was forgotten (its series must be resolved again).

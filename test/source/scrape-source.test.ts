@@ -154,6 +154,25 @@ describe('ScrapeSource', () => {
     expect(read.problems).toEqual([{ line: 3, message: 'duplicate series api_requests_total{pod="a"} (first on line 1): sample dropped, the first one kept, as Prometheus does' }]);
   });
 
+  it('reads a page of thousands of pods exactly, and a bad page between two good ones changes nothing', async () => {
+    // More samples than the first size of the buffer the page is held in until it is judged.
+    const pods = 5000;
+    const pageAt = (step: number) => Array.from({ length: pods }, (_, p) => `api_requests_total{pod="p${p}"} ${(p % 7) * 100 + step * (p % 3)}`).join('\n') + '\nstatic_requests_total{code="200"} ' + step * 50 + '\n';
+    let body = pageAt(0);
+    const url = await serve(() => ({ body }));
+    const source = new ScrapeSource({ url, timeoutMs: 5000, maxBytes: 1e8 }, [signal]);
+    await source.read(0);
+    body = '<html>maintenance</html>';
+    expect((await source.read(15_000)).errors).toHaveLength(1);
+    body = pageAt(30);
+    // Each pod grew by 30 × (p mod 3) over the 30 s since the last good page.
+    let grown = 0;
+    for (let p = 0; p < pods; p++) grown += 30 * (p % 3);
+    const read = await source.read(30_000);
+    expect(read.errors).toEqual([]);
+    expect(read.frame.signals.get('downloads')).toMatchObject({ requests: grown / 30, downstream: 50 });
+  });
+
   it('does not show credentials of the scrape URL in its errors', async () => {
     const url = await serve(() => ({ status: 503, body: 'down' }));
     const read = await new ScrapeSource({ url: url.replace('http://', 'http://scraper:hunter22@'), timeoutMs: 1000, maxBytes: 1e6, fetch: (u, init) => fetch(String(u).replace('scraper:hunter22@', ''), init) }, [signal]).read(0);
