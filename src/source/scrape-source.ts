@@ -37,10 +37,19 @@ class OfferedSamples {
   values = new Float64Array(1024);
   lines = new Int32Array(1024);
 
+  /** The page's metric names, each in storage of its own (see `intern`), and the last one pushed. */
+  private readonly nameCopies = new Map<string, string>();
+  private lastName = '';
+  private lastCopy = '';
+
   push(name: string, labels: Labels, value: number, line: number): void {
     const i = this.count++;
     if (i === this.values.length) this.grow();
-    this.names[i] = name;
+    if (name !== this.lastName) {
+      this.lastName = name;
+      this.lastCopy = this.intern(name);
+    }
+    this.names[i] = this.lastCopy;
     this.labels[i] = labels;
     this.values[i] = value;
     this.lines[i] = line;
@@ -49,7 +58,23 @@ class OfferedSamples {
   /** Lets the label sets go (the cache forgets sets a page no longer has); the columns stay for the next page. */
   clear(): void {
     this.labels.fill(undefined, 0, this.count);
+    this.lastName = '';
     this.count = 0;
+  }
+
+  /**
+   * The parser cuts a metric name from the page piece it is read in, and such a substring keeps the
+   * whole piece (64 KB) alive: held here until the page is judged, they kept the page's text
+   * through the read, into the old generation. A copy per distinct name instead.
+   */
+  private intern(name: string): string {
+    let copy = this.nameCopies.get(name);
+    if (copy === undefined) {
+      if (this.nameCopies.size >= 1024) this.nameCopies.clear();
+      copy = Buffer.from(name, 'utf8').toString('utf8');
+      this.nameCopies.set(copy, copy);
+    }
+    return copy;
   }
 
   private grow(): void {

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { type ExpositionFormat, LabelSetCache, checkPage, parseExposition, parseSampleValue } from '../../src/source/exposition.js';
 
@@ -242,6 +244,34 @@ describe('parseExposition with a LabelSetCache', () => {
     cache.endPage();
     cache.endPage();
     expect(cache.get('{route="/x",code="200"}')).toBeUndefined();
+  });
+});
+
+describe('a LabelSetCache kept across pages', () => {
+  it('does not keep the text of a page its label sets were read from', () => {
+    // A 24 MB page: 2,000 watched series with long label values between lines of an unwatched
+    // metric. A label value cut from the page as a substring would keep all of it alive.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const cache = new LabelSetCache();
+    const filler = `other_total{pad="${'x'.repeat(12_000)}"} 1\n`;
+    const parse = () => {
+      let page = '';
+      for (let i = 0; i < 2_000; i++) page += `a_total{route="/api/v1/crates/crate-${i}/download",code="200"} ${i}\n${filler}`;
+      page = page.slice(0);
+      let samples = 0;
+      parseExposition(page, { format: 'text', labelCache: cache, wants: (name) => name === 'a_total', onSample: () => samples++ });
+      cache.endPage();
+      return samples;
+    };
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    expect(parse()).toBe(2_000);
+    gc();
+    const kept = process.memoryUsage().heapUsed - before;
+    // 2,000 label sets of two labels (about 0.5 MB), not the page.
+    expect(kept).toBeLessThan(4e6);
+    expect(cache.get('{route="/api/v1/crates/crate-7/download",code="200"}')).toEqual({ route: '/api/v1/crates/crate-7/download', code: '200' });
   });
 });
 
