@@ -129,10 +129,10 @@ export class LabelSetCache {
 /**
  * `s` in storage of its own. A substring of 13 or more characters is a view of the string it was cut
  * from, and keeps it alive: kept label texts and values held each page piece (64 KB) they were cut
- * from for as long as their series lived (34 MB at 100k series). Cutting the copy from a
- * concatenation makes the runtime write one small string first.
+ * from for as long as their series lived (34 MB at 100k series). Made from bytes, the copy is a
+ * string of its own (a slice of anything, a concatenation too, is a view again).
  */
-function detached(s: string): string {
+export function detached(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 

@@ -11,7 +11,7 @@ import { seriesKey } from '../series/series-key.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { forEachBodyChunk } from './read-body.js';
-import { type ExpositionFormat, type ExpositionProblem, LabelSetCache, type ParseOptions, type ParseResult as ExpositionParse, checkPage } from './exposition.js';
+import { type ExpositionFormat, type ExpositionProblem, LabelSetCache, type ParseOptions, type ParseResult as ExpositionParse, checkPage, detached } from './exposition.js';
 import { ExpositionStream } from './exposition-stream.js';
 import { type Selector, matchesSelector } from '../core/selector.js';
 import type { LiveSource, SourceRead } from './source.js';
@@ -65,13 +65,13 @@ class OfferedSamples {
   /**
    * The parser cuts a metric name from the page piece it is read in, and such a substring keeps the
    * whole piece (64 KB) alive: held here until the page is judged, they kept the page's text
-   * through the read, into the old generation. A copy per distinct name instead.
+   * through the read, into the old generation. A copy (`detached`) per distinct name instead.
    */
   private intern(name: string): string {
     let copy = this.nameCopies.get(name);
     if (copy === undefined) {
       if (this.nameCopies.size >= 1024) this.nameCopies.clear();
-      copy = Buffer.from(name, 'utf8').toString('utf8');
+      copy = detached(name);
       this.nameCopies.set(copy, copy);
     }
     return copy;
