@@ -42,6 +42,7 @@ const bytesOf = (a: Float64Array | Float32Array | Int16Array | Uint32Array, n = 
 /**
  * Writes a state file through `sink`, as it is made: section() puts a section's entries in chunks
  * (it is the section builder Pipeline.snapshot takes), finish() writes the rest and the end.
+ * `sink` writes or copies the bytes it is given before it returns: they are reused for the next.
  */
 export class BinaryStateWriter {
   private crc = 0;
@@ -49,7 +50,6 @@ export class BinaryStateWriter {
   private frames = 0;
   private sections = 0;
   private readonly shapes = new Map<string, number>();
-  private readonly chunks = new Map<string, number>();
 
   constructor(private readonly sink: (bytes: Uint8Array) => void) {
     this.put(BINARY_MAGIC);
@@ -73,7 +73,6 @@ export class BinaryStateWriter {
 
   /** Writes the meta (the snapshot with its sections as section() returned them) and the end; returns the file's bytes. */
   finish(meta: unknown): number {
-    idsBytes.endSave();
     this.frame(FRAME_META, [Buffer.from(JSON.stringify(meta), 'utf8')]);
     const end = new Uint32Array([this.crc, this.frames]);
     this.frame(FRAME_END, [bytesOf(end)]);
@@ -87,17 +86,10 @@ export class BinaryStateWriter {
       this.shapes.set(key, (shape = this.shapes.size));
       this.frame(FRAME_SHAPE, [Buffer.from(JSON.stringify({ id: shape, section, shape: g.shape }), 'utf8')]);
     }
-    const ids = idsBytes.of(`${key}\n${this.chunkOrdinal(key)}`, g.ids);
+    const ids = idsBytes(g.ids);
     const header = new Uint32Array([shape, g.ids.length, ids.length, g.f64.length, g.f32.length, g.i16.length, 0, 0]);
     const f32 = bytesOf(g.f32.data, g.f32.length);
     this.frame(FRAME_CHUNK, [bytesOf(header), ids, padding.subarray(0, pad8(ids.length)), bytesOf(g.f64.data, g.f64.length), f32, padding.subarray(0, pad8(f32.length)), bytesOf(g.i16.data, g.i16.length)]);
-  }
-
-  /** The how-manyth chunk of this section and shape this is (0 first): with them, a key that names a chunk from save to save. */
-  private chunkOrdinal(key: string): number {
-    const n = this.chunks.get(key) ?? 0;
-    this.chunks.set(key, n + 1);
-    return n;
   }
 
   private frame(kind: number, parts: Uint8Array[]): void {
@@ -118,36 +110,22 @@ export class BinaryStateWriter {
 }
 
 /**
- * Each chunk's series ids as JSON bytes, kept from one save to the next: the series of a chunk stay
- * the same while none come or go, so their ids are encoded once, not every minute. A chunk is known
- * by its section, shape and ordinal; its ids are compared one by one (the same strings, so cheap)
- * and encoded again when any differs. Entries no save used last time are dropped.
+ * A chunk's series ids as JSON bytes, in one buffer reused from chunk to chunk and save to save, as
+ * the columns are. They were kept per chunk from save to save for when a chunk's series stay the
+ * same, but one series whose state changes shape (an alarm raised, an episode ended) moves every
+ * later series of its old shape to another chunk: at 100k series every chunk was encoded anew at
+ * every save, 6 MB of fresh buffers a save, which outlived the save's young collections and, counted
+ * as external memory, set off full collections of the whole heap.
  */
-class IdsBytesCache {
-  private kept = new Map<string, { ids: readonly string[]; bytes: Buffer }>();
-  private used = new Map<string, { ids: readonly string[]; bytes: Buffer }>();
+let idsScratch = Buffer.allocUnsafeSlow(1 << 16);
 
-  of(key: string, ids: readonly string[]): Buffer {
-    let entry = this.used.get(key) ?? this.kept.get(key);
-    if (!entry || !sameIds(entry.ids, ids)) entry = { ids: [...ids], bytes: Buffer.from(JSON.stringify(ids), 'utf8') };
-    this.used.set(key, entry);
-    return entry.bytes;
-  }
-
-  /** Ends a save: what it did not use is forgotten at the end of the next. */
-  endSave(): void {
-    this.kept = this.used;
-    this.used = new Map();
-  }
+function idsBytes(ids: readonly string[]): Buffer {
+  const json = JSON.stringify(ids);
+  const n = Buffer.byteLength(json, 'utf8');
+  if (n > idsScratch.length) idsScratch = Buffer.allocUnsafeSlow(Math.max(n, 2 * idsScratch.length));
+  idsScratch.write(json, 0, n, 'utf8');
+  return idsScratch.subarray(0, n);
 }
-
-function sameIds(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-const idsBytes = new IdsBytesCache();
 
 /** Whether the bytes are a binary state file (by its first bytes). */
 export function isBinaryState(bytes: Uint8Array): boolean {

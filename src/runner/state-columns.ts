@@ -148,6 +148,16 @@ interface Group extends FilledGroup {
 const MAX_OPEN_GROUPS = 64;
 
 /**
+ * Columns of groups handed on at the end of a section, kept for the next section or save. Without
+ * them each save grew fresh arrays to a chunk's size (35 MB at 100k series), which outlived the
+ * save's young collections, counted as external memory and set off a full collection of the whole
+ * heap about once a save. Kept by shape, since a shape's group needs the same room save after save;
+ * a few: a save has about as many shapes.
+ */
+const spareColumns = new Map<string, ColumnScratch>();
+const MAX_SPARE_COLUMNS = 16;
+
+/**
  * Puts a section's states in column groups, one per shape, handing each group on when it holds
  * `chunkNumbers` numbers (then reusing its arrays: a binary save streams bounded chunks) and at
  * end(). States that cannot be put in columns are kept in `plain`. A state is plain data or a
@@ -226,7 +236,7 @@ export class ColumnWriter {
         if (this.nodes.size >= MAX_OPEN_GROUPS) this.nodes.clear();
         this.nodes.set(shape, (node = compile(JSON.parse(shape))));
       }
-      this.groups.set(shape, (g = { shape, node, ids: [], ...columnScratch() }));
+      this.groups.set(shape, (g = { shape, node, ids: [], ...(takeSpare(shape) ?? columnScratch()) }));
     }
     g.f64.append(scratch.f64);
     g.f32.append(scratch.f32);
@@ -237,7 +247,14 @@ export class ColumnWriter {
 
   /** Hands on every group that holds series. */
   end(): void {
-    for (const g of this.groups.values()) this.handOnGroup(g);
+    for (const g of this.groups.values()) {
+      this.handOnGroup(g);
+      // Handed on means written (or copied): the arrays are free for the next group.
+      if (spareColumns.size < MAX_SPARE_COLUMNS) {
+        g.f64.length = g.f32.length = g.i16.length = 0;
+        spareColumns.set(g.shape, { f64: g.f64, f32: g.f32, i16: g.i16 });
+      }
+    }
     this.groups.clear();
     this.last = undefined;
   }
@@ -269,6 +286,13 @@ export function toColumns(states: Record<string, unknown> | Iterable<[string, un
   const out = writer.plain;
   if (groups.length > 0) out[COLUMNS_KEY] = groups;
   return out;
+}
+
+/** The spare columns kept for `shape`, taken (no two open groups share them). */
+function takeSpare(shape: string): ColumnScratch | undefined {
+  const spare = spareColumns.get(shape);
+  if (spare) spareColumns.delete(shape);
+  return spare;
 }
 
 /** Moves a column's values from `from` on to the end of `to`. */
