@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type SignalConfig, loadConfig } from '../src/config/load.js';
 import { Pipeline, type PipelineConfig } from '../src/pipeline.js';
@@ -43,6 +44,8 @@ export interface TickFigures {
   tickWallS: number;
   /** Ticks measured (whole minutes of them). */
   ticks: number;
+  /** Full collections of the heap (mark-compact) that started during the measured ticks. */
+  fullCollections: number;
   /** Alert transitions over the measured ticks: 0 in a steady state (any other number is a different workload). */
   transitions: number;
   stateBytes: number;
@@ -196,8 +199,17 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       }
       return { readS, stepS, tickS, tickWall, saveS, transitions: result.transitions.length };
     };
+    // Full collections (mark-compact) started while measuring: a reader can tell whether the
+    // window held its share of them.
+    const fullCollections: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullCollections.push(e.startTime);
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+    let measuredFrom = Number.POSITIVE_INFINITY;
     for (let k = 0; k < warm + measured; k++) {
       if (k > 0) await upstream.prepare(k);
+      if (k === warm) measuredFrom = performance.now();
       const f = await runTick(k);
       if (k >= warm) {
         tickCpu.push(f.tickS);
@@ -208,6 +220,11 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
         transitions += f.transitions;
       }
     }
+    const measuredTo = performance.now();
+    // The observer hears of a collection a turn of the event loop later.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gcObserver.disconnect();
+    const fullCollectionsMeasured = fullCollections.filter((t) => t >= measuredFrom && t < measuredTo).length;
     gc();
     const rss1 = settledRss();
     const heap1 = process.memoryUsage();
@@ -225,6 +242,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       allInCpuS: tickCpuS + saveCpuS / TICKS_PER_SAVE,
       tickWallS: median(wall),
       ticks: tickCpu.length,
+      fullCollections: fullCollectionsMeasured,
       transitions,
       stateBytes,
       rssPerSeries: (rss1 - rss0) / n,
