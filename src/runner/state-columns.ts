@@ -151,11 +151,12 @@ const MAX_OPEN_GROUPS = 64;
  * Columns of groups handed on at the end of a section, kept for the next section or save. Without
  * them each save grew fresh arrays to a chunk's size (35 MB at 100k series), which outlived the
  * save's young collections, counted as external memory and set off a full collection of the whole
- * heap about once a save. Kept by shape, since a shape's group needs the same room save after save;
- * a few: a save has about as many shapes.
+ * heap about once a save. Kept by shape, since a shape's group needs the same room save after save,
+ * and only from writers of bounded chunks, up to a total size (a save at 100k series keeps 18 MB).
  */
 const spareColumns = new Map<string, ColumnScratch>();
-const MAX_SPARE_COLUMNS = 16;
+const MAX_SPARE_BYTES = 64 * 1024 * 1024;
+let spareBytes = 0;
 
 /**
  * Puts a section's states in column groups, one per shape, handing each group on when it holds
@@ -250,10 +251,7 @@ export class ColumnWriter {
     for (const g of this.groups.values()) {
       this.handOnGroup(g);
       // Handed on means written (or copied): the arrays are free for the next group.
-      if (spareColumns.size < MAX_SPARE_COLUMNS) {
-        g.f64.length = g.f32.length = g.i16.length = 0;
-        spareColumns.set(g.shape, { f64: g.f64, f32: g.f32, i16: g.i16 });
-      }
+      if (Number.isFinite(this.chunkNumbers)) keepSpare(g.shape, g);
     }
     this.groups.clear();
     this.last = undefined;
@@ -291,9 +289,21 @@ export function toColumns(states: Record<string, unknown> | Iterable<[string, un
 /** The spare columns kept for `shape`, taken (no two open groups share them). */
 function takeSpare(shape: string): ColumnScratch | undefined {
   const spare = spareColumns.get(shape);
-  if (spare) spareColumns.delete(shape);
+  if (spare) {
+    spareColumns.delete(shape);
+    spareBytes -= bytesOfColumns(spare);
+  }
   return spare;
 }
+
+function keepSpare(shape: string, columns: ColumnScratch): void {
+  const bytes = bytesOfColumns(columns);
+  if (spareColumns.has(shape) || spareBytes + bytes > MAX_SPARE_BYTES) return;
+  spareColumns.set(shape, { f64: columns.f64, f32: columns.f32, i16: columns.i16 });
+  spareBytes += bytes;
+}
+
+const bytesOfColumns = (c: ColumnScratch) => c.f64.data.byteLength + c.f32.data.byteLength + c.i16.data.byteLength;
 
 /** Moves a column's values from `from` on to the end of `to`. */
 function moveTail<T extends Float64Array | Float32Array | Int16Array>(column: Column<T>, from: number, to: Column<T>): void {

@@ -106,7 +106,7 @@ describe('binary state file', () => {
     const names = Array.from({ length: 1200 }, (_, k) => `api{route="/r${k}"}`);
     for (let i = 0; i < 4; i++) {
       // state(k)'s shape turns on k % 3 and k % 7: each save moves series between shapes, and the
-      // first and last saves have twice the series of one shape.
+      // odd saves (3k: k % 3 always 0) put them in fewer, larger groups than the even ones.
       const kOf = (k: number) => (i % 2 === 0 ? k + i : 3 * k);
       const entries = names.map((n, k): [string, unknown] => [n, state(kOf(k))]);
       const back = readBinaryState(save(entries, entries.slice(0, 5))) as { detectors: Record<string, unknown> };
