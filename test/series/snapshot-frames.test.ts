@@ -95,6 +95,45 @@ describe('SnapshotFrameBuilder with label sets resolved once', () => {
     }
   });
 
+  it('reads the same frames whatever order a page lists its series in, and as series come and go between scrapes', () => {
+    const signals = [{ name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}'), downstream: parseSelector('done_total') } }];
+    const plain = new SnapshotFrameBuilder(signals, [], 30_000);
+    const frozen = new SnapshotFrameBuilder(signals, [], 30_000);
+    // Frozen label sets, one object each, as a parser's LabelSetCache hands them out.
+    const series: [string, Readonly<Record<string, string>>][] = [];
+    for (let r = 0; r < 12; r++) {
+      series.push(['http_requests_total', Object.freeze({ route: `/${r}`, code: '200' })], ['http_requests_total', Object.freeze({ route: `/${r}`, code: '500' })]);
+      series.push(['done_total', Object.freeze({ route: `/${r}` })]);
+    }
+    const totals = series.map(() => 0);
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let k = 0; k < 40; k++) {
+      // Most scrapes list the same series in the same order; some swap two, some leave series out
+      // (the sequence's places shift), some list them all in a new order.
+      const order = series.map((_, i) => i);
+      const change = random();
+      if (change < 0.15) order.sort(() => random() - 0.5);
+      else if (change < 0.3) {
+        const i = Math.floor(random() * order.length);
+        const j = Math.floor(random() * order.length);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      } else if (change < 0.45) order.splice(Math.floor(random() * order.length), 1 + Math.floor(random() * 4));
+      plain.begin();
+      frozen.begin();
+      for (const i of order) {
+        totals[i]! += Math.floor(random() * 20);
+        const [name, labels] = series[i]!;
+        // A repeated sample of a series now and then: only the first counts, in both.
+        const repeats = random() < 0.05 ? 2 : 1;
+        for (let r = 0; r < repeats; r++) {
+          expect(frozen.offerOnce(name, labels, totals[i]! + r, i)).toEqual(plain.offerOnce(name, { ...labels }, totals[i]! + r, i));
+        }
+      }
+      expect(frozen.end(k * 10_000)).toEqual(plain.end(k * 10_000));
+    }
+  });
+
   it('offers a series once a snapshot: later samples of the same name and label set are dropped with the first one\'s line, frozen (from a label cache) or not', () => {
     const b = new SnapshotFrameBuilder([{ name: 'api', by: ['pod'], inputs: { requests: parseSelector('a_total'), errors: parseSelector('b_total') } }]);
     const pod = Object.freeze({ pod: 'a' });
