@@ -185,6 +185,8 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       const result = pipeline.step(read.frame);
       history.record(result);
       metrics.recordTick(result, 0, read.errors, read.problems.length, read.duplicates ?? 0);
+      // As runner/live.ts does once a tick is stepped and recorded.
+      live.recycle?.(read.frame);
       const stepS = cpuSecondsSince(c1);
       const tickS = cpuSecondsSince(c0);
       const tickWall = (performance.now() - w0) / 1000;

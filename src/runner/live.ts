@@ -231,6 +231,8 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       history.record(result);
       if (logger.enabled?.('debug')) logger.log('debug', 'tick evaluated', tickDebugFields(result, read.frame.timeMs));
       metrics.recordTick(result, (performance.now() - started) / 1000, read.errors, read.problems.length, read.duplicates ?? 0);
+      // Stepped and recorded: nothing reads the frame again, so the next read may fill its columns.
+      source.recycle?.(read.frame);
       metrics.deployRecords.set(pipeline.deployRecords().length);
       // Log a source failure once when it starts or changes, and once when it clears.
       const errorText = read.errors.map((e) => `${e.reason}: ${e.message}`).join('; ');

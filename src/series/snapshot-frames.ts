@@ -5,7 +5,7 @@
 import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
 import { CounterRateTracker } from './counter-rate.js';
-import { FrameSamples, SeriesIndex } from './frame-samples.js';
+import { SeriesIndex, SpareSamples } from './frame-samples.js';
 import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
 
 export interface SignalSelectors {
@@ -104,6 +104,8 @@ export class SnapshotFrameBuilder {
   private sequenceAt = 0;
   /** Groups touched so far this snapshot. */
   private groupsTouched = 0;
+  /** The columns of a frame handed back (recycle), for the next. */
+  private readonly spare = new SpareSamples();
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -256,7 +258,7 @@ export class SnapshotFrameBuilder {
     this.groupsTouched = 0;
     if (!everyGroupTouched) this.forgetUnseen(timeMs);
     const columns = (this.columns ??= this.indexGroups());
-    const samples = new FrameSamples(columns.index);
+    const samples = this.spare.take(columns.index);
     samples.errors.set(columns.errors);
     for (const route of this.routes) {
       const column = samples[route.input];
@@ -272,6 +274,11 @@ export class SnapshotFrameBuilder {
     if (columns.series) frame.series = columns.series;
     if (this.markers.length > 0) frame.markers = this.markerSeries;
     return frame;
+  }
+
+  /** Takes back a frame this builder made, once its reader is done with it: the next end() may fill its columns again. */
+  recycle(frame: Frame): void {
+    this.spare.keep(frame.signals);
   }
 
   /** Stamps the groups touched this snapshot, and forgets split groups unseen for `forgetAfterMs`. */

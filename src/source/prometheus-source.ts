@@ -4,7 +4,7 @@
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
-import { FrameSamples, SeriesIndex } from '../series/frame-samples.js';
+import { SeriesIndex, SpareSamples } from '../series/frame-samples.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
 import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
@@ -42,12 +42,18 @@ export class PrometheusSource implements LiveSource, HistorySource {
    * at: while no series comes or goes, the next frame shares them (nothing downstream changes a frame).
    */
   private lastSeries: { index: SeriesIndex; map: Map<string, SeriesInfo> | undefined; membership: string } | undefined;
+  /** The columns of a frame handed back (recycle), for the next. */
+  private readonly spare = new SpareSamples();
 
   constructor(
     private readonly client: PrometheusClient,
     private readonly signals: readonly SignalConfig[],
     private readonly markers: readonly MarkerConfig[] = [],
   ) {}
+
+  recycle(frame: Frame): void {
+    this.spare.keep(frame.signals);
+  }
 
   async read(nowMs: number): Promise<SourceRead> {
     const tick = ++this.tick;
@@ -196,7 +202,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
       });
       this.lastSeries = last = { index, map, membership };
     }
-    const samples = new FrameSamples(last.index);
+    const samples = this.spare.take(last.index);
     this.signals.forEach((signal, i) => {
       const table = tables[i];
       if (table) table.fill(samples, ok.get(signal)!, tick, ABSENT);

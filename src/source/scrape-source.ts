@@ -148,6 +148,10 @@ export class ScrapeSource implements LiveSource {
     return { frame: this.builder.end(nowMs), errors: [], problems: [...result.problems, ...duplicates], duplicates: duplicates.length };
   }
 
+  recycle(frame: Frame): void {
+    this.builder.recycle(frame);
+  }
+
   /** No snapshot: every input of every signal is unknown at this tick. */
   private failed(nowMs: number, failure: SourceError, problems: ExpositionProblem[]): SourceRead {
     const frame: Frame = { timeMs: nowMs, signals: new Map(this.signalNames.map((n) => [n, emptySample()])) };

@@ -18,6 +18,11 @@ export interface SourceRead {
 export interface LiveSource {
   /** Reads every signal as of `nowMs`. Never rejects: failures come back in `errors`. */
   read(nowMs: number): Promise<SourceRead>;
+  /**
+   * Hands back a frame this source read, once its reader is done with it (the tick has been
+   * stepped): a later read may fill its columns again. A frame not handed back is never reused.
+   */
+  recycle?(frame: Frame): void;
 }
 
 export interface HistorySource {

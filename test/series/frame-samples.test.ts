@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SignalSample } from '../../src/core/types.js';
-import { FrameSamples, SeriesIndex } from '../../src/series/frame-samples.js';
+import { FrameSamples, SeriesIndex, SpareSamples } from '../../src/series/frame-samples.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
 describe('FrameSamples', () => {
@@ -55,5 +55,29 @@ describe('FrameSamples', () => {
     expect(first.get('b')).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
     expect(second.get('a')).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
     expect(second.get('b')).toEqual({ requests: 4, errors: 5, downstream: 6 });
+  });
+});
+
+describe('SpareSamples', () => {
+  it('gives back kept columns once, all NaN again, and only for the same index', () => {
+    const index = new SeriesIndex();
+    for (const id of ['a', 'b', 'c']) index.add(id);
+    const spare = new SpareSamples();
+    const first = spare.take(index);
+    first.put(0, 1, 2, 3);
+    first.put(2, 4, 5, 6);
+    spare.keep(first);
+    const again = spare.take(index);
+    expect(again).toBe(first);
+    expect([...again.requests, ...again.errors, ...again.downstream].every(Number.isNaN)).toBe(true);
+    // Taken once: the next take makes new columns (two frames never share them).
+    expect(spare.take(index)).not.toBe(first);
+    spare.keep(again);
+    const other = new SeriesIndex();
+    other.add('a');
+    expect(spare.take(other)).not.toBe(again);
+    // A frame of a Map, not of columns, is nothing to keep.
+    spare.keep(new Map());
+    expect(spare.take(index)).toBeInstanceOf(FrameSamples);
   });
 });

@@ -41,6 +41,49 @@ describe('PrometheusSource, a split signal', () => {
   });
 });
 
+describe('PrometheusSource, frames handed back', () => {
+  it('fills a handed-back frame\'s columns again, never one that was not handed back, and new columns when the series change', async () => {
+    const ticks = [
+      [{ route: '/a', code: '2' }, { route: '/b', code: '5' }],
+      [{ route: '/a', code: '2' }, { route: '/b', code: '5' }],
+      [{ route: '/b', code: '5' }, { route: '/a', code: '2' }],
+      [{ route: '/c', code: '2' }],
+    ];
+    const sourceOf = () => {
+      let k = 0;
+      const fetchFn = (async () => {
+        const result = ticks[k]!.map((metric, i) => ({ metric, value: [k, String((i + 1) * (k + 1))] }));
+        return new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }), { status: 200 });
+      }) as typeof fetch;
+      return { source: new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [signal]), next: () => k++ };
+    };
+    const recycling = sourceOf();
+    const plain = sourceOf();
+    const read = async (s: ReturnType<typeof sourceOf>, t: number) => {
+      const frame = (await s.source.read(t)).frame;
+      s.next();
+      return frame;
+    };
+    const f0 = await read(recycling, 0);
+    expect([...f0.signals]).toEqual([...(await read(plain, 0)).signals]);
+    recycling.source.recycle(f0);
+    const f1 = await read(recycling, 15_000);
+    expect(f1.signals).toBe(f0.signals);
+    expect([...f1.signals]).toEqual([...(await read(plain, 15_000)).signals]);
+    // f1 is not handed back: the next read leaves it as it was.
+    const kept = [...f1.signals];
+    const f2 = await read(recycling, 30_000);
+    expect(f2.signals).not.toBe(f1.signals);
+    expect([...f1.signals]).toEqual(kept);
+    expect([...f2.signals]).toEqual([...(await read(plain, 30_000)).signals]);
+    // Handed back, but the next frame has other series (a new index): new columns.
+    recycling.source.recycle(f2);
+    const f3 = await read(recycling, 3 * 3_600_000);
+    expect(f3.signals).not.toBe(f2.signals);
+    expect([...f3.signals]).toEqual([...(await read(plain, 3 * 3_600_000)).signals]);
+  });
+});
+
 describe('PrometheusSource, answers in another layout', () => {
   it('reads the same frames from an answer it scans and from one it parses as JSON (whitespace, warnings)', async () => {
     const ticks = [

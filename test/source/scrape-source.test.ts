@@ -173,6 +173,42 @@ describe('ScrapeSource', () => {
     expect(read.frame.signals.get('downloads')).toMatchObject({ requests: grown / 30, downstream: 50 });
   });
 
+  it('fills a handed-back frame\'s columns again, never one that was not handed back, and new columns when the series change', async () => {
+    const split: SignalConfig = { ...signal, by: ['pod'] };
+    const pages = [
+      'api_requests_total{pod="a"} 100\napi_requests_total{pod="b"} 10\nstatic_requests_total{code="200",pod="a"} 90\n',
+      'api_requests_total{pod="a"} 400\napi_requests_total{pod="b"} 40\nstatic_requests_total{code="200",pod="a"} 390\n',
+      'api_requests_total{pod="b"} 70\napi_requests_total{pod="a"} 700\nstatic_requests_total{code="200",pod="a"} 690\n',
+      'api_requests_total{pod="a"} 1000\napi_requests_total{pod="b"} 100\napi_requests_total{pod="c"} 5\nstatic_requests_total{code="200",pod="a"} 990\n',
+    ];
+    let k = 0;
+    const url = await serve(() => ({ body: pages[Math.floor(k++ / 2)]! }));
+    // Two sources read each page in turn: one hands its frames back, one never does.
+    const recycling = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [split]);
+    const plain = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [split]);
+    const both = async (t: number) => [(await recycling.read(t)).frame, (await plain.read(t)).frame] as const;
+    const [f0, p0] = await both(0);
+    expect([...f0.signals]).toEqual([...p0.signals]);
+    recycling.recycle(f0);
+    const [f1, p1] = await both(15_000);
+    expect(f1.signals).toBe(f0.signals);
+    expect([...f1.signals]).toEqual([...p1.signals]);
+    // A split series without the downstream input reads it as unknown, in reused columns as in new ones.
+    expect(f1.signals.get('downloads{pod="b"}')).toEqual({ requests: 2, errors: 0, downstream: Number.NaN });
+    // f1 is not handed back: the next read leaves it as it was.
+    const kept = [...f1.signals];
+    const [f2, p2] = await both(30_000);
+    expect(f2.signals).not.toBe(f1.signals);
+    expect([...f1.signals]).toEqual(kept);
+    expect([...f2.signals]).toEqual([...p2.signals]);
+    // Handed back, but the next page has another series (a new index): new columns.
+    recycling.recycle(f2);
+    const [f3, p3] = await both(45_000);
+    expect(f3.signals).not.toBe(f2.signals);
+    expect([...f3.signals]).toEqual([...p3.signals]);
+    expect(f3.signals.get('downloads{pod="c"}')!.requests).toBeNaN();
+  });
+
   it('does not show credentials of the scrape URL in its errors', async () => {
     const url = await serve(() => ({ status: 503, body: 'down' }));
     const read = await new ScrapeSource({ url: url.replace('http://', 'http://scraper:hunter22@'), timeoutMs: 1000, maxBytes: 1e6, fetch: (u, init) => fetch(String(u).replace('scraper:hunter22@', ''), init) }, [signal]).read(0);
