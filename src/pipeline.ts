@@ -34,9 +34,9 @@ export interface TickResult {
   transitions: AlertTransition[];
   /**
    * Each watched series' report, in the pipeline's order (a map indexed by id only when looked up).
-   * A report's objects (sample, evaluations, assessment) belong to its series and are rewritten by
-   * the next step: read them before it, copy what must outlive the tick. Transitions and deploys
-   * are the caller's to keep.
+   * The map, and a report's objects (sample, evaluations, assessment), belong to the pipeline and
+   * are rewritten by the next step: read them before it, copy what must outlive the tick.
+   * Transitions and deploys are the caller's to keep.
    */
   signals: ReadonlyMap<string, SignalReport>;
   /** Deploys that started or whose verdict changed at this tick. */
@@ -113,6 +113,8 @@ export class Pipeline {
   private readonly evidenceWeight: number;
   /** The series map every entry of which is watched (or elsewhere); a series forgotten voids it. */
   private admitted: Frame['series'];
+  /** Every tick's reports (TickResult.signals), one map made again each step. */
+  private readonly tickSignals = new AppendedMap<string, SignalReport>();
 
   constructor(
     private readonly config: PipelineConfig,
@@ -254,7 +256,8 @@ export class Pipeline {
   /** Runs detectors and decisions on one frame. Signals missing from the frame count as gaps. */
   step(frame: Frame): TickResult {
     this.admit(frame);
-    const signals = new AppendedMap<string, SignalReport>(this.watched.size);
+    const signals = this.tickSignals;
+    signals.reset();
     const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals, deploys: [] };
     if (frame.timeMs - this.pendingSinceMs > FORGET_GROUP_AFTER_MS) this.forgetWaiting(frame.timeMs);
     // The tick as assess reads it, shared by every series without a failure run to fit.
@@ -282,6 +285,7 @@ export class Pipeline {
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }
+    signals.settle();
     if (this.deploys) this.stepDeploys(frame, result);
     return result;
   }

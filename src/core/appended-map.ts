@@ -7,6 +7,8 @@ export class AppendedMap<K, V> implements ReadonlyMap<K, V> {
   private readonly keyList: K[];
   private readonly valueList: V[];
   private count = 0;
+  /** Entries written since the last settle (reset keeps the lists, so this round's count may be less). */
+  private filled = 0;
   /** Built on the first lookup by key (and kept up to date after). */
   private index: Map<K, number> | undefined;
 
@@ -17,6 +19,26 @@ export class AppendedMap<K, V> implements ReadonlyMap<K, V> {
   constructor(expected = 0) {
     this.keyList = expected > 0 ? new Array<K>(expected) : [];
     this.valueList = expected > 0 ? new Array<V>(expected) : [];
+  }
+
+  /**
+   * Empties the map for a new round of appends, keeping its lists: a tick's map made again in
+   * place. At 100k series the two lists are 1.6 MB, made in the old generation at once (V8's
+   * large-object space) and left for a full collection every tick. The entries of the last round
+   * stay referenced until overwritten or let go by `settle`.
+   */
+  reset(): void {
+    this.count = 0;
+    this.index = undefined;
+  }
+
+  /** Lets go of the last round's entries past this round's count (call when the appends are done). */
+  settle(): void {
+    if (this.filled > this.count) {
+      (this.keyList as (K | undefined)[]).fill(undefined, this.count, this.filled);
+      (this.valueList as (V | undefined)[]).fill(undefined, this.count, this.filled);
+    }
+    this.filled = this.count;
   }
 
   /** Adds an entry; its key must not be in the map yet (the caller's keys are distinct). */
