@@ -106,8 +106,8 @@ export class FrameSamples implements ReadonlyMap<string, SignalSample> {
  * The columns of a frame its reader handed back (LiveSource.recycle), made again into the next frame
  * of the same index. V8 counts typed arrays as external memory, and 64 MB of it made since the last
  * full collection starts one: at 100k series a frame's three columns (2.4 MB a tick) set off a full
- * collection of the whole heap every half hour of ticks on their own, and one every few minutes with
- * the save's. A frame not handed back is never touched again.
+ * collection of the whole heap every seven minutes on their own, and every four to five with the
+ * save's. A frame not handed back is never touched again.
  */
 export class SpareSamples {
   private spare: FrameSamples | undefined;
