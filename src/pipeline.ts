@@ -72,6 +72,8 @@ export interface PipelineSnapshot {
   probes?: [string, { failingSinceMs: number; failure: string }][];
   /** Per series, the multipliers a client's retry ramp is fitted to (detectors/ramp-fit.ts). */
   ramps?: Record<string, unknown>;
+  /** Per signal, the time zone its weekly profiles were learnt in (absent: UTC, as before time zones). */
+  timeZones?: Record<string, string>;
 }
 
 export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'> & Partial<Pick<StormwatchConfig, 'deploys' | 'evidenceWeight'>>;
@@ -106,6 +108,8 @@ export class Pipeline {
    * at every save and carried through every restart after it.
    */
   private pendingSinceMs = Number.NaN;
+  /** The loaded state's time zones per signal and its save time: a profile restored is moved to its signal's zone. */
+  private savedZones: { zones: Record<string, string>; atMs: number } = { zones: {}, atMs: Number.NaN };
   private readonly decider: AlertDecider;
   private readonly deploys: DeployWatcher | undefined;
   private readonly markers: MarkerTracker[];
@@ -172,7 +176,7 @@ export class Pipeline {
     };
     const saved = this.pendingRestore.get(id);
     if (saved !== undefined) {
-      w.detector.restore(plainState(saved));
+      if (w.detector.restore(plainState(saved))) this.alignProfile(w);
       this.pendingRestore.delete(id);
     }
     const savedRamp = this.pendingRamps.get(id);
@@ -183,6 +187,17 @@ export class Pipeline {
     this.watched.set(id, w);
     this.deploys?.register(id, labels.service);
     return w;
+  }
+
+  /** The time zone a signal's weekly profiles are kept in. */
+  private timeZoneOf(name: string): string {
+    return (this.signalConfigs.get(name)?.detector ?? this.config.detector).timeZone ?? 'UTC';
+  }
+
+  /** Moves a restored detector's profile to its signal's time zone from the one it was saved in. */
+  private alignProfile(w: WatchedSignal): void {
+    const saved = this.savedZones.zones[w.identity.name] ?? 'UTC';
+    if (saved !== this.timeZoneOf(w.identity.name)) w.detector.profileLearntIn(saved, this.savedZones.atMs);
   }
 
   /** Makes sure every series in the frame is watched (split signals grow as label sets appear). */
@@ -416,6 +431,8 @@ export class Pipeline {
       probes: [...this.probes],
       // NaN (a tick without a rate) is written as null by JSON; restore reads it back.
       ramps: section(this.seriesStates(this.pendingRamps, (w) => w.ramp.snapshot())),
+      // The zones of signals no longer configured stay with their states still waiting.
+      timeZones: { ...this.savedZones.zones, ...Object.fromEntries(this.config.signals.map((s) => [s.name, this.timeZoneOf(s.name)])) },
     };
   }
 
@@ -439,7 +456,12 @@ export class Pipeline {
   restore(snapshot: PipelineSnapshot): { signals: number } {
     if (snapshot?.version !== 1) return { signals: 0 };
     let signals = 0;
-    for (const [id, w] of this.watched) if (w.detector.restore(plainState(snapshot.detectors?.[id]))) signals++;
+    this.savedZones = { zones: snapshot.timeZones ?? {}, atMs: snapshot.savedAtMs };
+    for (const [id, w] of this.watched) {
+      if (!w.detector.restore(plainState(snapshot.detectors?.[id]))) continue;
+      this.alignProfile(w);
+      signals++;
+    }
     for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore.set(id, state);
     this.pendingSinceMs = snapshot.savedAtMs;
     // Series of split signals are watched again at once, as the pipeline that saved watched them: one

@@ -6,7 +6,8 @@ import { loadBundledClientModels, loadBundledModels } from '../src/config/load.j
 import type { AlertTransition, Frame, SeriesInfo, SignalSample } from '../src/core/types.js';
 import { Pipeline, type PipelineConfig, type Shard, type TickResult, inShard } from '../src/pipeline.js';
 import { FrameSamples, SeriesIndex } from '../src/series/frame-samples.js';
-import { mulberry32 } from '../scripts/sim/random.js';
+import { mulberry32, normal, poisson } from '../scripts/sim/random.js';
+import { WallClock } from '../src/core/wall-clock.js';
 import { parseSelector } from '../src/core/selector.js';
 
 const { presets, definitions } = loadBundledModels();
@@ -244,5 +245,83 @@ describe('Pipeline: per-signal overrides', () => {
       ['plain', 15, undefined],
       ['patient', 60, 'https://runbooks.example/patient'],
     ]);
+  });
+});
+
+describe('Pipeline: time zones', () => {
+  const MIN = 60_000;
+  const berlin = { ...presets.default!, timeZone: 'Europe/Berlin' };
+  const single = (detector = presets.default!): PipelineConfig => ({
+    ...config,
+    detector,
+    signals: [{ name: 'web', labels: {}, by: [], clients: loadBundledClientModels(), inputs: { requests: { selector: parseSelector('r'), query: '' } } }],
+  });
+  /** Requests a second on a 5x cycle with its peak at 15:00 UTC. */
+  const rate = (t: number) => 100 * (1 + (2 / 3) * Math.cos((2 * Math.PI * ((t / 3_600_000) % 24 - 15)) / 24));
+  const frameAt = (t: number): Frame => ({ timeMs: t, signals: new Map([['web', { requests: rate(t) * 15, errors: 0, downstream: Number.NaN }]]) });
+  const start = Date.parse('2023-07-03T00:00:00Z');
+  /** Eight days of profile at 5-minute steps, then 40 minutes of ticks ending on the morning ramp (09:40 UTC). */
+  function learnt(detector = presets.default!): { pipeline: Pipeline; nowMs: number } {
+    const pipeline = new Pipeline(single(detector));
+    let t = start;
+    for (; t < start + 8 * 1440 * MIN; t += 5 * MIN) pipeline.warmProfiles(frameAt(t), 5 * MIN);
+    t += 9 * 60 * MIN;
+    for (const end = t + 40 * MIN; t < end; t += 15_000) pipeline.step(frameAt(t));
+    return { pipeline, nowMs: t };
+  }
+  /** What the rate checks expect of the next tick (requests a tick). */
+  const expected = (p: Pipeline, t: number) => p.step(frameAt(t)).signals.get('web')!.evaluations.find((e) => e.kind === 'rate_spike')!.baseline;
+
+  it('a restart with a new zone moves what the profiles learnt to its clock: the next tick expects what it expected before', () => {
+    const { pipeline, nowMs } = learnt();
+    const saved = JSON.parse(JSON.stringify(pipeline.snapshot(nowMs)));
+    expect(saved.timeZones).toEqual({ web: 'UTC' });
+    const same = new Pipeline(single());
+    same.restore(structuredClone(saved));
+    const moved = new Pipeline(single(berlin));
+    moved.restore(structuredClone(saved));
+    // Read as if learnt in Berlin's hours (the state lies about its zone): the ramp two hours late.
+    const unmoved = new Pipeline(single(berlin));
+    unmoved.restore({ ...structuredClone(saved), timeZones: { web: 'Europe/Berlin' } });
+    const before = expected(same, nowMs);
+    expect(before / 15).toBeCloseTo(rate(nowMs), -1);
+    expect(Math.abs(expected(moved, nowMs) / before - 1)).toBeLessThan(1e-6);
+    // The trailing hour's level makes up most of a profile two hours late; what is left is the ramp's bend.
+    expect(Math.abs(expected(unmoved, nowMs) / before - 1)).toBeGreaterThan(0.01);
+    expect(moved.snapshot(nowMs).timeZones).toEqual({ web: 'Europe/Berlin' });
+  });
+
+  it("follows the zone's clocks across a daylight-saving change: the week's cycle an hour later in UTC raises no rate alarm; read in UTC hours it does", () => {
+    const world = new WallClock('Europe/Berlin');
+    const tick = 60_000;
+    const from = Date.parse('2023-10-09T00:00:00Z');
+    const change = Date.parse('2023-10-29T01:00:00Z');
+    /** Minutes with a rate check alarmed in the four days after the clocks went back. */
+    function alarmedAfter(seed: number, detector: typeof presets.default): number {
+      const base = single(detector);
+      const inputs = { requests: base.signals[0]!.inputs.requests, errors: base.signals[0]!.inputs.requests };
+      const p = new Pipeline({ ...base, intervalMs: tick, signals: [{ ...base.signals[0]!, inputs }] });
+      const random = mulberry32(seed);
+      let wobble = 0;
+      let alarmed = 0;
+      for (let t = from; t < change + 4 * 1440 * MIN; t += tick) {
+        // A 5x day/night cycle peaking at 15:00 on Berlin's clocks, weekends (there) at half, a
+        // wandering demand (AR(1) in log, σ 0.07, two minutes' memory), Poisson counts.
+        const wall = world.wallMs(t);
+        const day = Math.floor(wall / (1440 * MIN)) % 7;
+        const weekend = day === 2 || day === 3 ? 0.5 : 1;
+        wobble = Math.exp(-0.5) * wobble + Math.sqrt(1 - Math.exp(-1)) * 0.07 * normal(random);
+        const cycle = 1 + (2 / 3) * Math.cos((2 * Math.PI * ((wall / 3_600_000) % 24 - 15)) / 24);
+        const requests = poisson(random, (50 * cycle * weekend * Math.exp(wobble) * tick) / 1000);
+        const report = p.step({ timeMs: t, signals: new Map([['web', { requests, errors: poisson(random, requests * 0.005), downstream: Number.NaN }]]) }).signals.get('web')!;
+        if (t >= change && report.evaluations.some((e) => e.kind.startsWith('rate_') && e.status === 'anomalous')) alarmed++;
+      }
+      return alarmed;
+    }
+    for (const seed of [1, 2, 3]) {
+      // The weekend's end, at midnight there, comes an hour later in UTC than the profile learnt.
+      expect(alarmedAfter(seed, berlin), `seed ${seed}`).toBeLessThanOrEqual(5);
+      expect(alarmedAfter(seed, presets.default!), `seed ${seed}`).toBeGreaterThan(30);
+    }
   });
 });

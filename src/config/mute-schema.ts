@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { durationField } from './duration-schema.js';
+import { timeZoneField } from './time-zone-schema.js';
 
 const rfc3339 = z.string({ error: 'expected an RFC 3339 time like 2026-12-01T22:00:00Z' }).refine((t) => /^\d{4}-\d\d-\d\dT/.test(t) && !Number.isNaN(Date.parse(t)), {
   message: 'expected an RFC 3339 time like 2026-12-01T22:00:00Z',
@@ -16,14 +17,16 @@ export const maintenanceWindow = z
     /** One-off: from `start` until `end`. */
     start: rfc3339.optional(),
     end: rfc3339.optional(),
-    /** Weekly, in UTC: on these days at `time` (HH:MM) for `duration`. */
+    /** Weekly: on these days at `time` (HH:MM) for `duration`, on `timeZone`'s clocks (default UTC). */
     weekdays: z.array(weekday).min(1).optional(),
-    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a UTC time of day like 22:30' }).optional(),
+    time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'expected a time of day like 22:30' }).optional(),
     duration: durationField.optional(),
+    /** The zone whose clocks `weekdays` and `time` are read on (IANA name, as Alertmanager's `location`). */
+    timeZone: timeZoneField.optional(),
   })
   .superRefine((w, ctx) => {
     const once = w.start !== undefined || w.end !== undefined;
-    const weekly = w.weekdays !== undefined || w.time !== undefined || w.duration !== undefined;
+    const weekly = w.weekdays !== undefined || w.time !== undefined || w.duration !== undefined || w.timeZone !== undefined;
     if (once === weekly) ctx.addIssue({ code: 'custom', message: 'expected either start and end (one-off) or weekdays, time and duration (weekly)' });
     else if (once && (w.start === undefined || w.end === undefined)) ctx.addIssue({ code: 'custom', message: 'a one-off window needs both start and end' });
     else if (once && Date.parse(w.end!) <= Date.parse(w.start!)) ctx.addIssue({ code: 'custom', path: ['end'], message: 'must be after start' });

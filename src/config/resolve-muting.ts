@@ -14,7 +14,7 @@ export function resolveMaintenanceWindows(ctx: ResolveContext): MaintenanceWindo
     const matchers = resolveMatchers(ctx, w.matchers, ['maintenanceWindows', i, 'matchers']);
     if (w.start !== undefined && w.end !== undefined) return { name: w.name, matchers, once: { startMs: Date.parse(w.start), endMs: Date.parse(w.end) } };
     const [hh, mm] = w.time!.split(':').map(Number) as [number, number];
-    return { name: w.name, matchers, weekly: { weekdays: w.weekdays!, startMinute: hh * 60 + mm, durationMs: w.duration! } };
+    return { name: w.name, matchers, weekly: { weekdays: w.weekdays!, startMinute: hh * 60 + mm, durationMs: w.duration!, ...(w.timeZone !== undefined ? { timeZone: w.timeZone } : {}) } };
   });
 }
 

@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { durationField as duration } from './duration-schema.js';
+import { timeZoneField } from './time-zone-schema.js';
 
 /** Every detector parameter is optional here; missing ones come from the preset in models/. */
 export const detectorOverrides = z.strictObject({
@@ -17,6 +18,8 @@ export const detectorOverrides = z.strictObject({
   minRequestsPerTick: z.number().min(0).optional(),
   relearnAfter: duration.optional(),
   falseAlarmsPerYear: z.number().positive().optional(),
+  /** The time zone whose clocks the traffic follows (IANA name): the weekly profile's hours and days. */
+  timeZone: timeZoneField.optional(),
 });
 
 export const signalOverrideFields = {

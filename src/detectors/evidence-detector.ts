@@ -18,6 +18,7 @@
 
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
 import { allocateRegion } from '../core/slab.js';
+import { wallClockOf } from '../core/wall-clock.js';
 import { MAX_ORDERED_CAPACITY } from '../series/sample-window.js';
 import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
@@ -55,6 +56,8 @@ export interface DetectorParams {
   relearnAfterMs: number;
   /** Target false alarms per series and year; sets the evidence threshold for the tick size. */
   falseAlarmsPerYear: number;
+  /** The time zone whose clocks the traffic follows (IANA name): the weekly profile's hours and days. Default UTC. */
+  timeZone?: string;
 }
 
 /** Failure fractions below this are treated as counting noise, whatever the baseline says. */
@@ -365,7 +368,7 @@ export class EvidenceDetector implements Detector {
     this.driftAt = 3 * capacity + 2 * TAIL_DAYS;
     clearDrift(storage, this.driftAt);
     this.shorts = new Int16Array(buffer, byteOffset + shortsAt, shortCount);
-    this.profile = new SeasonalProfile(new Int16Array(buffer, byteOffset + shortsAt, SLOTS_PER_WEEK));
+    this.profile = new SeasonalProfile(new Int16Array(buffer, byteOffset + shortsAt, SLOTS_PER_WEEK), wallClockOf(params.timeZone));
     this.bucketTicks = bucket;
     this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0, this.doubles, BASELINES_AT, bytes, orderOf(0));
     this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, bytes, orderOf(1));
@@ -619,6 +622,19 @@ export class EvidenceDetector implements Detector {
       `,"profile":${PROFILE_TEMPLATE},"rateLearntAtMs":0,"tail":${TAIL_TEMPLATE},"lastEvidence":0,"scoreRecord":0,"scoreEpisode":0,"scoreNewsAtMs":0` +
       `,"drift":{"mean":0,"square":0,"ticks":0},"driftTail":${TAIL_TEMPLATE}}`
     );
+  }
+
+  /**
+   * Moves the weekly profile from the hours of the time zone it was learnt in (a saved state's) to
+   * this detector's, as the two clocks stood at `atMs`: a restart with a new `timeZone` keeps what
+   * was learnt, an hour or so turned, rather than reading it at the wrong hours for a week.
+   */
+  profileLearntIn(timeZone: string | undefined, atMs: number): void {
+    const offsetHours = (zone: string | undefined) => (wallClockOf(zone)?.offsetMs(atMs) ?? 0) / 3_600_000;
+    const change = offsetHours(this.params.timeZone) - offsetHours(timeZone);
+    if (!Number.isFinite(change) || change === 0) return;
+    this.profile.moveSlots(change);
+    this.levelMode = 0;
   }
 
   /** The dispersion as saved: its keys in one order, whichever order they were set in. */

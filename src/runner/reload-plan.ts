@@ -23,9 +23,14 @@ export interface ReloadPlan {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** A signal as its detector sees it: the baseline learnt for it is only worth keeping if this is unchanged. */
+/**
+ * A signal as its detector sees it: the baseline learnt for it is only worth keeping if this is
+ * unchanged. Its time zone is not part of it: the restored weekly profiles are moved to a new one
+ * (Pipeline.restore reads the zones the state was saved in).
+ */
 function detectorView(s: SignalConfig, config: StormwatchConfig) {
-  return { inputs: s.inputs, by: s.by, detector: s.detector ?? config.detector, intervalMs: config.intervalMs, evidenceWeight: config.evidenceWeight };
+  const { timeZone: _zone, ...detector } = s.detector ?? config.detector;
+  return { inputs: s.inputs, by: s.by, detector, intervalMs: config.intervalMs, evidenceWeight: config.evidenceWeight };
 }
 
 export function planReload(old: StormwatchConfig, next: StormwatchConfig): ReloadPlan {

@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { plainState } from '../core/column-encoder.js';
+import { timeZoneProblem } from '../core/wall-clock.js';
 import type { PipelineSnapshot } from '../pipeline.js';
 
 const num = z.number();
@@ -61,6 +62,7 @@ const SECTIONS = {
   markers: z.record(z.string(), marker),
   probes: z.array(probe),
   ramps: z.record(z.string(), ramp),
+  timeZones: z.record(z.string(), z.string().refine((zone) => timeZoneProblem(zone) === undefined, { message: 'not a time zone this runtime knows' })),
 } as const;
 
 export type StateSection = 'detectors' | keyof typeof SECTIONS;

@@ -59,6 +59,44 @@ describe('per-signal overrides', () => {
   });
 });
 
+describe('time zones', () => {
+  const base = 'source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\n';
+
+  it("the config's zone reaches every signal, also one naming a preset; a signal may keep its own", () => {
+    const config = loadConfig(
+      writeConfig(`${base}detector:\n  timeZone: Europe/Berlin\nsignals:
+  - name: plain
+    requests: a_total
+  - name: preset
+    requests: b_total
+    detector: { preset: sensitive }
+  - name: own
+    requests: c_total
+    detector: { timeZone: America/New_York }
+`),
+    );
+    expect(config.detector.timeZone).toBe('Europe/Berlin');
+    const [plain, preset, own] = config.signals;
+    expect(plain!.detector).toBeUndefined();
+    expect(preset!.detector!.timeZone).toBe('Europe/Berlin');
+    expect(own!.detector!.timeZone).toBe('America/New_York');
+    expect(loadConfig(writeConfig(`${base}signals:\n  - name: x\n    requests: a_total\n`)).detector.timeZone).toBeUndefined();
+  });
+
+  it('names the place of a zone the runtime does not know', () => {
+    const file = writeConfig(`${base}detector:\n  timeZone: Europe/Berlni\nsignals:\n  - name: x\n    requests: a_total\n    detector: { timeZone: 2 }\n`);
+    try {
+      loadConfig(file);
+      expect.unreachable('loaded');
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'detector.timeZone: unknown time zone "Europe/Berlni"; expected an IANA name like UTC, Europe/Berlin or America/New_York (line 5)',
+        'signals[0].detector.timeZone: expected a time zone name like Europe/Berlin (line 9)',
+      ]);
+    }
+  });
+});
+
 describe('maintenance windows and inhibition rules', () => {
   it('default: one rule, a DeployRegression inhibits the incident alerts of its service; [] turns it off', () => {
     const base = `source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsignals:\n  - name: x\n    requests: a_total\n`;
@@ -105,7 +143,7 @@ describe('maintenance windows and inhibition rules', () => {
       expect((error as ConfigError).problems).toEqual([
         'maintenanceWindows[0]: a one-off window needs both start and end (line 8)',
         'maintenanceWindows[1].weekdays[0]: expected a weekday in English, lower case: monday ... sunday (line 13)',
-        'maintenanceWindows[1].time: expected a UTC time of day like 22:30 (line 14)',
+        'maintenanceWindows[1].time: expected a time of day like 22:30 (line 14)',
       ]);
     }
   });

@@ -34,6 +34,23 @@ describe('maintenance windows', () => {
     expect(windowOpen(w, at('2026-11-30T06:00:00Z'))).toBe(false); // Monday 06:00, 60 h after
   });
 
+  it("reads a weekly window on its zone's clocks: the same local hours in summer and in winter", () => {
+    // Sundays 02:00-04:00 in Berlin: 00:00-02:00 UTC in summer (CEST), 01:00-03:00 in winter (CET).
+    const berlin: MaintenanceWindow = { name: 'backup', matchers: [], weekly: { weekdays: ['sunday'], startMinute: 2 * 60, durationMs: 2 * 3_600_000, timeZone: 'Europe/Berlin' } };
+    expect(windowOpen(berlin, at('2026-07-05T00:00:00Z'))).toBe(true);
+    expect(windowOpen(berlin, at('2026-07-05T02:00:00Z'))).toBe(false);
+    expect(windowOpen(berlin, at('2026-11-29T00:59:59Z'))).toBe(false);
+    expect(windowOpen(berlin, at('2026-11-29T01:00:00Z'))).toBe(true);
+    expect(windowOpen(berlin, at('2026-11-29T02:59:59Z'))).toBe(true);
+    expect(windowOpen(berlin, at('2026-11-29T03:00:00Z'))).toBe(false);
+    // Saturday 23:00 UTC is Sunday 00:00 in Berlin, but before the window's 02:00 there.
+    expect(windowOpen(berlin, at('2026-11-28T23:30:00Z'))).toBe(false);
+    // Its weekday is Berlin's: Friday 18:00 in New York is Friday 23:00 UTC, Saturday in Berlin.
+    const friday: MaintenanceWindow = { name: 'deploy-freeze', matchers: [], weekly: { weekdays: ['friday'], startMinute: 18 * 60, durationMs: 3_600_000, timeZone: 'America/New_York' } };
+    expect(windowOpen(friday, at('2026-11-27T23:30:00Z'))).toBe(true);
+    expect(windowOpen({ ...friday, weekly: { ...friday.weekly!, timeZone: undefined } }, at('2026-11-27T23:30:00Z'))).toBe(false);
+  });
+
   it('mutes only alerts its matchers select, only while open', () => {
     const open = at('2026-12-01T22:30:00Z');
     expect(windowsMuting({ service: 'crates-io' }, [nightly, once], open).map((w) => w.name)).toEqual(['cdn-move']);

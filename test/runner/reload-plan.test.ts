@@ -72,6 +72,13 @@ describe('planReload', () => {
     expect([...plan.resetSignals].sort()).toEqual(['a', 'b', 'gone']);
   });
 
+  it('a new time zone keeps every baseline: the restore moves the weekly profiles to it', () => {
+    const zoned = file(`${configText(url, dir, signal('a') + signal('b', '    detector: { timeZone: Asia/Kolkata }\n') + signal('gone'))}detector:\n  timeZone: Europe/Berlin\n`);
+    const plan = planReload(old, zoned);
+    expect([...plan.resetSignals]).toEqual([]);
+    expect(plan.changed).toContain('detector');
+  });
+
   it('refuses what only a restart can change', () => {
     const moved = file(`${configText(url, join(dir, 'elsewhere'), signal('a'))}server:\n  listen: 127.0.0.1:9999\n`);
     expect(planReload(old, moved).needsRestart).toEqual(['server.listen', 'delivery.outboxDir']);

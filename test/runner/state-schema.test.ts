@@ -56,3 +56,13 @@ describe('plainDetector', () => {
     expect(checked.bad).toEqual([{ section: 'detectors', problem: 'bad: rate.values.1: Invalid input: expected number, received null' }]);
   });
 });
+
+describe('checkState: time zones', () => {
+  it('keeps the zones the profiles were learnt in, and reports a zone this runtime does not know', () => {
+    const base = { version: 1, savedAtMs: 0, alerts: [], detectors: {} };
+    expect(checkState({ ...base, timeZones: { web: 'Europe/Berlin', api: 'UTC' } })).toEqual({ snapshot: { ...base, timeZones: { web: 'Europe/Berlin', api: 'UTC' } }, bad: [] });
+    const bad = checkState({ ...base, timeZones: { web: 'Europe/Berlni' } });
+    expect(bad.snapshot!.timeZones).toBeUndefined();
+    expect(bad.bad).toEqual([{ section: 'timeZones', problem: expect.stringContaining('not a time zone this runtime knows') }]);
+  });
+});

@@ -1,4 +1,4 @@
-// A weekly profile of a series' log-rate: one value per hour of the week (168 slots, UTC), learnt
+// A weekly profile of a series' log-rate: one value per hour of the week (168 slots), learnt
 // online, read with linear interpolation between the slots' centres. It knows the shape of the
 // cycle (a morning ramp, a night trough, a quieter weekend); the detector's trailing window keeps
 // knowing the level: the expected log-rate now is the profile now plus the median of the window's
@@ -17,12 +17,16 @@
 // is read as the mean of the known slots with that hour (a day is enough), and before a day nothing
 // is known (NaN), so a young series is judged exactly as by the trailing median alone.
 //
+// The hours are those of a wall clock (core/wall-clock.ts): UTC by default, or the time zone whose
+// clocks the traffic follows, so a daylight-saving change moves no slot against the cycle.
+//
 // Memory: 168 slots as 16-bit integers in units of 1/1024 nats (resolution 0.1 %, range ±32 nats,
 // i.e. rates up to 7.9e13/s): 336 bytes per series, in a slice of a buffer the caller may share.
 
 import { type ColumnScratch, Q_NULL, Q_UNITS, encodeTyped, numbersTemplate } from '../../core/column-encoder.js';
+import type { WallClock } from '../../core/wall-clock.js';
 
-/** Slots in the profile: hours of a week. Slot 0 is Thursday 00:00 UTC (the Unix epoch's weekday). */
+/** Slots in the profile: hours of a week. Slot 0 is Thursday 00:00 of the wall clock (the Unix epoch's weekday). */
 export const SLOTS_PER_WEEK = 168;
 /** The template of snapshot() in columns that encodeFixed writes for (see core/column-encoder.ts). */
 export const PROFILE_TEMPLATE = `{"slots":${numbersTemplate('q', SLOTS_PER_WEEK)},"sinceMs":0}`;
@@ -58,8 +62,14 @@ export class SeasonalProfile {
   /** Counts the changes to what valueAt reads (see `changes`). */
   private changeCount = 0;
 
-  /** @param storage 168 Int16 values to keep the slots in (a slice of a shared buffer); own one otherwise. */
-  constructor(storage?: Int16Array) {
+  /**
+   * @param storage 168 Int16 values to keep the slots in (a slice of a shared buffer); own one otherwise.
+   * @param clock The wall clock whose hours the slots are (shared); undefined: UTC.
+   */
+  constructor(
+    storage?: Int16Array,
+    private readonly clock?: WallClock,
+  ) {
     if (storage && storage.length !== SLOTS_PER_WEEK) throw new RangeError(`a seasonal profile needs ${SLOTS_PER_WEEK} slots, got ${storage.length}`);
     this.slots = storage ?? new Int16Array(SLOTS_PER_WEEK);
     this.slots.fill(UNKNOWN);
@@ -92,7 +102,7 @@ export class SeasonalProfile {
   valueAt(timeMs: number, asOfMs = timeMs): number {
     const mode = this.mode(asOfMs);
     if (mode === 0) return Number.NaN;
-    const u = timeMs / HOUR_MS - 0.5;
+    const u = this.hours(timeMs) - 0.5;
     const base = Math.floor(u);
     const frac = u - base;
     const weekly = mode === 2;
@@ -117,7 +127,7 @@ export class SeasonalProfile {
     let a = Number.NaN;
     let b = Number.NaN;
     for (let i = 0; i < count; i++) {
-      const u = (lastMs - (count - 1 - i) * stepMs) / HOUR_MS - 0.5;
+      const u = this.hours(lastMs - (count - 1 - i) * stepMs) - 0.5;
       const base = Math.floor(u);
       const frac = u - base;
       if (base !== lastBase) {
@@ -141,7 +151,7 @@ export class SeasonalProfile {
       this.sinceMs = timeMs;
       this.changeCount++;
     }
-    const hour = Math.floor(timeMs / HOUR_MS);
+    const hour = Math.floor(this.hours(timeMs));
     if (hour !== this.hour) {
       this.commit();
       this.hour = hour;
@@ -197,6 +207,35 @@ export class SeasonalProfile {
     this.sinceMs = p.sinceMs ?? Number.NaN;
     this.changeCount++;
     return true;
+  }
+
+  /**
+   * Moves the slots to the hours of another wall clock whose offset is `offsetChangeHours` later
+   * than the old one's (a restart with a new time zone): the new hour h reads what the old clock's
+   * hour h − offsetChangeHours had learnt, interpolated between slots for a fraction of an hour (a
+   * slot is unknown when either of its sources is). The hour being learnt is dropped. O(168).
+   */
+  moveSlots(offsetChangeHours: number): void {
+    if (!Number.isFinite(offsetChangeHours) || offsetChangeHours === 0) return;
+    const old = Array.from(this.slots);
+    const whole = Math.floor(offsetChangeHours);
+    const frac = offsetChangeHours - whole;
+    for (let i = 0; i < SLOTS_PER_WEEK; i++) {
+      // New slot i was old hour i − δ: between old slots i − whole − 1 (weight frac) and i − whole.
+      const a = old[mod(i - whole, SLOTS_PER_WEEK)]!;
+      const b = old[mod(i - whole - 1, SLOTS_PER_WEEK)]!;
+      if (frac === 0) this.slots[i] = a;
+      else this.slots[i] = a === UNKNOWN || b === UNKNOWN ? UNKNOWN : Math.round(a + frac * (b - a));
+    }
+    this.hour = Number.NaN;
+    this.sum = 0;
+    this.spanMs = 0;
+    this.changeCount++;
+  }
+
+  /** Hours since 1970-01-01 00:00 of the wall clock at `utcMs`. */
+  private hours(utcMs: number): number {
+    return (this.clock === undefined ? utcMs : this.clock.wallMs(utcMs)) / HOUR_MS;
   }
 
   private get(i: number): number {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WallClock } from '../../../src/core/wall-clock.js';
 import { PROFILE_BYTES, SLOTS_PER_WEEK, SeasonalProfile } from '../../../src/detectors/stats/seasonal-profile.js';
 
 const MIN = 60_000;
@@ -178,5 +179,56 @@ describe('SeasonalProfile', () => {
     const c = p.changes;
     expect(p.restore(p.snapshot())).toBe(true);
     expect(p.changes).toBeGreaterThan(c);
+  });
+
+  describe('on a wall clock', () => {
+    const berlin = new WallClock('Europe/Berlin');
+    /** The 5x cycle with its peak at 15:00 on Berlin's clocks (summer time until 2023-10-29 01:00 UTC). */
+    const local = (t: number) => truth(berlin.wallMs(t));
+    /** Two weeks before the clocks go back, and the three days after. */
+    const start = Date.parse('2023-10-16T00:00:00Z');
+    const change = Date.parse('2023-10-29T01:00:00Z');
+
+    function worstAfterChange(p: SeasonalProfile): number {
+      feed(p, start, change - start, local);
+      let worst = 0;
+      for (let t = change; t < change + 3 * DAY; t += MIN) worst = Math.max(worst, Math.abs(p.valueAt(t) - local(t)));
+      return worst;
+    }
+
+    it("keeps a cycle that follows the zone's clocks across a daylight-saving change; in UTC hours it is an hour off for a week", () => {
+      // Read without learning the days after: what the profile expected of them.
+      expect(worstAfterChange(new SeasonalProfile(undefined, berlin))).toBeLessThan(0.03);
+      // An hour late on the 5x ramp: up to ln 5 · π/24 ≈ 0.21 nats (a quarter more or less traffic than expected).
+      expect(worstAfterChange(new SeasonalProfile())).toBeGreaterThan(0.15);
+    });
+
+    it('moves its slots to a new clock: at each of its hours the moved profile reads what the old one read at that instant', () => {
+      const utc = new SeasonalProfile();
+      feed(utc, MONDAY, 8 * DAY);
+      const now = MONDAY + 8 * DAY;
+      for (const [zone, hours] of [['Europe/Berlin', 2], ['America/New_York', -4], ['Asia/Kolkata', 5.5]] as const) {
+        const clock = new WallClock(zone);
+        expect(clock.offsetMs(now) / HOUR).toBe(hours);
+        const moved = new SeasonalProfile(undefined, clock);
+        moved.restore(utc.snapshot());
+        moved.moveSlots(hours);
+        // At the new clock's slot centres (hh:30 there), for a whole week; 2/1024: the slots' rounding, twice.
+        const firstCentre = now + HOUR / 2 - (clock.wallMs(now) % HOUR);
+        for (let t = firstCentre; t < firstCentre + 7 * DAY; t += HOUR) expect(Math.abs(moved.valueAt(t) - utc.valueAt(t)), `${zone} at ${new Date(t).toISOString()}`).toBeLessThanOrEqual(2 / 1024);
+      }
+    });
+
+    it('leaves a slot unknown when a fraction of an hour moves it from an unknown one', () => {
+      const p = new SeasonalProfile();
+      // Two hours committed (the third is still being learnt).
+      feed(p, MONDAY, 3 * HOUR);
+      expect(p.snapshot().slots.filter((v) => v !== null)).toHaveLength(2);
+      p.moveSlots(0.5);
+      // Half an hour on, only the slot between the two known hours is known.
+      expect(p.snapshot().slots.filter((v) => v !== null)).toHaveLength(1);
+      p.moveSlots(-0.5);
+      expect(p.snapshot().slots.filter((v) => v !== null)).toHaveLength(0);
+    });
   });
 });
