@@ -36,7 +36,7 @@ import { SilenceStore } from './silence-store.js';
 import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
 import { intervalToCron, splitTickOffset } from '../config/schedule.js';
 import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
-import { carrySnapshot, planReload } from './reload-plan.js';
+import { carrySnapshot, planReload, signalOfSeries } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 
@@ -108,14 +108,19 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   }
   if (saved.fromPrevious.length > 0 || saved.fromFiring) logger.log('warn', 'saved state: lost sections recovered', { fromPreviousSave: saved.fromPrevious, firingAlertsFromFiringJson: saved.fromFiring === true });
   let resumedAtMs = Number.NaN;
+  /** Signals whose baselines came back from the saved state: they read only the gap since it was saved. */
+  let resumedSignals = new Set<string>();
   if (saved.snapshot) {
     try {
       const { signals } = pipeline.restore(saved.snapshot);
       resumedAtMs = saved.snapshot.savedAtMs;
+      resumedSignals = new Set(Object.keys(saved.snapshot.detectors).map(signalOfSeries));
       logger.log('info', 'resumed from saved state', { signals, firing: pipeline.firing().length, savedAt: new Date(resumedAtMs).toISOString() });
     } catch (error) {
       // Passed the schema yet failed to restore: start fresh rather than crash-loop.
       pipeline = new Pipeline(config, options.shard);
+      resumedAtMs = Number.NaN;
+      resumedSignals = new Set();
       metrics.quarantined.inc({ what: 'state_file' });
       logger.log('error', 'saved state could not be restored; starting fresh', { file: stateFile, error: (error as Error).message });
     }
@@ -162,10 +167,11 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   // Writes are coalesced: at most four a second however many transitions or deploy POSTs arrive.
   const saver = new StateSaver(writeState, STATE_MIN_WRITE_INTERVAL_MS);
 
-  const makeSource = (c: StormwatchConfig): LiveSource => {
+  /** The configuration's source; for Prometheus, of some signals and markers when given (a warm-up of part of them). */
+  const makeSource = (c: StormwatchConfig, signals = c.signals, markers = c.deploys?.markers ?? []): LiveSource => {
     if (c.source.kind === 'prometheus') {
       const client = new PrometheusClient({ url: c.source.url, timeoutMs: c.source.timeoutMs, fetch: fetchWith(c.source.http) });
-      return new PrometheusSource(client, c.signals, c.deploys?.markers ?? []);
+      return new PrometheusSource(client, signals, markers);
     }
     if (c.source.kind === 'scrape') {
       return new ScrapeSource({ url: c.source.url, timeoutMs: c.source.timeoutMs, maxBytes: c.source.maxBytes, fetch: fetchWith(c.source.http) }, c.signals, c.deploys?.markers ?? []);
@@ -173,7 +179,27 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     throw new Error('a replay source runs with `stormwatch backtest` or `stormwatch run` in replay mode, not as a live loop');
   };
   let source = makeSource(config);
-  if (source instanceof PrometheusSource) await warmFromHistory(source, pipeline, config, now(), logger, resumedAtMs);
+  /**
+   * Warms from history what starts cold (Prometheus source): signals without a saved state read the
+   * whole warm-up and the seasonal history; those that resumed read only the gap since the state
+   * was saved (`resumedAt`), with the deploy markers. A signal added to the configuration since the
+   * save, or by a reload, is as warm at its first tick as at a fresh start.
+   */
+  const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number) => {
+    if (c.source.kind !== 'prometheus') return;
+    const markers = c.deploys?.markers ?? [];
+    const cold = c.signals.filter((s) => !resumed.has(s.name));
+    const warm = c.signals.filter((s) => resumed.has(s.name));
+    const coldNames = cold.map((s) => s.name);
+    if (warm.length === 0) {
+      await warmFromHistory(makeSource(c, cold, markers) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames);
+      return;
+    }
+    // Disjoint series: each reads its own history in time order, whichever read comes first.
+    if (cold.length > 0) await warmFromHistory(makeSource(c, cold, []) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames);
+    await warmFromHistory(makeSource(c, warm, markers) as PrometheusSource, into, c, now(), logger, resumedAt, warm.map((s) => s.name));
+  };
+  await warmCold(config, pipeline, resumedSignals, resumedAtMs);
 
   // Smoke probes: right after each deploy of their service, and on their own schedule.
   const probeNext = new Map(config.probes.map((p) => [p.name, 0]));
@@ -481,8 +507,22 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     if (running) await running;
     const previous = pipeline;
     const gone = previous.firing().filter((a) => a.labels.signal !== undefined && plan.removedSignals.has(a.labels.signal) && a.labels.alertname !== config.definitions.deploy_regression.alertname);
-    pipeline = new Pipeline(next, options.shard);
-    pipeline.restore(carrySnapshot(previous.snapshot(now()), plan));
+    const nextPipeline = new Pipeline(next, options.shard);
+    nextPipeline.restore(carrySnapshot(previous.snapshot(now()), plan));
+    // Added and reset signals read their history as at a start. The running pipeline stays until
+    // they have, and ticks wait (skipped, as when a tick overruns): history read after a live tick
+    // would go back in time.
+    const kept = new Set(next.signals.map((s) => s.name).filter((name) => !plan.addedSignals.has(name) && !plan.resetSignals.has(name)));
+    if (kept.size < next.signals.length) {
+      const warming = warmCold(next, nextPipeline, kept, now());
+      running = warming;
+      try {
+        await warming;
+      } finally {
+        running = null;
+      }
+    }
+    pipeline = nextPipeline;
     if (plan.notifierChanged) {
       // What is queued stays in the outbox and is sent by the new notifier.
       notifier.close();
@@ -578,7 +618,7 @@ const SEASONAL_STEP_MS = 300_000;
  * steps or coarser, so one query per signal of at most 11,000 points per series) and teaches it to
  * the seasonal profiles. The read is bounded by the source timeout and reported in one log line.
  */
-async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger): Promise<void> {
+async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, signals: readonly string[]): Promise<void> {
   if (config.source.kind !== 'prometheus') return;
   const historyMs = config.source.seasonalHistoryMs ?? 0;
   if (historyMs <= 0) return;
@@ -593,17 +633,18 @@ async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipel
       points += pipeline.warmProfiles(frame, step);
       frames++;
     }
-    logger.log('info', 'seasonal profiles warmed from history', { fromMs, toMs, stepMs: step, frames, points, seconds: (performance.now() - started) / 1000 });
+    logger.log('info', 'seasonal profiles warmed from history', { signals, fromMs, toMs, stepMs: step, frames, points, seconds: (performance.now() - started) / 1000 });
   } catch (error) {
     const reason = error instanceof SourceError ? error.reason : 'unknown';
     logger.log('warn', 'could not read seasonal history; profiles learn live instead', { reason, error: (error as Error).message });
   }
 }
 
-async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number): Promise<void> {
+/** Reads the trailing warm-up (after a resume: the gap since `resumedAtMs`) of `source`'s signals into their baselines. */
+async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number, signals: readonly string[]): Promise<void> {
   if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return;
-  // A fresh start learns the week first (a resumed one kept its profiles in the saved state).
-  if (Number.isNaN(resumedAtMs)) await warmProfilesFromHistory(source, pipeline, config, nowMs, logger);
+  // A cold signal learns the week first (a resumed one kept its profiles in the saved state).
+  if (Number.isNaN(resumedAtMs)) await warmProfilesFromHistory(source, pipeline, config, nowMs, logger, signals);
   const step = config.intervalMs;
   const toMs = Math.floor(nowMs / step) * step - step;
   // After a restart only the gap since the saved state is read.
@@ -615,7 +656,7 @@ async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, con
       pipeline.warm(frame);
       frames++;
     }
-    logger.log('info', 'baselines warmed from history', { frames, fromMs, toMs });
+    logger.log('info', 'baselines warmed from history', { signals, frames, fromMs, toMs });
   } catch (error) {
     const reason = error instanceof SourceError ? error.reason : 'unknown';
     logger.log('warn', 'could not warm baselines from history; learning live instead', { reason, error: (error as Error).message });

@@ -14,7 +14,7 @@ export const MAX_SERIES_GAUGES = 1000;
 export class StormwatchMetrics {
   readonly registry = new Registry();
   readonly ticks = new Counter({ name: 'stormwatch_ticks_total', help: 'Ticks run, by outcome (ok, or degraded when a source read failed).', labelNames: ['outcome'] as const, registers: [this.registry] });
-  readonly ticksSkipped = new Counter({ name: 'stormwatch_ticks_skipped_total', help: 'Ticks skipped because the previous one was still running.', registers: [this.registry] });
+  readonly ticksSkipped = new Counter({ name: 'stormwatch_ticks_skipped_total', help: 'Ticks skipped because the previous one, or a reload reading history, was still running.', registers: [this.registry] });
   readonly tickDuration = new Histogram({ name: 'stormwatch_tick_duration_seconds', help: 'Wall time of one tick: read, detect, decide.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly sourceErrors = new Counter({ name: 'stormwatch_source_errors_total', help: 'Failed source reads, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly expositionProblems = new Counter({ name: 'stormwatch_exposition_problems_total', help: 'Exposition lines skipped as malformed or non-finite.', registers: [this.registry] });

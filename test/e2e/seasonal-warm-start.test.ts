@@ -4,11 +4,10 @@
 // same run with `seasonalHistory: 0` expects only the last hour's level.
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CliProcess, spawnCli } from '../helpers/cli.js';
-import { type RunningPrometheus, startPrometheus, stopChild } from '../helpers/prometheus.js';
+import { historyRunConfig, prometheusWithHistory, stopChild } from '../helpers/prometheus.js';
 
 const MIN = 60_000;
 const DAY = 86_400_000;
@@ -31,22 +30,7 @@ function history(nowMs: number): string {
 
 function config(dir: string, name: string, url: string, seasonalHistory: string): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `interval: 5s
-source:
-  prometheus:
-    url: ${url}
-    warmup: 1h
-    seasonalHistory: ${seasonalHistory}
-    rateWindow: 5m
-server:
-  listen: 127.0.0.1:0
-signals:
-  - name: app
-    requests: 'app_requests_total'
-`,
-  );
+  writeFileSync(file, historyRunConfig(url, seasonalHistory, ['app']));
   return file;
 }
 
@@ -70,29 +54,17 @@ async function firstTickBaseline(configFile: string, dir: string): Promise<{ bas
 }
 
 describe('seasonal warm start from a real Prometheus', () => {
-  let prometheus: RunningPrometheus;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'stormwatch-seasonal-'));
-    const file = join(dir, 'history.om');
-    writeFileSync(file, history(Date.now()));
-    prometheus = await startPrometheus({ backfill: file });
-  }, 60_000);
-
-  afterAll(async () => {
-    await prometheus?.stop();
-  });
+  const prometheus = prometheusWithHistory('stormwatch-seasonal-', history);
 
   it('judges the first tick with the daily rise it learnt from the week before, and says what it read', async () => {
-    const seasonal = await firstTickBaseline(config(dir, 'seasonal', prometheus.url, '8d'), dir);
+    const seasonal = await firstTickBaseline(config(prometheus.dir, 'seasonal', prometheus.url, '8d'), prometheus.dir);
     const warmed = JSON.parse(seasonal.process.stderr().split('\n').find((l) => l.includes('seasonal profiles warmed from history'))!) as Record<string, number>;
     // Eight days at 5-minute steps, one series: 2,304 points or so, bounded and reported.
     expect(warmed.stepMs).toBe(300_000);
     expect(warmed.points).toBeGreaterThan(2200);
     expect(warmed.points).toBeLessThanOrEqual(2305);
 
-    const plain = await firstTickBaseline(config(dir, 'plain', prometheus.url, '0s'), dir);
+    const plain = await firstTickBaseline(config(prometheus.dir, 'plain', prometheus.url, '0s'), prometheus.dir);
     expect(plain.process.stderr()).not.toContain('seasonal profiles warmed');
     // Without the week: the last hour's level.
     expect(plain.baseline).toBeGreaterThan(LOW * 0.9);

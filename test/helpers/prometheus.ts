@@ -2,6 +2,7 @@
 // optionally backfilled from an OpenMetrics fixture with promtool; stops and cleans up after.
 
 import { execFile } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,3 +67,40 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   );
   return { url: binary.url, dir, stop: binary.stop };
 }
+
+/**
+ * For the describe block it is called in: a Prometheus holding `history(now)` (OpenMetrics text,
+ * backfilled by promtool), started before its tests and stopped after, and a temp dir for them.
+ */
+export function prometheusWithHistory(prefix: string, history: (nowMs: number) => string): { readonly url: string; readonly dir: string } {
+  let prometheus: RunningPrometheus | undefined;
+  let dir = '';
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    const file = join(dir, 'history.om');
+    writeFileSync(file, history(Date.now()));
+    prometheus = await startPrometheus({ backfill: file });
+  }, 60_000);
+  afterAll(async () => {
+    await prometheus?.stop();
+  });
+  return {
+    get url() {
+      return prometheus!.url;
+    },
+    get dir() {
+      return dir;
+    },
+  };
+}
+
+/**
+ * A `stormwatch run` configuration reading the Prometheus at `url` every 5 s, its warm-up an hour
+ * (rates over 5 minutes, so a backfill ending moments ago still reads), its server on a random port,
+ * one signal per name with the counter `<name>_requests_total`.
+ */
+export function historyRunConfig(url: string, seasonalHistory: string, signals: readonly string[]): string {
+  const listed = signals.map((s) => `  - name: ${s}\n    requests: '${s}_requests_total'\n`).join('');
+  return `interval: 5s\nsource:\n  prometheus:\n    url: ${url}\n    warmup: 1h\n    seasonalHistory: ${seasonalHistory}\n    rateWindow: 5m\nserver:\n  listen: 127.0.0.1:0\nsignals:\n${listed}`;
+}
+
