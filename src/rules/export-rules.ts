@@ -34,13 +34,16 @@ function rateExpr(config: StormwatchConfig, signal: StormwatchConfig['signals'][
 }
 
 export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
-  const d = config.detector;
   const interval = formatDuration(config.intervalMs);
   const step = formatDuration(config.intervalMs);
-  const window = formatDuration(d.baselineWindowMs);
   const exclude = formatDuration(BASELINE_EXCLUDE_MS);
   const groups: RuleGroup[] = [];
   for (const signal of config.signals) {
+    // A signal's own overrides (detector parameters, `for`, `keepFiringFor`, annotations) as the detector reads them.
+    const d = signal.detector ?? config.detector;
+    const window = formatDuration(d.baselineWindowMs);
+    const forMs = signal.forMs ?? config.alerting.forMs;
+    const keepFiringForMs = signal.keepFiringForMs ?? config.alerting.keepFiringForMs;
     const sel = `{signal="${signal.name}"}`;
     // A split signal records one series per label set: conditions join on those labels, so each
     // route (say) is judged against its own baseline; an unsplit one has a single series.
@@ -87,10 +90,10 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
     const alert = (kind: 'retry_storm' | 'outage' | 'error_regression' | 'organic_surge', expr: string, summary: string) => ({
       alert: defs[kind].alertname,
       expr,
-      for: formatDuration(config.alerting.forMs),
-      ...(config.alerting.keepFiringForMs > 0 ? { keep_firing_for: formatDuration(config.alerting.keepFiringForMs) } : {}),
+      for: formatDuration(forMs),
+      ...(keepFiringForMs > 0 ? { keep_firing_for: formatDuration(keepFiringForMs) } : {}),
       labels: { ...labels, severity: defs[kind].severity },
-      annotations: { summary, description: `${summary} (rule exported by stormwatch from signal ${signal.name}; value {{ $value | printf "%.3g" }}).` },
+      annotations: { ...signal.annotations, summary, description: `${summary} (rule exported by stormwatch from signal ${signal.name}; value {{ $value | printf "%.3g" }}).` },
     });
     if (failingExpr) {
       rules.push(

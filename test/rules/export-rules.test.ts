@@ -54,4 +54,34 @@ describe('stormwatch rules', () => {
       expect(check.stdout).toContain('SUCCESS');
     }
   });
+
+  it("a signal's own detector parameters, `for`, `keepFiringFor` and annotations reach its rules; the others keep the config's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-rules-overrides-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(
+      file,
+      `source:\n  scrape:\n    url: http://127.0.0.1:9100/metrics\nalerting:\n  for: 30s\nsignals:
+  - name: plain
+    requests: a_total
+    errors: 'a_total{code="500"}'
+  - name: tuned
+    requests: b_total
+    errors: 'b_total{code="500"}'
+    detector: { spikeFactor: 3, minErrorRatioIncrease: 0.1, baselineWindow: 2h }
+    alerting: { for: 2m, keepFiringFor: 5m, annotations: { runbook_url: 'https://runbooks.example/b' } }
+`,
+    );
+    const { groups } = exportRules(loadConfig(file));
+    const rulesOf = (name: string) => groups.find((g) => g.name === `stormwatch-${name}`)!.rules;
+    const alertOf = (name: string, alert: string) => rulesOf(name).find((r) => r.alert === alert)!;
+    expect(alertOf('plain', 'StormwatchOrganicSurge').expr).toMatch(/^stormwatch:amplification:ratio\{signal="plain"\} >= 1.5 /);
+    expect(alertOf('tuned', 'StormwatchOrganicSurge').expr).toMatch(/^stormwatch:amplification:ratio\{signal="tuned"\} >= 3 /);
+    expect(alertOf('tuned', 'StormwatchErrorRegression').expr).toContain('stormwatch:errors:baseline{signal="tuned"} + 0.1');
+    expect(alertOf('plain', 'StormwatchErrorRegression').expr).toContain('stormwatch:errors:baseline{signal="plain"} + 0.02');
+    expect(byRecord(rulesOf('tuned'), 'stormwatch:requests:baseline')).toContain('[2h:15s]');
+    expect(byRecord(rulesOf('plain'), 'stormwatch:requests:baseline')).toContain('[1h:15s]');
+    expect(alertOf('tuned', 'StormwatchRetryStorm')).toMatchObject({ for: '2m', keep_firing_for: '5m', annotations: { runbook_url: 'https://runbooks.example/b' } });
+    expect(alertOf('plain', 'StormwatchRetryStorm')).toMatchObject({ for: '30s', keep_firing_for: '1m' });
+    expect(alertOf('plain', 'StormwatchRetryStorm').annotations).not.toHaveProperty('runbook_url');
+  });
 });
