@@ -6,6 +6,7 @@
 // Pure: time comes in, silences are read through a function.
 
 import type { AlertTransition } from '../core/types.js';
+import type { FiringAlert } from './alert-decider.js';
 import { type FiringLabels, type InhibitRule, inhibitedBy } from './inhibition.js';
 import { type MaintenanceWindow, windowsMuting } from './maintenance-windows.js';
 import { type Silence, silencesMuting } from './silences.js';
@@ -112,6 +113,28 @@ export class MuteStage {
   /** How many firing alerts are held back now. */
   get heldCount(): number {
     return this.held.size;
+  }
+
+  /** The firing alerts held back now, by fingerprint (what a restart needs to keep holding them). */
+  heldAlerts(): FiringAlert[] {
+    return [...this.held.values()].sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0)).map((t) => ({ labels: t.labels, annotations: t.annotations, fingerprint: t.fingerprint, startsAtMs: t.startsAtMs }));
+  }
+
+  /** Whether this firing alert's notification is held back (it was muted when it fired and not delivered since). */
+  isHeld(fingerprint: string): boolean {
+    return this.held.has(fingerprint);
+  }
+
+  /**
+   * Holds again, after a restart, the firing alerts that were held when the state was saved (each
+   * also a source of inhibition again): one whose muting ended meanwhile is released, its firing
+   * notification sent, at the next `release`; one that resolves while still muted sends nothing.
+   */
+  restoreHeld(alerts: Iterable<FiringAlert>): void {
+    for (const a of alerts) {
+      this.firing.set(a.fingerprint, { labels: a.labels, fingerprint: a.fingerprint });
+      this.held.set(a.fingerprint, { status: 'firing', labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs });
+    }
   }
 }
 

@@ -36,6 +36,7 @@ import { SilenceStore } from './silence-store.js';
 import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
 import { intervalToCron, splitTickOffset } from '../config/schedule.js';
 import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
+import { heldFileIn, readHeld, writeHeld } from './held-alerts.js';
 import { carrySnapshot, planReload, signalOfSeries } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
@@ -136,13 +137,34 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   if (opened.problem) logger.log('warn', 'saved silences could not be read; starting without them', { problem: opened.problem });
   const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => silences.list() });
   mute.seed(pipeline.firing());
-  /** Firing alerts that were delivered (not muted), as the notifier's groups should know them. */
+  // The alerts held back when the state was saved are held again (held-alerts.ts). Without the file
+  // (a state from before it), what is muted now stands in for what was held.
+  const heldFile = heldFileIn(config.delivery.outboxDir);
+  const heldBefore = readHeld(heldFile);
+  if (heldBefore.problem) logger.log('warn', 'held alerts could not be read; holding none', { problem: heldBefore.problem });
+  mute.restoreHeld(heldBefore.alerts ?? pipeline.firing().filter((a) => mute.mutings(a, now()).length > 0));
+  /** The fingerprints held.json holds (undefined: no file yet, so the first save writes one). */
+  let heldWritten = heldBefore.alerts?.map((a) => a.fingerprint).join('\n');
+  /** Firing alerts that were delivered (not held back), as the notifier's groups should know them. */
   const deliveredFiring = (): AlertTransition[] =>
     pipeline
       .firing()
-      .filter((a) => mute.mutings(a, now()).length === 0)
+      .filter((a) => !mute.isHeld(a.fingerprint))
       .map((a) => ({ status: 'firing', labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: now() }));
   notifier.adoptFiring(deliveredFiring(), now());
+  /** Writes the held alerts when they changed since the last write. */
+  const saveHeld = () => {
+    const held = mute.heldAlerts();
+    const fingerprints = held.map((a) => a.fingerprint).join('\n');
+    if (fingerprints === heldWritten) return;
+    try {
+      writeHeld(heldFile, held);
+      heldWritten = fingerprints;
+    } catch (error) {
+      logger.log('error', 'could not save held alerts', { file: heldFile, error: (error as Error).message });
+    }
+  };
+  saveHeld();
   /** Hands a batch of transitions on: printed and recorded all, delivered unless muted. */
   const emit = (transitions: readonly AlertTransition[], dataTimeMs: number) => {
     const { deliver, muted } = mute.filter(transitions, now());
@@ -152,6 +174,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     const released = mute.release(now());
     for (const t of released) logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
     notifier.handle([...deliver, ...released], dataTimeMs);
+    saveHeld();
   };
   history.addDeploys(pipeline.deployRecords());
   const writeState = () => {

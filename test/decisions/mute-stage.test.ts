@@ -111,4 +111,25 @@ describe('MuteStage', () => {
     expect(late.deliver).toHaveLength(1);
     expect(late.deliver[0]!.update).toBeUndefined();
   });
+
+  it('held alerts restored after a restart stay held: released once unmuted, silent when they resolve held', () => {
+    const silence: Silence = { id: 'abc', matchers: ['signal="crate-downloads"'], startsAtMs: T, endsAtMs: T + 3_600_000, createdBy: 'ana', comment: 'CHG-1', updatedAtMs: T };
+    const before = stage([silence]);
+    before.filter([transition('firing', storm, T)], T);
+    const saved = JSON.parse(JSON.stringify(before.heldAlerts()));
+    expect(saved).toEqual([{ labels: storm, annotations: {}, fingerprint: fingerprint(storm), startsAtMs: T }]);
+
+    const stillMuted = stage([silence]);
+    stillMuted.restoreHeld(saved);
+    expect(stillMuted.isHeld(fingerprint(storm))).toBe(true);
+    expect(stillMuted.release(T + 60_000)).toEqual([]);
+    const resolved = transition('resolved', storm, T + 120_000);
+    expect(stillMuted.filter([resolved], T + 120_000).muted.get(resolved)).toEqual([{ reason: 'held', by: 'its firing notification was muted' }]);
+
+    const unmuted = stage([]);
+    unmuted.restoreHeld(saved);
+    expect(unmuted.release(T + 60_000).map((t) => [t.status, t.fingerprint, t.evaluatedAtMs])).toEqual([['firing', fingerprint(storm), T + 60_000]]);
+    expect(unmuted.heldCount).toBe(0);
+  });
 });
+

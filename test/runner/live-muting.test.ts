@@ -2,7 +2,7 @@
 // API) covers it, so it is recorded and printed as muted and the loopback receiver gets nothing;
 // expiring the silence sends its firing notification at once.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,9 +26,9 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await new Promise<void>((resolve) => s.close(() => resolve()));
 });
 
-async function serve(status: number, body: string): Promise<string> {
+async function serve(status: number | (() => number), body: string): Promise<string> {
   const server = createServer((_, res) => {
-    res.writeHead(status, { 'content-type': 'text/plain' });
+    res.writeHead(typeof status === 'number' ? status : status(), { 'content-type': 'text/plain' });
     res.end(body);
   });
   servers.push(server);
@@ -36,19 +36,28 @@ async function serve(status: number, body: string): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/**
+ * A loopback receiver, a metrics page, a site answering `status` and a config whose smoke probe
+ * watches that site (hourly ticks: only the test's tick() calls run, each probing once after it).
+ */
+async function probedSite(status: number | (() => number)): Promise<{ dir: string; file: string; receiver: Receiver }> {
+  receiver = await startReceiver();
+  const metrics = await serve(200, 'a_total 1\n');
+  const site = await serve(status, 'site');
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-muting-'));
+  const file = join(dir, 'stormwatch.yaml');
+  writeFileSync(
+    file,
+    `interval: 1h\nsource:\n  scrape:\n    url: ${metrics}/metrics\nserver:\n  listen: 127.0.0.1:0\ndeploys:\n  apiToken: tok-123456\n` +
+      `sinks:\n  - name: hook\n    webhook:\n      url: ${receiver.url}/hook\n      publicUrl: true\n` +
+      `probes:\n  - name: home\n    service: crates-io\n    url: ${site}/\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
+  );
+  return { dir, file, receiver };
+}
+
 describe('live loop: silences', () => {
   it('a silenced alert is recorded and printed as muted, not delivered; expiring the silence delivers it', async () => {
-    receiver = await startReceiver();
-    const metrics = await serve(200, 'a_total 1\n');
-    const site = await serve(503, 'down');
-    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-muting-'));
-    const file = join(dir, 'stormwatch.yaml');
-    writeFileSync(
-      file,
-      `interval: 1h\nsource:\n  scrape:\n    url: ${metrics}/metrics\nserver:\n  listen: 127.0.0.1:0\ndeploys:\n  apiToken: tok-123456\n` +
-        `sinks:\n  - name: hook\n    webhook:\n      url: ${receiver.url}/hook\n      publicUrl: true\n` +
-        `probes:\n  - name: home\n    service: crates-io\n    url: ${site}/\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
-    );
+    const { file, receiver } = await probedSite(503);
     const seen: [AlertTransition, readonly Muting[] | undefined][] = [];
     let fired!: () => void;
     const firedOnce = new Promise<void>((resolve) => (fired = resolve));
@@ -74,3 +83,57 @@ describe('live loop: silences', () => {
     expect(alerts.map((a) => [a.status, a.labels.alertname])).toEqual([['firing', 'StormwatchSmokeProbeFailed']]);
   });
 });
+
+describe('live loop: held alerts across a restart', () => {
+  /** A probe alert muted by a silence of `duration`, then the loop stopped: its directory, config and site. */
+  async function mutedThenStopped(duration: string, site: () => number) {
+    const { dir, file } = await probedSite(site);
+    let fired!: () => void;
+    const firedOnce = new Promise<void>((resolve) => (fired = resolve));
+    handle = await startLive(loadConfig(file), { logger: silentLogger, onTransition: () => fired() });
+    const headers = { authorization: 'Bearer tok-123456', 'content-type': 'application/json' };
+    await fetch(`${handle.server!.url}/api/v1/silences`, { method: 'POST', headers, body: JSON.stringify({ matchers: ['alertname="StormwatchSmokeProbeFailed"'], duration, createdBy: 'ana', comment: 'site move' }) });
+    const silencedAt = Date.now();
+    await handle.tick();
+    await firedOnce;
+    await handle.stop(1000);
+    handle = undefined;
+    return { dir, file, silencedAt };
+  }
+
+  /** Starts the loop again on the same directory; resolves with the transitions of its first tick and probe. */
+  async function restartAndTick(file: string, waitForTransition: boolean): Promise<[AlertTransition, readonly Muting[] | undefined][]> {
+    const seen: [AlertTransition, readonly Muting[] | undefined][] = [];
+    let got!: () => void;
+    const transition = new Promise<void>((resolve) => (got = resolve));
+    handle = await startLive(loadConfig(file), { logger: silentLogger, onTransition: (t, m) => (seen.push([t, m]), got()) });
+    await handle.tick();
+    if (waitForTransition) await transition;
+    return seen;
+  }
+
+  it('an alert whose silence ended while stormwatch was down is delivered at the first tick after the restart', async () => {
+    const { dir, file, silencedAt } = await mutedThenStopped('3s', () => 503);
+    const { held } = JSON.parse(readFileSync(join(dir, 'held.json'), 'utf8')) as { held: { fingerprint: string; labels: Record<string, string> }[] };
+    expect(held.map((a) => a.labels.alertname)).toEqual(['StormwatchSmokeProbeFailed']);
+    expect(receiver!.received).toEqual([]);
+    await new Promise((r) => setTimeout(r, Math.max(0, silencedAt + 3500 - Date.now())));
+    await restartAndTick(file, false);
+    await receiver!.waitFor((all) => all.length === 1, 10_000);
+    const alerts = (receiver!.received[0]!.json as { alerts: { status: string; labels: Record<string, string>; fingerprint: string }[] }).alerts;
+    expect(alerts.map((a) => [a.status, a.labels.alertname, a.fingerprint])).toEqual([['firing', 'StormwatchSmokeProbeFailed', held[0]!.fingerprint]]);
+    expect(JSON.parse(readFileSync(join(dir, 'held.json'), 'utf8'))).toEqual({ version: 1, held: [] });
+  });
+
+  it('an alert still muted at the restart that resolves sends nothing: its receivers never saw it fire', async () => {
+    let status = 503;
+    const { file } = await mutedThenStopped('1h', () => status);
+    status = 200;
+    const seen = await restartAndTick(file, true);
+    expect(seen.map(([t, m]) => [t.status, t.labels.alertname, m?.map((x) => x.reason)])).toEqual([['resolved', 'StormwatchSmokeProbeFailed', ['held']]]);
+    // The notifier had nothing to send: no delivery is pending or made.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver!.received).toEqual([]);
+  });
+});
+
