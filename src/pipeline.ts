@@ -7,7 +7,7 @@ import { isSelfEncoding, plainState } from './core/column-encoder.js';
 import { type AlertTransition, type Evaluation, type Frame, type Labels, type SignalInput, type SignalSample, emptySample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
-import { AlertDecider, type SignalIdentity } from './decisions/alert-decider.js';
+import { AlertDecider, type FiringAlert, type SignalIdentity } from './decisions/alert-decider.js';
 import { type Assessment, assess, blankAssessment } from './decisions/assess.js';
 import type { ClientModel } from './detectors/retry-amplification.js';
 import type { DetectorContext } from './detectors/detector.js';
@@ -69,11 +69,19 @@ export interface PipelineSnapshot {
   alerts: unknown;
   deploys?: unknown;
   markers?: Record<string, unknown>;
-  probes?: [string, { failingSinceMs: number; failure: string }][];
+  probes?: [string, ProbeState][];
   /** Per series, the multipliers a client's retry ramp is fitted to (detectors/ramp-fit.ts). */
   ramps?: Record<string, unknown>;
   /** Per signal, the time zone its weekly profiles were learnt in (absent: UTC, as before time zones). */
   timeZones?: Record<string, string>;
+}
+
+/** A failing smoke probe: since when, why, and (saved since firing() lists probe alerts) its service and URL. */
+export interface ProbeState {
+  failingSinceMs: number;
+  failure: string;
+  service?: string;
+  url?: string;
 }
 
 export type PipelineConfig = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'alerting' | 'signals' | 'definitions'> & Partial<Pick<StormwatchConfig, 'deploys' | 'evidenceWeight'>>;
@@ -113,7 +121,7 @@ export class Pipeline {
   private readonly decider: AlertDecider;
   private readonly deploys: DeployWatcher | undefined;
   private readonly markers: MarkerTracker[];
-  private readonly probes = new Map<string, { failingSinceMs: number; failure: string }>();
+  private readonly probes = new Map<string, ProbeState>();
   private readonly evidenceWeight: number;
   /** The series map every entry of which is watched (or elsewhere); a series forgotten voids it. */
   private admitted: Frame['series'];
@@ -344,7 +352,7 @@ export class Pipeline {
       const failure = outcome.failure ?? 'failed';
       this.deploys?.probeFailed(outcome.service, `${outcome.probe}: ${failure}`);
       if (state) return [];
-      this.probes.set(outcome.probe, { failingSinceMs: timeMs, failure });
+      this.probes.set(outcome.probe, { failingSinceMs: timeMs, failure, service: outcome.service, url: outcome.url });
       return [probeTransition(outcome, 'firing', timeMs, timeMs, this.config.definitions, this.config.alerting.labels, failure)];
     }
     if (!state) return [];
@@ -408,8 +416,21 @@ export class Pipeline {
     return learnt;
   }
 
-  firing() {
-    return this.decider.firing();
+  /**
+   * Every alert firing now: the incidents', the deploys' that failed their check and the failing
+   * smoke probes' (a probe failing since a state saved before probes kept their service is left out:
+   * its labels are unknown until it fires again).
+   */
+  firing(): FiringAlert[] {
+    const out = this.decider.firing();
+    const asFiring = (t: AlertTransition): FiringAlert => ({ labels: t.labels, annotations: t.annotations, fingerprint: t.fingerprint, startsAtMs: t.startsAtMs });
+    for (const record of this.deploys?.alertingRecords() ?? []) out.push(asFiring(this.deployAlert(record, 'firing', record.decidedAtMs ?? record.startedAtMs)));
+    for (const [probe, state] of this.probes) {
+      if (state.service === undefined) continue;
+      const outcome = { probe, service: state.service, url: state.url ?? '', ok: false, failure: state.failure };
+      out.push(asFiring(probeTransition(outcome, 'firing', state.failingSinceMs, state.failingSinceMs, this.config.definitions, this.config.alerting.labels, state.failure)));
+    }
+    return out;
   }
 
   /**

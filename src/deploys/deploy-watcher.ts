@@ -285,6 +285,13 @@ export class DeployWatcher {
     if (w) w.record.rollbackRequestedAtMs = timeMs;
   }
 
+  /** The deploys whose regression alert is firing now (failed, and their window or incident not over). */
+  alertingRecords(): DeployRecord[] {
+    const out: DeployRecord[] = [];
+    for (const w of this.windows.values()) if (w.alerting) out.push(w.record);
+    return out;
+  }
+
   snapshot(): unknown {
     return [...this.windows.values()].map((w) => ({ record: w.record, signals: w.signals, pre: [...w.pre], post: [...w.post], probeFailures: w.probeFailures, alerting: w.alerting }));
   }

@@ -109,3 +109,26 @@ describe('restart from saved state', () => {
     }
   });
 });
+
+describe('restart from saved state: every firing alert', () => {
+  it("lists the failed deploy's and the failing probe's alerts among the firing, before and after a restart, as they fired", async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const data = readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect'));
+    const steady = new Pipeline(config);
+    const fired = new Map<string, string>();
+    let lastMs = 0;
+    for await (const f of new ReplaySource(data, config.signals, config.deploys?.markers ?? []).history(-Infinity, Infinity)) {
+      for (const t of steady.step(f).transitions) if (t.status === 'firing') fired.set(t.labels.alertname!, t.fingerprint);
+      lastMs = f.timeMs;
+      if (fired.has('StormwatchDeployRegression')) break;
+    }
+    const probe = steady.recordProbe({ probe: 'home', service: 'crates-io', url: 'https://static.example/', ok: false, failure: 'name does not resolve' }, lastMs)[0]!;
+    const expected = [...fired.values(), probe.fingerprint].sort();
+    expect(fired.has('StormwatchDeployRegression')).toBe(true);
+    expect(steady.firing().map((a) => a.fingerprint).sort()).toEqual(expected);
+    const restarted = new Pipeline(config);
+    restarted.restore(JSON.parse(JSON.stringify(steady.snapshot(lastMs))));
+    expect(restarted.firing()).toEqual(steady.firing());
+    expect(restarted.firing().find((a) => a.fingerprint === probe.fingerprint)).toEqual({ labels: probe.labels, annotations: probe.annotations, fingerprint: probe.fingerprint, startsAtMs: probe.startsAtMs });
+  });
+});
