@@ -205,12 +205,13 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   /**
    * Warms from history what starts cold (Prometheus source): signals without a saved state read the
    * whole warm-up and the seasonal history; those that resumed read only the gap since the state
-   * was saved (`resumedAt`), with the deploy markers. A signal added to the configuration since the
-   * save, or by a reload, is as warm at its first tick as at a fresh start.
+   * was saved (`resumedAt`), with the deploy markers at a start. A signal added to the configuration
+   * since the save, or by a reload, is as warm at its first tick as at a fresh start. A reload reads
+   * no markers: they carry on from the running pipeline, which has seen that history already.
    */
-  const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number) => {
+  const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number, withMarkers: boolean) => {
     if (c.source.kind !== 'prometheus') return;
-    const markers = c.deploys?.markers ?? [];
+    const markers = withMarkers ? (c.deploys?.markers ?? []) : [];
     const cold = c.signals.filter((s) => !resumed.has(s.name));
     const warm = c.signals.filter((s) => resumed.has(s.name));
     const coldNames = cold.map((s) => s.name);
@@ -222,7 +223,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     if (cold.length > 0) await warmFromHistory(makeSource(c, cold, []) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames);
     await warmFromHistory(makeSource(c, warm, markers) as PrometheusSource, into, c, now(), logger, resumedAt, warm.map((s) => s.name));
   };
-  await warmCold(config, pipeline, resumedSignals, resumedAtMs);
+  await warmCold(config, pipeline, resumedSignals, resumedAtMs, true);
 
   // Smoke probes: right after each deploy of their service, and on their own schedule.
   const probeNext = new Map(config.probes.map((p) => [p.name, 0]));
@@ -537,7 +538,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     // would go back in time.
     const kept = new Set(next.signals.map((s) => s.name).filter((name) => !plan.addedSignals.has(name) && !plan.resetSignals.has(name)));
     if (kept.size < next.signals.length) {
-      const warming = warmCold(next, nextPipeline, kept, now());
+      const warming = warmCold(next, nextPipeline, kept, now(), false);
       running = warming;
       try {
         await warming;
