@@ -144,7 +144,7 @@ export interface StormwatchConfig {
   evidenceWeight: number;
   listen?: string;
   detector: DetectorParams;
-  alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; updateIntervalMs?: number; labels: Labels; externalURL: string; receiver: string };
+  alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; updateIntervalMs?: number; labels: Labels; externalURL: string; receiver: string; muteRecurring?: boolean };
   sinks: SinkConfig[];
   routes: RouteConfig[];
   delivery: DeliveryConfig;

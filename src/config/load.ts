@@ -91,7 +91,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     ...(raw.server ? { listen: raw.server.listen } : {}),
     detector,
     evidenceWeight: raw.source.prometheus?.rateFunction === 'rate' ? Math.min(1, raw.interval / raw.source.prometheus.rateWindow) : 1,
-    alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, updateIntervalMs: raw.alerting.updateInterval, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver },
+    alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, updateIntervalMs: raw.alerting.updateInterval, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver, muteRecurring: raw.alerting.muteRecurring },
     sinks,
     routes,
     delivery,

@@ -1,5 +1,6 @@
 // Decides which alert transitions are delivered and which are muted (by a silence, a maintenance
-// window or an inhibition rule), as Alertmanager's mute stages do. A muted alert is still decided
+// window or an inhibition rule, as Alertmanager's mute stages do, or as an informational surge that
+// recurs at the same time of day: recurring-surges.ts). A muted alert is still decided
 // and recorded; only its notifications are held back. A firing alert muted when it fired is held:
 // once nothing mutes it any more (the silence expired) its firing notification goes out then, and
 // if it resolves while still held its resolution is not sent either (the receiver never saw it).
@@ -9,10 +10,11 @@ import type { AlertTransition } from '../core/types.js';
 import type { FiringAlert } from './alert-decider.js';
 import { type FiringLabels, type InhibitRule, inhibitedBy } from './inhibition.js';
 import { type MaintenanceWindow, windowsMuting } from './maintenance-windows.js';
+import { SurgeOnsets, describeRecurrence } from './recurring-surges.js';
 import { type Silence, silencesMuting } from './silences.js';
 
 /** Why a transition was not delivered. Also the `reason` label of stormwatch_alerts_muted_total. */
-export type MuteReason = 'silence' | 'maintenance' | 'inhibited' | 'held';
+export type MuteReason = 'silence' | 'maintenance' | 'inhibited' | 'recurring' | 'held';
 
 export interface Muting {
   reason: MuteReason;
@@ -24,6 +26,8 @@ export interface MuteConfig {
   windows: readonly MaintenanceWindow[];
   inhibitRules: readonly InhibitRule[];
   silences: () => readonly Silence[];
+  /** Alert names muted when they recur at the same time of day (the OrganicSurge's); none when absent. */
+  recurring?: ReadonlySet<string>;
 }
 
 export interface MuteResult {
@@ -44,6 +48,11 @@ export class MuteStage {
   private readonly firing = new Map<string, FiringLabels>();
   /** Firing alerts muted when they fired and not yet delivered, by fingerprint. */
   private readonly held = new Map<string, AlertTransition>();
+  /** When each alert of a `recurring` name fired, to tell a daily job's surge from news. */
+  private readonly onsets = new SurgeOnsets();
+  /** Firing alerts muted as recurring, by fingerprint: how the recurrence reads. */
+  private readonly recurringNow = new Map<string, string>();
+  private revisionCount = 0;
 
   constructor(private config: MuteConfig) {}
 
@@ -64,6 +73,8 @@ export class MuteStage {
     for (const w of windowsMuting(alert.labels, this.config.windows, nowMs)) out.push({ reason: 'maintenance', by: `maintenance ${w.name}` });
     const source = inhibitedBy(alert, this.firing.values(), this.config.inhibitRules);
     if (source) out.push({ reason: 'inhibited', by: describe(source) });
+    const recurrence = this.recurringNow.get(alert.fingerprint);
+    if (recurrence !== undefined) out.push({ reason: 'recurring', by: recurrence });
     return out;
   }
 
@@ -76,8 +87,11 @@ export class MuteStage {
       else this.firing.delete(t.fingerprint);
     }
     const result: MuteResult = { deliver: [], muted: new Map() };
+    if (transitions.length > 0) this.revisionCount++;
     for (const t of transitions) {
+      if (t.status === 'firing' && t.update === undefined) this.noteOnset(t);
       if (t.status === 'resolved') {
+        this.recurringNow.delete(t.fingerprint);
         if (this.held.delete(t.fingerprint)) result.muted.set(t, [{ reason: 'held', by: 'its firing notification was muted' }]);
         else result.deliver.push(t);
         continue;
@@ -95,9 +109,18 @@ export class MuteStage {
     return result;
   }
 
+  /** A new firing of an alert of a `recurring` name: remembered, and muted while it recurs. */
+  private noteOnset(t: AlertTransition): void {
+    if (!this.config.recurring?.has(t.labels.alertname ?? '')) return;
+    const days = this.onsets.daysSeen(t.fingerprint, t.startsAtMs);
+    this.onsets.record(t.fingerprint, t.startsAtMs);
+    if (this.onsets.recurs(t.fingerprint, t.startsAtMs)) this.recurringNow.set(t.fingerprint, describeRecurrence(t.startsAtMs, days));
+  }
+
   /** Held firing alerts that nothing mutes any more: their firing notification is due now. */
   release(nowMs: number): AlertTransition[] {
     const out: AlertTransition[] = [];
+    const before = this.held.size;
     for (const [fp, t] of this.held) {
       if (!this.firing.has(fp)) {
         this.held.delete(fp);
@@ -107,7 +130,13 @@ export class MuteStage {
       this.held.delete(fp);
       out.push({ ...asFiring(t), evaluatedAtMs: nowMs });
     }
+    if (this.held.size !== before) this.revisionCount++;
     return out;
+  }
+
+  /** Goes up whenever what a restart needs (heldAlerts, surgeOnsets) may have changed. */
+  get revision(): number {
+    return this.revisionCount;
   }
 
   /** How many firing alerts are held back now. */
@@ -131,10 +160,23 @@ export class MuteStage {
    * notification sent, at the next `release`; one that resolves while still muted sends nothing.
    */
   restoreHeld(alerts: Iterable<FiringAlert>): void {
+    this.revisionCount++;
     for (const a of alerts) {
       this.firing.set(a.fingerprint, { labels: a.labels, fingerprint: a.fingerprint });
       this.held.set(a.fingerprint, { status: 'firing', labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs });
+      if (!this.config.recurring?.has(a.labels.alertname ?? '')) continue;
+      if (this.onsets.recurs(a.fingerprint, a.startsAtMs)) this.recurringNow.set(a.fingerprint, describeRecurrence(a.startsAtMs, this.onsets.daysSeen(a.fingerprint, a.startsAtMs)));
     }
+  }
+
+  /** The onsets of alerts of `recurring` names (what a restart needs to go on telling a daily job). */
+  surgeOnsets(): Record<string, number[]> {
+    return this.onsets.snapshot();
+  }
+
+  /** Restores saved onsets; call before restoreHeld, which reads them. */
+  restoreSurgeOnsets(saved: Record<string, unknown>): void {
+    this.onsets.restore(saved);
   }
 }
 

@@ -36,7 +36,7 @@ import { SilenceStore } from './silence-store.js';
 import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
 import { intervalToCron, splitTickOffset } from '../config/schedule.js';
 import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
-import { heldFileIn, readHeld, writeHeld } from './held-alerts.js';
+import { mutingFileIn, mutingText, readMuting, writeMuting } from './muting-file.js';
 import { carrySnapshot, planReload, signalOfSeries } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
@@ -135,16 +135,20 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   const opened = SilenceStore.open(join(config.delivery.outboxDir, 'silences.json'), now());
   const silences = opened.store;
   if (opened.problem) logger.log('warn', 'saved silences could not be read; starting without them', { problem: opened.problem });
-  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => silences.list() });
+  const recurring = (c: StormwatchConfig) => (c.alerting.muteRecurring === false ? undefined : new Set([c.definitions.organic_surge.alertname]));
+  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => silences.list(), recurring: recurring(config) });
   mute.seed(pipeline.firing());
-  // The alerts held back when the state was saved are held again (held-alerts.ts). Without the file
-  // (a state from before it), what is muted now stands in for what was held.
-  const heldFile = heldFileIn(config.delivery.outboxDir);
-  const heldBefore = readHeld(heldFile);
-  if (heldBefore.problem) logger.log('warn', 'held alerts could not be read; holding none', { problem: heldBefore.problem });
-  mute.restoreHeld(heldBefore.alerts ?? pipeline.firing().filter((a) => mute.mutings(a, now()).length > 0));
-  /** The fingerprints held.json holds (undefined: no file yet, so the first save writes one). */
-  let heldWritten = heldBefore.alerts?.map((a) => a.fingerprint).join('\n');
+  // The alerts held back when the state was saved are held again, and surges' onsets come back
+  // (muting-file.ts). Without the file (a state from before it), what is muted now stands in for
+  // what was held.
+  const mutingFile = mutingFileIn(config.delivery.outboxDir);
+  const mutingBefore = readMuting(mutingFile);
+  if (mutingBefore.problem) logger.log('warn', 'muting state could not be read; holding none', { problem: mutingBefore.problem });
+  mute.restoreSurgeOnsets(mutingBefore.state?.surgeOnsets ?? {});
+  mute.restoreHeld(mutingBefore.state?.held ?? pipeline.firing().filter((a) => mute.mutings(a, now()).length > 0));
+  /** The text muting.json holds (undefined: no file yet, so the first save writes one), and the stage's revision it was made at. */
+  let mutingWritten: string | undefined;
+  let mutingRevision = -1;
   /** Firing alerts that were delivered (not held back), as the notifier's groups should know them. */
   const deliveredFiring = (): AlertTransition[] =>
     pipeline
@@ -152,19 +156,23 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       .filter((a) => !mute.isHeld(a.fingerprint))
       .map((a) => ({ status: 'firing', labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: now() }));
   notifier.adoptFiring(deliveredFiring(), now());
-  /** Writes the held alerts when they changed since the last write. */
-  const saveHeld = () => {
-    const held = mute.heldAlerts();
-    const fingerprints = held.map((a) => a.fingerprint).join('\n');
-    if (fingerprints === heldWritten) return;
-    try {
-      writeHeld(heldFile, held);
-      heldWritten = fingerprints;
-    } catch (error) {
-      logger.log('error', 'could not save held alerts', { file: heldFile, error: (error as Error).message });
+  /** Writes the muting state when it changed since the last write (a failed write is tried again at the next emit). */
+  const saveMuting = () => {
+    if (mute.revision === mutingRevision) return;
+    const revision = mute.revision;
+    const text = mutingText({ held: mute.heldAlerts(), surgeOnsets: mute.surgeOnsets() });
+    if (text !== mutingWritten) {
+      try {
+        writeMuting(mutingFile, text);
+        mutingWritten = text;
+      } catch (error) {
+        logger.log('error', 'could not save the muting state', { file: mutingFile, error: (error as Error).message });
+        return;
+      }
     }
+    mutingRevision = revision;
   };
-  saveHeld();
+  saveMuting();
   /** Hands a batch of transitions on: printed and recorded all, delivered unless muted. */
   const emit = (transitions: readonly AlertTransition[], dataTimeMs: number) => {
     const { deliver, muted } = mute.filter(transitions, now());
@@ -174,7 +182,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     const released = mute.release(now());
     for (const t of released) logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
     notifier.handle([...deliver, ...released], dataTimeMs);
-    saveHeld();
+    saveMuting();
   };
   history.addDeploys(pipeline.deployRecords());
   const writeState = () => {
@@ -562,7 +570,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     }
     config = next;
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
-    mute.reconfigure({ windows: next.maintenanceWindows ?? [], inhibitRules: next.inhibitRules ?? [], silences: () => silences.list() });
+    mute.reconfigure({ windows: next.maintenanceWindows ?? [], inhibitRules: next.inhibitRules ?? [], silences: () => silences.list(), recurring: recurring(next) });
     if (plan.notifierChanged) notifier.adoptFiring(deliveredFiring(), now());
     // Alerts of signals no longer configured resolve now rather than fire forever.
     const t = now();

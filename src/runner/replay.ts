@@ -28,7 +28,8 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
   const outboxDir = mkdtempSync(join(tmpdir(), 'stormwatch-replay-'));
   const notifier = new Notifier(config, { logger, outboxDir });
   // Maintenance windows and inhibition apply at data time; silences belong to a live service.
-  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => [] });
+  const recurring = config.alerting.muteRecurring === false ? undefined : new Set([config.definitions.organic_surge.alertname]);
+  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => [], ...(recurring ? { recurring } : {}) });
   let lastMs = Number.NaN;
   const summary = await runBacktest(config, {
     logger,

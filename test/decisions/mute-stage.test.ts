@@ -131,5 +131,46 @@ describe('MuteStage', () => {
     expect(unmuted.release(T + 60_000).map((t) => [t.status, t.fingerprint, t.evaluatedAtMs])).toEqual([['firing', fingerprint(storm), T + 60_000]]);
     expect(unmuted.heldCount).toBe(0);
   });
+
+  describe('recurring surges', () => {
+    const surge = { alertname: 'StormwatchOrganicSurge', service: 'crates-io', signal: 'crate-downloads' };
+    const DAY = 86_400_000;
+    const recurring = () => new MuteStage({ windows: [], inhibitRules: rules, silences: () => [], recurring: new Set(['StormwatchOrganicSurge']) });
+    /** The surge firing at `atMs` and resolving ten minutes later: what was delivered of it. */
+    const day = (s: MuteStage, atMs: number) => {
+      const firing = { ...transition('firing', surge, atMs), startsAtMs: atMs };
+      const fired = s.filter([firing], atMs);
+      const resolved = s.filter([{ ...transition('resolved', surge, atMs + 600_000), startsAtMs: atMs }], atMs + 600_000);
+      return { fired: fired.deliver.length, resolved: resolved.deliver.length, mutedBy: fired.muted.get(firing) };
+    };
+
+    it('a surge at the same time of day is sent the first two days and muted from the third, its resolution with it', () => {
+      const s = recurring();
+      expect(day(s, T)).toEqual({ fired: 1, resolved: 1, mutedBy: undefined });
+      expect(day(s, T + DAY + 5 * 60_000)).toEqual({ fired: 1, resolved: 1, mutedBy: undefined });
+      expect(day(s, T + 2 * DAY - 5 * 60_000)).toEqual({ fired: 0, resolved: 0, mutedBy: [{ reason: 'recurring', by: 'recurs daily at 02:55 UTC (2 of the last 3 days)' }] });
+      // The same alert at another hour is news.
+      expect(day(s, T + 2 * DAY + 6 * 3_600_000).fired).toBe(1);
+    });
+
+    it('only the names given recur: an incident at the same time every day is always sent', () => {
+      const s = recurring();
+      for (let d = 0; d < 4; d++) expect(s.filter([transition('firing', storm, T + d * DAY)], T + d * DAY).deliver).toHaveLength(1);
+      expect(stage().filter([transition('firing', surge, T)], T).deliver).toHaveLength(1);
+    });
+
+    it('a restart keeps telling the job: onsets and the muted surge come back', () => {
+      const s = recurring();
+      day(s, T);
+      day(s, T + DAY);
+      const third = { ...transition('firing', surge, T + 2 * DAY), startsAtMs: T + 2 * DAY };
+      expect(s.filter([third], T + 2 * DAY).deliver).toEqual([]);
+      const back = recurring();
+      back.restoreSurgeOnsets(JSON.parse(JSON.stringify(s.surgeOnsets())));
+      back.restoreHeld(JSON.parse(JSON.stringify(s.heldAlerts())));
+      expect(back.release(T + 2 * DAY + 60_000)).toEqual([]);
+      expect(back.mutings({ labels: surge, fingerprint: fingerprint(surge) }, T + 2 * DAY + 60_000).map((m) => m.reason)).toEqual(['recurring']);
+    });
+  });
 });
 

@@ -114,7 +114,7 @@ describe('live loop: held alerts across a restart', () => {
 
   it('an alert whose silence ended while stormwatch was down is delivered at the first tick after the restart', async () => {
     const { dir, file, silencedAt } = await mutedThenStopped('3s', () => 503);
-    const { held } = JSON.parse(readFileSync(join(dir, 'held.json'), 'utf8')) as { held: { fingerprint: string; labels: Record<string, string> }[] };
+    const { held } = JSON.parse(readFileSync(join(dir, 'muting.json'), 'utf8')) as { held: { fingerprint: string; labels: Record<string, string> }[] };
     expect(held.map((a) => a.labels.alertname)).toEqual(['StormwatchSmokeProbeFailed']);
     expect(receiver!.received).toEqual([]);
     await new Promise((r) => setTimeout(r, Math.max(0, silencedAt + 3500 - Date.now())));
@@ -122,7 +122,7 @@ describe('live loop: held alerts across a restart', () => {
     await receiver!.waitFor((all) => all.length === 1, 10_000);
     const alerts = (receiver!.received[0]!.json as { alerts: { status: string; labels: Record<string, string>; fingerprint: string }[] }).alerts;
     expect(alerts.map((a) => [a.status, a.labels.alertname, a.fingerprint])).toEqual([['firing', 'StormwatchSmokeProbeFailed', held[0]!.fingerprint]]);
-    expect(JSON.parse(readFileSync(join(dir, 'held.json'), 'utf8'))).toEqual({ version: 1, held: [] });
+    expect(JSON.parse(readFileSync(join(dir, 'muting.json'), 'utf8'))).toEqual({ version: 1, held: [], surgeOnsets: {} });
   });
 
   it('an alert still muted at the restart that resolves sends nothing: its receivers never saw it fire', async () => {

@@ -68,4 +68,23 @@ describe('muting in a replay', () => {
     ]);
     expect(sent).toEqual([]);
   });
+
+  it("a daily batch job's surge is sent twice, then muted as recurring; other surges and the storm are sent", async () => {
+    const swing = (c: StormwatchConfig, muteRecurring: boolean): StormwatchConfig => ({
+      ...c,
+      source: { kind: 'replay', file: join(FIXTURES_DIR, 'scenarios', 'seasonal-swing-9d.om.gz') },
+      alerting: { ...c.alerting, muteRecurring },
+    });
+    const { sent, printed } = await replay((c) => swing(c, true));
+    const surges = printed.filter((p) => p.startsWith('firing StormwatchOrganicSurge'));
+    // Ten nights of the 02:00 job, a Monday's return from the weekend, the release day.
+    expect(surges).toHaveLength(12);
+    const muted = surges.filter((p) => p.includes('muted by recurs daily at 02:00 UTC'));
+    expect(muted).toHaveLength(8);
+    expect(sent.filter((a) => a === 'firing StormwatchOrganicSurge')).toHaveLength(4);
+    expect(sent).toContain('firing StormwatchRetryStorm');
+    const all = await replay((c) => swing(c, false));
+    expect(all.sent.filter((a) => a === 'firing StormwatchOrganicSurge')).toHaveLength(12);
+  }, 60_000);
 });
+
