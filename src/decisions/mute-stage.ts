@@ -6,11 +6,12 @@
 // if it resolves while still held its resolution is not sent either (the receiver never saw it).
 // Pure: time comes in, silences are read through a function.
 
-import type { AlertTransition } from '../core/types.js';
+import type { AlertTransition, Labels } from '../core/types.js';
+import { wallClockOf } from '../core/wall-clock.js';
 import type { FiringAlert } from './alert-decider.js';
 import { type FiringLabels, type InhibitRule, inhibitedBy } from './inhibition.js';
 import { type MaintenanceWindow, windowsMuting } from './maintenance-windows.js';
-import { SurgeOnsets, describeRecurrence } from './recurring-surges.js';
+import { RECUR_NEEDED, SurgeOnsets, describeRecurrence } from './recurring-surges.js';
 import { type Silence, silencesMuting } from './silences.js';
 
 /** Why a transition was not delivered. Also the `reason` label of stormwatch_alerts_muted_total. */
@@ -28,6 +29,8 @@ export interface MuteConfig {
   silences: () => readonly Silence[];
   /** Alert names muted when they recur at the same time of day (the OrganicSurge's); none when absent. */
   recurring?: ReadonlySet<string>;
+  /** The time zone whose clocks an alert's time of day is read on (its signal's); UTC when absent. */
+  timeZoneOf?: (labels: Labels) => string | undefined;
 }
 
 export interface MuteResult {
@@ -112,9 +115,14 @@ export class MuteStage {
   /** A new firing of an alert of a `recurring` name: remembered, and muted while it recurs. */
   private noteOnset(t: AlertTransition): void {
     if (!this.config.recurring?.has(t.labels.alertname ?? '')) return;
-    const days = this.onsets.daysSeen(t.fingerprint, t.startsAtMs);
+    const clock = this.clockOf(t.labels);
+    const days = this.onsets.daysSeen(t.fingerprint, t.startsAtMs, clock);
     this.onsets.record(t.fingerprint, t.startsAtMs);
-    if (this.onsets.recurs(t.fingerprint, t.startsAtMs)) this.recurringNow.set(t.fingerprint, describeRecurrence(t.startsAtMs, days));
+    if (days >= RECUR_NEEDED) this.recurringNow.set(t.fingerprint, describeRecurrence(t.startsAtMs, days, clock));
+  }
+
+  private clockOf(labels: Labels) {
+    return wallClockOf(this.config.timeZoneOf?.(labels));
   }
 
   /** Held firing alerts that nothing mutes any more: their firing notification is due now. */
@@ -165,7 +173,9 @@ export class MuteStage {
       this.firing.set(a.fingerprint, { labels: a.labels, fingerprint: a.fingerprint });
       this.held.set(a.fingerprint, { status: 'firing', labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs });
       if (!this.config.recurring?.has(a.labels.alertname ?? '')) continue;
-      if (this.onsets.recurs(a.fingerprint, a.startsAtMs)) this.recurringNow.set(a.fingerprint, describeRecurrence(a.startsAtMs, this.onsets.daysSeen(a.fingerprint, a.startsAtMs)));
+      const clock = this.clockOf(a.labels);
+      const days = this.onsets.daysSeen(a.fingerprint, a.startsAtMs, clock);
+      if (days >= RECUR_NEEDED) this.recurringNow.set(a.fingerprint, describeRecurrence(a.startsAtMs, days, clock));
     }
   }
 

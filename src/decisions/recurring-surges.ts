@@ -3,9 +3,11 @@
 // without this its OrganicSurge reached receivers every day. A surge alert that fired within
 // RECUR_WINDOW_MS of the same time of day on RECUR_NEEDED of the last RECUR_DAYS days is muted (the
 // mute stage's reason `recurring`): still decided, recorded and printed, never a page (surges are
-// info, and a storm or an outage is its own alert, never muted this way). Times of day are UTC's:
-// a job on local clocks is an hour off for the first days after a daylight-saving change, and
-// notified then. Pure: times come in as arguments.
+// info, and a storm or an outage is its own alert, never muted this way). Times of day are those of
+// a wall clock (core/wall-clock.ts: the signal's `detector.timeZone`, UTC by default), so a job on
+// local clocks keeps its time across a daylight-saving change. Pure: times come in as arguments.
+
+import type { WallClock } from '../core/wall-clock.js';
 
 const DAY_MS = 86_400_000;
 /** How close to the same time of day an earlier onset must be. */
@@ -23,21 +25,26 @@ export class SurgeOnsets {
   /** Onset times per alert fingerprint, oldest first, none older than RECUR_DAYS and a window. */
   private readonly onsets = new Map<string, number[]>();
 
-  /** On how many of the last RECUR_DAYS days this alert fired within RECUR_WINDOW_MS of `atMs`'s time of day. */
-  daysSeen(fingerprint: string, atMs: number): number {
+  /**
+   * On how many of the last RECUR_DAYS days this alert fired within RECUR_WINDOW_MS of `atMs`'s time
+   * of day on `clock` (UTC when absent).
+   */
+  daysSeen(fingerprint: string, atMs: number, clock?: WallClock): number {
     const list = this.onsets.get(fingerprint);
     if (!list) return 0;
+    const wall = (t: number) => (clock ? clock.wallMs(t) : t);
+    const now = wall(atMs);
     let days = 0;
     for (let d = 1; d <= RECUR_DAYS; d++) {
-      const sameTime = atMs - d * DAY_MS;
-      if (list.some((t) => Math.abs(t - sameTime) <= RECUR_WINDOW_MS)) days++;
+      const sameTime = now - d * DAY_MS;
+      if (list.some((t) => Math.abs(wall(t) - sameTime) <= RECUR_WINDOW_MS)) days++;
     }
     return days;
   }
 
-  /** Whether an onset at `atMs` recurs: it fired near that time on enough of the last days. */
-  recurs(fingerprint: string, atMs: number): boolean {
-    return this.daysSeen(fingerprint, atMs) >= RECUR_NEEDED;
+  /** Whether an onset at `atMs` recurs: it fired near that time of day on enough of the last days. */
+  recurs(fingerprint: string, atMs: number, clock?: WallClock): boolean {
+    return this.daysSeen(fingerprint, atMs, clock) >= RECUR_NEEDED;
   }
 
   /** Remembers an onset of this alert. */
@@ -68,8 +75,8 @@ function stale(onsetMs: number, nowMs: number): boolean {
   return nowMs - onsetMs > RECUR_DAYS * DAY_MS + RECUR_WINDOW_MS;
 }
 
-/** How a recurring surge's muting reads: `recurs daily at 02:05 UTC (2 of the last 3 days)`. */
-export function describeRecurrence(atMs: number, days: number): string {
-  const hhmm = new Date(atMs).toISOString().slice(11, 16);
-  return `recurs daily at ${hhmm} UTC (${days} of the last ${RECUR_DAYS} days)`;
+/** How a recurring surge's muting reads: `recurs daily at 02:05 UTC (2 of the last 3 days)`, or `at 02:05 Europe/Berlin`. */
+export function describeRecurrence(atMs: number, days: number, clock?: WallClock): string {
+  const hhmm = new Date(clock ? clock.wallMs(atMs) : atMs).toISOString().slice(11, 16);
+  return `recurs daily at ${hhmm} ${clock?.timeZone ?? 'UTC'} (${days} of the last ${RECUR_DAYS} days)`;
 }

@@ -36,6 +36,7 @@ import { SilenceStore } from './silence-store.js';
 import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
 import { intervalToCron, splitTickOffset } from '../config/schedule.js';
 import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
+import { muteConfig } from './mute-config.js';
 import { mutingFileIn, mutingText, readMuting, writeMuting } from './muting-file.js';
 import { carrySnapshot, planReload, signalOfSeries } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
@@ -135,8 +136,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   const opened = SilenceStore.open(join(config.delivery.outboxDir, 'silences.json'), now());
   const silences = opened.store;
   if (opened.problem) logger.log('warn', 'saved silences could not be read; starting without them', { problem: opened.problem });
-  const recurring = (c: StormwatchConfig) => (c.alerting.muteRecurring === false ? undefined : new Set([c.definitions.organic_surge.alertname]));
-  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => silences.list(), recurring: recurring(config) });
+  const mute = new MuteStage(muteConfig(config, () => silences.list()));
   mute.seed(pipeline.firing());
   // The alerts held back when the state was saved are held again, and surges' onsets come back
   // (muting-file.ts). Without the file (a state from before it), what is muted now stands in for
@@ -570,7 +570,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     }
     config = next;
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
-    mute.reconfigure({ windows: next.maintenanceWindows ?? [], inhibitRules: next.inhibitRules ?? [], silences: () => silences.list(), recurring: recurring(next) });
+    mute.reconfigure(muteConfig(next, () => silences.list()));
     if (plan.notifierChanged) notifier.adoptFiring(deliveredFiring(), now());
     // Alerts of signals no longer configured resolve now rather than fire forever.
     const t = now();

@@ -10,6 +10,7 @@ import type { AlertTransition } from '../core/types.js';
 import { type BacktestOptions, type BacktestSummary, runBacktest } from './backtest.js';
 import { Notifier } from './notify.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
+import { muteConfig } from './mute-config.js';
 
 export interface ReplayOptions {
   logger: Logger;
@@ -28,8 +29,7 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
   const outboxDir = mkdtempSync(join(tmpdir(), 'stormwatch-replay-'));
   const notifier = new Notifier(config, { logger, outboxDir });
   // Maintenance windows and inhibition apply at data time; silences belong to a live service.
-  const recurring = config.alerting.muteRecurring === false ? undefined : new Set([config.definitions.organic_surge.alertname]);
-  const mute = new MuteStage({ windows: config.maintenanceWindows ?? [], inhibitRules: config.inhibitRules ?? [], silences: () => [], ...(recurring ? { recurring } : {}) });
+  const mute = new MuteStage(muteConfig(config, () => []));
   let lastMs = Number.NaN;
   const summary = await runBacktest(config, {
     logger,

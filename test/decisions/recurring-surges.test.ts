@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WallClock } from '../../src/core/wall-clock.js';
 import { RECUR_WINDOW_MS, SurgeOnsets, describeRecurrence } from '../../src/decisions/recurring-surges.js';
 
 const DAY = 86_400_000;
@@ -27,6 +28,19 @@ describe('SurgeOnsets', () => {
     const back = new SurgeOnsets();
     back.restore(JSON.parse(JSON.stringify({ ...o.snapshot(), bad: ['x'] })));
     expect(back.snapshot()).toEqual({ a: [T] });
+  });
+
+  it("reads a job on local clocks on the zone's clock: the same job across a daylight-saving change", () => {
+    const berlin = new WallClock('Europe/Berlin');
+    // 02:00 in Berlin: 00:00 UTC in summer time on the 28th, 01:00 UTC after the clocks go back.
+    const o = new SurgeOnsets();
+    o.record('a', Date.parse('2023-10-28T00:00:00Z'));
+    o.record('a', Date.parse('2023-10-29T01:00:00Z'));
+    const third = Date.parse('2023-10-30T01:00:00Z');
+    expect(o.daysSeen('a', third, berlin)).toBe(2);
+    // In UTC the 28th's run is an hour away: one day only, so the job would be news again.
+    expect(o.daysSeen('a', third)).toBe(1);
+    expect(describeRecurrence(third, 2, berlin)).toBe('recurs daily at 02:00 Europe/Berlin (2 of the last 3 days)');
   });
 
   it('reads its muting as a time of day', () => {
