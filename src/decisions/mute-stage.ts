@@ -11,7 +11,7 @@ import { wallClockOf } from '../core/wall-clock.js';
 import type { FiringAlert } from './alert-decider.js';
 import { type FiringLabels, type InhibitRule, inhibitedBy } from './inhibition.js';
 import { type MaintenanceWindow, windowsMuting } from './maintenance-windows.js';
-import { RECUR_NEEDED, SurgeOnsets, describeRecurrence } from './recurring-surges.js';
+import { SurgeOnsets, describeRecurrence, recurs } from './recurring-surges.js';
 import { type Silence, silencesMuting } from './silences.js';
 
 /** Why a transition was not delivered. Also the `reason` label of stormwatch_alerts_muted_total. */
@@ -118,7 +118,7 @@ export class MuteStage {
     const clock = this.clockOf(t.labels);
     const days = this.onsets.daysSeen(t.fingerprint, t.startsAtMs, clock);
     this.onsets.record(t.fingerprint, t.startsAtMs);
-    if (days >= RECUR_NEEDED) this.recurringNow.set(t.fingerprint, describeRecurrence(t.startsAtMs, days, clock));
+    if (recurs(days)) this.recurringNow.set(t.fingerprint, describeRecurrence(t.startsAtMs, days, clock));
   }
 
   private clockOf(labels: Labels) {
@@ -175,7 +175,7 @@ export class MuteStage {
       if (!this.config.recurring?.has(a.labels.alertname ?? '')) continue;
       const clock = this.clockOf(a.labels);
       const days = this.onsets.daysSeen(a.fingerprint, a.startsAtMs, clock);
-      if (days >= RECUR_NEEDED) this.recurringNow.set(a.fingerprint, describeRecurrence(a.startsAtMs, days, clock));
+      if (recurs(days)) this.recurringNow.set(a.fingerprint, describeRecurrence(a.startsAtMs, days, clock));
     }
   }
 

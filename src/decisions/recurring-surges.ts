@@ -42,11 +42,6 @@ export class SurgeOnsets {
     return days;
   }
 
-  /** Whether an onset at `atMs` recurs: it fired near that time of day on enough of the last days. */
-  recurs(fingerprint: string, atMs: number, clock?: WallClock): boolean {
-    return this.daysSeen(fingerprint, atMs, clock) >= RECUR_NEEDED;
-  }
-
   /** Remembers an onset of this alert. */
   record(fingerprint: string, atMs: number): void {
     if (this.onsets.size >= SWEEP_AT) this.sweep(atMs);
@@ -69,6 +64,11 @@ export class SurgeOnsets {
   private sweep(nowMs: number): void {
     for (const [fingerprint, list] of this.onsets) if (list.every((t) => stale(t, nowMs))) this.onsets.delete(fingerprint);
   }
+}
+
+/** Whether an onset seen on `days` of the last RECUR_DAYS days (SurgeOnsets.daysSeen) recurs. */
+export function recurs(days: number): boolean {
+  return days >= RECUR_NEEDED;
 }
 
 function stale(onsetMs: number, nowMs: number): boolean {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WallClock } from '../../src/core/wall-clock.js';
-import { RECUR_WINDOW_MS, SurgeOnsets, describeRecurrence } from '../../src/decisions/recurring-surges.js';
+import { RECUR_WINDOW_MS, SurgeOnsets, describeRecurrence, recurs } from '../../src/decisions/recurring-surges.js';
 
 const DAY = 86_400_000;
 const T = Date.parse('2026-11-29T02:05:00Z');
@@ -14,7 +14,7 @@ describe('SurgeOnsets', () => {
     // Yesterday, but at another time of day: not the same job.
     o.record('a', T - DAY + 3 * 3_600_000);
     expect(o.daysSeen('a', T)).toBe(2);
-    expect(o.recurs('a', T)).toBe(true);
+    expect(recurs(o.daysSeen('a', T))).toBe(true);
     expect(o.daysSeen('a', T + RECUR_WINDOW_MS + 60_000)).toBe(1);
     // Another alert's onsets are its own.
     expect(o.daysSeen('b', T)).toBe(0);
