@@ -20,8 +20,9 @@ import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column
 import { allocateRegion } from '../core/slab.js';
 import { wallClockOf } from '../core/wall-clock.js';
 import { MAX_ORDERED_CAPACITY } from '../series/sample-window.js';
-import type { Evaluation, FindingKind, SignalSample } from '../core/types.js';
+import type { Evaluation, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
+import { CheckEvaluation, EVALUATION_DOUBLES } from './check-evaluation.js';
 import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, type TickSurprise, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
@@ -29,7 +30,8 @@ import { fallFactor } from './stats/band-floor.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
-import { type LateShareState, breakLateShare, lateShareOf, learnLateShare, newLateShare } from './stats/late-share.js';
+import { breakLateShare, lateShareOf, learnLateShare } from './stats/late-share.js';
+import { DISPERSION_FIELDS, type Dispersion, DispersionView } from './tick-dispersion.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
 import { TAIL_DAYS, TAIL_SUMMARY_FIELDS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, summarisedTailSurprise, summariseTail, tailDay } from './stats/tail-record.js';
@@ -109,41 +111,6 @@ const LEARN_RATE = 4;
 const LEARN_DISPERSION = 8;
 
 type CheckName = 'spike' | 'drop' | 'errors' | 'funnel';
-
-/** Tick-level dispersion estimates (mean squared Pearson residual of healthy ticks) per input. */
-interface Dispersion extends LateShareState {
-  rate: number;
-  errors: number;
-  funnel: number;
-  /** Ticks averaged so far (a running mean until the window is full, then exponential). */
-  ticks: number;
-  /**
-   * The request count's dispersion over RUN_BLOCK_TICKS consecutive healthy ticks, and how many
-   * such blocks it averages. Lower than the tick's when a rate read over two scrapes counts a
-   * late scrape's requests in the next tick: over a run those cancel, and the run's multiplier
-   * (which decides the kind of a failure) is judged with this one.
-   */
-  rateBlock?: number;
-  blocks?: number;
-  /** The block being gathered: its requests, expected requests and ticks. */
-  blockN?: number;
-  blockExpected?: number;
-  blockTicks?: number;
-}
-
-/**
- * The dispersion as a detector holds it: every field a number, NaN where the saved form has none
- * (no block gathered, no block averaged). One shape for every series, its numbers stored in place:
- * fields that were absent at first and added later took a boxed number at every store.
- */
-type DispersionState = Required<Dispersion>;
-
-function newDispersion(rate = 1, errors = 1, funnel = 1, ticks = 0): DispersionState {
-  // One literal, every field a number from the start: the fields stay unboxed doubles updated in
-  // place (a spread gave them tagged fields, a new boxed number at every update of every series).
-  const late = newLateShare();
-  return { rate, errors, funnel, ticks, lateNum: late.lateNum, lateDen: late.lateDen, latePrevN: late.latePrevN, rateBlock: Number.NaN, blocks: Number.NaN, blockN: Number.NaN, blockExpected: Number.NaN, blockTicks: Number.NaN };
-}
 
 /** An absent (NaN) count of the dispersion read as none yet. */
 function orZero(x: number): number {
@@ -277,7 +244,10 @@ const SCALAR_COUNT = 15;
 const TICK_TAIL_AT = SCALARS_AT + SCALAR_COUNT;
 const DRIFT_TAIL_AT = TICK_TAIL_AT + TAIL_SUMMARY_FIELDS;
 const BASELINES_AT = DRIFT_TAIL_AT + TAIL_SUMMARY_FIELDS;
-const PROBATION_TIMES_AT = BASELINES_AT + 3 * RobustBaseline.SCALARS;
+/** The dispersion's numbers (DispersionView), then the four evaluations' (check-evaluation.ts). */
+const DISPERSION_AT = BASELINES_AT + 3 * RobustBaseline.SCALARS;
+const EVALUATIONS_AT = DISPERSION_AT + DISPERSION_FIELDS;
+const PROBATION_TIMES_AT = EVALUATIONS_AT + 4 * EVALUATION_DOUBLES;
 
 /** Detectors' templates by the number encodeColumns sums their shape up in (a few in use at once). */
 const templates = new Map<number, string>();
@@ -287,15 +257,13 @@ export class EvidenceDetector implements Detector {
   private readonly rate: RobustBaseline;
   private readonly errorRatio: RobustBaseline;
   private readonly funnel: RobustBaseline;
-  private dispersion: DispersionState = newDispersion();
+  private readonly dispersion: DispersionView;
   private run: FailureRun | null = null;
   /** Ticks the dispersion averages over: the baseline window. */
   private readonly dispersionWindow: number;
   private readonly derived: Derived;
   private readonly seconds: number;
   private readonly weight: number;
-  /** Ticks waiting to be learnt, oldest first: a ring of P_FIELDS numbers per tick. */
-  private readonly probation: Float32Array;
   /**
    * The evaluations observe returns, in their order (rate rise, rate collapse, then errors and the
    * funnel where the signal has them): rewritten in place every tick, so 100k series make no
@@ -327,8 +295,9 @@ export class EvidenceDetector implements Detector {
   private levelBuckets = -1;
   /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
   /**
-   * The shared buffer's Float32 part: three windows, then the tail record's day counts at
-   * `tailCountsAt`, the drift tail record's day counts after them, and the drift state at `driftAt`.
+   * The shared buffer's Float32 part: the probation ring (ticks waiting to be learnt, oldest first
+   * from probationStart, P_FIELDS numbers a tick), three windows, then the tail record's day counts
+   * at `tailCountsAt`, the drift tail record's day counts after them, and the drift state at `driftAt`.
    */
   private readonly floats: Float32Array;
   private readonly tailCountsAt: number;
@@ -344,9 +313,11 @@ export class EvidenceDetector implements Detector {
   ) {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
-    // One region of a shared buffer (core/slab.ts) for the checks and the probation's times, the three windows,
-    // the score's two tail records and drift, the probation ring, the weekly profile and the tail
-    // records' values: no ArrayBuffer of its own per series.
+    // One region of a shared buffer (core/slab.ts), read through three views: doubles (the checks,
+    // the detector's and baselines' numbers, the dispersion, the evaluations' numbers, the
+    // probation's times), floats (the probation ring, the three windows, the score's two tail
+    // records and drift) and shorts (the weekly profile, the tail records' values). No ArrayBuffer
+    // of its own per series, and no view per part: each view costs a series about 100 bytes.
     const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
     const floatCount = 3 * capacity + 2 * TAIL_DAYS + DRIFT_SLOTS;
     const probationFloats = probationTicks * P_FIELDS;
@@ -361,23 +332,26 @@ export class EvidenceDetector implements Detector {
     const bytes = ordered ? bytesOf(buffer) : undefined;
     const orderOf = (window: number) => byteOffset + orderAt + window * capacity;
     this.doubles = new Float64Array(buffer, byteOffset, PROBATION_TIMES_AT + probationTicks);
-    const storage = new Float32Array(buffer, byteOffset + floatsAt, floatCount);
+    // The probation ring first (its ticks at the indices they have in the ring), then the rest.
+    const storage = new Float32Array(buffer, byteOffset + floatsAt, probationFloats + floatCount);
     this.floats = storage;
-    this.probation = new Float32Array(buffer, byteOffset + floatsAt + floatCount * Float32Array.BYTES_PER_ELEMENT, probationFloats);
-    this.tailCountsAt = 3 * capacity;
-    this.driftAt = 3 * capacity + 2 * TAIL_DAYS;
+    const windowsAt = probationFloats;
+    this.tailCountsAt = windowsAt + 3 * capacity;
+    this.driftAt = this.tailCountsAt + 2 * TAIL_DAYS;
     clearDrift(storage, this.driftAt);
     this.shorts = new Int16Array(buffer, byteOffset + shortsAt, shortCount);
-    this.profile = new SeasonalProfile(new Int16Array(buffer, byteOffset + shortsAt, SLOTS_PER_WEEK), wallClockOf(params.timeZone));
+    this.profile = new SeasonalProfile(this.shorts, wallClockOf(params.timeZone));
     this.bucketTicks = bucket;
-    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, 0, this.doubles, BASELINES_AT, bytes, orderOf(0));
-    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, bytes, orderOf(1));
-    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, bytes, orderOf(2));
+    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, windowsAt, this.doubles, BASELINES_AT, bytes, orderOf(0));
+    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, windowsAt + capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, bytes, orderOf(1));
+    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, windowsAt + 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, bytes, orderOf(2));
     this.derived = derive(params, ctx.intervalMs);
-    this.spikeEval = blankEvaluation('rate_spike');
-    this.dropEval = blankEvaluation('rate_drop');
-    this.errorsEval = ctx.inputs.has('errors') ? blankEvaluation('error_ratio') : undefined;
-    this.funnelEval = ctx.inputs.has('downstream') ? blankEvaluation('funnel_drop') : undefined;
+    this.dispersion = new DispersionView(this.doubles, DISPERSION_AT);
+    const evaluationAt = (k: number) => EVALUATIONS_AT + k * EVALUATION_DOUBLES;
+    this.spikeEval = new CheckEvaluation('rate_spike', this.doubles, evaluationAt(0));
+    this.dropEval = new CheckEvaluation('rate_drop', this.doubles, evaluationAt(1));
+    this.errorsEval = ctx.inputs.has('errors') ? new CheckEvaluation('error_ratio', this.doubles, evaluationAt(2)) : undefined;
+    this.funnelEval = ctx.inputs.has('downstream') ? new CheckEvaluation('funnel_drop', this.doubles, evaluationAt(3)) : undefined;
     // Of exact length: pushed onto, the array took 19 slots (168 bytes a series) for four.
     const evaluations = [this.spikeEval, this.dropEval];
     if (this.errorsEval) evaluations.push(this.errorsEval);
@@ -484,6 +458,11 @@ export class EvidenceDetector implements Detector {
     this.doubles[SCALARS_AT + 14] = v;
   }
 
+  /** Ticks the probation ring holds: the doubles end with their data times. */
+  private get probationCapacity(): number {
+    return this.doubles.length - PROBATION_TIMES_AT;
+  }
+
   /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
   get anomalyScore(): number {
     return this.lastScore;
@@ -504,7 +483,7 @@ export class EvidenceDetector implements Detector {
       dispersion: this.dispersionSnapshot(),
       run: this.run ? structuredClone(this.run) : null,
       probation: this.probationEntries().map((x) => (Number.isFinite(x) ? x : null)),
-      probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % (this.probation.length / P_FIELDS))]!),
+      probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % this.probationCapacity)]!),
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
       tail: snapshotTail(this.shorts, this.floats, this.tailDayNow, SLOTS_PER_WEEK, this.tailCountsAt),
@@ -529,7 +508,7 @@ export class EvidenceDetector implements Detector {
     const c = this.doubles;
     const d = this.dispersion;
     const run = this.run;
-    const capacity = this.probation.length / P_FIELDS;
+    const capacity = this.probationCapacity;
     const block = !Number.isNaN(d.blockN);
     const runBlock = !Number.isNaN(d.rateBlock);
     const recent = run?.recentObserved?.length ?? -1;
@@ -585,7 +564,7 @@ export class EvidenceDetector implements Detector {
     }
     for (let i = 0; i < this.probationSize; i++) {
       const at = ((this.probationStart + i) % capacity) * P_FIELDS;
-      encodeTyped(this.probation, at, P_FIELDS, s.f32, 'f');
+      encodeTyped(this.floats, at, P_FIELDS, s.f32, 'f');
     }
     for (let i = 0; i < this.probationSize; i++) s.f64.push(this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % capacity)]!);
     this.profile.encodeFixed(s);
@@ -647,11 +626,11 @@ export class EvidenceDetector implements Detector {
   }
 
   private probationEntries(): number[] {
-    const capacity = this.probation.length / P_FIELDS;
+    const capacity = this.probationCapacity;
     const out: number[] = [];
     for (let i = 0; i < this.probationSize; i++) {
       const at = ((this.probationStart + i) % capacity) * P_FIELDS;
-      for (let f = 0; f < P_FIELDS; f++) out.push(this.probation[at + f]!);
+      for (let f = 0; f < P_FIELDS; f++) out.push(this.floats[at + f]!);
     }
     return out;
   }
@@ -671,7 +650,8 @@ export class EvidenceDetector implements Detector {
     this.rateShiftSinceMs = typeof s.rateShiftSinceMs === 'number' ? s.rateShiftSinceMs : Number.NaN;
     const d = s.dispersion;
     const validDispersion = d && [d.rate, d.errors, d.funnel, d.ticks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
-    this.dispersion = validDispersion ? newDispersion(d.rate, d.errors, d.funnel, d.ticks) : newDispersion();
+    if (validDispersion) this.dispersion.reset(d.rate, d.errors, d.funnel, d.ticks);
+    else this.dispersion.reset();
     // Saved before the late share was learnt: it starts again.
     if (validDispersion && [d.lateNum, d.lateDen, d.latePrevN].every((x) => typeof x === 'number' && Number.isFinite(x)) && d.lateDen >= 0) {
       Object.assign(this.dispersion, { lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN });
@@ -696,10 +676,10 @@ export class EvidenceDetector implements Detector {
     const fields = Array.isArray(s.probation) && s.probation.length % P_FIELDS === 0 && s.probation.every((x) => x === null || typeof x === 'number') ? s.probation : [];
     const times = Array.isArray(s.probationTimes) && s.probationTimes.length === fields.length / P_FIELDS && s.probationTimes.every((x) => typeof x === 'number' && Number.isFinite(x)) ? s.probationTimes : [];
     const p = times.length > 0 ? fields : [];
-    const capacity = this.probation.length / P_FIELDS;
+    const capacity = this.probationCapacity;
     const entries = Math.min(p.length / P_FIELDS, capacity);
     const skip = p.length / P_FIELDS - entries;
-    this.probation.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)));
+    this.floats.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)));
     this.doubles.set(times.slice(skip), PROBATION_TIMES_AT);
     this.probationStart = 0;
     this.probationSize = entries;
@@ -1212,8 +1192,8 @@ export class EvidenceDetector implements Detector {
     if (!this.ready(this.rate)) now |= flags & LEARN_RATE;
     if (this.dispersion.ticks < this.params.minBaselinePoints) now |= flags & LEARN_DISPERSION;
     // Written straight into the ring's next slot: no allocation per tick.
-    const p = this.probation;
-    const capacity = p.length / P_FIELDS;
+    const p = this.floats;
+    const capacity = this.probationCapacity;
     if (this.probationSize === capacity) {
       this.apply(p, this.probationStart * P_FIELDS, this.doubles[PROBATION_TIMES_AT + this.probationStart]!, true);
       this.probationStart = (this.probationStart + 1) % capacity;
@@ -1240,10 +1220,10 @@ export class EvidenceDetector implements Detector {
   }
 
   private voidProbation(mask: number): void {
-    const capacity = this.probation.length / P_FIELDS;
+    const capacity = this.probationCapacity;
     for (let i = 0; i < this.probationSize; i++) {
       const at = ((this.probationStart + i) % capacity) * P_FIELDS + P_FLAGS;
-      this.probation[at] = this.probation[at]! & ~mask;
+      this.floats[at] = this.floats[at]! & ~mask;
     }
   }
 
@@ -1337,30 +1317,6 @@ let ageScratch = new Uint8Array(128);
 /** Whether a check's input was there this tick (judged, or only warming up). */
 function hasData(e: Evaluation): boolean {
   return e.reason !== 'no data' && e.reason !== 'no requests';
-}
-
-/**
- * A check's evaluation with every field present, rewritten in place each tick (judged, unknown,
- * unchanged). A class of its own, its numbers NaN when absent (never undefined): a field that has
- * held undefined is untyped in V8's hidden class, and each number stored in it is a new heap
- * object, kept alive from the old generation until the next tick (four checks a series a tick).
- */
-class CheckEvaluation implements Evaluation {
-  status: Evaluation['status'] = 'unknown';
-  score = Number.NaN;
-  observed = Number.NaN;
-  baseline = Number.NaN;
-  sigma = Number.NaN;
-  reason: string | undefined = undefined;
-  evidence = Number.NaN;
-  threshold = Number.NaN;
-  run: Evaluation['run'] = undefined;
-  lateShare = Number.NaN;
-  constructor(readonly kind: FindingKind) {}
-}
-
-function blankEvaluation(kind: FindingKind): Evaluation {
-  return new CheckEvaluation(kind);
 }
 
 /** Rewrites `e` as this tick's evaluation (its run and late share cleared: the tick sets them). */

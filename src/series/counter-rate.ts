@@ -16,6 +16,17 @@
 
 export type CounterKind = 'traffic' | 'errors';
 
+/**
+ * The tracker's own numbers, at the head of its slots array: the last snapshot's time, and this
+ * snapshot's Σ of complete increments, Σ of the same series' previous increments, and largest
+ * increment. In an array of doubles they are stored as they are; as fields of the tracker V8 gave
+ * each a number object of its own (16 bytes and a pointer: about 0.3 KB a series of a scrape).
+ */
+const PREVIOUS_TIME = 0;
+const COMPLETE_SUM = 1;
+const COMPLETE_PREV_SUM = 2;
+const COMPLETE_MAX = 3;
+const HEAD = 4;
 /** Numbers of a slot: its value, value stamp, increment and increment stamp, each for two snapshots. */
 const STRIDE = 8;
 const VALUE = 0;
@@ -31,12 +42,15 @@ export class CounterRateTracker {
   // stamped with the number of the snapshot that wrote it. Comparing stamps replaces four Maps per
   // tracker that were cleared (re-allocated) every snapshot. A tracker per route and input mostly
   // holds one or a few series: fourteen arrays grown by push (17 slots each at the first) and a
-  // Map made three trackers about 9 KB a series of a scrape; arrays of exact size, and a Map only
-  // past FEW_KEYS series, make them about 0.6 KB.
+  // Map made three trackers about 9 KB a series of a scrape. Arrays of exact size, a Map only past
+  // FEW_KEYS series, a lone key kept as itself and the tracker's sums kept in its slots array make
+  // a tracker of one series about 0.3 KB (the object 144 bytes, its array of 12 doubles 144).
   /** Slots by key, once there are more than FEW_KEYS. */
   private slotOf: Map<string, number> | undefined;
-  private keys: string[] = [];
-  private slots: number[] = [];
+  /** Each slot's key: none yet, one series' key itself (most trackers: no array), or an array. */
+  private keys: string | string[] | undefined = undefined;
+  /** HEAD numbers (see PREVIOUS_TIME …), then STRIDE numbers per slot. */
+  private slots: number[] = [Number.NaN, 0, 0, 0];
   /** Which of a field's two numbers is this snapshot's (0 or 1); the other is the last one's. */
   private now = 0;
   /** Distinct series of this snapshot and of the last one. */
@@ -46,12 +60,7 @@ export class CounterRateTracker {
   /** Number of the snapshot being taken, and of the last one ended (-2: none yet; unwritten stamps are -1). */
   private current = 0;
   private previous = -2;
-  /** Σ of this interval's complete increments, and Σ of the same series' previous increments. */
-  private completePrevSum = 0;
-  private completeMax = 0;
-  private previousTimeMs = Number.NaN;
-  /** Increments of series present in both snapshots without a reset. */
-  private completeSum = 0;
+  /** Increments of series present in both snapshots without a reset (their sums are in the head of `slots`). */
   private completeCount = 0;
   /**
    * Series that reset, and series new in this snapshot: slot and value pairs, in the order added
@@ -77,9 +86,10 @@ export class CounterRateTracker {
    */
   begin(): void {
     this.current = ++this.snapshotCount;
-    this.completeSum = 0;
-    this.completePrevSum = 0;
-    this.completeMax = 0;
+    const s = this.slots;
+    s[COMPLETE_SUM] = 0;
+    s[COMPLETE_PREV_SUM] = 0;
+    s[COMPLETE_MAX] = 0;
     this.completeCount = 0;
     this.touchedCount = 0;
     this.resets = undefined;
@@ -90,7 +100,7 @@ export class CounterRateTracker {
   add(key: string, value: number): void {
     const slot = this.slotFor(key);
     const s = this.slots;
-    const at = slot * STRIDE;
+    const at = HEAD + slot * STRIDE;
     const now = this.now;
     const before = 1 - now;
     const previous = this.previous;
@@ -98,9 +108,9 @@ export class CounterRateTracker {
     else if (value < s[at + VALUE + before]!) (this.resets ??= []).push(slot, value);
     else {
       const increment = value - s[at + VALUE + before]!;
-      this.completeSum += increment;
-      this.completePrevSum += s[at + INCREMENT_AT + before] === previous ? s[at + INCREMENT + before]! : Number.NaN;
-      if (increment > this.completeMax) this.completeMax = increment;
+      s[COMPLETE_SUM] = s[COMPLETE_SUM]! + increment;
+      s[COMPLETE_PREV_SUM] = s[COMPLETE_PREV_SUM]! + (s[at + INCREMENT_AT + before] === previous ? s[at + INCREMENT + before]! : Number.NaN);
+      if (increment > s[COMPLETE_MAX]!) s[COMPLETE_MAX] = increment;
       this.completeCount++;
       s[at + INCREMENT + now] = increment;
       s[at + INCREMENT_AT + now] = this.current;
@@ -115,23 +125,31 @@ export class CounterRateTracker {
   private slotFor(key: string): number {
     if (this.slotOf) return this.slotOf.get(key) ?? this.newSlot(key);
     const keys = this.keys;
-    for (let slot = 0; slot < keys.length; slot++) if (keys[slot] === key) return slot;
+    if (keys === key) return 0;
+    if (typeof keys === 'object') for (let slot = 0; slot < keys.length; slot++) if (keys[slot] === key) return slot;
     return this.newSlot(key);
   }
 
+  /** Slots made (live or not yet compacted away). */
+  private get slotCount(): number {
+    return (this.slots.length - HEAD) / STRIDE;
+  }
+
   private newSlot(key: string): number {
-    const slot = this.keys.length;
+    const slot = this.slotCount;
     const blank = [0, 0, -1, -1, 0, 0, -1, -1];
     if (slot < FEW_KEYS) {
       // A tracker of a few series (a route's status codes, a service's pods) is kept for as long as
       // they live: exact sizes, and a search of its keys. An array grown by push took 17 slots
-      // (168 bytes for two keys), and a Map about 200 bytes more.
-      this.keys = this.keys.concat(key);
+      // (168 bytes for two keys), and a Map about 200 bytes more; one key is kept as itself.
+      this.keys = slot === 0 ? key : keyList(this.keys).concat(key);
       this.slots = this.slots.concat(blank);
       return slot;
     }
-    if (!this.slotOf) this.slotOf = new Map(this.keys.map((k, i) => [k, i]));
-    this.keys.push(key);
+    const keys = keyList(this.keys);
+    this.keys = keys;
+    if (!this.slotOf) this.slotOf = new Map(keys.map((k, i) => [k, i]));
+    keys.push(key);
     this.slotOf.set(key, slot);
     this.slots.push(...blank);
     return slot;
@@ -144,7 +162,7 @@ export class CounterRateTracker {
    * data, not zero traffic), and when an increment cannot be known (see above).
    */
   end(timeMs: number): number {
-    const dtMs = timeMs - this.previousTimeMs;
+    const dtMs = timeMs - this.slots[PREVIOUS_TIME]!;
     const matched = this.touchedCount > 0;
     if (matched) this.everMatched = true;
     const increase = this.seenAny && dtMs > 0 ? this.increase(matched) : Number.NaN;
@@ -152,11 +170,11 @@ export class CounterRateTracker {
     this.now = 1 - this.now;
     this.previousTouchedCount = this.touchedCount;
     this.previous = this.current;
-    this.previousTimeMs = timeMs;
+    this.slots[PREVIOUS_TIME] = timeMs;
     this.seenAny = true;
     // Series that came and went (pods of past deploys) leave slots behind: past twice the live
     // count, the slots are rebuilt from the series of this snapshot.
-    if (this.keys.length > 2 * this.previousTouchedCount + 64) this.compact();
+    if (this.slotCount > 2 * this.previousTouchedCount + 64) this.compact();
     this.begin();
     return (increase * 1000) / dtMs;
   }
@@ -166,7 +184,7 @@ export class CounterRateTracker {
     const fresh = this.fresh;
     if (this.kind === 'errors') {
       if (!matched && !this.everMatched) return 0;
-      let sum = this.completeSum;
+      let sum = this.slots[COMPLETE_SUM]!;
       if (resets) for (let k = 1; k < resets.length; k += 2) sum += resets[k]!;
       if (fresh) for (let k = 1; k < fresh.length; k += 2) sum += fresh[k]!;
       return sum;
@@ -178,16 +196,16 @@ export class CounterRateTracker {
     const resetCount = resets ? resets.length / 2 : 0;
     if (this.previousTouchedCount > this.completeCount + resetCount) {
       // A series of the last snapshot is gone: what it counted before it went is unknown.
-      for (let at = 0; at < s.length; at += STRIDE) if (s[at + VALUE_AT + before] === this.previous && s[at + VALUE_AT + now] !== this.current) return Number.NaN;
+      for (let at = HEAD; at < s.length; at += STRIDE) if (s[at + VALUE_AT + before] === this.previous && s[at + VALUE_AT + now] !== this.current) return Number.NaN;
     }
-    if (!resets && !fresh) return this.completeSum;
+    if (!resets && !fresh) return s[COMPLETE_SUM]!;
     if (this.completeCount === 0) return Number.NaN;
-    let sum = this.completeSum;
+    let sum = s[COMPLETE_SUM]!;
     if (resets) {
       // How the load changed since the last interval, read from the series that did not reset.
-      const growth = this.completePrevSum > 0 ? this.completeSum / this.completePrevSum : Number.NaN;
+      const growth = s[COMPLETE_PREV_SUM]! > 0 ? s[COMPLETE_SUM]! / s[COMPLETE_PREV_SUM]! : Number.NaN;
       for (let k = 0; k < resets.length; k += 2) {
-        const at = resets[k]! * STRIDE;
+        const at = HEAD + resets[k]! * STRIDE;
         const previousIncrement = s[at + INCREMENT_AT + before] === this.previous ? s[at + INCREMENT + before]! : Number.NaN;
         const estimate = Math.max(resets[k + 1]!, previousIncrement * growth);
         if (Number.isNaN(estimate)) return Number.NaN;
@@ -198,8 +216,8 @@ export class CounterRateTracker {
     }
     if (fresh) {
       for (let k = 0; k < fresh.length; k += 2) {
-        const counted = Math.min(fresh[k + 1]!, this.completeMax);
-        const at = fresh[k]! * STRIDE;
+        const counted = Math.min(fresh[k + 1]!, s[COMPLETE_MAX]!);
+        const at = HEAD + fresh[k]! * STRIDE;
         sum += counted;
         s[at + INCREMENT + now] = counted;
         s[at + INCREMENT_AT + now] = this.current;
@@ -210,17 +228,17 @@ export class CounterRateTracker {
 
   /** Rebuilds the slots from the series of the last snapshot, keeping their values and increments. */
   private compact(): void {
-    const old = { keys: this.keys, slots: this.slots };
+    const old = { keys: keyList(this.keys), slots: this.slots };
     // The snapshot just ended is the previous one now: its fields are the ones at `before`.
     const before = 1 - this.now;
     this.slotOf = undefined;
-    this.keys = [];
-    this.slots = [];
+    this.keys = undefined;
+    this.slots = old.slots.slice(0, HEAD);
     this.touchedCount = 0;
     for (let oldSlot = 0; oldSlot < old.keys.length; oldSlot++) {
-      const from = oldSlot * STRIDE;
+      const from = HEAD + oldSlot * STRIDE;
       if (old.slots[from + VALUE_AT + before] !== this.previous) continue;
-      const at = this.newSlot(old.keys[oldSlot]!) * STRIDE;
+      const at = HEAD + this.newSlot(old.keys[oldSlot]!) * STRIDE;
       const s = this.slots;
       s[at + VALUE + before] = old.slots[from + VALUE + before]!;
       s[at + VALUE_AT + before] = this.previous;
@@ -230,4 +248,9 @@ export class CounterRateTracker {
       }
     }
   }
+}
+
+/** A tracker's keys as a list (a new one when it holds one key or none). */
+function keyList(keys: string | string[] | undefined): string[] {
+  return keys === undefined ? [] : typeof keys === 'string' ? [keys] : keys;
 }

@@ -63,16 +63,17 @@ export class SeasonalProfile {
   private changeCount = 0;
 
   /**
-   * @param storage 168 Int16 values to keep the slots in (a slice of a shared buffer); own one otherwise.
+   * @param storage Int16 values whose first 168 keep the slots (a view its owner shares with other
+   *   state: one typed-array view less a series); own one otherwise.
    * @param clock The wall clock whose hours the slots are (shared); undefined: UTC.
    */
   constructor(
     storage?: Int16Array,
     private readonly clock?: WallClock,
   ) {
-    if (storage && storage.length !== SLOTS_PER_WEEK) throw new RangeError(`a seasonal profile needs ${SLOTS_PER_WEEK} slots, got ${storage.length}`);
+    if (storage && storage.length < SLOTS_PER_WEEK) throw new RangeError(`a seasonal profile needs ${SLOTS_PER_WEEK} slots, got ${storage.length}`);
     this.slots = storage ?? new Int16Array(SLOTS_PER_WEEK);
-    this.slots.fill(UNKNOWN);
+    this.slots.fill(UNKNOWN, 0, SLOTS_PER_WEEK);
   }
 
   /**
@@ -217,7 +218,7 @@ export class SeasonalProfile {
    */
   moveSlots(offsetChangeHours: number): void {
     if (!Number.isFinite(offsetChangeHours) || offsetChangeHours === 0) return;
-    const old = Array.from(this.slots);
+    const old = Array.from(this.slots.subarray(0, SLOTS_PER_WEEK));
     const whole = Math.floor(offsetChangeHours);
     const frac = offsetChangeHours - whole;
     for (let i = 0; i < SLOTS_PER_WEEK; i++) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Q_NULL, Q_UNITS } from '../../../src/core/column-encoder.js';
 import { WallClock } from '../../../src/core/wall-clock.js';
 import { PROFILE_BYTES, SLOTS_PER_WEEK, SeasonalProfile } from '../../../src/detectors/stats/seasonal-profile.js';
 
@@ -23,9 +24,22 @@ function feed(p: SeasonalProfile, fromMs: number, ms: number, f: (t: number) => 
 }
 
 describe('SeasonalProfile', () => {
-  it('takes 336 bytes of slots, and refuses storage of another size', () => {
+  it('takes 336 bytes of slots, and refuses storage of fewer', () => {
     expect(PROFILE_BYTES).toBe(336);
     expect(() => new SeasonalProfile(new Int16Array(24))).toThrow('168 slots');
+  });
+
+  it('keeps its slots in the first 168 values of a longer storage and never writes past them', () => {
+    const storage = new Int16Array(SLOTS_PER_WEEK + 8).fill(7);
+    const p = new SeasonalProfile(storage);
+    feed(p, MONDAY, 3 * DAY);
+    p.moveSlots(2.5);
+    p.restore(p.snapshot());
+    expect(Array.from(storage.subarray(SLOTS_PER_WEEK))).toEqual(new Array(8).fill(7));
+    // The slots themselves are the storage's: each known slot's value is there, in 1/1024 nats.
+    const slots = p.snapshot().slots;
+    expect(slots.filter((v) => v !== null).length).toBeGreaterThan(24);
+    slots.forEach((v, i) => expect(storage[i], `slot ${i}`).toBe(v === null ? Q_NULL : Math.round(v * Q_UNITS)));
   });
 
   it('says nothing before a day of history, so a young series is judged as before', () => {

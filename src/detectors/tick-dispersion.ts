@@ -1,0 +1,141 @@
+// A detector's dispersion estimates (how much more its counts vary than Poisson or binomial ones)
+// and the late share's sums: twelve numbers a series, read and written in place every tick. They
+// live in the detector's doubles (a region of a shared slab, core/slab.ts), not in an object's
+// fields: V8 holds each double field as a number object of its own (16 bytes beside its slot).
+
+import type { LateShareState } from './stats/late-share.js';
+
+/** Tick-level dispersion estimates (mean squared Pearson residual of healthy ticks) per input. */
+export interface Dispersion extends LateShareState {
+  rate: number;
+  errors: number;
+  funnel: number;
+  /** Ticks averaged so far (a running mean until the window is full, then exponential). */
+  ticks: number;
+  /**
+   * The request count's dispersion over RUN_BLOCK_TICKS consecutive healthy ticks, and how many
+   * such blocks it averages. Lower than the tick's when a rate read over two scrapes counts a
+   * late scrape's requests in the next tick: over a run those cancel, and the run's multiplier
+   * (which decides the kind of a failure) is judged with this one.
+   */
+  rateBlock?: number;
+  blocks?: number;
+  /** The block being gathered: its requests, expected requests and ticks. */
+  blockN?: number;
+  blockExpected?: number;
+  blockTicks?: number;
+}
+
+/** Doubles a DispersionView takes. */
+export const DISPERSION_FIELDS = 12;
+const RATE = 0;
+const ERRORS = 1;
+const FUNNEL = 2;
+const TICKS = 3;
+const LATE_NUM = 4;
+const LATE_DEN = 5;
+const LATE_PREV_N = 6;
+const RATE_BLOCK = 7;
+const BLOCKS = 8;
+const BLOCK_N = 9;
+const BLOCK_EXPECTED = 10;
+const BLOCK_TICKS = 11;
+
+/** The dispersion as a detector holds it: every field a number, NaN where the saved form has none (no block gathered, no block averaged). */
+export class DispersionView implements Required<Dispersion> {
+  /** Its numbers are `doubles[at … at + DISPERSION_FIELDS)`; starts as reset() leaves it. */
+  constructor(
+    private readonly doubles: Float64Array,
+    private readonly at: number,
+  ) {
+    this.reset();
+  }
+
+  /** As learnt from nothing (φ = 1 for every input), or from the counts saved. */
+  reset(rate = 1, errors = 1, funnel = 1, ticks = 0): void {
+    const d = this.doubles;
+    const at = this.at;
+    d[at + RATE] = rate;
+    d[at + ERRORS] = errors;
+    d[at + FUNNEL] = funnel;
+    d[at + TICKS] = ticks;
+    // newLateShare()'s values: nothing learnt, no previous tick.
+    d[at + LATE_NUM] = 0;
+    d[at + LATE_DEN] = 0;
+    d[at + LATE_PREV_N] = -1;
+    d.fill(Number.NaN, at + RATE_BLOCK, at + DISPERSION_FIELDS);
+  }
+
+  get rate(): number {
+    return this.doubles[this.at + RATE]!;
+  }
+  set rate(v: number) {
+    this.doubles[this.at + RATE] = v;
+  }
+  get errors(): number {
+    return this.doubles[this.at + ERRORS]!;
+  }
+  set errors(v: number) {
+    this.doubles[this.at + ERRORS] = v;
+  }
+  get funnel(): number {
+    return this.doubles[this.at + FUNNEL]!;
+  }
+  set funnel(v: number) {
+    this.doubles[this.at + FUNNEL] = v;
+  }
+  get ticks(): number {
+    return this.doubles[this.at + TICKS]!;
+  }
+  set ticks(v: number) {
+    this.doubles[this.at + TICKS] = v;
+  }
+  get lateNum(): number {
+    return this.doubles[this.at + LATE_NUM]!;
+  }
+  set lateNum(v: number) {
+    this.doubles[this.at + LATE_NUM] = v;
+  }
+  get lateDen(): number {
+    return this.doubles[this.at + LATE_DEN]!;
+  }
+  set lateDen(v: number) {
+    this.doubles[this.at + LATE_DEN] = v;
+  }
+  get latePrevN(): number {
+    return this.doubles[this.at + LATE_PREV_N]!;
+  }
+  set latePrevN(v: number) {
+    this.doubles[this.at + LATE_PREV_N] = v;
+  }
+  get rateBlock(): number {
+    return this.doubles[this.at + RATE_BLOCK]!;
+  }
+  set rateBlock(v: number) {
+    this.doubles[this.at + RATE_BLOCK] = v;
+  }
+  get blocks(): number {
+    return this.doubles[this.at + BLOCKS]!;
+  }
+  set blocks(v: number) {
+    this.doubles[this.at + BLOCKS] = v;
+  }
+  get blockN(): number {
+    return this.doubles[this.at + BLOCK_N]!;
+  }
+  set blockN(v: number) {
+    this.doubles[this.at + BLOCK_N] = v;
+  }
+  get blockExpected(): number {
+    return this.doubles[this.at + BLOCK_EXPECTED]!;
+  }
+  set blockExpected(v: number) {
+    this.doubles[this.at + BLOCK_EXPECTED] = v;
+  }
+  get blockTicks(): number {
+    return this.doubles[this.at + BLOCK_TICKS]!;
+  }
+  set blockTicks(v: number) {
+    this.doubles[this.at + BLOCK_TICKS] = v;
+  }
+}
