@@ -12,6 +12,20 @@ export function nextAlignedMs(nowMs: number, intervalMs: number, offsetMs = 0): 
   return Math.floor((nowMs - offsetMs) / intervalMs) * intervalMs + intervalMs + offsetMs;
 }
 
+/**
+ * The tick instants a start still has to read from history before its first live tick: those
+ * after `fedUntilMs` (the data time last fed: history read or the saved state) up to the latest at
+ * or before `nowMs`, spanning at most `maxSpanMs`; undefined when there are none. The first instant
+ * taken is more than half an interval after `fedUntilMs`: history read on another grid (no offset)
+ * may end just before an instant, and a tick that close would count most of its span twice.
+ */
+export function catchUpRange(fedUntilMs: number, nowMs: number, intervalMs: number, offsetMs: number, maxSpanMs: number): { fromMs: number; toMs: number } | undefined {
+  if (!Number.isFinite(fedUntilMs)) return undefined;
+  const toMs = nextAlignedMs(nowMs, intervalMs, offsetMs) - intervalMs;
+  const fromMs = Math.max(nextAlignedMs(fedUntilMs + intervalMs / 2, intervalMs, offsetMs), toMs - Math.floor(maxSpanMs / intervalMs) * intervalMs);
+  return fromMs <= toMs ? { fromMs, toMs } : undefined;
+}
+
 export function startAlignedTicker(intervalMs: number, onTick: () => unknown, now: () => number = Date.now, offsetMs = 0): Ticker {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;

@@ -33,7 +33,7 @@ import { liveHistory } from '../ui/history-sizes.js';
 import { BAND_SIGMAS } from '../ui/band.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
 import { SilenceStore } from './silence-store.js';
-import { type Ticker, startAlignedTicker } from './aligned-ticker.js';
+import { type Ticker, catchUpRange, startAlignedTicker } from './aligned-ticker.js';
 import { intervalToCron, splitTickOffset } from '../config/schedule.js';
 import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
 import { muteConfig } from './mute-config.js';
@@ -217,21 +217,47 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
    * since the save, or by a reload, is as warm at its first tick as at a fresh start. A reload reads
    * no markers: they carry on from the running pipeline, which has seen that history already.
    */
-  const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number, withMarkers: boolean) => {
-    if (c.source.kind !== 'prometheus') return;
+  const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number, withMarkers: boolean): Promise<{ coldUntilMs: number; resumedUntilMs: number }> => {
+    if (c.source.kind !== 'prometheus') return { coldUntilMs: Number.NaN, resumedUntilMs: resumedAt };
     const markers = withMarkers ? (c.deploys?.markers ?? []) : [];
     const cold = c.signals.filter((s) => !resumed.has(s.name));
     const warm = c.signals.filter((s) => resumed.has(s.name));
     const coldNames = cold.map((s) => s.name);
-    if (warm.length === 0) {
-      await warmFromHistory(makeSource(c, cold, markers) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames);
-      return;
-    }
+    if (warm.length === 0) return { coldUntilMs: await warmFromHistory(makeSource(c, cold, markers) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames), resumedUntilMs: Number.NaN };
     // Disjoint series: each reads its own history in time order, whichever read comes first.
-    if (cold.length > 0) await warmFromHistory(makeSource(c, cold, []) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames);
-    await warmFromHistory(makeSource(c, warm, markers) as PrometheusSource, into, c, now(), logger, resumedAt, warm.map((s) => s.name));
+    const coldUntilMs = cold.length > 0 ? await warmFromHistory(makeSource(c, cold, []) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames) : Number.NaN;
+    const resumedUntilMs = latest(await warmFromHistory(makeSource(c, warm, markers) as PrometheusSource, into, c, now(), logger, resumedAt, warm.map((s) => s.name)), resumedAt);
+    return { coldUntilMs, resumedUntilMs };
   };
-  await warmCold(config, pipeline, resumedSignals, resumedAtMs, true);
+  const warmedAtStart = await warmCold(config, pipeline, resumedSignals, resumedAtMs, true);
+  /**
+   * Reads the tick instants between what start-up fed and the first live tick (the warm-up ended
+   * before the ticks' offset was known, and took time): without it, the tick or two before the
+   * first live one were never read. Bounded: a read that took longer than a tick is followed by
+   * at most two more.
+   */
+  const catchUp = async (c: StormwatchConfig, into: Pipeline, signals: StormwatchConfig['signals'], fedUntilMs: number, withMarkers: boolean) => {
+    if (c.source.kind !== 'prometheus' || c.source.warmupMs <= 0 || signals.length === 0) return;
+    const history = makeSource(c, signals, withMarkers ? (c.deploys?.markers ?? []) : []) as PrometheusSource;
+    let fed = fedUntilMs;
+    for (let round = 0; round < 3; round++) {
+      const range = catchUpRange(fed, now(), c.intervalMs, tickOffsetMs, c.source.warmupMs);
+      if (!range) return;
+      let frames = 0;
+      try {
+        for await (const frame of history.history(range.fromMs, range.toMs, c.intervalMs)) {
+          into.warm(frame);
+          frames++;
+        }
+      } catch (error) {
+        const reason = error instanceof SourceError ? error.reason : 'unknown';
+        logger.log('warn', 'could not read the ticks before the first one; they stay unread', { reason, error: (error as Error).message });
+        return;
+      }
+      logger.log('info', 'caught up from history before the first tick', { signals: signals.map((s) => s.name), frames, fromMs: range.fromMs, toMs: range.toMs });
+      fed = range.toMs;
+    }
+  };
 
   // Smoke probes: right after each deploy of their service, and on their own schedule.
   const probeNext = new Map(config.probes.map((p) => [p.name, 0]));
@@ -498,6 +524,8 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     };
   };
   tickOffsetMs = (await learnTickOffset(config, source, true)).offsetMs;
+  // Every signal from the latest data time fed: the history's reads all end at the same instant.
+  await catchUp(config, pipeline, config.signals, latest(warmedAtStart.coldUntilMs, warmedAtStart.resumedUntilMs), true);
   let task = schedule(config);
   const scheduleText = (c: StormwatchConfig) => {
     const { cronOffsetMs, delayMs } = splitTickOffset(tickOffsetMs);
@@ -546,7 +574,15 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     // would go back in time.
     const kept = new Set(next.signals.map((s) => s.name).filter((name) => !plan.addedSignals.has(name) && !plan.resetSignals.has(name)));
     if (kept.size < next.signals.length) {
-      const warming = warmCold(next, nextPipeline, kept, now(), false);
+      const warming = warmCold(next, nextPipeline, kept, now(), false).then(({ coldUntilMs }) =>
+        catchUp(
+          next,
+          nextPipeline,
+          next.signals.filter((s) => !kept.has(s.name)),
+          coldUntilMs,
+          false,
+        ),
+      );
       running = warming;
       try {
         await warming;
@@ -672,25 +708,36 @@ async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipel
   }
 }
 
-/** Reads the trailing warm-up (after a resume: the gap since `resumedAtMs`) of `source`'s signals into their baselines. */
-async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number, signals: readonly string[]): Promise<void> {
-  if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return;
+/** The later of two data times, either of which may be NaN (none). */
+function latest(a: number, b: number): number {
+  return Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.max(a, b);
+}
+
+/**
+ * Reads the trailing warm-up (after a resume: the gap since `resumedAtMs`) of `source`'s signals
+ * into their baselines. Returns the data time of the last frame fed (NaN: none).
+ */
+async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number, signals: readonly string[]): Promise<number> {
+  if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return Number.NaN;
   // A cold signal learns the week first (a resumed one kept its profiles in the saved state).
   if (Number.isNaN(resumedAtMs)) await warmProfilesFromHistory(source, pipeline, config, nowMs, logger, signals);
   const step = config.intervalMs;
   const toMs = Math.floor(nowMs / step) * step - step;
   // After a restart only the gap since the saved state is read.
   const fromMs = Math.max(toMs - config.source.warmupMs, Number.isNaN(resumedAtMs) ? Number.NEGATIVE_INFINITY : Math.ceil(resumedAtMs / step) * step);
-  if (fromMs > toMs) return;
+  if (fromMs > toMs) return Number.NaN;
   let frames = 0;
+  let fedUntilMs = Number.NaN;
   try {
     for await (const frame of source.history(fromMs, toMs, step)) {
       pipeline.warm(frame);
       frames++;
+      fedUntilMs = frame.timeMs;
     }
     logger.log('info', 'baselines warmed from history', { signals, frames, fromMs, toMs });
   } catch (error) {
     const reason = error instanceof SourceError ? error.reason : 'unknown';
     logger.log('warn', 'could not warm baselines from history; learning live instead', { reason, error: (error as Error).message });
   }
+  return fedUntilMs;
 }

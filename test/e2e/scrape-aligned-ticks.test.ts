@@ -120,4 +120,21 @@ signals:
       expect(ageMs).toBeLessThan(marginMs + 600 + latestMs);
     }
   }, 90_000);
+
+  it('reads every tick instant from its warm-up to its first live tick: none at start goes unread', () => {
+    const lines = stormwatch
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fed = lines.filter((l) => l.msg === 'baselines warmed from history' || l.msg === 'caught up from history before the first tick').map((l) => Number(l.toMs));
+    const firstTick = lines.find((l) => l.msg === 'tick evaluated');
+    expect(fed.length, stormwatch.stderr()).toBeGreaterThan(0);
+    expect(firstTick, stormwatch.stderr()).toBeDefined();
+    // The first live tick is the next instant after the last one read (cron fires within a few
+    // hundred ms of it); before, the instant between them was never read.
+    const gapMs = Date.parse(String(firstTick!.dataTime)) - Math.max(...fed);
+    expect(gapMs, stormwatch.stderr()).toBeGreaterThanOrEqual(INTERVAL_MS);
+    expect(gapMs, stormwatch.stderr()).toBeLessThan(INTERVAL_MS + 500);
+  });
 });

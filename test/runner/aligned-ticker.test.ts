@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { nextAlignedMs, startAlignedTicker } from '../../src/runner/aligned-ticker.js';
+import { catchUpRange, nextAlignedMs, startAlignedTicker } from '../../src/runner/aligned-ticker.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -33,3 +33,34 @@ describe('aligned ticker', () => {
     expect(ticks).toHaveLength(4);
   });
 });
+
+describe('catchUpRange: the ticks a start reads before its first live one', () => {
+  const W = 1_700_000_100_000 - (1_700_000_100_000 % 15_000);
+  const HOUR = 3_600_000;
+
+  it('reads every instant after the warm-up up to the last one due, so the first live tick follows it by one interval', () => {
+    // Warm-up ended at W; 31 s later, ticks on the epoch's grid: W + 15 s and W + 30 s are unread.
+    const range = catchUpRange(W, W + 31_000, 15_000, 0, HOUR)!;
+    expect(range).toEqual({ fromMs: W + 15_000, toMs: W + 30_000 });
+    expect(nextAlignedMs(W + 31_000, 15_000) - range.toMs).toBe(15_000);
+  });
+
+  it('reads the instants of the ticks\' own grid (their offset), leaving out one within half an interval of the warm-up', () => {
+    // Offset 4 s: W + 4 s is too close to W (4 of the tick's 15 s are new), W + 19 s is due.
+    expect(catchUpRange(W, W + 23_000, 15_000, 4_000, HOUR)).toEqual({ fromMs: W + 19_000, toMs: W + 19_000 });
+    // Offset 9 s: W + 9 s is more than half an interval on.
+    expect(catchUpRange(W, W + 23_000, 15_000, 9_000, HOUR)).toEqual({ fromMs: W + 9_000, toMs: W + 9_000 });
+  });
+
+  it('has nothing to read when the next instant is the first live tick, or nothing was fed', () => {
+    expect(catchUpRange(W, W + 14_000, 15_000, 0, HOUR)).toBeUndefined();
+    expect(catchUpRange(W + 15_000, W + 29_999, 15_000, 0, HOUR)).toBeUndefined();
+    expect(catchUpRange(Number.NaN, W + 31_000, 15_000, 0, HOUR)).toBeUndefined();
+  });
+
+  it('reads at most the warm-up\'s span, however old the state it resumed from', () => {
+    const range = catchUpRange(W - 48 * HOUR, W + 1_000, 15_000, 0, HOUR)!;
+    expect(range).toEqual({ fromMs: W - HOUR, toMs: W });
+  });
+});
+
