@@ -22,6 +22,8 @@ export const COLUMNS = [
   'score',
   /** 0 normal, 1 surge, 2 failing; NaN when nothing could judge. */
   'state',
+  /** How unusual the tick is, in [0, 1] (the anomaly score); NaN while no check can judge. */
+  'anomaly',
 ] as const;
 export type Column = (typeof COLUMNS)[number];
 export const COLUMN_COUNT = COLUMNS.length;
@@ -53,6 +55,7 @@ export function chartPoint(report: SignalReport, zThreshold: number, out: Float3
   for (const e of evaluations) if (Number.isFinite(e.score) && !(Math.abs(e.score) <= Math.abs(score))) score = e.score;
   out[COL.score] = score;
   out[COL.state] = a.failing === true ? 2 : a.surge === true ? 1 : a.failing === false || a.surge === false ? 0 : Number.NaN;
+  out[COL.anomaly] = report.anomalyScore ?? Number.NaN;
 }
 
 function ratio(part: number, whole: number): number {

@@ -10,7 +10,7 @@ export const LIVE_HISTORY_MS = 3 * 3_600_000;
 /** Series with a history from their first tick; beyond, from their first anomaly, up to the cap. */
 export const LIVE_EAGER_SERIES = 1000;
 export const LIVE_MAX_SERIES = 2000;
-/** A backtest report's histories together stay under this (a week at 15 s is 2 MB per series). */
+/** A backtest report's histories together stay under this (a week at 15 s is 2.3 MB per series). */
 export const REPORT_HISTORY_BYTES = 256 * 1024 * 1024;
 
 type Sized = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'signals'>;

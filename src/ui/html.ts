@@ -17,6 +17,11 @@ export function fmtScore(score: number): string {
   return Number.isFinite(score) ? score.toFixed(1) : '–';
 }
 
+/** An anomaly score in [0, 1], two decimals; a dash when no check could judge. */
+export function fmtAnomaly(score: number): string {
+  return Number.isFinite(score) ? score.toFixed(2) : '–';
+}
+
 export function fmtRate(rate: number): string {
   if (!Number.isFinite(rate)) return '–';
   const a = Math.abs(rate);

@@ -1,5 +1,5 @@
-// What the overview shows of every series at the latest tick (state, score, kind, requests), kept
-// as columns: about 26 bytes a series. Keeping the tick's reports themselves (each with its
+// What the overview shows of every series at the latest tick (state, scores, kind, requests), kept
+// as columns: about 30 bytes a series. Keeping the tick's reports themselves (each with its
 // evaluations, assessment and sample objects) cost about 1.2 KB a series, and made every tick's
 // reports survive into the old generation.
 
@@ -14,6 +14,8 @@ export interface LatestRow {
   kind: string;
   /** The check score farthest from zero (signed robust z); NaN when none judged. */
   score: number;
+  /** How unusual the tick is, in [0, 1] (the anomaly score); NaN when no check could judge it. */
+  anomaly: number;
   requests: number;
 }
 
@@ -37,6 +39,7 @@ export class LatestRows {
   /** Series ids in the tick's order (the pipeline's own strings). */
   private ids: string[] = [];
   private scores = new Float64Array(0);
+  private anomalies = new Float32Array(0);
   private requests = new Float64Array(0);
   /** failing's code + 3 × surge's code. */
   private states = new Uint8Array(0);
@@ -59,6 +62,7 @@ export class LatestRows {
       const a = report.assessment;
       this.ids[i] = id;
       this.scores[i] = scoreOf(report);
+      this.anomalies[i] = report.anomalyScore ?? Number.NaN;
       this.requests[i] = report.sample.requests;
       this.states[i] = code(a.failing) + 3 * code(a.surge);
       this.kindIndex[i] = this.kindCode(a.kind ?? '');
@@ -70,6 +74,7 @@ export class LatestRows {
   private grow(n: number): void {
     const capacity = Math.max(16, Math.ceil(n * 1.25));
     this.scores = new Float64Array(capacity);
+    this.anomalies = new Float32Array(capacity);
     this.requests = new Float64Array(capacity);
     this.states = new Uint8Array(capacity);
     this.kindIndex = new Uint16Array(capacity);
@@ -109,7 +114,7 @@ export class LatestRows {
   *rows(): Generator<LatestRow> {
     for (let i = 0; i < this.ids.length; i++) {
       const s = this.states[i]!;
-      yield { id: this.ids[i]!, failing: decode(s % 3), surge: decode(Math.floor(s / 3)), kind: this.kinds[this.kindIndex[i]!]!, score: this.scores[i]!, requests: this.requests[i]! };
+      yield { id: this.ids[i]!, failing: decode(s % 3), surge: decode(Math.floor(s / 3)), kind: this.kinds[this.kindIndex[i]!]!, score: this.scores[i]!, anomaly: this.anomalies[i]!, requests: this.requests[i]! };
     }
   }
 

@@ -26,6 +26,8 @@ export interface OverviewRow {
   state: SeriesState;
   /** The check score farthest from zero now (signed robust z); NaN when none judged. */
   score: number;
+  /** How unusual this moment is, in [0, 1] (the anomaly score); NaN when no check could judge it. */
+  anomaly: number;
   /** The firing alert's name, or the incident kind stormwatch would name, or ''. */
   kind: string;
   requests: number;
@@ -90,6 +92,7 @@ export function overviewPage(inputs: OverviewInputs, query: OverviewQuery): Over
       labels,
       state,
       score: a.score,
+      anomaly: a.anomaly,
       kind: alert ?? (a.failing === true ? a.kind : a.surge === true ? 'organic_surge' : ''),
       requests: a.requests,
       ...(deploy ? { lastDeploy: { id: deploy.id, version: deploy.version, verdict: deploy.verdict, startedAtMs: deploy.startedAtMs } } : {}),
@@ -97,7 +100,10 @@ export function overviewPage(inputs: OverviewInputs, query: OverviewQuery): Over
   }
   const rank: Record<SeriesState, number> = { firing: 0, pending: 1, surge: 2, unknown: 3, ok: 4 };
   const abs = (x: number) => (Number.isFinite(x) ? Math.abs(x) : -1);
-  rows.sort(query.sort === 'id' ? (x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0) : (x, y) => rank[x.state] - rank[y.state] || abs(y.score) - abs(x.score) || (x.id < y.id ? -1 : 1));
+  const known = (x: number) => (Number.isFinite(x) ? x : -1);
+  // Most anomalous: by state, then by the anomaly score (one scale for every check and series),
+  // then by the largest check score.
+  rows.sort(query.sort === 'id' ? (x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0) : (x, y) => rank[x.state] - rank[y.state] || known(y.anomaly) - known(x.anomaly) || abs(y.score) - abs(x.score) || (x.id < y.id ? -1 : 1));
   const pages = Math.max(1, Math.ceil(rows.length / query.perPage));
   const page = Math.min(query.page, pages);
   return { rows: rows.slice((page - 1) * query.perPage, page * query.perPage), total: inputs.latest.size, matched: rows.length, page, pages, counts };

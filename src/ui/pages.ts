@@ -2,7 +2,7 @@
 // of a series page, whose charts the browser draws from /ui/api/series. Pure: strings in, HTML out.
 
 import type { AlertInterval } from './history-store.js';
-import { esc, fmtRate, fmtScore, isoTime } from './html.js';
+import { esc, fmtAnomaly, fmtRate, fmtScore, isoTime } from './html.js';
 import { seriesPageURL } from './links.js';
 import { type OverviewPage, type OverviewQuery, STATE_FILTERS } from './overview-model.js';
 import type { DeployRecord } from '../deploys/types.js';
@@ -47,7 +47,7 @@ export function overviewHtml(v: OverviewView): string {
   const rows = page.rows
     .map(
       (r) => `<tr data-series="${esc(r.id)}"><td><a href="${esc(seriesPageURL('', r.id))}">${esc(r.id)}</a></td><td><span class="sw-state-${r.state}">${r.state}</span></td>` +
-        `<td>${fmtScore(r.score)}</td><td>${esc(r.kind || '–')}</td><td>${fmtRate(r.requests)}</td>` +
+        `<td class="sw-anomaly">${fmtAnomaly(r.anomaly)}</td><td>${fmtScore(r.score)}</td><td>${esc(r.kind || '–')}</td><td>${fmtRate(r.requests)}</td>` +
         `<td>${r.lastDeploy ? `${esc(r.lastDeploy.version)} <span class="sw-verdict-${esc(r.lastDeploy.verdict)}">${esc(r.lastDeploy.verdict)}</span>` : '–'}</td></tr>`,
     )
     .join('\n');
@@ -70,8 +70,8 @@ export function overviewHtml(v: OverviewView): string {
 <label>state <select name="state">${options}</select></label>
 <label>sort <select name="sort"><option value="score"${query.sort === 'score' ? ' selected' : ''}>most anomalous</option><option value="id"${query.sort === 'id' ? ' selected' : ''}>name</option></select></label>
 <button type="submit">filter</button></form>
-<table class="sw-table" id="sw-overview"><tr><th>series</th><th>state</th><th>score</th><th>kind</th><th>requests</th><th>last deploy</th></tr>
-${rows || '<tr><td colspan="6" class="sw-muted">no series match</td></tr>'}
+<table class="sw-table" id="sw-overview"><tr><th>series</th><th>state</th><th title="how unusual this moment is, 0 to 1">anomaly</th><th title="the check score farthest from zero (robust z)">z</th><th>kind</th><th>requests</th><th>last deploy</th></tr>
+${rows || '<tr><td colspan="7" class="sw-muted">no series match</td></tr>'}
 </table>
 ${pager}
 <h2>Recent alerts</h2>

@@ -30,6 +30,8 @@ export interface SeriesChartData {
   comp: (number | null)[];
   compBase: (number | null)[];
   amp: (number | null)[];
+  /** The anomaly score, the highest of each bucket. */
+  anomaly: (number | null)[];
   alerts: { alertname: string; severity: string; fingerprint: string; startsAtMs: number; firedAtMs: number; endsAtMs: number | null; summary: string; description: string }[];
   deploys: { id: string; service: string; version: string; startedAtMs: number; verdict: string; decidedAtMs: number | null; reasons: string[]; evidence: SignalEvidence[] }[];
   explanation: { atMs: number; text: string } | null;
@@ -99,6 +101,7 @@ export function seriesChartData(input: SeriesChartInput): SeriesChartData {
     comp: col('completion', 'min'),
     compBase: col('completionBaseline', 'mid'),
     amp: col('amplification', 'max'),
+    anomaly: col('anomaly', 'max'),
     alerts: input.alerts.map((a) => ({ alertname: a.alertname, severity: a.severity, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, firedAtMs: a.firedAtMs, endsAtMs: a.endsAtMs ?? null, summary: a.summary, description: a.description })),
     deploys: input.deploys.map((d) => ({ id: d.id, service: d.service, version: d.version, startedAtMs: d.startedAtMs, verdict: d.verdict, decidedAtMs: d.decidedAtMs ?? null, reasons: d.reasons, evidence: d.evidence })),
     explanation: input.explanation ?? null,

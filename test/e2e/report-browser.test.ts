@@ -40,7 +40,7 @@ describe('backtest report in Chromium', () => {
     expect(requests).toEqual([url]);
 
     const charts = await checkCharts(page, '.sw-report-charts');
-    expect(charts.map((c) => c.chart)).toEqual(['requests', 'errors', 'completion', 'amplification']);
+    expect(charts.map((c) => c.chart)).toEqual(['requests', 'errors', 'completion', 'amplification', 'anomaly']);
     for (const c of charts) {
       expect(c.points, c.chart).toBeGreaterThan(1000);
       expect(c.dataPixels, c.chart).toBeGreaterThan(200);

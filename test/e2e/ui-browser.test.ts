@@ -92,7 +92,7 @@ signals:
     expect(await page.$eval('tr.sw-selected a.sw-alert-link', (el) => (el as HTMLElement).dataset.fingerprint)).toBe(alert.fingerprint);
     expect(await page.textContent('.sw-explanation')).toContain('downloads');
     const charts = await checkCharts(page, '#sw-root');
-    expect(charts.map((c) => c.chart)).toEqual(['requests', 'errors', 'completion', 'amplification']);
+    expect(charts.map((c) => c.chart)).toEqual(['requests', 'errors', 'completion', 'amplification', 'anomaly']);
     for (const c of charts.filter((c) => c.chart !== 'errors')) {
       expect(c.points, c.chart).toBeGreaterThan(10);
       expect(c.dataPixels, c.chart).toBeGreaterThan(100);
@@ -103,7 +103,12 @@ signals:
     await page.goto(`${ui}/ui/?state=alerting`);
     const row = page.locator('#sw-overview tr[data-series="downloads"]');
     expect(await row.locator('td').nth(1).textContent()).toBe('firing');
-    expect(await row.locator('td').nth(3).textContent()).toBe('StormwatchRetryStorm');
+    // The anomaly score now, in [0, 1] with two decimals (how far it has fallen since the onset's
+    // near 1 depends on how many ticks of the storm its tail record has seen).
+    const anomaly = await row.locator('td.sw-anomaly').textContent();
+    expect(anomaly).toMatch(/^[01]\.\d\d$/);
+    expect(Number(anomaly)).toBeLessThanOrEqual(1);
+    expect(await row.locator('td').nth(4).textContent()).toBe('StormwatchRetryStorm');
     await page.screenshot({ path: join(shots, 'live-overview.png'), fullPage: true });
     await row.locator('a').click();
     await chartsReady(page, '#sw-root');

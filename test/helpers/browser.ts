@@ -61,7 +61,7 @@ export interface ChartCheck {
 /** For each chart under `root`: how many values it drew, and how many pixels have its data colour. */
 export async function checkCharts(page: Page, root: string): Promise<ChartCheck[]> {
   return page.evaluate((rootSel) => {
-    const colours: Record<string, [number, number, number]> = { requests: [192, 57, 43], errors: [211, 84, 0], completion: [39, 174, 96], amplification: [142, 68, 173] };
+    const colours: Record<string, [number, number, number]> = { requests: [192, 57, 43], errors: [211, 84, 0], completion: [39, 174, 96], amplification: [142, 68, 173], anomaly: [31, 97, 141] };
     return [...document.querySelectorAll(`${rootSel} .sw-chart`)].map((box) => {
       const chart = (box as HTMLElement).dataset.chart ?? '';
       const canvas = box.querySelector('canvas')!;

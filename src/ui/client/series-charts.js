@@ -1,12 +1,12 @@
 // Browser side of stormwatch's series pages and reports: draws one series' time-aligned charts
-// with uPlot (requests against the baseline band, error ratio, downstream completion, amplification),
-// shades alert intervals, marks deploys and the moment asked for, and lists alerts, deploys and the
-// explanation. Plain ES2019, no modules and no build step: served as is and inlined in reports.
+// with uPlot (requests against the baseline band, error ratio, downstream completion, amplification,
+// the anomaly score), shades alert intervals, marks deploys and the moment asked for, and lists
+// alerts, deploys and the explanation. Plain ES2019, no modules and no build step: served as is and inlined in reports.
 /* global uPlot */
 (function () {
   'use strict';
 
-  var COLORS = { req: '#c0392b', base: '#34495e', band: 'rgba(52,152,219,0.18)', envelope: 'rgba(192,57,43,0.35)', err: '#d35400', comp: '#27ae60', amp: '#8e44ad' };
+  var COLORS = { req: '#c0392b', base: '#34495e', band: 'rgba(52,152,219,0.18)', envelope: 'rgba(192,57,43,0.35)', err: '#d35400', comp: '#27ae60', amp: '#8e44ad', score: '#1f618d' };
   var VERDICT = { pass: '#117a65', fail: '#c0392b', pending: '#7f8c8d', inconclusive: '#e67e22' };
 
   function iso(ms) {
@@ -139,6 +139,15 @@
         yfmt: function (v) { return num(v) + 'x'; },
         range: [0, null],
         values: [d.amp],
+      },
+      {
+        name: 'anomaly',
+        title: 'Anomaly score: how unusual each moment is (0 to 1)',
+        data: [d.t, d.anomaly],
+        series: [{ label: 'score', stroke: COLORS.score, width: 1.5, value: function (u, v) { return v == null ? '–' : v.toFixed(2); } }],
+        yfmt: function (v) { return v.toFixed(1); },
+        range: [0, 1],
+        values: [d.anomaly],
       },
     ];
   }
