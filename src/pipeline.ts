@@ -387,18 +387,31 @@ export class Pipeline {
     return deployTransition(record, status, timeMs, this.config.definitions, this.config.alerting.labels, this.config.alerting.externalURL);
   }
 
-  /** Feeds history to the detectors' baselines (and ramp levels) only: no alert can start from warm-up data. */
-  warm(frame: Frame): void {
+  /**
+   * Feeds history to the detectors' baselines (and ramp levels) only: no alert can start from
+   * warm-up data. Returns the reports of the series the frame holds, without assessments (what a
+   * chart draws of it: the UI's history of the warm-up), rewritten by the next warm or step.
+   */
+  warm(frame: Frame): ReadonlyMap<string, SignalReport> {
     this.admit(frame);
+    const signals = this.tickSignals;
+    signals.reset();
     for (const w of this.watched.values()) {
-      const { detector, ramp } = w;
-      const sample = w.report.sample;
+      const { detector, ramp, report } = w;
+      const sample = report.sample;
+      if (!this.readSample(w, frame.signals, sample)) continue;
       // The ramp recorder too: the demand level a storm is read against is the last half minute,
       // history included (a sidecar started moments before a storm has no other).
-      if (this.readSample(w, frame.signals, sample)) ramp.observeTick(sample.requests, detector.observe(sample, frame.timeMs));
+      const evaluations = detector.observe(sample, frame.timeMs);
+      ramp.observeTick(sample.requests, evaluations);
+      report.evaluations = evaluations;
+      report.anomalyScore = detector.anomalyScore;
+      signals.append(w.identity.id, report);
     }
+    signals.settle();
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
     for (const tracker of this.markers) tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
+    return signals;
   }
 
   /**

@@ -195,6 +195,30 @@ describe('Pipeline: frames of columns', () => {
     return results.map((r) => ({ transitions: r.transitions.map((t) => [t.status, t.fingerprint, t.labels.alertname]), signals: [...r.signals].map(([id, s]) => [id, s.sample, s.evaluations, s.assessment.kind, s.anomalyScore]) }));
   }
 
+  it('warms from history deciding nothing, and hands back what a chart draws of each frame', () => {
+    const p = new Pipeline(config);
+    const all = frames();
+    let brokenScore = 0;
+    for (const [k, f] of all.slice(0, 130).entries()) {
+      const reports = p.warm(f);
+      expect(reports.size).toBe(20);
+      if (k >= 120) brokenScore = Math.max(brokenScore, reports.get('api{route="/route/7"}')!.anomalyScore!);
+    }
+    // The broken route's funnel, read from history: judged anomalous, its onset scored as unusual,
+    // and no alert (history decides nothing).
+    const broken = p.warm(all[130]!).get('api{route="/route/7"}')!;
+    expect(broken.sample.downstream).toBe(0);
+    expect(broken.evaluations.find((e) => e.kind === 'funnel_drop')!.status).toBe('anomalous');
+    expect(brokenScore).toBeGreaterThan(0.5);
+    expect(p.firing()).toEqual([]);
+    // A series the frame lacks has no report in it.
+    const gap = all[131]!;
+    (gap.signals as Map<string, SignalSample>).delete('api{route="/route/3"}');
+    const reports = p.warm(gap);
+    expect(reports.size).toBe(19);
+    expect(reports.has('api{route="/route/3"}')).toBe(false);
+  });
+
   it('reads a frame of columns by each series\' slot as it reads the same samples by id, as series come and go', () => {
     for (const seed of [1, 2, 3]) {
       const { columns, maps } = columnFrames(seed);

@@ -223,10 +223,10 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     const cold = c.signals.filter((s) => !resumed.has(s.name));
     const warm = c.signals.filter((s) => resumed.has(s.name));
     const coldNames = cold.map((s) => s.name);
-    if (warm.length === 0) return { coldUntilMs: await warmFromHistory(makeSource(c, cold, markers) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames), resumedUntilMs: Number.NaN };
+    if (warm.length === 0) return { coldUntilMs: await warmFromHistory(makeSource(c, cold, markers) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames, history), resumedUntilMs: Number.NaN };
     // Disjoint series: each reads its own history in time order, whichever read comes first.
-    const coldUntilMs = cold.length > 0 ? await warmFromHistory(makeSource(c, cold, []) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames) : Number.NaN;
-    const resumedUntilMs = latest(await warmFromHistory(makeSource(c, warm, markers) as PrometheusSource, into, c, now(), logger, resumedAt, warm.map((s) => s.name)), resumedAt);
+    const coldUntilMs = cold.length > 0 ? await warmFromHistory(makeSource(c, cold, []) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames, history) : Number.NaN;
+    const resumedUntilMs = latest(await warmFromHistory(makeSource(c, warm, markers) as PrometheusSource, into, c, now(), logger, resumedAt, warm.map((s) => s.name), history), resumedAt);
     return { coldUntilMs, resumedUntilMs };
   };
   const warmedAtStart = await warmCold(config, pipeline, resumedSignals, resumedAtMs, true);
@@ -238,15 +238,15 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
    */
   const catchUp = async (c: StormwatchConfig, into: Pipeline, signals: StormwatchConfig['signals'], fedUntilMs: number, withMarkers: boolean) => {
     if (c.source.kind !== 'prometheus' || c.source.warmupMs <= 0 || signals.length === 0) return;
-    const history = makeSource(c, signals, withMarkers ? (c.deploys?.markers ?? []) : []) as PrometheusSource;
+    const reader = makeSource(c, signals, withMarkers ? (c.deploys?.markers ?? []) : []) as PrometheusSource;
     let fed = fedUntilMs;
     for (let round = 0; round < 3; round++) {
       const range = catchUpRange(fed, now(), c.intervalMs, tickOffsetMs, c.source.warmupMs);
       if (!range) return;
       let frames = 0;
       try {
-        for await (const frame of history.history(range.fromMs, range.toMs, c.intervalMs)) {
-          into.warm(frame);
+        for await (const frame of reader.history(range.fromMs, range.toMs, c.intervalMs)) {
+          history.recordHistory(frame.timeMs, into.warm(frame));
           frames++;
         }
       } catch (error) {
@@ -715,9 +715,9 @@ function latest(a: number, b: number): number {
 
 /**
  * Reads the trailing warm-up (after a resume: the gap since `resumedAtMs`) of `source`'s signals
- * into their baselines. Returns the data time of the last frame fed (NaN: none).
+ * into their baselines, and into the UI's charts. Returns the data time of the last frame fed (NaN: none).
  */
-async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number, signals: readonly string[]): Promise<number> {
+async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number, signals: readonly string[], history: HistoryStore): Promise<number> {
   if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return Number.NaN;
   // A cold signal learns the week first (a resumed one kept its profiles in the saved state).
   if (Number.isNaN(resumedAtMs)) await warmProfilesFromHistory(source, pipeline, config, nowMs, logger, signals);
@@ -730,7 +730,7 @@ async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, con
   let fedUntilMs = Number.NaN;
   try {
     for await (const frame of source.history(fromMs, toMs, step)) {
-      pipeline.warm(frame);
+      history.recordHistory(frame.timeMs, pipeline.warm(frame));
       frames++;
       fedUntilMs = frame.timeMs;
     }

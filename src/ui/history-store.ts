@@ -5,7 +5,7 @@
 import type { SignalConfig } from '../config/load.js';
 import type { AlertTransition, Labels } from '../core/types.js';
 import type { DeployRecord } from '../deploys/types.js';
-import type { TickResult } from '../pipeline.js';
+import type { SignalReport, TickResult } from '../pipeline.js';
 import { COLUMN_COUNT, chartPoint } from './chart-point.js';
 import { parseSeriesId } from '../series/series-key.js';
 import { seriesIdOfAlert } from './series-id.js';
@@ -81,6 +81,26 @@ export class HistoryStore {
     this.addTransitions(result.transitions);
     this.addDeploys(result.deploys);
     if (this.ticks % 240 === 0) this.sweep();
+  }
+
+  /**
+   * A frame of history read before the live ticks (the warm-up, at a start or a reload): its
+   * points go into the series' rings (the first `eagerSeries` series get one), never before a
+   * point a ring holds. The overview, alerts and explanations are the live ticks' alone.
+   */
+  recordHistory(timeMs: number, signals: ReadonlyMap<string, SignalReport>): void {
+    if (this.rings.size < this.options.eagerSeries) {
+      signals.forEach((_, id) => {
+        if (this.rings.size < this.options.eagerSeries && !this.rings.has(id)) this.rings.set(id, new SeriesRing(this.options.capacity));
+      });
+    }
+    this.rings.forEach((ring, id) => {
+      const report = signals.get(id);
+      if (!report || !(timeMs > ring.lastMs || ring.length === 0)) return;
+      chartPoint(report, this.options.zThreshold, this.scratch);
+      ring.push(timeMs, this.scratch);
+    });
+    if (!(timeMs >= this.firstTimeMs)) this.firstTimeMs = timeMs;
   }
 
   addTransitions(transitions: readonly AlertTransition[]): void {

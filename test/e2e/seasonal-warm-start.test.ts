@@ -34,8 +34,8 @@ function config(dir: string, name: string, url: string, seasonalHistory: string)
   return file;
 }
 
-/** Starts stormwatch and returns the request-rate baseline of its first tick, and its log. */
-async function firstTickBaseline(configFile: string, dir: string): Promise<{ baseline: number; lower: number; process: CliProcess }> {
+/** Starts stormwatch and returns the request-rate baseline of its first tick, its UI's chart data then, and its log. */
+async function firstTickBaseline(configFile: string, dir: string): Promise<{ baseline: number; lower: number; chart: { points: number; fromMs: number }; process: CliProcess }> {
   const process = spawnCli(['run', '--config', configFile, '--state-dir', mkdtempSync(join(dir, 'state-'))]);
   try {
     const listening = await process.waitForLog('http server listening', 30_000);
@@ -44,7 +44,10 @@ async function firstTickBaseline(configFile: string, dir: string): Promise<{ bas
       const metrics = await (await fetch(`${String(listening.url)}/metrics`)).text();
       const baseline = /stormwatch_signal_baseline\{signal="app",check="rate_spike"\} ([\d.e+-]+)/.exec(metrics);
       const lower = /stormwatch_signal_band\{signal="app",bound="lower"\} ([\d.e+-]+)/.exec(metrics);
-      if (baseline && lower) return { baseline: Number(baseline[1]), lower: Number(lower[1]), process };
+      if (baseline && lower) {
+        const chart = (await (await fetch(`${String(listening.url)}/ui/api/series?id=app&width=4000`)).json()) as { points: number; fromMs: number };
+        return { baseline: Number(baseline[1]), lower: Number(lower[1]), chart, process };
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
     throw new Error(`no first tick within 20 s:\n${process.stderr()}`);
@@ -78,5 +81,9 @@ describe('seasonal warm start from a real Prometheus', () => {
     expect(seasonal.baseline).toBeGreaterThan(plain.baseline * 1.15);
     expect(seasonal.baseline).toBeLessThan(HIGH * 1.05);
     expect(seasonal.lower).toBeLessThan(seasonal.baseline);
+    // The UI charts the hour of warm-up at tick resolution (5 s) from the first tick on, not only
+    // the ticks since the start.
+    expect(seasonal.chart.points).toBeGreaterThan(700);
+    expect(seasonal.chart.fromMs).toBeLessThan(Date.now() - 55 * MIN);
   }, 90_000);
 });

@@ -33,6 +33,25 @@ describe('HistoryStore', () => {
     expect(points.columns[COL.amplification]![0]).toBeCloseTo(1);
   });
 
+  it('charts the warm-up\'s history before the live ticks: the eager series only, never before a point held, no overview or explanation', () => {
+    const store = new HistoryStore({ capacity: 100, eagerSeries: 2, maxSeries: 3, zThreshold: 4, signals: [{ name: 'a', by: [], labels: { service: 's' } }] });
+    const frame = (failing: boolean) => new Map([0, 1, 2].map((i) => [`s${i}`, { ...report(100 + i, failing), anomalyScore: 0.25 }]));
+    for (let t = 0; t < 5; t++) store.recordHistory(t * 1000, frame(t === 4));
+    expect([...store.rings.keys()]).toEqual(['s0', 's1']);
+    expect(store.rings.get('s1')!.length).toBe(5);
+    expect(store.rings.get('s1')!.range().columns[COL.requests]![0]).toBe(101);
+    expect(store.rings.get('s1')!.range().columns[COL.anomaly]![4]).toBe(0.25);
+    expect(store.firstTimeMs).toBe(0);
+    // The overview and the explanations wait for a live tick; a failing frame of history explains nothing now.
+    expect(store.latest.size).toBe(0);
+    expect(store.explanations.size).toBe(0);
+    // A live tick goes after them; history older than a ring's last point is not put before it.
+    store.record({ timeMs: 5000, transitions: [], signals: frame(false), deploys: [] });
+    store.recordHistory(4500, frame(false));
+    expect(store.rings.get('s0')!.range().times).toEqual(new Float64Array([0, 1000, 2000, 3000, 4000, 5000]));
+    expect(store.latest.size).toBe(3);
+  });
+
   it('keeps alert intervals by series and links a fingerprint to its series', () => {
     const store = new HistoryStore({ capacity: 10, eagerSeries: 10, maxSeries: 10, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
     const base = { labels: { alertname: 'StormwatchRetryStorm', signal: 'dl', severity: 'critical' }, annotations: { summary: 's' }, fingerprint: 'fp', startsAtMs: 1000 };
