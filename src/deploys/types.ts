@@ -1,7 +1,8 @@
 // Deploys, their windows and verdicts: the data the deploy watcher keeps and the API serves.
 
 /** Where a deploy was learnt: the deploy API, the CLI, a metric marker, Argo Rollouts, Flagger, or an HA peer that forwarded it. */
-export type DeploySource = 'api' | 'cli' | 'marker' | 'argo' | 'flagger' | 'peer';
+export const DEPLOY_SOURCES = ['api', 'cli', 'marker', 'argo', 'flagger', 'peer'] as const;
+export type DeploySource = (typeof DEPLOY_SOURCES)[number];
 
 export interface DeployEvent {
   id: string;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { plainState } from '../core/column-encoder.js';
 import { timeZoneProblem } from '../core/wall-clock.js';
 import type { PipelineSnapshot } from '../pipeline.js';
+import { DEPLOY_SOURCES } from '../deploys/types.js';
 
 const num = z.number();
 /** JSON writes NaN as null. */
@@ -37,7 +38,9 @@ const deployWindow = z.looseObject({
     version: z.string(),
     environment: z.string(),
     startedAtMs: num,
-    source: z.enum(['api', 'cli', 'marker']),
+    // Every source a record can have (a list of its own here once lost the deploys of Argo,
+    // Flagger and HA peers, and every other window with them, at each restart).
+    source: z.enum(DEPLOY_SOURCES),
     verdict: z.enum(['pending', 'pass', 'fail', 'inconclusive', 'superseded']),
     windowEndsAtMs: num,
     reasons: z.array(z.string()),

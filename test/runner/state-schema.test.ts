@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkState, detector, plainDetector } from '../../src/runner/state-schema.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
+import { DeployWatcher } from '../../src/deploys/deploy-watcher.js';
+import { DEPLOY_SOURCES } from '../../src/deploys/types.js';
 
 function baseline(random: () => number): Record<string, unknown> {
   const b: Record<string, unknown> = { values: Array.from({ length: Math.floor(random() * 6) }, () => random() * 10 - 5) };
@@ -64,5 +66,16 @@ describe('checkState: time zones', () => {
     const bad = checkState({ ...base, timeZones: { web: 'Europe/Berlni' } });
     expect(bad.snapshot!.timeZones).toBeUndefined();
     expect(bad.bad).toEqual([{ section: 'timeZones', problem: expect.stringContaining('not a time zone this runtime knows') }]);
+  });
+
+  it('keeps the deploy windows whatever source recorded them (API, CLI, marker, Argo, Flagger, an HA peer)', () => {
+    const watcher = new DeployWatcher({ windowMs: 1_800_000, intervalMs: 15_000, earlyAlpha: 0.001, alpha: 0.01, minPostSamples: 4, funnelDropFraction: 0.03, minErrorRatioIncrease: 0.02, minRequestsPerTick: 20, bucketTicks: 1 }, [{ name: 'downloads', service: 'crates-io' }]);
+    DEPLOY_SOURCES.forEach((source, i) => watcher.add({ id: `d-${source}`, service: `svc-${i}`, version: '1.0', environment: 'production', startedAtMs: 1_000 * i, source }, new Map()));
+    const saved = JSON.parse(JSON.stringify({ version: 1, savedAtMs: 0, alerts: [], detectors: {}, deploys: watcher.snapshot() })) as unknown;
+    const checked = checkState(saved);
+    expect(checked.bad).toEqual([]);
+    const restored = new DeployWatcher({ windowMs: 1_800_000, intervalMs: 15_000, earlyAlpha: 0.001, alpha: 0.01, minPostSamples: 4, funnelDropFraction: 0.03, minErrorRatioIncrease: 0.02, minRequestsPerTick: 20, bucketTicks: 1 }, []);
+    restored.restore(checked.snapshot!.deploys);
+    expect(restored.records().map((r) => r.source).sort()).toEqual([...DEPLOY_SOURCES].sort());
   });
 });
