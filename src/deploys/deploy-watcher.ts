@@ -61,6 +61,8 @@ export interface WatchedSignalInfo {
 
 export interface SignalTick {
   sample: SignalSample;
+  /** The tick's anomaly score (0 to 1; NaN or absent: no check could judge it). */
+  anomalyScore?: number;
   /** The signal's incident alert is firing, and since when. */
   incidentSinceMs?: number;
   incidentAlert?: string;
@@ -242,7 +244,10 @@ export class DeployWatcher {
       const r = w.record;
       if (timeMs < r.startedAtMs) continue;
       if (r.verdict === 'pending') {
-        if (timeMs <= r.windowEndsAtMs) this.collect(w, ticks);
+        if (timeMs <= r.windowEndsAtMs) {
+          this.collect(w, ticks);
+          notePeakAnomaly(w, ticks, timeMs);
+        }
         const before = r.verdict;
         this.judge(w, timeMs, ticks);
         if (r.verdict !== before) {
@@ -373,6 +378,11 @@ export class DeployWatcher {
       }
     }
     r.evidence = evidence;
+    const peak = r.peakAnomaly;
+    // Said beside a verdict that found no regression when a moment after the deploy was rare for
+    // its series (at 0.5, a tick as rare as e^-15 among the series' own ticks: about where pages
+    // start). A failed deploy's reasons are its page's words, and name what failed already.
+    const unusual = peak && peak.score >= PEAK_ANOMALY_NOTE ? [`most unusual after the deploy (said, not judged): ${peak.signal} at ${new Date(peak.atMs).toISOString()}, anomaly score ${peak.score.toFixed(2)}`] : [];
     if (reasons.length > 0) {
       r.verdict = 'fail';
       r.reasons = reasons;
@@ -381,7 +391,7 @@ export class DeployWatcher {
       const superseded = r.supersededBy !== undefined ? `superseded by ${r.supersededBy} at ${new Date(r.windowEndsAtMs).toISOString()}` : undefined;
       if (enoughData) {
         r.verdict = 'pass';
-        r.reasons = ['no signal regressed in the window', ...(superseded ? [`${superseded}: judged on the window until then`] : [])];
+        r.reasons = ['no signal regressed in the window', ...(superseded ? [`${superseded}: judged on the window until then`] : []), ...unusual];
       } else {
         // Cut short by the next deploy, or recorded after its window: not starved of traffic. Say so.
         const tooLate = r.recordedAtMs !== undefined && r.recordedAtMs >= r.windowEndsAtMs;
@@ -396,6 +406,19 @@ export class DeployWatcher {
       }
       r.decidedAtMs = timeMs;
     }
+  }
+}
+
+/** The anomaly score from which the most unusual moment after a deploy is said in its reasons. */
+export const PEAK_ANOMALY_NOTE = 0.5;
+
+/** Keeps the highest anomaly score of the window's signals at this tick (the first of equal ones). */
+function notePeakAnomaly(w: OpenWindow, ticks: ReadonlyMap<string, SignalTick>, timeMs: number): void {
+  const r = w.record;
+  for (const name of w.signals) {
+    const score = ticks.get(name)?.anomalyScore;
+    if (score === undefined || !(score > (r.peakAnomaly?.score ?? -1))) continue;
+    r.peakAnomaly = { signal: name, score, atMs: timeMs };
   }
 }
 

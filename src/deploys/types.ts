@@ -38,6 +38,11 @@ export interface DeployRecord extends DeployEvent {
   /** Why the verdict is what it is, in words. */
   reasons: string[];
   evidence: SignalEvidence[];
+  /**
+   * The most unusual moment of the window so far: the highest anomaly score (0 to 1) any affected
+   * signal had after the deploy, and when. Said, not judged: the verdict rests on the tests above.
+   */
+  peakAnomaly?: { signal: string; score: number; atMs: number };
   /** Set once the rollback hook was asked to roll this deploy back. */
   rollbackRequestedAtMs?: number;
   /** When stormwatch learnt of the deploy (may be after it started: a late record). */

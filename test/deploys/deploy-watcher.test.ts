@@ -24,6 +24,36 @@ describe('DeployWatcher', () => {
     expect(alerts).toEqual([]);
   });
 
+  it('says the most unusual moment of the window beside a pass, and keeps it on every record, judging nothing by it', () => {
+    const w = watcher();
+    w.add(deploy(), pre());
+    // Before the deploy a score is not the deploy's; NaN is no score.
+    w.observe(T0 - 15_000, tick(0.999, 1000, { anomalyScore: 0.99 }));
+    let t = T0;
+    const scoreAt = (k: number) => (k === 7 ? 0.93 : k === 9 ? Number.NaN : k === 11 ? 0.93 : 0.1);
+    for (let k = 0; t < T0 + P.windowMs; t += 15_000, k++) w.observe(t, tick(0.999 - ((t / 15_000) % 4) * 0.0003, 1000, { anomalyScore: scoreAt(k) }));
+    const passed = w.observe(t, tick(0.999, 1000, { anomalyScore: 0.2 })).changed[0]!;
+    expect(passed.verdict).toBe('pass');
+    // The first tick of the highest score.
+    expect(passed.peakAnomaly).toEqual({ signal: 'downloads', score: 0.93, atMs: T0 + 7 * 15_000 });
+    expect(passed.reasons).toEqual(['no signal regressed in the window', `most unusual after the deploy (said, not judged): downloads at ${new Date(T0 + 7 * 15_000).toISOString()}, anomaly score 0.93`]);
+
+    // Below 0.5 it is kept, not said; a failed deploy's reasons stay what failed.
+    const calm = watcher();
+    calm.add(deploy('d2'), pre());
+    let u = T0;
+    for (; u < T0 + P.windowMs; u += 15_000) calm.observe(u, tick(0.999 - ((u / 15_000) % 4) * 0.0003, 1000, { anomalyScore: 0.3 }));
+    const quiet = calm.observe(u, tick(0.999)).changed[0]!;
+    expect(quiet.reasons).toEqual(['no signal regressed in the window']);
+    expect(quiet.peakAnomaly?.score).toBe(0.3);
+    const failing = watcher();
+    failing.add(deploy('d3'), pre());
+    const failed = failing.observe(T0 + 15_000, tick(0.999, 1000, { anomalyScore: 0.97, incidentSinceMs: T0 + 15_000, incidentAlert: 'StormwatchOutage' })).changed[0]!;
+    expect(failed.verdict).toBe('fail');
+    expect(failed.reasons).toEqual([`StormwatchOutage on downloads since ${new Date(T0 + 15_000).toISOString()}`]);
+    expect(failed.peakAnomaly).toEqual({ signal: 'downloads', score: 0.97, atMs: T0 + 15_000 });
+  });
+
   it('reads ticks only while a window is pending or its alert fires', () => {
     const w = watcher();
     expect(w.readsTicks).toBe(false);
