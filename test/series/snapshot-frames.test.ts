@@ -28,6 +28,17 @@ describe('SnapshotFrameBuilder', () => {
     expect(f.signals.get('api{route="/b"}')).toEqual({ requests: Number.NaN, errors: 0, downstream: Number.NaN });
   });
 
+  it('feeds one series to every group it matches: two inputs of a signal and another signal', () => {
+    const b = new SnapshotFrameBuilder([
+      { name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code="500"}') } },
+      { name: 'all', inputs: { requests: parseSelector('http_requests_total') } },
+    ]);
+    snapshot(b, 0, [['http_requests_total', { route: '/b', code: '500' }, 10]]);
+    const f = snapshot(b, 10_000, [['http_requests_total', { route: '/b', code: '500' }, 30]]);
+    expect(f.signals.get('api{route="/b"}')).toEqual({ requests: 2, errors: 2, downstream: Number.NaN });
+    expect(f.signals.get('all')!.requests).toBe(2);
+  });
+
   it('forgets a label set unseen for longer than the forget time', () => {
     const b = new SnapshotFrameBuilder([{ name: 'api', by: ['pod'], inputs: { requests: parseSelector('r_total') } }], [], 60_000);
     snapshot(b, 0, [['r_total', { pod: 'a' }, 1], ['r_total', { pod: 'b' }, 1]]);
