@@ -244,10 +244,7 @@ export class DeployWatcher {
       const r = w.record;
       if (timeMs < r.startedAtMs) continue;
       if (r.verdict === 'pending') {
-        if (timeMs <= r.windowEndsAtMs) {
-          this.collect(w, ticks);
-          notePeakAnomaly(w, ticks, timeMs);
-        }
+        if (timeMs <= r.windowEndsAtMs) this.collect(w, ticks, timeMs);
         const before = r.verdict;
         this.judge(w, timeMs, ticks);
         if (r.verdict !== before) {
@@ -313,10 +310,15 @@ export class DeployWatcher {
     }
   }
 
-  private collect(w: OpenWindow, ticks: ReadonlyMap<string, SignalTick>): void {
+  /** Adds this tick to the window's post-deploy buckets, and to its most unusual moment. */
+  private collect(w: OpenWindow, ticks: ReadonlyMap<string, SignalTick>, timeMs: number): void {
     const perTick = this.params.intervalMs / 1000;
+    const r = w.record;
     for (const name of w.signals) {
       const t = ticks.get(name);
+      // The highest anomaly score so far (the first tick of equal ones); NaN is no score.
+      const score = t?.anomalyScore;
+      if (score !== undefined && score > (r.peakAnomaly?.score ?? -1)) r.peakAnomaly = { signal: name, score, atMs: timeMs };
       if (!t || !(t.sample.requests >= 0)) continue;
       // Ticks of an incident that began before this deploy belong to that incident (a rollback
       // deployed while it still lasts), not to this deploy's effect.
@@ -411,16 +413,6 @@ export class DeployWatcher {
 
 /** The anomaly score from which the most unusual moment after a deploy is said in its reasons. */
 export const PEAK_ANOMALY_NOTE = 0.5;
-
-/** Keeps the highest anomaly score of the window's signals at this tick (the first of equal ones). */
-function notePeakAnomaly(w: OpenWindow, ticks: ReadonlyMap<string, SignalTick>, timeMs: number): void {
-  const r = w.record;
-  for (const name of w.signals) {
-    const score = ticks.get(name)?.anomalyScore;
-    if (score === undefined || !(score > (r.peakAnomaly?.score ?? -1))) continue;
-    r.peakAnomaly = { signal: name, score, atMs: timeMs };
-  }
-}
 
 function noComparisons(): Record<Metric, Map<string, Comparison>> {
   return { completion_ratio: new Map(), error_ratio: new Map() };

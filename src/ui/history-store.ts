@@ -89,14 +89,16 @@ export class HistoryStore {
    * point a ring holds. The overview, alerts and explanations are the live ticks' alone.
    */
   recordHistory(timeMs: number, signals: ReadonlyMap<string, SignalReport>): void {
-    if (this.rings.size < this.options.eagerSeries) {
-      signals.forEach((_, id) => {
-        if (this.rings.size < this.options.eagerSeries && !this.rings.has(id)) this.rings.set(id, new SeriesRing(this.options.capacity));
-      });
-    }
-    this.rings.forEach((ring, id) => {
-      const report = signals.get(id);
-      if (!report || !(timeMs > ring.lastMs || ring.length === 0)) return;
+    // One walk over the frame's reports, as record() does: looking each ring's report up by id
+    // would index the whole frame (100k series) at every frame of the warm-up.
+    signals.forEach((report, id) => {
+      let ring = this.rings.get(id);
+      if (!ring) {
+        if (this.rings.size >= this.options.eagerSeries) return;
+        ring = new SeriesRing(this.options.capacity);
+        this.rings.set(id, ring);
+      }
+      if (ring.length > 0 && !(timeMs > ring.lastMs)) return;
       chartPoint(report, this.options.zThreshold, this.scratch);
       ring.push(timeMs, this.scratch);
     });
