@@ -28,12 +28,28 @@ export type NotifyReason = 'first' | 'changed' | 'repeat' | 'flush';
 export type HoldReason = 'empty' | 'group_wait' | 'group_interval' | 'unchanged';
 export type NotifyDecision = { send: true; reason: NotifyReason } | { send: false; reason: HoldReason };
 
+/** What a notification says of one alert (an update of a firing alert, new annotations, changes it: receivers get it after groupInterval). */
+function itemOf(t: AlertTransition): string {
+  return `${t.fingerprint}:${t.startsAtMs}:${t.status}${t.update !== undefined ? `:update-${t.update}` : ''}`;
+}
+
 function stateOf(alerts: Iterable<AlertTransition>): string {
-  return [...alerts]
-    // An update of a firing alert (new annotations) changes the group: receivers get it after groupInterval.
-    .map((t) => `${t.fingerprint}:${t.startsAtMs}:${t.status}${t.update !== undefined ? `:update-${t.update}` : ''}`)
-    .sort()
-    .join(',');
+  return [...alerts].map(itemOf).sort().join(',');
+}
+
+/**
+ * A group as the state directory keeps it across a restart or a reload (runner/notification-file.ts):
+ * what it last notified, when, and the latest transition of each alert, notified or not yet.
+ * `lastNotifiedAtMs` null: never notified (its first notification is pending).
+ */
+export interface SavedGroup {
+  key: string;
+  labels: Labels;
+  alerts: AlertTransition[];
+  createdAtMs: number;
+  lastNotifiedAtMs: number | null;
+  lastNotified: string;
+  repeats: number;
 }
 
 /** Decides whether a group is notified now. `flush` sends any change at once (shutdown, end of a replay). */
@@ -64,6 +80,8 @@ export function groupOf(labels: Labels, groupBy: readonly string[]): { key: stri
 /** The groups of one route. Holds state; decisions come from decideNotify. */
 export class GroupRegistry {
   readonly groups = new Map<string, NotificationGroup>();
+  /** Changes so far (a transition added, a notification recorded, groups restored): whether a save is due. */
+  revision = 0;
 
   constructor(
     readonly groupBy: readonly string[],
@@ -78,6 +96,76 @@ export class GroupRegistry {
       this.groups.set(key, group);
     }
     group.alerts.set(t.fingerprint, t);
+    this.revision++;
+  }
+
+  /** The latest transition of alert `fingerprint` in any group, if the registry holds it. */
+  find(fingerprint: string): AlertTransition | undefined {
+    for (const group of this.groups.values()) {
+      const t = group.alerts.get(fingerprint);
+      if (t) return t;
+    }
+    return undefined;
+  }
+
+  /**
+   * Learns a firing alert as already notified (delivered before this registry existed and not in
+   * its saved groups). Joining a group that has notified before, it is folded into what was last
+   * notified, so the group's own pending changes stay pending; a new group is notified as of now.
+   * A group whose first notification is still pending sends it with this alert too.
+   */
+  adopt(t: AlertTransition, nowMs: number): void {
+    const { key, labels } = groupOf(t.labels, this.groupBy);
+    const group = this.groups.get(key);
+    if (!group) {
+      this.groups.set(key, { key, labels, alerts: new Map([[t.fingerprint, t]]), createdAtMs: nowMs, lastNotifiedAtMs: nowMs, lastNotified: itemOf(t), repeats: 0 });
+    } else {
+      group.alerts.set(t.fingerprint, t);
+      if (!Number.isNaN(group.lastNotifiedAtMs)) group.lastNotified = [...group.lastNotified.split(',').filter((item) => item !== '' && !item.startsWith(`${t.fingerprint}:`)), itemOf(t)].sort().join(',');
+    }
+    this.revision++;
+  }
+
+  /**
+   * Squares saved groups with the alerts firing now (`firing`: fingerprint to startsAt). A saved
+   * firing alert that no longer fires (the alert state was saved before it, or its signal is gone)
+   * resolves as of `nowMs` when its firing was notified (receivers must hear it end), and is
+   * dropped when it never was. Groups left empty go.
+   */
+  settle(firing: ReadonlyMap<string, number>, nowMs: number): void {
+    for (const group of [...this.groups.values()]) {
+      for (const [fp, t] of [...group.alerts]) {
+        if (t.status !== 'firing' || firing.get(fp) === t.startsAtMs) continue;
+        const notified = group.lastNotified.split(',').some((item) => item.startsWith(`${fp}:${t.startsAtMs}:firing`));
+        if (notified) group.alerts.set(fp, { status: 'resolved', labels: t.labels, annotations: t.annotations, fingerprint: fp, startsAtMs: t.startsAtMs, endsAtMs: nowMs, evaluatedAtMs: nowMs });
+        else group.alerts.delete(fp);
+        this.revision++;
+      }
+      if (group.alerts.size === 0) this.groups.delete(group.key);
+    }
+  }
+
+  /** Every group as the state directory keeps it. */
+  save(): SavedGroup[] {
+    return [...this.groups.values()].map((g) => ({
+      key: g.key,
+      labels: g.labels,
+      alerts: [...g.alerts.values()],
+      createdAtMs: g.createdAtMs,
+      lastNotifiedAtMs: Number.isNaN(g.lastNotifiedAtMs) ? null : g.lastNotifiedAtMs,
+      lastNotified: g.lastNotified,
+      repeats: g.repeats,
+    }));
+  }
+
+  /** Takes saved groups back (keys recomputed from this registry's groupBy: a group saved under another grouping is not restored). */
+  restore(saved: readonly SavedGroup[]): void {
+    for (const g of saved) {
+      const first = g.alerts[0];
+      if (first && groupOf(first.labels, this.groupBy).key !== g.key) continue;
+      this.groups.set(g.key, { key: g.key, labels: g.labels, alerts: new Map(g.alerts.map((t) => [t.fingerprint, t])), createdAtMs: g.createdAtMs, lastNotifiedAtMs: g.lastNotifiedAtMs ?? Number.NaN, lastNotified: g.lastNotified, repeats: g.repeats });
+    }
+    this.revision++;
   }
 
   /** Groups to notify now, with the reason for each. */
@@ -97,5 +185,6 @@ export class GroupRegistry {
     group.lastNotifiedAtMs = nowMs;
     group.lastNotified = stateOf(group.alerts.values());
     if (group.alerts.size === 0) this.groups.delete(group.key);
+    this.revision++;
   }
 }

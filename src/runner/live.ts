@@ -16,7 +16,7 @@ import { ScrapeSource } from '../source/scrape-source.js';
 import type { LiveSource } from '../source/source.js';
 import { type RunningServer, startHttpServer } from '../telemetry/http-server.js';
 import { StormwatchMetrics } from '../telemetry/metrics.js';
-import { Notifier } from './notify.js';
+import { Notifier, type SavedGroups } from './notify.js';
 import { STATE_FILE_NAME, loadState, saveState, stateFileToLoad } from './state-file.js';
 import { StateSaver } from './state-saver.js';
 import { RefusalLog } from '../telemetry/refusal-log.js';
@@ -38,6 +38,7 @@ import { intervalToCron, splitTickOffset } from '../config/schedule.js';
 import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
 import { muteConfig } from './mute-config.js';
 import { mutingFileIn, mutingText, readMuting, writeMuting } from './muting-file.js';
+import { notificationFileIn, notificationGroupsText, readNotificationGroups, writeNotificationGroups } from './notification-file.js';
 import { carrySnapshot, planReload, signalOfSeries } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
@@ -80,15 +81,21 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   const updatePending = () => {
     for (const [sink, pending] of notifier.pendingBySink()) metrics.outboxPending.set({ sink }, pending);
   };
-  const makeNotifier = (c: StormwatchConfig) =>
+  // The notifier's groups come back from the state directory (notification-file.ts), and go to the
+  // next notifier at a reload: pending changes are sent when due, nothing notified is sent again.
+  const notificationFile = notificationFileIn(config.delivery.outboxDir);
+  const groupsBefore = readNotificationGroups(notificationFile);
+  if (groupsBefore.problem) logger.log('warn', 'notification groups could not be read; taking firing alerts as notified', { problem: groupsBefore.problem });
+  const makeNotifier = (c: StormwatchConfig, groups: SavedGroups | undefined) =>
     new Notifier(c, {
       logger,
+      ...(groups ? { groups } : {}),
       onEvent: (e) => {
         metrics.recordDelivery(e);
         if (e.kind !== 'attempt') updatePending();
       },
     });
-  let notifier: Notifier = makeNotifier(config);
+  let notifier: Notifier = makeNotifier(config, groupsBefore.groups);
   if (notifier.quarantinedLines > 0) metrics.quarantined.inc({ what: 'outbox_line' }, notifier.quarantinedLines);
   updatePending();
 
@@ -155,7 +162,27 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       .firing()
       .filter((a) => !mute.isHeld(a.fingerprint))
       .map((a) => ({ status: 'firing', labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: now() }));
-  notifier.adoptFiring(deliveredFiring(), now());
+  /** The text notifications.json holds (undefined: not written by this run yet), and the groups' revision it was made at. */
+  let groupsWritten: string | undefined;
+  let groupsRevision = -1;
+  /** Writes the notifier's groups when they changed since the last write (a failed write is tried again at the next emit). */
+  const saveGroups = () => {
+    const revision = notifier.groupsRevision;
+    if (revision === groupsRevision) return;
+    const text = notificationGroupsText(notifier.savedGroups());
+    if (text !== groupsWritten) {
+      try {
+        writeNotificationGroups(notificationFile, text);
+        groupsWritten = text;
+      } catch (error) {
+        logger.log('error', 'could not save the notification groups', { file: notificationFile, error: (error as Error).message });
+        return;
+      }
+    }
+    groupsRevision = revision;
+  };
+  notifier.adoptFiring(deliveredFiring(), now(), pipeline.firing());
+  saveGroups();
   /** Writes the muting state when it changed since the last write (a failed write is tried again at the next emit). */
   const saveMuting = () => {
     if (mute.revision === mutingRevision) return;
@@ -182,6 +209,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     const released = mute.release(now());
     for (const t of released) logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
     notifier.handle([...deliver, ...released], dataTimeMs);
+    saveGroups();
     saveMuting();
   };
   history.addDeploys(pipeline.deployRecords());
@@ -274,6 +302,8 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
           const transitions = pipeline.recordProbe(result, now());
           history.addTransitions(transitions);
           emit(transitions, now());
+          // Saved now, as a tick's transitions are: a restart must know the alert fired.
+          if (transitions.length > 0) void saver.request();
         })
         .catch((error: unknown) => logger.log('error', 'smoke probe crashed', { probe: probe.name, error: (error as Error).message }))
         .finally(() => probesRunning.delete(probe.name));
@@ -593,8 +623,10 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     pipeline = nextPipeline;
     if (plan.notifierChanged) {
       // What is queued stays in the outbox and is sent by the new notifier.
+      const carried = notifier.savedGroups();
       notifier.close();
-      notifier = makeNotifier(next);
+      notifier = makeNotifier(next, carried);
+      groupsRevision = -1;
       updatePending();
     }
     if (plan.sourceChanged) source = makeSource(next);
@@ -607,7 +639,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     config = next;
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
     mute.reconfigure(muteConfig(next, () => silences.list()));
-    if (plan.notifierChanged) notifier.adoptFiring(deliveredFiring(), now());
+    if (plan.notifierChanged) notifier.adoptFiring(deliveredFiring(), now(), pipeline.firing());
     // Alerts of signals no longer configured resolve now rather than fire forever.
     const t = now();
     const resolved = gone.map((a) => ({ status: 'resolved' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, endsAtMs: t, evaluatedAtMs: t }));
@@ -631,6 +663,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       if (running) await running;
       saver.flush(true);
       notifier.handle([], now(), true);
+      saveGroups();
       const left = await notifier.drain(drainTimeoutMs);
       if (left > 0) logger.log('warn', 'notifications not yet delivered at shutdown; they stay in the outbox for the next start', { count: left });
       notifier.close();

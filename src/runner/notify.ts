@@ -12,7 +12,7 @@ import { ALERTS_DIR } from '../core/paths.js';
 import type { AlertTransition, Labels } from '../core/types.js';
 import { renderTemplate } from '../decisions/template.js';
 import type { DeployRecord } from '../deploys/types.js';
-import { GroupRegistry, type NotificationGroup, type NotifyReason } from '../decisions/notification-groups.js';
+import { GroupRegistry, type NotificationGroup, type NotifyReason, type SavedGroup } from '../decisions/notification-groups.js';
 import { Deliverer, type DeliveryEvent } from '../sinks/deliverer.js';
 import { HttpSink } from '../sinks/http-sink.js';
 import { Outbox } from '../sinks/outbox.js';
@@ -29,6 +29,25 @@ export interface NotifierOptions {
   outboxDir?: string;
   /** Wall clock, for notification age; defaults to Date.now. */
   now?: () => number;
+  /**
+   * Groups of an earlier notifier (saved in the state directory before a restart, or the running
+   * notifier's at a reload), by target id (see `targetId`): targets whose route and sink are
+   * unchanged take theirs back, pending changes included.
+   */
+  groups?: SavedGroups;
+}
+
+/** Notification groups by target id, as `Notifier.savedGroups` gives them. */
+export type SavedGroups = Record<string, SavedGroup[]>;
+
+/**
+ * The identity of a route's sink across restarts and reloads: the sink's name and kind, the
+ * route's place, and what decides which alerts it groups how (match, matchers, groupBy). Timing and
+ * URLs are not part of it: a changed interval applies to the same groups.
+ */
+export function targetId(route: RouteConfig, routeIndex: number, sink: SinkConfig): string {
+  const routing = JSON.stringify([sink.kind, route.match, route.matchers ?? [], sink.kind === 'alertmanager' ? ['...'] : route.groupBy]);
+  return `${sink.name}/${routeIndex}/${createHash('sha256').update(routing).digest('hex').slice(0, 12)}`;
 }
 
 /**
@@ -47,6 +66,7 @@ function matches(match: Labels, labels: Labels): boolean {
 }
 
 interface RouteTarget {
+  id: string;
   route: RouteConfig;
   routeIndex: number;
   sink: SinkConfig;
@@ -92,7 +112,10 @@ export class Notifier {
           sink.kind === 'alertmanager'
             ? new GroupRegistry(['...'], { groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: sink.resendIntervalMs ?? 60_000 })
             : new GroupRegistry(route.groupBy, { groupWaitMs: route.groupWaitMs, groupIntervalMs: route.groupIntervalMs, repeatIntervalMs: route.repeatIntervalMs });
-        this.targets.push({ route, routeIndex, sink, groups });
+        const id = targetId(route, routeIndex, sink);
+        const saved = options.groups?.[id];
+        if (saved) groups.restore(saved);
+        this.targets.push({ id, route, routeIndex, sink, groups });
       }
     });
     // Entries for sinks the config no longer has: kept until maxAge (the sink may come back), then
@@ -129,16 +152,38 @@ export class Notifier {
   }
 
   /**
-   * Alerts that were firing, and delivered, before this notifier existed (a restart from saved
-   * state, a reload that rebuilt delivery): their groups learn them as already notified, so nothing
-   * is sent again now, while Alertmanager keeps getting them every resendInterval and their
-   * resolution reaches every receiver.
+   * Alerts firing when this notifier was made (a restart from saved state, a reload that rebuilt
+   * delivery), after the saved groups were taken back. A target whose saved groups hold the alert
+   * already knows where it stands (notified, or pending: a group waiting out its interval sends it
+   * when due). Anywhere else (a target new since, no saved groups) it is learnt as already notified,
+   * so nothing is sent again now, while Alertmanager keeps getting it every resendInterval and its
+   * resolution reaches every receiver. Saved alerts that no longer fire resolve (see
+   * GroupRegistry.settle); `firing` lists every alert firing now, `delivered` those not held back.
    */
-  adoptFiring(alerts: readonly AlertTransition[], dataTimeMs: number): void {
-    for (const t of alerts) {
-      for (const target of this.targets) if (matches(target.route.match, t.labels) && matchesAll(target.route.matchers ?? [], t.labels)) target.groups.add(t, dataTimeMs);
+  adoptFiring(delivered: readonly AlertTransition[], dataTimeMs: number, firing: readonly { fingerprint: string; startsAtMs: number }[] = delivered): void {
+    const firingNow = new Map(firing.map((a) => [a.fingerprint, a.startsAtMs]));
+    for (const target of this.targets) target.groups.settle(firingNow, dataTimeMs);
+    for (const t of delivered) {
+      for (const target of this.targets) {
+        if (!(matches(target.route.match, t.labels) && matchesAll(target.route.matchers ?? [], t.labels))) continue;
+        if (target.groups.find(t.fingerprint)?.startsAtMs === t.startsAtMs) continue;
+        target.groups.adopt(t, dataTimeMs);
+      }
     }
-    for (const target of this.targets) for (const { group, reason } of target.groups.due(dataTimeMs, true)) target.groups.markNotified(group, dataTimeMs, reason);
+  }
+
+  /** Every target's groups, for the state directory (targets without groups left out). */
+  savedGroups(): SavedGroups {
+    const out: SavedGroups = {};
+    for (const target of this.targets) if (target.groups.groups.size > 0) out[target.id] = target.groups.save();
+    return out;
+  }
+
+  /** Changes to the groups so far: a save is due when this moved. */
+  get groupsRevision(): number {
+    let sum = 0;
+    for (const target of this.targets) sum += target.groups.revision;
+    return sum;
   }
 
   /**

@@ -74,3 +74,68 @@ describe('updates of a firing alert', () => {
     expect(group.alerts.size).toBe(1);
   });
 });
+
+describe('saved groups (a restart, a reload)', () => {
+  /** A registry whose group notified a's firing at 0 and holds b (joined at 10 s) until its interval ends. */
+  function pendingB(): GroupRegistry {
+    const reg = new GroupRegistry(['alertname'], TIMING);
+    reg.add(alert('a', 'firing'), 0);
+    for (const { group, reason } of reg.due(10_000)) reg.markNotified(group, 10_000, reason);
+    reg.add(alert('b', 'firing', 12_000), 12_000);
+    return reg;
+  }
+
+  it('a restored group keeps its pending change and its timing, through JSON', () => {
+    const restored = new GroupRegistry(['alertname'], TIMING);
+    restored.restore(JSON.parse(JSON.stringify(pendingB().save())));
+    expect(restored.due(30_000)).toEqual([]); // the interval since 10 s is not over
+    const [due] = restored.due(70_000);
+    expect(due?.reason).toBe('changed');
+    expect([...due!.group.alerts.keys()].sort()).toEqual(['fp-a', 'fp-b']);
+  });
+
+  it('a group never notified comes back still waiting for its first notification', () => {
+    const reg = new GroupRegistry(['alertname'], TIMING);
+    reg.add(alert('a', 'firing'), 0);
+    const restored = new GroupRegistry(['alertname'], TIMING);
+    restored.restore(JSON.parse(JSON.stringify(reg.save())));
+    expect(restored.due(5_000)).toEqual([]);
+    expect(restored.due(10_000).map((d) => d.reason)).toEqual(['first']);
+  });
+
+  it('an adopted alert joins as notified: the group neither re-sends for it nor loses its own pending change', () => {
+    const quiet = new GroupRegistry(['alertname'], TIMING);
+    quiet.add(alert('a', 'firing'), 0);
+    for (const { group, reason } of quiet.due(10_000)) quiet.markNotified(group, 10_000, reason);
+    quiet.adopt(alert('c', 'firing', 5_000), 20_000);
+    expect(quiet.due(200_000)).toEqual([]);
+    const busy = pendingB();
+    busy.adopt(alert('c', 'firing', 5_000), 20_000);
+    const [due] = busy.due(70_000);
+    expect(due?.reason).toBe('changed');
+    busy.markNotified(due!.group, 70_000, due!.reason);
+    expect(busy.due(140_000)).toEqual([]);
+  });
+
+  it('a saved alert that no longer fires resolves where its firing was notified and goes where it was not', () => {
+    const reg = pendingB();
+    reg.settle(new Map(), 20_000);
+    const group = [...reg.groups.values()][0]!;
+    expect([...group.alerts.values()].map((t) => `${t.fingerprint}:${t.status}:${t.endsAtMs}`)).toEqual(['fp-a:resolved:20000']);
+    // Still firing (same incident): kept as it was.
+    const kept = pendingB();
+    kept.settle(new Map([['fp-a', 0], ['fp-b', 12_000]]), 20_000);
+    expect([...[...kept.groups.values()][0]!.alerts.values()].map((t) => t.status)).toEqual(['firing', 'firing']);
+    // A group of alerts never notified is dropped whole.
+    const fresh = new GroupRegistry(['alertname'], TIMING);
+    fresh.add(alert('a', 'firing'), 0);
+    fresh.settle(new Map(), 1000);
+    expect(fresh.groups.size).toBe(0);
+  });
+
+  it('a group saved under another grouping is not restored', () => {
+    const restored = new GroupRegistry(['signal'], TIMING);
+    restored.restore(pendingB().save());
+    expect(restored.groups.size).toBe(0);
+  });
+});

@@ -1,7 +1,10 @@
 // stormwatch killed with SIGKILL mid-incident and restarted: the alert it decided is delivered from
-// its outbox, once, and its resolution still comes, because baselines and firing alerts were saved.
-// Real processes: the CLI scraping a local target's /metrics, a local webhook receiver.
+// its outbox, once, and its resolution still comes, because baselines and firing alerts were saved;
+// an alert that was waiting out its group's interval when the process died is still sent, because
+// the notifier's groups were saved too. Real processes: the CLI scraping a local target's /metrics,
+// a local webhook receiver.
 
+import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,4 +104,71 @@ signals:
     expect(new Set(keys).size).toBe(keys.length);
     expect(second.stdout()).not.toContain('"status":"firing"');
   }, 120_000);
+
+  it('sends an alert that was waiting out its group interval when the process was killed, and nothing twice', async () => {
+    receiver ??= await startReceiver();
+    const before = receiver.received.length;
+    let docsStatus = 200;
+    const site: Server = createServer((req, res) => {
+      res.writeHead(req.url === '/home' ? 503 : req.url === '/docs' ? docsStatus : 200, { 'content-type': 'text/plain' });
+      res.end(req.url === '/metrics' ? 'a_total 1\n' : 'site');
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-restart-groups-'));
+    const config = join(dir, 'config.yaml');
+    writeFileSync(
+      config,
+      `interval: 1s
+source:
+  scrape:
+    url: ${url}/metrics
+sinks:
+  - name: receiver
+    webhook:
+      url: ${receiver.url}/groups
+routes:
+  - groupInterval: 1h
+probes:
+  - name: home
+    service: crates-io
+    url: ${url}/home
+    interval: 1s
+  - name: docs
+    service: docs-rs
+    url: ${url}/docs
+    interval: 1s
+delivery:
+  outboxDir: ${join(dir, 'state')}
+signals:
+  - name: a
+    requests: a_total
+`,
+    );
+    const toGroups = () => receiver.received.slice(before).filter((r) => r.path === '/groups').map((r) => (r.json as WebhookPayload).alerts.map((a) => `${a.labels.service}:${a.status}`).sort().join(' '));
+    const first = spawnCli(['run', '--config', config]);
+    processes.push(first);
+    await receiver.waitFor(() => toGroups().length === 1, 20_000);
+    docsStatus = 503;
+    // docs joins the group notified a moment ago, and waits out its hour.
+    await waitFor(() => (first.stdout().match(/"status":"firing"/g) ?? []).length === 2, 20_000, 'the second firing transition');
+    await waitFor(() => readFileSync(join(dir, 'state', 'notifications.json'), 'utf8').includes('docs-rs'), 5000, 'the saved group');
+    await new Promise((r) => setTimeout(r, 1000)); // the state file's next write (at most four a second)
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    expect(toGroups()).toEqual(['crates-io:firing']);
+
+    const second = spawnCli(['run', '--config', config]);
+    processes.push(second);
+    await second.waitForLog('resumed from saved state', 10_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    // Still within the group's hour: nothing is sent again, and docs is not taken as notified.
+    expect(toGroups()).toEqual(['crates-io:firing']);
+    second.child.kill('SIGTERM'); // shutdown sends what is pending
+    await new Promise((r) => second.child.once('exit', r));
+    site.close();
+    expect(toGroups()).toEqual(['crates-io:firing', 'crates-io:firing docs-rs:firing']);
+    // The incident went on across the restart: no new firing transition.
+    expect(second.stdout()).not.toContain('"status":"firing"');
+  }, 60_000);
 });

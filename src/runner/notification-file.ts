@@ -1,0 +1,70 @@
+// The notifier's groups, kept in the state directory (notifications.json) so a restart takes up
+// where the last run left off: what each group last notified and the changes still waiting out
+// their group wait or interval. Without it a restart (or a reload that rebuilt delivery) took every
+// firing alert as delivered: an alert that joined a group mid-interval was never sent, and a
+// resolution waiting out its interval never reached receivers that had seen the alert fire.
+// Written atomically after every batch of transitions that changed a group (a few alerts: small).
+
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { SavedGroups } from './notify.js';
+
+export const NOTIFICATION_FILE_NAME = 'notifications.json';
+
+const labels = z.record(z.string(), z.string());
+const transition = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels,
+  annotations: labels,
+  fingerprint: z.string().min(1),
+  startsAtMs: z.number(),
+  endsAtMs: z.number().optional(),
+  evaluatedAtMs: z.number(),
+  update: z.number().int().positive().optional(),
+});
+const group = z.strictObject({
+  key: z.string(),
+  labels,
+  alerts: z.array(transition),
+  createdAtMs: z.number(),
+  lastNotifiedAtMs: z.number().nullable(),
+  lastNotified: z.string(),
+  repeats: z.number().int().nonnegative(),
+});
+const fileSchema = z.strictObject({ version: z.literal(1), targets: z.record(z.string(), z.array(group)) });
+
+export function notificationFileIn(stateDir: string): string {
+  return join(stateDir, NOTIFICATION_FILE_NAME);
+}
+
+/**
+ * The groups as last written; `groups` undefined when no file exists (a state from before
+ * notifications.json: every firing alert is taken as notified, as before). A file that cannot be
+ * read is moved aside (`.bad`) and reported as `problem`; no group is restored then.
+ */
+export function readNotificationGroups(file: string): { groups?: SavedGroups; problem?: string } {
+  if (!existsSync(file)) return {};
+  try {
+    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Error(issue ? `${issue.path.join('.') || '(top)'}: ${issue.message}` : 'invalid');
+    }
+    return { groups: parsed.data.targets };
+  } catch (error) {
+    renameSync(file, `${file}.bad`);
+    return { problem: `${file} moved to ${file}.bad: ${(error as Error).message}` };
+  }
+}
+
+/** The file's text for `groups` (compared with the last written to skip a write that changes nothing). */
+export function notificationGroupsText(groups: SavedGroups): string {
+  return `${JSON.stringify({ version: 1, targets: groups })}\n`;
+}
+
+/** Writes the groups' text, atomically (a temp file renamed over the old one). */
+export function writeNotificationGroups(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
