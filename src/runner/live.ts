@@ -29,7 +29,7 @@ import { tickDebugFields } from './tick-debug.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { HistoryStore } from '../ui/history-store.js';
-import { liveHistory } from '../ui/history-sizes.js';
+import { LIVE_HISTORY_MS, liveHistory } from '../ui/history-sizes.js';
 import { BAND_SIGMAS } from '../ui/band.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
 import { SilenceStore } from './silence-store.js';
@@ -38,6 +38,7 @@ import { intervalToCron, splitTickOffset } from '../config/schedule.js';
 import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
 import { muteConfig } from './mute-config.js';
 import { mutingFileIn, mutingText, readMuting, writeMuting } from './muting-file.js';
+import { UI_HISTORY_SAVE_INTERVAL_MS, readUiHistory, uiHistoryFileIn, writeUiHistory } from './ui-history-file.js';
 import { notificationFileIn, notificationGroupsText, readNotificationGroups, writeNotificationGroups } from './notification-file.js';
 import { carrySnapshot, planReload, signalOfSeries } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
@@ -136,6 +137,25 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   }
   // The UI's history, fed from each tick's result (bounded: see ui/history-sizes.ts).
   const history = new HistoryStore(liveHistory(config));
+  // What the UI showed when the last run saved it (ui-history-file.ts): charts, closed alerts and
+  // explanations of the signals still configured, from the live window's start on.
+  const uiHistoryFile = uiHistoryFileIn(config.delivery.outboxDir);
+  {
+    const names = new Set(config.signals.map((s) => s.name));
+    const { restored, problem } = readUiHistory(uiHistoryFile, history, now() - LIVE_HISTORY_MS, (id) => names.has(signalOfSeries(id)));
+    if (problem) logger.log('warn', 'UI history could not be read; its charts start empty', { problem });
+    if (restored) logger.log('info', 'UI history restored', { series: restored.series, points: restored.points, closedAlerts: restored.closed, savedAt: new Date(restored.savedAtMs).toISOString() });
+  }
+  let uiHistorySavedAtMs = now();
+  /** Writes the UI's history (every UI_HISTORY_SAVE_INTERVAL_MS after a tick, and at shutdown). */
+  const saveUiHistory = () => {
+    uiHistorySavedAtMs = now();
+    try {
+      writeUiHistory(uiHistoryFile, history, uiHistorySavedAtMs);
+    } catch (error) {
+      logger.log('error', 'could not save the UI history', { file: uiHistoryFile, error: (error as Error).message });
+    }
+  };
   history.addTransitions(pipeline.firing().map((a) => ({ status: 'firing' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs })));
 
   // Silences (API and CLI, kept in the state directory), maintenance windows and inhibition rules
@@ -368,6 +388,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       updatePending();
       runProbes((p) => now() >= (probeNext.get(p.name) ?? 0));
       if (result.transitions.length > 0 || result.deploys.length > 0 || Date.now() - saver.lastWriteAtMs >= STATE_SAVE_INTERVAL_MS) void saver.request();
+      if (now() - uiHistorySavedAtMs >= UI_HISTORY_SAVE_INTERVAL_MS) saveUiHistory();
       realignIfDue();
     } catch (error) {
       metrics.ticks.inc({ outcome: 'failed' });
@@ -662,6 +683,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       await task.stop();
       if (running) await running;
       saver.flush(true);
+      saveUiHistory();
       notifier.handle([], now(), true);
       saveGroups();
       const left = await notifier.drain(drainTimeoutMs);

@@ -45,6 +45,33 @@ export class SeriesRing {
     if (this.size < this.capacity) this.size++;
   }
 
+  /** Every point, oldest first: times into `times`, values row by row into `values` (length × COLUMN_COUNT). */
+  copyTo(times: Float64Array, values: Float32Array): void {
+    const start = (this.head - this.size + this.capacity) % this.capacity;
+    // At most two runs: from the oldest slot to the ring's end, then from its start.
+    const first = Math.min(this.size, this.capacity - start);
+    times.set(this.times.subarray(start, start + first));
+    values.set(this.values.subarray(start * COLUMN_COUNT, (start + first) * COLUMN_COUNT));
+    times.set(this.times.subarray(0, this.size - first), first);
+    values.set(this.values.subarray(0, (this.size - first) * COLUMN_COUNT), first * COLUMN_COUNT);
+  }
+
+  /**
+   * Fills an empty ring with points oldest first (`copyTo`'s layout), from the first whose time is
+   * at least `sinceMs`, the newest `capacity` of them; times must ascend. Returns the points kept.
+   */
+  load(times: Float64Array, values: Float32Array, sinceMs = Number.NEGATIVE_INFINITY): number {
+    if (this.size > 0) throw new Error('load() fills an empty ring');
+    let from = Math.max(0, times.length - this.capacity);
+    while (from < times.length && !(times[from]! >= sinceMs)) from++;
+    const count = times.length - from;
+    this.times.set(times.subarray(from));
+    this.values.set(values.subarray(from * COLUMN_COUNT, times.length * COLUMN_COUNT));
+    this.size = count;
+    this.head = count % this.capacity;
+    return count;
+  }
+
   /** The points with fromMs <= time <= toMs, oldest first, as columns. */
   range(fromMs = Number.NEGATIVE_INFINITY, toMs = Number.POSITIVE_INFINITY): SeriesPoints {
     const start = (this.head - this.size + this.capacity) % this.capacity;
