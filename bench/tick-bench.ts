@@ -1,8 +1,8 @@
 // One live tick as `stormwatch run` does it, all in: the source read over loopback HTTP with the
 // fetch `stormwatch run` uses (three Prometheus instant-query answers, or one /metrics page, served
 // by answer-server.ts in a process of its own), counter rates, detection, decisions, the UI history
-// and own metrics, and the every-minute state save (state.bin with fsync), amortised over its four
-// 15 s ticks. Every series has its own history, as after two weeks of ticks (aged-state.ts). Run in a process of its
+// and own metrics, the every-minute state save (state.bin with fsync), amortised over its four
+// 15 s ticks, and the UI history's write every ten minutes, over its forty. Every series has its own history, as after two weeks of ticks (aged-state.ts). Run in a process of its
 // own, so resident memory is this tick's alone.
 
 import { spawn } from 'node:child_process';
@@ -14,12 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { type SignalConfig, loadConfig } from '../src/config/load.js';
 import { Pipeline, type PipelineConfig } from '../src/pipeline.js';
 import { STATE_FILE_NAME, saveState } from '../src/runner/state-file.js';
+import { UI_HISTORY_SAVE_INTERVAL_MS, writeUiHistory } from '../src/runner/ui-history-file.js';
 import { PrometheusClient } from '../src/source/prometheus-client.js';
 import { PrometheusSource } from '../src/source/prometheus-source.js';
 import { ScrapeSource } from '../src/source/scrape-source.js';
 import type { LiveSource } from '../src/source/source.js';
 import { StormwatchMetrics } from '../src/telemetry/metrics.js';
 import { BAND_SIGMAS } from '../src/ui/band.js';
+import { COLUMN_COUNT } from '../src/ui/chart-point.js';
 import { HistoryStore } from '../src/ui/history-store.js';
 import { liveHistory } from '../src/ui/history-sizes.js';
 import { agedState } from './aged-state.js';
@@ -40,6 +42,8 @@ export interface TickFigures {
   readCpuS: number;
   stepCpuS: number;
   saveCpuS: number;
+  /** One write of the UI history with every ring full (as after three hours), made every UI_HISTORY_SAVE_INTERVAL_MS. */
+  uiSaveCpuS: number;
   allInCpuS: number;
   tickWallS: number;
   /** Ticks measured (whole minutes of them). */
@@ -232,6 +236,17 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
     const heap1 = process.memoryUsage();
     const tickCpuS = mean(tickCpu);
     const saveCpuS = mean(saveCpu);
+    // The UI history's write (runner/live.ts, every ten minutes), with the rings as full as three
+    // hours of ticks leave them: the measured minutes filled a few dozen of each ring's points.
+    history.rings.forEach((ring) => {
+      const last = new Float32Array(COLUMN_COUNT);
+      const { columns } = ring.range(ring.lastMs, ring.lastMs);
+      columns.forEach((c, i) => (last[i] = c[0]!));
+      for (let t = ring.lastMs + INTERVAL_MS; ring.length < ring.capacity; t += INTERVAL_MS) ring.push(t, last);
+    });
+    const c3 = process.cpuUsage();
+    writeUiHistory(join(config.delivery.outboxDir, 'ui-history.bin'), history, t0);
+    const uiSaveCpuS = cpuSecondsSince(c3);
     // Keep everything alive up to the reading above.
     if (pipeline.seriesCount !== n || !history) throw new Error('series lost');
     return {
@@ -241,7 +256,8 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       readCpuS: mean(readCpu),
       stepCpuS: mean(stepCpu),
       saveCpuS,
-      allInCpuS: tickCpuS + saveCpuS / TICKS_PER_SAVE,
+      uiSaveCpuS,
+      allInCpuS: tickCpuS + saveCpuS / TICKS_PER_SAVE + uiSaveCpuS / (UI_HISTORY_SAVE_INTERVAL_MS / INTERVAL_MS),
       tickWallS: median(wall),
       ticks: tickCpu.length,
       fullCollections: fullCollectionsMeasured,
