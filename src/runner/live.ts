@@ -185,10 +185,19 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   /** The text notifications.json holds (undefined: not written by this run yet), and the groups' revision it was made at. */
   let groupsWritten: string | undefined;
   let groupsRevision = -1;
-  /** Writes the notifier's groups when they changed since the last write (a failed write is tried again at the next emit). */
-  const saveGroups = () => {
+  let groupsWrittenAtMs = Number.NEGATIVE_INFINITY;
+  let groupsWriteMs = 0;
+  /**
+   * Writes the notifier's groups when they changed since the last write (a failed or deferred write
+   * is made at a later emit: every tick emits). Not sooner after the last write than ten times as
+   * long as it took, unless `force` (shutdown): a few alerts make a file of a few KB, written at
+   * once; thousands firing at once make a large one, which then takes at most a tenth of the time.
+   */
+  const saveGroups = (force = false) => {
     const revision = notifier.groupsRevision;
     if (revision === groupsRevision) return;
+    const started = performance.now();
+    if (!force && started - groupsWrittenAtMs < 10 * groupsWriteMs) return;
     const text = notificationGroupsText(notifier.savedGroups());
     if (text !== groupsWritten) {
       try {
@@ -200,6 +209,8 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       }
     }
     groupsRevision = revision;
+    groupsWrittenAtMs = performance.now();
+    groupsWriteMs = groupsWrittenAtMs - started;
   };
   notifier.adoptFiring(deliveredFiring(), now(), pipeline.firing());
   saveGroups();
@@ -685,7 +696,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       saver.flush(true);
       saveUiHistory();
       notifier.handle([], now(), true);
-      saveGroups();
+      saveGroups(true);
       const left = await notifier.drain(drainTimeoutMs);
       if (left > 0) logger.log('warn', 'notifications not yet delivered at shutdown; they stay in the outbox for the next start', { count: left });
       notifier.close();

@@ -3,7 +3,8 @@
 // their group wait or interval. Without it a restart (or a reload that rebuilt delivery) took every
 // firing alert as delivered: an alert that joined a group mid-interval was never sent, and a
 // resolution waiting out its interval never reached receivers that had seen the alert fire.
-// Written atomically after every batch of transitions that changed a group (a few alerts: small).
+// Written atomically after a batch of transitions that changed a group (runner/live.ts: no sooner
+// after the last write than ten times as long as it took; a few alerts make a few KB).
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

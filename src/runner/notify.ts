@@ -172,17 +172,21 @@ export class Notifier {
     }
   }
 
-  /** Every target's groups, for the state directory (targets without groups left out). */
+  /**
+   * Every target's groups, for the state directory (targets without groups left out, and
+   * Alertmanager's: it groups by itself and gets every change at once, so nothing of theirs is
+   * ever pending, and their re-sends would rewrite the file every resendInterval).
+   */
   savedGroups(): SavedGroups {
     const out: SavedGroups = {};
-    for (const target of this.targets) if (target.groups.groups.size > 0) out[target.id] = target.groups.save();
+    for (const target of this.targets) if (target.sink.kind !== 'alertmanager' && target.groups.groups.size > 0) out[target.id] = target.groups.save();
     return out;
   }
 
-  /** Changes to the groups so far: a save is due when this moved. */
+  /** Changes to the saved groups so far: a save is due when this moved. */
   get groupsRevision(): number {
     let sum = 0;
-    for (const target of this.targets) sum += target.groups.revision;
+    for (const target of this.targets) if (target.sink.kind !== 'alertmanager') sum += target.groups.revision;
     return sum;
   }
 
