@@ -129,6 +129,8 @@ export interface ProbeConfig {
   expect: { status: number; bodyBytes?: number; sha256?: string };
   resolve: Record<string, string>;
   strictResolve: boolean;
+  /** Headers, credentials and TLS for the probe URL's origin (absent: none). */
+  http?: HttpClientConfig;
 }
 
 export interface StormwatchConfig {

@@ -1,21 +1,18 @@
-// Resolves a source's HTTP client options into what the fetch wrapper needs: header values and
+// Resolves a source's (or a probe's) HTTP client options into what the fetch wrapper needs: header values and
 // TLS files read now (a missing one is a configuration problem naming its place), and the
 // credentials of bearer/basic auth kept with their file so a rotated token is read again.
 
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { z } from 'zod';
+import type { Credential, HttpAuth } from '../core/http-auth.js';
 import type { secretValue } from './http-client-schema.js';
 
-/** A credential: its value now, and the file to read it again from, if it came from one. */
-export interface Credential {
-  value: string;
-  file?: string;
-}
+export type { Credential };
 
 export interface HttpClientConfig {
   headers: Record<string, string>;
-  auth?: { kind: 'bearer'; token: Credential } | { kind: 'basic'; username: string; password: Credential };
+  auth?: HttpAuth;
   tls?: { ca?: string; cert?: string; key?: string; serverName?: string; insecureSkipVerify: boolean };
   proxyUrl?: string;
 }

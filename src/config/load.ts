@@ -58,12 +58,12 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   const sinks = resolveSinks(ctx);
   const routes = resolveRoutes(ctx, sinks);
   const deploys = resolveDeploys(ctx);
-  const probes = resolveProbes(ctx);
+  const httpContext = { base, readSecret: ctx.readSecret, problem: at, ...(options.lint ? { skipFiles: true } : {}) };
+  const probes = resolveProbes(ctx, httpContext);
   const delivery = resolveDelivery(ctx);
   const maintenanceWindows = resolveMaintenanceWindows(ctx);
   const inhibitRules = resolveInhibitRules(ctx);
 
-  const httpContext = { base, readSecret: ctx.readSecret, problem: at, ...(options.lint ? { skipFiles: true } : {}) };
   const promHttp = raw.source.prometheus ? resolveHttpClient(raw.source.prometheus, ['source', 'prometheus'], httpContext) : undefined;
   const scrapeHttp = raw.source.scrape ? resolveHttpClient(raw.source.scrape, ['source', 'scrape'], httpContext) : undefined;
 

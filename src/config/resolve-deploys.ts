@@ -3,6 +3,7 @@
 import { type Selector, parseSelector } from '../core/selector.js';
 import { promqlSyntaxError } from './promql-syntax.js';
 import type { DeploysConfig, MarkerConfig, ProbeConfig } from './config-types.js';
+import { type ResolveContext as HttpResolveContext, resolveHttpClient } from './http-client.js';
 import { type ResolveContext, isHttpUrl } from './resolve-context.js';
 
 export function resolveDeploys(ctx: ResolveContext): DeploysConfig | undefined {
@@ -49,16 +50,22 @@ export function resolveDeploys(ctx: ResolveContext): DeploysConfig | undefined {
   };
 }
 
-export function resolveProbes(ctx: ResolveContext): ProbeConfig[] {
-  return ctx.raw.probes.map((p) => ({
-    name: p.name,
-    service: p.service,
-    url: p.url,
-    intervalMs: p.interval,
-    timeoutMs: p.timeout,
-    maxRedirects: p.maxRedirects,
-    expect: p.expect,
-    resolve: p.resolve,
-    strictResolve: p.strictResolve,
-  }));
+export function resolveProbes(ctx: ResolveContext, http: HttpResolveContext): ProbeConfig[] {
+  return ctx.raw.probes.map((p, i) => {
+    // user:password@ in the URL becomes basic auth, as for the sources.
+    const { url, client } = resolveHttpClient(p, ['probes', i], http);
+    const plain = Object.keys(client.headers).length === 0 && !client.auth && !client.tls;
+    return {
+      name: p.name,
+      service: p.service,
+      url,
+      intervalMs: p.interval,
+      timeoutMs: p.timeout,
+      maxRedirects: p.maxRedirects,
+      expect: p.expect,
+      resolve: p.resolve,
+      strictResolve: p.strictResolve,
+      ...(plain ? {} : { http: client }),
+    };
+  });
 }

@@ -238,7 +238,12 @@ const probe = z.strictObject({
   resolve: z.record(z.string(), z.string()).default({}),
   /** Answer names missing from `resolve` as not found without asking DNS (sandboxes, tests). */
   strictResolve: z.boolean().default(false),
-});
+  /** Headers, bearer token or basic auth and TLS (CA, client certificate): sent to the probe URL's origin only, not to redirects elsewhere. */
+  headers: httpClientFields.headers,
+  bearerToken: httpClientFields.bearerToken,
+  basicAuth: httpClientFields.basicAuth,
+  tls: httpClientFields.tls,
+}).superRefine(checkHttpClient);
 
 export { detectorOverrides } from './signal-overrides-schema.js';
 

@@ -1,12 +1,12 @@
 // Every secret a loaded configuration holds, as the fragments the logger must never write: sink and
 // rollback URLs (unless marked public), their header values, signing secrets, the deploy API token,
-// the sources' URL credentials. (A Prometheus source's headers are tenant names more often than
+// the sources' URL credentials, the probes' headers and credentials. (A Prometheus source's headers are tenant names more often than
 // secrets, and blanking "crates-io" everywhere would hide what logs are for; no code writes them.)
 
 import { MIN_SECRET_LENGTH, secretFragments } from '../core/secrets.js';
 import type { StormwatchConfig } from './load.js';
 
-export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'> & Partial<Pick<StormwatchConfig, 'deploys'>>): string[] {
+export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'> & Partial<Pick<StormwatchConfig, 'deploys' | 'probes'>>): string[] {
   const out: string[] = [];
   const url = (u: string, isPublic: boolean | undefined) => {
     if (isPublic) {
@@ -34,6 +34,14 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     if (parsed?.password) out.push(parsed.password, decodeURIComponent(parsed.password));
     // Source credentials (bearer token, basic-auth password, user:password@ moved into basic auth).
     const auth = config.source.http?.auth;
+    if (auth?.kind === 'bearer') out.push(auth.token.value);
+    if (auth?.kind === 'basic') out.push(auth.password.value);
+  }
+  // A probe's headers and credentials exist to authenticate it.
+  for (const p of config.probes ?? []) {
+    if (!p.http) continue;
+    headers(p.http.headers);
+    const auth = p.http.auth;
     if (auth?.kind === 'bearer') out.push(auth.token.value);
     if (auth?.kind === 'basic') out.push(auth.password.value);
   }

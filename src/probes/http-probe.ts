@@ -1,7 +1,9 @@
 // A smoke probe: request a real URL, follow redirects hop by hop, check that every hop's host
 // resolves and answers, that the final status is the expected one and that the body has the
 // expected size or checksum. A failure names the hop ("redirect to static.crates.iocrates: name
-// does not resolve"). Probes go only where the config says.
+// does not resolve"). Probes go only where the config says. A probe's headers, credentials and TLS
+// settings (CA, client certificate) go to its URL's origin only: a redirect to another host gets
+// none of them (as curl drops credentials on such a redirect) and is checked against the system's CAs.
 
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
@@ -9,6 +11,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { ProbeConfig } from '../config/load.js';
+import type { HttpClientConfig } from '../config/http-client.js';
+import { authorizationHeader } from '../core/http-auth.js';
 import type { ProbeOutcome } from '../decisions/deploy-alerts.js';
 
 export interface ProbeHop {
@@ -53,7 +57,15 @@ function describeError(error: NodeJS.ErrnoException): string {
       return 'connection reset';
     case 'ETIMEDOUT':
       return 'timed out';
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `server certificate not accepted (${error.code}): see the probe's tls.caFile and tls.serverName`;
     default:
+      if (error.code !== undefined && /CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE/.test(error.code)) return `the server refused the TLS handshake (${error.code}): see the probe's tls.certFile and tls.keyFile`;
       return error.code ?? error.message;
   }
 }
@@ -65,10 +77,24 @@ interface HopAnswer {
   address?: string;
 }
 
-function fetchHop(url: URL, timeoutMs: number, lookup: LookupFunction): Promise<HopAnswer> {
+/** What a hop to the probe's origin carries: its headers and Authorization, and its TLS settings (https). */
+function originOptions(http: HttpClientConfig | undefined, https: boolean): { headers: Record<string, string>; tls: Record<string, unknown> } {
+  if (!http) return { headers: {}, tls: {} };
+  const headers = { ...http.headers };
+  const authorization = authorizationHeader(http);
+  if (authorization !== undefined) headers.authorization = authorization;
+  const t = http.tls;
+  const tls = https && t ? { ...(t.ca ? { ca: t.ca } : {}), ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}), ...(t.serverName ? { servername: t.serverName } : {}), rejectUnauthorized: !t.insecureSkipVerify } : {};
+  return { headers, tls };
+}
+
+function fetchHop(url: URL, timeoutMs: number, lookup: LookupFunction, http: HttpClientConfig | undefined): Promise<HopAnswer> {
   return new Promise((resolve, reject) => {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = request(url, { method: 'GET', lookup, timeout: timeoutMs, headers: { 'user-agent': 'stormwatch-probe' } }, (res) => {
+    const https = url.protocol === 'https:';
+    const request = https ? httpsRequest : httpRequest;
+    const { headers, tls } = originOptions(http, https);
+    // No keep-alive agent: a client certificate must not ride a pooled connection to another probe.
+    const req = request(url, { method: 'GET', lookup, timeout: timeoutMs, headers: { ...headers, 'user-agent': 'stormwatch-probe' }, ...tls, ...(https && http?.tls ? { agent: false } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), body: Buffer.concat(chunks), ...(req.socket?.remoteAddress ? { address: req.socket.remoteAddress } : {}) }));
@@ -85,11 +111,12 @@ export async function runProbe(probe: ProbeConfig, lookup: LookupFunction = pinn
   const hops: ProbeHop[] = [];
   const done = (ok: boolean, failure?: string): ProbeResult => ({ probe: probe.name, service: probe.service, url: probe.url, ok, ...(failure ? { failure } : {}), hops, durationMs: performance.now() - started });
   let url = new URL(probe.url);
+  const origin = url.origin;
   for (let hop = 0; ; hop++) {
     const label = hop === 0 ? `request to ${url.host}` : `redirect to ${url.host}`;
     let answer: HopAnswer;
     try {
-      answer = await fetchHop(url, probe.timeoutMs, lookup);
+      answer = await fetchHop(url, probe.timeoutMs, lookup, url.origin === origin ? probe.http : undefined);
     } catch (error) {
       hops.push({ url: url.toString() });
       return done(false, `${label}: ${describeError(error as NodeJS.ErrnoException)}`);

@@ -2,26 +2,11 @@
 // every request, TLS settings and a proxy through an undici dispatcher (Node's built-in fetch takes
 // neither, so requests that need them go through undici's fetch, the same code Node ships).
 
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Credential, HttpClientConfig } from '../config/http-client.js';
+import type { HttpClientConfig } from '../config/http-client.js';
+import { authorizationHeader } from '../core/http-auth.js';
 
-/** The credential's current value: a file is read again (a rotated token), the last value kept if it cannot be. */
-function current(c: Credential): string {
-  if (c.file === undefined) return c.value;
-  try {
-    c.value = readFileSync(c.file, 'utf8').trim();
-  } catch {
-    // Keep the last good value; the server's 401 will say the rest.
-  }
-  return c.value;
-}
-
-export function authorizationHeader(client: HttpClientConfig): string | undefined {
-  if (!client.auth) return undefined;
-  if (client.auth.kind === 'bearer') return `Bearer ${current(client.auth.token)}`;
-  return `Basic ${Buffer.from(`${client.auth.username}:${current(client.auth.password)}`).toString('base64')}`;
-}
+export { authorizationHeader };
 
 type Undici = typeof import('undici');
 

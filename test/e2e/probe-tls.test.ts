@@ -1,0 +1,96 @@
+// Smoke probes of services behind TLS with client certificates and tokens: a loopback HTTPS server
+// signed by a throwaway CA (openssl) that wants a client certificate and a bearer token. The probe
+// reaches it with its config's CA, certificate, key and token file; without them the failure says
+// which part is missing; a redirect to another origin gets neither the token nor the certificate.
+
+import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { runProbe } from '../../src/probes/http-probe.js';
+import { type TestCerts, makeTestCerts } from '../helpers/certs.js';
+
+describe('probes with TLS client certificates and credentials', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-probe-tls-'));
+  let certs: TestCerts;
+  let secure: Server;
+  let elsewhere: Server;
+  const seen: { path: string; authorization?: string; clientCN?: string }[] = [];
+  const seenElsewhere: { authorization?: string }[] = [];
+  let secureUrl = '';
+  let elsewhereUrl = '';
+
+  beforeAll(async () => {
+    certs = await makeTestCerts(dir);
+    writeFileSync(join(dir, 'token'), 'probe-token-1\n');
+    secure = createHttpsServer(
+      { key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCert), ca: readFileSync(certs.caFile), requestCert: true, rejectUnauthorized: true },
+      (req: IncomingMessage, res: ServerResponse) => {
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
+        seen.push({ path: req.url ?? '', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}), ...(peer?.subject?.CN ? { clientCN: String(peer.subject.CN) } : {}) });
+        if (req.headers.authorization !== 'Bearer probe-token-1') return void res.writeHead(401).end();
+        if (req.url === '/away') return void res.writeHead(302, { location: `${elsewhereUrl}/file` }).end();
+        res.writeHead(200).end('ok');
+      },
+    );
+    elsewhere = createHttpServer((req, res) => {
+      seenElsewhere.push({ ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+      res.writeHead(200).end('file');
+    });
+    await new Promise<void>((r) => secure.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    secureUrl = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
+    elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((r) => secure.close(() => r()));
+    await new Promise<void>((r) => elsewhere.close(() => r()));
+  });
+
+  /** The probe `options` (YAML lines under the probe) describe, as the config loader resolves it. */
+  function probeWith(path: string, options: string) {
+    const file = join(dir, `probe-${seen.length}-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(
+      file,
+      `interval: 15s\nsource:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nprobes:\n  - name: home\n    service: internal\n    url: ${secureUrl}${path}\n${options}signals:\n  - name: a\n    requests: a_total\n`,
+    );
+    return loadConfig(file).probes[0]!;
+  }
+
+  const full = `    bearerToken: { file: ${join(dir, 'token')} }\n    tls:\n      caFile: ${join(dir, 'ca.crt')}\n      certFile: ${join(dir, 'client.crt')}\n      keyFile: ${join(dir, 'client.key')}\n`;
+
+  it('passes with the CA, the client certificate and the token, which the server saw', async () => {
+    const result = await runProbe(probeWith('/health', full));
+    expect(result).toMatchObject({ ok: true });
+    expect(seen.at(-1)).toEqual({ path: '/health', authorization: 'Bearer probe-token-1', clientCN: 'stormwatch' });
+  });
+
+  it('says which part is missing: the CA, then the client certificate', async () => {
+    const noCa = await runProbe(probeWith('/health', ''));
+    expect(noCa.ok).toBe(false);
+    expect(noCa.failure).toMatch(/^request to 127\.0\.0\.1:\d+: server certificate not accepted \((UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN)\): see the probe's tls\.caFile/);
+    const noCert = await runProbe(probeWith('/health', `    tls:\n      caFile: ${join(dir, 'ca.crt')}\n`));
+    expect(noCert.ok).toBe(false);
+    // The server's alert names the missing certificate; a reset that beats it to the client says less.
+    expect(noCert.failure).toMatch(/^request to 127\.0\.0\.1:\d+: (the server refused the TLS handshake \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\): see the probe's tls\.certFile and tls\.keyFile|connection reset)$/);
+  });
+
+  it('sends neither the token nor the certificate to a redirect on another origin', async () => {
+    const result = await runProbe(probeWith('/away', full));
+    expect(result).toMatchObject({ ok: true });
+    expect(result.hops.map((h) => h.status)).toEqual([302, 200]);
+    expect(seen.at(-1)).toMatchObject({ path: '/away', authorization: 'Bearer probe-token-1' });
+    expect(seenElsewhere).toEqual([{}]);
+  });
+
+  it('a CA file that cannot be read, or a certificate without its key, is a configuration problem naming its place', () => {
+    expect(() => probeWith('/health', `    tls:\n      caFile: ${join(dir, 'missing.crt')}\n`)).toThrow(/probes\[0\]\.tls\.caFile: cannot read .*missing\.crt: ENOENT/);
+    expect(() => probeWith('/health', `    tls:\n      certFile: ${join(dir, 'client.crt')}\n`)).toThrow(/probes\[0\]\.tls: certFile and keyFile go together/);
+  });
+});
