@@ -58,3 +58,13 @@ function decodeSafe(text: string): string {
     return text;
   }
 }
+
+/** The text shown in place of a secret where a text that held it is written out (a report's copy of the config). */
+export const SECRET_PLACEHOLDER = '<secret>';
+
+/** `text` with every occurrence of each secret replaced by SECRET_PLACEHOLDER (longest first, so a secret's pieces never show its rest). */
+export function blankSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length)) out = out.split(secret).join(SECRET_PLACEHOLDER);
+  return out;
+}

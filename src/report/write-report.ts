@@ -3,6 +3,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { StormwatchConfig } from '../config/load.js';
+import { secretValuesOf } from '../config/secret-values.js';
+import { blankSecrets } from '../core/secrets.js';
 import type { BacktestSummary } from '../runner/backtest.js';
 import { assetText } from '../ui/assets.js';
 import { reportHtml } from './report-html.js';
@@ -10,14 +12,22 @@ import { reportModel } from './report-model.js';
 import { labelsBeside } from './scenario-labels.js';
 import { type SummaryCounter, summaryNumbers } from './summary.js';
 
+/**
+ * The configuration file as the report shows it: its text, with every secret the configuration
+ * holds (config/secret-values.ts: sink URLs, tokens, passwords, header values given inline) blanked.
+ * A report is a file people pass around.
+ */
+export function reportConfigText(config: StormwatchConfig): string {
+  try {
+    return blankSecrets(readFileSync(config.file, 'utf8'), secretValuesOf(config));
+  } catch {
+    return '(the configuration file could not be read)';
+  }
+}
+
 export function writeReport(file: string, config: StormwatchConfig, input: string | undefined, backtest: BacktestSummary, counter: SummaryCounter, nowMs = Date.now()): { file: string; bytes: number } {
   if (!backtest.history) throw new Error('a report needs the backtest run with keepHistory');
-  let configText: string;
-  try {
-    configText = readFileSync(config.file, 'utf8');
-  } catch {
-    configText = '(the configuration file could not be read)';
-  }
+  const configText = reportConfigText(config);
   const model = reportModel({
     title: input ? basename(input) : basename(config.file),
     input: input ?? `${config.source.kind} source of ${config.file}`,
