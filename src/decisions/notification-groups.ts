@@ -99,29 +99,37 @@ export class GroupRegistry {
     this.revision++;
   }
 
-  /** The latest transition of alert `fingerprint` in any group, if the registry holds it. */
-  find(fingerprint: string): AlertTransition | undefined {
-    for (const group of this.groups.values()) {
-      const t = group.alerts.get(fingerprint);
-      if (t) return t;
-    }
-    return undefined;
+  /** The latest transition of `t`'s alert in the group its labels put it in, if the registry holds it. O(labels). */
+  find(t: Pick<AlertTransition, 'labels' | 'fingerprint'>): AlertTransition | undefined {
+    return this.groups.get(groupOf(t.labels, this.groupBy).key)?.alerts.get(t.fingerprint);
   }
 
   /**
-   * Learns a firing alert as already notified (delivered before this registry existed and not in
-   * its saved groups). Joining a group that has notified before, it is folded into what was last
+   * Learns firing alerts as already notified (delivered before this registry existed and not in
+   * its saved groups). Joining a group that has notified before, they are folded into what was last
    * notified, so the group's own pending changes stay pending; a new group is notified as of now.
-   * A group whose first notification is still pending sends it with this alert too.
+   * A group whose first notification is still pending sends it with them too. One pass per group
+   * however many alerts join it.
    */
-  adopt(t: AlertTransition, nowMs: number): void {
-    const { key, labels } = groupOf(t.labels, this.groupBy);
-    const group = this.groups.get(key);
-    if (!group) {
-      this.groups.set(key, { key, labels, alerts: new Map([[t.fingerprint, t]]), createdAtMs: nowMs, lastNotifiedAtMs: nowMs, lastNotified: itemOf(t), repeats: 0 });
-    } else {
+  adopt(transitions: readonly AlertTransition[], nowMs: number): void {
+    const joined = new Map<NotificationGroup, AlertTransition[]>();
+    for (const t of transitions) {
+      const { key, labels } = groupOf(t.labels, this.groupBy);
+      let group = this.groups.get(key);
+      if (!group) {
+        group = { key, labels, alerts: new Map(), createdAtMs: nowMs, lastNotifiedAtMs: nowMs, lastNotified: '', repeats: 0 };
+        this.groups.set(key, group);
+      }
       group.alerts.set(t.fingerprint, t);
-      if (!Number.isNaN(group.lastNotifiedAtMs)) group.lastNotified = [...group.lastNotified.split(',').filter((item) => item !== '' && !item.startsWith(`${t.fingerprint}:`)), itemOf(t)].sort().join(',');
+      const list = joined.get(group);
+      if (list) list.push(t);
+      else joined.set(group, [t]);
+    }
+    for (const [group, ts] of joined) {
+      if (Number.isNaN(group.lastNotifiedAtMs)) continue;
+      const adopted = new Set(ts.map((t) => t.fingerprint));
+      const kept = group.lastNotified === '' ? [] : group.lastNotified.split(',').filter((item) => !adopted.has(item.slice(0, item.indexOf(':'))));
+      group.lastNotified = [...kept, ...ts.map(itemOf)].sort().join(',');
     }
     this.revision++;
   }
@@ -134,10 +142,12 @@ export class GroupRegistry {
    */
   settle(firing: ReadonlyMap<string, number>, nowMs: number): void {
     for (const group of [...this.groups.values()]) {
+      let notified: Set<string> | undefined;
       for (const [fp, t] of [...group.alerts]) {
         if (t.status !== 'firing' || firing.get(fp) === t.startsAtMs) continue;
-        const notified = group.lastNotified.split(',').some((item) => item.startsWith(`${fp}:${t.startsAtMs}:firing`));
-        if (notified) group.alerts.set(fp, { status: 'resolved', labels: t.labels, annotations: t.annotations, fingerprint: fp, startsAtMs: t.startsAtMs, endsAtMs: nowMs, evaluatedAtMs: nowMs });
+        // What the group last said of each alert, up to its status: read once per group.
+        notified ??= new Set(group.lastNotified.split(',').map((item) => item.split(':', 3).join(':')));
+        if (notified.has(`${fp}:${t.startsAtMs}:firing`)) group.alerts.set(fp, { status: 'resolved', labels: t.labels, annotations: t.annotations, fingerprint: fp, startsAtMs: t.startsAtMs, endsAtMs: nowMs, evaluatedAtMs: nowMs });
         else group.alerts.delete(fp);
         this.revision++;
       }

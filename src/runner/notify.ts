@@ -163,12 +163,9 @@ export class Notifier {
   adoptFiring(delivered: readonly AlertTransition[], dataTimeMs: number, firing: readonly { fingerprint: string; startsAtMs: number }[] = delivered): void {
     const firingNow = new Map(firing.map((a) => [a.fingerprint, a.startsAtMs]));
     for (const target of this.targets) target.groups.settle(firingNow, dataTimeMs);
-    for (const t of delivered) {
-      for (const target of this.targets) {
-        if (!(matches(target.route.match, t.labels) && matchesAll(target.route.matchers ?? [], t.labels))) continue;
-        if (target.groups.find(t.fingerprint)?.startsAtMs === t.startsAtMs) continue;
-        target.groups.adopt(t, dataTimeMs);
-      }
+    for (const target of this.targets) {
+      const unknown = delivered.filter((t) => matches(target.route.match, t.labels) && matchesAll(target.route.matchers ?? [], t.labels) && target.groups.find(t)?.startsAtMs !== t.startsAtMs);
+      if (unknown.length > 0) target.groups.adopt(unknown, dataTimeMs);
     }
   }
 

@@ -107,10 +107,10 @@ describe('saved groups (a restart, a reload)', () => {
     const quiet = new GroupRegistry(['alertname'], TIMING);
     quiet.add(alert('a', 'firing'), 0);
     for (const { group, reason } of quiet.due(10_000)) quiet.markNotified(group, 10_000, reason);
-    quiet.adopt(alert('c', 'firing', 5_000), 20_000);
+    quiet.adopt([alert('c', 'firing', 5_000)], 20_000);
     expect(quiet.due(200_000)).toEqual([]);
     const busy = pendingB();
-    busy.adopt(alert('c', 'firing', 5_000), 20_000);
+    busy.adopt([alert('c', 'firing', 5_000)], 20_000);
     const [due] = busy.due(70_000);
     expect(due?.reason).toBe('changed');
     busy.markNotified(due!.group, 70_000, due!.reason);
