@@ -182,8 +182,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       .firing()
       .filter((a) => !mute.isHeld(a.fingerprint))
       .map((a) => ({ status: 'firing', labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: now() }));
-  /** The text notifications.json holds (undefined: not written by this run yet), and the groups' revision it was made at. */
-  let groupsWritten: string | undefined;
+  /** The groups' revision notifications.json was last written at (-1: not by this run yet), when, and how long it took. */
   let groupsRevision = -1;
   let groupsWrittenAtMs = Number.NEGATIVE_INFINITY;
   let groupsWriteMs = 0;
@@ -198,15 +197,11 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     if (revision === groupsRevision) return;
     const started = performance.now();
     if (!force && started - groupsWrittenAtMs < 10 * groupsWriteMs) return;
-    const text = notificationGroupsText(notifier.savedGroups());
-    if (text !== groupsWritten) {
-      try {
-        writeNotificationGroups(notificationFile, text);
-        groupsWritten = text;
-      } catch (error) {
-        logger.log('error', 'could not save the notification groups', { file: notificationFile, error: (error as Error).message });
-        return;
-      }
+    try {
+      writeNotificationGroups(notificationFile, notificationGroupsText(notifier.savedGroups()));
+    } catch (error) {
+      logger.log('error', 'could not save the notification groups', { file: notificationFile, error: (error as Error).message });
+      return;
     }
     groupsRevision = revision;
     groupsWrittenAtMs = performance.now();
