@@ -54,7 +54,7 @@ export function resolveProbes(ctx: ResolveContext, http: HttpResolveContext): Pr
   return ctx.raw.probes.map((p, i) => {
     // user:password@ in the URL becomes basic auth, as for the sources.
     const { url, client } = resolveHttpClient(p, ['probes', i], http);
-    const plain = Object.keys(client.headers).length === 0 && !client.auth && !client.tls;
+    const plain = Object.keys(client.headers).length === 0 && !client.auth && !client.tls && !client.proxyUrl;
     return {
       name: p.name,
       service: p.service,

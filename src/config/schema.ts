@@ -243,6 +243,8 @@ const probe = z.strictObject({
   bearerToken: httpClientFields.bearerToken,
   basicAuth: httpClientFields.basicAuth,
   tls: httpClientFields.tls,
+  /** An HTTP proxy every hop goes through (CONNECT for https://); user:password@ in it is sent to the proxy only. */
+  proxyUrl: httpClientFields.proxyUrl,
 }).superRefine(checkHttpClient);
 
 export { detectorOverrides } from './signal-overrides-schema.js';

@@ -1,6 +1,6 @@
 // Every secret a loaded configuration holds, as the fragments the logger must never write: sink and
 // rollback URLs (unless marked public), their header values, signing secrets, the deploy API token,
-// the sources' URL credentials, the probes' headers and credentials. (A Prometheus source's headers are tenant names more often than
+// the sources' URL credentials, the probes' headers and credentials, proxies' passwords. (A Prometheus source's headers are tenant names more often than
 // secrets, and blanking "crates-io" everywhere would hide what logs are for; no code writes them.)
 
 import { MIN_SECRET_LENGTH, secretFragments } from '../core/secrets.js';
@@ -14,6 +14,11 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
       const parsed = URL.canParse(u) ? new URL(u) : undefined;
       if (parsed?.password) out.push(parsed.password, decodeURIComponent(parsed.password));
     } else out.push(...secretFragments(u));
+  };
+  // A proxy URL is shown; its password is not.
+  const proxyPassword = (u: string | undefined) => {
+    const parsed = u !== undefined && URL.canParse(u) ? new URL(u) : undefined;
+    if (parsed?.password) out.push(parsed.password, decodeURIComponent(parsed.password));
   };
   const headers = (h: Record<string, string>) => {
     for (const v of Object.values(h)) out.push(v, v.replace(/^(?:Bearer|Basic)\s+/i, ''));
@@ -36,6 +41,7 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     const auth = config.source.http?.auth;
     if (auth?.kind === 'bearer') out.push(auth.token.value);
     if (auth?.kind === 'basic') out.push(auth.password.value);
+    proxyPassword(config.source.http?.proxyUrl);
   }
   // A probe's headers and credentials exist to authenticate it.
   for (const p of config.probes ?? []) {
@@ -44,6 +50,7 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     const auth = p.http.auth;
     if (auth?.kind === 'bearer') out.push(auth.token.value);
     if (auth?.kind === 'basic') out.push(auth.password.value);
+    proxyPassword(p.http.proxyUrl);
   }
   return out.filter((s) => s.length >= MIN_SECRET_LENGTH);
 }

@@ -4,15 +4,18 @@
 // does not resolve"). Probes go only where the config says. A probe's headers, credentials and TLS
 // settings (CA, client certificate) go to its URL's origin only: a redirect to another host gets
 // none of them (as curl drops credentials on such a redirect) and is checked against the system's CAs.
+// With a proxyUrl every hop goes through that proxy (proxy-tunnel.ts).
 
 import { createHash } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns';
-import { request as httpRequest } from 'node:http';
+import { type IncomingMessage, type RequestOptions, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
+import { type LookupFunction, isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { ProbeConfig } from '../config/load.js';
 import type { HttpClientConfig } from '../config/http-client.js';
 import { authorizationHeader } from '../core/http-auth.js';
+import { ProxyError, absoluteFormTarget, connectTunnel } from './proxy-tunnel.js';
 import type { ProbeOutcome } from '../decisions/deploy-alerts.js';
 
 export interface ProbeHop {
@@ -47,6 +50,7 @@ export function pinnedLookup(resolve: Record<string, string>, strict: boolean): 
 }
 
 function describeError(error: NodeJS.ErrnoException): string {
+  if (error instanceof ProxyError) return error.message;
   switch (error.code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -88,18 +92,48 @@ function originOptions(http: HttpClientConfig | undefined, https: boolean): { he
   return { headers, tls };
 }
 
-function fetchHop(url: URL, timeoutMs: number, lookup: LookupFunction, http: HttpClientConfig | undefined): Promise<HopAnswer> {
-  return new Promise((resolve, reject) => {
-    const https = url.protocol === 'https:';
-    const request = https ? httpsRequest : httpRequest;
-    const { headers, tls } = originOptions(http, https);
+/** Where a hop connects: directly (lookup pins names), or through a proxy (the tunnel's target host is the pinned address, if any). */
+interface Route {
+  lookup: LookupFunction;
+  proxy?: URL;
+  /** Pinned names (probe.resolve) and whether others fail to resolve (strictResolve). */
+  pins: Record<string, string>;
+  strict: boolean;
+}
+
+async function fetchHop(url: URL, timeoutMs: number, route: Route, http: HttpClientConfig | undefined): Promise<HopAnswer> {
+  const https = url.protocol === 'https:';
+  const { headers, tls } = originOptions(http, https);
+  const own = { ...headers, 'user-agent': 'stormwatch-probe' };
+  let options: RequestOptions;
+  if (!route.proxy) {
     // No keep-alive agent: a client certificate must not ride a pooled connection to another probe.
-    const req = request(url, { method: 'GET', lookup, timeout: timeoutMs, headers: { ...headers, 'user-agent': 'stormwatch-probe' }, ...tls, ...(https && http?.tls ? { agent: false } : {}) }, (res) => {
+    options = { method: 'GET', lookup: route.lookup, timeout: timeoutMs, headers: own, ...tls, ...(https && http?.tls ? { agent: false } : {}) };
+  } else {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const pinned = route.pins[host];
+    if (pinned === undefined && route.strict) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    if (https) {
+      const port = url.port !== '' ? url.port : '443';
+      const socket = await connectTunnel(route.proxy, `${pinned ?? url.hostname}:${port}`, timeoutMs);
+      const servername = (tls as { servername?: string }).servername ?? (isIP(host) ? undefined : host);
+      const secure = tlsConnect({ socket, ...tls, ...(servername ? { servername } : {}) });
+      // No agent at all (not even agent: false, which makes one): the request rides the tunnel's TLS socket.
+      options = { method: 'GET', timeout: timeoutMs, headers: own, createConnection: () => secure };
+    } else {
+      const target = absoluteFormTarget(route.proxy, url);
+      options = { method: 'GET', timeout: timeoutMs, host: target.host, port: target.port, path: target.path, headers: { ...own, ...target.headers }, agent: false };
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const onAnswer = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, ...(res.headers.location ? { location: res.headers.location } : {}), body: Buffer.concat(chunks), ...(req.socket?.remoteAddress ? { address: req.socket.remoteAddress } : {}) }));
       res.on('error', reject);
-    });
+    };
+    // Through a proxy an http:// hop is a request to the proxy (options name it), not to the URL.
+    const req = route.proxy && !https ? httpRequest(options, onAnswer) : https ? httpsRequest(url, options, onAnswer) : httpRequest(url, options, onAnswer);
     req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.end();
@@ -112,11 +146,12 @@ export async function runProbe(probe: ProbeConfig, lookup: LookupFunction = pinn
   const done = (ok: boolean, failure?: string): ProbeResult => ({ probe: probe.name, service: probe.service, url: probe.url, ok, ...(failure ? { failure } : {}), hops, durationMs: performance.now() - started });
   let url = new URL(probe.url);
   const origin = url.origin;
+  const route: Route = { lookup, pins: probe.resolve, strict: probe.strictResolve, ...(probe.http?.proxyUrl ? { proxy: new URL(probe.http.proxyUrl) } : {}) };
   for (let hop = 0; ; hop++) {
     const label = hop === 0 ? `request to ${url.host}` : `redirect to ${url.host}`;
     let answer: HopAnswer;
     try {
-      answer = await fetchHop(url, probe.timeoutMs, lookup, url.origin === origin ? probe.http : undefined);
+      answer = await fetchHop(url, probe.timeoutMs, route, url.origin === origin ? probe.http : undefined);
     } catch (error) {
       hops.push({ url: url.toString() });
       return done(false, `${label}: ${describeError(error as NodeJS.ErrnoException)}`);

@@ -2,8 +2,12 @@
 // signed by a throwaway CA (openssl) that wants a client certificate and a bearer token. The probe
 // reaches it with its config's CA, certificate, key and token file; without them the failure says
 // which part is missing; a redirect to another origin gets neither the token nor the certificate.
+// Through an HTTP proxy (a loopback one that tunnels CONNECT and forwards absolute-form requests),
+// the same probes pass, the proxy sees only host and port of an https:// hop and its own credentials.
 
-import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { connect as netConnect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -49,9 +53,50 @@ describe('probes with TLS client certificates and credentials', () => {
   });
 
   afterAll(async () => {
-    await new Promise<void>((r) => secure.close(() => r()));
-    await new Promise<void>((r) => elsewhere.close(() => r()));
+    for (const socket of tunnels) socket.destroy();
+    for (const server of [secure, elsewhere, proxy]) {
+      if (!server) continue;
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
+
+  /** What the loopback proxy was asked: CONNECT targets and absolute-form URLs, with their Proxy-Authorization. */
+  const proxied: { method: string; target: string; auth?: string }[] = [];
+  let proxy: Server | undefined;
+  let refuseConnect = false;
+  /** The proxy's tunnels' sockets (a server's close() does not end them). */
+  const tunnels: Duplex[] = [];
+  async function startProxy(): Promise<string> {
+    proxy = createHttpServer((req, res) => {
+      proxied.push({ method: req.method ?? '', target: req.url ?? '', ...(req.headers['proxy-authorization'] ? { auth: req.headers['proxy-authorization'] } : {}) });
+      const headers = { ...req.headers };
+      delete headers['proxy-authorization'];
+      const upstream = httpRequest(req.url!, { method: req.method, headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.writeHead(502).end());
+      upstream.end();
+    });
+    proxy.on('connect', (req: IncomingMessage, client, head: Buffer) => {
+      proxied.push({ method: 'CONNECT', target: req.url ?? '', ...(req.headers['proxy-authorization'] ? { auth: String(req.headers['proxy-authorization']) } : {}) });
+      tunnels.push(client);
+      if (refuseConnect) return void client.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      const [host, port] = [req.url!.slice(0, req.url!.lastIndexOf(':')), Number(req.url!.slice(req.url!.lastIndexOf(':') + 1))];
+      const upstream = netConnect(port, host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      tunnels.push(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy!.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  }
 
   /** The probe `options` (YAML lines under the probe) describe, as the config loader resolves it. */
   function probeWith(path: string, options: string) {
@@ -92,5 +137,24 @@ describe('probes with TLS client certificates and credentials', () => {
   it('a CA file that cannot be read, or a certificate without its key, is a configuration problem naming its place', () => {
     expect(() => probeWith('/health', `    tls:\n      caFile: ${join(dir, 'missing.crt')}\n`)).toThrow(/probes\[0\]\.tls\.caFile: cannot read .*missing\.crt: ENOENT/);
     expect(() => probeWith('/health', `    tls:\n      certFile: ${join(dir, 'client.crt')}\n`)).toThrow(/probes\[0\]\.tls: certFile and keyFile go together/);
+  });
+
+  it('goes through an HTTP proxy: a tunnel for https:// (the proxy sees host and port only), absolute form for http://, the proxy\'s credentials to the proxy alone', async () => {
+    const proxyUrl = (await startProxy()).replace('http://', 'http://egress:proxy-pass-778899@');
+    const before = seen.length;
+    const tunnelled = await runProbe(probeWith('/away', `${full}    proxyUrl: ${proxyUrl}\n`));
+    expect(tunnelled).toMatchObject({ ok: true });
+    const secureHost = secureUrl.replace('https://', '');
+    const auth = `Basic ${Buffer.from('egress:proxy-pass-778899').toString('base64')}`;
+    // The https:// hop in a tunnel, then the redirect's http:// hop in absolute form, both through the proxy.
+    expect(proxied).toEqual([{ method: 'CONNECT', target: secureHost, auth }, { method: 'GET', target: `${elsewhereUrl}/file`, auth }]);
+    expect(seen.slice(before)).toEqual([{ path: '/away', authorization: 'Bearer probe-token-1', clientCN: 'stormwatch' }]);
+    expect(seenElsewhere.at(-1)).toEqual({});
+
+    refuseConnect = true;
+    const refused = await runProbe(probeWith('/health', `${full}    proxyUrl: ${proxyUrl}\n`));
+    expect(refused.failure).toBe(`request to ${secureHost}: proxy ${proxyUrl.replace('http://egress:proxy-pass-778899@', '')} answered 403 to CONNECT ${secureHost}`);
+    const closed = await runProbe(probeWith('/health', `${full}    proxyUrl: http://127.0.0.1:9\n`));
+    expect(closed.failure).toBe(`request to ${secureHost}: proxy 127.0.0.1:9: connection refused`);
   });
 });

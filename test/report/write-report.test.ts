@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { reportConfigText } from '../../src/report/write-report.js';
 
 describe('report configuration text', () => {
-  it('blanks inline secrets (sink URL, header, signing secret, API token, probe credentials) and keeps the rest', () => {
+  it('blanks inline secrets (sink URL, header, signing secret, API token, probe credentials, a proxy password) and keeps the rest', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-report-config-'));
     const file = join(dir, 'stormwatch.yaml');
     const secrets = {
@@ -19,6 +19,7 @@ describe('report configuration text', () => {
       probeToken: 'probe-bearer-24680',
       probePassword: 'probe-password-11223',
       sourcePassword: 'scrape-pass-55667',
+      proxyPassword: 'proxy-pass-99001',
     };
     writeFileSync(
       file,
@@ -43,6 +44,7 @@ probes:
     service: api
     url: https://127.0.0.1:8443/login
     basicAuth: {username: prober, password: ${secrets.probePassword}}
+    proxyUrl: http://egress:${secrets.proxyPassword}@127.0.0.1:3128
 signals:
   - name: api
     requests: api_requests_total
