@@ -115,7 +115,9 @@ async function fetchHop(url: URL, timeoutMs: number, route: Route, http: HttpCli
     if (pinned === undefined && route.strict) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
     if (https) {
       const port = url.port !== '' ? url.port : '443';
-      const socket = await connectTunnel(route.proxy, `${pinned ?? url.hostname}:${port}`, timeoutMs);
+      // An IPv6 address is bracketed in CONNECT's authority, as in a URL's.
+      const at = pinned === undefined ? url.hostname : pinned.includes(':') ? `[${pinned}]` : pinned;
+      const socket = await connectTunnel(route.proxy, `${at}:${port}`, timeoutMs);
       const servername = (tls as { servername?: string }).servername ?? (isIP(host) ? undefined : host);
       const secure = tlsConnect({ socket, ...tls, ...(servername ? { servername } : {}) });
       // No agent at all (not even agent: false, which makes one): the request rides the tunnel's TLS socket.
