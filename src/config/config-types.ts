@@ -145,6 +145,8 @@ export interface StormwatchConfig {
    */
   evidenceWeight: number;
   listen?: string;
+  /** server.basicAuth: what the UI, /metrics and /api/v1/alerts ask of a reader (absent: nothing). */
+  serverAuth?: { username: string; password: string };
   detector: DetectorParams;
   alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; updateIntervalMs?: number; labels: Labels; externalURL: string; receiver: string; muteRecurring?: boolean };
   sinks: SinkConfig[];

@@ -67,6 +67,8 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   const promHttp = raw.source.prometheus ? resolveHttpClient(raw.source.prometheus, ['source', 'prometheus'], httpContext) : undefined;
   const scrapeHttp = raw.source.scrape ? resolveHttpClient(raw.source.scrape, ['source', 'scrape'], httpContext) : undefined;
 
+  const serverPassword = raw.server?.basicAuth ? ctx.readSecret(raw.server.basicAuth.password, ['server', 'basicAuth', 'password']) : '';
+  if (raw.server?.basicAuth && !options.lint && serverPassword.length < 8) at(['server', 'basicAuth', 'password'], 'expected at least 8 characters');
   const { preset: _presetName, ...overrides } = raw.detector;
   const detector: DetectorParams = { ...(preset ?? ({} as DetectorParams)), ...toDetectorParams(overrides) };
   const signals = applySignalOverrides(ctx, resolvedSignals, presets, detector);
@@ -89,6 +91,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     ...(cron !== undefined ? { cron } : {}),
     source,
     ...(raw.server ? { listen: raw.server.listen } : {}),
+    ...(raw.server?.basicAuth ? { serverAuth: { username: raw.server.basicAuth.username, password: serverPassword } } : {}),
     detector,
     evidenceWeight: raw.source.prometheus?.rateFunction === 'rate' ? Math.min(1, raw.interval / raw.source.prometheus.rateWindow) : 1,
     alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, updateIntervalMs: raw.alerting.updateInterval, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver, muteRecurring: raw.alerting.muteRecurring },

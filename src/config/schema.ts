@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 import { parseSelector } from '../core/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
-import { checkHttpClient, httpClientFields } from './http-client-schema.js';
+import { checkHttpClient, httpClientFields, secretValue } from './http-client-schema.js';
 import { muteSections } from './mute-schema.js';
 import { detectorOverrides, signalOverrideFields } from './signal-overrides-schema.js';
 
@@ -252,7 +252,13 @@ export { detectorOverrides } from './signal-overrides-schema.js';
 export const configSchema = z.strictObject({
   interval: duration.default(15_000),
   source,
-  server: z.strictObject({ listen: z.string().regex(/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, { message: 'expected host:port like 127.0.0.1:9464' }) }).optional(),
+  server: z
+    .strictObject({
+      listen: z.string().regex(/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, { message: 'expected host:port like 127.0.0.1:9464' }),
+      /** HTTP basic auth for what the server shows (the UI, /metrics, /api/v1/alerts); health checks and the token-guarded APIs stay as they are. */
+      basicAuth: z.strictObject({ username: z.string().min(1), password: secretValue }).optional(),
+    })
+    .optional(),
   detector: detectorOverrides.default({ preset: 'default' }),
   alerting: z
     .strictObject({

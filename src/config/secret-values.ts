@@ -1,12 +1,13 @@
 // Every secret a loaded configuration holds, as the fragments the logger must never write: sink and
 // rollback URLs (unless marked public), their header values, signing secrets, the deploy API token,
+// the UI's basic-auth password,
 // the sources' URL credentials, the probes' headers and credentials, proxies' passwords. (A Prometheus source's headers are tenant names more often than
 // secrets, and blanking "crates-io" everywhere would hide what logs are for; no code writes them.)
 
 import { MIN_SECRET_LENGTH, secretFragments } from '../core/secrets.js';
 import type { StormwatchConfig } from './load.js';
 
-export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'> & Partial<Pick<StormwatchConfig, 'deploys' | 'probes'>>): string[] {
+export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'> & Partial<Pick<StormwatchConfig, 'deploys' | 'probes' | 'serverAuth'>>): string[] {
   const out: string[] = [];
   const url = (u: string, isPublic: boolean | undefined) => {
     if (isPublic) {
@@ -33,6 +34,7 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     headers(r.headers);
   }
   if (config.deploys?.apiToken) out.push(config.deploys.apiToken);
+  if (config.serverAuth) out.push(config.serverAuth.password);
   if (config.source.kind !== 'replay') {
     // Source URLs are shown (they name what is watched); their credentials are not.
     const parsed = URL.canParse(config.source.url) ? new URL(config.source.url) : undefined;

@@ -481,6 +481,8 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       : undefined;
     server = await startHttpServer(config.listen, {
       ...(deployApi ? { deploys: deployApi, gates: deployApi } : {}),
+      // The current configuration's: a reload that changes server.basicAuth applies at once.
+      readAuth: () => config.serverAuth,
       reload: {
         get token() {
           return config.deploys?.apiToken;

@@ -62,6 +62,7 @@ export function planReload(old: StormwatchConfig, next: StormwatchConfig): Reloa
   if (!same([old.maintenanceWindows, old.inhibitRules], [next.maintenanceWindows, next.inhibitRules])) changed.push('muting');
   if (!same(old.deploys, next.deploys)) changed.push('deploys');
   if (!same(old.probes, next.probes)) changed.push('probes');
+  if (!same(old.serverAuth, next.serverAuth)) changed.push('server.basicAuth');
   return { needsRestart, resetSignals, removedSignals, addedSignals, notifierChanged, sourceChanged, scheduleChanged, changed };
 }
 

@@ -1,5 +1,6 @@
 // stormwatch's HTTP server: /metrics (its own telemetry), /livez and /readyz (for a kubelet),
-// /healthz, /api/v1/alerts (firing now), the deploy API and the read-only UI under /ui/. Hygiene:
+// /healthz, /api/v1/alerts (firing now), the deploy API and the read-only UI under /ui/ (the UI,
+// /metrics and the alerts behind basic auth when server.basicAuth is set). Hygiene:
 // header, body and idle timeouts, so a stalled client can hold neither a socket nor a shutdown; a
 // malformed request is a 4xx, never a 500; every refused request is counted by reason (a closed set)
 // and logged without its headers.
@@ -51,6 +52,12 @@ export interface HttpServerDeps {
   reload?: ReloadDeps;
   /** The UI, when the runner keeps a history for it. */
   ui?: UiDeps;
+  /**
+   * The user and password a reader of the UI, /metrics and /api/v1/alerts must send (HTTP basic
+   * auth), read at each request (a reload may change them); undefined: those are open. Health
+   * checks stay open for the kubelet; the deploy, gate, silence and reload APIs keep their token.
+   */
+  readAuth?: () => { username: string; password: string } | undefined;
   /** Called for every refused request (4xx). */
   onRefused?: (refusal: Refusal) => void;
 }
@@ -173,8 +180,32 @@ function handleReload(req: IncomingMessage, res: ServerResponse, deps: ReloadDep
   );
 }
 
+/** Paths that show what stormwatch knows: behind server.basicAuth when it is set. */
+function showsData(path: string): boolean {
+  return path === '/' || path === '/metrics' || path === '/api/v1/alerts' || path === '/ui' || path.startsWith('/ui/');
+}
+
+/** Whether the request's Basic credentials are `auth`'s (compared in constant time). */
+export function basicAuthMatches(header: string | undefined, auth: { username: string; password: string }): boolean {
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+  if (!m) return false;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return false;
+  // Both compared, whatever the first says: the time taken does not tell which was wrong.
+  const user = tokenMatches(auth.username, decoded.slice(0, colon));
+  const password = tokenMatches(auth.password, decoded.slice(colon + 1));
+  return user && password;
+}
+
 function route(req: IncomingMessage, res: ServerResponse, path: string | undefined, deps: HttpServerDeps): void {
   if (path === undefined) return reply(res, 400, 'text/plain', 'bad request target\n');
+  const readAuth = deps.readAuth?.();
+  if (readAuth && showsData(path) && !basicAuthMatches(req.headers.authorization, readAuth)) {
+    req.resume();
+    res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Basic realm="stormwatch", charset="UTF-8"' });
+    return void res.end('authentication required (server.basicAuth)\n');
+  }
   if (path.startsWith('/api/v1/deploys') && deps.deploys) {
     handleDeploys(req, res, path, deps.deploys).catch((error: unknown) => fail(res, error));
     return;

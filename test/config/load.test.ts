@@ -138,6 +138,17 @@ describe('loadConfig', () => {
     expect(second.join('\n')).not.toContain('secret value');
   });
 
+  it('takes server.basicAuth with its password from the environment, and refuses a short one naming its place', () => {
+    const body = (password: string) => writeConfig(`server:\n  listen: 127.0.0.1:0\n  basicAuth: {username: sre, password: ${password}}\nsource:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\n`);
+    process.env.STORMWATCH_TEST_UI_PASSWORD = 'long-enough-1';
+    try {
+      expect(loadConfig(body('{env: STORMWATCH_TEST_UI_PASSWORD}')).serverAuth).toEqual({ username: 'sre', password: 'long-enough-1' });
+    } finally {
+      delete process.env.STORMWATCH_TEST_UI_PASSWORD;
+    }
+    expect(problemsOf(body('short'))).toEqual(['server.basicAuth.password: expected at least 8 characters (line 3)']);
+  });
+
   it('requires at least one signal', () => {
     expect(problemsOf(writeConfig('source:\n  replay:\n    file: x.om\nsignals: []\n'))).toEqual(['signals: expected at least one signal (line 4)']);
   });

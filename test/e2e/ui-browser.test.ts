@@ -1,7 +1,8 @@
 // The live UI as a person sees it: the real CLI watches a local download service over /metrics,
 // the service breaks (a retry storm), the alert arrives at a webhook receiver, and headless
 // Chromium follows the alert's generatorURL: it must land on the right series at the alert's time,
-// with every chart drawn with data. The overview lists the series as firing.
+// with every chart drawn with data. The overview lists the series as firing. The UI is behind
+// server.basicAuth (the password from the environment): asked without it, it answers 401.
 
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,7 @@ source:
     url: http://127.0.0.1:${(target.server.address() as AddressInfo).port}/metrics
 server:
   listen: 127.0.0.1:${port}
+  basicAuth: {username: sre, password: {env: STORMWATCH_UI_PASSWORD}}
 detector:
   minBaselinePoints: 8
   baselineResolution: 1s
@@ -67,8 +69,10 @@ signals:
     downstream: 'static_requests_total{code="200"}'
 `,
     );
-    cli = spawnCli(['run', '--config', config]);
+    cli = spawnCli(['run', '--config', config], { STORMWATCH_UI_PASSWORD: 'ui-pass-24680' });
     await cli.waitForLog('stormwatch running', 15_000);
+    expect((await fetch(`${ui}/ui/`)).status).toBe(401);
+    expect((await fetch(`${ui}/livez`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 13_000));
     target.state.broken = true;
     await receiver.waitFor((all) => all.some((r) => (r.json as WebhookPayload).status === 'firing'), 30_000);
@@ -79,7 +83,7 @@ signals:
     // A few more seconds of the incident on the charts.
     await new Promise((r) => setTimeout(r, 3000));
 
-    browser = await openBrowser();
+    browser = await openBrowser({ httpCredentials: { username: 'sre', password: 'ui-pass-24680' } });
     const { page } = browser;
     await page.goto(alert.generatorURL);
     await chartsReady(page, '#sw-root');

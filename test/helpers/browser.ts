@@ -21,7 +21,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(): Promise<Browser> {
+/** `httpCredentials`: what the browser answers a server's Basic challenge with (server.basicAuth). */
+export async function openBrowser(options: { httpCredentials?: { username: string; password: string } } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/install-test-deps.sh (it installs Debian's chromium)`);
   const profile = mkdtempSync(join(tmpdir(), 'stormwatch-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -30,6 +31,7 @@ export async function openBrowser(): Promise<Browser> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 1280, height: 900 },
     timeout: 60_000,
+    ...(options.httpCredentials ? { httpCredentials: options.httpCredentials } : {}),
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];

@@ -61,3 +61,36 @@ describe('HTTP server', () => {
     expect((await fetch(`${url}${path}`)).status).toBe(code);
   });
 });
+
+describe('HTTP server: server.basicAuth', () => {
+  it('asks a reader of /metrics, /api/v1/alerts and the UI for the user and password, leaves health checks and the token APIs alone, and follows a change at once', async () => {
+    let auth: { username: string; password: string } | undefined = { username: 'sre', password: 'read-pass-123' };
+    const refusals: Refusal[] = [];
+    server = await startHttpServer('127.0.0.1:0', {
+      registry: new Registry(),
+      health: () => ({ ok: true, detail: {} }),
+      firingAlerts: () => [{ alertname: 'X' }],
+      onRefused: (r) => refusals.push(r),
+      readAuth: () => auth,
+      deploys: { token: 'tok-123456', publicReads: false, maxBodyBytes: 1024, now: () => 0, add: () => record, get: (id) => (id === 'd1' ? record : undefined), list: () => [record] },
+    });
+    const url = server.url;
+    const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    for (const path of ['/metrics', '/api/v1/alerts', '/']) {
+      const denied = await fetch(`${url}${path}`, { redirect: 'manual' });
+      expect(denied.status, path).toBe(401);
+      expect(denied.headers.get('www-authenticate')).toBe('Basic realm="stormwatch", charset="UTF-8"');
+      expect((await fetch(`${url}${path}`, { headers: basic('sre', 'wrong-pass-123'), redirect: 'manual' })).status, path).toBe(401);
+      expect((await fetch(`${url}${path}`, { headers: basic('ops', 'read-pass-123'), redirect: 'manual' })).status, path).toBe(401);
+    }
+    expect((await fetch(`${url}/metrics`, { headers: basic('sre', 'read-pass-123') })).status).toBe(200);
+    expect(await (await fetch(`${url}/api/v1/alerts`, { headers: basic('sre', 'read-pass-123') })).json()).toEqual({ alerts: [{ alertname: 'X' }] });
+    // The kubelet's checks stay open; the deploy API keeps its own token.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/api/v1/deploys/d1`, { headers: { authorization: 'Bearer tok-123456' } })).status).toBe(200);
+    expect(refusals.filter((r) => r.status === 401).map((r) => r.reason)).toEqual(Array(9).fill('unauthorized'));
+    // A reload that removes it opens the reads at once.
+    auth = undefined;
+    expect((await fetch(`${url}/metrics`)).status).toBe(200);
+  });
+});
