@@ -147,6 +147,8 @@ export interface StormwatchConfig {
   listen?: string;
   /** server.basicAuth: what the UI, /metrics and /api/v1/alerts ask of a reader (absent: nothing). */
   serverAuth?: { username: string; password: string };
+  /** server.tls: the certificate and key the server answers HTTPS with (PEM, read at load; absent: plain HTTP). */
+  serverTls?: { cert: string; key: string };
   detector: DetectorParams;
   alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; updateIntervalMs?: number; labels: Labels; externalURL: string; receiver: string; muteRecurring?: boolean };
   sinks: SinkConfig[];

@@ -12,6 +12,7 @@ import { resolveHttpClient } from './http-client.js';
 import { createResolveContext } from './resolve-context.js';
 import { resolveDelivery, resolveRoutes, resolveSinks } from './resolve-delivery.js';
 import { resolveDeploys, resolveProbes } from './resolve-deploys.js';
+import { resolveServer } from './resolve-server.js';
 import { applySignalOverrides } from './resolve-overrides.js';
 import { resolveInhibitRules, resolveMaintenanceWindows } from './resolve-muting.js';
 import { resolveClientModels, resolveSignals } from './resolve-signals.js';
@@ -67,8 +68,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   const promHttp = raw.source.prometheus ? resolveHttpClient(raw.source.prometheus, ['source', 'prometheus'], httpContext) : undefined;
   const scrapeHttp = raw.source.scrape ? resolveHttpClient(raw.source.scrape, ['source', 'scrape'], httpContext) : undefined;
 
-  const serverPassword = raw.server?.basicAuth ? ctx.readSecret(raw.server.basicAuth.password, ['server', 'basicAuth', 'password']) : '';
-  if (raw.server?.basicAuth && !options.lint && serverPassword.length < 8) at(['server', 'basicAuth', 'password'], 'expected at least 8 characters');
+  const server = resolveServer(ctx);
   const { preset: _presetName, ...overrides } = raw.detector;
   const detector: DetectorParams = { ...(preset ?? ({} as DetectorParams)), ...toDetectorParams(overrides) };
   const signals = applySignalOverrides(ctx, resolvedSignals, presets, detector);
@@ -90,8 +90,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     intervalMs: raw.interval,
     ...(cron !== undefined ? { cron } : {}),
     source,
-    ...(raw.server ? { listen: raw.server.listen } : {}),
-    ...(raw.server?.basicAuth ? { serverAuth: { username: raw.server.basicAuth.username, password: serverPassword } } : {}),
+    ...server,
     detector,
     evidenceWeight: raw.source.prometheus?.rateFunction === 'rate' ? Math.min(1, raw.interval / raw.source.prometheus.rateWindow) : 1,
     alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, updateIntervalMs: raw.alerting.updateInterval, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver, muteRecurring: raw.alerting.muteRecurring },

@@ -257,6 +257,8 @@ export const configSchema = z.strictObject({
       listen: z.string().regex(/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, { message: 'expected host:port like 127.0.0.1:9464' }),
       /** HTTP basic auth for what the server shows (the UI, /metrics, /api/v1/alerts); health checks and the token-guarded APIs stay as they are. */
       basicAuth: z.strictObject({ username: z.string().min(1), password: secretValue }).optional(),
+      /** Serve HTTPS with this certificate and key (PEM files; read again at a reload, so a renewed certificate is taken up). */
+      tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     })
     .optional(),
   detector: detectorOverrides.default({ preset: 'default' }),

@@ -513,7 +513,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
         metrics.httpRefused.inc({ reason: r.reason });
         refusals.note(r);
       },
-    });
+    }, undefined, config.serverTls);
     logger.log('info', 'http server listening', { url: server.url });
   }
 
@@ -664,6 +664,11 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       tickOffsetMs = offset.offsetMs;
       await task.stop();
       task = schedule(next);
+    }
+    // A renewed certificate (the same files, new contents) serves new connections from now on.
+    if (next.serverTls && server && plan.changed.includes('server.tls')) {
+      server.setTls(next.serverTls);
+      logger.log('info', 'server certificate reloaded');
     }
     config = next;
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);

@@ -36,6 +36,7 @@ function detectorView(s: SignalConfig, config: StormwatchConfig) {
 export function planReload(old: StormwatchConfig, next: StormwatchConfig): ReloadPlan {
   const needsRestart: string[] = [];
   if (old.listen !== next.listen) needsRestart.push('server.listen');
+  if ((old.serverTls === undefined) !== (next.serverTls === undefined)) needsRestart.push('server.tls (added or removed)');
   if (old.delivery.outboxDir !== next.delivery.outboxDir) needsRestart.push('delivery.outboxDir');
   if ((old.deploys === undefined) !== (next.deploys === undefined)) needsRestart.push('deploys (added or removed)');
   if (old.source.kind !== next.source.kind) needsRestart.push('source kind');
@@ -63,6 +64,7 @@ export function planReload(old: StormwatchConfig, next: StormwatchConfig): Reloa
   if (!same(old.deploys, next.deploys)) changed.push('deploys');
   if (!same(old.probes, next.probes)) changed.push('probes');
   if (!same(old.serverAuth, next.serverAuth)) changed.push('server.basicAuth');
+  if (!same(old.serverTls, next.serverTls)) changed.push('server.tls');
   return { needsRestart, resetSignals, removedSignals, addedSignals, notifierChanged, sourceChanged, scheduleChanged, changed };
 }
 

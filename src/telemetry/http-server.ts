@@ -6,6 +6,7 @@
 // and logged without its headers.
 
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { type Server as HttpsServer, createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { type DeployApiDeps, handleDeploys, tokenMatches } from '../deploys/deploy-api.js';
@@ -77,18 +78,26 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 10_000, requestMs: 
 
 export interface RunningServer {
   url: string;
+  /** Serves new connections with this certificate and key (a renewed certificate); HTTPS servers only. */
+  setTls(tls: ServerTls): void;
   /** Stops accepting, closes idle connections at once and cuts busy ones after the grace time. */
   close(): Promise<void>;
 }
 
-/** Starts listening on `listen` ("127.0.0.1:9464", port 0 for any free port). */
-export async function startHttpServer(listen: string, deps: HttpServerDeps, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): Promise<RunningServer> {
+/** A certificate and its key, PEM. */
+export interface ServerTls {
+  cert: string;
+  key: string;
+}
+
+/** Starts listening on `listen` ("127.0.0.1:9464", port 0 for any free port), over HTTPS when `tls` is given. */
+export async function startHttpServer(listen: string, deps: HttpServerDeps, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS, tls?: ServerTls): Promise<RunningServer> {
   const refuse = (method: string, remote: string, status: number, path: string) => {
     const reason = REASON_OF_STATUS[status] ?? 'bad_request';
     deps.onRefused?.({ reason, status, method, path, remote });
   };
   // The requests' timeouts are checked every second, not Node's default 30 s.
-  const server: Server = createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const path = pathOf(req.url);
     // Taken now: the socket may be gone by the time the answer has finished.
     const method = req.method ?? '?';
@@ -101,7 +110,8 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps, time
     } catch (error) {
       fail(res, error);
     }
-  });
+  };
+  const server: Server = tls ? createHttpsServer({ connectionsCheckingInterval: 1000, cert: tls.cert, key: tls.key }, handler) : createServer({ connectionsCheckingInterval: 1000 }, handler);
   server.headersTimeout = timeouts.headersMs;
   server.requestTimeout = timeouts.requestMs;
   server.keepAliveTimeout = timeouts.keepAliveMs;
@@ -123,7 +133,11 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps, time
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${shown}:${address.port}`,
+    url: `${tls ? 'https' : 'http'}://${shown}:${address.port}`,
+    setTls: (next) => {
+      if (!tls) throw new Error('the server was started without TLS: a restart is needed to serve HTTPS');
+      (server as HttpsServer).setSecureContext({ cert: next.cert, key: next.key });
+    },
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

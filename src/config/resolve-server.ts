@@ -1,0 +1,44 @@
+// Resolves the HTTP server's section: where it listens, the basic auth its readers must send (the
+// password read as a secret) and the certificate and key it answers HTTPS with (read now).
+
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import type { StormwatchConfig } from './config-types.js';
+import type { ResolveContext } from './resolve-context.js';
+
+/** A basic-auth password shorter than this is refused: it would guard nothing. */
+const MIN_PASSWORD_LENGTH = 8;
+
+export function resolveServer(ctx: ResolveContext): Pick<StormwatchConfig, 'listen' | 'serverAuth' | 'serverTls'> {
+  const server = ctx.raw.server;
+  if (!server) return {};
+  const out: Pick<StormwatchConfig, 'listen' | 'serverAuth' | 'serverTls'> = { listen: server.listen };
+  if (server.basicAuth) {
+    const password = ctx.readSecret(server.basicAuth.password, ['server', 'basicAuth', 'password']);
+    if (!ctx.lint && password.length < MIN_PASSWORD_LENGTH) ctx.at(['server', 'basicAuth', 'password'], `expected at least ${MIN_PASSWORD_LENGTH} characters`);
+    out.serverAuth = { username: server.basicAuth.username, password };
+  }
+  if (server.tls && !ctx.lint) {
+    const tls = readServerTls(server.tls, ctx);
+    if (tls) out.serverTls = tls;
+  }
+  return out;
+}
+
+/** server.tls's certificate and key (a file that cannot be read, or holds no PEM of its kind, is a problem naming its place). */
+function readServerTls(tls: { certFile: string; keyFile: string }, ctx: ResolveContext): { cert: string; key: string } | undefined {
+  const read = (name: 'certFile' | 'keyFile', marker: RegExp, what: string): string | undefined => {
+    const f = tls[name];
+    try {
+      const text = readFileSync(isAbsolute(f) ? f : join(ctx.base, f), 'utf8');
+      if (marker.test(text)) return text;
+      ctx.at(['server', 'tls', name], `${f} holds no PEM ${what}`);
+    } catch (error) {
+      ctx.at(['server', 'tls', name], `cannot read ${f}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    return undefined;
+  };
+  const cert = read('certFile', /-----BEGIN CERTIFICATE-----/, 'certificate');
+  const key = read('keyFile', /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key');
+  return cert !== undefined && key !== undefined ? { cert, key } : undefined;
+}
