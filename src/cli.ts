@@ -12,6 +12,7 @@ import { type CommandSpec, commandHelp, findCommand, globalHelp } from './cli/co
 import { UsageError, describeError, exitCodeOf } from './cli/errors.js';
 import { type LoadOptions, type StormwatchConfig, loadConfig } from './config/load.js';
 import { secretValuesOf } from './config/secret-values.js';
+import { serverBaseUrl } from './config/resolve-server.js';
 import { parseDuration } from './core/duration.js';
 import { createLogger, type LogLevel } from './core/log.js';
 import { PACKAGE_ROOT } from './core/paths.js';
@@ -270,8 +271,8 @@ function serverUrls(values: Values, command: string): string[] {
   }
   if (given.length > 0) return given.map((u) => u.replace(/\/+$/, ''));
   if (typeof values.config !== 'string') return [];
-  const listen = loadConfig(values.config, { lint: true }).listen;
-  return listen ? [`http://${listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}`] : [];
+  const base = serverBaseUrl(loadConfig(values.config, { lint: true }));
+  return base ? [base] : [];
 }
 
 /** Runs `call` on every replica; one success is enough, the others' failures become warnings. */
@@ -350,9 +351,8 @@ async function deploy(values: Values, command: string): Promise<number> {
     if (!/^https?:\/\/[^/]/.test(u)) throw new UsageError(`--url: expected http://HOST:PORT, got ${JSON.stringify(u)}`, command);
   }
   if (urls.length === 0 && str('config')) {
-    const listen = loadConfig(str('config')!).listen;
-    // A wildcard listen address is reached on loopback from the same host.
-    if (listen) urls = [`http://${listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}`];
+    const base = serverBaseUrl(loadConfig(str('config')!));
+    if (base) urls = [base];
   }
   if (urls.length === 0) throw new UsageError('give --url http://HOST:PORT (once per replica), or --config FILE with server.listen', command);
   const token = process.env.STORMWATCH_DEPLOY_TOKEN;

@@ -149,6 +149,8 @@ export interface StormwatchConfig {
   serverAuth?: { username: string; password: string };
   /** server.tls: the certificate and key the server answers HTTPS with (PEM, read at load; absent: plain HTTP). */
   serverTls?: { cert: string; key: string };
+  /** The server's URL scheme: https when server.tls is set (also when a lint did not read its files). */
+  serverScheme?: 'http' | 'https';
   detector: DetectorParams;
   alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; updateIntervalMs?: number; labels: Labels; externalURL: string; receiver: string; muteRecurring?: boolean };
   sinks: SinkConfig[];

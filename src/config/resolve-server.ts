@@ -9,10 +9,12 @@ import type { ResolveContext } from './resolve-context.js';
 /** A basic-auth password shorter than this is refused: it would guard nothing. */
 const MIN_PASSWORD_LENGTH = 8;
 
-export function resolveServer(ctx: ResolveContext): Pick<StormwatchConfig, 'listen' | 'serverAuth' | 'serverTls'> {
+type ServerFields = Pick<StormwatchConfig, 'listen' | 'serverAuth' | 'serverTls' | 'serverScheme'>;
+
+export function resolveServer(ctx: ResolveContext): ServerFields {
   const server = ctx.raw.server;
   if (!server) return {};
-  const out: Pick<StormwatchConfig, 'listen' | 'serverAuth' | 'serverTls'> = { listen: server.listen };
+  const out: ServerFields = { listen: server.listen, serverScheme: server.tls ? 'https' : 'http' };
   if (server.basicAuth) {
     const password = ctx.readSecret(server.basicAuth.password, ['server', 'basicAuth', 'password']);
     if (!ctx.lint && password.length < MIN_PASSWORD_LENGTH) ctx.at(['server', 'basicAuth', 'password'], `expected at least ${MIN_PASSWORD_LENGTH} characters`);
@@ -41,4 +43,10 @@ function readServerTls(tls: { certFile: string; keyFile: string }, ctx: ResolveC
   const cert = read('certFile', /-----BEGIN CERTIFICATE-----/, 'certificate');
   const key = read('keyFile', /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key');
   return cert !== undefined && key !== undefined ? { cert, key } : undefined;
+}
+
+/** The base URL a client on the same host reaches a running server at (a wildcard listen address on loopback). */
+export function serverBaseUrl(config: Pick<StormwatchConfig, 'listen' | 'serverScheme'>): string | undefined {
+  if (!config.listen) return undefined;
+  return `${config.serverScheme ?? 'http'}://${config.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}`;
 }
