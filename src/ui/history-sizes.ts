@@ -10,13 +10,22 @@ export const LIVE_HISTORY_MS = 3 * 3_600_000;
 /** Series with a history from their first tick; beyond, from their first anomaly, up to the cap. */
 export const LIVE_EAGER_SERIES = 1000;
 export const LIVE_MAX_SERIES = 2000;
+/**
+ * The live rings together stay under this, whatever the interval: three hours at 15 s is 40 KB a
+ * series (2,000 rings, 81 MB), at 1 s 605 KB (a fixed 2,000 rings would be 1.2 GB).
+ */
+export const LIVE_HISTORY_BYTES = 128 * 1024 * 1024;
 /** A backtest report's histories together stay under this (a week at 15 s is 2.3 MB per series). */
 export const REPORT_HISTORY_BYTES = 256 * 1024 * 1024;
 
 type Sized = Pick<StormwatchConfig, 'intervalMs' | 'detector' | 'signals'>;
 
+/** Three hours at tick resolution for as many series as LIVE_HISTORY_BYTES holds, up to LIVE_MAX_SERIES; half of them from their first tick. */
 export function liveHistory(config: Sized): HistoryOptions {
-  return { capacity: Math.max(2, Math.ceil(LIVE_HISTORY_MS / config.intervalMs)), eagerSeries: LIVE_EAGER_SERIES, maxSeries: LIVE_MAX_SERIES, zThreshold: BAND_SIGMAS, signals: config.signals };
+  const capacity = Math.max(2, Math.ceil(LIVE_HISTORY_MS / config.intervalMs));
+  const fit = Math.max(2, Math.floor(LIVE_HISTORY_BYTES / (capacity * SeriesRing.bytesPerPoint)));
+  const maxSeries = Math.min(LIVE_MAX_SERIES, fit);
+  return { capacity, eagerSeries: Math.min(LIVE_EAGER_SERIES, Math.floor(maxSeries / 2)), maxSeries, zThreshold: BAND_SIGMAS, signals: config.signals };
 }
 
 /** A backtest keeps every tick of the range for as many series as the budget allows (then: anomalous ones). */
