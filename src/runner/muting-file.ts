@@ -6,10 +6,10 @@
 // its resolution sent to receivers that never saw it fire. Written atomically whenever either
 // changes (rarely: when an alert is muted, released, resolves while held, or a surge starts).
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { FiringAlert } from '../decisions/alert-decider.js';
+import { readJsonStateFile, writeJsonStateFile } from './json-state-file.js';
 
 export const MUTING_FILE_NAME = 'muting.json';
 
@@ -32,15 +32,9 @@ export function mutingFileIn(stateDir: string): string {
  * nothing is held then.
  */
 export function readMuting(file: string): { state?: MutingState; problem?: string } {
-  if (!existsSync(file)) return {};
-  try {
-    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'invalid');
-    return { state: { held: parsed.data.held, surgeOnsets: parsed.data.surgeOnsets } };
-  } catch (error) {
-    renameSync(file, `${file}.bad`);
-    return { state: { held: [], surgeOnsets: {} }, problem: `${file} moved to ${file}.bad: ${(error as Error).message}` };
-  }
+  const { value, problem } = readJsonStateFile(file, fileSchema);
+  if (problem !== undefined) return { state: { held: [], surgeOnsets: {} }, problem };
+  return value ? { state: { held: value.held, surgeOnsets: value.surgeOnsets } } : {};
 }
 
 /** The file's text for `state` (compared with the last written to skip a write that changes nothing). */
@@ -48,8 +42,7 @@ export function mutingText(state: MutingState): string {
   return `${JSON.stringify({ version: 1, held: state.held, surgeOnsets: state.surgeOnsets })}\n`;
 }
 
-/** Writes a muting state's text, atomically (a temp file renamed over the old one). */
+/** Writes a muting state's text, atomically. */
 export function writeMuting(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
+  writeJsonStateFile(file, text);
 }

@@ -6,9 +6,9 @@
 // Written atomically after a batch of transitions that changed a group (runner/live.ts: no sooner
 // after the last write than ten times as long as it took; a few alerts make a few KB).
 
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { readJsonStateFile, writeJsonStateFile } from './json-state-file.js';
 import type { SavedGroups } from './notify.js';
 
 export const NOTIFICATION_FILE_NAME = 'notifications.json';
@@ -45,18 +45,9 @@ export function notificationFileIn(stateDir: string): string {
  * read is moved aside (`.bad`) and reported as `problem`; no group is restored then.
  */
 export function readNotificationGroups(file: string): { groups?: SavedGroups; problem?: string } {
-  if (!existsSync(file)) return {};
-  try {
-    const parsed = fileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Error(issue ? `${issue.path.join('.') || '(top)'}: ${issue.message}` : 'invalid');
-    }
-    return { groups: parsed.data.targets };
-  } catch (error) {
-    renameSync(file, `${file}.bad`);
-    return { problem: `${file} moved to ${file}.bad: ${(error as Error).message}` };
-  }
+  const { value, problem } = readJsonStateFile(file, fileSchema);
+  if (problem !== undefined) return { problem };
+  return value ? { groups: value.targets } : {};
 }
 
 /** The file's text for `groups` (compared with the last written to skip a write that changes nothing). */
@@ -64,8 +55,7 @@ export function notificationGroupsText(groups: SavedGroups): string {
   return `${JSON.stringify({ version: 1, targets: groups })}\n`;
 }
 
-/** Writes the groups' text, atomically (a temp file renamed over the old one). */
+/** Writes the groups' text, atomically. */
 export function writeNotificationGroups(file: string, text: string): void {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
+  writeJsonStateFile(file, text);
 }
