@@ -51,7 +51,8 @@ async function runPart(part: string[]): Promise<unknown> {
  */
 async function benchBacktests(quick: boolean): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const cli = resolve(here, '..', 'src', 'cli.js');
+  // The installed command (the bundle of scripts/bundle-cli.ts), as users run it.
+  const cli = resolve(here, '..', 'bin', 'cli.js');
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-'));
   try {
     const week = join(FIXTURES_DIR, 'scenarios', 'seasonal-week.om.gz');

@@ -1,14 +1,18 @@
-// Runs the built stormwatch CLI (dist/) as a child process, as users run it.
+// Runs the built stormwatch CLI as a child process, as users run it: the installed command, the
+// bundle in dist/bin (scripts/bundle-cli.ts).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../src/core/paths.js';
 
-export const CLI = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
+export const CLI = join(PACKAGE_ROOT, 'dist', 'bin', 'cli.js');
+/** What tsc compiles the bundle from: a bundle older than it would test yesterday's code. */
+const COMPILED = join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
 
 function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
+  if (existsSync(COMPILED) && statSync(COMPILED).mtimeMs > statSync(CLI).mtimeMs) throw new Error(`${CLI} is older than ${COMPILED}: run \`npm run build\`, which bundles after tsc`);
 }
 
 export interface CliResult {

@@ -29,7 +29,9 @@ describe('npm pack', () => {
     const { stdout } = await run(npm, ['pack', '--json', '--pack-destination', dir], { cwd: src, maxBuffer: 16 * 1024 * 1024 });
     const [pack] = JSON.parse(stdout) as { filename: string; size: number; files: { path: string }[] }[];
     const files = pack!.files.map((f) => f.path);
-    expect(files).toContain('dist/src/cli.js');
+    // The command is the bundle (scripts/bundle-cli.ts); tsc's module tree is not shipped.
+    expect(files).toContain('dist/bin/cli.js');
+    expect(files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/bin/'))).toEqual([]);
     expect(files).toContain('models/detector-presets.yaml');
     expect(files).toContain('alerts/definitions.yaml');
     expect(files).toContain('examples/argo/analysis-template.yaml');
