@@ -249,7 +249,8 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       logger.log('error', 'could not save state', { error: (error as Error).message });
     }
   };
-  // Writes are coalesced: at most four a second however many transitions or deploy POSTs arrive.
+  // Writes are coalesced: at most four a second however many transitions or deploy POSTs arrive, and
+  // a slow write (many series) spaces the next out (state-saver.ts).
   const saver = new StateSaver(writeState, STATE_MIN_WRITE_INTERVAL_MS);
 
   /** The configuration's source; for Prometheus, of some signals and markers when given (a warm-up of part of them). */

@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { PipelineSnapshot } from '../../src/pipeline.js';
 import { plainState } from '../../src/core/column-encoder.js';
 import { isBinaryState } from '../../src/runner/state-binary.js';
@@ -162,6 +162,38 @@ describe('StateSaver', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     saver.flush(true);
     expect(writes).toBe(3);
+  });
+
+  it('waits nine times as long as the last write took before the next, up to its cap, and after a fast write only its floor', async () => {
+    vi.useFakeTimers();
+    try {
+      let writes = 0;
+      let tookMs = 0;
+      // A write that takes `tookMs` of the clock (a save of many series).
+      const saver = new StateSaver(() => {
+        writes++;
+        vi.setSystemTime(Date.now() + tookMs);
+      }, 250, Date.now, 5_000);
+      // A write taking `took`, then a request as it ends: written `expectedWaitMs` later, not sooner.
+      const waitAfter = async (took: number, expectedWaitMs: number) => {
+        tookMs = took;
+        saver.flush(true);
+        const before = writes;
+        void saver.request();
+        await vi.advanceTimersByTimeAsync(expectedWaitMs - 1);
+        expect(writes).toBe(before);
+        await vi.advanceTimersByTimeAsync(1);
+        expect(writes).toBe(before + 1);
+      };
+      // 300 ms of writing, then nine times as long of waiting: a tenth of the time.
+      await waitAfter(300, 2_700);
+      // A write of 2 s would ask for 18 s more: the cap holds it to 5 s after its end.
+      await waitAfter(2_000, 5_000);
+      // A fast write brings the wait back to its floor (from the last write's start).
+      await waitAfter(0, 250);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
