@@ -1,7 +1,7 @@
 // Replays an OpenMetrics file with timestamps (the same file promtool backfills into Prometheus)
 // through the pipeline at full speed: samples are grouped by timestamp into snapshots.
 
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
@@ -29,7 +29,7 @@ export function readReplayColumns(file: string): ReplayColumns {
   } catch (error) {
     throw readError(file, error);
   }
-  const reader = new ReplayReader();
+  const reader = new ReplayReader(bytes.length);
   reader.push(bytes);
   return reader.end();
 }
@@ -40,7 +40,12 @@ export function readReplayColumns(file: string): ReplayColumns {
  * built, and decompression overlaps the parse.
  */
 export async function loadReplayColumns(file: string): Promise<ReplayColumns> {
-  const reader = new ReplayReader();
+  let reader: ReplayReader;
+  try {
+    reader = new ReplayReader(textSizeHint(file));
+  } catch (error) {
+    throw readError(file, error);
+  }
   try {
     for await (const chunk of replayBytes(file)) reader.push(chunk);
   } catch (error) {
@@ -96,6 +101,29 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/**
+ * About how many bytes of text the file holds: its size, or for a gzip file the size its trailer
+ * records (modulo 4 GiB, and of the last member only), at most GZIP_MAX_RATIO times the file's. A
+ * hint for sizing the columns, never trusted beyond that.
+ */
+function textSizeHint(file: string): number {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(2);
+    readSync(fd, head, 0, 2, 0);
+    if (!isGzip(head) || size < 18) return size;
+    const tail = Buffer.alloc(4);
+    readSync(fd, tail, 0, 4, size - 4);
+    return Math.min(tail.readUInt32LE(0), GZIP_MAX_RATIO * size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Replay text rarely compresses better than this (the bundled week: 15x). */
+const GZIP_MAX_RATIO = 64;
+
 function readError(file: string, error: unknown): SourceError {
   const { code, message } = error as NodeJS.ErrnoException;
   // zlib's codes alone (Z_BUF_ERROR) do not say that the file is cut short or is not gzip.
@@ -108,8 +136,12 @@ class ReplayReader {
   private readonly columns = new ReplayColumnsBuilder();
   private readonly problems: ExpositionProblem[] = [];
   private readonly stream: ExpositionStream;
+  private pushed = 0;
+  /** Bytes pushed at which the columns' room is estimated next (at 1 MB, then every quarter of the text). */
+  private estimateAt = ESTIMATE_FIRST_BYTES;
 
-  constructor() {
+  /** @param textBytes about how long the text is (textSizeHint): the columns are sized from it. */
+  constructor(private readonly textBytes = 0) {
     const { columns, problems } = this;
     this.stream = new ExpositionStream({
       format: 'openmetrics',
@@ -127,7 +159,20 @@ class ReplayReader {
   }
 
   push(bytes: Uint8Array): void {
-    for (let at = 0; at < bytes.length; at += PARSE_BYTES) this.stream.push(bytes.subarray(at, at + PARSE_BYTES));
+    for (let at = 0; at < bytes.length; at += PARSE_BYTES) {
+      const piece = bytes.subarray(at, at + PARSE_BYTES);
+      this.stream.push(piece);
+      this.pushed += piece.length;
+      if (this.pushed >= this.estimateAt) this.estimate();
+    }
+  }
+
+  /** Room for the samples the whole text holds if the rest is like what was read (a little over). */
+  private estimate(): void {
+    this.estimateAt = this.pushed + Math.max(ESTIMATE_FIRST_BYTES, this.textBytes / 4);
+    const samples = this.columns.samples;
+    if (samples === 0 || this.textBytes <= this.pushed) return;
+    this.columns.reserve((samples * this.textBytes * ESTIMATE_HEADROOM) / this.pushed);
   }
 
   end(): ReplayColumns {
@@ -139,6 +184,11 @@ class ReplayReader {
     return this.columns.finish(problems);
   }
 }
+
+/** Text read before the columns are first sized by it. */
+const ESTIMATE_FIRST_BYTES = 1 << 20;
+/** Room estimated for 2 % more samples than the text read so far says. */
+const ESTIMATE_HEADROOM = 1.02;
 
 /** Reads and parses a replay file into snapshots of sample objects (see readReplayColumns). */
 export function readReplayFile(file: string): ReplayData {

@@ -27,6 +27,31 @@ describe('ReplayColumnsBuilder', () => {
     expect([...columns.values]).toEqual([1, 2, 3, 15_001, 15_002, 15_003, 7, 8]);
   });
 
+  it('keeps the columns it reserved when the estimate held, and grows past one that fell short, the samples the same', () => {
+    const fill = (builder: ReplayColumnsBuilder, samples: number) => {
+      for (let i = 0; i < samples; i++) builder.add('r_total', i % 2 === 0 ? a : b, Math.floor(i / 2) * 15_000, i);
+      return builder.finish([]);
+    };
+    const plain = fill(new ReplayColumnsBuilder(), 5_000);
+    // Reserved a little over what comes: the columns are the reserved arrays themselves (no trimmed copy).
+    const held = new ReplayColumnsBuilder();
+    held.reserve(5_100);
+    const kept = fill(held, 5_000);
+    expect(kept.values.buffer.byteLength).toBe(5_100 * 8);
+    // Reserved far too little, and far too much: grown, or trimmed to size.
+    const short = new ReplayColumnsBuilder();
+    short.reserve(100);
+    const over = new ReplayColumnsBuilder();
+    over.reserve(50_000);
+    const trimmed = fill(over, 5_000);
+    expect(trimmed.values.buffer.byteLength).toBe(5_000 * 8);
+    for (const columns of [kept, fill(short, 5_000), trimmed]) {
+      expect(snapshotsOfColumns(columns)).toEqual(snapshotsOfColumns(plain));
+      expect(columns.values.length).toBe(5_000);
+      expect(columns.seriesIds.length).toBe(5_000);
+    }
+  });
+
   it('groups samples by timestamp in ascending time, keeping the order they came in within one', () => {
     // Family by family, as OpenMetrics writes them: every timestamp of one metric, then the next.
     const builder = new ReplayColumnsBuilder();
