@@ -33,15 +33,15 @@ export interface ReplayColumns {
   problems: ExpositionProblem[];
 }
 
+/** finish() keeps the columns it filled as they are when at least this share of them is used. */
+const MIN_KEPT_FILL = 0.9;
+
 /**
  * Collects samples in any time order into ReplayColumns. A series is known by its metric name and
  * its label set object (a LabelSetCache hands out one frozen object per label text, so a series of
  * a file is one object): the series after the last one is predicted (files repeat their order at
  * every timestamp), so most samples are numbered by two comparisons, without hashing.
  */
-/** finish() keeps the columns it filled as they are when at least this share of them is used. */
-const MIN_KEPT_FILL = 0.9;
-
 export class ReplayColumnsBuilder {
   private readonly series: ReplaySeries[] = [];
   private readonly idsByName = new Map<string, Map<Labels, number>>();
