@@ -156,7 +156,10 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       };
       const counter = new SummaryCounter();
       const bar = progressBar(process.stderr);
-      const { runBacktest } = await import('./runner/backtest.js');
+      const [{ runBacktest }, { MuteStage }, { muteConfig }] = await Promise.all([import('./runner/backtest.js'), import('./decisions/mute-stage.js'), import('./runner/mute-config.js')]);
+      // Maintenance windows, inhibition and recurring surges at data time, as `run` applies them
+      // (silences belong to a live service): a muted alert prints with "delivered": false.
+      const mute = new MuteStage(muteConfig(config, () => []));
       const summary = await runBacktest(config, {
         ...(str('input') ? { input: str('input')! } : {}),
         ...(fromMs !== undefined ? { fromMs } : {}),
@@ -166,13 +169,17 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
         keepHistory: report !== undefined,
         ...(bar ? { onProgress: bar.update } : {}),
         onTick: (r) => {
-          counter.add(r);
+          const { muted } = mute.filter(r.transitions, r.timeMs);
+          // Held alerts whose muting ended are delivered then, in `run`: nothing more to print.
+          mute.release(r.timeMs);
+          for (const t of r.transitions) onTransition(t, muted.get(t));
+          counter.add(r, muted);
           if (scoresFd !== undefined) {
             pending += scoreRows(r);
             flushScores(false);
           }
         },
-        onTransition,
+        onTransition: () => {},
       });
       bar?.end();
       if (scoresFd !== undefined) {

@@ -167,6 +167,35 @@ describe('stormwatch CLI', () => {
     expect(r.stderr).not.toContain('backtest [');
     expect(readFileSync(report, 'utf8')).toContain('<h2>crate-downloads</h2>');
   }, 60_000);
+
+  it('backtest: a maintenance window mutes the alerts it selects as run does, said on their lines, in --summary and in the report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    const windowed = join(dir, 'windowed.yaml');
+    // The bundled config, its replay file named absolutely, with a window over the incident.
+    const text = readFileSync(config, 'utf8').replace('../scenarios/', `${join(FIXTURES_DIR, 'scenarios')}/`);
+    writeFileSync(windowed, `${text}maintenanceWindows:\n  - name: redirect-fix\n    matchers: ['service="crates-io"']\n    start: 2023-07-20T12:00:00Z\n    end: 2023-07-20T13:00:00Z\n`);
+    const report = join(dir, 'r.html');
+    const [plainRun, r] = await Promise.all([runCli(['backtest', '--config', config, '--log-level', 'warn']), runCli(['backtest', '--config', windowed, '--summary', '--report', report, '--log-level', 'warn'])]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const plainLines = plainRun.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const firing = lines.filter((l) => l.status === 'firing' && l.update === undefined);
+    expect(firing.map((l) => (l.labels as Record<string, string>).alertname).sort()).toEqual(['StormwatchDeployRegression', 'StormwatchRetryStorm']);
+    // The window first; the RetryStorm's later lines are inhibited by the DeployRegression too, as without it.
+    for (const l of firing) expect(l).toMatchObject({ delivered: false, mutedBy: expect.arrayContaining(['maintenance redirect-fix']) });
+    for (const l of firing) expect((l.mutedBy as string[])[0]).toBe('maintenance redirect-fix');
+    // Decided alike: the same transitions as without the window, only marked. Without it the
+    // DeployRegression pages, and inhibits the RetryStorm that fired in the same tick (the default rule).
+    const unmarked = (ls: Record<string, unknown>[]) => ls.map(({ delivered: _d, mutedBy: _m, ...rest }) => rest);
+    expect(unmarked(lines)).toEqual(unmarked(plainLines));
+    const plainFiring = plainLines.filter((l) => l.status === 'firing' && l.update === undefined);
+    expect(plainFiring.filter((l) => l.delivered === undefined).map((l) => (l.labels as Record<string, string>).alertname)).toEqual(['StormwatchDeployRegression']);
+    expect(plainFiring.find((l) => (l.labels as Record<string, string>).alertname === 'StormwatchRetryStorm')).toMatchObject({ delivered: false, mutedBy: [expect.stringMatching(/^inhibited by StormwatchDeployRegression\{service="crates-io",version="/)] });
+    expect(r.stderr).toContain('alerts fired: 2 (StormwatchDeployRegression 1, StormwatchRetryStorm 1); muted when they fired, not delivered: 2 (maintenance 2)');
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain('muted when they fired, not delivered: maintenance 2');
+    expect(html.match(/not delivered: maintenance redirect-fix/g)).toHaveLength(2);
+  }, 60_000);
 });
 
 describe('stormwatch run: reload', () => {

@@ -54,7 +54,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'backtest',
-    summary: 'run over history at full speed; one JSON line per alert transition',
+    summary: 'run over history at full speed; one JSON line per alert transition (muted ones say so)',
     usage: 'stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T] [--report FILE.html] [--scores FILE.csv] [--summary] [--shard i/N]',
     flags: [
       '--config, -c FILE      the configuration',

@@ -6,7 +6,7 @@ import type { DeployRecord, SignalEvidence } from '../deploys/types.js';
 import type { HistoryStore } from '../ui/history-store.js';
 import { type SeriesChartData, seriesChartData } from '../ui/series-model.js';
 import type { LabelledMarkers } from './scenario-labels.js';
-import type { SummaryNumbers } from './summary.js';
+import { type SummaryNumbers, alertKey } from './summary.js';
 
 export interface ReportAlertRow {
   alertname: string;
@@ -21,6 +21,8 @@ export interface ReportAlertRow {
   delayFrom: string;
   summary: string;
   description: string;
+  /** What muted it when it fired (not delivered then): a maintenance window, an inhibiting alert, a recurrence; empty when delivered. */
+  mutedBy: readonly string[];
 }
 
 export interface ReportDeployRow {
@@ -64,6 +66,8 @@ export interface ReportInput {
   deploys: readonly DeployRecord[];
   labels?: LabelledMarkers | undefined;
   summary: SummaryNumbers;
+  /** What muted each alert that was muted when it fired, by alertKey (SummaryCounter.mutedBy). */
+  mutedBy?: ReadonlyMap<string, readonly string[]>;
   configFile: string;
   configText: string;
   deployWindowMs?: number;
@@ -101,6 +105,7 @@ export function reportModel(input: ReportInput): ReportModel {
     ...delayOf(a.firedAtMs, input.labels, input.deploys),
     summary: a.summary,
     description: a.description,
+    mutedBy: input.mutedBy?.get(alertKey(a.fingerprint, a.startsAtMs)) ?? [],
   }));
   const deploys: ReportDeployRow[] = [...input.deploys]
     .sort((a, b) => a.startedAtMs - b.startedAtMs)

@@ -1,6 +1,8 @@
 // The end-of-backtest summary on stderr: alerts by kind, deploys by verdict, data-quality problems.
 // A counter fed with each tick's result, and a pure formatter.
 
+import type { AlertTransition } from '../core/types.js';
+import type { Muting } from '../decisions/mute-stage.js';
 import type { DeployRecord } from '../deploys/types.js';
 import type { TickResult } from '../pipeline.js';
 
@@ -13,8 +15,13 @@ export class SummaryCounter {
   /** Series-ticks with no requests reading, and ticks whose every check was unknown (warm-up, gaps). */
   gapTicks = 0;
   unjudgedTicks = 0;
+  /** Alerts muted when they fired (not delivered then), by what muted them first: maintenance, inhibited, recurring. */
+  readonly mutedByReason = new Map<string, number>();
+  /** What muted each such alert, by alertKey (its fingerprint and start). */
+  readonly mutedBy = new Map<string, string[]>();
 
-  add(result: TickResult): void {
+  /** `muted`: the tick's transitions that were not delivered, with why (decisions/mute-stage.ts). */
+  add(result: TickResult, muted?: ReadonlyMap<AlertTransition, readonly Muting[]>): void {
     this.ticks++;
     for (const [id, report] of result.signals) {
       if (this.series.size < 100_000) this.series.add(id);
@@ -27,8 +34,18 @@ export class SummaryCounter {
       this.firedByName.set(name, (this.firedByName.get(name) ?? 0) + 1);
       const sev = t.labels.severity ?? '?';
       this.firedBySeverity.set(sev, (this.firedBySeverity.get(sev) ?? 0) + 1);
+      const by = muted?.get(t);
+      if (by && by.length > 0) {
+        this.mutedByReason.set(by[0]!.reason, (this.mutedByReason.get(by[0]!.reason) ?? 0) + 1);
+        this.mutedBy.set(alertKey(t.fingerprint, t.startsAtMs), by.map((m) => m.by));
+      }
     }
   }
+}
+
+/** An alert's key in SummaryCounter.mutedBy: one incident of one alert. */
+export function alertKey(fingerprint: string, startsAtMs: number): string {
+  return `${fingerprint} ${startsAtMs}`;
 }
 
 export interface SummaryInput {
@@ -44,6 +61,8 @@ export interface SummaryNumbers {
   series: number;
   alertsByKind: Record<string, number>;
   alertsBySeverity: Record<string, number>;
+  /** Of the alerts fired, those muted when they fired (not delivered then), by reason. */
+  alertsMuted: Record<string, number>;
   deploysByVerdict: Record<string, number>;
   dataProblems: { fileLinesSkipped: number; gapTicks: number; unjudgedTicks: number };
 }
@@ -56,6 +75,7 @@ export function summaryNumbers(input: SummaryInput): SummaryNumbers {
     series: input.counter.series.size,
     alertsByKind: Object.fromEntries([...input.counter.firedByName].sort()),
     alertsBySeverity: Object.fromEntries([...input.counter.firedBySeverity].sort()),
+    alertsMuted: Object.fromEntries([...input.counter.mutedByReason].sort()),
     deploysByVerdict: byVerdict,
     dataProblems: { fileLinesSkipped: input.dataProblems, gapTicks: input.counter.gapTicks, unjudgedTicks: input.counter.unjudgedTicks },
   };
@@ -66,9 +86,10 @@ export function formatSummary(input: SummaryInput): string {
   const list = (rec: Record<string, number>) => (Object.keys(rec).length === 0 ? 'none' : Object.entries(rec).map(([k, v]) => `${k} ${v}`).join(', '));
   const iso = (ms: number) => new Date(ms).toISOString();
   const totalAlerts = Object.values(n.alertsByKind).reduce((a, b) => a + b, 0);
+  const totalMuted = Object.values(n.alertsMuted).reduce((a, b) => a + b, 0);
   return [
     `backtest ${iso(input.fromMs)} .. ${iso(input.toMs)}: ${n.ticks} ticks, ${n.series} series`,
-    `alerts fired: ${totalAlerts} (${list(n.alertsByKind)})`,
+    `alerts fired: ${totalAlerts} (${list(n.alertsByKind)})${totalMuted > 0 ? `; muted when they fired, not delivered: ${totalMuted} (${list(n.alertsMuted)})` : ''}`,
     `deploys: ${input.deploys.length} (${list(n.deploysByVerdict)})`,
     `data quality: ${n.dataProblems.fileLinesSkipped} input line(s) skipped, ${n.dataProblems.gapTicks} series-tick(s) without data, ${n.dataProblems.unjudgedTicks} series-tick(s) no check could judge (warm-up or gaps)`,
     '',

@@ -38,6 +38,7 @@ export function writeReport(file: string, config: StormwatchConfig, input: strin
     deploys: backtest.deploys,
     labels: input ? labelsBeside(input) : undefined,
     summary: summaryNumbers({ counter, deploys: backtest.deploys, dataProblems: backtest.dataProblems, fromMs: backtest.fromMs, toMs: backtest.toMs }),
+    mutedBy: counter.mutedBy,
     configFile: config.file,
     configText,
     ...(config.deploys ? { deployWindowMs: config.deploys.windowMs } : {}),

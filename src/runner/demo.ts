@@ -81,7 +81,7 @@ export async function runDemo(options: DemoOptions): Promise<{ received: Webhook
       onStart: (info) => {
         if (info.history) store = info.history;
       },
-      onTick: (r) => counter.add(r),
+      onTick: (r, muted) => counter.add(r, muted),
       onTransition: (t, muted) => options.out(`[stormwatch] ${t.status} ${t.labels.alertname} at data time ${new Date(t.evaluatedAtMs).toISOString()}${muted?.length ? ` (not sent: ${muted.map((m) => m.by).join('; ')})` : ''}\n`),
     });
     options.out(`\n${received.length} notification(s) received.\n`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { StormwatchConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
+import type { TickResult } from '../pipeline.js';
 import { type BacktestOptions, type BacktestSummary, runBacktest } from './backtest.js';
 import { Notifier } from './notify.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
@@ -20,7 +21,8 @@ export interface ReplayOptions {
   /** Passed to the backtest: keep a history for the UI or a report, and learn it when the run starts. */
   keepHistory?: boolean;
   onStart?: BacktestOptions['onStart'];
-  onTick?: BacktestOptions['onTick'];
+  /** Each tick's result, with its transitions that were muted and why. */
+  onTick?: (result: TickResult, muted: ReadonlyMap<AlertTransition, readonly Muting[]>) => void;
 }
 
 export async function runReplay(config: StormwatchConfig, options: ReplayOptions): Promise<{ transitions: number; undelivered: number; backtest: BacktestSummary }> {
@@ -36,8 +38,8 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
     ...(options.keepHistory ? { keepHistory: true } : {}),
     ...(options.onStart ? { onStart: options.onStart } : {}),
     onTick: (result) => {
-      options.onTick?.(result);
       const { deliver, muted } = mute.filter(result.transitions, result.timeMs);
+      options.onTick?.(result, muted);
       for (const t of result.transitions) options.onTransition?.(t, muted.get(t));
       notifier.handle([...deliver, ...mute.release(result.timeMs)], result.timeMs);
       lastMs = result.timeMs;

@@ -60,7 +60,12 @@ deploys:
     const fault = scenarioLabels(SCENARIO).faults[0]!;
     const firing = lines.find((l) => l.status === 'firing' && l.labels.alertname === 'StormwatchRetryStorm')!;
     expect(firing).toBeDefined();
-    expect(Object.keys(firing)).toEqual(['status', 'labels', 'annotations', 'startsAt', 'evaluatedAt', 'fingerprint']);
+    // The documented fields; and, as `run` would, marked muted: the deploy's DeployRegression fired in
+    // the same tick and inhibits it (the default rule), so the deploy alert is the page.
+    expect(Object.keys(firing)).toEqual(['status', 'labels', 'annotations', 'startsAt', 'evaluatedAt', 'fingerprint', 'delivered', 'mutedBy']);
+    expect(firing).toMatchObject({ delivered: false, mutedBy: [expect.stringMatching(/^inhibited by StormwatchDeployRegression\{service="crates-io"/)] });
+    const deployAlert = lines.find((l) => l.status === 'firing' && l.labels.alertname === 'StormwatchDeployRegression')!;
+    expect(Object.keys(deployAlert)).toEqual(['status', 'labels', 'annotations', 'startsAt', 'evaluatedAt', 'fingerprint']);
     expect(firing.labels).toMatchObject({ signal: 'crate-downloads', severity: 'critical', service: 'crates-io', team: 'crates-io' });
     // Classified on the first tick of evidence, 11 s into the fault: retries already more than
     // double the attempts. The client named then is provisional (cargo's last retry, about 11 s

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SignalReport } from '../../src/pipeline.js';
 import { progressBar, progressLine } from '../../src/report/progress.js';
-import { SummaryCounter, formatSummary } from '../../src/report/summary.js';
+import { SummaryCounter, alertKey, formatSummary } from '../../src/report/summary.js';
 
 const ok: SignalReport = {
   sample: { requests: 1, errors: 0, downstream: 1 },
@@ -21,6 +21,22 @@ describe('backtest summary', () => {
     expect(text).toContain('alerts fired: 1 (StormwatchRetryStorm 1)');
     expect(text).toContain('deploys: 1 (fail 1)');
     expect(text).toContain('3 input line(s) skipped, 1 series-tick(s) without data, 1 series-tick(s) no check could judge');
+  });
+
+  it('counts the alerts muted when they fired by what muted them first, and keeps what muted each', () => {
+    const c = new SummaryCounter();
+    const storm = { status: 'firing' as const, labels: { alertname: 'StormwatchRetryStorm', severity: 'critical' }, annotations: {}, fingerprint: 'x', startsAtMs: 0, evaluatedAtMs: 1 };
+    const surge = { ...storm, labels: { alertname: 'StormwatchOrganicSurge', severity: 'info' }, fingerprint: 'y' };
+    const outage = { ...storm, labels: { alertname: 'StormwatchOutage', severity: 'critical' }, fingerprint: 'z' };
+    const muted = new Map([
+      [storm, [{ reason: 'maintenance' as const, by: 'maintenance cdn' }, { reason: 'inhibited' as const, by: 'inhibited by StormwatchDeployRegression{}' }]],
+      [surge, [{ reason: 'recurring' as const, by: 'recurs daily at 02:00 UTC (2 of the last 3 days)' }]],
+    ]);
+    c.add({ timeMs: 1, transitions: [storm, surge, outage], signals: new Map([['a', ok]]), deploys: [] }, muted);
+    const text = formatSummary({ counter: c, deploys: [], dataProblems: 0, fromMs: 0, toMs: 15_000 });
+    expect(text).toContain('alerts fired: 3 (StormwatchOrganicSurge 1, StormwatchOutage 1, StormwatchRetryStorm 1); muted when they fired, not delivered: 2 (maintenance 1, recurring 1)');
+    expect(c.mutedBy.get(alertKey('x', 0))).toEqual(['maintenance cdn', 'inhibited by StormwatchDeployRegression{}']);
+    expect(c.mutedBy.has(alertKey('z', 0))).toBe(false);
   });
 });
 
