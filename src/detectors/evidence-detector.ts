@@ -17,9 +17,9 @@
 // daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
-import { allocateRegion } from '../core/slab.js';
+import { type SlabViews, allocateRegion, slabViews } from '../core/slab.js';
 import { wallClockOf } from '../core/wall-clock.js';
-import { MAX_ORDERED_CAPACITY } from '../series/sample-window.js';
+import { MAX_ORDERED_CAPACITY, windowFloats } from '../series/sample-window.js';
 import type { Evaluation, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { CheckEvaluation, EVALUATION_DOUBLES } from './check-evaluation.js';
@@ -29,7 +29,7 @@ import { REPEAT_MEMORY_MS, type RepeatRecord, type TickSurprise, anomalyScore, t
 import { fallFactor } from './stats/band-floor.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { pooledDispersion } from './stats/pooled-dispersion.js';
-import { PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
+import { PROFILE_DOUBLES, PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { breakLateShare, lateShareOf, learnLateShare } from './stats/late-share.js';
 import { DISPERSION_FIELDS, type Dispersion, DispersionView } from './tick-dispersion.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
@@ -244,9 +244,10 @@ const SCALAR_COUNT = 15;
 const TICK_TAIL_AT = SCALARS_AT + SCALAR_COUNT;
 const DRIFT_TAIL_AT = TICK_TAIL_AT + TAIL_SUMMARY_FIELDS;
 const BASELINES_AT = DRIFT_TAIL_AT + TAIL_SUMMARY_FIELDS;
-/** The dispersion's numbers (DispersionView), then the four evaluations' (check-evaluation.ts). */
+/** The dispersion's numbers (DispersionView), the weekly profile's, then the four evaluations' (check-evaluation.ts). */
 const DISPERSION_AT = BASELINES_AT + 3 * RobustBaseline.SCALARS;
-const EVALUATIONS_AT = DISPERSION_AT + DISPERSION_FIELDS;
+const PROFILE_AT = DISPERSION_AT + DISPERSION_FIELDS;
+const EVALUATIONS_AT = PROFILE_AT + PROFILE_DOUBLES;
 const PROBATION_TIMES_AT = EVALUATIONS_AT + 4 * EVALUATION_DOUBLES;
 
 /** Detectors' templates by the number encodeColumns sums their shape up in (a few in use at once). */
@@ -254,10 +255,15 @@ const templates = new Map<number, string>();
 const MAX_TEMPLATES = 1024;
 
 export class EvidenceDetector implements Detector {
-  private readonly rate: RobustBaseline;
-  private readonly errorRatio: RobustBaseline;
-  private readonly funnel: RobustBaseline;
-  private readonly dispersion: DispersionView;
+  /** The objects that read this detector's baselines, profile and dispersion, shared by every detector of its shape. */
+  private readonly parts: Parts;
+  /** One view of each kind over the whole shared buffer its region is in (slabViews). */
+  private readonly views: SlabViews;
+  /** Where its parts start in those views: the probation ring and windows (floats), the profile's slots (shorts), the windows' orders (bytes; −1: none). */
+  private readonly f: number;
+  private readonly w: number;
+  private readonly s: number;
+  private readonly o: number;
   private run: FailureRun | null = null;
   /** Ticks the dispersion averages over: the baseline window. */
   private readonly dispersionWindow: number;
@@ -282,8 +288,6 @@ export class EvidenceDetector implements Detector {
   /** The alarms of the previous tick: a newly raised one voids the probation. */
   private wasRatioAlarm = false;
   private wasRateAlarm = false;
-  /** The error chart's alternative for the last baseline error ratio seen (it changes once a bucket). */
-  private readonly profile: SeasonalProfile;
   /** Data time of the last tick the rate baseline learnt: its window ends there. */
   /** Ticks pooled into one rate bucket. */
   private readonly bucketTicks: number;
@@ -295,15 +299,13 @@ export class EvidenceDetector implements Detector {
   private levelBuckets = -1;
   /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
   /**
-   * The shared buffer's Float32 part: the probation ring (ticks waiting to be learnt, oldest first
-   * from probationStart, P_FIELDS numbers a tick), three windows, then the tail record's day counts
-   * at `tailCountsAt`, the drift tail record's day counts after them, and the drift state at `driftAt`.
+   * The region's Float32 part, in the floats of `views` from `f`: the probation ring (ticks waiting
+   * to be learnt, oldest first from probationStart, P_FIELDS numbers a tick), three windows from
+   * `w`, then the tail record's day counts at `tailCountsAt`, the drift tail record's day counts
+   * after them, and the drift state at `driftAt` (both indices into the whole buffer's floats).
    */
-  private readonly floats: Float32Array;
   private readonly tailCountsAt: number;
   private readonly driftAt: number;
-  /** The shared buffer's Int16 part: the weekly profile's slots, then the tail record's values at SLOTS_PER_WEEK, then the drift tail's (DRIFT_VALUES_AT). */
-  private readonly shorts: Int16Array;
   /** The tail record's current day (NaN: nothing learnt), and the last tick's largest evidence. */
   /** The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the last day, decaying; the current episode's last news; the decay per tick; the time of the episode's last news. */
 
@@ -313,40 +315,37 @@ export class EvidenceDetector implements Detector {
   ) {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
-    // One region of a shared buffer (core/slab.ts), read through three views: doubles (the checks,
-    // the detector's and baselines' numbers, the dispersion, the evaluations' numbers, the
-    // probation's times), floats (the probation ring, the three windows, the score's two tail
-    // records and drift) and shorts (the weekly profile, the tail records' values). No ArrayBuffer
-    // of its own per series, and no view per part: each view costs a series about 100 bytes.
+    // One region of a shared buffer (core/slab.ts), read through the whole buffer's views: doubles
+    // (the checks, the detector's, baselines', dispersion's and profile's numbers, the evaluations'
+    // numbers, the probation's times; a view of its own), floats (the probation ring, the three
+    // windows, the score's two tail records and drift), shorts (the weekly profile, the tail
+    // records' values) and bytes (the windows' sort orders). No ArrayBuffer of its own per series,
+    // no view per part, and no object per baseline, window or profile: the shape's (Parts) read
+    // them, re-pointed at this region on each use. Each of those cost a series 40-100 bytes.
     const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
-    const floatCount = 3 * capacity + 2 * TAIL_DAYS + DRIFT_SLOTS;
+    const stride = windowFloats(capacity);
     const probationFloats = probationTicks * P_FIELDS;
+    const floatCount = probationFloats + 3 * stride + 2 * TAIL_DAYS + DRIFT_SLOTS;
     const shortCount = SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS;
     const floatsAt = (PROBATION_TIMES_AT + probationTicks) * Float64Array.BYTES_PER_ELEMENT;
-    const shortsAt = floatsAt + (floatCount + probationFloats) * Float32Array.BYTES_PER_ELEMENT;
-    // The windows' sort orders (a byte a value; see SampleWindow) after the shorts, read through one
-    // view of the whole shared buffer: no typed array of their own per series.
+    const shortsAt = floatsAt + floatCount * Float32Array.BYTES_PER_ELEMENT;
     const orderAt = shortsAt + shortCount * Int16Array.BYTES_PER_ELEMENT;
     const ordered = capacity <= MAX_ORDERED_CAPACITY;
     const { buffer, byteOffset } = allocateRegion(orderAt + (ordered ? 3 * capacity : 0), this);
-    const bytes = ordered ? bytesOf(buffer) : undefined;
-    const orderOf = (window: number) => byteOffset + orderAt + window * capacity;
+    this.views = slabViews(buffer);
     this.doubles = new Float64Array(buffer, byteOffset, PROBATION_TIMES_AT + probationTicks);
-    // The probation ring first (its ticks at the indices they have in the ring), then the rest.
-    const storage = new Float32Array(buffer, byteOffset + floatsAt, probationFloats + floatCount);
-    this.floats = storage;
-    const windowsAt = probationFloats;
-    this.tailCountsAt = windowsAt + 3 * capacity;
+    this.f = (byteOffset + floatsAt) / Float32Array.BYTES_PER_ELEMENT;
+    this.w = this.f + probationFloats;
+    this.s = (byteOffset + shortsAt) / Int16Array.BYTES_PER_ELEMENT;
+    this.o = ordered ? byteOffset + orderAt : -1;
+    this.tailCountsAt = this.w + 3 * stride;
     this.driftAt = this.tailCountsAt + 2 * TAIL_DAYS;
-    clearDrift(storage, this.driftAt);
-    this.shorts = new Int16Array(buffer, byteOffset + shortsAt, shortCount);
-    this.profile = new SeasonalProfile(this.shorts, wallClockOf(params.timeZone));
+    this.parts = partsFor(capacity, bucket, params.timeZone);
+    clearDrift(this.views.f32, this.driftAt);
+    this.profile.clear();
+    this.dispersion.reset();
     this.bucketTicks = bucket;
-    this.rate = new RobustBaseline(capacity, bucket, 'log-rate', storage, windowsAt, this.doubles, BASELINES_AT, bytes, orderOf(0));
-    this.errorRatio = new RobustBaseline(capacity, bucket, 'ratio', storage, windowsAt + capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, bytes, orderOf(1));
-    this.funnel = new RobustBaseline(capacity, bucket, 'ratio', storage, windowsAt + 2 * capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, bytes, orderOf(2));
     this.derived = derive(params, ctx.intervalMs);
-    this.dispersion = new DispersionView(this.doubles, DISPERSION_AT);
     const evaluationAt = (k: number) => EVALUATIONS_AT + k * EVALUATION_DOUBLES;
     this.spikeEval = new CheckEvaluation('rate_spike', this.doubles, evaluationAt(0));
     this.dropEval = new CheckEvaluation('rate_drop', this.doubles, evaluationAt(1));
@@ -458,6 +457,51 @@ export class EvidenceDetector implements Detector {
     this.doubles[SCALARS_AT + 14] = v;
   }
 
+  // The baselines, profile and dispersion: the shape's objects, pointed at this detector's region
+  // when another detector used them last (once a tick per series; every other read is a compare).
+  private get rate(): RobustBaseline {
+    return (this.parts.at === this ? this.parts : this.point()).rate;
+  }
+  private get errorRatio(): RobustBaseline {
+    return (this.parts.at === this ? this.parts : this.point()).errorRatio;
+  }
+  private get funnel(): RobustBaseline {
+    return (this.parts.at === this ? this.parts : this.point()).funnel;
+  }
+  private get profile(): SeasonalProfile {
+    return (this.parts.at === this ? this.parts : this.point()).profile;
+  }
+  private get dispersion(): DispersionView {
+    return (this.parts.at === this ? this.parts : this.point()).dispersion;
+  }
+  private point(): Parts {
+    const p = this.parts;
+    const v = this.views;
+    const order = this.o >= 0 ? v.u8 : undefined;
+    const orderAt = (k: number) => (order ? this.o + k * p.capacity : 0);
+    p.rate.rebase(v.f32, this.w, this.doubles, BASELINES_AT, order, orderAt(0));
+    p.errorRatio.rebase(v.f32, this.w + p.stride, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, order, orderAt(1));
+    p.funnel.rebase(v.f32, this.w + 2 * p.stride, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, order, orderAt(2));
+    p.profile.rebase(v.i16, this.s, this.doubles, PROFILE_AT);
+    p.dispersion.rebase(this.doubles, DISPERSION_AT);
+    p.at = this;
+    return p;
+  }
+  /** The region's floats and shorts: the whole buffer's views (indices from `f`, `w` and `s`). */
+  private get floats(): Float32Array {
+    return this.views.f32;
+  }
+  private get shorts(): Int16Array {
+    return this.views.i16;
+  }
+  /** Where the two tail records' values start in the shorts: after the profile's slots. */
+  private get tickValuesAt(): number {
+    return this.s + SLOTS_PER_WEEK;
+  }
+  private get driftValuesAt(): number {
+    return this.s + DRIFT_VALUES_AT;
+  }
+
   /** Ticks the probation ring holds: the doubles end with their data times. */
   private get probationCapacity(): number {
     return this.doubles.length - PROBATION_TIMES_AT;
@@ -486,13 +530,13 @@ export class EvidenceDetector implements Detector {
       probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % this.probationCapacity)]!),
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
-      tail: snapshotTail(this.shorts, this.floats, this.tailDayNow, SLOTS_PER_WEEK, this.tailCountsAt),
+      tail: snapshotTail(this.shorts, this.floats, this.tailDayNow, this.tickValuesAt, this.tailCountsAt),
       lastEvidence: this.lastEvidence,
       scoreRecord: this.scoreRecord,
       scoreEpisode: this.scoreEpisode,
       scoreNewsAtMs: Number.isFinite(this.scoreNewsAtMs) ? this.scoreNewsAtMs : null,
       drift: snapshotDrift(this.floats, this.driftAt),
-      driftTail: snapshotTail(this.shorts, this.floats, this.tailDayNow, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS),
+      driftTail: snapshotTail(this.shorts, this.floats, this.tailDayNow, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS),
     };
   }
 
@@ -563,19 +607,19 @@ export class EvidenceDetector implements Detector {
       }
     }
     for (let i = 0; i < this.probationSize; i++) {
-      const at = ((this.probationStart + i) % capacity) * P_FIELDS;
+      const at = this.f + ((this.probationStart + i) % capacity) * P_FIELDS;
       encodeTyped(this.floats, at, P_FIELDS, s.f32, 'f');
     }
     for (let i = 0; i < this.probationSize; i++) s.f64.push(this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % capacity)]!);
     this.profile.encodeFixed(s);
     s.f64.push(this.rateLearntAtMs);
-    encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, SLOTS_PER_WEEK, this.tailCountsAt);
+    encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, this.tickValuesAt, this.tailCountsAt);
     s.f64.push(this.lastEvidence);
     s.f64.push(this.scoreRecord);
     s.f64.push(this.scoreEpisode);
     s.f64.push(Number.isFinite(this.scoreNewsAtMs) ? this.scoreNewsAtMs : Number.NaN);
     for (let i = 0; i < DRIFT_SLOTS; i++) s.f64.push(this.floats[this.driftAt + i]!);
-    encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+    encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS);
     let template = shape >= 0 ? templates.get(shape) : undefined;
     if (template === undefined) {
       template = this.template(block, runBlock, recent, failure);
@@ -629,7 +673,7 @@ export class EvidenceDetector implements Detector {
     const capacity = this.probationCapacity;
     const out: number[] = [];
     for (let i = 0; i < this.probationSize; i++) {
-      const at = ((this.probationStart + i) % capacity) * P_FIELDS;
+      const at = this.f + ((this.probationStart + i) % capacity) * P_FIELDS;
       for (let f = 0; f < P_FIELDS; f++) out.push(this.floats[at + f]!);
     }
     return out;
@@ -679,7 +723,7 @@ export class EvidenceDetector implements Detector {
     const capacity = this.probationCapacity;
     const entries = Math.min(p.length / P_FIELDS, capacity);
     const skip = p.length / P_FIELDS - entries;
-    this.floats.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)));
+    this.floats.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)), this.f);
     this.doubles.set(times.slice(skip), PROBATION_TIMES_AT);
     this.probationStart = 0;
     this.probationSize = entries;
@@ -690,7 +734,7 @@ export class EvidenceDetector implements Detector {
     this.rateLearntAtMs = typeof s.rateLearntAtMs === 'number' && Number.isFinite(s.rateLearntAtMs) ? s.rateLearntAtMs : Number.NaN;
     this.levelMode = 0;
     // A snapshot from before the tail record (or a broken one) restores with an empty record: it learns anew.
-    this.tailDayNow = restoreTail(this.shorts, this.floats, s.tail, SLOTS_PER_WEEK, this.tailCountsAt);
+    this.tailDayNow = restoreTail(this.shorts, this.floats, s.tail, this.tickValuesAt, this.tailCountsAt);
     this.staleTailSummaries();
     this.lastEvidence = typeof s.lastEvidence === 'number' && s.lastEvidence >= 0 ? s.lastEvidence : 0;
     this.scoreRecord = typeof s.scoreRecord === 'number' && s.scoreRecord >= 0 && s.scoreRecord <= 1 ? s.scoreRecord : 0;
@@ -699,9 +743,9 @@ export class EvidenceDetector implements Detector {
     // A snapshot from before the news time restores with none: the slow view's next rise may be news.
     this.scoreNewsAtMs = typeof s.scoreNewsAtMs === 'number' && Number.isFinite(s.scoreNewsAtMs) ? s.scoreNewsAtMs : Number.NEGATIVE_INFINITY;
     // The drift and its tail restore together or not at all (a snapshot from before them learns anew).
-    const driftDay = restoreTail(this.shorts, this.floats, s.driftTail, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+    const driftDay = restoreTail(this.shorts, this.floats, s.driftTail, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS);
     if (!(driftDay === this.tailDayNow && restoreDrift(this.floats, s.drift, this.driftAt))) {
-      clearTail(this.shorts, this.floats, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+      clearTail(this.shorts, this.floats, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS);
       clearDrift(this.floats, this.driftAt);
     }
     return true;
@@ -758,21 +802,21 @@ export class EvidenceDetector implements Detector {
     }
     const day = tailDay(timeMs);
     if (!(day <= this.tailDayNow)) {
-      advanceTail(this.shorts, this.floats, this.tailDayNow, day, SLOTS_PER_WEEK, this.tailCountsAt);
-      advanceTail(this.shorts, this.floats, this.tailDayNow, day, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS);
+      advanceTail(this.shorts, this.floats, this.tailDayNow, day, this.tickValuesAt, this.tailCountsAt);
+      advanceTail(this.shorts, this.floats, this.tailDayNow, day, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS);
       this.tailDayNow = day;
       this.staleTailSummaries();
     }
     const c = this.doubles;
-    if (Number.isNaN(c[TICK_TAIL_AT]!)) summariseTail(this.shorts, this.floats, SLOTS_PER_WEEK, this.tailCountsAt, c, TICK_TAIL_AT);
+    if (Number.isNaN(c[TICK_TAIL_AT]!)) summariseTail(this.shorts, this.floats, this.tickValuesAt, this.tailCountsAt, c, TICK_TAIL_AT);
     const tail = summarisedTailSurprise(this.floats, tick.nats, this.tailCountsAt, c, TICK_TAIL_AT);
     const tickScore = Number.isNaN(tail) ? anomalyScore(out) : tailScore(tail);
     let score = tickScore;
     if (!Number.isNaN(drift)) {
-      if (Number.isNaN(c[DRIFT_TAIL_AT]!)) summariseTail(this.shorts, this.floats, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS, c, DRIFT_TAIL_AT);
+      if (Number.isNaN(c[DRIFT_TAIL_AT]!)) summariseTail(this.shorts, this.floats, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS, c, DRIFT_TAIL_AT);
       const driftTail = summarisedTailSurprise(this.floats, drift, this.tailCountsAt + TAIL_DAYS, c, DRIFT_TAIL_AT);
       if (!Number.isNaN(driftTail)) score = Math.max(score, tailScore(driftTail));
-      if (learnTail(this.shorts, this.floats, this.tailDayNow, drift, DRIFT_VALUES_AT, this.tailCountsAt + TAIL_DAYS)) c[DRIFT_TAIL_AT] = Number.NaN;
+      if (learnTail(this.shorts, this.floats, this.tailDayNow, drift, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS)) c[DRIFT_TAIL_AT] = Number.NaN;
     }
     repeatScratch.record = this.scoreRecord;
     repeatScratch.episode = this.scoreEpisode;
@@ -781,7 +825,7 @@ export class EvidenceDetector implements Detector {
     this.scoreRecord = repeatScratch.record;
     this.scoreEpisode = repeatScratch.episode;
     this.scoreNewsAtMs = repeatScratch.newsAtMs;
-    if (learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, SLOTS_PER_WEEK, this.tailCountsAt)) c[TICK_TAIL_AT] = Number.NaN;
+    if (learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, this.tickValuesAt, this.tailCountsAt)) c[TICK_TAIL_AT] = Number.NaN;
   }
 
   /** Marks both tail records' summaries to be read again (their records changed beyond a kept value). */
@@ -795,7 +839,7 @@ export class EvidenceDetector implements Detector {
    */
   private drift(timeMs: number, n: number): number {
     // The rate's expectation read the profile at this time already, unless the tick's learning changed it since.
-    const profile = profileRead.of === this.profile && profileRead.atMs === timeMs && profileRead.changes === this.profile.changes ? profileRead.value : this.profile.valueAt(timeMs);
+    const profile = profileRead.of === this && profileRead.atMs === timeMs && profileRead.changes === this.profile.changes ? profileRead.value : this.profile.valueAt(timeMs);
     if (!Number.isFinite(profile)) return Number.NaN;
     return updateDrift(this.floats, Math.log(Math.max(n, 0.5) / this.seconds) - profile, this.ctx.intervalMs, this.driftAt);
   }
@@ -821,7 +865,7 @@ export class EvidenceDetector implements Detector {
     const mode = Number.isNaN(this.rateLearntAtMs) ? 0 : this.profile.mode(timeMs);
     const now = mode === 0 ? Number.NaN : this.profile.valueAt(timeMs);
     if (mode !== 0) {
-      profileRead.of = this.profile;
+      profileRead.of = this;
       profileRead.atMs = timeMs;
       profileRead.changes = this.profile.changes;
       profileRead.value = now;
@@ -1195,11 +1239,12 @@ export class EvidenceDetector implements Detector {
     const p = this.floats;
     const capacity = this.probationCapacity;
     if (this.probationSize === capacity) {
-      this.apply(p, this.probationStart * P_FIELDS, this.doubles[PROBATION_TIMES_AT + this.probationStart]!, true);
+      this.apply(p, this.f + this.probationStart * P_FIELDS, this.doubles[PROBATION_TIMES_AT + this.probationStart]!, true);
       this.probationStart = (this.probationStart + 1) % capacity;
       this.probationSize--;
     }
-    const at = ((this.probationStart + this.probationSize) % capacity) * P_FIELDS;
+    const slot = (this.probationStart + this.probationSize) % capacity;
+    const at = this.f + slot * P_FIELDS;
     p[at + P_N] = n;
     p[at + P_ERRORS] = sample.errors * this.seconds;
     p[at + P_COMPLETED] = sample.downstream * this.seconds;
@@ -1208,7 +1253,7 @@ export class EvidenceDetector implements Detector {
     p[at + P_RESID_FUNNEL] = residual.funnel;
     p[at + P_EXPECTED] = expected;
     p[at + P_FLAGS] = now;
-    this.doubles[PROBATION_TIMES_AT + at / P_FIELDS] = timeMs;
+    this.doubles[PROBATION_TIMES_AT + slot] = timeMs;
     if (now !== 0) this.apply(p, at, timeMs, false);
     p[at + P_FLAGS] = flags & ~now;
     // Nothing left to learn later and nothing before it waiting: done, the slot stays free.
@@ -1222,7 +1267,7 @@ export class EvidenceDetector implements Detector {
   private voidProbation(mask: number): void {
     const capacity = this.probationCapacity;
     for (let i = 0; i < this.probationSize; i++) {
-      const at = ((this.probationStart + i) % capacity) * P_FIELDS + P_FLAGS;
+      const at = this.f + ((this.probationStart + i) % capacity) * P_FIELDS + P_FLAGS;
       this.floats[at] = this.floats[at]! & ~mask;
     }
   }
@@ -1296,15 +1341,46 @@ const RATE_SIGMA = 1;
 const RATE_MEDIAN_ERROR = 2;
 
 /** The profile's value last read for the rate's expectation (one thread: a tick's drift reads it back). */
-const profileRead: { of: SeasonalProfile | undefined; atMs: number; changes: number; value: number } = { of: undefined, atMs: Number.NaN, changes: -1, value: Number.NaN };
+const profileRead: { of: EvidenceDetector | undefined; atMs: number; changes: number; value: number } = { of: undefined, atMs: Number.NaN, changes: -1, value: Number.NaN };
 
-/** One byte view of each shared buffer (core/slab.ts), for the windows' sort orders. */
-const bytesOfBuffer = new WeakMap<ArrayBuffer, Uint8Array>();
+/**
+ * The objects that read a detector's parts, one set per shape (window capacity, bucket, time zone):
+ * every detector of that shape re-points them at its region when it finds them pointed elsewhere (one thread). The
+ * probation's times, a tick's `profileRead`, and anything else kept across calls are keyed by the
+ * detector, never by these objects.
+ */
+interface Parts {
+  /** The detector they point at now. */
+  at: EvidenceDetector | undefined;
+  capacity: number;
+  /** Floats of one window (windowFloats(capacity)). */
+  stride: number;
+  rate: RobustBaseline;
+  errorRatio: RobustBaseline;
+  funnel: RobustBaseline;
+  profile: SeasonalProfile;
+  dispersion: DispersionView;
+}
 
-function bytesOf(buffer: ArrayBuffer): Uint8Array {
-  let bytes = bytesOfBuffer.get(buffer);
-  if (!bytes) bytesOfBuffer.set(buffer, (bytes = new Uint8Array(buffer)));
-  return bytes;
+const partsByShape = new Map<string, Parts>();
+
+function partsFor(capacity: number, bucket: number, timeZone: string | undefined): Parts {
+  const key = `${capacity}/${bucket}/${timeZone ?? ''}`;
+  let parts = partsByShape.get(key);
+  if (!parts) {
+    parts = {
+      at: undefined,
+      capacity,
+      stride: windowFloats(capacity),
+      rate: new RobustBaseline(capacity, bucket, 'log-rate'),
+      errorRatio: new RobustBaseline(capacity, bucket, 'ratio'),
+      funnel: new RobustBaseline(capacity, bucket, 'ratio'),
+      profile: new SeasonalProfile(undefined, wallClockOf(timeZone)),
+      dispersion: new DispersionView(new Float64Array(DISPERSION_FIELDS), 0),
+    };
+    partsByShape.set(key, parts);
+  }
+  return parts;
 }
 
 /** Scratch for the deseasonalised window (one thread; grown on demand). */

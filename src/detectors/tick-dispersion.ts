@@ -45,10 +45,17 @@ const BLOCK_TICKS = 11;
 export class DispersionView implements Required<Dispersion> {
   /** Its numbers are `doubles[at … at + DISPERSION_FIELDS)`; starts as reset() leaves it. */
   constructor(
-    private readonly doubles: Float64Array,
-    private readonly at: number,
+    private doubles: Float64Array,
+    private at: number,
   ) {
     this.reset();
+  }
+
+  /** Points this object at another series' numbers (written by a view before): one view reads every series'. */
+  rebase(doubles: Float64Array, at: number): this {
+    this.doubles = doubles;
+    this.at = at;
+    return this;
   }
 
   /** As learnt from nothing (φ = 1 for every input), or from the counts saved. */

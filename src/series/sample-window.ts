@@ -57,34 +57,76 @@ function medianOf(a: Float64Array, n: number): number {
 /** Windows up to this capacity keep their sort order (one byte a value names a slot). */
 export const MAX_ORDERED_CAPACITY = 256;
 
+/** Floats a window keeps before its values: its count and the slot of the next value. */
+export const WINDOW_HEADER_FLOATS = 2;
+
+/** Floats a window of `capacity` values takes in its storage (see SampleWindow's constructor). */
+export function windowFloats(capacity: number): number {
+  return WINDOW_HEADER_FLOATS + capacity;
+}
+
 export class SampleWindow {
-  private readonly s: Float32Array;
-  private readonly at: number;
+  private s: Float32Array;
+  /** Where the header is (count, then next slot); the values start WINDOW_HEADER_FLOATS after it. */
+  private h: number;
+  private at: number;
   /** The slots of the values in ascending order (order[orderAt + i]: the i-th smallest's slot); absent above MAX_ORDERED_CAPACITY. */
-  private readonly order: Uint8Array | undefined;
-  private readonly orderAt: number;
-  private next = 0;
-  private count = 0;
+  private order: Uint8Array | undefined;
+  private orderAt: number;
 
   /**
-   * @param storage where the values live: `capacity` floats from `offset`. Default: its own buffer.
+   * Everything the window knows lives in its storage (count and next slot included), so a window
+   * object is only where to look: a detector's windows are read through one object re-pointed by
+   * `rebase`, not an object a series.
+   * @param storage where the window lives: windowFloats(capacity) floats from `offset`. Default: its own buffer.
    * @param order where the sort order lives: `capacity` bytes from `orderAt` (default: its own, up to
    *   MAX_ORDERED_CAPACITY; above it the window keeps no order and selects instead).
    */
   constructor(
     readonly capacity: number,
-    storage: Float32Array = new Float32Array(capacity),
+    storage: Float32Array = new Float32Array(windowFloats(capacity)),
     offset = 0,
     order?: Uint8Array,
     orderAt = 0,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
-    if (storage.length < offset + capacity) throw new RangeError('storage too small for the window');
+    if (storage.length < offset + windowFloats(capacity)) throw new RangeError('storage too small for the window');
     if (order && (capacity > MAX_ORDERED_CAPACITY || order.length < orderAt + capacity)) throw new RangeError('order storage too small for the window, or the window too large to keep one');
     this.s = storage;
-    this.at = offset;
+    this.h = offset;
+    this.at = offset + WINDOW_HEADER_FLOATS;
     this.order = order ?? (capacity <= MAX_ORDERED_CAPACITY ? new Uint8Array(capacity) : undefined);
     this.orderAt = order ? orderAt : 0;
+    this.count = 0;
+    this.next = 0;
+  }
+
+  /**
+   * Points this object at another window of the same capacity (storage as the constructor's, zeroed
+   * or written by a window before). Unchecked: the hot path's; its owner laid the storage out.
+   */
+  rebase(storage: Float32Array, offset: number, order: Uint8Array | undefined, orderAt: number): this {
+    this.s = storage;
+    this.h = offset;
+    this.at = offset + WINDOW_HEADER_FLOATS;
+    this.order = order;
+    this.orderAt = orderAt;
+    return this;
+  }
+
+  /** Values held (a float32 holds these small integers exactly). */
+  private get count(): number {
+    return this.s[this.h]!;
+  }
+  private set count(v: number) {
+    this.s[this.h] = v;
+  }
+  /** The slot the next value goes to. */
+  private get next(): number {
+    return this.s[this.h + 1]!;
+  }
+  private set next(v: number) {
+    this.s[this.h + 1] = v;
   }
 
   get size(): number {

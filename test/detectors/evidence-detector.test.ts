@@ -284,6 +284,32 @@ describe('EvidenceDetector', () => {
     }
   });
 
+  it('keeps detectors of one shape apart when stepped in turn: each gives what it gives alone, over a week with its profile and a failure', () => {
+    // Detectors of one shape read their baselines, profile and dispersion through shared objects
+    // re-pointed at each one's region: nothing of one may leak into the other.
+    const stepMs = 60_000;
+    const week = (7 * 86_400_000) / stepMs + 2 * 1440;
+    const traffic = (k: number, i: number) => (k === 0 ? 40 : 3) * (1.6 + Math.sin((2 * Math.PI * i) / 1440)) * (i > week - 300 && i < week - 200 && k === 1 ? 0.05 : 1);
+    const run = (k: number, d: EvidenceDetector, random: () => number, i: number) => {
+      const evals = d.observe(tick(random, traffic(k, i), stepMs, k === 0 && i > week - 100 ? 0.5 : 0), i * stepMs);
+      return `${evals.map((e) => `${e.kind}:${e.status}:${e.score}:${e.baseline}`).join(' ')} ${d.anomalyScore}`;
+    };
+    const alone = [0, 1].map((k) => {
+      const d = detector(stepMs);
+      const random = mulberry32(70 + k);
+      return Array.from({ length: week }, (_, i) => run(k, d, random, i));
+    });
+    const together = [detector(stepMs), detector(stepMs)];
+    const randoms = [mulberry32(70), mulberry32(71)];
+    const interleaved: string[][] = [[], []];
+    for (let i = 0; i < week; i++) for (const k of [0, 1]) interleaved[k]!.push(run(k, together[k]!, randoms[k]!, i));
+    expect(interleaved[0]).toEqual(alone[0]);
+    expect(interleaved[1]).toEqual(alone[1]);
+    // The two series are not alike: the test would see one's state in the other.
+    expect(alone[0]![week - 1]).not.toEqual(alone[1]![week - 1]);
+    expect(alone[0]!.some((line) => line.includes('funnel_drop:anomalous'))).toBe(true);
+  });
+
   it('scores a repeated burst lower than the first, and keeps that record through a snapshot', () => {
     const random = mulberry32(45);
     const d = detector(300_000, {}, ['requests']);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAD_TO_SIGMA, RobustBaseline } from '../../src/detectors/stats/robust-baseline.js';
+import { windowFloats } from '../../src/series/sample-window.js';
 
 describe('RobustBaseline', () => {
   it('pools ratio buckets by counts, not by averaging per-tick ratios', () => {
@@ -8,6 +9,26 @@ describe('RobustBaseline', () => {
     b.learn(0, 1);
     b.learn(99, 99);
     expect(b.stats().median).toBeCloseTo(0.99, 6);
+  });
+
+  it('keeps everything in its storage and scalars: one object re-pointed between two baselines reads each as one of its own', () => {
+    const capacity = 6;
+    const floats = new Float32Array(2 * windowFloats(capacity));
+    const scalars = new Float64Array(2 * RobustBaseline.SCALARS);
+    const order = new Uint8Array(2 * capacity);
+    const cursor = new RobustBaseline(capacity, 3, 'log-rate');
+    const at = (k: number) => cursor.rebase(floats, k * windowFloats(capacity), scalars, k * RobustBaseline.SCALARS, order, k * capacity);
+    const own = [new RobustBaseline(capacity, 3, 'log-rate'), new RobustBaseline(capacity, 3, 'log-rate')];
+    for (let i = 0; i < 40; i++) {
+      for (const k of [0, 1]) {
+        // Read between learns so that a cache left in the object would show.
+        const count = (k + 1) * 100 + ((i * 37) % 11);
+        expect(at(k).learn(count, 15)).toBe(own[k]!.learn(count, 15));
+        expect(at(k).stats()).toEqual(own[k]!.stats());
+        expect(at(k).partialTicks).toBe(own[k]!.partialTicks);
+        expect(at(k).snapshot()).toEqual(own[k]!.snapshot());
+      }
+    }
   });
 
   it('gives the standard error of its median: a few buckets make an uncertain baseline', () => {

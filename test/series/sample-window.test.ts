@@ -1,6 +1,6 @@
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
-import { SampleWindow } from '../../src/series/sample-window.js';
+import { SampleWindow, windowFloats } from '../../src/series/sample-window.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
 describe('SampleWindow', () => {
@@ -27,7 +27,7 @@ describe('SampleWindow', () => {
     const out = new Float64Array(2);
     // Up to 256 the window keeps its sort order (the order may live in a shared buffer); 300 selects.
     const shared = new Uint8Array(1000);
-    const windows = [1, 2, 5, 60, 256, 300].map((c) => new SampleWindow(c)).concat([new SampleWindow(60, new Float32Array(100), 40, shared, 900)]);
+    const windows = [1, 2, 5, 60, 256, 300].map((c) => new SampleWindow(c)).concat([new SampleWindow(60, new Float32Array(110), 40, shared, 900)]);
     for (const w of windows) {
       w.medianAndDeviation(out, 0);
       expect(out[0]).toBeNaN();
@@ -49,7 +49,7 @@ describe('SampleWindow', () => {
 
   it('makes its order anew when the leaving value is missing from it', () => {
     const order = new Uint8Array(5);
-    const w = new SampleWindow(5, new Float32Array(5), 0, order, 0);
+    const w = new SampleWindow(5, new Float32Array(windowFloats(5)), 0, order, 0);
     for (const v of [5, 3, 9, 1, 7, 4]) w.push(v);
     // Slot 1 (the 3) leaves next; an order that lost it (bytes written by someone else) is rebuilt.
     order.fill(0);
@@ -113,9 +113,9 @@ describe('SampleWindow', () => {
 
 describe('SampleWindow on shared storage', () => {
   it('keeps windows that share one buffer apart', () => {
-    const storage = new Float32Array(4 * 2);
+    const storage = new Float32Array(2 * windowFloats(4));
     const a = new SampleWindow(4, storage, 0);
-    const b = new SampleWindow(4, storage, 4);
+    const b = new SampleWindow(4, storage, windowFloats(4));
     for (const v of [5, 1, 4, 2, 3]) a.push(v);
     for (const v of [50, 10, 40]) b.push(v);
     expect(a.toArray()).toEqual([1, 4, 2, 3]);
@@ -145,7 +145,7 @@ describe('SampleWindow.copyToFloat32', () => {
     const random = mulberry32(11);
     const capacity = 5;
     // The window sits in the middle of a larger buffer: nothing outside it may be read or written.
-    const storage = new Float32Array(capacity + 6).fill(99);
+    const storage = new Float32Array(windowFloats(capacity) + 6).fill(99);
     const w = new SampleWindow(capacity, storage, 3);
     for (let i = 0; i < 13; i++) {
       w.push(random() * 100 - 50);
@@ -154,7 +154,7 @@ describe('SampleWindow.copyToFloat32', () => {
       const expected = [-1, -1, ...Array.from(new Float32Array(w.toArray())), ...Array.from({ length: capacity + 2 - w.size }, () => -1)];
       expect(Array.from(out), `after ${i + 1} values`).toEqual(expected);
     }
-    expect([...storage.subarray(0, 3), ...storage.subarray(3 + capacity)]).toEqual([99, 99, 99, 99, 99, 99]);
+    expect([...storage.subarray(0, 3), ...storage.subarray(3 + windowFloats(capacity))]).toEqual([99, 99, 99, 99, 99, 99]);
   });
 
   it('lists its values ascending with their ages (0 the oldest) as values come and go, and says when it keeps no order', () => {
@@ -179,5 +179,30 @@ describe('SampleWindow.copyToFloat32', () => {
     const unordered = new SampleWindow(300);
     unordered.push(1);
     expect(unordered.copyAscending(new Float64Array(300), new Uint8Array(300))).toBe(-1);
+  });
+});
+
+describe('SampleWindow.rebase', () => {
+  it('reads each of two windows in one buffer through one object re-pointed between them, as two windows of their own read', () => {
+    const random = mulberry32(5);
+    const capacity = 7;
+    const storage = new Float32Array(2 * windowFloats(capacity));
+    const order = new Uint8Array(2 * capacity);
+    const cursor = new SampleWindow(capacity);
+    const own = [new SampleWindow(capacity), new SampleWindow(capacity)];
+    const at = (k: number) => cursor.rebase(storage, k * windowFloats(capacity), order, k * capacity);
+    const out = new Float64Array(2);
+    const expected = new Float64Array(2);
+    for (let i = 0; i < 40; i++) {
+      for (const k of [0, 1]) {
+        const v = (k + 1) * 10 * random();
+        at(k).push(v);
+        own[k]!.push(v);
+        expect(at(k).toArray()).toEqual(own[k]!.toArray());
+        at(k).medianAndDeviation(out, 0);
+        own[k]!.medianAndDeviation(expected, 0);
+        expect([...out]).toEqual([...expected]);
+      }
+    }
   });
 });

@@ -47,22 +47,26 @@ const spread = new Float64Array(2);
 
 export class RobustBaseline {
   /** Numbers a baseline keeps in its `scalars` (see below). */
-  static readonly SCALARS = 6;
+  static readonly SCALARS = 7;
   private readonly window: SampleWindow;
-  private ticks = 0;
-  private cacheValid = false;
   /**
-   * The partial bucket's sums, σ's scale, and the window's cached median, σ and median error (they
-   * change only when a bucket completes: once a minute), as numbers of a Float64Array from
-   * `scalarsAt`, a detector's own (no boxed number per field per series).
+   * The partial bucket's sums and ticks, the window's cached median, σ and median error (they
+   * change only when a bucket completes: once a minute), and whether the cache is valid, as numbers
+   * of a Float64Array from `scalarsAt`, a detector's own (no boxed number per field per series).
+   * Zeroed scalars are a new baseline's. With its window's storage, they are all it knows: one
+   * object, re-pointed by `rebase`, reads every series' baseline of one shape.
    */
-  private readonly scalars: Float64Array;
-  private readonly scalarsAt: number;
+  private scalars: Float64Array;
+  private scalarsAt: number;
+  /** Pooling k ticks makes a value vary √k times less than one tick's: undo that for σ. */
+  private readonly sigmaScale: number;
 
   /**
    * @param capacity bucket values in the trailing window (e.g. 60 one-minute buckets for an hour)
    * @param bucketSize learnt ticks pooled into one value (1: every tick kept)
    * @param value log-rate: ln(Σcount / Σseconds); ratio: Σnumerator / Σdenominator
+   * @param storage the window's floats (windowFloats(capacity) from `offset`); default: its own
+   * @param scalars SCALARS numbers from `scalarsAt`, zeroed or a baseline's; default: its own
    */
   constructor(
     capacity: number,
@@ -79,11 +83,18 @@ export class RobustBaseline {
     this.scalars = scalars ?? new Float64Array(RobustBaseline.SCALARS);
     this.scalarsAt = scalars ? scalarsAt : 0;
     if (this.scalars.length < this.scalarsAt + RobustBaseline.SCALARS) throw new RangeError('scalars too small for the baseline');
-    this.num = 0;
-    this.den = 0;
-    // Pooling k ticks makes a value vary √k times less than one tick's: undo that for σ.
-    this.scalars[this.scalarsAt + 2] = MAD_TO_SIGMA * Math.sqrt(bucketSize);
-    this.cachedMedian = this.cachedSigma = this.cachedMedianError = Number.NaN;
+    this.sigmaScale = MAD_TO_SIGMA * Math.sqrt(bucketSize);
+  }
+
+  /**
+   * Points this object at another baseline of the same shape (capacity, bucket size and value):
+   * its window's storage and order as the window's rebase takes them, and its scalars. Unchecked.
+   */
+  rebase(storage: Float32Array, offset: number, scalars: Float64Array, scalarsAt: number, order: Uint8Array | undefined, orderAt: number): this {
+    this.window.rebase(storage, offset, order, orderAt);
+    this.scalars = scalars;
+    this.scalarsAt = scalarsAt;
+    return this;
   }
 
   private get num(): number {
@@ -98,8 +109,11 @@ export class RobustBaseline {
   private set den(v: number) {
     this.scalars[this.scalarsAt + 1] = v;
   }
-  private get sigmaScale(): number {
+  private get ticks(): number {
     return this.scalars[this.scalarsAt + 2]!;
+  }
+  private set ticks(v: number) {
+    this.scalars[this.scalarsAt + 2] = v;
   }
   private get cachedMedian(): number {
     return this.scalars[this.scalarsAt + 3]!;
@@ -118,6 +132,12 @@ export class RobustBaseline {
   }
   private set cachedMedianError(v: number) {
     this.scalars[this.scalarsAt + 5] = v;
+  }
+  private get cacheValid(): boolean {
+    return this.scalars[this.scalarsAt + 6] !== 0;
+  }
+  private set cacheValid(v: boolean) {
+    this.scalars[this.scalarsAt + 6] = v ? 1 : 0;
   }
 
   /** Ticks the statistics rest on (complete buckets only). */

@@ -52,28 +52,92 @@ export interface ProfileSnapshot {
   sinceMs: number | null;
 }
 
+/** Numbers a profile keeps in its owner's doubles besides the slots: since, the hour being learnt, its sum and span, the change count. */
+export const PROFILE_DOUBLES = 5;
+
 export class SeasonalProfile {
-  private readonly slots: Int16Array;
-  private sinceMs = Number.NaN;
-  /** The hour being learnt (hours since the epoch), the sum of its clipped values × span, and its span. */
-  private hour = Number.NaN;
-  private sum = 0;
-  private spanMs = 0;
-  /** Counts the changes to what valueAt reads (see `changes`). */
-  private changeCount = 0;
+  private slots: Int16Array;
+  /** Where the slots start in `slots`. */
+  private o: number;
+  /** The profile's numbers (PROFILE_DOUBLES of them from `d`); with the slots, all it knows. */
+  private doubles: Float64Array;
+  private d: number;
 
   /**
-   * @param storage Int16 values whose first 168 keep the slots (a view its owner shares with other
-   *   state: one typed-array view less a series); own one otherwise.
+   * @param storage Int16 values of which SLOTS_PER_WEEK from `slotsAt` keep the slots (a view its
+   *   owner shares with other state: one typed-array view less a series); own one otherwise.
    * @param clock The wall clock whose hours the slots are (shared); undefined: UTC.
+   * @param doubles PROFILE_DOUBLES numbers from `doublesAt` (its owner's); own ones otherwise.
+   * The constructor clears what it is given (see clear); rebase points the object at another
+   * profile of the same clock, so one object reads every series' profile.
    */
   constructor(
     storage?: Int16Array,
     private readonly clock?: WallClock,
+    slotsAt = 0,
+    doubles?: Float64Array,
+    doublesAt = 0,
   ) {
-    if (storage && storage.length < SLOTS_PER_WEEK) throw new RangeError(`a seasonal profile needs ${SLOTS_PER_WEEK} slots, got ${storage.length}`);
+    if (storage && storage.length < slotsAt + SLOTS_PER_WEEK) throw new RangeError(`a seasonal profile needs ${SLOTS_PER_WEEK} slots, got ${storage.length - slotsAt}`);
+    if (doubles && doubles.length < doublesAt + PROFILE_DOUBLES) throw new RangeError('doubles too small for the profile');
     this.slots = storage ?? new Int16Array(SLOTS_PER_WEEK);
-    this.slots.fill(UNKNOWN, 0, SLOTS_PER_WEEK);
+    this.o = storage ? slotsAt : 0;
+    this.doubles = doubles ?? new Float64Array(PROFILE_DOUBLES);
+    this.d = doubles ? doublesAt : 0;
+    this.clear();
+  }
+
+  /** Points this object at another profile (its slots and numbers, as the constructor takes them). Unchecked. */
+  rebase(storage: Int16Array, slotsAt: number, doubles: Float64Array, doublesAt: number): this {
+    this.slots = storage;
+    this.o = slotsAt;
+    this.doubles = doubles;
+    this.d = doublesAt;
+    return this;
+  }
+
+  /** Forgets everything: no slot known, nothing learnt (zeroed memory is not an empty profile). */
+  clear(): void {
+    this.slots.fill(UNKNOWN, this.o, this.o + SLOTS_PER_WEEK);
+    this.sinceMs = Number.NaN;
+    this.hour = Number.NaN;
+    this.sum = 0;
+    this.spanMs = 0;
+    this.changeCount = 0;
+  }
+
+  /** Data time of the first value learnt (NaN: none). */
+  private get sinceMs(): number {
+    return this.doubles[this.d]!;
+  }
+  private set sinceMs(v: number) {
+    this.doubles[this.d] = v;
+  }
+  /** The hour being learnt (hours since the epoch), the sum of its clipped values × span, and its span. */
+  private get hour(): number {
+    return this.doubles[this.d + 1]!;
+  }
+  private set hour(v: number) {
+    this.doubles[this.d + 1] = v;
+  }
+  private get sum(): number {
+    return this.doubles[this.d + 2]!;
+  }
+  private set sum(v: number) {
+    this.doubles[this.d + 2] = v;
+  }
+  private get spanMs(): number {
+    return this.doubles[this.d + 3]!;
+  }
+  private set spanMs(v: number) {
+    this.doubles[this.d + 3] = v;
+  }
+  /** Counts the changes to what valueAt reads (see `changes`). */
+  private get changeCount(): number {
+    return this.doubles[this.d + 4]!;
+  }
+  private set changeCount(v: number) {
+    this.doubles[this.d + 4] = v;
   }
 
   /**
@@ -158,8 +222,8 @@ export class SeasonalProfile {
       this.hour = hour;
     }
     const i = mod(hour, SLOTS_PER_WEEK);
-    if (this.slots[i] === UNKNOWN) this.changeCount++;
-    const old = this.slots[i] === UNKNOWN ? logRate : this.get(i);
+    if (this.slots[this.o + i] === UNKNOWN) this.changeCount++;
+    const old = this.slots[this.o + i] === UNKNOWN ? logRate : this.get(i);
     const clipped = old + Math.max(-clip, Math.min(clip, logRate - old));
     this.sum += clipped * spanMs;
     this.spanMs += spanMs;
@@ -172,8 +236,8 @@ export class SeasonalProfile {
     const mean = this.sum / this.spanMs;
     const seen = Math.min(1, this.spanMs / HOUR_MS);
     // A first visit is its own best estimate; later ones weigh half a week's worth for a whole hour.
-    const alpha = this.slots[i] === UNKNOWN ? 1 : 1 - Math.pow(1 - VISIT_WEIGHT, seen);
-    this.set(i, this.slots[i] === UNKNOWN ? mean : this.get(i) + alpha * (mean - this.get(i)));
+    const alpha = this.slots[this.o + i] === UNKNOWN ? 1 : 1 - Math.pow(1 - VISIT_WEIGHT, seen);
+    this.set(i, this.slots[this.o + i] === UNKNOWN ? mean : this.get(i) + alpha * (mean - this.get(i)));
     this.changeCount++;
     this.sum = 0;
     this.spanMs = 0;
@@ -183,7 +247,7 @@ export class SeasonalProfile {
     // A plain loop: at 100k series this runs 100k times a save.
     const slots = new Array<number | null>(SLOTS_PER_WEEK);
     for (let i = 0; i < SLOTS_PER_WEEK; i++) {
-      const v = this.slots[i]!;
+      const v = this.slots[this.o + i]!;
       slots[i] = v === UNKNOWN ? null : v / UNITS_PER_NAT;
     }
     return { slots, sinceMs: Number.isNaN(this.sinceMs) ? null : this.sinceMs };
@@ -194,7 +258,7 @@ export class SeasonalProfile {
    * point they are (their units and unknown marker are the column's own), then `sinceMs`.
    */
   encodeFixed(s: ColumnScratch): void {
-    encodeTyped(this.slots, 0, SLOTS_PER_WEEK, s.i16, 'q');
+    encodeTyped(this.slots, this.o, SLOTS_PER_WEEK, s.i16, 'q');
     s.f64.push(this.sinceMs);
   }
 
@@ -204,7 +268,7 @@ export class SeasonalProfile {
     if (!p || !Array.isArray(p.slots) || p.slots.length !== SLOTS_PER_WEEK) return false;
     if (!p.slots.every((v) => v === null || (typeof v === 'number' && Math.abs(v) < 32))) return false;
     if (!(p.sinceMs === null || (typeof p.sinceMs === 'number' && Number.isFinite(p.sinceMs)))) return false;
-    p.slots.forEach((v, i) => (v === null ? (this.slots[i] = UNKNOWN) : this.set(i, v)));
+    p.slots.forEach((v, i) => (v === null ? (this.slots[this.o + i] = UNKNOWN) : this.set(i, v)));
     this.sinceMs = p.sinceMs ?? Number.NaN;
     this.changeCount++;
     return true;
@@ -218,15 +282,15 @@ export class SeasonalProfile {
    */
   moveSlots(offsetChangeHours: number): void {
     if (!Number.isFinite(offsetChangeHours) || offsetChangeHours === 0) return;
-    const old = Array.from(this.slots.subarray(0, SLOTS_PER_WEEK));
+    const old = Array.from(this.slots.subarray(this.o, this.o + SLOTS_PER_WEEK));
     const whole = Math.floor(offsetChangeHours);
     const frac = offsetChangeHours - whole;
     for (let i = 0; i < SLOTS_PER_WEEK; i++) {
       // New slot i was old hour i − δ: between old slots i − whole − 1 (weight frac) and i − whole.
       const a = old[mod(i - whole, SLOTS_PER_WEEK)]!;
       const b = old[mod(i - whole - 1, SLOTS_PER_WEEK)]!;
-      if (frac === 0) this.slots[i] = a;
-      else this.slots[i] = a === UNKNOWN || b === UNKNOWN ? UNKNOWN : Math.round(a + frac * (b - a));
+      if (frac === 0) this.slots[this.o + i] = a;
+      else this.slots[this.o + i] = a === UNKNOWN || b === UNKNOWN ? UNKNOWN : Math.round(a + frac * (b - a));
     }
     this.hour = Number.NaN;
     this.sum = 0;
@@ -240,11 +304,11 @@ export class SeasonalProfile {
   }
 
   private get(i: number): number {
-    return this.slots[i]! / UNITS_PER_NAT;
+    return this.slots[this.o + i]! / UNITS_PER_NAT;
   }
 
   private set(i: number, nats: number): void {
-    this.slots[i] = Math.max(-32767, Math.min(32767, Math.round(nats * UNITS_PER_NAT)));
+    this.slots[this.o + i] = Math.max(-32767, Math.min(32767, Math.round(nats * UNITS_PER_NAT)));
   }
 
   /**
@@ -255,14 +319,14 @@ export class SeasonalProfile {
    * guessed from the weekdays alarms every visit and so is never learnt (NYC taxi's weekend nights).
    */
   private slotValue(i: number, weekly: boolean): number {
-    if (weekly && this.slots[i] !== UNKNOWN) return this.get(i);
+    if (weekly && this.slots[this.o + i] !== UNKNOWN) return this.get(i);
     // A first visit not committed yet (learning paused before its hour ended) is still its best estimate.
     if (weekly && this.spanMs > 0 && i === mod(this.hour, SLOTS_PER_WEEK)) return this.sum / this.spanMs;
     if (weekly) {
       let before = 0;
       let after = 0;
-      while (before < NEIGHBOUR_HOURS && this.slots[mod(i - before - 1, SLOTS_PER_WEEK)] === UNKNOWN) before++;
-      while (after < NEIGHBOUR_HOURS && this.slots[mod(i + after + 1, SLOTS_PER_WEEK)] === UNKNOWN) after++;
+      while (before < NEIGHBOUR_HOURS && this.slots[this.o + mod(i - before - 1, SLOTS_PER_WEEK)] === UNKNOWN) before++;
+      while (after < NEIGHBOUR_HOURS && this.slots[this.o + mod(i + after + 1, SLOTS_PER_WEEK)] === UNKNOWN) after++;
       if (before < NEIGHBOUR_HOURS && after < NEIGHBOUR_HOURS) {
         const a = this.get(mod(i - before - 1, SLOTS_PER_WEEK));
         const b = this.get(mod(i + after + 1, SLOTS_PER_WEEK));
@@ -272,7 +336,7 @@ export class SeasonalProfile {
     let sum = 0;
     let n = 0;
     for (let k = i % 24; k < SLOTS_PER_WEEK; k += 24) {
-      if (this.slots[k] === UNKNOWN) continue;
+      if (this.slots[this.o + k] === UNKNOWN) continue;
       sum += this.get(k);
       n++;
     }

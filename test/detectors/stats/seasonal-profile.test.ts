@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Q_NULL, Q_UNITS } from '../../../src/core/column-encoder.js';
 import { WallClock } from '../../../src/core/wall-clock.js';
-import { PROFILE_BYTES, SLOTS_PER_WEEK, SeasonalProfile } from '../../../src/detectors/stats/seasonal-profile.js';
+import { PROFILE_BYTES, PROFILE_DOUBLES, SLOTS_PER_WEEK, SeasonalProfile } from '../../../src/detectors/stats/seasonal-profile.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -40,6 +40,33 @@ describe('SeasonalProfile', () => {
     const slots = p.snapshot().slots;
     expect(slots.filter((v) => v !== null).length).toBeGreaterThan(24);
     slots.forEach((v, i) => expect(storage[i], `slot ${i}`).toBe(v === null ? Q_NULL : Math.round(v * Q_UNITS)));
+  });
+
+  it('reads two profiles kept in shared storage through one object re-pointed between them, as two of their own read, and clear forgets one', () => {
+    const slots = new Int16Array(2 * SLOTS_PER_WEEK + 4);
+    const numbers = new Float64Array(2 * PROFILE_DOUBLES);
+    const cursor = new SeasonalProfile(slots, undefined, 4, numbers, 0);
+    const at = (k: number) => cursor.rebase(slots, 4 + k * SLOTS_PER_WEEK, numbers, k * PROFILE_DOUBLES);
+    at(1).clear();
+    const own = [new SeasonalProfile(), new SeasonalProfile()];
+    const level = (k: number) => (t: number) => truth(t) + k;
+    for (let t = MONDAY; t < MONDAY + 9 * DAY; t += MIN) {
+      for (const k of [0, 1]) {
+        // The second stops learning for a day: its hour, sum and span must stay its own.
+        if (k === 1 && t > MONDAY + 3 * DAY && t < MONDAY + 4 * DAY) continue;
+        at(k).learn(t + MIN / 2, level(k)(t + MIN / 2), MIN, 1);
+        own[k]!.learn(t + MIN / 2, level(k)(t + MIN / 2), MIN, 1);
+      }
+    }
+    for (const k of [0, 1]) {
+      expect(at(k).snapshot()).toEqual(own[k]!.snapshot());
+      expect(at(k).changes).toBe(own[k]!.changes);
+      for (let t = MONDAY + 9 * DAY; t < MONDAY + 10 * DAY; t += 7 * MIN) expect(at(k).valueAt(t)).toBe(own[k]!.valueAt(t));
+    }
+    at(0).clear();
+    expect(at(0).snapshot()).toEqual(new SeasonalProfile().snapshot());
+    expect(at(1).snapshot()).toEqual(own[1]!.snapshot());
+    expect(Array.from(slots.subarray(0, 4))).toEqual([0, 0, 0, 0]);
   });
 
   it('says nothing before a day of history, so a young series is judged as before', () => {
