@@ -191,8 +191,12 @@ describe('Pipeline: frames of columns', () => {
   }
 
   /** Everything a tick decided, in a form two runs compare by. */
-  function decided(results: TickResult[]): unknown[] {
-    return results.map((r) => ({ transitions: r.transitions.map((t) => [t.status, t.fingerprint, t.labels.alertname]), signals: [...r.signals].map(([id, s]) => [id, s.sample, s.evaluations, s.assessment.kind, s.anomalyScore]) }));
+  /**
+   * What a tick decided and reported, copied as it stands (a tick's reports and evaluations are
+   * rewritten by the next step); evaluations by their values, not by where a detector keeps them.
+   */
+  function decided(r: TickResult): unknown {
+    return JSON.parse(JSON.stringify({ transitions: r.transitions.map((t) => [t.status, t.fingerprint, t.labels.alertname]), signals: [...r.signals].map(([id, s]) => [id, s.sample, s.evaluations, s.assessment.kind, s.anomalyScore]) }));
   }
 
   it('warms from history deciding nothing, and hands back what a chart draws of each frame', () => {
@@ -229,8 +233,8 @@ describe('Pipeline: frames of columns', () => {
       for (const f of columns.slice(0, 40)) byColumns.warm(f);
       for (const f of maps.slice(0, 40)) byId.warm(f);
       expect(byColumns.warmProfiles(columns[40]!, 60_000)).toBe(byId.warmProfiles(maps[40]!, 60_000));
-      const a = decided(columns.slice(40).map((f) => byColumns.step(f)));
-      const b = decided(maps.slice(40).map((f) => byId.step(f)));
+      const a = columns.slice(40).map((f) => decided(byColumns.step(f)));
+      const b = maps.slice(40).map((f) => decided(byId.step(f)));
       expect(a).toEqual(b);
       expect(a.some((t) => (t as { transitions: unknown[] }).transitions.length > 0)).toBe(true);
     }
