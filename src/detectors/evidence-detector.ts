@@ -280,15 +280,19 @@ export class EvidenceDetector implements Detector {
   private readonly dropEval: Evaluation;
   private readonly errorsEval: Evaluation | undefined;
   private readonly funnelEval: Evaluation | undefined;
-  /** The checks' states (SPIKE … FUNNEL), then from PROBATION_TIMES_AT the data time of each tick on probation (a float32 cannot hold a timestamp). */
+  /**
+   * The region's Float64 part (a view of its own: every read indexes it by a constant): the
+   * checks' states (SPIKE … FUNNEL), the detector's numbers (SCALARS_AT; see the accessors below),
+   * the baselines', the dispersion's and the profile's, the evaluations', then from
+   * PROBATION_TIMES_AT the data time of each tick on probation (a float32 cannot hold a timestamp).
+   */
   private readonly doubles: Float64Array;
+  /** The probation ring's oldest tick and its ticks. */
   private probationStart = 0;
-  /** Data time of the first tick of the rate bucket being filled. */
   private probationSize = 0;
   /** The alarms of the previous tick: a newly raised one voids the probation. */
   private wasRatioAlarm = false;
   private wasRateAlarm = false;
-  /** Data time of the last tick the rate baseline learnt: its window ends there. */
   /** Ticks pooled into one rate bucket. */
   private readonly bucketTicks: number;
   /**
@@ -297,7 +301,6 @@ export class EvidenceDetector implements Detector {
    */
   private levelMode: 0 | 1 | 2 = 0;
   private levelBuckets = -1;
-  /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
   /**
    * The region's Float32 part, in the floats of `views` from `f`: the probation ring (ticks waiting
    * to be learnt, oldest first from probationStart, P_FIELDS numbers a tick), three windows from
@@ -306,8 +309,6 @@ export class EvidenceDetector implements Detector {
    */
   private readonly tailCountsAt: number;
   private readonly driftAt: number;
-  /** The tail record's current day (NaN: nothing learnt), and the last tick's largest evidence. */
-  /** The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the last day, decaying; the current episode's last news; the decay per tick; the time of the episode's last news. */
 
   constructor(
     private readonly params: DetectorParams,
@@ -315,13 +316,14 @@ export class EvidenceDetector implements Detector {
   ) {
     const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
     const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
-    // One region of a shared buffer (core/slab.ts), read through the whole buffer's views: doubles
-    // (the checks, the detector's, baselines', dispersion's and profile's numbers, the evaluations'
-    // numbers, the probation's times; a view of its own), floats (the probation ring, the three
-    // windows, the score's two tail records and drift), shorts (the weekly profile, the tail
-    // records' values) and bytes (the windows' sort orders). No ArrayBuffer of its own per series,
-    // no view per part, and no object per baseline, window or profile: the shape's (Parts) read
-    // them, re-pointed at this region on each use. Each of those cost a series 40-100 bytes.
+    // One region of a shared buffer (core/slab.ts): doubles (the checks, the detector's,
+    // baselines', dispersion's and profile's numbers, the evaluations' numbers, the probation's
+    // times; a view of its own), and through the whole buffer's views, floats (the probation ring,
+    // the three windows, the score's two tail records and drift), shorts (the weekly profile, the
+    // tail records' values) and bytes (the windows' sort orders). No ArrayBuffer of its own per
+    // series, and no object per baseline, window or profile: the shape's (Parts) read them,
+    // re-pointed at this region when another detector used them last. Each of those cost a series
+    // 40-100 bytes.
     const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
     const stride = windowFloats(capacity);
     const probationFloats = probationTicks * P_FIELDS;
@@ -374,12 +376,14 @@ export class EvidenceDetector implements Detector {
   private set rateShiftSinceMs(v: number) {
     this.doubles[SCALARS_AT + 0] = v;
   }
+  /** Data time of the first tick of the rate bucket being filled. */
   private get bucketStartMs(): number {
     return this.doubles[SCALARS_AT + 1]!;
   }
   private set bucketStartMs(v: number) {
     this.doubles[SCALARS_AT + 1] = v;
   }
+  /** The error check's null and the error chart's alternative for the last baseline error ratio seen (they change once a bucket). */
   private get errorP0(): number {
     return this.doubles[SCALARS_AT + 2]!;
   }
@@ -392,6 +396,7 @@ export class EvidenceDetector implements Detector {
   private set errorP1(v: number) {
     this.doubles[SCALARS_AT + 3] = v;
   }
+  /** Data time of the last tick the rate baseline learnt: its window ends there. */
   private get rateLearntAtMs(): number {
     return this.doubles[SCALARS_AT + 4]!;
   }
@@ -410,18 +415,21 @@ export class EvidenceDetector implements Detector {
   private set levelSigma(v: number) {
     this.doubles[SCALARS_AT + 6] = v;
   }
+  /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
   private get levelHour(): number {
     return this.doubles[SCALARS_AT + 7]!;
   }
   private set levelHour(v: number) {
     this.doubles[SCALARS_AT + 7] = v;
   }
+  /** The tail record's current day (NaN: nothing learnt). */
   private get tailDayNow(): number {
     return this.doubles[SCALARS_AT + 8]!;
   }
   private set tailDayNow(v: number) {
     this.doubles[SCALARS_AT + 8] = v;
   }
+  /** The last tick's largest evidence. */
   private get lastEvidence(): number {
     return this.doubles[SCALARS_AT + 9]!;
   }
@@ -434,6 +442,10 @@ export class EvidenceDetector implements Detector {
   private set lastScore(v: number) {
     this.doubles[SCALARS_AT + 10] = v;
   }
+  /**
+   * The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the
+   * last day, decaying; then the current episode's last news, and the decay per tick.
+   */
   private get scoreRecord(): number {
     return this.doubles[SCALARS_AT + 11]!;
   }
@@ -1344,10 +1356,10 @@ const RATE_MEDIAN_ERROR = 2;
 const profileRead: { of: EvidenceDetector | undefined; atMs: number; changes: number; value: number } = { of: undefined, atMs: Number.NaN, changes: -1, value: Number.NaN };
 
 /**
- * The objects that read a detector's parts, one set per shape (window capacity, bucket, time zone):
- * every detector of that shape re-points them at its region when it finds them pointed elsewhere (one thread). The
- * probation's times, a tick's `profileRead`, and anything else kept across calls are keyed by the
- * detector, never by these objects.
+ * The objects that read a detector's parts, one set per shape (window capacity, bucket, time
+ * zone): every detector of that shape re-points them at its region when it finds them pointed
+ * elsewhere (one thread). A tick's `profileRead`, and anything else kept across calls, is keyed by
+ * the detector, never by these objects.
  */
 interface Parts {
   /** The detector they point at now. */
