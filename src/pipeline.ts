@@ -168,7 +168,7 @@ export class Pipeline {
     }
     // The source's labels of the series as they are when the signal adds none (sources keep them
     // unchanged while the series lives): one object less a series.
-    const labels = hasKeys(signal.labels) ? { ...signal.labels, ...groupLabels } : groupLabels;
+    const labels = Object.keys(signal.labels).length > 0 ? { ...signal.labels, ...groupLabels } : groupLabels;
     let context = this.contextOf.get(signal.name);
     if (!context) this.contextOf.set(signal.name, (context = { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]), evidenceWeight: this.evidenceWeight }));
     const hold = signal.forMs !== undefined || signal.keepFiringForMs !== undefined ? { forMs: signal.forMs ?? this.config.alerting.forMs, keepFiringForMs: signal.keepFiringForMs ?? this.config.alerting.keepFiringForMs } : undefined;
@@ -523,9 +523,4 @@ function plainSection(entries: Iterable<[string, unknown]>): Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const [id, state] of entries) out[id] = isSelfEncoding(state) ? state.snapshot() : state;
   return out;
-}
-
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
 }
