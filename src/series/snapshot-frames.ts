@@ -4,7 +4,7 @@
 
 import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
-import { CounterRateTracker } from './counter-rate.js';
+import { CounterRates } from './counter-rate.js';
 import { SeriesIndex, SpareSamples } from './frame-samples.js';
 import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
 
@@ -23,10 +23,8 @@ export interface MarkerSelector {
 interface Group {
   id: string;
   labels: Labels;
-  tracker: CounterRateTracker;
-  /** Snapshot time a series last matched this group, and whether one did in the current snapshot. */
-  lastSeenMs: number;
-  touched: boolean;
+  /** Its group in the builder's CounterRates. */
+  counter: number;
   /** Set when the group is forgotten: resolutions that point at it are stale. */
   forgotten: boolean;
   /** What a frame says of this group's series (split signals): one object for every frame. */
@@ -47,13 +45,21 @@ interface Resolution {
   name: string;
   /** The label set resolved (for a frozen set, the one object its cache hands out every time). */
   readonly labels: Labels;
-  key: string;
   /**
    * The groups it feeds: the first (most series feed one: a route's counter of a signal split by
    * route), then any others. An array of one group took a series 56 bytes per input.
    */
   readonly group: Group | undefined;
   readonly moreGroups: readonly Group[];
+  /**
+   * Its member of each of those groups in the builder's CounterRates (-1: none yet; made at its
+   * first sample, and again when a compaction let it go), and its number as their owner. A series
+   * is known by its resolution, so by its label text as written: one whose exporter wrote its labels
+   * in another order would read as a new series (exporters keep one order).
+   */
+  member: number;
+  readonly moreMembers: number[];
+  readonly serial: number;
   readonly markers: readonly MarkerSelector[];
   /** The resolution of the same label set under another metric name. */
   next: Resolution | undefined;
@@ -111,6 +117,16 @@ export class SnapshotFrameBuilder {
   private groupsTouched = 0;
   /** The columns of a frame handed back (recycle), for the next. */
   private readonly spare = new SpareSamples();
+  /** Every group's rate and every series' counter, in columns. */
+  private readonly rates = new CounterRates();
+  /** Resolutions made so far: the next one's owner number. */
+  private serials = 0;
+  /**
+   * Resolutions of label sets that are not frozen (resolved by their series key), offered this
+   * snapshot and the last one: a series' member must be the same from one snapshot to the next.
+   */
+  private plainResolved = new Map<string, Resolution>();
+  private plainResolvedBefore = new Map<string, Resolution>();
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -121,7 +137,7 @@ export class SnapshotFrameBuilder {
       const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
         const route: Route = { signal: signal.name, input, selector, by, groups: new Map() };
-        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, tracker: new CounterRateTracker(input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined, slot: -1 });
+        if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, counter: this.rates.addGroup(input === 'errors' ? 'errors' : 'traffic'), forgotten: false, info: undefined, slot: -1 });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
         else this.routesByName.set(metric, [...(this.routesByName.get(metric) ?? []), route]);
@@ -152,7 +168,7 @@ export class SnapshotFrameBuilder {
     // Only frozen label sets are ever resolved and kept, so a hit needs no isFrozen call (a builtin).
     const first = this.resolved.get(labels);
     if (first === undefined && !Object.isFrozen(labels)) {
-      this.apply(this.resolve(name, labels, undefined), labels, value);
+      this.apply(this.plainResolution(name, labels), labels, value);
       return;
     }
     this.apply(this.resolution(name, labels, first), labels, value);
@@ -167,6 +183,15 @@ export class SnapshotFrameBuilder {
       r = this.resolve(name, labels, first);
       this.resolved.set(labels, r);
     }
+    return r;
+  }
+
+  /** The resolution of a label set that is not frozen, by its series key: the one of this snapshot or the last, else made. */
+  private plainResolution(name: string, labels: Labels): Resolution {
+    const key = seriesKey(name, labels);
+    let r = this.plainResolved.get(key) ?? this.plainResolvedBefore.get(key);
+    if (r === undefined || (r.forgottenSeen !== this.forgottenCount && stale(r, this.forgottenCount))) r = this.resolve(name, labels, undefined);
+    this.plainResolved.set(key, r);
     return r;
   }
 
@@ -194,7 +219,7 @@ export class SnapshotFrameBuilder {
       const first = this.plainFirstLines.get(key);
       if (first !== undefined) return first;
       this.plainFirstLines.set(key, line);
-      this.apply(this.resolve(name, labels, undefined), labels, value);
+      this.apply(this.plainResolution(name, labels), labels, value);
       return undefined;
     }
     const r = this.resolution(name, labels);
@@ -236,48 +261,53 @@ export class SnapshotFrameBuilder {
     const markers = this.markers.filter((marker) => matchesSelector(marker.selector, name, labels));
     // Kept for as long as the series lives (three a series of a split signal): arrays of exact
     // length, not the 17 slots an array grown by push starts with (152 bytes for one group).
-    return { name, labels, key: groups.length > 0 ? seriesKey(name, labels) : '', group: groups[0], moreGroups: exactly(groups.slice(1)), markers: exactly(markers), next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
+    const moreGroups = exactly(groups.slice(1));
+    const moreMembers = moreGroups.length === 0 ? NO_MEMBERS : moreGroups.map(() => -1);
+    this.serials = (this.serials + 1) & 0x3fffffff;
+    return { name, labels, group: groups[0], moreGroups, member: -1, moreMembers, serial: this.serials, markers: exactly(markers), next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
   }
 
   private apply(r: Resolution, labels: Labels, value: number): void {
-    if (r.group !== undefined) {
-      this.feed(r.group, r.key, value);
+    const group = r.group;
+    if (group !== undefined) {
+      const rates = this.rates;
+      if (!rates.owns(r.member, r.serial)) r.member = rates.addMember(group.counter, r.serial);
+      this.feed(group, r.member, value);
       const more = r.moreGroups;
-      for (let i = 0; i < more.length; i++) this.feed(more[i]!, r.key, value);
+      for (let i = 0; i < more.length; i++) {
+        if (!rates.owns(r.moreMembers[i]!, r.serial)) r.moreMembers[i] = rates.addMember(more[i]!.counter, r.serial);
+        this.feed(more[i]!, r.moreMembers[i]!, value);
+      }
     }
     for (const marker of r.markers) this.markerSeries.get(marker.name)!.push({ labels, value });
   }
 
-  private feed(group: Group, key: string, value: number): void {
-    if (!group.touched) {
-      group.touched = true;
-      this.groupsTouched++;
-    }
-    group.tracker.add(key, value);
+  private feed(group: Group, member: number, value: number): void {
+    if (!this.rates.matched(group.counter)) this.groupsTouched++;
+    this.rates.add(member, value);
   }
 
   end(timeMs: number): Frame {
     // Places past this snapshot's last are series it did not offer: let their resolutions go.
     if (this.sequence.length > this.sequenceAt) this.sequence.length = this.sequenceAt;
+    if (this.plainResolved.size > 0 || this.plainResolvedBefore.size > 0) {
+      this.plainResolvedBefore = this.plainResolved;
+      this.plainResolved = new Map();
+    }
     let groups = 0;
     for (const route of this.routes) groups += route.groups.size;
-    // When every group was touched (a scrape like the last), none can be forgotten, and the pass
-    // that reads the rates also stamps them: one walk over the groups, not two.
+    // When every group was touched (a scrape like the last), none can be forgotten: one walk over
+    // the groups, not two. Each group's end() stamps it with the time when it was touched.
     const everyGroupTouched = this.groupsTouched === groups;
     this.groupsTouched = 0;
     if (!everyGroupTouched) this.forgetUnseen(timeMs);
     const columns = (this.columns ??= this.indexGroups());
     const samples = this.spare.take(columns.index);
     samples.errors.set(columns.errors);
+    const rates = this.rates;
     for (const route of this.routes) {
       const column = samples[route.input];
-      if (everyGroupTouched) {
-        for (const g of route.groups.values()) {
-          column[g.slot] = g.tracker.end(timeMs);
-          g.lastSeenMs = timeMs;
-          g.touched = false;
-        }
-      } else for (const g of route.groups.values()) column[g.slot] = g.tracker.end(timeMs);
+      for (const g of route.groups.values()) column[g.slot] = rates.end(g.counter, timeMs);
     }
     const frame: Frame = { timeMs, signals: samples };
     if (columns.series) frame.series = columns.series;
@@ -290,15 +320,15 @@ export class SnapshotFrameBuilder {
     this.spare.keep(frame.signals);
   }
 
-  /** Stamps the groups touched this snapshot, and forgets split groups unseen for `forgetAfterMs`. */
+  /** Forgets split groups unseen for `forgetAfterMs` (not touched this snapshot, nor for that long before). */
   private forgetUnseen(timeMs: number): void {
+    const rates = this.rates;
     for (const route of this.routes) {
+      if (route.by.length === 0) continue;
       for (const g of route.groups.values()) {
-        if (g.touched) {
-          g.lastSeenMs = timeMs;
-          g.touched = false;
-        } else if (route.by.length > 0 && timeMs - g.lastSeenMs > this.forgetAfterMs) {
+        if (!rates.matched(g.counter) && timeMs - rates.lastMatchedMs(g.counter) > this.forgetAfterMs) {
           route.groups.delete(g.id);
+          rates.removeGroup(g.counter);
           g.forgotten = true;
           this.forgottenCount++;
           this.columns = undefined;
@@ -352,7 +382,7 @@ export class SnapshotFrameBuilder {
         groupLabels = sibling.labels;
       }
       // A group first seen mid-snapshot starts its tracker now; its first rate is unknown.
-      group = { id, labels: groupLabels, tracker: new CounterRateTracker(route.input === 'errors' ? 'errors' : 'traffic'), lastSeenMs: Number.NaN, touched: false, forgotten: false, info: undefined, slot: -1 };
+      group = { id, labels: groupLabels, counter: this.rates.addGroup(route.input === 'errors' ? 'errors' : 'traffic'), forgotten: false, info: undefined, slot: -1 };
       route.groups.set(id, group);
       this.columns = undefined;
     }
@@ -365,6 +395,8 @@ function exactly<T>(items: T[]): readonly T[] {
   return items.length === 0 ? NO_ITEMS : items.slice();
 }
 const NO_ITEMS: readonly never[] = [];
+/** The members of no more groups (never written: its length is 0). */
+const NO_MEMBERS: number[] = [];
 
 /**
  * Whether a resolution points at a group that was forgotten (its series must be resolved again).

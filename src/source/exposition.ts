@@ -57,6 +57,8 @@ export class LabelSetCache {
   private page = 0;
   private seenThisPage = 0;
   private last: LabelSetEntry | undefined;
+  /** Entries first made on this page (dropPage lets them go). */
+  private bornThisPage: LabelSetEntry[] = [];
 
   get(text: string): Labels | undefined {
     const hit = this.entries.get(text);
@@ -73,6 +75,7 @@ export class LabelSetCache {
     for (const name in labels) labels[name] = detached(labels[name]!);
     const entry: LabelSetEntry = { text, labels: Object.freeze(labels), next: undefined, page: this.page };
     this.entries.set(text, entry);
+    if (old === undefined) this.bornThisPage.push(entry);
     this.follow(entry);
     return entry.labels;
   }
@@ -101,11 +104,29 @@ export class LabelSetCache {
   endPage(): void {
     this.page++;
     this.seenThisPage = 0;
+    if (this.bornThisPage.length > 0) this.bornThisPage = [];
     const keepFrom = this.page - 1;
     // forEach, not for-of: no entry array per set.
     this.entries.forEach((entry, text) => {
       if (entry.page < keepFrom) this.entries.delete(text);
     });
+  }
+
+  /**
+   * Ends a page that is not used (a scrape judged not to be data, or broken midway): the label sets
+   * it brought are let go, and it does not count as a page, so the sets of the last page used are
+   * still remembered on the next. A bad page between two good ones hands out the same objects on
+   * both good ones, and what is keyed by them (a series' counter, see snapshot-frames.ts) goes on.
+   */
+  dropPage(): void {
+    for (const entry of this.bornThisPage) {
+      if (this.entries.get(entry.text) === entry) this.entries.delete(entry.text);
+      // Never predicted again (predictedAt refuses entries of pages before the last one).
+      entry.page = -2;
+      this.seenThisPage--;
+    }
+    this.bornThisPage = [];
+    this.last = undefined;
   }
 
   /** Label sets seen on this page so far. */

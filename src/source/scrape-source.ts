@@ -129,13 +129,18 @@ export class ScrapeSource implements LiveSource {
         },
       }));
     } catch (error) {
+      this.labelCache.dropPage();
       const failure = error instanceof SourceError ? error : new SourceError('bad_response', String(error), true);
       return this.failed(nowMs, failure, []);
     }
-    this.labelCache.endPage();
     const { contentType, head, result } = page;
     const fault = checkPage({ contentType, text: head, parse: result, watchedSamples });
-    if (fault) return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
+    if (fault) {
+      // Not data: its label sets are let go, and the last good page's are kept for the next.
+      this.labelCache.dropPage();
+      return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
+    }
+    this.labelCache.endPage();
     // A series the page repeats: the first sample counts, each later one is dropped and reported (offerOnce).
     const duplicates: ExpositionProblem[] = [];
     this.builder.begin();

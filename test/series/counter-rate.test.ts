@@ -1,22 +1,54 @@
 import { describe, expect, it } from 'vitest';
-import { type CounterKind, CounterRateTracker } from '../../src/series/counter-rate.js';
+import { type CounterKind, CounterRates } from '../../src/series/counter-rate.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
-function snapshot(tracker: CounterRateTracker, timeMs: number, series: Record<string, number>): number {
-  tracker.begin();
-  for (const [key, value] of Object.entries(series)) tracker.add(key, value);
-  return tracker.end(timeMs);
+/** One group of a CounterRates whose members a test knows by key (as the frame builder knows them by resolution). */
+class KeyedGroup {
+  readonly group: number;
+  private readonly members = new Map<string, { member: number; owner: number }>();
+  private static owners = 0;
+
+  constructor(
+    readonly rates: CounterRates,
+    kind: CounterKind = 'traffic',
+  ) {
+    this.group = rates.addGroup(kind);
+  }
+
+  add(key: string, value: number): void {
+    let known = this.members.get(key);
+    if (known === undefined) this.members.set(key, (known = { member: -1, owner: KeyedGroup.owners++ }));
+    if (!this.rates.owns(known.member, known.owner)) known.member = this.rates.addMember(this.group, known.owner);
+    this.rates.add(known.member, value);
+  }
+
+  end(timeMs: number): number {
+    return this.rates.end(this.group, timeMs);
+  }
+
+  memberOf(key: string): { member: number; owner: number } | undefined {
+    return this.members.get(key);
+  }
 }
 
-describe('CounterRateTracker', () => {
+function tracker(kind: CounterKind = 'traffic'): KeyedGroup {
+  return new KeyedGroup(new CounterRates(), kind);
+}
+
+function snapshot(t: KeyedGroup, timeMs: number, series: Record<string, number>): number {
+  for (const [key, value] of Object.entries(series)) t.add(key, value);
+  return t.end(timeMs);
+}
+
+describe('CounterRates: one group', () => {
   it('gives NaN for the first snapshot, then the summed increase per second', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     expect(snapshot(t, 0, { a: 100, b: 50 })).toBeNaN();
     expect(snapshot(t, 15_000, { a: 250, b: 80 })).toBe((150 + 30) / 15);
   });
 
   it('estimates a reset pod from its own last increment, scaled as its neighbours changed (not its new value)', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     snapshot(t, 0, { a: 0, b: 0, c: 0 });
     snapshot(t, 10_000, { a: 100, b: 100, c: 50 });
     // Load grew 10 % on a and b; c restarted mid-interval and counted 20 since: it lost the rest.
@@ -26,7 +58,7 @@ describe('CounterRateTracker', () => {
   });
 
   it('keeps a reset pod at least at its new value', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     snapshot(t, 0, { a: 0, b: 50 });
     snapshot(t, 10_000, { a: 100, b: 60 });
     // b's last increment was 10, but it has counted 30 since its restart: 30 it is.
@@ -34,7 +66,7 @@ describe('CounterRateTracker', () => {
   });
 
   it('gives NaN when the only series reset: nothing to estimate it from', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     snapshot(t, 0, { a: 1000 });
     snapshot(t, 10_000, { a: 1100 });
     expect(snapshot(t, 20_000, { a: 40 })).toBeNaN();
@@ -42,89 +74,148 @@ describe('CounterRateTracker', () => {
   });
 
   it('counts a newly born series from 0, capped by its busiest neighbour', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     snapshot(t, 0, { a: 10 });
     expect(snapshot(t, 10_000, { a: 20, b: 4 })).toBe((10 + 4) / 10); // born mid-interval
     expect(snapshot(t, 20_000, { a: 30, b: 14, c: 5000 })).toBe((10 + 10 + 10) / 10); // c seen late, not born
   });
 
   it('gives NaN when a series vanished: what it counted before it went is unknown', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     snapshot(t, 0, { a: 10, b: 10 });
     expect(snapshot(t, 10_000, { b: 30 })).toBeNaN();
     expect(snapshot(t, 20_000, { b: 50 })).toBe(2);
   });
 
   it('gives NaN when nothing matches any more: missing data, not zero traffic', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     snapshot(t, 0, { a: 10 });
     expect(snapshot(t, 10_000, {})).toBeNaN();
   });
 
   it('gives 0 when the series are there and do not move: that is zero traffic', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     snapshot(t, 0, { a: 10 });
     expect(snapshot(t, 10_000, { a: 10 })).toBe(0);
   });
 
   it('gives 0 for a never-matched error counter: no errors yet', () => {
-    const t = new CounterRateTracker('errors');
+    const t = tracker('errors');
     snapshot(t, 0, {});
     expect(snapshot(t, 10_000, {})).toBe(0);
   });
 
   it('counts error series like irate: born with the first error, resets as their new value', () => {
-    const t = new CounterRateTracker('errors');
+    const t = tracker('errors');
     snapshot(t, 0, { a: 5 });
     expect(snapshot(t, 10_000, { a: 5, b: 3 })).toBeCloseTo(0.3, 10);
     expect(snapshot(t, 20_000, { a: 1, b: 3 })).toBeCloseTo(0.1, 10);
   });
 
   it('gives NaN when time does not move forward', () => {
-    const t = new CounterRateTracker();
+    const t = tracker();
     snapshot(t, 5000, { a: 1 });
     expect(snapshot(t, 5000, { a: 2 })).toBeNaN();
   });
 });
 
-describe('CounterRateTracker against the Map-based tracker it replaced', () => {
-  it('gives the same rate, bit for bit, over random snapshots with resets, births, deaths, duplicates and churn', () => {
-    for (const kind of ['traffic', 'errors'] as const) {
-      for (let seed = 1; seed <= 40; seed++) {
-        const random = mulberry32(seed);
-        const ours = new CounterRateTracker(kind);
-        const reference = new MapCounterRateTracker(kind);
-        const totals = new Map<string, number>();
-        // A third of the seeds start with one series (a tracker keeps a lone key as itself).
-        let live: string[] = seed % 3 === 0 ? ['p0'] : ['p0', 'p1', 'p2'];
-        let nextPod = live.length;
-        for (let tick = 0; tick < 600; tick++) {
-          // Pods come and go (slots pile up and are compacted); some snapshots miss a pod or all.
-          if (random() < 0.2) live = live.filter(() => random() > 0.3);
-          if (random() < (seed % 3 === 0 ? 0.05 : 0.4) || live.length === 0) live.push(`p${nextPod++}`);
-          const adds: [string, number][] = [];
-          for (const pod of live) {
-            if (random() < 0.05) continue;
-            let total = (totals.get(pod) ?? 0) + Math.floor(random() * 100);
-            if (random() < 0.03) total = Math.floor(random() * 20);
-            totals.set(pod, total);
-            adds.push([pod, total]);
-            if (random() < 0.02) adds.push([pod, total + Math.floor(random() * 5) - 2]);
+describe('CounterRates against the Map-based tracker it replaced', () => {
+  it('gives every group the same rate, bit for bit, over random snapshots with resets, births, deaths, duplicates, churn and groups let go', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const random = mulberry32(seed);
+      const rates = new CounterRates();
+      // Three groups share one CounterRates (their members, and the lists of resets and births, in
+      // the same columns); now and then one is let go and another made, which reuses its number.
+      const groups = [0, 1, 2].map((k) => lane(rates, k % 2 === 0 ? 'traffic' : 'errors', seed + k));
+      for (let tick = 0; tick < 600; tick++) {
+        const timeMs = tick * 15_000 + (random() < 0.02 ? -15_000 : 0);
+        for (const g of groups) if (g.ended) g.reference.begin();
+        // Every group's samples of this snapshot, interleaved as a page lists them.
+        const adds = groups.map((g) => g.samples(random));
+        for (let k = 0; adds.some((a) => k < a.length); k++) for (let g = 0; g < groups.length; g++) if (k < adds[g]!.length) groups[g]!.add(adds[g]![k]!);
+        for (const [g, lane] of groups.entries()) {
+          // A group's snapshot may span two of the others' (ended later): the lists of resets and
+          // births it still holds must outlive the others' ends.
+          if (random() < 0.1) {
+            lane.ended = false;
+            continue;
           }
-          const timeMs = tick * 15_000 + (random() < 0.02 ? -15_000 : 0);
-          // end() begins the next snapshot: half the seeds call begin() too, half never do.
-          if (seed % 2 === 0) ours.begin();
-          reference.begin();
-          for (const [k, v] of adds) {
-            ours.add(k, v);
-            reference.add(k, v);
-          }
-          const a = ours.end(timeMs);
-          const b = reference.end(timeMs);
-          if (!Object.is(a, b)) throw new Error(`${kind} seed ${seed} tick ${tick}: ${a} vs ${b}`);
+          const a = lane.ours.end(timeMs);
+          const b = lane.reference.end(timeMs);
+          lane.ended = true;
+          if (!Object.is(a, b)) throw new Error(`${lane.kind} group ${g} seed ${seed} tick ${tick}: ${a} vs ${b}`);
+        }
+        if (random() < 0.01) {
+          const g = Math.floor(random() * groups.length);
+          rates.removeGroup(groups[g]!.ours.group);
+          groups[g] = lane(rates, groups[g]!.kind, seed * 100 + tick);
         }
       }
     }
+  });
+});
+
+/** A group fed by random pods, with the reference tracker fed the same. */
+function lane(rates: CounterRates, kind: CounterKind, seed: number) {
+  const ours = new KeyedGroup(rates, kind);
+  const reference = new MapCounterRateTracker(kind);
+  const totals = new Map<string, number>();
+  // A third of the seeds have one series most of the time.
+  const few = seed % 3 === 0;
+  let live: string[] = few ? ['p0'] : ['p0', 'p1', 'p2'];
+  let nextPod = live.length;
+  return {
+    kind,
+    ours,
+    reference,
+    /** Whether the group's last snapshot was ended (the reference begins its next only then). */
+    ended: true,
+    samples(random: () => number): [string, number][] {
+      // Pods come and go (members pile up and are compacted); some snapshots miss a pod or all.
+      if (random() < 0.2) live = live.filter(() => random() > 0.3);
+      if (random() < (few ? 0.05 : 0.4) || live.length === 0) live.push(`p${nextPod++}`);
+      const adds: [string, number][] = [];
+      for (const pod of live) {
+        if (random() < 0.05) continue;
+        let total = (totals.get(pod) ?? 0) + Math.floor(random() * 100);
+        if (random() < 0.03) total = Math.floor(random() * 20);
+        totals.set(pod, total);
+        adds.push([pod, total]);
+        if (random() < 0.02) adds.push([pod, total + Math.floor(random() * 5) - 2]);
+      }
+      return adds;
+    },
+    add([key, value]: [string, number]): void {
+      ours.add(key, value);
+      reference.add(key, value);
+    },
+  };
+}
+
+describe('CounterRates: members and groups let go', () => {
+  it('lets go of members that missed the last snapshot once they outnumber the live ones, and a member made again reads as first seen', () => {
+    const t = tracker();
+    snapshot(t, 0, Object.fromEntries(Array.from({ length: 70 }, (_, k) => [`old${k}`, 5])));
+    snapshot(t, 10_000, { a: 10 });
+    const old = t.memberOf('old0')!;
+    // 71 members, one live: past 2 × 1 + 64, those that missed the snapshot just ended went.
+    expect(t.rates.owns(old.member, old.owner)).toBe(false);
+    expect(t.rates.owns(t.memberOf('a')!.member, t.memberOf('a')!.owner)).toBe(true);
+    expect(snapshot(t, 20_000, { a: 30 })).toBe(2);
+    // old0 comes back: born again (counted from 0, capped by a's increment of 20).
+    expect(snapshot(t, 30_000, { a: 50, old0: 7 })).toBe((20 + 7) / 10);
+  });
+
+  it('starts a group made with the number of one let go afresh: its first snapshot has no rate', () => {
+    const rates = new CounterRates();
+    const first = new KeyedGroup(rates);
+    snapshot(first, 0, { a: 1 });
+    snapshot(first, 10_000, { a: 2 });
+    rates.removeGroup(first.group);
+    const second = new KeyedGroup(rates, 'errors');
+    expect(second.group).toBe(first.group);
+    expect(snapshot(second, 20_000, { b: 100 })).toBeNaN();
+    expect(snapshot(second, 30_000, { b: 110 })).toBe(1);
   });
 });
 

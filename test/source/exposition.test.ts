@@ -220,6 +220,30 @@ describe('parseExposition with a LabelSetCache', () => {
     }
   });
 
+  it('lets a dropped page\'s new label sets go and does not count it as a page: the last good page\'s sets are handed out again', () => {
+    const cache = new LabelSetCache();
+    const read = (text: string) => {
+      const labels: Record<string, string>[] = [];
+      parseExposition(text, { format: 'text', labelCache: cache, onSample: (_n, l) => labels.push(l) });
+      return labels;
+    };
+    const [a] = read('r{a="1"} 1\n');
+    cache.endPage();
+    // A bad page: it brings b and sees a again.
+    const [b, a2] = read('r{b="1"} 1\nr{a="1"} 2\n');
+    expect(a2).toBe(a);
+    cache.dropPage();
+    // A good page without a: a was seen on the last page used, so the end of this one keeps it.
+    const [c] = read('r{c="1"} 1\n');
+    cache.endPage();
+    const [a3, b2, c2] = read('r{a="1"} 1\nr{b="1"} 2\nr{c="1"} 3\n');
+    expect(a3).toBe(a);
+    expect(c2).toBe(c);
+    // b came with the dropped page only: a new object, equal to the old one.
+    expect(b2).not.toBe(b);
+    expect(b2).toEqual(b);
+  });
+
   it('predicts no label set forgotten by endPage', () => {
     const cache = new LabelSetCache();
     const read = (text: string) => {
