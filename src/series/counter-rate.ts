@@ -82,37 +82,31 @@ const MEMBER_INTS = 7;
  * member that missed the last snapshot does anyway.
  */
 export class CounterRates {
-  private groupDoubles = new Float64Array(GROUP_DOUBLES * 8);
-  private groupInts = new Int32Array(GROUP_INTS * 8);
-  private groupsMade = 0;
+  private readonly groups = new NumberRows(GROUP_INTS, GROUP_DOUBLES);
   private readonly freeGroups: number[] = [];
-  private memberDoubles = new Float64Array(MEMBER_DOUBLES * 8);
-  private memberInts = new Int32Array(MEMBER_INTS * 8);
-  private membersMade = 0;
+  private readonly members = new NumberRows(MEMBER_INTS, MEMBER_DOUBLES);
   private readonly freeMembers: number[] = [];
   /**
-   * This snapshot's resets and births of every group: the member, the next entry of its group's
-   * list (-1: last) and the value. Entries are let go when their group ends; the pool starts
-   * afresh once none is left (every group ended). Every series is born once, few ever reset.
+   * This snapshot's resets and births of every group: the member and the next entry of its
+   * group's list (-1: last), and the value. Entries are let go when their group ends; the pool
+   * starts afresh once none is left (every group ended). Every series is born once, few ever reset.
    */
-  private pendingInts = new Int32Array(2 * 8);
-  private pendingValues = new Float64Array(8);
-  private pendingMade = 0;
+  private readonly pending = new NumberRows(2, 1);
   private pendingLive = 0;
   /** The most entries the pool held at once since it last started afresh. */
   private pendingPeak = 0;
 
   /** Makes a group (its first snapshot begun) and returns its number. */
   addGroup(kind: CounterKind = 'traffic'): number {
-    const g = this.freeGroups.pop() ?? this.newGroup();
-    const d = this.groupDoubles;
+    const g = this.freeGroups.pop() ?? this.groups.add();
+    const d = this.groups.doubles;
     const at = g * GROUP_DOUBLES;
     d[at + PREVIOUS_TIME] = Number.NaN;
     d[at + COMPLETE_SUM] = 0;
     d[at + COMPLETE_PREV_SUM] = 0;
     d[at + COMPLETE_MAX] = 0;
     d[at + LAST_MATCHED] = Number.NaN;
-    const i = this.groupInts;
+    const i = this.groups.ints;
     const ai = g * GROUP_INTS;
     i.fill(0, ai, ai + GROUP_INTS);
     i[ai + PREVIOUS] = -2;
@@ -127,11 +121,11 @@ export class CounterRates {
 
   /** Lets a group and its members go; its number may be handed out again. */
   removeGroup(g: number): void {
-    const i = this.groupInts;
+    const i = this.groups.ints;
     const ai = g * GROUP_INTS;
     this.releasePending(g);
     for (let m = i[ai + FIRST_MEMBER]!; m >= 0; ) {
-      const next = this.memberInts[m * MEMBER_INTS + NEXT]!;
+      const next = this.members.ints[m * MEMBER_INTS + NEXT]!;
       this.freeMember(m);
       m = next;
     }
@@ -143,17 +137,17 @@ export class CounterRates {
 
   /** Makes a member of group `g` for `owner` (a non-negative number of the caller's) and returns its number. */
   addMember(g: number, owner: number): number {
-    const m = this.freeMembers.pop() ?? this.newMember();
-    const d = this.memberDoubles;
+    const m = this.freeMembers.pop() ?? this.members.add();
+    const d = this.members.doubles;
     d.fill(0, m * MEMBER_DOUBLES, (m + 1) * MEMBER_DOUBLES);
-    const i = this.memberInts;
+    const i = this.members.ints;
     const at = m * MEMBER_INTS;
     i[at + VALUE_AT] = -1;
     i[at + VALUE_AT + 1] = -1;
     i[at + INCREMENT_AT] = -1;
     i[at + INCREMENT_AT + 1] = -1;
     i[at + GROUP] = g;
-    const gi = this.groupInts;
+    const gi = this.groups.ints;
     const ag = g * GROUP_INTS;
     i[at + NEXT] = gi[ag + FIRST_MEMBER]!;
     i[at + OWNER] = owner;
@@ -164,28 +158,28 @@ export class CounterRates {
 
   /** Whether a member was added to group `g` since its last end(). */
   matched(g: number): boolean {
-    return this.groupInts[g * GROUP_INTS + TOUCHED]! > 0;
+    return this.groups.ints[g * GROUP_INTS + TOUCHED]! > 0;
   }
 
   /** The time of the last snapshot of group `g` that a member was added to (NaN: none yet). */
   lastMatchedMs(g: number): number {
-    return this.groupDoubles[g * GROUP_DOUBLES + LAST_MATCHED]!;
+    return this.groups.doubles[g * GROUP_DOUBLES + LAST_MATCHED]!;
   }
 
   /** Whether member `m` (-1: none) is still the one made for `owner` (not let go by a compaction since). */
   owns(m: number, owner: number): boolean {
-    return m >= 0 && this.memberInts[m * MEMBER_INTS + OWNER] === owner;
+    return m >= 0 && this.members.ints[m * MEMBER_INTS + OWNER] === owner;
   }
 
   /** Adds member `m`'s counter value to its group's snapshot. */
   add(m: number, value: number): void {
-    const mi = this.memberInts;
-    const md = this.memberDoubles;
+    const mi = this.members.ints;
+    const md = this.members.doubles;
     const at = m * MEMBER_INTS;
     const ad = m * MEMBER_DOUBLES;
     const g = mi[at + GROUP]!;
-    const gi = this.groupInts;
-    const gd = this.groupDoubles;
+    const gi = this.groups.ints;
+    const gd = this.groups.doubles;
     const ag = g * GROUP_INTS;
     const agd = g * GROUP_DOUBLES;
     const now = gi[ag + FLAGS]! & NOW;
@@ -219,8 +213,8 @@ export class CounterRates {
    * data, not zero traffic), and when an increment cannot be known (see above).
    */
   end(g: number, timeMs: number): number {
-    const gi = this.groupInts;
-    const gd = this.groupDoubles;
+    const gi = this.groups.ints;
+    const gd = this.groups.doubles;
     const ag = g * GROUP_INTS;
     const agd = g * GROUP_DOUBLES;
     const dtMs = timeMs - gd[agd + PREVIOUS_TIME]!;
@@ -251,12 +245,12 @@ export class CounterRates {
   }
 
   private increase(g: number, matched: boolean): number {
-    const gi = this.groupInts;
-    const gd = this.groupDoubles;
+    const gi = this.groups.ints;
+    const gd = this.groups.doubles;
     const ag = g * GROUP_INTS;
     const agd = g * GROUP_DOUBLES;
-    const values = this.pendingValues;
-    const links = this.pendingInts;
+    const values = this.pending.doubles;
+    const links = this.pending.ints;
     const resets = gi[ag + RESET_FIRST]!;
     const fresh = gi[ag + FRESH_FIRST]!;
     if ((gi[ag + FLAGS]! & ERRORS) !== 0) {
@@ -267,8 +261,8 @@ export class CounterRates {
       return sum;
     }
     if (!matched) return Number.NaN;
-    const mi = this.memberInts;
-    const md = this.memberDoubles;
+    const mi = this.members.ints;
+    const md = this.members.doubles;
     const now = gi[ag + FLAGS]! & NOW;
     const before = 1 - now;
     const previous = gi[ag + PREVIOUS]!;
@@ -309,30 +303,24 @@ export class CounterRates {
 
   /** Appends (member, value) to the group's list whose first entry is at `groupInts[firstAt]` (its last at firstAt + 1). */
   private pend(firstAt: number, m: number, value: number): void {
-    const k = this.pendingMade;
-    if (k === this.pendingValues.length) {
-      const length = grownLength(k);
-      this.pendingValues = grown(this.pendingValues, length);
-      this.pendingInts = grown(this.pendingInts, 2 * length);
-    }
-    this.pendingMade = k + 1;
+    const k = this.pending.add();
     if (k + 1 > this.pendingPeak) this.pendingPeak = k + 1;
     this.pendingLive++;
-    this.pendingInts[2 * k] = m;
-    this.pendingInts[2 * k + 1] = -1;
-    this.pendingValues[k] = value;
-    const gi = this.groupInts;
+    this.pending.ints[2 * k] = m;
+    this.pending.ints[2 * k + 1] = -1;
+    this.pending.doubles[k] = value;
+    const gi = this.groups.ints;
     const last = gi[firstAt + 1]!;
     if (last < 0) gi[firstAt] = k;
-    else this.pendingInts[2 * last + 1] = k;
+    else this.pending.ints[2 * last + 1] = k;
     gi[firstAt + 1] = k;
   }
 
   /** Lets the group's resets and births of this snapshot go. */
   private releasePending(g: number): void {
-    const gi = this.groupInts;
+    const gi = this.groups.ints;
     const ag = g * GROUP_INTS;
-    const links = this.pendingInts;
+    const links = this.pending.ints;
     for (let k = gi[ag + RESET_FIRST]!; k >= 0; k = links[2 * k + 1]!) this.pendingLive--;
     for (let k = gi[ag + FRESH_FIRST]!; k >= 0; k = links[2 * k + 1]!) this.pendingLive--;
     gi[ag + RESET_FIRST] = -1;
@@ -340,7 +328,7 @@ export class CounterRates {
     gi[ag + FRESH_FIRST] = -1;
     gi[ag + FRESH_LAST] = -1;
     gi[ag + RESET_COUNT] = 0;
-    if (this.pendingLive === 0 && (this.pendingMade > 0 || this.pendingValues.length > 4 * MIN_PENDING)) this.restartPending();
+    if (this.pendingLive === 0 && (this.pending.count > 0 || this.pending.capacity > 4 * MIN_PENDING)) this.restartPending();
   }
 
   /**
@@ -350,18 +338,15 @@ export class CounterRates {
    */
   private restartPending(): void {
     const room = 2 * Math.max(this.pendingPeak, MIN_PENDING);
-    if (this.pendingValues.length > 2 * room) {
-      this.pendingValues = new Float64Array(room);
-      this.pendingInts = new Int32Array(2 * room);
-    }
-    this.pendingMade = 0;
+    if (this.pending.capacity > 2 * room) this.pending.reset(room);
+    else this.pending.count = 0;
     this.pendingPeak = 0;
   }
 
   /** Lets go of the members that missed the snapshot just ended (it is the previous one now). */
   private compact(g: number): void {
-    const gi = this.groupInts;
-    const mi = this.memberInts;
+    const gi = this.groups.ints;
+    const mi = this.members.ints;
     const ag = g * GROUP_INTS;
     const before = 1 - (gi[ag + FLAGS]! & NOW);
     const previous = gi[ag + PREVIOUS]!;
@@ -383,29 +368,9 @@ export class CounterRates {
   }
 
   private freeMember(m: number): void {
-    this.memberInts[m * MEMBER_INTS + OWNER] = -1;
-    this.memberInts[m * MEMBER_INTS + GROUP] = -1;
+    this.members.ints[m * MEMBER_INTS + OWNER] = -1;
+    this.members.ints[m * MEMBER_INTS + GROUP] = -1;
     this.freeMembers.push(m);
-  }
-
-  private newGroup(): number {
-    const g = this.groupsMade++;
-    if (g * GROUP_INTS === this.groupInts.length) {
-      const length = grownLength(g);
-      this.groupInts = grown(this.groupInts, GROUP_INTS * length);
-      this.groupDoubles = grown(this.groupDoubles, GROUP_DOUBLES * length);
-    }
-    return g;
-  }
-
-  private newMember(): number {
-    const m = this.membersMade++;
-    if (m * MEMBER_INTS === this.memberInts.length) {
-      const length = grownLength(m);
-      this.memberInts = grown(this.memberInts, MEMBER_INTS * length);
-      this.memberDoubles = grown(this.memberDoubles, MEMBER_DOUBLES * length);
-    }
-    return m;
   }
 }
 
@@ -413,17 +378,50 @@ export class CounterRates {
 const MIN_PENDING = 256;
 
 /**
- * Room for more than `count` groups, members or entries: a quarter more. Doubling left up to half
- * of the columns unused (a scrape of 10k series held 65,536 members' room for 40,000); copying a
- * quarter more each time costs at most five copies of every number, once.
+ * Rows of a few integers and a few doubles each, interleaved a row at a time in two typed arrays
+ * grown by a quarter as rows are added. Doubling left up to half of the room unused (a scrape of
+ * 10k series held 65,536 members' room for 40,000); a quarter more each time copies every number
+ * at most five times, once.
  */
-function grownLength(count: number): number {
-  return Math.max(8, Math.ceil(count * 1.25));
-}
+class NumberRows {
+  ints: Int32Array;
+  doubles: Float64Array;
+  /** Rows added (the next one's number). */
+  count = 0;
 
-/** `array`'s numbers at the start of a new array of `length`. */
-function grown<T extends Float64Array | Int32Array>(array: T, length: number): T {
-  const out = new (array.constructor as new (n: number) => T)(length);
-  out.set(array);
-  return out;
+  constructor(
+    private readonly intsPerRow: number,
+    private readonly doublesPerRow: number,
+    rows = 8,
+  ) {
+    this.ints = new Int32Array(intsPerRow * rows);
+    this.doubles = new Float64Array(doublesPerRow * rows);
+  }
+
+  /** Rows there is room for. */
+  get capacity(): number {
+    return this.ints.length / this.intsPerRow;
+  }
+
+  /** Adds a row (its numbers as a row of that number was left, or 0) and returns its number. */
+  add(): number {
+    const row = this.count++;
+    if (row === this.capacity) {
+      const rows = Math.ceil(row * 1.25);
+      const ints = new Int32Array(this.intsPerRow * rows);
+      ints.set(this.ints);
+      this.ints = ints;
+      const doubles = new Float64Array(this.doublesPerRow * rows);
+      doubles.set(this.doubles);
+      this.doubles = doubles;
+    }
+    return row;
+  }
+
+  /** Lets every row go, with room for `rows`. */
+  reset(rows: number): void {
+    this.ints = new Int32Array(this.intsPerRow * rows);
+    this.doubles = new Float64Array(this.doublesPerRow * rows);
+    this.count = 0;
+  }
 }
