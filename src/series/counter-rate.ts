@@ -55,12 +55,11 @@ const FRESH_FIRST = 10;
 const FRESH_LAST = 11;
 const FLAGS = 12;
 const GROUP_INTS = 13;
-/** Flags: which of a member's two numbers of a field is this snapshot's (the other is the last one's), the kind, what was seen, and whether the group is in use. */
+/** Flags: which of a member's two numbers of a field is this snapshot's (the other is the last one's), the kind, and what was seen. */
 const NOW = 1;
 const ERRORS = 2;
 const SEEN_ANY = 4;
 const EVER_MATCHED = 8;
-const IN_USE = 16;
 /** A member's doubles: its value and its increment, each for two snapshots (at +0 and +1, by the group's NOW). */
 const VALUE = 0;
 const INCREMENT = 2;
@@ -115,7 +114,7 @@ export class CounterRates {
     i[ai + RESET_LAST] = -1;
     i[ai + FRESH_FIRST] = -1;
     i[ai + FRESH_LAST] = -1;
-    i[ai + FLAGS] = IN_USE | (kind === 'errors' ? ERRORS : 0);
+    i[ai + FLAGS] = kind === 'errors' ? ERRORS : 0;
     return g;
   }
 
