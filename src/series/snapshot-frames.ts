@@ -91,7 +91,7 @@ export class SnapshotFrameBuilder {
   /**
    * Resolutions of label sets a parser's LabelSetCache handed out (frozen objects that come back for
    * every sample of the same series), by label set and metric name. Labels that are not frozen are
-   * resolved each time.
+   * found by their series key (plainResolved).
    */
   private resolved = new WeakMap<Labels, Resolution>();
   /** Resolutions of series offered by number (offerSeries), by number. */
