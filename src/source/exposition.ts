@@ -55,7 +55,6 @@ export class LabelSetCache {
    */
   private readonly entries = new Map<string, LabelSetEntry>();
   private page = 0;
-  private seenThisPage = 0;
   private last: LabelSetEntry | undefined;
   /** Entries first made on this page (dropPage lets them go). */
   private bornThisPage: LabelSetEntry[] = [];
@@ -70,7 +69,6 @@ export class LabelSetCache {
 
   set(text: string, labels: Labels): Labels {
     const old = this.entries.get(text);
-    if (old === undefined || old.page !== this.page) this.seenThisPage++;
     text = detached(text);
     for (const name in labels) labels[name] = detached(labels[name]!);
     const entry: LabelSetEntry = { text, labels: Object.freeze(labels), next: undefined, page: this.page };
@@ -103,7 +101,6 @@ export class LabelSetCache {
   /** Ends a page: label sets seen on neither this page nor the previous one are forgotten. */
   endPage(): void {
     this.page++;
-    this.seenThisPage = 0;
     if (this.bornThisPage.length > 0) this.bornThisPage = [];
     const keepFrom = this.page - 1;
     // forEach, not for-of: no entry array per set.
@@ -123,22 +120,14 @@ export class LabelSetCache {
       if (this.entries.get(entry.text) === entry) this.entries.delete(entry.text);
       // Never predicted again (predictedAt refuses entries of pages before the last one).
       entry.page = -2;
-      this.seenThisPage--;
     }
     this.bornThisPage = [];
     this.last = undefined;
   }
 
-  /** Label sets seen on this page so far. */
-  get size(): number {
-    return this.seenThisPage;
-  }
-
   /** Marks an entry as seen on this page. */
   private touch(entry: LabelSetEntry): void {
-    if (entry.page === this.page) return;
     entry.page = this.page;
-    this.seenThisPage++;
   }
 
   private follow(entry: LabelSetEntry): void {
