@@ -77,6 +77,33 @@ describe('SnapshotFrameBuilder with label sets resolved once', () => {
     expect(snapshot(shared, 90_000, [['http_requests_total', b, 12]]).signals.get('api{route="/b"}')!.requests).toBeCloseTo(0.3);
   });
 
+  it('gives a series a counter again when a compaction let its member go while its label set was kept: the same frames as from fresh objects', () => {
+    // One signal fed by pods: 80 of them, then one alone (past 2 × 1 + 64 members, those that missed
+    // the snapshot are let go), then two come back, each with the label set object it had.
+    const signals = [{ name: 'api', inputs: { requests: parseSelector('r_total') } }];
+    const fresh = new SnapshotFrameBuilder(signals);
+    const shared = new SnapshotFrameBuilder(signals);
+    const pods = Array.from({ length: 80 }, (_, k) => Object.freeze({ pod: `p${k}` }));
+    const plan: [number, [number, number][]][] = [
+      [0, pods.map((_, k): [number, number] => [k, 100])],
+      [10_000, [[0, 110]]],
+      [20_000, [[0, 120]]],
+      [30_000, [[0, 130], [1, 105], [2, 7]]],
+      [40_000, [[0, 140], [1, 115], [2, 17]]],
+      [50_000, [[0, 150], [1, 125], [2, 27]]],
+    ];
+    const rates: number[] = [];
+    for (const [t, samples] of plan) {
+      const viaFresh = snapshot(fresh, t, samples.map(([k, v]) => ['r_total', { ...pods[k]! }, v]));
+      const viaShared = snapshot(shared, t, samples.map(([k, v]) => ['r_total', pods[k]!, v]));
+      expect(viaShared).toEqual(viaFresh);
+      rates.push(viaShared.signals.get('api')!.requests);
+    }
+    // 79 pods gone at 10 s: unknown. Back at 30 s, p1 and p2 read as first seen (105 and 7, each at
+    // most p0's increment of 10), then as series of their own again: 10 + 10 + 10 each 10 s.
+    expect(rates).toEqual([Number.NaN, Number.NaN, 1, (10 + 10 + 7) / 10, 3, 3]);
+  });
+
   it('builds the same frames from series offered by number as from label sets, a forgotten group included', () => {
     const signals = [{ name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } }];
     const markers = [{ name: 'build', selector: parseSelector('build_info') }];
