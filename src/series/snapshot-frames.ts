@@ -54,8 +54,8 @@ interface Resolution {
   /**
    * Its member of each of those groups in the builder's CounterRates (-1: none yet; made at its
    * first sample, and again when a compaction let it go), and its number as their owner. A series
-   * is known by its resolution, so by its label text as written: one whose exporter wrote its labels
-   * in another order would read as a new series (exporters keep one order).
+   * is known by its resolution, so by its label set object: a LabelSetCache hands out one per label
+   * set, whatever order an exporter writes its labels in from scrape to scrape.
    */
   member: number;
   readonly moreMembers: number[];

@@ -46,6 +46,12 @@ interface LabelSetEntry {
  * Pages and replay files repeat their series in the same order: the label text after the last one
  * handed out is predicted, and a hit is a comparison of characters where it is written (no
  * substring, no hashing).
+ *
+ * One label set is one object, whatever order its labels are written in: a text first seen is
+ * looked up by its labels in name order (canonicalText), and a set already handed out under another
+ * order is handed out again. The text format does not fix the order, and an exporter that writes
+ * labels from a hash map may change it from scrape to scrape; what is keyed by the object (a
+ * series' counters, a replay's series numbers, a page's duplicates) must not see a new series.
  */
 export class LabelSetCache {
   /**
@@ -54,6 +60,13 @@ export class LabelSetCache {
    * (300k at 100k series) and the growth of that map.
    */
   private readonly entries = new Map<string, LabelSetEntry>();
+  /**
+   * For each set none of whose texts is its labels in name order (which `entries` finds), one of
+   * its entries, by a hash of that order's text: a number a set, not a second string.
+   */
+  private readonly unordered = new Map<number, LabelSetEntry>();
+  /** The entries of each set seen under two texts or more (an exporter that reorders its labels). */
+  private readonly siblings = new Map<Labels, LabelSetEntry[]>();
   private page = 0;
   private last: LabelSetEntry | undefined;
   /** Entries first made on this page (dropPage lets them go). */
@@ -69,13 +82,51 @@ export class LabelSetCache {
 
   set(text: string, labels: Labels): Labels {
     const old = this.entries.get(text);
-    text = detached(text);
-    for (const name in labels) labels[name] = detached(labels[name]!);
-    const entry: LabelSetEntry = { text, labels: Object.freeze(labels), next: undefined, page: this.page };
-    this.entries.set(text, entry);
+    if (old !== undefined) this.forget(old);
+    const canonical = canonicalText(labels);
+    const hash = textHash(canonical);
+    // The same set written in another order (or in name order) already has its object.
+    let same = this.entries.get(canonical);
+    if (same === undefined) {
+      const candidate = this.unordered.get(hash);
+      if (candidate !== undefined && sameLabels(candidate.labels, labels)) same = candidate;
+    }
+    let frozen: Labels;
+    if (same !== undefined) frozen = same.labels;
+    else {
+      for (const name in labels) labels[name] = detached(labels[name]!);
+      frozen = Object.freeze(labels);
+    }
+    const entry: LabelSetEntry = { text: detached(text), labels: frozen, next: undefined, page: this.page };
+    this.entries.set(entry.text, entry);
+    if (same !== undefined) {
+      const family = this.siblings.get(frozen);
+      if (family === undefined) this.siblings.set(frozen, [same, entry]);
+      else family.push(entry);
+    }
+    // Findable by its name-order text while any of its entries lives (another set of the same hash: rare, not findable).
+    if (canonical !== text && !this.unordered.has(hash)) this.unordered.set(hash, entry);
     if (old === undefined) this.bornThisPage.push(entry);
     this.follow(entry);
     return entry.labels;
+  }
+
+  /** Forgets an entry: its text, its place among its set's other texts, and among the unordered (handed to a sibling). */
+  private forget(entry: LabelSetEntry): void {
+    if (this.entries.get(entry.text) === entry) this.entries.delete(entry.text);
+    const family = this.siblings.get(entry.labels);
+    if (family !== undefined) {
+      const at = family.indexOf(entry);
+      if (at >= 0) family.splice(at, 1);
+      if (family.length <= 1) this.siblings.delete(entry.labels);
+    }
+    const canonical = canonicalText(entry.labels);
+    if (canonical === entry.text) return;
+    const hash = textHash(canonical);
+    if (this.unordered.get(hash) !== entry) return;
+    this.unordered.delete(hash);
+    const heir = family?.find((e) => e.text !== canonical);
+    if (heir !== undefined) this.unordered.set(hash, heir);
   }
 
   /**
@@ -104,8 +155,8 @@ export class LabelSetCache {
     if (this.bornThisPage.length > 0) this.bornThisPage = [];
     const keepFrom = this.page - 1;
     // forEach, not for-of: no entry array per set.
-    this.entries.forEach((entry, text) => {
-      if (entry.page < keepFrom) this.entries.delete(text);
+    this.entries.forEach((entry) => {
+      if (entry.page < keepFrom) this.forget(entry);
     });
   }
 
@@ -117,7 +168,7 @@ export class LabelSetCache {
    */
   dropPage(): void {
     for (const entry of this.bornThisPage) {
-      if (this.entries.get(entry.text) === entry) this.entries.delete(entry.text);
+      this.forget(entry);
       // Never predicted again (predictedAt refuses entries of pages before the last one).
       entry.page = -2;
     }
@@ -134,6 +185,37 @@ export class LabelSetCache {
     if (this.last !== undefined) this.last.next = entry;
     this.last = entry;
   }
+}
+
+/**
+ * A label set's text with its labels in name order, as a page would write it: `{a="1",b="2"}`,
+ * values escaped as the text format escapes them.
+ */
+export function canonicalText(labels: Labels): string {
+  const names = Object.keys(labels).sort();
+  let text = '{';
+  for (let i = 0; i < names.length; i++) {
+    const value = labels[names[i]!]!;
+    text += `${i === 0 ? '' : ','}${names[i]}="${value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`))}"`;
+  }
+  return `${text}}`;
+}
+
+/** FNV-1a of a text's UTF-16 code units, as a 31-bit number (a small integer to V8: no box). */
+function textHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 1;
+}
+
+/** Whether two label sets have the same names and values. */
+function sameLabels(a: Labels, b: Labels): boolean {
+  let count = 0;
+  for (const name in a) {
+    if (a[name] !== b[name]) return false;
+    count++;
+  }
+  return Object.keys(b).length === count;
 }
 
 /**

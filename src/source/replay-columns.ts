@@ -38,8 +38,8 @@ const MIN_KEPT_FILL = 0.9;
 
 /**
  * Collects samples in any time order into ReplayColumns. A series is known by its metric name and
- * its label set object (a LabelSetCache hands out one frozen object per label text, so a series of
- * a file is one object): the series after the last one is predicted (files repeat their order at
+ * its label set object (a LabelSetCache hands out one frozen object per label set, whatever order its
+ * labels are written in, so a series of a file is one object): the series after the last one is predicted (files repeat their order at
  * every timestamp), so most samples are numbered by two comparisons, without hashing.
  */
 export class ReplayColumnsBuilder {

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../scripts/sim/random.js';
 import { type ExpositionFormat, LabelSetCache, checkPage, parseExposition, parseSampleValue } from '../../src/source/exposition.js';
 
 function parse(text: string, format: ExpositionFormat = 'text') {
@@ -242,6 +243,58 @@ describe('parseExposition with a LabelSetCache', () => {
     // b came with the dropped page only: a new object, equal to the old one.
     expect(b2).not.toBe(b);
     expect(b2).toEqual(b);
+  });
+
+  it('hands out one object for a label set whatever order its labels are written in, on one page or a later one, escapes included', () => {
+    const cache = new LabelSetCache();
+    const read = (text: string) => {
+      const labels: Record<string, string>[] = [];
+      parseExposition(text, { format: 'text', labelCache: cache, onSample: (_n, l) => labels.push(l) });
+      return labels;
+    };
+    const [a, b] = read('r{route="/x",code="200"} 1\nr{code="200",route="/x"} 2\n');
+    expect(b).toBe(a);
+    cache.endPage();
+    const [c, d, e] = read('r{code="200",route="/x"} 3\nr{route="/x",code="500"} 4\nr{code="200",route="/x",pod="p"} 5\n');
+    expect(c).toBe(a);
+    expect(d).not.toBe(a);
+    expect(e).not.toBe(a);
+    const [f, g] = read('r{b="say \\"hi\\"\\n",a="1"} 1\nr{a="1",b="say \\"hi\\"\\n"} 2\n');
+    expect(f).toEqual({ a: '1', b: 'say "hi"\n' });
+    expect(g).toBe(f);
+  });
+
+  it('hands out the object of the last page used for every set on it, whatever order each page writes its labels in (random pages, some dropped)', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const random = mulberry32(seed);
+      const cache = new LabelSetCache();
+      const sets = Array.from({ length: 6 }, (_, k) => ({ a: `${k}`, b: `x${k % 3}`, c: k % 2 ? 'y"\\' : 'z' }));
+      const written = (k: number) => {
+        const names = ['a', 'b', 'c'].sort(() => random() - 0.5) as ('a' | 'b' | 'c')[];
+        return `m{${names.map((n) => `${n}="${sets[k]![n].replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}} 1`;
+      };
+      let lastUsed = new Map<number, Record<string, string>>();
+      for (let page = 0; page < 200; page++) {
+        const shown: number[] = [];
+        for (let k = 0; k < sets.length; k++) if (random() < 0.8) shown.push(k);
+        // Now and then a set twice on one page, in another order: one set, one object.
+        if (shown.length > 0 && random() < 0.1) shown.push(shown[0]!);
+        const got: Record<string, string>[] = [];
+        parseExposition(`${shown.map(written).join('\n')}\n`, { format: 'text', labelCache: cache, onSample: (_n, l) => got.push(l) });
+        const objects = new Map<number, Record<string, string>>();
+        shown.forEach((k, i) => {
+          expect(got[i]).toEqual(sets[k]);
+          const before = objects.get(k) ?? lastUsed.get(k);
+          if (before !== undefined) expect(got[i]).toBe(before);
+          objects.set(k, got[i]!);
+        });
+        if (random() < 0.1) cache.dropPage();
+        else {
+          cache.endPage();
+          lastUsed = objects;
+        }
+      }
+    }
   });
 
   it('predicts no label set forgotten by endPage', () => {

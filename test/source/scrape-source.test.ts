@@ -141,6 +141,29 @@ describe('ScrapeSource', () => {
     expect((await source.read(45_000)).frame.signals.get('downloads{note="größe \\"x\\""}')).toMatchObject({ requests: 20, downstream: 20 });
   });
 
+  it('reads a series whose labels the exporter writes in another order each scrape as one series: rates go on, errors do not jump, and the same set twice on a page is a duplicate', async () => {
+    const errorsSignal: SignalConfig = {
+      name: 'api',
+      labels: {},
+      inputs: { requests: { selector: parseSelector('http_requests_total'), query: '' }, errors: { selector: parseSelector('http_requests_total{code="500"}'), query: '' } },
+      clients: [],
+      by: [],
+    };
+    // An exporter that writes labels from a hash map: their order changes from scrape to scrape.
+    const line = (order: number, code: string, value: number) => (order % 2 ? `http_requests_total{code="${code}",route="/x"} ${value}` : `http_requests_total{route="/x",code="${code}"} ${value}`);
+    const pages = [0, 1, 2, 3].map((k) => `${line(k, '200', 1000 + 150 * k)}\n${line(k + 1, '500', 5000 + 15 * k)}\n`);
+    pages.push(`${pages[3]!}${line(3, '200', 9999)}\n`);
+    let i = 0;
+    const url = await serve(() => ({ body: pages[i++]! }));
+    const source = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [errorsSignal]);
+    expect((await source.read(0)).frame.signals.get('api')!.requests).toBeNaN();
+    for (const t of [15_000, 30_000, 45_000]) expect((await source.read(t)).frame.signals.get('api')).toMatchObject({ requests: (150 + 15) / 15, errors: 1 });
+    // The last page repeats the code="200" series in its other order: dropped and reported, not summed.
+    const last = await source.read(60_000);
+    expect(last.duplicates).toBe(1);
+    expect(last.frame.signals.get('api')).toMatchObject({ requests: 0, errors: 0 });
+  });
+
   it('keeps the first of duplicate series and reports the rest, as Prometheus does, never summing them', async () => {
     let api = 100;
     const url = await serve(() => ({ body: `api_requests_total{pod="a"} ${api}\nstatic_requests_total{code="200"} ${api}\napi_requests_total{pod="a"} ${api * 7}\n` }));
