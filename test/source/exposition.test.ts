@@ -156,6 +156,13 @@ describe('parseExposition label sets', () => {
   });
 });
 
+/** The label sets a page's samples are handed, in order, read through `cache` (a text-format page). */
+function labelSetsOf(cache: LabelSetCache, text: string): Record<string, string>[] {
+  const labels: Record<string, string>[] = [];
+  parseExposition(text, { format: 'text', labelCache: cache, onSample: (_n, l) => labels.push(l) });
+  return labels;
+}
+
 describe('parseExposition with a LabelSetCache', () => {
   const page = [
     'a_total{route="/x",code="200"} 1 1689832800',
@@ -223,11 +230,7 @@ describe('parseExposition with a LabelSetCache', () => {
 
   it('lets a dropped page\'s new label sets go and does not count it as a page: the last good page\'s sets are handed out again', () => {
     const cache = new LabelSetCache();
-    const read = (text: string) => {
-      const labels: Record<string, string>[] = [];
-      parseExposition(text, { format: 'text', labelCache: cache, onSample: (_n, l) => labels.push(l) });
-      return labels;
-    };
+    const read = (text: string) => labelSetsOf(cache, text);
     const [a] = read('r{a="1"} 1\n');
     cache.endPage();
     // A bad page: it brings b and sees a again.
@@ -247,11 +250,7 @@ describe('parseExposition with a LabelSetCache', () => {
 
   it('hands out one object for a label set whatever order its labels are written in, on one page or a later one, escapes included', () => {
     const cache = new LabelSetCache();
-    const read = (text: string) => {
-      const labels: Record<string, string>[] = [];
-      parseExposition(text, { format: 'text', labelCache: cache, onSample: (_n, l) => labels.push(l) });
-      return labels;
-    };
+    const read = (text: string) => labelSetsOf(cache, text);
     const [a, b] = read('r{route="/x",code="200"} 1\nr{code="200",route="/x"} 2\n');
     expect(b).toBe(a);
     cache.endPage();
