@@ -2,6 +2,7 @@
 // with the verdict as a plain string so conditions stay simple (`result.verdict == "pass"`).
 
 import type { DeployRecord, Verdict } from '../types.js';
+import { fnv1a32 } from '../../core/fnv1a.js';
 
 /** What an inconclusive verdict (too little traffic to judge) means for a gate. */
 export type InconclusivePolicy = 'fail' | 'pass';
@@ -63,10 +64,5 @@ export function safeId(parts: readonly string[]): string {
 }
 
 function fnv1a(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0').repeat(2);
+  return fnv1a32(text).toString(16).padStart(8, '0').repeat(2);
 }
