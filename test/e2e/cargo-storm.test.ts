@@ -288,8 +288,8 @@ describe.skipIf(!ENABLED || !legacy)(`${legacy?.label ?? 'Debian cargo'}: legacy
   // for cargo 1.95 (3.25) when demand during the fault runs 15 % over the 30 s before it. This
   // batch's arrivals (seed 1) do that for onsets 38-53 s after the load starts, where Prometheus's
   // discovery usually puts it: the last message named cargo-legacy in 6 of 12 fresh-clone CI runs.
-  // Over other seeds and 20 recordings, replays named it in 115 of 160 (README, "Naming cargo
-  // 1.65"). Where the data cannot tell the two apart the message must say so: cargo-legacy named,
+  // Over other seeds and 20 recordings, replays named it in 115 of 160 (docs/detection-investigations.md,
+  // "Naming cargo 1.65"). Where the data cannot tell the two apart the message must say so: cargo-legacy named,
   // or listed as fitting too.
   it("broken redirect: cargo-legacy named or fitting, its interval holding the registry's count", () => {
     const r = get('broken-redirect');

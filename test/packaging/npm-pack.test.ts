@@ -21,7 +21,7 @@ describe('npm pack', () => {
     // A clean checkout: sources only, no dist/ (the worktree's own dist/ stays untouched).
     const src = join(dir, 'src-copy');
     mkdirSync(src);
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'stormwatch.schema.json', 'src', 'scripts', 'bench', 'test', 'models', 'alerts', 'examples', 'dashboards', 'fixtures']) {
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'stormwatch.schema.json', 'src', 'scripts', 'bench', 'test', 'models', 'alerts', 'examples', 'dashboards', 'docs', 'fixtures']) {
       cpSync(join(PACKAGE_ROOT, entry), join(src, entry), { recursive: true });
     }
     symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
@@ -36,6 +36,11 @@ describe('npm pack', () => {
     expect(files).toContain('alerts/definitions.yaml');
     expect(files).toContain('examples/argo/analysis-template.yaml');
     expect(files).toContain('stormwatch.schema.json');
+    // Every file the README links to by a relative path is in the package, so its links resolve
+    // where it is read after an install.
+    const linked = [...readFileSync(join(PACKAGE_ROOT, 'README.md'), 'utf8').matchAll(/\]\(((?:docs|examples|alerts|dashboards|models)\/[^)#\s]+)\)/g)].map((m) => m[1]!);
+    expect(linked).toContain('docs/performance-rounds.md');
+    for (const path of linked) expect(files).toContain(path);
     expect(files).toContain('fixtures/scenarios/crates-2023-07-20-broken-redirect.om');
     // Sources stay out, except the UI's browser script and stylesheet, served as they are.
     expect(files.filter((f) => (/^(test|src|scripts|bench)\//.test(f) && !f.startsWith('src/ui/client/')) || f.endsWith('.ts') || f.endsWith('.map'))).toEqual([]);
