@@ -5,6 +5,8 @@
 // `npm run scorecard -- --steps 1,5,15 --seeds 3` also re-simulates every scenario at other tick
 // sizes and seeds (data nobody tuned on) and prints, per tick size, the distribution of detection
 // delays, the scenarios that met their expectations, and false pages per day of fault-free data.
+// `--seed-offset K` starts at the K-th seed (seed + 7919·K) instead of the bundled one: seeds nobody
+// has looked at yet.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import type { AlertTransition } from '../src/core/types.js';
 import { retriesAtOnce } from '../src/detectors/plateau-prior.js';
 import { runBacktest } from '../src/runner/backtest.js';
 import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading, readingAt } from './scorecard/client-truth.js';
+import { parseScorecardOptions } from './scorecard/options.js';
 import { type ScenarioLabels, type ScenarioScore, type ScoredTick, scoreScenario, scoredTick } from './scorecard/score.js';
 import { scenarioLabelsOf } from './sim/labels.js';
 import { type Scenario, bundledScenarios } from './sim/scenarios.js';
@@ -77,7 +80,7 @@ function quantiles(xs: number[]): string {
   return `${q(0.5)} / ${q(0.9)} / ${s.at(-1)} s`;
 }
 
-async function variants(steps: number[], seeds: number): Promise<void> {
+async function variants(steps: number[], seeds: number, seedOffset: number): Promise<void> {
   const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
   const cargo = policies.find((p) => p.name === 'cargo')!;
   const legacy = policies.find((p) => p.name === 'cargo-legacy')!;
@@ -92,7 +95,7 @@ async function variants(steps: number[], seeds: number): Promise<void> {
     let falsePages = 0;
     let quietDays = 0;
     for (const scenario of bundledScenarios(cargo, legacy)) {
-      for (let k = 0; k < seeds; k++) {
+      for (let k = seedOffset; k < seedOffset + seeds; k++) {
         const { score, days } = await scoreVariant(scenario, stepS * 1000, scenario.spec.seed + 7919 * k);
         runs++;
         if (score.ok) met++;
@@ -123,7 +126,7 @@ async function variants(steps: number[], seeds: number): Promise<void> {
     ]);
     process.stderr.write(`  ${stepS} s ticks done\n`);
   }
-  process.stdout.write(`\nVariants: every scenario re-simulated at each tick size with ${seeds} seed(s) (the bundled seed, then others)\n`);
+  process.stdout.write(`\nVariants: every scenario re-simulated at each tick size with ${seeds} seed(s) (${seedOffset === 0 ? 'the bundled seed, then others' : `seed + 7919·k for k = ${seedOffset}..${seedOffset + seeds - 1}`})\n`);
   process.stdout.write(table(['ticks', 'scenarios met', 'page delay p50 / p90 / max', 'missed', 'false pages (all scenarios) per quiet day'], rows));
   const cellText = (c: { kinds: Set<string>; delays: number[] } | undefined) => {
     if (!c) return '-';
@@ -235,10 +238,7 @@ async function clientTruth(seeds: number, offset = 0, declared?: readonly string
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now();
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i > 0 ? process.argv[i + 1] : undefined;
-  };
+  const options = parseScorecardOptions(process.argv.slice(2));
   const scores = await scoreAll();
   const rows = scores.map((s) => [
     s.name,
@@ -254,8 +254,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(table(['scenario', 'alerts (kind @ delay from fault start)', 'attempts/request est vs true', 'client model', 'page: client, attempts', '60 s after onset', 'deploy verdicts', 'false pages', 'verdict'], rows));
   process.stdout.write(`\n${scores.filter((s) => s.ok).length}/${scores.length} scenarios meet their expectations (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exitCode = scores.every((s) => s.ok) ? 0 : 1;
-  const clientSeeds = arg('--clients');
-  if (clientSeeds) await clientTruth(Number(clientSeeds), Number(arg('--client-seed-offset') ?? 0), arg('--declare')?.split(','));
-  const steps = arg('--steps');
-  if (steps) await variants(steps.split(',').map(Number), Number(arg('--seeds') ?? 1));
+  if (options.clientSeeds > 0) await clientTruth(options.clientSeeds, options.clientSeedOffset, options.declared);
+  if (options.steps) await variants(options.steps, options.seeds, options.seedOffset);
 }

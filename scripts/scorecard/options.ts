@@ -1,0 +1,51 @@
+// The scorecard's command-line options, read before anything runs: a mistyped one fails at once
+// with its name, not after minutes of backtests (or, worse, as NaN seeds that run nothing).
+
+export interface ScorecardOptions {
+  /** Tick sizes to re-simulate every scenario at, in seconds (`--steps 1,5,15`); undefined: none. */
+  steps: number[] | undefined;
+  /** Seeds per scenario and tick size, from the `seedOffset`-th (seed + 7919·k). */
+  seeds: number;
+  seedOffset: number;
+  /** Seeds per client-truth case (`--clients N`; 0: not run), from the `clientSeedOffset`-th. */
+  clientSeeds: number;
+  clientSeedOffset: number;
+  /** Clients the simulated signal declares (`--declare cargo,cargo-legacy`). */
+  declared: string[] | undefined;
+}
+
+/** The value after `name` in `argv`, if the option is given. */
+function valueOf(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  const v = argv[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new Error(`scorecard: ${name} needs a value`);
+  return v;
+}
+
+/** A whole number of at least `min`, or `fallback` when the option is absent. */
+function count(argv: readonly string[], name: string, fallback: number, min: number): number {
+  const text = valueOf(argv, name);
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!(text.trim() !== '' && Number.isInteger(n) && n >= min)) throw new Error(`scorecard: ${name} must be a whole number >= ${min}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function parseScorecardOptions(argv: readonly string[]): ScorecardOptions {
+  const stepsText = valueOf(argv, '--steps');
+  const steps = stepsText?.split(',').map((text) => {
+    const s = Number(text);
+    if (!(text.trim() !== '' && s > 0 && Number.isFinite(s))) throw new Error(`scorecard: --steps must be tick sizes in seconds, comma-separated, got ${JSON.stringify(text)} in ${JSON.stringify(stepsText)}`);
+    return s;
+  });
+  const declared = valueOf(argv, '--declare')?.split(',');
+  return {
+    steps,
+    seeds: count(argv, '--seeds', 1, 1),
+    seedOffset: count(argv, '--seed-offset', 0, 0),
+    clientSeeds: valueOf(argv, '--clients') === undefined ? 0 : count(argv, '--clients', 0, 1),
+    clientSeedOffset: count(argv, '--client-seed-offset', 0, 0),
+    declared,
+  };
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { parseScorecardOptions } from '../../../scripts/scorecard/options.js';
+
+describe('scorecard options', () => {
+  it('defaults to the bundled scenarios alone', () => {
+    expect(parseScorecardOptions([])).toEqual({ steps: undefined, seeds: 1, seedOffset: 0, clientSeeds: 0, clientSeedOffset: 0, declared: undefined });
+  });
+
+  it('reads tick sizes, seeds from an offset, client seeds and declared clients', () => {
+    const o = parseScorecardOptions(['--steps', '1,5,15', '--seeds', '5', '--seed-offset', '5', '--clients', '20', '--client-seed-offset', '40', '--declare', 'cargo,cargo-legacy']);
+    expect(o).toEqual({ steps: [1, 5, 15], seeds: 5, seedOffset: 5, clientSeeds: 20, clientSeedOffset: 40, declared: ['cargo', 'cargo-legacy'] });
+  });
+
+  it.each([
+    [['--seed-offset', 'x'], '--seed-offset must be a whole number >= 0, got "x"'],
+    [['--seed-offset', '-1'], '--seed-offset must be a whole number >= 0, got "-1"'],
+    [['--seeds', '0'], '--seeds must be a whole number >= 1, got "0"'],
+    [['--seeds', '2.5'], '--seeds must be a whole number >= 1, got "2.5"'],
+    [['--clients', ''], '--clients must be a whole number >= 1, got ""'],
+    [['--steps', '1,x'], '--steps must be tick sizes in seconds, comma-separated, got "x" in "1,x"'],
+    [['--steps', '15,0'], 'got "0" in "15,0"'],
+    [['--seeds', '--steps', '1'], '--seeds needs a value'],
+    [['--seeds'], '--seeds needs a value'],
+  ])('rejects %j naming the option', (argv, message) => {
+    expect(() => parseScorecardOptions(argv)).toThrow(message);
+  });
+});
