@@ -215,7 +215,14 @@ export class Pipeline {
     // Sources hand on the same series map while no series comes or goes: walked once, not every tick.
     if (!frame.series || frame.series === this.admitted) return;
     for (const [id, info] of frame.series) {
-      if (this.watched.has(id) || this.elsewhere.has(id)) continue;
+      const w = this.watched.get(id);
+      if (w) {
+        // A series restored from saved state has labels read back from its saved id: once the
+        // source gives the same set, the series keeps the source's (one label set a series, not two).
+        if (w.identity.labels !== info.labels && sameLabels(w.identity.labels, info.labels)) w.identity.labels = info.labels;
+        continue;
+      }
+      if (this.elsewhere.has(id)) continue;
       const signal = this.signalConfigs.get(info.signal);
       if (signal) this.watch(id, signal, info.labels);
     }
@@ -523,4 +530,15 @@ function plainSection(entries: Iterable<[string, unknown]>): Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const [id, state] of entries) out[id] = isSelfEncoding(state) ? state.snapshot() : state;
   return out;
+}
+
+/** Whether two label sets hold the same names and values (in any order). */
+function sameLabels(a: Labels, b: Labels): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }

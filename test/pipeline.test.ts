@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels, loadBundledModels } from '../src/config/load.js';
-import type { AlertTransition, Frame, SeriesInfo, SignalSample } from '../src/core/types.js';
+import type { AlertTransition, Frame, Labels, SeriesInfo, SignalSample } from '../src/core/types.js';
 import { Pipeline, type PipelineConfig, type Shard, type TickResult, inShard } from '../src/pipeline.js';
 import { FrameSamples, SeriesIndex } from '../src/series/frame-samples.js';
 import { mulberry32, normal, poisson } from '../scripts/sim/random.js';
@@ -108,6 +108,28 @@ describe('Pipeline', () => {
     expect(waitingOther()).toEqual(['gone{route="/x"}']);
     otherTick(481);
     expect(waitingOther()).toEqual([]);
+  });
+
+  it("after a restart, a series keeps the source's label set once the source gives the same one, not a second copy read from its saved id", () => {
+    // What the pipeline holds per series is private; read here only to check what it keeps.
+    const labelsOf = (p: Pipeline, id: string) => (p as unknown as { watched: Map<string, { identity: { labels: Labels } }> }).watched.get(id)!.identity.labels;
+    const all = frames();
+    const id = 'api{route="/route/7"}';
+    for (const signalLabels of [{}, { team: 'web' }] as Labels[]) {
+      const c: PipelineConfig = { ...config, signals: [{ ...config.signals[0]!, labels: signalLabels }] };
+      const before = new Pipeline(c);
+      for (const f of all.slice(0, 130)) before.step(f);
+      const restarted = new Pipeline(c);
+      restarted.restore(before.snapshot(all[129]!.timeMs));
+      expect(labelsOf(restarted, id)).toEqual({ ...signalLabels, route: '/route/7' });
+      const frame = all[130]!;
+      restarted.step(frame);
+      const source = frame.series!.get(id)!.labels;
+      if (Object.keys(signalLabels).length === 0) expect(labelsOf(restarted, id)).toBe(source);
+      else expect(labelsOf(restarted, id)).toEqual({ team: 'web', route: '/route/7' });
+      // The alert restored at the restart still carries the series' labels.
+      expect(restarted.firing().map((a) => [a.labels.route, a.labels.team])).toEqual([['/route/7', signalLabels.team]]);
+    }
   });
 
   it('splits series between shards, and the shard that holds a series raises the same alert', () => {
