@@ -14,6 +14,7 @@ COPY bench ./bench
 COPY models ./models
 COPY alerts ./alerts
 COPY examples ./examples
+COPY docs ./docs
 COPY stormwatch.schema.json ./
 COPY dashboards ./dashboards
 COPY fixtures/configs/crates-2023-07-20.replay.yaml ./fixtures/configs/
