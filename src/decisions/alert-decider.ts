@@ -7,7 +7,7 @@ import type { AlertTransition, Labels } from '../core/types.js';
 import { type AlertReading, changedMaterially, readingOf } from './alert-refresh.js';
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
 import type { AlertKind, Assessment } from './assessment.js';
-import { STORM_MIN_MULTIPLIER } from './assess.js';
+import { STORM_MIN_MULTIPLIER } from './storm-floor.js';
 import { explain, explainAftermath } from './explain.js';
 import { fingerprint } from './fingerprint.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';

@@ -9,6 +9,7 @@ import { failingFraction } from '../detectors/failing-fraction.js';
 import { stormStillPossible } from '../detectors/storm-possible.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
+import { STORM_MIN_MULTIPLIER, retriesCanStorm } from './storm-floor.js';
 
 export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
 
@@ -27,12 +28,6 @@ export const MIN_DIRECTION_SECONDS = 3;
  * after the onset is silent.
  */
 export const MIN_RISE_SECONDS = 4;
-/**
- * A failure is a retry storm only when retries add at least a fifth to the attempts (M ≥ 1.2):
- * demand itself wobbles by several percent, and below this a partial failure would be a storm on
- * one day and a regression on the next.
- */
-export const STORM_MIN_MULTIPLIER = 1.2;
 
 function isStatus(e: Evaluation | undefined, status: Evaluation['status']): boolean {
   return e !== undefined && e.status === status;
@@ -127,7 +122,10 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const multiplier = failure && now && failure.seconds >= now.seconds ? failure.multiplier : run ? run.multiplier : estimate?.multiplier ?? Number.NaN;
   // With a run, its last ticks decide the direction; without one (no change-point yet), the estimate.
   const rising = run ? direction === 'up' : estimate?.amplified === true;
-  const amplified = rising && multiplier >= STORM_MIN_MULTIPLIER;
+  // Retries cannot add more than 1/(1 − f) at a failing share f (storm-floor.ts): while even f's
+  // high end cannot add the storm floor's share (5 % failing: at most 1.053x), a larger rise is
+  // demand that came with the failure, and the failure is a regression, not a storm.
+  const amplified = rising && multiplier >= STORM_MIN_MULTIPLIER && retriesCanStorm(fraction.high);
   const stalled = run ? direction === 'down' : estimate?.regime === 'closed-loop';
   let kind: IncidentKind = 'error_regression';
   if (amplified && fraction.e > 0) kind = 'retry_storm';

@@ -3,6 +3,7 @@
 
 import type { Assessment, AlertKind } from './assessment.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
+import { STORM_MIN_MULTIPLIER, maxRetryMultiplier } from './storm-floor.js';
 
 export function explain(signal: string, a: Assessment, kind: AlertKind): string {
   const est = a.estimate;
@@ -43,8 +44,14 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
       }
       if (est && est.multiplier < 0.5) return `${signal}: requests fell to ${m} baseline (${rates}): traffic is not reaching the service.`;
       return `${signal}: ${failingWhat} with requests at ${m} baseline: clients fail without retrying (a 404, or clients that do not retry).`;
-    case 'error_regression':
+    case 'error_regression': {
+      // Requests up by more than any retries after this failing share can add: the rest is demand.
+      const f = est?.failingAttempts ?? Number.NaN;
+      if (est && est.multiplier >= STORM_MIN_MULTIPLIER && est.multiplier > maxRetryMultiplier(f)) {
+        return `${signal}: ${failingWhat}, requests at ${m} baseline (${rates}): a regression; retries after ${formatPercent(f)} of attempts fail add at most ${formatFactor(maxRetryMultiplier(f))}, so the rest of the rise is demand.`;
+      }
       return `${signal}: ${failingWhat}, requests at ${m} baseline (${rates}): a regression with no sign of retry amplification.`;
+    }
   }
 }
 

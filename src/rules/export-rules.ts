@@ -12,6 +12,7 @@ import type { StormwatchConfig } from '../config/load.js';
 import type { SignalInput } from '../core/types.js';
 import { formatDuration } from '../core/duration.js';
 import { BAND_SIGMAS } from '../detectors/stats/band-floor.js';
+import { STORM_MIN_MULTIPLIER } from '../decisions/storm-floor.js';
 
 export interface RuleGroup {
   name: string;
@@ -95,10 +96,18 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
       labels: { ...labels, severity: defs[kind].severity },
       annotations: { ...signal.annotations, summary, description: `${summary} (rule exported by stormwatch from signal ${signal.name}; value {{ $value | printf "%.3g" }}).` },
     });
+    // Retries multiply requests by at most 1/(1 − f) while a share f of attempts fails
+    // (decisions/storm-floor.ts): a rise past the storm floor is a storm only where f could make it.
+    const canStorm: string[] = [];
+    const shareFor = 1 - 1 / STORM_MIN_MULTIPLIER;
+    if (downstream) canStorm.push(`stormwatch:completion:ratio${sel} <= ${Number((1 - shareFor).toFixed(6))} * stormwatch:completion:baseline${sel}`);
+    if (errors) canStorm.push(`stormwatch:errors:ratio${sel} >= stormwatch:errors:baseline${sel} + ${Number(shareFor.toFixed(6))}`);
+    const canStormExpr = `((${canStorm.join(') or (')}))`;
+    const stormRise = `(${amp} > ${STORM_MIN_MULTIPLIER})`;
     if (failingExpr) {
       rules.push(
-        alert('retry_storm', `${failingExpr} and ${on} (${amp} > 1.2)`, `${signal.name}: requests above baseline while they fail: clients are retrying`),
-        alert('error_regression', `${failingExpr} and ${on} (${amp} <= 1.2 and ${amp} >= 0.9)`, `${signal.name}: requests fail with no sign of retry amplification`),
+        alert('retry_storm', `${failingExpr} and ${on} ${stormRise} and ${on} ${canStormExpr}`, `${signal.name}: requests above baseline while they fail: clients are retrying`),
+        alert('error_regression', `${failingExpr} and ${on} ((${amp} <= ${STORM_MIN_MULTIPLIER} and ${amp} >= 0.9) or (${stormRise} unless ${on} ${canStormExpr}))`, `${signal.name}: requests fail with no sign of retry amplification`),
         alert('outage', `(${failingExpr} and ${on} (${amp} < 0.9)) or (${amp} <= ${on} ${collapseFloor} and ${on} (${traffic}))`, `${signal.name}: traffic collapsed or a client pool is stuck`),
       );
     } else {

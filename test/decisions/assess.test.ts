@@ -211,6 +211,17 @@ describe('assess', () => {
       expect(a.settled).toBe(true);
     });
 
+    it('call a rise no retries could make a regression: at 5 % failing retries add at most 5.3 %, so 1.22x is demand', () => {
+      // Demand rose with the failure (unseen seed 6 of partial-static-503-05pct, 5 s ticks): every reading clearly up.
+      const run = { sinceMs: 0, multiplier: 1.22, logSigma: 0.04, seconds: 20, recent: { multiplier: 1.22, logSigma: 0.05, seconds: 15 }, failure: { multiplier: 1.22, logSigma: 0.04, seconds: 20 } };
+      const partial = assess('downloads', sample(1220, 0.95), withRun(evals({ requests: 1220, completion: 0.95, funnel: true }), run), models);
+      expect(partial.kind).toBe('error_regression');
+      expect(partial.explanation).toMatch(/a regression; retries after 4.9\d?% of attempts fail add at most 1.05x, so the rest of the rise is demand/);
+      // At 20 % failing retries can add up to 25 %: the same rise is a storm.
+      const wider = assess('downloads', sample(1220, 0.8), withRun(evals({ requests: 1220, completion: 0.8, funnel: true }), run), models);
+      expect(wider.kind).toBe('retry_storm');
+    });
+
     it('hold the storm floor: a run diluted by ticks before the onset does not make a storm of a partial failure', () => {
       // Recent ticks clearly up, and the run so far too; since the onset retries add only 10 %.
       const run = { sinceMs: 0, multiplier: 1.3, logSigma: 0.05, seconds: 20, recent: { multiplier: 1.3, logSigma: 0.1, seconds: 3 }, failure: { multiplier: 1.1, logSigma: 0.04, seconds: 12 } };

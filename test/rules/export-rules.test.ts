@@ -44,6 +44,45 @@ describe('stormwatch rules', () => {
     expect(byRecord(whole, 'stormwatch:requests:rate')).toBe('sum(rate(http_requests_total{job="api"}[120s]))');
   });
 
+  it("calls a rise a storm only where the failing share lets retries make it, judged by Prometheus's own engine (promtool test rules)", async () => {
+    // The alerting rules alone, fed the recorded series they read: 5 % of requests not completing
+    // downstream with requests at 1.25x (retries add at most 1.053x: demand rose) is a regression;
+    // 30 % at 1.4x is a storm.
+    const { groups } = exportRules(config('  prometheus:\n    url: http://127.0.0.1:9090'));
+    const api = groups.find((g) => g.name === 'stormwatch-api')!;
+    const alerting = { groups: [{ ...api, rules: api.rules.filter((r) => 'alert' in r && r.alert !== 'StormwatchOrganicSurge') }] };
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-rules-promtool-'));
+    writeFileSync(join(dir, 'alerts.yml'), stringify(alerting, { lineWidth: 0, aliasDuplicateObjects: false }));
+    const series = (route: string, completion: number, amplification: number) => {
+      const l = `{signal="api", service="dl", route="${route}"}`;
+      return [
+        { series: `stormwatch:completion:ratio${l}`, values: `${completion}x10` },
+        { series: `stormwatch:completion:baseline${l}`, values: '0.999x10' },
+        { series: `stormwatch:errors:ratio${l}`, values: '0x10' },
+        { series: `stormwatch:errors:baseline${l}`, values: '0x10' },
+        { series: `stormwatch:requests:baseline${l}`, values: '1000x10' },
+        { series: `stormwatch:amplification:ratio${l}`, values: `${amplification}x10` },
+      ];
+    };
+    // promtool compares annotations too: the rule's own, its value (the failing ratio) filled in.
+    const annotations = (alertname: string, value: string) => {
+      const a = alerting.groups[0]!.rules.find((r) => r.alert === alertname)!.annotations as Record<string, string>;
+      return { ...a, description: a.description!.replace('{{ $value | printf "%.3g" }}', value) };
+    };
+    const firing = (alertname: string, route: string, value: string) => [{ exp_labels: { signal: 'api', service: 'dl', route, severity: 'critical' }, exp_annotations: annotations(alertname, value) }];
+    const at = (alertname: string, exp_alerts: unknown[]) => ({ eval_time: '2m', alertname, exp_alerts });
+    const tests = {
+      rule_files: ['alerts.yml'],
+      evaluation_interval: '15s',
+      tests: [
+        { interval: '15s', input_series: [...series('/partial', 0.95, 1.25), ...series('/storm', 0.7, 1.4)], alert_rule_test: [at('StormwatchErrorRegression', firing('StormwatchErrorRegression', '/partial', '0.95')), at('StormwatchRetryStorm', firing('StormwatchRetryStorm', '/storm', '0.7')), at('StormwatchOutage', [])] },
+      ],
+    };
+    writeFileSync(join(dir, 'tests.yml'), stringify(tests, { lineWidth: 0 }));
+    const r = await run('promtool', ['test', 'rules', join(dir, 'tests.yml')], { cwd: dir }).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: `${e.stdout ?? ''}${e.stderr ?? ''}` }));
+    expect(r.stdout).toContain('SUCCESS');
+  });
+
   it('scrape sources: irate over four ticks, split by the same labels; promtool accepts both', async () => {
     const rules = exportRules(config('  scrape:\n    url: http://127.0.0.1:9100/metrics'));
     expect(byRecord(rules.groups[0]!.rules, 'stormwatch:requests:rate')).toBe('sum by (service, route)(irate(http_requests_total{job="api"}[60s]))');
