@@ -18,7 +18,7 @@ import type { DeployEvent, DeployRecord } from './deploys/types.js';
 import { EvidenceDetector } from './detectors/evidence-detector.js';
 import { RampRecorder } from './detectors/ramp-fit.js';
 import { FrameSamples, type SeriesIndex } from './series/frame-samples.js';
-import { parseSeriesId, pickLabels, seriesIdOf } from './series/series-key.js';
+import { parseSeriesId, pickLabels, sameLabels, seriesIdOf } from './series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
 
 export interface SignalReport {
@@ -530,15 +530,4 @@ function plainSection(entries: Iterable<[string, unknown]>): Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const [id, state] of entries) out[id] = isSelfEncoding(state) ? state.snapshot() : state;
   return out;
-}
-
-/** Whether two label sets hold the same names and values (in any order). */
-function sameLabels(a: Labels, b: Labels): boolean {
-  let n = 0;
-  for (const k in a) {
-    if (a[k] !== b[k]) return false;
-    n++;
-  }
-  for (const _ in b) n--;
-  return n === 0;
 }

@@ -39,3 +39,13 @@ export function pickLabels(labels: Labels, by: readonly string[]): Labels {
   for (const name of by) out[name] = labels[name] ?? '';
   return out;
 }
+
+/** Whether two label sets hold the same names and values, in any order. */
+export function sameLabels(a: Labels, b: Labels): boolean {
+  let count = 0;
+  for (const name in a) {
+    if (a[name] !== b[name]) return false;
+    count++;
+  }
+  return Object.keys(b).length === count;
+}

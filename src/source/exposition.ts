@@ -4,6 +4,7 @@
 // the hot path, and label sets of unwanted metrics are skipped without being built.
 
 import { fnv1a32 } from '../core/fnv1a.js';
+import { sameLabels } from '../series/series-key.js';
 import type { Labels } from '../core/types.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -205,16 +206,6 @@ export function canonicalText(labels: Labels): string {
 /** A text's FNV-1a in 31 bits (a small integer to V8: a map key without a box). */
 function textHash(text: string): number {
   return fnv1a32(text) >>> 1;
-}
-
-/** Whether two label sets have the same names and values. */
-function sameLabels(a: Labels, b: Labels): boolean {
-  let count = 0;
-  for (const name in a) {
-    if (a[name] !== b[name]) return false;
-    count++;
-  }
-  return Object.keys(b).length === count;
 }
 
 /**
