@@ -6,7 +6,8 @@
 // sizes and seeds (data nobody tuned on) and prints, per tick size, the distribution of detection
 // delays, the scenarios that met their expectations, and false pages per day of fault-free data.
 // `--seed-offset K` starts at the K-th seed (seed + 7919·K) instead of the bundled one: seeds nobody
-// has looked at yet.
+// has looked at yet. `--traffic X` and `--noise X` scale every variant's demand and its wobble by X
+// (scripts/sim/scale.ts): the same incidents at load levels nobody tuned on.
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { type ScenarioLabels, type ScenarioScore, type ScoredTick, scoreScenario
 import { scenarioLabelsOf } from './sim/labels.js';
 import { type Scenario, bundledScenarios } from './sim/scenarios.js';
 import { mulberry32 } from './sim/random.js';
+import { type SpecScale, UNSCALED, scaleSpec } from './sim/scale.js';
 import { NOISE_MEMORY_S, type RetryPolicy, atOnceRetriesSent as atOnceRetriesSentFor, simulate } from './sim/simulate.js';
 import { bestCaseWithin } from './scorecard/demand-bound.js';
 
@@ -44,9 +46,9 @@ export async function scoreAll(): Promise<ScenarioScore[]> {
   return scores;
 }
 
-/** Re-simulates a scenario at another tick size and seed, in memory, and scores its backtest. */
-export async function scoreVariant(scenario: Scenario, stepMs: number, seed: number): Promise<{ score: ScenarioScore; days: number }> {
-  const spec = { ...scenario.spec, stepMs, seed };
+/** Re-simulates a scenario at another tick size, seed and demand, in memory, and scores its backtest. */
+export async function scoreVariant(scenario: Scenario, stepMs: number, seed: number, scale: SpecScale = UNSCALED): Promise<{ score: ScenarioScore; days: number }> {
+  const spec = { ...scaleSpec(scenario.spec, scale), stepMs, seed };
   const result = simulate(spec);
   const labels = scenarioLabelsOf({ ...scenario, spec }, result, `${scenario.name}@${stepMs / 1000}s`);
   const snapshots = result.snapshots.map((s) => [s.timeMs, s.samples] as [number, typeof s.samples]);
@@ -80,7 +82,7 @@ function quantiles(xs: number[]): string {
   return `${q(0.5)} / ${q(0.9)} / ${s.at(-1)} s`;
 }
 
-async function variants(steps: number[], seeds: number, seedOffset: number): Promise<void> {
+async function variants(steps: number[], seeds: number, seedOffset: number, scale: SpecScale): Promise<void> {
   const policies = parseAllDocuments(readFileSync(join(MODELS_DIR, 'clients', 'cargo.yaml'), 'utf8')).map((d) => d.toJS() as RetryPolicy);
   const cargo = policies.find((p) => p.name === 'cargo')!;
   const legacy = policies.find((p) => p.name === 'cargo-legacy')!;
@@ -96,7 +98,7 @@ async function variants(steps: number[], seeds: number, seedOffset: number): Pro
     let quietDays = 0;
     for (const scenario of bundledScenarios(cargo, legacy)) {
       for (let k = seedOffset; k < seedOffset + seeds; k++) {
-        const { score, days } = await scoreVariant(scenario, stepS * 1000, scenario.spec.seed + 7919 * k);
+        const { score, days } = await scoreVariant(scenario, stepS * 1000, scenario.spec.seed + 7919 * k, scale);
         runs++;
         if (score.ok) met++;
         else failures.push(`${scenario.name} @${stepS}s seed+${k}: ${score.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail})`).join('; ')}`);
@@ -126,7 +128,7 @@ async function variants(steps: number[], seeds: number, seedOffset: number): Pro
     ]);
     process.stderr.write(`  ${stepS} s ticks done\n`);
   }
-  process.stdout.write(`\nVariants: every scenario re-simulated at each tick size with ${seeds} seed(s) (${seedOffset === 0 ? 'the bundled seed, then others' : `seed + 7919·k for k = ${seedOffset}..${seedOffset + seeds - 1}`})\n`);
+  process.stdout.write(`\nVariants: every scenario re-simulated at each tick size with ${seeds} seed(s) (${seedOffset === 0 ? 'the bundled seed, then others' : `seed + 7919·k for k = ${seedOffset}..${seedOffset + seeds - 1}`})${scale.traffic !== 1 || scale.noise !== 1 ? `, demand ×${scale.traffic} and its wobble ×${scale.noise}` : ''}\n`);
   process.stdout.write(table(['ticks', 'scenarios met', 'page delay p50 / p90 / max', 'missed', 'false pages (all scenarios) per quiet day'], rows));
   const cellText = (c: { kinds: Set<string>; delays: number[] } | undefined) => {
     if (!c) return '-';
@@ -255,5 +257,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   process.stdout.write(`\n${scores.filter((s) => s.ok).length}/${scores.length} scenarios meet their expectations (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
   process.exitCode = scores.every((s) => s.ok) ? 0 : 1;
   if (options.clientSeeds > 0) await clientTruth(options.clientSeeds, options.clientSeedOffset, options.declared);
-  if (options.steps) await variants(options.steps, options.seeds, options.seedOffset);
+  if (options.steps) await variants(options.steps, options.seeds, options.seedOffset, options.scale);
 }

@@ -1,12 +1,16 @@
 // The scorecard's command-line options, read before anything runs: a mistyped one fails at once
 // with its name, not after minutes of backtests (or, worse, as NaN seeds that run nothing).
 
+import type { SpecScale } from '../sim/scale.js';
+
 export interface ScorecardOptions {
   /** Tick sizes to re-simulate every scenario at, in seconds (`--steps 1,5,15`); undefined: none. */
   steps: number[] | undefined;
   /** Seeds per scenario and tick size, from the `seedOffset`-th (seed + 7919·k). */
   seeds: number;
   seedOffset: number;
+  /** The variants' demand relative to each scenario's own (`--traffic X`, `--noise X`). */
+  scale: SpecScale;
   /** Seeds per client-truth case (`--clients N`; 0: not run), from the `clientSeedOffset`-th. */
   clientSeeds: number;
   clientSeedOffset: number;
@@ -32,6 +36,15 @@ function count(argv: readonly string[], name: string, fallback: number, min: num
   return n;
 }
 
+/** A positive finite number, or 1 when the option is absent. */
+function factor(argv: readonly string[], name: string): number {
+  const text = valueOf(argv, name);
+  if (text === undefined) return 1;
+  const x = Number(text);
+  if (!(text.trim() !== '' && x > 0 && Number.isFinite(x))) throw new Error(`scorecard: ${name} must be a positive number (a factor of each scenario's own), got ${JSON.stringify(text)}`);
+  return x;
+}
+
 export function parseScorecardOptions(argv: readonly string[]): ScorecardOptions {
   const stepsText = valueOf(argv, '--steps');
   const steps = stepsText?.split(',').map((text) => {
@@ -44,6 +57,7 @@ export function parseScorecardOptions(argv: readonly string[]): ScorecardOptions
     steps,
     seeds: count(argv, '--seeds', 1, 1),
     seedOffset: count(argv, '--seed-offset', 0, 0),
+    scale: { traffic: factor(argv, '--traffic'), noise: factor(argv, '--noise') },
     clientSeeds: valueOf(argv, '--clients') === undefined ? 0 : count(argv, '--clients', 0, 1),
     clientSeedOffset: count(argv, '--client-seed-offset', 0, 0),
     declared,

@@ -3,12 +3,12 @@ import { parseScorecardOptions } from '../../../scripts/scorecard/options.js';
 
 describe('scorecard options', () => {
   it('defaults to the bundled scenarios alone', () => {
-    expect(parseScorecardOptions([])).toEqual({ steps: undefined, seeds: 1, seedOffset: 0, clientSeeds: 0, clientSeedOffset: 0, declared: undefined });
+    expect(parseScorecardOptions([])).toEqual({ steps: undefined, seeds: 1, seedOffset: 0, scale: { traffic: 1, noise: 1 }, clientSeeds: 0, clientSeedOffset: 0, declared: undefined });
   });
 
   it('reads tick sizes, seeds from an offset, client seeds and declared clients', () => {
-    const o = parseScorecardOptions(['--steps', '1,5,15', '--seeds', '5', '--seed-offset', '5', '--clients', '20', '--client-seed-offset', '40', '--declare', 'cargo,cargo-legacy']);
-    expect(o).toEqual({ steps: [1, 5, 15], seeds: 5, seedOffset: 5, clientSeeds: 20, clientSeedOffset: 40, declared: ['cargo', 'cargo-legacy'] });
+    const o = parseScorecardOptions(['--steps', '1,5,15', '--seeds', '5', '--seed-offset', '5', '--clients', '20', '--client-seed-offset', '40', '--declare', 'cargo,cargo-legacy', '--traffic', '0.25', '--noise', '3']);
+    expect(o).toEqual({ steps: [1, 5, 15], seeds: 5, seedOffset: 5, scale: { traffic: 0.25, noise: 3 }, clientSeeds: 20, clientSeedOffset: 40, declared: ['cargo', 'cargo-legacy'] });
   });
 
   it.each([
@@ -21,6 +21,9 @@ describe('scorecard options', () => {
     [['--steps', '15,0'], 'got "0" in "15,0"'],
     [['--seeds', '--steps', '1'], '--seeds needs a value'],
     [['--seeds'], '--seeds needs a value'],
+    [['--traffic', '0'], "--traffic must be a positive number (a factor of each scenario's own), got \"0\""],
+    [['--noise', 'x'], '--noise must be a positive number'],
+    [['--traffic', 'Infinity'], '--traffic must be a positive number'],
   ])('rejects %j naming the option', (argv, message) => {
     expect(() => parseScorecardOptions(argv)).toThrow(message);
   });
