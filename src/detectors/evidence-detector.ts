@@ -1209,7 +1209,8 @@ export class EvidenceDetector implements Detector {
   /**
    * What this tick teaches the baselines. Ratios learn while neither ratio check is alarmed (a
    * broken funnel or error ratio never becomes the baseline, however long it lasts). The rate
-   * learns while nothing is alarmed, and after `relearnAfter` of a rate shift alone with positive
+   * learns while nothing is alarmed and no collapse is suspected (collapseSuspected), and after
+   * `relearnAfter` of a rate shift alone with positive
    * evidence of health (ratios known and normal): a new level of demand, never a collapse into
    * silence or a storm.
    */
@@ -1224,7 +1225,7 @@ export class EvidenceDetector implements Detector {
     }
     if (!rateAlarm) this.rateShiftSinceMs = Number.NaN;
     else if (Number.isNaN(this.rateShiftSinceMs)) this.rateShiftSinceMs = timeMs;
-    let learnRate = !rateAlarm && !ratioAlarm;
+    let learnRate = !rateAlarm && !ratioAlarm && !this.collapseSuspected();
     if (rateAlarm && !ratioAlarm && timeMs - this.rateShiftSinceMs >= this.params.relearnAfterMs) {
       const ratioChecks = [errors, funnel].filter((e): e is Evaluation => e !== undefined);
       learnRate = ratioChecks.length > 0 ? ratioChecks.every((e) => e.status === 'normal') : n > 0;
@@ -1274,6 +1275,19 @@ export class EvidenceDetector implements Detector {
       return;
     }
     this.probationSize++;
+  }
+
+  /**
+   * Whether the evidence of a collapse is past half the threshold: under health as unlikely as the
+   * square root of an alarm's probability. The rate does not learn such a tick, so a collapse whose
+   * evidence builds slower than the window's median gives way (a sparse, bursty series gone silent:
+   * a few tenths of a nat a tick, where half an hour of silence became the baseline and the
+   * evidence stopped short of the threshold) still reaches it. A fall the drop check does not
+   * accumulate (to half the level or more) is learnt as before; so is any rise: bursty series
+   * rise often, and a baseline held back through each burst scored the ticks after it as news.
+   */
+  private collapseSuspected(): boolean {
+    return evidenceAt(this.doubles, DROP) >= this.derived.threshold / 2;
   }
 
   private voidProbation(mask: number): void {
