@@ -32,3 +32,19 @@ export function poisson(random: () => number, mean: number): number {
   }
   return k;
 }
+
+/**
+ * Gamma variate of shape `shape` and scale 1 (mean and variance `shape`): Marsaglia and Tsang's
+ * squeeze-free method (ACM TOMS 26(3), 2000), boosted below shape 1 by U^(1/shape) (their §6). A
+ * Poisson count whose mean is a gamma variate is negative binomial: bursty traffic.
+ */
+export function gamma(random: () => number, shape: number): number {
+  if (shape < 1) return gamma(random, shape + 1) * Math.pow(random(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = normal(random);
+    const v = (1 + c * x) ** 3;
+    if (v > 0 && Math.log(random()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}

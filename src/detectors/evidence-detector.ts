@@ -1210,9 +1210,8 @@ export class EvidenceDetector implements Detector {
    * What this tick teaches the baselines. Ratios learn while neither ratio check is alarmed (a
    * broken funnel or error ratio never becomes the baseline, however long it lasts). The rate
    * learns while nothing is alarmed and no collapse is suspected (collapseSuspected), and after
-   * `relearnAfter` of a rate shift alone with positive
-   * evidence of health (ratios known and normal): a new level of demand, never a collapse into
-   * silence or a storm.
+   * `relearnAfter` of a rate shift alone with positive evidence of health (ratios known and
+   * normal): a new level of demand, never a collapse into silence or a storm.
    */
   private learn(sample: SignalSample, n: number, expected: number, timeMs: number, errors: Evaluation | undefined, funnel: Evaluation | undefined): void {
     const ratioAlarm = this.alarmed(ERRORS) || this.alarmed(FUNNEL);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation, SignalInput, SignalSample } from '../../src/core/types.js';
 import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evidence-detector.js';
-import { mulberry32, normal, poisson } from '../../scripts/sim/random.js';
+import { gamma, mulberry32, normal, poisson } from '../../scripts/sim/random.js';
 import { lateCompletions } from '../../scripts/sim/late-completions.js';
 import { columnScratch } from '../../src/core/column-encoder.js';
 import { decodeColumns } from '../../src/runner/state-columns.js';
@@ -182,20 +182,10 @@ describe('EvidenceDetector', () => {
     let paged = 0;
     for (let seed = 1; seed <= 20; seed++) {
       const random = mulberry32(seed);
-      const gamma = (k: number): number => {
-        if (k < 1) return gamma(k + 1) * Math.pow(random(), 1 / k);
-        const dd = k - 1 / 3;
-        const c = 1 / Math.sqrt(9 * dd);
-        for (;;) {
-          const x = normal(random);
-          const v = (1 + c * x) ** 3;
-          if (v > 0 && Math.log(random()) < 0.5 * x * x + dd - dd * v + dd * Math.log(v)) return dd * v;
-        }
-      };
       const d = detector(15_000, {}, ['requests']);
       let t = 0;
       for (let i = 0; i < 6 * 240; i++, t += 15_000) {
-        const count = poisson(random, (mean * gamma(shape)) / shape);
+        const count = poisson(random, (mean * gamma(random, shape)) / shape);
         // Six healthy hours of bursts: never a collapse.
         expect(statusOf(d.observe({ requests: count / 15, errors: 0, downstream: 0 }, t), 'rate_drop')).not.toBe('anomalous');
       }
