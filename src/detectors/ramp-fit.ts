@@ -58,6 +58,28 @@ export interface RampObservation {
   beforeOnsetShare?: number;
   /** Shares of the first tick before the onset a fit may choose (see onsetWithin); any when absent. */
   onsetWithin?: { low: number; high: number };
+  /**
+   * How healthy demand moves from tick to tick, split (RampRecorder.demandNoise): a tick's own
+   * noise and a random walk's variance per tick, both of the log rate; absent until measured.
+   */
+  demandNoise?: DemandNoise;
+}
+
+/**
+ * Demand as a random walk read through a tick's own noise (the local level model: Harvey,
+ * Forecasting, Structural Time Series Models and the Kalman Filter, 1989, §2.3.1), in log rate:
+ * `white` is one tick's variance about demand, `walk` the variance demand's level gains a tick.
+ * Demand that drifts over minutes strays from the level before onset by more every tick; its ticks
+ * are not independent errors about the ramp.
+ */
+export interface DemandNoise {
+  white: number;
+  walk: number;
+}
+
+/** What a fit reads a ramp through when demand walks: the noise, and the variance of demand at the onset about the level. */
+export interface WalkingDemand extends DemandNoise {
+  start: number;
 }
 
 export interface RampFit {
@@ -70,14 +92,23 @@ export interface RampFit {
   rss: number;
   /** Ticks with a log residual (requests in them); the plateau counts the empty ones too. */
   ticks: number;
+  /**
+   * With demand walking: −2 log likelihood of the ticks' log residuals under it, less the part
+   * every model shares (Σ v² / F of the Kalman filter's innovations); absent otherwise.
+   */
+  chi2?: number;
 }
 
 /**
  * Least-squares plateau excess A ≥ 0 for one model, the onset's place inside the first tick fitted
  * too (it is unknown, and decides how much of the first tick failed); `shiftSeconds` moves the
- * model's schedule (see tickFractionAt).
+ * model's schedule (see tickFractionAt). With `walking` demand, the onsets are compared, and the
+ * fit scored, by the likelihood of the walk (chi2, walkChi2): a drift that goes on past a client's
+ * chain costs what demand's walk makes it cost, not what as many independent misses would. A is
+ * fitted as before, every tick weighing one: weighing the early ticks more, as the walk would,
+ * read cargo's plateau off the ticks its ramp fits worst (3.62 for a truth of 4.0, bundled noise).
  */
-export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0, tickLogSigma = 0): RampFit {
+export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0, tickLogSigma = 0, walking?: WalkingDemand): RampFit {
   const level = Number.isFinite(obs.level) && obs.level > 0 ? obs.level : 1;
   // Every tick read (a tick of no request too) counts for A; the shape's residuals are in log M.
   const ticks: { r: number; y: number; j: number }[] = [];
@@ -86,17 +117,48 @@ export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0
   });
   if (!ticks.some((t) => t.r > 0)) return { plateau: Number.NaN, plateauLow: Number.NaN, plateauHigh: Number.NaN, rss: Number.NaN, ticks: 0 };
   const logged = ticks.filter((t) => t.r > 0).length;
+  const walks = walking !== undefined && walking.walk > 0 && walking.white > 0;
   const fits = onsetsWithin(onsetPoints(obs.tickMs), obs.tickMs, obs.onsetWithin).map((tau) => {
-    const points = ticks.map((t) => ({ r: t.r, y: t.y, f: tickFractionAt(model, obs.tickMs, t.j, tau, shiftSeconds) }));
+    const points = ticks.map((t) => ({ r: t.r, y: t.y, f: tickFractionAt(model, obs.tickMs, t.j, tau, shiftSeconds), j: t.j }));
     const a = fitExcess(points);
     let rss = 0;
     for (const p of points) if (p.r > 0) rss += (p.y - Math.log(1 + a * p.f)) ** 2;
-    return { plateau: 1 + a, rss };
+    return { plateau: 1 + a, rss, chi2: walks ? walkChi2(points, a, walking) : Number.NaN };
   });
-  const best = Math.min(...fits.map((f) => f.rss));
-  // Onsets the data cannot tell from the best: with one tick, any; the plateau is read over them.
-  const near = fits.filter((f) => f.rss <= best + 4 * tickLogSigma * tickLogSigma + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
-  return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best, ticks: logged };
+  if (!walks) {
+    const best = Math.min(...fits.map((f) => f.rss));
+    // Onsets the data cannot tell from the best: with one tick, any; the plateau is read over them.
+    const near = fits.filter((f) => f.rss <= best + 4 * tickLogSigma * tickLogSigma + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
+    return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best, ticks: logged };
+  }
+  const best = fits.reduce((b, f) => (f.chi2 < b.chi2 ? f : b));
+  const near = fits.filter((f) => f.chi2 <= best.chi2 + 4 + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
+  return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best.rss, ticks: logged, chi2: best.chi2 };
+}
+
+/**
+ * Σ v² / F over the Kalman filter's innovations of the ticks' log residuals about the ramp
+ * (log(1 + A·f_j)), demand's offset from the level walking from N(0, start) by `walk` a tick and
+ * each tick read through `white`. Ticks with no request have no log and are skipped, the walk
+ * going on over them. The filter's Σ log F is the same for every model and onset, and left out.
+ */
+export function walkChi2(points: readonly { r: number; y: number; f: number; j: number }[], a: number, walking: WalkingDemand): number {
+  let offset = 0;
+  let p = walking.start;
+  let at = 0;
+  let chi2 = 0;
+  for (const t of points) {
+    if (!(t.r > 0)) continue;
+    p += walking.walk * (t.j - at);
+    at = t.j;
+    const v = t.y - Math.log(1 + a * t.f) - offset;
+    const f = p + walking.white;
+    chi2 += (v * v) / f;
+    const gain = p / f;
+    offset += gain * v;
+    p *= 1 - gain;
+  }
+  return chi2;
 }
 
 /** The onsets whose share of the tick lies within `within`, or the nearest one when none does. */
@@ -164,8 +226,12 @@ export interface RampSnapshot {
   runSinceMs: number | null;
   /** The failing fraction of the run's first tick (null when unknown): read when `sinceFailing` is absent. */
   firstFailing?: number | null;
-  /** The running mean |log(multiplier / level)| of healthy ticks and the ticks it holds (levelLogSigma). */
-  levelNoise?: [number, number];
+  /**
+   * The running mean |log(multiplier / level)| of healthy ticks and the ticks it holds
+   * (levelLogSigma), then the running mean |log| differences at lag 1 and at the level's length
+   * and the ticks they hold (demandNoise; absent in older snapshots).
+   */
+  levelNoise?: [number, number] | [number, number, number, number, number];
 }
 
 /** Healthy ticks the level noise is averaged over (a running mean, then exponential with this memory). */
@@ -198,6 +264,10 @@ export class RampRecorder {
   /** Running mean of |log(rate / level)| over healthy ticks with a full level, and how many. */
   private levelDeviation = 0;
   private levelDeviationTicks = 0;
+  /** Running means of |log| of a healthy rate over the one a tick before and the one `before.length` ticks before (demandNoise), and how many ticks. */
+  private lagOneDeviation = 0;
+  private lagFullDeviation = 0;
+  private lagTicks = 0;
 
   constructor(private readonly tickMs: number) {
     this.before = new Array<number>(levelTicks(tickMs)).fill(Number.NaN);
@@ -259,14 +329,39 @@ export class RampRecorder {
     else this.beforeStart = (this.beforeStart + 1) % k;
   }
 
-  /** How far a healthy tick strays from the level of the ticks before it (the level is full). */
+  /** How far a healthy tick strays from the level of the ticks before it, and from the newest and oldest of them (the level is full). */
   private observeLevelNoise(rate: number): void {
+    const k = this.before.length;
     let sum = 0;
     for (const x of this.before) sum += x;
-    const d = Math.abs(Math.log(rate / (sum / this.before.length)));
+    const d = Math.abs(Math.log(rate / (sum / k)));
     if (!Number.isFinite(d)) return;
     this.levelDeviationTicks = Math.min(this.levelDeviationTicks + 1, LEVEL_NOISE_TICKS);
     this.levelDeviation += (d - this.levelDeviation) / this.levelDeviationTicks;
+    // A tick of no request has no log: the lags skip it (the level's mean holds it).
+    const lagOne = Math.abs(Math.log(rate / this.before[(this.beforeStart + k - 1) % k]!));
+    const lagFull = Math.abs(Math.log(rate / this.before[this.beforeStart]!));
+    if (!Number.isFinite(lagOne) || !Number.isFinite(lagFull)) return;
+    this.lagTicks = Math.min(this.lagTicks + 1, LEVEL_NOISE_TICKS);
+    this.lagOneDeviation += (lagOne - this.lagOneDeviation) / this.lagTicks;
+    this.lagFullDeviation += (lagFull - this.lagFullDeviation) / this.lagTicks;
+  }
+
+  /**
+   * Demand's noise split into a tick's own and a random walk's (DemandNoise), from the variogram
+   * of healthy ticks: a log rate's difference over a lag of L ticks has variance 2·white + L·walk,
+   * read at lag 1 and at the level's length k (each σ by the mean absolute difference times √(π/2),
+   * as levelLogSigma). The long lag keeps the walk's estimate steady where the tick's own noise is
+   * large (1 s ticks of a few builds: k = 30). Undefined until LEVEL_NOISE_MIN_TICKS ticks or with
+   * a level of one tick.
+   */
+  demandNoise(): DemandNoise | undefined {
+    const k = this.before.length;
+    if (this.lagTicks < LEVEL_NOISE_MIN_TICKS || k < 2) return undefined;
+    const lagOne = (this.lagOneDeviation ** 2 * Math.PI) / 2;
+    const lagFull = (this.lagFullDeviation ** 2 * Math.PI) / 2;
+    const walk = Math.max(0, (lagFull - lagOne) / (k - 1));
+    return { white: Math.max(0, (lagOne - walk) / 2), walk };
   }
 
   /**
@@ -304,7 +399,7 @@ export class RampRecorder {
 
   /** Plain data for the saved state: a restart mid-storm fits the same ramp. */
   snapshot(): RampSnapshot {
-    return { before: this.beforeValues(), beforeRates: true, runBaseline: Number.isFinite(this.runBaseline) ? this.runBaseline : null, since: [...this.since], sinceFailing: this.sinceFailing.map((x) => (Number.isFinite(x) ? x : null)), runSinceMs: this.runSinceMs ?? null, levelNoise: [this.levelDeviation, this.levelDeviationTicks] };
+    return { before: this.beforeValues(), beforeRates: true, runBaseline: Number.isFinite(this.runBaseline) ? this.runBaseline : null, since: [...this.since], sinceFailing: this.sinceFailing.map((x) => (Number.isFinite(x) ? x : null)), runSinceMs: this.runSinceMs ?? null, levelNoise: [this.levelDeviation, this.levelDeviationTicks, this.lagOneDeviation, this.lagFullDeviation, this.lagTicks] };
   }
 
   /** Restores a snapshot; anything malformed leaves the recorder empty. */
@@ -324,11 +419,15 @@ export class RampRecorder {
     this.sinceFailing = this.since.map((_, i) => (typeof failing[i] === 'number' ? failing[i] : Number.NaN));
     this.runSinceMs = r.runSinceMs ?? undefined;
     this.runBaseline = typeof r.runBaseline === 'number' ? r.runBaseline : Number.NaN;
-    // Saved before the level noise was kept: measured afresh.
+    // Saved before the level noise was kept, or before its lags were (two numbers): measured afresh.
     const noise = r.levelNoise;
-    const valid = Array.isArray(noise) && noise.length === 2 && noise.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+    const valid = Array.isArray(noise) && (noise.length === 2 || noise.length === 5) && noise.every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0);
+    const lags = valid && noise.length === 5;
     this.levelDeviation = valid ? noise[0] : 0;
     this.levelDeviationTicks = valid ? Math.min(Math.round(noise[1]), LEVEL_NOISE_TICKS) : 0;
+    this.lagOneDeviation = lags ? noise[2]! : 0;
+    this.lagFullDeviation = lags ? noise[3]! : 0;
+    this.lagTicks = lags ? Math.min(Math.round(noise[4]!), LEVEL_NOISE_TICKS) : 0;
   }
 
   /** The observation for a fit, or undefined outside a failure run. */
@@ -339,7 +438,8 @@ export class RampRecorder {
     const level = before.length > 0 && this.runBaseline > 0 ? before.reduce((s, x) => s + x, 0) / before.length / this.runBaseline : Number.NaN;
     const first = this.since[0]!;
     const beforeOnsetShare = Math.min(1, Math.max(0, ((1 - this.sinceFailing[0]!) * first) / level));
-    return { tickMs: this.tickMs, level, levelCount: before.length, multipliers: [...this.since], levelLogSigma: this.levelLogSigma(), beforeOnsetShare: Number.isFinite(beforeOnsetShare) ? beforeOnsetShare : Number.NaN };
+    const demandNoise = this.demandNoise();
+    return { tickMs: this.tickMs, level, levelCount: before.length, multipliers: [...this.since], levelLogSigma: this.levelLogSigma(), beforeOnsetShare: Number.isFinite(beforeOnsetShare) ? beforeOnsetShare : Number.NaN, ...(demandNoise ? { demandNoise } : {}) };
   }
 
   /** The healthy ticks' multipliers, oldest first. */

@@ -13,7 +13,7 @@
 
 import { errorFunction } from 'simple-statistics';
 import { type PlateauPosterior, plateauPosterior, retriesAtOnce, totalFailurePrior } from './plateau-prior.js';
-import { type RampObservation, fitRamp, levelTicks } from './ramp-fit.js';
+import { type RampObservation, type WalkingDemand, fitRamp, levelTicks } from './ramp-fit.js';
 import { ONSET_POINTS, plateauMultiplier, rampFraction } from './retry-ramp.js';
 
 export interface DelayRange {
@@ -49,6 +49,8 @@ export interface ModelMatch {
   centreGap: number;
   /** How well the model's ramp shape fits the ticks since onset (Σ squared log residuals; NaN unfitted). */
   rampRss: number;
+  /** With demand walking (ramp-fit.ts, WalkingDemand): the shape's −2 log likelihood under the walk, which ranks the models instead of rampRss. */
+  rampChi2?: number;
   /** The plateau multiplier this model implies from the observed one (its ramp undone), with its interval. */
   multiplier: number;
   multiplierLow: number;
@@ -221,6 +223,7 @@ export interface ObservedMultiplier {
   multiplierHigh: number;
   failing: number;
   rampRss?: number;
+  rampChi2?: number;
   /** σ of the log plateau as the posterior reads it (see plateauLogSigma); from the interval when absent. */
   plateauLogSigma?: number;
 }
@@ -243,6 +246,7 @@ export function matchModels(models: readonly ClientModel[], input: ObservedMulti
       const candidate: ModelMatch = {
         model: model.name, retries: model.maxRetries, predictedLow: prediction.low, predictedHigh: prediction.high, regime: prediction.regime, distance, generic: model.generic === true, centreGap,
         multiplier: obs.multiplier, multiplierLow: obs.multiplierLow, multiplierHigh: obs.multiplierHigh, rampRss: obs.rampRss ?? Number.NaN,
+        ...(obs.rampChi2 !== undefined ? { rampChi2: obs.rampChi2 } : {}),
         ...(obs.plateauLogSigma !== undefined ? { plateauLogSigma: obs.plateauLogSigma } : {}),
       };
       if (!best || candidate.distance < best.distance || (candidate.distance === best.distance && candidate.centreGap < best.centreGap)) best = candidate;
@@ -268,16 +272,19 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
   const ramp = input.ramp;
   const ticks = input.rampTicks;
   const rampSigma = ticks ? rampResidualSigma(ticks.tickLogSigma, ticks.levelLogSigma) : Number.NaN;
-  const within = ticks ? onsetWithin(ticks.beforeOnsetShare, rampSigma, e >= TOTAL_FAILURE) : undefined;
+  const walking = ticks ? walkingDemand(ticks) : undefined;
+  // Where demand walks, the onset's share is read off a level that has walked since (start).
+  const onsetSigma = walking ? Math.sqrt(walking.white + walking.start) : rampSigma;
+  const within = ticks ? onsetWithin(ticks.beforeOnsetShare, onsetSigma, e >= TOTAL_FAILURE) : undefined;
   const fitted = ticks && within ? { ...ticks, onsetWithin: within } : ticks;
   const plateauFor = (model: ClientModel): ObservedMultiplier => {
     if (fitted && fitted.multipliers.length > 0) {
-      const fit = fitRamp(model, fitted, 0, fitted.tickLogSigma);
-      const early = fitRamp(model, fitted, RAMP_TIMING_SLACK_S, fitted.tickLogSigma).plateauLow;
-      const late = fitRamp(model, fitted, -RAMP_TIMING_SLACK_S, fitted.tickLogSigma).plateauHigh;
+      const fit = fitRamp(model, fitted, 0, fitted.tickLogSigma, walking);
+      const early = fitRamp(model, fitted, RAMP_TIMING_SLACK_S, fitted.tickLogSigma, walking).plateauLow;
+      const late = fitRamp(model, fitted, -RAMP_TIMING_SLACK_S, fitted.tickLogSigma, walking).plateauHigh;
       const low = Math.min(fit.plateauLow, early);
       const high = Math.max(fit.plateauHigh, late);
-      return { multiplier: fit.plateau, multiplierLow: low / spread, multiplierHigh: high * spread, failing: e, rampRss: fit.rss, plateauLogSigma: plateauLogSigma(spread, low, high) };
+      return { multiplier: fit.plateau, multiplierLow: low / spread, multiplierHigh: high * spread, failing: e, rampRss: fit.rss, ...(fit.chi2 !== undefined ? { rampChi2: fit.chi2 } : {}), plateauLogSigma: plateauLogSigma(spread, low, high) };
     }
     if (!ramp) return observed;
     // Retries arriving a second sooner or later than the schedule says widen the interval.
@@ -335,6 +342,22 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
     regime,
     matches,
   };
+}
+
+/**
+ * The walk a ramp is read through (ramp-fit.ts, WalkingDemand), when the recorder measured one:
+ * its tick noise held to [MIN_RAMP_LOG_SIGMA², the tick's variance about the long baseline] as
+ * rampResidualSigma holds it, and demand at the onset off the level by the walk from the level's
+ * middle tick ((k + 1)/2 ticks before it) and the level's own noise over its k ticks. Undefined
+ * when demand does not walk: the ticks are then independent errors about the ramp, as before.
+ */
+export function walkingDemand(ticks: RampObservation & { tickLogSigma: number }): WalkingDemand | undefined {
+  const noise = ticks.demandNoise;
+  if (!noise || !(noise.walk > 0) || !Number.isFinite(noise.white)) return undefined;
+  const ceiling = ticks.tickLogSigma > 0 ? ticks.tickLogSigma ** 2 : Number.POSITIVE_INFINITY;
+  const white = Math.min(Math.max(noise.white, MIN_RAMP_LOG_SIGMA ** 2), Math.max(ceiling, MIN_RAMP_LOG_SIGMA ** 2));
+  const k = ticks.levelCount !== undefined && ticks.levelCount > 0 ? ticks.levelCount : levelTicks(ticks.tickMs);
+  return { white, walk: noise.walk, start: (noise.walk * (k + 1)) / 2 + white / k };
 }
 
 /**
@@ -447,7 +470,7 @@ export function fitScore(matches: readonly ModelMatch[], tickLogSigma: number): 
   const rampKnown = tickLogSigma > 0 && matches.some((m) => Number.isFinite(m.rampRss));
   if (!rampKnown && !matches.some((m) => m.posterior)) return () => Number.NaN;
   return (m: ModelMatch) => {
-    const ramp = rampKnown && Number.isFinite(m.rampRss) ? m.rampRss / (tickLogSigma * tickLogSigma) : 0;
+    const ramp = m.rampChi2 !== undefined && Number.isFinite(m.rampChi2) ? m.rampChi2 : rampKnown && Number.isFinite(m.rampRss) ? m.rampRss / (tickLogSigma * tickLogSigma) : 0;
     if (m.posterior) return ramp - 2 * m.posterior.logEvidence;
     const outside = m.multiplier < m.predictedLow ? Math.log(m.predictedLow / m.multiplier) : m.multiplier > m.predictedHigh ? Math.log(m.multiplier / m.predictedHigh) : 0;
     return ramp + (outside / RANGE_SCALE) ** 2 + (m.centreGap / PLATEAU_SCALE) ** 2;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
 import type { Evaluation } from '../../src/core/types.js';
-import { LEVEL_NOISE_MIN_TICKS, MAX_RAMP_TICKS, RampRecorder, fitRamp, levelTicks } from '../../src/detectors/ramp-fit.js';
+import { LEVEL_NOISE_MIN_TICKS, MAX_RAMP_TICKS, RampRecorder, fitRamp, levelTicks, walkChi2 } from '../../src/detectors/ramp-fit.js';
 import { estimateAmplification } from '../../src/detectors/retry-amplification.js';
 import { onsetPoints, tickFractionAt } from '../../src/detectors/retry-ramp.js';
 
@@ -67,6 +67,58 @@ describe('fitRamp', () => {
     ticks[1] = Number.NaN;
     expect(fitRamp(cargo, { tickMs: 15_000, level: 1, multipliers: ticks }).ticks).toBe(2);
     expect(fitRamp(cargo, { tickMs: 15_000, level: 1, multipliers: [] }).plateau).toBeNaN();
+  });
+});
+
+describe('walkChi2', () => {
+  it('is the residuals\' quadratic form under a walking demand, rᵀΣ⁻¹r, a tick without requests skipped', () => {
+    // numpy 2.4: j = [1, 2, 4, 5]; r = log([2.3, 3.8, 4.1, 4.3]) − log(1 + 2.9·[0.6, 1, 1, 1]);
+    // S = 0.0013·I + 0.0043 + 0.0024·minimum.outer(j, j); r @ solve(S, r) = 9.50899386258743
+    const points = [
+      { r: 2.3, y: Math.log(2.3), f: 0.6, j: 1 },
+      { r: 3.8, y: Math.log(3.8), f: 1, j: 2 },
+      { r: 0, y: Number.NaN, f: 1, j: 3 },
+      { r: 4.1, y: Math.log(4.1), f: 1, j: 4 },
+      { r: 4.3, y: Math.log(4.3), f: 1, j: 5 },
+    ];
+    expect(walkChi2(points, 2.9, { white: 0.0013, walk: 0.0024, start: 0.0043 })).toBeCloseTo(9.50899386258743, 10);
+  });
+
+  it('is the sum of squares over the tick variance when demand does not walk', () => {
+    const points = [1.5, 2.5, 2.4].map((m, i) => ({ r: m, y: Math.log(m), f: i === 0 ? 0.4 : 1, j: i + 1 }));
+    const rss = points.reduce((s, p) => s + (p.y - Math.log(1 + 1.5 * p.f)) ** 2, 0);
+    expect(walkChi2(points, 1.5, { white: 0.01, walk: 0, start: 0 })).toBeCloseTo(rss / 0.01, 12);
+  });
+});
+
+describe('estimateAmplification through a walking demand', () => {
+  const curl = models.find((m) => m.name === 'curl-retry-5')!;
+  const tickMs = 15_000;
+  /** Six ticks of a total failure from onset 5/8 into the first, demand rising by `drift` in log a tick. */
+  function drifting(model: typeof cargo, excess: number, drift: number, demandNoise?: { white: number; walk: number }) {
+    const tau = onsetPoints(tickMs)[5]!;
+    const multipliers = Array.from({ length: 6 }, (_, i) => Math.exp(drift * (i + 1)) * (1 + excess * tickFractionAt(model, tickMs, i + 1, tau)));
+    const runMean = multipliers.reduce((s, x) => s + x, 0) / multipliers.length;
+    const rampTicks = { tickMs, level: 1, levelCount: 2, multipliers, tickLogSigma: 0.24, levelLogSigma: 0.055, beforeOnsetShare: tau / 15, ...(demandNoise ? { demandNoise } : {}) };
+    return estimateAmplification({ requestsBaseline: 1000, logRateSigma: 0.24, failing: 1, failingLow: 0.97, failingHigh: 1, requests: 1000 * runMean, ramp: { tickMs, elapsedMs: 5 * tickMs }, rampTicks }, models);
+  }
+  // Demand wandering as the simulator's at twice its noise: σ 0.049 a 15 s tick, all of it walk.
+  const walk = { white: 0, walk: 0.0024 };
+
+  it('names cargo when demand rises 5 % a tick past its 11 s chain, where independent ticks named a slower client', () => {
+    expect(drifting(cargo, 3, 0.05).matches[0]?.model).toBe('curl-retry-5');
+    const est = drifting(cargo, 3, 0.05, walk);
+    expect(est.matches[0]?.model).toBe('cargo');
+    expect(est.attemptsPerRequest).toBeGreaterThanOrEqual(3);
+    expect(est.attemptsPerRequest).toBeLessThanOrEqual(4);
+  });
+
+  it('still names a slow chain for what it is: curl\'s 31 s ramp is no drift of demand', () => {
+    for (const drift of [0, 0.05]) {
+      const est = drifting(curl, 5, drift, walk);
+      expect(est.matches[0]?.model).toBe('curl-retry-5');
+      expect(est.attemptsPerRequest).toBeCloseTo(6, 0);
+    }
   });
 });
 
@@ -145,6 +197,46 @@ describe('RampRecorder', () => {
     copy.restore(JSON.parse(JSON.stringify(old)));
     expect(copy.levelLogSigma()).toBeNaN();
     expect(copy.snapshot().before).toEqual([]);
+  });
+
+  it('splits healthy demand\'s noise into a tick\'s own and a random walk\'s, and keeps them through a snapshot', () => {
+    // A seeded normal (Box-Muller over a 32-bit LCG): the test must not depend on luck.
+    let state = 12345;
+    const uniform = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+    const normal = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+    const read = (tickMs: number, whiteSigma: number, walkSigma: number) => {
+      const r = new RampRecorder(tickMs);
+      let level = 0;
+      for (let i = 0; i < 3000; i++) {
+        level += walkSigma * normal();
+        r.observe(1000 * Math.exp(level + whiteSigma * normal()), 1000, undefined);
+      }
+      return { recorder: r, noise: r.demandNoise()! };
+    };
+    // All walk (15 s ticks, the level 2 ticks), all tick noise, and at 1 s (the level 30 ticks) a
+    // tick's own noise of lumpy builds over a slow walk: the walk's estimate is then loose (0-10x
+    // over seeds: lag-30 differences overlap), but small beside the tick's noise.
+    const walking = read(15_000, 0, 0.05).noise;
+    expect(walking.walk / 0.05 ** 2).toBeGreaterThan(0.6);
+    expect(walking.walk / 0.05 ** 2).toBeLessThan(1.5);
+    expect(walking.white).toBeLessThan(0.25 * walking.walk);
+    const white = read(15_000, 0.05, 0).noise;
+    expect(white.white / 0.05 ** 2).toBeGreaterThan(0.6);
+    expect(white.white / 0.05 ** 2).toBeLessThan(1.5);
+    expect(white.walk).toBeLessThan(0.2 * white.white);
+    const { recorder, noise: both } = read(1_000, 0.3, 0.01);
+    expect(both.white / 0.3 ** 2).toBeGreaterThan(0.7);
+    expect(both.white / 0.3 ** 2).toBeLessThan(1.4);
+    expect(both.walk).toBeLessThan(0.05 * both.white);
+    // Kept through a snapshot; one saved before the lags were kept measures them afresh.
+    const copy = new RampRecorder(1_000);
+    copy.restore(JSON.parse(JSON.stringify(recorder.snapshot())));
+    expect(copy.demandNoise()).toEqual(both);
+    const old = recorder.snapshot();
+    old.levelNoise = [old.levelNoise![0], old.levelNoise![1]];
+    copy.restore(JSON.parse(JSON.stringify(old)));
+    expect(copy.demandNoise()).toBeUndefined();
+    expect(copy.levelLogSigma()).toBe(recorder.levelLogSigma());
   });
 
   it('keeps the level as request rates, read over the baseline of the run when one starts', () => {
