@@ -125,15 +125,13 @@ export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0
     for (const p of points) if (p.r > 0) rss += (p.y - Math.log(1 + a * p.f)) ** 2;
     return { plateau: 1 + a, rss, chi2: walks ? walkChi2(points, a, walking) : Number.NaN };
   });
-  if (!walks) {
-    const best = Math.min(...fits.map((f) => f.rss));
-    // Onsets the data cannot tell from the best: with one tick, any; the plateau is read over them.
-    const near = fits.filter((f) => f.rss <= best + 4 * tickLogSigma * tickLogSigma + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
-    return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best, ticks: logged };
-  }
-  const best = fits.reduce((b, f) => (f.chi2 < b.chi2 ? f : b));
-  const near = fits.filter((f) => f.chi2 <= best.chi2 + 4 + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
-  return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best.rss, ticks: logged, chi2: best.chi2 };
+  // Onsets the data cannot tell from the best: with one tick, any; the plateau is read over them.
+  // By the walk's likelihood (Δχ² ≤ 4) when demand walks, else by residuals in the tick's variance.
+  const score = walks ? (f: (typeof fits)[number]) => f.chi2 : (f: (typeof fits)[number]) => f.rss;
+  const slack = walks ? 4 : 4 * tickLogSigma * tickLogSigma;
+  const best = fits.reduce((b, f) => (score(f) < score(b) ? f : b));
+  const near = fits.filter((f) => score(f) <= score(best) + slack + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
+  return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best.rss, ticks: logged, ...(walks ? { chi2: best.chi2 } : {}) };
 }
 
 /**
