@@ -97,6 +97,25 @@ export interface RampFit {
    * every model shares (Σ v² / F of the Kalman filter's innovations); absent otherwise.
    */
   chi2?: number;
+  /** rss and chi2 at each onset tried, spread evenly over where the onset may lie (onsetMarginal). */
+  onsetRss?: number[];
+  onsetChi2?: number[];
+}
+
+/**
+ * −2 log of a fit's likelihood averaged over the onsets tried (a uniform prior over where it may
+ * lie), from each onset's −2 log likelihood. Ranked by its best onset alone, a client wins whose
+ * schedule some onset bends towards the data, so which onsets are tried decides: on a grid, the
+ * client whose ramp a grid point happened to suit; spread closer, the most pliable schedule (pip's
+ * for a drifting cargo storm). Averaged, a ramp that fits at one onset only counts for less than
+ * one that fits wherever the onset may be.
+ */
+export function onsetMarginal(scores: readonly number[]): number {
+  const best = Math.min(...scores);
+  if (!Number.isFinite(best)) return best;
+  let sum = 0;
+  for (const s of scores) sum += Math.exp(-(s - best) / 2);
+  return best - 2 * Math.log(sum / scores.length);
 }
 
 /**
@@ -118,7 +137,7 @@ export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0
   if (!ticks.some((t) => t.r > 0)) return { plateau: Number.NaN, plateauLow: Number.NaN, plateauHigh: Number.NaN, rss: Number.NaN, ticks: 0 };
   const logged = ticks.filter((t) => t.r > 0).length;
   const walks = walking !== undefined && walking.walk > 0 && walking.white > 0;
-  const fits = onsetsWithin(onsetPoints(obs.tickMs), obs.tickMs, obs.onsetWithin).map((tau) => {
+  const fits = onsetsWithin(obs.tickMs, obs.onsetWithin).map((tau) => {
     const points = ticks.map((t) => ({ r: t.r, y: t.y, f: tickFractionAt(model, obs.tickMs, t.j, tau, shiftSeconds), j: t.j }));
     const a = fitExcess(points);
     let rss = 0;
@@ -131,7 +150,7 @@ export function fitRamp(model: RampModel, obs: RampObservation, shiftSeconds = 0
   const slack = walks ? 4 : 4 * tickLogSigma * tickLogSigma;
   const best = fits.reduce((b, f) => (score(f) < score(b) ? f : b));
   const near = fits.filter((f) => score(f) <= score(best) + slack + 1e-12).map((f) => f.plateau).sort((a, b) => a - b);
-  return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best.rss, ticks: logged, ...(walks ? { chi2: best.chi2 } : {}) };
+  return { plateau: near[(near.length - 1) >> 1]!, plateauLow: near[0]!, plateauHigh: near.at(-1)!, rss: best.rss, ticks: logged, onsetRss: fits.map((f) => f.rss), ...(walks ? { chi2: best.chi2, onsetChi2: fits.map((f) => f.chi2) } : {}) };
 }
 
 /**
@@ -159,15 +178,24 @@ export function walkChi2(points: readonly { r: number; y: number; f: number; j: 
   return chi2;
 }
 
-/** The onsets whose share of the tick lies within `within`, or the nearest one when none does. */
-function onsetsWithin(points: readonly number[], tickMs: number, within: { low: number; high: number } | undefined): readonly number[] {
-  if (!within) return points;
+/**
+ * The onsets (seconds into the first tick) a fit chooses from: the grid of onsetPoints over the
+ * whole tick, or as many points spread over `within` (as shares of the tick, kept inside the grid's
+ * span). The first tick's successes often place the onset within a few seconds of a 15 s tick:
+ * the grid's one point in there (1.9 s apart) was then the only onset tried.
+ */
+function onsetsWithin(tickMs: number, within: { low: number; high: number } | undefined): readonly number[] {
+  const grid = onsetPoints(tickMs);
+  if (!within) return grid;
   const tick = tickMs / 1000;
-  const inside = points.filter((tau) => tau / tick >= within.low && tau / tick <= within.high);
-  if (inside.length > 0) return inside;
-  const off = (tau: number) => Math.max(within.low - tau / tick, tau / tick - within.high, 0);
-  const nearest = Math.min(...points.map(off));
-  return points.filter((tau) => off(tau) === nearest);
+  const first = grid[0]! / tick;
+  const last = grid.at(-1)! / tick;
+  const low = Math.min(Math.max(within.low, first), last);
+  const high = Math.max(Math.min(within.high, last), low);
+  if (high - low < 1e-9) return [low * tick];
+  // An odd count, so the window's middle (at a total failure, where the successes put the onset) is one of them.
+  const count = grid.length | 1;
+  return Array.from({ length: count }, (_, i) => (low + ((i + 0.5) / count) * (high - low)) * tick);
 }
 
 /**

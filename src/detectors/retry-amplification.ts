@@ -13,7 +13,7 @@
 
 import { errorFunction } from 'simple-statistics';
 import { type PlateauPosterior, plateauPosterior, retriesAtOnce, totalFailurePrior } from './plateau-prior.js';
-import { type RampObservation, type WalkingDemand, fitRamp, levelTicks } from './ramp-fit.js';
+import { type RampObservation, type WalkingDemand, fitRamp, levelTicks, onsetMarginal } from './ramp-fit.js';
 import { ONSET_POINTS, plateauMultiplier, rampFraction } from './retry-ramp.js';
 
 export interface DelayRange {
@@ -284,7 +284,11 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
       const late = fitRamp(model, fitted, -RAMP_TIMING_SLACK_S, fitted.tickLogSigma, walking).plateauHigh;
       const low = Math.min(fit.plateauLow, early);
       const high = Math.max(fit.plateauHigh, late);
-      return { multiplier: fit.plateau, multiplierLow: low / spread, multiplierHigh: high * spread, failing: e, rampRss: fit.rss, ...(fit.chi2 !== undefined ? { rampChi2: fit.chi2 } : {}), plateauLogSigma: plateauLogSigma(spread, low, high) };
+      // Clients are ranked by their fit averaged over where the onset may lie (onsetMarginal), in the units fitScore reads.
+      const variance = rampSigma * rampSigma;
+      const rampRss = fit.onsetRss && variance > 0 ? variance * onsetMarginal(fit.onsetRss.map((r) => r / variance)) : fit.rss;
+      const rampChi2 = fit.onsetChi2 ? onsetMarginal(fit.onsetChi2) : fit.chi2;
+      return { multiplier: fit.plateau, multiplierLow: low / spread, multiplierHigh: high * spread, failing: e, rampRss, ...(rampChi2 !== undefined ? { rampChi2 } : {}), plateauLogSigma: plateauLogSigma(spread, low, high) };
     }
     if (!ramp) return observed;
     // Retries arriving a second sooner or later than the schedule says widen the interval.
@@ -436,7 +440,8 @@ export function roseAtOnset(ticks: RampObservation & { tickLogSigma: number }): 
  * Where in the first tick the onset may lie, as shares of the tick before it: around
  * `beforeOnsetShare` (that tick's successes over the demand level, ramp-fit.ts) at a total
  * failure, below it otherwise (attempts after the onset may succeed too). Its noise is the level's
- * (`sigma`, relative) plus half the spacing of the onsets a fit chooses from. Left free, the onset
+ * (`sigma`, relative) plus a sixteenth of the tick either side, so the window is never narrower
+ * than an eighth of the tick. Left free, the onset
  * lets a delayed ramp start early enough to look immediate: at 15 s ticks cargo's and npm's
  * ramps then fit a storm of cargo <= 1.69 about as well as its own.
  */
