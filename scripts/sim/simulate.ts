@@ -168,19 +168,21 @@ const RESTART_STAGGER_MS = 20_000;
 export const NOISE_MEMORY_S = 120;
 const RETRY_HORIZON_S = 32;
 
-/** How a continuous uniform sleep in [min, max] seconds spreads over whole-second offsets. */
+/**
+ * How a sleep uniform in [min, max] seconds spreads over whole-second offsets, for an attempt sent
+ * at a uniform point inside its second: the offset is floor(phase + sleep). So the mean offset is
+ * the mean sleep, and a fixed 3.5 s sleep lands 3 or 4 seconds later, half and half. (The phase was
+ * once left out of ranged sleeps: cargo's first retry, 0.5-1.5 s, then came half a second early.)
+ */
 export function delayWeights(range: DelayRange): Map<number, number> {
   const weights = new Map<number, number>();
-  if (range.max <= range.min) {
-    const lo = Math.floor(range.min);
-    const frac = range.min - lo;
-    weights.set(lo, 1 - frac);
-    if (frac > 0) weights.set(lo + 1, frac);
-    return weights;
-  }
+  const width = range.max - range.min;
+  // P(phase + sleep < w): the phase's CDF clamp(x, 0, 1) averaged over the sleep, via its integral.
+  const integral = (x: number) => (x <= 0 ? 0 : x <= 1 ? (x * x) / 2 : x - 0.5);
+  const below = (w: number) => (width <= 0 ? Math.min(1, Math.max(0, w - range.min)) : (integral(w - range.min) - integral(w - range.max)) / width);
   for (let o = Math.floor(range.min); o <= Math.ceil(range.max); o++) {
-    const overlap = Math.min(o + 1, range.max) - Math.max(o, range.min);
-    if (overlap > 0) weights.set(o, overlap / (range.max - range.min));
+    const weight = below(o + 1) - below(o);
+    if (weight > 1e-12) weights.set(o, weight);
   }
   return weights;
 }

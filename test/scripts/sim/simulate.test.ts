@@ -96,11 +96,29 @@ describe('simulate', () => {
 
 describe('delayWeights', () => {
   it.each([
-    [{ min: 0.5, max: 1.5 }, [[0, 0.5], [1, 0.5]]],
+    // phase + sleep for sleep uniform on [0.5, 1.5]: a triangle from 0.5 to 2.5, an eighth of it below 1 and above 2.
+    [{ min: 0.5, max: 1.5 }, [[0, 0.125], [1, 0.75], [2, 0.125]]],
     [{ min: 3.5, max: 3.5 }, [[3, 0.5], [4, 0.5]]],
     [{ min: 2, max: 2 }, [[2, 1]]],
+    // A trapezoid from 0 to 3: rising over the first second, flat over the second, falling over the third.
+    [{ min: 0, max: 2 }, [[0, 0.25], [1, 0.5], [2, 0.25]]],
   ])('%j', (range, expected) => {
-    expect([...delayWeights(range).entries()]).toEqual(expected);
+    const weights = [...delayWeights(range).entries()];
+    expect(weights.map(([o]) => o)).toEqual(expected.map(([o]) => o));
+    weights.forEach(([, w], i) => expect(w).toBeCloseTo(expected[i]![1]!, 12));
+  });
+
+  it.each([
+    { min: 0.5, max: 1.5 },
+    { min: 0.25, max: 0.25 },
+    { min: 0, max: 4 },
+    { min: 1.3, max: 2.9 },
+    { min: 6.5, max: 6.5 },
+  ])('puts the mean offset at the mean sleep, weights summing to one: %j', (range) => {
+    const weights = [...delayWeights(range).entries()];
+    expect(weights.reduce((t, [, w]) => t + w, 0)).toBeCloseTo(1, 12);
+    // The phase's fractional part is uniform whatever the sleep, so floor() takes half a second off the mean of phase + sleep.
+    expect(weights.reduce((t, [o, w]) => t + o * w, 0)).toBeCloseTo((range.min + range.max) / 2, 12);
   });
 });
 
