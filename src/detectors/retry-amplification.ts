@@ -51,6 +51,8 @@ export interface ModelMatch {
   rampRss: number;
   /** With demand walking (ramp-fit.ts, WalkingDemand): the shape's −2 log likelihood under the walk, which ranks the models instead of rampRss. */
   rampChi2?: number;
+  /** The ramp's χ² at its best onset and its degrees of freedom: how far the ticks stray from the model's shape beyond their noise (overdispersion). */
+  rampFit?: { chi2: number; dof: number };
   /** The plateau multiplier this model implies from the observed one (its ramp undone), with its interval. */
   multiplier: number;
   multiplierLow: number;
@@ -224,6 +226,7 @@ export interface ObservedMultiplier {
   failing: number;
   rampRss?: number;
   rampChi2?: number;
+  rampFit?: { chi2: number; dof: number };
   /** σ of the log plateau as the posterior reads it (see plateauLogSigma); from the interval when absent. */
   plateauLogSigma?: number;
 }
@@ -247,6 +250,7 @@ export function matchModels(models: readonly ClientModel[], input: ObservedMulti
         model: model.name, retries: model.maxRetries, predictedLow: prediction.low, predictedHigh: prediction.high, regime: prediction.regime, distance, generic: model.generic === true, centreGap,
         multiplier: obs.multiplier, multiplierLow: obs.multiplierLow, multiplierHigh: obs.multiplierHigh, rampRss: obs.rampRss ?? Number.NaN,
         ...(obs.rampChi2 !== undefined ? { rampChi2: obs.rampChi2 } : {}),
+        ...(obs.rampFit !== undefined ? { rampFit: obs.rampFit } : {}),
         ...(obs.plateauLogSigma !== undefined ? { plateauLogSigma: obs.plateauLogSigma } : {}),
       };
       if (!best || candidate.distance < best.distance || (candidate.distance === best.distance && candidate.centreGap < best.centreGap)) best = candidate;
@@ -288,7 +292,9 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
       const variance = rampSigma * rampSigma;
       const rampRss = fit.onsetRss && variance > 0 ? variance * onsetMarginal(fit.onsetRss.map((r) => r / variance)) : fit.rss;
       const rampChi2 = fit.onsetChi2 ? onsetMarginal(fit.onsetChi2) : fit.chi2;
-      return { multiplier: fit.plateau, multiplierLow: low / spread, multiplierHigh: high * spread, failing: e, rampRss, ...(rampChi2 !== undefined ? { rampChi2 } : {}), plateauLogSigma: plateauLogSigma(spread, low, high) };
+      const bestChi2 = fit.chi2 ?? (variance > 0 ? fit.rss / variance : Number.NaN);
+      const rampFit = Number.isFinite(bestChi2) ? { chi2: bestChi2, dof: fit.ticks - RAMP_PARAMETERS } : undefined;
+      return { multiplier: fit.plateau, multiplierLow: low / spread, multiplierHigh: high * spread, failing: e, rampRss, ...(rampChi2 !== undefined ? { rampChi2 } : {}), ...(rampFit ? { rampFit } : {}), plateauLogSigma: plateauLogSigma(spread, low, high) };
     }
     if (!ramp) return observed;
     // Retries arriving a second sooner or later than the schedule says widen the interval.
@@ -487,6 +493,21 @@ function weighed(m: ModelMatch, i: number): boolean {
   return i === 0 || (!m.generic && m.distance === 0);
 }
 
+/** What a ramp fit estimates besides its shape: the plateau's excess and the onset's place. */
+const RAMP_PARAMETERS = 2;
+
+/**
+ * How much more the best model's ramp strays than its noise allows, ĉ = χ²/dof (at least 1; 1
+ * when fewer than three degrees of freedom read it): the models' likelihood ratios are divided by
+ * it, as QAIC does (Burnham & Anderson 2002, §6.5), so a shape none of them fits well does not make
+ * one of them look certain.
+ */
+export function overdispersion(best: ModelMatch): number {
+  const fit = best.rampFit;
+  if (!fit || !(fit.dof >= 3) || !Number.isFinite(fit.chi2)) return 1;
+  return Math.max(1, fit.chi2 / fit.dof);
+}
+
 /** Models below this share of the posterior (model averaging) are left out of the interval. */
 const MIN_MODEL_WEIGHT = 1e-3;
 
@@ -507,11 +528,12 @@ export function modelAveragedInterval(matches: readonly ModelMatch[], tickLogSig
   const score = fitScore(matches, tickLogSigma);
   const bestScore = score(best);
   if (!Number.isFinite(bestScore)) return [low, high];
+  const c = overdispersion(best);
   const parts: { w: number; mu: number; sigma: number }[] = [];
   for (const [i, m] of matches.entries()) {
     if (!weighed(m, i)) continue;
     const [lo, hi] = i === 0 ? [low, high] : m.posterior ? [m.posterior.multiplierLow, m.posterior.multiplierHigh] : [m.multiplierLow, m.multiplierHigh];
-    const w = Math.exp(-(score(m) - bestScore) / 2);
+    const w = Math.exp(-(score(m) - bestScore) / (2 * c));
     if (!(w >= MIN_MODEL_WEIGHT) || !(lo > 0) || !(hi >= lo)) continue;
     parts.push({ w, mu: (Math.log(lo) + Math.log(hi)) / 2, sigma: Math.max((Math.log(hi) - Math.log(lo)) / (2 * 1.959964), 1e-6) });
   }
@@ -565,8 +587,9 @@ export function modelShares(matches: readonly ModelMatch[], tickLogSigma: number
   const score = fitScore(matches, tickLogSigma);
   const bestScore = score(best);
   if (!Number.isFinite(bestScore)) return undefined;
+  const c = overdispersion(best);
   const weights = matches.map((m, i) => {
-    const w = weighed(m, i) ? Math.exp(-(score(m) - bestScore) / 2) : 0;
+    const w = weighed(m, i) ? Math.exp(-(score(m) - bestScore) / (2 * c)) : 0;
     return Number.isFinite(w) ? w : 0;
   });
   const total = weights.reduce((sum, w) => sum + w, 0);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
-import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, bestModelShare, estimateAmplification, modelShares, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
+import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, bestModelShare, estimateAmplification, modelShares, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, overdispersion, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
 import { tickFractionAt } from '../../src/detectors/retry-ramp.js';
 
 const models = loadBundledClientModels();
@@ -371,6 +371,19 @@ describe('bestModelShare', () => {
     expect(shares[1]).toBeCloseTo(0.3775406688, 9);
     expect(shares[2]).toBe(0);
     expect(bestModelShare([match('a', 0), match('b', 0.2)], 0.1)).toBe(shares[0]);
+  });
+
+  it('divides the likelihood ratios by how much more than its noise the best ramp strays (ĉ = χ²/dof)', () => {
+    const strays = (chi2: number, dof: number) => ({ ...match('a', 0), rampFit: { chi2, dof } });
+    // Score gap 1 between a and b: at ĉ = 4 the ratio is exp(-1/8), 1 / (1 + e^-0.125) = 0.5312093734 by hand.
+    const shares = modelShares([strays(40, 10), match('b', 0.2)], 0.1)!;
+    expect(shares[0]).toBeCloseTo(0.5312093734, 9);
+    // A ramp within its noise, or too few ticks to say, leaves the ratios as they are.
+    expect(modelShares([strays(8, 10), match('b', 0.2)], 0.1)![0]).toBeCloseTo(0.6224593312, 9);
+    expect(modelShares([strays(40, 2), match('b', 0.2)], 0.1)![0]).toBeCloseTo(0.6224593312, 9);
+    expect(overdispersion(strays(40, 10))).toBe(4);
+    expect(overdispersion(strays(8, 10))).toBe(1);
+    expect(overdispersion(match('a', 0))).toBe(1);
   });
 });
 
