@@ -525,15 +525,13 @@ const MIN_MODEL_WEIGHT = 1e-3;
 export function modelAveragedInterval(matches: readonly ModelMatch[], tickLogSigma: number, low: number, high: number): [number, number] {
   const best = matches[0];
   if (!best || !(low > 0) || !(high >= low)) return [low, high];
-  const score = fitScore(matches, tickLogSigma);
-  const bestScore = score(best);
-  if (!Number.isFinite(bestScore)) return [low, high];
-  const c = overdispersion(best);
+  const weights = likelihoodWeights(matches, tickLogSigma);
+  if (!weights) return [low, high];
   const parts: { w: number; mu: number; sigma: number }[] = [];
   for (const [i, m] of matches.entries()) {
     if (!weighed(m, i)) continue;
     const [lo, hi] = i === 0 ? [low, high] : m.posterior ? [m.posterior.multiplierLow, m.posterior.multiplierHigh] : [m.multiplierLow, m.multiplierHigh];
-    const w = Math.exp(-(score(m) - bestScore) / (2 * c));
+    const w = weights[i]!;
     if (!(w >= MIN_MODEL_WEIGHT) || !(lo > 0) || !(hi >= lo)) continue;
     parts.push({ w, mu: (Math.log(lo) + Math.log(hi)) / 2, sigma: Math.max((Math.log(hi) - Math.log(lo)) / (2 * 1.959964), 1e-6) });
   }
@@ -582,18 +580,28 @@ export function bestModelShare(matches: readonly ModelMatch[], tickLogSigma: num
  * catch-alls; undefined when there are no matches or neither a ramp nor a posterior ranks them.
  */
 export function modelShares(matches: readonly ModelMatch[], tickLogSigma: number): number[] | undefined {
+  const weights = likelihoodWeights(matches, tickLogSigma);
+  if (!weights) return undefined;
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  return weights.map((w) => w / total);
+}
+
+/**
+ * Each match's likelihood relative to the best's (1 for the best), byRampFit's score read as −2 log
+ * likelihood and divided by the best ramp's overdispersion; 0 for catch-alls and what cannot be
+ * weighed; undefined when there are no matches or nothing ranks them.
+ */
+function likelihoodWeights(matches: readonly ModelMatch[], tickLogSigma: number): number[] | undefined {
   const best = matches[0];
   if (!best) return undefined;
   const score = fitScore(matches, tickLogSigma);
   const bestScore = score(best);
   if (!Number.isFinite(bestScore)) return undefined;
   const c = overdispersion(best);
-  const weights = matches.map((m, i) => {
+  return matches.map((m, i) => {
     const w = weighed(m, i) ? Math.exp(-(score(m) - bestScore) / (2 * c)) : 0;
     return Number.isFinite(w) ? w : 0;
   });
-  const total = weights.reduce((sum, w) => sum + w, 0);
-  return weights.map((w) => w / total);
 }
 
 /** Standard normal CDF, through simple-statistics' error function. */
