@@ -79,7 +79,7 @@ function tickRows(f: TickFigures): BenchRow[] {
       peer: f.series >= 100_000 ? 'target < 1 s CPU' : '',
       note: `${fmt((f.allInCpuS / 15) * 100)}% of a core at 15 s; wall ${fmt(f.tickWallS)} s (save excluded); mean of ${f.ticks} ticks on two weeks of state, ${f.fullCollections} full collections among them${f.transitions > 0 ? `; ${f.transitions} alert transitions (not a steady state)` : ''}`,
     },
-    { what: '  of which source read / step + UI + metrics / state save per minute / UI history save per 10 minutes', stormwatch: `${perEval(f.readCpuS)} / ${perEval(f.stepCpuS)} / ${perEval(f.saveCpuS)} / ${perEval(f.uiSaveCpuS)}`, peer: '', note: `state.bin ${fmt(f.stateBytes / 1024 / 1024)} MB` },
+    { what: '  of which source read / step + UI + metrics / state save per minute / UI history save per 10 minutes', stormwatch: `${perEval(f.readCpuS)} / ${perEval(f.stepCpuS)} / ${perEval(f.saveCpuS)} / ${perEval(f.uiSaveCpuS)}`, peer: '', note: `state.bin ${fmt(f.stateBytes / 1024 / 1024)} MB; the save held the event loop ${fmt(f.saveHeldS)} s (encoding and writing; its syncs off it)` },
     { what: '  resident memory per series, steady state (RSS delta after GC)', stormwatch: `${fmt(f.rssPerSeries / 1024)} KB`, peer: f.series >= 10_000 ? 'target < 2 KB' : '', note: `JS heap + buffers ${fmt(f.heapPerSeries / 1024)} KB/series; peak RSS ${fmt(f.peakRssBytes / 1024 / 1024)} MB` },
   ];
 }

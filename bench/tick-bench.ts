@@ -13,7 +13,7 @@ import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type SignalConfig, loadConfig } from '../src/config/load.js';
 import { Pipeline, type PipelineConfig } from '../src/pipeline.js';
-import { STATE_FILE_NAME, saveState } from '../src/runner/state-file.js';
+import { STATE_FILE_NAME, saveStateAsync } from '../src/runner/state-file.js';
 import { UI_HISTORY_SAVE_INTERVAL_MS, writeUiHistory } from '../src/runner/ui-history-file.js';
 import { PrometheusClient } from '../src/source/prometheus-client.js';
 import { PrometheusSource } from '../src/source/prometheus-source.js';
@@ -42,6 +42,8 @@ export interface TickFigures {
   readCpuS: number;
   stepCpuS: number;
   saveCpuS: number;
+  /** Wall seconds a save holds the event loop (encoding and writing; its syncs are off it), mean. */
+  saveHeldS: number;
   /** One write of the UI history with every ring full (as after three hours), made every UI_HISTORY_SAVE_INTERVAL_MS. */
   uiSaveCpuS: number;
   allInCpuS: number;
@@ -175,6 +177,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
     const readCpu: number[] = [];
     const stepCpu: number[] = [];
     const saveCpu: number[] = [];
+    const saveHeld: number[] = [];
     const wall: number[] = [];
     let stateBytes = 0;
     let transitions = 0;
@@ -197,13 +200,18 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       if (read.errors.length > 0) throw new Error(`source read failed: ${read.errors[0]!.message}`);
       if (result.signals.size !== n) throw new Error(`expected ${n} series in the tick, got ${result.signals.size}`);
       let saveS = Number.NaN;
+      let saveHeldS = Number.NaN;
       if ((k + 1) % TICKS_PER_SAVE === 0) {
         const c2 = process.cpuUsage();
-        // As runner/live.ts saves: each series' state encoded as it is made.
-        stateBytes = saveState(stateFile, (section) => pipeline.snapshot(nowMs, section));
+        const w2 = performance.now();
+        // As runner/live.ts saves: each series' state encoded and written as it is made; the
+        // syncs on libuv's threads (whose CPU the process's counts too).
+        const saving = saveStateAsync(stateFile, (section) => pipeline.snapshot(nowMs, section));
+        saveHeldS = (performance.now() - w2) / 1000;
+        stateBytes = await saving;
         saveS = cpuSecondsSince(c2);
       }
-      return { readS, stepS, tickS, tickWall, saveS, transitions: result.transitions.length };
+      return { readS, stepS, tickS, tickWall, saveS, saveHeldS, transitions: result.transitions.length };
     };
     // Full collections (mark-compact) started while measuring: a reader can tell whether the
     // window held its share of them.
@@ -223,6 +231,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
         stepCpu.push(f.stepS);
         wall.push(f.tickWall);
         if (!Number.isNaN(f.saveS)) saveCpu.push(f.saveS);
+        if (!Number.isNaN(f.saveHeldS)) saveHeld.push(f.saveHeldS);
         transitions += f.transitions;
       }
     }
@@ -256,6 +265,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       readCpuS: mean(readCpu),
       stepCpuS: mean(stepCpu),
       saveCpuS,
+      saveHeldS: mean(saveHeld),
       uiSaveCpuS,
       allInCpuS: tickCpuS + saveCpuS / TICKS_PER_SAVE + uiSaveCpuS / (UI_HISTORY_SAVE_INTERVAL_MS / INTERVAL_MS),
       tickWallS: median(wall),

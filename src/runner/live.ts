@@ -17,7 +17,7 @@ import type { LiveSource } from '../source/source.js';
 import { type RunningServer, startHttpServer } from '../telemetry/http-server.js';
 import { StormwatchMetrics } from '../telemetry/metrics.js';
 import { Notifier, type SavedGroups } from './notify.js';
-import { STATE_FILE_NAME, loadState, saveState, stateFileToLoad } from './state-file.js';
+import { STATE_FILE_NAME, loadState, saveStateAsync, stateFileToLoad } from './state-file.js';
 import { StateSaver } from './state-saver.js';
 import { RefusalLog } from '../telemetry/refusal-log.js';
 import type { ProbeConfig } from '../config/load.js';
@@ -239,16 +239,16 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     saveMuting();
   };
   history.addDeploys(pipeline.deployRecords());
-  const writeState = () => {
-    try {
-      // Each series is encoded and written as it is made (state-binary.ts): no 100k snapshots alive at once.
-      const bytes = saveState(stateFile, (section) => pipeline.snapshot(now(), section));
-      metrics.stateWrites.inc();
-      metrics.stateBytes.set(bytes);
-    } catch (error) {
-      logger.log('error', 'could not save state', { error: (error as Error).message });
-    }
-  };
+  // Each series is encoded and written as it is made (state-binary.ts: no 100k snapshots alive at
+  // once); the syncs that follow wait on libuv's threads, not on the event loop.
+  const writeState = () =>
+    saveStateAsync(stateFile, (section) => pipeline.snapshot(now(), section)).then(
+      (bytes) => {
+        metrics.stateWrites.inc();
+        metrics.stateBytes.set(bytes);
+      },
+      (error: Error) => logger.log('error', 'could not save state', { error: error.message }),
+    );
   // Writes are coalesced: at most four a second however many transitions or deploy POSTs arrive, and
   // a slow write (many series) spaces the next out (state-saver.ts).
   const saver = new StateSaver(writeState, STATE_MIN_WRITE_INTERVAL_MS);
@@ -696,7 +696,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       if (reloading) await reloading;
       await task.stop();
       if (running) await running;
-      saver.flush(true);
+      await saver.flushAndWait();
       saveUiHistory();
       notifier.handle([], now(), true);
       saveGroups(true);

@@ -6,9 +6,10 @@
 // so firing alerts are re-derived rather than forgotten and their resolution still comes. A bad file
 // is moved aside (quarantined), never a reason not to start.
 
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PipelineSnapshot } from '../pipeline.js';
+import { commitState, commitStateAsync, firingFileOf, fsyncAsync, writeAll, writeDurably } from './durable-file.js';
 import { BinaryStateWriter, isBinaryState, readBinaryState } from './state-binary.js';
 import { fromColumns, toColumns } from './state-columns.js';
 import { unpackDetectors } from './state-pack.js';
@@ -33,29 +34,6 @@ export function stateFileToLoad(dir: string): string {
 
 /** Quarantined copies kept per state file; older ones are removed. */
 const KEEP_QUARANTINED = 3;
-
-/** firing.json beside the state file: the firing alerts alone, a second copy of what matters most. */
-export function firingFileOf(file: string): string {
-  return join(dirname(file), 'firing.json');
-}
-
-/** Writes the pieces of a text and syncs; returns the bytes written. */
-function writeDurably(file: string, text: string | readonly string[]): number {
-  const fd = openSync(file, 'w');
-  let bytes = 0;
-  try {
-    for (const piece of typeof text === 'string' ? [text] : text) bytes += writeSync(fd, piece);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  return bytes;
-}
-
-/** Writes all of `bytes` (a write may take part of them). */
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at, bytes.byteLength - at);
-}
 
 /** Strings this long are written as pieces of their own (the columns' base64), not copied into the JSON text. */
 const PIECE_CHARS = 1 << 16;
@@ -120,19 +98,37 @@ export function saveState(file: string, state: PipelineSnapshot | ((section: Sec
     snapshot = make(toColumns);
     bytes = writeDurably(tmp, jsonPieces(snapshot));
   }
-  const firing = firingFileOf(file);
-  writeDurably(`${firing}.tmp`, JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts }));
-  // A crash between the two renames leaves only .prev: the loader falls back to it.
-  if (existsSync(file)) renameSync(file, `${file}.prev`);
-  renameSync(`${file}.tmp`, file);
-  renameSync(`${firing}.tmp`, firing);
-  const dirFd = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  commitState(file, firingText(snapshot));
   return bytes;
+}
+
+/**
+ * saveState for a service's event loop: the same file, encoded and written at once (what is saved
+ * is the state as it is now), but synced (the file, firing.json, the directory) on libuv's threads,
+ * so a disk slow to sync (a network volume: seconds for 200 MB) holds up no request meanwhile.
+ * Resolves with the bytes once the file is in place; the caller makes no other save meanwhile.
+ */
+export async function saveStateAsync(file: string, state: (section: SectionBuilder) => PipelineSnapshot): Promise<number> {
+  if (!BinaryStateWriter.supported) return saveState(file, state);
+  mkdirSync(dirname(file), { recursive: true });
+  const fd = openSync(`${file}.tmp`, 'w');
+  let snapshot: PipelineSnapshot;
+  let bytes: number;
+  try {
+    const writer = new BinaryStateWriter((b) => writeAll(fd, b));
+    snapshot = state(writer.section);
+    bytes = writer.finish(snapshot);
+    await fsyncAsync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  await commitStateAsync(file, firingText(snapshot));
+  return bytes;
+}
+
+/** firing.json's text for a snapshot. */
+function firingText(snapshot: PipelineSnapshot): string {
+  return JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts });
 }
 
 export interface LoadedState {

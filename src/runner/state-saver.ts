@@ -8,6 +8,10 @@
 // of the event loop). Now saves take at most a tenth of the time, or a third at the cap with a
 // one-second save; a deploy's 201 waits at most `maxDeferMs` and one write, well inside the 10 s
 // Argo's and Flagger's webhooks wait by default. A few series save in milliseconds: unchanged.
+//
+// A write may go on after write() returns (`run` syncs its saves off the event loop: a promise);
+// then no other write starts before it settles, whoever waits is answered once it has, and its
+// duration, syncs included, spaces the next.
 
 /** Saves take at most 1/WRITE_SHARE of the time, below the cap. */
 export const WRITE_SHARE = 10;
@@ -18,9 +22,15 @@ export class StateSaver {
   private scheduled: { promise: Promise<void>; timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private lastWriteMs = Number.NEGATIVE_INFINITY;
   private lastDurationMs = 0;
+  /** A write that goes on after write() returned (written on another thread), until it settles. */
+  private writing: Promise<unknown> | undefined;
 
+  /**
+   * @param write writes the state as it is now; when it returns a promise, the write goes on until
+   *   that settles (its outcome is write's to report), and no other write starts before.
+   */
   constructor(
-    private readonly write: () => void,
+    private readonly write: () => void | Promise<unknown>,
     private readonly minIntervalMs = 1000,
     private readonly now: () => number = Date.now,
     private readonly maxDeferMs = MAX_DEFER_MS,
@@ -43,17 +53,42 @@ export class StateSaver {
     return promise;
   }
 
-  /** Writes now when a write is due (or always, with `force`: at shutdown), and settles whoever waits. */
+  /**
+   * Writes now when a write is due (or always, with `force`: at shutdown), and settles whoever waits
+   * once it is written. While a write is still going on, this one starts when it ends.
+   */
   flush(force = false): void {
     const s = this.scheduled;
     if (!s && !force) return;
+    if (this.writing) {
+      // Whoever waits keeps waiting for this write, which follows the one going on.
+      if (s) clearTimeout(s.timer);
+      void this.writing.then(() => this.flush(force));
+      return;
+    }
     this.scheduled = undefined;
     if (s) clearTimeout(s.timer);
     const started = this.now();
     this.lastWriteMs = started;
-    this.write();
-    this.lastDurationMs = Math.max(0, this.now() - started);
-    s?.resolve();
+    const written = this.write();
+    if (!(written instanceof Promise)) {
+      this.lastDurationMs = Math.max(0, this.now() - started);
+      s?.resolve();
+      return;
+    }
+    const settled = () => {
+      this.lastDurationMs = Math.max(0, this.now() - started);
+      this.writing = undefined;
+      s?.resolve();
+    };
+    this.writing = written.then(settled, settled);
+  }
+
+  /** flush(true), then the end of that write: what a shutdown waits for. */
+  async flushAndWait(): Promise<void> {
+    while (this.writing) await this.writing;
+    this.flush(true);
+    while (this.writing) await this.writing;
   }
 
   /** When the last write happened (-Infinity before the first). */

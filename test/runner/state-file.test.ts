@@ -1,7 +1,7 @@
 // The state file on load: whatever is in it, stormwatch starts; bad parts are quarantined and what they
 // held (firing alerts above all) comes from the save before when it can.
 
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -9,7 +9,8 @@ import type { PipelineSnapshot } from '../../src/pipeline.js';
 import { plainState } from '../../src/core/column-encoder.js';
 import { isBinaryState } from '../../src/runner/state-binary.js';
 import { DeferredState } from '../../src/runner/state-columns.js';
-import { OLDER_STATE_FILE_NAME, STATE_FILE_NAME, jsonPieces, loadState, saveState, stateFileToLoad } from '../../src/runner/state-file.js';
+import { firingFileOf } from '../../src/runner/durable-file.js';
+import { OLDER_STATE_FILE_NAME, STATE_FILE_NAME, type SectionBuilder, jsonPieces, loadState, saveState, saveStateAsync, stateFileToLoad } from '../../src/runner/state-file.js';
 import { StateSaver } from '../../src/runner/state-saver.js';
 
 /** Loaded state as plain data: per-series entries left in the file's columns (DeferredState) built, as JSON writes them. */
@@ -150,10 +151,84 @@ describe('loadState', () => {
   });
 });
 
+/** A state of `series` series with windows of their own, made through the section builder as Pipeline.snapshot makes it. */
+function stateOf(series: number, savedAtMs: number): (section: SectionBuilder) => PipelineSnapshot {
+  return (section) => {
+    const entries: [string, unknown][] = [];
+    for (let i = 0; i < series; i++) {
+      const values = Array.from({ length: 60 }, (_, k) => Math.fround(Math.log(100 + i + k * 0.37)));
+      entries.push([`api\u0000route=r${i}`, { rate: { values }, errorRatio: { values: values.map((v) => v / 1000) }, funnel: { values: [0.99, 0.98 + i / 1e6] } }]);
+    }
+    return { ...good(savedAtMs), detectors: section(entries) };
+  };
+}
+
+describe('saveStateAsync', () => {
+  it('writes the bytes saveState writes, firing.json beside them, and keeps the save before as .prev', async () => {
+    const { file: a } = dir();
+    const { file: b } = dir();
+    for (const savedAtMs of [1_000, 2_000]) {
+      const bytes = await saveStateAsync(a, stateOf(500, savedAtMs));
+      expect(bytes).toBe(saveState(b, stateOf(500, savedAtMs)));
+      expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+      expect(readFileSync(firingFileOf(a), 'utf8')).toBe(readFileSync(firingFileOf(b), 'utf8'));
+      expect(existsSync(`${a}.tmp`)).toBe(false);
+    }
+    expect(readFileSync(`${a}.prev`).equals(readFileSync(`${b}.prev`))).toBe(true);
+    expect(loadState(a).snapshot?.savedAtMs).toBe(2_000);
+  });
+
+  it('rejects a save it cannot write, naming why, and leaves the save before in place', async () => {
+    const { file } = dir();
+    await saveStateAsync(file, stateOf(10, 1_000));
+    const before = readFileSync(file);
+    // FILE.tmp is a directory: it cannot be opened for writing.
+    mkdirSync(`${file}.tmp`);
+    await expect(saveStateAsync(file, stateOf(10, 2_000))).rejects.toThrow(/EISDIR/);
+    rmSync(`${file}.tmp`, { recursive: true });
+    // An encoding that throws: the file half written is left as FILE.tmp, never put in place.
+    await expect(
+      saveStateAsync(file, () => {
+        throw new Error('encoding failed');
+      }),
+    ).rejects.toThrow('encoding failed');
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(loadState(file).snapshot?.savedAtMs).toBe(1_000);
+    await saveStateAsync(file, stateOf(10, 3_000));
+    expect(loadState(file).snapshot?.savedAtMs).toBe(3_000);
+  });
+});
+
 describe('StateSaver', () => {
+  it('starts no write before one that goes on after write() returned has settled, and settles each request once its write is done', async () => {
+    const { file } = dir();
+    let savedAtMs = 0;
+    let writing = 0;
+    let overlapped = false;
+    const saver = new StateSaver(() => {
+      if (writing > 0) overlapped = true;
+      writing++;
+      savedAtMs += 1_000;
+      return saveStateAsync(file, stateOf(300, savedAtMs)).finally(() => writing--);
+    }, 0);
+    await saver.request();
+    expect(loadState(file).snapshot?.savedAtMs).toBe(1_000);
+    // A request while a write goes on is served by the write after it, and resolves only then.
+    saver.flush(true);
+    await saver.request();
+    expect(savedAtMs).toBe(3_000);
+    expect(loadState(file).snapshot?.savedAtMs).toBe(3_000);
+    // A shutdown's flush waits for its write.
+    saver.flush(true);
+    await saver.flushAndWait();
+    expect(savedAtMs).toBe(5_000);
+    expect(loadState(file).snapshot?.savedAtMs).toBe(5_000);
+    expect(overlapped).toBe(false);
+  });
+
   it('lets a burst of requests share one write, at most one per interval', async () => {
     let writes = 0;
-    const saver = new StateSaver(() => writes++, 200);
+    const saver = new StateSaver(() => void writes++, 200);
     await Promise.all(Array.from({ length: 50 }, () => saver.request()));
     expect(writes).toBe(1);
     const started = Date.now();

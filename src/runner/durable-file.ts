@@ -1,0 +1,75 @@
+// Writing a state file durably: whole writes, fsync before rename, the directory synced after; each
+// step also as a promise whose fsync waits on libuv's threads, not on the event loop.
+
+import { closeSync, existsSync, fsync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+/** fsync(2) of an open file on libuv's thread pool. */
+export const fsyncAsync = promisify(fsync);
+
+/** firing.json beside the state file: the firing alerts alone, a second copy of what matters most. */
+export function firingFileOf(file: string): string {
+  return join(dirname(file), 'firing.json');
+}
+
+/** Writes the pieces of a text and syncs; returns the bytes written. */
+export function writeDurably(file: string, text: string | readonly string[]): number {
+  const fd = openSync(file, 'w');
+  let bytes = 0;
+  try {
+    for (const piece of typeof text === 'string' ? [text] : text) bytes += writeSync(fd, piece);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
+
+/** Writes all of `bytes` (a write may take part of them). */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.byteLength; ) at += writeSync(fd, bytes, at, bytes.byteLength - at);
+}
+
+/**
+ * The end of a save, once FILE.tmp is written and synced: firing.json written, then both put in
+ * place (the file before kept as FILE.prev) and the directory synced.
+ */
+export function commitState(file: string, firing: string): void {
+  writeDurably(`${firingFileOf(file)}.tmp`, firing);
+  putInPlace(file);
+  const dirFd = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
+/** commitState with its fsyncs (firing.json's, the directory's) off the event loop. */
+export async function commitStateAsync(file: string, firing: string): Promise<void> {
+  const handle = await open(`${firingFileOf(file)}.tmp`, 'w');
+  try {
+    await handle.writeFile(firing);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  putInPlace(file);
+  const dir = await open(dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
+
+/** FILE.tmp and firing.json.tmp, both synced, become the files (the file before kept as FILE.prev). */
+function putInPlace(file: string): void {
+  const firingFile = firingFileOf(file);
+  // A crash between the two renames leaves only .prev: the loader falls back to it.
+  if (existsSync(file)) renameSync(file, `${file}.prev`);
+  renameSync(`${file}.tmp`, file);
+  renameSync(`${firingFile}.tmp`, firingFile);
+}
