@@ -39,7 +39,7 @@ async function runPart(part: string[]): Promise<unknown> {
     case 'backtests':
       return benchBacktests(part[1] === 'quick');
     case 'restart':
-      return benchSave(Number(part[1]), 2);
+      return benchSave(Number(part[1]), 4);
     default:
       throw new Error(`unknown bench part ${part[0]}`);
   }
@@ -114,7 +114,7 @@ async function main(): Promise<void> {
       what: `restart at ${fmt(r.series)} series: state.bin read and checked + restore + the first tick's step (every detector rebuilt), CPU`,
       stormwatch: `${fmt(r.loadCpuS + r.restoreCpuS + r.firstStepCpuS)} s CPU`,
       peer: '',
-      note: `load ${fmt(r.loadCpuS)} / restore ${fmt(r.restoreCpuS)} / first step ${fmt(r.firstStepCpuS)} s; the save before it ${fmt(r.saveCpuS)} s CPU, state.bin ${fmt(r.stateBytes / 1024 / 1024)} MB`,
+      note: `load ${fmt(r.loadCpuS)} / restore ${fmt(r.restoreCpuS)} / first step ${fmt(r.firstStepCpuS)} s; the save before it ${fmt(r.saveCpuS)} s CPU, state.bin ${fmt(r.stateBytes / 1024 / 1024)} MB, in place after ${fmt(r.saveWallS)} s, the event loop held ${fmt(r.saveHeldS)} s (${fmt(r.syncSaveHeldS)} s with its syncs on it)`,
     });
   });
   const ruleRoutes = quick ? 1_000 : 10_000;

@@ -11,7 +11,7 @@ import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pipeline } from '../src/pipeline.js';
-import { STATE_FILE_NAME, loadState, saveState } from '../src/runner/state-file.js';
+import { STATE_FILE_NAME, loadState, saveState, saveStateAsync } from '../src/runner/state-file.js';
 import { cpuSecondsSince, gc, median } from './measure.js';
 import { routeProfiles } from './pages.js';
 import { FakePrometheusAnswers, configFor, restoreSteadyState } from './tick-bench.js';
@@ -27,6 +27,9 @@ export interface SaveFigures {
   saveCpuMinS: number;
   saveCpuMaxS: number;
   saveWallS: number;
+  /** Wall seconds a save held the event loop as run makes it (its syncs off it), and the same save made by saveState, all on it; medians. */
+  saveHeldS: number;
+  syncSaveHeldS: number;
   stateBytes: number;
   /** loadState (read, check) and Pipeline.restore of what it gave, CPU seconds. */
   loadCpuS: number;
@@ -96,6 +99,8 @@ export async function benchSave(n: number, saves: number, profileFile?: string, 
       const profiles: Profile[] = [];
       const cpu: number[] = [];
       const wall: number[] = [];
+      const held: number[] = [];
+      const syncHeld: number[] = [];
       let stateBytes = 0;
       // A tick between saves, as live: the states change (a save cannot just repeat the last one's bytes).
       for (let k = 0; k <= saves; k++) {
@@ -106,21 +111,34 @@ export async function benchSave(n: number, saves: number, profileFile?: string, 
         gc();
         const profiled = session && k > 0;
         if (profiled) await post(session, 'Profiler.start');
+        // The same save with its syncs on the event loop (saveState), for comparison: first at every
+        // other save (the second of two saves of one state finds its encoding warm).
+        const syncFirst = k % 2 === 0;
+        const saveSync = () => {
+          const w2 = performance.now();
+          saveState(stateFile, (section) => pipeline.snapshot(t0 + k * INTERVAL_MS, section));
+          syncHeld.push((performance.now() - w2) / 1000);
+        };
+        if (syncFirst && k > 0) saveSync();
         const c = process.cpuUsage();
         const w = performance.now();
-        stateBytes = saveState(stateFile, (section) => pipeline.snapshot(t0 + k * INTERVAL_MS, section));
+        // As runner/live.ts saves.
+        const pending = saveStateAsync(stateFile, (section) => pipeline.snapshot(t0 + k * INTERVAL_MS, section));
+        held.push((performance.now() - w) / 1000);
+        stateBytes = await pending;
         cpu.push(cpuSecondsSince(c));
         wall.push((performance.now() - w) / 1000);
         if (profiled) profiles.push((await post<{ profile: Profile }>(session, 'Profiler.stop')).profile);
+        if (!syncFirst || k === 0) saveSync();
       }
       if (session) {
         writeFileSync(profileFile!, JSON.stringify(profiles.at(-1)));
         process.stderr.write(`${topSelf(profiles).join('\n')}\n`);
         session.disconnect();
       }
-      return { cpu, wall, stateBytes };
+      return { cpu, wall, held, syncHeld, stateBytes };
     };
-    const { cpu, wall, stateBytes } = await saving();
+    const { cpu, wall, held, syncHeld, stateBytes } = await saving();
     if (keepFile) copyFileSync(stateFile, keepFile);
     gc();
     const c1 = process.cpuUsage();
@@ -146,6 +164,8 @@ export async function benchSave(n: number, saves: number, profileFile?: string, 
       saveCpuMinS: Math.min(...later),
       saveCpuMaxS: Math.max(...later),
       saveWallS: median(wall.slice(1)),
+      saveHeldS: median(held.slice(1)),
+      syncSaveHeldS: median(syncHeld.slice(1)),
       stateBytes: stateBytes || statSync(stateFile).size,
       loadCpuS,
       restoreCpuS,
