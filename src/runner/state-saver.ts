@@ -22,8 +22,10 @@ export class StateSaver {
   private scheduled: { promise: Promise<void>; timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private lastWriteMs = Number.NEGATIVE_INFINITY;
   private lastDurationMs = 0;
-  /** A write that goes on after write() returned (written on another thread), until it settles. */
+  /** A write that goes on after write() returned (its syncs waiting on libuv's threads), until it settles. */
   private writing: Promise<unknown> | undefined;
+  /** A flush asked for while `writing`: made once it settles (forced if any of those asking was). */
+  private after: { force: boolean } | undefined;
 
   /**
    * @param write writes the state as it is now; when it returns a promise, the write goes on until
@@ -61,9 +63,17 @@ export class StateSaver {
     const s = this.scheduled;
     if (!s && !force) return;
     if (this.writing) {
-      // Whoever waits keeps waiting for this write, which follows the one going on.
+      // Whoever waits keeps waiting for this write, which follows the one going on: one write
+      // however many ask meanwhile.
       if (s) clearTimeout(s.timer);
-      void this.writing.then(() => this.flush(force));
+      if (this.after) this.after.force ||= force;
+      else {
+        const after = (this.after = { force });
+        void this.writing.then(() => {
+          this.after = undefined;
+          this.flush(after.force);
+        });
+      }
       return;
     }
     this.scheduled = undefined;

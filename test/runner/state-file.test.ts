@@ -213,9 +213,12 @@ describe('StateSaver', () => {
     }, 0);
     await saver.request();
     expect(loadState(file).snapshot?.savedAtMs).toBe(1_000);
-    // A request while a write goes on is served by the write after it, and resolves only then.
+    // Requests and flushes while a write goes on are served by one write after it, and resolve only then.
     saver.flush(true);
-    await saver.request();
+    saver.flush(true);
+    const served = saver.request();
+    saver.flush(true);
+    await served;
     expect(savedAtMs).toBe(3_000);
     expect(loadState(file).snapshot?.savedAtMs).toBe(3_000);
     // A shutdown's flush waits for its write.
