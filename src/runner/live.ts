@@ -241,14 +241,19 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   history.addDeploys(pipeline.deployRecords());
   // Each series is encoded and written as it is made (state-binary.ts: no 100k snapshots alive at
   // once); the syncs that follow wait on libuv's threads, not on the event loop.
-  const writeState = () =>
-    saveStateAsync(stateFile, (section) => pipeline.snapshot(now(), section)).then(
+  const writeState = () => {
+    const started = performance.now();
+    const saving = saveStateAsync(stateFile, (section) => pipeline.snapshot(now(), section));
+    metrics.stateSaveDuration.observe({ part: 'event_loop' }, (performance.now() - started) / 1000);
+    return saving.then(
       (bytes) => {
         metrics.stateWrites.inc();
         metrics.stateBytes.set(bytes);
+        metrics.stateSaveDuration.observe({ part: 'in_place' }, (performance.now() - started) / 1000);
       },
       (error: Error) => logger.log('error', 'could not save state', { error: error.message }),
     );
+  };
   // Writes are coalesced: at most four a second however many transitions or deploy POSTs arrive, and
   // a slow write (many series) spaces the next out (state-saver.ts).
   const saver = new StateSaver(writeState, STATE_MIN_WRITE_INTERVAL_MS);

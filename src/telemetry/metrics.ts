@@ -38,6 +38,13 @@ export class StormwatchMetrics {
   readonly httpRefused = new Counter({ name: 'stormwatch_http_refused_total', help: 'HTTP requests refused with a 4xx, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly stateWrites = new Counter({ name: 'stormwatch_state_writes_total', help: 'Writes of the state file, state.bin (bursts of changes share one write).', registers: [this.registry] });
   readonly stateBytes = new Gauge({ name: 'stormwatch_state_bytes', help: 'Size of the last state file written.', registers: [this.registry] });
+  readonly stateSaveDuration = new Histogram({
+    name: 'stormwatch_state_save_seconds',
+    help: 'Wall time of a state save, by part: event_loop (encoding and writing, while the event loop waits), in_place (until the file is synced and in place).',
+    labelNames: ['part'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly deployRecords = new Gauge({ name: 'stormwatch_deploy_records', help: 'Deploy records kept (pruned by age and count).', registers: [this.registry] });
   readonly reloads = new Counter({ name: 'stormwatch_config_reloads_total', help: 'Configuration reloads (SIGHUP, POST /-/reload), by outcome (applied, refused).', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly notificationsMuted = new Counter({ name: 'stormwatch_alerts_muted_total', help: 'Alert transitions decided but not delivered, by reason (silence, maintenance, inhibited, held).', labelNames: ['reason'] as const, registers: [this.registry] });

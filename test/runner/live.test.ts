@@ -5,13 +5,14 @@
 
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type StormwatchConfig, loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
 import { type LiveHandle, startLive } from '../../src/runner/live.js';
+import { STATE_FILE_NAME } from '../../src/runner/state-file.js';
 import { parseSelector } from '../../src/core/selector.js';
 import { replayConfig } from '../helpers/scenarios.js';
 import { freePort } from '../helpers/ports.js';
@@ -86,6 +87,19 @@ describe('live loop', () => {
     await Promise.all([handle.tick(), handle.tick()]);
     expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBe(1);
     expect(await metricValue(handle, 'stormwatch_ticks_total', 'outcome="ok"')).toBe(1);
+  });
+
+  it('saves its state at shutdown and waits until it is in place, timing the save on the event loop and until in place', async () => {
+    const config = prometheusConfig(`http://127.0.0.1:${await freePort()}`);
+    const h = await startLive(config, { logger: logCollector().logger });
+    handle = undefined;
+    await h.tick();
+    await h.stop(1000);
+    expect(existsSync(join(config.delivery.outboxDir, STATE_FILE_NAME))).toBe(true);
+    expect(existsSync(join(config.delivery.outboxDir, `${STATE_FILE_NAME}.tmp`))).toBe(false);
+    expect(await metricValue(h, 'stormwatch_state_save_seconds_count', 'part="event_loop"')).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(h, 'stormwatch_state_save_seconds_count', 'part="in_place"')).toBe(await metricValue(h, 'stormwatch_state_save_seconds_count', 'part="event_loop"'));
+    expect(await metricValue(h, 'stormwatch_state_writes_total', '')).toBe(await metricValue(h, 'stormwatch_state_save_seconds_count', 'part="in_place"'));
   });
 
   it('serves /healthz and /metrics on its own HTTP server', async () => {
