@@ -1,5 +1,6 @@
-// Writing a state file durably: whole writes, fsync before rename, the directory synced after; each
-// step also as a promise whose fsync waits on libuv's threads, not on the event loop.
+// Writing a state file durably: whole writes, fsync before rename, the directory synced after; the
+// end of a save (its syncs and renames) also as a promise, whose syncs wait on libuv's threads, not
+// on the event loop.
 
 import { closeSync, existsSync, fsync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
