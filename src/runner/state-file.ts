@@ -86,9 +86,7 @@ export function saveState(file: string, state: PipelineSnapshot | ((section: Sec
   if (BinaryStateWriter.supported) {
     const fd = openSync(tmp, 'w');
     try {
-      const writer = new BinaryStateWriter((b) => writeAll(fd, b));
-      snapshot = make(writer.section);
-      bytes = writer.finish(snapshot);
+      ({ snapshot, bytes } = writeBinary(fd, make));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -115,15 +113,20 @@ export async function saveStateAsync(file: string, state: (section: SectionBuild
   let snapshot: PipelineSnapshot;
   let bytes: number;
   try {
-    const writer = new BinaryStateWriter((b) => writeAll(fd, b));
-    snapshot = state(writer.section);
-    bytes = writer.finish(snapshot);
+    ({ snapshot, bytes } = writeBinary(fd, state));
     await fsyncAsync(fd);
   } finally {
     closeSync(fd);
   }
   await commitStateAsync(file, firingText(snapshot));
   return bytes;
+}
+
+/** Encodes the state into the open file `fd` (state-binary.ts), each series written as it is made. */
+function writeBinary(fd: number, make: (section: SectionBuilder) => PipelineSnapshot): { snapshot: PipelineSnapshot; bytes: number } {
+  const writer = new BinaryStateWriter((b) => writeAll(fd, b));
+  const snapshot = make(writer.section);
+  return { snapshot, bytes: writer.finish(snapshot) };
 }
 
 /** firing.json's text for a snapshot. */
