@@ -32,21 +32,48 @@ export function countSamples(file: string): number {
 
 /** Runs `node cli.js backtest --config CONFIG [--input FILE]` and measures the whole process. */
 export function runBacktestProcess(cli: string, config: string, input: string | undefined, samples: number): BacktestFigures {
-  const args = ['backtest', '--config', config, ...(input ? ['--input', input] : [])].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const args = ['backtest', '--config', config, ...(input ? ['--input', input] : [])];
   // The transitions go to a temp file (never beside the config: that may be in the repository).
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-out-'));
   const outFile = join(dir, 'transitions.jsonl');
   try {
-    return measureProcess(cli, args, outFile, samples);
+    const figures = measureProcess([cli, ...args], outFile, samples);
+    const transitions = readFileSync(outFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).length;
+    return { ...figures, transitions };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function measureProcess(cli: string, args: string, outFile: string, samples: number): BacktestFigures {
+/**
+ * The floor under a backtest of `input` (bench/replay-floor.ts as a whole process: start-up, the
+ * file read and parsed, nothing else), and under that Node's own start-up (`node -e 0`), each
+ * the median of three runs by wall time. Throws when the floor did not read all `samples`.
+ */
+export function runReplayFloor(floorScript: string, input: string, samples: number): { floor: BacktestFigures; nodeStart: BacktestFigures } {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-out-'));
+  const outFile = join(dir, 'out.txt');
+  try {
+    const median = (run: () => BacktestFigures) => [run(), run(), run()].sort((a, b) => a.wallS - b.wallS)[1]!;
+    const floor = median(() => {
+      const f = measureProcess([floorScript, input], outFile, samples);
+      const read = Number(readFileSync(outFile, 'utf8').trim());
+      if (read !== samples) throw new Error(`replay-floor read ${read} samples of ${input}, the file holds ${samples}`);
+      return f;
+    });
+    const nodeStart = median(() => measureProcess(['-e', '0'], outFile, samples));
+    return { floor, nodeStart };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `node ARGS > outFile` in a shell and measures the whole process (transitions left 0). */
+function measureProcess(nodeArgs: string[], outFile: string, samples: number): BacktestFigures {
+  const args = nodeArgs.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const t = performance.now();
   // `times` prints the shell's own and its children's user and system time; the child's is line 2.
-  const out = execFileSync('bash', ['-c', `node '${cli}' ${args} > "$OUT" 2>/dev/null; times`], { encoding: 'utf8', env: { ...process.env, OUT: outFile }, maxBuffer: 1 << 20 });
+  const out = execFileSync('bash', ['-c', `node ${args} > "$OUT" 2>/dev/null; times`], { encoding: 'utf8', env: { ...process.env, OUT: outFile }, maxBuffer: 1 << 20 });
   const wallS = (performance.now() - t) / 1000;
   const child = out.trim().split('\n').at(-1)!.split(/\s+/);
   const seconds = (s: string) => {
@@ -54,8 +81,7 @@ function measureProcess(cli: string, args: string, outFile: string, samples: num
     if (!m) throw new Error(`unexpected times output: ${out}`);
     return Number(m[1]) * 60 + Number(m[2]);
   };
-  const transitions = readFileSync(outFile, 'utf8').split('\n').filter((l) => l.startsWith('{')).length;
-  return { samples, wallS, cpuS: seconds(child[0]!) + seconds(child[1]!), transitions };
+  return { samples, wallS, cpuS: seconds(child[0]!) + seconds(child[1]!), transitions: 0 };
 }
 
 /** A config that splits one signal by route over a replay file of `writeReplayFile`. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countSamples, writeSplitReplayConfig } from '../../bench/backtest-bench.js';
+import { countSamples, runReplayFloor, writeSplitReplayConfig } from '../../bench/backtest-bench.js';
 import { writeReplayFile } from '../../bench/pages.js';
 import { loadConfig } from '../../src/config/load.js';
 import { FIXTURES_DIR } from '../../src/core/paths.js';
@@ -25,5 +25,16 @@ describe('backtest bench inputs', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("measures the replay floor as a process that reads every sample of the file, and refuses one that read another count", () => {
+    const file = join(FIXTURES_DIR, 'scenarios', 'low-traffic-1rps.om.gz');
+    const floorScript = resolve(FIXTURES_DIR, '..', 'dist', 'bench', 'replay-floor.js');
+    const samples = countSamples(file);
+    const { floor, nodeStart } = runReplayFloor(floorScript, file, samples);
+    expect(floor.samples).toBe(samples);
+    expect(floor.cpuS).toBeGreaterThan(0);
+    expect(nodeStart.wallS).toBeGreaterThan(0);
+    expect(() => runReplayFloor(floorScript, file, samples + 1)).toThrow(`replay-floor read ${samples} samples of ${file}, the file holds ${samples + 1}`);
   });
 });
