@@ -13,6 +13,14 @@ export interface BacktestFigures {
   wallS: number;
   cpuS: number;
   transitions: number;
+  /** The fastest and slowest of the runs by wall time, when several were made. */
+  wallRangeS?: [number, number];
+}
+
+/** The run of median wall time among `runs` runs, with the range of their wall times. */
+export function medianRun(runs: number, run: () => BacktestFigures): BacktestFigures {
+  const all = Array.from({ length: runs }, run).sort((a, b) => a.wallS - b.wallS);
+  return { ...all[Math.floor((all.length - 1) / 2)]!, wallRangeS: [all[0]!.wallS, all.at(-1)!.wallS] };
 }
 
 /** Samples (non-comment lines) of a replay file, gzipped or not. */
@@ -54,7 +62,7 @@ export function runReplayFloor(floorScript: string, input: string, samples: numb
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-out-'));
   const outFile = join(dir, 'out.txt');
   try {
-    const median = (run: () => BacktestFigures) => [run(), run(), run()].sort((a, b) => a.wallS - b.wallS)[1]!;
+    const median = (run: () => BacktestFigures) => medianRun(3, run);
     const floor = median(() => {
       const f = measureProcess([floorScript, input], outFile, samples);
       const read = Number(readFileSync(outFile, 'utf8').trim());

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { countSamples, runReplayFloor, writeSplitReplayConfig } from '../../bench/backtest-bench.js';
+import { countSamples, medianRun, runReplayFloor, writeSplitReplayConfig } from '../../bench/backtest-bench.js';
 import { writeReplayFile } from '../../bench/pages.js';
 import { loadConfig } from '../../src/config/load.js';
 import { FIXTURES_DIR } from '../../src/core/paths.js';
@@ -36,5 +36,16 @@ describe('backtest bench inputs', () => {
     expect(floor.cpuS).toBeGreaterThan(0);
     expect(nodeStart.wallS).toBeGreaterThan(0);
     expect(() => runReplayFloor(floorScript, file, samples + 1)).toThrow(`replay-floor read ${samples} samples of ${file}, the file holds ${samples + 1}`);
+  });
+
+  it('takes the run of median wall time, whole (its CPU and transitions with it), and the range of the runs', () => {
+    const walls = [3, 1, 2];
+    let i = 0;
+    const figures = medianRun(3, () => {
+      const wallS = walls[i++]!;
+      return { samples: 10, wallS, cpuS: wallS * 10, transitions: wallS };
+    });
+    expect(i).toBe(3);
+    expect(figures).toEqual({ samples: 10, wallS: 2, cpuS: 20, transitions: 2, wallRangeS: [1, 3] });
   });
 });
