@@ -62,14 +62,13 @@ export function runReplayFloor(floorScript: string, input: string, samples: numb
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-out-'));
   const outFile = join(dir, 'out.txt');
   try {
-    const median = (run: () => BacktestFigures) => medianRun(3, run);
-    const floor = median(() => {
+    const floor = medianRun(3, () => {
       const f = measureProcess([floorScript, input], outFile, samples);
       const read = Number(readFileSync(outFile, 'utf8').trim());
       if (read !== samples) throw new Error(`replay-floor read ${read} samples of ${input}, the file holds ${samples}`);
       return f;
     });
-    const nodeStart = median(() => measureProcess(['-e', '0'], outFile, samples));
+    const nodeStart = medianRun(3, () => measureProcess(['-e', '0'], outFile, samples));
     return { floor, nodeStart };
   } finally {
     rmSync(dir, { recursive: true, force: true });
