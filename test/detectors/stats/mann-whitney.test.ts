@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mannWhitneyU } from '../../src/detectors/stats/mann-whitney.js';
+import { mannWhitneyU } from '../../../src/detectors/stats/mann-whitney.js';
 
 describe('mannWhitneyU', () => {
   it('matches the normal approximation with continuity correction', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newCheckState, updateCheck } from '../../src/detectors/stats/sequential-check.js';
+import { newCheckState, updateCheck } from '../../../src/detectors/stats/sequential-check.js';
 
 const H = 10;
 const RESOLVE = 4;

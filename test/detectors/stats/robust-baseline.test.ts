@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAD_TO_SIGMA, RobustBaseline } from '../../src/detectors/stats/robust-baseline.js';
-import { windowFloats } from '../../src/series/sample-window.js';
+import { MAD_TO_SIGMA, RobustBaseline } from '../../../src/detectors/stats/robust-baseline.js';
+import { windowFloats } from '../../../src/series/sample-window.js';
 
 describe('RobustBaseline', () => {
   it('pools ratio buckets by counts, not by averaging per-tick ratios', () => {

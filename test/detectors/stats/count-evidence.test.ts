@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from '../../src/detectors/stats/count-evidence.js';
+import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from '../../../src/detectors/stats/count-evidence.js';
 
 // Reference values computed with scipy 1.17 (numpy 2.4):
 //   binom.logpmf(7, 20, 0.3) - binom.logpmf(7, 20, 0.1)   = 4.423198453024984
