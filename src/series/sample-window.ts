@@ -56,6 +56,8 @@ function medianOf(a: Float64Array, n: number): number {
 
 /** Windows up to this capacity keep their sort order (one byte a value names a slot). */
 export const MAX_ORDERED_CAPACITY = 256;
+/** restore's merge sort: the slots being merged, and from MAX_ORDERED_CAPACITY its output (one thread). */
+const restoreScratch = new Uint8Array(2 * MAX_ORDERED_CAPACITY);
 
 /** Floats a window keeps before its values: its count and the slot of the next value. */
 export const WINDOW_HEADER_FLOATS = 2;
@@ -321,7 +323,7 @@ export class SampleWindow {
 
   /**
    * Replaces the contents (oldest first), keeping the newest that fit: the values written in one
-   * pass, then the order made by insertion sort over them. The same slots and the same order as
+   * pass, then the order made by a merge sort over them. The same slots and the same order as
    * pushing them one by one (each new value before the equal ones, as push's binary search puts
    * it), without push's call to move bytes per value: a restart restores three windows a series.
    */
@@ -335,15 +337,31 @@ export class SampleWindow {
     this.next = k % this.capacity;
     const order = this.order;
     if (!order) return;
-    const o = this.orderAt;
-    // Ascending by value, equal values newest first (as pushes leave them): the slots taken newest
-    // first, each placed after the equal ones already placed, so a run of equal values (a ratio
-    // window of zeros) moves nothing.
-    for (let slot = k - 1, placed = 0; slot >= 0; slot--, placed++) {
-      const v = s[base + slot]!;
-      let i = placed;
-      for (; i > 0 && s[base + order[o + i - 1]!]! > v; i--) order[o + i] = order[o + i - 1]!;
-      order[o + i] = slot;
+    // Ascending by value, equal values newest first (as pushes leave them): the slots listed newest
+    // first, then merged bottom-up, the earlier (newer) of two equal values first. An insertion
+    // sort did the same in about k²/4 steps, 900 for an hour's window (a restart restores 300k).
+    const a = restoreScratch;
+    for (let i = 0; i < k; i++) a[i] = k - 1 - i;
+    let src = 0;
+    let dst = MAX_ORDERED_CAPACITY;
+    for (let width = 1; width < k; width *= 2) {
+      for (let lo = 0; lo < k; lo += 2 * width) {
+        const mid = Math.min(lo + width, k);
+        const hi = Math.min(lo + 2 * width, k);
+        let i = lo;
+        let j = mid;
+        let out = lo;
+        while (i < mid && j < hi) {
+          if (s[base + a[src + j]!]! < s[base + a[src + i]!]!) a[dst + out++] = a[src + j++]!;
+          else a[dst + out++] = a[src + i++]!;
+        }
+        while (i < mid) a[dst + out++] = a[src + i++]!;
+        while (j < hi) a[dst + out++] = a[src + j++]!;
+      }
+      const t = src;
+      src = dst;
+      dst = t;
     }
+    order.set(a.subarray(src, src + k), this.orderAt);
   }
 }
