@@ -340,8 +340,17 @@ export class SampleWindow {
     // Ascending by value, equal values newest first (as pushes leave them): the slots listed newest
     // first, then merged bottom-up, the earlier (newer) of two equal values first. An insertion
     // sort did the same in about k²/4 steps, 900 for an hour's window (a restart restores 300k).
+    // A list already in order (a ratio window of zeros) is taken as it is.
     const a = restoreScratch;
-    for (let i = 0; i < k; i++) a[i] = k - 1 - i;
+    let sorted = true;
+    for (let i = 0; i < k; i++) {
+      a[i] = k - 1 - i;
+      if (i > 0 && s[base + k - 1 - i]! < s[base + k - i]!) sorted = false;
+    }
+    if (sorted) {
+      order.set(a.subarray(0, k), this.orderAt);
+      return;
+    }
     let src = 0;
     let dst = MAX_ORDERED_CAPACITY;
     for (let width = 1; width < k; width *= 2) {

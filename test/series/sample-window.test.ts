@@ -105,6 +105,24 @@ describe('SampleWindow', () => {
     }
   });
 
+  it('restores windows already in order as pushing them would (all zeros, newest smallest, oldest smallest)', () => {
+    const orderOf = (w: SampleWindow) => [...(w as unknown as { order: Uint8Array }).order.subarray(0, w.size)];
+    for (const capacity of [2, 7, 60]) {
+      const zeros = Array.from({ length: capacity }, (_, i) => (i % 3 === 0 ? -0 : 0));
+      // Oldest largest (in order when read newest first, ties included), and its reverse.
+      const falling = Array.from({ length: capacity }, (_, i) => Math.floor((capacity - i) / 2));
+      const rising = [...falling].reverse();
+      for (const values of [zeros, falling, rising]) {
+        const pushed = new SampleWindow(capacity);
+        for (const v of values) pushed.push(v);
+        const restored = new SampleWindow(capacity);
+        restored.push(99);
+        restored.restore(values);
+        expect(orderOf(restored), `capacity ${capacity}: ${values.join(' ')}`).toEqual(orderOf(pushed));
+      }
+    }
+  });
+
   it('says NaN when empty', () => {
     expect(new SampleWindow(3).median()).toBeNaN();
     expect(new SampleWindow(3).medianAbsoluteDeviation()).toBeNaN();
