@@ -384,25 +384,21 @@ const MAX_BUILDER_SOURCE = 64 * 1024;
  * build() for one template as code made once for all the states of its chunk: object literals of
  * one shape (a store per key into an empty object goes through V8's generic keyed store, and the
  * walk reads each marker's text again for every state), numbers taken from the cursor in the
- * walk's order. At a restart of 100k series the walk was a seventh of the restore. Undefined for
- * a template with a `__proto__` key (the walk's store sets the prototype there; it serves those)
- * or too large a one.
+ * walk's order. At a restart of 100k series the walk was a seventh of the restore. Keys are
+ * written as strings, not computed: a `"__proto__"` key then sets the prototype, as the walk's
+ * store does. Keys and literals are JSON text and counts are digits (validTemplate), so no
+ * template writes code. Undefined for too large a template.
  */
 function compileBuilder(t: unknown): Builder | undefined {
-  let walkOnly = false;
   const emit = (t: unknown): string => {
     if (typeof t === 'number') return 'J(c.f64[c.d++])';
     if (typeof t === 'string') return t.startsWith(MARK) ? `N(c, ${JSON.stringify(t[1])}, ${Number(t.slice(2))})` : JSON.stringify(t);
     if (Array.isArray(t)) return `[${t.map(emit).join(', ')}]`;
-    if (t !== null && typeof t === 'object') {
-      const keys = Object.keys(t);
-      if (keys.includes('__proto__')) walkOnly = true;
-      return `{${keys.map((k) => `${JSON.stringify(k)}: ${emit((t as Record<string, unknown>)[k])}`).join(', ')}}`;
-    }
+    if (t !== null && typeof t === 'object') return `{${Object.keys(t).map((k) => `${JSON.stringify(k)}: ${emit((t as Record<string, unknown>)[k])}`).join(', ')}}`;
     return JSON.stringify(t);
   };
   const body = emit(t);
-  if (walkOnly || body.length > MAX_BUILDER_SOURCE) return undefined;
+  if (body.length > MAX_BUILDER_SOURCE) return undefined;
   return new Function('J', 'N', `return (c) => (${body});`)(asJson, readNumbers) as Builder;
 }
 
