@@ -344,6 +344,7 @@ function scanLines(
   let stopped = false;
   // Positions found in another text mean nothing in this one.
   labelNames.length = 0;
+  distinctNames = 0;
   lastName = '';
   backslashAt = -1;
   const parse = ++parsesBegun;
@@ -401,6 +402,7 @@ function scanLines(
   lineName = '';
   lineLabels = EMPTY;
   labelNames.fill('');
+  distinctNames = 0;
   seen.fill('');
   labelValues.fill('');
   scanSamples = samples;
@@ -462,14 +464,23 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   if (c !== SPACE && c !== TAB) throw new LineError(`${name}: expected a space before the value`);
   while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
   // Value, then an optional timestamp; OpenMetrics exemplars follow " # ".
+  // Found and, when it is 1 to 15 plain digits (most counters), read in the same pass.
   let valueEnd = i;
-  while (valueEnd < stop && text.charCodeAt(valueEnd) !== SPACE && text.charCodeAt(valueEnd) !== TAB) valueEnd++;
+  let digits = 0;
+  let plain = true;
+  for (; valueEnd < stop; valueEnd++) {
+    const ch = text.charCodeAt(valueEnd);
+    if (ch === SPACE || ch === TAB) break;
+    const d = ch - 48;
+    if (d >= 0 && d <= 9) digits = digits * 10 + d;
+    else plain = false;
+  }
   if (valueEnd === i) throw new LineError(`${name}: missing value`);
   let j = valueEnd;
   while (j < stop && (text.charCodeAt(j) === SPACE || text.charCodeAt(j) === TAB)) j++;
   lineTimestampMs = j < stop && !(openMetrics && text.charCodeAt(j) === HASH) ? readTimestamp(text, j, stop, name, openMetrics) : Number.NaN;
   // Plain digits (most counters) are read in place; anything else goes through the full grammar.
-  let value: number | undefined = digitsValue(text, i, valueEnd);
+  let value: number | undefined = plain && valueEnd - i <= 15 ? digits : Number.NaN;
   if (Number.isNaN(value)) {
     const valueText = text.slice(i, valueEnd);
     value = parseSampleValue(valueText);
@@ -551,6 +562,12 @@ let labelsNext = 0;
 let backslashAt = -1;
 /** Label names of the last label set parsed, by position: the next line usually repeats them. */
 const labelNames: string[] = [];
+/**
+ * How many of labelNames' first positions hold names known to be pairwise distinct (a label set
+ * that held them passed its duplicate check, and none has changed since): a line that repeats them
+ * position by position cannot give a name twice among them.
+ */
+let distinctNames = 0;
 /** The names of the label set being parsed (duplicates are checked against these): its first entries. */
 const seen: string[] = [];
 /** The values of the label set being parsed, by position (beside `seen`): its first entries. */
@@ -671,6 +688,7 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     if (i >= stop) throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
     if (text.charCodeAt(i) === RBRACE) {
       labelsNext = i + 1;
+      if (count > distinctNames) distinctNames = count;
       return build ? buildLabels(seen, labelValues, count) : EMPTY;
     }
     if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${metric}: expected a label name at column ${columnOf(text, i)}`);
@@ -679,13 +697,16 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     // one pass over it).
     const known = labelNames[position];
     let labelName: string;
+    let repeated = false;
     if (known !== undefined && sameAt(text, nameStart, known) && !isLabelChar(text.charCodeAt(nameStart + known.length))) {
       labelName = known;
       i = nameStart + known.length;
+      repeated = true;
     } else {
       while (i < stop && isLabelChar(text.charCodeAt(i))) i++;
       labelName = text.slice(nameStart, i);
       labelNames[position] = labelName;
+      if (position < distinctNames) distinctNames = position;
     }
     while (text.charCodeAt(i) === SPACE) i++;
     if (text.charCodeAt(i) !== EQUALS) throw new LineError(`${metric}: label ${labelName}: expected '=' at column ${columnOf(text, i)}`);
@@ -719,7 +740,8 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
       i++;
     }
     if (build) {
-      for (let k = 0; k < count; k++) if (seen[k] === labelName) throw new LineError(`${metric}: label ${labelName}: given twice`);
+      // A name repeated at a position whose names, and all before it, are known distinct needs no check.
+      if (!(repeated && position < distinctNames)) for (let k = 0; k < count; k++) if (seen[k] === labelName) throw new LineError(`${metric}: label ${labelName}: given twice`);
       seen[count] = labelName;
       labelValues[count] = escaped ? unescapeValue(text, valueStart, i) : text.slice(valueStart, i);
       count++;
@@ -733,6 +755,7 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     }
     if (c === RBRACE) {
       labelsNext = i + 1;
+      if (count > distinctNames) distinctNames = count;
       return build ? buildLabels(seen, labelValues, count) : EMPTY;
     }
     throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);

@@ -78,6 +78,29 @@ describe('parseExposition', () => {
     ]);
   });
 
+  it('refuses a label given twice on any line, whatever the lines before it repeated', () => {
+    // Label sets drawn from few names, so that lines repeat the names before them at some
+    // positions and not others (the duplicate check is skipped only where that proves nothing can
+    // repeat), and some lines give a name twice. Also lines of a metric not wanted, whose names
+    // are read but not checked.
+    const random = mulberry32(23);
+    const names = ['a', 'b', 'c', 'dd'];
+    const lines: string[] = [];
+    const twice = new Set<number>();
+    for (let line = 1; line <= 3000; line++) {
+      const n = 1 + Math.floor(random() * 4);
+      const picked = Array.from({ length: n }, () => names[Math.floor(random() * (random() < 0.9 ? 2 : names.length))]!);
+      const metric = random() < 0.2 ? 'other' : 'm';
+      if (metric === 'm' && new Set(picked).size < picked.length) twice.add(line);
+      lines.push(`${metric}{${picked.map((x, k) => `${x}="${k}"`).join(',')}} 1`);
+    }
+    const { samples, problems } = parseExposition(lines.join('\n'), { format: 'text', onSample: () => {}, wants: (name) => name === 'm' });
+    const refused = new Set(problems.filter((p) => p.message.includes('given twice')).map((p) => p.line));
+    expect(twice.size).toBeGreaterThan(500);
+    expect([...refused].sort((x, y) => x - y)).toEqual([...twice].sort((x, y) => x - y));
+    expect(samples).toBeGreaterThan(1000);
+  });
+
   it('handles CRLF line ends and a missing final newline', () => {
     const { samples, problems } = parse('a 1\r\nb 2');
     expect(problems).toEqual([]);
