@@ -15,13 +15,16 @@ export function nextAlignedMs(nowMs: number, intervalMs: number, offsetMs = 0): 
 /**
  * The tick instants a start still has to read from history before its first live tick: those
  * after `fedUntilMs` (the data time last fed: history read or the saved state) up to the latest at
- * or before `nowMs`, spanning at most `maxSpanMs`; undefined when there are none. The first instant
- * taken is more than half an interval after `fedUntilMs`: history read on another grid (no offset)
- * may end just before an instant, and a tick that close would count most of its span twice.
+ * or before `nowMs + leadMs`, spanning at most `maxSpanMs`; undefined when there are none. The
+ * first instant taken is more than half an interval after `fedUntilMs`: history read on another
+ * grid (no offset) may end just before an instant, and a tick that close would count most of its
+ * span twice. `leadMs`: how long before an instant a schedule made now would already miss it (cron
+ * fires at the whole second and waits the offset's sub-second rest: a schedule made inside that
+ * second misses the instant at its end), so such an instant is read here, once it has come.
  */
-export function catchUpRange(fedUntilMs: number, nowMs: number, intervalMs: number, offsetMs: number, maxSpanMs: number): { fromMs: number; toMs: number } | undefined {
+export function catchUpRange(fedUntilMs: number, nowMs: number, intervalMs: number, offsetMs: number, maxSpanMs: number, leadMs = 0): { fromMs: number; toMs: number } | undefined {
   if (!Number.isFinite(fedUntilMs)) return undefined;
-  const toMs = nextAlignedMs(nowMs, intervalMs, offsetMs) - intervalMs;
+  const toMs = nextAlignedMs(nowMs + leadMs, intervalMs, offsetMs) - intervalMs;
   const fromMs = Math.max(nextAlignedMs(fedUntilMs + intervalMs / 2, intervalMs, offsetMs), toMs - Math.floor(maxSpanMs / intervalMs) * intervalMs);
   return fromMs <= toMs ? { fromMs, toMs } : undefined;
 }

@@ -300,9 +300,16 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     if (c.source.kind !== 'prometheus' || c.source.warmupMs <= 0 || signals.length === 0) return;
     const reader = makeSource(c, signals, withMarkers ? (c.deploys?.markers ?? []) : []) as PrometheusSource;
     let fed = fedUntilMs;
+    // A cron schedule (see schedule below) made inside the whole second before an instant misses
+    // that instant; the epoch-aligned timer misses none.
+    const { cronOffsetMs, delayMs } = splitTickOffset(tickOffsetMs);
+    const leadMs = c.cron !== undefined && intervalToCron(c.intervalMs, cronOffsetMs) !== undefined ? delayMs : 0;
     for (let round = 0; round < 3; round++) {
-      const range = catchUpRange(fed, now(), c.intervalMs, tickOffsetMs, c.source.warmupMs);
+      const range = catchUpRange(fed, now(), c.intervalMs, tickOffsetMs, c.source.warmupMs, leadMs);
       if (!range) return;
+      // An instant the schedule would miss is read once it has come (at most the offset's sub-second rest away).
+      const early = range.toMs - now();
+      if (early > 0) await new Promise((resolve) => setTimeout(resolve, early));
       let frames = 0;
       try {
         for await (const frame of reader.history(range.fromMs, range.toMs, c.intervalMs)) {

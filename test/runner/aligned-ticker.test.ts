@@ -35,6 +35,15 @@ describe('aligned ticker', () => {
 });
 
 describe('catchUpRange: the ticks a start reads before its first live one', () => {
+  it('takes an instant a cron schedule made now would miss: its whole second has begun (the lead)', () => {
+    // 5 s ticks 1.3 s after each multiple: cron fires at second 1 and waits 300 ms. Fed until 0 s,
+    // now 6.28 s: the instant at 6.3 s is not due yet, but a schedule made now fires first at 11.3 s.
+    expect(catchUpRange(W, W + 6_280, 5_000, 1_300, HOUR)).toBeUndefined();
+    expect(catchUpRange(W, W + 6_280, 5_000, 1_300, HOUR, 300)).toEqual({ fromMs: W + 6_300, toMs: W + 6_300 });
+    // Before that second begins the schedule still fires at the instant: nothing to read.
+    expect(catchUpRange(W, W + 5_990, 5_000, 1_300, HOUR, 300)).toBeUndefined();
+  });
+
   const W = 1_700_000_100_000 - (1_700_000_100_000 % 15_000);
   const HOUR = 3_600_000;
 
