@@ -60,6 +60,8 @@ async function main(): Promise<void> {
       const result = pipeline!.step(r.frame);
       history!.record(result);
       metrics!.recordTick(result, 0, r.errors, r.problems.length, r.duplicates ?? 0);
+      // As `stormwatch run` does: the frame's columns go back to the source for the next read.
+      source!.recycle(r.frame);
       if (save && (k + 1) % 4 === 0) saveState(stateFile, (section) => pipeline!.snapshot(nowMs, section));
     };
     for (let k = 0; k < ticks; k++) await tick(k);
