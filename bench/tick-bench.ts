@@ -33,6 +33,8 @@ export type TickSourceKind = 'prometheus' | 'scrape';
 export interface TickFigures {
   series: number;
   source: TickSourceKind;
+  /** `detector.baselineResolution` when the bench set it (the default preset's otherwise: 1m). */
+  resolution?: string;
   /**
    * Mean CPU seconds of a tick over whole minutes (a baseline bucket completes once a minute, and
    * that tick costs more: a median of ticks would leave it out), save excluded; the save's CPU
@@ -71,12 +73,13 @@ const TICKS_PER_SAVE = 4;
  */
 const MEASURED_TICKS = 6 * TICKS_PER_SAVE;
 
-export function configFor(dir: string, source: TickSourceKind) {
+/** The bench's config; `resolution` (a duration such as 2m) sets `detector.baselineResolution`. */
+export function configFor(dir: string, source: TickSourceKind, resolution?: string) {
   const file = join(dir, 'stormwatch.yaml');
   const src = source === 'prometheus' ? 'prometheus:\n    url: http://127.0.0.1:9\n    timeout: 60s' : 'scrape:\n    url: http://127.0.0.1:9/metrics\n    timeout: 60s\n    maxBytes: 1073741824';
   writeFileSync(
     file,
-    `interval: 15s\nsource:\n  ${src}\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,
+    `interval: 15s\n${resolution ? `detector:\n  baselineResolution: ${resolution}\n` : ''}source:\n  ${src}\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,
   );
   return loadConfig(file);
 }
@@ -150,13 +153,13 @@ export async function startAnswerServer(n: number, source: TickSourceKind, t0: n
 }
 
 /** Measures `measured` ticks after `warm` unmeasured ones, `n` series, in this process. */
-export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_PER_SAVE, measured = MEASURED_TICKS): Promise<TickFigures> {
+export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_PER_SAVE, measured = MEASURED_TICKS, resolution?: string): Promise<TickFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-tick-'));
   const t0 = 1_700_000_000_000;
   // Each tick's answer is made by the server before the tick is timed, in its process, not this one.
   const upstream = await startAnswerServer(n, source, t0);
   try {
-    const config = configFor(dir, source);
+    const config = configFor(dir, source, resolution);
     const profiles = routeProfiles(n);
     await upstream.prepare(0);
     const rss0 = settledRss();
@@ -261,6 +264,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
     return {
       series: n,
       source,
+      ...(resolution ? { resolution } : {}),
       tickCpuS,
       readCpuS: mean(readCpu),
       stepCpuS: mean(stepCpu),
