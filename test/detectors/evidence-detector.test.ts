@@ -58,6 +58,24 @@ describe('EvidenceDetector', () => {
     expect(d.observe(tick(random, 100, 15_000), t).map((e) => e.status)).toEqual(['normal', 'normal', 'normal', 'normal']);
   });
 
+  it('judges once its baselines hold five buckets: 5 minutes of one-minute buckets at 15 s ticks, 10 of two-minute ones', () => {
+    // README, "Scale": the cost of two-minute buckets for a large fleet is this later first judgement.
+    const firstJudged = (baselineResolutionMs: number) => {
+      const random = mulberry32(1);
+      const d = detector(15_000, { baselineResolutionMs });
+      for (let i = 0; i < 100; i++) {
+        const evals = d.observe(tick(random, 100, 15_000), i * 15_000);
+        if (evals.some((e) => e.status !== 'unknown')) {
+          expect(evals.every((e) => e.status === 'normal')).toBe(true);
+          return i * 15_000;
+        }
+      }
+      return Number.NaN;
+    };
+    expect(firstJudged(60_000)).toBe(5 * 60_000);
+    expect(firstJudged(120_000)).toBe(10 * 60_000);
+  });
+
   it('is certain of a total break at 12 requests/s within two 1 s ticks', () => {
     const random = mulberry32(2);
     const d = detector(1000);
