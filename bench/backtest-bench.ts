@@ -75,6 +75,19 @@ export function runReplayFloor(floorScript: string, input: string, samples: numb
   }
 }
 
+/**
+ * Node's own start-up (`node -e 0`), the median of three runs by wall time, with the range: read
+ * at a whole bench's start and end, it tells a slow start of the machine's from one of the run's.
+ */
+export function nodeStartUp(): BacktestFigures {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-out-'));
+  try {
+    return medianRun(3, () => measureProcess(['-e', '0'], join(dir, 'out.txt'), 0));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Runs `node ARGS > outFile` in a shell and measures the whole process (transitions left 0). */
 function measureProcess(nodeArgs: string[], outFile: string, samples: number): BacktestFigures {
   const args = nodeArgs.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');

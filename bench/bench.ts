@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURES_DIR } from '../src/core/paths.js';
-import { type BacktestFigures, countSamples, medianRun, runBacktestProcess, runReplayFloor, writeSplitReplayConfig } from './backtest-bench.js';
+import { type BacktestFigures, countSamples, medianRun, nodeStartUp, runBacktestProcess, runReplayFloor, writeSplitReplayConfig } from './backtest-bench.js';
 import { writeReplayFile } from './pages.js';
 import { benchParsers } from './parser-bench.js';
 import { type RulesFigures, benchRules } from './rules-bench.js';
@@ -115,7 +115,10 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const rows: BenchRow[] = [];
   const cpu = cpus();
-  process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}${quick ? '; --quick' : ''}\n`);
+  // Node's own start-up, here and at the end: on two machines it has read slower at the end of a
+  // whole run than alone (README, "Performance"), and the backtests' floors include it.
+  const startUp = (f: BacktestFigures) => `${fmt(f.wallS)} s wall (the three: ${fmt(f.wallRangeS![0])}-${fmt(f.wallRangeS![1])} s)`;
+  process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}; Node's own start-up (node -e 0) ${startUp(nodeStartUp())}${quick ? '; --quick' : ''}\n`);
   const section = (name: string, fn: () => void | Promise<void>) => {
     process.stderr.write(`bench: ${name}...\n`);
     return fn();
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
   await section('backtests', async () => {
     rows.push(...(await benchBacktests(quick)));
   });
-  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less).\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Tick sources read over loopback HTTP with Node's fetch, from a server in a process of its own (its CPU not counted).\n`);
+  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less); Node's own start-up at the end ${startUp(nodeStartUp())}.\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Tick sources read over loopback HTTP with Node's fetch, from a server in a process of its own (its CPU not counted).\n`);
 }
 
 if (partIndex >= 0) {
