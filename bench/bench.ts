@@ -58,8 +58,8 @@ async function benchBacktests(quick: boolean): Promise<BenchRow[]> {
   try {
     const week = join(FIXTURES_DIR, 'scenarios', 'seasonal-week.om.gz');
     // Each backtest run three times, the median by wall time, as its floor is: one run can be slowed
-    // by the machine (on one machine every process started slower after the 100k parts: README,
-    // "Performance"), and the range says so.
+    // by the machine, and the range says so. (A bench started in the background of one sandbox's
+    // shell started every child Node process slower: README, "Performance".)
     const weekSamples = countSamples(week);
     const weekFigures = medianRun(3, () => runBacktestProcess(cli, join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'), week, weekSamples));
     rows.push({ what: `backtest, a week of 15 s data (seasonal-week: 54 series, ${fmt(weekFigures.samples)} samples), whole process (median of 3)`, stormwatch: `${fmt(weekFigures.samples / weekFigures.wallS)} samples/s`, peer: 'target 2M/s', note: backtestNote(weekFigures) });
