@@ -77,7 +77,8 @@ export function runReplayFloor(floorScript: string, input: string, samples: numb
 
 /**
  * Node's own start-up (`node -e 0`), the median of three runs by wall time, with the range: read
- * at a whole bench's start and end, it tells a slow start of the machine's from one of the run's.
+ * at a whole bench's start and end, it shows whether the way the bench was started, or its parts,
+ * slow every process it starts (each backtest row pays it once a process).
  */
 export function nodeStartUp(): BacktestFigures {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-out-'));

@@ -115,8 +115,9 @@ async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const rows: BenchRow[] = [];
   const cpu = cpus();
-  // Node's own start-up, here and at the end: on two machines it has read slower at the end of a
-  // whole run than alone (README, "Performance"), and the backtests' floors include it.
+  // Node's own start-up, here and at the end: the backtests and their floors include it, and a
+  // bench started in the background of one sandbox's shell started every child Node process about
+  // 0.1 s slower (README, "Performance").
   const startUp = (f: BacktestFigures) => `${fmt(f.wallS)} s wall (the three: ${fmt(f.wallRangeS![0])}-${fmt(f.wallRangeS![1])} s)`;
   process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}; Node's own start-up (node -e 0) ${startUp(nodeStartUp())}${quick ? '; --quick' : ''}\n`);
   const section = (name: string, fn: () => void | Promise<void>) => {
