@@ -68,8 +68,7 @@ export function runReplayFloor(floorScript: string, input: string, samples: numb
       if (read !== samples) throw new Error(`replay-floor read ${read} samples of ${input}, the file holds ${samples}`);
       return f;
     });
-    const nodeStart = medianRun(3, () => measureProcess(['-e', '0'], outFile, samples));
-    return { floor, nodeStart };
+    return { floor, nodeStart: nodeStartUp() };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
