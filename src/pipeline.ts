@@ -10,6 +10,7 @@ import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type FiringAlert, type SignalIdentity } from './decisions/alert-decider.js';
 import { type Assessment, assess, blankAssessment } from './decisions/assess.js';
 import type { ClientModel } from './detectors/retry-amplification.js';
+import { SlabPool } from './core/slab.js';
 import type { DetectorContext } from './detectors/detector.js';
 import { type ProbeOutcome, deployTransition, probeTransition } from './decisions/deploy-alerts.js';
 import { DeployWatcher, type PreBaseline, type SignalTick } from './deploys/deploy-watcher.js';
@@ -106,6 +107,8 @@ export class Pipeline {
   private readonly elsewhere = new Set<string>();
   /** Each signal's detector context (its input set, the tick), shared by all its series. */
   private readonly contextOf = new Map<string, DetectorContext>();
+  /** The detectors' regions: released to it when a series is forgotten, and collected with the pipeline. */
+  private readonly regions = new SlabPool();
   /** Saved detector state waiting for its series to appear (split signals are created lazily). */
   private readonly pendingRestore = new Map<string, unknown>();
   private readonly pendingRamps = new Map<string, unknown>();
@@ -170,7 +173,7 @@ export class Pipeline {
     // unchanged while the series lives): one object less a series.
     const labels = Object.keys(signal.labels).length > 0 ? { ...signal.labels, ...groupLabels } : groupLabels;
     let context = this.contextOf.get(signal.name);
-    if (!context) this.contextOf.set(signal.name, (context = { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]), evidenceWeight: this.evidenceWeight }));
+    if (!context) this.contextOf.set(signal.name, (context = { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]), evidenceWeight: this.evidenceWeight, regions: this.regions }));
     const hold = signal.forMs !== undefined || signal.keepFiringForMs !== undefined ? { forMs: signal.forMs ?? this.config.alerting.forMs, keepFiringForMs: signal.keepFiringForMs ?? this.config.alerting.keepFiringForMs } : undefined;
     const w: WatchedSignal = {
       // A signal's own overrides (config/resolve-overrides.ts) travel with its identity to the decider.
@@ -302,6 +305,7 @@ export class Pipeline {
       else if (w.split && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(identity.id)) {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
         this.watched.delete(identity.id);
+        detector.release();
         this.admitted = undefined;
         continue;
       }

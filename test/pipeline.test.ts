@@ -73,6 +73,53 @@ describe('Pipeline', () => {
     expect(p.seriesCount).toBe(1);
   });
 
+  it('hands a forgotten series’ state to a series that comes later, which judges as it would in a new pipeline; the old report keeps its numbers', () => {
+    const p = new Pipeline(config);
+    const all = frames();
+    let last: TickResult | undefined;
+    for (const f of all.slice(0, 100)) last = p.step(f);
+    const goneId = 'api{route="/route/3"}';
+    const gone = last!.signals.get(goneId)!;
+    const numbers = (r: TickResult['signals'] extends ReadonlyMap<string, infer R> ? R : never) => r.evaluations.map((e) => [e.kind, e.status, e.observed, e.baseline, e.sigma, e.evidence, e.threshold]);
+    const keep = 'api{route="/route/0"}';
+    const only = (k: number): Frame => ({ timeMs: k * 15_000, signals: new Map([[keep, { requests: 100, errors: 0, downstream: 99.9 }]]), series: new Map([[keep, { signal: 'api', labels: { route: '/route/0' } }]]) });
+    for (let k = 100; k < 700; k++) p.step(only(k));
+    expect(p.seriesCount).toBe(1);
+    // Its last tick watched (data missing: unknown, the thresholds still its own).
+    const before = numbers(gone);
+    expect(before.every(([, status, , , , , threshold]) => status === 'unknown' || Number.isFinite(threshold))).toBe(true);
+    // Nineteen new routes take the nineteen released regions; a pipeline of their own sees the same frames.
+    const fresh = new Pipeline(config);
+    const newcomer = (k: number): Frame => {
+      const f = all[k - 600]!;
+      const signals = new Map<string, SignalSample>();
+      const series = new Map<string, SeriesInfo>();
+      for (const [id, s] of f.signals as Map<string, SignalSample>) {
+        const route = id === keep ? '/route/0' : id.replace('api{route="/route/', '').replace('"}', '');
+        const newId = id === keep ? keep : `api{route="/new/${route}"}`;
+        signals.set(newId, s);
+        series.set(newId, { signal: 'api', labels: { route: id === keep ? '/route/0' : `/new/${route}` } });
+      }
+      return { timeMs: k * 15_000, signals, series };
+    };
+    let reused: TickResult | undefined;
+    let alone: TickResult | undefined;
+    for (let k = 700; k < 760; k++) {
+      const f = newcomer(k);
+      reused = p.step(f);
+      const withoutKept: Frame = { timeMs: f.timeMs, signals: new Map([...(f.signals as Map<string, SignalSample>)].filter(([id]) => id !== keep)), series: new Map([...f.series!].filter(([id]) => id !== keep)) };
+      alone = fresh.step(withoutKept);
+    }
+    expect(p.seriesCount).toBe(20);
+    for (const route of ROUTES.slice(1)) {
+      const id = `api{route="/new/${route.replace('/route/', '')}"}`;
+      expect(numbers(reused!.signals.get(id)!), id).toEqual(numbers(alone!.signals.get(id)!));
+      expect(reused!.signals.get(id)!.evaluations.some((e) => e.status === 'normal')).toBe(true);
+    }
+    // The forgotten series' last report still reads its own numbers, not a newcomer's.
+    expect(numbers(gone)).toEqual(before);
+  });
+
   it('watches saved series again at a restart, and forgets those not seen again within two hours, unless alerting', () => {
     const all = frames();
     const before = new Pipeline(config);

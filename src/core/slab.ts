@@ -2,8 +2,13 @@
 // arrays (a detector's windows, profile and tail records). An ArrayBuffer of its own costs a series
 // about 90 bytes of heap and a backing store of native memory (a malloc'd block and its
 // bookkeeping: about 200 bytes more) on top of its contents; views into a shared buffer cost
-// neither. A region comes back to its allocator when its owner is collected (a forgotten series),
-// and is handed out again zeroed, as a new ArrayBuffer would be.
+// neither.
+//
+// Regions belong to a pool, and the pool to its owner (a pipeline): a region its series no longer
+// needs is released to the pool by hand (a forgotten series) and handed out again zeroed, as a new
+// ArrayBuffer would be; a pool dropped (a reload's old pipeline) is collected with every slab in it.
+// Regions once came back through a FinalizationRegistry when their owner was collected: its weak
+// cell cost every series 72 bytes of heap.
 
 export interface Region {
   buffer: ArrayBuffer;
@@ -13,37 +18,47 @@ export interface Region {
 /** Bytes of one shared buffer. */
 export const SLAB_BYTES = 1 << 20;
 
-/** Regions of one size. Allocators are kept by size (sizeClass): one per shape of detector. */
+/** Regions of one size. A pool keeps one per size (one per shape of detector). */
 export class SlabAllocator {
   private readonly slabs: ArrayBuffer[] = [];
   /** Bytes handed out of the newest slab. */
   private used = SLAB_BYTES;
-  /** Regions returned, as slab index × SLAB_BYTES + offset (a small integer each). */
+  /** Regions released, as slab index × SLAB_BYTES + offset (a small integer each). */
   private readonly free: number[] = [];
-  private readonly registry = new FinalizationRegistry<number>((at) => this.free.push(at));
 
   /** `bytes`: the region's size, rounded up to a multiple of 8 (a Float64Array may start at any region). */
   constructor(readonly bytes: number) {
     if (!(bytes > 0 && bytes <= SLAB_BYTES && bytes % 8 === 0)) throw new RangeError(`region size must be a positive multiple of 8 up to ${SLAB_BYTES}, got ${bytes}`);
   }
 
-  /** A zeroed region, returned to the free list once `owner` is collected. */
-  allocate(owner: object): Region {
-    let at = this.free.pop();
+  /** A zeroed region, this allocator's until released. */
+  allocate(): Region {
+    const at = this.free.pop();
     if (at !== undefined) {
       const region = this.regionAt(at);
       new Uint8Array(region.buffer, region.byteOffset, this.bytes).fill(0);
-      this.registry.register(owner, at);
       return region;
     }
     if (this.used + this.bytes > SLAB_BYTES) {
       this.slabs.push(new ArrayBuffer(SLAB_BYTES));
       this.used = 0;
     }
-    at = (this.slabs.length - 1) * SLAB_BYTES + this.used;
+    const region = { buffer: this.slabs[this.slabs.length - 1]!, byteOffset: this.used };
     this.used += this.bytes;
-    this.registry.register(owner, at);
-    return this.regionAt(at);
+    return region;
+  }
+
+  /**
+   * Takes back a region this allocator handed out, to hand out again: its owner must not read or
+   * write it after. Anything else (another allocator's, a region released twice) is refused.
+   */
+  release(buffer: ArrayBuffer, byteOffset: number): void {
+    const slab = this.slabs.lastIndexOf(buffer);
+    const carved = slab === this.slabs.length - 1 ? this.used : SLAB_BYTES;
+    if (slab < 0 || byteOffset % this.bytes !== 0 || byteOffset >= carved) throw new RangeError(`not a region of this ${this.bytes}-byte allocator (offset ${byteOffset})`);
+    const at = slab * SLAB_BYTES + byteOffset;
+    if (this.free.includes(at)) throw new RangeError(`region at ${at} released twice`);
+    this.free.push(at);
   }
 
   private regionAt(at: number): Region {
@@ -51,22 +66,36 @@ export class SlabAllocator {
     return { buffer: this.slabs[slab]!, byteOffset: at - slab * SLAB_BYTES };
   }
 
-  /** Regions handed out and not yet returned (tests). */
+  /** Regions handed out and not yet released (tests). */
   get live(): number {
     const carved = this.slabs.length === 0 ? 0 : (this.slabs.length - 1) * Math.floor(SLAB_BYTES / this.bytes) + this.used / this.bytes;
     return carved - this.free.length;
   }
 }
 
-const allocators = new Map<number, SlabAllocator>();
+/** A pipeline's regions: one allocator per size. */
+export class SlabPool {
+  private readonly allocators = new Map<number, SlabAllocator>();
 
-/** A zeroed region of `bytes` (rounded up to 8) from the shared allocator of that size; larger than a slab: a buffer of its own. */
-export function allocateRegion(bytes: number, owner: object): Region {
-  const size = Math.ceil(bytes / 8) * 8;
-  if (size > SLAB_BYTES / 4) return { buffer: new ArrayBuffer(size), byteOffset: 0 };
-  let a = allocators.get(size);
-  if (!a) allocators.set(size, (a = new SlabAllocator(size)));
-  return a.allocate(owner);
+  /** The allocator of regions of `bytes` (rounded up to 8): undefined when a region that large wants a buffer of its own. */
+  allocatorFor(bytes: number): SlabAllocator | undefined {
+    const size = Math.ceil(bytes / 8) * 8;
+    if (size > SLAB_BYTES / 4) return undefined;
+    let a = this.allocators.get(size);
+    if (!a) this.allocators.set(size, (a = new SlabAllocator(size)));
+    return a;
+  }
+}
+
+/**
+ * A zeroed region of `bytes` (rounded up to 8) from `pool`'s allocator of that size, and that
+ * allocator (to release it to). Without a pool, or larger than a quarter slab: a buffer of its own,
+ * collected with its owner.
+ */
+export function allocateRegion(bytes: number, pool: SlabPool | undefined): Region & { allocator: SlabAllocator | undefined } {
+  const allocator = pool?.allocatorFor(bytes);
+  if (!allocator) return { buffer: new ArrayBuffer(Math.ceil(bytes / 8) * 8), byteOffset: 0, allocator: undefined };
+  return { ...allocator.allocate(), allocator };
 }
 
 /** Views of a whole shared buffer, one of each kind its regions' owners read through (with their own offsets). */

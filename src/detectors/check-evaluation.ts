@@ -28,10 +28,16 @@ export class CheckEvaluation implements Evaluation {
   /** Its numbers are `doubles[at … at + EVALUATION_DOUBLES)`, set to NaN (absent) here. */
   constructor(
     readonly kind: FindingKind,
-    private readonly doubles: Float64Array,
-    private readonly at: number,
+    private doubles: Float64Array,
+    private at: number,
   ) {
     doubles.fill(Number.NaN, at, at + EVALUATION_DOUBLES);
+  }
+
+  /** Moves its numbers into an array of its own: its detector's region is about to go to another series. */
+  detach(): void {
+    this.doubles = this.doubles.slice(this.at, this.at + EVALUATION_DOUBLES);
+    this.at = 0;
   }
 
   get score(): number {

@@ -1,6 +1,7 @@
 // The detector plug-in contract: a detector turns one signal's rates at one time into evaluations.
 // Detectors are pure: no I/O, no clock (time comes in), no metrics.
 
+import type { SlabPool } from '../core/slab.js';
 import type { Evaluation, SignalInput, SignalSample } from '../core/types.js';
 
 export interface Detector {
@@ -22,4 +23,9 @@ export interface DetectorContext {
   evidenceWeight?: number;
   /** The inputs this signal has; checks that need a missing input are not run. */
   inputs: ReadonlySet<SignalInput>;
+  /**
+   * Where detectors' per-series state is carved from (the pipeline's pool, released by hand when a
+   * series is forgotten); absent, each detector has a buffer of its own.
+   */
+  regions?: SlabPool;
 }

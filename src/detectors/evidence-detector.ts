@@ -17,7 +17,7 @@
 // daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
-import { type SlabViews, allocateRegion, slabViews } from '../core/slab.js';
+import { type SlabAllocator, type SlabViews, allocateRegion, slabViews } from '../core/slab.js';
 import { wallClockOf } from '../core/wall-clock.js';
 import { MAX_ORDERED_CAPACITY, windowFloats } from '../series/sample-window.js';
 import type { Evaluation, SignalSample } from '../core/types.js';
@@ -255,31 +255,23 @@ const templates = new Map<number, string>();
 const MAX_TEMPLATES = 1024;
 
 export class EvidenceDetector implements Detector {
-  /** The objects that read this detector's baselines, profile and dispersion, shared by every detector of its shape. */
-  private readonly parts: Parts;
+  /**
+   * What every detector of its parameters and signal shares: the parameters, the constants derived
+   * from them, the layout of a region and the objects that read one (Parts). A field each, they
+   * cost every series 16 slots of its own (128 bytes at 100k series: 12.8 MB).
+   */
+  private readonly shape: Shape;
   /** One view of each kind over the whole shared buffer its region is in (slabViews). */
   private readonly views: SlabViews;
-  /** Where its parts start in those views: the probation ring and windows (floats), the profile's slots (shorts), the windows' orders (bytes; −1: none). */
+  /** Where its region's floats start in `views` (the probation ring, then the windows: see Shape for the rest). */
   private readonly f: number;
-  private readonly w: number;
-  private readonly s: number;
-  private readonly o: number;
   private run: FailureRun | null = null;
-  /** Ticks the dispersion averages over: the baseline window. */
-  private readonly dispersionWindow: number;
-  private readonly derived: Derived;
-  private readonly seconds: number;
-  private readonly weight: number;
   /**
    * The evaluations observe returns, in their order (rate rise, rate collapse, then errors and the
    * funnel where the signal has them): rewritten in place every tick, so 100k series make no
    * evaluation objects a tick (they were most of the step's garbage).
    */
-  private readonly evaluations: Evaluation[];
-  private readonly spikeEval: Evaluation;
-  private readonly dropEval: Evaluation;
-  private readonly errorsEval: Evaluation | undefined;
-  private readonly funnelEval: Evaluation | undefined;
+  private readonly evaluations: CheckEvaluation[];
   /**
    * The region's Float64 part (a view of its own: every read indexes it by a constant): the
    * checks' states (SPIKE … FUNNEL), the detector's numbers (SCALARS_AT; see the accessors below),
@@ -293,29 +285,14 @@ export class EvidenceDetector implements Detector {
   /** The alarms of the previous tick: a newly raised one voids the probation. */
   private wasRatioAlarm = false;
   private wasRateAlarm = false;
-  /** Ticks pooled into one rate bucket. */
-  private readonly bucketTicks: number;
   /**
    * The deseasonalised level and spread of the rate window, recomputed when a bucket completes or
    * the profile's reading changes (once a minute at most, not per tick); mode 0: not computed.
    */
   private levelMode: 0 | 1 | 2 = 0;
   private levelBuckets = -1;
-  /**
-   * The region's Float32 part, in the floats of `views` from `f`: the probation ring (ticks waiting
-   * to be learnt, oldest first from probationStart, P_FIELDS numbers a tick), three windows from
-   * `w`, then the tail record's day counts at `tailCountsAt`, the drift tail record's day counts
-   * after them, and the drift state at `driftAt` (both indices into the whole buffer's floats).
-   */
-  private readonly tailCountsAt: number;
-  private readonly driftAt: number;
 
-  constructor(
-    private readonly params: DetectorParams,
-    private readonly ctx: DetectorContext,
-  ) {
-    const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
-    const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
+  constructor(params: DetectorParams, ctx: DetectorContext) {
     // One region of a shared buffer (core/slab.ts): doubles (the checks, the detector's,
     // baselines', dispersion's and profile's numbers, the evaluations' numbers, the probation's
     // times; a view of its own), and through the whole buffer's views, floats (the probation ring,
@@ -324,48 +301,97 @@ export class EvidenceDetector implements Detector {
     // series, and no object per baseline, window or profile: the shape's (Parts) read them,
     // re-pointed at this region when another detector used them last. Each of those cost a series
     // 40-100 bytes.
-    const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
-    const stride = windowFloats(capacity);
-    const probationFloats = probationTicks * P_FIELDS;
-    const floatCount = probationFloats + 3 * stride + 2 * TAIL_DAYS + DRIFT_SLOTS;
-    const shortCount = SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS;
-    const floatsAt = (PROBATION_TIMES_AT + probationTicks) * Float64Array.BYTES_PER_ELEMENT;
-    const shortsAt = floatsAt + floatCount * Float32Array.BYTES_PER_ELEMENT;
-    const orderAt = shortsAt + shortCount * Int16Array.BYTES_PER_ELEMENT;
-    const ordered = capacity <= MAX_ORDERED_CAPACITY;
-    const { buffer, byteOffset } = allocateRegion(orderAt + (ordered ? 3 * capacity : 0), this);
+    const shape = shapeFor(params, ctx);
+    this.shape = shape;
+    const { buffer, byteOffset } = allocateRegion(shape.regionBytes, ctx.regions);
     this.views = slabViews(buffer);
-    this.doubles = new Float64Array(buffer, byteOffset, PROBATION_TIMES_AT + probationTicks);
-    this.f = (byteOffset + floatsAt) / Float32Array.BYTES_PER_ELEMENT;
-    this.w = this.f + probationFloats;
-    this.s = (byteOffset + shortsAt) / Int16Array.BYTES_PER_ELEMENT;
-    this.o = ordered ? byteOffset + orderAt : -1;
-    this.tailCountsAt = this.w + 3 * stride;
-    this.driftAt = this.tailCountsAt + 2 * TAIL_DAYS;
-    this.parts = partsFor(capacity, bucket, params.timeZone);
+    this.doubles = new Float64Array(buffer, byteOffset, PROBATION_TIMES_AT + shape.probationTicks);
+    this.f = (byteOffset + shape.floatsAt) / Float32Array.BYTES_PER_ELEMENT;
     clearDrift(this.views.f32, this.driftAt);
     this.profile.clear();
     this.dispersion.reset();
-    this.bucketTicks = bucket;
-    this.derived = derive(params, ctx.intervalMs);
     const evaluationAt = (k: number) => EVALUATIONS_AT + k * EVALUATION_DOUBLES;
-    this.spikeEval = new CheckEvaluation('rate_spike', this.doubles, evaluationAt(0));
-    this.dropEval = new CheckEvaluation('rate_drop', this.doubles, evaluationAt(1));
-    this.errorsEval = ctx.inputs.has('errors') ? new CheckEvaluation('error_ratio', this.doubles, evaluationAt(2)) : undefined;
-    this.funnelEval = ctx.inputs.has('downstream') ? new CheckEvaluation('funnel_drop', this.doubles, evaluationAt(3)) : undefined;
     // Of exact length: pushed onto, the array took 19 slots (168 bytes a series) for four.
-    const evaluations = [this.spikeEval, this.dropEval];
-    if (this.errorsEval) evaluations.push(this.errorsEval);
-    if (this.funnelEval) evaluations.push(this.funnelEval);
+    const evaluations = [new CheckEvaluation('rate_spike', this.doubles, evaluationAt(0)), new CheckEvaluation('rate_drop', this.doubles, evaluationAt(1))];
+    if (ctx.inputs.has('errors')) evaluations.push(new CheckEvaluation('error_ratio', this.doubles, evaluationAt(2)));
+    if (ctx.inputs.has('downstream')) evaluations.push(new CheckEvaluation('funnel_drop', this.doubles, evaluationAt(3)));
     this.evaluations = evaluations.slice();
-    this.seconds = ctx.intervalMs / 1000;
-    this.weight = ctx.evidenceWeight ?? 1;
-    this.dispersionWindow = Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs));
     const doubles = this.doubles;
     for (const at of [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) doubles[SCALARS_AT + at] = Number.NaN;
     this.staleTailSummaries();
     doubles[SCALARS_AT + 13] = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
     doubles[SCALARS_AT + 14] = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Gives the detector's region back to its pipeline's pool, to be handed to a series that comes
+   * later: the detector is not to be used again. Its evaluations keep the last tick's numbers in
+   * arrays of their own (a report read late reads them, not another series').
+   */
+  release(): void {
+    for (const e of this.evaluations) e.detach();
+    this.shape.allocator?.release(this.doubles.buffer as ArrayBuffer, this.doubles.byteOffset);
+  }
+
+  // The shape's, read through it.
+  private get params(): DetectorParams {
+    return this.shape.params;
+  }
+  private get ctx(): DetectorContext {
+    return this.shape.ctx;
+  }
+  private get parts(): Parts {
+    return this.shape.parts;
+  }
+  private get derived(): Derived {
+    return this.shape.derived;
+  }
+  private get seconds(): number {
+    return this.shape.seconds;
+  }
+  private get weight(): number {
+    return this.shape.weight;
+  }
+  /** Ticks the dispersion averages over: the baseline window. */
+  private get dispersionWindow(): number {
+    return this.shape.dispersionWindow;
+  }
+  /** Ticks pooled into one rate bucket. */
+  private get bucketTicks(): number {
+    return this.shape.bucketTicks;
+  }
+  private get spikeEval(): CheckEvaluation {
+    return this.evaluations[0]!;
+  }
+  private get dropEval(): CheckEvaluation {
+    return this.evaluations[1]!;
+  }
+  private get errorsEval(): CheckEvaluation | undefined {
+    const k = this.shape.errorsIndex;
+    return k < 0 ? undefined : this.evaluations[k];
+  }
+  private get funnelEval(): CheckEvaluation | undefined {
+    const k = this.shape.funnelIndex;
+    return k < 0 ? undefined : this.evaluations[k];
+  }
+  // Where the region's parts start in the whole buffer's views: the three windows (floats, from
+  // `w`), the tail record's day counts, the drift tail record's after them and the drift state
+  // (floats), the profile's slots then the tail records' values (shorts, from `s`), the windows'
+  // sort orders (bytes, from `o`; −1: none).
+  private get w(): number {
+    return this.f + this.shape.windowsAt;
+  }
+  private get tailCountsAt(): number {
+    return this.f + this.shape.tailCountsAt;
+  }
+  private get driftAt(): number {
+    return this.f + this.shape.driftAt;
+  }
+  private get s(): number {
+    return 2 * this.f + this.shape.shortsAt;
+  }
+  private get o(): number {
+    return this.shape.ordered ? 4 * this.f + this.shape.ordersAt : -1;
   }
 
   // Numbers kept in the doubles (no boxed number per field per series): data times, the error
@@ -1406,6 +1432,82 @@ function partsFor(capacity: number, bucket: number, timeZone: string | undefined
     partsByShape.set(key, parts);
   }
   return parts;
+}
+
+/** What every detector of one parameter set and signal shares (EvidenceDetector.shape). */
+interface Shape {
+  params: DetectorParams;
+  ctx: DetectorContext;
+  derived: Derived;
+  parts: Parts;
+  /** The pool's allocator the regions come from (undefined: a buffer of their own). */
+  allocator: SlabAllocator | undefined;
+  seconds: number;
+  weight: number;
+  dispersionWindow: number;
+  bucketTicks: number;
+  /** The evaluations' places of the error and funnel checks (−1: the signal has none). */
+  errorsIndex: number;
+  funnelIndex: number;
+  /** A region's layout: its bytes, the probation's ticks, where its floats start (bytes), and whether windows keep sort orders. */
+  regionBytes: number;
+  probationTicks: number;
+  floatsAt: number;
+  ordered: boolean;
+  /**
+   * Where its parts start, from the detector's `f` (its first float in the whole buffer's floats):
+   * the windows, the tail records' day counts and the drift (floats, `f +`), the profile's slots
+   * (shorts, `2f +`) and the windows' sort orders (bytes, `4f +`).
+   */
+  windowsAt: number;
+  tailCountsAt: number;
+  driftAt: number;
+  shortsAt: number;
+  ordersAt: number;
+}
+
+const shapes = new WeakMap<DetectorContext, Map<DetectorParams, Shape>>();
+
+function shapeFor(params: DetectorParams, ctx: DetectorContext): Shape {
+  let byParams = shapes.get(ctx);
+  if (!byParams) shapes.set(ctx, (byParams = new Map()));
+  let shape = byParams.get(params);
+  if (shape) return shape;
+  const bucket = Math.max(1, Math.round(params.baselineResolutionMs / ctx.intervalMs));
+  const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
+  const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
+  const probationFloats = probationTicks * P_FIELDS;
+  const floatCount = probationFloats + 3 * windowFloats(capacity) + 2 * TAIL_DAYS + DRIFT_SLOTS;
+  const shortCount = SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS;
+  const floatsAt = (PROBATION_TIMES_AT + probationTicks) * Float64Array.BYTES_PER_ELEMENT;
+  const orderAt = floatsAt + floatCount * Float32Array.BYTES_PER_ELEMENT + shortCount * Int16Array.BYTES_PER_ELEMENT;
+  const ordered = capacity <= MAX_ORDERED_CAPACITY;
+  const regionBytes = orderAt + (ordered ? 3 * capacity : 0);
+  const hasErrors = ctx.inputs.has('errors');
+  shape = {
+    params,
+    ctx,
+    derived: derive(params, ctx.intervalMs),
+    parts: partsFor(capacity, bucket, params.timeZone),
+    allocator: ctx.regions?.allocatorFor(regionBytes),
+    seconds: ctx.intervalMs / 1000,
+    weight: ctx.evidenceWeight ?? 1,
+    dispersionWindow: Math.max(10, Math.round(params.baselineWindowMs / ctx.intervalMs)),
+    bucketTicks: bucket,
+    errorsIndex: hasErrors ? 2 : -1,
+    funnelIndex: ctx.inputs.has('downstream') ? (hasErrors ? 3 : 2) : -1,
+    regionBytes,
+    probationTicks,
+    floatsAt,
+    ordered,
+    windowsAt: probationFloats,
+    tailCountsAt: probationFloats + 3 * windowFloats(capacity),
+    driftAt: probationFloats + 3 * windowFloats(capacity) + 2 * TAIL_DAYS,
+    shortsAt: 2 * floatCount,
+    ordersAt: 4 * floatCount + 2 * shortCount,
+  };
+  byParams.set(params, shape);
+  return shape;
 }
 
 /** Scratch for the deseasonalised window (one thread; grown on demand). */

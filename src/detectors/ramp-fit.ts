@@ -268,35 +268,80 @@ export const LEVEL_NOISE_MIN_TICKS = 20;
 /** The empty failure run of a healthy series: shared, never written (a run starts a new array). */
 const NO_RUN: readonly number[] = Object.freeze([]);
 
+/** Where the recorder's numbers sit in its array, before the ring of rates (see RampRecorder.numbers). */
+const RUN_BASELINE = 0;
+const LAST_REQUESTS = 1;
+const LEVEL_DEVIATION = 2;
+const LAG_ONE_DEVIATION = 3;
+const LAG_FULL_DEVIATION = 4;
+const RING_AT = 5;
+
 export class RampRecorder {
   /**
-   * The last healthy ticks' request rates: a ring of levelTicks slots, `beforeCount` of them used,
-   * the oldest at `beforeStart`. Sized once (an array grown by push keeps 17 slots or more). Rates,
-   * not multipliers: they need no baseline (a sidecar just started reads its level from its first
-   * ticks, before the baseline has enough points to judge), and the level is put over the run's
-   * baseline once a run starts.
+   * Its numbers, then from RING_AT the last healthy ticks' request rates: a ring of levelTicks
+   * slots, `beforeCount` of them used, the oldest at `beforeStart`. One array of doubles, sized
+   * once: a number in a field of its own is a boxed double (24 bytes a series each, five of them),
+   * in an array of doubles 8 bytes. Rates, not multipliers: they need no baseline (a sidecar just
+   * started reads its level from its first ticks, before the baseline has enough points to judge),
+   * and the level is put over the run's baseline once a run starts.
    */
-  private readonly before: number[];
+  private readonly numbers: number[];
   private beforeStart = 0;
   private beforeCount = 0;
   private since: number[] = NO_RUN as number[];
   /** The failing fraction of each tick in `since`: the first one's says where in it the onset came (beforeOnsetShare), wherever the run restarts. */
   private sinceFailing: number[] = NO_RUN as number[];
   private runSinceMs: number | undefined;
-  /** The baseline of the run's first tick with one: the level's rate is read over it. */
-  private runBaseline = Number.NaN;
-  /** The last tick's requests (NaN: none read): the late completions of a tick are of these. */
-  private lastRequests = Number.NaN;
-  /** Running mean of |log(rate / level)| over healthy ticks with a full level, and how many. */
-  private levelDeviation = 0;
+  /** Healthy ticks the running level deviation and the lags' deviations hold. */
   private levelDeviationTicks = 0;
-  /** Running means of |log| of a healthy rate over the one a tick before and the one `before.length` ticks before (demandNoise), and how many ticks. */
-  private lagOneDeviation = 0;
-  private lagFullDeviation = 0;
   private lagTicks = 0;
 
   constructor(private readonly tickMs: number) {
-    this.before = new Array<number>(levelTicks(tickMs)).fill(Number.NaN);
+    this.numbers = new Array<number>(RING_AT + levelTicks(tickMs)).fill(Number.NaN);
+    this.levelDeviation = this.lagOneDeviation = this.lagFullDeviation = 0;
+  }
+
+  /** The baseline of the run's first tick with one: the level's rate is read over it. */
+  private get runBaseline(): number {
+    return this.numbers[RUN_BASELINE]!;
+  }
+  private set runBaseline(v: number) {
+    this.numbers[RUN_BASELINE] = v;
+  }
+  /** The last tick's requests (NaN: none read): the late completions of a tick are of these. */
+  private get lastRequests(): number {
+    return this.numbers[LAST_REQUESTS]!;
+  }
+  private set lastRequests(v: number) {
+    this.numbers[LAST_REQUESTS] = v;
+  }
+  /** Running mean of |log(rate / level)| over healthy ticks with a full level (levelDeviationTicks of them). */
+  private get levelDeviation(): number {
+    return this.numbers[LEVEL_DEVIATION]!;
+  }
+  private set levelDeviation(v: number) {
+    this.numbers[LEVEL_DEVIATION] = v;
+  }
+  /** Running means of |log| of a healthy rate over the one a tick before and the one `levelSlots` ticks before (demandNoise; lagTicks of them). */
+  private get lagOneDeviation(): number {
+    return this.numbers[LAG_ONE_DEVIATION]!;
+  }
+  private set lagOneDeviation(v: number) {
+    this.numbers[LAG_ONE_DEVIATION] = v;
+  }
+  private get lagFullDeviation(): number {
+    return this.numbers[LAG_FULL_DEVIATION]!;
+  }
+  private set lagFullDeviation(v: number) {
+    this.numbers[LAG_FULL_DEVIATION] = v;
+  }
+  /** Slots of the level's ring. */
+  private get levelSlots(): number {
+    return this.numbers.length - RING_AT;
+  }
+  /** The level's ring slot `i` (0 … levelSlots − 1), in the array. */
+  private slot(i: number): number {
+    return this.numbers[RING_AT + i]!;
   }
 
   /** One tick from its rate evaluation: its requests, the baseline, and the failure run if any. */
@@ -348,25 +393,25 @@ export class RampRecorder {
   /** A healthy tick's request rate into the level's ring (missing data is left out). */
   private pushLevel(requests: number): void {
     if (!(Number.isFinite(requests) && requests >= 0)) return;
-    const k = this.before.length;
+    const k = this.levelSlots;
     if (this.beforeCount === k) this.observeLevelNoise(requests);
-    this.before[(this.beforeStart + this.beforeCount) % k] = requests;
+    this.numbers[RING_AT + ((this.beforeStart + this.beforeCount) % k)] = requests;
     if (this.beforeCount < k) this.beforeCount++;
     else this.beforeStart = (this.beforeStart + 1) % k;
   }
 
   /** How far a healthy tick strays from the level of the ticks before it, and from the newest and oldest of them (the level is full). */
   private observeLevelNoise(rate: number): void {
-    const k = this.before.length;
+    const k = this.levelSlots;
     let sum = 0;
-    for (const x of this.before) sum += x;
+    for (let i = 0; i < k; i++) sum += this.slot(i);
     const d = Math.abs(Math.log(rate / (sum / k)));
     if (!Number.isFinite(d)) return;
     this.levelDeviationTicks = Math.min(this.levelDeviationTicks + 1, LEVEL_NOISE_TICKS);
     this.levelDeviation += (d - this.levelDeviation) / this.levelDeviationTicks;
     // A tick of no request has no log: the lags skip it (the level's mean holds it).
-    const lagOne = Math.abs(Math.log(rate / this.before[(this.beforeStart + k - 1) % k]!));
-    const lagFull = Math.abs(Math.log(rate / this.before[this.beforeStart]!));
+    const lagOne = Math.abs(Math.log(rate / this.slot((this.beforeStart + k - 1) % k)));
+    const lagFull = Math.abs(Math.log(rate / this.slot(this.beforeStart)));
     if (!Number.isFinite(lagOne) || !Number.isFinite(lagFull)) return;
     this.lagTicks = Math.min(this.lagTicks + 1, LEVEL_NOISE_TICKS);
     this.lagOneDeviation += (lagOne - this.lagOneDeviation) / this.lagTicks;
@@ -382,7 +427,7 @@ export class RampRecorder {
    * a level of one tick.
    */
   demandNoise(): DemandNoise | undefined {
-    const k = this.before.length;
+    const k = this.levelSlots;
     if (this.lagTicks < LEVEL_NOISE_MIN_TICKS || k < 2) return undefined;
     const lagOne = (this.lagOneDeviation ** 2 * Math.PI) / 2;
     const lagFull = (this.lagFullDeviation ** 2 * Math.PI) / 2;
@@ -412,7 +457,8 @@ export class RampRecorder {
     let sum = 0;
     let sumSq = 0;
     // Unused slots hold NaN; the order of the sum does not matter.
-    for (const x of this.before) {
+    for (let i = 0; i < this.levelSlots; i++) {
+      const x = this.slot(i);
       if (!Number.isFinite(x)) continue;
       n++;
       sum += x;
@@ -435,8 +481,8 @@ export class RampRecorder {
     if (!r || !numbers(r.before, levelTicks(this.tickMs)) || !numbers(r.since, MAX_RAMP_TICKS) || !(r.runSinceMs === null || typeof r.runSinceMs === 'number')) return;
     // Multipliers from an older snapshot do not mix with rates: the level is read afresh.
     const before = r.beforeRates === true ? r.before!.map((x) => (x === null ? Number.NaN : x)) : [];
-    this.before.fill(Number.NaN);
-    for (let i = 0; i < before.length; i++) this.before[i] = before[i]!;
+    this.numbers.fill(Number.NaN, RING_AT);
+    for (let i = 0; i < before.length; i++) this.numbers[RING_AT + i] = before[i]!;
     this.beforeStart = 0;
     this.beforeCount = before.length;
     this.since = r.since!.map((x) => (x === null ? Number.NaN : x));
@@ -470,9 +516,9 @@ export class RampRecorder {
 
   /** The healthy ticks' multipliers, oldest first. */
   private beforeValues(): number[] {
-    const k = this.before.length;
+    const k = this.levelSlots;
     const out = new Array<number>(this.beforeCount);
-    for (let i = 0; i < this.beforeCount; i++) out[i] = this.before[(this.beforeStart + i) % k]!;
+    for (let i = 0; i < this.beforeCount; i++) out[i] = this.slot((this.beforeStart + i) % k);
     return out;
   }
 }

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { SLAB_BYTES, SlabAllocator, allocateRegion } from '../../src/core/slab.js';
+import { SLAB_BYTES, SlabAllocator, SlabPool, allocateRegion } from '../../src/core/slab.js';
 
 // A full collection on demand, whatever flags the test runner started with.
 setFlagsFromString('--expose-gc');
@@ -10,8 +10,7 @@ const collect = runInNewContext('gc') as () => void;
 describe('slab allocator', () => {
   it('hands out disjoint zeroed regions of one size, several to a shared buffer', () => {
     const a = new SlabAllocator(1024);
-    const owners = Array.from({ length: SLAB_BYTES / 1024 + 3 }, () => ({}));
-    const regions = owners.map((o) => a.allocate(o));
+    const regions = Array.from({ length: SLAB_BYTES / 1024 + 3 }, () => a.allocate());
     expect(new Set(regions.map((r) => r.buffer)).size).toBe(2);
     for (const r of regions) {
       expect(r.byteOffset % 8).toBe(0);
@@ -22,7 +21,7 @@ describe('slab allocator', () => {
     }
     // Every region still holds only what its own owner wrote: none overlaps another.
     for (const r of regions) expect(new Uint8Array(r.buffer, r.byteOffset, 1024).every((b) => b === 7)).toBe(true);
-    expect(a.live).toBe(owners.length);
+    expect(a.live).toBe(regions.length);
   });
 
   it('refuses sizes that would misalign a Float64Array or not fit', () => {
@@ -30,27 +29,59 @@ describe('slab allocator', () => {
     expect(() => new SlabAllocator(SLAB_BYTES + 8)).toThrow(RangeError);
   });
 
-  it('gives a large request a buffer of its own, and rounds sizes up to 8', () => {
-    const big = allocateRegion(SLAB_BYTES, {});
-    expect(big).toMatchObject({ byteOffset: 0 });
-    expect(big.buffer.byteLength).toBe(SLAB_BYTES);
-    const r = allocateRegion(13, {});
-    expect(r.byteOffset % 8).toBe(0);
+  it('gives a request without a pool, or larger than a quarter slab, a buffer of its own; rounds sizes up to 8', () => {
+    const pool = new SlabPool();
+    const big = allocateRegion(SLAB_BYTES / 2, pool);
+    expect(big).toMatchObject({ byteOffset: 0, allocator: undefined });
+    expect(big.buffer.byteLength).toBe(SLAB_BYTES / 2);
+    const alone = allocateRegion(13, undefined);
+    expect(alone).toMatchObject({ byteOffset: 0, allocator: undefined });
+    expect(alone.buffer.byteLength).toBe(16);
+    const shared = allocateRegion(13, pool);
+    expect(shared.allocator?.bytes).toBe(16);
+    expect(shared.buffer.byteLength).toBe(SLAB_BYTES);
+    expect(allocateRegion(16, pool).allocator).toBe(shared.allocator);
   });
 
-  it('takes a region back once its owner is collected, and hands it out zeroed', async () => {
+  it('takes a region back when released, and hands it out again zeroed', () => {
     const a = new SlabAllocator(64);
-    (() => {
-      const r = a.allocate({});
-      new Uint8Array(r.buffer, r.byteOffset, 64).fill(9);
+    const first = a.allocate();
+    const second = a.allocate();
+    new Uint8Array(first.buffer, first.byteOffset, 64).fill(9);
+    a.release(first.buffer, first.byteOffset);
+    expect(a.live).toBe(1);
+    const again = a.allocate();
+    expect(again.byteOffset).toBe(first.byteOffset);
+    expect(new Uint8Array(again.buffer, again.byteOffset, 64).every((b) => b === 0)).toBe(true);
+    expect(a.live).toBe(2);
+    expect(second.byteOffset).toBe(64);
+  });
+
+  it('refuses a region released twice, one not carved yet, and another allocator’s', () => {
+    const a = new SlabAllocator(64);
+    const b = new SlabAllocator(64);
+    const r = a.allocate();
+    expect(() => b.release(r.buffer, r.byteOffset)).toThrow(/not a region/);
+    expect(() => a.release(r.buffer, 64)).toThrow(/not a region/);
+    expect(() => a.release(r.buffer, 8)).toThrow(/not a region/);
+    a.release(r.buffer, r.byteOffset);
+    expect(() => a.release(r.buffer, r.byteOffset)).toThrow(/released twice/);
+    expect(a.live).toBe(0);
+  });
+
+  it('lets a dropped pool be collected with its slabs (a reload’s old pipeline)', async () => {
+    const slab = (() => {
+      const pool = new SlabPool();
+      return new WeakRef(allocateRegion(1024, pool).buffer);
     })();
-    for (let i = 0; i < 20 && a.live > 0; i++) {
+    // A WeakRef's target lives to the end of the job that read it: collect in the next one.
+    let collected = false;
+    for (let i = 0; i < 20 && !collected; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
       collect();
       await new Promise((resolve) => setTimeout(resolve, 10));
+      collected = slab.deref() === undefined;
     }
-    expect(a.live).toBe(0);
-    const again = a.allocate({});
-    expect(again.byteOffset).toBe(0);
-    expect(new Uint8Array(again.buffer, again.byteOffset, 64).every((b) => b === 0)).toBe(true);
+    expect(collected).toBe(true);
   });
 });
