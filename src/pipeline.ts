@@ -8,7 +8,8 @@ import { type AlertTransition, type Evaluation, type Frame, type Labels, type Si
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type FiringAlert, type SignalIdentity } from './decisions/alert-decider.js';
-import { type Assessment, assess, blankAssessment } from './decisions/assess.js';
+import { type Assessment, assess } from './decisions/assess.js';
+import { SeriesAssessment } from './decisions/series-assessment.js';
 import type { ClientModel } from './detectors/retry-amplification.js';
 import { SlabPool } from './core/slab.js';
 import type { DetectorContext } from './detectors/detector.js';
@@ -99,6 +100,11 @@ export function inShard(seriesId: string, shard: Shard | undefined): boolean {
   return BigInt(`0x${fingerprint({ series: seriesId })}`) % BigInt(shard.count) === BigInt(shard.index);
 }
 
+/** A series' report, its assessment reading its numbers from the report's sample and evaluations. */
+function reportOf(sample: SignalSample): SignalReport {
+  return { sample, evaluations: [], assessment: new SeriesAssessment(sample), anomalyScore: Number.NaN };
+}
+
 export class Pipeline {
   /** Watched series by id: a signal's name, or name{labels} for the series of a split signal. */
   private readonly watched = new Map<string, WatchedSignal>();
@@ -185,7 +191,7 @@ export class Pipeline {
       split: signal.by.length > 0,
       slot: -1,
       slotIndex: undefined,
-      report: { sample: emptySample(), evaluations: [], assessment: blankAssessment(), anomalyScore: Number.NaN },
+      report: reportOf(emptySample()),
     };
     const saved = this.pendingRestore.get(id);
     if (saved !== undefined) {

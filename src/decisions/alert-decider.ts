@@ -8,6 +8,7 @@ import { type AlertReading, changedMaterially, readingOf } from './alert-refresh
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
 import type { AlertKind, Assessment } from './assessment.js';
 import { STORM_MIN_MULTIPLIER } from './storm-floor.js';
+import { copyAssessment } from './series-assessment.js';
 import { explain, explainAftermath } from './explain.js';
 import { fingerprint } from './fingerprint.js';
 import { formatFactor, formatPercent, formatRate } from './format.js';
@@ -122,7 +123,7 @@ export class AlertDecider {
     const healthySinceMs = outliving ? (incident!.healthySinceMs ??= timeMs) : Number.NaN;
     if (outliving && timeMs - healthySinceMs >= AFTERMATH_AFTER_MS) {
       const aftermath = { healthySinceMs, multiplier: assessment.requests / assessment.requestsBaseline };
-      this.step(key, signal, { ...assessment, aftermath, explanation: explainAftermath(signal.id, assessment, aftermath) }, true, () => assessment.kind, timeMs, out);
+      this.step(key, signal, { ...copyAssessment(assessment), aftermath, explanation: explainAftermath(signal.id, assessment, aftermath) }, true, () => assessment.kind, timeMs, out);
     } else {
       this.step(key, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
     }
@@ -230,7 +231,7 @@ export class AlertDecider {
     if (!stateChanged && timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
     if (!changedMaterially(tracked.reading, reading)) return;
     // The alert keeps the kind it fired as; its sentence is told in that kind.
-    const explained = assessment.aftermath || assessment.kind === kind ? assessment : { ...assessment, explanation: explain(signal.id, assessment, kind) };
+    const explained = assessment.aftermath || assessment.kind === kind ? assessment : { ...copyAssessment(assessment), explanation: explain(signal.id, assessment, kind) };
     const why = assessment.estimate?.clientUndecided ? 'cannot tell the clients that fit apart' : 'fits no client model';
     const named: Labels = carried ? { client_model: carried, client_model_note: `named ${carried} earlier; the latest reading ${why}` } : {};
     tracked.annotations = { ...annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs), ...named, ...signal.annotations };

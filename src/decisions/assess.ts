@@ -9,6 +9,7 @@ import { failingFraction } from '../detectors/failing-fraction.js';
 import { stormStillPossible } from '../detectors/storm-possible.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
+import { SeriesAssessment } from './series-assessment.js';
 import { STORM_MIN_MULTIPLIER, retriesCanStorm } from './storm-floor.js';
 
 export type { AlertKind, Assessment, IncidentKind } from './assessment.js';
@@ -163,11 +164,6 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // begun in a lull before it, and a storm's retries need seconds to show.
   const failureReadable = failure ? failure.seconds >= MIN_DIRECTION_SECONDS : directionReadable;
   const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (directionReadable && stalled) || (ratioRead && (amplified || (failureReadable && (multiplierHigh <= MIN_AMPLIFICATION || noStorm))));
-  const completion = funnel?.observed ?? Number.NaN;
-  const completionBaseline = funnel?.baseline ?? Number.NaN;
-  const errorRatio = errors?.observed ?? Number.NaN;
-  const errorRatioBaseline = errors?.baseline ?? Number.NaN;
-  const requestsBaseline = spike?.baseline ?? Number.NaN;
   // Unread, not absent: a signal with no ratio check at all (requests only) has no fraction to miss.
   const failureUnread = (funnel !== undefined || errors !== undefined) && !ratioRead;
   const assessment = into ?? blankAssessment();
@@ -176,12 +172,17 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   assessment.kind = kind;
   assessment.settled = settled;
   assessment.estimate = estimate;
-  assessment.completion = completion;
-  assessment.completionBaseline = completionBaseline;
-  assessment.errorRatio = errorRatio;
-  assessment.errorRatioBaseline = errorRatioBaseline;
-  assessment.requests = sample.requests;
-  assessment.requestsBaseline = requestsBaseline;
+  // A series' own assessment reads its numbers from this tick's sample and evaluations; any other is written them.
+  if (assessment instanceof SeriesAssessment) assessment.readFrom(sample, evaluations);
+  else {
+    const written: Assessment = assessment;
+    written.completion = funnel?.observed ?? Number.NaN;
+    written.completionBaseline = funnel?.baseline ?? Number.NaN;
+    written.errorRatio = errors?.observed ?? Number.NaN;
+    written.errorRatioBaseline = errors?.baseline ?? Number.NaN;
+    written.requests = sample.requests;
+    written.requestsBaseline = spike?.baseline ?? Number.NaN;
+  }
   assessment.failureUnread = failureUnread;
   assessment.explanation = '';
   assessment.aftermath = undefined;

@@ -764,7 +764,7 @@ export class EvidenceDetector implements Detector {
     this.floats.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)), this.f);
     this.doubles.set(times.slice(skip), PROBATION_TIMES_AT);
     this.probationStart = 0;
-    this.probationSize = entries;
+    this.probationSize = entries | 0;
     this.wasRatioAlarm = this.alarmed(ERRORS) || this.alarmed(FUNNEL);
     this.wasRateAlarm = this.alarmed(SPIKE) || this.alarmed(DROP);
     // A snapshot from before the profile existed restores without one: the profile starts to learn.
@@ -954,7 +954,9 @@ export class EvidenceDetector implements Detector {
       if (Number.isFinite(p)) levelScratch[n++] = levelScratch[i]! - p;
     }
     this.levelMode = mode;
-    this.levelBuckets = count;
+    // An integer as an integer: a count read from a Float32 header, stored as it came, makes the
+    // field a double's, a number object of its own in every detector (16 bytes a series).
+    this.levelBuckets = count | 0;
     if (n < MIN_BASELINE_BUCKETS) {
       this.levelMedian = this.levelSigma = Number.NaN;
       return;

@@ -3,6 +3,8 @@ import { loadBundledModels } from '../../src/config/load.js';
 import { AlertDecider } from '../../src/decisions/alert-decider.js';
 import type { Assessment } from '../../src/decisions/assess.js';
 import type { AmplificationEstimate } from '../../src/detectors/retry-amplification.js';
+import { SeriesAssessment } from '../../src/decisions/series-assessment.js';
+import type { Evaluation } from '../../src/core/types.js';
 
 const { definitions } = loadBundledModels();
 const signal = { id: 'downloads', name: 'downloads', labels: { service: 'crates-io' } };
@@ -190,6 +192,28 @@ describe('AlertDecider: a storm that outlives its cause', () => {
     expect(d.decide(signal, assessment({ failing: false, surge: false }), 315_000)).toEqual([]);
     const [resolved] = d.decide(signal, assessment({ failing: false, surge: false }), 375_000);
     expect(resolved).toMatchObject({ status: 'resolved', fingerprint: page!.fingerprint });
+  });
+
+  it('annotates alike when the assessments are a series’ own, whose numbers are read, not kept (as the pipeline gives them)', () => {
+    /** The same assessment as a SeriesAssessment reading its numbers from a sample and evaluations. */
+    const own = (a: Assessment): Assessment => {
+      const e = (kind: Evaluation['kind'], observed: number, baseline: number): Evaluation => ({ kind, status: 'normal', observed, baseline, score: 0, sigma: 0.05 });
+      const s = new SeriesAssessment({ requests: a.requests, errors: Number.NaN, downstream: Number.NaN });
+      s.readFrom({ requests: a.requests, errors: Number.NaN, downstream: Number.NaN }, [e('rate_spike', a.requests, a.requestsBaseline), e('error_ratio', a.errorRatio, a.errorRatioBaseline), e('funnel_drop', a.completion, a.completionBaseline)]);
+      Object.assign(s, { failing: a.failing, surge: a.surge, kind: a.kind, settled: a.settled, estimate: a.estimate, explanation: a.explanation });
+      return s;
+    };
+    const run = (wrap: (a: Assessment) => Assessment) => {
+      const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 60_000 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+      const out = d.decide(signal, wrap(storm), 0);
+      // The kind read now differs from the one fired: the sentence is told again in the fired kind.
+      out.push(...d.decide(signal, wrap({ ...storm, kind: 'outage', requests: 3300 }), 15_000));
+      for (const t of [30_000, 45_000, 60_000]) out.push(...d.decide(signal, wrap(fixedButAmplified), t));
+      return out;
+    };
+    const plain = run((a) => a);
+    expect(plain.some((t) => t.annotations.aftermath !== undefined)).toBe(true);
+    expect(run(own)).toEqual(plain);
   });
 
   it('says nothing when requests settle within the 30 s a retry chain takes to drain', () => {
