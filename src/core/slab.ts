@@ -25,10 +25,15 @@ export class SlabAllocator {
   private used = SLAB_BYTES;
   /** Regions released, as slab index × SLAB_BYTES + offset (a small integer each). */
   private readonly free: number[] = [];
+  /** Whether each region (by number: slab × regions a slab + offset ÷ bytes) is on the free list: a release checks it in constant time. */
+  private isFree = new Uint8Array(0);
+  /** Regions one slab holds. */
+  private readonly perSlab: number;
 
   /** `bytes`: the region's size, rounded up to a multiple of 8 (a Float64Array may start at any region). */
   constructor(readonly bytes: number) {
     if (!(bytes > 0 && bytes <= SLAB_BYTES && bytes % 8 === 0)) throw new RangeError(`region size must be a positive multiple of 8 up to ${SLAB_BYTES}, got ${bytes}`);
+    this.perSlab = Math.floor(SLAB_BYTES / bytes);
   }
 
   /** A zeroed region, this allocator's until released. */
@@ -36,6 +41,7 @@ export class SlabAllocator {
     const at = this.free.pop();
     if (at !== undefined) {
       const region = this.regionAt(at);
+      this.isFree[this.numberOf(at)] = 0;
       new Uint8Array(region.buffer, region.byteOffset, this.bytes).fill(0);
       return region;
     }
@@ -57,8 +63,20 @@ export class SlabAllocator {
     const carved = slab === this.slabs.length - 1 ? this.used : SLAB_BYTES;
     if (slab < 0 || byteOffset % this.bytes !== 0 || byteOffset >= carved) throw new RangeError(`not a region of this ${this.bytes}-byte allocator (offset ${byteOffset})`);
     const at = slab * SLAB_BYTES + byteOffset;
-    if (this.free.includes(at)) throw new RangeError(`region at ${at} released twice`);
+    const k = this.numberOf(at);
+    if (k >= this.isFree.length) {
+      const grown = new Uint8Array(Math.max(k + 1, this.slabs.length * this.perSlab));
+      grown.set(this.isFree);
+      this.isFree = grown;
+    }
+    if (this.isFree[k] === 1) throw new RangeError(`region at ${at} released twice`);
+    this.isFree[k] = 1;
     this.free.push(at);
+  }
+
+  private numberOf(at: number): number {
+    const slab = Math.floor(at / SLAB_BYTES);
+    return slab * this.perSlab + (at - slab * SLAB_BYTES) / this.bytes;
   }
 
   private regionAt(at: number): Region {

@@ -69,6 +69,35 @@ describe('slab allocator', () => {
     expect(a.live).toBe(0);
   });
 
+  it('keeps track of released regions across slabs through churn: none handed out twice, none released twice', () => {
+    const a = new SlabAllocator(SLAB_BYTES / 8);
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const live = new Map<string, { buffer: ArrayBuffer; byteOffset: number }>();
+    const buffers: ArrayBuffer[] = [];
+    const keyOf = (r: { buffer: ArrayBuffer; byteOffset: number }) => {
+      if (!buffers.includes(r.buffer)) buffers.push(r.buffer);
+      return `${buffers.indexOf(r.buffer)}:${r.byteOffset}`;
+    };
+    for (let round = 0; round < 200; round++) {
+      if (live.size === 0 || random() < 0.55) {
+        const r = a.allocate();
+        const key = keyOf(r);
+        expect(live.has(key), `region ${key} handed out while live`).toBe(false);
+        live.set(key, r);
+      } else {
+        const keys = [...live.keys()];
+        const key = keys[Math.floor(random() * keys.length)]!;
+        const r = live.get(key)!;
+        a.release(r.buffer, r.byteOffset);
+        live.delete(key);
+        expect(() => a.release(r.buffer, r.byteOffset)).toThrow(/released twice/);
+      }
+      expect(a.live).toBe(live.size);
+    }
+    expect(buffers.length).toBeGreaterThan(1);
+  });
+
   it('lets a dropped pool be collected with its slabs (a reload’s old pipeline)', async () => {
     const slab = (() => {
       const pool = new SlabPool();
