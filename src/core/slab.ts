@@ -106,14 +106,13 @@ export class SlabPool {
 }
 
 /**
- * A zeroed region of `bytes` (rounded up to 8) from `pool`'s allocator of that size, and that
- * allocator (to release it to). Without a pool, or larger than a quarter slab: a buffer of its own,
+ * A zeroed region of `bytes` (rounded up to 8) from `pool`'s allocator of that size (released to
+ * `pool.allocatorFor(bytes)`). Without a pool, or larger than a quarter slab: a buffer of its own,
  * collected with its owner.
  */
-export function allocateRegion(bytes: number, pool: SlabPool | undefined): Region & { allocator: SlabAllocator | undefined } {
+export function allocateRegion(bytes: number, pool: SlabPool | undefined): Region {
   const allocator = pool?.allocatorFor(bytes);
-  if (!allocator) return { buffer: new ArrayBuffer(Math.ceil(bytes / 8) * 8), byteOffset: 0, allocator: undefined };
-  return { ...allocator.allocate(), allocator };
+  return allocator ? allocator.allocate() : { buffer: new ArrayBuffer(Math.ceil(bytes / 8) * 8), byteOffset: 0 };
 }
 
 /** Views of a whole shared buffer, one of each kind its regions' owners read through (with their own offsets). */
