@@ -19,7 +19,7 @@
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
 import { type SlabAllocator, type SlabViews, allocateRegion, slabViews } from '../core/slab.js';
 import { wallClockOf } from '../core/wall-clock.js';
-import { MAX_ORDERED_CAPACITY, windowFloats } from '../series/sample-window.js';
+import { MAX_ORDERED_CAPACITY, WINDOW_HEADER_FLOATS } from '../series/sample-window.js';
 import type { Evaluation, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { CheckEvaluation, EVALUATION_DOUBLES } from './check-evaluation.js';
@@ -296,8 +296,8 @@ export class EvidenceDetector implements Detector {
     // One region of a shared buffer (core/slab.ts): doubles (the checks, the detector's,
     // baselines', dispersion's and profile's numbers, the evaluations' numbers, the probation's
     // times; a view of its own), and through the whole buffer's views, floats (the probation ring,
-    // the three windows, the score's two tail records and drift), shorts (the weekly profile, the
-    // tail records' values) and bytes (the windows' sort orders). No ArrayBuffer of its own per
+    // the three windows' headers, the score's two tail records and drift), shorts (the weekly
+    // profile, the tail records' values, the windows' values) and bytes (the windows' sort orders). No ArrayBuffer of its own per
     // series, and no object per baseline, window or profile: the shape's (Parts) read them,
     // re-pointed at this region when another detector used them last. Each of those cost a series
     // 40-100 bytes.
@@ -374,10 +374,10 @@ export class EvidenceDetector implements Detector {
     const k = this.shape.funnelIndex;
     return k < 0 ? undefined : this.evaluations[k];
   }
-  // Where the region's parts start in the whole buffer's views: the three windows (floats, from
-  // `w`), the tail record's day counts, the drift tail record's after them and the drift state
-  // (floats), the profile's slots then the tail records' values (shorts, from `s`), the windows'
-  // sort orders (bytes, from `o`; −1: none).
+  // Where the region's parts start in the whole buffer's views: the three windows' headers (floats,
+  // from `w`), the tail record's day counts, the drift tail record's after them and the drift state
+  // (floats), the profile's slots, the tail records' values and the three windows' values (shorts,
+  // from `s`), the windows' sort orders (bytes, from `o`; −1: none).
   private get w(): number {
     return this.f + this.shape.windowsAt;
   }
@@ -517,9 +517,10 @@ export class EvidenceDetector implements Detector {
     const v = this.views;
     const order = this.o >= 0 ? v.u8 : undefined;
     const orderAt = (k: number) => (order ? this.o + k * p.capacity : 0);
-    p.rate.rebase(v.f32, this.w, this.doubles, BASELINES_AT, order, orderAt(0));
-    p.errorRatio.rebase(v.f32, this.w + p.stride, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, order, orderAt(1));
-    p.funnel.rebase(v.f32, this.w + 2 * p.stride, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, order, orderAt(2));
+    const codesAt = this.s + WINDOW_CODES_AT;
+    p.rate.rebase(v.f32, this.w, v.i16, codesAt, this.doubles, BASELINES_AT, order, orderAt(0));
+    p.errorRatio.rebase(v.f32, this.w + WINDOW_HEADER_FLOATS, v.i16, codesAt + p.capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, order, orderAt(1));
+    p.funnel.rebase(v.f32, this.w + 2 * WINDOW_HEADER_FLOATS, v.i16, codesAt + 2 * p.capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, order, orderAt(2));
     p.profile.rebase(v.i16, this.s, this.doubles, PROFILE_AT);
     p.dispersion.rebase(this.doubles, DISPERSION_AT);
     p.at = this;
@@ -1383,6 +1384,8 @@ function dispersion(tickSigma: number, expectedPerTick: number, p0: number): num
 
 /** Where the drift's tail record starts in the Int16 part of the buffer: after the profile and the tick's tail record. */
 const DRIFT_VALUES_AT = SLOTS_PER_WEEK + TAIL_VALUE_SLOTS;
+/** Where the three windows' values start in a region's shorts: after the tail records'. */
+const WINDOW_CODES_AT = SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS;
 
 /**
  * The expected log-rate's median, σ and median error of the tick being observed (rateStats; one
@@ -1406,8 +1409,6 @@ interface Parts {
   /** The detector they point at now. */
   at: EvidenceDetector | undefined;
   capacity: number;
-  /** Floats of one window (windowFloats(capacity)). */
-  stride: number;
   rate: RobustBaseline;
   errorRatio: RobustBaseline;
   funnel: RobustBaseline;
@@ -1424,7 +1425,6 @@ function partsFor(capacity: number, bucket: number, timeZone: string | undefined
     parts = {
       at: undefined,
       capacity,
-      stride: windowFloats(capacity),
       rate: new RobustBaseline(capacity, bucket, 'log-rate'),
       errorRatio: new RobustBaseline(capacity, bucket, 'ratio'),
       funnel: new RobustBaseline(capacity, bucket, 'ratio'),
@@ -1479,8 +1479,8 @@ function shapeFor(params: DetectorParams, ctx: DetectorContext): Shape {
   const capacity = Math.max(MIN_BASELINE_BUCKETS, Math.ceil(params.minBaselinePoints / bucket), Math.round(params.baselineWindowMs / (ctx.intervalMs * bucket)));
   const probationTicks = Math.max(1, Math.ceil(PROBATION_MS / ctx.intervalMs));
   const probationFloats = probationTicks * P_FIELDS;
-  const floatCount = probationFloats + 3 * windowFloats(capacity) + 2 * TAIL_DAYS + DRIFT_SLOTS;
-  const shortCount = SLOTS_PER_WEEK + 2 * TAIL_VALUE_SLOTS;
+  const floatCount = probationFloats + 3 * WINDOW_HEADER_FLOATS + 2 * TAIL_DAYS + DRIFT_SLOTS;
+  const shortCount = WINDOW_CODES_AT + 3 * capacity;
   const floatsAt = (PROBATION_TIMES_AT + probationTicks) * Float64Array.BYTES_PER_ELEMENT;
   const orderAt = floatsAt + floatCount * Float32Array.BYTES_PER_ELEMENT + shortCount * Int16Array.BYTES_PER_ELEMENT;
   const ordered = capacity <= MAX_ORDERED_CAPACITY;
@@ -1503,8 +1503,8 @@ function shapeFor(params: DetectorParams, ctx: DetectorContext): Shape {
     floatsAt,
     ordered,
     windowsAt: probationFloats,
-    tailCountsAt: probationFloats + 3 * windowFloats(capacity),
-    driftAt: probationFloats + 3 * windowFloats(capacity) + 2 * TAIL_DAYS,
+    tailCountsAt: probationFloats + 3 * WINDOW_HEADER_FLOATS,
+    driftAt: probationFloats + 3 * WINDOW_HEADER_FLOATS + 2 * TAIL_DAYS,
     shortsAt: 2 * floatCount,
     ordersAt: 4 * floatCount + 2 * shortCount,
   };

@@ -1,8 +1,13 @@
 // A sliding window of numbers with its median and median absolute deviation. The values are kept
-// only in arrival order, as 32-bit floats (7 significant digits, ample for log-rates and ratios),
-// in a slice of a buffer that many windows can share: at 100k series every byte and every typed
-// array counts. Median and MAD are found by selection (Hoare's quickselect, expected O(n)) in a
-// scratch buffer shared by all windows, so nothing is allocated per tick.
+// only in arrival order, as 16-bit codes (series/window-codes.ts: a log-rate to 1/1024 nat, a ratio
+// as a half float; 0.05 %, ample for the medians and spreads of minute buckets), in a slice of a
+// buffer that many windows can share: at 100k series every byte and every typed array counts. The
+// codes ascend with their values, so the sort order and selection compare integers and only what
+// is read out is decoded. Median and MAD are found from the sort order, or by selection (Hoare's
+// quickselect, expected O(n)) in a scratch buffer shared by all windows, so nothing is allocated
+// per tick.
+
+import { type WindowCoding, codeOf, codeTable } from './window-codes.js';
 
 /** Scratch space for selection; grown on demand, shared by every window (one thread). */
 let scratch = new Float64Array(256);
@@ -59,44 +64,54 @@ export const MAX_ORDERED_CAPACITY = 256;
 /** restore's merge sort: the slots being merged, and from MAX_ORDERED_CAPACITY its output (one thread). */
 const restoreScratch = new Uint8Array(2 * MAX_ORDERED_CAPACITY);
 
-/** Floats a window keeps before its values: its count and the slot of the next value. */
+/** Floats a window keeps apart from its values: its count and the slot of the next value. */
 export const WINDOW_HEADER_FLOATS = 2;
 
-/** Floats a window of `capacity` values takes in its storage (see SampleWindow's constructor). */
-export function windowFloats(capacity: number): number {
-  return WINDOW_HEADER_FLOATS + capacity;
-}
-
 export class SampleWindow {
+  /** The header's storage: count, then next slot, from `h`. */
   private s: Float32Array;
-  /** Where the header is (count, then next slot); the values start WINDOW_HEADER_FLOATS after it. */
   private h: number;
+  /** The values' codes, `capacity` shorts from `at`. */
+  private c: Int16Array;
   private at: number;
   /** The slots of the values in ascending order (order[orderAt + i]: the i-th smallest's slot); absent above MAX_ORDERED_CAPACITY. */
   private order: Uint8Array | undefined;
   private orderAt: number;
+  /** A code's value is values[bias + code] (window-codes.ts's table of the coding). */
+  private readonly values: Float64Array;
+  private readonly bias: number;
 
   /**
    * Everything the window knows lives in its storage (count and next slot included), so a window
    * object is only where to look: a detector's windows are read through one object re-pointed by
    * `rebase`, not an object a series.
-   * @param storage where the window lives: windowFloats(capacity) floats from `offset`. Default: its own buffer.
+   * @param coding how values become 16-bit codes (window-codes.ts): a value is kept as its code's value
+   * @param header where the count and next slot live: WINDOW_HEADER_FLOATS floats from `headerAt`. Default: its own.
+   * @param codes where the values live: `capacity` shorts from `codesAt`. Default: its own.
    * @param order where the sort order lives: `capacity` bytes from `orderAt` (default: its own, up to
    *   MAX_ORDERED_CAPACITY; above it the window keeps no order and selects instead).
    */
   constructor(
     readonly capacity: number,
-    storage: Float32Array = new Float32Array(windowFloats(capacity)),
-    offset = 0,
+    readonly coding: WindowCoding,
+    header: Float32Array = new Float32Array(WINDOW_HEADER_FLOATS),
+    headerAt = 0,
+    codes: Int16Array = new Int16Array(capacity),
+    codesAt = 0,
     order?: Uint8Array,
     orderAt = 0,
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
-    if (storage.length < offset + windowFloats(capacity)) throw new RangeError('storage too small for the window');
+    if (header.length < headerAt + WINDOW_HEADER_FLOATS) throw new RangeError('header storage too small for the window');
+    if (codes.length < codesAt + capacity) throw new RangeError('storage too small for the window');
     if (order && (capacity > MAX_ORDERED_CAPACITY || order.length < orderAt + capacity)) throw new RangeError('order storage too small for the window, or the window too large to keep one');
-    this.s = storage;
-    this.h = offset;
-    this.at = offset + WINDOW_HEADER_FLOATS;
+    const table = codeTable(coding);
+    this.values = table.values;
+    this.bias = table.bias;
+    this.s = header;
+    this.h = headerAt;
+    this.c = codes;
+    this.at = codesAt;
     this.order = order ?? (capacity <= MAX_ORDERED_CAPACITY ? new Uint8Array(capacity) : undefined);
     this.orderAt = order ? orderAt : 0;
     this.count = 0;
@@ -104,19 +119,21 @@ export class SampleWindow {
   }
 
   /**
-   * Points this object at another window of the same capacity (storage as the constructor's, zeroed
-   * or written by a window before). Unchecked: the hot path's; its owner laid the storage out.
+   * Points this object at another window of the same capacity and coding (storage as the
+   * constructor's, zeroed or written by a window before). Unchecked: the hot path's; its owner laid
+   * the storage out.
    */
-  rebase(storage: Float32Array, offset: number, order: Uint8Array | undefined, orderAt: number): this {
-    this.s = storage;
-    this.h = offset;
-    this.at = offset + WINDOW_HEADER_FLOATS;
+  rebase(header: Float32Array, headerAt: number, codes: Int16Array, codesAt: number, order: Uint8Array | undefined, orderAt: number): this {
+    this.s = header;
+    this.h = headerAt;
+    this.c = codes;
+    this.at = codesAt;
     this.order = order;
     this.orderAt = orderAt;
     return this;
   }
 
-  /** Values held (a float32 holds these small integers exactly). */
+  /** Values held (a float32 holds these integers exactly). */
   private get count(): number {
     return this.s[this.h]!;
   }
@@ -135,22 +152,28 @@ export class SampleWindow {
     return this.count;
   }
 
-  /** Adds a value (rounded to 32-bit float); when full, the oldest leaves. Values must be finite. */
+  /** The value at a slot, as kept. */
+  private valueAt(slot: number): number {
+    return this.values[this.bias + this.c[this.at + slot]!]!;
+  }
+
+  /** Adds a value (kept as its code's value, window-codes.ts); when full, the oldest leaves. Values must be finite. */
   push(value: number): void {
     const slot = this.next;
-    if (this.order) this.reorder(slot, value);
-    this.s[this.at + slot] = value;
+    const code = codeOf(this.coding, value);
+    if (this.order) this.reorder(slot, code);
+    this.c[this.at + slot] = code;
     this.next = (slot + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
   }
 
   /**
-   * Keeps the sort order as `value` enters `slot` (whose old value leaves when the window is full):
+   * Keeps the sort order as `code` enters `slot` (whose old value leaves when the window is full):
    * the leaving slot found by a scan of at most `capacity` bytes, the new one placed by binary
    * search, the bytes between moved by copyWithin. O(capacity) byte moves, no comparisons of values
    * beyond log2(capacity).
    */
-  private reorder(slot: number, value: number): void {
+  private reorder(slot: number, code: number): void {
     const order = this.order!;
     const o = this.orderAt;
     let n = this.count;
@@ -163,13 +186,12 @@ export class SampleWindow {
       else order.copyWithin(o + p, o + p + 1, o + n);
       n--;
     }
-    // The value as the window will hold it, so that ties compare as they will be read.
-    const v = Math.fround(value);
+    // Codes ascend with values: comparing codes compares the values as they will be read.
     let lo = 0;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.s[this.at + order[o + mid]!]! < v) lo = mid + 1;
+      if (this.c[this.at + order[o + mid]!]! < code) lo = mid + 1;
       else hi = mid;
     }
     order.copyWithin(o + lo + 1, o + lo, o + n);
@@ -183,9 +205,9 @@ export class SampleWindow {
     let n = 0;
     for (let slot = 0; slot < this.capacity; slot++) {
       if (slot === leaving) continue;
-      const v = this.s[this.at + slot]!;
+      const v = this.c[this.at + slot]!;
       let i = n++;
-      for (; i > 0 && this.s[this.at + order[o + i - 1]!]! > v; i--) order[o + i] = order[o + i - 1]!;
+      for (; i > 0 && this.c[this.at + order[o + i - 1]!]! > v; i--) order[o + i] = order[o + i - 1]!;
       order[o + i] = slot;
     }
   }
@@ -195,7 +217,7 @@ export class SampleWindow {
     const n = this.count;
     if (n === 0) return Number.NaN;
     const a = scratchOf(n);
-    for (let i = 0; i < n; i++) a[i] = this.s[this.at + i]!;
+    for (let i = 0; i < n; i++) a[i] = this.valueAt(i);
     return medianOf(a, n);
   }
 
@@ -209,7 +231,7 @@ export class SampleWindow {
     const n = this.count;
     if (n === 0) return Number.NaN;
     const a = scratchOf(n);
-    for (let i = 0; i < n; i++) a[i] = Math.abs(this.s[this.at + i]! - m);
+    for (let i = 0; i < n; i++) a[i] = Math.abs(this.valueAt(i) - m);
     return medianOf(a, n);
   }
 
@@ -229,7 +251,7 @@ export class SampleWindow {
       return;
     }
     const a = scratchOf(n);
-    for (let i = 0; i < n; i++) a[i] = this.s[this.at + i]!;
+    for (let i = 0; i < n; i++) a[i] = this.valueAt(i);
     const m = medianOf(a, n);
     for (let i = 0; i < n; i++) a[i] = Math.abs(a[i]! - m);
     out[at] = m;
@@ -246,19 +268,21 @@ export class SampleWindow {
   private orderedMedianAndDeviation(out: Float64Array, at: number): void {
     const order = this.order!;
     const o = this.orderAt;
-    const s = this.s;
+    const c = this.c;
     const base = this.at;
+    const values = this.values;
+    const bias = this.bias;
     const n = this.count;
     const k = (n - 1) >> 1;
-    const lower = s[base + order[o + k]!]!;
-    const m = n % 2 ? lower : (lower + s[base + order[o + k + 1]!]!) / 2;
+    const lower = values[bias + c[base + order[o + k]!]!]!;
+    const m = n % 2 ? lower : (lower + values[bias + c[base + order[o + k + 1]!]!]!) / 2;
     // Merge |x − m| of the run below (indices k, k−1, … 0) and above (k+1, … n−1) up to rank k (and k+1).
     let down = k;
     let up = k + 1;
     let kth = Number.NaN;
     for (let rank = 0; rank <= k; rank++) {
-      const a = down >= 0 ? Math.abs(s[base + order[o + down]!]! - m) : Number.POSITIVE_INFINITY;
-      const b = up < n ? Math.abs(s[base + order[o + up]!]! - m) : Number.POSITIVE_INFINITY;
+      const a = down >= 0 ? Math.abs(values[bias + c[base + order[o + down]!]!]! - m) : Number.POSITIVE_INFINITY;
+      const b = up < n ? Math.abs(values[bias + c[base + order[o + up]!]!]! - m) : Number.POSITIVE_INFINITY;
       if (a <= b) {
         kth = a;
         down--;
@@ -272,8 +296,8 @@ export class SampleWindow {
       out[at + 1] = kth;
       return;
     }
-    const a = down >= 0 ? Math.abs(s[base + order[o + down]!]! - m) : Number.POSITIVE_INFINITY;
-    const b = up < n ? Math.abs(s[base + order[o + up]!]! - m) : Number.POSITIVE_INFINITY;
+    const a = down >= 0 ? Math.abs(values[bias + c[base + order[o + down]!]!]! - m) : Number.POSITIVE_INFINITY;
+    const b = up < n ? Math.abs(values[bias + c[base + order[o + up]!]!]! - m) : Number.POSITIVE_INFINITY;
     out[at + 1] = (kth + Math.min(a, b)) / 2;
   }
 
@@ -288,7 +312,7 @@ export class SampleWindow {
     const start = (this.next - this.count + this.capacity) % this.capacity;
     for (let r = 0; r < this.count; r++) {
       const slot = order[this.orderAt + r]!;
-      values[r] = this.s[this.at + slot]!;
+      values[r] = this.valueAt(slot);
       ages[r] = (slot - start + this.capacity) % this.capacity;
     }
     return this.count;
@@ -297,19 +321,19 @@ export class SampleWindow {
   /** Writes the values, oldest first, to `out` from `offset` (it must have room); returns how many. */
   copyInto(out: Float64Array, offset = 0): number {
     const start = (this.next - this.count + this.capacity) % this.capacity;
-    for (let i = 0; i < this.count; i++) out[offset + i] = this.s[this.at + ((start + i) % this.capacity)]!;
+    for (let i = 0; i < this.count; i++) out[offset + i] = this.valueAt((start + i) % this.capacity);
     return this.count;
   }
 
   /**
-   * Writes the values, oldest first, to a Float32Array from `offset` (it must have room) as the
-   * bytes they are: the ring's two runs copied whole (a state save copies ~200 values a series).
+   * Writes the values, oldest first, to a Float32Array from `offset` (it must have room): every
+   * code's value is a float32 exactly, so a state save loses nothing (it copies ~200 values a series).
    */
   copyToFloat32(out: Float32Array, offset = 0): number {
     const start = (this.next - this.count + this.capacity) % this.capacity;
     const first = Math.min(this.count, this.capacity - start);
-    out.set(this.s.subarray(this.at + start, this.at + start + first), offset);
-    if (first < this.count) out.set(this.s.subarray(this.at, this.at + this.count - first), offset + first);
+    for (let i = 0; i < first; i++) out[offset + i] = this.valueAt(start + i);
+    for (let i = first; i < this.count; i++) out[offset + i] = this.valueAt(i - first);
     return this.count;
   }
 
@@ -317,7 +341,7 @@ export class SampleWindow {
   toArray(): number[] {
     const out = new Array<number>(this.count);
     const start = (this.next - this.count + this.capacity) % this.capacity;
-    for (let i = 0; i < this.count; i++) out[i] = this.s[this.at + ((start + i) % this.capacity)]!;
+    for (let i = 0; i < this.count; i++) out[i] = this.valueAt((start + i) % this.capacity);
     return out;
   }
 
@@ -330,9 +354,9 @@ export class SampleWindow {
   restore(values: ArrayLike<number>): void {
     const from = Math.max(0, values.length - this.capacity);
     const k = values.length - from;
-    const s = this.s;
+    const s = this.c;
     const base = this.at;
-    for (let i = 0; i < k; i++) s[base + i] = values[from + i]!;
+    for (let i = 0; i < k; i++) s[base + i] = codeOf(this.coding, values[from + i]!);
     this.count = k;
     this.next = k % this.capacity;
     const order = this.order;

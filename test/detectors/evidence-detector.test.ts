@@ -359,6 +359,25 @@ describe('EvidenceDetector', () => {
     expect(alone[0]!.some((line) => line.includes('funnel_drop:anomalous'))).toBe(true);
   });
 
+  it('keeps the parts of its region apart: every window, the profile and the tail records read back what was written to each', () => {
+    // A region holds three windows' codes after the profile's and tail records' shorts, their
+    // headers among the floats: a part laid over another's bytes would come back as the other's.
+    const stepMs = 60_000;
+    const random = mulberry32(9);
+    const d = detector(stepMs);
+    for (let i = 0, t = Date.parse('2024-03-04T00:00:00Z'); i < 2 * 1440; i++, t += stepMs) d.observe(tick(random, 40 * (1.5 + Math.sin((2 * Math.PI * i) / 1440)), stepMs), t);
+    const saved = JSON.parse(JSON.stringify(d.snapshot())) as Record<string, { values: number[] }>;
+    // Distinct values in each window (as their codes keep them: a 64th of a nat, or a power of two).
+    saved.rate!.values = saved.rate!.values.map((_, i) => 2 + i / 64);
+    saved.errorRatio!.values = saved.errorRatio!.values.map((_, i) => 2 ** -(i % 20) / 8);
+    saved.funnel!.values = saved.funnel!.values.map((_, i) => 1 - 2 ** -(i % 9 + 2));
+    expect(saved.rate!.values.length).toBe(60);
+    expect(saved.funnel!.values.length).toBe(60);
+    const restored = detector(stepMs);
+    expect(restored.restore(JSON.parse(JSON.stringify(saved)))).toBe(true);
+    expect(JSON.parse(JSON.stringify(restored.snapshot()))).toEqual(saved);
+  });
+
   it('scores a repeated burst lower than the first, and keeps that record through a snapshot', () => {
     const random = mulberry32(45);
     const d = detector(300_000, {}, ['requests']);

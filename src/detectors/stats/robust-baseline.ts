@@ -6,20 +6,21 @@
 
 import { type ColumnScratch, numbersTemplate } from '../../core/column-encoder.js';
 import { SampleWindow } from '../../series/sample-window.js';
+import { type WindowCoding, asKept } from '../../series/window-codes.js';
 
 /** 1 / Φ⁻¹(3/4): makes the MAD a consistent estimator of σ for normal data (Rousseeuw & Croux 1993). */
 export const MAD_TO_SIGMA = 1.4826;
 
-/** How a bucket's pooled numerator and denominator become its value. */
-export type BucketValue = 'log-rate' | 'ratio';
+/** How a bucket's pooled numerator and denominator become its value (and how its window codes it). */
+export type BucketValue = WindowCoding;
 
 // Keeps log() finite for a bucket with no requests; far below any rate worth watching.
 const RATE_EPSILON = 1e-3;
 /**
- * The log-rate of a bucket without requests, as a float32 window holds it (a hair above ln 1e-3):
- * a median at or below it says the typical bucket was empty, not that a rate of 1e-3/s was seen.
+ * The log-rate of a bucket without requests, as a window keeps it (ln 1e-3 to the 1/1024 nat below
+ * it): a median at or below it says the typical bucket was empty, not that a rate of 1e-3/s was seen.
  */
-export const EMPTY_BUCKET_LOG_RATE = Math.fround(Math.log(RATE_EPSILON));
+export const EMPTY_BUCKET_LOG_RATE = asKept('log-rate', Math.log(RATE_EPSILON));
 
 export interface BaselineStats {
   median: number;
@@ -65,21 +66,24 @@ export class RobustBaseline {
    * @param capacity bucket values in the trailing window (e.g. 60 one-minute buckets for an hour)
    * @param bucketSize learnt ticks pooled into one value (1: every tick kept)
    * @param value log-rate: ln(Σcount / Σseconds); ratio: Σnumerator / Σdenominator
-   * @param storage the window's floats (windowFloats(capacity) from `offset`); default: its own
+   * @param header the window's header (WINDOW_HEADER_FLOATS floats from `headerAt`); default: its own
+   * @param codes the window's values (`capacity` shorts from `codesAt`, window-codes.ts); default: its own
    * @param scalars SCALARS numbers from `scalarsAt`, zeroed or a baseline's; default: its own
    */
   constructor(
     capacity: number,
     private readonly bucketSize = 1,
     private readonly value: BucketValue = 'ratio',
-    storage?: Float32Array,
-    offset = 0,
+    header?: Float32Array,
+    headerAt = 0,
+    codes?: Int16Array,
+    codesAt = 0,
     scalars?: Float64Array,
     scalarsAt = 0,
     order?: Uint8Array,
     orderAt = 0,
   ) {
-    this.window = new SampleWindow(capacity, storage, offset, order, orderAt);
+    this.window = new SampleWindow(capacity, value, header, headerAt, codes, codesAt, order, orderAt);
     this.scalars = scalars ?? new Float64Array(RobustBaseline.SCALARS);
     this.scalarsAt = scalars ? scalarsAt : 0;
     if (this.scalars.length < this.scalarsAt + RobustBaseline.SCALARS) throw new RangeError('scalars too small for the baseline');
@@ -88,10 +92,10 @@ export class RobustBaseline {
 
   /**
    * Points this object at another baseline of the same shape (capacity, bucket size and value):
-   * its window's storage and order as the window's rebase takes them, and its scalars. Unchecked.
+   * its window's header, codes and order as the window's rebase takes them, and its scalars. Unchecked.
    */
-  rebase(storage: Float32Array, offset: number, scalars: Float64Array, scalarsAt: number, order: Uint8Array | undefined, orderAt: number): this {
-    this.window.rebase(storage, offset, order, orderAt);
+  rebase(header: Float32Array, headerAt: number, codes: Int16Array, codesAt: number, scalars: Float64Array, scalarsAt: number, order: Uint8Array | undefined, orderAt: number): this {
+    this.window.rebase(header, headerAt, codes, codesAt, order, orderAt);
     this.scalars = scalars;
     this.scalarsAt = scalarsAt;
     return this;
@@ -208,10 +212,10 @@ export class RobustBaseline {
 
   /**
    * Writes snapshot()'s numbers to the columns of fixedTemplate(buckets, partialTicks > 0): the
-   * window's values as the float32s they are, the partial bucket as doubles. No template is made.
+   * window's values as float32s (each code's value is one exactly), the partial bucket as doubles.
+   * No template is made.
    */
   encodeFixed(s: ColumnScratch): void {
-    // The window's float32s copied as they are (no round trip through doubles).
     const column = s.f32;
     column.reserve(this.window.size);
     column.length += this.window.copyToFloat32(column.data, column.length);

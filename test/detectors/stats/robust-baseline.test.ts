@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAD_TO_SIGMA, RobustBaseline } from '../../../src/detectors/stats/robust-baseline.js';
-import { windowFloats } from '../../../src/series/sample-window.js';
+import { WINDOW_HEADER_FLOATS } from '../../../src/series/sample-window.js';
+import { asKept } from '../../../src/series/window-codes.js';
 
 describe('RobustBaseline', () => {
   it('pools ratio buckets by counts, not by averaging per-tick ratios', () => {
@@ -8,16 +9,19 @@ describe('RobustBaseline', () => {
     // One tick with 1 request (0 completed), one with 99 (99 completed): pooled 99/100, not 0.5.
     b.learn(0, 1);
     b.learn(99, 99);
-    expect(b.stats().median).toBeCloseTo(0.99, 6);
+    // Kept as a half float (series/window-codes.ts): 0.990234375, 11 significant bits.
+    expect(b.stats().median).toBe(asKept('ratio', 0.99));
+    expect(b.stats().median).toBeCloseTo(0.99, 3);
   });
 
   it('keeps everything in its storage and scalars: one object re-pointed between two baselines reads each as one of its own', () => {
     const capacity = 6;
-    const floats = new Float32Array(2 * windowFloats(capacity));
+    const header = new Float32Array(2 * WINDOW_HEADER_FLOATS);
+    const codes = new Int16Array(2 * capacity);
     const scalars = new Float64Array(2 * RobustBaseline.SCALARS);
     const order = new Uint8Array(2 * capacity);
     const cursor = new RobustBaseline(capacity, 3, 'log-rate');
-    const at = (k: number) => cursor.rebase(floats, k * windowFloats(capacity), scalars, k * RobustBaseline.SCALARS, order, k * capacity);
+    const at = (k: number) => cursor.rebase(header, k * WINDOW_HEADER_FLOATS, codes, k * capacity, scalars, k * RobustBaseline.SCALARS, order, k * capacity);
     const own = [new RobustBaseline(capacity, 3, 'log-rate'), new RobustBaseline(capacity, 3, 'log-rate')];
     for (let i = 0; i < 40; i++) {
       for (const k of [0, 1]) {
@@ -34,9 +38,10 @@ describe('RobustBaseline', () => {
   it('gives the standard error of its median: a few buckets make an uncertain baseline', () => {
     const b = new RobustBaseline(10, 1, 'ratio');
     for (const v of [0.9, 1.0, 1.1, 1.2, 0.8, 1.05, 0.95]) b.learn(v, 1);
-    // numpy: mad = median(|v - median(v)|) = 0.1; sqrt(pi/2) * 1.4826 * mad / sqrt(7) = 0.0702320
+    // numpy, on the values as the window keeps them (v.astype(np.float16)): mad = median(|v - median(v)|)
+    // = 0.099609375; sqrt(pi/2) * 1.4826 * mad / sqrt(7) = 0.0699576 (0.0702320 for the values unrounded)
     // (and the sd of medians of 25 N(0,1) draws, simulated 200k times: 0.2485 vs sqrt(pi/2)/5 = 0.2507).
-    expect(b.stats().medianError).toBeCloseTo(0.070232, 5);
+    expect(b.stats().medianError).toBeCloseTo(0.0699576, 6);
     expect(Number.isNaN(new RobustBaseline(10).stats().medianError)).toBe(true);
   });
 
