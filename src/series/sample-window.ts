@@ -337,6 +337,19 @@ export class SampleWindow {
     return this.count;
   }
 
+  /**
+   * Writes the codes, oldest first, to an Int16Array from `offset` (it must have room) as they are:
+   * the ring's two runs copied whole (a state save writes a log-rate window's codes as the columns'
+   * 16-bit fixed point, which they are).
+   */
+  copyCodes(out: Int16Array, offset = 0): number {
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    const first = Math.min(this.count, this.capacity - start);
+    out.set(this.c.subarray(this.at + start, this.at + start + first), offset);
+    if (first < this.count) out.set(this.c.subarray(this.at, this.at + this.count - first), offset + first);
+    return this.count;
+  }
+
   /** The values, oldest first. */
   toArray(): number[] {
     const out = new Array<number>(this.count);

@@ -1,19 +1,23 @@
 // The 16-bit codes a baseline window keeps its values in, two bytes a value instead of a float32's
-// four (three hour-long windows a series: 372 bytes of a series' 2.7 KB region at 100k series).
+// four (a series' three hour-long windows: 360 bytes less of its 2.66 KB slab region).
 // Both codes are order-preserving integers, so a window sorts and selects on codes and decodes only
 // what it reads out:
 // - a log-rate (nats) in fixed point, 1/1024 nat a step (rates to 0.05 %, as the seasonal profile
-//   keeps them; see core/column-encoder.ts), ±32 nats;
+//   and the state columns keep them; see core/column-encoder.ts), ±32 nats;
 // - a ratio (≥ 0) as the bits of an IEEE 754 half-precision float (11 significant bits, 0.05 %
 //   relative, down to 6e-8 and up to 65504), whose bit patterns of non-negative numbers ascend
 //   with their values. A fixed point would keep 1.5e-5 a step: a bucket's error ratio of 1e-4
 //   would be read 7 % off.
 
+import { Q_NULL, Q_UNITS } from '../core/column-encoder.js';
+
 /** How a window's values become codes: fixed-point nats, or half-float ratios. */
 export type WindowCoding = 'log-rate' | 'ratio';
 
-/** Fixed-point steps a nat (core/column-encoder.ts's Q_UNITS: a log-rate window saves as it holds). */
-const LOG_RATE_UNITS = 1024;
+/** Fixed-point steps a nat: the state columns' (a log-rate window is saved as it holds). */
+const LOG_RATE_UNITS = Q_UNITS;
+/** The lowest log-rate code: the one below it is the columns' null. */
+const LOG_RATE_MIN_CODE = Q_NULL + 1;
 /** The largest finite half float's bits (65504). */
 const HALF_MAX = 0x7bff;
 /** 2⁻²⁴: a subnormal half float's step. */
@@ -82,11 +86,14 @@ export function codeTable(coding: WindowCoding): CodeTable {
   return coding === 'log-rate' ? LOG_RATE_TABLE : RATIO_TABLE;
 }
 
-/** A log-rate's fixed-point code, clamped to what 16 bits hold. */
+/**
+ * A log-rate's fixed-point code, clamped to ±32767: −32768 is the state columns' null
+ * (core/column-encoder.ts's Q_NULL), and a state save writes these codes as they are.
+ */
 export function logRateCode(x: number): number {
   const q = Math.round(x * LOG_RATE_UNITS);
   // `| 0`: a code is an integer, never −0.
-  return q < -32768 ? -32768 : q > 32767 ? 32767 : q | 0;
+  return q < LOG_RATE_MIN_CODE ? LOG_RATE_MIN_CODE : q > 32767 ? 32767 : q | 0;
 }
 
 /** The value of a log-rate's code. */

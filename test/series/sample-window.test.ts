@@ -179,6 +179,11 @@ describe('SampleWindow.copyToFloat32', () => {
     }
     expect([...storage.subarray(0, 3), ...storage.subarray(3 + capacity)]).toEqual([99, 99, 99, 99, 99, 99]);
     expect([...header.subarray(0, 3), ...header.subarray(3 + WINDOW_HEADER_FLOATS)]).toEqual([99, 99, 99, 99, 99, 99]);
+    // Its codes, oldest first, are those values in 1/1024 nat, as a state save writes them.
+    const codes = new Int16Array(capacity + 4).fill(-1);
+    expect(w.copyCodes(codes, 2)).toBe(capacity);
+    expect(Array.from(codes.subarray(2, 2 + capacity), (c) => c / 1024)).toEqual(w.toArray());
+    expect([codes[0], codes[1], codes[capacity + 2], codes[capacity + 3]]).toEqual([-1, -1, -1, -1]);
   });
 
   it('lists its values ascending with their ages (0 the oldest) as values come and go, and says when it keeps no order', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../scripts/sim/random.js';
+import { Q_NULL } from '../../src/core/column-encoder.js';
 import { asKept, codeTable, logRateCode, logRateOf, ratioCode, ratioOf } from '../../src/series/window-codes.js';
 
 describe('ratio codes (half-float bits)', () => {
@@ -54,15 +55,16 @@ describe('ratio codes (half-float bits)', () => {
 });
 
 describe('log-rate codes (1/1024 nat)', () => {
-  it('round-trip every code and keep a log-rate to half a step, clamped to ±32 nats', () => {
-    for (let code = -32768; code <= 32767; code++) expect(logRateCode(logRateOf(code)) === code).toBe(true);
+  it('round-trip every code and keep a log-rate to half a step, clamped to ±32 nats, never the state columns null', () => {
+    for (let code = -32767; code <= 32767; code++) expect(logRateCode(logRateOf(code)) === code).toBe(true);
+    expect(logRateCode(logRateOf(Q_NULL))).toBe(Q_NULL + 1);
     const random = mulberry32(5);
     for (let i = 0; i < 20_000; i++) {
       const x = random() * 60 - 30;
       expect(Math.abs(logRateOf(logRateCode(x)) - x)).toBeLessThanOrEqual(0.5 / 1024);
     }
     expect(logRateOf(logRateCode(40))).toBe(32767 / 1024);
-    expect(logRateOf(logRateCode(-40))).toBe(-32);
+    expect(logRateOf(logRateCode(-40))).toBe(-32767 / 1024);
   });
 });
 

@@ -159,6 +159,11 @@ export class RobustBaseline {
     return this.window.size;
   }
 
+  /** How its buckets' values are made and coded. */
+  get coding(): BucketValue {
+    return this.value;
+  }
+
   /** Median and robust σ of one tick; O(n) in the window size when a bucket completed, else cached. */
   stats(): BaselineStats {
     this.refresh();
@@ -211,23 +216,30 @@ export class RobustBaseline {
   }
 
   /**
-   * Writes snapshot()'s numbers to the columns of fixedTemplate(buckets, partialTicks > 0): the
+   * Writes snapshot()'s numbers to the columns of fixedTemplate(buckets, partialTicks > 0, value):
+   * a log-rate window's codes as they are (the columns' 16-bit fixed point is theirs), a ratio
    * window's values as float32s (each code's value is one exactly), the partial bucket as doubles.
    * No template is made.
    */
   encodeFixed(s: ColumnScratch): void {
-    const column = s.f32;
-    column.reserve(this.window.size);
-    column.length += this.window.copyToFloat32(column.data, column.length);
+    if (this.value === 'log-rate') {
+      const column = s.i16;
+      column.reserve(this.window.size);
+      column.length += this.window.copyCodes(column.data, column.length);
+    } else {
+      const column = s.f32;
+      column.reserve(this.window.size);
+      column.length += this.window.copyToFloat32(column.data, column.length);
+    }
     if (this.ticks === 0) return;
     s.f64.push(this.num);
     s.f64.push(this.den);
     s.f64.push(this.ticks);
   }
 
-  /** The template encodeFixed writes for: `buckets` values, and a partial bucket or none. */
-  static fixedTemplate(buckets: number, partial: boolean): string {
-    const values = `{"values":${buckets > 0 ? numbersTemplate('f', buckets) : '[]'}`;
+  /** The template encodeFixed writes for: `buckets` values of a window of `value`, and a partial bucket or none. */
+  static fixedTemplate(buckets: number, partial: boolean, value: BucketValue): string {
+    const values = `{"values":${buckets > 0 ? numbersTemplate(value === 'log-rate' ? 'q' : 'f', buckets) : '[]'}`;
     return partial ? `${values},"partial":${numbersTemplate('d', 3)}}` : `${values}}`;
   }
 
