@@ -297,10 +297,10 @@ export class EvidenceDetector implements Detector {
     // baselines', dispersion's and profile's numbers, the evaluations' numbers, the probation's
     // times; a view of its own), and through the whole buffer's views, floats (the probation ring,
     // the three windows' headers, the score's two tail records and drift), shorts (the weekly
-    // profile, the tail records' values, the windows' values) and bytes (the windows' sort orders). No ArrayBuffer of its own per
-    // series, and no object per baseline, window or profile: the shape's (Parts) read them,
-    // re-pointed at this region when another detector used them last. Each of those cost a series
-    // 40-100 bytes.
+    // profile, the tail records' values, the windows' values as 16-bit codes) and bytes (the
+    // windows' sort orders). No ArrayBuffer of its own per series, and no object per baseline,
+    // window or profile: the shape's (Parts) read them, re-pointed at this region when another
+    // detector used them last. Each of those cost a series 40-100 bytes.
     const shape = shapeFor(params, ctx);
     this.shape = shape;
     const { buffer, byteOffset } = allocateRegion(shape.regionBytes, ctx.regions);

@@ -2,8 +2,8 @@
 // only in arrival order, as 16-bit codes (series/window-codes.ts: a log-rate to 1/1024 nat, a ratio
 // as a half float; 0.05 %, ample for the medians and spreads of minute buckets), in a slice of a
 // buffer that many windows can share: at 100k series every byte and every typed array counts. The
-// codes ascend with their values, so the sort order and selection compare integers and only what
-// is read out is decoded. Median and MAD are found from the sort order, or by selection (Hoare's
+// codes ascend with their values, so the sort order compares integers and only what is read out
+// is decoded. Median and MAD are found from the sort order, or by selection (Hoare's
 // quickselect, expected O(n)) in a scratch buffer shared by all windows, so nothing is allocated
 // per tick.
 

@@ -1,7 +1,7 @@
 // The 16-bit codes a baseline window keeps its values in, two bytes a value instead of a float32's
 // four (a series' three hour-long windows: 360 bytes less of its 2.66 KB slab region).
-// Both codes are order-preserving integers, so a window sorts and selects on codes and decodes only
-// what it reads out:
+// Both codes are order-preserving integers, so a window keeps its sort order on codes and decodes
+// only what it reads out:
 // - a log-rate (nats) in fixed point, 1/1024 nat a step (rates to 0.05 %, as the seasonal profile
 //   and the state columns keep them; see core/column-encoder.ts), ±32 nats;
 // - a ratio (≥ 0) as the bits of an IEEE 754 half-precision float (11 significant bits, 0.05 %
