@@ -106,12 +106,8 @@ export function codeOf(coding: WindowCoding, x: number): number {
   return coding === 'log-rate' ? logRateCode(x) : ratioCode(x);
 }
 
-/** A code's value under a coding. */
-export function valueOf(coding: WindowCoding, code: number): number {
-  return coding === 'log-rate' ? code / LOG_RATE_UNITS : HALF_VALUES[code]!;
-}
-
 /** A value as a window of that coding keeps it. */
 export function asKept(coding: WindowCoding, x: number): number {
-  return valueOf(coding, codeOf(coding, x));
+  const table = codeTable(coding);
+  return table.values[table.bias + codeOf(coding, x)]!;
 }
