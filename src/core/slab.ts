@@ -117,6 +117,7 @@ export function allocateRegion(bytes: number, pool: SlabPool | undefined): Regio
 
 /** Views of a whole shared buffer, one of each kind its regions' owners read through (with their own offsets). */
 export interface SlabViews {
+  f64: Float64Array;
   f32: Float32Array;
   i16: Int16Array;
   u8: Uint8Array;
@@ -127,6 +128,6 @@ const viewsOfBuffer = new WeakMap<ArrayBuffer, SlabViews>();
 /** The views of `buffer` (made once per buffer: a slab's regions share them, so a region costs no view of its own). */
 export function slabViews(buffer: ArrayBuffer): SlabViews {
   let views = viewsOfBuffer.get(buffer);
-  if (!views) viewsOfBuffer.set(buffer, (views = { f32: new Float32Array(buffer, 0, buffer.byteLength >> 2), i16: new Int16Array(buffer, 0, buffer.byteLength >> 1), u8: new Uint8Array(buffer) }));
+  if (!views) viewsOfBuffer.set(buffer, (views = { f64: new Float64Array(buffer, 0, buffer.byteLength >> 3), f32: new Float32Array(buffer, 0, buffer.byteLength >> 2), i16: new Int16Array(buffer, 0, buffer.byteLength >> 1), u8: new Uint8Array(buffer) }));
   return views;
 }

@@ -273,12 +273,16 @@ export class EvidenceDetector implements Detector {
    */
   private readonly evaluations: CheckEvaluation[];
   /**
-   * The region's Float64 part (a view of its own: every read indexes it by a constant): the
-   * checks' states (SPIKE … FUNNEL), the detector's numbers (SCALARS_AT; see the accessors below),
-   * the baselines', the dispersion's and the profile's, the evaluations', then from
-   * PROBATION_TIMES_AT the data time of each tick on probation (a float32 cannot hold a timestamp).
+   * The whole buffer's Float64 view; the region's part of it starts at `base`: the checks' states
+   * (SPIKE … FUNNEL), the detector's numbers (SCALARS_AT; see the accessors below), the
+   * baselines', the dispersion's and the profile's, the evaluations', then from PROBATION_TIMES_AT
+   * the data time of each tick on probation (a float32 cannot hold a timestamp). A view of the
+   * region's own cost every series about 100 bytes of heap.
    */
-  private readonly doubles: Float64Array;
+  private get doubles(): Float64Array {
+    return this.views.f64;
+  }
+  private readonly base: number;
   /** The probation ring's oldest tick and its ticks. */
   private probationStart = 0;
   private probationSize = 0;
@@ -293,9 +297,9 @@ export class EvidenceDetector implements Detector {
   private levelBuckets = -1;
 
   constructor(params: DetectorParams, ctx: DetectorContext) {
-    // One region of a shared buffer (core/slab.ts): doubles (the checks, the detector's,
-    // baselines', dispersion's and profile's numbers, the evaluations' numbers, the probation's
-    // times; a view of its own), and through the whole buffer's views, floats (the probation ring,
+    // One region of a shared buffer (core/slab.ts), read through the whole buffer's views: doubles
+    // (the checks, the detector's, baselines', dispersion's and profile's numbers, the
+    // evaluations' numbers, the probation's times), floats (the probation ring,
     // the three windows' headers, the score's two tail records and drift), shorts (the weekly
     // profile, the tail records' values, the windows' values as 16-bit codes) and bytes (the
     // windows' sort orders). No ArrayBuffer of its own per series, and no object per baseline,
@@ -305,22 +309,23 @@ export class EvidenceDetector implements Detector {
     this.shape = shape;
     const { buffer, byteOffset } = allocateRegion(shape.regionBytes, ctx.regions);
     this.views = slabViews(buffer);
-    this.doubles = new Float64Array(buffer, byteOffset, PROBATION_TIMES_AT + shape.probationTicks);
+    this.base = byteOffset / Float64Array.BYTES_PER_ELEMENT;
     this.f = (byteOffset + shape.floatsAt) / Float32Array.BYTES_PER_ELEMENT;
     clearDrift(this.views.f32, this.driftAt);
     this.profile.clear();
     this.dispersion.reset();
     const evaluationAt = (k: number) => EVALUATIONS_AT + k * EVALUATION_DOUBLES;
     // Of exact length: pushed onto, the array took 19 slots (168 bytes a series) for four.
-    const evaluations = [new CheckEvaluation('rate_spike', this.doubles, evaluationAt(0)), new CheckEvaluation('rate_drop', this.doubles, evaluationAt(1))];
-    if (ctx.inputs.has('errors')) evaluations.push(new CheckEvaluation('error_ratio', this.doubles, evaluationAt(2)));
-    if (ctx.inputs.has('downstream')) evaluations.push(new CheckEvaluation('funnel_drop', this.doubles, evaluationAt(3)));
+    const evaluations = [new CheckEvaluation('rate_spike', this.doubles, this.base + evaluationAt(0)), new CheckEvaluation('rate_drop', this.doubles, this.base + evaluationAt(1))];
+    if (ctx.inputs.has('errors')) evaluations.push(new CheckEvaluation('error_ratio', this.doubles, this.base + evaluationAt(2)));
+    if (ctx.inputs.has('downstream')) evaluations.push(new CheckEvaluation('funnel_drop', this.doubles, this.base + evaluationAt(3)));
     this.evaluations = evaluations.slice();
     const doubles = this.doubles;
-    for (const at of [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) doubles[SCALARS_AT + at] = Number.NaN;
+    const b = this.base;
+    for (const at of [0, 1, 2, 3, 4, 5, 6, 7, 8, 10]) doubles[b + SCALARS_AT + at] = Number.NaN;
     this.staleTailSummaries();
-    doubles[SCALARS_AT + 13] = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
-    doubles[SCALARS_AT + 14] = Number.NEGATIVE_INFINITY;
+    doubles[b + SCALARS_AT + 13] = Math.exp(-ctx.intervalMs / REPEAT_MEMORY_MS);
+    doubles[b + SCALARS_AT + 14] = Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -330,7 +335,7 @@ export class EvidenceDetector implements Detector {
    */
   release(): void {
     for (const e of this.evaluations) e.detach();
-    this.shape.allocator?.release(this.doubles.buffer as ArrayBuffer, this.doubles.byteOffset);
+    this.shape.allocator?.release(this.doubles.buffer as ArrayBuffer, this.base * Float64Array.BYTES_PER_ELEMENT);
   }
 
   // The shape's, read through it.
@@ -397,102 +402,102 @@ export class EvidenceDetector implements Detector {
   // Numbers kept in the doubles (no boxed number per field per series): data times, the error
   // chart's alternative, the level, the tail record's day, the last evidence and score, the repeat record.
   private get rateShiftSinceMs(): number {
-    return this.doubles[SCALARS_AT + 0]!;
+    return this.doubles[this.base + SCALARS_AT + 0]!;
   }
   private set rateShiftSinceMs(v: number) {
-    this.doubles[SCALARS_AT + 0] = v;
+    this.doubles[this.base + SCALARS_AT + 0] = v;
   }
   /** Data time of the first tick of the rate bucket being filled. */
   private get bucketStartMs(): number {
-    return this.doubles[SCALARS_AT + 1]!;
+    return this.doubles[this.base + SCALARS_AT + 1]!;
   }
   private set bucketStartMs(v: number) {
-    this.doubles[SCALARS_AT + 1] = v;
+    this.doubles[this.base + SCALARS_AT + 1] = v;
   }
   /** The error check's null and the error chart's alternative for the last baseline error ratio seen (they change once a bucket). */
   private get errorP0(): number {
-    return this.doubles[SCALARS_AT + 2]!;
+    return this.doubles[this.base + SCALARS_AT + 2]!;
   }
   private set errorP0(v: number) {
-    this.doubles[SCALARS_AT + 2] = v;
+    this.doubles[this.base + SCALARS_AT + 2] = v;
   }
   private get errorP1(): number {
-    return this.doubles[SCALARS_AT + 3]!;
+    return this.doubles[this.base + SCALARS_AT + 3]!;
   }
   private set errorP1(v: number) {
-    this.doubles[SCALARS_AT + 3] = v;
+    this.doubles[this.base + SCALARS_AT + 3] = v;
   }
   /** Data time of the last tick the rate baseline learnt: its window ends there. */
   private get rateLearntAtMs(): number {
-    return this.doubles[SCALARS_AT + 4]!;
+    return this.doubles[this.base + SCALARS_AT + 4]!;
   }
   private set rateLearntAtMs(v: number) {
-    this.doubles[SCALARS_AT + 4] = v;
+    this.doubles[this.base + SCALARS_AT + 4] = v;
   }
   private get levelMedian(): number {
-    return this.doubles[SCALARS_AT + 5]!;
+    return this.doubles[this.base + SCALARS_AT + 5]!;
   }
   private set levelMedian(v: number) {
-    this.doubles[SCALARS_AT + 5] = v;
+    this.doubles[this.base + SCALARS_AT + 5] = v;
   }
   private get levelSigma(): number {
-    return this.doubles[SCALARS_AT + 6]!;
+    return this.doubles[this.base + SCALARS_AT + 6]!;
   }
   private set levelSigma(v: number) {
-    this.doubles[SCALARS_AT + 6] = v;
+    this.doubles[this.base + SCALARS_AT + 6] = v;
   }
   /** The hour the level was computed in: the profile's reading of past buckets depends on it. */
   private get levelHour(): number {
-    return this.doubles[SCALARS_AT + 7]!;
+    return this.doubles[this.base + SCALARS_AT + 7]!;
   }
   private set levelHour(v: number) {
-    this.doubles[SCALARS_AT + 7] = v;
+    this.doubles[this.base + SCALARS_AT + 7] = v;
   }
   /** The tail record's current day (NaN: nothing learnt). */
   private get tailDayNow(): number {
-    return this.doubles[SCALARS_AT + 8]!;
+    return this.doubles[this.base + SCALARS_AT + 8]!;
   }
   private set tailDayNow(v: number) {
-    this.doubles[SCALARS_AT + 8] = v;
+    this.doubles[this.base + SCALARS_AT + 8] = v;
   }
   /** The last tick's largest evidence. */
   private get lastEvidence(): number {
-    return this.doubles[SCALARS_AT + 9]!;
+    return this.doubles[this.base + SCALARS_AT + 9]!;
   }
   private set lastEvidence(v: number) {
-    this.doubles[SCALARS_AT + 9] = v;
+    this.doubles[this.base + SCALARS_AT + 9] = v;
   }
   private get lastScore(): number {
-    return this.doubles[SCALARS_AT + 10]!;
+    return this.doubles[this.base + SCALARS_AT + 10]!;
   }
   private set lastScore(v: number) {
-    this.doubles[SCALARS_AT + 10] = v;
+    this.doubles[this.base + SCALARS_AT + 10] = v;
   }
   /**
    * The anomaly score's repeat record (see weighRepeat): past episodes' highest score of about the
    * last day, decaying; then the current episode's last news, and the decay per tick.
    */
   private get scoreRecord(): number {
-    return this.doubles[SCALARS_AT + 11]!;
+    return this.doubles[this.base + SCALARS_AT + 11]!;
   }
   private set scoreRecord(v: number) {
-    this.doubles[SCALARS_AT + 11] = v;
+    this.doubles[this.base + SCALARS_AT + 11] = v;
   }
   private get scoreEpisode(): number {
-    return this.doubles[SCALARS_AT + 12]!;
+    return this.doubles[this.base + SCALARS_AT + 12]!;
   }
   private set scoreEpisode(v: number) {
-    this.doubles[SCALARS_AT + 12] = v;
+    this.doubles[this.base + SCALARS_AT + 12] = v;
   }
   private get recordDecay(): number {
-    return this.doubles[SCALARS_AT + 13]!;
+    return this.doubles[this.base + SCALARS_AT + 13]!;
   }
   /** The data time of the current episode's last news (−∞: none). */
   private get scoreNewsAtMs(): number {
-    return this.doubles[SCALARS_AT + 14]!;
+    return this.doubles[this.base + SCALARS_AT + 14]!;
   }
   private set scoreNewsAtMs(v: number) {
-    this.doubles[SCALARS_AT + 14] = v;
+    this.doubles[this.base + SCALARS_AT + 14] = v;
   }
 
   // The baselines, profile and dispersion: the shape's objects, pointed at this detector's region
@@ -518,11 +523,11 @@ export class EvidenceDetector implements Detector {
     const order = this.o >= 0 ? v.u8 : undefined;
     const orderAt = (k: number) => (order ? this.o + k * p.capacity : 0);
     const codesAt = this.s + WINDOW_CODES_AT;
-    p.rate.rebase(v.f32, this.w, v.i16, codesAt, this.doubles, BASELINES_AT, order, orderAt(0));
-    p.errorRatio.rebase(v.f32, this.w + WINDOW_HEADER_FLOATS, v.i16, codesAt + p.capacity, this.doubles, BASELINES_AT + RobustBaseline.SCALARS, order, orderAt(1));
-    p.funnel.rebase(v.f32, this.w + 2 * WINDOW_HEADER_FLOATS, v.i16, codesAt + 2 * p.capacity, this.doubles, BASELINES_AT + 2 * RobustBaseline.SCALARS, order, orderAt(2));
-    p.profile.rebase(v.i16, this.s, this.doubles, PROFILE_AT);
-    p.dispersion.rebase(this.doubles, DISPERSION_AT);
+    p.rate.rebase(v.f32, this.w, v.i16, codesAt, this.doubles, this.base + BASELINES_AT, order, orderAt(0));
+    p.errorRatio.rebase(v.f32, this.w + WINDOW_HEADER_FLOATS, v.i16, codesAt + p.capacity, this.doubles, this.base + BASELINES_AT + RobustBaseline.SCALARS, order, orderAt(1));
+    p.funnel.rebase(v.f32, this.w + 2 * WINDOW_HEADER_FLOATS, v.i16, codesAt + 2 * p.capacity, this.doubles, this.base + BASELINES_AT + 2 * RobustBaseline.SCALARS, order, orderAt(2));
+    p.profile.rebase(v.i16, this.s, this.doubles, this.base + PROFILE_AT);
+    p.dispersion.rebase(this.doubles, this.base + DISPERSION_AT);
     p.at = this;
     return p;
   }
@@ -543,7 +548,7 @@ export class EvidenceDetector implements Detector {
 
   /** Ticks the probation ring holds: the doubles end with their data times. */
   private get probationCapacity(): number {
-    return this.doubles.length - PROBATION_TIMES_AT;
+    return this.shape.probationTicks;
   }
 
   /** The anomaly score of the last tick observed, in [0, 1]; NaN when no check could judge it. */
@@ -561,12 +566,12 @@ export class EvidenceDetector implements Detector {
       rate: this.rate.snapshot(),
       errorRatio: this.errorRatio.snapshot(),
       funnel: this.funnel.snapshot(),
-      checks: { spike: checkStateAt(this.doubles, SPIKE), drop: checkStateAt(this.doubles, DROP), errors: checkStateAt(this.doubles, ERRORS), funnel: checkStateAt(this.doubles, FUNNEL) },
+      checks: { spike: checkStateAt(this.doubles, this.base + SPIKE), drop: checkStateAt(this.doubles, this.base + DROP), errors: checkStateAt(this.doubles, this.base + ERRORS), funnel: checkStateAt(this.doubles, this.base + FUNNEL) },
       rateShiftSinceMs: Number.isNaN(this.rateShiftSinceMs) ? null : this.rateShiftSinceMs,
       dispersion: this.dispersionSnapshot(),
       run: this.run ? structuredClone(this.run) : null,
       probation: this.probationEntries().map((x) => (Number.isFinite(x) ? x : null)),
-      probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % this.probationCapacity)]!),
+      probationTimes: Array.from({ length: this.probationSize }, (_, i) => this.doubles[this.base + PROBATION_TIMES_AT + ((this.probationStart + i) % this.probationCapacity)]!),
       profile: this.profile.snapshot(),
       rateLearntAtMs: Number.isNaN(this.rateLearntAtMs) ? null : this.rateLearntAtMs,
       tail: snapshotTail(this.shorts, this.floats, this.tailDayNow, this.tickValuesAt, this.tailCountsAt),
@@ -589,6 +594,7 @@ export class EvidenceDetector implements Detector {
    */
   encodeColumns(s: ColumnScratch): string {
     const c = this.doubles;
+    const b = this.base;
     const d = this.dispersion;
     const run = this.run;
     const capacity = this.probationCapacity;
@@ -602,7 +608,7 @@ export class EvidenceDetector implements Detector {
     const errorSize = this.errorRatio.buckets;
     const funnelSize = this.funnel.buckets;
     const partials = (this.rate.partialTicks > 0 ? 1 : 0) + (this.errorRatio.partialTicks > 0 ? 2 : 0) + (this.funnel.partialTicks > 0 ? 4 : 0);
-    const alarms = c[SPIKE + CHECK_ALARMED]! + 2 * c[DROP + CHECK_ALARMED]! + 4 * c[ERRORS + CHECK_ALARMED]! + 8 * c[FUNNEL + CHECK_ALARMED]!;
+    const alarms = c[b + SPIKE + CHECK_ALARMED]! + 2 * c[b + DROP + CHECK_ALARMED]! + 4 * c[b + ERRORS + CHECK_ALARMED]! + 8 * c[b + FUNNEL + CHECK_ALARMED]!;
     // Everything the template depends on, as one number (exact below 2^53: 11 bits a window size, 52 in all).
     const cacheable = rateSize < 2048 && errorSize < 2048 && funnelSize < 2048 && this.probationSize < 64 && runForm < 16 && (recent < 0 || run?.recentExpected?.length === recent);
     const shape = cacheable ? ((((((rateSize * 2048 + errorSize) * 2048 + funnelSize) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 16 + runForm) * 64 + this.probationSize : -1;
@@ -610,9 +616,9 @@ export class EvidenceDetector implements Detector {
     this.errorRatio.encodeFixed(s);
     this.funnel.encodeFixed(s);
     for (let at = SPIKE; at <= FUNNEL; at += CHECK_FIELDS) {
-      s.f64.push(c[at + CHECK_SMALL]!);
-      s.f64.push(c[at + CHECK_LARGE]!);
-      s.f64.push(c[at + 2]!);
+      s.f64.push(c[b + at + CHECK_SMALL]!);
+      s.f64.push(c[b + at + CHECK_LARGE]!);
+      s.f64.push(c[b + at + 2]!);
     }
     s.f64.push(this.rateShiftSinceMs);
     s.f64.push(d.rate);
@@ -649,7 +655,7 @@ export class EvidenceDetector implements Detector {
       const at = this.f + ((this.probationStart + i) % capacity) * P_FIELDS;
       encodeTyped(this.floats, at, P_FIELDS, s.f32, 'f');
     }
-    for (let i = 0; i < this.probationSize; i++) s.f64.push(this.doubles[PROBATION_TIMES_AT + ((this.probationStart + i) % capacity)]!);
+    for (let i = 0; i < this.probationSize; i++) s.f64.push(this.doubles[this.base + PROBATION_TIMES_AT + ((this.probationStart + i) % capacity)]!);
     this.profile.encodeFixed(s);
     s.f64.push(this.rateLearntAtMs);
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, this.tickValuesAt, this.tailCountsAt);
@@ -728,7 +734,7 @@ export class EvidenceDetector implements Detector {
     for (const name of ['spike', 'drop', 'errors', 'funnel'] as const) {
       const c = s.checks?.[name];
       const valid = c && [c.small, c.large, c.health].every((x) => typeof x === 'number' && x >= 0) && typeof c.alarmed === 'boolean';
-      setCheckStateAt(this.doubles, CHECK_AT[name], valid ? c : newCheckState());
+      setCheckStateAt(this.doubles, this.base + CHECK_AT[name], valid ? c : newCheckState());
     }
     this.rateShiftSinceMs = typeof s.rateShiftSinceMs === 'number' ? s.rateShiftSinceMs : Number.NaN;
     const d = s.dispersion;
@@ -763,7 +769,7 @@ export class EvidenceDetector implements Detector {
     const entries = Math.min(p.length / P_FIELDS, capacity);
     const skip = p.length / P_FIELDS - entries;
     this.floats.set(p.slice(skip * P_FIELDS).map((x) => (x === null ? Number.NaN : x)), this.f);
-    this.doubles.set(times.slice(skip), PROBATION_TIMES_AT);
+    this.doubles.set(times.slice(skip), this.base + PROBATION_TIMES_AT);
     this.probationStart = 0;
     this.probationSize = entries | 0;
     this.wasRatioAlarm = this.alarmed(ERRORS) || this.alarmed(FUNNEL);
@@ -815,11 +821,12 @@ export class EvidenceDetector implements Detector {
     const baselineError = rateReady ? rateStatsNow[RATE_MEDIAN_ERROR]! : 0;
     residual.rate = residual.errors = residual.funnel = Number.NaN;
     const c = this.doubles;
-    const ratioEvidenceBefore = c[ERRORS + CHECK_SMALL]! + c[FUNNEL + CHECK_SMALL]!;
+    const b = this.base;
+    const ratioEvidenceBefore = c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]!;
     this.judgeRate(sample.requests, n, baselineCount, baselineSigma);
     const errors = this.errorsEval ? this.judgeErrors(this.errorsEval, sample.errors * this.seconds, n, baselineCount) : undefined;
     const funnel = this.funnelEval ? this.judgeFunnel(this.funnelEval, sample.downstream * this.seconds, n, baselineCount) : undefined;
-    this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel, Math.sign(c[ERRORS + CHECK_SMALL]! + c[FUNNEL + CHECK_SMALL]! - ratioEvidenceBefore));
+    this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel, Math.sign(c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]! - ratioEvidenceBefore));
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     this.score(out, timeMs, n);
     return out;
@@ -847,15 +854,16 @@ export class EvidenceDetector implements Detector {
       this.staleTailSummaries();
     }
     const c = this.doubles;
-    if (Number.isNaN(c[TICK_TAIL_AT]!)) summariseTail(this.shorts, this.floats, this.tickValuesAt, this.tailCountsAt, c, TICK_TAIL_AT);
-    const tail = summarisedTailSurprise(this.floats, tick.nats, this.tailCountsAt, c, TICK_TAIL_AT);
+    const b = this.base;
+    if (Number.isNaN(c[b + TICK_TAIL_AT]!)) summariseTail(this.shorts, this.floats, this.tickValuesAt, this.tailCountsAt, c, b + TICK_TAIL_AT);
+    const tail = summarisedTailSurprise(this.floats, tick.nats, this.tailCountsAt, c, b + TICK_TAIL_AT);
     const tickScore = Number.isNaN(tail) ? anomalyScore(out) : tailScore(tail);
     let score = tickScore;
     if (!Number.isNaN(drift)) {
-      if (Number.isNaN(c[DRIFT_TAIL_AT]!)) summariseTail(this.shorts, this.floats, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS, c, DRIFT_TAIL_AT);
-      const driftTail = summarisedTailSurprise(this.floats, drift, this.tailCountsAt + TAIL_DAYS, c, DRIFT_TAIL_AT);
+      if (Number.isNaN(c[b + DRIFT_TAIL_AT]!)) summariseTail(this.shorts, this.floats, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS, c, b + DRIFT_TAIL_AT);
+      const driftTail = summarisedTailSurprise(this.floats, drift, this.tailCountsAt + TAIL_DAYS, c, b + DRIFT_TAIL_AT);
       if (!Number.isNaN(driftTail)) score = Math.max(score, tailScore(driftTail));
-      if (learnTail(this.shorts, this.floats, this.tailDayNow, drift, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS)) c[DRIFT_TAIL_AT] = Number.NaN;
+      if (learnTail(this.shorts, this.floats, this.tailDayNow, drift, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS)) c[b + DRIFT_TAIL_AT] = Number.NaN;
     }
     repeatScratch.record = this.scoreRecord;
     repeatScratch.episode = this.scoreEpisode;
@@ -864,12 +872,12 @@ export class EvidenceDetector implements Detector {
     this.scoreRecord = repeatScratch.record;
     this.scoreEpisode = repeatScratch.episode;
     this.scoreNewsAtMs = repeatScratch.newsAtMs;
-    if (learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, this.tickValuesAt, this.tailCountsAt)) c[TICK_TAIL_AT] = Number.NaN;
+    if (learnTail(this.shorts, this.floats, this.tailDayNow, tick.nats, this.tickValuesAt, this.tailCountsAt)) c[b + TICK_TAIL_AT] = Number.NaN;
   }
 
   /** Marks both tail records' summaries to be read again (their records changed beyond a kept value). */
   private staleTailSummaries(): void {
-    this.doubles[TICK_TAIL_AT] = this.doubles[DRIFT_TAIL_AT] = Number.NaN;
+    this.doubles[this.base + TICK_TAIL_AT] = this.doubles[this.base + DRIFT_TAIL_AT] = Number.NaN;
   }
 
   /**
@@ -973,7 +981,8 @@ export class EvidenceDetector implements Detector {
   /** Extends (or starts, or ends) the failure run, and reports it on the rate evaluations. */
   private followRun(n: number, expected: number, baselineError: number, timeMs: number, out: Evaluation[], errors: Evaluation | undefined, funnel: Evaluation | undefined, evidenceMoved: number): void {
     const c = this.doubles;
-    const gathering = this.alarmed(ERRORS) || this.alarmed(FUNNEL) || c[ERRORS + CHECK_SMALL]! + c[ERRORS + CHECK_LARGE]! + c[FUNNEL + CHECK_SMALL]! + c[FUNNEL + CHECK_LARGE]! > 0;
+    const b = this.base;
+    const gathering = this.alarmed(ERRORS) || this.alarmed(FUNNEL) || c[b + ERRORS + CHECK_SMALL]! + c[b + ERRORS + CHECK_LARGE]! + c[b + FUNNEL + CHECK_SMALL]! + c[b + FUNNEL + CHECK_LARGE]! > 0;
     if (!gathering || Number.isNaN(expected)) {
       if (!gathering) this.run = null;
       return;
@@ -1139,7 +1148,7 @@ export class EvidenceDetector implements Detector {
 
   /** Whether the check at `at` of the doubles is alarmed. */
   private alarmed(at: number): boolean {
-    return this.doubles[at + CHECK_ALARMED] !== 0;
+    return this.doubles[this.base + at + CHECK_ALARMED] !== 0;
   }
 
   private ready(b: RobustBaseline): boolean {
@@ -1161,18 +1170,18 @@ export class EvidenceDetector implements Detector {
     // σ of one tick's log count (Poisson and demand): what the amplification model reads M through,
     // and the band's spread: a fall inside the band is no collapse (band-floor.ts).
     const sigma = Math.sqrt(phi / Math.max(expected, 1e-9));
-    const spike = updateCheckAt(this.doubles, SPIKE, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
+    const spike = updateCheckAt(this.doubles, this.base + SPIKE, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
     // A rate cannot collapse from nothing: when the typical bucket of the trailing window had no
     // requests (a sparse series: bursts on silence), the expectation rests on the empty bucket's
     // floor (1e-3/s), not on a rate, and each silent tick would count against it as a collapse: an
     // outage paged every few hours of healthy silence, and resolved by the next burst.
     const fromNothing = this.rate.median <= EMPTY_BUCKET_LOG_RATE;
     const dropLLR = fromNothing ? 0 : poissonLLR(n, expected, fallFactor(this.params.collapseFactor, collapseFactor, sigma)) * w;
-    const drop = updateCheckAt(this.doubles, DROP, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
+    const drop = updateCheckAt(this.doubles, this.base + DROP, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
     const score = (Math.log(Math.max(n, 0.5)) - Math.log(expected)) / sigma;
     const baseline = expected / this.seconds;
-    judged(this.spikeEval, spike, score, requests, baseline, sigma, undefined, evidenceAt(this.doubles, SPIKE), threshold);
-    judged(this.dropEval, drop, score, requests, baseline, sigma, undefined, evidenceAt(this.doubles, DROP), threshold);
+    judged(this.spikeEval, spike, score, requests, baseline, sigma, undefined, evidenceAt(this.doubles, this.base + SPIKE), threshold);
+    judged(this.dropEval, drop, score, requests, baseline, sigma, undefined, evidenceAt(this.doubles, this.base + DROP), threshold);
   }
 
   private judgeErrors(out: Evaluation, errors: number, n: number, expected: number): Evaluation {
@@ -1180,7 +1189,7 @@ export class EvidenceDetector implements Detector {
     const ratio = n > 0 ? errors / n : Number.NaN;
     if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown(out, ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
     const e0 = Math.max(0, this.errorRatio.median);
-    if (n <= 0 && errors <= 0) return unchanged(out, this.doubles, ERRORS, e0, this.derived.threshold);
+    if (n <= 0 && errors <= 0) return unchanged(out, this.doubles, this.base + ERRORS, e0, this.derived.threshold);
     const indifference = Math.min(e0 + this.params.minErrorRatioIncrease, 0.99);
     const p0 = Math.min(Math.max(FAILURE_FLOOR, e0), (e0 + indifference) / 2);
     if (p0 !== this.errorP0) {
@@ -1193,8 +1202,8 @@ export class EvidenceDetector implements Detector {
     const phi = Math.max(dispersion(this.errorRatio.sigma, expected, p0), this.tickDispersion(this.dispersion.errors));
     const sigma = Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     const w = this.weight / phi;
-    const alarmed = updateCheckAt(this.doubles, ERRORS, binomialLLR(k, n, p0, this.errorP1) * w, binomialLLR(k, n, p0, breakAlternative(p0)) * w, this.derived.threshold, RESOLVE_EVIDENCE);
-    return judged(out, alarmed, (ratio - e0) / sigma, ratio, e0, sigma, undefined, evidenceAt(this.doubles, ERRORS), this.derived.threshold);
+    const alarmed = updateCheckAt(this.doubles, this.base + ERRORS, binomialLLR(k, n, p0, this.errorP1) * w, binomialLLR(k, n, p0, breakAlternative(p0)) * w, this.derived.threshold, RESOLVE_EVIDENCE);
+    return judged(out, alarmed, (ratio - e0) / sigma, ratio, e0, sigma, undefined, evidenceAt(this.doubles, this.base + ERRORS), this.derived.threshold);
   }
 
   private judgeFunnel(out: Evaluation, completed: number, n: number, expected: number): Evaluation {
@@ -1210,7 +1219,7 @@ export class EvidenceDetector implements Detector {
     const c0 = this.funnel.median;
     if (!(c0 > 0) || (n <= 0 && completed <= 0)) breakLateShare(this.dispersion);
     if (!(c0 > 0)) return unknown(out, ratio, 'nothing completes at baseline');
-    if (n <= 0 && completed <= 0) return unchanged(out, this.doubles, FUNNEL, c0, this.derived.threshold);
+    if (n <= 0 && completed <= 0) return unchanged(out, this.doubles, this.base + FUNNEL, c0, this.derived.threshold);
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
     // Requests lost, relative to what the baseline completes: signed, so completions counted a tick
     // late (two hops scraped at slightly different moments, or a tick without new requests) give
@@ -1224,13 +1233,13 @@ export class EvidenceDetector implements Detector {
     const extra = (phi - 1) * p0 * (1 - p0);
     const small = additiveQuasiLLR(lost, n, p0, p1, extra) * this.weight;
     const large = additiveQuasiLLR(lost, n, p0, breakAlternative(p0), extra) * this.weight;
-    const alarmed = updateCheckAt(this.doubles, FUNNEL, small, large, threshold, RESOLVE_EVIDENCE);
+    const alarmed = updateCheckAt(this.doubles, this.base + FUNNEL, small, large, threshold, RESOLVE_EVIDENCE);
     const sigma = c0 * Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     // Healthy ticks teach the share of completions counted a tick late (the failing share of a
     // failure's first tick is read net of it: ramp-fit.ts).
     if (alarmed || this.alarmed(ERRORS)) breakLateShare(this.dispersion);
     else learnLateShare(this.dispersion, n, lost, this.dispersionWindow);
-    judged(out, alarmed, (ratio - c0) / sigma, ratio, c0, sigma, undefined, evidenceAt(this.doubles, FUNNEL), threshold);
+    judged(out, alarmed, (ratio - c0) / sigma, ratio, c0, sigma, undefined, evidenceAt(this.doubles, this.base + FUNNEL), threshold);
     out.lateShare = lateShareOf(this.dispersion) ?? Number.NaN;
     return out;
   }
@@ -1280,7 +1289,7 @@ export class EvidenceDetector implements Detector {
     const p = this.floats;
     const capacity = this.probationCapacity;
     if (this.probationSize === capacity) {
-      this.apply(p, this.f + this.probationStart * P_FIELDS, this.doubles[PROBATION_TIMES_AT + this.probationStart]!, true);
+      this.apply(p, this.f + this.probationStart * P_FIELDS, this.doubles[this.base + PROBATION_TIMES_AT + this.probationStart]!, true);
       this.probationStart = (this.probationStart + 1) % capacity;
       this.probationSize--;
     }
@@ -1294,7 +1303,7 @@ export class EvidenceDetector implements Detector {
     p[at + P_RESID_FUNNEL] = residual.funnel;
     p[at + P_EXPECTED] = expected;
     p[at + P_FLAGS] = now;
-    this.doubles[PROBATION_TIMES_AT + slot] = timeMs;
+    this.doubles[this.base + PROBATION_TIMES_AT + slot] = timeMs;
     if (now !== 0) this.apply(p, at, timeMs, false);
     p[at + P_FLAGS] = flags & ~now;
     // Nothing left to learn later and nothing before it waiting: done, the slot stays free.
@@ -1315,7 +1324,7 @@ export class EvidenceDetector implements Detector {
    * rise often, and a baseline held back through each burst scored the ticks after it as news.
    */
   private collapseSuspected(): boolean {
-    return evidenceAt(this.doubles, DROP) >= this.derived.threshold / 2;
+    return evidenceAt(this.doubles, this.base + DROP) >= this.derived.threshold / 2;
   }
 
   private voidProbation(mask: number): void {
