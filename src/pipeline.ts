@@ -10,7 +10,6 @@ import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type FiringAlert, type SignalIdentity } from './decisions/alert-decider.js';
 import { type Assessment, assess } from './decisions/assess.js';
 import { SeriesAssessment } from './decisions/series-assessment.js';
-import type { ClientModel } from './detectors/retry-amplification.js';
 import { SlabPool } from './core/slab.js';
 import type { DetectorContext } from './detectors/detector.js';
 import { type ProbeOutcome, deployTransition, probeTransition } from './decisions/deploy-alerts.js';
@@ -45,23 +44,45 @@ export interface TickResult {
   deploys: DeployRecord[];
 }
 
-interface WatchedSignal {
-  identity: SignalIdentity;
-  detector: EvidenceDetector;
-  clients: ClientModel[];
-  /** The multipliers before and since a failure's onset, for fitting client retry ramps. */
-  ramp: RampRecorder;
+/**
+ * A series the pipeline watches, and its report of the last tick (sample, evaluations, assessment,
+ * score), rewritten in place each tick: one object, not a report object beside it (no sample,
+ * evaluation or assessment objects a tick either). The report's own object and its score held as
+ * a field (a boxed number) cost every series about 90 bytes of heap.
+ */
+class WatchedSignal implements SignalReport {
   /** Series of split signals: data time last present in a frame (forgotten when long absent). */
-  lastSeenMs: number;
-  split: boolean;
+  lastSeenMs = Number.NaN;
   /**
    * The series' slot in the frames' columns (-1: not in them) and the index it was found in: frames
    * share an index while no series comes or goes, so the slot is looked up by id once, not per tick.
    */
-  slot: number;
-  slotIndex: SeriesIndex | undefined;
-  /** The series' report, rewritten each tick (no sample, evaluation or assessment objects a tick). */
-  report: SignalReport;
+  slot = -1;
+  slotIndex: SeriesIndex | undefined = undefined;
+  readonly sample: SignalSample = emptySample();
+  evaluations: Evaluation[] = [];
+  readonly assessment: SeriesAssessment;
+
+  constructor(
+    readonly identity: SignalIdentity,
+    /** Its signal's config: the client models its storms are read against, and whether it is split. */
+    readonly signal: SignalConfig,
+    readonly detector: EvidenceDetector,
+    /** The multipliers before and since a failure's onset, for fitting client retry ramps. */
+    readonly ramp: RampRecorder,
+  ) {
+    this.assessment = new SeriesAssessment(this.sample);
+  }
+
+  /** How unusual its last tick was (the detector's, read when asked). */
+  get anomalyScore(): number {
+    return this.detector.anomalyScore;
+  }
+
+  /** The report alone, as a plain object (logs, JSON): not the detector behind it. */
+  toJSON(): SignalReport {
+    return { sample: this.sample, evaluations: this.evaluations, assessment: this.assessment, anomalyScore: this.anomalyScore };
+  }
 }
 
 export interface PipelineSnapshot {
@@ -98,11 +119,6 @@ export interface Shard {
 export function inShard(seriesId: string, shard: Shard | undefined): boolean {
   if (!shard || shard.count <= 1) return true;
   return BigInt(`0x${fingerprint({ series: seriesId })}`) % BigInt(shard.count) === BigInt(shard.index);
-}
-
-/** A series' report, its assessment reading its numbers from the report's sample and evaluations. */
-function reportOf(sample: SignalSample): SignalReport {
-  return { sample, evaluations: [], assessment: new SeriesAssessment(sample), anomalyScore: Number.NaN };
 }
 
 export class Pipeline {
@@ -181,18 +197,13 @@ export class Pipeline {
     let context = this.contextOf.get(signal.name);
     if (!context) this.contextOf.set(signal.name, (context = { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]), evidenceWeight: this.evidenceWeight, regions: this.regions }));
     const hold = signal.forMs !== undefined || signal.keepFiringForMs !== undefined ? { forMs: signal.forMs ?? this.config.alerting.forMs, keepFiringForMs: signal.keepFiringForMs ?? this.config.alerting.keepFiringForMs } : undefined;
-    const w: WatchedSignal = {
+    const w = new WatchedSignal(
       // A signal's own overrides (config/resolve-overrides.ts) travel with its identity to the decider.
-      identity: { id, name: signal.name, labels, ...(hold ? { hold } : {}), ...(signal.classifyWithinMs !== undefined ? { classifyWithinMs: signal.classifyWithinMs } : {}), ...(signal.annotations ? { annotations: signal.annotations } : {}) },
-      detector: new EvidenceDetector(signal.detector ?? this.config.detector, context),
-      clients: signal.clients,
-      ramp: new RampRecorder(this.config.intervalMs),
-      lastSeenMs: Number.NaN,
-      split: signal.by.length > 0,
-      slot: -1,
-      slotIndex: undefined,
-      report: reportOf(emptySample()),
-    };
+      { id, name: signal.name, labels, ...(hold ? { hold } : {}), ...(signal.classifyWithinMs !== undefined ? { classifyWithinMs: signal.classifyWithinMs } : {}), ...(signal.annotations ? { annotations: signal.annotations } : {}) },
+      signal,
+      new EvidenceDetector(signal.detector ?? this.config.detector, context),
+      new RampRecorder(this.config.intervalMs),
+    );
     const saved = this.pendingRestore.get(id);
     if (saved !== undefined) {
       if (w.detector.restore(plainState(saved))) this.alignProfile(w);
@@ -304,11 +315,10 @@ export class Pipeline {
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
     for (const w of this.watched.values()) {
-      const { identity, detector, clients, report } = w;
-      const sample = report.sample;
+      const { identity, detector, sample } = w;
       const present = this.readSample(w, frame.signals, sample);
       if (present) w.lastSeenMs = frame.timeMs;
-      else if (w.split && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(identity.id)) {
+      else if (w.signal.by.length > 0 && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(identity.id)) {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
         this.watched.delete(identity.id);
         detector.release();
@@ -320,10 +330,9 @@ export class Pipeline {
       const evaluations = detector.observe(sample, frame.timeMs);
       w.ramp.observeTick(sample.requests, evaluations);
       const ramp = w.ramp.view();
-      const assessment = assess(identity.id, sample, evaluations, clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, report.assessment);
-      report.evaluations = evaluations;
-      report.anomalyScore = detector.anomalyScore;
-      signals.append(identity.id, report);
+      const assessment = assess(identity.id, sample, evaluations, w.signal.clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, w.assessment);
+      w.evaluations = evaluations;
+      signals.append(identity.id, w);
       const transitions = this.decider.decide(identity, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }
@@ -416,16 +425,14 @@ export class Pipeline {
     const signals = this.tickSignals;
     signals.reset();
     for (const w of this.watched.values()) {
-      const { detector, ramp, report } = w;
-      const sample = report.sample;
+      const { detector, ramp, sample } = w;
       if (!this.readSample(w, frame.signals, sample)) continue;
       // The ramp recorder too: the demand level a storm is read against is the last half minute,
       // history included (a sidecar started moments before a storm has no other).
       const evaluations = detector.observe(sample, frame.timeMs);
       ramp.observeTick(sample.requests, evaluations);
-      report.evaluations = evaluations;
-      report.anomalyScore = detector.anomalyScore;
-      signals.append(w.identity.id, report);
+      w.evaluations = evaluations;
+      signals.append(w.identity.id, w);
     }
     signals.settle();
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
@@ -442,7 +449,7 @@ export class Pipeline {
     this.admit(frame);
     let learnt = 0;
     for (const w of this.watched.values()) {
-      const sample = w.report.sample;
+      const sample = w.sample;
       if (this.readSample(w, frame.signals, sample) && w.detector.learnProfile(frame.timeMs, sample.requests, spanMs)) learnt++;
     }
     return learnt;
