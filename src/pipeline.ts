@@ -4,12 +4,11 @@
 import type { StormwatchConfig } from './config/load.js';
 import { AppendedMap } from './core/appended-map.js';
 import { isSelfEncoding, plainState } from './core/column-encoder.js';
-import { type AlertTransition, type Evaluation, type Frame, type Labels, type SignalInput, type SignalSample, emptySample } from './core/types.js';
+import type { AlertTransition, Frame, Labels, SignalInput, SignalSample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
-import { AlertDecider, type FiringAlert, type SignalIdentity } from './decisions/alert-decider.js';
-import { type Assessment, assess } from './decisions/assess.js';
-import { SeriesAssessment } from './decisions/series-assessment.js';
+import { AlertDecider, type FiringAlert } from './decisions/alert-decider.js';
+import { assess } from './decisions/assess.js';
 import { SlabPool } from './core/slab.js';
 import type { DetectorContext } from './detectors/detector.js';
 import { type ProbeOutcome, deployTransition, probeTransition } from './decisions/deploy-alerts.js';
@@ -21,14 +20,9 @@ import { RampRecorder } from './detectors/ramp-fit.js';
 import { FrameSamples, type SeriesIndex } from './series/frame-samples.js';
 import { parseSeriesId, pickLabels, sameLabels, seriesIdOf } from './series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
+import { type SignalReport, WatchedSignal } from './watched-signal.js';
 
-export interface SignalReport {
-  sample: SignalSample;
-  evaluations: Evaluation[];
-  assessment: Assessment;
-  /** How unusual this tick is, in [0, 1] (detectors/stats/anomaly-score.ts); NaN while no check can judge. */
-  anomalyScore?: number;
-}
+export type { SignalReport } from './watched-signal.js';
 
 export interface TickResult {
   timeMs: number;
@@ -42,47 +36,6 @@ export interface TickResult {
   signals: ReadonlyMap<string, SignalReport>;
   /** Deploys that started or whose verdict changed at this tick. */
   deploys: DeployRecord[];
-}
-
-/**
- * A series the pipeline watches, and its report of the last tick (sample, evaluations, assessment,
- * score), rewritten in place each tick: one object, not a report object beside it (no sample,
- * evaluation or assessment objects a tick either). The report's own object and its score held as
- * a field (a boxed number) cost every series about 90 bytes of heap.
- */
-class WatchedSignal implements SignalReport {
-  /** Series of split signals: data time last present in a frame (forgotten when long absent). */
-  lastSeenMs = Number.NaN;
-  /**
-   * The series' slot in the frames' columns (-1: not in them) and the index it was found in: frames
-   * share an index while no series comes or goes, so the slot is looked up by id once, not per tick.
-   */
-  slot = -1;
-  slotIndex: SeriesIndex | undefined = undefined;
-  readonly sample: SignalSample = emptySample();
-  evaluations: Evaluation[] = [];
-  readonly assessment: SeriesAssessment;
-
-  constructor(
-    readonly identity: SignalIdentity,
-    /** Its signal's config: the client models its storms are read against, and whether it is split. */
-    readonly signal: SignalConfig,
-    readonly detector: EvidenceDetector,
-    /** The multipliers before and since a failure's onset, for fitting client retry ramps. */
-    readonly ramp: RampRecorder,
-  ) {
-    this.assessment = new SeriesAssessment(this.sample);
-  }
-
-  /** How unusual its last tick was (the detector's, read when asked). */
-  get anomalyScore(): number {
-    return this.detector.anomalyScore;
-  }
-
-  /** The report alone, as a plain object (logs, JSON): not the detector behind it. */
-  toJSON(): SignalReport {
-    return { sample: this.sample, evaluations: this.evaluations, assessment: this.assessment, anomalyScore: this.anomalyScore };
-  }
 }
 
 export interface PipelineSnapshot {
@@ -203,6 +156,7 @@ export class Pipeline {
       signal,
       new EvidenceDetector(signal.detector ?? this.config.detector, context),
       new RampRecorder(this.config.intervalMs),
+      this.regions,
     );
     const saved = this.pendingRestore.get(id);
     if (saved !== undefined) {
@@ -322,6 +276,7 @@ export class Pipeline {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
         this.watched.delete(identity.id);
         detector.release();
+        w.release(this.regions);
         this.admitted = undefined;
         continue;
       }

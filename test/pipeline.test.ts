@@ -87,6 +87,7 @@ describe('Pipeline', () => {
     expect(p.seriesCount).toBe(1);
     // Its last tick watched (data missing: unknown, the thresholds still its own).
     const before = numbers(gone);
+    const sampleBefore = [gone.sample.requests, gone.sample.errors, gone.sample.downstream];
     expect(before.every(([, status, , , , , threshold]) => status === 'unknown' || Number.isFinite(threshold))).toBe(true);
     // Nineteen new routes take the nineteen released regions; a pipeline of their own sees the same frames.
     const fresh = new Pipeline(config);
@@ -118,6 +119,7 @@ describe('Pipeline', () => {
     }
     // The forgotten series' last report still reads its own numbers, not a newcomer's.
     expect(numbers(gone)).toEqual(before);
+    expect([gone.sample.requests, gone.sample.errors, gone.sample.downstream]).toEqual(sampleBefore);
   });
 
   it('watches saved series again at a restart, and forgets those not seen again within two hours, unless alerting', () => {
@@ -212,7 +214,8 @@ describe('Pipeline: reports rewritten each tick', () => {
     signals.delete(id);
     const next = p.step({ ...gap, signals });
     expect(next.signals.get(id)).toBe(report);
-    expect(report.sample).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
+    const { requests, errors, downstream } = report.sample;
+    expect({ requests, errors, downstream }).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
     expect(report.evaluations.map((e) => [e.kind, e.status, e.reason, e.run, e.evidence])).toEqual([
       ['rate_spike', 'unknown', 'no data', undefined, Number.NaN],
       ['rate_drop', 'unknown', 'no data', undefined, Number.NaN],

@@ -1,0 +1,114 @@
+// A series the pipeline watches (a signal, or one series of a split signal): what it is, its
+// detector and ramp recorder, and its report of the last tick, rewritten in place each tick.
+//
+// One object a series, at 100k series: a report object beside it, a sample object (its three rates
+// boxed numbers of their own) and the score and the data time last seen as fields (boxed too) cost
+// every series about 200 bytes of heap. The record is its own report and its own sample; the rates
+// and the data time last seen live in 32 bytes of the pipeline's shared slabs (core/slab.ts).
+
+import { type SlabPool, allocateRegion, slabViews } from './core/slab.js';
+import type { Evaluation, SignalSample } from './core/types.js';
+import type { SignalConfig } from './config/load.js';
+import type { SignalIdentity } from './decisions/alert-decider.js';
+import type { Assessment } from './decisions/assess.js';
+import { SeriesAssessment } from './decisions/series-assessment.js';
+import type { EvidenceDetector } from './detectors/evidence-detector.js';
+import type { RampRecorder } from './detectors/ramp-fit.js';
+import type { SeriesIndex } from './series/frame-samples.js';
+
+export interface SignalReport {
+  sample: SignalSample;
+  evaluations: Evaluation[];
+  assessment: Assessment;
+  /** How unusual this tick is, in [0, 1] (detectors/stats/anomaly-score.ts); NaN while no check can judge. */
+  anomalyScore?: number;
+}
+
+/** The region's doubles: the tick's three rates, then the data time the series was last present. */
+const REQUESTS = 0;
+const ERRORS = 1;
+const DOWNSTREAM = 2;
+const LAST_SEEN = 3;
+const REGION_BYTES = 4 * Float64Array.BYTES_PER_ELEMENT;
+
+export class WatchedSignal implements SignalReport, SignalSample {
+  /**
+   * The series' slot in the frames' columns (-1: not in them) and the index it was found in: frames
+   * share an index while no series comes or goes, so the slot is looked up by id once, not per tick.
+   */
+  slot = -1;
+  slotIndex: SeriesIndex | undefined = undefined;
+  evaluations: Evaluation[] = [];
+  readonly assessment: SeriesAssessment;
+  /** The whole slab's Float64 view, and where the series' four doubles start in it (after release: an array of its own). */
+  private doubles: Float64Array;
+  private at: number;
+
+  constructor(
+    readonly identity: SignalIdentity,
+    /** Its signal's config: the client models its storms are read against, and whether it is split. */
+    readonly signal: SignalConfig,
+    readonly detector: EvidenceDetector,
+    /** The multipliers before and since a failure's onset, for fitting client retry ramps. */
+    readonly ramp: RampRecorder,
+    regions: SlabPool,
+  ) {
+    const region = allocateRegion(REGION_BYTES, regions);
+    this.doubles = slabViews(region.buffer).f64;
+    this.at = region.byteOffset / Float64Array.BYTES_PER_ELEMENT;
+    this.doubles.fill(Number.NaN, this.at, this.at + 4);
+    this.assessment = new SeriesAssessment(this);
+  }
+
+  /**
+   * Gives its region back to `regions` (the pool it came from): the series is forgotten. Its last
+   * sample moves to an array of its own, as its detector's evaluations do (a report read late reads
+   * its own numbers, not those of the series the region goes to next).
+   */
+  release(regions: SlabPool): void {
+    const own = this.doubles.slice(this.at, this.at + 4);
+    regions.allocatorFor(REGION_BYTES)?.release(this.doubles.buffer as ArrayBuffer, this.at * Float64Array.BYTES_PER_ELEMENT);
+    this.doubles = own;
+    this.at = 0;
+  }
+
+  /** The tick's sample: the record itself (its rates are read and written in place). NaN: not known at this tick. */
+  get sample(): SignalSample {
+    return this;
+  }
+  get requests(): number {
+    return this.doubles[this.at + REQUESTS]!;
+  }
+  set requests(v: number) {
+    this.doubles[this.at + REQUESTS] = v;
+  }
+  get errors(): number {
+    return this.doubles[this.at + ERRORS]!;
+  }
+  set errors(v: number) {
+    this.doubles[this.at + ERRORS] = v;
+  }
+  get downstream(): number {
+    return this.doubles[this.at + DOWNSTREAM]!;
+  }
+  set downstream(v: number) {
+    this.doubles[this.at + DOWNSTREAM] = v;
+  }
+  /** Series of split signals: data time last present in a frame (forgotten when long absent); NaN: never yet. */
+  get lastSeenMs(): number {
+    return this.doubles[this.at + LAST_SEEN]!;
+  }
+  set lastSeenMs(v: number) {
+    this.doubles[this.at + LAST_SEEN] = v;
+  }
+
+  /** How unusual its last tick was (the detector's, read when asked). */
+  get anomalyScore(): number {
+    return this.detector.anomalyScore;
+  }
+
+  /** The report alone, as a plain object (logs, JSON): not the detector behind it. */
+  toJSON(): SignalReport {
+    return { sample: { requests: this.requests, errors: this.errors, downstream: this.downstream }, evaluations: this.evaluations, assessment: this.assessment, anomalyScore: this.anomalyScore };
+  }
+}
