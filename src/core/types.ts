@@ -51,7 +51,7 @@ export interface Frame {
    */
   signals: ReadonlyMap<string, SignalSample>;
   /** For the series of split signals: their signal and group labels. */
-  series?: Map<string, SeriesInfo>;
+  series?: ReadonlyMap<string, SeriesInfo>;
   markers?: Map<string, MarkerSeries[]>;
 }
 

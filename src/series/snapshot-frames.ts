@@ -5,7 +5,7 @@
 import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
 import { CounterRates } from './counter-rate.js';
-import { SeriesIndex, SpareSamples } from './frame-samples.js';
+import { SeriesIndex, SeriesInfos, SpareSamples } from './frame-samples.js';
 import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
 
 export interface SignalSelectors {
@@ -37,7 +37,7 @@ interface Group {
 interface FrameColumns {
   index: SeriesIndex;
   errors: Float64Array;
-  series: Map<string, SeriesInfo> | undefined;
+  series: SeriesInfos | undefined;
 }
 
 /** Where one series (a metric name and a label set) goes: resolved once, reused every snapshot. */
@@ -345,14 +345,14 @@ export class SnapshotFrameBuilder {
   private indexGroups(): FrameColumns {
     const index = new SeriesIndex();
     const errors: number[] = [];
-    let series: Map<string, SeriesInfo> | undefined;
+    let series: SeriesInfos | undefined;
     for (const route of this.routes) {
       for (const g of route.groups.values()) {
         const size = index.size;
         g.slot = index.add(g.id);
         if (index.size === size) continue;
         errors.push(route.by.length > 0 ? 0 : Number.NaN);
-        if (route.by.length > 0) (series ??= new Map()).set(g.id, (g.info ??= { signal: route.signal, labels: g.labels }));
+        if (route.by.length > 0) (series ??= new SeriesInfos(index)).set(g.slot, (g.info ??= { signal: route.signal, labels: g.labels }));
       }
     }
     return { index, errors: Float64Array.from(errors), series };

@@ -3,8 +3,8 @@
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import type { Frame, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
-import { SeriesIndex, SpareSamples } from '../series/frame-samples.js';
+import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
+import { SeriesIndex, SeriesInfos, SpareSamples } from '../series/frame-samples.js';
 import type { PrometheusClient } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
 import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
@@ -41,7 +41,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
    * The last frame's series index and identities and the split tables' membership they were built
    * at: while no series comes or goes, the next frame shares them (nothing downstream changes a frame).
    */
-  private lastSeries: { index: SeriesIndex; map: Map<string, SeriesInfo> | undefined; membership: string } | undefined;
+  private lastSeries: { index: SeriesIndex; map: SeriesInfos | undefined; membership: string } | undefined;
   /** The columns of a frame handed back (recycle), for the next. */
   private readonly spare = new SpareSamples();
 
@@ -194,7 +194,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
     let last = this.lastSeries;
     if (last?.membership !== membership) {
       const index = new SeriesIndex();
-      const map = tables.some((t) => t !== undefined) ? new Map<string, SeriesInfo>() : undefined;
+      const map = tables.some((t) => t !== undefined) ? new SeriesInfos(index) : undefined;
       this.signals.forEach((signal, i) => {
         const table = tables[i];
         if (table) table.index(index, map!);

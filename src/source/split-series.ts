@@ -7,7 +7,7 @@
 
 import type { SignalConfig } from '../config/load.js';
 import type { SeriesInfo, SignalInput } from '../core/types.js';
-import type { FrameSamples, SeriesIndex } from '../series/frame-samples.js';
+import type { FrameSamples, SeriesIndex, SeriesInfos } from '../series/frame-samples.js';
 import { pickLabels, seriesIdOf } from '../series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from '../series/snapshot-frames.js';
 
@@ -159,13 +159,13 @@ export class SplitSeries {
    * Gives every series of the signal a slot in `index`, in the order they were first seen, and puts
    * its identity into `series`: done only when the set of series changed (`membership`).
    */
-  index(index: SeriesIndex, series: Map<string, SeriesInfo>): void {
+  index(index: SeriesIndex, series: SeriesInfos): void {
     for (let s = 0; s < this.count; s++) {
       // Never in a successful answer (only in failed ones): not a series yet.
       if (this.keys[s] === undefined || this.lastSeenMs[s] === Number.NEGATIVE_INFINITY) continue;
-      const id = this.ids[s]!;
-      this.slots[s] = index.add(id);
-      series.set(id, this.infos[s]!);
+      const slot = index.add(this.ids[s]!);
+      this.slots[s] = slot;
+      series.set(slot, this.infos[s]!);
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SignalSample } from '../../src/core/types.js';
-import { FrameSamples, SeriesIndex, SpareSamples } from '../../src/series/frame-samples.js';
+import type { SeriesInfo, SignalSample } from '../../src/core/types.js';
+import { FrameSamples, SeriesIndex, SeriesInfos, SpareSamples } from '../../src/series/frame-samples.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
 describe('FrameSamples', () => {
@@ -79,5 +79,49 @@ describe('SpareSamples', () => {
     // A frame of a Map, not of columns, is nothing to keep.
     spare.keep(new Map());
     expect(spare.take(index)).toBeInstanceOf(FrameSamples);
+  });
+});
+
+describe('SeriesInfos', () => {
+  it('reads as the Map a source built of its split series would: get, has, size, entries, keys, values, forEach, in the order added', () => {
+    const random = mulberry32(8);
+    for (let round = 0; round < 20; round++) {
+      const index = new SeriesIndex();
+      const infos = new SeriesInfos(index);
+      const expected = new Map<string, SeriesInfo>();
+      const count = Math.floor(random() * 30);
+      for (let i = 0; i < count; i++) {
+        const r = Math.floor(random() * 25);
+        // A signal that is not split takes a slot and has no entry, as in a Prometheus source's index.
+        if (random() < 0.2) {
+          index.add(`plain${r}`);
+          continue;
+        }
+        // Some series said twice: the first place stays, the last value wins, as Map.set does.
+        const id = `api{route="/r${r}"}`;
+        const info = { signal: 'api', labels: { route: `/r${r}`, said: String(i) } };
+        infos.set(index.add(id), info);
+        expected.set(id, info);
+      }
+      expect(infos.size).toBe(expected.size);
+      expect([...infos]).toEqual([...expected]);
+      expect([...infos.entries()]).toEqual([...expected.entries()]);
+      expect([...infos.keys()]).toEqual([...expected.keys()]);
+      expect([...infos.values()]).toEqual([...expected.values()]);
+      const seen: [string, SeriesInfo][] = [];
+      infos.forEach((value, key, map) => {
+        expect(map).toBe(infos);
+        seen.push([key, value]);
+      });
+      expect(seen).toEqual([...expected]);
+      for (const [id, info] of expected) {
+        expect(infos.has(id)).toBe(true);
+        expect(infos.get(id)).toBe(info);
+      }
+      for (let r = 0; r < 25; r++) {
+        expect(infos.has(`plain${r}`)).toBe(false);
+        expect(infos.get(`plain${r}`)).toBeUndefined();
+      }
+    }
   });
 });
