@@ -8,6 +8,7 @@ import type { AlertTransition, Frame, Labels, SignalInput, SignalSample } from '
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type FiringAlert } from './decisions/alert-decider.js';
+import type { HoldParams } from './decisions/alert-state.js';
 import { assess } from './decisions/assess.js';
 import { SlabPool } from './core/slab.js';
 import type { DetectorContext } from './detectors/detector.js';
@@ -80,6 +81,8 @@ export class Pipeline {
   private readonly signalConfigs: Map<string, SignalConfig>;
   /** Series ids of other shards, so they are hashed once. */
   private readonly elsewhere = new Set<string>();
+  /** Each signal's own alert hold (holdOf), shared by all its series. */
+  private readonly holds = new Map<string, HoldParams>();
   /** Each signal's detector context (its input set, the tick), shared by all its series. */
   private readonly contextOf = new Map<string, DetectorContext>();
   /** The detectors' regions: released to it when a series is forgotten, and collected with the pipeline. */
@@ -149,11 +152,12 @@ export class Pipeline {
     const labels = Object.keys(signal.labels).length > 0 ? { ...signal.labels, ...groupLabels } : groupLabels;
     let context = this.contextOf.get(signal.name);
     if (!context) this.contextOf.set(signal.name, (context = { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]), evidenceWeight: this.evidenceWeight, regions: this.regions }));
-    const hold = signal.forMs !== undefined || signal.keepFiringForMs !== undefined ? { forMs: signal.forMs ?? this.config.alerting.forMs, keepFiringForMs: signal.keepFiringForMs ?? this.config.alerting.keepFiringForMs } : undefined;
+    // A signal's own overrides (config/resolve-overrides.ts) travel with its series to the decider.
     const w = new WatchedSignal(
-      // A signal's own overrides (config/resolve-overrides.ts) travel with its identity to the decider.
-      { id, name: signal.name, labels, ...(hold ? { hold } : {}), ...(signal.classifyWithinMs !== undefined ? { classifyWithinMs: signal.classifyWithinMs } : {}), ...(signal.annotations ? { annotations: signal.annotations } : {}) },
+      id,
+      labels,
       signal,
+      this.holdOf(signal),
       new EvidenceDetector(signal.detector ?? this.config.detector, context),
       new RampRecorder(this.config.intervalMs),
       this.regions,
@@ -173,6 +177,14 @@ export class Pipeline {
     return w;
   }
 
+  /** A signal's own `for` / `keepFiringFor` (one object for all its series); undefined: the config-wide ones. */
+  private holdOf(signal: SignalConfig): HoldParams | undefined {
+    if (signal.forMs === undefined && signal.keepFiringForMs === undefined) return undefined;
+    let hold = this.holds.get(signal.name);
+    if (!hold) this.holds.set(signal.name, (hold = { forMs: signal.forMs ?? this.config.alerting.forMs, keepFiringForMs: signal.keepFiringForMs ?? this.config.alerting.keepFiringForMs }));
+    return hold;
+  }
+
   /** The time zone a signal's weekly profiles are kept in. */
   private timeZoneOf(name: string): string {
     return (this.signalConfigs.get(name)?.detector ?? this.config.detector).timeZone ?? 'UTC';
@@ -180,8 +192,8 @@ export class Pipeline {
 
   /** Moves a restored detector's profile to its signal's time zone from the one it was saved in. */
   private alignProfile(w: WatchedSignal): void {
-    const saved = this.savedZones.zones[w.identity.name] ?? 'UTC';
-    if (saved !== this.timeZoneOf(w.identity.name)) w.detector.profileLearntIn(saved, this.savedZones.atMs);
+    const saved = this.savedZones.zones[w.name] ?? 'UTC';
+    if (saved !== this.timeZoneOf(w.name)) w.detector.profileLearntIn(saved, this.savedZones.atMs);
   }
 
   /** Makes sure every series in the frame is watched (split signals grow as label sets appear). */
@@ -193,7 +205,7 @@ export class Pipeline {
       if (w) {
         // A series restored from saved state has labels read back from its saved id: once the
         // source gives the same set, the series keeps the source's (one label set a series, not two).
-        if (w.identity.labels !== info.labels && sameLabels(w.identity.labels, info.labels)) w.identity.labels = info.labels;
+        if (w.labels !== info.labels && sameLabels(w.labels, info.labels)) w.labels = info.labels;
         continue;
       }
       if (this.elsewhere.has(id)) continue;
@@ -210,7 +222,7 @@ export class Pipeline {
    */
   private readSample(w: WatchedSignal, signals: Frame['signals'], into: SignalSample): boolean {
     if (!(signals instanceof FrameSamples)) {
-      const s = signals.get(w.identity.id);
+      const s = signals.get(w.id);
       if (!s) return false;
       into.requests = s.requests;
       into.errors = s.errors;
@@ -248,7 +260,7 @@ export class Pipeline {
   /** The series' slot in `index`, -1 when it is not there; looked up by id only when the index changed. */
   private slotIn(w: WatchedSignal, index: SeriesIndex): number {
     if (w.slotIndex !== index) {
-      w.slot = index.slotOf(w.identity.id) ?? -1;
+      w.slot = index.slotOf(w.id) ?? -1;
       w.slotIndex = index;
     }
     return w.slot;
@@ -269,12 +281,12 @@ export class Pipeline {
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
     for (const w of this.watched.values()) {
-      const { identity, detector, sample } = w;
+      const { id, detector, sample } = w;
       const present = this.readSample(w, frame.signals, sample);
       if (present) w.lastSeenMs = frame.timeMs;
-      else if (w.signal.by.length > 0 && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(identity.id)) {
+      else if (w.signal.by.length > 0 && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(id)) {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
-        this.watched.delete(identity.id);
+        this.watched.delete(id);
         detector.release();
         w.release(this.regions);
         this.admitted = undefined;
@@ -285,10 +297,10 @@ export class Pipeline {
       const evaluations = detector.observe(sample, frame.timeMs);
       w.ramp.observeTick(sample.requests, evaluations);
       const ramp = w.ramp.view();
-      const assessment = assess(identity.id, sample, evaluations, w.signal.clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, w.assessment);
+      const assessment = assess(id, sample, evaluations, w.signal.clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, w.assessment);
       w.evaluations = evaluations;
-      signals.append(identity.id, w);
-      const transitions = this.decider.decide(identity, assessment, frame.timeMs);
+      signals.append(id, w);
+      const transitions = this.decider.decide(w, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }
     signals.settle();
@@ -387,7 +399,7 @@ export class Pipeline {
       const evaluations = detector.observe(sample, frame.timeMs);
       ramp.observeTick(sample.requests, evaluations);
       w.evaluations = evaluations;
-      signals.append(w.identity.id, w);
+      signals.append(w.id, w);
     }
     signals.settle();
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.

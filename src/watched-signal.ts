@@ -1,15 +1,17 @@
 // A series the pipeline watches (a signal, or one series of a split signal): what it is, its
 // detector and ramp recorder, and its report of the last tick, rewritten in place each tick.
 //
-// One object a series, at 100k series: a report object beside it, a sample object (its three rates
-// boxed numbers of their own) and the score and the data time last seen as fields (boxed too) cost
-// every series about 200 bytes of heap. The record is its own report and its own sample; the rates
-// and the data time last seen live in 32 bytes of the pipeline's shared slabs (core/slab.ts).
+// One object a series, at 100k series: an identity object, a report object and a sample object
+// beside it (the sample's three rates boxed numbers of their own), and the score and the data time
+// last seen as fields (boxed too) cost every series about 250 bytes of heap. The record is its own
+// identity (what the decider reads), report and sample; the rates and the data time last seen
+// live in 32 bytes of the pipeline's shared slabs (core/slab.ts).
 
 import { type SlabPool, allocateRegion, slabViews } from './core/slab.js';
-import type { Evaluation, SignalSample } from './core/types.js';
+import type { Evaluation, Labels, SignalSample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import type { SignalIdentity } from './decisions/alert-decider.js';
+import type { HoldParams } from './decisions/alert-state.js';
 import type { Assessment } from './decisions/assess.js';
 import { SeriesAssessment } from './decisions/series-assessment.js';
 import type { EvidenceDetector } from './detectors/evidence-detector.js';
@@ -31,7 +33,7 @@ const DOWNSTREAM = 2;
 const LAST_SEEN = 3;
 const REGION_BYTES = 4 * Float64Array.BYTES_PER_ELEMENT;
 
-export class WatchedSignal implements SignalReport, SignalSample {
+export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample {
   /**
    * The series' slot in the frames' columns (-1: not in them) and the index it was found in: frames
    * share an index while no series comes or goes, so the slot is looked up by id once, not per tick.
@@ -45,9 +47,14 @@ export class WatchedSignal implements SignalReport, SignalSample {
   private at: number;
 
   constructor(
-    readonly identity: SignalIdentity,
-    /** Its signal's config: the client models its storms are read against, and whether it is split. */
+    /** The series id: the signal's name, or name{labels} for a series of a split signal. */
+    readonly id: string,
+    /** The signal's labels and the series' group labels (the source's own object where the signal adds none). */
+    public labels: Labels,
+    /** Its signal's config: its name, overrides and client models, and whether it is split. */
     readonly signal: SignalConfig,
+    /** The signal's own `for` / `keepFiringFor` (one object for all its series), when it overrides the config-wide ones. */
+    readonly hold: HoldParams | undefined,
     readonly detector: EvidenceDetector,
     /** The multipliers before and since a failure's onset, for fitting client retry ramps. */
     readonly ramp: RampRecorder,
@@ -100,6 +107,17 @@ export class WatchedSignal implements SignalReport, SignalSample {
   }
   set lastSeenMs(v: number) {
     this.doubles[this.at + LAST_SEEN] = v;
+  }
+
+  /** Its identity as the decider reads it: the signal's name, classifyWithin and annotations, from its config. */
+  get name(): string {
+    return this.signal.name;
+  }
+  get classifyWithinMs(): number | undefined {
+    return this.signal.classifyWithinMs;
+  }
+  get annotations(): Labels | undefined {
+    return this.signal.annotations;
   }
 
   /** How unusual its last tick was (the detector's, read when asked). */

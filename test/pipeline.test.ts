@@ -161,7 +161,7 @@ describe('Pipeline', () => {
 
   it("after a restart, a series keeps the source's label set once the source gives the same one, not a second copy read from its saved id", () => {
     // What the pipeline holds per series is private; read here only to check what it keeps.
-    const labelsOf = (p: Pipeline, id: string) => (p as unknown as { watched: Map<string, { identity: { labels: Labels } }> }).watched.get(id)!.identity.labels;
+    const labelsOf = (p: Pipeline, id: string) => (p as unknown as { watched: Map<string, { labels: Labels }> }).watched.get(id)!.labels;
     const all = frames();
     const id = 'api{route="/route/7"}';
     for (const signalLabels of [{}, { team: 'web' }] as Labels[]) {
