@@ -159,7 +159,7 @@ export class Pipeline {
       signal,
       this.holdOf(signal),
       new EvidenceDetector(signal.detector ?? this.config.detector, context),
-      new RampRecorder(this.config.intervalMs),
+      new RampRecorder(this.config.intervalMs, this.regions),
       this.regions,
     );
     const saved = this.pendingRestore.get(id);
@@ -287,7 +287,6 @@ export class Pipeline {
       else if (w.signal.by.length > 0 && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(id)) {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
         this.watched.delete(id);
-        detector.release();
         w.release(this.regions);
         this.admitted = undefined;
         continue;

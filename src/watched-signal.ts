@@ -68,11 +68,14 @@ export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample
   }
 
   /**
-   * Gives its region back to `regions` (the pool it came from): the series is forgotten. Its last
-   * sample moves to an array of its own, as its detector's evaluations do (a report read late reads
-   * its own numbers, not those of the series the region goes to next).
+   * Gives its regions back to `regions` (the pool they came from), its detector's and ramp
+   * recorder's too: the series is forgotten. Its last sample moves to an array of its own, as its
+   * detector's evaluations do (a report read late reads its own numbers, not those of the series
+   * the region goes to next).
    */
   release(regions: SlabPool): void {
+    this.detector.release();
+    this.ramp.release(regions);
     const own = this.doubles.slice(this.at, this.at + 4);
     regions.allocatorFor(REGION_BYTES)?.release(this.doubles.buffer as ArrayBuffer, this.at * Float64Array.BYTES_PER_ELEMENT);
     this.doubles = own;

@@ -18,6 +18,7 @@
 // the ticks' own mean where the ramp is flat (McCullagh & Nelder, Generalized Linear Models, 2nd
 // ed., §9.2), and it counts those ticks.
 
+import { type SlabPool, allocateRegion, slabViews } from '../core/slab.js';
 import type { Evaluation } from '../core/types.js';
 import { onsetTickFailing } from './failing-fraction.js';
 import { type RampModel, onsetPoints, tickFractionAt } from './retry-ramp.js';
@@ -268,7 +269,7 @@ export const LEVEL_NOISE_MIN_TICKS = 20;
 /** The empty failure run of a healthy series: shared, never written (a run starts a new array). */
 const NO_RUN: readonly number[] = Object.freeze([]);
 
-/** Where the recorder's numbers sit in its array, before the ring of rates (see RampRecorder.numbers). */
+/** Where the recorder's numbers sit in its array, before the ring of rates (see RampRecorder.doubles). */
 const RUN_BASELINE = 0;
 const LAST_REQUESTS = 1;
 const LEVEL_DEVIATION = 2;
@@ -279,13 +280,15 @@ const RING_AT = 5;
 export class RampRecorder {
   /**
    * Its numbers, then from RING_AT the last healthy ticks' request rates: a ring of levelTicks
-   * slots, `beforeCount` of them used, the oldest at `beforeStart`. One array of doubles, sized
-   * once: a number in a field of its own is a boxed double (24 bytes a series each, five of them),
-   * in an array of doubles 8 bytes. Rates, not multipliers: they need no baseline (a sidecar just
-   * started reads its level from its first ticks, before the baseline has enough points to judge),
-   * and the level is put over the run's baseline once a run starts.
+   * slots, `beforeCount` of them used, the oldest at `beforeStart`. Doubles from `at` on in a
+   * Float64Array, sized once: a number in a field of its own is a boxed double (24 bytes a series
+   * each, five of them); an array of doubles of its own took 48 bytes besides its values, a region
+   * of the pipeline's shared slabs (core/slab.ts) none. Rates, not multipliers: they need no
+   * baseline (a sidecar just started reads its level from its first ticks, before the baseline has
+   * enough points to judge), and the level is put over the run's baseline once a run starts.
    */
-  private readonly numbers: number[];
+  private doubles: Float64Array;
+  private at: number;
   private beforeStart = 0;
   private beforeCount = 0;
   private since: number[] = NO_RUN as number[];
@@ -296,52 +299,74 @@ export class RampRecorder {
   private levelDeviationTicks = 0;
   private lagTicks = 0;
 
-  constructor(private readonly tickMs: number) {
-    this.numbers = new Array<number>(RING_AT + levelTicks(tickMs)).fill(Number.NaN);
+  /** `regions`: the pool its doubles come from (released to it by `release`); none: an array of its own. */
+  constructor(
+    private readonly tickMs: number,
+    regions?: SlabPool,
+  ) {
+    const region = allocateRegion(this.bytes, regions);
+    this.doubles = slabViews(region.buffer).f64;
+    this.at = region.byteOffset / Float64Array.BYTES_PER_ELEMENT;
+    this.doubles.fill(Number.NaN, this.at, this.at + RING_AT + levelTicks(tickMs));
     this.levelDeviation = this.lagOneDeviation = this.lagFullDeviation = 0;
   }
 
   /** The baseline of the run's first tick with one: the level's rate is read over it. */
   private get runBaseline(): number {
-    return this.numbers[RUN_BASELINE]!;
+    return this.doubles[this.at + RUN_BASELINE]!;
   }
   private set runBaseline(v: number) {
-    this.numbers[RUN_BASELINE] = v;
+    this.doubles[this.at + RUN_BASELINE] = v;
   }
   /** The last tick's requests (NaN: none read): the late completions of a tick are of these. */
   private get lastRequests(): number {
-    return this.numbers[LAST_REQUESTS]!;
+    return this.doubles[this.at + LAST_REQUESTS]!;
   }
   private set lastRequests(v: number) {
-    this.numbers[LAST_REQUESTS] = v;
+    this.doubles[this.at + LAST_REQUESTS] = v;
   }
   /** Running mean of |log(rate / level)| over healthy ticks with a full level (levelDeviationTicks of them). */
   private get levelDeviation(): number {
-    return this.numbers[LEVEL_DEVIATION]!;
+    return this.doubles[this.at + LEVEL_DEVIATION]!;
   }
   private set levelDeviation(v: number) {
-    this.numbers[LEVEL_DEVIATION] = v;
+    this.doubles[this.at + LEVEL_DEVIATION] = v;
   }
   /** Running means of |log| of a healthy rate over the one a tick before and the one `levelSlots` ticks before (demandNoise; lagTicks of them). */
   private get lagOneDeviation(): number {
-    return this.numbers[LAG_ONE_DEVIATION]!;
+    return this.doubles[this.at + LAG_ONE_DEVIATION]!;
   }
   private set lagOneDeviation(v: number) {
-    this.numbers[LAG_ONE_DEVIATION] = v;
+    this.doubles[this.at + LAG_ONE_DEVIATION] = v;
   }
   private get lagFullDeviation(): number {
-    return this.numbers[LAG_FULL_DEVIATION]!;
+    return this.doubles[this.at + LAG_FULL_DEVIATION]!;
   }
   private set lagFullDeviation(v: number) {
-    this.numbers[LAG_FULL_DEVIATION] = v;
+    this.doubles[this.at + LAG_FULL_DEVIATION] = v;
   }
   /** Slots of the level's ring. */
   private get levelSlots(): number {
-    return this.numbers.length - RING_AT;
+    return levelTicks(this.tickMs);
+  }
+  /** Bytes of its doubles. */
+  private get bytes(): number {
+    return (RING_AT + levelTicks(this.tickMs)) * Float64Array.BYTES_PER_ELEMENT;
+  }
+
+  /**
+   * Gives its doubles back to `regions` (the pool it came from): its series is forgotten. They move
+   * to an array of its own first, so the recorder still reads as it did.
+   */
+  release(regions: SlabPool): void {
+    const own = this.doubles.slice(this.at, this.at + RING_AT + this.levelSlots);
+    regions.allocatorFor(this.bytes)?.release(this.doubles.buffer as ArrayBuffer, this.at * Float64Array.BYTES_PER_ELEMENT);
+    this.doubles = own;
+    this.at = 0;
   }
   /** The level's ring slot `i` (0 … levelSlots − 1), in the array. */
   private slot(i: number): number {
-    return this.numbers[RING_AT + i]!;
+    return this.doubles[this.at + RING_AT + i]!;
   }
 
   /** One tick from its rate evaluation: its requests, the baseline, and the failure run if any. */
@@ -395,7 +420,7 @@ export class RampRecorder {
     if (!(Number.isFinite(requests) && requests >= 0)) return;
     const k = this.levelSlots;
     if (this.beforeCount === k) this.observeLevelNoise(requests);
-    this.numbers[RING_AT + ((this.beforeStart + this.beforeCount) % k)] = requests;
+    this.doubles[this.at + RING_AT + ((this.beforeStart + this.beforeCount) % k)] = requests;
     if (this.beforeCount < k) this.beforeCount++;
     else this.beforeStart = (this.beforeStart + 1) % k;
   }
@@ -481,8 +506,8 @@ export class RampRecorder {
     if (!r || !numbers(r.before, levelTicks(this.tickMs)) || !numbers(r.since, MAX_RAMP_TICKS) || !(r.runSinceMs === null || typeof r.runSinceMs === 'number')) return;
     // Multipliers from an older snapshot do not mix with rates: the level is read afresh.
     const before = r.beforeRates === true ? r.before!.map((x) => (x === null ? Number.NaN : x)) : [];
-    this.numbers.fill(Number.NaN, RING_AT);
-    for (let i = 0; i < before.length; i++) this.numbers[RING_AT + i] = before[i]!;
+    this.doubles.fill(Number.NaN, this.at + RING_AT, this.at + RING_AT + this.levelSlots);
+    for (let i = 0; i < before.length; i++) this.doubles[this.at + RING_AT + i] = before[i]!;
     this.beforeStart = 0;
     this.beforeCount = before.length;
     this.since = r.since!.map((x) => (x === null ? Number.NaN : x));

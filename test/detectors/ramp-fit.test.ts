@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
+import { SlabPool } from '../../src/core/slab.js';
 import type { Evaluation } from '../../src/core/types.js';
 import { LEVEL_NOISE_MIN_TICKS, MAX_RAMP_TICKS, RampRecorder, fitRamp, levelTicks, onsetMarginal, walkChi2 } from '../../src/detectors/ramp-fit.js';
 import { estimateAmplification } from '../../src/detectors/retry-amplification.js';
@@ -328,5 +329,33 @@ describe('RampRecorder', () => {
     expect(r.view()!.multipliers).toHaveLength(MAX_RAMP_TICKS);
     r.observe(5, 1, 9000);
     expect(r.view()!.multipliers).toEqual([5]);
+  });
+});
+
+describe('RampRecorder in a pool of regions', () => {
+  /** Healthy ticks, then a failure run of rising multipliers (its level, ring and run all used). */
+  function feed(r: RampRecorder, seed: number): void {
+    for (let i = 0; i < 12; i++) r.observe(100 + ((i * 7 + seed) % 5), 100, undefined);
+    for (let i = 0; i < 6; i++) r.observe(120 + 40 * i + seed, 100, 1_000_000, 0.9);
+  }
+
+  it('reads as one of its own; released, keeps its numbers, and the next recorder in its region starts empty', () => {
+    const pool = new SlabPool();
+    const pooled = new RampRecorder(15_000, pool);
+    const own = new RampRecorder(15_000);
+    feed(pooled, 1);
+    feed(own, 1);
+    expect(pooled.snapshot()).toEqual(own.snapshot());
+    const before = JSON.stringify(pooled.snapshot());
+    pooled.release(pool);
+    // The next recorder of the pool takes the released region: it starts as a new one does, and
+    // what it records is not read by the released one.
+    const next = new RampRecorder(15_000, pool);
+    expect(next.snapshot()).toEqual(new RampRecorder(15_000).snapshot());
+    feed(next, 3);
+    expect(JSON.stringify(pooled.snapshot())).toBe(before);
+    const alone = new RampRecorder(15_000);
+    feed(alone, 3);
+    expect(next.snapshot()).toEqual(alone.snapshot());
   });
 });
