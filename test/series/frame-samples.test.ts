@@ -3,6 +3,25 @@ import type { SeriesInfo, SignalSample } from '../../src/core/types.js';
 import { FrameSamples, SeriesIndex, SeriesInfos, SpareSamples } from '../../src/series/frame-samples.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
+/** That `view` reads as `expected` does: size, iteration in order, entries, keys, values, forEach, get and has. */
+function expectReadsAs<V>(view: ReadonlyMap<string, V>, expected: ReadonlyMap<string, V>): void {
+  expect(view.size).toBe(expected.size);
+  expect([...view]).toEqual([...expected]);
+  expect([...view.entries()]).toEqual([...expected.entries()]);
+  expect([...view.keys()]).toEqual([...expected.keys()]);
+  expect([...view.values()]).toEqual([...expected.values()]);
+  const seen: [string, V][] = [];
+  view.forEach((value, key, map) => {
+    expect(map).toBe(view);
+    seen.push([key, value]);
+  });
+  expect(seen).toEqual([...expected]);
+  for (const [id, value] of expected) {
+    expect(view.has(id)).toBe(true);
+    expect(view.get(id)).toEqual(value);
+  }
+}
+
 describe('FrameSamples', () => {
   it('reads as the Map of the same series and samples would: get, has, size, entries, keys, values, forEach, in slot order', () => {
     const random = mulberry32(5);
@@ -23,21 +42,7 @@ describe('FrameSamples', () => {
         samples.put(index.slotOf(id)!, sample.requests, sample.errors, sample.downstream);
         expected.set(id, sample);
       }
-      expect(samples.size).toBe(expected.size);
-      expect([...samples]).toEqual([...expected]);
-      expect([...samples.entries()]).toEqual([...expected.entries()]);
-      expect([...samples.keys()]).toEqual([...expected.keys()]);
-      expect([...samples.values()]).toEqual([...expected.values()]);
-      const seen: [string, SignalSample][] = [];
-      samples.forEach((value, key, map) => {
-        expect(map).toBe(samples);
-        seen.push([key, value]);
-      });
-      expect(seen).toEqual([...expected]);
-      for (const id of expected.keys()) {
-        expect(samples.has(id)).toBe(true);
-        expect(samples.get(id)).toEqual(expected.get(id));
-      }
+      expectReadsAs(samples, expected);
       expect(samples.has('api{route="/other"}')).toBe(false);
       expect(samples.get('api{route="/other"}')).toBeUndefined();
     }
@@ -103,21 +108,8 @@ describe('SeriesInfos', () => {
         infos.set(index.add(id), info);
         expected.set(id, info);
       }
-      expect(infos.size).toBe(expected.size);
-      expect([...infos]).toEqual([...expected]);
-      expect([...infos.entries()]).toEqual([...expected.entries()]);
-      expect([...infos.keys()]).toEqual([...expected.keys()]);
-      expect([...infos.values()]).toEqual([...expected.values()]);
-      const seen: [string, SeriesInfo][] = [];
-      infos.forEach((value, key, map) => {
-        expect(map).toBe(infos);
-        seen.push([key, value]);
-      });
-      expect(seen).toEqual([...expected]);
-      for (const [id, info] of expected) {
-        expect(infos.has(id)).toBe(true);
-        expect(infos.get(id)).toBe(info);
-      }
+      expectReadsAs(infos, expected);
+      for (const [id, info] of expected) expect(infos.get(id)).toBe(info);
       for (let r = 0; r < 25; r++) {
         expect(infos.has(`plain${r}`)).toBe(false);
         expect(infos.get(`plain${r}`)).toBeUndefined();
