@@ -4,18 +4,24 @@
 // and come back from one buffer (runner/ui-history-file.ts does the I/O).
 //
 // Layout (little-endian, every part starting at a multiple of 8 bytes):
-//   magic "SWUIHIS\x01"
+//   magic "SWUIHIS\x02"
 //   u32 header length, u32 0, the header (JSON, see HistoryHeader), zero padding to 8
-//   per series of the header, in its order: f64 times[count], f32 values[count × columns], padding
+//   per series of the header, in its order: f64 times[count], u16 codes[count × columns]
+//     (chart-code.ts: the rings' own), padding
 //   u32 CRC-32 of every byte before it, u32 0
-// A file cut short or with a changed byte is refused whole (HistoryFileError, saying which).
+// A file cut short or with a changed byte is refused whole (HistoryFileError, saying which). A file
+// of the first version ("SWUIHIS\x01", f32 values where the codes are) is read as well: written
+// before the rings kept codes, it holds a restart's charts all the same.
 
 import { crc32 } from 'node:zlib';
 import type { AlertInterval, HistoryStore } from './history-store.js';
 import { COLUMNS, COLUMN_COUNT } from './chart-point.js';
+import { encodeChartValue } from './chart-code.js';
 import { SeriesRing } from './series-ring.js';
 
-export const HISTORY_MAGIC = Buffer.from('SWUIHIS\u0001', 'latin1');
+export const HISTORY_MAGIC = Buffer.from('SWUIHIS\u0002', 'latin1');
+/** The first version's magic: its values are float32s. */
+export const HISTORY_MAGIC_FLOAT32 = Buffer.from('SWUIHIS\u0001', 'latin1');
 
 /** What the file says besides the points. */
 interface HistoryHeader {
@@ -35,7 +41,7 @@ export class HistoryFileError extends Error {}
 
 const padding = new Uint8Array(8);
 const pad8 = (n: number) => (8 - (n % 8)) % 8;
-const bytesOf = (a: Float64Array | Float32Array | Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const bytesOf = (a: Float64Array | Float32Array | Uint32Array | Uint16Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /**
  * Writes `store`'s rings, closed alerts and explanations through `sink` (which writes or copies
@@ -69,11 +75,11 @@ export function encodeHistory(store: HistoryStore, savedAtMs: number, sink: (byt
   put(padding.subarray(0, pad8(text.length)));
   for (const [id, count] of series) {
     const times = new Float64Array(count);
-    const values = new Float32Array(count * COLUMN_COUNT);
-    store.rings.get(id)!.copyTo(times, values);
+    const codes = new Uint16Array(count * COLUMN_COUNT);
+    store.rings.get(id)!.copyTo(times, codes);
     put(bytesOf(times));
-    put(bytesOf(values));
-    put(padding.subarray(0, pad8(values.byteLength)));
+    put(bytesOf(codes));
+    put(padding.subarray(0, pad8(codes.byteLength)));
   }
   put(bytesOf(Uint32Array.of(crc, 0)));
   return bytes;
@@ -94,31 +100,36 @@ export interface RestoredHistory {
  * when the bytes are not a whole history file of these chart columns; `store` is then unchanged.
  */
 export function restoreHistory(store: HistoryStore, buf: Uint8Array, sinceMs: number, keep: (seriesId: string) => boolean): RestoredHistory {
-  const header = readHeader(buf);
+  const { header, valueBytes } = readHeader(buf);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let at = 16 + view.getUint32(8, true);
   at += pad8(at);
-  const parts: { id: string; times: Float64Array; values: Float32Array }[] = [];
+  const parts: { id: string; times: Float64Array; codes: Uint16Array }[] = [];
   for (const [id, count] of header.series) {
-    const valueBytes = count * COLUMN_COUNT * 4;
-    if (at + count * 8 + valueBytes > buf.length - 8) throw new HistoryFileError(`its points end before series ${JSON.stringify(id)}'s (${count} said)`);
+    const pointBytes = count * COLUMN_COUNT * valueBytes;
+    if (at + count * 8 + pointBytes > buf.length - 8) throw new HistoryFileError(`its points end before series ${JSON.stringify(id)}'s (${count} said)`);
     // Copied out: the file's buffer need not be aligned for typed views, nor kept.
     const times = new Float64Array(count);
     bytesOf(times).set(buf.subarray(at, at + count * 8));
     at += count * 8;
-    const values = new Float32Array(count * COLUMN_COUNT);
-    bytesOf(values).set(buf.subarray(at, at + valueBytes));
-    at += valueBytes + pad8(valueBytes);
+    const codes = new Uint16Array(count * COLUMN_COUNT);
+    if (valueBytes === 2) bytesOf(codes).set(buf.subarray(at, at + pointBytes));
+    else {
+      const values = new Float32Array(count * COLUMN_COUNT);
+      bytesOf(values).set(buf.subarray(at, at + pointBytes));
+      for (let i = 0; i < values.length; i++) codes[i] = encodeChartValue(values[i]!);
+    }
+    at += pointBytes + pad8(pointBytes);
     for (let i = 1; i < count; i++) if (!(times[i]! > times[i - 1]!)) throw new HistoryFileError(`series ${JSON.stringify(id)}'s times do not ascend at point ${i}`);
-    parts.push({ id, times, values });
+    parts.push({ id, times, codes });
   }
   if (at !== buf.length - 8) throw new HistoryFileError(`${buf.length - 8 - at} bytes after the last series' points`);
   let series = 0;
   let points = 0;
-  for (const { id, times, values } of parts) {
+  for (const { id, times, codes } of parts) {
     if (store.rings.size >= store.options.maxSeries || !keep(id) || store.rings.has(id)) continue;
     const ring = new SeriesRing(store.options.capacity);
-    if (ring.load(times, values, sinceMs) === 0) continue;
+    if (ring.load(times, codes, sinceMs) === 0) continue;
     store.rings.set(id, ring);
     series++;
     points += ring.length;
@@ -132,9 +143,11 @@ export function restoreHistory(store: HistoryStore, buf: Uint8Array, sinceMs: nu
   return { savedAtMs: header.savedAtMs, series, points, closed: closed.length };
 }
 
-/** The header of a whole, unchanged history file of this version's columns. */
-function readHeader(buf: Uint8Array): HistoryHeader {
-  if (buf.length < 24 || !Buffer.from(buf.buffer, buf.byteOffset, 8).equals(HISTORY_MAGIC)) throw new HistoryFileError('not a stormwatch UI history file');
+/** The header of a whole, unchanged history file of this version's columns, and the bytes of its values (2: codes; 4: the first version's float32s). */
+function readHeader(buf: Uint8Array): { header: HistoryHeader; valueBytes: 2 | 4 } {
+  const magic = buf.length < 24 ? undefined : Buffer.from(buf.buffer, buf.byteOffset, 8);
+  const valueBytes = magic?.equals(HISTORY_MAGIC) ? 2 : magic?.equals(HISTORY_MAGIC_FLOAT32) ? 4 : undefined;
+  if (valueBytes === undefined) throw new HistoryFileError('not a stormwatch UI history file');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const stored = view.getUint32(buf.length - 8, true);
   if (crc32(buf.subarray(0, buf.length - 8)) !== stored) throw new HistoryFileError('corrupt or truncated (its checksum differs)');
@@ -151,5 +164,5 @@ function readHeader(buf: Uint8Array): HistoryHeader {
   for (const s of header.series) if (!(Array.isArray(s) && typeof s[0] === 'string' && Number.isInteger(s[1]) && s[1] >= 0)) throw new HistoryFileError(`a series entry is not [id, points]: ${JSON.stringify(s)}`);
   for (const a of header.closed) if (!(typeof a === 'object' && a !== null && typeof a.fingerprint === 'string' && typeof a.startsAtMs === 'number')) throw new HistoryFileError(`a closed alert is not one: ${JSON.stringify(a)}`);
   for (const e of header.explanations) if (!(Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number' && typeof e[2] === 'string')) throw new HistoryFileError(`an explanation is not [id, time, text]: ${JSON.stringify(e)}`);
-  return header;
+  return { header, valueBytes };
 }

@@ -2,6 +2,8 @@ import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { COLUMN_COUNT } from '../../src/ui/chart-point.js';
 import { HistoryFileError, encodeHistory, restoreHistory } from '../../src/ui/history-codec.js';
+import { COLUMNS } from '../../src/ui/chart-point.js';
+import { decodeChartValue, encodeChartValue } from '../../src/ui/chart-code.js';
 import { type AlertInterval, HistoryStore } from '../../src/ui/history-store.js';
 import { SeriesRing } from '../../src/ui/series-ring.js';
 
@@ -69,6 +71,30 @@ describe('UI history file contents', () => {
     const late = storeOf(8);
     expect(restoreHistory(late, buf, 10_000, () => true)).toMatchObject({ series: 1, closed: 0 });
     expect(late.explanations.size).toBe(0);
+  });
+
+  it('reads a file of the first version, whose values are float32s, into the rings as their codes', () => {
+    // Written by hand as that version wrote it: magic, header, then per series f64 times and f32 values.
+    const values = [point(0, 0), point(0, 1)];
+    const header = Buffer.from(JSON.stringify({ savedAtMs: 5, firstTimeMs: 1000, columns: [...COLUMNS], series: [['api{route="/a"}', 2]], closed: [], explanations: [] }), 'utf8');
+    const pad = (n: number) => Buffer.alloc((8 - (n % 8)) % 8);
+    const lengths = Buffer.alloc(8);
+    lengths.writeUInt32LE(header.length, 0);
+    const times = Buffer.from(Float64Array.of(1000, 2000).buffer);
+    const floats = Buffer.from(Float32Array.from(values.flatMap((v) => [...v])).buffer);
+    const body = Buffer.concat([Buffer.from('SWUIHIS\u0001', 'latin1'), lengths, header, pad(header.length), times, floats, pad(floats.length)]);
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(crc32(body), 0);
+    const store = storeOf(8);
+    expect(restoreHistory(store, Buffer.concat([body, tail]), 0, () => true)).toMatchObject({ series: 1, points: 2 });
+    const { times: got, columns } = store.rings.get('api{route="/a"}')!.range();
+    expect([...got]).toEqual([1000, 2000]);
+    for (let c = 0; c < COLUMN_COUNT; c++) {
+      for (let i = 0; i < 2; i++) {
+        if (c === 10) expect(columns[c]![i]).toBeNaN();
+        else expect(columns[c]![i]).toBe(Math.fround(decodeChartValue(encodeChartValue(values[i]![c]!))));
+      }
+    }
   });
 
   it('refuses a changed byte, a cut, and other chart columns, and leaves the store as it was', () => {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { NAN_CODE, decodeChartValue, encodeChartValue } from '../../src/ui/chart-code.js';
+
+/**
+ * The nearest value of the codes' grid, computed another way (logarithms and division, not bits):
+ * ten significant bits from 2^-30 up, units of 2^-39 below, ties away from zero, past the largest
+ * code (2^32·(2 − 2^-9)) Infinity. Its input is read as a float32 first, as the codes read it.
+ */
+function nearestOnGrid(x: number): number {
+  const v = Math.fround(x);
+  const a = Math.abs(v);
+  if (a === 0) return v;
+  const e = Math.max(-30, Math.floor(Math.log2(a)));
+  const unit = 2 ** (e - 9);
+  const q = Math.floor(a / unit + 0.5) * unit;
+  const r = q >= 2 ** 32 ? Number.POSITIVE_INFINITY : q;
+  return v < 0 ? -r : r;
+}
+
+/** A small seeded generator (mulberry32), so a failure names values that come back. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('chart codes', () => {
+  it('read every value back as the nearest point of their grid, within 2^-10 in the normal range', () => {
+    const next = random(7);
+    let worst = 0;
+    for (let i = 0; i < 200_000; i++) {
+      // Magnitudes over 2^-45 … 2^34: subnormal codes, the normal range, and past its top.
+      const x = (next() < 0.5 ? -1 : 1) * 2 ** (-45 + 79 * next());
+      const back = decodeChartValue(encodeChartValue(x));
+      expect(back).toBe(nearestOnGrid(x));
+      const a = Math.abs(x);
+      if (a >= 2 ** -30 && a < 2 ** 32) worst = Math.max(worst, Math.abs(back - x) / a);
+    }
+    expect(worst).toBeGreaterThan(2 ** -11);
+    expect(worst).toBeLessThanOrEqual(2 ** -10 + 2 ** -23);
+  });
+
+  it('keep 0, the sign of 0, small integers, NaN and the infinities exactly', () => {
+    for (let k = 0; k <= 1024; k++) expect(decodeChartValue(encodeChartValue(k))).toBe(k);
+    expect(Object.is(decodeChartValue(encodeChartValue(-0)), -0)).toBe(true);
+    expect(encodeChartValue(Number.NaN)).toBe(NAN_CODE);
+    expect(decodeChartValue(encodeChartValue(Number.NaN))).toBeNaN();
+    expect(decodeChartValue(encodeChartValue(Number.POSITIVE_INFINITY))).toBe(Number.POSITIVE_INFINITY);
+    expect(decodeChartValue(encodeChartValue(Number.NEGATIVE_INFINITY))).toBe(Number.NEGATIVE_INFINITY);
+    // A busy route's rate, past a float16's 65504; past the top, Infinity; far under the bottom, 0.
+    expect(decodeChartValue(encodeChartValue(4_710_000))).toBeCloseTo(4_710_000, -4);
+    expect(decodeChartValue(encodeChartValue(9e9))).toBe(Number.POSITIVE_INFINITY);
+    expect(decodeChartValue(encodeChartValue(1e-13))).toBe(0);
+    expect(decodeChartValue(encodeChartValue(3 * 2 ** -39))).toBe(3 * 2 ** -39);
+  });
+
+  it('are their own values: every code encodes back to itself, and they rise with what they stand for', () => {
+    let last = Number.NEGATIVE_INFINITY;
+    for (let code = 0; code < 0x10000; code++) {
+      const v = decodeChartValue(code);
+      const isNaNCode = (code & 0x7e00) === 0x7e00 && (code & 0x1ff) !== 0;
+      expect(encodeChartValue(v)).toBe(isNaNCode ? NAN_CODE : code === 0x8000 ? 0x8000 : code);
+      if (code <= 0x7e00) {
+        if (code > 0) expect(v).toBeGreaterThan(last);
+        last = v;
+      }
+    }
+  });
+});
