@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NAN_CODE, decodeChartValue, encodeChartValue } from '../../src/ui/chart-code.js';
+import { mulberry32 } from '../../scripts/sim/random.js';
 
 /**
  * The nearest value of the codes' grid, computed another way (logarithms and division, not bits):
@@ -17,21 +18,9 @@ function nearestOnGrid(x: number): number {
   return v < 0 ? -r : r;
 }
 
-/** A small seeded generator (mulberry32), so a failure names values that come back. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('chart codes', () => {
   it('read every value back as the nearest point of their grid, within 2^-10 in the normal range', () => {
-    const next = random(7);
+    const next = mulberry32(7);
     let worst = 0;
     for (let i = 0; i < 200_000; i++) {
       // Magnitudes over 2^-45 … 2^34: subnormal codes, the normal range, and past its top.
