@@ -8,12 +8,17 @@
 // subnormal codes step by 2^-39; the top exponent holds ±Infinity and NaN, as IEEE 754's formats
 // do. A value in the normal range reads back within 2^-10 (0.1 %) of itself, under what the
 // charts print (three significant digits); 0, small integers (a tick's state: 0, 1, 2), NaN (no
-// data, never 0) and ±Infinity read back exactly, and a decoded value encodes to the same code.
+// data, never 0) and ±Infinity read back exactly, and a decoded value encodes to the same code. A
+// finite value past the top (a z-score of a tick against a spread near zero) reads as the largest
+// code, ±4.29e9, not as Infinity: the charts draw no point for a value that is not finite, and the
+// most extreme tick of a series must not be the one left out.
 
 /** The code of NaN (any code with the top exponent and a mantissa other than 0 decodes to NaN). */
 export const NAN_CODE = 0x7e01;
 /** The code of +Infinity; −Infinity is this with the sign bit (0x8000). */
 const INFINITY_CODE = 0x7e00;
+/** The largest finite code: 2^31·(2 − 2^-9). */
+const MAX_FINITE_CODE = INFINITY_CODE - 1;
 /** float32's exponent bias (127) less the code's (31). */
 const REBIAS = 96;
 
@@ -37,9 +42,9 @@ export function encodeChartValue(x: number): number {
     const shift = 15 - e;
     return sign | (((mantissa | 0x800000) + (1 << (shift - 1))) >>> shift);
   }
-  // Rounding up may carry into the exponent: the next power of two, or Infinity past the top.
-  const code = ((e << 9) | (mantissa >>> 14)) + ((mantissa >>> 13) & 1);
-  return sign | (code >= INFINITY_CODE ? INFINITY_CODE : code);
+  // Rounding up may carry into the exponent: the next power of two, or past the top (saturated).
+  const code = e >= 63 ? INFINITY_CODE : ((e << 9) | (mantissa >>> 14)) + ((mantissa >>> 13) & 1);
+  return sign | (code >= INFINITY_CODE ? MAX_FINITE_CODE : code);
 }
 
 /** The value a code stands for. */

@@ -4,9 +4,11 @@ import { mulberry32 } from '../../scripts/sim/random.js';
 
 /**
  * The nearest value of the codes' grid, computed another way (logarithms and division, not bits):
- * ten significant bits from 2^-30 up, units of 2^-39 below, ties away from zero, past the largest
- * code (2^32·(2 − 2^-9)) Infinity. Its input is read as a float32 first, as the codes read it.
+ * ten significant bits from 2^-30 up, units of 2^-39 below, ties away from zero, and past the
+ * largest code (2^31·(2 − 2^-9)) that code. Its input is read as a float32 first, as the codes read it.
  */
+const LARGEST = 2 ** 31 * (2 - 2 ** -9);
+
 function nearestOnGrid(x: number): number {
   const v = Math.fround(x);
   const a = Math.abs(v);
@@ -14,7 +16,7 @@ function nearestOnGrid(x: number): number {
   const e = Math.max(-30, Math.floor(Math.log2(a)));
   const unit = 2 ** (e - 9);
   const q = Math.floor(a / unit + 0.5) * unit;
-  const r = q >= 2 ** 32 ? Number.POSITIVE_INFINITY : q;
+  const r = q >= 2 ** 32 ? LARGEST : q;
   return v < 0 ? -r : r;
 }
 
@@ -34,16 +36,18 @@ describe('chart codes', () => {
     expect(worst).toBeLessThanOrEqual(2 ** -10 + 2 ** -23);
   });
 
-  it('keep 0, the sign of 0, small integers, NaN and the infinities exactly', () => {
+  it('keep 0, the sign of 0, small integers, NaN and the infinities exactly, and hold a finite value past the top at the largest code', () => {
     for (let k = 0; k <= 1024; k++) expect(decodeChartValue(encodeChartValue(k))).toBe(k);
     expect(Object.is(decodeChartValue(encodeChartValue(-0)), -0)).toBe(true);
     expect(encodeChartValue(Number.NaN)).toBe(NAN_CODE);
     expect(decodeChartValue(encodeChartValue(Number.NaN))).toBeNaN();
     expect(decodeChartValue(encodeChartValue(Number.POSITIVE_INFINITY))).toBe(Number.POSITIVE_INFINITY);
     expect(decodeChartValue(encodeChartValue(Number.NEGATIVE_INFINITY))).toBe(Number.NEGATIVE_INFINITY);
-    // A busy route's rate, past a float16's 65504; past the top, Infinity; far under the bottom, 0.
+    // A busy route's rate, past a float16's 65504; a finite value past the top, the largest code
+    // (drawn at the chart's top, not left out); far under the bottom, 0.
     expect(decodeChartValue(encodeChartValue(4_710_000))).toBeCloseTo(4_710_000, -4);
-    expect(decodeChartValue(encodeChartValue(9e9))).toBe(Number.POSITIVE_INFINITY);
+    expect(decodeChartValue(encodeChartValue(9e9))).toBe(LARGEST);
+    expect(decodeChartValue(encodeChartValue(-1e30))).toBe(-LARGEST);
     expect(decodeChartValue(encodeChartValue(1e-13))).toBe(0);
     expect(decodeChartValue(encodeChartValue(3 * 2 ** -39))).toBe(3 * 2 ** -39);
   });
