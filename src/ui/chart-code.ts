@@ -4,7 +4,8 @@
 //
 // A code is a float32 cut down to 16 bits: the sign, 6 exponent bits and 9 of the mantissa's 23,
 // rounded to nearest (ties away from zero). Normal codes span 2^-30 … 2^32 (9.3e-10 … 4.3e9;
-// a float16's 5 exponent bits stop at 65504, under a busy route's requests a second), below them
+// a float16's 5 exponent bits stop at 65504, under a busy route's requests a second: the half
+// floats of series/window-codes.ts hold a window's ratios, not a chart's rates), below them
 // subnormal codes step by 2^-39; the top exponent holds ±Infinity and NaN, as IEEE 754's formats
 // do. A value in the normal range reads back within 2^-10 (0.1 %) of itself, under what the
 // charts print (three significant digits); 0, small integers (a tick's state: 0, 1, 2), NaN (no
