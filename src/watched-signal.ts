@@ -8,7 +8,7 @@
 // identity (what the decider reads), report and sample; the rates and the data time last seen
 // live in 32 bytes of the pipeline's shared slabs (core/slab.ts).
 
-import { type SlabPool, allocateRegion, slabViews } from './core/slab.js';
+import { type SlabPool, allocateRegion, releaseDoubles, slabViews } from './core/slab.js';
 import type { Evaluation, Labels, SignalSample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import type { SignalIdentity } from './decisions/alert-decider.js';
@@ -32,7 +32,7 @@ const REQUESTS = 0;
 const ERRORS = 1;
 const DOWNSTREAM = 2;
 const LAST_SEEN = 3;
-const REGION_BYTES = 4 * Float64Array.BYTES_PER_ELEMENT;
+const REGION_DOUBLES = 4;
 
 export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample {
   /**
@@ -61,10 +61,10 @@ export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample
     readonly ramp: RampRecorder,
     regions: SlabPool,
   ) {
-    const region = allocateRegion(REGION_BYTES, regions);
+    const region = allocateRegion(REGION_DOUBLES * Float64Array.BYTES_PER_ELEMENT, regions);
     this.doubles = slabViews(region.buffer).f64;
     this.at = region.byteOffset / Float64Array.BYTES_PER_ELEMENT;
-    this.doubles.fill(Number.NaN, this.at, this.at + 4);
+    this.doubles.fill(Number.NaN, this.at, this.at + REGION_DOUBLES);
     this.assessment = new SeriesAssessment(this);
   }
 
@@ -77,9 +77,7 @@ export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample
   release(regions: SlabPool): void {
     this.detector.release();
     this.ramp.release(regions);
-    const own = this.doubles.slice(this.at, this.at + 4);
-    regions.allocatorFor(REGION_BYTES)?.release(this.doubles.buffer as ArrayBuffer, this.at * Float64Array.BYTES_PER_ELEMENT);
-    this.doubles = own;
+    this.doubles = releaseDoubles(regions, this.doubles, this.at, REGION_DOUBLES);
     this.at = 0;
   }
 

@@ -115,6 +115,18 @@ export function allocateRegion(bytes: number, pool: SlabPool | undefined): Regio
   return allocator ? allocator.allocate() : { buffer: new ArrayBuffer(Math.ceil(bytes / 8) * 8), byteOffset: 0 };
 }
 
+/**
+ * Gives a region of `count` doubles (from `at` in its buffer's Float64 view, allocated with
+ * allocateRegion from `pool`) back to `pool`, and returns a copy of them in an array of their own:
+ * an owner read after its region went to another (a forgotten series' report read late) reads its
+ * own numbers. A region that was a buffer of its own is simply copied.
+ */
+export function releaseDoubles(pool: SlabPool, doubles: Float64Array, at: number, count: number): Float64Array {
+  const own = doubles.slice(at, at + count);
+  pool.allocatorFor(count * Float64Array.BYTES_PER_ELEMENT)?.release(doubles.buffer as ArrayBuffer, at * Float64Array.BYTES_PER_ELEMENT);
+  return own;
+}
+
 /** Views of a whole shared buffer, one of each kind its regions' owners read through (with their own offsets). */
 export interface SlabViews {
   f64: Float64Array;

@@ -18,7 +18,7 @@
 // the ticks' own mean where the ramp is flat (McCullagh & Nelder, Generalized Linear Models, 2nd
 // ed., §9.2), and it counts those ticks.
 
-import { type SlabPool, allocateRegion, slabViews } from '../core/slab.js';
+import { type SlabPool, allocateRegion, releaseDoubles, slabViews } from '../core/slab.js';
 import type { Evaluation } from '../core/types.js';
 import { onsetTickFailing } from './failing-fraction.js';
 import { type RampModel, onsetPoints, tickFractionAt } from './retry-ramp.js';
@@ -304,10 +304,11 @@ export class RampRecorder {
     private readonly tickMs: number,
     regions?: SlabPool,
   ) {
-    const region = allocateRegion(this.bytes, regions);
+    const count = RING_AT + levelTicks(tickMs);
+    const region = allocateRegion(count * Float64Array.BYTES_PER_ELEMENT, regions);
     this.doubles = slabViews(region.buffer).f64;
     this.at = region.byteOffset / Float64Array.BYTES_PER_ELEMENT;
-    this.doubles.fill(Number.NaN, this.at, this.at + RING_AT + levelTicks(tickMs));
+    this.doubles.fill(Number.NaN, this.at, this.at + count);
     this.levelDeviation = this.lagOneDeviation = this.lagFullDeviation = 0;
   }
 
@@ -349,19 +350,13 @@ export class RampRecorder {
   private get levelSlots(): number {
     return levelTicks(this.tickMs);
   }
-  /** Bytes of its doubles. */
-  private get bytes(): number {
-    return (RING_AT + levelTicks(this.tickMs)) * Float64Array.BYTES_PER_ELEMENT;
-  }
 
   /**
    * Gives its doubles back to `regions` (the pool it came from): its series is forgotten. They move
    * to an array of its own first, so the recorder still reads as it did.
    */
   release(regions: SlabPool): void {
-    const own = this.doubles.slice(this.at, this.at + RING_AT + this.levelSlots);
-    regions.allocatorFor(this.bytes)?.release(this.doubles.buffer as ArrayBuffer, this.at * Float64Array.BYTES_PER_ELEMENT);
-    this.doubles = own;
+    this.doubles = releaseDoubles(regions, this.doubles, this.at, RING_AT + this.levelSlots);
     this.at = 0;
   }
   /** The level's ring slot `i` (0 … levelSlots − 1), in the array. */
