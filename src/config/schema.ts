@@ -68,8 +68,8 @@ const prometheusSource = z.strictObject({
   /** History read with query_range at start-up so baselines are warm at once. */
   warmup: duration.default(3_600_000),
   /**
-   * Further history read at start-up (at 5-minute steps, the request rate only) to learn each
-   * series' weekly profile, so the first tick already knows the time of day and the day of the
+   * Further history read at start-up (at 5-minute steps, coarser past 10k series so the read
+   * stays under 25M points; the request rate only) to learn each series' weekly profile, so the first tick already knows the time of day and the day of the
    * week. 0 turns it off.
    */
   seasonalHistory: duration.default(8 * 86_400_000),

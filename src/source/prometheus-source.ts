@@ -5,7 +5,7 @@ import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
 import { SeriesIndex, SeriesInfos, SpareSamples } from '../series/frame-samples.js';
-import type { PrometheusClient } from './prometheus-client.js';
+import { MAX_POINTS_PER_RANGE_QUERY, type PrometheusClient } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
 import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
 import type { VectorSink } from './vector-decoder.js';
@@ -25,6 +25,29 @@ function absentValue(input: SignalInput): number {
 export const MAX_CONCURRENT_QUERIES = 8;
 
 const ABSENT = INPUTS.map(absentValue);
+
+/**
+ * Points (series × steps) a history read asks for in one range answer: about 10 MB of JSON, and a
+ * few tens of MB of objects while its frames are made. 10k series make pieces of 25 steps; 100k, of 2.
+ */
+export const MAX_POINTS_PER_ANSWER = 250_000;
+
+/** Range answers of one piece of history, by query, and the most series any of them held at one step. */
+interface HistoryPiece {
+  columns: { signal: SignalConfig; input: SignalInput; values: Map<number, { labels: Record<string, string>; value: number }[]> }[];
+  markers: { name: string; series: Map<number, MarkerSeries[]> }[];
+  widest: number;
+}
+
+/** Steps of the next piece of history: as many as keep an answer of `series` series under `maxPoints` (at least one). */
+export function stepsPerPiece(series: number, maxPoints: number): number {
+  return Math.max(1, Math.min(MAX_POINTS_PER_RANGE_QUERY, Math.floor(maxPoints / Math.max(1, series))));
+}
+
+/** Prometheus's refusal of a query that would hold more samples than `--query.max-samples` (HTTP 422, errorType execution). */
+function isTooManySamples(error: unknown): boolean {
+  return error instanceof SourceError && !error.retryable && /too many samples/.test(error.message);
+}
 
 export class PrometheusSource implements LiveSource, HistorySource {
   /**
@@ -49,6 +72,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
     private readonly client: PrometheusClient,
     private readonly signals: readonly SignalConfig[],
     private readonly markers: readonly MarkerConfig[] = [],
+    /** Points (series × steps) a history read asks for in one answer (see history). */
+    private readonly maxPointsPerAnswer = MAX_POINTS_PER_ANSWER,
   ) {}
 
   recycle(frame: Frame): void {
@@ -156,35 +181,91 @@ export class PrometheusSource implements LiveSource, HistorySource {
   /**
    * Past frames at `stepMs` from query_range. `only` reads just those inputs and no deploy markers
    * (the seasonal warm-up needs the request rate alone); the others stay missing in the frames.
+   *
+   * Read in pieces of time, each piece's frames made before the next is asked for, so what a read
+   * holds at once does not grow with the range (a week of 10k series at 5 minutes is 23M points,
+   * far past the answer size limit and gigabytes of objects). A piece has as many steps as keep an
+   * answer under `maxPointsPerAnswer` points (series × steps) at the series the piece before held
+   * at one step; the first piece is one step, to count them. A piece Prometheus refuses for
+   * loading too many samples (`--query.max-samples`) is asked again in halves.
    */
   async *history(fromMs: number, toMs: number, stepMs: number, only?: readonly SignalInput[]): AsyncIterable<Frame> {
-    const columns: { signal: SignalConfig; input: SignalInput; values: Map<number, { labels: Record<string, string>; value: number }[]> }[] = [];
+    const queries: { signal: SignalConfig; input: SignalInput; query: string }[] = [];
     for (const signal of this.signals) {
       for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
-        if (only && !only.includes(input)) continue;
-        columns.push({ signal, input, values: await this.client.rangeSeries(spec.query, fromMs, toMs, stepMs) });
+        if (!only || only.includes(input)) queries.push({ signal, input, query: spec.query });
       }
     }
-    const markerColumns: { name: string; series: Map<number, MarkerSeries[]> }[] = [];
-    if (!only) for (const m of this.markers) markerColumns.push({ name: m.name, series: await this.client.rangeSeries(m.query, fromMs, toMs, stepMs) });
-    for (let t = fromMs; t <= toMs; t += stepMs) {
-      const tick = ++this.tick;
-      const frame: Frame = { timeMs: t, signals: new Map() };
-      if (markerColumns.length > 0) frame.markers = new Map(markerColumns.map((c) => [c.name, c.series.get(t) ?? []]));
-      const ok = new Map(this.signals.map((s) => [s, INPUTS.map(() => false)]));
-      const sums = new Map(this.signals.map((s) => [s, INPUTS.map(() => Number.NaN)]));
-      for (const signal of this.signals) this.tableOf(signal)?.forget(t);
-      for (const c of columns) {
-        const i = INPUTS.indexOf(c.input);
-        ok.get(c.signal)![i] = true;
-        const series = c.values.get(t) ?? [];
-        const table = this.tableOf(c.signal);
-        if (table) for (const s of series) table.addLabels(c.input, s.labels, sampleOf(s.value), tick, t);
-        else sums.get(c.signal)![i] = series.length === 0 ? absentValue(c.input) : series.reduce((a, s) => a + sampleOf(s.value), 0);
+    const markers = only ? [] : this.markers;
+    let steps = 1;
+    // The most steps Prometheus has not refused (it stays refused for the rest of the read).
+    let allowed = Number.POSITIVE_INFINITY;
+    for (let start = fromMs; start <= toMs; ) {
+      const end = Math.min(toMs, start + (steps - 1) * stepMs);
+      let piece: HistoryPiece;
+      try {
+        piece = await this.readPiece(queries, markers, start, end, stepMs);
+      } catch (error) {
+        const asked = Math.round((end - start) / stepMs) + 1;
+        if (asked > 1 && isTooManySamples(error)) {
+          allowed = steps = Math.ceil(asked / 2);
+          continue;
+        }
+        throw error;
       }
-      this.fillFrame(frame, ok, sums, tick);
-      yield frame;
+      for (let t = start; t <= end; t += stepMs) yield this.historyFrame(piece, t);
+      steps = Math.min(allowed, stepsPerPiece(piece.widest, this.maxPointsPerAnswer));
+      start = end + stepMs;
     }
+  }
+
+  /**
+   * How many series `input`'s queries of every signal return at `timeMs` (one `count(...)` instant
+   * query each): what a history read of that input will carry per step, known before it is asked for.
+   */
+  async seriesCount(timeMs: number, input: SignalInput): Promise<number> {
+    let total = 0;
+    for (const signal of this.signals) {
+      const spec = signal.inputs[input];
+      if (spec) total += (await this.client.instant(`count(${spec.query})`, timeMs)) ?? 0;
+    }
+    return total;
+  }
+
+  /** Every query's answer from `fromMs` to `toMs` (one range query each: at most MAX_POINTS_PER_RANGE_QUERY steps). */
+  private async readPiece(queries: readonly { signal: SignalConfig; input: SignalInput; query: string }[], markers: readonly MarkerConfig[], fromMs: number, toMs: number, stepMs: number): Promise<HistoryPiece> {
+    const piece: HistoryPiece = { columns: [], markers: [], widest: 0 };
+    for (const q of queries) {
+      const values = await this.client.rangeSeries(q.query, fromMs, toMs, stepMs);
+      piece.columns.push({ signal: q.signal, input: q.input, values });
+      for (const at of values.values()) piece.widest = Math.max(piece.widest, at.length);
+    }
+    for (const m of markers) {
+      const series = await this.client.rangeSeries(m.query, fromMs, toMs, stepMs);
+      piece.markers.push({ name: m.name, series });
+      for (const at of series.values()) piece.widest = Math.max(piece.widest, at.length);
+    }
+    return piece;
+  }
+
+  /** The frame at `t` of a piece of history. */
+  private historyFrame(piece: HistoryPiece, t: number): Frame {
+    const tick = ++this.tick;
+    const frame: Frame = { timeMs: t, signals: new Map() };
+    if (piece.markers.length > 0) frame.markers = new Map(piece.markers.map((c) => [c.name, c.series.get(t) ?? []]));
+    const ok = new Map(this.signals.map((s) => [s, INPUTS.map(() => false)]));
+    const sums = new Map(this.signals.map((s) => [s, INPUTS.map(() => Number.NaN)]));
+    for (const signal of this.signals) this.tableOf(signal)?.forget(t);
+    for (const c of piece.columns) {
+      const i = INPUTS.indexOf(c.input);
+      ok.get(c.signal)![i] = true;
+      const series = c.values.get(t) ?? [];
+      const table = this.tableOf(c.signal);
+      if (table) for (const s of series) table.addLabels(c.input, s.labels, sampleOf(s.value), tick, t);
+      else sums.get(c.signal)![i] = series.length === 0 ? absentValue(c.input) : series.reduce((a, s) => a + sampleOf(s.value), 0);
+    }
+    this.fillFrame(frame, ok, sums, tick);
+    return frame;
   }
 
   /** Puts every signal's samples into the frame's columns, and the split series' identities (shared while they stay the same). */

@@ -62,7 +62,9 @@ describe('seasonal warm start from a real Prometheus', () => {
   it('judges the first tick with the daily rise it learnt from the week before, and says what it read', async () => {
     const seasonal = await firstTickBaseline(config(prometheus.dir, 'seasonal', prometheus.url, '8d'), prometheus.dir);
     const warmed = JSON.parse(seasonal.process.stderr().split('\n').find((l) => l.includes('seasonal profiles warmed from history'))!) as Record<string, number>;
-    // Eight days at 5-minute steps, one series: 2,304 points or so, bounded and reported.
+    // Eight days at 5-minute steps, one series (counted before the read): 2,304 points or so,
+    // bounded and reported.
+    expect(warmed.series).toBe(1);
     expect(warmed.stepMs).toBe(300_000);
     expect(warmed.points).toBeGreaterThan(2200);
     expect(warmed.points).toBeLessThanOrEqual(2305);

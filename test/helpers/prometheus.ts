@@ -28,6 +28,8 @@ export interface PrometheusOptions {
   /** Rule files (their text) Prometheus evaluates. */
   rules?: string;
   dropTargetLabels?: boolean;
+  /** `--query.max-samples`: the most samples a query may hold (Prometheus refuses more with HTTP 422). */
+  maxSamples?: number;
   /** A --web.config.file (TLS, basic auth) and how to check readiness through it. */
   web?: { config: string; scheme: 'https' | 'http'; isReady: (url: string) => Promise<boolean> };
 }
@@ -60,6 +62,7 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
       `--web.listen-address=127.0.0.1:${port}`,
       '--storage.tsdb.retention.time=5y',
       '--web.enable-lifecycle',
+      ...(options.maxSamples !== undefined ? [`--query.max-samples=${options.maxSamples}`] : []),
       ...(options.web ? [`--web.config.file=${join(dir, 'web.yml')}`] : []),
     ],
     dir,

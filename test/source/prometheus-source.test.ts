@@ -169,3 +169,80 @@ describe('PrometheusSource, answers resolved by their predicted order', () => {
     }
   });
 });
+
+/**
+ * A fake of query_range for `series` routes: each answer's matrix over the steps asked for, a value
+ * that differs by route and time; with `coming`, route r only from t ≥ r·step (series come during
+ * the read). `refuseOver` answers 422 as Prometheus does past `--query.max-samples`. Records each
+ * answer's size (points) and steps.
+ */
+function rangeApi(series: number, stepMs: number, refuseOver = Number.POSITIVE_INFINITY, coming = false) {
+  const answers: { steps: number; points: number; refused: boolean }[] = [];
+  const fetchFn = (async (_url: string, init: RequestInit) => {
+    const form = new URLSearchParams(String(init.body));
+    const start = Number(form.get('start')) * 1000;
+    const end = Number(form.get('end')) * 1000;
+    const steps = Math.round((end - start) / stepMs) + 1;
+    const result: { metric: Record<string, string>; values: [number, string][] }[] = [];
+    let points = 0;
+    for (let r = 0; r < series; r++) {
+      const values: [number, string][] = [];
+      for (let t = start; t <= end; t += stepMs) if (!coming || t >= r * stepMs) values.push([t / 1000, String(r * 1000 + t / stepMs)]);
+      if (values.length > 0) result.push({ metric: { route: `/r${r}`, code: '2' }, values });
+      points += values.length;
+    }
+    const refused = series * steps > refuseOver;
+    answers.push({ steps, points, refused });
+    if (refused) return new Response(JSON.stringify({ status: 'error', errorType: 'execution', error: 'query processing would load too many samples into memory in query execution' }), { status: 422 });
+    return new Response(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }), { status: 200 });
+  }) as typeof fetch;
+  return { fetch: fetchFn, answers };
+}
+
+describe('PrometheusSource.history, read in pieces', () => {
+  const step = 15_000;
+  const from = 0;
+  const to = 99 * step;
+  const read = async (fetchFn: typeof fetch, maxPoints?: number) => {
+    const source = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [signal], [], maxPoints);
+    const frames: [number, [string, number][]][] = [];
+    for await (const f of source.history(from, to, step)) frames.push([f.timeMs, [...f.signals].map(([id, s]) => [id, s.requests])]);
+    return frames;
+  };
+
+  it('gives the frames of one whole read, while no answer after the first step holds more points than asked', async () => {
+    const whole = rangeApi(20, step);
+    const expected = await read(whole.fetch, 1e9);
+    const pieces = rangeApi(20, step);
+    const got = await read(pieces.fetch, 50);
+    expect(got).toEqual(expected);
+    expect(got.map(([t]) => t)).toEqual(Array.from({ length: 100 }, (_, i) => i * step));
+    // The first piece is one step (its answer counts the series); then pieces of 50 / 20 = 2 steps.
+    expect(pieces.answers[0]!.steps).toBe(1);
+    expect(pieces.answers.slice(1).every((a) => a.points <= 50)).toBe(true);
+    expect(pieces.answers.length).toBe(1 + Math.ceil(99 / 2));
+  });
+
+  it('reads series that come during the read from their first step, as one whole read does', async () => {
+    const expected = await read(rangeApi(20, step, Number.POSITIVE_INFINITY, true).fetch, 1e9);
+    const got = await read(rangeApi(20, step, Number.POSITIVE_INFINITY, true).fetch, 50);
+    expect(got).toEqual(expected);
+    expect(got[19]![1].find(([id]) => id.includes('/r19'))![1]).toBe(19_019);
+    expect(got[18]![1].find(([id]) => id.includes('/r19'))).toBeUndefined();
+  });
+
+  it('asks again in halves when Prometheus refuses a piece for too many samples, and keeps to what it allowed', async () => {
+    const expected = await read(rangeApi(20, step).fetch, 1e9);
+    const api = rangeApi(20, step, 70);
+    expect(await read(api.fetch, 200)).toEqual(expected);
+    // 10 steps (200 points) refused, then 5 (100), then 3 (60) read, and never more than 3 after.
+    expect(api.answers.filter((a) => a.refused).map((a) => a.steps)).toEqual([10, 5]);
+    const read3 = api.answers.filter((a) => !a.refused).slice(1);
+    expect(Math.max(...read3.map((a) => a.steps))).toBe(3);
+  });
+
+  it('passes any other refusal on', async () => {
+    const failing = (async () => new Response(JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error' }), { status: 400 })) as typeof fetch;
+    await expect(read(failing, 50)).rejects.toThrow(/parse error/);
+  });
+});
