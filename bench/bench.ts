@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURES_DIR } from '../src/core/paths.js';
+import { type ColdStartFigures, benchColdStart } from './cold-start.js';
 import { type BacktestFigures, countSamples, medianRun, nodeStartUp, runBacktestProcess, runReplayFloor, writeSplitReplayConfig } from './backtest-bench.js';
 import { writeReplayFile } from './pages.js';
 import { benchParsers } from './parser-bench.js';
@@ -41,6 +42,8 @@ async function runPart(part: string[]): Promise<unknown> {
       return benchBacktests(part[1] === 'quick');
     case 'restart':
       return benchSave(Number(part[1]), 4);
+    case 'cold-start':
+      return benchColdStart(Number(part[1]), part[2] === undefined ? undefined : Number(part[2]));
     default:
       throw new Error(`unknown bench part ${part[0]}`);
   }
@@ -94,6 +97,18 @@ function floorRow(file: string, backtest: BacktestFigures): BenchRow {
     stormwatch: `${fmt(floor.samples / floor.wallS)} samples/s`,
     peer: 'target 2M/s',
     note: `${fmt(floor.wallS)} s wall (the three: ${fmt(floor.wallRangeS![0])}-${fmt(floor.wallRangeS![1])} s), ${fmt(floor.cpuS)} s CPU, of which Node's own start-up (node -e 0) ${fmt(nodeStart.wallS)} s wall; the rest of the backtest (rates, detection, decisions) ${fmt(backtest.wallS - floor.wallS)} s wall`,
+  };
+}
+
+/** `stormwatch run` started cold against eight days of history (cold-start.ts): to running, and its memory as an operator sizes it. */
+function coldStartRow(f: ColdStartFigures): BenchRow {
+  const mb = (b: number) => `${fmt(b / 1024 / 1024)} MB`;
+  const read = f.seasonal ? `the week ${fmt(f.seasonal.points)} points at ${fmt(f.seasonal.stepMs / 60_000)} min in ${fmt(f.seasonal.seconds)} s, ` : 'no seasonal read, ';
+  return {
+    what: `cold start, ${fmt(f.series)} series, Prometheus source holding 8 days: \`stormwatch run\` from spawn to running (the week, the hour of warm-up, the catch-up), whole process`,
+    stormwatch: `${fmt(f.startWallS)} s wall, ${fmt(f.startCpuS)} s CPU`,
+    peer: '',
+    note: `${read}warm-up ${f.warmupFrames} frames; peak RSS ${mb(f.peakRssAtStartBytes)} by then, ${mb(f.peakRssBytes)} after ${f.liveTicks} live ticks, resident then ${mb(f.rssAfterTicksBytes)} (Node's default heap flags)`,
   };
 }
 
@@ -152,6 +167,10 @@ async function main(): Promise<void> {
       peer: '',
       note: `load ${fmt(r.loadCpuS)} / restore ${fmt(r.restoreCpuS)} / first step ${fmt(r.firstStepCpuS)} s; the save before it ${fmt(r.saveCpuS)} s CPU, state.bin ${fmt(r.stateBytes / 1024 / 1024)} MB, in place after ${fmt(r.saveWallS)} s, the event loop held ${fmt(r.saveHeldS)} s (${fmt(r.syncSaveHeldS)} s with its syncs on it)`,
     });
+  });
+  const coldSeries = quick ? 1_000 : 10_000;
+  await section(`cold start ${coldSeries}`, () => {
+    rows.push(coldStartRow(inChild<ColdStartFigures>(['cold-start', String(coldSeries), '8'])));
   });
   const ruleRoutes = quick ? 1_000 : 10_000;
   await section(`rules in Prometheus, ${ruleRoutes} routes`, () => {

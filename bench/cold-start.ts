@@ -1,0 +1,134 @@
+// `stormwatch run` started cold, as a user starts it, against a Prometheus holding eight days of
+// the bench's routes (bench/history-server.ts, a process of its own: a real Prometheus holding
+// eight days of 10k series needs a backfill of many minutes and gigabytes). The process reads the
+// week into its seasonal profiles, the hour of warm-up into its baselines and the minutes those
+// took, then ticks. Measured from outside, as an operator sizing its container would: wall and CPU
+// seconds (/proc/PID/stat) until it says it is running, its peak resident set (VmHWM) by then and
+// after `liveTicks` live ticks, and its resident set then (VmRSS).
+//
+//   node dist/bench/bench.js --part cold-start N [LIVE_TICKS]
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface ColdStartFigures {
+  series: number;
+  /** What the start-up log said it read: the seasonal history (step, points, seconds) and the warm-up's frames. */
+  seasonal: { stepMs: number; points: number; seconds: number } | undefined;
+  warmupFrames: number;
+  /** From the spawn to "stormwatch running" (the first live tick comes at the next multiple of 15 s). */
+  startWallS: number;
+  startCpuS: number;
+  peakRssAtStartBytes: number;
+  liveTicks: number;
+  peakRssBytes: number;
+  rssAfterTicksBytes: number;
+}
+
+/** The history server, listening: its URL, and how to stop it. */
+async function startHistoryServer(n: number): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(here, 'history-server.js'), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolvePort(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`history server exited (${code}) before listening: ${out}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+/** Resident set now and at its peak (bytes), and CPU seconds so far, of process `pid`; undefined once it is gone. */
+function sample(pid: number, ticksPerSecond: number): { rss: number; hwm: number; cpuS: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM'), cpuS: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function benchColdStart(n: number, liveTicks = 2): Promise<ColdStartFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-cold-'));
+  const upstream = await startHistoryServer(n);
+  let run: ChildProcess | undefined;
+  try {
+    const config = join(dir, 'stormwatch.yaml');
+    writeFileSync(
+      config,
+      `interval: 15s\nsource:\n  prometheus:\n    url: ${upstream.url}\n    timeout: 120s\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,
+    );
+    const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+    const started = performance.now();
+    // The installed command (the bundle of scripts/bundle-cli.ts), with Node's default flags.
+    run = spawn(process.execPath, [resolve(here, '..', 'bin', 'cli.js'), 'run', '--config', config, '--state-dir', join(dir, 'state'), '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const pid = run.pid!;
+    const log: Record<string, unknown>[] = [];
+    let rest = '';
+    run.stderr!.on('data', (c: Buffer) => {
+      rest += c.toString('utf8');
+      const lines = rest.split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) {
+        try {
+          log.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          // Not a log line (a Node warning): not what is measured.
+        }
+      }
+    });
+    const find = (msg: string) => log.find((l) => l.msg === msg);
+    let last = sample(pid, ticksPerSecond);
+    let startWallS = Number.NaN;
+    let atStart: typeof last;
+    let url: string | undefined;
+    const deadline = Date.now() + 30 * 60_000;
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = sample(pid, ticksPerSecond);
+      if (!now) throw new Error(`stormwatch exited during the cold start: ${JSON.stringify(log.slice(-3))}`);
+      last = now;
+      if (Number.isNaN(startWallS) && find('stormwatch running')) {
+        startWallS = (performance.now() - started) / 1000;
+        atStart = now;
+        url = String(find('http server listening')!.url);
+      }
+      if (url) {
+        const metrics = await (await fetch(`${url}/metrics`)).text();
+        let ticks = 0;
+        for (const m of metrics.matchAll(/^stormwatch_ticks_total\{outcome="[a-z]+"\} (\d+)/gm)) ticks += Number(m[1]);
+        if (ticks >= liveTicks) break;
+      }
+    }
+    if (!atStart || !last) throw new Error('stormwatch did not start within 30 minutes');
+    const seasonal = find('seasonal profiles warmed from history') as { stepMs: number; points: number; seconds: number } | undefined;
+    const warmed = find('baselines warmed from history') as { frames?: number } | undefined;
+    return {
+      series: n,
+      seasonal: seasonal ? { stepMs: seasonal.stepMs, points: seasonal.points, seconds: seasonal.seconds } : undefined,
+      warmupFrames: warmed?.frames ?? 0,
+      startWallS,
+      startCpuS: atStart.cpuS,
+      peakRssAtStartBytes: atStart.hwm,
+      liveTicks,
+      peakRssBytes: last.hwm,
+      rssAfterTicksBytes: last.rss,
+    };
+  } finally {
+    run?.kill('SIGTERM');
+    upstream.child.stdin!.end();
+    upstream.child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
