@@ -5,7 +5,7 @@ import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
 import { SeriesIndex, SeriesInfos, SpareSamples } from '../series/frame-samples.js';
-import { MAX_POINTS_PER_RANGE_QUERY, type PrometheusClient } from './prometheus-client.js';
+import { MAX_POINTS_PER_RANGE_QUERY, type PrometheusClient, type RangeMatrix } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
 import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
 import type { VectorSink } from './vector-decoder.js';
@@ -32,11 +32,25 @@ const ABSENT = INPUTS.map(absentValue);
  */
 export const MAX_POINTS_PER_ANSWER = 250_000;
 
-/** Range answers of one piece of history, by query, and the most series any of them held at one step. */
+/** Range answers of one piece of history, by query, and the most series any of them held. */
 interface HistoryPiece {
-  columns: { signal: SignalConfig; input: SignalInput; values: Map<number, { labels: Record<string, string>; value: number }[]> }[];
+  fromMs: number;
+  stepMs: number;
+  columns: HistoryColumn[];
   markers: { name: string; series: Map<number, MarkerSeries[]> }[];
   widest: number;
+}
+
+/**
+ * One query's answer in a piece: its matrix, and (a split signal) each matrix series' series number
+ * in the signal's table, resolved at its first step and kept while the table's generation lasts.
+ */
+interface HistoryColumn {
+  signal: SignalConfig;
+  input: SignalInput;
+  matrix: RangeMatrix;
+  seriesOf: Int32Array;
+  generation: number;
 }
 
 /** Steps of the next piece of history: as many as keep an answer of `series` series under `maxPoints` (at least one). */
@@ -234,11 +248,11 @@ export class PrometheusSource implements LiveSource, HistorySource {
 
   /** Every query's answer from `fromMs` to `toMs` (one range query each: at most MAX_POINTS_PER_RANGE_QUERY steps). */
   private async readPiece(queries: readonly { signal: SignalConfig; input: SignalInput; query: string }[], markers: readonly MarkerConfig[], fromMs: number, toMs: number, stepMs: number): Promise<HistoryPiece> {
-    const piece: HistoryPiece = { columns: [], markers: [], widest: 0 };
+    const piece: HistoryPiece = { fromMs, stepMs, columns: [], markers: [], widest: 0 };
     for (const q of queries) {
-      const values = await this.client.rangeSeries(q.query, fromMs, toMs, stepMs);
-      piece.columns.push({ signal: q.signal, input: q.input, values });
-      for (const at of values.values()) piece.widest = Math.max(piece.widest, at.length);
+      const matrix = await this.client.rangeMatrix(q.query, fromMs, toMs, stepMs);
+      piece.columns.push({ signal: q.signal, input: q.input, matrix, seriesOf: new Int32Array(matrix.labels.length).fill(-1), generation: -1 });
+      piece.widest = Math.max(piece.widest, matrix.labels.length);
     }
     for (const m of markers) {
       const series = await this.client.rangeSeries(m.query, fromMs, toMs, stepMs);
@@ -256,13 +270,33 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const ok = new Map(this.signals.map((s) => [s, INPUTS.map(() => false)]));
     const sums = new Map(this.signals.map((s) => [s, INPUTS.map(() => Number.NaN)]));
     for (const signal of this.signals) this.tableOf(signal)?.forget(t);
+    const j = Math.round((t - piece.fromMs) / piece.stepMs);
     for (const c of piece.columns) {
       const i = INPUTS.indexOf(c.input);
       ok.get(c.signal)![i] = true;
-      const series = c.values.get(t) ?? [];
+      const { steps, labels, values, present } = c.matrix;
       const table = this.tableOf(c.signal);
-      if (table) for (const s of series) table.addLabels(c.input, s.labels, sampleOf(s.value), tick, t);
-      else sums.get(c.signal)![i] = series.length === 0 ? absentValue(c.input) : series.reduce((a, s) => a + sampleOf(s.value), 0);
+      if (table) {
+        if (c.generation !== table.generation) {
+          c.seriesOf.fill(-1);
+          c.generation = table.generation;
+        }
+        for (let k = 0, at = j; k < labels.length; k++, at += steps) {
+          if (present[at] === 0) continue;
+          let s = c.seriesOf[k]!;
+          if (s < 0) c.seriesOf[k] = s = table.seriesOfLabels(labels[k]!);
+          table.addSeries(i, s, sampleOf(values[at]!), tick, t);
+        }
+      } else {
+        let sum = 0;
+        let count = 0;
+        for (let k = 0, at = j; k < labels.length; k++, at += steps) {
+          if (present[at] === 0) continue;
+          sum += sampleOf(values[at]!);
+          count++;
+        }
+        sums.get(c.signal)![i] = count === 0 ? absentValue(c.input) : sum;
+      }
     }
     this.fillFrame(frame, ok, sums, tick);
     return frame;

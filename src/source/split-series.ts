@@ -53,6 +53,8 @@ export class SplitSeries {
   private readonly streams: AnswerStream[] = [];
   /** Changes whenever the set of series in the frame changes (one comes or is forgotten). */
   membership = 0;
+  /** Changes when forget() drops series: series numbers handed out before may since be another's (compact). */
+  generation = 0;
 
   constructor(private readonly signal: SignalConfig) {}
 
@@ -126,8 +128,20 @@ export class SplitSeries {
 
   /** One series of a range answer by its labels (history): its value at tick `tick`, seen at `nowMs`. */
   addLabels(input: SignalInput, labels: Record<string, string>, value: number, tick: number, nowMs: number): void {
-    const s = this.seriesOf(labels);
-    this.put(INPUTS.indexOf(input), s, value, tick);
+    this.addSeries(INPUTS.indexOf(input), this.seriesOf(labels), value, tick, nowMs);
+  }
+
+  /**
+   * The series number of a label set of a range answer, made on first sight: for addSeries, while
+   * `generation` stays the same (a history read resolves each series of an answer once, not at every step).
+   */
+  seriesOfLabels(labels: Record<string, string>): number {
+    return this.seriesOf(labels);
+  }
+
+  /** Series `s`'s (seriesOfLabels) value of input `input` (its index in INPUTS) at tick `tick`, seen at `nowMs`. */
+  addSeries(input: number, s: number, value: number, tick: number, nowMs: number): void {
+    this.put(input, s, value, tick);
     if (this.lastSeenMs[s] === Number.NEGATIVE_INFINITY) this.membership++;
     this.lastSeenMs[s] = nowMs;
   }
@@ -145,6 +159,7 @@ export class SplitSeries {
     }
     if (!forgot) return;
     this.membership++;
+    this.generation++;
     for (let t = 0; t < this.texts.length; t++) {
       const text = this.texts[t];
       if (text === undefined || this.keys[this.textSeries[t]!] !== undefined) continue;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SignalConfig } from '../../src/config/load.js';
+import type { Frame } from '../../src/core/types.js';
 import { PrometheusClient } from '../../src/source/prometheus-client.js';
 import { PrometheusSource } from '../../src/source/prometheus-source.js';
 import { parseSelector } from '../../src/core/selector.js';
@@ -239,6 +240,32 @@ describe('PrometheusSource.history, read in pieces', () => {
     expect(api.answers.filter((a) => a.refused).map((a) => a.steps)).toEqual([10, 5]);
     const read3 = api.answers.filter((a) => !a.refused).slice(1);
     expect(Math.max(...read3.map((a) => a.steps))).toBe(3);
+  });
+
+  it('keeps each series its own values when series gone for two hours are forgotten and the rest renumbered mid-read', async () => {
+    // 1,100 routes answer the first two steps only; three answer all 40 (5-minute steps, 3 h 15 min).
+    // Two hours on, the 1,100 are forgotten and the three renumbered (SplitSeries.compact), inside one piece.
+    const stepMs = 300_000;
+    const fetchFn = (async (_url: string, init: RequestInit) => {
+      const form = new URLSearchParams(String(init.body));
+      const start = Number(form.get('start')) * 1000;
+      const end = Number(form.get('end')) * 1000;
+      const result: { metric: Record<string, string>; values: [number, string][] }[] = [];
+      for (let r = 0; r < 1_103; r++) {
+        const values: [number, string][] = [];
+        for (let t = start; t <= end; t += stepMs) if (r >= 1_100 || t < 2 * stepMs) values.push([t / 1000, String(r * 1000 + t / stepMs)]);
+        if (values.length > 0) result.push({ metric: { route: `/r${r}`, code: '2' }, values });
+      }
+      return new Response(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }), { status: 200 });
+    }) as typeof fetch;
+    const source = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [signal], [], 1e9);
+    const frames: Frame[] = [];
+    for await (const f of source.history(0, 39 * stepMs, stepMs)) frames.push(f);
+    expect(frames).toHaveLength(40);
+    expect(frames[0]!.signals.size).toBe(1_103);
+    const last = frames[39]!;
+    expect(last.signals.size).toBe(3);
+    for (const r of [1_100, 1_101, 1_102]) expect(last.signals.get(`api{code="2",route="/r${r}"}`)!.requests).toBe(r * 1000 + 39);
   });
 
   it('passes any other refusal on', async () => {
