@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURES_DIR } from '../src/core/paths.js';
-import { type ColdStartFigures, benchColdStart } from './cold-start.js';
+import { type ColdStartFigures, benchColdStart, benchRestartProcess } from './cold-start.js';
 import { type BacktestFigures, countSamples, medianRun, nodeStartUp, runBacktestProcess, runReplayFloor, writeSplitReplayConfig } from './backtest-bench.js';
 import { writeReplayFile } from './pages.js';
 import { benchParsers } from './parser-bench.js';
@@ -44,6 +44,8 @@ async function runPart(part: string[]): Promise<unknown> {
       return benchSave(Number(part[1]), 4);
     case 'cold-start':
       return benchColdStart(Number(part[1]), part[2] === undefined ? undefined : Number(part[2]));
+    case 'restart-process':
+      return benchRestartProcess(Number(part[1]), part[2] === undefined ? undefined : Number(part[2]));
     default:
       throw new Error(`unknown bench part ${part[0]}`);
   }
@@ -100,15 +102,22 @@ function floorRow(file: string, backtest: BacktestFigures): BenchRow {
   };
 }
 
-/** `stormwatch run` started cold against eight days of history (cold-start.ts): to running, and its memory as an operator sizes it. */
-function coldStartRow(f: ColdStartFigures): BenchRow {
+/**
+ * `stormwatch run` started against eight days of history (cold-start.ts), cold or with a saved
+ * state beside it: to running, and its memory as an operator sizes its container.
+ */
+function coldStartRow(f: ColdStartFigures, how: 'cold' | 'restart'): BenchRow {
   const mb = (b: number) => `${fmt(b / 1024 / 1024)} MB`;
-  const read = f.seasonal ? `the week ${fmt(f.seasonal.points)} points at ${fmt(f.seasonal.stepMs / 60_000)} min in ${fmt(f.seasonal.seconds)} s, ` : 'no seasonal read, ';
+  const read = f.seasonal ? `the week ${fmt(f.seasonal.points)} points at ${fmt(f.seasonal.stepMs / 60_000)} min in ${fmt(f.seasonal.seconds)} s, ` : '';
+  const what =
+    how === 'cold'
+      ? `cold start, ${fmt(f.series)} series, Prometheus source holding 8 days: \`stormwatch run\` from spawn to running (the week, the hour of warm-up, the catch-up), whole process`
+      : `restart, ${fmt(f.series)} series, state saved a tick before: \`stormwatch run\` from spawn to running (state.bin read, restored, the gap read), whole process`;
   return {
-    what: `cold start, ${fmt(f.series)} series, Prometheus source holding 8 days: \`stormwatch run\` from spawn to running (the week, the hour of warm-up, the catch-up), whole process`,
+    what,
     stormwatch: `${fmt(f.startWallS)} s wall, ${fmt(f.startCpuS)} s CPU`,
     peer: '',
-    note: `${read}warm-up ${f.warmupFrames} frames; peak RSS ${mb(f.peakRssAtStartBytes)} by then, ${mb(f.peakRssBytes)} after ${f.liveTicks} live ticks, resident then ${mb(f.rssAfterTicksBytes)} (Node's default heap flags)`,
+    note: `${read}history ${f.warmupFrames} frames; peak RSS ${mb(f.peakRssAtStartBytes)} by then, ${mb(f.peakRssBytes)} after ${f.liveTicks} live ticks, resident then ${mb(f.rssAfterTicksBytes)} (Node's default heap flags)`,
   };
 }
 
@@ -170,7 +179,10 @@ async function main(): Promise<void> {
   });
   const coldSeries = quick ? 1_000 : 10_000;
   await section(`cold start ${coldSeries}`, () => {
-    rows.push(coldStartRow(inChild<ColdStartFigures>(['cold-start', String(coldSeries), '8'])));
+    rows.push(coldStartRow(inChild<ColdStartFigures>(['cold-start', String(coldSeries), '8']), 'cold'));
+  });
+  await section(`restart ${restartSeries} as a process`, () => {
+    rows.push(coldStartRow(inChild<ColdStartFigures>(['restart-process', String(restartSeries), '8']), 'restart'));
   });
   const ruleRoutes = quick ? 1_000 : 10_000;
   await section(`rules in Prometheus, ${ruleRoutes} routes`, () => {

@@ -6,13 +6,20 @@
 // seconds (/proc/PID/stat) until it says it is running, its peak resident set (VmHWM) by then and
 // after `liveTicks` live ticks, and its resident set then (VmRSS).
 //
-//   node dist/bench/bench.js --part cold-start N [LIVE_TICKS]
+// `--part restart-process` starts it the same way with a saved state beside it, as after a restart.
+//
+//   node dist/bench/bench.js --part cold-start|restart-process N [LIVE_TICKS]
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Pipeline } from '../src/pipeline.js';
+import { STATE_FILE_NAME, saveState } from '../src/runner/state-file.js';
+import { gc } from './measure.js';
+import { routeProfiles } from './pages.js';
+import { configFor, restoreSteadyState } from './tick-bench.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -59,16 +66,56 @@ function sample(pid: number, ticksPerSecond: number): { rss: number; hwm: number
   }
 }
 
+/** The signal of the bench (tick-bench.ts's configFor), read from the Prometheus at `url`. */
+function runConfig(dir: string, url: string): string {
+  const file = join(dir, 'stormwatch.yaml');
+  writeFileSync(
+    file,
+    `interval: 15s\nsource:\n  prometheus:\n    url: ${url}\n    timeout: 120s\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,
+  );
+  return file;
+}
+
 export async function benchColdStart(n: number, liveTicks = 2): Promise<ColdStartFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-cold-'));
+  try {
+    return await measureStart(n, dir, liveTicks);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same start with a saved state beside it, as after a restart (a deploy of stormwatch, a node
+ * drained): every route's state as after two weeks of ticks (aged-state.ts), saved a tick ago by
+ * this process as `stormwatch run` saves it. The start loads and restores it, reads the minute or so
+ * since from history, and ticks.
+ */
+export async function benchRestartProcess(n: number, liveTicks = 2): Promise<ColdStartFigures> {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-restart-'));
+  try {
+    const savedAtMs = Math.floor(Date.now() / 15_000) * 15_000 - 15_000;
+    // In a function of its own: nothing of the saving pipeline stays reachable in this process.
+    const save = () => {
+      const config = configFor(dir, 'prometheus');
+      const pipeline = new Pipeline(config);
+      restoreSteadyState(pipeline, config, routeProfiles(n), savedAtMs);
+      saveState(join(dir, 'state', STATE_FILE_NAME), (section) => pipeline.snapshot(savedAtMs, section));
+    };
+    save();
+    gc();
+    return await measureStart(n, dir, liveTicks);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts `stormwatch run` with `dir/state` as its state dir against a history server of `n` routes, and measures it (see the file's comment). */
+async function measureStart(n: number, dir: string, liveTicks: number): Promise<ColdStartFigures> {
   const upstream = await startHistoryServer(n);
   let run: ChildProcess | undefined;
   try {
-    const config = join(dir, 'stormwatch.yaml');
-    writeFileSync(
-      config,
-      `interval: 15s\nsource:\n  prometheus:\n    url: ${upstream.url}\n    timeout: 120s\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,
-    );
+    const config = runConfig(dir, upstream.url);
     const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
     const started = performance.now();
     // The installed command (the bundle of scripts/bundle-cli.ts), with Node's default flags.
@@ -129,6 +176,5 @@ export async function benchColdStart(n: number, liveTicks = 2): Promise<ColdStar
     run?.kill('SIGTERM');
     upstream.child.stdin!.end();
     upstream.child.kill();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
