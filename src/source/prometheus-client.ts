@@ -3,7 +3,7 @@
 
 import { SourceError, classifyFetchError } from '../core/errors.js';
 import { forEachBodyChunk, readBodyCapped } from './read-body.js';
-import { AnswerDecodeError, VectorDecoder, type VectorSink } from './vector-decoder.js';
+import { AnswerDecodeError, type MatrixSink, VectorDecoder, type VectorSink } from './vector-decoder.js';
 
 export interface PrometheusClientOptions {
   url: string;
@@ -24,12 +24,21 @@ interface ApiResponse {
 type VectorSample = { metric: Record<string, string>; value: [number, string] };
 type MatrixSeries = { metric: Record<string, string>; values: [number, string][] };
 
-/** A range answer in columns: series k's value at step j is values[k · steps + j], there when present[k · steps + j] is 1. */
+/**
+ * A range answer in columns: `series` series, series k's metric object as written (one character a
+ * byte) at texts[k], its value at step j values[k · steps + j], there when present[k · steps + j] is 1.
+ */
 export interface RangeMatrix {
   steps: number;
-  labels: Record<string, string>[];
+  series: number;
+  texts: string[];
   values: Float64Array;
   present: Uint8Array;
+}
+
+/** bytes[start, end) as a string of one character per byte (how SplitSeries keys a metric's text). */
+function latin1Text(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
 }
 
 /** Prometheus refuses range queries of more than 11,000 points per series. */
@@ -68,15 +77,19 @@ export class PrometheusClient {
    * only once the whole answer is a success.
    */
   async streamVector(query: string, timeMs: number, sink: VectorSink): Promise<void> {
-    const params = { query, time: (timeMs / 1000).toFixed(3) };
-    const { response, what } = await this.post('/api/v1/query', params);
-    // Error statuses (400 bad query, 503 starting up) say why in JSON, or not: read as before.
+    await this.streamAnswer('/api/v1/query', { query, time: (timeMs / 1000).toFixed(3) }, new VectorDecoder(sink));
+  }
+
+  /** Posts `params` to `path` and decodes the answer as it streams in; resolves once it is a success. */
+  private async streamAnswer(path: string, params: { query: string } & Record<string, string>, decoder: VectorDecoder): Promise<void> {
+    const { query } = params;
+    const { response, what } = await this.post(path, params);
+    // Error statuses (400 bad query, 422 too many samples, 503 starting up) say why in JSON, or not: read as before.
     if (!response.ok) {
       const text = await this.readText(response, what);
       this.parse(text, response, what, params);
       throw notApiJson(response, what, text);
     }
-    const decoder = new VectorDecoder(sink);
     const refused = (error: AnswerDecodeError) =>
       new SourceError('bad_response', `${what}: ${error.unsupported ? '' : `HTTP ${response.status}, body is not a Prometheus API answer: `}${error.message} (query ${JSON.stringify(query)})`, false);
     try {
@@ -136,23 +149,32 @@ export class PrometheusClient {
   async rangeMatrix(query: string, fromMs: number, toMs: number, stepMs: number): Promise<RangeMatrix> {
     const steps = Math.floor((toMs - fromMs) / stepMs) + 1;
     if (steps > MAX_POINTS_PER_RANGE_QUERY) throw new RangeError(`rangeMatrix: ${steps} steps, over Prometheus's ${MAX_POINTS_PER_RANGE_QUERY}`);
-    const data = await this.call('/api/v1/query_range', { query, start: (fromMs / 1000).toFixed(3), end: (toMs / 1000).toFixed(3), step: `${stepMs / 1000}` });
-    if (data.resultType !== 'matrix' || !Array.isArray(data.result)) {
-      throw new SourceError('bad_response', `query_range ${JSON.stringify(query)}: expected a matrix, got ${data.resultType}`, false);
-    }
-    const result = data.result as MatrixSeries[];
-    const matrix: RangeMatrix = { steps, labels: new Array<Record<string, string>>(result.length), values: new Float64Array(result.length * steps), present: new Uint8Array(result.length * steps) };
-    for (let k = 0; k < result.length; k++) {
-      const series = result[k]!;
-      matrix.labels[k] = series.metric;
-      for (const [t, v] of series.values) {
-        const j = Math.round((t * 1000 - fromMs) / stepMs);
-        // A point off the steps asked for (another server's rounding) is not one of them.
-        if (j < 0 || j >= steps) continue;
-        matrix.values[k * steps + j] = Number(v);
-        matrix.present[k * steps + j] = 1;
-      }
-    }
+    let capacity = 16;
+    const matrix: RangeMatrix = { steps, series: 0, texts: [], values: new Float64Array(capacity * steps), present: new Uint8Array(capacity * steps) };
+    const sink: MatrixSink = {
+      series: (bytes, start, end, times, values, count) => {
+        const k = matrix.series++;
+        if (k === capacity) {
+          capacity *= 2;
+          const grownValues = new Float64Array(capacity * steps);
+          grownValues.set(matrix.values);
+          matrix.values = grownValues;
+          const grownPresent = new Uint8Array(capacity * steps);
+          grownPresent.set(matrix.present);
+          matrix.present = grownPresent;
+        }
+        matrix.texts.push(latin1Text(bytes, start, end));
+        const at = k * steps;
+        for (let p = 0; p < count; p++) {
+          const j = Math.round((times[p]! * 1000 - fromMs) / stepMs);
+          // A point off the steps asked for (another server's rounding) is not one of them.
+          if (j < 0 || j >= steps) continue;
+          matrix.values[at + j] = values[p]!;
+          matrix.present[at + j] = 1;
+        }
+      },
+    };
+    await this.streamAnswer('/api/v1/query_range', { query, start: (fromMs / 1000).toFixed(3), end: (toMs / 1000).toFixed(3), step: `${stepMs / 1000}` }, VectorDecoder.forMatrix(sink));
     return matrix;
   }
 

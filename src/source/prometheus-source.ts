@@ -251,8 +251,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const piece: HistoryPiece = { fromMs, stepMs, columns: [], markers: [], widest: 0 };
     for (const q of queries) {
       const matrix = await this.client.rangeMatrix(q.query, fromMs, toMs, stepMs);
-      piece.columns.push({ signal: q.signal, input: q.input, matrix, seriesOf: new Int32Array(matrix.labels.length).fill(-1), generation: -1 });
-      piece.widest = Math.max(piece.widest, matrix.labels.length);
+      piece.columns.push({ signal: q.signal, input: q.input, matrix, seriesOf: new Int32Array(matrix.series).fill(-1), generation: -1 });
+      piece.widest = Math.max(piece.widest, matrix.series);
     }
     for (const m of markers) {
       const series = await this.client.rangeSeries(m.query, fromMs, toMs, stepMs);
@@ -274,23 +274,23 @@ export class PrometheusSource implements LiveSource, HistorySource {
     for (const c of piece.columns) {
       const i = INPUTS.indexOf(c.input);
       ok.get(c.signal)![i] = true;
-      const { steps, labels, values, present } = c.matrix;
+      const { steps, series, texts, values, present } = c.matrix;
       const table = this.tableOf(c.signal);
       if (table) {
         if (c.generation !== table.generation) {
           c.seriesOf.fill(-1);
           c.generation = table.generation;
         }
-        for (let k = 0, at = j; k < labels.length; k++, at += steps) {
+        for (let k = 0, at = j; k < series; k++, at += steps) {
           if (present[at] === 0) continue;
           let s = c.seriesOf[k]!;
-          if (s < 0) c.seriesOf[k] = s = table.seriesOfLabels(labels[k]!);
+          if (s < 0) c.seriesOf[k] = s = table.seriesOfText(texts[k]!);
           table.addSeries(i, s, sampleOf(values[at]!), tick, t);
         }
       } else {
         let sum = 0;
         let count = 0;
-        for (let k = 0, at = j; k < labels.length; k++, at += steps) {
+        for (let k = 0, at = j; k < series; k++, at += steps) {
           if (present[at] === 0) continue;
           sum += sampleOf(values[at]!);
           count++;

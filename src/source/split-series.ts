@@ -132,11 +132,14 @@ export class SplitSeries {
   }
 
   /**
-   * The series number of a label set of a range answer, made on first sight: for addSeries, while
-   * `generation` stays the same (a history read resolves each series of an answer once, not at every step).
+   * The series number of a range answer's series by its metric object's text (one character a
+   * byte, as the answer wrote it), made on first sight: for addSeries, while `generation` stays the
+   * same (a history read resolves each series of an answer once, not at every step).
    */
-  seriesOfLabels(labels: Record<string, string>): number {
-    return this.seriesOf(labels);
+  seriesOfText(key: string): number {
+    // The text's number first: adding it may grow textSeries.
+    const t = this.byText.get(key) ?? this.addText(key, JSON.parse(Buffer.from(key, 'latin1').toString('utf8')) as Record<string, string>);
+    return this.textSeries[t]!;
   }
 
   /** Series `s`'s (seriesOfLabels) value of input `input` (its index in INPUTS) at tick `tick`, seen at `nowMs`. */
@@ -229,7 +232,11 @@ export class SplitSeries {
     const key = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
     const known = this.byText.get(key);
     if (known !== undefined) return known;
-    const labels = JSON.parse(utf8.decode(bytes.subarray(start, end))) as Record<string, string>;
+    return this.addText(key, JSON.parse(utf8.decode(bytes.subarray(start, end))) as Record<string, string>);
+  }
+
+  /** A new text number for a metric text (`key`, one character a byte) whose labels are `labels`. */
+  private addText(key: string, labels: Record<string, string>): number {
     const s = this.seriesOf(labels);
     const t = this.freeTexts.pop() ?? this.texts.length;
     if (t === this.texts.length) this.texts.push(key);

@@ -4,9 +4,14 @@
 // resolves labels once per distinct text) and its value as a number. At 100k series, JSON.parse of
 // three answers and the objects it built were most of a tick's source read.
 //
+// A range-query answer (`/api/v1/query_range`, a matrix) is read the same way by a decoder made with
+// VectorDecoder.forMatrix: each series handed over whole, its metric's bytes and its points' times
+// and values in typed arrays, so a history read builds no object per point either.
+//
 // Any valid JSON answer is read: any key order, whitespace, escapes and UTF-8 in label values,
-// `warnings`/`infos`, a scalar result, NaN and ±Inf values. A native histogram or a range (matrix)
-// result is refused, and so is malformed JSON, with the byte offset where it went wrong. The sink may
+// `warnings`/`infos`, a scalar result, NaN and ±Inf values. A native histogram, or a result of the
+// other kind (a matrix to a vector decoder, a vector to a matrix one) is refused, and so is malformed
+// JSON, with the byte offset where it went wrong. The sink may
 // see series of an answer that turns out to be an error: callers apply them only once `end()` says
 // success. Pure: no I/O.
 
@@ -23,6 +28,14 @@ export interface VectorSink {
    */
   expected?(): string | undefined;
   expectedSeries?(value: number): void;
+}
+
+/**
+ * Receives each series of a range answer: `bytes[start, end)` is its metric object, and its points
+ * are `times[0, count)` (seconds, as written) with `values[0, count)`; all valid only during the call.
+ */
+export interface MatrixSink {
+  series(bytes: Uint8Array, start: number, end: number, times: Float64Array, values: Float64Array, count: number): void;
 }
 
 /** What an answer said besides its series. */
@@ -155,8 +168,24 @@ export class VectorDecoder {
   private valueStart = -1;
   private valueEnd = -1;
   private valueEscaped = false;
+  /** Set by scanPair: the time's byte range. */
+  private timeStart = -1;
+  private timeEnd = -1;
+  /** A matrix series' points so far (scanValues), reset at each scan of a series. */
+  private times: Float64Array = new Float64Array(256);
+  private values: Float64Array = new Float64Array(256);
+  private points = -1;
 
-  constructor(private readonly sink: VectorSink) {}
+  /** A decoder of instant answers; `matrix` (see forMatrix) makes it one of range answers instead. */
+  constructor(
+    private readonly sink: VectorSink,
+    private readonly matrix?: MatrixSink,
+  ) {}
+
+  /** A decoder of range-query answers (matrices), handing each series to `sink` whole. */
+  static forMatrix(sink: MatrixSink): VectorDecoder {
+    return new VectorDecoder({ series: () => {} }, sink);
+  }
 
   /** Decodes what it can of `chunk`; keeps a cut unit for the next chunk. Throws AnswerDecodeError. */
   push(chunk: Uint8Array): void {
@@ -185,6 +214,10 @@ export class VectorDecoder {
     const a = this.answer;
     if (a.status === 'success') {
       if (!this.sawResult) throw new AnswerDecodeError('a success without data.result');
+      if (this.matrix) {
+        if (a.resultType !== 'matrix') throw new AnswerDecodeError(`expected a matrix, got ${a.resultType}`, true);
+        return a;
+      }
       if (a.resultType !== 'vector' && a.resultType !== 'scalar') throw new AnswerDecodeError(`expected a vector, got ${a.resultType}`, true);
       if (a.resultType === 'scalar') {
         if (this.scalar === undefined) throw new AnswerDecodeError('a scalar result without its [time, "value"] pair');
@@ -311,6 +344,14 @@ export class VectorDecoder {
       if (i >= to) return this.more(start, i, final);
     }
     const c = b[i]!;
+    if (c === OPEN_OBJECT && this.matrix) {
+      i = this.scanSeries(b, start, i, to, final);
+      if (i === MORE) return MORE;
+      this.answer.series++;
+      this.matrix.series(b, this.metricStart, this.metricEnd, this.times, this.values, this.points);
+      this.first = false;
+      return i;
+    }
     if (c === OPEN_OBJECT) {
       const expected = this.sink.expected?.();
       if (expected !== undefined) {
@@ -329,7 +370,7 @@ export class VectorDecoder {
       this.first = false;
       return i;
     }
-    if (this.first && (c === MINUS || isDigit(c))) {
+    if (this.first && !this.matrix && (c === MINUS || isDigit(c))) {
       // A scalar (or string) result: [time, "value"]. Its type is checked at the end.
       const pair = this.scanPair(b, start, i, to, final, true);
       if (pair === MORE) return MORE;
@@ -379,6 +420,7 @@ export class VectorDecoder {
     const at = i;
     this.metricStart = -1;
     this.valueStart = -1;
+    this.points = -1;
     i++;
     let first = true;
     for (;;) {
@@ -404,6 +446,11 @@ export class VectorDecoder {
         this.metricStart = i;
         this.metricEnd = end;
         i = end;
+      } else if (key === Key.Value && this.matrix) {
+        throw new AnswerDecodeError(`an instant series ("value") at byte ${this.origin + keyStart - start}: expected a matrix, got vector`, true);
+      } else if (key === Key.Values && this.matrix) {
+        i = this.scanValues(b, start, i, to, final);
+        if (i === MORE) return MORE;
       } else if (key === Key.Value) {
         if (b[i] !== OPEN_ARRAY) this.failAt(start, i, `expected a series' value as [time, "value"], got ${show(b[i]!)}`);
         const pair = this.scanPair(b, start, this.skipWhitespace(b, i + 1, to), to, final, false);
@@ -422,8 +469,42 @@ export class VectorDecoder {
       }
     }
     if (this.metricStart < 0) this.failAt(start, at, 'a series without "metric"');
-    if (this.valueStart < 0) this.failAt(start, at, 'a series without "value"');
+    if (this.matrix) {
+      if (this.points < 0) this.failAt(start, at, 'a series without "values"');
+    } else if (this.valueStart < 0) this.failAt(start, at, 'a series without "value"');
     return i + 1;
+  }
+
+  /** A matrix series' `[[time, "value"], ...]` from `i`: its points into times and values; the index after it, or MORE. */
+  private scanValues(b: Uint8Array, start: number, i: number, to: number, final: boolean): number {
+    if (b[i] !== OPEN_ARRAY) this.failAt(start, i, `expected a series' values as [[time, "value"], ...], got ${show(b[i]!)}`);
+    i++;
+    this.points = 0;
+    for (;;) {
+      i = this.skipWhitespace(b, i, to);
+      if (i >= to) return this.more(start, i, final);
+      if (b[i] === CLOSE_ARRAY) return i + 1;
+      if (this.points > 0) {
+        if (b[i] !== COMMA) this.failAt(start, i, `expected ',' or ']' in a series' values, got ${show(b[i]!)}`);
+        i = this.skipWhitespace(b, i + 1, to);
+        if (i >= to) return this.more(start, i, final);
+      }
+      if (b[i] !== OPEN_ARRAY) this.failAt(start, i, `expected a point as [time, "value"], got ${show(b[i]!)}`);
+      const pair = this.scanPair(b, start, this.skipWhitespace(b, i + 1, to), to, final, false);
+      if (pair === MORE) return MORE;
+      i = this.skipWhitespace(b, pair, to);
+      if (i >= to) return this.more(start, i, final);
+      if (b[i] !== CLOSE_ARRAY) this.failAt(start, i, `expected ']' after a point's value, got ${show(b[i]!)}`);
+      i++;
+      if (this.points === this.times.length) {
+        this.times = growFloats(this.times);
+        this.values = growFloats(this.values);
+      }
+      const time = decimalValue(b, this.timeStart, this.timeEnd);
+      this.times[this.points] = Number.isNaN(time) ? Number(latin1(b, this.timeStart, this.timeEnd)) : time;
+      this.values[this.points] = this.valueOf(b, start);
+      this.points++;
+    }
   }
 
   /** `time, "value"` from `i` (inside the brackets); sets the value's range; the index after the value's quote, or MORE. */
@@ -431,6 +512,8 @@ export class VectorDecoder {
     if (i >= to) return this.more(start, i, final);
     const timeEnd = this.scanNumber(b, start, i, to, final);
     if (timeEnd === MORE) return MORE;
+    this.timeStart = i;
+    this.timeEnd = timeEnd;
     i = this.skipWhitespace(b, timeEnd, to);
     if (i >= to) return this.more(start, i, final);
     if (b[i] !== COMMA) this.failAt(start, i, `expected ',' after a sample's time, got ${show(b[i]!)}`);
@@ -605,6 +688,12 @@ export class VectorDecoder {
     if (this.seen.has(key)) this.failAt(start, at, `a second "${key === Key.Data ? 'data' : 'result'}"`);
     this.seen.add(key);
   }
+}
+
+function growFloats(a: Float64Array): Float64Array {
+  const grown = new Float64Array(2 * a.length);
+  grown.set(a);
+  return grown;
 }
 
 /** b[from, to) as a string of one character per byte. */

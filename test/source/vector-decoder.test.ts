@@ -299,3 +299,81 @@ describe('decoding an instant-query answer', () => {
     }
   });
 });
+
+type MatrixSeries = { labels: unknown; times: number[]; values: number[] };
+
+/** A random range answer: the instant answers' label shapes and values, 0-5 points a series. */
+function randomMatrixAnswer(random: () => number): string {
+  const { value, pick, ws } = writer(random);
+  const result = Array.from({ length: Math.floor(random() * 6) }, () => {
+    const labels: Record<string, string> = {};
+    for (let i = Math.floor(random() * 5); i > 0; i--) {
+      let v = '';
+      for (let k = Math.floor(random() * 4); k > 0; k--) v += pick(LABEL_VALUE_PARTS);
+      labels[pick(['route', 'code', '__name__', 'pod', 'le', 'a_b', 'x'])] = v;
+    }
+    const points = Array.from({ length: Math.floor(random() * 6) }, (_, p) => [1_700_000_000 + p * 15 + Math.floor(random() * 1000) / 1000, random() < 0.5 ? String((random() - 0.5) * 10 ** Math.floor(random() * 30 - 15)) : pick(VALUES)]);
+    const series: Record<string, unknown> = { metric: labels, values: points };
+    if (random() < 0.1) series.extra = { nested: [1, true, null, 'x'] };
+    return series;
+  });
+  const body: Record<string, unknown> = { status: 'success', data: random() < 0.5 ? { resultType: 'matrix', result } : { result, resultType: 'matrix' } };
+  if (random() < 0.3) body.warnings = ['partial "data"'];
+  return `${ws()}${value(body)}${ws()}`;
+}
+
+function decodeMatrix(bytes: Uint8Array, chunks: number[] = [bytes.length || 1]): { series: MatrixSeries[]; answer: DecodedAnswer } {
+  const series: MatrixSeries[] = [];
+  const decoder = VectorDecoder.forMatrix({
+    series(b, start, end, times, values, count) {
+      series.push({ labels: JSON.parse(Buffer.from(b.subarray(start, end)).toString('utf8')) as unknown, times: [...times.subarray(0, count)], values: [...values.subarray(0, count)] });
+    },
+  });
+  for (let at = 0, k = 0; at < bytes.length; k++) {
+    const size = Math.max(1, chunks[k % chunks.length]!);
+    decoder.push(Uint8Array.from(bytes.subarray(at, at + size)));
+    at += size;
+  }
+  return { series, answer: decoder.end() };
+}
+
+describe('decoding a range-query answer (a matrix)', () => {
+  const goFloat = (s: string) => (s === '+Inf' || s === 'Inf' ? Number.POSITIVE_INFINITY : s === '-Inf' ? Number.NEGATIVE_INFINITY : Number(s));
+
+  it('finds what JSON.parse finds on random answers, every point of every series, at any chunking', () => {
+    const random = mulberry32(2027);
+    for (let k = 0; k < 2000; k++) {
+      const text = randomMatrixAnswer(random);
+      const bytes = utf8(text);
+      const body = JSON.parse(text) as { data: { result: { metric: unknown; values: [number, string][] }[] } };
+      const expected = body.data.result.map((s) => ({ labels: s.metric, times: s.values.map(([t]) => t), values: s.values.map(([, v]) => goFloat(v)) }));
+      const chunks = k % 3 === 0 ? [bytes.length] : Array.from({ length: 5 }, () => 1 + Math.floor(random() * (k % 3 === 1 ? 4 : 64)));
+      const { series, answer } = decodeMatrix(bytes, chunks);
+      expect(series, text).toEqual(expected);
+      expect(answer.status).toBe('success');
+      expect(answer.series).toBe(expected.length);
+    }
+  });
+
+  it('holds a series of many points (past its first arrays) whole', () => {
+    const values = Array.from({ length: 3000 }, (_, p) => [1_700_000_000 + 15 * p, String(p / 7)]);
+    const { series } = decodeMatrix(utf8(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: { route: '/a' }, values }] } })), [4096]);
+    expect(series[0]!.values).toEqual(values.map(([, v]) => Number(v)));
+    expect(series[0]!.times.at(-1)).toBe(1_700_000_000 + 15 * 2999);
+  });
+
+  it('refuses a vector answer, a series without values, and every truncation; an error answer is one', () => {
+    const vector = utf8('{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"2"]}]}}');
+    expect(() => decodeMatrix(vector)).toThrow(/expected a matrix, got vector/);
+    expect(() => decodeMatrix(utf8('{"status":"success","data":{"resultType":"vector","result":[]}}'))).toThrow(/expected a matrix, got vector/);
+    expect(() => decodeMatrix(utf8('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{}}]}}'))).toThrow(/without "values"/);
+    const error = decodeMatrix(utf8('{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}')).answer;
+    expect(error).toMatchObject({ status: 'error', errorType: 'execution' });
+    const random = mulberry32(7);
+    for (let k = 0; k < 300; k++) {
+      const text = randomMatrixAnswer(random);
+      const cut = Math.floor(random() * text.trimEnd().length);
+      expect(() => decodeMatrix(utf8(text).subarray(0, cut), [1 + Math.floor(random() * 9)]), text.slice(0, cut)).toThrow(AnswerDecodeError);
+    }
+  });
+});
