@@ -3,7 +3,7 @@
 
 import { SourceError, classifyFetchError } from '../core/errors.js';
 import { forEachBodyChunk, readBodyCapped } from './read-body.js';
-import { AnswerDecodeError, type MatrixSink, VectorDecoder, type VectorSink } from './vector-decoder.js';
+import { AnswerDecodeError, type MatrixSink, VectorDecoder, type VectorSink, latin1 } from './vector-decoder.js';
 
 export interface PrometheusClientOptions {
   url: string;
@@ -36,10 +36,6 @@ export interface RangeMatrix {
   present: Uint8Array;
 }
 
-/** bytes[start, end) as a string of one character per byte (how SplitSeries keys a metric's text). */
-function latin1Text(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}
 
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 export const MAX_POINTS_PER_RANGE_QUERY = 11_000;
@@ -163,7 +159,7 @@ export class PrometheusClient {
           grownPresent.set(matrix.present);
           matrix.present = grownPresent;
         }
-        matrix.texts.push(latin1Text(bytes, start, end));
+        matrix.texts.push(latin1(bytes, start, end));
         const at = k * steps;
         for (let p = 0; p < count; p++) {
           const j = Math.round((times[p]! * 1000 - fromMs) / stepMs);

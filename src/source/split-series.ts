@@ -126,11 +126,6 @@ export class SplitSeries {
     stream.current = previous.length >= currentLength ? previous : new Int32Array(currentLength);
   }
 
-  /** One series of a range answer by its labels (history): its value at tick `tick`, seen at `nowMs`. */
-  addLabels(input: SignalInput, labels: Record<string, string>, value: number, tick: number, nowMs: number): void {
-    this.addSeries(INPUTS.indexOf(input), this.seriesOf(labels), value, tick, nowMs);
-  }
-
   /**
    * The series number of a range answer's series by its metric object's text (one character a
    * byte, as the answer wrote it), made on first sight: for addSeries, while `generation` stays the

@@ -697,7 +697,7 @@ function growFloats(a: Float64Array): Float64Array {
 }
 
 /** b[from, to) as a string of one character per byte. */
-function latin1(b: Uint8Array, from: number, to: number): string {
+export function latin1(b: Uint8Array, from: number, to: number): string {
   return LATIN1_SLICE.call(b, from, to);
 }
 const LATIN1_SLICE = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, from: number, to: number): string }).latin1Slice;
