@@ -27,10 +27,12 @@ export const MAX_CONCURRENT_QUERIES = 8;
 const ABSENT = INPUTS.map(absentValue);
 
 /**
- * Points (series × steps) a history read asks for in one range answer: about 10 MB of JSON, and a
- * few tens of MB of objects while its frames are made. 10k series make pieces of 25 steps; 100k, of 2.
+ * Points (series × steps) a history read asks for in one range answer: about 35 MB of JSON, decoded
+ * as it streams in (VectorDecoder.forMatrix) into 9 MB of columns. 10k series make pieces of 100
+ * steps; 100k, of 10. A quarter of it (pieces of 2 steps at 100k, each repeating every series'
+ * labels) took 175 s of CPU to start 100k series cold, against 131 s (bench/cold-start.ts).
  */
-export const MAX_POINTS_PER_ANSWER = 250_000;
+export const MAX_POINTS_PER_ANSWER = 1_000_000;
 
 /** Range answers of one piece of history, by query, and the most series any of them held. */
 interface HistoryPiece {
