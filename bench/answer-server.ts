@@ -7,6 +7,7 @@
 // `query=...`) or GET /metrics serves them.
 
 import { createServer } from 'node:http';
+import { serveUntilParentGoes } from './child-server.js';
 import { type TickAnswers, answerFor, counterPage, routeProfiles, tickAnswers, tickRates } from './pages.js';
 
 const INTERVAL_MS = 15_000;
@@ -61,13 +62,4 @@ const server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': type, 'content-length': body.length }).end(body);
   });
 });
-// The bench's ticks and saves take longer than the default 5 s between requests: an idle
-// connection closed as it is reused fails the next fetch.
-server.keepAliveTimeout = 600_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
-});
-// Gone with the bench: its parent closes stdin when it is done (or dies).
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+serveUntilParentGoes(server);

@@ -17,6 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pipeline } from '../src/pipeline.js';
 import { STATE_FILE_NAME, saveState } from '../src/runner/state-file.js';
+import { startChildServer } from './child-server.js';
 import { gc } from './measure.js';
 import { routeProfiles } from './pages.js';
 import { configFor, restoreSteadyState } from './tick-bench.js';
@@ -35,21 +36,6 @@ export interface ColdStartFigures {
   liveTicks: number;
   peakRssBytes: number;
   rssAfterTicksBytes: number;
-}
-
-/** The history server, listening: its URL, and how to stop it. */
-async function startHistoryServer(n: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(here, 'history-server.js'), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolvePort, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolvePort(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`history server exited (${code}) before listening: ${out}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 /** Resident set now and at its peak (bytes), and CPU seconds so far, of process `pid`; undefined once it is gone. */
@@ -112,7 +98,7 @@ export async function benchRestartProcess(n: number, liveTicks = 2): Promise<Col
 
 /** Starts `stormwatch run` with `dir/state` as its state dir against a history server of `n` routes, and measures it (see the file's comment). */
 async function measureStart(n: number, dir: string, liveTicks: number): Promise<ColdStartFigures> {
-  const upstream = await startHistoryServer(n);
+  const upstream = await startChildServer(join(here, 'history-server.js'), [String(n)]);
   let run: ChildProcess | undefined;
   try {
     const config = runConfig(dir, upstream.url);
@@ -174,7 +160,6 @@ async function measureStart(n: number, dir: string, liveTicks: number): Promise<
     };
   } finally {
     run?.kill('SIGTERM');
-    upstream.child.stdin!.end();
-    upstream.child.kill();
+    upstream.stop();
   }
 }

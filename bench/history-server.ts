@@ -8,6 +8,7 @@
 // "listening PORT"; exits when its stdin closes.
 
 import { type ServerResponse, createServer } from 'node:http';
+import { serveUntilParentGoes } from './child-server.js';
 import { routeProfiles, tickRates } from './pages.js';
 
 const SLOT_MS = 15_000;
@@ -92,11 +93,6 @@ const server = createServer((req, res) => {
     })();
   });
 });
-server.keepAliveTimeout = 600_000;
+// A range answer of 100k series takes longer than Node's default request timeout to write.
 server.requestTimeout = 0;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`listening ${typeof address === 'object' && address ? address.port : 0}\n`);
-});
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+serveUntilParentGoes(server);

@@ -5,7 +5,6 @@
 // 15 s ticks, and the UI history's write every ten minutes, over its forty. Every series has its own history, as after two weeks of ticks (aged-state.ts). Run in a process of its
 // own, so resident memory is this tick's alone.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +24,7 @@ import { COLUMN_COUNT } from '../src/ui/chart-point.js';
 import { HistoryStore } from '../src/ui/history-store.js';
 import { liveHistory } from '../src/ui/history-sizes.js';
 import { agedState } from './aged-state.js';
+import { startChildServer } from './child-server.js';
 import { cpuSecondsSince, gc, mean, median, settledRss } from './measure.js';
 import { type RouteProfile, type TickAnswers, answerFor, routeProfiles, tickAnswers } from './pages.js';
 
@@ -127,17 +127,7 @@ export class FakePrometheusAnswers {
 /** answer-server.ts in a child process: the bench's upstream on a loopback port. */
 export async function startAnswerServer(n: number, source: TickSourceKind, t0: number): Promise<{ url: string; prepare: (k: number) => Promise<void>; stop: () => void }> {
   const script = join(dirname(fileURLToPath(import.meta.url)), 'answer-server.js');
-  const child = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', script, String(n), source, String(t0)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString('utf8');
-      const m = /listening (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`answer server exited (${code}) before listening: ${out}`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
+  const { url, stop } = await startChildServer(script, [String(n), source, String(t0)], ['--expose-gc', '--max-old-space-size=8192']);
   return {
     url,
     prepare: async (k) => {
@@ -145,10 +135,7 @@ export async function startAnswerServer(n: number, source: TickSourceKind, t0: n
       if (!r.ok) throw new Error(`answer server: prepare ${k} answered ${r.status}`);
       await r.arrayBuffer();
     },
-    stop: () => {
-      child.stdin.end();
-      child.kill();
-    },
+    stop,
   };
 }
 
