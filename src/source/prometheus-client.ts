@@ -36,7 +36,6 @@ export interface RangeMatrix {
   present: Uint8Array;
 }
 
-
 /** Prometheus refuses range queries of more than 11,000 points per series. */
 export const MAX_POINTS_PER_RANGE_QUERY = 11_000;
 
@@ -139,8 +138,9 @@ export class PrometheusClient {
 
   /**
    * Evaluates `query` from `fromMs` to `toMs` every `stepMs` in one range query (at most
-   * MAX_POINTS_PER_RANGE_QUERY steps), in columns: each series' labels once, its values in one
-   * typed array. A history read makes no object per point (rangeSeries makes two).
+   * MAX_POINTS_PER_RANGE_QUERY steps), decoded as it streams in, in columns: each series' metric
+   * text once, its values in one typed array. A history read makes no object per point (rangeSeries
+   * makes two, after JSON.parse of the whole answer).
    */
   async rangeMatrix(query: string, fromMs: number, toMs: number, stepMs: number): Promise<RangeMatrix> {
     const steps = Math.floor((toMs - fromMs) / stepMs) + 1;

@@ -137,7 +137,7 @@ export class SplitSeries {
     return this.textSeries[t]!;
   }
 
-  /** Series `s`'s (seriesOfLabels) value of input `input` (its index in INPUTS) at tick `tick`, seen at `nowMs`. */
+  /** Series `s`'s (seriesOfText) value of input `input` (its index in INPUTS) at tick `tick`, seen at `nowMs`. */
   addSeries(input: number, s: number, value: number, tick: number, nowMs: number): void {
     this.put(input, s, value, tick);
     if (this.lastSeenMs[s] === Number.NEGATIVE_INFINITY) this.membership++;
