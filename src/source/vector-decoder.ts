@@ -11,9 +11,8 @@
 // Any valid JSON answer is read: any key order, whitespace, escapes and UTF-8 in label values,
 // `warnings`/`infos`, a scalar result, NaN and ±Inf values. A native histogram, or a result of the
 // other kind (a matrix to a vector decoder, a vector to a matrix one) is refused, and so is malformed
-// JSON, with the byte offset where it went wrong. The sink may
-// see series of an answer that turns out to be an error: callers apply them only once `end()` says
-// success. Pure: no I/O.
+// JSON, with the byte offset where it went wrong. The sink may see series of an answer that turns
+// out to be an error: callers apply them only once `end()` says success. Pure: no I/O.
 
 import { decimalValue } from './decimal-text.js';
 
