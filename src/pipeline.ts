@@ -3,7 +3,7 @@
 
 import type { StormwatchConfig } from './config/load.js';
 import { AppendedMap } from './core/appended-map.js';
-import { isSelfEncoding, plainState } from './core/column-encoder.js';
+import { isSelfEncoding, plainState, takeState } from './core/column-encoder.js';
 import type { AlertTransition, Frame, Labels, SignalInput, SignalSample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
@@ -164,12 +164,12 @@ export class Pipeline {
     );
     const saved = this.pendingRestore.get(id);
     if (saved !== undefined) {
-      if (w.detector.restore(plainState(saved))) this.alignProfile(w);
+      if (w.detector.restore(takeState(saved))) this.alignProfile(w);
       this.pendingRestore.delete(id);
     }
     const savedRamp = this.pendingRamps.get(id);
     if (savedRamp !== undefined) {
-      w.ramp.restore(plainState(savedRamp));
+      w.ramp.restore(takeState(savedRamp));
       this.pendingRamps.delete(id);
     }
     this.watched.set(id, w);
@@ -484,7 +484,7 @@ export class Pipeline {
     let signals = 0;
     this.savedZones = { zones: snapshot.timeZones ?? {}, atMs: snapshot.savedAtMs };
     for (const [id, w] of this.watched) {
-      if (!w.detector.restore(plainState(snapshot.detectors?.[id]))) continue;
+      if (!w.detector.restore(takeState(snapshot.detectors?.[id]))) continue;
       this.alignProfile(w);
       signals++;
     }
@@ -497,7 +497,7 @@ export class Pipeline {
     for (const id of [...this.pendingRestore.keys()]) if (this.watchSaved(id, snapshot.savedAtMs)) signals++;
     for (const [id, state] of Object.entries(snapshot.ramps ?? {})) {
       const w = this.watched.get(id);
-      if (w) w.ramp.restore(plainState(state));
+      if (w) w.ramp.restore(takeState(state));
       else this.pendingRamps.set(id, state);
     }
     this.decider.restore(snapshot.alerts);

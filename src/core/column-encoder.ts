@@ -71,6 +71,8 @@ export function columnScratch(): ColumnScratch {
 export interface SelfEncoding {
   encodeColumns(s: ColumnScratch): string;
   snapshot(): unknown;
+  /** The state, for the last time: what stands for it may let its storage go (a loaded file's columns). */
+  take?(): unknown;
 }
 
 /** Whether a state encodes itself (plain data, as parsed JSON is, has no methods). */
@@ -81,6 +83,11 @@ export function isSelfEncoding(state: unknown): state is SelfEncoding {
 /** A state as plain data: what a SelfEncoding stands for (its snapshot), anything else as it is. */
 export function plainState(state: unknown): unknown {
   return isSelfEncoding(state) ? state.snapshot() : state;
+}
+
+/** plainState of a state read for the last time (restored): one that stands for a loaded file's columns lets them go. */
+export function takeState(state: unknown): unknown {
+  return isSelfEncoding(state) ? (state.take ? state.take() : state.snapshot()) : state;
 }
 
 /** Scratch for a state's numbers on their way to encodeNumbers; grown on demand, shared (one thread). */

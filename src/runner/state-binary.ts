@@ -15,6 +15,7 @@
 // A file without its END frame is truncated and one whose checksum differs is corrupt: either is
 // refused whole, with the file's name (state-file.ts then falls back to the save before).
 
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { ColumnWriter, type FilledGroup, COLUMNS_KEY, decodeColumns, setEntry } from './state-columns.js';
 
@@ -127,9 +128,27 @@ function idsBytes(ids: readonly string[]): Buffer {
   return idsScratch.subarray(0, n);
 }
 
+/** Whether the file `file` is a binary state file (by its first bytes; false for one too short to tell). */
+export function isBinaryStateFile(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(BINARY_MAGIC.length);
+    return readSync(fd, head, 0, head.length, 0) === head.length && isBinaryState(head);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Whether the bytes are a binary state file (by its first bytes). */
 export function isBinaryState(bytes: Uint8Array): boolean {
   return bytes.length >= BINARY_MAGIC.length && BINARY_MAGIC.equals(bytes.subarray(0, BINARY_MAGIC.length));
+}
+
+/** One frame of a state file: its kind, its payload (starting at a multiple of 8 bytes in memory), and where it starts in the file. */
+interface Frame {
+  kind: number;
+  payload: Buffer;
+  at: number;
 }
 
 /**
@@ -144,48 +163,120 @@ export function readBinaryState(input: Uint8Array, options: { deferred?: boolean
   // Typed views need their element alignment: a buffer that does not start at a multiple of 8 is copied.
   let buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (buf.byteOffset % 8 !== 0) buf = Buffer.from(Uint8Array.prototype.slice.call(input));
-  const u32 = (at: number) => buf.readUInt32LE(at);
-  const endAt = buf.length - FRAME_HEADER - 8;
-  if (endAt < BINARY_MAGIC.length || endAt % 8 !== 0 || u32(endAt) !== FRAME_END || u32(endAt + 4) !== 8) {
-    throw new StateFileError(`truncated: ${buf.length} bytes and no end record (the write did not finish)`);
+  const end = checkedEnd(buf.length, (at, n) => buf.subarray(at, at + n));
+  const crc = crc32(buf.subarray(0, end.at));
+  if (crc !== end.crc) throw new StateFileError(`corrupt: checksum ${crc.toString(16)} where the file says ${end.crc.toString(16)}`);
+  function* frames(): Generator<Frame> {
+    for (let at = BINARY_MAGIC.length, index = 0; at < end.at; index++) {
+      const length = buf.readUInt32LE(at + 4);
+      const body = at + FRAME_HEADER;
+      if (body + length > end.at) throw new StateFileError(`corrupt: frame ${index} at byte ${at} runs past the end`);
+      yield { kind: buf.readUInt32LE(at), payload: buf.subarray(body, body + length), at };
+      at = body + length + pad8(length);
+    }
   }
-  const crc = crc32(buf.subarray(0, endAt));
-  if (crc !== u32(endAt + FRAME_HEADER)) throw new StateFileError(`corrupt: checksum ${crc.toString(16)} where the file says ${u32(endAt + FRAME_HEADER).toString(16)}`);
+  return decodeFrames(frames(), end.frames, options);
+}
+
+/**
+ * readBinaryState of the file `file`, read a frame at a time: each chunk's numbers in a buffer of
+ * their own, so a chunk's memory goes once every state built from it has been taken
+ * (DeferredState.take: a restart restores series in the file's order), where the file read whole
+ * lived until the last series was restored (190 MB at 100k series, beside the detectors filled).
+ */
+export function readBinaryStateFile(file: string, options: { deferred?: boolean } = {}): Record<string, unknown> {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const read = (at: number, n: number): Buffer => {
+      const out = Buffer.allocUnsafeSlow(n);
+      let got = 0;
+      while (got < n) {
+        const r = readSync(fd, out, got, n - got, at + got);
+        if (r === 0) throw new StateFileError(`truncated: ${at + got} bytes where the file said ${size} (it changed while it was read)`);
+        got += r;
+      }
+      return out;
+    };
+    if (!isBinaryState(read(0, Math.min(size, BINARY_MAGIC.length)))) throw new StateFileError('not a binary state file');
+    const end = checkedEnd(size, read);
+    let crc = crc32(BINARY_MAGIC);
+    function* frames(): Generator<Frame> {
+      for (let at = BINARY_MAGIC.length, index = 0; at < end.at; index++) {
+        const header = read(at, FRAME_HEADER);
+        crc = crc32(header, crc);
+        const length = header.readUInt32LE(4);
+        const body = at + FRAME_HEADER;
+        if (body + length > end.at) throw new StateFileError(`corrupt: frame ${index} at byte ${at} runs past the end`);
+        const padded = read(body, length + pad8(length));
+        crc = crc32(padded, crc);
+        yield { kind: header.readUInt32LE(0), payload: padded.subarray(0, length), at };
+        at = body + padded.length;
+      }
+      // The checksum is known once every frame was read: a state is only made of a file that has it right.
+      if (crc !== end.crc) throw new StateFileError(`corrupt: checksum ${crc.toString(16)} where the file says ${end.crc.toString(16)}`);
+    }
+    try {
+      return decodeFrames(frames(), end.frames, options);
+    } catch (error) {
+      // A changed byte may break a frame before the checksum is known: name the checksum, as a file read whole does.
+      if (!(error instanceof StateFileError && error.message.startsWith('corrupt: checksum'))) {
+        let whole = 0;
+        for (let at = 0; at < end.at; at += 1 << 24) whole = crc32(read(at, Math.min(1 << 24, end.at - at)), whole);
+        if (whole !== end.crc) throw new StateFileError(`corrupt: checksum ${whole.toString(16)} where the file says ${end.crc.toString(16)}`);
+      }
+      throw error;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The end record of a file of `size` bytes (where it starts, the checksum and frame count it holds); throws when there is none. */
+function checkedEnd(size: number, read: (at: number, n: number) => Buffer): { at: number; crc: number; frames: number } {
+  const at = size - FRAME_HEADER - 8;
+  const record = at >= BINARY_MAGIC.length && at % 8 === 0 ? read(at, FRAME_HEADER + 8) : undefined;
+  if (!record || record.readUInt32LE(0) !== FRAME_END || record.readUInt32LE(4) !== 8) {
+    throw new StateFileError(`truncated: ${size} bytes and no end record (the write did not finish)`);
+  }
+  return { at, crc: record.readUInt32LE(FRAME_HEADER), frames: record.readUInt32LE(FRAME_HEADER + 4) };
+}
+
+/** The state of a file's frames (see readBinaryState), `expected` of them before its end record. */
+function decodeFrames(source: Iterable<Frame>, expected: number, options: { deferred?: boolean }): Record<string, unknown> {
   const shapes = new Map<number, { section: number; shape: string }>();
   const decoded = new Map<number, Map<string, unknown>[]>();
   const bad = new Map<number, unknown[]>();
   let meta: unknown;
   let frames = 0;
-  for (let at = BINARY_MAGIC.length; at < endAt; frames++) {
-    const kind = u32(at);
-    const length = u32(at + 4);
-    const body = at + FRAME_HEADER;
-    if (body + length > endAt) throw new StateFileError(`corrupt: frame ${frames} at byte ${at} runs past the end`);
-    const text = () => buf.toString('utf8', body, body + length);
+  for (const { kind, payload, at } of source) {
+    const length = payload.length;
+    const text = () => payload.toString('utf8');
     if (kind === FRAME_SHAPE) {
       const s = JSON.parse(text()) as { id: number; section: number; shape: string };
       shapes.set(s.id, { section: s.section, shape: s.shape });
     } else if (kind === FRAME_CHUNK) {
-      const [shapeId, count, idBytes, nf64, nf32, ni16] = [0, 1, 2, 3, 4, 5].map((i) => u32(body + 4 * i)) as [number, number, number, number, number, number];
+      if (length < CHUNK_HEADER) throw new StateFileError(`corrupt: chunk frame ${frames} at byte ${at} does not add up`);
+      const [shapeId, count, idBytes, nf64, nf32, ni16] = [0, 1, 2, 3, 4, 5].map((i) => payload.readUInt32LE(4 * i)) as [number, number, number, number, number, number];
       const shape = shapes.get(shapeId);
-      let p = body + CHUNK_HEADER;
-      const ids = JSON.parse(buf.toString('utf8', p, p + idBytes)) as unknown;
+      let p = CHUNK_HEADER;
+      const ids = JSON.parse(payload.toString('utf8', p, p + idBytes)) as unknown;
       p += idBytes + pad8(idBytes);
-      const f64 = new Float64Array(buf.buffer, buf.byteOffset + p, nf64);
+      const numbersEnd = p + 8 * nf64 + 4 * nf32 + pad8(4 * nf32) + 2 * ni16;
+      if (!shape || numbersEnd !== length) throw new StateFileError(`corrupt: chunk frame ${frames} at byte ${at} does not add up`);
+      const f64 = new Float64Array(payload.buffer, payload.byteOffset + p, nf64);
       p += 8 * nf64;
-      const f32 = new Float32Array(buf.buffer, buf.byteOffset + p, nf32);
+      const f32 = new Float32Array(payload.buffer, payload.byteOffset + p, nf32);
       p += 4 * nf32 + pad8(4 * nf32);
-      const i16 = new Int16Array(buf.buffer, buf.byteOffset + p, ni16);
-      p += 2 * ni16;
-      if (!shape || p !== body + length) throw new StateFileError(`corrupt: chunk frame ${frames} at byte ${at} does not add up`);
+      const i16 = new Int16Array(payload.buffer, payload.byteOffset + p, ni16);
       const states = Array.isArray(ids) && ids.length === count && ids.every((id) => typeof id === 'string') ? decodeColumns(shape.shape, ids as string[], f64, f32, i16, options.deferred) : undefined;
       if (states) (decoded.get(shape.section) ?? decoded.set(shape.section, []).get(shape.section)!).push(states);
       else (bad.get(shape.section) ?? bad.set(shape.section, []).get(shape.section)!).push({ shape: shape.shape, ids });
     } else if (kind === FRAME_META) meta = JSON.parse(text());
     else throw new StateFileError(`corrupt: frame ${frames} at byte ${at} is of unknown kind ${kind}`);
-    at = body + length + pad8(length);
+    frames++;
   }
-  if (frames !== u32(endAt + FRAME_HEADER + 4)) throw new StateFileError(`corrupt: ${frames} frames where the file says ${u32(endAt + FRAME_HEADER + 4)}`);
+  if (frames !== expected) throw new StateFileError(`corrupt: ${frames} frames where the file says ${expected}`);
   if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) throw new StateFileError('corrupt: no snapshot record');
   const out = meta as Record<string, unknown>;
   for (const name of Object.keys(out)) {

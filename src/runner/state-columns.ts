@@ -470,18 +470,31 @@ interface DecodedChunk {
  * it, a save writes it (SelfEncoding), JSON writes what it holds.
  */
 export class DeferredState implements SelfEncoding {
+  /** Undefined once taken. */
+  private chunk: DecodedChunk | undefined;
+
   constructor(
-    private readonly chunk: DecodedChunk,
+    chunk: DecodedChunk,
     private readonly index: number,
-  ) {}
+  ) {
+    this.chunk = chunk;
+  }
 
   /** The state, exactly what decodeColumns builds for it: a new object at each call. */
   snapshot(): unknown {
     const c = this.chunk;
+    if (!c) throw new Error('a saved state was read after it was restored');
     const k = this.index;
     if (c.builder === null) c.builder = compileBuilder(c.template);
     const cursor: Cursor = { f64: c.f64, f32: c.f32, i16: c.i16, d: k * c.per.d, f: k * c.per.f, q: k * c.per.q };
     return c.builder ? c.builder(cursor) : build(c.template, cursor);
+  }
+
+  /** The state, once: the chunk's columns (the file's memory) go when every state of it was taken. */
+  take(): unknown {
+    const state = this.snapshot();
+    this.chunk = undefined;
+    return state;
   }
 
   encodeColumns(s: ColumnScratch): string {

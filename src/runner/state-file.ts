@@ -10,7 +10,7 @@ import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, re
 import { basename, dirname, join } from 'node:path';
 import type { PipelineSnapshot } from '../pipeline.js';
 import { commitState, commitStateAsync, firingFileOf, fsyncAsync, writeAll, writeDurably } from './durable-file.js';
-import { BinaryStateWriter, isBinaryState, readBinaryState } from './state-binary.js';
+import { BinaryStateWriter, isBinaryStateFile, readBinaryStateFile } from './state-binary.js';
 import { fromColumns, toColumns } from './state-columns.js';
 import { unpackDetectors } from './state-pack.js';
 import { type CheckedState, type StateSection, checkState } from './state-schema.js';
@@ -199,12 +199,12 @@ function readChecked(file: string): CheckedState | undefined {
   if (!existsSync(file)) return undefined;
   let json: unknown;
   try {
-    const bytes = readFileSync(file);
-    // Per-series entries stay in the file's columns until their series is restored (DeferredState).
-    if (isBinaryState(bytes)) json = readBinaryState(bytes, { deferred: true });
+    // Per-series entries stay in the file's columns until their series is restored (DeferredState),
+    // each chunk's in memory of its own, let go as its series are.
+    if (isBinaryStateFile(file)) json = readBinaryStateFile(file, { deferred: true });
     else {
       // A JSON file (saves before the binary format): per-series sections as base64 columns or plain.
-      json = JSON.parse(bytes.toString('utf8'));
+      json = JSON.parse(readFileSync(file, 'utf8'));
       if (json && typeof json === 'object') {
         const sections = json as { detectors?: unknown; ramps?: unknown };
         fromColumns(sections.detectors);

@@ -1,10 +1,15 @@
 // The binary state file: per-series sections stream out in chunks and read back to exactly what
 // JSON gives; a file cut short or with a changed byte is refused whole, naming what is wrong.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { crc32 } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
-import { BinaryStateWriter, StateFileError, isBinaryState, readBinaryState } from '../../src/runner/state-binary.js';
-import { COLUMNS_KEY } from '../../src/runner/state-columns.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BinaryStateWriter, StateFileError, isBinaryState, isBinaryStateFile, readBinaryState, readBinaryStateFile } from '../../src/runner/state-binary.js';
+import { COLUMNS_KEY, DeferredState } from '../../src/runner/state-columns.js';
 
 const float32s = (n: number, k: number) => Array.from(new Float32Array(Array.from({ length: n }, (_, i) => Math.log(100 + i * 0.37 + k))));
 
@@ -116,5 +121,86 @@ describe('binary state file', () => {
       const wrong = names.filter((n, k) => JSON.stringify(back.detectors[n]) !== JSON.stringify(state(kOf(k))));
       expect(wrong, `save ${i}`).toEqual([]);
     }
+  });
+});
+
+describe('binary state file read from disk a frame at a time', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-state-binary-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let files = 0;
+  const onDisk = (bytes: Uint8Array) => {
+    const file = join(dir, `state-${files++}.bin`);
+    writeFileSync(file, bytes);
+    return file;
+  };
+  const sample = (): [string, unknown][] => Array.from({ length: 1200 }, (_, k) => [`api{route="/r${k}"}`, state(k)]);
+
+  it('gives what the file read whole gives, deferred or not', () => {
+    const detectors = sample();
+    detectors.push(['__proto__', state(3)], ['odd', { name: '\u0000not a template' }], ['number', 7]);
+    const bytes = save(detectors, detectors.slice(0, 40));
+    const file = onDisk(bytes);
+    expect(isBinaryStateFile(file)).toBe(true);
+    expect(JSON.stringify(readBinaryStateFile(file))).toBe(JSON.stringify(readBinaryState(bytes)));
+    expect(JSON.stringify(readBinaryStateFile(file, { deferred: true }))).toBe(JSON.stringify(readBinaryState(bytes)));
+  });
+
+  it('tells a JSON state file, an empty one and a short one from a binary one', () => {
+    expect(isBinaryStateFile(onDisk(Buffer.from('{"version":1}')))).toBe(false);
+    expect(isBinaryStateFile(onDisk(Buffer.alloc(0)))).toBe(false);
+    expect(isBinaryStateFile(onDisk(Buffer.from('SWSTA')))).toBe(false);
+  });
+
+  it('refuses a file cut short or with a changed byte with the messages of the file read whole', () => {
+    const bytes = save(sample().slice(0, 600), []);
+    for (const length of [8, 100, bytes.length >> 1, bytes.length - 1, bytes.length - 8]) {
+      const cut = bytes.subarray(0, length);
+      expect(() => readBinaryStateFile(onDisk(cut)), `${length} bytes`).toThrow(/^truncated: /);
+    }
+    // Bytes in frame headers, ids, numbers and the meta: some break a frame before the checksum is known.
+    for (const at of [9, 12, 48, 200, bytes.length >> 1, bytes.length - 40, bytes.length - 20]) {
+      const bad = Buffer.from(bytes);
+      bad[at] = bad[at]! ^ 0x10;
+      expect(() => readBinaryState(bad), `byte ${at}`).toThrow(/^corrupt: checksum/);
+      expect(() => readBinaryStateFile(onDisk(bad)), `byte ${at}`).toThrow(StateFileError);
+      expect(() => readBinaryStateFile(onDisk(bad)), `byte ${at}`).toThrow(/^corrupt: checksum/);
+    }
+  });
+
+  it("lets a chunk's memory go once every state built from it was taken, and not before", async () => {
+    // Three chunks of 2^19 numbers at most: 1,200 states of about 1,000 numbers.
+    const file = onDisk(save(sample(), []));
+    setFlagsFromString('--expose-gc');
+    // A weak reference read in a job holds its target until the job ends: collect in a later one.
+    const collect = async () => {
+      await new Promise((r) => setImmediate(r));
+      (runInNewContext('gc') as () => void)();
+    };
+    const detectors = (readBinaryStateFile(file, { deferred: true }) as { detectors: Record<string, DeferredState> }).detectors;
+    const entries = Object.entries(detectors);
+    // The memory behind the first series and the last, as weak references (a state's chunk is private).
+    const chunkOf = (s: DeferredState) => (s as unknown as { chunk: { f64: Float64Array } }).chunk.f64.buffer;
+    const first = new WeakRef(chunkOf(entries[0]![1]));
+    const last = new WeakRef(chunkOf(entries.at(-1)![1]));
+    expect(first.deref()).not.toBe(last.deref());
+    // Series come back grouped by shape: each state checked against its id's own.
+    const stateOf = (id: string) => JSON.stringify(viaJson(state(Number(/r(\d+)/.exec(id)![1]))));
+    const firstChunk = entries.filter(([, s]) => chunkOf(s) === first.deref());
+    expect(firstChunk.length).toBeGreaterThan(1);
+    expect(firstChunk.length).toBeLessThan(entries.length);
+    // All but one state of the first chunk taken: it stays.
+    const [id0, s0] = firstChunk[0]!;
+    expect(JSON.stringify(s0.take())).toBe(stateOf(id0));
+    expect(() => s0.snapshot()).toThrow(/read after it was restored/);
+    for (const [, s] of firstChunk.slice(1, -1)) s.take();
+    await collect();
+    expect(first.deref()).toBeDefined();
+    firstChunk.at(-1)![1].take();
+    firstChunk.length = 0;
+    await collect();
+    expect(first.deref()).toBeUndefined();
+    expect(last.deref()).toBeDefined();
+    const [idN, sN] = entries.at(-1)!;
+    expect(JSON.stringify(sN.snapshot())).toBe(stateOf(idN));
   });
 });
