@@ -159,7 +159,20 @@ async function measureStart(n: number, dir: string, liveTicks: number): Promise<
       rssAfterTicksBytes: last.rss,
     };
   } finally {
-    run?.kill('SIGTERM');
+    if (run) await stopped(run);
     upstream.stop();
   }
+}
+
+/**
+ * Stops `run` and waits for it to exit: on SIGTERM it saves its state into the directory the bench
+ * removes next (a removal racing the save failed with ENOTEMPTY). SIGKILL after 60 s.
+ */
+async function stopped(run: ChildProcess): Promise<void> {
+  if (run.exitCode !== null || run.signalCode !== null) return;
+  const exited = new Promise((r) => run.once('exit', r));
+  run.kill('SIGTERM');
+  const killer = setTimeout(() => run.kill('SIGKILL'), 60_000);
+  await exited;
+  clearTimeout(killer);
 }
