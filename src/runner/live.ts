@@ -241,22 +241,30 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   };
   let source = makeSource(config);
   /**
+   * A reader of the history of `signals` and `markers` (Prometheus source). At a start, part of the
+   * live source: the series it reads are those its ticks go on with, not built again at the first
+   * (PrometheusSource.subset). At a reload, a source of the next configuration, as the live one is
+   * made anew after it.
+   */
+  const historyReader = (c: StormwatchConfig, signals: StormwatchConfig['signals'], markers: NonNullable<StormwatchConfig['deploys']>['markers'], atStart: boolean): PrometheusSource =>
+    atStart && source instanceof PrometheusSource ? source.subset(signals, markers) : (makeSource(c, signals, markers) as PrometheusSource);
+  /**
    * Warms from history what starts cold (Prometheus source): signals without a saved state read the
    * whole warm-up and the seasonal history; those that resumed read only the gap since the state
    * was saved (`resumedAt`), with the deploy markers at a start. A signal added to the configuration
    * since the save, or by a reload, is as warm at its first tick as at a fresh start. A reload reads
    * no markers: they carry on from the running pipeline, which has seen that history already.
    */
-  const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number, withMarkers: boolean): Promise<{ coldUntilMs: number; resumedUntilMs: number }> => {
+  const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number, atStart: boolean): Promise<{ coldUntilMs: number; resumedUntilMs: number }> => {
     if (c.source.kind !== 'prometheus') return { coldUntilMs: Number.NaN, resumedUntilMs: resumedAt };
-    const markers = withMarkers ? (c.deploys?.markers ?? []) : [];
+    const markers = atStart ? (c.deploys?.markers ?? []) : [];
     const cold = c.signals.filter((s) => !resumed.has(s.name));
     const warm = c.signals.filter((s) => resumed.has(s.name));
     const coldNames = cold.map((s) => s.name);
-    if (warm.length === 0) return { coldUntilMs: await warmFromHistory(makeSource(c, cold, markers) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames, history), resumedUntilMs: Number.NaN };
+    if (warm.length === 0) return { coldUntilMs: await warmFromHistory(historyReader(c, cold, markers, atStart), into, c, now(), logger, Number.NaN, coldNames, history), resumedUntilMs: Number.NaN };
     // Disjoint series: each reads its own history in time order, whichever read comes first.
-    const coldUntilMs = cold.length > 0 ? await warmFromHistory(makeSource(c, cold, []) as PrometheusSource, into, c, now(), logger, Number.NaN, coldNames, history) : Number.NaN;
-    const resumedUntilMs = latest(await warmFromHistory(makeSource(c, warm, markers) as PrometheusSource, into, c, now(), logger, resumedAt, warm.map((s) => s.name), history), resumedAt);
+    const coldUntilMs = cold.length > 0 ? await warmFromHistory(historyReader(c, cold, [], atStart), into, c, now(), logger, Number.NaN, coldNames, history) : Number.NaN;
+    const resumedUntilMs = latest(await warmFromHistory(historyReader(c, warm, markers, atStart), into, c, now(), logger, resumedAt, warm.map((s) => s.name), history), resumedAt);
     return { coldUntilMs, resumedUntilMs };
   };
   const warmedAtStart = await warmCold(config, pipeline, resumedSignals, resumedAtMs, true);
@@ -266,9 +274,9 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
    * first live one were never read. Bounded: a read that took longer than a tick is followed by
    * at most two more.
    */
-  const catchUp = async (c: StormwatchConfig, into: Pipeline, signals: StormwatchConfig['signals'], fedUntilMs: number, withMarkers: boolean) => {
+  const catchUp = async (c: StormwatchConfig, into: Pipeline, signals: StormwatchConfig['signals'], fedUntilMs: number, atStart: boolean) => {
     if (c.source.kind !== 'prometheus' || c.source.warmupMs <= 0 || signals.length === 0) return;
-    const reader = makeSource(c, signals, withMarkers ? (c.deploys?.markers ?? []) : []) as PrometheusSource;
+    const reader = historyReader(c, signals, atStart ? (c.deploys?.markers ?? []) : [], atStart);
     let fed = fedUntilMs;
     // A cron schedule (see schedule below) made inside the whole second before an instant misses
     // that instant; the epoch-aligned timer misses none.

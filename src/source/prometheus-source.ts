@@ -65,17 +65,23 @@ function isTooManySamples(error: unknown): boolean {
   return error instanceof SourceError && !error.retryable && /too many samples/.test(error.message);
 }
 
+/**
+ * The series of each split signal seen so far, in columns (split-series.ts), and the count of ticks
+ * read (live and history) that stamps which values belong to the frame being built. Shared by a
+ * source and the sources of part of its signals (PrometheusSource.subset), so the history a start
+ * reads builds the tables its live ticks then use: at 100k series each table is 45 MB of ids,
+ * labels and metric texts, which a start built three times (warm-up, catch-up, live) and two of
+ * them outlived young collections. Keyed by the signal's configuration object: a reloaded
+ * configuration's signals get tables of their own.
+ */
+class SeriesTables {
+  readonly split = new Map<SignalConfig, SplitSeries>();
+  tick = 0;
+}
+
 export class PrometheusSource implements LiveSource, HistorySource {
-  /**
-   * The series of each split signal seen so far, in columns (split-series.ts): a series' id and
-   * labels are built once, each answer's series are found by the bytes of their metric text, and
-   * values go into typed arrays until the frame is built.
-   */
-  private readonly split = new Map<string, SplitSeries>();
   /** Each query's answer stream (the order that predicts its next answer), by signal and input. */
   private readonly streams = new Map<string, AnswerStream>();
-  /** Ticks read so far (live and history): stamps which values belong to the frame being built. */
-  private tick = 0;
   /**
    * The last frame's series index and identities and the split tables' membership they were built
    * at: while no series comes or goes, the next frame shares them (nothing downstream changes a frame).
@@ -90,14 +96,23 @@ export class PrometheusSource implements LiveSource, HistorySource {
     private readonly markers: readonly MarkerConfig[] = [],
     /** Points (series × steps) a history read asks for in one answer (see history). */
     private readonly maxPointsPerAnswer = MAX_POINTS_PER_ANSWER,
+    private readonly tables = new SeriesTables(),
   ) {}
+
+  /**
+   * A source of `signals` (objects of this source's configuration) and `markers` from the same
+   * Prometheus, whose series are this source's: what it reads is known to this one's next read.
+   */
+  subset(signals: readonly SignalConfig[], markers: readonly MarkerConfig[]): PrometheusSource {
+    return new PrometheusSource(this.client, signals, markers, this.maxPointsPerAnswer, this.tables);
+  }
 
   recycle(frame: Frame): void {
     this.spare.keep(frame.signals);
   }
 
   async read(nowMs: number): Promise<SourceRead> {
-    const tick = ++this.tick;
+    const tick = ++this.tables.tick;
     const frame: Frame = { timeMs: nowMs, signals: new Map() };
     const errors: SourceError[] = [];
     const ok = new Map<SignalConfig, boolean[]>();
@@ -266,7 +281,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
 
   /** The frame at `t` of a piece of history. */
   private historyFrame(piece: HistoryPiece, t: number): Frame {
-    const tick = ++this.tick;
+    const tick = ++this.tables.tick;
     const frame: Frame = { timeMs: t, signals: new Map() };
     if (piece.markers.length > 0) frame.markers = new Map(piece.markers.map((c) => [c.name, c.series.get(t) ?? []]));
     const ok = new Map(this.signals.map((s) => [s, INPUTS.map(() => false)]));
@@ -335,8 +350,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
   /** The column table of a split signal (undefined for a signal that is not split). */
   private tableOf(signal: SignalConfig): SplitSeries | undefined {
     if (signal.by.length === 0) return undefined;
-    let table = this.split.get(signal.name);
-    if (!table) this.split.set(signal.name, (table = new SplitSeries(signal)));
+    let table = this.tables.split.get(signal);
+    if (!table) this.tables.split.set(signal, (table = new SplitSeries(signal)));
     return table;
   }
 

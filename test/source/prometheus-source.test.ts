@@ -273,3 +273,31 @@ describe('PrometheusSource.history, read in pieces', () => {
     await expect(read(failing, 50)).rejects.toThrow(/parse error/);
   });
 });
+
+describe('PrometheusSource.subset, the history a start reads', () => {
+  it("builds the series its parent's live ticks go on with, its ticks counted with the parent's", async () => {
+    // History at one step (t = 0): routes /r0, /r1 and /r2, 10 + r each. The live tick at 15 s:
+    // /r0 and /r1 only, 100 + r each.
+    const fetchFn = (async (url: string) => {
+      if (String(url).includes('query_range')) {
+        const result = [0, 1, 2].map((r) => ({ metric: { route: `/r${r}`, code: '2' }, values: [[0, String(10 + r)]] }));
+        return new Response(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }), { status: 200 });
+      }
+      const result = [0, 1].map((r) => ({ metric: { route: `/r${r}`, code: '2' }, value: [15, String(100 + r)] }));
+      return new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }), { status: 200 });
+    }) as typeof fetch;
+    const parent = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [signal]);
+    const history: Frame[] = [];
+    for await (const f of parent.subset([signal], []).history(0, 0, 15_000)) history.push(f);
+    expect(history).toHaveLength(1);
+    const live = (await parent.read(15_000)).frame;
+    const id = (r: number) => `api{code="2",route="/r${r}"}`;
+    // Each series' identity is the one the history read made, not made again.
+    for (const r of [0, 1, 2]) expect(live.series!.get(id(r)), id(r)).toBe(history[0]!.series!.get(id(r)));
+    // The live tick's values alone (a tick numbered as the history's would add them up); a series
+    // the live answer lacks reads as no data.
+    expect(live.signals.get(id(0))!.requests).toBe(100);
+    expect(live.signals.get(id(1))!.requests).toBe(101);
+    expect(live.signals.get(id(2))!.requests).toBeNaN();
+  });
+});
