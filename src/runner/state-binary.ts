@@ -163,19 +163,11 @@ export function readBinaryState(input: Uint8Array, options: { deferred?: boolean
   // Typed views need their element alignment: a buffer that does not start at a multiple of 8 is copied.
   let buf = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   if (buf.byteOffset % 8 !== 0) buf = Buffer.from(Uint8Array.prototype.slice.call(input));
-  const end = checkedEnd(buf.length, (at, n) => buf.subarray(at, at + n));
+  const read = (at: number, n: number) => buf.subarray(at, at + n);
+  const end = checkedEnd(buf.length, read);
   const crc = crc32(buf.subarray(0, end.at));
   if (crc !== end.crc) throw new StateFileError(`corrupt: checksum ${crc.toString(16)} where the file says ${end.crc.toString(16)}`);
-  function* frames(): Generator<Frame> {
-    for (let at = BINARY_MAGIC.length, index = 0; at < end.at; index++) {
-      const length = buf.readUInt32LE(at + 4);
-      const body = at + FRAME_HEADER;
-      if (body + length > end.at) throw new StateFileError(`corrupt: frame ${index} at byte ${at} runs past the end`);
-      yield { kind: buf.readUInt32LE(at), payload: buf.subarray(body, body + length), at };
-      at = body + length + pad8(length);
-    }
-  }
-  return decodeFrames(frames(), end.frames, options);
+  return decodeFrames(framesOf(read, end.at), end.frames, options);
 }
 
 /**
@@ -201,34 +193,44 @@ export function readBinaryStateFile(file: string, options: { deferred?: boolean 
     if (!isBinaryState(read(0, Math.min(size, BINARY_MAGIC.length)))) throw new StateFileError('not a binary state file');
     const end = checkedEnd(size, read);
     let crc = crc32(BINARY_MAGIC);
-    function* frames(): Generator<Frame> {
-      for (let at = BINARY_MAGIC.length, index = 0; at < end.at; index++) {
-        const header = read(at, FRAME_HEADER);
-        crc = crc32(header, crc);
-        const length = header.readUInt32LE(4);
-        const body = at + FRAME_HEADER;
-        if (body + length > end.at) throw new StateFileError(`corrupt: frame ${index} at byte ${at} runs past the end`);
-        const padded = read(body, length + pad8(length));
-        crc = crc32(padded, crc);
-        yield { kind: header.readUInt32LE(0), payload: padded.subarray(0, length), at };
-        at = body + padded.length;
-      }
-      // The checksum is known once every frame was read: a state is only made of a file that has it right.
+    const checksum = () => {
       if (crc !== end.crc) throw new StateFileError(`corrupt: checksum ${crc.toString(16)} where the file says ${end.crc.toString(16)}`);
-    }
+    };
     try {
-      return decodeFrames(frames(), end.frames, options);
+      const state = decodeFrames(
+        framesOf(read, end.at, (bytes) => (crc = crc32(bytes, crc))),
+        end.frames,
+        options,
+      );
+      // The checksum is known once every frame was read: a state is only made of a file that has it right.
+      checksum();
+      return state;
     } catch (error) {
       // A changed byte may break a frame before the checksum is known: name the checksum, as a file read whole does.
       if (!(error instanceof StateFileError && error.message.startsWith('corrupt: checksum'))) {
-        let whole = 0;
-        for (let at = 0; at < end.at; at += 1 << 24) whole = crc32(read(at, Math.min(1 << 24, end.at - at)), whole);
-        if (whole !== end.crc) throw new StateFileError(`corrupt: checksum ${whole.toString(16)} where the file says ${end.crc.toString(16)}`);
+        crc = 0;
+        for (let at = 0; at < end.at; at += 1 << 24) crc = crc32(read(at, Math.min(1 << 24, end.at - at)), crc);
+        checksum();
       }
       throw error;
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/** The frames before the end record at `endAt`, each read through `read`; `sum` is given every byte read, in order. */
+function* framesOf(read: (at: number, n: number) => Buffer, endAt: number, sum?: (bytes: Buffer) => void): Generator<Frame> {
+  for (let at = BINARY_MAGIC.length, index = 0; at < endAt; index++) {
+    const header = read(at, FRAME_HEADER);
+    sum?.(header);
+    const length = header.readUInt32LE(4);
+    const body = at + FRAME_HEADER;
+    if (body + length > endAt) throw new StateFileError(`corrupt: frame ${index} at byte ${at} runs past the end`);
+    const padded = read(body, length + pad8(length));
+    sum?.(padded);
+    yield { kind: header.readUInt32LE(0), payload: padded.subarray(0, length), at };
+    at = body + padded.length;
   }
 }
 
