@@ -139,7 +139,10 @@ signals:
       await new Promise((r) => setTimeout(r, 2000));
       crates.state.broken = true; // the deploy ships the bug
       const record = await postDeploy(handle!.server!.url, TOKEN, { service: 'crates-io', version: '2023.07.20', id: 'deploy-42' });
-      expect(record).toMatchObject({ id: 'deploy-42', verdict: 'pending', source: 'api' });
+      // The answer is the record as it stands when it is on disk: the probe starts at once, and a
+      // name that does not resolve can fail it within that wait, so the answer may already say so.
+      expect(record).toMatchObject({ id: 'deploy-42', source: 'api' });
+      expect(['pending', 'fail']).toContain(record.verdict);
       // Idempotent by id.
       expect((await postDeploy(handle!.server!.url, TOKEN, { service: 'crates-io', version: '2023.07.20', id: 'deploy-42' })).id).toBe('deploy-42');
 
