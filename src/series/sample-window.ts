@@ -261,9 +261,10 @@ export class SampleWindow {
   /**
    * medianAndDeviation from the sort order: the median is the middle value(s); the deviations from
    * it are two ascending runs, the values below the middle read downwards and those above it read
-   * upwards, merged as far as their middle. The same values as selection finds, so the same
-   * numbers bit for bit. O(n/2) reads, no copy (detectors/stats/sorted-median.ts merges a plain
-   * sorted run the same way).
+   * upwards, and the MAD is the k-th smallest of the two runs together (k = ⌊(n − 1)/2⌋; with the
+   * next one for an even n), found by a binary search over how many of it the lower run gives.
+   * The same values as selection finds, so the same numbers bit for bit. O(log n) reads, no copy
+   * (detectors/stats/sorted-median.ts searches a plain sorted run the same way).
    */
   private orderedMedianAndDeviation(out: Float64Array, at: number): void {
     const order = this.order!;
@@ -276,29 +277,34 @@ export class SampleWindow {
     const k = (n - 1) >> 1;
     const lower = values[bias + c[base + order[o + k]!]!]!;
     const m = n % 2 ? lower : (lower + values[bias + c[base + order[o + k + 1]!]!]!) / 2;
-    // Merge |x − m| of the run below (indices k, k−1, … 0) and above (k+1, … n−1) up to rank k (and k+1).
-    let down = k;
-    let up = k + 1;
-    let kth = Number.NaN;
-    for (let rank = 0; rank <= k; rank++) {
-      const a = down >= 0 ? Math.abs(values[bias + c[base + order[o + down]!]!]! - m) : Number.POSITIVE_INFINITY;
-      const b = up < n ? Math.abs(values[bias + c[base + order[o + up]!]!]! - m) : Number.POSITIVE_INFINITY;
-      if (a <= b) {
-        kth = a;
-        down--;
-      } else {
-        kth = b;
-        up++;
-      }
+    // Lower run: down(i) = |x(k − i) − m|, i = 0 … k; upper run: up(j) = |x(k + 1 + j) − m|,
+    // j = 0 … n − k − 2. The k + 1 smallest deviations are down(0 … i) and up(0 … j) with i + j =
+    // k + 1 and i the least count where down(i) ≥ up(k − i): down rises with i, up(k − i) falls.
+    const upper = n - k - 1;
+    let lo = k + 1 - upper > 0 ? k + 1 - upper : 0;
+    let hi = k + 1;
+    while (lo < hi) {
+      const i = (lo + hi) >>> 1;
+      const down = Math.abs(values[bias + c[base + order[o + k - i]!]!]! - m);
+      const up = Math.abs(values[bias + c[base + order[o + 2 * k + 1 - i]!]!]! - m);
+      if (down < up) lo = i + 1;
+      else hi = i;
     }
+    const i = lo;
+    const j = k + 1 - i;
+    // The k-th smallest: the larger of the last taken from each run.
+    const lastDown = i > 0 ? Math.abs(values[bias + c[base + order[o + k - i + 1]!]!]! - m) : Number.NEGATIVE_INFINITY;
+    const lastUp = j > 0 ? Math.abs(values[bias + c[base + order[o + k + j]!]!]! - m) : Number.NEGATIVE_INFINITY;
+    const kth = lastDown > lastUp ? lastDown : lastUp;
     out[at] = m;
     if (n % 2) {
       out[at + 1] = kth;
       return;
     }
-    const a = down >= 0 ? Math.abs(values[bias + c[base + order[o + down]!]!]! - m) : Number.POSITIVE_INFINITY;
-    const b = up < n ? Math.abs(values[bias + c[base + order[o + up]!]!]! - m) : Number.POSITIVE_INFINITY;
-    out[at + 1] = (kth + Math.min(a, b)) / 2;
+    // The next smallest: the lesser of the two runs' next.
+    const nextDown = i <= k ? Math.abs(values[bias + c[base + order[o + k - i]!]!]! - m) : Number.POSITIVE_INFINITY;
+    const nextUp = j < upper ? Math.abs(values[bias + c[base + order[o + k + 1 + j]!]!]! - m) : Number.POSITIVE_INFINITY;
+    out[at + 1] = (kth + Math.min(nextDown, nextUp)) / 2;
   }
 
   /**

@@ -23,29 +23,33 @@ export function sortedMedian(s: Float64Array, n: number): number {
 
 /**
  * The median of |s[i] − m| over sorted s[0 … n) and its median m, without a second sort: the
- * deviations are two ascending runs (down from the middle, up from just past it), merged as far as
- * their middle. The same values as sorting them, so the same number bit for bit. O(n/2).
- * SampleWindow's medianAndDeviation does the same merge through a window's sort order, in place
- * (a copy into a run here would cost every bucket's refresh a pass over the window).
+ * deviations are two ascending runs (down from the middle, up from just past it), and their
+ * median is the k-th smallest of the two together (k = ⌊(n − 1)/2⌋; with the next one for an even
+ * n), found by a binary search over how many of it the lower run gives. The same values as
+ * sorting them, so the same number bit for bit. O(log n). SampleWindow's medianAndDeviation
+ * searches the same way through a window's sort order, in place (a copy into a run here would
+ * cost every bucket's refresh a pass over the window).
  */
 export function sortedMedianDeviation(s: Float64Array, n: number, m: number): number {
   const k = (n - 1) >> 1;
-  let down = k;
-  let up = k + 1;
-  let kth = Number.NaN;
-  for (let rank = 0; rank <= k; rank++) {
-    const a = down >= 0 ? Math.abs(s[down]! - m) : Number.POSITIVE_INFINITY;
-    const b = up < n ? Math.abs(s[up]! - m) : Number.POSITIVE_INFINITY;
-    if (a <= b) {
-      kth = a;
-      down--;
-    } else {
-      kth = b;
-      up++;
-    }
+  // Lower run: |s[k − i] − m|, i = 0 … k; upper run: |s[k + 1 + j] − m|, j = 0 … n − k − 2. The
+  // least i where the lower run's i-th is not below the upper run's (k − i)-th takes i of the
+  // k + 1 smallest from the lower run.
+  const upper = n - k - 1;
+  let lo = k + 1 - upper > 0 ? k + 1 - upper : 0;
+  let hi = k + 1;
+  while (lo < hi) {
+    const i = (lo + hi) >>> 1;
+    if (Math.abs(s[k - i]! - m) < Math.abs(s[2 * k + 1 - i]! - m)) lo = i + 1;
+    else hi = i;
   }
+  const i = lo;
+  const j = k + 1 - i;
+  const lastDown = i > 0 ? Math.abs(s[k - i + 1]! - m) : Number.NEGATIVE_INFINITY;
+  const lastUp = j > 0 ? Math.abs(s[k + j]! - m) : Number.NEGATIVE_INFINITY;
+  const kth = lastDown > lastUp ? lastDown : lastUp;
   if (n % 2) return kth;
-  const a = down >= 0 ? Math.abs(s[down]! - m) : Number.POSITIVE_INFINITY;
-  const b = up < n ? Math.abs(s[up]! - m) : Number.POSITIVE_INFINITY;
-  return (kth + Math.min(a, b)) / 2;
+  const nextDown = i <= k ? Math.abs(s[k - i]! - m) : Number.POSITIVE_INFINITY;
+  const nextUp = j < upper ? Math.abs(s[k + 1 + j]! - m) : Number.POSITIVE_INFINITY;
+  return (kth + Math.min(nextDown, nextUp)) / 2;
 }
