@@ -144,9 +144,19 @@ export function tickSurprise(evaluations: readonly Evaluation[], previousEvidenc
   let nats = Number.NaN;
   let threshold = Number.NaN;
   let evidence = 0;
+  // The rise and the collapse read one residual: its two-sided surprise is computed once.
+  let rateScore = Number.NaN;
+  let rateSurprise = Number.NaN;
   for (const e of evaluations) {
     if (e.status === 'unknown' || !(e.threshold !== undefined && e.threshold > 0)) continue;
-    const surprise = checkSurprise(e);
+    let surprise: number;
+    if (e.kind === 'rate_spike' || e.kind === 'rate_drop') {
+      if (e.score !== rateScore) {
+        rateScore = e.score;
+        rateSurprise = checkSurprise(e);
+      }
+      surprise = rateSurprise;
+    } else surprise = checkSurprise(e);
     const ev = knownOrZero(e.evidence);
     evidence = Math.max(evidence, ev);
     const onset = ev >= e.threshold && !(previousEvidence >= e.threshold);

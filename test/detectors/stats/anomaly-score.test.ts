@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/core/types.js';
-import { REPEAT_MARGIN, REPEAT_WEIGHT, type RepeatRecord, SCORE_SCALE_NATS, anomalyScore, normalTailSurprise, tailScore, tickSurprise, weighRepeat } from '../../../src/detectors/stats/anomaly-score.js';
+import { REPEAT_MARGIN, REPEAT_WEIGHT, type RepeatRecord, SCORE_SCALE_NATS, anomalyScore, checkSurprise, normalTailSurprise, tailScore, tickSurprise, weighRepeat } from '../../../src/detectors/stats/anomaly-score.js';
 
 describe('normalTailSurprise', () => {
   // Reference: python3 -c "from scipy.stats import norm; print(-norm.logsf(z))" (scipy 1.17.1).
@@ -89,6 +89,14 @@ describe('tickSurprise', () => {
     expect(onset.nats).toBe(35);
     expect(onset.threshold).toBe(20);
     expect(onset.evidence).toBe(35);
+  });
+
+  it('reads the rise and the collapse each by its own residual (one computed once when they share it)', () => {
+    const shared = tickSurprise([evaluation('rate_spike', -6, 0), evaluation('rate_drop', -6, 0)], 0).nats;
+    expect(shared).toBe(checkSurprise({ kind: 'rate_drop', score: -6 }));
+    const apart = tickSurprise([evaluation('rate_spike', 2, 0), evaluation('rate_drop', 6, 0)], 0).nats;
+    expect(apart).toBe(checkSurprise({ kind: 'rate_drop', score: 6 }));
+    expect(apart).toBeGreaterThan(checkSurprise({ kind: 'rate_spike', score: 2 }));
   });
 
   it('is NaN when no check could judge', () => {
