@@ -104,17 +104,26 @@ export class Pipeline {
   private readonly markers: MarkerTracker[];
   private readonly probes = new Map<string, ProbeState>();
   private readonly evidenceWeight: number;
+  /** Whether the detectors keep the anomaly score (DetectorContext.anomalyScores). */
+  private readonly anomalyScores: boolean;
   /** The series map every entry of which is watched (or elsewhere); a series forgotten voids it. */
   private admitted: Frame['series'];
   /** Every tick's reports (TickResult.signals), one map made again each step. */
   private readonly tickSignals = new AppendedMap<string, SignalReport>();
 
+  /**
+   * `options.anomalyScores: false` drops the anomaly score where nothing reads it (a backtest
+   * printing transitions alone); a pipeline that judges deploys keeps it, as their verdicts read
+   * it. Such a pipeline's state is not one to save for `run`: its tail records did not learn.
+   */
   constructor(
     private readonly config: PipelineConfig,
     private readonly shard?: Shard,
+    options: { anomalyScores?: boolean } = {},
   ) {
     this.signalConfigs = new Map(config.signals.map((s) => [s.name, s]));
     this.evidenceWeight = config.evidenceWeight ?? 1;
+    this.anomalyScores = options.anomalyScores !== false || config.deploys !== undefined;
     this.decider = new AlertDecider(config.definitions, { forMs: config.alerting.forMs, keepFiringForMs: config.alerting.keepFiringForMs }, config.alerting.labels, { withinMs: config.alerting.classifyWithinMs ?? 0 }, { minIntervalMs: config.alerting.updateIntervalMs ?? 30_000 });
     const d = config.deploys;
     this.deploys = d
@@ -151,7 +160,7 @@ export class Pipeline {
     // unchanged while the series lives): one object less a series.
     const labels = Object.keys(signal.labels).length > 0 ? { ...signal.labels, ...groupLabels } : groupLabels;
     let context = this.contextOf.get(signal.name);
-    if (!context) this.contextOf.set(signal.name, (context = { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]), evidenceWeight: this.evidenceWeight, regions: this.regions }));
+    if (!context) this.contextOf.set(signal.name, (context = { intervalMs: this.config.intervalMs, inputs: new Set(Object.keys(signal.inputs) as SignalInput[]), evidenceWeight: this.evidenceWeight, regions: this.regions, anomalyScores: this.anomalyScores }));
     // A signal's own overrides (config/resolve-overrides.ts) travel with its series to the decider.
     const w = new WatchedSignal(
       id,

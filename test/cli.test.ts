@@ -156,6 +156,23 @@ describe('stormwatch CLI', () => {
     expect(existsSync(last.split(': ').at(-1)!)).toBe(true);
   });
 
+  it('backtest --scores: every tick scored, where a plain backtest of the same config skips the score and prints the same lines', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    // The bundled config without its deploys (their verdicts read the score, so it would be kept).
+    const noDeploys = join(dir, 'no-deploys.yaml');
+    writeFileSync(noDeploys, readFileSync(config, 'utf8').replace('../scenarios/', `${join(FIXTURES_DIR, 'scenarios')}/`).replace(/^deploys:[\s\S]*$/m, ''));
+    const scores = join(dir, 'scores.csv');
+    const [plain, scored] = await Promise.all([runCli(['backtest', '--config', noDeploys, '--log-level', 'warn']), runCli(['backtest', '--config', noDeploys, '--scores', scores, '--log-level', 'warn'])]);
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(plain.stdout).toBe(scored.stdout);
+    expect(plain.stdout).toContain('StormwatchRetryStorm');
+    const column = readFileSync(scores, 'utf8').trim().split('\n')[0]!.split(',').indexOf('anomaly_score');
+    const values = readFileSync(scores, 'utf8').trim().split('\n').slice(1).map((row) => row.split(',')[column]);
+    // An empty cell is a tick without a score.
+    expect(values.length).toBeGreaterThan(1000);
+    expect(values.filter((v) => v !== '' && Number.isFinite(Number(v))).length).toBeGreaterThan(values.length / 2);
+  }, 60_000);
+
   it('backtest --summary: counts on stderr; --report: a file', async () => {
     const report = join(mkdtempSync(join(tmpdir(), 'stormwatch-cli-')), 'r.html');
     const r = await runCli(['backtest', '--config', config, '--summary', '--report', report, '--log-level', 'warn']);

@@ -28,4 +28,10 @@ export interface DetectorContext {
    * series is forgotten); absent, each detector has a buffer of its own.
    */
   regions?: SlabPool;
+  /**
+   * false: the anomaly score is not kept (NaN every tick, its tail records left as they are). No
+   * check nor decision reads it: a backtest that writes neither scores nor a report and judges no
+   * deploy has no reader for it, and its transitions are the same. Default true.
+   */
+  anomalyScores?: boolean;
 }

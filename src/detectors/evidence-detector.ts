@@ -828,7 +828,8 @@ export class EvidenceDetector implements Detector {
     const funnel = this.funnelEval ? this.judgeFunnel(this.funnelEval, sample.downstream * this.seconds, n, baselineCount) : undefined;
     this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel, Math.sign(c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]! - ratioEvidenceBefore));
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
-    this.score(out, timeMs, n);
+    if (this.ctx.anomalyScores !== false) this.score(out, timeMs, n);
+    else this.lastScore = Number.NaN;
     return out;
   }
 

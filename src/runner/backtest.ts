@@ -23,6 +23,11 @@ export interface BacktestOptions {
   shard?: Shard;
   /** Keep each series' history for a report (bounded: see ui/history-sizes.ts). */
   keepHistory?: boolean;
+  /**
+   * false: the caller reads no anomaly score (no `--scores`, no report), so the detectors skip it;
+   * the transitions are the same. Kept anyway with keepHistory, and when deploys are judged.
+   */
+  anomalyScores?: boolean;
   /** Called once the range is known, before the first frame (with the history, when kept). */
   onStart?: (info: { total: number; fromMs: number; toMs: number; history?: HistoryStore }) => void;
   /** Called now and then with the frames done out of about `total` (for a progress bar). */
@@ -72,7 +77,7 @@ export async function historyFor(config: StormwatchConfig, options: Pick<Backtes
 
 export async function runBacktest(config: StormwatchConfig, options: BacktestOptions): Promise<BacktestSummary> {
   const { source, fromMs, toMs, warmFromMs, problems } = await historyFor(config, options);
-  const pipeline = new Pipeline(config, options.shard);
+  const pipeline = new Pipeline(config, options.shard, { anomalyScores: options.anomalyScores !== false || options.keepHistory === true });
   const total = Math.max(1, Math.floor((toMs - fromMs) / config.intervalMs) + 1);
   const history = options.keepHistory ? await reportHistory(config, total) : undefined;
   let frames = 0;

@@ -54,3 +54,38 @@ describe('scenario catalogue', () => {
     );
   });
 });
+
+describe('a backtest without anomaly scores', () => {
+  const run = async (config: ReturnType<typeof replayConfig>, anomalyScores: boolean) => {
+    const transitions: AlertTransition[] = [];
+    const scores: number[] = [];
+    await runBacktest(config, {
+      logger: silentLogger,
+      anomalyScores,
+      onTransition: (t) => transitions.push(t),
+      onTick: (r) => {
+        for (const report of r.signals.values()) scores.push(report.anomalyScore ?? Number.NaN);
+      },
+    });
+    return { transitions, scores };
+  };
+
+  it('decides the same transitions, its scores left unread (NaN)', async () => {
+    for (const name of ['crates-2023-07-20-broken-redirect', 'ci-pool-broken-redirect', 'partial-static-503-30pct']) {
+      const config = { ...replayConfig(name), deploys: undefined };
+      const kept = await run(config, true);
+      const skipped = await run(config, false);
+      expect(kept.transitions.length, name).toBeGreaterThan(0);
+      expect(JSON.stringify(skipped.transitions), name).toBe(JSON.stringify(kept.transitions));
+      expect(kept.scores.filter(Number.isFinite).length, name).toBeGreaterThan(kept.scores.length / 2);
+      expect(skipped.scores.filter(Number.isFinite), name).toEqual([]);
+    }
+  });
+
+  it('keeps them when deploys are judged: their verdicts read the score', async () => {
+    const config = replayConfig('quiet-deploys');
+    expect(config.deploys).toBeDefined();
+    const skipped = await run(config, false);
+    expect(skipped.scores.filter(Number.isFinite).length).toBeGreaterThan(skipped.scores.length / 2);
+  });
+});
