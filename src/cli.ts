@@ -155,6 +155,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
         pending = '';
       };
       const counter = new SummaryCounter();
+      const countForSummary = values.summary === true || report !== undefined;
       const bar = progressBar(process.stderr);
       const [{ runBacktest }, { MuteStage }, { muteConfig }] = await Promise.all([import('./runner/backtest.js'), import('./decisions/mute-stage.js'), import('./runner/mute-config.js')]);
       // Maintenance windows, inhibition and recurring surges at data time, as `run` applies them
@@ -175,7 +176,8 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
           // Held alerts whose muting ended are delivered then, in `run`: nothing more to print.
           mute.release(r.timeMs);
           for (const t of r.transitions) onTransition(t, muted.get(t));
-          counter.add(r, muted);
+          // Read by --summary and the report alone: each tick's every series counted only for them.
+          if (countForSummary) counter.add(r, muted);
           if (scoresFd !== undefined) {
             pending += scoreRows(r);
             flushScores(false);
