@@ -168,8 +168,8 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
         logger: log,
         ...(shard ? { shard } : {}),
         keepHistory: report !== undefined,
-        // Nothing printed reads the anomaly score without --scores or --report: not computed then.
-        anomalyScores: scoresFd !== undefined || report !== undefined,
+        // Without --scores nothing printed reads the anomaly score (a report's history keeps it: runBacktest).
+        anomalyScores: scoresFd !== undefined,
         ...(bar ? { onProgress: bar.update } : {}),
         onTick: (r) => {
           const { muted } = mute.filter(r.transitions, r.timeMs);
