@@ -370,7 +370,9 @@ function scanLines(
     }
     if (text.charCodeAt(i) === HASH) {
       const parts = text.slice(i, stop).split(/\s+/);
-      if (parts[1] === 'TYPE' && parts[2] && parts[3]) types.set(parts[2], parts[3]);
+      // Copies: a cut of the text would keep its whole piece for as long as the parse's result lives
+      // (a replay file's: the whole backtest).
+      if (parts[1] === 'TYPE' && parts[2] && parts[3]) types.set(detached(parts[2]), detached(parts[3]));
       else if (parts[1] === 'EOF' && parts.length === 2) sawEof = true;
       continue;
     }
@@ -379,12 +381,12 @@ function scanLines(
       readSampleLine(text, i, stop, openMetrics, wants, labelCache);
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
-      problems.push({ line: lineNo, message: `${error.message}; line skipped` });
+      problems.push({ line: lineNo, message: detached(`${error.message}; line skipped`) });
       if (lineWanted) wantedProblems++;
       continue;
     }
     if (!Number.isFinite(lineValue)) {
-      problems.push({ line: lineNo, message: `${lineName}: value ${formatValue(lineValue)} is not a finite number; sample skipped` });
+      problems.push({ line: lineNo, message: detached(`${lineName}: value ${formatValue(lineValue)} is not a finite number; sample skipped`) });
       if (lineWanted) wantedProblems++;
       continue;
     }

@@ -8,7 +8,7 @@ import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame } from '../core/types.js';
 import { frameBuilderFor } from './signal-selectors.js';
-import { type ExpositionProblem, LabelSetCache } from './exposition.js';
+import { type ExpositionProblem, LabelSetCache, detached } from './exposition.js';
 import { ExpositionStream } from './exposition-stream.js';
 import type { HistorySource } from './source.js';
 import { ReplayColumnsBuilder, type ReplayColumns, type ReplaySample, columnsOfSnapshots, snapshotsOfColumns } from './replay-columns.js';
@@ -150,7 +150,7 @@ class ReplayReader {
       labelCache: new LabelSetCache(),
       onSample(name, labels, value, timestampMs, line) {
         if (Number.isNaN(timestampMs)) {
-          problems.push({ line, message: `${name}: replay samples need a timestamp; sample skipped` });
+          problems.push({ line, message: detached(`${name}: replay samples need a timestamp; sample skipped`) });
           return;
         }
         columns.add(name, labels, timestampMs, value);

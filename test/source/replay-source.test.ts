@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { SourceError } from '../../src/core/errors.js';
@@ -92,5 +94,37 @@ describe('loadReplayColumns', () => {
     writeFileSync(cut, text.slice(0, text.length >> 1));
     const columns = await loadReplayColumns(cut);
     expect(columns.problems[0]).toEqual({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
+  });
+
+  it('keeps none of the text of a file written series by series (each series begins in a piece of its own)', async () => {
+    // As `promtool tsdb dump` writes: every sample of one series, then the next. Each series' text
+    // (about 100 KB) is longer than a parsed piece (64 KB), so every series is first met in a new
+    // piece; a name or message cut from a piece and kept with the columns keeps all 64 KB of it.
+    const series = 160;
+    const lines = ['# TYPE app_requests counter'];
+    for (let s = 0; s < series; s++) {
+      for (let k = 0; k < 2_000; k++) lines.push(`app_requests_total{code="200",route="/api/v1/route-${s}"} ${k * 7 + s} ${1_689_811_200 + k * 15}`);
+      // Problems the parser (a malformed line) and the reader (no timestamp) report, spread likewise.
+      if (s % 2 === 0) lines.push(`app_requests_total{code="200",route="/api/v1/route-${s}"} 3`);
+      if (s % 2 === 1) lines.push(`app_requests_total{code="200",route="/api/v1/route-${s}"} 3 1689811215 12`);
+    }
+    lines.push('# EOF');
+    const file = join(dir, 'series-by-series.om');
+    const text = `${lines.join('\n')}\n`;
+    writeFileSync(file, text);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const columns = await loadReplayColumns(file);
+    gc();
+    const retained = process.memoryUsage().heapUsed - before;
+    expect(columns.series.length).toBe(series);
+    expect(columns.problems.filter((p) => p.message.includes('need a timestamp'))).toHaveLength(series / 2);
+    expect(columns.problems.filter((p) => p.message.includes('unexpected text after the timestamp'))).toHaveLength(series / 2);
+    expect(snapshotsOfColumns(columns)[1]![1]).toHaveLength(series);
+    // Pieces held: one per series and one per problem, 10 and 10 MB; the series and problems themselves: tens of KB.
+    expect(text.length).toBeGreaterThan(series * (64 << 10));
+    expect(retained).toBeLessThan(2 << 20);
   });
 });
