@@ -13,6 +13,8 @@ export interface BacktestFigures {
   wallS: number;
   cpuS: number;
   transitions: number;
+  /** The process's peak resident set (its maxRSS as it exits). */
+  peakRssBytes: number;
   /** The fastest and slowest of the runs by wall time, when several were made. */
   wallRangeS?: [number, number];
 }
@@ -88,12 +90,33 @@ export function nodeStartUp(): BacktestFigures {
   }
 }
 
+/**
+ * Preloaded into a measured process: writes its peak resident set as it exits (Node's maxRSS, in
+ * KB), to the file named by STORMWATCH_BENCH_PEAK_FILE. Nothing else runs before the process's own code.
+ */
+const PEAK_PRELOAD = `process.on('exit', () => require('node:fs').writeFileSync(process.env.STORMWATCH_BENCH_PEAK_FILE, String(process.resourceUsage().maxRSS)));\n`;
+
 /** Runs `node ARGS > outFile` in a shell and measures the whole process (transitions left 0). */
 function measureProcess(nodeArgs: string[], outFile: string, samples: number): BacktestFigures {
+  const peakDir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-peak-'));
+  try {
+    const preload = join(peakDir, 'peak.cjs');
+    writeFileSync(preload, PEAK_PRELOAD);
+    const peakFile = join(peakDir, 'peak-kb');
+    const figures = measureWhole(['--require', preload, ...nodeArgs], outFile, samples, { STORMWATCH_BENCH_PEAK_FILE: peakFile });
+    const peakKb = Number(readFileSync(peakFile, 'utf8'));
+    if (!(peakKb > 0)) throw new Error(`no peak resident set read from ${peakFile}`);
+    return { ...figures, peakRssBytes: peakKb * 1024 };
+  } finally {
+    rmSync(peakDir, { recursive: true, force: true });
+  }
+}
+
+function measureWhole(nodeArgs: string[], outFile: string, samples: number, env: Record<string, string>): Omit<BacktestFigures, 'peakRssBytes'> {
   const args = nodeArgs.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
   const t = performance.now();
   // `times` prints the shell's own and its children's user and system time; the child's is line 2.
-  const out = execFileSync('bash', ['-c', `node ${args} > "$OUT" 2>/dev/null; times`], { encoding: 'utf8', env: { ...process.env, OUT: outFile }, maxBuffer: 1 << 20 });
+  const out = execFileSync('bash', ['-c', `node ${args} > "$OUT" 2>/dev/null; times`], { encoding: 'utf8', env: { ...process.env, ...env, OUT: outFile }, maxBuffer: 1 << 20 });
   const wallS = (performance.now() - t) / 1000;
   const child = out.trim().split('\n').at(-1)!.split(/\s+/);
   const seconds = (s: string) => {
@@ -105,8 +128,8 @@ function measureProcess(nodeArgs: string[], outFile: string, samples: number): B
 }
 
 /** A config that splits one signal by route over a replay file of `writeReplayFile`. */
-export function writeSplitReplayConfig(dir: string, file: string): string {
-  const config = join(dir, 'day.yaml');
+export function writeSplitReplayConfig(dir: string, file: string, name = 'day.yaml'): string {
+  const config = join(dir, name);
   writeFileSync(
     config,
     `interval: 15s\nsource:\n  replay:\n    file: ${file}\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,

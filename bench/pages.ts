@@ -138,37 +138,67 @@ export function counterPage(profiles: readonly RouteProfile[], totals: { request
 }
 
 /**
- * Writes an OpenMetrics replay file: `routes` routes, three counter series each (code 200, code 500,
- * completions), one snapshot every `intervalMs` for `ticks` ticks. Returns the samples written.
+ * How a replay file orders its samples: every series at one timestamp, then the next timestamp (a
+ * recorder appending snapshots), or every sample of one series, then the next series, family by
+ * family (as OpenMetrics requires: a series' samples are not interleaved with another's).
  */
-export async function writeReplayFile(file: string, routes: number, ticks: number, intervalMs: number, seed = 11): Promise<number> {
+export type ReplayLayout = 'snapshots' | 'series';
+
+/**
+ * Writes an OpenMetrics replay file: `routes` routes, three counter series each (code 200, code 500,
+ * completions), one sample every `intervalMs` for `ticks` ticks. Returns the samples written. Both
+ * layouts hold the same samples.
+ */
+export async function writeReplayFile(file: string, routes: number, ticks: number, intervalMs: number, seed = 11, layout: ReplayLayout = 'snapshots'): Promise<number> {
   const profiles = routeProfiles(routes, seed);
   const totals = { requests: new Float64Array(routes), errors: new Float64Array(routes), downstream: new Float64Array(routes) };
   const out = createWriteStream(file);
   const startS = 1_689_811_200;
-  let samples = 0;
-  out.write('# TYPE app_requests counter\n# TYPE app_completions counter\n');
+  const timestamp = (k: number) => startS + (k * intervalMs) / 1000;
+  // The series layout writes each series' whole day at once: the counters of every tick kept (8 bytes a sample).
+  const kept = layout === 'series' ? { ok: new Float64Array(routes * ticks), errors: new Float64Array(routes * ticks), completions: new Float64Array(routes * ticks) } : undefined;
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  if (!kept) await write('# TYPE app_requests counter\n# TYPE app_completions counter\n');
   for (let k = 0; k < ticks; k++) {
     const rates = tickRates(profiles, k);
-    const ts = startS + (k * intervalMs) / 1000;
     const lines: string[] = [];
     for (let i = 0; i < routes; i++) {
       const s = intervalMs / 1000;
       totals.requests[i]! += rates.requests[i]! * s;
       totals.errors[i]! += rates.errors[i]! * s;
       totals.downstream[i]! += rates.downstream[i]! * s;
-      const route = profiles[i]!.route;
       const errors = Math.floor(totals.errors[i]!);
-      lines.push(
-        `app_requests_total{code="200",route="${route}"} ${Math.floor(totals.requests[i]!) - errors} ${ts}`,
-        `app_requests_total{code="500",route="${route}"} ${errors} ${ts}`,
-        `app_completions_total{route="${route}"} ${Math.floor(totals.downstream[i]!)} ${ts}`,
-      );
-      samples += 3;
+      const ok = Math.floor(totals.requests[i]!) - errors;
+      const completions = Math.floor(totals.downstream[i]!);
+      if (kept) {
+        kept.ok[i * ticks + k] = ok;
+        kept.errors[i * ticks + k] = errors;
+        kept.completions[i * ticks + k] = completions;
+        continue;
+      }
+      const route = profiles[i]!.route;
+      const ts = timestamp(k);
+      lines.push(`app_requests_total{code="200",route="${route}"} ${ok} ${ts}`, `app_requests_total{code="500",route="${route}"} ${errors} ${ts}`, `app_completions_total{route="${route}"} ${completions} ${ts}`);
     }
-    if (!out.write(`${lines.join('\n')}\n`)) await once(out, 'drain');
+    if (!kept) await write(`${lines.join('\n')}\n`);
+  }
+  if (kept) {
+    const series = async (name: string, labels: string, values: Float64Array, i: number) => {
+      const lines: string[] = [];
+      for (let k = 0; k < ticks; k++) lines.push(`${name}{${labels}} ${values[i * ticks + k]!} ${timestamp(k)}`);
+      await write(`${lines.join('\n')}\n`);
+    };
+    await write('# TYPE app_requests counter\n');
+    for (let i = 0; i < routes; i++) {
+      await series('app_requests_total', `code="200",route="${profiles[i]!.route}"`, kept.ok, i);
+      await series('app_requests_total', `code="500",route="${profiles[i]!.route}"`, kept.errors, i);
+    }
+    await write('# TYPE app_completions counter\n');
+    for (let i = 0; i < routes; i++) await series('app_completions_total', `route="${profiles[i]!.route}"`, kept.completions, i);
   }
   out.end('# EOF\n');
   await once(out, 'finish');
-  return samples;
+  return 3 * routes * ticks;
 }

@@ -103,8 +103,8 @@ export class ReplayColumnsBuilder {
     }
     let byName = this.idsByName.get(name);
     // The parser cuts a name from the piece of text it reads, and a series kept for the whole
-    // backtest kept that piece (64 KB) with it: a file written series by series (as `promtool tsdb
-    // dump` writes) begins series in a new piece each time, and held 999 pieces, 66 MB of heap,
+    // backtest kept that piece (64 KB) with it: a file written series by series (as OpenMetrics
+    // requires) begins series in a new piece each time, and held 999 pieces, 66 MB of heap,
     // for the generated day. One copy of each name instead.
     if (byName === undefined) {
       const copy = detached(name);

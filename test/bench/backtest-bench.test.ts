@@ -34,6 +34,8 @@ describe('backtest bench inputs', () => {
     const { floor, nodeStart } = runReplayFloor(floorScript, file, samples);
     expect(floor.samples).toBe(samples);
     expect(floor.cpuS).toBeGreaterThan(0);
+    // The floor's own peak, read as it exits: more than Node's start-up alone, which holds no replay.
+    expect(floor.peakRssBytes).toBeGreaterThan(nodeStart.peakRssBytes);
     expect(nodeStart.wallS).toBeGreaterThan(0);
     expect(() => runReplayFloor(floorScript, file, samples + 1)).toThrow(`replay-floor read ${samples} samples of ${file}, the file holds ${samples + 1}`);
   });
@@ -43,9 +45,9 @@ describe('backtest bench inputs', () => {
     let i = 0;
     const figures = medianRun(3, () => {
       const wallS = walls[i++]!;
-      return { samples: 10, wallS, cpuS: wallS * 10, transitions: wallS };
+      return { samples: 10, wallS, cpuS: wallS * 10, transitions: wallS, peakRssBytes: wallS << 20 };
     });
     expect(i).toBe(3);
-    expect(figures).toEqual({ samples: 10, wallS: 2, cpuS: 20, transitions: 2, wallRangeS: [1, 3] });
+    expect(figures).toEqual({ samples: 10, wallS: 2, cpuS: 20, transitions: 2, peakRssBytes: 2 << 20, wallRangeS: [1, 3] });
   });
 });

@@ -61,6 +61,20 @@ describe('bench inputs', () => {
       const written = await writeReplayFile(file, 4, 5, 15_000);
       const result = parseExposition(readFileSync(file, 'utf8'), { format: 'openmetrics', onSample: () => {} });
       expect([written, result.samples, result.problems.length, result.sawEof]).toEqual([60, 60, 0, true]);
+      // Written series by series: the same samples, each series' lines together, in time order.
+      const bySeries = join(dir, 's.om');
+      expect(await writeReplayFile(bySeries, 4, 5, 15_000, 11, 'series')).toBe(60);
+      const samplesOf = (text: string) => {
+        const digest = new SampleDigest();
+        const order: string[] = [];
+        parseExposition(text, { format: 'openmetrics', onSample: (name, labels, value, ts) => (digest.add(name, labels, value, ts), order.push(`${name}${JSON.stringify(labels)}`)) });
+        return { digest: digest.value, order };
+      };
+      const snapshots = samplesOf(readFileSync(file, 'utf8'));
+      const series = samplesOf(readFileSync(bySeries, 'utf8'));
+      expect(series.digest).toBe(snapshots.digest);
+      expect(series.order.slice(0, 5).every((s) => s === series.order[0])).toBe(true);
+      expect(snapshots.order[1]).not.toBe(snapshots.order[0]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -97,7 +97,7 @@ describe('loadReplayColumns', () => {
   });
 
   it('keeps none of the text of a file written series by series (each series begins in a piece of its own)', async () => {
-    // As `promtool tsdb dump` writes: every sample of one series, then the next. Each series' text
+    // As OpenMetrics requires: every sample of one series, then the next. Each series' text
     // (about 100 KB) is longer than a parsed piece (64 KB), so every series is first met in a new
     // piece; a name or message cut from a piece and kept with the columns keeps all 64 KB of it.
     const series = 160;
