@@ -2,6 +2,7 @@
 // routes each sample to the signal inputs whose selector matches it, splits split signals by their
 // `by` labels, and turns counters into rates.
 
+import { detached } from '../core/detached.js';
 import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
 import { CounterRates } from './counter-rate.js';
@@ -380,7 +381,7 @@ export class SnapshotFrameBuilder {
       if (sibling) {
         id = sibling.id;
         groupLabels = sibling.labels;
-      }
+      } else id = detached(id); // flat: kept as long as the series, and built as a tree of its parts
       // A group first seen mid-snapshot starts its tracker now; its first rate is unknown.
       group = { id, labels: groupLabels, counter: this.rates.addGroup(route.input === 'errors' ? 'errors' : 'traffic'), forgotten: false, info: undefined, slot: -1 };
       route.groups.set(id, group);

@@ -3,6 +3,7 @@
 // One pass over the string with character codes: no per-line substrings or regular expressions on
 // the hot path, and label sets of unwanted metrics are skipped without being built.
 
+import { detached } from '../core/detached.js';
 import { fnv1a32 } from '../core/fnv1a.js';
 import { sameLabels } from '../series/series-key.js';
 import type { Labels } from '../core/types.js';
@@ -206,16 +207,6 @@ export function canonicalText(labels: Labels): string {
 /** A text's FNV-1a in 31 bits (a small integer to V8: a map key without a box). */
 function textHash(text: string): number {
   return fnv1a32(text) >>> 1;
-}
-
-/**
- * `s` in storage of its own. A substring of 13 or more characters is a view of the string it was cut
- * from, and keeps it alive: kept label texts and values held each page piece (64 KB) they were cut
- * from for as long as their series lived (34 MB at 100k series). Made from bytes, the copy is a
- * string of its own (a slice of anything, a concatenation too, is a view again).
- */
-export function detached(s: string): string {
-  return Buffer.from(s, 'utf8').toString('utf8');
 }
 
 export interface ParseResult {

@@ -6,7 +6,8 @@
 
 import type { Labels } from '../core/types.js';
 import { seriesKey } from '../series/series-key.js';
-import { type ExpositionProblem, detached } from './exposition.js';
+import { detached } from '../core/detached.js';
+import type { ExpositionProblem } from './exposition.js';
 
 export interface ReplaySeries {
   name: string;

@@ -6,6 +6,7 @@
 // series until the frame is built.
 
 import type { SignalConfig } from '../config/load.js';
+import { detached } from '../core/detached.js';
 import type { SeriesInfo, SignalInput } from '../core/types.js';
 import type { FrameSamples, SeriesIndex, SeriesInfos } from '../series/frame-samples.js';
 import { pickLabels, seriesIdOf } from '../series/series-key.js';
@@ -260,7 +261,9 @@ export class SplitSeries {
     if (s >= this.lastSeenMs.length) this.growSeries(2 * this.lastSeenMs.length);
     const picked = pickLabels(labels, by);
     this.keys[s] = key;
-    this.ids[s] = seriesIdOf(this.signal.name, picked);
+    // Flat: the id is kept as long as the series, and as built it is a tree of its parts (three
+    // nodes of 32 bytes for a route's id).
+    this.ids[s] = detached(seriesIdOf(this.signal.name, picked));
     this.infos[s] = { signal: this.signal.name, labels: picked };
     this.lastSeenMs[s] = Number.NEGATIVE_INFINITY;
     for (const stamps of this.stamps) stamps[s] = 0;
