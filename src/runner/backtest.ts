@@ -7,6 +7,8 @@ import type { AlertTransition } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { type ReplayData, ReplaySource, loadReplayColumns } from '../source/replay-source.js';
 import type { HistorySource } from '../source/source.js';
+import { frameBuilderFor } from '../source/signal-selectors.js';
+import { selectorMetricName } from '../core/selector.js';
 import type { DeployRecord } from '../deploys/types.js';
 import type { HistoryStore } from '../ui/history-store.js';
 
@@ -54,11 +56,26 @@ export async function historyFor(config: StormwatchConfig, options: Pick<Backtes
   }
   const replayFile = options.input ?? (config.source.kind === 'replay' ? config.source.file : undefined);
   if (replayFile !== undefined) {
-    const data = await loadReplayColumns(replayFile);
+    // A replay file is read with series selectors; a PromQL query is run by Prometheus only.
+    const queried = config.signals.flatMap((sig) => Object.entries(sig.inputs).flatMap(([input, spec]) => (spec.selector ? [] : [`signal ${sig.name}'s ${input}`])));
+    if (queried.length > 0) {
+      throw new SourceError('query_error', `replay ${replayFile}: ${queried.join(', ')} ${queried.length === 1 ? 'is a PromQL query' : 'are PromQL queries'} ({query: ...}), which only a Prometheus source runs; a replay file is read through series selectors (metric_name{label="value"}), or backtest against Prometheus with --from and --to`, false);
+    }
+    for (const m of config.deploys?.markers ?? []) {
+      if (!m.selector) options.logger.log('warn', 'deploy marker not read from a replay file', { file: replayFile, marker: m.name, why: 'it is a PromQL query ({query: ...}); a replay file is read through series selectors' });
+    }
+    // Only the metrics the signals and deploy markers read are kept: a file exported whole (every
+    // metric of a Prometheus) would otherwise be parsed into labels and held for the whole run.
+    const watched = frameBuilderFor(config.signals, config.deploys?.markers ?? []);
+    const data = await loadReplayColumns(replayFile, (name) => watched.wants(name));
     for (const p of data.problems.slice(0, 20)) options.logger.log('warn', 'replay file problem', { file: replayFile, line: p.line, problem: p.message });
     if (data.problems.length > 20) options.logger.log('warn', 'more replay file problems', { file: replayFile, count: data.problems.length - 20 });
     const source = new ReplaySource(data, config.signals, config.deploys?.markers ?? []);
-    if (Number.isNaN(source.firstMs)) throw new SourceError('parse', `replay ${replayFile}: no samples with timestamps`, false);
+    if (Number.isNaN(source.firstMs)) {
+      const others = data.unwanted ?? 0;
+      const why = others > 0 ? `none of its ${others} samples is of a metric the signals or deploy markers read (${watchedNames(config)})` : 'no samples with timestamps';
+      throw new SourceError('parse', `replay ${replayFile}: ${why}`, false);
+    }
     const fromMs = options.fromMs ?? source.firstMs;
     return { source, fromMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs, problems: data.problems.length };
   }
@@ -101,6 +118,13 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   }
   options.onProgress?.(total, total);
   return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
+}
+
+/** The metric names a config's signals and deploy markers read, for a message. */
+function watchedNames(config: StormwatchConfig): string {
+  const selectors = [...config.signals.flatMap((s) => Object.values(s.inputs).map((i) => i.selector)), ...(config.deploys?.markers ?? []).map((m) => m.selector)];
+  const names = new Set(selectors.map((s) => (s ? selectorMetricName(s) : undefined)).filter((n): n is string => n !== undefined));
+  return [...names].join(', ');
 }
 
 /** The history a report is drawn from (its modules are loaded only when a report is asked for). */

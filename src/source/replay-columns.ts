@@ -32,6 +32,8 @@ export interface ReplayColumns {
   seriesIds: Uint32Array;
   values: Float64Array;
   problems: ExpositionProblem[];
+  /** Valid samples of the file that were not kept: their metrics are not watched (see loadReplayColumns). */
+  unwanted?: number;
 }
 
 /** finish() keeps the columns it filled as they are when at least this share of them is used. */

@@ -20,8 +20,11 @@ export interface ReplayData {
   problems: ExpositionProblem[];
 }
 
-/** Reads and parses a replay file into columns; samples without timestamps are reported and skipped. */
-export function readReplayColumns(file: string): ReplayColumns {
+/**
+ * Reads and parses a replay file into columns; samples without timestamps are reported and skipped.
+ * `wants`: the metric names kept (default all); the samples of others are checked but not kept.
+ */
+export function readReplayColumns(file: string, wants?: (name: string) => boolean): ReplayColumns {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -30,7 +33,7 @@ export function readReplayColumns(file: string): ReplayColumns {
   } catch (error) {
     throw readError(file, error);
   }
-  const reader = new ReplayReader(bytes.length);
+  const reader = new ReplayReader(bytes.length, wants);
   reader.push(bytes);
   return reader.end();
 }
@@ -40,10 +43,10 @@ export function readReplayColumns(file: string): ReplayColumns {
  * thread): no copy of the whole file, compressed or decompressed, and no text of it is ever
  * built, and decompression overlaps the parse.
  */
-export async function loadReplayColumns(file: string): Promise<ReplayColumns> {
+export async function loadReplayColumns(file: string, wants?: (name: string) => boolean): Promise<ReplayColumns> {
   let reader: ReplayReader;
   try {
-    reader = new ReplayReader(textSizeHint(file));
+    reader = new ReplayReader(textSizeHint(file), wants);
   } catch (error) {
     throw readError(file, error);
   }
@@ -138,18 +141,29 @@ class ReplayReader {
   private readonly problems: ExpositionProblem[] = [];
   private readonly stream: ExpositionStream;
   private pushed = 0;
+  /** Samples of the metrics kept (the parser's count less these: the samples of the others). */
+  private offered = 0;
   /** Bytes pushed at which the columns' room is estimated next (at 1 MB, then every quarter of the text). */
   private estimateAt = ESTIMATE_FIRST_BYTES;
 
-  /** @param textBytes about how long the text is (textSizeHint): the columns are sized from it. */
-  constructor(private readonly textBytes = 0) {
+  /**
+   * @param textBytes about how long the text is (textSizeHint): the columns are sized from it.
+   * @param wants the metric names kept: a file exported whole holds far more than a config watches,
+   *   and the rest would be parsed into labels and held in the columns for the whole backtest.
+   */
+  constructor(
+    private readonly textBytes = 0,
+    wants?: (name: string) => boolean,
+  ) {
     const { columns, problems } = this;
     this.stream = new ExpositionStream({
       format: 'openmetrics',
+      ...(wants ? { wants } : {}),
       // Every series repeats at every timestamp: its labels are built once (one frozen object per
       // series, which also numbers the series in the columns).
       labelCache: new LabelSetCache(),
-      onSample(name, labels, value, timestampMs, line) {
+      onSample: (name, labels, value, timestampMs, line) => {
+        this.offered++;
         if (Number.isNaN(timestampMs)) {
           problems.push({ line, message: detached(`${name}: replay samples need a timestamp; sample skipped`) });
           return;
@@ -182,7 +196,9 @@ class ReplayReader {
     problems.push(...result.problems);
     if (!result.sawEof) problems.push({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
     problems.sort((a, b) => a.line - b.line);
-    return this.columns.finish(problems);
+    const columns = this.columns.finish(problems);
+    columns.unwanted = result.samples - this.offered;
+    return columns;
   }
 }
 

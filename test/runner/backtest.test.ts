@@ -1,13 +1,15 @@
 // Scenario tests: every bundled scenario replayed through the real pipeline and scored against
 // its labelled incident windows and expectations (the same scoring `npm run scorecard` prints).
 
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.js';
 import { FIXTURES_DIR } from '../../src/core/paths.js';
 import type { AlertTransition } from '../../src/core/types.js';
 import { runBacktest } from '../../src/runner/backtest.js';
+import { loadReplayColumns } from '../../src/source/replay-source.js';
 import { type ScoredTick, scoreScenario, scoredTick } from '../../scripts/scorecard/score.js';
 import { replayConfig, scenarioLabels } from '../helpers/scenarios.js';
 
@@ -87,5 +89,63 @@ describe('a backtest without anomaly scores', () => {
     expect(config.deploys).toBeDefined();
     const skipped = await run(config, false);
     expect(skipped.scores.filter(Number.isFinite).length).toBeGreaterThan(skipped.scores.length / 2);
+  });
+});
+
+describe('a backtest of a file holding more than the config reads', () => {
+  const scenario = join(FIXTURES_DIR, 'scenarios', 'crates-2023-07-20-broken-redirect.om');
+  const collect = async (config: ReturnType<typeof replayConfig>) => {
+    const transitions: AlertTransition[] = [];
+    const logged: string[] = [];
+    await runBacktest(config, { logger: { log: (_level, msg) => logged.push(msg) }, onTransition: (t) => transitions.push(t) });
+    return { transitions, logged };
+  };
+
+  it('keeps only the watched metrics, and decides as on the file without the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-backtest-'));
+    try {
+      // The scenario with a whole exporter's worth of other metrics after it, series by series: a
+      // node's CPU counters at every timestamp, and a line of another metric without a timestamp.
+      const text = readFileSync(scenario, 'utf8');
+      const { timesMs } = await loadReplayColumns(scenario);
+      const other: string[] = ['# TYPE node_cpu_seconds counter'];
+      for (let cpu = 0; cpu < 4; cpu++) for (const t of timesMs) other.push(`node_cpu_seconds_total{cpu="${cpu}",mode="idle"} ${(t / 1000) * 0.9} ${t / 1000}`);
+      other.push('# TYPE go_goroutines gauge', 'go_goroutines 12');
+      const file = join(dir, 'exported.om');
+      writeFileSync(file, text.replace('# EOF\n', `${other.join('\n')}\n# EOF\n`));
+      const plain = await collect(replayConfig('crates-2023-07-20-broken-redirect'));
+      const exported = await collect({ ...replayConfig('crates-2023-07-20-broken-redirect'), source: { kind: 'replay', file } });
+      expect(plain.transitions.length).toBeGreaterThan(0);
+      expect(JSON.stringify(exported.transitions)).toBe(JSON.stringify(plain.transitions));
+      // Read as the backtest reads it: the other metrics counted, not kept; read whole, kept.
+      const watched = new Set(['crates_api_requests_total', 'static_requests_total', 'crates_build_info']);
+      const kept = await loadReplayColumns(file, (name) => watched.has(name));
+      expect(kept.series.some((s) => s.name === 'node_cpu_seconds_total')).toBe(false);
+      expect(kept.unwanted).toBe(4 * timesMs.length + 1);
+      const whole = await loadReplayColumns(file);
+      expect(whole.series.filter((s) => s.name === 'node_cpu_seconds_total')).toHaveLength(4);
+      expect(whole.unwanted).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says which metrics it reads when the file holds none of them', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const renamed = config.signals.map((s) => ({ ...s, inputs: Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, { ...v, selector: { ...v.selector!, matchers: v.selector!.matchers.map((m) => (m.label === '__name__' ? { ...m, value: `other_${m.value}` } : m)) } }])) }));
+    const error = await collect({ ...config, signals: renamed, deploys: undefined }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/^replay .*crates-2023-07-20-broken-redirect\.om: none of its \d+ samples is of a metric the signals or deploy markers read \(other_crates_api_requests_total, /);
+  });
+
+  it('refuses a signal read through a PromQL query, naming it, and says a query-only deploy marker reads nothing', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const [first, ...rest] = config.signals;
+    const queried = { ...first!, inputs: { ...first!.inputs, requests: { query: 'sum(rate(crates_api_requests_total[1m]))' } } };
+    const error = await collect({ ...config, signals: [queried, ...rest] }).catch((e: unknown) => e);
+    expect((error as Error).message).toContain(`signal ${first!.name}'s requests is a PromQL query ({query: ...}), which only a Prometheus source runs`);
+    const markers = config.deploys?.markers ?? [];
+    expect(markers.length).toBeGreaterThan(0);
+    const { logged } = await collect({ ...config, deploys: { ...config.deploys!, markers: markers.map((m) => ({ ...m, selector: undefined })) } });
+    expect(logged).toContain('deploy marker not read from a replay file');
   });
 });
