@@ -26,7 +26,11 @@ export class ExpositionStream {
   }
 
   push(bytes: Uint8Array): void {
-    const text = this.decoder.write(bytes as Buffer);
+    this.pushText(this.decoder.write(bytes as Buffer));
+  }
+
+  /** Text that follows what was pushed so far (decoded already: bytes and text are not mixed). */
+  pushText(text: string): void {
     if (this.pageHead.length < HEAD_CHARS) this.keepHead(text);
     let from = 0;
     if (this.rest !== '') {

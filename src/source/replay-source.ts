@@ -3,6 +3,7 @@
 
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
@@ -11,6 +12,7 @@ import { frameBuilderFor } from './signal-selectors.js';
 import { type ExpositionProblem, LabelSetCache } from './exposition.js';
 import { detached } from '../core/detached.js';
 import { ExpositionStream } from './exposition-stream.js';
+import { TsdbDumpText, opensAsTsdbDump } from './tsdb-dump.js';
 import type { HistorySource } from './source.js';
 import { ReplayColumnsBuilder, type ReplayColumns, type ReplaySample, columnsOfSnapshots, snapshotsOfColumns } from './replay-columns.js';
 
@@ -135,11 +137,17 @@ function readError(file: string, error: unknown): SourceError {
   return new SourceError('connection', `replay ${file}: ${what}`, false, { cause: error });
 }
 
-/** Parses a replay file's bytes, whole or in chunks, into columns. */
+/**
+ * Parses a replay file's bytes, whole or in chunks, into columns: OpenMetrics with timestamps, or
+ * the output of `promtool tsdb dump` (told by its first non-blank character; see tsdb-dump.ts).
+ */
 class ReplayReader {
   private readonly columns = new ReplayColumnsBuilder();
   private readonly problems: ExpositionProblem[] = [];
-  private readonly stream: ExpositionStream;
+  /** Made at the first bytes, once they say which of the two the file is. */
+  private stream: ExpositionStream | undefined;
+  /** A dump's lines rewritten to the text format (undefined: OpenMetrics), and its decoder. */
+  private dump: { lines: TsdbDumpText; decoder: StringDecoder } | undefined;
   private pushed = 0;
   /** Samples of the metrics kept (the parser's count less these: the samples of the others). */
   private offered = 0;
@@ -153,12 +161,16 @@ class ReplayReader {
    */
   constructor(
     private readonly textBytes = 0,
-    wants?: (name: string) => boolean,
-  ) {
+    private readonly wants?: (name: string) => boolean,
+  ) {}
+
+  private open(dump: boolean): ExpositionStream {
     const { columns, problems } = this;
-    this.stream = new ExpositionStream({
-      format: 'openmetrics',
-      ...(wants ? { wants } : {}),
+    if (dump) this.dump = { lines: new TsdbDumpText(), decoder: new StringDecoder('utf8') };
+    return new ExpositionStream({
+      // A dump's timestamps are milliseconds, as the text format's.
+      format: dump ? 'text' : 'openmetrics',
+      ...(this.wants ? { wants: this.wants } : {}),
       // Every series repeats at every timestamp: its labels are built once (one frozen object per
       // series, which also numbers the series in the columns).
       labelCache: new LabelSetCache(),
@@ -174,9 +186,12 @@ class ReplayReader {
   }
 
   push(bytes: Uint8Array): void {
+    // The first bytes decide (a file opening with blank lines longer than a chunk reads as OpenMetrics).
+    this.stream ??= this.open(opensAsTsdbDump(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 256)).toString('latin1')));
     for (let at = 0; at < bytes.length; at += PARSE_BYTES) {
       const piece = bytes.subarray(at, at + PARSE_BYTES);
-      this.stream.push(piece);
+      if (this.dump) this.stream.pushText(this.dump.lines.push(this.dump.decoder.write(piece as Buffer)));
+      else this.stream.push(piece);
       this.pushed += piece.length;
       if (this.pushed >= this.estimateAt) this.estimate();
     }
@@ -191,10 +206,13 @@ class ReplayReader {
   }
 
   end(): ReplayColumns {
-    const result = this.stream.end();
+    const stream = (this.stream ??= this.open(false));
+    if (this.dump) stream.pushText(this.dump.lines.push(this.dump.decoder.end()) + this.dump.lines.end());
+    const result = stream.end();
     const problems = this.problems;
     problems.push(...result.problems);
-    if (!result.sawEof) problems.push({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
+    // A dump has no terminator; OpenMetrics ends with one.
+    if (!result.sawEof && !this.dump) problems.push({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
     problems.sort((a, b) => a.line - b.line);
     const columns = this.columns.finish(problems);
     columns.unwanted = result.samples - this.offered;
