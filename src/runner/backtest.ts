@@ -8,7 +8,6 @@ import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { type ReplayData, ReplaySource, loadReplayColumns } from '../source/replay-source.js';
 import type { HistorySource } from '../source/source.js';
 import { frameBuilderFor } from '../source/signal-selectors.js';
-import { selectorMetricName } from '../core/selector.js';
 import type { DeployRecord } from '../deploys/types.js';
 import type { HistoryStore } from '../ui/history-store.js';
 
@@ -73,7 +72,8 @@ export async function historyFor(config: StormwatchConfig, options: Pick<Backtes
     const source = new ReplaySource(data, config.signals, config.deploys?.markers ?? []);
     if (Number.isNaN(source.firstMs)) {
       const others = data.unwanted ?? 0;
-      const why = others > 0 ? `none of its ${others} samples is of a metric the signals or deploy markers read (${watchedNames(config)})` : 'no samples with timestamps';
+      const names = watched.wantedNames();
+      const why = others > 0 ? `none of its ${others} samples is of a metric the signals or deploy markers read (${names === 'all' ? 'any' : [...names].join(', ')})` : 'no samples with timestamps';
       throw new SourceError('parse', `replay ${replayFile}: ${why}`, false);
     }
     const fromMs = options.fromMs ?? source.firstMs;
@@ -118,13 +118,6 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   }
   options.onProgress?.(total, total);
   return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
-}
-
-/** The metric names a config's signals and deploy markers read, for a message. */
-function watchedNames(config: StormwatchConfig): string {
-  const selectors = [...config.signals.flatMap((s) => Object.values(s.inputs).map((i) => i.selector)), ...(config.deploys?.markers ?? []).map((m) => m.selector)];
-  const names = new Set(selectors.map((s) => (s ? selectorMetricName(s) : undefined)).filter((n): n is string => n !== undefined));
-  return [...names].join(', ');
 }
 
 /** The history a report is drawn from (its modules are loaded only when a report is asked for). */

@@ -152,8 +152,14 @@ export class SnapshotFrameBuilder {
    * metric): the parser skips building the labels of the rest.
    */
   wants(name: string): boolean {
+    const wanted = this.wantedNames();
+    return wanted === 'all' || wanted.has(name);
+  }
+
+  /** The metric names wants() admits, or 'all' when a selector names no metric. */
+  wantedNames(): ReadonlySet<string> | 'all' {
     this.wanted ??= this.unnamedRoutes.length > 0 || this.markers.some((m) => selectorMetricName(m.selector) === undefined) ? 'all' : new Set([...this.routesByName.keys(), ...this.markers.map((m) => selectorMetricName(m.selector)!)]);
-    return this.wanted === 'all' || this.wanted.has(name);
+    return this.wanted;
   }
 
   begin(): void {
