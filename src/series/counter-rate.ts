@@ -8,6 +8,10 @@
 //   least its new value;
 // - a series that is new since the last snapshot counts its value (it started from 0), at most the
 //   largest increment of a neighbour (a series first seen late, not newly born, is no burst);
+// - a series that is back after missing snapshots (a failed scrape) counts what it counted since it
+//   was last seen, spread evenly over the snapshots in between: its whole count since it was born
+//   (an error series' lifetime of errors at once) or a neighbour's increment paged storms on one
+//   missing line; if it reset meanwhile, the increment is unknown;
 // - a series that vanished since the last snapshot makes the increment unknown: what it counted
 //   before it went is lost, and no neighbour can tell how long it lived;
 // - with no neighbour to learn from, an incomplete increment is unknown (NaN): no data, never zero.
@@ -33,7 +37,9 @@ const COMPLETE_SUM = 1;
 const COMPLETE_PREV_SUM = 2;
 const COMPLETE_MAX = 3;
 const LAST_MATCHED = 4;
-const GROUP_DOUBLES = 5;
+/** This snapshot's Σ of the increments of members back after missing snapshots (see add). */
+const RETURNED_SUM = 5;
+const GROUP_DOUBLES = 6;
 /**
  * A group's integers: the number of the snapshot being taken and of the last one ended (-2: none
  * yet; members' unwritten stamps are -1), its members touched this snapshot and the last one, its
@@ -60,6 +66,8 @@ const NOW = 1;
 const ERRORS = 2;
 const SEEN_ANY = 4;
 const EVER_MATCHED = 8;
+/** A traffic member came back reset after missing snapshots: this snapshot's increment is unknown. */
+const UNKNOWN = 16;
 /** A member's doubles: its value and its increment, each for two snapshots (at +0 and +1, by the group's NOW). */
 const VALUE = 0;
 const INCREMENT = 2;
@@ -77,8 +85,8 @@ const MEMBER_INTS = 7;
  * is the add()s of its members since its last end(), ended by end(): each group keeps its own
  * snapshots (a group made mid-snapshot starts then). Members are kept for as long as they feed
  * their group: one that missed the last snapshot may be let go at an end() (compaction), after which
- * `owns` says so and its caller asks for a new one; a new member reads as a series first seen, as a
- * member that missed the last snapshot does anyway.
+ * `owns` says so and its caller asks for a new one; a new member reads as a series first seen (a
+ * member let go forgets what it had counted).
  */
 export class CounterRates {
   private readonly groups = new NumberRows(GROUP_INTS, GROUP_DOUBLES);
@@ -105,6 +113,7 @@ export class CounterRates {
     d[at + COMPLETE_PREV_SUM] = 0;
     d[at + COMPLETE_MAX] = 0;
     d[at + LAST_MATCHED] = Number.NaN;
+    d[at + RETURNED_SUM] = 0;
     const i = this.groups.ints;
     const ai = g * GROUP_INTS;
     i.fill(0, ai, ai + GROUP_INTS);
@@ -185,8 +194,20 @@ export class CounterRates {
     const before = 1 - now;
     const previous = gi[ag + PREVIOUS]!;
     const current = gi[ag + CURRENT]!;
-    if (mi[at + VALUE_AT + before] !== previous) this.pend(ag + FRESH_FIRST, m, value);
-    else if (value < md[ad + VALUE + before]!) {
+    if (mi[at + VALUE_AT + before] !== previous) {
+      // Its last value, if it had one: the later of its two stamps (both older than the last snapshot).
+      const last = mi[at + VALUE_AT + now]! > mi[at + VALUE_AT + before]! ? now : before;
+      const lastAt = mi[at + VALUE_AT + last]!;
+      if (lastAt < 0 || lastAt >= current) this.pend(ag + FRESH_FIRST, m, value);
+      else if (value >= md[ad + VALUE + last]!) {
+        const increment = (value - md[ad + VALUE + last]!) / (current - lastAt);
+        gd[agd + RETURNED_SUM] = gd[agd + RETURNED_SUM]! + increment;
+        md[ad + INCREMENT + now] = increment;
+        mi[at + INCREMENT_AT + now] = current;
+      } else if ((gi[ag + FLAGS]! & ERRORS) !== 0) {
+        gd[agd + RETURNED_SUM] = gd[agd + RETURNED_SUM]! + value;
+      } else gi[ag + FLAGS]! |= UNKNOWN;
+    } else if (value < md[ad + VALUE + before]!) {
       this.pend(ag + RESET_FIRST, m, value);
       gi[ag + RESET_COUNT]!++;
     } else {
@@ -237,6 +258,8 @@ export class CounterRates {
     gd[agd + COMPLETE_SUM] = 0;
     gd[agd + COMPLETE_PREV_SUM] = 0;
     gd[agd + COMPLETE_MAX] = 0;
+    gd[agd + RETURNED_SUM] = 0;
+    gi[ag + FLAGS]! &= ~UNKNOWN;
     gi[ag + COMPLETE_COUNT] = 0;
     gi[ag + TOUCHED] = 0;
     this.releasePending(g);
@@ -254,12 +277,12 @@ export class CounterRates {
     const fresh = gi[ag + FRESH_FIRST]!;
     if ((gi[ag + FLAGS]! & ERRORS) !== 0) {
       if (!matched && (gi[ag + FLAGS]! & EVER_MATCHED) === 0) return 0;
-      let sum = gd[agd + COMPLETE_SUM]!;
+      let sum = gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]!;
       for (let k = resets; k >= 0; k = links[2 * k + 1]!) sum += values[k]!;
       for (let k = fresh; k >= 0; k = links[2 * k + 1]!) sum += values[k]!;
       return sum;
     }
-    if (!matched) return Number.NaN;
+    if (!matched || (gi[ag + FLAGS]! & UNKNOWN) !== 0) return Number.NaN;
     const mi = this.members.ints;
     const md = this.members.doubles;
     const now = gi[ag + FLAGS]! & NOW;
@@ -272,9 +295,9 @@ export class CounterRates {
         if (mi[m * MEMBER_INTS + VALUE_AT + before] === previous && mi[m * MEMBER_INTS + VALUE_AT + now] !== current) return Number.NaN;
       }
     }
-    if (resets < 0 && fresh < 0) return gd[agd + COMPLETE_SUM]!;
+    if (resets < 0 && fresh < 0) return gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]!;
     if (gi[ag + COMPLETE_COUNT] === 0) return Number.NaN;
-    let sum = gd[agd + COMPLETE_SUM]!;
+    let sum = gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]!;
     if (resets >= 0) {
       // How the load changed since the last interval, read from the series that did not reset.
       const growth = gd[agd + COMPLETE_PREV_SUM]! > 0 ? gd[agd + COMPLETE_SUM]! / gd[agd + COMPLETE_PREV_SUM]! : Number.NaN;

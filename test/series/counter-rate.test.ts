@@ -87,6 +87,40 @@ describe('CounterRates: one group', () => {
     expect(snapshot(t, 20_000, { b: 50 })).toBe(2);
   });
 
+  it('counts a series back after a missed snapshot at what it counted meanwhile, spread over the gap (not as newly born)', () => {
+    const t = tracker();
+    snapshot(t, 0, { '200': 10_000, '500': 300 });
+    snapshot(t, 10_000, { '200': 11_000, '500': 310 });
+    // The 500 series' line is missing once: no data (what it counted is unknown) ...
+    expect(snapshot(t, 20_000, { '200': 12_000 })).toBeNaN();
+    // ... and back, its 20 since it was last seen are two snapshots' worth: 10 now, not the 1000 of
+    // its busiest neighbour (a series first seen late) that paged a 1.5x storm on one missing line.
+    expect(snapshot(t, 30_000, { '200': 13_000, '500': 330 })).toBe((1000 + 10) / 10);
+    expect(snapshot(t, 40_000, { '200': 14_000, '500': 340 })).toBe((1000 + 10) / 10);
+  });
+
+  it('gives NaN for a traffic series back reset after a gap: what it counted meanwhile is unknown', () => {
+    const t = tracker();
+    snapshot(t, 0, { a: 1000, b: 1000 });
+    snapshot(t, 10_000, { a: 1100, b: 1100 });
+    snapshot(t, 20_000, { a: 1200 });
+    expect(snapshot(t, 30_000, { a: 1300, b: 40 })).toBeNaN();
+    expect(snapshot(t, 40_000, { a: 1400, b: 140 })).toBe(20);
+  });
+
+  it('counts an error series back after a gap at its errors since last seen, not its lifetime count', () => {
+    const t = tracker('errors');
+    snapshot(t, 0, { a: 5000, b: 50 });
+    snapshot(t, 10_000, { a: 5001, b: 50 });
+    snapshot(t, 20_000, { b: 51 });
+    snapshot(t, 30_000, { b: 51 });
+    // a counted 3 over three snapshots: 1 a snapshot (it was 5001 errors at once before).
+    expect(snapshot(t, 40_000, { a: 5004, b: 52 })).toBeCloseTo((1 + 1) / 10, 10);
+    // Back reset: counted as its new value, as an error series' resets are.
+    snapshot(t, 50_000, { b: 52 });
+    expect(snapshot(t, 60_000, { a: 2, b: 52 })).toBeCloseTo(2 / 10, 10);
+  });
+
   it('gives NaN when nothing matches any more: missing data, not zero traffic', () => {
     const t = tracker();
     snapshot(t, 0, { a: 10 });
@@ -238,6 +272,12 @@ class MapCounterRateTracker {
   private fresh: [string, number][] = [];
   private seenAny = false;
   private everMatched = false;
+  /** Every key's last value and the snapshot it came in (until let go as CounterRates lets members go). */
+  private lastSeen = new Map<string, { value: number; snapshot: number }>();
+  private snapshotNo = 0;
+  /** Σ of the increments of series back after missing snapshots, and whether one came back reset. */
+  private returnedSum = 0;
+  private unknown = false;
 
   /**
    * @param kind traffic (requests, completions): incomplete increments estimated or unknown;
@@ -253,6 +293,8 @@ class MapCounterRateTracker {
     this.completePrevSum = 0;
     this.completeMax = 0;
     this.completeCount = 0;
+    this.returnedSum = 0;
+    this.unknown = false;
     if (this.resets.length > 0) this.resets = [];
     if (this.fresh.length > 0) this.fresh = [];
   }
@@ -260,8 +302,16 @@ class MapCounterRateTracker {
   /** Adds one matched series' counter value to the snapshot. */
   add(key: string, value: number): void {
     const before = this.previous.get(key);
-    if (before === undefined) this.fresh.push([key, value]);
-    else if (value < before) this.resets.push([key, value]);
+    const last = this.lastSeen.get(key);
+    if (before === undefined) {
+      if (last === undefined || last.snapshot === this.snapshotNo) this.fresh.push([key, value]);
+      else if (value >= last.value) {
+        const increment = (value - last.value) / (this.snapshotNo - last.snapshot);
+        this.returnedSum += increment;
+        this.increments.set(key, increment);
+      } else if (this.kind === 'errors') this.returnedSum += value;
+      else this.unknown = true;
+    } else if (value < before) this.resets.push([key, value]);
     else {
       const increment = value - before;
       this.completeSum += increment;
@@ -271,6 +321,7 @@ class MapCounterRateTracker {
       this.increments.set(key, increment);
     }
     this.current.set(key, value);
+    this.lastSeen.set(key, { value, snapshot: this.snapshotNo });
   }
 
   /**
@@ -293,25 +344,28 @@ class MapCounterRateTracker {
     this.increments = spareIncrements;
     this.previousTimeMs = timeMs;
     this.seenAny = true;
+    // As CounterRates compacts: past twice the live count (and 64), keys that missed this snapshot go.
+    if (this.lastSeen.size > 2 * this.previous.size + 64) for (const key of [...this.lastSeen.keys()]) if (!this.previous.has(key)) this.lastSeen.delete(key);
+    this.snapshotNo++;
     return (increase * 1000) / dtMs;
   }
 
   private increase(matched: boolean): number {
     if (this.kind === 'errors') {
       if (!matched && !this.everMatched) return 0;
-      let sum = this.completeSum;
+      let sum = this.completeSum + this.returnedSum;
       for (const [, v] of this.resets) sum += v;
       for (const [, v] of this.fresh) sum += v;
       return sum;
     }
-    if (!matched) return Number.NaN;
+    if (!matched || this.unknown) return Number.NaN;
     if (this.previous.size > this.completeCount + this.resets.length) {
       // A series of the last snapshot is gone: what it counted before it went is unknown.
       for (const key of this.previous.keys()) if (!this.current.has(key)) return Number.NaN;
     }
-    if (this.resets.length === 0 && this.fresh.length === 0) return this.completeSum;
+    if (this.resets.length === 0 && this.fresh.length === 0) return this.completeSum + this.returnedSum;
     if (this.completeCount === 0) return Number.NaN;
-    let sum = this.completeSum;
+    let sum = this.completeSum + this.returnedSum;
     if (this.resets.length > 0) {
       // How the load changed since the last interval, read from the series that did not reset.
       const growth = this.completePrevSum > 0 ? this.completeSum / this.completePrevSum : Number.NaN;
