@@ -39,7 +39,9 @@ const COMPLETE_MAX = 3;
 const LAST_MATCHED = 4;
 /** This snapshot's Σ of the increments of members back after missing snapshots (see add). */
 const RETURNED_SUM = 5;
-const GROUP_DOUBLES = 6;
+/** The latest time a member's sample of this snapshot was taken at (NaN: none given; see add). */
+const SAMPLED_AT = 6;
+const GROUP_DOUBLES = 7;
 /**
  * A group's integers: the number of the snapshot being taken and of the last one ended (-2: none
  * yet; members' unwritten stamps are -1), its members touched this snapshot and the last one, its
@@ -114,6 +116,7 @@ export class CounterRates {
     d[at + COMPLETE_MAX] = 0;
     d[at + LAST_MATCHED] = Number.NaN;
     d[at + RETURNED_SUM] = 0;
+    d[at + SAMPLED_AT] = Number.NaN;
     const i = this.groups.ints;
     const ai = g * GROUP_INTS;
     i.fill(0, ai, ai + GROUP_INTS);
@@ -179,8 +182,12 @@ export class CounterRates {
     return m >= 0 && this.members.ints[m * MEMBER_INTS + OWNER] === owner;
   }
 
-  /** Adds member `m`'s counter value to its group's snapshot. */
-  add(m: number, value: number): void {
+  /**
+   * Adds member `m`'s counter value to its group's snapshot. `sampledAtMs`: when the sample was
+   * taken, if not at the snapshot's time: a replay's targets are scraped at their own offsets, and
+   * a group's rate is its increase over its own samples' interval (the latest of its members').
+   */
+  add(m: number, value: number, sampledAtMs = Number.NaN): void {
     const mi = this.members.ints;
     const md = this.members.doubles;
     const at = m * MEMBER_INTS;
@@ -224,21 +231,29 @@ export class CounterRates {
       gi[ag + TOUCHED]!++;
     }
     md[ad + VALUE + now] = value;
+    if (!(sampledAtMs <= gd[agd + SAMPLED_AT]!)) gd[agd + SAMPLED_AT] = sampledAtMs;
   }
 
   /**
-   * Ends group `g`'s snapshot taken at `timeMs` and returns its summed increase per second since
-   * the previous one. NaN (no data) for the first snapshot, when time did not move forward, when
-   * nothing matched (a traffic selector that matched before and now matches nothing is missing
-   * data, not zero traffic), and when an increment cannot be known (see above).
+   * Ends group `g`'s snapshot taken at `snapshotMs` (or at its members' latest sample time, when
+   * add was told it) and returns its summed increase per second since the previous one. NaN (no
+   * data) for the first snapshot, when time did not move forward, when nothing matched (a traffic
+   * selector that matched before and now matches nothing is missing data, not zero traffic), and
+   * when an increment cannot be known (see above).
    */
-  end(g: number, timeMs: number): number {
+  end(g: number, snapshotMs: number): number {
     const gi = this.groups.ints;
     const gd = this.groups.doubles;
     const ag = g * GROUP_INTS;
     const agd = g * GROUP_DOUBLES;
-    const dtMs = timeMs - gd[agd + PREVIOUS_TIME]!;
     const matched = gi[ag + TOUCHED]! > 0;
+    // A traffic group that matched nothing this time is no data, and no snapshot: the next one it
+    // matches is read over the whole interval since the last (each series complete, not back).
+    if (!matched && (gi[ag + FLAGS]! & (ERRORS | SEEN_ANY)) === SEEN_ANY) return Number.NaN;
+    const sampledAt = gd[agd + SAMPLED_AT]!;
+    const timeMs = Number.isNaN(sampledAt) ? snapshotMs : sampledAt;
+    gd[agd + SAMPLED_AT] = Number.NaN;
+    const dtMs = timeMs - gd[agd + PREVIOUS_TIME]!;
     if (matched) {
       gi[ag + FLAGS]! |= EVER_MATCHED;
       gd[agd + LAST_MATCHED] = timeMs;

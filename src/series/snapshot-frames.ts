@@ -126,8 +126,9 @@ export class SnapshotFrameBuilder {
    * Resolutions of label sets that are not frozen (resolved by their series key), offered this
    * snapshot and the last one: a series' member must be the same from one snapshot to the next.
    */
-  private plainResolved = new Map<string, Resolution>();
-  private plainResolvedBefore = new Map<string, Resolution>();
+  private plainResolved = new Map<string, { r: Resolution; seenIn: number }>();
+  /** Label sets that are not frozen offered this snapshot. */
+  private plainOffered = 0;
 
   constructor(
     signals: readonly SignalSelectors[],
@@ -193,13 +194,23 @@ export class SnapshotFrameBuilder {
     return r;
   }
 
-  /** The resolution of a label set that is not frozen, by its series key: the one of this snapshot or the last, else made. */
+  /**
+   * The resolution of a label set that is not frozen, by its series key: kept while its series
+   * is seen (as a frozen one is), so a series back after a missed snapshot is the same member of
+   * its groups, not a new one (CounterRates reads the two differently).
+   */
   private plainResolution(name: string, labels: Labels): Resolution {
     const key = seriesKey(name, labels);
-    let r = this.plainResolved.get(key) ?? this.plainResolvedBefore.get(key);
-    if (r === undefined || (r.forgottenSeen !== this.forgottenCount && stale(r, this.forgottenCount))) r = this.resolve(name, labels, undefined);
-    this.plainResolved.set(key, r);
-    return r;
+    let known = this.plainResolved.get(key);
+    if (known === undefined || (known.r.forgottenSeen !== this.forgottenCount && stale(known.r, this.forgottenCount))) {
+      known = { r: this.resolve(name, labels, undefined), seenIn: 0 };
+      this.plainResolved.set(key, known);
+    }
+    if (known.seenIn !== this.snapshots) {
+      known.seenIn = this.snapshots;
+      this.plainOffered++;
+    }
+    return known.r;
   }
 
   /**
@@ -248,7 +259,8 @@ export class SnapshotFrameBuilder {
    * Offers a sample of a series known by a number (its caller's: a replay file numbers its distinct
    * series). The number's resolution is kept in an array: no label-set lookup a sample.
    */
-  offerSeries(id: number, series: { name: string; labels: Labels }, value: number): void {
+  /** `sampledAtMs`: when the sample was taken, if not at the snapshot's end time (CounterRates.add). */
+  offerSeries(id: number, series: { name: string; labels: Labels }, value: number, sampledAtMs = Number.NaN): void {
     let r = this.bySeriesNumber[id];
     if (r === undefined || (r.forgottenSeen !== this.forgottenCount && stale(r, this.forgottenCount))) {
       // New, or one of its groups was forgotten since: resolve again.
@@ -256,7 +268,7 @@ export class SnapshotFrameBuilder {
       while (this.bySeriesNumber.length < id) this.bySeriesNumber.push(undefined);
       this.bySeriesNumber[id] = r;
     }
-    this.apply(r, series.labels, value);
+    this.apply(r, series.labels, value, sampledAtMs);
   }
 
   /** Which groups and markers a series feeds: selector matching and keys, done once. */
@@ -274,33 +286,33 @@ export class SnapshotFrameBuilder {
     return { name, labels, group: groups[0], moreGroups, member: -1, moreMembers, serial: this.serials, markers: exactly(markers), next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
   }
 
-  private apply(r: Resolution, labels: Labels, value: number): void {
+  private apply(r: Resolution, labels: Labels, value: number, sampledAtMs = Number.NaN): void {
     const group = r.group;
     if (group !== undefined) {
       const rates = this.rates;
       if (!rates.owns(r.member, r.serial)) r.member = rates.addMember(group.counter, r.serial);
-      this.feed(group, r.member, value);
+      this.feed(group, r.member, value, sampledAtMs);
       const more = r.moreGroups;
       for (let i = 0; i < more.length; i++) {
         if (!rates.owns(r.moreMembers[i]!, r.serial)) r.moreMembers[i] = rates.addMember(more[i]!.counter, r.serial);
-        this.feed(more[i]!, r.moreMembers[i]!, value);
+        this.feed(more[i]!, r.moreMembers[i]!, value, sampledAtMs);
       }
     }
     for (const marker of r.markers) this.markerSeries.get(marker.name)!.push({ labels, value });
   }
 
-  private feed(group: Group, member: number, value: number): void {
+  private feed(group: Group, member: number, value: number, sampledAtMs: number): void {
     if (!this.rates.matched(group.counter)) this.groupsTouched++;
-    this.rates.add(member, value);
+    this.rates.add(member, value, sampledAtMs);
   }
 
   end(timeMs: number): Frame {
     // Places past this snapshot's last are series it did not offer: let their resolutions go.
     if (this.sequence.length > this.sequenceAt) this.sequence.length = this.sequenceAt;
-    if (this.plainResolved.size > 0 || this.plainResolvedBefore.size > 0) {
-      this.plainResolvedBefore = this.plainResolved;
-      this.plainResolved = new Map();
-    }
+    // Series that came and went leave resolutions behind: past twice this snapshot's count (as
+    // CounterRates lets members go), those it did not offer go.
+    if (this.plainResolved.size > 2 * this.plainOffered + 64) for (const [key, known] of this.plainResolved) if (known.seenIn !== this.snapshots) this.plainResolved.delete(key);
+    this.plainOffered = 0;
     let groups = 0;
     for (const route of this.routes) groups += route.groups.size;
     // When every group was touched (a scrape like the last), none can be forgotten: one walk over

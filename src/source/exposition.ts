@@ -4,6 +4,7 @@
 // the hot path, and label sets of unwanted metrics are skipped without being built.
 
 import { detached } from '../core/detached.js';
+import { clip } from '../core/clip.js';
 import { fnv1a32 } from '../core/fnv1a.js';
 import { sameLabels } from '../series/series-key.js';
 import type { Labels } from '../core/types.js';
@@ -377,7 +378,7 @@ function scanLines(
       continue;
     }
     if (!Number.isFinite(lineValue)) {
-      problems.push({ line: lineNo, message: detached(`${lineName}: value ${formatValue(lineValue)} is not a finite number; sample skipped`) });
+      problems.push({ line: lineNo, message: detached(`${clip(lineName)}: value ${formatValue(lineValue)} is not a finite number; sample skipped`) });
       if (lineWanted) wantedProblems++;
       continue;
     }
@@ -454,7 +455,7 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   }
   lineLabels = labels;
   const c = text.charCodeAt(i);
-  if (c !== SPACE && c !== TAB) throw new LineError(`${name}: expected a space before the value`);
+  if (c !== SPACE && c !== TAB) throw new LineError(`${clip(name)}: expected a space before the value`);
   while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
   // Value, then an optional timestamp; OpenMetrics exemplars follow " # ".
   // Found and, when it is 1 to 15 plain digits (most counters), read in the same pass.
@@ -468,7 +469,7 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
     if (d >= 0 && d <= 9) digits = digits * 10 + d;
     else plain = false;
   }
-  if (valueEnd === i) throw new LineError(`${name}: missing value`);
+  if (valueEnd === i) throw new LineError(`${clip(name)}: missing value`);
   let j = valueEnd;
   while (j < stop && (text.charCodeAt(j) === SPACE || text.charCodeAt(j) === TAB)) j++;
   lineTimestampMs = j < stop && !(openMetrics && text.charCodeAt(j) === HASH) ? readTimestamp(text, j, stop, name, openMetrics) : Number.NaN;
@@ -477,7 +478,7 @@ function readSampleLine(text: string, i: number, stop: number, openMetrics: bool
   if (Number.isNaN(value)) {
     const valueText = text.slice(i, valueEnd);
     value = parseSampleValue(valueText);
-    if (value === undefined) throw new LineError(`${name}: value ${JSON.stringify(valueText)} is not a number`);
+    if (value === undefined) throw new LineError(`${clip(name)}: value ${JSON.stringify(clip(valueText))} is not a number`);
   }
   lineValue = value;
 }
@@ -488,13 +489,13 @@ function readTimestamp(text: string, j: number, stop: number, name: string, open
   while (tsEnd < stop && text.charCodeAt(tsEnd) !== SPACE && text.charCodeAt(tsEnd) !== TAB) tsEnd++;
   let k = tsEnd;
   while (k < stop && (text.charCodeAt(k) === SPACE || text.charCodeAt(k) === TAB)) k++;
-  if (k < stop && !(openMetrics && text.charCodeAt(k) === HASH)) throw new LineError(`${name}: unexpected text after the timestamp`);
+  if (k < stop && !(openMetrics && text.charCodeAt(k) === HASH)) throw new LineError(`${clip(name)}: unexpected text after the timestamp`);
   let ts = digitsValue(text, j, tsEnd);
   if (Number.isNaN(ts)) {
     const tsText = text.slice(j, tsEnd);
     ts = Number(tsText);
     if (!Number.isFinite(ts) || (!openMetrics && !Number.isInteger(ts))) {
-      throw new LineError(`${name}: timestamp ${JSON.stringify(tsText)} is not ${openMetrics ? 'a number of seconds' : 'an integer of milliseconds'}`);
+      throw new LineError(`${clip(name)}: timestamp ${JSON.stringify(clip(tsText))} is not ${openMetrics ? 'a number of seconds' : 'an integer of milliseconds'}`);
     }
   }
   return openMetrics ? Math.round(ts * 1000) : ts;
@@ -678,13 +679,13 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
   let i = from;
   for (let position = 0; ; position++) {
     while (text.charCodeAt(i) === SPACE) i++;
-    if (i >= stop) throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
+    if (i >= stop) throw new LineError(`${clip(metric)}: expected ',' or '}' at column ${columnOf(text, i)}`);
     if (text.charCodeAt(i) === RBRACE) {
       labelsNext = i + 1;
       if (count > distinctNames) distinctNames = count;
       return build ? buildLabels(seen, labelValues, count) : EMPTY;
     }
-    if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${metric}: expected a label name at column ${columnOf(text, i)}`);
+    if (!isLabelStart(text.charCodeAt(i))) throw new LineError(`${clip(metric)}: expected a label name at column ${columnOf(text, i)}`);
     const nameStart = i;
     // The same name at the same position as on the last line: reuse its string (no substring, and
     // one pass over it).
@@ -702,10 +703,10 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
       if (position < distinctNames) distinctNames = position;
     }
     while (text.charCodeAt(i) === SPACE) i++;
-    if (text.charCodeAt(i) !== EQUALS) throw new LineError(`${metric}: label ${labelName}: expected '=' at column ${columnOf(text, i)}`);
+    if (text.charCodeAt(i) !== EQUALS) throw new LineError(`${clip(metric)}: label ${clip(labelName)}: expected '=' at column ${columnOf(text, i)}`);
     i++;
     while (text.charCodeAt(i) === SPACE) i++;
-    if (text.charCodeAt(i) !== QUOTE) throw new LineError(`${metric}: label ${labelName}: expected a quoted value at column ${columnOf(text, i)}`);
+    if (text.charCodeAt(i) !== QUOTE) throw new LineError(`${clip(metric)}: label ${clip(labelName)}: expected a quoted value at column ${columnOf(text, i)}`);
     i++;
     const valueStart = i;
     let escaped = false;
@@ -718,13 +719,13 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     const quote = text.indexOf('"', valueStart);
     if (quote !== -1 && quote < stop && quote < backslashAt) i = quote;
     else for (;;) {
-      if (i >= stop) throw new LineError(`${metric}: label ${labelName}: unterminated value`);
+      if (i >= stop) throw new LineError(`${clip(metric)}: label ${clip(labelName)}: unterminated value`);
       const c = text.charCodeAt(i);
       if (c === QUOTE) break;
       if (c === BACKSLASH) {
         const next = text.charCodeAt(i + 1);
         if (next !== 110 && next !== BACKSLASH && next !== QUOTE) {
-          throw new LineError(`${metric}: label ${labelName}: invalid escape \\${i + 1 < stop ? text[i + 1] : ''} at column ${columnOf(text, i)}`);
+          throw new LineError(`${clip(metric)}: label ${clip(labelName)}: invalid escape \\${i + 1 < stop ? text[i + 1] : ''} at column ${columnOf(text, i)}`);
         }
         escaped = true;
         i += 2;
@@ -734,7 +735,7 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
     }
     if (build) {
       // A name repeated at a position whose names, and all before it, are known distinct needs no check.
-      if (!(repeated && position < distinctNames)) for (let k = 0; k < count; k++) if (seen[k] === labelName) throw new LineError(`${metric}: label ${labelName}: given twice`);
+      if (!(repeated && position < distinctNames)) for (let k = 0; k < count; k++) if (seen[k] === labelName) throw new LineError(`${clip(metric)}: label ${clip(labelName)}: given twice`);
       seen[count] = labelName;
       labelValues[count] = escaped ? unescapeValue(text, valueStart, i) : text.slice(valueStart, i);
       count++;
@@ -751,6 +752,6 @@ function parseLabels(text: string, from: number, stop: number, metric: string, b
       if (count > distinctNames) distinctNames = count;
       return build ? buildLabels(seen, labelValues, count) : EMPTY;
     }
-    throw new LineError(`${metric}: expected ',' or '}' at column ${columnOf(text, i)}`);
+    throw new LineError(`${clip(metric)}: expected ',' or '}' at column ${columnOf(text, i)}`);
   }
 }

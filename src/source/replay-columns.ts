@@ -51,6 +51,8 @@ export class ReplayColumnsBuilder {
   private readonly idsByName = new Map<string, { name: string; ids: Map<Labels, number> }>();
   /** The series that followed each series last time (-1: none yet). */
   private nextOf = new Int32Array(64).fill(-1);
+  /** Each series' last timestamp added (a second sample at it is a duplicate: see add). */
+  private lastTimeOf = new Float64Array(64).fill(Number.NaN);
   private lastId = -1;
   private readonly times: number[] = [];
   private readonly timeIndexOf = new Map<number, number>();
@@ -63,15 +65,23 @@ export class ReplayColumnsBuilder {
   /** Whether samples came in time order so far, each timestamp in one run (then no sort is needed). */
   private ordered = true;
 
-  add(name: string, labels: Labels, timeMs: number, value: number): void {
+  /**
+   * Adds a sample; false (and nothing added) when its series already has a sample at `timeMs`
+   * right before it: the same line written twice, or two exporters writing one series. Summed
+   * into one snapshot, its counter would count twice.
+   */
+  add(name: string, labels: Labels, timeMs: number, value: number): boolean {
     // Lines of one timestamp come in runs (a family's series at one scrape): one lookup a run.
     if (timeMs !== this.runMs) this.startRun(timeMs);
     const id = this.idOf(name, labels);
+    if (this.lastTimeOf[id] === timeMs) return false;
+    this.lastTimeOf[id] = timeMs;
     if (this.count === this.ids.length) this.grow();
     this.ids[this.count] = id;
     this.timeIndex[this.count] = this.runIndex;
     this.vals[this.count] = value;
     this.count++;
+    return true;
   }
 
   private startRun(timeMs: number): void {
@@ -122,6 +132,9 @@ export class ReplayColumnsBuilder {
         const grown = new Int32Array(this.nextOf.length * 2).fill(-1);
         grown.set(this.nextOf);
         this.nextOf = grown;
+        const times = new Float64Array(grown.length).fill(Number.NaN);
+        times.set(this.lastTimeOf);
+        this.lastTimeOf = times;
       }
     }
     if (last >= 0) this.nextOf[last] = id;

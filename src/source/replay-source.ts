@@ -1,7 +1,7 @@
 // Replays an OpenMetrics file with timestamps (the same file promtool backfills into Prometheus)
 // through the pipeline at full speed: samples are grouped by timestamp into snapshots.
 
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -11,8 +11,11 @@ import type { Frame } from '../core/types.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { type ExpositionProblem, LabelSetCache } from './exposition.js';
 import { detached } from '../core/detached.js';
+import { clip } from '../core/clip.js';
 import { ExpositionStream } from './exposition-stream.js';
 import { TsdbDumpText, opensAsTsdbDump } from './tsdb-dump.js';
+import { replayTimeMs } from './replay-time.js';
+import { seriesKey } from '../series/series-key.js';
 import type { HistorySource } from './source.js';
 import { ReplayColumnsBuilder, type ReplayColumns, type ReplaySample, columnsOfSnapshots, snapshotsOfColumns } from './replay-columns.js';
 
@@ -113,6 +116,9 @@ function isGzip(bytes: Uint8Array): boolean {
  * hint for sizing the columns, never trusted beyond that.
  */
 function textSizeHint(file: string): number {
+  // A pipe (`--input <(zcat ...)`, a FIFO) has no size, cannot be read at a position, and is not
+  // opened here: what a writer wrote into this open would be lost to the read after it.
+  if (!statSync(file).isFile()) return 0;
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -130,10 +136,20 @@ function textSizeHint(file: string): number {
 /** Replay text rarely compresses better than this (the bundled week: 15x). */
 const GZIP_MAX_RATIO = 64;
 
+/** What the codes a file's open or read fails with most often mean. */
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'a directory, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOTDIR: 'a part of the path is not a directory',
+  EMFILE: 'too many open files',
+};
+
 function readError(file: string, error: unknown): SourceError {
   const { code, message } = error as NodeJS.ErrnoException;
   // zlib's codes alone (Z_BUF_ERROR) do not say that the file is cut short or is not gzip.
-  const what = code?.startsWith('Z_') ? `gzip: ${message} (${code})` : (code ?? message);
+  const what = code?.startsWith('Z_') ? `gzip: ${message} (${code})` : code !== undefined && code in FILE_ERRORS ? `${FILE_ERRORS[code]} (${code})` : (code ?? message);
   return new SourceError('connection', `replay ${file}: ${what}`, false, { cause: error });
 }
 
@@ -180,14 +196,21 @@ class ReplayReader {
           problems.push({ line, message: detached(`${name}: replay samples need a timestamp; sample skipped`) });
           return;
         }
-        columns.add(name, labels, timestampMs, value);
+        const timeMs = replayTimeMs(timestampMs, !dump);
+        if (timeMs === undefined) {
+          problems.push({ line, message: detached(`${name}: timestamp ${Number((timestampMs / (dump ? 1 : 1000)).toPrecision(15))} is before 1970 or after 9999 in seconds and in milliseconds; sample skipped`) });
+          return;
+        }
+        if (!columns.add(name, labels, timeMs, value)) problems.push({ line, message: detached(`${clip(seriesKey(name, labels))}: a second sample at ${new Date(timeMs).toISOString()}; the first is kept`) });
       },
     });
   }
 
   push(bytes: Uint8Array): void {
-    // The first bytes decide (a file opening with blank lines longer than a chunk reads as OpenMetrics).
-    this.stream ??= this.open(opensAsTsdbDump(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 256)).toString('latin1')));
+    // A byte order mark (an editor's) is no part of the first line.
+    if (this.pushed === 0 && this.stream === undefined && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+    // The first piece decides (a file opening with more blank or comment lines than that reads as OpenMetrics).
+    this.stream ??= this.open(opensAsTsdbDump(Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, PARSE_BYTES)).toString('latin1')));
     for (let at = 0; at < bytes.length; at += PARSE_BYTES) {
       const piece = bytes.subarray(at, at + PARSE_BYTES);
       if (this.dump) this.stream.pushText(this.dump.lines.push(this.dump.decoder.write(piece as Buffer)));
@@ -250,22 +273,55 @@ export class ReplaySource implements HistorySource {
     return this.data.timesMs.at(-1) ?? Number.NaN;
   }
 
-  /** Frames at the file's own timestamps within [fromMs, toMs]; `stepMs` is the file's business. */
-  async *history(fromMs: number, toMs: number): AsyncIterable<Frame> {
+  /**
+   * Frames within [fromMs, toMs], each at the latest timestamp it holds. Prometheus scrapes each
+   * target at its own offset in the interval, so a dump of two jobs holds one job's samples at
+   * 12:00:00 and the other's at 12:00:07: a frame a timestamp read every series as vanished every
+   * other frame, and nothing was ever judged. Snapshots join one frame while they are less than
+   * `stepMs` after its first and repeat none of its series (a file of one timestamp a scrape round,
+   * and one finer than `stepMs`, give a frame a snapshot, as before). A series' second sample in
+   * one frame is left out (the reader reported it when the file said so line after line).
+   */
+  async *history(fromMs: number, toMs: number, stepMs = 0): AsyncIterable<Frame> {
     // Rates need the snapshot before `fromMs` too, so the builder sees every snapshot.
     const builder = frameBuilderFor(this.signals, this.markers);
     const { series, timesMs, starts, seriesIds, values } = this.data;
+    // The frame each series was last offered to (frames numbered from 1).
+    const frameOf = new Uint32Array(series.length);
+    let frame = 0;
+    let firstMs = Number.NaN;
+    let lastMs = Number.NaN;
     for (let k = 0; k < timesMs.length; k++) {
       const timeMs = timesMs[k]!;
       if (timeMs > toMs) break;
-      builder.begin();
+      if (frame > 0 && (!(timeMs - firstMs < stepMs) || repeatsAny(frameOf, frame, seriesIds, starts[k]!, starts[k + 1]!))) {
+        const ended = builder.end(lastMs);
+        if (lastMs >= fromMs) yield ended;
+        firstMs = Number.NaN;
+      }
+      if (Number.isNaN(firstMs)) {
+        frame++;
+        firstMs = timeMs;
+        builder.begin();
+      }
+      lastMs = timeMs;
       // Series by number: each is resolved (selectors, groups, keys) once, not once a sample.
       for (let i = starts[k]!; i < starts[k + 1]!; i++) {
         const id = seriesIds[i]!;
-        builder.offerSeries(id, series[id]!, values[i]!);
+        if (frameOf[id] === frame) continue;
+        frameOf[id] = frame;
+        builder.offerSeries(id, series[id]!, values[i]!, timeMs);
       }
-      const frame = builder.end(timeMs);
-      if (timeMs >= fromMs) yield frame;
+    }
+    if (!Number.isNaN(firstMs)) {
+      const ended = builder.end(lastMs);
+      if (lastMs >= fromMs) yield ended;
     }
   }
+}
+
+/** Whether a sample of seriesIds[from, to) is of a series already in `frame`. */
+function repeatsAny(frameOf: Uint32Array, frame: number, seriesIds: Uint32Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (frameOf[seriesIds[i]!] === frame) return true;
+  return false;
 }

@@ -7,9 +7,12 @@
 // 1689832800000`) and parsed as such; one line stays one line, so problems keep their line numbers.
 // Pure: no I/O.
 
-/** Whether a text opens as a TSDB dump: its first non-blank character opens a label set. */
+/**
+ * Whether a text opens as a TSDB dump: the first character of its first line that is neither
+ * blank nor a comment opens a label set (a text that holds no such line in `head` is not one).
+ */
 export function opensAsTsdbDump(head: string): boolean {
-  return /\S/.exec(head)?.[0] === '{';
+  return /^[ \t]*([^\s#])/m.exec(head)?.[1] === '{';
 }
 
 /**
@@ -32,12 +35,34 @@ export function dumpLineAsText(line: string): string {
     while (j < line.length && line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
     if (j >= line.length) return line;
     if (line.slice(i, eq) === '__name__') name = line.slice(eq + 2, j);
-    else pairs.push(line.slice(i, j + 1));
+    else pairs.push(OTHER_GO_ESCAPE.test(line.slice(eq + 2, j)) ? `${line.slice(i, eq)}="${goQuotedAsText(line.slice(eq + 2, j))}"` : line.slice(i, j + 1));
     i = j + 1;
   }
   if (name === undefined || name.includes('\\')) return line;
   const rest = line.slice(i + 1);
   return pairs.length > 0 ? `${name}{${pairs.join(',')}}${rest}` : `${name}${rest}`;
+}
+
+/** A Go escape the text format has not (it has \\, \" and \n): \t, \u00e9, \x80 and the like. */
+const OTHER_GO_ESCAPE = /\\[^\\"n]/;
+const GO_ESCAPE = /\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))/g;
+const GO_SIMPLE: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'" };
+
+/**
+ * A label value as Go's strconv.Quote writes it (what promtool prints), inside its quotes, in the
+ * text format's escapes: its characters decoded (a \x byte, outside UTF-8, as U+FFFD) and only
+ * backslash, quote and newline escaped again (an escape Go does not write reads as its character).
+ */
+export function goQuotedAsText(quoted: string): string {
+  const value = quoted.replace(GO_ESCAPE, (whole, x?: string, u?: string, bigU?: string, c?: string) => {
+    if (x !== undefined) return '\ufffd';
+    if (u !== undefined || bigU !== undefined) {
+      const code = Number.parseInt((u ?? bigU)!, 16);
+      return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return GO_SIMPLE[c!] ?? c!;
+  });
+  return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
 /** A dump's text as it arrives, rewritten line by line; an unfinished last line waits for the rest. */

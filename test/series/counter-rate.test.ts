@@ -121,6 +121,28 @@ describe('CounterRates: one group', () => {
     expect(snapshot(t, 60_000, { a: 2, b: 52 })).toBeCloseTo(2 / 10, 10);
   });
 
+  it('reads a traffic group that matched nothing for a snapshot over the whole interval when it is back', () => {
+    const t = tracker();
+    snapshot(t, 0, { a: 0, b: 0 });
+    snapshot(t, 15_000, { a: 150, b: 150 });
+    expect(snapshot(t, 30_000, {})).toBeNaN();
+    // Both complete over 30 s: 10 + 10 a second, not two series back after a gap.
+    expect(snapshot(t, 45_000, { a: 450, b: 450 })).toBe(20);
+  });
+
+  it('reads a group over its own samples\' interval when told when they were taken', () => {
+    const rates = new CounterRates();
+    const g = rates.addGroup();
+    const m = rates.addMember(g, 0);
+    // Scraped 7 s into each 15 s round; the snapshots end at other times (the other job's, say).
+    const ends = [0, 15_000, 38_000, 45_000];
+    for (const [k, end] of ends.entries()) {
+      rates.add(m, 150 * k, k * 15_000 + 7_000);
+      const rate = rates.end(g, end);
+      if (k > 0) expect(rate).toBe(10);
+    }
+  });
+
   it('gives NaN when nothing matches any more: missing data, not zero traffic', () => {
     const t = tracker();
     snapshot(t, 0, { a: 10 });
@@ -331,8 +353,10 @@ class MapCounterRateTracker {
    * data, not zero traffic), and when an increment cannot be known (see above).
    */
   end(timeMs: number): number {
-    const dtMs = timeMs - this.previousTimeMs;
     const matched = this.current.size > 0;
+    // A traffic group that matched nothing is no data and no snapshot (CounterRates.end).
+    if (!matched && this.kind === 'traffic' && this.seenAny) return Number.NaN;
+    const dtMs = timeMs - this.previousTimeMs;
     if (matched) this.everMatched = true;
     const increase = this.seenAny && dtMs > 0 ? this.increase(matched) : Number.NaN;
     // This snapshot becomes the previous one; the old previous maps are reused by the next begin().

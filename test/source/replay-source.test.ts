@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -8,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { SourceError } from '../../src/core/errors.js';
 import { LabelSetCache, parseExposition } from '../../src/source/exposition.js';
 import { ReplayColumnsBuilder, snapshotsOfColumns } from '../../src/source/replay-columns.js';
-import { loadReplayColumns, readReplayColumns } from '../../src/source/replay-source.js';
+import { ReplaySource, loadReplayColumns, readReplayColumns } from '../../src/source/replay-source.js';
+import type { SignalConfig } from '../../src/config/load.js';
+import { parseSelector } from '../../src/core/selector.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stormwatch-replay-'));
@@ -83,7 +86,10 @@ describe('loadReplayColumns', () => {
 
   it('refuses a file that is not there or not gzip after its magic number, naming the file', async () => {
     const missing = join(dir, 'missing.om');
-    await expect(loadReplayColumns(missing)).rejects.toThrow(`replay ${missing}: ENOENT`);
+    await expect(loadReplayColumns(missing)).rejects.toThrow(`replay ${missing}: no such file (ENOENT)`);
+    const directory = join(dir, 'a-directory.om');
+    mkdirSync(directory);
+    await expect(loadReplayColumns(directory)).rejects.toThrow(`replay ${directory}: a directory, not a file (EISDIR)`);
     const notGzip = join(dir, 'not.gz');
     writeFileSync(notGzip, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.from('not really gzip')]));
     await expect(loadReplayColumns(notGzip)).rejects.toThrow(new RegExp(`^replay ${notGzip}: gzip: .*\\(Z_DATA_ERROR\\)$`));
@@ -151,5 +157,116 @@ describe('loadReplayColumns', () => {
       // No terminator is asked of a dump; the stale marker (NaN) is the one problem, on its line.
       expect(read.problems).toEqual([{ line: 9_001, message: 'r_total: value NaN is not a finite number; sample skipped' }]);
     }
+  });
+});
+
+describe('replay files as they come', () => {
+  const lines = (rows: string[]) => `${rows.join('\n')}\n`;
+  const om = lines(['# TYPE r counter', 'r_total{pod="a"} 10 1689811200', 'r_total{pod="b"} 20 1689811200', 'r_total{pod="a"} 25 1689811215', 'r_total{pod="b"} 50 1689811215', '# EOF']);
+  const write = (name: string, text: string | Buffer) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('reads a file through a pipe (no size, no reads at a position)', async () => {
+    const fifo = join(dir, 'pipe.om');
+    execFileSync('mkfifo', [fifo]);
+    const plain = write('plain.om', om);
+    // Another process writes it (the read blocks this one's event loop until the pipe has data).
+    spawn('sh', ['-c', `cat '${plain}' > '${fifo}'`], { stdio: 'ignore' });
+    const columns = await loadReplayColumns(fifo);
+    expect(snapshotsOfColumns(columns)).toEqual(snapshotsOfColumns(await loadReplayColumns(plain)));
+  });
+
+  it('reads past a byte order mark: the first line is kept', async () => {
+    const columns = await loadReplayColumns(write('bom.om', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(om)])));
+    expect(columns.problems).toEqual([]);
+    expect(columns.values.length).toBe(4);
+  });
+
+  it('keeps the first of two samples of a series at one timestamp, and names the second\'s line', async () => {
+    const twice = lines(['r_total{pod="a"} 10 1689811200', 'r_total{pod="a"} 10 1689811200', 'r_total{pod="a"} 99 1689811200', 'r_total{pod="a"} 25 1689811215', '# EOF']);
+    const columns = await loadReplayColumns(write('twice.om', twice));
+    expect([...columns.values]).toEqual([10, 25]);
+    expect(columns.problems).toEqual([
+      { line: 2, message: 'r_total{pod="a"}: a second sample at 2023-07-20T00:00:00.000Z; the first is kept' },
+      { line: 3, message: 'r_total{pod="a"}: a second sample at 2023-07-20T00:00:00.000Z; the first is kept' },
+    ]);
+  });
+
+  it('reads timestamps written in the other unit as that unit, and refuses times outside 1970-9999 by line', async () => {
+    const seconds = await loadReplayColumns(write('s.om', om));
+    // Milliseconds where OpenMetrics wants seconds (the text format's unit, /federate's).
+    const ms = await loadReplayColumns(write('ms.om', om.replace(/ (1689811\d+)$/gm, ' $1000')));
+    expect([...ms.timesMs]).toEqual([...seconds.timesMs]);
+    // Seconds in a dump, whose unit is milliseconds.
+    const dump = await loadReplayColumns(write('s.dump', lines(['{__name__="r_total", pod="a"} 10 1689811200', '{__name__="r_total", pod="a"} 25 1689811215'])));
+    expect([...dump.timesMs]).toEqual([Date.parse('2023-07-20T00:00:00Z'), Date.parse('2023-07-20T00:00:15Z')]);
+    const far = await loadReplayColumns(write('far.om', om.replace('r_total{pod="b"} 50 1689811215', 'r_total{pod="b"} 50 1e20')));
+    expect(far.problems).toEqual([{ line: 5, message: 'r_total: timestamp 100000000000000000000 is before 1970 or after 9999 in seconds and in milliseconds; sample skipped' }]);
+    expect(far.values.length).toBe(3);
+  });
+
+  it('cuts input quoted in a problem to what a log line holds', async () => {
+    const long = 'x'.repeat(100_000);
+    const columns = await loadReplayColumns(write('long.om', lines([`${long}1 2 3 4`, '# EOF'])));
+    expect(columns.problems[0]!.message.length).toBeLessThan(300);
+    expect(columns.problems[0]!.message).toContain('(100001 characters)');
+  });
+});
+
+describe('ReplaySource frames', () => {
+  const signal: SignalConfig = {
+    name: 'api',
+    labels: {},
+    inputs: { requests: { selector: parseSelector('api_requests_total'), query: '' }, downstream: { selector: parseSelector('static_requests_total'), query: '' } },
+    clients: [],
+    by: [],
+  };
+  /** Two jobs scraped `offsetS` apart each 15 s round, both counting 10 requests a second. */
+  const twoJobs = (offsetS: number, rounds = 8, skipStaticAt = -1) => {
+    const rows: string[] = [];
+    for (let k = 0; k < rounds; k++) {
+      const t = 1_689_811_200 + 15 * k;
+      rows.push(`api_requests_total{pod="a"} ${150 * k} ${t}`);
+      if (k !== skipStaticAt) rows.push(`static_requests_total{pod="s"} ${150 * k} ${t + offsetS}`);
+    }
+    return `${rows.join('\n')}\n# EOF\n`;
+  };
+  const frames = async (text: string, stepMs: number) => {
+    const file = join(dir, `jobs-${Math.random()}.om`);
+    writeFileSync(file, text);
+    const out: { timeMs: number; requests: number; downstream: number }[] = [];
+    for await (const f of new ReplaySource(await loadReplayColumns(file), [signal]).history(-Infinity, Infinity, stepMs)) {
+      const s = f.signals.get('api')!;
+      out.push({ timeMs: f.timeMs, requests: s.requests, downstream: s.downstream ?? Number.NaN });
+    }
+    return out;
+  };
+
+  it('reads two jobs scraped 7 s apart as one frame a round, at the later time, both known', async () => {
+    const read = await frames(twoJobs(7), 15_000);
+    expect(read.length).toBe(8);
+    expect(read.map((f) => f.timeMs - read[0]!.timeMs)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((k) => k * 15_000));
+    expect(read[0]!.timeMs).toBe(Date.parse('2023-07-20T00:00:07Z'));
+    for (const f of read.slice(1)) {
+      expect(f.requests).toBeCloseTo(10, 10);
+      expect(f.downstream).toBeCloseTo(10, 10);
+    }
+  });
+
+  it('gives a frame a timestamp when the file steps by the interval, or finer, as before', async () => {
+    const aligned = await frames(twoJobs(0), 15_000);
+    expect(aligned.map((f) => f.timeMs)).toEqual(Array.from({ length: 8 }, (_, k) => Date.parse('2023-07-20T00:00:00Z') + k * 15_000));
+    // Without a step each timestamp is a frame of its own (a job half the time).
+    expect((await frames(twoJobs(7), 0)).length).toBe(16);
+  });
+
+  it('reads a round whose second job was not scraped as missing downstream data, not as zero', async () => {
+    const read = await frames(twoJobs(7, 8, 4), 15_000);
+    expect(read.length).toBe(8);
+    expect(read[4]!.downstream).toBeNaN();
+    expect(read[5]!.downstream).toBeCloseTo(10, 10);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TsdbDumpText, dumpLineAsText, opensAsTsdbDump } from '../../src/source/tsdb-dump.js';
+import { TsdbDumpText, dumpLineAsText, goQuotedAsText, opensAsTsdbDump } from '../../src/source/tsdb-dump.js';
+import { parseExposition } from '../../src/source/exposition.js';
 
 describe('dumpLineAsText', () => {
   it('takes the metric name out of the label set, as promtool tsdb dump writes it', () => {
@@ -19,10 +20,23 @@ describe('dumpLineAsText', () => {
     }
   });
 
-  it('tells a dump by its first non-blank character', () => {
+  it('tells a dump by the first character of its first line that is neither blank nor a comment', () => {
     expect(opensAsTsdbDump('\n  {__name__="up"} 1 2')).toBe(true);
+    expect(opensAsTsdbDump('# exported 2023-07-20\r\n\n{__name__="up"} 1 2')).toBe(true);
     expect(opensAsTsdbDump('# TYPE up gauge\nup 1 2')).toBe(false);
     expect(opensAsTsdbDump('   ')).toBe(false);
+    expect(opensAsTsdbDump('# only a comment')).toBe(false);
+  });
+
+  it('reads the escapes Go writes that the text format has not (promtool quotes values with strconv.Quote)', () => {
+    // What Go's strconv.Quote writes for a tab, a carriage return, a non-breaking space, an
+    // astral character, a byte outside UTF-8, a backslash, a quote and a newline.
+    expect(goQuotedAsText('a\\tb\\rc\\u00a0d\\U0001f600e\\x80f\\\\g\\"h\\ni')).toBe('a\tb\rc\u00a0d\u{1f600}e\ufffdf\\\\g\\"h\\ni');
+    const line = dumpLineAsText('{__name__="r_total", pod="a\\tx", zone="\\u00e9"} 1 1689832800000');
+    const labels: Record<string, string>[] = [];
+    const result = parseExposition(`${line}\n`, { format: 'text', onSample: (_n, l) => labels.push({ ...l }) });
+    expect(result.problems).toEqual([]);
+    expect(labels).toEqual([{ pod: 'a\tx', zone: '\u00e9' }]);
   });
 });
 
