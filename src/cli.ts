@@ -6,8 +6,8 @@
 // command is this file bundled with its modules (dist/bin, `npm run build`): see package.json.
 
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { type CommandSpec, commandHelp, findCommand, globalHelp } from './cli/commands.js';
@@ -17,6 +17,7 @@ import { secretValuesOf } from './config/secret-values.js';
 import { serverBaseUrl } from './config/resolve-server.js';
 import { parseDuration } from './core/duration.js';
 import { createLogger, type LogLevel } from './core/log.js';
+import { isListenAddress } from './core/listen-address.js';
 import { PACKAGE_ROOT } from './core/paths.js';
 import type { DeployRecord } from './deploys/types.js';
 import type { Shard } from './pipeline.js';
@@ -45,6 +46,22 @@ function duration(text: string, flag: string, command: string): number {
   const ms = parseDuration(text);
   if (ms === undefined) throw new UsageError(`${flag}: expected a duration like 30s, 5m or 1h, got ${JSON.stringify(text)}`, command);
   return ms;
+}
+
+/**
+ * Makes the directory a file will be written to, or says why it cannot be, before the work whose
+ * result it holds: a report's path was tried only after the whole backtest, with mkdir's message.
+ */
+function checkWritableDir(file: string, flag: string, command: string): void {
+  const dir = dirname(resolve(file));
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? `a part of ${dir} is a file, not a directory` : (code ?? (error as Error).message);
+    throw new UsageError(`${flag} ${file}: cannot write: ${why}`, command);
+  }
 }
 
 function parseShard(text: string | undefined, command: string): Shard | undefined {
@@ -137,7 +154,10 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const fromMs = str('from') !== undefined ? parseTime(str('from')!, '--from', command) : undefined;
       const toMs = str('to') !== undefined ? parseTime(str('to')!, '--to', command) : undefined;
       const config = load(configFile());
+      if (str('input') === undefined && config.source.kind === 'prometheus' && (fromMs === undefined || toMs === undefined)) throw new UsageError('a backtest against Prometheus needs --from and --to', command);
+      if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw new UsageError(`--from ${str('from')} is not before --to ${str('to')}`, command);
       const report = str('report');
+      if (report !== undefined) checkWritableDir(report, '--report', command);
       const scoresFile = str('scores');
       let scoresFd: number | undefined;
       if (scoresFile !== undefined) {
@@ -205,7 +225,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const log = logger();
       const shard = parseShard(str('shard'), command);
       const listen = str('listen');
-      if (listen !== undefined && !/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/.test(listen)) throw new UsageError(`--listen: expected HOST:PORT like 0.0.0.0:9464, got ${JSON.stringify(listen)}`, command);
+      if (listen !== undefined && !isListenAddress(listen)) throw new UsageError(`--listen: expected HOST:PORT (port 0-65535) like 0.0.0.0:9464, got ${JSON.stringify(listen)}`, command);
       const stateDir = str('state-dir');
       const file = configFile();
       // The flags win over the file at start and at every reload alike.
@@ -217,8 +237,9 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const config = withFlags(load(file));
       if (config.source.kind === 'replay') {
         const { runReplay } = await import('./runner/replay.js');
-        await runReplay(config, { logger: log, onTransition });
-        return 0;
+        const { undelivered } = await runReplay(config, { logger: log, onTransition, ...(shard ? { shard } : {}) });
+        // Its alerts are what a replay is run for: one left undelivered fails the run (it was logged).
+        return undelivered > 0 ? 1 : 0;
       }
       // SIGHUP reloads, as it does for Prometheus and Alertmanager; the outcome is logged. Caught
       // from the start: its default action would end the process while it is still starting.

@@ -34,6 +34,45 @@ describe('stormwatch CLI', () => {
     );
   });
 
+  it('checks what it can before a backtest: a Prometheus range given whole and in order, a report\'s directory (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    const prom = join(dir, 'prom.yaml');
+    writeFileSync(prom, 'source:\n  prometheus:\n    url: http://127.0.0.1:9\nsignals:\n  - name: api\n    requests: http_requests_total\n');
+    const noRange = await runCli(['backtest', '--config', prom, '--from', '2023-07-20T12:00:00Z']);
+    expect([noRange.code, noRange.stderr.trim()]).toEqual([2, expect.stringContaining('a backtest against Prometheus needs --from and --to')]);
+    const reversed = await runCli(['backtest', '--config', prom, '--from', '2023-07-20T13:00:00Z', '--to', '2023-07-20T12:00:00Z']);
+    expect([reversed.code, reversed.stderr]).toEqual([2, expect.stringContaining('--from 2023-07-20T13:00:00Z is not before --to 2023-07-20T12:00:00Z')]);
+    const aFile = join(dir, 'a-file');
+    writeFileSync(aFile, '');
+    const report = await runCli(['backtest', '--config', config, '--report', join(aFile, 'r.html')]);
+    expect(report.code).toBe(2);
+    expect(report.stderr).toContain(`--report ${join(aFile, 'r.html')}: cannot write: a part of ${aFile} is a file, not a directory`);
+    // Refused before the replay: no transition printed.
+    expect(report.stdout).toBe('');
+  });
+
+  it('refuses a port past 65535 in server.listen and --listen, and reads a bare 0 as a duration', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'source:\n  prometheus:\n    url: http://127.0.0.1:9\n    seasonalHistory: 0\nserver:\n  listen: 127.0.0.1:99999\nsignals:\n  - name: api\n    requests: http_requests_total\n');
+    const checked = await runCli(['check-config', file]);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toBe(`${file}: invalid configuration\n  server.listen: expected host:port (port 0-65535) like 127.0.0.1:9464 (line 6)\n`);
+    const flag = await runCli(['run', '--config', config, '--listen', '127.0.0.1:65536']);
+    expect([flag.code, flag.stderr]).toEqual([2, expect.stringContaining('--listen: expected HOST:PORT (port 0-65535)')]);
+  });
+
+  it('refuses a YAML file of nested aliases (a billion laughs) naming the file, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    const file = join(dir, 'bomb.yaml');
+    const rows = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let k = 1; k < 9; k++) rows.push(`${String.fromCharCode(97 + k)}: &${String.fromCharCode(97 + k)} [${Array(9).fill(`*${String.fromCharCode(96 + k)}`).join(',')}]`);
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid configuration\n  .*alias`, 'i'));
+  });
+
   it('backtest: one JSON line per transition with the documented fields', async () => {
     const r = await runCli(['backtest', '--config', config, '--log-level', 'warn']);
     expect(r.code).toBe(0);

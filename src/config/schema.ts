@@ -1,21 +1,15 @@
 // The configuration schema: one place for every default and every validation rule.
 
 import { z } from 'zod';
-import { parseDuration } from '../core/duration.js';
 import { parseSelector } from '../core/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
 import { checkHttpClient, httpClientFields, secretValue } from './http-client-schema.js';
 import { muteSections } from './mute-schema.js';
+import { durationField } from './duration-schema.js';
+import { isListenAddress } from '../core/listen-address.js';
 import { detectorOverrides, signalOverrideFields } from './signal-overrides-schema.js';
 
-const duration = z.string({ error: 'expected a duration like 15s, 1m or 1h' }).transform((text, ctx) => {
-  const ms = parseDuration(text);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 15s, 1m or 1h, got ${JSON.stringify(text)}` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationField;
 
 const httpUrl = z.string({ error: 'expected a URL' }).refine((text) => {
   try {
@@ -254,7 +248,7 @@ export const configSchema = z.strictObject({
   source,
   server: z
     .strictObject({
-      listen: z.string().regex(/^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):\d{1,5}$/, { message: 'expected host:port like 127.0.0.1:9464' }),
+      listen: z.string().refine(isListenAddress, { message: 'expected host:port (port 0-65535) like 127.0.0.1:9464' }),
       /** HTTP basic auth for what the server shows (the UI, /metrics, /api/v1/alerts); health checks and the token-guarded APIs stay as they are. */
       basicAuth: z.strictObject({ username: z.string().min(1), password: secretValue }).optional(),
       /** Serve HTTPS with this certificate and key (PEM files; read again at a reload, so a renewed certificate is taken up). */

@@ -46,7 +46,15 @@ export function readYaml(file: string): { data: unknown; lineOf: LineOf } {
     }
     return undefined;
   };
-  return { data: doc.toJS(), lineOf };
+  let data: unknown;
+  try {
+    // Aliases are expanded here: a file of nested aliases (a "billion laughs") is refused by the
+    // YAML library with an error of its own, which names no file.
+    data = doc.toJS();
+  } catch (error) {
+    throw new ConfigError(file, [(error as Error).message.split('\n')[0]!]);
+  }
+  return { data, lineOf };
 }
 
 /** The keys allowed at a path, for "did you mean" on unknown keys. */

@@ -4,8 +4,9 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 const DURATION_RE = /^(?:(\d+)(ms|s|m|h|d|w))+$/;
 const PART_RE = /(\d+)(ms|s|m|h|d|w)/g;
 
-/** Parses a duration such as "1h30m"; returns undefined when the text is not one. */
+/** Parses a duration such as "1h30m" (or "0", as Prometheus reads it); returns undefined when the text is not one. */
 export function parseDuration(text: string): number | undefined {
+  if (text === '0') return 0;
   if (!DURATION_RE.test(text)) return undefined;
   let total = 0;
   for (const match of text.matchAll(PART_RE)) {

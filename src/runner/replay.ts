@@ -23,6 +23,8 @@ export interface ReplayOptions {
   onStart?: BacktestOptions['onStart'];
   /** Each tick's result, with its transitions that were muted and why. */
   onTick?: (result: TickResult, muted: ReadonlyMap<AlertTransition, readonly Muting[]>) => void;
+  /** Only the series of this shard, as `run --shard` watches a live source's. */
+  shard?: BacktestOptions['shard'];
 }
 
 export async function runReplay(config: StormwatchConfig, options: ReplayOptions): Promise<{ transitions: number; undelivered: number; backtest: BacktestSummary }> {
@@ -36,6 +38,7 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
   const summary = await runBacktest(config, {
     logger,
     ...(options.keepHistory ? { keepHistory: true } : {}),
+    ...(options.shard ? { shard: options.shard } : {}),
     ...(options.onStart ? { onStart: options.onStart } : {}),
     onTick: (result) => {
       const { deliver, muted } = mute.filter(result.transitions, result.timeMs);

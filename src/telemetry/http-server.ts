@@ -18,6 +18,11 @@ import { SILENCES_PATH, type SilenceApiDeps, handleSilences } from './silence-ap
 export type RefusalReason = 'unauthorized' | 'forbidden' | 'too_large' | 'unsupported_media_type' | 'bad_request' | 'conflict' | 'method_not_allowed' | 'not_found' | 'timeout' | 'malformed';
 export const REFUSAL_REASONS: readonly RefusalReason[] = ['unauthorized', 'forbidden', 'too_large', 'unsupported_media_type', 'bad_request', 'conflict', 'method_not_allowed', 'not_found', 'timeout', 'malformed'];
 
+/**
+ * A deploy's verdict (and a Flagger gate) answers 425 while pending and 412 once failed: answers to
+ * a poll, not refused requests (a 35-minute `deploy --wait` counted hundreds of "bad requests").
+ */
+const VERDICT_ANSWERS: ReadonlySet<number> = new Set([412, 425]);
 const REASON_OF_STATUS: Record<number, RefusalReason> = { 400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed', 408: 'timeout', 409: 'conflict', 413: 'too_large', 415: 'unsupported_media_type' };
 
 export interface Refusal {
@@ -103,7 +108,7 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps, time
     const method = req.method ?? '?';
     const remote = req.socket.remoteAddress ?? '?';
     res.on('finish', () => {
-      if (res.statusCode >= 400 && res.statusCode < 500) refuse(method, remote, res.statusCode, path ?? '(malformed)');
+      if (res.statusCode >= 400 && res.statusCode < 500 && !VERDICT_ANSWERS.has(res.statusCode)) refuse(method, remote, res.statusCode, path ?? '(malformed)');
     });
     try {
       route(req, res, path, deps);

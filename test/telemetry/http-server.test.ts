@@ -52,6 +52,24 @@ describe('HTTP server', () => {
     ]);
   });
 
+  it('counts a pending or failed deploy\'s verdict (425, 412) as an answer, not a refused request', async () => {
+    const refusals: Refusal[] = [];
+    let verdict: DeployRecord['verdict'] = 'pending';
+    server = await startHttpServer('127.0.0.1:0', {
+      registry: new Registry(),
+      health: () => ({ ok: true, detail: {} }),
+      firingAlerts: () => [],
+      onRefused: (r) => refusals.push(r),
+      deploys: { token: 'tok-123456', publicReads: true, maxBodyBytes: 1024, now: () => 0, add: () => record, get: () => ({ ...record, verdict }), list: () => [record] },
+    });
+    expect((await fetch(`${server.url}/api/v1/deploys/d1`)).status).toBe(425);
+    verdict = 'fail';
+    expect((await fetch(`${server.url}/api/v1/deploys/d1`)).status).toBe(412);
+    expect((await fetch(`${server.url}/nope`)).status).toBe(404);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(refusals.map((r) => r.status)).toEqual([404]);
+  });
+
   it.each([
     ['a broken percent-escape in a deploy id', '/api/v1/deploys/%E0%A4%A', 400],
     ['an unknown path', '/nope', 404],

@@ -1,0 +1,10 @@
+// A listen address as the server and --listen take it: HOST:PORT, the host an IPv4 or bracketed
+// IPv6 address or localhost, the port 0-65535 (0: any free one). A port past 65535 passed the
+// pattern alone and stopped `run` with Node's own message, naming neither the key nor the flag.
+
+const LISTEN_RE = /^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d{1,5})$/;
+
+export function isListenAddress(text: string): boolean {
+  const port = LISTEN_RE.exec(text)?.[1];
+  return port !== undefined && Number(port) <= 65_535;
+}
