@@ -201,6 +201,8 @@ export class CounterRates {
     const before = 1 - now;
     const previous = gi[ag + PREVIOUS]!;
     const current = gi[ag + CURRENT]!;
+    // Not a count (negative, or past where doubles count by ones): as if the series had not been read.
+    if (!(value >= 0 && value <= MAX_COUNT)) return;
     if (mi[at + VALUE_AT + before] !== previous) {
       // Its last value, if it had one: the later of its two stamps (both older than the last snapshot).
       const last = mi[at + VALUE_AT + now]! > mi[at + VALUE_AT + before]! ? now : before;
@@ -211,10 +213,12 @@ export class CounterRates {
         gd[agd + RETURNED_SUM] = gd[agd + RETURNED_SUM]! + increment;
         md[ad + INCREMENT + now] = increment;
         mi[at + INCREMENT_AT + now] = current;
-      } else if ((gi[ag + FLAGS]! & ERRORS) !== 0) {
+      } else if (wentBack(value, md[ad + VALUE + last]!)) return;
+      else if ((gi[ag + FLAGS]! & ERRORS) !== 0) {
         gd[agd + RETURNED_SUM] = gd[agd + RETURNED_SUM]! + value;
       } else gi[ag + FLAGS]! |= UNKNOWN;
     } else if (value < md[ad + VALUE + before]!) {
+      if (wentBack(value, md[ad + VALUE + before]!)) return;
       this.pend(ag + RESET_FIRST, m, value);
       gi[ag + RESET_COUNT]!++;
     } else {
@@ -409,6 +413,20 @@ export class CounterRates {
     this.members.ints[m * MEMBER_INTS + GROUP] = -1;
     this.freeMembers.push(m);
   }
+}
+
+/** The largest count a double holds exactly (2^53): past it a "counter" counts nothing real. */
+const MAX_COUNT = 2 ** 53;
+
+/**
+ * Whether a counter that fell from `last` to `value` went backwards rather than restarting: a
+ * restarted process counts from 0, and one interval's count is under half of all it had counted.
+ * A dip (two replicas behind one series, a broken exporter) read as a restart counted the whole
+ * new value, and a dip of 3 % paged a 393x storm. Such a sample is read as not read at all: the
+ * tick's count is unknown, and the next is counted from the last value before the dip.
+ */
+function wentBack(value: number, last: number): boolean {
+  return value >= last / 2;
 }
 
 /** The pool's smallest room, in entries. */

@@ -59,10 +59,35 @@ describe('CounterRates: one group', () => {
 
   it('keeps a reset pod at least at its new value', () => {
     const t = tracker();
-    snapshot(t, 0, { a: 0, b: 50 });
-    snapshot(t, 10_000, { a: 100, b: 60 });
+    snapshot(t, 0, { a: 0, b: 500 });
+    snapshot(t, 10_000, { a: 100, b: 510 });
     // b's last increment was 10, but it has counted 30 since its restart: 30 it is.
     expect(snapshot(t, 20_000, { a: 200, b: 30 })).toBe(100 / 10 + 30 / 10);
+  });
+
+  it('reads a counter that went back (to over half its value: no restart) as not read, and counts on from before the dip', () => {
+    const t = tracker();
+    snapshot(t, 0, { a: 100_000, b: 100_000 });
+    snapshot(t, 10_000, { a: 101_000, b: 101_000 });
+    // b dips by 3 %: read as a restart it counted 98,000 (a 50x storm); it is unknown instead.
+    expect(snapshot(t, 20_000, { a: 102_000, b: 98_000 })).toBeNaN();
+    expect(snapshot(t, 30_000, { a: 103_000, b: 103_000 })).toBe((1000 + 1000) / 10);
+    const errors = tracker('errors');
+    snapshot(errors, 0, { a: 5000 });
+    snapshot(errors, 10_000, { a: 5001 });
+    // An error counter's dip is no 4,990 errors (its restarts count their value).
+    expect(snapshot(errors, 20_000, { a: 4990 })).toBe(0);
+    expect(snapshot(errors, 30_000, { a: 5003 })).toBeCloseTo(0.1, 10);
+  });
+
+  it('reads a negative value, or one past 2^53, as not read: no counter counts it', () => {
+    const t = tracker();
+    snapshot(t, 0, { a: 100, b: 100 });
+    snapshot(t, 10_000, { a: 200, b: 200 });
+    expect(snapshot(t, 20_000, { a: 300, b: -5 })).toBeNaN();
+    expect(snapshot(t, 30_000, { a: 400, b: 400 })).toBe((100 + 100) / 10);
+    expect(snapshot(t, 40_000, { a: 500, b: 1e300 })).toBeNaN();
+    expect(snapshot(t, 50_000, { a: 600, b: 600 })).toBe((100 + 100) / 10);
   });
 
   it('gives NaN when the only series reset: nothing to estimate it from', () => {
@@ -325,6 +350,10 @@ class MapCounterRateTracker {
   add(key: string, value: number): void {
     const before = this.previous.get(key);
     const last = this.lastSeen.get(key);
+    // Not a count, or a dip to over half the last value (went back, not restarted): as if not read.
+    if (!(value >= 0 && value <= 2 ** 53)) return;
+    const reference = before ?? (last !== undefined && last.snapshot !== this.snapshotNo ? last.value : undefined);
+    if (reference !== undefined && value < reference && value >= reference / 2) return;
     if (before === undefined) {
       if (last === undefined || last.snapshot === this.snapshotNo) this.fresh.push([key, value]);
       else if (value >= last.value) {
