@@ -117,6 +117,10 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
     }
   }
   options.onProgress?.(total, total);
+  // A misspelt metric or label reads as a signal without data: nothing judged, nothing paged, exit 0.
+  if (source instanceof ReplaySource) {
+    for (const u of source.unmatchedInputs()) options.logger.log('warn', 'a signal\'s selector matched no series of the replay file', { signal: u.signal, input: u.input, selector: u.selector.text });
+  }
   return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
 }
 

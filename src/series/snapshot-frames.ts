@@ -81,6 +81,8 @@ interface Route {
   by: readonly string[];
   /** One tracker per group; an unsplit signal has a single group. */
   groups: Map<string, Group>;
+  /** Whether any series offered so far matched its selector. */
+  matched: boolean;
 }
 
 export class SnapshotFrameBuilder {
@@ -138,7 +140,7 @@ export class SnapshotFrameBuilder {
     for (const signal of signals) {
       const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
-        const route: Route = { signal: signal.name, input, selector, by, groups: new Map() };
+        const route: Route = { signal: signal.name, input, selector, by, groups: new Map(), matched: false };
         if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, counter: this.rates.addGroup(input === 'errors' ? 'errors' : 'traffic'), forgotten: false, info: undefined, slot: -1 });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
@@ -271,6 +273,11 @@ export class SnapshotFrameBuilder {
     this.apply(r, series.labels, value, sampledAtMs);
   }
 
+  /** The signals' inputs whose selectors no series offered so far has matched. */
+  unmatchedInputs(): { signal: string; input: SignalInput; selector: Selector }[] {
+    return this.routes.filter((r) => !r.matched).map(({ signal, input, selector }) => ({ signal, input, selector }));
+  }
+
   /** Which groups and markers a series feeds: selector matching and keys, done once. */
   private resolve(name: string, labels: Labels, next: Resolution | undefined): Resolution {
     const groups: Group[] = [];
@@ -388,6 +395,7 @@ export class SnapshotFrameBuilder {
   }
 
   private groupOf(route: Route, labels: Labels): Group {
+    route.matched = true;
     if (route.by.length === 0) return route.groups.values().next().value as Group;
     let groupLabels = pickLabels(labels, route.by);
     let id = seriesIdOf(route.signal, groupLabels);

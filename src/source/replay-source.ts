@@ -7,7 +7,9 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import type { Frame } from '../core/types.js';
+import type { Frame, SignalInput } from '../core/types.js';
+import type { Selector } from '../core/selector.js';
+import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { type ExpositionProblem, LabelSetCache } from './exposition.js';
 import { detached } from '../core/detached.js';
@@ -256,6 +258,8 @@ export function readReplayFile(file: string): ReplayData {
 
 export class ReplaySource implements HistorySource {
   private readonly data: ReplayColumns;
+  /** The frame builder of the last history() (what its selectors matched). */
+  private builder: SnapshotFrameBuilder | undefined;
 
   constructor(
     data: ReplayData | ReplayColumns,
@@ -263,6 +267,14 @@ export class ReplaySource implements HistorySource {
     private readonly markers: readonly MarkerConfig[] = [],
   ) {
     this.data = 'snapshots' in data ? columnsOfSnapshots(data.snapshots, data.problems) : data;
+  }
+
+  /**
+   * The requests and downstream selectors that matched no series of the file in the last
+   * history() (an errors selector matching nothing is a service without errors).
+   */
+  unmatchedInputs(): { signal: string; input: SignalInput; selector: Selector }[] {
+    return (this.builder?.unmatchedInputs() ?? []).filter((u) => u.input !== 'errors');
   }
 
   get firstMs(): number {
@@ -285,6 +297,7 @@ export class ReplaySource implements HistorySource {
   async *history(fromMs: number, toMs: number, stepMs = 0): AsyncIterable<Frame> {
     // Rates need the snapshot before `fromMs` too, so the builder sees every snapshot.
     const builder = frameBuilderFor(this.signals, this.markers);
+    this.builder = builder;
     const { series, timesMs, starts, seriesIds, values } = this.data;
     // The frame each series was last offered to (frames numbered from 1).
     const frameOf = new Uint32Array(series.length);

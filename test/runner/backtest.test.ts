@@ -10,6 +10,7 @@ import { FIXTURES_DIR } from '../../src/core/paths.js';
 import type { AlertTransition } from '../../src/core/types.js';
 import { runBacktest } from '../../src/runner/backtest.js';
 import { loadReplayColumns } from '../../src/source/replay-source.js';
+import { parseSelector } from '../../src/core/selector.js';
 import { type ScoredTick, scoreScenario, scoredTick } from '../../scripts/scorecard/score.js';
 import { replayConfig, scenarioLabels } from '../helpers/scenarios.js';
 
@@ -128,6 +129,17 @@ describe('a backtest of a file holding more than the config reads', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('warns of a signal whose requests or downstream selector matched no series (a typo reads as a signal without data)', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const signal = config.signals[0]!;
+    const typo = { ...signal, name: 'typo', inputs: { ...signal.inputs, downstream: { ...signal.inputs.downstream!, selector: parseSelector('static_requests_total{code="2OO"}') } } };
+    const logged: { msg: string; fields: Record<string, unknown> }[] = [];
+    await runBacktest({ ...config, signals: [...config.signals, typo] }, { logger: { log: (_level, msg, fields) => logged.push({ msg, fields: fields ?? {} }) }, onTransition: () => {} });
+    expect(logged.filter((l) => l.msg.includes('matched no series'))).toEqual([
+      { msg: "a signal's selector matched no series of the replay file", fields: { signal: 'typo', input: 'downstream', selector: 'static_requests_total{code="2OO"}' } },
+    ]);
   });
 
   it('says which metrics it reads when the file holds none of them', async () => {
