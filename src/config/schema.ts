@@ -6,7 +6,7 @@ import { gatesSection, peersSection } from './gates-schema.js';
 import { checkHttpClient, httpClientFields, secretValue } from './http-client-schema.js';
 import { muteSections } from './mute-schema.js';
 import { durationField } from './duration-schema.js';
-import { isListenAddress } from '../core/listen-address.js';
+import { LISTEN_RE, isListenAddress } from '../core/listen-address.js';
 import { detectorOverrides, signalOverrideFields } from './signal-overrides-schema.js';
 
 const duration = durationField;
@@ -21,6 +21,21 @@ const httpUrl = z.string({ error: 'expected a URL' }).refine((text) => {
 
 const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labels = z.record(z.string().regex(labelName, { message: 'expected a label name like team or service_name' }), z.string({ error: 'expected a string label value' }));
+
+/**
+ * Labels a config gives alerts, less those stormwatch sets itself: one given was overwritten
+ * without a word. A signal's alerts set alertname, severity and signal (a signal's `service` is
+ * its own, and what deploys match); every alert's labels also meet deploy alerts' service and
+ * version and probe alerts' probe.
+ */
+const labelsBesides = (own: readonly string[]) =>
+  labels.superRefine((given, ctx) => {
+    for (const key of Object.keys(given)) {
+      if (own.includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: `set by stormwatch on the alerts (${own.join(', ')}): a value here would be overwritten; use another name` });
+    }
+  });
+const SIGNAL_ALERT_LABELS = ['alertname', 'severity', 'signal'];
+const EVERY_ALERT_LABELS = [...SIGNAL_ALERT_LABELS, 'service', 'version', 'probe'];
 
 /** A signal input: a counter selector (every source), or a PromQL query (Prometheus source only). */
 const signalInput = z.union(
@@ -44,7 +59,7 @@ const signalInput = z.union(
 
 const signal = z.strictObject({
   name: z.string({ error: 'expected a signal name' }).regex(/^[a-zA-Z0-9_.-]+$/, { message: 'expected letters, digits, "_", "." or "-"' }),
-  labels: labels.default({}),
+  labels: labelsBesides(SIGNAL_ALERT_LABELS).default({}),
   requests: signalInput,
   errors: signalInput.optional(),
   downstream: signalInput.optional(),
@@ -248,7 +263,7 @@ export const configSchema = z.strictObject({
   source,
   server: z
     .strictObject({
-      listen: z.string().refine(isListenAddress, { message: 'expected host:port (port 0-65535) like 127.0.0.1:9464' }),
+      listen: z.string().regex(LISTEN_RE, { message: 'expected host:port like 127.0.0.1:9464' }).refine(isListenAddress, { message: 'expected host:port (port 0-65535) like 127.0.0.1:9464' }),
       /** HTTP basic auth for what the server shows (the UI, /metrics, /api/v1/alerts); health checks and the token-guarded APIs stay as they are. */
       basicAuth: z.strictObject({ username: z.string().min(1), password: secretValue }).optional(),
       /** Serve HTTPS with this certificate and key (PEM files; read again at a reload, so a renewed certificate is taken up). */
@@ -263,7 +278,7 @@ export const configSchema = z.strictObject({
       keepFiringFor: duration.default(60_000),
       /** A firing incident's refreshed reading (client, attempts) is sent at most this often. */
       updateInterval: duration.default(30_000),
-      labels: labels.default({}),
+      labels: labelsBesides(EVERY_ALERT_LABELS).default({}),
       externalURL: z.string().default('http://127.0.0.1:9464'),
       receiver: z.string().default('stormwatch'),
       /** An OrganicSurge (info) that fired at the same time of day on 2 of the last 3 days is muted, not sent (a daily job). */

@@ -2,7 +2,8 @@
 // IPv6 address or localhost, the port 0-65535 (0: any free one). A port past 65535 passed the
 // pattern alone and stopped `run` with Node's own message, naming neither the key nor the flag.
 
-const LISTEN_RE = /^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d{1,5})$/;
+/** The shape alone (editors check it from the JSON schema); isListenAddress also checks the port's range. */
+export const LISTEN_RE = /^(?:\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d{1,5})$/;
 
 export function isListenAddress(text: string): boolean {
   const port = LISTEN_RE.exec(text)?.[1];
