@@ -26,6 +26,16 @@ function writeConfig(text: string): string {
 }
 
 describe('loadConfig', () => {
+  it('refuses labels stormwatch sets on its alerts, where a config gives alerts labels', () => {
+    const file = writeConfig(
+      'source: {replay: {file: x.om}}\nalerting:\n  labels: {team: a, service: b}\nsignals:\n  - name: api\n    labels: {service: checkout, severity: none}\n    requests: r_total\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      'alerting.labels.service: set by stormwatch on the alerts (alertname, severity, signal, service, version, probe): a value here would be overwritten; use another name (line 3)',
+      'signals[0].labels.severity: set by stormwatch on the alerts (alertname, severity, signal): a value here would be overwritten; use another name (line 6)',
+    ]);
+  });
+
   it('loads the bundled replay config with defaults filled in and the file path resolved', () => {
     const config = loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
     expect(config.intervalMs).toBe(15_000);
