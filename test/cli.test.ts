@@ -151,8 +151,11 @@ describe('stormwatch CLI', () => {
     );
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, `source: {scrape: {url: 'http://127.0.0.1:9100/metrics', bearerToken: {env: X}}}\nsignals: [{name: api, requests: 'sum(rate(x[5m]))'}]\n`);
-    const [lint, full, lintBroken] = await Promise.all([runCli(['check-config', '--lint', file]), runCli(['check-config', file]), runCli(['check-config', '--lint', broken])]);
+    const [lint, full, lintBroken, rules] = await Promise.all([runCli(['check-config', '--lint', file]), runCli(['check-config', file]), runCli(['check-config', '--lint', broken]), runCli(['rules', '--config', file])]);
     expect(lint.code, lint.stderr).toBe(0);
+    // Rules are written from the signals: a CI step without the production secrets writes them too.
+    expect(rules.code, rules.stderr).toBe(0);
+    expect(rules.stdout).toContain('groups:');
     expect(lint.stdout).toBe(`${file}: ok (lint: secrets not read) (1 signal(s), prometheus source, every 15s)\n`);
     expect(full.code).toBe(2);
     expect(full.stderr).toContain('source.prometheus.bearerToken: cannot read secret file /run/secrets/prom-token: ENOENT');

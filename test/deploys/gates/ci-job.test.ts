@@ -2,6 +2,7 @@
 // on PATH: the built CLI), against a real stormwatch; and `stormwatch deploy --wait`'s exit codes.
 
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,9 +76,16 @@ describe('the CI example and deploy --wait', () => {
       expect(timeout.code).toBe(5);
       expect(timeout.stderr).toContain('no verdict within --wait-timeout 1s');
       const closed = await freePort();
-      const down = await runCli([...base, '--version', 'd1', '--url', `http://127.0.0.1:${closed}`]);
+      const down = await runCli([...base, '--version', 'd1', '--url', `http://127.0.0.1:${closed}`, '--wait-timeout', '1s', '--poll-interval', '300ms']);
       expect(down.code).toBe(1);
-      expect(down.stderr).toBe(`stormwatch: cannot record the deploy: http://127.0.0.1:${closed}: request failed: ECONNREFUSED\n`);
+      const tries = down.stderr.trim().split('\n');
+      // Tried until the deadline (a stormwatch restarting while CI records is waited for), then given up.
+      expect(tries.length).toBeGreaterThanOrEqual(2);
+      expect(tries.slice(0, -1).every((l) => l === `stormwatch: cannot record the deploy yet (http://127.0.0.1:${closed}: request failed: ECONNREFUSED); trying again until --wait-timeout`)).toBe(true);
+      expect(tries.at(-1)).toBe(`stormwatch: cannot record the deploy: http://127.0.0.1:${closed}: request failed: ECONNREFUSED`);
+      // Without --wait, once.
+      const onceDown = await runCli(['deploy', '--service', 'checkout', '--version', 'd2', '--url', `http://127.0.0.1:${closed}`]);
+      expect([onceDown.code, onceDown.stderr]).toEqual([1, `stormwatch: cannot record the deploy: http://127.0.0.1:${closed}: request failed: ECONNREFUSED\n`]);
       const usage = await runCli([...base, '--version', 'u1', '--url', s.url, '--bogus']);
       expect(usage.code).toBe(2);
       expect(usage.stderr).toBe("stormwatch: Unknown option '--bogus' (see stormwatch deploy --help)\n");
@@ -86,6 +94,31 @@ describe('the CI example and deploy --wait', () => {
       expect(JSON.parse(again.stdout).startedAtMs).toBe(JSON.parse(once.stdout).startedAtMs);
     } finally {
       delete process.env.STORMWATCH_DEPLOY_TOKEN;
+    }
+  }, 40_000);
+});
+
+describe('deploy --wait against a stormwatch that is not up yet', () => {
+  it('records the deploy once it answers, then waits for its verdict (exit 0)', async () => {
+    const port = await freePort();
+    const posts: string[] = [];
+    const record = { id: 'late-1', service: 'checkout', version: 'l1', environment: 'production', startedAtMs: 0, source: 'api', verdict: 'pass', windowEndsAtMs: 1, reasons: [], evidence: [] };
+    const server = createServer((req, res) => {
+      if (req.method === 'POST') posts.push(req.url ?? '');
+      res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(record));
+    });
+    // Up 1.2 s after the CLI starts (a stormwatch restarting as the pipeline records its deploy).
+    const late = setTimeout(() => server.listen(port, '127.0.0.1'), 1200);
+    try {
+      const r = await runCli(['deploy', '--service', 'checkout', '--version', 'l1', '--url', `http://127.0.0.1:${port}`, '--wait', '--wait-timeout', '20s', '--poll-interval', '300ms'], 30_000, { STORMWATCH_DEPLOY_TOKEN: GATE_TOKEN });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('cannot record the deploy yet');
+      expect(posts).toEqual(['/api/v1/deploys']);
+      expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { verdict: string }).verdict)).toEqual(['pass', 'pass']);
+    } finally {
+      clearTimeout(late);
+      server.close();
     }
   }, 40_000);
 });
