@@ -1,5 +1,6 @@
 // A PromQL instant-vector selector (`name{label="v",other=~"re"}`): parsed once, matched against series.
 
+import { type AnchoredRegex, anchoredRegex } from './anchored-regex.js';
 import type { Labels } from './types.js';
 
 export type MatchOp = '=' | '!=' | '=~' | '!~';
@@ -8,7 +9,7 @@ export interface LabelMatcher {
   label: string;
   op: MatchOp;
   value: string;
-  regex?: RegExp;
+  regex?: AnchoredRegex;
 }
 
 export interface Selector {
@@ -34,7 +35,7 @@ export function parseSelector(text: string): Selector {
     const matcher: LabelMatcher = { label: m[1]!, op: m[2] as MatchOp, value };
     if (matcher.op === '=~' || matcher.op === '!~') {
       try {
-        matcher.regex = new RegExp(`^(?:${value})$`);
+        matcher.regex = anchoredRegex(value);
       } catch (error) {
         throw new Error(`invalid regular expression ${JSON.stringify(value)} in ${JSON.stringify(text)}: ${(error as Error).message}`);
       }

@@ -2,6 +2,7 @@
 // (pkg/labels/matcher.go): regexes anchored at both ends, a missing label reads as "", sorted by
 // name, value, then type when they name a route. Pure.
 
+import { type AnchoredRegex, anchoredRegex } from '../core/anchored-regex.js';
 import type { Labels } from '../core/types.js';
 
 export type MatchType = '=' | '!=' | '=~' | '!~';
@@ -11,7 +12,7 @@ export interface Matcher {
   name: string;
   type: MatchType;
   value: string;
-  re?: RegExp;
+  re?: AnchoredRegex;
 }
 
 const MATCHER = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(?:"((?:[^"\\]|\\.)*)"|([^"\s,{}]*))\s*$/;
@@ -24,7 +25,7 @@ export function parseMatcher(text: string): Matcher {
   const value = m[3] !== undefined ? m[3].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c)) : m[4]!;
   if (type === '=~' || type === '!~') {
     try {
-      return { name: m[1]!, type, value, re: new RegExp(`^(?:${value})$`) };
+      return { name: m[1]!, type, value, re: anchoredRegex(value) };
     } catch (error) {
       throw new Error(`invalid regular expression in ${JSON.stringify(text)}: ${(error as Error).message}`);
     }

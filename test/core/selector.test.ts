@@ -27,9 +27,28 @@ describe('parseSelector / matchesSelector', () => {
   it.each([
     ['sum(rate(x[1m]))', 'expected a series selector like metric_name{label="value"}, got "sum(rate(x[1m]))"'],
     ['x{a=1}', 'cannot read label matcher "a=1" in "x{a=1}"'],
-    ['x{a=~"("}', 'invalid regular expression "(" in "x{a=~\\"(\\"}": Invalid regular expression: /^(?:()$/: Unterminated group'],
+    ['x{a=~"("}', 'invalid regular expression "(" in "x{a=~\\"(\\"}": error parsing regexp: missing closing ): `(`'],
+    // Not through the anchoring group either (Prometheus compiles the value alone first).
+    ['x{a=~"a)|(b"}', 'invalid regular expression "a)|(b" in "x{a=~\\"a)|(b\\"}": error parsing regexp: unexpected ): `a)|(b`'],
+    // JavaScript's lookahead is no RE2.
+    ['x{a=~"a(?=b)"}', 'error parsing regexp: invalid or unsupported Perl syntax: `(?=`'],
     ['{a!="x"}', 'selector "{a!=\\"x\\"}" must have a metric name or a matcher that does not match the empty string'],
   ])('rejects %s', (text, message) => {
     expect(() => parseSelector(text)).toThrow(message);
+  });
+});
+
+describe('selector regexes read as Prometheus reads them (RE2, anchored)', () => {
+  it('takes RE2\'s flags, which JavaScript\'s RegExp refused', () => {
+    const s = parseSelector('http_requests_total{method=~"(?i)get|head"}');
+    expect(matchesSelector(s, 'http_requests_total', { method: 'GET' })).toBe(true);
+    expect(matchesSelector(s, 'http_requests_total', { method: 'Head' })).toBe(true);
+    expect(matchesSelector(s, 'http_requests_total', { method: 'GETS' })).toBe(false);
+  });
+
+  it('answers a pattern that backtracking engines never finish (RegExp takes about 2^34 steps here)', () => {
+    const s = parseSelector('x{pod=~"(a+)+"}');
+    expect(matchesSelector(s, 'x', { pod: `${'a'.repeat(34)}!` })).toBe(false);
+    expect(matchesSelector(s, 'x', { pod: 'a'.repeat(34) })).toBe(true);
   });
 });

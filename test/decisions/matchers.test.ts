@@ -16,6 +16,9 @@ describe('matchers', () => {
     expect(m('team=""')).toBe(true);
     expect(m('team=~".+"')).toBe(false);
     expect(m('severity=critical')).toBe(true); // unquoted value
+    // Go's regexp (RE2), as Alertmanager compiles them: its flags, not JavaScript's lookarounds.
+    expect(m('severity=~"(?i)CRITICAL"')).toBe(true);
+    expect(() => parseMatcher('severity=~"crit(?!ical)"')).toThrow('invalid or unsupported Perl syntax');
   });
 
   it('print and sort as Alertmanager route keys do', () => {
