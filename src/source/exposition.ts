@@ -33,6 +33,12 @@ export interface ParseOptions {
    * repeats them every scrape.
    */
   labelCache?: LabelSetCache;
+  /**
+   * Read on after a `# EOF` that is not the text's last line, reporting it once each time: a
+   * replay file made by joining two exports (`cat a.om b.om`) lost its second half without it.
+   * Default: what follows is reported and ignored, as OpenMetrics says.
+   */
+  readPastEof?: boolean;
 }
 
 /** A label set by its text as written, and the label text that came after it last time. */
@@ -303,7 +309,7 @@ export function parseLines(text: string, state: ParseState, from = 0, to = text.
   // that left no object of such a class threw the loop's code away (each page then ran it
   // deoptimised until compiled again: 40 pages of 1 MB between another parser's compiled it 18 times).
   const { result, options } = state;
-  state.lineNo = scanLines(text, from, state.stopped ? from : to, state.lineNo, result.samples, result.wantedProblems, result.sawEof, result.problems, result.types, options.format === 'openmetrics', options.wants, options.labelCache, options.onSample);
+  state.lineNo = scanLines(text, from, state.stopped ? from : to, state.lineNo, result.samples, result.wantedProblems, result.sawEof, result.problems, result.types, options.format === 'openmetrics', options.wants, options.labelCache, options.onSample, options.readPastEof === true);
   result.samples = scanSamples;
   result.wantedProblems = scanWantedProblems;
   result.sawEof = scanSawEof;
@@ -332,6 +338,7 @@ function scanLines(
   wants: ((name: string) => boolean) | undefined,
   labelCache: LabelSetCache | undefined,
   onSample: ParseOptions['onSample'],
+  readPastEof: boolean,
 ): number {
   let stopped = false;
   // Positions found in another text mean nothing in this one.
@@ -356,9 +363,14 @@ function scanLines(
     while (i < stop && (text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB)) i++;
     if (i === stop) continue;
     if (sawEof) {
-      problems.push({ line: lineNo, message: 'content after # EOF ignored' });
-      stopped = true;
-      break;
+      if (readPastEof) {
+        problems.push({ line: lineNo, message: 'content after # EOF (files joined together?): read on' });
+        sawEof = false;
+      } else {
+        problems.push({ line: lineNo, message: 'content after # EOF ignored' });
+        stopped = true;
+        break;
+      }
     }
     if (text.charCodeAt(i) === HASH) {
       const parts = text.slice(i, stop).split(/\s+/);

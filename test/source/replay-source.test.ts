@@ -208,6 +208,13 @@ describe('replay files as they come', () => {
     expect(far.values.length).toBe(3);
   });
 
+  it('reads on past the # EOF of the first of two files joined together, and says so on the line after it', async () => {
+    const second = om.replace(/1689811215/g, '1689811245').replace(/1689811200/g, '1689811230');
+    const columns = await loadReplayColumns(write('joined.om', om + second));
+    expect(columns.values.length).toBe(8);
+    expect(columns.problems).toEqual([{ line: 7, message: 'content after # EOF (files joined together?): read on' }]);
+  });
+
   it('cuts input quoted in a problem to what a log line holds', async () => {
     const long = 'x'.repeat(100_000);
     const columns = await loadReplayColumns(write('long.om', lines([`${long}1 2 3 4`, '# EOF'])));
