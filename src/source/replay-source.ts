@@ -1,5 +1,6 @@
 // Replays an OpenMetrics file with timestamps (the same file promtool backfills into Prometheus)
-// through the pipeline at full speed: samples are grouped by timestamp into snapshots.
+// through the pipeline at full speed: samples are grouped by timestamp into snapshots, and
+// snapshots into frames, one a scrape round (ReplaySource.history).
 
 import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { Readable, pipeline } from 'node:stream';
