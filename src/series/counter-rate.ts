@@ -13,7 +13,11 @@
 //   (an error series' lifetime of errors at once) or a neighbour's increment paged storms on one
 //   missing line; if it reset meanwhile, the increment is unknown;
 // - a series that vanished since the last snapshot makes the increment unknown: what it counted
-//   before it went is lost, and no neighbour can tell how long it lived;
+//   before it went is lost, and no neighbour can tell how long it lived. After that it is gone (a
+//   pod that ended: its load moved to its neighbours) unless its neighbours did not take its load
+//   over: then its scrape was missed while it served, and until it is back (for at most
+//   MISSED_FOR_MS) it counts its last increment, scaled as its neighbours changed since. A missed
+//   downstream pod read as gone undercounted completions by its share and paged an Outage;
 // - with no neighbour to learn from, an incomplete increment is unknown (NaN): no data, never zero.
 // Error counters are kinder: they are often born with the first error, an undercount of errors
 // pages nobody falsely, so their new series and resets count their value, like irate.
@@ -62,7 +66,9 @@ const RESET_COUNT = 9;
 const FRESH_FIRST = 10;
 const FRESH_LAST = 11;
 const FLAGS = 12;
-const GROUP_INTS = 13;
+/** Members of the group read as missed, not gone (see MissedSeries). */
+const MISSED_COUNT = 13;
+const GROUP_INTS = 14;
 /** Flags: which of a member's two numbers of a field is this snapshot's (the other is the last one's), the kind, and what was seen. */
 const NOW = 1;
 const ERRORS = 2;
@@ -104,6 +110,8 @@ export class CounterRates {
   private pendingLive = 0;
   /** The most entries the pool held at once since it last started afresh. */
   private pendingPeak = 0;
+  /** Members read as missed, not gone, by member number: few at any time, none most of the time. */
+  private readonly missed = new Map<number, MissedSeries>();
 
   /** Makes a group (its first snapshot begun) and returns its number. */
   addGroup(kind: CounterKind = 'traffic'): number {
@@ -262,7 +270,7 @@ export class CounterRates {
       gi[ag + FLAGS]! |= EVER_MATCHED;
       gd[agd + LAST_MATCHED] = timeMs;
     }
-    const increase = (gi[ag + FLAGS]! & SEEN_ANY) !== 0 && dtMs > 0 ? this.increase(g, matched) : Number.NaN;
+    const increase = (gi[ag + FLAGS]! & SEEN_ANY) !== 0 && dtMs > 0 ? this.increase(g, matched, timeMs) : Number.NaN;
     // This snapshot becomes the previous one; the fields of the one before are written over by the next.
     gi[ag + FLAGS]! ^= NOW;
     gi[ag + FLAGS]! |= SEEN_ANY;
@@ -285,7 +293,7 @@ export class CounterRates {
     return (increase * 1000) / dtMs;
   }
 
-  private increase(g: number, matched: boolean): number {
+  private increase(g: number, matched: boolean, timeMs: number): number {
     const gi = this.groups.ints;
     const gd = this.groups.doubles;
     const ag = g * GROUP_INTS;
@@ -309,14 +317,27 @@ export class CounterRates {
     const previous = gi[ag + PREVIOUS]!;
     const current = gi[ag + CURRENT]!;
     if (gi[ag + PREVIOUS_TOUCHED]! > gi[ag + COMPLETE_COUNT]! + gi[ag + RESET_COUNT]!) {
-      // A series of the last snapshot is gone: what it counted before it went is unknown.
+      // A series of the last snapshot is gone: what it counted before it went is unknown. Whether
+      // it ended or its scrape was missed, its neighbours' load tells (see the top of this file).
+      let vanished = false;
       for (let m = gi[ag + FIRST_MEMBER]!; m >= 0; m = mi[m * MEMBER_INTS + NEXT]!) {
-        if (mi[m * MEMBER_INTS + VALUE_AT + before] === previous && mi[m * MEMBER_INTS + VALUE_AT + now] !== current) return Number.NaN;
+        if (mi[m * MEMBER_INTS + VALUE_AT + before] === previous && mi[m * MEMBER_INTS + VALUE_AT + now] !== current) {
+          vanished = true;
+          const increment = mi[m * MEMBER_INTS + INCREMENT_AT + before] === previous ? md[m * MEMBER_DOUBLES + INCREMENT + before]! : Number.NaN;
+          const othersBefore = gd[agd + COMPLETE_PREV_SUM]!;
+          // Not taken over: the others gained under half of what it counted.
+          if (increment > 0 && othersBefore > 0 && gd[agd + COMPLETE_SUM]! - othersBefore < increment / 2) {
+            if (!this.missed.has(m)) gi[ag + MISSED_COUNT]!++;
+            this.missed.set(m, { group: g, increment, othersBefore, sinceMs: timeMs });
+          }
+        }
       }
+      if (vanished) return Number.NaN;
     }
-    if (resets < 0 && fresh < 0) return gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]!;
+    const missed = gi[ag + MISSED_COUNT]! > 0 ? this.missedCount(g, timeMs) : 0;
+    if (resets < 0 && fresh < 0) return gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]! + missed;
     if (gi[ag + COMPLETE_COUNT] === 0) return Number.NaN;
-    let sum = gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]!;
+    let sum = gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]! + missed;
     if (resets >= 0) {
       // How the load changed since the last interval, read from the series that did not reset.
       const growth = gd[agd + COMPLETE_PREV_SUM]! > 0 ? gd[agd + COMPLETE_SUM]! / gd[agd + COMPLETE_PREV_SUM]! : Number.NaN;
@@ -340,6 +361,32 @@ export class CounterRates {
       mi[m * MEMBER_INTS + INCREMENT_AT + now] = current;
     }
     return sum;
+  }
+
+  /**
+   * What group `g`'s missed members counted this snapshot, estimated: each one's last increment,
+   * scaled as the members read both times changed since. A member back (its own increase is read)
+   * or missed for longer than MISSED_FOR_MS (then it ended after all) is no longer missed.
+   */
+  private missedCount(g: number, timeMs: number): number {
+    const mi = this.members.ints;
+    const current = this.groups.ints[g * GROUP_INTS + CURRENT]!;
+    const others = this.groups.doubles[g * GROUP_DOUBLES + COMPLETE_SUM]!;
+    let sum = 0;
+    for (const [m, missed] of this.missed) {
+      if (missed.group !== g) continue;
+      const at = m * MEMBER_INTS;
+      if (mi[at + VALUE_AT] === current || mi[at + VALUE_AT + 1] === current || timeMs - missed.sinceMs > MISSED_FOR_MS) this.forgetMissed(m);
+      else sum += missed.increment * (others / missed.othersBefore);
+    }
+    return sum;
+  }
+
+  private forgetMissed(m: number): void {
+    const missed = this.missed.get(m);
+    if (missed === undefined) return;
+    this.missed.delete(m);
+    this.groups.ints[missed.group * GROUP_INTS + MISSED_COUNT]!--;
   }
 
   /** Appends (member, value) to the group's list whose first entry is at `groupInts[firstAt]` (its last at firstAt + 1). */
@@ -409,11 +456,26 @@ export class CounterRates {
   }
 
   private freeMember(m: number): void {
+    this.forgetMissed(m);
     this.members.ints[m * MEMBER_INTS + OWNER] = -1;
     this.members.ints[m * MEMBER_INTS + GROUP] = -1;
     this.freeMembers.push(m);
   }
 }
+
+/** A member read as missed: its last increment, its group's other members' sum then, and since when. */
+interface MissedSeries {
+  group: number;
+  increment: number;
+  othersBefore: number;
+  sinceMs: number;
+}
+
+/**
+ * How long a member whose scrape was missed is counted for: Prometheus's lookback (a series
+ * without a sample for 5 minutes is stale), after which it ended after all.
+ */
+const MISSED_FOR_MS = 5 * 60_000;
 
 /** The largest count a double holds exactly (2^53): past it a "counter" counts nothing real. */
 const MAX_COUNT = 2 ** 53;
