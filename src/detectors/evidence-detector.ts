@@ -830,6 +830,9 @@ export class EvidenceDetector implements Detector {
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
     if (this.ctx.anomalyScores !== false) this.score(out, timeMs, n);
     else this.lastScore = Number.NaN;
+    // Read within this tick only: kept, it would hold this detector (and through its context the
+    // pipeline's every region) after a reload let the pipeline go.
+    profileRead.of = undefined;
     return out;
   }
 
@@ -1406,12 +1409,12 @@ const RATE_MEDIAN = 0;
 const RATE_SIGMA = 1;
 const RATE_MEDIAN_ERROR = 2;
 
-/** The profile's value last read for the rate's expectation (one thread: a tick's drift reads it back). */
+/** The profile's value last read for the rate's expectation (one thread: the same observe's drift reads it back). */
 const profileRead: { of: EvidenceDetector | undefined; atMs: number; changes: number; value: number } = { of: undefined, atMs: Number.NaN, changes: -1, value: Number.NaN };
 
 /**
- * The objects that read a detector's parts, one set per shape (window capacity, bucket, time
- * zone): every detector of that shape re-points them at its region when it finds them pointed
+ * The objects that read a detector's parts, one set per shape (a pipeline's signal context and
+ * parameters): every detector of that shape re-points them at its region when it finds them pointed
  * elsewhere (one thread). A tick's `profileRead`, and anything else kept across calls, is keyed by
  * the detector, never by these objects.
  */
@@ -1426,24 +1429,20 @@ interface Parts {
   dispersion: DispersionView;
 }
 
-const partsByShape = new Map<string, Parts>();
-
-function partsFor(capacity: number, bucket: number, timeZone: string | undefined): Parts {
-  const key = `${capacity}/${bucket}/${timeZone ?? ''}`;
-  let parts = partsByShape.get(key);
-  if (!parts) {
-    parts = {
-      at: undefined,
-      capacity,
-      rate: new RobustBaseline(capacity, bucket, 'log-rate'),
-      errorRatio: new RobustBaseline(capacity, bucket, 'ratio'),
-      funnel: new RobustBaseline(capacity, bucket, 'ratio'),
-      profile: new SeasonalProfile(undefined, wallClockOf(timeZone)),
-      dispersion: new DispersionView(new Float64Array(DISPERSION_FIELDS), 0),
-    };
-    partsByShape.set(key, parts);
-  }
-  return parts;
+/**
+ * A shape's own: shared by every pipeline, the last detector they pointed at (and the region its
+ * views read) outlived its pipeline, so a reload kept the old pipeline's every region.
+ */
+function newParts(capacity: number, bucket: number, timeZone: string | undefined): Parts {
+  return {
+    at: undefined,
+    capacity,
+    rate: new RobustBaseline(capacity, bucket, 'log-rate'),
+    errorRatio: new RobustBaseline(capacity, bucket, 'ratio'),
+    funnel: new RobustBaseline(capacity, bucket, 'ratio'),
+    profile: new SeasonalProfile(undefined, wallClockOf(timeZone)),
+    dispersion: new DispersionView(new Float64Array(DISPERSION_FIELDS), 0),
+  };
 }
 
 /** What every detector of one parameter set and signal shares (EvidenceDetector.shape). */
@@ -1500,7 +1499,7 @@ function shapeFor(params: DetectorParams, ctx: DetectorContext): Shape {
     params,
     ctx,
     derived: derive(params, ctx.intervalMs),
-    parts: partsFor(capacity, bucket, params.timeZone),
+    parts: newParts(capacity, bucket, params.timeZone),
     allocator: ctx.regions?.allocatorFor(regionBytes),
     seconds: ctx.intervalMs / 1000,
     weight: ctx.evidenceWeight ?? 1,

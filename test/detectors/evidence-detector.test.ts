@@ -1,4 +1,7 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { SlabPool } from '../../src/core/slab.js';
 import type { Evaluation, SignalInput, SignalSample } from '../../src/core/types.js';
 import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evidence-detector.js';
 import { gamma, mulberry32, normal, poisson } from '../../scripts/sim/random.js';
@@ -19,6 +22,10 @@ const PARAMS: DetectorParams = {
   falseAlarmsPerYear: 0.1,
 };
 const ALL: SignalInput[] = ['requests', 'errors', 'downstream'];
+
+// A full collection on demand, whatever flags the test runner started with.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
 
 function detector(stepMs: number, params: Partial<DetectorParams> = {}, inputs: SignalInput[] = ALL) {
   return new EvidenceDetector({ ...PARAMS, ...params }, { intervalMs: stepMs, inputs: new Set(inputs) });
@@ -357,6 +364,30 @@ describe('EvidenceDetector', () => {
     // The two series are not alike: the test would see one's state in the other.
     expect(alone[0]![week - 1]).not.toEqual(alone[1]![week - 1]);
     expect(alone[0]!.some((line) => line.includes('funnel_drop:anomalous'))).toBe(true);
+  });
+
+  it("lets a dropped pipeline's detectors and their regions be collected (a reload): nothing module-wide keeps the last one read", async () => {
+    const stepMs = 15_000;
+    const refs = (() => {
+      const regions = new SlabPool();
+      const d = new EvidenceDetector(PARAMS, { intervalMs: stepMs, inputs: new Set(ALL), regions });
+      // A week of history first, so each tick reads the weekly profile (and its drift reads it back).
+      const t0 = 1_700_000_000_000;
+      for (let h = 0; h < 7 * 24; h++) d.learnProfile(t0 + h * 3_600_000, 50 * (1.5 + Math.sin((2 * Math.PI * h) / 24)), 3_600_000);
+      const random = mulberry32(5);
+      const start = t0 + 7 * 86_400_000;
+      for (let i = 0; i < 400; i++) d.observe(tick(random, 50, stepMs), start + i * stepMs);
+      expect(Number.isFinite(d.anomalyScore)).toBe(true);
+      return { detector: new WeakRef(d), pool: new WeakRef(regions) };
+    })();
+    // A WeakRef's target lives to the end of the job that read it: collect in the next one.
+    let collected = false;
+    for (let i = 0; i < 20 && !collected; i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      collect();
+      collected = refs.detector.deref() === undefined && refs.pool.deref() === undefined;
+    }
+    expect(collected).toBe(true);
   });
 
   it('keeps the parts of its region apart: every window, the profile and the tail records read back what was written to each', () => {
