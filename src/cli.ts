@@ -6,7 +6,7 @@
 // command is this file bundled with its modules (dist/bin, `npm run build`): see package.json.
 
 import { randomUUID } from 'node:crypto';
-import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -25,6 +25,7 @@ import { transitionLine } from './runner/transition-line.js';
 import { progressBar } from './report/progress.js';
 import { SummaryCounter, formatSummary } from './report/summary.js';
 import { SCORES_CSV_HEADER, scoreRows } from './report/scores-csv.js';
+import { makeDirs } from './core/make-dirs.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -55,7 +56,7 @@ function duration(text: string, flag: string, command: string): number {
 function checkWritableDir(file: string, flag: string, command: string): void {
   const dir = dirname(resolve(file));
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -176,6 +176,15 @@ describe('stormwatch CLI', () => {
     );
   });
 
+  it.runIf(existsSync('/proc/self'))('a state directory under /proc is refused at once (a recursive mkdir there spun for ever)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, `source: {scrape: {url: 'http://127.0.0.1:1/metrics'}}\nsignals: [{name: s, requests: x_total}]\n`);
+    const r = await runCli(['run', '--config', file, '--state-dir', '/proc/stormwatch-state/x'], 30_000);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot use state directory /proc/stormwatch-state/x (delivery.outboxDir): ENOENT');
+  });
+
   it('demo: replays the bundled scenario and a local receiver prints the alerts', async () => {
     const r = await runCli(['demo', '--log-level', 'warn']);
     expect(r.code, r.stderr).toBe(0);

@@ -1,6 +1,6 @@
 // Writes a backtest's report file: the model from its history, the assets inlined.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { StormwatchConfig } from '../config/load.js';
 import { secretValuesOf } from '../config/secret-values.js';
@@ -11,6 +11,7 @@ import { reportHtml } from './report-html.js';
 import { reportModel } from './report-model.js';
 import { labelsBeside } from './scenario-labels.js';
 import { type SummaryCounter, summaryNumbers } from './summary.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /**
  * The configuration file as the report shows it: its text, with every secret the configuration
@@ -45,7 +46,7 @@ export function writeReport(file: string, config: StormwatchConfig, input: strin
   });
   const html = reportHtml(model, { uplotJs: assetText('uPlot.iife.min.js'), uplotCss: assetText('uPlot.min.css'), chartsJs: assetText('series-charts.js'), css: assetText('style.css') });
   const out = resolve(file);
-  mkdirSync(dirname(out), { recursive: true });
+  makeDirs(dirname(out));
   writeFileSync(out, html);
   return { file: out, bytes: Buffer.byteLength(html) };
 }

@@ -2,12 +2,13 @@
 // pod the config sits on a read-only ConfigMap mount, so a relative default lands there. Fail at
 // start with one line that says what to change, not with a stack trace at the first save.
 
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { StartupError } from '../core/errors.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 export function ensureStateDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;

@@ -6,7 +6,7 @@
 // so firing alerts are re-derived rather than forgotten and their resolution still comes. A bad file
 // is moved aside (quarantined), never a reason not to start.
 
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { PipelineSnapshot } from '../pipeline.js';
 import { commitState, commitStateAsync, firingFileOf, fsyncAsync, writeAll, writeDurably } from './durable-file.js';
@@ -14,6 +14,7 @@ import { BinaryStateWriter, isBinaryStateFile, readBinaryStateFile } from './sta
 import { fromColumns, toColumns } from './state-columns.js';
 import { unpackDetectors } from './state-pack.js';
 import { type CheckedState, type StateSection, checkState } from './state-schema.js';
+import { makeDirs } from '../core/make-dirs.js';
 
 /** The state file in the state directory: binary since the columns are written as raw bytes. */
 export const STATE_FILE_NAME = 'state.bin';
@@ -78,7 +79,7 @@ export type SectionBuilder = (entries: Iterable<[string, unknown]>) => Record<st
  * The file is binary (state-binary.ts); on a platform that is not little-endian, JSON as before.
  */
 export function saveState(file: string, state: PipelineSnapshot | ((section: SectionBuilder) => PipelineSnapshot)): number {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   const make = typeof state === 'function' ? state : (section: SectionBuilder) => ({ ...state, detectors: section(Object.entries(state.detectors)), ...(state.ramps ? { ramps: section(Object.entries(state.ramps)) } : {}) });
   const tmp = `${file}.tmp`;
   let snapshot: PipelineSnapshot;
@@ -108,7 +109,7 @@ export function saveState(file: string, state: PipelineSnapshot | ((section: Sec
  */
 export async function saveStateAsync(file: string, state: (section: SectionBuilder) => PipelineSnapshot): Promise<number> {
   if (!BinaryStateWriter.supported) return saveState(file, state);
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   const fd = openSync(`${file}.tmp`, 'w');
   let snapshot: PipelineSnapshot;
   let bytes: number;

@@ -5,9 +5,10 @@
 // is not a valid entry (torn by a crash, edited, from another program) is moved aside to
 // outbox.quarantine.jsonl, never silently dropped and never a crash.
 
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { makeDirs } from '../core/make-dirs.js';
 
 export interface OutboxEntry {
   /** Unique and increasing: the order notifications were decided in. */
@@ -72,7 +73,7 @@ export class Outbox {
 
   /** Opens (creating if needed) the outbox in `dir`, recovering pending entries and compacting the log. */
   static open(dir: string, options: { fsync?: boolean } = {}): OutboxOpenResult {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     const file = join(dir, 'outbox.jsonl');
     const quarantineFile = join(dir, 'outbox.quarantine.jsonl');
     const problems: OutboxProblem[] = [];
