@@ -141,10 +141,13 @@ export class DeployWatcher {
   /**
    * The record of the same rollout, if one is known: same service and version, started within one
    * window of `event`. The deploy API and a build-info marker both report a rollout; it is one deploy.
+   * Flagger's ids name a revision (its spec's checksum): two of them are two revisions, whatever
+   * version the Canary's static webhook metadata gives both.
    */
-  sameRollout(event: Pick<DeployEvent, 'service' | 'version' | 'startedAtMs'>): DeployRecord | undefined {
+  sameRollout(event: Pick<DeployEvent, 'id' | 'service' | 'version' | 'startedAtMs' | 'source'>): DeployRecord | undefined {
     for (const w of this.windows.values()) {
       const r = w.record;
+      if (event.source === 'flagger' && (r.source === 'flagger' || r.sources?.includes('flagger')) && r.id !== event.id) continue;
       if (r.service === event.service && r.version === event.version && Math.abs(r.startedAtMs - event.startedAtMs) <= this.params.windowMs) return r;
     }
     return undefined;

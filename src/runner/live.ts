@@ -451,6 +451,9 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
           get inconclusive() {
             return config.deploys?.inconclusive ?? 'fail';
           },
+          get windowMs() {
+            return config.deploys?.windowMs ?? 1_800_000;
+          },
           add: (event, addOptions) => {
             const added = pipeline.addDeploy(event, now())!;
             const peers = config.deploys!.peers;

@@ -4,7 +4,9 @@
 //   checksum, metadata}; any status above 202 (or no answer) is an error; event webhooks add
 //   metadata eventMessage, eventType and timestamp (unix ms) without overriding the hook's own keys
 // - pkg/controller/scheduler.go + scheduler_hooks.go (blue/green with iterations): a new revision
-//   emits "New revision detected! Scaling up"; while iterations == 0 the pre-rollout hooks run,
+//   emits "New revision detected! Scaling up" before SyncStatus saves the new spec, so that
+//   event's checksum (webhook.go's canaryChecksum of status.lastAppliedSpec) is the outgoing
+//   revision's and every later call's the new one's; while iterations == 0 the pre-rollout hooks run,
 //   afterwards the rollout hooks every interval; a failed hook is a failed check and `threshold`
 //   failed checks roll back; after `iterations` the confirm-promotion hooks gate promotion.
 
@@ -52,13 +54,26 @@ export class FlaggerSimulation {
   failedChecks = 0;
   iterations = 0;
 
+  /** Whether the new revision's spec is saved (SyncStatus): until then the checksum is the outgoing revision's. */
+  private synced = false;
+
+  /**
+   * `checksum`: the new revision's; `previousChecksum`: the one before it, which the "New revision
+   * detected" event carries (scheduler.go emits it before SyncStatus saves lastAppliedSpec, and
+   * webhook.go's canaryChecksum hashes status.lastAppliedSpec).
+   */
   constructor(
     private readonly canary: Canary,
     private readonly checksum: string,
+    private readonly previousChecksum = 'initial0',
   ) {}
 
+  private get currentChecksum(): string {
+    return this.synced ? this.checksum : this.previousChecksum;
+  }
+
   private payload(phase: string, w: FlaggerWebhook) {
-    return { name: this.canary.metadata.name, namespace: this.canary.metadata.namespace, phase, checksum: this.checksum, ...(w.metadata ? { metadata: w.metadata } : {}) };
+    return { name: this.canary.metadata.name, namespace: this.canary.metadata.namespace, phase, checksum: this.currentChecksum, ...(w.metadata ? { metadata: w.metadata } : {}) };
   }
 
   private async hooks(type: string, phase: string): Promise<boolean> {
@@ -76,7 +91,7 @@ export class FlaggerSimulation {
     for (const w of this.canary.spec.analysis.webhooks.filter((x) => x.type === 'event')) {
       const metadata: Record<string, string> = { eventMessage: message, eventType, timestamp: String(Date.now()) };
       for (const [k, v] of Object.entries(w.metadata ?? {})) if (!(k in metadata)) metadata[k] = v;
-      const r = await callWebhook(w.url, { name: this.canary.metadata.name, namespace: this.canary.metadata.namespace, phase: this.phase, checksum: this.checksum, metadata }, w.timeout);
+      const r = await callWebhook(w.url, { name: this.canary.metadata.name, namespace: this.canary.metadata.namespace, phase: this.phase, checksum: this.currentChecksum, metadata }, w.timeout);
       this.calls.push({ hook: w.name, type: 'event', status: r.status, ok: r.ok, body: r.body });
     }
   }
@@ -87,6 +102,7 @@ export class FlaggerSimulation {
     const target = `${this.canary.spec.targetRef.name}.${this.canary.metadata.namespace}`;
     this.phase = 'Progressing';
     await this.event(`New revision detected! Scaling up ${target}`);
+    this.synced = true;
     for (let pass = 0; pass < maxPasses; pass++) {
       if (pass > 0) await new Promise((r) => setTimeout(r, intervalMs));
       if ((this.phase === 'Progressing' || this.phase === 'WaitingPromotion') && this.failedChecks >= a.threshold) {

@@ -5,7 +5,9 @@
 //   rollout            every analysis interval: "no" (a failed check, toward the threshold) once failed
 //   confirm-promotion  before promotion: "yes" only once the window passed; "no" halts promotion
 //   rollback           "yes" (200) makes Flagger roll back: once the verdict failed
-//   event              Flagger's events: "New revision detected" records the deploy
+//   event              Flagger's events: "New revision detected" marks when the canary's new revision
+//                      started (its checksum is still the outgoing revision's); the revision's first
+//                      hook records the deploy from then
 // Flagger cannot send headers, so the deploy token travels in the webhook's metadata.
 
 import { z } from 'zod';

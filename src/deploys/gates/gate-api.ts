@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { formatPath } from '../../config/load.js';
-import { type DeployApiDeps, readBody, send, tokenMatches } from '../deploy-api.js';
+import { type DeployApiDeps, MAX_FUTURE_START_MS, MAX_PAST_START_MS, readBody, send, tokenMatches } from '../deploy-api.js';
 import type { DeployEvent, DeployRecord } from '../types.js';
 import { argoBody, argoEvent } from './argo.js';
 import { FLAGGER_HOOKS, type FlaggerHook, flaggerEvent, flaggerPayload, flaggerStatus, isNewRevisionEvent } from './flagger.js';
@@ -17,6 +17,27 @@ import { type InconclusivePolicy, gateView } from './verdict-view.js';
 
 export interface GateApiDeps extends DeployApiDeps {
   inconclusive: InconclusivePolicy;
+  /** The deploy window: how long a new revision's start told by a Flagger event is kept for its first hook. */
+  windowMs: number;
+}
+
+/**
+ * Each canary's new revision's start, told by Flagger's "New revision detected" event, until the
+ * revision's first hook records the deploy from it (per server: one map per deps).
+ */
+const revisionStarts = new WeakMap<GateApiDeps, Map<string, number>>();
+
+function startsOf(deps: GateApiDeps): Map<string, number> {
+  let starts = revisionStarts.get(deps);
+  if (!starts) revisionStarts.set(deps, (starts = new Map()));
+  return starts;
+}
+
+/** Why a deploy's start cannot be taken (the deploy API's bounds), or undefined. */
+function startProblem(startedAtMs: number, nowMs: number, field: string): string | undefined {
+  if (startedAtMs > nowMs + MAX_FUTURE_START_MS) return `${field}: ${new Date(startedAtMs).toISOString()} is more than 5 minutes ahead of stormwatch's clock`;
+  if (startedAtMs < nowMs - MAX_PAST_START_MS) return `${field}: ${Number.isFinite(startedAtMs) ? new Date(startedAtMs).toISOString() : startedAtMs} is more than 7 days behind stormwatch's clock`;
+  return undefined;
 }
 
 export const GATES_PREFIX = '/api/v1/gates/';
@@ -31,6 +52,9 @@ const peerEvent = z.strictObject({
 });
 
 type Parsed<T> = { ok: true; value: T } | { ok: false };
+
+/** Canaries whose revision start is kept at once (the oldest goes first). */
+const MAX_REVISION_STARTS = 1000;
 
 /** Reads a JSON body and checks it against `schema`; answers 400/413 itself when it cannot. */
 async function readJson<T>(req: IncomingMessage, res: ServerResponse, deps: GateApiDeps, schema: z.ZodType<T>): Promise<Parsed<T>> {
@@ -98,7 +122,10 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
     if (!authorized(res, deps, bearer(req))) return void req.resume();
     const body = await readJson(req, res, deps, argoBody);
     if (!body.ok) return;
-    const record = await recordOnce(deps, argoEvent(body.value, deps.now()));
+    const event = argoEvent(body.value, deps.now());
+    const problem = body.value.startedAt !== undefined ? startProblem(event.startedAtMs, deps.now(), 'startedAt') : undefined;
+    if (problem) return send(res, 400, { error: 'invalid request', problems: [problem] });
+    const record = await recordOnce(deps, event);
     return send(res, rest === 'argo' ? 200 : 202, view(record));
   }
 
@@ -111,11 +138,27 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
     const payload = await readJson(req, res, deps, flaggerPayload);
     if (!payload.ok) return;
     if (!authorized(res, deps, payload.value.metadata.token || bearer(req))) return;
-    const event = flaggerEvent(payload.value, deps.now());
+    const now = deps.now();
+    const event = flaggerEvent(payload.value, now);
+    const canary = `${payload.value.namespace}/${payload.value.name}`;
+    const starts = startsOf(deps);
     if (hook === 'event') {
       // Only a new revision starts a deploy; every other event is acknowledged and ignored.
       if (!isNewRevisionEvent(payload.value)) return send(res, 202, { ignored: true, phase: payload.value.phase });
-      return send(res, 202, view(await recordOnce(deps, event)));
+      const problem = startProblem(event.startedAtMs, now, 'metadata.timestamp');
+      if (problem) return send(res, 400, { error: 'invalid request', problems: [problem] });
+      // Flagger sends this event before it saves the new revision's spec, so its checksum is the
+      // outgoing revision's (scheduler.go: recordEventInfof before SyncStatus): the start is kept for
+      // the canary, and the new revision's first hook, carrying its own checksum, records the deploy.
+      for (const [key, at] of starts) if (now - at > deps.windowMs) starts.delete(key);
+      if (starts.size >= MAX_REVISION_STARTS && !starts.has(canary)) starts.delete(starts.keys().next().value!);
+      starts.set(canary, event.startedAtMs);
+      return send(res, 202, { canary, revisionStartedAt: new Date(event.startedAtMs).toISOString() });
+    }
+    if (deps.get(event.id) === undefined) {
+      const start = starts.get(canary);
+      if (start !== undefined && now - start <= deps.windowMs) event.startedAtMs = Math.min(start, now);
+      starts.delete(canary);
     }
     const v = view(await recordOnce(deps, event));
     return send(res, flaggerStatus(hook, v.gate), v);
