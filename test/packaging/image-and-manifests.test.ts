@@ -102,13 +102,13 @@ describe('Kubernetes sidecar example', () => {
   const pod = deployment.spec.template;
   const sw = pod.spec.containers.find((c: any) => c.name === 'stormwatch');
 
-  it('probes /livez and /readyz on the port it listens on; Prometheus scrapes that port', () => {
+  it('probes /livez on the port it listens on, and not /readyz (it would keep a new app pod from ever being Ready); Prometheus scrapes that port', () => {
     const flags = checkRunArgs(sw.args);
     const port = Number(flags.listen!.split(':').at(-1));
     const named = sw.ports.find((p: any) => p.containerPort === port);
     expect(named).toBeDefined();
     expect(sw.livenessProbe.httpGet).toEqual({ path: '/livez', port: named.name });
-    expect(sw.readinessProbe.httpGet).toEqual({ path: '/readyz', port: named.name });
+    expect(sw.readinessProbe).toBeUndefined();
     expect(pod.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
   });
 
