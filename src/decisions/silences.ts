@@ -49,10 +49,14 @@ export interface SilenceRequest {
   comment: string;
 }
 
+/** The last instant a four-digit year writes: a silence's times are served in RFC 3339. */
+const LAST_RFC3339_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 /**
  * Checks a new silence: at least one matcher, all parse, and at least one that does not match the
  * empty string (Alertmanager's rule: a silence must not silence everything by accident); the end
- * after the start and not already past. Returns `path: problem` lines, empty when it is fine.
+ * not already past, after the start, and both times writable in RFC 3339 (year 9999 at most).
+ * Returns `path: problem` lines, empty when it is fine.
  */
 export function silenceProblems(req: SilenceRequest, nowMs: number): string[] {
   const problems: string[] = [];
@@ -68,8 +72,10 @@ export function silenceProblems(req: SilenceRequest, nowMs: number): string[] {
   if (parsed.length === req.matchers.length && parsed.length > 0 && parsed.every((m) => matchesAll([m], {}))) {
     problems.push('matchers: at least one matcher must not match an empty label (this silence would mute every alert)');
   }
-  if (!(req.endsAtMs > req.startsAtMs)) problems.push('endsAt: must be after startsAt');
+  if (!(req.startsAtMs <= LAST_RFC3339_MS)) problems.push('startsAt: past 9999-12-31T23:59:59Z, the last time RFC 3339 can write');
+  if (!(req.endsAtMs <= LAST_RFC3339_MS)) problems.push('endsAt: past 9999-12-31T23:59:59Z, the last time RFC 3339 can write (a duration that long?)');
   else if (req.endsAtMs <= nowMs) problems.push('endsAt: already in the past');
+  else if (!(req.endsAtMs > req.startsAtMs)) problems.push('endsAt: must be after startsAt');
   if (req.createdBy.trim() === '') problems.push('createdBy: must not be empty');
   if (req.comment.trim() === '') problems.push('comment: must not be empty (say why: a ticket, a change)');
   return problems;

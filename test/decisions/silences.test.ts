@@ -23,7 +23,7 @@ describe('silences', () => {
   });
 
   it('refuses a bad request with every problem named', () => {
-    expect(silenceProblems({ matchers: ['team!="db"', 'oops'], startsAtMs: T, endsAtMs: T, createdBy: ' ', comment: '' }, T)).toEqual([
+    expect(silenceProblems({ matchers: ['team!="db"', 'oops'], startsAtMs: T + 1000, endsAtMs: T + 1000, createdBy: ' ', comment: '' }, T)).toEqual([
       'matchers[1]: expected a matcher like severity="critical", team!="db" or service=~"api|web", got "oops"',
       'endsAt: must be after startsAt',
       'createdBy: must not be empty',
@@ -38,8 +38,16 @@ describe('silences', () => {
     expect(silenceProblems({ matchers: [], startsAtMs: T, endsAtMs: T + 1000, createdBy: 'a', comment: 'c' }, T)).toEqual(['matchers: expected at least one matcher like service="crates"']);
   });
 
-  it('refuses an end already past', () => {
+  it('refuses an end already past, also when it is before a start left to now', () => {
     expect(silenceProblems({ matchers: ['a="b"'], startsAtMs: T - 2000, endsAtMs: T - 1000, createdBy: 'a', comment: 'c' }, T)).toEqual(['endsAt: already in the past']);
+    expect(silenceProblems({ matchers: ['a="b"'], startsAtMs: T, endsAtMs: T - 1000, createdBy: 'a', comment: 'c' }, T)).toEqual(['endsAt: already in the past']);
+  });
+
+  it('refuses times past the year 9999, which RFC 3339 cannot write (the API served them as +013434-... or failed)', () => {
+    expect(silenceProblems({ matchers: ['a="b"'], startsAtMs: T, endsAtMs: T + 3.6e18, createdBy: 'a', comment: 'c' }, T)).toEqual([
+      'endsAt: past 9999-12-31T23:59:59Z, the last time RFC 3339 can write (a duration that long?)',
+    ]);
+    expect(silenceProblems({ matchers: ['a="b"'], startsAtMs: Date.UTC(9999, 11, 31), endsAtMs: Date.UTC(9999, 11, 31, 12), createdBy: 'a', comment: 'c' }, T)).toEqual([]);
   });
 
   it('expires an active silence now, a pending one at its start, and leaves an expired one alone', () => {

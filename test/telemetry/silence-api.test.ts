@@ -72,6 +72,18 @@ describe('silence API', () => {
     });
   });
 
+  it('answers 400 to a duration past the year 9999, keeps nothing, and lists as before', async () => {
+    const { url, store } = await start('tok-123456');
+    for (const duration of ['999999999999h', '100000000h']) {
+      const r = await post(url, { matchers: ['service="x"'], duration, createdBy: 'ana', comment: 'c' });
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(await r.json())).toContain('past 9999-12-31T23:59:59Z');
+    }
+    expect(store.list()).toEqual([]);
+    const list = await fetch(`${url}/api/v1/silences`, { headers: auth });
+    expect(list.status).toBe(200);
+  });
+
   it('a client-chosen id: the same silence twice is one silence (200), another under that id a conflict (409)', async () => {
     const { url, store } = await start('tok-123456');
     const body = { id: 'chg-1234', matchers: ['service="crates-io"'], endsAt: '2026-11-29T05:00:00Z', createdBy: 'ana', comment: 'CHG-1234' };
