@@ -141,7 +141,7 @@ export async function handleDeploys(req: IncomingMessage, res: ServerResponse, p
   }
   if (path !== '/api/v1/deploys' || req.method !== 'POST') {
     req.resume();
-    return send(res, 405, { error: 'use POST /api/v1/deploys, GET /api/v1/deploys or GET /api/v1/deploys/{id}' });
+    return send(res, 405, { error: 'use POST /api/v1/deploys, GET /api/v1/deploys or GET /api/v1/deploys/{id}' }, { allow: path === '/api/v1/deploys' ? 'GET, HEAD, POST' : 'GET, HEAD' });
   }
   if (!authorized(req, res, deps)) return;
   const type = String(req.headers['content-type'] ?? '');

@@ -159,8 +159,8 @@ function pathOf(url: string | undefined): string | undefined {
   return url.split('?')[0];
 }
 
-function reply(res: ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type });
+function reply(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': type, ...headers });
   res.end(body);
 }
 
@@ -184,7 +184,7 @@ export interface ReloadDeps {
 /** POST /-/reload, as Prometheus and Alertmanager offer it, but behind the API token: 200 reloaded, 400 refused. */
 function handleReload(req: IncomingMessage, res: ServerResponse, deps: ReloadDeps): void {
   req.resume();
-  if (req.method !== 'POST' && req.method !== 'PUT') return reply(res, 405, 'application/json', `${JSON.stringify({ error: 'use POST /-/reload' })}\n`);
+  if (req.method !== 'POST' && req.method !== 'PUT') return reply(res, 405, 'application/json', `${JSON.stringify({ error: 'use POST /-/reload' })}\n`, { allow: 'POST, PUT' });
   const auth = req.headers.authorization ?? '';
   if (!/^Bearer\s+\S+$/i.test(auth)) {
     res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
@@ -240,7 +240,8 @@ function route(req: IncomingMessage, res: ServerResponse, path: string | undefin
   if (path === '/-/reload' && deps.reload) return handleReload(req, res, deps.reload);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     req.resume();
-    return reply(res, 405, 'text/plain', 'method not allowed\n');
+    // RFC 9110 §15.5.6: a 405 says which methods the resource has.
+    return reply(res, 405, 'text/plain', 'method not allowed\n', { allow: 'GET, HEAD' });
   }
   switch (path) {
     case '/metrics':

@@ -97,5 +97,5 @@ export async function handleSilences(req: IncomingMessage, res: ServerResponse, 
     return send(res, 200, silenceView(expired, nowMs));
   }
   req.resume();
-  send(res, 405, { error: 'use GET or POST /api/v1/silences, or DELETE /api/v1/silences/{id}' });
+  send(res, 405, { error: 'use GET or POST /api/v1/silences, or DELETE /api/v1/silences/{id}' }, { allow: path === SILENCES_PATH ? 'GET, HEAD, POST' : 'DELETE' });
 }

@@ -39,6 +39,11 @@ describe('HTTP server', () => {
   it('reads deploys without a token by default, and only with it when publicReads is false', async () => {
     const open = await start(true);
     expect((await fetch(`${open}/api/v1/deploys/d1`)).status).toBe(200);
+    // A 405 names the methods each resource has (RFC 9110 §15.5.6).
+    const put = await fetch(`${open}/api/v1/deploys/d1`, { method: 'PUT' });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    const del = await fetch(`${open}/api/v1/deploys`, { method: 'DELETE' });
+    expect([del.status, del.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST']);
     await server!.close();
     const refusals: Refusal[] = [];
     const closed = await start(false, refusals);

@@ -47,6 +47,11 @@ describe('silence API', () => {
     expect(await expired.json()).toMatchObject({ state: 'expired', endsAt: '2026-11-29T03:00:00.000Z' });
     expect(changes()).toBe(2);
     expect((await fetch(`${url}/api/v1/silences/nope`, { method: 'DELETE', headers: auth })).status).toBe(404);
+    // A 405 names the methods the resource has (RFC 9110 §15.5.6).
+    const put = await fetch(`${url}/api/v1/silences`, { method: 'PUT', headers: auth });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, HEAD, POST']);
+    const postOne = await fetch(`${url}/api/v1/silences/${silence.id}`, { method: 'POST', headers: auth });
+    expect([postOne.status, postOne.headers.get('allow')]).toEqual([405, 'DELETE']);
   });
 
   it('refuses without the token (401), with a wrong one (403), and when no token is configured (403)', async () => {

@@ -60,7 +60,9 @@ describe('UI routes', () => {
     expect(js.headers.get('content-type')).toContain('javascript');
     expect((await js.text()).length).toBeGreaterThan(40_000);
     expect((await fetch(`${server.url}/ui/assets/../../package.json`)).status).toBe(404);
-    expect((await fetch(`${server.url}/ui/`, { method: 'POST' })).status).toBe(405);
+    const post = await fetch(`${server.url}/ui/`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
     const root = await fetch(`${server.url}/`, { redirect: 'manual' });
     expect(root.headers.get('location')).toBe('/ui/');
   });

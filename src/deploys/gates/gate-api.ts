@@ -115,7 +115,8 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
   }
   if (req.method !== 'POST') {
     req.resume();
-    return send(res, 405, { error: `use POST ${GATES_PREFIX}argo, argo/event, flagger/{${FLAGGER_HOOKS.join(',')}} or peer; GET ${GATES_PREFIX}argo/{id}` });
+    const reads = rest.startsWith('argo/') && rest !== 'argo/event';
+    return send(res, 405, { error: `use POST ${GATES_PREFIX}argo, argo/event, flagger/{${FLAGGER_HOOKS.join(',')}} or peer; GET ${GATES_PREFIX}argo/{id}` }, { allow: reads ? 'GET' : 'POST' });
   }
 
   if (rest === 'argo' || rest === 'argo/event') {
