@@ -266,6 +266,47 @@ describe('stormwatch CLI', () => {
   }, 60_000);
 });
 
+describe('stormwatch run: SIGTERM', () => {
+  it('exits 0 with an alert still waiting on a receiver that never answers; the alert stays in the outbox', async () => {
+    const { spawnCli } = await import('./helpers/cli.js');
+    const { freePort } = await import('./helpers/ports.js');
+    const { createServer } = await import('node:net');
+    // A receiver that accepts and never answers (the sink waits 60 s).
+    let accepted = 0;
+    const hung = createServer((socket) => {
+      accepted++;
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-term-'));
+    const file = join(dir, 'stormwatch.yaml');
+    const port = await freePort();
+    const closed = await freePort();
+    writeFileSync(
+      file,
+      `interval: 1s\nsource:\n  scrape:\n    url: http://127.0.0.1:${closed}/metrics\nserver:\n  listen: 127.0.0.1:${port}\ndeploys:\n  apiToken: tok-123456\nsinks:\n  - name: hung\n    webhook:\n      url: http://127.0.0.1:${(hung.address() as { port: number }).port}/hook\n      timeout: 60s\nprobes:\n  - name: health\n    service: payments\n    url: http://127.0.0.1:${closed}/health\n    interval: 1m\nsignals:\n  - name: a\n    requests: a_total\n`,
+    );
+    const p = spawnCli(['run', '--config', file, '--state-dir', dir, '--log-level', 'info']);
+    try {
+      await p.waitForLog('stormwatch running', 15_000);
+      // A deploy of payments runs its smoke probe at once; the probe fails, and so does the deploy: an alert to send.
+      const r = await fetch(`http://127.0.0.1:${port}/api/v1/deploys`, { method: 'POST', headers: { authorization: 'Bearer tok-123456', 'content-type': 'application/json' }, body: JSON.stringify({ service: 'payments', version: '2' }) });
+      expect(r.status).toBe(201);
+      for (let i = 0; i < 200 && accepted === 0; i++) await new Promise((res) => setTimeout(res, 50));
+      expect(accepted).toBeGreaterThan(0);
+      p.child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => p.child.once('close', resolve));
+      expect(code).toBe(0);
+      expect(p.stderr()).toContain('"msg":"stopped"');
+      expect(p.stderr()).not.toContain('stop took too long');
+      expect(readFileSync(join(dir, 'outbox.jsonl'), 'utf8')).toContain('"sink":"hung"');
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+      hung.close();
+    }
+  }, 60_000);
+});
+
 describe('stormwatch run: reload', () => {
   it('SIGHUP and POST /-/reload reload the file; a bad file is refused and the process keeps running', async () => {
     const { spawnCli } = await import('./helpers/cli.js');

@@ -34,6 +34,8 @@ export class Deliverer {
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
+  /** Aborted by stop(): a request in flight is let go, not waited for (a receiver that never answers held SIGTERM to its deadline). */
+  private readonly stopping = new AbortController();
   private readonly now: () => number;
 
   constructor(
@@ -88,10 +90,11 @@ export class Deliverer {
     return this.pending;
   }
 
-  /** Stops scheduling; pending entries stay in the outbox for the next start. */
+  /** Stops scheduling and lets requests in flight go; pending entries stay in the outbox for the next start. */
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.stopping.abort();
   }
 
   private async attempt(entry: OutboxEntry): Promise<void> {
@@ -99,7 +102,7 @@ export class Deliverer {
     st.attempts++;
     this.state.set(entry.id, st);
     const emit = this.options.onEvent ?? (() => {});
-    const result = await this.sink.send(entry);
+    const result = await this.sink.send(entry, this.stopping.signal);
     this.inFlight.delete(entry.id);
     // Stopped meanwhile (shutdown): the entry stays pending in the outbox; the next start sends it
     // again and its idempotency key lets the receiver drop the duplicate.

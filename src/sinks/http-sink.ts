@@ -54,7 +54,7 @@ export class HttpSink implements Sink {
     this.where = describeTarget(options.url, options.publicUrl === true);
   }
 
-  async send(notification: OutboxEntry): Promise<SendResult> {
+  async send(notification: OutboxEntry, signal?: AbortSignal): Promise<SendResult> {
     const where = this.where;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': notification.key, ...notification.headers, ...this.target.headers, ...this.options.headers };
     if (this.options.signingSecret !== undefined) {
@@ -66,11 +66,12 @@ export class HttpSink implements Sink {
         method: 'POST',
         headers,
         body: notification.body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: signal ? AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), signal]) : AbortSignal.timeout(this.options.timeoutMs),
       });
       await response.arrayBuffer();
     } catch (error) {
       const name = (error as Error).name;
+      if (signal?.aborted) return { ok: false, reason: 'connection', retryable: true, detail: `${where}: let go at shutdown before an answer` };
       if (name === 'TimeoutError' || name === 'AbortError') {
         return { ok: false, reason: 'timeout', retryable: true, detail: `${where}: no answer within ${this.options.timeoutMs} ms` };
       }

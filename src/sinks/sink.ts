@@ -10,5 +10,6 @@ export type SendResult = { ok: true } | { ok: false; reason: SendFailure; retrya
 
 export interface Sink {
   readonly name: string;
-  send(notification: OutboxEntry): Promise<SendResult>;
+  /** `signal`: aborted at shutdown, when a request still waiting for its answer is let go (the entry stays in the outbox). */
+  send(notification: OutboxEntry, signal?: AbortSignal): Promise<SendResult>;
 }
