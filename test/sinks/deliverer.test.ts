@@ -8,7 +8,7 @@ import { Deliverer } from '../../src/sinks/deliverer.js';
 import { HttpSink } from '../../src/sinks/http-sink.js';
 import { Outbox } from '../../src/sinks/outbox.js';
 
-const BACKOFF = { initialMs: 1000, maxMs: 60_000, multiplier: 2, jitter: 0 };
+const BACKOFF = { baseMs: 1000, capMs: 60_000 };
 
 describe('Deliverer', () => {
   let server: Server | undefined;
