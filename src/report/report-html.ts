@@ -17,8 +17,9 @@ function fmtDelay(seconds: number | null): string {
   return s < 120 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-function anchor(id: string): string {
-  return `series-${id.replace(/[^A-Za-z0-9_-]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}`;
+/** A section's id: every character but letters, digits and '-' written as '_' and four hex digits, so two ids never meet ('a/b' and 'a_2fb' did). */
+export function anchor(id: string): string {
+  return `series-${id.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
 }
 
 /** Inline <script> text may not contain "</script": split it (harmless in JS strings and regexes). */
@@ -29,10 +30,12 @@ function inlineScript(js: string): string {
 export function reportHtml(m: ReportModel, assets: ReportAssets): string {
   const s = m.summary;
   const list = (rec: Record<string, number>) => (Object.keys(rec).length === 0 ? 'none' : Object.entries(rec).map(([k, v]) => `${esc(k)} ${v}`).join(', '));
+  // Only charted series have a section to go to (a report charts a bounded number).
+  const charted = new Set(m.series.map((d) => d.id));
   const alertRows = m.alerts
     .map(
       (a) =>
-        `<tr data-fingerprint="${esc(a.fingerprint)}"><td>${a.seriesId !== null ? `<a class="sw-goto" href="#${anchor(a.seriesId)}" data-series="${esc(a.seriesId)}" data-from="${a.startsAtMs}" data-to="${a.endsAtMs ?? m.toMs}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td>` +
+        `<tr data-fingerprint="${esc(a.fingerprint)}"><td>${a.seriesId !== null && charted.has(a.seriesId) ? `<a class="sw-goto" href="#${anchor(a.seriesId)}" data-series="${esc(a.seriesId)}" data-from="${a.startsAtMs}" data-to="${a.endsAtMs ?? m.toMs}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td>` +
         `<td>${esc(a.severity)}</td><td>${esc(a.seriesId ?? '')}</td><td>${isoTime(a.startsAtMs)}</td><td>${isoTime(a.firedAtMs)}</td><td>${a.endsAtMs !== null ? isoTime(a.endsAtMs) : 'still firing'}</td>` +
         `<td class="sw-delay">${fmtDelay(a.delaySeconds)}</td><td>${esc(a.delayFrom)}</td><td>${a.mutedBy.length > 0 ? `<span class="sw-muted">not delivered: ${esc(a.mutedBy.join('; '))}</span><br>` : ''}${esc(a.summary)}</td></tr>`,
     )

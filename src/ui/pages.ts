@@ -9,7 +9,7 @@ import type { DeployRecord } from '../deploys/types.js';
 
 function layout(title: string, body: string, head = ''): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>${esc(title)}</title>
 <link rel="stylesheet" href="/ui/assets/uPlot.min.css"><link rel="stylesheet" href="/ui/assets/style.css">${head}
 </head><body>
@@ -66,7 +66,7 @@ export function overviewHtml(v: OverviewView): string {
     'signals and series',
     `<p class="sw-muted">Data time ${isoTime(v.dataTimeMs)} · ${counts}</p>
 <form class="sw-filter" method="get" action="/ui/">
-<input type="search" name="q" placeholder="filter: series or label value" value="${esc(query.q)}" size="32">
+<input type="search" name="q" aria-label="filter: series or label value" placeholder="filter: series or label value" value="${esc(query.q)}" size="32">
 <label>state <select name="state">${options}</select></label>
 <label>sort <select name="sort"><option value="score"${query.sort === 'score' ? ' selected' : ''}>most anomalous</option><option value="id"${query.sort === 'id' ? ' selected' : ''}>name</option></select></label>
 <button type="submit">filter</button></form>
@@ -78,7 +78,9 @@ ${pager}
 <table class="sw-table"><tr><th>alert</th><th>series</th><th>starts</th><th>ends</th><th>summary</th></tr>${alerts || '<tr><td colspan="5" class="sw-muted">none</td></tr>'}</table>
 <h2>Recent deploys</h2>
 <table class="sw-table"><tr><th>started</th><th>service</th><th>version</th><th>verdict</th><th>why</th></tr>${deploys || '<tr><td colspan="5" class="sw-muted">none</td></tr>'}</table>`,
-    `<meta http-equiv="refresh" content="${v.refreshSeconds}">`,
+    // Reloaded while nobody is using the filter: a reload wiped what was being typed.
+    `<noscript><meta http-equiv="refresh" content="${v.refreshSeconds}"></noscript>
+<script>setInterval(function () { var f = document.querySelector('.sw-filter'); if (f && (f.contains(document.activeElement) || f.q.value !== f.q.defaultValue)) return; location.reload(); }, ${v.refreshSeconds * 1000});</script>`,
   );
 }
 
@@ -100,7 +102,7 @@ export function seriesHtml(v: SeriesView): string {
   const body = v.missing
     ? `<p class="sw-muted">${esc(v.missing)}</p>`
     : `<div id="sw-root" data-api="/ui/api/series?${esc(api.toString())}" data-refresh-ms="${v.refreshMs}" data-follow="${v.atMs === undefined ? '1' : '0'}"></div>
-<p class="sw-muted">Drag across a chart to zoom, double-click to zoom out. ${v.atMs !== undefined ? `Opened at ${isoTime(v.atMs)} (dashed blue line); <a href="${esc(seriesPageURL('', v.id))}">follow live</a>.` : 'Following live.'}</p>
+<p class="sw-muted">Drag across a chart to zoom, double-click to zoom out. ${v.atMs !== undefined ? `Opened at ${isoTime(v.atMs)} (dashed blue line); <a href="${esc(seriesPageURL('', v.id))}">follow live</a>.` : '<span id="sw-live">Following live.</span>'}</p>
 <script src="/ui/assets/uPlot.iife.min.js"></script><script src="/ui/assets/series-charts.js"></script>
 <script>
 (function () {
@@ -109,12 +111,23 @@ export function seriesHtml(v: SeriesView): string {
   var handle = null;
   function load() {
     var width = Math.max(320, root.clientWidth || 1000);
-    return fetch(root.dataset.api + '&width=' + width).then(function (r) { return r.json(); }).then(function (d) {
+    return fetch(root.dataset.api + '&width=' + width).then(function (r) {
+      if (!r.ok) throw new Error('HTTP ' + r.status);
+      return r.json();
+    }).then(function (d) {
       if (!handle) handle = StormwatchCharts.render(root, d, { width: width });
       else handle.update(d, follow);
       window.__stormwatch = { data: d, handle: handle };
+      failingSince = '';
+      if (live) live.textContent = 'Following live.';
+    }, function (error) {
+      // Said, not thrown: the charts stay as last read, and the next refresh tries again.
+      failingSince = failingSince || new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      if (live) live.textContent = 'Live updates failing since ' + failingSince + ' (' + error.message + '): the charts show data as last read; retrying.';
     });
   }
+  var live = document.getElementById('sw-live');
+  var failingSince = '';
   load().then(function () { if (follow) setInterval(load, Number(root.dataset.refreshMs) || 15000); });
 })();
 </script>`;

@@ -57,7 +57,7 @@ export function handleUi(req: IncomingMessage, res: ServerResponse, deps: UiDeps
       const missing = !known
         ? `stormwatch does not watch a series "${id}" (or has not seen it yet).`
         : !ring
-          ? 'No history is kept for this series: beyond the first series, a series gets a history when it turns anomalous.'
+          ? `No history is kept for this series: beyond the first ${store.options.eagerSeries} series, a series gets a history when it turns anomalous (up to ${store.options.maxSeries} in all).`
           : undefined;
       send(known ? 200 : 404, 'text/html; charset=utf-8', seriesHtml({ id, labels, ...(atMs !== undefined ? { atMs } : {}), ...(fingerprint ? { fingerprint } : {}), refreshMs: Math.max(1000, deps.intervalMs), ...(missing ? { missing } : {}) }));
       return true;

@@ -1,7 +1,9 @@
 // The live UI as a person sees it: the real CLI watches a local download service over /metrics,
 // the service breaks (a retry storm), the alert arrives at a webhook receiver, and headless
 // Chromium follows the alert's generatorURL: it must land on the right series at the alert's time,
-// with every chart drawn with data. The overview lists the series as firing. The UI is behind
+// with every chart drawn with data; a series page left open draws the alert from its refreshes,
+// keeping its reader's zoom, and says so when stormwatch stops answering. The overview lists the
+// series as firing. The UI is behind
 // server.basicAuth (the password from the environment): asked without it, it answers 401.
 
 import type { AddressInfo } from 'node:net';
@@ -74,6 +76,22 @@ signals:
     expect((await fetch(`${ui}/ui/`)).status).toBe(401);
     expect((await fetch(`${ui}/livez`)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 13_000));
+    // A page left open on the series, following live, zoomed by its reader before the incident.
+    browser = await openBrowser({ httpCredentials: { username: 'sre', password: 'ui-pass-24680' } });
+    const watching = await browser.context.newPage();
+    await watching.goto(`${ui}/ui/series?id=downloads`);
+    await chartsReady(watching, '#sw-root');
+    expect(await watching.$eval('.sw-chart[data-chart="requests"] .uplot', (el) => (el as HTMLElement).dataset.markedAlerts)).toBe('0');
+    const asked = await watching.evaluate(() => {
+      const w = window as unknown as { __stormwatch: { data: { fromMs: number; toMs: number }; handle: { zoomTo(a: number, b: number): void } } };
+      const { fromMs, toMs } = w.__stormwatch.data;
+      w.__stormwatch.handle.zoomTo(fromMs + 2000, toMs - 3000);
+      return [(fromMs + 2000) / 1000, (toMs - 3000) / 1000];
+    });
+    // uPlot applies a scale on its next frame.
+    await watching.waitForFunction((min) => Number(document.getElementById('sw-root')!.dataset.xmin) === min, asked[0], { timeout: 5000 });
+    const zoomed = await watching.$eval('#sw-root', (el) => [(el as HTMLElement).dataset.xmin, (el as HTMLElement).dataset.xmax]);
+    expect(zoomed.map(Number)).toEqual(asked);
     target.state.broken = true;
     await receiver.waitFor((all) => all.some((r) => (r.json as WebhookPayload).status === 'firing'), 30_000);
     const alert = (receiver.received.find((r) => (r.json as WebhookPayload).status === 'firing')!.json as WebhookPayload).alerts[0]!;
@@ -83,7 +101,11 @@ signals:
     // A few more seconds of the incident on the charts.
     await new Promise((r) => setTimeout(r, 3000));
 
-    browser = await openBrowser({ httpCredentials: { username: 'sre', password: 'ui-pass-24680' } });
+    // The open page drew the alert from its refreshes (no reload), and kept its reader's zoom.
+    expect(Number(await watching.$eval('.sw-chart[data-chart="requests"] .uplot', (el) => (el as HTMLElement).dataset.markedAlerts))).toBeGreaterThanOrEqual(1);
+    expect(await watching.$eval('#sw-root', (el) => [(el as HTMLElement).dataset.xmin, (el as HTMLElement).dataset.xmax])).toEqual(zoomed);
+    expect(await watching.textContent('#sw-live')).toBe('Following live.');
+
     const { page } = browser;
     await page.goto(alert.generatorURL);
     await chartsReady(page, '#sw-root');
@@ -114,8 +136,22 @@ signals:
     expect(Number(anomaly)).toBeLessThanOrEqual(1);
     expect(await row.locator('td').nth(4).textContent()).toBe('StormwatchRetryStorm');
     await page.screenshot({ path: join(shots, 'live-overview.png'), fullPage: true });
+    // The overview reloads itself (every 5 s here), but not under someone typing a filter.
+    const loadedAt = await page.evaluate(() => performance.timeOrigin);
+    await page.fill('input[name="q"]', 'down');
+    await new Promise((r) => setTimeout(r, 6500));
+    expect(await page.inputValue('input[name="q"]')).toBe('down');
+    expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedAt);
+    // Left as it was, it reloads again.
+    await page.fill('input[name="q"]', '');
+    await page.locator('input[name="q"]').blur();
+    await page.waitForEvent('load', { timeout: 10_000 });
     await row.locator('a').click();
     await chartsReady(page, '#sw-root');
+    // stormwatch gone: the open page says its updates fail, and keeps the charts as last read.
+    await stopChild(cli.child);
+    await watching.waitForFunction(() => (document.getElementById('sw-live')?.textContent ?? '').startsWith('Live updates failing since'), null, { timeout: 10_000 });
+    expect(await watching.$$eval('.sw-chart', (els) => els.length)).toBe(5);
     console.log(`stormwatch screenshots: ${shots} (live-series.png, live-overview.png)`);
   }, 120_000);
 });

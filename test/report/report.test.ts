@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/log.js';
 import type { AlertTransition } from '../../src/core/types.js';
-import { reportHtml } from '../../src/report/report-html.js';
+import { anchor, reportHtml } from '../../src/report/report-html.js';
 import { reportModel } from '../../src/report/report-model.js';
 import { labelsBeside } from '../../src/report/scenario-labels.js';
 import { SummaryCounter, summaryNumbers } from '../../src/report/summary.js';
@@ -41,5 +41,19 @@ describe('backtest report', () => {
     expect(html).not.toMatch(/<(script|link|img|iframe)[^>]*\s(src|href)=/i);
     expect(html).toContain("default-src 'none'");
     expect(html.match(/<script/g)!.length).toBe(4);
+    // The alert links to its series' section, which is there.
+    expect(html).toContain(`href="#${anchor('crate-downloads')}"`);
+    expect(html).toContain(`id="${anchor('crate-downloads')}"`);
+    // An alert of a series the report does not chart is named without a link to nowhere.
+    const uncharted = reportHtml({ ...model, series: [] }, { uplotJs: '', uplotCss: '', chartsJs: '', css: '' });
+    expect(uncharted).not.toContain('class="sw-goto"');
+    expect(uncharted).toContain('StormwatchRetryStorm');
   }, 60_000);
+
+  it('gives every series id its own section id: escapes never meet an id that looks like one', () => {
+    const ids = ['a/b', 'a_2fb', 'a_002fb', 'a_b', 'a_5fb', 'é', 'e9', '_00e9', 'x y', 'x_y'];
+    const anchors = ids.map(anchor);
+    expect(new Set(anchors).size).toBe(ids.length);
+    for (const a of anchors) expect(a).toMatch(/^series-[A-Za-z0-9_-]+$/);
+  });
 });

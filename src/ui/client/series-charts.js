@@ -37,12 +37,16 @@
   }
 
   // Alert intervals shaded, deploys as vertical lines coloured by verdict, the asked-for moment dashed.
-  function marksPlugin(d, showLabels) {
+  // `view.d` is the latest data: a live page's refreshes bring alerts and deploys the page had not seen.
+  function marksPlugin(view, showLabels) {
     return {
       hooks: {
         draw: [
           function (u) {
+            var d = view.d;
             var ctx = u.ctx, b = u.bbox, dpr = window.devicePixelRatio || 1;
+            u.root.dataset.markedAlerts = String(d.alerts.length);
+            u.root.dataset.markedDeploys = String(d.deploys.length);
             ctx.save();
             ctx.beginPath();
             ctx.rect(b.left, b.top, b.width, b.height);
@@ -173,10 +177,11 @@
     var plots = [];
     var syncing = false;
     var range = initialRange(d, d.atMs);
+    var view = { d: d };
     var wrap = el('div', { class: 'sw-charts' });
     root.appendChild(wrap);
     chartSpecs(d).forEach(function (spec, i) {
-      var box = el('div', { class: 'sw-chart', 'data-chart': spec.name, 'data-points': String(spec.values.reduce(function (n, a) { return n + nonNull(a); }, 0)) });
+      var box = el('div', { class: 'sw-chart', role: 'figure', 'aria-label': spec.title, 'data-chart': spec.name, 'data-points': String(spec.values.reduce(function (n, a) { return n + nonNull(a); }, 0)) });
       wrap.appendChild(box);
       var plotOpts = {
         title: spec.title,
@@ -189,7 +194,7 @@
         axes: [{}, { size: 60, values: function (u, splits) { return splits.map(spec.yfmt); } }],
         series: [{ value: function (u, v) { return v == null ? '–' : iso(v * 1000); } }].concat(spec.series.map(function (s) { return Object.assign({ spanGaps: false, points: { show: false } }, s); })),
         bands: spec.bands,
-        plugins: [marksPlugin(d, i === 0)],
+        plugins: [marksPlugin(view, i === 0)],
         hooks: {
           setScale: [
             function (u, key) {
@@ -219,9 +224,14 @@
       plots: plots,
       zoomTo: zoomTo,
       update: function (next, follow) {
+        // A range the reader chose (dragged) is kept; one showing all the data follows the new data.
+        var x = plots[0].scales.x;
+        var showingAll = x.min <= d.fromMs / 1000 + 1 && x.max >= d.toMs / 1000 - 1;
         d = next;
-        chartSpecs(next).forEach(function (spec, i) { plots[i].setData(spec.data, follow); });
-        if (follow) plots[0].setScale('x', { min: next.fromMs / 1000, max: next.toMs / 1000 });
+        view.d = next;
+        chartSpecs(next).forEach(function (spec, i) { plots[i].setData(spec.data, false); });
+        if (follow && showingAll) plots[0].setScale('x', { min: next.fromMs / 1000, max: next.toMs / 1000 });
+        else plots[0].setScale('x', { min: x.min, max: x.max });
         var old = root.querySelector('.sw-details');
         if (old) old.replaceWith(details(next, function (a) { zoomTo(a.startsAtMs - 600000, (a.endsAtMs != null ? a.endsAtMs : next.toMs) + 600000); }));
       },
