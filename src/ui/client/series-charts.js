@@ -94,6 +94,27 @@
     };
   }
 
+  function maxOf(arrays, from, to) {
+    var m = -Infinity;
+    arrays.forEach(function (a) {
+      for (var i = from; i < to; i++) if (a[i] != null && a[i] > m) m = a[i];
+    });
+    return m;
+  }
+
+  // The requests axis is scaled to the requests and the baseline in view, the band drawn up to 3x
+  // their top: a band wide with uncertainty (a young or shifting baseline) squashed the traffic
+  // flat against the bottom of a 30x taller axis.
+  function requestsRange(u, min, max) {
+    var t = u.data[0], lo = 0, hi = t.length;
+    var xmin = u.scales.x.min, xmax = u.scales.x.max;
+    while (lo < t.length && t[lo] < xmin) lo++;
+    while (hi > lo && t[hi - 1] > xmax) hi--;
+    var top = maxOf([u.data[3], u.data[4], u.data[5]], lo, hi);
+    if (!(top > 0)) return [Math.min(0, min), max > 0 ? max : 1];
+    return [Math.min(0, min), Math.min(max, 3 * top) > top ? Math.min(max, 3 * top) * 1.04 : top * 1.08];
+  }
+
   function chartSpecs(d) {
     return [
       {
@@ -109,6 +130,7 @@
         ],
         bands: [{ series: [2, 1], fill: COLORS.band }, { series: [5, 4], fill: COLORS.envelope }],
         yfmt: num,
+        yRange: requestsRange,
         values: [d.req, d.reqMax],
       },
       {
@@ -190,7 +212,7 @@
         cursor: { sync: { key: syncKey, setSeries: false }, drag: { x: true, y: false } },
         // Times in UTC, as the tables and the alerts write them.
         tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
-        scales: { x: { time: true, min: range[0], max: range[1] }, y: { range: spec.range ? function (u, min, max) { var top = spec.range[1] != null ? Math.max(spec.range[1], max) : max > 0 ? max * 1.08 : 1; return [Math.min(spec.range[0], min), top * (spec.range[1] != null ? 1.04 : 1)]; } : undefined } },
+        scales: { x: { time: true, min: range[0], max: range[1] }, y: { range: spec.yRange ? spec.yRange : spec.range ? function (u, min, max) { var top = spec.range[1] != null ? Math.max(spec.range[1], max) : max > 0 ? max * 1.08 : 1; return [Math.min(spec.range[0], min), top * (spec.range[1] != null ? 1.04 : 1)]; } : undefined } },
         axes: [{}, { size: 60, values: function (u, splits) { return splits.map(spec.yfmt); } }],
         series: [{ value: function (u, v) { return v == null ? '–' : iso(v * 1000); } }].concat(spec.series.map(function (s) { return Object.assign({ spanGaps: false, points: { show: false } }, s); })),
         bands: spec.bands,
