@@ -362,6 +362,9 @@ export class DeployWatcher {
       evidence.push({ signal: '', metric: 'probe', preMedian: Number.NaN, postMedian: Number.NaN, pValue: 0, nPre: 0, nPost: 0, regressed: true, detail });
     }
     let enoughData = false;
+    // The most of either side any signal had, to say which side was short when nothing could be compared.
+    let preMost = 0;
+    let postMost = 0;
     for (const name of w.signals) {
       const tick = ticks.get(name);
       // An incident that started after the deploy (less one tick: the deploy time is rounded) is decisive.
@@ -375,6 +378,8 @@ export class DeployWatcher {
       for (const metric of ['completion_ratio', 'error_ratio'] as const) {
         const before = metric === 'completion_ratio' ? pre?.completion : pre?.errorRatio;
         const after = metric === 'completion_ratio' ? post.completion : post.errorRatio;
+        preMost = Math.max(preMost, before?.length ?? 0);
+        postMost = Math.max(postMost, after.length);
         if (!before || before.length < p.minPostSamples || after.length < p.minPostSamples) continue;
         enoughData = true;
         const e = this.compared(w, name, metric, before, after, ended ? p.alpha : p.earlyAlpha);
@@ -406,7 +411,9 @@ export class DeployWatcher {
             ? `${superseded}, before its window had enough traffic to judge`
             : tooLate
               ? `recorded at ${new Date(r.recordedAtMs!).toISOString()}, after its window had ended: nothing was watched to judge`
-              : 'too little traffic in the window to judge',
+              : preMost < p.minPostSamples
+                ? `no pre-deploy baseline to compare with: the signals held ${preMost} baseline bucket(s) when the deploy began, ${p.minPostSamples} needed (stormwatch or the series started shortly before it)`
+                : `too little traffic in the window to judge: ${postMost} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s held ${p.minRequestsPerTick}+ requests, ${p.minPostSamples} needed`,
         ];
       }
       r.decidedAtMs = timeMs;

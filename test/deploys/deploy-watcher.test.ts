@@ -98,10 +98,22 @@ describe('DeployWatcher', () => {
     expect(w.observe(T0, tick(0.999)).changed[0]!.reasons).toEqual(['smoke probe failed: download: redirect to static.crates.iocrates: name does not resolve']);
   });
 
-  it('is inconclusive when there was too little traffic to judge', () => {
+  it('is inconclusive when there was too little traffic to judge, and says how little', () => {
     const w = watcher();
     w.add(deploy(), pre());
-    expect(w.observe(T0 + P.windowMs, tick(0.999, 0.5)).changed.map((r) => r.verdict)).toEqual(['inconclusive']);
+    const [r] = w.observe(T0 + P.windowMs, tick(0.999, 0.5)).changed;
+    expect(r).toMatchObject({ verdict: 'inconclusive', reasons: ['too little traffic in the window to judge: 0 post-deploy bucket(s) of 15s held 20+ requests, 4 needed'] });
+  });
+
+  it('says a deploy had no baseline to compare with, not that traffic was short, when stormwatch had only begun', () => {
+    const w = watcher();
+    w.add(deploy(), new Map([['downloads', { completion: [0.999, 0.998], errorRatio: [0.001, 0.001] }]]));
+    let last;
+    for (let t = T0 + P.intervalMs; t <= T0 + P.windowMs; t += P.intervalMs) last = w.observe(t, tick(0.999, 1000));
+    expect(last!.changed[0]).toMatchObject({
+      verdict: 'inconclusive',
+      reasons: ['no pre-deploy baseline to compare with: the signals held 2 baseline bucket(s) when the deploy began, 4 needed (stormwatch or the series started shortly before it)'],
+    });
   });
 
   it('resolves a failed deploy\'s alert when the next deploy of the service (the rollback) arrives', () => {
