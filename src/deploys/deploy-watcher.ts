@@ -91,6 +91,8 @@ interface OpenWindow {
   post: Map<string, PreBaseline>;
   /** Each signal's post-deploy bucket being filled. */
   filling: Map<string, PostBucket>;
+  /** Post-deploy ticks left out as an earlier incident's (said when too few were left to judge; not saved). */
+  incidentTicks?: number;
   probeFailures: string[];
   /** The regression alert is firing for this deploy. */
   alerting: boolean;
@@ -325,7 +327,10 @@ export class DeployWatcher {
       if (!t || !(t.sample.requests >= 0)) continue;
       // Ticks of an incident that began before this deploy belong to that incident (a rollback
       // deployed while it still lasts), not to this deploy's effect.
-      if (t.incidentSinceMs !== undefined && t.incidentSinceMs < w.record.startedAtMs - this.params.intervalMs) continue;
+      if (t.incidentSinceMs !== undefined && t.incidentSinceMs < w.record.startedAtMs - this.params.intervalMs) {
+        w.incidentTicks = (w.incidentTicks ?? 0) + 1;
+        continue;
+      }
       let b = w.filling.get(name);
       if (!b) w.filling.set(name, (b = { requests: 0, completed: 0, errors: 0, ticks: 0 }));
       b.requests += t.sample.requests * perTick;
@@ -413,7 +418,7 @@ export class DeployWatcher {
               ? `recorded at ${new Date(r.recordedAtMs!).toISOString()}, after its window had ended: nothing was watched to judge`
               : preMost < p.minPostSamples
                 ? `no pre-deploy baseline to compare with: the signals held ${preMost} baseline bucket(s) when the deploy began, ${p.minPostSamples} needed (stormwatch or the series started shortly before it)`
-                : `too little traffic in the window to judge: ${postMost} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s held ${p.minRequestsPerTick}+ requests, ${p.minPostSamples} needed`,
+                : `too little traffic in the window to judge: ${postMost} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s held ${p.minRequestsPerTick}+ requests, ${p.minPostSamples} needed${w.incidentTicks ? ` (${w.incidentTicks} tick(s) left out: they belonged to an incident that began before the deploy)` : ''}`,
         ];
       }
       r.decidedAtMs = timeMs;

@@ -105,6 +105,17 @@ describe('DeployWatcher', () => {
     expect(r).toMatchObject({ verdict: 'inconclusive', reasons: ['too little traffic in the window to judge: 0 post-deploy bucket(s) of 15s held 20+ requests, 4 needed'] });
   });
 
+  it('says the window\'s ticks were left out as an earlier incident\'s, when that is why nothing could be judged', () => {
+    const w = watcher();
+    w.add(deploy(), pre());
+    let last;
+    for (let t = T0 + P.intervalMs; t <= T0 + P.windowMs; t += P.intervalMs) last = w.observe(t, tick(0.2, 1000, { incidentSinceMs: T0 - 600_000, incidentAlert: 'StormwatchOutage' }));
+    expect(last!.changed[0]).toMatchObject({
+      verdict: 'inconclusive',
+      reasons: ['too little traffic in the window to judge: 0 post-deploy bucket(s) of 15s held 20+ requests, 4 needed (120 tick(s) left out: they belonged to an incident that began before the deploy)'],
+    });
+  });
+
   it('says a deploy had no baseline to compare with, not that traffic was short, when stormwatch had only begun', () => {
     const w = watcher();
     w.add(deploy(), new Map([['downloads', { completion: [0.999, 0.998], errorRatio: [0.001, 0.001] }]]));

@@ -13,6 +13,7 @@ import { type DeployApiDeps, MAX_FUTURE_START_MS, MAX_PAST_START_MS, readBody, s
 import type { DeployEvent, DeployRecord } from '../types.js';
 import { argoBody, argoEvent } from './argo.js';
 import { FLAGGER_HOOKS, type FlaggerHook, flaggerEvent, flaggerPayload, flaggerStatus, isNewRevisionEvent } from './flagger.js';
+import { fnv1a32 } from '../../core/fnv1a.js';
 import { type InconclusivePolicy, gateView } from './verdict-view.js';
 
 export interface GateApiDeps extends DeployApiDeps {
@@ -103,6 +104,28 @@ async function recordOnce(deps: GateApiDeps, event: DeployEvent, forwarded = fal
   return record;
 }
 
+/** The prefix of a gate deploy's later attempts' ids: the id itself, or cut and hashed when an attempt's suffix would not fit in 128. */
+function attemptPrefix(id: string): string {
+  return id.length <= 116 ? id : `${id.slice(0, 99)}:${fnv1a32(id).toString(16).padStart(8, '0').repeat(2)}`;
+}
+
+/**
+ * The deploy a gate call is about: the newest attempt of its identity (the id a tool's request
+ * names, then `:r<start>` for each later attempt). A tool asking again more than a window after
+ * that deploy was decided is gating a new rollout of the same version (a retry, a redeploy), not
+ * the old one: it is recorded as a new attempt, as the same version deployed again through the API.
+ * Within that window the decided verdict answers (a retried analysis reads the failure it retries).
+ */
+async function recordAttempt(deps: GateApiDeps, event: DeployEvent): Promise<DeployRecord> {
+  const prefix = `${attemptPrefix(event.id)}:r`;
+  let latest = deps.get(event.id);
+  for (const r of deps.list()) if (r.id.startsWith(prefix) && (!latest || r.startedAtMs > latest.startedAtMs)) latest = r;
+  if (!latest) return recordOnce(deps, event);
+  const decidedAtMs = latest.verdict === 'pending' ? undefined : (latest.decidedAtMs ?? latest.windowEndsAtMs);
+  if (decidedAtMs === undefined || deps.now() - decidedAtMs <= deps.windowMs) return latest;
+  return recordOnce(deps, { ...event, id: `${prefix}${event.startedAtMs.toString(36)}` });
+}
+
 export async function handleGates(req: IncomingMessage, res: ServerResponse, path: string, deps: GateApiDeps): Promise<void> {
   const rest = path.slice(GATES_PREFIX.length);
   const view = (r: DeployRecord) => gateView(r, deps.now(), deps.inconclusive);
@@ -126,7 +149,7 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
     const event = argoEvent(body.value, deps.now());
     const problem = body.value.startedAt !== undefined ? startProblem(event.startedAtMs, deps.now(), 'startedAt') : undefined;
     if (problem) return send(res, 400, { error: 'invalid request', problems: [problem] });
-    const record = await recordOnce(deps, event);
+    const record = await recordAttempt(deps, event);
     return send(res, rest === 'argo' ? 200 : 202, view(record));
   }
 
@@ -161,7 +184,7 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
       if (start !== undefined && now - start <= deps.windowMs) event.startedAtMs = Math.min(start, now);
       starts.delete(canary);
     }
-    const v = view(await recordOnce(deps, event));
+    const v = view(await recordAttempt(deps, event));
     return send(res, flaggerStatus(hook, v.gate), v);
   }
 

@@ -100,6 +100,34 @@ describe('Argo Rollouts web metric against stormwatch', () => {
     expect((result.measurements[0]!.value as GateView).startedAt).toBe(recorded.startedAt);
   }, 40_000);
 
+  it('a retried analysis reads the failure it retries; one more than a window after that verdict gates a new attempt', async () => {
+    s.state.broken = true;
+    let failedId: string;
+    try {
+      const { phase, result } = await runAnalysis(metricFor(s.url, '1.6.0'), 250);
+      expect(phase).toBe('Failed');
+      failedId = (result.measurements.at(-1)!.value as GateView).id;
+    } finally {
+      s.state.broken = false;
+    }
+    // At once: the same version's verdict, the failure.
+    const again = await runAnalysis(metricFor(s.url, '1.6.0'), 250);
+    expect(again.phase).toBe('Failed');
+    expect((again.result.measurements[0]!.value as GateView).id).toBe(failedId);
+    // A window (6 s) after the failure was decided: a new rollout of 1.6.0, judged on its own window.
+    await new Promise((r) => setTimeout(r, 7000));
+    const retried = await runAnalysis(metricFor(s.url, '1.6.0'), 250);
+    const first = retried.result.measurements[0]!.value as GateView;
+    expect(first).toMatchObject({ verdict: 'pending', version: '1.6.0', gate: 'wait' });
+    expect(first.id).toMatch(new RegExp(`^${failedId.replace(/[.]/g, '\\.')}:r[0-9a-z]+$`));
+    const last = retried.result.measurements.at(-1)!.value as GateView;
+    expect(last.id).toBe(first.id);
+    expect(last.decided, JSON.stringify(last.reasons)).toBe(true);
+    expect(Date.parse(last.decidedAt!)).toBeGreaterThan(Date.parse(first.startedAt));
+    // The first attempt's record is as it was.
+    expect(((await (await fetch(`${s.url}/api/v1/deploys/${failedId}`)).json()) as { verdict: string }).verdict).toBe('fail');
+  }, 60_000);
+
   it('refuses a measurement without the token (an Error, never a verdict)', async () => {
     const m = metricFor(s.url, '9.9.9');
     m.provider.web.headers = [];
