@@ -66,6 +66,9 @@ export class HttpSink implements Sink {
         method: 'POST',
         headers,
         body: notification.body,
+        // Never followed: a sink's headers (API keys) and signature go to its configured URL only;
+        // fetch strips Authorization on a cross-origin redirect, not the rest.
+        redirect: 'manual',
         signal: signal ? AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), signal]) : AbortSignal.timeout(this.options.timeoutMs),
       });
       await response.arrayBuffer();
@@ -82,6 +85,9 @@ export class HttpSink implements Sink {
     if (response.ok) return { ok: true };
     const status = response.status;
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), Date.now());
+    if (status >= 300 && status < 400) {
+      return { ok: false, reason: 'http_4xx', retryable: false, detail: `${where}: HTTP ${status}, a redirect: not followed (the sink's headers and signature go only to its configured URL); configure the URL it redirects to` };
+    }
     const detail = `${where}: HTTP ${status}`;
     if (status === 429) return { ok: false, reason: 'http_429', retryable: true, detail, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     // 408 is the receiver's own timeout: worth another try, unlike other 4xx.

@@ -61,6 +61,22 @@ describe('HttpSink', () => {
     expect(result).toEqual({ ok: false, reason: 'connection', retryable: true, detail: `127.0.0.1:${port}: ECONNREFUSED` });
   });
 
+  it('never follows a redirect: the secret headers and signature reach no other URL, and the failure says why', async () => {
+    const other = await startReceiver();
+    try {
+      let asked = 0;
+      receiver.respond = () => (asked++, { status: 307, headers: { location: `${other.url}/stolen` } });
+      const s = sink(`${receiver.url}/alerts`, { 'x-api-key': 'HEADER-SECRET-1' }, 'signing-secret');
+      const result = await s.send(entry());
+      expect(result).toMatchObject({ ok: false, reason: 'http_4xx', retryable: false });
+      expect((result as { detail: string }).detail).toContain('HTTP 307, a redirect: not followed');
+      expect(asked).toBe(1);
+      expect(other.received).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('names the host only in HTTP failures, the whole URL (without credentials) when the config marks it public', async () => {
     receiver.respond = () => ({ status: 503 });
     const host = new URL(receiver.url).host;
