@@ -26,6 +26,7 @@ import { progressBar } from './report/progress.js';
 import { SummaryCounter, formatSummary } from './report/summary.js';
 import { SCORES_CSV_HEADER, scoreRows } from './report/scores-csv.js';
 import { makeDirs } from './core/make-dirs.js';
+import { announceNewCredentials } from './core/http-auth.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -116,6 +117,8 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
   const logger = () => {
     if (shared) return shared;
     const log = (shared = createLogger(parseLevel(values['log-level'] ?? 'info', command)));
+    // A token rotated in a {file:} (read again at each request) is blanked as the configured one is.
+    announceNewCredentials((secrets) => log.protect(secrets));
     // Node's own warnings as JSON log lines too: stderr carries nothing else.
     process.removeAllListeners('warning');
     process.on('warning', (w) => log.log('warn', 'node warning', { name: w.name, message: w.message }));

@@ -4,6 +4,7 @@
 // the sources' URL credentials, the probes' headers and credentials, proxies' passwords. (A Prometheus source's headers are tenant names more often than
 // secrets, and blanking "crates-io" everywhere would hide what logs are for; no code writes them.)
 
+import { basicCredentials } from '../core/http-auth.js';
 import { MIN_SECRET_LENGTH, secretFragments } from '../core/secrets.js';
 import type { StormwatchConfig } from './load.js';
 
@@ -42,7 +43,7 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     // Source credentials (bearer token, basic-auth password, user:password@ moved into basic auth).
     const auth = config.source.http?.auth;
     if (auth?.kind === 'bearer') out.push(auth.token.value);
-    if (auth?.kind === 'basic') out.push(auth.password.value);
+    if (auth?.kind === 'basic') out.push(auth.password.value, basicCredentials(auth.username, auth.password.value));
     proxyPassword(config.source.http?.proxyUrl);
   }
   // A probe's headers and credentials exist to authenticate it.
@@ -51,7 +52,7 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     headers(p.http.headers);
     const auth = p.http.auth;
     if (auth?.kind === 'bearer') out.push(auth.token.value);
-    if (auth?.kind === 'basic') out.push(auth.password.value);
+    if (auth?.kind === 'basic') out.push(auth.password.value, basicCredentials(auth.username, auth.password.value));
     proxyPassword(p.http.proxyUrl);
   }
   return out.filter((s) => s.length >= MIN_SECRET_LENGTH);

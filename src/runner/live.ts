@@ -350,6 +350,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   /** The latest read had no errors; undefined before the first read. */
   let lastReadOk: boolean | undefined;
   let lastErrorText = '';
+  let lastErrorReasons = '';
   let lastProblemsText = '';
   let running: Promise<void> | null = null;
 
@@ -371,6 +372,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
         if (errorText) logger.log('warn', 'source read failed; the loop goes on', { errors: read.errors.map((e) => ({ reason: e.reason, message: e.message })) });
         else logger.log('info', 'source read recovered');
         lastErrorText = errorText;
+        lastErrorReasons = [...new Set(read.errors.map((e) => e.reason))].join(', ');
       }
       // Skipped lines likewise: a page broken the same way every scrape is one log line, not one a tick.
       const problemsText = read.problems.slice(0, 5).map((p) => p.message).join('\n');
@@ -412,7 +414,9 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     const outboxError = notifier.outbox.lastWriteError ?? writableProblem(config.delivery.outboxDir);
     // Never ready before a first good read; an upstream outage makes it not ready, never not live.
     const checks = {
-      source: lastReadOk === true ? { ok: true } : { ok: false, problem: lastReadOk === undefined ? 'no read yet' : lastErrorText },
+      // The reasons only: /readyz asks no credentials, and an upstream's message may quote its body
+      // (one echoed the credentials it refused). The log line has the whole message, secrets blanked.
+      source: lastReadOk === true ? { ok: true } : { ok: false, problem: lastReadOk === undefined ? 'no read yet' : lastErrorReasons },
       tick: { ok: age < 3 * config.intervalMs + 5000, lastGoodTickAgeMs: Number.isNaN(age) ? null : age },
       outbox: outboxError === undefined ? { ok: true } : { ok: false, problem: outboxError },
     };

@@ -65,7 +65,8 @@ signals:
     await waitUntil(async () => (await errors('not_exposition')) >= 2, 10_000, 'HTML pages counted as not_exposition');
     const readyz = (await (await fetch(`${url}/readyz`)).json()) as { status: string; checks: { source: { ok: boolean; problem: string } } };
     expect(readyz.status).toBe('not ready');
-    expect(readyz.checks.source.problem).toMatch(/^not_exposition: scrape http:\/\/127\.0\.0\.1:\d+\/metrics: the page is not Prometheus exposition \(Content-Type text\/html/);
+    // The reason only: /readyz asks no credentials, and a message may quote the upstream's body.
+    expect(readyz.checks.source.problem).toBe('not_exposition');
     expect(await status(`${url}/livez`)).toBe(200);
 
     service.state.page = 'ok';

@@ -1,0 +1,39 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { announceNewCredentials, authorizationHeader, basicCredentials } from '../../src/core/http-auth.js';
+import { createLogger } from '../../src/core/log.js';
+import { secretValuesOf } from '../../src/config/secret-values.js';
+
+describe('credentials a log must never show', () => {
+  afterEach(() => announceNewCredentials(undefined));
+
+  it('announces a token rotated into its file, once, so a logger blanks it as it blanks the configured one', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'stormwatch-auth-')), 'token');
+    writeFileSync(file, 'first-token-123\n');
+    const lines: string[] = [];
+    const logger = createLogger('debug', (l) => lines.push(l));
+    announceNewCredentials((values) => logger.protect(values));
+    const client = { auth: { kind: 'bearer' as const, token: { value: 'first-token-123', file } } };
+    expect(authorizationHeader(client)).toBe('Bearer first-token-123');
+    writeFileSync(file, 'ROTATED-token-456\n');
+    expect(authorizationHeader(client)).toBe('Bearer ROTATED-token-456');
+    // An upstream echoing the credential it refused, as one did into a log line.
+    logger.log('warn', 'source read failed', { message: 'HTTP 401: credentials Bearer ROTATED-token-456 refused' });
+    expect(lines.join('')).not.toContain('ROTATED-token-456');
+  });
+
+  it("blanks a basic pair's base64 form (the header an upstream may echo), configured or first sent", () => {
+    const encoded = basicCredentials('promuser', 'BASICPASS_secret_55');
+    expect(Buffer.from(encoded, 'base64').toString()).toBe('promuser:BASICPASS_secret_55');
+    const auth = { kind: 'basic' as const, username: 'promuser', password: { value: 'BASICPASS_secret_55' } };
+    const values = secretValuesOf({ sinks: [], source: { kind: 'prometheus', url: 'http://127.0.0.1:9090', http: { headers: {}, auth } } as never });
+    expect(values).toContain(encoded);
+    const announced: string[] = [];
+    announceNewCredentials((v) => announced.push(...v));
+    expect(authorizationHeader({ auth })).toBe(`Basic ${encoded}`);
+    expect(authorizationHeader({ auth })).toBe(`Basic ${encoded}`);
+    expect(announced).toEqual([encoded]);
+  });
+});
