@@ -72,16 +72,6 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   const { preset: _presetName, ...overrides } = raw.detector;
   const detector: DetectorParams = { ...(preset ?? ({} as DetectorParams)), ...toDetectorParams(overrides) };
   const signals = applySignalOverrides(ctx, resolvedSignals, presets, detector);
-  if (deploys && preset) {
-    // Post-deploy ticks are pooled into buckets as the baselines pool them; a window holding fewer
-    // buckets than a comparison needs can never be judged: every deploy would be inconclusive.
-    const bucketMs = Math.max(1, Math.round(detector.baselineResolutionMs / raw.interval)) * raw.interval;
-    const buckets = Math.floor(deploys.windowMs / bucketMs);
-    if (buckets < deploys.minPostSamples) {
-      at(['deploys', 'window'], `holds ${buckets} post-deploy bucket(s) of ${bucketMs / 1000}s (detector.baselineResolution at this interval); a verdict compares at least deploys.minPostSamples ${deploys.minPostSamples}: make the window at least ${(deploys.minPostSamples * bucketMs) / 1000}s`);
-    }
-  }
-
   if (problems.length > 0 || !preset) throw new ConfigError(file, problems);
 
   let source: SourceConfig;

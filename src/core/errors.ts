@@ -4,7 +4,9 @@
  * Why reading a source failed. Doubles as the `reason` label of stormwatch_source_errors_total.
  * The last three are a scraped page that answered but cannot be trusted as data: not exposition at
  * all (an HTML error page with status 200), no line of the watched metrics readable, or none of the
- * watched series on it. Such a read is a failure, never zero traffic.
+ * watched series on it. Such a read is a failure, never zero traffic. So is a Prometheus answer
+ * with warnings (`partial_answer`): Thanos, Cortex and Prometheus's remote read say so when a store
+ * did not answer, and the sum of what did would read as a collapse.
  */
 export type SourceErrorReason =
   | 'timeout'
@@ -15,10 +17,11 @@ export type SourceErrorReason =
   | 'parse'
   | 'not_exposition'
   | 'unreadable'
-  | 'no_watched_series';
+  | 'no_watched_series'
+  | 'partial_answer';
 
 /** Every reason, so the metric can show each one from the start (a zero is a fact too). */
-export const SOURCE_ERROR_REASONS: readonly SourceErrorReason[] = ['timeout', 'connection', 'http_status', 'bad_response', 'query_error', 'parse', 'not_exposition', 'unreadable', 'no_watched_series'];
+export const SOURCE_ERROR_REASONS: readonly SourceErrorReason[] = ['timeout', 'connection', 'http_status', 'bad_response', 'query_error', 'parse', 'not_exposition', 'unreadable', 'no_watched_series', 'partial_answer'];
 
 export class SourceError extends Error {
   constructor(

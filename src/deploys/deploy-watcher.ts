@@ -47,6 +47,11 @@ interface PostBucket {
 }
 
 export const DEFAULT_DEPLOY_RETENTION_MS = 7 * 86_400_000;
+
+/** Post-deploy buckets a whole window holds: fewer than minPostSamples, no deploy can be judged. */
+export function windowBuckets(p: Pick<DeployWindowParams, 'windowMs' | 'intervalMs' | 'bucketTicks'>): number {
+  return Math.floor(p.windowMs / (p.bucketTicks * p.intervalMs));
+}
 export const DEFAULT_MAX_DEPLOY_RECORDS = 1000;
 
 export interface PreBaseline {
@@ -416,7 +421,9 @@ export class DeployWatcher {
             ? `${superseded}, before its window had enough traffic to judge`
             : tooLate
               ? `recorded at ${new Date(r.recordedAtMs!).toISOString()}, after its window had ended: nothing was watched to judge`
-              : preMost < p.minPostSamples
+              : windowBuckets(p) < p.minPostSamples
+                ? `deploys.window (${p.windowMs / 1000}s) holds ${windowBuckets(p)} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s (detector.baselineResolution), fewer than the ${p.minPostSamples} a verdict compares: lengthen the window`
+                : preMost < p.minPostSamples
                 ? `no pre-deploy baseline to compare with: the signals held ${preMost} baseline bucket(s) when the deploy began, ${p.minPostSamples} needed (stormwatch or the series started shortly before it)`
                 : `too little traffic in the window to judge: ${postMost} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s held ${p.minRequestsPerTick}+ requests, ${p.minPostSamples} needed${w.incidentTicks ? ` (${w.incidentTicks} tick(s) left out: they belonged to an incident that began before the deploy)` : ''}`,
         ];

@@ -43,6 +43,7 @@ import { notificationFileIn, notificationGroupsText, readNotificationGroups, wri
 import { carrySnapshot, planReload, signalOfSeries } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
+import { windowBuckets } from '../deploys/deploy-watcher.js';
 
 export interface LiveOptions {
   logger: Logger;
@@ -590,6 +591,12 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     return `every ${c.intervalMs / 1000}s, ${tickOffsetMs / 1000}s after each multiple since the epoch${cronText}`;
   };
   logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: scheduleText(config), tickOffsetSeconds: tickOffsetMs / 1000 });
+  if (config.deploys) {
+    const window = { windowMs: config.deploys.windowMs, intervalMs: config.intervalMs, bucketTicks: Math.max(1, Math.round(config.detector.baselineResolutionMs / config.intervalMs)) };
+    if (windowBuckets(window) < config.deploys.minPostSamples) {
+      logger.log('warn', 'deploys.window is too short to judge a deploy: every verdict will be inconclusive', { windowSeconds: window.windowMs / 1000, bucketSeconds: (window.bucketTicks * window.intervalMs) / 1000, buckets: windowBuckets(window), needed: config.deploys.minPostSamples });
+    }
+  }
 
   /**
    * Reloads the configuration: validated first (a bad file is refused with its problems and the

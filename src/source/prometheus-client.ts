@@ -4,6 +4,7 @@
 import { SourceError, classifyFetchError } from '../core/errors.js';
 import { forEachBodyChunk, readBodyCapped } from './read-body.js';
 import { AnswerDecodeError, type MatrixSink, VectorDecoder, type VectorSink, latin1 } from './vector-decoder.js';
+import { clip } from '../core/clip.js';
 
 export interface PrometheusClientOptions {
   url: string;
@@ -103,6 +104,11 @@ export class PrometheusClient {
     if (answer.status !== 'success') {
       const retryable = response.status >= 500 || response.status === 429;
       throw new SourceError(retryable ? 'http_status' : 'query_error', `${what}: ${answer.errorType ?? 'error'}: ${answer.error ?? `HTTP ${response.status}`} (query ${JSON.stringify(query)})`, retryable);
+    }
+    // A success with warnings is what a store that did not answer leaves (Thanos's "partial
+    // response"): what did answer is part of the series, and its sum would read as a collapse.
+    if (answer.warnings.length > 0) {
+      throw new SourceError('partial_answer', `${what}: answered with warnings, read as no data: ${answer.warnings.map((w) => clip(w)).join('; ')} (query ${JSON.stringify(query)})`, true);
     }
   }
 

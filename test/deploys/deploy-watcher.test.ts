@@ -116,6 +116,17 @@ describe('DeployWatcher', () => {
     });
   });
 
+  it('says the window itself is too short when it holds fewer buckets than a verdict compares', () => {
+    const w = new DeployWatcher({ ...P, windowMs: 120_000, bucketTicks: 4 }, [{ name: 'downloads', service: 'crates-io' }]);
+    w.add(deploy(), pre());
+    let last;
+    for (let t = T0 + P.intervalMs; t <= T0 + 120_000; t += P.intervalMs) last = w.observe(t, tick(0.999, 1000));
+    expect(last!.changed[0]).toMatchObject({
+      verdict: 'inconclusive',
+      reasons: ['deploys.window (120s) holds 2 post-deploy bucket(s) of 60s (detector.baselineResolution), fewer than the 4 a verdict compares: lengthen the window'],
+    });
+  });
+
   it('says a deploy had no baseline to compare with, not that traffic was short, when stormwatch had only begun', () => {
     const w = watcher();
     w.add(deploy(), new Map([['downloads', { completion: [0.999, 0.998], errorRatio: [0.001, 0.001] }]]));

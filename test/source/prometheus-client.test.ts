@@ -5,7 +5,8 @@ import { PrometheusClient } from '../../src/source/prometheus-client.js';
 
 /** A fake Prometheus: answers each query with its body in small chunks, as a real one streams a large vector. */
 const answers: Record<string, { status: number; body: string }> = {
-  ok: { status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { route: '/a', city: 'Zürich' }, value: [1, '2.5'] }, { metric: { route: '/b' }, value: [1, 'NaN'] }] }, warnings: ['w'] }) },
+  ok: { status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { route: '/a', city: 'Zürich' }, value: [1, '2.5'] }, { metric: { route: '/b' }, value: [1, 'NaN'] }] }, infos: ['i'] }) },
+  partial: { status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { route: '/a' }, value: [1, '2.5'] }] }, warnings: ['partial response: store 10.0.0.7:10901 unavailable'] }) },
   histogram: { status: 200, body: '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"histogram":[1,{"count":"2"}]}]}}' },
   bad: { status: 400, body: '{"status":"error","errorType":"bad_data","error":"parse error"}' },
   html: { status: 200, body: '<html>hello</html>' },
@@ -59,6 +60,8 @@ describe('PrometheusClient.streamVector against an HTTP server', () => {
     ['bad', 'query_error', /bad_data: parse error \(query "bad"\)/],
     ['html', 'bad_response', /HTTP 200, body is not a Prometheus API answer: expected '\{' .* at byte 0 \(query "html"\)/],
     ['cut', 'bad_response', /the answer ends early at byte 89 \(query "cut"\)/],
+    // A store that did not answer: the rest would read as a collapse.
+    ['partial', 'partial_answer', /answered with warnings, read as no data: partial response: store 10\.0\.0\.7:10901 unavailable \(query "partial"\)/],
   ])('classifies a failed answer (%s)', async (query, reason, message) => {
     const error = await stream(query).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SourceError);

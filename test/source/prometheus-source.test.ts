@@ -86,7 +86,7 @@ describe('PrometheusSource, frames handed back', () => {
 });
 
 describe('PrometheusSource, answers in another layout', () => {
-  it('reads the same frames from an answer it scans and from one it parses as JSON (whitespace, warnings)', async () => {
+  it('reads the same frames from an answer it scans and from one it parses as JSON (whitespace, infos)', async () => {
     const ticks = [
       [{ route: '/a', code: '2', pod: 'x' }, { route: '/a', code: '2', pod: 'y' }, { route: '/b', code: '5' }],
       [{ route: '/b', code: '5' }, { route: '/a', code: '2', pod: 'x' }],
@@ -105,7 +105,12 @@ describe('PrometheusSource, answers in another layout', () => {
     };
     const scanned = await frames((body) => JSON.stringify(body));
     expect(await frames((body) => JSON.stringify(body, null, 2))).toEqual(scanned);
-    expect(await frames((body) => `${JSON.stringify(body).slice(0, -1)},"warnings":["w"]}`)).toEqual(scanned);
+    expect(await frames((body) => `${JSON.stringify(body).slice(0, -1)},"infos":["i"]}`)).toEqual(scanned);
+    // With warnings (a store that did not answer), an input is no data, never the sum of what did.
+    const fetchPartial = (async () => new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: ticks[0]![0], value: [0, '3'] }] }, warnings: ['partial response'] }), { status: 200 })) as typeof fetch;
+    const partial = await new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchPartial }), [signal]).read(0);
+    expect(partial.errors.map((e) => e.reason)).toEqual(['partial_answer']);
+    expect([...partial.frame.signals.values()].filter((v) => v.requests >= 0)).toEqual([]);
     // Series gone for hours are forgotten and a new one appears, whichever way the answer was read.
     expect([...scanned[2]!.signals.keys()]).toEqual(['api{code="2",route="/c"}']);
   });
