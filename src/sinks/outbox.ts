@@ -5,7 +5,7 @@
 // is not a valid entry (torn by a crash, edited, from another program) is moved aside to
 // outbox.quarantine.jsonl, never silently dropped and never a crash.
 
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { makeDirs } from '../core/make-dirs.js';
@@ -113,10 +113,20 @@ export class Outbox {
     return full;
   }
 
-  /** Marks a notification delivered or given up: it will not be sent again. */
+  /**
+   * Marks a notification delivered or given up: it will not be sent again by this process. When the
+   * line cannot be written (a full disk), the entry is still done here; on disk it stays pending,
+   * so a restart sends it again under its idempotency key (a receiver drops the duplicate), and
+   * readiness reports the failed write. Never throws: a delivery made is not a crash.
+   */
   done(id: string, outcome: OutboxOutcome, reason?: string): void {
     if (!this.pending.has(id)) return;
-    this.append({ op: 'done', id, outcome, ...(reason ? { reason } : {}) });
+    try {
+      this.append({ op: 'done', id, outcome, ...(reason ? { reason } : {}) });
+    } catch {
+      this.pending.delete(id);
+      return;
+    }
     this.pending.delete(id);
     if (this.lines >= COMPACT_MIN_LINES && this.lines >= 2 * this.pending.size) this.compactNow();
   }
@@ -150,12 +160,21 @@ export class Outbox {
   }
 
   private append(line: LogLine): void {
+    const bytes = Buffer.from(`${JSON.stringify(line)}\n`);
+    const before = fstatSync(this.fd).size;
     try {
-      writeSync(this.fd, `${JSON.stringify(line)}\n`);
+      // writeSync may write part of a buffer (a disk filling up): the rest is written, or it throws.
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at);
       if (this.fsync) fsyncSync(this.fd);
       this.writeError = undefined;
     } catch (error) {
       this.writeError = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      // No torn line left behind to be read back (it was kept, and its alert sent as if queued).
+      try {
+        ftruncateSync(this.fd, before);
+      } catch {
+        // The next open's recovery quarantines what is left.
+      }
       throw error;
     }
     this.lines++;
@@ -201,7 +220,9 @@ function compact(file: string, entries: OutboxEntry[]): void {
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
-    writeSync(fd, entries.map((e) => `${JSON.stringify({ op: 'add', ...e })}\n`).join(''));
+    // Every byte or a throw (a short write on a full disk), before the rename replaces the log.
+    const bytes = Buffer.from(entries.map((e) => `${JSON.stringify({ op: 'add', ...e })}\n`).join(''));
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

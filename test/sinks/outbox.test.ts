@@ -1,4 +1,5 @@
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -77,5 +78,66 @@ describe('Outbox', () => {
     outbox.close();
     const { outbox: again } = Outbox.open(d);
     expect(again.pendingFor('hook').map((e) => e.id)).toEqual([keep.id]);
+  });
+});
+
+/** A 64 KiB tmpfs of its own (root only: a full disk without filling the machine's). */
+function tinyDisk(): { dir: string; release: () => void } | undefined {
+  if (process.getuid?.() !== 0 || process.platform !== 'linux') return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-full-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  // Lazily: a descriptor a failed assertion left open must not hide that assertion's message.
+  return { dir, release: () => execFileSync('umount', ['-l', dir], { stdio: 'ignore' }) };
+}
+
+const disk = tinyDisk();
+disk?.release();
+
+describe.runIf(disk !== undefined)('Outbox on a full disk', () => {
+  it('leaves no torn line when an add cannot be written, and a done that cannot be written does not throw', () => {
+    const d = tinyDisk()!;
+    try {
+      const { outbox } = Outbox.open(d.dir);
+      const first = outbox.add({ sink: 's', key: 'k1', orderKey: 'g', body: '{"a":1}', headers: {}, createdAtMs: 1 });
+      // All but a few hundred bytes taken.
+      const { bavail, bsize } = statfsSync(d.dir);
+      writeFileSync(join(d.dir, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - 300)));
+      const big = { sink: 's', key: 'k2', orderKey: 'g', body: JSON.stringify({ text: 'x'.repeat(4000) }), headers: {}, createdAtMs: 2 };
+      expect(() => outbox.add(big)).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+      expect(outbox.lastWriteError).toBe('ENOSPC');
+      expect(readFileSync(join(d.dir, 'outbox.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+      // Delivered, but no room to say so: done here, still pending on disk (sent again after a restart, same key).
+      const pad = { sink: 's', key: 'k3', orderKey: 'g', body: '{}', headers: {}, createdAtMs: 3 };
+      while (true) {
+        try {
+          outbox.add(pad);
+        } catch {
+          break;
+        }
+      }
+      // The last page's slack, byte by byte (blank lines, which a reader skips).
+      while (true) {
+        try {
+          appendFileSync(join(d.dir, 'outbox.jsonl'), '\n');
+        } catch {
+          break;
+        }
+      }
+      expect(() => outbox.done(first.id, 'delivered')).not.toThrow();
+      expect(outbox.pendingFor('s').map((e) => e.id)).not.toContain(first.id);
+      outbox.close();
+      rmSync(join(d.dir, 'filler'));
+      const { outbox: again, problems } = Outbox.open(d.dir);
+      expect(problems).toEqual([]);
+      expect(again.all().map((e) => e.key)).toContain('k1');
+      expect(again.all().map((e) => e.key)).not.toContain('k2');
+      again.close();
+    } finally {
+      d.release();
+    }
   });
 });
