@@ -23,7 +23,7 @@ import type { DeployRecord } from './deploys/types.js';
 import type { Shard } from './pipeline.js';
 import { transitionLine } from './runner/transition-line.js';
 import { progressBar } from './report/progress.js';
-import { SummaryCounter, formatSummary } from './report/summary.js';
+import { SummaryCounter, countRelease, formatSummary } from './report/summary.js';
 import { SCORES_CSV_HEADER, scoreRows } from './report/scores-csv.js';
 import { makeDirs } from './core/make-dirs.js';
 import { announceNewCredentials } from './core/http-auth.js';
@@ -197,11 +197,14 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
         ...(bar ? { onProgress: bar.update } : {}),
         onTick: (r) => {
           const { muted } = mute.filter(r.transitions, r.timeMs);
-          // Held alerts whose muting ended are delivered then, in `run`: nothing more to print.
-          mute.release(r.timeMs);
           for (const t of r.transitions) onTransition(t, muted.get(t));
           // Read by --summary and the report alone: each tick's every series counted only for them.
           if (countForSummary) counter.add(r, muted);
+          // Held alerts whose muting ended while they still fire are delivered then, as `run` sends them.
+          for (const t of mute.release(r.timeMs)) {
+            onTransition(t, undefined, r.timeMs);
+            if (countForSummary) countRelease(counter, t, r.timeMs);
+          }
           if (scoresFd !== undefined) {
             pending += scoreRows(r);
             flushScores(false);

@@ -205,6 +205,12 @@ describe('stormwatch CLI', () => {
     const last = r.stdout.trim().split('\n').at(-1)!;
     expect(last).toMatch(/^Report of the replay \(open it in a browser\): \/.*\.html$/);
     expect(existsSync(last.split(': ').at(-1)!)).toBe(true);
+    // The storm held by the deploy's alert went out when the rollback resolved it, and the report says
+    // so (it said 'not delivered').
+    expect(r.stdout).toContain('[stormwatch] firing StormwatchRetryStorm sent at data time 2023-07-20T12:30:00.000Z: its muting ended while it still fires');
+    const html = readFileSync(last.split(': ').at(-1)!, 'utf8');
+    expect(html).toContain('); delivered at 2023-07-20T12:30:00Z, when that ended');
+    expect(html).toContain('(of which delivered later, their muting over while they still fired: 1)');
   });
 
   it('backtest --scores: every tick scored, where a plain backtest of the same config skips the score and prints the same lines', async () => {
@@ -254,8 +260,14 @@ describe('stormwatch CLI', () => {
     for (const l of firing) expect((l.mutedBy as string[])[0]).toBe('maintenance redirect-fix');
     // Decided alike: the same transitions as without the window, only marked. Without it the
     // DeployRegression pages, and inhibits the RetryStorm that fired in the same tick (the default rule).
-    const unmarked = (ls: Record<string, unknown>[]) => ls.map(({ delivered: _d, mutedBy: _m, ...rest }) => rest);
+    const unmarked = (ls: Record<string, unknown>[]) => ls.filter((l) => l.releasedAt === undefined).map(({ delivered: _d, mutedBy: _m, ...rest }) => rest);
     expect(unmarked(lines)).toEqual(unmarked(plainLines));
+    // Without the window, the inhibited RetryStorm still fires when the rollback resolves the
+    // DeployRegression (12:30:00): it is delivered then, and a line says so, as run sends it.
+    expect(plainLines.filter((l) => l.releasedAt !== undefined)).toEqual([
+      expect.objectContaining({ status: 'firing', labels: expect.objectContaining({ alertname: 'StormwatchRetryStorm' }), delivered: true, releasedAt: '2023-07-20T12:30:00.000Z' }),
+    ]);
+    expect(lines.filter((l) => l.releasedAt !== undefined)).toEqual([]);
     const plainFiring = plainLines.filter((l) => l.status === 'firing' && l.update === undefined);
     expect(plainFiring.filter((l) => l.delivered === undefined).map((l) => (l.labels as Record<string, string>).alertname)).toEqual(['StormwatchDeployRegression']);
     expect(plainFiring.find((l) => (l.labels as Record<string, string>).alertname === 'StormwatchRetryStorm')).toMatchObject({ delivered: false, mutedBy: [expect.stringMatching(/^inhibited by StormwatchDeployRegression\{service="crates-io",version="/)] });

@@ -37,7 +37,7 @@ export function reportHtml(m: ReportModel, assets: ReportAssets): string {
       (a) =>
         `<tr data-fingerprint="${esc(a.fingerprint)}"><td>${a.seriesId !== null && charted.has(a.seriesId) ? `<a class="sw-goto" href="#${anchor(a.seriesId)}" data-series="${esc(a.seriesId)}" data-from="${a.startsAtMs}" data-to="${a.endsAtMs ?? m.toMs}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td>` +
         `<td>${esc(a.severity)}</td><td>${esc(a.seriesId ?? '')}</td><td>${isoTime(a.startsAtMs)}</td><td>${isoTime(a.firedAtMs)}</td><td>${a.endsAtMs !== null ? isoTime(a.endsAtMs) : 'still firing'}</td>` +
-        `<td class="sw-delay">${fmtDelay(a.delaySeconds)}</td><td>${esc(a.delayFrom)}</td><td>${a.mutedBy.length > 0 ? `<span class="sw-muted">not delivered: ${esc(a.mutedBy.join('; '))}</span><br>` : ''}${esc(a.summary)}</td></tr>`,
+        `<td class="sw-delay">${fmtDelay(a.delaySeconds)}</td><td>${esc(a.delayFrom)}</td><td>${a.mutedBy.length > 0 ? `<span class="sw-muted">${a.releasedAtMs !== null ? `muted when it fired (${esc(a.mutedBy.join('; '))}); delivered at ${isoTime(a.releasedAtMs)}, when that ended` : `not delivered: ${esc(a.mutedBy.join('; '))}`}</span><br>` : ''}${esc(a.summary)}</td></tr>`,
     )
     .join('\n');
   const deployRows = m.deploys
@@ -63,7 +63,7 @@ export function reportHtml(m: ReportModel, assets: ReportAssets): string {
 <main>
 <p>Input <code>${esc(m.input)}</code>, ${isoTime(m.fromMs)} .. ${isoTime(m.toMs)} (${s.ticks} ticks, ${s.series} series). Generated ${isoTime(m.generatedAtMs)}.
 ${m.labels ? `Labels from <code>${esc(m.labels.file)}</code>${faults ? `: ${faults}` : ''}.` : 'No labelled incident windows for this input.'}</p>
-<p>Alerts fired: ${list(s.alertsByKind)}${Object.keys(s.alertsMuted).length > 0 ? `; muted when they fired, not delivered: ${list(s.alertsMuted)}` : ''}. Deploys: ${m.deploys.length} (${list(s.deploysByVerdict)}). Data quality: ${s.dataProblems.fileLinesSkipped} input line(s) skipped, ${s.dataProblems.gapTicks} series-tick(s) without data, ${s.dataProblems.unjudgedTicks} series-tick(s) no check could judge.</p>
+<p>Alerts fired: ${list(s.alertsByKind)}${Object.keys(s.alertsMuted).length > 0 ? `; muted when they fired, not delivered: ${list(s.alertsMuted)}${s.alertsReleased > 0 ? ` (of which delivered later, their muting over while they still fired: ${s.alertsReleased})` : ''}` : ''}. Deploys: ${m.deploys.length} (${list(s.deploysByVerdict)}). Data quality: ${s.dataProblems.fileLinesSkipped} input line(s) skipped, ${s.dataProblems.gapTicks} series-tick(s) without data, ${s.dataProblems.unjudgedTicks} series-tick(s) no check could judge.</p>
 <h2>Alerts</h2>
 <table class="sw-table" id="sw-alerts"><tr><th>alert</th><th>severity</th><th>series</th><th>starts</th><th>fired</th><th>ends</th><th>delay</th><th>delay from</th><th>summary</th></tr>
 ${alertRows || '<tr><td colspan="9" class="sw-muted">no alerts</td></tr>'}</table>

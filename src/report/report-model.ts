@@ -23,6 +23,8 @@ export interface ReportAlertRow {
   description: string;
   /** What muted it when it fired (not delivered then): a maintenance window, an inhibiting alert, a recurrence; empty when delivered. */
   mutedBy: readonly string[];
+  /** When a muted alert was delivered after all (its muting ended while it still fired), or null. */
+  releasedAtMs: number | null;
 }
 
 export interface ReportDeployRow {
@@ -68,6 +70,8 @@ export interface ReportInput {
   summary: SummaryNumbers;
   /** What muted each alert that was muted when it fired, by alertKey (SummaryCounter.mutedBy). */
   mutedBy?: ReadonlyMap<string, readonly string[]>;
+  /** When such an alert was delivered after all, by alertKey (SummaryCounter.releasedAt). */
+  releasedAt?: ReadonlyMap<string, number>;
   configFile: string;
   configText: string;
   deployWindowMs?: number;
@@ -106,6 +110,7 @@ export function reportModel(input: ReportInput): ReportModel {
     summary: a.summary,
     description: a.description,
     mutedBy: input.mutedBy?.get(alertKey(a.fingerprint, a.startsAtMs)) ?? [],
+    releasedAtMs: input.releasedAt?.get(alertKey(a.fingerprint, a.startsAtMs)) ?? null,
   }));
   const deploys: ReportDeployRow[] = [...input.deploys]
     .sort((a, b) => a.startedAtMs - b.startedAtMs)

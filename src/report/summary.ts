@@ -19,6 +19,8 @@ export class SummaryCounter {
   readonly mutedByReason = new Map<string, number>();
   /** What muted each such alert, by alertKey (its fingerprint and start). */
   readonly mutedBy = new Map<string, string[]>();
+  /** When each such alert was delivered after all, its muting over while it still fired, by alertKey. */
+  readonly releasedAt = new Map<string, number>();
 
   /** `muted`: the tick's transitions that were not delivered, with why (decisions/mute-stage.ts). */
   add(result: TickResult, muted?: ReadonlyMap<AlertTransition, readonly Muting[]>): void {
@@ -43,6 +45,11 @@ export class SummaryCounter {
   }
 }
 
+/** Notes a muted alert delivered at `atMs`, its muting over while it still fired (MuteStage.release). */
+export function countRelease(counter: SummaryCounter, t: AlertTransition, atMs: number): void {
+  counter.releasedAt.set(alertKey(t.fingerprint, t.startsAtMs), atMs);
+}
+
 /** An alert's key in SummaryCounter.mutedBy: one incident of one alert. */
 export function alertKey(fingerprint: string, startsAtMs: number): string {
   return `${fingerprint} ${startsAtMs}`;
@@ -63,6 +70,8 @@ export interface SummaryNumbers {
   alertsBySeverity: Record<string, number>;
   /** Of the alerts fired, those muted when they fired (not delivered then), by reason. */
   alertsMuted: Record<string, number>;
+  /** Of those, the ones delivered later: their muting ended while they still fired. */
+  alertsReleased: number;
   deploysByVerdict: Record<string, number>;
   dataProblems: { fileLinesSkipped: number; gapTicks: number; unjudgedTicks: number };
 }
@@ -76,6 +85,7 @@ export function summaryNumbers(input: SummaryInput): SummaryNumbers {
     alertsByKind: Object.fromEntries([...input.counter.firedByName].sort()),
     alertsBySeverity: Object.fromEntries([...input.counter.firedBySeverity].sort()),
     alertsMuted: Object.fromEntries([...input.counter.mutedByReason].sort()),
+    alertsReleased: input.counter.releasedAt.size,
     deploysByVerdict: byVerdict,
     dataProblems: { fileLinesSkipped: input.dataProblems, gapTicks: input.counter.gapTicks, unjudgedTicks: input.counter.unjudgedTicks },
   };
@@ -89,7 +99,7 @@ export function formatSummary(input: SummaryInput): string {
   const totalMuted = Object.values(n.alertsMuted).reduce((a, b) => a + b, 0);
   return [
     `backtest ${iso(input.fromMs)} .. ${iso(input.toMs)}: ${n.ticks} ticks, ${n.series} series`,
-    `alerts fired: ${totalAlerts} (${list(n.alertsByKind)})${totalMuted > 0 ? `; muted when they fired, not delivered: ${totalMuted} (${list(n.alertsMuted)})` : ''}`,
+    `alerts fired: ${totalAlerts} (${list(n.alertsByKind)})${totalMuted > 0 ? `; muted when they fired, not delivered: ${totalMuted} (${list(n.alertsMuted)})${n.alertsReleased > 0 ? `, of which delivered later, their muting over while they still fired: ${n.alertsReleased}` : ''}` : ''}`,
     `deploys: ${input.deploys.length} (${list(n.deploysByVerdict)})`,
     `data quality: ${n.dataProblems.fileLinesSkipped} input line(s) skipped, ${n.dataProblems.gapTicks} series-tick(s) without data, ${n.dataProblems.unjudgedTicks} series-tick(s) no check could judge (warm-up or gaps)`,
     '',

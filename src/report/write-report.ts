@@ -40,6 +40,7 @@ export function writeReport(file: string, config: StormwatchConfig, input: strin
     labels: input ? labelsBeside(input) : undefined,
     summary: summaryNumbers({ counter, deploys: backtest.deploys, dataProblems: backtest.dataProblems, fromMs: backtest.fromMs, toMs: backtest.toMs }),
     mutedBy: counter.mutedBy,
+    releasedAt: counter.releasedAt,
     configFile: config.file,
     configText,
     ...(config.deploys ? { deployWindowMs: config.deploys.windowMs } : {}),

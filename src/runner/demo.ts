@@ -11,7 +11,7 @@ import { Registry } from 'prom-client';
 import { loadConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import { FIXTURES_DIR } from '../core/paths.js';
-import { SummaryCounter } from '../report/summary.js';
+import { SummaryCounter, countRelease } from '../report/summary.js';
 import { writeReport } from '../report/write-report.js';
 import type { WebhookPayload } from '../sinks/payloads/webhook.js';
 import { startHttpServer } from '../telemetry/http-server.js';
@@ -82,6 +82,10 @@ export async function runDemo(options: DemoOptions): Promise<{ received: Webhook
         if (info.history) store = info.history;
       },
       onTick: (r, muted) => counter.add(r, muted),
+      onRelease: (t, atMs) => {
+        countRelease(counter, t, atMs);
+        options.out(`[stormwatch] firing ${t.labels.alertname} sent at data time ${new Date(atMs).toISOString()}: its muting ended while it still fires\n`);
+      },
       onTransition: (t, muted) => options.out(`[stormwatch] ${t.status} ${t.labels.alertname} at data time ${new Date(t.evaluatedAtMs).toISOString()}${muted?.length ? ` (not sent: ${muted.map((m) => m.by).join('; ')})` : ''}\n`),
     });
     options.out(`\n${received.length} notification(s) received.\n`);

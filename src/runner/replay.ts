@@ -23,6 +23,8 @@ export interface ReplayOptions {
   onStart?: BacktestOptions['onStart'];
   /** Each tick's result, with its transitions that were muted and why. */
   onTick?: (result: TickResult, muted: ReadonlyMap<AlertTransition, readonly Muting[]>) => void;
+  /** A muted firing alert delivered after all: its muting ended while it still fired. */
+  onRelease?: (t: AlertTransition, atMs: number) => void;
   /** Only the series of this shard, as `run --shard` watches a live source's. */
   shard?: BacktestOptions['shard'];
 }
@@ -44,7 +46,9 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
       const { deliver, muted } = mute.filter(result.transitions, result.timeMs);
       options.onTick?.(result, muted);
       for (const t of result.transitions) options.onTransition?.(t, muted.get(t));
-      notifier.handle([...deliver, ...mute.release(result.timeMs)], result.timeMs);
+      const released = mute.release(result.timeMs);
+      for (const t of released) options.onRelease?.(t, result.timeMs);
+      notifier.handle([...deliver, ...released], result.timeMs);
       lastMs = result.timeMs;
     },
     onTransition: () => {},
