@@ -57,8 +57,17 @@ type Parsed<T> = { ok: true; value: T } | { ok: false };
 /** Canaries whose revision start is kept at once (the oldest goes first). */
 const MAX_REVISION_STARTS = 1000;
 
-/** Reads a JSON body and checks it against `schema`; answers 400/413 itself when it cannot. */
+/**
+ * Reads a JSON body and checks it against `schema`; answers 415/400/413 itself when it cannot. Argo
+ * Rollouts' web metric (a jsonBody), its notifications (the example's headers) and Flagger all say
+ * application/json, as the deploy API asks.
+ */
 async function readJson<T>(req: IncomingMessage, res: ServerResponse, deps: GateApiDeps, schema: z.ZodType<T>): Promise<Parsed<T>> {
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+    req.resume();
+    send(res, 415, { error: 'expected Content-Type: application/json' });
+    return { ok: false };
+  }
   const text = await readBody(req, res, deps.maxBodyBytes);
   if (text === undefined) return { ok: false };
   let json: unknown;

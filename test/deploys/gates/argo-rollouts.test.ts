@@ -134,4 +134,11 @@ describe('Argo Rollouts web metric against stormwatch', () => {
     const res = await fetch(m.provider.web.url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(m.provider.web.jsonBody) });
     expect(res.status).toBe(401);
   });
+
+  it('asks for a JSON body as the deploy API does (415), records nothing', async () => {
+    const m = metricFor(s.url, '9.9.8');
+    const res = await fetch(m.provider.web.url, { method: 'POST', headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${GATE_TOKEN}` }, body: JSON.stringify(m.provider.web.jsonBody) });
+    expect(res.status).toBe(415);
+    expect((await fetch(`${s.url}/api/v1/deploys/argo:production:checkout:9.9.8`)).status).toBe(404);
+  });
 });
