@@ -178,6 +178,19 @@
     ];
   }
 
+  // The time axis in UTC as the tables write it (ISO dates, 24 h), the date where a day begins and
+  // seconds when the ticks are closer than a minute; uPlot's default read 7/20/23 11:50am.
+  function utcTicks(u, splits) {
+    var step = splits.length > 1 ? splits[1] - splits[0] : 60;
+    return splits.map(function (s, i) {
+      var text = new Date(s * 1000).toISOString();
+      var time = step < 60 ? text.slice(11, 19) : text.slice(11, 16);
+      var day = text.slice(0, 10);
+      var before = i > 0 ? new Date(splits[i - 1] * 1000).toISOString().slice(0, 10) : '';
+      return day !== before ? time + '\n' + day + ' UTC' : time;
+    });
+  }
+
   function initialRange(d, atMs) {
     var lo = d.fromMs, hi = d.toMs;
     if (atMs != null && isFinite(atMs)) {
@@ -213,7 +226,7 @@
         // Times in UTC, as the tables and the alerts write them.
         tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
         scales: { x: { time: true, min: range[0], max: range[1] }, y: { range: spec.yRange ? spec.yRange : spec.range ? function (u, min, max) { var top = spec.range[1] != null ? Math.max(spec.range[1], max) : max > 0 ? max * 1.08 : 1; return [Math.min(spec.range[0], min), top * (spec.range[1] != null ? 1.04 : 1)]; } : undefined } },
-        axes: [{}, { size: 60, values: function (u, splits) { return splits.map(spec.yfmt); } }],
+        axes: [{ values: utcTicks }, { size: 60, values: function (u, splits) { return splits.map(spec.yfmt); } }],
         series: [{ value: function (u, v) { return v == null ? '–' : iso(v * 1000); } }].concat(spec.series.map(function (s) { return Object.assign({ spanGaps: false, points: { show: false } }, s); })),
         bands: spec.bands,
         plugins: [marksPlugin(view, i === 0)],
