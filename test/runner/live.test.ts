@@ -63,6 +63,24 @@ describe('live loop', () => {
     expect(lines.some((l) => l.msg === 'could not warm baselines from history; learning live instead')).toBe(true);
   });
 
+  it('logs a failure whose message changes each read but not its reason once a minute, not once a tick', async () => {
+    let k = 0;
+    server = createServer((_, res) => res.writeHead(400, { 'content-type': 'application/json' }).end(`{"status":"error","errorType":"bad_data","error":"parse error at char ${k++}"}`));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    let clock = Date.parse('2026-12-04T12:00:00Z');
+    const { lines, logger } = logCollector();
+    handle = await startLive(prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), { logger, now: () => clock });
+    const logged = () => lines.filter((l) => l.msg === 'source read failed; the loop goes on').length;
+    for (let i = 0; i < 4; i++) {
+      clock += 15_000;
+      await handle.tick();
+    }
+    expect(logged()).toBe(1);
+    clock += 60_000;
+    await handle.tick();
+    expect(logged()).toBe(2);
+  });
+
   it.each([
     ['slow', { delayMs: 1000, status: 200, body: '{}' }, 'timeout'],
     ['answering 503', { delayMs: 0, status: 503, body: '{"status":"error","errorType":"unavailable","error":"starting up"}' }, 'http_status'],
