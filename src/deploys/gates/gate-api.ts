@@ -124,12 +124,14 @@ function attemptPrefix(id: string): string {
  * that deploy was decided is gating a new rollout of the same version (a retry, a redeploy), not
  * the old one: it is recorded as a new attempt, as the same version deployed again through the API.
  * Within that window the decided verdict answers (a retried analysis reads the failure it retries).
+ * `mayStartAttempt` false: the newest attempt answers, however old (a hook that is not a start).
  */
-async function recordAttempt(deps: GateApiDeps, event: DeployEvent): Promise<DeployRecord> {
+async function recordAttempt(deps: GateApiDeps, event: DeployEvent, mayStartAttempt = true): Promise<DeployRecord> {
   const prefix = `${attemptPrefix(event.id)}:r`;
   let latest = deps.get(event.id);
   for (const r of deps.list()) if (r.id.startsWith(prefix) && (!latest || r.startedAtMs > latest.startedAtMs)) latest = r;
   if (!latest) return recordOnce(deps, event);
+  if (!mayStartAttempt) return latest;
   const decidedAtMs = latest.verdict === 'pending' ? undefined : (latest.decidedAtMs ?? latest.windowEndsAtMs);
   if (decidedAtMs === undefined || deps.now() - decidedAtMs <= deps.windowMs) return latest;
   return recordOnce(deps, { ...event, id: `${prefix}${event.startedAtMs.toString(36)}` });
@@ -193,7 +195,9 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
       if (start !== undefined && now - start <= deps.windowMs) event.startedAtMs = Math.min(start, now);
       starts.delete(canary);
     }
-    const v = view(await recordAttempt(deps, event));
+    // Only a revision's first hook starts a new attempt: a confirm-promotion polled for long (another
+    // gate holding promotion) must not reopen a window that passed.
+    const v = view(await recordAttempt(deps, event, hook === 'pre-rollout'));
     return send(res, flaggerStatus(hook, v.gate), v);
   }
 
