@@ -369,12 +369,12 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       // Stepped and recorded: nothing reads the frame again, so the next read may fill its columns.
       source.recycle?.(read.frame);
       metrics.deployRecords.set(pipeline.deployRecords().length);
-      // Log a source failure once when it starts or its reasons change, and once when it clears; a
-      // message that changes with the same reasons (one quoting a page of random bytes) at most once
+      // Log a source failure once when it starts or changes, and once when it clears; a message that
+      // changes only in what it quotes or counts (a page of random bytes, a position) at most once
       // a minute.
       const errorText = read.errors.map((e) => `${e.reason}: ${e.message}`).join('; ');
       const errorReasons = [...new Set(read.errors.map((e) => e.reason))].join(', ');
-      if (errorText !== lastErrorText && (errorReasons !== lastErrorReasons || now() - lastErrorLogMs >= ERROR_RELOG_MS)) {
+      if (errorText !== lastErrorText && (messageShape(errorText) !== messageShape(lastErrorText) || now() - lastErrorLogMs >= ERROR_RELOG_MS)) {
         if (errorText) logger.log('warn', 'source read failed; the loop goes on', { errors: read.errors.map((e) => ({ reason: e.reason, message: e.message })) });
         else logger.log('info', 'source read recovered');
         lastErrorText = errorText;
@@ -384,7 +384,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       // Skipped lines likewise: a page broken the same way every scrape is one log line, not one a
       // tick, and one broken differently each scrape one a minute.
       const problemsText = read.problems.slice(0, 5).map((p) => p.message).join('\n');
-      if (problemsText !== lastProblemsText && (problemsText === '' || lastProblemsText === '' || now() - lastProblemsLogMs >= ERROR_RELOG_MS)) {
+      if (problemsText !== lastProblemsText && (messageShape(problemsText) !== messageShape(lastProblemsText) || now() - lastProblemsLogMs >= ERROR_RELOG_MS)) {
         if (problemsText) logger.log('warn', 'exposition lines skipped', { count: read.problems.length, first: read.problems.slice(0, 5).map((p) => ({ line: p.line, problem: p.message })) });
         lastProblemsText = problemsText;
         lastProblemsLogMs = now();
@@ -720,8 +720,14 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   };
 }
 
-/** A source failure whose message changes with the same reasons is logged again at most this often. */
+/** A source failure whose message changes only in its quotes and numbers is logged again at most this often. */
 const ERROR_RELOG_MS = 60_000;
+
+/** A message without what it quotes and counts: two failures of one kind read alike. */
+function messageShape(text: string): string {
+  return text.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\d+(?:\.\d+)?/g, '0');
+}
+
 /** How often the ticks' offset is learnt again: targets come and go, their scrape phases with them. */
 const REALIGN_EVERY_MS = 3_600_000;
 /** When no target had a sample time yet, the offset is asked for again this soon. */

@@ -63,7 +63,7 @@ describe('live loop', () => {
     expect(lines.some((l) => l.msg === 'could not warm baselines from history; learning live instead')).toBe(true);
   });
 
-  it('logs a failure whose message changes each read but not its reason once a minute, not once a tick', async () => {
+  it('logs a failure whose message changes each read only in what it counts once a minute, not once a tick', async () => {
     let k = 0;
     server = createServer((_, res) => res.writeHead(400, { 'content-type': 'application/json' }).end(`{"status":"error","errorType":"bad_data","error":"parse error at char ${k++}"}`));
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
