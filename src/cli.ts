@@ -16,8 +16,10 @@ import { type LoadOptions, type StormwatchConfig, loadConfig } from './config/lo
 import { secretValuesOf } from './config/secret-values.js';
 import { serverBaseUrl } from './config/resolve-server.js';
 import { parseDuration } from './core/duration.js';
+import { announceNewCredentials } from './core/http-auth.js';
 import { createLogger, type LogLevel } from './core/log.js';
 import { isListenAddress } from './core/listen-address.js';
+import { makeDirs } from './core/make-dirs.js';
 import { PACKAGE_ROOT } from './core/paths.js';
 import type { DeployRecord } from './deploys/types.js';
 import type { Shard } from './pipeline.js';
@@ -25,8 +27,6 @@ import { transitionLine } from './runner/transition-line.js';
 import { progressBar } from './report/progress.js';
 import { SummaryCounter, countRelease, formatSummary } from './report/summary.js';
 import { SCORES_CSV_HEADER, scoreRows } from './report/scores-csv.js';
-import { makeDirs } from './core/make-dirs.js';
-import { announceNewCredentials } from './core/http-auth.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 

@@ -47,12 +47,12 @@ interface PostBucket {
 }
 
 export const DEFAULT_DEPLOY_RETENTION_MS = 7 * 86_400_000;
+export const DEFAULT_MAX_DEPLOY_RECORDS = 1000;
 
 /** Post-deploy buckets a whole window holds: fewer than minPostSamples, no deploy can be judged. */
 export function windowBuckets(p: Pick<DeployWindowParams, 'windowMs' | 'intervalMs' | 'bucketTicks'>): number {
   return Math.floor(p.windowMs / (p.bucketTicks * p.intervalMs));
 }
-export const DEFAULT_MAX_DEPLOY_RECORDS = 1000;
 
 export interface PreBaseline {
   completion: number[];

@@ -9,11 +9,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { formatPath } from '../../config/load.js';
+import { fnv1a32 } from '../../core/fnv1a.js';
 import { type DeployApiDeps, MAX_FUTURE_START_MS, MAX_PAST_START_MS, readBody, send, tokenMatches } from '../deploy-api.js';
 import type { DeployEvent, DeployRecord } from '../types.js';
 import { argoBody, argoEvent } from './argo.js';
 import { FLAGGER_HOOKS, type FlaggerHook, flaggerEvent, flaggerPayload, flaggerStatus, isNewRevisionEvent } from './flagger.js';
-import { fnv1a32 } from '../../core/fnv1a.js';
 import { type InconclusivePolicy, gateView } from './verdict-view.js';
 
 export interface GateApiDeps extends DeployApiDeps {
