@@ -15,6 +15,11 @@ export interface InputSpec {
   selector?: Selector;
   /** The PromQL a Prometheus source runs for this input. */
   query: string;
+  /**
+   * A traffic counter selector's missedQuery (counter-query.ts): what the series of targets whose
+   * scrapes fail add to `query`, asked for while any target is down.
+   */
+  missedQuery?: string;
 }
 
 export interface SignalConfig {

@@ -2,7 +2,7 @@
 
 import { isAbsolute, join } from 'node:path';
 import type { ClientModel } from '../detectors/retry-amplification.js';
-import { counterQuery } from '../source/counter-query.js';
+import { counterQuery, missedQuery } from '../source/counter-query.js';
 import { promqlSyntaxError } from './promql-syntax.js';
 import { loadBundledClientModels, readClientModels } from './bundled-models.js';
 import type { SignalConfig } from './config-types.js';
@@ -41,7 +41,9 @@ export function resolveSignals(ctx: ResolveContext, models: ClientModel[]): Sign
       } else {
         const p = raw.source.prometheus;
         const query = p ? counterQuery(spec.selector.text, p.rateFunction, p.rateWindow, raw.interval, s.by ?? []) : spec.selector.text;
-        inputs[input] = { selector: spec.selector, query };
+        // Errors are left as they are: an error series missed undercounts errors, which pages nobody.
+        const missed = p && input !== 'errors' ? missedQuery(spec.selector.text, p.rateFunction, p.rateWindow, s.by ?? []) : undefined;
+        inputs[input] = missed ? { selector: spec.selector, query, missedQuery: missed } : { selector: spec.selector, query };
       }
     }
     let clients = models;

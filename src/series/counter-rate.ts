@@ -475,7 +475,7 @@ interface MissedSeries {
  * How long a member whose scrape was missed is counted for: Prometheus's lookback (a series
  * without a sample for 5 minutes is stale), after which it ended after all.
  */
-const MISSED_FOR_MS = 5 * 60_000;
+export const MISSED_FOR_MS = 5 * 60_000;
 
 /** The largest count a double holds exactly (2^53): past it a "counter" counts nothing real. */
 const MAX_COUNT = 2 ** 53;

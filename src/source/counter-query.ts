@@ -7,8 +7,14 @@
 // from before the restart instead, scaled by how the series that did not reset changed since (a
 // rollback mid-storm changes the load), the scale held to [0.5, 2] (the neighbours left may be a few
 // tiny series, such as one pod's 5xx counter). A reset series with no such neighbour or no such
-// history contributes what irate()/rate() say. Series that appeared or went stale are as Prometheus
-// has them (the replay and scrape sources estimate those too: README, "Missing data is never zero").
+// history contributes what irate()/rate() say. Series that appeared are as Prometheus has them.
+//
+// A series whose target's scrapes fail (`up == 0`) keeps its last two samples in the rate window
+// for one window, then drops out of the sum: five of six pods whose /metrics broke while they
+// served read as traffic falling to a sixth and paged an Outage. missedQuery adds what such series
+// carried, as the replay and scrape sources do (README, "Missing data is never zero").
+
+import { MISSED_FOR_MS } from '../series/counter-rate.js';
 
 export type RateFunction = 'irate' | 'rate';
 
@@ -30,4 +36,41 @@ export function counterQuery(selector: string, fn: RateFunction, windowMs: numbe
   const growth = `clamp(sum${grouping}(${now} unless ${calm}) / sum${grouping}(${before} unless ${calm}), 0.5, 2)`;
   // Precedence: * over comparisons over and/unless over or.
   return `sum${grouping}(${now} unless ${reset} or (${before} and ${reset}) * on(${labels}) group_left() (${growth}) or ${now})`;
+}
+
+/** Targets whose last scrape failed: the Prometheus source asks for missedQuery only while there are any. */
+export const TARGETS_DOWN_QUERY = 'count(up == 0)';
+
+/**
+ * What counterQuery's sum lacks for the series of targets whose scrapes fail (`up == 0`, matched on
+ * job and instance): each series that has dropped out of the rate window but has two samples in the
+ * last five minutes (Prometheus's lookback, the scrape source's MISSED_FOR_MS) counts its last rate,
+ * scaled as the targets still scraped changed (held to 0.5-2x) - unless those targets gained at
+ * least half of what the failing ones last carried: then the failing pods' load moved to them (a
+ * crash loop; a pod that ended has no `up` at all) and nothing is added. With no target of the
+ * group still scraped nothing is added, and the group is no data once its last series drops out.
+ * Series whose job and instance are not those of their target (recording rules, federation) never
+ * match `up` and are as Prometheus has them.
+ *
+ * "Before" is the scraped targets' rate five minutes ago, when every failing series was still
+ * scraped. Where Prometheus has no rate that old (young pods or a young Prometheus) it is what the
+ * failing targets last carried per target times the scraped targets' count: pods behind one load
+ * balancer share its load.
+ */
+export function missedQuery(selector: string, fn: RateFunction, windowMs: number, by: readonly string[] = []): string {
+  const w = `${windowMs / 1000}s`;
+  const lookback = `${MISSED_FOR_MS / 1000}s`;
+  const grouping = by.length > 0 ? ` by (${by.join(', ')})` : '';
+  const perTarget = ` by (${[...new Set([...by, 'job', 'instance'])].join(', ')})`;
+  const down = 'on(job, instance) (up == 0)';
+  const last = `irate(${selector}[${lookback}])`;
+  const inWindow = `${fn}(${selector}[${w}])`;
+  const dropped = `sum${grouping}((${last} unless ${inWindow}) and ${down})`;
+  const scraped = `sum${grouping}(${inWindow} unless ${down})`;
+  const failingCarried = `sum${grouping}(${last} and ${down})`;
+  const targets = (series: string) => `count${grouping}(sum${perTarget}(${series}))`;
+  const shareBefore = `${failingCarried} / ${targets(`${last} and ${down}`)} * ${targets(`${inWindow} unless ${down}`)}`;
+  const before = `(sum${grouping}(${fn}(${selector}[${w}] offset ${lookback}) unless ${down}) or ${shareBefore})`;
+  // Precedence: * and / over - over comparisons over unless and or (parenthesised).
+  return `${dropped} * clamp(${scraped} / ${before}, 0.5, 2) unless ${scraped} - ${before} >= ${failingCarried} / 2`;
 }

@@ -1,6 +1,7 @@
 // Reads signals from a Prometheus-compatible API: one instant query per input each tick, and
 // query_range for warm-up and backtests. A signal split `by` labels yields one series per label set.
 
+import type { InputSpec } from '../config/config-types.js';
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
@@ -11,6 +12,7 @@ import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
 import type { VectorSink } from './vector-decoder.js';
 import { SCRAPE_DURATION_QUERY, type TickOffset, bestTickOffset, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from './scrape-phase.js';
 import type { HistorySource, LiveSource, SourceRead } from './source.js';
+import { TARGETS_DOWN_QUERY } from './counter-query.js';
 
 /**
  * An empty result is no data (NaN): the series went stale (a target down, a scrape gap) or never
@@ -89,6 +91,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
   private lastSeries: { index: SeriesIndex; map: SeriesInfos | undefined; membership: string } | undefined;
   /** The columns of a frame handed back (recycle), for the next. */
   private readonly spare = new SpareSamples();
+  /** Whether the last tick's probe found a target whose scrape fails (undefined: unknown). */
+  private someTargetDown: boolean | undefined;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -115,9 +119,15 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const tick = ++this.tables.tick;
     const frame: Frame = { timeMs: nowMs, signals: new Map() };
     const errors: SourceError[] = [];
+    const failed = (error: unknown) => {
+      errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
+    };
     const ok = new Map<SignalConfig, boolean[]>();
     const sums = new Map<SignalConfig, number[]>();
     const jobs: (() => Promise<void>)[] = [];
+    // Missed series' queries, asked for only while a target is down (see missedQuery).
+    const missedJobs: (() => Promise<void>)[] = [];
+    const missedSums: (() => void)[] = [];
     for (const signal of this.signals) {
       const table = this.tableOf(signal);
       table?.forget(nowMs);
@@ -125,43 +135,24 @@ export class PrometheusSource implements LiveSource, HistorySource {
       ok.set(signal, answered);
       const sum = INPUTS.map(() => Number.NaN);
       sums.set(signal, sum);
-      for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, { query: string }][]) {
+      for (const [input, spec] of Object.entries(signal.inputs) as [SignalInput, InputSpec][]) {
         const i = INPUTS.indexOf(input);
-        let sink: VectorSink;
-        let done: () => void;
-        if (table) {
-          const stream = this.streamOf(signal, table, input);
-          table.begin(stream);
-          sink = {
-            series: (bytes, start, end, value) => table.add(stream, bytes, start, end, sampleOf(value), tick),
-            expected: () => table.expected(stream),
-            expectedSeries: (value) => table.addExpected(stream, sampleOf(value), tick),
-          };
-          done = () => table.commit(stream, nowMs);
-        } else {
-          let total = 0;
-          let count = 0;
-          sink = {
-            series: (_bytes, _start, _end, value) => {
-              total += sampleOf(value);
-              count++;
-            },
-          };
-          done = () => {
-            sum[i] = count === 0 ? absentValue(input) : total;
-          };
-        }
-        jobs.push(() =>
-          this.client.streamVector(spec.query, nowMs, sink).then(
-            () => {
-              done();
-              answered[i] = true;
-            },
-            (error: unknown) => {
-              errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
-            },
-          ),
-        );
+        jobs.push(this.ask(signal, table, input, spec.query, tick, nowMs, (total, count) => {
+          sum[i] = count === 0 ? absentValue(input) : total;
+          answered[i] = true;
+        }, failed));
+        if (!spec.missedQuery) continue;
+        // Asked for: the input is known only if this answer came too (what it adds is not zero).
+        let missed = Number.NaN;
+        missedJobs.push(this.ask(signal, table, input, spec.missedQuery, tick, nowMs, (total) => {
+          missed = total;
+        }, failed, 'missed'));
+        missedSums.push(() => {
+          if (Number.isNaN(missed)) {
+            answered[i] = false;
+            sum[i] = Number.NaN;
+          } else sum[i]! += missed;
+        });
       }
     }
     if (this.markers.length > 0) {
@@ -169,22 +160,74 @@ export class PrometheusSource implements LiveSource, HistorySource {
       frame.markers = markers;
       for (const m of this.markers) {
         jobs.push(() =>
-          this.client.vector(m.query, nowMs).then(
-            (series) => {
-              markers.set(m.name, series);
-            },
-            (error: unknown) => {
-              errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
-            },
-          ),
+          this.client.vector(m.query, nowMs).then((series) => {
+            markers.set(m.name, series);
+          }, failed),
         );
       }
     }
+    // The last tick's probe decides whether this one asks for the missed series along with the
+    // rest; a probe that finds a target down first asks for them after.
+    let targetDown: boolean | undefined;
+    const askMissedNow = missedJobs.length > 0 && this.someTargetDown !== false;
+    if (missedJobs.length > 0) {
+      jobs.push(() =>
+        this.client.instant(TARGETS_DOWN_QUERY, nowMs).then(
+          (count) => {
+            targetDown = (count ?? 0) > 0;
+          },
+          () => {
+            targetDown = undefined;
+          },
+        ),
+      );
+      if (askMissedNow) jobs.push(...missedJobs);
+    }
     // Bounded: many signals must not open hundreds of queries against Prometheus at once.
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
+    if (missedJobs.length > 0) {
+      if (!askMissedNow && targetDown !== false) await runBounded(missedJobs, MAX_CONCURRENT_QUERIES);
+      if (askMissedNow || targetDown !== false) for (const add of missedSums) add();
+      this.someTargetDown = targetDown;
+    }
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
     this.fillFrame(frame, ok, sums, tick);
     return { frame, errors, problems: [] };
+  }
+
+  /**
+   * The job asking `query` for one input of `signal`: a split signal's answer goes into its table
+   * (values of one series at one tick add up, so a missed series' query adds to its input's
+   * query); an unsplit one's is summed and handed to `done` with how many series it held.
+   */
+  private ask(signal: SignalConfig, table: SplitSeries | undefined, input: SignalInput, query: string, tick: number, nowMs: number, done: (total: number, count: number) => void, failed: (error: unknown) => void, part: 'whole' | 'missed' = 'whole'): () => Promise<void> {
+    let sink: VectorSink;
+    let end: () => void;
+    if (table) {
+      const stream = this.streamOf(signal, table, input, part);
+      sink = {
+        series: (bytes, start, stop, value) => table.add(stream, bytes, start, stop, sampleOf(value), tick),
+        expected: () => table.expected(stream),
+        expectedSeries: (value) => table.addExpected(stream, sampleOf(value), tick),
+      };
+      end = () => {
+        table.commit(stream, nowMs);
+        done(0, 0);
+      };
+      return () => {
+        table.begin(stream);
+        return this.client.streamVector(query, nowMs, sink).then(end, failed);
+      };
+    }
+    let total = 0;
+    let count = 0;
+    sink = {
+      series: (_bytes, _start, _end, value) => {
+        total += sampleOf(value);
+        count++;
+      },
+    };
+    return () => this.client.streamVector(query, nowMs, sink).then(() => done(total, count), failed);
   }
 
   /**
@@ -355,8 +398,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
     return table;
   }
 
-  private streamOf(signal: SignalConfig, table: SplitSeries, input: SignalInput): AnswerStream {
-    const key = `${signal.name}\u0000${input}`;
+  private streamOf(signal: SignalConfig, table: SplitSeries, input: SignalInput, part: 'whole' | 'missed'): AnswerStream {
+    const key = `${signal.name}\u0000${input}\u0000${part}`;
     let stream = this.streams.get(key);
     if (!stream) this.streams.set(key, (stream = table.stream(input)));
     return stream;

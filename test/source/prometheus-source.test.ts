@@ -306,3 +306,64 @@ describe('PrometheusSource.subset, the history a start reads', () => {
     expect(live.signals.get(id(2))!.requests).toBeNaN();
   });
 });
+
+describe('PrometheusSource, targets whose scrapes fail', () => {
+  /** A fake API: `count(up == 0)` answers `down`, the missed series' query `missed` (or a 500), any other query `whole`. */
+  function api(signalOf: 'split' | 'unsplit') {
+    const state = { down: 0, whole: [] as [Record<string, string>, number][], missed: [] as [Record<string, string>, number][] | 'fail', asked: [] as string[] };
+    const answer = (result: unknown[]) => new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }), { status: 200 });
+    const fetchFn = (async (_url: string, init: RequestInit) => {
+      const query = new URLSearchParams(String(init.body)).get('query')!;
+      state.asked.push(query);
+      if (query === 'count(up == 0)') return answer(state.down > 0 ? [{ metric: {}, value: [0, String(state.down)] }] : []);
+      const vector = query === 'm' ? state.missed : state.whole;
+      if (vector === 'fail') return new Response('{"status":"error","errorType":"internal","error":"boom"}', { status: 500 });
+      return answer(vector.map(([metric, v]) => ({ metric, value: [0, String(v)] })));
+    }) as typeof fetch;
+    const base = { name: 'api', labels: {}, clients: [], inputs: { requests: { selector: parseSelector('r'), query: 'q', missedQuery: 'm' } } };
+    const config = (signalOf === 'split' ? { ...base, by: ['route'] } : { ...base, by: [] }) as unknown as SignalConfig;
+    return { state, source: new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [config]) };
+  }
+
+  it('asks for the missed series only while a target is down, from the tick the probe first finds one, and adds them', async () => {
+    const { state, source } = api('unsplit');
+    state.whole = [[{ pod: 'a' }, 50]];
+    // Not probed yet: asked along with the rest.
+    expect((await source.read(0)).frame.signals.get('api')!.requests).toBe(50);
+    expect(state.asked).toContain('m');
+    state.missed = [[{}, 150]];
+    state.asked.length = 0;
+    expect((await source.read(1000)).frame.signals.get('api')!.requests).toBe(50);
+    expect(state.asked).not.toContain('m');
+    // The probe finds a target down: the missed series are asked for after it, in the same tick.
+    state.down = 3;
+    state.asked.length = 0;
+    expect((await source.read(2000)).frame.signals.get('api')!.requests).toBe(200);
+    expect(state.asked.at(-1)).toBe('m');
+    state.missed = [];
+    expect((await source.read(3000)).frame.signals.get('api')!.requests).toBe(50);
+  });
+
+  it('reads an input as no data when its missed series could not be asked for, never as the rest alone', async () => {
+    const { state, source } = api('unsplit');
+    state.down = 1;
+    state.whole = [[{ pod: 'a' }, 50]];
+    state.missed = 'fail';
+    const read = await source.read(0);
+    expect(read.frame.signals.get('api')!.requests).toBeNaN();
+    expect(read.errors).toHaveLength(1);
+  });
+
+  it('adds each split series its own missed rate', async () => {
+    const { state, source } = api('split');
+    state.down = 1;
+    state.whole = [[{ route: '/a' }, 10], [{ route: '/b' }, 20]];
+    state.missed = [[{ route: '/b' }, 5]];
+    const frame = (await source.read(0)).frame;
+    expect(frame.signals.get('api{route="/a"}')!.requests).toBe(10);
+    expect(frame.signals.get('api{route="/b"}')!.requests).toBe(25);
+    state.missed = [];
+    const next = (await source.read(1000)).frame;
+    expect(next.signals.get('api{route="/b"}')!.requests).toBe(20);
+  });
+});

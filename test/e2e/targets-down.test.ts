@@ -1,0 +1,104 @@
+// End to end, live: Prometheus scrapes four pods of one service every second; the scrapes of three
+// fail (their /metrics answers 500) while all four go on serving. Their series drop out of the rate
+// window, and the sum Prometheus has reads a quarter of the traffic: stormwatch must hold what
+// they carried (missedQuery) and page nothing, then read them again when their scrapes are back.
+
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliProcess, spawnCli } from '../helpers/cli.js';
+import { type RunningPrometheus, startPrometheus, stopChild } from '../helpers/prometheus.js';
+import { type DownloadTarget, startDownloadTarget } from '../helpers/download-target.js';
+import { type Receiver, startReceiver } from '../helpers/receiver.js';
+
+const PODS = 4;
+
+describe('live: the scrapes of most pods fail while they serve', () => {
+  const pods: DownloadTarget[] = [];
+  let prometheus: RunningPrometheus;
+  let receiver: Receiver;
+  let stormwatch: CliProcess;
+
+  beforeAll(async () => {
+    for (let i = 0; i < PODS; i++) {
+      const pod = startDownloadTarget();
+      await new Promise<void>((resolve) => pod.server.listen(0, '127.0.0.1', resolve));
+      pods.push(pod);
+    }
+    prometheus = await startPrometheus({ scrapeTargets: pods.map((p) => `127.0.0.1:${(p.server.address() as AddressInfo).port}`), scrapeInterval: '1s' });
+    receiver = await startReceiver();
+    const configFile = join(mkdtempSync(join(tmpdir(), 'stormwatch-down-')), 'config.yaml');
+    writeFileSync(
+      configFile,
+      `interval: 1s
+source:
+  prometheus:
+    url: ${prometheus.url}
+    warmup: 30s
+    rateWindow: 5s
+server:
+  listen: 127.0.0.1:0
+detector:
+  minBaselinePoints: 8
+  baselineResolution: 1s
+alerting:
+  for: 2s
+sinks:
+  - name: receiver
+    webhook:
+      url: ${receiver.url}/alerts
+routes:
+  - groupInterval: 1s
+signals:
+  - name: downloads
+    requests: 'api_requests_total{route="download"}'
+    downstream: 'static_requests_total{code="200"}'
+`,
+    );
+    stormwatch = spawnCli(['run', '--config', configFile]);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (stormwatch && stormwatch.child.exitCode === null) await stopChild(stormwatch.child);
+    for (const pod of pods) {
+      clearInterval(pod.timer);
+      await new Promise<void>((resolve) => pod.server.close(() => resolve()));
+    }
+    await prometheus?.stop();
+    await receiver?.close();
+  });
+
+  async function requestRate(url: string): Promise<number> {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('stormwatch_signal_value{signal="downloads",input="requests"}'));
+    return Number(line?.split(' ')[1] ?? Number.NaN);
+  }
+
+  it('holds the failing pods at their last rate and pages nothing; reads them again when their scrapes are back', async () => {
+    const listening = await stormwatch.waitForLog('http server listening', 20_000);
+    const ownUrl = String(listening.url);
+    // Let baselines fill (8 points at 1 s, after Prometheus has two scrapes).
+    await new Promise((r) => setTimeout(r, 14_000));
+    // Four pods at 50 requests/s each.
+    expect(await requestRate(ownUrl)).toBeGreaterThan(150);
+    expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
+
+    for (const pod of pods.slice(1)) pod.state.failScrapes = true;
+    // Four rate windows: the failing series left the window three windows ago (then Prometheus's
+    // sum read 50/s, a 0.25x fall, which paged an Outage within the window and alert's `for`).
+    const rates: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      rates.push(await requestRate(ownUrl));
+    }
+    expect(Math.min(...rates), rates.join(' ')).toBeGreaterThan(150);
+    expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
+
+    for (const pod of pods) pod.state.failScrapes = false;
+    await new Promise((r) => setTimeout(r, 8_000));
+    expect(await requestRate(ownUrl)).toBeGreaterThan(150);
+    expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
+  }, 90_000);
+});
