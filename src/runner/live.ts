@@ -8,8 +8,8 @@ import { accessSync } from 'node:fs';
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { StormwatchConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
-import type { AlertTransition } from '../core/types.js';
-import { Pipeline, type Shard } from '../pipeline.js';
+import type { AlertTransition, SignalInput } from '../core/types.js';
+import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
 import { ScrapeSource } from '../source/scrape-source.js';
@@ -26,6 +26,7 @@ import { runProbe } from '../probes/http-probe.js';
 import { forwardToPeers } from '../deploys/peers.js';
 import { ensureStateDir } from './state-dir.js';
 import { tickDebugFields } from './tick-debug.js';
+import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { HistoryStore } from '../ui/history-store.js';
@@ -357,6 +358,24 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   let lastProblemsText = '';
   let running: Promise<void> | null = null;
 
+  // Signals whose inputs read no data (no-data-watch.ts): said once when noticed, once when back.
+  const noData = new NoDataWatch(Math.max(NO_DATA_NOTICE_MS, 4 * config.intervalMs));
+  let noDataInputs = '';
+  const watchNoData = (result: TickResult) => {
+    const { noticed, ended } = noData.observe(result.timeMs, config.signals, result.signals);
+    for (const span of noticed) {
+      const spec = config.signals.find((s) => s.name === span.signal)?.inputs[span.input];
+      logger.log('warn', 'signal reads no data: nothing is judged on it', { signal: span.signal, input: span.input, since: new Date(span.sinceMs).toISOString(), reads: spec?.selector?.text ?? spec?.query });
+    }
+    for (const span of ended) logger.log('info', 'signal reads data again', { signal: span.signal, input: span.input, noDataSince: new Date(span.sinceMs).toISOString() });
+    const inputs = config.signals.flatMap((s) => (Object.keys(s.inputs) as SignalInput[]).map((input) => ({ signal: s.name, input })));
+    const shape = inputs.map((i) => `${i.signal}\u0000${i.input}`).join('\u0001');
+    if (noticed.length > 0 || ended.length > 0 || shape !== noDataInputs) {
+      metrics.recordNoData(inputs, noData.missing());
+      noDataInputs = shape;
+    }
+  };
+
   const runTick = async () => {
     const started = performance.now();
     tickStartedMs = now();
@@ -390,7 +409,10 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
         lastProblemsLogMs = now();
       }
       lastReadOk = read.errors.length === 0;
-      if (lastReadOk) lastTickOkMs = now();
+      if (lastReadOk) {
+        lastTickOkMs = now();
+        watchNoData(result);
+      }
       emit(result.transitions, result.timeMs);
       onDeploys(result.deploys);
       updatePending();
@@ -429,7 +451,9 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       tick: { ok: age < 3 * config.intervalMs + 5000, lastGoodTickAgeMs: Number.isNaN(age) ? null : age },
       outbox: outboxError === undefined ? { ok: true } : { ok: false, problem: outboxError },
     };
-    return { ok: checks.source.ok && checks.tick.ok && checks.outbox.ok, detail: { checks } };
+    // Informative, not a failed check: a service with no traffic yet has no series to read.
+    const missing = noData.missing().map((m) => ({ signal: m.signal, input: m.input, since: new Date(m.sinceMs).toISOString() }));
+    return { ok: checks.source.ok && checks.tick.ok && checks.outbox.ok, detail: missing.length > 0 ? { checks, signalsWithoutData: missing } : { checks } };
   };
 
   const tick = async () => {

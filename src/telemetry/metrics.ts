@@ -19,6 +19,7 @@ export class StormwatchMetrics {
   readonly sourceErrors = new Counter({ name: 'stormwatch_source_errors_total', help: 'Failed source reads, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly expositionProblems = new Counter({ name: 'stormwatch_exposition_problems_total', help: 'Exposition lines skipped as malformed or non-finite.', registers: [this.registry] });
   readonly signalValue = new Gauge({ name: 'stormwatch_signal_value', help: 'Latest per-second rate of a signal input.', labelNames: ['signal', 'input'] as const, registers: [this.registry] });
+  readonly noData = new Gauge({ name: 'stormwatch_signal_no_data', help: 'A configured signal input that has read no data in any of its series for a while (1), or has data (0): nothing can be judged on it.', labelNames: ['signal', 'input'] as const, registers: [this.registry] });
   readonly signalBaseline = new Gauge({ name: 'stormwatch_signal_baseline', help: 'Baseline a check compares against (a rate for rate checks, a ratio for ratio checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
   readonly bandLow = new Gauge({ name: 'stormwatch_signal_band_low', help: 'Lower edge of the band a check judges against: baseline and z robust sigmas (multiplicative for rate checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
   readonly bandHigh = new Gauge({ name: 'stormwatch_signal_band_high', help: 'Upper edge of the band a check judges against: baseline and z robust sigmas (multiplicative for rate checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
@@ -74,7 +75,9 @@ export class StormwatchMetrics {
     for (const [signal, report] of result.signals) {
       for (const input of ['requests', 'errors', 'downstream'] as const) {
         const value = report.sample[input];
+        // No data removes the series rather than showing the last rate as if it were still read.
         if (Number.isFinite(value)) this.signalValue.set({ signal, input }, value);
+        else this.signalValue.remove({ signal, input });
       }
       const a = report.assessment;
       const multiplier = a.requests / a.requestsBaseline;
@@ -103,6 +106,13 @@ export class StormwatchMetrics {
 
   private recordTransitions(result: TickResult): void {
     for (const t of result.transitions) this.alertTransitions.inc({ alertname: t.labels.alertname ?? '', status: t.status });
+  }
+
+  /** Every configured signal input (0), those noticed without data (1); inputs no longer configured are dropped. */
+  recordNoData(inputs: readonly { signal: string; input: string }[], missing: readonly { signal: string; input: string }[]): void {
+    this.noData.reset();
+    for (const i of inputs) this.noData.set({ signal: i.signal, input: i.input }, 0);
+    for (const m of missing) this.noData.set({ signal: m.signal, input: m.input }, 1);
   }
 
   recordDelivery(event: DeliveryEvent): void {

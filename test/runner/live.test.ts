@@ -128,6 +128,39 @@ describe('live loop', () => {
     expect(metrics).toContain('# TYPE stormwatch_ticks_total counter');
     expect((await fetch(`${handle.server!.url}/nope`)).status).toBe(404);
   });
+
+  it('says once when a signal has read no data for a minute, lists it in /readyz and its metric, and says when data is back', async () => {
+    let value: string | undefined;
+    server = createServer((_, res) => {
+      const result = value === undefined ? [] : [{ metric: {}, value: [0, value] }];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    let clock = Date.parse('2026-12-04T12:00:00Z');
+    const { lines, logger } = logCollector();
+    // 15 s ticks (the minute is four of them); the hourly cron leaves the ticking to the test.
+    handle = await startLive({ ...prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), intervalMs: 15_000 }, { logger, now: () => clock });
+    const said = (msg: string) => lines.filter((l) => l.msg === msg);
+    const ready = async () => (await (await fetch(`${handle!.server!.url}/readyz`)).json()) as { status: string; signalsWithoutData?: unknown[] };
+    for (let i = 0; i < 4; i++) {
+      await handle.tick();
+      clock += 15_000;
+    }
+    expect(said('signal reads no data: nothing is judged on it')).toHaveLength(0);
+    expect((await ready()).signalsWithoutData).toBeUndefined();
+    await handle.tick();
+    await handle.tick();
+    expect(said('signal reads no data: nothing is judged on it')).toEqual([expect.objectContaining({ signal: 'downloads', input: 'requests', since: '2026-12-04T12:00:00.000Z', reads: 'x_total' })]);
+    // Informative: stormwatch itself is ready; the signal is named.
+    expect(await ready()).toMatchObject({ status: 'ready', signalsWithoutData: [{ signal: 'downloads', input: 'requests', since: '2026-12-04T12:00:00.000Z' }] });
+    expect(await metricValue(handle, 'stormwatch_signal_no_data', 'signal="downloads",input="requests"')).toBe(1);
+    value = '12';
+    clock += 15_000;
+    await handle.tick();
+    expect(said('signal reads data again')).toHaveLength(1);
+    expect((await ready()).signalsWithoutData).toBeUndefined();
+    expect(await metricValue(handle, 'stormwatch_signal_no_data', 'signal="downloads",input="requests"')).toBe(0);
+  });
 });
 
 /** A small fake Prometheus whose one target was last scraped at `phaseMs` into the 5 s interval, each scrape taking `durationS`: the two questions the offset is learnt from answered, every other query empty. */
