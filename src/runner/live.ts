@@ -233,7 +233,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   /** The configuration's source; for Prometheus, of some signals and markers when given (a warm-up of part of them). */
   const makeSource = (c: StormwatchConfig, signals = c.signals, markers = c.deploys?.markers ?? []): LiveSource => {
     if (c.source.kind === 'prometheus') {
-      const client = new PrometheusClient({ url: c.source.url, timeoutMs: c.source.timeoutMs, fetch: fetchWith(c.source.http) });
+      const client = new PrometheusClient({ url: c.source.url, timeoutMs: c.source.timeoutMs, fetch: fetchWith(c.source.http), now });
       return new PrometheusSource(client, signals, markers);
     }
     if (c.source.kind === 'scrape') {

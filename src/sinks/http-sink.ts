@@ -7,6 +7,7 @@ import { describeTarget } from '../core/secrets.js';
 import type { OutboxEntry } from './outbox.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
 import type { SendResult, Sink } from './sink.js';
+import { parseRetryAfter } from '../core/retry-after.js';
 
 export interface HttpSinkOptions {
   name: string;
@@ -20,14 +21,6 @@ export interface HttpSinkOptions {
   publicUrl?: boolean;
   fetch?: typeof fetch;
   now?: () => number;
-}
-
-/** Parses Retry-After (seconds or an HTTP date) into milliseconds from `nowMs`. Unclamped: the deliverer clamps. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
-  if (!value) return undefined;
-  if (/^\d{1,15}$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
 /** fetch() refuses URLs with credentials: move user:password into a Basic Authorization header. */

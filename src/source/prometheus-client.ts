@@ -5,6 +5,7 @@ import { SourceError, classifyFetchError } from '../core/errors.js';
 import { forEachBodyChunk, readBodyCapped } from './read-body.js';
 import { AnswerDecodeError, type MatrixSink, VectorDecoder, type VectorSink, latin1 } from './vector-decoder.js';
 import { clip } from '../core/clip.js';
+import { parseRetryAfter } from '../core/retry-after.js';
 
 export interface PrometheusClientOptions {
   url: string;
@@ -13,7 +14,14 @@ export interface PrometheusClientOptions {
   maxBytes?: number;
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  now?: () => number;
 }
+
+/**
+ * The longest a Retry-After from Prometheus (or a proxy before it) keeps stormwatch from asking:
+ * every tick meanwhile is no data, so a proxy's "wait an hour" must not blind it for an hour.
+ */
+export const MAX_RETRY_AFTER_MS = 120_000;
 
 interface ApiResponse {
   status: 'success' | 'error';
@@ -42,6 +50,9 @@ export const MAX_POINTS_PER_RANGE_QUERY = 11_000;
 
 export class PrometheusClient {
   private readonly fetchFn: typeof fetch;
+  /** A 429 or 503 with Retry-After: no request before this time, and the answer that asked for it. */
+  private waitUntilMs = Number.NEGATIVE_INFINITY;
+  private waitAskedBy = '';
 
   constructor(private readonly options: PrometheusClientOptions) {
     this.fetchFn = options.fetch ?? fetch;
@@ -192,6 +203,10 @@ export class PrometheusClient {
 
   private async post(path: string, params: Record<string, string>): Promise<{ response: Response; what: string }> {
     const what = `${this.options.url}${path}`;
+    const nowMs = (this.options.now ?? Date.now)();
+    if (nowMs < this.waitUntilMs) {
+      throw new SourceError('http_status', `${this.options.url}: ${this.waitAskedBy} asked to wait (Retry-After) until ${new Date(this.waitUntilMs).toISOString()}; not asked again before then`, true);
+    }
     let response: Response;
     try {
       response = await this.fetchFn(what, {
@@ -202,6 +217,13 @@ export class PrometheusClient {
       });
     } catch (error) {
       throw classifyFetchError(error, what, this.options.timeoutMs);
+    }
+    if (response.status === 429 || response.status === 503) {
+      const waitMs = parseRetryAfter(response.headers.get('retry-after'), nowMs);
+      if (waitMs !== undefined && waitMs > 0) {
+        this.waitUntilMs = Math.max(this.waitUntilMs, nowMs + Math.min(waitMs, MAX_RETRY_AFTER_MS));
+        this.waitAskedBy = `HTTP ${response.status}`;
+      }
     }
     return { response, what };
   }

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HttpSink, parseRetryAfter } from '../../src/sinks/http-sink.js';
+import { HttpSink } from '../../src/sinks/http-sink.js';
 import type { OutboxEntry } from '../../src/sinks/outbox.js';
 import { verifySignature } from '../../src/sinks/signature.js';
 import { freePort } from '../helpers/ports.js';
@@ -84,17 +84,5 @@ describe('HttpSink', () => {
     expect(await secret.send(entry())).toMatchObject({ detail: `${host}: HTTP 503` });
     const open = new HttpSink({ name: 'w', url: `http://u:p4ss@${host}/alerts`, timeoutMs: 2000, headers: {}, publicUrl: true });
     expect(await open.send(entry())).toMatchObject({ detail: `http://${host}/alerts: HTTP 503` });
-  });
-});
-
-describe('parseRetryAfter', () => {
-  it.each([
-    ['120', 120_000],
-    ['Thu, 20 Jul 2023 12:18:00 GMT', 60_000],
-    ['soon', undefined],
-    ['3000000', 3_000_000_000],
-    [null, undefined],
-  ])('%j', (value, expected) => {
-    expect(parseRetryAfter(value, Date.parse('2023-07-20T12:17:00Z'))).toBe(expected);
   });
 });

@@ -73,3 +73,29 @@ describe('PrometheusClient.streamVector against an HTTP server', () => {
     await expect(stream('ok', 20)).rejects.toThrow(/exceeds the limit of 20 bytes/);
   });
 });
+
+describe('PrometheusClient and Retry-After', () => {
+  it('asks nothing until the time a 429 named (at most two minutes), then asks again', async () => {
+    let clock = Date.parse('2026-12-04T12:00:00Z');
+    const asked: string[] = [];
+    let answer = () => new Response('{"status":"error","errorType":"too_many_requests","error":"slow down"}', { status: 429, headers: { 'retry-after': '30' } });
+    const fetchFn = (async (_url: string, init: RequestInit) => {
+      asked.push(new URLSearchParams(String(init.body)).get('query')!);
+      return answer();
+    }) as typeof fetch;
+    const client = new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn, now: () => clock });
+    await expect(client.instant('a', clock)).rejects.toMatchObject({ reason: 'http_status', retryable: true });
+    clock += 29_000;
+    await expect(client.instant('b', clock)).rejects.toThrow('HTTP 429 asked to wait (Retry-After) until 2026-12-04T12:00:30.000Z');
+    expect(asked).toEqual(['a']);
+    answer = () => new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '4'] }] } }), { status: 200 });
+    clock += 1_000;
+    expect(await client.instant('c', clock)).toBe(4);
+    // A proxy asking for an hour is waited for two minutes.
+    answer = () => new Response('busy', { status: 503, headers: { 'retry-after': '3600' } });
+    await expect(client.instant('d', clock)).rejects.toBeInstanceOf(SourceError);
+    clock += 120_000;
+    await expect(client.instant('e', clock)).rejects.toThrow('HTTP 503');
+    expect(asked).toEqual(['a', 'c', 'd', 'e']);
+  });
+});
