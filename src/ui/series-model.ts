@@ -103,9 +103,29 @@ export function seriesChartData(input: SeriesChartInput): SeriesChartData {
     amp: col('amplification', 'max'),
     anomaly: col('anomaly', 'max'),
     alerts: input.alerts.map((a) => ({ alertname: a.alertname, severity: a.severity, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, firedAtMs: a.firedAtMs, endsAtMs: a.endsAtMs ?? null, summary: a.summary, description: a.description })),
-    deploys: input.deploys.map((d) => ({ id: d.id, service: d.service, version: d.version, startedAtMs: d.startedAtMs, verdict: d.verdict, decidedAtMs: d.decidedAtMs ?? null, reasons: d.reasons, evidence: d.evidence })),
+    deploys: input.deploys.map((d) => ({ id: d.id, service: d.service, version: d.version, startedAtMs: d.startedAtMs, verdict: d.verdict, decidedAtMs: d.decidedAtMs ?? null, ...ofSeries(d, input.id) })),
     explanation: input.explanation ?? null,
   };
+}
+
+/**
+ * A deploy's reasons and evidence as one series' chart shows them: its own and the deploy's
+ * (probes, a verdict's summary), the other series' counted. A deploy of a service split 5,000
+ * ways carries 5,000 series' evidence, and a report copied all of it into every chart (9 of its
+ * 10.6 MB); the deploys table keeps the whole.
+ */
+function ofSeries(d: DeployRecord, id: string): { reasons: string[]; evidence: SignalEvidence[] } {
+  const others = new Set<string>();
+  const evidence: SignalEvidence[] = [];
+  for (const e of d.evidence) {
+    if (e.signal === '' || e.signal === id) evidence.push(e);
+    else if (e.regressed) others.add(e.metric === 'incident' ? e.detail : `${e.signal}: ${e.detail}`);
+  }
+  if (others.size === 0) return { reasons: d.reasons, evidence };
+  const reasons = d.reasons.filter((r) => !others.has(r));
+  const left = d.reasons.length - reasons.length;
+  if (left > 0) reasons.push(`and ${left} on other series`);
+  return { reasons, evidence };
 }
 
 /** Sorted, overlapping windows joined. */
