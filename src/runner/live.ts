@@ -6,7 +6,7 @@
 import { W_OK } from 'node:constants';
 import { accessSync } from 'node:fs';
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
-import type { StormwatchConfig } from '../config/load.js';
+import type { SignalConfig, StormwatchConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition, SignalInput } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
@@ -360,7 +360,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
 
   // Signals whose inputs read no data (no-data-watch.ts): said once when noticed, once when back.
   const noData = new NoDataWatch(Math.max(NO_DATA_NOTICE_MS, 4 * config.intervalMs));
-  let noDataInputs = '';
+  let noDataSignals: readonly SignalConfig[] | undefined;
   const watchNoData = (result: TickResult) => {
     const { noticed, ended } = noData.observe(result.timeMs, config.signals, result.signals);
     for (const span of noticed) {
@@ -368,11 +368,10 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
       logger.log('warn', 'signal reads no data: nothing is judged on it', { signal: span.signal, input: span.input, since: new Date(span.sinceMs).toISOString(), reads: spec?.selector?.text ?? spec?.query });
     }
     for (const span of ended) logger.log('info', 'signal reads data again', { signal: span.signal, input: span.input, noDataSince: new Date(span.sinceMs).toISOString() });
-    const inputs = config.signals.flatMap((s) => (Object.keys(s.inputs) as SignalInput[]).map((input) => ({ signal: s.name, input })));
-    const shape = inputs.map((i) => `${i.signal}\u0000${i.input}`).join('\u0001');
-    if (noticed.length > 0 || ended.length > 0 || shape !== noDataInputs) {
+    if (noticed.length > 0 || ended.length > 0 || config.signals !== noDataSignals) {
+      noDataSignals = config.signals;
+      const inputs = config.signals.flatMap((s) => (Object.keys(s.inputs) as SignalInput[]).map((input) => ({ signal: s.name, input })));
       metrics.recordNoData(inputs, noData.missing());
-      noDataInputs = shape;
     }
   };
 

@@ -27,9 +27,16 @@ export interface SeriesReading {
   readonly sample: { readonly requests: number; readonly errors: number; readonly downstream: number };
 }
 
+type Span = NoDataSpan & { noticed: boolean };
+
 export class NoDataWatch {
-  /** Spans without data by `signal\0input`, and which of them were noticed. */
-  private readonly spans = new Map<string, NoDataSpan & { noticed: boolean }>();
+  /** Per signal: each input's span without data (by INPUTS' order; undefined while it has data). */
+  private readonly spans = new Map<string, (Span | undefined)[]>();
+  /** The signals the masks below are of (a reload brings another array), and their inputs' masks. */
+  private signals: readonly SignalConfig[] | undefined;
+  private readonly wanted = new Map<string, number>();
+  /** This tick's inputs with data, by signal (kept to be cleared, not made anew each tick). */
+  private readonly seen = new Map<string, number>();
 
   constructor(private readonly noticeAfterMs: number) {}
 
@@ -39,10 +46,10 @@ export class NoDataWatch {
    * those that ended (noticed ones only).
    */
   observe(timeMs: number, signals: readonly SignalConfig[], readings: Iterable<[string, SeriesReading]>): { noticed: NoDataSpan[]; ended: NoDataSpan[] } {
+    if (signals !== this.signals) this.watch(signals);
     // Which inputs of each signal have a number in some series; the scan stops once all have.
-    const wanted = new Map<string, number>();
-    for (const s of signals) wanted.set(s.name, maskOf(s));
-    const seen = new Map<string, number>();
+    const { wanted, seen } = this;
+    seen.clear();
     let unfilled = wanted.size;
     let name: string | undefined;
     let mask = 0;
@@ -66,34 +73,48 @@ export class NoDataWatch {
 
     const noticed: NoDataSpan[] = [];
     const ended: NoDataSpan[] = [];
-    const current = new Set<string>();
     for (const s of signals) {
-      const has = seen.get(s.name) ?? 0;
+      const want = wanted.get(s.name)!;
+      const has = (seen.get(s.name) ?? 0) & want;
+      let row = this.spans.get(s.name);
+      if (has === want && !row) continue;
+      if (!row) this.spans.set(s.name, (row = []));
       INPUTS.forEach((input, i) => {
-        if (s.inputs[input] === undefined) return;
-        const key = `${s.name}\u0000${input}`;
-        current.add(key);
-        const span = this.spans.get(key);
+        if (!(want & (1 << i))) return;
+        const span = row[i];
         if (has & (1 << i)) {
-          if (span) {
-            this.spans.delete(key);
-            if (span.noticed) ended.push(plain(span));
-          }
-        } else if (!span) this.spans.set(key, { signal: s.name, input, sinceMs: timeMs, noticed: false });
+          row[i] = undefined;
+          if (span?.noticed) ended.push(plain(span));
+        } else if (!span) row[i] = { signal: s.name, input, sinceMs: timeMs, noticed: false };
         else if (!span.noticed && timeMs - span.sinceMs >= this.noticeAfterMs) {
           span.noticed = true;
           noticed.push(plain(span));
         }
       });
+      if (row.every((span) => span === undefined)) this.spans.delete(s.name);
     }
-    // A signal or input a reload removed is no longer watched: forgotten without a word.
-    for (const key of this.spans.keys()) if (!current.has(key)) this.spans.delete(key);
     return { noticed, ended };
   }
 
   /** The noticed spans still going on. */
   missing(): NoDataSpan[] {
-    return [...this.spans.values()].filter((s) => s.noticed).map(plain);
+    const out: NoDataSpan[] = [];
+    for (const row of this.spans.values()) for (const span of row) if (span?.noticed) out.push(plain(span));
+    return out;
+  }
+
+  /** Takes up `signals`: a signal or input a reload removed is no longer watched, and forgotten without a word. */
+  private watch(signals: readonly SignalConfig[]): void {
+    this.signals = signals;
+    this.wanted.clear();
+    for (const s of signals) this.wanted.set(s.name, maskOf(s));
+    for (const [name, row] of this.spans) {
+      const want = this.wanted.get(name) ?? 0;
+      row.forEach((_, i) => {
+        if (!(want & (1 << i))) row[i] = undefined;
+      });
+      if (row.every((span) => span === undefined)) this.spans.delete(name);
+    }
   }
 }
 
