@@ -71,7 +71,21 @@ interface TrackedAlert {
   reading?: AlertReading;
   lastSentMs?: number;
   updates?: number;
+  /** Data time of the first tick of a run of unjudged ones (no data, nothing to judge) while firing, and whether it was said. */
+  unjudgedSinceMs?: number;
+  unjudgedSaid?: boolean;
 }
+
+/**
+ * A firing alert whose series cannot be judged (no data: a query that went empty, every target
+ * down; or too little to judge) stays firing - nobody can say the incident is over - and says so
+ * once it has lasted UNJUDGED_SAID_AFTER_MS (an update with `unjudged_since`); data back says so
+ * too. After UNJUDGED_RESOLVE_AFTER_MS it resolves, saying why: a series gone for good (a route
+ * removed, a pod set scaled away) kept its page firing, and its memory, for ever. Two hours is
+ * when a split series' group is forgotten (FORGET_GROUP_AFTER_MS).
+ */
+export const UNJUDGED_SAID_AFTER_MS = 5 * 60_000;
+export const UNJUDGED_RESOLVE_AFTER_MS = 2 * 3_600_000;
 
 export interface FiringAlert {
   labels: Labels;
@@ -181,6 +195,7 @@ export class AlertDecider {
       this.alerts.set(key, tracked);
       this.countTracked(signal.id, 1);
     }
+    if (tracked.state.phase === 'firing' && this.unjudged(key, tracked, signal, active, timeMs, out)) return;
     // An unsettled kind waits, for at most classifyWithin from the onset.
     const elapsed = tracked.state.phase === 'pending' ? timeMs - tracked.state.activeSinceMs : 0;
     const wait = key.endsWith('\u0000incident') && assessment.settled === false && elapsed < (signal.classifyWithinMs ?? this.classify.withinMs);
@@ -206,6 +221,45 @@ export class AlertDecider {
     } else if (step.transition === 'resolved') {
       out.push({ status: 'resolved', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
     }
+  }
+
+  /**
+   * A firing alert's run of unjudged ticks (see UNJUDGED_SAID_AFTER_MS): said once it has lasted,
+   * said to be over when a tick is judged again, and resolved when it has lasted too long (then
+   * true: the alert is gone).
+   */
+  private unjudged(key: string, tracked: TrackedAlert, signal: SignalIdentity, active: boolean | undefined, timeMs: number, out: AlertTransition[]): boolean {
+    const update = () => {
+      tracked.lastSentMs = timeMs;
+      tracked.updates = (tracked.updates ?? 0) + 1;
+      out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs, update: tracked.updates });
+    };
+    if (active !== undefined) {
+      if (tracked.unjudgedSinceMs === undefined) return false;
+      const said = tracked.unjudgedSaid;
+      delete tracked.unjudgedSinceMs;
+      delete tracked.unjudgedSaid;
+      if (said) {
+        const { unjudged_since: _, ...annotations } = tracked.annotations;
+        tracked.annotations = annotations;
+        update();
+      }
+      return false;
+    }
+    const since = (tracked.unjudgedSinceMs ??= timeMs);
+    if (timeMs - since >= UNJUDGED_RESOLVE_AFTER_MS) {
+      const annotations = { ...tracked.annotations, unjudged_since: new Date(since).toISOString(), resolved_because: `not judged since ${new Date(since).toISOString()} (no data, or too little to judge): stormwatch no longer sees the incident, it cannot say it is over` };
+      this.alerts.delete(key);
+      this.countTracked(signal.id, -1);
+      out.push({ status: 'resolved', labels: tracked.labels, annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
+      return true;
+    }
+    if (!tracked.unjudgedSaid && timeMs - since >= UNJUDGED_SAID_AFTER_MS) {
+      tracked.unjudgedSaid = true;
+      tracked.annotations = { ...tracked.annotations, unjudged_since: new Date(since).toISOString() };
+      update();
+    }
+    return false;
   }
 
   /**

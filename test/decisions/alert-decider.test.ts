@@ -41,6 +41,30 @@ describe('AlertDecider', () => {
     expect(d.decide(signal, assessment({ failing: true, kind: 'outage' }), 30_000)).toHaveLength(1);
   });
 
+  it('keeps a firing alert through unjudged ticks, says so after five minutes and when judged again, and resolves it after two hours of them', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    const unjudged = assessment({ failing: undefined, surge: undefined });
+    const [fired] = d.decide(signal, assessment({ failing: true, kind: 'outage' }), 0);
+    expect(d.decide(signal, unjudged, 15_000)).toEqual([]);
+    expect(d.decide(signal, unjudged, 300_000)).toEqual([]);
+    const [said] = d.decide(signal, unjudged, 315_000);
+    expect(said).toMatchObject({ status: 'firing', fingerprint: fired!.fingerprint, update: 1, annotations: { unjudged_since: '1970-01-01T00:00:15.000Z' } });
+    expect(d.decide(signal, unjudged, 330_000)).toEqual([]);
+    // Judged again, still failing: the alert goes on, without the note.
+    const [back] = d.decide(signal, assessment({ failing: true, kind: 'outage' }), 345_000);
+    expect(back).toMatchObject({ status: 'firing', update: 2 });
+    expect(back!.annotations.unjudged_since).toBeUndefined();
+    // A short run says nothing; a run of two hours resolves, saying why.
+    expect(d.decide(signal, unjudged, 360_000)).toEqual([]);
+    expect(d.decide(signal, assessment({ failing: true, kind: 'outage' }), 375_000)).toEqual([]);
+    for (let t = 390_000; t < 390_000 + 7_200_000; t += 600_000) expect(d.decide(signal, unjudged, t).every((x) => x.status === 'firing')).toBe(true);
+    const [resolved] = d.decide(signal, unjudged, 390_000 + 7_200_000);
+    expect(resolved).toMatchObject({ status: 'resolved', fingerprint: fired!.fingerprint, endsAtMs: 390_000 + 7_200_000, annotations: { unjudged_since: '1970-01-01T00:06:30.000Z' } });
+    expect(resolved!.annotations.resolved_because).toContain('cannot say it is over');
+    expect(d.hasActive(signal.id)).toBe(false);
+    expect(d.decide(signal, unjudged, 390_000 + 7_215_000)).toEqual([]);
+  });
+
   it('keeps deciding a series with a restored or pending alert while other series stay healthy', () => {
     const hold = { forMs: 15_000, keepFiringForMs: 0 };
     const before = new AlertDecider(definitions, hold);
