@@ -154,7 +154,15 @@ export function reportModel(input: ReportInput): ReportModel {
         signal,
         labels,
         points: history.rings.get(id)!.range(),
-        alerts: alerts.filter((a) => a.seriesId === id),
+        // What muted each (the backtest's count of it, not the live loop's marks).
+        alerts: alerts
+          .filter((a) => a.seriesId === id)
+          .map((a) => {
+            const key = alertKey(a.fingerprint, a.startsAtMs);
+            const mutedBy = input.mutedBy?.get(key);
+            const releasedAtMs = input.releasedAt?.get(key);
+            return { ...a, ...(mutedBy ? { mutedBy: [...mutedBy] } : {}), ...(releasedAtMs !== undefined ? { releasedAtMs } : {}) };
+          }),
         deploys: deployRecordsOf(id),
         explanation: history.explanations.get(id),
         width: input.width ?? 1400,

@@ -203,9 +203,16 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     const { deliver, muted } = mute.filter(transitions, now());
     for (const t of transitions) options.onTransition?.(t, muted.get(t));
     for (const by of muted.values()) metrics.notificationsMuted.inc({ reason: by[0]!.reason });
-    for (const [t, by] of muted) if (t.status === 'firing') logger.log('info', 'alert muted: decided and recorded, not delivered', { alertname: t.labels.alertname, fingerprint: t.fingerprint, mutedBy: by.map((m) => m.by) });
+    for (const [t, by] of muted) {
+      if (t.status !== 'firing') continue;
+      logger.log('info', 'alert muted: decided and recorded, not delivered', { alertname: t.labels.alertname, fingerprint: t.fingerprint, mutedBy: by.map((m) => m.by) });
+      if (t.update === undefined) history.markMuted(t.fingerprint, by.map((m) => m.by));
+    }
     const released = mute.release(now());
-    for (const t of released) logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
+    for (const t of released) {
+      logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
+      history.markReleased(t.fingerprint, now());
+    }
     notifier.handle([...deliver, ...released], dataTimeMs);
     saveGroups();
     saveMuting();

@@ -25,6 +25,10 @@ export interface AlertInterval {
   endsAtMs?: number;
   summary: string;
   description: string;
+  /** What muted it when it fired (a silence, a maintenance window, an inhibiting alert): not delivered then. */
+  mutedBy?: string[];
+  /** When a muted alert was delivered after all (its muting ended while it still fired). */
+  releasedAtMs?: number;
 }
 
 export interface HistoryOptions {
@@ -135,6 +139,18 @@ export class HistoryStore {
         if (this.closed.length > max) this.closed.splice(0, this.closed.length - max);
       }
     }
+  }
+
+  /** The firing alert `fingerprint` was muted when it fired, by `by`. */
+  markMuted(fingerprint: string, by: readonly string[]): void {
+    const open = this.open.get(fingerprint);
+    if (open) open.mutedBy = [...by];
+  }
+
+  /** The muted firing alert `fingerprint` was delivered at `atMs` after all. */
+  markReleased(fingerprint: string, atMs: number): void {
+    const open = this.open.get(fingerprint);
+    if (open?.mutedBy) open.releasedAtMs = atMs;
   }
 
   addDeploys(records: readonly DeployRecord[]): void {

@@ -32,7 +32,7 @@ export interface SeriesChartData {
   amp: (number | null)[];
   /** The anomaly score, the highest of each bucket. */
   anomaly: (number | null)[];
-  alerts: { alertname: string; severity: string; fingerprint: string; startsAtMs: number; firedAtMs: number; endsAtMs: number | null; summary: string; description: string }[];
+  alerts: { alertname: string; severity: string; fingerprint: string; startsAtMs: number; firedAtMs: number; endsAtMs: number | null; summary: string; description: string; mutedBy: string[]; releasedAtMs: number | null }[];
   deploys: { id: string; service: string; version: string; startedAtMs: number; verdict: string; decidedAtMs: number | null; reasons: string[]; evidence: SignalEvidence[] }[];
   explanation: { atMs: number; text: string } | null;
 }
@@ -102,7 +102,7 @@ export function seriesChartData(input: SeriesChartInput): SeriesChartData {
     compBase: col('completionBaseline', 'mid'),
     amp: col('amplification', 'max'),
     anomaly: col('anomaly', 'max'),
-    alerts: input.alerts.map((a) => ({ alertname: a.alertname, severity: a.severity, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, firedAtMs: a.firedAtMs, endsAtMs: a.endsAtMs ?? null, summary: a.summary, description: a.description })),
+    alerts: input.alerts.map((a) => ({ alertname: a.alertname, severity: a.severity, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, firedAtMs: a.firedAtMs, endsAtMs: a.endsAtMs ?? null, summary: a.summary, description: a.description, mutedBy: a.mutedBy ?? [], releasedAtMs: a.releasedAtMs ?? null })),
     deploys: input.deploys.map((d) => ({ id: d.id, service: d.service, version: d.version, startedAtMs: d.startedAtMs, verdict: d.verdict, decidedAtMs: d.decidedAtMs ?? null, ...ofSeries(d, input.id) })),
     explanation: input.explanation ?? null,
   };

@@ -7,7 +7,7 @@ import type { AlertTransition } from '../../src/core/types.js';
 import { anchor, reportHtml } from '../../src/report/report-html.js';
 import { reportModel } from '../../src/report/report-model.js';
 import { labelsBeside } from '../../src/report/scenario-labels.js';
-import { SummaryCounter, summaryNumbers } from '../../src/report/summary.js';
+import { SummaryCounter, alertKey, summaryNumbers } from '../../src/report/summary.js';
 import { runBacktest } from '../../src/runner/backtest.js';
 import { assetText } from '../../src/ui/assets.js';
 import { replayConfig, scenarioFile } from '../helpers/scenarios.js';
@@ -23,6 +23,9 @@ describe('backtest report', () => {
     const model = reportModel({
       title: 't', input: 'in', fromMs: bt.fromMs, toMs: bt.toMs, generatedAtMs: 0, history: bt.history!, deploys: bt.deploys, labels,
       summary: summaryNumbers({ counter, deploys: bt.deploys, dataProblems: bt.dataProblems, fromMs: bt.fromMs, toMs: bt.toMs }), configFile: 'c.yaml', configText: 'interval: 15s',
+      // As if a silence had held the storm until 12:30 (the backtest's own count of what muted what).
+      mutedBy: new Map(transitions.filter((t) => t.labels.alertname === 'StormwatchRetryStorm').map((t) => [alertKey(t.fingerprint, t.startsAtMs), ['silence s1']])),
+      releasedAt: new Map(transitions.filter((t) => t.labels.alertname === 'StormwatchRetryStorm').map((t) => [alertKey(t.fingerprint, t.startsAtMs), Date.parse('2023-07-20T12:30:00Z')])),
     });
     const storm = model.alerts.find((a) => a.alertname === 'StormwatchRetryStorm')!;
     expect(storm.seriesId).toBe('crate-downloads');
@@ -35,6 +38,11 @@ describe('backtest report', () => {
     const chart = model.series[0]!;
     expect(chart.points).toBe(1801);
     expect(Math.max(...chart.amp.map((v) => v ?? 0))).toBeGreaterThan(3.5);
+    // Its chart's alert table says what muted it and when it went out, as the alerts table does.
+    const charted = chart.alerts.find((a) => a.alertname === 'StormwatchRetryStorm')!;
+    expect(storm.mutedBy).toEqual(['silence s1']);
+    expect(charted.mutedBy).toEqual(['silence s1']);
+    expect(charted.releasedAtMs).toBe(Date.parse('2023-07-20T12:30:00Z'));
 
     const html = reportHtml(model, { uplotJs: assetText('uPlot.iife.min.js'), uplotCss: assetText('uPlot.min.css'), chartsJs: assetText('series-charts.js'), css: assetText('style.css') });
     // Self-contained: no element loads anything from a URL.

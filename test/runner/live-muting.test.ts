@@ -71,7 +71,9 @@ describe('live loop: silences', () => {
     await firedOnce;
     expect(seen.map(([t, m]) => [t.status, t.labels.alertname, m?.map((x) => x.by)])).toEqual([['firing', 'StormwatchSmokeProbeFailed', [`silence ${id}`]]]);
     // Recorded: the UI's history holds it as an open alert.
-    expect([...handle.history.open.values()].map((a) => a.labels.alertname)).toEqual(['StormwatchSmokeProbeFailed']);
+    expect([...handle.history.open.values()].map((a) => [a.labels.alertname, a.mutedBy])).toEqual([['StormwatchSmokeProbeFailed', [`silence ${id}`]]]);
+    // And the UI says it was not delivered.
+    expect(await (await fetch(`${handle.server!.url}/ui/`)).text()).toContain(`Muted (silence ${id}): not delivered.`);
     // Never handed to the notifier (so nothing can arrive later): counted as muted, nothing queued.
     expect((await handle.metrics.notificationsMuted.get()).values).toEqual([{ value: 1, labels: { reason: 'silence' } }]);
     expect([...(await handle.metrics.outboxPending.get()).values].map((v) => v.value)).toEqual([0]);
@@ -81,6 +83,8 @@ describe('live loop: silences', () => {
     await receiver.waitFor((all) => all.length === 1, 10_000);
     const alerts = (receiver.received[0]!.json as { alerts: { status: string; labels: Record<string, string> }[] }).alerts;
     expect(alerts.map((a) => [a.status, a.labels.alertname])).toEqual([['firing', 'StormwatchSmokeProbeFailed']]);
+    expect([...handle.history.open.values()][0]!.releasedAtMs).toBeGreaterThan(0);
+    expect(await (await fetch(`${handle.server!.url}/ui/`)).text()).toMatch(new RegExp(`Muted when it fired \\(silence ${id}\\), delivered at `));
   });
 });
 

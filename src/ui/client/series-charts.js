@@ -273,6 +273,13 @@
     };
   }
 
+  /** Whether the alert was delivered when it fired, said before its description (nothing when it was). */
+  function mutedNote(a) {
+    if (!a.mutedBy || a.mutedBy.length === 0) return '';
+    var by = a.mutedBy.join(', ');
+    return a.releasedAtMs != null ? 'Muted when it fired (' + by + '), delivered at ' + iso(a.releasedAtMs) + '. ' : 'Muted (' + by + '): not delivered. ';
+  }
+
   function details(d, onAlert) {
     var box = el('div', { class: 'sw-details' });
     if (d.explanation) box.appendChild(el('p', { class: 'sw-explanation' }, [el('strong', null, ['Latest explanation (' + iso(d.explanation.atMs) + '): ']), d.explanation.text]));
@@ -286,7 +293,7 @@
           el('td', null, [iso(a.startsAtMs)]),
           el('td', null, [iso(a.firedAtMs)]),
           el('td', null, [a.endsAtMs != null ? iso(a.endsAtMs) : 'firing']),
-          el('td', null, [a.description || a.summary]),
+          el('td', null, [mutedNote(a) + (a.description || a.summary)]),
         ]);
         return tr;
       });
