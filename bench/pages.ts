@@ -121,8 +121,12 @@ export function tickAnswers(profiles: readonly RouteProfile[], k: number, t0Ms: 
 
 /** The answer a query of the bench's signal gets: by what its PromQL selects. */
 export function answerFor(query: string, answers: TickAnswers): Buffer {
+  // No target is down: the probe (count(up == 0)) and the missed series' queries find nothing.
+  if (query.includes('up == 0')) return NOTHING;
   return query.includes('5..') ? answers.errors : query.includes('completions') ? answers.downstream : answers.requests;
 }
+
+const NOTHING = Buffer.from('{"status":"success","data":{"resultType":"vector","result":[]}}');
 
 /** Cumulative counters of every route at a tick: what a /metrics page of the service shows. */
 export function counterPage(profiles: readonly RouteProfile[], totals: { requests: Float64Array; errors: Float64Array; downstream: Float64Array }): Buffer {

@@ -122,7 +122,7 @@ describe('Pipeline', () => {
     expect([gone.sample.requests, gone.sample.errors, gone.sample.downstream]).toEqual(sampleBefore);
   });
 
-  it('watches saved series again at a restart, and forgets those not seen again within two hours, unless alerting', () => {
+  it('watches saved series again at a restart, and forgets those not seen again within two hours; an alerting one once its alert resolves unjudged', () => {
     const all = frames();
     const before = new Pipeline(config);
     for (const f of all.slice(0, 130)) before.step(f);
@@ -137,17 +137,22 @@ describe('Pipeline', () => {
     const tick = (k: number) => {
       const signals = new Map([...last.signals].filter(([id]) => !gone.has(id)));
       const series = new Map([...last.series!].filter(([id]) => !gone.has(id)));
-      restarted.step({ timeMs: last.timeMs + k * 15_000, signals, series });
+      return restarted.step({ timeMs: last.timeMs + k * 15_000, signals, series });
     };
     for (let k = 1; k <= 480; k++) tick(k);
     // Two hours on, both are still watched (as no data) and saved; a tick later only the alerting one is.
     expect(waiting()).toEqual([...gone].sort());
     expect(restarted.seriesCount).toBe(20);
-    tick(481);
+    // The alerting one's alert resolves then, unjudged for two hours (alert-decider.ts), saying so;
+    // the next tick forgets its series too.
+    expect(tick(481).transitions.map((t) => [t.status, t.labels.route, t.annotations.resolved_because !== undefined])).toEqual([['resolved', '/route/7', true]]);
     expect(waiting()).toEqual(['api{route="/route/7"}']);
     expect(Object.keys(restarted.snapshot(0).ramps!)).not.toContain('api{route="/route/3"}');
-    expect(restarted.firing().map((a) => a.labels.route)).toEqual(['/route/7']);
+    expect(restarted.firing()).toEqual([]);
     expect(restarted.seriesCount).toBe(19);
+    tick(482);
+    expect(waiting()).toEqual([]);
+    expect(restarted.seriesCount).toBe(18);
     // A saved state no split signal of this config makes (a signal since removed) waits two hours too.
     const other = new Pipeline(config);
     other.restore({ ...saved, detectors: { ...saved.detectors, 'gone{route="/x"}': saved.detectors['api{route="/route/3"}'] } });
