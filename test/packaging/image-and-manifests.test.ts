@@ -4,13 +4,18 @@
 // (probes on /livez and /readyz, state on a writable volume, config read-only, a config that loads,
 // scrape annotations on the port it listens on).
 
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { type IncomingMessage, type ServerResponse, createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { findCommand } from '../../src/cli/commands.js';
 import { loadConfig } from '../../src/config/load.js';
 import { PACKAGE_ROOT } from '../../src/core/paths.js';
+import { makeTestCerts } from '../helpers/certs.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -74,9 +79,40 @@ describe('Dockerfile', () => {
     expect(final.find((i) => i.op === 'RUN' && i.args.includes('chown'))!.args).toContain(`chown node:node ${flags['state-dir']}`);
     const health = final.find((i) => i.op === 'HEALTHCHECK')!.args;
     expect(health).toMatch(/--interval=\d+s --timeout=\d+s/);
-    expect(health).toContain(`http://127.0.0.1:${port}/livez`);
+    expect(health).toContain(`'127.0.0.1:${port}/livez'`);
     expect(JSON.parse(final.find((i) => i.op === 'ENTRYPOINT')!.args)).toEqual(['stormwatch']);
   });
+
+  it("its HEALTHCHECK passes against /livez over HTTP and over HTTPS (server.tls), and fails when /livez does not answer 200", async () => {
+    const health = final.find((i) => i.op === 'HEALTHCHECK')!.args;
+    const command = JSON.parse(health.slice(health.indexOf('CMD') + 3).trim()) as string[];
+    expect(command.slice(0, 2)).toEqual(['node', '-e']);
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-healthcheck-'));
+    const certs = await makeTestCerts(dir);
+    let status = 200;
+    const answer = (req: IncomingMessage, res: ServerResponse) => res.writeHead(req.url === '/livez' ? status : 404).end();
+    const check = async (port: number) => {
+      const script = command[2]!.replace('127.0.0.1:9464', `127.0.0.1:${port}`);
+      return new Promise<number | null>((resolve) => execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (error) => resolve(error ? ((error as { code?: number }).code ?? -1) : 0)));
+    };
+    const plain = createHttpServer(answer);
+    const tls = createHttpsServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }, answer);
+    try {
+      for (const server of [plain, tls]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const port = (server: { address(): unknown }) => (server.address() as AddressInfo).port;
+      expect(await check(port(plain))).toBe(0);
+      expect(await check(port(tls))).toBe(0);
+      status = 503;
+      expect(await check(port(plain))).toBe(1);
+      expect(await check(port(tls))).toBe(1);
+      const closed = port(plain);
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+      expect(await check(closed)).toBe(1);
+    } finally {
+      plain.close();
+      tls.close();
+    }
+  }, 30_000);
 
   it('copies only files that exist and are not docker-ignored, and everything the package ships', () => {
     const copied: string[] = [];
