@@ -13,7 +13,7 @@ import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
 import { ScrapeSource } from '../source/scrape-source.js';
-import type { LiveSource } from '../source/source.js';
+import type { HeldRate, LiveSource } from '../source/source.js';
 import { type RunningServer, startHttpServer } from '../telemetry/http-server.js';
 import { StormwatchMetrics } from '../telemetry/metrics.js';
 import { Notifier, type SavedGroups } from './notify.js';
@@ -382,6 +382,18 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
     }
   };
 
+  // What a tick reads from the last rates of targets whose scrapes fail: logged when it starts,
+  // changes signals or stops; its rates in stormwatch_signal_held_rate.
+  let heldInputs = '';
+  const reportHeld = (held: readonly HeldRate[]) => {
+    if (held.length > 0 || heldInputs !== '') metrics.recordHeld(held);
+    const inputs = held.map((h) => `${h.signal}/${h.input}`).join(', ');
+    if (inputs === heldInputs) return;
+    if (held.length > 0) logger.log('warn', 'reading the last rates of series whose targets\' scrapes fail (up == 0)', { held: held.map((h) => ({ signal: h.signal, input: h.input, rate: Number(h.rate.toPrecision(4)) })) });
+    else logger.log('info', 'no series is read at its last rate any more');
+    heldInputs = inputs;
+  };
+
   const runTick = async () => {
     const started = performance.now();
     tickStartedMs = now();
@@ -414,6 +426,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
         lastProblemsText = problemsText;
         lastProblemsLogMs = now();
       }
+      reportHeld(read.held ?? []);
       lastReadOk = read.errors.length === 0;
       if (lastReadOk) {
         lastTickOkMs = now();

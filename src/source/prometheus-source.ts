@@ -11,7 +11,7 @@ import { runBounded } from './read-body.js';
 import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
 import type { VectorSink } from './vector-decoder.js';
 import { SCRAPE_DURATION_QUERY, type TickOffset, bestTickOffset, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from './scrape-phase.js';
-import type { HistorySource, LiveSource, SourceRead } from './source.js';
+import type { HeldRate, HistorySource, LiveSource, SourceRead } from './source.js';
 import { TARGETS_DOWN_QUERY } from './counter-query.js';
 
 /**
@@ -128,6 +128,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
     // Missed series' queries, asked for only while a target is down (see missedQuery).
     const missedJobs: (() => Promise<void>)[] = [];
     const missedSums: (() => void)[] = [];
+    const held: HeldRate[] = [];
     for (const signal of this.signals) {
       const table = this.tableOf(signal);
       table?.forget(nowMs);
@@ -144,14 +145,19 @@ export class PrometheusSource implements LiveSource, HistorySource {
         if (!spec.missedQuery) continue;
         // Asked for: the input is known only if this answer came too (what it adds is not zero).
         let missed = Number.NaN;
-        missedJobs.push(this.ask(signal, table, input, spec.missedQuery, tick, nowMs, (total) => {
+        let missedSeries = 0;
+        missedJobs.push(this.ask(signal, table, input, spec.missedQuery, tick, nowMs, (total, count) => {
           missed = total;
+          missedSeries = count;
         }, failed, 'missed'));
         missedSums.push(() => {
           if (Number.isNaN(missed)) {
             answered[i] = false;
             sum[i] = Number.NaN;
-          } else sum[i]! += missed;
+            return;
+          }
+          if (!table) sum[i]! += missed;
+          if (missedSeries > 0) held.push({ signal: signal.name, input, rate: missed });
         });
       }
     }
@@ -192,7 +198,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
     }
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
     this.fillFrame(frame, ok, sums, tick);
-    return { frame, errors, problems: [] };
+    return { frame, errors, problems: [], ...(held.length > 0 ? { held } : {}) };
   }
 
   /**
@@ -201,27 +207,40 @@ export class PrometheusSource implements LiveSource, HistorySource {
    * query); an unsplit one's is summed and handed to `done` with how many series it held.
    */
   private ask(signal: SignalConfig, table: SplitSeries | undefined, input: SignalInput, query: string, tick: number, nowMs: number, done: (total: number, count: number) => void, failed: (error: unknown) => void, part: 'whole' | 'missed' = 'whole'): () => Promise<void> {
-    let sink: VectorSink;
-    let end: () => void;
+    let total = 0;
+    let count = 0;
     if (table) {
       const stream = this.streamOf(signal, table, input, part);
-      sink = {
-        series: (bytes, start, stop, value) => table.add(stream, bytes, start, stop, sampleOf(value), tick),
+      // The missed series' total is reported (SourceRead.held); the whole answer's is not needed.
+      const sum = part === 'missed';
+      const sink: VectorSink = {
+        series: (bytes, start, stop, value) => {
+          const v = sampleOf(value);
+          if (sum) {
+            total += v;
+            count++;
+          }
+          table.add(stream, bytes, start, stop, v, tick);
+        },
         expected: () => table.expected(stream),
-        expectedSeries: (value) => table.addExpected(stream, sampleOf(value), tick),
-      };
-      end = () => {
-        table.commit(stream, nowMs);
-        done(0, 0);
+        expectedSeries: (value) => {
+          const v = sampleOf(value);
+          if (sum) {
+            total += v;
+            count++;
+          }
+          table.addExpected(stream, v, tick);
+        },
       };
       return () => {
         table.begin(stream);
-        return this.client.streamVector(query, nowMs, sink).then(end, failed);
+        return this.client.streamVector(query, nowMs, sink).then(() => {
+          table.commit(stream, nowMs);
+          done(total, count);
+        }, failed);
       };
     }
-    let total = 0;
-    let count = 0;
-    sink = {
+    const sink: VectorSink = {
       series: (_bytes, _start, _end, value) => {
         total += sampleOf(value);
         count++;

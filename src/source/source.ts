@@ -2,7 +2,7 @@
 // past frames for warm-up and backtests. Both produce the same Frames, so one pipeline serves all.
 
 import type { SourceError } from '../core/errors.js';
-import type { Frame } from '../core/types.js';
+import type { Frame, SignalInput } from '../core/types.js';
 import type { ExpositionProblem } from './exposition.js';
 
 export interface SourceRead {
@@ -13,6 +13,15 @@ export interface SourceRead {
   problems: ExpositionProblem[];
   /** How many of `problems` are duplicate series dropped from the page. */
   duplicates?: number;
+  /** What the frame holds of series whose targets' scrapes fail, read at their last rates (Prometheus source: missedQuery). */
+  held?: HeldRate[];
+}
+
+/** A signal input's rate (summed over its series) held from targets whose scrapes fail. */
+export interface HeldRate {
+  signal: string;
+  input: SignalInput;
+  rate: number;
 }
 
 export interface LiveSource {

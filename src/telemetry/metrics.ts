@@ -19,6 +19,7 @@ export class StormwatchMetrics {
   readonly sourceErrors = new Counter({ name: 'stormwatch_source_errors_total', help: 'Failed source reads, by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly expositionProblems = new Counter({ name: 'stormwatch_exposition_problems_total', help: 'Exposition lines skipped as malformed or non-finite.', registers: [this.registry] });
   readonly signalValue = new Gauge({ name: 'stormwatch_signal_value', help: 'Latest per-second rate of a signal input.', labelNames: ['signal', 'input'] as const, registers: [this.registry] });
+  readonly heldRate = new Gauge({ name: 'stormwatch_signal_held_rate', help: 'Per-second rate a signal input reads from the last rates of series whose targets\' scrapes fail (Prometheus source): an estimate, not a reading.', labelNames: ['signal', 'input'] as const, registers: [this.registry] });
   readonly noData = new Gauge({ name: 'stormwatch_signal_no_data', help: 'A configured signal input that has read no data in any of its series for a while (1), or has data (0): nothing can be judged on it.', labelNames: ['signal', 'input'] as const, registers: [this.registry] });
   readonly signalBaseline = new Gauge({ name: 'stormwatch_signal_baseline', help: 'Baseline a check compares against (a rate for rate checks, a ratio for ratio checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
   readonly bandLow = new Gauge({ name: 'stormwatch_signal_band_low', help: 'Lower edge of the band a check judges against: baseline and z robust sigmas (multiplicative for rate checks).', labelNames: ['signal', 'check'] as const, registers: [this.registry] });
@@ -106,6 +107,12 @@ export class StormwatchMetrics {
 
   private recordTransitions(result: TickResult): void {
     for (const t of result.transitions) this.alertTransitions.inc({ alertname: t.labels.alertname ?? '', status: t.status });
+  }
+
+  /** The held rates of this tick (none: the gauge is empty). */
+  recordHeld(held: readonly { signal: string; input: string; rate: number }[]): void {
+    this.heldRate.reset();
+    for (const h of held) this.heldRate.set({ signal: h.signal, input: h.input }, h.rate);
   }
 
   /** Every configured signal input (0), those noticed without data (1); inputs no longer configured are dropped. */

@@ -70,11 +70,13 @@ signals:
     await receiver?.close();
   });
 
-  async function requestRate(url: string): Promise<number> {
+  async function gauge(url: string, series: string): Promise<number> {
     const text = await (await fetch(`${url}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith('stormwatch_signal_value{signal="downloads",input="requests"}'));
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
     return Number(line?.split(' ')[1] ?? Number.NaN);
   }
+
+  const requestRate = (url: string) => gauge(url, 'stormwatch_signal_value{signal="downloads",input="requests"}');
 
   it('holds the failing pods at their last rate and pages nothing; reads them again when their scrapes are back', async () => {
     const listening = await stormwatch.waitForLog('http server listening', 20_000);
@@ -95,10 +97,14 @@ signals:
     }
     expect(Math.min(...rates), rates.join(' ')).toBeGreaterThan(150);
     expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
+    // Said: the three pods' rates are an estimate, not a reading.
+    expect(await gauge(ownUrl, 'stormwatch_signal_held_rate{signal="downloads",input="requests"}')).toBeGreaterThan(100);
+    expect(stormwatch.stderr()).toContain("reading the last rates of series whose targets' scrapes fail");
 
     for (const pod of pods) pod.state.failScrapes = false;
     await new Promise((r) => setTimeout(r, 8_000));
     expect(await requestRate(ownUrl)).toBeGreaterThan(150);
     expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
+    expect(stormwatch.stderr()).toContain('no series is read at its last rate any more');
   }, 90_000);
 });

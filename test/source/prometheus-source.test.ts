@@ -338,8 +338,11 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     // The probe finds a target down: the missed series are asked for after it, in the same tick.
     state.down = 3;
     state.asked.length = 0;
-    expect((await source.read(2000)).frame.signals.get('api')!.requests).toBe(200);
+    const held = await source.read(2000);
+    expect(held.frame.signals.get('api')!.requests).toBe(200);
     expect(state.asked.at(-1)).toBe('m');
+    // Said, so that an estimate is not taken for a reading.
+    expect(held.held).toEqual([{ signal: 'api', input: 'requests', rate: 150 }]);
     state.missed = [];
     expect((await source.read(3000)).frame.signals.get('api')!.requests).toBe(50);
   });
@@ -359,11 +362,13 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     state.down = 1;
     state.whole = [[{ route: '/a' }, 10], [{ route: '/b' }, 20]];
     state.missed = [[{ route: '/b' }, 5]];
-    const frame = (await source.read(0)).frame;
-    expect(frame.signals.get('api{route="/a"}')!.requests).toBe(10);
-    expect(frame.signals.get('api{route="/b"}')!.requests).toBe(25);
+    const read = await source.read(0);
+    expect(read.frame.signals.get('api{route="/a"}')!.requests).toBe(10);
+    expect(read.frame.signals.get('api{route="/b"}')!.requests).toBe(25);
+    expect(read.held).toEqual([{ signal: 'api', input: 'requests', rate: 5 }]);
     state.missed = [];
-    const next = (await source.read(1000)).frame;
-    expect(next.signals.get('api{route="/b"}')!.requests).toBe(20);
+    const next = await source.read(1000);
+    expect(next.frame.signals.get('api{route="/b"}')!.requests).toBe(20);
+    expect(next.held).toBeUndefined();
   });
 });
