@@ -45,6 +45,20 @@ describe('backtest report in Chromium', () => {
       expect(c.points, c.chart).toBeGreaterThan(1000);
       expect(c.dataPixels, c.chart).toBeGreaterThan(200);
     }
+    // A chart with data says nothing of being empty; one with none (a series before its baselines
+    // warmed up: no amplification, no anomaly score) says why, and stops once data comes.
+    const empties = await page.evaluate(() => {
+      const visible = (root: Element) => [...root.querySelectorAll('.sw-chart-empty')].filter((p) => !(p as HTMLElement).hidden).map((p) => (p.parentElement as HTMLElement).dataset.chart);
+      const whole = JSON.parse(document.getElementById('sw-data-0')!.textContent!) as Record<string, unknown[]>;
+      const warming = { ...whole, amp: whole.amp!.map(() => null), anomaly: whole.anomaly!.map(() => null) };
+      const div = document.body.appendChild(document.createElement('div'));
+      const charts = (window as unknown as { StormwatchCharts: { render(root: Element, d: unknown, o: unknown): { update(d: unknown, follow: boolean): void } } }).StormwatchCharts;
+      const handle = charts.render(div, warming, { width: 800 });
+      const before = visible(div);
+      handle.update(whole, true);
+      return { report: visible(document.querySelector('.sw-report-charts')!), before, after: visible(div) };
+    });
+    expect(empties).toEqual({ report: [], before: ['amplification', 'anomaly'], after: [] });
     const storm = page.locator('#sw-alerts tr').filter({ has: page.locator('a.sw-goto', { hasText: 'StormwatchRetryStorm' }) });
     // The same delay the backtest's own transition lines give: firing data time less the fault's start.
     const firing = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { status: string; labels: Record<string, string>; evaluatedAt: string }).find((l) => l.status === 'firing' && l.labels.alertname === 'StormwatchRetryStorm')!;

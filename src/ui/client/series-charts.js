@@ -132,6 +132,7 @@
         yfmt: num,
         yRange: requestsRange,
         values: [d.req, d.reqMax],
+        empty: 'No request rate read in this range: no data.',
       },
       {
         name: 'errors',
@@ -144,6 +145,7 @@
         yfmt: pct,
         range: [0, null],
         values: [d.err],
+        empty: 'No error ratio in this range: the signal reads no errors, or there were no requests to divide by.',
       },
       {
         name: 'completion',
@@ -156,6 +158,7 @@
         yfmt: pct,
         range: [0, 1],
         values: [d.comp],
+        empty: 'No completion in this range: the signal reads no downstream input, or there were no requests.',
       },
       {
         name: 'amplification',
@@ -165,6 +168,7 @@
         yfmt: function (v) { return num(v) + 'x'; },
         range: [0, null],
         values: [d.amp],
+        empty: "Nothing yet: amplification is requests over their baseline, which warms up first (detector.minBaselinePoints).",
       },
       {
         name: 'anomaly',
@@ -174,6 +178,7 @@
         yfmt: function (v) { return v.toFixed(1); },
         range: [0, 1],
         values: [d.anomaly],
+        empty: "Nothing yet: the anomaly score needs the checks' baselines, which warm up first (detector.minBaselinePoints).",
       },
     ];
   }
@@ -216,7 +221,7 @@
     var wrap = el('div', { class: 'sw-charts' });
     root.appendChild(wrap);
     chartSpecs(d).forEach(function (spec, i) {
-      var box = el('div', { class: 'sw-chart', role: 'figure', 'aria-label': spec.title, 'data-chart': spec.name, 'data-points': String(spec.values.reduce(function (n, a) { return n + nonNull(a); }, 0)) });
+      var box = el('div', { class: 'sw-chart', role: 'figure', 'aria-label': spec.title, 'data-chart': spec.name });
       wrap.appendChild(box);
       var plotOpts = {
         title: spec.title,
@@ -245,6 +250,8 @@
         },
       };
       plots.push(new uPlot(plotOpts, spec.data, box));
+      box.appendChild(el('p', { class: 'sw-muted sw-chart-empty' }, [spec.empty]));
+      showEmpty(box, spec);
     });
     root.dataset.xmin = String(range[0]);
     root.dataset.xmax = String(range[1]);
@@ -264,13 +271,23 @@
         var showingAll = x.min <= d.fromMs / 1000 + 1 && x.max >= d.toMs / 1000 - 1;
         d = next;
         view.d = next;
-        chartSpecs(next).forEach(function (spec, i) { plots[i].setData(spec.data, false); });
+        chartSpecs(next).forEach(function (spec, i) {
+          plots[i].setData(spec.data, false);
+          showEmpty(wrap.children[i], spec);
+        });
         if (follow && showingAll) plots[0].setScale('x', { min: next.fromMs / 1000, max: next.toMs / 1000 });
         else plots[0].setScale('x', { min: x.min, max: x.max });
         var old = root.querySelector('.sw-details');
         if (old) old.replaceWith(details(next, function (a) { zoomTo(a.startsAtMs - 600000, (a.endsAtMs != null ? a.endsAtMs : next.toMs) + 600000); }));
       },
     };
+  }
+
+  /** A chart with no value to draw says why, rather than standing empty. */
+  function showEmpty(box, spec) {
+    var points = spec.values.reduce(function (n, a) { return n + nonNull(a); }, 0);
+    box.dataset.points = String(points);
+    box.querySelector('.sw-chart-empty').hidden = points > 0;
   }
 
   /** Whether the alert was delivered when it fired, said before its description (nothing when it was). */
