@@ -25,6 +25,7 @@ import type { DeployRecord } from '../deploys/types.js';
 import { runProbe } from '../probes/http-probe.js';
 import { forwardToPeers } from '../deploys/peers.js';
 import { ensureStateDir } from './state-dir.js';
+import { lockStateDir } from './state-lock.js';
 import { tickDebugFields } from './tick-debug.js';
 import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
 import { fetchWith } from '../source/http-options.js';
@@ -73,11 +74,33 @@ export interface LiveHandle {
 }
 
 export async function startLive(initial: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
+  ensureStateDir(initial.delivery.outboxDir);
+  // One process per state directory (state-lock.ts), held until stopped or a start that fails.
+  const lock = lockStateDir(initial.delivery.outboxDir, (options.now ?? Date.now)());
+  if (lock.tookOver) options.logger.log('info', 'state directory lock taken over: its holder is gone or on another host', { holder: lock.tookOver });
+  try {
+    const handle = await runLive(initial, options);
+    return {
+      ...handle,
+      async stop(drainTimeoutMs?: number) {
+        try {
+          await handle.stop(drainTimeoutMs);
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
   const { logger } = options;
   // Replaced as a whole by a reload; closures read the current one.
   let config = initial;
   const now = options.now ?? Date.now;
-  ensureStateDir(config.delivery.outboxDir);
   const startedAtMs = now();
   const metrics = new StormwatchMetrics(true, BAND_SIGMAS);
   let pipeline = new Pipeline(config, options.shard);

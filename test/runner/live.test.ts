@@ -120,6 +120,14 @@ describe('live loop', () => {
     expect(await metricValue(h, 'stormwatch_state_writes_total', '')).toBe(await metricValue(h, 'stormwatch_state_save_seconds_count', 'part="in_place"'));
   });
 
+  it('refuses a second start on the state directory of a running one, and lets it go when stopped', async () => {
+    const config = prometheusConfig(`http://127.0.0.1:${await freePort()}`);
+    handle = await startLive(config, { logger: logCollector().logger });
+    await expect(startLive({ ...config, listen: '127.0.0.1:0' }, { logger: logCollector().logger })).rejects.toThrow(`state directory ${config.delivery.outboxDir} (delivery.outboxDir) is in use by process ${process.pid}`);
+    await handle.stop(1000);
+    handle = await startLive(config, { logger: logCollector().logger });
+  });
+
   it('serves /healthz and /metrics on its own HTTP server', async () => {
     handle = await startLive(prometheusConfig(`http://127.0.0.1:${await freePort()}`), { logger: logCollector().logger });
     const health = await fetch(`${handle.server!.url}/healthz`);

@@ -1,0 +1,89 @@
+// One process per state directory. Two stormwatch processes on one outbox (a second instance
+// started by hand or by a misconfigured deployment, both resuming the same state) would each send
+// what the outbox holds: alerts delivered twice, state files written over each other. A lock file
+// in the directory names its holder (pid, host, since); a start finding a live holder on this host
+// refuses with one line. A holder that is gone (killed, crashed: nothing removes its file) or on
+// another host (a pod moved with its volume, whose old host cannot be asked) is taken over.
+
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { StartupError } from '../core/errors.js';
+
+export const LOCK_FILE_NAME = 'stormwatch.lock';
+
+interface Holder {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+/** Directories this process holds (a second start in one process, as tests make, is refused too). */
+const held = new Set<string>();
+
+export interface StateLock {
+  /** The holder taken over (gone, or on another host), for the log. */
+  tookOver?: Holder;
+  release(): void;
+}
+
+export function lockStateDir(dir: string, nowMs = Date.now()): StateLock {
+  const file = join(dir, LOCK_FILE_NAME);
+  if (held.has(file)) throw inUse(dir, file, { pid: process.pid, host: hostname(), since: 'this start' });
+  const mine = `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date(nowMs).toISOString() })}\n`;
+  let tookOver: Holder | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, mine, { flag: 'wx', mode: 0o644 });
+      held.add(file);
+      return {
+        ...(tookOver ? { tookOver } : {}),
+        release: () => {
+          held.delete(file);
+          try {
+            if (readFileSync(file, 'utf8') === mine) unlinkSync(file);
+          } catch {
+            // Gone already: nothing to release.
+          }
+        },
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StartupError(`cannot lock state directory ${dir} (delivery.outboxDir): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const holder = readHolder(file);
+    if (holder && holder.host === hostname() && holder.pid !== process.pid && alive(holder.pid)) throw inUse(dir, file, holder);
+    // Gone, unreadable (a torn write), ours from before a restart (a container's pid 1), or another host's.
+    tookOver = holder;
+    try {
+      unlinkSync(file);
+    } catch {
+      // Another start took it over first: the next attempt finds its lock.
+    }
+  }
+  throw new StartupError(`cannot lock state directory ${dir} (delivery.outboxDir): ${file} keeps coming back`);
+}
+
+function inUse(dir: string, file: string, holder: Holder): StartupError {
+  return new StartupError(
+    `state directory ${dir} (delivery.outboxDir) is in use by process ${holder.pid} on ${holder.host} since ${holder.since} (${file}): two processes on one outbox would deliver its alerts twice; give each instance its own directory`,
+  );
+}
+
+function readHolder(file: string): Holder | undefined {
+  try {
+    const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
+    return Number.isInteger(h.pid) && typeof h.host === 'string' ? { pid: h.pid!, host: h.host, since: String(h.since ?? '') } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether process `pid` exists (EPERM: it does, another user's). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StartupError } from '../../src/core/errors.js';
+import { LOCK_FILE_NAME, lockStateDir } from '../../src/runner/state-lock.js';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'stormwatch-lock-'));
+const holder = (d: string, pid: number, host = hostname()) => writeFileSync(join(d, LOCK_FILE_NAME), `${JSON.stringify({ pid, host, since: '2026-12-04T20:00:00.000Z' })}\n`);
+
+describe('lockStateDir', () => {
+  it('refuses a directory a live process on this host holds, naming it, and takes it once that process is gone', async () => {
+    const d = dir();
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      holder(d, other.pid!);
+      expect(() => lockStateDir(d)).toThrow(StartupError);
+      expect(() => lockStateDir(d)).toThrow(`in use by process ${other.pid} on ${hostname()} since 2026-12-04T20:00:00.000Z`);
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
+    // Killed: its file stays, and names a process that is no more.
+    const lock = lockStateDir(d);
+    expect(lock.tookOver).toMatchObject({ pid: other.pid });
+    expect(JSON.parse(readFileSync(join(d, LOCK_FILE_NAME), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    lock.release();
+    expect(existsSync(join(d, LOCK_FILE_NAME))).toBe(false);
+  });
+
+  it("takes over another host's lock (a pod moved with its volume), an unreadable one, and its own pid's from before a restart", () => {
+    for (const write of [(d: string) => holder(d, 1, 'elsewhere'), (d: string) => writeFileSync(join(d, LOCK_FILE_NAME), '{"pid":'), (d: string) => holder(d, process.pid)]) {
+      const d = dir();
+      write(d);
+      const lock = lockStateDir(d);
+      lock.release();
+    }
+  });
+
+  it('refuses a second lock of one directory within a process, and leaves a lock it does not hold alone at release', () => {
+    const d = dir();
+    const lock = lockStateDir(d);
+    expect(() => lockStateDir(d)).toThrow('in use by process');
+    // Another start took the directory over meanwhile: releasing does not remove its lock.
+    holder(d, 424242, 'elsewhere');
+    lock.release();
+    expect(existsSync(join(d, LOCK_FILE_NAME))).toBe(true);
+  });
+});
