@@ -19,6 +19,7 @@ import { parseDuration } from './core/duration.js';
 import { announceNewCredentials } from './core/http-auth.js';
 import { createLogger, type LogLevel } from './core/log.js';
 import { isListenAddress } from './core/listen-address.js';
+import { externalURLOf } from './config/resolve-server.js';
 import { makeDirs } from './core/make-dirs.js';
 import { PACKAGE_ROOT } from './core/paths.js';
 import type { DeployRecord } from './deploys/types.js';
@@ -238,7 +239,8 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       // The flags win over the file at start and at every reload alike.
       const withFlags = (loaded: StormwatchConfig): StormwatchConfig => ({
         ...loaded,
-        ...(listen !== undefined ? { listen } : {}),
+        // An alert link's base not set in the file follows the address the flag gives.
+        ...(listen !== undefined ? { listen, ...(loaded.alerting.externalURLGiven ? {} : { alerting: { ...loaded.alerting, ...externalURLOf(undefined, { listen, serverScheme: loaded.serverScheme }) } }) } : {}),
         ...(stateDir !== undefined ? { delivery: { ...loaded.delivery, outboxDir: resolve(stateDir) } } : {}),
       });
       const config = withFlags(load(file));

@@ -157,7 +157,7 @@ export interface StormwatchConfig {
   /** The server's URL scheme: https when server.tls is set (also when a lint did not read its files). */
   serverScheme?: 'http' | 'https';
   detector: DetectorParams;
-  alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; updateIntervalMs?: number; labels: Labels; externalURL: string; receiver: string; muteRecurring?: boolean };
+  alerting: { forMs: number; classifyWithinMs?: number; keepFiringForMs: number; updateIntervalMs?: number; labels: Labels; externalURL: string; externalURLGiven?: boolean; receiver: string; muteRecurring?: boolean };
   sinks: SinkConfig[];
   routes: RouteConfig[];
   delivery: DeliveryConfig;

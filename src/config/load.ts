@@ -12,7 +12,7 @@ import { resolveHttpClient } from './http-client.js';
 import { createResolveContext } from './resolve-context.js';
 import { resolveDelivery, resolveRoutes, resolveSinks } from './resolve-delivery.js';
 import { resolveDeploys, resolveProbes } from './resolve-deploys.js';
-import { resolveServer } from './resolve-server.js';
+import { externalURLOf, resolveServer } from './resolve-server.js';
 import { applySignalOverrides } from './resolve-overrides.js';
 import { resolveInhibitRules, resolveMaintenanceWindows } from './resolve-muting.js';
 import { resolveClientModels, resolveSignals } from './resolve-signals.js';
@@ -92,7 +92,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
     ...server,
     detector,
     evidenceWeight: raw.source.prometheus?.rateFunction === 'rate' ? Math.min(1, raw.interval / raw.source.prometheus.rateWindow) : 1,
-    alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, updateIntervalMs: raw.alerting.updateInterval, labels: raw.alerting.labels, externalURL: raw.alerting.externalURL.replace(/\/+$/, ''), receiver: raw.alerting.receiver, muteRecurring: raw.alerting.muteRecurring },
+    alerting: { forMs: raw.alerting.for, classifyWithinMs: raw.alerting.classifyWithin, keepFiringForMs: raw.alerting.keepFiringFor, updateIntervalMs: raw.alerting.updateInterval, labels: raw.alerting.labels, ...externalURLOf(raw.alerting.externalURL, server), receiver: raw.alerting.receiver, muteRecurring: raw.alerting.muteRecurring },
     sinks,
     routes,
     delivery,

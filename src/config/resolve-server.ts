@@ -50,3 +50,13 @@ export function serverBaseUrl(config: Pick<StormwatchConfig, 'listen' | 'serverS
   if (!config.listen) return undefined;
   return `${config.serverScheme ?? 'http'}://${config.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}`;
 }
+
+/**
+ * The base of alert links: alerting.externalURL, or where the server listens (a wildcard read as
+ * loopback), or the image's default address. `externalURLGiven` says which, so that a --listen
+ * flag moves an unset one with it and a start can say the links may not reach anyone.
+ */
+export function externalURLOf(given: string | undefined, server: Pick<StormwatchConfig, 'listen' | 'serverScheme'>): { externalURL: string; externalURLGiven: boolean } {
+  if (given !== undefined) return { externalURL: given.replace(/\/+$/, ''), externalURLGiven: true };
+  return { externalURL: serverBaseUrl(server) ?? 'http://127.0.0.1:9464', externalURLGiven: false };
+}

@@ -279,12 +279,13 @@ export const configSchema = z.strictObject({
       /** A firing incident's refreshed reading (client, attempts) is sent at most this often. */
       updateInterval: duration.default(30_000),
       labels: labelsBesides(EVERY_ALERT_LABELS).default({}),
-      externalURL: z.string().default('http://127.0.0.1:9464'),
+      /** Where people reach stormwatch: the base of alert links (generatorURL). Unset: server.listen's address. */
+      externalURL: z.string().regex(/^https?:\/\/[^/\s?#]+[^\s]*$/, { message: 'expected an absolute http(s) URL, like https://stormwatch.example.com' }).optional(),
       receiver: z.string().default('stormwatch'),
       /** An OrganicSurge (info) that fired at the same time of day on 2 of the last 3 days is muted, not sent (a daily job). */
       muteRecurring: z.boolean().default(true),
     })
-    .default({ for: 0, classifyWithin: 15_000, keepFiringFor: 60_000, updateInterval: 30_000, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch', muteRecurring: true }),
+    .default({ for: 0, classifyWithin: 15_000, keepFiringFor: 60_000, updateInterval: 30_000, labels: {}, receiver: 'stormwatch', muteRecurring: true }),
   sinks: z.array(sink).default([]),
   routes: z.array(route).optional(),
   delivery: delivery.default({ outboxDir: '.stormwatch', maxAge: 24 * 3_600_000, concurrency: 4, backoffBase: 500, backoffCap: 300_000 }),

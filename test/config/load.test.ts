@@ -159,6 +159,14 @@ describe('loadConfig', () => {
     expect(problemsOf(body('short'))).toEqual(['server.basicAuth.password: expected at least 8 characters (line 3)']);
   });
 
+  it("points alert links at alerting.externalURL, else at server.listen's address, and refuses a URL without a scheme", () => {
+    const body = (server: string, alerting = '') => writeConfig(`${server}${alerting}source:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\n`);
+    expect(loadConfig(body('server:\n  listen: 127.0.0.1:33895\n')).alerting).toMatchObject({ externalURL: 'http://127.0.0.1:33895', externalURLGiven: false });
+    expect(loadConfig(body('server:\n  listen: 0.0.0.0:9464\n')).alerting.externalURL).toBe('http://127.0.0.1:9464');
+    expect(loadConfig(body('server:\n  listen: 127.0.0.1:0\n', 'alerting:\n  externalURL: https://stormwatch.example.com/\n')).alerting).toMatchObject({ externalURL: 'https://stormwatch.example.com', externalURLGiven: true });
+    expect(problemsOf(body('', 'alerting:\n  externalURL: stormwatch.example:9464\n'))).toEqual(['alerting.externalURL: expected an absolute http(s) URL, like https://stormwatch.example.com (line 2)']);
+  });
+
   it('requires at least one signal', () => {
     expect(problemsOf(writeConfig('source:\n  replay:\n    file: x.om\nsignals: []\n'))).toEqual(['signals: expected at least one signal (line 4)']);
   });
