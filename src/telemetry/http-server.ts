@@ -237,6 +237,11 @@ function route(req: IncomingMessage, res: ServerResponse, path: string | undefin
     handleSilences(req, res, path, deps.silences).catch((error: unknown) => fail(res, error));
     return;
   }
+  if (!deps.deploys && (path === '/api/v1/deploys' || path.startsWith('/api/v1/deploys/') || path.startsWith(GATES_PREFIX))) {
+    req.resume();
+    // Named, not a bare 404 whose hint lists the very path asked for.
+    return reply(res, 404, 'application/json', `${JSON.stringify({ error: 'the deploy API and gates are off: add a deploys: section to the configuration (with apiToken to accept deploys and gate calls)' })}\n`);
+  }
   if (path === '/-/reload' && deps.reload) return handleReload(req, res, deps.reload);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     req.resume();
@@ -266,5 +271,5 @@ function route(req: IncomingMessage, res: ServerResponse, path: string | undefin
     }
     if (handleUi(req, res, deps.ui)) return;
   }
-  reply(res, 404, 'text/plain', `not found: try ${deps.ui ? '/ui/, ' : ''}/metrics, /livez, /readyz, /healthz, /api/v1/alerts, /api/v1/deploys or /api/v1/silences\n`);
+  reply(res, 404, 'text/plain', `not found: try ${deps.ui ? '/ui/, ' : ''}/metrics, /livez, /readyz, /healthz, /api/v1/alerts${deps.deploys ? ', /api/v1/deploys' : ''}${deps.silences ? ' or /api/v1/silences' : ''}\n`);
 }

@@ -28,6 +28,17 @@ async function start(publicReads: boolean, refusals: Refusal[] = []) {
 }
 
 describe('HTTP server', () => {
+  it('says the deploy API and gates are off, naming what turns them on, when the config has no deploys section', async () => {
+    server = await startHttpServer('127.0.0.1:0', { registry: new Registry(), health: () => ({ ok: true, detail: {} }), firingAlerts: () => [] });
+    for (const [method, path] of [['GET', '/api/v1/deploys'], ['POST', '/api/v1/deploys'], ['GET', '/api/v1/deploys/d1'], ['POST', '/api/v1/gates/argo']]) {
+      const res = await fetch(`${server.url}${path}`, { method, ...(method === 'POST' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}) });
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+      expect(((await res.json()) as { error: string }).error).toContain('add a deploys: section');
+    }
+    // The hint of an unknown path lists only what is there.
+    expect(await (await fetch(`${server.url}/nope`)).text()).not.toContain('/api/v1/deploys');
+  });
+
   it('answers /livez and /readyz from their checks', async () => {
     const url = await start(true);
     expect((await fetch(`${url}/livez`)).status).toBe(200);
