@@ -91,7 +91,7 @@ export const COMMANDS: CommandSpec[] = [
       '--poll-interval D      default 5s',
       'Token: $STORMWATCH_DEPLOY_TOKEN (deploys.apiToken).',
       'Exit codes with --wait: 0 pass, 1 error (unreachable, unknown deploy), 2 usage,',
-      '                        3 fail, 4 inconclusive (too little traffic), 5 timeout.',
+      '                        3 fail, 4 inconclusive or superseded (by a newer deploy), 5 timeout.',
     ],
     examples: [
       'STORMWATCH_DEPLOY_TOKEN=... stormwatch deploy --url http://stormwatch:9464 --service crates-io --version 1.2.3 --id "$CI_PIPELINE_ID" --wait',
