@@ -1,6 +1,7 @@
 // Resolves the signals: inputs to selectors or PromQL, client retry models by name.
 
 import { isAbsolute, join } from 'node:path';
+import { ConfigError } from '../core/errors.js';
 import type { ClientModel } from '../detectors/retry-amplification.js';
 import { counterQuery, missedQuery } from '../source/counter-query.js';
 import { promqlSyntaxError } from './promql-syntax.js';
@@ -11,8 +12,18 @@ import type { ResolveContext } from './resolve-context.js';
 /** The bundled client models with the config's own files added (a same-named model replaces one). */
 export function resolveClientModels(ctx: ResolveContext): ClientModel[] {
   const models = loadBundledClientModels();
-  for (const extra of ctx.raw.clientModels) {
-    for (const model of readClientModels(isAbsolute(extra) ? extra : join(ctx.base, extra))) {
+  for (const [i, extra] of ctx.raw.clientModels.entries()) {
+    const file = isAbsolute(extra) ? extra : join(ctx.base, extra);
+    let read: ClientModel[];
+    try {
+      read = readClientModels(file);
+    } catch (error) {
+      // Named at its key and line, beside every other problem, not as the whole load's failure.
+      if (!(error instanceof ConfigError)) throw error;
+      ctx.at(['clientModels', i], `${file}: ${error.problems.join('; ')}`);
+      continue;
+    }
+    for (const model of read) {
       const at = models.findIndex((m) => m.name === model.name);
       if (at >= 0) models[at] = model;
       else models.push(model);

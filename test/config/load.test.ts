@@ -167,6 +167,14 @@ describe('loadConfig', () => {
     expect(problemsOf(body('', 'alerting:\n  externalURL: stormwatch.example:9464\n'))).toEqual(['alerting.externalURL: expected an absolute http(s) URL, like https://stormwatch.example.com (line 2)']);
   });
 
+  it('names an unreadable client model file at its key and line, beside the other problems', () => {
+    const file = writeConfig(`clientModels: [/nonexistent/model.yaml]\nsource:\n  replay:\n    file: x.om\nsignals:\n  - name: a\n    requests: x\n    clients: [nosuch]\n`);
+    expect(problemsOf(file)).toEqual([
+      'clientModels[0]: /nonexistent/model.yaml: cannot read file: ENOENT (line 1)',
+      expect.stringMatching(/^signals\[0\]\.clients: unknown client model\(s\) "nosuch"; known: /),
+    ]);
+  });
+
   it('requires at least one signal', () => {
     expect(problemsOf(writeConfig('source:\n  replay:\n    file: x.om\nsignals: []\n'))).toEqual(['signals: expected at least one signal (line 4)']);
   });
