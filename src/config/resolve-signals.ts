@@ -52,8 +52,10 @@ export function resolveSignals(ctx: ResolveContext, models: ClientModel[]): Sign
       } else {
         const p = raw.source.prometheus;
         const query = p ? counterQuery(spec.selector.text, p.rateFunction, p.rateWindow, raw.interval, s.by ?? []) : spec.selector.text;
-        // Errors are left as they are: an error series missed undercounts errors, which pages nobody.
-        const missed = p && input !== 'errors' ? missedQuery(spec.selector.text, p.rateFunction, p.rateWindow, s.by ?? []) : undefined;
+        // Errors are judged on the requests' series (missedQuery's gate) when those are a selector too.
+        const requests = s.requests && !('query' in s.requests) ? s.requests.selector.text : undefined;
+        const gate = input === 'errors' ? (requests ?? spec.selector.text) : spec.selector.text;
+        const missed = p ? missedQuery(spec.selector.text, p.rateFunction, p.rateWindow, s.by ?? [], gate) : undefined;
         inputs[input] = missed ? { selector: spec.selector, query, missedQuery: missed } : { selector: spec.selector, query };
       }
     }

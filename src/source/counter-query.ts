@@ -45,32 +45,41 @@ export const TARGETS_DOWN_QUERY = 'count(up == 0)';
  * What counterQuery's sum lacks for the series of targets whose scrapes fail (`up == 0`, matched on
  * job and instance): each series that has dropped out of the rate window but has two samples in the
  * last five minutes (Prometheus's lookback, the scrape source's MISSED_FOR_MS) counts its last rate,
- * scaled as the targets still scraped changed (held to 0.5-2x) - unless those targets gained at
+ * scaled as the targets still scraped changed (at most 2x, and down to nothing: a collapse of the
+ * scraped targets is a collapse of the failing ones' share too) - unless those targets gained at
  * least half of what the failing ones last carried: then the failing pods' load moved to them (a
- * crash loop; a pod that ended has no `up` at all) and nothing is added. With no target of the
- * group still scraped nothing is added, and the group is no data once its last series drops out.
- * Series whose job and instance are not those of their target (recording rules, federation) never
- * match `up` and are as Prometheus has them.
+ * crash loop; a pod that ended has no `up` at all) and nothing is added. Where the failing targets
+ * carried more than the scraped ones did (most of the group), the group is no data (NaN): most of
+ * it would be estimate, and a majority that stopped serving (wedged pods) reads like one whose
+ * /metrics broke. With no target of the group still scraped nothing is added, and the group is no
+ * data once its last series drops out. Series whose job and instance are not those of their target
+ * (recording rules, federation) never match `up` and are as Prometheus has them.
+ *
+ * The scale, the load moved and the majority are judged on `gate`'s series (the signal's request
+ * selector for its errors: an error series alone cannot tell load that moved from errors that
+ * rose, and errors dropped while requests are held read as an error ratio a fraction of the real
+ * one), on the input's own otherwise.
  *
  * "Before" is the scraped targets' rate five minutes ago, when every failing series was still
  * scraped. Where Prometheus has no rate that old (young pods or a young Prometheus) it is what the
  * failing targets last carried per target times the scraped targets' count: pods behind one load
  * balancer share its load.
  */
-export function missedQuery(selector: string, fn: RateFunction, windowMs: number, by: readonly string[] = []): string {
+export function missedQuery(selector: string, fn: RateFunction, windowMs: number, by: readonly string[] = [], gate = selector): string {
   const w = `${windowMs / 1000}s`;
   const lookback = `${MISSED_FOR_MS / 1000}s`;
   const grouping = by.length > 0 ? ` by (${by.join(', ')})` : '';
   const perTarget = ` by (${[...new Set([...by, 'job', 'instance'])].join(', ')})`;
   const down = 'on(job, instance) (up == 0)';
-  const last = `irate(${selector}[${lookback}])`;
-  const inWindow = `${fn}(${selector}[${w}])`;
-  const dropped = `sum${grouping}((${last} unless ${inWindow}) and ${down})`;
-  const scraped = `sum${grouping}(${inWindow} unless ${down})`;
-  const failingCarried = `sum${grouping}(${last} and ${down})`;
+  const last = (s: string) => `irate(${s}[${lookback}])`;
+  const inWindow = (s: string) => `${fn}(${s}[${w}])`;
+  const dropped = `sum${grouping}((${last(selector)} unless ${inWindow(selector)}) and ${down})`;
+  const scraped = `sum${grouping}(${inWindow(gate)} unless ${down})`;
+  const failingCarried = `sum${grouping}(${last(gate)} and ${down})`;
   const targets = (series: string) => `count${grouping}(sum${perTarget}(${series}))`;
-  const shareBefore = `${failingCarried} / ${targets(`${last} and ${down}`)} * ${targets(`${inWindow} unless ${down}`)}`;
-  const before = `(sum${grouping}(${fn}(${selector}[${w}] offset ${lookback}) unless ${down}) or ${shareBefore})`;
+  const shareBefore = `${failingCarried} / ${targets(`${last(gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
+  const before = `(sum${grouping}(${fn}(${gate}[${w}] offset ${lookback}) unless ${down}) or ${shareBefore})`;
+  const held = `(${dropped} * clamp(${scraped} / ${before}, 0, 2) unless ${scraped} - ${before} >= ${failingCarried} / 2)`;
   // Precedence: * and / over - over comparisons over unless and or (parenthesised).
-  return `${dropped} * clamp(${scraped} / ${before}, 0.5, 2) unless ${scraped} - ${before} >= ${failingCarried} / 2`;
+  return `(${held} unless ${failingCarried} > ${before}) or (${failingCarried} > ${before}) * NaN`;
 }

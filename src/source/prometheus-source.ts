@@ -157,7 +157,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
             return;
           }
           if (!table) sum[i]! += missed;
-          if (missedSeries > 0) held.push({ signal: signal.name, input, rate: missed });
+          if (missedSeries > 0 && Number.isFinite(missed)) held.push({ signal: signal.name, input, rate: missed });
         });
       }
     }
@@ -214,9 +214,10 @@ export class PrometheusSource implements LiveSource, HistorySource {
       // The missed series' total is reported (SourceRead.held); the whole answer's is not needed.
       const sum = part === 'missed';
       const sink: VectorSink = {
+        // A group the missed query reads as no data (NaN) goes into the table as such, not into the total.
         series: (bytes, start, stop, value) => {
           const v = sampleOf(value);
-          if (sum) {
+          if (sum && Number.isFinite(v)) {
             total += v;
             count++;
           }
@@ -225,7 +226,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
         expected: () => table.expected(stream),
         expectedSeries: (value) => {
           const v = sampleOf(value);
-          if (sum) {
+          if (sum && Number.isFinite(v)) {
             total += v;
             count++;
           }

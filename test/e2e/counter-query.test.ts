@@ -27,31 +27,39 @@ describe('restart-aware counter queries', () => {
         lines.push(`req_total{pod="${pod}"} ${counts[pod]} ${(T0 + t * 1000) / 1000}`);
       }
     }
-    // Targets of job "app": pods a-f serve 10/s each throughout; from 10:10 the scrapes of b-f fail
-    // (up 0, no samples). Job "crash": pods a-c at 10/s; from 10:10 c crash-loops (up 0) and a and b
-    // take its load (15/s each). Job "ended": pods a-c at 10/s; c ends at 10:10 (no samples, no up).
-    // Job "young": pods a-c at 10/s from 10:08 (nothing five minutes old); b and c fail from 10:10.
-    const served = { app: 'abcdef', crash: 'abc', ended: 'abc', young: 'abc' } as const;
+    // Pods serving 10/s each (and 1 error/s on served_errors_total), scrapes every 15 s:
+    // - "app": a-f; from 10:10 the scrapes of b and c fail (up 0, no samples) while they serve;
+    // - "most": a-f; from 10:10 the scrapes of b-f fail (most of the group);
+    // - "collapse": a-d; from 10:10 the scrapes of c and d fail, and from 10:11 nobody is served;
+    // - "crash": a-c; from 10:10 c crash-loops (up 0) and a and b take its load (15/s each);
+    // - "ended": a-c; c ends at 10:10 (no samples, no up);
+    // - "young": a-d from 10:08 only (nothing five minutes old); d's scrapes fail from 10:10.
+    const served: Record<string, string> = { app: 'abcdef', most: 'abcdef', collapse: 'abcd', crash: 'abc', ended: 'abc', young: 'abcd' };
+    const failingFrom10: Record<string, string> = { app: 'bc', most: 'bcdef', collapse: 'cd', crash: 'c', ended: 'c', young: 'd' };
     const count: Record<string, number> = {};
     const servedLines: Record<string, string[]> = {};
+    const errorLines: Record<string, string[]> = {};
     const ups: Record<string, string[]> = {};
     for (let t = 0; t <= 1800; t += 15) {
       for (const [job, pods] of Object.entries(served)) {
         for (const pod of pods) {
           if (job === 'young' && t < 480) continue;
-          const failing = t >= 600 && ((job === 'app' && pod !== 'a') || pod === 'c' || (job === 'young' && pod === 'b'));
+          const failing = t >= 600 && failingFrom10[job]!.includes(pod);
           const at = (T0 + t * 1000) / 1000;
           if (failing && job === 'ended') continue;
-          (ups[`${job}/${pod}`] ??= []).push(`up{job="${job}",instance="${pod}"} ${failing ? 0 : 1} ${at}`);
-          if (failing) continue;
           const key = `${job}/${pod}`;
-          count[key] = (count[key] ?? 0) + 15 * (job === 'crash' && t >= 600 ? 15 : 10);
+          (ups[key] ??= []).push(`up{job="${job}",instance="${pod}"} ${failing ? 0 : 1} ${at}`);
+          if (failing) continue;
+          const rate = job === 'crash' && t >= 600 ? 15 : job === 'collapse' && t > 660 ? 0 : 10;
+          count[key] = (count[key] ?? 0) + 15 * rate;
+          count[`${key}/errors`] = (count[`${key}/errors`] ?? 0) + 15 * (rate / 10);
           (servedLines[key] ??= []).push(`served_total{job="${job}",instance="${pod}"} ${count[key]} ${at}`);
+          (errorLines[key] ??= []).push(`served_errors_total{job="${job}",instance="${pod}"} ${count[`${key}/errors`]} ${at}`);
         }
       }
     }
     // OpenMetrics: each family's lines together, each series' samples in time order.
-    lines.push('# TYPE served counter', ...Object.values(servedLines).flat(), '# TYPE up gauge', ...Object.values(ups).flat());
+    lines.push('# TYPE served counter', ...Object.values(servedLines).flat(), '# TYPE served_errors counter', ...Object.values(errorLines).flat(), '# TYPE up gauge', ...Object.values(ups).flat());
     lines.push('# EOF');
     const file = join(mkdtempSync(join(tmpdir(), 'stormwatch-cq-')), 'restart.om');
     writeFileSync(file, `${lines.join('\n')}\n`);
@@ -96,14 +104,24 @@ describe('restart-aware counter queries', () => {
     // Within the rate window the failing series still count their last two samples, and nothing is added.
     expect(await at(whole, '2023-07-20T10:10:30Z')).toBeCloseTo(60, 6);
     expect(await series(missed, '2023-07-20T10:10:30Z')).toBe(0);
-    // Past it, the sum alone reads a sixth of the traffic; the missed series' query adds the rest.
-    expect(await at(whole, '2023-07-20T10:12:00Z')).toBeCloseTo(10, 6);
-    expect(await at(missed, '2023-07-20T10:12:00Z')).toBeCloseTo(50, 6);
-    expect(await at(missedQuery(app, 'rate', 60_000, ['job']), '2023-07-20T10:14:00Z')).toBeCloseTo(50, 6);
-    // With no rate five minutes old, the failing pods are taken to have carried what the scraped one does.
-    expect(await at(missedQuery('served_total{job="young"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBeCloseTo(20, 6);
+    // Past it, the sum alone reads four sixths of the traffic; the missed series' query adds the rest.
+    expect(await at(whole, '2023-07-20T10:12:00Z')).toBeCloseTo(40, 6);
+    expect(await at(missed, '2023-07-20T10:12:00Z')).toBeCloseTo(20, 6);
+    expect(await at(missedQuery(app, 'rate', 60_000, ['job']), '2023-07-20T10:14:00Z')).toBeCloseTo(20, 6);
+    // Their errors too, judged on the requests' series: the error ratio stays what it was.
+    expect(await at(missedQuery('served_errors_total{job="app"}', 'irate', 60_000, [], app), '2023-07-20T10:12:00Z')).toBeCloseTo(2, 6);
+    // With no rate five minutes old, the failing pods are taken to have carried what the scraped ones do.
+    expect(await at(missedQuery('served_total{job="young"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBeCloseTo(10, 6);
     // Five minutes after their last samples they are gone (Prometheus's own lookback).
     expect(await series(missed, '2023-07-20T10:15:00Z')).toBe(0);
+  });
+
+  it('reads a group most of whose traffic it would estimate as no data, and a collapse of the scraped pods as one of the failing too', async () => {
+    expect(await at(missedQuery('served_total{job="most"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBeNaN();
+    expect(await series(missedQuery('served_total{job="most"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBe(1);
+    const collapse = 'served_total{job="collapse"}';
+    expect(await at(counterQuery(collapse, 'irate', 60_000, 15_000), '2023-07-20T10:12:30Z')).toBe(0);
+    expect(await at(missedQuery(collapse, 'irate', 60_000), '2023-07-20T10:12:30Z')).toBe(0);
   });
 
   it('adds nothing for a crash-looping pod whose load moved to its neighbours, nor for a pod that ended', async () => {

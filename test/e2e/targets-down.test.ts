@@ -1,7 +1,8 @@
-// End to end, live: Prometheus scrapes four pods of one service every second; the scrapes of three
+// End to end, live: Prometheus scrapes four pods of one service every second; the scrapes of two
 // fail (their /metrics answers 500) while all four go on serving. Their series drop out of the rate
-// window, and the sum Prometheus has reads a quarter of the traffic: stormwatch must hold what
-// they carried (missedQuery) and page nothing, then read them again when their scrapes are back.
+// window, and the sum Prometheus has reads half the traffic: stormwatch must hold what they carried
+// (missedQuery) and page nothing. With three of four failing, most of the traffic would be estimate:
+// no data, and still no page. Then it reads them again when their scrapes are back.
 
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -78,7 +79,7 @@ signals:
 
   const requestRate = (url: string) => gauge(url, 'stormwatch_signal_value{signal="downloads",input="requests"}');
 
-  it('holds the failing pods at their last rate and pages nothing; reads them again when their scrapes are back', async () => {
+  it('holds two failing pods at their last rate, reads three as no data, pages nothing; reads them again when their scrapes are back', async () => {
     const listening = await stormwatch.waitForLog('http server listening', 20_000);
     const ownUrl = String(listening.url);
     // Let baselines fill (8 points at 1 s, after Prometheus has two scrapes).
@@ -87,9 +88,9 @@ signals:
     expect(await requestRate(ownUrl)).toBeGreaterThan(150);
     expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
 
-    for (const pod of pods.slice(1)) pod.state.failScrapes = true;
+    for (const pod of pods.slice(2)) pod.state.failScrapes = true;
     // Four rate windows: the failing series left the window three windows ago (then Prometheus's
-    // sum read 50/s, a 0.25x fall, which paged an Outage within the window and alert's `for`).
+    // sum read 100/s, and with five of six pods failing a 0.157x fall paged an Outage).
     const rates: number[] = [];
     for (let i = 0; i < 20; i++) {
       await new Promise((r) => setTimeout(r, 1000));
@@ -97,9 +98,15 @@ signals:
     }
     expect(Math.min(...rates), rates.join(' ')).toBeGreaterThan(150);
     expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
-    // Said: the three pods' rates are an estimate, not a reading.
-    expect(await gauge(ownUrl, 'stormwatch_signal_held_rate{signal="downloads",input="requests"}')).toBeGreaterThan(100);
+    // Said: the two pods' rates are an estimate, not a reading.
+    expect(await gauge(ownUrl, 'stormwatch_signal_held_rate{signal="downloads",input="requests"}')).toBeGreaterThan(50);
     expect(stormwatch.stderr()).toContain("reading the last rates of series whose targets' scrapes fail");
+
+    // A third: most of the traffic would be estimate, so it is no data (the gauge is gone).
+    pods[1]!.state.failScrapes = true;
+    await new Promise((r) => setTimeout(r, 10_000));
+    expect(await requestRate(ownUrl)).toBeNaN();
+    expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
 
     for (const pod of pods) pod.state.failScrapes = false;
     await new Promise((r) => setTimeout(r, 8_000));
