@@ -755,6 +755,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     config = next;
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
     mute.reconfigure(muteConfig(next, () => silences.list()));
+    if (plan.removedSignals.size > 0 || plan.resetSignals.size > 0) metrics.forgetSeriesGauges();
     if (plan.notifierChanged) notifier.adoptFiring(deliveredFiring(), now(), pipeline.firing());
     // Alerts of signals no longer configured resolve now rather than fire forever.
     const t = now();

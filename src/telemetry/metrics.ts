@@ -109,6 +109,14 @@ export class StormwatchMetrics {
     for (const t of result.transitions) this.alertTransitions.inc({ alertname: t.labels.alertname ?? '', status: t.status });
   }
 
+  /**
+   * Drops every series' gauges (a reload removed or reset signals): the next tick sets those still
+   * watched, and a removed signal's last rate is not exported as if still read.
+   */
+  forgetSeriesGauges(): void {
+    for (const g of [this.signalValue, this.heldRate, this.noData, this.signalBaseline, this.bandLow, this.bandHigh, this.anomalyScore, this.signalBand, this.amplification, this.failingAttempts]) g.reset();
+  }
+
   /** The held rates of this tick (none: the gauge is empty). */
   recordHeld(held: readonly { signal: string; input: string; rate: number }[]): void {
     this.heldRate.reset();

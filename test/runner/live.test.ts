@@ -120,6 +120,32 @@ describe('live loop', () => {
     expect(await metricValue(h, 'stormwatch_state_writes_total', '')).toBe(await metricValue(h, 'stormwatch_state_save_seconds_count', 'part="in_place"'));
   });
 
+  it("drops a signal's gauges when a reload removes it: its last rate is not exported as if still read", async () => {
+    // Every signal at 12/s; no target down (the probe and the missed series' queries find nothing).
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const result = (new URLSearchParams(body).get('query') ?? '').includes('up == 0') ? [] : [{ metric: {}, value: [0, '12'] }];
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-'));
+    const file = join(dir, 'stormwatch.yaml');
+    const text = (signals: string[]) => `interval: 1h\nsource:\n  prometheus:\n    url: http://127.0.0.1:${(server!.address() as AddressInfo).port}\n    warmup: 0s\n    seasonalHistory: 0s\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n${signals.map((n) => `  - name: ${n}\n    requests: '${n}_total'\n`).join('')}`;
+    writeFileSync(file, text(['kept', 'gone']));
+    handle = await startLive(loadConfig(file), { logger: logCollector().logger, loadConfig: () => loadConfig(file) });
+    await handle.tick();
+    expect(await metricValue(handle, 'stormwatch_signal_value', 'signal="gone",input="requests"')).toBe(12);
+    writeFileSync(file, text(['kept']));
+    const reloaded = await handle.reload();
+    expect(reloaded, JSON.stringify(reloaded)).toMatchObject({ ok: true });
+    expect((await handle.metrics.registry.metrics()).split('\n').filter((l) => l.includes('signal="gone"'))).toEqual([]);
+    await handle.tick();
+    expect(await metricValue(handle, 'stormwatch_signal_value', 'signal="kept",input="requests"')).toBe(12);
+  });
+
   it('refuses a second start on the state directory of a running one, and lets it go when stopped', async () => {
     const config = prometheusConfig(`http://127.0.0.1:${await freePort()}`);
     handle = await startLive(config, { logger: logCollector().logger });
