@@ -171,6 +171,11 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   if (mutingBefore.problem) logger.log('warn', 'muting state could not be read; holding none', { problem: mutingBefore.problem });
   mute.restoreSurgeOnsets(mutingBefore.state?.surgeOnsets ?? {});
   mute.restoreHeld(mutingBefore.state?.held ?? pipeline.firing().filter((a) => mute.mutings(a, now()).length > 0));
+  // The UI says so again: by what mutes each now (a muting that ended meanwhile releases it at the first tick).
+  for (const a of mute.heldAlerts()) {
+    const by = mute.mutings(a, now()).map((m) => m.by);
+    history.markMuted(a.fingerprint, by.length > 0 ? by : ['muted before the restart']);
+  }
   /** The text muting.json holds (undefined: no file yet, so the first save writes one), and the stage's revision it was made at. */
   let mutingWritten: string | undefined;
   let mutingRevision = -1;

@@ -129,6 +129,15 @@ describe('live loop: held alerts across a restart', () => {
     expect(JSON.parse(readFileSync(join(dir, 'muting.json'), 'utf8'))).toEqual({ version: 1, held: [], surgeOnsets: {} });
   });
 
+  it('an alert still muted at the restart is still said to be muted in the UI', async () => {
+    const { file } = await mutedThenStopped('1h', () => 503);
+    handle = await startLive(loadConfig(file), { logger: silentLogger });
+    const open = [...handle.history.open.values()];
+    expect(open.map((a) => a.labels.alertname)).toEqual(['StormwatchSmokeProbeFailed']);
+    expect(open[0]!.mutedBy).toEqual([expect.stringMatching(/^silence /)]);
+    expect(await (await fetch(`${handle.server!.url}/ui/`)).text()).toMatch(/Muted \(silence [^)]+\): not delivered\./);
+  });
+
   it('an alert still muted at the restart that resolves sends nothing: its receivers never saw it fire', async () => {
     let status = 503;
     const { file } = await mutedThenStopped('1h', () => status);
