@@ -6,12 +6,13 @@
 // command is this file bundled with its modules (dist/bin, `npm run build`): see package.json.
 
 import { randomUUID } from 'node:crypto';
-import { accessSync, closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { type CommandSpec, commandHelp, findCommand, globalHelp } from './cli/commands.js';
 import { UsageError, describeError, exitCodeOf } from './cli/errors.js';
+import { ConfigError } from './core/errors.js';
 import { type LoadOptions, type StormwatchConfig, loadConfig } from './config/load.js';
 import { secretValuesOf } from './config/secret-values.js';
 import { serverBaseUrl } from './config/resolve-server.js';
@@ -150,6 +151,11 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
     case 'check-config': {
       const lint = values.lint === true;
       const config = load(configFile(), { lint });
+      // The replay file is data, not configuration: loading leaves it to the run (a backtest may read
+      // another with --input), and the check says whether it is there.
+      if (!lint && config.source.kind === 'replay' && !existsSync(config.source.file)) {
+        throw new ConfigError(config.file, [`source.replay.file: no such file ${config.source.file} (a backtest can read another with --input)`]);
+      }
       process.stdout.write(`${config.file}: ok${lint ? ' (lint: secrets not read)' : ''} (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
       return 0;
     }

@@ -16,6 +16,16 @@ describe('stormwatch CLI', () => {
     expect(r.stdout).toBe(`${config}: ok (1 signal(s), replay source, every 15s)\n`);
   });
 
+  it('check-config: a replay file that is not there is a problem naming its key (not with --lint)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    const file = join(dir, 'replay.yaml');
+    writeFileSync(file, 'source:\n  replay:\n    file: nowhere.om\nsignals:\n  - name: api\n    requests: http_requests_total\n');
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`source.replay.file: no such file ${join(dir, 'nowhere.om')}`);
+    expect((await runCli(['check-config', '--lint', file])).code).toBe(0);
+  });
+
   it('--help states the exit codes check-config really uses', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
