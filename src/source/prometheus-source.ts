@@ -211,27 +211,22 @@ export class PrometheusSource implements LiveSource, HistorySource {
     let count = 0;
     if (table) {
       const stream = this.streamOf(signal, table, input, part);
-      // The missed series' total is reported (SourceRead.held); the whole answer's is not needed.
-      const sum = part === 'missed';
+      // The missed series' total is reported (SourceRead.held); the whole answer's is not needed. A
+      // group the missed query reads as no data (NaN) goes into the table as such, not into the total.
+      const tally =
+        part === 'missed'
+          ? (v: number) => {
+              if (Number.isFinite(v)) {
+                total += v;
+                count++;
+              }
+              return v;
+            }
+          : (v: number) => v;
       const sink: VectorSink = {
-        // A group the missed query reads as no data (NaN) goes into the table as such, not into the total.
-        series: (bytes, start, stop, value) => {
-          const v = sampleOf(value);
-          if (sum && Number.isFinite(v)) {
-            total += v;
-            count++;
-          }
-          table.add(stream, bytes, start, stop, v, tick);
-        },
+        series: (bytes, start, stop, value) => table.add(stream, bytes, start, stop, tally(sampleOf(value)), tick),
         expected: () => table.expected(stream),
-        expectedSeries: (value) => {
-          const v = sampleOf(value);
-          if (sum && Number.isFinite(v)) {
-            total += v;
-            count++;
-          }
-          table.addExpected(stream, v, tick);
-        },
+        expectedSeries: (value) => table.addExpected(stream, tally(sampleOf(value)), tick),
       };
       return () => {
         table.begin(stream);
