@@ -8,6 +8,7 @@ import type { Matcher } from '../decisions/matchers.js';
 import type { DetectorParams } from '../detectors/evidence-detector.js';
 import type { ClientModel } from '../detectors/retry-amplification.js';
 import type { Selector } from '../core/selector.js';
+import type { MissedSpec } from '../source/counter-query.js';
 import type { HttpClientConfig } from './http-client.js';
 
 export interface InputSpec {
@@ -16,10 +17,10 @@ export interface InputSpec {
   /** The PromQL a Prometheus source runs for this input. */
   query: string;
   /**
-   * A traffic counter selector's missedQuery (counter-query.ts): what the series of targets whose
-   * scrapes fail add to `query`, asked for while any target is down.
+   * A traffic counter selector's missed query (counter-query.ts, missedQueryFor): what the series
+   * of targets whose scrapes fail add to `query`, asked for while such targets are down.
    */
-  missedQuery?: string;
+  missed?: MissedSpec;
 }
 
 export interface SignalConfig {

@@ -3,7 +3,7 @@
 import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { ClientModel } from '../detectors/retry-amplification.js';
-import { counterQuery, missedQuery } from '../source/counter-query.js';
+import { counterQuery } from '../source/counter-query.js';
 import { promqlSyntaxError } from './promql-syntax.js';
 import { loadBundledClientModels, readClientModels } from './bundled-models.js';
 import type { SignalConfig } from './config-types.js';
@@ -53,10 +53,9 @@ export function resolveSignals(ctx: ResolveContext, models: ClientModel[]): Sign
         const p = raw.source.prometheus;
         const query = p ? counterQuery(spec.selector.text, p.rateFunction, p.rateWindow, raw.interval, s.by ?? []) : spec.selector.text;
         // Errors are judged on the requests' series (missedQuery's gate) when those are a selector too.
-        const requests = s.requests && !('query' in s.requests) ? s.requests.selector.text : undefined;
-        const gate = input === 'errors' ? (requests ?? spec.selector.text) : spec.selector.text;
-        const missed = p ? missedQuery(spec.selector.text, p.rateFunction, p.rateWindow, s.by ?? [], gate) : undefined;
-        inputs[input] = missed ? { selector: spec.selector, query, missedQuery: missed } : { selector: spec.selector, query };
+        const requests = s.requests && !('query' in s.requests) ? s.requests.selector : undefined;
+        const gate = input === 'errors' ? (requests ?? spec.selector) : spec.selector;
+        inputs[input] = p ? { selector: spec.selector, query, missed: { selector: spec.selector, gate, fn: p.rateFunction, windowMs: p.rateWindow, by: s.by ?? [] } } : { selector: spec.selector, query };
       }
     }
     let clients = models;

@@ -14,6 +14,7 @@
 // served read as traffic falling to a sixth and paged an Outage. missedQuery adds what such series
 // carried, as the replay and scrape sources do (README, "Missing data is never zero").
 
+import { type Selector, matchesSelector } from '../core/selector.js';
 import { MISSED_FOR_MS } from '../series/counter-rate.js';
 
 export type RateFunction = 'irate' | 'rate';
@@ -38,8 +39,34 @@ export function counterQuery(selector: string, fn: RateFunction, windowMs: numbe
   return `sum${grouping}(${now} unless ${reset} or (${before} and ${reset}) * on(${labels}) group_left() (${growth}) or ${now})`;
 }
 
-/** Targets whose last scrape failed: the Prometheus source asks for missedQuery only while there are any. */
-export const TARGETS_DOWN_QUERY = 'count(up == 0)';
+/**
+ * Targets whose last scrape failed: the Prometheus source asks for missedQuery only while some of
+ * them can hold a watched series, and reads only theirs (missedQueryFor).
+ */
+export const TARGETS_DOWN_QUERY = 'count by (job, instance) (up == 0)';
+
+/** A target the probe found down, by the labels `up` has. */
+export interface DownTarget {
+  job: string;
+  instance: string;
+}
+
+/**
+ * Down targets a five-minute read is narrowed to at most: past it the read takes every watched
+ * series (one alternation of this many instances is already a long regular expression to run
+ * over the index).
+ */
+export const MAX_NARROWED_TARGETS = 512;
+
+/** What an input's missedQuery is made of, kept so that each tick can narrow it to the targets down. */
+export interface MissedSpec {
+  selector: Selector;
+  /** The series the scale, the load moved and the majority are judged on (missedQuery's `gate`). */
+  gate: Selector;
+  fn: RateFunction;
+  windowMs: number;
+  by: readonly string[];
+}
 
 /**
  * What counterQuery's sum lacks for the series of targets whose scrapes fail (`up == 0`, matched on
@@ -65,21 +92,83 @@ export const TARGETS_DOWN_QUERY = 'count(up == 0)';
  * failing targets last carried per target times the scraped targets' count: pods behind one load
  * balancer share its load.
  */
-export function missedQuery(selector: string, fn: RateFunction, windowMs: number, by: readonly string[] = [], gate = selector): string {
+export function missedQuery(selector: string, fn: RateFunction, windowMs: number, by: readonly string[] = [], gate = selector, recent: { selector: string; gate: string } = { selector, gate }): string {
   const w = `${windowMs / 1000}s`;
   const lookback = `${MISSED_FOR_MS / 1000}s`;
   const grouping = by.length > 0 ? ` by (${by.join(', ')})` : '';
   const perTarget = ` by (${[...new Set([...by, 'job', 'instance'])].join(', ')})`;
   const down = 'on(job, instance) (up == 0)';
+  // Every five-minute read is of failing targets' series (`and down`): `recent` may narrow it to them.
   const last = (s: string) => `irate(${s}[${lookback}])`;
   const inWindow = (s: string) => `${fn}(${s}[${w}])`;
-  const dropped = `sum${grouping}((${last(selector)} unless ${inWindow(selector)}) and ${down})`;
+  const dropped = `sum${grouping}((${last(recent.selector)} unless ${inWindow(selector)}) and ${down})`;
   const scraped = `sum${grouping}(${inWindow(gate)} unless ${down})`;
-  const failingCarried = `sum${grouping}(${last(gate)} and ${down})`;
+  const failingCarried = `sum${grouping}(${last(recent.gate)} and ${down})`;
   const targets = (series: string) => `count${grouping}(sum${perTarget}(${series}))`;
-  const shareBefore = `${failingCarried} / ${targets(`${last(gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
+  const shareBefore = `${failingCarried} / ${targets(`${last(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
   const before = `(sum${grouping}(${fn}(${gate}[${w}] offset ${lookback}) unless ${down}) or ${shareBefore})`;
   const held = `(${dropped} * clamp(${scraped} / ${before}, 0, 2) unless ${scraped} - ${before} >= ${failingCarried} / 2)`;
   // Precedence: * and / over - over comparisons over unless and or (parenthesised).
   return `(${held} unless ${failingCarried} > ${before}) or (${failingCarried} > ${before}) * NaN`;
+}
+
+/**
+ * The missed query of `spec` for this tick, its five-minute reads narrowed to the series of the
+ * targets down (`down`, from TARGETS_DOWN_QUERY) that its selectors can select; undefined when none
+ * can (nothing would be added: the query is not asked). With `down` unknown (the probe failed) or
+ * more than MAX_NARROWED_TARGETS of them, the reads take every watched series, as missedQuery does.
+ *
+ * Unnarrowed, every tick while any target anywhere was down read five minutes of every watched
+ * series a dozen times (PromQL shares no subexpression); in a large Prometheus some target is
+ * nearly always down.
+ */
+export function missedQueryFor(spec: MissedSpec, down: readonly DownTarget[] | undefined): string | undefined {
+  const selector = narrowed(spec.selector, down);
+  const gate = spec.gate === spec.selector ? selector : narrowed(spec.gate, down);
+  if (selector === null && gate === null) return undefined;
+  // One of the two selects no target down (errors and requests from different jobs): left whole.
+  const recent = { selector: selector ?? spec.selector.text, gate: gate ?? spec.gate.text };
+  return missedQuery(spec.selector.text, spec.fn, spec.windowMs, spec.by, spec.gate.text, recent);
+}
+
+/**
+ * `selector` with matchers for the jobs and instances of the targets down it can select (its own
+ * job and instance matchers judge that); null when it can select none; its text when `down` is
+ * unknown or too many. Jobs and instances are matched apart (one selector): a series of a job's
+ * up target at an instance another job has down is read too, and `and on(job, instance) (up == 0)`
+ * drops it.
+ */
+function narrowed(selector: Selector, down: readonly DownTarget[] | undefined): string | null {
+  if (down === undefined) return selector.text;
+  const own = { text: selector.text, matchers: selector.matchers.filter((m) => m.label === 'job' || m.label === 'instance') };
+  const jobs = new Set<string>();
+  const instances = new Set<string>();
+  let count = 0;
+  for (const target of down) {
+    if (!matchesSelector(own, '', { job: target.job, instance: target.instance })) continue;
+    if (++count > MAX_NARROWED_TARGETS) return selector.text;
+    jobs.add(target.job);
+    instances.add(target.instance);
+  }
+  if (count === 0) return null;
+  return withMatchers(selector.text, `${matcherOf('job', jobs)}, ${matcherOf('instance', instances)}`);
+}
+
+/** `label="v"` for one value, `label=~"a|b"` for several (each value a literal), as PromQL text. */
+function matcherOf(label: string, values: Set<string>): string {
+  if (values.size === 1) return `${label}=${JSON.stringify([...values][0])}`;
+  return `${label}=~${JSON.stringify([...values].map(regexLiteral).join('|'))}`;
+}
+
+/** A regular expression (RE2) matching exactly `text`. */
+function regexLiteral(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+}
+
+/** Selector text with more label matchers (`extra`, PromQL text) after its own. */
+export function withMatchers(selector: string, extra: string): string {
+  const text = selector.trim();
+  if (!text.endsWith('}')) return `${text}{${extra}}`;
+  const body = text.slice(text.indexOf('{') + 1, -1).trim();
+  return `${text.slice(0, -1)}${body === '' || body.endsWith(',') ? '' : ', '}${extra}}`;
 }

@@ -12,7 +12,7 @@ import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
 import type { VectorSink } from './vector-decoder.js';
 import { SCRAPE_DURATION_QUERY, type TickOffset, bestTickOffset, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from './scrape-phase.js';
 import type { HeldRate, HistorySource, LiveSource, SourceRead } from './source.js';
-import { TARGETS_DOWN_QUERY } from './counter-query.js';
+import { type DownTarget, TARGETS_DOWN_QUERY, missedQueryFor } from './counter-query.js';
 
 /**
  * An empty result is no data (NaN): the series went stale (a target down, a scrape gap) or never
@@ -35,6 +35,17 @@ const ABSENT = INPUTS.map(absentValue);
  * labels) took 175 s of CPU to start 100k series cold, against 131 s (bench/cold-start.ts).
  */
 export const MAX_POINTS_PER_ANSWER = 1_000_000;
+
+/** An input with a missed series' query (InputSpec.missed), and where its tick's answer goes. */
+interface MissableInput {
+  signal: SignalConfig;
+  table: SplitSeries | undefined;
+  input: SignalInput;
+  spec: InputSpec;
+  /** The signal's inputs answered this tick, and their sums (unsplit), by INPUTS' order. */
+  answered: boolean[];
+  sum: number[];
+}
 
 /** Range answers of one piece of history, by query, and the most series any of them held. */
 interface HistoryPiece {
@@ -91,8 +102,6 @@ export class PrometheusSource implements LiveSource, HistorySource {
   private lastSeries: { index: SeriesIndex; map: SeriesInfos | undefined; membership: string } | undefined;
   /** The columns of a frame handed back (recycle), for the next. */
   private readonly spare = new SpareSamples();
-  /** Whether the last tick's probe found a target whose scrape fails (undefined: unknown). */
-  private someTargetDown: boolean | undefined;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -125,10 +134,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const ok = new Map<SignalConfig, boolean[]>();
     const sums = new Map<SignalConfig, number[]>();
     const jobs: (() => Promise<void>)[] = [];
-    // Missed series' queries, asked for only while a target is down (see missedQuery).
-    const missedJobs: (() => Promise<void>)[] = [];
-    const missedSums: (() => void)[] = [];
-    const held: HeldRate[] = [];
+    // Inputs whose missed series' query this tick may ask for, once the probe has said which targets are down.
+    const missable: MissableInput[] = [];
     for (const signal of this.signals) {
       const table = this.tableOf(signal);
       table?.forget(nowMs);
@@ -142,23 +149,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
           sum[i] = count === 0 ? absentValue(input) : total;
           answered[i] = true;
         }, failed));
-        if (!spec.missedQuery) continue;
-        // Asked for: the input is known only if this answer came too (what it adds is not zero).
-        let missed = Number.NaN;
-        let missedSeries = 0;
-        missedJobs.push(this.ask(signal, table, input, spec.missedQuery, tick, nowMs, (total, count) => {
-          missed = total;
-          missedSeries = count;
-        }, failed, 'missed'));
-        missedSums.push(() => {
-          if (Number.isNaN(missed)) {
-            answered[i] = false;
-            sum[i] = Number.NaN;
-            return;
-          }
-          if (!table) sum[i]! += missed;
-          if (missedSeries > 0 && Number.isFinite(missed)) held.push({ signal: signal.name, input, rate: missed });
-        });
+        if (spec.missed) missable.push({ signal, table, input, spec, answered, sum });
       }
     }
     if (this.markers.length > 0) {
@@ -172,33 +163,61 @@ export class PrometheusSource implements LiveSource, HistorySource {
         );
       }
     }
-    // The last tick's probe decides whether this one asks for the missed series along with the
-    // rest; a probe that finds a target down first asks for them after.
-    let targetDown: boolean | undefined;
-    const askMissedNow = missedJobs.length > 0 && this.someTargetDown !== false;
-    if (missedJobs.length > 0) {
+    // The probe for targets down goes with the rest; undefined: it failed (every watched series may be one).
+    let down: DownTarget[] | undefined = [];
+    if (missable.length > 0) {
       jobs.push(() =>
-        this.client.instant(TARGETS_DOWN_QUERY, nowMs).then(
-          (count) => {
-            targetDown = (count ?? 0) > 0;
+        this.client.vector(TARGETS_DOWN_QUERY, nowMs).then(
+          (targets) => {
+            down = targets.map(({ labels }) => ({ job: labels.job ?? '', instance: labels.instance ?? '' }));
           },
           () => {
-            targetDown = undefined;
+            down = undefined;
           },
         ),
       );
-      if (askMissedNow) jobs.push(...missedJobs);
     }
     // Bounded: many signals must not open hundreds of queries against Prometheus at once.
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
-    if (missedJobs.length > 0) {
-      if (!askMissedNow && targetDown !== false) await runBounded(missedJobs, MAX_CONCURRENT_QUERIES);
-      if (askMissedNow || targetDown !== false) for (const add of missedSums) add();
-      this.someTargetDown = targetDown;
-    }
+    const held = down?.length === 0 ? [] : await this.readMissed(missable, down, tick, nowMs, failed);
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
     this.fillFrame(frame, ok, sums, tick);
     return { frame, errors, problems: [], ...(held.length > 0 ? { held } : {}) };
+  }
+
+  /**
+   * Asks each input's missed series' query (missedQueryFor) narrowed to the targets `down`, and adds
+   * what it holds; an input whose query fails becomes no data. Inputs none of whose series can be of
+   * a target down are not asked (nothing would be added). Returns what was held, to be said.
+   */
+  private async readMissed(missable: readonly MissableInput[], down: readonly DownTarget[] | undefined, tick: number, nowMs: number, failed: (error: unknown) => void): Promise<HeldRate[]> {
+    const held: HeldRate[] = [];
+    const jobs: (() => Promise<void>)[] = [];
+    const sums: (() => void)[] = [];
+    for (const { signal, table, input, spec, answered, sum } of missable) {
+      const query = missedQueryFor(spec.missed!, down);
+      if (query === undefined) continue;
+      const i = INPUTS.indexOf(input);
+      // Asked for: the input is known only if this answer came too (what it adds is not zero).
+      let missed = Number.NaN;
+      let missedSeries = 0;
+      jobs.push(this.ask(signal, table, input, query, tick, nowMs, (total, count) => {
+        missed = total;
+        missedSeries = count;
+      }, failed, 'missed'));
+      sums.push(() => {
+        if (Number.isNaN(missed)) {
+          answered[i] = false;
+          sum[i] = Number.NaN;
+          return;
+        }
+        if (!table) sum[i]! += missed;
+        if (missedSeries > 0 && Number.isFinite(missed)) held.push({ signal: signal.name, input, rate: missed });
+      });
+    }
+    await runBounded(jobs, MAX_CONCURRENT_QUERIES);
+    for (const add of sums) add();
+    return held;
   }
 
   /**

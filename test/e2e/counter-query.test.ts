@@ -7,7 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { counterQuery, missedQuery } from '../../src/source/counter-query.js';
+import { parseSelector } from '../../src/core/selector.js';
+import { type DownTarget, TARGETS_DOWN_QUERY, counterQuery, missedQuery, missedQueryFor } from '../../src/source/counter-query.js';
 import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
 const T0 = Date.parse('2023-07-20T10:00:00Z');
@@ -33,9 +34,10 @@ describe('restart-aware counter queries', () => {
     // - "collapse": a-d; from 10:10 the scrapes of c and d fail, and from 10:11 nobody is served;
     // - "crash": a-c; from 10:10 c crash-loops (up 0) and a and b take its load (15/s each);
     // - "ended": a-c; c ends at 10:10 (no samples, no up);
-    // - "young": a-d from 10:08 only (nothing five minutes old); d's scrapes fail from 10:10.
-    const served: Record<string, string> = { app: 'abcdef', most: 'abcdef', collapse: 'abcd', crash: 'abc', ended: 'abc', young: 'abcd' };
-    const failingFrom10: Record<string, string> = { app: 'bc', most: 'bcdef', collapse: 'cd', crash: 'c', ended: 'c', young: 'd' };
+    // - "young": a-d from 10:08 only (nothing five minutes old); d's scrapes fail from 10:10;
+    // - "big": pods g-z, whose scrapes never fail.
+    const served: Record<string, string> = { app: 'abcdef', most: 'abcdef', collapse: 'abcd', crash: 'abc', ended: 'abc', young: 'abcd', big: 'ghijklmnopqrstuvwxyz' };
+    const failingFrom10: Record<string, string> = { app: 'bc', most: 'bcdef', collapse: 'cd', crash: 'c', ended: 'c', young: 'd', big: '' };
     const count: Record<string, number> = {};
     const servedLines: Record<string, string[]> = {};
     const errorLines: Record<string, string[]> = {};
@@ -73,6 +75,8 @@ describe('restart-aware counter queries', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cq-'));
     const rules = join(dir, 'rules.yml');
     const exprs = [counterQuery('req_total{pod!=""}', 'irate', 60_000, 15_000), counterQuery('req_total', 'rate', 120_000, 15_000, ['route', 'service']), missedQuery('req_total{pod!=""}', 'irate', 60_000), missedQuery('req_total', 'rate', 120_000, ['route', 'service'])];
+    const narrowed = missedQueryFor({ selector: parseSelector('req_total{pod!=""}'), gate: parseSelector('req{job="x"}'), fn: 'irate', windowMs: 60_000, by: ['route'] }, [{ job: 'x', instance: '10.0.0.1:80' }, { job: 'y\\"z', instance: '[::1]:80' }]);
+    exprs.push(narrowed!);
     writeFileSync(rules, `groups:\n  - name: q\n    rules:\n${exprs.map((e, i) => `      - record: q${i}\n        expr: '${e.replace(/'/g, "''")}'\n`).join('')}`);
     expect(execFileSync('promtool', ['check', 'rules', rules], { encoding: 'utf8' })).toContain('SUCCESS');
   });
@@ -128,5 +132,44 @@ describe('restart-aware counter queries', () => {
     expect(await at(counterQuery('served_total{job="crash"}', 'irate', 60_000, 15_000), '2023-07-20T10:12:00Z')).toBeCloseTo(30, 6);
     expect(await series(missedQuery('served_total{job="crash"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBe(0);
     expect(await series(missedQuery('served_total{job="ended"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBe(0);
+  });
+
+  async function answer(query: string, iso: string, stats = false): Promise<{ result: { metric: Record<string, string>; value: [number, string] }[]; samples: number }> {
+    const url = `${prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}&time=${Date.parse(iso) / 1000}${stats ? '&stats=all' : ''}`;
+    const body = (await (await fetch(url)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[]; stats?: { samples: { totalQueryableSamples: number } } } };
+    return { result: body.data.result, samples: body.data.stats?.samples.totalQueryableSamples ?? Number.NaN };
+  }
+
+  it('reads the same narrowed to the targets the probe finds down, touching a fraction of the samples', async () => {
+    const cases: [string, string, string[]][] = [
+      ...['app', 'most', 'collapse', 'crash', 'ended', 'young', 'big'].map((job): [string, string, string[]] => [`served_total{job="${job}"}`, `served_total{job="${job}"}`, []]),
+      ['served_errors_total{job="app"}', 'served_total{job="app"}', []],
+      ['served_total', 'served_total', ['job']],
+    ];
+    let asked = 0;
+    for (const iso of ['2023-07-20T10:05:00Z', '2023-07-20T10:10:30Z', '2023-07-20T10:12:00Z', '2023-07-20T10:12:30Z', '2023-07-20T10:14:00Z', '2023-07-20T10:15:00Z']) {
+      const down: DownTarget[] = (await answer(TARGETS_DOWN_QUERY, iso)).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! }));
+      for (const [selector, gate, by] of cases) {
+        const whole = await answer(missedQuery(selector, 'irate', 60_000, by, gate), iso);
+        const query = missedQueryFor({ selector: parseSelector(selector), gate: parseSelector(gate), fn: 'irate', windowMs: 60_000, by }, down);
+        // Not asked: the whole query finds nothing to add either.
+        if (query === undefined) {
+          expect(whole.result, `${selector} at ${iso}`).toEqual([]);
+          continue;
+        }
+        asked++;
+        expect((await answer(query, iso)).result, `${selector} at ${iso}`).toEqual(whole.result);
+      }
+    }
+    // Not before anything failed (9), nor for the job none of whose targets fail, nor for the pod
+    // that ended (no `up`), at the five times after.
+    expect(asked).toBe(6 * 9 - 9 - 5 - 5);
+    // Every job's series but the failing targets' (20 pods of "big" among them): read for five minutes by the whole query only.
+    const down = (await answer(TARGETS_DOWN_QUERY, '2023-07-20T10:12:00Z')).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! }));
+    const all = { selector: parseSelector('served_total'), gate: parseSelector('served_total'), fn: 'irate' as const, windowMs: 60_000, by: ['job'] };
+    const whole = await answer(missedQuery('served_total', 'irate', 60_000, ['job']), '2023-07-20T10:12:00Z', true);
+    const narrowed = await answer(missedQueryFor(all, down)!, '2023-07-20T10:12:00Z', true);
+    expect(narrowed.result).toEqual(whole.result);
+    expect(narrowed.samples).toBeLessThan(whole.samples / 2);
   });
 });

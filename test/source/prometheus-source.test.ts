@@ -3,6 +3,7 @@ import type { SignalConfig } from '../../src/config/load.js';
 import type { Frame } from '../../src/core/types.js';
 import { PrometheusClient } from '../../src/source/prometheus-client.js';
 import { PrometheusSource } from '../../src/source/prometheus-source.js';
+import { TARGETS_DOWN_QUERY } from '../../src/source/counter-query.js';
 import { parseSelector } from '../../src/core/selector.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
@@ -308,48 +309,72 @@ describe('PrometheusSource.subset, the history a start reads', () => {
 });
 
 describe('PrometheusSource, targets whose scrapes fail', () => {
-  /** A fake API: `count(up == 0)` answers `down`, the missed series' query `missed` (or a 500), any other query `whole`. */
+  /**
+   * A fake API: the probe answers the targets in `down` (or a 500 when 'fail'), the missed series'
+   * query `missed` (or a 500), any other query `whole`.
+   */
   function api(signalOf: 'split' | 'unsplit') {
-    const state = { down: 0, whole: [] as [Record<string, string>, number][], missed: [] as [Record<string, string>, number][] | 'fail', asked: [] as string[] };
+    const state = {
+      down: [] as { job: string; instance: string }[] | 'fail',
+      whole: [] as [Record<string, string>, number][],
+      missed: [] as [Record<string, string>, number][] | 'fail',
+      asked: [] as string[],
+    };
     const answer = (result: unknown[]) => new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }), { status: 200 });
+    const boom = () => new Response('{"status":"error","errorType":"internal","error":"boom"}', { status: 500 });
     const fetchFn = (async (_url: string, init: RequestInit) => {
       const query = new URLSearchParams(String(init.body)).get('query')!;
       state.asked.push(query);
-      if (query === 'count(up == 0)') return answer(state.down > 0 ? [{ metric: {}, value: [0, String(state.down)] }] : []);
-      const vector = query === 'm' ? state.missed : state.whole;
-      if (vector === 'fail') return new Response('{"status":"error","errorType":"internal","error":"boom"}', { status: 500 });
+      if (query === TARGETS_DOWN_QUERY) return state.down === 'fail' ? boom() : answer(state.down.map((metric) => ({ metric, value: [0, '1'] })));
+      const vector = isMissed(query) ? state.missed : state.whole;
+      if (vector === 'fail') return boom();
       return answer(vector.map(([metric, v]) => ({ metric, value: [0, String(v)] })));
     }) as typeof fetch;
-    const base = { name: 'api', labels: {}, clients: [], inputs: { requests: { selector: parseSelector('r'), query: 'q', missedQuery: 'm' } } };
+    const selector = parseSelector('r{job="api"}');
+    const base = { name: 'api', labels: {}, clients: [], inputs: { requests: { selector, query: 'q', missed: { selector, gate: selector, fn: 'irate', windowMs: 60_000, by: [] } } } };
     const config = (signalOf === 'split' ? { ...base, by: ['route'] } : { ...base, by: [] }) as unknown as SignalConfig;
     return { state, source: new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [config]) };
   }
+  const isMissed = (query: string) => query !== TARGETS_DOWN_QUERY && query.includes('up == 0');
 
-  it('asks for the missed series only while a target is down, from the tick the probe first finds one, and adds them', async () => {
+  it('asks for the missed series only while a target of theirs is down, after the probe finds it, and adds them', async () => {
     const { state, source } = api('unsplit');
     state.whole = [[{ pod: 'a' }, 50]];
-    // Not probed yet: asked along with the rest.
-    expect((await source.read(0)).frame.signals.get('api')!.requests).toBe(50);
-    expect(state.asked).toContain('m');
     state.missed = [[{}, 150]];
+    expect((await source.read(0)).frame.signals.get('api')!.requests).toBe(50);
+    expect(state.asked.filter(isMissed)).toEqual([]);
+    // A target of another job is down: none of the watched series can be its, nothing is asked.
+    state.down = [{ job: 'batch', instance: '10.0.0.9:8080' }];
     state.asked.length = 0;
     expect((await source.read(1000)).frame.signals.get('api')!.requests).toBe(50);
-    expect(state.asked).not.toContain('m');
-    // The probe finds a target down: the missed series are asked for after it, in the same tick.
-    state.down = 3;
+    expect(state.asked.filter(isMissed)).toEqual([]);
+    // One of its own: asked in the same tick, its five-minute reads narrowed to that target.
+    state.down.push({ job: 'api', instance: '10.0.0.1:8080' });
     state.asked.length = 0;
     const held = await source.read(2000);
     expect(held.frame.signals.get('api')!.requests).toBe(200);
-    expect(state.asked.at(-1)).toBe('m');
+    const missed = state.asked.filter(isMissed);
+    expect(missed).toHaveLength(1);
+    expect(missed[0]).toContain('irate(r{job="api", job="api", instance="10.0.0.1:8080"}[300s])');
+    expect(missed[0]).not.toContain('irate(r{job="api"}[300s])');
     // Said, so that an estimate is not taken for a reading.
     expect(held.held).toEqual([{ signal: 'api', input: 'requests', rate: 150 }]);
     state.missed = [];
     expect((await source.read(3000)).frame.signals.get('api')!.requests).toBe(50);
   });
 
+  it('asks for every watched series when the probe fails', async () => {
+    const { state, source } = api('unsplit');
+    state.down = 'fail';
+    state.whole = [[{ pod: 'a' }, 50]];
+    state.missed = [[{}, 10]];
+    expect((await source.read(0)).frame.signals.get('api')!.requests).toBe(60);
+    expect(state.asked.filter(isMissed).map((q) => q.includes('irate(r{job="api"}[300s])'))).toEqual([true]);
+  });
+
   it('reads an input as no data when its missed series could not be asked for, never as the rest alone', async () => {
     const { state, source } = api('unsplit');
-    state.down = 1;
+    state.down = [{ job: 'api', instance: 'a' }];
     state.whole = [[{ pod: 'a' }, 50]];
     state.missed = 'fail';
     const read = await source.read(0);
@@ -359,7 +384,7 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
 
   it('adds each split series its own missed rate', async () => {
     const { state, source } = api('split');
-    state.down = 1;
+    state.down = [{ job: 'api', instance: 'a' }];
     state.whole = [[{ route: '/a' }, 10], [{ route: '/b' }, 20]];
     state.missed = [[{ route: '/b' }, 5]];
     const read = await source.read(0);
