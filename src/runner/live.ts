@@ -30,7 +30,7 @@ import { tickDebugFields } from './tick-debug.js';
 import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
-import { HistoryStore } from '../ui/history-store.js';
+import { type AlertInterval, HistoryStore } from '../ui/history-store.js';
 import { LIVE_HISTORY_MS, liveHistory } from '../ui/history-sizes.js';
 import { BAND_SIGMAS } from '../ui/band.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
@@ -136,12 +136,15 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   // The UI's history, fed from each tick's result (bounded: see ui/history-sizes.ts).
   const history = new HistoryStore(liveHistory(config));
   // What the UI showed when the last run saved it (ui-history-file.ts): charts, closed alerts and
-  // explanations of the signals still configured, from the live window's start on.
+  // explanations of the signals still configured, from the live window's start on; and when the
+  // alerts still firing fired.
   const uiHistoryFile = uiHistoryFileIn(config.delivery.outboxDir);
+  let savedOpen: AlertInterval[] = [];
   {
     const names = new Set(config.signals.map((s) => s.name));
     const { restored, problem } = readUiHistory(uiHistoryFile, history, now() - LIVE_HISTORY_MS, (id) => names.has(signalOfSeries(id)));
     if (problem) logger.log('warn', 'UI history could not be read; its charts start empty', { problem });
+    savedOpen = restored?.open ?? [];
     if (restored) logger.log('info', 'UI history restored', { series: restored.series, points: restored.points, closedAlerts: restored.closed, savedAt: new Date(restored.savedAtMs).toISOString() });
   }
   let uiHistorySavedAtMs = now();
@@ -154,7 +157,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       logger.log('error', 'could not save the UI history', { file: uiHistoryFile, error: (error as Error).message });
     }
   };
-  history.addTransitions(pipeline.firing().map((a) => ({ status: 'firing' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs })));
+  history.resumeFiring(pipeline.firing().map((a) => ({ status: 'firing' as const, labels: a.labels, annotations: a.annotations, fingerprint: a.fingerprint, startsAtMs: a.startsAtMs, evaluatedAtMs: a.startsAtMs })), savedOpen);
 
   // Silences (API and CLI, kept in the state directory), maintenance windows and inhibition rules
   // decide which transitions are delivered; muted ones are still recorded and printed.

@@ -32,6 +32,8 @@ interface HistoryHeader {
   /** Each ring's series id and its number of points, in the order their points follow. */
   series: [string, number][];
   closed: AlertInterval[];
+  /** The alerts open when it was saved (absent in files before it said them). */
+  open?: AlertInterval[];
   /** Each series' latest explanation: id, data time, text. */
   explanations: [string, number, string][];
 }
@@ -66,6 +68,7 @@ export function encodeHistory(store: HistoryStore, savedAtMs: number, sink: (byt
     columns: [...COLUMNS],
     series,
     closed: store.closed,
+    open: [...store.open.values()],
     explanations: [...store.explanations].map(([id, e]) => [id, e.atMs, e.text]),
   };
   const text = Buffer.from(JSON.stringify(header), 'utf8');
@@ -91,6 +94,8 @@ export interface RestoredHistory {
   series: number;
   points: number;
   closed: number;
+  /** The alerts open when it was saved, for HistoryStore.resumeFiring (not put into the store: they may have ended since). */
+  open: AlertInterval[];
 }
 
 /**
@@ -140,8 +145,10 @@ export function restoreHistory(store: HistoryStore, buf: Uint8Array, sinceMs: nu
   if (store.closed.length > max) store.closed.splice(0, store.closed.length - max);
   for (const [id, atMs, text] of header.explanations) if (atMs >= sinceMs && keep(id) && !store.explanations.has(id)) store.explanations.set(id, { atMs, text });
   if (header.firstTimeMs !== null && points > 0 && !(store.firstTimeMs <= header.firstTimeMs)) store.firstTimeMs = Math.max(header.firstTimeMs, sinceMs);
-  return { savedAtMs: header.savedAtMs, series, points, closed: closed.length };
+  return { savedAtMs: header.savedAtMs, series, points, closed: closed.length, open: header.open ?? [] };
 }
+
+const isInterval = (a: unknown): a is AlertInterval => typeof a === 'object' && a !== null && typeof (a as AlertInterval).fingerprint === 'string' && typeof (a as AlertInterval).startsAtMs === 'number';
 
 /** The header of a whole, unchanged history file of this version's columns, and the bytes of its values (2: codes; 4: the first version's float32s). */
 function readHeader(buf: Uint8Array): { header: HistoryHeader; valueBytes: 2 | 4 } {
@@ -162,7 +169,9 @@ function readHeader(buf: Uint8Array): { header: HistoryHeader; valueBytes: 2 | 4
   if (!Array.isArray(header.series) || !Array.isArray(header.closed) || !Array.isArray(header.explanations) || !Array.isArray(header.columns)) throw new HistoryFileError('its header lacks series, closed alerts, explanations or columns');
   if (header.columns.join(',') !== COLUMNS.join(',')) throw new HistoryFileError(`written with other chart columns (${header.columns.join(', ')})`);
   for (const s of header.series) if (!(Array.isArray(s) && typeof s[0] === 'string' && Number.isInteger(s[1]) && s[1] >= 0)) throw new HistoryFileError(`a series entry is not [id, points]: ${JSON.stringify(s)}`);
-  for (const a of header.closed) if (!(typeof a === 'object' && a !== null && typeof a.fingerprint === 'string' && typeof a.startsAtMs === 'number')) throw new HistoryFileError(`a closed alert is not one: ${JSON.stringify(a)}`);
+  for (const a of header.closed) if (!isInterval(a)) throw new HistoryFileError(`a closed alert is not one: ${JSON.stringify(a)}`);
+  if (header.open !== undefined && !Array.isArray(header.open)) throw new HistoryFileError('its open alerts are not a list');
+  for (const a of header.open ?? []) if (!(isInterval(a) && typeof a.firedAtMs === 'number')) throw new HistoryFileError(`an open alert is not one: ${JSON.stringify(a)}`);
   for (const e of header.explanations) if (!(Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'number' && typeof e[2] === 'string')) throw new HistoryFileError(`an explanation is not [id, time, text]: ${JSON.stringify(e)}`);
   return { header, valueBytes };
 }

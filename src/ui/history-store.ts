@@ -141,6 +141,20 @@ export class HistoryStore {
     }
   }
 
+  /**
+   * The alerts firing at a start (the pipeline's restored state, as firing transitions), opened as
+   * the history saved before the restart had them (`saved`: when each fired, what muted it) where
+   * it had the same alert (fingerprint and start), else as fired at their start.
+   */
+  resumeFiring(firing: readonly AlertTransition[], saved: readonly AlertInterval[]): void {
+    const before = new Map(saved.map((a) => [a.fingerprint, a]));
+    for (const t of firing) {
+      const was = before.get(t.fingerprint);
+      if (was === undefined || was.startsAtMs !== t.startsAtMs) this.addTransitions([{ ...t, evaluatedAtMs: t.startsAtMs }]);
+      else this.open.set(t.fingerprint, { ...was, labels: t.labels, summary: t.annotations.summary ?? '', description: t.annotations.description ?? '' });
+    }
+  }
+
   /** The firing alert `fingerprint` was muted when it fired, by `by`. */
   markMuted(fingerprint: string, by: readonly string[]): void {
     const open = this.open.get(fingerprint);

@@ -138,6 +138,18 @@ describe('live loop: held alerts across a restart', () => {
     expect(await (await fetch(`${handle.server!.url}/ui/`)).text()).toMatch(/Muted \(silence [^)]+\): not delivered\./);
   });
 
+  it('an alert muted when it fired and released since is still said to be so after another restart', async () => {
+    const { file, silencedAt } = await mutedThenStopped('3s', () => 503);
+    await new Promise((r) => setTimeout(r, Math.max(0, silencedAt + 3500 - Date.now())));
+    await restartAndTick(file, false);
+    await receiver!.waitFor((all) => all.length === 1, 10_000);
+    const before = [...handle!.history.open.values()];
+    expect(before.map((a) => [a.mutedBy?.length, typeof a.releasedAtMs])).toEqual([[1, 'number']]);
+    await handle!.stop(1000);
+    handle = await startLive(loadConfig(file), { logger: silentLogger });
+    expect([...handle.history.open.values()]).toEqual(before);
+  });
+
   it('an alert still muted at the restart that resolves sends nothing: its receivers never saw it fire', async () => {
     let status = 503;
     const { file } = await mutedThenStopped('1h', () => status);

@@ -50,13 +50,23 @@ describe('UI history file contents', () => {
   it('restores every ring point for point (a wrapped ring too), the closed alerts and the explanations', () => {
     const before = filled();
     const after = storeOf(8);
-    expect(restoreHistory(after, encoded(before), 0, () => true)).toEqual({ savedAtMs: 123_456, series: 3, points: 5 + 8 + 7, closed: 1 });
+    expect(restoreHistory(after, encoded(before), 0, () => true)).toEqual({ savedAtMs: 123_456, series: 3, points: 5 + 8 + 7, closed: 1, open: [] });
     expect([...after.rings.keys()]).toEqual([...before.rings.keys()]);
     for (const [id, ring] of before.rings) expect(after.rings.get(id)!.range()).toEqual(ring.range());
     expect(after.rings.get('api{route="/b"}')!.range().times[0]).toBe(6000); // the newest eight of thirteen
     expect(after.closed).toEqual([closed]);
     expect([...after.explanations]).toEqual([['api{route="/a"}', { atMs: 4000, text: 'every download failing' }]]);
     expect(after.firstTimeMs).toBe(1000);
+  });
+
+  it('gives back the alerts open when it was saved, as they were, without opening them in the store', () => {
+    const before = filled();
+    const open: AlertInterval = { ...closed, fingerprint: 'f2', endsAtMs: undefined, firedAtMs: 7000, mutedBy: ['silence 1 (ana: site move)'] };
+    delete open.endsAtMs;
+    before.open.set('f2', open);
+    const after = storeOf(8);
+    expect(restoreHistory(after, encoded(before), 0, () => true).open).toEqual([open]);
+    expect(after.open.size).toBe(0);
   });
 
   it('keeps what is inside the live window and the smaller capacity, of the series asked for, up to the cap', () => {

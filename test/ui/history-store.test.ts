@@ -63,6 +63,19 @@ describe('HistoryStore', () => {
     expect(store.open.size).toBe(0);
   });
 
+  it('resumes the alerts firing at a start as the saved history had them: when they fired, what muted them', () => {
+    const store = new HistoryStore({ capacity: 10, eagerSeries: 10, maxSeries: 10, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
+    const labels = { alertname: 'StormwatchRetryStorm', signal: 'dl', severity: 'critical' };
+    const firing = (fingerprint: string, startsAtMs: number) => ({ status: 'firing' as const, labels, annotations: { summary: 'now' }, fingerprint, startsAtMs, evaluatedAtMs: startsAtMs });
+    const saved = { fingerprint: 'a', seriesId: 'dl', alertname: 'StormwatchRetryStorm', severity: 'critical', labels, startsAtMs: 1000, firedAtMs: 4000, summary: 'then', description: '', mutedBy: ['silence 1'], releasedAtMs: 5000 };
+    // "a" fired at 4000 and was released at 5000; "b" fired again since (another start); "c" the history never saw.
+    store.resumeFiring([firing('a', 1000), firing('b', 8000), firing('c', 9000)], [saved, { ...saved, fingerprint: 'b' }]);
+    expect(store.open.get('a')).toEqual({ ...saved, summary: 'now' });
+    expect(store.open.get('b')).toMatchObject({ startsAtMs: 8000, firedAtMs: 8000 });
+    expect(store.open.get('b')!.mutedBy).toBeUndefined();
+    expect(store.open.get('c')).toMatchObject({ startsAtMs: 9000, firedAtMs: 9000, summary: 'now' });
+  });
+
   it('chart data: full resolution around alerts, min/max buckets elsewhere, times in seconds', () => {
     const store = new HistoryStore({ capacity: 5000, eagerSeries: 1, maxSeries: 1, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
     for (let t = 0; t < 4000; t++) store.record({ timeMs: t * 15_000, transitions: [], signals: new Map([['dl', report(t === 100 ? 900 : 100, false)]]), deploys: [] });
