@@ -31,7 +31,12 @@ export function parseSelector(text: string): Selector {
   for (const part of splitMatchers(match[2] ?? '')) {
     const m = MATCHER_RE.exec(part);
     if (!m) throw new Error(`cannot read label matcher ${JSON.stringify(part.trim())} in ${JSON.stringify(text)}`);
-    const value = unescape(m[3]!);
+    let value: string;
+    try {
+      value = unescape(m[3]!);
+    } catch (error) {
+      throw new Error(`label matcher ${m[1]!}: ${(error as Error).message} in ${JSON.stringify(text)}`);
+    }
     const matcher: LabelMatcher = { label: m[1]!, op: m[2] as MatchOp, value };
     if (matcher.op === '=~' || matcher.op === '!~') {
       try {
@@ -98,6 +103,44 @@ function splitMatchers(body: string): string[] {
   return parts;
 }
 
-function unescape(value: string): string {
-  return value.replace(/\\(.)/g, (_, ch: string) => (ch === 'n' ? '\n' : ch));
+const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"' };
+
+/**
+ * A double-quoted PromQL string's value, its escapes read as Prometheus reads them (Go's: \a \b \f
+ * \n \r \t \v \\ \", \xHH and \ooo bytes, \uHHHH and \UHHHHHHHH code points); throws on any other,
+ * which Prometheus refuses too. Bytes are read as UTF-8, as Prometheus's label values are.
+ */
+export function unescape(value: string): string {
+  if (!value.includes('\\')) return value;
+  const bytes: number[] = [];
+  const push = (text: string) => bytes.push(...Buffer.from(text, 'utf8'));
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i]!;
+    if (ch !== '\\') {
+      const cp = value.codePointAt(i)!;
+      push(String.fromCodePoint(cp));
+      if (cp > 0xffff) i++;
+      continue;
+    }
+    const e = value[++i];
+    const digits = (n: number, re: RegExp) => {
+      const d = value.slice(i + 1, i + 1 + n);
+      if (d.length !== n || !re.test(d)) throw new Error(`invalid escape \\${e}${d}`);
+      i += n;
+      return d;
+    };
+    if (e !== undefined && e in SIMPLE_ESCAPES) push(SIMPLE_ESCAPES[e]!);
+    else if (e === 'x') bytes.push(Number.parseInt(digits(2, /^[0-9a-fA-F]{2}$/), 16));
+    else if (e === 'u' || e === 'U') {
+      const cp = Number.parseInt(digits(e === 'u' ? 4 : 8, /^[0-9a-fA-F]+$/), 16);
+      if (cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000)) throw new Error(`invalid escape \\${e} (not a code point)`);
+      push(String.fromCodePoint(cp));
+    } else if (e !== undefined && e >= '0' && e <= '7') {
+      i--;
+      const b = Number.parseInt(digits(3, /^[0-7]{3}$/), 8);
+      if (b > 255) throw new Error(`invalid escape \\${value.slice(i - 2, i + 1)} (over \\377)`);
+      bytes.push(b);
+    } else throw new Error(`unknown escape sequence \\${e ?? ''} (PromQL knows \\a \\b \\f \\n \\r \\t \\v \\\\ \\" \\x \\u \\U and octal)`);
+  }
+  return Buffer.from(bytes).toString('utf8');
 }

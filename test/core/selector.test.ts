@@ -24,7 +24,23 @@ describe('parseSelector / matchesSelector', () => {
     expect(matchesSelector(parseSelector('x{a="1,2"}'), 'x', { a: '1,2' })).toBe(true);
   });
 
+  it("reads a value's escapes as Prometheus does (Go's), bytes as UTF-8", () => {
+    const value = (text: string) => parseSelector(text).matchers[1]!.value;
+    expect(value('r{job="caf\\u00e9"}')).toBe('café');
+    expect(value('r{job="\\x61pi"}')).toBe('api');
+    expect(value('r{job="\\141pi"}')).toBe('api');
+    expect(value('r{job="\\xc3\\xa9"}')).toBe('é');
+    expect(value('r{job="a\\tb\\nc"}')).toBe('a\tb\nc');
+    expect(value('r{job="we\\"ird\\\\job"}')).toBe('we"ird\\job');
+    expect(value('r{job="\\U0001F600"}')).toBe('😀');
+    expect(value('r{code=~"5\\\\d+"}')).toBe('5\\d+');
+    expect(matchesSelector(parseSelector('r{job="caf\\u00e9"}'), 'r', { job: 'café' })).toBe(true);
+  });
+
   it.each([
+    ['x{a="\\."}', 'label matcher a: unknown escape sequence \\. (PromQL knows'],
+    ['x{a="\\400"}', 'label matcher a: invalid escape \\400 (over \\377)'],
+    ['x{a="\\xZ1"}', 'label matcher a: invalid escape \\xZ1'],
     ['sum(rate(x[1m]))', 'expected a series selector like metric_name{label="value"}, got "sum(rate(x[1m]))"'],
     ['x{a=1}', 'cannot read label matcher "a=1" in "x{a=1}"'],
     ['x{a=~"("}', 'invalid regular expression "(" in "x{a=~\\"(\\"}": error parsing regexp: missing closing ): `(`'],
