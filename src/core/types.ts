@@ -118,3 +118,10 @@ export interface AlertTransition {
    */
   update?: number;
 }
+
+/** An errors input whose selector's metric no series has: a misspelt name reads as no errors (LiveSource.absentErrorMetrics). */
+export interface AbsentErrorMetric {
+  signal: string;
+  metric: string;
+  selector: string;
+}

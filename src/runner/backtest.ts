@@ -120,6 +120,8 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   // A misspelt metric or label reads as a signal without data: nothing judged, nothing paged, exit 0.
   if (source instanceof ReplaySource) {
     for (const u of source.unmatchedInputs()) options.logger.log('warn', 'a signal\'s selector matched no series of the replay file', { signal: u.signal, input: u.input, selector: u.selector.text });
+    // An errors selector matching nothing is a service without errors, unless its metric is not in the file at all.
+    for (const a of source.absentErrorMetrics()) options.logger.log('warn', "an errors selector's metric has no series in the replay file: its errors read 0", { signal: a.signal, metric: a.metric, selector: a.selector });
   }
   return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
 }

@@ -8,7 +8,7 @@ import { accessSync } from 'node:fs';
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { SignalConfig, StormwatchConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
-import type { AlertTransition, SignalInput } from '../core/types.js';
+import type { AbsentErrorMetric, AlertTransition, SignalInput } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
 import { PrometheusSource } from '../source/prometheus-source.js';
@@ -28,6 +28,7 @@ import { ensureStateDir } from './state-dir.js';
 import { lockStateDir } from './state-lock.js';
 import { tickDebugFields } from './tick-debug.js';
 import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
+import { AbsentErrorWatch } from './absent-error-watch.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { type AlertInterval, HistoryStore } from '../ui/history-store.js';
@@ -409,11 +410,33 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       logger.log('warn', 'signal reads no data: nothing is judged on it', { signal: span.signal, input: span.input, since: new Date(span.sinceMs).toISOString(), reads: spec?.selector?.text ?? spec?.query });
     }
     for (const span of ended) logger.log('info', 'signal reads data again', { signal: span.signal, input: span.input, noDataSince: new Date(span.sinceMs).toISOString() });
-    if (noticed.length > 0 || ended.length > 0 || config.signals !== noDataSignals) {
-      noDataSignals = config.signals;
-      const inputs = config.signals.flatMap((s) => (Object.keys(s.inputs) as SignalInput[]).map((input) => ({ signal: s.name, input })));
-      metrics.recordNoData(inputs, noData.missing());
-    }
+    if (noticed.length > 0 || ended.length > 0 || config.signals !== noDataSignals) publishNoData();
+  };
+  /** stormwatch_signal_no_data: inputs without data, and errors inputs whose metric has no series. */
+  const publishNoData = () => {
+    noDataSignals = config.signals;
+    const inputs = config.signals.flatMap((s) => (Object.keys(s.inputs) as SignalInput[]).map((input) => ({ signal: s.name, input })));
+    const configured = new Set(config.signals.map((s) => s.name));
+    const absent = absentErrors.absent().filter((a) => configured.has(a.signal)).map((a) => ({ signal: a.signal, input: 'errors' }));
+    metrics.recordNoData(inputs, [...noData.missing(), ...absent]);
+  };
+
+  // Errors inputs whose selector's metric has no series (absent-error-watch.ts): a misspelt name
+  // reads as no errors for ever. Asked of the source now and then, off the tick.
+  const absentErrors = new AbsentErrorWatch();
+  const watchAbsentErrors = () => {
+    const asked = source;
+    if (!asked.absentErrorMetrics || !absentErrors.due(now())) return;
+    absentErrors.begin(now());
+    const settle = (answer: AbsentErrorMetric[] | undefined) => {
+      // A reload meanwhile (another source, another configuration): it asks again itself.
+      if (asked !== source) return;
+      const { noticed, found } = absentErrors.settle(answer);
+      for (const a of noticed) logger.log('warn', "an errors selector's metric has no series: its errors read 0 and its error ratio never pages (a misspelt name?)", { signal: a.signal, metric: a.metric, selector: a.selector });
+      for (const a of found) logger.log('info', "an errors selector's metric has series now", { signal: a.signal, metric: a.metric });
+      if (noticed.length > 0 || found.length > 0) publishNoData();
+    };
+    asked.absentErrorMetrics(now()).then(settle, () => settle(undefined));
   };
 
   // What a tick reads from the last rates of targets whose scrapes fail: logged when it starts,
@@ -465,6 +488,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       if (lastReadOk) {
         lastTickOkMs = now();
         watchNoData(result);
+        watchAbsentErrors();
       }
       emit(result.transitions, result.timeMs);
       onDeploys(result.deploys);
@@ -506,7 +530,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     };
     // Informative, not a failed check: a service with no traffic yet has no series to read.
     const missing = noData.missing().map((m) => ({ signal: m.signal, input: m.input, since: new Date(m.sinceMs).toISOString() }));
-    return { ok: checks.source.ok && checks.tick.ok && checks.outbox.ok, detail: missing.length > 0 ? { checks, signalsWithoutData: missing } : { checks } };
+    const absent = absentErrors.absent();
+    const detail = { checks, ...(missing.length > 0 ? { signalsWithoutData: missing } : {}), ...(absent.length > 0 ? { errorsMetricsAbsent: absent } : {}) };
+    return { ok: checks.source.ok && checks.tick.ok && checks.outbox.ok, detail };
   };
 
   const tick = async () => {
@@ -749,6 +775,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       updatePending();
     }
     if (plan.sourceChanged) source = makeSource(next);
+    absentErrors.reset(next.signals.map((s) => s.name));
     const offset = plan.sourceChanged || plan.scheduleChanged ? await learnTickOffset(next, source, true) : { offsetMs: tickOffsetMs, changed: false };
     if (plan.scheduleChanged || offset.changed) {
       tickOffsetMs = offset.offsetMs;

@@ -3,7 +3,7 @@
 // `by` labels, and turns counters into rates.
 
 import { detached } from '../core/detached.js';
-import type { Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
+import type { AbsentErrorMetric, Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
 import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
 import { CounterRates } from './counter-rate.js';
 import { SeriesIndex, SeriesInfos, SpareSamples } from './frame-samples.js';
@@ -83,6 +83,8 @@ interface Route {
   groups: Map<string, Group>;
   /** Whether any series offered so far matched its selector. */
   matched: boolean;
+  /** Whether any series offered so far had its selector's metric name (routes by name only). */
+  nameSeen: boolean;
 }
 
 export class SnapshotFrameBuilder {
@@ -140,7 +142,7 @@ export class SnapshotFrameBuilder {
     for (const signal of signals) {
       const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
-        const route: Route = { signal: signal.name, input, selector, by, groups: new Map(), matched: false };
+        const route: Route = { signal: signal.name, input, selector, by, groups: new Map(), matched: false, nameSeen: false };
         if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, counter: this.rates.addGroup(input === 'errors' ? 'errors' : 'traffic'), forgotten: false, info: undefined, slot: -1 });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
@@ -278,11 +280,24 @@ export class SnapshotFrameBuilder {
     return this.routes.filter((r) => !r.matched).map(({ signal, input, selector }) => ({ signal, input, selector }));
   }
 
+  /**
+   * The errors inputs whose selector names a metric no series offered so far has had (one that
+   * matched none of its series yet, a service without errors, is not one).
+   */
+  absentErrorMetrics(): AbsentErrorMetric[] {
+    return this.routes.filter((r) => r.input === 'errors' && !r.nameSeen && selectorMetricName(r.selector) !== undefined).map((r) => ({ signal: r.signal, metric: selectorMetricName(r.selector)!, selector: r.selector.text }));
+  }
+
   /** Which groups and markers a series feeds: selector matching and keys, done once. */
   private resolve(name: string, labels: Labels, next: Resolution | undefined): Resolution {
     const groups: Group[] = [];
     const routes = this.routesByName.get(name);
-    if (routes) for (const route of routes) if (matchesSelector(route.selector, name, labels)) groups.push(this.groupOf(route, labels));
+    if (routes) {
+      for (const route of routes) {
+        route.nameSeen = true;
+        if (matchesSelector(route.selector, name, labels)) groups.push(this.groupOf(route, labels));
+      }
+    }
     for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) groups.push(this.groupOf(route, labels));
     const markers = this.markers.filter((marker) => matchesSelector(marker.selector, name, labels));
     // Kept for as long as the series lives (three a series of a split signal): arrays of exact

@@ -4,7 +4,8 @@
 import type { InputSpec } from '../config/config-types.js';
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import type { Frame, MarkerSeries, SignalInput } from '../core/types.js';
+import type { AbsentErrorMetric, Frame, MarkerSeries, SignalInput } from '../core/types.js';
+import { selectorMetricName } from '../core/selector.js';
 import { SeriesIndex, SeriesInfos, SpareSamples } from '../series/frame-samples.js';
 import { MAX_POINTS_PER_RANGE_QUERY, type PrometheusClient, type RangeMatrix } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
@@ -21,6 +22,11 @@ import { type DownTarget, TARGETS_DOWN_QUERY, missedQueryFor } from './counter-q
  */
 function absentValue(input: SignalInput): number {
   return input === 'errors' ? 0 : Number.NaN;
+}
+
+/** The query whose answer has one series for each of `names` (metric names) that has a series now. */
+export function metricsPresentQuery(names: readonly string[]): string {
+  return `group by (__name__) ({__name__=~${JSON.stringify(names.join('|'))}})`;
 }
 
 /** Queries in flight against Prometheus at once, per tick. */
@@ -218,6 +224,28 @@ export class PrometheusSource implements LiveSource, HistorySource {
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
     for (const add of sums) add();
     return held;
+  }
+
+  /**
+   * The errors inputs whose selector's metric has no series in Prometheus now (one query for every
+   * such name, `group by (__name__)`: it reads the latest sample of each of their series, so it
+   * is asked now and then, not every tick); undefined when the query fails.
+   */
+  async absentErrorMetrics(nowMs: number): Promise<AbsentErrorMetric[] | undefined> {
+    const named: AbsentErrorMetric[] = [];
+    for (const signal of this.signals) {
+      const selector = signal.inputs.errors?.selector;
+      const metric = selector && selectorMetricName(selector);
+      if (metric !== undefined) named.push({ signal: signal.name, metric, selector: selector!.text });
+    }
+    if (named.length === 0) return [];
+    const names = [...new Set(named.map((n) => n.metric))];
+    try {
+      const found = new Set((await this.client.vector(metricsPresentQuery(names), nowMs)).map((s) => s.labels.__name__));
+      return named.filter((n) => !found.has(n.metric));
+    } catch {
+      return undefined;
+    }
   }
 
   /**

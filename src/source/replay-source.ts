@@ -8,7 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
-import type { Frame, SignalInput } from '../core/types.js';
+import type { AbsentErrorMetric, Frame, SignalInput } from '../core/types.js';
 import type { Selector } from '../core/selector.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
@@ -277,6 +277,11 @@ export class ReplaySource implements HistorySource {
    */
   unmatchedInputs(): { signal: string; input: SignalInput; selector: Selector }[] {
     return (this.builder?.unmatchedInputs() ?? []).filter((u) => u.input !== 'errors');
+  }
+
+  /** The errors selectors whose metric no series of the file has, in the last history(). */
+  absentErrorMetrics(): AbsentErrorMetric[] {
+    return this.builder?.absentErrorMetrics() ?? [];
   }
 
   get firstMs(): number {

@@ -6,7 +6,7 @@
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError, classifyFetchError } from '../core/errors.js';
 import { redactUrl } from '../core/log.js';
-import { type Frame, type Labels, emptySample } from '../core/types.js';
+import { type AbsentErrorMetric, type Frame, type Labels, emptySample } from '../core/types.js';
 import { seriesKey } from '../series/series-key.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
@@ -99,6 +99,8 @@ export class ScrapeSource implements LiveSource {
   /** Label sets of the last two pages: a series' labels are built and resolved once, not every scrape. */
   private readonly labelCache = new LabelSetCache();
   private readonly offered = new OfferedSamples();
+  /** Pages read that were data: until one is, nothing can be said of which metrics exist. */
+  private pagesRead = 0;
 
   constructor(
     private readonly options: ScrapeOptions,
@@ -142,6 +144,7 @@ export class ScrapeSource implements LiveSource {
       return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
     }
     this.labelCache.endPage();
+    this.pagesRead++;
     // A series the page repeats: the first sample counts, each later one is dropped and reported (offerOnce).
     const duplicates: ExpositionProblem[] = [];
     this.builder.begin();
@@ -156,6 +159,10 @@ export class ScrapeSource implements LiveSource {
 
   recycle(frame: Frame): void {
     this.builder.recycle(frame);
+  }
+
+  async absentErrorMetrics(): Promise<AbsentErrorMetric[] | undefined> {
+    return this.pagesRead === 0 ? undefined : this.builder.absentErrorMetrics();
   }
 
   /** No snapshot: every input of every signal is unknown at this tick. */

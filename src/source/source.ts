@@ -2,7 +2,7 @@
 // past frames for warm-up and backtests. Both produce the same Frames, so one pipeline serves all.
 
 import type { SourceError } from '../core/errors.js';
-import type { Frame, SignalInput } from '../core/types.js';
+import type { AbsentErrorMetric, Frame, SignalInput } from '../core/types.js';
 import type { ExpositionProblem } from './exposition.js';
 
 export interface SourceRead {
@@ -32,6 +32,12 @@ export interface LiveSource {
    * stepped): a later read may fill its columns again. A frame not handed back is never reused.
    */
   recycle?(frame: Frame): void;
+  /**
+   * The errors inputs whose selector names a metric that no series has: a misspelt name reads as a
+   * service without errors, for ever. Undefined while it cannot be told (nothing read yet, or the
+   * question failed).
+   */
+  absentErrorMetrics?(nowMs: number): Promise<AbsentErrorMetric[] | undefined>;
 }
 
 export interface HistorySource {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSelector } from '../../src/core/selector.js';
+import { metricsPresentQuery } from '../../src/source/prometheus-source.js';
 import { type DownTarget, TARGETS_DOWN_QUERY, counterQuery, missedQuery, missedQueryFor } from '../../src/source/counter-query.js';
 import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
@@ -171,5 +172,11 @@ describe('restart-aware counter queries', () => {
     const narrowed = await answer(missedQueryFor(all, down)!, '2023-07-20T10:12:00Z', true);
     expect(narrowed.result).toEqual(whole.result);
     expect(narrowed.samples).toBeLessThan(whole.samples / 2);
+  });
+
+  it("finds which errors metrics have series (the check for a misspelt errors selector)", async () => {
+    const url = `${prometheus.url}/api/v1/query?query=${encodeURIComponent(metricsPresentQuery(['served_errors_total', 'served_error_total', 'up']))}&time=${Date.parse('2023-07-20T10:12:00Z') / 1000}`;
+    const body = (await (await fetch(url)).json()) as { data: { result: { metric: Record<string, string> }[] } };
+    expect(body.data.result.map((r) => r.metric.__name__).sort()).toEqual(['served_errors_total', 'up']);
   });
 });

@@ -131,6 +131,18 @@ describe('a backtest of a file holding more than the config reads', () => {
     }
   });
 
+  it("warns of an errors selector whose metric is not in the file (its errors read 0), not of one whose metric has no errors", async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const signal = config.signals[0]!;
+    const typo = { ...signal, name: 'typo', inputs: { ...signal.inputs, errors: { ...signal.inputs.errors!, selector: parseSelector('crates_api_request_total{code=~"5.."}') } } };
+    const calm = { ...signal, name: 'calm', inputs: { ...signal.inputs, errors: { ...signal.inputs.errors!, selector: parseSelector(`${signal.inputs.requests!.selector!.text.replace(/\{.*$/, '')}{code="599"}`) } } };
+    const logged: { msg: string; fields: Record<string, unknown> }[] = [];
+    await runBacktest({ ...config, signals: [...config.signals, typo, calm] }, { logger: { log: (_level, msg, fields) => logged.push({ msg, fields: fields ?? {} }) }, onTransition: () => {} });
+    expect(logged.filter((l) => l.msg.includes("errors selector's metric"))).toEqual([
+      { msg: "an errors selector's metric has no series in the replay file: its errors read 0", fields: { signal: 'typo', metric: 'crates_api_request_total', selector: 'crates_api_request_total{code=~"5.."}' } },
+    ]);
+  });
+
   it('warns of a signal whose requests or downstream selector matched no series (a typo reads as a signal without data)', async () => {
     const config = replayConfig('crates-2023-07-20-broken-redirect');
     const signal = config.signals[0]!;

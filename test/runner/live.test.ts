@@ -195,6 +195,38 @@ describe('live loop', () => {
     expect((await ready()).signalsWithoutData).toBeUndefined();
     expect(await metricValue(handle, 'stormwatch_signal_no_data', 'signal="downloads",input="requests"')).toBe(0);
   });
+
+  it("says when an errors selector's metric has no series (errors would read 0 for ever), and when it has", async () => {
+    let page = 'http_requests_total{code="200"} 1\n';
+    server = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(page));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-absent-'));
+    const file = join(dir, 'stormwatch.yaml');
+    // The errors selector's metric is misspelt: http_request_total.
+    writeFileSync(file, `interval: 1h\nsource:\n  scrape:\n    url: http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics\nserver:\n  listen: 127.0.0.1:0\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: api\n    requests: http_requests_total\n    errors: 'http_request_total{code=~"5.."}'\n`);
+    let clock = Date.parse('2026-12-04T12:00:00Z');
+    const { lines, logger } = logCollector();
+    handle = await startLive(loadConfig(file), { logger, now: () => clock });
+    const said = (msg: RegExp) => lines.filter((l) => msg.test(String(l.msg)));
+    const ready = async () => (await (await fetch(`${handle!.server!.url}/readyz`)).json()) as { errorsMetricsAbsent?: unknown[] };
+    await handle.tick();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(said(/errors selector's metric has no series/)).toEqual([expect.objectContaining({ level: 'warn', signal: 'api', metric: 'http_request_total' })]);
+    expect((await ready()).errorsMetricsAbsent).toEqual([{ signal: 'api', metric: 'http_request_total', selector: 'http_request_total{code=~"5.."}' }]);
+    expect(await metricValue(handle, 'stormwatch_signal_no_data', 'signal="api",input="errors"')).toBe(1);
+    // Said once, not every tick.
+    clock += 60_000;
+    await handle.tick();
+    expect(said(/errors selector's metric has no series/)).toHaveLength(1);
+    // The metric appears (its first error, say): said at the next check.
+    page += 'http_request_total{code="200"} 1\n';
+    clock += 10 * 60_000;
+    await handle.tick();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(said(/errors selector's metric has series now/)).toHaveLength(1);
+    expect((await ready()).errorsMetricsAbsent).toBeUndefined();
+    expect(await metricValue(handle, 'stormwatch_signal_no_data', 'signal="api",input="errors"')).toBe(0);
+  });
 });
 
 /** A small fake Prometheus whose one target was last scraped at `phaseMs` into the 5 s interval, each scrape taking `durationS`: the two questions the offset is learnt from answered, every other query empty. */

@@ -9,6 +9,17 @@ function snapshot(b: SnapshotFrameBuilder, t: number, samples: [string, Record<s
 }
 
 describe('SnapshotFrameBuilder', () => {
+  it("names the errors selectors whose metric no series has had, not those whose metric has no error yet", () => {
+    const b = new SnapshotFrameBuilder([
+      { name: 'api', by: [], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } },
+      { name: 'web', by: [], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_request_total{code=~"5.."}') } },
+      { name: 'any', by: [], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('{__name__=~"errs?_total"}') } },
+    ]);
+    expect(b.absentErrorMetrics().map((a) => a.signal)).toEqual(['api', 'web']);
+    snapshot(b, 0, [['http_requests_total', { code: '200' }, 1]]);
+    expect(b.absentErrorMetrics()).toEqual([{ signal: 'web', metric: 'http_request_total', selector: 'http_request_total{code=~"5.."}' }]);
+  });
+
   it('splits a signal by labels: one series per label set, vanished ones read as no data, never zero traffic', () => {
     const b = new SnapshotFrameBuilder([{ name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } }]);
     snapshot(b, 0, [

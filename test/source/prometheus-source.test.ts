@@ -397,3 +397,29 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     expect(next.held).toBeUndefined();
   });
 });
+
+describe('PrometheusSource, errors metrics without series', () => {
+  it('asks once for every errors metric name and names the signals whose metric has no series; undefined when the query fails', async () => {
+    const asked: string[] = [];
+    let fail = false;
+    const fetchFn = (async (_url: string, init: RequestInit) => {
+      const query = new URLSearchParams(String(init.body)).get('query')!;
+      asked.push(query);
+      if (fail) return new Response('{"status":"error","errorType":"internal","error":"boom"}', { status: 500 });
+      return new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { __name__: 'http_requests_total' }, value: [0, '1'] }] } }), { status: 200 });
+    }) as typeof fetch;
+    const signal = (name: string, errors: string) => ({ name, labels: {}, clients: [], by: [], inputs: { requests: { selector: parseSelector('http_requests_total'), query: 'q' }, errors: { selector: parseSelector(errors), query: 'e' } } }) as unknown as SignalConfig;
+    const source = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [
+      signal('api', 'http_requests_total{code=~"5.."}'),
+      signal('web', 'http_request_total{code=~"5.."}'),
+      signal('edge', 'http_request_total{job="edge"}'),
+    ]);
+    expect(await source.absentErrorMetrics(0)).toEqual([
+      { signal: 'web', metric: 'http_request_total', selector: 'http_request_total{code=~"5.."}' },
+      { signal: 'edge', metric: 'http_request_total', selector: 'http_request_total{job="edge"}' },
+    ]);
+    expect(asked).toEqual(['group by (__name__) ({__name__=~"http_requests_total|http_request_total"})']);
+    fail = true;
+    expect(await source.absentErrorMetrics(0)).toBeUndefined();
+  });
+});
