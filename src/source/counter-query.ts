@@ -53,10 +53,12 @@ export interface DownTarget {
 
 /**
  * Down targets a five-minute read is narrowed to at most: past it the read takes every watched
- * series (one alternation of this many instances is already a long regular expression to run
- * over the index).
+ * series. Each narrowed query repeats its targets' matchers a dozen times; measured against a real
+ * Prometheus (640 targets, 3 series each), narrowing to 100 took 241 ms against 332 ms for the
+ * whole query (a 40 KB query), to 300 about the same, and to 512 longer than the whole (a 200 KB
+ * query, a tick of 24 such queries 6-10 s against 5-7 s).
  */
-export const MAX_NARROWED_TARGETS = 512;
+export const MAX_NARROWED_TARGETS = 100;
 
 /** What an input's missedQuery is made of, kept so that each tick can narrow it to the targets down. */
 export interface MissedSpec {

@@ -13,7 +13,7 @@ import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
 import type { VectorSink } from './vector-decoder.js';
 import { SCRAPE_DURATION_QUERY, type TickOffset, bestTickOffset, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from './scrape-phase.js';
 import type { HeldRate, HistorySource, LiveSource, SourceRead } from './source.js';
-import { type DownTarget, TARGETS_DOWN_QUERY, missedQueryFor } from './counter-query.js';
+import { type DownTarget, type MissedSpec, TARGETS_DOWN_QUERY, missedQueryFor } from './counter-query.js';
 
 /**
  * An empty result is no data (NaN): the series went stale (a target down, a scrape gap) or never
@@ -108,6 +108,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
   private lastSeries: { index: SeriesIndex; map: SeriesInfos | undefined; membership: string } | undefined;
   /** The columns of a frame handed back (recycle), for the next. */
   private readonly spare = new SpareSamples();
+  /** The missed queries of the targets down at the last tick that had any (missedQueriesFor). */
+  private missedQueries: { key: string; queries: Map<MissedSpec, string | undefined> } | undefined;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -200,8 +202,10 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const held: HeldRate[] = [];
     const jobs: (() => Promise<void>)[] = [];
     const sums: (() => void)[] = [];
+    const queries = this.missedQueriesFor(down);
     for (const { signal, table, input, spec, answered, sum } of missable) {
-      const query = missedQueryFor(spec.missed!, down);
+      let query = queries.get(spec.missed!);
+      if (!queries.has(spec.missed!)) queries.set(spec.missed!, (query = missedQueryFor(spec.missed!, down)));
       if (query === undefined) continue;
       const i = INPUTS.indexOf(input);
       // Asked for: the input is known only if this answer came too (what it adds is not zero).
@@ -246,6 +250,16 @@ export class PrometheusSource implements LiveSource, HistorySource {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Each input's missed query narrowed to `down` (filled as they are asked for): kept while the
+   * same targets stay down, as they mostly do for many ticks.
+   */
+  private missedQueriesFor(down: readonly DownTarget[] | undefined): Map<MissedSpec, string | undefined> {
+    const key = down === undefined ? '' : down.map((t) => `${t.job}\u0000${t.instance}`).sort().join('\u0001') + '\u0002';
+    if (this.missedQueries?.key !== key) this.missedQueries = { key, queries: new Map() };
+    return this.missedQueries.queries;
   }
 
   /**
