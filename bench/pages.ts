@@ -121,8 +121,8 @@ export function tickAnswers(profiles: readonly RouteProfile[], k: number, t0Ms: 
 
 /** The answer a query of the bench's signal gets: by what its PromQL selects. */
 export function answerFor(query: string, answers: TickAnswers): Buffer {
-  // No target is down: the probe (TARGETS_DOWN_QUERY) finds none, so no missed series' query is asked.
-  if (query.includes('up == 0')) return NOTHING;
+  // No target is down: the probe (targetsDownQuery) finds none, so no missed series' query is asked.
+  if (query.includes('min_over_time(up[')) return NOTHING;
   return query.includes('5..') ? answers.errors : query.includes('completions') ? answers.downstream : answers.requests;
 }
 

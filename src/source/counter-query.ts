@@ -40,12 +40,15 @@ export function counterQuery(selector: string, fn: RateFunction, windowMs: numbe
 }
 
 /**
- * Targets whose last scrape failed: the Prometheus source asks for missedQuery only while some of
- * them can hold a watched series, and reads only theirs (missedQueryFor).
+ * Targets whose scrapes failed within the rate window (down now, or back since): the Prometheus
+ * source asks for missedQuery only while some of them can hold a watched series, and reads only
+ * theirs (missedQueryFor).
  */
-export const TARGETS_DOWN_QUERY = 'count by (job, instance) (up == 0)';
+export function targetsDownQuery(windowMs: number): string {
+  return `count by (job, instance) (min_over_time(up[${windowMs / 1000}s]) == 0)`;
+}
 
-/** A target the probe found down, by the labels `up` has. */
+/** A target the probe found down (now, or within the rate window), by the labels `up` has. */
 export interface DownTarget {
   job: string;
   instance: string;
@@ -84,6 +87,11 @@ export interface MissedSpec {
  * data once its last series drops out. Series whose job and instance are not those of their target
  * (recording rules, federation) never match `up` and are as Prometheus has them.
  *
+ * A target back from failing scrapes has one sample in the rate window at its first scrape, so no
+ * rate there: its series count their rate over the gap (irate over the lookback: from the last
+ * sample before the failure to the first after) until the second scrape. Without it the tick
+ * pods came back at read as their traffic lost (five of six back read a sixth).
+ *
  * The scale, the load moved and the majority are judged on `gate`'s series (the signal's request
  * selector for its errors: an error series alone cannot tell load that moved from errors that
  * rose, and errors dropped while requests are held read as an error ratio a fraction of the real
@@ -110,13 +118,18 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   const shareBefore = `${failingCarried} / ${targets(`${last(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
   const before = `(sum${grouping}(${fn}(${gate}[${w}] offset ${lookback}) unless ${down}) or ${shareBefore})`;
   const held = `(${dropped} * clamp(${scraped} / ${before}, 0, 2) unless ${scraped} - ${before} >= ${failingCarried} / 2)`;
+  const back = 'on(job, instance) (up == 1 and on(job, instance) min_over_time(up[' + w + ']) == 0)';
+  const returning = `sum${grouping}((${last(recent.selector)} and count_over_time(${recent.selector}[${w}]) == 1) and ${back})`;
   // Precedence: * and / over - over comparisons over unless and or (parenthesised).
-  return `(${held} unless ${failingCarried} > ${before}) or (${failingCarried} > ${before}) * NaN`;
+  const missed = `(${held} unless ${failingCarried} > ${before}) or (${failingCarried} > ${before}) * NaN`;
+  // Summed apart from it: the same groups' label sets would make `or` keep one of the two.
+  const part = (expr: string, name: string) => `label_replace(${expr}, "stormwatch_part", "${name}", "", "")`;
+  return `sum${grouping}(${part(missed, 'held')} or ${part(returning, 'back')})`;
 }
 
 /**
  * The missed query of `spec` for this tick, its five-minute reads narrowed to the series of the
- * targets down (`down`, from TARGETS_DOWN_QUERY) that its selectors can select; undefined when none
+ * targets down (`down`, from targetsDownQuery) that its selectors can select; undefined when none
  * can (nothing would be added: the query is not asked). With `down` unknown (the probe failed) or
  * more than MAX_NARROWED_TARGETS of them, the reads take every watched series, as missedQuery does.
  *

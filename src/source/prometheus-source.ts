@@ -13,7 +13,7 @@ import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
 import type { VectorSink } from './vector-decoder.js';
 import { SCRAPE_DURATION_QUERY, type TickOffset, bestTickOffset, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from './scrape-phase.js';
 import type { HeldRate, HistorySource, LiveSource, SourceRead } from './source.js';
-import { type DownTarget, type MissedSpec, TARGETS_DOWN_QUERY, missedQueryFor } from './counter-query.js';
+import { type DownTarget, type MissedSpec, missedQueryFor, targetsDownQuery } from './counter-query.js';
 
 /**
  * An empty result is no data (NaN): the series went stale (a target down, a scrape gap) or never
@@ -175,7 +175,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
     let down: DownTarget[] | undefined = [];
     if (missable.length > 0) {
       jobs.push(() =>
-        this.client.vector(TARGETS_DOWN_QUERY, nowMs).then(
+        this.client.vector(targetsDownQuery(Math.max(...missable.map((m) => m.spec.missed!.windowMs))), nowMs).then(
           (targets) => {
             down = targets.map(({ labels }) => ({ job: labels.job ?? '', instance: labels.instance ?? '' }));
           },

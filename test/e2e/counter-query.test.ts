@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSelector } from '../../src/core/selector.js';
 import { metricsPresentQuery } from '../../src/source/prometheus-source.js';
-import { type DownTarget, TARGETS_DOWN_QUERY, counterQuery, missedQuery, missedQueryFor } from '../../src/source/counter-query.js';
+import { type DownTarget, counterQuery, missedQuery, missedQueryFor, targetsDownQuery } from '../../src/source/counter-query.js';
 import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
 const T0 = Date.parse('2023-07-20T10:00:00Z');
@@ -36,9 +36,10 @@ describe('restart-aware counter queries', () => {
     // - "crash": a-c; from 10:10 c crash-loops (up 0) and a and b take its load (15/s each);
     // - "ended": a-c; c ends at 10:10 (no samples, no up);
     // - "young": a-d from 10:08 only (nothing five minutes old); d's scrapes fail from 10:10;
-    // - "big": pods g-z, whose scrapes never fail.
-    const served: Record<string, string> = { app: 'abcdef', most: 'abcdef', collapse: 'abcd', crash: 'abc', ended: 'abc', young: 'abcd', big: 'ghijklmnopqrstuvwxyz' };
-    const failingFrom10: Record<string, string> = { app: 'bc', most: 'bcdef', collapse: 'cd', crash: 'c', ended: 'c', young: 'd', big: '' };
+    // - "big": pods g-z, whose scrapes never fail;
+    // - "back": a-f; the scrapes of b-f fail from 10:10 to 10:13, when they come back.
+    const served: Record<string, string> = { app: 'abcdef', most: 'abcdef', collapse: 'abcd', crash: 'abc', ended: 'abc', young: 'abcd', big: 'ghijklmnopqrstuvwxyz', back: 'abcdef' };
+    const failingFrom10: Record<string, string> = { app: 'bc', most: 'bcdef', collapse: 'cd', crash: 'c', ended: 'c', young: 'd', big: '', back: 'bcdef' };
     const count: Record<string, number> = {};
     const servedLines: Record<string, string[]> = {};
     const errorLines: Record<string, string[]> = {};
@@ -47,15 +48,16 @@ describe('restart-aware counter queries', () => {
       for (const [job, pods] of Object.entries(served)) {
         for (const pod of pods) {
           if (job === 'young' && t < 480) continue;
-          const failing = t >= 600 && failingFrom10[job]!.includes(pod);
+          const failing = t >= 600 && (job !== 'back' || t < 780) && failingFrom10[job]!.includes(pod);
           const at = (T0 + t * 1000) / 1000;
           if (failing && job === 'ended') continue;
           const key = `${job}/${pod}`;
           (ups[key] ??= []).push(`up{job="${job}",instance="${pod}"} ${failing ? 0 : 1} ${at}`);
-          if (failing) continue;
+          // A pod whose scrapes fail still serves and counts; nobody reads it.
           const rate = job === 'crash' && t >= 600 ? 15 : job === 'collapse' && t > 660 ? 0 : 10;
           count[key] = (count[key] ?? 0) + 15 * rate;
           count[`${key}/errors`] = (count[`${key}/errors`] ?? 0) + 15 * (rate / 10);
+          if (failing) continue;
           (servedLines[key] ??= []).push(`served_total{job="${job}",instance="${pod}"} ${count[key]} ${at}`);
           (errorLines[key] ??= []).push(`served_errors_total{job="${job}",instance="${pod}"} ${count[`${key}/errors`]} ${at}`);
         }
@@ -129,6 +131,19 @@ describe('restart-aware counter queries', () => {
     expect(await at(missedQuery(collapse, 'irate', 60_000), '2023-07-20T10:12:30Z')).toBe(0);
   });
 
+  it('reads targets back from failing scrapes at their rate over the gap until their second scrape', async () => {
+    const back = 'served_total{job="back"}';
+    // Their first sample back is alone in the rate window: the sum alone reads one pod of six.
+    expect(await at(counterQuery(back, 'irate', 60_000, 15_000), '2023-07-20T10:13:00Z')).toBeCloseTo(10, 6);
+    expect(await at(missedQuery(back, 'irate', 60_000), '2023-07-20T10:13:00Z')).toBeCloseTo(50, 6);
+    // Beside the share held of targets still failing, each group its own (split by job).
+    const byJob = (await answer(missedQuery('served_total{job=~"back|app"}', 'irate', 60_000, ['job']), '2023-07-20T10:13:00Z')).result;
+    expect(Object.fromEntries(byJob.map((r) => [r.metric.job, Number(r.value[1])]))).toEqual({ app: 20, back: 50 });
+    // At their second scrape the rate window has two samples: nothing is added.
+    expect(await at(counterQuery(back, 'irate', 60_000, 15_000), '2023-07-20T10:13:15Z')).toBeCloseTo(60, 6);
+    expect(await series(missedQuery(back, 'irate', 60_000), '2023-07-20T10:13:15Z')).toBe(0);
+  });
+
   it('adds nothing for a crash-looping pod whose load moved to its neighbours, nor for a pod that ended', async () => {
     expect(await at(counterQuery('served_total{job="crash"}', 'irate', 60_000, 15_000), '2023-07-20T10:12:00Z')).toBeCloseTo(30, 6);
     expect(await series(missedQuery('served_total{job="crash"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBe(0);
@@ -143,13 +158,13 @@ describe('restart-aware counter queries', () => {
 
   it('reads the same narrowed to the targets the probe finds down, touching a fraction of the samples', async () => {
     const cases: [string, string, string[]][] = [
-      ...['app', 'most', 'collapse', 'crash', 'ended', 'young', 'big'].map((job): [string, string, string[]] => [`served_total{job="${job}"}`, `served_total{job="${job}"}`, []]),
+      ...['app', 'most', 'collapse', 'crash', 'ended', 'young', 'big', 'back'].map((job): [string, string, string[]] => [`served_total{job="${job}"}`, `served_total{job="${job}"}`, []]),
       ['served_errors_total{job="app"}', 'served_total{job="app"}', []],
       ['served_total', 'served_total', ['job']],
     ];
     let asked = 0;
-    for (const iso of ['2023-07-20T10:05:00Z', '2023-07-20T10:10:30Z', '2023-07-20T10:12:00Z', '2023-07-20T10:12:30Z', '2023-07-20T10:14:00Z', '2023-07-20T10:15:00Z']) {
-      const down: DownTarget[] = (await answer(TARGETS_DOWN_QUERY, iso)).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! }));
+    for (const iso of ['2023-07-20T10:05:00Z', '2023-07-20T10:10:30Z', '2023-07-20T10:12:00Z', '2023-07-20T10:12:30Z', '2023-07-20T10:13:00Z', '2023-07-20T10:14:00Z', '2023-07-20T10:15:00Z']) {
+      const down: DownTarget[] = (await answer(targetsDownQuery(60_000), iso)).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! }));
       for (const [selector, gate, by] of cases) {
         const whole = await answer(missedQuery(selector, 'irate', 60_000, by, gate), iso);
         const query = missedQueryFor({ selector: parseSelector(selector), gate: parseSelector(gate), fn: 'irate', windowMs: 60_000, by }, down);
@@ -162,16 +177,18 @@ describe('restart-aware counter queries', () => {
         expect((await answer(query, iso)).result, `${selector} at ${iso}`).toEqual(whole.result);
       }
     }
-    // Not before anything failed (9), nor for the job none of whose targets fail, nor for the pod
-    // that ended (no `up`), at the five times after.
-    expect(asked).toBe(6 * 9 - 9 - 5 - 5);
+    // Not before anything failed (10), nor for the job none of whose targets fail, nor for the pod
+    // that ended (no `up`), at the six times after, nor for "back" once its pods have been back a
+    // rate window (two times).
+    expect(asked).toBe(7 * 10 - 10 - 6 - 6 - 2);
     // Every job's series but the failing targets' (20 pods of "big" among them): read for five minutes by the whole query only.
-    const down = (await answer(TARGETS_DOWN_QUERY, '2023-07-20T10:12:00Z')).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! }));
+    const down = (await answer(targetsDownQuery(60_000), '2023-07-20T10:12:00Z')).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! }));
     const all = { selector: parseSelector('served_total'), gate: parseSelector('served_total'), fn: 'irate' as const, windowMs: 60_000, by: ['job'] };
     const whole = await answer(missedQuery('served_total', 'irate', 60_000, ['job']), '2023-07-20T10:12:00Z', true);
     const narrowed = await answer(missedQueryFor(all, down)!, '2023-07-20T10:12:00Z', true);
     expect(narrowed.result).toEqual(whole.result);
-    expect(narrowed.samples).toBeLessThan(whole.samples / 2);
+    // The rest is what every such query reads of all series: their rates in the window, the targets' `up`.
+    expect(narrowed.samples).toBeLessThan(whole.samples * 0.6);
   });
 
   it("finds which errors metrics have series (the check for a misspelt errors selector)", async () => {

@@ -126,7 +126,8 @@ describe('live loop', () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
       req.on('end', () => {
-        const result = (new URLSearchParams(body).get('query') ?? '').includes('up == 0') ? [] : [{ metric: {}, value: [0, '12'] }];
+        const query = new URLSearchParams(body).get('query') ?? '';
+        const result = query.includes('min_over_time(up[') || query.includes('(up == 0)') ? [] : [{ metric: {}, value: [0, '12'] }];
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
       });
     });

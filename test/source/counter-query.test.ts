@@ -10,10 +10,12 @@ function spec(selector: string, gate = selector): MissedSpec {
   return { selector: s, gate: gate === selector ? s : parseSelector(gate), fn: 'irate', windowMs: 60_000, by: [] };
 }
 
-/** The selectors of a query's five-minute reads. */
+/** The selectors of a query's reads of failing targets' series: five minutes, and the returning ones' count in the window. */
 function recentReads(query: string): string[] {
-  return [...new Set([...query.matchAll(/irate\(([^[]+)\[300s\]\)/g)].map((m) => m[1]!))];
+  return [...new Set([...query.matchAll(/irate\(([^[]+)\[300s\]\)|count_over_time\(([^[]+)\[60s\]\)/g)].map((m) => (m[1] ?? m[2])!))];
 }
+
+const RECENT_READS = /(?:irate\([^[]+\[300s\]\)|count_over_time\([^[]+\[60s\]\))/g;
 
 describe('withMatchers', () => {
   it('adds matchers to a selector whatever its shape', () => {
@@ -33,7 +35,7 @@ describe('missedQueryFor', () => {
     expect(recentReads(query)).toEqual(['r{job="api", job="api", instance=~"10\\\\.0\\\\.0\\\\.1:8080|10\\\\.0\\\\.0\\\\.2:8080"}']);
     // Everything else is the query unnarrowed: the same rates in the window, the same filters.
     const whole = missedQuery('r{job="api"}', 'irate', 60_000);
-    expect(query.replace(/irate\([^[]+\[300s\]\)/g, '')).toBe(whole.replace(/irate\([^[]+\[300s\]\)/g, ''));
+    expect(query.replace(RECENT_READS, '')).toBe(whole.replace(RECENT_READS, ''));
   });
 
   it("asks nothing when no target down can be one of the selector's, judged by its job and instance matchers", () => {

@@ -3,7 +3,7 @@ import type { SignalConfig } from '../../src/config/load.js';
 import type { Frame } from '../../src/core/types.js';
 import { PrometheusClient } from '../../src/source/prometheus-client.js';
 import { PrometheusSource } from '../../src/source/prometheus-source.js';
-import { TARGETS_DOWN_QUERY } from '../../src/source/counter-query.js';
+import { targetsDownQuery } from '../../src/source/counter-query.js';
 import { parseSelector } from '../../src/core/selector.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
@@ -325,7 +325,7 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     const fetchFn = (async (_url: string, init: RequestInit) => {
       const query = new URLSearchParams(String(init.body)).get('query')!;
       state.asked.push(query);
-      if (query === TARGETS_DOWN_QUERY) return state.down === 'fail' ? boom() : answer(state.down.map((metric) => ({ metric, value: [0, '1'] })));
+      if (query === targetsDownQuery(60_000)) return state.down === 'fail' ? boom() : answer(state.down.map((metric) => ({ metric, value: [0, '1'] })));
       const vector = isMissed(query) ? state.missed : state.whole;
       if (vector === 'fail') return boom();
       return answer(vector.map(([metric, v]) => ({ metric, value: [0, String(v)] })));
@@ -335,7 +335,7 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     const config = (signalOf === 'split' ? { ...base, by: ['route'] } : { ...base, by: [] }) as unknown as SignalConfig;
     return { state, source: new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [config]) };
   }
-  const isMissed = (query: string) => query !== TARGETS_DOWN_QUERY && query.includes('up == 0');
+  const isMissed = (query: string) => query !== targetsDownQuery(60_000) && query.includes('up == 0');
 
   it('asks for the missed series only while a target of theirs is down, after the probe finds it, and adds them', async () => {
     const { state, source } = api('unsplit');
