@@ -19,7 +19,7 @@ import { serverBaseUrl } from './config/resolve-server.js';
 import { parseDuration } from './core/duration.js';
 import { announceNewCredentials } from './core/http-auth.js';
 import { createLogger, type LogLevel } from './core/log.js';
-import { isListenAddress } from './core/listen-address.js';
+import { listenAddressProblem } from './core/listen-address.js';
 import { externalURLOf } from './config/resolve-server.js';
 import { makeDirs } from './core/make-dirs.js';
 import { PACKAGE_ROOT } from './core/paths.js';
@@ -239,7 +239,8 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const log = logger();
       const shard = parseShard(str('shard'), command);
       const listen = str('listen');
-      if (listen !== undefined && !isListenAddress(listen)) throw new UsageError(`--listen: expected HOST:PORT (port 0-65535) like 0.0.0.0:9464, got ${JSON.stringify(listen)}`, command);
+      const listenProblem = listen === undefined ? undefined : listenAddressProblem(listen);
+      if (listenProblem !== undefined) throw new UsageError(`--listen: ${listenProblem}`, command);
       const stateDir = str('state-dir');
       const file = configFile();
       // The flags win over the file at start and at every reload alike.

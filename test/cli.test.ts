@@ -67,9 +67,9 @@ describe('stormwatch CLI', () => {
     writeFileSync(file, 'source:\n  prometheus:\n    url: http://127.0.0.1:9\n    seasonalHistory: 0\nserver:\n  listen: 127.0.0.1:99999\nsignals:\n  - name: api\n    requests: http_requests_total\n');
     const checked = await runCli(['check-config', file]);
     expect(checked.code).toBe(2);
-    expect(checked.stderr).toBe(`${file}: invalid configuration\n  server.listen: expected host:port (port 0-65535) like 127.0.0.1:9464 (line 6)\n`);
+    expect(checked.stderr).toBe(`${file}: invalid configuration\n  server.listen: expected a port 0-65535 in an address like "0.0.0.0:9464" (every interface) or "127.0.0.1:9464", got "127.0.0.1:99999" (line 6)\n`);
     const flag = await runCli(['run', '--config', config, '--listen', '127.0.0.1:65536']);
-    expect([flag.code, flag.stderr]).toEqual([2, expect.stringContaining('--listen: expected HOST:PORT (port 0-65535)')]);
+    expect([flag.code, flag.stderr]).toEqual([2, expect.stringContaining('--listen: expected a port 0-65535 in an address like "0.0.0.0:9464" (every interface) or "127.0.0.1:9464", got "127.0.0.1:65536"')]);
   });
 
   it('refuses a YAML file of nested aliases (a billion laughs) naming the file, exit 2', async () => {

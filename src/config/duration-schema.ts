@@ -2,12 +2,26 @@
 
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
+import { describeGiven } from '../core/given-value.js';
+
+const EXPECTED = 'expected a duration like 15s, 1m or 1h';
+
+/**
+ * What is wrong with a given duration: what it got and, for a bare number (YAML's `timeout: 5`),
+ * the same amount with a unit (seconds: what such a number mostly means).
+ */
+export function durationProblem(given: unknown): string {
+  if (given === undefined) return EXPECTED;
+  const bare = typeof given === 'number' ? given : typeof given === 'string' && /^\d+(?:\.\d+)?$/.test(given) ? Number(given) : undefined;
+  const unit = bare === undefined ? '' : `; give a duration with a unit like "${Number.isInteger(bare) ? `${bare}s` : `${Math.round(bare * 1000)}ms`}"`;
+  return `${EXPECTED}, got ${describeGiven(given)}${unit}`;
+}
 
 // A bare 0 is a number to YAML, and the one duration without a unit (what "0 turns it off" means).
-export const durationField = z.preprocess((value) => (value === 0 ? '0' : value), z.string({ error: 'expected a duration like 15s, 1m or 1h' })).transform((text, ctx) => {
+export const durationField = z.preprocess((value) => (value === 0 ? '0' : value), z.string({ error: (issue) => durationProblem(issue.input) })).transform((text, ctx) => {
   const ms = parseDuration(text);
   if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 15s, 1m or 1h, got ${JSON.stringify(text)}` });
+    ctx.addIssue({ code: 'custom', message: durationProblem(text) });
     return z.NEVER;
   }
   return ms;

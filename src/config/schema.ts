@@ -6,7 +6,7 @@ import { gatesSection, peersSection } from './gates-schema.js';
 import { checkHttpClient, httpClientFields, secretValue } from './http-client-schema.js';
 import { muteSections } from './mute-schema.js';
 import { durationField } from './duration-schema.js';
-import { LISTEN_RE, isListenAddress } from '../core/listen-address.js';
+import { listenAddressField } from './listen-address-schema.js';
 import { detectorOverrides, signalOverrideFields } from './signal-overrides-schema.js';
 
 const duration = durationField;
@@ -263,7 +263,7 @@ export const configSchema = z.strictObject({
   source,
   server: z
     .strictObject({
-      listen: z.string().regex(LISTEN_RE, { message: 'expected host:port like 127.0.0.1:9464' }).refine(isListenAddress, { message: 'expected host:port (port 0-65535) like 127.0.0.1:9464' }),
+      listen: listenAddressField,
       /** HTTP basic auth for what the server shows (the UI, /metrics, /api/v1/alerts); health checks and the token-guarded APIs stay as they are. */
       basicAuth: z.strictObject({ username: z.string().min(1), password: secretValue }).optional(),
       /** Serve HTTPS with this certificate and key (PEM files; read again at a reload, so a renewed certificate is taken up). */

@@ -69,6 +69,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('says what a number given for an address or a duration is, and what is expected instead', () => {
+    const file = writeConfig('source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\n    timeout: 5\nserver: { listen: 9464 }\nsignals:\n  - name: api\n    requests: r_total\n');
+    expect(problemsOf(file)).toEqual([
+      'source.scrape.timeout: expected a duration like 15s, 1m or 1h, got the number 5; give a duration with a unit like "5s" (line 4)',
+      'server.listen: expected an address like "0.0.0.0:9464" (every interface) or "127.0.0.1:9464", got the number 9464 (line 5)',
+    ]);
+  });
+
   it('reports problems found after the schema: presets, duplicates, PromQL on a scrape source', () => {
     expect(problemsOf(bad('query-with-scrape.yaml'))).toEqual([
       'detector.preset: unknown preset "paranoid"; known: default, sensitive (line 5)',

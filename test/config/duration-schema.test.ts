@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { durationField } from '../../src/config/duration-schema.js';
+
+const problemOf = (value: unknown) => durationField.safeParse(value).error?.issues.map((issue) => issue.message);
+
+describe('durationField', () => {
+  it('reads durations with units, and a bare 0', () => {
+    expect(durationField.parse('1m30s')).toBe(90_000);
+    expect(durationField.parse(0)).toBe(0);
+  });
+
+  it('says what a bare number got and suggests it with a unit', () => {
+    expect(problemOf(5)).toEqual(['expected a duration like 15s, 1m or 1h, got the number 5; give a duration with a unit like "5s"']);
+    expect(problemOf('30')).toEqual(['expected a duration like 15s, 1m or 1h, got "30"; give a duration with a unit like "30s"']);
+    expect(problemOf(0.5)).toEqual(['expected a duration like 15s, 1m or 1h, got the number 0.5; give a duration with a unit like "500ms"']);
+  });
+
+  it('says what any other value got', () => {
+    expect(problemOf(true)).toEqual(['expected a duration like 15s, 1m or 1h, got the boolean true']);
+    expect(problemOf('soon')).toEqual(['expected a duration like 15s, 1m or 1h, got "soon"']);
+  });
+});
