@@ -248,7 +248,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
         ...loaded,
         // An alert link's base not set in the file follows the address the flag gives.
         ...(listen !== undefined ? { listen, ...(loaded.alerting.externalURLGiven ? {} : { alerting: { ...loaded.alerting, ...externalURLOf(undefined, { listen, serverScheme: loaded.serverScheme }) } }) } : {}),
-        ...(stateDir !== undefined ? { delivery: { ...loaded.delivery, outboxDir: resolve(stateDir) } } : {}),
+        ...(stateDir !== undefined ? { delivery: { ...loaded.delivery, outboxDir: resolve(stateDir), outboxDirSetting: '--state-dir' } } : {}),
       });
       const config = withFlags(load(file));
       if (config.source.kind === 'replay') {

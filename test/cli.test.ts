@@ -192,7 +192,17 @@ describe('stormwatch CLI', () => {
     writeFileSync(file, `source: {scrape: {url: 'http://127.0.0.1:1/metrics'}}\nsignals: [{name: s, requests: x_total}]\n`);
     const r = await runCli(['run', '--config', file, '--state-dir', '/proc/stormwatch-state/x'], 30_000);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('cannot use state directory /proc/stormwatch-state/x (delivery.outboxDir): ENOENT');
+    expect(r.stderr).toContain('cannot use state directory /proc/stormwatch-state/x (--state-dir): ENOENT');
+  });
+
+  it('a bad --state-dir is reported as the flag the user gave, not as delivery.outboxDir', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    writeFileSync(join(dir, 'blocker'), 'a file where a directory should be');
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, `source: {scrape: {url: 'http://127.0.0.1:1/metrics'}}\nsignals: [{name: s, requests: x_total}]\n`);
+    const r = await runCli(['run', '--config', file, '--state-dir', join(dir, 'blocker', 'state')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`stormwatch: cannot use state directory ${join(dir, 'blocker', 'state')} (--state-dir): ENOTDIR; point --state-dir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)\n`);
   });
 
   it('demo: replays the bundled scenario and a local receiver prints the alerts', async () => {

@@ -82,6 +82,8 @@ export interface RouteConfig {
 
 export interface DeliveryConfig {
   outboxDir: string;
+  /** What named outboxDir, as problems with the directory name it ('--state-dir'); absent: delivery.outboxDir. */
+  outboxDirSetting?: string;
   maxAgeMs: number;
   concurrency: number;
   backoff: { baseMs: number; capMs: number };

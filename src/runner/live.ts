@@ -75,9 +75,9 @@ export interface LiveHandle {
 }
 
 export async function startLive(initial: StormwatchConfig, options: LiveOptions): Promise<LiveHandle> {
-  ensureStateDir(initial.delivery.outboxDir);
+  ensureStateDir(initial.delivery.outboxDir, initial.delivery.outboxDirSetting);
   // One process per state directory (state-lock.ts), held until stopped or a start that fails.
-  const lock = lockStateDir(initial.delivery.outboxDir, (options.now ?? Date.now)());
+  const lock = lockStateDir(initial.delivery.outboxDir, (options.now ?? Date.now)(), initial.delivery.outboxDirSetting);
   if (lock.tookOver) options.logger.log('info', 'state directory lock taken over: its holder is gone or on another host', { holder: lock.tookOver });
   if (initial.listen && !initial.alerting.externalURLGiven) {
     options.logger.log('warn', 'alert links point at the listen address: set alerting.externalURL to the URL people reach stormwatch at', { externalURL: initial.alerting.externalURL });

@@ -9,6 +9,7 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StartupError } from '../core/errors.js';
+import { OUTBOX_DIR_KEY } from './state-dir.js';
 
 export const LOCK_FILE_NAME = 'stormwatch.lock';
 
@@ -27,9 +28,10 @@ export interface StateLock {
   release(): void;
 }
 
-export function lockStateDir(dir: string, nowMs = Date.now()): StateLock {
+/** Locks `dir`; its problems name `setting`, what gave the directory (the key or --state-dir). */
+export function lockStateDir(dir: string, nowMs = Date.now(), setting = OUTBOX_DIR_KEY): StateLock {
   const file = join(dir, LOCK_FILE_NAME);
-  if (held.has(file)) throw inUse(dir, file, { pid: process.pid, host: hostname(), since: 'this start' });
+  if (held.has(file)) throw inUse(dir, setting, file, { pid: process.pid, host: hostname(), since: 'this start' });
   const mine = `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date(nowMs).toISOString() })}\n`;
   let tookOver: Holder | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -48,10 +50,10 @@ export function lockStateDir(dir: string, nowMs = Date.now()): StateLock {
         },
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StartupError(`cannot lock state directory ${dir} (delivery.outboxDir): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StartupError(`cannot lock state directory ${dir} (${setting}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     const holder = readHolder(file);
-    if (holder && holder.host === hostname() && holder.pid !== process.pid && alive(holder.pid)) throw inUse(dir, file, holder);
+    if (holder && holder.host === hostname() && holder.pid !== process.pid && alive(holder.pid)) throw inUse(dir, setting, file, holder);
     // Gone, unreadable (a torn write), ours from before a restart (a container's pid 1), or another host's.
     tookOver = holder;
     try {
@@ -60,12 +62,12 @@ export function lockStateDir(dir: string, nowMs = Date.now()): StateLock {
       // Another start took it over first: the next attempt finds its lock.
     }
   }
-  throw new StartupError(`cannot lock state directory ${dir} (delivery.outboxDir): ${file} keeps coming back`);
+  throw new StartupError(`cannot lock state directory ${dir} (${setting}): ${file} keeps coming back`);
 }
 
-function inUse(dir: string, file: string, holder: Holder): StartupError {
+function inUse(dir: string, setting: string, file: string, holder: Holder): StartupError {
   return new StartupError(
-    `state directory ${dir} (delivery.outboxDir) is in use by process ${holder.pid} on ${holder.host} since ${holder.since} (${file}): two processes on one outbox would deliver its alerts twice; give each instance its own directory`,
+    `state directory ${dir} (${setting}) is in use by process ${holder.pid} on ${holder.host} since ${holder.since} (${file}): two processes on one outbox would deliver its alerts twice; give each instance its own directory`,
   );
 }
 

@@ -29,6 +29,17 @@ describe('lockStateDir', () => {
     expect(existsSync(join(d, LOCK_FILE_NAME))).toBe(false);
   });
 
+  it('names what gave the directory (the key, or --state-dir) when it is in use', () => {
+    const d = dir();
+    const lock = lockStateDir(d);
+    try {
+      expect(() => lockStateDir(d)).toThrow(`state directory ${d} (delivery.outboxDir) is in use`);
+      expect(() => lockStateDir(d, Date.now(), '--state-dir')).toThrow(`state directory ${d} (--state-dir) is in use`);
+    } finally {
+      lock.release();
+    }
+  });
+
   it("takes over another host's lock (a pod moved with its volume), an unreadable one, and its own pid's from before a restart", () => {
     for (const write of [(d: string) => holder(d, 1, 'elsewhere'), (d: string) => writeFileSync(join(d, LOCK_FILE_NAME), '{"pid":'), (d: string) => holder(d, process.pid)]) {
       const d = dir();
