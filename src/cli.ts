@@ -142,6 +142,11 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
     if (!file) throw new UsageError(`--config FILE is required`, command);
     return file;
   };
+  // A replay file that is not there is a problem with the config (exit 2, naming the key), as
+  // check-config reports it, not a runtime failure naming no key.
+  const checkReplayFile = (config: StormwatchConfig, hint = '') => {
+    if (config.source.kind === 'replay' && !existsSync(config.source.file)) throw new ConfigError(config.file, [`source.replay.file: no such file ${config.source.file}${hint}`]);
+  };
   const onTransition = (...args: Parameters<typeof transitionLine>) => process.stdout.write(`${transitionLine(...args)}\n`);
 
   switch (command) {
@@ -153,9 +158,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const config = load(configFile(), { lint });
       // The replay file is data, not configuration: loading leaves it to the run (a backtest may read
       // another with --input), and the check says whether it is there.
-      if (!lint && config.source.kind === 'replay' && !existsSync(config.source.file)) {
-        throw new ConfigError(config.file, [`source.replay.file: no such file ${config.source.file} (a backtest can read another with --input)`]);
-      }
+      if (!lint) checkReplayFile(config, ' (a backtest can read another with --input)');
       process.stdout.write(`${config.file}: ok${lint ? ' (lint: secrets not read)' : ''} (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
       return 0;
     }
@@ -165,6 +168,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const fromMs = str('from') !== undefined ? parseTime(str('from')!, '--from', command) : undefined;
       const toMs = str('to') !== undefined ? parseTime(str('to')!, '--to', command) : undefined;
       const config = load(configFile());
+      if (str('input') === undefined) checkReplayFile(config, ' (or give another with --input)');
       if (str('input') === undefined && config.source.kind === 'prometheus' && (fromMs === undefined || toMs === undefined)) throw new UsageError('a backtest against Prometheus needs --from and --to', command);
       if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw new UsageError(`--from ${str('from')} is not before --to ${str('to')}`, command);
       const report = str('report');
@@ -252,6 +256,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       });
       const config = withFlags(load(file));
       if (config.source.kind === 'replay') {
+        checkReplayFile(config);
         const { runReplay } = await import('./runner/replay.js');
         const { undelivered } = await runReplay(config, { logger: log, onTransition, ...(shard ? { shard } : {}) });
         // Its alerts are what a replay is run for: one left undelivered fails the run (it was logged).

@@ -26,6 +26,15 @@ describe('stormwatch CLI', () => {
     expect((await runCli(['check-config', '--lint', file])).code).toBe(0);
   });
 
+  it('run and backtest: a replay file that is not there is a configuration problem at its key (exit 2), as check-config says it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    const file = join(dir, 'replay.yaml');
+    writeFileSync(file, 'source:\n  replay:\n    file: nowhere.om\nsignals:\n  - name: api\n    requests: http_requests_total\n');
+    const [run, backtest] = await Promise.all([runCli(['run', '--config', file]), runCli(['backtest', '--config', file])]);
+    expect([run.code, run.stderr]).toEqual([2, `${file}: invalid configuration\n  source.replay.file: no such file ${join(dir, 'nowhere.om')}\n`]);
+    expect([backtest.code, backtest.stderr]).toEqual([2, `${file}: invalid configuration\n  source.replay.file: no such file ${join(dir, 'nowhere.om')} (or give another with --input)\n`]);
+  });
+
   it('--help states the exit codes check-config really uses', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
