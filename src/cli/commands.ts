@@ -8,8 +8,9 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export interface CommandSpec {
   name: string;
   summary: string;
+  /** The synopsis, naming every flag in options (test/cli/commands.test.ts holds it to that). */
   usage: string;
-  /** Flag lines shown by `<command> --help`. */
+  /** Flag lines shown by `<command> --help`: every flag in options is explained here. */
   flags: string[];
   examples: string[];
   options: Options;
@@ -42,11 +43,11 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'check-config',
     summary: 'validate a config; prints every problem, exits 2 if any',
-    usage: 'stormwatch check-config [--lint] FILE',
+    usage: 'stormwatch check-config [--lint] (FILE | --config FILE)',
     flags: [
-      'FILE (or --config FILE)  the configuration to check; secrets ({env:}, {file:}) are resolved',
-      '--lint                   check the file alone, for CI: secrets and TLS files are not read,',
-      '                         nothing is contacted (the file, bundled models and clientModels are read)',
+      'FILE (or --config, -c FILE)  the configuration to check; secrets ({env:}, {file:}) are resolved',
+      '--lint                       check the file alone, for CI: secrets and TLS files are not read,',
+      '                             nothing is contacted (the file, bundled models and clientModels are read)',
     ],
     examples: ['stormwatch check-config stormwatch.yaml', 'stormwatch check-config --lint deploy/stormwatch.yaml   # in CI, without production secrets'],
     options: { ...config, lint: { type: 'boolean' }, ...help },
@@ -55,7 +56,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'backtest',
     summary: 'run over history at full speed; one JSON line per alert transition (muted ones say so)',
-    usage: 'stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T] [--report FILE.html] [--scores FILE.csv] [--summary] [--shard i/N]',
+    usage: 'stormwatch backtest --config FILE [--input FIXTURE.om | --from T --to T] [--report FILE.html] [--scores FILE.csv] [--summary] [--shard i/N] [--log-level LEVEL]',
     flags: [
       '--config, -c FILE      the configuration',
       '--input FILE           an OpenMetrics file with timestamps (instead of the config source)',
@@ -77,7 +78,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'deploy',
     summary: 'record a deploy with a running stormwatch; --wait blocks until its verdict',
-    usage: 'stormwatch deploy --service S --version V (--url URL... | --config FILE) [--wait] [options]',
+    usage: 'stormwatch deploy --service S --version V [--environment E] [--started-at T] [--id ID] (--url URL... | --config FILE) [--wait [--wait-timeout D] [--poll-interval D]]',
     flags: [
       '--service S            the deployed service (matches signals labelled service=S)',
       '--version V            the deployed version',
@@ -115,7 +116,12 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'silence',
     summary: 'add, list or expire silences of a running stormwatch (muted alerts are still recorded)',
-    usage: 'stormwatch silence add|list|expire [ID] (--url URL | --config FILE) [options]',
+    // One line per action: each takes its own flags.
+    usage: [
+      'stormwatch silence add --matcher M... (--duration D | --ends-at T) [--starts-at T] --comment TEXT [--author NAME] (--url URL... | --config FILE)',
+      'stormwatch silence list (--url URL... | --config FILE)',
+      'stormwatch silence expire ID (--url URL... | --config FILE)',
+    ].join(`\n${' '.repeat('Usage: '.length)}`),
     flags: [
       'add                    --matcher M (repeat; all must hold), --duration D or --ends-at T,',
       '                       --comment TEXT (why: a ticket, a change), --author NAME (default $USER)',
@@ -124,7 +130,7 @@ export const COMMANDS: CommandSpec[] = [
       '--url URL              a stormwatch base URL; repeat it for each replica of an HA pair',
       '                       (add and expire go to every one, with the same silence id)',
       '--config, -c FILE      take the URL from server.listen instead',
-      '--starts-at T          RFC 3339; default now',
+      '--starts-at T          (add) when the silence starts, RFC 3339; default now',
       'Token: $STORMWATCH_DEPLOY_TOKEN (deploys.apiToken).',
     ],
     examples: [
