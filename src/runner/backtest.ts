@@ -29,10 +29,19 @@ export interface BacktestOptions {
    * the transitions are the same. Kept anyway with keepHistory, and when deploys are judged.
    */
   anomalyScores?: boolean;
-  /** Called once the range is known, before the first frame (with the history, when kept). */
-  onStart?: (info: { total: number; fromMs: number; toMs: number; history?: HistoryStore }) => void;
+  /**
+   * Called once the range is known, before the first frame (with the history, when kept, and the
+   * deploys as judged so far: what the demo's server answers its alerts' verdict links with).
+   */
+  onStart?: (info: { total: number; fromMs: number; toMs: number; history?: HistoryStore; deploys: DeployReads }) => void;
   /** Called now and then with the frames done out of about `total` (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
+}
+
+/** The deploys a run has seen, read as its deploy API reads them. */
+export interface DeployReads {
+  get(id: string): DeployRecord | undefined;
+  list(): DeployRecord[];
 }
 
 export interface BacktestSummary {
@@ -99,7 +108,8 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   const history = options.keepHistory ? await reportHistory(config, total) : undefined;
   let frames = 0;
   let transitions = 0;
-  options.onStart?.({ total, fromMs, toMs, ...(history ? { history } : {}) });
+  const deploys: DeployReads = { get: (id) => pipeline.deployRecord(id), list: () => pipeline.deployRecords() };
+  options.onStart?.({ total, fromMs, toMs, ...(history ? { history } : {}), deploys });
   options.onProgress?.(0, total);
   for await (const frame of source.history(warmFromMs, toMs, config.intervalMs)) {
     if (frame.timeMs < fromMs) {

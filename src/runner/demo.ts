@@ -1,7 +1,9 @@
 // `stormwatch demo`: no external service needed. Starts a local webhook receiver on loopback,
 // replays the bundled 2023-07-20 scenario through the full pipeline, and prints what arrives.
 // The UI is served on loopback while it runs (with --serve, until Ctrl-C), and the backtest
-// report of the replay is written to a file whose path ends the output.
+// report of the replay is written to a file whose path ends the output. The server answers the
+// links the alerts carry: the UI's, and the deploy verdicts' (read-only: the demo has no token, so
+// nothing can be recorded over HTTP).
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +18,7 @@ import { writeReport } from '../report/write-report.js';
 import type { WebhookPayload } from '../sinks/payloads/webhook.js';
 import { startHttpServer } from '../telemetry/http-server.js';
 import { HistoryStore } from '../ui/history-store.js';
+import type { DeployReads } from './backtest.js';
 import { runReplay } from './replay.js';
 import { BAND_SIGMAS } from '../ui/band.js';
 
@@ -60,11 +63,27 @@ export async function runDemo(options: DemoOptions): Promise<{ received: Webhook
   const config = loadConfig(DEMO_CONFIG);
   let store = new HistoryStore({ capacity: 2, eagerSeries: 0, maxSeries: 0, zThreshold: BAND_SIGMAS, signals: config.signals });
   const ui = { get store() { return store; }, intervalMs: config.intervalMs, ...(config.deploys ? { deployWindowMs: config.deploys.windowMs } : {}) };
+  // The replay's deploys, once it starts: a deploy alert's "Verdict and evidence" link reads them.
+  let deploys: DeployReads | undefined;
   const http = await startHttpServer('127.0.0.1:0', {
     registry: new Registry(),
     health: () => ({ ok: true, detail: {} }),
     firingAlerts: () => [...store.open.values()],
     ui,
+    ...(config.deploys
+      ? {
+          deploys: {
+            maxBodyBytes: config.deploys.maxBodyBytes,
+            now: () => Date.now(),
+            // Never called: without a token every POST is refused first.
+            add: () => {
+              throw new Error('the demo records no deploys over HTTP');
+            },
+            get: (id: string) => deploys?.get(id),
+            list: () => deploys?.list() ?? [],
+          },
+        }
+      : {}),
   });
   const uiURL = `${http.url}/ui/`;
   const reportFile = options.reportFile ?? join(tmpdir(), 'stormwatch-demo', 'crates-2023-07-20-report.html');
@@ -80,6 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<{ received: Webhook
       keepHistory: true,
       onStart: (info) => {
         if (info.history) store = info.history;
+        deploys = info.deploys;
       },
       onTick: (r, muted) => counter.add(r, muted),
       onRelease: (t, atMs) => {
