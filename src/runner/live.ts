@@ -550,6 +550,14 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   // a second per reason with a count of the rest.
   const refusals = new RefusalLog(logger);
   let server: RunningServer | undefined;
+
+  /**
+   * Alert links follow the listen address when alerting.externalURL is not set; one listening on
+   * port 0 (any free port) links to the port it was given, not to port 0.
+   */
+  const followBoundPort = (c: StormwatchConfig) => {
+    if (server && !c.alerting.externalURLGiven && /:0$/.test(c.listen ?? '')) c.alerting.externalURL = server.url;
+  };
   if (config.listen) {
     // Getters: a reload that rotates the token or changes limits takes effect at once.
     const deployApi: GateApiDeps | undefined = config.deploys
@@ -625,6 +633,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       },
     }, undefined, config.serverTls);
     logger.log('info', 'http server listening', { url: server.url });
+    followBoundPort(config);
   }
 
   /**
@@ -788,6 +797,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       logger.log('info', 'server certificate reloaded');
     }
     config = next;
+    followBoundPort(config);
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
     mute.reconfigure(muteConfig(next, () => silences.list()));
     if (plan.removedSignals.size > 0 || plan.resetSignals.size > 0) metrics.forgetSeriesGauges();

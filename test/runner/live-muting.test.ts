@@ -86,6 +86,17 @@ describe('live loop: silences', () => {
     expect([...handle.history.open.values()][0]!.releasedAtMs).toBeGreaterThan(0);
     expect(await (await fetch(`${handle.server!.url}/ui/`)).text()).toMatch(new RegExp(`Muted when it fired \\(silence ${id}\\), delivered at `));
   });
+
+  it('links its alerts to the port it was given when it listens on port 0 (no externalURL set)', async () => {
+    const { file, receiver } = await probedSite(503);
+    handle = await startLive(loadConfig(file), { logger: silentLogger });
+    await handle.tick();
+    await receiver.waitFor((all) => all.length === 1, 10_000);
+    const payload = receiver.received[0]!.json as { externalURL: string; alerts: { generatorURL: string }[] };
+    expect(handle.server!.url).not.toMatch(/:0$/);
+    expect(payload.externalURL).toBe(handle.server!.url);
+    expect(payload.alerts[0]!.generatorURL.startsWith(`${handle.server!.url}/ui/`)).toBe(true);
+  });
 });
 
 describe('live loop: held alerts across a restart', () => {
