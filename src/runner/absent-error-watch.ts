@@ -3,13 +3,29 @@
 // cannot see a misspelt errors metric: the error ratio would read 0 for ever and never page. The
 // source is asked on the first good tick and every ABSENT_ERRORS_CHECK_MS after (the Prometheus
 // source asks one query); what it finds is said once, and once when the metric has series again.
+//
+// Only signals whose requests read data are judged: a Prometheus that has scraped nothing yet (a
+// stack started together) answers every metric absent. Until every signal is judged, and after a
+// question that failed, it asks again after ABSENT_ERRORS_RETRY_MS.
 
+import type { SignalConfig } from '../config/load.js';
+import { selectorMetricName } from '../core/selector.js';
 import type { AbsentErrorMetric } from '../core/types.js';
 
 /** How often the source is asked which errors metrics have no series. */
 export const ABSENT_ERRORS_CHECK_MS = 10 * 60_000;
+/** How soon it is asked again when some signal could not be judged. */
+export const ABSENT_ERRORS_RETRY_MS = 60_000;
 
-const keyOf = (a: AbsentErrorMetric) => `${a.signal}\u0000${a.metric}`;
+const keyOf = (a: { signal: string; metric: string }) => `${a.signal}\u0000${a.metric}`;
+
+/** The (signal, errors metric) pairs of a configuration, as the watch keys them. */
+export function errorMetricKeys(signals: readonly SignalConfig[]): string[] {
+  return signals.flatMap((s) => {
+    const metric = s.inputs.errors?.selector && selectorMetricName(s.inputs.errors.selector);
+    return metric === undefined ? [] : [keyOf({ signal: s.name, metric })];
+  });
+}
 
 export class AbsentErrorWatch {
   private current = new Map<string, AbsentErrorMetric>();
@@ -21,20 +37,27 @@ export class AbsentErrorWatch {
     return !this.asking && nowMs >= this.nextCheckMs;
   }
 
-  /** The source is being asked, at `nowMs`. */
-  begin(nowMs: number): void {
+  /** The source is being asked. */
+  begin(): void {
     this.asking = true;
-    this.nextCheckMs = nowMs + ABSENT_ERRORS_CHECK_MS;
   }
 
   /**
-   * The source's answer (undefined: it could not tell; what was known stands). Returns the inputs
-   * whose metric is newly absent and those whose metric has series again.
+   * The source's answer at `nowMs` (undefined: it could not tell; what was known stands), judged
+   * for the signals in `judged` (those whose requests read data) while `all` signals have an errors
+   * metric. Returns the inputs whose metric is newly absent and those whose metric has series again.
    */
-  settle(answer: readonly AbsentErrorMetric[] | undefined): { noticed: AbsentErrorMetric[]; found: AbsentErrorMetric[] } {
+  settle(nowMs: number, answer: readonly AbsentErrorMetric[] | undefined, judged: ReadonlySet<string>, all: number): { noticed: AbsentErrorMetric[]; found: AbsentErrorMetric[] } {
     this.asking = false;
-    if (answer === undefined) return { noticed: [], found: [] };
-    const next = new Map(answer.map((a) => [keyOf(a), a]));
+    if (answer === undefined) {
+      this.nextCheckMs = nowMs + ABSENT_ERRORS_RETRY_MS;
+      return { noticed: [], found: [] };
+    }
+    this.nextCheckMs = nowMs + (judged.size < all ? ABSENT_ERRORS_RETRY_MS : ABSENT_ERRORS_CHECK_MS);
+    const next = new Map<string, AbsentErrorMetric>();
+    // A signal not judged keeps what was known of it.
+    for (const [k, a] of this.current) if (!judged.has(a.signal)) next.set(k, a);
+    for (const a of answer) if (judged.has(a.signal)) next.set(keyOf(a), a);
     const noticed = [...next].filter(([k]) => !this.current.has(k)).map(([, a]) => a);
     const found = [...this.current].filter(([k]) => !next.has(k)).map(([, a]) => a);
     this.current = next;
@@ -42,12 +65,13 @@ export class AbsentErrorWatch {
   }
 
   /**
-   * The configuration changed (a reload): ask again at the next tick, forgetting the signals no
-   * longer configured (they are not found, they are gone) and any answer still in flight.
+   * The configuration changed (a reload; `keys` its errorMetricKeys): ask again at the next tick,
+   * forgetting what is no longer configured (a signal removed, a metric renamed: not found, gone)
+   * and any answer still in flight.
    */
-  reset(signals: readonly string[]): void {
-    const kept = new Set(signals);
-    for (const [k, a] of this.current) if (!kept.has(a.signal)) this.current.delete(k);
+  reset(keys: readonly string[]): void {
+    const kept = new Set(keys);
+    for (const k of [...this.current.keys()]) if (!kept.has(k)) this.current.delete(k);
     this.nextCheckMs = Number.NEGATIVE_INFINITY;
     this.asking = false;
   }

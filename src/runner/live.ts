@@ -28,7 +28,7 @@ import { ensureStateDir } from './state-dir.js';
 import { lockStateDir } from './state-lock.js';
 import { tickDebugFields } from './tick-debug.js';
 import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
-import { AbsentErrorWatch } from './absent-error-watch.js';
+import { AbsentErrorWatch, errorMetricKeys } from './absent-error-watch.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { type AlertInterval, HistoryStore } from '../ui/history-store.js';
@@ -410,31 +410,32 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       logger.log('warn', 'signal reads no data: nothing is judged on it', { signal: span.signal, input: span.input, since: new Date(span.sinceMs).toISOString(), reads: spec?.selector?.text ?? spec?.query });
     }
     for (const span of ended) logger.log('info', 'signal reads data again', { signal: span.signal, input: span.input, noDataSince: new Date(span.sinceMs).toISOString() });
-    if (noticed.length > 0 || ended.length > 0 || config.signals !== noDataSignals) publishNoData();
-  };
-  /** stormwatch_signal_no_data: inputs without data, and errors inputs whose metric has no series. */
-  const publishNoData = () => {
-    noDataSignals = config.signals;
-    const inputs = config.signals.flatMap((s) => (Object.keys(s.inputs) as SignalInput[]).map((input) => ({ signal: s.name, input })));
-    const configured = new Set(config.signals.map((s) => s.name));
-    const absent = absentErrors.absent().filter((a) => configured.has(a.signal)).map((a) => ({ signal: a.signal, input: 'errors' }));
-    metrics.recordNoData(inputs, [...noData.missing(), ...absent]);
+    if (noticed.length > 0 || ended.length > 0 || config.signals !== noDataSignals) {
+      noDataSignals = config.signals;
+      const inputs = config.signals.flatMap((s) => (Object.keys(s.inputs) as SignalInput[]).map((input) => ({ signal: s.name, input })));
+      metrics.recordNoData(inputs, noData.missing());
+    }
   };
 
   // Errors inputs whose selector's metric has no series (absent-error-watch.ts): a misspelt name
-  // reads as no errors for ever. Asked of the source now and then, off the tick.
+  // reads as no errors for ever. Asked of the source now and then, off the tick; said in the log
+  // and /readyz, not in stormwatch_signal_no_data (an error counter made at its first error is
+  // absent too, and its signal is judged all the same).
   const absentErrors = new AbsentErrorWatch();
-  const watchAbsentErrors = () => {
+  const watchAbsentErrors = (result: TickResult) => {
     const asked = source;
     if (!asked.absentErrorMetrics || !absentErrors.due(now())) return;
-    absentErrors.begin(now());
+    absentErrors.begin();
+    // Judged only where the requests read data: an empty Prometheus answers every metric absent.
+    const judged = new Set<string>();
+    for (const [id, report] of result.signals) if (Number.isFinite(report.sample.requests)) judged.add(signalOfSeries(id));
+    const all = errorMetricKeys(config.signals).length;
     const settle = (answer: AbsentErrorMetric[] | undefined) => {
       // A reload meanwhile (another source, another configuration): it asks again itself.
       if (asked !== source) return;
-      const { noticed, found } = absentErrors.settle(answer);
-      for (const a of noticed) logger.log('warn', "an errors selector's metric has no series: its errors read 0 and its error ratio never pages (a misspelt name?)", { signal: a.signal, metric: a.metric, selector: a.selector });
+      const { noticed, found } = absentErrors.settle(now(), answer, judged, all);
+      for (const a of noticed) logger.log('warn', "an errors selector's metric has no series: its errors read 0 until it has (a misspelt name, or a counter made at its first error?)", { signal: a.signal, metric: a.metric, selector: a.selector });
       for (const a of found) logger.log('info', "an errors selector's metric has series now", { signal: a.signal, metric: a.metric });
-      if (noticed.length > 0 || found.length > 0) publishNoData();
     };
     asked.absentErrorMetrics(now()).then(settle, () => settle(undefined));
   };
@@ -488,7 +489,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       if (lastReadOk) {
         lastTickOkMs = now();
         watchNoData(result);
-        watchAbsentErrors();
+        watchAbsentErrors(result);
       }
       emit(result.transitions, result.timeMs);
       onDeploys(result.deploys);
@@ -784,7 +785,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       updatePending();
     }
     if (plan.sourceChanged) source = makeSource(next);
-    absentErrors.reset(next.signals.map((s) => s.name));
+    absentErrors.reset(errorMetricKeys(next.signals));
     const offset = plan.sourceChanged || plan.scheduleChanged ? await learnTickOffset(next, source, true) : { offsetMs: tickOffsetMs, changed: false };
     if (plan.scheduleChanged || offset.changed) {
       tickOffsetMs = offset.offsetMs;

@@ -1,43 +1,59 @@
 import { describe, expect, it } from 'vitest';
-import { ABSENT_ERRORS_CHECK_MS, AbsentErrorWatch } from '../../src/runner/absent-error-watch.js';
+import { parseSelector } from '../../src/core/selector.js';
+import type { SignalConfig } from '../../src/config/load.js';
+import { ABSENT_ERRORS_CHECK_MS, ABSENT_ERRORS_RETRY_MS, AbsentErrorWatch, errorMetricKeys } from '../../src/runner/absent-error-watch.js';
 
 const api = { signal: 'api', metric: 'http_request_total', selector: 'http_request_total{code=~"5.."}' };
 const web = { signal: 'web', metric: 'web_errors_total', selector: 'web_errors_total' };
+const both = new Set(['api', 'web']);
 
 describe('AbsentErrorWatch', () => {
-  it('asks on the first tick and every interval after, never twice at once', () => {
+  it('asks on the first tick and every interval after, never twice at once; sooner when it could not judge every signal', () => {
     const watch = new AbsentErrorWatch();
     expect(watch.due(0)).toBe(true);
-    watch.begin(0);
-    expect(watch.due(ABSENT_ERRORS_CHECK_MS)).toBe(false); // still asking
-    watch.settle([]);
+    watch.begin();
+    expect(watch.due(0)).toBe(false); // still asking
+    watch.settle(0, [], both, 2);
     expect(watch.due(ABSENT_ERRORS_CHECK_MS - 1)).toBe(false);
     expect(watch.due(ABSENT_ERRORS_CHECK_MS)).toBe(true);
+    watch.begin();
+    watch.settle(ABSENT_ERRORS_CHECK_MS, [], new Set(['api']), 2);
+    expect(watch.due(ABSENT_ERRORS_CHECK_MS + ABSENT_ERRORS_RETRY_MS)).toBe(true);
+    watch.begin();
+    watch.settle(0, undefined, both, 2);
+    expect(watch.due(ABSENT_ERRORS_RETRY_MS)).toBe(true);
   });
 
   it('says an absent metric once, and once when it has series again; an answer that failed changes nothing', () => {
     const watch = new AbsentErrorWatch();
-    watch.begin(0);
-    expect(watch.settle([api])).toEqual({ noticed: [api], found: [] });
-    watch.begin(1);
-    expect(watch.settle([api, web])).toEqual({ noticed: [web], found: [] });
-    watch.begin(2);
-    expect(watch.settle(undefined)).toEqual({ noticed: [], found: [] });
+    expect(watch.settle(0, [api], both, 2)).toEqual({ noticed: [api], found: [] });
+    expect(watch.settle(1, [api, web], both, 2)).toEqual({ noticed: [web], found: [] });
+    expect(watch.settle(2, undefined, both, 2)).toEqual({ noticed: [], found: [] });
     expect(watch.absent()).toEqual([api, web]);
-    watch.begin(3);
-    expect(watch.settle([web])).toEqual({ noticed: [], found: [api] });
+    expect(watch.settle(3, [web], both, 2)).toEqual({ noticed: [], found: [api] });
     expect(watch.absent()).toEqual([web]);
   });
 
-  it('after a reload asks at once and forgets the signals removed, without saying they were found', () => {
+  it('judges only the signals whose requests read data: the others keep what was known', () => {
     const watch = new AbsentErrorWatch();
-    watch.begin(0);
-    watch.settle([api, web]);
-    watch.begin(1);
-    watch.reset(['api']);
-    expect(watch.due(2)).toBe(true);
+    // An empty Prometheus answers both absent; only "web" has requests yet.
+    expect(watch.settle(0, [api, web], new Set(['web']), 2)).toEqual({ noticed: [web], found: [] });
+    expect(watch.settle(1, [api], new Set(['api']), 2)).toEqual({ noticed: [api], found: [] });
+    expect(watch.absent()).toEqual([web, api]);
+  });
+
+  it('after a reload asks at once and forgets what is no longer configured, without saying it was found', () => {
+    const signal = (name: string, errors: string) => ({ name, inputs: { errors: { selector: parseSelector(errors), query: '' } } }) as unknown as SignalConfig;
+    const watch = new AbsentErrorWatch();
+    watch.settle(0, [api, web], both, 2);
+    // "web" removed; "api"'s typo fixed (another metric).
+    watch.reset(errorMetricKeys([signal('api', 'http_requests_total{code=~"5.."}')]));
+    expect(watch.due(1)).toBe(true);
+    expect(watch.absent()).toEqual([]);
+    expect(watch.settle(2, [], new Set(['api']), 1)).toEqual({ noticed: [], found: [] });
+    // A signal still configured with the same metric keeps its state.
+    watch.settle(3, [api], both, 2);
+    watch.reset(errorMetricKeys([signal('api', 'http_request_total{code=~"5.."}')]));
     expect(watch.absent()).toEqual([api]);
-    watch.begin(2);
-    expect(watch.settle([api])).toEqual({ noticed: [], found: [] });
   });
 });
