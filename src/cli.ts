@@ -169,6 +169,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const toMs = str('to') !== undefined ? parseTime(str('to')!, '--to', command) : undefined;
       const config = load(configFile());
       if (str('input') === undefined) checkReplayFile(config, ' (or give another with --input)');
+      else if (!existsSync(str('input')!)) throw new UsageError(`--input: no such file ${str('input')!}`, command);
       if (str('input') === undefined && config.source.kind === 'prometheus' && (fromMs === undefined || toMs === undefined)) throw new UsageError('a backtest against Prometheus needs --from and --to', command);
       if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw new UsageError(`--from ${str('from')} is not before --to ${str('to')}`, command);
       const report = str('report');

@@ -33,6 +33,11 @@ describe('stormwatch CLI', () => {
     const [run, backtest] = await Promise.all([runCli(['run', '--config', file]), runCli(['backtest', '--config', file])]);
     expect([run.code, run.stderr]).toEqual([2, `${file}: invalid configuration\n  source.replay.file: no such file ${join(dir, 'nowhere.om')}\n`]);
     expect([backtest.code, backtest.stderr]).toEqual([2, `${file}: invalid configuration\n  source.replay.file: no such file ${join(dir, 'nowhere.om')} (or give another with --input)\n`]);
+
+    // A file given with --input that is not there is bad usage (exit 2), naming the flag.
+    const input = await runCli(['backtest', '--config', file, '--input', join(dir, 'missing.om')]);
+    expect(input.code).toBe(2);
+    expect(input.stderr).toContain(`--input: no such file ${join(dir, 'missing.om')}`);
   });
 
   it('--help states the exit codes check-config really uses', async () => {

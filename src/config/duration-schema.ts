@@ -7,13 +7,15 @@ import { describeGiven } from '../core/given-value.js';
 const EXPECTED = 'expected a duration like 15s, 1m or 1h';
 
 /**
- * What is wrong with a given duration: what it got and, for a bare number (YAML's `timeout: 5`),
+ * What is wrong with a given duration: what it got and, for a bare whole number (YAML's `timeout: 5`),
  * the same amount with a unit (seconds: what such a number mostly means).
  */
 export function durationProblem(given: unknown): string {
   if (given === undefined) return EXPECTED;
-  const bare = typeof given === 'number' ? given : typeof given === 'string' && /^\d+(?:\.\d+)?$/.test(given) ? Number(given) : undefined;
-  const unit = bare === undefined ? '' : `; give a duration with a unit like "${Number.isInteger(bare) ? `${bare}s` : `${Math.round(bare * 1000)}ms`}"`;
+  // Only a whole, positive count gets one: "-5s" is refused too, and "500ms" for 0.5 where some
+  // keys take whole seconds only.
+  const bare = typeof given === 'number' ? given : typeof given === 'string' && /^\d+$/.test(given) ? Number(given) : undefined;
+  const unit = bare === undefined || !Number.isInteger(bare) || bare <= 0 ? '' : `; give a duration with a unit like "${bare}s"`;
   return `${EXPECTED}, got ${describeGiven(given)}${unit}`;
 }
 
