@@ -19,12 +19,17 @@ export const ABSENT_ERRORS_RETRY_MS = 60_000;
 
 const keyOf = (a: { signal: string; metric: string }) => `${a.signal}\u0000${a.metric}`;
 
-/** The (signal, errors metric) pairs of a configuration, as the watch keys them. */
-export function errorMetricKeys(signals: readonly SignalConfig[]): string[] {
+/** The signals of a configuration whose errors selector names a metric, with it. */
+export function errorMetrics(signals: readonly SignalConfig[]): { signal: string; metric: string }[] {
   return signals.flatMap((s) => {
     const metric = s.inputs.errors?.selector && selectorMetricName(s.inputs.errors.selector);
-    return metric === undefined ? [] : [keyOf({ signal: s.name, metric })];
+    return metric === undefined ? [] : [{ signal: s.name, metric }];
   });
+}
+
+/** The (signal, errors metric) pairs of a configuration, as the watch keys them. */
+export function errorMetricKeys(signals: readonly SignalConfig[]): string[] {
+  return errorMetrics(signals).map(keyOf);
 }
 
 export class AbsentErrorWatch {
@@ -44,16 +49,17 @@ export class AbsentErrorWatch {
 
   /**
    * The source's answer at `nowMs` (undefined: it could not tell; what was known stands), judged
-   * for the signals in `judged` (those whose requests read data) while `all` signals have an errors
-   * metric. Returns the inputs whose metric is newly absent and those whose metric has series again.
+   * for the signals in `judged` (those whose requests read data); `complete` when those are every
+   * signal with an errors metric. Returns the inputs whose metric is newly absent and those whose
+   * metric has series again.
    */
-  settle(nowMs: number, answer: readonly AbsentErrorMetric[] | undefined, judged: ReadonlySet<string>, all: number): { noticed: AbsentErrorMetric[]; found: AbsentErrorMetric[] } {
+  settle(nowMs: number, answer: readonly AbsentErrorMetric[] | undefined, judged: ReadonlySet<string>, complete: boolean): { noticed: AbsentErrorMetric[]; found: AbsentErrorMetric[] } {
     this.asking = false;
     if (answer === undefined) {
       this.nextCheckMs = nowMs + ABSENT_ERRORS_RETRY_MS;
       return { noticed: [], found: [] };
     }
-    this.nextCheckMs = nowMs + (judged.size < all ? ABSENT_ERRORS_RETRY_MS : ABSENT_ERRORS_CHECK_MS);
+    this.nextCheckMs = nowMs + (complete ? ABSENT_ERRORS_CHECK_MS : ABSENT_ERRORS_RETRY_MS);
     const next = new Map<string, AbsentErrorMetric>();
     // A signal not judged keeps what was known of it.
     for (const [k, a] of this.current) if (!judged.has(a.signal)) next.set(k, a);

@@ -28,7 +28,7 @@ import { ensureStateDir } from './state-dir.js';
 import { lockStateDir } from './state-lock.js';
 import { tickDebugFields } from './tick-debug.js';
 import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
-import { AbsentErrorWatch, errorMetricKeys } from './absent-error-watch.js';
+import { AbsentErrorWatch, errorMetricKeys, errorMetrics } from './absent-error-watch.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { type AlertInterval, HistoryStore } from '../ui/history-store.js';
@@ -429,11 +429,11 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     // Judged only where the requests read data: an empty Prometheus answers every metric absent.
     const judged = new Set<string>();
     for (const [id, report] of result.signals) if (Number.isFinite(report.sample.requests)) judged.add(signalOfSeries(id));
-    const all = errorMetricKeys(config.signals).length;
+    const complete = errorMetrics(config.signals).every((e) => judged.has(e.signal));
     const settle = (answer: AbsentErrorMetric[] | undefined) => {
       // A reload meanwhile (another source, another configuration): it asks again itself.
       if (asked !== source) return;
-      const { noticed, found } = absentErrors.settle(now(), answer, judged, all);
+      const { noticed, found } = absentErrors.settle(now(), answer, judged, complete);
       for (const a of noticed) logger.log('warn', "an errors selector's metric has no series: its errors read 0 until it has (a misspelt name, or a counter made at its first error?)", { signal: a.signal, metric: a.metric, selector: a.selector });
       for (const a of found) logger.log('info', "an errors selector's metric has series now", { signal: a.signal, metric: a.metric });
     };

@@ -13,46 +13,46 @@ describe('AbsentErrorWatch', () => {
     expect(watch.due(0)).toBe(true);
     watch.begin();
     expect(watch.due(0)).toBe(false); // still asking
-    watch.settle(0, [], both, 2);
+    watch.settle(0, [], both, true);
     expect(watch.due(ABSENT_ERRORS_CHECK_MS - 1)).toBe(false);
     expect(watch.due(ABSENT_ERRORS_CHECK_MS)).toBe(true);
     watch.begin();
-    watch.settle(ABSENT_ERRORS_CHECK_MS, [], new Set(['api']), 2);
+    watch.settle(ABSENT_ERRORS_CHECK_MS, [], new Set(['api']), false);
     expect(watch.due(ABSENT_ERRORS_CHECK_MS + ABSENT_ERRORS_RETRY_MS)).toBe(true);
     watch.begin();
-    watch.settle(0, undefined, both, 2);
+    watch.settle(0, undefined, both, true);
     expect(watch.due(ABSENT_ERRORS_RETRY_MS)).toBe(true);
   });
 
   it('says an absent metric once, and once when it has series again; an answer that failed changes nothing', () => {
     const watch = new AbsentErrorWatch();
-    expect(watch.settle(0, [api], both, 2)).toEqual({ noticed: [api], found: [] });
-    expect(watch.settle(1, [api, web], both, 2)).toEqual({ noticed: [web], found: [] });
-    expect(watch.settle(2, undefined, both, 2)).toEqual({ noticed: [], found: [] });
+    expect(watch.settle(0, [api], both, true)).toEqual({ noticed: [api], found: [] });
+    expect(watch.settle(1, [api, web], both, true)).toEqual({ noticed: [web], found: [] });
+    expect(watch.settle(2, undefined, both, true)).toEqual({ noticed: [], found: [] });
     expect(watch.absent()).toEqual([api, web]);
-    expect(watch.settle(3, [web], both, 2)).toEqual({ noticed: [], found: [api] });
+    expect(watch.settle(3, [web], both, true)).toEqual({ noticed: [], found: [api] });
     expect(watch.absent()).toEqual([web]);
   });
 
   it('judges only the signals whose requests read data: the others keep what was known', () => {
     const watch = new AbsentErrorWatch();
     // An empty Prometheus answers both absent; only "web" has requests yet.
-    expect(watch.settle(0, [api, web], new Set(['web']), 2)).toEqual({ noticed: [web], found: [] });
-    expect(watch.settle(1, [api], new Set(['api']), 2)).toEqual({ noticed: [api], found: [] });
+    expect(watch.settle(0, [api, web], new Set(['web']), false)).toEqual({ noticed: [web], found: [] });
+    expect(watch.settle(1, [api], new Set(['api']), false)).toEqual({ noticed: [api], found: [] });
     expect(watch.absent()).toEqual([web, api]);
   });
 
   it('after a reload asks at once and forgets what is no longer configured, without saying it was found', () => {
     const signal = (name: string, errors: string) => ({ name, inputs: { errors: { selector: parseSelector(errors), query: '' } } }) as unknown as SignalConfig;
     const watch = new AbsentErrorWatch();
-    watch.settle(0, [api, web], both, 2);
+    watch.settle(0, [api, web], both, true);
     // "web" removed; "api"'s typo fixed (another metric).
     watch.reset(errorMetricKeys([signal('api', 'http_requests_total{code=~"5.."}')]));
     expect(watch.due(1)).toBe(true);
     expect(watch.absent()).toEqual([]);
-    expect(watch.settle(2, [], new Set(['api']), 1)).toEqual({ noticed: [], found: [] });
+    expect(watch.settle(2, [], new Set(['api']), true)).toEqual({ noticed: [], found: [] });
     // A signal still configured with the same metric keeps its state.
-    watch.settle(3, [api], both, 2);
+    watch.settle(3, [api], both, true);
     watch.reset(errorMetricKeys([signal('api', 'http_request_total{code=~"5.."}')]));
     expect(watch.absent()).toEqual([api]);
   });
