@@ -741,6 +741,8 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       logger.log('error', 'configuration reload refused; the running configuration stays', { trigger, problems });
       return { ok: false, error: 'invalid configuration', problems };
     }
+    // Before comparing: the running configuration's links already carry the bound port.
+    followBoundPort(next);
     const plan = planReload(config, next);
     if (plan.needsRestart.length > 0) {
       metrics.reloads.inc({ outcome: 'refused' });
@@ -798,7 +800,6 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       logger.log('info', 'server certificate reloaded');
     }
     config = next;
-    followBoundPort(config);
     for (const p of next.probes) if (!probeNext.has(p.name)) probeNext.set(p.name, 0);
     mute.reconfigure(muteConfig(next, () => silences.list()));
     if (plan.removedSignals.size > 0 || plan.resetSignals.size > 0) metrics.forgetSeriesGauges();

@@ -89,7 +89,9 @@ describe('live loop: silences', () => {
 
   it('links its alerts to the port it was given when it listens on port 0 (no externalURL set)', async () => {
     const { file, receiver } = await probedSite(503);
-    handle = await startLive(loadConfig(file), { logger: silentLogger });
+    handle = await startLive(loadConfig(file), { logger: silentLogger, loadConfig: () => loadConfig(file) });
+    // The same file again is no change (the running links carry the bound port, the file port 0).
+    expect(await handle.reload()).toMatchObject({ ok: true, changed: [] });
     await handle.tick();
     await receiver.waitFor((all) => all.length === 1, 10_000);
     const payload = receiver.received[0]!.json as { externalURL: string; alerts: { generatorURL: string }[] };
