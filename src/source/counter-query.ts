@@ -118,7 +118,7 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   const shareBefore = `${failingCarried} / ${targets(`${last(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
   const before = `(sum${grouping}(${fn}(${gate}[${w}] offset ${lookback}) unless ${down}) or ${shareBefore})`;
   const held = `(${dropped} * clamp(${scraped} / ${before}, 0, 2) unless ${scraped} - ${before} >= ${failingCarried} / 2)`;
-  const back = 'on(job, instance) (up == 1 and on(job, instance) min_over_time(up[' + w + ']) == 0)';
+  const back = `on(job, instance) (up == 1 and on(job, instance) min_over_time(up[${w}]) == 0)`;
   const returning = `sum${grouping}((${last(recent.selector)} and count_over_time(${recent.selector}[${w}]) == 1) and ${back})`;
   // Precedence: * and / over - over comparisons over unless and or (parenthesised).
   const missed = `(${held} unless ${failingCarried} > ${before}) or (${failingCarried} > ${before}) * NaN`;
