@@ -173,13 +173,14 @@ describe('live loop', () => {
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     let clock = Date.parse('2026-12-04T12:00:00Z');
     const { lines, logger } = logCollector();
-    // 15 s ticks (the minute is four of them); the hourly cron leaves the ticking to the test.
-    handle = await startLive({ ...prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), intervalMs: 15_000 }, { logger, now: () => clock });
+    // Hourly ticks (a notice after four of them, as after a minute of 15 s ticks); the hourly cron
+    // leaves the ticking to the test (a 15 s one ticked too, and a tick of the test's was skipped).
+    handle = await startLive(prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), { logger, now: () => clock });
     const said = (msg: string) => lines.filter((l) => l.msg === msg);
     const ready = async () => (await (await fetch(`${handle!.server!.url}/readyz`)).json()) as { status: string; signalsWithoutData?: unknown[] };
     for (let i = 0; i < 4; i++) {
       await handle.tick();
-      clock += 15_000;
+      clock += 3_600_000;
     }
     expect(said('signal reads no data: nothing is judged on it')).toHaveLength(0);
     expect((await ready()).signalsWithoutData).toBeUndefined();
@@ -190,7 +191,7 @@ describe('live loop', () => {
     expect(await ready()).toMatchObject({ status: 'ready', signalsWithoutData: [{ signal: 'downloads', input: 'requests', since: '2026-12-04T12:00:00.000Z' }] });
     expect(await metricValue(handle, 'stormwatch_signal_no_data', 'signal="downloads",input="requests"')).toBe(1);
     value = '12';
-    clock += 15_000;
+    clock += 3_600_000;
     await handle.tick();
     expect(said('signal reads data again')).toHaveLength(1);
     expect((await ready()).signalsWithoutData).toBeUndefined();
