@@ -204,8 +204,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const sums: (() => void)[] = [];
     const queries = this.missedQueriesFor(down);
     for (const { signal, table, input, spec, answered, sum } of missable) {
-      let query = queries.get(spec.missed!);
-      if (!queries.has(spec.missed!)) queries.set(spec.missed!, (query = missedQueryFor(spec.missed!, down)));
+      if (!queries.has(spec.missed!)) queries.set(spec.missed!, missedQueryFor(spec.missed!, down));
+      const query = queries.get(spec.missed!);
       if (query === undefined) continue;
       const i = INPUTS.indexOf(input);
       // Asked for: the input is known only if this answer came too (what it adds is not zero).
