@@ -48,7 +48,13 @@ function readServerTls(tls: { certFile: string; keyFile: string }, ctx: ResolveC
 /** The base URL a client on the same host reaches a running server at (a wildcard listen address on loopback). */
 export function serverBaseUrl(config: Pick<StormwatchConfig, 'listen' | 'serverScheme'>): string | undefined {
   if (!config.listen) return undefined;
-  return `${config.serverScheme ?? 'http'}://${config.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}`;
+  return `${config.serverScheme ?? 'http'}://${config.listen.replace(/^(?:0\.0\.0\.0)?:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:')}`;
+}
+
+/** The base URL of a server listening on port 0 once it was given `boundPort` (a wildcard read as loopback). */
+export function boundBaseUrl(config: Pick<StormwatchConfig, 'listen' | 'serverScheme'>, boundPort: number): string | undefined {
+  if (!config.listen?.endsWith(':0')) return undefined;
+  return serverBaseUrl({ listen: `${config.listen.slice(0, -1)}${boundPort}`, serverScheme: config.serverScheme });
 }
 
 /**

@@ -47,6 +47,7 @@ import { carrySnapshot, planReload, signalOfSeries } from './reload-plan.js';
 import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 import { windowBuckets } from '../deploys/deploy-watcher.js';
+import { boundBaseUrl } from '../config/resolve-server.js';
 
 export interface LiveOptions {
   logger: Logger;
@@ -557,7 +558,8 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
    * port 0 (any free port) links to the port it was given, not to port 0.
    */
   const followBoundPort = (c: StormwatchConfig) => {
-    if (server && !c.alerting.externalURLGiven && /:0$/.test(c.listen ?? '')) c.alerting.externalURL = server.url;
+    const bound = server && !c.alerting.externalURLGiven ? boundBaseUrl(c, Number(new URL(server.url).port)) : undefined;
+    if (bound) c.alerting.externalURL = bound;
   };
   if (config.listen) {
     // Getters: a reload that rotates the token or changes limits takes effect at once.

@@ -13,6 +13,7 @@ import { type DeployApiDeps, handleDeploys, tokenMatches } from '../deploys/depl
 import { GATES_PREFIX, type GateApiDeps, handleGates } from '../deploys/gates/gate-api.js';
 import { type UiDeps, handleUi } from '../ui/ui-routes.js';
 import { SILENCES_PATH, type SilenceApiDeps, handleSilences } from './silence-api.js';
+import { listenHostPort } from '../core/listen-address.js';
 
 /** Why a request was refused. Doubles as the `reason` label of stormwatch_http_refused_total. */
 export type RefusalReason = 'unauthorized' | 'forbidden' | 'too_large' | 'unsupported_media_type' | 'bad_request' | 'conflict' | 'method_not_allowed' | 'not_found' | 'timeout' | 'malformed';
@@ -128,12 +129,11 @@ export async function startHttpServer(listen: string, deps: HttpServerDeps, time
     deps.onRefused?.({ reason: timedOut ? 'timeout' : 'malformed', status, method: '?', path: '?', remote: socket.remoteAddress ?? '?' });
     socket.end(`HTTP/1.1 ${status} ${timedOut ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
-  const idx = listen.lastIndexOf(':');
-  const host = listen.slice(0, idx).replace(/^\[|\]$/g, '');
-  const port = Number(listen.slice(idx + 1));
+  const { host, port } = listenHostPort(listen);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    // No host (":9464"): every interface, IPv6 and IPv4 where the machine has both.
+    server.listen({ port, host }, () => resolve());
   });
   const address = server.address() as AddressInfo;
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
