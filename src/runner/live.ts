@@ -453,6 +453,16 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     heldInputs = inputs;
   };
 
+  // The probe for targets whose scrapes fail: while it fails, each missed query reads every watched
+  // series' five minutes (correct, dearer). Said when it starts failing and when it answers again.
+  let downProbeFailing = false;
+  const reportDownProbe = (failure: string | undefined) => {
+    if ((failure !== undefined) === downProbeFailing) return;
+    downProbeFailing = failure !== undefined;
+    if (failure !== undefined) logger.log('warn', 'the query for targets whose scrapes fail failed: series of failing targets are looked for among every watched series (dearer) until it answers', { error: failure });
+    else logger.log('info', 'the query for targets whose scrapes fail answers again');
+  };
+
   const runTick = async () => {
     const started = performance.now();
     tickStartedMs = now();
@@ -486,6 +496,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
         lastProblemsLogMs = now();
       }
       reportHeld(read.held ?? []);
+      reportDownProbe(read.downProbeFailure);
       lastReadOk = read.errors.length === 0;
       if (lastReadOk) {
         lastTickOkMs = now();

@@ -173,14 +173,16 @@ export class PrometheusSource implements LiveSource, HistorySource {
     }
     // The probe for targets down goes with the rest; undefined: it failed (every watched series may be one).
     let down: DownTarget[] | undefined = [];
+    let downProbeFailure: string | undefined;
     if (missable.length > 0) {
       jobs.push(() =>
         this.client.vector(targetsDownQuery(Math.max(...missable.map((m) => m.spec.missed!.windowMs))), nowMs).then(
           (targets) => {
             down = targets.map(({ labels }) => ({ job: labels.job ?? '', instance: labels.instance ?? '' }));
           },
-          () => {
+          (error: unknown) => {
             down = undefined;
+            downProbeFailure = error instanceof Error ? error.message : String(error);
           },
         ),
       );
@@ -190,7 +192,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
     const held = down?.length === 0 ? [] : await this.readMissed(missable, down, tick, nowMs, failed);
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
     this.fillFrame(frame, ok, sums, tick);
-    return { frame, errors, problems: [], ...(held.length > 0 ? { held } : {}) };
+    return { frame, errors, problems: [], ...(held.length > 0 ? { held } : {}), ...(downProbeFailure !== undefined ? { downProbeFailure } : {}) };
   }
 
   /**

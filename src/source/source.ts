@@ -15,6 +15,8 @@ export interface SourceRead {
   duplicates?: number;
   /** What the frame holds of series whose targets' scrapes fail, read at their last rates (Prometheus source: missedQuery). */
   held?: HeldRate[];
+  /** Why the probe for targets whose scrapes fail failed (Prometheus source): every watched series was asked. */
+  downProbeFailure?: string;
 }
 
 /** A signal input's rate (summed over its series) held from targets whose scrapes fail. */

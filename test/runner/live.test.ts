@@ -147,6 +147,41 @@ describe('live loop', () => {
     expect(await metricValue(handle, 'stormwatch_signal_value', 'signal="kept",input="requests"')).toBe(12);
   });
 
+  it('says once when the query for targets whose scrapes fail fails, reads on, and says when it answers again', async () => {
+    let probeFails = true;
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const query = new URLSearchParams(body).get('query') ?? '';
+        if (query.startsWith('count by (job, instance)') && probeFails) {
+          res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"error","errorType":"unavailable","error":"too many queries"}');
+          return;
+        }
+        const result = query.includes('min_over_time(up[') || query.includes('(up == 0)') ? [] : [{ metric: {}, value: [0, '12'] }];
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-'));
+    const file = join(dir, 'stormwatch.yaml');
+    writeFileSync(file, `interval: 1h\nsource:\n  prometheus:\n    url: http://127.0.0.1:${(server!.address() as AddressInfo).port}\n    warmup: 0s\n    seasonalHistory: 0s\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: api\n    requests: 'api_total'\n`);
+    const { lines, logger } = logCollector();
+    handle = await startLive(loadConfig(file), { logger });
+    const said = (msg: RegExp) => lines.filter((l) => msg.test(String(l.msg)));
+    await handle.tick();
+    await handle.tick();
+    expect(said(/targets whose scrapes fail failed/)).toHaveLength(1);
+    expect(String(said(/targets whose scrapes fail failed/)[0]!.error)).toContain('too many queries');
+    // The read itself is whole: the signal reads its rate, and no read failure is logged.
+    expect(await metricValue(handle, 'stormwatch_signal_value', 'signal="api",input="requests"')).toBe(12);
+    expect(said(/source read failed/)).toEqual([]);
+    probeFails = false;
+    await handle.tick();
+    await handle.tick();
+    expect(said(/targets whose scrapes fail answers again/)).toHaveLength(1);
+  });
+
   it('refuses a second start on the state directory of a running one, and lets it go when stopped', async () => {
     const config = prometheusConfig(`http://127.0.0.1:${await freePort()}`);
     handle = await startLive(config, { logger: logCollector().logger });

@@ -368,8 +368,14 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     state.down = 'fail';
     state.whole = [[{ pod: 'a' }, 50]];
     state.missed = [[{}, 10]];
-    expect((await source.read(0)).frame.signals.get('api')!.requests).toBe(60);
+    const read = await source.read(0);
+    expect(read.frame.signals.get('api')!.requests).toBe(60);
     expect(state.asked.filter(isMissed).map((q) => q.includes('irate(r{job="api"}[300s])'))).toEqual([true]);
+    // Said, so the loop can log it; not an error of the read (the frame is whole).
+    expect(read.downProbeFailure).toMatch(/boom/);
+    expect(read.errors).toEqual([]);
+    state.down = [];
+    expect((await source.read(1000)).downProbeFailure).toBeUndefined();
   });
 
   it('reads an input as no data when its missed series could not be asked for, never as the rest alone', async () => {
