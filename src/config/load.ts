@@ -37,7 +37,8 @@ export interface LoadOptions {
 /** Loads, validates and resolves a configuration file. Throws ConfigError listing every problem. */
 export function loadConfig(file: string, options: LoadOptions = {}): StormwatchConfig {
   const { data, lineOf } = readYaml(file);
-  const parsed = configSchema.safeParse(data ?? {});
+  // The issues carry what was given, so a type error can name its kind (never quoted: issuesToProblems).
+  const parsed = configSchema.safeParse(data ?? {}, { reportInput: true });
   if (!parsed.success) {
     const schema = configJsonSchema();
     throw new ConfigError(file, issuesToProblems(parsed.error.issues, lineOf, (path) => knownKeysAt(schema, path)));

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { describeKind } from '../core/given-value.js';
 import { suggestKey } from './key-suggestions.js';
 
 /** Finds the line of a path in the file (or of its nearest parent that is there). */
@@ -74,7 +75,31 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], lineOf?: L
     }
     const line = lineOf?.(issue.path);
     // A bad record key: zod says "Invalid key in record"; the key schema's own message says what a key must be.
-    const message = issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.message;
+    const message = issue.code === 'invalid_key' && issue.issues[0] ? issue.issues[0].message : issue.code === 'invalid_type' ? typeProblem(issue) : issue.message;
     return `${formatPath(issue.path)}: ${message}${line === undefined ? '' : ` (line ${line})`}`;
   });
+}
+
+/** How YAML writes each kind zod expects. */
+const EXPECTED: Record<string, string> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping (key: value lines)',
+  record: 'a mapping (key: value lines)',
+  array: 'a list ("- item" lines, or [a, b])',
+};
+
+/**
+ * zod's "Invalid input: expected string, received number" in YAML's words, naming the kind it got
+ * (not the value: it may be a secret); a schema's own wording is kept. Needs the issue's input
+ * (safeParse with reportInput); without it, zod's message.
+ */
+function typeProblem(issue: z.core.$ZodIssueInvalidType): string {
+  const expected = EXPECTED[issue.expected];
+  if (!issue.message.startsWith('Invalid input') || expected === undefined || !('input' in issue)) return issue.message;
+  const got = describeKind(issue.input);
+  const hint = issue.expected === 'string' && (typeof issue.input === 'number' || typeof issue.input === 'boolean') ? ': quote it to write it as text' : '';
+  return `expected ${expected}, got ${got}${hint}`;
 }

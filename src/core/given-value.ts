@@ -13,3 +13,17 @@ export function describeGiven(value: unknown): string {
   if (typeof value === 'object') return 'a mapping';
   return String(value);
 }
+
+/**
+ * The kind of a value, never the value: a type error may be about a secret (an unquoted numeric
+ * password reads as a number), so its message names only what kind YAML read.
+ */
+export function describeKind(value: unknown): string {
+  if (typeof value === 'string') return 'text';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true or false';
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return typeof value;
+}

@@ -77,6 +77,24 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("names the kind YAML read where another is expected, never the value (it may be a secret)", () => {
+    const file = writeConfig(
+      'source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nserver:\n  listen: 127.0.0.1:9464\ndeploys:\n  apiToken: 90210417\ndelivery:\n  outboxDir: 5\n' +
+        'signals:\n  - name: api\n    requests: r_total\n    labels: 3\n    clients: cargo\nsinks:\n  - name: h\n    webhook:\n      url: http://127.0.0.1:9/h\n      headers: [a]\n',
+    );
+    const problems = problemsOf(file);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'delivery.outboxDir: expected text, got a number: quote it to write it as text (line 9)',
+        'signals[0].labels: expected a mapping (key: value lines), got a number (line 13)',
+        'signals[0].clients: expected a list ("- item" lines, or [a, b]), got text (line 14)',
+        'sinks[0].webhook.headers: expected a mapping (key: value lines), got a list (line 19)',
+      ]),
+    );
+    expect(problems.join('\n')).not.toContain('90210417');
+    expect(problems.join('\n')).not.toContain('Invalid input');
+  });
+
   it('reports problems found after the schema: presets, duplicates, PromQL on a scrape source', () => {
     expect(problemsOf(bad('query-with-scrape.yaml'))).toEqual([
       'detector.preset: unknown preset "paranoid"; known: default, sensitive (line 5)',
