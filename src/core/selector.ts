@@ -75,6 +75,30 @@ export function matchesSelector(selector: Selector, name: string, labels: Labels
   return true;
 }
 
+/**
+ * The labels (other than the name) a series must have to be selected: those whose matcher no
+ * missing label ("") passes, as `code=~"5.."` or `route!=""`. A misspelt one selects nothing.
+ */
+export function requiredLabels(selector: Selector): string[] {
+  const labels = selector.matchers
+    .filter((m) => m.label !== '__name__' && !matchesEmpty(m))
+    .map((m) => m.label);
+  return [...new Set(labels)];
+}
+
+function matchesEmpty(m: LabelMatcher): boolean {
+  switch (m.op) {
+    case '=':
+      return m.value === '';
+    case '!=':
+      return m.value !== '';
+    case '=~':
+      return m.regex!.test('');
+    case '!~':
+      return !m.regex!.test('');
+  }
+}
+
 /** The metric name the selector requires, if any: lets a reader skip other families cheaply. */
 export function selectorMetricName(selector: Selector): string | undefined {
   return selector.matchers.find((m) => m.label === '__name__' && m.op === '=')?.value;

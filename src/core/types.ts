@@ -119,9 +119,16 @@ export interface AlertTransition {
   update?: number;
 }
 
-/** An errors input whose selector's metric no series has: a misspelt name reads as no errors (LiveSource.absentErrorMetrics). */
+/**
+ * An errors input whose selector's metric no series has, or whose series none has a label the
+ * selector requires: a misspelt name or label reads as no errors (LiveSource.absentErrorMetrics).
+ */
 export interface AbsentErrorMetric {
   signal: string;
   metric: string;
   selector: string;
+  /** Set when the metric has series: the labels the selector requires that none of them has. */
+  missingLabels?: string[];
+  /** With missingLabels: the labels its series do have (to show what was meant). */
+  labelsSeen?: string[];
 }

@@ -1,6 +1,7 @@
-// Errors inputs whose selector names a metric that no series has. An errors selector's empty answer
-// reads as no errors (a service's 5xx series appear with its first error), so the no-data watch
-// cannot see a misspelt errors metric: the error ratio would read 0 for ever and never page. The
+// Errors inputs whose selector names a metric that no series has, or a label none of its series has
+// (`status=~"5.."` where the label is `code`). An errors selector's empty answer reads as no errors
+// (a service's 5xx series appear with its first error), so the no-data watch cannot see a misspelt
+// errors metric or label: the error ratio would read 0 for ever and never page. The
 // source is asked on the first good tick and every ABSENT_ERRORS_CHECK_MS after (the Prometheus
 // source asks one query); what it finds is said once, and once when the metric has series again.
 //
@@ -18,6 +19,22 @@ export const ABSENT_ERRORS_CHECK_MS = 10 * 60_000;
 export const ABSENT_ERRORS_RETRY_MS = 60_000;
 
 const keyOf = (a: { signal: string; metric: string }) => `${a.signal}\u0000${a.metric}`;
+/** What is wrong: the metric absent, or which labels its series lack. */
+const stateOf = (a: AbsentErrorMetric) => (a.missingLabels ?? []).join(',');
+
+/** The line that says an errors input reads 0 for want of its metric or a label of it (live, or in a replay file), and its fields. */
+export function absentErrorLine(a: AbsentErrorMetric, inReplayFile = false): { msg: string; fields: Record<string, unknown> } {
+  const fields = { signal: a.signal, metric: a.metric, selector: a.selector };
+  const where = inReplayFile ? ' in the replay file' : '';
+  if (a.missingLabels) {
+    return {
+      msg: `an errors selector requires a label no series of its metric has${where}: its errors read 0 (a misspelt label?)`,
+      fields: { ...fields, missingLabels: a.missingLabels, labelsSeen: a.labelsSeen ?? [] },
+    };
+  }
+  if (inReplayFile) return { msg: "an errors selector's metric has no series in the replay file: its errors read 0", fields };
+  return { msg: "an errors selector's metric has no series: its errors read 0 until it has (a misspelt name, or a counter made at its first error?)", fields };
+}
 
 /** The signals of a configuration whose errors selector names a metric, with it. */
 export function errorMetrics(signals: readonly SignalConfig[]): { signal: string; metric: string }[] {
@@ -64,7 +81,8 @@ export class AbsentErrorWatch {
     // A signal not judged keeps what was known of it.
     for (const [k, a] of this.current) if (!judged.has(a.signal)) next.set(k, a);
     for (const a of answer) if (judged.has(a.signal)) next.set(keyOf(a), a);
-    const noticed = [...next].filter(([k]) => !this.current.has(k)).map(([, a]) => a);
+    // A metric that has series now but not the label (or another label missing) is news too.
+    const noticed = [...next].filter(([k, a]) => !this.current.has(k) || stateOf(this.current.get(k)!) !== stateOf(a)).map(([, a]) => a);
     const found = [...this.current].filter(([k]) => !next.has(k)).map(([, a]) => a);
     this.current = next;
     return { noticed, found };

@@ -10,6 +10,7 @@ import type { HistorySource } from '../source/source.js';
 import { frameBuilderFor } from '../source/signal-selectors.js';
 import type { DeployRecord } from '../deploys/types.js';
 import type { HistoryStore } from '../ui/history-store.js';
+import { absentErrorLine } from './absent-error-watch.js';
 
 export interface BacktestOptions {
   /** Replay this file instead of the configured source. */
@@ -131,7 +132,10 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   if (source instanceof ReplaySource) {
     for (const u of source.unmatchedInputs()) options.logger.log('warn', 'a signal\'s selector matched no series of the replay file', { signal: u.signal, input: u.input, selector: u.selector.text });
     // An errors selector matching nothing is a service without errors, unless its metric is not in the file at all.
-    for (const a of source.absentErrorMetrics()) options.logger.log('warn', "an errors selector's metric has no series in the replay file: its errors read 0", { signal: a.signal, metric: a.metric, selector: a.selector });
+    for (const a of source.absentErrorMetrics()) {
+      const { msg, fields } = absentErrorLine(a, true);
+      options.logger.log('warn', msg, fields);
+    }
   }
   return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
 }

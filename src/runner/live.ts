@@ -28,7 +28,7 @@ import { ensureStateDir } from './state-dir.js';
 import { lockStateDir } from './state-lock.js';
 import { tickDebugFields } from './tick-debug.js';
 import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
-import { AbsentErrorWatch, errorMetricKeys, errorMetrics } from './absent-error-watch.js';
+import { AbsentErrorWatch, absentErrorLine, errorMetricKeys, errorMetrics } from './absent-error-watch.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { type AlertInterval, HistoryStore } from '../ui/history-store.js';
@@ -435,8 +435,11 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       // A reload meanwhile (another source, another configuration): it asks again itself.
       if (asked !== source) return;
       const { noticed, found } = absentErrors.settle(now(), answer, judged, complete);
-      for (const a of noticed) logger.log('warn', "an errors selector's metric has no series: its errors read 0 until it has (a misspelt name, or a counter made at its first error?)", { signal: a.signal, metric: a.metric, selector: a.selector });
-      for (const a of found) logger.log('info', "an errors selector's metric has series now", { signal: a.signal, metric: a.metric });
+      for (const a of noticed) {
+        const { msg, fields } = absentErrorLine(a);
+        logger.log('warn', msg, fields);
+      }
+      for (const a of found) logger.log('info', "an errors selector's metric has series now, with the labels it requires", { signal: a.signal, metric: a.metric });
     };
     asked.absentErrorMetrics(now()).then(settle, () => settle(undefined));
   };

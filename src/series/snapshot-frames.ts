@@ -4,7 +4,7 @@
 
 import { detached } from '../core/detached.js';
 import type { AbsentErrorMetric, Frame, Labels, MarkerSeries, SeriesInfo, SignalInput } from '../core/types.js';
-import { type Selector, matchesSelector, selectorMetricName } from '../core/selector.js';
+import { type Selector, matchesSelector, requiredLabels, selectorMetricName } from '../core/selector.js';
 import { CounterRates } from './counter-rate.js';
 import { SeriesIndex, SeriesInfos, SpareSamples } from './frame-samples.js';
 import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
@@ -85,6 +85,11 @@ interface Route {
   matched: boolean;
   /** Whether any series offered so far had its selector's metric name (routes by name only). */
   nameSeen: boolean;
+  /**
+   * Errors routes whose selector requires labels (requiredLabels): the label names of the series
+   * of its metric offered so far, to tell a misspelt label. Undefined on other routes.
+   */
+  labelsSeen: Set<string> | undefined;
 }
 
 export class SnapshotFrameBuilder {
@@ -142,7 +147,8 @@ export class SnapshotFrameBuilder {
     for (const signal of signals) {
       const by = signal.by ?? [];
       for (const [input, selector] of Object.entries(signal.inputs) as [SignalInput, Selector][]) {
-        const route: Route = { signal: signal.name, input, selector, by, groups: new Map(), matched: false, nameSeen: false };
+        const required = input === 'errors' && requiredLabels(selector).length > 0;
+        const route: Route = { signal: signal.name, input, selector, by, groups: new Map(), matched: false, nameSeen: false, labelsSeen: required ? new Set() : undefined };
         if (by.length === 0) route.groups.set(signal.name, { id: signal.name, labels: {}, counter: this.rates.addGroup(input === 'errors' ? 'errors' : 'traffic'), forgotten: false, info: undefined, slot: -1 });
         const metric = selectorMetricName(selector);
         if (metric === undefined) this.unnamedRoutes.push(route);
@@ -285,7 +291,18 @@ export class SnapshotFrameBuilder {
    * matched none of its series yet, a service without errors, is not one).
    */
   absentErrorMetrics(): AbsentErrorMetric[] {
-    return this.routes.filter((r) => r.input === 'errors' && !r.nameSeen && selectorMetricName(r.selector) !== undefined).map((r) => ({ signal: r.signal, metric: selectorMetricName(r.selector)!, selector: r.selector.text }));
+    const absent: AbsentErrorMetric[] = [];
+    for (const r of this.routes) {
+      const metric = r.input === 'errors' ? selectorMetricName(r.selector) : undefined;
+      if (metric === undefined) continue;
+      const base = { signal: r.signal, metric, selector: r.selector.text };
+      if (!r.nameSeen) absent.push(base);
+      else if (r.labelsSeen && !r.matched) {
+        const missingLabels = requiredLabels(r.selector).filter((l) => !r.labelsSeen!.has(l));
+        if (missingLabels.length > 0) absent.push({ ...base, missingLabels, labelsSeen: [...r.labelsSeen].sort() });
+      }
+    }
+    return absent;
   }
 
   /** Which groups and markers a series feeds: selector matching and keys, done once. */
@@ -295,6 +312,8 @@ export class SnapshotFrameBuilder {
     if (routes) {
       for (const route of routes) {
         route.nameSeen = true;
+        // An empty value is no label (as Prometheus has it).
+        if (route.labelsSeen) for (const label in labels) if (labels[label] !== '') route.labelsSeen.add(label);
         if (matchesSelector(route.selector, name, labels)) groups.push(this.groupOf(route, labels));
       }
     }

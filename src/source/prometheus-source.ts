@@ -5,7 +5,7 @@ import type { InputSpec } from '../config/config-types.js';
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
 import { SourceError } from '../core/errors.js';
 import type { AbsentErrorMetric, Frame, MarkerSeries, SignalInput } from '../core/types.js';
-import { selectorMetricName } from '../core/selector.js';
+import { requiredLabels, selectorMetricName } from '../core/selector.js';
 import { SeriesIndex, SeriesInfos, SpareSamples } from '../series/frame-samples.js';
 import { MAX_POINTS_PER_RANGE_QUERY, type PrometheusClient, type RangeMatrix } from './prometheus-client.js';
 import { runBounded } from './read-body.js';
@@ -27,6 +27,16 @@ function absentValue(input: SignalInput): number {
 /** The query whose answer has one series for each of `names` (metric names) that has a series now. */
 export function metricsPresentQuery(names: readonly string[]): string {
   return `group by (__name__) ({__name__=~${JSON.stringify(names.join('|'))}})`;
+}
+
+/**
+ * The query whose answer has one series (its __name__ and stormwatch_label) for each metric and
+ * label of `pairs` such that some series of the metric has that label now.
+ */
+export function labelsPresentQuery(pairs: readonly { metric: string; label: string }[]): string {
+  return pairs
+    .map(({ metric, label }) => `label_replace(group by (__name__) ({__name__=${JSON.stringify(metric)}, ${label}!=""}), "stormwatch_label", ${JSON.stringify(label)}, "", "")`)
+    .join(' or ');
 }
 
 /** Queries in flight against Prometheus at once, per tick. */
@@ -233,25 +243,46 @@ export class PrometheusSource implements LiveSource, HistorySource {
   }
 
   /**
-   * The errors inputs whose selector's metric has no series in Prometheus now (one query for every
-   * such name, `group by (__name__)`: it reads the latest sample of each of their series, so it
-   * is asked now and then, not every tick); undefined when the query fails.
+   * The errors inputs whose selector's metric has no series in Prometheus now, or whose series none
+   * has a label the selector requires (one query for every such name, `group by (__name__)`, and
+   * one for every required label: they read the latest sample of each of their series, so they
+   * are asked now and then, not every tick); undefined when a query fails.
    */
   async absentErrorMetrics(nowMs: number): Promise<AbsentErrorMetric[] | undefined> {
-    const named: AbsentErrorMetric[] = [];
+    const named: { entry: AbsentErrorMetric; required: string[] }[] = [];
     for (const signal of this.signals) {
       const selector = signal.inputs.errors?.selector;
       const metric = selector && selectorMetricName(selector);
-      if (metric !== undefined) named.push({ signal: signal.name, metric, selector: selector!.text });
+      if (metric !== undefined) named.push({ entry: { signal: signal.name, metric, selector: selector!.text }, required: requiredLabels(selector!) });
     }
     if (named.length === 0) return [];
-    const names = [...new Set(named.map((n) => n.metric))];
+    const names = [...new Set(named.map((n) => n.entry.metric))];
     try {
       const found = new Set((await this.client.vector(metricsPresentQuery(names), nowMs)).map((s) => s.labels.__name__));
-      return named.filter((n) => !found.has(n.metric));
+      const absent = named.filter((n) => !found.has(n.entry.metric)).map((n) => n.entry);
+      return [...absent, ...(await this.missingErrorLabels(named.filter((n) => found.has(n.entry.metric)), nowMs))];
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Of errors inputs whose metric has series, those requiring a label none of them has: one query
+   * for every such pair, and for each metric missing one, one series' labels (what was meant).
+   */
+  private async missingErrorLabels(present: readonly { entry: AbsentErrorMetric; required: string[] }[], nowMs: number): Promise<AbsentErrorMetric[]> {
+    const pairKey = (metric: string, label: string) => `${metric}\u0000${label}`;
+    const pairs = new Map<string, { metric: string; label: string }>();
+    for (const { entry, required } of present) for (const label of required) pairs.set(pairKey(entry.metric, label), { metric: entry.metric, label });
+    if (pairs.size === 0) return [];
+    const has = new Set((await this.client.vector(labelsPresentQuery([...pairs.values()]), nowMs)).map((s) => pairKey(s.labels.__name__ ?? '', s.labels.stormwatch_label ?? '')));
+    const missing = present.map(({ entry, required }) => ({ entry, missingLabels: required.filter((l) => !has.has(pairKey(entry.metric, l))) })).filter((m) => m.missingLabels.length > 0);
+    const seen = new Map<string, string[]>();
+    for (const metric of new Set(missing.map((m) => m.entry.metric))) {
+      const [one] = await this.client.vector(`topk(1, {__name__=${JSON.stringify(metric)}})`, nowMs);
+      seen.set(metric, Object.keys(one?.labels ?? {}).filter((l) => l !== '__name__').sort());
+    }
+    return missing.map(({ entry, missingLabels }) => ({ ...entry, missingLabels, labelsSeen: seen.get(entry.metric) ?? [] }));
   }
 
   /**

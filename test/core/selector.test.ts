@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchesSelector, parseSelector, selectorMetricName } from '../../src/core/selector.js';
+import { matchesSelector, parseSelector, requiredLabels, selectorMetricName } from '../../src/core/selector.js';
 
 describe('parseSelector / matchesSelector', () => {
   const s = parseSelector('http_requests_total{route="download", code=~"5..", instance!="canary", env!~"dev|test"}');
@@ -66,5 +66,13 @@ describe('selector regexes read as Prometheus reads them (RE2, anchored)', () =>
     const s = parseSelector('x{pod=~"(a+)+"}');
     expect(matchesSelector(s, 'x', { pod: `${'a'.repeat(34)}!` })).toBe(false);
     expect(matchesSelector(s, 'x', { pod: 'a'.repeat(34) })).toBe(true);
+  });
+});
+
+describe('requiredLabels', () => {
+  it('lists the labels a series must have to be selected: those whose matcher a missing label fails', () => {
+    expect(requiredLabels(parseSelector('r{code=~"5..", job="api", route!="", pod!="x", env=~"prod|", zone!~"", x!~"a"}'))).toEqual(['code', 'job', 'route', 'zone']);
+    expect(requiredLabels(parseSelector('r{code=""}'))).toEqual([]);
+    expect(requiredLabels(parseSelector('r'))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSelector } from '../../src/core/selector.js';
-import { metricsPresentQuery } from '../../src/source/prometheus-source.js';
+import { labelsPresentQuery, metricsPresentQuery } from '../../src/source/prometheus-source.js';
 import { type DownTarget, counterQuery, missedQuery, missedQueryFor, targetsDownQuery } from '../../src/source/counter-query.js';
 import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
@@ -195,5 +195,17 @@ describe('restart-aware counter queries', () => {
     const url = `${prometheus.url}/api/v1/query?query=${encodeURIComponent(metricsPresentQuery(['served_errors_total', 'served_error_total', 'up']))}&time=${Date.parse('2023-07-20T10:12:00Z') / 1000}`;
     const body = (await (await fetch(url)).json()) as { data: { result: { metric: Record<string, string> }[] } };
     expect(body.data.result.map((r) => r.metric.__name__).sort()).toEqual(['served_errors_total', 'up']);
+  });
+
+  it('finds which labels an errors metric has (the check for a misspelt errors label)', async () => {
+    const query = labelsPresentQuery([
+      { metric: 'served_errors_total', label: 'instance' },
+      { metric: 'served_errors_total', label: 'code' },
+      { metric: 'up', label: 'job' },
+    ]);
+    const url = `${prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}&time=${Date.parse('2023-07-20T10:12:00Z') / 1000}`;
+    const body = (await (await fetch(url)).json()) as { status: string; data: { result: { metric: Record<string, string> }[] } };
+    expect(body.status).toBe('success');
+    expect(body.data.result.map((r) => `${r.metric.__name__}/${r.metric.stormwatch_label}`).sort()).toEqual(['served_errors_total/instance', 'up/job']);
   });
 });

@@ -34,6 +34,15 @@ describe('AbsentErrorWatch', () => {
     expect(watch.absent()).toEqual([web]);
   });
 
+  it('says it again when what is wrong changes: the metric appears without the label the selector requires', () => {
+    const watch = new AbsentErrorWatch();
+    const labelMissing = { ...api, missingLabels: ['code'], labelsSeen: ['route', 'status'] };
+    expect(watch.settle(0, [api], both, true)).toEqual({ noticed: [api], found: [] });
+    expect(watch.settle(1, [labelMissing], both, true)).toEqual({ noticed: [labelMissing], found: [] });
+    expect(watch.settle(2, [labelMissing], both, true)).toEqual({ noticed: [], found: [] });
+    expect(watch.settle(3, [], both, true)).toEqual({ noticed: [], found: [labelMissing] });
+  });
+
   it('judges only the signals whose requests read data: the others keep what was known', () => {
     const watch = new AbsentErrorWatch();
     // An empty Prometheus answers both absent; only "web" has requests yet.

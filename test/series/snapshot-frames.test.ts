@@ -20,6 +20,26 @@ describe('SnapshotFrameBuilder', () => {
     expect(b.absentErrorMetrics()).toEqual([{ signal: 'web', metric: 'http_request_total', selector: 'http_request_total{code=~"5.."}' }]);
   });
 
+  it('names the errors selectors requiring a label no series of their metric has had (a misspelt label), with the labels seen', () => {
+    const b = new SnapshotFrameBuilder([
+      { name: 'api', by: [], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{status=~"5..", job!="batch"}') } },
+      { name: 'web', by: [], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } },
+    ]);
+    snapshot(b, 0, [
+      ['http_requests_total', { code: '200', route: '/a' }, 1],
+      ['http_requests_total', { code: '200', route: '/b', status: '' }, 1],
+    ]);
+    // web's code is there (no 5xx yet is not a problem); api's status is not (an empty value is no label).
+    expect(b.absentErrorMetrics()).toEqual([
+      { signal: 'api', metric: 'http_requests_total', selector: 'http_requests_total{status=~"5..", job!="batch"}', missingLabels: ['status'], labelsSeen: ['code', 'route'] },
+    ]);
+    snapshot(b, 10_000, [
+      ['http_requests_total', { code: '200', route: '/a' }, 2],
+      ['http_requests_total', { status: '200', route: '/c' }, 1],
+    ]);
+    expect(b.absentErrorMetrics()).toEqual([]);
+  });
+
   it('splits a signal by labels: one series per label set, vanished ones read as no data, never zero traffic', () => {
     const b = new SnapshotFrameBuilder([{ name: 'api', by: ['route'], inputs: { requests: parseSelector('http_requests_total'), errors: parseSelector('http_requests_total{code=~"5.."}') } }]);
     snapshot(b, 0, [

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SignalConfig } from '../../src/config/load.js';
 import type { Frame } from '../../src/core/types.js';
 import { PrometheusClient } from '../../src/source/prometheus-client.js';
-import { PrometheusSource } from '../../src/source/prometheus-source.js';
+import { PrometheusSource, labelsPresentQuery } from '../../src/source/prometheus-source.js';
 import { targetsDownQuery } from '../../src/source/counter-query.js';
 import { parseSelector } from '../../src/core/selector.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
@@ -412,7 +412,8 @@ describe('PrometheusSource, errors metrics without series', () => {
       const query = new URLSearchParams(String(init.body)).get('query')!;
       asked.push(query);
       if (fail) return new Response('{"status":"error","errorType":"internal","error":"boom"}', { status: 500 });
-      return new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { __name__: 'http_requests_total' }, value: [0, '1'] }] } }), { status: 200 });
+      const metric = query.startsWith('label_replace') ? { __name__: 'http_requests_total', stormwatch_label: 'code' } : { __name__: 'http_requests_total' };
+      return new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric, value: [0, '1'] }] } }), { status: 200 });
     }) as typeof fetch;
     const signal = (name: string, errors: string) => ({ name, labels: {}, clients: [], by: [], inputs: { requests: { selector: parseSelector('http_requests_total'), query: 'q' }, errors: { selector: parseSelector(errors), query: 'e' } } }) as unknown as SignalConfig;
     const source = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [
@@ -424,8 +425,34 @@ describe('PrometheusSource, errors metrics without series', () => {
       { signal: 'web', metric: 'http_request_total', selector: 'http_request_total{code=~"5.."}' },
       { signal: 'edge', metric: 'http_request_total', selector: 'http_request_total{job="edge"}' },
     ]);
-    expect(asked).toEqual(['group by (__name__) ({__name__=~"http_requests_total|http_request_total"})']);
+    expect(asked).toEqual([
+      'group by (__name__) ({__name__=~"http_requests_total|http_request_total"})',
+      labelsPresentQuery([{ metric: 'http_requests_total', label: 'code' }]),
+    ]);
     fail = true;
     expect(await source.absentErrorMetrics(0)).toBeUndefined();
+  });
+
+  it('names the signals whose errors selector requires a label no series of the metric has, with one series\' labels', async () => {
+    const asked: string[] = [];
+    const vector = (result: { metric: Record<string, string> }[]) => new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: result.map((r) => ({ ...r, value: [0, '1'] })) } }), { status: 200 });
+    const fetchFn = (async (_url: string, init: RequestInit) => {
+      const query = new URLSearchParams(String(init.body)).get('query')!;
+      asked.push(query);
+      if (query.startsWith('group by (__name__) ({__name__=~')) return vector([{ metric: { __name__: 'http_requests_total' } }]);
+      if (query.startsWith('label_replace')) return vector([{ metric: { __name__: 'http_requests_total', stormwatch_label: 'code' } }]);
+      return vector([{ metric: { __name__: 'http_requests_total', code: '200', route: '/a' } }]);
+    }) as typeof fetch;
+    const signal = (name: string, errors: string) => ({ name, labels: {}, clients: [], by: [], inputs: { requests: { selector: parseSelector('http_requests_total'), query: 'q' }, errors: { selector: parseSelector(errors), query: 'e' } } }) as unknown as SignalConfig;
+    const source = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [
+      signal('api', 'http_requests_total{code=~"5.."}'),
+      signal('web', 'http_requests_total{status=~"5..", code!~"2.."}'),
+    ]);
+    expect(await source.absentErrorMetrics(0)).toEqual([
+      { signal: 'web', metric: 'http_requests_total', selector: 'http_requests_total{status=~"5..", code!~"2.."}', missingLabels: ['status'], labelsSeen: ['code', 'route'] },
+    ]);
+    // The label matchers that a missing label passes (code!~"2..") require nothing.
+    expect(asked[1]).toBe(labelsPresentQuery([{ metric: 'http_requests_total', label: 'code' }, { metric: 'http_requests_total', label: 'status' }]));
+    expect(asked[2]).toBe('topk(1, {__name__="http_requests_total"})');
   });
 });
