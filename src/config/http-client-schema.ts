@@ -1,6 +1,6 @@
 // Prometheus's common HTTP client options, for both sources (source.prometheus, source.scrape):
-// headers whose values may be secrets, bearer token or basic auth (each secret inline, {env:} or
-// {file:}), TLS (CA, client certificate, server name, skip-verify) and an HTTP proxy.
+// headers whose values may be secrets, bearer token, basic auth or OAuth 2.0 client credentials
+// (each secret inline, {env:} or {file:}), TLS (CA, client certificate, server name, skip-verify) and an HTTP proxy.
 
 import { z } from 'zod';
 
@@ -8,6 +8,17 @@ import { z } from 'zod';
 export const secretValue = z.union([z.string(), z.strictObject({ env: z.string() }), z.strictObject({ file: z.string() })], {
   error: 'expected a string, {env: VARIABLE} or {file: PATH}',
 });
+
+/** An http:// or https:// URL. */
+function httpUrl(message: string) {
+  return z.string().refine((t) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(t).protocol);
+    } catch {
+      return false;
+    }
+  }, { message });
+}
 
 export const httpClientFields = {
   headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { message: 'expected an HTTP header name' }), secretValue).default({}),
@@ -28,20 +39,26 @@ export const httpClientFields = {
       insecureSkipVerify: z.boolean().default(false),
     })
     .optional(),
-  /** An HTTP proxy the requests go through (CONNECT); user:password@ in it is sent to the proxy. */
-  proxyUrl: z
-    .string()
-    .refine((t) => {
-      try {
-        return ['http:', 'https:'].includes(new URL(t).protocol);
-      } catch {
-        return false;
-      }
-    }, { message: 'expected an http:// or https:// proxy URL' })
+  /**
+   * OAuth 2.0 client credentials (Prometheus's `oauth2`): an access token fetched from tokenUrl is
+   * sent as the bearer token, fetched again before it expires and when the server answers 401.
+   */
+  oauth2: z
+    .strictObject({
+      clientId: z.string().min(1),
+      /** A {file:} secret is re-read at each token request (rotation). */
+      clientSecret: secretValue,
+      tokenUrl: httpUrl('expected an http:// or https:// token URL'),
+      scopes: z.array(z.string().min(1)).default([]),
+      /** Extra form parameters of the token request (`audience`, `resource`). */
+      endpointParams: z.record(z.string(), z.string()).default({}),
+    })
     .optional(),
+  /** An HTTP proxy the requests go through (CONNECT); user:password@ in it is sent to the proxy. */
+  proxyUrl: httpUrl('expected an http:// or https:// proxy URL').optional(),
 };
 
-type Fields = { headers: Record<string, unknown>; bearerToken?: unknown; basicAuth?: unknown; tls?: { certFile?: string | undefined; keyFile?: string | undefined } | undefined };
+type Fields = { headers: Record<string, unknown>; bearerToken?: unknown; basicAuth?: unknown; oauth2?: unknown; tls?: { certFile?: string | undefined; keyFile?: string | undefined } | undefined };
 
 /** Checks the combinations a single field cannot: one kind of auth, a certificate with its key. */
 export function checkHttpClient(value: Fields & { url: string }, ctx: z.RefinementCtx): void {
@@ -53,7 +70,7 @@ export function checkHttpClient(value: Fields & { url: string }, ctx: z.Refineme
       return false;
     }
   })();
-  const kinds = [value.bearerToken !== undefined && 'bearerToken', value.basicAuth !== undefined && 'basicAuth', hasUserinfo && 'user:password@ in url', Object.keys(value.headers).some((h) => h.toLowerCase() === 'authorization') && 'an Authorization header'].filter(Boolean);
+  const kinds = [value.bearerToken !== undefined && 'bearerToken', value.basicAuth !== undefined && 'basicAuth', value.oauth2 !== undefined && 'oauth2', hasUserinfo && 'user:password@ in url', Object.keys(value.headers).some((h) => h.toLowerCase() === 'authorization') && 'an Authorization header'].filter(Boolean);
   if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `give one way to authenticate, not ${kinds.join(' and ')}` });
   if ((value.tls?.certFile === undefined) !== (value.tls?.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together' });
 }

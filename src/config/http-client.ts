@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { z } from 'zod';
 import type { Credential, HttpAuth } from '../core/http-auth.js';
+import type { OAuth2Settings } from '../core/oauth2-client-credentials.js';
 import type { secretValue } from './http-client-schema.js';
 
 export type { Credential };
@@ -13,6 +14,8 @@ export type { Credential };
 export interface HttpClientConfig {
   headers: Record<string, string>;
   auth?: HttpAuth;
+  /** OAuth 2.0 client credentials: the bearer token is fetched (fetchWith). */
+  oauth2?: OAuth2Settings;
   tls?: { ca?: string; cert?: string; key?: string; serverName?: string; insecureSkipVerify: boolean };
   proxyUrl?: string;
 }
@@ -22,6 +25,7 @@ type RawFields = {
   headers: Record<string, Secret>;
   bearerToken?: Secret | undefined;
   basicAuth?: { username: string; password: Secret } | undefined;
+  oauth2?: { clientId: string; clientSecret: Secret; tokenUrl: string; scopes: string[]; endpointParams: Record<string, string> } | undefined;
   tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; serverName?: string | undefined; insecureSkipVerify: boolean } | undefined;
   proxyUrl?: string | undefined;
 };
@@ -45,6 +49,10 @@ export function resolveHttpClient(raw: RawFields & { url: string }, path: Proper
   let url = raw.url;
   if (raw.bearerToken !== undefined) client.auth = { kind: 'bearer', token: credential(raw.bearerToken, [...path, 'bearerToken']) };
   if (raw.basicAuth !== undefined) client.auth = { kind: 'basic', username: raw.basicAuth.username, password: credential(raw.basicAuth.password, [...path, 'basicAuth', 'password']) };
+  if (raw.oauth2 !== undefined) {
+    const { clientId, clientSecret, tokenUrl, scopes, endpointParams } = raw.oauth2;
+    client.oauth2 = { clientId, clientSecret: credential(clientSecret, [...path, 'oauth2', 'clientSecret']), tokenUrl, scopes, endpointParams };
+  }
   const parsed = new URL(raw.url);
   if (parsed.username !== '' || parsed.password !== '') {
     // fetch() refuses URLs with credentials: send them as basic auth, as curl and Prometheus do.

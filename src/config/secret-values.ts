@@ -1,10 +1,11 @@
 // Every secret a loaded configuration holds, as the fragments the logger must never write: sink and
 // rollback URLs (unless marked public), their header values, signing secrets, the deploy API token,
 // the UI's basic-auth password,
-// the sources' URL credentials, the probes' headers and credentials, proxies' passwords. (A Prometheus source's headers are tenant names more often than
+// the sources' URL credentials and OAuth2 client secrets, the probes' headers and credentials, proxies' passwords. (A Prometheus source's headers are tenant names more often than
 // secrets, and blanking "crates-io" everywhere would hide what logs are for; no code writes them.)
 
 import { basicCredentials } from '../core/http-auth.js';
+import { tokenEndpointBasic } from '../core/oauth2-client-credentials.js';
 import { MIN_SECRET_LENGTH, secretFragments } from '../core/secrets.js';
 import type { StormwatchConfig } from './load.js';
 
@@ -44,6 +45,8 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     const auth = config.source.http?.auth;
     if (auth?.kind === 'bearer') out.push(auth.token.value);
     if (auth?.kind === 'basic') out.push(auth.password.value, basicCredentials(auth.username, auth.password.value));
+    const oauth2 = config.source.http?.oauth2;
+    if (oauth2) out.push(oauth2.clientSecret.value, tokenEndpointBasic(oauth2.clientId, oauth2.clientSecret.value), encodeURIComponent(oauth2.clientSecret.value));
     proxyPassword(config.source.http?.proxyUrl);
   }
   // A probe's headers and credentials exist to authenticate it.

@@ -1,5 +1,7 @@
 // Errors with a reason from a closed set, so failures can be counted by reason and retried or not.
 
+import { OAuth2TokenError } from './oauth2-client-credentials.js';
+
 /**
  * Why reading a source failed. Doubles as the `reason` label of stormwatch_source_errors_total.
  * The last three are a scraped page that answered but cannot be trusted as data: not exposition at
@@ -49,6 +51,8 @@ export class ConfigError extends Error {
 /** Maps a fetch() failure to a reason: aborted by our timeout, or the connection failed. */
 export function classifyFetchError(error: unknown, what: string, timeoutMs: number): SourceError {
   const name = (error as { name?: string } | null)?.name;
+  // The access token for the request could not be had (oauth2): the token URL's answer says why.
+  if (error instanceof OAuth2TokenError) return new SourceError(error.status === undefined ? 'connection' : 'http_status', `${what}: ${error.message}`, true, { cause: error });
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new SourceError('timeout', `${what}: no answer within ${timeoutMs} ms`, true, { cause: error });
   }

@@ -19,8 +19,13 @@ export function announceNewCredentials(listener: ((values: string[]) => void) | 
   onNewCredential = listener;
 }
 
+/** Tells the logger of credential values about to be sent (a fetched token), so logs blank them. */
+export function noteNewCredentials(values: string[]): void {
+  onNewCredential?.(values);
+}
+
 /** The credential's current value: a file is read again (a rotated token), the last value kept if it cannot be. */
-function current(c: Credential): string {
+export function currentCredential(c: Credential): string {
   if (c.file === undefined) return c.value;
   try {
     const read = readFileSync(c.file, 'utf8').trim();
@@ -38,8 +43,8 @@ const lastBasic = new WeakMap<HttpAuth, string>();
 /** The header's value, or undefined when the client has no credentials. */
 export function authorizationHeader<C extends { auth?: HttpAuth | undefined }>(client: C): string | undefined {
   if (!client.auth) return undefined;
-  if (client.auth.kind === 'bearer') return `Bearer ${current(client.auth.token)}`;
-  const encoded = basicCredentials(client.auth.username, current(client.auth.password));
+  if (client.auth.kind === 'bearer') return `Bearer ${currentCredential(client.auth.token)}`;
+  const encoded = basicCredentials(client.auth.username, currentCredential(client.auth.password));
   if (lastBasic.get(client.auth) !== encoded) {
     lastBasic.set(client.auth, encoded);
     onNewCredential?.([encoded]);

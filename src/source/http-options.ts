@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { HttpClientConfig } from '../config/http-client.js';
 import { authorizationHeader } from '../core/http-auth.js';
+import { ClientCredentialsTokens } from '../core/oauth2-client-credentials.js';
 
 export { authorizationHeader };
 
@@ -36,12 +37,27 @@ export function fetchWith(client: HttpClientConfig | undefined, base: typeof fet
     : connect
       ? new Agent!({ connect })
       : undefined;
+  // The token URL is asked directly (as Prometheus's oauth2 without its own proxy or TLS settings):
+  // an identity provider's certificate is not the Prometheus's private CA's.
+  const tokens = client.oauth2 ? new ClientCredentialsTokens(client.oauth2, base) : undefined;
+  const send = async (input: string | URL | Request, init: RequestInit, headers: Headers) => {
+    if (!dispatcher) return base(input, { ...init, headers });
+    return (await undiciFetch!(input as string, { ...(init as object), headers, dispatcher } as Parameters<Undici['fetch']>[1])) as unknown as Response;
+  };
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
     for (const [name, value] of Object.entries(client.headers)) headers.set(name, value);
     const authorization = authorizationHeader(client);
     if (authorization !== undefined) headers.set('authorization', authorization);
-    if (!dispatcher) return base(input, { ...init, headers });
-    return (await undiciFetch!(input as string, { ...(init as object), headers, dispatcher } as Parameters<Undici['fetch']>[1])) as unknown as Response;
+    if (!tokens) return send(input, init, headers);
+    const token = await tokens.get();
+    headers.set('authorization', `Bearer ${token}`);
+    const response = await send(input, init, headers);
+    if (response.status !== 401) return response;
+    // Refused: revoked or expired early. Once more with a new token (the request bodies sent are strings).
+    await response.body?.cancel();
+    tokens.invalidate(token);
+    headers.set('authorization', `Bearer ${await tokens.get()}`);
+    return send(input, init, headers);
   }) as typeof fetch;
 }

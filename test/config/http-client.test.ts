@@ -46,6 +46,20 @@ describe('source HTTP client options', () => {
     expect(b.source).toMatchObject({ url: 'https://prom.example:9090', http: { auth: { kind: 'basic', username: 'sw', password: { value: 'p@ss' } } } });
   });
 
+  it('OAuth2 client credentials: the secret from a file (read again at each token request), scopes and parameters', () => {
+    writeFileSync(join(dir, 'client-secret'), 'oauth-client-secret-9\n');
+    const config = loadConfig(
+      write(dir, `  prometheus:\n    url: https://prom.example\n    oauth2:\n      clientId: app-1\n      clientSecret: {file: client-secret}\n      tokenUrl: https://login.example/t1/oauth2/v2.0/token\n      scopes: [https://prometheus.monitor.azure.com/.default]\n      endpointParams: {audience: prom}`),
+    );
+    expect(config.source).toMatchObject({
+      http: { oauth2: { clientId: 'app-1', clientSecret: { value: 'oauth-client-secret-9', file: join(dir, 'client-secret') }, tokenUrl: 'https://login.example/t1/oauth2/v2.0/token', scopes: ['https://prometheus.monitor.azure.com/.default'], endpointParams: { audience: 'prom' } } },
+    });
+    expect(problems(write(dir, `  prometheus:\n    url: https://prom.example\n    bearerToken: t\n    oauth2: {clientId: a, clientSecret: s, tokenUrl: 'ftp://x/'}`))).toEqual([
+      'source.prometheus.oauth2.tokenUrl: expected an http:// or https:// token URL (line 5)',
+      'source.prometheus: give one way to authenticate, not bearerToken and oauth2 (line 3)',
+    ]);
+  });
+
   it('reports every problem with its place', () => {
     expect(problems(write(dir, `  prometheus:\n    url: https://u:p@prom.example\n    bearerToken: t\n    tls: {certFile: c.pem}`))).toEqual([
       'source.prometheus: give one way to authenticate, not bearerToken and user:password@ in url (line 3)',

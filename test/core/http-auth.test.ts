@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { announceNewCredentials, authorizationHeader, basicCredentials } from '../../src/core/http-auth.js';
 import { createLogger } from '../../src/core/log.js';
 import { secretValuesOf } from '../../src/config/secret-values.js';
+import { ClientCredentialsTokens, tokenEndpointBasic } from '../../src/core/oauth2-client-credentials.js';
 
 describe('credentials a log must never show', () => {
   afterEach(() => announceNewCredentials(undefined));
@@ -35,5 +36,16 @@ describe('credentials a log must never show', () => {
     expect(authorizationHeader({ auth })).toBe(`Basic ${encoded}`);
     expect(authorizationHeader({ auth })).toBe(`Basic ${encoded}`);
     expect(announced).toEqual([encoded]);
+  });
+
+  it("blanks an OAuth2 client's secret (as sent, escaped and in Basic) and every access token it is given", async () => {
+    const oauth2 = { clientId: 'app', clientSecret: { value: 'OAUTH_secret/77' }, tokenUrl: 'http://idp/token', scopes: [], endpointParams: {} };
+    const values = secretValuesOf({ sinks: [], source: { kind: 'prometheus', url: 'http://127.0.0.1:9090', http: { headers: {}, oauth2 } } as never });
+    expect(values).toEqual(expect.arrayContaining(['OAUTH_secret/77', 'OAUTH_secret%2F77', tokenEndpointBasic('app', 'OAUTH_secret/77')]));
+    const announced: string[] = [];
+    announceNewCredentials((v) => announced.push(...v));
+    const idp = (async () => new Response(JSON.stringify({ access_token: 'ACCESS-token-abc' }))) as unknown as typeof fetch;
+    await new ClientCredentialsTokens(oauth2, idp).get();
+    expect(announced).toContain('ACCESS-token-abc');
   });
 });

@@ -182,6 +182,55 @@ describe('live loop', () => {
     expect(said(/targets whose scrapes fail answers again/)).toHaveLength(1);
   });
 
+  it('reads a Prometheus that takes OAuth2 access tokens, and its log never holds the client secret or a token', async () => {
+    let issued = 0;
+    const idp = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const ok = req.headers.authorization === `Basic ${Buffer.from('stormwatch:CLIENT-secret-4711').toString('base64')}`;
+        if (!ok) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `ACCESS-token-${++issued}`, expires_in: 3600 }));
+      });
+    });
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        if (req.headers.authorization !== 'Bearer ACCESS-token-1') return void res.writeHead(401).end(`token ${req.headers.authorization} refused`);
+        const query = new URLSearchParams(body).get('query') ?? '';
+        const result = query.includes('min_over_time(up[') || query.includes('(up == 0)') ? [] : [{ metric: {}, value: [0, '12'] }];
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-'));
+      const file = join(dir, 'stormwatch.yaml');
+      const config = (secret: string) =>
+        `interval: 1h\nsource:\n  prometheus:\n    url: http://127.0.0.1:${(server!.address() as AddressInfo).port}\n    warmup: 0s\n    seasonalHistory: 0s\n` +
+        `    oauth2:\n      clientId: stormwatch\n      clientSecret: ${secret}\n      tokenUrl: http://127.0.0.1:${(idp.address() as AddressInfo).port}/token\n` +
+        `delivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: api\n    requests: 'api_total'\n`;
+      writeFileSync(file, config('CLIENT-secret-4711'));
+      const { lines, logger } = logCollector();
+      handle = await startLive(loadConfig(file), { logger, loadConfig: () => loadConfig(file) });
+      await handle.tick();
+      expect(await metricValue(handle, 'stormwatch_signal_value', 'signal="api",input="requests"')).toBe(12);
+      expect(issued).toBe(1);
+      // A wrong secret: the token URL's refusal is said, not the secret.
+      writeFileSync(file, config('WRONG-secret-0815'));
+      expect(await handle.reload()).toMatchObject({ ok: true });
+      await handle.tick();
+      const failed = lines.find((l) => l.msg === 'source read failed; the loop goes on');
+      expect(JSON.stringify(failed)).toContain('OAuth2 token from');
+      expect(JSON.stringify(failed)).toContain('invalid_client');
+      const all = JSON.stringify(lines);
+      for (const secret of ['CLIENT-secret-4711', 'WRONG-secret-0815', 'ACCESS-token-1']) expect(all).not.toContain(secret);
+    } finally {
+      await new Promise<void>((resolve) => idp.close(() => resolve()));
+    }
+  });
+
   it('refuses a second start on the state directory of a running one, and lets it go when stopped', async () => {
     const config = prometheusConfig(`http://127.0.0.1:${await freePort()}`);
     handle = await startLive(config, { logger: logCollector().logger });

@@ -30,6 +30,29 @@ describe('fetchWith', () => {
     expect(authorizationHeader({ headers: {}, auth: { kind: 'basic', username: 'u', password: { value: 'p' } } })).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
   });
 
+  it('sends an OAuth2 access token, and on a 401 fetches a new one and asks once more', async () => {
+    let issued = 0;
+    let accepted = 'tok-1';
+    const seen: string[] = [];
+    const base = (async (input: string | URL | Request, init?: RequestInit) => {
+      if (String(input).startsWith('http://idp/')) return new Response(JSON.stringify({ access_token: `tok-${++issued}`, expires_in: 3600 }), { status: 200 });
+      const authorization = new Headers(init?.headers).get('authorization') ?? '';
+      seen.push(authorization);
+      return authorization === `Bearer ${accepted}` ? new Response('ok') : new Response('expired', { status: 401 });
+    }) as typeof fetch;
+    const f = fetchWith({ headers: {}, oauth2: { clientId: 'c', clientSecret: { value: 'secret-1' }, tokenUrl: 'http://idp/token', scopes: [], endpointParams: {} } }, base);
+    expect((await f('http://prom/api/v1/query', { method: 'POST', body: 'query=up' })).status).toBe(200);
+    expect((await f('http://prom/api/v1/query', { method: 'POST', body: 'query=up' })).status).toBe(200);
+    // The server revokes it: one 401, a new token, the same request again.
+    accepted = 'tok-2';
+    expect((await f('http://prom/api/v1/query', { method: 'POST', body: 'query=up' })).status).toBe(200);
+    expect(seen).toEqual(['Bearer tok-1', 'Bearer tok-1', 'Bearer tok-1', 'Bearer tok-2']);
+    // A server that refuses every token: its 401 is the answer (asked twice, not forever).
+    accepted = 'none';
+    expect((await f('http://prom/api/v1/query', { method: 'POST', body: 'query=up' })).status).toBe(401);
+    expect(issued).toBe(3);
+  });
+
   describe('through a proxy', () => {
     let target: Server;
     let proxy: Server;
