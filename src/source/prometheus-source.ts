@@ -244,9 +244,9 @@ export class PrometheusSource implements LiveSource, HistorySource {
 
   /**
    * The errors inputs whose selector's metric has no series in Prometheus now, or whose series none
-   * has a label the selector requires (one query for every such name, `group by (__name__)`, and
-   * one for every required label: they read the latest sample of each of their series, so they
-   * are asked now and then, not every tick); undefined when a query fails.
+   * has a label the selector requires (one query for all such names, `group by (__name__)`, and
+   * one for all the labels they require: they read the latest sample of each of their series, so
+   * they are asked now and then, not every tick); undefined when a query fails.
    */
   async absentErrorMetrics(nowMs: number): Promise<AbsentErrorMetric[] | undefined> {
     const named: { entry: AbsentErrorMetric; required: string[] }[] = [];
@@ -268,7 +268,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
 
   /**
    * Of errors inputs whose metric has series, those requiring a label none of them has: one query
-   * for every such pair, and for each metric missing one, one series' labels (what was meant).
+   * for every (metric, label) pair at once, and for each metric missing one, one series' labels
+   * (what was meant).
    */
   private async missingErrorLabels(present: readonly { entry: AbsentErrorMetric; required: string[] }[], nowMs: number): Promise<AbsentErrorMetric[]> {
     const pairKey = (metric: string, label: string) => `${metric}\u0000${label}`;
