@@ -32,8 +32,27 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
-/** The nearest known key, if near enough to be a slip (at most 2 edits, and under half the word). */
+/**
+ * Prometheus's HTTP client keys (as written in its own configuration) whose stormwatch key is not
+ * their camelCase: a credential's `_file` is `{file: PATH}` given to the key itself.
+ */
+const PROMETHEUS_KEYS: Readonly<Record<string, string>> = {
+  tls_config: 'tls',
+  bearer_token_file: 'bearerToken',
+  password_file: 'password',
+  client_secret_file: 'clientSecret',
+  authorization: 'bearerToken',
+};
+
+/**
+ * The nearest known key, if near enough to be a slip (at most 2 edits, and under half the word),
+ * or the one a key of Prometheus's own configuration is here (`tls_config` → `tls`, `ca_file` → `caFile`).
+ */
 export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+  const camel = unknown.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (camel !== unknown && known.includes(camel)) return camel;
+  const prometheus = PROMETHEUS_KEYS[unknown];
+  if (prometheus !== undefined && known.includes(prometheus)) return prometheus;
   let best: { key: string; distance: number } | undefined;
   for (const key of known) {
     const distance = editDistance(unknown.toLowerCase(), key.toLowerCase());

@@ -10,7 +10,7 @@
 // are pruned by age and count, so the state stays bounded however many deploys are posted.
 
 import type { SignalSample } from '../core/types.js';
-import { mannWhitneyU } from '../detectors/stats/mann-whitney.js';
+import { mannWhitneyFloor, mannWhitneyU } from '../detectors/stats/mann-whitney.js';
 import type { DeployEvent, DeployRecord, SignalEvidence } from './types.js';
 
 export interface DeployWindowParams {
@@ -372,6 +372,11 @@ export class DeployWatcher {
       evidence.push({ signal: '', metric: 'probe', preMedian: Number.NaN, postMedian: Number.NaN, pValue: 0, nPre: 0, nPost: 0, regressed: true, detail });
     }
     let enoughData = false;
+    // Whether some comparison could have shown a regression at deploys.alpha: samples so small that
+    // even every bucket after below every one before stays above it judge nothing (4 against 4
+    // cannot reach 0.01), and their "no regression" is no pass.
+    let couldFail = false;
+    let smallestFloor = 1;
     // The most of either side any signal had, to say which side was short when nothing could be compared.
     let preMost = 0;
     let postMost = 0;
@@ -392,6 +397,9 @@ export class DeployWatcher {
         postMost = Math.max(postMost, after.length);
         if (!before || before.length < p.minPostSamples || after.length < p.minPostSamples) continue;
         enoughData = true;
+        const floor = mannWhitneyFloor(after.length, before.length);
+        smallestFloor = Math.min(smallestFloor, floor);
+        if (floor < p.alpha) couldFail = true;
         const e = this.compared(w, name, metric, before, after, ended ? p.alpha : p.earlyAlpha);
         evidence.push({ signal: name, ...e });
         if (e.regressed) reasons.push(`${name}: ${e.detail}`);
@@ -409,7 +417,13 @@ export class DeployWatcher {
       r.decidedAtMs = timeMs;
     } else if (ended) {
       const superseded = r.supersededBy !== undefined ? `superseded by ${r.supersededBy} at ${new Date(r.windowEndsAtMs).toISOString()}` : undefined;
-      if (enoughData) {
+      if (enoughData && !couldFail) {
+        r.verdict = superseded ? 'superseded' : 'inconclusive';
+        r.reasons = [
+          `${superseded ? `${superseded}: ` : ''}too few buckets to show a regression: ${postMost} post-deploy against ${preMost} pre-deploy, where even all after worse than all before gives p=${smallestFloor.toPrecision(2)}, not under deploys.alpha (${p.alpha}); lengthen deploys.window, or deploy after a longer baseline`,
+          ...unusual,
+        ];
+      } else if (enoughData) {
         r.verdict = 'pass';
         r.reasons = ['no signal regressed in the window', ...(superseded ? [`${superseded}: judged on the window until then`] : []), ...unusual];
       } else {

@@ -28,4 +28,16 @@ describe('key suggestions', () => {
     // One edit in a two-letter word is half of it: too short to guess.
     expect(suggestKey('ab', ['a', 'ab2'])).toBeUndefined();
   });
+
+  it("names stormwatch's key for one of Prometheus's own HTTP client keys", () => {
+    const source = ['url', 'headers', 'bearerToken', 'basicAuth', 'oauth2', 'tls', 'proxyUrl'];
+    expect(suggestKey('tls_config', source)).toBe('tls');
+    expect(suggestKey('proxy_url', source)).toBe('proxyUrl');
+    expect(suggestKey('bearer_token_file', source)).toBe('bearerToken');
+    expect(suggestKey('authorization', source)).toBe('bearerToken');
+    expect(suggestKey('insecure_skip_verify', ['caFile', 'insecureSkipVerify'])).toBe('insecureSkipVerify');
+    expect(suggestKey('client_secret_file', ['clientId', 'clientSecret', 'tokenUrl'])).toBe('clientSecret');
+    // Only where the key it names is known there.
+    expect(suggestKey('tls_config', ['url', 'timeout'])).toBeUndefined();
+  });
 });

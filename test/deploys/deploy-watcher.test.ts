@@ -127,6 +127,23 @@ describe('DeployWatcher', () => {
     });
   });
 
+  it('is inconclusive, not a pass, when its buckets are too few for any regression to show (4 against 4 cannot reach 0.01)', () => {
+    const w = new DeployWatcher({ ...P, windowMs: 60_000 }, [{ name: 'downloads', service: 'crates-io' }]);
+    w.add(deploy(), new Map([['downloads', { completion: [0.999, 0.998, 0.999, 0.998], errorRatio: [0.001, 0.001, 0.001, 0.001] }]]));
+    let last;
+    // Half the downloads lost: every bucket after below every one before, and still p = 0.015.
+    for (let t = T0 + P.intervalMs; t <= T0 + 60_000; t += P.intervalMs) last = w.observe(t, tick(0.5, 1000));
+    expect(last!.changed[0]).toMatchObject({
+      verdict: 'inconclusive',
+      reasons: ['too few buckets to show a regression: 4 post-deploy against 4 pre-deploy, where even all after worse than all before gives p=0.015, not under deploys.alpha (0.01); lengthen deploys.window, or deploy after a longer baseline'],
+    });
+    // One more bucket each side can (p = 0.0061): the same loss fails.
+    const five = new DeployWatcher({ ...P, windowMs: 75_000 }, [{ name: 'downloads', service: 'crates-io' }]);
+    five.add(deploy(), new Map([['downloads', { completion: [0.999, 0.998, 0.999, 0.998, 0.999], errorRatio: [0.001, 0.001, 0.001, 0.001, 0.001] }]]));
+    for (let t = T0 + P.intervalMs; t <= T0 + 75_000; t += P.intervalMs) last = five.observe(t, tick(0.5, 1000));
+    expect(last!.changed[0]).toMatchObject({ verdict: 'fail' });
+  });
+
   it('says a deploy had no baseline to compare with, not that traffic was short, when stormwatch had only begun', () => {
     const w = watcher();
     w.add(deploy(), new Map([['downloads', { completion: [0.999, 0.998], errorRatio: [0.001, 0.001] }]]));

@@ -3,12 +3,16 @@
 // - pkg/controller/webhook.go: POST application/json CanaryWebhookPayload {name, namespace, phase,
 //   checksum, metadata}; any status above 202 (or no answer) is an error; event webhooks add
 //   metadata eventMessage, eventType and timestamp (unix ms) without overriding the hook's own keys
-// - pkg/controller/scheduler.go + scheduler_hooks.go (blue/green with iterations): a new revision
-//   emits "New revision detected! Scaling up" before SyncStatus saves the new spec, so that
-//   event's checksum (webhook.go's canaryChecksum of status.lastAppliedSpec) is the outgoing
-//   revision's and every later call's the new one's; while iterations == 0 the pre-rollout hooks run,
-//   afterwards the rollout hooks every interval; a failed hook is a failed check and `threshold`
-//   failed checks roll back; after `iterations` the confirm-promotion hooks gate promotion.
+// - pkg/controller/scheduler.go + scheduler_hooks.go (the progressive canary strategy,
+//   stepWeight/maxWeight): a new revision emits "New revision detected! Scaling up" before
+//   SyncStatus saves the new spec, so that event's checksum (webhook.go's canaryChecksum of
+//   status.lastAppliedSpec) is the outgoing revision's and every later call's the new one's; while
+//   the canary's weight and iterations are 0 the pre-rollout hooks run, afterwards the rollout hooks
+//   every interval; a failed hook is a failed check and `threshold` failed checks roll back
+//   (weight 0); a pass that checks out adds stepWeight to the canary's weight (runCanary) until
+//   maxWeight, where the confirm-promotion hooks gate promotion (Promote: every user on the new
+//   revision). The weight is handed to `route`, so a test's service sends that share of its users
+//   to the new revision.
 
 export interface FlaggerWebhook {
   name: string;
@@ -20,7 +24,7 @@ export interface FlaggerWebhook {
 
 export interface Canary {
   metadata: { name: string; namespace: string };
-  spec: { targetRef: { name: string }; analysis: { interval: string; threshold: number; iterations: number; webhooks: FlaggerWebhook[] } };
+  spec: { targetRef: { name: string }; analysis: { interval: string; threshold: number; stepWeight: number; maxWeight: number; webhooks: FlaggerWebhook[] } };
 }
 
 export interface HookCall {
@@ -52,7 +56,10 @@ export class FlaggerSimulation {
   readonly calls: HookCall[] = [];
   phase = 'Initialized';
   failedChecks = 0;
-  iterations = 0;
+  /** The share of users (percent) routed to the new revision. */
+  canaryWeight = 0;
+  /** The weight at each rollout and confirm-promotion call, in order. */
+  readonly weightsAtCalls: { type: string; weight: number }[] = [];
 
   /** Whether the new revision's spec is saved (SyncStatus): until then the checksum is the outgoing revision's. */
   private synced = false;
@@ -66,7 +73,14 @@ export class FlaggerSimulation {
     private readonly canary: Canary,
     private readonly checksum: string,
     private readonly previousChecksum = 'initial0',
+    /** Told the new revision's share of users (percent) whenever routes change. */
+    private readonly route: (canaryWeight: number) => void = () => {},
   ) {}
+
+  private setWeight(weight: number): void {
+    this.canaryWeight = weight;
+    this.route(weight);
+  }
 
   private get currentChecksum(): string {
     return this.synced ? this.checksum : this.previousChecksum;
@@ -81,6 +95,7 @@ export class FlaggerSimulation {
       if ((w.type ?? '') !== type && !(type === 'rollout' && !w.type)) continue;
       const r = await callWebhook(w.url, this.payload(phase, w), w.timeout);
       this.calls.push({ hook: w.name, type, status: r.status, ok: r.ok, body: r.body });
+      this.weightsAtCalls.push({ type, weight: this.canaryWeight });
       if (!r.ok) return false;
     }
     return true;
@@ -107,10 +122,11 @@ export class FlaggerSimulation {
       if (pass > 0) await new Promise((r) => setTimeout(r, intervalMs));
       if ((this.phase === 'Progressing' || this.phase === 'WaitingPromotion') && this.failedChecks >= a.threshold) {
         this.phase = 'Failed';
+        this.setWeight(0);
         await this.event(`Canary failed! Scaling down ${target}`, 'Warning');
         return 'rolled back';
       }
-      if (this.iterations === 0) {
+      if (this.canaryWeight === 0) {
         await this.event(`Starting canary analysis for ${target}`);
         if (!(await this.hooks('pre-rollout', 'Progressing'))) {
           this.failedChecks++;
@@ -120,8 +136,9 @@ export class FlaggerSimulation {
         this.failedChecks++;
         continue;
       }
-      if (this.iterations < a.iterations) {
-        this.iterations++;
+      if (this.canaryWeight < a.maxWeight) {
+        this.setWeight(Math.min(100, this.canaryWeight + a.stepWeight));
+        await this.event(`Advance ${target} canary weight ${this.canaryWeight}`);
         continue;
       }
       if (!(await this.hooks('confirm-promotion', 'Progressing'))) {
@@ -129,6 +146,7 @@ export class FlaggerSimulation {
         continue;
       }
       this.phase = 'Succeeded';
+      this.setWeight(100);
       await this.event(`Promotion completed! Scaling down ${target}`);
       return 'promoted';
     }

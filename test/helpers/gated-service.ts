@@ -18,8 +18,12 @@ export const GATE_TOKEN = 'gate-token-for-tests';
 export interface GatedService {
   /** stormwatch's base URL. */
   url: string;
-  /** The service's state: set broken before a bad deploy. */
-  state: { broken: boolean };
+  /**
+   * The service's state: set broken before a bad deploy. `canaryShare` (0-1) sends that share of
+   * the downloads (the probe's too) to the new revision, the only one `broken` breaks; unset, every
+   * download is the new revision's (a deploy that replaces the whole service).
+   */
+  state: { broken: boolean; canaryShare?: number };
   configFile: string;
   handle: LiveHandle;
   /** Waits until stormwatch has seen this much traffic (warm baselines). */
@@ -28,7 +32,16 @@ export interface GatedService {
 }
 
 export async function startGatedService(options: { windowSeconds?: number; extraDeploys?: string; listen?: string } = {}): Promise<GatedService> {
-  const state = { broken: false, api: 0, files: 0 };
+  const state: { broken: boolean; canaryShare?: number; api: number; files: number } = { broken: false, api: 0, files: 0 };
+  // Which downloads the new revision serves: canaryShare of them, evenly spread (as a weighted route).
+  let shareOwed = 0;
+  const servedByNew = () => {
+    if (state.canaryShare === undefined) return true;
+    shareOwed += state.canaryShare;
+    if (shareOwed < 1) return false;
+    shareOwed -= 1;
+    return true;
+  };
   // The port as listened on: a request that arrives on a kept-alive connection while the server
   // closes finds no address to read (server.address() is null then).
   let port = 0;
@@ -40,7 +53,8 @@ export async function startGatedService(options: { windowSeconds?: number; extra
     }
     if (req.url === '/download') {
       state.api++;
-      res.writeHead(302, { location: state.broken ? 'http://cdn.checkout.testfiles/app.tar' : `http://cdn.checkout.test:${port}/files/app.tar` });
+      const broken = servedByNew() && state.broken;
+      res.writeHead(302, { location: broken ? 'http://cdn.checkout.testfiles/app.tar' : `http://cdn.checkout.test:${port}/files/app.tar` });
       return res.end();
     }
     if (req.url === '/files/app.tar') {
@@ -56,7 +70,7 @@ export async function startGatedService(options: { windowSeconds?: number; extra
     void fetch(`http://127.0.0.1:${port}/download`, { redirect: 'manual' })
       .then((r) => {
         const to = r.headers.get('location') ?? '';
-        if (!stopped && !state.broken && to.includes(`:${port}/files/`)) return fetch(`http://127.0.0.1:${port}/files/app.tar`).then((f) => f.arrayBuffer());
+        if (!stopped && to.includes(`:${port}/files/`)) return fetch(`http://127.0.0.1:${port}/files/app.tar`).then((f) => f.arrayBuffer());
         return undefined;
       })
       .catch(() => {});

@@ -1,7 +1,8 @@
 // Argo Rollouts' web metric provider (metricproviders/webmetric in argoproj/argo-rollouts) treats
-// every non-2xx answer as a measurement error and aborts the analysis after consecutiveErrorLimit
-// (4 by default), so a gate for it answers 200 with the verdict in JSON, pending included, and the
-// AnalysisTemplate's successCondition/failureCondition read `result.verdict`. Its POST body
+// every non-2xx answer as a measurement error and aborts the analysis once more than
+// consecutiveErrorLimit (4 by default) come in a row, so a gate for it answers 200 with the verdict
+// in JSON, pending included, and the AnalysisTemplate's successCondition/failureCondition read
+// `result.gate` ("wait", "pass" or "fail"). Its POST body
 // (jsonBody) names the deploy; the first measurement records it, later ones read its verdict.
 // The same body, posted by an Argo Rollouts notification (on-rollout-updated), records the deploy
 // when the rollout starts, so the window begins with the rollout rather than with the analysis.

@@ -1,12 +1,14 @@
 // examples/flagger/canary.yaml replayed as Flagger calls its webhooks, against a real stormwatch:
 // a good revision is promoted once the window passes (no failed check on the way), a bad one is
 // rolled back, a fix right after it is judged on its own; Flagger's "New revision detected" event
-// marks the revision's start, from which its first hook records the deploy.
+// marks the revision's start, from which its first hook records the deploy. Users reach the new
+// revision as Flagger's weights route them (10 % more a pass, held at 50 % until promotion): the
+// verdict is judged on their downloads, and promotion waits at the maximum weight.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/core/paths.js';
 import type { DeployRecord } from '../../../src/deploys/types.js';
 import { type Canary, FlaggerSimulation } from '../../helpers/flagger-canary.js';
@@ -28,17 +30,34 @@ describe('Flagger webhooks against stormwatch', () => {
   let s: GatedService;
   beforeAll(async () => {
     s = await startGatedService({ windowSeconds: 6 });
-    await s.warm(5000);
-  }, 30_000);
+    // A baseline of a dozen buckets before the first revision, as a service that has run for a
+    // while has (ticks enter it after their 30 s of probation): users reach a canary in part, and
+    // its verdict compares their buckets with those.
+    await s.warm(42_000);
+  }, 60_000);
   afterAll(() => s?.stop());
 
   it('the example has every hook this gate answers', () => {
     expect(example.spec.analysis.webhooks.map((w) => w.type).sort()).toEqual(['confirm-promotion', 'event', 'pre-rollout', 'rollout']);
   });
 
+  /** A revision's canary run, its users routed to it by the canary's weight. */
+  const simulate = (version: string, checksum: string, previous?: string) => {
+    s.state.canaryShare = 0;
+    return new FlaggerSimulation(canaryFor(s.url, version), checksum, previous, (weight) => (s.state.canaryShare = weight / 100));
+  };
+  afterEach(() => {
+    delete s.state.canaryShare;
+  });
+
+  it('uses the progressive canary strategy, whose users reach the new revision during the window (blue/green sends them only at promotion)', () => {
+    expect(example.spec.analysis).toMatchObject({ stepWeight: 10, maxWeight: 50 });
+    expect(example.spec.analysis).not.toHaveProperty('iterations');
+  });
+
   it('promotes a good revision after the window passes, with no failed check', async () => {
     const before = Date.now();
-    const sim = new FlaggerSimulation(canaryFor(s.url, '1.4.2'), 'a1b2c3d4');
+    const sim = simulate('1.4.2', 'a1b2c3d4');
     expect(await sim.run(250)).toBe('promoted');
     expect(sim.failedChecks).toBe(0);
     // The event told when the revision started; pre-rollout recorded it from then, and every rollout check said yes while pending.
@@ -53,19 +72,24 @@ describe('Flagger webhooks against stormwatch', () => {
     const confirms = byType('confirm-promotion');
     expect(confirms.at(-1)).toMatchObject({ status: 200, body: { verdict: 'pass' } });
     for (const c of confirms.slice(0, -1)) expect(c).toMatchObject({ status: 425, body: { verdict: 'pending' } });
+    // ... with half the users on the new revision meanwhile.
+    expect(sim.weightsAtCalls.filter((c) => c.type === 'confirm-promotion').every((c) => c.weight === 50)).toBe(true);
     const record = (await (await fetch(`${s.url}/api/v1/deploys/flagger:shop:checkout:a1b2c3d4`)).json()) as DeployRecord;
     expect(record).toMatchObject({ verdict: 'pass', source: 'flagger', service: 'checkout', version: '1.4.2' });
   }, 60_000);
 
-  it('rolls back a bad revision: rollout checks fail (412) until the threshold', async () => {
+  it('rolls back a bad revision that only its share of users reaches: rollout checks fail (412) until the threshold', async () => {
     s.state.broken = true;
     try {
-      const sim = new FlaggerSimulation(canaryFor(s.url, '1.4.3'), 'e5f6a7b8');
+      const sim = simulate('1.4.3', 'e5f6a7b8');
       expect(await sim.run(250)).toBe('rolled back');
+      // Judged while a part of the users was on it, never all.
+      expect(Math.max(...sim.weightsAtCalls.map((c) => c.weight))).toBeLessThanOrEqual(50);
       expect(sim.failedChecks).toBe(example.spec.analysis.threshold);
-      const failed = sim.calls.filter((c) => !c.ok && c.type !== 'event');
-      expect(failed.every((c) => c.status === 412)).toBe(true);
-      expect(JSON.stringify(failed[0]!.body)).toContain('name does not resolve');
+      const failed = sim.calls.filter((c) => !c.ok && (c.type === 'rollout' || c.type === 'pre-rollout'));
+      expect(failed.map((c) => c.status)).toEqual([412, 412]);
+      // Judged on the users' downloads (the smoke probe, at weight 0, reached the old revision).
+      expect(JSON.stringify(failed[0]!.body)).toContain('downstream completion');
       expect(sim.calls.some((c) => c.type === 'confirm-promotion' && c.ok)).toBe(false);
     } finally {
       s.state.broken = false;
@@ -75,12 +99,12 @@ describe('Flagger webhooks against stormwatch', () => {
   it("judges a fix shipped right after a failed revision on its own, though Flagger's event carries the failed one's checksum and the metadata the same version", async () => {
     s.state.broken = true;
     try {
-      const bad = new FlaggerSimulation(canaryFor(s.url, '2.0.0'), 'bbbb2222', 'aaaa1111');
+      const bad = simulate('2.0.0', 'bbbb2222', 'aaaa1111');
       expect(await bad.run(250)).toBe('rolled back');
     } finally {
       s.state.broken = false;
     }
-    const fix = new FlaggerSimulation(canaryFor(s.url, '2.0.0'), 'cccc3333', 'bbbb2222');
+    const fix = simulate('2.0.0', 'cccc3333', 'bbbb2222');
     expect(await fix.run(250)).toBe('promoted');
     expect(fix.failedChecks).toBe(0);
     expect(fix.calls.find((c) => c.type === 'pre-rollout')).toMatchObject({ status: 200, body: { id: 'flagger:shop:checkout:cccc3333', verdict: 'pending' } });

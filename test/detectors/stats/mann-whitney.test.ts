@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mannWhitneyU } from '../../../src/detectors/stats/mann-whitney.js';
+import { mannWhitneyFloor, mannWhitneyU } from '../../../src/detectors/stats/mann-whitney.js';
 
 describe('mannWhitneyU', () => {
   it('matches the normal approximation with continuity correction', () => {
@@ -26,5 +26,13 @@ describe('mannWhitneyU', () => {
     const pre = Array.from({ length: 60 }, (_, i) => 0.99 + (i % 10) * 0.001);
     const post = pre.filter((_, i) => i % 6 === 0);
     expect(mannWhitneyU(post, pre, 'less').pValue).toBeGreaterThan(0.2);
+  });
+
+  it('says the smallest p-value samples of given sizes can reach: that of complete separation', () => {
+    // scipy.stats.mannwhitneyu([1,2,3,4], [5,6,7,8], alternative='less', method='asymptotic') = 0.015191;
+    // with 6 against 4: 0.007107.
+    expect(mannWhitneyFloor(4, 4)).toBeCloseTo(0.015191, 5);
+    expect(mannWhitneyFloor(6, 4)).toBeCloseTo(0.007107, 5);
+    expect(mannWhitneyFloor(4, 4)).toBe(mannWhitneyU([1, 2, 3, 4], [5, 6, 7, 8], 'less').pValue);
   });
 });
