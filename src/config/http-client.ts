@@ -3,6 +3,7 @@
 // credentials of bearer/basic auth kept with their file so a rotated token is read again.
 
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { isAbsolute, join } from 'node:path';
 import type { z } from 'zod';
 import type { Credential, HttpAuth } from '../core/http-auth.js';
@@ -62,6 +63,12 @@ export function resolveHttpClient(raw: RawFields & { url: string }, path: Proper
     url = parsed.toString().replace(/\/$/, raw.url.endsWith('/') ? '/' : '');
   }
   if (raw.tls) {
+    // A file of the wrong kind (a key given as caFile) is a problem naming its place, not a TLS code at the first request.
+    const pem = (text: string | undefined, name: 'caFile' | 'certFile' | 'keyFile', marker: RegExp, what: string): string | undefined => {
+      if (text === undefined || marker.test(text)) return text;
+      ctx.problem([...path, 'tls', name], `${raw.tls![name]} holds no PEM ${what}`);
+      return undefined;
+    };
     const file = (name: 'caFile' | 'certFile' | 'keyFile') => {
       const f = raw.tls![name];
       if (f === undefined || ctx.skipFiles) return undefined;
@@ -72,9 +79,17 @@ export function resolveHttpClient(raw: RawFields & { url: string }, path: Proper
         return undefined;
       }
     };
-    const ca = file('caFile');
-    const cert = file('certFile');
-    const key = file('keyFile');
+    const ca = pem(file('caFile'), 'caFile', /-----BEGIN CERTIFICATE-----/, 'certificate');
+    const cert = pem(file('certFile'), 'certFile', /-----BEGIN CERTIFICATE-----/, 'certificate');
+    const key = pem(file('keyFile'), 'keyFile', /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key');
+    // A certificate with another's key fails every handshake with an OpenSSL code: say it here, once.
+    if (cert !== undefined && key !== undefined) {
+      try {
+        createSecureContext({ cert, key });
+      } catch (error) {
+        ctx.problem([...path, 'tls', 'keyFile'], `${raw.tls.keyFile} is not the key of ${raw.tls.certFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      }
+    }
     client.tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(raw.tls.serverName ? { serverName: raw.tls.serverName } : {}), insecureSkipVerify: raw.tls.insecureSkipVerify };
   }
   if (raw.proxyUrl !== undefined) client.proxyUrl = raw.proxyUrl;

@@ -48,8 +48,32 @@ export class ConfigError extends Error {
   }
 }
 
-/** Maps a fetch() failure to a reason: aborted by our timeout, or the connection failed. */
-export function classifyFetchError(error: unknown, what: string, timeoutMs: number): SourceError {
+const CERT_NOT_TRUSTED = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_UNTRUSTED']);
+
+/**
+ * What to look at for a connection failure's code, naming the client's settings (`setting`, as
+ * source.prometheus): a bare UNABLE_TO_VERIFY_LEAF_SIGNATURE or UND_ERR_SOCKET said nothing of which
+ * key to fix. Empty when the code says enough (ECONNREFUSED) or there is no setting to name.
+ */
+export function connectionHint(code: string | undefined, setting: string | undefined, https: boolean): string {
+  if (code === undefined || setting === undefined) return '';
+  if (CERT_NOT_TRUSTED.has(code)) return ` (the server's certificate is not signed by a CA trusted here: give ${setting}.tls.caFile the CA that signed it)`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return ` (the server's certificate does not name the URL's host: check the host, or set ${setting}.tls.serverName to a name it has)`;
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') return " (the server's certificate is outside its validity dates)";
+  if (code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH') return ` (${setting}.tls.certFile and tls.keyFile are not a pair)`;
+  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|HANDSHAKE_FAILURE|CERTIFICATE_UNKNOWN/.test(code)) return ` (the server refused the TLS handshake: see ${setting}.tls.certFile and tls.keyFile, the client certificate it asks for)`;
+  if (https && (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET')) return ` (the server closed the connection: one that requires a client certificate does so when none is given, see ${setting}.tls.certFile and tls.keyFile)`;
+  return '';
+}
+
+/** What a 401 or 403 answer means for a client whose settings are at `setting`. */
+export function refusedCredentialsHint(status: number, setting: string | undefined): string {
+  if (setting === undefined || (status !== 401 && status !== 403)) return '';
+  return ` (the credentials were ${status === 401 ? 'missing or refused' : 'not allowed'}: see ${setting}.bearerToken, basicAuth, oauth2 or headers)`;
+}
+
+/** Maps a fetch() failure to a reason: aborted by our timeout, or the connection failed. `setting` names the client's settings in hints. */
+export function classifyFetchError(error: unknown, what: string, timeoutMs: number, setting?: string): SourceError {
   const name = (error as { name?: string } | null)?.name;
   // The access token for the request could not be had (oauth2): the token URL's answer says why.
   if (error instanceof OAuth2TokenError) return new SourceError(error.status === undefined ? 'connection' : 'http_status', `${what}: ${error.message}`, true, { cause: error });
@@ -58,7 +82,7 @@ export function classifyFetchError(error: unknown, what: string, timeoutMs: numb
   }
   const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
   const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
-  return new SourceError('connection', `${what}: ${detail}`, true, { cause: error });
+  return new SourceError('connection', `${what}: ${detail}${connectionHint(cause?.code, setting, /(?:^|\s)https:\/\//.test(what))}`, true, { cause: error });
 }
 
 /** A failure at start-up the user can fix (a state directory that cannot be written): one line, exit 1. */

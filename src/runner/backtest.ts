@@ -97,7 +97,7 @@ export async function historyFor(config: StormwatchConfig, options: Pick<Backtes
   }
   // Loaded only for a Prometheus backtest: the client, its answer decoder and the HTTP options.
   const [{ PrometheusClient }, { PrometheusSource }, { fetchWith }] = await Promise.all([import('../source/prometheus-client.js'), import('../source/prometheus-source.js'), import('../source/http-options.js')]);
-  const client = new PrometheusClient({ url: config.source.url, timeoutMs: Math.max(config.source.timeoutMs, 30_000), fetch: fetchWith(config.source.http) });
+  const client = new PrometheusClient({ url: config.source.url, timeoutMs: Math.max(config.source.timeoutMs, 30_000), fetch: fetchWith(config.source.http), setting: 'source.prometheus' });
   const warmFromMs = options.fromMs - config.source.warmupMs;
   return { source: new PrometheusSource(client, config.signals, config.deploys?.markers ?? []), fromMs: options.fromMs, toMs: options.toMs, warmFromMs, problems: 0 };
 }

@@ -276,11 +276,11 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   /** The configuration's source; for Prometheus, of some signals and markers when given (a warm-up of part of them). */
   const makeSource = (c: StormwatchConfig, signals = c.signals, markers = c.deploys?.markers ?? []): LiveSource => {
     if (c.source.kind === 'prometheus') {
-      const client = new PrometheusClient({ url: c.source.url, timeoutMs: c.source.timeoutMs, fetch: fetchWith(c.source.http), now });
+      const client = new PrometheusClient({ url: c.source.url, timeoutMs: c.source.timeoutMs, fetch: fetchWith(c.source.http), now, setting: 'source.prometheus' });
       return new PrometheusSource(client, signals, markers);
     }
     if (c.source.kind === 'scrape') {
-      return new ScrapeSource({ url: c.source.url, timeoutMs: c.source.timeoutMs, maxBytes: c.source.maxBytes, fetch: fetchWith(c.source.http) }, c.signals, c.deploys?.markers ?? []);
+      return new ScrapeSource({ url: c.source.url, timeoutMs: c.source.timeoutMs, maxBytes: c.source.maxBytes, fetch: fetchWith(c.source.http), setting: 'source.scrape' }, c.signals, c.deploys?.markers ?? []);
     }
     throw new Error('a replay source runs with `stormwatch backtest` or `stormwatch run` in replay mode, not as a live loop');
   };

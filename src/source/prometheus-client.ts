@@ -1,7 +1,7 @@
 // A minimal client for the Prometheus HTTP query API (also served by Thanos, Mimir, VictoriaMetrics):
 // instant and range queries, with timeouts and failures classified by reason.
 
-import { SourceError, classifyFetchError } from '../core/errors.js';
+import { SourceError, classifyFetchError, refusedCredentialsHint } from '../core/errors.js';
 import { forEachBodyChunk, readBodyCapped } from './read-body.js';
 import { AnswerDecodeError, type MatrixSink, VectorDecoder, type VectorSink, latin1 } from './vector-decoder.js';
 import { clip } from '../core/clip.js';
@@ -15,6 +15,8 @@ export interface PrometheusClientOptions {
   headers?: Record<string, string>;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Where the client's settings are in the configuration (source.prometheus): named in hints. */
+  setting?: string;
 }
 
 /**
@@ -95,7 +97,7 @@ export class PrometheusClient {
     if (!response.ok) {
       const text = await this.readText(response, what);
       this.parse(text, response, what, params);
-      throw notApiJson(response, what, text);
+      throw notApiJson(response, what, text, this.options.setting);
     }
     const refused = (error: AnswerDecodeError) =>
       new SourceError('bad_response', `${what}: ${error.unsupported ? '' : `HTTP ${response.status}, body is not a Prometheus API answer: `}${error.message} (query ${JSON.stringify(query)})`, false);
@@ -216,7 +218,7 @@ export class PrometheusClient {
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      throw classifyFetchError(error, what, this.options.timeoutMs);
+      throw classifyFetchError(error, what, this.options.timeoutMs, this.options.setting);
     }
     if (response.status === 429 || response.status === 503) {
       const waitMs = parseRetryAfter(response.headers.get('retry-after'), nowMs);
@@ -234,7 +236,7 @@ export class PrometheusClient {
       text = await readBodyCapped(response, this.options.maxBytes ?? 256 * 1024 * 1024, what, this.options.timeoutMs);
     } catch (error) {
       if (error instanceof SourceError) throw error;
-      throw notApiJson(response, what, text);
+      throw notApiJson(response, what, text, this.options.setting);
     }
     return text;
   }
@@ -244,7 +246,7 @@ export class PrometheusClient {
     try {
       body = JSON.parse(text) as ApiResponse;
     } catch {
-      throw notApiJson(response, what, text);
+      throw notApiJson(response, what, text, this.options.setting);
     }
     if (body.status !== 'success' || !body.data) {
       // 400/422 are bad queries: retrying will not help. 5xx (503 while starting up) may.
@@ -255,10 +257,12 @@ export class PrometheusClient {
   }
 }
 
-function notApiJson(response: Response, what: string, text: string): SourceError {
+function notApiJson(response: Response, what: string, text: string, setting: string | undefined): SourceError {
+  // A refusal of the credentials is said as one (its body, often "Unauthorized", is not the point).
+  const refused = refusedCredentialsHint(response.status, setting);
   return new SourceError(
     response.ok ? 'bad_response' : 'http_status',
-    `${what}: HTTP ${response.status}, body is not Prometheus API JSON: ${JSON.stringify(text.slice(0, 120))}`,
+    refused ? `${what}: HTTP ${response.status}${refused}: ${JSON.stringify(text.slice(0, 120))}` : `${what}: HTTP ${response.status}, body is not Prometheus API JSON: ${JSON.stringify(text.slice(0, 120))}`,
     !response.ok && response.status >= 500,
   );
 }

@@ -4,7 +4,7 @@
 // frame is all NaN: no data, never zero traffic.
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
-import { SourceError, classifyFetchError } from '../core/errors.js';
+import { SourceError, classifyFetchError, refusedCredentialsHint } from '../core/errors.js';
 import { redactUrl } from '../core/log.js';
 import { type AbsentErrorMetric, type Frame, type Labels, emptySample } from '../core/types.js';
 import { seriesKey } from '../series/series-key.js';
@@ -22,6 +22,8 @@ export interface ScrapeOptions {
   timeoutMs: number;
   maxBytes: number;
   fetch?: typeof fetch;
+  /** Where the source's settings are in the configuration (source.scrape): named in hints. */
+  setting?: string;
 }
 
 const ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=1';
@@ -179,11 +181,11 @@ export class ScrapeSource implements LiveSource {
     try {
       response = await this.fetchFn(url, { headers: { accept: ACCEPT }, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      throw classifyFetchError(error, what, timeoutMs);
+      throw classifyFetchError(error, what, timeoutMs, this.options.setting);
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new SourceError('http_status', `${what}: HTTP ${response.status}`, response.status >= 500 || response.status === 429);
+      throw new SourceError('http_status', `${what}: HTTP ${response.status}${refusedCredentialsHint(response.status, this.options.setting)}`, response.status >= 500 || response.status === 429);
     }
     const contentType = response.headers.get('content-type') ?? '';
     const stream = new ExpositionStream(optionsFor(contentType.includes('openmetrics') ? 'openmetrics' : 'text'));

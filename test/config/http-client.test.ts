@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { makeTestCerts } from '../helpers/certs.js';
 
 function write(dir: string, source: string): string {
   const file = join(dir, 'config.yaml');
@@ -28,14 +29,15 @@ describe('source HTTP client options', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-http-config-'));
   writeFileSync(join(dir, 'token'), 'file-token\n');
   writeFileSync(join(dir, 'password'), 'file-password\n');
-  writeFileSync(join(dir, 'ca.pem'), 'CA PEM');
+  const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  writeFileSync(join(dir, 'ca.pem'), CA_PEM);
   process.env.STORMWATCH_TEST_TENANT = 'tenant-7';
 
   it('resolves headers, a bearer token file and TLS files for a scrape source', () => {
     const config = loadConfig(write(dir, `  scrape:\n    url: https://127.0.0.1:9100/metrics\n    headers: {X-Scope-OrgID: {env: STORMWATCH_TEST_TENANT}}\n    bearerToken: {file: token}\n    tls: {caFile: ca.pem, serverName: target.internal}`));
     expect(config.source).toMatchObject({
       kind: 'scrape',
-      http: { headers: { 'x-scope-orgid': 'tenant-7' }, auth: { kind: 'bearer', token: { value: 'file-token', file: join(dir, 'token') } }, tls: { ca: 'CA PEM', serverName: 'target.internal', insecureSkipVerify: false } },
+      http: { headers: { 'x-scope-orgid': 'tenant-7' }, auth: { kind: 'bearer', token: { value: 'file-token', file: join(dir, 'token') } }, tls: { ca: CA_PEM, serverName: 'target.internal', insecureSkipVerify: false } },
     });
   });
 
@@ -58,6 +60,15 @@ describe('source HTTP client options', () => {
       'source.prometheus.oauth2.tokenUrl: expected an http:// or https:// token URL (line 5)',
       'source.prometheus: give one way to authenticate, not bearerToken and oauth2 (line 3)',
     ]);
+  });
+
+  it('refuses a TLS file of the wrong kind and a certificate with another key, naming the place', async () => {
+    const certs = await makeTestCerts(mkdtempSync(join(tmpdir(), 'stormwatch-http-certs-')));
+    expect(problems(write(dir, `  prometheus:\n    url: https://prom.example\n    tls: {caFile: ${certs.clientKey}}`))).toEqual([`source.prometheus.tls.caFile: ${certs.clientKey} holds no PEM certificate (line 4)`]);
+    expect(problems(write(dir, `  prometheus:\n    url: https://prom.example\n    tls: {certFile: ${certs.clientCert}, keyFile: ${certs.serverKey}}`))).toEqual([
+      expect.stringMatching(new RegExp(`^source\\.prometheus\\.tls\\.keyFile: ${certs.serverKey} is not the key of ${certs.clientCert}: ERR_OSSL_X509_KEY_VALUES_MISMATCH \\(line 4\\)$`)),
+    ]);
+    expect(problems(write(dir, `  prometheus:\n    url: https://prom.example\n    tls: {caFile: ${certs.caFile}, certFile: ${certs.clientCert}, keyFile: ${certs.clientKey}}`))).toEqual([]);
   });
 
   it('reports every problem with its place', () => {

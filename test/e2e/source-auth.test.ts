@@ -18,6 +18,7 @@ import { fetchWith } from '../../src/source/http-options.js';
 import { PrometheusClient } from '../../src/source/prometheus-client.js';
 import { type TestCerts, makeTestCerts } from '../helpers/certs.js';
 import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
+import { ScrapeSource } from '../../src/source/scrape-source.js';
 
 const USER = 'stormwatch';
 const PASSWORD = 'sw-test-password';
@@ -84,7 +85,7 @@ describe('protected sources', () => {
   async function query(file: string): Promise<number | undefined> {
     const config = loadConfig(file);
     if (config.source.kind !== 'prometheus') throw new Error('expected a prometheus source');
-    const client = new PrometheusClient({ url: config.source.url, timeoutMs: 5000, fetch: fetchWith(config.source.http) });
+    const client = new PrometheusClient({ url: config.source.url, timeoutMs: 5000, fetch: fetchWith(config.source.http), setting: 'source.prometheus' });
     return client.instant('sum(up)', Date.now());
   }
 
@@ -121,10 +122,15 @@ describe('protected sources', () => {
     expect(await query(configFile('prom-userinfo', `  prometheus:\n    url: ${withUserinfo}\n${tls()}`))).toBeGreaterThanOrEqual(1);
     const noAuth = await failure(configFile('prom-noauth', promSource(tls())));
     expect(noAuth.reason).toBe('http_status');
-    expect(noAuth.message).toContain('HTTP 401');
+    expect(noAuth.message).toContain('HTTP 401 (the credentials were missing or refused: see source.prometheus.bearerToken, basicAuth, oauth2 or headers)');
     const noCa = await failure(configFile('prom-noca', promSource(`    basicAuth: {username: ${USER}, password: {file: password}}`)));
     expect(noCa.reason).toBe('connection');
     expect(noCa.message).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|unable to verify/i);
+    expect(noCa.message).toContain('give source.prometheus.tls.caFile the CA that signed it');
+    const wrongName = await failure(configFile('prom-name', promSource(`    tls: {caFile: ${certs.caFile}, serverName: prom.example}
+    basicAuth: {username: ${USER}, password: {file: password}}`)));
+    expect(wrongName.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(wrongName.message).toContain('set source.prometheus.tls.serverName to a name it has');
     // Skip-verify trades that check away (tests, trusted networks).
     expect(await query(configFile('prom-skip', promSource(`    tls: {insecureSkipVerify: true}\n    basicAuth: {username: ${USER}, password: {file: password}}`)))).toBeGreaterThanOrEqual(1);
   }, 30_000);
@@ -156,5 +162,17 @@ describe('protected sources', () => {
     } finally {
       await handle.stop(1000);
     }
+  }, 30_000);
+
+  it('names the settings to look at when the target wants a client certificate and none is given, or refuses the token', async () => {
+    const port = (secureTarget.address() as AddressInfo).port;
+    const read = async (extra: string) => {
+      const config = loadConfig(configFile('scrape-hints', `  scrape:\n    url: https://127.0.0.1:${port}/metrics\n    tls: {caFile: ${certs.caFile}${extra}}`));
+      if (config.source.kind !== 'scrape') throw new Error('expected a scrape source');
+      const source = new ScrapeSource({ url: config.source.url, timeoutMs: 5000, maxBytes: 1 << 20, fetch: fetchWith(config.source.http), setting: 'source.scrape' }, config.signals);
+      return (await source.read(Date.now())).errors.map((e) => e.message).join('; ');
+    };
+    expect(await read('')).toMatch(/see source\.scrape\.tls\.certFile and tls\.keyFile/);
+    expect(await read(`, certFile: ${certs.clientCert}, keyFile: ${certs.clientKey}`)).toContain('HTTP 401 (the credentials were missing or refused: see source.scrape.bearerToken, basicAuth, oauth2 or headers)');
   }, 30_000);
 });
