@@ -63,6 +63,10 @@ export interface SinkConfig {
   app?: { name: string; environment?: string };
   /** The config marks the URL public: failures may show it. Otherwise logs name the host only. */
   publicUrl?: boolean;
+  /** TLS (a private CA, a client certificate), credentials and proxy of the receiver. */
+  http?: HttpClientConfig;
+  /** Where the sink is in the configuration (sinks[0].alertmanager): named in failure hints. */
+  setting?: string;
 }
 
 export interface RouteConfig {

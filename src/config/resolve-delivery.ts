@@ -5,7 +5,19 @@ import { isAbsolute, join } from 'node:path';
 import { type Matcher, parseMatcher } from '../decisions/matchers.js';
 import { alertmanagerRouteKey } from '../decisions/route-key.js';
 import type { DeliveryConfig, RouteConfig, SinkConfig } from './config-types.js';
-import { type ResolveContext, isHttpUrl } from './resolve-context.js';
+import { type ResolveContext, type SecretValue, isHttpUrl } from './resolve-context.js';
+import { type HttpClientConfig, resolveHttpClient } from './http-client.js';
+
+/**
+ * A sink's TLS, credentials and proxy (resolveHttpClient: files read now, a {file:} credential
+ * again at each request); undefined when it has none. Its headers and URL stay the sink's own.
+ */
+function sinkClient(fields: { bearerToken?: SecretValue | undefined; basicAuth?: { username: string; password: SecretValue } | undefined; tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; serverName?: string | undefined; insecureSkipVerify: boolean } | undefined; proxyUrl?: string | undefined }, path: PropertyKey[], ctx: ResolveContext): HttpClientConfig | undefined {
+  if (fields.bearerToken === undefined && fields.basicAuth === undefined && fields.tls === undefined && fields.proxyUrl === undefined) return undefined;
+  const http = { base: ctx.base, readSecret: ctx.readSecret, problem: ctx.at, ...(ctx.lint ? { skipFiles: true } : {}) };
+  // The URL is the sink's (user:password@ in it is moved into Basic by the sink itself).
+  return resolveHttpClient({ ...fields, headers: {}, url: 'http://sink.invalid/' }, path, http).client;
+}
 
 export function resolveSinks(ctx: ResolveContext): SinkConfig[] {
   const { raw, at, readSecret, readHeaders } = ctx;
@@ -17,6 +29,9 @@ export function resolveSinks(ctx: ResolveContext): SinkConfig[] {
     if (sinkNames.has(name)) at(['sinks', i, 'name'], `duplicate sink name ${JSON.stringify(name)}`);
     sinkNames.add(name);
     const path = ['sinks', i, kind];
+    const clientFields = s.webhook ?? s.alertmanager ?? s.faro;
+    const http = clientFields ? sinkClient(clientFields, path, ctx) : undefined;
+    const setting = `sinks[${i}].${kind}`;
     if (s.webhook) {
       sinks.push({
         name,
@@ -26,16 +41,18 @@ export function resolveSinks(ctx: ResolveContext): SinkConfig[] {
         headers: readHeaders(s.webhook.headers, [...path, 'headers']),
         ...(s.webhook.signingSecret !== undefined ? { signingSecret: readSecret(s.webhook.signingSecret, [...path, 'signingSecret']) } : {}),
         ...(s.webhook.publicUrl ? { publicUrl: true } : {}),
+        ...(http ? { http } : {}),
+        setting,
       });
     } else if (s.alertmanager) {
       const am = s.alertmanager;
       am.urls.forEach((u, j) => {
-        sinks.push({ name: am.urls.length === 1 ? name : `${name}[${j}]`, kind, url: `${u.replace(/\/+$/, '')}/api/v2/alerts`, timeoutMs: am.timeout, headers: readHeaders(am.headers, [...path, 'headers']), resendIntervalMs: am.resendInterval, ...(am.publicUrl ? { publicUrl: true } : {}) });
+        sinks.push({ name: am.urls.length === 1 ? name : `${name}[${j}]`, kind, url: `${u.replace(/\/+$/, '')}/api/v2/alerts`, timeoutMs: am.timeout, headers: readHeaders(am.headers, [...path, 'headers']), resendIntervalMs: am.resendInterval, ...(am.publicUrl ? { publicUrl: true } : {}), ...(http ? { http } : {}), setting });
       });
     } else if (s.slack) {
-      sinks.push({ name, kind, url: readSecret(s.slack.url, [...path, 'url']), timeoutMs: s.slack.timeout, headers: {}, ...(s.slack.publicUrl ? { publicUrl: true } : {}) });
+      sinks.push({ name, kind, url: readSecret(s.slack.url, [...path, 'url']), timeoutMs: s.slack.timeout, headers: {}, ...(s.slack.publicUrl ? { publicUrl: true } : {}), setting });
     } else if (s.faro) {
-      sinks.push({ name, kind, url: readSecret(s.faro.url, [...path, 'url']), timeoutMs: s.faro.timeout, headers: readHeaders(s.faro.headers, [...path, 'headers']), app: s.faro.app, ...(s.faro.publicUrl ? { publicUrl: true } : {}) });
+      sinks.push({ name, kind, url: readSecret(s.faro.url, [...path, 'url']), timeoutMs: s.faro.timeout, headers: readHeaders(s.faro.headers, [...path, 'headers']), app: s.faro.app, ...(s.faro.publicUrl ? { publicUrl: true } : {}), ...(http ? { http } : {}), setting });
     }
     const url = sinks.at(-1)?.url ?? '';
     if (url !== '' && !isHttpUrl(url)) {

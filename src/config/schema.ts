@@ -117,15 +117,35 @@ const secret = z.union([z.string(), z.strictObject({ env: z.string() }), z.stric
 });
 const headers = z.record(z.string().regex(/^[A-Za-z0-9-]+$/, { message: 'expected an HTTP header name' }), secret).default({});
 
+/**
+ * A receiver behind TLS of a private CA, client certificates or auth (an Alertmanager started with
+ * --web.config.file): the sources' client options, but oauth2. Credentials sent at send time only.
+ */
+const sinkClientFields = {
+  bearerToken: httpClientFields.bearerToken,
+  basicAuth: httpClientFields.basicAuth,
+  tls: httpClientFields.tls,
+  proxyUrl: httpClientFields.proxyUrl,
+};
+
+/** One way to authenticate a sink, and a certificate with its key. */
+function checkSinkClient(value: { headers: Record<string, unknown>; bearerToken?: unknown; basicAuth?: unknown; tls?: { certFile?: string | undefined; keyFile?: string | undefined } | undefined }, urls: readonly unknown[], ctx: z.RefinementCtx): void {
+  const userinfo = urls.some((u) => typeof u === 'string' && URL.canParse(u) && (new URL(u).username !== '' || new URL(u).password !== ''));
+  const kinds = [value.bearerToken !== undefined && 'bearerToken', value.basicAuth !== undefined && 'basicAuth', userinfo && 'user:password@ in url', Object.keys(value.headers).some((h) => h.toLowerCase() === 'authorization') && 'an Authorization header'].filter(Boolean);
+  if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `give one way to authenticate, not ${kinds.join(' and ')}` });
+  if ((value.tls?.certFile === undefined) !== (value.tls?.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together' });
+}
+
 const webhookSink = z.strictObject({
   url: secret,
   timeout: duration.default(5000),
   headers,
+  ...sinkClientFields,
   /** HMAC-SHA256 secret: each request carries X-Stormwatch-Signature over its timestamp and body. */
   signingSecret: secret.optional(),
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-});
+}).superRefine((v, ctx) => checkSinkClient(v, [v.url], ctx));
 
 const alertmanagerSink = z.strictObject({
   /** Every URL (an HA cluster's members) gets every alert. */
@@ -134,9 +154,10 @@ const alertmanagerSink = z.strictObject({
   /** Firing alerts are re-sent this often, well inside Alertmanager's resolve_timeout. */
   resendInterval: duration.default(60_000),
   headers,
+  ...sinkClientFields,
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-});
+}).superRefine((v, ctx) => checkSinkClient(v, v.urls, ctx));
 
 const slackSink = z.strictObject({ url: secret, timeout: duration.default(5000), publicUrl: z.boolean().default(false) });
 
@@ -144,10 +165,11 @@ const faroSink = z.strictObject({
   url: secret,
   timeout: duration.default(5000),
   headers,
+  ...sinkClientFields,
   app: z.strictObject({ name: z.string().default('stormwatch'), environment: z.string().optional() }).default({ name: 'stormwatch' }),
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-});
+}).superRefine((v, ctx) => checkSinkClient(v, [v.url], ctx));
 
 const sink = z
   .strictObject({

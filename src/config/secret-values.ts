@@ -5,6 +5,7 @@
 // secrets, and blanking "crates-io" everywhere would hide what logs are for; no code writes them.)
 
 import { basicCredentials } from '../core/http-auth.js';
+import type { HttpClientConfig } from './http-client.js';
 import { tokenEndpointBasic } from '../core/oauth2-client-credentials.js';
 import { MIN_SECRET_LENGTH, secretFragments } from '../core/secrets.js';
 import type { StormwatchConfig } from './load.js';
@@ -23,6 +24,13 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     const parsed = u !== undefined && URL.canParse(u) ? new URL(u) : undefined;
     if (parsed?.password) out.push(parsed.password, decodeURIComponent(parsed.password));
   };
+  // A client's bearer token or basic-auth password (and the pair's base64 form), and its proxy's password.
+  const credentials = (http: HttpClientConfig | undefined) => {
+    const auth = http?.auth;
+    if (auth?.kind === 'bearer') out.push(auth.token.value);
+    if (auth?.kind === 'basic') out.push(auth.password.value, basicCredentials(auth.username, auth.password.value));
+    proxyPassword(http?.proxyUrl);
+  };
   const headers = (h: Record<string, string>) => {
     for (const v of Object.values(h)) out.push(v, v.replace(/^(?:Bearer|Basic)\s+/i, ''));
   };
@@ -30,6 +38,7 @@ export function secretValuesOf(config: Pick<StormwatchConfig, 'sinks' | 'source'
     url(s.url, s.publicUrl);
     headers(s.headers);
     if (s.signingSecret) out.push(s.signingSecret);
+    credentials(s.http);
   }
   for (const r of config.deploys?.rollback ?? []) {
     url(r.url, r.publicUrl);

@@ -67,9 +67,9 @@ export function connectionHint(code: string | undefined, setting: string | undef
 }
 
 /** What a 401 or 403 answer means for a client whose settings are at `setting`. */
-export function refusedCredentialsHint(status: number, setting: string | undefined): string {
+export function refusedCredentialsHint(status: number, setting: string | undefined, keys = 'bearerToken, basicAuth, oauth2 or headers'): string {
   if (setting === undefined || (status !== 401 && status !== 403)) return '';
-  return ` (the credentials were ${status === 401 ? 'missing or refused' : 'not allowed'}: see ${setting}.bearerToken, basicAuth, oauth2 or headers)`;
+  return ` (the credentials were ${status === 401 ? 'missing or refused' : 'not allowed'}: see ${setting}.${keys})`;
 }
 
 /** Maps a fetch() failure to a reason: aborted by our timeout, or the connection failed. `setting` names the client's settings in hints. */

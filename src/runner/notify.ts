@@ -15,6 +15,7 @@ import type { DeployRecord } from '../deploys/types.js';
 import { GroupRegistry, type NotificationGroup, type NotifyReason, type SavedGroup } from '../decisions/notification-groups.js';
 import { Deliverer, type DeliveryEvent } from '../sinks/deliverer.js';
 import { HttpSink } from '../sinks/http-sink.js';
+import { fetchWith } from '../source/http-options.js';
 import { Outbox } from '../sinks/outbox.js';
 import { toPostableAlerts } from '../sinks/payloads/alertmanager.js';
 import { FaroEventBuilder } from '../sinks/payloads/faro.js';
@@ -95,7 +96,17 @@ export class Notifier {
     if (problems.length > 0) options.logger.log('warn', 'outbox lines quarantined', { file: quarantineFile, count: problems.length, lines: problems.slice(0, 10).map((p) => p.line), first: problems[0]!.message });
     this.slackTemplate = readFileSync(join(ALERTS_DIR, 'templates', 'slack.txt'), 'utf8');
     for (const sink of config.sinks) {
-      const http = new HttpSink({ name: sink.name, url: sink.url, timeoutMs: sink.timeoutMs, headers: sink.headers, publicUrl: sink.publicUrl === true, ...(sink.signingSecret !== undefined ? { signingSecret: sink.signingSecret } : {}) });
+      const http = new HttpSink({
+        name: sink.name,
+        url: sink.url,
+        timeoutMs: sink.timeoutMs,
+        headers: sink.headers,
+        publicUrl: sink.publicUrl === true,
+        ...(sink.signingSecret !== undefined ? { signingSecret: sink.signingSecret } : {}),
+        // A receiver's TLS and credentials (fetchWith); without them, the global fetch.
+        ...(sink.http ? { fetch: fetchWith(sink.http) } : {}),
+        ...(sink.setting !== undefined ? { setting: sink.setting } : {}),
+      });
       this.deliverers.set(sink.name, new Deliverer(http, outbox, { concurrency: config.delivery.concurrency, maxAgeMs: config.delivery.maxAgeMs, backoff: config.delivery.backoff, now: this.now, onEvent: (e) => this.onEvent(e) }));
       if (sink.kind === 'faro') this.faro.set(sink.name, new FaroEventBuilder({ name: sink.app?.name ?? 'stormwatch', version: '0.1.0', ...(sink.app?.environment ? { environment: sink.app.environment } : {}) }));
     }

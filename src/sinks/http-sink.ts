@@ -8,6 +8,7 @@ import type { OutboxEntry } from './outbox.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
 import type { SendResult, Sink } from './sink.js';
 import { parseRetryAfter } from '../core/retry-after.js';
+import { connectionHint, refusedCredentialsHint } from '../core/errors.js';
 
 export interface HttpSinkOptions {
   name: string;
@@ -21,6 +22,8 @@ export interface HttpSinkOptions {
   publicUrl?: boolean;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Where the sink is in the configuration (sinks[0].alertmanager): named in failure hints. */
+  setting?: string;
 }
 
 /** fetch() refuses URLs with credentials: move user:password into a Basic Authorization header. */
@@ -73,7 +76,8 @@ export class HttpSink implements Sink {
       }
       // The error code only: fetch's messages may quote the URL.
       const cause = (error as { cause?: { code?: string } }).cause;
-      return { ok: false, reason: 'connection', retryable: true, detail: `${where}: ${cause?.code ?? (error as Error).name ?? 'connection failed'}` };
+      const hint = connectionHint(cause?.code, this.options.setting, this.target.url.startsWith('https:'));
+      return { ok: false, reason: 'connection', retryable: true, detail: `${where}: ${cause?.code ?? (error as Error).name ?? 'connection failed'}${hint}` };
     }
     if (response.ok) return { ok: true };
     const status = response.status;
@@ -85,6 +89,6 @@ export class HttpSink implements Sink {
     if (status === 429) return { ok: false, reason: 'http_429', retryable: true, detail, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     // 408 is the receiver's own timeout: worth another try, unlike other 4xx.
     if (status >= 500 || status === 408) return { ok: false, reason: 'http_5xx', retryable: true, detail, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
-    return { ok: false, reason: 'http_4xx', retryable: false, detail };
+    return { ok: false, reason: 'http_4xx', retryable: false, detail: `${detail}${refusedCredentialsHint(status, this.options.setting, 'bearerToken, basicAuth or headers')}` };
   }
 }

@@ -144,9 +144,9 @@ describe('loadConfig', () => {
     );
     const config = loadConfig(file);
     expect(config.sinks).toEqual([
-      { name: 'hook', kind: 'webhook', url: 'http://127.0.0.1:5001/', timeoutMs: 5000, headers: { authorization: 'file-token' }, signingSecret: 'env-secret' },
-      { name: 'am[0]', kind: 'alertmanager', url: 'http://127.0.0.1:9093/api/v2/alerts', timeoutMs: 5000, headers: {}, resendIntervalMs: 60_000 },
-      { name: 'am[1]', kind: 'alertmanager', url: 'http://127.0.0.1:9094/api/v2/alerts', timeoutMs: 5000, headers: {}, resendIntervalMs: 60_000 },
+      { name: 'hook', kind: 'webhook', url: 'http://127.0.0.1:5001/', timeoutMs: 5000, headers: { authorization: 'file-token' }, signingSecret: 'env-secret', setting: 'sinks[0].webhook' },
+      { name: 'am[0]', kind: 'alertmanager', url: 'http://127.0.0.1:9093/api/v2/alerts', timeoutMs: 5000, headers: {}, resendIntervalMs: 60_000, setting: 'sinks[1].alertmanager' },
+      { name: 'am[1]', kind: 'alertmanager', url: 'http://127.0.0.1:9094/api/v2/alerts', timeoutMs: 5000, headers: {}, resendIntervalMs: 60_000, setting: 'sinks[1].alertmanager' },
     ]);
     expect(config.routes).toEqual([{ receiver: 'stormwatch', key: '{}', sinks: ['hook', 'am[0]', 'am[1]'], match: {}, groupBy: ['alertname', 'signal'], groupWaitMs: 0, groupIntervalMs: 60_000, repeatIntervalMs: 14_400_000 }]);
     expect(config.delivery.outboxDir).toBe(join(dir, '.stormwatch'));

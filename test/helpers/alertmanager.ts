@@ -11,8 +11,15 @@ export interface RunningAlertmanager {
   stop(): Promise<void>;
 }
 
+/** Alertmanager's --web.config.file (TLS, basic auth), with how to tell it is ready through them. */
+export interface AlertmanagerWeb {
+  config: string;
+  scheme: 'http' | 'https';
+  isReady: (url: string) => Promise<boolean>;
+}
+
 /** `config`: a whole alertmanager.yml instead of the one that routes everything to `webhookUrl`. */
-export async function startAlertmanager(webhookUrl: string, config?: string): Promise<RunningAlertmanager> {
+export async function startAlertmanager(webhookUrl: string, config?: string, web?: AlertmanagerWeb): Promise<RunningAlertmanager> {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-am-'));
   writeFileSync(
     join(dir, 'alertmanager.yml'),
@@ -30,9 +37,11 @@ receivers:
         send_resolved: true
 `,
   );
+  if (web) writeFileSync(join(dir, 'web.yml'), web.config);
   return startLoopbackBinary(
     'prometheus-alertmanager',
-    (port) => [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+    (port) => [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', ...(web ? [`--web.config.file=${join(dir, 'web.yml')}`] : [])],
     dir,
+    web ? { scheme: web.scheme, isReady: web.isReady } : {},
   );
 }
