@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { StormwatchConfig } from '../config/load.js';
 import { secretValuesOf } from '../config/secret-values.js';
-import { blankSecrets } from '../core/secrets.js';
+import { redactConfigText } from './config-redaction.js';
 import type { BacktestSummary } from '../runner/backtest.js';
 import { assetText } from '../ui/assets.js';
 import { reportHtml } from './report-html.js';
@@ -20,7 +20,7 @@ import { makeDirs } from '../core/make-dirs.js';
  */
 export function reportConfigText(config: StormwatchConfig): string {
   try {
-    return blankSecrets(readFileSync(config.file, 'utf8'), secretValuesOf(config));
+    return redactConfigText(readFileSync(config.file, 'utf8'), secretValuesOf(config));
   } catch {
     return '(the configuration file could not be read)';
   }
