@@ -19,6 +19,13 @@ function sinkClient(fields: { bearerToken?: SecretValue | undefined; basicAuth?:
   return resolveHttpClient({ ...fields, headers: {}, url: 'http://sink.invalid/' }, path, http).client;
 }
 
+/** Alertmanager's v2 alerts endpoint under `base` (its path prefix kept, a query string after it). */
+function alertsEndpoint(base: string): string {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/api/v2/alerts`;
+  return url.toString();
+}
+
 export function resolveSinks(ctx: ResolveContext): SinkConfig[] {
   const { raw, at, readSecret, readHeaders } = ctx;
   const sinkNames = new Set<string>();
@@ -47,7 +54,7 @@ export function resolveSinks(ctx: ResolveContext): SinkConfig[] {
     } else if (s.alertmanager) {
       const am = s.alertmanager;
       am.urls.forEach((u, j) => {
-        sinks.push({ name: am.urls.length === 1 ? name : `${name}[${j}]`, kind, url: `${u.replace(/\/+$/, '')}/api/v2/alerts`, timeoutMs: am.timeout, headers: readHeaders(am.headers, [...path, 'headers']), resendIntervalMs: am.resendInterval, ...(am.publicUrl ? { publicUrl: true } : {}), ...(http ? { http } : {}), setting });
+        sinks.push({ name: am.urls.length === 1 ? name : `${name}[${j}]`, kind, url: alertsEndpoint(u), timeoutMs: am.timeout, headers: readHeaders(am.headers, [...path, 'headers']), resendIntervalMs: am.resendInterval, ...(am.publicUrl ? { publicUrl: true } : {}), ...(http ? { http } : {}), setting });
       });
     } else if (s.slack) {
       sinks.push({ name, kind, url: readSecret(s.slack.url, [...path, 'url']), timeoutMs: s.slack.timeout, headers: {}, ...(s.slack.publicUrl ? { publicUrl: true } : {}), setting });

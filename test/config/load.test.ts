@@ -77,6 +77,11 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("puts Alertmanager's alerts endpoint under a URL's path prefix, before its query", () => {
+    const file = writeConfig(`source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsinks:\n  - name: am\n    alertmanager:\n      urls: ['http://127.0.0.1:9093/am/?tenant=t1', 'http://127.0.0.1:9094']\nsignals:\n  - name: api\n    requests: r_total\n`);
+    expect(loadConfig(file).sinks.map((s) => s.url)).toEqual(['http://127.0.0.1:9093/am/api/v2/alerts?tenant=t1', 'http://127.0.0.1:9094/api/v2/alerts']);
+  });
+
   it("names the kind YAML read where another is expected, never the value (it may be a secret)", () => {
     const file = writeConfig(
       'source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nserver:\n  listen: 127.0.0.1:9464\ndeploys:\n  apiToken: 90210417\ndelivery:\n  outboxDir: 5\n' +
