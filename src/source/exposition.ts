@@ -221,6 +221,8 @@ export interface ParseResult {
   problems: ExpositionProblem[];
   /** Problems on lines whose metric name the caller wants (a broken watched series, not noise). */
   wantedProblems: number;
+  /** The first of them. */
+  firstWantedProblem?: ExpositionProblem;
   /** Metric family types declared by `# TYPE` lines. */
   types: Map<string, string>;
   /** OpenMetrics only: whether the mandatory `# EOF` terminator was seen. */
@@ -312,6 +314,7 @@ export function parseLines(text: string, state: ParseState, from = 0, to = text.
   state.lineNo = scanLines(text, from, state.stopped ? from : to, state.lineNo, result.samples, result.wantedProblems, result.sawEof, result.problems, result.types, options.format === 'openmetrics', options.wants, options.labelCache, options.onSample, options.readPastEof === true);
   result.samples = scanSamples;
   result.wantedProblems = scanWantedProblems;
+  if (scanFirstWanted !== undefined) result.firstWantedProblem ??= scanFirstWanted;
   result.sawEof = scanSawEof;
   if (scanStopped) state.stopped = true;
 }
@@ -320,6 +323,8 @@ export function parseLines(text: string, state: ParseState, from = 0, to = text.
 // that and parseLines reading them, so a parse inside a callback cannot change them).
 let scanSamples = 0;
 let scanWantedProblems = 0;
+/** The first problem on a wanted line in the lines scanned last (undefined: none). */
+let scanFirstWanted: ExpositionProblem | undefined;
 let scanSawEof = false;
 let scanStopped = false;
 
@@ -341,6 +346,7 @@ function scanLines(
   readPastEof: boolean,
 ): number {
   let stopped = false;
+  scanFirstWanted = undefined;
   // Positions found in another text mean nothing in this one.
   labelNames.length = 0;
   distinctNames = 0;
@@ -386,12 +392,18 @@ function scanLines(
     } catch (error) {
       if (!(error instanceof LineError)) throw error;
       problems.push({ line: lineNo, message: detached(`${error.message}; line skipped`) });
-      if (lineWanted) wantedProblems++;
+      if (lineWanted) {
+        wantedProblems++;
+        scanFirstWanted ??= problems[problems.length - 1];
+      }
       continue;
     }
     if (!Number.isFinite(lineValue)) {
       problems.push({ line: lineNo, message: detached(`${clip(lineName)}: value ${formatValue(lineValue)} is not a finite number; sample skipped`) });
-      if (lineWanted) wantedProblems++;
+      if (lineWanted) {
+        wantedProblems++;
+        scanFirstWanted ??= problems[problems.length - 1];
+      }
       continue;
     }
     samples++;
@@ -520,7 +532,7 @@ export interface PageFacts {
   contentType: string;
   /** The page's text, or its opening (its first non-blank character and a few after it are looked at). */
   text: string;
-  parse: Pick<ParseResult, 'samples' | 'problems' | 'wantedProblems'>;
+  parse: Pick<ParseResult, 'samples' | 'problems' | 'wantedProblems' | 'firstWantedProblem'>;
   /** Valid samples that matched a watched selector. */
   watchedSamples: number;
 }
@@ -541,8 +553,15 @@ export function checkPage(facts: PageFacts): { fault: PageFault; message: string
     const what = facts.contentType ? `Content-Type ${facts.contentType.split(';')[0]!.trim()}` : 'no Content-Type';
     return { fault: 'not_exposition', message: `the page is not Prometheus exposition (${what}, starts with ${JSON.stringify(facts.text.trimStart().slice(0, 15))})` };
   }
-  if (facts.watchedSamples > 0) return undefined;
   const { samples, problems, wantedProblems } = facts.parse;
+  // A malformed line of a watched metric may be a watched series (its labels could not be read):
+  // the page read without it would count that series as gone (an outage, or errors read as 0), so
+  // the page is no data, as Prometheus fails such a scrape.
+  if (wantedProblems > 0 && facts.watchedSamples > 0) {
+    const first = facts.parse.firstWantedProblem ?? problems[0];
+    return { fault: 'unreadable', message: `${wantedProblems} line(s) of watched metrics malformed or not finite: the page is not read, as Prometheus fails such a scrape (first: line ${first?.line}: ${first?.message})` };
+  }
+  if (facts.watchedSamples > 0) return undefined;
   if (wantedProblems > 0 || (samples === 0 && problems.length > 0)) {
     const bad = wantedProblems > 0 ? `${wantedProblems} line(s) of watched metrics` : `all ${problems.length} line(s)`;
     return { fault: 'unreadable', message: `no watched sample could be read: ${bad} malformed or not finite (first: line ${problems[0]?.line}: ${problems[0]?.message})` };

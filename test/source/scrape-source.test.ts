@@ -55,14 +55,24 @@ describe('ScrapeSource', () => {
     expect((await source.read(45_000)).frame.signals.get('downloads')).toMatchObject({ requests: 20, downstream: 20 });
   });
 
-  it('reports malformed lines with their numbers and still reads the good ones', async () => {
-    const url = await serve(() => ({ body: 'api_requests_total{pod="a"} 1\napi_requests_total{pod="b"} NaN\ngarbage here\n' }));
+  it('reports malformed lines of other metrics with their numbers and still reads the good ones', async () => {
+    const url = await serve(() => ({ body: 'api_requests_total{pod="a"} 1\nother_total{pod="b"} NaN\ngarbage here\n' }));
     const read = await new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [signal]).read(0);
     expect(read.errors).toEqual([]);
     expect(read.problems).toEqual([
-      { line: 2, message: 'api_requests_total: value NaN is not a finite number; sample skipped' },
+      { line: 2, message: 'other_total: value NaN is not a finite number; sample skipped' },
       { line: 3, message: 'garbage: value "here" is not a number; line skipped' },
     ]);
+  });
+
+  it('reads no data from a page with a malformed line of a watched metric (it may be a watched series), never the rest as the whole', async () => {
+    // The 200s' line lost its brace: read without it, the signal would be all 500s (a false outage).
+    const url = await serve(() => ({ body: 'noise 1\napi_requests_total{pod="a",code="200" 6329\napi_requests_total{pod="a",code="500"} 4\n' }));
+    const read = await new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [signal]).read(0);
+    expect(read.errors.map((e) => [e.reason, e.message])).toEqual([
+      ['unreadable', expect.stringContaining('1 line(s) of watched metrics malformed or not finite: the page is not read, as Prometheus fails such a scrape (first: line 2: api_requests_total:')],
+    ]);
+    expect(read.frame.signals.get('downloads')!.requests).toBeNaN();
   });
 
   it.each([
