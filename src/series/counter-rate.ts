@@ -16,7 +16,8 @@
 //   before it went is lost, and no neighbour can tell how long it lived. After that it is gone (a
 //   pod that ended: its load moved to its neighbours) unless its neighbours did not take its load
 //   over: then its scrape was missed while it served, and until it is back (for at most
-//   MISSED_FOR_MS) it counts its last increment, scaled as its neighbours changed since. A missed
+//   MISSED_FOR_MS, or until a series first seen in its group may be it) it counts its last
+//   increment, scaled as its neighbours changed since. A missed
 //   downstream pod read as gone undercounted completions by its share and paged an Outage;
 // - with no neighbour to learn from, an incomplete increment is unknown (NaN): no data, never zero.
 // Error counters are kinder: they are often born with the first error, an undercount of errors
@@ -335,6 +336,13 @@ export class CounterRates {
       if (vanished) return Number.NaN;
     }
     const missed = gi[ag + MISSED_COUNT]! > 0 ? this.missedCount(g, timeMs) : 0;
+    // A series first seen while others are missed may be one of them back (its label set made anew
+    // after a gap): from the next snapshot, when its own increase is read, counting both counted it
+    // twice, and its increase in the others' sum scaled the estimates by it (100x a true rate for 5
+    // minutes). A new series and a missed one cannot be told apart here, so the estimates end after
+    // this snapshot (which counts the new one at most a neighbour's increment): at worst a pod
+    // started while another's scrape failed reads without the missed one, as before estimates were made.
+    if (fresh >= 0 && gi[ag + MISSED_COUNT]! > 0) this.forgetMissedOf(g);
     if (resets < 0 && fresh < 0) return gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]! + missed;
     if (gi[ag + COMPLETE_COUNT] === 0) return Number.NaN;
     let sum = gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]! + missed;
@@ -380,6 +388,10 @@ export class CounterRates {
       else sum += missed.increment * (others / missed.othersBefore);
     }
     return sum;
+  }
+
+  private forgetMissedOf(g: number): void {
+    for (const [m, missed] of this.missed) if (missed.group === g) this.forgetMissed(m);
   }
 
   private forgetMissed(m: number): void {

@@ -181,6 +181,21 @@ describe('CounterRates: one group', () => {
     expect(snapshot(t, 50_000, { a: 520, b: 540 })).toBeCloseTo((110 + 110) / 10, 10);
   });
 
+  it('ends the estimate of a missed series when a series is first seen beside it (it back under a new label set), never counting both', () => {
+    const t = tracker();
+    snapshot(t, 0, { big: 0, small: 0 });
+    snapshot(t, 10_000, { big: 1000, small: 10 });
+    // big's line is unreadable for a while; small goes on: big is missed, counted at its last 1000.
+    expect(snapshot(t, 20_000, { small: 20 })).toBeNaN();
+    expect(snapshot(t, 30_000, { small: 30 })).toBe(101);
+    // big is back, as a label set made anew (the frame builder's cache let it go): a new series,
+    // counted at most a neighbour's increment, beside the estimate this once.
+    expect(snapshot(t, 40_000, { small: 40, 'big again': 4000 })).toBe(102);
+    // From then on its own rate; before, the estimate went on too, scaled by the others' sum now
+    // holding big (1000 × 1010 / 10): 101x the true rate for 5 minutes.
+    expect(snapshot(t, 50_000, { small: 50, 'big again': 5000 })).toBe(101);
+  });
+
   it('reads a series whose neighbours took its load over as ended (a pod that went), and a missed one as ended after 5 minutes', () => {
     const ended = tracker();
     snapshot(ended, 0, { a: 0, b: 0 });
@@ -467,6 +482,8 @@ class MapCounterRateTracker {
       if (this.current.has(key) || timeMs - m.sinceMs > 5 * 60_000) this.missed.delete(key);
       else missed += m.increment * (this.completeSum / m.othersBefore);
     }
+    // A series first seen may be a missed one back under a new label set: the estimates end after this snapshot.
+    if (this.fresh.length > 0) this.missed.clear();
     if (this.resets.length === 0 && this.fresh.length === 0) return this.completeSum + this.returnedSum + missed;
     if (this.completeCount === 0) return Number.NaN;
     let sum = this.completeSum + this.returnedSum + missed;
