@@ -26,5 +26,16 @@ export const durationField = z.preprocess((value) => (value === 0 ? '0' : value)
     ctx.addIssue({ code: 'custom', message: durationProblem(text) });
     return z.NEVER;
   }
+  // "99999999999d" is past what a millisecond count holds exactly: no setting means that.
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({ code: 'custom', message: `expected at most 10 years, got ${JSON.stringify(text)}` });
+    return z.NEVER;
+  }
   return ms;
 });
+
+/** The longest duration any setting takes. */
+export const MAX_DURATION_MS = 10 * 365 * 86_400_000;
+
+/** A request's timeout: more than nothing (0s timed every request out at once), at most 10 minutes. */
+export const timeoutField = durationField.refine((ms) => ms > 0 && ms <= 600_000, { message: 'expected a timeout over 0s and at most 10m' });

@@ -55,6 +55,8 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
 
   const cron = intervalToCron(raw.interval);
   if (raw.interval < 1000 || raw.interval % 1000 !== 0) at(['interval'], `expected a whole number of seconds (at least 1s), got ${raw.interval} ms`);
+  // A timer holds at most 24.8 days: past it Node fires at once, a tick loop without pause.
+  else if (raw.interval > 86_400_000) at(['interval'], `expected at most 1d, got ${raw.interval / 3_600_000}h`);
 
   const resolvedSignals = resolveSignals(ctx, resolveClientModels(ctx));
   const sinks = resolveSinks(ctx);

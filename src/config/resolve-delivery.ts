@@ -106,6 +106,7 @@ export function resolveRoutes(ctx: ResolveContext, sinks: readonly SinkConfig[])
 
 export function resolveDelivery(ctx: ResolveContext): DeliveryConfig {
   const d = ctx.raw.delivery;
+  if (d.backoffBase > d.backoffCap) ctx.at(['delivery', 'backoffBase'], `expected at most backoffCap (${d.backoffCap / 1000}s): the first retry's wait, which the later ones double up to the cap`);
   return {
     outboxDir: isAbsolute(d.outboxDir) ? d.outboxDir : join(ctx.base, d.outboxDir),
     maxAgeMs: d.maxAge,

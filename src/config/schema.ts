@@ -5,7 +5,7 @@ import { parseSelector } from '../core/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
 import { checkHttpClient, httpClientFields, secretValue } from './http-client-schema.js';
 import { muteSections } from './mute-schema.js';
-import { durationField } from './duration-schema.js';
+import { durationField, timeoutField } from './duration-schema.js';
 import { listenAddressField } from './listen-address-schema.js';
 import { detectorOverrides, signalOverrideFields } from './signal-overrides-schema.js';
 
@@ -73,7 +73,7 @@ const signal = z.strictObject({
 
 const prometheusSource = z.strictObject({
   url: httpUrl,
-  timeout: duration.default(5000),
+  timeout: timeoutField.default(5000),
   /** History read with query_range at start-up so baselines are warm at once. */
   warmup: duration.default(3_600_000),
   /**
@@ -96,7 +96,7 @@ const prometheusSource = z.strictObject({
 
 const scrapeSource = z.strictObject({
   url: httpUrl,
-  timeout: duration.default(5000),
+  timeout: timeoutField.default(5000),
   /** Larger pages are refused rather than read into memory. */
   maxBytes: z.number().int().positive().default(64 * 1024 * 1024),
   ...httpClientFields,
@@ -138,7 +138,7 @@ function checkSinkClient(value: { headers: Record<string, unknown>; bearerToken?
 
 const webhookSink = z.strictObject({
   url: secret,
-  timeout: duration.default(5000),
+  timeout: timeoutField.default(5000),
   headers,
   ...sinkClientFields,
   /** HMAC-SHA256 secret: each request carries X-Stormwatch-Signature over its timestamp and body. */
@@ -150,7 +150,7 @@ const webhookSink = z.strictObject({
 const alertmanagerSink = z.strictObject({
   /** Every URL (an HA cluster's members) gets every alert. */
   urls: z.array(httpUrl).min(1, { message: 'expected at least one Alertmanager URL' }),
-  timeout: duration.default(5000),
+  timeout: timeoutField.default(5000),
   /** Firing alerts are re-sent this often, well inside Alertmanager's resolve_timeout. */
   resendInterval: duration.default(60_000),
   headers,
@@ -159,11 +159,11 @@ const alertmanagerSink = z.strictObject({
   publicUrl: z.boolean().default(false),
 }).superRefine((v, ctx) => checkSinkClient(v, v.urls, ctx));
 
-const slackSink = z.strictObject({ url: secret, timeout: duration.default(5000), publicUrl: z.boolean().default(false) });
+const slackSink = z.strictObject({ url: secret, timeout: timeoutField.default(5000), publicUrl: z.boolean().default(false) });
 
 const faroSink = z.strictObject({
   url: secret,
-  timeout: duration.default(5000),
+  timeout: timeoutField.default(5000),
   headers,
   ...sinkClientFields,
   app: z.strictObject({ name: z.string().default('stormwatch'), environment: z.string().optional() }).default({ name: 'stormwatch' }),
@@ -228,7 +228,7 @@ const marker = z
 const rollback = z.strictObject({
   service: z.string(),
   url: secret,
-  timeout: duration.default(5000),
+  timeout: timeoutField.default(5000),
   headers,
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
@@ -262,7 +262,7 @@ const probe = z.strictObject({
   service: z.string(),
   url: httpUrl,
   interval: duration.default(60_000),
-  timeout: duration.default(5000),
+  timeout: timeoutField.default(5000),
   maxRedirects: z.number().int().min(0).max(20).default(5),
   expect: z.strictObject({ status: z.number().int().default(200), bodyBytes: z.number().int().min(0).optional(), sha256: z.string().regex(/^[0-9a-f]{64}$/).optional() }).default({ status: 200 }),
   /** Pins host names to addresses, as curl --resolve does. */

@@ -77,6 +77,22 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses settings that cannot work: an interval past a day, a timeout of 0, a backoff above its cap, a duration past 10 years', () => {
+    const file = writeConfig(
+      'interval: 100000h\nsource:\n  scrape:\n    url: http://127.0.0.1:9/metrics\n    timeout: 0s\nalerting:\n  keepFiringFor: 99999999999d\ndelivery:\n  backoffBase: 10m\n  backoffCap: 1s\nsignals:\n  - name: api\n    requests: r_total\n',
+    );
+    expect(problemsOf(file)).toEqual([
+      'interval: expected at most 10 years, got "100000h" (line 1)',
+      'source.scrape.timeout: expected a timeout over 0s and at most 10m (line 5)',
+      'alerting.keepFiringFor: expected at most 10 years, got "99999999999d" (line 7)',
+    ]);
+    const second = writeConfig('interval: 1000h\nsource:\n  scrape:\n    url: http://127.0.0.1:9/metrics\ndelivery:\n  backoffBase: 10m\n  backoffCap: 1s\nsignals:\n  - name: api\n    requests: r_total\n');
+    expect(problemsOf(second)).toEqual([
+      'interval: expected at most 1d, got 1000h (line 1)',
+      'delivery.backoffBase: expected at most backoffCap (1s): the first retry\'s wait, which the later ones double up to the cap (line 6)',
+    ]);
+  });
+
   it("puts Alertmanager's alerts endpoint under a URL's path prefix, before its query", () => {
     const file = writeConfig(`source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsinks:\n  - name: am\n    alertmanager:\n      urls: ['http://127.0.0.1:9093/am/?tenant=t1', 'http://127.0.0.1:9094']\nsignals:\n  - name: api\n    requests: r_total\n`);
     expect(loadConfig(file).sinks.map((s) => s.url)).toEqual(['http://127.0.0.1:9093/am/api/v2/alerts?tenant=t1', 'http://127.0.0.1:9094/api/v2/alerts']);
