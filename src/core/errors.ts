@@ -66,6 +66,19 @@ export function connectionHint(code: string | undefined, setting: string | undef
   return '';
 }
 
+/**
+ * What a fetch() failure's cause says: its code, else its message. Node's fetch refuses the Fetch
+ * standard's blocked ports (6000, 6665-6669, 10080, ...) with no code, only "bad port", and a sink
+ * logged "TypeError" for a receiver that curl reached.
+ */
+export function fetchFailureDetail(error: unknown, url?: string): string {
+  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  if (detail !== 'bad port') return detail;
+  const port = url !== undefined && URL.canParse(url) ? new URL(url).port : '';
+  return `bad port: fetch() never connects to port ${port || 'of this URL'} (the Fetch standard's blocked ports): use another port`;
+}
+
 /** What a 401 or 403 answer means for a client whose settings are at `setting`. */
 export function refusedCredentialsHint(status: number, setting: string | undefined, keys = 'bearerToken, basicAuth, oauth2 or headers'): string {
   if (setting === undefined || (status !== 401 && status !== 403)) return '';
@@ -81,7 +94,8 @@ export function classifyFetchError(error: unknown, what: string, timeoutMs: numb
     return new SourceError('timeout', `${what}: no answer within ${timeoutMs} ms`, true, { cause: error });
   }
   const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
-  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  const url = /https?:\/\/\S+/.exec(what)?.[0];
+  const detail = fetchFailureDetail(error, url);
   return new SourceError('connection', `${what}: ${detail}${connectionHint(cause?.code, setting, /(?:^|\s)https:\/\//.test(what))}`, true, { cause: error });
 }
 

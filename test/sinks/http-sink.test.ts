@@ -61,6 +61,11 @@ describe('HttpSink', () => {
     expect(result).toEqual({ ok: false, reason: 'connection', retryable: true, detail: `127.0.0.1:${port}: ECONNREFUSED` });
   });
 
+  it("says a port fetch() never connects to (the Fetch standard's blocked ports), not a bare TypeError", async () => {
+    const result = await sink('http://127.0.0.1:6000/hook?token=abcdef123456').send(entry());
+    expect(result).toEqual({ ok: false, reason: 'connection', retryable: true, detail: "127.0.0.1:6000: bad port: fetch() never connects to port 6000 (the Fetch standard's blocked ports): use another port" });
+  });
+
   it('never follows a redirect: the secret headers and signature reach no other URL, and the failure says why', async () => {
     const other = await startReceiver();
     try {
