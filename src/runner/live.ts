@@ -48,6 +48,7 @@ import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 import { windowBuckets } from '../deploys/deploy-watcher.js';
 import { boundBaseUrl } from '../config/resolve-server.js';
+import { RepeatedFailureLog } from './repeated-failure-log.js';
 
 export interface LiveOptions {
   logger: Logger;
@@ -399,6 +400,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   let lastErrorLogMs = Number.NEGATIVE_INFINITY;
   let lastProblemsLogMs = Number.NEGATIVE_INFINITY;
   let lastProblemsText = '';
+  const tickFailures = new RepeatedFailureLog(logger, 'tick failed; the loop goes on', ERROR_RELOG_MS, now);
   let running: Promise<void> | null = null;
 
   // Signals whose inputs read no data (no-data-watch.ts): said once when noticed, once when back.
@@ -515,7 +517,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       realignIfDue();
     } catch (error) {
       metrics.ticks.inc({ outcome: 'failed' });
-      logger.log('error', 'tick failed; the loop goes on', { error: (error as Error).stack ?? String(error) });
+      tickFailures.failed(error);
     } finally {
       lastTickDoneMs = now();
       tickStartedMs = Number.NaN;

@@ -1,0 +1,36 @@
+// A failure that repeats every tick (a full disk under the state directory) is logged once a minute
+// while it stays the same, with how many were not logged, and at once when it changes. Its stack
+// only at debug level: before, each tick wrote a whole stack trace, one a second at 1 s ticks.
+
+import type { Logger } from '../core/log.js';
+
+export class RepeatedFailureLog {
+  private last = '';
+  private lastLoggedMs = Number.NEGATIVE_INFINITY;
+  private unlogged = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly msg: string,
+    private readonly relogMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  failed(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (message === this.last && this.now() - this.lastLoggedMs < this.relogMs) {
+      this.unlogged++;
+      return;
+    }
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    this.logger.log('error', this.msg, {
+      error: message,
+      ...(code ? { code } : {}),
+      ...(this.unlogged > 0 ? { sameFailuresNotLogged: this.unlogged } : {}),
+      ...(this.logger.enabled?.('debug') && error instanceof Error ? { stack: error.stack } : {}),
+    });
+    this.last = message;
+    this.lastLoggedMs = this.now();
+    this.unlogged = 0;
+  }
+}
