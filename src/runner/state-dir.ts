@@ -14,7 +14,9 @@ export function ensureStateDir(dir: string, setting = OUTBOX_DIR_KEY): void {
     makeDirs(dir);
     accessSync(dir, constants.W_OK);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const raw = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    // EEXIST from mkdir: the path is there, as a file; ENOTDIR: a directory above it is a file.
+    const code = raw === 'EEXIST' ? 'EEXIST (it is a file, not a directory)' : raw === 'ENOTDIR' ? 'ENOTDIR (a part of the path is a file)' : raw;
     throw new StartupError(
       `cannot use state directory ${dir} (${setting}): ${code}; point ${setting} at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)`,
     );

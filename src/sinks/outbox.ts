@@ -5,6 +5,7 @@
 // is not a valid entry (torn by a crash, edited, from another program) is moved aside to
 // outbox.quarantine.jsonl, never silently dropped and never a crash.
 
+import { StartupError } from '../core/errors.js';
 import { appendFileSync, closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -80,7 +81,15 @@ export class Outbox {
     const quarantined: string[] = [];
     const pending = new Map<string, OutboxEntry>();
     if (existsSync(file)) {
-      const lines = readFileSync(file, 'utf8').split('\n');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        // A directory in its place, unreadable: nothing in it can be delivered, and a start that
+        // cannot read it says which file, not a bare EISDIR.
+        throw new StartupError(`cannot read the outbox ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; move it aside (undelivered notifications in it are lost) or fix its permissions`);
+      }
+      const lines = text.split('\n');
       lines.forEach((text, i) => {
         if (text.trim() === '') return;
         const line = parseLine(text);

@@ -15,11 +15,17 @@ describe('ensureStateDir', () => {
   it('refuses a directory it cannot create, naming delivery.outboxDir by default', () => {
     const dir = underAFile();
     expect(() => ensureStateDir(dir)).toThrow(StartupError);
-    expect(() => ensureStateDir(dir)).toThrow(`cannot use state directory ${dir} (delivery.outboxDir): ENOTDIR; point delivery.outboxDir at a writable directory`);
+    expect(() => ensureStateDir(dir)).toThrow(`cannot use state directory ${dir} (delivery.outboxDir): ENOTDIR (a part of the path is a file); point delivery.outboxDir at a writable directory`);
   });
 
   it('names the flag that gave the directory when it was --state-dir', () => {
     const dir = underAFile();
-    expect(() => ensureStateDir(dir, '--state-dir')).toThrow(`cannot use state directory ${dir} (--state-dir): ENOTDIR; point --state-dir at a writable directory`);
+    expect(() => ensureStateDir(dir, '--state-dir')).toThrow(`cannot use state directory ${dir} (--state-dir): ENOTDIR (a part of the path is a file); point --state-dir at a writable directory`);
+  });
+
+  it('says a path that is a file is not a directory', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'stormwatch-state-dir-')), 'state');
+    writeFileSync(dir, '');
+    expect(() => ensureStateDir(dir)).toThrow(`cannot use state directory ${dir} (delivery.outboxDir): EEXIST (it is a file, not a directory); point`);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,12 @@ describe('Outbox', () => {
     const lines = readFileSync(join(d, 'outbox.jsonl'), 'utf8').trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ op: 'add', key: 'keep' });
+  });
+
+  it('refuses to start on an outbox it cannot read (a directory in its place), naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-outbox-'));
+    mkdirSync(join(dir, 'outbox.jsonl'));
+    expect(() => Outbox.open(dir)).toThrow(`cannot read the outbox ${join(dir, 'outbox.jsonl')}: EISDIR; move it aside`);
   });
 
   it('skips a torn last line from a crash mid-write and says so', () => {
