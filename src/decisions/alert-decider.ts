@@ -29,7 +29,7 @@ export type AlertDefinitions = Record<DefinitionKind, AlertDefinition>;
 /** The names a definition's templates may use. */
 export const TEMPLATE_VALUES = [
   'signal', 'since', 'explanation', 'requests', 'requestsBaseline', 'multiplier', 'failingAttempts', 'failingRequests',
-  'attemptsPerRequest', 'clientModel', 'logicalDemand', 'completion', 'completionBaseline', 'errorRatio', 'errorRatioBaseline',
+  'attemptsPerRequest', 'clientModel', 'logicalDemand', 'completion', 'completionBaseline', 'errorRatio', 'errorRatioBaseline', 'failing',
 ] as const;
 export const DEPLOY_TEMPLATE_VALUES = ['service', 'version', 'environment', 'deployId', 'reasons', 'verdictURL'] as const;
 export const PROBE_TEMPLATE_VALUES = ['probe', 'service', 'url', 'failure'] as const;
@@ -321,6 +321,12 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     logicalDemand: formatRate(est?.logicalDemand ?? Number.NaN),
     completion: formatPercent(a.completion),
     completionBaseline: formatPercent(a.completionBaseline),
+    // What fails, in the words of the signal's inputs: a signal without downstream has no completion.
+    failing: Number.isFinite(a.completionBaseline)
+      ? `, ${formatPercent(a.completion)} of requests complete downstream`
+      : Number.isFinite(est?.failingAttempts ?? Number.NaN)
+        ? `, ${formatPercent(est!.failingAttempts)} of requests fail`
+        : '',
     errorRatio: formatPercent(a.errorRatio),
     errorRatioBaseline: formatPercent(a.errorRatioBaseline),
   };

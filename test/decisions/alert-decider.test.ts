@@ -28,6 +28,13 @@ describe('AlertDecider', () => {
     expect(resolved).toMatchObject({ status: 'resolved', fingerprint: firing!.fingerprint, labels: firing!.labels, startsAtMs: 0, endsAtMs: 60_000 });
   });
 
+  it("says an outage in the words of the signal's inputs: completion downstream, or the failing share of a signal without downstream", () => {
+    const withFunnel = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, assessment({ failing: true, kind: 'outage', completion: 0.02 }), 0);
+    expect(withFunnel[0]!.annotations.summary).toBe('downloads: outage, 2% of requests complete downstream, requests at n/a baseline');
+    const noFunnel = assessment({ failing: true, kind: 'outage', completion: Number.NaN, completionBaseline: Number.NaN, estimate: { multiplier: 0.01, failingAttempts: 0.99, matches: [] } as unknown as AmplificationEstimate });
+    expect(new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, noFunnel, 0)[0]!.annotations.summary).toBe('downloads: outage, 99% of requests fail, requests at 0.01x baseline');
+  });
+
   it('raises an organic surge as its own informational alert', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     const [surge] = d.decide(signal, assessment({ surge: true }), 0);
