@@ -26,6 +26,9 @@ export interface AlertDefinition {
 export type DefinitionKind = AlertKind | 'deploy_regression' | 'smoke_probe_failed';
 export type AlertDefinitions = Record<DefinitionKind, AlertDefinition>;
 
+/** How far a live tick's time may stray from its place in the schedule (half the shortest interval, 1 s). */
+const TICK_JITTER_MS = 500;
+
 /** The names a definition's templates may use. */
 export const TEMPLATE_VALUES = [
   'signal', 'since', 'explanation', 'requests', 'requestsBaseline', 'multiplier', 'failingAttempts', 'failingRequests',
@@ -196,9 +199,11 @@ export class AlertDecider {
       this.countTracked(signal.id, 1);
     }
     if (tracked.state.phase === 'firing' && this.unjudged(key, tracked, signal, active, timeMs, out)) return;
-    // An unsettled kind waits, for at most classifyWithin from the onset.
+    // An unsettled kind waits, for at most classifyWithin from the onset. Live ticks are stamped when
+    // they run, a few ms either way: a tick 14,993 ms after the onset is the one 15 s after it (it
+    // waited a whole tick more, 68 s instead of 53 s at 15 s ticks).
     const elapsed = tracked.state.phase === 'pending' ? timeMs - tracked.state.activeSinceMs : 0;
-    const wait = key.endsWith('\u0000incident') && assessment.settled === false && elapsed < (signal.classifyWithinMs ?? this.classify.withinMs);
+    const wait = key.endsWith('\u0000incident') && assessment.settled === false && elapsed + TICK_JITTER_MS < (signal.classifyWithinMs ?? this.classify.withinMs);
     const step = stepAlert(tracked.state, active, timeMs, signal.hold ?? this.hold, wait);
     tracked.state = step.state;
     if (step.state === INACTIVE) {

@@ -35,6 +35,18 @@ describe('AlertDecider', () => {
     expect(new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, noFunnel, 0)[0]!.annotations.summary).toBe('downloads: outage, 99% of requests fail, requests at 0.01x baseline');
   });
 
+  it('waits for an unsettled kind at most classifyWithin, counting a live tick a few ms early as on time', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 15_000 });
+    const unsettled = assessment({ failing: true, kind: 'outage', settled: false });
+    expect(d.decide(signal, unsettled, 18_109)).toEqual([]);
+    // The next 15 s tick, stamped 14,993 ms later: the wait is over.
+    expect(d.decide(signal, unsettled, 33_102).map((t) => t.status)).toEqual(['firing']);
+    const early = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 15_000 });
+    early.decide(signal, unsettled, 0);
+    // A tick whole seconds early still waits.
+    expect(early.decide(signal, unsettled, 14_000)).toEqual([]);
+  });
+
   it('raises an organic surge as its own informational alert', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     const [surge] = d.decide(signal, assessment({ surge: true }), 0);
