@@ -196,7 +196,7 @@ describe('stormwatch CLI', () => {
     const r = await runCli(['run', '--config', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `stormwatch: cannot use state directory ${join(dir, 'blocker', 'state')} (delivery.outboxDir): ENOTDIR; point delivery.outboxDir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)\n`,
+      `stormwatch: cannot use state directory ${join(dir, 'blocker', 'state')} (delivery.outboxDir): ENOTDIR (a part of the path is a file); point delivery.outboxDir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)\n`,
     );
   });
 
@@ -216,7 +216,7 @@ describe('stormwatch CLI', () => {
     writeFileSync(file, `source: {scrape: {url: 'http://127.0.0.1:1/metrics'}}\nsignals: [{name: s, requests: x_total}]\n`);
     const r = await runCli(['run', '--config', file, '--state-dir', join(dir, 'blocker', 'state')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`stormwatch: cannot use state directory ${join(dir, 'blocker', 'state')} (--state-dir): ENOTDIR; point --state-dir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)\n`);
+    expect(r.stderr).toBe(`stormwatch: cannot use state directory ${join(dir, 'blocker', 'state')} (--state-dir): ENOTDIR (a part of the path is a file); point --state-dir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)\n`);
   });
 
   it('demo: replays the bundled scenario and a local receiver prints the alerts', async () => {

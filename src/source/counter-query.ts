@@ -9,15 +9,19 @@
 // tiny series, such as one pod's 5xx counter). A reset series with no such neighbour or no such
 // history contributes what irate()/rate() say. Series that appeared are as Prometheus has them.
 //
-// A series whose target's scrapes fail (`up == 0`) keeps its last two samples in the rate window
-// for one window, then drops out of the sum: five of six pods whose /metrics broke while they
-// served read as traffic falling to a sixth and paged an Outage. missedQuery adds what such series
-// carried, as the replay and scrape sources do (README, "Missing data is never zero").
+// A series whose target's scrapes fail (`up == 0`) is left out of the sum at once (its last two
+// samples would stay in the rate window for one window, a frozen rate, then drop out: five of six
+// pods whose /metrics broke while they served read as traffic falling to a sixth and paged an
+// Outage). missedQuery adds what such series carried, as the replay and scrape sources do
+// (README, "Missing data is never zero").
 
 import { type Selector, matchesSelector } from '../core/selector.js';
 import { MISSED_FOR_MS } from '../series/counter-rate.js';
 
 export type RateFunction = 'irate' | 'rate';
+
+/** The targets whose last scrape failed, matched on job and instance. */
+const TARGET_DOWN = 'on(job, instance) (up == 0)';
 
 /**
  * @param intervalMs stormwatch's tick, which should be the scrape interval: resets are looked for in
@@ -35,8 +39,11 @@ export function counterQuery(selector: string, fn: RateFunction, windowMs: numbe
   // itself restarted two ticks ago would read its own "before" short.
   const calm = `resets(${selector}[${(3 * intervalMs) / 1000}s]) > 0`;
   const growth = `clamp(sum${grouping}(${now} unless ${calm}) / sum${grouping}(${before} unless ${calm}), 0.5, 2)`;
-  // Precedence: * over comparisons over and/unless over or.
-  return `sum${grouping}(${now} unless ${reset} or (${before} and ${reset}) * on(${labels}) group_left() (${growth}) or ${now})`;
+  // Precedence: * over comparisons over and/unless over or. Series of targets whose scrapes fail
+  // are left out (missedQuery holds them): their last samples stay in the window for its length,
+  // and a sparse counter's last irate is often 0 (a 1 req/s signal whose only target failed read
+  // 0/s for a minute and paged an Outage).
+  return `sum${grouping}((${now} unless ${reset} or (${before} and ${reset}) * on(${labels}) group_left() (${growth}) or ${now}) unless ${TARGET_DOWN})`;
 }
 
 /**
@@ -111,7 +118,8 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   // Every five-minute read is of failing targets' series (`and down`): `recent` may narrow it to them.
   const last = (s: string) => `irate(${s}[${lookback}])`;
   const inWindow = (s: string) => `${fn}(${s}[${w}])`;
-  const dropped = `sum${grouping}((${last(recent.selector)} unless ${inWindow(selector)}) and ${down})`;
+  // Every series of a failing target, in the window or not: counterQuery leaves them all out.
+  const dropped = `sum${grouping}(${last(recent.selector)} and ${down})`;
   const scraped = `sum${grouping}(${inWindow(gate)} unless ${down})`;
   const failingCarried = `sum${grouping}(${last(recent.gate)} and ${down})`;
   const targets = (series: string) => `count${grouping}(sum${perTarget}(${series}))`;

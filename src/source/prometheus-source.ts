@@ -347,7 +347,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
    */
   async tickOffset(nowMs: number, intervalMs: number): Promise<TickOffset | undefined> {
     const selectors = new Set<string>();
-    for (const signal of this.signals) for (const spec of Object.values(signal.inputs) as { query: string }[]) for (const s of vectorSelectorsOf(spec.query)) selectors.add(s);
+    // `up` is every counter query's term for targets down (counterQuery), not a watched series: every target has one.
+    for (const signal of this.signals) for (const spec of Object.values(signal.inputs) as { query: string }[]) for (const s of vectorSelectorsOf(spec.query)) if (s !== 'up') selectors.add(s);
     const target = (labels: Record<string, string>) => `${labels.job ?? ''}\u0000${labels.instance ?? ''}`;
     const sampled = new Map<string, number>();
     const durations = new Map<string, number>();

@@ -63,8 +63,17 @@ describe('restart-aware counter queries', () => {
         }
       }
     }
+    // "alone": one sparse target (sparse_total), nothing served in its last 15 s before its scrapes fail from 10:10.
+    const sparseLines: string[] = [];
+    let sparse = 0;
+    for (let t = 0; t <= 1800; t += 15) {
+      const at = (T0 + t * 1000) / 1000;
+      (ups['alone/a'] ??= []).push(`up{job="alone",instance="a"} ${t >= 600 ? 0 : 1} ${at}`);
+      sparse += t === 585 ? 0 : 15;
+      if (t < 600) sparseLines.push(`sparse_total{job="alone",instance="a"} ${sparse} ${at}`);
+    }
     // OpenMetrics: each family's lines together, each series' samples in time order.
-    lines.push('# TYPE served counter', ...Object.values(servedLines).flat(), '# TYPE served_errors counter', ...Object.values(errorLines).flat(), '# TYPE up gauge', ...Object.values(ups).flat());
+    lines.push('# TYPE sparse counter', ...sparseLines, '# TYPE served counter', ...Object.values(servedLines).flat(), '# TYPE served_errors counter', ...Object.values(errorLines).flat(), '# TYPE up gauge', ...Object.values(ups).flat());
     lines.push('# EOF');
     const file = join(mkdtempSync(join(tmpdir(), 'stormwatch-cq-')), 'restart.om');
     writeFileSync(file, `${lines.join('\n')}\n`);
@@ -108,9 +117,11 @@ describe('restart-aware counter queries', () => {
     const app = 'served_total{job="app"}';
     const whole = counterQuery(app, 'irate', 60_000, 15_000);
     const missed = missedQuery(app, 'irate', 60_000);
-    // Within the rate window the failing series still count their last two samples, and nothing is added.
-    expect(await at(whole, '2023-07-20T10:10:30Z')).toBeCloseTo(60, 6);
-    expect(await series(missed, '2023-07-20T10:10:30Z')).toBe(0);
+    // From their first failed scrape the failing series are left out of the sum (within the rate
+    // window their last two samples would hold a frozen rate: a sparse counter's often 0), and the
+    // missed series' query adds what they carried.
+    expect(await at(whole, '2023-07-20T10:10:30Z')).toBeCloseTo(40, 6);
+    expect(await at(missed, '2023-07-20T10:10:30Z')).toBeCloseTo(20, 6);
     // Past it, the sum alone reads four sixths of the traffic; the missed series' query adds the rest.
     expect(await at(whole, '2023-07-20T10:12:00Z')).toBeCloseTo(40, 6);
     expect(await at(missed, '2023-07-20T10:12:00Z')).toBeCloseTo(20, 6);
@@ -121,6 +132,15 @@ describe('restart-aware counter queries', () => {
     expect(await at(missedQuery('served_total{job="young"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBeCloseTo(10, 6);
     // Five minutes after their last samples they are gone (Prometheus's own lookback).
     expect(await series(missed, '2023-07-20T10:15:00Z')).toBe(0);
+  });
+
+  it("reads a signal whose only target's scrapes fail as no data at once, not its frozen last rate (a sparse counter's 0)", async () => {
+    const alone = 'sparse_total{job="alone"}';
+    // Within the window the last two samples are still there, 0/s apart: Prometheus's own irate.
+    expect(await at(`irate(${alone}[60s])`, '2023-07-20T10:10:30Z')).toBe(0);
+    expect(await series(counterQuery(alone, 'irate', 60_000, 15_000), '2023-07-20T10:10:30Z')).toBe(0);
+    // Nothing is held for it: no target of the group is still scraped to scale it by.
+    expect(await series(missedQuery(alone, 'irate', 60_000), '2023-07-20T10:10:30Z')).toBe(0);
   });
 
   it('reads a group most of whose traffic it would estimate as no data, and a collapse of the scraped pods as one of the failing too', async () => {

@@ -127,7 +127,7 @@ describe('live loop', () => {
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
       req.on('end', () => {
         const query = new URLSearchParams(body).get('query') ?? '';
-        const result = query.includes('min_over_time(up[') || query.includes('(up == 0)') ? [] : [{ metric: {}, value: [0, '12'] }];
+        const result = query.startsWith('count by (job, instance)') || query.includes('stormwatch_part') ? [] : [{ metric: {}, value: [0, '12'] }];
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
       });
     });
@@ -158,7 +158,7 @@ describe('live loop', () => {
           res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"error","errorType":"unavailable","error":"too many queries"}');
           return;
         }
-        const result = query.includes('min_over_time(up[') || query.includes('(up == 0)') ? [] : [{ metric: {}, value: [0, '12'] }];
+        const result = query.startsWith('count by (job, instance)') || query.includes('stormwatch_part') ? [] : [{ metric: {}, value: [0, '12'] }];
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
       });
     });
@@ -199,7 +199,7 @@ describe('live loop', () => {
       req.on('end', () => {
         if (req.headers.authorization !== 'Bearer ACCESS-token-1') return void res.writeHead(401).end(`token ${req.headers.authorization} refused`);
         const query = new URLSearchParams(body).get('query') ?? '';
-        const result = query.includes('min_over_time(up[') || query.includes('(up == 0)') ? [] : [{ metric: {}, value: [0, '12'] }];
+        const result = query.startsWith('count by (job, instance)') || query.includes('stormwatch_part') ? [] : [{ metric: {}, value: [0, '12'] }];
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
       });
     });

@@ -4,9 +4,9 @@ import { SCRAPE_DURATION_QUERY, SCRAPE_READ_MARGIN_MS, TICK_OFFSET_STEP_MS, alig
 import { promqlSyntaxError } from '../../src/config/promql-syntax.js';
 
 describe('vectorSelectorsOf', () => {
-  it('finds the one selector behind the reset-aware counter query', () => {
+  it('finds the one selector behind the reset-aware counter query, and `up` for its targets down', () => {
     const selector = 'http_requests_total{job="registry",route="/download"}';
-    expect(vectorSelectorsOf(counterQuery(selector, 'irate', 60_000, 15_000, ['service']))).toEqual([selector]);
+    expect(vectorSelectorsOf(counterQuery(selector, 'irate', 60_000, 15_000, ['service']))).toEqual([selector, 'up']);
   });
 
   it('finds every selector of a hand-written expression, recording rules and offsets included', () => {
