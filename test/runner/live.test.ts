@@ -283,24 +283,8 @@ describe('live loop', () => {
   });
 
   it("says when an errors selector's metric has no series (errors would read 0 for ever), and when it has", async () => {
-    let page = 'http_requests_total{code="200"} 1\n';
-    server = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(page));
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-absent-'));
-    const file = join(dir, 'stormwatch.yaml');
     // The errors selector's metric is misspelt: http_request_total.
-    writeFileSync(file, `interval: 1h\nsource:\n  scrape:\n    url: http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics\nserver:\n  listen: 127.0.0.1:0\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: api\n    requests: http_requests_total\n    errors: 'http_request_total{code=~"5.."}'\n`);
-    let clock = Date.parse('2026-12-04T12:00:00Z');
-    const { lines, logger } = logCollector();
-    handle = await startLive(loadConfig(file), { logger, now: () => clock });
-    const said = (msg: RegExp) => lines.filter((l) => msg.test(String(l.msg)));
-    const ready = async () => (await (await fetch(`${handle!.server!.url}/readyz`)).json()) as { errorsMetricsAbsent?: unknown[] };
-    const tick = async (advanceMs: number) => {
-      clock += advanceMs;
-      await handle!.tick();
-      await new Promise((r) => setTimeout(r, 10));
-    };
-    // The first scrape has no rate yet: the requests read no data, nothing is judged.
+    const { page, said, ready, tick } = await scrapedLoop('http_requests_total{code="200"} 1\n', 'http_request_total{code=~"5.."}');
     await tick(0);
     expect(said(/errors selector's metric/)).toEqual([]);
     // A minute on (asked again that soon while a signal could not be judged), the requests read.
@@ -311,7 +295,7 @@ describe('live loop', () => {
     await tick(60_000);
     expect(said(/errors selector's metric has no series/)).toHaveLength(1);
     // The metric appears (its first error, say): said at the next check.
-    page += 'http_request_total{code="200"} 1\n';
+    page.text += 'http_request_total{code="200"} 1\n';
     await tick(10 * 60_000);
     expect(said(/errors selector's metric has series now/)).toHaveLength(1);
     expect((await ready()).errorsMetricsAbsent).toBeUndefined();
@@ -320,34 +304,45 @@ describe('live loop', () => {
 
 describe('live loop: a misspelt errors label', () => {
   it('says when no series of the errors metric has a label its selector requires, naming the labels they have', async () => {
-    let page = 'http_requests_total{code="200",route="/a"} 1\n';
-    server = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(page));
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-absent-'));
-    const file = join(dir, 'stormwatch.yaml');
     // The label is "code"; the errors selector says "status".
-    writeFileSync(file, `interval: 1h\nsource:\n  scrape:\n    url: http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics\nserver:\n  listen: 127.0.0.1:0\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: api\n    requests: http_requests_total\n    errors: 'http_requests_total{status=~"5.."}'\n`);
-    let clock = Date.parse('2026-12-04T12:00:00Z');
-    const { lines, logger } = logCollector();
-    handle = await startLive(loadConfig(file), { logger, now: () => clock });
-    const said = (msg: RegExp) => lines.filter((l) => msg.test(String(l.msg)));
-    const tick = async (advanceMs: number) => {
-      clock += advanceMs;
-      await handle!.tick();
-      await new Promise((r) => setTimeout(r, 10));
-    };
+    const { page, said, ready, tick } = await scrapedLoop('http_requests_total{code="200",route="/a"} 1\n', 'http_requests_total{status=~"5.."}');
     await tick(0);
     await tick(60_000);
     expect(said(/requires a label no series of its metric has/)).toEqual([
       expect.objectContaining({ level: 'warn', signal: 'api', metric: 'http_requests_total', missingLabels: ['status'], labelsSeen: ['code', 'route'] }),
     ]);
-    const ready = (await (await fetch(`${handle.server!.url}/readyz`)).json()) as { errorsMetricsAbsent?: unknown[] };
-    expect(ready.errorsMetricsAbsent).toEqual([expect.objectContaining({ signal: 'api', missingLabels: ['status'] })]);
-    page += 'http_requests_total{status="503",route="/a"} 1\n';
+    expect((await ready()).errorsMetricsAbsent).toEqual([expect.objectContaining({ signal: 'api', missingLabels: ['status'] })]);
+    page.text += 'http_requests_total{status="503",route="/a"} 1\n';
     await tick(10 * 60_000);
     expect(said(/has series now, with the labels it requires/)).toHaveLength(1);
   });
 });
+
+/**
+ * A live loop scraping a page (`page.text`, changed as the test goes) for one signal `api` whose
+ * requests are http_requests_total and errors `errors`, on a clock the test moves (`tick`).
+ */
+async function scrapedLoop(text: string, errors: string) {
+  const page = { text };
+  server = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(page.text));
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-absent-'));
+  const file = join(dir, 'stormwatch.yaml');
+  writeFileSync(file, `interval: 1h\nsource:\n  scrape:\n    url: http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics\nserver:\n  listen: 127.0.0.1:0\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: api\n    requests: http_requests_total\n    errors: '${errors}'\n`);
+  let clock = Date.parse('2026-12-04T12:00:00Z');
+  const { lines, logger } = logCollector();
+  handle = await startLive(loadConfig(file), { logger, now: () => clock });
+  return {
+    page,
+    said: (msg: RegExp) => lines.filter((l) => msg.test(String(l.msg))),
+    ready: async () => (await (await fetch(`${handle!.server!.url}/readyz`)).json()) as { errorsMetricsAbsent?: unknown[] },
+    tick: async (advanceMs: number) => {
+      clock += advanceMs;
+      await handle!.tick();
+      await new Promise((r) => setTimeout(r, 10));
+    },
+  };
+}
 
 /** A small fake Prometheus whose one target was last scraped at `phaseMs` into the 5 s interval, each scrape taking `durationS`: the two questions the offset is learnt from answered, every other query empty. */
 async function scrapedPrometheus(phaseMs: number, durationS: number): Promise<string> {
