@@ -62,15 +62,16 @@ type Fields = { headers: Record<string, unknown>; bearerToken?: unknown; basicAu
 
 /** Checks the combinations a single field cannot: one kind of auth, a certificate with its key. */
 export function checkHttpClient(value: Fields & { url: string }, ctx: z.RefinementCtx): void {
-  const hasUserinfo = (() => {
-    try {
-      const u = new URL(value.url);
-      return u.username !== '' || u.password !== '';
-    } catch {
-      return false;
-    }
-  })();
-  const kinds = [value.bearerToken !== undefined && 'bearerToken', value.basicAuth !== undefined && 'basicAuth', value.oauth2 !== undefined && 'oauth2', hasUserinfo && 'user:password@ in url', Object.keys(value.headers).some((h) => h.toLowerCase() === 'authorization') && 'an Authorization header'].filter(Boolean);
+  checkClientFields(value, [value.url], ctx);
+}
+
+/**
+ * The same for a client whose URLs are `urls` (an Alertmanager sink's several; a secret given as
+ * {env:} or {file:} is not a URL here and holds no user:password@ to count).
+ */
+export function checkClientFields(value: Fields, urls: readonly unknown[], ctx: z.RefinementCtx): void {
+  const userinfo = urls.some((u) => typeof u === 'string' && URL.canParse(u) && (new URL(u).username !== '' || new URL(u).password !== ''));
+  const kinds = [value.bearerToken !== undefined && 'bearerToken', value.basicAuth !== undefined && 'basicAuth', value.oauth2 !== undefined && 'oauth2', userinfo && 'user:password@ in url', Object.keys(value.headers).some((h) => h.toLowerCase() === 'authorization') && 'an Authorization header'].filter(Boolean);
   if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `give one way to authenticate, not ${kinds.join(' and ')}` });
   if ((value.tls?.certFile === undefined) !== (value.tls?.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together' });
 }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { parseSelector } from '../core/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
-import { checkHttpClient, httpClientFields, secretValue } from './http-client-schema.js';
+import { checkClientFields, checkHttpClient, httpClientFields, secretValue } from './http-client-schema.js';
 import { muteSections } from './mute-schema.js';
 import { durationField, timeoutField } from './duration-schema.js';
 import { listenAddressField } from './listen-address-schema.js';
@@ -128,14 +128,6 @@ const sinkClientFields = {
   proxyUrl: httpClientFields.proxyUrl,
 };
 
-/** One way to authenticate a sink, and a certificate with its key. */
-function checkSinkClient(value: { headers: Record<string, unknown>; bearerToken?: unknown; basicAuth?: unknown; tls?: { certFile?: string | undefined; keyFile?: string | undefined } | undefined }, urls: readonly unknown[], ctx: z.RefinementCtx): void {
-  const userinfo = urls.some((u) => typeof u === 'string' && URL.canParse(u) && (new URL(u).username !== '' || new URL(u).password !== ''));
-  const kinds = [value.bearerToken !== undefined && 'bearerToken', value.basicAuth !== undefined && 'basicAuth', userinfo && 'user:password@ in url', Object.keys(value.headers).some((h) => h.toLowerCase() === 'authorization') && 'an Authorization header'].filter(Boolean);
-  if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `give one way to authenticate, not ${kinds.join(' and ')}` });
-  if ((value.tls?.certFile === undefined) !== (value.tls?.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together' });
-}
-
 const webhookSink = z.strictObject({
   url: secret,
   timeout: timeoutField.default(5000),
@@ -145,7 +137,7 @@ const webhookSink = z.strictObject({
   signingSecret: secret.optional(),
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-}).superRefine((v, ctx) => checkSinkClient(v, [v.url], ctx));
+}).superRefine((v, ctx) => checkClientFields(v, [v.url], ctx));
 
 const alertmanagerSink = z.strictObject({
   /** Every URL (an HA cluster's members) gets every alert. */
@@ -157,7 +149,7 @@ const alertmanagerSink = z.strictObject({
   ...sinkClientFields,
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-}).superRefine((v, ctx) => checkSinkClient(v, v.urls, ctx));
+}).superRefine((v, ctx) => checkClientFields(v, v.urls, ctx));
 
 const slackSink = z.strictObject({ url: secret, timeout: timeoutField.default(5000), publicUrl: z.boolean().default(false) });
 
@@ -169,7 +161,7 @@ const faroSink = z.strictObject({
   app: z.strictObject({ name: z.string().default('stormwatch'), environment: z.string().optional() }).default({ name: 'stormwatch' }),
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-}).superRefine((v, ctx) => checkSinkClient(v, [v.url], ctx));
+}).superRefine((v, ctx) => checkClientFields(v, [v.url], ctx));
 
 const sink = z
   .strictObject({

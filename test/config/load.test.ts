@@ -93,6 +93,16 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes one way to authenticate a sink, and a client certificate with its key', () => {
+    const file = writeConfig(
+      `source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsinks:\n  - name: am\n    alertmanager:\n      urls: ['http://u:p@127.0.0.1:9093']\n      basicAuth: {username: u, password: p}\n      tls: {certFile: c.pem}\nsignals:\n  - name: api\n    requests: r_total\n`,
+    );
+    expect(problemsOf(file)).toEqual([
+      'sinks[0].alertmanager: give one way to authenticate, not basicAuth and user:password@ in url (line 7)',
+      'sinks[0].alertmanager.tls: certFile and keyFile go together (line 9)',
+    ]);
+  });
+
   it("puts Alertmanager's alerts endpoint under a URL's path prefix, before its query", () => {
     const file = writeConfig(`source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsinks:\n  - name: am\n    alertmanager:\n      urls: ['http://127.0.0.1:9093/am/?tenant=t1', 'http://127.0.0.1:9094']\nsignals:\n  - name: api\n    requests: r_total\n`);
     expect(loadConfig(file).sinks.map((s) => s.url)).toEqual(['http://127.0.0.1:9093/am/api/v2/alerts?tenant=t1', 'http://127.0.0.1:9094/api/v2/alerts']);
