@@ -430,6 +430,11 @@ export class Pipeline {
     return learnt;
   }
 
+  /** Incident alerts firing at `timeMs` only by keepFiringFor (AlertDecider.lingering). */
+  lingering(timeMs: number): Set<string> {
+    return this.decider.lingering(timeMs);
+  }
+
   /**
    * Every alert firing now: the incidents', the deploys' that failed their check and the failing
    * smoke probes' (a probe failing since a state saved before probes kept their service is left out:

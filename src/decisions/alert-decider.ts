@@ -180,6 +180,17 @@ export class AlertDecider {
     else this.trackedPerSeries.delete(seriesId);
   }
 
+  /**
+   * Fingerprints of incident alerts firing at `timeMs` whose condition did not hold then: kept
+   * firing only by keepFiringFor (or not judged). An alert held back by a muting is not released
+   * for them: a rollback that ends an inhibiting deploy alert would page a regression it just fixed.
+   */
+  lingering(timeMs: number): Set<string> {
+    const out = new Set<string>();
+    for (const t of this.alerts.values()) if (t.state.phase === 'firing' && t.state.lastActiveMs < timeMs) out.add(t.fingerprint);
+    return out;
+  }
+
   /** Alerts firing now, for the HTTP API. */
   firing(): FiringAlert[] {
     const out: FiringAlert[] = [];

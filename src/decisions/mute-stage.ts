@@ -125,8 +125,11 @@ export class MuteStage {
     return wallClockOf(this.config.timeZoneOf?.(labels));
   }
 
-  /** Held firing alerts that nothing mutes any more: their firing notification is due now. */
-  release(nowMs: number): AlertTransition[] {
+  /**
+   * Held firing alerts that nothing mutes any more: their firing notification is due now. Those in
+   * `lingering` (firing only by keepFiringFor: their condition is over) stay held, and resolve unsent.
+   */
+  release(nowMs: number, lingering?: ReadonlySet<string>): AlertTransition[] {
     const out: AlertTransition[] = [];
     const before = this.held.size;
     for (const [fp, t] of this.held) {
@@ -134,7 +137,7 @@ export class MuteStage {
         this.held.delete(fp);
         continue;
       }
-      if (this.mutings(t, nowMs).length > 0) continue;
+      if (lingering?.has(fp) || this.mutings(t, nowMs).length > 0) continue;
       this.held.delete(fp);
       out.push({ ...asFiring(t), evaluatedAtMs: nowMs });
     }

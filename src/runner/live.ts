@@ -245,7 +245,8 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       logger.log('info', 'alert muted: decided and recorded, not delivered', { alertname: t.labels.alertname, fingerprint: t.fingerprint, mutedBy: by.map((m) => m.by) });
       if (t.update === undefined) history.markMuted(t.fingerprint, by.map((m) => m.by));
     }
-    const released = mute.release(now());
+    // An alert whose condition is over (held only by keepFiringFor) is not paged when its muting ends.
+    const released = mute.release(now(), mute.heldCount > 0 ? pipeline.lingering(dataTimeMs) : undefined);
     for (const t of released) {
       logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
       history.markReleased(t.fingerprint, now());

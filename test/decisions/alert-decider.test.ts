@@ -47,6 +47,17 @@ describe('AlertDecider', () => {
     expect(early.decide(signal, unsettled, 14_000)).toEqual([]);
   });
 
+  it('lists the alerts firing only by keepFiringFor: their condition did not hold at the last tick', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 60_000 });
+    const [firing] = d.decide(signal, assessment({ failing: true, kind: 'outage' }), 0);
+    expect(d.lingering(0)).toEqual(new Set());
+    d.decide(signal, assessment({ failing: false }), 15_000);
+    expect(d.firing()).toHaveLength(1);
+    expect(d.lingering(15_000)).toEqual(new Set([firing!.fingerprint]));
+    d.decide(signal, assessment({ failing: true, kind: 'outage' }), 30_000);
+    expect(d.lingering(30_000)).toEqual(new Set());
+  });
+
   it('raises an organic surge as its own informational alert', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     const [surge] = d.decide(signal, assessment({ surge: true }), 0);

@@ -79,6 +79,18 @@ describe('MuteStage', () => {
     expect(s.release(T + 60_000).map((t) => t.labels.alertname)).toEqual(['StormwatchRetryStorm']);
   });
 
+  it('keeps holding an inhibited alert whose condition is over (firing only by keepFiringFor) when its source resolves, and sends nothing when it resolves', () => {
+    const s = stage();
+    s.filter([transition('firing', storm, T), transition('firing', regression, T)], T);
+    s.filter([transition('resolved', regression, T + 60_000)], T + 60_000);
+    // The rollback fixed it: the storm's condition no longer holds, only keepFiringFor keeps it firing.
+    expect(s.release(T + 60_000, new Set([fingerprint(storm)]))).toEqual([]);
+    expect(s.heldCount).toBe(1);
+    const resolve = transition('resolved', storm, T + 120_000);
+    expect(s.filter([resolve], T + 120_000).deliver).toEqual([]);
+    expect(s.heldCount).toBe(0);
+  });
+
   it('alerts firing at start (restored) inhibit from the first batch', () => {
     const s = stage();
     s.seed([{ labels: regression, fingerprint: fingerprint(regression) }]);
