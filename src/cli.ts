@@ -206,13 +206,13 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
         // Without --scores nothing printed reads the anomaly score (a report's history keeps it: runBacktest).
         anomalyScores: scoresFd !== undefined,
         ...(bar ? { onProgress: bar.update } : {}),
-        onTick: (r) => {
+        onTick: (r, pipeline) => {
           const { muted } = mute.filter(r.transitions, r.timeMs);
           for (const t of r.transitions) onTransition(t, muted.get(t));
           // Read by --summary and the report alone: each tick's every series counted only for them.
           if (countForSummary) counter.add(r, muted);
           // Held alerts whose muting ended while they still fire are delivered then, as `run` sends them.
-          for (const t of mute.release(r.timeMs)) {
+          for (const t of mute.release(r.timeMs, mute.heldCount > 0 ? pipeline.lingering(r.timeMs) : undefined)) {
             onTransition(t, undefined, r.timeMs);
             if (countForSummary) countRelease(counter, t, r.timeMs);
           }

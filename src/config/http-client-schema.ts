@@ -73,5 +73,19 @@ export function checkClientFields(value: Fields, urls: readonly unknown[], ctx: 
   const userinfo = urls.some((u) => typeof u === 'string' && URL.canParse(u) && (new URL(u).username !== '' || new URL(u).password !== ''));
   const kinds = [value.bearerToken !== undefined && 'bearerToken', value.basicAuth !== undefined && 'basicAuth', value.oauth2 !== undefined && 'oauth2', userinfo && 'user:password@ in url', Object.keys(value.headers).some((h) => h.toLowerCase() === 'authorization') && 'an Authorization header'].filter(Boolean);
   if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `give one way to authenticate, not ${kinds.join(' and ')}` });
+  checkTlsPair(value, ctx);
+}
+
+/**
+ * A sink's: its bearerToken or basicAuth is one way to authenticate, not with user:password@ or an
+ * Authorization header. A sink that gives neither keeps what it always could: the header wins over
+ * user:password@ in its URL.
+ */
+export function checkSinkClientFields(value: Fields, urls: readonly unknown[], ctx: z.RefinementCtx): void {
+  if (value.bearerToken !== undefined || value.basicAuth !== undefined) checkClientFields(value, urls, ctx);
+  else checkTlsPair(value, ctx);
+}
+
+function checkTlsPair(value: Fields, ctx: z.RefinementCtx): void {
   if ((value.tls?.certFile === undefined) !== (value.tls?.keyFile === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'certFile and keyFile go together' });
 }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { parseSelector } from '../core/selector.js';
 import { gatesSection, peersSection } from './gates-schema.js';
-import { checkClientFields, checkHttpClient, httpClientFields, secretValue } from './http-client-schema.js';
+import { checkHttpClient, checkSinkClientFields, httpClientFields, secretValue } from './http-client-schema.js';
 import { muteSections } from './mute-schema.js';
 import { durationField, timeoutField } from './duration-schema.js';
 import { listenAddressField } from './listen-address-schema.js';
@@ -137,7 +137,7 @@ const webhookSink = z.strictObject({
   signingSecret: secret.optional(),
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-}).superRefine((v, ctx) => checkClientFields(v, [v.url], ctx));
+}).superRefine((v, ctx) => checkSinkClientFields(v, [v.url], ctx));
 
 const alertmanagerSink = z.strictObject({
   /** Every URL (an HA cluster's members) gets every alert. */
@@ -149,7 +149,7 @@ const alertmanagerSink = z.strictObject({
   ...sinkClientFields,
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-}).superRefine((v, ctx) => checkClientFields(v, v.urls, ctx));
+}).superRefine((v, ctx) => checkSinkClientFields(v, v.urls, ctx));
 
 const slackSink = z.strictObject({ url: secret, timeout: timeoutField.default(5000), publicUrl: z.boolean().default(false) });
 
@@ -161,7 +161,7 @@ const faroSink = z.strictObject({
   app: z.strictObject({ name: z.string().default('stormwatch'), environment: z.string().optional() }).default({ name: 'stormwatch' }),
   /** The URL carries no secret: failures may show it whole (credentials still removed). Default: host only. */
   publicUrl: z.boolean().default(false),
-}).superRefine((v, ctx) => checkClientFields(v, [v.url], ctx));
+}).superRefine((v, ctx) => checkSinkClientFields(v, [v.url], ctx));
 
 const sink = z
   .strictObject({

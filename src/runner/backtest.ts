@@ -21,7 +21,8 @@ export interface BacktestOptions {
   toMs?: number;
   logger: Logger;
   onTransition: (t: AlertTransition) => void;
-  onTick?: (result: TickResult) => void;
+  /** Each tick's result, with the pipeline it came from (what it knows beyond the result: Pipeline.lingering). */
+  onTick?: (result: TickResult, pipeline: Pipeline) => void;
   shard?: Shard;
   /** Keep each series' history for a report (bounded: see ui/history-sizes.ts). */
   keepHistory?: boolean;
@@ -120,7 +121,7 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
     frames++;
     const result = pipeline.step(frame);
     history?.record(result);
-    options.onTick?.(result);
+    options.onTick?.(result, pipeline);
     if (options.onProgress && frames % 256 === 0) options.onProgress(frames, total);
     for (const t of result.transitions) {
       transitions++;

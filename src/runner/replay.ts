@@ -42,11 +42,12 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
     ...(options.keepHistory ? { keepHistory: true } : {}),
     ...(options.shard ? { shard: options.shard } : {}),
     ...(options.onStart ? { onStart: options.onStart } : {}),
-    onTick: (result) => {
+    onTick: (result, pipeline) => {
       const { deliver, muted } = mute.filter(result.transitions, result.timeMs);
       options.onTick?.(result, muted);
       for (const t of result.transitions) options.onTransition?.(t, muted.get(t));
-      const released = mute.release(result.timeMs);
+      // As `run` releases them: not an alert whose condition is over (held only by keepFiringFor).
+      const released = mute.release(result.timeMs, mute.heldCount > 0 ? pipeline.lingering(result.timeMs) : undefined);
       for (const t of released) options.onRelease?.(t, result.timeMs);
       notifier.handle([...deliver, ...released], result.timeMs);
       lastMs = result.timeMs;

@@ -101,6 +101,9 @@ describe('loadConfig', () => {
       'sinks[0].alertmanager: give one way to authenticate, not basicAuth and user:password@ in url (line 7)',
       'sinks[0].alertmanager.tls: certFile and keyFile go together (line 9)',
     ]);
+    // Without bearerToken or basicAuth a sink keeps what it always could: its Authorization header wins over user:password@.
+    const legacy = writeConfig(`source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsinks:\n  - name: hook\n    webhook:\n      url: 'http://u:p@127.0.0.1:5001/'\n      headers: {Authorization: 'Bearer t0k3n-123'}\nsignals:\n  - name: api\n    requests: r_total\n`);
+    expect(loadConfig(legacy).sinks[0]!.headers).toEqual({ authorization: 'Bearer t0k3n-123' });
   });
 
   it("puts Alertmanager's alerts endpoint under a URL's path prefix, before its query", () => {
