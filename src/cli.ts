@@ -259,7 +259,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
         checkReplayFile(config);
         const { runReplay } = await import('./runner/replay.js');
         const { undelivered } = await runReplay(config, { logger: log, onTransition, ...(shard ? { shard } : {}) });
-        // Its alerts are what a replay is run for: one left undelivered fails the run (it was logged).
+        // Its alerts are what a replay is run for: one given up or left undelivered fails the run (it was logged).
         return undelivered > 0 ? 1 : 0;
       }
       // SIGHUP reloads, as it does for Prometheus and Alertmanager; the outcome is logged. Caught

@@ -29,11 +29,13 @@ export interface ReplayOptions {
   shard?: BacktestOptions['shard'];
 }
 
-export async function runReplay(config: StormwatchConfig, options: ReplayOptions): Promise<{ transitions: number; undelivered: number; backtest: BacktestSummary }> {
+export async function runReplay(config: StormwatchConfig, options: ReplayOptions): Promise<{ transitions: number; /** Pending at the end, or given up. */ undelivered: number; backtest: BacktestSummary }> {
   const { logger } = options;
   // A replay is not the live service: its notifications get an outbox of their own.
   const outboxDir = mkdtempSync(join(tmpdir(), 'stormwatch-replay-'));
-  const notifier = new Notifier(config, { logger, outboxDir });
+  // Given up (a receiver that refused, or failed for delivery.maxAge): not delivered either.
+  let givenUp = 0;
+  const notifier = new Notifier(config, { logger, outboxDir, onEvent: (e) => void (e.kind === 'gave_up' && givenUp++) });
   // Maintenance windows and inhibition apply at data time; silences belong to a live service.
   const mute = new MuteStage(muteConfig(config, () => []));
   let lastMs = Number.NaN;
@@ -59,6 +61,6 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
   notifier.close();
   rmSync(outboxDir, { recursive: true, force: true });
   if (undelivered > 0) logger.log('error', 'notifications undelivered when the replay ended', { count: undelivered });
-  logger.log('info', 'replay done', { frames: summary.frames, transitions: summary.transitions });
-  return { transitions: summary.transitions, undelivered, backtest: summary };
+  logger.log('info', 'replay done', { frames: summary.frames, transitions: summary.transitions, ...(givenUp > 0 ? { givenUp } : {}) });
+  return { transitions: summary.transitions, undelivered: undelivered + givenUp, backtest: summary };
 }

@@ -86,3 +86,19 @@ describe('muting in a replay', () => {
   }, 60_000);
 });
 
+describe('a replay whose receiver refuses its notifications', () => {
+  it('counts those given up as undelivered (so `run` exits 1), not as delivered', async () => {
+    receiver = await startReceiver();
+    receiver.respond = () => ({ status: 401 });
+    const base = loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
+    const config = {
+      ...base,
+      sinks: [{ name: 'hook', kind: 'webhook' as const, url: `${receiver.url}/hook`, timeoutMs: 5000, headers: {} }],
+      routes: [{ sinks: ['hook'], match: {}, groupBy: ['...'], groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: 4 * 3_600_000 }],
+    };
+    const { transitions, undelivered } = await runReplay(config, { logger: silentLogger });
+    expect(transitions).toBeGreaterThan(0);
+    expect(receiver.received).toEqual([]);
+    expect(undelivered).toBeGreaterThan(0);
+  });
+});
