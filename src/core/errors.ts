@@ -67,16 +67,20 @@ export function connectionHint(code: string | undefined, setting: string | undef
 }
 
 /**
- * What a fetch() failure's cause says: its code, else its message. Node's fetch refuses the Fetch
- * standard's blocked ports (6000, 6665-6669, 10080, ...) with no code, only "bad port", and a sink
- * logged "TypeError" for a receiver that curl reached.
+ * A fetch() failure for a port the Fetch standard blocks (6000, 6665-6669, 10080, ...), said as
+ * such; undefined for any other failure. Node's fetch says only "bad port", with no code, and a
+ * sink logged "TypeError" for a receiver that curl reached.
  */
-export function fetchFailureDetail(error: unknown, url?: string): string {
-  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
-  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
-  if (detail !== 'bad port') return detail;
+export function blockedPortDetail(error: unknown, url?: string): string | undefined {
+  if ((error as { cause?: { message?: string } } | null)?.cause?.message !== 'bad port') return undefined;
   const port = url !== undefined && URL.canParse(url) ? new URL(url).port : '';
   return `bad port: fetch() never connects to port ${port || 'of this URL'} (the Fetch standard's blocked ports): use another port`;
+}
+
+/** What a fetch() failure's cause says: a blocked port, else its code, else its message. */
+export function fetchFailureDetail(error: unknown, url?: string): string {
+  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+  return blockedPortDetail(error, url) ?? cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
 }
 
 /** What a 401 or 403 answer means for a client whose settings are at `setting`. */

@@ -18,12 +18,9 @@ const SHOWN_URL_KEYS = new Set(['proxyUrl', 'tokenUrl']);
 function withoutCredentials(url: string): string {
   if (!URL.canParse(url)) return SECRET_PLACEHOLDER;
   const u = new URL(url);
-  if (u.username !== '' || u.password !== '') {
-    u.username = 'user';
-    u.password = 'secret';
-  }
-  for (const key of [...u.searchParams.keys()]) u.searchParams.set(key, 'secret');
-  return u.toString().replace('user:secret@', `${SECRET_PLACEHOLDER}@`).replace(/=secret(?=&|$)/g, `=${SECRET_PLACEHOLDER}`);
+  const userinfo = u.username !== '' || u.password !== '' ? `${SECRET_PLACEHOLDER}@` : '';
+  const query = [...u.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=${SECRET_PLACEHOLDER}`).join('&');
+  return `${u.protocol}//${userinfo}${u.host}${u.pathname}${query ? `?${query}` : ''}${u.hash}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { OutboxEntry } from './outbox.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
 import type { SendResult, Sink } from './sink.js';
 import { parseRetryAfter } from '../core/retry-after.js';
-import { connectionHint, fetchFailureDetail, refusedCredentialsHint } from '../core/errors.js';
+import { blockedPortDetail, connectionHint, refusedCredentialsHint } from '../core/errors.js';
 
 export interface HttpSinkOptions {
   name: string;
@@ -77,9 +77,8 @@ export class HttpSink implements Sink {
       // The error code only: fetch's messages may quote the URL.
       const cause = (error as { cause?: { code?: string } }).cause;
       const hint = connectionHint(cause?.code, this.options.setting, this.target.url.startsWith('https:'));
-      // The code, or a blocked port said as one: never fetch's message, which may quote the URL.
-      const detail = fetchFailureDetail(error, this.target.url);
-      const said = cause?.code ?? (detail.startsWith('bad port') ? detail : (error as Error).name || 'connection failed');
+      // A blocked port said as one, or the code: never fetch's message, which may quote the URL.
+      const said = blockedPortDetail(error, this.target.url) ?? cause?.code ?? ((error as Error).name || 'connection failed');
       return { ok: false, reason: 'connection', retryable: true, detail: `${where}: ${said}${hint}` };
     }
     if (response.ok) return { ok: true };
