@@ -75,6 +75,13 @@ function table(header: string[], rows: string[][]): string {
   return [row(header, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => row(r, widths))].join('\n') + '\n';
 }
 
+/** `xs` at each of `points` (0: the minimum, 1: the maximum), to two digits, joined by " / ". */
+function atQuantiles(xs: number[], points: number[]): string {
+  if (xs.length === 0) return '-';
+  const s = [...xs].sort((a, b) => a - b);
+  return points.map((p) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!.toFixed(2)).join(' / ');
+}
+
 function quantiles(xs: number[]): string {
   if (xs.length === 0) return '-';
   const s = [...xs].sort((a, b) => a - b);
@@ -87,6 +94,7 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
   const cargo = policies.find((p) => p.name === 'cargo')!;
   const legacy = policies.find((p) => p.name === 'cargo-legacy')!;
   const rows: string[][] = [];
+  const anomalyRows: string[][] = [];
   const failures: string[] = [];
   /** Per fault scenario and tick size: the first critical incident alert's kinds and delays. */
   const perScenario = new Map<string, Map<number, { kinds: Set<string>; delays: number[] }>>();
@@ -96,6 +104,8 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
     let runs = 0;
     let falsePages = 0;
     let quietDays = 0;
+    const healthyMaxima: number[] = [];
+    const incidentPeaks: number[] = [];
     for (const scenario of bundledScenarios(cargo, legacy)) {
       for (let k = seedOffset; k < seedOffset + seeds; k++) {
         const { score, days } = await scoreVariant(scenario, stepS * 1000, scenario.spec.seed + 7919 * k, scale);
@@ -103,6 +113,8 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
         if (score.ok) met++;
         else failures.push(`${scenario.name} @${stepS}s seed+${k}: ${score.checks.filter((c) => !c.ok).map((c) => `${c.what} (${c.detail})`).join('; ')}`);
         falsePages += score.falsePages.length;
+        if (!Number.isNaN(score.anomaly.healthyMax)) healthyMaxima.push(score.anomaly.healthyMax);
+        incidentPeaks.push(...score.anomaly.incidentPeaks.map((p) => (Number.isNaN(p) ? 0 : p)));
         if (scenario.spec.faults.length === 0) quietDays += days;
         const first = score.fired.filter((f) => f.severity === 'critical' && f.delaySeconds >= 0 && !f.alertname.includes('Deploy'))[0];
         if (scenario.expect.mustFire.length > 0) {
@@ -126,6 +138,15 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
       String(allDelays.filter((d) => !Number.isFinite(d)).length),
       `${falsePages} in ${quietDays.toFixed(1)} quiet days (${(falsePages / Math.max(quietDays, 1e-9)).toFixed(3)}/day)`,
     ]);
+    // One threshold for every run at this tick size, as a dashboard's or NAB's: the incidents whose
+    // first minute scores above every healthy tick of every run.
+    const highestHealthy = Math.max(...healthyMaxima);
+    anomalyRows.push([
+      `${stepS} s`,
+      atQuantiles(healthyMaxima, [0.5, 1]),
+      atQuantiles(incidentPeaks, [0, 0.5]),
+      `${incidentPeaks.filter((p) => p > highestHealthy).length}/${incidentPeaks.length}`,
+    ]);
     process.stderr.write(`  ${stepS} s ticks done\n`);
   }
   process.stdout.write(`\nVariants: every scenario re-simulated at each tick size with ${seeds} seed(s) (${seedOffset === 0 ? 'the bundled seed, then others' : `seed + 7919·k for k = ${seedOffset}..${seedOffset + seeds - 1}`})${scale.traffic !== 1 || scale.noise !== 1 ? `, demand ×${scale.traffic} and its wobble ×${scale.noise}` : ''}\n`);
@@ -135,6 +156,8 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
     const d = [...c.delays].sort((a, b) => a - b);
     return `${[...c.kinds].join('/')} ${d.length ? `${d[0]}-${d.at(-1)} s` : ''}`.trim();
   };
+  process.stdout.write(`\nAnomaly score: each run's highest healthy tick (outside the faults and the 10 minutes after each), each fault's highest score in its first minute (0: none scored)\n`);
+  process.stdout.write(table(['ticks', 'highest healthy, per run: p50 / max', 'fault\'s first minute: min / p50', 'faults above every healthy tick'], anomalyRows));
   process.stdout.write(`\nFirst page per fault scenario (kind, delay range over the seeds):\n`);
   process.stdout.write(table(['scenario', ...steps.map((t) => `${t} s ticks`)], [...perScenario].map(([name, byStep]) => [name, ...steps.map((t) => cellText(byStep.get(t)))])));
   if (failures.length > 0) process.stdout.write(`\nMissed expectations:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);

@@ -48,6 +48,7 @@ export interface ScenarioScore {
   /** Each deploy's final verdict, and how long after the deploy it came. */
   deploys: { startedAt: string; version: string; verdict: string; decidedAfterSeconds: number }[];
   falsePages: FiredAlert[];
+  anomaly: AnomalySeparation;
   checks: { what: string; ok: boolean; detail: string }[];
   ok: boolean;
 }
@@ -62,15 +63,48 @@ export interface ScoredTick {
   timeMs: number;
   deploys: DeployRecord[];
   estimates: { attemptsPerRequest: number; model: string | undefined }[];
+  /** The highest anomaly score among the tick's series; NaN when none has one. */
+  anomaly: number;
 }
 
 export function scoredTick(tick: TickResult): ScoredTick {
   const estimates: ScoredTick['estimates'] = [];
+  let anomaly = Number.NaN;
   for (const report of tick.signals.values()) {
     const est = report.assessment.estimate;
     if (report.assessment.failing && est) estimates.push({ attemptsPerRequest: est.attemptsPerRequest, model: est.matches[0]?.model });
+    if (report.anomalyScore !== undefined && !(report.anomalyScore <= anomaly)) anomaly = report.anomalyScore;
   }
-  return { timeMs: tick.timeMs, deploys: tick.deploys, estimates };
+  return { timeMs: tick.timeMs, deploys: tick.deploys, estimates, anomaly };
+}
+
+/** How far the anomaly score set a scenario's incidents apart from its healthy ticks. */
+export interface AnomalySeparation {
+  /** The highest score of a healthy tick (outside every fault and the 10 minutes after it); NaN: none scored. */
+  healthyMax: number;
+  /** Per fault, the highest score in its first minute (NaN: no tick scored). */
+  incidentPeaks: number[];
+}
+
+/** After a fault's end, ticks are not healthy for this long: a recovery and the retries that drain are the incident's. */
+const AFTER_FAULT_MS = 600_000;
+/** An incident's peak is read over its first minute: what a dashboard shows while the page is decided. */
+const INCIDENT_PEAK_MS = 60_000;
+
+export function anomalySeparation(labels: ScenarioLabels, ticks: readonly ScoredTick[]): AnomalySeparation {
+  const faults = labels.faults.map((f) => ({ start: Date.parse(f.startsAt), end: Date.parse(f.endsAt) }));
+  let healthyMax = Number.NaN;
+  const incidentPeaks = faults.map(() => Number.NaN);
+  for (const t of ticks) {
+    if (Number.isNaN(t.anomaly)) continue;
+    let healthy = true;
+    faults.forEach((f, i) => {
+      if (t.timeMs >= f.start && t.timeMs <= f.end + AFTER_FAULT_MS) healthy = false;
+      if (t.timeMs >= f.start && t.timeMs < f.start + INCIDENT_PEAK_MS && !(t.anomaly <= incidentPeaks[i]!)) incidentPeaks[i] = t.anomaly;
+    });
+    if (healthy && !(t.anomaly <= healthyMax)) healthyMax = t.anomaly;
+  }
+  return { healthyMax, incidentPeaks };
 }
 
 function median(values: number[]): number {
@@ -182,5 +216,5 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
   const readings = incidentReadings(transitions, (t) => PAGING.has(t.labels.severity ?? '') && !(t.labels.alertname ?? '').includes('Deploy'));
   const after60s = first ? readingAt(readings, first.start + 60_000) : undefined;
   checks.push({ what: 'no page outside the faults', ok: falsePages.length === 0, detail: falsePages.map((f) => `${f.alertname} at ${f.firedAt}`).join(', ') || 'none' });
-  return { name: labels.name, fired, attemptsEstimate, attemptsTruth, clientModel, ...(readings[0] ? { atFiring: readings[0] } : {}), ...(after60s ? { after60s } : {}), deploys, falsePages, checks, ok: checks.every((c) => c.ok) };
+  return { name: labels.name, fired, attemptsEstimate, attemptsTruth, clientModel, ...(readings[0] ? { atFiring: readings[0] } : {}), ...(after60s ? { after60s } : {}), deploys, falsePages, anomaly: anomalySeparation(labels, ticks), checks, ok: checks.every((c) => c.ok) };
 }

@@ -23,7 +23,7 @@ import { MAX_ORDERED_CAPACITY, WINDOW_HEADER_FLOATS } from '../series/sample-win
 import type { Evaluation, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { CheckEvaluation, EVALUATION_DOUBLES } from './check-evaluation.js';
-import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
+import { additiveQuasiLLR, binomialAlternativeFor, binomialDevianceResidual, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, type TickSurprise, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { fallFactor } from './stats/band-floor.js';
@@ -1207,7 +1207,11 @@ export class EvidenceDetector implements Detector {
     const sigma = Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     const w = this.weight / phi;
     const alarmed = updateCheckAt(this.doubles, this.base + ERRORS, binomialLLR(k, n, p0, this.errorP1) * w, binomialLLR(k, n, p0, breakAlternative(p0)) * w, this.derived.threshold, RESOLVE_EVIDENCE);
-    return judged(out, alarmed, (ratio - e0) / sigma, ratio, e0, sigma, undefined, evidenceAt(this.doubles, this.base + ERRORS), this.derived.threshold);
+    // The score is the deviance residual, not (ratio − e0)/σ: a few requests all failing at a 1 %
+    // baseline are a rare tick, not the 10⁻⁴⁴ one a normal reading of the Pearson residual makes of
+    // them (count-evidence.ts), which ranked healthy sparse series above real incidents.
+    const score = binomialDevianceResidual(k, n, p0) / Math.sqrt(phi);
+    return judged(out, alarmed, score, ratio, e0, sigma, undefined, evidenceAt(this.doubles, this.base + ERRORS), this.derived.threshold);
   }
 
   private judgeFunnel(out: Evaluation, completed: number, n: number, expected: number): Evaluation {
@@ -1243,7 +1247,8 @@ export class EvidenceDetector implements Detector {
     // failure's first tick is read net of it: ramp-fit.ts).
     if (alarmed || this.alarmed(ERRORS)) breakLateShare(this.dispersion);
     else learnLateShare(this.dispersion, n, lost, this.dispersionWindow);
-    judged(out, alarmed, (ratio - c0) / sigma, ratio, c0, sigma, undefined, evidenceAt(this.doubles, this.base + FUNNEL), threshold);
+    // Scored as the errors are (the deviance residual of the requests lost), negative for a loss.
+    judged(out, alarmed, -binomialDevianceResidual(lost, n, p0) / Math.sqrt(phi), ratio, c0, sigma, undefined, evidenceAt(this.doubles, this.base + FUNNEL), threshold);
     out.lateShare = lateShareOf(this.dispersion) ?? Number.NaN;
     return out;
   }

@@ -73,6 +73,15 @@ export function normalTailSurprise(z: number): number {
   return upperTailSurprise(z);
 }
 
+/**
+ * The standard normal's Mills ratio P(Z ≥ z)/φ(z) for z ≥ 0: the mean excess over z of a Rayleigh
+ * variable (√(2V), V ~ Exp(1): the residual scale of a model surprise), E[R − z | R > z]. About 1/z
+ * far out. From normalTailSurprise, in logs. Reference values: scipy.stats.norm.sf(z)/norm.pdf(z).
+ */
+export function millsRatio(z: number): number {
+  return Math.exp(z * z / 2 + 0.5 * Math.log(2 * Math.PI) - normalTailSurprise(z));
+}
+
 /** normalTailSurprise for z ≥ 0 (not recursive, so the per-tick path can inline it). */
 function upperTailSurprise(z: number): number {
   const x = z / Math.SQRT2;

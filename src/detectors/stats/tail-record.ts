@@ -30,6 +30,7 @@
 // In slices of buffers the caller shares (no view per series). 180 + 60 bytes per series.
 
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../../core/column-encoder.js';
+import { millsRatio } from './anomaly-score.js';
 
 /** Days kept, today included: two weeks of complete days and the current one. */
 export const TAIL_DAYS = 15;
@@ -200,7 +201,12 @@ export function summarisedTailSurprise(counts: Float32Array, v: number, cAt: num
   const atU = -Math.log((above + 1) / (total + 1));
   const r = residualOf(v);
   if (r <= u) return u > 0 ? (atU * r) / u : 0;
-  const scale = above > 0 ? Math.max(excess / above, 1e-9) : 1;
+  // Never lighter than the model's own tail: a surprise of the model is Exp(1), so its residual
+  // √(2v) is Rayleigh, whose mean excess over u is the normal's Mills ratio. A record lighter than
+  // that is an artefact (sparse counts take few values; a check that starts judging later adds a
+  // kind of surprise the record never held), and extrapolating it made 2 of 2 completions counted a
+  // tick late at 0.1 req/s read as a 10⁻⁴⁰ tick.
+  const scale = Math.max(above > 0 ? excess / above : 1, millsRatio(u));
   return atU + (r - u) / scale;
 }
 

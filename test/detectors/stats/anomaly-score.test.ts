@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../../src/core/types.js';
-import { REPEAT_MARGIN, REPEAT_WEIGHT, type RepeatRecord, SCORE_SCALE_NATS, anomalyScore, checkSurprise, normalTailSurprise, tailScore, tickSurprise, weighRepeat } from '../../../src/detectors/stats/anomaly-score.js';
+import { REPEAT_MARGIN, REPEAT_WEIGHT, type RepeatRecord, SCORE_SCALE_NATS, anomalyScore, checkSurprise, millsRatio, normalTailSurprise, tailScore, tickSurprise, weighRepeat } from '../../../src/detectors/stats/anomaly-score.js';
 
 describe('normalTailSurprise', () => {
   // Reference: python3 -c "from scipy.stats import norm; print(-norm.logsf(z))" (scipy 1.17.1).
@@ -19,6 +19,18 @@ describe('normalTailSurprise', () => {
 
   it('is NaN for NaN', () => {
     expect(normalTailSurprise(Number.NaN)).toBeNaN();
+  });
+});
+
+describe('millsRatio', () => {
+  // Reference: python3 -c "from scipy.stats import norm; print(norm.sf(z)/norm.pdf(z))" (scipy 1.17.1).
+  it.each([
+    [0, 1.2533141373155001],
+    [1, 0.6556795424187986],
+    [3, 0.304590298710103],
+    [12, 0.08276628650136797],
+  ])('z = %f gives %f (the mean excess of a Rayleigh variable over z)', (z, expected) => {
+    expect(millsRatio(z)).toBeCloseTo(expected, 6);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { additiveQuasiLLR, binomialAlternativeFor, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from '../../../src/detectors/stats/count-evidence.js';
+import { normalTailSurprise } from '../../../src/detectors/stats/anomaly-score.js';
+import { additiveQuasiLLR, binomialAlternativeFor, binomialDevianceResidual, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from '../../../src/detectors/stats/count-evidence.js';
 
 // Reference values computed with scipy 1.17 (numpy 2.4):
 //   binom.logpmf(7, 20, 0.3) - binom.logpmf(7, 20, 0.1)   = 4.423198453024984
@@ -72,5 +73,43 @@ describe('count evidence', () => {
     expect(cusumThreshold(0.1, 15_000, 6)).toBeCloseTo(Math.log((6 * ticksPerYear) / 0.1), 12);
     // Finer ticks get a higher bar: more chances a year to cross it by chance.
     expect(cusumThreshold(0.1, 1000, 6) - cusumThreshold(0.1, 15_000, 6)).toBeCloseTo(Math.log(15), 12);
+  });
+});
+
+describe('binomialDevianceResidual', () => {
+  // Reference (scipy 1.17): y = clip(k, 0, n); mu = n*p
+  //   np.sign(y-mu)*np.sqrt(2*(xlogy(y, y/mu) + xlogy(n-y, (n-y)/(n-mu))))
+  it.each([
+    [2, 2, 0.01, 4.291932052578694],
+    [0, 2, 0.01, -0.20050272669967864],
+    [3, 100, 0.01, 1.6224526604972103],
+    [30, 100, 0.01, 12.471743974593007],
+    [12.5, 40.25, 0.05, 5.27887626343408],
+    [0, 1000, 0.02, -6.356525358640437],
+  ])('%f failures of %f at p = %f: %f', (k, n, p, expected) => {
+    expect(binomialDevianceResidual(k, n, p)).toBeCloseTo(expected, 9);
+  });
+
+  it('clips a signed count read from rates to [0, n]', () => {
+    expect(binomialDevianceResidual(3, 2, 0.01)).toBe(binomialDevianceResidual(2, 2, 0.01));
+    expect(binomialDevianceResidual(-1.5, 2, 0.01)).toBe(binomialDevianceResidual(0, 2, 0.01));
+  });
+
+  it('is NaN without trials or with p outside (0, 1)', () => {
+    expect(binomialDevianceResidual(0, 0, 0.01)).toBeNaN();
+    expect(binomialDevianceResidual(1, 2, 0)).toBeNaN();
+    expect(binomialDevianceResidual(1, 2, 1)).toBeNaN();
+    expect(binomialDevianceResidual(Number.NaN, 2, 0.1)).toBeNaN();
+  });
+
+  // scipy: -binom.logsf(k - 1, n, p), the exact surprise of k or more failures.
+  it.each([
+    [2, 2, 0.01, 9.210340371976182],
+    [3, 100, 0.01, 2.5335944708171962],
+    [30, 100, 0.01, 80.19348505169545],
+    [5, 5, 0.3, 6.01986402162968],
+  ])('read through a normal tail, tracks the exact surprise of %f of %f at p = %f (%f nats) where the Pearson residual does not', (k, n, p, exact) => {
+    expect(Math.abs(normalTailSurprise(binomialDevianceResidual(k, n, p)) - exact)).toBeLessThan(2.5);
+    if (k === n && p === 0.01) expect(normalTailSurprise((k - n * p) / Math.sqrt(n * p * (1 - p))) - exact).toBeGreaterThan(80);
   });
 });

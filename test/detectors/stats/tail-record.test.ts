@@ -42,6 +42,18 @@ describe('tailSurprise (peaks over threshold, exponential excess on the residual
     expect(tailSurprise(r.values, r.counts, 200)).toBeGreaterThan(largest + 20);
   });
 
+  // Reference (numpy/scipy), a day of 300 ticks whose surprises are 0.2, 0.201, ..., 0.499 nats:
+  //   tops=np.sort([enc(0.2+0.001*i) for i in range(300)])[::-1][:6]; uq=tops[5]; ru=r(dec(uq))
+  //   ex=r(dec(tops[tops>uq]))-ru; atU=-np.log((len(ex)+1)/301)   # σ_u = ex.mean() = 0.0032
+  //   mills=norm.sf(ru)/norm.pdf(ru)                              # 0.658: the model's own rate
+  //   atU+(r(11.3)-ru)/max(ex.mean(), mills) -> 9.631488408924659   (1169 without the floor)
+  it('reads a record lighter-tailed than the model at the model\'s rate beyond it, never lighter', () => {
+    const r = record();
+    advanceTail(r.values, r.counts, Number.NaN, 0);
+    for (let i = 0; i < 300; i++) learnTail(r.values, r.counts, 0, 0.2 + 0.001 * i);
+    expect(tailSurprise(r.values, r.counts, 11.3)).toBeCloseTo(9.631488408924659, 6);
+  });
+
   it('is NaN while the record is young', () => {
     const r = record();
     advanceTail(r.values, r.counts, Number.NaN, 0);
