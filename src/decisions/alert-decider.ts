@@ -4,7 +4,7 @@
 // Pure: time comes in.
 
 import type { AlertTransition, Labels } from '../core/types.js';
-import { type AlertReading, changedMaterially, readingOf } from './alert-refresh.js';
+import { type AlertReading, changedMaterially, readingOf, receding } from './alert-refresh.js';
 import { type AlertState, type HoldParams, INACTIVE, stepAlert } from './alert-state.js';
 import type { AlertKind, Assessment } from './assessment.js';
 import { STORM_MIN_MULTIPLIER } from './storm-floor.js';
@@ -32,7 +32,7 @@ const TICK_JITTER_MS = 500;
 /** The names a definition's templates may use. */
 export const TEMPLATE_VALUES = [
   'signal', 'since', 'explanation', 'requests', 'requestsBaseline', 'multiplier', 'failingAttempts', 'failingRequests',
-  'attemptsPerRequest', 'clientModel', 'logicalDemand', 'completion', 'completionBaseline', 'errorRatio', 'errorRatioBaseline', 'failing',
+  'attemptsPerRequest', 'clientModel', 'logicalDemand', 'completion', 'completionBaseline', 'errorRatio', 'errorRatioBaseline', 'failing', 'ratios',
 ] as const;
 export const DEPLOY_TEMPLATE_VALUES = ['service', 'version', 'environment', 'deployId', 'reasons', 'verdictURL'] as const;
 export const PROBE_TEMPLATE_VALUES = ['probe', 'service', 'url', 'failure'] as const;
@@ -287,10 +287,11 @@ export class AlertDecider {
     const kind = tracked.kind;
     if (!kind || !tracked.reading) return;
     // A client once named stays the incident's client when a later reading fits none (a storm
-    // ebbing, demand moving under it): its numbers still go out, and the receiver keeps the name,
-    // told that the latest reading fits no model.
+    // ebbing, demand moving under it) or comes from a failure receding (the tick a fault ends,
+    // half recovered, reads as pip's partial failure): its numbers still go out, and the receiver
+    // keeps the name, told what the latest reading says.
     const fresh = readingOf(assessment);
-    const carried = fresh.model === '' && tracked.reading.model !== '' ? tracked.reading.model : '';
+    const carried = carriedModel(tracked.reading.model, fresh.model, receding(tracked.reading, fresh));
     const reading = carried ? { ...fresh, model: carried } : fresh;
     // A change of state (the cause gone, or back) goes out at once; re-estimates, the first client
     // named among them, wait their turn: a ramp of two or three ticks can still favour the wrong one.
@@ -300,16 +301,56 @@ export class AlertDecider {
     if (!stateChanged && assessment.failureUnread === true) return;
     if (!stateChanged && timeMs - (tracked.lastSentMs ?? Number.NEGATIVE_INFINITY) < this.updates.minIntervalMs) return;
     if (!changedMaterially(tracked.reading, reading)) return;
-    // The alert keeps the kind it fired as; its sentence is told in that kind.
-    const explained = assessment.aftermath || assessment.kind === kind ? assessment : { ...copyAssessment(assessment), explanation: explain(signal.id, assessment, kind) };
-    const why = assessment.estimate?.clientUndecided ? 'cannot tell the clients that fit apart' : 'fits no client model';
+    // The alert keeps the kind it fired as; its sentence is told in that kind, of the client it names.
+    const told = carried ? withClientFirst(assessment, carried) : assessment;
+    let sentence = told.aftermath || (told === assessment && assessment.kind === kind) ? told.explanation : explain(signal.id, told, kind);
+    const est = assessment.estimate;
+    if (carried && !est?.matches.some((m) => m.model === carried)) sentence = `${sentence.replace(/\.$/, '')}; ${carried}, named earlier, stays the incident's client.`;
+    const explained = sentence === assessment.explanation ? assessment : { ...copyAssessment(told), explanation: sentence };
+    const why = est?.clientUndecided ? 'cannot tell the clients that fit apart' : fresh.model !== '' ? `favours ${fresh.model} as the failure recedes` : 'fits no client model';
     const named: Labels = carried ? { client_model: carried, client_model_note: `named ${carried} earlier; the latest reading ${why}` } : {};
-    tracked.annotations = { ...annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs), ...named, ...signal.annotations };
+    tracked.annotations = { ...annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs, carried), ...named, ...signal.annotations };
     tracked.reading = reading;
     tracked.lastSentMs = timeMs;
     tracked.updates = (tracked.updates ?? 0) + 1;
     out.push({ status: 'firing', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, evaluatedAtMs: timeMs, update: tracked.updates });
   }
+}
+
+/**
+ * The client an incident keeps naming though the latest reading does not name it ('' when none is
+ * kept): the one named before, when the reading names none or reads a failure receding.
+ */
+function carriedModel(named: string, fresh: string, recedingNow: boolean): string {
+  if (named === '' || fresh === named) return '';
+  return fresh === '' || recedingNow ? named : '';
+}
+
+/**
+ * The assessment with `model` first among the clients that fit (its share with it), so the
+ * sentence is told of the client the incident names; as it was when that client does not fit.
+ */
+function withClientFirst(a: Assessment, model: string): Assessment {
+  const est = a.estimate;
+  const i = est ? est.matches.findIndex((m) => m.model === model) : -1;
+  if (!est || i <= 0) return a;
+  const first = <T>(xs: readonly T[]) => [xs[i]!, ...xs.slice(0, i), ...xs.slice(i + 1)];
+  const { clientUndecided: _, ...rest } = est;
+  return { ...copyAssessment(a), estimate: { ...rest, matches: first(est.matches), ...(est.shares ? { shares: first(est.shares) } : {}) } };
+}
+
+/**
+ * The ratios the signal has, each beside its baseline, as a sentence: " Error ratio 5% (baseline
+ * 0.1%); downstream completion 40% (baseline 99.9%)." A ratio the signal does not watch is left
+ * out, not said as "n/a"; '' when it watches none.
+ */
+function ratiosSaid(a: Assessment): string {
+  const parts: string[] = [];
+  if (Number.isFinite(a.errorRatioBaseline)) parts.push(`error ratio ${formatPercent(a.errorRatio)} (baseline ${formatPercent(a.errorRatioBaseline)})`);
+  if (Number.isFinite(a.completionBaseline)) parts.push(`downstream completion ${formatPercent(a.completion)} (baseline ${formatPercent(a.completionBaseline)})`);
+  if (parts.length === 0) return '';
+  const text = parts.join('; ');
+  return ` ${text[0]!.toUpperCase()}${text.slice(1)}.`;
 }
 
 /** The series id of an alert key (`id\u0000incident` or `id\u0000surge`). */
@@ -319,36 +360,44 @@ function seriesOfKey(key: string): string {
 }
 
 /** Human-readable summary and description from the definition's templates, plus machine-readable numbers. */
-export function annotate(definition: AlertDefinition, signal: string, a: Assessment, sinceMs: number): Labels {
+export function annotate(definition: AlertDefinition, signal: string, a: Assessment, sinceMs: number, carried = ''): Labels {
   const est = a.estimate;
-  // A client is named only when it is likelier than the others that fit together.
-  const best = est?.clientUndecided ? undefined : est?.matches[0];
+  // A client is named only when it is likelier than the others that fit together, or when the
+  // incident keeps the one it named (`carried`).
+  const first = est?.matches[0];
+  const best = carried ? { model: carried } : est?.clientUndecided ? undefined : first;
   const values: TemplateValues = {
     signal,
     since: new Date(sinceMs).toISOString(),
     explanation: a.explanation,
     requests: formatRate(a.requests),
     requestsBaseline: formatRate(a.requestsBaseline),
-    multiplier: formatFactor(est?.multiplier ?? Number.NaN),
+    // Without an estimate (nothing interesting enough to model), the tick's own ratio.
+    multiplier: formatFactor(est?.multiplier ?? a.requests / a.requestsBaseline),
     failingAttempts: formatPercent(est?.failingAttempts ?? Number.NaN),
     failingRequests: formatPercent(est?.failingRequests ?? Number.NaN),
     attemptsPerRequest: est && Number.isFinite(est.attemptsPerRequest) ? est.attemptsPerRequest.toFixed(2) : est?.notEstimable ? 'not estimable' : 'n/a',
-    clientModel: best ? best.model : est?.clientUndecided ? 'not yet told apart' : 'none',
+    clientModel: best ? best.model : est?.clientUndecided ? 'not yet told apart' : est && !est.amplified && a.kind === 'retry_storm' ? 'too early to tell' : 'none',
     logicalDemand: formatRate(est?.logicalDemand ?? Number.NaN),
     completion: formatPercent(a.completion),
     completionBaseline: formatPercent(a.completionBaseline),
     // What fails, in the words of the signal's inputs: a signal without downstream has no completion.
     failing: Number.isFinite(a.completionBaseline)
-      ? `, ${formatPercent(a.completion)} of requests complete downstream`
+      ? Number.isFinite(a.completion)
+        ? `, ${formatPercent(a.completion)} of requests complete downstream`
+        : ''
       : Number.isFinite(est?.failingAttempts ?? Number.NaN)
         ? `, ${formatPercent(est!.failingAttempts)} of requests fail`
         : '',
     errorRatio: formatPercent(a.errorRatio),
     errorRatioBaseline: formatPercent(a.errorRatioBaseline),
+    ratios: ratiosSaid(a),
   };
   const num = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '' : String(Number(x.toPrecision(6))));
   const annotations: Labels = {
-    summary: renderTemplate(definition.summary, values),
+    // A storm that outlived its cause is no longer failing: the storm's summary ("while 0% of
+    // attempts fail") would read as a contradiction.
+    summary: a.aftermath ? `${signal}: retry storm outlived its cause, requests still ${formatFactor(a.aftermath.multiplier)} baseline while failures are back to baseline` : renderTemplate(definition.summary, values),
     description: renderTemplate(definition.description, values),
     since: values.since,
     requests_per_second: num(a.requests),
@@ -373,7 +422,7 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     client_model: best?.model ?? '',
     client_models_fitting: est?.matches.map((m) => m.model).join(',') ?? '',
     // The named client's share of the likelihood of those that fit (0-1): how sure the name is.
-    client_model_share: best && est?.shares ? num(est.shares[0]!) : '',
+    client_model_share: best && first?.model === best.model && !est?.clientUndecided && est?.shares ? num(est.shares[0]!) : '',
     client_model_note: est?.ambiguity ?? '',
     aftermath: a.aftermath ? `storm outlived its cause: failures healthy since ${new Date(a.aftermath.healthySinceMs).toISOString()}, requests still ${formatFactor(a.aftermath.multiplier)}` : '',
   };

@@ -17,6 +17,20 @@ export interface AlertReading {
   notEstimable: string;
   /** The explained state beyond the alert's kind (e.g. a storm that outlived its cause), or ''. */
   state: string;
+  /** The share of attempts failing (NaN when not read). */
+  failing: number;
+}
+
+/**
+ * A failing share below this fraction of the one last sent is a failure receding: the tick a fault
+ * ends reads, half recovered, as another client's partial failure, and is no reading to rename
+ * the incident's client by.
+ */
+export const RECEDING_SHARE = 0.5;
+
+/** Whether `next` reads a failure receding from `previous` (see RECEDING_SHARE). */
+export function receding(previous: AlertReading, next: AlertReading): boolean {
+  return next.failing < previous.failing * RECEDING_SHARE;
 }
 
 /** Attempts per request (or an end of its interval) moving by more than this fraction is material. */
@@ -31,6 +45,7 @@ export function readingOf(a: Assessment): AlertReading {
     attemptsHigh: est?.attemptsPerRequestHigh ?? Number.NaN,
     notEstimable: est?.notEstimable ?? '',
     state: a.aftermath ? 'outlived' : '',
+    failing: est?.failingAttempts ?? Number.NaN,
   };
 }
 

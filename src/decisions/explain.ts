@@ -10,8 +10,11 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
   const m = est ? formatFactor(est.multiplier) : 'n/a';
   const rates = `${formatRate(a.requests)} vs ${formatRate(a.requestsBaseline)}`;
   const hasFunnel = Number.isFinite(a.completionBaseline);
+  // A tick without requests has no completion ratio to quote (a 1 s tick of a stalling pool).
   const failingWhat = hasFunnel
-    ? `${formatPercent(a.completion)} of requests complete downstream (baseline ${formatPercent(a.completionBaseline)})`
+    ? Number.isFinite(a.completion)
+      ? `${formatPercent(a.completion)} of requests complete downstream (baseline ${formatPercent(a.completionBaseline)})`
+      : `no request in the last tick to read completions from (baseline ${formatPercent(a.completionBaseline)} complete)`
     : `${formatPercent(est?.failingAttempts ?? Number.NaN)} of requests fail (baseline ${formatPercent(a.errorRatioBaseline)})`;
   switch (kind) {
     case 'organic_surge':
@@ -20,8 +23,14 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
       const best = est?.matches[0];
       const demand = est && Number.isFinite(est.logicalDemand) ? `; logical demand about ${formatRate(est.logicalDemand)}` : '';
       if (!est) return `${signal}: ${failingWhat}.`;
+      const attempts = Number.isFinite(est.attemptsPerRequest) ? `about ${est.attemptsPerRequest.toFixed(1)} attempts per request` : 'attempts per request not estimable';
+      // A rise not yet clear of the rate's noise ranks no client (retry-amplification.ts): that is
+      // too early to say, not a client that fits none.
+      if (!best && !est.amplified) {
+        return `${signal}: requests at ${m} baseline (${rates}) while ${failingWhat}: the rise is not yet clear of the rate's noise (${formatFactor(est.multiplierLow)}-${formatFactor(est.multiplierHigh)}), too early to tell which client retries (${attempts})${demand}.`;
+      }
       if (!best) {
-        return `${signal}: requests at ${m} baseline (${rates}) while ${failingWhat}: failing requests are being retried (about ${est.attemptsPerRequest.toFixed(1)} attempts per request), but no known client retry policy fits${demand}.`;
+        return `${signal}: requests at ${m} baseline (${rates}) while ${failingWhat}: failing requests are being retried (${attempts}), but no known client retry policy fits${demand}.`;
       }
       if (est.clientUndecided) {
         const fitting = est.matches.slice(0, 4).map((x) => x.model);
@@ -31,7 +40,7 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
       const alternatives = est.matches.slice(1).map((x) => x.model);
       const also = alternatives.length > 0 ? ` (also fits: ${alternatives.join(', ')})` : '';
       if (best.regime === 'total') {
-        return `${signal}: requests at ${m} baseline (${rates}) while ${failingWhat}: every request is failing and ${best.model} retrying each one ${best.retries} times matches${also}${demand}, unchanged.`;
+        return `${signal}: requests at ${m} baseline (${rates}) while ${failingWhat}: every request is failing and ${best.model} retrying each one ${best.retries} times matches${also}${demand}${demandAgainstBaseline(est, a.requestsBaseline)}.`;
       }
       if (best.regime === 'independent') {
         return `${signal}: requests at ${m} baseline (${rates}) while ${failingWhat}: ${formatPercent(est.failingAttempts)} of attempts fail and each failure is retried; ${best.model} (up to ${best.retries} retries) predicts ${formatFactor(best.predictedLow)}${also}; about ${formatPercent(est.failingRequests)} of requests still fail after all retries${demand}.`;
@@ -43,6 +52,10 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
         return `${signal}: requests fell to ${m} baseline (${rates}) while ${failingWhat}: matches a fixed pool of clients each stuck retrying (CI runners waiting on their builds); demand cannot be read from the rate.`;
       }
       if (est && est.multiplier < 0.5) return `${signal}: requests fell to ${m} baseline (${rates}): traffic is not reaching the service.`;
+      // Fewer requests than before, not yet told apart from a pool stalling on its retries.
+      if (est && est.multiplier < 1) {
+        return `${signal}: ${failingWhat} with requests at ${m} baseline: clients fail without retrying (a 404, or clients that do not retry), or a fixed pool of clients is stalling on its retries; too early to tell them apart.`;
+      }
       return `${signal}: ${failingWhat} with requests at ${m} baseline: clients fail without retrying (a 404, or clients that do not retry).`;
     case 'error_regression': {
       // Requests up by more than any retries after this failing share can add: the rest is demand.
@@ -53,6 +66,16 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
       return `${signal}: ${failingWhat}, requests at ${m} baseline (${rates}): a regression with no sign of retry amplification.`;
     }
   }
+}
+
+/**
+ * Whether the logical demand read moved from the baseline's: ", unchanged" when the baseline lies
+ * inside the demand's interval, else the baseline beside it. '' without a demand read.
+ */
+function demandAgainstBaseline(est: { logicalDemand: number; logicalDemandLow: number; logicalDemandHigh: number }, baseline: number): string {
+  if (!Number.isFinite(est.logicalDemand) || !Number.isFinite(baseline)) return '';
+  if (baseline >= est.logicalDemandLow && baseline <= est.logicalDemandHigh) return ', unchanged';
+  return ` (${formatRate(baseline)} before)`;
 }
 
 /** The sentence of an incident whose cause is gone while requests stay amplified. */

@@ -30,7 +30,7 @@ describe('AlertDecider', () => {
 
   it("says an outage in the words of the signal's inputs: completion downstream, or the failing share of a signal without downstream", () => {
     const withFunnel = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, assessment({ failing: true, kind: 'outage', completion: 0.02 }), 0);
-    expect(withFunnel[0]!.annotations.summary).toBe('downloads: outage, 2% of requests complete downstream, requests at n/a baseline');
+    expect(withFunnel[0]!.annotations.summary).toBe('downloads: outage, 2% of requests complete downstream, requests at 1x baseline');
     const noFunnel = assessment({ failing: true, kind: 'outage', completion: Number.NaN, completionBaseline: Number.NaN, estimate: { multiplier: 0.01, failingAttempts: 0.99, matches: [] } as unknown as AmplificationEstimate });
     expect(new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, noFunnel, 0)[0]!.annotations.summary).toBe('downloads: outage, 99% of requests fail, requests at 0.01x baseline');
   });
@@ -117,6 +117,17 @@ describe('AlertDecider', () => {
     expect(after.decide(other, assessment({ failing: true, kind: 'outage' }), 90_000)).toMatchObject([{ status: 'firing', startsAtMs: 75_000 }]);
   });
 
+  it('says the ratios the signal watches beside their baselines, and no "n/a" for one it does not', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    const [api] = d.decide(signal, assessment({ failing: true, kind: 'error_regression', errorRatio: 0.05, errorRatioBaseline: 0.001, completion: Number.NaN, completionBaseline: Number.NaN }), 0);
+    expect(api!.annotations.description).toBe('why Since 1970-01-01T00:00:00.000Z. Error ratio 5% (baseline 0.1%).');
+    const [downloads] = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, assessment({ failing: true, kind: 'error_regression', errorRatio: 0.05, errorRatioBaseline: 0.001, completion: 0.4 }), 0);
+    expect(downloads!.annotations.description).toContain('Error ratio 5% (baseline 0.1%); downstream completion 40% (baseline 99.9%).');
+    // An outage's tick without requests: no completion ratio to quote in the summary.
+    const [outage] = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, assessment({ failing: true, kind: 'outage', completion: Number.NaN }), 0);
+    expect(outage!.annotations.summary).not.toContain('n/a');
+  });
+
   it('puts rates and estimates in annotations, never in labels', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     const [t] = d.decide(signal, assessment({ failing: true, kind: 'outage', requests: 12.5 }), 0);
@@ -185,11 +196,35 @@ describe('AlertDecider updates of a firing incident', () => {
     const [update] = d.decide(signal, ebbing, 15_000);
     expect(update).toMatchObject({ update: 1, annotations: { attempts_per_request: '1.8', client_model: 'cargo' } });
     expect(update!.annotations.client_model_note).toBe('named cargo earlier; the latest reading fits no client model');
+    // What a chat receiver shows (summary and description) names it too, and says it is kept.
+    expect(update!.annotations.summary).toContain('client model: cargo');
+    expect(update!.annotations.description).toContain("cargo, named earlier, stays the incident's client");
     expect(d.firing()[0]!.annotations.client_model).toBe('cargo');
     // Another client fitting later is news, and replaces the name and the note.
     const [renamed] = d.decide(signal, storm('pip', 1.9), 30_000);
     expect(renamed!.annotations.client_model).toBe('pip');
     expect(renamed!.annotations.client_model_note).toBeUndefined();
+  });
+
+  it('keeps the client it named on a reading of a failure receding, and tells the sentence of it', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }, {}, { withinMs: 0 }, { minIntervalMs: 0 });
+    d.decide(signal, storm('cargo', 3.1), 0);
+    // The tick a fault ends, half recovered (35 % of attempts failing, 100 % before): pip's partial
+    // failure fits a little better, cargo still fits.
+    const pip = { ...estimate('pip', 2.6).matches[0]!, model: 'pip', retries: 5, regime: 'independent' as const };
+    const cargo = estimate('cargo', 2.6).matches[0]!;
+    const recovering = { ...estimate('pip', 2.6), failingAttempts: 0.35, matches: [pip, cargo], shares: [0.7, 0.3] };
+    const [update] = d.decide(signal, assessment({ failing: true, kind: 'retry_storm', estimate: recovering, explanation: 'pip (up to 5 retries) predicts' }), 15_000);
+    expect(update).toMatchObject({ update: 1, annotations: { client_model: 'cargo', attempts_per_request: '2.6' } });
+    expect(update!.annotations.client_model_note).toBe('named cargo earlier; the latest reading favours pip as the failure recedes');
+    expect(update!.annotations.summary).toContain('client model: cargo');
+    expect(update!.annotations.description).toContain('cargo retrying');
+    expect(update!.annotations.description).not.toContain('pip (up to');
+    // The share said is the named client's, not the favoured one's.
+    expect(update!.annotations.client_model_share).toBe('0.3');
+    // A reading of a failure that is not receding names the client it favours.
+    const [renamed] = d.decide(signal, assessment({ failing: true, kind: 'retry_storm', estimate: { ...recovering, failingAttempts: 0.3 }, explanation: 'pip' }), 30_000);
+    expect(renamed!.annotations.client_model).toBe('pip');
   });
 
   it('pages naming no client while the clients that fit cannot be told apart, and names it in an update', () => {
@@ -240,6 +275,8 @@ describe('AlertDecider: a storm that outlives its cause', () => {
     expect(update).toMatchObject({ status: 'firing', update: 1, fingerprint: page!.fingerprint });
     expect(update!.annotations.aftermath).toMatch(/^storm outlived its cause: failures healthy since 1970-01-01T00:00:15.000Z, requests still 2.1x/);
     expect(update!.annotations.description).toContain('storm outlived its cause');
+    // Its summary too: not the storm's "while 0% of attempts fail".
+    expect(update!.annotations.summary).toBe('downloads: retry storm outlived its cause, requests still 2.1x baseline while failures are back to baseline');
     // Held for as long as the rate stays up (well past keepFiringFor), never an organic surge.
     for (let t = 60_000; t <= 300_000; t += 15_000) expect(d.decide(signal, fixedButAmplified, t)).toEqual([]);
     // The rate returns: resolved after keepFiringFor.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type AlertReading, changedMaterially } from '../../src/decisions/alert-refresh.js';
+import { type AlertReading, RECEDING_SHARE, changedMaterially, receding } from '../../src/decisions/alert-refresh.js';
 
-const base: AlertReading = { model: 'cargo', attempts: 3.0, attemptsLow: 2.7, attemptsHigh: 3.3, notEstimable: '', state: '' };
+const base: AlertReading = { model: 'cargo', attempts: 3.0, attemptsLow: 2.7, attemptsHigh: 3.3, notEstimable: '', state: '', failing: 1 };
 /** A page read on a storm's first tick: the value already right, the interval wide. */
 const early: AlertReading = { ...base, attemptsLow: 2.0, attemptsHigh: 4.5 };
 
@@ -22,5 +22,14 @@ describe('changedMaterially', () => {
     ['a storm that outlived its cause', true, base, { ...base, state: 'outlived' }],
   ] as const)('%s -> %s', (_what, expected, previous, next) => {
     expect(changedMaterially(previous, next as AlertReading)).toBe(expected);
+  });
+});
+
+describe('receding', () => {
+  it('reads a failing share under half of the one last sent as a failure receding, and an unread one as not', () => {
+    expect(receding(base, { ...base, failing: 0.49 })).toBe(true);
+    expect(receding(base, { ...base, failing: RECEDING_SHARE })).toBe(false);
+    expect(receding(base, { ...base, failing: Number.NaN })).toBe(false);
+    expect(receding({ ...base, failing: Number.NaN }, { ...base, failing: 0.1 })).toBe(false);
   });
 });

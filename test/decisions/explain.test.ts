@@ -26,3 +26,30 @@ describe('explain: a retry storm', () => {
     expect(text).not.toContain('matches');
   });
 });
+
+describe('explain: what a sentence may claim', () => {
+  it('says "unchanged" of the logical demand only when the baseline lies inside its interval, else quotes the baseline', () => {
+    expect(explain('downloads', storm({}), 'retry_storm')).toContain('logical demand about 960/s, unchanged.');
+    const moved = explain('downloads', storm({ logicalDemand: 2000, logicalDemandLow: 1800, logicalDemandHigh: 2300 }), 'retry_storm');
+    expect(moved).toContain('logical demand about 2K/s (960/s before).');
+    expect(moved).not.toContain('unchanged');
+  });
+
+  it('says a rise not yet clear of the noise is too early to tell, not that no client fits, and never prints NaN', () => {
+    const early = explain('downloads', storm({ amplified: false, matches: [], multiplierLow: 0.996, multiplierHigh: 9.2, attemptsPerRequest: Number.NaN }), 'retry_storm');
+    expect(early).toContain('too early to tell which client retries (attempts per request not estimable)');
+    expect(early).not.toContain('no known client');
+    expect(early).not.toContain('NaN');
+    const none = explain('downloads', storm({ matches: [] }), 'retry_storm');
+    expect(none).toContain('about 3.7 attempts per request), but no known client retry policy fits');
+  });
+
+  it('quotes no completion ratio for a tick without requests', () => {
+    const empty = { ...storm({ regime: 'none', multiplier: 0.7, multiplierLow: 0.5, multiplierHigh: 1.1 }), completion: Number.NaN, kind: 'outage' as const };
+    const text = explain('downloads', empty, 'outage');
+    expect(text).toContain('no request in the last tick to read completions from (baseline 99.9% complete)');
+    expect(text).not.toContain('n/a');
+    // Fewer requests than before: either kind of client, said as such.
+    expect(text).toContain('or a fixed pool of clients is stalling on its retries; too early to tell them apart');
+  });
+});

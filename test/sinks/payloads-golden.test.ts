@@ -43,6 +43,15 @@ describe('payload shapes', () => {
     expectGolden('slack.json', `${JSON.stringify(body, null, 2)}\n`);
   });
 
+  it('Slack text: an update says it is one, with the reading now; the page and the resolve do not', () => {
+    const template = readFileSync(join(ALERTS_DIR, 'templates', 'slack.txt'), 'utf8');
+    const update: AlertTransition = { ...firing, update: 2, annotations: { ...firing.annotations, attempts_per_request: '3.0123', attempts_per_request_low: '2.75', attempts_per_request_high: '3.3' } };
+    const [page, again, over] = [firing, update, resolved].map((t) => buildSlackPayload([t], template, 'http://127.0.0.1:9464').text.split('\n')[0]);
+    expect(again).toBe(':rotating_light: *[FIRING] StormwatchRetryStorm* on `crate-downloads` (critical); update 2, now: cargo, 3.01 (2.75-3.30) attempts per request');
+    expect(page).toBe(':rotating_light: *[FIRING] StormwatchRetryStorm* on `crate-downloads` (critical)');
+    expect(over).not.toContain('update');
+  });
+
   it('Faro events built by faro-core, stamped with the data time', () => {
     const body = JSON.parse(new FaroEventBuilder({ name: 'stormwatch', version: '0.1.0', environment: 'production' }).build([firing], 'key-1')) as {
       meta: { sdk: { version: string } };

@@ -19,8 +19,23 @@ export function buildSlackPayload(transitions: readonly AlertTransition[], templ
       description: t.annotations.description ?? '',
       startsAt: new Date(t.startsAtMs).toISOString(),
       endedAt: t.endsAtMs === undefined ? '' : `, resolved ${new Date(t.endsAtMs).toISOString()}`,
+      update: updateLine(t),
       generatorURL: link(t),
     }).trim(),
   );
   return { text: blocks.join('\n\n') };
+}
+
+/**
+ * What marks an update apart from the page it corrects (a chat shows both alike otherwise): its
+ * number and the reading now, "; update 2, now: cargo, 3.01 (2.75-3.30) attempts per request". '' for a page or a resolve.
+ */
+function updateLine(t: AlertTransition): string {
+  if (t.update === undefined || t.status !== 'firing') return '';
+  const a = t.annotations;
+  const client = a.client_model ?? 'no client named';
+  const fixed = (v: string) => Number(v).toFixed(2);
+  const range = a.attempts_per_request_low !== undefined && a.attempts_per_request_high !== undefined ? ` (${fixed(a.attempts_per_request_low)}-${fixed(a.attempts_per_request_high)})` : '';
+  const attempts = a.attempts_per_request !== undefined ? `, ${fixed(a.attempts_per_request)}${range} attempts per request` : '';
+  return `; update ${t.update}, now: ${client}${attempts}`;
 }
