@@ -110,6 +110,8 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   const startedAtMs = now();
   const metrics = new StormwatchMetrics(true, BAND_SIGMAS);
   let pipeline = new Pipeline(config, options.shard);
+  /** Reading history before the first tick (see warmCold): live, not ready, no reload. */
+  let warming = true;
   const updatePending = () => {
     for (const [sink, pending] of notifier.pendingBySink()) metrics.outboxPending.set({ sink }, pending);
   };
@@ -314,7 +316,6 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     const resumedUntilMs = latest(await warmFromHistory(historyReader(c, warm, markers, atStart), into, c, now(), logger, resumedAt, warm.map((s) => s.name), history), resumedAt);
     return { coldUntilMs, resumedUntilMs };
   };
-  const warmedAtStart = await warmCold(config, pipeline, resumedSignals, resumedAtMs, true);
   /**
    * Reads the tick instants between what start-up fed and the first live tick (the warm-up ended
    * before the ticks' offset was known, and took time): without it, the tick or two before the
@@ -529,6 +530,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   const sourceTimeoutMs = 'timeoutMs' in config.source ? config.source.timeoutMs : 0;
   const stuckAfterMs = 3 * config.intervalMs + sourceTimeoutMs + 10_000;
   const live = () => {
+    // The warm-up from history runs before the first tick, with the server up: the process is
+    // alive (a kubelet must not restart it for reading its history), not ready.
+    if (warming) return { ok: true, detail: { warmingUp: true, lastTickAgeMs: null, runningTickMs: null } };
     const t = now();
     const sinceTurn = t - (Number.isNaN(lastTickDoneMs) ? startedAtMs : lastTickDoneMs);
     const busyFor = Number.isNaN(tickStartedMs) ? 0 : t - tickStartedMs;
@@ -543,7 +547,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     const checks = {
       // The reasons only: /readyz asks no credentials, and an upstream's message may quote its body
       // (one echoed the credentials it refused). The log line has the whole message, secrets blanked.
-      source: lastReadOk === true ? { ok: true } : { ok: false, problem: lastReadOk === undefined ? 'no read yet' : lastErrorReasons },
+      source: lastReadOk === true ? { ok: true } : { ok: false, problem: warming ? 'reading history before the first tick' : lastReadOk === undefined ? 'no read yet' : lastErrorReasons },
       tick: { ok: age < 3 * config.intervalMs + 5000, lastGoodTickAgeMs: Number.isNaN(age) ? null : age },
       outbox: outboxError === undefined ? { ok: true } : { ok: false, problem: outboxError },
     };
@@ -625,7 +629,8 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
         get token() {
           return config.deploys?.apiToken;
         },
-        reload: () => reload('http'),
+        // Not while starting: the configuration being warmed is the one that runs first.
+        reload: () => (warming ? Promise.resolve({ ok: false as const, error: 'starting: reading history before the first tick; reload once it runs', problems: [] }) : reload('http')),
       },
       registry: metrics.registry,
       silences: {
@@ -642,7 +647,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       health: () => {
         const age = now() - lastTickOkMs;
         // Healthy until three intervals pass without a good tick (and during the first ones).
-        const ok = Number.isNaN(lastTickOkMs) ? now() - startedAtMs < 3 * config.intervalMs + 5000 : age < 3 * config.intervalMs + 5000;
+        const ok = warming || (Number.isNaN(lastTickOkMs) ? now() - startedAtMs < 3 * config.intervalMs + 5000 : age < 3 * config.intervalMs + 5000);
         return { ok, detail: { lastGoodTickAgeMs: Number.isNaN(age) ? null : age } };
       },
       live,
@@ -655,6 +660,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     logger.log('info', 'http server listening', { url: server.url });
     followBoundPort(config);
   }
+  // The history is read with the server up (a long read is a live process, not a stuck one).
+  const warmedAtStart = await warmCold(config, pipeline, resumedSignals, resumedAtMs, true);
+  warming = false;
 
   /**
    * Where in the interval ticks fall: a moment after the watched targets' scrapes (scrape-phase.ts),
@@ -933,6 +941,9 @@ export function seasonalStepMs(historyMs: number, intervalMs: number, series: nu
  * are is asked first (one count query), so the read's size is bounded before it starts; it is read
  * in pieces (PrometheusSource.history), bounded by the source timeout, and reported in one log line.
  */
+/** How long a start may spend reading the seasonal history before its first tick. */
+export const SEASONAL_READ_BUDGET_MS = 60_000;
+
 async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, signals: readonly string[]): Promise<void> {
   if (config.source.kind !== 'prometheus') return;
   const historyMs = config.source.seasonalHistoryMs ?? 0;
@@ -948,6 +959,11 @@ async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipel
     for await (const frame of source.history(fromMs, toMs, step, ['requests'])) {
       points += pipeline.warmProfiles(frame, step);
       frames++;
+      // Bounded: the first tick waits for this read. What is not read by then is learnt live.
+      if (performance.now() - started > SEASONAL_READ_BUDGET_MS && frame.timeMs < toMs) {
+        logger.log('warn', 'seasonal history read stopped at its time budget; the rest is learnt live', { signals, series, fromMs, readUntilMs: frame.timeMs, toMs, stepMs: step, frames, points, budgetSeconds: SEASONAL_READ_BUDGET_MS / 1000 });
+        return;
+      }
     }
     logger.log('info', 'seasonal profiles warmed from history', { signals, series, fromMs, toMs, stepMs: step, frames, points, seconds: (performance.now() - started) / 1000 });
   } catch (error) {

@@ -364,6 +364,45 @@ async function scrapedPrometheus(phaseMs: number, durationS: number): Promise<st
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+describe('a start that reads history', () => {
+  it('serves while it reads: live, not ready, no reload, and then runs', async () => {
+    // A Prometheus slow to answer range queries (2 s each): the warm-up outlasts what a kubelet waits.
+    let ranges = 0;
+    server = createServer((req, res) => {
+      const range = req.url?.includes('query_range') === true;
+      if (range) ranges++;
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: range ? 'matrix' : 'vector', result: [] } }));
+      }, range ? 2000 : 0);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { lines, logger } = logCollector();
+    const config = { ...prometheusConfig(url), source: { kind: 'prometheus' as const, url, timeoutMs: 5000, warmupMs: 60_000, http: { headers: {} } } };
+    const starting = startLive(config, { logger, loadConfig: () => config });
+    let listening: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && !(listening && ranges > 0); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      listening = lines.find((l) => l.msg === 'http server listening');
+    }
+    expect(listening, JSON.stringify(lines)).toBeDefined();
+    expect(ranges).toBe(1);
+    const base = String(listening!.url);
+    const livez = await fetch(`${base}/livez`);
+    expect(livez.status).toBe(200);
+    const readyz = await fetch(`${base}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readyz.text()).toContain('reading history before the first tick');
+    const reload = await fetch(`${base}/-/reload`, { method: 'POST' });
+    expect(reload.status).not.toBe(200);
+    expect(lines.some((l) => l.msg === 'stormwatch running')).toBe(false);
+    handle = await starting;
+    expect(lines.some((l) => l.msg === 'stormwatch running')).toBe(true);
+    expect((await fetch(`${base}/livez`)).status).toBe(200);
+  });
+});
+
 describe('tick offset at a start', () => {
   it('takes the best offset even when ticking at 0 would read the scrape only a little later', async () => {
     // Readable 0.25 s plus twice 5.6 ms after the scrape at 4.458 s: at 4.8 s the data is 0.34 s old,
