@@ -33,7 +33,7 @@ export function receding(previous: AlertReading, next: AlertReading): boolean {
   return next.failing < previous.failing * RECEDING_SHARE;
 }
 
-/** Attempts per request (or an end of its interval) moving by more than this fraction is material. */
+/** An end of the attempts' interval moving inwards by more than this fraction is material. */
 export const MATERIAL_CHANGE = 0.1;
 
 export function readingOf(a: Assessment): AlertReading {
@@ -55,8 +55,8 @@ function moved(a: number, b: number): boolean {
 
 /**
  * Whether `next` tells a receiver something `previous` did not (the rate limit is applied apart):
- * another client named (not merely none),  another state, attempts per request becoming estimable or not, its
- * value moving by more than MATERIAL_CHANGE or out of the new interval, or an end of the interval
+ * another client named (not merely none),  another state, attempts per request becoming estimable or not, the
+ * value sent falling out of the new interval, or an end of the interval
  * moving inwards by more than MATERIAL_CHANGE (how sure the reading is: a page read on the storm's
  * first tick may say 1.0-7.9 where a minute later 1.5-1.8 is known). An interval that widens, or
  * narrows by less, is not news: a receiver keeps the sharper reading it holds.
@@ -68,5 +68,7 @@ export function changedMaterially(previous: AlertReading, next: AlertReading): b
   if (Number.isFinite(previous.attempts) !== Number.isFinite(next.attempts)) return true;
   const outside = Number.isFinite(previous.attempts) && (previous.attempts < next.attemptsLow || previous.attempts > next.attemptsHigh);
   const narrowed = (next.attemptsLow > previous.attemptsLow && moved(previous.attemptsLow, next.attemptsLow)) || (next.attemptsHigh < previous.attemptsHigh && moved(previous.attemptsHigh, next.attemptsHigh));
-  return outside || narrowed || moved(previous.attempts, next.attempts);
+  // A value that moved, but whose new interval still holds the one sent, is noise to a receiver:
+  // at 2 requests a second such moves sent an update every 30 s of one storm.
+  return outside || narrowed;
 }

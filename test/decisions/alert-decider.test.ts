@@ -171,7 +171,7 @@ describe('AlertDecider updates of a firing incident', () => {
     expect(page!.annotations).toMatchObject({ client_model: 'cargo', client_model_share: '0.64', client_models_fitting: 'cargo,cargo-legacy' });
     // Undecided: no name, so no share of one; a name carried from earlier is not given one either.
     const undecided = { ...named, matches: [...named.matches, rival], shares: [0.5, 0.5], clientUndecided: true as const };
-    const [update] = d.decide(signal, assessment({ failing: true, kind: 'retry_storm', estimate: { ...undecided, attemptsPerRequest: 2.2 }, explanation: 'y' }), 15_000);
+    const [update] = d.decide(signal, assessment({ failing: true, kind: 'retry_storm', estimate: { ...undecided, attemptsPerRequest: 2.2, attemptsPerRequestLow: 2.1, attemptsPerRequestHigh: 2.3 }, explanation: 'y' }), 15_000);
     expect(update!.annotations.client_model).toBe('cargo');
     expect(update!.annotations.client_model_share).toBeUndefined();
   });
