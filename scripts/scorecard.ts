@@ -19,7 +19,7 @@ import type { AlertTransition } from '../src/core/types.js';
 import { retriesAtOnce } from '../src/detectors/plateau-prior.js';
 import { runBacktest } from '../src/runner/backtest.js';
 import { type ClientReading, type ClientVerdict, incidentReadings, judgeReading, readingAt } from './scorecard/client-truth.js';
-import { parseScorecardOptions } from './scorecard/options.js';
+import { SCORECARD_USAGE, parseScorecardOptions, wantsHelp } from './scorecard/options.js';
 import { type ScenarioLabels, type ScenarioScore, type ScoredTick, scoreScenario, scoredTick } from './scorecard/score.js';
 import { scenarioLabelsOf } from './sim/labels.js';
 import { type Scenario, bundledScenarios } from './sim/scenarios.js';
@@ -263,6 +263,10 @@ async function clientTruth(seeds: number, offset = 0, declared?: readonly string
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now();
+  if (wantsHelp(process.argv.slice(2))) {
+    process.stdout.write(SCORECARD_USAGE);
+    process.exit(0);
+  }
   const options = parseScorecardOptions(process.argv.slice(2));
   const scores = await scoreAll();
   const rows = scores.map((s) => [

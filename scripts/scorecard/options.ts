@@ -45,7 +45,30 @@ function factor(argv: readonly string[], name: string): number {
   return x;
 }
 
+/** What `npm run scorecard -- --help` prints. */
+export const SCORECARD_USAGE = `usage: npm run scorecard -- [options]
+  Backtests every bundled scenario against its labels; with --steps, re-simulates each at other
+  tick sizes, seeds and demand; with --clients, scores the client named on full failures.
+  --steps 1,5,15         tick sizes (seconds) to re-simulate every scenario at
+  --seeds N              seeds per scenario and tick size (default 1)
+  --seed-offset K        start at the K-th seed (seed + 7919*k), for seeds not looked at yet
+  --traffic X            every scenario's demand times X
+  --noise X              the demand wobble's sigma times X
+  --clients N            seeds per client-truth case (0: not run)
+  --client-seed-offset K start the client-truth seeds at the K-th
+  --declare a,b          clients the simulated signal declares
+`;
+
+const OPTIONS = new Set(['--steps', '--seeds', '--seed-offset', '--traffic', '--noise', '--clients', '--client-seed-offset', '--declare']);
+
+/** Whether the command line asks for the usage (then nothing runs). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 export function parseScorecardOptions(argv: readonly string[]): ScorecardOptions {
+  // A mistyped option fails at once, naming it, rather than running every scenario without it.
+  for (const a of argv) if (a.startsWith('-') && !OPTIONS.has(a) && !/^-?\d/.test(a.slice(1))) throw new Error(`scorecard: unknown option ${a} (--help lists them)`);
   const stepsText = valueOf(argv, '--steps');
   const steps = stepsText?.split(',').map((text) => {
     const s = Number(text);

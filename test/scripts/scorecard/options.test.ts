@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseScorecardOptions } from '../../../scripts/scorecard/options.js';
+import { SCORECARD_USAGE, parseScorecardOptions, wantsHelp } from '../../../scripts/scorecard/options.js';
 
 describe('scorecard options', () => {
   it('defaults to the bundled scenarios alone', () => {
@@ -24,7 +24,20 @@ describe('scorecard options', () => {
     [['--traffic', '0'], "--traffic must be a positive number (a factor of each scenario's own), got \"0\""],
     [['--noise', 'x'], '--noise must be a positive number'],
     [['--traffic', 'Infinity'], '--traffic must be a positive number'],
+    [['--step', '1'], 'scorecard: unknown option --step (--help lists them)'],
   ])('rejects %j naming the option', (argv, message) => {
     expect(() => parseScorecardOptions(argv)).toThrow(message);
+  });
+});
+
+describe('scorecard --help', () => {
+  it('is asked for by --help or -h, and the usage names every option the parser takes', () => {
+    expect(wantsHelp(['--steps', '1', '--help'])).toBe(true);
+    expect(wantsHelp(['-h'])).toBe(true);
+    expect(wantsHelp(['--steps', '1'])).toBe(false);
+    for (const option of ['--steps', '--seeds', '--seed-offset', '--traffic', '--noise', '--clients', '--client-seed-offset', '--declare']) {
+      expect(SCORECARD_USAGE).toContain(option);
+      expect(() => parseScorecardOptions([option, '1'])).not.toThrow(/unknown option/);
+    }
   });
 });
