@@ -92,6 +92,22 @@ signals:
     await watching.waitForFunction((min) => Number(document.getElementById('sw-root')!.dataset.xmin) === min, asked[0], { timeout: 5000 });
     const zoomed = await watching.$eval('#sw-root', (el) => [(el as HTMLElement).dataset.xmin, (el as HTMLElement).dataset.xmax]);
     expect(zoomed.map(Number)).toEqual(asked);
+    // Zoomed to seconds, the time axis reads HH:MM:SS: no two labels may run together.
+    const crowded = await watching.evaluate(() => {
+      const w = window as unknown as { __stormwatch: { handle: { plots: { axes: { _splits: number[]; _values: string[]; font: [string, number] }[]; ctx: CanvasRenderingContext2D; valToPos(v: number, scale: string): number }[] } } };
+      const u = w.__stormwatch.handle.plots[0]!;
+      const axis = u.axes[0]!;
+      u.ctx.font = axis.font[0];
+      const ratio = window.devicePixelRatio || 1;
+      const width = (label: string) => Math.max(...String(label).split('\n').map((line) => u.ctx.measureText(line).width)) / ratio;
+      const at = axis._splits.map((v) => u.valToPos(v, 'x'));
+      const overlaps: string[] = [];
+      for (let i = 1; i < at.length; i++) if (at[i]! - at[i - 1]! < (width(axis._values[i - 1]!) + width(axis._values[i]!)) / 2) overlaps.push(`${axis._values[i - 1]} | ${axis._values[i]}`);
+      return { labels: axis._values.length, overlaps, sample: axis._values[0] };
+    });
+    expect(crowded.labels).toBeGreaterThan(1);
+    expect(crowded.sample).toMatch(/^\d\d:\d\d:\d\d/);
+    expect(crowded.overlaps).toEqual([]);
     target.state.broken = true;
     await receiver.waitFor((all) => all.some((r) => (r.json as WebhookPayload).status === 'firing'), 30_000);
     const alert = (receiver.received.find((r) => (r.json as WebhookPayload).status === 'firing')!.json as WebhookPayload).alerts[0]!;
@@ -117,6 +133,14 @@ signals:
     expect(xmax).toBeGreaterThanOrEqual(at);
     expect(await page.$eval('tr.sw-selected a.sw-alert-link', (el) => (el as HTMLElement).dataset.fingerprint)).toBe(alert.fingerprint);
     expect(await page.textContent('.sw-explanation')).toContain('downloads');
+    // A time in the alerts' table is read on one line ("05:39:13.001Z" broke as "05:39:1" / "3.001Z").
+    const lines = await page.$$eval('td.sw-time', (cells) => cells.map((c) => {
+      const range = document.createRange();
+      range.selectNodeContents(c);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    }));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.every((n) => n === 1), JSON.stringify(lines)).toBe(true);
     const charts = await checkCharts(page, '#sw-root');
     expect(charts.map((c) => c.chart)).toEqual(['requests', 'errors', 'completion', 'amplification', 'anomaly']);
     for (const c of charts.filter((c) => c.chart !== 'errors')) {

@@ -231,7 +231,8 @@
         // Times in UTC, as the tables and the alerts write them.
         tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'); },
         scales: { x: { time: true, min: range[0], max: range[1] }, y: { range: spec.yRange ? spec.yRange : spec.range ? function (u, min, max) { var top = spec.range[1] != null ? Math.max(spec.range[1], max) : max > 0 ? max * 1.08 : 1; return [Math.min(spec.range[0], min), top * (spec.range[1] != null ? 1.04 : 1)]; } : undefined } },
-        axes: [{ values: utcTicks }, { size: 60, values: function (u, splits) { return splits.map(spec.yfmt); } }],
+        // 80 px between time ticks: HH:MM:SS labels ran together at uPlot's default 50.
+        axes: [{ values: utcTicks, space: 80 }, { size: 60, values: function (u, splits) { return splits.map(spec.yfmt); } }],
         series: [{ value: function (u, v) { return v == null ? '–' : iso(v * 1000); } }].concat(spec.series.map(function (s) { return Object.assign({ spanGaps: false, points: { show: false } }, s); })),
         bands: spec.bands,
         plugins: [marksPlugin(view, i === 0)],
@@ -307,9 +308,9 @@
         var tr = el('tr', a.fingerprint === d.fingerprint ? { class: 'sw-selected' } : null, [
           el('td', null, [link]),
           el('td', null, [a.severity]),
-          el('td', null, [iso(a.startsAtMs)]),
-          el('td', null, [iso(a.firedAtMs)]),
-          el('td', null, [a.endsAtMs != null ? iso(a.endsAtMs) : 'firing']),
+          el('td', { class: 'sw-time' }, [iso(a.startsAtMs)]),
+          el('td', { class: 'sw-time' }, [iso(a.firedAtMs)]),
+          el('td', { class: 'sw-time' }, [a.endsAtMs != null ? iso(a.endsAtMs) : 'firing']),
           el('td', null, [mutedNote(a) + (a.description || a.summary)]),
         ]);
         return tr;
@@ -322,7 +323,7 @@
       box.appendChild(el('table', { class: 'sw-table' }, [el('tr', null, ['started', 'service', 'version', 'verdict', 'why'].map(function (h) { return el('th', null, [h]); }))].concat(
         d.deploys.map(function (dep) {
           return el('tr', null, [
-            el('td', null, [iso(dep.startedAtMs)]),
+            el('td', { class: 'sw-time' }, [iso(dep.startedAtMs)]),
             el('td', null, [dep.service]),
             el('td', null, [dep.version]),
             el('td', { class: 'sw-verdict-' + dep.verdict }, [dep.verdict]),
