@@ -340,6 +340,20 @@ function withClientFirst(a: Assessment, model: string): Assessment {
 }
 
 /**
+ * What fails, in the words of the check that says most: ", 63% of requests complete downstream" for
+ * a funnel losing requests, ", 5% of requests fail" for errors (a funnel break is not "36.8% of
+ * requests fail" while errors stay at 0.5%). '' when neither can be read (a tick without requests).
+ */
+function failingSaid(a: Assessment): string {
+  const lost = Number.isFinite(a.completion) && a.completionBaseline > 0 ? Math.max(0, 1 - a.completion / a.completionBaseline) : Number.NaN;
+  const errors = Number.isFinite(a.errorRatio) && Number.isFinite(a.errorRatioBaseline) ? Math.max(0, a.errorRatio - a.errorRatioBaseline) : Number.NaN;
+  if (Number.isFinite(lost) && !(errors > lost)) return `, ${formatPercent(a.completion)} of requests complete downstream`;
+  if (Number.isFinite(errors)) return `, ${formatPercent(a.errorRatio)} of requests fail`;
+  const f = a.estimate?.failingAttempts ?? Number.NaN;
+  return Number.isFinite(f) && !Number.isFinite(a.completionBaseline) ? `, ${formatPercent(f)} of requests fail` : '';
+}
+
+/**
  * The ratios the signal has, each beside its baseline, as a sentence: " Error ratio 5% (baseline
  * 0.1%); downstream completion 40% (baseline 99.9%)." A ratio the signal does not watch is left
  * out, not said as "n/a"; '' when it watches none.
@@ -382,13 +396,7 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     completion: formatPercent(a.completion),
     completionBaseline: formatPercent(a.completionBaseline),
     // What fails, in the words of the signal's inputs: a signal without downstream has no completion.
-    failing: Number.isFinite(a.completionBaseline)
-      ? Number.isFinite(a.completion)
-        ? `, ${formatPercent(a.completion)} of requests complete downstream`
-        : ''
-      : Number.isFinite(est?.failingAttempts ?? Number.NaN)
-        ? `, ${formatPercent(est!.failingAttempts)} of requests fail`
-        : '',
+    failing: failingSaid(a),
     errorRatio: formatPercent(a.errorRatio),
     errorRatioBaseline: formatPercent(a.errorRatioBaseline),
     ratios: ratiosSaid(a),

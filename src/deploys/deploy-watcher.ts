@@ -477,6 +477,16 @@ function compare(metric: Metric, pre: readonly number[], post: readonly number[]
     nPre: pre.length,
     nPost: post.length,
     regressed,
-    detail: `${what} ${pct(postMedian)} after vs ${pct(preMedian)} before (Mann-Whitney p=${test.pValue.toPrecision(2)}, n=${post.length}/${pre.length})`,
+    detail: `${what} ${pct(postMedian)} after vs ${pct(preMedian)} before (Mann-Whitney p=${test.pValue.toPrecision(2)}, n=${post.length}/${pre.length})${smallChange(test.pValue < alpha && !bigEnough, metric, p)}`,
   };
+}
+
+/**
+ * Why a change the test finds is no regression: smaller than the change that counts. Said, since a
+ * pass beside p=3.6e-8 reads as a contradiction. '' when the test found nothing.
+ */
+function smallChange(found: boolean, metric: Metric, p: DeployWindowParams): string {
+  if (!found) return '';
+  const floor = metric === 'completion_ratio' ? `a ${(p.funnelDropFraction * 100).toPrecision(2)}% relative drop` : `a rise of ${(p.minErrorRatioIncrease * 100).toPrecision(2)} points`;
+  return `: a real change, under ${floor} that counts as a regression`;
 }

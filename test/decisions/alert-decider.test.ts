@@ -31,8 +31,14 @@ describe('AlertDecider', () => {
   it("says an outage in the words of the signal's inputs: completion downstream, or the failing share of a signal without downstream", () => {
     const withFunnel = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, assessment({ failing: true, kind: 'outage', completion: 0.02 }), 0);
     expect(withFunnel[0]!.annotations.summary).toBe('downloads: outage, 2% of requests complete downstream, requests at 1x baseline');
-    const noFunnel = assessment({ failing: true, kind: 'outage', completion: Number.NaN, completionBaseline: Number.NaN, estimate: { multiplier: 0.01, failingAttempts: 0.99, matches: [] } as unknown as AmplificationEstimate });
+    const noFunnel = assessment({ failing: true, kind: 'outage', completion: Number.NaN, completionBaseline: Number.NaN, errorRatio: 0.99, estimate: { multiplier: 0.01, failingAttempts: 0.99, matches: [] } as unknown as AmplificationEstimate });
     expect(new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, noFunnel, 0)[0]!.annotations.summary).toBe('downloads: outage, 99% of requests fail, requests at 0.01x baseline');
+    // A funnel break with errors at their baseline is said as completions, not as failing requests.
+    const funnelBreak = assessment({ failing: true, kind: 'error_regression', completion: 0.632, errorRatio: 0.005, errorRatioBaseline: 0.005, estimate: { multiplier: 1, failingAttempts: 0.368, matches: [] } as unknown as AmplificationEstimate });
+    expect(new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, funnelBreak, 0)[0]!.annotations.summary).toBe('downloads: error regression, 63.2% of requests complete downstream, requests at 1x baseline');
+    // Errors that say more than the funnel are said as errors.
+    const errorsUp = assessment({ failing: true, kind: 'error_regression', completion: 0.99, errorRatio: 0.2, errorRatioBaseline: 0.001 });
+    expect(new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, errorsUp, 0)[0]!.annotations.summary).toBe('downloads: error regression, 20% of requests fail, requests at 1x baseline');
   });
 
   it('waits for an unsettled kind at most classifyWithin, counting a live tick a few ms early as on time', () => {

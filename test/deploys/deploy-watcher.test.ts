@@ -54,6 +54,22 @@ describe('DeployWatcher', () => {
     expect(failed.peakAnomaly).toEqual({ signal: 'downloads', score: 0.97, atMs: T0 + 15_000 });
   });
 
+  it('says why a change the test finds is no regression: smaller than the change that counts', () => {
+    const w = watcher();
+    w.add(deploy(), pre());
+    // Completion 99.0 % after 99.9 % before: certain, and under the 3 % relative drop that fails a deploy.
+    let t = T0;
+    for (; t < T0 + P.windowMs; t += 15_000) w.observe(t, tick(0.99 - ((t / 15_000) % 4) * 0.0003));
+    const passed = w.observe(t, tick(0.99)).changed[0]!;
+    expect(passed.verdict).toBe('pass');
+    const completion = passed.evidence.find((e) => e.metric === 'completion_ratio')!;
+    expect(completion.pValue).toBeLessThan(P.alpha);
+    expect(completion.detail).toMatch(/\(Mann-Whitney p=[^)]*\): a real change, under a 3\.0% relative drop that counts as a regression$/);
+    // A change the test does not find says nothing more.
+    const error = passed.evidence.find((e) => e.metric === 'error_ratio')!;
+    expect(error.detail).toMatch(/\)$/);
+  });
+
   it('reads ticks only while a window is pending or its alert fires', () => {
     const w = watcher();
     expect(w.readsTicks).toBe(false);
