@@ -87,6 +87,12 @@ export async function historyFor(config: StormwatchConfig, options: Pick<Backtes
       const why = others > 0 ? `none of its ${others} samples is of a metric the signals or deploy markers read (${names === 'all' ? 'any' : [...names].join(', ')})` : 'no samples with timestamps';
       throw new SourceError('parse', `replay ${replayFile}: ${why}`, false);
     }
+    // Ticks follow the file: a 15 s configuration over a file scraped every second ticks every
+    // second while its windows, hold times and rates assume 15 s (pages then read "0.194x baseline").
+    const spacingMs = source.sampleSpacingMs();
+    if (Number.isFinite(spacingMs) && Math.abs(spacingMs - config.intervalMs) > 0.1 * config.intervalMs) {
+      options.logger.log('warn', 'the replay file was scraped at another interval than the configuration says: ticks follow the file, judged as if they were the interval apart; set interval to the file\'s', { file: replayFile, fileSeconds: spacingMs / 1000, intervalSeconds: config.intervalMs / 1000 });
+    }
     const fromMs = options.fromMs ?? source.firstMs;
     return { source, fromMs, toMs: options.toMs ?? source.lastMs, warmFromMs: source.firstMs, problems: data.problems.length };
   }

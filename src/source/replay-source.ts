@@ -284,6 +284,29 @@ export class ReplaySource implements HistorySource {
     return this.builder?.absentErrorMetrics() ?? [];
   }
 
+  /**
+   * The median time between two samples of one series (the file's first series with ten or more),
+   * NaN when none has two: how often the file was scraped, whatever its jobs' offsets. O(samples).
+   */
+  sampleSpacingMs(): number {
+    const { timesMs, starts, seriesIds, series } = this.data;
+    const seen = new Uint32Array(series.length);
+    const lastAt = new Float64Array(series.length).fill(Number.NaN);
+    const gaps: number[][] = series.map(() => []);
+    for (let k = 0; k < timesMs.length; k++) {
+      for (let i = starts[k]!; i < starts[k + 1]!; i++) {
+        const id = seriesIds[i]!;
+        if (seen[id]! > 0) gaps[id]!.push(timesMs[k]! - lastAt[id]!);
+        seen[id]!++;
+        lastAt[id] = timesMs[k]!;
+      }
+    }
+    const of = gaps.find((g) => g.length >= 10) ?? gaps.find((g) => g.length > 0);
+    if (!of) return Number.NaN;
+    const sorted = [...of].sort((a, b) => a - b);
+    return sorted[sorted.length >> 1]!;
+  }
+
   get firstMs(): number {
     return this.data.timesMs[0] ?? Number.NaN;
   }

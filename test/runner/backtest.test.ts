@@ -154,6 +154,19 @@ describe('a backtest of a file holding more than the config reads', () => {
     ]);
   });
 
+  it('warns when the file was scraped at another interval than the configuration says, and not when it matches', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const warned = async (intervalMs: number) => {
+      const logged: { msg: string; fields: Record<string, unknown> }[] = [];
+      await runBacktest({ ...config, intervalMs }, { logger: { log: (_level, msg, fields) => logged.push({ msg, fields: fields ?? {} }) }, onTransition: () => {} });
+      return logged.filter((l) => l.msg.includes('another interval'));
+    };
+    // The scenario is 15 s data.
+    expect(await warned(15_000)).toEqual([]);
+    const [warning] = await warned(1_000);
+    expect(warning?.fields).toMatchObject({ fileSeconds: 15, intervalSeconds: 1 });
+  });
+
   it('says which metrics it reads when the file holds none of them', async () => {
     const config = replayConfig('crates-2023-07-20-broken-redirect');
     const renamed = config.signals.map((s) => ({ ...s, inputs: Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, { ...v, selector: { ...v.selector!, matchers: v.selector!.matchers.map((m) => (m.label === '__name__' ? { ...m, value: `other_${m.value}` } : m)) } }])) }));
