@@ -112,6 +112,12 @@ export async function historyFor(config: StormwatchConfig, options: Pick<Backtes
 export async function runBacktest(config: StormwatchConfig, options: BacktestOptions): Promise<BacktestSummary> {
   const { source, fromMs, toMs, warmFromMs, problems } = await historyFor(config, options);
   const pipeline = new Pipeline(config, options.shard, { anomalyScores: options.anomalyScores !== false || options.keepHistory === true });
+  // Against Prometheus, the week before the warm-up teaches the profiles, as at a start of `run`
+  // (a replay learns from its own past, read as frames before --from).
+  if (historyIsPrometheus(config, options)) {
+    const { warmProfilesFromHistory } = await import('./seasonal-warm.js');
+    await warmProfilesFromHistory(source as import('../source/prometheus-source.js').PrometheusSource, pipeline, config, warmFromMs, options.logger, config.signals.map((s) => s.name));
+  }
   const total = Math.max(1, Math.floor((toMs - fromMs) / config.intervalMs) + 1);
   const history = options.keepHistory ? await reportHistory(config, total) : undefined;
   let frames = 0;
@@ -145,6 +151,11 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
     }
   }
   return { frames, transitions, fromMs, toMs, dataProblems: problems, deploys: pipeline.deployRecords(), ...(history ? { history } : {}) };
+}
+
+/** Whether historyFor reads `config`'s Prometheus (no replay data, file or replay source given). */
+function historyIsPrometheus(config: StormwatchConfig, options: Pick<BacktestOptions, 'input' | 'data'>): boolean {
+  return !options.data && options.input === undefined && config.source.kind === 'prometheus';
 }
 
 /** The history a report is drawn from (its modules are loaded only when a report is asked for). */

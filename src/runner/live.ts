@@ -49,6 +49,7 @@ import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 import { windowBuckets } from '../deploys/deploy-watcher.js';
 import { boundBaseUrl } from '../config/resolve-server.js';
 import { RepeatedFailureLog } from './repeated-failure-log.js';
+import { warmProfilesFromHistory } from './seasonal-warm.js';
 
 export interface LiveOptions {
   logger: Logger;
@@ -909,69 +910,6 @@ function cronLogger(logger: Logger, onMissed: () => void): CronLogger {
   };
 }
 
-/** Prometheus answers at most this many points per series and query_range. */
-const MAX_POINTS_PER_QUERY = 11_000;
-/** The seasonal warm-up's step: ample for hourly profile slots, 2,304 points for 8 days. */
-const SEASONAL_STEP_MS = 300_000;
-/**
- * Points (series × steps) the seasonal warm-up reads at most: 8 days of 10k series at 5 minutes
- * (23M points, about 30 s of reading). More series read a coarser step, so the read's time stays
- * bounded: 100k series read hourly points, one for each profile slot and day.
- */
-export const MAX_SEASONAL_POINTS = 25_000_000;
-/** Steps the seasonal warm-up may coarsen to: divisors of an hour, so each point falls in its hourly slot the same way every day. */
-const SEASONAL_STEPS_MS = [300_000, 600_000, 900_000, 1_200_000, 1_800_000, 3_600_000];
-
-/**
- * The seasonal warm-up's step for `series` series over `historyMs`: 5 minutes, or the finest
- * divisor of an hour that keeps the read under MAX_SEASONAL_POINTS (an hour at most: coarser
- * points would leave profile slots without any), never finer than the interval or than
- * Prometheus's 11,000 points per series allow.
- */
-export function seasonalStepMs(historyMs: number, intervalMs: number, series: number): number {
-  const floor = Math.max(SEASONAL_STEP_MS, intervalMs, Math.ceil(historyMs / MAX_POINTS_PER_QUERY / 1000) * 1000);
-  const wanted = (historyMs * Math.max(1, series)) / MAX_SEASONAL_POINTS;
-  if (wanted <= floor) return floor;
-  return SEASONAL_STEPS_MS.find((s) => s >= wanted) ?? Math.max(floor, SEASONAL_STEPS_MS[SEASONAL_STEPS_MS.length - 1]!);
-}
-
-/**
- * Reads `seasonalHistory` before the trailing warm-up window (the request rate only, at 5-minute
- * steps or coarser: seasonalStepMs) and teaches it to the seasonal profiles. How many series there
- * are is asked first (one count query), so the read's size is bounded before it starts; it is read
- * in pieces (PrometheusSource.history), bounded by the source timeout, and reported in one log line.
- */
-/** How long a start may spend reading the seasonal history before its first tick. */
-export const SEASONAL_READ_BUDGET_MS = 60_000;
-
-async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, signals: readonly string[]): Promise<void> {
-  if (config.source.kind !== 'prometheus') return;
-  const historyMs = config.source.seasonalHistoryMs ?? 0;
-  if (historyMs <= 0) return;
-  const series = await source.seriesCount(nowMs - config.source.warmupMs, 'requests').catch(() => 0);
-  const step = seasonalStepMs(historyMs, config.intervalMs, series);
-  const toMs = Math.floor((nowMs - config.source.warmupMs) / step) * step - step;
-  const fromMs = toMs - historyMs;
-  const started = performance.now();
-  let frames = 0;
-  let points = 0;
-  try {
-    for await (const frame of source.history(fromMs, toMs, step, ['requests'])) {
-      points += pipeline.warmProfiles(frame, step);
-      frames++;
-      // Bounded: the first tick waits for this read. What is not read by then is learnt live.
-      if (performance.now() - started > SEASONAL_READ_BUDGET_MS && frame.timeMs < toMs) {
-        logger.log('warn', 'seasonal history read stopped at its time budget; the rest is learnt live', { signals, series, fromMs, readUntilMs: frame.timeMs, toMs, stepMs: step, frames, points, budgetSeconds: SEASONAL_READ_BUDGET_MS / 1000 });
-        return;
-      }
-    }
-    logger.log('info', 'seasonal profiles warmed from history', { signals, series, fromMs, toMs, stepMs: step, frames, points, seconds: (performance.now() - started) / 1000 });
-  } catch (error) {
-    const reason = error instanceof SourceError ? error.reason : 'unknown';
-    logger.log('warn', 'could not read seasonal history; profiles learn live instead', { reason, error: (error as Error).message });
-  }
-}
-
 /** The later of two data times, either of which may be NaN (none). */
 function latest(a: number, b: number): number {
   return Number.isNaN(a) ? b : Number.isNaN(b) ? a : Math.max(a, b);
@@ -1028,7 +966,7 @@ function resumeFromState(
 async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number, signals: readonly string[], history: HistoryStore): Promise<number> {
   if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return Number.NaN;
   // A cold signal learns the week first (a resumed one kept its profiles in the saved state).
-  if (Number.isNaN(resumedAtMs)) await warmProfilesFromHistory(source, pipeline, config, nowMs, logger, signals);
+  if (Number.isNaN(resumedAtMs)) await warmProfilesFromHistory(source, pipeline, config, nowMs - config.source.warmupMs, logger, signals);
   const step = config.intervalMs;
   const toMs = Math.floor(nowMs / step) * step - step;
   // After a restart only the gap since the saved state is read.

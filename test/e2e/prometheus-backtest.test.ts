@@ -56,6 +56,11 @@ deploys:
   it('fires within 2 minutes of the fault, resolves after it, and prints one JSON line per transition', async () => {
     const result = await runCli(['backtest', '--config', configFile, '--from', FROM, '--to', TO]);
     expect(result.code, result.stderr).toBe(0);
+    // As `run` does at a start: the week before the warm-up read into the seasonal profiles.
+    const seasonal = result.stderr.split('\n').filter((l) => l.includes('seasonal profiles warmed from history')).map((l) => JSON.parse(l) as Record<string, any>);
+    expect(seasonal, result.stderr).toHaveLength(1);
+    expect(seasonal[0]!.toMs).toBeLessThan(Date.parse(FROM) - 3_600_000);
+    expect(seasonal[0]!.frames).toBeGreaterThan(2000);
     const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
     const fault = scenarioLabels(SCENARIO).faults[0]!;
     const firing = lines.find((l) => l.status === 'firing' && l.labels.alertname === 'StormwatchRetryStorm')!;

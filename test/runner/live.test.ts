@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type StormwatchConfig, loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
-import { type LiveHandle, MAX_SEASONAL_POINTS, seasonalStepMs, startLive } from '../../src/runner/live.js';
+import { type LiveHandle, startLive } from '../../src/runner/live.js';
 import { STATE_FILE_NAME } from '../../src/runner/state-file.js';
 import { parseSelector } from '../../src/core/selector.js';
 import { replayConfig } from '../helpers/scenarios.js';
@@ -419,25 +419,3 @@ describe('tick offset at a start', () => {
   });
 });
 
-describe('the seasonal warm-up\'s step', () => {
-  const day = 86_400_000;
-  const minute = 60_000;
-  it('is 5 minutes up to the point budget, then the finest divisor of an hour under it, an hour at most', () => {
-    expect(seasonalStepMs(8 * day, 15_000, 0)).toBe(5 * minute);
-    expect(seasonalStepMs(8 * day, 15_000, 10_000)).toBe(5 * minute);
-    // 8 days of 20k series at 5 minutes would be 46M points.
-    expect(seasonalStepMs(8 * day, 15_000, 20_000)).toBe(10 * minute);
-    expect(seasonalStepMs(8 * day, 15_000, 100_000)).toBe(60 * minute);
-    expect(seasonalStepMs(8 * day, 15_000, 1_000_000)).toBe(60 * minute);
-    for (const series of [1, 5_000, 13_000, 30_000, 50_000, 90_000]) {
-      const step = seasonalStepMs(8 * day, 15_000, series);
-      expect(((8 * day) / step) * series).toBeLessThanOrEqual(MAX_SEASONAL_POINTS);
-      expect(3_600_000 % step).toBe(0);
-    }
-  });
-  it('is never finer than the interval, nor than 11,000 points a series allow', () => {
-    expect(seasonalStepMs(8 * day, 7 * minute, 10)).toBe(7 * minute);
-    expect(seasonalStepMs(60 * day, 15_000, 10)).toBe(Math.ceil((60 * day) / 11_000 / 1000) * 1000);
-    expect(seasonalStepMs(8 * day, 2 * 3_600_000, 100_000)).toBe(2 * 3_600_000);
-  });
-});
