@@ -186,6 +186,15 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
   // request (a request is tried at least once; fewer attempts than demand is "not estimable").
   const belowOne = transitions.filter((t) => t.status === 'firing' && ['attempts_per_request', 'attempts_per_request_low'].some((k) => t.annotations[k] !== undefined && Number(t.annotations[k]) < 1));
   checks.push({ what: 'no message says fewer than one attempt per request', ok: belowOne.length === 0, detail: belowOne.length === 0 ? 'none' : `${belowOne.length}, first ${belowOne[0]!.annotations.attempts_per_request} at ${new Date(belowOne[0]!.evaluatedAtMs).toISOString()}` });
+  // Nor a point estimate of logical demand outside its own interval.
+  const outsideOwn = transitions.filter((t) => {
+    const read = (k: string) => Number(t.annotations[k] ?? Number.NaN);
+    const d = read('logical_demand_per_second');
+    const low = read('logical_demand_low_per_second');
+    const high = read('logical_demand_high_per_second');
+    return t.status === 'firing' && (d < low * 0.999 || d > high * 1.001);
+  });
+  checks.push({ what: 'no logical demand outside its own interval', ok: outsideOwn.length === 0, detail: outsideOwn.length === 0 ? 'none' : `${outsideOwn.length}, first ${outsideOwn[0]!.annotations.logical_demand_per_second} (${outsideOwn[0]!.annotations.logical_demand_low_per_second}-${outsideOwn[0]!.annotations.logical_demand_high_per_second}) at ${new Date(outsideOwn[0]!.evaluatedAtMs).toISOString()}` });
   const records = new Map<string, DeployRecord>();
   for (const tick of ticks) for (const r of tick.deploys) records.set(r.id, r);
   const deploys = [...records.values()].map((r) => ({

@@ -345,7 +345,11 @@ export function estimateAmplification(input: AmplificationInput, models: readonl
         ? { notEstimable: 'fewer attempts than the baseline: demand moved (clients gave up or aborted early), so attempts per request cannot be read from the rate' }
         : {}),
     // Demand = attempts / (attempts per request), the latter as observed but held to what the client can do.
-    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / perRequestNow(best ? Math.min(Math.max(pm, best.predictedLow), best.predictedHigh) : Math.max(m, 1e-9)),
+    // Over the attempts per request said beside it (its interval's ends give the demand's): a point
+    // read off the best model's predicted range instead fell outside its own interval (799/s beside
+    // 843-1,300/s), the interval being averaged over every model that fits.
+    // Without an interval (requests clearly down) the fall is read as demand's.
+    logicalDemand: regime === 'closed-loop' ? Number.NaN : input.requests / perRequestNow(mHigh < 1 ? Math.max(m, 1e-9) : Math.max(1, pm)),
     logicalDemandLow: regime === 'closed-loop' || mHigh < 1 ? Number.NaN : input.requests / perRequestNow(Math.max(1, pmHigh)),
     logicalDemandHigh: regime === 'closed-loop' || mHigh < 1 ? Number.NaN : input.requests / perRequestNow(Math.max(1, pmLow)),
     amplified,
