@@ -29,6 +29,8 @@ export interface AlertInterval {
   mutedBy?: string[];
   /** When a muted alert was delivered after all (its muting ended while it still fired). */
   releasedAtMs?: number;
+  /** Data time of the update that last changed its words (absent: as it fired). */
+  saidAtMs?: number;
 }
 
 export interface HistoryOptions {
@@ -88,6 +90,18 @@ export class HistoryStore {
   }
 
   /**
+   * The series' explanation to show: while one of its alerts fires, what that alert says now (its
+   * description, as its receivers last read it); else the latest tick's sentence. A tick's own
+   * sentence after a recovery ("more demand, served fine" while the storm's alert is held by
+   * keepFiringFor) contradicted the alert beside it.
+   */
+  explanationOf(id: string): { atMs: number; text: string } | undefined {
+    let said: AlertInterval | undefined;
+    for (const a of this.open.values()) if (a.seriesId === id && a.description && !(said && (said.saidAtMs ?? said.firedAtMs) >= (a.saidAtMs ?? a.firedAtMs))) said = a;
+    return said ? { atMs: said.saidAtMs ?? said.firedAtMs, text: said.description } : this.explanations.get(id);
+  }
+
+  /**
    * A frame of history read before the live ticks (the warm-up, at a start or a reload): its
    * points go into the series' rings (the first `eagerSeries` series get one), never before a
    * point a ring holds. The overview, alerts and explanations are the live ticks' alone.
@@ -116,6 +130,7 @@ export class HistoryStore {
         // An update of a firing alert: its words change, not when it fired.
         open.summary = t.annotations.summary ?? '';
         open.description = t.annotations.description ?? '';
+        open.saidAtMs = t.evaluatedAtMs;
       } else if (t.status === 'firing') {
         const seriesId = seriesIdOfAlert(t.labels, this.options.signals);
         this.open.set(t.fingerprint, {

@@ -63,6 +63,24 @@ describe('HistoryStore', () => {
     expect(store.open.size).toBe(0);
   });
 
+  it('explains a series by what its firing alert says now, and by its latest tick once none fires', () => {
+    const store = new HistoryStore({ capacity: 10, eagerSeries: 10, maxSeries: 10, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
+    const tick = (timeMs: number, explanation: string) => {
+      const r = report(100, false);
+      store.record({ timeMs, transitions: [], signals: new Map([['dl', { ...r, assessment: { ...r.assessment, explanation } }]]), deploys: [] });
+    };
+    const base = { labels: { alertname: 'StormwatchRetryStorm', signal: 'dl', severity: 'critical' }, fingerprint: 'fp', startsAtMs: 1000 };
+    tick(1000, 'storm: cargo retrying');
+    store.addTransitions([{ ...base, status: 'firing', annotations: { summary: 's', description: 'storm: cargo retrying. Since 1000.' }, evaluatedAtMs: 2000 }]);
+    // The failure over, the alert held by keepFiringFor: the tick reads as a surge, the alert still says the storm.
+    tick(5000, 'more demand, served fine');
+    expect(store.explanationOf('dl')).toEqual({ atMs: 2000, text: 'storm: cargo retrying. Since 1000.' });
+    store.addTransitions([{ ...base, status: 'firing', update: 1, annotations: { summary: 's', description: 'storm outlived its cause' }, evaluatedAtMs: 6000 }]);
+    expect(store.explanationOf('dl')).toEqual({ atMs: 6000, text: 'storm outlived its cause' });
+    store.addTransitions([{ ...base, status: 'resolved', annotations: { summary: 's' }, endsAtMs: 9000, evaluatedAtMs: 9000 }]);
+    expect(store.explanationOf('dl')).toEqual({ atMs: 5000, text: 'more demand, served fine' });
+  });
+
   it('resumes the alerts firing at a start as the saved history had them: when they fired, what muted them', () => {
     const store = new HistoryStore({ capacity: 10, eagerSeries: 10, maxSeries: 10, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
     const labels = { alertname: 'StormwatchRetryStorm', signal: 'dl', severity: 'critical' };
