@@ -36,14 +36,14 @@ export function reportHtml(m: ReportModel, assets: ReportAssets): string {
     .map(
       (a) =>
         `<tr data-fingerprint="${esc(a.fingerprint)}"><td>${a.seriesId !== null && charted.has(a.seriesId) ? `<a class="sw-goto" href="#${anchor(a.seriesId)}" data-series="${esc(a.seriesId)}" data-from="${a.startsAtMs}" data-to="${a.endsAtMs ?? m.toMs}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td>` +
-        `<td>${esc(a.severity)}</td><td>${esc(a.seriesId ?? '')}</td><td>${isoTime(a.startsAtMs)}</td><td>${isoTime(a.firedAtMs)}</td><td>${a.endsAtMs !== null ? isoTime(a.endsAtMs) : 'still firing'}</td>` +
+        `<td>${esc(a.severity)}</td><td>${esc(a.seriesId ?? '')}</td><td class="sw-time">${isoTime(a.startsAtMs)}</td><td class="sw-time">${isoTime(a.firedAtMs)}</td><td class="sw-time">${a.endsAtMs !== null ? isoTime(a.endsAtMs) : 'still firing'}</td>` +
         `<td class="sw-delay">${fmtDelay(a.delaySeconds)}</td><td>${esc(a.delayFrom)}</td><td>${a.mutedBy.length > 0 ? `<span class="sw-muted">${a.releasedAtMs !== null ? `muted when it fired (${esc(a.mutedBy.join('; '))}); delivered at ${isoTime(a.releasedAtMs)}, when that ended` : `not delivered: ${esc(a.mutedBy.join('; '))}`}</span><br>` : ''}${esc(a.summary)}</td></tr>`,
     )
     .join('\n');
   const deployRows = m.deploys
     .map(
       (d) =>
-        `<tr><td>${isoTime(d.startedAtMs)}</td><td>${esc(d.service)}</td><td>${esc(d.version)}</td><td>${esc(d.source)}${d.labelled ? ' (labelled)' : ''}</td>` +
+        `<tr><td class="sw-time">${isoTime(d.startedAtMs)}</td><td>${esc(d.service)}</td><td>${esc(d.version)}</td><td>${esc(d.source)}${d.labelled ? ' (labelled)' : ''}</td>` +
         `<td class="sw-verdict-${esc(d.verdict)}">${esc(d.verdict)}</td><td>${d.decidedAfterSeconds !== null ? fmtDelay(d.decidedAfterSeconds) : '–'}</td><td>${esc(d.reasons.join('; '))}</td>` +
         `<td>${d.evidence.map((e) => `${esc(e.signal || 'probe')} ${esc(e.metric)}: ${esc(e.detail)}`).join('<br>') || '–'}</td></tr>`,
     )
