@@ -285,26 +285,25 @@ export class ReplaySource implements HistorySource {
   }
 
   /**
-   * The median time between two samples of one series (the file's first series with ten or more),
-   * NaN when none has two: how often the file was scraped, whatever its jobs' offsets. O(samples).
+   * The median time between the first few samples of the file's first series (NaN when it has
+   * one): how often the file was scraped, whatever its jobs' offsets. Reads until it has
+   * SPACING_SAMPLES of them, not the whole file: it runs before every replay backtest.
    */
   sampleSpacingMs(): number {
-    const { timesMs, starts, seriesIds, series } = this.data;
-    const seen = new Uint32Array(series.length);
-    const lastAt = new Float64Array(series.length).fill(Number.NaN);
-    const gaps: number[][] = series.map(() => []);
-    for (let k = 0; k < timesMs.length; k++) {
+    const { timesMs, starts, seriesIds } = this.data;
+    if (seriesIds.length === 0) return Number.NaN;
+    const id = seriesIds[0]!;
+    const times: number[] = [];
+    for (let k = 0; k < timesMs.length && times.length < SPACING_SAMPLES; k++) {
       for (let i = starts[k]!; i < starts[k + 1]!; i++) {
-        const id = seriesIds[i]!;
-        if (seen[id]! > 0) gaps[id]!.push(timesMs[k]! - lastAt[id]!);
-        seen[id]!++;
-        lastAt[id] = timesMs[k]!;
+        if (seriesIds[i] !== id) continue;
+        times.push(timesMs[k]!);
+        break;
       }
     }
-    const of = gaps.find((g) => g.length >= 10) ?? gaps.find((g) => g.length > 0);
-    if (!of) return Number.NaN;
-    const sorted = [...of].sort((a, b) => a - b);
-    return sorted[sorted.length >> 1]!;
+    if (times.length < 2) return Number.NaN;
+    const gaps = times.slice(1).map((t, i) => t - times[i]!).sort((x, y) => x - y);
+    return gaps[gaps.length >> 1]!;
   }
 
   get firstMs(): number {
@@ -362,6 +361,9 @@ export class ReplaySource implements HistorySource {
     }
   }
 }
+
+/** Samples of one series sampleSpacingMs reads: enough for a median that one gap does not move. */
+const SPACING_SAMPLES = 33;
 
 /** Whether a sample of seriesIds[from, to) is of a series already in `frame`. */
 function repeatsAny(frameOf: Uint32Array, frame: number, seriesIds: Uint32Array, from: number, to: number): boolean {
