@@ -11,7 +11,7 @@ import { STORM_MIN_MULTIPLIER } from './storm-floor.js';
 import { copyAssessment } from './series-assessment.js';
 import { explain, explainAftermath } from './explain.js';
 import { fingerprint } from './fingerprint.js';
-import { formatFactor, formatPercent, formatRate } from './format.js';
+import { formatCompletion, formatFactor, formatPercent, formatRate } from './format.js';
 import { renderTemplate } from './template.js';
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -347,7 +347,7 @@ function withClientFirst(a: Assessment, model: string): Assessment {
 function failingSaid(a: Assessment): string {
   const lost = Number.isFinite(a.completion) && a.completionBaseline > 0 ? Math.max(0, 1 - a.completion / a.completionBaseline) : Number.NaN;
   const errors = Number.isFinite(a.errorRatio) && Number.isFinite(a.errorRatioBaseline) ? Math.max(0, a.errorRatio - a.errorRatioBaseline) : Number.NaN;
-  if (Number.isFinite(lost) && !(errors > lost)) return `, ${formatPercent(a.completion)} of requests complete downstream`;
+  if (Number.isFinite(lost) && !(errors > lost)) return `, ${formatCompletion(a.completion)} of requests complete downstream`;
   if (Number.isFinite(errors)) return `, ${formatPercent(a.errorRatio)} of requests fail`;
   const f = a.estimate?.failingAttempts ?? Number.NaN;
   return Number.isFinite(f) && !Number.isFinite(a.completionBaseline) ? `, ${formatPercent(f)} of requests fail` : '';
@@ -361,7 +361,7 @@ function failingSaid(a: Assessment): string {
 function ratiosSaid(a: Assessment): string {
   const parts: string[] = [];
   if (Number.isFinite(a.errorRatioBaseline)) parts.push(`error ratio ${formatPercent(a.errorRatio)} (baseline ${formatPercent(a.errorRatioBaseline)})`);
-  if (Number.isFinite(a.completionBaseline)) parts.push(`downstream completion ${formatPercent(a.completion)} (baseline ${formatPercent(a.completionBaseline)})`);
+  if (Number.isFinite(a.completionBaseline)) parts.push(`downstream completion ${formatCompletion(a.completion)} (baseline ${formatCompletion(a.completionBaseline)})`);
   if (parts.length === 0) return '';
   const text = parts.join('; ');
   return ` ${text[0]!.toUpperCase()}${text.slice(1)}.`;
@@ -393,8 +393,8 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     attemptsPerRequest: est && Number.isFinite(est.attemptsPerRequest) ? est.attemptsPerRequest.toFixed(2) : est?.notEstimable ? 'not estimable' : 'n/a',
     clientModel: best ? best.model : est?.clientUndecided ? 'not yet told apart' : est && !est.amplified && a.kind === 'retry_storm' ? 'too early to tell' : 'none',
     logicalDemand: formatRate(est?.logicalDemand ?? Number.NaN),
-    completion: formatPercent(a.completion),
-    completionBaseline: formatPercent(a.completionBaseline),
+    completion: formatCompletion(a.completion),
+    completionBaseline: formatCompletion(a.completionBaseline),
     // What fails, in the words of the signal's inputs: a signal without downstream has no completion.
     failing: failingSaid(a),
     errorRatio: formatPercent(a.errorRatio),

@@ -2,7 +2,7 @@
 // in the words an on-call engineer would use. Pure.
 
 import type { Assessment, AlertKind } from './assessment.js';
-import { formatFactor, formatPercent, formatRate } from './format.js';
+import { formatCompletion, formatFactor, formatPercent, formatRate } from './format.js';
 import { STORM_MIN_MULTIPLIER, maxRetryMultiplier } from './storm-floor.js';
 
 export function explain(signal: string, a: Assessment, kind: AlertKind): string {
@@ -13,12 +13,12 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
   // A tick without requests has no completion ratio to quote (a 1 s tick of a stalling pool).
   const failingWhat = hasFunnel
     ? Number.isFinite(a.completion)
-      ? `${formatPercent(a.completion)} of requests complete downstream (baseline ${formatPercent(a.completionBaseline)})`
-      : `no request in the last tick to read completions from (baseline ${formatPercent(a.completionBaseline)} complete)`
+      ? `${formatCompletion(a.completion)} of requests complete downstream (baseline ${formatCompletion(a.completionBaseline)})`
+      : `no request in the last tick to read completions from (baseline ${formatCompletion(a.completionBaseline)} complete)`
     : `${formatPercent(est?.failingAttempts ?? Number.NaN)} of requests fail (baseline ${formatPercent(a.errorRatioBaseline)})`;
   switch (kind) {
     case 'organic_surge':
-      return `${signal}: requests at ${m} baseline (${rates}) and ${hasFunnel ? `${formatPercent(a.completion)} complete downstream` : `errors at ${formatPercent(a.errorRatio)}`}: more demand, served fine.`;
+      return `${signal}: requests at ${m} baseline (${rates}) and ${hasFunnel ? `${formatCompletion(a.completion)} complete downstream` : `errors at ${formatPercent(a.errorRatio)}`}: more demand, served fine.`;
     case 'retry_storm': {
       const best = est?.matches[0];
       const demand = est && Number.isFinite(est.logicalDemand) ? `; logical demand about ${formatRate(est.logicalDemand)}` : '';

@@ -13,6 +13,15 @@ export function formatPercent(ratio: number): string {
   return `${trim(ratio * 100)}%`;
 }
 
+/**
+ * A share of requests completed downstream. A tick can count more completions than requests (the
+ * downstream scraped later counts the tick before's too): that is everything completing, said as
+ * 100%, not 104% of requests.
+ */
+export function formatCompletion(ratio: number): string {
+  return formatPercent(Math.min(ratio, 1));
+}
+
 export function formatFactor(factor: number): string {
   if (!Number.isFinite(factor)) return 'n/a';
   return `${trim(factor)}x`;

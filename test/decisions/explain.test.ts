@@ -28,6 +28,13 @@ describe('explain: a retry storm', () => {
 });
 
 describe('explain: what a sentence may claim', () => {
+  it('says no more than 100% of requests complete downstream: a tick counting the tick before\'s completions too is everything completing', () => {
+    const surge: Assessment = { ...storm({}), failing: false, surge: true, kind: 'error_regression', completion: 1.042, completionBaseline: 0.998, errorRatio: 0.001 };
+    const text = explain('downloads', surge, 'organic_surge');
+    expect(text).toContain('and 100% complete downstream: more demand, served fine.');
+    expect(text).not.toContain('104');
+  });
+
   it('says "unchanged" of the logical demand only when the baseline lies inside its interval, else quotes the baseline', () => {
     expect(explain('downloads', storm({}), 'retry_storm')).toContain('logical demand about 960/s, unchanged.');
     const moved = explain('downloads', storm({ logicalDemand: 2000, logicalDemandLow: 1800, logicalDemandHigh: 2300 }), 'retry_storm');
