@@ -164,7 +164,7 @@ export function reportModel(input: ReportInput): ReportModel {
             return { ...a, ...(mutedBy ? { mutedBy: [...mutedBy] } : {}), ...(releasedAtMs !== undefined ? { releasedAtMs } : {}) };
           }),
         deploys: deployRecordsOf(id),
-        explanation: history.explanations.get(id),
+        explanation: history.explanationOf(id),
         width: input.width ?? 1400,
         ...(input.deployWindowMs !== undefined ? { deployWindowMs: input.deployWindowMs } : {}),
       });

@@ -10,6 +10,7 @@ import { labelsBeside } from '../../src/report/scenario-labels.js';
 import { SummaryCounter, alertKey, summaryNumbers } from '../../src/report/summary.js';
 import { runBacktest } from '../../src/runner/backtest.js';
 import { assetText } from '../../src/ui/assets.js';
+import { HistoryStore } from '../../src/ui/history-store.js';
 import { replayConfig, scenarioFile } from '../helpers/scenarios.js';
 
 describe('backtest report', () => {
@@ -57,6 +58,26 @@ describe('backtest report', () => {
     expect(uncharted).not.toContain('class="sw-goto"');
     expect(uncharted).toContain('StormwatchRetryStorm');
   }, 60_000);
+
+  it('explains a series whose alert still fires at the end by what the alert says, as the live UI does', () => {
+    const history = new HistoryStore({ capacity: 10, eagerSeries: 10, maxSeries: 10, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
+    const tick = (timeMs: number, explanation: string) =>
+      history.record({
+        timeMs,
+        transitions: [],
+        signals: new Map([['dl', { sample: { requests: 100, errors: 0, downstream: 100 }, evaluations: [], assessment: { failing: false, surge: true, kind: 'error_regression', settled: true, completion: 1, completionBaseline: 1, errorRatio: 0, errorRatioBaseline: 0, requests: 100, requestsBaseline: 50, explanation } }]]),
+        deploys: [],
+      });
+    tick(1000, 'dl: retry storm');
+    history.addTransitions([{ labels: { alertname: 'StormwatchRetryStorm', signal: 'dl', severity: 'critical' }, fingerprint: 'fp', startsAtMs: 1000, status: 'firing', annotations: { summary: 's', description: 'dl: retry storm, cargo retrying' }, evaluatedAtMs: 1000 }]);
+    // The failure over, the storm's alert held by keepFiringFor: the last tick reads as a surge.
+    tick(2000, 'dl: more demand, served fine');
+    const model = reportModel({
+      title: 't', input: 'in', fromMs: 0, toMs: 2000, generatedAtMs: 0, history, deploys: [], configFile: 'c.yaml', configText: '',
+      summary: summaryNumbers({ counter: new SummaryCounter(), deploys: [], dataProblems: 0, fromMs: 0, toMs: 2000 }),
+    });
+    expect(model.series[0]!.explanation).toEqual({ atMs: 1000, text: 'dl: retry storm, cargo retrying' });
+  });
 
   it('gives every series id its own section id: escapes never meet an id that looks like one', () => {
     const ids = ['a/b', 'a_2fb', 'a_002fb', 'a_b', 'a_5fb', 'é', 'e9', '_00e9', 'x y', 'x_y'];
