@@ -8,6 +8,7 @@ import type { StormwatchConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
 import type { AlertTransition } from '../core/types.js';
 import type { TickResult } from '../pipeline.js';
+import type { HistoryStore } from '../ui/history-store.js';
 import { type BacktestOptions, type BacktestSummary, runBacktest } from './backtest.js';
 import { Notifier } from './notify.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
@@ -39,18 +40,27 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
   // Maintenance windows and inhibition apply at data time; silences belong to a live service.
   const mute = new MuteStage(muteConfig(config, () => []));
   let lastMs = Number.NaN;
+  let history: HistoryStore | undefined;
   const summary = await runBacktest(config, {
     logger,
     ...(options.keepHistory ? { keepHistory: true } : {}),
     ...(options.shard ? { shard: options.shard } : {}),
-    ...(options.onStart ? { onStart: options.onStart } : {}),
+    onStart: (info) => {
+      history = info.history;
+      options.onStart?.(info);
+    },
     onTick: (result, pipeline) => {
       const { deliver, muted } = mute.filter(result.transitions, result.timeMs);
       options.onTick?.(result, muted);
       for (const t of result.transitions) options.onTransition?.(t, muted.get(t));
+      // The history marks them as `run` does, so the UI of a replay (the demo's) shows what muted each.
+      for (const [t, by] of muted) if (t.status === 'firing' && t.update === undefined) history?.markMuted(t.fingerprint, by.map((m) => m.by));
       // As `run` releases them: not an alert whose condition is over (held only by keepFiringFor).
       const released = mute.release(result.timeMs, mute.heldCount > 0 ? pipeline.lingering(result.timeMs) : undefined);
-      for (const t of released) options.onRelease?.(t, result.timeMs);
+      for (const t of released) {
+        history?.markReleased(t.fingerprint, result.timeMs);
+        options.onRelease?.(t, result.timeMs);
+      }
       notifier.handle([...deliver, ...released], result.timeMs);
       lastMs = result.timeMs;
     },

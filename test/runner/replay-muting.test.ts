@@ -51,6 +51,23 @@ describe('muting in a replay', () => {
     expect(sent.indexOf('firing StormwatchRetryStorm')).toBeLessThan(sent.indexOf('resolved StormwatchRetryStorm'));
   });
 
+  it("its history marks what muted each alert and when it went out after all, as `run`'s does: the demo's UI shows it", async () => {
+    receiver = await startReceiver();
+    const base = loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
+    const config: StormwatchConfig = {
+      ...base,
+      sinks: [{ name: 'hook', kind: 'webhook', url: `${receiver.url}/hook`, timeoutMs: 5000, headers: {} }],
+      routes: [{ sinks: ['hook'], match: {}, groupBy: ['...'], groupWaitMs: 0, groupIntervalMs: 0, repeatIntervalMs: 4 * 3_600_000 }],
+    };
+    const released: number[] = [];
+    const { backtest } = await runReplay(config, { logger: silentLogger, keepHistory: true, onRelease: (_t, atMs) => released.push(atMs) });
+    const storm = backtest.history!.alerts().find((a) => a.alertname === 'StormwatchRetryStorm')!;
+    expect(storm.mutedBy).toEqual(['inhibited by StormwatchDeployRegression{service="crates-io",version="1.102.0"}']);
+    expect(released).toHaveLength(1);
+    expect(storm.releasedAtMs).toBe(released[0]);
+    expect(backtest.history!.alerts().find((a) => a.alertname === 'StormwatchDeployRegression')!.mutedBy).toBeUndefined();
+  });
+
   it('a maintenance window over the incident: every alert it selects is decided, printed as muted, and nothing is sent', async () => {
     const { sent, printed } = await replay((c) => ({
       ...c,
