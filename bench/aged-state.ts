@@ -75,6 +75,7 @@ function moved(state: EvidenceSnapshot, c: number, errorScale: number, funnelSca
     d.lateDen *= c * c;
     d.lateNum *= c * c;
     if (d.latePrevN >= 0) d.latePrevN *= c;
+    if (d.ratePrevN !== undefined && d.ratePrevN >= 0) d.ratePrevN *= c;
     if (d.blockN !== undefined) d.blockN *= c;
     if (d.blockExpected !== undefined) d.blockExpected *= c;
   }

@@ -31,6 +31,7 @@ import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_DOUBLES, PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { breakLateShare, lateShareOf, learnLateShare } from './stats/late-share.js';
+import { successiveResidual, winsorisedResidual } from './stats/successive-dispersion.js';
 import { DISPERSION_FIELDS, type Dispersion, DispersionView } from './tick-dispersion.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
@@ -628,6 +629,7 @@ export class EvidenceDetector implements Detector {
     s.f64.push(d.lateNum);
     s.f64.push(d.lateDen);
     s.f64.push(d.latePrevN);
+    s.f64.push(d.ratePrevN);
     if (block) {
       s.f64.push(d.blockN);
       s.f64.push(d.blockExpected);
@@ -681,7 +683,7 @@ export class EvidenceDetector implements Detector {
     const check = (k: CheckName) => `{"small":0,"large":0,"health":0,"alarmed":${this.alarmed(CHECK_AT[k])}}`;
     const numbers = (kind: 'f' | 'd', n: number) => (n > 0 ? numbersTemplate(kind, n) : '[]');
     const baseline = (b: RobustBaseline) => RobustBaseline.fixedTemplate(b.buckets, b.partialTicks > 0, b.coding);
-    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0,"lateNum":0,"lateDen":0,"latePrevN":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
+    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0,"lateNum":0,"lateDen":0,"latePrevN":0,"ratePrevN":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
     const run = this.run === null ? 'null' : `{"sinceMs":0,"observed":0,"expected":0,"seconds":0${recent >= 0 ? `,"recentObserved":${numbers('d', recent)},"recentExpected":${numbers('d', recent)},"risingSinceMs":0${failure ? ',"failureObserved":0,"failureExpected":0,"failureTicks":0' : ''}` : ''}}`;
     return (
       `{"rate":${baseline(this.rate)},"errorRatio":${baseline(this.errorRatio)},"funnel":${baseline(this.funnel)}` +
@@ -708,7 +710,7 @@ export class EvidenceDetector implements Detector {
   /** The dispersion as saved: its keys in one order, whichever order they were set in. */
   private dispersionSnapshot(): Dispersion {
     const d = this.dispersion;
-    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN };
+    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN, ratePrevN: d.ratePrevN };
     if (!Number.isNaN(d.blockN)) Object.assign(out, { blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
     if (!Number.isNaN(d.rateBlock)) Object.assign(out, { rateBlock: d.rateBlock, blocks: d.blocks });
     return out;
@@ -745,6 +747,8 @@ export class EvidenceDetector implements Detector {
     if (validDispersion && [d.lateNum, d.lateDen, d.latePrevN].every((x) => typeof x === 'number' && Number.isFinite(x)) && d.lateDen >= 0) {
       Object.assign(this.dispersion, { lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN });
     }
+    // Saved before the rate's dispersion was read tick to tick (or after a gap, NaN: saved as null): no previous tick.
+    if (validDispersion && typeof d.ratePrevN === 'number' && d.ratePrevN >= 0) this.dispersion.ratePrevN = d.ratePrevN;
     if (validDispersion && [d.rateBlock, d.blocks, d.blockN, d.blockExpected, d.blockTicks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
       Object.assign(this.dispersion, { rateBlock: d.rateBlock, blocks: d.blocks, blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
     }
@@ -811,6 +815,8 @@ export class EvidenceDetector implements Detector {
       if (this.errorsEval) unknown(this.errorsEval, Number.NaN, 'no data');
       if (this.funnelEval) unknown(this.funnelEval, Number.NaN, 'no data');
       this.lastScore = Number.NaN;
+      // No rate residual is read across a gap.
+      this.dispersion.ratePrevN = Number.NaN;
       return out;
     }
     // Median and MAD once per tick: they are the hot path at 100k series.
@@ -824,6 +830,7 @@ export class EvidenceDetector implements Detector {
     const b = this.base;
     const ratioEvidenceBefore = c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]!;
     this.judgeRate(sample.requests, n, baselineCount, baselineSigma);
+    this.dispersion.ratePrevN = n;
     const errors = this.errorsEval ? this.judgeErrors(this.errorsEval, sample.errors * this.seconds, n, baselineCount) : undefined;
     const funnel = this.funnelEval ? this.judgeFunnel(this.funnelEval, sample.downstream * this.seconds, n, baselineCount) : undefined;
     this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel, Math.sign(c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]! - ratioEvidenceBefore));
@@ -1124,7 +1131,9 @@ export class EvidenceDetector implements Detector {
     const d = this.dispersion;
     d.ticks = Math.min(d.ticks + 1, this.dispersionWindow);
     const alpha = 1 / d.ticks;
-    if (Number.isFinite(rate)) d.rate += alpha * (rate - d.rate);
+    // One tick of a level shift (or the first after an alarm) is one residual in a thousand, not the mean's to carry.
+    const r = winsorisedResidual(rate, d.rate, d.ticks > this.params.minBaselinePoints);
+    if (Number.isFinite(r)) d.rate += alpha * (r - d.rate);
     if (Number.isFinite(errors)) d.errors += alpha * (errors - d.errors);
     if (Number.isFinite(funnel)) d.funnel += alpha * (funnel - d.funnel);
     if (!(n >= 0 && expected > 0)) return;
@@ -1168,7 +1177,8 @@ export class EvidenceDetector implements Detector {
     const { spikeFactor, collapseFactor, threshold } = this.derived;
     // Quasi-Poisson: Var(count) = φ·mean, φ from the baseline's own spread of log-rate (≈ φ/mean).
     const logSigma = Math.max(baselineSigma, MIN_LOG_RATE_SIGMA);
-    residual.rate = ((n - expected) * (n - expected)) / Math.max(expected, 1e-9);
+    // Against the tick before, not the expectation: a median lagging a level shift is no noise (stats/successive-dispersion.ts).
+    residual.rate = successiveResidual(n, this.dispersion.ratePrevN);
     const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion(this.dispersion.rate));
     const w = this.weight / phi;
     // σ of one tick's log count (Poisson and demand): what the amplification model reads M through,

@@ -1,5 +1,5 @@
 // A detector's dispersion estimates (how much more its counts vary than Poisson or binomial ones)
-// and the late share's sums: twelve numbers a series, read and written in place every tick. They
+// and the late share's sums: thirteen numbers a series, read and written in place every tick. They
 // live in the detector's doubles (a region of a shared slab, core/slab.ts), not in an object's
 // fields: V8 holds each double field as a number object of its own (16 bytes beside its slot).
 
@@ -24,10 +24,16 @@ export interface Dispersion extends LateShareState {
   blockN?: number;
   blockExpected?: number;
   blockTicks?: number;
+  /**
+   * The request count of the tick before (any tick with data, learnt or not; NaN after a gap): the
+   * rate's dispersion is read from one tick to the next (stats/successive-dispersion.ts). Absent
+   * in states saved before it: the first tick after their restore learns no rate residual.
+   */
+  ratePrevN?: number;
 }
 
 /** Doubles a DispersionView takes. */
-export const DISPERSION_FIELDS = 12;
+export const DISPERSION_FIELDS = 13;
 const RATE = 0;
 const ERRORS = 1;
 const FUNNEL = 2;
@@ -40,6 +46,7 @@ const BLOCKS = 8;
 const BLOCK_N = 9;
 const BLOCK_EXPECTED = 10;
 const BLOCK_TICKS = 11;
+const RATE_PREV_N = 12;
 
 /** The dispersion as a detector holds it: every field a number, NaN where the saved form has none (no block gathered, no block averaged). */
 export class DispersionView implements Required<Dispersion> {
@@ -58,7 +65,7 @@ export class DispersionView implements Required<Dispersion> {
     return this;
   }
 
-  /** As learnt from nothing (φ = 1 for every input), or from the counts saved. */
+  /** As learnt from nothing (φ = 1 for every input), or from the counts saved; no previous tick. */
   reset(rate = 1, errors = 1, funnel = 1, ticks = 0): void {
     const d = this.doubles;
     const at = this.at;
@@ -138,6 +145,12 @@ export class DispersionView implements Required<Dispersion> {
   }
   set blockExpected(v: number) {
     this.doubles[this.at + BLOCK_EXPECTED] = v;
+  }
+  get ratePrevN(): number {
+    return this.doubles[this.at + RATE_PREV_N]!;
+  }
+  set ratePrevN(v: number) {
+    this.doubles[this.at + RATE_PREV_N] = v;
   }
   get blockTicks(): number {
     return this.doubles[this.at + BLOCK_TICKS]!;

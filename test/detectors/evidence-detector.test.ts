@@ -196,6 +196,33 @@ describe('EvidenceDetector', () => {
     expect(statuses.every((s) => s === 'anomalous')).toBe(true);
   });
 
+  it('does not learn a level the median still lags as noise: started inside a 3x batch job, an outage after it pages at once', () => {
+    // The first six minutes run at 3x (the baseline judges from the fifth); the job ends, a fall to
+    // a third the checks do not page, and the trailing median keeps the old level for minutes.
+    // Read against that median, those ticks had made the band ±0.43 nat (σ of a tick) an hour later,
+    // and a 97 % outage took 3-4 ticks more to page; read tick to tick, σ is 0.05 and the outage's
+    // first tick pages.
+    const run = (seed: number) => {
+      const random = mulberry32(seed);
+      const d = detector(15_000, {}, ['requests']);
+      let t = 0;
+      for (let i = 0; i < 24; i++, t += 15_000) d.observe(tick(random, 300, 15_000), t);
+      let sigma = Number.NaN;
+      for (let i = 0; i < 200; i++, t += 15_000) sigma = d.observe(tick(random, 100, 15_000), t).find((e) => e.kind === 'rate_drop')!.sigma;
+      let ticks = 0;
+      while (ticks < 40 && statusOf(d.observe(tick(random, 3, 15_000), t), 'rate_drop') !== 'anomalous') {
+        ticks++;
+        t += 15_000;
+      }
+      return { sigma, ticks };
+    };
+    for (const seed of [1, 2, 3]) {
+      const { sigma, ticks } = run(seed);
+      expect(sigma, `seed ${seed}`).toBeLessThan(0.2);
+      expect(ticks, `seed ${seed}`).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('sees a sparse, bursty series fall silent, though each silent tick adds only tenths of a nat', () => {
     // 0.2 requests a second in bursts: a tick's count has ten times a Poisson count's variance
     // (gamma-mixed Poisson). Each silent tick adds about 0.2 nats of evidence of a collapse, and

@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { breakLateShare, lateShareOf, learnLateShare, newLateShare } from '../../src/detectors/stats/late-share.js';
 import { DISPERSION_FIELDS, DispersionView } from '../../src/detectors/tick-dispersion.js';
 
-const FIELDS = ['rate', 'errors', 'funnel', 'ticks', 'lateNum', 'lateDen', 'latePrevN', 'rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks'] as const;
+const FIELDS = ['rate', 'errors', 'funnel', 'ticks', 'lateNum', 'lateDen', 'latePrevN', 'rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN'] as const;
 
 describe('DispersionView', () => {
   it('starts as nothing learnt: φ = 1 for every input, no ticks, a fresh late share, no block', () => {
     const d = new DispersionView(new Float64Array(DISPERSION_FIELDS), 0);
     const late = newLateShare();
     expect([d.rate, d.errors, d.funnel, d.ticks, d.lateNum, d.lateDen, d.latePrevN]).toEqual([1, 1, 1, 0, late.lateNum, late.lateDen, late.latePrevN]);
-    for (const k of ['rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks'] as const) expect(d[k], k).toBeNaN();
+    for (const k of ['rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN'] as const) expect(d[k], k).toBeNaN();
   });
 
   it('holds each field in its own place of its slice, and reset() rewrites them all', () => {
@@ -22,6 +22,7 @@ describe('DispersionView', () => {
     d.reset(2.5, 1.5, 3, 40);
     expect([d.rate, d.errors, d.funnel, d.ticks, d.lateNum, d.lateDen, d.latePrevN]).toEqual([2.5, 1.5, 3, 40, 0, 0, -1]);
     expect(d.blockN).toBeNaN();
+    expect(d.ratePrevN).toBeNaN();
   });
 
   it('learns the late share exactly as a plain state does', () => {
