@@ -3,7 +3,7 @@
 // 100 MB page costs its parse, not a second copy of itself, and the parse overlaps the transfer.
 
 import { StringDecoder } from 'node:string_decoder';
-import { type ParseOptions, type ParseResult, type ParseState, beginParse, parseLines } from './exposition.js';
+import { type ParseOptions, type ParseResult, type ParseState, beginParse, parseLines, skipCutLine } from './exposition.js';
 
 /** How much of the page's opening is kept for checkPage (it reads the first non-blank character). */
 const HEAD_CHARS = 64;
@@ -48,12 +48,22 @@ export class ExpositionStream {
     this.rest = text.slice(Math.max(from, to));
   }
 
-  /** The body is complete: its last line (with or without a newline) is parsed too. */
-  end(): ParseResult {
+  /**
+   * The body is complete: its last line is parsed too, with or without a newline. With
+   * `lastLineEnds` (a scraped page, whose format says every line ends with one) a last line without
+   * its newline is a page cut short inside it: skipped as malformed, not read as a number (a
+   * value 4071 cut to `40` read as a counter restart, and the next page's as a storm).
+   */
+  end(lastLineEnds = false): ParseResult {
     const text = this.rest + this.decoder.end();
     if (this.pageHead.length < HEAD_CHARS) this.keepHead(text.slice(this.rest.length));
     this.rest = '';
-    if (text !== '') parseLines(text, this.state);
+    if (text === '') return this.state.result;
+    if (lastLineEnds && !text.endsWith('\n')) {
+      const nl = text.lastIndexOf('\n');
+      if (nl >= 0) parseLines(text, this.state, 0, nl + 1);
+      skipCutLine(text.slice(nl + 1), this.state);
+    } else parseLines(text, this.state);
     return this.state.result;
   }
 

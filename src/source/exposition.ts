@@ -319,6 +319,25 @@ export function parseLines(text: string, state: ParseState, from = 0, to = text.
   if (scanStopped) state.stopped = true;
 }
 
+/**
+ * The last line of a page that ends without its newline: the page was cut short inside it (its
+ * value may be cut too), so it is a problem, not a sample, and a problem of a watched metric when
+ * its name is one (checkPage then fails the page, as a malformed watched line does). Blank text and
+ * comments are nothing.
+ */
+export function skipCutLine(line: string, state: ParseState): void {
+  const text = line.trim();
+  if (text === '' || text.startsWith('#') || state.stopped) return;
+  state.lineNo++;
+  const name = /^[^\s{]*/.exec(text)![0];
+  const problem: ExpositionProblem = { line: state.lineNo, message: `${clip(name)}: the page ends inside this line (no newline after it): cut short; line skipped` };
+  state.result.problems.push(problem);
+  if (state.options.wants?.(name) ?? true) {
+    state.result.wantedProblems++;
+    state.result.firstWantedProblem ??= problem;
+  }
+}
+
 // What scanLines hands back besides the line number: set as it returns (no callback runs between
 // that and parseLines reading them, so a parse inside a callback cannot change them).
 let scanSamples = 0;

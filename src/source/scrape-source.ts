@@ -190,7 +190,7 @@ export class ScrapeSource implements LiveSource {
     const contentType = response.headers.get('content-type') ?? '';
     const stream = new ExpositionStream(optionsFor(contentType.includes('openmetrics') ? 'openmetrics' : 'text'));
     await forEachBodyChunk(response, maxBytes, what, timeoutMs, (chunk) => stream.push(chunk));
-    const result = stream.end();
+    const result = stream.end(true);
     return { contentType, head: stream.head, result };
   }
 }

@@ -105,4 +105,18 @@ describe('ExpositionStream', () => {
     expect(got.head.length).toBe(64);
     expect(checkPage({ contentType: 'text/plain', text: got.head, parse: got.result, watchedSamples: 0 })?.fault).toBe('not_exposition');
   });
+
+  it('reads a last line without its newline as a line, unless the page must end with one: then it is a page cut short', () => {
+    const read = (lastLineEnds: boolean) => {
+      const samples: Seen[] = [];
+      const stream = new ExpositionStream({ format: 'text', wants: (n) => n === 'a', onSample: (name, labels, value, ts, line) => samples.push({ name, labels, value, ts, line }) });
+      stream.pushText('a{x="1"} 12\nb 3\na{x="2"} 40');
+      return { result: stream.end(lastLineEnds), samples };
+    };
+    expect(read(false).samples.map((s) => s.value)).toEqual([12, 40]);
+    const cut = read(true);
+    expect(cut.samples.map((s) => s.value)).toEqual([12]);
+    expect(cut.result.problems).toEqual([{ line: 3, message: 'a: the page ends inside this line (no newline after it): cut short; line skipped' }]);
+    expect(cut.result.wantedProblems).toBe(1);
+  });
 });

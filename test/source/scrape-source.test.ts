@@ -75,6 +75,26 @@ describe('ScrapeSource', () => {
     expect(read.frame.signals.get('downloads')!.requests).toBeNaN();
   });
 
+  it('reads no data from a page cut short inside a watched value (no newline after it), and the next good page spans the gap', async () => {
+    // 4071 cut to `40`: read as a number it was a counter restart, and the next page's 4,100 a storm.
+    let page = 'api_requests_total{pod="a"} 4000\nstatic_requests_total{code="200"} 4000\n';
+    const url = await serve(() => ({ body: page }));
+    const source = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [signal]);
+    await source.read(0);
+    page = 'api_requests_total{pod="a"} 4300\nstatic_requests_total{code="200"} 40';
+    const cut = await source.read(15_000);
+    expect(cut.errors.map((e) => [e.reason, e.message])).toEqual([['unreadable', expect.stringContaining('line 2: static_requests_total: the page ends inside this line (no newline after it): cut short; line skipped')]]);
+    expect(cut.frame.signals.get('downloads')!.downstream).toBeNaN();
+    page = 'api_requests_total{pod="a"} 4600\nstatic_requests_total{code="200"} 4600\n';
+    expect((await source.read(30_000)).frame.signals.get('downloads')).toMatchObject({ requests: 20, downstream: 20 });
+    // A page of other metrics cut short is a problem reported, not a failed read.
+    page = 'api_requests_total{pod="a"} 4900\nstatic_requests_total{code="200"} 4900\nprocess_cpu_seconds_total 1';
+    const other = await source.read(45_000);
+    expect(other.errors).toEqual([]);
+    expect(other.problems.map((p) => p.message)).toEqual(['process_cpu_seconds_total: the page ends inside this line (no newline after it): cut short; line skipped']);
+    expect(other.frame.signals.get('downloads')).toMatchObject({ requests: 20, downstream: 20 });
+  });
+
   it.each([
     ['an HTTP error', { status: 503, body: 'down' }, 'http_status', 1000],
     ['a slow target', { body: 'api_requests_total 1\n', delayMs: 1500 }, 'timeout', 200],
