@@ -1126,16 +1126,20 @@ export class EvidenceDetector implements Detector {
     return d.ticks >= this.params.minBaselinePoints ? dispersionUpperBound(learnt, d.ticks) : 1;
   }
 
-  /** Adds a tick's squared Pearson residuals (those it has: NaN otherwise) to the dispersion estimates. */
+  /** Adds a tick's squared residuals (the rate's tick to tick, the ratios' Pearson; NaN where it has none), each winsorised, to the dispersion estimates. */
   private learnDispersion(rate: number, errors: number, funnel: number, n: number, expected: number): void {
     const d = this.dispersion;
     d.ticks = Math.min(d.ticks + 1, this.dispersionWindow);
     const alpha = 1 / d.ticks;
-    // One tick of a level shift (or the first after an alarm) is one residual in a thousand, not the mean's to carry.
-    const r = winsorisedResidual(rate, d.rate, d.ticks > this.params.minBaselinePoints);
+    // One tick of a level shift (or the first after an alarm), or of a counter misread (a page cut
+    // short: 48 completions a request), is one residual in a thousand, not the mean's to carry.
+    const trusted = d.ticks > this.params.minBaselinePoints;
+    const r = winsorisedResidual(rate, d.rate, trusted);
+    const re = winsorisedResidual(errors, d.errors, trusted);
+    const rf = winsorisedResidual(funnel, d.funnel, trusted);
     if (Number.isFinite(r)) d.rate += alpha * (r - d.rate);
-    if (Number.isFinite(errors)) d.errors += alpha * (errors - d.errors);
-    if (Number.isFinite(funnel)) d.funnel += alpha * (funnel - d.funnel);
+    if (Number.isFinite(re)) d.errors += alpha * (re - d.errors);
+    if (Number.isFinite(rf)) d.funnel += alpha * (rf - d.funnel);
     if (!(n >= 0 && expected > 0)) return;
     d.blockN = orZero(d.blockN) + n;
     d.blockExpected = orZero(d.blockExpected) + expected;

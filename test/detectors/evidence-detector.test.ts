@@ -223,6 +223,24 @@ describe('EvidenceDetector', () => {
     }
   });
 
+  it('is not blinded by one misread tick: a page cut short read 48 completions a request, and a total break after it still pages at once', () => {
+    // The cut value (4071 read as 40) makes the next tick's increase 48 times the requests: a
+    // squared residual of millions, learnt whole, made the funnel's band 0-21 and 40 s of nothing
+    // completing paged nothing (found live, scrape source). Winsorised, it is one tick of eleven φ.
+    const random = mulberry32(5);
+    const d = detector(2_000, { baselineWindowMs: 600_000, baselineResolutionMs: 10_000, minBaselinePoints: 10 });
+    let t = warm(d, random, 40, 2_000, 300);
+    d.observe({ requests: 40, errors: 0.1, downstream: 40 * 48 }, t);
+    t += 2_000;
+    for (let i = 0; i < 20; i++, t += 2_000) d.observe(tick(random, 40, 2_000), t);
+    let ticks = 0;
+    while (ticks < 20 && statusOf(d.observe(tick(random, 40, 2_000, 1), t), 'funnel_drop') !== 'anomalous') {
+      ticks++;
+      t += 2_000;
+    }
+    expect(ticks).toBeLessThanOrEqual(1);
+  });
+
   it('sees a sparse, bursty series fall silent, though each silent tick adds only tenths of a nat', () => {
     // 0.2 requests a second in bursts: a tick's count has ten times a Poisson count's variance
     // (gamma-mixed Poisson). Each silent tick adds about 0.2 nats of evidence of a collapse, and
