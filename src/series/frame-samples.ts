@@ -112,10 +112,14 @@ export class FrameSamples implements ReadonlyMap<string, SignalSample> {
     this.downstream.fill(Number.NaN);
   }
 
-  /** Writes the sample of the series in `slot`. */
+  /**
+   * Writes the sample of the series in `slot`. Errors are not read without requests: an errors
+   * selector that matches nothing reads 0 (a service without errors), but not while the requests
+   * have no data (a target down), when that 0 was exported as a fact beside absent rates.
+   */
   put(slot: number, requests: number, errors: number, downstream: number): void {
     this.requests[slot] = requests;
-    this.errors[slot] = errors;
+    this.errors[slot] = Number.isNaN(requests) ? Number.NaN : errors;
     this.downstream[slot] = downstream;
   }
 

@@ -82,8 +82,11 @@ export class StormwatchMetrics {
       }
       const a = report.assessment;
       const multiplier = a.requests / a.requestsBaseline;
+      // A tick without requests read says nothing of either: absent, not the last value or a calm 0.
       if (Number.isFinite(multiplier)) this.amplification.set({ signal }, multiplier);
-      this.failingAttempts.set({ signal }, a.estimate?.failingAttempts ?? 0);
+      else this.amplification.remove({ signal });
+      if (Number.isFinite(report.sample.requests)) this.failingAttempts.set({ signal }, a.estimate?.failingAttempts ?? 0);
+      else this.failingAttempts.remove({ signal });
       for (const e of report.evaluations) {
         if (Number.isFinite(e.baseline)) this.signalBaseline.set({ signal, check: e.kind }, e.baseline);
         const band = bandOf(e, this.zThreshold);

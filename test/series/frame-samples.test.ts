@@ -61,6 +61,16 @@ describe('FrameSamples', () => {
     expect(second.get('a')).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
     expect(second.get('b')).toEqual({ requests: 4, errors: 5, downstream: 6 });
   });
+
+  it("reads no errors without requests: an absent errors selector's 0 is no fact while the requests have no data", () => {
+    const index = new SeriesIndex();
+    index.add('a');
+    const frame = new FrameSamples(index);
+    frame.put(0, Number.NaN, 0, Number.NaN);
+    expect(frame.get('a')).toEqual({ requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
+    frame.put(0, 0, 0, Number.NaN);
+    expect(frame.get('a')).toEqual({ requests: 0, errors: 0, downstream: Number.NaN });
+  });
 });
 
 describe('SpareSamples', () => {

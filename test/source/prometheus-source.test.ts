@@ -169,7 +169,9 @@ describe('PrometheusSource, answers resolved by their predicted order', () => {
       }
       const expected = order.map((route) => {
         const sum = sums.get(route) ?? {};
-        return [`api{route=${JSON.stringify(route)}}`, { requests: sum.r ?? Number.NaN, errors: failing === 'e' ? Number.NaN : (sum.e ?? 0), downstream: sum.d ?? Number.NaN }];
+        const requests = sum.r ?? Number.NaN;
+        // No errors are read without requests (a route gone stale reads no 0 errors either).
+        return [`api{route=${JSON.stringify(route)}}`, { requests, errors: failing === 'e' || Number.isNaN(requests) ? Number.NaN : (sum.e ?? 0), downstream: sum.d ?? Number.NaN }];
       });
       expect([...frame.signals], `tick ${k}`).toEqual(expected);
       expect([...frame.series!.values()].map((i) => i.labels.route)).toEqual(order);

@@ -35,3 +35,20 @@ describe('StormwatchMetrics: anomaly score and seasonal band', () => {
     expect(await values(m, 'stormwatch_anomaly_score')).toEqual([]);
   });
 });
+
+describe('StormwatchMetrics: a tick without data', () => {
+  it('drops the multiplier and the failing share rather than showing the last value or a calm 0', async () => {
+    const m = new StormwatchMetrics(false);
+    const at = (requests: number, failingAttempts?: number) =>
+      ({ timeMs: 0, transitions: [], deploys: [], signals: new Map([['api', { sample: { requests, errors: Number.NaN, downstream: requests }, evaluations: [], assessment: { requests, requestsBaseline: 100, ...(failingAttempts !== undefined ? { estimate: { failingAttempts } } : {}) } }]]) }) as unknown as TickResult;
+    m.recordTick(at(380, 1), 0, [], 0);
+    expect(await values(m, 'stormwatch_amplification_factor')).toEqual([{ labels: { signal: 'api' }, value: 3.8 }]);
+    expect(await values(m, 'stormwatch_failing_attempts_ratio')).toEqual([{ labels: { signal: 'api' }, value: 1 }]);
+    m.recordTick(at(Number.NaN), 0, [], 0);
+    expect(await values(m, 'stormwatch_amplification_factor')).toEqual([]);
+    expect(await values(m, 'stormwatch_failing_attempts_ratio')).toEqual([]);
+    // Read and healthy: no failure is a fact.
+    m.recordTick(at(100), 0, [], 0);
+    expect(await values(m, 'stormwatch_failing_attempts_ratio')).toEqual([{ labels: { signal: 'api' }, value: 0 }]);
+  });
+});
