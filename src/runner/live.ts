@@ -490,7 +490,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       const errorReasons = [...new Set(read.errors.map((e) => e.reason))].join(', ');
       if (errorText !== lastErrorText && (messageShape(errorText) !== messageShape(lastErrorText) || now() - lastErrorLogMs >= ERROR_RELOG_MS)) {
         if (errorText) logger.log('warn', 'source read failed; the loop goes on', { errors: read.errors.map((e) => ({ reason: e.reason, message: e.message })) });
-        else logger.log('info', 'source read recovered');
+        else logger.log('info', 'source read recovered', { source: sourceWhere(config) });
         lastErrorText = errorText;
         lastErrorReasons = errorReasons;
         lastErrorLogMs = now();
@@ -499,7 +499,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       // tick, and one broken differently each scrape one a minute.
       const problemsText = read.problems.slice(0, 5).map((p) => p.message).join('\n');
       if (problemsText !== lastProblemsText && (messageShape(problemsText) !== messageShape(lastProblemsText) || now() - lastProblemsLogMs >= ERROR_RELOG_MS)) {
-        if (problemsText) logger.log('warn', 'exposition lines skipped', { count: read.problems.length, first: read.problems.slice(0, 5).map((p) => ({ line: p.line, problem: p.message })) });
+        if (problemsText) logger.log('warn', 'exposition lines skipped', { source: sourceWhere(config), count: read.problems.length, first: read.problems.slice(0, 5).map((p) => ({ line: p.line, problem: p.message })) });
         lastProblemsText = problemsText;
         lastProblemsLogMs = now();
       }
@@ -869,6 +869,12 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
 const ERROR_RELOG_MS = 60_000;
 
 /** A message without what it quotes and counts: two failures of one kind read alike. */
+/** The source a line speaks of, as its failures name it ("scrape URL"; the logger redacts credentials). */
+function sourceWhere(config: StormwatchConfig): string {
+  const source = config.source;
+  return source.kind === 'replay' ? `replay ${source.file}` : `${source.kind} ${source.url}`;
+}
+
 function messageShape(text: string): string {
   return text.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\d+(?:\.\d+)?/g, '0');
 }

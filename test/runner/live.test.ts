@@ -81,6 +81,22 @@ describe('live loop', () => {
     expect(logged()).toBe(2);
   });
 
+  it('names the source when its read recovers, as its failure did', async () => {
+    let failing = true;
+    server = createServer((_, res) => {
+      if (failing) res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"error","errorType":"unavailable","error":"starting up"}');
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":{"resultType":"vector","result":[]}}');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { lines, logger } = logCollector();
+    handle = await startLive(prometheusConfig(url), { logger });
+    await handle.tick();
+    failing = false;
+    await handle.tick();
+    expect(lines.find((l) => l.msg === 'source read recovered')).toMatchObject({ source: `prometheus ${url}` });
+  });
+
   it.each([
     ['slow', { delayMs: 1000, status: 200, body: '{}' }, 'timeout'],
     ['answering 503', { delayMs: 0, status: 503, body: '{"status":"error","errorType":"unavailable","error":"starting up"}' }, 'http_status'],
