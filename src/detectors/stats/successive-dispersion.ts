@@ -13,7 +13,9 @@
 // then costs one tick's residual, not half a window's, and that one tick is winsorised at the χ²(1)
 // 0.999 quantile of the dispersion learnt so far. Slow misfit (a level wandering within the hour)
 // is not this estimate's to carry: the checks take φ as at least the baseline's own spread of
-// log-rate times the expected count (evidence-detector.ts, judgeRate). Pure.
+// log-rate times the expected count (evidence-detector.ts, judgeRate). The ratios' Pearson
+// residuals are winsorised the same way: one misread tick (a page cut short, 48 completions a
+// request) is not the mean's to carry either. Pure.
 
 /** χ²(1)'s 0.999 quantile (scipy.stats.chi2.ppf(0.999, 1)): a residual above this many φ is one tick in a thousand. */
 export const WINSOR_CHI2 = 10.827566170662733;
