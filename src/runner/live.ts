@@ -449,26 +449,28 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     asked.absentErrorMetrics(now()).then(settle, () => settle(undefined));
   };
 
-  // What a tick reads from the last rates of targets whose scrapes fail: logged when it starts,
-  // changes signals or stops; its rates in stormwatch_signal_held_rate.
+  // What a tick reads from the last rates of series missing from Prometheus (of targets whose
+  // scrapes fail, or left a page still scraped): logged when it starts, changes signals or stops;
+  // its rates in stormwatch_signal_held_rate.
   let heldInputs = '';
   const reportHeld = (held: readonly HeldRate[]) => {
     if (held.length > 0 || heldInputs !== '') metrics.recordHeld(held);
     const inputs = held.map((h) => `${h.signal}/${h.input}`).join(', ');
     if (inputs === heldInputs) return;
-    if (held.length > 0) logger.log('warn', 'reading the last rates of series whose targets\' scrapes fail (up == 0)', { held: held.map((h) => ({ signal: h.signal, input: h.input, rate: Number(h.rate.toPrecision(4)) })) });
+    if (held.length > 0) logger.log('warn', 'reading the last rates of series missing from Prometheus: their targets\' scrapes fail (up == 0), or they left a page still scraped', { held: held.map((h) => ({ signal: h.signal, input: h.input, rate: Number(h.rate.toPrecision(4)) })) });
     else logger.log('info', 'no series is read at its last rate any more');
     heldInputs = inputs;
   };
 
-  // The probe for targets whose scrapes fail: while it fails, each missed query reads every watched
-  // series' five minutes (correct, dearer). Said when it starts failing and when it answers again.
+  // The probes for targets whose scrapes fail or whose series left their page: while one fails, each
+  // missed query reads every watched series' five minutes (correct, dearer). Said when it starts
+  // failing and when it answers again.
   let downProbeFailing = false;
   const reportDownProbe = (failure: string | undefined) => {
     if ((failure !== undefined) === downProbeFailing) return;
     downProbeFailing = failure !== undefined;
-    if (failure !== undefined) logger.log('warn', 'the query for targets whose scrapes fail failed: series of failing targets are looked for among every watched series (dearer) until it answers', { error: failure });
-    else logger.log('info', 'the query for targets whose scrapes fail answers again');
+    if (failure !== undefined) logger.log('warn', 'the query for targets whose scrapes fail, or whose series left their page, failed: missing series are looked for among every watched series (dearer) until it answers', { error: failure });
+    else logger.log('info', 'the query for targets whose scrapes fail, or whose series left their page, answers again');
   };
 
   const runTick = async () => {

@@ -13,7 +13,8 @@
 // samples would stay in the rate window for one window, a frozen rate, then drop out: five of six
 // pods whose /metrics broke while they served read as traffic falling to a sixth and paged an
 // Outage). missedQuery adds what such series carried, as the replay and scrape sources do
-// (README, "Missing data is never zero").
+// (README, "Missing data is never zero"), and what series that left a page still scraped carried
+// (an exporter that stopped writing one label set read as its traffic lost).
 
 import { type Selector, matchesSelector } from '../core/selector.js';
 import { MISSED_FOR_MS } from '../series/counter-rate.js';
@@ -55,6 +56,31 @@ export function targetsDownQuery(windowMs: number): string {
   return `count by (job, instance) (min_over_time(up[${windowMs / 1000}s]) == 0)`;
 }
 
+/**
+ * Targets up now of which a series of `reads` (selectors, each with its rate window) is missing from
+ * the window: there five minutes or a window ago, with fewer than two samples in the window now.
+ * What the missed query reads of series that left a page is narrowed to them. It reads two samples
+ * of each watched series, not five minutes of them; a series younger than five minutes is listed
+ * only in the window after it left, so the source keeps what it lists for MISSED_FOR_MS.
+ */
+export function targetsLeftQuery(reads: readonly { selector: string; windowMs: number }[]): string {
+  const lookback = `${MISSED_FOR_MS / 1000}s`;
+  const terms = reads.map(({ selector, windowMs }) => {
+    const w = `${windowMs / 1000}s`;
+    return `((${selector} offset ${lookback} or ${selector} offset ${w}) unless count_over_time(${selector}[${w}]) > 1)`;
+  });
+  return `count by (job, instance) ((${terms.join(' or ')}) and on(job, instance) ${steadyTargets(`${Math.max(...reads.map((r) => r.windowMs)) / 1000}s`)})`;
+}
+
+/**
+ * Targets scraped throughout the window `w` (PromQL duration) and up now: not failing, not back
+ * from failing, not ended (an ended target's `up` is stale at once, or, with no staleness markers,
+ * has no sample in the window).
+ */
+function steadyTargets(w: string): string {
+  return `(min_over_time(up[${w}]) == 1 and on(job, instance) (up == 1))`;
+}
+
 /** A target the probe found down (now, or within the rate window), by the labels `up` has. */
 export interface DownTarget {
   job: string;
@@ -82,7 +108,9 @@ export interface MissedSpec {
 
 /**
  * What counterQuery's sum lacks for the series of targets whose scrapes fail (`up == 0`, matched on
- * job and instance): each series that has dropped out of the rate window but has two samples in the
+ * job and instance), and for series that left the page of a target still scraped (an exporter
+ * that stopped writing one label set: the scrape source holds such a series too, see
+ * counter-rate.ts): each series that has dropped out of the rate window but has two samples in the
  * last five minutes (Prometheus's lookback, the scrape source's MISSED_FOR_MS) counts its last rate,
  * scaled as the targets still scraped changed (at most 2x, and down to nothing: a collapse of the
  * scraped targets is a collapse of the failing ones' share too) - unless those targets gained at
@@ -105,9 +133,14 @@ export interface MissedSpec {
  * one), on the input's own otherwise.
  *
  * "Before" is the scraped targets' rate five minutes ago, when every failing series was still
- * scraped. Where Prometheus has no rate that old (young pods or a young Prometheus) it is what the
- * failing targets last carried per target times the scraped targets' count: pods behind one load
- * balancer share its load.
+ * scraped, less the series that left since. Where Prometheus has no rate that old (young pods or a
+ * young Prometheus) it is what the failing targets last carried per target times the scraped
+ * targets' count (pods behind one load balancer share its load); with no target failing either,
+ * what the series still there carry now.
+ *
+ * A series that left while others took its place (a relabel: the load moved) is held only until
+ * the new series has two samples in the window; one that left idle (an exporter's expiry of
+ * series not written for a while) is held at its last rate, 0.
  */
 export function missedQuery(selector: string, fn: RateFunction, windowMs: number, by: readonly string[] = [], gate = selector, recent: { selector: string; gate: string } = { selector, gate }): string {
   const w = `${windowMs / 1000}s`;
@@ -119,12 +152,20 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   const last = (s: string) => `irate(${s}[${lookback}])`;
   const inWindow = (s: string) => `${fn}(${s}[${w}])`;
   // Every series of a failing target, in the window or not: counterQuery leaves them all out.
-  const dropped = `sum${grouping}(${last(recent.selector)} and ${down})`;
+  // A series of a target scraped throughout the window with two samples in five minutes but fewer
+  // than two in the window: it left a page still scraped.
+  const left = (s: string) => `((${last(s)} unless count_over_time(${s}[${w}]) > 1) and on(job, instance) ${steadyTargets(w)})`;
+  // Every series counterQuery's sum lacks: of failing targets, and left ones.
+  const absent = (s: string) => `((${last(s)} and ${down}) or ${left(s)})`;
+  const dropped = `sum${grouping}(${absent(recent.selector)})`;
   const scraped = `sum${grouping}(${inWindow(gate)} unless ${down})`;
-  const failingCarried = `sum${grouping}(${last(recent.gate)} and ${down})`;
+  const failingCarried = `sum${grouping}(${absent(recent.gate)})`;
+  const downCarried = `sum${grouping}(${last(recent.gate)} and ${down})`;
   const targets = (series: string) => `count${grouping}(sum${perTarget}(${series}))`;
-  const shareBefore = `${failingCarried} / ${targets(`${last(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
-  const before = `(sum${grouping}(${fn}(${gate}[${w}] offset ${lookback}) unless ${down}) or ${shareBefore})`;
+  const shareBefore = `${downCarried} / ${targets(`${last(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
+  // Five minutes ago the series that left were still there: they are not what the rest carried.
+  // With no rate that old and no target down (series that left a young target), the rest is taken as unchanged.
+  const before = `(sum${grouping}(${fn}(${gate}[${w}] offset ${lookback}) unless ${down} unless ${left(recent.gate)}) or ${shareBefore} or ${scraped})`;
   const held = `(${dropped} * clamp(${scraped} / ${before}, 0, 2) unless ${scraped} - ${before} >= ${failingCarried} / 2)`;
   const back = `on(job, instance) (up == 1 and on(job, instance) min_over_time(up[${w}]) == 0)`;
   const returning = `sum${grouping}((${last(recent.selector)} and count_over_time(${recent.selector}[${w}]) == 1) and ${back})`;
@@ -136,38 +177,38 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
 }
 
 /**
- * The missed query of `spec` for this tick, its five-minute reads narrowed to the series of the
- * targets down (`down`, from targetsDownQuery) that its selectors can select; undefined when none
- * can (nothing would be added: the query is not asked). With `down` unknown (the probe failed) or
- * more than MAX_NARROWED_TARGETS of them, the reads take every watched series, as missedQuery does.
+ * The missed query of `spec` for this tick, its five-minute reads narrowed to the series of
+ * `targets` (down, from targetsDownQuery, or with series that left, from targetsLeftQuery) that its
+ * selectors can select; undefined when none can (nothing would be added: the query is not asked).
+ * With `targets` unknown (a probe failed) or more than MAX_NARROWED_TARGETS of them, the reads take
+ * every watched series, as missedQuery does.
  *
  * Unnarrowed, every tick while any target anywhere was down read five minutes of every watched
  * series a dozen times (PromQL shares no subexpression); in a large Prometheus some target is
  * nearly always down.
  */
-export function missedQueryFor(spec: MissedSpec, down: readonly DownTarget[] | undefined): string | undefined {
-  const selector = narrowed(spec.selector, down);
-  const gate = spec.gate === spec.selector ? selector : narrowed(spec.gate, down);
+export function missedQueryFor(spec: MissedSpec, targets: readonly DownTarget[] | undefined): string | undefined {
+  const selector = narrowed(spec.selector, targets);
+  const gate = spec.gate === spec.selector ? selector : narrowed(spec.gate, targets);
   if (selector === null && gate === null) return undefined;
-  // One of the two selects no target down (errors and requests from different jobs): left whole.
+  // One of the two selects none of the targets (errors and requests from different jobs): left whole.
   const recent = { selector: selector ?? spec.selector.text, gate: gate ?? spec.gate.text };
   return missedQuery(spec.selector.text, spec.fn, spec.windowMs, spec.by, spec.gate.text, recent);
 }
 
 /**
- * `selector` with matchers for the jobs and instances of the targets down it can select (its own
- * job and instance matchers judge that); null when it can select none; its text when `down` is
- * unknown or too many. Jobs and instances are matched apart (one selector): a series of a job's
- * up target at an instance another job has down is read too, and `and on(job, instance) (up == 0)`
- * drops it.
+ * `selector` with matchers for the jobs and instances of `targets` it can select (its own job and
+ * instance matchers judge that); null when it can select none; its text when `targets` is unknown
+ * or too many. Jobs and instances are matched apart (one selector): a series of another target at
+ * an instance one of them has is read too, and the query's own `up` filters drop it.
  */
-function narrowed(selector: Selector, down: readonly DownTarget[] | undefined): string | null {
-  if (down === undefined) return selector.text;
+function narrowed(selector: Selector, targets: readonly DownTarget[] | undefined): string | null {
+  if (targets === undefined) return selector.text;
   const own = { text: selector.text, matchers: selector.matchers.filter((m) => m.label === 'job' || m.label === 'instance') };
   const jobs = new Set<string>();
   const instances = new Set<string>();
   let count = 0;
-  for (const target of down) {
+  for (const target of targets) {
     if (!matchesSelector(own, '', { job: target.job, instance: target.instance })) continue;
     if (++count > MAX_NARROWED_TARGETS) return selector.text;
     jobs.add(target.job);

@@ -13,7 +13,8 @@ import { type AnswerStream, INPUTS, SplitSeries } from './split-series.js';
 import type { VectorSink } from './vector-decoder.js';
 import { SCRAPE_DURATION_QUERY, type TickOffset, bestTickOffset, readMarginMs, sampleTimeQuery, vectorSelectorsOf } from './scrape-phase.js';
 import type { HeldRate, HistorySource, LiveSource, SourceRead } from './source.js';
-import { type DownTarget, type MissedSpec, missedQueryFor, targetsDownQuery } from './counter-query.js';
+import { type DownTarget, type MissedSpec, missedQueryFor, targetsDownQuery, targetsLeftQuery } from './counter-query.js';
+import { MISSED_FOR_MS } from '../series/counter-rate.js';
 
 /**
  * An empty result is no data (NaN): the series went stale (a target down, a scrape gap) or never
@@ -120,6 +121,14 @@ export class PrometheusSource implements LiveSource, HistorySource {
   private readonly spare = new SpareSamples();
   /** The missed queries of the targets down at the last tick that had any (missedQueriesFor). */
   private missedQueries: { key: string; queries: Map<MissedSpec, string | undefined> } | undefined;
+  /**
+   * Targets the probe for series that left a page listed, each until MISSED_FOR_MS after it last
+   * did: a series younger than five minutes is listed only in the window after it left
+   * (targetsLeftQuery), and held for the rest of Prometheus's lookback as an older one is.
+   */
+  private readonly leftTargets = new Map<string, { target: DownTarget; untilMs: number }>();
+  /** The probe for series that left a page, made once: the signals do not change. */
+  private leftProbe: string | undefined;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -181,34 +190,72 @@ export class PrometheusSource implements LiveSource, HistorySource {
         );
       }
     }
-    // The probe for targets down goes with the rest; undefined: it failed (every watched series may be one).
+    // The probes for targets down and for series that left a page go with the rest; a failed one
+    // leaves the targets unknown (every watched series may be one).
     let down: DownTarget[] | undefined = [];
+    let left: DownTarget[] | undefined = [];
     let downProbeFailure: string | undefined;
+    const probeFailed = (error: unknown) => {
+      downProbeFailure ??= error instanceof Error ? error.message : String(error);
+    };
+    const targetsOf = (series: readonly MarkerSeries[]) => series.map(({ labels }) => ({ job: labels.job ?? '', instance: labels.instance ?? '' }));
     if (missable.length > 0) {
       jobs.push(() =>
         this.client.vector(targetsDownQuery(Math.max(...missable.map((m) => m.spec.missed!.windowMs))), nowMs).then(
-          (targets) => {
-            down = targets.map(({ labels }) => ({ job: labels.job ?? '', instance: labels.instance ?? '' }));
-          },
+          (targets) => void (down = targetsOf(targets)),
           (error: unknown) => {
             down = undefined;
-            downProbeFailure = error instanceof Error ? error.message : String(error);
+            probeFailed(error);
+          },
+        ),
+      );
+      jobs.push(() =>
+        this.client.vector(this.leftProbeOf(missable), nowMs).then(
+          (targets) => void (left = this.noteLeft(targetsOf(targets), nowMs)),
+          (error: unknown) => {
+            left = undefined;
+            probeFailed(error);
           },
         ),
       );
     }
     // Bounded: many signals must not open hundreds of queries against Prometheus at once.
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
-    const held = down?.length === 0 ? [] : await this.readMissed(missable, down, tick, nowMs, failed);
+    const suspects = down && left && [...new Map([...down, ...left].map((t) => [`${t.job}\u0000${t.instance}`, t])).values()];
+    const held = suspects?.length === 0 ? [] : await this.readMissed(missable, suspects, tick, nowMs, failed);
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
     this.fillFrame(frame, ok, sums, tick);
     return { frame, errors, problems: [], ...(held.length > 0 ? { held } : {}), ...(downProbeFailure !== undefined ? { downProbeFailure } : {}) };
   }
 
+  /** The probe for series that left a page (targetsLeftQuery) of every selector the missed queries read. */
+  private leftProbeOf(missable: readonly MissableInput[]): string {
+    if (this.leftProbe === undefined) {
+      const reads = new Map<string, { selector: string; windowMs: number }>();
+      for (const { spec } of missable) {
+        for (const selector of [spec.missed!.selector.text, spec.missed!.gate.text]) reads.set(`${selector}\u0000${spec.missed!.windowMs}`, { selector, windowMs: spec.missed!.windowMs });
+      }
+      this.leftProbe = targetsLeftQuery([...reads.values()]);
+    }
+    return this.leftProbe;
+  }
+
+  /** Keeps `listed` (the probe's answer at `nowMs`) for MISSED_FOR_MS, and returns every target kept. */
+  private noteLeft(listed: readonly DownTarget[], nowMs: number): DownTarget[] {
+    for (const target of listed) this.leftTargets.set(`${target.job}\u0000${target.instance}`, { target, untilMs: nowMs + MISSED_FOR_MS });
+    const kept: DownTarget[] = [];
+    for (const [key, { target, untilMs }] of this.leftTargets) {
+      if (untilMs < nowMs) this.leftTargets.delete(key);
+      else kept.push(target);
+    }
+    return kept;
+  }
+
   /**
-   * Asks each input's missed series' query (missedQueryFor) narrowed to the targets `down`, and adds
-   * what it holds; an input whose query fails becomes no data. Inputs none of whose series can be of
-   * a target down are not asked (nothing would be added). Returns what was held, to be said.
+   * Asks each input's missed series' query (missedQueryFor) narrowed to `down` (targets down, or
+   * with series that left a page), and adds what it holds; an input whose query fails becomes no
+   * data. Inputs none of whose series can be of those targets are not asked (nothing would be
+   * added). Returns what was held, to be said.
    */
   private async readMissed(missable: readonly MissableInput[], down: readonly DownTarget[] | undefined, tick: number, nowMs: number, failed: (error: unknown) => void): Promise<HeldRate[]> {
     const held: HeldRate[] = [];

@@ -1,6 +1,7 @@
 // The restart-aware PromQL a counter selector becomes, checked by Prometheus's own parser (promtool)
 // and evaluated by a real Prometheus over a pod restart; and what the series of targets whose
-// scrapes fail add to it, evaluated over failing scrapes, a crash loop and a pod that ended.
+// scrapes fail add to it, evaluated over failing scrapes, a crash loop and a pod that ended, and
+// what series that left a page still scraped add (a label set no longer written, a relabel).
 
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSelector } from '../../src/core/selector.js';
 import { labelsPresentQuery, metricsPresentQuery } from '../../src/source/prometheus-source.js';
-import { type DownTarget, counterQuery, missedQuery, missedQueryFor, targetsDownQuery } from '../../src/source/counter-query.js';
+import { type DownTarget, counterQuery, missedQuery, missedQueryFor, targetsDownQuery, targetsLeftQuery } from '../../src/source/counter-query.js';
 import { type RunningPrometheus, startPrometheus } from '../helpers/prometheus.js';
 
 const T0 = Date.parse('2023-07-20T10:00:00Z');
@@ -72,6 +73,34 @@ describe('restart-aware counter queries', () => {
       sparse += t === 585 ? 0 : 15;
       if (t < 600) sparseLines.push(`sparse_total{job="alone",instance="a"} ${sparse} ${at}`);
     }
+    // Jobs whose targets stay up, two series a pod (workers 1 and 2, 5/s and 0.5 errors/s each):
+    // - "left": a-d; from 10:10 b's worker 2 series are no longer written (an exporter that stopped
+    //   writing one label set);
+    // - "moved": a-c; from 10:10 b's worker 2 series are written as worker 3 (a relabel: the load moved);
+    // - "leftyoung": a-c from 10:08 only; from 10:10 c's worker 2 series are no longer written.
+    const workers: Record<string, { pods: string; from: number; pod: string; to?: string }> = {
+      left: { pods: 'abcd', from: 0, pod: 'b' },
+      moved: { pods: 'abc', from: 0, pod: 'b', to: '3' },
+      leftyoung: { pods: 'abc', from: 480, pod: 'c' },
+    };
+    for (const [job, { pods, from, pod: leaving, to }] of Object.entries(workers)) {
+      for (const pod of pods) {
+        for (let t = from; t <= 1800; t += 15) {
+          const at = (T0 + t * 1000) / 1000;
+          (ups[`${job}/${pod}`] ??= []).push(`up{job="${job}",instance="${pod}"} 1 ${at}`);
+          for (const worker of ['1', '2']) {
+            const key = `${job}/${pod}/${worker}`;
+            count[key] = (count[key] ?? 0) + 15 * 5;
+            count[`${key}/errors`] = (count[`${key}/errors`] ?? 0) + 15 * 0.5;
+            const gone = pod === leaving && worker === '2' && t >= 600;
+            if (gone && to === undefined) continue;
+            const labels = `job="${job}",instance="${pod}",worker="${gone ? to : worker}"`;
+            (servedLines[`${key}/${gone}`] ??= []).push(`served_total{${labels}} ${count[key]} ${at}`);
+            (errorLines[`${key}/${gone}`] ??= []).push(`served_errors_total{${labels}} ${count[`${key}/errors`]} ${at}`);
+          }
+        }
+      }
+    }
     // OpenMetrics: each family's lines together, each series' samples in time order.
     lines.push('# TYPE sparse counter', ...sparseLines, '# TYPE served counter', ...Object.values(servedLines).flat(), '# TYPE served_errors counter', ...Object.values(errorLines).flat(), '# TYPE up gauge', ...Object.values(ups).flat());
     lines.push('# EOF');
@@ -88,7 +117,7 @@ describe('restart-aware counter queries', () => {
     const rules = join(dir, 'rules.yml');
     const exprs = [counterQuery('req_total{pod!=""}', 'irate', 60_000, 15_000), counterQuery('req_total', 'rate', 120_000, 15_000, ['route', 'service']), missedQuery('req_total{pod!=""}', 'irate', 60_000), missedQuery('req_total', 'rate', 120_000, ['route', 'service'])];
     const narrowed = missedQueryFor({ selector: parseSelector('req_total{pod!=""}'), gate: parseSelector('req{job="x"}'), fn: 'irate', windowMs: 60_000, by: ['route'] }, [{ job: 'x', instance: '10.0.0.1:80' }, { job: 'y\\"z', instance: '[::1]:80' }]);
-    exprs.push(narrowed!);
+    exprs.push(narrowed!, targetsLeftQuery([{ selector: 'req_total{pod!=""}', windowMs: 60_000 }, { selector: 'req', windowMs: 120_000 }]));
     writeFileSync(rules, `groups:\n  - name: q\n    rules:\n${exprs.map((e, i) => `      - record: q${i}\n        expr: '${e.replace(/'/g, "''")}'\n`).join('')}`);
     expect(execFileSync('promtool', ['check', 'rules', rules], { encoding: 'utf8' })).toContain('SUCCESS');
   });
@@ -170,6 +199,34 @@ describe('restart-aware counter queries', () => {
     expect(await series(missedQuery('served_total{job="ended"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBe(0);
   });
 
+  it('adds the last rate of series that left the page of a target still scraped, as the scrape source does', async () => {
+    const left = 'served_total{job="left"}';
+    // b's worker 2 left at 10:10: its last two samples (10:09:30 and :45) hold a frozen rate in the
+    // window (Prometheus 2's range includes its start) until 10:10:30; from then the sum lacks it
+    // and the missed series' query adds it.
+    expect(await at(counterQuery(left, 'irate', 60_000, 15_000), '2023-07-20T10:10:30Z')).toBeCloseTo(40, 6);
+    expect(await series(missedQuery(left, 'irate', 60_000), '2023-07-20T10:10:30Z')).toBe(0);
+    for (const iso of ['2023-07-20T10:10:45Z', '2023-07-20T10:12:00Z', '2023-07-20T10:14:00Z']) {
+      expect(await at(counterQuery(left, 'irate', 60_000, 15_000), iso)).toBeCloseTo(35, 6);
+      expect(await at(missedQuery(left, 'irate', 60_000), iso)).toBeCloseTo(5, 6);
+    }
+    // Its errors, judged on the requests' series: the error ratio stays what it was.
+    expect(await at(missedQuery('served_errors_total{job="left"}', 'irate', 60_000, [], left), '2023-07-20T10:12:00Z')).toBeCloseTo(0.5, 6);
+    // Split: only the group it left.
+    const byWorker = (await answer(missedQuery(left, 'irate', 60_000, ['worker']), '2023-07-20T10:12:00Z')).result;
+    expect(Object.fromEntries(byWorker.map((r) => [r.metric.worker, Number(r.value[1])]))).toEqual({ '2': 5 });
+    // Five minutes after its last samples it is gone, as a series of a failing target is.
+    expect(await series(missedQuery(left, 'irate', 60_000), '2023-07-20T10:15:00Z')).toBe(0);
+    // With no rate five minutes old (pods of 10:08), the series still there are taken as unchanged.
+    expect(await at(missedQuery('served_total{job="leftyoung"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBeCloseTo(5, 6);
+  });
+
+  it('adds nothing for a series that left while another took its place (a relabel: the load moved)', async () => {
+    const moved = 'served_total{job="moved"}';
+    expect(await at(counterQuery(moved, 'irate', 60_000, 15_000), '2023-07-20T10:12:00Z')).toBeCloseTo(30, 6);
+    for (const iso of ['2023-07-20T10:10:45Z', '2023-07-20T10:12:00Z']) expect(await series(missedQuery(moved, 'irate', 60_000), iso)).toBe(0);
+  });
+
   async function answer(query: string, iso: string, stats = false): Promise<{ result: { metric: Record<string, string>; value: [number, string] }[]; samples: number }> {
     const url = `${prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}&time=${Date.parse(iso) / 1000}${stats ? '&stats=all' : ''}`;
     const body = (await (await fetch(url)).json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[]; stats?: { samples: { totalQueryableSamples: number } } } };
@@ -178,13 +235,16 @@ describe('restart-aware counter queries', () => {
 
   it('reads the same narrowed to the targets the probe finds down, touching a fraction of the samples', async () => {
     const cases: [string, string, string[]][] = [
-      ...['app', 'most', 'collapse', 'crash', 'ended', 'young', 'big', 'back'].map((job): [string, string, string[]] => [`served_total{job="${job}"}`, `served_total{job="${job}"}`, []]),
+      ...['app', 'most', 'collapse', 'crash', 'ended', 'young', 'big', 'back', 'left', 'moved', 'leftyoung'].map((job): [string, string, string[]] => [`served_total{job="${job}"}`, `served_total{job="${job}"}`, []]),
       ['served_errors_total{job="app"}', 'served_total{job="app"}', []],
+      ['served_errors_total{job="left"}', 'served_total{job="left"}', []],
       ['served_total', 'served_total', ['job']],
     ];
     let asked = 0;
     for (const iso of ['2023-07-20T10:05:00Z', '2023-07-20T10:10:30Z', '2023-07-20T10:12:00Z', '2023-07-20T10:12:30Z', '2023-07-20T10:13:00Z', '2023-07-20T10:14:00Z', '2023-07-20T10:15:00Z']) {
-      const down: DownTarget[] = (await answer(targetsDownQuery(60_000), iso)).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! }));
+      const probes = [targetsDownQuery(60_000), targetsLeftQuery([...new Set(cases.flatMap(([s, g]) => [s, g]))].map((selector) => ({ selector, windowMs: 60_000 })))];
+      const down: DownTarget[] = [];
+      for (const probe of probes) down.push(...(await answer(probe, iso)).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! })));
       for (const [selector, gate, by] of cases) {
         const whole = await answer(missedQuery(selector, 'irate', 60_000, by, gate), iso);
         const query = missedQueryFor({ selector: parseSelector(selector), gate: parseSelector(gate), fn: 'irate', windowMs: 60_000, by }, down);
@@ -197,18 +257,27 @@ describe('restart-aware counter queries', () => {
         expect((await answer(query, iso)).result, `${selector} at ${iso}`).toEqual(whole.result);
       }
     }
-    // Not before anything failed (10), nor for the job none of whose targets fail, nor for the pod
-    // that ended (no `up`), at the six times after, nor for "back" once its pods have been back a
-    // rate window (two times).
-    expect(asked).toBe(7 * 10 - 10 - 6 - 6 - 2);
-    // Every job's series but the failing targets' (20 pods of "big" among them): read for five minutes by the whole query only.
-    const down = (await answer(targetsDownQuery(60_000), '2023-07-20T10:12:00Z')).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! }));
-    const all = { selector: parseSelector('served_total'), gate: parseSelector('served_total'), fn: 'irate' as const, windowMs: 60_000, by: ['job'] };
-    const whole = await answer(missedQuery('served_total', 'irate', 60_000, ['job']), '2023-07-20T10:12:00Z', true);
+    // Not before anything failed or left (14), nor for the job none of whose targets fail (6), nor
+    // for the pod that ended (no `up` in the window: six times), nor for "back" once its pods have
+    // been back a rate window (two times), nor for the four cases of series that left at 10:10:30
+    // (their last two samples are still in the window).
+    expect(asked).toBe(7 * 14 - 14 - 6 - 6 - 2 - 4);
+    // Every job's series but those of the targets failing or left (20 pods of "big" among them):
+    // read for five minutes by the whole query only. (The jobs of series that left are not read
+    // here: their pods' instances, a-d, are every job's, which narrowing matches apart from jobs.)
+    const selector = 'served_total{job!~"left|moved|leftyoung"}';
+    const down: DownTarget[] = [];
+    for (const probe of [targetsDownQuery(60_000), targetsLeftQuery([{ selector, windowMs: 60_000 }])]) {
+      down.push(...(await answer(probe, '2023-07-20T10:12:00Z')).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! })));
+    }
+    const all = { selector: parseSelector(selector), gate: parseSelector(selector), fn: 'irate' as const, windowMs: 60_000, by: ['job'] };
+    const whole = await answer(missedQuery(selector, 'irate', 60_000, ['job']), '2023-07-20T10:12:00Z', true);
     const narrowed = await answer(missedQueryFor(all, down)!, '2023-07-20T10:12:00Z', true);
     expect(narrowed.result).toEqual(whole.result);
-    // The rest is what every such query reads of all series: their rates in the window, the targets' `up`.
-    expect(narrowed.samples).toBeLessThan(whole.samples * 0.6);
+    // The rest is what every such query reads of all series: their rates in the window, the
+    // targets' `up` (0.60 of the whole before series that left were read, 0.62 since: `up` over the
+    // window, for the targets scraped throughout it).
+    expect(narrowed.samples).toBeLessThan(whole.samples * 0.65);
   });
 
   it("finds which errors metrics have series (the check for a misspelt errors selector)", async () => {

@@ -187,15 +187,15 @@ describe('live loop', () => {
     const said = (msg: RegExp) => lines.filter((l) => msg.test(String(l.msg)));
     await handle.tick();
     await handle.tick();
-    expect(said(/targets whose scrapes fail failed/)).toHaveLength(1);
-    expect(String(said(/targets whose scrapes fail failed/)[0]!.error)).toContain('too many queries');
+    expect(said(/targets whose scrapes fail, or whose series left their page, failed/)).toHaveLength(1);
+    expect(String(said(/targets whose scrapes fail, or whose series left their page, failed/)[0]!.error)).toContain('too many queries');
     // The read itself is whole: the signal reads its rate, and no read failure is logged.
     expect(await metricValue(handle, 'stormwatch_signal_value', 'signal="api",input="requests"')).toBe(12);
     expect(said(/source read failed/)).toEqual([]);
     probeFails = false;
     await handle.tick();
     await handle.tick();
-    expect(said(/targets whose scrapes fail answers again/)).toHaveLength(1);
+    expect(said(/targets whose scrapes fail, or whose series left their page, answers again/)).toHaveLength(1);
   });
 
   it('reads a Prometheus that takes OAuth2 access tokens, and its log never holds the client secret or a token', async () => {

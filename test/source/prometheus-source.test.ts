@@ -3,7 +3,7 @@ import type { SignalConfig } from '../../src/config/load.js';
 import type { Frame } from '../../src/core/types.js';
 import { PrometheusClient } from '../../src/source/prometheus-client.js';
 import { PrometheusSource, labelsPresentQuery } from '../../src/source/prometheus-source.js';
-import { targetsDownQuery } from '../../src/source/counter-query.js';
+import { targetsDownQuery, targetsLeftQuery } from '../../src/source/counter-query.js';
 import { parseSelector } from '../../src/core/selector.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
@@ -318,6 +318,7 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
   function api(signalOf: 'split' | 'unsplit') {
     const state = {
       down: [] as { job: string; instance: string }[] | 'fail',
+      left: [] as { job: string; instance: string }[] | 'fail',
       whole: [] as [Record<string, string>, number][],
       missed: [] as [Record<string, string>, number][] | 'fail',
       asked: [] as string[],
@@ -328,6 +329,7 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
       const query = new URLSearchParams(String(init.body)).get('query')!;
       state.asked.push(query);
       if (query === targetsDownQuery(60_000)) return state.down === 'fail' ? boom() : answer(state.down.map((metric) => ({ metric, value: [0, '1'] })));
+      if (query === LEFT_PROBE) return state.left === 'fail' ? boom() : answer(state.left.map((metric) => ({ metric, value: [0, '1'] })));
       const vector = isMissed(query) ? state.missed : state.whole;
       if (vector === 'fail') return boom();
       return answer(vector.map(([metric, v]) => ({ metric, value: [0, String(v)] })));
@@ -337,7 +339,8 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     const config = (signalOf === 'split' ? { ...base, by: ['route'] } : { ...base, by: [] }) as unknown as SignalConfig;
     return { state, source: new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [config]) };
   }
-  const isMissed = (query: string) => query !== targetsDownQuery(60_000) && query.includes('up == 0');
+  const LEFT_PROBE = targetsLeftQuery([{ selector: 'r{job="api"}', windowMs: 60_000 }]);
+  const isMissed = (query: string) => query !== targetsDownQuery(60_000) && query !== LEFT_PROBE && query.includes('up == 0');
 
   it('asks for the missed series only while a target of theirs is down, after the probe finds it, and adds them', async () => {
     const { state, source } = api('unsplit');
@@ -363,6 +366,42 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     expect(held.held).toEqual([{ signal: 'api', input: 'requests', rate: 150 }]);
     state.missed = [];
     expect((await source.read(3000)).frame.signals.get('api')!.requests).toBe(50);
+  });
+
+  it('asks for the missed series of a target up whose series left its page, and keeps asking for five minutes', async () => {
+    const { state, source } = api('unsplit');
+    state.whole = [[{ pod: 'a' }, 35]];
+    state.missed = [[{}, 5]];
+    state.left = [{ job: 'api', instance: '10.0.0.2:8080' }];
+    const read = await source.read(0);
+    expect(read.frame.signals.get('api')!.requests).toBe(40);
+    expect(state.asked).toContain(LEFT_PROBE);
+    const missed = state.asked.filter(isMissed);
+    expect(missed).toHaveLength(1);
+    expect(missed[0]).toContain('irate(r{job="api", job="api", instance="10.0.0.2:8080"}[300s])');
+    expect(read.held).toEqual([{ signal: 'api', input: 'requests', rate: 5 }]);
+    // A series younger than five minutes is listed only in the window after it left: the target is
+    // asked for until five minutes after the probe last listed it.
+    state.left = [];
+    for (const nowMs of [60_000, 300_000]) {
+      state.asked.length = 0;
+      expect((await source.read(nowMs)).frame.signals.get('api')!.requests).toBe(40);
+      expect(state.asked.filter(isMissed)).toHaveLength(1);
+    }
+    state.asked.length = 0;
+    expect((await source.read(300_001)).frame.signals.get('api')!.requests).toBe(35);
+    expect(state.asked.filter(isMissed)).toEqual([]);
+  });
+
+  it('asks for every watched series when the probe for series that left fails', async () => {
+    const { state, source } = api('unsplit');
+    state.left = 'fail';
+    state.whole = [[{ pod: 'a' }, 50]];
+    state.missed = [[{}, 10]];
+    const read = await source.read(0);
+    expect(read.frame.signals.get('api')!.requests).toBe(60);
+    expect(state.asked.filter(isMissed).map((q) => q.includes('irate(r{job="api"}[300s])'))).toEqual([true]);
+    expect(read.downProbeFailure).toMatch(/boom/);
   });
 
   it('asks for every watched series when the probe fails', async () => {
