@@ -281,7 +281,9 @@ export class PrometheusSource implements LiveSource, HistorySource {
           return;
         }
         if (!table) sum[i]! += missed;
-        if (missedSeries > 0 && Number.isFinite(missed)) held.push({ signal: signal.name, input, rate: missed });
+        // Not said for an input that reads no data anyway (the series of a target back after a
+        // restart count their reset value over the gap: a rate far below the real one).
+        if (missedSeries > 0 && Number.isFinite(missed) && (table !== undefined || Number.isFinite(sum[i]!))) held.push({ signal: signal.name, input, rate: missed });
       });
     }
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);

@@ -393,6 +393,17 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     expect(state.asked.filter(isMissed)).toEqual([]);
   });
 
+  it('says nothing is held for an input that reads no data anyway', async () => {
+    const { state, source } = api('unsplit');
+    state.down = [{ job: 'api', instance: 'a' }];
+    // The only target back after a restart: nothing in the window yet, its reset value over the gap held.
+    state.whole = [];
+    state.missed = [[{}, 0.59]];
+    const read = await source.read(0);
+    expect(read.frame.signals.get('api')!.requests).toBeNaN();
+    expect(read.held).toBeUndefined();
+  });
+
   it('asks for every watched series when the probe for series that left fails', async () => {
     const { state, source } = api('unsplit');
     state.left = 'fail';
