@@ -60,8 +60,11 @@ export function targetsDownQuery(windowMs: number): string {
  * Targets up now of which a series of `reads` (selectors, each with its rate window) is missing from
  * the window: there five minutes or a window ago, with fewer than two samples in the window now.
  * What the missed query reads of series that left a page is narrowed to them. It reads two samples
- * of each watched series, not five minutes of them; a series younger than five minutes is listed
- * only in the window after it left, so the source keeps what it lists for MISSED_FOR_MS.
+ * of each watched series and its window, not five minutes of them: against a real Prometheus with
+ * 10k watched series, 71k samples and 145-190 ms against one counterQuery's 390k and 470-530 ms
+ * (a series' own overhead dominates: reading its latest timestamp instead of the window took as
+ * long). A series younger than five minutes is listed only in the window after it left, so the
+ * source keeps what it lists for MISSED_FOR_MS.
  */
 export function targetsLeftQuery(reads: readonly { selector: string; windowMs: number }[]): string {
   const lookback = `${MISSED_FOR_MS / 1000}s`;
