@@ -404,20 +404,9 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     expect(read.held).toBeUndefined();
   });
 
-  it('asks for every watched series when the probe for series that left fails', async () => {
+  it.each(['down', 'left'] as const)('asks for every watched series when the probe for targets %s fails', async (probe) => {
     const { state, source } = api('unsplit');
-    state.left = 'fail';
-    state.whole = [[{ pod: 'a' }, 50]];
-    state.missed = [[{}, 10]];
-    const read = await source.read(0);
-    expect(read.frame.signals.get('api')!.requests).toBe(60);
-    expect(state.asked.filter(isMissed).map((q) => q.includes('irate(r{job="api"}[300s])'))).toEqual([true]);
-    expect(read.downProbeFailure).toMatch(/boom/);
-  });
-
-  it('asks for every watched series when the probe fails', async () => {
-    const { state, source } = api('unsplit');
-    state.down = 'fail';
+    state[probe] = 'fail';
     state.whole = [[{ pod: 'a' }, 50]];
     state.missed = [[{}, 10]];
     const read = await source.read(0);
@@ -426,7 +415,7 @@ describe('PrometheusSource, targets whose scrapes fail', () => {
     // Said, so the loop can log it; not an error of the read (the frame is whole).
     expect(read.downProbeFailure).toMatch(/boom/);
     expect(read.errors).toEqual([]);
-    state.down = [];
+    state[probe] = [];
     expect((await source.read(1000)).downProbeFailure).toBeUndefined();
   });
 
