@@ -7,10 +7,9 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json README.md ./
+COPY tsconfig.json tsconfig.package.json README.md ./
 COPY src ./src
 COPY scripts ./scripts
-COPY bench ./bench
 COPY models ./models
 COPY alerts ./alerts
 COPY examples ./examples
@@ -19,7 +18,8 @@ COPY stormwatch.schema.json ./
 COPY dashboards ./dashboards
 COPY fixtures/configs/crates-2023-07-20.replay.yaml ./fixtures/configs/
 COPY fixtures/scenarios/crates-2023-07-20-broken-redirect.om ./fixtures/scenarios/
-# prepack builds dist/; the tarball holds only what package.json `files` lists.
+# prepack builds dist/ from src/ and the bundler (tsconfig.package.json: no benches or development
+# scripts, which import the tests' helpers); the tarball holds only what package.json `files` lists.
 RUN npm pack --pack-destination /tmp && mv /tmp/stormwatch-*.tgz /tmp/stormwatch.tgz
 
 FROM node:20-bookworm-slim

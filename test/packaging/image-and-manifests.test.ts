@@ -4,12 +4,12 @@
 // (probes on /livez and /readyz, state on a writable volume, config read-only, a config that loads,
 // scrape annotations on the port it listens on).
 
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { findCommand } from '../../src/cli/commands.js';
@@ -124,11 +124,22 @@ describe('Dockerfile', () => {
         copied.push(src.replace(/\/$/, ''));
       }
     }
-    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { files: string[] };
+    const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { files: string[]; scripts: Record<string, string> };
     for (const f of pkg.files.filter((x) => !x.startsWith('dist/'))) {
       expect(copied.some((c) => f === c || f.startsWith(`${c}/`)), `${f} (package.json files) is not copied into the build`).toBe(true);
     }
-  });
+    // Every file the pack's build compiles (what its tsconfig includes and all they import, as
+    // TypeScript lists them) is copied: a bench importing the tests' helpers failed the build.
+    const build = /tsc -p (\S+)/.exec(pkg.scripts[/npm run (\S+)/.exec(pkg.scripts.prepack!)![1]!]!)![1]!;
+    expect(copied, `${build} is not copied into the build`).toContain(build);
+    const tsc = join(PACKAGE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const compiled = execFileSync(process.execPath, [tsc, '-p', build, '--listFilesOnly'], { cwd: PACKAGE_ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f.startsWith(PACKAGE_ROOT) && !f.includes('/node_modules/'))
+      .map((f) => relative(PACKAGE_ROOT, f));
+    expect(compiled).toContain('src/cli.ts');
+    for (const f of compiled) expect(copied.some((c) => f === c || f.startsWith(`${c}/`)), `${f} (compiled by ${build}) is not copied into the build`).toBe(true);
+  }, 30_000);
 });
 
 describe('Kubernetes sidecar example', () => {
