@@ -3,6 +3,7 @@
 // they are never written to the outbox. Its failure details name the target's host only (the whole
 // URL when the config marks it public): a URL's path and query often are the credential.
 
+import { deadlineSignal } from '../core/deadline-signal.js';
 import { describeTarget } from '../core/secrets.js';
 import type { OutboxEntry } from './outbox.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
@@ -57,6 +58,7 @@ export class HttpSink implements Sink {
       headers[SIGNATURE_HEADER] = signBody(this.options.signingSecret, notification.body, Math.floor((this.options.now ?? Date.now)() / 1000));
     }
     let response: Response;
+    const deadline = deadlineSignal(this.options.timeoutMs, signal);
     try {
       response = await this.fetchFn(this.target.url, {
         method: 'POST',
@@ -65,7 +67,7 @@ export class HttpSink implements Sink {
         // Never followed: a sink's headers (API keys) and signature go to its configured URL only;
         // fetch strips Authorization on a cross-origin redirect, not the rest.
         redirect: 'manual',
-        signal: signal ? AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), signal]) : AbortSignal.timeout(this.options.timeoutMs),
+        signal: deadline.signal,
       });
       await response.arrayBuffer();
     } catch (error) {
@@ -80,6 +82,8 @@ export class HttpSink implements Sink {
       // A blocked port said as one, or the code: never fetch's message, which may quote the URL.
       const said = blockedPortDetail(error, this.target.url) ?? cause?.code ?? ((error as Error).name || 'connection failed');
       return { ok: false, reason: 'connection', retryable: true, detail: `${where}: ${said}${hint}` };
+    } finally {
+      deadline.done();
     }
     if (response.ok) return { ok: true };
     const status = response.status;

@@ -1,3 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpSink } from '../../src/sinks/http-sink.js';
 import type { OutboxEntry } from '../../src/sinks/outbox.js';
@@ -90,4 +94,26 @@ describe('HttpSink', () => {
     const open = new HttpSink({ name: 'w', url: `http://u:p4ss@${host}/alerts`, timeoutMs: 2000, headers: {}, publicUrl: true });
     expect(await open.send(entry())).toMatchObject({ detail: `http://${host}/alerts: HTTP 503` });
   });
+});
+
+// A timeout signal combined with the shutdown signal by AbortSignal.any can be collected before it
+// fires on Node 20 (nodejs/node#57736): a slow receiver then held the sink until it answered.
+describe('HttpSink timeout', () => {
+  it('gives up after its timeout while garbage collection runs, with a shutdown signal given', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // Answers 200 after 3 s: a sink whose timeout was collected reads that as delivered.
+    const server = createServer((_, res) => void setTimeout(() => res.writeHead(200).end('ok'), 3000));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const collecting = setInterval(gc, 20);
+    try {
+      const sink = new HttpSink({ name: 'slow', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, timeoutMs: 300, headers: {} });
+      const result = await sink.send({ key: 'k', body: '{}', headers: {} } as unknown as OutboxEntry, new AbortController().signal);
+      expect(result).toMatchObject({ ok: false, reason: 'timeout' });
+    } finally {
+      clearInterval(collecting);
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 10_000);
 });
