@@ -108,7 +108,7 @@ describe('HttpSink timeout', () => {
     const collecting = setInterval(gc, 20);
     try {
       const sink = new HttpSink({ name: 'slow', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, timeoutMs: 300, headers: {} });
-      const result = await sink.send({ key: 'k', body: '{}', headers: {} } as unknown as OutboxEntry, new AbortController().signal);
+      const result = await sink.send(entry(), new AbortController().signal);
       expect(result).toMatchObject({ ok: false, reason: 'timeout' });
     } finally {
       clearInterval(collecting);
