@@ -53,6 +53,9 @@ export interface PipelineSnapshot {
   timeZones?: Record<string, string>;
 }
 
+/** The sections of a PipelineSnapshot that hold decisions (alerts, deploys, markers, probes), not series' states. */
+export type DecisionsSnapshot = Required<Pick<PipelineSnapshot, 'alerts' | 'deploys' | 'markers' | 'probes'>>;
+
 /** A failing smoke probe: since when, why, and (saved since firing() lists probe alerts) its service and URL. */
 export interface ProbeState {
   failingSinceMs: number;
@@ -453,6 +456,19 @@ export class Pipeline {
   }
 
   /**
+   * What the pipeline has decided, without the series' states: its alerts, deploys, markers and
+   * probes (a few KB, written by saveDecided at each transition, before its notifications go out).
+   */
+  decisionsSnapshot(): DecisionsSnapshot {
+    return {
+      alerts: this.decider.snapshot(),
+      deploys: this.deploys?.snapshot() ?? [],
+      markers: Object.fromEntries(this.markers.map((m) => [m.spec.name, m.snapshot()])),
+      probes: [...this.probes],
+    };
+  }
+
+  /**
    * Everything a restart needs to resume mid-incident: baselines and firing alerts. `section` builds
    * the per-series sections (detectors, ramps) from their entries as they are made: a saver that
    * encodes each series at once (runner/state-columns.ts) keeps 100k snapshots from living together.
@@ -465,10 +481,7 @@ export class Pipeline {
       // The detectors themselves: a section that puts states in columns has each write its own
       // (core/column-encoder.ts); the plain section takes their snapshots.
       detectors: section(this.seriesStates(this.pendingRestore, (w) => w.detector)),
-      alerts: this.decider.snapshot(),
-      deploys: this.deploys?.snapshot() ?? [],
-      markers: Object.fromEntries(this.markers.map((m) => [m.spec.name, m.snapshot()])),
-      probes: [...this.probes],
+      ...this.decisionsSnapshot(),
       // NaN (a tick without a rate) is written as null by JSON; restore reads it back.
       ramps: section(this.seriesStates(this.pendingRamps, (w) => w.ramp.snapshot())),
       // The zones of signals no longer configured stay with their states still waiting.

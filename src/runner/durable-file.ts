@@ -15,6 +15,26 @@ export function firingFileOf(file: string): string {
   return join(dirname(file), 'firing.json');
 }
 
+/**
+ * decided.json beside the state file: the alerts as last decided, written before their
+ * notifications go out (saveDecidedAlerts); newer than the state file's when a save was still to come.
+ */
+export function decidedFileOf(file: string): string {
+  return join(dirname(file), 'decided.json');
+}
+
+/** Puts `text` in place as `file` durably: written and synced as FILE.tmp, renamed, the directory synced. */
+export function replaceDurably(file: string, text: string): void {
+  writeDurably(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+  const dirFd = openSync(dirname(file), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
 /** Writes the pieces of a text and syncs; returns the bytes written. */
 export function writeDurably(file: string, text: string | readonly string[]): number {
   const fd = openSync(file, 'w');

@@ -17,7 +17,7 @@ import type { HeldRate, LiveSource } from '../source/source.js';
 import { type RunningServer, startHttpServer } from '../telemetry/http-server.js';
 import { StormwatchMetrics } from '../telemetry/metrics.js';
 import { Notifier, type SavedGroups } from './notify.js';
-import { STATE_FILE_NAME, loadState, saveStateAsync, stateFileToLoad } from './state-file.js';
+import { STATE_FILE_NAME, loadState, saveDecided, saveStateAsync, stateFileToLoad } from './state-file.js';
 import { StateSaver } from './state-saver.js';
 import { RefusalLog } from '../telemetry/refusal-log.js';
 import type { ProbeConfig } from '../config/load.js';
@@ -253,6 +253,15 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     for (const t of released) {
       logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
       history.markReleased(t.fingerprint, now());
+    }
+    // What was decided is on disk before any notification of it is: a kill before the next state
+    // save restores it, not the alerts from before (state-file.ts, saveDecided).
+    if (transitions.length > 0 || released.length > 0) {
+      try {
+        saveDecided(stateFile, now(), pipeline.decisionsSnapshot());
+      } catch (error) {
+        logger.log('error', 'could not save the decided alerts before notifying them', { file: stateFile, error: (error as Error).message });
+      }
     }
     notifier.handle([...deliver, ...released], dataTimeMs);
     saveGroups();
@@ -952,6 +961,7 @@ function resumeFromState(
     logger.log('warn', 'saved state quarantined', { file: q.file, movedTo: q.movedTo, problems: q.problems.slice(0, 5) });
   }
   if (saved.fromPrevious.length > 0 || saved.fromFiring) logger.log('warn', 'saved state: lost sections recovered', { fromPreviousSave: saved.fromPrevious, firingAlertsFromFiringJson: saved.fromFiring === true });
+  if (saved.fromDecided) logger.log('info', 'alerts and deploys decided after the last state save restored from decided.json');
   if (!saved.snapshot) return { pipeline, resumedAtMs: Number.NaN, resumedSignals: new Set() };
   try {
     const { signals } = pipeline.restore(saved.snapshot);

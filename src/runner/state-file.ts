@@ -8,8 +8,8 @@
 
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { PipelineSnapshot } from '../pipeline.js';
-import { commitState, commitStateAsync, firingFileOf, fsyncAsync, writeAll, writeDurably } from './durable-file.js';
+import type { DecisionsSnapshot, PipelineSnapshot } from '../pipeline.js';
+import { commitState, commitStateAsync, decidedFileOf, firingFileOf, fsyncAsync, replaceDurably, writeAll, writeDurably } from './durable-file.js';
 import { BinaryStateWriter, isBinaryStateFile, readBinaryStateFile } from './state-binary.js';
 import { fromColumns, toColumns } from './state-columns.js';
 import { unpackDetectors } from './state-pack.js';
@@ -130,6 +130,21 @@ function writeBinary(fd: number, make: (section: SectionBuilder) => PipelineSnap
   return { snapshot, bytes: writer.finish(snapshot) };
 }
 
+/**
+ * Writes what the pipeline has decided now (Pipeline.decisionsSnapshot: alerts, deploys, markers,
+ * probes) beside the state file, durably, before their notifications go out: a state save is
+ * asynchronous and coalesced, and a kill between a notification and the next save restored the
+ * alerts from before it. Then the notification groups resolved the alert the state did not know,
+ * and the detectors paged it again with a new startsAt.
+ */
+export function saveDecided(file: string, savedAtMs: number, decisions: DecisionsSnapshot): void {
+  makeDirs(dirname(file));
+  replaceDurably(decidedFileOf(file), JSON.stringify({ version: 1, savedAtMs, ...decisions }));
+}
+
+/** The sections decided.json holds, taken from it when it is newer than the state file. */
+const DECIDED_SECTIONS = ['alerts', 'deploys', 'markers', 'probes'] as const;
+
 /** firing.json's text for a snapshot. */
 function firingText(snapshot: PipelineSnapshot): string {
   return JSON.stringify({ version: 1, savedAtMs: snapshot.savedAtMs, alerts: snapshot.alerts });
@@ -143,10 +158,13 @@ export interface LoadedState {
   fromPrevious: StateSection[];
   /** The firing alerts came from firing.json, because the state file lost them. */
   fromFiring?: boolean;
+  /** Alerts, deploys, markers and probes came from decided.json, decided after the state file was saved. */
+  fromDecided?: boolean;
 }
 
-/** The saved state, as much of it as is valid; never throws for a bad file. */
-export function loadState(file: string, nowMs = Date.now()): LoadedState {
+/** The state as loadState reads it, before decided.json's newer alerts. */
+function loadSaved(file: string, nowMs: number): LoadedState {
+
   const out: LoadedState = { quarantined: [], fromPrevious: [] };
   const main = readChecked(file);
   const needPrevious = !main || main.unusable !== undefined || main.bad.length > 0;
@@ -192,6 +210,23 @@ export function loadState(file: string, nowMs = Date.now()): LoadedState {
       out.fromPrevious.push(section);
     }
   }
+  return out;
+}
+
+/**
+ * The saved state, as much of it as is valid; never throws for a bad file. What was decided after
+ * its save (decided.json, newer: alerts, deploys, markers, probes) replaces what it holds of them;
+ * the series' states stay as saved.
+ */
+export function loadState(file: string, nowMs = Date.now()): LoadedState {
+  const out = loadSaved(file, nowMs);
+  const decided = readChecked(decidedFileOf(file));
+  if (!decided || decided.unusable !== undefined || decided.bad.some((b) => b.section === 'alerts') || !decided.snapshot) return out;
+  if (out.snapshot && decided.snapshot.savedAtMs <= out.snapshot.savedAtMs) return out;
+  const into = (out.snapshot ??= { version: 1, savedAtMs: decided.snapshot.savedAtMs, detectors: {}, alerts: [] }) as unknown as Record<string, unknown>;
+  const from = decided.snapshot as unknown as Record<string, unknown>;
+  for (const section of DECIDED_SECTIONS) if (from[section] !== undefined && !decided.bad.some((b) => b.section === section)) into[section] = from[section];
+  out.fromDecided = true;
   return out;
 }
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/core/types.js';
 import { Pipeline, type TickResult } from '../../src/pipeline.js';
 import { DeferredState, toColumns } from '../../src/runner/state-columns.js';
-import { loadState, saveState } from '../../src/runner/state-file.js';
+import { loadState, saveDecided, saveState } from '../../src/runner/state-file.js';
 import { ReplaySource, readReplayFile } from '../../src/source/replay-source.js';
 import { replayConfig, scenarioFile } from '../helpers/scenarios.js';
 
@@ -108,6 +108,67 @@ describe('restart from saved state', () => {
       // Every tick as if never stopped: /c reads as no data until it comes back twenty ticks later.
       for (const f of frames.slice(100)) expect(decided(restarted.step(f))).toBe(decided(steady.step(f)));
       expect(restarted.seriesCount).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('restart after a kill between a page and the next state save', () => {
+  it('resumes the page decided after the save (decided.json): no resolve, no second page with a new startsAt', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const data = readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect'));
+    const frames: Frame[] = [];
+    for await (const f of new ReplaySource(data, config.signals, config.deploys?.markers ?? []).history(-Infinity, Infinity)) frames.push(f);
+    const steady = new Pipeline(config);
+    let paged = -1;
+    for (let k = 0; k < frames.length && paged < 0; k++) {
+      // The state as the last save before the page left it (saves are asynchronous and coalesced).
+      if (steady.step(frames[k]!).transitions.some((t) => t.status === 'firing' && t.update === undefined)) paged = k;
+    }
+    expect(paged).toBeGreaterThan(0);
+    const page = steady.firing()[0]!;
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-decided-'));
+    try {
+      const file = join(dir, 'state.bin');
+      const before = new Pipeline(config);
+      for (const f of frames.slice(0, paged)) before.step(f);
+      saveState(file, (section) => before.snapshot(frames[paged - 1]!.timeMs, section));
+      // What live.ts writes before the page's notification goes out.
+      saveDecided(file, frames[paged]!.timeMs, steady.decisionsSnapshot());
+      const loaded = loadState(file);
+      expect(loaded.fromDecided).toBe(true);
+      const restarted = new Pipeline(config);
+      restarted.restore(loaded.snapshot!);
+      expect(restarted.firing()).toEqual(steady.firing());
+      // The incident goes on for minutes: the page is neither resolved nor raised again.
+      for (const f of frames.slice(paged + 1, paged + 13)) {
+        for (const t of restarted.step(f).transitions.filter((x) => x.fingerprint === page.fingerprint)) {
+          expect(t.status).toBe('firing');
+          expect(t.startsAtMs).toBe(page.startsAtMs);
+        }
+      }
+      expect(restarted.firing().map((a) => [a.fingerprint, a.startsAtMs])).toContainEqual([page.fingerprint, page.startsAtMs]);
+      // Without decided.json the restart resumes the state before the page, and pages it again.
+      const older = new Pipeline(config);
+      older.restore(JSON.parse(JSON.stringify(before.snapshot(frames[paged - 1]!.timeMs))));
+      const again = frames.slice(paged, paged + 13).flatMap((f) => older.step(f).transitions).filter((t) => t.status === 'firing' && t.labels.alertname === page.labels.alertname);
+      expect(again.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the state file\'s alerts when decided.json is older than the save', () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-decided-'));
+    try {
+      const file = join(dir, 'state.bin');
+      saveDecided(file, 1000, { alerts: [['x', { stale: true }]], deploys: [], markers: {}, probes: [] });
+      saveState(file, new Pipeline(config).snapshot(2000));
+      const loaded = loadState(file);
+      expect(loaded.fromDecided).toBeUndefined();
+      expect(loaded.snapshot!.alerts).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,0 +1,59 @@
+// What the live loop has decided is on disk (decided.json) before any notification of it goes out:
+// a kill between a page and the next state save (asynchronous, coalesced) restores the page, not
+// the state from before it (test/runner/state-restart.test.ts has the restart itself).
+
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { silentLogger } from '../../src/core/log.js';
+import { type LiveHandle, startLive } from '../../src/runner/live.js';
+
+let handle: LiveHandle | undefined;
+const servers: Server[] = [];
+afterEach(async () => {
+  await handle?.stop(1000);
+  handle = undefined;
+  for (const s of servers.splice(0)) await new Promise<void>((resolve) => s.close(() => resolve()));
+});
+
+async function listen(server: Server): Promise<string> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('live loop, decided.json', () => {
+  it('holds the firing probe alert when its notification reaches the receiver', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-decided-'));
+    const decided = join(dir, 'decided.json');
+    // What decided.json said at the moment each notification arrived.
+    const seen: string[] = [];
+    const site = await listen(createServer((req, res) => res.writeHead(req.url === '/home' ? 503 : 200, { 'content-type': 'text/plain' }).end(req.url === '/metrics' ? 'a_total 1\n' : 'site')));
+    const hook = await listen(
+      createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          seen.push(existsSync(decided) ? readFileSync(decided, 'utf8') : '');
+          res.writeHead(200).end();
+        });
+      }),
+    );
+    const file = join(dir, 'stormwatch.yaml');
+    writeFileSync(
+      file,
+      `interval: 1h\nsource:\n  scrape:\n    url: ${site}/metrics\nsinks:\n  - name: hook\n    webhook:\n      url: ${hook}/hook\n      publicUrl: true\n` +
+        `probes:\n  - name: home\n    service: crates-io\n    url: ${site}/home\n    interval: 1s\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
+    );
+    handle = await startLive(loadConfig(file), { logger: silentLogger });
+    await handle.tick();
+    const deadline = Date.now() + 10_000;
+    while (seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toHaveLength(1);
+    const at = JSON.parse(seen[0]!) as { probes: [string, { failure: string }][] };
+    expect(at.probes.map(([name]) => name)).toEqual(['home']);
+  });
+});
