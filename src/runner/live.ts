@@ -37,6 +37,7 @@ import { BAND_SIGMAS } from '../ui/band.js';
 import { MuteStage, type Muting } from '../decisions/mute-stage.js';
 import { SilenceStore } from './silence-store.js';
 import { type Ticker, catchUpRange, startAlignedTicker } from './aligned-ticker.js';
+import { ClockStepWatch } from './clock-step.js';
 import { intervalToCron, splitTickOffset } from '../config/schedule.js';
 import { alignable, meanLagAt, realignGainMs } from '../source/scrape-phase.js';
 import { muteConfig } from './mute-config.js';
@@ -401,7 +402,11 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   };
   const announced = new Set(pipeline.deployRecords().map((r) => r.id));
 
-  let lastTickOkMs = Number.NaN;
+  /** The same on the monotonic clock: how long ago, whatever the wall clock did meanwhile (clock-step.ts). */
+  let lastTickOkMono = Number.NaN;
+  const startedAtMono = performance.now();
+  /** The data time of the last tick read: a tick at or before it (the wall clock stepped back) is skipped. */
+  let lastReadAtMs = Number.NEGATIVE_INFINITY;
   /** Any outcome: the loop turned (liveness). */
   let lastTickDoneMs = Number.NaN;
   let tickStartedMs = Number.NaN;
@@ -486,7 +491,13 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     const started = performance.now();
     tickStartedMs = now();
     try {
-      const read = await source.read(now());
+      // The instants up to the last tick's are judged already (the wall clock stepped back).
+      if (tickStartedMs <= lastReadAtMs) {
+        metrics.ticksSkipped.inc();
+        return;
+      }
+      lastReadAtMs = tickStartedMs;
+      const read = await source.read(tickStartedMs);
       const result = pipeline.step(read.frame);
       history.record(result);
       if (logger.enabled?.('debug')) logger.log('debug', 'tick evaluated', tickDebugFields(result, read.frame.timeMs));
@@ -518,7 +529,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       reportDownProbe(read.downProbeFailure);
       lastReadOk = read.errors.length === 0;
       if (lastReadOk) {
-        lastTickOkMs = now();
+        lastTickOkMono = performance.now();
         watchNoData(result);
         watchAbsentErrors(result);
       }
@@ -552,8 +563,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     return { ok, detail: { lastTickAgeMs: Number.isNaN(lastTickDoneMs) ? null : t - lastTickDoneMs, runningTickMs: busyFor || null } };
   };
   const ready = () => {
-    const t = now();
-    const age = t - lastTickOkMs;
+    const age = performance.now() - lastTickOkMono;
     const outboxError = notifier.outbox.lastWriteError ?? writableProblem(config.delivery.outboxDir);
     // Never ready before a first good read; an upstream outage makes it not ready, never not live.
     const checks = {
@@ -657,9 +667,10 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       ui: { store: history, intervalMs: config.intervalMs, ...(config.deploys ? { deployWindowMs: config.deploys.windowMs } : {}) },
       firingAlerts: () => pipeline.firing().map((a) => ({ ...a, startsAt: new Date(a.startsAtMs).toISOString() })),
       health: () => {
-        const age = now() - lastTickOkMs;
-        // Healthy until three intervals pass without a good tick (and during the first ones).
-        const ok = warming || (Number.isNaN(lastTickOkMs) ? now() - startedAtMs < 3 * config.intervalMs + 5000 : age < 3 * config.intervalMs + 5000);
+        const age = performance.now() - lastTickOkMono;
+        // Healthy until three intervals pass without a good tick (and during the first ones), on
+        // the monotonic clock: a wall clock stepped back read a negative age, healthy while no tick ran.
+        const ok = warming || (Number.isNaN(lastTickOkMono) ? performance.now() - startedAtMono < 3 * config.intervalMs + 5000 : age < 3 * config.intervalMs + 5000);
         return { ok, detail: { lastGoodTickAgeMs: Number.isNaN(age) ? null : age } };
       },
       live,
@@ -745,6 +756,16 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   // Every signal from the latest data time fed: the history's reads all end at the same instant.
   await catchUp(config, pipeline, config.signals, latest(warmedAtStart.coldUntilMs, warmedAtStart.resumedUntilMs), true);
   let task = schedule(config);
+  // A step of the wall clock is said: after one back, no tick runs until it is back at the instants
+  // already judged (cron waits for them; a skipped tick is counted), and /healthz turns 503 meanwhile.
+  const clockWatch = new ClockStepWatch();
+  clockWatch.check(now(), performance.now());
+  const clockTimer = setInterval(() => {
+    const step = clockWatch.check(now(), performance.now());
+    if (step < 0) logger.log('warn', 'the wall clock stepped back: no tick runs until it is back at the instants already judged', { stepSeconds: step / 1000, lastJudged: Number.isFinite(lastReadAtMs) ? new Date(lastReadAtMs).toISOString() : null });
+    else if (step > 0) logger.log('warn', 'the wall clock stepped forward: the instants in between are not judged', { stepSeconds: step / 1000 });
+  }, CLOCK_CHECK_MS);
+  clockTimer.unref();
   const scheduleText = (c: StormwatchConfig) => {
     const { cronOffsetMs, delayMs } = splitTickOffset(tickOffsetMs);
     const cronText = c.cron === undefined ? '' : ` (cron ${intervalToCron(c.intervalMs, cronOffsetMs)}${delayMs > 0 ? `, then ${delayMs} ms` : ''})`;
@@ -862,6 +883,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     reload: (trigger = 'call') => reload(trigger),
     async stop(drainTimeoutMs = 10_000) {
       if (reloading) await reloading;
+      clearInterval(clockTimer);
       await task.stop();
       if (running) await running;
       await saver.flushAndWait();
@@ -875,6 +897,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     },
   };
 }
+
+/** How often the wall clock is checked against the monotonic one for steps. */
+const CLOCK_CHECK_MS = 5000;
 
 /** A source failure whose message changes only in its quotes and numbers is logged again at most this often. */
 const ERROR_RELOG_MS = 60_000;

@@ -81,6 +81,27 @@ describe('live loop', () => {
     expect(logged()).toBe(2);
   });
 
+  it('skips, and counts, a tick at or before the last one read (the wall clock stepped back): those instants are judged already', async () => {
+    let queries = 0;
+    server = createServer((_, res) => {
+      queries++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[0,"12"]}]}}');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    let clock = Date.parse('2026-12-04T12:00:00Z');
+    handle = await startLive(prometheusConfig(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), { logger: logCollector().logger, now: () => clock });
+    await handle.tick();
+    const asked = queries;
+    const skipped = await metricValue(handle, 'stormwatch_ticks_skipped_total', '');
+    clock -= 120_000;
+    await handle.tick();
+    expect(queries).toBe(asked);
+    expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBe(skipped + 1);
+    clock += 240_000;
+    await handle.tick();
+    expect(queries).toBeGreaterThan(asked);
+  });
+
   it('names the source when its read recovers, as its failure did', async () => {
     let failing = true;
     server = createServer((_, res) => {
