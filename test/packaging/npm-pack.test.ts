@@ -21,7 +21,7 @@ describe('npm pack', () => {
     // A clean checkout: sources only, no dist/ (the worktree's own dist/ stays untouched).
     const src = join(dir, 'src-copy');
     mkdirSync(src);
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'README.md', 'stormwatch.schema.json', 'src', 'scripts', 'bench', 'test', 'models', 'alerts', 'examples', 'dashboards', 'docs', 'fixtures']) {
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.package.json', 'README.md', 'stormwatch.schema.json', 'src', 'scripts', 'bench', 'test', 'models', 'alerts', 'examples', 'dashboards', 'docs', 'fixtures']) {
       cpSync(join(PACKAGE_ROOT, entry), join(src, entry), { recursive: true });
     }
     symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
