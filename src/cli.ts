@@ -111,6 +111,9 @@ async function main(argv: string[]): Promise<number> {
   return runCommand(spec, values, positionals);
 }
 
+/** The logger of `run`, once made: a run-time failure that stops it is a log line too. */
+let activeLogger: ReturnType<typeof createLogger> | undefined;
+
 async function runCommand(spec: CommandSpec, values: Values, positionals: string[]): Promise<number> {
   const command = spec.name;
   const str = (name: string) => values[name] as string | undefined;
@@ -240,7 +243,8 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       return 0;
     }
     case 'run': {
-      const log = logger();
+      // A service's stderr is its log: a run-time failure that stops it is a log line too.
+      const log = (activeLogger = logger());
       const shard = parseShard(str('shard'), command);
       const listen = str('listen');
       const listenProblem = listen === undefined ? undefined : listenAddressProblem(listen);
@@ -469,7 +473,14 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(describeError(error, process.env.STORMWATCH_DEBUG === '1'));
-    process.exitCode = exitCodeOf(error);
+    const exitCode = exitCodeOf(error);
+    // `run` ends as one JSON line when it fails at run time (a port in use): its stderr carries
+    // nothing else. Bad usage or configuration (exit 2) is said in plain lines, to whoever typed
+    // the command, as every other command's failures are.
+    if (activeLogger && exitCode === 1) {
+      const debug = process.env.STORMWATCH_DEBUG === '1';
+      activeLogger.log('error', 'stopped: it cannot go on', { error: describeError(error).replace(/^stormwatch: /, '').trim(), exitCode, ...(debug && error instanceof Error && error.stack ? { stack: error.stack } : {}) });
+    } else process.stderr.write(describeError(error, process.env.STORMWATCH_DEBUG === '1'));
+    process.exitCode = exitCode;
   },
 );

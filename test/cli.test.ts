@@ -2,12 +2,22 @@
 
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES_DIR, PACKAGE_ROOT } from '../src/core/paths.js';
 import { runCli } from './helpers/cli.js';
 
 const config = join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml');
+
+/** The error `run`'s last log line stopped with; every line of its stderr is a JSON log line. */
+function stoppedWith(stderr: string): unknown {
+  const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(lines.at(-1)).toMatchObject({ level: 'error', msg: 'stopped: it cannot go on', exitCode: 1 });
+  expect(lines.at(-1)).not.toHaveProperty('stack');
+  return lines.at(-1)!.error;
+}
 
 describe('stormwatch CLI', () => {
   it('check-config: ok on a good file', async () => {
@@ -188,15 +198,15 @@ describe('stormwatch CLI', () => {
     expect(lintBroken.stderr).toContain('signals[0].requests:');
   });
 
-  it('runtime failures are one line without a stack trace (exit 1): a state directory it cannot create', async () => {
+  it('`run` ends a runtime failure (exit 1) as one JSON log line without a stack trace: a state directory it cannot create', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
     writeFileSync(join(dir, 'blocker'), 'a file where a directory should be');
     const file = join(dir, 'c.yaml');
     writeFileSync(file, `source: {scrape: {url: 'http://127.0.0.1:1/metrics'}}\ndelivery: {outboxDir: ${join(dir, 'blocker', 'state')}}\nsignals: [{name: s, requests: x_total}]\n`);
     const r = await runCli(['run', '--config', file]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(
-      `stormwatch: cannot use state directory ${join(dir, 'blocker', 'state')} (delivery.outboxDir): ENOTDIR (a part of the path is a file); point delivery.outboxDir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)\n`,
+    expect(stoppedWith(r.stderr)).toBe(
+      `cannot use state directory ${join(dir, 'blocker', 'state')} (delivery.outboxDir): ENOTDIR (a part of the path is a file); point delivery.outboxDir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)`,
     );
   });
 
@@ -216,7 +226,7 @@ describe('stormwatch CLI', () => {
     writeFileSync(file, `source: {scrape: {url: 'http://127.0.0.1:1/metrics'}}\nsignals: [{name: s, requests: x_total}]\n`);
     const r = await runCli(['run', '--config', file, '--state-dir', join(dir, 'blocker', 'state')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`stormwatch: cannot use state directory ${join(dir, 'blocker', 'state')} (--state-dir): ENOTDIR (a part of the path is a file); point --state-dir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)\n`);
+    expect(stoppedWith(r.stderr)).toBe(`cannot use state directory ${join(dir, 'blocker', 'state')} (--state-dir): ENOTDIR (a part of the path is a file); point --state-dir at a writable directory, such as a mounted volume (/var/lib/stormwatch in the container image)`);
   });
 
   it('demo: replays the bundled scenario and a local receiver prints the alerts', async () => {
@@ -399,5 +409,20 @@ describe('stormwatch check-config --lint: PromQL and unknown keys', () => {
     const promql = await runCli(['check-config', '--lint', file]);
     expect(promql.code).toBe(2);
     expect(promql.stderr).toBe(`${file}: invalid configuration\n  signals[0].requests.query: PromQL syntax error at column 33: unexpected end of expression (an unclosed bracket or a missing operand?) (line 6)\n`);
+  });
+
+  it('ends `run` that cannot go on (its port in use) with one JSON log line, as everything else on its stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-port-'));
+    const file = join(dir, 'stormwatch.yaml');
+    writeFileSync(file, 'interval: 15s\nsource:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsignals:\n  - name: a\n    requests: a_total\n');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const r = await runCli(['run', '--config', file, '--listen', `127.0.0.1:${(taken.address() as AddressInfo).port}`, '--state-dir', join(dir, 'state')]);
+      expect(r.code).toBe(1);
+      expect(String(stoppedWith(r.stderr))).toContain('EADDRINUSE');
+    } finally {
+      taken.close();
+    }
   });
 });
