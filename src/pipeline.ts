@@ -103,6 +103,8 @@ export class Pipeline {
   /** The loaded state's time zones per signal and its save time: a profile restored is moved to its signal's zone. */
   private savedZones: { zones: Record<string, string>; atMs: number } = { zones: {}, atMs: Number.NaN };
   private readonly decider: AlertDecider;
+  /** Whether restored alerts may belong to series this configuration does not make: resolved at the next step. */
+  private resolveUnconfigured = false;
   private readonly deploys: DeployWatcher | undefined;
   private readonly markers: MarkerTracker[];
   private readonly probes = new Map<string, ProbeState>();
@@ -290,6 +292,10 @@ export class Pipeline {
     signals.reset();
     const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals, deploys: [] };
     if (frame.timeMs - this.pendingSinceMs > FORGET_GROUP_AFTER_MS) this.forgetWaiting(frame.timeMs);
+    if (this.resolveUnconfigured) {
+      this.resolveUnconfigured = false;
+      result.transitions.push(...this.decider.resolveSeries(this.unconfigured, frame.timeMs));
+    }
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
     for (const w of this.watched.values()) {
@@ -505,9 +511,24 @@ export class Pipeline {
     for (const [id, w] of this.watched) yield [id, of(w)];
   }
 
-  /** Restores what fits: signals that still exist get their baselines back; firing alerts stay firing. */
-  restore(snapshot: PipelineSnapshot): { signals: number } {
-    if (snapshot?.version !== 1) return { signals: 0 };
+  /**
+   * Whether this configuration makes no such series: its signal is gone, or split otherwise (an
+   * unsplit signal's id is its name; a split one's, its name and the labels in `by`).
+   */
+  private readonly unconfigured = (seriesId: string): boolean => {
+    const { signal: name, groupLabels } = parseSeriesId(seriesId);
+    const signal = this.signalConfigs.get(name);
+    if (!signal) return true;
+    return signal.by.length === 0 ? seriesId !== name : seriesIdOf(name, pickLabels(groupLabels, signal.by)) !== seriesId;
+  };
+
+  /**
+   * Restores what fits: signals that still exist get their baselines back; firing alerts stay firing.
+   * Alerts of series this configuration does not make (a signal renamed or removed between two runs)
+   * are returned, and resolved at the next step: nothing would judge them again.
+   */
+  restore(snapshot: PipelineSnapshot): { signals: number; unconfigured: FiringAlert[] } {
+    if (snapshot?.version !== 1) return { signals: 0, unconfigured: [] };
     let signals = 0;
     this.savedZones = { zones: snapshot.timeZones ?? {}, atMs: snapshot.savedAtMs };
     for (const [id, w] of this.watched) {
@@ -528,10 +549,12 @@ export class Pipeline {
       else this.pendingRamps.set(id, state);
     }
     this.decider.restore(snapshot.alerts);
+    const unconfigured = this.decider.firingOf(this.unconfigured);
+    this.resolveUnconfigured = unconfigured.length > 0;
     this.deploys?.restore(snapshot.deploys);
     for (const m of this.markers) m.restore(snapshot.markers?.[m.spec.name] as Parameters<MarkerTracker['restore']>[0]);
     if (Array.isArray(snapshot.probes)) for (const [name, state] of snapshot.probes) this.probes.set(name, state);
-    return { signals };
+    return { signals, unconfigured };
   }
 }
 

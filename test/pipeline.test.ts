@@ -430,3 +430,35 @@ describe('Pipeline: time zones', () => {
     }
   });
 });
+
+describe('Pipeline: restored alerts of signals no longer configured', () => {
+  const inputs = { requests: { selector: parseSelector('r'), query: '' }, errors: { selector: parseSelector('e'), query: '' } };
+  const signalNamed = (name: string, by: string[] = []) => ({ name, labels: {}, by, clients: loadBundledClientModels(), inputs });
+  const withSignals = (...signals: ReturnType<typeof signalNamed>[]): PipelineConfig => ({ ...config, alerting: { ...config.alerting, forMs: 0 }, signals });
+  /** Ten healthy minutes, then half of all requests failing, on each series named. */
+  const frame = (k: number, ids: string[]): Frame => ({
+    timeMs: k * 15_000,
+    signals: new Map(ids.map((id) => [id, k >= 40 ? { requests: 3000, errors: 1500, downstream: Number.NaN } : { requests: 1000 + (k % 5) * 10, errors: 2, downstream: Number.NaN }])),
+    series: new Map(ids.filter((id) => id.includes('{')).map((id) => [id, { signal: id.slice(0, id.indexOf('{')), labels: { route: '/' } }])),
+  });
+
+  it('resolves them once at the first tick after a restart; alerts of signals still configured keep firing', () => {
+    const before = new Pipeline(withSignals(signalNamed('downloads'), signalNamed('api'), signalNamed('split', ['route'])));
+    const ids = ['downloads', 'api', 'split{route="/"}'];
+    for (let k = 0; k < 44; k++) before.step(frame(k, ids));
+    expect(before.firing().map((a) => a.labels.signal).sort()).toEqual(['api', 'downloads', 'split']);
+    const snapshot = JSON.parse(JSON.stringify(before.snapshot(43 * 15_000))) as ReturnType<Pipeline['snapshot']>;
+
+    // `downloads` renamed `dl`, `split` split by another label: their alerts belong to no series now.
+    const after = new Pipeline(withSignals(signalNamed('dl'), signalNamed('api'), signalNamed('split', ['path'])));
+    const restored = after.restore(snapshot);
+    const gone = before.firing().filter((a) => a.labels.signal !== 'api');
+    const first = after.step(frame(44, ['dl', 'api']));
+    expect(first.transitions.map((t) => [t.status, t.fingerprint, t.startsAtMs, t.endsAtMs])).toEqual(gone.map((a) => ['resolved', a.fingerprint, a.startsAtMs, 44 * 15_000]));
+    // Named at the restore, for the log.
+    expect(restored.unconfigured?.map((a) => a.labels.signal).sort()).toEqual(['downloads', 'split']);
+    expect(after.firing().map((a) => a.labels.signal)).toEqual(['api']);
+    // Once: later ticks send nothing more of them.
+    for (let k = 45; k < 50; k++) expect(after.step(frame(k, ['dl', 'api'])).transitions.filter((t) => t.labels.signal !== 'api' && t.labels.signal !== 'dl')).toEqual([]);
+  });
+});

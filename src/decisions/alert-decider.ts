@@ -163,6 +163,29 @@ export class AlertDecider {
     }
   }
 
+  /** Firing alerts of the series `gone` picks (by series id). */
+  firingOf(gone: (seriesId: string) => boolean): FiringAlert[] {
+    const out: FiringAlert[] = [];
+    for (const [key, t] of this.alerts) if (t.state.phase === 'firing' && gone(seriesOfKey(key))) out.push({ labels: t.labels, annotations: t.annotations, fingerprint: t.fingerprint, startsAtMs: t.startsAtMs });
+    return out;
+  }
+
+  /**
+   * Resolves at `timeMs` every alert of the series `gone` picks: no tick will judge them again (a
+   * signal renamed or removed while its alert fired), and one kept would fire for ever.
+   */
+  resolveSeries(gone: (seriesId: string) => boolean, timeMs: number): AlertTransition[] {
+    const out: AlertTransition[] = [];
+    for (const [key, t] of this.alerts) {
+      const id = seriesOfKey(key);
+      if (!gone(id)) continue;
+      this.alerts.delete(key);
+      this.countTracked(id, -1);
+      if (t.state.phase === 'firing') out.push({ status: 'resolved', labels: t.labels, annotations: t.annotations, fingerprint: t.fingerprint, startsAtMs: t.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
+    }
+    return out;
+  }
+
   /** Whether any alert of the series is pending or firing. */
   hasActive(seriesId: string): boolean {
     return this.alerts.has(`${seriesId}\u0000incident`) || this.alerts.has(`${seriesId}\u0000surge`);

@@ -815,7 +815,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     const previous = pipeline;
     const gone = previous.firing().filter((a) => a.labels.signal !== undefined && plan.removedSignals.has(a.labels.signal) && a.labels.alertname !== config.definitions.deploy_regression.alertname);
     const nextPipeline = new Pipeline(next, options.shard);
-    nextPipeline.restore(carrySnapshot(previous.snapshot(now()), plan));
+    const { unconfigured } = nextPipeline.restore(carrySnapshot(previous.snapshot(now()), plan));
+    // A split signal split otherwise: its old series' alerts resolve at the first tick, as at a restart.
+    if (unconfigured.length > 0) logger.log('info', 'alerts of series no longer configured resolve at the first tick', { alerts: unconfigured.map((a) => ({ alertname: a.labels.alertname, signal: a.labels.signal, fingerprint: a.fingerprint })) });
     // Added and reset signals read their history as at a start. The running pipeline stays until
     // they have, and ticks wait (skipped, as when a tick overruns): history read after a live tick
     // would go back in time.
@@ -989,9 +991,10 @@ function resumeFromState(
   if (saved.fromDecided) logger.log('info', 'alerts and deploys decided after the last state save restored from decided.json');
   if (!saved.snapshot) return { pipeline, resumedAtMs: Number.NaN, resumedSignals: new Set() };
   try {
-    const { signals } = pipeline.restore(saved.snapshot);
+    const { signals, unconfigured } = pipeline.restore(saved.snapshot);
     const resumedAtMs = saved.snapshot.savedAtMs;
     logger.log('info', 'resumed from saved state', { signals, firing: pipeline.firing().length, savedAt: new Date(resumedAtMs).toISOString() });
+    if (unconfigured.length > 0) logger.log('info', 'saved alerts of signals no longer configured resolve at the first tick', { alerts: unconfigured.map((a) => ({ alertname: a.labels.alertname, signal: a.labels.signal, fingerprint: a.fingerprint })) });
     // Signals whose baselines came back from the saved state: they read only the gap since it was saved.
     return { pipeline, resumedAtMs, resumedSignals: new Set(Object.keys(saved.snapshot.detectors).map(signalOfSeries)) };
   } catch (error) {
