@@ -8,7 +8,7 @@ import type { PipelineSnapshot } from '../pipeline.js';
 export interface ReloadPlan {
   /** Changed settings a running process cannot take: the reload is refused when any is set. */
   needsRestart: string[];
-  /** Signals whose baselines are dropped (their definition or detector changed, or they are gone). */
+  /** Signals whose baselines are dropped (their inputs or baselines' shape changed, or they are gone). */
   resetSignals: Set<string>;
   removedSignals: Set<string>;
   addedSignals: Set<string>;
@@ -24,13 +24,17 @@ export interface ReloadPlan {
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * A signal as its detector sees it: the baseline learnt for it is only worth keeping if this is
- * unchanged. Its time zone is not part of it: the restored weekly profiles are moved to a new one
- * (Pipeline.restore reads the zones the state was saved in).
+ * A signal as its detector's state sees it: the baselines learnt for it are only worth keeping if
+ * this is unchanged (its inputs, series, tick, and how much history a baseline holds and in what
+ * buckets). Thresholds and sensitivity (falseAlarmsPerYear, the factors and fractions a check
+ * tests, relearnAfter) are not part of it: they change how the same baselines are read, not what
+ * they mean, so a signal tuned mid-incident keeps judging it (a fresh detector would learn the
+ * incident as its baseline and resolve it while it goes on). Nor is its time zone: the restored
+ * weekly profiles are moved to a new one (Pipeline.restore reads the zones the state was saved in).
  */
 function detectorView(s: SignalConfig, config: StormwatchConfig) {
-  const { timeZone: _zone, ...detector } = s.detector ?? config.detector;
-  return { inputs: s.inputs, by: s.by, detector, intervalMs: config.intervalMs, evidenceWeight: config.evidenceWeight };
+  const { baselineWindowMs, baselineResolutionMs, minBaselinePoints } = s.detector ?? config.detector;
+  return { inputs: s.inputs, by: s.by, detector: { baselineWindowMs, baselineResolutionMs, minBaselinePoints }, intervalMs: config.intervalMs, evidenceWeight: config.evidenceWeight };
 }
 
 export function planReload(old: StormwatchConfig, next: StormwatchConfig): ReloadPlan {

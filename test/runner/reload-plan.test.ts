@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/core/log.js';
-import type { PipelineSnapshot } from '../../src/pipeline.js';
+import type { Frame } from '../../src/core/types.js';
+import { Pipeline, type PipelineSnapshot } from '../../src/pipeline.js';
 import { carrySnapshot, planReload, signalOfSeries } from '../../src/runner/reload-plan.js';
 import { type LiveHandle, startLive } from '../../src/runner/live.js';
 import { STATE_FILE_NAME, loadState } from '../../src/runner/state-file.js';
@@ -53,7 +54,7 @@ describe('planReload', () => {
   const old = file(configText(url, dir, signal('a') + signal('b') + signal('gone')));
 
   it('keeps unchanged signals, resets changed and removed ones, and names what changed', () => {
-    const next = file(configText(url, dir, signal('a') + signal('b', '    detector: { spikeFactor: 5 }\n') + signal('c')));
+    const next = file(configText(url, dir, signal('a') + signal('b', '    detector: { baselineWindow: 2h }\n') + signal('c')));
     const plan = planReload(old, next);
     expect(plan.needsRestart).toEqual([]);
     expect([...plan.resetSignals].sort()).toEqual(['b', 'gone']);
@@ -79,6 +80,16 @@ describe('planReload', () => {
     expect(plan.changed).toContain('detector');
   });
 
+  it('keeps the baselines of a signal whose thresholds or sensitivity change: they read the same baselines otherwise', () => {
+    const tuned = file(configText(url, dir, signal('a', '    detector: { falseAlarmsPerYear: 0.05, spikeFactor: 5, collapseFactor: 0.2, minErrorRatioIncrease: 0.05, funnelDropFraction: 0.1, relearnAfter: 1h }\n') + signal('b') + signal('gone')));
+    const plan = planReload(old, tuned);
+    expect([...plan.resetSignals]).toEqual([]);
+    expect(plan.changed).toContain('signals');
+    for (const shape of ['baselineWindow: 2h', 'baselineResolution: 5m', 'minBaselinePoints: 50']) {
+      expect([...planReload(old, file(configText(url, dir, signal('a', `    detector: { ${shape} }\n`) + signal('b') + signal('gone')))).resetSignals], shape).toEqual(['a']);
+    }
+  });
+
   it('refuses what only a restart can change', () => {
     const moved = file(`${configText(url, join(dir, 'elsewhere'), signal('a'))}server:\n  listen: 127.0.0.1:9999\n`);
     expect(planReload(old, moved).needsRestart).toEqual(['server.listen', 'delivery.outboxDir']);
@@ -96,6 +107,40 @@ describe('planReload', () => {
     expect(Object.keys(carried.detectors)).toEqual(['a']);
     expect((carried.alerts as [string][]).map(([k]) => k)).toEqual(['a\u0000incident']);
     expect(signalOfSeries('b{route="/"}')).toBe('b');
+  });
+});
+
+describe('a reload mid-incident', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stormwatch-storm-'));
+  const file = (text: string) => {
+    const f = join(mkdtempSync(join(dir, 'c-')), 'c.yaml');
+    writeFileSync(f, text);
+    return loadConfig(f);
+  };
+  const yaml = (detector: string) => configText('http://127.0.0.1:9/metrics', dir, signal('downloads', detector)).replace('interval: 1h', 'interval: 15s');
+  /** Ten healthy minutes, then half of all requests failing at three times the rate, until tick `healsAt`. */
+  const frame = (k: number, healsAt: number): Frame => ({
+    timeMs: k * 15_000,
+    signals: new Map([['downloads', k >= 40 && k < healsAt ? { requests: 3000 + (k % 7) * 10, errors: 1500, downstream: Number.NaN } : { requests: 1000 + (k % 5) * 10, errors: 2, downstream: Number.NaN }]]),
+  });
+
+  it("keeps a signal's alert firing while the incident goes on when its sensitivity changes, and resolves it when the incident ends", () => {
+    const old = file(yaml(''));
+    const next = file(yaml('    detector: { falseAlarmsPerYear: 0.05 }\n'));
+    const healsAt = 200;
+    const before = new Pipeline(old);
+    const fired = Array.from({ length: 44 }, (_, k) => before.step(frame(k, healsAt)).transitions).flat();
+    expect(fired.map((t) => t.status)).toEqual(['firing']);
+    // As the live loop reloads: the plan, the state carried, a pipeline of the new configuration.
+    const after = new Pipeline(next);
+    after.restore(carrySnapshot(before.snapshot(43 * 15_000), planReload(old, next)));
+    const during = Array.from({ length: healsAt - 44 }, (_, i) => after.step(frame(44 + i, healsAt)).transitions).flat();
+    expect(during.filter((t) => t.status === 'resolved')).toEqual([]);
+    expect(after.firing().map((a) => a.fingerprint)).toEqual([fired[0]!.fingerprint]);
+    // Judged all along (not held as unjudged), and resolved on health once the storm ends.
+    expect(during.some((t) => t.annotations.unjudged_since !== undefined)).toBe(false);
+    const healed = Array.from({ length: 20 }, (_, i) => after.step(frame(healsAt + i, healsAt)).transitions).flat();
+    expect(healed.filter((t) => t.status === 'resolved').map((t) => t.fingerprint)).toEqual([fired[0]!.fingerprint]);
   });
 });
 
@@ -117,8 +162,8 @@ describe('live reload', () => {
     await handle.tick();
     expect(await handle.metrics.registry.getSingleMetric('stormwatch_ticks_total')!.get()).toMatchObject({ values: [{ value: 7, labels: { outcome: 'ok' } }] });
 
-    // b's detector changes and c is new: a keeps what it learnt, b starts again like c.
-    writeFileSync(file, configText(url, dir, signal('a') + signal('b', '    detector: { spikeFactor: 5 }\n') + signal('c')));
+    // b's baseline window changes and c is new: a keeps what it learnt, b starts again like c.
+    writeFileSync(file, configText(url, dir, signal('a') + signal('b', '    detector: { baselineWindow: 2h }\n') + signal('c')));
     expect(await handle.reload()).toEqual({ ok: true, changed: ['signals', 'source'] });
     await handle.stop(1000);
     handle = undefined;
