@@ -257,7 +257,10 @@ export class Notifier {
         body = this.faro.get(target.sink.name)!.build(alerts, key);
         break;
     }
-    this.outbox.add({ sink: target.sink.name, key, orderKey: `${target.routeIndex}:${group.key}`, body, headers: {}, createdAtMs: this.now() });
+    const entry = this.outbox.add({ sink: target.sink.name, key, orderKey: `${target.routeIndex}:${group.key}`, body, headers: {}, createdAtMs: this.now() });
+    // Alertmanager keeps each alert's state (a group here is one alert): its newest post replaces
+    // the posts still waiting, which would only be replayed, stale, in order once it answers.
+    if (target.sink.kind === 'alertmanager') this.outbox.supersede(entry);
   }
 
   private onEvent(event: DeliveryEvent): void {

@@ -59,6 +59,11 @@ export class Deliverer {
     const now = this.now();
     let earliest = Number.POSITIVE_INFINITY;
     const pending = this.outbox.pendingFor(this.sink.name);
+    // Backoff state of entries no longer pending (superseded while they waited) goes with them.
+    if (this.state.size > pending.length) {
+      const ids = new Set(pending.map((e) => e.id));
+      for (const id of this.state.keys()) if (!ids.has(id) && !this.inFlight.has(id)) this.state.delete(id);
+    }
     const heads = new Set(this.inFlight.values());
     for (const entry of pending) {
       if (this.inFlight.has(entry.id)) continue;

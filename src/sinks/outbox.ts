@@ -25,7 +25,8 @@ export interface OutboxEntry {
   createdAtMs: number;
 }
 
-export type OutboxOutcome = 'delivered' | 'gave_up';
+/** superseded: a newer notification of the same state-based receiver's alert replaced it (Outbox.supersede). */
+export type OutboxOutcome = 'delivered' | 'gave_up' | 'superseded';
 
 type LogLine = ({ op: 'add' } & OutboxEntry) | { op: 'done'; id: string; outcome: OutboxOutcome; reason?: string };
 
@@ -33,7 +34,7 @@ const ID = z.string().regex(/^\d{15}-\d{9}$/, { message: 'expected an id like 00
 /** The schema of a log line: anything else is quarantined. */
 const logLine = z.discriminatedUnion('op', [
   z.object({ op: z.literal('add'), id: ID, sink: z.string().min(1), key: z.string().min(1), orderKey: z.string(), body: z.string(), headers: z.record(z.string(), z.string()), createdAtMs: z.number().finite() }),
-  z.object({ op: z.literal('done'), id: ID, outcome: z.enum(['delivered', 'gave_up']), reason: z.string().optional() }),
+  z.object({ op: z.literal('done'), id: ID, outcome: z.enum(['delivered', 'gave_up', 'superseded']), reason: z.string().optional() }),
 ]);
 
 export interface OutboxProblem {
@@ -141,6 +142,23 @@ export class Outbox {
   }
 
   /** Pending entries of one sink, oldest first. */
+  /**
+   * Marks done, as superseded by `newer`, every other pending entry of `newer`'s sink and order key:
+   * for a receiver that keeps state (Alertmanager), the newest post of an alert says all the older
+   * ones would; while it is unreachable, each resend interval's post no longer queues behind the
+   * others (about 1,440 stale posts an alert over a day's maxAge). Returns how many. An entry in
+   * flight goes on; it is not sent again.
+   */
+  supersede(newer: OutboxEntry): number {
+    let count = 0;
+    for (const e of [...this.pending.values()]) {
+      if (e.id === newer.id || e.sink !== newer.sink || e.orderKey !== newer.orderKey) continue;
+      this.done(e.id, 'superseded', `superseded by ${newer.id}`);
+      count++;
+    }
+    return count;
+  }
+
   pendingFor(sink: string): OutboxEntry[] {
     return [...this.pending.values()].filter((e) => e.sink === sink);
   }

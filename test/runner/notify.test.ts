@@ -171,6 +171,30 @@ describe('Notifier delivery', () => {
   });
 });
 
+describe('Notifier, an Alertmanager that does not answer', () => {
+  it("keeps one post an alert waiting, its newest: a resend supersedes the one before; a webhook's keep their order", async () => {
+    // Refuses connections: a port nobody listens on.
+    const notifier = new Notifier(
+      notifierConfig([
+        { name: 'am', kind: 'alertmanager', url: 'http://127.0.0.1:9/api/v2/alerts', timeoutMs: 500, headers: {}, resendIntervalMs: 60_000 },
+        { name: 'hook', kind: 'webhook', url: 'http://127.0.0.1:9/hook', timeoutMs: 500, headers: {} },
+      ]),
+      { logger: silent },
+    );
+    const t0 = Date.UTC(2026, 0, 1);
+    notifier.handle([transition('downloads', 'firing', t0, t0)], t0);
+    for (let k = 1; k <= 5; k++) notifier.handle([], t0 + k * 61_000);
+    const am = () => notifier.outbox.pendingFor('am');
+    expect(am()).toHaveLength(1);
+    expect(am()[0]!.key).toMatch(/:repeat-5$/);
+    notifier.handle([transition('downloads', 'resolved', t0, t0 + 400_000)], t0 + 400_000);
+    expect(am().map((e) => JSON.parse(e.body) as { endsAt: string }[]).map(([a]) => a!.endsAt)).toEqual([new Date(t0 + 400_000).toISOString()]);
+    // A webhook's notifications are events: each one stays, in order.
+    expect(notifier.outbox.pendingFor('hook').length).toBeGreaterThan(1);
+    notifier.close();
+  });
+});
+
 describe('Notifier updates of a firing alert', () => {
   it('delivers an update to a webhook as the same alert (fingerprint, startsAt) with new annotations and its own idempotency key', async () => {
     const receiver = await startReceiver();

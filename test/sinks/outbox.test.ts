@@ -26,6 +26,23 @@ describe('Outbox', () => {
     expect(d2.id > again.pendingFor('hook')[0]!.id).toBe(true);
   });
 
+  it("supersedes the other pending entries of a sink's order key, and a reopen reads them done", () => {
+    const d = dir();
+    const { outbox } = Outbox.open(d);
+    add(outbox, 'a');
+    add(outbox, 'b');
+    const other = outbox.add({ sink: 'hook', key: 'x', orderKey: 'other', body: '{}', headers: {}, createdAtMs: 1000 });
+    add(outbox, 'c', 'am');
+    const newest = add(outbox, 'd');
+    expect(outbox.supersede(newest)).toBe(2);
+    expect(outbox.pendingFor('hook').map((e) => e.key)).toEqual(['x', 'd']);
+    outbox.close();
+    const { outbox: again, problems } = Outbox.open(d);
+    expect(problems).toEqual([]);
+    expect(again.pendingFor('hook').map((e) => e.id)).toEqual([other.id, newest.id]);
+    expect(again.pendingFor('am').map((e) => e.key)).toEqual(['c']);
+  });
+
   it('compacts the log on open: done entries are gone from the file', () => {
     const d = dir();
     const { outbox } = Outbox.open(d);
