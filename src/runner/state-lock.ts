@@ -2,8 +2,9 @@
 // started by hand or by a misconfigured deployment, both resuming the same state) would each send
 // what the outbox holds: alerts delivered twice, state files written over each other. A lock file
 // in the directory names its holder (pid, host, since); a start finding a live holder on this host
-// refuses with one line. A holder that is gone (killed, crashed: nothing removes its file) or on
-// another host (a pod moved with its volume, whose old host cannot be asked) is taken over.
+// refuses with one line. A holder that is gone (killed, crashed: nothing removes its file), whose
+// pid now belongs to a process started after the lock (a reboot), or on another host (a pod moved
+// with its volume, whose old host cannot be asked) is taken over.
 
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -53,7 +54,7 @@ export function lockStateDir(dir: string, nowMs = Date.now(), setting = OUTBOX_D
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new StartupError(`cannot lock state directory ${dir} (${setting}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     const holder = readHolder(file);
-    if (holder && holder.host === hostname() && holder.pid !== process.pid && alive(holder.pid)) throw inUse(dir, setting, file, holder);
+    if (holder && holder.host === hostname() && holder.pid !== process.pid && alive(holder.pid) && !startedAfter(holder.pid, holder.since)) throw inUse(dir, setting, file, holder);
     // Gone, unreadable (a torn write), ours from before a restart (a container's pid 1), or another host's.
     tookOver = holder;
     try {
@@ -77,6 +78,29 @@ function readHolder(file: string): Holder | undefined {
     return Number.isInteger(h.pid) && typeof h.host === 'string' ? { pid: h.pid!, host: h.host, since: String(h.since ?? '') } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether process `pid` started after `since` (the lock's time): then it is not the lock's holder
+ * but a process given its number since (a host rebooted with the volume, a container started
+ * again), and the lock is stale. Before, such a start was refused until someone removed the file.
+ * Read from Linux's /proc (the boot time and the process's start in clock ticks, 100 a second);
+ * false where that cannot be read, so a live pid holds the lock as before.
+ */
+export function startedAfter(pid: number, since: string, procDir = '/proc'): boolean {
+  const sinceMs = Date.parse(since);
+  if (!Number.isFinite(sinceMs)) return false;
+  try {
+    const stat = readFileSync(join(procDir, String(pid), 'stat'), 'utf8');
+    // Fields after the command's name, which may hold spaces and parentheses: starttime is the 22nd field, the 20th after it.
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync(join(procDir, 'stat'), 'utf8'))?.[1]);
+    if (!Number.isFinite(startTicks) || !Number.isFinite(bootSeconds)) return false;
+    // btime is in whole seconds: 2 s of slack.
+    return bootSeconds * 1000 + startTicks * 10 > sinceMs + 2000;
+  } catch {
+    return false;
   }
 }
 

@@ -7,16 +7,18 @@ import { StartupError } from '../../src/core/errors.js';
 import { LOCK_FILE_NAME, lockStateDir } from '../../src/runner/state-lock.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'stormwatch-lock-'));
-const holder = (d: string, pid: number, host = hostname()) => writeFileSync(join(d, LOCK_FILE_NAME), `${JSON.stringify({ pid, host, since: '2026-12-04T20:00:00.000Z' })}\n`);
+const holder = (d: string, pid: number, host = hostname(), since = '2026-12-04T20:00:00.000Z') => writeFileSync(join(d, LOCK_FILE_NAME), `${JSON.stringify({ pid, host, since })}\n`);
 
 describe('lockStateDir', () => {
   it('refuses a directory a live process on this host holds, naming it, and takes it once that process is gone', async () => {
     const d = dir();
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    // Locked once it had started, as a holder locks.
+    const since = new Date(Date.now() + 3000).toISOString();
     try {
-      holder(d, other.pid!);
+      holder(d, other.pid!, hostname(), since);
       expect(() => lockStateDir(d)).toThrow(StartupError);
-      expect(() => lockStateDir(d)).toThrow(`in use by process ${other.pid} on ${hostname()} since 2026-12-04T20:00:00.000Z`);
+      expect(() => lockStateDir(d)).toThrow(`in use by process ${other.pid} on ${hostname()} since ${since}`);
     } finally {
       other.kill('SIGKILL');
       await new Promise((resolve) => other.once('exit', resolve));
@@ -27,6 +29,21 @@ describe('lockStateDir', () => {
     expect(JSON.parse(readFileSync(join(d, LOCK_FILE_NAME), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
     lock.release();
     expect(existsSync(join(d, LOCK_FILE_NAME))).toBe(false);
+  });
+
+  it.runIf(existsSync('/proc/self/stat'))('takes over a lock whose pid now belongs to a process started after it (a reboot, a container started again)', async () => {
+    const d = dir();
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    try {
+      // Written an hour before this process with the same number started.
+      holder(d, other.pid!, hostname(), new Date(Date.now() - 3_600_000).toISOString());
+      const lock = lockStateDir(d);
+      expect(lock.tookOver).toMatchObject({ pid: other.pid });
+      lock.release();
+    } finally {
+      other.kill('SIGKILL');
+      await new Promise((resolve) => other.once('exit', resolve));
+    }
   });
 
   it('names what gave the directory (the key, or --state-dir) when it is in use', () => {
