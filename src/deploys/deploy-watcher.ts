@@ -6,7 +6,8 @@
 // Windows are ordered by start time, not by arrival: a deploy ends only the windows of its service
 // that started before it, and a record that arrives late slots into history (its own window ends
 // where the next deploy began). Two records of one rollout (the deploy API and a build-info marker)
-// are one deploy: same service and version, starts within one window of each other. Decided records
+// are one deploy: same environment, service and version, starts within one window of each other.
+// Environments never meet: a staging deploy neither ends, joins nor resolves production's. Decided records
 // are pruned by age and count, so the state stays bounded however many deploys are posted.
 
 import type { SignalSample } from '../core/types.js';
@@ -146,14 +147,15 @@ export class DeployWatcher {
   }
 
   /**
-   * The record of the same rollout, if one is known: same service and version, started within one
-   * window of `event`. The deploy API and a build-info marker both report a rollout; it is one deploy.
+   * The record of the same rollout, if one is known: same environment, service and version, started
+   * within one window of `event`. The deploy API and a build-info marker both report a rollout; it is one deploy.
    * Flagger's ids name a revision (its spec's checksum): two of them are two revisions, whatever
    * version the Canary's static webhook metadata gives both.
    */
-  sameRollout(event: Pick<DeployEvent, 'id' | 'service' | 'version' | 'startedAtMs' | 'source'>): DeployRecord | undefined {
+  sameRollout(event: Pick<DeployEvent, 'id' | 'service' | 'version' | 'environment' | 'startedAtMs' | 'source'>): DeployRecord | undefined {
     for (const w of this.windows.values()) {
       const r = w.record;
+      if (!sameEnvironment(r, event)) continue;
       if (event.source === 'flagger' && (r.source === 'flagger' || r.sources?.includes('flagger')) && r.id !== event.id) continue;
       if (r.service === event.service && r.version === event.version && Math.abs(r.startedAtMs - event.startedAtMs) <= this.params.windowMs) return r;
     }
@@ -165,7 +167,7 @@ export class DeployWatcher {
    * source is added). Otherwise a window opens (`pre` is each signal's baseline frozen now), the
    * pending windows of the service that started before it end at its start ("superseded"), a failed
    * earlier deploy's alert resolves (the rollback came), and a late record's own window ends where
-   * the next deploy of the service began.
+   * the next deploy of the service began: all within its environment only.
    */
   add(event: DeployEvent, pre: Map<string, PreBaseline>, nowMs?: number): { record: DeployRecord; changes: DeployAlertChange[]; joined: boolean } {
     const known = this.get(event.id) ?? this.sameRollout(event);
@@ -182,7 +184,7 @@ export class DeployWatcher {
     const record: DeployRecord = { ...event, verdict: 'pending', windowEndsAtMs: event.startedAtMs + this.params.windowMs, reasons: [], evidence: [], ...(nowMs !== undefined ? { recordedAtMs: nowMs } : {}) };
     for (const w of this.windows.values()) {
       const r = w.record;
-      if (r.service !== event.service) continue;
+      if (r.service !== event.service || !sameEnvironment(r, event)) continue;
       if (r.startedAtMs <= event.startedAtMs) {
         if (w.alerting) {
           w.alerting = false;
@@ -449,6 +451,15 @@ export class DeployWatcher {
 
 /** The anomaly score from which the most unusual moment after a deploy is said in its reasons. */
 export const PEAK_ANOMALY_NOTE = 0.5;
+
+/**
+ * Whether two deploys are in one environment. Every source gives one (the API, the CLI, Argo and
+ * markers default to production, Flagger to the canary's namespace); a record without one counts
+ * as environment '', which meets only others without one.
+ */
+function sameEnvironment(a: Pick<DeployEvent, 'environment'>, b: Pick<DeployEvent, 'environment'>): boolean {
+  return (a.environment ?? '') === (b.environment ?? '');
+}
 
 function noComparisons(): Record<Metric, Map<string, Comparison>> {
   return { completion_ratio: new Map(), error_ratio: new Map() };

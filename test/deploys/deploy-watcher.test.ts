@@ -236,6 +236,34 @@ describe('DeployWatcher', () => {
       expect(again.get('crates-io-1000015000')!.id).toBe('deploy-42');
     });
 
+    it('a deploy in one environment never ends, joins or resolves a deploy of another', () => {
+      const w = watcher();
+      const staging = (d: DeployEvent): DeployEvent => ({ ...d, environment: 'staging' });
+      // Production fails and raises its alert; staging deploys the service 3 s later.
+      w.add(deploy('prod-4.0.0', T0, '4.0.0'), pre());
+      expect([0, 1, 2, 3].flatMap((i) => w.observe(T0 + i * 15_000, tick(0)).alerts).map((a) => a.status)).toEqual(['firing']);
+      const next = w.add(staging(deploy('staging-4.1.0', T0 + 3_000, '4.1.0')), pre());
+      expect(next.changes).toEqual([]);
+      expect(w.get('prod-4.0.0')).toMatchObject({ verdict: 'fail', windowEndsAtMs: T0 + P.windowMs });
+      expect(w.get('prod-4.0.0')!.supersededBy).toBeUndefined();
+      // A pending production window is not cut short by staging either.
+      w.add(deploy('prod-4.0.1', T0 + 60_000, '4.0.1'), pre());
+      w.add(staging(deploy('staging-4.1.1', T0 + 63_000, '4.1.1')), pre());
+      expect(w.get('prod-4.0.1')).toMatchObject({ verdict: 'pending', windowEndsAtMs: T0 + 60_000 + P.windowMs });
+      expect(w.get('prod-4.0.1')!.supersededBy).toBeUndefined();
+      // The same version in two environments 20 s apart is two deploys, not one rollout.
+      w.add(staging(deploy('staging-5.0.0', T0 + 120_000, '5.0.0')), pre());
+      const prod = w.add(deploy('prod-5.0.0', T0 + 140_000, '5.0.0'), pre());
+      expect(prod.joined).toBe(false);
+      expect(prod.record).toMatchObject({ id: 'prod-5.0.0', environment: 'production' });
+      expect(w.get('staging-5.0.0')!.aliases).toBeUndefined();
+      // A record without an environment is its own environment: it meets only others without one.
+      const bare = { ...deploy('bare', T0 + 200_000, '6.0.0'), environment: undefined } as unknown as DeployEvent;
+      expect(w.add(bare, pre()).joined).toBe(false);
+      expect(w.add(deploy('prod-6.0.0', T0 + 201_000, '6.0.0'), pre()).joined).toBe(false);
+      expect(w.add({ ...bare, id: 'bare-again', startedAtMs: T0 + 202_000 } as DeployEvent, pre()).record.id).toBe('bare');
+    });
+
     it('a record that arrives after its whole window says so instead of "too little traffic"', () => {
       const w = watcher();
       w.add(deploy('old', T0 - 3_600_000), pre(), T0);

@@ -28,14 +28,18 @@ export const flaggerPayload = z.object({
 
 export type FlaggerPayload = z.output<typeof flaggerPayload>;
 
-/** The deploy a payload is about: metadata.service/version/environment, else the canary's name and checksum. */
+/**
+ * The deploy a payload is about: metadata.service/version/environment, else the canary's name,
+ * checksum and namespace. The namespace is the environment by default: canaries of one service in
+ * two namespaces (staging and production) are two environments, and must not end each other's windows.
+ */
 export function flaggerEvent(p: FlaggerPayload, nowMs: number): DeployEvent {
   const ts = Number(p.metadata.timestamp);
   return {
     id: safeId(['flagger', p.namespace, p.name, p.checksum || 'unknown']),
     service: p.metadata.service || p.name,
     version: p.metadata.version || p.checksum || 'unknown',
-    environment: p.metadata.environment || 'production',
+    environment: p.metadata.environment || p.namespace,
     // Event webhooks carry the event's time in unix milliseconds.
     startedAtMs: Number.isFinite(ts) && ts > 0 ? ts : nowMs,
     source: 'flagger',

@@ -1,0 +1,92 @@
+// The gate endpoints over a real deploy watcher, with a clock the test moves: which record each
+// Argo and Flagger call is about (environments apart, attempts of one revision).
+
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DeployWatcher } from '../../../src/deploys/deploy-watcher.js';
+import { type GateApiDeps, handleGates } from '../../../src/deploys/gates/gate-api.js';
+import type { GateView } from '../../../src/deploys/gates/verdict-view.js';
+
+const TOKEN = 'gate-api-test-token';
+const WINDOW_MS = 300_000;
+const T0 = Date.parse('2026-12-05T09:00:00Z');
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await new Promise<void>((resolve) => s.close(() => resolve()));
+});
+
+/** The gates on a loopback server over a deploy watcher; `clock.ms` is stormwatch's time. */
+async function gates() {
+  const clock = { ms: T0 };
+  const watcher = new DeployWatcher({ windowMs: WINDOW_MS, intervalMs: 15_000, earlyAlpha: 0.001, alpha: 0.01, minPostSamples: 4, funnelDropFraction: 0.03, minErrorRatioIncrease: 0.02, minRequestsPerTick: 20, bucketTicks: 1 }, []);
+  const deps: GateApiDeps = {
+    token: TOKEN,
+    maxBodyBytes: 16_384,
+    now: () => clock.ms,
+    inconclusive: 'fail',
+    windowMs: WINDOW_MS,
+    add: (event) => watcher.add(event, new Map(), clock.ms).record,
+    get: (id) => watcher.get(id),
+    list: () => watcher.records(),
+  };
+  const server = createServer((req, res) => void handleGates(req, res, new URL(req.url ?? '/', 'http://x').pathname, deps));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/gates/`;
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+    const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as GateView & { rollback?: boolean; note?: string } };
+  };
+  const argo = (body: { service: string; version: string; environment?: string }) => post('argo', body, { authorization: `Bearer ${TOKEN}` });
+  const flagger = (hook: string, namespace: string, checksum: string, metadata: Record<string, string> = {}) =>
+    post(`flagger/${hook}`, { name: 'checkout', namespace, phase: 'Progressing', checksum, metadata: { service: 'checkout', token: TOKEN, ...metadata } });
+  /** A tick: windows that ended are judged. */
+  const tick = () => void watcher.observe(clock.ms, new Map());
+  /** Judges the open windows of `service` now, a smoke probe of it having failed. */
+  const fail = (service: string) => {
+    watcher.probeFailed(service, 'download: 503');
+    watcher.observe(clock.ms, new Map());
+  };
+  return { clock, watcher, argo, flagger, tick, fail };
+}
+
+describe('gates: one environment never answers for another', () => {
+  it("Argo: a staging deploy 3 s after production's leaves production's gate waiting on its own window", async () => {
+    const g = await gates();
+    expect((await g.argo({ service: 'checkout', version: '4.0.0', environment: 'production' })).body).toMatchObject({ id: 'argo:production:checkout:4.0.0', gate: 'wait' });
+    g.clock.ms += 3_000;
+    expect((await g.argo({ service: 'checkout', version: '4.1.0', environment: 'staging' })).body).toMatchObject({ environment: 'staging', gate: 'wait' });
+    g.clock.ms += 15_000;
+    g.tick();
+    const prod = await g.argo({ service: 'checkout', version: '4.0.0', environment: 'production' });
+    expect(prod.body).toMatchObject({ id: 'argo:production:checkout:4.0.0', environment: 'production', verdict: 'pending', gate: 'wait', windowEndsAt: new Date(T0 + WINDOW_MS).toISOString() });
+  });
+
+  it('Argo: the same version in staging, then production 20 s later, gives production its own record', async () => {
+    const g = await gates();
+    await g.argo({ service: 'checkout', version: '5.0.0', environment: 'staging' });
+    g.clock.ms += 20_000;
+    const prod = await g.argo({ service: 'checkout', version: '5.0.0', environment: 'production' });
+    expect(prod.body).toMatchObject({ id: 'argo:production:checkout:5.0.0', environment: 'production', startedAt: new Date(T0 + 20_000).toISOString() });
+    expect(g.watcher.records().map((r) => [r.id, r.environment])).toEqual([
+      ['argo:production:checkout:5.0.0', 'production'],
+      ['argo:staging:checkout:5.0.0', 'staging'],
+    ]);
+  });
+
+  it("Flagger: canaries of one service in two namespaces are two environments: the second's start is no rollback of the first", async () => {
+    const g = await gates();
+    expect((await g.flagger('pre-rollout', 'shop-staging', 'aaa111')).body).toMatchObject({ environment: 'shop-staging', gate: 'wait' });
+    g.clock.ms += 3_000;
+    expect((await g.flagger('pre-rollout', 'shop', 'bbb222')).body).toMatchObject({ environment: 'shop', gate: 'wait' });
+    g.clock.ms += 15_000;
+    g.tick();
+    const rollback = await g.flagger('rollback', 'shop-staging', 'aaa111');
+    expect(rollback.status).toBe(412);
+    expect(rollback.body).toMatchObject({ id: 'flagger:shop-staging:checkout:aaa111', verdict: 'pending', gate: 'wait' });
+    // metadata.environment, when given, names the environment instead.
+    expect((await g.flagger('pre-rollout', 'shop', 'ccc333', { environment: 'production' })).body).toMatchObject({ environment: 'production' });
+  });
+});
