@@ -4,7 +4,8 @@
 //   pre-rollout        before traffic moves: records the deploy; "no" only if it already failed
 //   rollout            every analysis interval: "no" (a failed check, toward the threshold) once failed
 //   confirm-promotion  before promotion: "yes" only once the window passed; "no" halts promotion
-//   rollback           "yes" (200) makes Flagger roll back: once the verdict failed
+//   rollback           "yes" (200) makes Flagger roll back: once the verdict failed, and not about a
+//                      failure decided more than a window ago (a revision deployed again; gate-api.ts)
 //   event              Flagger's events: "New revision detected" marks when the canary's new revision
 //                      started (its checksum is still the outgoing revision's); the revision's first
 //                      hook records the deploy from then

@@ -131,10 +131,14 @@ async function recordAttempt(deps: GateApiDeps, event: DeployEvent, mayStartAtte
   let latest = deps.get(event.id);
   for (const r of deps.list()) if (r.id.startsWith(prefix) && (!latest || r.startedAtMs > latest.startedAtMs)) latest = r;
   if (!latest) return recordOnce(deps, event);
-  if (!mayStartAttempt) return latest;
-  const decidedAtMs = latest.verdict === 'pending' ? undefined : (latest.decidedAtMs ?? latest.windowEndsAtMs);
-  if (decidedAtMs === undefined || deps.now() - decidedAtMs <= deps.windowMs) return latest;
+  if (!mayStartAttempt || !decidedLongAgo(deps, latest)) return latest;
   return recordOnce(deps, { ...event, id: `${prefix}${event.startedAtMs.toString(36)}` });
+}
+
+/** Whether a record was decided more than a window ago: a tool asking about it now gates a later rollout of it. */
+function decidedLongAgo(deps: GateApiDeps, record: DeployRecord): boolean {
+  if (record.verdict === 'pending') return false;
+  return deps.now() - (record.decidedAtMs ?? record.windowEndsAtMs) > deps.windowMs;
 }
 
 export async function handleGates(req: IncomingMessage, res: ServerResponse, path: string, deps: GateApiDeps): Promise<void> {
@@ -197,7 +201,16 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
     }
     // Only a revision's first hook starts a new attempt: a confirm-promotion polled for long (another
     // gate holding promotion) must not reopen a window that passed.
-    const v = view(await recordAttempt(deps, event, hook === 'pre-rollout'));
+    const record = await recordAttempt(deps, event, hook === 'pre-rollout');
+    const v = view(record);
+    // Flagger asks rollback hooks before pre-rollout on every pass, so a revision deployed again (a
+    // revert to the same spec) is asked about first here: a failure decided more than a window ago
+    // was an earlier rollout's, and answering it would roll this one back before it started. Not a
+    // start either (it is polled while promotion waits), so no attempt opens: "no" (412), and
+    // pre-rollout records the new attempt.
+    if (hook === 'rollback' && decidedLongAgo(deps, record)) {
+      return send(res, 412, { ...v, rollback: false, note: `decided at ${v.decidedAt}, more than a window ago: an earlier rollout of this revision, not this one` });
+    }
     return send(res, flaggerStatus(hook, v.gate), v);
   }
 

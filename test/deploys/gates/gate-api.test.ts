@@ -90,3 +90,35 @@ describe('gates: one environment never answers for another', () => {
     expect((await g.flagger('pre-rollout', 'shop', 'ccc333', { environment: 'production' })).body).toMatchObject({ environment: 'production' });
   });
 });
+
+describe('gates: Flagger rollback after a revision is deployed again', () => {
+  it("answers no (412) to a failure decided more than a window ago, opens no attempt, and pre-rollout's new attempt is judged on its own", async () => {
+    const g = await gates();
+    const at = (hhmm: string) => (g.clock.ms = Date.parse(`2026-12-05T${hhmm}:00Z`));
+    at('09:55');
+    expect((await g.flagger('pre-rollout', 'shop', 'abc222')).status).toBe(200);
+    at('09:56');
+    g.fail('checkout');
+    // Within the window the failure answers: roll back.
+    expect((await g.flagger('rollback', 'shop', 'abc222')).status).toBe(200);
+
+    // 10:03, more than a window after that failure: Flagger sends the same checksum again (a revert
+    // re-applying the same spec), its event, then rollback, then pre-rollout.
+    at('10:03');
+    const event = await g.flagger('event', 'shop', 'abc222', { eventMessage: 'New revision detected! Scaling up checkout.shop', timestamp: String(g.clock.ms) });
+    expect(event.status).toBe(202);
+    const rollback = await g.flagger('rollback', 'shop', 'abc222');
+    expect(rollback.status).toBe(412);
+    expect(rollback.body).toMatchObject({ id: 'flagger:shop:checkout:abc222', verdict: 'fail', rollback: false });
+    expect(rollback.body.note).toMatch(/more than a window ago/);
+    expect(g.watcher.records()).toHaveLength(1);
+    const start = await g.flagger('pre-rollout', 'shop', 'abc222');
+    expect(start.status).toBe(200);
+    expect(start.body).toMatchObject({ id: `flagger:shop:checkout:abc222:r${g.clock.ms.toString(36)}`, verdict: 'pending', gate: 'wait' });
+    // From then on the new attempt answers: no rollback while it is pending, yes once it fails.
+    at('10:04');
+    expect((await g.flagger('rollback', 'shop', 'abc222')).body).toMatchObject({ id: start.body.id, gate: 'wait' });
+    g.fail('checkout');
+    expect((await g.flagger('rollback', 'shop', 'abc222')).status).toBe(200);
+  });
+});
