@@ -119,6 +119,8 @@ export interface DeploysConfig {
   alpha: number;
   minPostSamples: number;
   apiToken?: string;
+  /** Where apiToken was read from when given as {file:}: read again at each request (a rotated token). */
+  apiTokenFile?: string;
   publicReads: boolean;
   retentionMs: number;
   maxRecords: number;

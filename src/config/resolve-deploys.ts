@@ -1,5 +1,6 @@
 // Resolves the deploy watcher's section (markers, rollback hooks, API token, peers) and smoke probes.
 
+import { isAbsolute, join } from 'node:path';
 import { type Selector, parseSelector } from '../core/selector.js';
 import { promqlSyntaxError } from './promql-syntax.js';
 import type { DeploysConfig, MarkerConfig, ProbeConfig } from './config-types.js';
@@ -39,6 +40,7 @@ export function resolveDeploys(ctx: ResolveContext): DeploysConfig | undefined {
     alpha: dp.alpha,
     minPostSamples: dp.minPostSamples,
     ...(dp.apiToken !== undefined ? { apiToken: readSecret(dp.apiToken, ['deploys', 'apiToken']) } : {}),
+    ...(typeof dp.apiToken === 'object' && 'file' in dp.apiToken ? { apiTokenFile: isAbsolute(dp.apiToken.file) ? dp.apiToken.file : join(ctx.base, dp.apiToken.file) } : {}),
     publicReads: dp.publicReads,
     retentionMs: dp.retention,
     maxRecords: dp.maxRecords,

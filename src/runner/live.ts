@@ -23,6 +23,7 @@ import { RefusalLog } from '../telemetry/refusal-log.js';
 import type { ProbeConfig } from '../config/load.js';
 import type { DeployRecord } from '../deploys/types.js';
 import { runProbe } from '../probes/http-probe.js';
+import { currentApiToken } from '../deploys/api-token.js';
 import { forwardToPeers } from '../deploys/peers.js';
 import { ensureStateDir } from './state-dir.js';
 import { lockStateDir } from './state-lock.js';
@@ -605,11 +606,12 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     if (bound) c.alerting.externalURL = bound;
   };
   if (config.listen) {
-    // Getters: a reload that rotates the token or changes limits takes effect at once.
+    // Getters: a reload that rotates the token or changes limits takes effect at once (and a token
+    // file is read again at each request).
     const deployApi: GateApiDeps | undefined = config.deploys
       ? {
           get token() {
-            return config.deploys?.apiToken;
+            return currentApiToken(config.deploys);
           },
           get maxBodyBytes() {
             return config.deploys?.maxBodyBytes ?? 16_384;
@@ -627,8 +629,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
           add: (event, addOptions) => {
             const added = pipeline.addDeploy(event, now())!;
             const peers = config.deploys!.peers;
-            if (!addOptions?.forwarded && peers.length > 0 && config.deploys!.apiToken !== undefined) {
-              void forwardToPeers(peers, event, { token: config.deploys!.apiToken, logger });
+            const token = currentApiToken(config.deploys);
+            if (!addOptions?.forwarded && peers.length > 0 && token !== undefined) {
+              void forwardToPeers(peers, event, { token, logger });
             }
             history.addDeploys([added.record]);
             history.addTransitions(added.transitions);
@@ -649,7 +652,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       readAuth: () => config.serverAuth,
       reload: {
         get token() {
-          return config.deploys?.apiToken;
+          return currentApiToken(config.deploys);
         },
         // Not while starting: the configuration being warmed is the one that runs first.
         reload: () => (warming ? Promise.resolve({ ok: false as const, error: 'starting: reading history before the first tick; reload once it runs', problems: [] }) : reload('http')),
@@ -657,7 +660,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       registry: metrics.registry,
       silences: {
         get token() {
-          return config.deploys?.apiToken;
+          return currentApiToken(config.deploys);
         },
         store: silences,
         now,
