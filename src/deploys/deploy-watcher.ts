@@ -326,6 +326,12 @@ export class DeployWatcher {
   private collect(w: OpenWindow, ticks: ReadonlyMap<string, SignalTick>, timeMs: number): void {
     const perTick = this.params.intervalMs / 1000;
     const r = w.record;
+    // No signal of the window read data (the source down, credentials refused): nothing was seen,
+    // which is no evidence of too little traffic. The window waits as long again at most.
+    if (w.signals.length > 0 && !w.signals.some((name) => (ticks.get(name)?.sample.requests ?? Number.NaN) >= 0)) {
+      r.blindTicks = (r.blindTicks ?? 0) + 1;
+      if (r.supersededBy === undefined) r.windowEndsAtMs = Math.min(r.startedAtMs + 2 * this.params.windowMs, r.windowEndsAtMs + this.params.intervalMs);
+    }
     for (const name of w.signals) {
       const t = ticks.get(name);
       // The highest anomaly score so far (the first tick of equal ones); NaN is no score.
@@ -439,6 +445,8 @@ export class DeployWatcher {
               ? `recorded at ${new Date(r.recordedAtMs!).toISOString()}, after its window had ended: nothing was watched to judge`
               : windowBuckets(p) < p.minPostSamples
                 ? `deploys.window (${p.windowMs / 1000}s) holds ${windowBuckets(p)} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s (detector.baselineResolution), fewer than the ${p.minPostSamples} a verdict compares: lengthen the window`
+                : r.blindTicks !== undefined && postMost < p.minPostSamples && r.blindTicks * p.intervalMs >= p.windowMs / 2
+                ? `the source read no data at ${r.blindTicks} tick(s) of the window (down or refusing: see stormwatch_source_errors_total), which was extended by as many up to its own length again: ${postMost} post-deploy bucket(s) seen, ${p.minPostSamples} needed; not a verdict on the deploy`
                 : preMost < p.minPostSamples
                 ? `no pre-deploy baseline to compare with: the signals held ${preMost} baseline bucket(s) when the deploy began, ${p.minPostSamples} needed (stormwatch or the series started shortly before it)`
                 : `too little traffic in the window to judge: ${postMost} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s held ${p.minRequestsPerTick}+ requests, ${p.minPostSamples} needed${w.incidentTicks ? ` (${w.incidentTicks} tick(s) left out: they belonged to an incident that began before the deploy)` : ''}`,

@@ -53,4 +53,10 @@ export interface DeployRecord extends DeployEvent {
   aliases?: string[];
   /** Every way this rollout was reported, when more than one. */
   sources?: DeploySource[];
+  /**
+   * Ticks of the window at which no signal it watches read data (the source down or refusing): each
+   * extended the window by a tick, up to its own length again, so a monitoring outage is waited
+   * out, not judged as a window without traffic.
+   */
+  blindTicks?: number;
 }

@@ -121,6 +121,32 @@ describe('DeployWatcher', () => {
     expect(r).toMatchObject({ verdict: 'inconclusive', reasons: ['too little traffic in the window to judge: 0 post-deploy bucket(s) of 15s held 20+ requests, 4 needed'] });
   });
 
+  it('waits out a source outage in the window (extended by its blind ticks), then judges what it saw', () => {
+    const w = watcher();
+    w.add(deploy(), pre());
+    const blind = new Map<string, SignalTick>([['downloads', { sample: { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN } }]]);
+    let t = T0;
+    // Twenty minutes of the thirty without data (Prometheus down), then data again.
+    for (; t < T0 + 20 * 60_000; t += P.intervalMs) expect(w.observe(t, blind).changed).toEqual([]);
+    for (; t <= T0 + P.windowMs; t += P.intervalMs) expect(w.observe(t, tick(0.999 - ((t / 15_000) % 4) * 0.0003)).changed).toEqual([]);
+    expect(w.get('d1')).toMatchObject({ verdict: 'pending', blindTicks: 80, windowEndsAtMs: T0 + P.windowMs + 80 * P.intervalMs });
+    let last;
+    for (; !last?.changed.length && t <= T0 + 2 * P.windowMs; t += P.intervalMs) last = w.observe(t, tick(0.999 - ((t / 15_000) % 4) * 0.0003));
+    expect(last!.changed[0]).toMatchObject({ verdict: 'pass', reasons: ['no signal regressed in the window'] });
+  });
+
+  it('says the source read nothing when a whole window, extended, saw too little: not too little traffic', () => {
+    const w = watcher();
+    w.add(deploy(), pre());
+    const blind = new Map<string, SignalTick>();
+    let last;
+    for (let t = T0; !last?.changed.length && t <= T0 + 3 * P.windowMs; t += P.intervalMs) last = w.observe(t, blind);
+    const r = last!.changed[0]!;
+    // Extended by its own length at most.
+    expect(r).toMatchObject({ verdict: 'inconclusive', windowEndsAtMs: T0 + 2 * P.windowMs });
+    expect(r.reasons[0]).toMatch(/^the source read no data at \d+ tick\(s\) of the window \(down or refusing: see stormwatch_source_errors_total\)/);
+  });
+
   it('says the window\'s ticks were left out as an earlier incident\'s, when that is why nothing could be judged', () => {
     const w = watcher();
     w.add(deploy(), pre());
