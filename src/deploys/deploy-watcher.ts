@@ -203,6 +203,7 @@ export class DeployWatcher {
       }
     }
     const signals = this.signalsOf(event.service);
+    if (signals.length > 0 && !this.signals.some((s) => s.service === event.service)) record.judgedOnAll = true;
     const w: OpenWindow = { record, signals, pre, post: new Map(signals.map((s) => [s, { completion: [], errorRatio: [] }])), filling: new Map(), probeFailures: [], alerting: false, compared: noComparisons() };
     this.windows.set(event.id, w);
     this.live.add(w);

@@ -59,4 +59,6 @@ export interface DeployRecord extends DeployEvent {
    * out, not judged as a window without traffic.
    */
   blindTicks?: number;
+  /** No signal is labelled with its service (a mistyped service, signals without one): its window judges every signal. */
+  judgedOnAll?: boolean;
 }

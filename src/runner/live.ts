@@ -391,6 +391,10 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       if (r.verdict === 'pending' && !announced.has(r.id)) {
         announced.add(r.id);
         logger.log('info', 'deploy recorded; watching its window', { deploy: r.id, service: r.service, version: r.version, source: r.source });
+        // A mistyped service would have another service's regression fail it (or pass it blind).
+        if (r.judgedOnAll && config.signals.some((s) => s.labels.service !== undefined)) {
+          logger.log('warn', "no signal is labelled with the deploy's service: its window judges every signal", { deploy: r.id, service: r.service, services: [...new Set(config.signals.map((s) => s.labels.service).filter((x) => x !== undefined))] });
+        }
         runProbes((p) => p.service === r.service);
       } else if (r.verdict !== 'pending') {
         logger.log(r.verdict === 'fail' ? 'warn' : 'info', 'deploy verdict', { deploy: r.id, verdict: r.verdict, reasons: r.reasons });

@@ -121,6 +121,14 @@ describe('DeployWatcher', () => {
     expect(r).toMatchObject({ verdict: 'inconclusive', reasons: ['too little traffic in the window to judge: 0 post-deploy bucket(s) of 15s held 20+ requests, 4 needed'] });
   });
 
+  it('marks a deploy of a service no signal is labelled with as judged on every signal', () => {
+    const w = watcher();
+    expect(w.add(deploy(), pre()).record.judgedOnAll).toBeUndefined();
+    const stray = w.add({ ...deploy('d9'), service: 'payments' }, pre()).record;
+    expect(stray.judgedOnAll).toBe(true);
+    expect(w.signalsOf('payments')).toEqual(['downloads', 'other']);
+  });
+
   it('waits out a source outage in the window (extended by its blind ticks), then judges what it saw', () => {
     const w = watcher();
     w.add(deploy(), pre());

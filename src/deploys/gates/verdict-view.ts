@@ -25,6 +25,8 @@ export interface GateView {
   secondsLeft: number;
   reasons: string[];
   evidence: DeployRecord['evidence'];
+  /** No signal is labelled with the deploy's service: the window judges every signal (a mistyped service?). */
+  judgedOnAll: boolean;
   /** Where the full record is served. */
   verdictURL: string;
 }
@@ -53,6 +55,7 @@ export function gateView(record: DeployRecord, nowMs: number, inconclusive: Inco
     secondsLeft: decided ? 0 : Math.max(0, Math.ceil((record.windowEndsAtMs - nowMs) / 1000)),
     reasons: record.reasons,
     evidence: record.evidence,
+    judgedOnAll: record.judgedOnAll === true,
     verdictURL: `/api/v1/deploys/${encodeURIComponent(record.id)}`,
   };
 }
