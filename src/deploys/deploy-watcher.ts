@@ -447,7 +447,7 @@ export class DeployWatcher {
               : windowBuckets(p) < p.minPostSamples
                 ? `deploys.window (${p.windowMs / 1000}s) holds ${windowBuckets(p)} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s (detector.baselineResolution), fewer than the ${p.minPostSamples} a verdict compares: lengthen the window`
                 : r.blindTicks !== undefined && postMost < p.minPostSamples && r.blindTicks * p.intervalMs >= p.windowMs / 2
-                ? `the source read no data at ${r.blindTicks} tick(s) of the window (down or refusing: see stormwatch_source_errors_total), which was extended by as many up to its own length again: ${postMost} post-deploy bucket(s) seen, ${p.minPostSamples} needed; not a verdict on the deploy`
+                ? `no signal of the window read data at ${r.blindTicks} tick(s) (the source down or refusing: see stormwatch_source_errors_total; or no series yet), and the window was extended by as many up to its own length again: ${postMost} post-deploy bucket(s) seen, ${p.minPostSamples} needed; not a verdict on the deploy`
                 : preMost < p.minPostSamples
                 ? `no pre-deploy baseline to compare with: the signals held ${preMost} baseline bucket(s) when the deploy began, ${p.minPostSamples} needed (stormwatch or the series started shortly before it)`
                 : `too little traffic in the window to judge: ${postMost} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s held ${p.minRequestsPerTick}+ requests, ${p.minPostSamples} needed${w.incidentTicks ? ` (${w.incidentTicks} tick(s) left out: they belonged to an incident that began before the deploy)` : ''}`,

@@ -143,7 +143,7 @@ describe('DeployWatcher', () => {
     expect(last!.changed[0]).toMatchObject({ verdict: 'pass', reasons: ['no signal regressed in the window'] });
   });
 
-  it('says the source read nothing when a whole window, extended, saw too little: not too little traffic', () => {
+  it('says no signal read data when a whole window, extended, saw too little: not too little traffic', () => {
     const w = watcher();
     w.add(deploy(), pre());
     const blind = new Map<string, SignalTick>();
@@ -152,7 +152,7 @@ describe('DeployWatcher', () => {
     const r = last!.changed[0]!;
     // Extended by its own length at most.
     expect(r).toMatchObject({ verdict: 'inconclusive', windowEndsAtMs: T0 + 2 * P.windowMs });
-    expect(r.reasons[0]).toMatch(/^the source read no data at \d+ tick\(s\) of the window \(down or refusing: see stormwatch_source_errors_total\)/);
+    expect(r.reasons[0]).toMatch(/^no signal of the window read data at \d+ tick\(s\) \(the source down or refusing: see stormwatch_source_errors_total; or no series yet\)/);
   });
 
   it('says the window\'s ticks were left out as an earlier incident\'s, when that is why nothing could be judged', () => {
