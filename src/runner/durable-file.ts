@@ -27,7 +27,12 @@ export function decidedFileOf(file: string): string {
 export function replaceDurably(file: string, text: string): void {
   writeDurably(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
-  const dirFd = openSync(dirname(file), 'r');
+  syncDirectory(dirname(file));
+}
+
+/** fsync(2) of a directory: the renames in it are on disk. */
+function syncDirectory(dir: string): void {
+  const dirFd = openSync(dir, 'r');
   try {
     fsyncSync(dirFd);
   } finally {
@@ -60,12 +65,7 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
 export function commitState(file: string, firing: string): void {
   writeDurably(`${firingFileOf(file)}.tmp`, firing);
   putInPlace(file);
-  const dirFd = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  syncDirectory(dirname(file));
 }
 
 /** commitState with its fsyncs (firing.json's, the directory's) off the event loop. */
