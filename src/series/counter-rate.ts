@@ -16,8 +16,8 @@
 //   before it went is lost, and no neighbour can tell how long it lived. After that it is gone (a
 //   pod that ended: its load moved to its neighbours) unless its neighbours did not take its load
 //   over: then its scrape was missed while it served, and until it is back (for at most
-//   MISSED_FOR_MS, or until a series first seen in its group may be it) it counts its last
-//   increment, scaled as its neighbours changed since. A missed
+//   MISSED_FOR_MS, or until a series first seen in its group may be it) it counts its share of
+//   its neighbours (smoothed increments) times what they count now. A missed
 //   downstream pod read as gone undercounted completions by its share and paged an Outage;
 // - with no neighbour to learn from, an incomplete increment is unknown (NaN): no data, never zero.
 // Error counters are kinder: they are often born with the first error, an undercount of errors
@@ -46,7 +46,9 @@ const LAST_MATCHED = 4;
 const RETURNED_SUM = 5;
 /** The latest time a member's sample of this snapshot was taken at (NaN: none given; see add). */
 const SAMPLED_AT = 6;
-const GROUP_DOUBLES = 7;
+/** The weight a member's increment is folded into its smoothed increment with (see SMOOTH), from the last interval. */
+const SMOOTHING = 7;
+const GROUP_DOUBLES = 8;
 /**
  * A group's integers: the number of the snapshot being taken and of the last one ended (-2: none
  * yet; members' unwritten stamps are -1), its members touched this snapshot and the last one, its
@@ -77,10 +79,16 @@ const SEEN_ANY = 4;
 const EVER_MATCHED = 8;
 /** A traffic member came back reset after missing snapshots: this snapshot's increment is unknown. */
 const UNKNOWN = 16;
-/** A member's doubles: its value and its increment, each for two snapshots (at +0 and +1, by the group's NOW). */
+/**
+ * A member's doubles: its value and its increment, each for two snapshots (at +0 and +1, by the
+ * group's NOW), and its smoothed increment: an exponentially weighted mean of its increments up to
+ * the last snapshot's (NaN: none yet), folded in as it is next read. A missed member is estimated
+ * from it, not from its last increment alone (see missedShare).
+ */
 const VALUE = 0;
 const INCREMENT = 2;
-const MEMBER_DOUBLES = 4;
+const SMOOTH = 4;
+const MEMBER_DOUBLES = 5;
 /** A member's integers: the stamps of its value and increment (the snapshot that wrote each), its group, the next member of the group, and its owner (the caller's number; -1: free). */
 const VALUE_AT = 0;
 const INCREMENT_AT = 2;
@@ -126,6 +134,7 @@ export class CounterRates {
     d[at + LAST_MATCHED] = Number.NaN;
     d[at + RETURNED_SUM] = 0;
     d[at + SAMPLED_AT] = Number.NaN;
+    d[at + SMOOTHING] = 1;
     const i = this.groups.ints;
     const ai = g * GROUP_INTS;
     i.fill(0, ai, ai + GROUP_INTS);
@@ -160,6 +169,7 @@ export class CounterRates {
     const m = this.freeMembers.pop() ?? this.members.add();
     const d = this.members.doubles;
     d.fill(0, m * MEMBER_DOUBLES, (m + 1) * MEMBER_DOUBLES);
+    d[m * MEMBER_DOUBLES + SMOOTH] = Number.NaN;
     const i = this.members.ints;
     const at = m * MEMBER_INTS;
     i[at + VALUE_AT] = -1;
@@ -242,6 +252,8 @@ export class CounterRates {
     if (mi[at + VALUE_AT + now] !== current) {
       mi[at + VALUE_AT + now] = current;
       gi[ag + TOUCHED]!++;
+      // Read this snapshot: its last snapshot's increment joins its smoothed one.
+      if (mi[at + INCREMENT_AT + before] === previous) md[ad + SMOOTH] = smoothed(md[ad + SMOOTH]!, md[ad + INCREMENT + before]!, gd[agd + SMOOTHING]!);
     }
     md[ad + VALUE + now] = value;
     if (!(sampledAtMs <= gd[agd + SAMPLED_AT]!)) gd[agd + SAMPLED_AT] = sampledAtMs;
@@ -278,6 +290,7 @@ export class CounterRates {
     gi[ag + PREVIOUS_TOUCHED] = gi[ag + TOUCHED]!;
     gi[ag + PREVIOUS] = gi[ag + CURRENT]!;
     gd[agd + PREVIOUS_TIME] = timeMs;
+    if (dtMs > 0) gd[agd + SMOOTHING] = 1 - Math.exp(-dtMs / SMOOTHED_OVER_MS);
     // Series that came and went (pods of past deploys) leave members behind: past twice the live
     // count, those that missed this snapshot are let go.
     if (gi[ag + MEMBER_COUNT]! > 2 * gi[ag + PREVIOUS_TOUCHED]! + 64) this.compact(g);
@@ -321,15 +334,17 @@ export class CounterRates {
       // A series of the last snapshot is gone: what it counted before it went is unknown. Whether
       // it ended or its scrape was missed, its neighbours' load tells (see the top of this file).
       let vanished = false;
+      let othersSmooth = Number.NaN;
       for (let m = gi[ag + FIRST_MEMBER]!; m >= 0; m = mi[m * MEMBER_INTS + NEXT]!) {
         if (mi[m * MEMBER_INTS + VALUE_AT + before] === previous && mi[m * MEMBER_INTS + VALUE_AT + now] !== current) {
           vanished = true;
-          const increment = mi[m * MEMBER_INTS + INCREMENT_AT + before] === previous ? md[m * MEMBER_DOUBLES + INCREMENT + before]! : Number.NaN;
-          const othersBefore = gd[agd + COMPLETE_PREV_SUM]!;
-          // Not taken over: the others gained under half of what it counted.
-          if (increment > 0 && othersBefore > 0 && gd[agd + COMPLETE_SUM]! - othersBefore < increment / 2) {
+          if (mi[m * MEMBER_INTS + INCREMENT_AT + before] !== previous) continue;
+          // Its smoothed increment up to its last snapshot, and the others' (read both times) up to the same one.
+          const increment = smoothed(md[m * MEMBER_DOUBLES + SMOOTH]!, md[m * MEMBER_DOUBLES + INCREMENT + before]!, gd[agd + SMOOTHING]!);
+          if (Number.isNaN(othersSmooth)) othersSmooth = this.completeSmooth(g);
+          if (increment > 0 && othersSmooth > 0) {
             if (!this.missed.has(m)) gi[ag + MISSED_COUNT]!++;
-            this.missed.set(m, { group: g, increment, othersBefore, sinceMs: timeMs });
+            this.missed.set(m, { group: g, increment, othersBefore: othersSmooth, gained: gd[agd + COMPLETE_SUM]! - othersSmooth, judged: 1, sinceMs: timeMs });
           }
         }
       }
@@ -372,9 +387,35 @@ export class CounterRates {
   }
 
   /**
-   * What group `g`'s missed members counted this snapshot, estimated: each one's last increment,
-   * scaled as the members read both times changed since. A member back (its own increase is read)
-   * or missed for longer than MISSED_FOR_MS (then it ended after all) is no longer missed.
+   * The Σ of the smoothed increments of group `g`'s members read both this snapshot and the last
+   * (the members COMPLETE_PREV_SUM sums), each up to the last snapshot's; NaN where one has none.
+   */
+  private completeSmooth(g: number): number {
+    const gi = this.groups.ints;
+    const mi = this.members.ints;
+    const md = this.members.doubles;
+    const ag = g * GROUP_INTS;
+    const now = gi[ag + FLAGS]! & NOW;
+    const previous = gi[ag + PREVIOUS]!;
+    const current = gi[ag + CURRENT]!;
+    let sum = 0;
+    for (let m = gi[ag + FIRST_MEMBER]!; m >= 0; m = mi[m * MEMBER_INTS + NEXT]!) {
+      const at = m * MEMBER_INTS;
+      if (mi[at + VALUE_AT + 1 - now] === previous && mi[at + INCREMENT_AT + now] === current && mi[at + VALUE_AT + now] === current) sum += md[m * MEMBER_DOUBLES + SMOOTH]!;
+    }
+    return sum;
+  }
+
+  /**
+   * What group `g`'s missed members counted this snapshot, estimated: each one's share of the
+   * members read both times (their smoothed increments, up to its last snapshot) times what they
+   * counted now. Not its last increment against theirs then: one scrape's noise, held for minutes
+   * (at 1 s scrapes of four pods serving 50/s, one missed read the group 25 % short for one
+   * pod in twenty). A member whose neighbours gained half of its smoothed increment or more, on
+   * average over the snapshots since it went (the first JUDGED_FOR), took its load over: it ended
+   * (a pod that went), as does one missed for longer than MISSED_FOR_MS. Judged on one snapshot,
+   * its noise read one missed pod of four as ended one time in twenty. A member back (its own
+   * increase is read) is no longer missed.
    */
   private missedCount(g: number, timeMs: number): number {
     const mi = this.members.ints;
@@ -384,7 +425,15 @@ export class CounterRates {
     for (const [m, missed] of this.missed) {
       if (missed.group !== g) continue;
       const at = m * MEMBER_INTS;
-      if (mi[at + VALUE_AT] === current || mi[at + VALUE_AT + 1] === current || timeMs - missed.sinceMs > MISSED_FOR_MS) this.forgetMissed(m);
+      if (mi[at + VALUE_AT] === current || mi[at + VALUE_AT + 1] === current || timeMs - missed.sinceMs > MISSED_FOR_MS) {
+        this.forgetMissed(m);
+        continue;
+      }
+      if (missed.judged < JUDGED_FOR && missed.sinceMs < timeMs) {
+        missed.gained += others - missed.othersBefore;
+        missed.judged++;
+      }
+      if (missed.gained / missed.judged >= missed.increment / 2) this.forgetMissed(m);
       else sum += missed.increment * (others / missed.othersBefore);
     }
     return sum;
@@ -475,12 +524,31 @@ export class CounterRates {
   }
 }
 
-/** A member read as missed: its last increment, its group's other members' sum then, and since when. */
+/**
+ * A member read as missed: its smoothed increment and its group's other members' then, the Σ of
+ * what those gained over that in the snapshots it was judged on and their count, and since when.
+ */
 interface MissedSeries {
   group: number;
   increment: number;
   othersBefore: number;
+  gained: number;
+  judged: number;
   sinceMs: number;
+}
+
+/** The snapshots (the one a member went in, and the next) whether its load was taken over is judged on. */
+const JUDGED_FOR = 4;
+
+/**
+ * The time constant of a member's smoothed increment: at 1 s scrapes a minute of them (a pod
+ * serving 50/s: a share known to a few per cent), at 15 s four.
+ */
+const SMOOTHED_OVER_MS = 60_000;
+
+/** `mean` with `increment` folded in at `weight` (in (0, 1]); `increment` where `mean` is NaN (none yet). */
+function smoothed(mean: number, increment: number, weight: number): number {
+  return Number.isNaN(mean) ? increment : mean + weight * (increment - mean);
 }
 
 /**

@@ -114,8 +114,8 @@ export interface MissedSpec {
  * job and instance), and for series that left the page of a target still scraped (an exporter
  * that stopped writing one label set: the scrape source holds such a series too, see
  * counter-rate.ts): each series that has dropped out of the rate window but has two samples in the
- * last five minutes (Prometheus's lookback, the scrape source's MISSED_FOR_MS) counts its last rate,
- * scaled as the targets still scraped changed (at most 2x, and down to nothing: a collapse of the
+ * last five minutes (Prometheus's lookback, the scrape source's MISSED_FOR_MS) counts its mean
+ * rate over its last ten, scaled as the targets still scraped changed (at most 2x, and down to nothing: a collapse of the
  * scraped targets is a collapse of the failing ones' share too) - unless those targets gained at
  * least half of what the failing ones last carried: then the failing pods' load moved to them (a
  * crash loop; a pod that ended has no `up` at all) and nothing is added. Where the failing targets
@@ -153,19 +153,27 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   const down = 'on(job, instance) (up == 0)';
   // Every five-minute read is of failing targets' series (`and down`): `recent` may narrow it to them.
   const last = (s: string) => `irate(${s}[${lookback}])`;
+  // What a missed series carried: its mean rate over its samples of the last ten minutes (a
+  // least-squares slope, deriv(); irate() where it reset), while it has two samples in the last
+  // five. Not its last two samples' rate: that is one scrape's noise, held for minutes (at 1 s
+  // scrapes two of four pods held at their last irate read completions 5 % short for as long, and
+  // paged an ErrorRegression). Ten: a mean of the last five would shrink to those two samples as
+  // they age.
+  const span = `${(2 * MISSED_FOR_MS) / 1000}s`;
+  const carried = (s: string) => `(((deriv(${s}[${span}]) unless resets(${s}[${span}]) > 0) or ${last(s)}) and ${last(s)})`;
   const inWindow = (s: string) => `${fn}(${s}[${w}])`;
   // Every series of a failing target, in the window or not: counterQuery leaves them all out.
   // A series of a target scraped throughout the window with two samples in five minutes but fewer
   // than two in the window: it left a page still scraped.
-  const left = (s: string) => `((${last(s)} unless count_over_time(${s}[${w}]) > 1) and on(job, instance) ${steadyTargets(w)})`;
+  const left = (s: string) => `((${carried(s)} unless count_over_time(${s}[${w}]) > 1) and on(job, instance) ${steadyTargets(w)})`;
   // Every series counterQuery's sum lacks: of failing targets, and left ones.
-  const absent = (s: string) => `((${last(s)} and ${down}) or ${left(s)})`;
+  const absent = (s: string) => `((${carried(s)} and ${down}) or ${left(s)})`;
   const dropped = `sum${grouping}(${absent(recent.selector)})`;
   const scraped = `sum${grouping}(${inWindow(gate)} unless ${down})`;
   const failingCarried = `sum${grouping}(${absent(recent.gate)})`;
-  const downCarried = `sum${grouping}(${last(recent.gate)} and ${down})`;
+  const downCarried = `sum${grouping}(${carried(recent.gate)} and ${down})`;
   const targets = (series: string) => `count${grouping}(sum${perTarget}(${series}))`;
-  const shareBefore = `${downCarried} / ${targets(`${last(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
+  const shareBefore = `${downCarried} / ${targets(`${carried(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
   // Five minutes ago the series that left were still there: they are not what the rest carried.
   // With no rate that old and no target down (series that left a young target), the rest is taken as unchanged.
   const before = `(sum${grouping}(${fn}(${gate}[${w}] offset ${lookback}) unless ${down} unless ${left(recent.gate)}) or ${shareBefore} or ${scraped})`;

@@ -101,6 +101,18 @@ describe('restart-aware counter queries', () => {
         }
       }
     }
+    // "noisy": a-d serving 5/s each, scrapes every 15 s; b's counter steps 90 and 60 in turn (a
+    // busy and a quiet scrape), and from 10:10 it is no longer written, after a quiet step.
+    for (const pod of 'abcd') {
+      let total = 0;
+      for (let t = 0, k = 0; t <= 1800; t += 15, k++) {
+        const at = (T0 + t * 1000) / 1000;
+        (ups[`noisy/${pod}`] ??= []).push(`up{job="noisy",instance="${pod}"} 1 ${at}`);
+        total += pod === 'b' ? (k % 2 === 1 ? 60 : 90) : 75;
+        if (pod === 'b' && t >= 600) continue;
+        (servedLines[`noisy/${pod}`] ??= []).push(`served_total{job="noisy",instance="${pod}"} ${total} ${at}`);
+      }
+    }
     // OpenMetrics: each family's lines together, each series' samples in time order.
     lines.push('# TYPE sparse counter', ...sparseLines, '# TYPE served counter', ...Object.values(servedLines).flat(), '# TYPE served_errors counter', ...Object.values(errorLines).flat(), '# TYPE up gauge', ...Object.values(ups).flat());
     lines.push('# EOF');
@@ -221,6 +233,16 @@ describe('restart-aware counter queries', () => {
     expect(await at(missedQuery('served_total{job="leftyoung"}', 'irate', 60_000), '2023-07-20T10:12:00Z')).toBeCloseTo(5, 6);
   });
 
+  it('holds a series that left at its mean rate of its last five minutes, not its last scrape\'s', async () => {
+    const noisy = 'served_total{job="noisy"}';
+    // b's last two samples are a quiet step apart (4/s); it served 5/s.
+    expect(await at('irate(served_total{job="noisy",instance="b"}[5m])', '2023-07-20T10:12:00Z')).toBeCloseTo(4, 6);
+    expect(await at(counterQuery(noisy, 'irate', 60_000, 15_000), '2023-07-20T10:12:00Z')).toBeCloseTo(15, 6);
+    for (const iso of ['2023-07-20T10:11:00Z', '2023-07-20T10:12:00Z', '2023-07-20T10:14:00Z']) {
+      expect(await at(missedQuery(noisy, 'irate', 60_000), iso), iso).toBeCloseTo(5, 1);
+    }
+  });
+
   it('adds nothing for a series that left while another took its place (a relabel: the load moved)', async () => {
     const moved = 'served_total{job="moved"}';
     expect(await at(counterQuery(moved, 'irate', 60_000, 15_000), '2023-07-20T10:12:00Z')).toBeCloseTo(30, 6);
@@ -265,7 +287,7 @@ describe('restart-aware counter queries', () => {
     // Every job's series but those of the targets failing or left (20 pods of "big" among them):
     // read for five minutes by the whole query only. (The jobs of series that left are not read
     // here: their pods' instances, a-d, are every job's, which narrowing matches apart from jobs.)
-    const selector = 'served_total{job!~"left|moved|leftyoung"}';
+    const selector = 'served_total{job!~"left|moved|leftyoung|noisy"}';
     const down: DownTarget[] = [];
     for (const probe of [targetsDownQuery(60_000), targetsLeftQuery([{ selector, windowMs: 60_000 }])]) {
       down.push(...(await answer(probe, '2023-07-20T10:12:00Z')).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! })));

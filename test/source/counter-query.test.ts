@@ -10,12 +10,12 @@ function spec(selector: string, gate = selector): MissedSpec {
   return { selector: s, gate: gate === selector ? s : parseSelector(gate), fn: 'irate', windowMs: 60_000, by: [] };
 }
 
-/** The selectors of a query's reads of failing targets' series: five minutes, and the returning ones' count in the window. */
+/** The selectors of a query's reads of failing targets' series: five and ten minutes, and the returning ones' count in the window. */
 function recentReads(query: string): string[] {
-  return [...new Set([...query.matchAll(/irate\(([^[]+)\[300s\]\)|count_over_time\(([^[]+)\[60s\]\)/g)].map((m) => (m[1] ?? m[2])!))];
+  return [...new Set([...query.matchAll(/(?:irate|deriv|resets)\(([^[]+)\[(?:300|600)s\]\)|count_over_time\(([^[]+)\[60s\]\)/g)].map((m) => (m[1] ?? m[2])!))];
 }
 
-const RECENT_READS = /(?:irate\([^[]+\[300s\]\)|count_over_time\([^[]+\[60s\]\))/g;
+const RECENT_READS = /(?:(?:irate|deriv|resets)\([^[]+\[(?:300|600)s\]\)|count_over_time\([^[]+\[60s\]\))/g;
 
 describe('withMatchers', () => {
   it('adds matchers to a selector whatever its shape', () => {
