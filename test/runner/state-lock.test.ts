@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { StartupError } from '../../src/core/errors.js';
 import { LOCK_FILE_NAME, lockStateDir } from '../../src/runner/state-lock.js';
@@ -65,6 +66,46 @@ describe('lockStateDir', () => {
       lock.release();
     }
   });
+
+  it('lets one of four starts at once take over a stale lock, and refuses the rest', async () => {
+    // Whole processes (the built module), each waiting for one instant before it locks.
+    const built = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../../dist/src/runner/state-lock.js')).href;
+    const script = `const { lockStateDir } = await import(${JSON.stringify(built)});
+      const [at, d] = process.argv.slice(1);
+      while (Date.now() < Number(at)) {}
+      let said = 'won';
+      try { lockStateDir(d); } catch (e) { said = String(e.message).includes('is in use') ? 'refused' : 'failed: ' + e.message; }
+      console.log(said);
+      process.stdin.resume();
+      process.stdin.on('end', () => process.exit(0));`;
+    const rounds: string[][] = [];
+    for (let round = 0; round < 16; round++) {
+      const d = dir();
+      holder(d, 1, 'elsewhere');
+      const at = Date.now() + 700;
+      const starts = [0, 1, 2, 3].map(() => spawn(process.execPath, ['--input-type=module', '-e', script, String(at), d], { stdio: ['pipe', 'pipe', 'inherit'] }));
+      const said = await Promise.all(
+        starts.map(
+          (child) =>
+            new Promise<string>((resolve) => {
+              let out = '';
+              child.stdout!.on('data', (chunk: Buffer) => {
+                out += chunk.toString();
+                if (out.includes('\n')) resolve(out.trim());
+              });
+              child.once('exit', () => resolve(out.trim()));
+            }),
+        ),
+      );
+      // The winner holds the lock until every start has said what it got.
+      for (const child of starts) child.stdin!.end();
+      await Promise.all(starts.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)))));
+      rounds.push(said.sort());
+      // Nothing left behind but the winner's lock: no file moved aside, none written to be linked.
+      expect(readdirSync(d).filter((f) => f !== LOCK_FILE_NAME)).toEqual([]);
+    }
+    for (const said of rounds) expect(said, JSON.stringify(rounds)).toEqual(['refused', 'refused', 'refused', 'won']);
+  }, 60_000);
 
   it('refuses a second lock of one directory within a process, and leaves a lock it does not hold alone at release', () => {
     const d = dir();
