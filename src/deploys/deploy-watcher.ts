@@ -6,7 +6,9 @@
 // Windows are ordered by start time, not by arrival: a deploy ends only the windows of its service
 // that started before it, and a record that arrives late slots into history (its own window ends
 // where the next deploy began). Two records of one rollout (the deploy API and a build-info marker)
-// are one deploy: same environment, service and version, starts within one window of each other.
+// are one deploy: same environment, service and version, starts within one window of each other;
+// or, from two sources when one names no release (Flagger's checksum), starts within the time one
+// rollout takes to show (TWIN_START_SKEW_MS).
 // Environments never meet: a staging deploy neither ends, joins nor resolves production's. Decided records
 // are pruned by age and count, so the state stays bounded however many deploys are posted.
 
@@ -151,15 +153,37 @@ export class DeployWatcher {
    * within one window of `event`. The deploy API and a build-info marker both report a rollout; it is one deploy.
    * Flagger's ids name a revision (its spec's checksum): two of them are two revisions, whatever
    * version the Canary's static webhook metadata gives both.
+   * Else its twin from another source when a version names no release (twinOf).
    */
-  sameRollout(event: Pick<DeployEvent, 'id' | 'service' | 'version' | 'environment' | 'startedAtMs' | 'source'>): DeployRecord | undefined {
+  sameRollout(event: Pick<DeployEvent, 'id' | 'service' | 'version' | 'environment' | 'startedAtMs' | 'source' | 'opaqueVersion'>): DeployRecord | undefined {
     for (const w of this.windows.values()) {
       const r = w.record;
       if (!sameEnvironment(r, event)) continue;
-      if (event.source === 'flagger' && (r.source === 'flagger' || r.sources?.includes('flagger')) && r.id !== event.id) continue;
+      if (event.source === 'flagger' && reportedBy(r, 'flagger') && r.id !== event.id) continue;
       if (r.service === event.service && r.version === event.version && Math.abs(r.startedAtMs - event.startedAtMs) <= this.params.windowMs) return r;
     }
-    return undefined;
+    return this.twinOf(event);
+  }
+
+  /**
+   * The record another source made of the rollout `event` reports, when one of the two names it by
+   * no release (opaqueVersion: Flagger's checksum, the README's advice, or a deploy-timestamp's
+   * value), so versions cannot tell: same environment and service, not yet reported by `event`'s
+   * source, started within TWIN_START_SKEW_MS (at most a window) of it; the nearest start of those.
+   * A source reports each rollout once, so a second event from a source the record already has is
+   * a rollout of its own (a revert, the next release) and still supersedes, as does one started
+   * later than a rollout takes to show. Two release names that differ stay two rollouts.
+   */
+  private twinOf(event: Pick<DeployEvent, 'service' | 'environment' | 'startedAtMs' | 'source' | 'opaqueVersion'>): DeployRecord | undefined {
+    const skew = Math.min(this.params.windowMs, TWIN_START_SKEW_MS + this.params.intervalMs);
+    let twin: DeployRecord | undefined;
+    for (const w of this.windows.values()) {
+      const r = w.record;
+      if (r.service !== event.service || !sameEnvironment(r, event) || reportedBy(r, event.source) || !(event.opaqueVersion || r.opaqueVersion)) continue;
+      const gap = Math.abs(r.startedAtMs - event.startedAtMs);
+      if (gap <= skew && (!twin || gap < Math.abs(twin.startedAtMs - event.startedAtMs))) twin = r;
+    }
+    return twin;
   }
 
   /**
@@ -460,6 +484,21 @@ export class DeployWatcher {
 
 /** The anomaly score from which the most unusual moment after a deploy is said in its reasons. */
 export const PEAK_ANOMALY_NOTE = 0.5;
+
+/**
+ * How far apart two sources may date one rollout (plus a tick). Each dates it at another moment:
+ * Flagger at its "New revision detected" event (or its first hook, once the canary is ready), Argo
+ * at its notification, a pipeline when it posts, a marker when the new version is first scraped,
+ * once new pods run. Kubernetes Deployments, Argo Rollouts and Flagger canaries give new pods 600 s
+ * to become ready (progressDeadlineSeconds' default) before the rollout fails, and a scrape (1 min,
+ * Prometheus' default) shows them after that: one rollout's reports lie within 11 minutes.
+ */
+export const TWIN_START_SKEW_MS = 11 * 60_000;
+
+/** Whether `source` already reported this record's rollout. */
+function reportedBy(r: DeployRecord, source: DeployEvent['source']): boolean {
+  return r.source === source || r.sources?.includes(source) === true;
+}
 
 /**
  * Whether two deploys are in one environment. Every source gives one (the API, the CLI, Argo and

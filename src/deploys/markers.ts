@@ -37,13 +37,14 @@ export class MarkerTracker {
       if (before === undefined) return undefined;
       const fresh = [...values].filter((v) => !before.has(v));
       if (fresh.length === 0) return undefined;
-      return this.event(fresh.sort().join(','), timeMs);
+      return this.event(fresh.sort().join(','), timeMs, false);
     }
     const value = maxValue(series);
     const before = this.lastValue;
     this.lastValue = value;
     if (Number.isNaN(before) || value === before) return undefined;
-    return this.event(String(value), timeMs);
+    // A deploy-timestamp's value names no release.
+    return this.event(String(value), timeMs, true);
   }
 
   snapshot(): { seen: string[] | null; lastValue: number | null } {
@@ -64,8 +65,8 @@ export class MarkerTracker {
     return true;
   }
 
-  private event(version: string, timeMs: number): DeployEvent {
-    return { id: `${this.spec.service}-${timeMs}`, service: this.spec.service, version, environment: this.spec.environment, startedAtMs: timeMs, source: 'marker' };
+  private event(version: string, timeMs: number, opaqueVersion: boolean): DeployEvent {
+    return { id: `${this.spec.service}-${timeMs}`, service: this.spec.service, version, environment: this.spec.environment, startedAtMs: timeMs, source: 'marker', ...(opaqueVersion ? { opaqueVersion } : {}) };
   }
 }
 

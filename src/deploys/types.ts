@@ -11,6 +11,12 @@ export interface DeployEvent {
   environment: string;
   startedAtMs: number;
   source: DeploySource;
+  /**
+   * The version names no release: Flagger's revision checksum (no metadata.version), a
+   * deploy-timestamp marker's value. Another source's record of the same rollout cannot match it by
+   * version, so it is matched by its start (DeployWatcher.twinOf).
+   */
+  opaqueVersion?: boolean;
 }
 
 /**

@@ -310,6 +310,75 @@ describe('DeployWatcher', () => {
       w.add(deploy('a', T0), pre());
       expect(w.add(deploy('b', T0 + 86_400_000), pre()).joined).toBe(false);
     });
+
+    // Flagger names a revision by its checksum (the README's advice), a build-info marker by its
+    // version label: the versions never match, the starts lie within the time a rollout takes to show.
+    const flagger = (checksum: string, startedAtMs: number): DeployEvent => ({ id: `flagger:production:crates-io:${checksum}`, service: 'crates-io', version: checksum, environment: 'production', startedAtMs, source: 'flagger', opaqueVersion: true });
+    const marker = (version: string, startedAtMs: number): DeployEvent => ({ id: `crates-io-${startedAtMs}`, service: 'crates-io', version, environment: 'production', startedAtMs, source: 'marker' });
+
+    it('a marker and a Flagger canary reporting one rollout are one deploy, judged on its whole window, whichever comes first', () => {
+      // The marker sees the new version at 12:01:45; Flagger's first hook comes later, its start
+      // moved back to its "New revision detected" event, 12:00:00.
+      const w = watcher();
+      const seen = w.add(marker('1.4.2', T0 + 105_000), pre());
+      const hooked = w.add(flagger('a1b2c3d4', T0), pre());
+      expect(hooked).toMatchObject({ joined: true, changes: [] });
+      expect(hooked.record).toBe(seen.record);
+      expect(seen.record).toMatchObject({ id: `crates-io-${T0 + 105_000}`, version: '1.4.2', windowEndsAtMs: T0 + 105_000 + P.windowMs, aliases: ['flagger:production:crates-io:a1b2c3d4'], sources: ['marker', 'flagger'] });
+      expect(seen.record.supersededBy).toBeUndefined();
+      expect(w.records()).toHaveLength(1);
+      let t = T0 + 105_000;
+      for (; t < T0 + 105_000 + P.windowMs; t += 15_000) w.observe(t, tick(0.999 - ((t / 15_000) % 4) * 0.0003));
+      w.observe(t, tick(0.999));
+      // Flagger's gate reads its rollout's verdict, not "superseded" by its own twin.
+      expect(w.get('flagger:production:crates-io:a1b2c3d4')!.verdict).toBe('pass');
+
+      // Flagger first, the marker 4 minutes later (slow pods, a 1-minute scrape): one deploy from Flagger's start.
+      const other = watcher();
+      other.add(flagger('e5f6a7b8', T0), pre());
+      expect(other.add(marker('1.4.3', T0 + 240_000), pre()).joined).toBe(true);
+      expect(other.get(`crates-io-${T0 + 240_000}`)).toMatchObject({ id: 'flagger:production:crates-io:e5f6a7b8', verdict: 'pending', windowEndsAtMs: T0 + P.windowMs, sources: ['flagger', 'marker'] });
+      expect(other.get('flagger:production:crates-io:e5f6a7b8')!.supersededBy).toBeUndefined();
+      // The joined rollout survives a restart, aliases and sources with it.
+      const again = watcher();
+      again.restore(JSON.parse(JSON.stringify(other.snapshot())));
+      expect(again.get(`crates-io-${T0 + 240_000}`)).toEqual(other.get('flagger:production:crates-io:e5f6a7b8'));
+
+      // A deploy-timestamp marker's value names no release either: the pipeline's record of the rollout is its twin.
+      const gauge = watcher();
+      gauge.add(deploy('ci-88', T0, '1.5.0'), pre());
+      expect(gauge.add({ ...marker('1689856200', T0 + 30_000), opaqueVersion: true }, pre()).record.id).toBe('ci-88');
+    });
+
+    it('two rollouts stay two: a revert a source reports again supersedes, and so does a rollout reported well after another', () => {
+      const w = watcher();
+      w.add(flagger('aaaa1111', T0), pre());
+      expect(w.add(marker('2.0.0', T0 + 60_000), pre()).joined).toBe(true);
+      // Three minutes later a revert: Flagger's new checksum is a new rollout though it is close...
+      const revert = w.add(flagger('bbbb2222', T0 + 180_000), pre());
+      expect(revert.joined).toBe(false);
+      expect(w.get('flagger:production:crates-io:aaaa1111')).toMatchObject({ windowEndsAtMs: T0 + 180_000, supersededBy: 'flagger:production:crates-io:bbbb2222' });
+      // ...and the marker's next version is the revert's twin, not a second report of the first rollout.
+      const reverted = w.add(marker('1.9.9', T0 + 225_000), pre());
+      expect(reverted.joined).toBe(true);
+      expect(reverted.record.id).toBe('flagger:production:crates-io:bbbb2222');
+      expect(w.get('flagger:production:crates-io:aaaa1111')!.sources).toEqual(['flagger', 'marker']);
+
+      // A marker's version 12 minutes after Flagger's start (beyond the 11 a rollout takes to show,
+      // plus a tick): another rollout, which ends the first window.
+      const apart = watcher();
+      apart.add(flagger('dddd4444', T0), pre());
+      expect(apart.add(marker('2.1.0', T0 + 12 * 60_000), pre()).joined).toBe(false);
+      expect(apart.get('flagger:production:crates-io:dddd4444')).toMatchObject({ windowEndsAtMs: T0 + 12 * 60_000, supersededBy: `crates-io-${T0 + 12 * 60_000}` });
+      // Within the skew but in another environment: never a twin.
+      expect(apart.add({ ...flagger('eeee5555', T0 + 12 * 60_000 + 30_000), environment: 'staging' }, pre()).joined).toBe(false);
+      // Two release names that differ are two rollouts however close: only a version that names no
+      // release (a checksum) is matched by its start.
+      const named = watcher();
+      named.add(deploy('ci-2.0.0', T0, '2.0.0'), pre());
+      expect(named.add({ ...deploy('argo:production:crates-io:2.1.0', T0 + 20_000, '2.1.0'), source: 'argo' }, pre()).joined).toBe(false);
+      expect(named.get('ci-2.0.0')!.supersededBy).toBe('argo:production:crates-io:2.1.0');
+    });
   });
 
   it('judges the window\'s end at the end\'s significance though no value came since the tick before', () => {

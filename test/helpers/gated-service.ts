@@ -21,9 +21,10 @@ export interface GatedService {
   /**
    * The service's state: set broken before a bad deploy. `canaryShare` (0-1) sends that share of
    * the downloads (the probe's too) to the new revision, the only one `broken` breaks; unset, every
-   * download is the new revision's (a deploy that replaces the whole service).
+   * download is the new revision's (a deploy that replaces the whole service). `buildVersions`: the
+   * versions the service's pods run, one `checkout_build_info{version}` series each (a deploy marker's).
    */
-  state: { broken: boolean; canaryShare?: number };
+  state: { broken: boolean; canaryShare?: number; buildVersions?: string[] };
   configFile: string;
   handle: LiveHandle;
   /** Waits until stormwatch has seen this much traffic (warm baselines). */
@@ -32,7 +33,7 @@ export interface GatedService {
 }
 
 export async function startGatedService(options: { windowSeconds?: number; extraDeploys?: string; listen?: string } = {}): Promise<GatedService> {
-  const state: { broken: boolean; canaryShare?: number; api: number; files: number } = { broken: false, api: 0, files: 0 };
+  const state: { broken: boolean; canaryShare?: number; buildVersions?: string[]; api: number; files: number } = { broken: false, api: 0, files: 0 };
   // Which downloads the new revision serves: canaryShare of them, evenly spread (as a weighted route).
   let shareOwed = 0;
   const servedByNew = () => {
@@ -49,7 +50,8 @@ export async function startGatedService(options: { windowSeconds?: number; extra
   const server: Server = createServer((req, res) => {
     if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      return res.end(`api_requests_total ${state.api}\nstatic_requests_total ${state.files}\n`);
+      const builds = (state.buildVersions ?? []).map((v) => `checkout_build_info{version="${v}"} 1\n`).join('');
+      return res.end(`api_requests_total ${state.api}\nstatic_requests_total ${state.files}\n${builds}`);
     }
     if (req.url === '/download') {
       state.api++;

@@ -44,6 +44,7 @@ export function flaggerEvent(p: FlaggerPayload, nowMs: number): DeployEvent {
     // Event webhooks carry the event's time in unix milliseconds.
     startedAtMs: Number.isFinite(ts) && ts > 0 ? ts : nowMs,
     source: 'flagger',
+    ...(p.metadata.version ? {} : { opaqueVersion: true }),
   };
 }
 

@@ -50,6 +50,7 @@ const peerEvent = z.strictObject({
   environment: z.string().min(1).max(100),
   startedAtMs: z.number().int().positive(),
   source: z.enum(['api', 'cli', 'marker', 'argo', 'flagger', 'peer']),
+  opaqueVersion: z.boolean().optional(),
 });
 
 type Parsed<T> = { ok: true; value: T } | { ok: false };
@@ -129,7 +130,9 @@ function attemptPrefix(id: string): string {
 async function recordAttempt(deps: GateApiDeps, event: DeployEvent, mayStartAttempt = true): Promise<DeployRecord> {
   const prefix = `${attemptPrefix(event.id)}:r`;
   let latest = deps.get(event.id);
-  for (const r of deps.list()) if (r.id.startsWith(prefix) && (!latest || r.startedAtMs > latest.startedAtMs)) latest = r;
+  // An attempt that joined another source's record of its rollout (a marker's) is one of its aliases.
+  const isAttempt = (r: DeployRecord) => r.id.startsWith(prefix) || (r.aliases?.some((a) => a.startsWith(prefix)) ?? false);
+  for (const r of deps.list()) if (isAttempt(r) && (!latest || r.startedAtMs > latest.startedAtMs)) latest = r;
   if (!latest) return recordOnce(deps, event);
   if (!mayStartAttempt || !decidedLongAgo(deps, latest)) return latest;
   return recordOnce(deps, { ...event, id: `${prefix}${event.startedAtMs.toString(36)}` });

@@ -16,12 +16,12 @@ import { GATE_TOKEN, type GatedService, startGatedService } from '../../helpers/
 
 const example = parse(readFileSync(join(PACKAGE_ROOT, 'examples', 'flagger', 'canary.yaml'), 'utf8')) as Canary;
 
-/** The example pointed at our stormwatch, with our token and a version of our choosing. */
-function canaryFor(url: string, version: string): Canary {
+/** The example pointed at our stormwatch, with our token and a version of our choosing (none: the checksum, as the example). */
+function canaryFor(url: string, version: string | undefined): Canary {
   const c = structuredClone(example);
   for (const w of c.spec.analysis.webhooks) {
     w.url = w.url.replace('http://stormwatch.monitoring.svc:9464', url);
-    w.metadata = { ...w.metadata, version, token: GATE_TOKEN };
+    w.metadata = { ...w.metadata, ...(version !== undefined ? { version } : {}), token: GATE_TOKEN };
   }
   return c;
 }
@@ -29,7 +29,9 @@ function canaryFor(url: string, version: string): Canary {
 describe('Flagger webhooks against stormwatch', () => {
   let s: GatedService;
   beforeAll(async () => {
-    s = await startGatedService({ windowSeconds: 6 });
+    // A build-info marker of the canary's namespace as well: it reports the rollouts Flagger does.
+    s = await startGatedService({ windowSeconds: 6, extraDeploys: '  markers: [{name: checkout-build, service: checkout, environment: shop, selector: checkout_build_info, label: version}]' });
+    s.state.buildVersions = ['1.4.0'];
     // A baseline of a dozen buckets before the first revision, as a service that has run for a
     // while has (ticks enter it after their 30 s of probation): users reach a canary in part, and
     // its verdict compares their buckets with those.
@@ -42,9 +44,12 @@ describe('Flagger webhooks against stormwatch', () => {
   });
 
   /** A revision's canary run, its users routed to it by the canary's weight. */
-  const simulate = (version: string, checksum: string, previous?: string) => {
+  const simulate = (version: string | undefined, checksum: string, previous?: string, routed: (weight: number) => void = () => {}) => {
     s.state.canaryShare = 0;
-    return new FlaggerSimulation(canaryFor(s.url, version), checksum, previous, (weight) => (s.state.canaryShare = weight / 100));
+    return new FlaggerSimulation(canaryFor(s.url, version), checksum, previous, (weight) => {
+      s.state.canaryShare = weight / 100;
+      routed(weight);
+    });
   };
   afterEach(() => {
     delete s.state.canaryShare;
@@ -113,6 +118,26 @@ describe('Flagger webhooks against stormwatch', () => {
     const fixed = (await (await fetch(`${s.url}/api/v1/deploys/flagger:shop:checkout:cccc3333`)).json()) as DeployRecord;
     expect(fixed).toMatchObject({ verdict: 'pass', version: '2.0.0' });
     expect(fixed.startedAtMs).toBeGreaterThan(failed.startedAtMs);
+  }, 60_000);
+
+  it("is one deploy with the marker that sees the canary's version: promoted on its verdict, not rolled back as superseded by its twin", async () => {
+    const before = Date.now();
+    // The canary's pods show their version once traffic reaches them, after pre-rollout recorded the
+    // deploy: the marker's record comes second and, a rollout of its own, would end Flagger's window.
+    const sim = simulate(undefined, 'f00dcafe', 'cccc3333', (weight) => {
+      if (weight > 0) s.state.buildVersions = ['1.4.0', '1.5.0'];
+    });
+    try {
+      expect(await sim.run(250)).toBe('promoted');
+    } finally {
+      s.state.buildVersions = ['1.5.0'];
+    }
+    expect(sim.failedChecks).toBe(0);
+    const record = (await (await fetch(`${s.url}/api/v1/deploys/flagger:shop:checkout:f00dcafe`)).json()) as DeployRecord;
+    expect(record).toMatchObject({ id: 'flagger:shop:checkout:f00dcafe', version: 'f00dcafe', verdict: 'pass', sources: ['flagger', 'marker'] });
+    expect(record.supersededBy).toBeUndefined();
+    const { deploys } = (await (await fetch(`${s.url}/api/v1/deploys`)).json()) as { deploys: DeployRecord[] };
+    expect(deploys.filter((d) => d.recordedAtMs! >= before).map((d) => d.id)).toEqual([record.id]);
   }, 60_000);
 
   it('refuses a new-revision event whose time is far from its clock', async () => {

@@ -122,3 +122,66 @@ describe('gates: Flagger rollback after a revision is deployed again', () => {
     expect((await g.flagger('rollback', 'shop', 'abc222')).status).toBe(200);
   });
 });
+
+describe('gates: a build-info marker and Flagger reporting one rollout', () => {
+  /** What the pipeline records when the marker's metric shows `version` at stormwatch's time. */
+  const markerSees = (g: Awaited<ReturnType<typeof gates>>, version: string) =>
+    g.watcher.add({ id: `checkout-${g.clock.ms}`, service: 'checkout', version, environment: 'shop', startedAtMs: g.clock.ms, source: 'marker' }, new Map(), g.clock.ms).record;
+
+  it("answers Flagger's hooks with the rollout's own verdict, whichever reports it first: never superseded by its twin", async () => {
+    const g = await gates();
+    const at = (hhmmss: string) => (g.clock.ms = Date.parse(`2026-12-05T${hhmmss}Z`));
+    // New revision detected at 09:00 (the outgoing checksum); the marker sees 1.4.2 at 09:01:30,
+    // and Flagger's first hook, the canary ready, comes at 09:02 with the revision's checksum.
+    at('09:00:00');
+    expect((await g.flagger('event', 'shop', 'old000', { eventMessage: 'New revision detected! Scaling up checkout.shop', timestamp: String(g.clock.ms) })).status).toBe(202);
+    at('09:01:30');
+    const seen = markerSees(g, '1.4.2');
+    at('09:02:00');
+    const start = await g.flagger('pre-rollout', 'shop', 'a1b2c3');
+    expect(start).toMatchObject({ status: 200, body: { id: seen.id, version: '1.4.2', gate: 'wait' } });
+    at('09:02:15');
+    g.tick();
+    expect(g.watcher.records()).toHaveLength(1);
+    expect(g.watcher.get('flagger:shop:checkout:a1b2c3')).toMatchObject({ id: seen.id, verdict: 'pending', sources: ['marker', 'flagger'] });
+    // Pending: go on, do not roll back, hold promotion.
+    expect((await g.flagger('rollout', 'shop', 'a1b2c3')).status).toBe(200);
+    expect((await g.flagger('rollback', 'shop', 'a1b2c3')).status).toBe(412);
+    expect((await g.flagger('confirm-promotion', 'shop', 'a1b2c3')).status).toBe(425);
+
+    // The next revision an hour on, Flagger first and the marker 2 minutes after it: one deploy too.
+    at('10:00:00');
+    expect((await g.flagger('pre-rollout', 'shop', 'd4e5f6')).body).toMatchObject({ id: 'flagger:shop:checkout:d4e5f6', gate: 'wait' });
+    at('10:02:00');
+    expect(markerSees(g, '1.4.3').id).toBe('flagger:shop:checkout:d4e5f6');
+    at('10:02:15');
+    g.tick();
+    expect((await g.flagger('rollout', 'shop', 'd4e5f6')).body).toMatchObject({ verdict: 'pending', gate: 'wait' });
+    expect((await g.flagger('rollback', 'shop', 'd4e5f6')).status).toBe(412);
+  });
+
+  it('a revision deployed again, which the marker saw first, is gated on that new attempt', async () => {
+    const g = await gates();
+    const at = (hhmmss: string) => (g.clock.ms = Date.parse(`2026-12-05T${hhmmss}Z`));
+    at('09:55:00');
+    expect((await g.flagger('pre-rollout', 'shop', 'abc222')).status).toBe(200);
+    at('09:55:45');
+    markerSees(g, '3.0.0');
+    at('09:56:00');
+    g.fail('checkout');
+    expect((await g.flagger('rollback', 'shop', 'abc222')).status).toBe(200);
+
+    // More than a window after that failure the same spec is applied again: the marker sees its
+    // version before Flagger's pre-rollout opens the new attempt, which joins the marker's record.
+    at('10:03:00');
+    expect((await g.flagger('rollback', 'shop', 'abc222')).body).toMatchObject({ rollback: false });
+    at('10:03:40');
+    const seen = markerSees(g, '3.0.0');
+    at('10:04:00');
+    expect((await g.flagger('pre-rollout', 'shop', 'abc222')).body).toMatchObject({ id: seen.id, verdict: 'pending' });
+    // Every later hook reads that attempt, not the failure of the first rollout.
+    at('10:04:30');
+    expect((await g.flagger('rollout', 'shop', 'abc222'))).toMatchObject({ status: 200, body: { id: seen.id, gate: 'wait' } });
+    expect((await g.flagger('confirm-promotion', 'shop', 'abc222')).status).toBe(425);
+  });
+});

@@ -51,9 +51,11 @@ describe('Flagger answers', () => {
 
   it('names the deploy from metadata, else the canary, its checksum and its namespace', () => {
     const p = { name: 'checkout', namespace: 'shop', phase: 'Progressing', checksum: 'abc', metadata: {} };
-    // The namespace is the environment unless metadata names one.
-    expect(flaggerEvent(p, 7)).toEqual({ id: 'flagger:shop:checkout:abc', service: 'checkout', version: 'abc', environment: 'shop', startedAtMs: 7, source: 'flagger' });
-    expect(flaggerEvent({ ...p, metadata: { service: 's', version: 'v', environment: 'staging', timestamp: '1690000000000' } }, 7)).toMatchObject({ service: 's', version: 'v', environment: 'staging', startedAtMs: 1_690_000_000_000 });
+    // The namespace is the environment unless metadata names one; the checksum as version names no release.
+    expect(flaggerEvent(p, 7)).toEqual({ id: 'flagger:shop:checkout:abc', service: 'checkout', version: 'abc', environment: 'shop', startedAtMs: 7, source: 'flagger', opaqueVersion: true });
+    const named = flaggerEvent({ ...p, metadata: { service: 's', version: 'v', environment: 'staging', timestamp: '1690000000000' } }, 7);
+    expect(named).toMatchObject({ service: 's', version: 'v', environment: 'staging', startedAtMs: 1_690_000_000_000 });
+    expect(named.opaqueVersion).toBeUndefined();
     expect(isNewRevisionEvent({ ...p, metadata: { eventMessage: 'New revision detected! Scaling up checkout.shop' } })).toBe(true);
     expect(isNewRevisionEvent({ ...p, metadata: { eventMessage: 'Starting canary analysis for checkout.shop' } })).toBe(false);
   });
