@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../../src/core/paths.js';
-import { CLI, runCli } from '../../helpers/cli.js';
+import { CLI, runCli, spawnCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/ports.js';
 import { GATE_TOKEN, type GatedService, startGatedService } from '../../helpers/gated-service.js';
 
@@ -108,16 +108,19 @@ describe('deploy --wait against a stormwatch that is not up yet', () => {
       res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(record));
     });
-    // Up 1.2 s after the CLI starts (a stormwatch restarting as the pipeline records its deploy).
-    const late = setTimeout(() => server.listen(port, '127.0.0.1'), 1200);
+    // Up once the CLI has found it down (a stormwatch restarting as the pipeline records its
+    // deploy): a fixed delay raced the CLI's own start on a busy machine.
+    const cli = spawnCli(['deploy', '--service', 'checkout', '--version', 'l1', '--url', `http://127.0.0.1:${port}`, '--wait', '--wait-timeout', '20s', '--poll-interval', '300ms'], { STORMWATCH_DEPLOY_TOKEN: GATE_TOKEN });
     try {
-      const r = await runCli(['deploy', '--service', 'checkout', '--version', 'l1', '--url', `http://127.0.0.1:${port}`, '--wait', '--wait-timeout', '20s', '--poll-interval', '300ms'], 30_000, { STORMWATCH_DEPLOY_TOKEN: GATE_TOKEN });
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toContain('cannot record the deploy yet');
+      for (let i = 0; i < 200 && !cli.stderr().includes('cannot record the deploy yet'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(cli.stderr()).toContain('cannot record the deploy yet');
+      server.listen(port, '127.0.0.1');
+      const code = await new Promise<number | null>((resolve) => (cli.child.exitCode !== null ? resolve(cli.child.exitCode) : cli.child.once('exit', resolve)));
+      expect(code, cli.stderr()).toBe(0);
       expect(posts).toEqual(['/api/v1/deploys']);
-      expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { verdict: string }).verdict)).toEqual(['pass', 'pass']);
+      expect(cli.stdout().trim().split('\n').map((l) => (JSON.parse(l) as { verdict: string }).verdict)).toEqual(['pass', 'pass']);
     } finally {
-      clearTimeout(late);
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
       server.close();
     }
   }, 40_000);
