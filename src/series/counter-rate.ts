@@ -339,8 +339,10 @@ export class CounterRates {
         if (mi[m * MEMBER_INTS + VALUE_AT + before] === previous && mi[m * MEMBER_INTS + VALUE_AT + now] !== current) {
           vanished = true;
           if (mi[m * MEMBER_INTS + INCREMENT_AT + before] !== previous) continue;
-          // Its smoothed increment up to its last snapshot, and the others' (read both times) up to the same one.
-          const increment = smoothed(md[m * MEMBER_DOUBLES + SMOOTH]!, md[m * MEMBER_DOUBLES + INCREMENT + before]!, gd[agd + SMOOTHING]!);
+          // Its smoothed increment up to its last snapshot (held near its last: heldIncrement), and
+          // the others' (read both times) up to the same one.
+          const last = md[m * MEMBER_DOUBLES + INCREMENT + before]!;
+          const increment = heldIncrement(smoothed(md[m * MEMBER_DOUBLES + SMOOTH]!, last, gd[agd + SMOOTHING]!), last);
           if (Number.isNaN(othersSmooth)) othersSmooth = this.completeSmooth(g);
           if (increment > 0 && othersSmooth > 0) {
             if (!this.missed.has(m)) gi[ag + MISSED_COUNT]!++;
@@ -545,6 +547,18 @@ const JUDGED_FOR = 4;
  * serving 50/s: a share known to a few per cent), at 15 s four.
  */
 const SMOOTHED_OVER_MS = 60_000;
+
+/**
+ * What a missed member is held at: its smoothed increment `mean`, held to [2/3, 2x] its `last`
+ * one (missedQuery's carriedRate, for a Prometheus source): the mean where the last is noise
+ * about it, near the last where the member changed. A pod drained before it went (its last
+ * increment 0) was held at the traffic it no longer had, while its neighbours, which took that
+ * over during the drain, gained nothing more when it went: one pod's share counted twice for 5
+ * minutes of a rolling restart, and a false ErrorRegression and RetryStorm at 1 s ticks.
+ */
+function heldIncrement(mean: number, last: number): number {
+  return Math.min(2 * last, Math.max(last / 1.5, mean));
+}
 
 /** `mean` with `increment` folded in at `weight` (in (0, 1]); `increment` where `mean` is NaN (none yet). */
 function smoothed(mean: number, increment: number, weight: number): number {

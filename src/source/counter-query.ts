@@ -76,6 +76,16 @@ export function targetsLeftQuery(reads: readonly { selector: string; windowMs: n
 }
 
 /**
+ * A held series' rate from its `last` rate and its `mean` (PromQL vectors of the same series): the
+ * mean where the last is within [mean/2, 1.5 mean] (noise), else the last, with no step between:
+ * last / clamp(last / mean, 0.5, 1.5), that is the mean held to [2/3 last, 2 last]. The tiny
+ * addends read a series idle in both as 0, not 0/0; where the mean is missing (a reset), the last.
+ */
+export function carriedRate(last: string, mean: string): string {
+  return `(${last} / clamp((${last} + 1e-9) / (${mean} + 1e-9), 0.5, 1.5) or ${last})`;
+}
+
+/**
  * Targets scraped throughout the window `w` (PromQL duration) and up now: not failing, not back
  * from failing, not ended (an ended target's `up` is stale at once, or, with no staleness markers,
  * has no sample in the window).
@@ -154,13 +164,14 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   // Every five-minute read is of failing targets' series (`and down`): `recent` may narrow it to them.
   const last = (s: string) => `irate(${s}[${lookback}])`;
   // What a missed series carried: its mean rate over its samples of the last ten minutes (a
-  // least-squares slope, deriv(); irate() where it reset), while it has two samples in the last
-  // five. Not its last two samples' rate: that is one scrape's noise, held for minutes (at 1 s
-  // scrapes two of four pods held at their last irate read completions 5 % short for as long, and
-  // paged an ErrorRegression). Ten: a mean of the last five would shrink to those two samples as
-  // they age.
-  const span = `${(2 * MISSED_FOR_MS) / 1000}s`;
-  const carried = (s: string) => `(((deriv(${s}[${span}]) unless resets(${s}[${span}]) > 0) or ${last(s)}) and ${last(s)})`;
+  // least-squares slope, deriv()), held to between 2/3 and 2x its last two samples' rate (irate();
+  // that alone where it reset), while it has two samples in the last five (carriedRate). Not its
+  // last rate alone: that is one scrape's noise, held for minutes (at 1 s scrapes two of four pods
+  // held at their last irate read completions 5 % short for as long, and paged an
+  // ErrorRegression). Nor the mean alone: a pod drained before it went (its last rate 0) was held
+  // at the traffic it no longer had. Ten minutes: a mean of the last five would shrink to those two
+  // samples as they age.
+  const carried = (s: string) => carriedRate(last(s), `(deriv(${s}[${2 * MISSED_FOR_MS / 1000}s]) unless resets(${s}[${2 * MISSED_FOR_MS / 1000}s]) > 0)`);
   const inWindow = (s: string) => `${fn}(${s}[${w}])`;
   // Every series of a failing target, in the window or not: counterQuery leaves them all out.
   // A series of a target scraped throughout the window with two samples in five minutes but fewer

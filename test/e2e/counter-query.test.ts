@@ -103,14 +103,18 @@ describe('restart-aware counter queries', () => {
     }
     // "noisy": a-d serving 5/s each, scrapes every 15 s; b's counter steps 90 and 60 in turn (a
     // busy and a quiet scrape), and from 10:10 it is no longer written, after a quiet step.
-    for (const pod of 'abcd') {
-      let total = 0;
-      for (let t = 0, k = 0; t <= 1800; t += 15, k++) {
-        const at = (T0 + t * 1000) / 1000;
-        (ups[`noisy/${pod}`] ??= []).push(`up{job="noisy",instance="${pod}"} 1 ${at}`);
-        total += pod === 'b' ? (k % 2 === 1 ? 60 : 90) : 75;
-        if (pod === 'b' && t >= 600) continue;
-        (servedLines[`noisy/${pod}`] ??= []).push(`served_total{job="noisy",instance="${pod}"} ${total} ${at}`);
+    // "drained": a-d serving 5/s each; b serves nothing from 10:09:15 (drained), and from 10:10
+    // it is no longer written.
+    for (const job of ['noisy', 'drained']) {
+      for (const pod of 'abcd') {
+        let total = 0;
+        for (let t = 0, k = 0; t <= 1800; t += 15, k++) {
+          const at = (T0 + t * 1000) / 1000;
+          (ups[`${job}/${pod}`] ??= []).push(`up{job="${job}",instance="${pod}"} 1 ${at}`);
+          total += pod !== 'b' ? 75 : job === 'noisy' ? (k % 2 === 1 ? 60 : 90) : t >= 555 ? 0 : 75;
+          if (pod === 'b' && t >= 600) continue;
+          (servedLines[`${job}/${pod}`] ??= []).push(`served_total{job="${job}",instance="${pod}"} ${total} ${at}`);
+        }
       }
     }
     // OpenMetrics: each family's lines together, each series' samples in time order.
@@ -243,6 +247,17 @@ describe('restart-aware counter queries', () => {
     }
   });
 
+  it('holds a series that served nothing before it left at nothing, not at its mean (a pod drained before it went)', async () => {
+    const drained = 'served_total{job="drained"}';
+    expect(await at(counterQuery(drained, 'irate', 60_000, 15_000), '2023-07-20T10:12:00Z')).toBeCloseTo(15, 6);
+    // Its mean over ten minutes is over 4/s; its last rate 0.
+    expect(await at('deriv(served_total{job="drained",instance="b"}[10m])', '2023-07-20T10:12:00Z')).toBeGreaterThan(4);
+    // Nothing is added (no series: what it carried, 0, is no more than its neighbours gained).
+    for (const iso of ['2023-07-20T10:11:00Z', '2023-07-20T10:12:00Z', '2023-07-20T10:14:00Z']) {
+      expect(await series(missedQuery(drained, 'irate', 60_000), iso), iso).toBe(0);
+    }
+  });
+
   it('adds nothing for a series that left while another took its place (a relabel: the load moved)', async () => {
     const moved = 'served_total{job="moved"}';
     expect(await at(counterQuery(moved, 'irate', 60_000, 15_000), '2023-07-20T10:12:00Z')).toBeCloseTo(30, 6);
@@ -287,7 +302,7 @@ describe('restart-aware counter queries', () => {
     // Every job's series but those of the targets failing or left (20 pods of "big" among them):
     // read for five minutes by the whole query only. (The jobs of series that left are not read
     // here: their pods' instances, a-d, are every job's, which narrowing matches apart from jobs.)
-    const selector = 'served_total{job!~"left|moved|leftyoung|noisy"}';
+    const selector = 'served_total{job!~"left|moved|leftyoung|noisy|drained"}';
     const down: DownTarget[] = [];
     for (const probe of [targetsDownQuery(60_000), targetsLeftQuery([{ selector, windowMs: 60_000 }])]) {
       down.push(...(await answer(probe, '2023-07-20T10:12:00Z')).result.map(({ metric }) => ({ job: metric.job!, instance: metric.instance! })));

@@ -192,6 +192,29 @@ describe('CounterRates: one group', () => {
     for (let k = 22; k < 30; k++) expect(snapshot(t, k * 10_000, { a: (a += 100) })).toBeCloseTo(20, 0);
   });
 
+  it('counts a missed pod whose traffic stopped before it went at what it last served, not at its smoothed share', () => {
+    const t = tracker();
+    const c: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
+    for (let k = 0; k <= 100; k++) {
+      for (const pod of ['a', 'b', 'c', 'd']) c[pod]! += 50;
+      snapshot(t, k * 1000, c);
+    }
+    // d serves nothing for 30 snapshots (its clients went elsewhere: not to a, b or c), then its
+    // scrape fails.
+    for (let k = 101; k <= 130; k++) {
+      for (const pod of ['a', 'b', 'c']) c[pod]! += 50;
+      expect(snapshot(t, k * 1000, c)).toBe(150);
+    }
+    const { d: _, ...without } = c;
+    for (const pod of ['a', 'b', 'c']) without[pod]! += 50;
+    expect(snapshot(t, 131_000, without)).toBeNaN();
+    // Held at its smoothed share (30 of its 50 left after half a minute), the group read 180/s.
+    for (let k = 132; k < 160; k++) {
+      for (const pod of ['a', 'b', 'c']) without[pod]! += 50;
+      expect(snapshot(t, k * 1000, without)).toBe(150);
+    }
+  });
+
   it('judges whether neighbours took a missed series\' load over on the snapshot it went in and the next, not the first alone', () => {
     const t = tracker();
     const c = { a: 0, b: 0, c: 0, d: 0 };
@@ -552,7 +575,7 @@ class MapCounterRateTracker {
         vanished = true;
         const last = this.previousIncrements.get(key);
         if (last === undefined) continue;
-        const increment = smoothed(this.smooth.get(key) ?? Number.NaN, last, this.smoothing);
+        const increment = Math.min(2 * last, Math.max(last / 1.5, smoothed(this.smooth.get(key) ?? Number.NaN, last, this.smoothing)));
         // The others read both times (complete: an increment measured this snapshot), smoothed up to the last.
         let othersBefore = 0;
         for (const other of this.current.keys()) if (this.previous.has(other) && this.increments.has(other)) othersBefore += this.smooth.get(other) ?? Number.NaN;
