@@ -382,7 +382,11 @@ async function scrapedLoop(text: string, errors: string) {
 }
 
 /** A small fake Prometheus whose one target was last scraped at `phaseMs` into the 5 s interval, each scrape taking `durationS`: the two questions the offset is learnt from answered, every other query empty. */
-async function scrapedPrometheus(phaseMs: number, durationS: number): Promise<string> {
+/**
+ * A fake Prometheus whose one target is scraped every `periodMs` at `phaseMs` past each multiple,
+ * taking `durationS`; other queries are answered empty, after `answerMs`.
+ */
+async function scrapedPrometheus(phaseMs: number, durationS: number, periodMs = 5000, answerMs = 0): Promise<string> {
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
@@ -390,11 +394,13 @@ async function scrapedPrometheus(phaseMs: number, durationS: number): Promise<st
       const params = new URLSearchParams(req.method === 'POST' ? body : (req.url ?? '').split('?')[1] ?? '');
       const query = params.get('query') ?? '';
       const timeS = Number(params.get('time') ?? Date.now() / 1000);
-      const lastScrapeS = (Math.floor((timeS * 1000 - phaseMs) / 5000) * 5000 + phaseMs) / 1000;
+      const lastScrapeS = (Math.floor((timeS * 1000 - phaseMs) / periodMs) * periodMs + phaseMs) / 1000;
       const value = query.includes('timestamp(') ? lastScrapeS : query.includes('scrape_duration_seconds') ? durationS : undefined;
       const result = value === undefined ? [] : [{ metric: { job: 'app', instance: '10.0.0.1:8080' }, value: [timeS, String(value)] }];
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: 'success', data: { resultType: req.url?.includes('query_range') ? 'matrix' : 'vector', result: req.url?.includes('query_range') ? [] : result } }));
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: req.url?.includes('query_range') ? 'matrix' : 'vector', result: req.url?.includes('query_range') ? [] : result } }));
+      }, value === undefined ? answerMs : 0);
     });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
@@ -454,5 +460,24 @@ describe('tick offset at a start', () => {
     expect(running?.tickOffsetSeconds, JSON.stringify(lines)).toBe(4.8);
     expect(lines.find((l) => l.msg === "ticks aligned to the targets' scrapes")).toMatchObject({ offsetSeconds: 4.8, targets: 1 });
   });
+
+  it('runs every 1 s tick at a sub-second offset, the wait for it outside cron\'s overlap guard', async () => {
+    // Scraped at 0.6 s past each second: ticks at 0.9 s, each reading for 0.3 s. Waiting the 0.9 s
+    // inside the cron task, the wait and the tick outlasted the second and every other tick was skipped.
+    const url = await scrapedPrometheus(600, 0.0056, 1000, 300);
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-offset-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, `interval: 1s\nsource:\n  prometheus:\n    url: ${url}\n    warmup: 0s\n    seasonalHistory: 0s\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: downloads\n    requests: 'api_requests_total{route="download"}'\n`);
+    const lines: Record<string, unknown>[] = [];
+    handle = await startLive(loadConfig(file), { logger: createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)) });
+    const offset = Number(lines.find((l) => l.msg === 'stormwatch running')?.tickOffsetSeconds);
+    expect(offset, JSON.stringify(lines)).toBeGreaterThan(0.7);
+    expect(offset).toBeLessThan(1);
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const ran = (await metricValue(handle, 'stormwatch_ticks_total', 'outcome="ok"')) + (await metricValue(handle, 'stormwatch_ticks_total', 'outcome="degraded"'));
+    expect(ran).toBeGreaterThanOrEqual(5);
+    // None skipped but on a machine too busy to run a tick in its second.
+    expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBeLessThanOrEqual(1);
+  }, 20_000);
 });
 
