@@ -83,7 +83,7 @@ const UNKNOWN = 16;
  * A member's doubles: its value and its increment, each for two snapshots (at +0 and +1, by the
  * group's NOW), and its smoothed increment: an exponentially weighted mean of its increments up to
  * the last snapshot's (NaN: none yet), folded in as it is next read. A missed member is estimated
- * from it, not from its last increment alone (see missedShare).
+ * from it, not from its last increment alone (see missedCount).
  */
 const VALUE = 0;
 const INCREMENT = 2;
@@ -410,8 +410,8 @@ export class CounterRates {
 
   /**
    * What group `g`'s missed members counted this snapshot, estimated: each one's share of the
-   * members read both times (their smoothed increments, up to its last snapshot) times what they
-   * counted now. Not its last increment against theirs then: one scrape's noise, held for minutes
+   * members read both times (their smoothed increments, up to its last snapshot; its own held near
+   * its last increment: heldIncrement) times what they counted now. Not its last increment against theirs then: one scrape's noise, held for minutes
    * (at 1 s scrapes of four pods serving 50/s, one missed read the group 25 % short for one
    * pod in twenty). A member whose neighbours gained half of its smoothed increment or more, on
    * average over the snapshots since it went (the first JUDGED_FOR), took its load over: it ended

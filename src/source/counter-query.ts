@@ -124,9 +124,10 @@ export interface MissedSpec {
  * job and instance), and for series that left the page of a target still scraped (an exporter
  * that stopped writing one label set: the scrape source holds such a series too, see
  * counter-rate.ts): each series that has dropped out of the rate window but has two samples in the
- * last five minutes (Prometheus's lookback, the scrape source's MISSED_FOR_MS) counts its mean
- * rate over its last ten, scaled as the targets still scraped changed (at most 2x, and down to nothing: a collapse of the
- * scraped targets is a collapse of the failing ones' share too) - unless those targets gained at
+ * last five minutes (Prometheus's lookback, the scrape source's MISSED_FOR_MS) counts what it
+ * carried (its mean rate over the last ten, held near its last rate: carriedRate), scaled as the
+ * targets still scraped changed (at most 2x, and down to nothing: a collapse of the scraped
+ * targets is a collapse of the failing ones' share too) - unless those targets gained at
  * least half of what the failing ones last carried: then the failing pods' load moved to them (a
  * crash loop; a pod that ended has no `up` at all) and nothing is added. Where the failing targets
  * carried more than the scraped ones did (most of the group), the group is no data (NaN): most of
@@ -184,7 +185,8 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   const failingCarried = `sum${grouping}(${absent(recent.gate)})`;
   const downCarried = `sum${grouping}(${carried(recent.gate)} and ${down})`;
   const targets = (series: string) => `count${grouping}(sum${perTarget}(${series}))`;
-  const shareBefore = `${downCarried} / ${targets(`${carried(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
+  // Counted, not summed: the series' last rates say which there are, at a fraction of the reads.
+  const shareBefore = `${downCarried} / ${targets(`${last(recent.gate)} and ${down}`)} * ${targets(`${inWindow(gate)} unless ${down}`)}`;
   // Five minutes ago the series that left were still there: they are not what the rest carried.
   // With no rate that old and no target down (series that left a young target), the rest is taken as unchanged.
   const before = `(sum${grouping}(${fn}(${gate}[${w}] offset ${lookback}) unless ${down} unless ${left(recent.gate)}) or ${shareBefore} or ${scraped})`;
