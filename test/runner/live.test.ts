@@ -473,11 +473,15 @@ describe('tick offset at a start', () => {
     const offset = Number(lines.find((l) => l.msg === 'stormwatch running')?.tickOffsetSeconds);
     expect(offset, JSON.stringify(lines)).toBeGreaterThan(0.7);
     expect(offset).toBeLessThan(1);
-    await new Promise((resolve) => setTimeout(resolve, 6000));
-    const ran = (await metricValue(handle, 'stormwatch_ticks_total', 'outcome="ok"')) + (await metricValue(handle, 'stormwatch_ticks_total', 'outcome="degraded"'));
-    expect(ran).toBeGreaterThanOrEqual(5);
-    // None skipped but on a machine too busy to run a tick in its second.
-    expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBeLessThanOrEqual(1);
-  }, 20_000);
+    // Judged on ticks run against ticks skipped, not on a count in a time: a busy machine runs
+    // fewer ticks in 6 s (4 of 6 in one CI run), while the guard skipped every other one.
+    const ran = async () => (await metricValue(handle!, 'stormwatch_ticks_total', 'outcome="ok"')) + (await metricValue(handle!, 'stormwatch_ticks_total', 'outcome="degraded"'));
+    const until = Date.now() + 20_000;
+    while ((await ran()) < 8 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
+    const runCount = await ran();
+    expect(runCount).toBeGreaterThanOrEqual(8);
+    // None skipped but on a machine too busy to run a tick in its second (a missed second counts).
+    expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBeLessThanOrEqual(runCount / 4);
+  }, 40_000);
 });
 
