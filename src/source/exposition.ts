@@ -78,7 +78,21 @@ export class LabelSetCache {
   /** The entries of each set seen under two texts or more (an exporter that reorders its labels). */
   private readonly siblings = new Map<Labels, LabelSetEntry[]>();
   private page = 0;
+  /**
+   * When each page since the oldest kept one ended (endPage's time), oldest first, and the number
+   * of the first of them: a set away for less than keepMs is kept.
+   */
+  private pageTimes: number[] = [];
+  private firstTimedPage = 0;
   private last: LabelSetEntry | undefined;
+
+  /**
+   * `keepMs`: how long a set absent from the pages is remembered, when endPage is told the time
+   * (at least the two pages either way). A series back within it is handed its old object, so what
+   * is keyed by it goes on: a pod's series hidden for 45 s and read as new on its return counted
+   * its error counter's whole lifetime in one scrape.
+   */
+  constructor(private readonly keepMs = 0) {}
   /** Entries first made on this page (dropPage lets them go). */
   private bornThisPage: LabelSetEntry[] = [];
 
@@ -159,11 +173,28 @@ export class LabelSetCache {
   /** The length of the label text of the last hit of predictedAt. */
   predictedLength = 0;
 
-  /** Ends a page: label sets seen on neither this page nor the previous one are forgotten. */
-  endPage(): void {
+  /**
+   * Ends a page: label sets seen on neither this page nor the previous one are forgotten, unless
+   * they were seen within keepMs of `timeMs` (the page's time, when given).
+   */
+  endPage(timeMs = Number.NaN): void {
     this.page++;
     if (this.bornThisPage.length > 0) this.bornThisPage = [];
-    const keepFrom = this.page - 1;
+    let keepFrom = this.page - 1;
+    if (this.keepMs > 0 && Number.isFinite(timeMs)) {
+      // Page p's sets were seen at pageTimes[p - firstTimedPage]; the oldest within keepMs is kept.
+      this.pageTimes.push(timeMs);
+      let drop = 0;
+      while (drop < this.pageTimes.length - 1 && timeMs - this.pageTimes[drop]! > this.keepMs) drop++;
+      if (drop > 0) {
+        this.pageTimes.splice(0, drop);
+        this.firstTimedPage += drop;
+      }
+      keepFrom = Math.min(keepFrom, this.firstTimedPage);
+    } else {
+      this.pageTimes = [];
+      this.firstTimedPage = this.page;
+    }
     // forEach, not for-of: no entry array per set.
     this.entries.forEach((entry) => {
       if (entry.page < keepFrom) this.forget(entry);

@@ -8,6 +8,7 @@ import { SourceError, classifyFetchError, refusedCredentialsHint } from '../core
 import { redactUrl } from '../core/log.js';
 import { type AbsentErrorMetric, type Frame, type Labels, emptySample } from '../core/types.js';
 import { seriesKey } from '../series/series-key.js';
+import { MISSED_FOR_MS } from '../series/counter-rate.js';
 import type { SnapshotFrameBuilder } from '../series/snapshot-frames.js';
 import { frameBuilderFor } from './signal-selectors.js';
 import { forEachBodyChunk } from './read-body.js';
@@ -98,8 +99,11 @@ export class ScrapeSource implements LiveSource {
   private readonly watched: Selector[];
   /** The URL as logs and errors show it (credentials removed). */
   private readonly shownUrl: string;
-  /** Label sets of the last two pages: a series' labels are built and resolved once, not every scrape. */
-  private readonly labelCache = new LabelSetCache();
+  /**
+   * Label sets of the pages of the last five minutes: a series' labels are built and resolved once,
+   * not every scrape, and a series back within them is the same series (its counter goes on).
+   */
+  private readonly labelCache = new LabelSetCache(MISSED_FOR_MS);
   private readonly offered = new OfferedSamples();
   /** Pages read that were data: until one is, nothing can be said of which metrics exist. */
   private pagesRead = 0;
@@ -145,7 +149,7 @@ export class ScrapeSource implements LiveSource {
       this.labelCache.dropPage();
       return this.failed(nowMs, new SourceError(fault.fault, `scrape ${this.shownUrl}: ${fault.message}`, true), result.problems);
     }
-    this.labelCache.endPage();
+    this.labelCache.endPage(nowMs);
     this.pagesRead++;
     // A series the page repeats: the first sample counts, each later one is dropped and reported (offerOnce).
     const duplicates: ExpositionProblem[] = [];

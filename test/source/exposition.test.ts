@@ -271,6 +271,32 @@ describe('parseExposition with a LabelSetCache', () => {
     expect(b2).toEqual(b);
   });
 
+  it('remembers a set away from the pages for keepMs when told the pages\' times, and for the last two pages when not', () => {
+    const away = (cache: LabelSetCache, pages: number, stepMs: number) => {
+      const [a] = labelSetsOf(cache, 'r{a="1"} 1\nr{b="1"} 1\n');
+      cache.endPage(0);
+      for (let p = 1; p <= pages; p++) {
+        labelSetsOf(cache, 'r{b="1"} 1\n');
+        cache.endPage(p * stepMs);
+      }
+      return labelSetsOf(cache, 'r{a="1"} 1\n')[0] === a;
+    };
+    // Away 299 s at 1 s pages: kept; 302 s: a new object. At 15 s pages, away 19 pages (285 s): kept.
+    expect(away(new LabelSetCache(300_000), 299, 1000)).toBe(true);
+    expect(away(new LabelSetCache(300_000), 302, 1000)).toBe(false);
+    expect(away(new LabelSetCache(300_000), 19, 15_000)).toBe(true);
+    expect(away(new LabelSetCache(300_000), 21, 15_000)).toBe(false);
+    // No keepMs, or pages without a time: a set on neither of the last two pages is forgotten.
+    expect(away(new LabelSetCache(), 0, 1000)).toBe(true);
+    expect(away(new LabelSetCache(), 1, 1000)).toBe(false);
+    const untimed = new LabelSetCache(300_000);
+    const [a] = labelSetsOf(untimed, 'r{a="1"} 1\n');
+    untimed.endPage();
+    labelSetsOf(untimed, 'r{b="1"} 1\n');
+    untimed.endPage();
+    expect(labelSetsOf(untimed, 'r{a="1"} 1\n')[0]).not.toBe(a);
+  });
+
   it('hands out one object for a label set whatever order its labels are written in, on one page or a later one, escapes included', () => {
     const cache = new LabelSetCache();
     const read = (text: string) => labelSetsOf(cache, text);

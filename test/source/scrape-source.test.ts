@@ -262,6 +262,38 @@ describe('ScrapeSource', () => {
     expect(f3.signals.get('downloads{pod="c"}')!.requests).toBeNaN();
   });
 
+  it('reads a series back on the page after 45 s away as the same series: its errors and requests since spread over the gap, not its lifetime at once', async () => {
+    // Four pods at 50/s, each with an error now and then; pod b's lines leave the page for 45
+    // scrapes. Read as a new series on its return, its error counter counted its whole value (600
+    // errors in one second) and its requests a neighbour's increment on top of the held estimate.
+    const errorsSignal: SignalConfig = {
+      name: 'api',
+      labels: {},
+      inputs: { requests: { selector: parseSelector('http_requests_total'), query: '' }, errors: { selector: parseSelector('http_requests_total{code="500"}'), query: '' } },
+      clients: [],
+      by: [],
+    };
+    let second = 0;
+    const page = () => {
+      let body = '';
+      for (const pod of ['a', 'b', 'c', 'd']) {
+        if (pod === 'b' && second >= 100 && second < 145) continue;
+        body += `http_requests_total{pod="${pod}",code="200"} ${10_000 + 49 * second}\nhttp_requests_total{pod="${pod}",code="500"} ${600 + second}\n`;
+      }
+      return { body };
+    };
+    const url = await serve(() => ({ body: page().body }));
+    const source = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [errorsSignal]);
+    const read: { requests: number; errors: number }[] = [];
+    for (second = 0; second < 160; second++) {
+      const s = (await source.read(second * 1000)).frame.signals.get('api')!;
+      read.push({ requests: s.requests, errors: s.errors });
+    }
+    // Back at 145: what b counted in the 46 s since it was last read, spread over them.
+    for (const at of [144, 145, 146]) expect(read[at]!.errors, `second ${at}`).toBeCloseTo(at === 144 ? 3 : 4, 6);
+    for (const at of [145, 146]) expect(read[at]!.requests, `second ${at}`).toBeCloseTo(200, 6);
+  });
+
   it('does not show credentials of the scrape URL in its errors', async () => {
     const url = await serve(() => ({ status: 503, body: 'down' }));
     const read = await new ScrapeSource({ url: url.replace('http://', 'http://scraper:hunter22@'), timeoutMs: 1000, maxBytes: 1e6, fetch: (u, init) => fetch(String(u).replace('scraper:hunter22@', ''), init) }, [signal]).read(0);
