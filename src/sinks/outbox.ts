@@ -118,7 +118,13 @@ export class Outbox {
   add(entry: Omit<OutboxEntry, 'id'>): OutboxEntry {
     const id = `${String(Math.max(0, Math.floor(entry.createdAtMs))).padStart(15, '0')}-${String(++this.sequence).padStart(9, '0')}`;
     const full: OutboxEntry = { id, ...entry };
-    this.append({ op: 'add', ...full });
+    try {
+      this.append({ op: 'add', ...full });
+    } catch (error) {
+      // Named: a full disk said only ENOSPC, not where, nor which notification waits for room.
+      const code = (error as NodeJS.ErrnoException).code;
+      throw Object.assign(new Error(`could not queue the notification to ${entry.sink} (${entry.key}) in the outbox ${this.file}: ${(error as Error).message}; it is queued again at the next tick`), code === undefined ? {} : { code });
+    }
     this.pending.set(id, full);
     return full;
   }

@@ -56,4 +56,30 @@ describe('live loop, decided.json', () => {
     const at = JSON.parse(seen[0]!) as { probes: [string, { failure: string }][] };
     expect(at.probes.map(([name]) => name)).toEqual(['home']);
   });
+
+  it('hands a transition on to be printed once its notification is in the outbox', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-decided-'));
+    const outbox = join(dir, 'outbox.jsonl');
+    // What the outbox held when each transition was handed on (printed, by `run`).
+    const queued: boolean[] = [];
+    const site = await listen(createServer((req, res) => res.writeHead(req.url === '/home' ? 503 : 200, { 'content-type': 'text/plain' }).end(req.url === '/metrics' ? 'a_total 1\n' : 'site')));
+    const hook = await listen(createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end())));
+    const file = join(dir, 'stormwatch.yaml');
+    writeFileSync(
+      file,
+      `interval: 1h\nsource:\n  scrape:\n    url: ${site}/metrics\nsinks:\n  - name: hook\n    webhook:\n      url: ${hook}/hook\n      publicUrl: true\n` +
+        `probes:\n  - name: home\n    service: crates-io\n    url: ${site}/home\n    interval: 1s\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
+    );
+    handle = await startLive(loadConfig(file), {
+      logger: silentLogger,
+      onTransition: (t) => {
+        const lines = existsSync(outbox) ? readFileSync(outbox, 'utf8').split('\n').filter(Boolean) : [];
+        queued.push(lines.some((l) => (JSON.parse(l) as { op: string; body?: string }).op === 'add' && (JSON.parse(l) as { body: string }).body.includes(t.fingerprint)));
+      },
+    });
+    await handle.tick();
+    const deadline = Date.now() + 10_000;
+    while (queued.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(queued).toEqual([true]);
+  });
 });

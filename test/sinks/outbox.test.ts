@@ -130,7 +130,8 @@ describe.runIf(disk !== undefined)('Outbox on a full disk', () => {
       const { bavail, bsize } = statfsSync(d.dir);
       writeFileSync(join(d.dir, 'filler'), Buffer.alloc(Math.max(0, bavail * bsize - 300)));
       const big = { sink: 's', key: 'k2', orderKey: 'g', body: JSON.stringify({ text: 'x'.repeat(4000) }), headers: {}, createdAtMs: 2 };
-      expect(() => outbox.add(big)).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+      // Named: the outbox's file and the notification that waits for room, not ENOSPC alone.
+      expect(() => outbox.add(big)).toThrow(expect.objectContaining({ code: 'ENOSPC', message: expect.stringMatching(new RegExp(`^could not queue the notification to s \\(k2\\) in the outbox ${join(d.dir, 'outbox.jsonl')}: ENOSPC`)) }));
       expect(outbox.lastWriteError).toBe('ENOSPC');
       expect(readFileSync(join(d.dir, 'outbox.jsonl'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
       // Delivered, but no room to say so: done here, still pending on disk (sent again after a restart, same key).
