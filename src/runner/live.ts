@@ -50,8 +50,9 @@ import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 import { windowBuckets } from '../deploys/deploy-watcher.js';
 import { boundBaseUrl } from '../config/resolve-server.js';
+import { HeldRateLog } from './held-rate-log.js';
 import { RepeatedFailureLog } from './repeated-failure-log.js';
-import { warmProfilesFromHistory } from './seasonal-warm.js';
+import { type SeasonalRead, warmProfilesFromHistory } from './seasonal-warm.js';
 
 export interface LiveOptions {
   logger: Logger;
@@ -243,7 +244,6 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   /** Hands a batch of transitions on: printed and recorded all, delivered unless muted. */
   const emit = (transitions: readonly AlertTransition[], dataTimeMs: number) => {
     const { deliver, muted } = mute.filter(transitions, now());
-    for (const t of transitions) options.onTransition?.(t, muted.get(t));
     for (const by of muted.values()) metrics.notificationsMuted.inc({ reason: by[0]!.reason });
     for (const [t, by] of muted) {
       if (t.status !== 'firing') continue;
@@ -265,7 +265,14 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
         logger.log('error', 'could not save the decided alerts before notifying them', { file: stateFile, error: (error as Error).message });
       }
     }
-    notifier.handle([...deliver, ...released], dataTimeMs);
+    try {
+      notifier.handle([...deliver, ...released], dataTimeMs);
+    } finally {
+      // Printed once queued: printed first, a kill between the two printed an alert that was not
+      // the one delivered. A failed queue (a full disk) is still printed: it was decided, and the
+      // notification is queued when there is room.
+      for (const t of transitions) options.onTransition?.(t, muted.get(t));
+    }
     saveGroups();
     saveMuting();
   };
@@ -316,16 +323,21 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
    * since the save, or by a reload, is as warm at its first tick as at a fresh start. A reload reads
    * no markers: they carry on from the running pipeline, which has seen that history already.
    */
+  // The latest seasonal read (a start's, or a reload's for the signals it added), in a metric.
+  const seasonalRead = (read: SeasonalRead) => {
+    metrics.seasonalHistory.reset();
+    metrics.seasonalHistory.set({ outcome: read.outcome }, read.seconds);
+  };
   const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number, atStart: boolean): Promise<{ coldUntilMs: number; resumedUntilMs: number }> => {
     if (c.source.kind !== 'prometheus') return { coldUntilMs: Number.NaN, resumedUntilMs: resumedAt };
     const markers = atStart ? (c.deploys?.markers ?? []) : [];
     const cold = c.signals.filter((s) => !resumed.has(s.name));
     const warm = c.signals.filter((s) => resumed.has(s.name));
     const coldNames = cold.map((s) => s.name);
-    if (warm.length === 0) return { coldUntilMs: await warmFromHistory(historyReader(c, cold, markers, atStart), into, c, now(), logger, Number.NaN, coldNames, history), resumedUntilMs: Number.NaN };
+    if (warm.length === 0) return { coldUntilMs: await warmFromHistory(historyReader(c, cold, markers, atStart), into, c, now(), logger, Number.NaN, coldNames, history, seasonalRead), resumedUntilMs: Number.NaN };
     // Disjoint series: each reads its own history in time order, whichever read comes first.
-    const coldUntilMs = cold.length > 0 ? await warmFromHistory(historyReader(c, cold, [], atStart), into, c, now(), logger, Number.NaN, coldNames, history) : Number.NaN;
-    const resumedUntilMs = latest(await warmFromHistory(historyReader(c, warm, markers, atStart), into, c, now(), logger, resumedAt, warm.map((s) => s.name), history), resumedAt);
+    const coldUntilMs = cold.length > 0 ? await warmFromHistory(historyReader(c, cold, [], atStart), into, c, now(), logger, Number.NaN, coldNames, history, seasonalRead) : Number.NaN;
+    const resumedUntilMs = latest(await warmFromHistory(historyReader(c, warm, markers, atStart), into, c, now(), logger, resumedAt, warm.map((s) => s.name), history, seasonalRead), resumedAt);
     return { coldUntilMs, resumedUntilMs };
   };
   /**
@@ -469,16 +481,14 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   };
 
   // What a tick reads from the last rates of series missing from Prometheus (of targets whose
-  // scrapes fail, or left a page still scraped): logged when it starts, changes signals or stops;
-  // its rates in stormwatch_signal_held_rate.
-  let heldInputs = '';
+  // scrapes fail, or left a page still scraped): said as an episode (HeldRateLog); its rates in
+  // stormwatch_signal_held_rate every tick.
+  const heldLog = new HeldRateLog(logger);
+  let heldRecorded = false;
   const reportHeld = (held: readonly HeldRate[]) => {
-    if (held.length > 0 || heldInputs !== '') metrics.recordHeld(held);
-    const inputs = held.map((h) => `${h.signal}/${h.input}`).join(', ');
-    if (inputs === heldInputs) return;
-    if (held.length > 0) logger.log('warn', 'reading the last rates of series missing from Prometheus: their targets\' scrapes fail (up == 0), or they left a page still scraped', { held: held.map((h) => ({ signal: h.signal, input: h.input, rate: Number(h.rate.toPrecision(4)) })) });
-    else logger.log('info', 'no series is read at its last rate any more');
-    heldInputs = inputs;
+    if (held.length > 0 || heldRecorded) metrics.recordHeld(held);
+    heldRecorded = held.length > 0;
+    heldLog.observe(held);
   };
 
   // The probes for targets whose scrapes fail or whose series left their page: while one fails, each
@@ -1024,10 +1034,13 @@ function resumeFromState(
  * Reads the trailing warm-up (after a resume: the gap since `resumedAtMs`) of `source`'s signals
  * into their baselines, and into the UI's charts. Returns the data time of the last frame fed (NaN: none).
  */
-async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number, signals: readonly string[], history: HistoryStore): Promise<number> {
+async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, nowMs: number, logger: Logger, resumedAtMs: number, signals: readonly string[], history: HistoryStore, onSeasonal: (read: SeasonalRead) => void): Promise<number> {
   if (config.source.kind !== 'prometheus' || config.source.warmupMs <= 0) return Number.NaN;
   // A cold signal learns the week first (a resumed one kept its profiles in the saved state).
-  if (Number.isNaN(resumedAtMs)) await warmProfilesFromHistory(source, pipeline, config, nowMs - config.source.warmupMs, logger, signals);
+  if (Number.isNaN(resumedAtMs)) {
+    const seasonal = await warmProfilesFromHistory(source, pipeline, config, nowMs - config.source.warmupMs, logger, signals);
+    if (seasonal !== undefined) onSeasonal(seasonal);
+  }
   const step = config.intervalMs;
   const toMs = Math.floor(nowMs / step) * step - step;
   // After a restart only the gap since the saved state is read.

@@ -39,6 +39,12 @@ export const SEASONAL_READ_BUDGET_MS = 60_000;
 /** Reads of the seasonal history tried again after a failed one (from where it stopped), within the budget. */
 const SEASONAL_READ_RETRIES = 2;
 
+/** How a seasonal warm-up ended, and how much history (seconds of data) it read into the profiles. */
+export interface SeasonalRead {
+  outcome: 'complete' | 'budget' | 'failed';
+  seconds: number;
+}
+
 /**
  * Reads `seasonalHistory` before `untilMs` (where the trailing warm-up window starts: the request
  * rate only, at 5-minute steps or coarser: seasonalStepMs) and teaches it to the seasonal profiles.
@@ -48,10 +54,10 @@ const SEASONAL_READ_RETRIES = 2;
  * connection) is taken up again from where it stopped, twice at most, within the budget: one slow
  * answer cost the whole week, a day before a band and a week before hour-of-week slots.
  */
-export async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, untilMs: number, logger: Logger, signals: readonly string[]): Promise<void> {
-  if (config.source.kind !== 'prometheus') return;
+export async function warmProfilesFromHistory(source: PrometheusSource, pipeline: Pipeline, config: StormwatchConfig, untilMs: number, logger: Logger, signals: readonly string[]): Promise<SeasonalRead | undefined> {
+  if (config.source.kind !== 'prometheus') return undefined;
   const historyMs = config.source.seasonalHistoryMs ?? 0;
-  if (historyMs <= 0) return;
+  if (historyMs <= 0) return undefined;
   const series = await source.seriesCount(untilMs, 'requests').catch(() => 0);
   const step = seasonalStepMs(historyMs, config.intervalMs, series);
   const toMs = Math.floor(untilMs / step) * step - step;
@@ -60,6 +66,7 @@ export async function warmProfilesFromHistory(source: PrometheusSource, pipeline
   let frames = 0;
   let points = 0;
   let nextMs = fromMs;
+  const read = (outcome: SeasonalRead['outcome']): SeasonalRead => ({ outcome, seconds: Math.max(0, nextMs - fromMs) / 1000 });
   for (let attempt = 0; ; attempt++) {
     try {
       for await (const frame of source.history(nextMs, toMs, step, ['requests'])) {
@@ -69,16 +76,16 @@ export async function warmProfilesFromHistory(source: PrometheusSource, pipeline
         // Bounded: the first tick waits for this read. What is not read by then is learnt live.
         if (performance.now() - started > SEASONAL_READ_BUDGET_MS && frame.timeMs < toMs) {
           logger.log('warn', 'seasonal history read stopped at its time budget; the rest is learnt live', { signals, series, fromMs, readUntilMs: frame.timeMs, toMs, stepMs: step, frames, points, budgetSeconds: SEASONAL_READ_BUDGET_MS / 1000 });
-          return;
+          return read('budget');
         }
       }
       logger.log('info', 'seasonal profiles warmed from history', { signals, series, fromMs, toMs, stepMs: step, frames, points, seconds: (performance.now() - started) / 1000, ...(attempt > 0 ? { retries: attempt } : {}) });
-      return;
+      return read('complete');
     } catch (error) {
       const reason = error instanceof SourceError ? error.reason : 'unknown';
       const again = attempt < SEASONAL_READ_RETRIES && performance.now() - started < SEASONAL_READ_BUDGET_MS && !(error instanceof SourceError && !error.retryable);
       logger.log('warn', again ? 'seasonal history read failed; trying again from where it stopped' : 'could not read seasonal history; profiles learn live instead', { reason, error: (error as Error).message, ...(frames > 0 ? { readUntilMs: nextMs - step, frames } : {}) });
-      if (!again) return;
+      if (!again) return read('failed');
     }
   }
 }

@@ -50,6 +50,7 @@ export class StormwatchMetrics {
   readonly deployRecords = new Gauge({ name: 'stormwatch_deploy_records', help: 'Deploy records kept (pruned by age and count).', registers: [this.registry] });
   readonly reloads = new Counter({ name: 'stormwatch_config_reloads_total', help: 'Configuration reloads (SIGHUP, POST /-/reload), by outcome (applied, refused).', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly notificationsMuted = new Counter({ name: 'stormwatch_alerts_muted_total', help: 'Alert transitions decided but not delivered, by reason (silence, maintenance, inhibited, held).', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly seasonalHistory = new Gauge({ name: 'stormwatch_seasonal_history_seconds', help: 'History read into the seasonal profiles by the latest read (at the start, or a reload adding signals; seconds of data), by how it ended: complete, budget (stopped at its 60 s), failed (the rest is learnt live).', labelNames: ['outcome'] as const, registers: [this.registry] });
   readonly lastTickTime = new Gauge({ name: 'stormwatch_last_tick_timestamp_seconds', help: 'Data time of the last completed tick.', registers: [this.registry] });
 
   /** `zThreshold`: the detector's, so the exported band is the one alerts are judged by. */

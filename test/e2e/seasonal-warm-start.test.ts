@@ -35,7 +35,7 @@ function config(dir: string, name: string, url: string, seasonalHistory: string)
 }
 
 /** Starts stormwatch and returns the request-rate baseline of its first tick, its UI's chart data then, and its log. */
-async function firstTickBaseline(configFile: string, dir: string): Promise<{ baseline: number; lower: number; chart: { points: number; fromMs: number }; process: CliProcess }> {
+async function firstTickBaseline(configFile: string, dir: string): Promise<{ baseline: number; lower: number; chart: { points: number; fromMs: number }; process: CliProcess; metrics: string }> {
   const process = spawnCli(['run', '--config', configFile, '--state-dir', mkdtempSync(join(dir, 'state-'))]);
   try {
     const listening = await process.waitForLog('http server listening', 30_000);
@@ -46,7 +46,7 @@ async function firstTickBaseline(configFile: string, dir: string): Promise<{ bas
       const lower = /stormwatch_signal_band\{signal="app",bound="lower"\} ([\d.e+-]+)/.exec(metrics);
       if (baseline && lower) {
         const chart = (await (await fetch(`${String(listening.url)}/ui/api/series?id=app&width=4000`)).json()) as { points: number; fromMs: number };
-        return { baseline: Number(baseline[1]), lower: Number(lower[1]), chart, process };
+        return { baseline: Number(baseline[1]), lower: Number(lower[1]), chart, process, metrics };
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -68,9 +68,14 @@ describe('seasonal warm start from a real Prometheus', () => {
     expect(warmed.stepMs).toBe(300_000);
     expect(warmed.points).toBeGreaterThan(2200);
     expect(warmed.points).toBeLessThanOrEqual(2305);
+    // And in a metric: the whole read, in seconds of data (each point a step).
+    const readSeconds = Number(/stormwatch_seasonal_history_seconds\{outcome="complete"\} ([\d.e+-]+)/.exec(seasonal.metrics)?.[1]);
+    expect(readSeconds).toBeGreaterThan(7.9 * 86_400);
+    expect(readSeconds).toBeLessThanOrEqual(8 * 86_400 + 300);
 
     const plain = await firstTickBaseline(config(prometheus.dir, 'plain', prometheus.url, '0s'), prometheus.dir);
     expect(plain.process.stderr()).not.toContain('seasonal profiles warmed');
+    expect(plain.metrics).not.toContain('stormwatch_seasonal_history_seconds{');
     // Without the week: the last hour's level.
     expect(plain.baseline).toBeGreaterThan(LOW * 0.9);
     expect(plain.baseline).toBeLessThan(LOW * 1.1);

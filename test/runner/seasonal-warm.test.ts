@@ -83,8 +83,10 @@ describe('the seasonal warm-up\'s read', () => {
     const source = new PrometheusSource(new PrometheusClient({ url, timeoutMs: 2000 }), config.signals, []);
     const lines: Record<string, unknown>[] = [];
     const untilMs = Date.parse('2023-07-12T12:00:00Z');
-    await warmProfilesFromHistory(source, new Pipeline(config), config, untilMs, createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)), ['downloads']);
+    const read = await warmProfilesFromHistory(source, new Pipeline(config), config, untilMs, createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)), ['downloads']);
     expect(lines.map((l) => l.msg)).toEqual(['seasonal history read failed; trying again from where it stopped', 'seasonal profiles warmed from history']);
+    // Said to the caller (stormwatch_seasonal_history_seconds): 289 five-minute steps read.
+    expect(read).toEqual({ outcome: 'complete', seconds: 289 * 300 });
     const done = lines[1]!;
     // A day at 5-minute steps, both ends, each once: 289 frames, ending a step before the warm-up window.
     expect(done).toMatchObject({ frames: 289, retries: 1, stepMs: 300_000 });
@@ -93,5 +95,30 @@ describe('the seasonal warm-up\'s read', () => {
     expect(asked[0]).toBe((untilMs - 300_000 - 86_400_000) / 1000);
     expect(asked[1]).toBe(asked[0]! + 300);
     expect(new Set(asked).size).toBe(asked.length);
+  });
+
+  it('says a read that fails every time as failed, with what it read', async () => {
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (!(req.url ?? '').includes('query_range')) res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '1'] }] } }));
+        else res.writeHead(503).end('{"status":"error","errorType":"unavailable","error":"busy"}');
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { deploys: _deploys, ...base } = replayConfig('quiet-deploys');
+    const config: StormwatchConfig = {
+      ...base,
+      intervalMs: 15_000,
+      source: { kind: 'prometheus', url, timeoutMs: 2000, warmupMs: 3_600_000, seasonalHistoryMs: 86_400_000, http: { headers: {} } },
+      signals: [{ name: 'downloads', labels: {}, inputs: { requests: { selector: parseSelector('x_total'), query: 'sum(rate(x_total[1m]))' } }, clients: [], by: [] }],
+    };
+    const source = new PrometheusSource(new PrometheusClient({ url, timeoutMs: 2000 }), config.signals, []);
+    const lines: Record<string, unknown>[] = [];
+    const read = await warmProfilesFromHistory(source, new Pipeline(config), config, Date.parse('2023-07-12T12:00:00Z'), createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)), ['downloads']);
+    expect(read).toEqual({ outcome: 'failed', seconds: 0 });
+    expect(lines.at(-1)!.msg).toBe('could not read seasonal history; profiles learn live instead');
   });
 });
