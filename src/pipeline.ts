@@ -362,7 +362,7 @@ export class Pipeline {
     const state = this.probes.get(outcome.probe);
     if (!outcome.ok) {
       const failure = outcome.failure ?? 'failed';
-      this.deploys?.probeFailed(outcome.service, `${outcome.probe}: ${failure}`);
+      this.deploys?.probeFailed(outcome.service, `${outcome.probe}: ${failure}`, outcome.environment);
       if (state) return [];
       this.probes.set(outcome.probe, { failingSinceMs: timeMs, failure, service: outcome.service, url: outcome.url });
       return [probeTransition(outcome, 'firing', timeMs, timeMs, this.config.definitions, this.config.alerting.labels, failure)];

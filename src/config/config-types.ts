@@ -136,6 +136,8 @@ export interface DeploysConfig {
 export interface ProbeConfig {
   name: string;
   service: string;
+  /** The deploy environment it probes: a failure fails that environment's open windows only (absent: every one). */
+  environment?: string;
   url: string;
   intervalMs: number;
   timeoutMs: number;

@@ -60,6 +60,7 @@ export function resolveProbes(ctx: ResolveContext, http: HttpResolveContext): Pr
     return {
       name: p.name,
       service: p.service,
+      ...(p.environment === undefined ? {} : { environment: p.environment }),
       url,
       intervalMs: p.interval,
       timeoutMs: p.timeout,

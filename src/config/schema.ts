@@ -252,6 +252,8 @@ export const deploysSection = z.strictObject({
 const probe = z.strictObject({
   name: z.string().regex(/^[a-zA-Z0-9_.-]+$/),
   service: z.string(),
+  /** The deploy environment the probed URL belongs to: its failure fails that environment's windows only (absent: every environment's). */
+  environment: z.string().min(1).max(100).optional(),
   url: httpUrl,
   interval: duration.default(60_000),
   timeout: timeoutField.default(5000),

@@ -33,6 +33,8 @@ export function deployTransition(record: DeployRecord, status: 'firing' | 'resol
 export interface ProbeOutcome {
   probe: string;
   service: string;
+  /** The deploy environment probed (absent: every environment). */
+  environment?: string;
   url: string;
   ok: boolean;
   /** What failed, naming the hop: "redirect to static.crates.iocrates: name does not resolve". */
@@ -41,6 +43,7 @@ export interface ProbeOutcome {
 
 export function probeTransition(outcome: ProbeOutcome, status: 'firing' | 'resolved', startsAtMs: number, timeMs: number, definitions: AlertDefinitions, commonLabels: Labels, failure: string): AlertTransition {
   const def = definitions.smoke_probe_failed;
+  // No environment label: alerting.labels often sets one (the cluster's), which it would overwrite.
   const labels: Labels = { ...commonLabels, alertname: def.alertname, probe: outcome.probe, service: outcome.service, severity: def.severity };
   const values = { probe: outcome.probe, service: outcome.service, url: outcome.url, failure };
   return {

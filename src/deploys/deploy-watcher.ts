@@ -236,9 +236,16 @@ export class DeployWatcher {
     return { record, changes, joined: false };
   }
 
-  /** A smoke probe of `service` failed: the open window of that service fails at once. */
-  probeFailed(service: string, detail: string): void {
-    for (const w of this.windows.values()) if (w.record.service === service && w.record.verdict === 'pending') w.probeFailures.push(detail);
+  /**
+   * A smoke probe of `service` failed: the open windows of that service fail at once, those of
+   * `environment` only when the probe names one (a staging probe failing no production deploy).
+   */
+  probeFailed(service: string, detail: string, environment?: string): void {
+    for (const w of this.windows.values()) {
+      if (w.record.service !== service || w.record.verdict !== 'pending') continue;
+      if (environment !== undefined && (w.record.environment ?? '') !== environment) continue;
+      w.probeFailures.push(detail);
+    }
   }
 
   /**

@@ -145,7 +145,7 @@ async function fetchHop(url: URL, timeoutMs: number, route: Route, http: HttpCli
 export async function runProbe(probe: ProbeConfig, lookup: LookupFunction = pinnedLookup(probe.resolve, probe.strictResolve)): Promise<ProbeResult> {
   const started = performance.now();
   const hops: ProbeHop[] = [];
-  const done = (ok: boolean, failure?: string): ProbeResult => ({ probe: probe.name, service: probe.service, url: probe.url, ok, ...(failure ? { failure } : {}), hops, durationMs: performance.now() - started });
+  const done = (ok: boolean, failure?: string): ProbeResult => ({ probe: probe.name, service: probe.service, ...(probe.environment === undefined ? {} : { environment: probe.environment }), url: probe.url, ok, ...(failure ? { failure } : {}), hops, durationMs: performance.now() - started });
   let url = new URL(probe.url);
   const origin = url.origin;
   const route: Route = { lookup, pins: probe.resolve, strict: probe.strictResolve, ...(probe.http?.proxyUrl ? { proxy: new URL(probe.http.proxyUrl) } : {}) };

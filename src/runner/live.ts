@@ -376,7 +376,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     }
   };
 
-  // Smoke probes: right after each deploy of their service, and on their own schedule.
+  // Smoke probes: right after each deploy of their service (in their environment, when they name one), and on their own schedule.
   const probeNext = new Map(config.probes.map((p) => [p.name, 0]));
   const probesRunning = new Set<string>();
   const runProbes = (filter: (p: ProbeConfig) => boolean) => {
@@ -407,7 +407,8 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
         if (r.judgedOnAll && config.signals.some((s) => s.labels.service !== undefined)) {
           logger.log('warn', "no signal is labelled with the deploy's service: its window judges every signal", { deploy: r.id, service: r.service, services: [...new Set(config.signals.map((s) => s.labels.service).filter((x) => x !== undefined))] });
         }
-        runProbes((p) => p.service === r.service);
+        // A probe of another environment does not judge this deploy: its own schedule runs it.
+        runProbes((p) => p.service === r.service && (p.environment === undefined || p.environment === (r.environment ?? '')));
       } else if (r.verdict !== 'pending') {
         logger.log(r.verdict === 'fail' ? 'warn' : 'info', 'deploy verdict', { deploy: r.id, verdict: r.verdict, reasons: r.reasons });
         if (r.verdict === 'fail' && r.rollbackRequestedAtMs === undefined && notifier.requestRollback(r)) {

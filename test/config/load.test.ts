@@ -36,6 +36,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes a probe\'s environment, and refuses an empty one with its line', () => {
+    const base = 'source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsignals:\n  - name: a\n    requests: a_total\nprobes:\n  - name: home\n    service: crates-io\n    url: http://127.0.0.1:9/\n';
+    const config = loadConfig(writeConfig(`${base}    environment: staging\n  - name: other\n    service: crates-io\n    url: http://127.0.0.1:9/x\n`));
+    expect(config.probes.map((p) => [p.name, p.environment])).toEqual([['home', 'staging'], ['other', undefined]]);
+    expect(problemsOf(writeConfig(`${base}    environment: ''\n`))).toEqual([expect.stringMatching(/^probes\[0\]\.environment: .*\(line 11\)$/)]);
+  });
+
   it('loads the bundled replay config with defaults filled in and the file path resolved', () => {
     const config = loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
     expect(config.intervalMs).toBe(15_000);

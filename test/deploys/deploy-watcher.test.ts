@@ -114,6 +114,18 @@ describe('DeployWatcher', () => {
     expect(w.observe(T0, tick(0.999)).changed[0]!.reasons).toEqual(['smoke probe failed: download: redirect to static.crates.iocrates: name does not resolve']);
   });
 
+  it('fails on a failed smoke probe of its environment only, when the probe names one', () => {
+    const w = watcher();
+    w.add(deploy(), pre());
+    w.add({ ...deploy('d2'), environment: 'staging' }, pre());
+    w.probeFailed('crates-io', 'download (staging): HTTP 503', 'staging');
+    const changed = w.observe(T0, tick(0.999)).changed;
+    expect(changed.map((r) => [r.id, r.verdict, r.reasons])).toEqual([['d2', 'fail', ['smoke probe failed: download (staging): HTTP 503']]]);
+    // A probe that names no environment fails the service's windows in every one.
+    w.probeFailed('crates-io', 'download: HTTP 503');
+    expect(w.observe(T0 + 15_000, tick(0.999)).changed.map((r) => [r.id, r.verdict])).toEqual([['d1', 'fail']]);
+  });
+
   it('is inconclusive when there was too little traffic to judge, and says how little', () => {
     const w = watcher();
     w.add(deploy(), pre());

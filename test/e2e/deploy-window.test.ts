@@ -85,6 +85,14 @@ probes:
     expect: {status: 200, bodyBytes: ${CRATE.length}, sha256: ${createHash('sha256').update(CRATE).digest('hex')}}
     resolve: {crates.test: 127.0.0.1, static.crates.test: 127.0.0.1}
     strictResolve: true
+  - name: crate-download-staging
+    service: crates-io
+    environment: staging
+    url: http://crates.test:${port}/api/v1/crates/smallvec/1.10.0/download
+    interval: 1h
+    timeout: 2s
+    resolve: {crates.test: 127.0.0.1, static.crates.test: 127.0.0.1}
+    strictResolve: true
 delivery:
   outboxDir: ${join(dir, 'state')}
   backoffBase: 100ms
@@ -167,6 +175,10 @@ signals:
       expect(rollbackReceiver.received[0]!.headers['idempotency-key']).toBe('rollback:deploy-42');
       const metrics = await (await api('/metrics')).text();
       expect(metrics).toMatch(/stormwatch_probes_total\{probe="crate-download",outcome="failed"\} 1/);
+      // The staging probe ran at the start, before the breakage, and not for a production deploy.
+      expect(metrics).toMatch(/stormwatch_probes_total\{probe="crate-download-staging",outcome="ok"\} 1/);
+      expect(metrics).not.toMatch(/probe="crate-download-staging",outcome="failed"/);
+      expect(verdict!.reasons.join('\n')).not.toContain('crate-download-staging');
     } finally {
       clearInterval(clients);
     }
