@@ -59,13 +59,29 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
 }
 
 /**
+ * A save whose state file is in place, whose second copy of the firing alerts (firing.json) is not:
+ * the save happened, and the copy's problem is said (made a directory, it failed every save).
+ */
+export class FiringCopyError extends Error {
+  /** The state file's bytes (set by the save that threw it). */
+  bytes = 0;
+
+  constructor(file: string, cause: unknown) {
+    super(`the state is saved, but its second copy of the firing alerts could not be put in place as ${file}: ${(cause as Error).message}`);
+    this.name = 'FiringCopyError';
+  }
+}
+
+/**
  * The end of a save, once FILE.tmp is written and synced: firing.json written, then both put in
- * place (the file before kept as FILE.prev) and the directory synced.
+ * place (the file before kept as FILE.prev) and the directory synced. Throws FiringCopyError when
+ * only firing.json could not be put in place.
  */
 export function commitState(file: string, firing: string): void {
   writeDurably(`${firingFileOf(file)}.tmp`, firing);
-  putInPlace(file);
+  const copyProblem = putInPlace(file);
   syncDirectory(dirname(file));
+  if (copyProblem) throw copyProblem;
 }
 
 /** commitState with its fsyncs (firing.json's, the directory's) off the event loop. */
@@ -77,20 +93,29 @@ export async function commitStateAsync(file: string, firing: string): Promise<vo
   } finally {
     await handle.close();
   }
-  putInPlace(file);
+  const copyProblem = putInPlace(file);
   const dir = await open(dirname(file), 'r');
   try {
     await dir.sync();
   } finally {
     await dir.close();
   }
+  if (copyProblem) throw copyProblem;
 }
 
-/** FILE.tmp and firing.json.tmp, both synced, become the files (the file before kept as FILE.prev). */
-function putInPlace(file: string): void {
+/**
+ * FILE.tmp and firing.json.tmp, both synced, become the files (the file before kept as FILE.prev).
+ * Returns the problem of firing.json's rename, when only that failed.
+ */
+function putInPlace(file: string): FiringCopyError | undefined {
   const firingFile = firingFileOf(file);
   // A crash between the two renames leaves only .prev: the loader falls back to it.
   if (existsSync(file)) renameSync(file, `${file}.prev`);
   renameSync(`${file}.tmp`, file);
-  renameSync(`${firingFile}.tmp`, firingFile);
+  try {
+    renameSync(`${firingFile}.tmp`, firingFile);
+    return undefined;
+  } catch (error) {
+    return new FiringCopyError(firingFile, error);
+  }
 }

@@ -50,6 +50,7 @@ import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 import { windowBuckets } from '../deploys/deploy-watcher.js';
 import { boundBaseUrl } from '../config/resolve-server.js';
+import { FiringCopyError } from './durable-file.js';
 import { HeldRateLog } from './held-rate-log.js';
 import { RepeatedFailureLog } from './repeated-failure-log.js';
 import { type SeasonalRead, warmProfilesFromHistory } from './seasonal-warm.js';
@@ -279,6 +280,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   history.addDeploys(pipeline.deployRecords());
   // Each series is encoded and written as it is made (state-binary.ts: no 100k snapshots alive at
   // once); the syncs that follow wait on libuv's threads, not on the event loop.
+  const stateCopyFailures = new RepeatedFailureLog(logger, 'state saved without its second copy of the firing alerts', ERROR_RELOG_MS, now);
   const writeState = () => {
     const started = performance.now();
     const saving = saveStateAsync(stateFile, (section) => pipeline.snapshot(now(), section));
@@ -289,7 +291,13 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
         metrics.stateBytes.set(bytes);
         metrics.stateSaveDuration.observe({ part: 'in_place' }, (performance.now() - started) / 1000);
       },
-      (error: Error) => logger.log('error', 'could not save state', { error: error.message }),
+      (error: Error) => {
+        if (!(error instanceof FiringCopyError)) return logger.log('error', 'could not save state', { error: error.message });
+        // Saved: only its second copy of the firing alerts is not in place.
+        metrics.stateWrites.inc();
+        metrics.stateBytes.set(error.bytes);
+        stateCopyFailures.failed(error);
+      },
     );
   };
   // Writes are coalesced: at most four a second however many transitions or deploy POSTs arrive, and

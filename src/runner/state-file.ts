@@ -9,7 +9,7 @@
 import { closeSync, copyFileSync, existsSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { DecisionsSnapshot, PipelineSnapshot } from '../pipeline.js';
-import { commitState, commitStateAsync, decidedFileOf, firingFileOf, fsyncAsync, replaceDurably, writeAll, writeDurably } from './durable-file.js';
+import { FiringCopyError, commitState, commitStateAsync, decidedFileOf, firingFileOf, fsyncAsync, replaceDurably, writeAll, writeDurably } from './durable-file.js';
 import { BinaryStateWriter, isBinaryStateFile, readBinaryStateFile } from './state-binary.js';
 import { fromColumns, toColumns } from './state-columns.js';
 import { unpackDetectors } from './state-pack.js';
@@ -97,7 +97,12 @@ export function saveState(file: string, state: PipelineSnapshot | ((section: Sec
     snapshot = make(toColumns);
     bytes = writeDurably(tmp, jsonPieces(snapshot));
   }
-  commitState(file, firingText(snapshot));
+  try {
+    commitState(file, firingText(snapshot));
+  } catch (error) {
+    if (error instanceof FiringCopyError) error.bytes = bytes;
+    throw error;
+  }
   return bytes;
 }
 
@@ -119,7 +124,12 @@ export async function saveStateAsync(file: string, state: (section: SectionBuild
   } finally {
     closeSync(fd);
   }
-  await commitStateAsync(file, firingText(snapshot));
+  try {
+    await commitStateAsync(file, firingText(snapshot));
+  } catch (error) {
+    if (error instanceof FiringCopyError) error.bytes = bytes;
+    throw error;
+  }
   return bytes;
 }
 

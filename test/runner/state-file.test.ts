@@ -9,7 +9,7 @@ import type { PipelineSnapshot } from '../../src/pipeline.js';
 import { plainState } from '../../src/core/column-encoder.js';
 import { isBinaryState } from '../../src/runner/state-binary.js';
 import { DeferredState } from '../../src/runner/state-columns.js';
-import { firingFileOf } from '../../src/runner/durable-file.js';
+import { FiringCopyError, firingFileOf } from '../../src/runner/durable-file.js';
 import { OLDER_STATE_FILE_NAME, STATE_FILE_NAME, type SectionBuilder, jsonPieces, loadState, saveState, saveStateAsync, stateFileToLoad } from '../../src/runner/state-file.js';
 import { StateSaver } from '../../src/runner/state-saver.js';
 
@@ -196,6 +196,22 @@ describe('saveStateAsync', () => {
     expect(loadState(file).snapshot?.savedAtMs).toBe(1_000);
     await saveStateAsync(file, stateOf(10, 3_000));
     expect(loadState(file).snapshot?.savedAtMs).toBe(3_000);
+  });
+
+  it('saves the state when only firing.json cannot be put in place, and says so apart from a failed save', async () => {
+    const { file } = dir();
+    // firing.json made a directory: before, every save was reported failed though state.bin was written.
+    mkdirSync(firingFileOf(file));
+    for (const [save, savedAtMs] of [[saveStateAsync, 1_000], [async (f: string, st: (section: SectionBuilder) => PipelineSnapshot) => saveState(f, st), 2_000]] as const) {
+      const error = await save(file, stateOf(10, savedAtMs)).then(
+        () => undefined,
+        (e: unknown) => e as FiringCopyError,
+      );
+      expect(error).toBeInstanceOf(FiringCopyError);
+      expect(error!.message).toBe(`the state is saved, but its second copy of the firing alerts could not be put in place as ${firingFileOf(file)}: EISDIR: illegal operation on a directory, rename '${firingFileOf(file)}.tmp' -> '${firingFileOf(file)}'`);
+      expect(error!.bytes).toBe(readFileSync(file).length);
+      expect(loadState(file).snapshot?.savedAtMs).toBe(savedAtMs);
+    }
   });
 });
 
