@@ -11,7 +11,9 @@
 // - a series that is back after missing snapshots (a failed scrape) counts what it counted since it
 //   was last seen, spread evenly over the snapshots in between: its whole count since it was born
 //   (an error series' lifetime of errors at once) or a neighbour's increment paged storms on one
-//   missing line; if it reset meanwhile, the increment is unknown;
+//   missing line; if it reset meanwhile (a restarted pod whose series are made at their first
+//   count), it counts as a series first seen: read as unknown, every rolling restart at 1 s ticks
+//   lost a tick of its group's data for each of its pods;
 // - a series that vanished since the last snapshot makes the increment unknown: what it counted
 //   before it went is lost, and no neighbour can tell how long it lived. After that it is gone (a
 //   pod that ended: its load moved to its neighbours) unless its neighbours did not take its load
@@ -77,8 +79,6 @@ const NOW = 1;
 const ERRORS = 2;
 const SEEN_ANY = 4;
 const EVER_MATCHED = 8;
-/** A traffic member came back reset after missing snapshots: this snapshot's increment is unknown. */
-const UNKNOWN = 16;
 /**
  * A member's doubles: its value and its increment, each for two snapshots (at +0 and +1, by the
  * group's NOW), and its smoothed increment: an exponentially weighted mean of its increments up to
@@ -235,7 +235,7 @@ export class CounterRates {
       } else if (wentBack(value, md[ad + VALUE + last]!)) return;
       else if ((gi[ag + FLAGS]! & ERRORS) !== 0) {
         gd[agd + RETURNED_SUM] = gd[agd + RETURNED_SUM]! + value;
-      } else gi[ag + FLAGS]! |= UNKNOWN;
+      } else this.pend(ag + FRESH_FIRST, m, value);
     } else if (value < md[ad + VALUE + before]!) {
       if (wentBack(value, md[ad + VALUE + before]!)) return;
       this.pend(ag + RESET_FIRST, m, value);
@@ -300,7 +300,6 @@ export class CounterRates {
     gd[agd + COMPLETE_PREV_SUM] = 0;
     gd[agd + COMPLETE_MAX] = 0;
     gd[agd + RETURNED_SUM] = 0;
-    gi[ag + FLAGS]! &= ~UNKNOWN;
     gi[ag + COMPLETE_COUNT] = 0;
     gi[ag + TOUCHED] = 0;
     this.releasePending(g);
@@ -323,7 +322,7 @@ export class CounterRates {
       for (let k = fresh; k >= 0; k = links[2 * k + 1]!) sum += values[k]!;
       return sum;
     }
-    if (!matched || (gi[ag + FLAGS]! & UNKNOWN) !== 0) return Number.NaN;
+    if (!matched) return Number.NaN;
     const mi = this.members.ints;
     const md = this.members.doubles;
     const now = gi[ag + FLAGS]! & NOW;

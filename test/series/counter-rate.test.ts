@@ -124,13 +124,17 @@ describe('CounterRates: one group', () => {
     expect(snapshot(t, 40_000, { '200': 14_000, '500': 340 })).toBe((1000 + 10) / 10);
   });
 
-  it('gives NaN for a traffic series back reset after a gap: what it counted meanwhile is unknown', () => {
+  it('counts a traffic series back reset after a gap as first seen: its value, at most its busiest neighbour\'s increment', () => {
+    // A restarted pod whose series are made at their first count: gone for a snapshot, back from 0.
     const t = tracker();
     snapshot(t, 0, { a: 1000, b: 1000 });
     snapshot(t, 10_000, { a: 1100, b: 1100 });
     snapshot(t, 20_000, { a: 1200 });
-    expect(snapshot(t, 30_000, { a: 1300, b: 40 })).toBeNaN();
+    expect(snapshot(t, 30_000, { a: 1300, b: 40 })).toBe((100 + 40) / 10);
     expect(snapshot(t, 40_000, { a: 1400, b: 140 })).toBe(20);
+    // Again, later: its new value counted, not read as unknown (a tick without data).
+    snapshot(t, 50_000, { a: 1500 });
+    expect(snapshot(t, 60_000, { a: 1600, b: 60 })).toBe((100 + 60) / 10);
   });
 
   it('counts an error series back after a gap at its errors since last seen, not its lifetime count', () => {
@@ -461,9 +465,8 @@ class MapCounterRateTracker {
   /** Every key's last value and the snapshot it came in (until let go as CounterRates lets members go). */
   private lastSeen = new Map<string, { value: number; snapshot: number }>();
   private snapshotNo = 0;
-  /** Σ of the increments of series back after missing snapshots, and whether one came back reset. */
+  /** Σ of the increments of series back after missing snapshots. */
   private returnedSum = 0;
-  private unknown = false;
   /** Series whose scrape was missed: smoothed increment, the others' then, what they gained since and over how many snapshots, since when. */
   private missed = new Map<string, { increment: number; othersBefore: number; gained: number; judged: number; sinceMs: number }>();
   /** Each series' smoothed increment (up to the last snapshot it was read in), and the weight the next is folded in with. */
@@ -485,7 +488,6 @@ class MapCounterRateTracker {
     this.completeMax = 0;
     this.completeCount = 0;
     this.returnedSum = 0;
-    this.unknown = false;
     if (this.resets.length > 0) this.resets = [];
     if (this.fresh.length > 0) this.fresh = [];
   }
@@ -505,7 +507,7 @@ class MapCounterRateTracker {
         this.returnedSum += increment;
         this.increments.set(key, increment);
       } else if (this.kind === 'errors') this.returnedSum += value;
-      else this.unknown = true;
+      else this.fresh.push([key, value]);
     } else if (value < before) this.resets.push([key, value]);
     else {
       const increment = value - before;
@@ -565,7 +567,7 @@ class MapCounterRateTracker {
       for (const [, v] of this.fresh) sum += v;
       return sum;
     }
-    if (!matched || this.unknown) return Number.NaN;
+    if (!matched) return Number.NaN;
     if (this.previous.size > this.completeCount + this.resets.length) {
       // A series of the last snapshot is gone: what it counted before it went is unknown; missed
       // rather than ended when its neighbours gained under half its last increment.

@@ -294,6 +294,27 @@ describe('ScrapeSource', () => {
     for (const at of [145, 146]) expect(read[at]!.requests, `second ${at}`).toBeCloseTo(200, 6);
   });
 
+  it('reads a restarted pod whose series come back from 0 within seconds as new ones: no tick without data after the one it left in', async () => {
+    // Pod b restarts at 100 s; a client library makes its series at their first count, 3 s later.
+    let second = 0;
+    const page = () => {
+      let body = '';
+      for (const pod of ['a', 'b', 'c', 'd']) {
+        if (pod === 'b' && second >= 100 && second < 103) continue;
+        const served = pod === 'b' && second >= 103 ? 50 * (second - 100) : 10_000 + 50 * second;
+        body += `api_requests_total{pod="${pod}"} ${served}\nstatic_requests_total{code="200",pod="${pod}"} ${served}\n`;
+      }
+      return body;
+    };
+    const url = await serve(() => ({ body: page() }));
+    const source = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [signal]);
+    const read: number[] = [];
+    for (second = 0; second < 110; second++) read.push((await source.read(second * 1000)).frame.signals.get('downloads')!.requests);
+    // The tick it left in is unknown; every other tick reads the four pods' 200/s.
+    expect(read[100]).toBeNaN();
+    for (let at = 101; at < 110; at++) expect(read[at], `second ${at}`).toBeCloseTo(200, 6);
+  });
+
   it('does not show credentials of the scrape URL in its errors', async () => {
     const url = await serve(() => ({ status: 503, body: 'down' }));
     const read = await new ScrapeSource({ url: url.replace('http://', 'http://scraper:hunter22@'), timeoutMs: 1000, maxBytes: 1e6, fetch: (u, init) => fetch(String(u).replace('scraper:hunter22@', ''), init) }, [signal]).read(0);
