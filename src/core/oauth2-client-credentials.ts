@@ -7,6 +7,7 @@
 // Basic (id and secret form-escaped, §2.3.1), then, when that is refused, with both in the body;
 // the way that worked is kept.
 
+import { untilAborted } from './until-aborted.js';
 import type { Credential } from './http-auth.js';
 import { currentCredential, noteNewCredentials } from './http-auth.js';
 import { clip } from './clip.js';
@@ -83,12 +84,13 @@ export class ClientCredentialsTokens {
       }
       const startedMs = this.now();
       let response: Response;
+      const deadline = AbortSignal.timeout(this.timeoutMs);
       try {
-        response = await this.fetchFn(this.settings.tokenUrl, { method: 'POST', headers, body: form.toString(), signal: AbortSignal.timeout(this.timeoutMs) });
+        response = await this.fetchFn(this.settings.tokenUrl, { method: 'POST', headers, body: form.toString(), signal: deadline });
       } catch (error) {
         throw new OAuth2TokenError(`OAuth2 token from ${this.where()}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
       }
-      const text = await response.text().catch(() => '');
+      const text = await untilAborted(response.text(), deadline).catch(() => '');
       if (!response.ok) {
         refused = new OAuth2TokenError(`OAuth2 token from ${this.where()}: HTTP ${response.status}${describeTokenError(text)}`, response.status);
         // A client refused one way may be accepted the other (the first time only); a server error is not that.

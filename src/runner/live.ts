@@ -604,11 +604,23 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     return { ok: checks.source.ok && checks.tick.ok && checks.outbox.ok, detail };
   };
 
+  // Ticks skipped because the one before outlasted the interval (a source slower than the tick):
+  // counted, and said once a minute with why, not once a tick as node-cron's warning was.
+  let lastOverlapLogMs = Number.NEGATIVE_INFINITY;
+  let skippedUnlogged = 0;
+  const tickOverlapped = () => {
+    metrics.ticksSkipped.inc();
+    if (now() - lastOverlapLogMs < ERROR_RELOG_MS) return void skippedUnlogged++;
+    logger.log('warn', 'a tick outlasted the interval: the next one is skipped (stormwatch_ticks_skipped_total counts them)', {
+      intervalSeconds: config.intervalMs / 1000,
+      ...(config.source.kind === 'replay' ? {} : { sourceTimeoutSeconds: config.source.timeoutMs / 1000 }),
+      ...(skippedUnlogged > 0 ? { skippedSinceLastSaid: skippedUnlogged } : {}),
+    });
+    lastOverlapLogMs = now();
+    skippedUnlogged = 0;
+  };
   const tick = async () => {
-    if (running) {
-      metrics.ticksSkipped.inc();
-      return;
-    }
+    if (running) return tickOverlapped();
     running = runTick().finally(() => {
       running = null;
     });
@@ -777,7 +789,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       }, delayMs);
     };
     const t: ScheduledTask = cron.schedule(expression, afterDelay, { noOverlap: true, name: 'stormwatch-tick', logger: cronLogger(logger, () => metrics.ticksSkipped.inc()) });
-    t.on('execution:overlap', () => metrics.ticksSkipped.inc());
+    t.on('execution:overlap', tickOverlapped);
     return {
       async stop() {
         cancelled = true;
@@ -978,6 +990,8 @@ function cronLogger(logger: Logger, onMissed: () => void): CronLogger {
     debug: (m) => logger.log('debug', 'scheduler', { message: text(m) }),
     warn: (m) => {
       // A missed execution is a skipped tick: counted; logged at debug, the metric tells the story.
+      // An overlap is counted and said by the task's overlap event (once a minute, with why).
+      if (/overlap/i.test(m)) return logger.log('debug', 'scheduler: tick skipped', { message: m });
       if (/missed execution/i.test(m)) {
         onMissed();
         return logger.log('debug', 'scheduler: tick missed', { message: m });

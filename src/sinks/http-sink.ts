@@ -3,6 +3,7 @@
 // they are never written to the outbox. Its failure details name the target's host only (the whole
 // URL when the config marks it public): a URL's path and query often are the credential.
 
+import { untilAborted } from '../core/until-aborted.js';
 import { deadlineSignal } from '../core/deadline-signal.js';
 import { describeTarget } from '../core/secrets.js';
 import type { OutboxEntry } from './outbox.js';
@@ -69,7 +70,7 @@ export class HttpSink implements Sink {
         redirect: 'manual',
         signal: deadline.signal,
       });
-      await response.arrayBuffer();
+      await untilAborted(response.arrayBuffer(), deadline.signal);
     } catch (error) {
       const name = (error as Error).name;
       if (signal?.aborted) return { ok: false, reason: 'connection', retryable: true, detail: `${where}: let go at shutdown before an answer` };

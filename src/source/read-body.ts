@@ -10,9 +10,9 @@ export async function readBodyCapped(response: Response, maxBytes: number, what:
 }
 
 /**
- * Hands each chunk of an HTTP response body to `onChunk` as it arrives, under the same size cap.
- * Failures of the transfer become SourceErrors; an error thrown by `onChunk` cancels the stream and
- * reaches the caller as it was thrown.
+ * Hands each chunk of an HTTP response body to `onChunk` as it arrives, under the same size cap,
+ * within `timeoutMs` of the start of the read. Failures of the transfer become SourceErrors; an
+ * error thrown by `onChunk` cancels the stream and reaches the caller as it was thrown.
  */
 export async function forEachBodyChunk(response: Response, maxBytes: number, what: string, timeoutMs: number, onChunk: (chunk: Uint8Array) => void): Promise<void> {
   const declared = Number(response.headers.get('content-length') ?? Number.NaN);
@@ -20,25 +20,43 @@ export async function forEachBodyChunk(response: Response, maxBytes: number, wha
     await response.body?.cancel();
     throw new SourceError('bad_response', `${what}: answer of ${declared} bytes exceeds the limit of ${maxBytes}`, false);
   }
+  if (!response.body) return;
+  const reader = response.body.getReader();
+  // Its own deadline: the request's abort signal does not end every read. Node 20's fetch leaves a
+  // body that failed before it was read (Content-Encoding: gzip, and no gzip) pending for ever,
+  // and one such answer held its tick, and every tick after it, without an error.
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SourceError('timeout', `${what}: the answer's body did not end within ${timeoutMs} ms`, true)), timeoutMs);
+  });
   let size = 0;
   let refused: { error: unknown } | undefined;
   try {
-    for await (const chunk of response.body ?? []) {
-      size += chunk.byteLength;
-      // Throwing (or breaking) out of the loop cancels the stream.
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), expired]);
+      if (done) break;
+      size += value.byteLength;
       if (size > maxBytes) throw new SourceError('bad_response', `${what}: answer exceeds the limit of ${maxBytes} bytes`, false);
       try {
-        onChunk(chunk);
+        onChunk(value);
       } catch (error) {
         refused = { error };
         break;
       }
     }
   } catch (error) {
+    // Not awaited: a read that never settles may leave its cancel pending too.
+    reader.cancel().catch(() => {});
     if (error instanceof SourceError) throw error;
     throw classifyFetchError(error, what, timeoutMs);
+  } finally {
+    clearTimeout(timer);
+    expired.catch(() => {});
   }
-  if (refused) throw refused.error;
+  if (refused) {
+    reader.cancel().catch(() => {});
+    throw refused.error;
+  }
 }
 
 /** Runs `jobs` with at most `limit` in flight. */

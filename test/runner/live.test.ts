@@ -483,5 +483,21 @@ describe('tick offset at a start', () => {
     // None skipped but on a machine too busy to run a tick in its second (a missed second counts).
     expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBeLessThanOrEqual(runCount / 4);
   }, 40_000);
-});
 
+  it('says ticks skipped behind a slow source once, with the interval and the source\'s timeout, not once a tick', async () => {
+    // Every query answers after 1.5 s: each 1 s tick outlasts its interval.
+    const url = await scrapedPrometheus(600, 0.0056, 1000, 1500);
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-offset-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, `interval: 1s\nsource:\n  prometheus:\n    url: ${url}\n    warmup: 0s\n    seasonalHistory: 0s\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: downloads\n    requests: 'api_requests_total{route="download"}'\n`);
+    const lines: Record<string, unknown>[] = [];
+    handle = await startLive(loadConfig(file), { logger: createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)) });
+    const until = Date.now() + 15_000;
+    while ((await metricValue(handle, 'stormwatch_ticks_skipped_total', '')) < 3 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await metricValue(handle, 'stormwatch_ticks_skipped_total', '')).toBeGreaterThanOrEqual(3);
+    expect(lines.filter((l) => l.msg === 'scheduler')).toEqual([]);
+    const said = lines.filter((l) => String(l.msg).startsWith('a tick outlasted the interval'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({ level: 'warn', intervalSeconds: 1, sourceTimeoutSeconds: expect.any(Number) });
+  }, 40_000);
+});
