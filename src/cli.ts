@@ -18,7 +18,7 @@ import { secretValuesOf } from './config/secret-values.js';
 import { externalURLOf, serverBaseUrl } from './config/resolve-server.js';
 import { parseDuration } from './core/duration.js';
 import { announceNewCredentials } from './core/http-auth.js';
-import { createLogger, type LogLevel } from './core/log.js';
+import { createLogger, type LogLevel, redactUrl } from './core/log.js';
 import { listenAddressProblem } from './core/listen-address.js';
 import { makeDirs } from './core/make-dirs.js';
 import { PACKAGE_ROOT } from './core/paths.js';
@@ -333,7 +333,9 @@ function neverSent(error: unknown): boolean {
 function serverUrls(values: Values, command: string): string[] {
   const given = (values.url as string[] | undefined) ?? [];
   for (const u of given) {
-    if (!/^https?:\/\/[^/]/.test(u)) throw new UsageError(`--url: expected http://HOST:PORT, got ${JSON.stringify(u)}`, command);
+    if (!/^https?:\/\/[^/]/.test(u)) throw new UsageError(`--url: expected http://HOST:PORT, got ${JSON.stringify(redactUrl(u))}`, command);
+    // Refused before any request: fetch refuses such a URL with a message that quotes it whole.
+    if (/^https?:\/\/[^/@]*@/.test(u)) throw new UsageError(`--url: credentials in the URL are not sent (the token goes as a bearer token, from STORMWATCH_DEPLOY_TOKEN): give http://HOST:PORT, got ${JSON.stringify(redactUrl(u))}`, command);
   }
   if (given.length > 0) return given.map((u) => u.replace(/\/+$/, ''));
   if (typeof values.config !== 'string') return [];

@@ -135,6 +135,21 @@ describe('stormwatch CLI', () => {
     expect(r.stderr).toBe('stormwatch: --from: expected RFC 3339 (2023-07-20T12:00:00Z) or unix seconds, got "yesterday" (see stormwatch backtest --help)\n');
   });
 
+  it('deploy and silence refuse a --url with credentials before any request, and never print them', async () => {
+    const env = { STORMWATCH_DEPLOY_TOKEN: 'x' };
+    for (const args of [
+      ['silence', 'list', '--url', 'http://u:PASSWORDINURL@127.0.0.1:9'],
+      ['deploy', '--service', 's', '--version', '1', '--url', 'http://u:PASSWORDINURL@127.0.0.1:9'],
+      ['silence', 'list', '--url', 'ftp://u:PASSWORDINURL@127.0.0.1:9'],
+    ]) {
+      const r = await runCli(args, 60_000, env);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--url');
+      expect(r.stderr).toContain('<redacted>@127.0.0.1:9');
+      expect(r.stderr + r.stdout).not.toContain('PASSWORDINURL');
+    }
+  });
+
   it('--version and version print the package version; deploy --version stays the deploy version', async () => {
     const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
     for (const args of [['--version'], ['-V'], ['version']]) {

@@ -1,6 +1,7 @@
 // How the command line fails: bad usage exits 2, everything else 1, always with one line (or, for
 // a configuration, one line per problem) and never a stack trace unless STORMWATCH_DEBUG=1.
 
+import { redactUrl } from '../core/log.js';
 import { ConfigError } from '../core/errors.js';
 
 export class UsageError extends Error {
@@ -29,6 +30,7 @@ export function describeError(error: unknown, debug = false): string {
   // fetch() hides the reason in its cause: "fetch failed" alone helps nobody.
   else if (message === 'fetch failed' && e?.cause) message = `request failed: ${e.cause.code ?? e.cause.message}`;
   const hint = error instanceof UsageError && error.command ? ` (see stormwatch ${error.command} --help)` : '';
-  const first = message.split('\n')[0];
+  // Whatever failed, a URL's credentials are not printed (a CI job's log keeps stderr).
+  const first = redactUrl(message.split('\n')[0]!);
   return `stormwatch: ${first}${hint}\n${debug && e?.stack ? `${e.stack}\n` : ''}`;
 }
