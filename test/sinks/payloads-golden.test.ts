@@ -52,6 +52,13 @@ describe('payload shapes', () => {
     expect(over).not.toContain('update');
   });
 
+  it('Slack text: a deploy\'s and a smoke probe\'s alerts say what they are about (they have no signal)', () => {
+    const template = readFileSync(join(ALERTS_DIR, 'templates', 'slack.txt'), 'utf8');
+    const line = (l: Record<string, string>) => buildSlackPayload([{ ...firing, labels: { severity: 'critical', ...l } }], template, 'http://127.0.0.1:9464').text.split('\n')[0];
+    expect(line({ alertname: 'StormwatchDeployRegression', service: 'crates-io', version: '2023.07.20' })).toBe(':rotating_light: *[FIRING] StormwatchDeployRegression* on `crates-io 2023.07.20` (critical)');
+    expect(line({ alertname: 'StormwatchSmokeProbeFailed', probe: 'crate-download', service: 'crates-io' })).toBe(':rotating_light: *[FIRING] StormwatchSmokeProbeFailed* on `probe crate-download` (critical)');
+  });
+
   it('Faro events built by faro-core, stamped with the data time', () => {
     const body = JSON.parse(new FaroEventBuilder({ name: 'stormwatch', version: '0.1.0', environment: 'production' }).build([firing], 'key-1')) as {
       meta: { sdk: { version: string } };

@@ -13,7 +13,7 @@ export function buildSlackPayload(transitions: readonly AlertTransition[], templ
       icon: t.status === 'resolved' ? ':white_check_mark:' : (ICONS[t.labels.severity ?? ''] ?? ':bell:'),
       status: t.status.toUpperCase(),
       alertname: t.labels.alertname ?? '',
-      signal: t.labels.signal ?? '',
+      signal: subjectOf(t.labels),
       severity: t.labels.severity ?? '',
       summary: t.annotations.summary ?? '',
       description: t.annotations.description ?? '',
@@ -24,6 +24,17 @@ export function buildSlackPayload(transitions: readonly AlertTransition[], templ
     }).trim(),
   );
   return { text: blocks.join('\n\n') };
+}
+
+/**
+ * What an alert is about, for `on ...`: its signal, or for a deploy's alert the service and version,
+ * for a smoke probe's the probe (they have no signal label: their lines read "on ``").
+ */
+function subjectOf(labels: Readonly<Record<string, string>>): string {
+  if (labels.signal) return labels.signal;
+  if (labels.probe) return `probe ${labels.probe}`;
+  if (labels.service) return labels.version ? `${labels.service} ${labels.version}` : labels.service;
+  return labels.alertname ?? '';
 }
 
 /**
