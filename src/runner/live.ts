@@ -843,9 +843,11 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       next = options.loadConfig();
     } catch (error) {
       const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
+      // The file named, as check-config names it: "cannot read file: ENOENT" alone says not which.
+      const file = error instanceof ConfigError ? error.file : undefined;
       metrics.reloads.inc({ outcome: 'refused' });
-      logger.log('error', 'configuration reload refused; the running configuration stays', { trigger, problems });
-      return { ok: false, error: 'invalid configuration', problems };
+      logger.log('error', 'configuration reload refused; the running configuration stays', { trigger, ...(file === undefined ? {} : { file }), problems });
+      return { ok: false, error: file === undefined ? 'invalid configuration' : `invalid configuration in ${file}`, problems };
     }
     // Before comparing: the running configuration's links already carry the bound port.
     followBoundPort(next);

@@ -157,8 +157,9 @@ describe('live reload', () => {
 
     writeFileSync(file, configText(url, dir, `${signal('a')}  - name: b\n    requests: 'sum(b_requests_total'\n`));
     const refused = await handle.reload();
-    expect(refused).toEqual({ ok: false, error: 'invalid configuration', problems: [expect.stringMatching(/^signals\[1\]\.requests: .* \(line 12\)$/)] });
-    expect(lines.some((l) => l.msg === 'configuration reload refused; the running configuration stays')).toBe(true);
+    // The file named, as check-config names it (a file moved away said only "cannot read file: ENOENT").
+    expect(refused).toEqual({ ok: false, error: `invalid configuration in ${file}`, problems: [expect.stringMatching(/^signals\[1\]\.requests: .* \(line 12\)$/)] });
+    expect(lines.find((l) => l.msg === 'configuration reload refused; the running configuration stays')).toMatchObject({ file });
     await handle.tick();
     expect(await handle.metrics.registry.getSingleMetric('stormwatch_ticks_total')!.get()).toMatchObject({ values: [{ value: 7, labels: { outcome: 'ok' } }] });
 
