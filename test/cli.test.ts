@@ -124,8 +124,9 @@ describe('stormwatch CLI', () => {
 
   it('backtest: a clear error when a scrape config has no history', async () => {
     const r = await runCli(['backtest', '--config', join(FIXTURES_DIR, 'configs', 'scrape-example.yaml')]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('stormwatch: a backtest needs --input FILE, a replay source, or a prometheus source with --from and --to; this config has a scrape source\n');
+    // A usage error (exit 2), as the README's exit codes say, found before anything is read.
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('stormwatch: a backtest needs --input FILE, a replay source, or a prometheus source with --from and --to; this config has a scrape source (a page has no history) (see stormwatch backtest --help)\n');
   });
 
   it('rejects an unknown command and a bad time with usage errors', async () => {
