@@ -472,7 +472,7 @@ export class DeployWatcher {
         r.verdict = superseded ? 'superseded' : 'inconclusive';
         r.reasons = [
           superseded
-            ? `${superseded}, before its window had enough traffic to judge`
+            ? `${superseded}, before its window held enough to judge: ${postMost} post-deploy bucket(s) of ${(p.bucketTicks * p.intervalMs) / 1000}s seen, ${p.minPostSamples} needed (cut short, not starved of traffic)`
             : tooLate
               ? `recorded at ${new Date(r.recordedAtMs!).toISOString()}, after its window had ended: nothing was watched to judge`
               : windowBuckets(p) < p.minPostSamples

@@ -256,7 +256,7 @@ describe('DeployWatcher', () => {
       for (; t < T0 + P.windowMs; t += 15_000) w.observe(t, tick(0.999 - ((t / 15_000) % 4) * 0.0003));
       w.observe(t, tick(0.999));
       expect(w.get('current')!.verdict).toBe('pass');
-      expect(w.get('late')).toMatchObject({ verdict: 'superseded', reasons: ['superseded by current at 1970-01-01T00:16:40.000Z, before its window had enough traffic to judge'] });
+      expect(w.get('late')).toMatchObject({ verdict: 'superseded', reasons: ['superseded by current at 1970-01-01T00:16:40.000Z, before its window held enough to judge: 1 post-deploy bucket(s) of 15s seen, 4 needed (cut short, not starved of traffic)'] });
     });
 
     it('a newer deploy ends an open window early and says so', () => {
