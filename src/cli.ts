@@ -263,7 +263,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       if (config.source.kind === 'replay') {
         checkReplayFile(config);
         const { runReplay } = await import('./runner/replay.js');
-        const { undelivered } = await runReplay(config, { logger: log, onTransition, ...(shard ? { shard } : {}) });
+        const { undelivered } = await runReplay(config, { logger: log, onTransition, onRelease: (t, atMs) => onTransition(t, undefined, atMs), ...(shard ? { shard } : {}) });
         // Its alerts are what a replay is run for: one given up or left undelivered fails the run (it was logged).
         return undelivered > 0 ? 1 : 0;
       }
@@ -272,7 +272,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       let reloadNow: (() => void) | undefined;
       process.on('SIGHUP', () => (reloadNow ? reloadNow() : log.log('warn', 'SIGHUP ignored: still starting', {})));
       const { startLive } = await import('./runner/live.js');
-      const handle = await startLive(config, { logger: log, ...(shard ? { shard } : {}), onTransition, loadConfig: () => withFlags(load(file)) });
+      const handle = await startLive(config, { logger: log, ...(shard ? { shard } : {}), onTransition, onRelease: (t, atMs) => onTransition(t, undefined, atMs), loadConfig: () => withFlags(load(file)) });
       reloadNow = () => void handle.reload('sighup');
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -122,6 +122,14 @@ describe('stormwatch CLI', () => {
     }
   });
 
+  it('run on a replay prints what backtest prints, the release of a held alert included', async () => {
+    const [run, backtest] = await Promise.all([runCli(['run', '--config', config, '--log-level', 'warn']), runCli(['backtest', '--config', config, '--log-level', 'warn'])]);
+    expect([run.code, backtest.code]).toEqual([0, 0]);
+    expect(run.stdout).toBe(backtest.stdout);
+    // The storm held back by the failed deploy's alert, delivered after all.
+    expect(run.stdout.split('\n').filter((l) => l.includes('"releasedAt"'))).toHaveLength(1);
+  });
+
   it('backtest: a clear error when a scrape config has no history', async () => {
     const r = await runCli(['backtest', '--config', join(FIXTURES_DIR, 'configs', 'scrape-example.yaml')]);
     // A usage error (exit 2), as the README's exit codes say, found before anything is read.

@@ -59,6 +59,8 @@ export interface LiveOptions {
   logger: Logger;
   /** Every transition, with what muted it when it was not delivered. */
   onTransition?: (t: AlertTransition, muted?: readonly Muting[]) => void;
+  /** A muted firing alert delivered after all (its muting ended while it still fired), once queued: `run` prints it again. */
+  onRelease?: (t: AlertTransition, releasedAtMs: number) => void;
   /** Override the clock (tests); defaults to Date.now. */
   now?: () => number;
   shard?: Shard;
@@ -252,10 +254,11 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       if (t.update === undefined) history.markMuted(t.fingerprint, by.map((m) => m.by));
     }
     // An alert whose condition is over (held only by keepFiringFor) is not paged when its muting ends.
-    const released = mute.release(now(), mute.heldCount > 0 ? pipeline.lingering(dataTimeMs) : undefined);
+    const releasedAtMs = now();
+    const released = mute.release(releasedAtMs, mute.heldCount > 0 ? pipeline.lingering(dataTimeMs) : undefined);
     for (const t of released) {
       logger.log('info', 'muted alert no longer muted: its firing notification goes out now', { alertname: t.labels.alertname, fingerprint: t.fingerprint });
-      history.markReleased(t.fingerprint, now());
+      history.markReleased(t.fingerprint, releasedAtMs);
     }
     // What was decided is on disk before any notification of it is: a kill before the next state
     // save restores it, not the alerts from before (state-file.ts, saveDecided).
@@ -273,6 +276,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       // the one delivered. A failed queue (a full disk) is still printed: it was decided, and the
       // notification is queued when there is room.
       for (const t of transitions) options.onTransition?.(t, muted.get(t));
+      for (const t of released) options.onRelease?.(t, releasedAtMs);
     }
     saveGroups();
     saveMuting();

@@ -52,16 +52,15 @@ export async function runReplay(config: StormwatchConfig, options: ReplayOptions
     onTick: (result, pipeline) => {
       const { deliver, muted } = mute.filter(result.transitions, result.timeMs);
       options.onTick?.(result, muted);
-      for (const t of result.transitions) options.onTransition?.(t, muted.get(t));
       // The history marks them as `run` does, so the UI of a replay (the demo's) shows what muted each.
       for (const [t, by] of muted) if (t.status === 'firing' && t.update === undefined) history?.markMuted(t.fingerprint, by.map((m) => m.by));
       // As `run` releases them: not an alert whose condition is over (held only by keepFiringFor).
       const released = mute.release(result.timeMs, mute.heldCount > 0 ? pipeline.lingering(result.timeMs) : undefined);
-      for (const t of released) {
-        history?.markReleased(t.fingerprint, result.timeMs);
-        options.onRelease?.(t, result.timeMs);
-      }
+      for (const t of released) history?.markReleased(t.fingerprint, result.timeMs);
+      // Handed on to be printed once queued, as `run` does (live.ts, emit).
       notifier.handle([...deliver, ...released], result.timeMs);
+      for (const t of result.transitions) options.onTransition?.(t, muted.get(t));
+      for (const t of released) options.onRelease?.(t, result.timeMs);
       lastMs = result.timeMs;
     },
     onTransition: () => {},

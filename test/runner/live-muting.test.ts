@@ -61,7 +61,8 @@ describe('live loop: silences', () => {
     const seen: [AlertTransition, readonly Muting[] | undefined][] = [];
     let fired!: () => void;
     const firedOnce = new Promise<void>((resolve) => (fired = resolve));
-    handle = await startLive(loadConfig(file), { logger: silentLogger, onTransition: (t, m) => (seen.push([t, m]), fired()) });
+    const releases: [string, number][] = [];
+    handle = await startLive(loadConfig(file), { logger: silentLogger, onTransition: (t, m) => (seen.push([t, m]), fired()), onRelease: (t, atMs) => releases.push([t.labels.alertname!, atMs]) });
     const api = `${handle.server!.url}/api/v1/silences`;
     const headers = { authorization: 'Bearer tok-123456', 'content-type': 'application/json' };
     const created = await fetch(api, { method: 'POST', headers, body: JSON.stringify({ matchers: ['alertname="StormwatchSmokeProbeFailed"', 'service="crates-io"'], duration: '1h', createdBy: 'ana', comment: 'site move' }) });
@@ -85,6 +86,8 @@ describe('live loop: silences', () => {
     expect(alerts.map((a) => [a.status, a.labels.alertname])).toEqual([['firing', 'StormwatchSmokeProbeFailed']]);
     expect([...handle.history.open.values()][0]!.releasedAtMs).toBeGreaterThan(0);
     expect(await (await fetch(`${handle.server!.url}/ui/`)).text()).toMatch(new RegExp(`Muted when it fired \\(silence ${id}\\), delivered at `));
+    // Handed on to be printed (`run` prints it with "delivered": true and releasedAt), once.
+    expect(releases).toEqual([['StormwatchSmokeProbeFailed', [...handle.history.open.values()][0]!.releasedAtMs]]);
   });
 
   it('links its alerts to the port it was given when it listens on port 0 (no externalURL set)', async () => {
