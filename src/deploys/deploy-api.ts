@@ -99,15 +99,21 @@ function authorized(req: IncomingMessage, res: ServerResponse, deps: DeployApiDe
  * one or when the feature has no token configured (`disabled` says how to enable it).
  */
 export function authorizeBearer(req: IncomingMessage, res: ServerResponse, token: string | undefined, disabled: string): boolean {
+  // Disabled is said first: asking for a token that cannot exist sent people looking for one.
+  if (token === undefined) {
+    req.resume();
+    send(res, 403, { error: disabled });
+    return false;
+  }
   const auth = req.headers.authorization;
   if (!auth || !/^Bearer\s+\S+$/i.test(auth)) {
     req.resume();
     send(res, 401, { error: 'missing bearer token: send Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer' });
     return false;
   }
-  if (token === undefined || !tokenMatches(token, auth.replace(/^Bearer\s+/i, ''))) {
+  if (!tokenMatches(token, auth.replace(/^Bearer\s+/i, ''))) {
     req.resume();
-    send(res, 403, { error: token === undefined ? disabled : 'invalid token' });
+    send(res, 403, { error: 'invalid token' });
     return false;
   }
   return true;

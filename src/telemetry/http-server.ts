@@ -185,14 +185,14 @@ export interface ReloadDeps {
 function handleReload(req: IncomingMessage, res: ServerResponse, deps: ReloadDeps): void {
   req.resume();
   if (req.method !== 'POST' && req.method !== 'PUT') return reply(res, 405, 'application/json', `${JSON.stringify({ error: 'use POST /-/reload' })}\n`, { allow: 'POST, PUT' });
+  // Disabled is said first: asking for a token that cannot exist sent people looking for one.
+  if (deps.token === undefined) return reply(res, 403, 'application/json', `${JSON.stringify({ error: 'reload over HTTP is disabled: set deploys.apiToken (or send SIGHUP)' })}\n`);
   const auth = req.headers.authorization ?? '';
   if (!/^Bearer\s+\S+$/i.test(auth)) {
     res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' });
     return void res.end(`${JSON.stringify({ error: 'missing bearer token: send Authorization: Bearer <token>' })}\n`);
   }
-  if (deps.token === undefined || !tokenMatches(deps.token, auth.replace(/^Bearer\s+/i, ''))) {
-    return reply(res, 403, 'application/json', `${JSON.stringify({ error: deps.token === undefined ? 'reload over HTTP is disabled: set deploys.apiToken (or send SIGHUP)' : 'invalid token' })}\n`);
-  }
+  if (!tokenMatches(deps.token, auth.replace(/^Bearer\s+/i, ''))) return reply(res, 403, 'application/json', `${JSON.stringify({ error: 'invalid token' })}\n`);
   deps.reload().then(
     (outcome) => reply(res, outcome.ok ? 200 : 400, 'application/json', `${JSON.stringify(outcome.ok ? { status: 'reloaded', changed: outcome.changed } : { status: 'refused', error: outcome.error, problems: outcome.problems })}\n`),
     (error: unknown) => fail(res, error),

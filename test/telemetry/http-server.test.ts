@@ -28,6 +28,22 @@ async function start(publicReads: boolean, refusals: Refusal[] = []) {
 }
 
 describe('HTTP server', () => {
+  it('says reload over HTTP is off when no token is configured, with or without a token sent; asks for one only when one is set', async () => {
+    for (const token of [undefined, 'tok-123456']) {
+      server = await startHttpServer('127.0.0.1:0', { registry: new Registry(), health: () => ({ ok: true, detail: {} }), firingAlerts: () => [], reload: { token, reload: async () => ({ ok: true, changed: [] }) } });
+      const bare = await fetch(`${server.url}/-/reload`, { method: 'POST' });
+      const wrong = await fetch(`${server.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer wrong' } });
+      if (token === undefined) {
+        for (const res of [bare, wrong]) expect([res.status, await res.json()]).toEqual([403, { error: 'reload over HTTP is disabled: set deploys.apiToken (or send SIGHUP)' }]);
+      } else {
+        expect([bare.status, await bare.json()]).toEqual([401, { error: 'missing bearer token: send Authorization: Bearer <token>' }]);
+        expect([wrong.status, await wrong.json()]).toEqual([403, { error: 'invalid token' }]);
+      }
+      await server.close();
+      server = undefined;
+    }
+  });
+
   it('says the deploy API and gates are off, naming what turns them on, when the config has no deploys section', async () => {
     server = await startHttpServer('127.0.0.1:0', { registry: new Registry(), health: () => ({ ok: true, detail: {} }), firingAlerts: () => [] });
     for (const [method, path] of [['GET', '/api/v1/deploys'], ['POST', '/api/v1/deploys'], ['GET', '/api/v1/deploys/d1'], ['POST', '/api/v1/gates/argo']]) {

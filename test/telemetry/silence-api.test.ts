@@ -63,6 +63,9 @@ describe('silence API', () => {
     const r = await fetch(`${off.url}/api/v1/silences`, { headers: auth });
     expect(r.status).toBe(403);
     expect(await r.json()).toEqual({ error: 'silences are disabled: set deploys.apiToken' });
+    // Said without a token too: a 401 asked for a token that cannot exist.
+    const bare = await fetch(`${off.url}/api/v1/silences`);
+    expect([bare.status, await bare.json()]).toEqual([403, { error: 'silences are disabled: set deploys.apiToken' }]);
   });
 
   it('answers 400 naming every problem of a bad silence', async () => {
