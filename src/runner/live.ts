@@ -88,11 +88,12 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   // One process per state directory (state-lock.ts), held until stopped or a start that fails.
   const lock = lockStateDir(initial.delivery.outboxDir, (options.now ?? Date.now)(), initial.delivery.outboxDirSetting);
   if (lock.tookOver) options.logger.log('info', 'state directory lock taken over: its holder is gone or on another host', { holder: lock.tookOver });
-  if (initial.listen && !initial.alerting.externalURLGiven) {
-    options.logger.log('warn', 'alert links point at the listen address: set alerting.externalURL to the URL people reach stormwatch at', { externalURL: initial.alerting.externalURL });
-  }
   try {
     const handle = await runLive(initial, options);
+    // Said once bound: on port 0 the links carry the port given (it said ":0" before).
+    if (initial.listen && !initial.alerting.externalURLGiven) {
+      options.logger.log('warn', 'alert links point at the listen address: set alerting.externalURL to the URL people reach stormwatch at', { externalURL: initial.alerting.externalURL });
+    }
     return {
       ...handle,
       async stop(drainTimeoutMs?: number) {
