@@ -91,14 +91,17 @@ export class HistoryStore {
 
   /**
    * The series' explanation to show: while one of its alerts fires, what that alert says now (its
-   * description, as its receivers last read it); else the latest tick's sentence. A tick's own
-   * sentence after a recovery ("more demand, served fine" while the storm's alert is held by
-   * keepFiringFor) contradicted the alert beside it.
+   * description, as its receivers last read it); else the last tick's sentence that had one. A
+   * tick's own sentence after a recovery ("more demand, served fine" while the storm's alert is held
+   * by keepFiringFor) contradicted the alert beside it. `current`: said of the latest tick (or of an
+   * alert still open); false when the series read healthy since, and it was shown as the latest.
    */
-  explanationOf(id: string): { atMs: number; text: string } | undefined {
+  explanationOf(id: string): { atMs: number; text: string; current: boolean } | undefined {
     let said: AlertInterval | undefined;
     for (const a of this.open.values()) if (a.seriesId === id && a.description && !(said && (said.saidAtMs ?? said.firedAtMs) >= (a.saidAtMs ?? a.firedAtMs))) said = a;
-    return said ? { atMs: said.saidAtMs ?? said.firedAtMs, text: said.description } : this.explanations.get(id);
+    if (said) return { atMs: said.saidAtMs ?? said.firedAtMs, text: said.description, current: true };
+    const last = this.explanations.get(id);
+    return last && { ...last, current: !(last.atMs < this.latestTimeMs) };
   }
 
   /**

@@ -76,7 +76,7 @@ describe('backtest report', () => {
       title: 't', input: 'in', fromMs: 0, toMs: 2000, generatedAtMs: 0, history, deploys: [], configFile: 'c.yaml', configText: '',
       summary: summaryNumbers({ counter: new SummaryCounter(), deploys: [], dataProblems: 0, fromMs: 0, toMs: 2000 }),
     });
-    expect(model.series[0]!.explanation).toEqual({ atMs: 1000, text: 'dl: retry storm, cargo retrying' });
+    expect(model.series[0]!.explanation).toEqual({ atMs: 1000, text: 'dl: retry storm, cargo retrying', current: true });
   });
 
   it('gives every series id its own section id: escapes never meet an id that looks like one', () => {

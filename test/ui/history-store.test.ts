@@ -74,11 +74,14 @@ describe('HistoryStore', () => {
     store.addTransitions([{ ...base, status: 'firing', annotations: { summary: 's', description: 'storm: cargo retrying. Since 1000.' }, evaluatedAtMs: 2000 }]);
     // The failure over, the alert held by keepFiringFor: the tick reads as a surge, the alert still says the storm.
     tick(5000, 'more demand, served fine');
-    expect(store.explanationOf('dl')).toEqual({ atMs: 2000, text: 'storm: cargo retrying. Since 1000.' });
+    expect(store.explanationOf('dl')).toEqual({ atMs: 2000, text: 'storm: cargo retrying. Since 1000.', current: true });
     store.addTransitions([{ ...base, status: 'firing', update: 1, annotations: { summary: 's', description: 'storm outlived its cause' }, evaluatedAtMs: 6000 }]);
-    expect(store.explanationOf('dl')).toEqual({ atMs: 6000, text: 'storm outlived its cause' });
+    expect(store.explanationOf('dl')).toEqual({ atMs: 6000, text: 'storm outlived its cause', current: true });
     store.addTransitions([{ ...base, status: 'resolved', annotations: { summary: 's' }, endsAtMs: 9000, evaluatedAtMs: 9000 }]);
-    expect(store.explanationOf('dl')).toEqual({ atMs: 5000, text: 'more demand, served fine' });
+    expect(store.explanationOf('dl')).toEqual({ atMs: 5000, text: 'more demand, served fine', current: true });
+    // A tick with nothing to explain (healthy): the sentence stays, said to be from before.
+    tick(10_000, '');
+    expect(store.explanationOf('dl')).toEqual({ atMs: 5000, text: 'more demand, served fine', current: false });
   });
 
   it('resumes the alerts firing at a start as the saved history had them: when they fired, what muted them', () => {
