@@ -132,3 +132,13 @@ export interface AbsentErrorMetric {
   /** With missingLabels: the labels its series do have (to show what was meant). */
   labelsSeen?: string[];
 }
+
+/**
+ * A signal input's rate (summed over its series) held from series that are missing (their
+ * targets' scrapes fail, or they left a page still scraped): an estimate, not a reading.
+ */
+export interface HeldRate {
+  signal: string;
+  input: SignalInput;
+  rate: number;
+}

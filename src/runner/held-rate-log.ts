@@ -8,6 +8,9 @@
 import type { Logger } from '../core/log.js';
 import type { HeldRate } from '../source/source.js';
 
+export const HELD_FROM_PROMETHEUS = "reading the last rates of series missing from Prometheus: their targets' scrapes fail (up == 0), or they left a page still scraped";
+export const HELD_FROM_PAGE = 'reading held rates of series missing from the scraped page: they left it while their neighbours did not take their load over (held five minutes at most)';
+
 /** Ticks without a held input before the episode is said to be over. */
 export const QUIET_TICKS = 5;
 
@@ -16,7 +19,11 @@ export class HeldRateLog {
   private readonly said = new Set<string>();
   private quietTicks = 0;
 
-  constructor(private readonly logger: Logger) {}
+  /** `what`: the warning's text, naming where the series went missing from (the source's kind). */
+  constructor(
+    private readonly logger: Logger,
+    private readonly what = HELD_FROM_PROMETHEUS,
+  ) {}
 
   /** One tick's held rates (none: an empty list). */
   observe(held: readonly HeldRate[]): void {
@@ -32,7 +39,7 @@ export class HeldRateLog {
     if (joined.length === 0) return;
     const first = this.said.size === 0;
     for (const h of joined) this.said.add(`${h.signal}/${h.input}`);
-    this.logger.log('warn', "reading the last rates of series missing from Prometheus: their targets' scrapes fail (up == 0), or they left a page still scraped", {
+    this.logger.log('warn', this.what, {
       held: held.map((h) => ({ signal: h.signal, input: h.input, rate: Number(h.rate.toPrecision(4)) })),
       ...(first ? {} : { joined: joined.map((h) => `${h.signal}/${h.input}`) }),
     });

@@ -51,7 +51,7 @@ import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 import { windowBuckets } from '../deploys/deploy-watcher.js';
 import { boundBaseUrl } from '../config/resolve-server.js';
 import { FiringCopyError } from './durable-file.js';
-import { HeldRateLog } from './held-rate-log.js';
+import { HELD_FROM_PAGE, HELD_FROM_PROMETHEUS, HeldRateLog } from './held-rate-log.js';
 import { RepeatedFailureLog } from './repeated-failure-log.js';
 import { type SeasonalRead, warmProfilesFromHistory } from './seasonal-warm.js';
 
@@ -497,7 +497,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   // What a tick reads from the last rates of series missing from Prometheus (of targets whose
   // scrapes fail, or left a page still scraped): said as an episode (HeldRateLog); its rates in
   // stormwatch_signal_held_rate every tick.
-  const heldLog = new HeldRateLog(logger);
+  const heldLog = new HeldRateLog(logger, config.source.kind === 'scrape' ? HELD_FROM_PAGE : HELD_FROM_PROMETHEUS);
   let heldRecorded = false;
   const reportHeld = (held: readonly HeldRate[]) => {
     if (held.length > 0 || heldRecorded) metrics.recordHeld(held);

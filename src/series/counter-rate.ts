@@ -284,6 +284,13 @@ export class CounterRates {
       gd[agd + LAST_MATCHED] = timeMs;
     }
     const increase = (gi[ag + FLAGS]! & SEEN_ANY) !== 0 && dtMs > 0 ? this.increase(g, matched, timeMs) : Number.NaN;
+    // What its missed members were counted at, per second, to be said (heldRate); not when the rate is unknown.
+    if (gi[ag + MISSED_COUNT]! > 0) {
+      const current = gi[ag + CURRENT]!;
+      for (const missed of this.missed.values()) {
+        if (missed.group === g && missed.countedIn === current) missed.counted = Number.isNaN(increase) ? 0 : (missed.counted * 1000) / dtMs;
+      }
+    }
     // This snapshot becomes the previous one; the fields of the one before are written over by the next.
     gi[ag + FLAGS]! ^= NOW;
     gi[ag + FLAGS]! |= SEEN_ANY;
@@ -345,7 +352,7 @@ export class CounterRates {
           if (Number.isNaN(othersSmooth)) othersSmooth = this.completeSmooth(g);
           if (increment > 0 && othersSmooth > 0) {
             if (!this.missed.has(m)) gi[ag + MISSED_COUNT]!++;
-            this.missed.set(m, { group: g, increment, othersBefore: othersSmooth, gained: gd[agd + COMPLETE_SUM]! - othersSmooth, judged: 1, sinceMs: timeMs });
+            this.missed.set(m, { group: g, increment, othersBefore: othersSmooth, gained: gd[agd + COMPLETE_SUM]! - othersSmooth, judged: 1, sinceMs: timeMs, counted: 0, countedIn: -1 });
           }
         }
       }
@@ -435,8 +442,28 @@ export class CounterRates {
         missed.judged++;
       }
       if (missed.gained / missed.judged >= missed.increment / 2) this.forgetMissed(m);
-      else sum += missed.increment * (others / missed.othersBefore);
+      else {
+        missed.counted = missed.increment * (others / missed.othersBefore);
+        missed.countedIn = current;
+        sum += missed.counted;
+      }
     }
+    return sum;
+  }
+
+  /** Whether any member of any group is read as missed now (heldRate is then worth asking). */
+  get anyMissed(): boolean {
+    return this.missed.size > 0;
+  }
+
+  /**
+   * What group `g`'s last ended snapshot counted of members read as missed, per second: the part of
+   * its rate that is an estimate, not a reading (0: none).
+   */
+  heldRate(g: number): number {
+    const ended = this.groups.ints[g * GROUP_INTS + PREVIOUS]!;
+    let sum = 0;
+    for (const missed of this.missed.values()) if (missed.group === g && missed.countedIn === ended) sum += missed.counted;
     return sum;
   }
 
@@ -527,7 +554,8 @@ export class CounterRates {
 
 /**
  * A member read as missed: its smoothed increment and its group's other members' then, the Σ of
- * what those gained over that in the snapshots it was judged on and their count, and since when.
+ * what those gained over that in the snapshots it was judged on and their count, and since when;
+ * and what it was counted at (per second) and in which snapshot (-1: none yet), to be said.
  */
 interface MissedSeries {
   group: number;
@@ -536,6 +564,8 @@ interface MissedSeries {
   gained: number;
   judged: number;
   sinceMs: number;
+  counted: number;
+  countedIn: number;
 }
 
 /** The snapshots (the one a member went in, and the next) whether its load was taken over is judged on. */

@@ -8,6 +8,9 @@ import { type Selector, matchesSelector, requiredLabels, selectorMetricName } fr
 import { CounterRates } from './counter-rate.js';
 import { SeriesIndex, SeriesInfos, SpareSamples } from './frame-samples.js';
 import { pickLabels, seriesIdOf, seriesKey } from './series-key.js';
+import type { HeldRate } from '../core/types.js';
+
+const NONE_HELD: readonly HeldRate[] = [];
 
 export interface SignalSelectors {
   name: string;
@@ -369,10 +372,29 @@ export class SnapshotFrameBuilder {
       const column = samples[route.input];
       for (const g of route.groups.values()) column[g.slot] = rates.end(g.counter, timeMs);
     }
+    this.heldRates = rates.anyMissed ? this.heldOf(samples) : NONE_HELD;
     const frame: Frame = { timeMs, signals: samples };
     if (columns.series) frame.series = columns.series;
     if (this.markers.length > 0) frame.markers = this.markerSeries;
     return frame;
+  }
+
+  /**
+   * What the last frame's inputs counted of series read as missed (a pod whose series left the
+   * page while its neighbours did not take its load over), per signal and input, summed over a
+   * split signal's series: estimates, not readings, to be said as the Prometheus source says its own.
+   */
+  heldRates: readonly HeldRate[] = NONE_HELD;
+
+  private heldOf(samples: ReturnType<SpareSamples['take']>): HeldRate[] {
+    const held: HeldRate[] = [];
+    for (const route of this.routes) {
+      const column = samples[route.input];
+      let sum = 0;
+      for (const g of route.groups.values()) if (Number.isFinite(column[g.slot]!)) sum += this.rates.heldRate(g.counter);
+      if (sum > 0) held.push({ signal: route.signal, input: route.input, rate: sum });
+    }
+    return held;
   }
 
   /** Takes back a frame this builder made, once its reader is done with it: the next end() may fill its columns again. */

@@ -160,7 +160,9 @@ export class ScrapeSource implements LiveSource {
       if (firstLine !== undefined) duplicates.push({ line: lines[i]!, message: `duplicate series ${seriesKey(names[i]!, labels[i]!)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
     }
     offered.clear();
-    return { frame: this.builder.end(nowMs), errors: [], problems: [...result.problems, ...duplicates], duplicates: duplicates.length };
+    const frame = this.builder.end(nowMs);
+    const held = this.builder.heldRates;
+    return { frame, errors: [], problems: [...result.problems, ...duplicates], duplicates: duplicates.length, ...(held.length > 0 ? { held: [...held] } : {}) };
   }
 
   recycle(frame: Frame): void {

@@ -2,7 +2,7 @@
 // past frames for warm-up and backtests. Both produce the same Frames, so one pipeline serves all.
 
 import type { SourceError } from '../core/errors.js';
-import type { AbsentErrorMetric, Frame, SignalInput } from '../core/types.js';
+import type { AbsentErrorMetric, Frame, HeldRate } from '../core/types.js';
 import type { ExpositionProblem } from './exposition.js';
 
 export interface SourceRead {
@@ -19,12 +19,7 @@ export interface SourceRead {
   downProbeFailure?: string;
 }
 
-/** A signal input's rate (summed over its series) held from targets whose scrapes fail. */
-export interface HeldRate {
-  signal: string;
-  input: SignalInput;
-  rate: number;
-}
+export type { HeldRate } from '../core/types.js';
 
 export interface LiveSource {
   /** Reads every signal as of `nowMs`. Never rejects: failures come back in `errors`. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
-import { HeldRateLog, QUIET_TICKS } from '../../src/runner/held-rate-log.js';
+import { HELD_FROM_PAGE, HeldRateLog, QUIET_TICKS } from '../../src/runner/held-rate-log.js';
 import type { HeldRate } from '../../src/source/source.js';
 
 function collected() {
@@ -39,5 +39,11 @@ describe('HeldRateLog', () => {
     expect(lines).toHaveLength(5);
     expect(lines[4]).toMatchObject({ level: 'warn', held: [{ input: 'downstream' }] });
     expect(lines[4]!.joined).toBeUndefined();
+  });
+
+  it('names where the series went missing from: a scraped page, for the scrape source', () => {
+    const lines: Record<string, unknown>[] = [];
+    new HeldRateLog(createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)), HELD_FROM_PAGE).observe([requests]);
+    expect(lines.map((l) => l.msg)).toEqual([HELD_FROM_PAGE]);
   });
 });

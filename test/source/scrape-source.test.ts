@@ -284,11 +284,18 @@ describe('ScrapeSource', () => {
     };
     const url = await serve(() => ({ body: page().body }));
     const source = new ScrapeSource({ url, timeoutMs: 1000, maxBytes: 1e6 }, [errorsSignal]);
-    const read: { requests: number; errors: number }[] = [];
+    const read: { requests: number; errors: number; held: number }[] = [];
     for (second = 0; second < 160; second++) {
-      const s = (await source.read(second * 1000)).frame.signals.get('api')!;
-      read.push({ requests: s.requests, errors: s.errors });
+      const r = await source.read(second * 1000);
+      const s = r.frame.signals.get('api')!;
+      read.push({ requests: s.requests, errors: s.errors, held: r.held?.find((h) => h.signal === 'api' && h.input === 'requests')?.rate ?? 0 });
     }
+    // While away, b's requests are held at its share, and said to be (an estimate, not a reading).
+    for (const at of [110, 130, 144]) {
+      expect(read[at]!.requests, `second ${at}`).toBeCloseTo(200, 6);
+      expect(read[at]!.held, `second ${at}`).toBeCloseTo(50, 6);
+    }
+    for (const at of [99, 145, 150]) expect(read[at]!.held, `second ${at}`).toBe(0);
     // Back at 145: what b counted in the 46 s since it was last read, spread over them.
     for (const at of [144, 145, 146]) expect(read[at]!.errors, `second ${at}`).toBeCloseTo(at === 144 ? 3 : 4, 6);
     for (const at of [145, 146]) expect(read[at]!.requests, `second ${at}`).toBeCloseTo(200, 6);
