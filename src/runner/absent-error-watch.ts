@@ -54,6 +54,13 @@ export class AbsentErrorWatch {
   private nextCheckMs = Number.NEGATIVE_INFINITY;
   private asking = false;
 
+  /**
+   * `retryMs`: how soon to ask again while some signal could not be judged. A scraped page is
+   * asked for free (what the last page had), so at every tick: its first tick has no rate yet, and
+   * a minute's wait put the warning a minute after the first good tick.
+   */
+  constructor(private readonly retryMs = ABSENT_ERRORS_RETRY_MS) {}
+
   /** Whether the source should be asked at `nowMs` (due, and no question in flight). */
   due(nowMs: number): boolean {
     return !this.asking && nowMs >= this.nextCheckMs;
@@ -76,7 +83,7 @@ export class AbsentErrorWatch {
       this.nextCheckMs = nowMs + ABSENT_ERRORS_RETRY_MS;
       return { noticed: [], found: [] };
     }
-    this.nextCheckMs = nowMs + (complete ? ABSENT_ERRORS_CHECK_MS : ABSENT_ERRORS_RETRY_MS);
+    this.nextCheckMs = nowMs + (complete ? ABSENT_ERRORS_CHECK_MS : this.retryMs);
     const next = new Map<string, AbsentErrorMetric>();
     // A signal not judged keeps what was known of it.
     for (const [k, a] of this.current) if (!judged.has(a.signal)) next.set(k, a);

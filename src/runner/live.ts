@@ -29,7 +29,7 @@ import { ensureStateDir } from './state-dir.js';
 import { lockStateDir } from './state-lock.js';
 import { tickDebugFields } from './tick-debug.js';
 import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
-import { AbsentErrorWatch, absentErrorLine, errorMetricKeys, errorMetrics } from './absent-error-watch.js';
+import { ABSENT_ERRORS_RETRY_MS, AbsentErrorWatch, absentErrorLine, errorMetricKeys, errorMetrics } from './absent-error-watch.js';
 import { fetchWith } from '../source/http-options.js';
 import { join } from 'node:path';
 import { type AlertInterval, HistoryStore } from '../ui/history-store.js';
@@ -472,7 +472,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
   // reads as no errors for ever. Asked of the source now and then, off the tick; said in the log
   // and /readyz, not in stormwatch_signal_no_data (an error counter made at its first error is
   // absent too, and its signal is judged all the same).
-  const absentErrors = new AbsentErrorWatch();
+  const absentErrors = new AbsentErrorWatch(config.source.kind === 'scrape' ? 0 : ABSENT_ERRORS_RETRY_MS);
   const watchAbsentErrors = (result: TickResult) => {
     const asked = source;
     if (!asked.absentErrorMetrics || !absentErrors.due(now())) return;

@@ -24,6 +24,18 @@ describe('AbsentErrorWatch', () => {
     expect(watch.due(ABSENT_ERRORS_RETRY_MS)).toBe(true);
   });
 
+  it('asks again at the next tick while a signal could not be judged, when told asking is free (a scraped page)', () => {
+    const watch = new AbsentErrorWatch(0);
+    watch.begin();
+    // The first scrape has no rate yet: no signal judged.
+    watch.settle(1000, [], new Set(), false);
+    expect(watch.due(2000)).toBe(true);
+    watch.begin();
+    watch.settle(2000, [], both, true);
+    expect(watch.due(3000)).toBe(false);
+    expect(watch.due(2000 + ABSENT_ERRORS_CHECK_MS)).toBe(true);
+  });
+
   it('says an absent metric once, and once when it has series again; an answer that failed changes nothing', () => {
     const watch = new AbsentErrorWatch();
     expect(watch.settle(0, [api], both, true)).toEqual({ noticed: [api], found: [] });
