@@ -926,7 +926,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     emit(resolved, t);
     void saver.request();
     metrics.reloads.inc({ outcome: 'applied' });
-    logger.log('info', 'configuration reloaded', { trigger, changed: plan.changed, baselinesReset: [...plan.resetSignals], signalsAdded: [...plan.addedSignals], signalsRemoved: [...plan.removedSignals] });
+    logger.log('info', 'configuration reloaded', { trigger, changed: plan.changed, baselinesReset: [...plan.resetSignals].filter((n) => !plan.removedSignals.has(n)), signalsAdded: [...plan.addedSignals], signalsRemoved: [...plan.removedSignals] });
     return { ok: true, changed: plan.changed };
   };
 
