@@ -71,17 +71,7 @@ describe('the seasonal warm-up\'s read', () => {
       for (let t = start!, k = 0; t <= end! && step! > 0 && k < 20_000; t += step!, k++) values.push([t, '20']);
       res.end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values }] } }));
     };
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const { deploys: _deploys, ...base } = replayConfig('quiet-deploys');
-    const config: StormwatchConfig = {
-      ...base,
-      intervalMs: 15_000,
-      source: { kind: 'prometheus', url, timeoutMs: 2000, warmupMs: 3_600_000, seasonalHistoryMs: 86_400_000, http: { headers: {} } },
-      signals: [{ name: 'downloads', labels: {}, inputs: { requests: { selector: parseSelector('x_total'), query: 'sum(rate(x_total[1m]))' } }, clients: [], by: [] }],
-    };
-    const source = new PrometheusSource(new PrometheusClient({ url, timeoutMs: 2000 }), config.signals, []);
-    const lines: Record<string, unknown>[] = [];
+    const { config, source, lines } = await servedDay(server);
     const untilMs = Date.parse('2023-07-12T12:00:00Z');
     const read = await warmProfilesFromHistory(source, new Pipeline(config), config, untilMs, createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)), ['downloads']);
     expect(lines.map((l) => l.msg)).toEqual(['seasonal history read failed; trying again from where it stopped', 'seasonal profiles warmed from history']);
@@ -106,19 +96,23 @@ describe('the seasonal warm-up\'s read', () => {
         else res.writeHead(503).end('{"status":"error","errorType":"unavailable","error":"busy"}');
       });
     });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const { deploys: _deploys, ...base } = replayConfig('quiet-deploys');
-    const config: StormwatchConfig = {
-      ...base,
-      intervalMs: 15_000,
-      source: { kind: 'prometheus', url, timeoutMs: 2000, warmupMs: 3_600_000, seasonalHistoryMs: 86_400_000, http: { headers: {} } },
-      signals: [{ name: 'downloads', labels: {}, inputs: { requests: { selector: parseSelector('x_total'), query: 'sum(rate(x_total[1m]))' } }, clients: [], by: [] }],
-    };
-    const source = new PrometheusSource(new PrometheusClient({ url, timeoutMs: 2000 }), config.signals, []);
-    const lines: Record<string, unknown>[] = [];
+    const { config, source, lines } = await servedDay(server);
     const read = await warmProfilesFromHistory(source, new Pipeline(config), config, Date.parse('2023-07-12T12:00:00Z'), createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)), ['downloads']);
     expect(read).toEqual({ outcome: 'failed', seconds: 0 });
     expect(lines.at(-1)!.msg).toBe('could not read seasonal history; profiles learn live instead');
   });
 });
+
+/** A day of seasonal history to read from `server` (listened on here): the config, its source and a log's lines. */
+async function servedDay(on: Server): Promise<{ config: StormwatchConfig; source: PrometheusSource; lines: Record<string, unknown>[] }> {
+  await new Promise<void>((resolve) => on.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(on.address() as AddressInfo).port}`;
+  const { deploys: _deploys, ...base } = replayConfig('quiet-deploys');
+  const config: StormwatchConfig = {
+    ...base,
+    intervalMs: 15_000,
+    source: { kind: 'prometheus', url, timeoutMs: 2000, warmupMs: 3_600_000, seasonalHistoryMs: 86_400_000, http: { headers: {} } },
+    signals: [{ name: 'downloads', labels: {}, inputs: { requests: { selector: parseSelector('x_total'), query: 'sum(rate(x_total[1m]))' } }, clients: [], by: [] }],
+  };
+  return { config, source: new PrometheusSource(new PrometheusClient({ url, timeoutMs: 2000 }), config.signals, []), lines: [] };
+}

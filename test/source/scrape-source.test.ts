@@ -38,6 +38,15 @@ const signal: SignalConfig = {
   by: [],
 };
 
+/** Requests and their 500s, from one counter. */
+const errorsSignal: SignalConfig = {
+  name: 'api',
+  labels: {},
+  inputs: { requests: { selector: parseSelector('http_requests_total'), query: '' }, errors: { selector: parseSelector('http_requests_total{code="500"}'), query: '' } },
+  clients: [],
+  by: [],
+};
+
 describe('ScrapeSource', () => {
   it('turns scraped counters into rates; across a reset of the only pod the increment is unknown, then known again', async () => {
     const pages = [
@@ -172,13 +181,6 @@ describe('ScrapeSource', () => {
   });
 
   it('reads a series whose labels the exporter writes in another order each scrape as one series: rates go on, errors do not jump, and the same set twice on a page is a duplicate', async () => {
-    const errorsSignal: SignalConfig = {
-      name: 'api',
-      labels: {},
-      inputs: { requests: { selector: parseSelector('http_requests_total'), query: '' }, errors: { selector: parseSelector('http_requests_total{code="500"}'), query: '' } },
-      clients: [],
-      by: [],
-    };
     // An exporter that writes labels from a hash map: their order changes from scrape to scrape.
     const line = (order: number, code: string, value: number) => (order % 2 ? `http_requests_total{code="${code}",route="/x"} ${value}` : `http_requests_total{route="/x",code="${code}"} ${value}`);
     const pages = [0, 1, 2, 3].map((k) => `${line(k, '200', 1000 + 150 * k)}\n${line(k + 1, '500', 5000 + 15 * k)}\n`);
@@ -266,13 +268,6 @@ describe('ScrapeSource', () => {
     // Four pods at 50/s, each with an error now and then; pod b's lines leave the page for 45
     // scrapes. Read as a new series on its return, its error counter counted its whole value (600
     // errors in one second) and its requests a neighbour's increment on top of the held estimate.
-    const errorsSignal: SignalConfig = {
-      name: 'api',
-      labels: {},
-      inputs: { requests: { selector: parseSelector('http_requests_total'), query: '' }, errors: { selector: parseSelector('http_requests_total{code="500"}'), query: '' } },
-      clients: [],
-      by: [],
-    };
     let second = 0;
     const page = () => {
       let body = '';
