@@ -1,4 +1,4 @@
-// What a tick reads from the last rates of series missing from Prometheus, said as an episode: a
+// What a tick reads from held rates of series missing from the source, said as an episode: a
 // warning when the first input is held, another only when an input not held yet in the episode
 // joins, and the end once no input has been held for QUIET_TICKS ticks. Said on every change of
 // the held set, one target's failing scrapes were 36 lines in 45 s at 1 s ticks: which inputs are

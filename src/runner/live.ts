@@ -329,6 +329,11 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
    */
   const historyReader = (c: StormwatchConfig, signals: StormwatchConfig['signals'], markers: NonNullable<StormwatchConfig['deploys']>['markers'], atStart: boolean): PrometheusSource =>
     atStart && source instanceof PrometheusSource ? source.subset(signals, markers) : (makeSource(c, signals, markers) as PrometheusSource);
+  // The latest seasonal read (a start's, or a reload's for the signals it added), in a metric.
+  const seasonalRead = (read: SeasonalRead) => {
+    metrics.seasonalHistory.reset();
+    metrics.seasonalHistory.set({ outcome: read.outcome }, read.seconds);
+  };
   /**
    * Warms from history what starts cold (Prometheus source): signals without a saved state read the
    * whole warm-up and the seasonal history; those that resumed read only the gap since the state
@@ -336,11 +341,6 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
    * since the save, or by a reload, is as warm at its first tick as at a fresh start. A reload reads
    * no markers: they carry on from the running pipeline, which has seen that history already.
    */
-  // The latest seasonal read (a start's, or a reload's for the signals it added), in a metric.
-  const seasonalRead = (read: SeasonalRead) => {
-    metrics.seasonalHistory.reset();
-    metrics.seasonalHistory.set({ outcome: read.outcome }, read.seconds);
-  };
   const warmCold = async (c: StormwatchConfig, into: Pipeline, resumed: ReadonlySet<string>, resumedAt: number, atStart: boolean): Promise<{ coldUntilMs: number; resumedUntilMs: number }> => {
     if (c.source.kind !== 'prometheus') return { coldUntilMs: Number.NaN, resumedUntilMs: resumedAt };
     const markers = atStart ? (c.deploys?.markers ?? []) : [];
@@ -494,8 +494,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     asked.absentErrorMetrics(now()).then(settle, () => settle(undefined));
   };
 
-  // What a tick reads from the last rates of series missing from Prometheus (of targets whose
-  // scrapes fail, or left a page still scraped): said as an episode (HeldRateLog); its rates in
+  // What a tick reads from held rates of series missing from the source (Prometheus: of targets
+  // whose scrapes fail, or left a page still scraped; a scraped page: series that left it while
+  // their neighbours did not take their load over): said as an episode (HeldRateLog); its rates in
   // stormwatch_signal_held_rate every tick.
   const heldLog = new HeldRateLog(logger, config.source.kind === 'scrape' ? HELD_FROM_PAGE : HELD_FROM_PROMETHEUS);
   let heldRecorded = false;

@@ -85,6 +85,8 @@ export class LabelSetCache {
   private pageTimes: number[] = [];
   private firstTimedPage = 0;
   private last: LabelSetEntry | undefined;
+  /** Entries first made on this page (dropPage lets them go). */
+  private bornThisPage: LabelSetEntry[] = [];
 
   /**
    * `keepMs`: how long a set absent from the pages is remembered, when endPage is told the time
@@ -93,8 +95,6 @@ export class LabelSetCache {
    * its error counter's whole lifetime in one scrape.
    */
   constructor(private readonly keepMs = 0) {}
-  /** Entries first made on this page (dropPage lets them go). */
-  private bornThisPage: LabelSetEntry[] = [];
 
   get(text: string): Labels | undefined {
     const hit = this.entries.get(text);
