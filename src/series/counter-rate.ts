@@ -89,13 +89,18 @@ const VALUE = 0;
 const INCREMENT = 2;
 const SMOOTH = 4;
 const MEMBER_DOUBLES = 5;
-/** A member's integers: the stamps of its value and increment (the snapshot that wrote each), its group, the next member of the group, and its owner (the caller's number; -1: free). */
+/**
+ * A member's integers: the stamps of its value and increment (the snapshot that wrote each), its
+ * group, the next member of the group, its owner (the caller's number; -1: free), and how many
+ * snapshots in a row its increments have been 0, up to its latest (see heldIncrement).
+ */
 const VALUE_AT = 0;
 const INCREMENT_AT = 2;
 const GROUP = 4;
 const NEXT = 5;
 const OWNER = 6;
-const MEMBER_INTS = 7;
+const QUIET_RUN = 7;
+const MEMBER_INTS = 8;
 
 /**
  * Summed per-second rates of groups of counters, from successive snapshots. A snapshot of a group
@@ -177,6 +182,7 @@ export class CounterRates {
     i[at + INCREMENT_AT] = -1;
     i[at + INCREMENT_AT + 1] = -1;
     i[at + GROUP] = g;
+    i[at + QUIET_RUN] = 0;
     const gi = this.groups.ints;
     const ag = g * GROUP_INTS;
     i[at + NEXT] = gi[ag + FIRST_MEMBER]!;
@@ -232,6 +238,7 @@ export class CounterRates {
         gd[agd + RETURNED_SUM] = gd[agd + RETURNED_SUM]! + increment;
         md[ad + INCREMENT + now] = increment;
         mi[at + INCREMENT_AT + now] = current;
+        mi[at + QUIET_RUN] = increment > 0 ? 0 : mi[at + QUIET_RUN]! + current - lastAt;
       } else if (wentBack(value, md[ad + VALUE + last]!)) return;
       else if ((gi[ag + FLAGS]! & ERRORS) !== 0) {
         gd[agd + RETURNED_SUM] = gd[agd + RETURNED_SUM]! + value;
@@ -248,6 +255,7 @@ export class CounterRates {
       gi[ag + COMPLETE_COUNT]!++;
       md[ad + INCREMENT + now] = increment;
       mi[at + INCREMENT_AT + now] = current;
+      mi[at + QUIET_RUN] = increment > 0 ? 0 : mi[at + QUIET_RUN]! + 1;
     }
     if (mi[at + VALUE_AT + now] !== current) {
       mi[at + VALUE_AT + now] = current;
@@ -341,6 +349,10 @@ export class CounterRates {
       // it ended or its scrape was missed, its neighbours' load tells (see the top of this file).
       let vanished = false;
       let othersSmooth = Number.NaN;
+      // The members that went together (a pod's series, whose page failed) are judged together:
+      // one pod's error-status series, a request a second beside its 49, is no load its
+      // neighbours could be seen to take over alone.
+      let cohort: MissedCohort | undefined;
       for (let m = gi[ag + FIRST_MEMBER]!; m >= 0; m = mi[m * MEMBER_INTS + NEXT]!) {
         if (mi[m * MEMBER_INTS + VALUE_AT + before] === previous && mi[m * MEMBER_INTS + VALUE_AT + now] !== current) {
           vanished = true;
@@ -348,14 +360,17 @@ export class CounterRates {
           // Its smoothed increment up to its last snapshot (held near its last: heldIncrement), and
           // the others' (read both times) up to the same one.
           const last = md[m * MEMBER_DOUBLES + INCREMENT + before]!;
-          const increment = heldIncrement(smoothed(md[m * MEMBER_DOUBLES + SMOOTH]!, last, gd[agd + SMOOTHING]!), last);
+          const increment = heldIncrement(smoothed(md[m * MEMBER_DOUBLES + SMOOTH]!, last, gd[agd + SMOOTHING]!), last, mi[m * MEMBER_INTS + QUIET_RUN]!);
           if (Number.isNaN(othersSmooth)) othersSmooth = this.completeSmooth(g);
           if (increment > 0 && othersSmooth > 0) {
             if (!this.missed.has(m)) gi[ag + MISSED_COUNT]!++;
-            this.missed.set(m, { group: g, increment, othersBefore: othersSmooth, gained: gd[agd + COMPLETE_SUM]! - othersSmooth, judged: 1, sinceMs: timeMs, counted: 0, countedIn: -1 });
+            cohort ??= { increment: 0, othersBefore: othersSmooth, evidence: 0, judging: true, judgedIn: current };
+            cohort.increment += increment;
+            this.missed.set(m, { group: g, increment, cohort, sinceMs: timeMs, counted: 0, countedIn: -1 });
           }
         }
       }
+      if (cohort) cohort.evidence = tookOverEvidence(cohort.increment, cohort.othersBefore, gd[agd + COMPLETE_SUM]!);
       if (vanished) return Number.NaN;
     }
     const missed = gi[ag + MISSED_COUNT]! > 0 ? this.missedCount(g, timeMs) : 0;
@@ -382,6 +397,7 @@ export class CounterRates {
         sum += estimate;
         md[ad + INCREMENT + now] = estimate;
         mi[at + INCREMENT_AT + now] = current;
+        mi[at + QUIET_RUN] = estimate > 0 ? 0 : 1;
       }
     }
     for (let k = fresh; k >= 0; k = links[2 * k + 1]!) {
@@ -390,6 +406,7 @@ export class CounterRates {
       sum += counted;
       md[m * MEMBER_DOUBLES + INCREMENT + now] = counted;
       mi[m * MEMBER_INTS + INCREMENT_AT + now] = current;
+      mi[m * MEMBER_INTS + QUIET_RUN] = counted > 0 ? 0 : 1;
     }
     return sum;
   }
@@ -417,13 +434,14 @@ export class CounterRates {
   /**
    * What group `g`'s missed members counted this snapshot, estimated: each one's share of the
    * members read both times (their smoothed increments, up to its last snapshot; its own held near
-   * its last increment: heldIncrement) times what they counted now. Not its last increment against theirs then: one scrape's noise, held for minutes
-   * (at 1 s scrapes of four pods serving 50/s, one missed read the group 25 % short for one
-   * pod in twenty). A member whose neighbours gained half of its smoothed increment or more, on
-   * average over the snapshots since it went (the first JUDGED_FOR), took its load over: it ended
-   * (a pod that went), as does one missed for longer than MISSED_FOR_MS. Judged on one snapshot,
-   * its noise read one missed pod of four as ended one time in twenty. A member back (its own
-   * increase is read) is no longer missed.
+   * its last increment: heldIncrement) times what they counted now. Not its last increment against
+   * theirs then: one scrape's noise, held for minutes (at 1 s scrapes of four pods serving 50/s,
+   * one missed read the group 25 % short for one pod in twenty). A member whose neighbours gained
+   * its smoothed increment took its load over: it ended (a pod that went), as does one missed for
+   * longer than MISSED_FOR_MS. Which of the two is judged over the snapshots since it went until
+   * the evidence decides (tookOverEvidence); until then it is counted. Judged on one snapshot, its
+   * noise read one missed pod of four as ended one time in twenty. A member back (its own increase
+   * is read) is no longer missed.
    */
   private missedCount(g: number, timeMs: number): number {
     const mi = this.members.ints;
@@ -437,13 +455,19 @@ export class CounterRates {
         this.forgetMissed(m);
         continue;
       }
-      if (missed.judged < JUDGED_FOR && missed.sinceMs < timeMs) {
-        missed.gained += others - missed.othersBefore;
-        missed.judged++;
+      const cohort = missed.cohort;
+      if (cohort.judging && cohort.judgedIn !== current) {
+        cohort.judgedIn = current;
+        cohort.evidence += tookOverEvidence(cohort.increment, cohort.othersBefore, others);
+        // Enough that it still serves: from now on it is held, whatever its neighbours do.
+        if (cohort.evidence <= -DECIDED) cohort.judging = false;
       }
-      if (missed.gained / missed.judged >= missed.increment / 2) this.forgetMissed(m);
+      if (cohort.evidence >= DECIDED) this.forgetMissed(m);
       else {
-        missed.counted = missed.increment * (others / missed.othersBefore);
+        // While undecided, what it serves is weighed by how likely it is still to serve (even odds
+        // before any evidence): the estimate off the least either way.
+        const serving = cohort.judging ? 1 / (1 + Math.exp(cohort.evidence)) : 1;
+        missed.counted = serving * missed.increment * (others / cohort.othersBefore);
         missed.countedIn = current;
         sum += missed.counted;
       }
@@ -553,23 +577,50 @@ export class CounterRates {
 }
 
 /**
- * A member read as missed: its smoothed increment and its group's other members' then, the Σ of
- * what those gained over that in the snapshots it was judged on and their count, and since when;
- * and what it was counted at (per second) and in which snapshot (-1: none yet), to be said.
+ * A member read as missed: its smoothed increment, the members it went with, and since when; and
+ * what it was counted at (per second) and in which snapshot (-1: none yet), to be said.
  */
 interface MissedSeries {
   group: number;
   increment: number;
-  othersBefore: number;
-  gained: number;
-  judged: number;
+  cohort: MissedCohort;
   sinceMs: number;
   counted: number;
   countedIn: number;
 }
 
-/** The snapshots (the one a member went in, and the next) whether its load was taken over is judged on. */
-const JUDGED_FOR = 4;
+/**
+ * The members of a group that went in one snapshot: their Σ of smoothed increments and their
+ * group's other members' then, the evidence (nats) that those took their load over, whether that
+ * is still being judged, and the last snapshot it was judged on.
+ */
+interface MissedCohort {
+  increment: number;
+  othersBefore: number;
+  evidence: number;
+  judging: boolean;
+  judgedIn: number;
+}
+
+/**
+ * The log-likelihood ratio of one snapshot's `others` (the neighbours' Σ of increments) between a
+ * missed member's neighbours having taken its load over (they count `othersBefore` + `increment`)
+ * and not (`othersBefore`): Wald's sequential test of a normal mean, with the neighbours' count's
+ * variance taken as Poisson's (`othersBefore`) plus a tenth of it again as the spread of real
+ * traffic beyond counting. Judged on a fixed four snapshots at their midpoint, a pod missed among
+ * four serving 0.25 requests a second read as ended in 40 % of runs (a quarter of its group
+ * lost), and 10 % at 5 a second: at such counts one snapshot's noise is larger than the load.
+ */
+export function tookOverEvidence(increment: number, othersBefore: number, others: number): number {
+  const variance = othersBefore + (OVERDISPERSION * othersBefore) ** 2;
+  return (increment * (others - othersBefore - increment / 2)) / variance;
+}
+
+/** The relative spread of a group's traffic a snapshot beyond its counting noise. */
+const OVERDISPERSION = 0.1;
+
+/** The evidence, either way, that decides whether a missed member's load was taken over (ln 19: wrong about one time in twenty at most). */
+export const DECIDED = Math.log(19);
 
 /**
  * The time constant of a member's smoothed increment: at 1 s scrapes a minute of them (a pod
@@ -578,15 +629,46 @@ const JUDGED_FOR = 4;
 const SMOOTHED_OVER_MS = 60_000;
 
 /**
- * What a missed member is held at: its smoothed increment `mean`, held to [2/3, 2x] its `last`
- * one (missedQuery's carriedRate, for a Prometheus source): the mean where the last is noise
- * about it, near the last where the member changed. A pod drained before it went (its last
- * increment 0) was held at the traffic it no longer had, while its neighbours, which took that
- * over during the drain, gained nothing more when it went: one pod's share counted twice for 5
- * minutes of a rolling restart, and a false ErrorRegression and RetryStorm at 1 s ticks.
+ * What a missed member is held at: its smoothed increment `mean`, held to what its `last` one
+ * allows (missedQuery's carriedRate, for a Prometheus source): the mean where the last is noise
+ * about it, near the last where the member changed. The last allows [2/3, 2x] itself, or, wider
+ * where it is a small count, the 90 % interval of a Poisson mean that counted it; after `quiet`
+ * snapshots in a row that counted 0, at most what counts 0 that often one time in twenty
+ * (−ln 0.05 / quiet). A pod drained before it went (its last increments 0) was held at the
+ * traffic it no longer had, while its neighbours, which took that over during the drain, gained
+ * nothing more when it went: one pod's share counted twice for 5 minutes of a rolling restart,
+ * and a false ErrorRegression and RetryStorm at 1 s ticks. A pod serving 0.25 requests a second
+ * counts 0 in most seconds: held at its last alone (0), its route read 25-32 % short at 1 s
+ * scrapes while one of four pods was away.
  */
-function heldIncrement(mean: number, last: number): number {
-  return Math.min(2 * last, Math.max(last / 1.5, mean));
+export function heldIncrement(mean: number, last: number, quiet: number): number {
+  if (!(last > 0)) return Math.min(mean, ZERO_COUNT_BOUND / Math.max(1, quiet));
+  return Math.min(Math.max(2 * last, poissonUpper(last)), Math.max(Math.min(last / 1.5, poissonLower(last)), mean));
+}
+
+/** The largest Poisson mean that counts 0 one time in twenty: −ln 0.05. */
+const ZERO_COUNT_BOUND = -Math.log(0.05);
+
+/** z of the one-sided 95 % bounds below. */
+const Z95 = 1.6448536269514722;
+
+/**
+ * The upper one-sided 95 % bound of a Poisson mean that counted `x`, by Wilson and Hilferty's cube
+ * root (Breslow & Day 1987, eq. 2.4): within 1 % of the exact χ² bound from 0 up (scipy:
+ * chi2.ppf(0.95, 2 * (x + 1)) / 2 reads 2.995732 at 0, 4.743865 at 1, 10.51303 at 5, 118.0793 at 100).
+ */
+export function poissonUpper(x: number): number {
+  const n = x + 1;
+  return n * (1 - 1 / (9 * n) + Z95 / (3 * Math.sqrt(n))) ** 3;
+}
+
+/**
+ * The lower one-sided 95 % bound of a Poisson mean that counted `x` > 0, likewise: within 1 % of
+ * chi2.ppf(0.05, 2 * x) / 2 from 3 up (1.97015 at 5, 84.13928 at 100); at 1 it reads 0.0395 for
+ * 0.0513, and at 2 0.345 for 0.355: lower, so the mean is kept a little more often.
+ */
+export function poissonLower(x: number): number {
+  return Math.max(0, x * (1 - 1 / (9 * x) - Z95 / (3 * Math.sqrt(x))) ** 3);
 }
 
 /** `mean` with `increment` folded in at `weight` (in (0, 1]); `increment` where `mean` is NaN (none yet). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CounterKind, CounterRates } from '../../src/series/counter-rate.js';
+import { type CounterKind, CounterRates, DECIDED, heldIncrement, poissonLower, poissonUpper, tookOverEvidence } from '../../src/series/counter-rate.js';
 import { mulberry32, poisson } from '../../scripts/sim/random.js';
 
 /** One group of a CounterRates whose members a test knows by key (as the frame builder knows them by resolution). */
@@ -212,10 +212,13 @@ describe('CounterRates: one group', () => {
     const { d: _, ...without } = c;
     for (const pod of ['a', 'b', 'c']) without[pod]! += 50;
     expect(snapshot(t, 131_000, without)).toBeNaN();
-    // Held at its smoothed share (30 of its 50 left after half a minute), the group read 180/s.
+    // Held at its smoothed share (30 of its 50 left after half a minute), the group read 180/s;
+    // after 30 quiet snapshots it is held at most at what counts 0 that often (3/30 a second).
     for (let k = 132; k < 160; k++) {
       for (const pod of ['a', 'b', 'c']) without[pod]! += 50;
-      expect(snapshot(t, k * 1000, without)).toBe(150);
+      const rate = snapshot(t, k * 1000, without);
+      expect(rate).toBeGreaterThanOrEqual(150);
+      expect(rate).toBeLessThanOrEqual(150 + -Math.log(0.05) / 30);
     }
   });
 
@@ -305,9 +308,10 @@ describe('CounterRates: one group', () => {
 describe('CounterRates: a missed series under Poisson noise', () => {
   /**
    * The group's mean rate while `missing` of four pods serving `perSecond` each (Poisson counts)
-   * are unscraped for two minutes, after 200 s of all four, relative to the truth: one per seed.
+   * are unscraped for `gapS` seconds, after 200 s of all four, relative to the truth: one per seed.
+   * `ended`: the missing pods went, and the others serve their load from then on.
    */
-  function heldErrors(intervalS: number, perSecond: number, missing: number, seeds: number): number[] {
+  function heldErrors(intervalS: number, perSecond: number, missing: number, seeds: number, { gapS = 120, ended = false } = {}): number[] {
     const errors: number[] = [];
     for (let seed = 1; seed <= seeds; seed++) {
       const random = mulberry32(seed);
@@ -317,9 +321,10 @@ describe('CounterRates: a missed series under Poisson noise', () => {
       const totals = [0, 0, 0, 0];
       const read: number[] = [];
       const gapFrom = 200 / intervalS;
-      for (let tick = 0; tick < gapFrom + 120 / intervalS; tick++) {
+      for (let tick = 0; tick < gapFrom + gapS / intervalS; tick++) {
         for (let k = 0; k < 4; k++) {
-          totals[k]! += poisson(random, perSecond * intervalS);
+          const share = ended && tick >= gapFrom ? (k < missing ? 0 : 4 / (4 - missing)) : 1;
+          totals[k]! += poisson(random, share * perSecond * intervalS);
           if (tick < gapFrom || k >= missing) rates.add(members[k]!, totals[k]!);
         }
         const rate = rates.end(g, tick * intervalS * 1000);
@@ -331,6 +336,8 @@ describe('CounterRates: a missed series under Poisson noise', () => {
     return errors;
   }
 
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
   it('reads a group with one or two of four pods unscraped within 3 % of its rate at 1 s ticks (its last increment alone: 50 % and 71 % of the seeds past 3 %)', () => {
     for (const missing of [1, 2]) {
       const errors = heldErrors(1, 50, missing, 200);
@@ -339,6 +346,68 @@ describe('CounterRates: a missed series under Poisson noise', () => {
       // Unbiased: the median within half a per cent.
       expect(Math.abs([...errors].sort((a, b) => a - b)[errors.length >> 1]!), `${missing} missing`).toBeLessThan(0.005);
     }
+  });
+
+  it('reads a group of four pods serving 0.25 and 1 request a second, one unscraped for 90 s, within a few per cent on average, as it reads one that went', () => {
+    // Judged on four snapshots at their midpoint and held at its last increment (most seconds 0),
+    // the missed pod read the group 14 % and 12 % short on average and the pod that went 10 % and
+    // 8 % over; now 8 % and 3 % short, 9 % and 5 % over (seeds 1-400).
+    for (const [perSecond, bound] of [
+      [0.25, 0.09],
+      [1, 0.06],
+    ] as const) {
+      const missed = mean(heldErrors(1, perSecond, 1, 400, { gapS: 90 }));
+      const went = mean(heldErrors(1, perSecond, 1, 400, { gapS: 90, ended: true }));
+      expect(Math.abs(missed), `${perSecond}/s missed`).toBeLessThan(bound);
+      expect(Math.abs(went), `${perSecond}/s went`).toBeLessThan(bound);
+    }
+  });
+});
+
+describe('heldIncrement', () => {
+  it('holds a member at its mean where its last count is Poisson noise about it, near its last where that is far off', () => {
+    // 0.25 a snapshot: its last 0 or 1 is noise.
+    expect(heldIncrement(0.25, 0, 1)).toBe(0.25);
+    expect(heldIncrement(0.25, 1, 0)).toBe(0.25);
+    // 100 a snapshot, the last 40: [2/3, 2x] of it, wider than its Poisson bounds there.
+    expect(heldIncrement(100, 40, 0)).toBe(80);
+    expect(heldIncrement(10, 40, 0)).toBeCloseTo(40 / 1.5, 10);
+    // 5 a snapshot counted 20: more than 2x 5's bounds allow, less than 20's lower bound (12.8).
+    expect(heldIncrement(5, 20, 0)).toBeCloseTo(poissonLower(20), 10);
+  });
+
+  it('holds a member quiet for many snapshots at what counts 0 that often one time in twenty (a pod drained before it went)', () => {
+    expect(heldIncrement(30, 0, 1)).toBeCloseTo(-Math.log(0.05), 10);
+    expect(heldIncrement(30, 0, 30)).toBeCloseTo(-Math.log(0.05) / 30, 10);
+    // A mean below that: the mean.
+    expect(heldIncrement(0.05, 0, 30)).toBe(0.05);
+  });
+
+  it('bounds a Poisson mean as the exact chi-squared bounds do (scipy.stats.chi2.ppf)', () => {
+    // chi2.ppf(0.95, 2 * (x + 1)) / 2 and chi2.ppf(0.05, 2 * x) / 2, computed in scipy 1.17.
+    for (const [x, upper, lower] of [
+      [0, 2.995732, 0],
+      [5, 10.513035, 1.97015],
+      [10, 16.962219, 5.425406],
+      [100, 118.079273, 84.139277],
+    ] as const) {
+      expect(poissonUpper(x) / upper - 1, `upper ${x}`).toBeLessThan(0.01);
+      expect(poissonUpper(x) / upper - 1, `upper ${x}`).toBeGreaterThan(-0.01);
+      if (x > 0) expect(Math.abs(poissonLower(x) / lower - 1), `lower ${x}`).toBeLessThan(0.01);
+    }
+  });
+});
+
+describe('tookOverEvidence', () => {
+  it('favours a missed member\'s load taken over when its neighbours gain its increment, and not when they gain nothing, by as much either way', () => {
+    const over = tookOverEvidence(10, 30, 40);
+    expect(over).toBeGreaterThan(0);
+    expect(tookOverEvidence(10, 30, 30)).toBeCloseTo(-over, 10);
+    // Halfway: no evidence either way.
+    expect(tookOverEvidence(10, 30, 35)).toBe(0);
+    // Beyond counting noise, a tenth of the traffic's spread: 50 over 1,000 is weaker than 5 over 10.
+    expect(tookOverEvidence(50, 1000, 1050) / (50 / 1000)).toBeLessThan(tookOverEvidence(5, 10, 15) / (5 / 10));
+    expect(DECIDED).toBeCloseTo(Math.log(19), 12);
   });
 });
 
@@ -468,10 +537,12 @@ class MapCounterRateTracker {
   /** Σ of the increments of series back after missing snapshots. */
   private returnedSum = 0;
   /** Series whose scrape was missed: smoothed increment, the others' then, what they gained since and over how many snapshots, since when. */
-  private missed = new Map<string, { increment: number; othersBefore: number; gained: number; judged: number; sinceMs: number }>();
+  private missed = new Map<string, { increment: number; cohort: { increment: number; othersBefore: number; evidence: number; judging: boolean; judgedIn: number }; sinceMs: number }>();
   /** Each series' smoothed increment (up to the last snapshot it was read in), and the weight the next is folded in with. */
   private smooth = new Map<string, number>();
   private smoothing = 1;
+  /** Each series' snapshots in a row whose increments were 0, up to its latest. */
+  private quiet = new Map<string, number>();
 
   /**
    * @param kind traffic (requests, completions): incomplete increments estimated or unknown;
@@ -492,6 +563,10 @@ class MapCounterRateTracker {
     if (this.fresh.length > 0) this.fresh = [];
   }
 
+  private noteQuiet(key: string, increment: number, snapshots: number): void {
+    this.quiet.set(key, increment > 0 ? 0 : (this.quiet.get(key) ?? 0) + snapshots);
+  }
+
   /** Adds one matched series' counter value to the snapshot. */
   add(key: string, value: number): void {
     const before = this.previous.get(key);
@@ -506,6 +581,7 @@ class MapCounterRateTracker {
         const increment = (value - last.value) / (this.snapshotNo - last.snapshot);
         this.returnedSum += increment;
         this.increments.set(key, increment);
+        this.noteQuiet(key, increment, this.snapshotNo - last.snapshot);
       } else if (this.kind === 'errors') this.returnedSum += value;
       else this.fresh.push([key, value]);
     } else if (value < before) this.resets.push([key, value]);
@@ -516,6 +592,7 @@ class MapCounterRateTracker {
       if (increment > this.completeMax) this.completeMax = increment;
       this.completeCount++;
       this.increments.set(key, increment);
+      this.noteQuiet(key, increment, 1);
     }
     const previousIncrement = this.previousIncrements.get(key);
     if (!this.current.has(key) && previousIncrement !== undefined) this.smooth.set(key, smoothed(this.smooth.get(key) ?? Number.NaN, previousIncrement, this.smoothing));
@@ -553,6 +630,7 @@ class MapCounterRateTracker {
         this.lastSeen.delete(key);
         this.missed.delete(key);
         this.smooth.delete(key);
+        this.quiet.delete(key);
       }
     }
     this.snapshotNo++;
@@ -572,17 +650,24 @@ class MapCounterRateTracker {
       // A series of the last snapshot is gone: what it counted before it went is unknown; missed
       // rather than ended when its neighbours gained under half its last increment.
       let vanished = false;
+      // The series that went together are judged together (CounterRates: a cohort).
+      let cohort: { increment: number; othersBefore: number; evidence: number; judging: boolean; judgedIn: number } | undefined;
       for (const key of this.previous.keys()) {
         if (this.current.has(key)) continue;
         vanished = true;
         const last = this.previousIncrements.get(key);
         if (last === undefined) continue;
-        const increment = Math.min(2 * last, Math.max(last / 1.5, smoothed(this.smooth.get(key) ?? Number.NaN, last, this.smoothing)));
+        const increment = heldIncrement(smoothed(this.smooth.get(key) ?? Number.NaN, last, this.smoothing), last, this.quiet.get(key) ?? 0);
         // The others read both times (complete: an increment measured this snapshot), smoothed up to the last.
         let othersBefore = 0;
         for (const other of this.current.keys()) if (this.previous.has(other) && this.increments.has(other)) othersBefore += this.smooth.get(other) ?? Number.NaN;
-        if (increment > 0 && othersBefore > 0) this.missed.set(key, { increment, othersBefore, gained: this.completeSum - othersBefore, judged: 1, sinceMs: timeMs });
+        if (increment > 0 && othersBefore > 0) {
+          cohort ??= { increment: 0, othersBefore, evidence: 0, judging: true, judgedIn: this.snapshotNo };
+          cohort.increment += increment;
+          this.missed.set(key, { increment, cohort, sinceMs: timeMs });
+        }
       }
+      if (cohort) cohort.evidence = tookOverEvidence(cohort.increment, cohort.othersBefore, this.completeSum);
       if (vanished) return Number.NaN;
     }
     let missed = 0;
@@ -591,13 +676,15 @@ class MapCounterRateTracker {
         this.missed.delete(key);
         continue;
       }
-      if (m.judged < 4 && m.sinceMs < timeMs) {
-        m.gained += this.completeSum - m.othersBefore;
-        m.judged++;
+      const c = m.cohort;
+      if (c.judging && c.judgedIn !== this.snapshotNo) {
+        c.judgedIn = this.snapshotNo;
+        c.evidence += tookOverEvidence(c.increment, c.othersBefore, this.completeSum);
+        if (c.evidence <= -DECIDED) c.judging = false;
       }
-      // Its neighbours gained half of it on average over the snapshots it was judged on: they took its load over.
-      if (m.gained / m.judged >= m.increment / 2) this.missed.delete(key);
-      else missed += m.increment * (this.completeSum / m.othersBefore);
+      // Evidence that its neighbours took its load over: it ended.
+      if (c.evidence >= DECIDED) this.missed.delete(key);
+      else missed += (c.judging ? 1 / (1 + Math.exp(c.evidence)) : 1) * m.increment * (this.completeSum / c.othersBefore);
     }
     // A series first seen may be a missed one back under a new label set: the estimates end after this snapshot.
     if (this.fresh.length > 0) this.missed.clear();
@@ -612,12 +699,14 @@ class MapCounterRateTracker {
         if (Number.isNaN(estimate)) return Number.NaN;
         sum += estimate;
         this.increments.set(key, estimate);
+        this.quiet.set(key, estimate > 0 ? 0 : 1);
       }
     }
     for (const [key, v] of this.fresh) {
       const counted = Math.min(v, this.completeMax);
       sum += counted;
       this.increments.set(key, counted);
+      this.quiet.set(key, counted > 0 ? 0 : 1);
     }
     return sum;
   }
