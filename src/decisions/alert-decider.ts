@@ -181,7 +181,10 @@ export class AlertDecider {
       if (!gone(id)) continue;
       this.alerts.delete(key);
       this.countTracked(id, -1);
-      if (t.state.phase === 'firing') out.push({ status: 'resolved', labels: t.labels, annotations: t.annotations, fingerprint: t.fingerprint, startsAtMs: t.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
+      if (t.state.phase === 'firing') {
+        const annotations = { ...t.annotations, resolved_because: 'its signal was removed or renamed (a reload): no tick judges it any more, it cannot say the incident is over' };
+        out.push({ status: 'resolved', labels: t.labels, annotations, fingerprint: t.fingerprint, startsAtMs: t.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
+      }
     }
     return out;
   }
@@ -258,7 +261,8 @@ export class AlertDecider {
     } else if (step.transition === null && step.state.phase === 'firing' && active === true && key.endsWith('\u0000incident')) {
       this.refresh(tracked, signal, assessment, timeMs, out);
     } else if (step.transition === 'resolved') {
-      out.push({ status: 'resolved', labels: tracked.labels, annotations: tracked.annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
+      const annotations = { ...tracked.annotations, resolved_because: healthySaid(assessment) };
+      out.push({ status: 'resolved', labels: tracked.labels, annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
     }
   }
 
@@ -388,6 +392,20 @@ function ratiosSaid(a: Assessment): string {
   if (parts.length === 0) return '';
   const text = parts.join('; ');
   return ` ${text[0]!.toUpperCase()}${text.slice(1)}.`;
+}
+
+/**
+ * Why a resolved alert resolved, with the readings of the tick that resolved it: "healthy again:
+ * requests 1.02x what was expected (61.2/s), error ratio 0.4% (baseline 0.3%)". Its firing
+ * annotations stay as they were (what the incident was, as Alertmanager keeps them); without this
+ * a resolved surge repeated "requests at 1.6x" and nothing said what was read at its end.
+ */
+export function healthySaid(a: Assessment): string {
+  const parts: string[] = [];
+  if (Number.isFinite(a.requests) && a.requestsBaseline > 0) parts.push(`requests ${formatFactor(a.requests / a.requestsBaseline)} what was expected (${formatRate(a.requests)})`);
+  if (Number.isFinite(a.errorRatio) && Number.isFinite(a.errorRatioBaseline)) parts.push(`error ratio ${formatPercent(a.errorRatio)} (baseline ${formatPercent(a.errorRatioBaseline)})`);
+  if (Number.isFinite(a.completion) && Number.isFinite(a.completionBaseline)) parts.push(`downstream completion ${formatCompletion(a.completion)} (baseline ${formatCompletion(a.completionBaseline)})`);
+  return parts.length === 0 ? 'healthy again' : `healthy again: ${parts.join(', ')}`;
 }
 
 /** The series id of an alert key (`id\u0000incident` or `id\u0000surge`). */

@@ -28,6 +28,28 @@ describe('AlertDecider', () => {
     expect(resolved).toMatchObject({ status: 'resolved', fingerprint: firing!.fingerprint, labels: firing!.labels, startsAtMs: 0, endsAtMs: 60_000 });
   });
 
+  it('says why an alert resolved with the readings of the tick that resolved it, its firing annotations kept', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    const [firing] = d.decide(signal, assessment({ failing: true, kind: 'error_regression', errorRatio: 0.2, errorRatioBaseline: 0.003 }), 0);
+    const [resolved] = d.decide(signal, assessment({ failing: false, requests: 1020, requestsBaseline: 1000, errorRatio: 0.004, errorRatioBaseline: 0.003, completion: 0.998, completionBaseline: 0.999 }), 15_000);
+    expect(resolved!.annotations.resolved_because).toBe('healthy again: requests 1.02x what was expected (1.02K/s), error ratio 0.4% (baseline 0.3%), downstream completion 99.8% (baseline 99.9%)');
+    const { resolved_because: _, ...kept } = resolved!.annotations;
+    expect(kept).toEqual(firing!.annotations);
+    // A signal without ratios says its requests alone; a surge resolves the same way.
+    const surges = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    const bare = { errorRatio: Number.NaN, errorRatioBaseline: Number.NaN, completion: Number.NaN, completionBaseline: Number.NaN };
+    expect(surges.decide(signal, assessment({ ...bare, surge: true, requests: 1600 }), 0)[0]!.labels.alertname).toBe('StormwatchOrganicSurge');
+    expect(surges.decide(signal, assessment({ ...bare, surge: false, requests: 990 }), 15_000)[0]!.annotations.resolved_because).toBe('healthy again: requests 0.99x what was expected (990/s)');
+  });
+
+  it('says a firing alert of a signal a reload removed was resolved because nothing judges it any more', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    d.decide(signal, assessment({ failing: true }), 0);
+    const [resolved] = d.resolveSeries((id) => id === 'downloads', 15_000);
+    expect(resolved).toMatchObject({ status: 'resolved', endsAtMs: 15_000 });
+    expect(resolved!.annotations.resolved_because).toContain('removed or renamed');
+  });
+
   it("says an outage in the words of the signal's inputs: completion downstream, or the failing share of a signal without downstream", () => {
     const withFunnel = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 }).decide(signal, assessment({ failing: true, kind: 'outage', completion: 0.02 }), 0);
     expect(withFunnel[0]!.annotations.summary).toBe('downloads: outage, 2% of requests complete downstream, requests at 1x baseline');

@@ -25,7 +25,13 @@ const firing: AlertTransition = {
   startsAtMs: Date.parse('2023-07-20T12:17:15Z'),
   evaluatedAtMs: Date.parse('2023-07-20T12:17:30Z'),
 };
-const resolved: AlertTransition = { ...firing, status: 'resolved', endsAtMs: Date.parse('2023-07-20T12:31:15Z'), evaluatedAtMs: Date.parse('2023-07-20T12:31:15Z') };
+const resolved: AlertTransition = {
+  ...firing,
+  status: 'resolved',
+  annotations: { ...firing.annotations, resolved_because: 'healthy again: requests 1.02x what was expected (1.18K/s), downstream completion 99.9% (baseline 99.9%)' },
+  endsAtMs: Date.parse('2023-07-20T12:31:15Z'),
+  evaluatedAtMs: Date.parse('2023-07-20T12:31:15Z'),
+};
 
 describe('payload shapes', () => {
   it('Alertmanager postable alerts: firing valid for 4 resend intervals, resolved with endsAt', () => {
@@ -40,6 +46,8 @@ describe('payload shapes', () => {
     const body = buildSlackPayload([firing, resolved], template, 'http://127.0.0.1:9464');
     expect(body.text).toContain(':rotating_light: *[FIRING] StormwatchRetryStorm* on `crate-downloads` (critical)');
     expect(body.text).toContain(':white_check_mark: *[RESOLVED] StormwatchRetryStorm*');
+    // A resolve says why before what it was: its firing summary alone read as the incident going on.
+    expect(body.text).toContain('\nHealthy again: requests 1.02x what was expected (1.18K/s), downstream completion 99.9% (baseline 99.9%). It was: crate-downloads: retry storm');
     expectGolden('slack.json', `${JSON.stringify(body, null, 2)}\n`);
   });
 

@@ -15,7 +15,7 @@ export function buildSlackPayload(transitions: readonly AlertTransition[], templ
       alertname: t.labels.alertname ?? '',
       signal: subjectOf(t.labels),
       severity: t.labels.severity ?? '',
-      summary: t.annotations.summary ?? '',
+      summary: summaryOf(t),
       description: t.annotations.description ?? '',
       startsAt: new Date(t.startsAtMs).toISOString(),
       endedAt: t.endsAtMs === undefined ? '' : `, resolved ${new Date(t.endsAtMs).toISOString()}`,
@@ -24,6 +24,19 @@ export function buildSlackPayload(transitions: readonly AlertTransition[], templ
     }).trim(),
   );
   return { text: blocks.join('\n\n') };
+}
+
+/**
+ * The summary line: for a resolved alert, why it resolved before what it was ("Healthy again:
+ * requests 1.02x what was expected (61.2/s). It was: downloads: requests at 1.6x..."), where its
+ * firing summary alone read as the incident still going on.
+ */
+function summaryOf(t: AlertTransition): string {
+  const summary = t.annotations.summary ?? '';
+  const why = t.status === 'resolved' ? t.annotations.resolved_because : undefined;
+  if (!why) return summary;
+  const said = `${why[0]!.toUpperCase()}${why.slice(1)}.`;
+  return summary ? `${said} It was: ${summary}` : said;
 }
 
 /**
