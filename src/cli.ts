@@ -449,6 +449,9 @@ async function deploy(values: Values, command: string): Promise<number> {
     await new Promise((r) => setTimeout(r, pollMs));
   }
   for (const f of failures) process.stderr.write(`stormwatch: warning: ${f} (recorded by ${accepted.join(', ')})\n`);
+  // A mistyped service would have another service's regression fail it (or pass it blind): the
+  // server's log says so, and so does the pipeline that sent it.
+  if (record.judgedOnAll) process.stderr.write(`stormwatch: warning: no signal is labelled service=${JSON.stringify(service)}: the deploy's window judges every signal (is the service name right?)\n`);
   process.stdout.write(`${JSON.stringify(record)}\n`);
   if (!values.wait) return 0;
   const outcome = await waitForVerdict(accepted, record.id, { deadlineMs, pollMs, token, progress: (line) => process.stderr.write(`stormwatch: ${line}\n`) });

@@ -92,6 +92,11 @@ describe('the CI example and deploy --wait', () => {
       const once = await runCli(['deploy', '--service', 'checkout', '--version', 'r1', '--id', 'ci-run-7', '--url', s.url]);
       const again = await runCli(['deploy', '--service', 'checkout', '--version', 'r1', '--id', 'ci-run-7', '--url', s.url]);
       expect(JSON.parse(again.stdout).startedAtMs).toBe(JSON.parse(once.stdout).startedAtMs);
+      expect(once.stderr).toBe('');
+      // A mistyped service is recorded (its window judges every signal) and said to the pipeline too.
+      const typo = await runCli(['deploy', '--service', 'chekout', '--version', 'r2', '--url', s.url]);
+      expect(typo.code).toBe(0);
+      expect(typo.stderr).toBe('stormwatch: warning: no signal is labelled service="chekout": the deploy\'s window judges every signal (is the service name right?)\n');
     } finally {
       delete process.env.STORMWATCH_DEPLOY_TOKEN;
     }
