@@ -96,6 +96,10 @@ export class HttpSink implements Sink {
     if (status === 429) return { ok: false, reason: 'http_429', retryable: true, detail, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     // 408 is the receiver's own timeout: worth another try, unlike other 4xx.
     if (status >= 500 || status === 408) return { ok: false, reason: 'http_5xx', retryable: true, detail, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
+    // Credentials refused: kept and tried again until maxAge. A secret read from a file is read
+    // again at each attempt, and one rotated there (or mended by a reload) delivers what was
+    // queued; given up at once, the notifications decided during a rotation were lost.
+    if (status === 401 || status === 403) return { ok: false, reason: 'http_4xx', retryable: true, detail: `${detail}${refusedCredentialsHint(status, this.options.setting, 'bearerToken, basicAuth or headers')}; kept and tried again until maxAge` };
     return { ok: false, reason: 'http_4xx', retryable: false, detail: `${detail}${refusedCredentialsHint(status, this.options.setting, 'bearerToken, basicAuth or headers')}` };
   }
 }

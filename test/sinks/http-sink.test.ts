@@ -45,6 +45,9 @@ describe('HttpSink', () => {
     [500, {}, { ok: false, reason: 'http_5xx', retryable: true }],
     [408, {}, { ok: false, reason: 'http_5xx', retryable: true }],
     [400, {}, { ok: false, reason: 'http_4xx', retryable: false }],
+    // Credentials refused: a secret being rotated, or mended by a reload; tried again until maxAge.
+    [401, {}, { ok: false, reason: 'http_4xx', retryable: true }],
+    [403, {}, { ok: false, reason: 'http_4xx', retryable: true }],
     [429, { 'retry-after': '3' }, { ok: false, reason: 'http_429', retryable: true, retryAfterMs: 3000 }],
   ] as [number, Record<string, string>, object][])('classifies HTTP %d', async (status, headers, expected) => {
     receiver.respond = () => ({ status, headers });
