@@ -187,7 +187,7 @@ export class Pipeline {
       this.pendingRamps.delete(id);
     }
     this.watched.set(id, w);
-    this.deploys?.register(id, labels.service);
+    this.deploys?.register(id, labels.service, signal.inputs.errors !== undefined || signal.inputs.downstream !== undefined);
     return w;
   }
 

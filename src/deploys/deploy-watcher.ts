@@ -125,6 +125,8 @@ export class DeployWatcher {
   private pruneDueMs = Number.NEGATIVE_INFINITY;
 
   private readonly signals: WatchedSignalInfo[];
+  /** Series with requests alone: no error or completion ratio to compare before and after a deploy. */
+  private readonly requestsOnly = new Set<string>();
 
   constructor(
     private readonly params: DeployWindowParams,
@@ -134,8 +136,9 @@ export class DeployWatcher {
   }
 
   /** Adds a series that deploys can affect (series of split signals appear over time). */
-  register(name: string, service: string | undefined): void {
+  register(name: string, service: string | undefined, ratios = true): void {
     this.signals.push({ name, ...(service !== undefined ? { service } : {}) });
+    if (!ratios) this.requestsOnly.add(name);
   }
 
   /** The signals a deploy of `service` can affect: those labelled with it, else all. */
@@ -457,7 +460,18 @@ export class DeployWatcher {
       r.decidedAtMs = timeMs;
     } else if (ended) {
       const superseded = r.supersededBy !== undefined ? `superseded by ${r.supersededBy} at ${new Date(r.windowEndsAtMs).toISOString()}` : undefined;
-      if (enoughData && !couldFail) {
+      const blind = r.blindTicks !== undefined && r.blindTicks * p.intervalMs >= p.windowMs / 2;
+      if (!blind && w.signals.length > 0 && w.signals.every((name) => this.requestsOnly.has(name))) {
+        // Requests alone: nothing to compare before and after, and no incident in the window. Said
+        // "no pre-deploy baseline", every deploy of such a service was inconclusive, and the gates
+        // (inconclusive: fail by default) rolled each one back.
+        r.verdict = superseded ? 'superseded' : 'pass';
+        r.reasons = [
+          `no incident on ${w.signals.join(', ')} in the window; ${w.signals.length === 1 ? 'it watches' : 'they watch'} requests alone: no error or completion ratio to compare before and after`,
+          ...(superseded ? [`${superseded}: judged on the window until then`] : []),
+          ...unusual,
+        ];
+      } else if (enoughData && !couldFail) {
         r.verdict = superseded ? 'superseded' : 'inconclusive';
         r.reasons = [
           `${superseded ? `${superseded}: ` : ''}too few buckets to show a regression: ${postMost} post-deploy against ${preMost} pre-deploy, where even all after worse than all before gives p=${smallestFloor.toPrecision(2)}, not under deploys.alpha (${p.alpha}); lengthen deploys.window, or deploy after a longer baseline`,
