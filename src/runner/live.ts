@@ -542,7 +542,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       const errorReasons = [...new Set(read.errors.map((e) => e.reason))].join(', ');
       if (errorText !== lastErrorText && (messageShape(errorText) !== messageShape(lastErrorText) || now() - lastErrorLogMs >= ERROR_RELOG_MS)) {
         if (errorText) logger.log('warn', 'source read failed; the loop goes on', { errors: read.errors.map((e) => ({ reason: e.reason, message: e.message })) });
-        else logger.log('info', 'source read recovered', { source: sourceWhere(config) });
+        else logger.log('info', 'source read recovered', { source: sourceWhere(config), ...(read.unjudged !== undefined ? { notJudged: read.unjudged } : {}) });
         lastErrorText = errorText;
         lastErrorReasons = errorReasons;
         lastErrorLogMs = now();

@@ -129,6 +129,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
   private readonly leftTargets = new Map<string, { target: DownTarget; untilMs: number }>();
   /** The probe for series that left a page, made once: the signals do not change. */
   private leftProbe: string | undefined;
+  /** Whether the last read had no answer at all (Prometheus unreachable, stalled, restarting): see read. */
+  private unreachable = false;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -223,9 +225,27 @@ export class PrometheusSource implements LiveSource, HistorySource {
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
     const suspects = down && left && [...new Map([...down, ...left].map((t) => [`${t.job}\u0000${t.instance}`, t])).values()];
     const held = suspects?.length === 0 ? [] : await this.readMissed(missable, suspects, tick, nowMs, failed);
+    const answeredAny = [...ok.values()].some((answered) => answered.some(Boolean));
+    // The first answer after none: Prometheus catching up scrapes a target at once and again at
+    // its usual offset, a fraction of an interval apart, and irate over two such samples reads a
+    // counter that moves once a second as stopped: a false Outage on every signal after a 30 s
+    // stall, and a deploy failed by it. Not judged; the next read's samples are a scrape apart.
+    const settling = this.unreachable && answeredAny;
+    if (ok.size > 0) this.unreachable = !answeredAny;
+    if (settling) {
+      for (const answered of ok.values()) answered.fill(false);
+      for (const sum of sums.values()) sum.fill(Number.NaN);
+    }
     // A failed query leaves its input NaN (a gap); a successful one fills every series of the signal.
     this.fillFrame(frame, ok, sums, tick);
-    return { frame, errors, problems: [], ...(held.length > 0 ? { held } : {}), ...(downProbeFailure !== undefined ? { downProbeFailure } : {}) };
+    return {
+      frame,
+      errors,
+      problems: [],
+      ...(held.length > 0 && !settling ? { held } : {}),
+      ...(downProbeFailure !== undefined ? { downProbeFailure } : {}),
+      ...(settling ? { unjudged: 'the first answer after Prometheus answered nothing: its catch-up scrapes can be a fraction of an interval apart, and a rate over them misreads' } : {}),
+    };
   }
 
   /** The probe for series that left a page (targetsLeftQuery) of every selector the missed queries read. */

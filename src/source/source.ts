@@ -17,6 +17,8 @@ export interface SourceRead {
   held?: HeldRate[];
   /** Why the probe for targets whose scrapes fail failed (Prometheus source): every watched series was asked. */
   downProbeFailure?: string;
+  /** Why this read's data is left unread (NaN) though it was answered: said, not counted as an error. */
+  unjudged?: string;
 }
 
 export type { HeldRate } from '../core/types.js';

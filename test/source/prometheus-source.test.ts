@@ -497,3 +497,33 @@ describe('PrometheusSource, errors metrics without series', () => {
     expect(asked[2]).toBe('topk(1, {__name__="http_requests_total"})');
   });
 });
+
+describe('PrometheusSource, back from no answer at all', () => {
+  it('leaves the first answer after reads that got none unread, and says why; a read that got some answers is read', async () => {
+    // Prometheus stalled (SIGSTOP) then caught up: its first scrapes after it are a fraction of an
+    // interval apart, and irate over two of them read a counter that moves once a second as 0.
+    let down = false;
+    const fetchFn = (async () => {
+      if (down) throw new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });
+      return new Response(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: [0, '42'] }] } }), { status: 200 });
+    }) as typeof fetch;
+    const plain = { name: 'api', labels: {}, by: [], clients: [], inputs: { requests: { selector: parseSelector('r'), query: 'q' } } } as unknown as SignalConfig;
+    const source = new PrometheusSource(new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn }), [plain]);
+    const requests = (r: { frame: Frame }) => r.frame.signals.get('api')!.requests;
+    const first = await source.read(0);
+    expect([requests(first), first.unjudged]).toEqual([42, undefined]);
+    down = true;
+    for (const t of [2000, 4000]) {
+      const failed = await source.read(t);
+      expect(failed.errors.length).toBeGreaterThan(0);
+      expect(requests(failed)).toBeNaN();
+    }
+    down = false;
+    const back = await source.read(6000);
+    expect(back.errors).toEqual([]);
+    expect(requests(back)).toBeNaN();
+    expect(back.unjudged).toContain('the first answer after Prometheus answered nothing');
+    const next = await source.read(8000);
+    expect([requests(next), next.unjudged]).toEqual([42, undefined]);
+  });
+});
