@@ -129,8 +129,14 @@ export class PrometheusSource implements LiveSource, HistorySource {
   private readonly leftTargets = new Map<string, { target: DownTarget; untilMs: number }>();
   /** The probe for series that left a page, made once: the signals do not change. */
   private leftProbe: string | undefined;
-  /** Whether the last read had no answer at all (Prometheus unreachable, stalled, restarting): see read. */
+  /**
+   * Whether the last read had no answer at all (Prometheus unreachable, stalled, restarting), or
+   * took longer than twice the interval between the last two reads (stalled, then answered as of
+   * its query time): see read.
+   */
   private unreachable = false;
+  /** The time the last read was asked for (NaN: none yet). */
+  private lastReadMs = Number.NaN;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -154,6 +160,9 @@ export class PrometheusSource implements LiveSource, HistorySource {
   }
 
   async read(nowMs: number): Promise<SourceRead> {
+    const startedMs = performance.now();
+    const intervalMs = nowMs - this.lastReadMs;
+    this.lastReadMs = nowMs;
     const tick = ++this.tables.tick;
     const frame: Frame = { timeMs: nowMs, signals: new Map() };
     const errors: SourceError[] = [];
@@ -231,7 +240,10 @@ export class PrometheusSource implements LiveSource, HistorySource {
     // counter that moves once a second as stopped: a false Outage on every signal after a 30 s
     // stall, and a deploy failed by it. Not judged; the next read's samples are a scrape apart.
     const settling = this.unreachable && answeredAny;
-    if (ok.size > 0) this.unreachable = !answeredAny;
+    // A query asked before a stall is answered as of its time when Prometheus wakes, before its
+    // catch-up scrapes: the read after it meets them. Past two intervals: a read merely slow on a
+    // busy machine costs no tick.
+    if (ok.size > 0) this.unreachable = !answeredAny || performance.now() - startedMs > 2 * intervalMs;
     if (settling) {
       for (const answered of ok.values()) answered.fill(false);
       for (const sum of sums.values()) sum.fill(Number.NaN);
