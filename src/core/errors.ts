@@ -86,7 +86,8 @@ export function fetchFailureDetail(error: unknown, url?: string): string {
 /** What a 401 or 403 answer means for a client whose settings are at `setting`. */
 export function refusedCredentialsHint(status: number, setting: string | undefined, keys = 'bearerToken, basicAuth, oauth2 or headers'): string {
   if (setting === undefined || (status !== 401 && status !== 403)) return '';
-  return ` (the credentials were ${status === 401 ? 'missing or refused' : 'not allowed'}: see ${setting}.${keys})`;
+  // The user:password@ of a URL is sent as basic auth too, and is where some give them.
+  return ` (the credentials were ${status === 401 ? 'missing or refused' : 'not allowed'}: see ${setting}.${keys}, or the user:password in its url)`;
 }
 
 /** Maps a fetch() failure to a reason: aborted by our timeout, or the connection failed. `setting` names the client's settings in hints. */

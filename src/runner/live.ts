@@ -52,7 +52,7 @@ import { windowBuckets } from '../deploys/deploy-watcher.js';
 import { boundBaseUrl } from '../config/resolve-server.js';
 import { FiringCopyError } from './durable-file.js';
 import { HELD_FROM_PAGE, HELD_FROM_PROMETHEUS, HeldRateLog } from './held-rate-log.js';
-import { RepeatedFailureLog } from './repeated-failure-log.js';
+import { RepeatedFailureLog, sameErrorsOnce } from './repeated-failure-log.js';
 import { type SeasonalRead, warmProfilesFromHistory } from './seasonal-warm.js';
 
 export interface LiveOptions {
@@ -541,7 +541,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       const errorText = read.errors.map((e) => `${e.reason}: ${e.message}`).join('; ');
       const errorReasons = [...new Set(read.errors.map((e) => e.reason))].join(', ');
       if (errorText !== lastErrorText && (messageShape(errorText) !== messageShape(lastErrorText) || now() - lastErrorLogMs >= ERROR_RELOG_MS)) {
-        if (errorText) logger.log('warn', 'source read failed; the loop goes on', { errors: read.errors.map((e) => ({ reason: e.reason, message: e.message })) });
+        if (errorText) logger.log('warn', 'source read failed; the loop goes on', { errors: sameErrorsOnce(read.errors) });
         else logger.log('info', 'source read recovered', { source: sourceWhere(config), ...(read.unjudged !== undefined ? { notJudged: read.unjudged } : {}) });
         lastErrorText = errorText;
         lastErrorReasons = errorReasons;
@@ -1092,3 +1092,4 @@ async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, con
   }
   return fedUntilMs;
 }
+

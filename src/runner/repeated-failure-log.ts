@@ -34,3 +34,19 @@ export class RepeatedFailureLog {
     this.unlogged = 0;
   }
 }
+
+/**
+ * A read's errors as logged: one entry for each distinct reason and message, with how many queries
+ * it failed where more than one (a refused token failed all six of a read's queries alike: the
+ * line said it six times).
+ */
+export function sameErrorsOnce(errors: readonly { reason: string; message: string }[]): { reason: string; message: string; queries?: number }[] {
+  const seen = new Map<string, { reason: string; message: string; queries?: number }>();
+  for (const e of errors) {
+    const key = `${e.reason}\u0000${e.message}`;
+    const known = seen.get(key);
+    if (known) known.queries = (known.queries ?? 1) + 1;
+    else seen.set(key, { reason: e.reason, message: e.message });
+  }
+  return [...seen.values()];
+}

@@ -22,7 +22,7 @@ describe('connection failures name the settings to look at', () => {
   });
 
   it('says a 401 or 403 is about the credentials, naming where they are set', () => {
-    expect(refusedCredentialsHint(401, 'source.prometheus')).toBe(' (the credentials were missing or refused: see source.prometheus.bearerToken, basicAuth, oauth2 or headers)');
+    expect(refusedCredentialsHint(401, 'source.prometheus')).toBe(' (the credentials were missing or refused: see source.prometheus.bearerToken, basicAuth, oauth2 or headers, or the user:password in its url)');
     expect(refusedCredentialsHint(403, 'source.scrape')).toContain('not allowed');
     expect(refusedCredentialsHint(500, 'source.scrape')).toBe('');
   });

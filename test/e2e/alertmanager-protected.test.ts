@@ -74,7 +74,7 @@ describe('Alertmanager sink to an Alertmanager behind TLS, client certificates a
     writeFileSync(join(dir, 'wrong'), 'not-the-password-77\n');
     const wrong = await deliver('wrong', `      tls: {caFile: ${certs.caFile}, certFile: ${certs.clientCert}, keyFile: ${certs.clientKey}}\n      basicAuth: {username: ${USER}, password: {file: wrong}}\n`);
     const said = wrong.lines.join('\n');
-    expect(said).toContain('HTTP 401 (the credentials were missing or refused: see sinks[0].alertmanager.bearerToken, basicAuth or headers)');
+    expect(said).toContain('HTTP 401 (the credentials were missing or refused: see sinks[0].alertmanager.bearerToken, basicAuth or headers, or the user:password in its url)');
     expect(said).not.toContain('not-the-password-77');
     expect(noCa.lines.join('\n')).not.toContain(PASSWORD);
   }, 30_000);

@@ -122,7 +122,7 @@ describe('protected sources', () => {
     expect(await query(configFile('prom-userinfo', `  prometheus:\n    url: ${withUserinfo}\n${tls()}`))).toBeGreaterThanOrEqual(1);
     const noAuth = await failure(configFile('prom-noauth', promSource(tls())));
     expect(noAuth.reason).toBe('http_status');
-    expect(noAuth.message).toContain('HTTP 401 (the credentials were missing or refused: see source.prometheus.bearerToken, basicAuth, oauth2 or headers)');
+    expect(noAuth.message).toContain('HTTP 401 (the credentials were missing or refused: see source.prometheus.bearerToken, basicAuth, oauth2 or headers, or the user:password in its url)');
     const noCa = await failure(configFile('prom-noca', promSource(`    basicAuth: {username: ${USER}, password: {file: password}}`)));
     expect(noCa.reason).toBe('connection');
     expect(noCa.message).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|unable to verify/i);
@@ -173,6 +173,6 @@ describe('protected sources', () => {
       return (await source.read(Date.now())).errors.map((e) => e.message).join('; ');
     };
     expect(await read('')).toMatch(/see source\.scrape\.tls\.certFile and tls\.keyFile/);
-    expect(await read(`, certFile: ${certs.clientCert}, keyFile: ${certs.clientKey}`)).toContain('HTTP 401 (the credentials were missing or refused: see source.scrape.bearerToken, basicAuth, oauth2 or headers)');
+    expect(await read(`, certFile: ${certs.clientCert}, keyFile: ${certs.clientKey}`)).toContain('HTTP 401 (the credentials were missing or refused: see source.scrape.bearerToken, basicAuth, oauth2 or headers, or the user:password in its url)');
   }, 30_000);
 });

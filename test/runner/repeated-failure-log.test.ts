@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.js';
-import { RepeatedFailureLog } from '../../src/runner/repeated-failure-log.js';
+import { RepeatedFailureLog, sameErrorsOnce } from '../../src/runner/repeated-failure-log.js';
 
 describe('RepeatedFailureLog', () => {
   it('logs a failure that repeats once a minute with how many were not logged, a new one at once, the stack only at debug', () => {
@@ -18,5 +18,14 @@ describe('RepeatedFailureLog', () => {
     const debug: Record<string, unknown>[] = [];
     new RepeatedFailureLog(createLogger('debug', (l) => debug.push(JSON.parse(l) as Record<string, unknown>)), 'x', 60_000, () => 0).failed(full);
     expect(String(debug[0]!.stack)).toContain('ENOSPC');
+  });
+});
+
+describe('sameErrorsOnce', () => {
+  it("says a message every query of a read failed with once, with how many, and different ones each", () => {
+    const refused = { reason: 'http_status', message: 'query http://127.0.0.1:9090: HTTP 401 (the credentials were missing or refused)' };
+    const slow = { reason: 'timeout', message: 'query http://127.0.0.1:9090: no answer within 1000 ms' };
+    expect(sameErrorsOnce([refused, refused, slow, refused])).toEqual([{ ...refused, queries: 3 }, slow]);
+    expect(sameErrorsOnce([slow])).toEqual([slow]);
   });
 });
