@@ -161,6 +161,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       // The replay file is data, not configuration: loading leaves it to the run (a backtest may read
       // another with --input), and the check says whether it is there.
       if (!lint) checkReplayFile(config, ' (a backtest can read another with --input)');
+      for (const warning of config.warnings ?? []) process.stderr.write(`stormwatch: warning: ${config.file}: ${warning}\n`);
       process.stdout.write(`${config.file}: ok${lint ? ' (lint: secrets not read)' : ''} (${config.signals.length} signal(s), ${config.source.kind} source, every ${config.intervalMs / 1000}s)\n`);
       return 0;
     }

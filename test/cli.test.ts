@@ -26,6 +26,17 @@ describe('stormwatch CLI', () => {
     expect(r.stdout).toBe(`${config}: ok (1 signal(s), replay source, every 15s)\n`);
   });
 
+  it('check-config: a warning goes to stderr naming file and place, the check passes (with --lint too)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
+    const file = join(dir, 'prom.yaml');
+    writeFileSync(file, "source:\n  prometheus:\n    url: http://127.0.0.1:9090\n    bearerToken: /var/run/secrets/prometheus-token\nsignals:\n  - name: api\n    requests: 'api_total'\n");
+    for (const args of [['check-config', file], ['check-config', '--lint', file]]) {
+      const r = await runCli(args);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe(`stormwatch: warning: ${file}: source.prometheus.bearerToken: an inline value that looks like a file path is sent as it is: to read the file, give {file: PATH} (line 4)\n`);
+    }
+  });
+
   it('check-config: a replay file that is not there is a problem naming its key (not with --lint)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cli-'));
     const file = join(dir, 'replay.yaml');

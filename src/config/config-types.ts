@@ -151,6 +151,8 @@ export interface ProbeConfig {
 
 export interface StormwatchConfig {
   file: string;
+  /** What loading found worth saying that is no problem (an inline secret that looks like a file path), each `path: warning (line N)`. */
+  warnings?: string[];
   intervalMs: number;
   /** node-cron expression when cron ticks the interval evenly; undefined: an epoch-aligned timer does (45s, 90s). */
   cron?: string;

@@ -45,8 +45,9 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   }
   const raw = parsed.data;
   const problems: string[] = [];
+  const warnings: string[] = [];
   const base = dirname(resolve(file));
-  const ctx = createResolveContext(raw, base, lineOf, options.lint === true, problems);
+  const ctx = createResolveContext(raw, base, lineOf, options.lint === true, problems, warnings);
   const { at } = ctx;
 
   const { presets, definitions } = loadBundledModels();
@@ -89,6 +90,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): StormwatchC
   }
   return {
     file,
+    ...(warnings.length > 0 ? { warnings } : {}),
     intervalMs: raw.interval,
     ...(cron !== undefined ? { cron } : {}),
     source,

@@ -17,6 +17,8 @@ export interface ResolveContext {
   lint: boolean;
   /** Records a problem at a path (its line added); loading fails after every step has run. */
   at: (path: PropertyKey[], message: string) => void;
+  /** Records a warning at a path (its line added): said, loading goes on. */
+  warn: (path: PropertyKey[], message: string) => void;
   readSecret: (value: SecretValue, path: PropertyKey[]) => string;
   readHeaders: (headers: Record<string, SecretValue>, path: PropertyKey[]) => Record<string, string>;
 }
@@ -29,14 +31,21 @@ export function isHttpUrl(text: string): boolean {
   }
 }
 
-export function createResolveContext(raw: RawConfig, base: string, lineOf: LineOf, lint: boolean, problems: string[]): ResolveContext {
-  const at = (path: PropertyKey[], message: string) => {
+export function createResolveContext(raw: RawConfig, base: string, lineOf: LineOf, lint: boolean, problems: string[], warnings: string[] = []): ResolveContext {
+  const placed = (path: PropertyKey[], message: string) => {
     const line = lineOf(path);
-    problems.push(`${formatPath(path)}: ${message}${line === undefined ? '' : ` (line ${line})`}`);
+    return `${formatPath(path)}: ${message}${line === undefined ? '' : ` (line ${line})`}`;
   };
+  const at = (path: PropertyKey[], message: string) => void problems.push(placed(path, message));
+  const warn = (path: PropertyKey[], message: string) => void warnings.push(placed(path, message));
   // Secrets are read here, once; a missing one is a configuration problem that names its place.
   const readSecret = (value: SecretValue, path: PropertyKey[]): string => {
-    if (typeof value === 'string') return value;
+    if (typeof value === 'string') {
+      // Prometheus's bearer_token_file given as bearerToken: sent as the token, refused at the
+      // first request. Not quoted: a token may begin with a slash after all.
+      if (looksLikeFilePath(value)) warn(path, 'an inline value that looks like a file path is sent as it is: to read the file, give {file: PATH}');
+      return value;
+    }
     if (lint) return '';
     if ('env' in value) {
       const v = process.env[value.env];
@@ -53,5 +62,10 @@ export function createResolveContext(raw: RawConfig, base: string, lineOf: LineO
   };
   const readHeaders = (h: Record<string, SecretValue>, path: PropertyKey[]) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), readSecret(v, [...path, k])]));
   const kind = raw.source.prometheus ? 'prometheus' : raw.source.scrape ? 'scrape' : 'replay';
-  return { raw, kind, base, lint, at, readSecret, readHeaders };
+  return { raw, kind, base, lint, at, warn, readSecret, readHeaders };
+}
+
+/** Two or more path segments from the root, nothing else: /var/run/secrets/token. */
+export function looksLikeFilePath(value: string): boolean {
+  return /^(?:\/[\w.@+-]+){2,}$/.test(value);
 }

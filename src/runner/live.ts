@@ -88,6 +88,7 @@ export async function startLive(initial: StormwatchConfig, options: LiveOptions)
   // One process per state directory (state-lock.ts), held until stopped or a start that fails.
   const lock = lockStateDir(initial.delivery.outboxDir, (options.now ?? Date.now)(), initial.delivery.outboxDirSetting);
   if (lock.tookOver) options.logger.log('info', 'state directory lock taken over: its holder is gone or on another host', { holder: lock.tookOver });
+  for (const warning of initial.warnings ?? []) options.logger.log('warn', 'configuration warning', { file: initial.file, warning });
   try {
     const handle = await runLive(initial, options);
     // Said once bound: on port 0 the links carry the port given (it said ":0" before).
@@ -855,6 +856,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       logger.log('error', 'configuration reload refused; the running configuration stays', { trigger, ...(file === undefined ? {} : { file }), problems });
       return { ok: false, error: file === undefined ? 'invalid configuration' : `invalid configuration in ${file}`, problems };
     }
+    for (const warning of next.warnings ?? []) if (!config.warnings?.includes(warning)) logger.log('warn', 'configuration warning', { trigger, file: next.file, warning });
     // Before comparing: the running configuration's links already carry the bound port.
     followBoundPort(next);
     const plan = planReload(config, next);

@@ -26,6 +26,15 @@ function writeConfig(text: string): string {
 }
 
 describe('loadConfig', () => {
+  it('warns of an inline secret that looks like a file path (a bearer_token_file given as bearerToken), naming its place and not its value; loads all the same', () => {
+    const config = (token: string) =>
+      loadConfig(writeConfig(`source:\n  prometheus:\n    url: http://127.0.0.1:9090\n    bearerToken: ${token}\nsignals:\n  - name: api\n    requests: 'api_total'\n`));
+    const warned = config('/var/run/secrets/prometheus-token');
+    expect(warned.warnings).toEqual(['source.prometheus.bearerToken: an inline value that looks like a file path is sent as it is: to read the file, give {file: PATH} (line 4)']);
+    expect(warned.source).toMatchObject({ kind: 'prometheus' });
+    for (const token of ['eyJhbGciOiJIUzI1NiJ9.e30.abc', '/9j+x']) expect(config(token).warnings, token).toBeUndefined();
+  });
+
   it('refuses labels stormwatch sets on its alerts, where a config gives alerts labels', () => {
     const file = writeConfig(
       'source: {replay: {file: x.om}}\nalerting:\n  labels: {team: a, service: b}\nsignals:\n  - name: api\n    labels: {service: checkout, severity: none}\n    requests: r_total\n',
