@@ -32,24 +32,24 @@ describe('DeployWatcher', () => {
       w.register('search', 'search', false);
       return w;
     };
-    const quiet = (t: number, extra: Partial<SignalTick> = {}) => new Map<string, SignalTick>([['search', { sample: { requests: 40, errors: Number.NaN, downstream: Number.NaN }, ...extra }]]);
+    const quiet = (extra: Partial<SignalTick> = {}) => new Map<string, SignalTick>([['search', { sample: { requests: 40, errors: Number.NaN, downstream: Number.NaN }, ...extra }]]);
     const w = requestsOnly();
     w.add({ ...deploy(), service: 'search' }, new Map());
     let t = T0;
-    for (; t < T0 + P.windowMs; t += 15_000) expect(w.observe(t, quiet(t)).changed).toEqual([]);
-    const passed = w.observe(t, quiet(t)).changed[0]!;
+    for (; t < T0 + P.windowMs; t += 15_000) expect(w.observe(t, quiet()).changed).toEqual([]);
+    const passed = w.observe(t, quiet()).changed[0]!;
     expect(passed.verdict).toBe('pass');
     expect(passed.reasons).toEqual(['no incident on search in the window; it watches requests alone: no error or completion ratio to compare before and after']);
     const failing = requestsOnly();
     failing.add({ ...deploy('d2'), service: 'search' }, new Map());
-    expect(failing.observe(T0 + 15_000, quiet(T0 + 15_000, { incidentSinceMs: T0 + 15_000, incidentAlert: 'StormwatchOutage' })).changed[0]!.verdict).toBe('fail');
+    expect(failing.observe(T0 + 15_000, quiet({ incidentSinceMs: T0 + 15_000, incidentAlert: 'StormwatchOutage' })).changed[0]!.verdict).toBe('fail');
     // A signal with a ratio beside it is judged as before: no baseline, no verdict.
     const mixed = requestsOnly();
     mixed.register('checkout', 'search', true);
     mixed.add({ ...deploy('d3'), service: 'search' }, new Map());
     let u = T0;
-    for (; u < T0 + P.windowMs; u += 15_000) mixed.observe(u, quiet(u));
-    expect(mixed.observe(u, quiet(u)).changed[0]!.verdict).toBe('inconclusive');
+    for (; u < T0 + P.windowMs; u += 15_000) mixed.observe(u, quiet());
+    expect(mixed.observe(u, quiet()).changed[0]!.verdict).toBe('inconclusive');
   });
 
   it('says the most unusual moment of the window beside a pass, and keeps it on every record, judging nothing by it', () => {
