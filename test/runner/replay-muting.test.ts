@@ -106,7 +106,7 @@ describe('muting in a replay', () => {
 describe('a replay whose receiver refuses its notifications', () => {
   it('counts those given up as undelivered (so `run` exits 1), not as delivered', async () => {
     receiver = await startReceiver();
-    receiver.respond = () => ({ status: 401 });
+    receiver.respond = () => ({ status: 400 });
     const base = loadConfig(join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'));
     const config = {
       ...base,
