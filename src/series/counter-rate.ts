@@ -447,14 +447,23 @@ export class CounterRates {
     const mi = this.members.ints;
     const current = this.groups.ints[g * GROUP_INTS + CURRENT]!;
     const others = this.groups.doubles[g * GROUP_DOUBLES + COMPLETE_SUM]!;
-    let sum = 0;
+    // Those back or past MISSED_FOR_MS first: one back of several that went together counts among
+    // the others now, and the rest are judged without it (its own increase would read as the
+    // others taking theirs over), whichever order they are met in.
     for (const [m, missed] of this.missed) {
       if (missed.group !== g) continue;
       const at = m * MEMBER_INTS;
-      if (mi[at + VALUE_AT] === current || mi[at + VALUE_AT + 1] === current || timeMs - missed.sinceMs > MISSED_FOR_MS) {
-        this.forgetMissed(m);
-        continue;
+      const back = mi[at + VALUE_AT] === current || mi[at + VALUE_AT + 1] === current;
+      if (!back && timeMs - missed.sinceMs <= MISSED_FOR_MS) continue;
+      if (back) {
+        missed.cohort.increment -= missed.increment;
+        missed.cohort.othersBefore += missed.increment;
       }
+      this.forgetMissed(m);
+    }
+    let sum = 0;
+    for (const [m, missed] of this.missed) {
+      if (missed.group !== g) continue;
       const cohort = missed.cohort;
       if (cohort.judging && cohort.judgedIn !== current) {
         cohort.judgedIn = current;
@@ -608,8 +617,8 @@ interface MissedCohort {
  * and not (`othersBefore`): Wald's sequential test of a normal mean, with the neighbours' count's
  * variance taken as Poisson's (`othersBefore`) plus a tenth of it again as the spread of real
  * traffic beyond counting. Judged on a fixed four snapshots at their midpoint, a pod missed among
- * four serving 0.25 requests a second read as ended in 40 % of runs (a quarter of its group
- * lost), and 10 % at 5 a second: at such counts one snapshot's noise is larger than the load.
+ * four serving 0.25 requests a second read as ended in about 40 % of runs by that noise (a quarter
+ * of its group lost), and 10 % at 5 a second: at such counts a snapshot's noise exceeds the load.
  */
 export function tookOverEvidence(increment: number, othersBefore: number, others: number): number {
   const variance = othersBefore + (OVERDISPERSION * othersBefore) ** 2;

@@ -222,6 +222,26 @@ describe('CounterRates: one group', () => {
     }
   });
 
+  it('judges the series that went together without one of them once it is back: its own count is no load taken over', () => {
+    const t = tracker();
+    const c: Record<string, number> = { a: 0, b: 0, c: 0, d: 0 };
+    const step = (k: number, read: string[]) => {
+      for (const pod of Object.keys(c)) c[pod]! += 1;
+      return snapshot(t, k * 1000, Object.fromEntries(read.map((p) => [p, c[p]!])));
+    };
+    for (let k = 0; k <= 100; k++) step(k, ['a', 'b', 'c', 'd']);
+    // c and d (a request a second each) are missed together; c is back two seconds later, d stays
+    // away while it serves.
+    expect(step(101, ['a', 'b'])).toBeNaN();
+    step(102, ['a', 'b']);
+    step(103, ['a', 'b', 'c']);
+    let last = Number.NaN;
+    for (let k = 104; k < 125; k++) last = step(k, ['a', 'b', 'c']);
+    // Judged with c still among the missed, c's own count read as a, b taking d's load over
+    // halfway: d never decided, and held scaled by 3 over 2 (4.3 a second).
+    expect(last).toBeCloseTo(4, 2);
+  });
+
   it('judges whether neighbours took a missed series\' load over on the snapshot it went in and the next, not the first alone', () => {
     const t = tracker();
     const c = { a: 0, b: 0, c: 0, d: 0 };
@@ -671,11 +691,16 @@ class MapCounterRateTracker {
       if (vanished) return Number.NaN;
     }
     let missed = 0;
+    // Those back (their cohort judged without them from now) or past 5 minutes, before the rest.
     for (const [key, m] of this.missed) {
-      if (this.current.has(key) || timeMs - m.sinceMs > 5 * 60_000) {
-        this.missed.delete(key);
-        continue;
+      if (!this.current.has(key) && timeMs - m.sinceMs <= 5 * 60_000) continue;
+      if (this.current.has(key)) {
+        m.cohort.increment -= m.increment;
+        m.cohort.othersBefore += m.increment;
       }
+      this.missed.delete(key);
+    }
+    for (const [key, m] of this.missed) {
       const c = m.cohort;
       if (c.judging && c.judgedIn !== this.snapshotNo) {
         c.judgedIn = this.snapshotNo;
