@@ -1094,4 +1094,3 @@ async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, con
   }
   return fedUntilMs;
 }
-

@@ -256,7 +256,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
       problems: [],
       ...(held.length > 0 && !settling ? { held } : {}),
       ...(downProbeFailure !== undefined ? { downProbeFailure } : {}),
-      ...(settling ? { unjudged: 'the first answer after Prometheus answered nothing: its catch-up scrapes can be a fraction of an interval apart, and a rate over them misreads' } : {}),
+      ...(settling ? { unjudged: 'the first read after Prometheus answered nothing, or answered past two intervals: its catch-up scrapes can be a fraction of an interval apart, and a rate over them misreads' } : {}),
     };
   }
 

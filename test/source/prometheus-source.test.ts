@@ -522,7 +522,7 @@ describe('PrometheusSource, back from no answer at all', () => {
     const back = await source.read(6000);
     expect(back.errors).toEqual([]);
     expect(requests(back)).toBeNaN();
-    expect(back.unjudged).toContain('the first answer after Prometheus answered nothing');
+    expect(back.unjudged).toContain('the first read after Prometheus answered nothing');
     const next = await source.read(8000);
     expect([requests(next), next.unjudged]).toEqual([42, undefined]);
   });
