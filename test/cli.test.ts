@@ -420,6 +420,7 @@ describe('stormwatch run: reload', () => {
       expect((await fetch(url, { method: 'POST' })).status).toBe(401);
       const ok = await fetch(url, { method: 'POST', headers: { authorization: 'Bearer tok-123456' } });
       expect(ok.status).toBe(200);
+      // The page's URL changed too (a new free port each time): the source is said changed.
       expect(await ok.json()).toEqual({ status: 'reloaded', changed: ['signals', 'source'] });
       expect(await p.waitForLog('configuration reloaded', 5000)).toMatchObject({ trigger: 'http', signalsAdded: ['b'] });
       expect(p.child.exitCode).toBeNull();

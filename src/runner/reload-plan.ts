@@ -56,13 +56,16 @@ export function planReload(old: StormwatchConfig, next: StormwatchConfig): Reloa
   }
   const signalsChanged = !same(old.signals, next.signals);
   const notifierChanged = !same([old.sinks, old.routes, old.delivery, old.alerting, old.deploys?.rollback], [next.sinks, next.routes, next.delivery, next.alerting, next.deploys?.rollback]);
-  const sourceChanged = !same(old.source, next.source) || signalsChanged || !same(old.deploys?.markers, next.deploys?.markers);
+  // The source is rebuilt for new signals (it reads their selectors), but said changed only when
+  // its own settings are: "source" beside every signal edit read as if the source had moved.
+  const ownSourceChanged = !same(old.source, next.source) || !same(old.deploys?.markers, next.deploys?.markers);
+  const sourceChanged = ownSourceChanged || signalsChanged;
   const scheduleChanged = old.cron !== next.cron || old.intervalMs !== next.intervalMs;
   const changed: string[] = [];
   if (signalsChanged) changed.push('signals');
   if (!same(old.detector, next.detector)) changed.push('detector');
   if (notifierChanged) changed.push('delivery');
-  if (sourceChanged) changed.push('source');
+  if (ownSourceChanged) changed.push('source');
   if (scheduleChanged) changed.push('interval');
   if (!same([old.maintenanceWindows, old.inhibitRules], [next.maintenanceWindows, next.inhibitRules])) changed.push('muting');
   if (!same(old.deploys, next.deploys)) changed.push('deploys');

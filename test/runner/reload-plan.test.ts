@@ -60,7 +60,8 @@ describe('planReload', () => {
     expect([...plan.resetSignals].sort()).toEqual(['b', 'gone']);
     expect([...plan.addedSignals]).toEqual(['c']);
     expect([...plan.removedSignals]).toEqual(['gone']);
-    expect(plan.changed).toEqual(['signals', 'source']);
+    expect(plan.changed).toEqual(['signals']);
+    expect(plan.sourceChanged).toBe(true);
     expect(plan.notifierChanged).toBe(false);
   });
 
@@ -165,7 +166,7 @@ describe('live reload', () => {
 
     // b's baseline window changes and c is new: a keeps what it learnt, b starts again like c.
     writeFileSync(file, configText(url, dir, signal('a') + signal('b', '    detector: { baselineWindow: 2h }\n') + signal('c')));
-    expect(await handle.reload()).toEqual({ ok: true, changed: ['signals', 'source'] });
+    expect(await handle.reload()).toEqual({ ok: true, changed: ['signals'] });
     await handle.stop(1000);
     handle = undefined;
     // Read as a restart reads it (the file holds per-series state as columns).
