@@ -23,7 +23,9 @@
 //   downstream pod read as gone undercounted completions by its share and paged an Outage;
 // - with no neighbour to learn from, an incomplete increment is unknown (NaN): no data, never zero.
 // Error counters are kinder: they are often born with the first error, an undercount of errors
-// pages nobody falsely, so their new series and resets count their value, like irate.
+// pages nobody falsely, so their new series and resets count their value, like irate. One missed
+// is held at its own smoothed increment while its pod's traffic is (it follows their verdict),
+// scaled as that traffic changed: a neighbour's error regression is not the missed pod's.
 
 export type CounterKind = 'traffic' | 'errors';
 
@@ -126,6 +128,8 @@ export class CounterRates {
   private pendingPeak = 0;
   /** Members read as missed, not gone, by member number: few at any time, none most of the time. */
   private readonly missed = new Map<number, MissedSeries>();
+  /** The cohorts of members that went together (see noteVanished), by when they went, while any is missed. */
+  private readonly cohorts = new Map<number, MissedCohort>();
 
   /** Makes a group (its first snapshot begun) and returns its number. */
   addGroup(kind: CounterKind = 'traffic'): number {
@@ -158,6 +162,8 @@ export class CounterRates {
     const i = this.groups.ints;
     const ai = g * GROUP_INTS;
     this.releasePending(g);
+    // Its number may be handed out again: no cohort may judge the next group by its part.
+    for (const cohort of this.cohorts.values()) cohort.parts.delete(g);
     for (let m = i[ai + FIRST_MEMBER]!; m >= 0; ) {
       const next = this.members.ints[m * MEMBER_INTS + NEXT]!;
       this.freeMember(m);
@@ -330,48 +336,24 @@ export class CounterRates {
     const links = this.pending.ints;
     const resets = gi[ag + RESET_FIRST]!;
     const fresh = gi[ag + FRESH_FIRST]!;
-    if ((gi[ag + FLAGS]! & ERRORS) !== 0) {
-      if (!matched && (gi[ag + FLAGS]! & EVER_MATCHED) === 0) return 0;
-      let sum = gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]!;
-      for (let k = resets; k >= 0; k = links[2 * k + 1]!) sum += values[k]!;
-      for (let k = fresh; k >= 0; k = links[2 * k + 1]!) sum += values[k]!;
-      return sum;
-    }
-    if (!matched) return Number.NaN;
+    const errors = (gi[ag + FLAGS]! & ERRORS) !== 0;
+    if (errors && !matched && (gi[ag + FLAGS]! & EVER_MATCHED) === 0) return 0;
+    if (!errors && !matched) return Number.NaN;
     const mi = this.members.ints;
     const md = this.members.doubles;
     const now = gi[ag + FLAGS]! & NOW;
     const before = 1 - now;
     const previous = gi[ag + PREVIOUS]!;
     const current = gi[ag + CURRENT]!;
-    if (gi[ag + PREVIOUS_TOUCHED]! > gi[ag + COMPLETE_COUNT]! + gi[ag + RESET_COUNT]!) {
-      // A series of the last snapshot is gone: what it counted before it went is unknown. Whether
-      // it ended or its scrape was missed, its neighbours' load tells (see the top of this file).
-      let vanished = false;
-      let othersSmooth = Number.NaN;
-      // The members that went together (a pod's series, whose page failed) are judged together:
-      // one pod's error-status series, a request a second beside its 49, is no load its
-      // neighbours could be seen to take over alone.
-      let cohort: MissedCohort | undefined;
-      for (let m = gi[ag + FIRST_MEMBER]!; m >= 0; m = mi[m * MEMBER_INTS + NEXT]!) {
-        if (mi[m * MEMBER_INTS + VALUE_AT + before] === previous && mi[m * MEMBER_INTS + VALUE_AT + now] !== current) {
-          vanished = true;
-          if (mi[m * MEMBER_INTS + INCREMENT_AT + before] !== previous) continue;
-          // Its smoothed increment up to its last snapshot (held near its last: heldIncrement), and
-          // the others' (read both times) up to the same one.
-          const last = md[m * MEMBER_DOUBLES + INCREMENT + before]!;
-          const increment = heldIncrement(smoothed(md[m * MEMBER_DOUBLES + SMOOTH]!, last, gd[agd + SMOOTHING]!), last, mi[m * MEMBER_INTS + QUIET_RUN]!);
-          if (Number.isNaN(othersSmooth)) othersSmooth = this.completeSmooth(g);
-          if (increment > 0 && othersSmooth > 0) {
-            if (!this.missed.has(m)) gi[ag + MISSED_COUNT]!++;
-            cohort ??= { increment: 0, othersBefore: othersSmooth, evidence: 0, judging: true, judgedIn: current };
-            cohort.increment += increment;
-            this.missed.set(m, { group: g, increment, cohort, sinceMs: timeMs, counted: 0, countedIn: -1 });
-          }
-        }
-      }
-      if (cohort) cohort.evidence = tookOverEvidence(cohort.increment, cohort.othersBefore, gd[agd + COMPLETE_SUM]!);
-      if (vanished) return Number.NaN;
+    // A series of the last snapshot is gone: what it counted before it went is unknown. Whether
+    // it ended or its scrape was missed, its neighbours' load tells (see the top of this file).
+    if (gi[ag + PREVIOUS_TOUCHED]! > gi[ag + COMPLETE_COUNT]! + gi[ag + RESET_COUNT]! && this.noteVanished(g, timeMs) && !errors) return Number.NaN;
+    if (errors) {
+      // Errors are counted as irate does, and those of series missed held (their pod's verdict).
+      let sum = gd[agd + COMPLETE_SUM]! + gd[agd + RETURNED_SUM]! + (gi[ag + MISSED_COUNT]! > 0 ? this.missedCount(g, timeMs) : 0);
+      for (let k = resets; k >= 0; k = links[2 * k + 1]!) sum += values[k]!;
+      for (let k = fresh; k >= 0; k = links[2 * k + 1]!) sum += values[k]!;
+      return sum;
     }
     const missed = gi[ag + MISSED_COUNT]! > 0 ? this.missedCount(g, timeMs) : 0;
     // A series first seen while others are missed may be one of them back (its label set made anew
@@ -402,13 +384,75 @@ export class CounterRates {
     }
     for (let k = fresh; k >= 0; k = links[2 * k + 1]!) {
       const m = links[2 * k]!;
-      const counted = Math.min(values[k]!, gd[agd + COMPLETE_MAX]!);
+      // A series born at its first count (a client library's error-status series) counts it though
+      // its neighbours counted nothing: its first request was lost beside the error it counted.
+      const counted = Math.min(values[k]!, Math.max(gd[agd + COMPLETE_MAX]!, 1));
       sum += counted;
       md[m * MEMBER_DOUBLES + INCREMENT + now] = counted;
       mi[m * MEMBER_INTS + INCREMENT_AT + now] = current;
       mi[m * MEMBER_INTS + QUIET_RUN] = counted > 0 ? 0 : 1;
     }
     return sum;
+  }
+
+  /**
+   * Reads group `g`'s members of the last snapshot missing from this one as missed, each held at its
+   * smoothed increment (heldIncrement), and returns whether any went. The members of every group
+   * that went in one snapshot (a pod's series, whose page failed) are judged together, one cohort:
+   * its pod's rare route, a request in four seconds, is no load its neighbours could be seen to
+   * take over alone, nor one error-status series beside 49 requests a second, and an error series
+   * (its errors are no load to take over) follows its pod's verdict.
+   */
+  private noteVanished(g: number, timeMs: number): boolean {
+    const gi = this.groups.ints;
+    const gd = this.groups.doubles;
+    const mi = this.members.ints;
+    const md = this.members.doubles;
+    const ag = g * GROUP_INTS;
+    const agd = g * GROUP_DOUBLES;
+    const now = gi[ag + FLAGS]! & NOW;
+    const before = 1 - now;
+    const previous = gi[ag + PREVIOUS]!;
+    const current = gi[ag + CURRENT]!;
+    const errors = (gi[ag + FLAGS]! & ERRORS) !== 0;
+    let vanished = false;
+    let othersSmooth = Number.NaN;
+    let part: CohortPart | undefined;
+    let cohort: MissedCohort | undefined;
+    for (let m = gi[ag + FIRST_MEMBER]!; m >= 0; m = mi[m * MEMBER_INTS + NEXT]!) {
+      if (mi[m * MEMBER_INTS + VALUE_AT + before] !== previous || mi[m * MEMBER_INTS + VALUE_AT + now] === current) continue;
+      vanished = true;
+      if (mi[m * MEMBER_INTS + INCREMENT_AT + before] !== previous) continue;
+      // Its smoothed increment up to its last snapshot, held near its last; a traffic member's
+      // neighbours' (read both times) up to the same one.
+      const last = md[m * MEMBER_DOUBLES + INCREMENT + before]!;
+      const increment = heldIncrement(smoothed(md[m * MEMBER_DOUBLES + SMOOTH]!, last, gd[agd + SMOOTHING]!), last, mi[m * MEMBER_INTS + QUIET_RUN]!);
+      if (!errors && Number.isNaN(othersSmooth)) othersSmooth = this.completeSmooth(g);
+      if (!(increment > 0) || !(errors || othersSmooth > 0)) continue;
+      // Still held from an earlier gap if it came back on a snapshot its group read as no data.
+      this.forgetMissed(m);
+      cohort ??= this.cohortAt(timeMs);
+      if (!errors && part === undefined) {
+        part = { increment: 0, othersBefore: othersSmooth, others: gd[agd + COMPLETE_SUM]!, seenIn: current };
+        cohort.parts.set(g, part);
+      }
+      if (part) part.increment += increment;
+      cohort.members++;
+      gi[ag + MISSED_COUNT]!++;
+      this.missed.set(m, { group: g, increment, cohort, sinceMs: timeMs, counted: 0, countedIn: -1 });
+    }
+    if (part && cohort!.judging) {
+      cohort!.evidence += tookOverEvidence(part.increment, part.othersBefore, part.others);
+      if (cohort!.evidence <= -DECIDED) cohort!.judging = false;
+    }
+    return vanished;
+  }
+
+  /** The cohort of members that went at `timeMs` (see noteVanished), made when the first one goes. */
+  private cohortAt(timeMs: number): MissedCohort {
+    let cohort = this.cohorts.get(timeMs);
+    if (cohort === undefined) this.cohorts.set(timeMs, (cohort = { timeMs, parts: new Map(), evidence: 0, judging: true, members: 0 }));
+    return cohort;
   }
 
   /**
@@ -455,31 +499,40 @@ export class CounterRates {
       const at = m * MEMBER_INTS;
       const back = mi[at + VALUE_AT] === current || mi[at + VALUE_AT + 1] === current;
       if (!back && timeMs - missed.sinceMs <= MISSED_FOR_MS) continue;
-      if (back) {
-        missed.cohort.increment -= missed.increment;
-        missed.cohort.othersBefore += missed.increment;
+      const part = back ? missed.cohort.parts.get(g) : undefined;
+      if (part) {
+        part.increment -= missed.increment;
+        part.othersBefore += missed.increment;
       }
       this.forgetMissed(m);
     }
     let sum = 0;
     for (const [m, missed] of this.missed) {
-      if (missed.group !== g) continue;
+      // Not on the snapshot it went in (an error series: a traffic one's group reads no data then).
+      if (missed.group !== g || missed.sinceMs === timeMs) continue;
       const cohort = missed.cohort;
-      if (cohort.judging && cohort.judgedIn !== current) {
-        cohort.judgedIn = current;
-        cohort.evidence += tookOverEvidence(cohort.increment, cohort.othersBefore, others);
-        // Enough that it still serves: from now on it is held, whatever its neighbours do.
-        if (cohort.evidence <= -DECIDED) cohort.judging = false;
+      const part = cohort.parts.get(g);
+      if (part && part.seenIn !== current) {
+        part.seenIn = current;
+        part.others = others;
+        if (cohort.judging) {
+          cohort.evidence += tookOverEvidence(part.increment, part.othersBefore, others);
+          // Enough that it still serves: from now on it is held, whatever its neighbours do.
+          if (cohort.evidence <= -DECIDED) cohort.judging = false;
+        }
       }
-      if (cohort.evidence >= DECIDED) this.forgetMissed(m);
-      else {
-        // While undecided, what it serves is weighed by how likely it is still to serve (even odds
-        // before any evidence): the estimate off the least either way.
-        const serving = cohort.judging ? 1 / (1 + Math.exp(cohort.evidence)) : 1;
-        missed.counted = serving * missed.increment * (others / cohort.othersBefore);
-        missed.countedIn = current;
-        sum += missed.counted;
+      if (cohort.evidence >= DECIDED) {
+        this.forgetMissed(m);
+        continue;
       }
+      // While undecided, what it serves is weighed by how likely it is still to serve (even odds
+      // before any evidence): the estimate off the least either way. Scaled as its neighbours'
+      // traffic changed (an error series as its pod's traffic groups'), not as their errors: one
+      // neighbour's error regression is not the missed pod's.
+      const serving = cohort.judging ? 1 / (1 + Math.exp(cohort.evidence)) : 1;
+      missed.counted = serving * missed.increment * (part ? others / part.othersBefore : trafficScale(cohort));
+      missed.countedIn = current;
+      sum += missed.counted;
     }
     return sum;
   }
@@ -509,6 +562,7 @@ export class CounterRates {
     if (missed === undefined) return;
     this.missed.delete(m);
     this.groups.ints[missed.group * GROUP_INTS + MISSED_COUNT]!--;
+    if (--missed.cohort.members === 0 && this.cohorts.get(missed.cohort.timeMs) === missed.cohort) this.cohorts.delete(missed.cohort.timeMs);
   }
 
   /** Appends (member, value) to the group's list whose first entry is at `groupInts[firstAt]` (its last at firstAt + 1). */
@@ -599,16 +653,38 @@ interface MissedSeries {
 }
 
 /**
- * The members of a group that went in one snapshot: their Σ of smoothed increments and their
- * group's other members' then, the evidence (nats) that those took their load over, whether that
- * is still being judged, and the last snapshot it was judged on.
+ * The members that went in one snapshot, of every group (see noteVanished): when, each traffic
+ * group's part, the evidence (nats) that their neighbours took their load over and whether that is
+ * still being judged, and how many are still missed.
  */
 interface MissedCohort {
-  increment: number;
-  othersBefore: number;
+  timeMs: number;
+  parts: Map<number, CohortPart>;
   evidence: number;
   judging: boolean;
-  judgedIn: number;
+  members: number;
+}
+
+/**
+ * A traffic group's members of a cohort: their Σ of smoothed increments, the group's other
+ * members' then and at the snapshot last judged (which it was).
+ */
+interface CohortPart {
+  increment: number;
+  othersBefore: number;
+  others: number;
+  seenIn: number;
+}
+
+/** How a cohort's traffic groups' other members changed since it went (1: it has none). */
+function trafficScale(cohort: MissedCohort): number {
+  let now = 0;
+  let before = 0;
+  for (const part of cohort.parts.values()) {
+    now += part.others;
+    before += part.othersBefore;
+  }
+  return before > 0 ? now / before : 1;
 }
 
 /**

@@ -386,37 +386,9 @@ export class SnapshotFrameBuilder {
    */
   heldRates: readonly HeldRate[] = NONE_HELD;
 
-  /**
-   * The held rates of the frame's inputs (heldRates), and the errors of series whose requests are
-   * partly held, scaled to them: a missed pod's error counters are gone from the page with its
-   * request counters, and errors read from the pods still there over requests held whole read the
-   * error ratio short by the missed pods' share (11-33 % in a soak's windows with one pod of four
-   * away), so a regression was judged on less. Its errors are taken to be as its neighbours'
-   * (their ratio), the Prometheus source's way with a down target's errors (missedQuery: their
-   * last rates, gated on its requests'); not held from its own past, as a pod's error counters
-   * are often born with its first error and gone in most of its snapshots.
-   */
   private heldOf(samples: ReturnType<SpareSamples['take']>): HeldRate[] {
     const held: HeldRate[] = [];
-    const heldErrors = new Map<string, number>();
     for (const route of this.routes) {
-      if (route.input !== 'requests') continue;
-      for (const g of route.groups.values()) {
-        const requests = samples.requests[g.slot]!;
-        const part = Number.isFinite(requests) ? this.rates.heldRate(g.counter) : 0;
-        const errors = samples.errors[g.slot]!;
-        if (!(part > 0 && part < requests && errors > 0)) continue;
-        const added = (errors * part) / (requests - part);
-        samples.errors[g.slot] = errors + added;
-        heldErrors.set(route.signal, (heldErrors.get(route.signal) ?? 0) + added);
-      }
-    }
-    for (const route of this.routes) {
-      if (route.input === 'errors') {
-        const added = heldErrors.get(route.signal);
-        if (added !== undefined) held.push({ signal: route.signal, input: 'errors', rate: added });
-        continue;
-      }
       const column = samples[route.input];
       let sum = 0;
       for (const g of route.groups.values()) if (Number.isFinite(column[g.slot]!)) sum += this.rates.heldRate(g.counter);
