@@ -252,7 +252,7 @@ export class AlertDecider {
       tracked.labels = { ...this.commonLabels, ...signal.labels, alertname: definition.alertname, signal: signal.name, severity: definition.severity };
       tracked.fingerprint = fingerprint(tracked.labels);
       tracked.startsAtMs = step.state.activeSinceMs;
-      tracked.annotations = { ...annotate(definition, signal.id, assessment, tracked.startsAtMs), ...signal.annotations };
+      tracked.annotations = { ...annotate(definition, signal.id, assessment, tracked.startsAtMs, '', kindNow() === 'organic_surge'), ...signal.annotations };
       tracked.kind = kindNow();
       tracked.reading = readingOf(assessment);
       tracked.lastSentMs = timeMs;
@@ -261,7 +261,7 @@ export class AlertDecider {
     } else if (step.transition === null && step.state.phase === 'firing' && active === true && key.endsWith('\u0000incident')) {
       this.refresh(tracked, signal, assessment, timeMs, out);
     } else if (step.transition === 'resolved') {
-      const annotations = { ...tracked.annotations, resolved_because: healthySaid(assessment) };
+      const annotations = { ...tracked.annotations, resolved_because: healthySaid(assessment, Number(tracked.annotations.requests_baseline_per_second ?? Number.NaN)) };
       out.push({ status: 'resolved', labels: tracked.labels, annotations, fingerprint: tracked.fingerprint, startsAtMs: tracked.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
     }
   }
@@ -396,13 +396,18 @@ function ratiosSaid(a: Assessment): string {
 
 /**
  * Why a resolved alert resolved, with the readings of the tick that resolved it: "healthy again:
- * requests 1.02x what was expected (61.2/s), error ratio 0.4% (baseline 0.3%)". Its firing
+ * requests 61.2/s, 1.02x what is expected, error ratio 0.4% (baseline 0.3%)". Its firing
  * annotations stay as they were (what the incident was, as Alertmanager keeps them); without this
- * a resolved surge repeated "requests at 1.6x" and nothing said what was read at its end.
+ * a resolved surge repeated "requests at 1.6x" and nothing said what was read at its end. Where
+ * the expectation moved since it fired (`firedBaseline`, a surge's new level learnt as normal),
+ * both are said: "1.13x" alone read as traffic back to what it was, at 2.5x that.
  */
-export function healthySaid(a: Assessment): string {
+export function healthySaid(a: Assessment, firedBaseline = Number.NaN): string {
   const parts: string[] = [];
-  if (Number.isFinite(a.requests) && a.requestsBaseline > 0) parts.push(`requests ${formatFactor(a.requests / a.requestsBaseline)} what was expected (${formatRate(a.requests)})`);
+  if (Number.isFinite(a.requests) && a.requestsBaseline > 0) {
+    const moved = firedBaseline > 0 && Math.abs(Math.log(a.requestsBaseline / firedBaseline)) > Math.log(1.5);
+    parts.push(`requests ${formatRate(a.requests)}, ${formatFactor(a.requests / a.requestsBaseline)} what is expected${moved ? ` (${formatRate(a.requestsBaseline)} now, ${formatRate(firedBaseline)} when it fired: the level since is learnt as normal)` : ''}`);
+  }
   if (Number.isFinite(a.errorRatio) && Number.isFinite(a.errorRatioBaseline)) parts.push(`error ratio ${formatPercent(a.errorRatio)} (baseline ${formatPercent(a.errorRatioBaseline)})`);
   if (Number.isFinite(a.completion) && Number.isFinite(a.completionBaseline)) parts.push(`downstream completion ${formatCompletion(a.completion)} (baseline ${formatCompletion(a.completionBaseline)})`);
   return parts.length === 0 ? 'healthy again' : `healthy again: ${parts.join(', ')}`;
@@ -414,8 +419,26 @@ function seriesOfKey(key: string): string {
   return end < 0 ? key : key.slice(0, end);
 }
 
+/** The annotations of a retry reading, not an organic surge's. */
+const SURGE_UNSAID = [
+  'failing_attempts',
+  'failing_requests',
+  'attempts_per_request',
+  'attempts_per_request_low',
+  'attempts_per_request_high',
+  'attempts_per_request_note',
+  'logical_demand_per_second',
+  'logical_demand_low_per_second',
+  'logical_demand_high_per_second',
+  'regime',
+  'client_model',
+  'client_models_fitting',
+  'client_model_share',
+  'client_model_note',
+] as const;
+
 /** Human-readable summary and description from the definition's templates, plus machine-readable numbers. */
-export function annotate(definition: AlertDefinition, signal: string, a: Assessment, sinceMs: number, carried = ''): Labels {
+export function annotate(definition: AlertDefinition, signal: string, a: Assessment, sinceMs: number, carried = '', surge = false): Labels {
   const est = a.estimate;
   // A client is named only when it is likelier than the others that fit together, or when the
   // incident keeps the one it named (`carried`).
@@ -475,6 +498,9 @@ export function annotate(definition: AlertDefinition, signal: string, a: Assessm
     client_model_note: est?.ambiguity ?? '',
     aftermath: a.aftermath ? `storm outlived its cause: failures healthy since ${new Date(a.aftermath.healthySinceMs).toISOString()}, requests still ${formatFactor(a.aftermath.multiplier)}` : '',
   };
+  // A surge is demand served fine: the retry model's reading of it (its rise as attempts per
+  // request, its demand as the baseline's) told Alertmanager and Faro it was retries.
+  if (surge) for (const k of SURGE_UNSAID) delete annotations[k];
   // Empty values say nothing: leave them out.
   for (const [k, v] of Object.entries(annotations)) if (v === '') delete annotations[k];
   return annotations;

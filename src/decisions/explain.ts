@@ -8,7 +8,12 @@ import { STORM_MIN_MULTIPLIER, maxRetryMultiplier } from './storm-floor.js';
 export function explain(signal: string, a: Assessment, kind: AlertKind): string {
   const est = a.estimate;
   const m = est ? formatFactor(est.multiplier) : 'n/a';
-  const rates = `${formatRate(a.requests)} vs ${formatRate(a.requestsBaseline)}`;
+  // The multiplier is read over the ticks since the failure began (its ramp fitted), the rates are
+  // the last tick's: where the two are apart, both are said, or the page's 3.52x sat beside rates
+  // dividing to 4.05x.
+  const lastTick = a.requests / a.requestsBaseline;
+  const apart = est !== undefined && Number.isFinite(lastTick) && lastTick > 0 && Math.abs(Math.log(lastTick / est.multiplier)) > Math.log(1.1);
+  const rates = `${formatRate(a.requests)} vs ${formatRate(a.requestsBaseline)}${apart ? `: ${formatFactor(lastTick)} in the last tick, ${m} since it began` : ''}`;
   const hasFunnel = Number.isFinite(a.completionBaseline);
   // A tick without requests has no completion ratio to quote (a 1 s tick of a stalling pool).
   const failingWhat = hasFunnel

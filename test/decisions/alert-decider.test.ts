@@ -32,14 +32,24 @@ describe('AlertDecider', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     const [firing] = d.decide(signal, assessment({ failing: true, kind: 'error_regression', errorRatio: 0.2, errorRatioBaseline: 0.003 }), 0);
     const [resolved] = d.decide(signal, assessment({ failing: false, requests: 1020, requestsBaseline: 1000, errorRatio: 0.004, errorRatioBaseline: 0.003, completion: 0.998, completionBaseline: 0.999 }), 15_000);
-    expect(resolved!.annotations.resolved_because).toBe('healthy again: requests 1.02x what was expected (1.02K/s), error ratio 0.4% (baseline 0.3%), downstream completion 99.8% (baseline 99.9%)');
+    expect(resolved!.annotations.resolved_because).toBe('healthy again: requests 1.02K/s, 1.02x what is expected, error ratio 0.4% (baseline 0.3%), downstream completion 99.8% (baseline 99.9%)');
     const { resolved_because: _, ...kept } = resolved!.annotations;
     expect(kept).toEqual(firing!.annotations);
     // A signal without ratios says its requests alone; a surge resolves the same way.
     const surges = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     const bare = { errorRatio: Number.NaN, errorRatioBaseline: Number.NaN, completion: Number.NaN, completionBaseline: Number.NaN };
-    expect(surges.decide(signal, assessment({ ...bare, surge: true, requests: 1600 }), 0)[0]!.labels.alertname).toBe('StormwatchOrganicSurge');
-    expect(surges.decide(signal, assessment({ ...bare, surge: false, requests: 990 }), 15_000)[0]!.annotations.resolved_because).toBe('healthy again: requests 0.99x what was expected (990/s)');
+    const surge = surges.decide(signal, assessment({ ...bare, surge: true, requests: 1600, estimate: { multiplier: 1.6, attemptsPerRequest: 1.6, logicalDemand: 1000, failingAttempts: 0, matches: [], regime: 'none' } as unknown as AmplificationEstimate }), 0)[0]!;
+    expect(surge.labels.alertname).toBe('StormwatchOrganicSurge');
+    // Demand served fine: no retry reading (its rise as attempts per request told receivers it was retries).
+    expect(surge.annotations).toMatchObject({ multiplier: '1.6', requests_per_second: '1600' });
+    for (const k of ['attempts_per_request', 'logical_demand_per_second', 'failing_attempts', 'regime']) expect(surge.annotations, k).not.toHaveProperty(k);
+    expect(surges.decide(signal, assessment({ ...bare, surge: false, requests: 990 }), 15_000)[0]!.annotations.resolved_because).toBe('healthy again: requests 990/s, 0.99x what is expected');
+    // A surge whose level was learnt as normal since it fired says so: 1.13x alone read as traffic back.
+    const learnt = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    learnt.decide(signal, assessment({ ...bare, surge: true, requests: 1600 }), 0);
+    expect(learnt.decide(signal, assessment({ ...bare, surge: false, requests: 2600, requestsBaseline: 2300 }), 15_000)[0]!.annotations.resolved_because).toBe(
+      'healthy again: requests 2.6K/s, 1.13x what is expected (2.3K/s now, 1K/s when it fired: the level since is learnt as normal)',
+    );
   });
 
   it('says a firing alert of a signal a reload removed was resolved because nothing judges it any more', () => {

@@ -28,6 +28,14 @@ describe('explain: a retry storm', () => {
 });
 
 describe('explain: what a sentence may claim', () => {
+  it('says the last tick\'s multiplier beside the one read since the failure began where they are apart, not rates that divide to another figure', () => {
+    // 2112/960 is 2.2x: one figure.
+    expect(explain('downloads', storm({}), 'retry_storm')).toContain('requests at 2.2x baseline (2.11K/s vs 960/s) while');
+    // An update a few ticks on: the plateau read since onset 3.52x, the last tick 4.7K/s of 1.16K/s.
+    const later = { ...storm({ multiplier: 3.52, multiplierLow: 3.15, multiplierHigh: 3.93 }), requests: 4702.73, requestsBaseline: 1161.11 };
+    expect(explain('downloads', later, 'retry_storm')).toContain('requests at 3.52x baseline (4.7K/s vs 1.16K/s: 4.05x in the last tick, 3.52x since it began) while');
+  });
+
   it('says no more than 100% of requests complete downstream: a tick counting the tick before\'s completions too is everything completing', () => {
     const surge: Assessment = { ...storm({}), failing: false, surge: true, kind: 'error_regression', completion: 1.042, completionBaseline: 0.998, errorRatio: 0.001 };
     const text = explain('downloads', surge, 'organic_surge');

@@ -28,7 +28,7 @@ const firing: AlertTransition = {
 const resolved: AlertTransition = {
   ...firing,
   status: 'resolved',
-  annotations: { ...firing.annotations, resolved_because: 'healthy again: requests 1.02x what was expected (1.18K/s), downstream completion 99.9% (baseline 99.9%)' },
+  annotations: { ...firing.annotations, resolved_because: 'healthy again: requests 1.18K/s, 1.02x what is expected, downstream completion 99.9% (baseline 99.9%)' },
   endsAtMs: Date.parse('2023-07-20T12:31:15Z'),
   evaluatedAtMs: Date.parse('2023-07-20T12:31:15Z'),
 };
@@ -47,7 +47,7 @@ describe('payload shapes', () => {
     expect(body.text).toContain(':rotating_light: *[FIRING] StormwatchRetryStorm* on `crate-downloads` (critical)');
     expect(body.text).toContain(':white_check_mark: *[RESOLVED] StormwatchRetryStorm*');
     // A resolve says why before what it was: its firing summary alone read as the incident going on.
-    expect(body.text).toContain('\nHealthy again: requests 1.02x what was expected (1.18K/s), downstream completion 99.9% (baseline 99.9%). It was: crate-downloads: retry storm');
+    expect(body.text).toContain('\nHealthy again: requests 1.18K/s, 1.02x what is expected, downstream completion 99.9% (baseline 99.9%). It was: crate-downloads: retry storm');
     expectGolden('slack.json', `${JSON.stringify(body, null, 2)}\n`);
   });
 

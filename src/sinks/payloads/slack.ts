@@ -28,7 +28,7 @@ export function buildSlackPayload(transitions: readonly AlertTransition[], templ
 
 /**
  * The summary line: for a resolved alert, why it resolved before what it was ("Healthy again:
- * requests 1.02x what was expected (61.2/s). It was: downloads: requests at 1.6x..."), where its
+ * requests 61.2/s, 1.02x what is expected. It was: downloads: requests at 1.6x..."), where its
  * firing summary alone read as the incident still going on.
  */
 function summaryOf(t: AlertTransition): string {
