@@ -341,7 +341,7 @@ export class Pipeline {
       pre.set(id, { completion: snap.funnel.values, errorRatio: snap.errorRatio.values });
     }
     const { record, changes } = this.deploys.add(event, pre, timeMs);
-    return { record, transitions: changes.map((c) => this.deployAlert(c.record, c.status, timeMs)) };
+    return { record, transitions: changes.map((c) => this.deployAlert(c.record, c.status, timeMs, c.because)) };
   }
 
   /** Every deploy known, newest first. */
@@ -392,11 +392,11 @@ export class Pipeline {
     }
     const { changed, alerts } = watcher.observe(frame.timeMs, ticks);
     for (const r of changed) if (!result.deploys.includes(r)) result.deploys.push(r);
-    for (const a of alerts) result.transitions.push(this.deployAlert(a.record, a.status, frame.timeMs));
+    for (const a of alerts) result.transitions.push(this.deployAlert(a.record, a.status, frame.timeMs, a.because));
   }
 
-  private deployAlert(record: DeployRecord, status: 'firing' | 'resolved', timeMs: number): AlertTransition {
-    return deployTransition(record, status, timeMs, this.config.definitions, this.config.alerting.labels, this.config.alerting.externalURL);
+  private deployAlert(record: DeployRecord, status: 'firing' | 'resolved', timeMs: number, because?: string): AlertTransition {
+    return deployTransition(record, status, timeMs, this.config.definitions, this.config.alerting.labels, this.config.alerting.externalURL, because);
   }
 
   /**

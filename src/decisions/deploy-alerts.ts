@@ -7,7 +7,8 @@ import type { AlertDefinitions } from './alert-decider.js';
 import { fingerprint } from './fingerprint.js';
 import { renderTemplate } from './template.js';
 
-export function deployTransition(record: DeployRecord, status: 'firing' | 'resolved', timeMs: number, definitions: AlertDefinitions, commonLabels: Labels, externalURL: string): AlertTransition {
+/** `because`: why a resolved one resolved (its resolved_because, as a signal's alert says its own). */
+export function deployTransition(record: DeployRecord, status: 'firing' | 'resolved', timeMs: number, definitions: AlertDefinitions, commonLabels: Labels, externalURL: string, because?: string): AlertTransition {
   const def = definitions.deploy_regression;
   const labels: Labels = { ...commonLabels, alertname: def.alertname, service: record.service, version: record.version, severity: def.severity };
   const values = {
@@ -22,7 +23,15 @@ export function deployTransition(record: DeployRecord, status: 'firing' | 'resol
   return {
     status,
     labels,
-    annotations: { summary: renderTemplate(def.summary, values), description: renderTemplate(def.description, values), deploy_id: record.id, verdict: record.verdict, verdict_url: values.verdictURL, deployed_at: new Date(record.startedAtMs).toISOString() },
+    annotations: {
+      summary: renderTemplate(def.summary, values),
+      description: renderTemplate(def.description, values),
+      deploy_id: record.id,
+      verdict: record.verdict,
+      verdict_url: values.verdictURL,
+      deployed_at: new Date(record.startedAtMs).toISOString(),
+      ...(status === 'resolved' && because !== undefined ? { resolved_because: because } : {}),
+    },
     fingerprint: fingerprint(labels),
     startsAtMs,
     ...(status === 'resolved' ? { endsAtMs: timeMs } : {}),

@@ -79,6 +79,8 @@ export interface SignalTick {
 export interface DeployAlertChange {
   record: DeployRecord;
   status: 'firing' | 'resolved';
+  /** Why it resolved (the alert's resolved_because). */
+  because?: string;
 }
 
 /** A comparison of one signal's metric, reused while its inputs stay the same. */
@@ -216,7 +218,7 @@ export class DeployWatcher {
         if (w.alerting) {
           w.alerting = false;
           if (r.verdict !== 'pending') this.live.delete(w);
-          changes.push({ record: r, status: 'resolved' });
+          changes.push({ record: r, status: 'resolved', because: `the next deploy of ${r.service} began (${event.version}, ${event.id}, at ${new Date(event.startedAtMs).toISOString()}): a rollback or a fix, judged on its own window` });
         }
         if (r.verdict === 'pending' && event.startedAtMs < r.windowEndsAtMs) {
           // Superseded before its window ended: judged on what was seen.
@@ -307,7 +309,7 @@ export class DeployWatcher {
         // The window is over and its signals are healthy again.
         w.alerting = false;
         this.live.delete(w);
-        alerts.push({ record: r, status: 'resolved' });
+        alerts.push({ record: r, status: 'resolved', because: `its window ended at ${new Date(r.windowEndsAtMs).toISOString()} and ${w.signals.length === 1 ? `${w.signals[0]} is` : 'its signals are'} healthy again (no incident): mended without a deploy` });
       }
     }
     // Nothing can be forgotten before the oldest window's end is older than the retention.

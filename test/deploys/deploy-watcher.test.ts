@@ -108,6 +108,8 @@ describe('DeployWatcher', () => {
     expect(w.readsTicks).toBe(true);
     const resolved = w.observe(T0 + P.windowMs + 15_000, tick(0.999)).alerts;
     expect(resolved.map((a) => a.status)).toEqual(['resolved']);
+    // Why, as a signal's resolve says it: the on-call saw nothing else of the recovery.
+    expect(resolved[0]!.because).toBe(`its window ended at ${new Date(T0 + P.windowMs).toISOString()} and downloads is healthy again (no incident): mended without a deploy`);
     expect(w.readsTicks).toBe(false);
   });
 
@@ -251,6 +253,7 @@ describe('DeployWatcher', () => {
     w.observe(T0 + 15_000, tick(0, 4000, { incidentSinceMs: T0 + 15_000 }));
     const { changes } = w.add(deploy('d2', T0 + 60_000, '1.2.2'), pre());
     expect(changes.map((c) => [c.record.id, c.status])).toEqual([['d1', 'resolved']]);
+    expect(changes[0]!.because).toBe(`the next deploy of crates-io began (1.2.2, d2, at ${new Date(T0 + 60_000).toISOString()}): a rollback or a fix, judged on its own window`);
     expect(w.records().map((r) => r.id)).toEqual(['d2', 'd1']);
   });
 
