@@ -60,6 +60,15 @@ describe('payload shapes', () => {
     expect(over).not.toContain('update');
   });
 
+  it('Slack text: &, < and > of labels and annotations escaped as Slack asks, the link left a link', () => {
+    const template = readFileSync(join(ALERTS_DIR, 'templates', 'slack.txt'), 'utf8');
+    const odd: AlertTransition = { ...firing, labels: { ...labels, signal: 'search<v2>&co' }, annotations: { ...firing.annotations, summary: 'p99 < 1s & errors > 5%' } };
+    const text = buildSlackPayload([odd], template, 'http://127.0.0.1:9464').text;
+    expect(text).toContain('on `search&lt;v2&gt;&amp;co`');
+    expect(text).toContain('p99 &lt; 1s &amp; errors &gt; 5%');
+    expect(text).toMatch(/<http:\/\/127\.0\.0\.1:9464\/ui\/series\?[^|>]+\|details>/);
+  });
+
   it('Slack text: a deploy\'s and a smoke probe\'s alerts say what they are about (they have no signal)', () => {
     const template = readFileSync(join(ALERTS_DIR, 'templates', 'slack.txt'), 'utf8');
     const line = (l: Record<string, string>) => buildSlackPayload([{ ...firing, labels: { severity: 'critical', ...l } }], template, 'http://127.0.0.1:9464').text.split('\n')[0];

@@ -12,11 +12,11 @@ export function buildSlackPayload(transitions: readonly AlertTransition[], templ
     renderTemplate(template, {
       icon: t.status === 'resolved' ? ':white_check_mark:' : (ICONS[t.labels.severity ?? ''] ?? ':bell:'),
       status: t.status.toUpperCase(),
-      alertname: t.labels.alertname ?? '',
-      signal: subjectOf(t.labels),
-      severity: t.labels.severity ?? '',
-      summary: summaryOf(t),
-      description: t.annotations.description ?? '',
+      alertname: escapeSlack(t.labels.alertname ?? ''),
+      signal: escapeSlack(subjectOf(t.labels)),
+      severity: escapeSlack(t.labels.severity ?? ''),
+      summary: escapeSlack(summaryOf(t)),
+      description: escapeSlack(t.annotations.description ?? ''),
       startsAt: new Date(t.startsAtMs).toISOString(),
       endedAt: t.endsAtMs === undefined ? '' : `, resolved ${new Date(t.endsAtMs).toISOString()}`,
       update: updateLine(t),
@@ -37,6 +37,14 @@ function summaryOf(t: AlertTransition): string {
   if (!why) return summary;
   const said = `${why[0]!.toUpperCase()}${why.slice(1)}.`;
   return summary ? `${said} It was: ${summary}` : said;
+}
+
+/**
+ * Text as Slack's mrkdwn reads it: &, < and > are its control characters (a label value
+ * `a<b>` or a description's `<` would open a link or a mention); escaped as Slack asks.
+ */
+export function escapeSlack(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /**
