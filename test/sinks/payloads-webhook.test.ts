@@ -22,6 +22,12 @@ describe('buildWebhookPayload', () => {
     expectGolden('webhook-firing.json', `${JSON.stringify(payload, null, 2)}\n`);
   });
 
+  it('says an update of a firing alert is one, and which, in its annotations; the page says nothing of the kind', () => {
+    const update = buildWebhookPayload([{ ...firing, update: 2 }], 'stormwatch', 'http://127.0.0.1:9464');
+    expect(update.alerts[0]!.annotations).toEqual({ ...firing.annotations, update: '2' });
+    expect(buildWebhookPayload([firing], 'stormwatch', 'http://127.0.0.1:9464').alerts[0]!.annotations).not.toHaveProperty('update');
+  });
+
   it('builds the resolved notification with endsAt (golden)', () => {
     const payload = buildWebhookPayload([resolved], 'stormwatch', 'http://127.0.0.1:9464');
     expect(payload.status).toBe('resolved');

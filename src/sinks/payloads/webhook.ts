@@ -40,7 +40,9 @@ export function toWebhookAlert(t: AlertTransition, externalURL: string, link: Al
   return {
     status: t.status,
     labels: t.labels,
-    annotations: t.annotations,
+    // An update of a firing alert says it is one, and which (Slack's text says so; a webhook
+    // receiver had only the idempotency key's ":update-N" to tell it from the page).
+    annotations: t.update === undefined ? t.annotations : { ...t.annotations, update: String(t.update) },
     startsAt: new Date(t.startsAtMs).toISOString(),
     endsAt: t.endsAtMs === undefined ? ZERO_TIME : new Date(t.endsAtMs).toISOString(),
     generatorURL: link(t),
