@@ -96,7 +96,14 @@ export class HistoryStore {
    * by keepFiringFor) contradicted the alert beside it. `current`: said of the latest tick (or of an
    * alert still open); false when the series read healthy since, and it was shown as the latest.
    */
-  explanationOf(id: string): { atMs: number; text: string; current: boolean } | undefined {
+  explanationOf(id: string, atMs?: number): { atMs: number; text: string; current: boolean; alertOpenAt?: number } | undefined {
+    // A page opened at a time (an alert's link) explains with the alert open then, as it last
+    // said it: the series' latest sentence, minutes later, contradicted the page beside it.
+    if (atMs !== undefined) {
+      let open: AlertInterval | undefined;
+      for (const a of this.alertsOf(id)) if (a.description && a.startsAtMs <= atMs && (a.endsAtMs ?? Number.POSITIVE_INFINITY) >= atMs && !(open && open.startsAtMs >= a.startsAtMs)) open = a;
+      if (open) return { atMs: open.saidAtMs ?? open.firedAtMs, text: open.description, current: open.endsAtMs === undefined, alertOpenAt: atMs };
+    }
     let said: AlertInterval | undefined;
     for (const a of this.open.values()) if (a.seriesId === id && a.description && !(said && (said.saidAtMs ?? said.firedAtMs) >= (a.saidAtMs ?? a.firedAtMs))) said = a;
     if (said) return { atMs: said.saidAtMs ?? said.firedAtMs, text: said.description, current: true };

@@ -34,7 +34,7 @@ export interface SeriesChartData {
   anomaly: (number | null)[];
   alerts: { alertname: string; severity: string; fingerprint: string; startsAtMs: number; firedAtMs: number; endsAtMs: number | null; summary: string; description: string; mutedBy: string[]; releasedAtMs: number | null }[];
   deploys: { id: string; service: string; version: string; startedAtMs: number; verdict: string; decidedAtMs: number | null; reasons: string[]; evidence: SignalEvidence[] }[];
-  explanation: { atMs: number; text: string; current?: boolean } | null;
+  explanation: { atMs: number; text: string; current?: boolean; alertOpenAt?: number } | null;
 }
 
 export interface SeriesChartInput {
@@ -44,7 +44,7 @@ export interface SeriesChartInput {
   points: SeriesPoints;
   alerts: readonly AlertInterval[];
   deploys: readonly DeployRecord[];
-  explanation?: { atMs: number; text: string; current?: boolean } | undefined;
+  explanation?: { atMs: number; text: string; current?: boolean; alertOpenAt?: number } | undefined;
   /** Chart width in buckets (pixels). */
   width: number;
   atMs?: number;

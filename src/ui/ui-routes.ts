@@ -75,7 +75,7 @@ export function handleUi(req: IncomingMessage, res: ServerResponse, deps: UiDeps
       points: ring.range(),
       alerts: store.alertsOf(id),
       deploys: store.deploysOf(id),
-      explanation: store.explanationOf(id),
+      explanation: store.explanationOf(id, atMs),
       width,
       ...(atMs !== undefined ? { atMs } : {}),
       ...(fingerprint ? { fingerprint } : {}),

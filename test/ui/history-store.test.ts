@@ -82,6 +82,9 @@ describe('HistoryStore', () => {
     // A tick with nothing to explain (healthy): the sentence stays, said to be from before.
     tick(10_000, '');
     expect(store.explanationOf('dl')).toEqual({ atMs: 5000, text: 'more demand, served fine', current: false });
+    // Opened at a time an alert was open (its link): what that alert last said, not the latest sentence.
+    expect(store.explanationOf('dl', 3000)).toEqual({ atMs: 6000, text: 'storm outlived its cause', current: false, alertOpenAt: 3000 });
+    expect(store.explanationOf('dl', 9500)).toEqual({ atMs: 5000, text: 'more demand, served fine', current: false });
   });
 
   it('resumes the alerts firing at a start as the saved history had them: when they fired, what muted them', () => {

@@ -301,7 +301,7 @@
   function details(d, onAlert) {
     var box = el('div', { class: 'sw-details' });
     // An old sentence on a series healthy since is said to be one: shown as the latest, it read as now.
-    if (d.explanation) box.appendChild(el('p', { class: 'sw-explanation' }, [el('strong', null, [(d.explanation.current === false ? 'Last explanation, before the series read healthy again (' : 'Latest explanation (') + iso(d.explanation.atMs) + '): ']), d.explanation.text]));
+    if (d.explanation) box.appendChild(el('p', { class: 'sw-explanation' }, [el('strong', null, [(d.explanation.alertOpenAt !== undefined ? 'The alert open at ' + iso(d.explanation.alertOpenAt) + ' said (' : d.explanation.current === false ? 'Last explanation, before the series read healthy again (' : 'Latest explanation (') + iso(d.explanation.atMs) + '): ']), d.explanation.text]));
     if (d.alerts.length > 0) {
       var rows = d.alerts.map(function (a) {
         var link = el('a', { href: '#', class: 'sw-alert-link', 'data-fingerprint': a.fingerprint }, [a.alertname]);
