@@ -387,7 +387,7 @@ export class Pipeline {
     if (watcher.readsTicks) {
       for (const [name, report] of result.signals) {
         const incident = this.decider.incidentOf(name);
-        ticks.set(name, { sample: report.sample, ...(report.anomalyScore !== undefined ? { anomalyScore: report.anomalyScore } : {}), ...(incident ? { incidentSinceMs: incident.startsAtMs, incidentAlert: incident.alertname } : {}) });
+        ticks.set(name, { sample: report.sample, ...(report.anomalyScore !== undefined ? { anomalyScore: report.anomalyScore } : {}), ...(incident ? { incidentSinceMs: incident.startsAtMs, incidentAlert: incident.alertname, incidentSummary: incident.summary } : {}) });
       }
     }
     const { changed, alerts } = watcher.observe(frame.timeMs, ticks);

@@ -194,10 +194,10 @@ export class AlertDecider {
     return this.alerts.has(`${seriesId}\u0000incident`) || this.alerts.has(`${seriesId}\u0000surge`);
   }
 
-  /** The incident alert of a signal, when it is firing. */
-  incidentOf(signal: string): { alertname: string; startsAtMs: number } | undefined {
+  /** The incident alert of a signal, when it is firing: its name, start and summary as it reads now. */
+  incidentOf(signal: string): { alertname: string; startsAtMs: number; summary: string } | undefined {
     const t = this.alerts.get(`${signal}\u0000incident`);
-    return t?.state.phase === 'firing' ? { alertname: t.labels.alertname ?? '', startsAtMs: t.startsAtMs } : undefined;
+    return t?.state.phase === 'firing' ? { alertname: t.labels.alertname ?? '', startsAtMs: t.startsAtMs, summary: t.annotations.summary ?? '' } : undefined;
   }
 
   private countTracked(seriesId: string, change: 1 | -1): void {

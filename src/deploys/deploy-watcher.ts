@@ -74,6 +74,8 @@ export interface SignalTick {
   /** The signal's incident alert is firing, and since when. */
   incidentSinceMs?: number;
   incidentAlert?: string;
+  /** Its summary as it reads at this tick (the numbers a deploy failed by it quotes). */
+  incidentSummary?: string;
 }
 
 export interface DeployAlertChange {
@@ -429,7 +431,9 @@ export class DeployWatcher {
       const tick = ticks.get(name);
       // An incident that started after the deploy (less one tick: the deploy time is rounded) is decisive.
       if (tick?.incidentSinceMs !== undefined && tick.incidentSinceMs >= r.startedAtMs - p.intervalMs) {
-        const detail = `${tick.incidentAlert ?? 'incident'} on ${name} since ${new Date(tick.incidentSinceMs).toISOString()}`;
+        // With the incident's own numbers: the deploy's page is often the only one (it inhibits
+        // the incident's), and its alert name alone gave the on-call nothing to act on.
+        const detail = `${tick.incidentAlert ?? 'incident'} on ${name} since ${new Date(tick.incidentSinceMs).toISOString()}${tick.incidentSummary ? ` (${tick.incidentSummary})` : ''}`;
         reasons.push(detail);
         evidence.push({ signal: name, metric: 'incident', preMedian: Number.NaN, postMedian: Number.NaN, pValue: 0, nPre: 0, nPost: 0, regressed: true, detail });
       }

@@ -82,6 +82,14 @@ describe('DeployWatcher', () => {
     expect(failed.peakAnomaly).toEqual({ signal: 'downloads', score: 0.97, atMs: T0 + 15_000 });
   });
 
+  it("quotes the incident's summary in the reason a deploy failed by it gives: its page is often the only one", () => {
+    const w = watcher();
+    w.add(deploy(), pre());
+    const summary = 'downloads: retry storm, requests 3.78x baseline while 100% of attempts fail (client model: cargo)';
+    const failed = w.observe(T0 + 15_000, tick(0, 4000, { incidentSinceMs: T0 + 15_000, incidentAlert: 'StormwatchRetryStorm', incidentSummary: summary })).changed[0]!;
+    expect(failed.reasons).toEqual([`StormwatchRetryStorm on downloads since ${new Date(T0 + 15_000).toISOString()} (${summary})`]);
+  });
+
   it('says why a change the test finds is no regression: smaller than the change that counts', () => {
     const w = watcher();
     w.add(deploy(), pre());
