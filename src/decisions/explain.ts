@@ -20,7 +20,11 @@ export function explain(signal: string, a: Assessment, kind: AlertKind): string 
     ? Number.isFinite(a.completion)
       ? `${formatCompletion(a.completion)} of requests complete downstream (baseline ${formatCompletion(a.completionBaseline)})`
       : `no request in the last tick to read completions from (baseline ${formatCompletion(a.completionBaseline)} complete)`
-    : `${formatPercent(est?.failingAttempts ?? Number.NaN)} of requests fail (baseline ${formatPercent(a.errorRatioBaseline)})`;
+    : // The error ratio itself beside its baseline, as the summary and the ratios say it: the model's
+      // failing share is the part above the baseline (7.82% "of requests fail" beside a summary's 9.84%).
+      Number.isFinite(a.errorRatio)
+      ? `${formatPercent(a.errorRatio)} of requests fail (baseline ${formatPercent(a.errorRatioBaseline)})`
+      : `${formatPercent(est?.failingAttempts ?? Number.NaN)} of requests fail beyond the baseline's ${formatPercent(a.errorRatioBaseline)}`;
   switch (kind) {
     case 'organic_surge':
       return `${signal}: requests at ${m} baseline (${rates}) and ${hasFunnel ? `${formatCompletion(a.completion)} complete downstream` : `errors at ${formatPercent(a.errorRatio)}`}: more demand, served fine.`;

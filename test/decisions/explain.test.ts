@@ -28,6 +28,13 @@ describe('explain: a retry storm', () => {
 });
 
 describe('explain: what a sentence may claim', () => {
+  it("quotes the error ratio beside its baseline, as the summary does, not the model's share above the baseline", () => {
+    const regression: Assessment = { ...storm({ failingAttempts: 0.0782, matches: [] }), kind: 'error_regression', completion: Number.NaN, completionBaseline: Number.NaN, errorRatio: 0.0984, errorRatioBaseline: 0.0202, requests: 960 };
+    const text = explain('api', regression, 'error_regression');
+    expect(text).toContain('9.84% of requests fail (baseline 2.02%)');
+    expect(text).not.toContain('7.82% of requests fail');
+  });
+
   it('says the last tick\'s multiplier beside the one read since the failure began where they are apart, not rates that divide to another figure', () => {
     // 2112/960 is 2.2x: one figure.
     expect(explain('downloads', storm({}), 'retry_storm')).toContain('requests at 2.2x baseline (2.11K/s vs 960/s) while');
