@@ -85,6 +85,17 @@ export interface DeployAlertChange {
   because?: string;
 }
 
+/** Whether a failed deploy's regressions were all its signals' incidents (no probe, no comparison of its windows). */
+function failedByIncidentsAlone(r: DeployRecord): boolean {
+  let incidents = 0;
+  for (const e of r.evidence) {
+    if (!e.regressed) continue;
+    if (e.metric !== 'incident') return false;
+    incidents++;
+  }
+  return incidents > 0;
+}
+
 /** A comparison of one signal's metric, reused while its inputs stay the same. */
 interface Comparison {
   before: readonly number[];
@@ -307,11 +318,17 @@ export class DeployWatcher {
           } else this.live.delete(w);
           this.pruneDueMs = Number.NEGATIVE_INFINITY;
         }
-      } else if (w.alerting && timeMs >= r.windowEndsAtMs && !w.signals.some((s) => ticks.get(s)?.incidentSinceMs !== undefined)) {
-        // The window is over and its signals are healthy again.
+      } else if (w.alerting && (timeMs >= r.windowEndsAtMs || failedByIncidentsAlone(r)) && !w.signals.some((s) => ticks.get(s)?.incidentSinceMs !== undefined)) {
+        // Its signals are healthy again, and the window is over or what failed it was their
+        // incidents alone: those are over. The verdict stays. Held until the window's end, the
+        // page (often the only one: it inhibits its incident's) said nothing of a recovery for 19
+        // minutes of the static-404 replay. One failed by a probe or the windows' comparison
+        // waits for the window's end.
         w.alerting = false;
         this.live.delete(w);
-        alerts.push({ record: r, status: 'resolved', because: `its window ended at ${new Date(r.windowEndsAtMs).toISOString()} and ${w.signals.length === 1 ? `${w.signals[0]} is` : 'its signals are'} healthy again (no incident): mended without a deploy` });
+        const healthy = `${w.signals.length === 1 ? `${w.signals[0]} is` : 'its signals are'} healthy again (no incident)`;
+        const because = timeMs >= r.windowEndsAtMs ? `its window ended at ${new Date(r.windowEndsAtMs).toISOString()} and ${healthy}: mended without a deploy` : `the incident that failed it is over: ${healthy} at ${new Date(timeMs).toISOString()}, its window open until ${new Date(r.windowEndsAtMs).toISOString()}; the verdict stays fail`;
+        alerts.push({ record: r, status: 'resolved', because });
       }
     }
     // Nothing can be forgotten before the oldest window's end is older than the retention.

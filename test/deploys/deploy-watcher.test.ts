@@ -152,6 +152,25 @@ describe('DeployWatcher', () => {
     expect(w.observe(T0, tick(0.999)).changed[0]!.reasons).toEqual(['smoke probe failed: download: redirect to static.crates.iocrates: name does not resolve']);
   });
 
+  it("resolves the alert of a deploy failed by its signals' incidents alone once they are over, the verdict kept; one failed by a probe waits for its window's end", () => {
+    const w = watcher();
+    w.add(deploy(), pre());
+    const failed = w.observe(T0 + 15_000, tick(0, 4000, { incidentSinceMs: T0 + 15_000, incidentAlert: 'StormwatchOutage' }));
+    expect(failed.alerts.map((a) => a.status)).toEqual(['firing']);
+    expect(w.observe(T0 + 30_000, tick(0, 4000, { incidentSinceMs: T0 + 15_000, incidentAlert: 'StormwatchOutage' })).alerts).toEqual([]);
+    // The outage over ten minutes into a thirty-minute window.
+    const over = w.observe(T0 + 600_000, tick(0.999)).alerts;
+    expect(over.map((a) => a.status)).toEqual(['resolved']);
+    expect(over[0]!.because).toBe(`the incident that failed it is over: downloads is healthy again (no incident) at ${new Date(T0 + 600_000).toISOString()}, its window open until ${new Date(T0 + P.windowMs).toISOString()}; the verdict stays fail`);
+    expect(w.records()[0]!.verdict).toBe('fail');
+    const probed = watcher();
+    probed.add(deploy(), pre());
+    probed.probeFailed('crates-io', 'download: HTTP 404');
+    expect(probed.observe(T0, tick(0.999)).alerts.map((a) => a.status)).toEqual(['firing']);
+    expect(probed.observe(T0 + 600_000, tick(0.999)).alerts).toEqual([]);
+    expect(probed.observe(T0 + P.windowMs + 15_000, tick(0.999)).alerts.map((a) => a.status)).toEqual(['resolved']);
+  });
+
   it('fails on a failed smoke probe of its environment only, when the probe names one', () => {
     const w = watcher();
     w.add(deploy(), pre());
