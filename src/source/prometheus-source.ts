@@ -129,14 +129,8 @@ export class PrometheusSource implements LiveSource, HistorySource {
   private readonly leftTargets = new Map<string, { target: DownTarget; untilMs: number }>();
   /** The probe for series that left a page, made once: the signals do not change. */
   private leftProbe: string | undefined;
-  /**
-   * Whether the last read had no answer at all (Prometheus unreachable, stalled, restarting), or
-   * took longer than twice the interval between the last two reads (stalled, then answered as of
-   * its query time): see read.
-   */
+  /** Whether the last read had no answer at all (Prometheus unreachable, stalled, restarting): see read. */
   private unreachable = false;
-  /** The time the last read was asked for (NaN: none yet). */
-  private lastReadMs = Number.NaN;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -160,9 +154,6 @@ export class PrometheusSource implements LiveSource, HistorySource {
   }
 
   async read(nowMs: number): Promise<SourceRead> {
-    const startedMs = performance.now();
-    const intervalMs = nowMs - this.lastReadMs;
-    this.lastReadMs = nowMs;
     const tick = ++this.tables.tick;
     const frame: Frame = { timeMs: nowMs, signals: new Map() };
     const errors: SourceError[] = [];
@@ -170,6 +161,9 @@ export class PrometheusSource implements LiveSource, HistorySource {
       errors.push(error instanceof SourceError ? error : new SourceError('bad_response', String(error), false));
     };
     const ok = new Map<SignalConfig, boolean[]>();
+    // Queries Prometheus answered: none at all is Prometheus unreachable (see below), not inputs
+    // read as no data by their own rules (a group whose missed series would be most of it).
+    let answers = 0;
     const sums = new Map<SignalConfig, number[]>();
     const jobs: (() => Promise<void>)[] = [];
     // Inputs whose missed series' query this tick may ask for, once the probe has said which targets are down.
@@ -186,6 +180,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
         jobs.push(this.ask(signal, table, input, spec.query, tick, nowMs, (total, count) => {
           sum[i] = count === 0 ? absentValue(input) : total;
           answered[i] = true;
+          answers++;
         }, failed));
         if (spec.missed) missable.push({ signal, table, input, spec, answered, sum });
       }
@@ -234,16 +229,18 @@ export class PrometheusSource implements LiveSource, HistorySource {
     await runBounded(jobs, MAX_CONCURRENT_QUERIES);
     const suspects = down && left && [...new Map([...down, ...left].map((t) => [`${t.job}\u0000${t.instance}`, t])).values()];
     const held = suspects?.length === 0 ? [] : await this.readMissed(missable, suspects, tick, nowMs, failed);
-    const answeredAny = [...ok.values()].some((answered) => answered.some(Boolean));
+    const answeredAny = answers > 0;
     // The first answer after none: Prometheus catching up scrapes a target at once and again at
     // its usual offset, a fraction of an interval apart, and irate over two such samples reads a
     // counter that moves once a second as stopped: a false Outage on every signal after a 30 s
     // stall, and a deploy failed by it. Not judged; the next read's samples are a scrape apart.
     const settling = this.unreachable && answeredAny;
-    // A query asked before a stall is answered as of its time when Prometheus wakes, before its
-    // catch-up scrapes: the read after it meets them. Past two intervals: a read merely slow on a
-    // busy machine costs no tick.
-    if (ok.size > 0) this.unreachable = !answeredAny || performance.now() - startedMs > 2 * intervalMs;
+    // Not a read merely slow: one that outlasted two intervals at 1 s ticks of a busy CI machine
+    // left the next unread too, while nothing had stalled. A stall shorter than the source's
+    // timeout is answered as of each query's time, and the read after it may meet the catch-up.
+    // Nor one whose inputs its own rules read as no data (most of a group's series missed): the
+    // tick after that was left unread too, and its held rates unsaid.
+    if (ok.size > 0) this.unreachable = !answeredAny && errors.length > 0;
     if (settling) {
       for (const answered of ok.values()) answered.fill(false);
       for (const sum of sums.values()) sum.fill(Number.NaN);
@@ -256,7 +253,7 @@ export class PrometheusSource implements LiveSource, HistorySource {
       problems: [],
       ...(held.length > 0 && !settling ? { held } : {}),
       ...(downProbeFailure !== undefined ? { downProbeFailure } : {}),
-      ...(settling ? { unjudged: 'the first read after Prometheus answered nothing, or answered past two intervals: its catch-up scrapes can be a fraction of an interval apart, and a rate over them misreads' } : {}),
+      ...(settling ? { unjudged: 'the first read after Prometheus answered nothing: its catch-up scrapes can be a fraction of an interval apart, and a rate over them misreads' } : {}),
     };
   }
 
