@@ -85,6 +85,11 @@ export interface DeployAlertChange {
   because?: string;
 }
 
+/** Series named in a reason: a few, then how many more (a split signal's window holds thousands). */
+function namedFew(names: readonly string[]): string {
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+}
+
 /** Whether a failed deploy's regressions were all its signals' incidents (no probe, no comparison of its windows). */
 function failedByIncidentsAlone(r: DeployRecord): boolean {
   let incidents = 0;
@@ -490,7 +495,7 @@ export class DeployWatcher {
         // (inconclusive: fail by default) rolled each one back.
         r.verdict = superseded ? 'superseded' : 'pass';
         r.reasons = [
-          `no incident on ${w.signals.join(', ')} in the window; ${w.signals.length === 1 ? 'it watches' : 'they watch'} requests alone: no error or completion ratio to compare before and after`,
+          `no incident on ${namedFew(w.signals)} in the window; ${w.signals.length === 1 ? 'it watches' : 'they watch'} requests alone: no error or completion ratio to compare before and after`,
           ...(superseded ? [`${superseded}: judged on the window until then`] : []),
           ...unusual,
         ];

@@ -50,6 +50,14 @@ describe('DeployWatcher', () => {
     let u = T0;
     for (; u < T0 + P.windowMs; u += 15_000) mixed.observe(u, quiet());
     expect(mixed.observe(u, quiet()).changed[0]!.verdict).toBe('inconclusive');
+    // A split signal's window names a few of its series, not thousands.
+    const split = new DeployWatcher(P, []);
+    for (let k = 0; k < 5000; k++) split.register(`search{route="/r${k}"}`, 'search', false);
+    split.add({ ...deploy('d4'), service: 'search' }, new Map());
+    const routes = (): Map<string, SignalTick> => new Map(Array.from({ length: 5000 }, (_, k) => [`search{route="/r${k}"}`, { sample: { requests: 40, errors: Number.NaN, downstream: Number.NaN } }]));
+    let v = T0;
+    for (; v < T0 + P.windowMs; v += 15_000) split.observe(v, routes());
+    expect(split.observe(v, routes()).changed[0]!.reasons).toEqual(['no incident on search{route="/r0"}, search{route="/r1"}, search{route="/r2"} and 4997 more in the window; they watch requests alone: no error or completion ratio to compare before and after']);
   });
 
   it('says the most unusual moment of the window beside a pass, and keeps it on every record, judging nothing by it', () => {
