@@ -130,7 +130,8 @@ export interface MissedSpec {
  * targets is a collapse of the failing ones' share too) - unless those targets gained at
  * least half of what the failing ones last carried: then the failing pods' load moved to them (a
  * crash loop; a pod that ended has no `up` at all) and nothing is added. Where the failing targets
- * carried more than the scraped ones did (most of the group), the group is no data (NaN): most of
+ * carried more than the scraped ones did and are more targets, or carried over 1.5 times as much
+ * (most of the group), the group is no data (NaN): most of
  * it would be estimate, and a majority that stopped serving (wedged pods) reads like one whose
  * /metrics broke. With no target of the group still scraped nothing is added, and the group is no
  * data once its last series drops out. Series whose job and instance are not those of their target
@@ -193,8 +194,14 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   const held = `(${dropped} * clamp(${scraped} / ${before}, 0, 2) unless ${scraped} - ${before} >= ${failingCarried} / 2)`;
   const back = `on(job, instance) (up == 1 and on(job, instance) min_over_time(up[${w}]) == 0)`;
   const returning = `sum${grouping}((${last(recent.selector)} and count_over_time(${recent.selector}[${w}]) == 1) and ${back})`;
+  // Most of the group: the missed targets carried more than the rest did and outnumber them, or
+  // carried more than 1.5 times as much (a few pods that carry most). Not the rates alone: two of
+  // four like pods carry half, and one tick's noise either way read the group as no data at
+  // random (a real Prometheus at 1 s scrapes: one tick in ten).
+  const outnumbered = `(${targets(absent(recent.gate))} > bool ${targets(`${inWindow(gate)} unless ${down}`)} or ${targets(absent(recent.gate))} * 0 + 1)`;
+  const most = `(${failingCarried} > ${before} * (1.5 - 0.5 * ${outnumbered}))`;
   // Precedence: * and / over - over comparisons over unless and or (parenthesised).
-  const missed = `(${held} unless ${failingCarried} > ${before}) or (${failingCarried} > ${before}) * NaN`;
+  const missed = `(${held} unless ${most}) or ${most} * NaN`;
   // Summed apart from it: the same groups' label sets would make `or` keep one of the two.
   const part = (expr: string, name: string) => `label_replace(${expr}, "stormwatch_part", "${name}", "", "")`;
   return `sum${grouping}(${part(missed, 'held')} or ${part(returning, 'back')})`;

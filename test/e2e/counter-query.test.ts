@@ -38,9 +38,13 @@ describe('restart-aware counter queries', () => {
     // - "ended": a-c; c ends at 10:10 (no samples, no up);
     // - "young": a-d from 10:08 only (nothing five minutes old); d's scrapes fail from 10:10;
     // - "big": pods g-z, whose scrapes never fail;
-    // - "back": a-f; the scrapes of b-f fail from 10:10 to 10:13, when they come back.
-    const served: Record<string, string> = { app: 'abcdef', most: 'abcdef', collapse: 'abcd', crash: 'abc', ended: 'abc', young: 'abcd', big: 'ghijklmnopqrstuvwxyz', back: 'abcdef' };
-    const failingFrom10: Record<string, string> = { app: 'bc', most: 'bcdef', collapse: 'cd', crash: 'c', ended: 'c', young: 'd', big: '', back: 'bcdef' };
+    // - "back": a-f; the scrapes of b-f fail from 10:10 to 10:13, when they come back;
+    // - "half": a-d; from 10:10 the scrapes of c and d fail, and they serve 11/s (a little more
+    //   than a and b: half the group, its noise either way);
+    // - "heavy": a-c; c serves 40/s, and its scrapes fail from 10:10 (one pod of three carrying most).
+    const served: Record<string, string> = { app: 'abcdef', most: 'abcdef', collapse: 'abcd', crash: 'abc', ended: 'abc', young: 'abcd', big: 'ghijklmnopqrstuvwxyz', back: 'abcdef', half: 'abcd', heavy: 'abc' };
+    const failingFrom10: Record<string, string> = { app: 'bc', most: 'bcdef', collapse: 'cd', crash: 'c', ended: 'c', young: 'd', big: '', back: 'bcdef', half: 'cd', heavy: 'c' };
+    const podRate: Record<string, number> = { 'half/c': 11, 'half/d': 11, 'heavy/c': 40 };
     const count: Record<string, number> = {};
     const servedLines: Record<string, string[]> = {};
     const errorLines: Record<string, string[]> = {};
@@ -55,7 +59,7 @@ describe('restart-aware counter queries', () => {
           const key = `${job}/${pod}`;
           (ups[key] ??= []).push(`up{job="${job}",instance="${pod}"} ${failing ? 0 : 1} ${at}`);
           // A pod whose scrapes fail still serves and counts; nobody reads it.
-          const rate = job === 'crash' && t >= 600 ? 15 : job === 'collapse' && t > 660 ? 0 : 10;
+          const rate = job === 'crash' && t >= 600 ? 15 : job === 'collapse' && t > 660 ? 0 : (podRate[key] ?? 10);
           count[key] = (count[key] ?? 0) + 15 * rate;
           count[`${key}/errors`] = (count[`${key}/errors`] ?? 0) + 15 * (rate / 10);
           if (failing) continue;
@@ -194,6 +198,14 @@ describe('restart-aware counter queries', () => {
     const collapse = 'served_total{job="collapse"}';
     expect(await at(counterQuery(collapse, 'irate', 60_000, 15_000), '2023-07-20T10:12:30Z')).toBe(0);
     expect(await at(missedQuery(collapse, 'irate', 60_000), '2023-07-20T10:12:30Z')).toBe(0);
+  });
+
+  it('holds half a group of like pods, whose noise either way must not read it as no data; reads one pod carrying most of its group as no data', async () => {
+    for (const iso of ['2023-07-20T10:12:00Z', '2023-07-20T10:14:00Z']) {
+      // c and d carried 22/s against a and b's 20/s: held, and the sum reads the four pods.
+      expect(await at(missedQuery('served_total{job="half"}', 'irate', 60_000), iso), iso).toBeCloseTo(22, 0);
+      expect(await at(missedQuery('served_total{job="heavy"}', 'irate', 60_000), iso), iso).toBeNaN();
+    }
   });
 
   it('reads targets back from failing scrapes at their rate over the gap until their second scrape', async () => {

@@ -138,14 +138,20 @@ signals:
     // completion ratio of 0.5 that paged an Outage before such series were held.
     for (const pod of pods.slice(2)) pod.state.hideFiles = true;
     const read: number[] = [];
+    const heldRead: number[] = [];
     for (let i = 0; i < 20; i++) {
       await new Promise((r) => setTimeout(r, 1000));
       read.push(await completions());
+      heldRead.push(await gauge(ownUrl, 'stormwatch_signal_held_rate{signal="downloads",input="downstream"}'));
     }
+    const said = `completions ${read.join(' ')}; held ${heldRead.join(' ')}`;
+    // Half the group's completions are held: never read as no data (most of the group) by a tick's
+    // noise, once they have left the window (5 s) and until the end.
     const finite = read.filter(Number.isFinite);
-    expect(finite.length, read.join(' ')).toBeGreaterThan(15);
-    expect(Math.min(...finite), read.join(' ')).toBeGreaterThan(150);
-    expect(await gauge(ownUrl, 'stormwatch_signal_held_rate{signal="downloads",input="downstream"}')).toBeGreaterThan(50);
+    expect(finite.length, said).toBeGreaterThan(18);
+    expect(Math.min(...finite), said).toBeGreaterThan(150);
+    // Said: the two pods' completions are an estimate, not a reading.
+    expect(heldRead.slice(8).every((h) => h > 50), said).toBe(true);
     expect(receiver.received.map((r) => r.body), stormwatch.stdout()).toEqual([]);
     for (const pod of pods) pod.state.hideFiles = false;
   }, 60_000);
