@@ -29,3 +29,12 @@ export function formatDuration(ms: number): string {
   }
   return out;
 }
+
+/**
+ * A PromQL range or offset: whole seconds as seconds ("300s", as the queries always read), any
+ * other length in Prometheus's compound form ("7s500ms"): `${ms / 1000}s` wrote "7.5s", which
+ * Prometheus refuses.
+ */
+export function promqlDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : formatDuration(ms);
+}

@@ -10,7 +10,7 @@
 
 import type { StormwatchConfig } from '../config/load.js';
 import type { SignalInput } from '../core/types.js';
-import { formatDuration } from '../core/duration.js';
+import { formatDuration, promqlDuration } from '../core/duration.js';
 import { BAND_SIGMAS } from '../detectors/stats/band-floor.js';
 import { STORM_MIN_MULTIPLIER } from '../decisions/storm-floor.js';
 
@@ -29,9 +29,27 @@ function rateExpr(config: StormwatchConfig, signal: StormwatchConfig['signals'][
   if (!spec.selector) return spec.query;
   // The Prometheus source's rate function and window; other sources: irate over four ticks (at least 1m).
   const fn = config.source.kind === 'prometheus' ? (config.source.rateFunction ?? 'irate') : 'irate';
-  const window = config.source.kind === 'prometheus' ? (config.source.rateWindowMs ?? 60_000) / 1000 : Math.max(60, (4 * config.intervalMs) / 1000);
+  const window = config.source.kind === 'prometheus' ? (config.source.rateWindowMs ?? 60_000) : Math.max(60_000, 4 * config.intervalMs);
   const by = signal.by.length > 0 ? ` by (${signal.by.join(', ')})` : '';
-  return `sum${by}(${fn}(${spec.selector.text}[${window}s]))`;
+  return `sum${by}(${fn}(${spec.selector.text}[${promqlDuration(window)}]))`;
+}
+
+/** `labels` without the keys in `keys`. */
+function withoutKeys(labels: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) if (!keys.includes(k)) out[k] = v;
+  return out;
+}
+
+/** Text that Prometheus's rule templating (Go text/template) prints as it is: each `{{` written as an action printing it. */
+export function literalTemplate(text: string): string {
+  return text.replaceAll('{{', '{{ "{{" }}');
+}
+
+function literalTemplates(values: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) out[k] = literalTemplate(v);
+  return out;
 }
 
 export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
@@ -49,7 +67,11 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
     // A split signal records one series per label set: conditions join on those labels, so each
     // route (say) is judged against its own baseline; an unsplit one has a single series.
     const on = signal.by.length > 0 ? `on(${['signal', ...signal.by].join(', ')})` : 'on()';
-    const labels = { ...config.alerting.labels, ...signal.labels, signal: signal.name };
+    // A split signal's own labels win over fixed ones of the same name, as in stormwatch's alerts
+    // (pipeline.ts): a fixed `service` over `by: [service]` gave every group one label set, and
+    // Prometheus failed the recording rule at every evaluation.
+    const labels = withoutKeys({ ...config.alerting.labels, ...signal.labels }, signal.by);
+    labels.signal = signal.name;
     const requests = rateExpr(config, signal, 'requests')!;
     const errors = rateExpr(config, signal, 'errors');
     const downstream = rateExpr(config, signal, 'downstream');
@@ -93,8 +115,10 @@ export function exportRules(config: StormwatchConfig): { groups: RuleGroup[] } {
       expr,
       for: formatDuration(forMs),
       ...(keepFiringForMs > 0 ? { keep_firing_for: formatDuration(keepFiringForMs) } : {}),
-      labels: { ...labels, severity: defs[kind].severity },
-      annotations: { ...signal.annotations, summary, description: `${summary} (rule exported by stormwatch from signal ${signal.name}; value {{ $value | printf "%.3g" }}).` },
+      // An alerting rule's labels and annotations are Go templates to Prometheus: the configured
+      // text is kept literal, as stormwatch's own alerts show it.
+      labels: literalTemplates({ ...labels, severity: defs[kind].severity }),
+      annotations: { ...literalTemplates(signal.annotations ?? {}), summary, description: `${summary} (rule exported by stormwatch from signal ${signal.name}; value {{ $value | printf "%.3g" }}).` },
     });
     // Retries multiply requests by at most 1/(1 − f) while a share f of attempts fails
     // (decisions/storm-floor.ts): a rise past the storm floor is a storm only where f could make it.

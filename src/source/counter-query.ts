@@ -16,6 +16,7 @@
 // (README, "Missing data is never zero"), and what series that left a page still scraped carried
 // (an exporter that stopped writing one label set read as its traffic lost).
 
+import { promqlDuration } from '../core/duration.js';
 import { type Selector, matchesSelector } from '../core/selector.js';
 import { MISSED_FOR_MS } from '../series/counter-rate.js';
 
@@ -29,8 +30,8 @@ const TARGET_DOWN = 'on(job, instance) (up == 0)';
  *   the last two ticks (two scrapes at least), and "before" is two ticks back
  */
 export function counterQuery(selector: string, fn: RateFunction, windowMs: number, intervalMs: number, by: readonly string[] = []): string {
-  const w = `${windowMs / 1000}s`;
-  const r = `${(2 * intervalMs) / 1000}s`;
+  const w = promqlDuration(windowMs);
+  const r = promqlDuration(2 * intervalMs);
   const now = `${fn}(${selector}[${w}])`;
   const before = `${fn}(${selector}[${w}] offset ${r})`;
   const reset = `resets(${selector}[${r}]) > 0`;
@@ -38,7 +39,7 @@ export function counterQuery(selector: string, fn: RateFunction, windowMs: numbe
   const grouping = by.length > 0 ? ` by (${labels})` : '';
   // Neighbours are series with no reset in the span both rates cover (three ticks): a neighbour that
   // itself restarted two ticks ago would read its own "before" short.
-  const calm = `resets(${selector}[${(3 * intervalMs) / 1000}s]) > 0`;
+  const calm = `resets(${selector}[${promqlDuration(3 * intervalMs)}]) > 0`;
   const growth = `clamp(sum${grouping}(${now} unless ${calm}) / sum${grouping}(${before} unless ${calm}), 0.5, 2)`;
   // Precedence: * over comparisons over and/unless over or. Series of targets whose scrapes fail
   // are left out (missedQuery holds them): their last samples stay in the window for its length,
@@ -53,7 +54,7 @@ export function counterQuery(selector: string, fn: RateFunction, windowMs: numbe
  * theirs (missedQueryFor).
  */
 export function targetsDownQuery(windowMs: number): string {
-  return `count by (job, instance) (min_over_time(up[${windowMs / 1000}s]) == 0)`;
+  return `count by (job, instance) (min_over_time(up[${promqlDuration(windowMs)}]) == 0)`;
 }
 
 /**
@@ -67,12 +68,12 @@ export function targetsDownQuery(windowMs: number): string {
  * source keeps what it lists for MISSED_FOR_MS.
  */
 export function targetsLeftQuery(reads: readonly { selector: string; windowMs: number }[]): string {
-  const lookback = `${MISSED_FOR_MS / 1000}s`;
+  const lookback = promqlDuration(MISSED_FOR_MS);
   const terms = reads.map(({ selector, windowMs }) => {
-    const w = `${windowMs / 1000}s`;
+    const w = promqlDuration(windowMs);
     return `((${selector} offset ${lookback} or ${selector} offset ${w}) unless count_over_time(${selector}[${w}]) > 1)`;
   });
-  return `count by (job, instance) ((${terms.join(' or ')}) and on(job, instance) ${steadyTargets(`${Math.max(...reads.map((r) => r.windowMs)) / 1000}s`)})`;
+  return `count by (job, instance) ((${terms.join(' or ')}) and on(job, instance) ${steadyTargets(`${promqlDuration(Math.max(...reads.map((r) => r.windowMs)))}`)})`;
 }
 
 /**
@@ -158,8 +159,8 @@ export interface MissedSpec {
  * series not written for a while) is held at its last rate, 0.
  */
 export function missedQuery(selector: string, fn: RateFunction, windowMs: number, by: readonly string[] = [], gate = selector, recent: { selector: string; gate: string } = { selector, gate }): string {
-  const w = `${windowMs / 1000}s`;
-  const lookback = `${MISSED_FOR_MS / 1000}s`;
+  const w = promqlDuration(windowMs);
+  const lookback = promqlDuration(MISSED_FOR_MS);
   const grouping = by.length > 0 ? ` by (${by.join(', ')})` : '';
   const perTarget = ` by (${[...new Set([...by, 'job', 'instance'])].join(', ')})`;
   const down = 'on(job, instance) (up == 0)';
@@ -173,7 +174,7 @@ export function missedQuery(selector: string, fn: RateFunction, windowMs: number
   // ErrorRegression). Nor the mean alone: a pod drained before it went (its last rate 0) was held
   // at the traffic it no longer had. Ten minutes: a mean of the last five would shrink to those two
   // samples as they age.
-  const carried = (s: string) => carriedRate(last(s), `(deriv(${s}[${2 * MISSED_FOR_MS / 1000}s]) unless resets(${s}[${2 * MISSED_FOR_MS / 1000}s]) > 0)`);
+  const carried = (s: string) => carriedRate(last(s), `(deriv(${s}[${promqlDuration(2 * MISSED_FOR_MS)}]) unless resets(${s}[${promqlDuration(2 * MISSED_FOR_MS)}]) > 0)`);
   const inWindow = (s: string) => `${fn}(${s}[${w}])`;
   // Every series of a failing target, in the window or not: counterQuery leaves them all out.
   // A series of a target scraped throughout the window with two samples in five minutes but fewer

@@ -132,10 +132,13 @@ describe('restart-aware counter queries', () => {
     await prometheus?.stop();
   });
 
-  it('is valid PromQL for promtool, with and without grouping', () => {
+  it('is valid PromQL for promtool, with and without grouping, and with windows and ticks of part of a second', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-cq-'));
     const rules = join(dir, 'rules.yml');
     const exprs = [counterQuery('req_total{pod!=""}', 'irate', 60_000, 15_000), counterQuery('req_total', 'rate', 120_000, 15_000, ['route', 'service']), missedQuery('req_total{pod!=""}', 'irate', 60_000), missedQuery('req_total', 'rate', 120_000, ['route', 'service'])];
+    // A rateWindow of 7500ms read "[7.5s]", which Prometheus refuses.
+    exprs.push(counterQuery('req_total', 'rate', 7_500, 2_500), missedQuery('req_total', 'irate', 7_500), targetsDownQuery(7_500));
+    expect(exprs.at(-3)).toContain('[7s500ms]');
     const narrowed = missedQueryFor({ selector: parseSelector('req_total{pod!=""}'), gate: parseSelector('req{job="x"}'), fn: 'irate', windowMs: 60_000, by: ['route'] }, [{ job: 'x', instance: '10.0.0.1:80' }, { job: 'y\\"z', instance: '[::1]:80' }]);
     exprs.push(narrowed!, targetsLeftQuery([{ selector: 'req_total{pod!=""}', windowMs: 60_000 }, { selector: 'req', windowMs: 120_000 }]));
     writeFileSync(rules, `groups:\n  - name: q\n    rules:\n${exprs.map((e, i) => `      - record: q${i}\n        expr: '${e.replace(/'/g, "''")}'\n`).join('')}`);

@@ -94,6 +94,61 @@ describe('stormwatch rules', () => {
     }
   });
 
+  it("keeps a split signal's own labels over fixed ones of the same name, a window of part of a second, and configured text literal: Prometheus's engine evaluates them (promtool test rules)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stormwatch-rules-labels-'));
+    const file = join(dir, 'c.yaml');
+    writeFileSync(
+      file,
+      `source:\n  prometheus:\n    url: http://127.0.0.1:9090\n    rateFunction: rate\n    rateWindow: 7500ms\nalerting:\n  labels: { team: crates-io, route: all }\nsignals:
+  - name: api
+    labels: { service: api }
+    by: [service, route]
+    requests: 'http_requests_total{job="api"}'
+    alerting: { annotations: { note: 'read {{ $labels.route }} as it is: {{ broken' } }
+`,
+    );
+    const { groups } = exportRules(loadConfig(file));
+    const rules = groups[0]!.rules;
+    expect(byRecord(rules, 'stormwatch:requests:rate')).toBe('sum by (service, route)(rate(http_requests_total{job="api"}[7s500ms]))');
+    expect(rules.find((r) => r.record === 'stormwatch:requests:rate')!.labels).toEqual({ team: 'crates-io', signal: 'api' });
+    writeFileSync(join(dir, 'rules.yml'), stringify({ groups }, { lineWidth: 0, aliasDuplicateObjects: false }));
+    // Two services of one route: with the fixed labels over the series' own, both were one label
+    // set and the recording rule failed at every evaluation.
+    const input = (service: string, perScrape: number) => ({ series: `http_requests_total{job="api", service="${service}", route="/dl"}`, values: `0+${perScrape}x200` });
+    const recorded = (service: string, perSecond: number) => ({ labels: `stormwatch:requests:rate{signal="api", team="crates-io", service="${service}", route="/dl"}`, value: perSecond });
+    // A collapse of one service (10/s, none from 500 s) pages with its own labels and the note as written.
+    const collapsing = { series: 'http_requests_total{job="api", service="c", route="/dl"}', values: '0+50x100 5000x100' };
+    const note = 'read {{ $labels.route }} as it is: {{ broken';
+    const tests = {
+      rule_files: ['rules.yml'],
+      evaluation_interval: '15s',
+      tests: [
+        {
+          interval: '5s',
+          input_series: [input('a', 50), input('b', 100), collapsing],
+          promql_expr_test: [{ expr: 'stormwatch:requests:rate{service=~"a|b"}', eval_time: '5m', exp_samples: [recorded('a', 10), recorded('b', 20)] }],
+          alert_rule_test: [
+            {
+              eval_time: '15m',
+              alertname: 'StormwatchOutage',
+              exp_alerts: [{ exp_labels: { signal: 'api', team: 'crates-io', service: 'c', route: '/dl', severity: 'critical' }, exp_annotations: { note, summary: 'api: traffic collapsed', description: expect.any(String) } }],
+            },
+          ],
+        },
+      ],
+    };
+    const outage = rules.find((r) => r.alert === 'StormwatchOutage')!;
+    expect((outage.annotations as Record<string, string>).note).toBe('read {{ "{{" }} $labels.route }} as it is: {{ "{{" }} broken');
+    // promtool compares the description too: the rule's, its value filled in (0: no requests).
+    const description = (outage.annotations as Record<string, string>).description!.replace('{{ $value | printf "%.3g" }}', '0');
+    tests.tests[0]!.alert_rule_test[0]!.exp_alerts[0]!.exp_annotations.description = description;
+    writeFileSync(join(dir, 'tests.yml'), stringify(tests, { lineWidth: 0 }));
+    const check = await run('promtool', ['check', 'rules', join(dir, 'rules.yml')]).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: `${e.stdout ?? ''}${e.stderr ?? ''}` }));
+    expect(check.stdout).toContain('SUCCESS');
+    const r = await run('promtool', ['test', 'rules', join(dir, 'tests.yml')], { cwd: dir }).catch((e: { stdout?: string; stderr?: string }) => ({ stdout: `${e.stdout ?? ''}${e.stderr ?? ''}` }));
+    expect(r.stdout, r.stdout).toContain('SUCCESS');
+  });
+
   it("a signal's own detector parameters, `for`, `keepFiringFor` and annotations reach its rules; the others keep the config's", () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-rules-overrides-'));
     const file = join(dir, 'c.yaml');
