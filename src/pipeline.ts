@@ -7,7 +7,7 @@ import { isSelfEncoding, plainState, takeState } from './core/column-encoder.js'
 import type { AlertTransition, Frame, Labels, SignalInput, SignalSample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
-import { AlertDecider, type FiringAlert } from './decisions/alert-decider.js';
+import { AlertDecider, type FiringAlert, SIGNAL_REMOVED } from './decisions/alert-decider.js';
 import type { HoldParams } from './decisions/alert-state.js';
 import { assess } from './decisions/assess.js';
 import { SlabPool } from './core/slab.js';
@@ -77,6 +77,9 @@ export function inShard(seriesId: string, shard: Shard | undefined): boolean {
   if (!shard || shard.count <= 1) return true;
   return BigInt(`0x${fingerprint({ series: seriesId })}`) % BigInt(shard.count) === BigInt(shard.index);
 }
+
+/** Why a restored alert of a series another shard judges resolves at the first tick (AlertDecider.resolveSeries's `because`). */
+const OTHER_SHARD = 'its series is judged by another shard now (this one was restarted with another --shard): that shard says whether the incident goes on';
 
 export class Pipeline {
   /** Watched series by id: a signal's name, or name{labels} for the series of a split signal. */
@@ -294,7 +297,7 @@ export class Pipeline {
     if (frame.timeMs - this.pendingSinceMs > FORGET_GROUP_AFTER_MS) this.forgetWaiting(frame.timeMs);
     if (this.resolveUnconfigured) {
       this.resolveUnconfigured = false;
-      result.transitions.push(...this.decider.resolveSeries(this.unconfigured, frame.timeMs));
+      result.transitions.push(...this.decider.resolveSeries(this.unconfigured, frame.timeMs, this.resolvedBecause));
     }
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
@@ -513,14 +516,21 @@ export class Pipeline {
 
   /**
    * Whether this configuration makes no such series: its signal is gone, or split otherwise (an
-   * unsplit signal's id is its name; a split one's, its name and the labels in `by`).
+   * unsplit signal's id is its name; a split one's, its name and the labels in `by`); or another
+   * shard judges it (a state saved under another `--shard`).
    */
-  private readonly unconfigured = (seriesId: string): boolean => {
+  private readonly unconfigured = (seriesId: string): boolean => this.notJudgedHere(seriesId) !== undefined;
+
+  /** Why this pipeline never judges a series (see unconfigured); undefined when it does. */
+  private notJudgedHere(seriesId: string): string | undefined {
     const { signal: name, groupLabels } = parseSeriesId(seriesId);
     const signal = this.signalConfigs.get(name);
-    if (!signal) return true;
-    return signal.by.length === 0 ? seriesId !== name : seriesIdOf(name, pickLabels(groupLabels, signal.by)) !== seriesId;
-  };
+    const made = signal !== undefined && (signal.by.length === 0 ? seriesId === name : seriesIdOf(name, pickLabels(groupLabels, signal.by)) === seriesId);
+    if (!made) return SIGNAL_REMOVED;
+    return inShard(seriesId, this.shard) ? undefined : OTHER_SHARD;
+  }
+
+  private readonly resolvedBecause = (seriesId: string): string => this.notJudgedHere(seriesId) ?? SIGNAL_REMOVED;
 
   /**
    * Restores what fits: signals that still exist get their baselines back; firing alerts stay firing.

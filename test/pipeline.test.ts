@@ -195,6 +195,30 @@ describe('Pipeline', () => {
     expect(sharded.map((t) => t.fingerprint)).toEqual(all.transitions.map((t) => t.fingerprint));
     expect(shards.findIndex((s) => s.transitions.length > 0)).toBe([0, 1, 2].find((i) => inShard('api{route="/route/7"}', { index: i, count: 3 })));
   });
+
+  it('resolves at its first tick a restored alert of a series another shard judges now (restarted with another --shard), saying so; the shard that judges it keeps it firing', () => {
+    const all = frames();
+    const before = new Pipeline(config);
+    for (const f of all.slice(0, 130)) before.step(f);
+    expect(before.firing().map((a) => a.labels.route)).toEqual(['/route/7']);
+    const saved = before.snapshot(all[129]!.timeMs);
+    const owner = [0, 1, 2].find((i) => inShard('api{route="/route/7"}', { index: i, count: 3 }))!;
+    for (const index of [0, 1, 2]) {
+      const shard = new Pipeline(config, { index, count: 3 });
+      const { unconfigured } = shard.restore(structuredClone(saved));
+      const transitions = shard.step(all[130]!).transitions;
+      if (index === owner) {
+        expect(unconfigured).toEqual([]);
+        expect(transitions).toEqual([]);
+        expect(shard.firing().map((a) => a.labels.route)).toEqual(['/route/7']);
+      } else {
+        expect(unconfigured.map((a) => a.labels.route)).toEqual(['/route/7']);
+        expect(transitions.map((t) => [t.status, t.labels.route])).toEqual([['resolved', '/route/7']]);
+        expect(transitions[0]!.annotations.resolved_because).toContain('judged by another shard');
+        expect(shard.firing()).toEqual([]);
+      }
+    }
+  });
 });
 
 describe('Pipeline: reports rewritten each tick', () => {

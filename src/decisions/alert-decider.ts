@@ -174,7 +174,7 @@ export class AlertDecider {
    * Resolves at `timeMs` every alert of the series `gone` picks: no tick will judge them again (a
    * signal renamed or removed while its alert fired), and one kept would fire for ever.
    */
-  resolveSeries(gone: (seriesId: string) => boolean, timeMs: number): AlertTransition[] {
+  resolveSeries(gone: (seriesId: string) => boolean, timeMs: number, because: (seriesId: string) => string = () => SIGNAL_REMOVED): AlertTransition[] {
     const out: AlertTransition[] = [];
     for (const [key, t] of this.alerts) {
       const id = seriesOfKey(key);
@@ -182,7 +182,7 @@ export class AlertDecider {
       this.alerts.delete(key);
       this.countTracked(id, -1);
       if (t.state.phase === 'firing') {
-        const annotations = { ...t.annotations, resolved_because: 'its signal was removed or renamed (a reload): no tick judges it any more, it cannot say the incident is over' };
+        const annotations = { ...t.annotations, resolved_because: because(id) };
         out.push({ status: 'resolved', labels: t.labels, annotations, fingerprint: t.fingerprint, startsAtMs: t.startsAtMs, endsAtMs: timeMs, evaluatedAtMs: timeMs });
       }
     }
@@ -393,6 +393,9 @@ function ratiosSaid(a: Assessment): string {
   const text = parts.join('; ');
   return ` ${text[0]!.toUpperCase()}${text.slice(1)}.`;
 }
+
+/** Why an alert of a signal removed or renamed resolves (resolveSeries). */
+export const SIGNAL_REMOVED = 'its signal was removed or renamed (a reload): no tick judges it any more, it cannot say the incident is over';
 
 /**
  * Why a resolved alert resolved, with the readings of the tick that resolved it: "healthy again:

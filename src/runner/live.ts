@@ -1052,7 +1052,7 @@ function resumeFromState(
     const { signals, unconfigured } = pipeline.restore(saved.snapshot);
     const resumedAtMs = saved.snapshot.savedAtMs;
     logger.log('info', 'resumed from saved state', { signals, firing: pipeline.firing().length, savedAt: new Date(resumedAtMs).toISOString() });
-    if (unconfigured.length > 0) logger.log('info', 'saved alerts of signals no longer configured resolve at the first tick', { alerts: unconfigured.map((a) => ({ alertname: a.labels.alertname, signal: a.labels.signal, fingerprint: a.fingerprint })) });
+    if (unconfigured.length > 0) logger.log('info', 'saved alerts of series this configuration or shard no longer judges resolve at the first tick', { alerts: unconfigured.map((a) => ({ alertname: a.labels.alertname, signal: a.labels.signal, fingerprint: a.fingerprint })) });
     // Signals whose baselines came back from the saved state: they read only the gap since it was saved.
     return { pipeline, resumedAtMs, resumedSignals: new Set(Object.keys(saved.snapshot.detectors).map(signalOfSeries)) };
   } catch (error) {
