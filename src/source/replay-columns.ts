@@ -36,11 +36,15 @@ export interface ReplayColumns {
   unwanted?: number;
 }
 
+/** What ReplayColumnsBuilder.add did with a sample: added, or refused as a duplicate (its series has a sample at that time already) or out of order (its series has a later one). */
+export const Added = { Yes: 0, Duplicate: 1, OutOfOrder: 2 } as const;
+export type Added = (typeof Added)[keyof typeof Added];
+
 /** finish() keeps the columns it filled as they are when at least this share of them is used. */
 const MIN_KEPT_FILL = 0.9;
 
 /**
- * Collects samples in any time order into ReplayColumns. A series is known by its metric name and
+ * Collects samples, each series' in time order and the series in any order, into ReplayColumns. A series is known by its metric name and
  * its label set object (a LabelSetCache hands out one frozen object per label set, whatever order its
  * labels are written in, so a series of a file is one object): the series after the last one is predicted (files repeat their order at
  * every timestamp), so most samples are numbered by two comparisons, without hashing.
@@ -66,23 +70,33 @@ export class ReplayColumnsBuilder {
   private ordered = true;
 
   /**
-   * Adds a sample; false (and nothing added) when its series already has a sample at `timeMs`
-   * right before it: the same line written twice, or two exporters writing one series. Summed
-   * into one snapshot, its counter would count twice.
+   * Adds a sample, or refuses it (nothing added) when its series already has one at `timeMs` or
+   * later (then `refusedAfterMs` is that one's time): the same line written twice, or two
+   * exporters writing one series (summed into one snapshot, its counter would count twice); or a
+   * sample out of order, which Prometheus refuses too (sorted into place, a counter that went
+   * back read as a reset and paged a 500x surge).
    */
-  add(name: string, labels: Labels, timeMs: number, value: number): boolean {
-    // Lines of one timestamp come in runs (a family's series at one scrape): one lookup a run.
-    if (timeMs !== this.runMs) this.startRun(timeMs);
+  add(name: string, labels: Labels, timeMs: number, value: number): Added {
     const id = this.idOf(name, labels);
-    if (this.lastTimeOf[id] === timeMs) return false;
+    const last = this.lastTimeOf[id]!;
+    if (timeMs <= last) {
+      this.refusedAfterMs = last;
+      return timeMs === last ? Added.Duplicate : Added.OutOfOrder;
+    }
     this.lastTimeOf[id] = timeMs;
+    // Lines of one timestamp come in runs (a family's series at one scrape): one lookup a run. Not
+    // before the sample is taken: a time only refused samples had was an empty snapshot, a gap.
+    if (timeMs !== this.runMs) this.startRun(timeMs);
     if (this.count === this.ids.length) this.grow();
     this.ids[this.count] = id;
     this.timeIndex[this.count] = this.runIndex;
     this.vals[this.count] = value;
     this.count++;
-    return true;
+    return Added.Yes;
   }
+
+  /** The time of the sample that made `add` refuse the last one it refused. */
+  refusedAfterMs = Number.NaN;
 
   private startRun(timeMs: number): void {
     this.runMs = timeMs;

@@ -20,7 +20,7 @@ import { TsdbDumpText, opensAsTsdbDump } from './tsdb-dump.js';
 import { replayTimeMs } from './replay-time.js';
 import { seriesKey } from '../series/series-key.js';
 import type { HistorySource } from './source.js';
-import { ReplayColumnsBuilder, type ReplayColumns, type ReplaySample, columnsOfSnapshots, snapshotsOfColumns } from './replay-columns.js';
+import { Added, ReplayColumnsBuilder, type ReplayColumns, type ReplaySample, columnsOfSnapshots, snapshotsOfColumns } from './replay-columns.js';
 
 export interface ReplayData {
   /** Timestamps in ascending order, each with its samples. */
@@ -205,7 +205,9 @@ class ReplayReader {
           problems.push({ line, message: detached(`${name}: timestamp ${Number((timestampMs / (dump ? 1 : 1000)).toPrecision(15))} is before 1970 or after 9999 in seconds and in milliseconds; sample skipped`) });
           return;
         }
-        if (!columns.add(name, labels, timeMs, value)) problems.push({ line, message: detached(`${clip(seriesKey(name, labels))}: a second sample at ${new Date(timeMs).toISOString()}; the first is kept`) });
+        const added = columns.add(name, labels, timeMs, value);
+        if (added === Added.Duplicate) problems.push({ line, message: detached(`${clip(seriesKey(name, labels))}: a second sample at ${new Date(timeMs).toISOString()}; the first is kept`) });
+        else if (added === Added.OutOfOrder) problems.push({ line, message: detached(`${clip(seriesKey(name, labels))}: a sample at ${new Date(timeMs).toISOString()} after one at ${new Date(columns.refusedAfterMs).toISOString()} (out of order, as Prometheus refuses it); skipped`) });
       },
     });
   }

@@ -53,19 +53,18 @@ describe('ReplayColumnsBuilder', () => {
   });
 
   it('groups samples by timestamp in ascending time, keeping the order they came in within one', () => {
-    // Family by family, as OpenMetrics writes them: every timestamp of one metric, then the next.
+    // Family by family, as OpenMetrics writes them: every timestamp of one metric, then the next;
+    // the first series begins later than the others.
     const builder = new ReplayColumnsBuilder();
     builder.add('r_total', a, 30_000, 3);
-    builder.add('r_total', a, 0, 1);
-    builder.add('r_total', a, 15_000, 2);
     builder.add('c_total', a, 0, 10);
-    builder.add('c_total', a, 30_000, 30);
     builder.add('c_total', a, 15_000, 20);
+    builder.add('c_total', a, 30_000, 30);
     builder.add('r_total', b, 0, 100);
     const columns = builder.finish([{ line: 9, message: 'x' }]);
     expect(snapshotsOfColumns(columns)).toEqual([
-      [0, [{ name: 'r_total', labels: a, value: 1 }, { name: 'c_total', labels: a, value: 10 }, { name: 'r_total', labels: b, value: 100 }]],
-      [15_000, [{ name: 'r_total', labels: a, value: 2 }, { name: 'c_total', labels: a, value: 20 }]],
+      [0, [{ name: 'c_total', labels: a, value: 10 }, { name: 'r_total', labels: b, value: 100 }]],
+      [15_000, [{ name: 'c_total', labels: a, value: 20 }]],
       [30_000, [{ name: 'r_total', labels: a, value: 3 }, { name: 'c_total', labels: a, value: 30 }]],
     ]);
     expect(columns.problems).toEqual([{ line: 9, message: 'x' }]);

@@ -195,6 +195,31 @@ describe('replay files as they come', () => {
     ]);
   });
 
+  it('refuses, naming its line, a sample older than its series\' latest (out of order, as Prometheus refuses it) and a duplicate lines after the first', async () => {
+    const text = lines([
+      'r_total{pod="a"} 10 1689811200',
+      'r_total{pod="b"} 10 1689811200',
+      'r_total{pod="a"} 25 1689811215',
+      'r_total{pod="b"} 25 1689811215',
+      // Sorted into place, a counter that went back read as a reset, then a 500x surge.
+      'r_total{pod="a"} 9000 1689811207',
+      'r_total{pod="a"} 40 1689811230',
+      'r_total{pod="b"} 40 1689811230',
+      'r_total{pod="a"} 25 1689811215',
+      '# EOF',
+    ]);
+    const columns = await loadReplayColumns(write('disorder.om', text));
+    expect(snapshotsOfColumns(columns).map(([t, samples]) => [t, samples.map((x) => x.value)])).toEqual([
+      [Date.parse('2023-07-20T00:00:00Z'), [10, 10]],
+      [Date.parse('2023-07-20T00:00:15Z'), [25, 25]],
+      [Date.parse('2023-07-20T00:00:30Z'), [40, 40]],
+    ]);
+    expect(columns.problems).toEqual([
+      { line: 5, message: 'r_total{pod="a"}: a sample at 2023-07-20T00:00:07.000Z after one at 2023-07-20T00:00:15.000Z (out of order, as Prometheus refuses it); skipped' },
+      { line: 8, message: 'r_total{pod="a"}: a sample at 2023-07-20T00:00:15.000Z after one at 2023-07-20T00:00:30.000Z (out of order, as Prometheus refuses it); skipped' },
+    ]);
+  });
+
   it('reads timestamps written in the other unit as that unit, and refuses times outside 1970-9999 by line', async () => {
     const seconds = await loadReplayColumns(write('s.om', om));
     // Milliseconds where OpenMetrics wants seconds (the text format's unit, /federate's).
