@@ -309,8 +309,8 @@ let parsesBegun = 0;
 
 /**
  * Parses exposition text, calling `onSample` for each wanted sample with a finite value.
- * Non-finite values (NaN, ±Inf) are reported as problems: stormwatch only reads counters, for
- * which such values mean a broken exporter. O(length).
+ * Non-finite values (NaN, ±Inf), and negative ones of wanted series, are reported as problems:
+ * stormwatch only reads counters, for which such values mean a broken exporter. O(length).
  */
 export function parseExposition(text: string, options: ParseOptions): ParseResult {
   const state = beginParse(options);
@@ -454,6 +454,14 @@ function scanLines(
         wantedProblems++;
         scanFirstWanted ??= problems[problems.length - 1];
       }
+      continue;
+    }
+    // A watched series is a counter (or an info metric's 1): below zero, its exporter is broken,
+    // and read on, it was a reset of the whole counter.
+    if (lineWanted && lineValue < 0) {
+      problems.push({ line: lineNo, message: detached(`${clip(lineName)}: value ${lineValue} is negative, which a counter never is; sample skipped`) });
+      wantedProblems++;
+      scanFirstWanted ??= problems[problems.length - 1];
       continue;
     }
     samples++;

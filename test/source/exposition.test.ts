@@ -61,9 +61,11 @@ describe('parseExposition', () => {
         'dup{a="1",a="2"} 1', // 10
         'also_good{a="b",} 2', // 11: a trailing comma is allowed
         'float_ts 1 1.5', // 12: text-format timestamps are integer milliseconds
+        'negative_total{a="b"} -5', // 13: a counter never is
+        'zero_total -0', // 14: zero, written signed
       ].join('\n'),
     );
-    expect(samples.map((s) => s.name)).toEqual(['good', 'also_good']);
+    expect(samples.map((s) => s.name)).toEqual(['good', 'also_good', 'zero_total']);
     expect(problems).toEqual([
       { line: 2, message: "bad: expected ',' or '}' at column 15; line skipped" },
       { line: 3, message: 'expected a metric name, found "9starts_with_digit 3"; line skipped' },
@@ -75,6 +77,7 @@ describe('parseExposition', () => {
       { line: 9, message: 'bad_escape: label a: invalid escape \\q at column 15; line skipped' },
       { line: 10, message: 'dup: label a: given twice; line skipped' },
       { line: 12, message: 'float_ts: timestamp "1.5" is not an integer of milliseconds; line skipped' },
+      { line: 13, message: 'negative_total: value -5 is negative, which a counter never is; sample skipped' },
     ]);
   });
 
