@@ -138,21 +138,29 @@ export class GroupRegistry {
    * Squares saved groups with the alerts firing now (`firing`: fingerprint to startsAt). A saved
    * firing alert that no longer fires (the alert state was saved before it, or its signal is gone)
    * resolves as of `nowMs` when its firing was notified (receivers must hear it end), and is
-   * dropped when it never was. Groups left empty go.
+   * dropped when it never was. With `alertsLost` (the saved alert state is gone: nothing says
+   * whether they still fire) every such alert is dropped, and those notified are counted (returned):
+   * resolved, a storm still going on read as over. Groups left empty go.
    */
-  settle(firing: ReadonlyMap<string, number>, nowMs: number): void {
+  settle(firing: ReadonlyMap<string, number>, nowMs: number, alertsLost = false): number {
+    let forgotten = 0;
     for (const group of [...this.groups.values()]) {
       let notified: Set<string> | undefined;
       for (const [fp, t] of [...group.alerts]) {
         if (t.status !== 'firing' || firing.get(fp) === t.startsAtMs) continue;
         // What the group last said of each alert, up to its status: read once per group.
         notified ??= new Set(group.lastNotified.split(',').map((item) => item.split(':', 3).join(':')));
-        if (notified.has(`${fp}:${t.startsAtMs}:firing`)) group.alerts.set(fp, { status: 'resolved', labels: t.labels, annotations: t.annotations, fingerprint: fp, startsAtMs: t.startsAtMs, endsAtMs: nowMs, evaluatedAtMs: nowMs });
-        else group.alerts.delete(fp);
+        const wasNotified = notified.has(`${fp}:${t.startsAtMs}:firing`);
+        if (wasNotified && !alertsLost) group.alerts.set(fp, { status: 'resolved', labels: t.labels, annotations: t.annotations, fingerprint: fp, startsAtMs: t.startsAtMs, endsAtMs: nowMs, evaluatedAtMs: nowMs });
+        else {
+          group.alerts.delete(fp);
+          if (wasNotified) forgotten++;
+        }
         this.revision++;
       }
       if (group.alerts.size === 0) this.groups.delete(group.key);
     }
+    return forgotten;
   }
 
   /** Every group as the state directory keeps it. */

@@ -50,7 +50,7 @@ import { ConfigError, SourceError } from '../core/errors.js';
 import type { GateApiDeps } from '../deploys/gates/gate-api.js';
 import { windowBuckets } from '../deploys/deploy-watcher.js';
 import { boundBaseUrl } from '../config/resolve-server.js';
-import { FiringCopyError } from './durable-file.js';
+import { FiringCopyError, decidedFileOf } from './durable-file.js';
 import { HELD_FROM_PAGE, HELD_FROM_PROMETHEUS, HeldRateLog } from './held-rate-log.js';
 import { RepeatedFailureLog, sameErrorsOnce } from './repeated-failure-log.js';
 import { type SeasonalRead, warmProfilesFromHistory } from './seasonal-warm.js';
@@ -227,7 +227,10 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     groupsWrittenAtMs = performance.now();
     groupsWriteMs = groupsWrittenAtMs - started;
   };
-  notifier.adoptFiring(deliveredFiring(), now(), pipeline.firing());
+  // With the saved alerts lost, an alert the groups last sent as firing is not known to be over:
+  // it is forgotten, not resolved (a resolve of a storm still going on), and fires again if it holds.
+  const forgotten = notifier.adoptFiring(deliveredFiring(), now(), pipeline.firing(), resumed.alertsLost);
+  if (forgotten > 0) logger.log('warn', 'the saved alerts were lost: alerts last sent as firing are forgotten, not resolved (receivers expire them: Alertmanager after its resolve_timeout); one whose condition still holds fires again', { alerts: forgotten });
   saveGroups();
   /** Writes the muting state when it changed since the last write (a failed write is tried again at the next emit). */
   const saveMuting = () => {
@@ -246,6 +249,8 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     mutingRevision = revision;
   };
   saveMuting();
+  /** Transitions decided while decided.json could not be written, in order: handed on once it is. */
+  let unsaved: AlertTransition[] = [];
   /** Hands a batch of transitions on: printed and recorded all, delivered unless muted. */
   const emit = (transitions: readonly AlertTransition[], dataTimeMs: number) => {
     const { deliver, muted } = mute.filter(transitions, now());
@@ -263,16 +268,24 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       history.markReleased(t.fingerprint, releasedAtMs);
     }
     // What was decided is on disk before any notification of it is: a kill before the next state
-    // save restores it, not the alerts from before (state-file.ts, saveDecided).
-    if (transitions.length > 0 || released.length > 0) {
+    // save restores it, not the alerts from before (state-file.ts, saveDecided). Until it can be
+    // written (a full disk), the notifications wait, and it is tried again every tick: sent first,
+    // a kill before the next state save restored the alerts from before, and the restart sent a
+    // false resolve for a storm still going on.
+    let decidedSaved = true;
+    if (transitions.length > 0 || released.length > 0 || unsaved.length > 0) {
       try {
         saveDecided(stateFile, now(), pipeline.decisionsSnapshot());
+        if (unsaved.length > 0) logger.log('info', 'decided alerts saved; their notifications go out now', { file: decidedFileOf(stateFile), notifications: unsaved.length });
       } catch (error) {
-        logger.log('error', 'could not save the decided alerts before notifying them', { file: stateFile, error: (error as Error).message });
+        decidedSaved = false;
+        if (unsaved.length === 0) logger.log('error', 'could not save the decided alerts: their notifications wait until they are saved (tried every tick)', { file: decidedFileOf(stateFile), error: (error as Error).message });
       }
     }
+    const handing = [...unsaved, ...deliver, ...released];
+    unsaved = decidedSaved ? [] : handing;
     try {
-      notifier.handle([...deliver, ...released], dataTimeMs);
+      notifier.handle(decidedSaved ? handing : [], dataTimeMs);
     } finally {
       // Printed once queued: printed first, a kill between the two printed an alert that was not
       // the one delivered. A failed queue (a full disk) is still printed: it was decided, and the
@@ -946,6 +959,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       if (running) await running;
       await saver.flushAndWait();
       saveUiHistory();
+      // Notifications still waiting for decided.json get a last chance (emit tries it).
+      if (unsaved.length > 0) emit([], now());
+      if (unsaved.length > 0) logger.log('error', 'decided alerts not saved at shutdown: their notifications were not sent, and a restart cannot know them', { file: decidedFileOf(stateFile), notifications: unsaved.length });
       notifier.handle([], now(), true);
       saveGroups(true);
       const left = await notifier.drain(drainTimeoutMs);
@@ -1030,7 +1046,7 @@ function resumeFromState(
   options: LiveOptions,
   metrics: StormwatchMetrics,
   nowMs: number,
-): { pipeline: Pipeline; resumedAtMs: number; resumedSignals: Set<string> } {
+): { pipeline: Pipeline; resumedAtMs: number; resumedSignals: Set<string>; alertsLost: boolean } {
   const { logger } = options;
   let saved: ReturnType<typeof loadState> = { quarantined: [], fromPrevious: [] };
   try {
@@ -1047,19 +1063,22 @@ function resumeFromState(
   }
   if (saved.fromPrevious.length > 0 || saved.fromFiring) logger.log('warn', 'saved state: lost sections recovered', { fromPreviousSave: saved.fromPrevious, firingAlertsFromFiringJson: saved.fromFiring === true });
   if (saved.fromDecided) logger.log('info', 'alerts and deploys decided after the last state save restored from decided.json');
-  if (!saved.snapshot) return { pipeline, resumedAtMs: Number.NaN, resumedSignals: new Set() };
+  // The firing alerts as saved are gone (every copy unreadable, or only the save before them left):
+  // what the notification groups last sent cannot be squared with them.
+  const alertsLost = !saved.snapshot || (saved.fromPrevious.includes('alerts') && saved.fromDecided !== true);
+  if (!saved.snapshot) return { pipeline, resumedAtMs: Number.NaN, resumedSignals: new Set(), alertsLost };
   try {
     const { signals, unconfigured } = pipeline.restore(saved.snapshot);
     const resumedAtMs = saved.snapshot.savedAtMs;
     logger.log('info', 'resumed from saved state', { signals, firing: pipeline.firing().length, savedAt: new Date(resumedAtMs).toISOString() });
     if (unconfigured.length > 0) logger.log('info', 'saved alerts of series this configuration or shard no longer judges resolve at the first tick', { alerts: unconfigured.map((a) => ({ alertname: a.labels.alertname, signal: a.labels.signal, fingerprint: a.fingerprint })) });
     // Signals whose baselines came back from the saved state: they read only the gap since it was saved.
-    return { pipeline, resumedAtMs, resumedSignals: new Set(Object.keys(saved.snapshot.detectors).map(signalOfSeries)) };
+    return { pipeline, resumedAtMs, resumedSignals: new Set(Object.keys(saved.snapshot.detectors).map(signalOfSeries)), alertsLost };
   } catch (error) {
     // Passed the schema yet failed to restore: start fresh rather than crash-loop.
     metrics.quarantined.inc({ what: 'state_file' });
     logger.log('error', 'saved state could not be restored; starting fresh', { file: stateFile, error: (error as Error).message });
-    return { pipeline: new Pipeline(config, options.shard), resumedAtMs: Number.NaN, resumedSignals: new Set() };
+    return { pipeline: new Pipeline(config, options.shard), resumedAtMs: Number.NaN, resumedSignals: new Set(), alertsLost: true };
   }
 }
 

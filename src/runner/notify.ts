@@ -170,14 +170,18 @@ export class Notifier {
    * so nothing is sent again now, while Alertmanager keeps getting it every resendInterval and its
    * resolution reaches every receiver. Saved alerts that no longer fire resolve (see
    * GroupRegistry.settle); `firing` lists every alert firing now, `delivered` those not held back.
+   * With `alertsLost` (no saved alert state to square them with) they are forgotten instead; returns
+   * how many notified ones were.
    */
-  adoptFiring(delivered: readonly AlertTransition[], dataTimeMs: number, firing: readonly { fingerprint: string; startsAtMs: number }[] = delivered): void {
+  adoptFiring(delivered: readonly AlertTransition[], dataTimeMs: number, firing: readonly { fingerprint: string; startsAtMs: number }[] = delivered, alertsLost = false): number {
     const firingNow = new Map(firing.map((a) => [a.fingerprint, a.startsAtMs]));
-    for (const target of this.targets) target.groups.settle(firingNow, dataTimeMs);
+    let forgotten = 0;
+    for (const target of this.targets) forgotten += target.groups.settle(firingNow, dataTimeMs, alertsLost);
     for (const target of this.targets) {
       const unknown = delivered.filter((t) => matches(target.route.match, t.labels) && matchesAll(target.route.matchers ?? [], t.labels) && target.groups.find(t)?.startsAtMs !== t.startsAtMs);
       if (unknown.length > 0) target.groups.adopt(unknown, dataTimeMs);
     }
+    return forgotten;
   }
 
   /**
