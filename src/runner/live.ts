@@ -1066,7 +1066,10 @@ function resumeFromState(
   // The firing alerts as saved are gone (every copy unreadable, or only the save before them left):
   // what the notification groups last sent cannot be squared with them.
   const alertsLost = !saved.snapshot || (saved.fromPrevious.includes('alerts') && saved.fromDecided !== true);
-  if (!saved.snapshot) return { pipeline, resumedAtMs: Number.NaN, resumedSignals: new Set(), alertsLost };
+  if (!saved.snapshot) {
+    if (saved.quarantined.length > 0) logger.log('error', 'saved state lost: no copy was usable; starting without its baselines and firing alerts', { quarantined: saved.quarantined.map((q) => q.file) });
+    return { pipeline, resumedAtMs: Number.NaN, resumedSignals: new Set(), alertsLost };
+  }
   try {
     const { signals, unconfigured } = pipeline.restore(saved.snapshot);
     const resumedAtMs = saved.snapshot.savedAtMs;

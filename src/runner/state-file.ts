@@ -187,9 +187,11 @@ function loadSaved(file: string, nowMs: number): LoadedState {
   const usable = (c: CheckedState | undefined) => (c && c.unusable === undefined ? c.snapshot : undefined);
   const base = usable(main);
   const before = usable(prev);
+  noteBad(out, `${file}.prev`, prev, nowMs);
   const alertsLost = !base || main!.bad.some((b) => b.section === 'alerts');
   // The firing alerts' own copy, when the state file lost them; it is as new as the last save.
   const firing = alertsLost ? readChecked(firingFileOf(file)) : undefined;
+  noteBad(out, firingFileOf(file), firing, nowMs, ['alerts']);
   const firingAlerts = firing && firing.unusable === undefined && !firing.bad.some((b) => b.section === 'alerts') ? firing.snapshot?.alerts : undefined;
   if (!base) {
     if (before) {
@@ -231,6 +233,7 @@ function loadSaved(file: string, nowMs: number): LoadedState {
 export function loadState(file: string, nowMs = Date.now()): LoadedState {
   const out = loadSaved(file, nowMs);
   const decided = readChecked(decidedFileOf(file));
+  noteBad(out, decidedFileOf(file), decided, nowMs, DECIDED_SECTIONS);
   if (!decided || decided.unusable !== undefined || decided.bad.some((b) => b.section === 'alerts') || !decided.snapshot) return out;
   if (out.snapshot && decided.snapshot.savedAtMs <= out.snapshot.savedAtMs) return out;
   const into = (out.snapshot ??= { version: 1, savedAtMs: decided.snapshot.savedAtMs, detectors: {}, alerts: [] }) as unknown as Record<string, unknown>;
@@ -240,14 +243,30 @@ export function loadState(file: string, nowMs = Date.now()): LoadedState {
   return out;
 }
 
+/**
+ * A copy read to recover what the state file lost (its .prev, firing.json, decided.json) that is
+ * bad itself: quarantined (copied aside: the next save replaces it) and said, as the state file is.
+ * Left unsaid, the next save overwrote the evidence, and nothing said what was lost.
+ */
+function noteBad(out: LoadedState, file: string, checked: CheckedState | undefined, nowMs: number, holds?: readonly StateSection[]): void {
+  if (!checked) return;
+  // A copy of some sections only: the others are absent by design.
+  const bad = holds ? checked.bad.filter((b) => holds.includes(b.section)) : checked.bad;
+  if (checked.unusable === undefined && bad.length === 0) return;
+  const problems = checked.unusable !== undefined ? [checked.unusable] : bad.map((b) => `${b.section}: ${b.problem}`);
+  out.quarantined.push({ file, movedTo: quarantine(file, nowMs, false), problems });
+}
+
 /** Reads and checks one file; undefined when it does not exist. */
 function readChecked(file: string): CheckedState | undefined {
   if (!existsSync(file)) return undefined;
   let json: unknown;
+  let binary = false;
   try {
     // Per-series entries stay in the file's columns until their series is restored (DeferredState),
     // each chunk's in memory of its own, let go as its series are.
-    if (isBinaryStateFile(file)) json = readBinaryStateFile(file, { deferred: true });
+    binary = isBinaryStateFile(file);
+    if (binary) json = readBinaryStateFile(file, { deferred: true });
     else {
       // A JSON file (saves before the binary format): per-series sections as base64 columns or plain.
       json = JSON.parse(readFileSync(file, 'utf8'));
@@ -260,7 +279,10 @@ function readChecked(file: string): CheckedState | undefined {
       }
     }
   } catch (error) {
-    return { bad: [], unusable: `${file} is unreadable: ${(error as Error).message}` };
+    if (binary) return { bad: [], unusable: `${file} is unreadable: ${(error as Error).message}` };
+    // Not JSON nor the binary format: the parser's message quotes the bytes, which need not be text.
+    const message = (error as Error).message.replace(/[^\x20-\x7e]+/g, '?');
+    return { bad: [], unusable: `${file} is unreadable (neither stormwatch's binary state nor JSON): ${message}` };
   }
   return checkState(json);
 }

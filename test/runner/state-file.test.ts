@@ -73,6 +73,22 @@ describe('loadState', () => {
     expect(readdirSync(d).sort()).toEqual(['firing.json', 'state.bin.bad-2026-01-01T00-00-00-000Z', 'state.bin.prev']);
   });
 
+  it('quarantines and names the copies read to recover what state.bin lost when they are bad too (its .prev, firing.json, decided.json); binary garbage said in text', () => {
+    const { dir: d, file } = dir();
+    saveState(file, good(10));
+    saveState(file, good(20));
+    writeFileSync(file, Buffer.from([0x47, 0x4e, 0x22, 0xff, 0xfe, 0x00, 0x01]));
+    writeFileSync(`${file}.prev`, '{garbage');
+    writeFileSync(firingFileOf(file), '[1,2');
+    writeFileSync(join(d, 'decided.json'), '{"version":99}');
+    const loaded = loadState(file, Date.parse('2026-01-01T00:00:00Z'));
+    // Nothing usable is left: every copy is said, none read on.
+    expect(loaded.snapshot).toBeUndefined();
+    expect(loaded.quarantined.map((q) => q.file)).toEqual([file, `${file}.prev`, firingFileOf(file), join(d, 'decided.json')]);
+    expect(loaded.quarantined[0]!.problems[0]).toMatch(/state\.bin is unreadable \(neither stormwatch's binary state nor JSON\): [\x20-\x7e]+$/);
+    for (const q of loaded.quarantined.slice(1)) expect(existsSync(q.movedTo), q.movedTo).toBe(true);
+  });
+
   it('keeps the good sections of a partly bad file and takes the bad ones from the save before', () => {
     const { file } = dir();
     saveState(file, good(10));
