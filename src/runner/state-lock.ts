@@ -167,12 +167,28 @@ export function startedAfter(pid: number, since: string, procDir = '/proc'): boo
   }
 }
 
-/** Whether process `pid` exists (EPERM: it does, another user's). */
+/**
+ * Whether process `pid` exists (EPERM: it does, another user's) and is not a zombie: a holder
+ * killed with -9 stays one until its parent reaps it (for good under an init that does not reap),
+ * and a restart right after the kill was refused.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !zombie(pid);
+}
+
+/** Whether /proc says process `pid` is a zombie (state Z) or dead (X); false where /proc cannot tell. */
+export function zombie(pid: number, procDir = '/proc'): boolean {
+  try {
+    const stat = readFileSync(join(procDir, String(pid), 'stat'), 'utf8');
+    // The state is the field after the command's name, which may hold spaces and parentheses.
+    const state = stat.charAt(stat.lastIndexOf(')') + 2);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }

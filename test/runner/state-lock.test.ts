@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { StartupError } from '../../src/core/errors.js';
-import { LOCK_FILE_NAME, lockStateDir } from '../../src/runner/state-lock.js';
+import { LOCK_FILE_NAME, lockStateDir, zombie } from '../../src/runner/state-lock.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'stormwatch-lock-'));
 const holder = (d: string, pid: number, host = hostname(), since = '2026-12-04T20:00:00.000Z') => writeFileSync(join(d, LOCK_FILE_NAME), `${JSON.stringify({ pid, host, since })}\n`);
@@ -45,6 +45,26 @@ describe('lockStateDir', () => {
       other.kill('SIGKILL');
       await new Promise((resolve) => other.once('exit', resolve));
     }
+  });
+
+  it.runIf(existsSync('/proc/self/stat'))('takes over a lock whose holder is a zombie (killed, not yet reaped by its parent)', async () => {
+    const d = dir();
+    // The background sleep ends at once, and its parent (sh, then an exec'd sleep) never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number((await new Promise<Buffer>((resolve) => parent.stdout!.once('data', resolve))).toString().trim());
+      const deadline = Date.now() + 5000;
+      while (!zombie(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(zombie(pid)).toBe(true);
+      holder(d, pid, hostname(), new Date(Date.now() + 3000).toISOString());
+      const lock = lockStateDir(d);
+      expect(lock.tookOver).toMatchObject({ pid });
+      lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+      await new Promise((resolve) => parent.once('exit', resolve));
+    }
+    expect(zombie(process.pid)).toBe(false);
   });
 
   it('names what gave the directory (the key, or --state-dir) when it is in use', () => {
