@@ -104,6 +104,11 @@ export function classifyFetchError(error: unknown, what: string, timeoutMs: numb
   return new SourceError('connection', `${what}: ${detail}${connectionHint(cause?.code, setting, /(?:^|\s)https:\/\//.test(what))}`, true, { cause: error });
 }
 
+/** A request abandoned because stormwatch is stopping (a source closed): not the source's fault. */
+export function stoppedError(what: string): SourceError {
+  return new SourceError('timeout', `${what}: not waited for: stormwatch is stopping`, false);
+}
+
 /** A failure at start-up the user can fix (a state directory that cannot be written): one line, exit 1. */
 export class StartupError extends Error {
   constructor(message: string) {

@@ -955,6 +955,8 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     async stop(drainTimeoutMs = 10_000) {
       if (reloading) await reloading;
       clearInterval(clockTimer);
+      // A read in flight (a tick's, the tick offset's) is not waited for: it ends at once, without data.
+      source.close?.();
       await task.stop();
       if (running) await running;
       await saver.flushAndWait();

@@ -1,7 +1,7 @@
 // A minimal client for the Prometheus HTTP query API (also served by Thanos, Mimir, VictoriaMetrics):
 // instant and range queries, with timeouts and failures classified by reason.
 
-import { SourceError, classifyFetchError, refusedCredentialsHint } from '../core/errors.js';
+import { SourceError, classifyFetchError, refusedCredentialsHint, stoppedError } from '../core/errors.js';
 import { forEachBodyChunk, readBodyCapped } from './read-body.js';
 import { AnswerDecodeError, type MatrixSink, VectorDecoder, type VectorSink, latin1 } from './vector-decoder.js';
 import { clip } from '../core/clip.js';
@@ -55,9 +55,16 @@ export class PrometheusClient {
   /** A 429 or 503 with Retry-After: no request before this time, and the answer that asked for it. */
   private waitUntilMs = Number.NEGATIVE_INFINITY;
   private waitAskedBy = '';
+  /** Aborted by close: the requests in flight are not waited for. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: PrometheusClientOptions) {
     this.fetchFn = options.fetch ?? fetch;
+  }
+
+  /** Abandons the requests in flight, and fails any later one at once (a stop). */
+  close(): void {
+    this.closing.abort();
   }
 
   /** Evaluates `query` at `timeMs`; returns the sum of the resulting vector, undefined when empty. */
@@ -215,9 +222,10 @@ export class PrometheusClient {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...this.options.headers },
         body: new URLSearchParams(params).toString(),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs), this.closing.signal]),
       });
     } catch (error) {
+      if (this.closing.signal.aborted) throw stoppedError(what);
       throw classifyFetchError(error, what, this.options.timeoutMs, this.options.setting);
     }
     if (response.status === 429 || response.status === 503) {

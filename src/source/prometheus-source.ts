@@ -257,6 +257,11 @@ export class PrometheusSource implements LiveSource, HistorySource {
     };
   }
 
+  /** Abandons the queries in flight (a stop): see LiveSource.close. */
+  close(): void {
+    this.client.close();
+  }
+
   /** The probe for series that left a page (targetsLeftQuery) of every selector the missed queries read. */
   private leftProbeOf(missable: readonly MissableInput[]): string {
     if (this.leftProbe === undefined) {

@@ -4,7 +4,7 @@
 // frame is all NaN: no data, never zero traffic.
 
 import type { MarkerConfig, SignalConfig } from '../config/load.js';
-import { SourceError, classifyFetchError, refusedCredentialsHint } from '../core/errors.js';
+import { SourceError, classifyFetchError, refusedCredentialsHint, stoppedError } from '../core/errors.js';
 import { redactUrl } from '../core/log.js';
 import { type AbsentErrorMetric, type Frame, type Labels, emptySample } from '../core/types.js';
 import { seriesKey } from '../series/series-key.js';
@@ -107,6 +107,8 @@ export class ScrapeSource implements LiveSource {
   private readonly offered = new OfferedSamples();
   /** Pages read that were data: until one is, nothing can be said of which metrics exist. */
   private pagesRead = 0;
+  /** Aborted by close: the page in flight is not waited for. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly options: ScrapeOptions,
@@ -179,14 +181,19 @@ export class ScrapeSource implements LiveSource {
     return { frame, errors: [failure], problems };
   }
 
+  close(): void {
+    this.closing.abort();
+  }
+
   /** Fetches the page and parses it as it streams in, with the options its Content-Type calls for. */
   private async fetchPage(optionsFor: (format: ExpositionFormat) => ParseOptions): Promise<{ contentType: string; head: string; result: ExpositionParse }> {
     const { url, timeoutMs, maxBytes } = this.options;
     const what = `scrape ${this.shownUrl}`;
     let response: Response;
     try {
-      response = await this.fetchFn(url, { headers: { accept: ACCEPT }, signal: AbortSignal.timeout(timeoutMs) });
+      response = await this.fetchFn(url, { headers: { accept: ACCEPT }, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.closing.signal]) });
     } catch (error) {
+      if (this.closing.signal.aborted) throw stoppedError(what);
       throw classifyFetchError(error, what, timeoutMs, this.options.setting);
     }
     if (!response.ok) {

@@ -37,6 +37,11 @@ export interface LiveSource {
    * question failed).
    */
   absentErrorMetrics?(nowMs: number): Promise<AbsentErrorMetric[] | undefined>;
+  /**
+   * Stops waiting for answers (a stop): requests in flight are abandoned, and they and any later
+   * one fail at once. A scrape timeout of 30 s held a SIGTERM for all of the stop's 20 s.
+   */
+  close?(): void;
 }
 
 export interface HistorySource {

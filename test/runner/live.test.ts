@@ -144,6 +144,31 @@ describe('live loop', () => {
     expect(await metricValue(handle, 'stormwatch_ticks_total', 'outcome="ok"')).toBe(1);
   });
 
+  it('abandons a source read in flight at stop: a Prometheus that never answers does not hold the stop for its timeout', async () => {
+    let abandoned = 0;
+    let hang = false;
+    const asked: (() => void)[] = [];
+    // Answers (nothing) until told to hang; then takes each query and never answers.
+    server = createServer((req, res) => {
+      if (!hang) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":{"resultType":"vector","result":[]}}');
+      req.on('close', () => abandoned++);
+      for (const f of asked.splice(0)) f();
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { lines, logger } = logCollector();
+    const h = await startLive({ ...prometheusConfig(url), source: { kind: 'prometheus', url, timeoutMs: 120_000, warmupMs: 0, http: { headers: {} } } }, { logger });
+    handle = undefined;
+    hang = true;
+    const tick = h.tick();
+    await new Promise<void>((resolve) => asked.push(resolve));
+    // Stopped within the test's own timeout, far under the read's two minutes.
+    await h.stop(1000);
+    await tick;
+    expect(abandoned).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).toContain('not waited for: stormwatch is stopping');
+  });
+
   it('saves its state at shutdown and waits until it is in place, timing the save on the event loop and until in place', async () => {
     const config = prometheusConfig(`http://127.0.0.1:${await freePort()}`);
     const h = await startLive(config, { logger: logCollector().logger });
