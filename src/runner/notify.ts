@@ -89,8 +89,9 @@ export class Notifier {
     private readonly options: NotifierOptions,
   ) {
     this.now = options.now ?? Date.now;
-    const { outbox, problems, quarantineFile } = Outbox.open(options.outboxDir ?? config.delivery.outboxDir);
+    const { outbox, problems, quarantineFile, movedAside } = Outbox.open(options.outboxDir ?? config.delivery.outboxDir);
     this.outbox = outbox;
+    if (movedAside !== undefined) options.logger.log('error', 'the outbox was a directory: moved aside, and started with an empty outbox', { movedTo: movedAside });
     this.quarantinedLines = problems.length;
     // One line however many: a corrupted file must not flood the log.
     if (problems.length > 0) options.logger.log('warn', 'outbox lines quarantined', { file: quarantineFile, count: problems.length, lines: problems.slice(0, 10).map((p) => p.line), first: problems[0]!.message });

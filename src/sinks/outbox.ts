@@ -47,6 +47,8 @@ export interface OutboxOpenResult {
   /** Lines that were not valid entries, with their line numbers: moved to `quarantineFile`. */
   problems: OutboxProblem[];
   quarantineFile: string;
+  /** Where a directory found in the outbox's place was moved. */
+  movedAside?: string;
 }
 
 /** The running log is compacted once it holds this many lines and at least twice the pending entries. */
@@ -81,13 +83,20 @@ export class Outbox {
     const problems: OutboxProblem[] = [];
     const quarantined: string[] = [];
     const pending = new Map<string, OutboxEntry>();
+    let movedAside: string | undefined;
+    // A directory in its place holds no notification: moved aside, and the start goes on (refused,
+    // a supervisor restarted it in a loop).
+    if (existsSync(file) && statSync(file).isDirectory()) {
+      movedAside = `${file}.bad-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      renameSync(file, movedAside);
+    }
     if (existsSync(file)) {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
       } catch (error) {
-        // A directory in its place, unreadable: nothing in it can be delivered, and a start that
-        // cannot read it says which file, not a bare EISDIR.
+        // Unreadable (its permissions): what it holds may be delivered once fixed, and a start that
+        // cannot read it says which file, not a bare error code.
         throw new StartupError(`cannot read the outbox ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; move it aside (undelivered notifications in it are lost) or fix its permissions`);
       }
       const lines = text.split('\n');
@@ -111,7 +120,7 @@ export class Outbox {
     const outbox = new Outbox(file, entries, options.fsync ?? true);
     const last = entries.at(-1);
     if (last) outbox.sequence = Number(last.id.split('-')[1] ?? 0);
-    return { outbox, problems, quarantineFile };
+    return { outbox, problems, quarantineFile, ...(movedAside !== undefined ? { movedAside } : {}) };
   }
 
   /** Appends a new notification durably; returns it with its id. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,10 +55,16 @@ describe('Outbox', () => {
     expect(JSON.parse(lines[0]!)).toMatchObject({ op: 'add', key: 'keep' });
   });
 
-  it('refuses to start on an outbox it cannot read (a directory in its place), naming the file', () => {
+  it('moves a directory in the outbox\'s place aside and opens an empty outbox, which works (refused, a supervisor restarted it in a loop)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-outbox-'));
     mkdirSync(join(dir, 'outbox.jsonl'));
-    expect(() => Outbox.open(dir)).toThrow(`cannot read the outbox ${join(dir, 'outbox.jsonl')}: EISDIR; move it aside`);
+    writeFileSync(join(dir, 'outbox.jsonl', 'inside'), 'kept');
+    const opened = Outbox.open(dir);
+    expect(opened.movedAside).toMatch(/outbox\.jsonl\.bad-/);
+    expect(readFileSync(join(opened.movedAside!, 'inside'), 'utf8')).toBe('kept');
+    expect(opened.outbox.size).toBe(0);
+    opened.outbox.close();
+    expect(statSync(join(dir, 'outbox.jsonl')).isFile()).toBe(true);
   });
 
   it('skips a torn last line from a crash mid-write and says so', () => {
