@@ -6,7 +6,7 @@
 // command is this file bundled with its modules (dist/bin, `npm run build`): see package.json.
 
 import { randomUUID } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -56,6 +56,8 @@ function duration(text: string, flag: string, command: string): number {
  * result it holds: a report's path was tried only after the whole backtest, with mkdir's message.
  */
 function checkWritableDir(file: string, flag: string, command: string): void {
+  // A directory given for the file (the report's name forgotten) failed with EISDIR after the run.
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: is a directory: give the file to write, such as ${join(file, 'report.html')}`, command);
   const dir = dirname(resolve(file));
   try {
     makeDirs(dir);
@@ -67,10 +69,14 @@ function checkWritableDir(file: string, flag: string, command: string): void {
   }
 }
 
+/** The most shards --shard takes. */
+const MAX_SHARDS = 65_536;
+
 function parseShard(text: string | undefined, command: string): Shard | undefined {
   if (text === undefined) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(text);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/N with 0 <= i < N, got ${JSON.stringify(text)}`, command);
+  // More shards than series ids could ever spread over (and past what a number holds exactly) is a typo.
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > MAX_SHARDS || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard: expected i/N with 0 <= i < N <= 65536, got ${JSON.stringify(text)}`, command);
   return { index: Number(m[1]), count: Number(m[2]) };
 }
 

@@ -94,6 +94,13 @@ describe('stormwatch CLI', () => {
     expect(report.stderr).toContain(`--report ${join(aFile, 'r.html')}: cannot write: a part of ${aFile} is a file, not a directory`);
     // Refused before the replay: no transition printed.
     expect(report.stdout).toBe('');
+    // A directory given for the report's file, and more shards than it takes.
+    const toDir = await runCli(['backtest', '--config', config, '--report', dir]);
+    expect([toDir.code, toDir.stdout]).toEqual([2, '']);
+    expect(toDir.stderr).toContain(`--report ${dir}: is a directory: give the file to write, such as ${join(dir, 'report.html')}`);
+    const shards = await runCli(['backtest', '--config', config, '--shard', '0/99999999999999999999']);
+    expect([shards.code, shards.stdout]).toEqual([2, '']);
+    expect(shards.stderr).toContain('--shard: expected i/N with 0 <= i < N <= 65536, got "0/99999999999999999999"');
   });
 
   it('refuses a port past 65535 in server.listen and --listen, and reads a bare 0 as a duration', async () => {
