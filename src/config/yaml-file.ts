@@ -37,7 +37,11 @@ export function readYaml(file: string): { data: unknown; lineOf: LineOf } {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => `line ${lineCounter.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`),
+      doc.errors.map((e) => {
+        // The column too: YAML's errors are of indentation more often than not.
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return `line ${line}, column ${col}: ${e.message.split('\n')[0]}`;
+      }),
     );
   }
   const lineOf: LineOf = (path) => {

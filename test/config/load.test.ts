@@ -154,7 +154,7 @@ describe('loadConfig', () => {
   });
 
   it('reports YAML syntax errors with their line', () => {
-    expect(problemsOf(bad('broken-yaml.yaml'))).toEqual(['line 4: All mapping items must start at the same column']);
+    expect(problemsOf(bad('broken-yaml.yaml'))).toEqual(['line 4, column 1: All mapping items must start at the same column']);
   });
 
   it('takes any whole-second interval: cron ticks those dividing a minute, an aligned timer the others (45s, 90s)', () => {
