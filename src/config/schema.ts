@@ -51,7 +51,8 @@ const signalInput = z.union(
   try {
     return { selector: parseSelector(text) };
   } catch (error) {
-    const hint = text.includes('(') ? '; for a PromQL expression write {query: ...} (Prometheus source only)' : '';
+    // A function call before any label matcher (sum(rate(...))), not a parenthesis in a regex.
+    const hint = text.split('{')[0]!.includes('(') ? '; for a PromQL expression write {query: ...} (Prometheus source only)' : '';
     ctx.addIssue({ code: 'custom', message: `${(error as Error).message}${hint}` });
     return z.NEVER;
   }

@@ -85,6 +85,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it("hints at {query: ...} for a function call, not for a parenthesis in a matcher's regex", () => {
+    const file = writeConfig(`source:\n  prometheus:\n    url: http://127.0.0.1:9090\nsignals:\n  - name: api\n    requests: 'x_total{path=~"(?<=a)b"}'\n`);
+    const [problem] = problemsOf(file);
+    expect(problem).toMatch(/^signals\[0\]\.requests: invalid regular expression "\(\?<=a\)b"/);
+    expect(problem).not.toContain('{query: ...}');
+  });
+
   it('says what a number given for an address or a duration is, and what is expected instead', () => {
     const file = writeConfig('source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\n    timeout: 5\nserver: { listen: 9464 }\nsignals:\n  - name: api\n    requests: r_total\n');
     expect(problemsOf(file)).toEqual([
