@@ -240,8 +240,8 @@ class ReplayReader {
     const result = stream.end();
     const problems = this.problems;
     problems.push(...result.problems);
-    // A dump has no terminator; OpenMetrics ends with one.
-    if (!result.sawEof && !this.dump) problems.push({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
+    // A dump has no terminator; OpenMetrics ends with one (an empty file is said to be empty, not cut short).
+    if (!result.sawEof && !this.dump && this.pushed > 0) problems.push({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
     problems.sort((a, b) => a.line - b.line);
     const columns = this.columns.finish(problems);
     columns.unwanted = result.samples - this.offered;

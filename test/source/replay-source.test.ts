@@ -100,6 +100,10 @@ describe('loadReplayColumns', () => {
     writeFileSync(cut, text.slice(0, text.length >> 1));
     const columns = await loadReplayColumns(cut);
     expect(columns.problems[0]).toEqual({ line: 0, message: 'no "# EOF" line: the file may be truncated' });
+    // An empty file is not one cut short: its only problem is that it holds nothing (the caller's error).
+    const empty = join(dir, 'empty.om');
+    writeFileSync(empty, '');
+    expect((await loadReplayColumns(empty)).problems).toEqual([]);
   });
 
   it('keeps none of the text of a file written series by series (each series begins in a piece of its own)', async () => {
