@@ -64,7 +64,17 @@ export function planReload(old: StormwatchConfig, next: StormwatchConfig): Reloa
   const changed: string[] = [];
   if (signalsChanged) changed.push('signals');
   if (!same(old.detector, next.detector)) changed.push('detector');
-  if (notifierChanged) changed.push('delivery');
+  // Said by what changed of it (a rotated webhook URL is "sinks"): "delivery" read as its retries.
+  if (notifierChanged) {
+    const parts: [string, unknown, unknown][] = [
+      ['sinks', old.sinks, next.sinks],
+      ['routes', old.routes, next.routes],
+      ['delivery', old.delivery, next.delivery],
+      ['alerting', old.alerting, next.alerting],
+      ['deploys.rollback', old.deploys?.rollback, next.deploys?.rollback],
+    ];
+    for (const [name, before, after] of parts) if (!same(before, after)) changed.push(name);
+  }
   if (ownSourceChanged) changed.push('source');
   if (scheduleChanged) changed.push('interval');
   if (!same([old.maintenanceWindows, old.inhibitRules], [next.maintenanceWindows, next.inhibitRules])) changed.push('muting');

@@ -67,7 +67,10 @@ describe('planReload', () => {
 
   it('a new alerting label rebuilds the notifier only; a new interval reschedules and resets every baseline', () => {
     const labelled = file(`${configText(url, dir, signal('a') + signal('b') + signal('gone'))}alerting:\n  labels: { team: web }\n`);
-    expect(planReload(old, labelled)).toMatchObject({ notifierChanged: true, sourceChanged: false, scheduleChanged: false, changed: ['delivery'] });
+    expect(planReload(old, labelled)).toMatchObject({ notifierChanged: true, sourceChanged: false, scheduleChanged: false, changed: ['alerting'] });
+    // A sink's URL rotated is said as the sinks'.
+    const withSink = (path: string) => file(`${configText(url, dir, signal('a'))}sinks:\n  - name: hook\n    webhook:\n      url: http://127.0.0.1:9/${path}\n`);
+    expect(planReload(withSink('old'), withSink('new'))).toMatchObject({ notifierChanged: true, changed: ['sinks'] });
     const faster = file(configText(url, dir, signal('a') + signal('b') + signal('gone')).replace('interval: 1h', 'interval: 30m'));
     const plan = planReload(old, faster);
     expect(plan.scheduleChanged).toBe(true);
