@@ -39,6 +39,12 @@ export interface ParseOptions {
    * Default: what follows is reported and ignored, as OpenMetrics says.
    */
   readPastEof?: boolean;
+  /**
+   * The wanted series are counters (stormwatch's sources: counters, and info metrics' 1): a
+   * negative value is a problem and its sample skipped; read on, it was a reset of the whole
+   * counter. Default: any finite value is a sample (the parser alone, as its peers read pages).
+   */
+  counters?: boolean;
 }
 
 /** A label set by its text as written, and the label text that came after it last time. */
@@ -309,8 +315,8 @@ let parsesBegun = 0;
 
 /**
  * Parses exposition text, calling `onSample` for each wanted sample with a finite value.
- * Non-finite values (NaN, ±Inf), and negative ones of wanted series, are reported as problems:
- * stormwatch only reads counters, for which such values mean a broken exporter. O(length).
+ * Non-finite values (NaN, ±Inf) are reported as problems, and negative ones of wanted series with
+ * `counters`: stormwatch only reads counters, for which such values mean a broken exporter. O(length).
  */
 export function parseExposition(text: string, options: ParseOptions): ParseResult {
   const state = beginParse(options);
@@ -342,7 +348,7 @@ export function parseLines(text: string, state: ParseState, from = 0, to = text.
   // that left no object of such a class threw the loop's code away (each page then ran it
   // deoptimised until compiled again: 40 pages of 1 MB between another parser's compiled it 18 times).
   const { result, options } = state;
-  state.lineNo = scanLines(text, from, state.stopped ? from : to, state.lineNo, result.samples, result.wantedProblems, result.sawEof, result.problems, result.types, options.format === 'openmetrics', options.wants, options.labelCache, options.onSample, options.readPastEof === true);
+  state.lineNo = scanLines(text, from, state.stopped ? from : to, state.lineNo, result.samples, result.wantedProblems, result.sawEof, result.problems, result.types, options.format === 'openmetrics', options.wants, options.labelCache, options.onSample, options.readPastEof === true, options.counters === true);
   result.samples = scanSamples;
   result.wantedProblems = scanWantedProblems;
   if (scanFirstWanted !== undefined) result.firstWantedProblem ??= scanFirstWanted;
@@ -394,6 +400,7 @@ function scanLines(
   labelCache: LabelSetCache | undefined,
   onSample: ParseOptions['onSample'],
   readPastEof: boolean,
+  counters: boolean,
 ): number {
   let stopped = false;
   scanFirstWanted = undefined;
@@ -458,7 +465,7 @@ function scanLines(
     }
     // A watched series is a counter (or an info metric's 1): below zero, its exporter is broken,
     // and read on, it was a reset of the whole counter.
-    if (lineWanted && lineValue < 0) {
+    if (counters && lineWanted && lineValue < 0) {
       problems.push({ line: lineNo, message: detached(`${clip(lineName)}: value ${lineValue} is negative, which a counter never is; sample skipped`) });
       wantedProblems++;
       scanFirstWanted ??= problems[problems.length - 1];

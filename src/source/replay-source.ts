@@ -190,6 +190,7 @@ class ReplayReader {
       // A dump's timestamps are milliseconds, as the text format's.
       format: dump ? 'text' : 'openmetrics',
       readPastEof: true,
+      counters: true,
       ...(this.wants ? { wants: this.wants } : {}),
       // Every series repeats at every timestamp: its labels are built once (one frozen object per
       // series, which also numbers the series in the columns).

@@ -134,6 +134,7 @@ export class ScrapeSource implements LiveSource {
         format,
         wants: (name) => this.builder.wants(name),
         labelCache: this.labelCache,
+        counters: true,
         onSample: (name, labels, value, _timestampMs, line) => {
           offered.push(name, labels, value, line);
           if (watchedSamples === 0 && this.watched.some((s) => matchesSelector(s, name, labels))) watchedSamples++;

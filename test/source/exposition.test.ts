@@ -11,6 +11,18 @@ function parse(text: string, format: ExpositionFormat = 'text') {
 }
 
 describe('parseExposition', () => {
+  it("reports a wanted series' negative value when its series are counters, and reads any finite value otherwise (as its peers)", () => {
+    const text = ['negative_total{a="b"} -5', 'zero_total -0', 'gauge_temperature -3.5', 'ok_total 4'].join('\n');
+    const counters: string[] = [];
+    const asCounters = parseExposition(text, { format: 'text', counters: true, wants: (n) => n.endsWith('_total'), onSample: (name) => void counters.push(name) });
+    expect(counters).toEqual(['zero_total', 'ok_total']);
+    expect(asCounters.problems).toEqual([{ line: 1, message: 'negative_total: value -5 is negative, which a counter never is; sample skipped' }]);
+    expect(asCounters.wantedProblems).toBe(1);
+    const plain = parse(text);
+    expect(plain.samples.map((s) => s.value)).toEqual([-5, -0, -3.5, 4]);
+    expect(plain.problems).toEqual([]);
+  });
+
   it('reads a text-format page with help, type, labels, escapes and timestamps', () => {
     const { samples, problems, types } = parse(
       [
@@ -61,11 +73,9 @@ describe('parseExposition', () => {
         'dup{a="1",a="2"} 1', // 10
         'also_good{a="b",} 2', // 11: a trailing comma is allowed
         'float_ts 1 1.5', // 12: text-format timestamps are integer milliseconds
-        'negative_total{a="b"} -5', // 13: a counter never is
-        'zero_total -0', // 14: zero, written signed
       ].join('\n'),
     );
-    expect(samples.map((s) => s.name)).toEqual(['good', 'also_good', 'zero_total']);
+    expect(samples.map((s) => s.name)).toEqual(['good', 'also_good']);
     expect(problems).toEqual([
       { line: 2, message: "bad: expected ',' or '}' at column 15; line skipped" },
       { line: 3, message: 'expected a metric name, found "9starts_with_digit 3"; line skipped' },
@@ -77,7 +87,6 @@ describe('parseExposition', () => {
       { line: 9, message: 'bad_escape: label a: invalid escape \\q at column 15; line skipped' },
       { line: 10, message: 'dup: label a: given twice; line skipped' },
       { line: 12, message: 'float_ts: timestamp "1.5" is not an integer of milliseconds; line skipped' },
-      { line: 13, message: 'negative_total: value -5 is negative, which a counter never is; sample skipped' },
     ]);
   });
 

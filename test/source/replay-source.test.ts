@@ -224,6 +224,12 @@ describe('replay files as they come', () => {
     ]);
   });
 
+  it("refuses a watched counter's negative value by its line", async () => {
+    const columns = await loadReplayColumns(write('negative.om', lines(['r_total{pod="a"} 10 1689811200', 'r_total{pod="a"} -5 1689811215', 'r_total{pod="a"} 25 1689811230', '# EOF'])));
+    expect([...columns.values]).toEqual([10, 25]);
+    expect(columns.problems).toEqual([{ line: 2, message: 'r_total: value -5 is negative, which a counter never is; sample skipped' }]);
+  });
+
   it('reads timestamps written in the other unit as that unit, and refuses times outside 1970-9999 by line', async () => {
     const seconds = await loadReplayColumns(write('s.om', om));
     // Milliseconds where OpenMetrics wants seconds (the text format's unit, /federate's).
