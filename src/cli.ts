@@ -179,6 +179,7 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
       const config = load(configFile());
       if (str('input') === undefined) checkReplayFile(config, ' (or give another with --input)');
       else if (!existsSync(str('input')!)) throw new UsageError(`--input: no such file ${str('input')!}`, command);
+      else if (statSync(str('input')!).isDirectory()) throw new UsageError(`--input: ${str('input')!} is a directory, not a file`, command);
       if (str('input') === undefined && config.source.kind === 'prometheus' && (fromMs === undefined || toMs === undefined)) throw new UsageError('a backtest against Prometheus needs --from and --to', command);
       if (str('input') === undefined && config.source.kind === 'scrape') throw new UsageError('a backtest needs --input FILE, a replay source, or a prometheus source with --from and --to; this config has a scrape source (a page has no history)', command);
       if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) throw new UsageError(`--from ${str('from')} is not before --to ${str('to')}`, command);

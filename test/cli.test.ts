@@ -98,6 +98,9 @@ describe('stormwatch CLI', () => {
     const toDir = await runCli(['backtest', '--config', config, '--report', dir]);
     expect([toDir.code, toDir.stdout]).toEqual([2, '']);
     expect(toDir.stderr).toContain(`--report ${dir}: is a directory: give the file to write, such as ${join(dir, 'report.html')}`);
+    const inputDir = await runCli(['backtest', '--config', config, '--input', dir]);
+    expect([inputDir.code, inputDir.stdout]).toEqual([2, '']);
+    expect(inputDir.stderr).toContain(`--input: ${dir} is a directory, not a file`);
     const shards = await runCli(['backtest', '--config', config, '--shard', '0/99999999999999999999']);
     expect([shards.code, shards.stdout]).toEqual([2, '']);
     expect(shards.stderr).toContain('--shard: expected i/N with 0 <= i < N <= 65536, got "0/99999999999999999999"');
