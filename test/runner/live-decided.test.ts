@@ -26,13 +26,29 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** A site whose home page fails (a probe's alert fires) and whose /metrics serves a counter. */
+function failingSite(): Promise<string> {
+  return listen(createServer((req, res) => res.writeHead(req.url === '/home' ? 503 : 200, { 'content-type': 'text/plain' }).end(req.url === '/metrics' ? 'a_total 1\n' : 'site')));
+}
+
+/** A config probing `site`'s home page every second, notifying `hook`, its state in `dir`; ticks only when the test asks. */
+function probeConfig(dir: string, site: string, hook: string, extra = ''): string {
+  const file = join(dir, 'stormwatch.yaml');
+  writeFileSync(
+    file,
+    `interval: 1h\nsource:\n  scrape:\n    url: ${site}/metrics\nsinks:\n  - name: hook\n    webhook:\n      url: ${hook}/hook\n      publicUrl: true\n${extra}` +
+      `probes:\n  - name: home\n    service: crates-io\n    url: ${site}/home\n    interval: 1s\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
+  );
+  return file;
+}
+
 describe('live loop, decided.json', () => {
   it('holds the firing probe alert when its notification reaches the receiver', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-decided-'));
     const decided = join(dir, 'decided.json');
     // What decided.json said at the moment each notification arrived.
     const seen: string[] = [];
-    const site = await listen(createServer((req, res) => res.writeHead(req.url === '/home' ? 503 : 200, { 'content-type': 'text/plain' }).end(req.url === '/metrics' ? 'a_total 1\n' : 'site')));
+    const site = await failingSite();
     const hook = await listen(
       createServer((req, res) => {
         req.resume();
@@ -42,12 +58,7 @@ describe('live loop, decided.json', () => {
         });
       }),
     );
-    const file = join(dir, 'stormwatch.yaml');
-    writeFileSync(
-      file,
-      `interval: 1h\nsource:\n  scrape:\n    url: ${site}/metrics\nsinks:\n  - name: hook\n    webhook:\n      url: ${hook}/hook\n      publicUrl: true\n` +
-        `probes:\n  - name: home\n    service: crates-io\n    url: ${site}/home\n    interval: 1s\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
-    );
+    const file = probeConfig(dir, site, hook);
     handle = await startLive(loadConfig(file), { logger: silentLogger });
     await handle.tick();
     const deadline = Date.now() + 10_000;
@@ -63,7 +74,7 @@ describe('live loop, decided.json', () => {
     // Its temporary file a directory: every write of decided.json fails, as on a full disk.
     mkdirSync(`${decided}.tmp`);
     const seen: string[] = [];
-    const site = await listen(createServer((req, res) => res.writeHead(req.url === '/home' ? 503 : 200, { 'content-type': 'text/plain' }).end(req.url === '/metrics' ? 'a_total 1\n' : 'site')));
+    const site = await failingSite();
     const hook = await listen(
       createServer((req, res) => {
         req.resume();
@@ -73,12 +84,7 @@ describe('live loop, decided.json', () => {
         });
       }),
     );
-    const file = join(dir, 'stormwatch.yaml');
-    writeFileSync(
-      file,
-      `interval: 1h\nsource:\n  scrape:\n    url: ${site}/metrics\nsinks:\n  - name: hook\n    webhook:\n      url: ${hook}/hook\n      publicUrl: true\n` +
-        `probes:\n  - name: home\n    service: crates-io\n    url: ${site}/home\n    interval: 1s\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
-    );
+    const file = probeConfig(dir, site, hook);
     const lines: { level: string; msg: string }[] = [];
     const printed: string[] = [];
     handle = await startLive(loadConfig(file), { logger: { log: (level, msg) => void lines.push({ level, msg }) }, onTransition: (t) => void printed.push(t.status) });
@@ -101,7 +107,7 @@ describe('live loop, decided.json', () => {
   it('sends no resolve for an alert the groups last sent as firing when every copy of the saved alerts is lost; it fires again while it holds', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stormwatch-lost-'));
     const bodies: string[] = [];
-    const site = await listen(createServer((req, res) => res.writeHead(req.url === '/home' ? 503 : 200, { 'content-type': 'text/plain' }).end(req.url === '/metrics' ? 'a_total 1\n' : 'site')));
+    const site = await failingSite();
     const hook = await listen(createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -110,12 +116,7 @@ describe('live loop, decided.json', () => {
         res.writeHead(200).end();
       });
     }));
-    const file = join(dir, 'stormwatch.yaml');
-    writeFileSync(
-      file,
-      `interval: 1h\nsource:\n  scrape:\n    url: ${site}/metrics\nsinks:\n  - name: hook\n    webhook:\n      url: ${hook}/hook\n      publicUrl: true\n` +
-        `routes:\n  - groupWait: 0s\n    groupInterval: 1s\nprobes:\n  - name: home\n    service: crates-io\n    url: ${site}/home\n    interval: 1s\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
-    );
+    const file = probeConfig(dir, site, hook, 'routes:\n  - groupWait: 0s\n    groupInterval: 1s\n');
     // Each alert of each notification, as the receiver read it.
     const statuses = () => bodies.flatMap((b) => (JSON.parse(b) as { alerts: { status: string; startsAt: string }[] }).alerts.map((a) => `${a.status} ${a.startsAt}`));
     const waitFor = async (n: number) => {
@@ -148,14 +149,9 @@ describe('live loop, decided.json', () => {
     const outbox = join(dir, 'outbox.jsonl');
     // What the outbox held when each transition was handed on (printed, by `run`).
     const queued: boolean[] = [];
-    const site = await listen(createServer((req, res) => res.writeHead(req.url === '/home' ? 503 : 200, { 'content-type': 'text/plain' }).end(req.url === '/metrics' ? 'a_total 1\n' : 'site')));
+    const site = await failingSite();
     const hook = await listen(createServer((req, res) => req.resume().on('end', () => res.writeHead(200).end())));
-    const file = join(dir, 'stormwatch.yaml');
-    writeFileSync(
-      file,
-      `interval: 1h\nsource:\n  scrape:\n    url: ${site}/metrics\nsinks:\n  - name: hook\n    webhook:\n      url: ${hook}/hook\n      publicUrl: true\n` +
-        `probes:\n  - name: home\n    service: crates-io\n    url: ${site}/home\n    interval: 1s\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: a\n    requests: a_total\n`,
-    );
+    const file = probeConfig(dir, site, hook);
     handle = await startLive(loadConfig(file), {
       logger: silentLogger,
       onTransition: (t) => {
