@@ -31,6 +31,19 @@ function failingSite(): Promise<string> {
   return listen(createServer((req, res) => res.writeHead(req.url === '/home' ? 503 : 200, { 'content-type': 'text/plain' }).end(req.url === '/metrics' ? 'a_total 1\n' : 'site')));
 }
 
+/** A receiver that notes, as each notification arrives, what decided.json says then ('' : none yet). */
+function decidedAtEachNotification(decided: string, seen: string[]): Promise<string> {
+  return listen(
+    createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push(existsSync(decided) ? readFileSync(decided, 'utf8') : '');
+        res.writeHead(200).end();
+      });
+    }),
+  );
+}
+
 /** A config probing `site`'s home page every second, notifying `hook`, its state in `dir`; ticks only when the test asks. */
 function probeConfig(dir: string, site: string, hook: string, extra = ''): string {
   const file = join(dir, 'stormwatch.yaml');
@@ -49,15 +62,7 @@ describe('live loop, decided.json', () => {
     // What decided.json said at the moment each notification arrived.
     const seen: string[] = [];
     const site = await failingSite();
-    const hook = await listen(
-      createServer((req, res) => {
-        req.resume();
-        req.on('end', () => {
-          seen.push(existsSync(decided) ? readFileSync(decided, 'utf8') : '');
-          res.writeHead(200).end();
-        });
-      }),
-    );
+    const hook = await decidedAtEachNotification(decided, seen);
     const file = probeConfig(dir, site, hook);
     handle = await startLive(loadConfig(file), { logger: silentLogger });
     await handle.tick();
@@ -75,15 +80,7 @@ describe('live loop, decided.json', () => {
     mkdirSync(`${decided}.tmp`);
     const seen: string[] = [];
     const site = await failingSite();
-    const hook = await listen(
-      createServer((req, res) => {
-        req.resume();
-        req.on('end', () => {
-          seen.push(existsSync(decided) ? readFileSync(decided, 'utf8') : '');
-          res.writeHead(200).end();
-        });
-      }),
-    );
+    const hook = await decidedAtEachNotification(decided, seen);
     const file = probeConfig(dir, site, hook);
     const lines: { level: string; msg: string }[] = [];
     const printed: string[] = [];
