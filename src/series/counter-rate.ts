@@ -417,6 +417,7 @@ export class CounterRates {
     const errors = (gi[ag + FLAGS]! & ERRORS) !== 0;
     let vanished = false;
     let othersSmooth = Number.NaN;
+    let basis: Map<number, number> | undefined;
     let part: CohortPart | undefined;
     let cohort: MissedCohort | undefined;
     for (let m = gi[ag + FIRST_MEMBER]!; m >= 0; m = mi[m * MEMBER_INTS + NEXT]!) {
@@ -427,13 +428,16 @@ export class CounterRates {
       // neighbours' (read both times) up to the same one.
       const last = md[m * MEMBER_DOUBLES + INCREMENT + before]!;
       const increment = heldIncrement(smoothed(md[m * MEMBER_DOUBLES + SMOOTH]!, last, gd[agd + SMOOTHING]!), last, mi[m * MEMBER_INTS + QUIET_RUN]!);
-      if (!errors && Number.isNaN(othersSmooth)) othersSmooth = this.completeSmooth(g);
+      if (!errors && basis === undefined) {
+        basis = new Map();
+        othersSmooth = this.completeSmooth(g, basis);
+      }
       if (!(increment > 0) || !(errors || othersSmooth > 0)) continue;
       // Still held from an earlier gap if it came back on a snapshot its group read as no data.
       this.forgetMissed(m);
       cohort ??= this.cohortAt(timeMs);
       if (!errors && part === undefined) {
-        part = { increment: 0, othersBefore: othersSmooth, others: gd[agd + COMPLETE_SUM]!, seenIn: current };
+        part = { increment: 0, othersBefore: othersSmooth, others: gd[agd + COMPLETE_SUM]!, seenIn: current, basis: basis! };
         cohort.parts.set(g, part);
       }
       if (part) part.increment += increment;
@@ -458,8 +462,9 @@ export class CounterRates {
   /**
    * The Σ of the smoothed increments of group `g`'s members read both this snapshot and the last
    * (the members COMPLETE_PREV_SUM sums), each up to the last snapshot's; NaN where one has none.
+   * Each such member and its smoothed increment go into `basis`.
    */
-  private completeSmooth(g: number): number {
+  private completeSmooth(g: number, basis: Map<number, number>): number {
     const gi = this.groups.ints;
     const mi = this.members.ints;
     const md = this.members.doubles;
@@ -470,7 +475,9 @@ export class CounterRates {
     let sum = 0;
     for (let m = gi[ag + FIRST_MEMBER]!; m >= 0; m = mi[m * MEMBER_INTS + NEXT]!) {
       const at = m * MEMBER_INTS;
-      if (mi[at + VALUE_AT + 1 - now] === previous && mi[at + INCREMENT_AT + now] === current && mi[at + VALUE_AT + now] === current) sum += md[m * MEMBER_DOUBLES + SMOOTH]!;
+      if (mi[at + VALUE_AT + 1 - now] !== previous || mi[at + INCREMENT_AT + now] !== current || mi[at + VALUE_AT + now] !== current) continue;
+      sum += md[m * MEMBER_DOUBLES + SMOOTH]!;
+      basis.set(m, md[m * MEMBER_DOUBLES + SMOOTH]!);
     }
     return sum;
   }
@@ -490,7 +497,6 @@ export class CounterRates {
   private missedCount(g: number, timeMs: number): number {
     const mi = this.members.ints;
     const current = this.groups.ints[g * GROUP_INTS + CURRENT]!;
-    const others = this.groups.doubles[g * GROUP_DOUBLES + COMPLETE_SUM]!;
     // Those back or past MISSED_FOR_MS first: one back of several that went together counts among
     // the others now, and the rest are judged without it (its own increase would read as the
     // others taking theirs over), whichever order they are met in.
@@ -502,7 +508,7 @@ export class CounterRates {
       const part = back ? missed.cohort.parts.get(g) : undefined;
       if (part) {
         part.increment -= missed.increment;
-        part.othersBefore += missed.increment;
+        part.basis.set(m, missed.increment);
       }
       this.forgetMissed(m);
     }
@@ -514,11 +520,18 @@ export class CounterRates {
       const part = cohort.parts.get(g);
       if (part && part.seenIn !== current) {
         part.seenIn = current;
-        part.others = others;
-        if (cohort.judging) {
-          cohort.evidence += tookOverEvidence(part.increment, part.othersBefore, others);
-          // Enough that it still serves: from now on it is held, whatever its neighbours do.
-          if (cohort.evidence <= -DECIDED) cohort.judging = false;
+        // Against the neighbours it was judged against when it went, those of them read now: one
+        // back from a gap of its own counts again in the group's sum, but was no part of what it
+        // was measured against then (a pod of three back beside one missed read it at twice its load).
+        const read = this.readAgain(g, part.basis);
+        if (read.before > 0) {
+          part.others = read.now;
+          part.othersBefore = read.before;
+          if (cohort.judging) {
+            cohort.evidence += tookOverEvidence(part.increment, part.othersBefore, part.others);
+            // Enough that it still serves: from now on it is held, whatever its neighbours do.
+            if (cohort.evidence <= -DECIDED) cohort.judging = false;
+          }
         }
       }
       if (cohort.evidence >= DECIDED) {
@@ -530,11 +543,30 @@ export class CounterRates {
       // traffic changed (an error series as its pod's traffic groups'), not as their errors: one
       // neighbour's error regression is not the missed pod's.
       const serving = cohort.judging ? 1 / (1 + Math.exp(cohort.evidence)) : 1;
-      missed.counted = serving * missed.increment * (part ? others / part.othersBefore : trafficScale(cohort));
+      missed.counted = serving * missed.increment * (part ? part.others / part.othersBefore : trafficScale(cohort));
       missed.countedIn = current;
       sum += missed.counted;
     }
     return sum;
+  }
+
+  /**
+   * Of `basis` (members of group `g` and what each counted when it was taken), those with an
+   * increment this snapshot: Σ of those increments (`now`) and of what they counted then (`before`).
+   */
+  private readAgain(g: number, basis: ReadonlyMap<number, number>): { now: number; before: number } {
+    const mi = this.members.ints;
+    const md = this.members.doubles;
+    const side = this.groups.ints[g * GROUP_INTS + FLAGS]! & NOW;
+    const current = this.groups.ints[g * GROUP_INTS + CURRENT]!;
+    let now = 0;
+    let before = 0;
+    for (const [m, then] of basis) {
+      if (mi[m * MEMBER_INTS + INCREMENT_AT + side] !== current) continue;
+      now += md[m * MEMBER_DOUBLES + INCREMENT + side]!;
+      before += then;
+    }
+    return { now, before };
   }
 
   /** Whether any member of any group is read as missed now (heldRate is then worth asking). */
@@ -633,6 +665,8 @@ export class CounterRates {
 
   private freeMember(m: number): void {
     this.forgetMissed(m);
+    // Its number may be handed out again: no cohort may measure by what the next one counts.
+    for (const cohort of this.cohorts.values()) for (const part of cohort.parts.values()) part.basis.delete(m);
     this.members.ints[m * MEMBER_INTS + OWNER] = -1;
     this.members.ints[m * MEMBER_INTS + GROUP] = -1;
     this.freeMembers.push(m);
@@ -674,6 +708,12 @@ interface CohortPart {
   othersBefore: number;
   others: number;
   seenIn: number;
+  /**
+   * The other members it is measured against, each with what it counted when the cohort went: a
+   * few numbers, and only while a member is missed. Those not read at a snapshot are left out of
+   * both sides of it.
+   */
+  basis: Map<number, number>;
 }
 
 /** How a cohort's traffic groups' other members changed since it went (1: it has none). */

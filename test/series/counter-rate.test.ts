@@ -242,6 +242,24 @@ describe('CounterRates: one group', () => {
     expect(last).toBeCloseTo(4, 2);
   });
 
+  it('measures a missed series against the neighbours it went beside: one back from a gap of its own is no rise of theirs', () => {
+    const t = tracker();
+    const c = { a: 0, b: 0, c: 0 };
+    const step = (k: number, read: (keyof typeof c)[]) => {
+      for (const pod of Object.keys(c) as (keyof typeof c)[]) c[pod] += 1000;
+      return snapshot(t, k * 60_000, Object.fromEntries(read.map((p) => [p, c[p]])));
+    };
+    for (let k = 0; k <= 20; k++) step(k, ['a', 'b', 'c']);
+    // a's scrape is missed once; as it is back, c's is missed twice (three pods serving 1000 a
+    // minute each). At c's second miss a counts among the group's complete increments again,
+    // though c went beside b alone: measured against b, a's return read as the neighbours doubling,
+    // and c was held at twice its load (the group at 4/3 of its rate: a retry storm paged).
+    expect(step(21, ['b', 'c'])).toBeNaN();
+    expect(step(22, ['a', 'b'])).toBeNaN();
+    expect(step(23, ['a', 'b']) * 60).toBeCloseTo(3000, 6);
+    expect(step(24, ['a', 'b', 'c']) * 60).toBeCloseTo(3000, 6);
+  });
+
   it('judges whether neighbours took a missed series\' load over on the snapshot it went in and the next, not the first alone', () => {
     const t = tracker();
     const c = { a: 0, b: 0, c: 0, d: 0 };
@@ -616,6 +634,8 @@ interface RefPart {
   othersBefore: number;
   others: number;
   seenIn: number;
+  /** The others it is measured against, with their smoothed increments when it went. */
+  basis: Map<string, number>;
 }
 
 /** The tracker as it was before slots (four Maps), kept here as the reference. */
@@ -752,6 +772,7 @@ class MapCounterRateTracker {
         if (this.previous.has(key)) continue;
         this.lastSeen.delete(key);
         this.forget(key);
+        for (const c of this.cohorts.values()) c.parts.get(this)?.basis.delete(key);
         this.smooth.delete(key);
         this.quiet.delete(key);
       }
@@ -778,7 +799,12 @@ class MapCounterRateTracker {
         const increment = heldIncrement(smoothed(this.smooth.get(key) ?? Number.NaN, last, this.smoothing), last, this.quiet.get(key) ?? 0);
         // The others read both times (complete: an increment measured this snapshot), smoothed up to the last.
         let othersBefore = 0;
-        for (const other of this.current.keys()) if (this.previous.has(other) && this.increments.has(other)) othersBefore += this.smooth.get(other) ?? Number.NaN;
+        const basis = new Map<string, number>();
+        for (const other of this.current.keys()) {
+          if (!this.previous.has(other) || !this.increments.has(other)) continue;
+          othersBefore += this.smooth.get(other) ?? Number.NaN;
+          basis.set(other, this.smooth.get(other) ?? Number.NaN);
+        }
         if (!(increment > 0) || !(errors || othersBefore > 0)) continue;
         this.forget(key);
         if (cohort === undefined) {
@@ -786,7 +812,7 @@ class MapCounterRateTracker {
           if (cohort === undefined) this.cohorts.set(timeMs, (cohort = { timeMs, parts: new Map(), evidence: 0, judging: true, members: 0 }));
         }
         if (!errors && part === undefined) {
-          part = { increment: 0, othersBefore, others: this.completeSum, seenIn: this.snapshotNo };
+          part = { increment: 0, othersBefore, others: this.completeSum, seenIn: this.snapshotNo, basis };
           cohort.parts.set(this, part);
         }
         if (part) part.increment += increment;
@@ -806,7 +832,7 @@ class MapCounterRateTracker {
       const part = this.current.has(key) ? m.cohort.parts.get(this) : undefined;
       if (part) {
         part.increment -= m.increment;
-        part.othersBefore += m.increment;
+        part.basis.set(key, m.increment);
       }
       this.forget(key);
     }
@@ -816,10 +842,22 @@ class MapCounterRateTracker {
       const part = c.parts.get(this);
       if (part && part.seenIn !== this.snapshotNo) {
         part.seenIn = this.snapshotNo;
-        part.others = this.completeSum;
-        if (c.judging) {
-          c.evidence += tookOverEvidence(part.increment, part.othersBefore, this.completeSum);
-          if (c.evidence <= -DECIDED) c.judging = false;
+        // The others it went beside, those with an increment now, on both sides.
+        let now = 0;
+        let before = 0;
+        for (const [other, then] of part.basis) {
+          const increment = this.increments.get(other);
+          if (increment === undefined) continue;
+          now += increment;
+          before += then;
+        }
+        if (before > 0) {
+          part.others = now;
+          part.othersBefore = before;
+          if (c.judging) {
+            c.evidence += tookOverEvidence(part.increment, part.othersBefore, part.others);
+            if (c.evidence <= -DECIDED) c.judging = false;
+          }
         }
       }
       // Evidence that its neighbours took its load over: it ended.
@@ -828,7 +866,7 @@ class MapCounterRateTracker {
         continue;
       }
       let scale = 1;
-      if (part) scale = this.completeSum / part.othersBefore;
+      if (part) scale = part.others / part.othersBefore;
       else {
         let now = 0;
         let before = 0;
