@@ -183,9 +183,25 @@ export class DeployWatcher {
       const r = w.record;
       if (!sameEnvironment(r, event)) continue;
       if (event.source === 'flagger' && reportedBy(r, 'flagger') && r.id !== event.id) continue;
-      if (r.service === event.service && r.version === event.version && Math.abs(r.startedAtMs - event.startedAtMs) <= this.params.windowMs) return r;
+      if (r.service !== event.service || r.version !== event.version || Math.abs(r.startedAtMs - event.startedAtMs) > this.params.windowMs) continue;
+      if (!this.rolledOverBetween(r, event.startedAtMs)) return r;
     }
     return this.twinOf(event);
+  }
+
+  /**
+   * Whether another version of `record`'s service (its environment) started after it and by
+   * `timeMs`: a report of `record`'s version then is a rollout of its own (a rollback to it), not
+   * `record` reported again. Joined to the old record, a rollback within a window of it was never
+   * judged, and answered with the old verdict (or the failure of the version it replaced).
+   */
+  rolledOverBetween(record: DeployRecord, timeMs: number): boolean {
+    for (const w of this.windows.values()) {
+      const o = w.record;
+      if (o === record || o.service !== record.service || o.version === record.version || !sameEnvironment(o, record)) continue;
+      if (o.startedAtMs > record.startedAtMs && o.startedAtMs <= timeMs) return true;
+    }
+    return false;
   }
 
   /**

@@ -383,6 +383,20 @@ describe('DeployWatcher', () => {
       expect(w.get('old')).toMatchObject({ verdict: 'inconclusive', reasons: ['recorded at 1970-01-01T00:16:40.000Z, after its window had ended: nothing was watched to judge'] });
     });
 
+    it('a rollback to the version before, minutes after it, is a new deploy: it ends the bad one and is judged on its own window', () => {
+      const w = watcher();
+      w.add(deploy('cart-3.2.0', T0, '3.2.0'), pre());
+      w.add(deploy('cart-3.3.0', T0 + 120_000, '3.3.0'), pre());
+      const rollback = w.add(deploy('cart-3.2.0-again', T0 + 240_000, '3.2.0'), pre());
+      expect(rollback.joined).toBe(false);
+      expect(rollback.record).toMatchObject({ id: 'cart-3.2.0-again', verdict: 'pending', windowEndsAtMs: T0 + 240_000 + P.windowMs });
+      expect(w.get('cart-3.3.0')).toMatchObject({ windowEndsAtMs: T0 + 240_000, supersededBy: 'cart-3.2.0-again' });
+      expect(w.get('cart-3.2.0')!.aliases).toBeUndefined();
+      // A marker of the rollback joins it; one of the first rollout, arriving late, still joins that.
+      expect(w.add({ ...deploy('cart-marker-late', T0 + 250_000, '3.2.0'), source: 'marker' }, pre()).record.id).toBe('cart-3.2.0-again');
+      expect(w.add({ ...deploy('cart-marker-first', T0 + 15_000, '3.2.0'), source: 'marker' }, pre()).record.id).toBe('cart-3.2.0');
+    });
+
     it('the same version deployed again a day later is a new deploy', () => {
       const w = watcher();
       w.add(deploy('a', T0), pre());

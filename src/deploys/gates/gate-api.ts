@@ -130,12 +130,26 @@ function attemptPrefix(id: string): string {
 async function recordAttempt(deps: GateApiDeps, event: DeployEvent, mayStartAttempt = true): Promise<DeployRecord> {
   const prefix = `${attemptPrefix(event.id)}:r`;
   let latest = deps.get(event.id);
-  // An attempt that joined another source's record of its rollout (a marker's) is one of its aliases.
-  const isAttempt = (r: DeployRecord) => r.id.startsWith(prefix) || (r.aliases?.some((a) => a.startsWith(prefix)) ?? false);
+  const isAttempt = attemptOf(event.id);
   for (const r of deps.list()) if (isAttempt(r) && (!latest || r.startedAtMs > latest.startedAtMs)) latest = r;
   if (!latest) return recordOnce(deps, event);
-  if (!mayStartAttempt || !decidedLongAgo(deps, latest)) return latest;
+  if (!mayStartAttempt || !(decidedLongAgo(deps, latest) || rolledOverSince(deps, latest, isAttempt))) return latest;
   return recordOnce(deps, { ...event, id: `${prefix}${event.startedAtMs.toString(36)}` });
+}
+
+/**
+ * Whether another rollout of `record`'s service (its environment) started after it: a tool gating
+ * its revision now gates a rollback to it. Answered with the old record, Argo's analysis of the
+ * rollback read the old verdict, and Flagger's hooks the failure of the revision it replaced.
+ */
+function rolledOverSince(deps: GateApiDeps, record: DeployRecord, isAttempt: (r: DeployRecord) => boolean): boolean {
+  return deps.list().some((o) => o !== record && !isAttempt(o) && o.service === record.service && (o.environment ?? '') === (record.environment ?? '') && o.startedAtMs > record.startedAtMs);
+}
+
+/** Whether a record is a later attempt of deploy `id`: its own id, or one of its aliases (an attempt that joined another source's record of its rollout, a marker's). */
+function attemptOf(id: string): (r: DeployRecord) => boolean {
+  const prefix = `${attemptPrefix(id)}:r`;
+  return (r) => r.id.startsWith(prefix) || (r.aliases?.some((a) => a.startsWith(prefix)) ?? false);
 }
 
 /** Whether a record was decided more than a window ago: a tool asking about it now gates a later rollout of it. */
@@ -213,6 +227,10 @@ export async function handleGates(req: IncomingMessage, res: ServerResponse, pat
     // pre-rollout records the new attempt.
     if (hook === 'rollback' && decidedLongAgo(deps, record)) {
       return send(res, 412, { ...v, rollback: false, note: `decided at ${v.decidedAt}, more than a window ago: an earlier rollout of this revision, not this one` });
+    }
+    // Likewise a revert to a revision another rollout of the service has followed since.
+    if (hook === 'rollback' && v.gate === 'fail' && rolledOverSince(deps, record, attemptOf(event.id))) {
+      return send(res, 412, { ...v, rollback: false, note: 'another rollout of the service began after it: an earlier rollout of this revision, not this one' });
     }
     return send(res, flaggerStatus(hook, v.gate), v);
   }

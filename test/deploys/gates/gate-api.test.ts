@@ -185,3 +185,72 @@ describe('gates: a build-info marker and Flagger reporting one rollout', () => {
     expect((await g.flagger('confirm-promotion', 'shop', 'abc222')).status).toBe(425);
   });
 });
+
+describe('gates: a rollback to a version deployed within a window', () => {
+  it("Argo: the rollback to a superseded version is a new attempt, judged on its own: not the failure of the version it replaces", async () => {
+    const g = await gates();
+    const at = (hhmmss: string) => (g.clock.ms = Date.parse(`2026-12-05T${hhmmss}Z`));
+    at('09:00:00');
+    await g.argo({ service: 'pay', version: '5.1.0' });
+    at('09:00:20');
+    await g.argo({ service: 'pay', version: '5.2.0' });
+    at('09:01:00');
+    g.fail('pay');
+    expect((await g.argo({ service: 'pay', version: '5.2.0' })).body).toMatchObject({ gate: 'fail' });
+    expect(g.watcher.get('argo:production:pay:5.1.0')).toMatchObject({ supersededBy: 'argo:production:pay:5.2.0' });
+    // `kubectl argo rollouts undo`: two minutes after 5.1.0 started, well within its window.
+    at('09:02:00');
+    const rollback = await g.argo({ service: 'pay', version: '5.1.0' });
+    expect(rollback.body).toMatchObject({ id: `argo:production:pay:5.1.0:r${g.clock.ms.toString(36)}`, version: '5.1.0', verdict: 'pending', gate: 'wait' });
+    expect(g.watcher.records()).toHaveLength(3);
+    // The failed deploy's alert resolves: the rollback came.
+    expect(g.watcher.alertingRecords().map((r) => r.id)).toEqual([]);
+    // Its later measurements read the rollback's own window.
+    at('09:02:30');
+    g.tick();
+    expect((await g.argo({ service: 'pay', version: '5.1.0' })).body).toMatchObject({ id: rollback.body.id, gate: 'wait' });
+  });
+
+  it('Argo: the rollback to a version that passed a minute ago is a new attempt, not its old pass', async () => {
+    const g = await gates();
+    const at = (hhmmss: string) => (g.clock.ms = Date.parse(`2026-12-05T${hhmmss}Z`));
+    at('09:00:00');
+    await g.argo({ service: 'search', version: '7.1.0' });
+    at('09:06:00');
+    g.tick();
+    const passed = await g.argo({ service: 'search', version: '7.1.0' });
+    expect(passed.body.verdict).not.toBe('pending');
+    at('09:06:30');
+    await g.argo({ service: 'search', version: '7.2.0' });
+    at('09:07:00');
+    g.fail('search');
+    at('09:07:30');
+    const rollback = await g.argo({ service: 'search', version: '7.1.0' });
+    expect(rollback.body).toMatchObject({ id: `argo:production:search:7.1.0:r${g.clock.ms.toString(36)}`, verdict: 'pending', gate: 'wait' });
+  });
+
+  it("Flagger: a spec reverted to a revision superseded a minute ago is gated on a new attempt: its hooks wait, they do not answer the failure", async () => {
+    const g = await gates();
+    const at = (hhmmss: string) => (g.clock.ms = Date.parse(`2026-12-05T${hhmmss}Z`));
+    at('09:00:00');
+    expect((await g.flagger('pre-rollout', 'shop', 'sumA')).status).toBe(200);
+    at('09:00:20');
+    expect((await g.flagger('pre-rollout', 'shop', 'sumB')).status).toBe(200);
+    at('09:01:00');
+    g.fail('checkout');
+    expect((await g.flagger('rollout', 'shop', 'sumB')).status).toBe(412);
+    // Flagger asks the rollback hook before pre-rollout: sumA's old record (superseded) is no
+    // failure of this rollout.
+    at('09:01:58');
+    const asked = await g.flagger('rollback', 'shop', 'sumA');
+    expect(asked).toMatchObject({ status: 412, body: { id: 'flagger:shop:checkout:sumA', rollback: false } });
+    expect(asked.body.note).toMatch(/another rollout of the service began after it/);
+    at('09:02:00');
+    const start = await g.flagger('pre-rollout', 'shop', 'sumA');
+    expect(start).toMatchObject({ status: 200, body: { id: `flagger:shop:checkout:sumA:r${g.clock.ms.toString(36)}`, verdict: 'pending' } });
+    at('09:02:15');
+    g.tick();
+    expect((await g.flagger('rollout', 'shop', 'sumA'))).toMatchObject({ status: 200, body: { id: start.body.id, gate: 'wait' } });
+    expect((await g.flagger('confirm-promotion', 'shop', 'sumA')).status).toBe(425);
+  });
+});
