@@ -35,7 +35,7 @@ const labelsBesides = (own: readonly string[]) =>
     }
   });
 const SIGNAL_ALERT_LABELS = ['alertname', 'severity', 'signal'];
-const EVERY_ALERT_LABELS = [...SIGNAL_ALERT_LABELS, 'service', 'version', 'probe'];
+const EVERY_ALERT_LABELS = [...SIGNAL_ALERT_LABELS, 'service', 'version', 'deploy_environment', 'probe'];
 
 /** A signal input: a counter selector (every source), or a PromQL query (Prometheus source only). */
 const signalInput = z.union(

@@ -10,7 +10,11 @@ import { renderTemplate } from './template.js';
 /** `because`: why a resolved one resolved (its resolved_because, as a signal's alert says its own). */
 export function deployTransition(record: DeployRecord, status: 'firing' | 'resolved', timeMs: number, definitions: AlertDefinitions, commonLabels: Labels, externalURL: string, because?: string): AlertTransition {
   const def = definitions.deploy_regression;
-  const labels: Labels = { ...commonLabels, alertname: def.alertname, service: record.service, version: record.version, severity: def.severity };
+  // The deploy's environment tells apart two failed deploys of one version (Flagger's canaries of
+  // a service in two namespaces): with the same labels, one's page replaced the other's. Not
+  // `environment`: alerting.labels often sets that one (the cluster's), which it would overwrite.
+  const where: Labels = record.environment ? { deploy_environment: record.environment } : {};
+  const labels: Labels = { ...commonLabels, alertname: def.alertname, service: record.service, version: record.version, ...where, severity: def.severity };
   const values = {
     service: record.service,
     version: record.version,

@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       'source: {replay: {file: x.om}}\nalerting:\n  labels: {team: a, service: b}\nsignals:\n  - name: api\n    labels: {service: checkout, severity: none}\n    requests: r_total\n',
     );
     expect(problemsOf(file)).toEqual([
-      'alerting.labels.service: set by stormwatch on the alerts (alertname, severity, signal, service, version, probe): a value here would be overwritten; use another name (line 3)',
+      'alerting.labels.service: set by stormwatch on the alerts (alertname, severity, signal, service, version, deploy_environment, probe): a value here would be overwritten; use another name (line 3)',
       'signals[0].labels.severity: set by stormwatch on the alerts (alertname, severity, signal): a value here would be overwritten; use another name (line 6)',
     ]);
   });

@@ -29,3 +29,18 @@ describe('deployTransition', () => {
     expect(firing.fingerprint).toBe(resolved.fingerprint);
   });
 });
+
+describe('deployTransition: environments', () => {
+  it('labels the deploy environment, so failed deploys of one version in two environments are two alerts; alerting.labels keep their own environment', () => {
+    const at = Date.parse('2023-07-20T12:30:00Z');
+    const common = { environment: 'cluster-eu-1' };
+    const shop = deployTransition(record, 'firing', at, definitions, common, 'http://127.0.0.1:9464');
+    const staging = deployTransition({ ...record, id: 'd1-staging', environment: 'staging' }, 'firing', at, definitions, common, 'http://127.0.0.1:9464');
+    expect(shop.labels).toMatchObject({ environment: 'cluster-eu-1', deploy_environment: 'production' });
+    expect(staging.labels).toMatchObject({ environment: 'cluster-eu-1', deploy_environment: 'staging' });
+    expect(staging.fingerprint).not.toBe(shop.fingerprint);
+    // A record without one (saved before environments were kept) carries no such label.
+    const bare = { ...record, environment: undefined } as unknown as DeployRecord;
+    expect(deployTransition(bare, 'firing', at, definitions, {}, 'http://127.0.0.1:9464').labels).not.toHaveProperty('deploy_environment');
+  });
+});
