@@ -6,13 +6,16 @@
 // pid now belongs to a process started after the lock (a reboot), or on another host (a pod moved
 // with its volume, whose old host cannot be asked) is taken over.
 //
-// A takeover moves the stale file aside (rename is atomic) and checks that what it moved is what
-// it judged: two starts taking over one stale lock at once could otherwise both win, the second
-// unlinking the first's fresh lock (in a harness, 23 of 30 times). What a start moved aside that
-// is not what it judged (another start's lock, written since) goes back, and is judged again.
+// A takeover is made by one start at a time: it holds a second lock file, `.takeover`, created
+// whole as the lock is, reads the lock again and removes it only if it still holds what it judged
+// stale. Two starts taking over one stale lock at once could otherwise both win: the second
+// unlinked the first's fresh lock (in a harness, 23 of 30 times), and a lock moved aside and put
+// back left a moment without one, in which a third start won beside the first (1 in 16 rounds of
+// four starts). A `.takeover` left by a start killed inside those few calls is stale after
+// TAKEOVER_STALE_MS.
 
 import { randomBytes } from 'node:crypto';
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StartupError } from '../core/errors.js';
@@ -41,7 +44,8 @@ export function lockStateDir(dir: string, nowMs = Date.now(), setting = OUTBOX_D
   if (held.has(file)) throw inUse(dir, setting, file, { pid: process.pid, host: hostname(), since: 'this start' });
   const mine = `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date(nowMs).toISOString() })}\n`;
   let tookOver: Holder | undefined;
-  for (let attempt = 0; attempt < 5; attempt++) {
+  const deadline = Date.now() + TAKEOVER_WAIT_MS;
+  for (let attempt = 0; attempt < 5 || Date.now() < deadline; attempt++) {
     try {
       createWhole(file, mine);
       held.add(file);
@@ -64,8 +68,7 @@ export function lockStateDir(dir: string, nowMs = Date.now(), setting = OUTBOX_D
     const holder = parseHolder(judged);
     if (holder && holder.host === hostname() && holder.pid !== process.pid && alive(holder.pid) && !startedAfter(holder.pid, holder.since)) throw inUse(dir, setting, file, holder);
     // Gone, unreadable (a torn write), ours from before a restart (a container's pid 1), or another host's.
-    tookOver = holder;
-    moveAsideIf(file, judged);
+    if (removeIfStill(file, judged, mine)) tookOver = holder;
   }
   throw new StartupError(`cannot lock state directory ${dir} (${setting}): ${file} keeps coming back`);
 }
@@ -100,30 +103,56 @@ function createWhole(file: string, text: string): void {
   }
 }
 
+/** How long a start waits for another's takeover of a stale lock before it gives up. */
+const TAKEOVER_WAIT_MS = 2_000;
+/** A `.takeover` older than this was left by a start killed while taking over (it takes a few calls). */
+const TAKEOVER_STALE_MS = 10_000;
+
 /**
- * Removes lock `file` if it still holds `judged`: it is moved aside first, and what was moved is
- * put back if it is not (another start's lock, written since), unless a lock is there again.
- * Nothing is done where the file is gone (another start took it over first).
+ * Removes lock `file` if it still holds `judged` (stale), holding `.takeover` while it looks:
+ * returns whether it did. Where another start is taking over, waits a moment and returns false:
+ * the caller judges the lock again (that start's, by then).
  */
-function moveAsideIf(file: string, judged: string): void {
-  const aside = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.stale`;
+function removeIfStill(file: string, judged: string, mine: string): boolean {
+  const takeover = `${file}.takeover`;
   try {
-    renameSync(file, aside);
-  } catch {
-    return;
+    createWhole(takeover, mine);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+    if (ageMs(takeover) > TAKEOVER_STALE_MS) removeIfSame(takeover, readText(takeover));
+    else sleepMs(5);
+    return false;
   }
   try {
-    if (readText(aside) !== judged) linkSync(aside, file);
+    if (readText(file) !== judged) return false;
+    unlinkSync(file);
+    return true;
   } catch {
-    // A lock is there again: the next attempt judges it (the one moved aside is lost; three
-    // starts at once are needed for that).
+    return false;
   } finally {
-    try {
-      unlinkSync(aside);
-    } catch {
-      // Gone: nothing to tidy.
-    }
+    removeIfSame(takeover, mine);
   }
+}
+
+/** Removes `file` if it holds `text` (not another start's, made since). */
+function removeIfSame(file: string, text: string | undefined): void {
+  try {
+    if (text !== undefined && readFileSync(file, 'utf8') === text) unlinkSync(file);
+  } catch {
+    // Gone: nothing to remove.
+  }
+}
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** The lock file's text; undefined when it is gone. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -126,6 +126,19 @@ describe('lockStateDir', () => {
     }
     for (const said of rounds) expect(said, JSON.stringify(rounds)).toEqual(['refused', 'refused', 'refused', 'won']);
   }, 60_000);
+
+  it("takes over a stale lock past a takeover left by a start killed while taking over (stale after 10 s), leaving neither behind", () => {
+    const d = dir();
+    holder(d, 1, 'elsewhere');
+    const takeover = join(d, `${LOCK_FILE_NAME}.takeover`);
+    writeFileSync(takeover, `${JSON.stringify({ pid: 2, host: hostname(), since: '2026-12-04T20:00:00.000Z' })}\n`);
+    const old = (Date.now() - 11_000) / 1000;
+    utimesSync(takeover, old, old);
+    const lock = lockStateDir(d);
+    expect(lock.tookOver).toMatchObject({ pid: 1, host: 'elsewhere' });
+    expect(readdirSync(d)).toEqual([LOCK_FILE_NAME]);
+    lock.release();
+  });
 
   it('refuses a second lock of one directory within a process, and leaves a lock it does not hold alone at release', () => {
     const d = dir();
