@@ -250,6 +250,9 @@ export class PrometheusClient {
   }
 
   private parse(text: string, response: Response, what: string, params: Record<string, string>): NonNullable<ApiResponse['data']> {
+    // A refusal of the credentials is said as one, whatever its body: a proxy's JSON 401
+    // ({"status":"error","error":"unauthorized"}) read as a bad query, without its status or a hint.
+    if (refusedCredentialsHint(response.status, this.options.setting) !== '') throw notApiJson(response, what, text, this.options.setting);
     let body: ApiResponse;
     try {
       body = JSON.parse(text) as ApiResponse;

@@ -99,3 +99,16 @@ describe('PrometheusClient and Retry-After', () => {
     expect(asked).toEqual(['a', 'c', 'd', 'e']);
   });
 });
+
+describe('PrometheusClient and refused credentials', () => {
+  it("says a 401 or 403 as refused credentials with the hint, though a proxy's body is Prometheus-like JSON", async () => {
+    let status = 401;
+    const fetchFn = (async () => new Response('{"status":"error","error":"unauthorized"}', { status, headers: { 'content-type': 'application/json' } })) as typeof fetch;
+    const client = new PrometheusClient({ url: 'http://127.0.0.1:9', timeoutMs: 1000, fetch: fetchFn, setting: 'source.prometheus' });
+    const hint = 'HTTP 401 (the credentials were missing or refused: see source.prometheus.bearerToken, basicAuth, oauth2 or headers, or the user:password in its url)';
+    await expect(client.instant('up', 0)).rejects.toMatchObject({ reason: 'http_status', message: expect.stringContaining(hint) });
+    await expect(client.streamVector('up', 0, { series: () => {} })).rejects.toMatchObject({ reason: 'http_status', message: expect.stringContaining(hint) });
+    status = 403;
+    await expect(client.instant('up', 0)).rejects.toThrow('HTTP 403 (the credentials were not allowed');
+  });
+});
