@@ -17,7 +17,7 @@ import { type LoadOptions, type StormwatchConfig, loadConfig } from './config/lo
 import { secretValuesOf } from './config/secret-values.js';
 import { externalURLOf, serverBaseUrl } from './config/resolve-server.js';
 import { parseDuration } from './core/duration.js';
-import { announceNewCredentials } from './core/http-auth.js';
+import { announceCredentialFileProblems, announceNewCredentials } from './core/http-auth.js';
 import { createLogger, type LogLevel, redactUrl } from './core/log.js';
 import { listenAddressProblem } from './core/listen-address.js';
 import { makeDirs } from './core/make-dirs.js';
@@ -129,6 +129,11 @@ async function runCommand(spec: CommandSpec, values: Values, positionals: string
     const log = (shared = createLogger(parseLevel(values['log-level'] ?? 'info', command)));
     // A token rotated in a {file:} (read again at each request) is blanked as the configured one is.
     announceNewCredentials((secrets) => log.protect(secrets));
+    announceCredentialFileProblems((file, problem) =>
+      problem === undefined
+        ? log.log('info', 'credential file read again: its value is sent from now on', { file })
+        : log.log('warn', `credential file ${problem}: the last value read from it is sent until it can be read`, { file }),
+    );
     // Node's own warnings as JSON log lines too: stderr carries nothing else.
     process.removeAllListeners('warning');
     process.on('warning', (w) => log.log('warn', 'node warning', { name: w.name, message: w.message }));

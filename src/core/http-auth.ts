@@ -24,15 +24,39 @@ export function noteNewCredentials(values: string[]): void {
   onNewCredential?.(values);
 }
 
-/** The credential's current value: a file is read again (a rotated token), the last value kept if it cannot be. */
+/** Told when a credential file cannot be read or is empty (`problem`), and when it can be again (undefined). */
+let onFileProblem: ((file: string, problem: string | undefined) => void) | undefined;
+
+export function announceCredentialFileProblems(listener: ((file: string, problem: string | undefined) => void) | undefined): void {
+  onFileProblem = listener;
+}
+
+/** The problem last said of each credential file, so each is said once, and its end once. */
+const saidProblems = new Map<string, string>();
+
+/**
+ * The credential's current value: a file is read again (a rotated token). Where it cannot be read,
+ * or is empty (a secret mount between two versions, a token rotated by truncating first), the
+ * last good value is kept and that is said: a deleted token file was silent, an emptied one sent an
+ * empty token and read as refused credentials.
+ */
 export function currentCredential(c: Credential): string {
   if (c.file === undefined) return c.value;
+  let problem: string | undefined;
   try {
     const read = readFileSync(c.file, 'utf8').trim();
-    if (read !== c.value) onNewCredential?.([read]);
-    c.value = read;
-  } catch {
-    // Keep the last good value; the server's 401 will say the rest.
+    if (read === '') problem = 'is empty';
+    else {
+      if (read !== c.value) onNewCredential?.([read]);
+      c.value = read;
+    }
+  } catch (error) {
+    problem = `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
+  if (problem !== saidProblems.get(c.file)) {
+    if (problem === undefined) saidProblems.delete(c.file);
+    else saidProblems.set(c.file, problem);
+    onFileProblem?.(c.file, problem);
   }
   return c.value;
 }

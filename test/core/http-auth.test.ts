@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { announceNewCredentials, authorizationHeader, basicCredentials } from '../../src/core/http-auth.js';
+import { announceCredentialFileProblems, announceNewCredentials, authorizationHeader, basicCredentials } from '../../src/core/http-auth.js';
 import { createLogger } from '../../src/core/log.js';
 import { secretValuesOf } from '../../src/config/secret-values.js';
 import { ClientCredentialsTokens, tokenEndpointBasic } from '../../src/core/oauth2-client-credentials.js';
@@ -47,5 +47,32 @@ describe('credentials a log must never show', () => {
     const idp = (async () => new Response(JSON.stringify({ access_token: 'ACCESS-token-abc' }))) as unknown as typeof fetch;
     await new ClientCredentialsTokens(oauth2, idp).get();
     expect(announced).toContain('ACCESS-token-abc');
+  });
+});
+
+describe('credential files that go missing or empty', () => {
+  afterEach(() => announceCredentialFileProblems(undefined));
+
+  it('keeps sending the last token read, and says once that the file is gone or empty, and once that it is back', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'stormwatch-auth-')), 'token');
+    writeFileSync(file, 'token-one-123\n');
+    const said: [string, string | undefined][] = [];
+    announceCredentialFileProblems((f, problem) => said.push([f, problem]));
+    const client = { auth: { kind: 'bearer' as const, token: { value: 'token-one-123', file } } };
+    expect(authorizationHeader(client)).toBe('Bearer token-one-123');
+    rmSync(file);
+    expect(authorizationHeader(client)).toBe('Bearer token-one-123');
+    expect(authorizationHeader(client)).toBe('Bearer token-one-123');
+    // Rotated by truncating first: an empty token is never sent.
+    writeFileSync(file, '\n');
+    expect(authorizationHeader(client)).toBe('Bearer token-one-123');
+    writeFileSync(file, 'token-two-456\n');
+    expect(authorizationHeader(client)).toBe('Bearer token-two-456');
+    expect(authorizationHeader(client)).toBe('Bearer token-two-456');
+    expect(said).toEqual([
+      [file, 'cannot be read (ENOENT)'],
+      [file, 'is empty'],
+      [file, undefined],
+    ]);
   });
 });
