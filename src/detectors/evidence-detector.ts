@@ -86,6 +86,8 @@ const RUN_MEMORY_MS = 60_000;
  * (one broken 1 s tick in a short baseline can raise the funnel's φ twenty-fold).
  */
 export const PROBATION_MS = 30_000;
+/** A ratio check whose evidence is this share of its alarm's threshold or more is not learnt from (see learn). */
+const BUILDING_SHARE = 0.25;
 /** Fields of a tick on probation (see Probation). */
 const P_N = 0;
 const P_ERRORS = 1;
@@ -1279,9 +1281,13 @@ export class EvidenceDetector implements Detector {
     const rateAlarm = this.alarmed(SPIKE) || this.alarmed(DROP);
     let flags = 0;
     if (!ratioAlarm) {
-      // Pooled: completions of a tick without requests still belong in the bucket's ratio.
-      if (errors && hasData(errors)) flags |= LEARN_ERRORS;
-      if (funnel && hasData(funnel)) flags |= LEARN_FUNNEL;
+      // Pooled: completions of a tick without requests still belong in the bucket's ratio. Not
+      // while a check's evidence of a failure is building (a quarter of the way to its alarm): a
+      // regression just past what matters (3 % errors on 0.4 %), its alarm cleared by one quieter
+      // tick, was learnt in 45 minutes as the new normal and never paged.
+      const building = this.derived.threshold * BUILDING_SHARE;
+      if (errors && hasData(errors) && !(evidenceAt(this.doubles, this.base + ERRORS) >= building)) flags |= LEARN_ERRORS;
+      if (funnel && hasData(funnel) && !(evidenceAt(this.doubles, this.base + FUNNEL) >= building)) flags |= LEARN_FUNNEL;
     }
     if (!rateAlarm) this.rateShiftSinceMs = Number.NaN;
     else if (Number.isNaN(this.rateShiftSinceMs)) this.rateShiftSinceMs = timeMs;
