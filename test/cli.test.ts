@@ -143,6 +143,19 @@ describe('stormwatch CLI', () => {
     }
   });
 
+  it('backtest --log-level debug: one "tick evaluated" line a tick with its readings and evidence, as run logs them; info has none', async () => {
+    const [debug, info] = await Promise.all([runCli(['backtest', '--config', config, '--log-level', 'debug']), runCli(['backtest', '--config', config])]);
+    expect([debug.code, info.code]).toEqual([0, 0]);
+    const lines = debug.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; dataTime?: string; signals?: Record<string, { checks: { check: string; evidence?: number }[] }> });
+    const ticks = lines.filter((l) => l.msg === 'tick evaluated');
+    const done = lines.find((l) => l.msg === 'backtest done') as unknown as { frames: number };
+    expect(ticks.length).toBe(done.frames);
+    // At the storm, its evidence past the threshold.
+    const storm = ticks.find((l) => l.dataTime === '2023-07-20T12:17:15.000Z')!;
+    expect(Math.max(...storm.signals!['crate-downloads']!.checks.map((c) => c.evidence ?? 0))).toBeGreaterThan(17);
+    expect(info.stderr).not.toContain('tick evaluated');
+  }, 60_000);
+
   it('run on a replay prints what backtest prints, the release of a held alert included', async () => {
     const [run, backtest] = await Promise.all([runCli(['run', '--config', config, '--log-level', 'warn']), runCli(['backtest', '--config', config, '--log-level', 'warn'])]);
     expect([run.code, backtest.code]).toEqual([0, 0]);

@@ -11,6 +11,7 @@ import { frameBuilderFor } from '../source/signal-selectors.js';
 import type { DeployRecord } from '../deploys/types.js';
 import type { HistoryStore } from '../ui/history-store.js';
 import { absentErrorLine } from './absent-error-watch.js';
+import { tickDebugFields } from './tick-debug.js';
 
 export interface BacktestOptions {
   /** Replay this file instead of the configured source. */
@@ -122,6 +123,7 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
   const history = options.keepHistory ? await reportHistory(config, total) : undefined;
   let frames = 0;
   let transitions = 0;
+  const debug = options.logger.enabled?.('debug') === true;
   const deploys: DeployReads = { get: (id) => pipeline.deployRecord(id), list: () => pipeline.deployRecords() };
   options.onStart?.({ total, fromMs, toMs, ...(history ? { history } : {}), deploys });
   options.onProgress?.(0, total);
@@ -132,6 +134,9 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
     }
     frames++;
     const result = pipeline.step(frame);
+    // Each tick's readings and evidence at --log-level debug, as `run` logs them: why a backtest
+    // paged (or did not) is read from the same lines.
+    if (debug) options.logger.log('debug', 'tick evaluated', tickDebugFields(result, frame.timeMs));
     history?.record(result);
     options.onTick?.(result, pipeline);
     if (options.onProgress && frames % 256 === 0) options.onProgress(frames, total);
