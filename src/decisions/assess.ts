@@ -44,6 +44,9 @@ function clearlyUp(w: { multiplier: number; logSigma: number; riseLogSigma?: num
   return w.multiplier / Math.exp(w.riseLogSigma ?? w.logSigma) > MIN_AMPLIFICATION;
 }
 
+/** The failing share (its high end, where a ratio was read) below which a falling rate is demand, not a stalled client pool. */
+const STALL_MIN_FAILING = 0.5;
+
 /** A multiplier read over some ticks, one σ clear of 1 downwards (a stalled client pool). */
 function clearlyDown(w: { multiplier: number; logSigma: number }): boolean {
   return w.multiplier * Math.exp(w.logSigma) < CLOSED_LOOP_BELOW;
@@ -127,7 +130,11 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // high end cannot add the storm floor's share (5 % failing: at most 1.053x), a larger rise is
   // demand that came with the failure, and the failure is a regression, not a storm.
   const amplified = rising && multiplier >= STORM_MIN_MULTIPLIER && retriesCanStorm(fraction.high);
-  const stalled = run ? direction === 'down' : estimate?.regime === 'closed-loop';
+  // A stall names an outage only where a material share fails: a fall of demand under a few per
+  // cent failing (a wobble one σ down) paged 3 % errors, one zone of three failing and a funnel
+  // at 60 % as outages, "5.69 % of requests fail", in one positive of five on unseen traffic.
+  const ratioRead = isRead(funnel) || isRead(errors);
+  const stalled = (run ? direction === 'down' : estimate?.regime === 'closed-loop') && !(ratioRead && fraction.high < STALL_MIN_FAILING);
   let kind: IncidentKind = 'error_regression';
   if (amplified && fraction.e > 0) kind = 'retry_storm';
   else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || stalled) kind = 'outage';
@@ -137,7 +144,6 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // have nothing to read): it cannot tell an outage from an error regression, so it settles no kind
   // that rests on the fraction. A stall does not: a failing rate clearly down is an outage whatever
   // fails (a closed pool's silent second is its plainest sign).
-  const ratioRead = isRead(funnel) || isRead(errors);
   // When most attempts fail (an outage or a storm, nothing between), a rate that has not risen rules
   // the storm out once every client model that could make one would show by now (a client retrying
   // within a second shows within a tick; one waiting ten seconds keeps the question open that long).

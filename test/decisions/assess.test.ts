@@ -157,6 +157,20 @@ describe('assess', () => {
     expect(a).toMatchObject({ failing: true, kind: 'outage', settled: true });
   });
 
+  it('keeps a few per cent failing a regression though demand dips clearly: a stall is an outage only where a material share fails', () => {
+    // 4 % of requests failing while demand reads 0.735x (a wobble at 60 s ticks, σ 0.05): no
+    // stalled pool sends 96 % of its requests through. Most failing, the same dip is an outage.
+    const run = { sinceMs: 0, multiplier: 0.735, logSigma: 0.05, seconds: 240, failure: { multiplier: 0.735, logSigma: 0.05, seconds: 240 } };
+    const withRun = (e: Evaluation[]) => {
+      for (const x of e) if (x.kind === 'rate_spike' || x.kind === 'rate_drop') x.run = run;
+      return e;
+    };
+    const few = assess('api', sample(735, 0.96), withRun(evals({ requests: 735, completion: 0.96, funnel: true })), models, { timeMs: 240_000, tickMs: 60_000 });
+    expect(few).toMatchObject({ failing: true, kind: 'error_regression' });
+    const most = assess('api', sample(735, 0.3), withRun(evals({ requests: 735, completion: 0.3, funnel: true })), models, { timeMs: 240_000, tickMs: 60_000 });
+    expect(most).toMatchObject({ failing: true, kind: 'outage' });
+  });
+
   it('keeps a partial failure whose last ticks wobble up a regression: the storm floor is on the whole failure', () => {
     const e = evals({ requests: 1300, completion: 0.95, funnel: true });
     const run = { sinceMs: 0, multiplier: 1.08, logSigma: 0.03, seconds: 20, recent: { multiplier: 1.3, logSigma: 0.1, seconds: 3 } };
