@@ -31,7 +31,8 @@ import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_DOUBLES, PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { breakLateShare, lateShareOf, learnLateShare } from './stats/late-share.js';
-import { successiveResidual, winsorisedResidual } from './stats/successive-dispersion.js';
+import { breakLagOne, learnLagOne, longRunDispersion } from './stats/lag-one-dispersion.js';
+import { successiveResidual, WINSOR_CHI2, winsorisedResidual } from './stats/successive-dispersion.js';
 import { DISPERSION_FIELDS, type Dispersion, DispersionView } from './tick-dispersion.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
@@ -632,6 +633,10 @@ export class EvidenceDetector implements Detector {
     s.f64.push(d.lateDen);
     s.f64.push(d.latePrevN);
     s.f64.push(d.ratePrevN);
+    s.f64.push(d.lag0);
+    s.f64.push(d.lag1);
+    s.f64.push(d.lagTicks);
+    s.f64.push(d.lagPrev);
     if (block) {
       s.f64.push(d.blockN);
       s.f64.push(d.blockExpected);
@@ -685,7 +690,7 @@ export class EvidenceDetector implements Detector {
     const check = (k: CheckName) => `{"small":0,"large":0,"health":0,"alarmed":${this.alarmed(CHECK_AT[k])}}`;
     const numbers = (kind: 'f' | 'd', n: number) => (n > 0 ? numbersTemplate(kind, n) : '[]');
     const baseline = (b: RobustBaseline) => RobustBaseline.fixedTemplate(b.buckets, b.partialTicks > 0, b.coding);
-    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0,"lateNum":0,"lateDen":0,"latePrevN":0,"ratePrevN":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
+    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0,"lateNum":0,"lateDen":0,"latePrevN":0,"ratePrevN":0,"lag0":0,"lag1":0,"lagTicks":0,"lagPrev":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
     const run = this.run === null ? 'null' : `{"sinceMs":0,"observed":0,"expected":0,"seconds":0${recent >= 0 ? `,"recentObserved":${numbers('d', recent)},"recentExpected":${numbers('d', recent)},"risingSinceMs":0${failure ? ',"failureObserved":0,"failureExpected":0,"failureTicks":0' : ''}` : ''}}`;
     return (
       `{"rate":${baseline(this.rate)},"errorRatio":${baseline(this.errorRatio)},"funnel":${baseline(this.funnel)}` +
@@ -712,7 +717,7 @@ export class EvidenceDetector implements Detector {
   /** The dispersion as saved: its keys in one order, whichever order they were set in. */
   private dispersionSnapshot(): Dispersion {
     const d = this.dispersion;
-    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN, ratePrevN: d.ratePrevN };
+    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN, ratePrevN: d.ratePrevN, lag0: d.lag0, lag1: d.lag1, lagTicks: d.lagTicks, lagPrev: d.lagPrev };
     if (!Number.isNaN(d.blockN)) Object.assign(out, { blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
     if (!Number.isNaN(d.rateBlock)) Object.assign(out, { rateBlock: d.rateBlock, blocks: d.blocks });
     return out;
@@ -751,6 +756,10 @@ export class EvidenceDetector implements Detector {
     }
     // Saved before the rate's dispersion was read tick to tick (or after a gap, NaN: saved as null): no previous tick.
     if (validDispersion && typeof d.ratePrevN === 'number' && d.ratePrevN >= 0) this.dispersion.ratePrevN = d.ratePrevN;
+    // Saved before the funnel's lag-one moments (or broken): they are learnt anew. lagPrev NaN is saved as null.
+    if (validDispersion && [d.lag0, d.lag1, d.lagTicks].every((x) => typeof x === 'number' && Number.isFinite(x)) && d.lag0! >= 0 && d.lagTicks! >= 0) {
+      Object.assign(this.dispersion, { lag0: d.lag0, lag1: d.lag1, lagTicks: d.lagTicks, lagPrev: typeof d.lagPrev === 'number' && Number.isFinite(d.lagPrev) ? d.lagPrev : Number.NaN });
+    }
     if (validDispersion && [d.rateBlock, d.blocks, d.blockN, d.blockExpected, d.blockTicks].every((x) => typeof x === 'number' && Number.isFinite(x) && x >= 0)) {
       Object.assign(this.dispersion, { rateBlock: d.rateBlock, blocks: d.blocks, blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
     }
@@ -812,6 +821,7 @@ export class EvidenceDetector implements Detector {
     if (!(n >= 0)) {
       // No data: no evidence either way, nothing learnt, every check keeps its state.
       breakLateShare(this.dispersion);
+      breakLagOne(this.dispersion);
       unknown(this.spikeEval, sample.requests, 'no data');
       unknown(this.dropEval, sample.requests, 'no data');
       if (this.errorsEval) unknown(this.errorsEval, Number.NaN, 'no data');
@@ -1233,18 +1243,27 @@ export class EvidenceDetector implements Detector {
   private judgeFunnel(out: Evaluation, completed: number, n: number, expected: number): Evaluation {
     if (!(completed >= 0)) {
       breakLateShare(this.dispersion);
+      breakLagOne(this.dispersion);
       return unknown(out, Number.NaN, 'no data');
     }
     const ratio = n > 0 ? completed / n : Number.NaN;
     if (!this.ready(this.funnel) || Number.isNaN(expected)) {
       breakLateShare(this.dispersion);
+      breakLagOne(this.dispersion);
       return unknown(out, ratio, n <= 0 && completed <= 0 ? 'no requests' : 'warming up');
     }
     const c0 = this.funnel.median;
     if (!(c0 > 0) || (n <= 0 && completed <= 0)) breakLateShare(this.dispersion);
-    if (!(c0 > 0)) return unknown(out, ratio, 'nothing completes at baseline');
-    if (n <= 0 && completed <= 0) return unchanged(out, this.doubles, this.base + FUNNEL, c0, this.derived.threshold);
+    if (!(c0 > 0)) {
+      breakLagOne(this.dispersion);
+      return unknown(out, ratio, 'nothing completes at baseline');
+    }
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
+    if (n <= 0 && completed <= 0) {
+      // Nothing sent and nothing completed: nothing lost, nothing in flight.
+      this.learnFunnelLag(0, expected, p0);
+      return unchanged(out, this.doubles, this.base + FUNNEL, c0, threshold);
+    }
     // Requests lost, relative to what the baseline completes: signed, so completions counted a tick
     // late (two hops scraped at slightly different moments, or a tick without new requests) give
     // back what they seemed to lose.
@@ -1257,7 +1276,26 @@ export class EvidenceDetector implements Detector {
     const extra = (phi - 1) * p0 * (1 - p0);
     const small = additiveQuasiLLR(lost, n, p0, p1, extra) * this.weight;
     const large = additiveQuasiLLR(lost, n, p0, breakAlternative(p0), extra) * this.weight;
-    const alarmed = updateCheckAt(this.doubles, this.base + FUNNEL, small, large, threshold, RESOLVE_EVIDENCE);
+    // While alarmed, health is weighed as a run of ticks is (see funnelRunDispersion), and must
+    // exceed what one run end's requests in flight could show besides.
+    let healthLLR = small;
+    let resolveAt = RESOLVE_EVIDENCE;
+    const runPhi = this.alarmed(FUNNEL) ? this.funnelRunDispersion() : phi;
+    if (runPhi < phi) {
+      const runExtra = (runPhi - 1) * p0 * (1 - p0);
+      // A run's sum is exact but for the requests in flight at its two ends, and a health CUSUM
+      // starts where it counts most for health: after a tick that lost a burst, before the tick
+      // that gives it back. Health must exceed what one such end could show, the largest lost
+      // count a healthy tick is learnt at (the residual's 0.999 quantile, as the dispersion caps
+      // it), and no tick gives back more than that: over a long alarm some tick's burst exceeds
+      // any quantile, and a partial failure's health, held at zero, would clear on it.
+      const endLost = Math.sqrt(WINSOR_CHI2 * Math.max(1, this.dispersion.lag0) * expected * p0 * (1 - p0));
+      healthLLR = additiveQuasiLLR(Math.max(lost, -endLost), n, p0, p1, runExtra) * this.weight;
+      // n = 0: the ratio's slope alone, the evidence of endLost requests.
+      resolveAt += additiveQuasiLLR(endLost, 0, p0, p1, runExtra) * this.weight;
+    }
+    const alarmed = updateCheckAt(this.doubles, this.base + FUNNEL, small, large, threshold, resolveAt, healthLLR);
+    this.learnFunnelLag(lost, expected, p0);
     const sigma = c0 * Math.sqrt((phi * p0 * (1 - p0)) / Math.max(n, 1));
     // Healthy ticks teach the share of completions counted a tick late (the failing share of a
     // failure's first tick is read net of it: ramp-fit.ts).
@@ -1267,6 +1305,34 @@ export class EvidenceDetector implements Detector {
     judged(out, alarmed, -binomialDevianceResidual(lost, n, p0) / Math.sqrt(phi), ratio, c0, sigma, undefined, evidenceAt(this.doubles, this.base + FUNNEL), threshold);
     out.lateShare = lateShareOf(this.dispersion) ?? Number.NaN;
     return out;
+  }
+
+  /**
+   * The funnel's dispersion for evidence summed over a run of ticks: the long-run dispersion of its
+   * lost counts (stats/lag-one-dispersion.ts), its upper confidence bound, once enough ticks were
+   * learnt (infinite before: the tick's is used, judgeFunnel takes the lower). Completions counted a tick late raise the tick's dispersion
+   * a hundredfold at a few requests a tick, and cancel over a run: weighed tick by tick, the
+   * evidence of health after a fault grew by a thousandth of a nat a tick and the alarm never
+   * cleared (README, "Found by trying it…").
+   */
+  private funnelRunDispersion(): number {
+    const d = this.dispersion;
+    if (!(d.lagTicks >= this.params.minBaselinePoints)) return Number.POSITIVE_INFINITY;
+    return dispersionUpperBound(longRunDispersion(d), d.lagTicks);
+  }
+
+  /**
+   * Learns the funnel's lag-one moments from a tick's lost count (normalised by the binomial σ of
+   * the expected requests: a tick with none sent and late completions has its residual too), on
+   * the ticks the ratio baselines learn from: no alarm, no evidence of a failure building. (A
+   * failure's ticks before its alarm, all lost, would add to γ₀ and γ₁ alike, and the long-run
+   * dispersion is their small difference.)
+   */
+  private learnFunnelLag(lost: number, expected: number, p0: number): void {
+    const d = this.dispersion;
+    const building = this.derived.threshold * BUILDING_SHARE;
+    if (this.alarmed(FUNNEL) || this.alarmed(ERRORS) || evidenceAt(this.doubles, this.base + FUNNEL) >= building || !(expected > 0)) breakLagOne(d);
+    else learnLagOne(d, lost / Math.sqrt(expected * p0 * (1 - p0)), this.dispersionWindow, d.lagTicks > this.params.minBaselinePoints, WINSOR_CHI2);
   }
 
   /**

@@ -1,12 +1,13 @@
 // A detector's dispersion estimates (how much more its counts vary than Poisson or binomial ones)
-// and the late share's sums: thirteen numbers a series, read and written in place every tick. They
+// the late share's sums and the funnel's lag-one moments: seventeen numbers a series, read and written in place every tick. They
 // live in the detector's doubles (a region of a shared slab, core/slab.ts), not in an object's
 // fields: V8 holds each double field as a number object of its own (16 bytes beside its slot).
 
 import type { LateShareState } from './stats/late-share.js';
+import type { LagOneState } from './stats/lag-one-dispersion.js';
 
 /** Tick-level dispersion estimates (mean squared Pearson residual of healthy ticks) per input. */
-export interface Dispersion extends LateShareState {
+export interface Dispersion extends LateShareState, Partial<LagOneState> {
   rate: number;
   errors: number;
   funnel: number;
@@ -30,10 +31,12 @@ export interface Dispersion extends LateShareState {
    * in states saved before it: the first tick after their restore learns no rate residual.
    */
   ratePrevN?: number;
+  // lag0 … lagPrev: the funnel's lost counts' lag-one moments (stats/lag-one-dispersion.ts).
+  // Absent in states saved before them: learnt anew.
 }
 
 /** Doubles a DispersionView takes. */
-export const DISPERSION_FIELDS = 13;
+export const DISPERSION_FIELDS = 17;
 const RATE = 0;
 const ERRORS = 1;
 const FUNNEL = 2;
@@ -47,6 +50,10 @@ const BLOCK_N = 9;
 const BLOCK_EXPECTED = 10;
 const BLOCK_TICKS = 11;
 const RATE_PREV_N = 12;
+const LAG0 = 13;
+const LAG1 = 14;
+const LAG_TICKS = 15;
+const LAG_PREV = 16;
 
 /** The dispersion as a detector holds it: every field a number, NaN where the saved form has none (no block gathered, no block averaged). */
 export class DispersionView implements Required<Dispersion> {
@@ -77,7 +84,12 @@ export class DispersionView implements Required<Dispersion> {
     d[at + LATE_NUM] = 0;
     d[at + LATE_DEN] = 0;
     d[at + LATE_PREV_N] = -1;
-    d.fill(Number.NaN, at + RATE_BLOCK, at + DISPERSION_FIELDS);
+    d.fill(Number.NaN, at + RATE_BLOCK, at + LAG0);
+    // newLagOne()'s values.
+    d[at + LAG0] = 0;
+    d[at + LAG1] = 0;
+    d[at + LAG_TICKS] = 0;
+    d[at + LAG_PREV] = Number.NaN;
   }
 
   get rate(): number {
@@ -157,5 +169,29 @@ export class DispersionView implements Required<Dispersion> {
   }
   set blockTicks(v: number) {
     this.doubles[this.at + BLOCK_TICKS] = v;
+  }
+  get lag0(): number {
+    return this.doubles[this.at + LAG0]!;
+  }
+  set lag0(v: number) {
+    this.doubles[this.at + LAG0] = v;
+  }
+  get lag1(): number {
+    return this.doubles[this.at + LAG1]!;
+  }
+  set lag1(v: number) {
+    this.doubles[this.at + LAG1] = v;
+  }
+  get lagTicks(): number {
+    return this.doubles[this.at + LAG_TICKS]!;
+  }
+  set lagTicks(v: number) {
+    this.doubles[this.at + LAG_TICKS] = v;
+  }
+  get lagPrev(): number {
+    return this.doubles[this.at + LAG_PREV]!;
+  }
+  set lagPrev(v: number) {
+    this.doubles[this.at + LAG_PREV] = v;
   }
 }

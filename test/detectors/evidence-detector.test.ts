@@ -648,6 +648,120 @@ describe('EvidenceDetector', () => {
     }
   });
 
+  /**
+   * Builds of 4 crates at `buildsPerSecond` on 1 s ticks (a build's requests come together). With
+   * probability `skew` a build is counted across a tick boundary: its completions a tick after its
+   * requests (the downstream's target scraped later in the interval than the requests'), or,
+   * `downstreamFirst`, its requests a tick after its completions (scraped earlier). `lost` of the
+   * requests fail.
+   */
+  function buildTicks(random: () => number, buildsPerSecond: number, skew: number, downstreamFirst: boolean) {
+    let carriedRequests = 0;
+    let carriedCompleted = 0;
+    return (lost = 0): SignalSample => {
+      let requests = carriedRequests;
+      let completed = carriedCompleted;
+      carriedRequests = carriedCompleted = 0;
+      for (let b = poisson(random, buildsPerSecond); b > 0; b--) {
+        let done = 0;
+        for (let i = 0; i < 4; i++) if (random() >= lost) done++;
+        const across = random() < skew;
+        if (across && downstreamFirst) carriedRequests += 4;
+        else requests += 4;
+        if (across && !downstreamFirst) carriedCompleted += done;
+        else completed += done;
+      }
+      return { requests, errors: 0, downstream: completed };
+    };
+  }
+
+  /**
+   * A 1 s detector warmed on 900 ticks of builds (buildTicks); the ticks that follow, and whether
+   * its last 300 warm-up ticks were quiet (at this rate a short baseline can alarm while warming:
+   * README, "Found by trying it…"; such a run says nothing of how an alarm clears).
+   */
+  function warmBuilds(seed: number, skew: number, downstreamFirst: boolean) {
+    const next = buildTicks(mulberry32(seed), 1, skew, downstreamFirst);
+    const d = detector(1000, { baselineResolutionMs: 5000, minBaselinePoints: 10 }, ['requests', 'downstream']);
+    let t = 0;
+    let quiet = true;
+    for (let i = 0; i < 900; i++, t += 1000) if (d.observe(next(), t).some((e) => e.status === 'anomalous') && i >= 600) quiet = false;
+    return { d, next, t, quiet };
+  }
+
+  /** A total break of 60 ticks from `t`; the tick it alarms at (−1: none). */
+  function breakUntilAlarmed(d: EvidenceDetector, next: (lost?: number) => SignalSample, t: number): number {
+    let alarmedAt = -1;
+    for (let i = 0; i < 60; i++) if (statusOf(d.observe(next(1), t + i * 1000), 'funnel_drop') === 'anomalous' && alarmedAt < 0) alarmedAt = i;
+    return alarmedAt;
+  }
+
+  const SKEWS = [
+    [0.1, false],
+    [0.3, false],
+    [0.5, false],
+    [0.1, true],
+    [0.3, true],
+    [0.5, true],
+  ] as const;
+
+  it("clears a funnel alarm after the fault's end when builds are counted across the two hops' scrapes, at 4 requests/s", { timeout: 30_000 }, () => {
+    // Per tick, a build moved across the boundary reads as 4 lost and is given back the next tick:
+    // a hundred binomials of dispersion at this rate. Health weighed with it grew by a thousandth
+    // of a nat a tick, and at a third of the builds moved or more the alarm never cleared within
+    // 15 minutes; over a run those moves cancel.
+    const cleared: number[] = [];
+    let loud = 0;
+    for (const [skew, downstreamFirst] of SKEWS) {
+      for (let seed = 100; seed < 110; seed++) {
+        const { d, next, t: start, quiet } = warmBuilds(seed, skew, downstreamFirst);
+        if (!quiet) {
+          loud++;
+          continue;
+        }
+        let t = start;
+        expect(breakUntilAlarmed(d, next, t), `seed ${seed}, skew ${skew}`).toBeGreaterThanOrEqual(0);
+        t += 60_000;
+        let clearedAt = Number.POSITIVE_INFINITY;
+        for (let i = 1; i <= 900 && clearedAt > i; i++, t += 1000) if (statusOf(d.observe(next(), t), 'funnel_drop') === 'normal') clearedAt = i;
+        cleared.push(clearedAt);
+      }
+    }
+    cleared.sort((a, b) => a - b);
+    expect(loud, 'warm-ups that alarmed').toBeLessThanOrEqual(6);
+    const within = (s: number) => cleared.filter((c) => c <= s).length / cleared.length;
+    expect(within(300), `cleared after ${cleared.join(' ')} s`).toBeGreaterThanOrEqual(0.9);
+    expect(cleared[Math.floor(cleared.length / 2)], `cleared after ${cleared.join(' ')} s`).toBeLessThanOrEqual(150);
+  });
+
+  it('keeps a funnel alarm while a tenth or more of the requests keep failing, with builds counted across the scrapes', { timeout: 60_000 }, () => {
+    // A giveback larger than any learnt one comes some time in a long alarm: a partial failure's
+    // health, held at zero by the losses, must not clear on it (weighed as a run without a bound
+    // on a tick's giveback, 35 % of these ticks cleared).
+    let ticks = 0;
+    let clearedTicks = 0;
+    const clearedRuns: string[] = [];
+    for (const [skew, downstreamFirst] of SKEWS) {
+      for (const lost of [0.1, 0.3]) {
+        for (let seed = 200; seed < 210; seed++) {
+          const { d, next, t: start, quiet } = warmBuilds(seed, skew, downstreamFirst);
+          if (!quiet) continue;
+          let t = start;
+          if (breakUntilAlarmed(d, next, t) < 0) continue;
+          t += 60_000;
+          let cleared = 0;
+          for (let i = 0; i < 1800; i++, t += 1000) if (statusOf(d.observe(next(lost), t), 'funnel_drop') === 'normal') cleared++;
+          ticks += 1800;
+          clearedTicks += cleared;
+          if (cleared > 0) clearedRuns.push(`seed ${seed}, skew ${skew}${downstreamFirst ? ' (downstream first)' : ''}, ${lost * 100} % lost: ${cleared} ticks`);
+        }
+      }
+    }
+    expect(ticks).toBeGreaterThan(100 * 1800);
+    expect(clearedTicks / ticks, clearedRuns.join('; ')).toBeLessThan(0.03);
+    expect(clearedRuns.length / (ticks / 1800), clearedRuns.join('; ')).toBeLessThan(0.1);
+  });
+
   it('keeps the first ticks of a failure out of its baselines: a slow start is paged as fast as a sudden one', () => {
     // Builds of 4 crates at about 3 a second, judged on a short per-tick baseline (the warm start of
     // a sidecar that has just been deployed); the break's first tick sees only one build.

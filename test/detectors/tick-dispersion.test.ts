@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { breakLateShare, lateShareOf, learnLateShare, newLateShare } from '../../src/detectors/stats/late-share.js';
+import { newLagOne } from '../../src/detectors/stats/lag-one-dispersion.js';
 import { DISPERSION_FIELDS, DispersionView } from '../../src/detectors/tick-dispersion.js';
 
-const FIELDS = ['rate', 'errors', 'funnel', 'ticks', 'lateNum', 'lateDen', 'latePrevN', 'rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN'] as const;
+const FIELDS = ['rate', 'errors', 'funnel', 'ticks', 'lateNum', 'lateDen', 'latePrevN', 'rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN', 'lag0', 'lag1', 'lagTicks', 'lagPrev'] as const;
 
 describe('DispersionView', () => {
-  it('starts as nothing learnt: φ = 1 for every input, no ticks, a fresh late share, no block', () => {
+  it('starts as nothing learnt: φ = 1 for every input, no ticks, a fresh late share and lag-one moments, no block', () => {
     const d = new DispersionView(new Float64Array(DISPERSION_FIELDS), 0);
     const late = newLateShare();
     expect([d.rate, d.errors, d.funnel, d.ticks, d.lateNum, d.lateDen, d.latePrevN]).toEqual([1, 1, 1, 0, late.lateNum, late.lateDen, late.latePrevN]);
+    const lag = newLagOne();
+    expect([d.lag0, d.lag1, d.lagTicks, d.lagPrev]).toEqual([lag.lag0, lag.lag1, lag.lagTicks, lag.lagPrev]);
     for (const k of ['rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN'] as const) expect(d[k], k).toBeNaN();
   });
 
@@ -23,6 +26,7 @@ describe('DispersionView', () => {
     expect([d.rate, d.errors, d.funnel, d.ticks, d.lateNum, d.lateDen, d.latePrevN]).toEqual([2.5, 1.5, 3, 40, 0, 0, -1]);
     expect(d.blockN).toBeNaN();
     expect(d.ratePrevN).toBeNaN();
+    expect([d.lag0, d.lag1, d.lagTicks, d.lagPrev]).toEqual([0, 0, 0, Number.NaN]);
   });
 
   it('learns the late share exactly as a plain state does', () => {

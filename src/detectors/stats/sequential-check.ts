@@ -30,9 +30,11 @@ export const CHECK_FIELDS = 4;
  * Adds one tick's log-likelihood ratios (alternative over baseline) to the check whose state is at
  * `at` of `a`. `large` may be NaN where a check has one chart. While alarmed, evidence for health
  * accumulates from the small-change chart (the baseline against the smallest failure that
- * matters): the alarm clears when health is e^hResolve times likelier. Returns whether alarmed.
+ * matters), or from `healthLLR`, the same ratio where the check weighs a run of ticks otherwise
+ * than one (evidence-detector.ts, judgeFunnel): the alarm clears when health is e^hResolve times
+ * likelier. Returns whether alarmed.
  */
-export function updateCheckAt(a: Float64Array, at: number, small: number, large: number, h: number, hResolve: number): boolean {
+export function updateCheckAt(a: Float64Array, at: number, small: number, large: number, h: number, hResolve: number, healthLLR = small): boolean {
   // Capped at 2h: a long incident must not bank so much evidence that its end takes an hour to show.
   a[at + CHECK_SMALL] = Math.min(2 * h, Math.max(0, a[at + CHECK_SMALL]! + small));
   a[at + CHECK_LARGE] = Number.isNaN(large) ? 0 : Math.min(2 * h, Math.max(0, a[at + CHECK_LARGE]! + large));
@@ -44,7 +46,7 @@ export function updateCheckAt(a: Float64Array, at: number, small: number, large:
     }
     return false;
   }
-  a[at + CHECK_HEALTH] = Math.max(0, a[at + CHECK_HEALTH]! - small);
+  a[at + CHECK_HEALTH] = Math.max(0, a[at + CHECK_HEALTH]! - healthLLR);
   if (a[at + CHECK_HEALTH]! >= hResolve) {
     a[at + CHECK_ALARMED] = 0;
     a[at + CHECK_SMALL] = 0;
