@@ -1,5 +1,5 @@
 // A detector's dispersion estimates (how much more its counts vary than Poisson or binomial ones)
-// the late share's sums and the funnel's lag-one moments: seventeen numbers a series, read and written in place every tick. They
+// the late share's sums and the funnel's lag-one moments: eighteen numbers a series, read and written in place every tick. They
 // live in the detector's doubles (a region of a shared slab, core/slab.ts), not in an object's
 // fields: V8 holds each double field as a number object of its own (16 bytes beside its slot).
 
@@ -33,10 +33,16 @@ export interface Dispersion extends LateShareState, Partial<LagOneState> {
   ratePrevN?: number;
   // lag0 … lagPrev: the funnel's lost counts' lag-one moments (stats/lag-one-dispersion.ts).
   // Absent in states saved before them: learnt anew.
+  /**
+   * Funnel residuals averaged into `funnel` so far: its own count, since the funnel's baseline
+   * fills after the rate's and `ticks` counts every learnt tick. Absent in states saved before it:
+   * `ticks` (how those states were learnt).
+   */
+  funnelTicks?: number;
 }
 
 /** Doubles a DispersionView takes. */
-export const DISPERSION_FIELDS = 17;
+export const DISPERSION_FIELDS = 18;
 const RATE = 0;
 const ERRORS = 1;
 const FUNNEL = 2;
@@ -54,6 +60,7 @@ const LAG0 = 13;
 const LAG1 = 14;
 const LAG_TICKS = 15;
 const LAG_PREV = 16;
+const FUNNEL_TICKS = 17;
 
 /** The dispersion as a detector holds it: every field a number, NaN where the saved form has none (no block gathered, no block averaged). */
 export class DispersionView implements Required<Dispersion> {
@@ -73,7 +80,7 @@ export class DispersionView implements Required<Dispersion> {
   }
 
   /** As learnt from nothing (φ = 1 for every input), or from the counts saved; no previous tick. */
-  reset(rate = 1, errors = 1, funnel = 1, ticks = 0): void {
+  reset(rate = 1, errors = 1, funnel = 1, ticks = 0, funnelTicks = ticks): void {
     const d = this.doubles;
     const at = this.at;
     d[at + RATE] = rate;
@@ -90,6 +97,7 @@ export class DispersionView implements Required<Dispersion> {
     d[at + LAG1] = 0;
     d[at + LAG_TICKS] = 0;
     d[at + LAG_PREV] = Number.NaN;
+    d[at + FUNNEL_TICKS] = funnelTicks;
   }
 
   get rate(): number {
@@ -193,5 +201,11 @@ export class DispersionView implements Required<Dispersion> {
   }
   set lagPrev(v: number) {
     this.doubles[this.at + LAG_PREV] = v;
+  }
+  get funnelTicks(): number {
+    return this.doubles[this.at + FUNNEL_TICKS]!;
+  }
+  set funnelTicks(v: number) {
+    this.doubles[this.at + FUNNEL_TICKS] = v;
   }
 }

@@ -537,6 +537,23 @@ describe('EvidenceDetector', () => {
     expect(healthyAfter).toBeLessThanOrEqual(2);
   });
 
+  it("counts the funnel's residuals apart from the ticks through a restore; a state saved before that count reads it as the ticks", () => {
+    const random = mulberry32(12);
+    const d = detector(15_000);
+    for (let i = 0, t = 0; i < 200; i++, t += 15_000) d.observe(tick(random, 30, 15_000), t);
+    const saved = JSON.parse(JSON.stringify(d.snapshot())) as { dispersion: { ticks: number; funnelTicks?: number } };
+    // The funnel's residuals start once its baseline judges, after the dispersion's first ticks.
+    expect(saved.dispersion.funnelTicks).toBeGreaterThan(100);
+    expect(saved.dispersion.funnelTicks).toBeLessThan(saved.dispersion.ticks);
+    const restored = detector(15_000);
+    expect(restored.restore(JSON.parse(JSON.stringify(saved)))).toBe(true);
+    expect(JSON.parse(JSON.stringify(restored.snapshot())).dispersion).toEqual(saved.dispersion);
+    delete saved.dispersion.funnelTicks;
+    const older = detector(15_000);
+    expect(older.restore(JSON.parse(JSON.stringify(saved)))).toBe(true);
+    expect((older.snapshot() as unknown as typeof saved).dispersion.funnelTicks).toBe(saved.dispersion.ticks);
+  });
+
   it('resumes an alarm after a snapshot and restore', () => {
     const random = mulberry32(14);
     const d = detector(15_000);
@@ -605,9 +622,11 @@ describe('EvidenceDetector', () => {
     let alarmedAt = -1;
     for (let i = 1; i <= 20 && alarmedAt < 0; i++, t += 1000) if (statusOf(d.observe(next(1), t), 'funnel_drop') === 'anomalous') alarmedAt = i;
     // Per tick the requests in flight between the scrapes are as many as the break loses; over a few
-    // ticks the break is certain. (Read as binomial noise times a dispersion, it took over 20 ticks.)
+    // ticks the break is certain. (Read as binomial noise times a dispersion, it took over 20 ticks.
+    // Over 20 seeds: 6 to 10 ticks, median 8; 3 before the funnel's dispersion had its own count,
+    // when its first residuals were averaged with the rate's ticks before them and φ read low.)
     expect(alarmedAt).toBeGreaterThan(0);
-    expect(alarmedAt).toBeLessThanOrEqual(6);
+    expect(alarmedAt).toBeLessThanOrEqual(10);
   });
 
   it('times a failure from its first mostly lost tick when the evidence takes a few ticks (hops scraped apart), silent ticks included, through a restart', () => {
@@ -704,6 +723,40 @@ describe('EvidenceDetector', () => {
     [0.3, true],
     [0.5, true],
   ] as const;
+
+  it("raises no false funnel alarm on a fresh start when builds are counted across the two hops' scrapes, at 4 requests/s", { timeout: 60_000 }, () => {
+    // The funnel's baseline fills after the rate's, so its first residuals were averaged as if the
+    // rate's ticks before them had been calm ones: φ read near 1, the first build counted a tick
+    // late alarmed, the alarm voided the residuals on probation, and so on (in 140 simulated starts
+    // 40 with short baselines and 97 with the defaults raised one, and 16 and 14 were still alarmed
+    // half an hour on). Short baselines (5 s buckets, 10 points) over 30 minutes, and the default
+    // ones over an hour.
+    const alarmedRuns: string[] = [];
+    let runs = 0;
+    for (const [params, ticks] of [
+      [{ baselineResolutionMs: 5000, minBaselinePoints: 10 }, 1800],
+      [{}, 3600],
+    ] as const) {
+      for (const [skew, downstreamFirst] of SKEWS) {
+        for (let seed = 400; seed < 410; seed++) {
+          const next = buildTicks(mulberry32(seed), 1, skew, downstreamFirst);
+          const d = detector(1000, params, ['requests', 'downstream']);
+          let raised = 0;
+          let judged = 0;
+          for (let i = 0, t = 0; i < ticks; i++, t += 1000) {
+            const status = statusOf(d.observe(next(), t), 'funnel_drop');
+            if (status !== 'unknown') judged++;
+            if (status === 'anomalous') raised++;
+          }
+          runs++;
+          expect(judged, 'ticks the funnel was judged').toBeGreaterThan(ticks / 2);
+          if (raised > 0) alarmedRuns.push(`seed ${seed}, skew ${skew}${downstreamFirst ? ' (downstream first)' : ''}, ${params.baselineResolutionMs ?? 60_000} ms buckets: ${raised} ticks`);
+        }
+      }
+    }
+    expect(runs).toBe(120);
+    expect(alarmedRuns.length, alarmedRuns.join('; ')).toBeLessThanOrEqual(3);
+  });
 
   it("clears a funnel alarm after the fault's end when builds are counted across the two hops' scrapes, at 4 requests/s", { timeout: 30_000 }, () => {
     // Per tick, a build moved across the boundary reads as 4 lost and is given back the next tick:
