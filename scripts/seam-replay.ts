@@ -18,6 +18,10 @@
 // --lag Q [--lag-seeds K] replays each recording K times (default 3) with a fraction Q of each
 // scrape's completions counted at the next scrape (recorded-om.ts): the static host scraped as a
 // target of its own, at another phase of the interval than the registry.
+//
+// --history-copies N plays N copies of each recording's healthy stretch before it (recorded-om.ts),
+// all read as history: how the same storms page on minutes of history rather than half a minute
+// (a young detector's baselines and dispersions differ from a settled one's).
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +31,7 @@ import { loadConfig } from '../src/config/load.js';
 import { FIXTURES_DIR } from '../src/core/paths.js';
 import { Pipeline } from '../src/pipeline.js';
 import { ReplaySource, readReplayColumns } from '../src/source/replay-source.js';
-import { withExtraRequests, withLateCompletions } from './recorded-om.js';
+import { withExtraRequests, withHealthyHistory, withLateCompletions } from './recorded-om.js';
 
 const SEAM_LEADS_S = [10, 12, 14, 16, 18, 20, 22, 24];
 const TICK_MS = 1000;
@@ -42,7 +46,9 @@ interface Recording {
   truthAttemptsPerRequest?: number;
 }
 
-const { values, positionals: dirs } = parseArgs({ options: { raise: { type: 'string' }, lag: { type: 'string' }, 'lag-seeds': { type: 'string' } }, allowPositionals: true });
+const { values, positionals: dirs } = parseArgs({ options: { raise: { type: 'string' }, lag: { type: 'string' }, 'lag-seeds': { type: 'string' }, 'history-copies': { type: 'string' } }, allowPositionals: true });
+const historyCopies = Number(values['history-copies'] ?? 0);
+if (!(Number.isInteger(historyCopies) && historyCopies >= 0 && historyCopies <= 100)) throw new Error(`--history-copies: 0 to 100, got ${values['history-copies']}`);
 const lag = values.lag === undefined ? undefined : Number(values.lag);
 if (lag !== undefined && !(lag >= 0 && lag < 1)) throw new Error(`--lag: a fraction of a tick, 0 to 1, got ${values.lag}`);
 const lagSeeds = lag === undefined ? 1 : Number(values['lag-seeds'] ?? 3);
@@ -69,14 +75,16 @@ for (const dir of dirs.length > 0 ? dirs : [join(FIXTURES_DIR, 'recorded')]) {
     const lastReadings: string[] = [];
     for (let lagSeed = 1; lagSeed <= lagSeeds; lagSeed++) {
       let om = raise && group === 'pool' ? withExtraRequests(recorded, onsetMs, raise) : recorded;
+      om = withHealthyHistory(om, onsetMs, historyCopies);
       if (lag !== undefined) om = withLateCompletions(om, lag, 7919 * lagSeed);
       const omPath = join(scratch, 'replayed.om');
       writeFileSync(omPath, om);
       const source = new ReplaySource(readReplayColumns(omPath), config.signals, []);
+      const firstMs = Number(om.split('\n').find((l) => l.length > 0 && !l.startsWith('#'))!.split(' ')[2]) * 1000;
       for (const leadS of SEAM_LEADS_S) {
         const pipeline = new Pipeline(config);
         const seamMs = Math.floor((onsetMs - leadS * 1000) / TICK_MS) * TICK_MS;
-        for await (const frame of source.history(seamMs - HISTORY_MS, seamMs)) pipeline.warm(frame);
+        for await (const frame of source.history(Math.min(seamMs - HISTORY_MS, firstMs - 1000), seamMs)) pipeline.warm(frame);
         let page: { kind: string; delayS: number } | undefined;
         let lastName = 'none';
         let last: Record<string, string> = {};
