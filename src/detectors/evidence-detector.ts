@@ -1273,12 +1273,15 @@ export class EvidenceDetector implements Detector {
       return unknown(out, ratio, 'nothing completes at baseline');
     }
     const { funnelP0: p0, funnelP1: p1, threshold } = this.derived;
+    // Requests lost, relative to what the baseline completes: signed, so completions counted a tick
+    // late (two hops scraped at slightly different moments, or a tick without new requests) give
+    // back what they seemed to lose.
+    const lost = n - completed / c0;
+    residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
     if (this.dispersion.lagTicks < MIN_BASELINE_BUCKETS) {
       // The funnel's own warm-up: its first ticks teach the lag-one moments at once (nothing is
       // judged yet, so nothing is building), and they are its dispersion until its residuals,
       // learnt after probation, are enough (funnelTickDispersion).
-      const lost = n - completed / c0;
-      if (n > 0) residual.funnel = (lost * lost) / (n * p0 * (1 - p0));
       this.learnFunnelLag(lost, expected, p0);
       if (this.alarmed(ERRORS)) breakLateShare(this.dispersion);
       else if (n > 0 || completed > 0) learnLateShare(this.dispersion, n, lost, this.dispersionWindow);
@@ -1289,12 +1292,7 @@ export class EvidenceDetector implements Detector {
       this.learnFunnelLag(0, expected, p0);
       return unchanged(out, this.doubles, this.base + FUNNEL, c0, threshold);
     }
-    // Requests lost, relative to what the baseline completes: signed, so completions counted a tick
-    // late (two hops scraped at slightly different moments, or a tick without new requests) give
-    // back what they seemed to lose.
-    const lost = n - completed / c0;
     const relSigma = this.funnel.sigma / c0;
-    residual.funnel = n > 0 ? (lost * lost) / (n * p0 * (1 - p0)) : Number.NaN;
     const phi = Math.max(dispersion(relSigma, expected, p0), this.funnelTickDispersion());
     // The funnel's excess over binomial is mostly additive: requests in flight between the two
     // hops' scrapes, whether the downstream completes them or not (count-evidence.ts).
