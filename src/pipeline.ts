@@ -301,6 +301,7 @@ export class Pipeline {
     }
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
+    const inQuestion = this.deploys?.signalsInQuestion();
     for (const w of this.watched.values()) {
       const { id, detector, sample } = w;
       const present = this.readSample(w, frame.signals, sample);
@@ -314,7 +315,7 @@ export class Pipeline {
       }
       // Missing is unknown, never zero.
       if (!present) sample.requests = sample.errors = sample.downstream = Number.NaN;
-      const evaluations = detector.observe(sample, frame.timeMs);
+      const evaluations = detector.observe(sample, frame.timeMs, inQuestion !== undefined && inQuestion.size > 0 && inQuestion.has(id));
       w.ramp.observeTick(sample.requests, evaluations);
       const ramp = w.ramp.view();
       const assessment = assess(id, sample, evaluations, w.signal.clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, w.assessment);

@@ -72,7 +72,10 @@ export interface Evaluation {
   baseline: number;
   /** σ of one tick's value, noise of counting included (log units for rate checks, ratio units otherwise). */
   sigma: number;
-  /** Why the status is unknown, for logs and annotations. */
+  /**
+   * Why the status is unknown, for logs and annotations; on an anomalous error check, HELD_BURST
+   * (detectors/stats/error-bursts.ts) when the alarm is within the bursts the series has had: no failure.
+   */
   reason?: string;
   /** Evidence gathered for this check's failure by its sequential test (nats), and the alarm threshold; absent or NaN when the check did not judge. */
   evidence?: number;

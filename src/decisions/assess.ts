@@ -6,6 +6,7 @@ import type { Evaluation, SignalSample } from '../core/types.js';
 import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
 import type { RampObservation } from '../detectors/ramp-fit.js';
 import { failingFraction } from '../detectors/failing-fraction.js';
+import { HELD_BURST } from '../detectors/stats/error-bursts.js';
 import { stormStillPossible } from '../detectors/storm-possible.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
@@ -77,8 +78,12 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
     else if (e.kind === 'funnel_drop') funnel ??= e;
     else if (e.kind === 'error_ratio') errors ??= e;
   }
-  const failing = isStatus(funnel, 'anomalous') || isStatus(errors, 'anomalous') || isStatus(drop, 'anomalous') ? true : isStatus(funnel, 'normal') || isStatus(errors, 'normal') || isStatus(drop, 'normal') ? false : undefined;
-  const surge = spike && spike.status !== 'unknown' ? spike.status === 'anomalous' && failing !== true : undefined;
+  // An error alarm within the bursts the series has had is no failure (stats/error-bursts.ts), and
+  // the requests it adds (a client's failing batch) are no organic surge either.
+  const heldBurst = errors !== undefined && errors.status === 'anomalous' && errors.reason === HELD_BURST;
+  const errorsFailing = isStatus(errors, 'anomalous') && !heldBurst;
+  const failing = isStatus(funnel, 'anomalous') || errorsFailing || isStatus(drop, 'anomalous') ? true : isStatus(funnel, 'normal') || isStatus(errors, 'normal') || heldBurst || isStatus(drop, 'normal') ? false : undefined;
+  const surge = spike && spike.status !== 'unknown' ? spike.status === 'anomalous' && failing !== true && !heldBurst : undefined;
 
   const fraction = failingFraction(funnel, errors);
   let estimate: AmplificationEstimate | undefined;

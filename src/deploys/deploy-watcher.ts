@@ -131,6 +131,8 @@ interface OpenWindow {
   compared: Record<Metric, Map<string, Comparison>>;
 }
 
+const NO_SIGNALS: ReadonlySet<string> = new Set();
+
 export class DeployWatcher {
   private readonly windows = new Map<string, OpenWindow>();
   /** Other ids of the same rollout (an API id for a marker's deploy, or the reverse) -> the record's id. */
@@ -312,6 +314,17 @@ export class DeployWatcher {
     for (const alias of w?.record.aliases ?? []) this.aliases.delete(alias);
     if (w) this.live.delete(w);
     this.windows.delete(id);
+  }
+
+  /**
+   * The signals a deploy in question concerns (a window pending, or its alert firing): their error
+   * bursts are not held (detectors/stats/error-bursts.ts). Empty with no deploy in question.
+   */
+  signalsInQuestion(): ReadonlySet<string> {
+    if (this.live.size === 0) return NO_SIGNALS;
+    const out = new Set<string>();
+    for (const w of this.live) for (const name of this.signalsOf(w.record.service)) out.add(name);
+    return out;
   }
 
   /** Feeds one tick of every signal; returns records whose verdict changed and alert changes. */

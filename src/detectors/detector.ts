@@ -5,7 +5,8 @@ import type { SlabPool } from '../core/slab.js';
 import type { Evaluation, SignalInput, SignalSample } from '../core/types.js';
 
 export interface Detector {
-  observe(sample: SignalSample, timeMs: number): Evaluation[];
+  /** `deployWindow`: a deploy that can affect the signal is in question (its window open, or its alert firing). */
+  observe(sample: SignalSample, timeMs: number, deployWindow?: boolean): Evaluation[];
   /** Plain-data state, so a restart mid-incident resumes with the pre-incident baselines. */
   snapshot(): unknown;
   /** Restores a snapshot; returns false (and changes nothing) when it does not fit. */

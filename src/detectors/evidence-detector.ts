@@ -38,6 +38,7 @@ import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState,
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
 import { TAIL_DAYS, TAIL_SUMMARY_FIELDS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, summarisedTailSurprise, summariseTail, tailDay } from './stats/tail-record.js';
 import { insertionSort, sortedMedian, sortedMedianDeviation } from './stats/sorted-median.js';
+import { HELD_BURST, followBurst, newBursts, restoreBursts, snapshotBursts } from './stats/error-bursts.js';
 
 export interface DetectorParams {
   /** How much history the baselines hold. */
@@ -147,6 +148,8 @@ export interface EvidenceSnapshot {
   /** The slow view's drift state (see level-drift.ts) and its own tail record. */
   drift?: DriftSnapshot;
   driftTail?: TailSnapshot;
+  /** The error alarm being followed and the bursts remembered (see error-bursts.ts; NaN as null); null: none yet. */
+  errorBursts?: (number | null)[] | null;
 }
 
 /**
@@ -270,6 +273,8 @@ export class EvidenceDetector implements Detector {
   /** Where its region's floats start in `views` (the probation ring, then the windows: see Shape for the rest). */
   private readonly f: number;
   private run: FailureRun | null = null;
+  /** The error alarms followed and the bursts remembered (stats/error-bursts.ts): made at the first error alarm, few series have one. */
+  private bursts: Float64Array | null = null;
   /**
    * The evaluations observe returns, in their order (rate rise, rate collapse, then errors and the
    * funnel where the signal has them): rewritten in place every tick, so 100k series make no
@@ -585,6 +590,7 @@ export class EvidenceDetector implements Detector {
       scoreNewsAtMs: Number.isFinite(this.scoreNewsAtMs) ? this.scoreNewsAtMs : null,
       drift: snapshotDrift(this.floats, this.driftAt),
       driftTail: snapshotTail(this.shorts, this.floats, this.tailDayNow, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS),
+      errorBursts: this.bursts ? snapshotBursts(this.bursts) : null,
     };
   }
 
@@ -613,9 +619,9 @@ export class EvidenceDetector implements Detector {
     const funnelSize = this.funnel.buckets;
     const partials = (this.rate.partialTicks > 0 ? 1 : 0) + (this.errorRatio.partialTicks > 0 ? 2 : 0) + (this.funnel.partialTicks > 0 ? 4 : 0);
     const alarms = c[b + SPIKE + CHECK_ALARMED]! + 2 * c[b + DROP + CHECK_ALARMED]! + 4 * c[b + ERRORS + CHECK_ALARMED]! + 8 * c[b + FUNNEL + CHECK_ALARMED]!;
-    // Everything the template depends on, as one number (exact below 2^53: 11 bits a window size, 52 in all).
+    // Everything the template depends on, as one number (exact below 2^53: 11 bits a window size, 53 in all).
     const cacheable = rateSize < 2048 && errorSize < 2048 && funnelSize < 2048 && this.probationSize < 64 && runForm < 16 && (recent < 0 || run?.recentExpected?.length === recent);
-    const shape = cacheable ? ((((((rateSize * 2048 + errorSize) * 2048 + funnelSize) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 16 + runForm) * 64 + this.probationSize : -1;
+    const shape = cacheable ? (((((((rateSize * 2048 + errorSize) * 2048 + funnelSize) * 8 + partials) * 16 + alarms) * 4 + (block ? 2 : 0) + (runBlock ? 1 : 0)) * 16 + runForm) * 64 + this.probationSize) * 2 + (this.bursts ? 1 : 0) : -1;
     this.rate.encodeFixed(s);
     this.errorRatio.encodeFixed(s);
     this.funnel.encodeFixed(s);
@@ -675,6 +681,7 @@ export class EvidenceDetector implements Detector {
     s.f64.push(Number.isFinite(this.scoreNewsAtMs) ? this.scoreNewsAtMs : Number.NaN);
     for (let i = 0; i < DRIFT_SLOTS; i++) s.f64.push(this.floats[this.driftAt + i]!);
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS);
+    if (this.bursts) for (let i = 0; i < this.bursts.length; i++) s.f64.push(this.bursts[i]!);
     let template = shape >= 0 ? templates.get(shape) : undefined;
     if (template === undefined) {
       template = this.template(block, runBlock, recent, failure);
@@ -698,7 +705,7 @@ export class EvidenceDetector implements Detector {
       `,"checks":{${CHECK_NAMES.map((k) => `"${k}":${check(k)}`).join(',')}},"rateShiftSinceMs":0,"dispersion":${dispersion},"run":${run}` +
       `,"probation":${numbers('f', this.probationSize * P_FIELDS)},"probationTimes":${numbers('d', this.probationSize)}` +
       `,"profile":${PROFILE_TEMPLATE},"rateLearntAtMs":0,"tail":${TAIL_TEMPLATE},"lastEvidence":0,"scoreRecord":0,"scoreEpisode":0,"scoreNewsAtMs":0` +
-      `,"drift":{"mean":0,"square":0,"ticks":0},"driftTail":${TAIL_TEMPLATE}}`
+      `,"drift":{"mean":0,"square":0,"ticks":0},"driftTail":${TAIL_TEMPLATE},"errorBursts":${this.bursts ? numbers('d', this.bursts.length) : 'null'}}`
     );
   }
 
@@ -811,6 +818,8 @@ export class EvidenceDetector implements Detector {
       clearTail(this.shorts, this.floats, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS);
       clearDrift(this.floats, this.driftAt);
     }
+    // A snapshot from before the bursts (or a broken one) restores with none remembered.
+    this.bursts = restoreBursts(s.errorBursts);
     return true;
   }
 
@@ -818,7 +827,7 @@ export class EvidenceDetector implements Detector {
    * Judges one tick. The evaluations returned are the detector's own, rewritten by its next
    * observe: copy what must outlive the tick.
    */
-  observe(sample: SignalSample, timeMs: number): Evaluation[] {
+  observe(sample: SignalSample, timeMs: number, deployWindow = false): Evaluation[] {
     const n = sample.requests * this.seconds;
     const out = this.evaluations;
     if (!(n >= 0)) {
@@ -846,7 +855,7 @@ export class EvidenceDetector implements Detector {
     const ratioEvidenceBefore = c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]!;
     this.judgeRate(sample.requests, n, baselineCount, baselineSigma);
     this.dispersion.ratePrevN = n;
-    const errors = this.errorsEval ? this.judgeErrors(this.errorsEval, sample.errors * this.seconds, n, baselineCount) : undefined;
+    const errors = this.errorsEval ? this.judgeErrors(this.errorsEval, sample.errors * this.seconds, n, baselineCount, timeMs, deployWindow) : undefined;
     const funnel = this.funnelEval ? this.judgeFunnel(this.funnelEval, sample.downstream * this.seconds, n, baselineCount) : undefined;
     this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel, Math.sign(c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]! - ratioEvidenceBefore));
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
@@ -1223,12 +1232,16 @@ export class EvidenceDetector implements Detector {
     judged(this.dropEval, drop, score, requests, baseline, sigma, undefined, evidenceAt(this.doubles, this.base + DROP), threshold);
   }
 
-  private judgeErrors(out: Evaluation, errors: number, n: number, expected: number): Evaluation {
+  private judgeErrors(out: Evaluation, errors: number, n: number, expected: number, timeMs: number, deployWindow: boolean): Evaluation {
     if (!(errors >= 0)) return unknown(out, Number.NaN, 'no data');
     const ratio = n > 0 ? errors / n : Number.NaN;
     if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown(out, ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
     const e0 = Math.max(0, this.errorRatio.median);
-    if (n <= 0 && errors <= 0) return unchanged(out, this.doubles, this.base + ERRORS, e0, this.derived.threshold);
+    if (n <= 0 && errors <= 0) {
+      unchanged(out, this.doubles, this.base + ERRORS, e0, this.derived.threshold);
+      if (this.followBursts(this.alarmed(ERRORS), Number.NaN, timeMs, deployWindow)) out.reason = HELD_BURST;
+      return out;
+    }
     const indifference = Math.min(e0 + this.params.minErrorRatioIncrease, 0.99);
     const p0 = Math.min(Math.max(FAILURE_FLOOR, e0), (e0 + indifference) / 2);
     if (p0 !== this.errorP0) {
@@ -1246,7 +1259,15 @@ export class EvidenceDetector implements Detector {
     // baseline are a rare tick, not the 10⁻⁴⁴ one a normal reading of the Pearson residual makes of
     // them (count-evidence.ts), which ranked healthy sparse series above real incidents.
     const score = binomialDevianceResidual(k, n, p0) / Math.sqrt(phi);
-    return judged(out, alarmed, score, ratio, e0, sigma, undefined, evidenceAt(this.doubles, this.base + ERRORS), this.derived.threshold);
+    const held = this.followBursts(alarmed, k - n * e0, timeMs, deployWindow);
+    return judged(out, alarmed, score, ratio, e0, sigma, held ? HELD_BURST : undefined, evidenceAt(this.doubles, this.base + ERRORS), this.derived.threshold);
+  }
+
+  /** Follows the error alarm through the tick (stats/error-bursts.ts): whether it is held, within the bursts this series has had. */
+  private followBursts(alarmed: boolean, excess: number, timeMs: number, deployWindow: boolean): boolean {
+    if (!alarmed && this.bursts === null) return false;
+    this.bursts ??= newBursts();
+    return followBurst(this.bursts, alarmed, evidenceAt(this.doubles, this.base + ERRORS) > 0, excess, timeMs, this.ctx.intervalMs, deployWindow);
   }
 
   private judgeFunnel(out: Evaluation, completed: number, n: number, expected: number): Evaluation {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
 import type { Evaluation, SignalSample } from '../../src/core/types.js';
 import { assess } from '../../src/decisions/assess.js';
+import { HELD_BURST } from '../../src/detectors/stats/error-bursts.js';
 
 const models = loadBundledClientModels();
 
@@ -32,6 +33,20 @@ describe('assess', () => {
     if (kind) expect(a.kind).toBe(kind);
     else expect(a.surge).toBe(true);
     expect(a.explanation).toMatch(explanation);
+  });
+
+  it('takes an error alarm held within the series\' bursts as no failure and its requests as no surge, and the same alarm not held as a storm', () => {
+    const o = { requests: 1500, completion: 0.7, errors: 0.35, spike: true, errorHigh: true };
+    const held = evals(o).map((e) => (e.kind === 'error_ratio' ? { ...e, reason: HELD_BURST } : e));
+    const a = assess('downloads', sample(1500, 0.7, 0.35), held, models);
+    expect(a.failing).toBe(false);
+    expect(a.surge).toBe(false);
+    const b = assess('downloads', sample(1500, 0.7, 0.35), evals(o), models);
+    expect(b.failing).toBe(true);
+    expect(b.kind).toBe('retry_storm');
+    // A held error alarm does not hide a broken funnel beside it.
+    const withFunnel = held.map((e) => (e.kind === 'funnel_drop' ? { ...e, status: 'anomalous' as const } : e));
+    expect(assess('downloads', sample(1500, 0.7, 0.35), withFunnel, models).failing).toBe(true);
   });
 
   it('is unknown when no check could judge', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SlabPool } from '../../src/core/slab.js';
 import type { Evaluation, SignalInput, SignalSample } from '../../src/core/types.js';
 import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evidence-detector.js';
+import { HELD_BURST } from '../../src/detectors/stats/error-bursts.js';
 import { gamma, mulberry32, normal, poisson } from '../../scripts/sim/random.js';
 import { lateCompletions } from '../../scripts/sim/late-completions.js';
 import { columnScratch } from '../../src/core/column-encoder.js';
@@ -965,19 +966,67 @@ describe('EvidenceDetector with a daily cycle', () => {
 });
 
 
+describe('EvidenceDetector and the error bursts a route has had', () => {
+  it('holds the error alarms of clumps like those the route has had, and not a break more intense than them past its third tick', () => {
+    const stepMs = 15_000;
+    const hour = 3_600_000;
+    let held = 0;
+    let failures = 0;
+    /** The break's alarmed ticks up to the first not held. */
+    const breakTicks: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const random = mulberry32(300 + seed);
+      const d = detector(stepMs);
+      let t = warm(d, random, 1, stepMs, 240);
+      // A clump every three hours: 40 % of a minute's requests fail.
+      let clumpHeld = 0;
+      let clumpFailing = 0;
+      for (let k = 0; k < 16; k++, t += 3 * hour) {
+        const start = t + hour;
+        for (let u = t; u < t + 3 * hour; u += stepMs) {
+          const inClump = u >= start && u < start + 60_000;
+          const e = d.observe(tick(random, 1, stepMs, 0, inClump ? 0.4 : 0.003), u);
+          const errors = e.find((x) => x.kind === 'error_ratio')!;
+          if (errors.status !== 'anomalous') continue;
+          if (errors.reason === HELD_BURST) clumpHeld++;
+          else clumpFailing++;
+        }
+      }
+      held += clumpHeld;
+      failures += clumpFailing;
+      // Then every request fails: more excess errors a tick than any clump had (about 15 against 6).
+      let alarmedTicks = 0;
+      for (let u = t; u < t + 5 * 60_000; u += stepMs) {
+        const e = d.observe(tick(random, 1, stepMs, 0, 1), u).find((x) => x.kind === 'error_ratio')!;
+        if (e.status !== 'anomalous') continue;
+        alarmedTicks++;
+        if (e.reason !== HELD_BURST) break;
+      }
+      breakTicks.push(alarmedTicks);
+    }
+    // Most alarmed clump ticks are held (the first two clumps of each run and a few larger ones are not).
+    expect(held).toBeGreaterThan(3 * failures);
+    // Intensity is read over about 15 s (error-bursts.ts): the break is past the clumps' by its third
+    // alarmed tick (the ticks of a 1 request/s route are few requests each).
+    expect(breakTicks.every((k) => k >= 1 && k <= 3)).toBe(true);
+  });
+});
+
 describe('EvidenceDetector saved as columns', () => {
-  it('decodes from its columns to exactly what JSON gives for its snapshot, at every tick of two days with a cycle, a storm, failures and a gap', () => {
+  it('decodes from its columns to exactly what JSON gives for its snapshot, at every tick of two days with a cycle, a storm, failures, error bursts and a gap', () => {
     const random = mulberry32(11);
     const stepMs = 15_000;
     const d = detector(stepMs);
-    const seen = { partial: 0, run: 0, failure: 0, probation: 0, tail: 0, profile: 0, block: 0, alarmed: 0, empty: 0 };
+    const seen = { partial: 0, run: 0, failure: 0, probation: 0, tail: 0, profile: 0, block: 0, alarmed: 0, empty: 0, bursts: 0, remembered: 0 };
     const day = 86_400_000;
     for (let t = 0; t < 2.2 * day; t += stepMs) {
       const phase = t % day;
       const level = 8 * (1 + 0.5 * Math.sin((2 * Math.PI * t) / day));
       // A 3x storm, then errors, then a broken funnel, then a gap, each on the second day.
       const storm = t > day + 3_600_000 && t < day + 4_800_000 ? 3 : 1;
-      const errors = t > day + 20_000_000 && t < day + 21_000_000 ? 0.3 : 0.001;
+      // Short clumps of errors every six hours of the second day, remembered as bursts.
+      const clump = t > day && t % 21_600_000 < 60_000;
+      const errors = (t > day + 20_000_000 && t < day + 21_000_000) || clump ? 0.3 : 0.001;
       const lost = t > day + 40_000_000 && t < day + 41_000_000 ? 0.5 : 0;
       const sample = phase > 50_000_000 && phase < 50_100_000 ? { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN } : tick(random, level * storm, stepMs, lost, errors);
       d.observe(sample, t);
@@ -998,6 +1047,8 @@ describe('EvidenceDetector saved as columns', () => {
       if (snapshot.profile!.slots.some((v) => v !== null)) seen.profile++;
       if (snapshot.dispersion?.rateBlock !== undefined) seen.block++;
       if (Object.values(snapshot.checks).some((c) => c.alarmed)) seen.alarmed++;
+      if (snapshot.errorBursts) seen.bursts++;
+      if (snapshot.errorBursts?.slice(-32).some((x) => x !== null)) seen.remembered++;
     }
     for (const [form, count] of Object.entries(seen)) expect(count, form).toBeGreaterThan(0);
   });
