@@ -14,8 +14,9 @@ export function applySignalOverrides(ctx: ResolveContext, signals: SignalConfig[
       const { preset, ...params } = raw.detector;
       const base = preset === undefined ? detector : presets[preset];
       if (!base) ctx.at(['signals', i, 'detector', 'preset'], `unknown preset ${JSON.stringify(preset)}; known: ${Object.keys(presets).join(', ')}`);
-      // The time zone is the traffic's, not a preset's tuning: a signal naming a preset keeps the config's.
-      else out.detector = { ...base, ...(detector.timeZone !== undefined ? { timeZone: detector.timeZone } : {}), ...toDetectorParams(params) };
+      // The time zone is the traffic's and holding error bursts the user's choice, not a preset's
+      // tuning: a signal naming a preset keeps the config's.
+      else out.detector = { ...base, ...(detector.timeZone !== undefined ? { timeZone: detector.timeZone } : {}), ...(detector.holdErrorBursts !== undefined ? { holdErrorBursts: detector.holdErrorBursts } : {}), ...toDetectorParams(params) };
     }
     const a = raw.alerting;
     if (a) {

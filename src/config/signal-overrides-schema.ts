@@ -20,6 +20,8 @@ export const detectorOverrides = z.strictObject({
   falseAlarmsPerYear: z.number().positive().optional(),
   /** The time zone whose clocks the traffic follows (IANA name): the weekly profile's hours and days. */
   timeZone: timeZoneField.optional(),
+  /** false: every error alarm pages, however like the series' earlier error bursts it is (detectors/stats/error-bursts.ts). Default true. */
+  holdErrorBursts: z.boolean().optional(),
 });
 
 export const signalOverrideFields = {

@@ -6,7 +6,7 @@ import type { Evaluation, SignalSample } from '../core/types.js';
 import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
 import type { RampObservation } from '../detectors/ramp-fit.js';
 import { failingFraction } from '../detectors/failing-fraction.js';
-import { HELD_BURST } from '../detectors/stats/error-bursts.js';
+import { HELD_BURST, OUTGREW_BURSTS } from '../detectors/stats/error-bursts.js';
 import { stormStillPossible } from '../detectors/storm-possible.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
@@ -198,6 +198,8 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   assessment.explanation = '';
   assessment.aftermath = undefined;
   if (interesting) assessment.explanation = explain(signal, assessment, failing === true ? kind : 'organic_surge');
+  // An error failure on a route with bursts was held while it looked like them: the page says why it came now.
+  if (failing === true && errorsFailing && errors?.reason === OUTGREW_BURSTS) assessment.explanation += ' The errors have outgrown the bursts this series had in the last week (each held, not paged): larger, longer or more intense than they were.';
   return assessment;
 }
 

@@ -59,12 +59,10 @@ describe('per-signal overrides', () => {
   });
 });
 
-describe('time zones', () => {
-  const base = 'source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\n';
-
-  it("the config's zone reaches every signal, also one naming a preset; a signal may keep its own", () => {
-    const config = loadConfig(
-      writeConfig(`${base}detector:\n  timeZone: Europe/Berlin\nsignals:
+/** A config whose detector sets `key` to `configWide`, with a plain signal, one naming a preset and one setting `key` to `own`. */
+function configSetting(key: string, configWide: string, own: string) {
+  return loadConfig(
+    writeConfig(`source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\ndetector:\n  ${key}: ${configWide}\nsignals:
   - name: plain
     requests: a_total
   - name: preset
@@ -72,9 +70,16 @@ describe('time zones', () => {
     detector: { preset: sensitive }
   - name: own
     requests: c_total
-    detector: { timeZone: America/New_York }
+    detector: { ${key}: ${own} }
 `),
-    );
+  );
+}
+
+describe('time zones', () => {
+  const base = 'source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\n';
+
+  it("the config's zone reaches every signal, also one naming a preset; a signal may keep its own", () => {
+    const config = configSetting('timeZone', 'Europe/Berlin', 'America/New_York');
     expect(config.detector.timeZone).toBe('Europe/Berlin');
     const [plain, preset, own] = config.signals;
     expect(plain!.detector).toBeUndefined();
@@ -93,6 +98,28 @@ describe('time zones', () => {
         'detector.timeZone: unknown time zone "Europe/Berlni"; expected an IANA name like UTC, Europe/Berlin or America/New_York (line 5)',
         'signals[0].detector.timeZone: expected a time zone name like Europe/Berlin (line 9)',
       ]);
+    }
+  });
+});
+
+describe('holding error bursts', () => {
+  const base = 'source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\n';
+
+  it("is on unless turned off; the config's choice reaches a signal naming a preset, and a signal may make its own", () => {
+    expect(loadConfig(writeConfig(`${base}signals:\n  - name: x\n    requests: a_total\n`)).detector.holdErrorBursts).toBeUndefined();
+    const config = configSetting('holdErrorBursts', 'false', 'true');
+    expect(config.detector.holdErrorBursts).toBe(false);
+    const [, preset, own] = config.signals;
+    expect(preset!.detector!.holdErrorBursts).toBe(false);
+    expect(own!.detector!.holdErrorBursts).toBe(true);
+  });
+
+  it('names the place of a value that is not true or false', () => {
+    try {
+      loadConfig(writeConfig(`${base}signals:\n  - name: x\n    requests: a_total\n    detector: { holdErrorBursts: sometimes }\n`));
+      expect.unreachable('loaded');
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual(['signals[0].detector.holdErrorBursts: expected true or false, got text (line 7)']);
     }
   });
 });

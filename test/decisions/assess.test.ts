@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
 import type { Evaluation, SignalSample } from '../../src/core/types.js';
 import { assess } from '../../src/decisions/assess.js';
-import { HELD_BURST } from '../../src/detectors/stats/error-bursts.js';
+import { HELD_BURST, OUTGREW_BURSTS } from '../../src/detectors/stats/error-bursts.js';
 
 const models = loadBundledClientModels();
 
@@ -44,6 +44,12 @@ describe('assess', () => {
     const b = assess('downloads', sample(1500, 0.7, 0.35), evals(o), models);
     expect(b.failing).toBe(true);
     expect(b.kind).toBe('retry_storm');
+    expect(b.explanation).not.toMatch(/outgrown the bursts/);
+    // Once past the bursts it was held within, the page says why it comes now.
+    const past = evals(o).map((e) => (e.kind === 'error_ratio' ? { ...e, reason: OUTGREW_BURSTS } : e));
+    const c = assess('downloads', sample(1500, 0.7, 0.35), past, models);
+    expect(c.failing).toBe(true);
+    expect(c.explanation).toMatch(/The errors have outgrown the bursts this series had in the last week/);
     // A held error alarm does not hide a broken funnel beside it.
     const withFunnel = held.map((e) => (e.kind === 'funnel_drop' ? { ...e, status: 'anomalous' as const } : e));
     expect(assess('downloads', sample(1500, 0.7, 0.35), withFunnel, models).failing).toBe(true);

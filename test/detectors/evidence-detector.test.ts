@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SlabPool } from '../../src/core/slab.js';
 import type { Evaluation, SignalInput, SignalSample } from '../../src/core/types.js';
 import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evidence-detector.js';
-import { HELD_BURST } from '../../src/detectors/stats/error-bursts.js';
+import { HELD_BURST, OUTGREW_BURSTS } from '../../src/detectors/stats/error-bursts.js';
 import { gamma, mulberry32, normal, poisson } from '../../scripts/sim/random.js';
 import { lateCompletions } from '../../scripts/sim/late-completions.js';
 import { columnScratch } from '../../src/core/column-encoder.js';
@@ -974,6 +974,7 @@ describe('EvidenceDetector and the error bursts a route has had', () => {
     let failures = 0;
     /** The break's alarmed ticks up to the first not held. */
     const breakTicks: number[] = [];
+    const breakReasons: (string | undefined)[] = [];
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const random = mulberry32(300 + seed);
       const d = detector(stepMs);
@@ -1000,7 +1001,9 @@ describe('EvidenceDetector and the error bursts a route has had', () => {
         const e = d.observe(tick(random, 1, stepMs, 0, 1), u).find((x) => x.kind === 'error_ratio')!;
         if (e.status !== 'anomalous') continue;
         alarmedTicks++;
-        if (e.reason !== HELD_BURST) break;
+        if (e.reason === HELD_BURST) continue;
+        breakReasons.push(e.reason);
+        break;
       }
       breakTicks.push(alarmedTicks);
     }
@@ -1009,6 +1012,29 @@ describe('EvidenceDetector and the error bursts a route has had', () => {
     // Intensity is read over about 15 s (error-bursts.ts): the break is past the clumps' by its third
     // alarmed tick (the ticks of a 1 request/s route are few requests each).
     expect(breakTicks.every((k) => k >= 1 && k <= 3)).toBe(true);
+    // And says it is past the bursts (the page's explanation reads it).
+    expect(breakReasons).toEqual(Array.from({ length: 6 }, () => OUTGREW_BURSTS));
+  });
+
+  it('holds none of them with holdErrorBursts: false', () => {
+    const stepMs = 15_000;
+    const hour = 3_600_000;
+    const random = mulberry32(301);
+    const d = detector(stepMs, { holdErrorBursts: false });
+    let t = warm(d, random, 1, stepMs, 240);
+    const reasons = new Set<string | undefined>();
+    let alarmed = 0;
+    for (let k = 0; k < 8; k++, t += 3 * hour) {
+      for (let u = t; u < t + 3 * hour; u += stepMs) {
+        const inClump = u >= t + hour && u < t + hour + 60_000;
+        const errors = d.observe(tick(random, 1, stepMs, 0, inClump ? 0.4 : 0.003), u).find((x) => x.kind === 'error_ratio')!;
+        if (errors.status !== 'anomalous') continue;
+        alarmed++;
+        reasons.add(errors.reason);
+      }
+    }
+    expect(alarmed).toBeGreaterThan(0);
+    expect([...reasons]).toEqual([undefined]);
   });
 });
 

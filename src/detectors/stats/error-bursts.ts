@@ -20,6 +20,12 @@
 
 /** The reason an error evaluation that is anomalous but held carries (decisions/assess.ts: no failure). */
 export const HELD_BURST = 'within the error bursts this series has had';
+/** The reason an alarm that was measured against the bursts and outgrew them carries (the page says so). */
+export const OUTGREW_BURSTS = 'past the error bursts this series has had';
+/** followBurst's answers: not measured against bursts, held, or outgrew them. */
+export const NOT_HELD = 0;
+export const HELD = 1;
+export const OUTGREW = 2;
 /** An episode longer than this (change-point to end) was no burst. */
 export const MAX_BURST_MS = 15 * 60_000;
 /** How long a burst is remembered. */
@@ -46,8 +52,10 @@ const MOST_INTENSE = 6;
 const LAST = 7;
 /** 1 when a deploy was in question before the episode's alarm: neither held nor remembered. */
 const DEPLOYED = 8;
+/** 1 once the alarm outgrew an envelope of RECURRED bursts or more. */
+const OUTGROWN = 9;
 /** Where the bursts start: each is its end time (NaN: an empty slot), then its excess, seconds and greatest intensity. */
-const SLOTS = 9;
+const SLOTS = 10;
 const SLOT_FIELDS = 4;
 export const BURST_FIELDS = SLOTS + BURST_SLOTS * SLOT_FIELDS;
 
@@ -60,7 +68,7 @@ export function newBursts(): Float64Array {
 
 function startEpisode(a: Float64Array, startMs: number): void {
   a[START] = startMs;
-  a[EXCESS] = a[ALARMED] = a[ESCALATED] = a[PEAK] = a[INTENSITY] = a[MOST_INTENSE] = a[DEPLOYED] = 0;
+  a[EXCESS] = a[ALARMED] = a[ESCALATED] = a[PEAK] = a[INTENSITY] = a[MOST_INTENSE] = a[DEPLOYED] = a[OUTGROWN] = 0;
   a[LAST] = startMs;
 }
 
@@ -105,17 +113,17 @@ const envelope: BurstEnvelope = { bursts: 0, excess: Number.NaN, seconds: Number
  * whether its evidence is above zero, `excess` the tick's errors over what the baseline ratio
  * expected (NaN: none read, as at a tick without requests), `deployWindow` whether a deploy that
  * can affect the series is in question. An episode that ends is remembered if it alarmed and
- * was short enough. Returns whether the alarm is held: within the envelope of the bursts
- * remembered before its episode began.
+ * was short enough. Returns HELD while the alarm is within the envelope of the bursts remembered
+ * before its episode began, OUTGREW once it has grown past one, else NOT_HELD.
  */
-export function followBurst(a: Float64Array, alarmed: boolean, building: boolean, excess: number, nowMs: number, tickMs: number, deployWindow = false): boolean {
+export function followBurst(a: Float64Array, alarmed: boolean, building: boolean, excess: number, nowMs: number, tickMs: number, deployWindow = false): number {
   if (!alarmed && !building) {
     if (!Number.isNaN(a[START]!)) {
       const lasted = nowMs - a[START]!;
       if (a[ALARMED] !== 0 && a[DEPLOYED] === 0 && lasted >= 0 && lasted <= MAX_BURST_MS) remember(a, nowMs);
       startEpisode(a, Number.NaN);
     }
-    return false;
+    return NOT_HELD;
   }
   if (Number.isNaN(a[START]!)) startEpisode(a, nowMs);
   const seconds = (nowMs - a[START]!) / 1000;
@@ -129,14 +137,15 @@ export function followBurst(a: Float64Array, alarmed: boolean, building: boolean
     if (a[INTENSITY]! > a[MOST_INTENSE]!) a[MOST_INTENSE] = a[INTENSITY]!;
   }
   if (deployWindow && a[ALARMED] === 0) a[DEPLOYED] = 1;
-  if (!alarmed) return false;
+  if (!alarmed) return NOT_HELD;
   a[ALARMED] = 1;
   if (a[DEPLOYED] !== 0) a[ESCALATED] = 1;
-  if (a[ESCALATED] !== 0) return false;
+  if (a[ESCALATED] !== 0) return a[OUTGROWN] !== 0 ? OUTGREW : NOT_HELD;
   const e = burstEnvelope(a, a[START]!, envelope);
-  const within = a[EXCESS]! <= e.excess * (1 + HOLD_MARGIN) && seconds <= e.seconds * (1 + HOLD_MARGIN) && a[MOST_INTENSE]! <= e.intensity * (1 + HOLD_MARGIN);
-  if (!within) a[ESCALATED] = 1;
-  return within;
+  if (a[EXCESS]! <= e.excess * (1 + HOLD_MARGIN) && seconds <= e.seconds * (1 + HOLD_MARGIN) && a[MOST_INTENSE]! <= e.intensity * (1 + HOLD_MARGIN)) return HELD;
+  a[ESCALATED] = 1;
+  if (e.bursts >= RECURRED) a[OUTGROWN] = 1;
+  return a[OUTGROWN] !== 0 ? OUTGREW : NOT_HELD;
 }
 
 function live(endMs: number, nowMs: number): boolean {
@@ -167,6 +176,6 @@ export function snapshotBursts(a: Float64Array): (number | null)[] {
 export function restoreBursts(saved: unknown): Float64Array | null {
   if (!Array.isArray(saved) || saved.length !== BURST_FIELDS || !saved.every((x) => x === null || (typeof x === 'number' && Number.isFinite(x)))) return null;
   const a = Float64Array.from(saved as (number | null)[], (x) => (x === null ? Number.NaN : x));
-  if ([EXCESS, ALARMED, ESCALATED, PEAK, INTENSITY, MOST_INTENSE, DEPLOYED].some((k) => Number.isNaN(a[k]!))) return null;
+  if ([EXCESS, ALARMED, ESCALATED, PEAK, INTENSITY, MOST_INTENSE, DEPLOYED, OUTGROWN].some((k) => Number.isNaN(a[k]!))) return null;
   return a;
 }

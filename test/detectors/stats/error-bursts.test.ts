@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BURST_FIELDS, BURST_MEMORY_MS, HOLD_MARGIN, INTENSITY_MS, MAX_BURST_MS, burstEnvelope, followBurst, newBursts, restoreBursts, snapshotBursts } from '../../../src/detectors/stats/error-bursts.js';
+import { BURST_FIELDS, BURST_MEMORY_MS, HELD, HOLD_MARGIN, INTENSITY_MS, MAX_BURST_MS, NOT_HELD, OUTGREW, burstEnvelope, followBurst, newBursts, restoreBursts, snapshotBursts } from '../../../src/detectors/stats/error-bursts.js';
 
 const TICK = 15_000;
 
@@ -8,17 +8,18 @@ const TICK = 15_000;
  * `alarmAfter` ticks only build evidence, the rest are alarmed; then one calm tick ends it.
  * Returns whether each alarmed tick was held, and the time after the episode.
  */
-function episode(a: Float64Array, startMs: number, excess: number[], alarmAfter = 2): { held: boolean[]; endMs: number } {
-  const held: boolean[] = [];
+function episode(a: Float64Array, startMs: number, excess: number[], alarmAfter = 2): { held: boolean[]; answers: number[]; endMs: number } {
+  const answers: number[] = [];
   let t = startMs;
   excess.forEach((x, i) => {
     const alarmed = i >= alarmAfter;
-    const h = followBurst(a, alarmed, true, x, t, TICK);
-    if (alarmed) held.push(h);
+    const answer = followBurst(a, alarmed, true, x, t, TICK);
+    if (alarmed) answers.push(answer);
+    else expect(answer).toBe(NOT_HELD);
     t += TICK;
   });
   followBurst(a, false, false, 0, t, TICK);
-  return { held, endMs: t + TICK };
+  return { held: answers.map((x) => x === HELD), answers, endMs: t + TICK };
 }
 
 /** The greatest rate of excess errors over about INTENSITY_MS (errors per INTENSITY_MS), written out apart from the module. */
@@ -42,8 +43,9 @@ describe('error bursts', () => {
     const a = newBursts();
     let t = 0;
     for (let k = 0; k < 2; k++) {
-      const { held, endMs } = episode(a, t, CLUMP);
-      expect(held.every((h) => !h)).toBe(true);
+      const { answers, endMs } = episode(a, t, CLUMP);
+      // Not held, nor past bursts: there were none to measure it against.
+      expect(answers.every((x) => x === NOT_HELD)).toBe(true);
       t = endMs + 3_600_000;
     }
     expect(burstEnvelope(a, t)).toEqual({ bursts: 2, excess: 24, seconds: CLUMP.length * 15, intensity: mostIntense(CLUMP) });
@@ -59,8 +61,8 @@ describe('error bursts', () => {
     let t = 0;
     for (let k = 0; k < 3; k++) t = episode(a, t, CLUMP).endMs + 3_600_000;
     // Every request of a tick failing: 15 excess errors a tick where the bursts had 6 at most.
-    const { held } = episode(a, t, [8, 15, 15, 15, 15, 15], 1);
-    expect(held).toEqual([false, false, false, false, false]);
+    const { answers } = episode(a, t, [8, 15, 15, 15, 15, 15], 1);
+    expect(answers).toEqual([OUTGREW, OUTGREW, OUTGREW, OUTGREW, OUTGREW]);
   });
 
   it('holds a failure as intense as the bursts only until it outgrows them, and does not hold it again', () => {
@@ -69,8 +71,9 @@ describe('error bursts', () => {
     for (let k = 0; k < 3; k++) t = episode(a, t, CLUMP).endMs + 3_600_000;
     const env = burstEnvelope(a, t);
     // Five excess errors a tick, for an hour: past the envelope's excess within a few ticks.
-    const { held } = episode(a, t, Array.from({ length: 240 }, () => 5));
+    const { held, answers } = episode(a, t, Array.from({ length: 240 }, () => 5));
     const firstFailure = held.indexOf(false);
+    expect(answers.slice(firstFailure).every((x) => x === OUTGREW)).toBe(true);
     expect(firstFailure).toBeGreaterThan(0);
     // Held while the excess (two building ticks of 5, then 5 a tick) was within the envelope.
     expect(10 + 5 * (firstFailure + 1)).toBeGreaterThan(env.excess * (1 + HOLD_MARGIN));
@@ -128,7 +131,9 @@ describe('error bursts', () => {
     // The deploy is in question from the change-point: its alarm pages, and is not a burst.
     const held: boolean[] = [];
     CLUMP.forEach((x, i) => {
-      held.push(followBurst(a, i >= 2, true, x, t, TICK, i < 3));
+      const answer = followBurst(a, i >= 2, true, x, t, TICK, i < 3);
+      expect(answer).toBe(NOT_HELD);
+      held.push(answer === HELD);
       t += TICK;
     });
     followBurst(a, false, false, 0, t, TICK);
