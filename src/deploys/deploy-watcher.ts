@@ -143,6 +143,9 @@ export class DeployWatcher {
    * a tick does nothing here.
    */
   private readonly live = new Set<OpenWindow>();
+  /** signalsInQuestion's last answer, and what it was made from (the signals' count, the services in question). */
+  private inQuestion: ReadonlySet<string> = NO_SIGNALS;
+  private questionKey = '';
   /** No decided window is old enough to be forgotten before this time (-Infinity: look again). */
   private pruneDueMs = Number.NEGATIVE_INFINITY;
 
@@ -322,9 +325,17 @@ export class DeployWatcher {
    */
   signalsInQuestion(): ReadonlySet<string> {
     if (this.live.size === 0) return NO_SIGNALS;
-    const out = new Set<string>();
-    for (const w of this.live) for (const name of this.signalsOf(w.record.service)) out.add(name);
-    return out;
+    // Read every tick a deploy is in question: made again only when the services in question or
+    // the signals change (a window of a 100k-series service would otherwise make a set a tick).
+    let key = `${this.signals.length}`;
+    for (const w of this.live) key += `\n${w.record.service}`;
+    if (key !== this.questionKey) {
+      const out = new Set<string>();
+      for (const w of this.live) for (const name of this.signalsOf(w.record.service)) out.add(name);
+      this.questionKey = key;
+      this.inQuestion = out;
+    }
+    return this.inQuestion;
   }
 
   /** Feeds one tick of every signal; returns records whose verdict changed and alert changes. */

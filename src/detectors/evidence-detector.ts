@@ -38,7 +38,7 @@ import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState,
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
 import { TAIL_DAYS, TAIL_SUMMARY_FIELDS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, summarisedTailSurprise, summariseTail, tailDay } from './stats/tail-record.js';
 import { insertionSort, sortedMedian, sortedMedianDeviation } from './stats/sorted-median.js';
-import { HELD, HELD_BURST, NOT_HELD, OUTGREW_BURSTS, followBurst, newBursts, restoreBursts, snapshotBursts } from './stats/error-bursts.js';
+import { HELD, HELD_BURST, OUTGREW, OUTGREW_BURSTS, followBurst, newBursts, restoreBursts, snapshotBursts } from './stats/error-bursts.js';
 
 export interface DetectorParams {
   /** How much history the baselines hold. */
@@ -1241,8 +1241,7 @@ export class EvidenceDetector implements Detector {
     const e0 = Math.max(0, this.errorRatio.median);
     if (n <= 0 && errors <= 0) {
       unchanged(out, this.doubles, this.base + ERRORS, e0, this.derived.threshold);
-      const bursts = this.followBursts(this.alarmed(ERRORS), Number.NaN, timeMs, deployWindow);
-      if (bursts !== NOT_HELD) out.reason = bursts === HELD ? HELD_BURST : OUTGREW_BURSTS;
+      out.reason = this.followBursts(this.alarmed(ERRORS), Number.NaN, timeMs, deployWindow) ?? out.reason;
       return out;
     }
     const indifference = Math.min(e0 + this.params.minErrorRatioIncrease, 0.99);
@@ -1263,14 +1262,15 @@ export class EvidenceDetector implements Detector {
     // them (count-evidence.ts), which ranked healthy sparse series above real incidents.
     const score = binomialDevianceResidual(k, n, p0) / Math.sqrt(phi);
     const bursts = this.followBursts(alarmed, k - n * e0, timeMs, deployWindow);
-    return judged(out, alarmed, score, ratio, e0, sigma, bursts === NOT_HELD ? undefined : bursts === HELD ? HELD_BURST : OUTGREW_BURSTS, evidenceAt(this.doubles, this.base + ERRORS), this.derived.threshold);
+    return judged(out, alarmed, score, ratio, e0, sigma, bursts, evidenceAt(this.doubles, this.base + ERRORS), this.derived.threshold);
   }
 
-  /** Follows the error alarm through the tick (stats/error-bursts.ts): held within the bursts this series has had, past them, or neither. */
-  private followBursts(alarmed: boolean, excess: number, timeMs: number, deployWindow: boolean): number {
-    if ((!alarmed && this.bursts === null) || this.params.holdErrorBursts === false) return NOT_HELD;
+  /** Follows the error alarm through the tick (stats/error-bursts.ts): the reason it carries, held within the bursts this series has had or past them; undefined for neither. */
+  private followBursts(alarmed: boolean, excess: number, timeMs: number, deployWindow: boolean): string | undefined {
+    if ((!alarmed && this.bursts === null) || this.params.holdErrorBursts === false) return undefined;
     this.bursts ??= newBursts();
-    return followBurst(this.bursts, alarmed, evidenceAt(this.doubles, this.base + ERRORS) > 0, excess, timeMs, this.ctx.intervalMs, deployWindow);
+    const answer = followBurst(this.bursts, alarmed, evidenceAt(this.doubles, this.base + ERRORS) > 0, excess, timeMs, this.ctx.intervalMs, deployWindow);
+    return answer === HELD ? HELD_BURST : answer === OUTGREW ? OUTGREW_BURSTS : undefined;
   }
 
   private judgeFunnel(out: Evaluation, completed: number, n: number, expected: number): Evaluation {

@@ -14,6 +14,20 @@ function watcher() {
 }
 
 describe('DeployWatcher', () => {
+  it('names the signals a deploy in question concerns, while its window is open, and none once it is decided and quiet', () => {
+    const w = watcher();
+    expect(w.signalsInQuestion().size).toBe(0);
+    w.add(deploy(), pre());
+    expect([...w.signalsInQuestion()]).toEqual(['downloads']);
+    // A series registered later (a split signal's new route) is in question too.
+    w.register('downloads{route="/b"}', 'crates-io');
+    expect([...w.signalsInQuestion()]).toEqual(['downloads', 'downloads{route="/b"}']);
+    let t = T0;
+    for (; t <= T0 + P.windowMs + 15_000; t += 15_000) w.observe(t, tick(0.999));
+    expect(w.get('d1')!.verdict).toBe('pass');
+    expect(w.signalsInQuestion().size).toBe(0);
+  });
+
   it('passes a quiet deploy when its window ends, and not before', () => {
     const w = watcher();
     w.add(deploy(), pre());
