@@ -4,12 +4,13 @@
 import type { StormwatchConfig } from './config/load.js';
 import { AppendedMap } from './core/appended-map.js';
 import { isSelfEncoding, plainState, takeState } from './core/column-encoder.js';
-import type { AlertTransition, Frame, Labels, SignalInput, SignalSample } from './core/types.js';
+import type { AlertTransition, Evaluation, Frame, Labels, SignalInput, SignalSample } from './core/types.js';
 import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type FiringAlert, SIGNAL_REMOVED } from './decisions/alert-decider.js';
 import type { HoldParams } from './decisions/alert-state.js';
 import { assess } from './decisions/assess.js';
+import { type Collapse, NEW_SERIES_MS, SignalTraffic } from './decisions/moved-traffic.js';
 import { SlabPool } from './core/slab.js';
 import type { DetectorContext } from './detectors/detector.js';
 import { type ProbeOutcome, deployTransition, probeTransition } from './decisions/deploy-alerts.js';
@@ -21,7 +22,7 @@ import { RampRecorder } from './detectors/ramp-fit.js';
 import { FrameSamples, type SeriesIndex } from './series/frame-samples.js';
 import { parseSeriesId, pickLabels, sameLabels, seriesIdOf } from './series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
-import { type SignalReport, WatchedSignal } from './watched-signal.js';
+import { LEVEL_MARK, QUIET_MARK, type SignalReport, WatchedSignal } from './watched-signal.js';
 
 export type { SignalReport } from './watched-signal.js';
 
@@ -37,6 +38,17 @@ export interface TickResult {
   signals: ReadonlyMap<string, SignalReport>;
   /** Deploys that started or whose verdict changed at this tick. */
   deploys: DeployRecord[];
+  /** Collapses of split series judged traffic moved at this tick (decisions/moved-traffic.ts): not paged, and said in the log. Absent: none. */
+  movedTraffic?: MovedCollapse[];
+}
+
+/** A collapse judged traffic moved: the series and its signal, and the requests a second it lost, the signal's total's change and its spread. */
+export interface MovedCollapse {
+  series: string;
+  signal: string;
+  lost: number;
+  totalChange: number;
+  spread: number;
 }
 
 export interface PipelineSnapshot {
@@ -51,6 +63,8 @@ export interface PipelineSnapshot {
   ramps?: Record<string, unknown>;
   /** Per signal, the time zone its weekly profiles were learnt in (absent: UTC, as before time zones). */
   timeZones?: Record<string, string>;
+  /** Series whose rate-drop alarm was judged traffic moved to their signal's other series (decisions/moved-traffic.ts), by the alarm's first tick. */
+  movedTraffic?: Record<string, number>;
 }
 
 /** The sections of a PipelineSnapshot that hold decisions (alerts, deploys, markers, probes), not series' states. */
@@ -118,6 +132,16 @@ export class Pipeline {
   private admitted: Frame['series'];
   /** Every tick's reports (TickResult.signals), one map made again each step. */
   private readonly tickSignals = new AppendedMap<string, SignalReport>();
+  /** Split signals' totals, by signal name: a collapse whose siblings took its traffic is no outage (decisions/moved-traffic.ts). */
+  private readonly traffic = new Map<string, SignalTraffic>();
+  /** The last signal's traffic looked up (a signal's series are mostly next to each other in `watched`). */
+  private lastTraffic: { name: string; traffic: SignalTraffic } | undefined;
+  /** Series of split signals in a rate-drop alarm: since when, and whether it was judged moved. */
+  private readonly collapses = new Map<string, Collapse>();
+  /** Series of split signals first seen within the last hour, after the pipeline's first frame: the data time they were. */
+  private readonly born = new Map<string, number>();
+  /** The data time of the last frame stepped or warmed (NaN: none yet). */
+  private lastFrameMs = Number.NaN;
 
   /**
    * `options.anomalyScores: false` drops the anomaly score where nothing reads it (a backtest
@@ -227,7 +251,9 @@ export class Pipeline {
       }
       if (this.elsewhere.has(id)) continue;
       const signal = this.signalConfigs.get(info.signal);
-      if (signal) this.watch(id, signal, info.labels);
+      // A series that appears after the first frame is new traffic (a route, a pod) that may have
+      // taken a collapsed series' (moved-traffic.ts); at the first frame every series appears.
+      if (signal && this.watch(id, signal, info.labels) && signal.by.length > 0 && Number.isFinite(this.lastFrameMs)) this.born.set(id, frame.timeMs);
     }
     this.admitted = frame.series;
   }
@@ -302,6 +328,8 @@ export class Pipeline {
     // The tick as assess reads it, shared by every series without a failure run to fit.
     const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
     const inQuestion = this.deploys?.signalsInQuestion();
+    // Every series is observed before any is assessed: a split signal's collapse is judged against
+    // its siblings' rates this tick.
     for (const w of this.watched.values()) {
       const { id, detector, sample } = w;
       const present = this.readSample(w, frame.signals, sample);
@@ -309,6 +337,7 @@ export class Pipeline {
       else if (w.signal.by.length > 0 && frame.timeMs - w.lastSeenMs > FORGET_GROUP_AFTER_MS && !this.decider.hasActive(id)) {
         // Gone from the sources for long and not alerting: forget it (label churn must not leak memory).
         this.watched.delete(id);
+        this.collapses.delete(id);
         w.release(this.regions);
         this.admitted = undefined;
         continue;
@@ -317,16 +346,64 @@ export class Pipeline {
       if (!present) sample.requests = sample.errors = sample.downstream = Number.NaN;
       const evaluations = detector.observe(sample, frame.timeMs, inQuestion !== undefined && inQuestion.size > 0 && inQuestion.has(id));
       w.ramp.observeTick(sample.requests, evaluations);
-      const ramp = w.ramp.view();
-      const assessment = assess(id, sample, evaluations, w.signal.clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, w.assessment);
       w.evaluations = evaluations;
-      signals.append(id, w);
+      if (w.signal.by.length > 0) this.countTraffic(w, frame.timeMs);
+    }
+    if (this.born.size > 0) for (const [id, bornMs] of this.born) if (frame.timeMs - bornMs > NEW_SERIES_MS || !this.watched.has(id)) this.born.delete(id);
+    this.lastFrameMs = frame.timeMs;
+    for (const traffic of this.traffic.values()) traffic.endTick(frame.timeMs, (c, v) => (result.movedTraffic ??= []).push({ series: c.series, signal: this.watched.get(c.series)?.signal.name ?? '', lost: v.lost, totalChange: v.change, spread: v.sigma }));
+    for (const w of this.watched.values()) {
+      const ramp = w.ramp.view();
+      const collapse = this.collapses.size > 0 ? this.collapses.get(w.id) : undefined;
+      const verdict = collapse === undefined ? undefined : collapse.moved ? 'moved' : collapse.awaiting === true ? 'awaiting' : undefined;
+      const assessment = assess(w.id, w.sample, w.evaluations, w.signal.clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, w.assessment, verdict);
+      signals.append(w.id, w);
       const transitions = this.decider.decide(w, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
     }
     signals.settle();
     if (this.deploys) this.stepDeploys(frame, result);
     return result;
+  }
+
+  /** A split signal's traffic (created on first use). */
+  private trafficOf(name: string): SignalTraffic {
+    const last = this.lastTraffic;
+    if (last !== undefined && last.name === name) return last.traffic;
+    let traffic = this.traffic.get(name);
+    if (!traffic) this.traffic.set(name, (traffic = new SignalTraffic(this.config.intervalMs)));
+    this.lastTraffic = { name, traffic };
+    return traffic;
+  }
+
+  /**
+   * Adds a split signal's series to its signal's total this tick, and a young rate-drop alarm of it
+   * to the collapses judged at the end of the tick. An alarm is forgotten when its check reads
+   * normal again, not while its data is missing (a scrape gap does not end a move).
+   */
+  private countTraffic(w: WatchedSignal, timeMs: number): void {
+    const traffic = this.trafficOf(w.signal.name);
+    traffic.add(w.requests, this.born.size > 0 ? this.born.get(w.id) : undefined, timeMs);
+    let drop: Evaluation | undefined;
+    for (const e of w.evaluations) if (e.kind === 'rate_drop') drop = e;
+    if (drop?.status === 'anomalous') {
+      let c = this.collapses.get(w.id);
+      if (!c) this.collapses.set(w.id, (c = { series: w.id, alarmSinceMs: timeMs, moved: false }));
+      // What it lost is read from the same ticks as the total: its last with no evidence of a
+      // collapse (the tick before an abrupt fall), and its last at or above what was expected of it
+      // (the start of a fade over minutes).
+      traffic.collapse(c, w.requests, w.markedRequests(QUIET_MARK), w.markedAtMs(QUIET_MARK), w.markedRequests(LEVEL_MARK), w.markedAtMs(LEVEL_MARK), timeMs);
+      return;
+    }
+    if (drop !== undefined) this.markLevels(w, drop, timeMs);
+    if (drop?.status === 'normal' && this.collapses.size > 0) this.collapses.delete(w.id);
+  }
+
+  /** Records where a collapse of the series would be measured from, on a tick its drop check judged. */
+  private markLevels(w: WatchedSignal, drop: Evaluation, timeMs: number): void {
+    if (drop.status === 'unknown' || !Number.isFinite(w.requests)) return;
+    if (!(drop.evidence! > 0)) w.mark(QUIET_MARK, timeMs, w.requests);
+    if (w.requests >= drop.baseline) w.mark(LEVEL_MARK, timeMs, w.requests);
   }
 
   /**
@@ -420,8 +497,15 @@ export class Pipeline {
       const evaluations = detector.observe(sample, frame.timeMs);
       ramp.observeTick(sample.requests, evaluations);
       w.evaluations = evaluations;
+      if (w.signal.by.length > 0) {
+        this.trafficOf(w.signal.name).add(sample.requests);
+        for (const e of evaluations) if (e.kind === 'rate_drop' && e.status !== 'anomalous') this.markLevels(w, e, frame.timeMs);
+      }
       signals.append(w.id, w);
     }
+    // The totals a collapse is judged against, from history as from live ticks.
+    for (const traffic of this.traffic.values()) traffic.endTick(frame.timeMs);
+    this.lastFrameMs = frame.timeMs;
     signals.settle();
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
     for (const tracker of this.markers) tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
@@ -496,7 +580,20 @@ export class Pipeline {
       ramps: section(this.seriesStates(this.pendingRamps, (w) => w.ramp.snapshot())),
       // The zones of signals no longer configured stay with their states still waiting.
       timeZones: { ...this.savedZones.zones, ...Object.fromEntries(this.config.signals.map((s) => [s.name, this.timeZoneOf(s.name)])) },
+      ...this.movedSnapshot(),
     };
+  }
+
+  /** The collapses judged moved, so a restart does not page them (their siblings' baselines have learnt the traffic since). */
+  private movedSnapshot(): Pick<PipelineSnapshot, 'movedTraffic'> {
+    const moved: Record<string, number> = {};
+    let any = false;
+    for (const [id, c] of this.collapses) {
+      if (!c.moved) continue;
+      moved[id] = c.alarmSinceMs;
+      any = true;
+    }
+    return any ? { movedTraffic: moved } : {};
   }
 
   /**
@@ -559,6 +656,7 @@ export class Pipeline {
       if (w) w.ramp.restore(takeState(state));
       else this.pendingRamps.set(id, state);
     }
+    for (const [id, sinceMs] of Object.entries(snapshot.movedTraffic ?? {})) if (typeof sinceMs === 'number') this.collapses.set(id, { series: id, alarmSinceMs: sinceMs, moved: true });
     this.decider.restore(snapshot.alerts);
     const unconfigured = this.decider.firingOf(this.unconfigured);
     this.resolveUnconfigured = unconfigured.length > 0;

@@ -6,7 +6,8 @@
 // fields (boxed too) cost every series about 230 bytes of heap (mem-breakdown at 20k series, less
 // the 32 bytes of buffer the rates and that time take now). The record is its own
 // identity (what the decider reads), report and sample; the rates and the data time last seen
-// live in 32 bytes of the pipeline's shared slabs (core/slab.ts).
+// live in 32 bytes of the pipeline's shared slabs (core/slab.ts), and 32 more hold where a
+// collapse would be measured from.
 
 import { type SlabPool, allocateRegion, releaseDoubles, slabViews } from './core/slab.js';
 import type { Evaluation, Labels, SignalSample } from './core/types.js';
@@ -27,12 +28,25 @@ export interface SignalReport {
   anomalyScore?: number;
 }
 
-/** The region's doubles: the tick's three rates, then the data time the series was last present. */
+/**
+ * The region's doubles: the tick's three rates, the data time the series was last present, and
+ * where a collapse is measured from (decisions/moved-traffic.ts): the last tick with no evidence of
+ * one and the last at or above what was expected of the series, each with its request rate.
+ */
 const REQUESTS = 0;
 const ERRORS = 1;
 const DOWNSTREAM = 2;
 const LAST_SEEN = 3;
-const REGION_DOUBLES = 4;
+const MARKS = 4;
+const REGION_DOUBLES = 8;
+
+/**
+ * The ticks a split series' collapse is measured from (decisions/moved-traffic.ts): its last with
+ * no evidence of a collapse (QUIET_MARK), and its last at or above what was expected of it (LEVEL_MARK).
+ */
+export type CollapseMark = typeof QUIET_MARK | typeof LEVEL_MARK;
+export const QUIET_MARK = 0;
+export const LEVEL_MARK = 1;
 
 export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample {
   /**
@@ -109,6 +123,20 @@ export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample
   }
   set lastSeenMs(v: number) {
     this.doubles[this.at + LAST_SEEN] = v;
+  }
+
+  /** Series of split signals: the data time of a tick a collapse would be measured from (NaN: none yet; see CollapseMark). */
+  markedAtMs(mark: CollapseMark): number {
+    return this.doubles[this.at + MARKS + 2 * mark]!;
+  }
+  /** That tick's request rate. */
+  markedRequests(mark: CollapseMark): number {
+    return this.doubles[this.at + MARKS + 2 * mark + 1]!;
+  }
+  /** Records this tick as the latest of its kind. */
+  mark(mark: CollapseMark, timeMs: number, requests: number): void {
+    this.doubles[this.at + MARKS + 2 * mark] = timeMs;
+    this.doubles[this.at + MARKS + 2 * mark + 1] = requests;
   }
 
   /** Its identity as the decider reads it: the signal's name, classifyWithin and annotations, from its config. */

@@ -486,3 +486,145 @@ describe('Pipeline: restored alerts of signals no longer configured', () => {
     for (let k = 45; k < 50; k++) expect(after.step(frame(k, ['dl', 'api'])).transitions.filter((t) => t.labels.signal !== 'api' && t.labels.signal !== 'dl')).toEqual([]);
   });
 });
+
+describe("Pipeline: traffic moved between a split signal's series", () => {
+  const withErrors: PipelineConfig = {
+    ...config,
+    signals: [{ ...config.signals[0]!, inputs: { ...config.signals[0]!.inputs, errors: { selector: parseSelector('e'), query: '' } } }],
+  };
+  type Move = 'to a new route' | 'over the others' | 'lost' | 'to a new route and back';
+  const HOUR = 240;
+
+  /**
+   * Four routes of 150-250 requests a second with demand wobbling (each route's and a shared one,
+   * 5 % each, two minutes of memory) for two hours; then /r/0's traffic moves (or is lost) at once.
+   * A new route's counter has a rate from its second tick (`newAfter` ticks after the move). "and
+   * back": /r/0 takes it back an hour on. `moverRate`: /r/0's own level. `listedBefore`: the new
+   * route is listed a tick before its first rate (a counter's first sample).
+   */
+  function moveFrames(move: Move, seed: number, ticks = 3 * HOUR, newAfter = 1, moverRate = 150, listedBefore = false): Frame[] {
+    const random = mulberry32(seed);
+    const phi = Math.exp(-15 / 120);
+    const step = Math.sqrt(1 - phi * phi) * 0.05;
+    const own = [0, 0, 0, 0];
+    let shared = 0;
+    const out: Frame[] = [];
+    for (let k = 0; k < ticks; k++) {
+      shared = phi * shared + step * normal(random);
+      const moved = k >= 2 * HOUR && !(move === 'to a new route and back' && k >= 3 * HOUR);
+      const signals = new Map<string, SignalSample>();
+      const series = new Map<string, SeriesInfo>();
+      const add = (route: string, rate: number) => {
+        const n = poisson(random, rate * 15);
+        const errors = poisson(random, n * 0.001);
+        signals.set(`api{route="${route}"}`, { requests: n / 15, errors: errors / 15, downstream: (n - errors) / 15 });
+        series.set(`api{route="${route}"}`, { signal: 'api', labels: { route } });
+      };
+      let lost = 0;
+      for (let i = 0; i < 4; i++) {
+        own[i] = phi * own[i]! + step * normal(random);
+        const level = (i === 0 ? moverRate : 150 + 33 * i) * Math.exp(own[i]! + shared);
+        if (i === 0 && moved) lost = level;
+        add(`/r/${i}`, i === 0 && moved ? 0 : level + (move === 'over the others' && k >= 2 * HOUR ? lost / 3 : 0));
+      }
+      if (move.startsWith('to a new route') && k >= 2 * HOUR + newAfter) add('/new', moved ? lost : 0);
+      else if (move.startsWith('to a new route') && listedBefore && k === 2 * HOUR + newAfter - 1) {
+        // Its counter's first sample: the series is listed, without a rate yet.
+        signals.set('api{route="/new"}', { requests: Number.NaN, errors: Number.NaN, downstream: Number.NaN });
+        series.set('api{route="/new"}', { signal: 'api', labels: { route: '/new' } });
+      }
+      out.push({ timeMs: Date.UTC(2024, 0, 8) + k * 15_000, signals, series });
+    }
+    return out;
+  }
+
+  const outages = (transitions: AlertTransition[]) => transitions.filter((t) => t.labels.alertname === 'StormwatchOutage').map((t) => [t.status, t.labels.route]);
+
+  it('pages no outage on a route whose traffic moved at once to a new route or to the others, and says why; an outage of the same route pages and stays firing', () => {
+    for (let seed = 1; seed <= 4; seed++) {
+      for (const move of ['to a new route', 'over the others'] as const) {
+        const p = new Pipeline(withErrors);
+        const results = moveFrames(move, seed).map((f) => {
+          const r = p.step(f);
+          return { transitions: r.transitions, movedTraffic: r.movedTraffic };
+        });
+        expect(outages(results.flatMap((r) => r.transitions)), `${move}, seed ${seed}`).toEqual([]);
+        // Said once, with what was read: the route's loss, the total's change and its spread.
+        const said = results.flatMap((r) => r.movedTraffic ?? []);
+        expect(said.map((m) => [m.series, m.signal])).toEqual([['api{route="/r/0"}', 'api']]);
+        expect(said[0]!.lost).toBeGreaterThan(100);
+        expect(Math.abs(said[0]!.totalChange)).toBeLessThan(said[0]!.lost);
+        expect(said[0]!.spread).toBeGreaterThan(0);
+        const report = p.step(moveFrames(move, seed, 3 * HOUR + 1).at(-1)!).signals.get('api{route="/r/0"}')!;
+        expect(report.evaluations.find((e) => e.kind === 'rate_drop')!.status).toBe('anomalous');
+        expect(report.assessment.failing).toBe(false);
+        expect(report.assessment.explanation).toMatch(/other series took what it lost: traffic moved, not lost/);
+      }
+      const p = new Pipeline(withErrors);
+      const transitions = moveFrames('lost', seed).flatMap((f) => p.step(f).transitions);
+      expect(outages(transitions), `lost, seed ${seed}`).toEqual([['firing', '/r/0']]);
+      expect(p.firing().map((a) => [a.labels.alertname, a.labels.route])).toEqual([['StormwatchOutage', '/r/0']]);
+    }
+  });
+
+  it("takes a small route's traffic on a new route as moved, where the total is too noisy to tell; spread over the others, it pages", () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const toNew = new Pipeline(withErrors);
+      expect(outages(moveFrames('to a new route', seed, 2 * HOUR + 40, 1, 15).flatMap((f) => toNew.step(f).transitions)), `seed ${seed}`).toEqual([]);
+      const spread = new Pipeline(withErrors);
+      expect(outages(moveFrames('over the others', seed, 2 * HOUR + 40, 1, 15).flatMap((f) => spread.step(f).transitions)), `seed ${seed}`).toEqual([['firing', '/r/0']]);
+    }
+  });
+
+  it('pages nothing when the traffic moves back an hour later (the new route collapsing into the old one)', () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const p = new Pipeline(withErrors);
+      const transitions = moveFrames('to a new route and back', seed, 4 * HOUR).flatMap((f) => p.step(f).transitions);
+      expect(outages(transitions), `seed ${seed}`).toEqual([]);
+    }
+  });
+
+  it('judges a move at the first live ticks after a warm-up from history (the totals and levels read from it)', () => {
+    const all = moveFrames('to a new route', 2);
+    const warmed = new Pipeline(withErrors);
+    for (const f of all.slice(0, 2 * HOUR)) warmed.warm(f);
+    // The first live tick is the move's.
+    expect(outages(all.slice(2 * HOUR).flatMap((f) => warmed.step(f).transitions))).toEqual([]);
+  });
+
+  it('resolves an outage paged before the new route had a rate, saying the traffic moved', () => {
+    const p = new Pipeline(withErrors);
+    const transitions = moveFrames('to a new route', 2, 2 * HOUR + 20, 2).flatMap((f) => p.step(f).transitions);
+    expect(outages(transitions)).toEqual([
+      ['firing', '/r/0'],
+      ['resolved', '/r/0'],
+    ]);
+    expect(transitions.at(-1)!.annotations.resolved_because).toMatch(/^its traffic moved to the signal's other series, whose total held: not lost; requests 0\/s/);
+  });
+
+  it('with `for: 0s` (and classifyWithin 15 s, the defaults), waits a tick for a series that appeared without a rate yet before paging a collapse; not listed, the collapse pages and resolves', () => {
+    const now: PipelineConfig = { ...withErrors, alerting: { ...withErrors.alerting, forMs: 0, classifyWithinMs: 15_000 } };
+    const listed = new Pipeline(now);
+    expect(outages(moveFrames('to a new route', 2, 2 * HOUR + 20, 1, 150, true).flatMap((f) => listed.step(f).transitions))).toEqual([]);
+    const unlisted = new Pipeline(now);
+    expect(outages(moveFrames('to a new route', 2, 2 * HOUR + 20, 1, 150, false).flatMap((f) => unlisted.step(f).transitions))).toEqual([
+      ['firing', '/r/0'],
+      ['resolved', '/r/0'],
+    ]);
+  });
+
+  it('keeps a move across a restart (saved in the state), where the new route has since learnt its traffic', () => {
+    const all = moveFrames('to a new route', 5, 4 * HOUR);
+    const before = new Pipeline(withErrors);
+    for (const f of all.slice(0, 3 * HOUR)) before.step(f);
+    const saved = JSON.parse(JSON.stringify(before.snapshot(all[3 * HOUR - 1]!.timeMs))) as ReturnType<Pipeline['snapshot']>;
+    expect(Object.keys(saved.movedTraffic ?? {})).toEqual(['api{route="/r/0"}']);
+    const restarted = new Pipeline(withErrors);
+    restarted.restore(saved);
+    expect(outages(all.slice(3 * HOUR).flatMap((f) => restarted.step(f).transitions))).toEqual([]);
+    // Without what was saved of the move, the restart pages the old route: the new one's baseline holds its traffic now.
+    const forgetful = new Pipeline(withErrors);
+    forgetful.restore({ ...saved, movedTraffic: {} });
+    expect(outages(all.slice(3 * HOUR).flatMap((f) => forgetful.step(f).transitions))).toEqual([['firing', '/r/0']]);
+  });
+});

@@ -413,6 +413,8 @@ export function healthySaid(a: Assessment, firedBaseline = Number.NaN): string {
   }
   if (Number.isFinite(a.errorRatio) && Number.isFinite(a.errorRatioBaseline)) parts.push(`error ratio ${formatPercent(a.errorRatio)} (baseline ${formatPercent(a.errorRatioBaseline)})`);
   if (Number.isFinite(a.completion) && Number.isFinite(a.completionBaseline)) parts.push(`downstream completion ${formatCompletion(a.completion)} (baseline ${formatCompletion(a.completionBaseline)})`);
+  // A collapse the signal's other series made up for (moved-traffic.ts) is over, not healthy.
+  if (a.trafficMoved) return `its traffic moved to the signal's other series, whose total held: not lost${parts.length > 0 ? `; ${parts.join(', ')}` : ''}`;
   return parts.length === 0 ? 'healthy again' : `healthy again: ${parts.join(', ')}`;
 }
 

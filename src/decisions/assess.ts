@@ -10,6 +10,7 @@ import { HELD_BURST, OUTGREW_BURSTS } from '../detectors/stats/error-bursts.js';
 import { stormStillPossible } from '../detectors/storm-possible.js';
 import type { Assessment, IncidentKind } from './assessment.js';
 import { explain } from './explain.js';
+import { formatRate } from './format.js';
 import { SeriesAssessment } from './series-assessment.js';
 import { STORM_MIN_MULTIPLIER, retriesCanStorm } from './storm-floor.js';
 
@@ -64,9 +65,11 @@ export interface TickTime {
 /**
  * Assesses one tick of a signal. With `into`, the assessment is written there (every field) and
  * returned: the pipeline keeps one per series and rewrites it each tick, so 100k healthy series
- * make no assessment objects a tick.
+ * make no assessment objects a tick. `collapse`: the series' rate-drop alarm was judged traffic
+ * moved to its signal's other series (moved-traffic.ts), no failure; or it waits for a series of
+ * the signal that appeared without a rate yet (its kind unsettled: the page waits a tick).
  */
-export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[], tick?: TickTime, into?: Assessment): Assessment {
+export function assess(signal: string, sample: SignalSample, evaluations: readonly Evaluation[], models: readonly ClientModel[], tick?: TickTime, into?: Assessment, collapse?: 'moved' | 'awaiting'): Assessment {
   // One pass, no arrays or closures: this runs for every series every tick.
   let spike: Evaluation | undefined;
   let drop: Evaluation | undefined;
@@ -82,7 +85,10 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // the requests it adds (a client's failing batch) are no organic surge either.
   const heldBurst = errors !== undefined && errors.status === 'anomalous' && errors.reason === HELD_BURST;
   const errorsFailing = isStatus(errors, 'anomalous') && !heldBurst;
-  const failing = isStatus(funnel, 'anomalous') || errorsFailing || isStatus(drop, 'anomalous') ? true : isStatus(funnel, 'normal') || isStatus(errors, 'normal') || heldBurst || isStatus(drop, 'normal') ? false : undefined;
+  // A collapse whose traffic the signal's other series took is no failure either (moved-traffic.ts).
+  const collapsed = isStatus(drop, 'anomalous') && collapse !== 'moved';
+  const movedAway = isStatus(drop, 'anomalous') && collapse === 'moved';
+  const failing = isStatus(funnel, 'anomalous') || errorsFailing || collapsed ? true : isStatus(funnel, 'normal') || isStatus(errors, 'normal') || heldBurst || movedAway || isStatus(drop, 'normal') ? false : undefined;
   const surge = spike && spike.status !== 'unknown' ? spike.status === 'anomalous' && failing !== true && !heldBurst : undefined;
 
   const fraction = failingFraction(funnel, errors);
@@ -142,7 +148,7 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   const stalled = (run ? direction === 'down' : estimate?.regime === 'closed-loop') && !(ratioRead && fraction.high < STALL_MIN_FAILING);
   let kind: IncidentKind = 'error_regression';
   if (amplified && fraction.e > 0) kind = 'retry_storm';
-  else if (drop?.status === 'anomalous' || fraction.e >= 0.5 || stalled) kind = 'outage';
+  else if (collapsed || fraction.e >= 0.5 || stalled) kind = 'outage';
 
   // Settled by a collapse, or once the rate over enough of the failure is up, down, or cannot hide
   // retries. A tick without requests has no failing fraction (its ratio checks keep their alarm and
@@ -174,7 +180,7 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   // A rate that has not risen says so only over enough of the failure itself: the run may have
   // begun in a lull before it, and a storm's retries need seconds to show.
   const failureReadable = failure ? failure.seconds >= MIN_DIRECTION_SECONDS : directionReadable;
-  const settled = failing !== true || drop?.status === 'anomalous' || !estimate || (directionReadable && stalled) || (ratioRead && (amplified || (failureReadable && (multiplierHigh <= MIN_AMPLIFICATION || noStorm))));
+  const settled = collapsed && collapse === 'awaiting' ? false : failing !== true || collapsed || !estimate || (directionReadable && stalled) || (ratioRead && (amplified || (failureReadable && (multiplierHigh <= MIN_AMPLIFICATION || noStorm))));
   // Unread, not absent: a signal with no ratio check at all (requests only) has no fraction to miss.
   const failureUnread = (funnel !== undefined || errors !== undefined) && !ratioRead;
   const assessment = into ?? blankAssessment();
@@ -195,9 +201,11 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
     written.requestsBaseline = spike?.baseline ?? Number.NaN;
   }
   assessment.failureUnread = failureUnread;
+  assessment.trafficMoved = movedAway;
   assessment.explanation = '';
   assessment.aftermath = undefined;
   if (interesting) assessment.explanation = explain(signal, assessment, failing === true ? kind : 'organic_surge');
+  else if (movedAway && drop) assessment.explanation = `${signal}: requests at ${formatRate(drop.observed)} (${formatRate(drop.baseline)} expected) while the signal's other series took what it lost: traffic moved, not lost. Not a page.`;
   // An error failure on a route with bursts was held while it looked like them: the page says why it came now.
   if (failing === true && errorsFailing && errors?.reason === OUTGREW_BURSTS) assessment.explanation += ' The errors have outgrown the bursts this series had in the last week (each held, not paged): larger, longer or more intense than they were.';
   return assessment;
@@ -218,6 +226,7 @@ export function blankAssessment(): Assessment {
     requests: Number.NaN,
     requestsBaseline: Number.NaN,
     failureUnread: false,
+    trafficMoved: false,
     explanation: '',
     aftermath: undefined,
   };

@@ -32,6 +32,8 @@ export interface Assessment {
    * it or the signal has none (requests only). Absent: read.
    */
   failureUnread?: boolean;
+  /** The series' rate collapsed and its signal's other series took the traffic (moved-traffic.ts): no failure. Absent: not so. */
+  trafficMoved?: boolean;
   explanation: string;
   /**
    * Set by the alert decider on a firing incident whose cause is gone (the failure checks healthy)

@@ -30,6 +30,7 @@ export class SeriesAssessment implements Assessment {
   settled = true;
   estimate: AmplificationEstimate | undefined = undefined;
   failureUnread = false;
+  trafficMoved = false;
   explanation = '';
   aftermath: { healthySinceMs: number; multiplier: number } | undefined = undefined;
   /** The evaluations its numbers are read from (the detector's, rewritten in place each tick). */
@@ -84,6 +85,7 @@ export function copyAssessment(a: Assessment): Assessment {
     requests: a.requests,
     requestsBaseline: a.requestsBaseline,
     ...(a.failureUnread !== undefined ? { failureUnread: a.failureUnread } : {}),
+    ...(a.trafficMoved !== undefined ? { trafficMoved: a.trafficMoved } : {}),
     explanation: a.explanation,
     aftermath: a.aftermath,
   };

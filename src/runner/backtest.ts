@@ -11,7 +11,7 @@ import { frameBuilderFor } from '../source/signal-selectors.js';
 import type { DeployRecord } from '../deploys/types.js';
 import type { HistoryStore } from '../ui/history-store.js';
 import { absentErrorLine } from './absent-error-watch.js';
-import { tickDebugFields } from './tick-debug.js';
+import { MOVED_TRAFFIC_LOG, movedTrafficFields, tickDebugFields } from './tick-debug.js';
 
 export interface BacktestOptions {
   /** Replay this file instead of the configured source. */
@@ -137,6 +137,7 @@ export async function runBacktest(config: StormwatchConfig, options: BacktestOpt
     // Each tick's readings and evidence at --log-level debug, as `run` logs them: why a backtest
     // paged (or did not) is read from the same lines.
     if (debug) options.logger.log('debug', 'tick evaluated', tickDebugFields(result, frame.timeMs));
+    for (const m of result.movedTraffic ?? []) options.logger.log('info', MOVED_TRAFFIC_LOG, movedTrafficFields(m, frame.timeMs));
     history?.record(result);
     options.onTick?.(result, pipeline);
     if (options.onProgress && frames % 256 === 0) options.onProgress(frames, total);

@@ -27,7 +27,7 @@ import { currentApiToken } from '../deploys/api-token.js';
 import { forwardToPeers } from '../deploys/peers.js';
 import { ensureStateDir } from './state-dir.js';
 import { lockStateDir } from './state-lock.js';
-import { tickDebugFields } from './tick-debug.js';
+import { MOVED_TRAFFIC_LOG, movedTrafficFields, tickDebugFields } from './tick-debug.js';
 import { NO_DATA_NOTICE_MS, NoDataWatch } from './no-data-watch.js';
 import { ABSENT_ERRORS_RETRY_MS, AbsentErrorWatch, absentErrorLine, errorMetricKeys, errorMetrics } from './absent-error-watch.js';
 import { fetchWith } from '../source/http-options.js';
@@ -545,6 +545,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       const result = pipeline.step(read.frame);
       history.record(result);
       if (logger.enabled?.('debug')) logger.log('debug', 'tick evaluated', tickDebugFields(result, read.frame.timeMs));
+      for (const m of result.movedTraffic ?? []) logger.log('info', MOVED_TRAFFIC_LOG, movedTrafficFields(m, read.frame.timeMs));
       metrics.recordTick(result, (performance.now() - started) / 1000, read.errors, read.problems.length, read.duplicates ?? 0);
       // Stepped and recorded: nothing reads the frame again, so the next read may fill its columns.
       source.recycle?.(read.frame);

@@ -66,6 +66,7 @@ const SECTIONS = {
   probes: z.array(probe),
   ramps: z.record(z.string(), ramp),
   timeZones: z.record(z.string(), z.string().refine((zone) => timeZoneProblem(zone) === undefined, { message: 'not a time zone this runtime knows' })),
+  movedTraffic: z.record(z.string(), num),
 } as const;
 
 export type StateSection = 'detectors' | keyof typeof SECTIONS;

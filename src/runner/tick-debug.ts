@@ -1,7 +1,7 @@
 // What one tick saw and weighed, per signal, for `--log-level debug`: enough to replay by eye why
 // a page came (or did not) at a given data time.
 
-import type { TickResult } from '../pipeline.js';
+import type { MovedCollapse, TickResult } from '../pipeline.js';
 
 /** A number to a few significant digits; NaN and infinities as text (JSON has no such numbers). */
 function round(x: number | undefined, digits = 3): number | string | undefined {
@@ -34,4 +34,12 @@ export function tickDebugFields(result: TickResult, dataTimeMs: number): Record<
     };
   }
   return { dataTime: new Date(dataTimeMs).toISOString(), signals };
+}
+
+/** The line a collapse judged traffic moved is logged with (at info: a page not sent is said). */
+export const MOVED_TRAFFIC_LOG = "a collapse judged traffic moved to its signal's other series, whose total held: not paged";
+
+/** Its fields: the series, what it lost, how the signal's total moved (drift taken off) and the spread that was read against. */
+export function movedTrafficFields(m: MovedCollapse, dataTimeMs: number): Record<string, unknown> {
+  return { dataTime: new Date(dataTimeMs).toISOString(), series: m.series, lostPerSecond: round(m.lost), totalChangePerSecond: round(m.totalChange), spreadPerSecond: round(m.spread) };
 }

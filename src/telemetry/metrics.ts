@@ -28,6 +28,7 @@ export class StormwatchMetrics {
   readonly signalBand = new Gauge({ name: 'stormwatch_signal_band', help: 'Request rate band from the seasonal expectation: lower and upper bound, 3 sigma of one tick (multiplicative).', labelNames: ['signal', 'bound'] as const, registers: [this.registry] });
   readonly amplification = new Gauge({ name: 'stormwatch_amplification_factor', help: 'Attempt-rate multiplier M: requests over their baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
   readonly failingAttempts = new Gauge({ name: 'stormwatch_failing_attempts_ratio', help: 'Estimated fraction of attempts failing (errors or lost downstream completions) above baseline.', labelNames: ['signal'] as const, registers: [this.registry] });
+  readonly collapsesMoved = new Counter({ name: 'stormwatch_collapses_moved_total', help: "Collapses of a split signal's series judged traffic moved to the signal's other series (their total held), and so not paged, by signal.", labelNames: ['signal'] as const, registers: [this.registry] });
   readonly alertTransitions = new Counter({ name: 'stormwatch_alert_transitions_total', help: 'Alerts that started firing or resolved.', labelNames: ['alertname', 'status'] as const, registers: [this.registry] });
   readonly notificationAttempts = new Counter({ name: 'stormwatch_notification_attempts_total', help: 'Notification send attempts by sink and outcome (ok, or why it failed).', labelNames: ['sink', 'outcome'] as const, registers: [this.registry] });
   readonly notifications = new Counter({ name: 'stormwatch_notifications_total', help: 'Notifications finished, by sink and outcome (delivered or gave_up).', labelNames: ['sink', 'outcome'] as const, registers: [this.registry] });
@@ -72,6 +73,7 @@ export class StormwatchMetrics {
     if (duplicates > 0) this.scrapeDuplicates.inc(duplicates);
     this.lastTickTime.set(result.timeMs / 1000);
     this.seriesWatched.set(result.signals.size);
+    for (const m of result.movedTraffic ?? []) this.collapsesMoved.inc({ signal: m.signal });
     // Per-series gauges for a handful of series; at scale they would cost more than the detection.
     if (result.signals.size > MAX_SERIES_GAUGES) return this.recordTransitions(result);
     for (const [signal, report] of result.signals) {

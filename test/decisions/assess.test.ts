@@ -55,6 +55,20 @@ describe('assess', () => {
     expect(assess('downloads', sample(1500, 0.7, 0.35), withFunnel, models).failing).toBe(true);
   });
 
+  it('takes a collapse judged traffic moved as no failure, saying so, and a broken funnel beside it still as one', () => {
+    const o = { requests: 20, completion: 0.999, drop: true };
+    const moved = assess('downloads', sample(20, 0.999), evals(o), models, undefined, undefined, 'moved');
+    expect([moved.failing, moved.trafficMoved]).toEqual([false, true]);
+    expect(moved.explanation).toBe("downloads: requests at 20/s (1K/s expected) while the signal's other series took what it lost: traffic moved, not lost. Not a page.");
+    const lost = assess('downloads', sample(20, 0.999), evals(o), models);
+    expect([lost.failing, lost.kind, lost.trafficMoved, lost.settled]).toEqual([true, 'outage', false, true]);
+    // Waiting a tick for a series that appeared without a rate yet: failing, its kind unsettled.
+    const awaiting = assess('downloads', sample(20, 0.999), evals(o), models, undefined, undefined, 'awaiting');
+    expect([awaiting.failing, awaiting.kind, awaiting.settled]).toEqual([true, 'outage', false]);
+    const funnel = assess('downloads', sample(20, 0), evals({ ...o, completion: 0, funnel: true }), models, undefined, undefined, 'moved');
+    expect(funnel.failing).toBe(true);
+  });
+
   it('is unknown when no check could judge', () => {
     const unknown: Evaluation[] = ['rate_spike', 'rate_drop', 'funnel_drop'].map((kind) => ({ kind: kind as Evaluation['kind'], status: 'unknown', observed: Number.NaN, baseline: Number.NaN, score: Number.NaN, sigma: Number.NaN }));
     const a = assess('downloads', sample(Number.NaN, Number.NaN), unknown, models);

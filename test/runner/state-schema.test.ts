@@ -68,6 +68,15 @@ describe('checkState: time zones', () => {
     expect(bad.bad).toEqual([{ section: 'timeZones', problem: expect.stringContaining('not a time zone this runtime knows') }]);
   });
 
+  it('keeps the collapses judged traffic moved, and reports a section that is not a map of times', () => {
+    const base = { version: 1, savedAtMs: 0, alerts: [], detectors: {} };
+    const moved = { 'api{route="/r/0"}': 1_700_000_000_000 };
+    expect(checkState({ ...base, movedTraffic: moved })).toEqual({ snapshot: { ...base, movedTraffic: moved }, bad: [] });
+    const bad = checkState({ ...base, movedTraffic: { 'api{route="/r/0"}': 'yesterday' } });
+    expect(bad.snapshot!.movedTraffic).toBeUndefined();
+    expect(bad.bad.map((b) => b.section)).toEqual(['movedTraffic']);
+  });
+
   it('keeps the deploy windows whatever source recorded them (API, CLI, marker, Argo, Flagger, an HA peer)', () => {
     const watcher = new DeployWatcher({ windowMs: 1_800_000, intervalMs: 15_000, earlyAlpha: 0.001, alpha: 0.01, minPostSamples: 4, funnelDropFraction: 0.03, minErrorRatioIncrease: 0.02, minRequestsPerTick: 20, bucketTicks: 1 }, [{ name: 'downloads', service: 'crates-io' }]);
     DEPLOY_SOURCES.forEach((source, i) => watcher.add({ id: `d-${source}`, service: `svc-${i}`, version: '1.0', environment: 'production', startedAtMs: 1_000 * i, source }, new Map()));

@@ -52,3 +52,13 @@ describe('StormwatchMetrics: a tick without data', () => {
     expect(await values(m, 'stormwatch_failing_attempts_ratio')).toEqual([{ labels: { signal: 'api' }, value: 0 }]);
   });
 });
+
+describe('StormwatchMetrics: collapses judged traffic moved', () => {
+  it('counts each collapse judged moved by its signal', async () => {
+    const m = new StormwatchMetrics(false);
+    const moved = { series: 'api{route="/old"}', signal: 'api', lost: 150, totalChange: -3, spread: 30 };
+    m.recordTick({ ...tick([]), movedTraffic: [moved, { ...moved, series: 'api{route="/older"}' }] }, 0, [], 0);
+    m.recordTick(tick([]), 0, [], 0);
+    expect(await values(m, 'stormwatch_collapses_moved_total')).toEqual([{ labels: { signal: 'api' }, value: 2 }]);
+  });
+});
