@@ -592,14 +592,17 @@ describe("Pipeline: traffic moved between a split signal's series", () => {
     expect(outages(all.slice(2 * HOUR).flatMap((f) => warmed.step(f).transitions))).toEqual([]);
   });
 
-  it('resolves an outage paged before the new route had a rate, saying the traffic moved', () => {
+  it('resolves an outage paged before the new route had a rate at the tick it is judged moved (not keepFiringFor later), saying why', () => {
     const p = new Pipeline(withErrors);
-    const transitions = moveFrames('to a new route', 2, 2 * HOUR + 20, 2).flatMap((f) => p.step(f).transitions);
+    const results = moveFrames('to a new route', 2, 2 * HOUR + 20, 2).map((f) => p.step(f));
+    const transitions = results.flatMap((r) => r.transitions);
     expect(outages(transitions)).toEqual([
       ['firing', '/r/0'],
       ['resolved', '/r/0'],
     ]);
-    expect(transitions.at(-1)!.annotations.resolved_because).toMatch(/^its traffic moved to the signal's other series, whose total held: not lost; requests 0\/s/);
+    const resolved = transitions.at(-1)!;
+    expect(resolved.annotations.resolved_because).toMatch(/^its traffic moved to the signal's other series, whose total held: not lost; requests 0\/s/);
+    expect(resolved.evaluatedAtMs).toBe(results.find((r) => r.movedTraffic !== undefined)!.timeMs);
   });
 
   it('with `for: 0s` (and classifyWithin 15 s, the defaults), waits a tick for a series that appeared without a rate yet before paging a collapse; not listed, the collapse pages and resolves', () => {

@@ -241,7 +241,10 @@ export class AlertDecider {
     // waited a whole tick more, 68 s instead of 53 s at 15 s ticks).
     const elapsed = tracked.state.phase === 'pending' ? timeMs - tracked.state.activeSinceMs : 0;
     const wait = key.endsWith('\u0000incident') && assessment.settled === false && elapsed + TICK_JITTER_MS < (signal.classifyWithinMs ?? this.classify.withinMs);
-    const step = stepAlert(tracked.state, active, timeMs, signal.hold ?? this.hold, wait);
+    // A collapse judged traffic moved stays so while it lasts (moved-traffic.ts): nothing to flap
+    // back, so its incident resolves at once, not keepFiringFor later.
+    const hold = signal.hold ?? this.hold;
+    const step = stepAlert(tracked.state, active, timeMs, assessment.trafficMoved === true && key.endsWith('\u0000incident') ? { ...hold, keepFiringForMs: 0 } : hold, wait);
     tracked.state = step.state;
     if (step.state === INACTIVE) {
       this.alerts.delete(key);

@@ -56,7 +56,7 @@ function history(): string {
 describe("a route's traffic moved to a new route, through a real Prometheus", () => {
   const prometheus = prometheusWithHistory('stormwatch-moved-', history);
 
-  it("through Prometheus, pages the old route at the cut-over's first tick and resolves it once judged moved at the next, saying why; pages the route lost beside it and keeps it firing", async () => {
+  it("through Prometheus, pages the old route at the cut-over's first tick and resolves it when judged moved at the next, saying why; pages the route lost beside it and keeps it firing", async () => {
     // Prometheus's rate() of the new route's counter exists only from its second sample: at the
     // cut-over's first tick the traffic is nowhere to be seen. A replay file (below) lists the new
     // series from its first sample, and the page waits for it.
@@ -68,8 +68,8 @@ describe("a route's traffic moved to a new route, through a real Prometheus", ()
     expect(outages.map((t) => [t.status, t.labels.signal, t.labels.route, t.evaluatedAt])).toEqual([
       ['firing', 'moved', 'r0', '2024-01-08T02:00:00.000Z'],
       ['firing', 'lost', 'r0', '2024-01-08T02:00:00.000Z'],
-      // Judged moved at 02:00:15; resolved once keepFiringFor (1 m) has passed.
-      ['resolved', 'moved', 'r0', '2024-01-08T02:01:00.000Z'],
+      // Judged moved at 02:00:15, and resolved then: a verdict that lasts has nothing to flap back.
+      ['resolved', 'moved', 'r0', '2024-01-08T02:00:15.000Z'],
     ]);
     expect(outages[2]!.annotations.resolved_because).toMatch(/^its traffic moved to the signal's other series, whose total held: not lost/);
     const said = movedLines(result.stderr);
