@@ -92,7 +92,8 @@ function run(shape: Shape, kind: Case, seed: number): { delay: number; resolved:
     if ((kind === 'moved to a new route' || kind === 'moved over 10 min') && k > at) add('/new', movedRate);
     const frame: Frame = { timeMs: Date.UTC(2024, 0, 8) + k * stepS * 1000, signals, series };
     for (const t of pipeline.step(frame).transitions) {
-      if (k < at) return { delay: Number.NEGATIVE_INFINITY, resolved };
+      // Info alerts (an organic surge) are context, not pages.
+      if (k < at && t.status === 'firing' && t.labels.severity !== 'info') return { delay: Number.NEGATIVE_INFINITY, resolved };
       if (t.labels.alertname !== 'StormwatchOutage' || t.labels.route !== `/r/${mover}`) continue;
       if (t.status === 'firing' && Number.isNaN(delay)) delay = (k - at) * stepS;
       if (t.status === 'resolved') resolved = true;
