@@ -24,6 +24,7 @@ import type { Evaluation, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { CheckEvaluation, EVALUATION_DOUBLES } from './check-evaluation.js';
 import { additiveQuasiLLR, binomialAlternativeFor, binomialDevianceResidual, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
+import { completionBaseline, completionNull, errorBaseline, errorNull } from './stats/ratio-center.js';
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, type TickSurprise, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
 import { fallFactor } from './stats/band-floor.js';
@@ -1238,14 +1239,16 @@ export class EvidenceDetector implements Detector {
     if (!(errors >= 0)) return unknown(out, Number.NaN, 'no data');
     const ratio = n > 0 ? errors / n : Number.NaN;
     if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown(out, ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
-    const e0 = Math.max(0, this.errorRatio.median);
+    const e0 = Math.max(0, errorBaseline(this.errorRatio, expected));
     if (n <= 0 && errors <= 0) {
       unchanged(out, this.doubles, this.base + ERRORS, e0, this.derived.threshold);
       out.reason = this.followBursts(this.alarmed(ERRORS), Number.NaN, timeMs, deployWindow) ?? out.reason;
       return out;
     }
-    const indifference = Math.min(e0 + this.params.minErrorRatioIncrease, 0.99);
-    const p0 = Math.min(Math.max(FAILURE_FLOOR, e0), (e0 + indifference) / 2);
+    // The null: e0, or where errors are sparse the most the window's requests leave possible (ratio-center.ts).
+    const eNull = errorNull(this.errorRatio, expected, e0);
+    const indifference = Math.min(eNull + this.params.minErrorRatioIncrease, 0.99);
+    const p0 = Math.min(Math.max(FAILURE_FLOOR, eNull), (eNull + indifference) / 2);
     if (p0 !== this.errorP0) {
       this.errorP0 = p0;
       this.errorP1 = binomialAlternativeFor(p0, indifference);
@@ -1290,7 +1293,7 @@ export class EvidenceDetector implements Detector {
       else breakLagOne(this.dispersion);
       return unknown(out, ratio, n <= 0 && completed <= 0 ? 'no requests' : 'warming up');
     }
-    const c0 = this.funnel.median;
+    const c0 = completionBaseline(this.funnel, expected);
     if (!(c0 > 0) || (n <= 0 && completed <= 0)) breakLateShare(this.dispersion);
     if (!(c0 > 0)) {
       breakLagOne(this.dispersion);
@@ -1321,8 +1324,11 @@ export class EvidenceDetector implements Detector {
     // The funnel's excess over binomial is mostly additive: requests in flight between the two
     // hops' scrapes, whether the downstream completes them or not (count-evidence.ts).
     const extra = (phi - 1) * p0 * (1 - p0);
-    const small = additiveQuasiLLR(lost, n, p0, p1, extra) * this.weight;
-    const large = additiveQuasiLLR(lost, n, p0, breakAlternative(p0), extra) * this.weight;
+    // Weighed against the null: c0, or where losses are sparse the least the window's requests
+    // leave possible (ratio-center.ts); the residuals above stay with the estimate.
+    const lostNull = n - completed / completionNull(this.funnel, expected, c0);
+    const small = additiveQuasiLLR(lostNull, n, p0, p1, extra) * this.weight;
+    const large = additiveQuasiLLR(lostNull, n, p0, breakAlternative(p0), extra) * this.weight;
     // While alarmed, health is weighed as a run of ticks is (see funnelRunDispersion), and must
     // exceed what one run end's requests in flight could show besides.
     let healthLLR = small;
@@ -1337,7 +1343,7 @@ export class EvidenceDetector implements Detector {
       // it), and no tick gives back more than that: over a long alarm some tick's burst exceeds
       // any quantile, and a partial failure's health, held at zero, would clear on it.
       const endLost = Math.sqrt(WINSOR_CHI2 * Math.max(1, this.dispersion.lag0) * expected * p0 * (1 - p0));
-      healthLLR = additiveQuasiLLR(Math.max(lost, -endLost), n, p0, p1, runExtra) * this.weight;
+      healthLLR = additiveQuasiLLR(Math.max(lostNull, -endLost), n, p0, p1, runExtra) * this.weight;
       // n = 0: the ratio's slope alone, the evidence of endLost requests.
       resolveAt += additiveQuasiLLR(endLost, 0, p0, p1, runExtra) * this.weight;
     }

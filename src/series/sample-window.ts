@@ -324,6 +324,15 @@ export class SampleWindow {
     return this.count;
   }
 
+  /** The values' arithmetic mean (NaN when empty). O(n). */
+  mean(): number {
+    const n = this.count;
+    if (n === 0) return Number.NaN;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += this.valueAt(i);
+    return sum / n;
+  }
+
   /** Writes the values, oldest first, to `out` from `offset` (it must have room); returns how many. */
   copyInto(out: Float64Array, offset = 0): number {
     const start = (this.next - this.count + this.capacity) % this.capacity;

@@ -137,6 +137,10 @@ export class RobustBaseline {
   private set cachedMedianError(v: number) {
     this.scalars[this.scalarsAt + 5] = v;
   }
+  /**
+   * 0 while the cache is stale; else 1 + the mean of a ratio window's values (NaN for an empty
+   * one), 1 for a log-rate window: one number keeps both, so a baseline costs no more than it did.
+   */
   private get cacheValid(): boolean {
     return this.scalars[this.scalarsAt + 6] !== 0;
   }
@@ -182,6 +186,20 @@ export class RobustBaseline {
     return this.cachedSigma;
   }
 
+  /**
+   * The mean of a ratio window's bucket values (NaN for a log-rate window, or an empty one): unlike
+   * the median it is not pulled to zero when most buckets hold none of what the ratio counts.
+   */
+  get mean(): number {
+    this.refresh();
+    return this.value === 'ratio' ? this.scalars[this.scalarsAt + 6]! - 1 : Number.NaN;
+  }
+
+  /** Learnt ticks pooled into one bucket. */
+  get ticksPerBucket(): number {
+    return this.bucketSize;
+  }
+
   /** stats().medianError without an object. */
   get medianError(): number {
     this.refresh();
@@ -198,7 +216,7 @@ export class RobustBaseline {
     this.cachedMedian = median;
     this.cachedSigma = this.sigmaScale * mad;
     this.cachedMedianError = n > 0 ? (MEDIAN_ERROR_FACTOR * MAD_TO_SIGMA * mad) / Math.sqrt(n) : Number.NaN;
-    this.cacheValid = true;
+    this.scalars[this.scalarsAt + 6] = this.value === 'ratio' ? 1 + this.window.mean() : 1;
   }
 
   /** The window's values, oldest first, written to `out` from `offset` (it must have room); returns how many. */

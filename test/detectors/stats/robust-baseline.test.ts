@@ -35,6 +35,25 @@ describe('RobustBaseline', () => {
     }
   });
 
+  it("keeps a ratio window's mean beside its median: sparse buckets' median is none, their mean is the ratio", () => {
+    const b = new RobustBaseline(60, 4, 'ratio');
+    // 60 one-minute buckets of 18 requests: 17 hold one error, 2 hold two, the rest none (21 of 1,080).
+    for (let i = 0; i < 60; i++) for (let k = 0; k < 4; k++) b.learn(k === 0 ? (i < 17 ? 1 : i < 19 ? 2 : 0) : 0, k === 0 ? 6 : 4);
+    expect(b.median).toBe(0);
+    // numpy, on the values as the window keeps them: np.float16([1/18]*17 + [2/18]*2 + [0]*41).astype(np.float64).mean()
+    // = 0.019439697265625 (21/1080 = 0.019444 unrounded).
+    expect(b.mean).toBeCloseTo(0.0194396973, 9);
+    expect(b.ticksPerBucket).toBe(4);
+    // The cache follows the window: a bucket of two errors pushes out one of one (numpy, 16 ones,
+    // 3 twos: 0.020365397135416668).
+    for (let k = 0; k < 4; k++) b.learn(k === 0 ? 2 : 0, k === 0 ? 6 : 4);
+    expect(b.mean).toBeCloseTo(0.0203653971, 9);
+    const rate = new RobustBaseline(10, 1, 'log-rate');
+    rate.learn(20, 1);
+    expect(rate.mean).toBeNaN();
+    expect(new RobustBaseline(10, 1, 'ratio').mean).toBeNaN();
+  });
+
   it('gives the standard error of its median: a few buckets make an uncertain baseline', () => {
     const b = new RobustBaseline(10, 1, 'ratio');
     for (const v of [0.9, 1.0, 1.1, 1.2, 0.8, 1.05, 0.95]) b.learn(v, 1);
