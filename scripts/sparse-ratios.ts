@@ -1,30 +1,23 @@
-// `node dist/scripts/sparse-ratios.js [--seeds 20]`: one thin route's error and funnel checks where
+// `node dist/scripts/sparse-ratios.js [--seeds 20] [--preset default]`: one thin route's error and funnel checks where
 // a minute holds few errors or lost requests. Per case: six hours at a steady ratio (the runs that
 // alarmed falsely, and the baseline each ended on), then the failure, and the seconds to its first
 // alarm per seed (NaN: none within the hour). The detector alone, as the pipeline runs it.
 
 import { parseArgs } from 'node:util';
+import { loadBundledModels } from '../src/config/load.js';
 import type { Evaluation, SignalSample } from '../src/core/types.js';
 import { type DetectorParams, EvidenceDetector } from '../src/detectors/evidence-detector.js';
 import { mulberry32, poisson } from './sim/random.js';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string' } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string' }, preset: { type: 'string' } } });
 const seeds = Number(values.seeds ?? 20);
 if (!(Number.isInteger(seeds) && seeds >= 1 && seeds <= 1000)) throw new Error('--seeds: 1 to 1000');
 
-const PARAMS: DetectorParams = {
-  baselineWindowMs: 3_600_000,
-  baselineResolutionMs: 60_000,
-  minBaselinePoints: 20,
-  spikeFactor: 1.5,
-  collapseFactor: 0.2,
-  minErrorRatioIncrease: 0.02,
-  funnelDropFraction: 0.03,
-  minRequestsPerTick: 20,
-  relearnAfterMs: 3_600_000,
-  falseAlarmsPerYear: 0.1,
-};
-
+// A bundled preset (models/detector-presets.yaml), the default as a config without `detector:` runs.
+const presets = loadBundledModels().presets;
+const chosen = presets[values.preset ?? 'default'];
+if (!chosen) throw new Error(`--preset: one of ${Object.keys(presets).join(', ')}`);
+const PARAMS: DetectorParams = chosen;
 interface Case {
   check: 'error_ratio' | 'funnel_drop';
   perSecond: number;

@@ -526,52 +526,50 @@ describe('EvidenceDetector', () => {
     expect(Math.max(...baselinesAfterAnHour), JSON.stringify(baselinesAfterAnHour)).toBeLessThan(0.01);
   });
 
+  /**
+   * Six hours of 15 s ticks at 0.3 requests/s with `steady` (lost, errors), each tick's check asserted
+   * not anomalous, then `failing` until the check alarms (at most `limit` ticks): the baseline it
+   * ended on and the ticks to the alarm (NaN: none).
+   */
+  function thinRoute(seed: number, kind: 'error_ratio' | 'funnel_drop', steady: [number, number], failing: [number, number], limit: number) {
+    const random = mulberry32(seed);
+    const d = detector(15_000);
+    let t = 0;
+    let baseline = Number.NaN;
+    for (let i = 0; i < 1440; i++, t += 15_000) {
+      const check = d.observe(tick(random, 0.3, 15_000, ...steady), t).find((e) => e.kind === kind)!;
+      expect(check.status, `seed ${seed}, tick ${i}`).not.toBe('anomalous');
+      baseline = check.baseline;
+    }
+    let ticks = Number.NaN;
+    for (let i = 1; i <= limit && Number.isNaN(ticks); i++, t += 15_000) {
+      if (statusOf(d.observe(tick(random, 0.3, 15_000, ...failing), t), kind) === 'anomalous') ticks = i;
+    }
+    return { baseline, ticks };
+  }
+
   // At 0.3 requests/s a one-minute bucket holds 18 requests: at 2 % errors most buckets hold none,
   // their median is 0 %, and a check whose null was 0 % had its indifference (0 % + 2 %) at the
   // real ratio: evidence without drift back to zero, paging after hours, again and again.
-  it('measures a sparse error ratio by its buckets\' mean: a steady 2 % at 0.3 requests/s is no alarm in six hours, and 20 % pages', () => {
+  it("measures a sparse error ratio by its buckets' mean: a steady 2 % at 0.3 requests/s is no alarm in six hours, and 20 % pages", () => {
     const delays: number[] = [];
     for (let seed = 1; seed <= 6; seed++) {
-      const random = mulberry32(seed);
-      const d = detector(15_000);
-      let t = 0;
-      let baseline = Number.NaN;
-      for (let i = 0; i < 1440; i++, t += 15_000) {
-        const errors = d.observe(tick(random, 0.3, 15_000, 0, 0.02), t).find((e) => e.kind === 'error_ratio')!;
-        expect(errors.status, `seed ${seed}, tick ${i}`).not.toBe('anomalous');
-        baseline = errors.baseline;
-      }
+      const { baseline, ticks } = thinRoute(seed, 'error_ratio', [0, 0.02], [0, 0.2], 120);
       expect(baseline, `seed ${seed}`).toBeGreaterThan(0.008);
       expect(baseline, `seed ${seed}`).toBeLessThan(0.04);
-      let first = Number.NaN;
-      for (let i = 1; i <= 120 && Number.isNaN(first); i++, t += 15_000) {
-        if (statusOf(d.observe(tick(random, 0.3, 15_000, 0, 0.2), t), 'error_ratio') === 'anomalous') first = i * 15;
-      }
-      delays.push(first);
+      delays.push(ticks * 15);
     }
-    // About 0.9 errors a tick against 0.09: minutes, not seconds (measured 105-600 s over 20 seeds).
+    // About 0.9 errors a tick against 0.09: minutes, not seconds (120-765 s over 20 seeds, scripts/sparse-ratios.ts).
     expect(delays.every((s) => s <= 1200), JSON.stringify(delays)).toBe(true);
   });
 
   it("measures a funnel whose losses are sparse by its buckets' mean: 3 % lost at 0.3 requests/s is its baseline, half lost pages", () => {
     for (let seed = 1; seed <= 6; seed++) {
-      const random = mulberry32(seed);
-      const d = detector(15_000);
-      let t = 0;
-      let baseline = Number.NaN;
-      for (let i = 0; i < 1440; i++, t += 15_000) {
-        const funnel = d.observe(tick(random, 0.3, 15_000, 0.03, 0), t).find((e) => e.kind === 'funnel_drop')!;
-        expect(funnel.status, `seed ${seed}, tick ${i}`).not.toBe('anomalous');
-        baseline = funnel.baseline;
-      }
+      const { baseline, ticks } = thinRoute(seed, 'funnel_drop', [0.03, 0], [0.5, 0], 40);
       // The median of the buckets reads 100 % complete.
       expect(baseline, `seed ${seed}`).toBeLessThan(0.99);
       expect(baseline, `seed ${seed}`).toBeGreaterThan(0.94);
-      let first = Number.NaN;
-      for (let i = 1; i <= 40 && Number.isNaN(first); i++, t += 15_000) {
-        if (statusOf(d.observe(tick(random, 0.3, 15_000, 0.5, 0), t), 'funnel_drop') === 'anomalous') first = i;
-      }
-      expect(first, `seed ${seed}`).toBeLessThanOrEqual(12);
+      expect(ticks, `seed ${seed}`).toBeLessThanOrEqual(12);
     }
   });
 
