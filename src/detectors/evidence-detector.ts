@@ -23,11 +23,11 @@ import { MAX_ORDERED_CAPACITY, WINDOW_HEADER_FLOATS } from '../series/sample-win
 import type { Evaluation, SignalSample } from '../core/types.js';
 import type { Detector, DetectorContext } from './detector.js';
 import { CheckEvaluation, EVALUATION_DOUBLES } from './check-evaluation.js';
-import { additiveQuasiLLR, binomialAlternativeFor, binomialDevianceResidual, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
+import { additiveQuasiLLR, binomialAlternativeFor, binomialDevianceResidual, binomialLLR, cusumThreshold, negativeBinomialFactorFor, negativeBinomialLLR, poissonFactorFor, poissonLLR } from './stats/count-evidence.js';
 import { completionBaseline, completionNull, errorBaseline, errorNull } from './stats/ratio-center.js';
 import { type BaselineSnapshot, EMPTY_BUCKET_LOG_RATE, MAD_TO_SIGMA, MEDIAN_ERROR_FACTOR, RobustBaseline } from './stats/robust-baseline.js';
 import { REPEAT_MEMORY_MS, type RepeatRecord, type TickSurprise, anomalyScore, tailScore, tickSurprise, weighRepeat } from './stats/anomaly-score.js';
-import { fallFactor } from './stats/band-floor.js';
+import { BAND_SIGMAS, fallFactor } from './stats/band-floor.js';
 import { dispersionUpperBound } from './stats/dispersion-bound.js';
 import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_DOUBLES, PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
@@ -1216,18 +1216,45 @@ export class EvidenceDetector implements Detector {
     const logSigma = Math.max(baselineSigma, MIN_LOG_RATE_SIGMA);
     // Against the tick before, not the expectation: a median lagging a level shift is no noise (stats/successive-dispersion.ts).
     residual.rate = successiveResidual(n, this.dispersion.ratePrevN);
-    const phi = Math.max(1, logSigma * logSigma * expected, this.tickDispersion(this.dispersion.rate));
+    const tickPhi = this.tickDispersion(this.dispersion.rate);
+    const phi = Math.max(1, logSigma * logSigma * expected, tickPhi);
     const w = this.weight / phi;
-    // σ of one tick's log count (Poisson and demand): what the amplification model reads M through,
-    // and the band's spread: a fall inside the band is no collapse (band-floor.ts).
+    // σ of one tick's log count (Poisson and demand) as evidence weighs it: what the amplification
+    // model reads M through.
     const sigma = Math.sqrt(phi / Math.max(expected, 1e-9));
+    // The band a healthy tick falls in: a fall inside it is no collapse (band-floor.ts). The
+    // baseline's σ is its buckets' spread scaled by √(ticks a bucket), which is a tick's σ only when
+    // ticks are independent; demand that wanders within minutes makes it the spread of sums of many
+    // ticks (a 1 s series wobbling ±30 % a minute read ±2.4 nats, a band reaching ×0.0007, and a
+    // 98 % collapse paged never). The tick's own spread is the buckets' unscaled, plus what a tick
+    // adds within its bucket (the tick-to-tick dispersion): equal to σ for independent ticks.
+    const bucketTicks = this.bucketTicks;
+    const bandPhi = bucketTicks > 1 ? Math.max(1, (logSigma * logSigma * expected) / bucketTicks + (1 - 1 / bucketTicks) * tickPhi) : phi;
+    const bandSigma = Math.sqrt(bandPhi / Math.max(expected, 1e-9));
     const spike = updateCheckAt(this.doubles, this.base + SPIKE, poissonLLR(n, expected, spikeFactor) * w, Number.NaN, threshold, RESOLVE_EVIDENCE);
     // A rate cannot collapse from nothing: when the typical bucket of the trailing window had no
     // requests (a sparse series: bursts on silence), the expectation rests on the empty bucket's
     // floor (1e-3/s), not on a rate, and each silent tick would count against it as a collapse: an
     // outage paged every few hours of healthy silence, and resolved by the next burst.
     const fromNothing = this.rate.median <= EMPTY_BUCKET_LOG_RATE;
-    const dropLLR = fromNothing ? 0 : poissonLLR(n, expected, fallFactor(this.params.collapseFactor, collapseFactor, sigma)) * w;
+    const fall = fallFactor(this.params.collapseFactor, collapseFactor, bandSigma);
+    let dropLLR = fromNothing ? 0 : poissonLLR(n, expected, fall) * w;
+    // Quasi-Poisson knows a count's variance, not its shape: on traffic whose ticks vary ±58 % a
+    // tick with almost no requests adds two nats, and a 98 % collapse at 60 s ticks took up to twelve
+    // minutes. Gamma-mixed counts of that variance (negative binomial, shape expected/(φ − 1)) make
+    // such a tick a one-in-10⁵ event; below the collapse's indifference point the larger of the two
+    // is the evidence (the factor's bisection runs only there). Only where (README, "The silence of
+    // lumpy traffic"): counting alone bands a tick above the collapse factor (silence between
+    // clumps of a thin series comes in runs); φ > 2 (else the tail is Poisson's, as quasi-Poisson
+    // has it); the gamma's shape is at least 1 (else its mode is at zero: silent by nature); and the
+    // tick-to-tick dispersion has learnt a whole window (the first minutes' reads a third of it).
+    const indifference = (fall - 1) / Math.log(fall);
+    // Counting alone bands a tick above the collapse factor where exp(−BAND_SIGMAS/√expected) ≥ it (band-floor.ts).
+    const counted = expected * Math.log(this.params.collapseFactor) ** 2 >= BAND_SIGMAS * BAND_SIGMAS;
+    if (dropLLR > 0 && phi > 2 && phi - 1 <= expected && n < indifference * expected && counted && this.dispersion.ticks >= this.dispersionWindow) {
+      const shape = expected / (phi - 1);
+      dropLLR = Math.max(dropLLR, negativeBinomialLLR(n, expected, negativeBinomialFactorFor(indifference, phi - 1), shape) * this.weight);
+    }
     const drop = updateCheckAt(this.doubles, this.base + DROP, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
     const score = (Math.log(Math.max(n, 0.5)) - Math.log(expected)) / sigma;
     const baseline = expected / this.seconds;

@@ -1,10 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { normalTailSurprise } from '../../../src/detectors/stats/anomaly-score.js';
-import { additiveQuasiLLR, binomialAlternativeFor, binomialDevianceResidual, binomialLLR, cusumThreshold, poissonFactorFor, poissonLLR } from '../../../src/detectors/stats/count-evidence.js';
+import { additiveQuasiLLR, binomialAlternativeFor, binomialDevianceResidual, binomialLLR, cusumThreshold, negativeBinomialFactorFor, negativeBinomialLLR, poissonFactorFor, poissonLLR } from '../../../src/detectors/stats/count-evidence.js';
 
 // Reference values computed with scipy 1.17 (numpy 2.4):
 //   binom.logpmf(7, 20, 0.3) - binom.logpmf(7, 20, 0.1)   = 4.423198453024984
 //   poisson.logpmf(30, 30) - poisson.logpmf(30, 20)       = 2.163953243244933
+//   nb(x, mu, k) = nbinom.logpmf(x, k, k / (k + mu)):
+//     nb(480, 720, 2.5) - nb(480, 24000, 2.5)              = 7.144207193763753
+//     nb(0, 42, 10) - nb(0, 6000, 10)                       = 47.49936308947826
+//     nb(600, 42, 10) - nb(600, 6000, 10)                   = -79.64592949792045
+//     nb(3, 2, 200) - nb(3, 40, 200)                        = 26.004162045317685
+//   brentq(f: c*mu*log(f) - (c*mu+s)*log((s+f*mu)/(s+mu)), 1e-15, .9999):
+//     c=.157, mu=22500, s=2.6 -> 0.04967123719957079; c=.2, mu=6000, s=10 -> 0.06948126197236351;
+//     c=.2, mu=40, s=200 -> 0.009161318104940907
+//   brentq(f: f*log(1/f)/(1-f) - .2, 1e-9, .5)            = 0.06992031388355288
 //   brentq(lambda f: (f-1)/log(f) - 1.5, 1.0001, 10)       = 2.144032841275566
 //   brentq(lambda f: (f-1)/log(f) - 0.2, 1e-9, 0.9999)     = 0.006977153651142534
 //   brentq(p1: log((1-.01)/(1-p1))/(log(p1/.01)+log((1-.01)/(1-p1))) - .03) = 0.06622301631179854
@@ -49,6 +58,29 @@ describe('count evidence', () => {
 
   it('Poisson LLR matches the difference of log-pmfs', () => {
     expect(poissonLLR(30, 20, 1.5)).toBeCloseTo(2.163953243244933, 12);
+  });
+
+  it('weighs a count by the negative binomial: a tick near zero of lumpy traffic is strong evidence, a tenth of it none', () => {
+    expect(negativeBinomialLLR(480, 24000, 0.03, 2.5)).toBeCloseTo(7.144207193763753, 9);
+    expect(negativeBinomialLLR(0, 6000, 0.007, 10)).toBeCloseTo(47.49936308947826, 9);
+    expect(negativeBinomialLLR(600, 6000, 0.007, 10)).toBeCloseTo(-79.64592949792045, 9);
+    expect(negativeBinomialLLR(3, 40, 0.05, 200)).toBeCloseTo(26.004162045317685, 9);
+    // A large shape is Poisson.
+    expect(negativeBinomialLLR(3, 40, 0.05, 1e9)).toBeCloseTo(poissonLLR(3, 40, 0.05), 5);
+  });
+
+  it('finds the negative binomial factor whose CUSUM is indifferent at a given fall, between the Poisson and the gamma ones', () => {
+    expect(negativeBinomialFactorFor(0.157, 22500 / 2.6)).toBeCloseTo(0.04967123719957079, 9);
+    expect(negativeBinomialFactorFor(0.2, 6000 / 10)).toBeCloseTo(0.06948126197236351, 9);
+    expect(negativeBinomialFactorFor(0.2, 40 / 200)).toBeCloseTo(0.009161318104940907, 9);
+    // Nearly Poisson counts take Poisson's factor; nearly gamma ones the gamma scale family's.
+    expect(negativeBinomialFactorFor(0.2, 1e-9)).toBeCloseTo(poissonFactorFor(0.2), 6);
+    expect(negativeBinomialFactorFor(0.2, 1e9)).toBeCloseTo(0.06992031388355288, 6);
+    // At the indifference point the LLR is zero; below it, positive.
+    const f = negativeBinomialFactorFor(0.2, 600);
+    expect(negativeBinomialLLR(0.2 * 6000, 6000, f, 10)).toBeCloseTo(0, 6);
+    expect(negativeBinomialLLR(0.1 * 6000, 6000, f, 10)).toBeGreaterThan(0);
+    expect(() => negativeBinomialFactorFor(1, 1)).toThrow(RangeError);
   });
 
   it('finds the Poisson factor whose CUSUM is indifferent at a given change', () => {
