@@ -1248,12 +1248,12 @@ export class EvidenceDetector implements Detector {
     // clumps of a thin series comes in runs); φ > 2 (else the tail is Poisson's, as quasi-Poisson
     // has it); the gamma's shape is at least 1 (else its mode is at zero: silent by nature); and the
     // tick-to-tick dispersion has learnt a whole window (the first minutes' reads a third of it).
-    const indifference = (fall - 1) / Math.log(fall);
-    // Counting alone bands a tick above the collapse factor where exp(−BAND_SIGMAS/√expected) ≥ it (band-floor.ts).
-    const counted = expected * Math.log(this.params.collapseFactor) ** 2 >= BAND_SIGMAS * BAND_SIGMAS;
-    if (dropLLR > 0 && phi > 2 && phi - 1 <= expected && n < indifference * expected && counted && this.dispersion.ticks >= this.dispersionWindow) {
-      const shape = expected / (phi - 1);
-      dropLLR = Math.max(dropLLR, negativeBinomialLLR(n, expected, negativeBinomialFactorFor(indifference, phi - 1), shape) * this.weight);
+    // Quasi-Poisson's evidence is positive exactly below its indifference point, so a healthy tick
+    // stops at the first test. Counting alone bands a tick above the collapse factor where
+    // exp(−BAND_SIGMAS/√expected) ≥ it (band-floor.ts).
+    if (dropLLR > 0 && phi > 2 && phi - 1 <= expected && this.dispersion.ticks >= this.dispersionWindow && expected * Math.log(this.params.collapseFactor) ** 2 >= BAND_SIGMAS * BAND_SIGMAS) {
+      const indifference = (fall - 1) / Math.log(fall);
+      dropLLR = Math.max(dropLLR, negativeBinomialLLR(n, expected, negativeBinomialFactorFor(indifference, phi - 1), expected / (phi - 1)) * this.weight);
     }
     const drop = updateCheckAt(this.doubles, this.base + DROP, dropLLR, Number.NaN, threshold, RESOLVE_EVIDENCE);
     const score = (Math.log(Math.max(n, 0.5)) - Math.log(expected)) / sigma;
