@@ -1225,7 +1225,7 @@ export class EvidenceDetector implements Detector {
     // The band a healthy tick falls in: a fall inside it is no collapse (band-floor.ts). The
     // baseline's σ is its buckets' spread scaled by √(ticks a bucket), which is a tick's σ only when
     // ticks are independent; demand that wanders within minutes makes it the spread of sums of many
-    // ticks (a 1 s series wobbling ±30 % a minute read ±2.4 nats, a band reaching ×0.0007, and a
+    // ticks (a 1 s series wobbling ±30 % a minute read ±2.4 nats, a band reaching ×0.0006, and a
     // 98 % collapse paged never). The tick's own spread is the buckets' unscaled, plus what a tick
     // adds within its bucket (the tick-to-tick dispersion): equal to σ for independent ticks.
     const bucketTicks = this.bucketTicks;
