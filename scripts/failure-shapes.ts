@@ -34,11 +34,9 @@ interface Outcome {
   failure: string;
   /** The failing routes' healthy rate, requests a second. */
   rate: number;
-  stepS: number;
   falsePages: string[];
   /** Seconds from the failure's first tick to its first page (NaN: none within 30 minutes). */
   delayS: number;
-  firstPage: string;
 }
 
 function run(seed: number): Outcome {
@@ -77,7 +75,7 @@ function run(seed: number): Outcome {
   const rate = (shape.rate / shape.routes) * (route < 0 ? shape.routes : 1);
   if (falsePages.length > 0) console.log(`run ${seed} paged before the failure: ${describeShape(shape)}; ${traffic.nuisance ? describeNuisance(traffic.nuisance, shape.stepS) : 'clean'}\n  ${falsePages.slice(0, 3).join('\n  ')}`);
   if (process.env.SHAPES_VERBOSE) console.log(`run ${seed}: ${kind.name} on ${route < 0 ? 'every route' : 'one route'} at ${((atTick * shape.stepS) / 60).toFixed(0)} min, ${rate.toFixed(2)} req/s failing; ${describeShape(shape)}; ${traffic.nuisance ? describeNuisance(traffic.nuisance, shape.stepS) : 'clean'}: ${Number.isNaN(delayS) ? 'no page' : `${delayS} s, ${firstPage}`}`);
-  return { failure: kind.name, rate, stepS: shape.stepS, falsePages, delayS, firstPage };
+  return { failure: kind.name, rate, falsePages, delayS };
 }
 
 const outcomes: Outcome[] = [];
