@@ -337,7 +337,9 @@ export class AlertDecider {
     const est = assessment.estimate;
     if (carried && !est?.matches.some((m) => m.model === carried)) sentence = `${sentence.replace(/\.$/, '')}; ${carried}, named earlier, stays the incident's client.`;
     const explained = sentence === assessment.explanation ? assessment : { ...copyAssessment(told), explanation: sentence };
-    const why = est?.clientUndecided ? 'cannot tell the clients that fit apart' : fresh.model !== '' ? `favours ${fresh.model} as the failure recedes` : 'fits no client model';
+    // A reading whose interval reaches no amplification (M's low end under 1.05) is matched to no
+    // client because it may be no storm at all, not because it contradicts one: said as such.
+    const why = est?.clientUndecided ? 'cannot tell the clients that fit apart' : fresh.model !== '' ? `favours ${fresh.model} as the failure recedes` : est && !est.amplified ? 'cannot tell retries from none' : 'fits no client model';
     const named: Labels = carried ? { client_model: carried, client_model_note: `named ${carried} earlier; the latest reading ${why}` } : {};
     tracked.annotations = { ...annotate(this.definitions[kind], signal.id, explained, tracked.startsAtMs, carried), ...named, ...signal.annotations };
     tracked.reading = reading;

@@ -33,7 +33,7 @@ import { pooledDispersion } from './stats/pooled-dispersion.js';
 import { PROFILE_DOUBLES, PROFILE_TEMPLATE, type ProfileSnapshot, SLOTS_PER_WEEK, SeasonalProfile } from './stats/seasonal-profile.js';
 import { breakLateShare, lateShareOf, learnLateShare } from './stats/late-share.js';
 import { breakLagOne, learnLagOne, longRunDispersion } from './stats/lag-one-dispersion.js';
-import { successiveResidual, WINSOR_CHI2, winsorisedResidual } from './stats/successive-dispersion.js';
+import { successiveRatioResidual, successiveResidual, WINSOR_CHI2, winsorisedResidual } from './stats/successive-dispersion.js';
 import { DISPERSION_FIELDS, type Dispersion, DispersionView } from './tick-dispersion.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
@@ -647,6 +647,7 @@ export class EvidenceDetector implements Detector {
     s.f64.push(d.lagTicks);
     s.f64.push(d.lagPrev);
     s.f64.push(d.funnelTicks);
+    s.f64.push(d.errorsPrevK);
     if (block) {
       s.f64.push(d.blockN);
       s.f64.push(d.blockExpected);
@@ -701,7 +702,7 @@ export class EvidenceDetector implements Detector {
     const check = (k: CheckName) => `{"small":0,"large":0,"health":0,"alarmed":${this.alarmed(CHECK_AT[k])}}`;
     const numbers = (kind: 'f' | 'd', n: number) => (n > 0 ? numbersTemplate(kind, n) : '[]');
     const baseline = (b: RobustBaseline) => RobustBaseline.fixedTemplate(b.buckets, b.partialTicks > 0, b.coding);
-    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0,"lateNum":0,"lateDen":0,"latePrevN":0,"ratePrevN":0,"lag0":0,"lag1":0,"lagTicks":0,"lagPrev":0,"funnelTicks":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
+    const dispersion = `{"rate":0,"errors":0,"funnel":0,"ticks":0,"lateNum":0,"lateDen":0,"latePrevN":0,"ratePrevN":0,"lag0":0,"lag1":0,"lagTicks":0,"lagPrev":0,"funnelTicks":0,"errorsPrevK":0${block ? ',"blockN":0,"blockExpected":0,"blockTicks":0' : ''}${runBlock ? ',"rateBlock":0,"blocks":0' : ''}}`;
     const run = this.run === null ? 'null' : `{"sinceMs":0,"observed":0,"expected":0,"seconds":0${recent >= 0 ? `,"recentObserved":${numbers('d', recent)},"recentExpected":${numbers('d', recent)},"risingSinceMs":0${failure ? ',"failureObserved":0,"failureExpected":0,"failureTicks":0' : ''}` : ''}}`;
     return (
       `{"rate":${baseline(this.rate)},"errorRatio":${baseline(this.errorRatio)},"funnel":${baseline(this.funnel)}` +
@@ -728,7 +729,7 @@ export class EvidenceDetector implements Detector {
   /** The dispersion as saved: its keys in one order, whichever order they were set in. */
   private dispersionSnapshot(): Dispersion {
     const d = this.dispersion;
-    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN, ratePrevN: d.ratePrevN, lag0: d.lag0, lag1: d.lag1, lagTicks: d.lagTicks, lagPrev: d.lagPrev, funnelTicks: d.funnelTicks };
+    const out: Dispersion = { rate: d.rate, errors: d.errors, funnel: d.funnel, ticks: d.ticks, lateNum: d.lateNum, lateDen: d.lateDen, latePrevN: d.latePrevN, ratePrevN: d.ratePrevN, lag0: d.lag0, lag1: d.lag1, lagTicks: d.lagTicks, lagPrev: d.lagPrev, funnelTicks: d.funnelTicks, errorsPrevK: d.errorsPrevK };
     if (!Number.isNaN(d.blockN)) Object.assign(out, { blockN: d.blockN, blockExpected: d.blockExpected, blockTicks: d.blockTicks });
     if (!Number.isNaN(d.rateBlock)) Object.assign(out, { rateBlock: d.rateBlock, blocks: d.blocks });
     return out;
@@ -769,6 +770,7 @@ export class EvidenceDetector implements Detector {
     }
     // Saved before the rate's dispersion was read tick to tick (or after a gap, NaN: saved as null): no previous tick.
     if (validDispersion && typeof d.ratePrevN === 'number' && d.ratePrevN >= 0) this.dispersion.ratePrevN = d.ratePrevN;
+    if (validDispersion && typeof d.errorsPrevK === 'number' && d.errorsPrevK >= 0) this.dispersion.errorsPrevK = d.errorsPrevK;
     // Saved before the funnel's lag-one moments (or broken): they are learnt anew. lagPrev NaN is saved as null.
     if (validDispersion && [d.lag0, d.lag1, d.lagTicks].every((x) => typeof x === 'number' && Number.isFinite(x)) && d.lag0! >= 0 && d.lagTicks! >= 0) {
       Object.assign(this.dispersion, { lag0: d.lag0, lag1: d.lag1, lagTicks: d.lagTicks, lagPrev: typeof d.lagPrev === 'number' && Number.isFinite(d.lagPrev) ? d.lagPrev : Number.NaN });
@@ -842,8 +844,8 @@ export class EvidenceDetector implements Detector {
       if (this.errorsEval) unknown(this.errorsEval, Number.NaN, 'no data');
       if (this.funnelEval) unknown(this.funnelEval, Number.NaN, 'no data');
       this.lastScore = Number.NaN;
-      // No rate residual is read across a gap.
-      this.dispersion.ratePrevN = Number.NaN;
+      // No rate or error residual is read across a gap.
+      this.dispersion.ratePrevN = this.dispersion.errorsPrevK = Number.NaN;
       return out;
     }
     // Median and MAD once per tick: they are the hot path at 100k series.
@@ -857,8 +859,9 @@ export class EvidenceDetector implements Detector {
     const b = this.base;
     const ratioEvidenceBefore = c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]!;
     this.judgeRate(sample.requests, n, baselineCount, baselineSigma);
+    const previousN = this.dispersion.ratePrevN;
     this.dispersion.ratePrevN = n;
-    const errors = this.errorsEval ? this.judgeErrors(this.errorsEval, sample.errors * this.seconds, n, baselineCount, timeMs, deployWindow) : undefined;
+    const errors = this.errorsEval ? this.judgeErrors(this.errorsEval, sample.errors * this.seconds, n, baselineCount, timeMs, deployWindow, previousN) : undefined;
     const funnel = this.funnelEval ? this.judgeFunnel(this.funnelEval, sample.downstream * this.seconds, n, baselineCount) : undefined;
     this.followRun(n, baselineCount, baselineError, timeMs, out, errors, funnel, Math.sign(c[b + ERRORS + CHECK_SMALL]! + c[b + FUNNEL + CHECK_SMALL]! - ratioEvidenceBefore));
     this.learn(sample, n, baselineCount, timeMs, errors, funnel);
@@ -1206,6 +1209,11 @@ export class EvidenceDetector implements Detector {
   }
 
   private judgeRate(requests: number, n: number, expected: number, baselineSigma: number): void {
+    // Against the tick before, not the expectation: a median lagging a level shift is no noise
+    // (stats/successive-dispersion.ts). It needs no baseline, so warming-up ticks have it too:
+    // without it they were counted as learnt ticks of φ = 1, and the first judgements read gamma-mixed
+    // traffic (ticks ±58 %) as Poisson's, its band ±0.09 nat, and paged an outage at a lull.
+    residual.rate = successiveResidual(n, this.dispersion.ratePrevN);
     if (Number.isNaN(expected)) {
       unknown(this.spikeEval, requests, 'warming up');
       unknown(this.dropEval, requests, 'warming up');
@@ -1214,8 +1222,6 @@ export class EvidenceDetector implements Detector {
     const { spikeFactor, collapseFactor, threshold } = this.derived;
     // Quasi-Poisson: Var(count) = φ·mean, φ from the baseline's own spread of log-rate (≈ φ/mean).
     const logSigma = Math.max(baselineSigma, MIN_LOG_RATE_SIGMA);
-    // Against the tick before, not the expectation: a median lagging a level shift is no noise (stats/successive-dispersion.ts).
-    residual.rate = successiveResidual(n, this.dispersion.ratePrevN);
     const tickPhi = this.tickDispersion(this.dispersion.rate);
     const phi = Math.max(1, logSigma * logSigma * expected, tickPhi);
     const w = this.weight / phi;
@@ -1262,10 +1268,19 @@ export class EvidenceDetector implements Detector {
     judged(this.dropEval, drop, score, requests, baseline, sigma, undefined, evidenceAt(this.doubles, this.base + DROP), threshold);
   }
 
-  private judgeErrors(out: Evaluation, errors: number, n: number, expected: number, timeMs: number, deployWindow: boolean): Evaluation {
+  private judgeErrors(out: Evaluation, errors: number, n: number, expected: number, timeMs: number, deployWindow: boolean, previousN: number): Evaluation {
+    const d = this.dispersion;
+    const previousK = d.errorsPrevK;
+    d.errorsPrevK = errors >= 0 ? errors : Number.NaN;
     if (!(errors >= 0)) return unknown(out, Number.NaN, 'no data');
     const ratio = n > 0 ? errors / n : Number.NaN;
-    if (!this.ready(this.errorRatio) || Number.isNaN(expected)) return unknown(out, ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
+    if (!this.ready(this.errorRatio) || Number.isNaN(expected)) {
+      // Warming up, the ratio's dispersion is read from one tick to the next: counted among the
+      // learnt ticks as φ = 1, these ticks had the first judgements read bursty errors (a tick's
+      // ratio ±70 %) as binomial, and one in six starts of such a route alarmed in its first hour.
+      residual.errors = successiveRatioResidual(errors, n, previousK, previousN);
+      return unknown(out, ratio, n <= 0 && errors <= 0 ? 'no requests' : 'warming up');
+    }
     const e0 = Math.max(0, errorBaseline(this.errorRatio, expected));
     if (n <= 0 && errors <= 0) {
       unchanged(out, this.doubles, this.base + ERRORS, e0, this.derived.threshold);

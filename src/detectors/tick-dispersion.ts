@@ -39,10 +39,16 @@ export interface Dispersion extends LateShareState, Partial<LagOneState> {
    * `ticks` (how those states were learnt).
    */
   funnelTicks?: number;
+  /**
+   * The failures of the tick before (NaN after a gap or when it had none): while the error ratio's
+   * baseline warms up its dispersion is read from one tick to the next (successiveRatioResidual),
+   * as the rate's is; the tick's requests are `ratePrevN`. Absent in states saved before it: none.
+   */
+  errorsPrevK?: number;
 }
 
 /** Doubles a DispersionView takes. */
-export const DISPERSION_FIELDS = 18;
+export const DISPERSION_FIELDS = 19;
 const RATE = 0;
 const ERRORS = 1;
 const FUNNEL = 2;
@@ -61,6 +67,7 @@ const LAG1 = 14;
 const LAG_TICKS = 15;
 const LAG_PREV = 16;
 const FUNNEL_TICKS = 17;
+const ERRORS_PREV_K = 18;
 
 /** The dispersion as a detector holds it: every field a number, NaN where the saved form has none (no block gathered, no block averaged). */
 export class DispersionView implements Required<Dispersion> {
@@ -98,6 +105,7 @@ export class DispersionView implements Required<Dispersion> {
     d[at + LAG_TICKS] = 0;
     d[at + LAG_PREV] = Number.NaN;
     d[at + FUNNEL_TICKS] = funnelTicks;
+    d[at + ERRORS_PREV_K] = Number.NaN;
   }
 
   get rate(): number {
@@ -207,5 +215,11 @@ export class DispersionView implements Required<Dispersion> {
   }
   set funnelTicks(v: number) {
     this.doubles[this.at + FUNNEL_TICKS] = v;
+  }
+  get errorsPrevK(): number {
+    return this.doubles[this.at + ERRORS_PREV_K]!;
+  }
+  set errorsPrevK(v: number) {
+    this.doubles[this.at + ERRORS_PREV_K] = v;
   }
 }

@@ -234,6 +234,10 @@ describe('AlertDecider updates of a firing incident', () => {
     const [update] = d.decide(signal, ebbing, 15_000);
     expect(update).toMatchObject({ update: 1, annotations: { attempts_per_request: '1.8', client_model: 'cargo' } });
     expect(update!.annotations.client_model_note).toBe('named cargo earlier; the latest reading fits no client model');
+    // A reading whose interval reaches 1.05x (no amplification to be sure of) is told so, not as a misfit.
+    const unsure = assessment({ failing: true, kind: 'retry_storm', estimate: { ...estimate('cargo', 1.6), multiplierLow: 1.04, matches: [], amplified: false }, explanation: 'unsure' });
+    const [next] = d.decide(signal, unsure, 30_000);
+    expect(next!.annotations.client_model_note).toBe('named cargo earlier; the latest reading cannot tell retries from none');
     // What a chat receiver shows (summary and description) names it too, and says it is kept.
     expect(update!.annotations.summary).toContain('client model: cargo');
     expect(update!.annotations.description).toContain("cargo, named earlier, stays the incident's client");

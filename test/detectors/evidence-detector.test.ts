@@ -325,6 +325,56 @@ describe('EvidenceDetector', () => {
     }
   });
 
+  it('reads lumpy traffic as lumpy from its first judgement: no rate alarm in the first hour of 60 cold starts, and a 98 % fall still pages', () => {
+    // Warming-up ticks once taught the dispersion nothing and were counted as learnt ticks of
+    // Poisson noise: the first judgements banded ±58 % ticks at ±0.1 nat (a drop or spike alarmed
+    // in 8 and 22 % of such starts).
+    let alarmedStarts = 0;
+    const delays: number[] = [];
+    for (let seed = 1; seed <= 60; seed++) {
+      const random = mulberry32(seed * 7919);
+      const d = detector(5000, {}, ['requests']);
+      const at = (perSecond: number): SignalSample => {
+        const n = poisson(random, (perSecond * 5 * gamma(random, 3)) / 3);
+        return { requests: n / 5, errors: 0, downstream: n / 5 };
+      };
+      let t = 0;
+      let alarmed = false;
+      for (let i = 0; i < 720; i++, t += 5000) for (const e of d.observe(at(300), t)) if (e.status === 'anomalous') alarmed = true;
+      if (alarmed) alarmedStarts++;
+      let firedAfter = Number.NaN;
+      for (let i = 1; i <= 120 && Number.isNaN(firedAfter); i++, t += 5000) if (statusOf(d.observe(at(6), t), 'rate_drop') === 'anomalous') firedAfter = i;
+      delays.push(firedAfter);
+    }
+    expect(alarmedStarts).toBe(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(12);
+  });
+
+  it('reads bursty errors as bursty from its first judgement: no error alarm in the first hour of 60 cold starts, and 10 % errors still page', () => {
+    // The error ratio's warming-up ticks taught its dispersion nothing and were counted as learnt
+    // ticks of φ = 1: a tick of 6 % on a 2 % route whose ticks vary ±70 % alarmed at once.
+    let alarmedStarts = 0;
+    const delays: number[] = [];
+    for (let seed = 1; seed <= 60; seed++) {
+      const random = mulberry32(seed * 104729);
+      const d = detector(15_000, {}, ['requests', 'errors']);
+      const at = (share: number): SignalSample => {
+        const n = poisson(random, 100 * 15);
+        const e = Math.min(n, poisson(random, (n * share * gamma(random, 2)) / 2));
+        return { requests: n / 15, errors: e / 15, downstream: n / 15 };
+      };
+      let t = 0;
+      let alarmed = false;
+      for (let i = 0; i < 240; i++, t += 15_000) if (statusOf(d.observe(at(0.02), t), 'error_ratio') === 'anomalous') alarmed = true;
+      if (alarmed) alarmedStarts++;
+      let firedAfter = Number.NaN;
+      for (let i = 1; i <= 40 && Number.isNaN(firedAfter); i++, t += 15_000) if (statusOf(d.observe(at(0.1), t), 'error_ratio') === 'anomalous') firedAfter = i;
+      delays.push(firedAfter);
+    }
+    expect(alarmedStarts).toBe(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(12);
+  });
+
   it("counts the failure's ticks from its alarm, where the run may begin ticks earlier, and reads the multiplier over them", () => {
     const random = mulberry32(13);
     const d = detector(1000);
@@ -939,6 +989,26 @@ describe('EvidenceDetector', () => {
     expect(funnel.status).toBe('anomalous');
     expect(funnel.reason).toBe('no requests');
     expect(Number.isNaN(funnel.observed)).toBe(true);
+  });
+
+  it('restarts mid-warm-up as if it never happened: the ticks before a restart still teach the rate and error dispersion', () => {
+    const random = mulberry32(19);
+    const samples = Array.from({ length: 90 }, () => {
+      const n = poisson(random, (30 * 15 * gamma(random, 3)) / 3);
+      const e = Math.min(n, poisson(random, (n * 0.03 * gamma(random, 2)) / 2));
+      return { requests: n / 15, errors: e / 15, downstream: n / 15 };
+    });
+    const straight = detector(15_000);
+    let copy = detector(15_000);
+    const judged = (out: Evaluation[]) => out.map((e) => [e.kind, e.status, e.baseline, e.sigma, e.evidence]);
+    samples.forEach((s, i) => {
+      if (i === 9) {
+        const restarted = detector(15_000);
+        expect(restarted.restore(JSON.parse(JSON.stringify(copy.snapshot())))).toBe(true);
+        copy = restarted;
+      }
+      expect(judged(copy.observe(s, i * 15_000)), `tick ${i}`).toEqual(judged(straight.observe(s, i * 15_000)));
+    });
   });
 
   it('restores ticks still on probation: a restart mid-probation judges as if it never happened', () => {

@@ -3,7 +3,7 @@ import { breakLateShare, lateShareOf, learnLateShare, newLateShare } from '../..
 import { newLagOne } from '../../src/detectors/stats/lag-one-dispersion.js';
 import { DISPERSION_FIELDS, DispersionView } from '../../src/detectors/tick-dispersion.js';
 
-const FIELDS = ['rate', 'errors', 'funnel', 'ticks', 'lateNum', 'lateDen', 'latePrevN', 'rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN', 'lag0', 'lag1', 'lagTicks', 'lagPrev', 'funnelTicks'] as const;
+const FIELDS = ['rate', 'errors', 'funnel', 'ticks', 'lateNum', 'lateDen', 'latePrevN', 'rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN', 'lag0', 'lag1', 'lagTicks', 'lagPrev', 'funnelTicks', 'errorsPrevK'] as const;
 
 describe('DispersionView', () => {
   it('starts as nothing learnt: φ = 1 for every input, no ticks, a fresh late share and lag-one moments, no block', () => {
@@ -13,7 +13,7 @@ describe('DispersionView', () => {
     const lag = newLagOne();
     expect([d.lag0, d.lag1, d.lagTicks, d.lagPrev]).toEqual([lag.lag0, lag.lag1, lag.lagTicks, lag.lagPrev]);
     expect(d.funnelTicks).toBe(0);
-    for (const k of ['rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN'] as const) expect(d[k], k).toBeNaN();
+    for (const k of ['rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN', 'errorsPrevK'] as const) expect(d[k], k).toBeNaN();
   });
 
   it('holds each field in its own place of its slice, and reset() rewrites them all', () => {
@@ -27,6 +27,7 @@ describe('DispersionView', () => {
     expect([d.rate, d.errors, d.funnel, d.ticks, d.lateNum, d.lateDen, d.latePrevN]).toEqual([2.5, 1.5, 3, 40, 0, 0, -1]);
     expect(d.blockN).toBeNaN();
     expect(d.ratePrevN).toBeNaN();
+    expect(d.errorsPrevK).toBeNaN();
     expect([d.lag0, d.lag1, d.lagTicks, d.lagPrev]).toEqual([0, 0, 0, Number.NaN]);
     // The funnel's residuals counted as the ticks unless said otherwise (states saved before it).
     expect(d.funnelTicks).toBe(40);

@@ -41,6 +41,25 @@ export function successiveResidual(n: number, previous: number): number {
 }
 
 /**
+ * The squared residual of a tick's `k` failures among `n` against the tick before's (`previousK`
+ * among `previousN`; negative or NaN when there is none): the Pearson χ² of their 2×2 table,
+ * N·(k·(n₀ − k₀) − k₀·(n − k))² / (n·n₀·K·(N − K)) with N = n + n₀, K = k + k₀ (scipy's
+ * `chi2_contingency(…, correction=False)` statistic). For binomial counts of one ratio its mean is
+ * 1; under Var = φ·n·p(1 − p) it is φ, as the Pearson residual against a known ratio is, and it
+ * needs no baseline: the error ratio's warming-up ticks teach the dispersion with it. NaN without a
+ * tick before, or when neither tick has a failure, or both only failures (they say nothing of the
+ * spread).
+ */
+export function successiveRatioResidual(k: number, n: number, previousK: number, previousN: number): number {
+  if (!(previousK >= 0 && previousN > 0 && k >= 0 && n > 0)) return Number.NaN;
+  const total = n + previousN;
+  const failed = k + previousK;
+  if (!(failed > 0 && failed < total)) return Number.NaN;
+  const cross = k * (previousN - previousK) - previousK * (n - k);
+  return (total * cross * cross) / (n * previousN * failed * (total - failed));
+}
+
+/**
  * `residual` as the dispersion learns it: at most WINSOR_CHI2 times the dispersion learnt so far
  * (`learnt`, at least 1) once `trusted` (enough ticks averaged for the estimate to be more than its
  * first guesses); untrusted, as it is. NaN stays NaN.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WINSORISED_MEAN, WINSOR_CHI2, successiveResidual, winsorisedResidual } from '../../../src/detectors/stats/successive-dispersion.js';
+import { WINSORISED_MEAN, WINSOR_CHI2, successiveRatioResidual, successiveResidual, winsorisedResidual } from '../../../src/detectors/stats/successive-dispersion.js';
 
 /** E[(n₁ − n₂)²/(n₁ + n₂) | n₁ + n₂ > 0] for two independent counts of pmf `pmf`, by enumeration. */
 function expectedResidual(pmf: number[]): number {
@@ -79,5 +79,54 @@ describe('winsorisedResidual', () => {
     // The density's pole at 0 loses a little mass to the midpoint rule; the tail mass is 0.001 exactly.
     expect(below + 0.001 * WINSOR_CHI2).toBeCloseTo(WINSORISED_MEAN, 3);
     expect(mass).toBeGreaterThan(0.99);
+  });
+});
+
+/** The pmf of k failures among n when the ratio is Beta(a, b) (beta-binomial), by the ratio of successive terms; binomial when a is Infinity. */
+function ratioPmf(n: number, p: number, rho = 0): number[] {
+  const a = (p * (1 - rho)) / rho;
+  const b = ((1 - p) * (1 - rho)) / rho;
+  const out = [1];
+  for (let k = 0; k < n; k++) out.push(out[k]! * ((n - k) / (k + 1)) * (rho > 0 ? (k + a) / (n - k - 1 + b) : p / (1 - p)));
+  const total = out.reduce((x, y) => x + y, 0);
+  return out.map((x) => x / total);
+}
+
+/** E[X²] of two independent ticks of n and n0 requests whose failures have pmfs `pa`, `pb`, over the tables it is defined on. */
+function expectedRatioResidual(pa: number[], pb: number[]): number {
+  let sum = 0;
+  let mass = 0;
+  for (let a = 0; a < pa.length; a++) {
+    for (let b = 0; b < pb.length; b++) {
+      const r = successiveRatioResidual(a, pa.length - 1, b, pb.length - 1);
+      if (Number.isNaN(r)) continue;
+      sum += pa[a]! * pb[b]! * r;
+      mass += pa[a]! * pb[b]!;
+    }
+  }
+  return sum / mass;
+}
+
+describe('successiveRatioResidual', () => {
+  it("is the 2×2 table's Pearson χ² (scipy chi2_contingency, correction=False)", () => {
+    expect(successiveRatioResidual(30, 1500, 12, 1480)).toBeCloseTo(7.58176050211448, 12);
+    expect(successiveRatioResidual(0, 20, 3, 25)).toBeCloseTo(2.571428571428571, 12);
+    expect(successiveRatioResidual(5, 5, 0, 7)).toBeCloseTo(12, 12);
+    expect(successiveRatioResidual(91, 400, 60, 420)).toBeCloseTo(9.77013800798435, 12);
+  });
+
+  it('has mean N/(N − 1) for binomial ticks of one ratio, and reads a beta-binomial one near its dispersion', () => {
+    // scipy enumeration: 1.0028653295128915 (200 and 150 requests at 3 %); beta-binomial with
+    // intra-class correlation 0.02 (φ 4.98 and 3.98): 3.4761526442925987.
+    expect(expectedRatioResidual(ratioPmf(200, 0.03), ratioPmf(150, 0.03))).toBeCloseTo(1.0028653295128915, 9);
+    expect(expectedRatioResidual(ratioPmf(200, 0.03, 0.02), ratioPmf(150, 0.03, 0.02))).toBeCloseTo(3.4761526442925987, 9);
+  });
+
+  it('is NaN without a tick before, or when the two ticks say nothing of the spread', () => {
+    expect(successiveRatioResidual(3, 100, Number.NaN, Number.NaN)).toBeNaN();
+    expect(successiveRatioResidual(3, 100, -1, 80)).toBeNaN();
+    expect(successiveRatioResidual(3, 0, 2, 80)).toBeNaN();
+    expect(successiveRatioResidual(0, 100, 0, 80)).toBeNaN();
+    expect(successiveRatioResidual(100, 100, 80, 80)).toBeNaN();
   });
 });
