@@ -6,10 +6,10 @@
 // gamma-mixed the same way, tick by tick. The detector alone, as the pipeline runs it.
 
 import { parseArgs } from 'node:util';
-import { loadBundledModels } from '../src/config/load.js';
 import type { Evaluation } from '../src/core/types.js';
-import { type DetectorParams, EvidenceDetector } from '../src/detectors/evidence-detector.js';
+import { EvidenceDetector } from '../src/detectors/evidence-detector.js';
 import { gamma, mulberry32, poisson } from './sim/random.js';
+import { presetParams } from './sim/preset.js';
 
 const { values } = parseArgs({ options: { starts: { type: 'string' }, hours: { type: 'string' }, preset: { type: 'string' } } });
 const starts = Number(values.starts ?? 100);
@@ -17,11 +17,7 @@ const hours = Number(values.hours ?? 4);
 if (!(Number.isInteger(starts) && starts >= 1 && starts <= 10_000)) throw new Error('--starts: 1 to 10000');
 if (!(Number.isInteger(hours) && hours >= 1 && hours <= 48)) throw new Error('--hours: 1 to 48');
 
-// A bundled preset (models/detector-presets.yaml), the default as a config without `detector:` runs.
-const presets = loadBundledModels().presets;
-const chosen = presets[values.preset ?? 'default'];
-if (!chosen) throw new Error(`--preset: one of ${Object.keys(presets).join(', ')}`);
-const PARAMS: DetectorParams = chosen;
+const PARAMS = presetParams(values.preset);
 
 interface Case {
   stepS: number;

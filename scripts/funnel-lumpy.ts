@@ -10,18 +10,15 @@
 // variance growing with the requests) leaves: README, "Left as they are".
 
 import { parseArgs } from 'node:util';
-import { loadBundledModels } from '../src/config/load.js';
 import type { Evaluation, SignalSample } from '../src/core/types.js';
-import { type DetectorParams, EvidenceDetector } from '../src/detectors/evidence-detector.js';
+import { EvidenceDetector } from '../src/detectors/evidence-detector.js';
 import { gamma, mulberry32, poisson } from './sim/random.js';
+import { presetParams } from './sim/preset.js';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string' }, preset: { type: 'string' } } });
 const seeds = Number(values.seeds ?? 40);
 if (!(Number.isInteger(seeds) && seeds >= 1 && seeds <= 1000)) throw new Error('--seeds: 1 to 1000');
-const presets = loadBundledModels().presets;
-const chosen = presets[values.preset ?? 'default'];
-if (!chosen) throw new Error(`--preset: one of ${Object.keys(presets).join(', ')}`);
-const PARAMS: DetectorParams = chosen;
+const PARAMS = presetParams(values.preset);
 const LOST_AT_BASELINE = 0.005;
 
 /** One route's ticks: requests of a gamma-mixed mean (k 0: Poisson), a share lost, completions held a tick with probability q. */

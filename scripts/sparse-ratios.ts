@@ -4,20 +4,16 @@
 // alarm per seed (NaN: none within the hour). The detector alone, as the pipeline runs it.
 
 import { parseArgs } from 'node:util';
-import { loadBundledModels } from '../src/config/load.js';
 import type { Evaluation, SignalSample } from '../src/core/types.js';
-import { type DetectorParams, EvidenceDetector } from '../src/detectors/evidence-detector.js';
+import { EvidenceDetector } from '../src/detectors/evidence-detector.js';
 import { mulberry32, poisson } from './sim/random.js';
+import { presetParams } from './sim/preset.js';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string' }, preset: { type: 'string' } } });
 const seeds = Number(values.seeds ?? 20);
 if (!(Number.isInteger(seeds) && seeds >= 1 && seeds <= 1000)) throw new Error('--seeds: 1 to 1000');
 
-// A bundled preset (models/detector-presets.yaml), the default as a config without `detector:` runs.
-const presets = loadBundledModels().presets;
-const chosen = presets[values.preset ?? 'default'];
-if (!chosen) throw new Error(`--preset: one of ${Object.keys(presets).join(', ')}`);
-const PARAMS: DetectorParams = chosen;
+const PARAMS = presetParams(values.preset);
 interface Case {
   check: 'error_ratio' | 'funnel_drop';
   perSecond: number;
