@@ -1,13 +1,14 @@
 // A detector's dispersion estimates (how much more its counts vary than Poisson or binomial ones)
-// the late share's sums and the funnel's lag-one moments: eighteen numbers a series, read and written in place every tick. They
+// the late share's sums, the funnel's lag-one moments and its in-flight share's sums: twenty-seven numbers a series, read and written in place every tick. They
 // live in the detector's doubles (a region of a shared slab, core/slab.ts), not in an object's
 // fields: V8 holds each double field as a number object of its own (16 bytes beside its slot).
 
 import type { LateShareState } from './stats/late-share.js';
 import type { LagOneState } from './stats/lag-one-dispersion.js';
+import type { InFlightState } from './stats/in-flight-share.js';
 
 /** Tick-level dispersion estimates (mean squared Pearson residual of healthy ticks) per input. */
-export interface Dispersion extends LateShareState, Partial<LagOneState> {
+export interface Dispersion extends LateShareState, Partial<LagOneState>, Partial<InFlightState> {
   rate: number;
   errors: number;
   funnel: number;
@@ -48,7 +49,7 @@ export interface Dispersion extends LateShareState, Partial<LagOneState> {
 }
 
 /** Doubles a DispersionView takes. */
-export const DISPERSION_FIELDS = 19;
+export const DISPERSION_FIELDS = 27;
 const RATE = 0;
 const ERRORS = 1;
 const FUNNEL = 2;
@@ -68,6 +69,14 @@ const LAG_TICKS = 15;
 const LAG_PREV = 16;
 const FUNNEL_TICKS = 17;
 const ERRORS_PREV_K = 18;
+const IN_NN = 19;
+const IN_ND = 20;
+const IN_DD = 21;
+const IN_LN = 22;
+const IN_LD = 23;
+const IN_LL = 24;
+const IN_W = 25;
+const IN_PREV_N = 26;
 
 /** The dispersion as a detector holds it: every field a number, NaN where the saved form has none (no block gathered, no block averaged). */
 export class DispersionView implements Required<Dispersion> {
@@ -106,6 +115,9 @@ export class DispersionView implements Required<Dispersion> {
     d[at + LAG_PREV] = Number.NaN;
     d[at + FUNNEL_TICKS] = funnelTicks;
     d[at + ERRORS_PREV_K] = Number.NaN;
+    // newInFlight()'s values.
+    d.fill(0, at + IN_NN, at + IN_PREV_N);
+    d[at + IN_PREV_N] = -1;
   }
 
   get rate(): number {
@@ -221,5 +233,53 @@ export class DispersionView implements Required<Dispersion> {
   }
   set errorsPrevK(v: number) {
     this.doubles[this.at + ERRORS_PREV_K] = v;
+  }
+  get inNN(): number {
+    return this.doubles[this.at + IN_NN]!;
+  }
+  set inNN(v: number) {
+    this.doubles[this.at + IN_NN] = v;
+  }
+  get inND(): number {
+    return this.doubles[this.at + IN_ND]!;
+  }
+  set inND(v: number) {
+    this.doubles[this.at + IN_ND] = v;
+  }
+  get inDD(): number {
+    return this.doubles[this.at + IN_DD]!;
+  }
+  set inDD(v: number) {
+    this.doubles[this.at + IN_DD] = v;
+  }
+  get inLN(): number {
+    return this.doubles[this.at + IN_LN]!;
+  }
+  set inLN(v: number) {
+    this.doubles[this.at + IN_LN] = v;
+  }
+  get inLD(): number {
+    return this.doubles[this.at + IN_LD]!;
+  }
+  set inLD(v: number) {
+    this.doubles[this.at + IN_LD] = v;
+  }
+  get inLL(): number {
+    return this.doubles[this.at + IN_LL]!;
+  }
+  set inLL(v: number) {
+    this.doubles[this.at + IN_LL] = v;
+  }
+  get inW(): number {
+    return this.doubles[this.at + IN_W]!;
+  }
+  set inW(v: number) {
+    this.doubles[this.at + IN_W] = v;
+  }
+  get inPrevN(): number {
+    return this.doubles[this.at + IN_PREV_N]!;
+  }
+  set inPrevN(v: number) {
+    this.doubles[this.at + IN_PREV_N] = v;
   }
 }

@@ -375,6 +375,29 @@ describe('EvidenceDetector', () => {
     expect(Math.max(...delays)).toBeLessThanOrEqual(12);
   });
 
+  it('pages half the requests lost within five 15 s ticks of lumpy demand whose completions are counted a tick late, and none in four healthy hours', () => {
+    // On demand varying ±58 % a tick, the requests in flight between the two hops' scrapes swing
+    // with the square of the traffic; weighed as added variance alone, half lost took 7-12 ticks.
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const random = mulberry32(seed * 31_337);
+      const counted = lateCompletions(random, 0.2);
+      const d = detector(15_000);
+      const at = (lost: number): SignalSample => {
+        const n = poisson(random, (110 * 15 * gamma(random, 3)) / 3);
+        let completed = 0;
+        for (let i = 0; i < n; i++) if (random() >= lost) completed++;
+        return { requests: n / 15, errors: 0, downstream: counted(completed) / 15 };
+      };
+      let t = 0;
+      let falseAlarms = 0;
+      for (let i = 0; i < 960; i++, t += 15_000) if (d.observe(at(0.005), t).some((e) => e.status === 'anomalous')) falseAlarms++;
+      expect(falseAlarms, `seed ${seed}`).toBe(0);
+      let firedAfter = Number.NaN;
+      for (let i = 1; i <= 40 && Number.isNaN(firedAfter); i++, t += 15_000) if (statusOf(d.observe(at(0.5), t), 'funnel_drop') === 'anomalous') firedAfter = i;
+      expect(firedAfter, `seed ${seed}`).toBeLessThanOrEqual(5);
+    }
+  });
+
   it("counts the failure's ticks from its alarm, where the run may begin ticks earlier, and reads the multiplier over them", () => {
     const random = mulberry32(13);
     const d = detector(1000);
@@ -1003,6 +1026,28 @@ describe('EvidenceDetector', () => {
     const judged = (out: Evaluation[]) => out.map((e) => [e.kind, e.status, e.baseline, e.sigma, e.evidence]);
     samples.forEach((s, i) => {
       if (i === 9) {
+        const restarted = detector(15_000);
+        expect(restarted.restore(JSON.parse(JSON.stringify(copy.snapshot())))).toBe(true);
+        copy = restarted;
+      }
+      expect(judged(copy.observe(s, i * 15_000)), `tick ${i}`).toEqual(judged(straight.observe(s, i * 15_000)));
+    });
+  });
+
+  it("restarts on lumpy demand with completions counted late as if it never happened: the funnel's in-flight share is kept", () => {
+    const random = mulberry32(23);
+    const counted = lateCompletions(random, 0.3);
+    const samples = Array.from({ length: 700 }, (_, i) => {
+      const n = poisson(random, (60 * 15 * gamma(random, 3)) / 3);
+      let completed = 0;
+      for (let j = 0; j < n; j++) if (random() >= (i >= 650 ? 0.4 : 0.005)) completed++;
+      return { requests: n / 15, errors: 0, downstream: counted(completed) / 15 };
+    });
+    const straight = detector(15_000);
+    let copy = detector(15_000);
+    const judged = (out: Evaluation[]) => out.map((e) => [e.kind, e.status, e.baseline, e.sigma, e.evidence]);
+    samples.forEach((s, i) => {
+      if (i === 600) {
         const restarted = detector(15_000);
         expect(restarted.restore(JSON.parse(JSON.stringify(copy.snapshot())))).toBe(true);
         copy = restarted;

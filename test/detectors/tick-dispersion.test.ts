@@ -3,7 +3,7 @@ import { breakLateShare, lateShareOf, learnLateShare, newLateShare } from '../..
 import { newLagOne } from '../../src/detectors/stats/lag-one-dispersion.js';
 import { DISPERSION_FIELDS, DispersionView } from '../../src/detectors/tick-dispersion.js';
 
-const FIELDS = ['rate', 'errors', 'funnel', 'ticks', 'lateNum', 'lateDen', 'latePrevN', 'rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN', 'lag0', 'lag1', 'lagTicks', 'lagPrev', 'funnelTicks', 'errorsPrevK'] as const;
+const FIELDS = ['rate', 'errors', 'funnel', 'ticks', 'lateNum', 'lateDen', 'latePrevN', 'rateBlock', 'blocks', 'blockN', 'blockExpected', 'blockTicks', 'ratePrevN', 'lag0', 'lag1', 'lagTicks', 'lagPrev', 'funnelTicks', 'errorsPrevK', 'inNN', 'inND', 'inDD', 'inLN', 'inLD', 'inLL', 'inW', 'inPrevN'] as const;
 
 describe('DispersionView', () => {
   it('starts as nothing learnt: φ = 1 for every input, no ticks, a fresh late share and lag-one moments, no block', () => {
@@ -28,6 +28,7 @@ describe('DispersionView', () => {
     expect(d.blockN).toBeNaN();
     expect(d.ratePrevN).toBeNaN();
     expect(d.errorsPrevK).toBeNaN();
+    expect([d.inNN, d.inND, d.inDD, d.inLN, d.inLD, d.inLL, d.inW, d.inPrevN]).toEqual([0, 0, 0, 0, 0, 0, 0, -1]);
     expect([d.lag0, d.lag1, d.lagTicks, d.lagPrev]).toEqual([0, 0, 0, Number.NaN]);
     // The funnel's residuals counted as the ticks unless said otherwise (states saved before it).
     expect(d.funnelTicks).toBe(40);
