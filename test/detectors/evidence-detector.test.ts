@@ -32,6 +32,24 @@ function detector(stepMs: number, params: Partial<DetectorParams> = {}, inputs: 
   return new EvidenceDetector({ ...PARAMS, ...params }, { intervalMs: stepMs, inputs: new Set(inputs) });
 }
 
+/**
+ * Steps one detector straight through `samples` (15 s ticks) and another restarted from its
+ * snapshot before tick `restartAt`: every tick's judgements must be the same.
+ */
+function expectRestartUnseen(samples: SignalSample[], restartAt: number): void {
+  const straight = detector(15_000);
+  let copy = detector(15_000);
+  const judged = (out: Evaluation[]) => out.map((e) => [e.kind, e.status, e.baseline, e.sigma, e.evidence]);
+  samples.forEach((s, i) => {
+    if (i === restartAt) {
+      const restarted = detector(15_000);
+      expect(restarted.restore(JSON.parse(JSON.stringify(copy.snapshot())))).toBe(true);
+      copy = restarted;
+    }
+    expect(judged(copy.observe(s, i * 15_000)), `tick ${i}`).toEqual(judged(straight.observe(s, i * 15_000)));
+  });
+}
+
 /** Poisson arrivals at `perSecond`; each completes downstream unless it fails (probability `lost`). */
 function tick(random: () => number, perSecond: number, stepMs: number, lost = 0, errors = 0.001): SignalSample {
   const seconds = stepMs / 1000;
@@ -1021,17 +1039,7 @@ describe('EvidenceDetector', () => {
       const e = Math.min(n, poisson(random, (n * 0.03 * gamma(random, 2)) / 2));
       return { requests: n / 15, errors: e / 15, downstream: n / 15 };
     });
-    const straight = detector(15_000);
-    let copy = detector(15_000);
-    const judged = (out: Evaluation[]) => out.map((e) => [e.kind, e.status, e.baseline, e.sigma, e.evidence]);
-    samples.forEach((s, i) => {
-      if (i === 9) {
-        const restarted = detector(15_000);
-        expect(restarted.restore(JSON.parse(JSON.stringify(copy.snapshot())))).toBe(true);
-        copy = restarted;
-      }
-      expect(judged(copy.observe(s, i * 15_000)), `tick ${i}`).toEqual(judged(straight.observe(s, i * 15_000)));
-    });
+    expectRestartUnseen(samples, 9);
   });
 
   it("restarts on lumpy demand with completions counted late as if it never happened: the funnel's in-flight share is kept", () => {
@@ -1043,17 +1051,7 @@ describe('EvidenceDetector', () => {
       for (let j = 0; j < n; j++) if (random() >= (i >= 650 ? 0.4 : 0.005)) completed++;
       return { requests: n / 15, errors: 0, downstream: counted(completed) / 15 };
     });
-    const straight = detector(15_000);
-    let copy = detector(15_000);
-    const judged = (out: Evaluation[]) => out.map((e) => [e.kind, e.status, e.baseline, e.sigma, e.evidence]);
-    samples.forEach((s, i) => {
-      if (i === 600) {
-        const restarted = detector(15_000);
-        expect(restarted.restore(JSON.parse(JSON.stringify(copy.snapshot())))).toBe(true);
-        copy = restarted;
-      }
-      expect(judged(copy.observe(s, i * 15_000)), `tick ${i}`).toEqual(judged(straight.observe(s, i * 15_000)));
-    });
+    expectRestartUnseen(samples, 600);
   });
 
   it('restores ticks still on probation: a restart mid-probation judges as if it never happened', () => {
