@@ -11,6 +11,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Every temporary directory of the run under one root, removed at the end (test/helpers/temp-root.ts).
+    globalSetup: ['test/helpers/temp-root.ts'],
     // Vitest's default is one worker less than the cores: a single worker on the 2-core CI, where
     // the whole suite then ran one file at a time. Most files wait on real binaries' scrapes,
     // timers and deploy windows rather than compute, so two at a time on 2 cores is what
