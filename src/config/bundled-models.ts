@@ -9,7 +9,7 @@ import { ALERTS_DIR, MODELS_DIR } from '../core/paths.js';
 import { type AlertDefinitions, type DefinitionKind, templateValuesFor } from '../decisions/alert-decider.js';
 import { templateNames } from '../decisions/template.js';
 import type { DetectorParams } from '../detectors/evidence-detector.js';
-import type { ClientModel } from '../detectors/retry-amplification.js';
+import type { ClientModel } from '../detectors/client-model.js';
 import { toDetectorParams } from './detector-params.js';
 import { alertDefinitions, clientModel, detectorPresets } from './schema.js';
 import { issuesToProblems, readConfigText, readYaml } from './yaml-file.js';

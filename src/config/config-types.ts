@@ -6,7 +6,7 @@ import type { InhibitRule } from '../decisions/inhibition.js';
 import type { MaintenanceWindow } from '../decisions/maintenance-windows.js';
 import type { Matcher } from '../decisions/matchers.js';
 import type { DetectorParams } from '../detectors/evidence-detector.js';
-import type { ClientModel } from '../detectors/retry-amplification.js';
+import type { ClientModel } from '../detectors/client-model.js';
 import type { Selector } from '../core/selector.js';
 import type { MissedSpec } from '../source/counter-query.js';
 import type { HttpClientConfig } from './http-client.js';

@@ -2,7 +2,7 @@
 
 import { isAbsolute, join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import type { ClientModel } from '../detectors/retry-amplification.js';
+import type { ClientModel } from '../detectors/client-model.js';
 import { counterQuery } from '../source/counter-query.js';
 import { promqlSyntaxError } from './promql-syntax.js';
 import { loadBundledClientModels, readClientModels } from './bundled-models.js';

@@ -3,7 +3,8 @@
 // sentence that explain it. Pure.
 
 import type { Evaluation, SignalSample } from '../core/types.js';
-import { type AmplificationEstimate, CLOSED_LOOP_BELOW, type ClientModel, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
+import type { ClientModel } from '../detectors/client-model.js';
+import { type AmplificationEstimate, CLOSED_LOOP_BELOW, MIN_AMPLIFICATION, estimateAmplification } from '../detectors/retry-amplification.js';
 import type { RampObservation } from '../detectors/ramp-fit.js';
 import { failingFraction } from '../detectors/failing-fraction.js';
 import { HELD_BURST, OUTGREW_BURSTS } from '../detectors/stats/error-bursts.js';

@@ -15,23 +15,7 @@ import { errorFunction } from 'simple-statistics';
 import { type PlateauPosterior, plateauPosterior, retriesAtOnce, totalFailurePrior } from './plateau-prior.js';
 import { type RampObservation, type WalkingDemand, fitRamp, levelTicks, onsetMarginal } from './ramp-fit.js';
 import { ONSET_POINTS, plateauMultiplier, rampFraction } from './retry-ramp.js';
-
-export interface DelayRange {
-  min: number;
-  max: number;
-}
-
-/** A client retry policy, as declared in models/clients/*.yaml. */
-export interface ClientModel {
-  name: string;
-  maxRetries: number;
-  delaysSeconds: DelayRange[];
-  retryOn: string[];
-  /** cargo, pip, npm: one crate/package out of retries aborts the whole command (M at a total outage in [R, R+1]). */
-  abortsOnFirstExhausted: boolean;
-  /** A catch-all policy: named only when no specific client model fits as well. */
-  generic?: boolean;
-}
+import type { ClientModel } from './client-model.js';
 
 export type FailureRegime = 'total' | 'deterministic' | 'independent' | 'closed-loop' | 'none';
 

@@ -9,7 +9,7 @@
 // [Σ min, Σ max], exact when at most one delay varies). The excess attempt rate at time t after
 // onset is p·Σ_k P(S_k ≤ t), its plateau p·R. Onset falls uniformly inside the run's first tick.
 
-import type { ClientModel } from './retry-amplification.js';
+import type { ClientModel } from './client-model.js';
 
 /** Matches the failure run's memory (evidence-detector RUN_MEMORY_MS): older ticks fade beyond it. */
 export const RUN_MEMORY_MS = 60_000;

@@ -3,7 +3,8 @@
 // nothing about a client that waits ten seconds before its first retry, and much about one that
 // retries within a second. Pure.
 
-import { type ClientModel, MODEL_TOLERANCE, RAMP_TIMING_SLACK_S, predictMultiplier } from './retry-amplification.js';
+import type { ClientModel } from './client-model.js';
+import { MODEL_TOLERANCE, RAMP_TIMING_SLACK_S, predictMultiplier } from './retry-amplification.js';
 import { excessArrived, plateauExcess } from './retry-ramp.js';
 
 export interface RunSoFar {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/load.js';
-import { type ClientModel, MIN_RAMP_LOG_SIGMA, attemptsIndependent, bestModelShare, estimateAmplification, modelShares, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, overdispersion, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
+import type { ClientModel } from '../../src/detectors/client-model.js';
+import { MIN_RAMP_LOG_SIGMA, attemptsIndependent, bestModelShare, estimateAmplification, modelShares, failingRequestsFor, levelStandardError, modelAveragedInterval, type ModelMatch, matchModels, onsetWithin, overdispersion, plateauLogSigma, predictMultiplier, rampResidualSigma } from '../../src/detectors/retry-amplification.js';
 import { tickFractionAt } from '../../src/detectors/retry-ramp.js';
 
 const models = loadBundledClientModels();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadBundledClientModels } from '../../src/config/bundled-models.js';
-import type { ClientModel } from '../../src/detectors/retry-amplification.js';
+import type { ClientModel } from '../../src/detectors/client-model.js';
 import { stormStillPossible } from '../../src/detectors/storm-possible.js';
 
 const models = loadBundledClientModels();
