@@ -36,6 +36,7 @@ import { breakLagOne, learnLagOne, longRunDispersion } from './stats/lag-one-dis
 import { breakInFlight, inFlightShareOf, learnInFlight } from './stats/in-flight-share.js';
 import { successiveRatioResidual, successiveResidual, WINSOR_CHI2, winsorisedResidual } from './stats/successive-dispersion.js';
 import { DISPERSION_FIELDS, type Dispersion, DispersionView } from './tick-dispersion.js';
+import { excessShareAt } from './stats/funnel-excess.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
 import { DRIFT_SLOTS, DRIFT_TIME_CONSTANT_MS, type DriftSnapshot, clearDrift, driftSurprise, restoreDrift, snapshotDrift, updateDrift } from './stats/level-drift.js';
 import { TAIL_DAYS, TAIL_SUMMARY_FIELDS, TAIL_TEMPLATE, TAIL_VALUE_SLOTS, type TailSnapshot, advanceTail, clearTail, encodeTailColumns, learnTail, restoreTail, snapshotTail, summarisedTailSurprise, summariseTail, tailDay } from './stats/tail-record.js';
@@ -1393,8 +1394,9 @@ export class EvidenceDetector implements Detector {
     const relSigma = this.funnel.sigma / c0;
     const phi = Math.max(dispersion(relSigma, expected, p0), this.funnelTickDispersion());
     // The funnel's excess over binomial is mostly additive: requests in flight between the two
-    // hops' scrapes, whether the downstream completes them or not (count-evidence.ts).
-    const extra = (phi - 1) * p0 * (1 - p0);
+    // hops' scrapes, whether the downstream completes them or not (count-evidence.ts). It is a
+    // share of the traffic, so it falls with the square of a tick's requests (stats/funnel-excess.ts).
+    const extra = (phi - 1) * p0 * (1 - p0) * excessShareAt(n, previousN, expected);
     // Weighed against the null: c0, or where losses are sparse the least the window's requests
     // leave possible (ratio-center.ts); the residuals above stay with the estimate.
     const lostNull = n - completed / completionNull(this.funnel, expected, c0) - inFlight;

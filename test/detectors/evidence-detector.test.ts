@@ -416,6 +416,36 @@ describe('EvidenceDetector', () => {
     }
   });
 
+  it('pages a runner pool falling to a tenth with every completion lost within eight 15 s ticks of lumpy demand whose completions are counted late at a jittered share, and none in four healthy hours', () => {
+    // The funnel's excess variance is a share of the traffic (its square): weighed a request at the
+    // expected traffic, a tick at a tenth of it read ten times the variance it has, and this
+    // failure paged after 25-36 ticks, or not within 40 (stats/funnel-excess.ts).
+    const delays: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const random = mulberry32(seed * 7_919);
+      const d = detector(15_000);
+      let carried = 0;
+      const at = (rateFactor: number, lost: number): SignalSample => {
+        const n = poisson(random, (rateFactor * 110 * 15 * gamma(random, 3)) / 3);
+        let completed = 0;
+        for (let i = 0; i < n; i++) if (random() >= lost) completed++;
+        // The downstream's scrape falls at a different moment each tick: 0-40 % of its completions counted a tick late.
+        const late = Math.min(completed, Math.round(completed * 0.2 * random() * 2));
+        const counted = completed - late + carried;
+        carried = late;
+        return { requests: n / 15, errors: 0, downstream: counted / 15 };
+      };
+      let t = 0;
+      let falseAlarms = 0;
+      for (let i = 0; i < 960; i++, t += 15_000) if (d.observe(at(1, 0.005), t).some((e) => e.status === 'anomalous')) falseAlarms++;
+      expect(falseAlarms, `seed ${seed}`).toBe(0);
+      let firedAfter = Number.NaN;
+      for (let i = 1; i <= 40 && Number.isNaN(firedAfter); i++, t += 15_000) if (statusOf(d.observe(at(0.1, 1), t), 'funnel_drop') === 'anomalous') firedAfter = i;
+      delays.push(firedAfter);
+    }
+    expect(Math.max(...delays), delays.join(' ')).toBeLessThanOrEqual(8);
+  });
+
   it("counts the failure's ticks from its alarm, where the run may begin ticks earlier, and reads the multiplier over them", () => {
     const random = mulberry32(13);
     const d = detector(1000);
