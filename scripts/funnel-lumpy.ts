@@ -91,6 +91,7 @@ const MOVES = [
   { stepS: 15, perSecond: 30, k: 2, q0: 0, q1: 0.5 },
   { stepS: 5, perSecond: 300, k: 3, q0: 0.4, q1: 0 },
   { stepS: 1, perSecond: 50, k: 3, q0: 0.1, q1: 0.6 },
+  { stepS: 60, perSecond: 50, k: 3, q0: 0.05, q1: 0.45 },
 ];
 for (const m of MOVES) {
   let seedsAlarmed = 0;

@@ -82,6 +82,14 @@ const MIN_BASELINE_BUCKETS = 5;
 const MAX_IN_FLIGHT_ERROR = 0.05;
 /** The in-flight share's memory is the dispersion window over this: it follows a moved scrape phase within minutes. */
 const IN_FLIGHT_MEMORY_SHARE = 12;
+/**
+ * The least memory, in ticks, of the in-flight share's fit: 15 s ticks' (a twelfth of an hour's
+ * 240). At 60 s ticks a twelfth is five ticks, from which a fit of two coefficients on lumpy
+ * demand rarely knew q to within MAX_IN_FLIGHT_ERROR, and half lost took 7-12 ticks to page (5-9
+ * with twenty: scripts/funnel-lumpy.ts); a moved scrape phase is then followed within twenty
+ * minutes rather than five.
+ */
+const MIN_IN_FLIGHT_TICKS = 20;
 /** Consecutive ticks a block of the run-scale dispersion sums (see Dispersion.rateBlock). */
 const RUN_BLOCK_TICKS = 3;
 /** Blocks the run-scale dispersion needs before it is trusted over the tick's. */
@@ -1436,9 +1444,12 @@ export class EvidenceDetector implements Detector {
   }
 
 
-  /** Ticks the in-flight share remembers: a twelfth of the dispersion's window (five minutes of an hour's). */
+  /**
+   * Ticks the in-flight share remembers: a twelfth of the dispersion's window (five minutes of an
+   * hour's), and at least MIN_IN_FLIGHT_TICKS.
+   */
   private get inFlightMemory(): number {
-    return this.dispersionWindow / IN_FLIGHT_MEMORY_SHARE;
+    return Math.max(this.dispersionWindow / IN_FLIGHT_MEMORY_SHARE, MIN_IN_FLIGHT_TICKS);
   }
 
   /**

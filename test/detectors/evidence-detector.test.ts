@@ -416,6 +416,31 @@ describe('EvidenceDetector', () => {
     }
   });
 
+  it('pages half the requests lost within eight 60 s ticks of lumpy demand whose completions are counted a tick late, and none in four healthy hours', () => {
+    // A twelfth of an hour is five 60 s ticks: too few for the in-flight share's fit to know it,
+    // and half lost took 4-10 ticks on these seeds; its memory is at least twenty ticks (2-8).
+    const delays: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const random = mulberry32(seed * 104_729);
+      const counted = lateCompletions(random, 0.2);
+      const d = detector(60_000);
+      const at = (lost: number): SignalSample => {
+        const n = poisson(random, (50 * 60 * gamma(random, 3)) / 3);
+        let completed = 0;
+        for (let i = 0; i < n; i++) if (random() >= lost) completed++;
+        return { requests: n / 60, errors: 0, downstream: counted(completed) / 60 };
+      };
+      let t = 0;
+      let falseAlarms = 0;
+      for (let i = 0; i < 240; i++, t += 60_000) if (d.observe(at(0.005), t).some((e) => e.status === 'anomalous')) falseAlarms++;
+      expect(falseAlarms, `seed ${seed}`).toBe(0);
+      let firedAfter = Number.NaN;
+      for (let i = 1; i <= 30 && Number.isNaN(firedAfter); i++, t += 60_000) if (statusOf(d.observe(at(0.5), t), 'funnel_drop') === 'anomalous') firedAfter = i;
+      delays.push(firedAfter);
+    }
+    expect(Math.max(...delays), delays.join(' ')).toBeLessThanOrEqual(8);
+  });
+
   it('pages a runner pool falling to a tenth with every completion lost within eight 15 s ticks of lumpy demand whose completions are counted late at a jittered share, and none in four healthy hours', () => {
     // The funnel's excess variance is a share of the traffic (its square): weighed a request at the
     // expected traffic, a tick at a tenth of it read ten times the variance it has, and this
