@@ -4,9 +4,11 @@
 // making them (strings of a few hundred MB a tick at 100k series, and their garbage) is counted in
 // its CPU. Run: node answer-server.js SERIES prometheus|scrape T0_MS; prints "listening PORT".
 // POST /prepare?k=K makes tick K's answers (ticks in order); then POST /api/v1/query (form body
-// `query=...`) or GET /metrics serves them.
+// `query=...`) or GET /metrics serves them, gzipped when the request accepts gzip, as Prometheus's
+// API and Go's promhttp answer (Node's fetch asks for it): a reader pays for the inflating too.
 
 import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { serveUntilParentGoes } from './child-server.js';
 import { type TickAnswers, answerFor, counterPage, routeProfiles, tickAnswers, tickRates } from './pages.js';
 
@@ -22,10 +24,14 @@ const profiles = routeProfiles(n);
 const totals = { requests: new Float64Array(n).fill(1e6), errors: new Float64Array(n).fill(1e3), downstream: new Float64Array(n).fill(1e6) };
 let answers: TickAnswers | undefined;
 let page: Buffer | undefined;
+/** The tick's bodies gzipped (at Go's default level, 6), made at /prepare, before the tick is timed. */
+const gzipped = new Map<Buffer, Buffer>();
 
 function prepare(k: number): void {
+  gzipped.clear();
   if (source === 'prometheus') {
     answers = tickAnswers(profiles, k, t0, INTERVAL_MS);
+    for (const body of [answers.requests, answers.errors, answers.downstream]) gzipped.set(body, gzipSync(body, { level: 6 }));
     return;
   }
   const rates = tickRates(profiles, k);
@@ -35,6 +41,7 @@ function prepare(k: number): void {
     totals.downstream[i]! += rates.downstream[i]! * 15;
   }
   page = counterPage(profiles, totals);
+  gzipped.set(page, gzipSync(page, { level: 6 }));
 }
 
 const server = createServer((req, res) => {
@@ -59,7 +66,9 @@ const server = createServer((req, res) => {
       res.writeHead(404).end(`nothing at ${url.pathname}`);
       return;
     }
-    res.writeHead(200, { 'content-type': type, 'content-length': body.length }).end(body);
+    const gz = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') ? gzipped.get(body) : undefined;
+    if (gz) res.writeHead(200, { 'content-type': type, 'content-encoding': 'gzip', 'content-length': gz.length }).end(gz);
+    else res.writeHead(200, { 'content-type': type, 'content-length': body.length }).end(body);
   });
 });
 serveUntilParentGoes(server);

@@ -34,8 +34,9 @@ async function runPart(part: string[]): Promise<unknown> {
       return benchParsers(part[1]!.split(',').map(Number), part[2] === 'quick');
     case 'tick':
       // Optional: a fourth word, the measured ticks (a developer's longer run; `-` or none: the
-      // bench's), and a fifth, detector.baselineResolution (the lever for large fleets, README "Scale").
-      return benchTick(Number(part[1]), part[2] as TickSourceKind, undefined, part[3] === undefined || part[3] === '-' ? undefined : Number(part[3]), part[4]);
+      // bench's), a fifth, detector.baselineResolution (the lever for large fleets, README "Scale";
+      // `-` or none: the preset's), and a sixth, `gzip`: the source's compression.
+      return benchTick(Number(part[1]), part[2] as TickSourceKind, undefined, part[3] === undefined || part[3] === '-' ? undefined : Number(part[3]), part[4] === undefined || part[4] === '-' ? undefined : part[4], part[5] === 'gzip' ? 'gzip' : undefined);
     case 'rules':
       return benchRules(Number(part[1]), Number(part[2]));
     case 'backtests':
@@ -137,9 +138,9 @@ function tickRows(f: TickFigures): BenchRow[] {
   const perEval = (s: number) => `${fmt(s)} s`;
   return [
     {
-      what: `tick all in, ${fmt(f.series)} series, ${f.source} source${f.resolution ? `, detector.baselineResolution ${f.resolution}` : ''} (read + rates + detect + decide + UI + metrics + save/4)`,
+      what: `tick all in, ${fmt(f.series)} series, ${f.source} source${f.resolution ? `, detector.baselineResolution ${f.resolution}` : ''}${f.compression ? `, compression ${f.compression} (answers gzipped)` : ''} (read + rates + detect + decide + UI + metrics + save/4)`,
       stormwatch: `${perEval(f.allInCpuS)} CPU`,
-      peer: f.series >= 100_000 && !f.resolution ? 'target < 1 s CPU' : '',
+      peer: f.series >= 100_000 && !f.resolution && !f.compression ? 'target < 1 s CPU' : '',
       note: `${fmt((f.allInCpuS / 15) * 100)}% of a core at 15 s; wall ${fmt(f.tickWallS)} s (save excluded); mean of ${f.ticks} ticks on two weeks of state, ${f.fullCollections} full collections among them${f.transitions > 0 ? `; ${f.transitions} alert transitions (not a steady state)` : ''}`,
     },
     { what: '  of which source read / step + UI + metrics / state save per minute / UI history save per 10 minutes', stormwatch: `${perEval(f.readCpuS)} / ${perEval(f.stepCpuS)} / ${perEval(f.saveCpuS)} / ${perEval(f.uiSaveCpuS)}`, peer: '', note: `state.bin ${fmt(f.stateBytes / 1024 / 1024)} MB; the save held the event loop ${fmt(f.saveHeldS)} s (encoding and writing; its syncs off it)` },
@@ -178,6 +179,10 @@ async function main(): Promise<void> {
   const fleet = quick ? 10_000 : 100_000;
   await section(`tick ${fleet} prometheus, baselineResolution 2m`, () => {
     rows.push(...tickRows(inChild<TickFigures>(['tick', String(fleet), 'prometheus', '-', '2m'])));
+  });
+  // What asking for gzipped answers costs (a source over a slow or metered link, README "Scale").
+  await section(`tick ${fleet} prometheus, compression gzip`, () => {
+    rows.push(...tickRows(inChild<TickFigures>(['tick', String(fleet), 'prometheus', '-', '-', 'gzip'])));
   });
   const restartSeries = quick ? 10_000 : 100_000;
   await section(`restart ${restartSeries}`, () => {

@@ -14,6 +14,7 @@ import { type SignalConfig, loadConfig } from '../src/config/load.js';
 import { Pipeline, type PipelineConfig } from '../src/pipeline.js';
 import { STATE_FILE_NAME, saveStateAsync } from '../src/runner/state-file.js';
 import { UI_HISTORY_SAVE_INTERVAL_MS, writeUiHistory } from '../src/runner/ui-history-file.js';
+import { fetchWith } from '../src/source/http-options.js';
 import { PrometheusClient } from '../src/source/prometheus-client.js';
 import { PrometheusSource } from '../src/source/prometheus-source.js';
 import { ScrapeSource } from '../src/source/scrape-source.js';
@@ -35,6 +36,8 @@ export interface TickFigures {
   source: TickSourceKind;
   /** `detector.baselineResolution` when the bench set it (the default preset's otherwise: 1m). */
   resolution?: string;
+  /** The source's `compression` when the bench set it (the default otherwise: none, answers uncompressed). */
+  compression?: 'gzip';
   /**
    * Mean CPU seconds of a tick over whole minutes (a baseline bucket completes once a minute, and
    * that tick costs more: a median of ticks would leave it out), save excluded; the save's CPU
@@ -73,10 +76,13 @@ const TICKS_PER_SAVE = 4;
  */
 const MEASURED_TICKS = 6 * TICKS_PER_SAVE;
 
-/** The bench's config; `resolution` (a duration such as 2m) sets `detector.baselineResolution`. */
-export function configFor(dir: string, source: TickSourceKind, resolution?: string) {
+/**
+ * The bench's config; `resolution` (a duration such as 2m) sets `detector.baselineResolution`,
+ * `compression` the source's (answers asked for gzipped).
+ */
+export function configFor(dir: string, source: TickSourceKind, resolution?: string, compression?: 'gzip') {
   const file = join(dir, 'stormwatch.yaml');
-  const src = source === 'prometheus' ? 'prometheus:\n    url: http://127.0.0.1:9\n    timeout: 60s' : 'scrape:\n    url: http://127.0.0.1:9/metrics\n    timeout: 60s\n    maxBytes: 1073741824';
+  const src = (source === 'prometheus' ? 'prometheus:\n    url: http://127.0.0.1:9\n    timeout: 60s' : 'scrape:\n    url: http://127.0.0.1:9/metrics\n    timeout: 60s\n    maxBytes: 1073741824') + (compression ? `\n    compression: ${compression}` : '');
   writeFileSync(
     file,
     `interval: 15s\n${resolution ? `detector:\n  baselineResolution: ${resolution}\n` : ''}source:\n  ${src}\ndelivery:\n  outboxDir: ${join(dir, 'state')}\nsignals:\n  - name: api\n    by: [route]\n    requests: 'app_requests_total'\n    errors: 'app_requests_total{code=~"5.."}'\n    downstream: 'app_completions_total'\n`,
@@ -140,23 +146,23 @@ export async function startAnswerServer(n: number, source: TickSourceKind, t0: n
 }
 
 /** Measures `measured` ticks after `warm` unmeasured ones, `n` series, in this process. */
-export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_PER_SAVE, measured = MEASURED_TICKS, resolution?: string): Promise<TickFigures> {
+export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_PER_SAVE, measured = MEASURED_TICKS, resolution?: string, compression?: 'gzip'): Promise<TickFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-tick-'));
   const t0 = 1_700_000_000_000;
   // Each tick's answer is made by the server before the tick is timed, in its process, not this one.
   const upstream = await startAnswerServer(n, source, t0);
   try {
-    const config = configFor(dir, source, resolution);
+    const config = configFor(dir, source, resolution, compression);
     const profiles = routeProfiles(n);
     await upstream.prepare(0);
     const rss0 = settledRss();
     const heap0 = process.memoryUsage();
-    // The fetch `stormwatch run` uses when the source needs no TLS or proxy settings (fetchWith).
+    // The fetch `stormwatch run` makes of the source's settings (its compression among them).
     let live: LiveSource;
-    if (source === 'prometheus') live = new PrometheusSource(new PrometheusClient({ url: upstream.url, timeoutMs: 60_000 }), config.signals);
+    if (config.source.kind === 'prometheus') live = new PrometheusSource(new PrometheusClient({ url: upstream.url, timeoutMs: 60_000, fetch: fetchWith(config.source.http) }), config.signals);
     else {
       if (config.source.kind !== 'scrape') throw new Error('scrape config expected');
-      live = new ScrapeSource({ url: `${upstream.url}/metrics`, timeoutMs: 60_000, maxBytes: config.source.maxBytes }, config.signals);
+      live = new ScrapeSource({ url: `${upstream.url}/metrics`, timeoutMs: 60_000, maxBytes: config.source.maxBytes, fetch: fetchWith(config.source.http) }, config.signals);
     }
     const pipeline = new Pipeline(config);
     restoreSteadyState(pipeline, config, profiles, t0);
@@ -252,6 +258,7 @@ export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_
       series: n,
       source,
       ...(resolution ? { resolution } : {}),
+      ...(compression ? { compression } : {}),
       tickCpuS,
       readCpuS: mean(readCpu),
       stepCpuS: mean(stepCpu),

@@ -56,6 +56,13 @@ export const httpClientFields = {
     .optional(),
   /** An HTTP proxy the requests go through (CONNECT); user:password@ in it is sent to the proxy. */
   proxyUrl: httpUrl('expected an http:// or https:// proxy URL').optional(),
+  /**
+   * Answers asked for uncompressed (`none`: Accept-Encoding: identity) or gzipped (`gzip`). Prometheus
+   * and Go's /metrics handlers gzip whatever a client accepts, and Node's fetch accepts gzip unless told:
+   * at 100k series inflating a tick's answers cost more CPU than decoding them. `gzip` for a source
+   * over a slow or metered link, where bytes cost more than CPU.
+   */
+  compression: z.enum(['none', 'gzip']).default('none'),
 };
 
 type Fields = { headers: Record<string, unknown>; bearerToken?: unknown; basicAuth?: unknown; oauth2?: unknown; tls?: { certFile?: string | undefined; keyFile?: string | undefined } | undefined };

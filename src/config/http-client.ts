@@ -19,6 +19,8 @@ export interface HttpClientConfig {
   oauth2?: OAuth2Settings;
   tls?: { ca?: string; cert?: string; key?: string; serverName?: string; insecureSkipVerify: boolean };
   proxyUrl?: string;
+  /** gzip: answers asked for gzipped; otherwise uncompressed (Accept-Encoding: identity). */
+  compression?: 'none' | 'gzip';
 }
 
 type Secret = z.output<typeof secretValue>;
@@ -29,6 +31,7 @@ type RawFields = {
   oauth2?: { clientId: string; clientSecret: Secret; tokenUrl: string; scopes: string[]; endpointParams: Record<string, string> } | undefined;
   tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; serverName?: string | undefined; insecureSkipVerify: boolean } | undefined;
   proxyUrl?: string | undefined;
+  compression?: 'none' | 'gzip' | undefined;
 };
 
 export interface ResolveContext {
@@ -93,5 +96,6 @@ export function resolveHttpClient(raw: RawFields & { url: string }, path: Proper
     client.tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(raw.tls.serverName ? { serverName: raw.tls.serverName } : {}), insecureSkipVerify: raw.tls.insecureSkipVerify };
   }
   if (raw.proxyUrl !== undefined) client.proxyUrl = raw.proxyUrl;
+  if (raw.compression !== undefined) client.compression = raw.compression;
   return { url, client };
 }

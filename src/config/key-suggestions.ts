@@ -42,6 +42,8 @@ const PROMETHEUS_KEYS: Readonly<Record<string, string>> = {
   password_file: 'password',
   client_secret_file: 'clientSecret',
   authorization: 'bearerToken',
+  // A scrape config's boolean; here the encoding asked for (none or gzip).
+  enable_compression: 'compression',
 };
 
 /**

@@ -15,7 +15,7 @@ function loadUndici(): Undici {
   return createRequire(import.meta.url)('undici') as Undici;
 }
 
-/** Wraps `base` (default the global fetch) so each request carries the client's headers, auth and TLS. */
+/** Wraps `base` (default the global fetch) so each request carries the client's headers, auth, TLS and compression. */
 export function fetchWith(client: HttpClientConfig | undefined, base: typeof fetch = fetch): typeof fetch {
   if (!client) return base;
   const tls = client.tls;
@@ -46,6 +46,9 @@ export function fetchWith(client: HttpClientConfig | undefined, base: typeof fet
   };
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
+    // Unless told, fetch accepts gzip, and Prometheus gzips every answer: uncompressed costs less
+    // CPU on both sides of a short link. A header the user gives still wins.
+    if (client.compression === 'none' && !headers.has('accept-encoding')) headers.set('accept-encoding', 'identity');
     for (const [name, value] of Object.entries(client.headers)) headers.set(name, value);
     const authorization = authorizationHeader(client);
     if (authorization !== undefined) headers.set('authorization', authorization);

@@ -30,6 +30,19 @@ describe('fetchWith', () => {
     expect(authorizationHeader({ headers: {}, auth: { kind: 'basic', username: 'u', password: { value: 'p' } } })).toBe(`Basic ${Buffer.from('u:p').toString('base64')}`);
   });
 
+  it('asks for uncompressed answers when compression is none, unless a header says otherwise; leaves a client without the setting alone', async () => {
+    const sent: (string | null)[] = [];
+    const base = (async (_: unknown, init?: RequestInit) => {
+      sent.push(new Headers(init?.headers).get('accept-encoding'));
+      return new Response('ok');
+    }) as typeof fetch;
+    await fetchWith({ headers: {}, compression: 'none' }, base)('http://x/');
+    await fetchWith({ headers: {}, compression: 'gzip' }, base)('http://x/');
+    await fetchWith({ headers: { 'accept-encoding': 'br' }, compression: 'none' }, base)('http://x/');
+    await fetchWith({ headers: {} }, base)('http://x/');
+    expect(sent).toEqual(['identity', null, 'br', null]);
+  });
+
   it('sends an OAuth2 access token, and on a 401 fetches a new one and asks once more', async () => {
     let issued = 0;
     let accepted = 'tok-1';
