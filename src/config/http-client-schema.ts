@@ -57,12 +57,13 @@ export const httpClientFields = {
   /** An HTTP proxy the requests go through (CONNECT); user:password@ in it is sent to the proxy. */
   proxyUrl: httpUrl('expected an http:// or https:// proxy URL').optional(),
   /**
-   * Answers asked for uncompressed (`none`: Accept-Encoding: identity) or gzipped (`gzip`). Prometheus
-   * and Go's /metrics handlers gzip whatever a client accepts, and Node's fetch accepts gzip unless told:
-   * at 100k series inflating a tick's answers cost more CPU than decoding them. `gzip` for a source
-   * over a slow or metered link, where bytes cost more than CPU.
+   * Answers asked for uncompressed (`none`: Accept-Encoding: identity) or gzipped (`gzip`); `auto`
+   * (the default) asks a near source (core/near-host.ts: loopback, a private address, a cluster's
+   * service name) uncompressed and any other gzipped. Prometheus and Go's /metrics handlers gzip
+   * whatever a client accepts: at 100k series inflating a tick's answers cost more CPU than decoding
+   * them, while a managed Prometheus across the internet charges for the bytes.
    */
-  compression: z.enum(['none', 'gzip']).default('none'),
+  compression: z.enum(['auto', 'none', 'gzip']).default('auto'),
 };
 
 type Fields = { headers: Record<string, unknown>; bearerToken?: unknown; basicAuth?: unknown; oauth2?: unknown; tls?: { certFile?: string | undefined; keyFile?: string | undefined } | undefined };

@@ -7,6 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { isAbsolute, join } from 'node:path';
 import type { z } from 'zod';
 import type { Credential, HttpAuth } from '../core/http-auth.js';
+import { isNearHost } from '../core/near-host.js';
 import type { OAuth2Settings } from '../core/oauth2-client-credentials.js';
 import type { secretValue } from './http-client-schema.js';
 
@@ -31,7 +32,7 @@ type RawFields = {
   oauth2?: { clientId: string; clientSecret: Secret; tokenUrl: string; scopes: string[]; endpointParams: Record<string, string> } | undefined;
   tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; serverName?: string | undefined; insecureSkipVerify: boolean } | undefined;
   proxyUrl?: string | undefined;
-  compression?: 'none' | 'gzip' | undefined;
+  compression?: 'auto' | 'none' | 'gzip' | undefined;
 };
 
 export interface ResolveContext {
@@ -96,6 +97,7 @@ export function resolveHttpClient(raw: RawFields & { url: string }, path: Proper
     client.tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), ...(raw.tls.serverName ? { serverName: raw.tls.serverName } : {}), insecureSkipVerify: raw.tls.insecureSkipVerify };
   }
   if (raw.proxyUrl !== undefined) client.proxyUrl = raw.proxyUrl;
-  if (raw.compression !== undefined) client.compression = raw.compression;
+  // `auto`: uncompressed from a near host, where the bytes cost less than the CPU (core/near-host.ts).
+  if (raw.compression !== undefined) client.compression = raw.compression !== 'auto' ? raw.compression : isNearHost(parsed.hostname) ? 'none' : 'gzip';
   return { url, client };
 }

@@ -33,6 +33,20 @@ describe('source HTTP client options', () => {
   writeFileSync(join(dir, 'ca.pem'), CA_PEM);
   process.env.STORMWATCH_TEST_TENANT = 'tenant-7';
 
+  it('resolves compression auto to uncompressed for a near source and gzip for a far one; none and gzip as given', () => {
+    const compressionOf = (source: string) => {
+      const config = loadConfig(write(dir, source));
+      return config.source.kind === 'replay' ? undefined : config.source.http.compression;
+    };
+    expect(compressionOf('  prometheus:\n    url: http://127.0.0.1:9090')).toBe('none');
+    expect(compressionOf('  prometheus:\n    url: http://prometheus-operated.monitoring.svc:9090')).toBe('none');
+    expect(compressionOf('  prometheus:\n    url: https://prometheus-prod-01-eu-west-0.grafana.net/api/prom')).toBe('gzip');
+    expect(compressionOf('  prometheus:\n    url: https://prometheus-prod-01-eu-west-0.grafana.net/api/prom\n    compression: none')).toBe('none');
+    expect(compressionOf('  scrape:\n    url: http://10.0.0.7:9100/metrics\n    compression: gzip')).toBe('gzip');
+    expect(compressionOf('  scrape:\n    url: http://app:8080/metrics\n    compression: auto')).toBe('none');
+    expect(problems(write(dir, '  prometheus:\n    url: http://127.0.0.1:9090\n    compression: br')).join('\n')).toMatch(/source\.prometheus\.compression/);
+  });
+
   it('resolves headers, a bearer token file and TLS files for a scrape source', () => {
     const config = loadConfig(write(dir, `  scrape:\n    url: https://127.0.0.1:9100/metrics\n    headers: {X-Scope-OrgID: {env: STORMWATCH_TEST_TENANT}}\n    bearerToken: {file: token}\n    tls: {caFile: ca.pem, serverName: target.internal}`));
     expect(config.source).toMatchObject({

@@ -1,8 +1,8 @@
 // The sources' `compression`, end to end: a real Prometheus (Debian's 2.42) gzips every answer a
-// client accepts gzipped, and Node's fetch accepts gzip unless told. stormwatch asks for its answers
-// uncompressed by default (inflating them cost more CPU than decoding them at 100k series) and
-// gzipped with `compression: gzip`; either way it reads the same vector. A /metrics target that
-// gzips when asked (as Go's promhttp does) is read the same way.
+// client accepts gzipped, and Node's fetch accepts gzip unless told. stormwatch asks a source on
+// loopback for its answers uncompressed by default (`auto`: inflating them cost more CPU than
+// decoding them at 100k series) and gzipped with `compression: gzip`; either way it reads the same
+// vector. A /metrics target that gzips when asked (as Go's promhttp does) is read the same way.
 
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -69,7 +69,7 @@ describe('source compression', () => {
     return { encodings, vector: vector.map((s) => [s.labels.route, s.value]).sort() };
   }
 
-  it('asks Prometheus for uncompressed answers by default and gzipped ones with compression: gzip, and reads the same vector', async () => {
+  it('asks a Prometheus on loopback for uncompressed answers by default and gzipped ones with compression: gzip, and reads the same vector', async () => {
     const plain = await readVector('');
     const gzipped = await readVector('gzip');
     expect(plain.encodings).toEqual([null]);
