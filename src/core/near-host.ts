@@ -3,7 +3,9 @@
 // loopback, private and link-local addresses, `localhost`, a name of one label (a Kubernetes
 // service in the same namespace, a Compose service), and the suffixes private networks use
 // (`.svc`, `.local`, as in `.svc.cluster.local`, `.internal`, `.lan`, `.home.arpa`). Anything else
-// (a managed Prometheus across the internet) is far. Pure.
+// (a managed Prometheus across the internet) is far, a service named with its namespace alone
+// (`prometheus.monitoring`) too: its last label could be a public domain's, and reading a near
+// source as far costs CPU where the other mistake sends six times the bytes. Pure.
 
 import { BlockList, isIP } from 'node:net';
 
