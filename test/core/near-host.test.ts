@@ -20,7 +20,7 @@ describe('isNearHost', () => {
 
   it("takes localhost, one-label names and private networks' suffixes as near, other names as far", () => {
     const near = ['localhost', 'prometheus', 'PROMETHEUS', 'prometheus-operated.monitoring.svc', 'prometheus.monitoring.svc.cluster.local', 'prometheus.monitoring.svc.cluster.local.', 'prom.internal', 'mimir.corp.internal', 'nas.lan', 'prom.home.arpa', 'app.localhost'];
-    const far = ['prometheus-prod-01-eu-west-0.grafana.net', 'aps-workspaces.us-east-1.amazonaws.com', 'prometheus.example.com', 'localhost.example.com', 'svc.example.org', 'internal.example'];
+    const far = ['prometheus-prod-01-eu-west-0.grafana.net', 'aps-workspaces.us-east-1.amazonaws.com', 'prometheus.example.com', 'localhost.example.com', 'svc.example.org', 'internal.example', 'prometheus.monitoring'];
     expect(near.filter((h) => !isNearHost(h))).toEqual([]);
     expect(far.filter((h) => isNearHost(h))).toEqual([]);
   });
