@@ -838,7 +838,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     const cronText = c.cron === undefined ? '' : ` (cron ${intervalToCron(c.intervalMs, cronOffsetMs)}${delayMs > 0 ? `, then ${delayMs} ms` : ''})`;
     return `every ${c.intervalMs / 1000}s, ${tickOffsetMs / 1000}s after each multiple since the epoch${cronText}`;
   };
-  logger.log('info', 'stormwatch running', { source: config.source.kind, signals: config.signals.length, schedule: scheduleText(config), tickOffsetSeconds: tickOffsetMs / 1000 });
+  // compression: what `auto` chose for this source (answers asked uncompressed: none).
+  const compression = config.source.kind === 'replay' ? undefined : config.source.http.compression;
+  logger.log('info', 'stormwatch running', { source: config.source.kind, ...(compression ? { compression } : {}), signals: config.signals.length, schedule: scheduleText(config), tickOffsetSeconds: tickOffsetMs / 1000 });
   if (config.deploys) {
     const window = { windowMs: config.deploys.windowMs, intervalMs: config.intervalMs, bucketTicks: Math.max(1, Math.round(config.detector.baselineResolutionMs / config.intervalMs)) };
     if (windowBuckets(window) < config.deploys.minPostSamples) {

@@ -483,6 +483,8 @@ describe('tick offset at a start', () => {
     handle = await startLive(loadConfig(file), { logger: createLogger('info', (l) => lines.push(JSON.parse(l) as Record<string, unknown>)) });
     const running = lines.find((l) => l.msg === 'stormwatch running');
     expect(running?.tickOffsetSeconds, JSON.stringify(lines)).toBe(4.8);
+    // A source on loopback: `compression: auto` asked for its answers uncompressed, and says so.
+    expect(running).toMatchObject({ source: 'prometheus', compression: 'none' });
     expect(lines.find((l) => l.msg === "ticks aligned to the targets' scrapes")).toMatchObject({ offsetSeconds: 4.8, targets: 1 });
   });
 
