@@ -20,7 +20,7 @@ export interface HttpClientConfig {
   oauth2?: OAuth2Settings;
   tls?: { ca?: string; cert?: string; key?: string; serverName?: string; insecureSkipVerify: boolean };
   proxyUrl?: string;
-  /** gzip: answers asked for gzipped; otherwise uncompressed (Accept-Encoding: identity). */
+  /** none: answers asked for uncompressed (Accept-Encoding: identity); gzip, or unset (probes, sinks): fetch's default, gzip accepted. */
   compression?: 'none' | 'gzip';
 }
 

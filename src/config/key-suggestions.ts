@@ -42,7 +42,7 @@ const PROMETHEUS_KEYS: Readonly<Record<string, string>> = {
   password_file: 'password',
   client_secret_file: 'clientSecret',
   authorization: 'bearerToken',
-  // A scrape config's boolean; here the encoding asked for (none or gzip).
+  // A scrape config's boolean; here the encoding asked for (auto, none or gzip).
   enable_compression: 'compression',
 };
 

@@ -6,7 +6,7 @@
 
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -46,17 +46,18 @@ describe('source compression', () => {
   afterAll(async () => {
     await prometheus?.stop();
     await new Promise<void>((r) => (target ? target.close(() => r()) : r()));
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  function sourceConfig(name: string, source: string) {
+  function configWith(name: string, source: string) {
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, `interval: 15s\nsource:\n${source}\ndelivery: {outboxDir: ${join(dir, `state-${name}`)}}\nsignals:\n  - name: app\n    by: [route]\n    requests: app_requests_total\n`);
-    return loadConfig(file).source;
+    return loadConfig(file);
   }
 
   /** Reads the vector through the fetch `stormwatch run` makes of the config, noting each answer's Content-Encoding. */
   async function readVector(compression: string) {
-    const source = sourceConfig(`prometheus-${compression || 'default'}`, `  prometheus:\n    url: ${prometheus.url}\n${compression ? `    compression: ${compression}\n` : ''}`);
+    const { source } = configWith(`prometheus-${compression || 'default'}`, `  prometheus:\n    url: ${prometheus.url}\n${compression ? `    compression: ${compression}\n` : ''}`);
     if (source.kind !== 'prometheus') throw new Error('prometheus source expected');
     const encodings: (string | null)[] = [];
     const noting = (async (input: string | URL | Request, init?: RequestInit) => {
@@ -81,9 +82,8 @@ describe('source compression', () => {
   it('asks a /metrics target the same way, and reads both pages alike', async () => {
     const frames = [];
     for (const compression of ['', 'gzip']) {
-      const source = sourceConfig(`scrape-${compression || 'default'}`, `  scrape:\n    url: http://127.0.0.1:${(target.address() as AddressInfo).port}/metrics\n${compression ? `    compression: ${compression}\n` : ''}`);
+      const { source, signals } = configWith(`scrape-${compression || 'default'}`, `  scrape:\n    url: http://127.0.0.1:${(target.address() as AddressInfo).port}/metrics\n${compression ? `    compression: ${compression}\n` : ''}`);
       if (source.kind !== 'scrape') throw new Error('scrape source expected');
-      const signals = loadConfig(join(dir, `scrape-${compression || 'default'}.yaml`)).signals;
       const scrape = new ScrapeSource({ url: source.url, timeoutMs: 5000, maxBytes: source.maxBytes, fetch: fetchWith(source.http) }, signals);
       const read = await scrape.read(Date.now());
       expect(read.errors).toEqual([]);
@@ -94,6 +94,6 @@ describe('source compression', () => {
   });
 
   it('refuses a compression it does not know, naming the key', () => {
-    expect(() => sourceConfig('brotli', `  prometheus:\n    url: ${prometheus.url}\n    compression: br\n`)).toThrow(/source\.prometheus\.compression/);
+    expect(() => configWith('brotli', `  prometheus:\n    url: ${prometheus.url}\n    compression: br\n`)).toThrow(/source\.prometheus\.compression/);
   });
 });
