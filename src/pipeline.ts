@@ -644,7 +644,9 @@ export class Pipeline {
       this.alignProfile(w);
       signals++;
     }
-    for (const [id, state] of Object.entries(snapshot.detectors ?? {})) if (!this.watched.has(id)) this.pendingRestore.set(id, state);
+    const detectors = snapshot.detectors ?? {};
+    // for-in, not Object.entries: no pair array for each of 100k series.
+    for (const id in detectors) if (Object.hasOwn(detectors, id) && !this.watched.has(id)) this.pendingRestore.set(id, detectors[id]);
     this.pendingSinceMs = snapshot.savedAtMs;
     // Series of split signals are watched again at once, as the pipeline that saved watched them: one
     // missing from the next frames reads as no data, as it did before, and is forgotten when it

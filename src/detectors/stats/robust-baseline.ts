@@ -265,7 +265,11 @@ export class RobustBaseline {
     this.cacheValid = false;
     this.window.restore(s.values);
     const p = s.partial;
-    [this.num, this.den, this.ticks] = Array.isArray(p) && p.length === 3 && p.every(Number.isFinite) ? p : [0, 0, 0];
+    // Indexed, not destructured: a restart restores 300k baselines, and destructuring iterates.
+    const whole = Array.isArray(p) && p.length === 3 && Number.isFinite(p[0]) && Number.isFinite(p[1]) && Number.isFinite(p[2]);
+    this.num = whole ? p[0] : 0;
+    this.den = whole ? p[1] : 0;
+    this.ticks = whole ? p[2] : 0;
   }
 
   /**
