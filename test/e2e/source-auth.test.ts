@@ -135,6 +135,19 @@ describe('protected sources', () => {
     expect(await query(configFile('prom-skip', promSource(`    tls: {insecureSkipVerify: true}\n    basicAuth: {username: ${USER}, password: {file: password}}`)))).toBeGreaterThanOrEqual(1);
   }, 30_000);
 
+  it('Prometheus over TLS read gzipped (compression: gzip, read raw and inflated by stormwatch): the same answer, the same mistakes named', async () => {
+    const auth = `    basicAuth: {username: ${USER}, password: {file: password}}\n    compression: gzip\n`;
+    expect(await query(configFile('gz-ok', promSource(`${tls()}${auth}`)))).toBeGreaterThanOrEqual(1);
+    const noAuth = await failure(configFile('gz-noauth', promSource(`${tls()}    compression: gzip\n`)));
+    expect(noAuth.reason).toBe('http_status');
+    expect(noAuth.message).toContain('HTTP 401 (the credentials were missing or refused');
+    const noCa = await failure(configFile('gz-noca', promSource(auth)));
+    expect(noCa.reason).toBe('connection');
+    expect(noCa.message).toContain('give source.prometheus.tls.caFile the CA that signed it');
+    const wrongName = await failure(configFile('gz-name', promSource(`    tls: {caFile: ${certs.caFile}, serverName: prom.example}\n${auth}`)));
+    expect(wrongName.message).toContain('set source.prometheus.tls.serverName to a name it has');
+  }, 30_000);
+
   it('a scrape target behind a client certificate and a bearer token file, rotated without a restart', async () => {
     const port = (secureTarget.address() as AddressInfo).port;
     const file = configFile(

@@ -102,5 +102,14 @@ describe('fetchWith', () => {
       expect(await res.text()).toBe('hello Bearer tk');
       expect(tunnels).toEqual([targetAddr]);
     });
+
+    it('tunnels a request for gzip (read raw and inflated by stormwatch) through the proxy too', async () => {
+      tunnels.length = 0;
+      const targetAddr = `127.0.0.1:${(target.address() as AddressInfo).port}`;
+      const f = fetchWith({ headers: {}, auth: { kind: 'bearer', token: { value: 'tk' } }, proxyUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, compression: 'gzip' });
+      const res = await f(`http://${targetAddr}/metrics`);
+      expect(await res.text()).toBe('hello Bearer tk');
+      expect(tunnels).toEqual([targetAddr]);
+    });
   });
 });

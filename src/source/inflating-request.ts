@@ -1,0 +1,79 @@
+// A source's request for a gzipped answer, inflated here in large pieces and handed back as the
+// Response fetch would give. Fetch inflates through its web stream in zlib's 16 KB pieces, with a
+// flush at every network chunk: at 100k series a tick's three answers (25 MB of JSON, 4 MB
+// gzipped) cost 0.42-0.58 s of CPU to read that way, against 0.12-0.19 s read raw with undici's
+// request and inflated 256 KB at a time, and 0.12-0.16 s read uncompressed through fetch.
+// What fetch would do beside is kept: redirects followed (at most 20), the abort signal, a
+// failed connection thrown as fetch throws it (TypeError "fetch failed", the cause kept).
+
+import { Readable, type Transform } from 'node:stream';
+import { constants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Dispatcher } from 'undici';
+
+type Undici = typeof import('undici');
+
+/** Bytes a piece of the inflated answer: a body read in few pieces costs little beyond the inflating. */
+const INFLATED_PIECE_BYTES = 256 * 1024;
+/** As fetch: redirects beyond these are an error. */
+const MAX_REDIRECTIONS = 20;
+
+/** The decoder for one content coding, or undefined for none (identity, or one not known: the bytes as they came, as fetch leaves them). */
+function decoderFor(coding: string): Transform | undefined {
+  // Lenient with a truncated end, as fetch is (Z_SYNC_FLUSH): a body cut short is read as far as it goes.
+  const options = { chunkSize: INFLATED_PIECE_BYTES, flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH };
+  if (coding === 'gzip' || coding === 'x-gzip') return createGunzip(options);
+  if (coding === 'deflate') return createInflate(options);
+  if (coding === 'br') return createBrotliDecompress({ chunkSize: INFLATED_PIECE_BYTES });
+  return undefined;
+}
+
+/** The answer's headers as a Headers (a repeated header's values joined, as fetch joins them). */
+function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+  }
+  return headers;
+}
+
+/**
+ * Sends the request with `headers` as they are (the caller asks for gzip) through `dispatcher`
+ * (undici's global one when undefined) and answers with the body decoded. `init.body` is a string
+ * or absent: the sources send nothing else.
+ */
+export async function requestInflated(undici: Undici, url: string, init: RequestInit, headers: Headers, dispatcher?: Dispatcher): Promise<Response> {
+  if (init.body !== undefined && init.body !== null && typeof init.body !== 'string') throw new TypeError('requestInflated sends a string body only');
+  let answer: Dispatcher.ResponseData;
+  try {
+    answer = await undici.request(url, {
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: Object.fromEntries(headers),
+      body: init.body ?? undefined,
+      signal: init.signal ?? undefined,
+      maxRedirections: MAX_REDIRECTIONS,
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+  } catch (error) {
+    // An abort or timeout is thrown as it came (its name says which); anything else as fetch throws it.
+    const name = (error as { name?: string } | null)?.name;
+    if (name === 'AbortError' || name === 'TimeoutError') throw error;
+    throw new TypeError('fetch failed', { cause: error });
+  }
+  const responseHeaders = headersOf(answer.headers);
+  // Codings listed in the order applied: undone last first. No body for a status that has none.
+  const codings = (responseHeaders.get('content-encoding') ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  const noBody = answer.statusCode === 204 || answer.statusCode === 304 || init.method === 'HEAD';
+  // A coding not known leaves the body as it came, as fetch leaves it.
+  const decoders = noBody ? [] : codings.reverse().map(decoderFor);
+  let body: Readable = answer.body;
+  if (decoders.every((d) => d !== undefined)) {
+    for (const decoder of decoders) {
+      // An error of either (a broken gzip stream, a reset connection) ends the decoded body with it.
+      body.on('error', (error) => decoder.destroy(error));
+      body = body.pipe(decoder);
+    }
+  }
+  if (noBody) answer.body.resume();
+  return new Response(noBody ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), { status: answer.statusCode, headers: responseHeaders });
+}
