@@ -6,7 +6,7 @@
 // What fetch would do beside is kept: redirects followed (at most 20), the abort signal, a
 // failed connection thrown as fetch throws it (TypeError "fetch failed", the cause kept).
 
-import { Readable, type Transform } from 'node:stream';
+import { Readable, type Transform, pipeline } from 'node:stream';
 import { constants, createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Dispatcher } from 'undici';
 
@@ -67,12 +67,11 @@ export async function requestInflated(undici: Undici, url: string, init: Request
   // A coding not known leaves the body as it came, as fetch leaves it.
   const decoders = noBody ? [] : codings.reverse().map(decoderFor);
   let body: Readable = answer.body;
-  if (decoders.every((d) => d !== undefined)) {
-    for (const decoder of decoders) {
-      // An error of either (a broken gzip stream, a reset connection) ends the decoded body with it.
-      body.on('error', (error) => decoder.destroy(error));
-      body = body.pipe(decoder);
-    }
+  if (decoders.length > 0 && decoders.every((d) => d !== undefined)) {
+    // pipeline, not pipe: an error of any part (a broken gzip stream, a connection lost) ends the
+    // decoded body with it, and a body let go early (a read over its size cap, a cancel) lets the
+    // connection go too, rather than holding it until undici's body timeout.
+    body = pipeline([answer.body, ...(decoders as Transform[])], () => {}) as unknown as Readable;
   }
   if (noBody) answer.body.resume();
   return new Response(noBody ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), { status: answer.statusCode, headers: responseHeaders });

@@ -21,6 +21,7 @@ describe('requestInflated', () => {
   let server: Server;
   let base = '';
   const seen: { url: string; method: string; encoding: string | undefined; body: string }[] = [];
+  const endless = { closed: false };
   beforeAll(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
@@ -52,6 +53,15 @@ describe('requestInflated', () => {
             const gz = gzipSync(body);
             res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gz.length) });
             res.write(gz.subarray(0, gz.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
+            return;
+          }
+          case '/endless': {
+            // The first half of a gzipped answer, and then nothing: the connection held open.
+            const gz = gzipSync(body);
+            endless.closed = false;
+            res.socket?.once('close', () => (endless.closed = true));
+            res.writeHead(200, { 'content-encoding': 'gzip' });
+            res.write(gz.subarray(0, gz.length >> 1));
             return;
           }
           case '/moved':
@@ -140,6 +150,15 @@ describe('requestInflated', () => {
       (e: unknown) => e,
     );
     expect(failure).toMatchObject({ reason: 'connection' });
+  });
+
+  it('lets the connection go when the decoded body is let go early (a read over its size cap)', async () => {
+    const response = await ask('/endless');
+    const failure = await readBodyCapped(response, 1024, `${base}/endless`, 5000).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ reason: 'bad_response' });
+    // Bounded: the server sees its connection closed, not held until undici's body timeout (300 s).
+    for (let i = 0; i < 100 && !endless.closed; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(endless.closed).toBe(true);
   });
 
   it('throws an abort and a timeout as they came, and a refused connection as fetch does', async () => {
