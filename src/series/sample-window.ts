@@ -156,6 +156,16 @@ export class SampleWindow {
     return this.count;
   }
 
+  /**
+   * The slot of the oldest value, by a subtraction and a compare: the header's counts are read from
+   * a Float32Array as doubles, and `%` on doubles is a float modulo (a call to fmod), which a
+   * sorted copy of every window paid once a value (the rate's level, once a minute a series).
+   */
+  private oldestSlot(): number {
+    const start = this.next - this.count;
+    return start < 0 ? start + this.capacity : start;
+  }
+
   /** The value at a slot, as kept. */
   private valueAt(slot: number): number {
     return this.values[this.bias + this.c[this.at + slot]!]!;
@@ -167,7 +177,7 @@ export class SampleWindow {
     const code = codeOf(this.coding, value);
     if (this.order) this.reorder(slot, code);
     this.c[this.at + slot] = code;
-    this.next = (slot + 1) % this.capacity;
+    this.next = slot + 1 === this.capacity ? 0 : slot + 1;
     if (this.count < this.capacity) this.count++;
   }
 
@@ -319,13 +329,21 @@ export class SampleWindow {
   copyAscending(values: Float64Array, ages: Uint8Array): number {
     const order = this.order;
     if (!order) return -1;
-    const start = (this.next - this.count + this.capacity) % this.capacity;
-    for (let r = 0; r < this.count; r++) {
-      const slot = order[this.orderAt + r]!;
-      values[r] = this.valueAt(slot);
-      ages[r] = (slot - start + this.capacity) % this.capacity;
+    const start = this.oldestSlot();
+    const capacity = this.capacity;
+    const n = this.count;
+    const o = this.orderAt;
+    const c = this.c;
+    const base = this.at;
+    const table = this.values;
+    const bias = this.bias;
+    for (let r = 0; r < n; r++) {
+      const slot = order[o + r]!;
+      values[r] = table[bias + c[base + slot]!]!;
+      const age = slot - start;
+      ages[r] = age < 0 ? age + capacity : age;
     }
-    return this.count;
+    return n;
   }
 
   /** The values' arithmetic mean (NaN when empty). O(n). */
@@ -339,9 +357,13 @@ export class SampleWindow {
 
   /** Writes the values, oldest first, to `out` from `offset` (it must have room); returns how many. */
   copyInto(out: Float64Array, offset = 0): number {
-    const start = (this.next - this.count + this.capacity) % this.capacity;
-    for (let i = 0; i < this.count; i++) out[offset + i] = this.valueAt((start + i) % this.capacity);
-    return this.count;
+    const n = this.count;
+    let slot = this.oldestSlot();
+    for (let i = 0; i < n; i++) {
+      out[offset + i] = this.valueAt(slot);
+      if (++slot === this.capacity) slot = 0;
+    }
+    return n;
   }
 
   /**
@@ -349,7 +371,7 @@ export class SampleWindow {
    * code's value is a float32 exactly, so a state save loses nothing (it copies ~200 values a series).
    */
   copyToFloat32(out: Float32Array, offset = 0): number {
-    const start = (this.next - this.count + this.capacity) % this.capacity;
+    const start = this.oldestSlot();
     const first = Math.min(this.count, this.capacity - start);
     for (let i = 0; i < first; i++) out[offset + i] = this.valueAt(start + i);
     for (let i = first; i < this.count; i++) out[offset + i] = this.valueAt(i - first);
@@ -362,7 +384,7 @@ export class SampleWindow {
    * 16-bit fixed point, which they are).
    */
   copyCodes(out: Int16Array, offset = 0): number {
-    const start = (this.next - this.count + this.capacity) % this.capacity;
+    const start = this.oldestSlot();
     const first = Math.min(this.count, this.capacity - start);
     out.set(this.c.subarray(this.at + start, this.at + start + first), offset);
     if (first < this.count) out.set(this.c.subarray(this.at, this.at + this.count - first), offset + first);
@@ -371,9 +393,13 @@ export class SampleWindow {
 
   /** The values, oldest first. */
   toArray(): number[] {
-    const out = new Array<number>(this.count);
-    const start = (this.next - this.count + this.capacity) % this.capacity;
-    for (let i = 0; i < this.count; i++) out[i] = this.valueAt((start + i) % this.capacity);
+    const n = this.count;
+    const out = new Array<number>(n);
+    let slot = this.oldestSlot();
+    for (let i = 0; i < n; i++) {
+      out[i] = this.valueAt(slot);
+      if (++slot === this.capacity) slot = 0;
+    }
     return out;
   }
 
