@@ -74,5 +74,12 @@ export async function requestInflated(undici: Undici, url: string, init: Request
     body = pipeline([answer.body, ...(decoders as Transform[])], () => {}) as unknown as Readable;
   }
   if (noBody) answer.body.resume();
+  // A status a Response cannot carry (outside 200-599) is a failed request, as fetch reads it.
+  if (!(answer.statusCode >= 200 && answer.statusCode <= 599)) {
+    // Let go, its connection with it; its error on the way (the request aborted) is no news.
+    body.on('error', () => {});
+    body.destroy();
+    throw new TypeError('fetch failed', { cause: new Error(`HTTP status ${answer.statusCode} is not one an answer can have`) });
+  }
   return new Response(noBody ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), { status: answer.statusCode, headers: responseHeaders });
 }

@@ -4,7 +4,7 @@
 
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestInflated } from '../../src/source/inflating-request.js';
@@ -159,6 +159,24 @@ describe('requestInflated', () => {
     // Bounded: the server sees its connection closed, not held until undici's body timeout (300 s).
     for (let i = 0; i < 100 && !endless.closed; i++) await new Promise((r) => setTimeout(r, 20));
     expect(endless.closed).toBe(true);
+  });
+
+  it('fails a request answered with a status no answer can have, as fetch does, rather than throwing from Response', async () => {
+    const sockets = new Set<import('node:net').Socket>();
+    const odd = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.end('HTTP/1.1 600 Odd\r\ncontent-length: 2\r\n\r\nno');
+    });
+    await new Promise<void>((r) => odd.listen(0, '127.0.0.1', r));
+    try {
+      const failure = await requestInflated(undici, `http://127.0.0.1:${(odd.address() as AddressInfo).port}/`, {}, new Headers()).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(TypeError);
+      expect((failure as Error).message).toBe('fetch failed');
+      expect(classifyFetchError(failure, 'odd', 100).reason).toBe('connection');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((r) => odd.close(() => r()));
+    }
   });
 
   it('throws an abort and a timeout as they came, and a refused connection as fetch does', async () => {
