@@ -17,9 +17,9 @@ function loadUndici(): Undici {
 }
 
 /**
- * Wraps `base` (default the global fetch) so each request carries the client's headers, auth, TLS and
- * compression. Without a `base`, a client asking for gzip is read through requestInflated: fetch's
- * own inflating costs three times the read (inflating-request.ts).
+ * Wraps the `given` fetch (default the global one) so each request carries the client's headers,
+ * auth, TLS and compression. With none given, a client asking for gzip is read through
+ * requestInflated: fetch's own inflating costs three times the read (inflating-request.ts).
  */
 export function fetchWith(client: HttpClientConfig | undefined, given?: typeof fetch): typeof fetch {
   const base = given ?? fetch;
