@@ -18,8 +18,9 @@ function loadUndici(): Undici {
 
 /**
  * Wraps the `given` fetch (default the global one) so each request carries the client's headers,
- * auth, TLS and compression. With none given, a client asking for gzip is read through
- * requestInflated: fetch's own inflating costs three times the read (inflating-request.ts).
+ * auth, TLS and compression. With none given, a source's client (one that says which coding it
+ * takes) is read through requestInflated: fetch's own inflating costs three times the read, and
+ * its web stream about half again for an uncompressed answer (inflating-request.ts).
  */
 export function fetchWith(client: HttpClientConfig | undefined, given?: typeof fetch): typeof fetch {
   const base = given ?? fetch;
@@ -34,10 +35,11 @@ export function fetchWith(client: HttpClientConfig | undefined, given?: typeof f
         rejectUnauthorized: !tls.insecureSkipVerify,
       }
     : undefined;
-  // undici is loaded only for a client that needs a dispatcher or reads gzip: loading it is a
-  // tenth of a backtest's start-up, and most sources need neither.
-  const inflating = client.compression === 'gzip' && given === undefined;
-  const undici = client.proxyUrl || connect || inflating ? loadUndici() : undefined;
+  // A source's own requests (it says which coding it takes) are read raw (inflating-request.ts);
+  // anyone else's (probes, sinks) through fetch. undici is loaded when first needed: loading it is
+  // a tenth of a backtest's start-up.
+  const direct = client.compression !== undefined && given === undefined;
+  let undici: Undici | undefined = client.proxyUrl || connect ? loadUndici() : undefined;
   const { Agent, ProxyAgent, fetch: undiciFetch } = undici ?? ({} as Partial<Undici>);
   // Through a proxy the TLS settings apply to the target, inside the CONNECT tunnel.
   const dispatcher = client.proxyUrl
@@ -48,31 +50,30 @@ export function fetchWith(client: HttpClientConfig | undefined, given?: typeof f
   // The token URL is asked directly (as Prometheus's oauth2 without its own proxy or TLS settings):
   // an identity provider's certificate is not the Prometheus's private CA's.
   const tokens = client.oauth2 ? new ClientCredentialsTokens(client.oauth2, base) : undefined;
-  const send = async (input: string | URL | Request, init: RequestInit, headers: Headers, inflate: boolean) => {
-    if (inflate) return requestInflated(undici!, String(input), init, headers, dispatcher);
+  const send = async (input: string | URL | Request, init: RequestInit, headers: Headers, raw: boolean) => {
+    if (raw) return requestInflated((undici ??= loadUndici()), String(input), init, headers, dispatcher);
     if (!dispatcher) return base(input, { ...init, headers });
     return (await undiciFetch!(input as string, { ...(init as object), headers, dispatcher } as Parameters<Undici['fetch']>[1])) as unknown as Response;
   };
   return (async (input: string | URL | Request, init: RequestInit = {}) => {
     const headers = new Headers(init.headers);
-    // Unless told, fetch accepts gzip, and Prometheus gzips every answer: uncompressed costs less
-    // CPU on both sides of a short link. A header the user gives still wins.
-    if (client.compression === 'none' && !headers.has('accept-encoding')) headers.set('accept-encoding', 'identity');
     for (const [name, value] of Object.entries(client.headers)) headers.set(name, value);
     const authorization = authorizationHeader(client);
     if (authorization !== undefined) headers.set('authorization', authorization);
-    // A header the user gives (another coding) goes through fetch as given.
-    const inflate = inflating && !headers.has('accept-encoding') && (typeof input === 'string' || input instanceof URL);
-    if (inflate) headers.set('accept-encoding', 'gzip');
-    if (!tokens) return send(input, init, headers, inflate);
+    // A coding the caller or the user asks for goes through fetch as given. Else: fetch accepts
+    // gzip unless told, and Prometheus gzips every answer it may; uncompressed costs less CPU on
+    // both sides of a short link.
+    const raw = direct && !headers.has('accept-encoding') && (typeof input === 'string' || input instanceof URL);
+    if (!headers.has('accept-encoding') && (raw || client.compression === 'none')) headers.set('accept-encoding', client.compression === 'gzip' ? 'gzip' : 'identity');
+    if (!tokens) return send(input, init, headers, raw);
     const token = await tokens.get();
     headers.set('authorization', `Bearer ${token}`);
-    const response = await send(input, init, headers, inflate);
+    const response = await send(input, init, headers, raw);
     if (response.status !== 401) return response;
     // Refused: revoked or expired early. Once more with a new token (the request bodies sent are strings).
     await response.body?.cancel();
     tokens.invalidate(token);
     headers.set('authorization', `Bearer ${await tokens.get()}`);
-    return send(input, init, headers, inflate);
+    return send(input, init, headers, raw);
   }) as typeof fetch;
 }

@@ -2,6 +2,29 @@
 // Prometheus query that matched far too much) cannot exhaust memory or stall a tick.
 
 import { SourceError, classifyFetchError } from '../core/errors.js';
+import { nodeBodyOf } from './inflating-request.js';
+
+/** A body's chunks one read at a time, from its web stream or from the Node stream under it. */
+interface ChunkReader {
+  read(): Promise<{ done: boolean; value?: Uint8Array }>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * The Node stream when the Response has one (a source's own request): read as it is, a 25 MB
+ * answer costs about half the CPU it does through the web stream over it.
+ */
+function chunkReader(body: ReadableStream<Uint8Array>, response: Response): ChunkReader {
+  const stream = nodeBodyOf(response);
+  if (!stream) return body.getReader();
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  return {
+    read: () => chunks.next() as Promise<{ done: boolean; value?: Uint8Array }>,
+    cancel: async () => {
+      stream.destroy();
+    },
+  };
+}
 
 export async function readBodyCapped(response: Response, maxBytes: number, what: string, timeoutMs: number): Promise<string> {
   const chunks: Uint8Array[] = [];
@@ -21,7 +44,7 @@ export async function forEachBodyChunk(response: Response, maxBytes: number, wha
     throw new SourceError('bad_response', `${what}: answer of ${declared} bytes exceeds the limit of ${maxBytes}`, false);
   }
   if (!response.body) return;
-  const reader = response.body.getReader();
+  const reader = chunkReader(response.body, response);
   // Its own deadline: the request's abort signal does not end every read. Node 20's fetch leaves a
   // body that failed before it was read (Content-Encoding: gzip, and no gzip) pending for ever,
   // and one such answer held its tick, and every tick after it, without an error.
@@ -34,7 +57,7 @@ export async function forEachBodyChunk(response: Response, maxBytes: number, wha
   try {
     for (;;) {
       const { done, value } = await Promise.race([reader.read(), expired]);
-      if (done) break;
+      if (done || !value) break;
       size += value.byteLength;
       if (size > maxBytes) throw new SourceError('bad_response', `${what}: answer exceeds the limit of ${maxBytes} bytes`, false);
       try {

@@ -1,13 +1,15 @@
-// A gzipped answer read raw and inflated here (requestInflated), against a local HTTP server: the
+// A source's answer read raw and inflated here (requestInflated), against a local HTTP server: the
 // body as fetch would give it for each coding, what fetch does beside (redirects, aborts, failed
-// connections thrown as fetch throws them), and fetchWith taking this path for compression: gzip.
+// connections thrown as fetch throws them), the Node stream under it for the source's own read,
+// and fetchWith taking this path for a source's client (compression: gzip or none).
 
 import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestInflated } from '../../src/source/inflating-request.js';
+import { Readable } from 'node:stream';
+import { nodeBodyOf, requestInflated } from '../../src/source/inflating-request.js';
 import { fetchWith } from '../../src/source/http-options.js';
 import { readBodyCapped } from '../../src/source/read-body.js';
 import { classifyFetchError } from '../../src/core/errors.js';
@@ -55,6 +57,11 @@ describe('requestInflated', () => {
             res.write(gz.subarray(0, gz.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
             return;
           }
+          case '/plain-cut':
+            // Half the uncompressed answer, then the connection reset.
+            res.writeHead(200, { 'content-length': String(body.length) });
+            res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
+            return;
           case '/endless': {
             // The first half of a gzipped answer, and then nothing: the connection held open.
             const gz = gzipSync(body);
@@ -161,6 +168,52 @@ describe('requestInflated', () => {
     expect(endless.closed).toBe(true);
   });
 
+  it('hands the Node stream under its body to the source’s own read, once, and only while the web body is unread', async () => {
+    const first = await ask('/gzip');
+    const stream = nodeBodyOf(first);
+    expect(stream).toBeInstanceOf(Readable);
+    expect(nodeBodyOf(first)).toBeUndefined();
+    // The web body over it is spent: reading it fails rather than reading half an answer.
+    await expect(first.text()).rejects.toThrow();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream!) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe(ANSWER);
+    // Read through the web body first: no Node stream to hand out.
+    const second = await ask('/plain');
+    const reader = second.body!.getReader();
+    await reader.read();
+    expect(nodeBodyOf(second)).toBeUndefined();
+    await reader.cancel();
+    // Not one of its Responses.
+    expect(nodeBodyOf(new Response('x'))).toBeUndefined();
+    // The source's read takes the Node stream, and reads what the web body would.
+    for (const path of ['/plain', '/gzip']) expect(await readBodyCapped(await ask(path), 1 << 20, path, 5000), path).toBe(ANSWER);
+  });
+
+  it('fails the read of a body whose connection was lost before anyone read it, as a lost connection', async () => {
+    for (const path of ['/plain-cut', '/cut']) {
+      const response = await ask(path);
+      // The connection is reset 20 ms after the first half: well before this read.
+      await new Promise((r) => setTimeout(r, 200));
+      const failure = await readBodyCapped(response, 1 << 20, `${base}${path}`, 5000).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(failure, path).toMatchObject({ reason: 'connection' });
+    }
+  });
+
+  it('lets go of a body nobody read without an error thrown in no one’s hands (the abort undici reports then)', async () => {
+    for (const path of ['/plain', '/gzip']) {
+      const stream = nodeBodyOf(await ask(path));
+      stream!.destroy();
+      const web = await ask(path);
+      await web.body!.cancel();
+    }
+    // An error emitted with no listener would reach vitest as an unhandled one, failing the run.
+    await new Promise((r) => setTimeout(r, 100));
+  });
+
   it('fails a request answered with a status no answer can have, as fetch does, rather than throwing from Response', async () => {
     const sockets = new Set<import('node:net').Socket>();
     const odd = createNetServer((socket) => {
@@ -219,5 +272,16 @@ describe('requestInflated', () => {
     }) as typeof fetch;
     expect(await (await fetchWith({ headers: {}, compression: 'gzip' }, given)(`${base}/accepting`)).text()).toBe(ANSWER);
     expect(used).toBe(1);
+  });
+
+  it('is the path fetchWith takes for compression: none too, asking for an uncompressed answer; a client without the setting (a sink’s) goes through fetch', async () => {
+    seen.length = 0;
+    const none = await fetchWith({ headers: {}, compression: 'none' })(`${base}/accepting`, { method: 'POST', body: 'query=up' });
+    expect(seen.at(-1)).toEqual({ url: '/accepting', method: 'POST', encoding: 'identity', body: 'query=up' });
+    expect(none.headers.get('content-encoding')).toBeNull();
+    expect(nodeBodyOf(none)).toBeInstanceOf(Readable);
+    const sink = await fetchWith({ headers: {} })(`${base}/plain`);
+    expect(nodeBodyOf(sink)).toBeUndefined();
+    expect(await sink.text()).toBe(ANSWER);
   });
 });
