@@ -220,7 +220,7 @@ async function main(): Promise<void> {
   await section('backtests', async () => {
     rows.push(...(await benchBacktests(quick)));
   });
-  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less); Node's own start-up at the end ${startUp(nodeStartUp())}.\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Tick sources read over loopback HTTP with Node's fetch, from a server in a process of its own (its CPU not counted).\n`);
+  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less); Node's own start-up at the end ${startUp(nodeStartUp())}.\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Tick sources read over loopback HTTP as stormwatch run reads them (the fetch made of the source's settings: undici's request, the body read raw), from a server in a process of its own (its CPU not counted).\n`);
 }
 
 if (partIndex >= 0) {
