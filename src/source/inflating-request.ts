@@ -87,8 +87,8 @@ function headersOf(raw: Record<string, string | string[] | undefined>): Headers 
 
 /**
  * Sends the request with `headers` as they are (the caller says which codings it takes) through
- * `dispatcher` (undici's global one when undefined) and answers with the body decoded. `init.body` is a string
- * or absent: the sources send nothing else.
+ * `dispatcher` (undici's global one when undefined) and answers with the body decoded. `init.body`
+ * is a string or absent: the sources send nothing else.
  */
 export async function requestInflated(undici: Undici, url: string, init: RequestInit, headers: Headers, dispatcher?: Dispatcher): Promise<Response> {
   if (init.body !== undefined && init.body !== null && typeof init.body !== 'string') throw new TypeError('requestInflated sends a string body only');
