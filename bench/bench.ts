@@ -65,7 +65,7 @@ async function benchBacktests(quick: boolean): Promise<BenchRow[]> {
     const week = join(FIXTURES_DIR, 'scenarios', 'seasonal-week.om.gz');
     // Each backtest run three times, the median by wall time, as its floor is: one run can be slowed
     // by the machine, and the range says so. (A bench started in the background of one sandbox's
-    // shell started every child Node process slower: README, "Performance".)
+    // shell started every child Node process slower: docs/scale-and-performance.md.)
     const weekSamples = countSamples(week);
     const weekFigures = medianRun(3, () => runBacktestProcess(cli, join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml'), week, weekSamples));
     rows.push({ what: `backtest, a week of 15 s data (seasonal-week: 54 series, ${fmt(weekFigures.samples)} samples), whole process (median of 3)`, stormwatch: `${fmt(weekFigures.samples / weekFigures.wallS)} samples/s`, peer: 'target 2M/s', note: backtestNote(weekFigures) });
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   const cpu = cpus();
   // Node's own start-up, here and at the end: the backtests and their floors include it, and a
   // bench started in the background of one sandbox's shell started every child Node process about
-  // 0.1 s slower (README, "Performance").
+  // 0.1 s slower (docs/scale-and-performance.md, "Node's start-up at the end of a whole bench").
   const startUp = (f: BacktestFigures) => `${fmt(f.wallS)} s wall (the three: ${fmt(f.wallRangeS![0])}-${fmt(f.wallRangeS![1])} s)`;
   process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}; Node's own start-up (node -e 0) ${startUp(nodeStartUp())}${quick ? '; --quick' : ''}\n`);
   const section = (name: string, fn: () => void | Promise<void>) => {

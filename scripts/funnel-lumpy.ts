@@ -6,7 +6,7 @@
 //   hour), and the seeds that alarmed in the healthy hours;
 // - q moving (the downstream's scrape phase moved: a target replaced) on healthy traffic: the seeds
 //   that alarmed in the four hours after, and their alarmed ticks.
-// The detector alone, as the pipeline runs it. README, "Requests in flight, taken off".
+// The detector alone, as the pipeline runs it. docs/how-it-decides.md, "Requests in flight, taken off".
 
 import { parseArgs } from 'node:util';
 import type { Evaluation, SignalSample } from '../src/core/types.js';

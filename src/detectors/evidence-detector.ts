@@ -1294,7 +1294,7 @@ export class EvidenceDetector implements Detector {
     // tick with almost no requests adds two nats, and a 98 % collapse at 60 s ticks took up to twelve
     // minutes. Gamma-mixed counts of that variance (negative binomial, shape expected/(φ − 1)) make
     // such a tick a one-in-10⁵ event; below the collapse's indifference point the larger of the two
-    // is the evidence (the factor's bisection runs only there). Only where (README, "The silence of
+    // is the evidence (the factor's bisection runs only there). Only where (docs/how-it-decides.md, "The silence of
     // lumpy traffic"): counting alone bands a tick above the collapse factor (silence between
     // clumps of a thin series comes in runs); φ > 2 (else the tail is Poisson's, as quasi-Poisson
     // has it); the gamma's shape is at least 1 (else its mode is at zero: silent by nature); and the
@@ -1478,7 +1478,7 @@ export class EvidenceDetector implements Detector {
    * funnel judged with φ = 1 at a few requests a tick, its hops scraped apart, alarmed on the first
    * build counted a tick late, voided what would have taught it, and alarmed again: on a fresh
    * start at 4 requests/s, 97 of 140 simulated runs raised false funnel alarms and 14 were still
-   * alarmed 45 minutes later (README, "Found by trying it…").
+   * alarmed 45 minutes later (docs/known-limits.md, "Found by trying it…").
    */
   private funnelTickDispersion(): number {
     const d = this.dispersion;
@@ -1493,7 +1493,7 @@ export class EvidenceDetector implements Detector {
    * learnt (infinite before: the tick's is used, judgeFunnel takes the lower). Completions counted a tick late raise the tick's dispersion
    * a hundredfold at a few requests a tick, and cancel over a run: weighed tick by tick, the
    * evidence of health after a fault grew by a thousandth of a nat a tick and the alarm never
-   * cleared (README, "Found by trying it…").
+   * cleared (docs/known-limits.md, "Found by trying it…").
    */
   private funnelRunDispersion(): number {
     const d = this.dispersion;

@@ -13,7 +13,7 @@
 // samples would stay in the rate window for one window, a frozen rate, then drop out: five of six
 // pods whose /metrics broke while they served read as traffic falling to a sixth and paged an
 // Outage). missedQuery adds what such series carried, as the replay and scrape sources do
-// (README, "Missing data is never zero"), and what series that left a page still scraped carried
+// (docs/how-it-decides.md, "Missing data is never zero"), and what series that left a page still scraped carried
 // (an exporter that stopped writing one label set read as its traffic lost).
 
 import { promqlDuration } from '../core/duration.js';

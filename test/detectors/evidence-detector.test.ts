@@ -926,7 +926,7 @@ describe('EvidenceDetector', () => {
   /**
    * A 1 s detector warmed on 900 ticks of builds (buildTicks); the ticks that follow, and whether
    * its last 300 warm-up ticks were quiet (at this rate a short baseline can alarm while warming:
-   * README, "Found by trying it…"; such a run says nothing of how an alarm clears).
+   * docs/known-limits.md, "Found by trying it…"; such a run says nothing of how an alarm clears).
    */
   function warmBuilds(seed: number, skew: number, downstreamFirst: boolean) {
     const next = buildTicks(mulberry32(seed), 1, skew, downstreamFirst);
@@ -1003,7 +1003,7 @@ describe('EvidenceDetector', () => {
           continue;
         }
         let t = start;
-        // At half the builds moved a total break can take over a minute to alarm (README, "Found by
+        // At half the builds moved a total break can take over a minute to alarm (docs/known-limits.md, "Found by
         // trying it…"): such a run says nothing of the clearing either.
         const alarmedAt = breakUntilAlarmed(d, next, t);
         t += 60_000;

@@ -15,7 +15,7 @@
 // is in question is never held nor remembered: errors a deploy brings are its own to judge, and a
 // held alarm that grew into the next deploy's window would fail that deploy. A break more intense than the bursts pages at once; what the hold
 // costs is a failure no more intense than they were, paged once it counts or lasts more (measured
-// in the README's "Error bursts").
+// in docs/how-it-decides.md, "Error bursts a route has had").
 // Pure: the state is numbers in a Float64Array, times come in as arguments.
 
 /** The reason an error evaluation that is anomalous but held carries (decisions/assess.ts: no failure). */

@@ -4,7 +4,7 @@
 // burst ends, a surge relearnt after relearnAfter recedes, a start inside a daily batch job), the
 // median lags for up to half its window, the ticks are healthy, and their misfit was learnt as
 // noise: a 3x burst's end widened the band from ±0.1 to ±0.45 nat and a 97 % outage at the next
-// trough paged after 2.5 minutes instead of 26 s (README, "Seasonal baselines").
+// trough paged after 2.5 minutes instead of 26 s (docs/seasonal-baselines.md).
 //
 // Two consecutive counts of one level differ by noise alone: for Poisson counts n₁, n₂ of equal
 // mean, given s = n₁ + n₂ > 0, n₁ is Binomial(s, ½), so (n₁ − n₂)²/s has expectation exactly 1 (a

@@ -18,7 +18,7 @@
 // exponential) are exactly exponential in r. On v the same bursts are a Weibull tail of shape 1/2,
 // much heavier than exponential, and an exponential fitted there is set by its few largest values.
 // Chosen on NAB's design half and the series outside the ten (npm run nab); a shape fitted by
-// moments on v was tried and dropped (README, "Seasonal baselines").
+// moments on v was tried and dropped (docs/seasonal-baselines.md).
 // Why not a model tail: real series are heavier-tailed than any count model (bursty mentions,
 // half-hourly backups), by an amount that differs per series, so a model p-value overstates
 // surprise on some series and not on others. Why an exponential excess: it extrapolates beyond
