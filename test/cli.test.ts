@@ -300,6 +300,9 @@ describe('stormwatch CLI', () => {
     // The deploy's page, the storm's (held while the deploy's inhibits it; its refreshed reading
     // is what goes out once the rollback resolves the deploy's), and both resolved.
     expect(r.stdout).not.toContain('[receiver] UPDATE');
+    // The storm's update while held (its client named) is said as an update, not as a second page.
+    expect(r.stdout).toMatch(/\[stormwatch\] update 1 of StormwatchRetryStorm at data time 2023-07-20T12:17:\d\d\.000Z: crate-downloads: retry storm, .*\(client model: cargo\) \(not sent: inhibited by StormwatchDeployRegression/);
+    expect(r.stdout.match(/\[stormwatch\] firing StormwatchRetryStorm at data time/g)).toHaveLength(1);
     expect(r.stdout).toContain('4 notification(s) received.');
     // The UI while it runs, alert links into it, and the report's path last.
     expect(r.stdout).toMatch(/Live UI while it runs: http:\/\/127\.0\.0\.1:\d+\/ui\//);

@@ -106,7 +106,9 @@ export async function runDemo(options: DemoOptions): Promise<{ received: Webhook
         countRelease(counter, t, atMs);
         options.out(`[stormwatch] firing ${t.labels.alertname} sent at data time ${new Date(atMs).toISOString()}: its muting ended while it still fires\n`);
       },
-      onTransition: (t, muted) => options.out(`[stormwatch] ${t.status} ${t.labels.alertname} at data time ${new Date(t.evaluatedAtMs).toISOString()}${muted?.length ? ` (not sent: ${muted.map((m) => m.by).join('; ')})` : ''}\n`),
+      // An update is the same incident read again (a client named, the estimate moved): said as one,
+      // so the line does not read as a second page.
+      onTransition: (t, muted) => options.out(`[stormwatch] ${t.update !== undefined ? `update ${t.update} of` : t.status} ${t.labels.alertname} at data time ${new Date(t.evaluatedAtMs).toISOString()}${t.update !== undefined && t.annotations.summary ? `: ${t.annotations.summary}` : ''}${muted?.length ? ` (not sent: ${muted.map((m) => m.by).join('; ')})` : ''}\n`),
     });
     options.out(`\n${received.length} notification(s) received.\n`);
     const written = writeReport(reportFile, config, config.source.kind === 'replay' ? config.source.file : undefined, replay.backtest, counter);
