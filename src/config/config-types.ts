@@ -91,6 +91,8 @@ export interface DeliveryConfig {
   maxAgeMs: number;
   concurrency: number;
   backoff: { baseMs: number; capMs: number };
+  /** How often the state is saved while nothing changes (transitions and deploys save at once). */
+  stateSaveIntervalMs: number;
 }
 
 export interface MarkerConfig {

@@ -112,5 +112,6 @@ export function resolveDelivery(ctx: ResolveContext): DeliveryConfig {
     maxAgeMs: d.maxAge,
     concurrency: d.concurrency,
     backoff: { baseMs: d.backoffBase, capMs: d.backoffCap },
+    stateSaveIntervalMs: d.stateSaveInterval,
   };
 }

@@ -582,7 +582,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       onDeploys(result.deploys);
       updatePending();
       runProbes((p) => now() >= (probeNext.get(p.name) ?? 0));
-      if (result.transitions.length > 0 || result.deploys.length > 0 || Date.now() - saver.lastWriteAtMs >= STATE_SAVE_INTERVAL_MS) void saver.request();
+      if (result.transitions.length > 0 || result.deploys.length > 0 || Date.now() - saver.lastWriteAtMs >= config.delivery.stateSaveIntervalMs) void saver.request();
       if (now() - uiHistorySavedAtMs >= UI_HISTORY_SAVE_INTERVAL_MS) saveUiHistory();
       realignIfDue();
     } catch (error) {
@@ -998,8 +998,6 @@ function messageShape(text: string): string {
 const REALIGN_EVERY_MS = 3_600_000;
 /** When no target had a sample time yet, the offset is asked for again this soon. */
 const RELEARN_EMPTY_AFTER_MS = 60_000;
-/** How often state is saved when nothing changes (it is also saved at every transition). */
-const STATE_SAVE_INTERVAL_MS = 60_000;
 /** Writes of the state file are at most this frequent: a burst of changes shares one write. */
 const STATE_MIN_WRITE_INTERVAL_MS = 250;
 

@@ -116,6 +116,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('saves the state every minute unless delivery.stateSaveInterval says otherwise, between 1s and 1h', () => {
+    const base = 'source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsignals:\n  - name: api\n    requests: r_total\n';
+    expect(loadConfig(writeConfig(base)).delivery.stateSaveIntervalMs).toBe(60_000);
+    expect(loadConfig(writeConfig(`delivery:\n  stateSaveInterval: 5m\n${base}`)).delivery.stateSaveIntervalMs).toBe(300_000);
+    expect(problemsOf(writeConfig(`delivery:\n  stateSaveInterval: 500ms\n${base}`))).toEqual(['delivery.stateSaveInterval: expected at least 1s and at most 1h (line 2)']);
+    expect(problemsOf(writeConfig(`delivery:\n  stateSaveInterval: 2h\n${base}`))).toEqual(['delivery.stateSaveInterval: expected at least 1s and at most 1h (line 2)']);
+  });
+
   it('takes one way to authenticate a sink, and a client certificate with its key', () => {
     const file = writeConfig(
       `source:\n  scrape:\n    url: http://127.0.0.1:9/metrics\nsinks:\n  - name: am\n    alertmanager:\n      urls: ['http://u:p@127.0.0.1:9093']\n      basicAuth: {username: u, password: p}\n      tls: {certFile: c.pem}\nsignals:\n  - name: api\n    requests: r_total\n`,

@@ -53,7 +53,7 @@ describe('Alertmanager sink to an Alertmanager behind TLS, client certificates a
 
   async function deliver(name: string, extra: string): Promise<{ left: number; lines: string[] }> {
     const lines: string[] = [];
-    const notifier = new Notifier({ ...notifierConfig(sinksWith(name, extra), { backoffCapMs: 200 }), delivery: { outboxDir: mkdtempSync(join(dir, 'outbox-')), maxAgeMs: 1_000, concurrency: 1, backoff: { baseMs: 100, capMs: 200 } } }, { logger: createLogger('info', (l) => lines.push(l)) });
+    const notifier = new Notifier({ ...notifierConfig(sinksWith(name, extra), { backoffCapMs: 200 }), delivery: { outboxDir: mkdtempSync(join(dir, 'outbox-')), maxAgeMs: 1_000, concurrency: 1, backoff: { baseMs: 100, capMs: 200 }, stateSaveIntervalMs: 60_000 } }, { logger: createLogger('info', (l) => lines.push(l)) });
     const t0 = Date.now();
     notifier.handle([transition(name, 'firing', t0 - 15_000, t0)], t0);
     const left = await notifier.drain(5_000);

@@ -13,7 +13,7 @@ export function notifierConfig(sinks: SinkConfig[], options: { outboxDir?: strin
   return {
     sinks,
     routes: [{ sinks: sinks.map((s) => s.name), match: {}, groupBy: ['alertname', 'signal'], groupWaitMs: 0, groupIntervalMs: options.groupIntervalMs ?? 0, repeatIntervalMs: 4 * 3_600_000 }],
-    delivery: { outboxDir: options.outboxDir ?? mkdtempSync(join(tmpdir(), 'stormwatch-outbox-')), maxAgeMs: 3_600_000, concurrency: 4, backoff: { baseMs: 200, capMs: options.backoffCapMs ?? 5000 } },
+    delivery: { outboxDir: options.outboxDir ?? mkdtempSync(join(tmpdir(), 'stormwatch-outbox-')), maxAgeMs: 3_600_000, concurrency: 4, backoff: { baseMs: 200, capMs: options.backoffCapMs ?? 5000 }, stateSaveIntervalMs: 60_000 },
     alerting: { forMs: 0, keepFiringForMs: 0, labels: {}, externalURL: 'http://127.0.0.1:9464', receiver: 'stormwatch' },
   };
 }

@@ -182,6 +182,34 @@ describe('live loop', () => {
     expect(await metricValue(h, 'stormwatch_state_writes_total', '')).toBe(await metricValue(h, 'stormwatch_state_save_seconds_count', 'part="in_place"'));
   });
 
+  it('saves its state once every delivery.stateSaveInterval while nothing changes, not at every tick', async () => {
+    const writesAfterTicks = async (stateSaveIntervalMs: number): Promise<number> => {
+      const config = prometheusConfig(`http://127.0.0.1:${await freePort()}`);
+      const h = await startLive({ ...config, delivery: { ...config.delivery, stateSaveIntervalMs } }, { logger: logCollector().logger });
+      handle = h;
+      const writes = () => metricValue(h, 'stormwatch_state_writes_total', '');
+      // A save asked for is written within 250 ms (the saver's least spacing): wait for the one
+      // expected, or that long for one not expected.
+      const settled = async (expected: number) => {
+        for (let i = 0; i < 100 && (await writes()) < expected; i++) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 300));
+      };
+      // The first tick saves (nothing was saved yet); each later one 1.2 s after the one before.
+      await h.tick();
+      await settled(1);
+      for (let i = 0; i < 2; i++) {
+        await new Promise((r) => setTimeout(r, 1200));
+        await h.tick();
+        await settled(stateSaveIntervalMs <= 1000 ? i + 2 : 1);
+      }
+      return writes();
+    };
+    // Every second: each of the three ticks saved. Every hour: only the first.
+    expect(await writesAfterTicks(1000)).toBe(3);
+    await handle?.stop(1000);
+    expect(await writesAfterTicks(3_600_000)).toBe(1);
+  });
+
   it("drops a signal's gauges when a reload removes it: its last rate is not exported as if still read", async () => {
     // Every signal at 12/s; no target down (the probe and the missed series' queries find nothing).
     server = createServer((req, res) => {
