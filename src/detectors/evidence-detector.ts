@@ -1294,8 +1294,8 @@ export class EvidenceDetector implements Detector {
     // tick with almost no requests adds two nats, and a 98 % collapse at 60 s ticks took up to twelve
     // minutes. Gamma-mixed counts of that variance (negative binomial, shape expected/(φ − 1)) make
     // such a tick a one-in-10⁵ event; below the collapse's indifference point the larger of the two
-    // is the evidence (the factor's bisection runs only there). Only where (docs/how-it-decides.md, "The silence of
-    // lumpy traffic"): counting alone bands a tick above the collapse factor (silence between
+    // is the evidence (the factor's bisection runs only there). Only where
+    // (docs/how-it-decides.md, "The silence of lumpy traffic"): counting alone bands a tick above the collapse factor (silence between
     // clumps of a thin series comes in runs); φ > 2 (else the tail is Poisson's, as quasi-Poisson
     // has it); the gamma's shape is at least 1 (else its mode is at zero: silent by nature); and the
     // tick-to-tick dispersion has learnt a whole window (the first minutes' reads a third of it).

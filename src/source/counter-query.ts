@@ -13,8 +13,8 @@
 // samples would stay in the rate window for one window, a frozen rate, then drop out: five of six
 // pods whose /metrics broke while they served read as traffic falling to a sixth and paged an
 // Outage). missedQuery adds what such series carried, as the replay and scrape sources do
-// (docs/how-it-decides.md, "Missing data is never zero"), and what series that left a page still scraped carried
-// (an exporter that stopped writing one label set read as its traffic lost).
+// (docs/how-it-decides.md, "Missing data is never zero"), and what series that left a page still
+// scraped carried (an exporter that stopped writing one label set read as its traffic lost).
 
 import { promqlDuration } from '../core/duration.js';
 import { type Selector, matchesSelector } from '../core/selector.js';

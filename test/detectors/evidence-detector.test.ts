@@ -1003,8 +1003,9 @@ describe('EvidenceDetector', () => {
           continue;
         }
         let t = start;
-        // At half the builds moved a total break can take over a minute to alarm (docs/known-limits.md, "Found by
-        // trying it…"): such a run says nothing of the clearing either.
+        // At half the builds moved a total break can take over a minute to alarm
+        // (docs/known-limits.md, "Found by trying it…"): such a run says nothing of the clearing
+        // either.
         const alarmedAt = breakUntilAlarmed(d, next, t);
         t += 60_000;
         if (alarmedAt < 0) {

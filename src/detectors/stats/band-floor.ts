@@ -6,7 +6,8 @@
 // about four requests a tick has a band narrower than ×0.2, which then decides alone; at any size a
 // tick with no request at all still counts towards a collapse.
 // The rise side is not floored this way: tried, the anomaly score lost 3.4 points on NAB's ten
-// (68.4 -> 65.0; docs/how-it-decides.md, "Counts, not rates"). Pure; a factor per indifference point is computed once.
+// (68.4 -> 65.0; docs/how-it-decides.md, "Counts, not rates"). Pure; a factor per indifference
+// point is computed once.
 
 import { poissonFactorFor } from './count-evidence.js';
 
