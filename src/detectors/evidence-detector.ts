@@ -1294,14 +1294,14 @@ export class EvidenceDetector implements Detector {
     // tick with almost no requests adds two nats, and a 98 % collapse at 60 s ticks took up to
     // twelve minutes. Gamma-mixed counts of that variance (negative binomial, shape
     // expected/(φ − 1)) make such a tick a one-in-10⁵ event; below the collapse's indifference
-    // point the larger of the two is the evidence (the factor's bisection runs only there). Only where
-    // (docs/how-it-decides.md, "The silence of lumpy traffic"): counting alone bands a tick above
-    // the collapse factor (silence between clumps of a thin series comes in runs); φ > 2 (else the
-    // tail is Poisson's, as quasi-Poisson has it); the gamma's shape is at least 1 (else its mode
-    // is at zero: silent by nature); and the tick-to-tick dispersion has learnt a whole window (the
-    // first minutes' reads a third of it). Quasi-Poisson's evidence is positive exactly below its
-    // indifference point, so a healthy tick stops at the first test. Counting alone bands a tick
-    // above the collapse factor where exp(−BAND_SIGMAS/√expected) ≥ it (band-floor.ts).
+    // point the larger of the two is the evidence (the factor's bisection runs only there). Only
+    // where (docs/how-it-decides.md, "The silence of lumpy traffic"): counting alone bands a tick
+    // above the collapse factor (silence between clumps of a thin series comes in runs); φ > 2
+    // (else the tail is Poisson's, as quasi-Poisson has it); the gamma's shape is at least 1 (else
+    // its mode is at zero: silent by nature); and the tick-to-tick dispersion has learnt a whole
+    // window (the first minutes' reads a third of it). Quasi-Poisson's evidence is positive exactly
+    // below its indifference point, so a healthy tick stops at the first test. Counting alone bands
+    // a tick above the collapse factor where exp(−BAND_SIGMAS/√expected) ≥ it (band-floor.ts).
     if (dropLLR > 0 && phi > 2 && phi - 1 <= expected && this.dispersion.ticks >= this.dispersionWindow && expected * Math.log(this.params.collapseFactor) ** 2 >= BAND_SIGMAS * BAND_SIGMAS) {
       const indifference = (fall - 1) / Math.log(fall);
       dropLLR = Math.max(dropLLR, negativeBinomialLLR(n, expected, negativeBinomialFactorFor(indifference, phi - 1), expected / (phi - 1)) * this.weight);
