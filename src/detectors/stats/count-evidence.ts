@@ -108,23 +108,33 @@ export function poissonFactorFor(indifference: number): number {
  * The binomial alternative p1 > p0 whose CUSUM is indifferent at a failure fraction of
  * `indifference`: the expected LLR per trial, x·ln(p1/p0) + (1 − x)·ln((1 − p1)/(1 − p0)), is zero
  * at x = ln((1−p0)/(1−p1)) / (ln(p1/p0) + ln((1−p0)/(1−p1))). Needs p0 < indifference < 1.
+ * Newton's method kept inside a bisection's bracket (Press et al. 2007, §9.4, `rtsafe`): the error
+ * check asks for it at every tick of every series whose error baseline moved, where the bisection's
+ * forty steps were 3 % of a 100k-series tick; five or six steps reach the root to a double's precision.
  */
 export function binomialAlternativeFor(p0: number, indifference: number): number {
   if (!(p0 > 0 && p0 < indifference && indifference < 1)) throw new RangeError(`need 0 < p0 < indifference < 1, got p0=${p0}, indifference=${indifference}`);
-  const at = (p1: number) => {
-    const up = Math.log(p1 / p0);
-    const down = Math.log((1 - p0) / (1 - p1));
-    return down / (up + down);
-  };
-  // at() is increasing in p1 on (p0, 1), from p0 towards 1.
+  // at(p1) = D/(U + D) is increasing in p1 on (p0, 1), from p0 towards 1.
   let lo = p0;
   let hi = 1 - 1e-12;
-  for (let i = 0; i < 100 && hi - lo > 1e-12; i++) {
-    const mid = (lo + hi) / 2;
-    if (at(mid) < indifference) lo = mid;
-    else hi = mid;
+  // Where the two are close the indifference point is midway between them.
+  let p = Math.min(2 * indifference - p0, (indifference + 1) / 2);
+  for (let i = 0; i < 100; i++) {
+    const up = Math.log(p / p0);
+    const down = Math.log((1 - p0) / (1 - p));
+    const sum = up + down;
+    const g = down / sum - indifference;
+    if (g < 0) lo = p;
+    else hi = p;
+    const slope = (up / (1 - p) - down / p) / (sum * sum);
+    let next = p - g / slope;
+    // Outside the bracket (or no slope): bisect instead.
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    const step = Math.abs(next - p);
+    p = next;
+    if (step <= 1e-15 || hi - lo <= 1e-15) break;
   }
-  return (lo + hi) / 2;
+  return p;
 }
 
 /**

@@ -100,6 +100,39 @@ describe('count evidence', () => {
     expect(() => binomialAlternativeFor(0.05, 0.03)).toThrow(RangeError);
   });
 
+  it('finds the binomial alternative at every failure floor and indifference point the error check asks for', () => {
+    // The root by bisection to 1e-13 (the way it was found before Newton's steps), and the defining
+    // equation itself: the indifference point is where the expected LLR per trial is zero.
+    const indifferenceAt = (p0: number, p1: number) => Math.log((1 - p0) / (1 - p1)) / (Math.log(p1 / p0) + Math.log((1 - p0) / (1 - p1)));
+    const bisected = (p0: number, x: number) => {
+      let lo = p0;
+      let hi = 1 - 1e-12;
+      while (hi - lo > 1e-13) {
+        const mid = (lo + hi) / 2;
+        if (indifferenceAt(p0, mid) < x) lo = mid;
+        else hi = mid;
+      }
+      return (lo + hi) / 2;
+    };
+    let cases = 0;
+    for (const p0 of [0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.3, 0.5, 0.9]) {
+      for (let j = 1; j < 40; j++) {
+        const x = p0 + (0.99 - p0) * (j / 40) ** 2;
+        if (!(x > p0 && x < 1)) continue;
+        const p1 = binomialAlternativeFor(p0, x);
+        const reference = bisected(p0, x);
+        expect(p1).toBeGreaterThan(x);
+        expect(Math.abs(p1 - reference)).toBeLessThan(2e-13);
+        // Within a millionth of 1 the ratio barely moves with p1: both searches end at the bound.
+        if (reference < 1 - 1e-6) {
+          expect(indifferenceAt(p0, p1)).toBeCloseTo(x, 8);
+          cases++;
+        }
+      }
+    }
+    expect(cases).toBeGreaterThan(200);
+  });
+
   it('sets the CUSUM threshold from false alarms per year: h = ln(charts · ticks a year / rate)', () => {
     const ticksPerYear = (365.25 * 86_400) / 15;
     expect(cusumThreshold(0.1, 15_000, 6)).toBeCloseTo(Math.log((6 * ticksPerYear) / 0.1), 12);
