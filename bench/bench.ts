@@ -4,7 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,7 @@ import { FIXTURES_DIR } from '../src/core/paths.js';
 import { type ColdStartFigures, benchColdStart, benchRestartProcess } from './cold-start.js';
 import { type BacktestFigures, countSamples, medianRun, nodeStartUp, runBacktestProcess, runReplayFloor, writeSplitReplayConfig } from './backtest-bench.js';
 import { writeReplayFile } from './pages.js';
+import { referenceWork } from './reference-work.js';
 import { benchParsers } from './parser-bench.js';
 import { type RulesFigures, benchRules } from './rules-bench.js';
 import { type SaveFigures, benchSave } from './save-bench.js';
@@ -148,6 +149,18 @@ function tickRows(f: TickFigures): BenchRow[] {
   ];
 }
 
+/** The CPU's family and model numbers from /proc/cpuinfo (`; family 26 model 2`): told apart where the model name is hidden. Empty elsewhere. */
+function cpuFamily(): string {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const family = /^cpu family\s*:\s*(\S+)/m.exec(info)?.[1];
+    const model = /^model\s*:\s*(\S+)/m.exec(info)?.[1];
+    return family !== undefined && model !== undefined ? ` (family ${family} model ${model})` : '';
+  } catch {
+    return '';
+  }
+}
+
 async function main(): Promise<void> {
   const quick = args.includes('--quick');
   const rows: BenchRow[] = [];
@@ -156,7 +169,12 @@ async function main(): Promise<void> {
   // bench started in the background of one sandbox's shell started every child Node process about
   // 0.1 s slower (docs/scale-and-performance.md, "Node's start-up at the end of a whole bench").
   const startUp = (f: BacktestFigures) => `${fmt(f.wallS)} s wall (the three: ${fmt(f.wallRangeS![0])}-${fmt(f.wallRangeS![1])} s)`;
-  process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}; Node's own start-up (node -e 0) ${startUp(nodeStartUp())}${quick ? '; --quick' : ''}\n`);
+  // A yardstick of the machine's speed (bench/reference-work.ts): its CPU model is often hidden.
+  const reference = () => {
+    const r = referenceWork();
+    return `${fmt(r.seconds)} s CPU (the five: ${fmt(r.range[0])}-${fmt(r.range[1])} s)`;
+  };
+  process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}${cpuFamily()}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}; Node's own start-up (node -e 0) ${startUp(nodeStartUp())}; reference work (2^20 doubles: their logs, a sort) ${reference()}${quick ? '; --quick' : ''}\n`);
   const section = (name: string, fn: () => void | Promise<void>) => {
     process.stderr.write(`bench: ${name}...\n`);
     return fn();
@@ -220,7 +238,7 @@ async function main(): Promise<void> {
   await section('backtests', async () => {
     rows.push(...(await benchBacktests(quick)));
   });
-  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less); Node's own start-up at the end ${startUp(nodeStartUp())}.\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Tick sources read over loopback HTTP as stormwatch run reads them (the fetch made of the source's settings: undici's request, the body read raw), from a server in a process of its own (its CPU not counted).\n`);
+  process.stdout.write(`${renderTable(rows)}\nload average at the end ${loadavg()[0]!.toFixed(1)} (other work on the machine stretches wall times; CPU seconds much less); Node's own start-up at the end ${startUp(nodeStartUp())}; reference work at the end ${reference()}.\npeers in the same run: parse-prometheus-text-format, prom2javascript (parsers). Tick sources read over loopback HTTP as stormwatch run reads them (the fetch made of the source's settings: undici's request, the body read raw), from a server in a process of its own (its CPU not counted).\n`);
 }
 
 if (partIndex >= 0) {
