@@ -1,6 +1,6 @@
-// A fixed piece of CPU work, timed at the start and the end of a bench: the machine this sandbox runs
-// on changes between sessions, and its CPU model is often hidden ("AMD EPYC"), so the bench's
-// absolute figures of two runs compare only through a yardstick both ran. The work is what the
+// A fixed piece of CPU work, timed at the start and the end of a bench: the machine a bench runs on
+// may differ from one run to the next, and its CPU model is often hidden ("AMD EPYC"), so the
+// bench's absolute figures of two runs compare only through a yardstick both ran. The work is what the
 // step is made of: arithmetic and logarithms over typed arrays, and a sort of doubles.
 
 import { cpuSecondsSince } from './measure.js';

@@ -110,7 +110,8 @@ export function poissonFactorFor(indifference: number): number {
  * at x = ln((1−p0)/(1−p1)) / (ln(p1/p0) + ln((1−p0)/(1−p1))). Needs p0 < indifference < 1.
  * Newton's method kept inside a bisection's bracket (Press et al. 2007, §9.4, `rtsafe`): the error
  * check asks for it at every tick of every series whose error baseline moved, where the bisection's
- * forty steps were 3 % of a 100k-series tick; five or six steps reach the root to a double's precision.
+ * forty steps were 3 % of a 100k-series tick; three to seven steps (ten at most, over the floors and
+ * increases a check uses) reach the root to a double's precision.
  */
 export function binomialAlternativeFor(p0: number, indifference: number): number {
   if (!(p0 > 0 && p0 < indifference && indifference < 1)) throw new RangeError(`need 0 < p0 < indifference < 1, got p0=${p0}, indifference=${indifference}`);
