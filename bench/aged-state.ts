@@ -15,7 +15,7 @@ import { Pipeline, type PipelineConfig, type PipelineSnapshot } from '../src/pip
 import type { Frame, SeriesInfo, SignalSample } from '../src/core/types.js';
 import { seriesIdOf } from '../src/series/series-key.js';
 import { mulberry32 } from '../scripts/sim/random.js';
-import type { RouteProfile } from './pages.js';
+import { type RouteProfile, tickCounts } from './pages.js';
 
 /** Days of ticks behind the state: the tail records' fifteen days, so every record is full. */
 export const AGED_DAYS = 15;
@@ -33,14 +33,17 @@ function templates(config: PipelineConfig, signal: string, minRate: number, maxR
   const random = mulberry32(4242);
   const ticks = Math.round((days * 86_400_000) / config.intervalMs);
   const samples = new Map<string, SignalSample>(ids.map((id) => [id, { requests: 0, errors: 0, downstream: 0 }]));
+  const profiles: RouteProfile[] = rates.map((rate, i) => ({ route: `/template/${i}`, rate, errorRatio: ERROR_RATIO, completionRatio: COMPLETION_RATIO }));
+  const counts = new Float64Array(3);
+  const seconds = config.intervalMs / 1000;
   for (let k = ticks; k >= 1; k--) {
-    // The bench's tick noise (pages.ts tickRates): demand ±5 %, errors ±20 %, completions ±1 %.
+    // The bench's ticks (pages.ts tickCounts): whole counts, demand ±5 %, errors ±20 %, completions ±1 %.
     for (let i = 0; i < ids.length; i++) {
-      const r = rates[i]! * (1 + 0.1 * (random() - 0.5));
+      tickCounts(profiles[i]!, seconds, random, counts);
       const s = samples.get(ids[i]!)!;
-      s.requests = r;
-      s.errors = r * ERROR_RATIO * (0.8 + 0.4 * random());
-      s.downstream = r * COMPLETION_RATIO * (0.99 + 0.02 * random());
+      s.requests = counts[0]! / seconds;
+      s.errors = counts[1]! / seconds;
+      s.downstream = counts[2]! / seconds;
     }
     const frame: Frame = { timeMs: nowMs - k * config.intervalMs, signals: samples, series };
     pipeline.step(frame);

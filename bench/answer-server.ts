@@ -35,10 +35,11 @@ function prepare(k: number): void {
     return;
   }
   const rates = tickRates(profiles, k);
+  // The tick's whole counts (tickCounts), the same as the Prometheus answers' rates read.
   for (let i = 0; i < n; i++) {
-    totals.requests[i]! += rates.requests[i]! * 15;
-    totals.errors[i]! += rates.errors[i]! * 15;
-    totals.downstream[i]! += rates.downstream[i]! * 15;
+    totals.requests[i]! += Math.round(rates.requests[i]! * 15);
+    totals.errors[i]! += Math.round(rates.errors[i]! * 15);
+    totals.downstream[i]! += Math.round(rates.downstream[i]! * 15);
   }
   page = counterPage(profiles, totals);
   gzipped.set(page, gzipSync(page, { level: 6 }));

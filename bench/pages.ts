@@ -80,19 +80,45 @@ export function routeProfiles(n: number, seed = 7): RouteProfile[] {
   }));
 }
 
-/** One tick's rates of every route (requests, errors, downstream), with 5 % demand noise. */
+/** Seconds a bench tick spans. */
+const TICK_SECONDS = 15;
+
+/**
+ * One tick's (`seconds`) whole counts of one route, as its counters' increments are: demand ±5 %, errors
+ * ±20 % of their ratio, completions ±1 % of theirs, each rounded to a neighbouring whole number
+ * with the odds of its fraction (so the mean stays). Rates with smooth noise made a route at 0.5
+ * requests a second fail 0.04 requests a tick; a real route fails none, or one, and its ratio
+ * checks' evidence leaves zero and comes back, which costs work a smooth bench never showed.
+ */
+export function tickCounts(profile: RouteProfile, seconds: number, random: () => number, out: Float64Array): void {
+  const requests = wholeNear(profile.rate * seconds * (1 + 0.1 * (random() - 0.5)), random());
+  out[0] = requests;
+  out[1] = wholeNear(requests * profile.errorRatio * (0.8 + 0.4 * random()), random());
+  out[2] = wholeNear(requests * profile.completionRatio * (0.99 + 0.02 * random()), random());
+}
+
+/** `x` rounded down, or up with the odds of its fraction (`u` uniform in [0, 1)). */
+function wholeNear(x: number, u: number): number {
+  const floor = Math.floor(x);
+  return u < x - floor ? floor + 1 : floor;
+}
+
+/**
+ * One tick's rates of every route (requests, errors, downstream) per second: its whole counts
+ * (tickCounts) over the tick, what `rate()` of integer counters reads.
+ */
 export function tickRates(profiles: readonly RouteProfile[], tick: number): { requests: Float64Array; errors: Float64Array; downstream: Float64Array } {
   const random = mulberry32(1_000_003 * (tick + 1));
   const n = profiles.length;
   const requests = new Float64Array(n);
   const errors = new Float64Array(n);
   const downstream = new Float64Array(n);
+  const counts = new Float64Array(3);
   for (let i = 0; i < n; i++) {
-    const p = profiles[i]!;
-    const r = p.rate * (1 + 0.1 * (random() - 0.5));
-    requests[i] = r;
-    errors[i] = r * p.errorRatio * (0.8 + 0.4 * random());
-    downstream[i] = r * p.completionRatio * (0.99 + 0.02 * random());
+    tickCounts(profiles[i]!, TICK_SECONDS, random, counts);
+    requests[i] = counts[0]! / TICK_SECONDS;
+    errors[i] = counts[1]! / TICK_SECONDS;
+    downstream[i] = counts[2]! / TICK_SECONDS;
   }
   return { requests, errors, downstream };
 }
@@ -170,9 +196,11 @@ export async function writeReplayFile(file: string, routes: number, ticks: numbe
     const lines: string[] = [];
     for (let i = 0; i < routes; i++) {
       const s = intervalMs / 1000;
-      totals.requests[i]! += rates.requests[i]! * s;
-      totals.errors[i]! += rates.errors[i]! * s;
-      totals.downstream[i]! += rates.downstream[i]! * s;
+      // At the ticks' own 15 s, the rates are whole counts over the tick (tickCounts), added whole.
+      const whole = (x: number) => (s === TICK_SECONDS ? Math.round(x) : x);
+      totals.requests[i]! += whole(rates.requests[i]! * s);
+      totals.errors[i]! += whole(rates.errors[i]! * s);
+      totals.downstream[i]! += whole(rates.downstream[i]! * s);
       const errors = Math.floor(totals.errors[i]!);
       const ok = Math.floor(totals.requests[i]!) - errors;
       const completions = Math.floor(totals.downstream[i]!);

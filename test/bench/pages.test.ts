@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { answerFor, counterPage, expositionPage, routeProfiles, tickAnswers, tickRates, vectorAnswer, writeReplayFile } from '../../bench/pages.js';
+import { answerFor, counterPage, expositionPage, routeProfiles, tickAnswers, tickCounts, tickRates, vectorAnswer, writeReplayFile } from '../../bench/pages.js';
+import { mulberry32 } from '../../scripts/sim/random.js';
 import { FakePrometheusAnswers, configFor } from '../../bench/tick-bench.js';
 import { seriesIdOf } from '../../src/series/series-key.js';
 import { SampleDigest } from '../../bench/measure.js';
@@ -19,6 +20,28 @@ describe('bench inputs', () => {
     expect(seen.some((l) => l.error?.includes('"') && l.error.includes('\n'))).toBe(true);
     expect(seen.some((l) => l.region === '東京')).toBe(true);
     expect(new Set(seen.map((l) => Object.keys(l).length))).toEqual(new Set([0, 2, 3, 5, 8]));
+  });
+
+  it("a tick's counts are whole numbers whose means are the route's rate and ratios", () => {
+    // A route failing 0.04 requests a tick fails none or one, as its counter does, never a fraction.
+    const profile = { route: '/r', rate: 0.5, errorRatio: 0.005, completionRatio: 0.98 };
+    const random = mulberry32(3);
+    const counts = new Float64Array(3);
+    const sums = [0, 0, 0];
+    const ticks = 40_000;
+    for (let k = 0; k < ticks; k++) {
+      tickCounts(profile, 15, random, counts);
+      for (let j = 0; j < 3; j++) {
+        expect(Number.isInteger(counts[j])).toBe(true);
+        sums[j]! += counts[j]!;
+      }
+    }
+    expect(sums[0]! / ticks).toBeCloseTo(7.5, 1);
+    expect(sums[1]! / sums[0]!).toBeCloseTo(0.005, 3);
+    expect(sums[2]! / sums[0]!).toBeCloseTo(0.98, 2);
+    // The rates a tick's answers carry are those counts over 15 s.
+    const rates = tickRates(routeProfiles(50), 4);
+    for (const r of [...rates.requests, ...rates.errors, ...rates.downstream]) expect(Math.abs(r * 15 - Math.round(r * 15))).toBeLessThan(1e-9);
   });
 
   it('a Prometheus answer carries every route once with its rate', () => {
