@@ -35,6 +35,7 @@ import { breakLateShare, lateShareOf, learnLateShare } from './stats/late-share.
 import { breakLagOne, learnLagOne, longRunDispersion } from './stats/lag-one-dispersion.js';
 import { breakInFlight, inFlightShareOf, learnInFlight } from './stats/in-flight-share.js';
 import { successiveRatioResidual, successiveResidual, WINSOR_CHI2, winsorisedResidual } from './stats/successive-dispersion.js';
+import { RunSummary, setWindow } from './run-summary.js';
 import { DISPERSION_FIELDS, type Dispersion, DispersionView } from './tick-dispersion.js';
 import { excessShareAt } from './stats/funnel-excess.js';
 import { CHECK_ALARMED, CHECK_FIELDS, CHECK_LARGE, CHECK_SMALL, type CheckState, checkStateAt, evidenceAt, newCheckState, setCheckStateAt, updateCheckAt } from './stats/sequential-check.js';
@@ -133,6 +134,13 @@ const LEARN_RATE = 4;
 const LEARN_DISPERSION = 8;
 
 type CheckName = 'spike' | 'drop' | 'errors' | 'funnel';
+
+/** The sum of `xs`, first to last (as reduce adds them, without a closure). */
+function sumOf(xs: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < xs.length; i++) sum += xs[i]!;
+  return sum;
+}
 
 /** An absent (NaN) count of the dispersion read as none yet. */
 function orZero(x: number): number {
@@ -290,6 +298,8 @@ export class EvidenceDetector implements Detector {
   /** Where its region's floats start in `views` (the probation ring, then the windows: see Shape for the rest). */
   private readonly f: number;
   private run: FailureRun | null = null;
+  /** The run as the rate evaluations hand it out, while there is one (run-summary.ts). */
+  private runReport: RunSummary | null = null;
   /** The error alarms followed and the bursts remembered (stats/error-bursts.ts): made at the first error alarm, few series have one. */
   private bursts: Float64Array | null = null;
   /**
@@ -824,6 +834,7 @@ export class EvidenceDetector implements Detector {
       view.blockTicks = d.blockTicks!;
     }
     const r = s.run;
+    this.runReport = null;
     this.run = r && [r.sinceMs, r.observed, r.expected, r.seconds].every((x) => typeof x === 'number' && Number.isFinite(x)) ? { sinceMs: r.sinceMs, observed: r.observed, expected: r.expected, seconds: r.seconds } : null;
     const recentOk = (a: unknown) => Array.isArray(a) && a.length <= RECENT_TICKS && a.every((x) => typeof x === 'number' && Number.isFinite(x));
     if (this.run && r && recentOk(r.recentObserved) && recentOk(r.recentExpected) && r.recentObserved!.length === r.recentExpected!.length) {
@@ -1070,7 +1081,10 @@ export class EvidenceDetector implements Detector {
     const b = this.base;
     const gathering = this.alarmed(ERRORS) || this.alarmed(FUNNEL) || c[b + ERRORS + CHECK_SMALL]! + c[b + ERRORS + CHECK_LARGE]! + c[b + FUNNEL + CHECK_SMALL]! + c[b + FUNNEL + CHECK_LARGE]! > 0;
     if (!gathering || Number.isNaN(expected)) {
-      if (!gathering) this.run = null;
+      if (!gathering) {
+        this.run = null;
+        this.runReport = null;
+      }
       return;
     }
     const run = (this.run ??= { sinceMs: timeMs, observed: 0, expected: 0, seconds: 0 });
@@ -1146,22 +1160,31 @@ export class EvidenceDetector implements Detector {
     const tickPhi = spike.sigma * spike.sigma * expected;
     const d = this.dispersion;
     const risePhi = d.ticks >= this.params.minBaselinePoints ? Math.min(tickPhi, pooledDispersion(Math.max(rateStatsNow[RATE_SIGMA]!, MIN_LOG_RATE_SIGMA) ** 2 * expected, this.rate.buckets, d.rate, d.ticks)) : tickPhi;
-    // Counting noise averages out over the run; demand's own wobble does not (it is slow): a floor.
-    // The baseline's own uncertainty (a short one is a guess) adds to the run's counting noise.
-    const sigmaOf = (ticks: number, expectedSum: number, phi = tickPhi) => Math.max(Math.sqrt(this.runDispersion(ticks, phi) / expectedSum + baselineError * baselineError), MIN_LOG_RATE_SIGMA);
-    const recentN = recentObserved.reduce((a, b) => a + b, 0);
-    const recentE = recentExpected.reduce((a, b) => a + b, 0);
-    const recent = { multiplier: recentN / recentE, logSigma: sigmaOf(recentObserved.length, recentE), riseLogSigma: sigmaOf(recentObserved.length, recentE, risePhi), seconds: recentObserved.length * this.seconds };
+    const recentN = sumOf(recentObserved);
+    const recentE = sumOf(recentExpected);
+    const report = (this.runReport ??= new RunSummary());
+    setWindow(report.recent, recentN / recentE, this.runSigma(recentObserved.length, recentE, tickPhi, baselineError), this.runSigma(recentObserved.length, recentE, risePhi, baselineError), recentObserved.length * this.seconds);
     // Since the failure's onset the counting noise of the mean shrinks as 1/√ticks: the longer a
     // failure lasts, the surer its direction (the baseline's own error stays: it is the same for every tick).
-    const failureTicks = Math.round(run.failureTicks ?? 0);
-    const failure = run.failureTicks === undefined || run.failureTicks <= 0 ? undefined : { multiplier: run.failureObserved! / run.failureExpected!, logSigma: sigmaOf(failureTicks, run.failureExpected!), riseLogSigma: sigmaOf(failureTicks, run.failureExpected!, risePhi), seconds: run.failureTicks * this.seconds };
-    for (const e of out) {
-      if (e.kind !== 'rate_spike' && e.kind !== 'rate_drop') continue;
-      e.run = failure
-        ? { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: sigmaOf(Math.round(run.seconds / this.seconds), run.expected), seconds: run.seconds, recent, failure }
-        : { sinceMs: run.sinceMs, multiplier: run.observed / run.expected, logSigma: sigmaOf(Math.round(run.seconds / this.seconds), run.expected), seconds: run.seconds, recent };
+    const failure = report.failureAs(run.failureTicks !== undefined && run.failureTicks > 0);
+    if (failure) {
+      const failureTicks = Math.round(run.failureTicks!);
+      setWindow(failure, run.failureObserved! / run.failureExpected!, this.runSigma(failureTicks, run.failureExpected!, tickPhi, baselineError), this.runSigma(failureTicks, run.failureExpected!, risePhi, baselineError), run.failureTicks! * this.seconds);
     }
+    report.sinceMs = run.sinceMs;
+    report.multiplier = run.observed / run.expected;
+    report.logSigma = this.runSigma(Math.round(run.seconds / this.seconds), run.expected, tickPhi, baselineError);
+    report.seconds = run.seconds;
+    for (const e of out) if (e.kind === 'rate_spike' || e.kind === 'rate_drop') e.run = report;
+  }
+
+  /**
+   * The σ of log count over `ticks` ticks expecting `expectedSum` requests: counting noise averages
+   * out over the run; demand's own wobble does not (it is slow): a floor. The baseline's own
+   * uncertainty (a short one is a guess) adds to the run's counting noise.
+   */
+  private runSigma(ticks: number, expectedSum: number, phi: number, baselineError: number): number {
+    return Math.max(Math.sqrt(this.runDispersion(ticks, phi) / expectedSum + baselineError * baselineError), MIN_LOG_RATE_SIGMA);
   }
 
   /**
