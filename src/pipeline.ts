@@ -9,7 +9,7 @@ import type { SignalConfig } from './config/load.js';
 import { fingerprint } from './decisions/fingerprint.js';
 import { AlertDecider, type FiringAlert, SIGNAL_REMOVED } from './decisions/alert-decider.js';
 import type { HoldParams } from './decisions/alert-state.js';
-import { assess } from './decisions/assess.js';
+import { type TickTime, assess } from './decisions/assess.js';
 import { type Collapse, NEW_SERIES_MS, SignalTraffic } from './decisions/moved-traffic.js';
 import { SlabPool } from './core/slab.js';
 import type { DetectorContext } from './detectors/detector.js';
@@ -18,7 +18,7 @@ import { DeployWatcher, type PreBaseline, type SignalTick } from './deploys/depl
 import { MarkerTracker } from './deploys/markers.js';
 import type { DeployEvent, DeployRecord } from './deploys/types.js';
 import { EvidenceDetector } from './detectors/evidence-detector.js';
-import { RampRecorder } from './detectors/ramp-fit.js';
+import { type RampObservation, RampRecorder } from './detectors/ramp-fit.js';
 import { FrameSamples, type SeriesIndex } from './series/frame-samples.js';
 import { parseSeriesId, pickLabels, sameLabels, seriesIdOf } from './series/series-key.js';
 import { FORGET_GROUP_AFTER_MS } from './series/snapshot-frames.js';
@@ -138,6 +138,8 @@ export class Pipeline {
   private lastTraffic: { name: string; traffic: SignalTraffic } | undefined;
   /** Series of split signals in a rate-drop alarm: since when, and whether it was judged moved. */
   private readonly collapses = new Map<string, Collapse>();
+  /** The tick assess reads, rewritten each step (RecorderTick). */
+  private readonly tick = new RecorderTick();
   /** Series of split signals first seen within the last hour, after the pipeline's first frame: the data time they were. */
   private readonly born = new Map<string, number>();
   /** The data time of the last frame stepped or warmed (NaN: none yet). */
@@ -325,8 +327,10 @@ export class Pipeline {
       this.resolveUnconfigured = false;
       result.transitions.push(...this.decider.resolveSeries(this.unconfigured, frame.timeMs, this.resolvedBecause));
     }
-    // The tick as assess reads it, shared by every series without a failure run to fit.
-    const plainTick = { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp: undefined };
+    // The tick as assess reads it, pointed at each series' ramp recorder in turn.
+    const tick = this.tick;
+    tick.timeMs = frame.timeMs;
+    tick.tickMs = this.config.intervalMs;
     const inQuestion = this.deploys?.signalsInQuestion();
     // Every series is observed before any is assessed: a split signal's collapse is judged against
     // its siblings' rates this tick.
@@ -353,10 +357,10 @@ export class Pipeline {
     this.lastFrameMs = frame.timeMs;
     for (const traffic of this.traffic.values()) traffic.endTick(frame.timeMs, (c, v) => (result.movedTraffic ??= []).push({ series: c.series, signal: this.watched.get(c.series)?.signal.name ?? '', lost: v.lost, totalChange: v.change, spread: v.sigma }));
     for (const w of this.watched.values()) {
-      const ramp = w.ramp.view();
       const collapse = this.collapses.size > 0 ? this.collapses.get(w.id) : undefined;
       const verdict = collapse === undefined ? undefined : collapse.moved ? 'moved' : collapse.awaiting === true ? 'awaiting' : undefined;
-      const assessment = assess(w.id, w.sample, w.evaluations, w.signal.clients, ramp ? { timeMs: frame.timeMs, tickMs: this.config.intervalMs, ramp } : plainTick, w.assessment, verdict);
+      tick.recorder = w.ramp;
+      const assessment = assess(w.id, w.sample, w.evaluations, w.signal.clients, tick, w.assessment, verdict);
       signals.append(w.id, w);
       const transitions = this.decider.decide(w, assessment, frame.timeMs);
       if (transitions.length > 0) result.transitions.push(...transitions);
@@ -670,6 +674,21 @@ export class Pipeline {
 }
 
 /** A section as a plain object of its entries (a state that encodes itself as its snapshot). */
+/**
+ * A tick as assess reads it, whose ramp observation is made only when read: assess reads it for a
+ * failure or a surge alone, and made for every series in a failure run (about one in twenty of
+ * healthy ones, whose ratio checks' evidence left zero) it was arrays and objects a tick each.
+ */
+class RecorderTick implements TickTime {
+  timeMs = Number.NaN;
+  tickMs = Number.NaN;
+  recorder: RampRecorder | undefined = undefined;
+
+  get ramp(): RampObservation | undefined {
+    return this.recorder?.view();
+  }
+}
+
 function plainSection(entries: Iterable<[string, unknown]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [id, state] of entries) out[id] = isSelfEncoding(state) ? state.snapshot() : state;

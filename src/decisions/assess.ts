@@ -59,8 +59,8 @@ function clearlyDown(w: { multiplier: number; logSigma: number }): boolean {
 export interface TickTime {
   timeMs: number;
   tickMs: number;
-  /** The multipliers since the failure's onset and the demand level before it (ramp-fit.ts). */
-  ramp?: RampObservation | undefined;
+  /** The multipliers since the failure's onset and the demand level before it (ramp-fit.ts); read only for a failure or a surge (it may be made when read). */
+  readonly ramp?: RampObservation | undefined;
 }
 
 /**
@@ -103,7 +103,8 @@ export function assess(signal: string, sample: SignalSample, evaluations: readon
   if (interesting && spike && spike.status !== 'unknown') {
     const [requests, logRateSigma] = run ? [run.multiplier * spike.baseline, run.logSigma] : [sample.requests, spike.sigma];
     // The run's multiplier averages the ticks since onset: each model's ramp is undone for it.
-    const ramp = run && tick ? { ramp: { tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, ...(tick.ramp ? { rampTicks: { ...tick.ramp, tickLogSigma: spike.sigma } } : {}) } : {};
+    const observed = run && tick ? tick.ramp : undefined;
+    const ramp = run && tick ? { ramp: { tickMs: tick.tickMs, elapsedMs: Math.max(0, tick.timeMs - run.sinceMs) }, ...(observed ? { rampTicks: { ...observed, tickLogSigma: spike.sigma } } : {}) } : {};
     estimate = estimateAmplification({ requests, requestsBaseline: spike.baseline, logRateSigma, failing: fraction.e, failingLow: fraction.low, failingHigh: fraction.high, ...ramp }, models);
   }
   // The kind needs less certainty than the page (the failure itself is already certain, the rate

@@ -203,8 +203,8 @@ interface FailureRun {
    * from the first of the ticks just before the alarm that each lost at least half their requests
    * (a fault that began inside a tick, too little of it to alarm, or evidence that takes a few
    * ticks), and the silent ticks between them. Such ticks wait here, not yet reported, with
-   * failureTicks 0 for one and −k for k, until a tick alarms or one is not mostly lost. Absent
-   * until then.
+   * failureTicks 0 for one and −k for k, until a tick alarms or one is not mostly lost.
+   * Undefined until then.
    */
   failureObserved?: number;
   failureExpected?: number;
@@ -224,6 +224,37 @@ function mostlyLost(errors: Evaluation | undefined, funnel: Evaluation | undefin
  * two scrapes averages out on.
  */
 const RECENT_TICKS = 3;
+
+/**
+ * Runs that ended and their readings, for the next run to begin on any series (one thread). A run
+ * lasts a few ticks: long enough, at 100k series, for the scavenges to carry each new one (an
+ * object, two arrays, a reading) into the old generation, whose collections then came every few
+ * ticks. Bounded: after a storm across many series the rest go.
+ */
+const spareRuns: FailureRun[] = [];
+const spareReports: RunSummary[] = [];
+const MAX_SPARE_RUNS = 4096;
+
+/** A run beginning at `timeMs`: a spare one made like new, or a new one. */
+function takeRun(timeMs: number): FailureRun {
+  const run = spareRuns.pop();
+  if (run === undefined) return { sinceMs: timeMs, observed: 0, expected: 0, seconds: 0 };
+  run.sinceMs = timeMs;
+  run.observed = run.expected = run.seconds = 0;
+  run.recentObserved!.length = run.recentExpected!.length = 0;
+  run.risingSinceMs = 0;
+  // One at a time, in this order: a run's saved keys are in the order they were first set.
+  run.failureObserved = undefined;
+  run.failureExpected = undefined;
+  run.failureTicks = undefined;
+  return run;
+}
+
+/** Keeps a run that ended (and its reading, if it had one) for the next. */
+function spareRun(run: FailureRun, report: RunSummary | null): void {
+  if (spareRuns.length < MAX_SPARE_RUNS && run.recentObserved !== undefined && run.recentExpected !== undefined) spareRuns.push(run);
+  if (report !== null && spareReports.length < MAX_SPARE_RUNS) spareReports.push(report);
+}
 
 /** Constants derived once per parameter set and tick size. */
 interface Derived {
@@ -1081,13 +1112,14 @@ export class EvidenceDetector implements Detector {
     const b = this.base;
     const gathering = this.alarmed(ERRORS) || this.alarmed(FUNNEL) || c[b + ERRORS + CHECK_SMALL]! + c[b + ERRORS + CHECK_LARGE]! + c[b + FUNNEL + CHECK_SMALL]! + c[b + FUNNEL + CHECK_LARGE]! > 0;
     if (!gathering || Number.isNaN(expected)) {
-      if (!gathering) {
+      if (!gathering && this.run !== null) {
+        spareRun(this.run, this.runReport);
         this.run = null;
         this.runReport = null;
       }
       return;
     }
-    const run = (this.run ??= { sinceMs: timeMs, observed: 0, expected: 0, seconds: 0 });
+    const run = (this.run ??= takeRun(timeMs));
     if (run.seconds * 1000 >= RUN_MEMORY_MS) {
       // Beyond the memory, older ticks fade: the multiplier follows a storm that grows or ebbs.
       const keep = 1 - this.ctx.intervalMs / RUN_MEMORY_MS;
@@ -1138,9 +1170,10 @@ export class EvidenceDetector implements Detector {
         run.failureExpected = (held > 0 ? run.failureExpected! : 0) + expected;
         run.failureTicks = held > 0 ? -(held + 1) : 0;
       } else if (held > 0) {
-        delete run.failureObserved;
-        delete run.failureExpected;
-        delete run.failureTicks;
+        // Undefined, not deleted: a deleted field turns the object into a dictionary.
+        run.failureObserved = undefined;
+        run.failureExpected = undefined;
+        run.failureTicks = undefined;
       }
     }
     if (run.failureTicks !== undefined && (run.failureTicks > 0 || alarmed)) {
@@ -1162,7 +1195,7 @@ export class EvidenceDetector implements Detector {
     const risePhi = d.ticks >= this.params.minBaselinePoints ? Math.min(tickPhi, pooledDispersion(Math.max(rateStatsNow[RATE_SIGMA]!, MIN_LOG_RATE_SIGMA) ** 2 * expected, this.rate.buckets, d.rate, d.ticks)) : tickPhi;
     const recentN = sumOf(recentObserved);
     const recentE = sumOf(recentExpected);
-    const report = (this.runReport ??= new RunSummary());
+    const report = (this.runReport ??= spareReports.pop() ?? new RunSummary());
     setWindow(report.recent, recentN / recentE, this.runSigma(recentObserved.length, recentE, tickPhi, baselineError), this.runSigma(recentObserved.length, recentE, risePhi, baselineError), recentObserved.length * this.seconds);
     // Since the failure's onset the counting noise of the mean shrinks as 1/√ticks: the longer a
     // failure lasts, the surer its direction (the baseline's own error stays: it is the same for every tick).

@@ -266,8 +266,16 @@ export const LEVEL_NOISE_TICKS = 240;
 /** Healthy ticks measured before the level noise is used. */
 export const LEVEL_NOISE_MIN_TICKS = 20;
 
-/** The empty failure run of a healthy series: shared, never written (a run starts a new array). */
+/** The empty failure run of a healthy series: shared, never written (a run takes arrays of its own). */
 const NO_RUN: readonly number[] = Object.freeze([]);
+
+/**
+ * Arrays of ticks whose runs ended, emptied, for the next run of any series (one thread): a run
+ * lasts a few ticks, long enough at 100k series for the scavenges to carry new arrays into the old
+ * generation. Bounded: after a storm across many series the rest go.
+ */
+const spareTicks: number[][] = [];
+const MAX_SPARE_TICKS = 8192;
 
 /** Where the recorder's numbers sit in its array, before the ring of rates (see RampRecorder.doubles). */
 const RUN_BASELINE = 0;
@@ -381,9 +389,8 @@ export class RampRecorder {
    */
   observe(requests: number, baseline: number, runSinceMs: number | undefined, failing = Number.NaN): void {
     if (runSinceMs === undefined) {
+      if (this.since !== NO_RUN) this.endRun();
       this.runSinceMs = undefined;
-      this.since = NO_RUN as number[];
-      this.sinceFailing = NO_RUN as number[];
       this.pushLevel(requests);
       return;
     }
@@ -398,9 +405,10 @@ export class RampRecorder {
       this.sinceFailing = this.sinceFailing.slice(dropped);
       this.runSinceMs = runSinceMs;
     } else if (runSinceMs !== this.runSinceMs) {
+      if (this.since !== NO_RUN) this.endRun();
       this.runSinceMs = runSinceMs;
-      this.since = [];
-      this.sinceFailing = [];
+      this.since = spareTicks.pop() ?? [];
+      this.sinceFailing = spareTicks.pop() ?? [];
       this.runBaseline = Number.NaN;
     }
     if (!(this.runBaseline > 0) && baseline > 0) this.runBaseline = baseline;
@@ -408,6 +416,16 @@ export class RampRecorder {
       this.since.push(baseline > 0 ? requests / baseline : Number.NaN);
       this.sinceFailing.push(failing);
     }
+  }
+
+  /** Lets the run's ticks go, their arrays kept for the next run of any series. */
+  private endRun(): void {
+    if (spareTicks.length < MAX_SPARE_TICKS) {
+      this.since.length = this.sinceFailing.length = 0;
+      spareTicks.push(this.since, this.sinceFailing);
+    }
+    this.since = NO_RUN as number[];
+    this.sinceFailing = NO_RUN as number[];
   }
 
   /** A healthy tick's request rate into the level's ring (missing data is left out). */

@@ -176,6 +176,25 @@ describe('RampRecorder', () => {
     expect(r.view()).toMatchObject({ tickMs: 15_000, level: 1.1, multipliers: [2, 3] });
   });
 
+  it("reads each run's own ticks when runs of several series end and begin in turn", () => {
+    // A run's arrays are kept for the next run of any series once it ends: none may show another's ticks.
+    const a = new RampRecorder(15_000);
+    const b = new RampRecorder(15_000);
+    for (const r of [a, b]) for (const m of [1, 1]) r.observe(m, 1, undefined);
+    a.observe(2, 1, 1000);
+    a.observe(3, 1, 1000);
+    const seen = a.view()!.multipliers;
+    a.observe(1, 1, undefined);
+    expect(a.view()).toBeUndefined();
+    b.observe(5, 1, 7000);
+    a.observe(6, 1, 9000);
+    b.observe(7, 1, 7000);
+    expect(b.view()!.multipliers).toEqual([5, 7]);
+    expect(a.view()!.multipliers).toEqual([6]);
+    // What a view handed out is its own.
+    expect(seen).toEqual([2, 3]);
+  });
+
   it('keeps the last healthy ticks in order through its ring, and restores them from a snapshot', () => {
     const r = new RampRecorder(1_000);
     const k = levelTicks(1_000);
