@@ -580,8 +580,9 @@ export class Pipeline {
       // (core/column-encoder.ts); the plain section takes their snapshots.
       detectors: section(this.seriesStates(this.pendingRestore, (w) => w.detector)),
       ...this.decisionsSnapshot(),
-      // NaN (a tick without a rate) is written as null by JSON; restore reads it back.
-      ramps: section(this.seriesStates(this.pendingRamps, (w) => w.ramp.snapshot())),
+      // The recorders themselves, as the detectors (they write their own columns). NaN (a tick
+      // without a rate) is written as null; restore reads it back.
+      ramps: section(this.seriesStates(this.pendingRamps, (w) => w.ramp)),
       // The zones of signals no longer configured stay with their states still waiting.
       timeZones: { ...this.savedZones.zones, ...Object.fromEntries(this.config.signals.map((s) => [s.name, this.timeZoneOf(s.name)])) },
       ...this.movedSnapshot(),

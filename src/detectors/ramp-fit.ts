@@ -18,6 +18,7 @@
 // the ticks' own mean where the ramp is flat (McCullagh & Nelder, Generalized Linear Models, 2nd
 // ed., §9.2), and it counts those ticks.
 
+import { type ColumnScratch, encodeNumber, encodeNumbers } from '../core/column-encoder.js';
 import { type SlabPool, allocateRegion, releaseDoubles, slabViews } from '../core/slab.js';
 import type { Evaluation } from '../core/types.js';
 import { onsetTickFailing } from './failing-fraction.js';
@@ -277,6 +278,11 @@ const NO_RUN: readonly number[] = Object.freeze([]);
 const spareTicks: number[][] = [];
 const MAX_SPARE_TICKS = 8192;
 
+/** encodeColumns's scratch: the level's ticks oldest first, and the level noise's five numbers (one thread). */
+let beforeScratch = new Float64Array(64);
+const NOISE_FIELDS = 5;
+const noiseScratch = new Float64Array(NOISE_FIELDS);
+
 /** Where the recorder's numbers sit in its array, before the ring of rates (see RampRecorder.doubles). */
 const RUN_BASELINE = 0;
 const LAST_REQUESTS = 1;
@@ -510,6 +516,30 @@ export class RampRecorder {
   /** Plain data for the saved state: a restart mid-storm fits the same ramp. */
   snapshot(): RampSnapshot {
     return { before: this.beforeValues(), beforeRates: true, runBaseline: Number.isFinite(this.runBaseline) ? this.runBaseline : null, since: [...this.since], sinceFailing: this.sinceFailing.map((x) => (Number.isFinite(x) ? x : null)), runSinceMs: this.runSinceMs ?? null, levelNoise: [this.levelDeviation, this.levelDeviationTicks, this.lagOneDeviation, this.lagFullDeviation, this.lagTicks] };
+  }
+
+  /**
+   * snapshot()'s template and numbers, written straight from the recorder to columns
+   * (core/column-encoder.ts): what encodeValue writes for snapshot(), template and columns alike (a
+   * test compares them), without the snapshot's object and four arrays for every series at every
+   * save.
+   */
+  encodeColumns(s: ColumnScratch): string {
+    const n = this.beforeCount;
+    if (beforeScratch.length < n) beforeScratch = new Float64Array(2 * n);
+    const k = this.levelSlots;
+    for (let i = 0; i < n; i++) beforeScratch[i] = this.slot((this.beforeStart + i) % k);
+    noiseScratch[0] = this.levelDeviation;
+    noiseScratch[1] = this.levelDeviationTicks;
+    noiseScratch[2] = this.lagOneDeviation;
+    noiseScratch[3] = this.lagFullDeviation;
+    noiseScratch[4] = this.lagTicks;
+    // The keys in snapshot()'s order: the columns are filled in the order the template is read.
+    return (
+      `{"before":${encodeNumbers(beforeScratch, 0, n, s)},"beforeRates":true,"runBaseline":${encodeNumber(Number.isFinite(this.runBaseline) ? this.runBaseline : null, s)}` +
+      `,"since":${encodeNumbers(this.since, 0, this.since.length, s)},"sinceFailing":${encodeNumbers(this.sinceFailing, 0, this.sinceFailing.length, s)}` +
+      `,"runSinceMs":${encodeNumber(this.runSinceMs ?? null, s)},"levelNoise":${encodeNumbers(noiseScratch, 0, NOISE_FIELDS, s)}}`
+    );
   }
 
   /** Restores a snapshot; anything malformed leaves the recorder empty. */

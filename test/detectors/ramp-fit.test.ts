@@ -5,6 +5,8 @@ import type { Evaluation } from '../../src/core/types.js';
 import { LEVEL_NOISE_MIN_TICKS, MAX_RAMP_TICKS, RampRecorder, fitRamp, levelTicks, onsetMarginal, walkChi2 } from '../../src/detectors/ramp-fit.js';
 import { estimateAmplification } from '../../src/detectors/retry-amplification.js';
 import { onsetPoints, tickFractionAt } from '../../src/detectors/retry-ramp.js';
+import { columnScratch, encodeValue } from '../../src/core/column-encoder.js';
+import { mulberry32 } from '../../scripts/sim/random.js';
 
 const models = loadBundledClientModels();
 const cargo = models.find((m) => m.name === 'cargo')!;
@@ -174,6 +176,26 @@ describe('RampRecorder', () => {
     // Only the last levelTicks healthy ticks count (2 at 15 s ticks).
     expect(levelTicks(15_000)).toBe(2);
     expect(r.view()).toMatchObject({ tickMs: 15_000, level: 1.1, multipliers: [2, 3] });
+  });
+
+  it('writes its columns as the generic encoder writes its snapshot, at every tick of healthy stretches, runs and gaps', () => {
+    const random = mulberry32(8);
+    for (const tickMs of [1_000, 15_000]) {
+      const r = new RampRecorder(tickMs);
+      let runSince: number | undefined;
+      for (let k = 0; k < 400; k++) {
+        // Healthy, then runs of a few ticks (some failing), a missing tick now and then; rates of every kind of value.
+        if (k % 50 === 20) runSince = k * tickMs;
+        if (k % 50 === 28) runSince = undefined;
+        const requests = k % 37 === 5 ? Number.NaN : random() < 0.1 ? Math.round(100 * random()) : 50 + 10 * random();
+        r.observe(requests, runSince === undefined ? 55 : k % 3 === 0 ? Number.NaN : 55, runSince, k % 4 === 0 ? Number.NaN : random());
+        const direct = columnScratch();
+        const viaValue = columnScratch();
+        const template = r.encodeColumns(direct);
+        expect(template).toBe(encodeValue(r.snapshot(), viaValue));
+        for (const c of ['f64', 'f32', 'i16'] as const) expect(Array.from(direct[c].data.subarray(0, direct[c].length))).toEqual(Array.from(viaValue[c].data.subarray(0, viaValue[c].length)));
+      }
+    }
   });
 
   it("reads each run's own ticks when runs of several series end and begin in turn", () => {
