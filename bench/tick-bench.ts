@@ -145,6 +145,24 @@ export async function startAnswerServer(n: number, source: TickSourceKind, t0: n
   };
 }
 
+/** The median of whole-process runs of one tick bench and their range. */
+export interface MedianTick extends TickFigures {
+  runs: number;
+  /** The least and the most all-in CPU seconds among the runs. */
+  allInRangeS: [number, number];
+}
+
+/**
+ * The run whose all-in CPU is the median of `runs` (the lower middle of an even count), with the
+ * range: one process can land on a slow stretch of the machine, and the range says how far apart
+ * the processes were.
+ */
+export function medianTick(runs: readonly TickFigures[]): MedianTick {
+  if (runs.length === 0) throw new RangeError('medianTick: no runs');
+  const sorted = [...runs].sort((a, b) => a.allInCpuS - b.allInCpuS);
+  return { ...sorted[(sorted.length - 1) >> 1]!, runs: sorted.length, allInRangeS: [sorted[0]!.allInCpuS, sorted.at(-1)!.allInCpuS] };
+}
+
 /** Measures `measured` ticks after `warm` unmeasured ones, `n` series, in this process. */
 export async function benchTick(n: number, source: TickSourceKind, warm = TICKS_PER_SAVE, measured = MEASURED_TICKS, resolution?: string, compression?: 'gzip'): Promise<TickFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'stormwatch-bench-tick-'));
