@@ -12,10 +12,13 @@ export const Q_UNITS = 1024;
 export const Q_NULL = -32768;
 
 /**
- * The column an array of numbers went to: 16-bit fixed point, float32 or float64; or 16-bit
- * integers as they are ('i': codes a state keeps in an Int16Array, never chosen by encodeNumbers).
+ * The column an array of numbers went to: 16-bit fixed point, float32 or float64; or, written by a
+ * state that encodes itself and never chosen by encodeNumbers, 16-bit integers as they are ('i':
+ * codes a state keeps in an Int16Array) or non-negative half floats as their bits ('h',
+ * core/half-float.ts: a baseline window's ratios as it keeps them, half a float32's bytes).
+ * 'i' and 'h' go to the 16-bit column.
  */
-export type ColumnKind = 'q' | 'f' | 'd' | 'i';
+export type ColumnKind = 'q' | 'f' | 'd' | 'i' | 'h';
 
 /** A state (or a part of one) that cannot be put in columns: it stays a plain entry. */
 export class Unsupported extends Error {}
@@ -158,7 +161,7 @@ export function encodeValue(value: unknown, s: ColumnScratch): string {
 }
 
 /** Marker texts by kind, indexed by length: made once, so templates built of them share their pieces (no key text built per call). */
-const markerTexts: Record<ColumnKind, string[]> = { q: [], f: [], d: [], i: [] };
+const markerTexts: Record<ColumnKind, string[]> = { q: [], f: [], d: [], i: [], h: [] };
 
 /** A marker's template text: the kind and length of an array of numbers. */
 export function numbersTemplate(kind: ColumnKind, length: number): string {
@@ -181,9 +184,9 @@ export function encodeTyped<T extends Float64Array | Float32Array | Int16Array>(
   column.reserve(n);
   const data = column.data;
   const at = column.length;
-  // A short run is copied in a loop: a subarray for set() costs more than it saves.
-  if (n <= 32) for (let i = 0; i < n; i++) data[at + i] = a[from + i]!;
-  else data.set(a.subarray(from, from + n), at);
+  // Copied in a loop: a subarray for set() is an object a call, and a save at 100k series copies
+  // a weekly profile and two tail records a series (runs of 15-168 values).
+  for (let i = 0; i < n; i++) data[at + i] = a[from + i]!;
   column.length = at + n;
   return numbersTemplate(kind, n);
 }

@@ -7,11 +7,13 @@
 // Decoding gives exactly what JSON.parse(JSON.stringify(state)) gives (a number that is not finite
 // becomes null, -0 becomes 0), so a restart from columns restores what a restart from JSON did.
 // Arrays of numbers are stored as compactly as is lossless: 16-bit fixed point in 1/1024 units (the
-// seasonal profile's own resolution), float32 (the baselines' values), or float64; a state that
-// encodes itself may also write 16-bit integers as they are ('i': the tail records' codes). A state that
-// does not fit (a string beginning with U+0000, a little-endian platform missing) is left as it was,
-// a plain entry beside the columns. Pure.
+// seasonal profile's own resolution), float32, or float64; a state that encodes itself may also
+// write 16-bit integers as they are ('i': the tail records' codes) and non-negative half floats as
+// their bits ('h': the ratio baselines' values, as their windows keep them; files saved before
+// have them as float32s, read as ever). A state that does not fit (a string beginning with U+0000,
+// a little-endian platform missing) is left as it was, a plain entry beside the columns. Pure.
 
+import { halfBits, halfValue } from '../core/half-float.js';
 import { Column, type ColumnScratch, MARK, Q_NULL, Q_UNITS, type SelfEncoding, Unsupported, columnScratch, encodeValue, isSelfEncoding } from '../core/column-encoder.js';
 
 /** The key of a section's column groups, among its plain entries. */
@@ -31,7 +33,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
 /** A template compiled for matching states against it while their numbers are written (one shape for all nodes: monomorphic). */
 interface Node {
   kind: 'number' | 'numbers' | 'literal' | 'array' | 'object';
-  column: 'q' | 'f' | 'd' | 'i';
+  column: 'q' | 'f' | 'd' | 'i' | 'h';
   length: number;
   value: unknown;
   keys: string[];
@@ -82,6 +84,15 @@ function writeMatching(value: unknown, node: Node, s: ColumnScratch): boolean {
           const v = a[i];
           if (!(typeof v === 'number' && Number.isInteger(v) && v >= -32768 && v <= 32767 && !Object.is(v, -0))) return false;
           s.i16.push(v);
+        }
+      } else if (node.column === 'h') {
+        for (let i = 0; i < a.length; i++) {
+          const v = a[i];
+          if (typeof v !== 'number') return false;
+          // Only a half float's value exactly (and not −0, which JSON would not give back).
+          const bits = halfBits(v);
+          if (halfValue(bits) !== v || Object.is(v, -0)) return false;
+          s.i16.push(bits);
         }
       } else if (node.column === 'f') {
         const column = s.f32;
@@ -342,7 +353,7 @@ function asJson(v: number): number | null {
 /** Counts the numbers one state of a template takes from each column. */
 function countOf(t: unknown, c: { d: number; f: number; q: number }): void {
   if (typeof t === 'number') c.d++;
-  else if (typeof t === 'string' && t.startsWith(MARK)) c[t[1] === 'i' ? 'q' : (t[1] as 'd' | 'f' | 'q')] += Number(t.slice(2));
+  else if (typeof t === 'string' && t.startsWith(MARK)) c[t[1] === 'i' || t[1] === 'h' ? 'q' : (t[1] as 'd' | 'f' | 'q')] += Number(t.slice(2));
   else if (Array.isArray(t)) for (const e of t) countOf(e, c);
   else if (t !== null && typeof t === 'object') for (const k of Object.keys(t)) countOf((t as Record<string, unknown>)[k], c);
 }
@@ -359,7 +370,7 @@ function build(t: unknown, c: Cursor): unknown {
   return t;
 }
 
-/** `n` numbers of a marker's column (`kind`: q, i, f or d) from the cursor, as JSON gives them. */
+/** `n` numbers of a marker's column (`kind`: q, i, h, f or d) from the cursor, as JSON gives them (bits that are no non-negative half float: null). */
 function readNumbers(c: Cursor, kind: string, n: number): (number | null)[] {
   const out = new Array<number | null>(n);
   if (kind === 'q') {
@@ -368,6 +379,7 @@ function readNumbers(c: Cursor, kind: string, n: number): (number | null)[] {
       out[i] = v === Q_NULL ? null : v / Q_UNITS;
     }
   } else if (kind === 'i') for (let i = 0; i < n; i++) out[i] = c.i16[c.q++]!;
+  else if (kind === 'h') for (let i = 0; i < n; i++) out[i] = asJson(halfValue(c.i16[c.q++]!));
   else if (kind === 'f') for (let i = 0; i < n; i++) out[i] = asJson(c.f32[c.f++]!);
   else for (let i = 0; i < n; i++) out[i] = asJson(c.f64[c.d++]!);
   return out;
@@ -404,7 +416,7 @@ function compileBuilder(t: unknown): Builder | undefined {
 
 /** Whether a template's markers are well formed (kind and a whole count). */
 function validTemplate(t: unknown): boolean {
-  if (typeof t === 'string') return !t.startsWith(MARK) || (/^\u0000[dfqi]\d+$/.test(t));
+  if (typeof t === 'string') return !t.startsWith(MARK) || (/^\u0000[dfqih]\d+$/.test(t));
   if (Array.isArray(t)) return t.every(validTemplate);
   if (t !== null && typeof t === 'object') return Object.values(t).every(validTemplate);
   return true;

@@ -367,27 +367,19 @@ export class SampleWindow {
   }
 
   /**
-   * Writes the values, oldest first, to a Float32Array from `offset` (it must have room): every
-   * code's value is a float32 exactly, so a state save loses nothing (it copies ~200 values a series).
-   */
-  copyToFloat32(out: Float32Array, offset = 0): number {
-    const start = this.oldestSlot();
-    const first = Math.min(this.count, this.capacity - start);
-    for (let i = 0; i < first; i++) out[offset + i] = this.valueAt(start + i);
-    for (let i = first; i < this.count; i++) out[offset + i] = this.valueAt(i - first);
-    return this.count;
-  }
-
-  /**
-   * Writes the codes, oldest first, to an Int16Array from `offset` (it must have room) as they are:
-   * the ring's two runs copied whole (a state save writes a log-rate window's codes as the columns'
-   * 16-bit fixed point, which they are).
+   * Writes the codes, oldest first, to an Int16Array from `offset` (it must have room) as they are
+   * (a state save writes them as its columns hold them: a log-rate's are their 16-bit fixed point,
+   * a ratio's the half floats' bits). In loops: a subarray for set() is an object per run, and a
+   * save copies three windows of a few dozen codes a series.
    */
   copyCodes(out: Int16Array, offset = 0): number {
     const start = this.oldestSlot();
     const first = Math.min(this.count, this.capacity - start);
-    out.set(this.c.subarray(this.at + start, this.at + start + first), offset);
-    if (first < this.count) out.set(this.c.subarray(this.at, this.at + this.count - first), offset + first);
+    const c = this.c;
+    const from = this.at + start;
+    for (let i = 0; i < first; i++) out[offset + i] = c[from + i]!;
+    const rest = this.count - first;
+    for (let i = 0; i < rest; i++) out[offset + first + i] = c[this.at + i]!;
     return this.count;
   }
 

@@ -4,12 +4,14 @@
 // only what it reads out:
 // - a log-rate (nats) in fixed point, 1/1024 nat a step (rates to 0.05 %, as the seasonal profile
 //   and the state columns keep them; see core/column-encoder.ts), ±32 nats;
-// - a ratio (≥ 0) as the bits of an IEEE 754 half-precision float (11 significant bits, 0.05 %
-//   relative, down to 6e-8 and up to 65504), whose bit patterns of non-negative numbers ascend
-//   with their values. A fixed point would keep 1.5e-5 a step: a bucket's error ratio of 1e-4
-//   would be read 7 % off.
+// - a ratio (≥ 0) as the bits of an IEEE 754 half-precision float (core/half-float.ts: 11
+//   significant bits, 0.05 % relative, down to 6e-8 and up to 65504), whose bit patterns of
+//   non-negative numbers ascend with their values; a state save writes them as they are (the
+//   columns' 'h'). A fixed point would keep 1.5e-5 a step: a bucket's error ratio of 1e-4 would be
+//   read 7 % off.
 
 import { Q_NULL, Q_UNITS } from '../core/column-encoder.js';
+import { HALF_VALUES, halfBits } from '../core/half-float.js';
 
 /** How a window's values become codes: fixed-point nats, or half-float ratios. */
 export type WindowCoding = 'log-rate' | 'ratio';
@@ -18,45 +20,11 @@ export type WindowCoding = 'log-rate' | 'ratio';
 const LOG_RATE_UNITS = Q_UNITS;
 /** The lowest log-rate code: the one below it is the columns' null. */
 const LOG_RATE_MIN_CODE = Q_NULL + 1;
-/** The largest finite half float's bits (65504). */
-const HALF_MAX = 0x7bff;
-/** 2⁻²⁴: a subnormal half float's step. */
-const HALF_TINY = 2 ** -24;
-
-/** Every non-negative finite half float's value by its bits (248 KB for the process, made once). */
-const HALF_VALUES = (() => {
-  const table = new Float64Array(HALF_MAX + 1);
-  for (let bits = 0; bits <= HALF_MAX; bits++) {
-    const exponent = bits >> 10;
-    const mantissa = bits & 0x3ff;
-    table[bits] = exponent === 0 ? mantissa * HALF_TINY : (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  }
-  return table;
-})();
-
-/** ratioCode's view of one float32's bits (one thread). */
-const float32 = new Float32Array(1);
-const float32Bits = new Uint32Array(float32.buffer);
-
 /**
  * The half float nearest a ratio, as its bits (ties away from zero); 0 for anything not above 0
  * (a ratio is never negative), the largest finite half for anything above it.
  */
-export function ratioCode(x: number): number {
-  if (!(x > 0)) return 0;
-  if (x >= HALF_VALUES[HALF_MAX]!) return HALF_MAX;
-  if (x < 2 ** -14) return Math.round(x / HALF_TINY);
-  // The float32's exponent and top 10 mantissa bits are a half's code (a restart codes ~18M values
-  // at 100k series: this is 5x quicker than log2 and a power, with the same codes); the float32's own rounding may have
-  // carried x over a code's edge, so the code is then set to the nearest by the table.
-  float32[0] = x;
-  const bits = float32Bits[0]!;
-  let code = ((((bits >>> 23) & 0xff) - 127 + 15) << 10) | ((bits >>> 13) & 0x3ff);
-  if (HALF_VALUES[code]! > x) code--;
-  // Ties go up, as Math.round's do.
-  return code < HALF_MAX && HALF_VALUES[code + 1]! - x <= x - HALF_VALUES[code]! ? code + 1 : code;
-}
-
+export const ratioCode = halfBits;
 
 /** The value of a ratio's code. */
 export function ratioOf(code: number): number {

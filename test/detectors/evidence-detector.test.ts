@@ -7,7 +7,7 @@ import { type DetectorParams, EvidenceDetector } from '../../src/detectors/evide
 import { HELD_BURST, OUTGREW_BURSTS } from '../../src/detectors/stats/error-bursts.js';
 import { gamma, mulberry32, normal, poisson } from '../../scripts/sim/random.js';
 import { lateCompletions } from '../../scripts/sim/late-completions.js';
-import { columnScratch } from '../../src/core/column-encoder.js';
+import { columnScratch, encodeValue } from '../../src/core/column-encoder.js';
 import { decodeColumns } from '../../src/runner/state-columns.js';
 
 const PARAMS: DetectorParams = {
@@ -1350,5 +1350,37 @@ describe('EvidenceDetector saved as columns', () => {
       if (snapshot.errorBursts?.slice(-32).some((x) => x !== null)) seen.remembered++;
     }
     for (const [form, count] of Object.entries(seen)) expect(count, form).toBeGreaterThan(0);
+  });
+
+  it("restores from a file saved before the ratio windows were half floats' bits (float32s then) as from one saved now, and judges the same after", () => {
+    const random = mulberry32(5);
+    const stepMs = 15_000;
+    const d = detector(stepMs);
+    let t = 0;
+    for (; t < 3 * 3_600_000; t += stepMs) d.observe(tick(random, 8, stepMs, 0, 0.02), t);
+    const cut = <T extends Float64Array | Float32Array | Int16Array>(c: { data: T; length: number }) => c.data.subarray(0, c.length) as T;
+    const now = columnScratch();
+    const nowTemplate = d.encodeColumns(now);
+    expect(nowTemplate).toContain('"errorRatio":{"values":"\\u0000h60"');
+    // The form of files saved before: the same numbers as the generic encoder writes them, the
+    // ratio windows' values as float32s.
+    const before = columnScratch();
+    const beforeTemplate = encodeValue(d.snapshot(), before);
+    expect(beforeTemplate).toContain('"errorRatio":{"values":"\\u0000f60"');
+    // Smaller by two bytes a ratio value at least (the generic encoder writes other arrays its own way too).
+    const bytes = (c: ReturnType<typeof columnScratch>) => c.f64.length * 8 + c.f32.length * 4 + c.i16.length * 2;
+    expect(bytes(before) - bytes(now)).toBeGreaterThanOrEqual(2 * 2 * 60);
+    const restored = [nowTemplate, beforeTemplate].map((template, i) => {
+      const c = i === 0 ? now : before;
+      const state = decodeColumns(template, ['x'], cut(c.f64), cut(c.f32), cut(c.i16))!.get('x');
+      const r = detector(stepMs);
+      expect(r.restore(state)).toBe(true);
+      return r;
+    });
+    expect(JSON.stringify(restored[1]!.snapshot())).toBe(JSON.stringify(restored[0]!.snapshot()));
+    for (let k = 0; k < 40; k++, t += stepMs) {
+      const sample = tick(random, 8, stepMs, k > 20 ? 0.5 : 0, 0.02);
+      expect(JSON.stringify(restored[1]!.observe(sample, t))).toBe(JSON.stringify(restored[0]!.observe(sample, t)));
+    }
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { COLUMNS_KEY, type ColumnGroup, DeferredState, decodeColumns, fromColumns, toColumns } from '../../src/runner/state-columns.js';
 import { checkState } from '../../src/runner/state-schema.js';
-import { type ColumnScratch, encodeValue } from '../../src/core/column-encoder.js';
+import { type ColumnScratch, encodeValue, numbersTemplate } from '../../src/core/column-encoder.js';
+import { halfBits, halfValue } from '../../src/core/half-float.js';
 
 const float32s = (n: number, k = 0) => Array.from(new Float32Array(Array.from({ length: n }, (_, i) => Math.log(100 + i * 0.37 + k))));
 
@@ -58,6 +59,39 @@ describe('per-series state as columns', () => {
     const expected = Object.fromEntries(entries.map(([id, st]) => [id, st instanceof Encoding ? st.snapshot() : st]));
     expect(saved).toEqual(viaJson(expected));
     for (const id of Object.keys(expected)) expect(JSON.stringify(saved[id])).toBe(JSON.stringify(expected[id]));
+  });
+
+  it("takes a ratio window as half floats' bits ('h'), plain states of its values beside it, and reads bits that are no half as null", () => {
+    // Ratios a half float holds exactly (a window's kept values), and as a state encodes itself
+    // from its codes: the bits in the 16-bit column, the marker 'h'.
+    const ratios = (k: number) => Array.from({ length: 8 }, (_, i) => halfValue(halfBits((i + 1) * 0.0123 * (k + 1))));
+    class Window {
+      constructor(private readonly k: number) {}
+      snapshot() {
+        return { values: ratios(this.k), n: this.k };
+      }
+      encodeColumns(s: ColumnScratch) {
+        for (const v of ratios(this.k)) s.i16.push(halfBits(v));
+        s.f64.push(this.k);
+        return `{"values":${numbersTemplate('h', 8)},"n":0}`;
+      }
+    }
+    // A plain state with the same values follows an encoder: it is written into the encoder's group
+    // (its values matched against the 'h' marker); one whose values no half holds is not.
+    const off = { values: [...ratios(9).slice(0, 7), 0.1], n: 9 };
+    const entries: [string, unknown][] = [['a', new Window(1)], ['b', { values: ratios(2), n: 2 }], ['c', new Window(3)], ['d', off]];
+    const saved = viaJson(toColumns(entries)) as Record<string, unknown>;
+    const groups = saved[COLUMNS_KEY] as ColumnGroup[];
+    expect(groups.map((g) => g.ids)).toEqual([['a', 'b', 'c'], ['d']]);
+    // Two bytes a value, not a float32's four.
+    expect(Buffer.from(groups[0]!.i16, 'base64').length).toBe(3 * 8 * 2);
+    expect(Buffer.from(groups[0]!.f32, 'base64').length).toBe(0);
+    fromColumns(saved);
+    expect(saved).toEqual(viaJson({ a: new Window(1).snapshot(), b: { values: ratios(2), n: 2 }, c: new Window(3).snapshot(), d: off }));
+    // Bits that are no non-negative finite half (a negative one, infinity) read as null, which a
+    // baseline's restore refuses as it refuses any value that is not a ratio.
+    const bad = decodeColumns(`{"values":${numbersTemplate('h', 3)}}`, ['x'], new Float64Array(0), new Float32Array(0), Int16Array.of(0x3c00, -1, 0x7c00))!;
+    expect(bad.get('x')).toEqual({ values: [1, null, null] });
   });
 
   it('decodes a shape of many states, built now or when asked for, to exactly what JSON gives', () => {

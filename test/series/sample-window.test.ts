@@ -1,7 +1,7 @@
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { SampleWindow, WINDOW_HEADER_FLOATS } from '../../src/series/sample-window.js';
-import { asKept } from '../../src/series/window-codes.js';
+import { asKept, codeTable } from '../../src/series/window-codes.js';
 import { mulberry32 } from '../../scripts/sim/random.js';
 
 describe('SampleWindow', () => {
@@ -162,28 +162,29 @@ describe('SampleWindow.copyInto', () => {
   });
 });
 
-describe('SampleWindow.copyToFloat32', () => {
-  it('writes the values oldest first, each a float32 exactly, at every fill and wrap of the ring, within shared storage', () => {
+describe('SampleWindow.copyCodes', () => {
+  it('writes the codes oldest first, which decode to its values, at every fill and wrap of the ring, within shared storage, for both codings', () => {
     const random = mulberry32(11);
     const capacity = 5;
-    // The window sits in the middle of larger buffers: nothing outside it may be read or written.
-    const header = new Float32Array(WINDOW_HEADER_FLOATS + 6).fill(99);
-    const storage = new Int16Array(capacity + 6).fill(99);
-    const w = new SampleWindow(capacity, 'log-rate', header, 3, storage, 3);
-    for (let i = 0; i < 13; i++) {
-      w.push(random() * 60 - 30);
-      const out = new Float32Array(capacity + 4).fill(-1);
-      expect(w.copyToFloat32(out, 2)).toBe(w.size);
-      const expected = [-1, -1, ...w.toArray(), ...Array.from({ length: capacity + 2 - w.size }, () => -1)];
-      expect(Array.from(out), `after ${i + 1} values`).toEqual(expected);
+    for (const coding of ['log-rate', 'ratio'] as const) {
+      // The window sits in the middle of larger buffers: nothing outside it may be read or written.
+      const header = new Float32Array(WINDOW_HEADER_FLOATS + 6).fill(99);
+      const storage = new Int16Array(capacity + 6).fill(99);
+      const w = new SampleWindow(capacity, coding, header, 3, storage, 3);
+      const { values, bias } = codeTable(coding);
+      for (let i = 0; i < 13; i++) {
+        w.push(coding === 'log-rate' ? random() * 60 - 30 : random() * random());
+        const codes = new Int16Array(capacity + 4).fill(-1);
+        expect(w.copyCodes(codes, 2)).toBe(w.size);
+        // As a state save writes them: a log-rate's in 1/1024 nat, a ratio's a half float's bits.
+        expect(Array.from(codes.subarray(2, 2 + w.size), (c) => values[bias + c]), `${coding} after ${i + 1} values`).toEqual(w.toArray());
+        expect(Array.from(codes.subarray(2 + w.size)).every((c) => c === -1)).toBe(true);
+        expect([codes[0], codes[1]]).toEqual([-1, -1]);
+        if (coding === 'log-rate') expect(Array.from(codes.subarray(2, 2 + w.size), (c) => c / 1024)).toEqual(w.toArray());
+      }
+      expect([...storage.subarray(0, 3), ...storage.subarray(3 + capacity)]).toEqual([99, 99, 99, 99, 99, 99]);
+      expect([...header.subarray(0, 3), ...header.subarray(3 + WINDOW_HEADER_FLOATS)]).toEqual([99, 99, 99, 99, 99, 99]);
     }
-    expect([...storage.subarray(0, 3), ...storage.subarray(3 + capacity)]).toEqual([99, 99, 99, 99, 99, 99]);
-    expect([...header.subarray(0, 3), ...header.subarray(3 + WINDOW_HEADER_FLOATS)]).toEqual([99, 99, 99, 99, 99, 99]);
-    // Its codes, oldest first, are those values in 1/1024 nat, as a state save writes them.
-    const codes = new Int16Array(capacity + 4).fill(-1);
-    expect(w.copyCodes(codes, 2)).toBe(capacity);
-    expect(Array.from(codes.subarray(2, 2 + capacity), (c) => c / 1024)).toEqual(w.toArray());
-    expect([codes[0], codes[1], codes[capacity + 2], codes[capacity + 3]]).toEqual([-1, -1, -1, -1]);
   });
 
   it('lists its values ascending with their ages (0 the oldest) as values come and go, and says when it keeps no order', () => {

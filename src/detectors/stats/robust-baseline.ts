@@ -235,20 +235,14 @@ export class RobustBaseline {
 
   /**
    * Writes snapshot()'s numbers to the columns of fixedTemplate(buckets, partialTicks > 0, value):
-   * a log-rate window's codes as they are (the columns' 16-bit fixed point is theirs), a ratio
-   * window's values as float32s (each code's value is one exactly), the partial bucket as doubles.
-   * No template is made.
+   * the window's codes as they are (a log-rate's are the columns' 16-bit fixed point, a ratio's the
+   * bits of the half floats the 'h' column holds), the partial bucket as doubles. No template is made.
    */
   encodeFixed(s: ColumnScratch): void {
-    if (this.value === 'log-rate') {
-      const column = s.i16;
-      column.reserve(this.window.size);
-      column.length += this.window.copyCodes(column.data, column.length);
-    } else {
-      const column = s.f32;
-      column.reserve(this.window.size);
-      column.length += this.window.copyToFloat32(column.data, column.length);
-    }
+    // Both codings' codes are what the columns hold: a log-rate's the 16-bit fixed point, a ratio's a half float's bits.
+    const column = s.i16;
+    column.reserve(this.window.size);
+    column.length += this.window.copyCodes(column.data, column.length);
     if (this.ticks === 0) return;
     s.f64.push(this.num);
     s.f64.push(this.den);
@@ -257,7 +251,7 @@ export class RobustBaseline {
 
   /** The template encodeFixed writes for: `buckets` values of a window of `value`, and a partial bucket or none. */
   static fixedTemplate(buckets: number, partial: boolean, value: BucketValue): string {
-    const values = `{"values":${buckets > 0 ? numbersTemplate(value === 'log-rate' ? 'q' : 'f', buckets) : '[]'}`;
+    const values = `{"values":${buckets > 0 ? numbersTemplate(value === 'log-rate' ? 'q' : 'h', buckets) : '[]'}`;
     return partial ? `${values},"partial":${numbersTemplate('d', 3)}}` : `${values}}`;
   }
 
