@@ -198,6 +198,34 @@ export class CounterRates {
     return m;
   }
 
+  /**
+   * Groups first matched (a member added) since the last takeGroupsMatched(): its caller tells a
+   * snapshot that matched every group from one that left some out without walking them.
+   */
+  private groupsMatched = 0;
+
+  /** The groups first matched since the last call, counted afresh from now. */
+  takeGroupsMatched(): number {
+    const matched = this.groupsMatched;
+    this.groupsMatched = 0;
+    return matched;
+  }
+
+  /**
+   * The weight of an interval of `dtMs` (see SMOOTHING), for the last interval asked: every group
+   * of a snapshot has the same, and an exp a group was about 6 % of a 100k-series scrape's read
+   * in a profile.
+   */
+  private smoothingOver(dtMs: number): number {
+    if (dtMs !== this.smoothingDtMs) {
+      this.smoothingDtMs = dtMs;
+      this.smoothingWeight = 1 - Math.exp(-dtMs / SMOOTHED_OVER_MS);
+    }
+    return this.smoothingWeight;
+  }
+  private smoothingDtMs = Number.NaN;
+  private smoothingWeight = 1;
+
   /** Whether a member was added to group `g` since its last end(). */
   matched(g: number): boolean {
     return this.groups.ints[g * GROUP_INTS + TOUCHED]! > 0;
@@ -265,7 +293,7 @@ export class CounterRates {
     }
     if (mi[at + VALUE_AT + now] !== current) {
       mi[at + VALUE_AT + now] = current;
-      gi[ag + TOUCHED]!++;
+      if (gi[ag + TOUCHED]!++ === 0) this.groupsMatched++;
       // Read this snapshot: its last snapshot's increment joins its smoothed one.
       if (mi[at + INCREMENT_AT + before] === previous) md[ad + SMOOTH] = smoothed(md[ad + SMOOTH]!, md[ad + INCREMENT + before]!, gd[agd + SMOOTHING]!);
     }
@@ -311,7 +339,7 @@ export class CounterRates {
     gi[ag + PREVIOUS_TOUCHED] = gi[ag + TOUCHED]!;
     gi[ag + PREVIOUS] = gi[ag + CURRENT]!;
     gd[agd + PREVIOUS_TIME] = timeMs;
-    if (dtMs > 0) gd[agd + SMOOTHING] = 1 - Math.exp(-dtMs / SMOOTHED_OVER_MS);
+    if (dtMs > 0) gd[agd + SMOOTHING] = this.smoothingOver(dtMs);
     // Series that came and went (pods of past deploys) leave members behind: past twice the live
     // count, those that missed this snapshot are let go.
     if (gi[ag + MEMBER_COUNT]! > 2 * gi[ag + PREVIOUS_TOUCHED]! + 64) this.compact(g);

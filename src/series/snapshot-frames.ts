@@ -42,6 +42,12 @@ interface FrameColumns {
   index: SeriesIndex;
   errors: Float64Array;
   series: SeriesInfos | undefined;
+  /**
+   * Each route's groups (by the builder's routes' order) as their numbers in the CounterRates and
+   * their slots: end() reads two arrays, not a Map's entries and an object a group.
+   */
+  counters: Int32Array[];
+  slots: Int32Array[];
 }
 
 /** Where one series (a metric name and a label set) goes: resolved once, reused every snapshot. */
@@ -51,9 +57,12 @@ interface Resolution {
   readonly labels: Labels;
   /**
    * The groups it feeds: the first (most series feed one: a route's counter of a signal split by
-   * route), then any others. An array of one group took a series 56 bytes per input.
+   * route), the second (a route's error-status series feeds its requests and its errors), then any
+   * others. An array of one group took a series 56 bytes per input, and the second group in an
+   * array cost a scrape's read two objects' first reads a series.
    */
   readonly group: Group | undefined;
+  readonly group2: Group | undefined;
   readonly moreGroups: readonly Group[];
   /**
    * Its member of each of those groups in the builder's CounterRates (-1: none yet; made at its
@@ -62,6 +71,7 @@ interface Resolution {
    * set, whatever order an exporter writes its labels in from scrape to scrape.
    */
   member: number;
+  member2: number;
   readonly moreMembers: number[];
   readonly serial: number;
   readonly markers: readonly MarkerSelector[];
@@ -126,8 +136,6 @@ export class SnapshotFrameBuilder {
    */
   private sequence: Resolution[] = [];
   private sequenceAt = 0;
-  /** Groups touched so far this snapshot. */
-  private groupsTouched = 0;
   /** The columns of a frame handed back (recycle), for the next. */
   private readonly spare = new SpareSamples();
   /** Every group's rate and every series' counter, in columns. */
@@ -324,30 +332,32 @@ export class SnapshotFrameBuilder {
     const markers = this.markers.filter((marker) => matchesSelector(marker.selector, name, labels));
     // Kept for as long as the series lives (three a series of a split signal): arrays of exact
     // length, not the 17 slots an array grown by push starts with (152 bytes for one group).
-    const moreGroups = exactly(groups.slice(1));
+    const moreGroups = exactly(groups.slice(2));
     const moreMembers = moreGroups.length === 0 ? NO_MEMBERS : moreGroups.map(() => -1);
     this.serials = (this.serials + 1) & 0x3fffffff;
-    return { name, labels, group: groups[0], moreGroups, member: -1, moreMembers, serial: this.serials, markers: exactly(markers), next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
+    return { name, labels, group: groups[0], group2: groups[1], moreGroups, member: -1, member2: -1, moreMembers, serial: this.serials, markers: exactly(markers), next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
   }
 
+  // The groups themselves are read only to make a member: a series' sample reads its resolution
+  // and its members' numbers, not an object a group (a scrape at 100k series offers 300k samples).
   private apply(r: Resolution, labels: Labels, value: number, sampledAtMs = Number.NaN): void {
     const group = r.group;
     if (group !== undefined) {
       const rates = this.rates;
       if (!rates.owns(r.member, r.serial)) r.member = rates.addMember(group.counter, r.serial);
-      this.feed(group, r.member, value, sampledAtMs);
-      const more = r.moreGroups;
-      for (let i = 0; i < more.length; i++) {
-        if (!rates.owns(r.moreMembers[i]!, r.serial)) r.moreMembers[i] = rates.addMember(more[i]!.counter, r.serial);
-        this.feed(more[i]!, r.moreMembers[i]!, value, sampledAtMs);
+      rates.add(r.member, value, sampledAtMs);
+      const group2 = r.group2;
+      if (group2 !== undefined) {
+        if (!rates.owns(r.member2, r.serial)) r.member2 = rates.addMember(group2.counter, r.serial);
+        rates.add(r.member2, value, sampledAtMs);
+        const more = r.moreGroups;
+        for (let i = 0; i < more.length; i++) {
+          if (!rates.owns(r.moreMembers[i]!, r.serial)) r.moreMembers[i] = rates.addMember(more[i]!.counter, r.serial);
+          rates.add(r.moreMembers[i]!, value, sampledAtMs);
+        }
       }
     }
     for (const marker of r.markers) this.markerSeries.get(marker.name)!.push({ labels, value });
-  }
-
-  private feed(group: Group, member: number, value: number, sampledAtMs: number): void {
-    if (!this.rates.matched(group.counter)) this.groupsTouched++;
-    this.rates.add(member, value, sampledAtMs);
   }
 
   end(timeMs: number): Frame {
@@ -361,16 +371,17 @@ export class SnapshotFrameBuilder {
     for (const route of this.routes) groups += route.groups.size;
     // When every group was touched (a scrape like the last), none can be forgotten: one walk over
     // the groups, not two. Each group's end() stamps it with the time when it was touched.
-    const everyGroupTouched = this.groupsTouched === groups;
-    this.groupsTouched = 0;
+    const everyGroupTouched = this.rates.takeGroupsMatched() === groups;
     if (!everyGroupTouched) this.forgetUnseen(timeMs);
     const columns = (this.columns ??= this.indexGroups());
     const samples = this.spare.take(columns.index);
     samples.errors.set(columns.errors);
     const rates = this.rates;
-    for (const route of this.routes) {
-      const column = samples[route.input];
-      for (const g of route.groups.values()) column[g.slot] = rates.end(g.counter, timeMs);
+    for (let k = 0; k < this.routes.length; k++) {
+      const column = samples[this.routes[k]!.input];
+      const counters = columns.counters[k]!;
+      const slots = columns.slots[k]!;
+      for (let j = 0; j < counters.length; j++) column[slots[j]!] = rates.end(counters[j]!, timeMs);
     }
     this.heldRates = rates.anyMissed ? this.heldOf(samples) : NONE_HELD;
     const frame: Frame = { timeMs, signals: samples };
@@ -428,16 +439,25 @@ export class SnapshotFrameBuilder {
     const index = new SeriesIndex();
     const errors: number[] = [];
     let series: SeriesInfos | undefined;
+    const counters: Int32Array[] = [];
+    const slots: Int32Array[] = [];
     for (const route of this.routes) {
+      const routeCounters = new Int32Array(route.groups.size);
+      const routeSlots = new Int32Array(route.groups.size);
+      let j = 0;
       for (const g of route.groups.values()) {
         const size = index.size;
         g.slot = index.add(g.id);
+        routeCounters[j] = g.counter;
+        routeSlots[j++] = g.slot;
         if (index.size === size) continue;
         errors.push(route.by.length > 0 ? 0 : Number.NaN);
         if (route.by.length > 0) (series ??= new SeriesInfos(index)).set(g.slot, (g.info ??= { signal: route.signal, labels: g.labels }));
       }
+      counters.push(routeCounters);
+      slots.push(routeSlots);
     }
-    return { index, errors: Float64Array.from(errors), series };
+    return { index, errors: Float64Array.from(errors), series, counters, slots };
   }
 
   /** The group `id` of another route of `route`'s signal (another input of the same series), if any. */
@@ -486,7 +506,7 @@ const NO_MEMBERS: number[] = [];
  * When not, it is marked fresh as of `forgottenCount`, and not looked at again until a group goes.
  */
 function stale(r: Resolution, forgottenCount: number): boolean {
-  if (r.group?.forgotten) return true;
+  if (r.group?.forgotten || r.group2?.forgotten) return true;
   for (let i = 0; i < r.moreGroups.length; i++) if (r.moreGroups[i]!.forgotten) return true;
   r.forgottenSeen = forgottenCount;
   return false;

@@ -726,7 +726,12 @@ function digitsValue(text: string, from: number, to: number): number {
   return v;
 }
 
-/** Whether `s` is written at text[at...] (a loop: cheaper than a builtin call for short names). */
+/**
+ * Whether `s` is written at text[at...] (a loop: cheaper than a builtin call for short names). A
+ * slice and one comparison read twice as fast alone on a page's names and label sets, but the
+ * slices' garbage made the 100k-series scrape's read slower in the tick (0.36-0.44 s against
+ * 0.25-0.35 s).
+ */
 function sameAt(text: string, at: number, s: string): boolean {
   for (let k = 0; k < s.length; k++) if (text.charCodeAt(at + k) !== s.charCodeAt(k)) return false;
   return true;

@@ -36,7 +36,12 @@ const ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.5,text/plain;vers
  */
 class OfferedSamples {
   count = 0;
-  names: string[] = [];
+  /**
+   * The metric names by runs: run r's samples, from runStarts[r] up to the next run's start, are of
+   * runNames[r]. A page writes a metric's samples together, and a name a sample was a store a sample.
+   */
+  runNames: string[] = [];
+  runStarts: number[] = [];
   labels: (Labels | undefined)[] = [];
   values = new Float64Array(1024);
   lines = new Int32Array(1024);
@@ -44,16 +49,18 @@ class OfferedSamples {
   /** The page's metric names, each in storage of its own (see `intern`), and the last one pushed. */
   private readonly nameCopies = new Map<string, string>();
   private lastName = '';
-  private lastCopy = '';
 
   push(name: string, labels: Labels, value: number, line: number): void {
     const i = this.count++;
     if (i === this.values.length) this.grow();
     if (name !== this.lastName) {
       this.lastName = name;
-      this.lastCopy = this.intern(name);
+      const copy = this.intern(name);
+      if (copy !== this.runNames.at(-1)) {
+        this.runNames.push(copy);
+        this.runStarts.push(i);
+      }
     }
-    this.names[i] = this.lastCopy;
     this.labels[i] = labels;
     this.values[i] = value;
     this.lines[i] = line;
@@ -62,6 +69,8 @@ class OfferedSamples {
   /** Lets the label sets go (the cache forgets sets a page no longer has); the columns stay for the next page. */
   clear(): void {
     this.labels.fill(undefined, 0, this.count);
+    this.runNames.length = 0;
+    this.runStarts.length = 0;
     this.lastName = '';
     this.count = 0;
   }
@@ -157,10 +166,14 @@ export class ScrapeSource implements LiveSource {
     // A series the page repeats: the first sample counts, each later one is dropped and reported (offerOnce).
     const duplicates: ExpositionProblem[] = [];
     this.builder.begin();
-    const { names, labels, values, lines } = offered;
-    for (let i = 0; i < offered.count; i++) {
-      const firstLine = this.builder.offerOnce(names[i]!, labels[i]!, values[i]!, lines[i]!);
-      if (firstLine !== undefined) duplicates.push({ line: lines[i]!, message: `duplicate series ${seriesKey(names[i]!, labels[i]!)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
+    const { runNames, runStarts, labels, values, lines } = offered;
+    for (let r = 0; r < runNames.length; r++) {
+      const name = runNames[r]!;
+      const end = r + 1 < runStarts.length ? runStarts[r + 1]! : offered.count;
+      for (let i = runStarts[r]!; i < end; i++) {
+        const firstLine = this.builder.offerOnce(name, labels[i]!, values[i]!, lines[i]!);
+        if (firstLine !== undefined) duplicates.push({ line: lines[i]!, message: `duplicate series ${seriesKey(name, labels[i]!)} (first on line ${firstLine}): sample dropped, the first one kept, as Prometheus does` });
+      }
     }
     offered.clear();
     const frame = this.builder.end(nowMs);

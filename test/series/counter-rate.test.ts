@@ -40,6 +40,25 @@ function snapshot(t: KeyedGroup, timeMs: number, series: Record<string, number>)
   return t.end(timeMs);
 }
 
+describe('CounterRates groups matched', () => {
+  it('counts each group once when a member of it is first added since it was last asked, and none that a sample no count reached', () => {
+    const rates = new CounterRates();
+    const a = new KeyedGroup(rates);
+    const b = new KeyedGroup(rates);
+    const c = new KeyedGroup(rates);
+    a.add('x', 1);
+    a.add('y', 2);
+    b.add('x', 5);
+    // Negative: read as not read, so c is not matched.
+    c.add('x', -1);
+    expect(rates.takeGroupsMatched()).toBe(2);
+    expect(rates.takeGroupsMatched()).toBe(0);
+    [a, b, c].forEach((g) => g.end(0));
+    c.add('x', 3);
+    expect(rates.takeGroupsMatched()).toBe(1);
+  });
+});
+
 describe('CounterRates: one group', () => {
   it('gives NaN for the first snapshot, then the summed increase per second', () => {
     const t = tracker();

@@ -243,22 +243,31 @@ describe('parseExposition with a LabelSetCache', () => {
     expect(names).toEqual(lines.map((l) => l.slice(0, l.indexOf('{'))));
   });
 
-  it('reads pages in a repeated, then changed, order as without a cache (the next label set is predicted)', () => {
+  // Names and label texts short and long, the long ones up to a line cut where the page ends (the
+  // predicted text runs past it).
+  it.each([
+    ['short', (line: string) => line, ''],
+    ['long', (line: string) => line.replaceAll('r{', 'requests_total{').replaceAll('a=', 'route_name='), 'requests_total{route_name="1",b="2'],
+  ])('reads pages in a repeated, then changed, order as without a cache (the next label set is predicted): %s texts', (_, written, cutAtEnd) => {
     const pages = [
       ['r{a="1"} 1', 'r{a="10"} 2', 'r{a="1",b="2"} 3', 'r{a="2"} 4'],
       ['r{a="1"} 5', 'r{a="10"} 6', 'r{a="1",b="2"} 7', 'r{a="2"} 8'],
       // Reordered, a prefix of the predicted text, the predicted text with more after it, a bad line.
       ['r{a="10"} 9', 'r{a="1"}x 10', 'r{a="1"} 11', 'r{a="1",b="2",c="3"} 12', 'r{a="2"} 13', 'r{a="1"} 14', 'r{a="1",a="1"} 15'],
-    ];
+      // The order of the first page, the last line cut short where the page ends.
+      ['r{a="1"} 16', 'r{a="10"} 17'],
+    ].map((lines) => lines.map(written));
     const cache = new LabelSetCache();
     const read = (text: string, withCache: boolean) => {
       const samples: [string, Record<string, string>, number][] = [];
       const result = parseExposition(text, { format: 'text', ...(withCache ? { labelCache: cache } : {}), onSample: (name, labels, value) => samples.push([name, labels, value]) });
       return { samples, problems: result.problems };
     };
-    for (const lines of pages) {
-      const text = `${lines.join('\n')}\n`;
-      expect(read(text, true)).toEqual(read(text, false));
+    for (const [k, lines] of pages.entries()) {
+      const text = k === pages.length - 1 && cutAtEnd ? `${lines.join('\n')}\n${cutAtEnd}` : `${lines.join('\n')}\n`;
+      const withCache = read(text, true);
+      expect(withCache).toEqual(read(text, false));
+      expect(withCache.samples.length).toBeGreaterThan(0);
       cache.endPage();
     }
   });
