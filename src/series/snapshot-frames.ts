@@ -381,7 +381,7 @@ export class SnapshotFrameBuilder {
       const column = samples[this.routes[k]!.input];
       const counters = columns.counters[k]!;
       const slots = columns.slots[k]!;
-      for (let j = 0; j < counters.length; j++) column[slots[j]!] = rates.end(counters[j]!, timeMs);
+      for (let j = 0; j < counters.length; j++) rates.endInto(counters[j]!, timeMs, column, slots[j]!);
     }
     this.heldRates = rates.anyMissed ? this.heldOf(samples) : NONE_HELD;
     const frame: Frame = { timeMs, signals: samples };
