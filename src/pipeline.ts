@@ -1,6 +1,8 @@
 // One tick of stormwatch: a frame of rates in -> detectors -> alert decisions -> transitions out.
 // Pure: no I/O and no clock, so a live loop, a backtest and a test drive it the same way.
 
+// First: sets V8's inlining budget before any detector is optimised (the module says why).
+import './core/inlining-budget.js';
 import type { StormwatchConfig } from './config/load.js';
 import { AppendedMap } from './core/appended-map.js';
 import { isSelfEncoding, plainState, takeState } from './core/column-encoder.js';
