@@ -4,8 +4,8 @@
 // a window's spread, the tails' surprises) stay calls, and each double they return is boxed: about
 // a third of the step's garbage at 30k series. A budget of 3000 inlines them. Measured: 1113-1139
 // MB allocated over 24 ticks at 30k series against 1654 MB; at 100k the step's CPU 0.74 s against
-// 0.85 s (medians of six alternated processes); a backtest's CPU the same within its noise, the
-// longer compiles included (docs/performance-rounds.md).
+// 0.85 s (medians of six alternated processes). The longer compiles cost a short backtest about
+// 5 % more CPU on V8's threads, its wall time the same (docs/performance-rounds.md).
 //
 // Imported first by pipeline.ts, so it runs before any detector is hot: the budget is read when a
 // function is optimised, not at start-up, which is what makes setting it from a module work.
