@@ -313,6 +313,12 @@ const PROFILE_AT = DISPERSION_AT + DISPERSION_FIELDS;
 const EVALUATIONS_AT = PROFILE_AT + PROFILE_DOUBLES;
 const PROBATION_TIMES_AT = EVALUATIONS_AT + 4 * EVALUATION_DOUBLES;
 
+/**
+ * The most doubles encodeColumns writes between the baselines and the probation, a run's recent
+ * values aside: the checks' 12, the level shift's time, the dispersion's 22 and its blocks' 5, a
+ * run's 8.
+ */
+const FIXED_DOUBLES = 48;
 /** Detectors' templates by the number encodeColumns sums their shape up in (a few in use at once). */
 const templates = new Map<number, string>();
 const MAX_TEMPLATES = 1024;
@@ -683,57 +689,64 @@ export class EvidenceDetector implements Detector {
     this.rate.encodeFixed(s);
     this.errorRatio.encodeFixed(s);
     this.funnel.encodeFixed(s);
+    // Written straight into the column, room made once: a call to push a number each boxes it
+    // (push is not inlined into a function this large), about 0.4 KB a series a save.
+    const f64 = s.f64;
+    f64.reserve(FIXED_DOUBLES + 2 * Math.max(0, recent));
+    const out = f64.data;
+    let n = f64.length;
     for (let at = SPIKE; at <= FUNNEL; at += CHECK_FIELDS) {
-      s.f64.push(c[b + at + CHECK_SMALL]!);
-      s.f64.push(c[b + at + CHECK_LARGE]!);
-      s.f64.push(c[b + at + 2]!);
+      out[n++] = c[b + at + CHECK_SMALL]!;
+      out[n++] = c[b + at + CHECK_LARGE]!;
+      out[n++] = c[b + at + 2]!;
     }
-    s.f64.push(this.rateShiftSinceMs);
-    s.f64.push(d.rate);
-    s.f64.push(d.errors);
-    s.f64.push(d.funnel);
-    s.f64.push(d.ticks);
-    s.f64.push(d.lateNum);
-    s.f64.push(d.lateDen);
-    s.f64.push(d.latePrevN);
-    s.f64.push(d.ratePrevN);
-    s.f64.push(d.lag0);
-    s.f64.push(d.lag1);
-    s.f64.push(d.lagTicks);
-    s.f64.push(d.lagPrev);
-    s.f64.push(d.funnelTicks);
-    s.f64.push(d.errorsPrevK);
-    s.f64.push(d.inNN);
-    s.f64.push(d.inND);
-    s.f64.push(d.inDD);
-    s.f64.push(d.inLN);
-    s.f64.push(d.inLD);
-    s.f64.push(d.inLL);
-    s.f64.push(d.inW);
-    s.f64.push(d.inPrevN);
+    out[n++] = this.rateShiftSinceMs;
+    out[n++] = d.rate;
+    out[n++] = d.errors;
+    out[n++] = d.funnel;
+    out[n++] = d.ticks;
+    out[n++] = d.lateNum;
+    out[n++] = d.lateDen;
+    out[n++] = d.latePrevN;
+    out[n++] = d.ratePrevN;
+    out[n++] = d.lag0;
+    out[n++] = d.lag1;
+    out[n++] = d.lagTicks;
+    out[n++] = d.lagPrev;
+    out[n++] = d.funnelTicks;
+    out[n++] = d.errorsPrevK;
+    out[n++] = d.inNN;
+    out[n++] = d.inND;
+    out[n++] = d.inDD;
+    out[n++] = d.inLN;
+    out[n++] = d.inLD;
+    out[n++] = d.inLL;
+    out[n++] = d.inW;
+    out[n++] = d.inPrevN;
     if (block) {
-      s.f64.push(d.blockN);
-      s.f64.push(d.blockExpected);
-      s.f64.push(d.blockTicks);
+      out[n++] = d.blockN;
+      out[n++] = d.blockExpected;
+      out[n++] = d.blockTicks;
     }
     if (runBlock) {
-      s.f64.push(d.rateBlock);
-      s.f64.push(d.blocks);
+      out[n++] = d.rateBlock;
+      out[n++] = d.blocks;
     }
     if (run) {
-      s.f64.push(run.sinceMs);
-      s.f64.push(run.observed);
-      s.f64.push(run.expected);
-      s.f64.push(run.seconds);
-      for (let i = 0; i < recent; i++) s.f64.push(run.recentObserved![i]!);
-      for (let i = 0; i < recent; i++) s.f64.push(run.recentExpected![i]!);
-      if (recent >= 0) s.f64.push(run.risingSinceMs!);
+      out[n++] = run.sinceMs;
+      out[n++] = run.observed;
+      out[n++] = run.expected;
+      out[n++] = run.seconds;
+      for (let i = 0; i < recent; i++) out[n++] = run.recentObserved![i]!;
+      for (let i = 0; i < recent; i++) out[n++] = run.recentExpected![i]!;
+      if (recent >= 0) out[n++] = run.risingSinceMs!;
       if (failure) {
-        s.f64.push(run.failureObserved!);
-        s.f64.push(run.failureExpected!);
-        s.f64.push(run.failureTicks!);
+        out[n++] = run.failureObserved!;
+        out[n++] = run.failureExpected!;
+        out[n++] = run.failureTicks!;
       }
     }
+    f64.length = n;
     for (let i = 0; i < this.probationSize; i++) {
       const at = this.f + ((this.probationStart + i) % capacity) * P_FIELDS;
       encodeTyped(this.floats, at, P_FIELDS, s.f32, 'f');
@@ -742,11 +755,15 @@ export class EvidenceDetector implements Detector {
     this.profile.encodeFixed(s);
     s.f64.push(this.rateLearntAtMs);
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, this.tickValuesAt, this.tailCountsAt);
-    s.f64.push(this.lastEvidence);
-    s.f64.push(this.scoreRecord);
-    s.f64.push(this.scoreEpisode);
-    s.f64.push(Number.isFinite(this.scoreNewsAtMs) ? this.scoreNewsAtMs : Number.NaN);
-    for (let i = 0; i < DRIFT_SLOTS; i++) s.f64.push(this.floats[this.driftAt + i]!);
+    f64.reserve(4 + DRIFT_SLOTS);
+    const late = f64.data;
+    n = f64.length;
+    late[n++] = this.lastEvidence;
+    late[n++] = this.scoreRecord;
+    late[n++] = this.scoreEpisode;
+    late[n++] = Number.isFinite(this.scoreNewsAtMs) ? this.scoreNewsAtMs : Number.NaN;
+    for (let i = 0; i < DRIFT_SLOTS; i++) late[n++] = this.floats[this.driftAt + i]!;
+    f64.length = n;
     encodeTailColumns(this.shorts, this.floats, this.tailDayNow, s, this.driftValuesAt, this.tailCountsAt + TAIL_DAYS);
     if (this.bursts) for (let i = 0; i < this.bursts.length; i++) s.f64.push(this.bursts[i]!);
     let template = shape >= 0 ? templates.get(shape) : undefined;
