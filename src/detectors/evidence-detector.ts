@@ -746,6 +746,9 @@ export class EvidenceDetector implements Detector {
         out[n++] = run.failureTicks!;
       }
     }
+    // A typed array drops writes past its end without a word: a field added above and not counted
+    // in FIXED_DOUBLES must fail here, not write a short state file.
+    if (n > out.length) throw new Error(`encodeColumns wrote ${n - f64.length} fixed doubles, FIXED_DOUBLES makes room for fewer`);
     f64.length = n;
     for (let i = 0; i < this.probationSize; i++) {
       const at = this.f + ((this.probationStart + i) % capacity) * P_FIELDS;
