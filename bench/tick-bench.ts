@@ -38,6 +38,8 @@ export interface TickFigures {
   resolution?: string;
   /** The source's `compression` when the bench set it (the default otherwise: none, answers uncompressed). */
   compression?: 'gzip';
+  /** Node's flags the process was started with beyond the bench's own (the young generation's size: README "Scale"). */
+  nodeFlags?: string;
   /**
    * Mean CPU seconds of a tick over whole minutes (a baseline bucket completes once a minute, and
    * that tick costs more: a median of ticks would leave it out), save excluded; the save's CPU

@@ -8,6 +8,7 @@ import { accessSync } from 'node:fs';
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { SignalConfig, StormwatchConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
+import { givenSemiSpaceMb, youngGenerationHint } from '../core/young-generation.js';
 import type { AbsentErrorMetric, AlertTransition, SignalInput } from '../core/types.js';
 import { Pipeline, type Shard, type TickResult } from '../pipeline.js';
 import { PrometheusClient } from '../source/prometheus-client.js';
@@ -531,6 +532,9 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
     else logger.log('info', 'the query for targets whose scrapes fail, or whose series left their page, answers again');
   };
 
+  // Said once, when a scrape source's fleet first reaches the size where Node's default young generation promotes each tick's garbage.
+  const semiSpaceMb = givenSemiSpaceMb(process.execArgv, process.env.NODE_OPTIONS);
+  let youngGenerationTold = false;
   const runTick = async () => {
     const started = performance.now();
     tickStartedMs = now();
@@ -544,6 +548,13 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       const read = await source.read(tickStartedMs);
       const result = pipeline.step(read.frame);
       history.record(result);
+      if (!youngGenerationTold) {
+        const hint = youngGenerationHint(config.source.kind, result.signals.size, semiSpaceMb);
+        if (hint) {
+          logger.log('warn', hint.message, hint.fields);
+          youngGenerationTold = true;
+        }
+      }
       if (logger.enabled?.('debug')) logger.log('debug', 'tick evaluated', tickDebugFields(result, read.frame.timeMs));
       for (const m of result.movedTraffic ?? []) logger.log('info', MOVED_TRAFFIC_LOG, movedTrafficFields(m, read.frame.timeMs));
       metrics.recordTick(result, (performance.now() - started) / 1000, read.errors, read.problems.length, read.duplicates ?? 0);

@@ -16,6 +16,7 @@ import { STATE_FILE_NAME } from '../../src/runner/state-file.js';
 import { parseSelector } from '../../src/core/selector.js';
 import { replayConfig } from '../helpers/scenarios.js';
 import { freePort } from '../helpers/ports.js';
+import { LARGE_FLEET_SERIES } from '../../src/core/young-generation.js';
 
 let handle: LiveHandle | undefined;
 let server: Server | undefined;
@@ -555,4 +556,40 @@ describe('tick offset at a start', () => {
     expect(said).toHaveLength(1);
     expect(said[0]).toMatchObject({ level: 'warn', intervalSeconds: 1, sourceTimeoutSeconds: expect.any(Number) });
   }, 40_000);
+});
+
+describe("live loop: Node's young generation for a large scrape fleet", () => {
+  it('names the semi-space size once when a scrape source watches a large fleet and Node was started without one, not when it was', async () => {
+    const routes = (n: number) => Array.from({ length: n }, (_, i) => `http_requests_total{route="/r${i}"} ${i}\n`).join('');
+    const page = { text: routes(LARGE_FLEET_SERIES) };
+    server = createServer((_, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(page.text));
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const start = async (execArgv: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'stormwatch-live-fleet-'));
+      const file = join(dir, 'stormwatch.yaml');
+      writeFileSync(file, `interval: 1h\nsource:\n  scrape:\n    url: http://127.0.0.1:${(server!.address() as AddressInfo).port}/metrics\nserver:\n  listen: 127.0.0.1:0\ndelivery:\n  outboxDir: ${dir}\nsignals:\n  - name: api\n    by: [route]\n    requests: http_requests_total\n`);
+      const { lines, logger } = logCollector();
+      // What the process was started with is read once, at the start.
+      const [argv, options] = [process.execArgv, process.env.NODE_OPTIONS];
+      process.execArgv = execArgv;
+      delete process.env.NODE_OPTIONS;
+      try {
+        handle = await startLive(loadConfig(file), { logger });
+      } finally {
+        process.execArgv = argv;
+        if (options === undefined) delete process.env.NODE_OPTIONS;
+        else process.env.NODE_OPTIONS = options;
+      }
+      return (msg: RegExp) => lines.filter((l) => msg.test(String(l.msg)));
+    };
+    // (A fleet one smaller is told nothing: the unit tests of youngGenerationHint.)
+    let said = await start([]);
+    await handle!.tick();
+    await handle!.tick();
+    expect(said(/young generation/)).toEqual([expect.objectContaining({ level: 'warn', series: LARGE_FLEET_SERIES, nodeOptions: '--max-semi-space-size=64' })]);
+    await handle!.stop(1000);
+    said = await start(['--max-semi-space-size=32']);
+    await handle!.tick();
+    expect(said(/young generation/)).toEqual([]);
+  }, 60_000);
 });
