@@ -1,8 +1,7 @@
 // Node's young generation (V8's semi-space, 16 MB by default) against a large fleet read from a
 // /metrics page. At 100k series a scrape tick allocates some 140 MB; what lives through two
-// scavenges (the page in parse, the step's work in flight, the save's columns) is promoted, and the
-// old generation fills with it: 10-12 full collections in 24 ticks, each marking the whole ~320 MB
-// heap. Started with `--max-semi-space-size=64` the same ticks made none (0-2), and cost 0.90 s of
+// scavenges of it is promoted, and the old generation fills with it: 10-12 full collections in 24
+// ticks, each marking the whole ~320 MB heap. Started with `--max-semi-space-size=64` the same ticks made none (0-2), and cost 0.90 s of
 // CPU against 1.10 s (medians of seven alternated pairs of processes, the tuned one lower in all
 // seven; docs/performance-rounds.md), for 0.6 KB a series more resident. From a Prometheus source
 // it did not pay (three pairs: 0.93 against 0.90 s) and cost 1.1 KB a series; at 10k series it
@@ -12,7 +11,7 @@
 
 /** The V8 flag that sets a semi-space's largest size, in MB (the young generation is three of them). */
 export const SEMI_SPACE_FLAG = '--max-semi-space-size';
-/** The size that took every full collection out of the 100k-series tick (32 left some in; 128 measured no better). */
+/** The size measured in seven pairs (32 and 128 were no better in one process each; 128 holds more). */
 export const LARGE_FLEET_SEMI_SPACE_MB = 64;
 /** From here a scrape source's fleet is told of the young generation (half the fleet it was measured at). */
 export const LARGE_FLEET_SERIES = 50_000;
