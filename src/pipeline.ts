@@ -179,7 +179,7 @@ export class Pipeline {
           [],
         )
       : undefined;
-    this.markers = (d?.markers ?? []).map((m) => new MarkerTracker({ name: m.name, service: m.service, environment: m.environment, ...(m.label !== undefined ? { label: m.label } : {}) }));
+    this.markers = (d?.markers ?? []).map((m) => new MarkerTracker({ name: m.name, service: m.service, environment: m.environment, ...(m.label !== undefined ? { label: m.label } : {}) }, config.intervalMs));
     for (const signal of config.signals) if (signal.by.length === 0) this.watch(signal.name, signal, {});
   }
 

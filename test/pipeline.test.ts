@@ -9,6 +9,9 @@ import { FrameSamples, SeriesIndex } from '../src/series/frame-samples.js';
 import { mulberry32, normal, poisson } from '../scripts/sim/random.js';
 import { WallClock } from '../src/core/wall-clock.js';
 import { parseSelector } from '../src/core/selector.js';
+import { emptySample } from '../src/core/types.js';
+import { ReplaySource, readReplayFile } from '../src/source/replay-source.js';
+import { replayConfig, scenarioFile } from './helpers/scenarios.js';
 
 const { presets, definitions } = loadBundledModels();
 const config: PipelineConfig = {
@@ -629,5 +632,35 @@ describe("Pipeline: traffic moved between a split signal's series", () => {
     const forgetful = new Pipeline(withErrors);
     forgetful.restore({ ...saved, movedTraffic: {} });
     expect(outages(all.slice(3 * HOUR).flatMap((f) => forgetful.step(f).transitions))).toEqual([['firing', '/r/0']]);
+  });
+});
+
+describe('Pipeline: deploy markers', () => {
+  it("dates a marker's version seen after the source was down as begun in the gap: Flagger's record of that rollout is its twin, not superseded by it", async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const frames: Frame[] = [];
+    for await (const f of new ReplaySource(readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect')), config.signals, config.deploys?.markers ?? []).history(-Infinity, Infinity)) frames.push(f);
+    // Where the build-info marker sees the scenario's deploy with the source up throughout.
+    const seeing = new Pipeline(config);
+    const at = frames.findIndex((f) => seeing.step(f).deploys.some((d) => d.source === 'marker'));
+    expect(at).toBeGreaterThan(4);
+    // The source down from the tick before that deploy for 13 minutes (a failed read: every input
+    // unknown, no marker series), Flagger's "New revision detected" at its first blind tick.
+    const blindFrom = at - 1;
+    const back = blindFrom + 52;
+    expect(back).toBeLessThan(frames.length);
+    const flagger = { id: 'flagger:production:crates-io:c0ffee00', service: 'crates-io', version: 'c0ffee00', environment: config.deploys!.markers[0]!.environment, startedAtMs: frames[blindFrom]!.timeMs, source: 'flagger' as const, opaqueVersion: true };
+    const p = new Pipeline(config);
+    for (const f of frames.slice(0, blindFrom)) p.step(f);
+    p.addDeploy(flagger, flagger.startedAtMs);
+    for (let i = blindFrom; i < back; i++) p.step({ timeMs: frames[i]!.timeMs, signals: new Map(config.signals.map((s) => [s.name, emptySample()])) });
+    // Back 13 minutes after Flagger's start, beyond the 11 a rollout takes to show: the marker's
+    // last look was before it, so the version began within the gap.
+    const seen = p.step(frames[back]!);
+    const record = seen.deploys.find((d) => d.id === flagger.id);
+    expect(record).toMatchObject({ sources: ['flagger', 'marker'], verdict: 'pending' });
+    expect(record!.supersededBy).toBeUndefined();
+    expect(record!.aliases).toEqual([`crates-io-${frames[back]!.timeMs}`]);
+    expect(seen.deploys.filter((d) => d.source === 'marker')).toEqual([]);
   });
 });

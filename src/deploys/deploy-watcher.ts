@@ -183,12 +183,12 @@ export class DeployWatcher {
    * version the Canary's static webhook metadata gives both.
    * Else its twin from another source when a version names no release (twinOf).
    */
-  sameRollout(event: Pick<DeployEvent, 'id' | 'service' | 'version' | 'environment' | 'startedAtMs' | 'source' | 'opaqueVersion'>): DeployRecord | undefined {
+  sameRollout(event: Pick<DeployEvent, 'id' | 'service' | 'version' | 'environment' | 'startedAtMs' | 'startedAfterMs' | 'source' | 'opaqueVersion'>): DeployRecord | undefined {
     for (const w of this.windows.values()) {
       const r = w.record;
       if (!sameEnvironment(r, event)) continue;
       if (event.source === 'flagger' && reportedBy(r, 'flagger') && r.id !== event.id) continue;
-      if (r.service !== event.service || r.version !== event.version || Math.abs(r.startedAtMs - event.startedAtMs) > this.params.windowMs) continue;
+      if (r.service !== event.service || r.version !== event.version || startGap(r, event) > this.params.windowMs) continue;
       if (!this.rolledOverBetween(r, event.startedAtMs)) return r;
     }
     return this.twinOf(event);
@@ -218,14 +218,19 @@ export class DeployWatcher {
    * a rollout of its own (a revert, the next release) and still supersedes, as does one started
    * later than a rollout takes to show. Two release names that differ stay two rollouts.
    */
-  private twinOf(event: Pick<DeployEvent, 'service' | 'environment' | 'startedAtMs' | 'source' | 'opaqueVersion'>): DeployRecord | undefined {
+  private twinOf(event: Pick<DeployEvent, 'service' | 'environment' | 'startedAtMs' | 'startedAfterMs' | 'source' | 'opaqueVersion'>): DeployRecord | undefined {
     const skew = Math.min(this.params.windowMs, TWIN_START_SKEW_MS + this.params.intervalMs);
     let twin: DeployRecord | undefined;
+    let twinGap = Number.POSITIVE_INFINITY;
     for (const w of this.windows.values()) {
       const r = w.record;
       if (r.service !== event.service || !sameEnvironment(r, event) || reportedBy(r, event.source) || !(event.opaqueVersion || r.opaqueVersion)) continue;
-      const gap = Math.abs(r.startedAtMs - event.startedAtMs);
-      if (gap <= skew && (!twin || gap < Math.abs(twin.startedAtMs - event.startedAtMs))) twin = r;
+      const gap = startGap(r, event);
+      // Of equal gaps (both inside a marker's blind span), the start nearest its first look.
+      if (gap <= skew && (gap < twinGap || (gap === twinGap && Math.abs(r.startedAtMs - event.startedAtMs) < Math.abs(twin!.startedAtMs - event.startedAtMs)))) {
+        twin = r;
+        twinGap = gap;
+      }
     }
     return twin;
   }
@@ -583,6 +588,15 @@ export const PEAK_ANOMALY_NOTE = 0.5;
  * Prometheus' default) shows them after that: one rollout's reports lie within 11 minutes.
  */
 export const TWIN_START_SKEW_MS = 11 * 60_000;
+
+/**
+ * How far apart two reports of rollouts start: 0 when either's span holds the other's. A report's
+ * span is its start alone, or [startedAfterMs, startedAtMs] when its source was blind before it (a
+ * marker back from a gap: the rollout began somewhere in between).
+ */
+export function startGap(a: Pick<DeployEvent, 'startedAtMs' | 'startedAfterMs'>, b: Pick<DeployEvent, 'startedAtMs' | 'startedAfterMs'>): number {
+  return Math.max(0, (a.startedAfterMs ?? a.startedAtMs) - b.startedAtMs, (b.startedAfterMs ?? b.startedAtMs) - a.startedAtMs);
+}
 
 /** Whether `source` already reported this record's rollout. */
 function reportedBy(r: DeployRecord, source: DeployEvent['source']): boolean {

@@ -17,12 +17,25 @@ export class MarkerTracker {
   private lastValue = Number.NaN;
   /** The label's value on each series of the last look, in order: `seen` was made of these. */
   private lastLabels: (string | undefined)[] = [];
+  /** When the marker's series were last read (NaN: never). */
+  private lastLookMs = Number.NaN;
 
-  constructor(readonly spec: MarkerSpec) {}
+  /**
+   * `intervalMs`: the ticks' interval. A look more than one and a half of them after the one
+   * before it follows a gap (the source down, a restart): a version first seen then began at any
+   * time since the last look, and its event says so (`startedAfterMs`).
+   */
+  constructor(
+    readonly spec: MarkerSpec,
+    private readonly intervalMs = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Feeds the marker's series at `timeMs`; returns the deploy it marks, if any. The first observation only sets the scene. */
   observe(series: readonly MarkerSeries[] | undefined, timeMs: number): DeployEvent | undefined {
     if (!series || series.length === 0) return undefined;
+    const lookedAtMs = this.lastLookMs;
+    this.lastLookMs = timeMs;
+    const startedAfterMs = timeMs - lookedAtMs > 1.5 * this.intervalMs ? lookedAtMs : undefined;
     const { spec } = this;
     if (spec.label !== undefined) {
       // Most looks see the same series as the last one: then the set of values is the same too,
@@ -37,25 +50,27 @@ export class MarkerTracker {
       if (before === undefined) return undefined;
       const fresh = [...values].filter((v) => !before.has(v));
       if (fresh.length === 0) return undefined;
-      return this.event(fresh.sort().join(','), timeMs, false);
+      return this.event(fresh.sort().join(','), timeMs, false, startedAfterMs);
     }
     const value = maxValue(series);
     const before = this.lastValue;
     this.lastValue = value;
     if (Number.isNaN(before) || value === before) return undefined;
     // A deploy-timestamp's value names no release.
-    return this.event(String(value), timeMs, true);
+    return this.event(String(value), timeMs, true, startedAfterMs);
   }
 
-  snapshot(): { seen: string[] | null; lastValue: number | null } {
-    return { seen: this.seen ? [...this.seen] : null, lastValue: Number.isNaN(this.lastValue) ? null : this.lastValue };
+  snapshot(): { seen: string[] | null; lastValue: number | null; lastLookMs?: number } {
+    return { seen: this.seen ? [...this.seen] : null, lastValue: Number.isNaN(this.lastValue) ? null : this.lastValue, ...(Number.isNaN(this.lastLookMs) ? {} : { lastLookMs: this.lastLookMs }) };
   }
 
-  restore(s: { seen: string[] | null; lastValue: number | null } | undefined): void {
+  /** A snapshot saved before looks were timed has none: a version seen after such a restart is dated at its first look only. */
+  restore(s: { seen: string[] | null; lastValue: number | null; lastLookMs?: number } | undefined): void {
     if (!s) return;
     this.seen = s.seen ? new Set(s.seen) : undefined;
     this.lastLabels = [];
     this.lastValue = s.lastValue ?? Number.NaN;
+    this.lastLookMs = typeof s.lastLookMs === 'number' && Number.isFinite(s.lastLookMs) ? s.lastLookMs : Number.NaN;
   }
 
   private sameLabels(series: readonly MarkerSeries[], label: string): boolean {
@@ -65,8 +80,17 @@ export class MarkerTracker {
     return true;
   }
 
-  private event(version: string, timeMs: number, opaqueVersion: boolean): DeployEvent {
-    return { id: `${this.spec.service}-${timeMs}`, service: this.spec.service, version, environment: this.spec.environment, startedAtMs: timeMs, source: 'marker', ...(opaqueVersion ? { opaqueVersion } : {}) };
+  private event(version: string, timeMs: number, opaqueVersion: boolean, startedAfterMs: number | undefined): DeployEvent {
+    return {
+      id: `${this.spec.service}-${timeMs}`,
+      service: this.spec.service,
+      version,
+      environment: this.spec.environment,
+      startedAtMs: timeMs,
+      ...(startedAfterMs !== undefined ? { startedAfterMs } : {}),
+      source: 'marker',
+      ...(opaqueVersion ? { opaqueVersion } : {}),
+    };
   }
 }
 

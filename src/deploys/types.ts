@@ -10,6 +10,13 @@ export interface DeployEvent {
   version: string;
   environment: string;
   startedAtMs: number;
+  /**
+   * The rollout began after this time and by startedAtMs: a marker that went without data (its
+   * source down, stormwatch restarted) sees a new version only at its first look back, so its start
+   * is known only to lie after its last look. Matched to another source's record over that whole
+   * span (DeployWatcher.sameRollout).
+   */
+  startedAfterMs?: number;
   source: DeploySource;
   /**
    * The version names no release: Flagger's revision checksum (no metadata.version), a

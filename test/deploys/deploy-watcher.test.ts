@@ -476,6 +476,26 @@ describe('DeployWatcher', () => {
       apart.add(flagger('dddd4444', T0), pre());
       expect(apart.add(marker('2.1.0', T0 + 12 * 60_000), pre()).joined).toBe(false);
       expect(apart.get('flagger:production:crates-io:dddd4444')).toMatchObject({ windowEndsAtMs: T0 + 12 * 60_000, supersededBy: `crates-io-${T0 + 12 * 60_000}` });
+      // The same late sighting from a marker that was blind since just before Flagger's start
+      // (Prometheus down across it): the rollout began in that span, so it is Flagger's twin, and
+      // the canary's window is not superseded by its own rollout.
+      const blind = watcher();
+      blind.add(flagger('ffff6666', T0), pre());
+      const late = blind.add({ ...marker('2.2.0', T0 + 15 * 60_000), startedAfterMs: T0 - 30_000 }, pre());
+      expect(late).toMatchObject({ joined: true, changes: [] });
+      expect(late.record.id).toBe('flagger:production:crates-io:ffff6666');
+      expect(blind.get('flagger:production:crates-io:ffff6666')).toMatchObject({ windowEndsAtMs: T0 + P.windowMs, sources: ['flagger', 'marker'] });
+      expect(blind.get('flagger:production:crates-io:ffff6666')!.supersededBy).toBeUndefined();
+      // A blind span that began after Flagger's start plus the skew holds no twin: a rollout of its own.
+      const after = watcher();
+      after.add(flagger('abab7777', T0), pre());
+      expect(after.add({ ...marker('2.3.0', T0 + 20 * 60_000), startedAfterMs: T0 + 12 * 60_000 }, pre()).joined).toBe(false);
+      expect(after.get('flagger:production:crates-io:abab7777')!.supersededBy).toBe(`crates-io-${T0 + 20 * 60_000}`);
+      // A named version reported again within its span is the same rollout too (one window from its start).
+      const named2 = watcher();
+      named2.add(deploy('ci-3.0.0', T0, '3.0.0'), pre());
+      expect(named2.add({ ...marker('3.0.0', T0 + P.windowMs + 60_000), startedAfterMs: T0 - 60_000 }, pre()).joined).toBe(true);
+      expect(named2.add(marker('3.0.0', T0 + P.windowMs + 120_000), pre()).joined).toBe(false);
       // Within the skew but in another environment: never a twin.
       expect(apart.add({ ...flagger('eeee5555', T0 + 12 * 60_000 + 30_000), environment: 'staging' }, pre()).joined).toBe(false);
       // Two release names that differ are two rollouts however close: only a version that names no

@@ -50,6 +50,36 @@ describe('MarkerTracker', () => {
     expect(m.observe(gauges(-1, 8, 8), 45_000)).toBeUndefined();
   });
 
+  it('dates a version first seen after a gap as begun after its last look, and says nothing of one seen at the next tick', () => {
+    const m = new MarkerTracker({ ...spec, label: 'version' }, 15_000);
+    m.observe(versions('1.100.0'), 0);
+    // Seen at the next tick: begun then, as before.
+    expect(m.observe(versions('1.101.0'), 15_000)).not.toHaveProperty('startedAfterMs');
+    // The source down for three ticks (no series), then the next version: it began after 15 s, by 75 s.
+    expect(m.observe(undefined, 30_000)).toBeUndefined();
+    expect(m.observe([], 45_000)).toBeUndefined();
+    expect(m.observe(undefined, 60_000)).toBeUndefined();
+    expect(m.observe(versions('1.102.0'), 75_000)).toEqual({ id: 'crates-io-75000', service: 'crates-io', version: '1.102.0', environment: 'production', startedAtMs: 75_000, startedAfterMs: 15_000, source: 'marker' });
+    // A gauge marker the same way; a tick late by less than half an interval is no gap.
+    const g = new MarkerTracker(spec, 15_000);
+    g.observe([{ labels: {}, value: 1 }], 0);
+    expect(g.observe([{ labels: {}, value: 2 }], 22_000)).not.toHaveProperty('startedAfterMs');
+    expect(g.observe([{ labels: {}, value: 3 }], 60_000)).toMatchObject({ version: '3', startedAtMs: 60_000, startedAfterMs: 22_000, opaqueVersion: true });
+  });
+
+  it('dates a version seen after a restart as begun after the last look before it', () => {
+    const m = new MarkerTracker({ ...spec, label: 'version' }, 15_000);
+    m.observe(versions('1'), 0);
+    m.observe(versions('1'), 15_000);
+    const again = new MarkerTracker({ ...spec, label: 'version' }, 15_000);
+    again.restore(JSON.parse(JSON.stringify(m.snapshot())));
+    expect(again.observe(versions('2'), 600_000)).toMatchObject({ version: '2', startedAtMs: 600_000, startedAfterMs: 15_000 });
+    // A snapshot saved before looks were timed: the first look back dates it, as before.
+    const old = new MarkerTracker({ ...spec, label: 'version' }, 15_000);
+    old.restore({ seen: ['1'], lastValue: null });
+    expect(old.observe(versions('2'), 600_000)).not.toHaveProperty('startedAfterMs');
+  });
+
   it('ignores gaps and survives a restart through its snapshot', () => {
     const m = new MarkerTracker({ ...spec, label: 'version' });
     m.observe(versions('1'), 0);
