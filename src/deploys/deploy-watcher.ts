@@ -222,14 +222,17 @@ export class DeployWatcher {
     const skew = Math.min(this.params.windowMs, TWIN_START_SKEW_MS + this.params.intervalMs);
     let twin: DeployRecord | undefined;
     let twinGap = Number.POSITIVE_INFINITY;
+    let twinNear = Number.POSITIVE_INFINITY;
     for (const w of this.windows.values()) {
       const r = w.record;
       if (r.service !== event.service || !sameEnvironment(r, event) || reportedBy(r, event.source) || !(event.opaqueVersion || r.opaqueVersion)) continue;
       const gap = startGap(r, event);
-      // Of equal gaps (both inside a marker's blind span), the start nearest its first look.
-      if (gap <= skew && (gap < twinGap || (gap === twinGap && Math.abs(r.startedAtMs - event.startedAtMs) < Math.abs(twin!.startedAtMs - event.startedAtMs)))) {
+      // Of equal gaps (starts inside a marker's blind span), the one nearest its first look.
+      const near = Math.abs(r.startedAtMs - event.startedAtMs);
+      if (gap <= skew && (gap < twinGap || (gap === twinGap && near < twinNear))) {
         twin = r;
         twinGap = gap;
+        twinNear = near;
       }
     }
     return twin;

@@ -486,6 +486,11 @@ describe('DeployWatcher', () => {
       expect(late.record.id).toBe('flagger:production:crates-io:ffff6666');
       expect(blind.get('flagger:production:crates-io:ffff6666')).toMatchObject({ windowEndsAtMs: T0 + P.windowMs, sources: ['flagger', 'marker'] });
       expect(blind.get('flagger:production:crates-io:ffff6666')!.supersededBy).toBeUndefined();
+      // Two revisions inside the span: the marker sees the later one's version (it replaced the first).
+      const two = watcher();
+      two.add(flagger('cdcd8888', T0), pre());
+      two.add(flagger('efef9999', T0 + 5 * 60_000), pre());
+      expect(two.add({ ...marker('2.2.1', T0 + 15 * 60_000), startedAfterMs: T0 - 30_000 }, pre()).record.id).toBe('flagger:production:crates-io:efef9999');
       // A blind span that began after Flagger's start plus the skew holds no twin: a rollout of its own.
       const after = watcher();
       after.add(flagger('abab7777', T0), pre());
