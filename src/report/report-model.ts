@@ -33,6 +33,8 @@ export interface ReportDeployRow {
   version: string;
   source: string;
   startedAtMs: number;
+  /** A marker's record first seen after a gap in its data: the rollout began after this. */
+  startedAfterMs?: number;
   verdict: string;
   decidedAfterSeconds: number | null;
   /** Whether the data's labels list a deploy at this time (±1 min). */
@@ -120,6 +122,7 @@ export function reportModel(input: ReportInput): ReportModel {
       version: d.version,
       source: d.source,
       startedAtMs: d.startedAtMs,
+      ...(d.startedAfterMs !== undefined ? { startedAfterMs: d.startedAfterMs } : {}),
       verdict: d.verdict,
       decidedAfterSeconds: d.decidedAtMs !== undefined ? (d.decidedAtMs - d.startedAtMs) / 1000 : null,
       labelled: input.labels?.deploysMs.some((t) => Math.abs(t - d.startedAtMs) <= 60_000) ?? false,

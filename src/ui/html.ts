@@ -13,6 +13,14 @@ export function isoTime(ms: number | undefined): string {
   return ms === undefined || !Number.isFinite(ms) ? '–' : new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
+/**
+ * A deploy's start as a table cell's content: its time, and for a marker's record first seen after
+ * its source was without data, the last look before it (the rollout began in between).
+ */
+export function deployStart(d: { startedAtMs: number; startedAfterMs?: number }): string {
+  return d.startedAfterMs === undefined ? isoTime(d.startedAtMs) : `${isoTime(d.startedAtMs)}<br><span class="sw-muted">first seen then, after a gap in its data: began after ${isoTime(d.startedAfterMs)}</span>`;
+}
+
 export function fmtScore(score: number): string {
   return Number.isFinite(score) ? score.toFixed(1) : '–';
 }

@@ -79,6 +79,21 @@ describe('backtest report', () => {
     expect(model.series[0]!.explanation).toEqual({ atMs: 1000, text: 'dl: retry storm, cargo retrying', current: true });
   });
 
+  it("dates a marker's deploy first seen after a gap in its data by both its looks", () => {
+    const history = new HistoryStore({ capacity: 10, eagerSeries: 10, maxSeries: 10, zThreshold: 4, signals: [{ name: 'dl', by: [], labels: {} }] });
+    const seenLate = { id: 'crates-io-900000', service: 'crates-io', version: '1.102.0', environment: 'production', startedAtMs: 900_000, startedAfterMs: 60_000, source: 'marker' as const, verdict: 'pending' as const, windowEndsAtMs: 2_700_000, reasons: [], evidence: [] };
+    const onTime = { ...seenLate, id: 'crates-io-960000', version: '1.103.0', startedAtMs: 960_000, startedAfterMs: undefined };
+    const input = { title: 't', input: 'in', fromMs: 0, toMs: 1_000_000, generatedAtMs: 0, history, deploys: [seenLate, onTime], configFile: 'c.yaml', configText: '' };
+    const model = reportModel({ ...input, summary: summaryNumbers({ counter: new SummaryCounter(), deploys: input.deploys, dataProblems: 0, fromMs: 0, toMs: 1_000_000 }) });
+    expect(model.deploys.map((d) => [d.version, d.startedAfterMs])).toEqual([
+      ['1.102.0', 60_000],
+      ['1.103.0', undefined],
+    ]);
+    const html = reportHtml(model, { uplotJs: '', uplotCss: '', chartsJs: '', css: '' });
+    expect(html).toContain('<td class="sw-time">1970-01-01T00:15:00Z<br><span class="sw-muted">first seen then, after a gap in its data: began after 1970-01-01T00:01:00Z</span></td><td>crates-io</td><td>1.102.0</td>');
+    expect(html).toContain('<td class="sw-time">1970-01-01T00:16:00Z</td><td>crates-io</td><td>1.103.0</td>');
+  });
+
   it('gives every series id its own section id: escapes never meet an id that looks like one', () => {
     const ids = ['a/b', 'a_2fb', 'a_002fb', 'a_b', 'a_5fb', 'é', 'e9', '_00e9', 'x y', 'x_y'];
     const anchors = ids.map(anchor);

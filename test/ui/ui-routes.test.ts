@@ -25,7 +25,9 @@ describe('UI routes', () => {
       for (let i = 0; i < 3000; i++) signals.set(`api{route="/r${i}"}`, report(i === 2999 && t >= 20));
       const transitions =
         t === 22 ? [{ status: 'firing' as const, labels: { alertname: 'StormwatchOutage', signal: 'api', route: '/r2999', severity: 'critical' }, annotations: { summary: 's' }, fingerprint: 'fp1', startsAtMs: 20_000, evaluatedAtMs: 22_000 }] : [];
-      store.record({ timeMs: t * 1000, transitions, signals, deploys: [] });
+      // A marker's record of another service, first seen at 25 s after a gap in its data since 12 s.
+      const deploys = t === 25 ? [{ id: 'db-25000', service: 'db', version: '9.1', environment: '', startedAtMs: 25_000, startedAfterMs: 12_000, source: 'marker' as const, verdict: 'pending' as const, windowEndsAtMs: 85_000, reasons: [], evidence: [] }] : [];
+      store.record({ timeMs: t * 1000, transitions, signals, deploys });
     }
     server = await startHttpServer('127.0.0.1:0', { registry: new Registry(), health: () => ({ ok: true, detail: {} }), firingAlerts: () => [], ui: { store, intervalMs: 1000 } });
   });
@@ -39,6 +41,11 @@ describe('UI routes', () => {
     const page = (await (await fetch(`${server.url}/ui/api/overview?q=r299&state=firing`)).json()) as { rows: { id: string; kind: string }[]; matched: number };
     expect(page.matched).toBe(1);
     expect(page.rows[0]).toMatchObject({ id: 'api{route="/r2999"}', kind: 'StormwatchOutage' });
+  });
+
+  it("overview: a deploy a marker first saw after a gap in its data says when it began after", async () => {
+    const html = await (await fetch(`${server.url}/ui/`)).text();
+    expect(html).toMatch(/<td class="sw-time">1970-01-01T00:00:25Z<br><span class="sw-muted">first seen then, after a gap in its data: began after 1970-01-01T00:00:12Z<\/span><\/td><td>db<\/td>/);
   });
 
   it('series data: a series that turned anomalous late has history from its anomaly on', async () => {
