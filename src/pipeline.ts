@@ -146,6 +146,11 @@ export class Pipeline {
   private readonly born = new Map<string, number>();
   /** The data time of the last frame stepped or warmed (NaN: none yet). */
   private lastFrameMs = Number.NaN;
+  /**
+   * Deploys the markers saw in history read at start-up (warm with `deploysOpenAtMs`), and what
+   * recording them decided: handed out by the next step, as if seen then.
+   */
+  private fromHistory: { deploys: DeployRecord[]; transitions: AlertTransition[] } | undefined;
 
   /**
    * `options.anomalyScores: false` drops the anomaly score where nothing reads it (a backtest
@@ -324,6 +329,11 @@ export class Pipeline {
     const signals = this.tickSignals;
     signals.reset();
     const result: TickResult = { timeMs: frame.timeMs, transitions: [], signals, deploys: [] };
+    if (this.fromHistory) {
+      result.deploys.push(...this.fromHistory.deploys);
+      result.transitions.push(...this.fromHistory.transitions);
+      this.fromHistory = undefined;
+    }
     if (frame.timeMs - this.pendingSinceMs > FORGET_GROUP_AFTER_MS) this.forgetWaiting(frame.timeMs);
     if (this.resolveUnconfigured) {
       this.resolveUnconfigured = false;
@@ -490,8 +500,14 @@ export class Pipeline {
    * Feeds history to the detectors' baselines (and ramp levels) only: no alert can start from
    * warm-up data. Returns the reports of the series the frame holds, without assessments (what a
    * chart draws of it: the UI's history of the warm-up), rewritten by the next warm or step.
+   *
+   * Markers learn the versions the history shows. With `deploysOpenAtMs` (the history read at
+   * start-up, the time it is read) a new version among them is a deploy, recorded at its frame
+   * with the baselines as they were then, when its window is still open at `deploysOpenAtMs`: a
+   * rollout while stormwatch was down (restarted, rescheduled) is judged on what is left of its
+   * window, not learnt as if it had always been there. The next step hands it out.
    */
-  warm(frame: Frame): ReadonlyMap<string, SignalReport> {
+  warm(frame: Frame, options: { deploysOpenAtMs?: number } = {}): ReadonlyMap<string, SignalReport> {
     this.admit(frame);
     const signals = this.tickSignals;
     signals.reset();
@@ -514,7 +530,15 @@ export class Pipeline {
     this.lastFrameMs = frame.timeMs;
     signals.settle();
     // Markers learn which versions exist, so the first live tick does not mistake them for a deploy.
-    for (const tracker of this.markers) tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
+    for (const tracker of this.markers) {
+      const event = tracker.observe(frame.markers?.get(tracker.spec.name), frame.timeMs);
+      const openAtMs = options.deploysOpenAtMs;
+      if (!event || openAtMs === undefined || !this.config.deploys || event.startedAtMs + this.config.deploys.windowMs <= openAtMs) continue;
+      const added = this.addDeploy(event, frame.timeMs)!;
+      const into = (this.fromHistory ??= { deploys: [], transitions: [] });
+      into.deploys.push(added.record);
+      into.transitions.push(...added.transitions);
+    }
     return signals;
   }
 

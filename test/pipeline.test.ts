@@ -10,6 +10,7 @@ import { mulberry32, normal, poisson } from '../scripts/sim/random.js';
 import { WallClock } from '../src/core/wall-clock.js';
 import { parseSelector } from '../src/core/selector.js';
 import { emptySample } from '../src/core/types.js';
+import type { DeployRecord } from '../src/deploys/types.js';
 import { ReplaySource, readReplayFile } from '../src/source/replay-source.js';
 import { replayConfig, scenarioFile } from './helpers/scenarios.js';
 
@@ -662,5 +663,41 @@ describe('Pipeline: deploy markers', () => {
     expect(record!.supersededBy).toBeUndefined();
     expect(record!.aliases).toEqual([`crates-io-${frames[back]!.timeMs}`]);
     expect(seen.deploys.filter((d) => d.source === 'marker')).toEqual([]);
+  });
+
+  it('records a deploy its markers see in the history read at a restart, on what is left of its window; learns one whose window has passed, or any without deploysOpenAtMs (a backtest\'s past)', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const frames: Frame[] = [];
+    for await (const f of new ReplaySource(readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect')), config.signals, config.deploys?.markers ?? []).history(-Infinity, Infinity)) frames.push(f);
+    const records = (p: Pipeline) => (p.snapshot(0).deploys as { record: DeployRecord }[]).map((d) => d.record);
+    const verdicts = (p: Pipeline) => records(p).map((r) => [r.id, r.verdict]);
+    // Watching throughout, the first deploy is seen at frame `at`.
+    const watching = new Pipeline(config);
+    const at = frames.findIndex((f) => watching.step(f).deploys.some((d) => d.source === 'marker'));
+    for (const f of frames.slice(at + 1)) watching.step(f);
+    const firstId = `crates-io-${frames[at]!.timeMs}`;
+    expect(verdicts(watching)[0]).toEqual([firstId, 'pass']);
+    // Saved a minute before it, down until two minutes after: the gap is read as history at start.
+    const before = new Pipeline(config);
+    for (const f of frames.slice(0, at - 4)) before.step(f);
+    const saved = JSON.stringify(before.snapshot(frames[at - 5]!.timeMs));
+    const restartAt = (deploysOpenAtMs?: number) => {
+      const p = new Pipeline(config);
+      p.restore(JSON.parse(saved) as ReturnType<Pipeline['snapshot']>);
+      for (const f of frames.slice(at - 4, at + 8)) p.warm(f, deploysOpenAtMs === undefined ? {} : { deploysOpenAtMs });
+      return p;
+    };
+    const restarted = restartAt(frames[at + 8]!.timeMs);
+    const first = restarted.step(frames[at + 8]!);
+    expect(first.deploys.map((d) => [d.id, d.startedAtMs, d.verdict])).toEqual([[firstId, frames[at]!.timeMs, 'pending']]);
+    for (const f of frames.slice(at + 9)) restarted.step(f);
+    // The same deploys and verdicts as watching throughout; the first judged on two buckets fewer.
+    expect(verdicts(restarted)).toEqual(verdicts(watching));
+    expect(records(restarted)[0]!.evidence[0]!.nPost).toBe(records(watching)[0]!.evidence[0]!.nPost - 2);
+    // Its window over by the time of the read, or no time given: learnt, not recorded.
+    for (const late of [restartAt(frames[at]!.timeMs + config.deploys!.windowMs), restartAt()]) {
+      expect(late.step(frames[at + 8]!).deploys).toEqual([]);
+      expect(records(late).map((r) => r.id)).not.toContain(firstId);
+    }
   });
 });

@@ -391,7 +391,7 @@ async function runLive(initial: StormwatchConfig, options: LiveOptions): Promise
       let frames = 0;
       try {
         for await (const frame of reader.history(range.fromMs, range.toMs, c.intervalMs)) {
-          history.recordHistory(frame.timeMs, into.warm(frame));
+          history.recordHistory(frame.timeMs, into.warm(frame, { deploysOpenAtMs: now() }));
           frames++;
         }
       } catch (error) {
@@ -1119,7 +1119,7 @@ async function warmFromHistory(source: PrometheusSource, pipeline: Pipeline, con
   let fedUntilMs = Number.NaN;
   try {
     for await (const frame of source.history(fromMs, toMs, step)) {
-      history.recordHistory(frame.timeMs, pipeline.warm(frame));
+      history.recordHistory(frame.timeMs, pipeline.warm(frame, { deploysOpenAtMs: nowMs }));
       frames++;
       fedUntilMs = frame.timeMs;
     }
