@@ -700,4 +700,32 @@ describe('Pipeline: deploy markers', () => {
       expect(records(late).map((r) => r.id)).not.toContain(firstId);
     }
   });
+
+  it('resolves a failed deploy\'s alert at the first step when the history read at a restart shows the rollback that replaced it', async () => {
+    const config = replayConfig('crates-2023-07-20-broken-redirect');
+    const frames: Frame[] = [];
+    for await (const f of new ReplaySource(readReplayFile(scenarioFile('crates-2023-07-20-broken-redirect')), config.signals, config.deploys?.markers ?? []).history(-Infinity, Infinity)) frames.push(f);
+    // Watching throughout: the second deploy fails and alerts; the third (its rollback) resolves that alert.
+    const watching = new Pipeline(config);
+    const markerDeploys: number[] = [];
+    const resolvedAt: number[] = [];
+    frames.forEach((f, i) => {
+      const r = watching.step(f);
+      if (r.deploys.some((d) => d.source === 'marker' && d.startedAtMs === f.timeMs)) markerDeploys.push(i);
+      if (r.transitions.some((t) => t.status === 'resolved' && t.labels.alertname === 'StormwatchDeployRegression')) resolvedAt.push(i);
+    });
+    expect(markerDeploys).toHaveLength(3);
+    const rollback = markerDeploys[2]!;
+    expect(resolvedAt).toEqual([rollback]);
+    // Saved a minute before the rollback, its alert firing; down until two minutes after it.
+    const before = new Pipeline(config);
+    for (const f of frames.slice(0, rollback - 4)) before.step(f);
+    expect(before.firing().map((a) => a.labels.alertname)).toContain('StormwatchDeployRegression');
+    const restarted = new Pipeline(config);
+    restarted.restore(JSON.parse(JSON.stringify(before.snapshot(frames[rollback - 5]!.timeMs))) as ReturnType<Pipeline['snapshot']>);
+    for (const f of frames.slice(rollback - 4, rollback + 8)) restarted.warm(f, { deploysOpenAtMs: frames[rollback + 8]!.timeMs });
+    const first = restarted.step(frames[rollback + 8]!);
+    expect(first.transitions.filter((t) => t.labels.alertname === 'StormwatchDeployRegression').map((t) => [t.status, t.labels.version])).toEqual([['resolved', '1.102.0']]);
+    expect(restarted.firing().map((a) => a.labels.alertname)).not.toContain('StormwatchDeployRegression');
+  });
 });
