@@ -486,6 +486,11 @@ describe('DeployWatcher', () => {
       expect(late.record.id).toBe('flagger:production:crates-io:ffff6666');
       expect(blind.get('flagger:production:crates-io:ffff6666')).toMatchObject({ windowEndsAtMs: T0 + P.windowMs, sources: ['flagger', 'marker'] });
       expect(blind.get('flagger:production:crates-io:ffff6666')!.supersededBy).toBeUndefined();
+      // The marker's blind sighting first, Flagger's report of a start inside its span later: one deploy.
+      const markerFirst = watcher();
+      const seenFirst = markerFirst.add({ ...marker('2.2.2', T0 + 15 * 60_000), startedAfterMs: T0 - 30_000 }, pre());
+      expect(seenFirst.joined).toBe(false);
+      expect(markerFirst.add(flagger('fafa0000', T0), pre())).toMatchObject({ joined: true, record: { id: `crates-io-${T0 + 15 * 60_000}`, sources: ['marker', 'flagger'] } });
       // Two revisions inside the span: the marker sees the later one's version (it replaced the first).
       const two = watcher();
       two.add(flagger('cdcd8888', T0), pre());
