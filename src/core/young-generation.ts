@@ -3,7 +3,8 @@
 // scavenges of it is promoted, and the old generation fills with it: 10-12 full collections in 24
 // ticks, each marking the whole ~320 MB heap. Started with `--max-semi-space-size=64` the same ticks made none (0-2), and cost 0.90 s of
 // CPU against 1.10 s (medians of seven alternated pairs of processes, the tuned one lower in all
-// seven; docs/performance-rounds.md), for 0.6 KB a series more resident. From a Prometheus source
+// seven; docs/performance-rounds.md; the whole bench after read 1.02 against 1.1 s, medians of
+// three processes each, within what separate runs move), for 0.6 KB a series more resident. From a Prometheus source
 // it did not pay (three pairs: 0.93 against 0.90 s) and cost 1.1 KB a series; at 10k series it
 // cost 100 MB for nothing. V8 sizes the young generation once, when Node starts, so it cannot be set
 // from here as the inlining budget is: an operator's choice, which `stormwatch run` names once a
