@@ -17,6 +17,7 @@
 // daily cycle worth the memory, and a broken funnel must never be learnt as a season.
 
 import { type ColumnScratch, encodeTyped, numbersTemplate } from '../core/column-encoder.js';
+import { emptyKeepingRoom } from '../core/empty-keeping-room.js';
 import { type SlabAllocator, type SlabViews, allocateRegion, slabViews } from '../core/slab.js';
 import { wallClockOf } from '../core/wall-clock.js';
 import { MAX_ORDERED_CAPACITY, WINDOW_HEADER_FLOATS } from '../series/sample-window.js';
@@ -241,7 +242,8 @@ function takeRun(timeMs: number): FailureRun {
   if (run === undefined) return { sinceMs: timeMs, observed: 0, expected: 0, seconds: 0 };
   run.sinceMs = timeMs;
   run.observed = run.expected = run.seconds = 0;
-  run.recentObserved!.length = run.recentExpected!.length = 0;
+  emptyKeepingRoom(run.recentObserved!);
+  emptyKeepingRoom(run.recentExpected!);
   run.risingSinceMs = 0;
   // One at a time, in this order: a run's saved keys are in the order they were first set.
   run.failureObserved = undefined;

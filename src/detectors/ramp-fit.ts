@@ -19,6 +19,7 @@
 // ed., §9.2), and it counts those ticks.
 
 import { type ColumnScratch, encodeNumber, encodeNumbers } from '../core/column-encoder.js';
+import { emptyKeepingRoom } from '../core/empty-keeping-room.js';
 import { type SlabPool, allocateRegion, releaseDoubles, slabViews } from '../core/slab.js';
 import type { Evaluation } from '../core/types.js';
 import { onsetTickFailing } from './failing-fraction.js';
@@ -427,7 +428,8 @@ export class RampRecorder {
   /** Lets the run's ticks go, their arrays kept for the next run of any series. */
   private endRun(): void {
     if (spareTicks.length < MAX_SPARE_TICKS) {
-      this.since.length = this.sinceFailing.length = 0;
+      emptyKeepingRoom(this.since);
+      emptyKeepingRoom(this.sinceFailing);
       spareTicks.push(this.since, this.sinceFailing);
     }
     this.since = NO_RUN as number[];
