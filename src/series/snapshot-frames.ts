@@ -63,7 +63,6 @@ interface Resolution {
    */
   readonly group: Group | undefined;
   readonly group2: Group | undefined;
-  readonly moreGroups: readonly Group[];
   /**
    * Its member of each of those groups in the builder's CounterRates (-1: none yet; made at its
    * first sample, and again when a compaction let it go), and its number as their owner. A series
@@ -72,9 +71,9 @@ interface Resolution {
    */
   member: number;
   member2: number;
-  readonly moreMembers: number[];
   readonly serial: number;
-  readonly markers: readonly MarkerSelector[];
+  /** Groups past the second and the markers it feeds: most series have neither (one field, not three). */
+  readonly more: MoreRoutes | undefined;
   /** The resolution of the same label set under another metric name. */
   next: Resolution | undefined;
   /** The builder's count of forgotten groups when this was last known fresh (see `stale`). */
@@ -82,6 +81,13 @@ interface Resolution {
   /** The snapshot (the builder's count of begin()s) that last offered this series through offerOnce, and on which line. */
   offeredIn: number;
   offeredLine: number;
+}
+
+/** A series' groups past its first two, its members of them (as Resolution's), and the markers it feeds. */
+interface MoreRoutes {
+  readonly groups: readonly Group[];
+  readonly members: number[];
+  readonly markers: readonly MarkerSelector[];
 }
 
 /** A label set of a split signal unseen this long is forgotten (per-pod or per-version labels churn). */
@@ -331,11 +337,12 @@ export class SnapshotFrameBuilder {
     for (const route of this.unnamedRoutes) if (matchesSelector(route.selector, name, labels)) groups.push(this.groupOf(route, labels));
     const markers = this.markers.filter((marker) => matchesSelector(marker.selector, name, labels));
     // Kept for as long as the series lives (three a series of a split signal): arrays of exact
-    // length, not the 17 slots an array grown by push starts with (152 bytes for one group).
+    // length, not the 17 slots an array grown by push starts with (152 bytes for one group), and
+    // for most series none at all.
     const moreGroups = exactly(groups.slice(2));
-    const moreMembers = moreGroups.length === 0 ? NO_MEMBERS : moreGroups.map(() => -1);
+    const more = moreGroups.length > 0 || markers.length > 0 ? { groups: moreGroups, members: moreGroups.map(() => -1), markers: exactly(markers) } : undefined;
     this.serials = (this.serials + 1) & 0x3fffffff;
-    return { name, labels, group: groups[0], group2: groups[1], moreGroups, member: -1, member2: -1, moreMembers, serial: this.serials, markers: exactly(markers), next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
+    return { name, labels, group: groups[0], group2: groups[1], member: -1, member2: -1, serial: this.serials, more, next, forgottenSeen: this.forgottenCount, offeredIn: 0, offeredLine: 0 };
   }
 
   // The groups themselves are read only to make a member: a series' sample reads its resolution
@@ -350,14 +357,17 @@ export class SnapshotFrameBuilder {
       if (group2 !== undefined) {
         if (!rates.owns(r.member2, r.serial)) r.member2 = rates.addMember(group2.counter, r.serial);
         rates.add(r.member2, value, sampledAtMs);
-        const more = r.moreGroups;
-        for (let i = 0; i < more.length; i++) {
-          if (!rates.owns(r.moreMembers[i]!, r.serial)) r.moreMembers[i] = rates.addMember(more[i]!.counter, r.serial);
-          rates.add(r.moreMembers[i]!, value, sampledAtMs);
+        const more = r.more;
+        if (more !== undefined) {
+          const { groups: moreGroups, members } = more;
+          for (let i = 0; i < moreGroups.length; i++) {
+            if (!rates.owns(members[i]!, r.serial)) members[i] = rates.addMember(moreGroups[i]!.counter, r.serial);
+            rates.add(members[i]!, value, sampledAtMs);
+          }
         }
       }
     }
-    for (const marker of r.markers) this.markerSeries.get(marker.name)!.push({ labels, value });
+    if (r.more !== undefined) for (const marker of r.more.markers) this.markerSeries.get(marker.name)!.push({ labels, value });
   }
 
   end(timeMs: number): Frame {
@@ -498,8 +508,6 @@ function exactly<T>(items: T[]): readonly T[] {
   return items.length === 0 ? NO_ITEMS : items.slice();
 }
 const NO_ITEMS: readonly never[] = [];
-/** The members of no more groups (never written: its length is 0). */
-const NO_MEMBERS: number[] = [];
 
 /**
  * Whether a resolution points at a group that was forgotten (its series must be resolved again).
@@ -507,7 +515,8 @@ const NO_MEMBERS: number[] = [];
  */
 function stale(r: Resolution, forgottenCount: number): boolean {
   if (r.group?.forgotten || r.group2?.forgotten) return true;
-  for (let i = 0; i < r.moreGroups.length; i++) if (r.moreGroups[i]!.forgotten) return true;
+  const more = r.more?.groups ?? NO_ITEMS;
+  for (let i = 0; i < more.length; i++) if (more[i]!.forgotten) return true;
   r.forgottenSeen = forgottenCount;
   return false;
 }

@@ -7,6 +7,7 @@ import { detached } from '../core/detached.js';
 import { clip } from '../core/clip.js';
 import { fnv1a32 } from '../core/fnv1a.js';
 import { sameLabels } from '../series/series-key.js';
+import { SharedLabelValues } from './shared-label-values.js';
 import type { Labels } from '../core/types.js';
 
 export type ExpositionFormat = 'text' | 'openmetrics';
@@ -93,6 +94,8 @@ export class LabelSetCache {
   private last: LabelSetEntry | undefined;
   /** Entries first made on this page (dropPage lets them go). */
   private bornThisPage: LabelSetEntry[] = [];
+  /** The sets' label values, one string for each value most names share (see SharedLabelValues). */
+  private readonly values = new SharedLabelValues();
 
   /**
    * `keepMs`: how long a set absent from the pages is remembered, when endPage is told the time
@@ -124,7 +127,7 @@ export class LabelSetCache {
     let frozen: Labels;
     if (same !== undefined) frozen = same.labels;
     else {
-      for (const name in labels) labels[name] = detached(labels[name]!);
+      for (const name in labels) labels[name] = this.values.share(name, labels[name]!);
       frozen = Object.freeze(labels);
     }
     const entry: LabelSetEntry = { text: detached(text), labels: frozen, next: undefined, page: this.page };
