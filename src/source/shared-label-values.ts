@@ -5,8 +5,9 @@
 //
 // Bounded: a name with more distinct values than MAX_VALUES_PER_NAME (a route, a pod at scale) is
 // no longer tabled (its values are each in few sets, and a table of them would cost more than it
-// saves: about 50 bytes a value), and the values tabled in all stay under MAX_VALUES, of at most
-// MAX_NAMES names (an exporter may make label names of ids). A name not tabled
+// saves: about 50 bytes a value), and the values tabled in all stay under MAX_VALUES of at most
+// MAX_TABLED_LENGTH characters, of at most MAX_NAMES names (an exporter may make label names of
+// ids): a table outlives the sets that brought its values. A name not tabled
 // still shares its last value: a page lists a family's series in runs that repeat their first
 // labels (a route's status codes one after the other). Pure.
 
@@ -18,6 +19,11 @@ export const MAX_VALUES_PER_NAME = 1024;
 export const MAX_VALUES = 16_384;
 /** Label names followed at most: past it, the values of names not yet followed are copied. */
 export const MAX_NAMES = 1024;
+/**
+ * Longer values are copied and never tabled: a table outlives the sets that brought its values,
+ * and at this length what it can hold for sets long gone stays a few MB.
+ */
+export const MAX_TABLED_LENGTH = 128;
 
 /** One label name's values: tabled (null: too many to table), and the last one handed out. */
 interface NameValues {
@@ -45,7 +51,7 @@ export class SharedLabelValues {
     let kept = table?.get(value);
     if (kept === undefined) {
       kept = detached(value);
-      if (table !== null && this.tabled < MAX_VALUES) {
+      if (table !== null && this.tabled < MAX_VALUES && value.length <= MAX_TABLED_LENGTH) {
         if (table.size >= MAX_VALUES_PER_NAME) {
           this.tabled -= table.size;
           values.table = null;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_NAMES, MAX_VALUES, MAX_VALUES_PER_NAME, SharedLabelValues } from '../../src/source/shared-label-values.js';
+import { MAX_NAMES, MAX_TABLED_LENGTH, MAX_VALUES, MAX_VALUES_PER_NAME, SharedLabelValues } from '../../src/source/shared-label-values.js';
 
 describe('SharedLabelValues', () => {
   it('tables each value of a name once, and hands back equal strings', () => {
@@ -48,5 +48,15 @@ describe('SharedLabelValues', () => {
     expect(shared.share(`id_${MAX_NAMES}`, 'y')).toBe('y');
     expect(shared.size(`id_${MAX_NAMES}`)).toBe(0);
     expect(shared.size()).toBe(MAX_NAMES);
+  });
+
+  it('never tables a value longer than MAX_TABLED_LENGTH (a table outlives the sets that brought its values)', () => {
+    const shared = new SharedLabelValues();
+    const long = 'x'.repeat(MAX_TABLED_LENGTH + 1);
+    expect(shared.share('path', long)).toBe(long);
+    expect(shared.share('path', long)).toBe(long);
+    expect(shared.size('path')).toBe(0);
+    expect(shared.share('path', 'x'.repeat(MAX_TABLED_LENGTH))).toBe('x'.repeat(MAX_TABLED_LENGTH));
+    expect(shared.size('path')).toBe(1);
   });
 });
