@@ -138,15 +138,21 @@ function coldStartRow(f: ColdStartFigures, how: 'cold' | 'restart'): BenchRow {
   };
 }
 
-function tickRows(f: TickFigures | MedianTick): BenchRow[] {
+/**
+ * `referenceS`: the fixed piece of work's CPU seconds at the bench's start. The tick in its units
+ * compares across machines and days (a slower machine's tick and fixed work grow together), where
+ * its seconds do not.
+ */
+function tickRows(f: TickFigures | MedianTick, referenceS: number): BenchRow[] {
   const perEval = (s: number) => `${fmt(s)} s`;
   const median = 'runs' in f ? `median of ${f.runs} processes (the ${f.runs}: ${fmt(f.allInRangeS[0])}-${fmt(f.allInRangeS[1])} s); ` : '';
+  const inReferenceUnits = referenceS > 0 ? `${fmt(f.allInCpuS / referenceS)} times the reference work; ` : '';
   return [
     {
       what: `tick all in, ${fmt(f.series)} series, ${f.source} source${f.resolution ? `, detector.baselineResolution ${f.resolution}` : ''}${f.compression ? `, compression ${f.compression} (answers gzipped)` : ''}${f.nodeFlags ? `, node ${f.nodeFlags}` : ''} (read + rates + detect + decide + UI + metrics + save/4)`,
       stormwatch: `${perEval(f.allInCpuS)} CPU`,
       peer: f.series >= 100_000 && !f.resolution && !f.compression ? 'target < 1 s CPU' : '',
-      note: `${median}${fmt((f.allInCpuS / 15) * 100)}% of a core at 15 s; wall ${fmt(f.tickWallS)} s (save excluded); mean of ${f.ticks} ticks on two weeks of state, ${f.fullCollections} full collections among them${f.transitions > 0 ? `; ${f.transitions} alert transitions (not a steady state)` : ''}`,
+      note: `${median}${inReferenceUnits}${fmt((f.allInCpuS / 15) * 100)}% of a core at 15 s; wall ${fmt(f.tickWallS)} s (save excluded); mean of ${f.ticks} ticks on two weeks of state, ${f.fullCollections} full collections among them${f.transitions > 0 ? `; ${f.transitions} alert transitions (not a steady state)` : ''}`,
     },
     { what: '  of which source read / step + UI + metrics / state save per minute / UI history save per 10 minutes', stormwatch: `${perEval(f.readCpuS)} / ${perEval(f.stepCpuS)} / ${perEval(f.saveCpuS)} / ${perEval(f.uiSaveCpuS)}`, peer: '', note: `state.bin ${fmt(f.stateBytes / 1024 / 1024)} MB; the save held the event loop ${fmt(f.saveHeldS)} s (encoding and writing; its syncs off it)` },
     { what: '  resident memory per series, steady state (RSS delta after GC)', stormwatch: `${fmt(f.rssPerSeries / 1024)} KB`, peer: f.series >= 10_000 && !f.resolution ? 'target < 2 KB' : '', note: `JS heap + buffers ${fmt(f.heapPerSeries / 1024)} KB/series; peak RSS ${fmt(f.peakRssBytes / 1024 / 1024)} MB` },
@@ -174,11 +180,9 @@ async function main(): Promise<void> {
   // 0.1 s slower (docs/scale-and-performance.md, "Node's start-up at the end of a whole bench").
   const startUp = (f: BacktestFigures) => `${fmt(f.wallS)} s wall (the three: ${fmt(f.wallRangeS![0])}-${fmt(f.wallRangeS![1])} s)`;
   // A yardstick of the machine's speed (bench/reference-work.ts): its CPU model is often hidden.
-  const reference = () => {
-    const r = referenceWork();
-    return `${fmt(r.seconds)} s CPU (the five: ${fmt(r.range[0])}-${fmt(r.range[1])} s)`;
-  };
-  process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}${cpuFamily()}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}; Node's own start-up (node -e 0) ${startUp(nodeStartUp())}; reference work (2^20 doubles: their logs, a sort) ${reference()}${quick ? '; --quick' : ''}\n`);
+  const reference = (r = referenceWork()) => `${fmt(r.seconds)} s CPU (the five: ${fmt(r.range[0])}-${fmt(r.range[1])} s)`;
+  const referenceAtStart = referenceWork();
+  process.stdout.write(`machine: ${cpu[0]?.model ?? 'unknown'} x ${cpu.length}${cpuFamily()}; node ${process.version} ${process.arch}; load average at start ${loadavg()[0]!.toFixed(1)}; Node's own start-up (node -e 0) ${startUp(nodeStartUp())}; reference work (2^20 doubles: their logs, a sort) ${reference(referenceAtStart)}${quick ? '; --quick' : ''}\n`);
   const section = (name: string, fn: () => void | Promise<void>) => {
     process.stderr.write(`bench: ${name}...\n`);
     return fn();
@@ -213,17 +217,17 @@ async function main(): Promise<void> {
     for (const source of ['prometheus', 'scrape'] as const) {
       const f = medianTick(runs[source]);
       ticks.set(`${n} ${source}`, f);
-      rows.push(...tickRows(f));
+      rows.push(...tickRows(f, referenceAtStart.seconds));
     }
-    if (tuned.length > 0) rows.push(...tickRows(medianTick(tuned)));
+    if (tuned.length > 0) rows.push(...tickRows(medianTick(tuned), referenceAtStart.seconds));
   }
   // What a large fleet can trade: baselines in two-minute buckets (README, "Scale").
   await section(`tick ${fleet} prometheus, baselineResolution 2m`, () => {
-    rows.push(...tickRows(inChild<TickFigures>(['tick', String(fleet), 'prometheus', '-', '2m'])));
+    rows.push(...tickRows(inChild<TickFigures>(['tick', String(fleet), 'prometheus', '-', '2m']), referenceAtStart.seconds));
   });
   // What asking for gzipped answers costs (a source over a slow or metered link, README "Scale").
   await section(`tick ${fleet} prometheus, compression gzip`, () => {
-    rows.push(...tickRows(inChild<TickFigures>(['tick', String(fleet), 'prometheus', '-', '-', 'gzip'])));
+    rows.push(...tickRows(inChild<TickFigures>(['tick', String(fleet), 'prometheus', '-', '-', 'gzip']), referenceAtStart.seconds));
   });
   const restartSeries = quick ? 10_000 : 100_000;
   await section(`restart ${restartSeries}`, () => {
