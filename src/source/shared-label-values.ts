@@ -25,7 +25,7 @@ export const MAX_NAMES = 1024;
  */
 export const MAX_TABLED_LENGTH = 128;
 
-/** One label name's values: tabled (null: too many to table), and the last one handed out. */
+/** One label name's values: tabled (null: not tabled, for too many values or no room when it came), and the last one handed out. */
 interface NameValues {
   table: Map<string, string> | null;
   last: string | undefined;
