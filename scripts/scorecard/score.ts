@@ -14,6 +14,8 @@ export interface ScenarioLabels {
   endsAt?: string;
   faults: { kind: string; startsAt: string; endsAt: string; attemptsPerLogicalRequest: number; logicalRatePerSecond?: number; apiRatePerSecond?: number }[];
   deploys: string[];
+  /** The data's tick (15 s when not given: the bundled scenarios'). */
+  stepSeconds?: number;
   expect: {
     mustFire: { alertname: string; withinSeconds: number; attemptsTolerance?: number; clientModel?: string; holdsSeconds?: number }[];
     deployVerdicts?: Record<string, { verdict: string; withinSeconds?: number }>;
@@ -204,8 +206,10 @@ export function scoreScenario(labels: ScenarioLabels, transitions: readonly Aler
     decidedAfterSeconds: r.decidedAtMs === undefined ? Number.NaN : (r.decidedAtMs - r.startedAtMs) / 1000,
   }));
   for (const [at, want] of Object.entries(labels.expect.deployVerdicts ?? {})) {
-    // A marker is seen at the first tick at or after the deploy: within one 15 s step.
-    const got = deploys.find((d) => Date.parse(d.startedAt) >= Date.parse(at) && Date.parse(d.startedAt) < Date.parse(at) + 15_000);
+    // A marker is seen at the first tick at or after the deploy: within one step (a deploy at
+    // 12:01:10 is seen at 12:01:30 with 30 s ticks).
+    const stepMs = (labels.stepSeconds ?? 15) * 1000;
+    const got = deploys.find((d) => Date.parse(d.startedAt) >= Date.parse(at) && Date.parse(d.startedAt) < Date.parse(at) + stepMs);
     const inTime = want.withinSeconds === undefined || (got !== undefined && got.decidedAfterSeconds <= want.withinSeconds);
     checks.push({
       what: `deploy at ${at}: ${want.verdict}${want.withinSeconds === undefined ? '' : ` within ${want.withinSeconds}s`}`,
