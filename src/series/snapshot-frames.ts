@@ -349,6 +349,7 @@ export class SnapshotFrameBuilder {
   // and its members' numbers, not an object a group (a scrape at 100k series offers 300k samples).
   private apply(r: Resolution, labels: Labels, value: number, sampledAtMs = Number.NaN): void {
     const group = r.group;
+    const more = r.more;
     if (group !== undefined) {
       const rates = this.rates;
       if (!rates.owns(r.member, r.serial)) r.member = rates.addMember(group.counter, r.serial);
@@ -357,7 +358,6 @@ export class SnapshotFrameBuilder {
       if (group2 !== undefined) {
         if (!rates.owns(r.member2, r.serial)) r.member2 = rates.addMember(group2.counter, r.serial);
         rates.add(r.member2, value, sampledAtMs);
-        const more = r.more;
         if (more !== undefined) {
           const { groups: moreGroups, members } = more;
           for (let i = 0; i < moreGroups.length; i++) {
@@ -367,7 +367,7 @@ export class SnapshotFrameBuilder {
         }
       }
     }
-    if (r.more !== undefined) for (const marker of r.more.markers) this.markerSeries.get(marker.name)!.push({ labels, value });
+    if (more !== undefined) for (const marker of more.markers) this.markerSeries.get(marker.name)!.push({ labels, value });
   }
 
   end(timeMs: number): Frame {

@@ -3,13 +3,13 @@
 // of the value in every set was 24-40 bytes a label a series, for strings equal to each other. A
 // value is kept once per label name, and every set that carries it is handed the same string.
 //
-// Bounded: a name with more distinct values than MAX_VALUES_PER_NAME (a route, a pod at scale) is
-// no longer tabled (its values are each in few sets, and a table of them would cost more than it
-// saves: about 50 bytes a value), and the values tabled in all stay under MAX_VALUES of at most
-// MAX_TABLED_LENGTH characters, of at most MAX_NAMES names (an exporter may make label names of
-// ids): a table outlives the sets that brought its values. A name not tabled
-// still shares its last value: a page lists a family's series in runs that repeat their first
-// labels (a route's status codes one after the other). Pure.
+// Bounded, since a table outlives the sets that brought its values: a name with more distinct
+// values than MAX_VALUES_PER_NAME (a route, a pod at scale) is no longer tabled (its values are
+// each in few sets, and a table of them would cost more than it saves: about 50 bytes a value);
+// at most MAX_VALUES values are tabled in all, each of at most MAX_TABLED_LENGTH characters, of at
+// most MAX_NAMES names (an exporter may make label names of ids). A name not tabled still shares
+// its last value: a page lists a family's series in runs that repeat their first labels (a
+// route's status codes one after the other). Pure.
 
 import { detached } from '../core/detached.js';
 
