@@ -154,6 +154,10 @@ export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample
   get anomalyScore(): number {
     return this.detector.anomalyScore;
   }
+  /** Sets a floor under the last tick's anomaly score (the decider's, while the series' incident pages). */
+  holdAnomalyScore(floor: number): void {
+    this.detector.holdScore(floor);
+  }
 
   /** The report alone, as a plain object (logs, JSON): not the detector behind it. */
   toJSON(): SignalReport {

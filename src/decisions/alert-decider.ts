@@ -58,6 +58,10 @@ export interface SignalIdentity {
   classifyWithinMs?: number;
   /** Extra annotations on the signal's alerts (runbook_url); they win over computed ones. */
   annotations?: Labels;
+  /** How unusual its tick is, in [0, 1] (NaN: no check could judge it). */
+  readonly anomalyScore?: number;
+  /** Sets a floor under this tick's anomaly score (see AlertDecider's holdScore). */
+  holdAnomalyScore?(floor: number): void;
 }
 
 interface TrackedAlert {
@@ -77,6 +81,8 @@ interface TrackedAlert {
   /** Data time of the first tick of a run of unjudged ones (no data, nothing to judge) while firing, and whether it was said. */
   unjudgedSinceMs?: number;
   unjudgedSaid?: boolean;
+  /** An incident's highest anomaly score since its condition first held (see holdScore). */
+  peakScore?: number;
 }
 
 /**
@@ -145,7 +151,25 @@ export class AlertDecider {
       this.step(key, signal, assessment, assessment.failing, () => assessment.kind, timeMs, out);
     }
     this.step(`${signal.id}\u0000surge`, signal, assessment, firing && assessment.surge === true ? false : assessment.surge, () => 'organic_surge', timeMs, out);
+    this.holdScore(key, signal, timeMs);
     return out;
+  }
+
+  /**
+   * While a series' incident fires and its condition holds, its anomaly score reads at least the
+   * highest it read since the condition first held (pending ticks included: the onset is the
+   * peak). The score ranks news (an onset, a clear new high) and falls back within minutes of each:
+   * a 13-minute storm read 0.13-0.18 after its first minute, a harmless surge's level, on every
+   * dashboard and chart while its page was open. Not while the alert only lingers (keepFiringFor),
+   * not over a NaN (no check could judge the tick: unknown stays unknown), and not for a surge,
+   * which pages nobody. The peak lives on the tracked alert: a quiet series pays nothing.
+   */
+  private holdScore(key: string, signal: SignalIdentity, timeMs: number): void {
+    const tracked = this.alerts.get(key);
+    if (!tracked) return;
+    const score = signal.anomalyScore;
+    if (score !== undefined && score > (tracked.peakScore ?? Number.NEGATIVE_INFINITY)) tracked.peakScore = score;
+    else if (tracked.state.phase === 'firing' && tracked.state.lastActiveMs >= timeMs && tracked.peakScore !== undefined) signal.holdAnomalyScore?.(tracked.peakScore);
   }
 
   /** Firing alerts as plain data: pending ones simply start again after a restart. */
@@ -158,6 +182,7 @@ export class AlertDecider {
     for (const [key, t] of entries as [string, TrackedAlert][]) {
       if (typeof key === 'string' && t?.state?.phase === 'firing' && typeof t.fingerprint === 'string') {
         if (!this.alerts.has(key)) this.countTracked(seriesOfKey(key), 1);
+        if (typeof t.peakScore !== 'number') delete t.peakScore;
         this.alerts.set(key, t);
       }
     }

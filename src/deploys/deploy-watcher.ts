@@ -443,13 +443,15 @@ export class DeployWatcher {
     }
     for (const name of w.signals) {
       const t = ticks.get(name);
+      // Ticks of an incident that began before this deploy belong to that incident (a rollback
+      // deployed while it still lasts), not to this deploy's effect: their score too, which holds
+      // at the incident's worst while it pages.
+      const earlierIncident = t?.incidentSinceMs !== undefined && t.incidentSinceMs < w.record.startedAtMs - this.params.intervalMs;
       // The highest anomaly score so far (the first tick of equal ones); NaN is no score.
       const score = t?.anomalyScore;
-      if (score !== undefined && score > (r.peakAnomaly?.score ?? -1)) r.peakAnomaly = { signal: name, score, atMs: timeMs };
+      if (!earlierIncident && score !== undefined && score > (r.peakAnomaly?.score ?? -1)) r.peakAnomaly = { signal: name, score, atMs: timeMs };
       if (!t || !(t.sample.requests >= 0)) continue;
-      // Ticks of an incident that began before this deploy belong to that incident (a rollback
-      // deployed while it still lasts), not to this deploy's effect.
-      if (t.incidentSinceMs !== undefined && t.incidentSinceMs < w.record.startedAtMs - this.params.intervalMs) {
+      if (earlierIncident) {
         w.incidentTicks = (w.incidentTicks ?? 0) + 1;
         continue;
       }

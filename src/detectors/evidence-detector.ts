@@ -631,6 +631,15 @@ export class EvidenceDetector implements Detector {
     return this.lastScore;
   }
 
+  /**
+   * Raises the last tick's anomaly score to `floor` (the decider's, while the series' incident
+   * pages: decisions/alert-decider.ts). Only what the tick reports: the score's own records (the
+   * tails, the repeat record) are not touched, and a NaN score stays NaN.
+   */
+  holdScore(floor: number): void {
+    if (this.lastScore < floor) this.lastScore = floor;
+  }
+
   /** The evidence threshold h (nats) of this detector's tick size. */
   get threshold(): number {
     return this.derived.threshold;

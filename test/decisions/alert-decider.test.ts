@@ -52,6 +52,47 @@ describe('AlertDecider', () => {
     );
   });
 
+  it('holds a paging series\' anomaly score at its highest since the incident began, while its condition holds and never over a NaN', () => {
+    // The series as the decider sees it: its score this tick, and the floor the decider sets under it.
+    const scored = { ...signal, anomalyScore: Number.NaN, floors: [] as number[], holdAnomalyScore(floor: number) { this.floors.push(floor); if (this.anomalyScore < floor) this.anomalyScore = floor; } };
+    const tick = (score: number, failing: boolean, at: number) => {
+      scored.anomalyScore = score;
+      scored.floors = [];
+      const out = d.decide(scored, assessment({ failing, kind: 'retry_storm' }), at);
+      return { score: scored.anomalyScore, floors: scored.floors, out };
+    };
+    const d = new AlertDecider(definitions, { forMs: 15_000, keepFiringForMs: 30_000 });
+    // Pending: the onset's score is the peak so far, and nothing is held before the page fires.
+    expect(tick(0.9, true, 0)).toMatchObject({ score: 0.9, floors: [] });
+    // Fired: the score falls back, as the anomaly score does after news, and is held at the onset's.
+    const fired = tick(0.2, true, 15_000);
+    expect(fired.out[0]).toMatchObject({ status: 'firing' });
+    expect(fired).toMatchObject({ score: 0.9, floors: [0.9] });
+    expect(tick(0.15, true, 30_000).score).toBe(0.9);
+    // A new high becomes the floor.
+    expect(tick(0.95, true, 45_000)).toMatchObject({ score: 0.95, floors: [] });
+    expect(tick(0.1, true, 60_000).score).toBe(0.95);
+    // No check could judge the tick: unknown stays unknown.
+    expect(tick(Number.NaN, true, 75_000).score).toBeNaN();
+    // The condition gone, the alert lingers for keepFiringFor (still firing): the score is the tick's own.
+    expect(tick(0.05, false, 90_000)).toMatchObject({ score: 0.05, floors: [], out: [] });
+    expect(d.firing()).toHaveLength(1);
+    expect(tick(0.04, false, 105_000).out[0]).toMatchObject({ status: 'resolved' });
+    // Resolved: the next incident's peak starts afresh.
+    tick(0.3, true, 135_000);
+    expect(tick(0.1, true, 150_000)).toMatchObject({ score: 0.3, floors: [0.3] });
+  });
+
+  it('holds no score for a surge, which pages nobody', () => {
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    const floors: number[] = [];
+    const scored = { ...signal, anomalyScore: 0.8, holdAnomalyScore: (f: number) => floors.push(f) };
+    expect(d.decide(scored, assessment({ surge: true }), 0)[0]).toMatchObject({ status: 'firing', labels: { alertname: 'StormwatchOrganicSurge' } });
+    scored.anomalyScore = 0.1;
+    d.decide(scored, assessment({ surge: true }), 15_000);
+    expect(floors).toEqual([]);
+  });
+
   it('says a firing alert of a signal a reload removed was resolved because nothing judges it any more', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     d.decide(signal, assessment({ failing: true }), 0);

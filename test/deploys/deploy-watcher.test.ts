@@ -167,6 +167,17 @@ describe('DeployWatcher', () => {
     expect(w.observe(T0 + 15_000, tick(0.999, 1000, { incidentSinceMs: T0 - 600_000 })).changed).toEqual([]);
   });
 
+  it('does not take the score of an incident that began before it for the window\'s most unusual moment', () => {
+    // A rollback during an incident: the incident's page holds its score at its worst (0.99)
+    // until it ends; the window's own ticks after it read 0.2 at most.
+    const w = watcher();
+    w.add(deploy(), pre());
+    w.observe(T0 + 15_000, tick(0.999, 1000, { anomalyScore: 0.99, incidentSinceMs: T0 - 600_000, incidentAlert: 'StormwatchRetryStorm' }));
+    w.observe(T0 + 30_000, tick(0.999, 1000, { anomalyScore: 0.2 }));
+    w.observe(T0 + 45_000, tick(0.999, 1000, { anomalyScore: 0.1 }));
+    expect(w.get('d1')!.peakAnomaly).toEqual({ signal: 'downloads', score: 0.2, atMs: T0 + 30_000 });
+  });
+
   it('fails on a failed smoke probe', () => {
     const w = watcher();
     w.add(deploy(), pre());

@@ -93,6 +93,29 @@ describe('a backtest without anomaly scores', () => {
   });
 });
 
+describe('the anomaly score through a page', () => {
+  it('reads the incident\'s worst while it pages, not a harmless surge\'s level, and the tick\'s own after', async () => {
+    const config = { ...replayConfig('crates-2023-07-20-broken-redirect'), deploys: undefined };
+    const transitions: AlertTransition[] = [];
+    const ticks: { timeMs: number; score: number }[] = [];
+    await runBacktest(config, {
+      logger: silentLogger,
+      onTransition: (t) => transitions.push(t),
+      onTick: (r) => ticks.push({ timeMs: r.timeMs, score: r.signals.get('crate-downloads')!.anomalyScore! }),
+    });
+    const fired = transitions.find((t) => t.status === 'firing' && t.labels.alertname === 'StormwatchRetryStorm')!;
+    const resolved = transitions.find((t) => t.status === 'resolved' && t.fingerprint === fired.fingerprint)!;
+    const during = ticks.filter((t) => t.timeMs >= fired.evaluatedAtMs && t.timeMs < resolved.evaluatedAtMs - config.alerting.keepFiringForMs);
+    const atFiring = during[0]!.score;
+    // The 13-minute storm: before, 0.13-0.18 after its first minute.
+    expect(during.length).toBeGreaterThan(40);
+    expect(atFiring).toBeGreaterThan(0.5);
+    for (const t of during) expect(t.score, new Date(t.timeMs).toISOString()).toBeGreaterThanOrEqual(atFiring);
+    const after = ticks.find((t) => t.timeMs > resolved.evaluatedAtMs)!;
+    expect(after.score).toBeLessThan(0.5);
+  });
+});
+
 describe('a backtest of a file holding more than the config reads', () => {
   const scenario = join(FIXTURES_DIR, 'scenarios', 'crates-2023-07-20-broken-redirect.om');
   const collect = async (config: ReturnType<typeof replayConfig>) => {
