@@ -106,6 +106,7 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
     let quietDays = 0;
     const healthyMaxima: number[] = [];
     const incidentPeaks: number[] = [];
+    const incidentMedians: number[] = [];
     for (const scenario of bundledScenarios(cargo, legacy)) {
       for (let k = seedOffset; k < seedOffset + seeds; k++) {
         const { score, days } = await scoreVariant(scenario, stepS * 1000, scenario.spec.seed + 7919 * k, scale);
@@ -115,6 +116,7 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
         falsePages += score.falsePages.length;
         if (!Number.isNaN(score.anomaly.healthyMax)) healthyMaxima.push(score.anomaly.healthyMax);
         incidentPeaks.push(...score.anomaly.incidentPeaks.map((p) => (Number.isNaN(p) ? 0 : p)));
+        incidentMedians.push(...score.anomaly.incidentMedians.map((p) => (Number.isNaN(p) ? 0 : p)));
         if (scenario.spec.faults.length === 0) quietDays += days;
         const first = score.fired.filter((f) => f.severity === 'critical' && f.delaySeconds >= 0 && !f.alertname.includes('Deploy'))[0];
         if (scenario.expect.mustFire.length > 0) {
@@ -146,6 +148,7 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
       atQuantiles(healthyMaxima, [0.5, 1]),
       atQuantiles(incidentPeaks, [0, 0.5]),
       `${incidentPeaks.filter((p) => p > highestHealthy).length}/${incidentPeaks.length}`,
+      atQuantiles(incidentMedians, [0, 0.5]),
     ]);
     process.stderr.write(`  ${stepS} s ticks done\n`);
   }
@@ -156,8 +159,8 @@ async function variants(steps: number[], seeds: number, seedOffset: number, scal
     const d = [...c.delays].sort((a, b) => a - b);
     return `${[...c.kinds].join('/')} ${d.length ? `${d[0]}-${d.at(-1)} s` : ''}`.trim();
   };
-  process.stdout.write(`\nAnomaly score: each run's highest healthy tick (outside the faults and the 10 minutes after each), each fault's highest score in its first minute (0: none scored)\n`);
-  process.stdout.write(table(['ticks', 'highest healthy, per run: p50 / max', 'fault\'s first minute: min / p50', 'faults above every healthy tick'], anomalyRows));
+  process.stdout.write(`\nAnomaly score: each run's highest healthy tick (outside the faults and the 10 minutes after each), each fault's highest score in its first minute and its median score from its start to its end (0: none scored)\n`);
+  process.stdout.write(table(['ticks', 'highest healthy, per run: p50 / max', 'fault\'s first minute: min / p50', 'faults above every healthy tick', 'fault\'s median through it: min / p50'], anomalyRows));
   process.stdout.write(`\nFirst page per fault scenario (kind, delay range over the seeds):\n`);
   process.stdout.write(table(['scenario', ...steps.map((t) => `${t} s ticks`)], [...perScenario].map(([name, byStep]) => [name, ...steps.map((t) => cellText(byStep.get(t)))])));
   if (failures.length > 0) process.stdout.write(`\nMissed expectations:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);

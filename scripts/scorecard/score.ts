@@ -86,6 +86,8 @@ export interface AnomalySeparation {
   healthyMax: number;
   /** Per fault, the highest score in its first minute (NaN: no tick scored). */
   incidentPeaks: number[];
+  /** Per fault, the median score of its ticks from its start to its end: what a dashboard shows through it (NaN: none scored). */
+  incidentMedians: number[];
 }
 
 /** After a fault's end, ticks are not healthy for this long: a recovery and the retries that drain are the incident's. */
@@ -97,16 +99,18 @@ export function anomalySeparation(labels: ScenarioLabels, ticks: readonly Scored
   const faults = labels.faults.map((f) => ({ start: Date.parse(f.startsAt), end: Date.parse(f.endsAt) }));
   let healthyMax = Number.NaN;
   const incidentPeaks = faults.map(() => Number.NaN);
+  const during = faults.map((): number[] => []);
   for (const t of ticks) {
     if (Number.isNaN(t.anomaly)) continue;
     let healthy = true;
     faults.forEach((f, i) => {
       if (t.timeMs >= f.start && t.timeMs <= f.end + AFTER_FAULT_MS) healthy = false;
       if (t.timeMs >= f.start && t.timeMs < f.start + INCIDENT_PEAK_MS && !(t.anomaly <= incidentPeaks[i]!)) incidentPeaks[i] = t.anomaly;
+      if (t.timeMs >= f.start && t.timeMs < f.end) during[i]!.push(t.anomaly);
     });
     if (healthy && !(t.anomaly <= healthyMax)) healthyMax = t.anomaly;
   }
-  return { healthyMax, incidentPeaks };
+  return { healthyMax, incidentPeaks, incidentMedians: during.map(median) };
 }
 
 function median(values: number[]): number {
