@@ -81,6 +81,12 @@ describe('AlertDecider', () => {
     // Resolved: the next incident's peak starts afresh.
     tick(0.3, true, 135_000);
     expect(tick(0.1, true, 150_000)).toMatchObject({ score: 0.3, floors: [0.3] });
+    // A restart keeps it (the saved state is JSON).
+    const restarted = new AlertDecider(definitions, { forMs: 15_000, keepFiringForMs: 30_000 });
+    restarted.restore(JSON.parse(JSON.stringify(d.snapshot())));
+    scored.anomalyScore = 0.05;
+    restarted.decide(scored, assessment({ failing: true, kind: 'retry_storm' }), 165_000);
+    expect(scored.anomalyScore).toBe(0.3);
   });
 
   it('holds no score for a surge, which pages nobody', () => {
