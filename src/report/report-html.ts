@@ -35,7 +35,7 @@ export function reportHtml(m: ReportModel, assets: ReportAssets): string {
   const alertRows = m.alerts
     .map(
       (a) =>
-        `<tr data-fingerprint="${esc(a.fingerprint)}"><td>${a.seriesId !== null && charted.has(a.seriesId) ? `<a class="sw-goto" href="#${anchor(a.seriesId)}" data-series="${esc(a.seriesId)}" data-from="${a.startsAtMs}" data-to="${a.endsAtMs ?? m.toMs}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td>` +
+        `<tr data-fingerprint="${esc(a.fingerprint)}"><td class="sw-name">${a.seriesId !== null && charted.has(a.seriesId) ? `<a class="sw-goto" href="#${anchor(a.seriesId)}" data-series="${esc(a.seriesId)}" data-from="${a.startsAtMs}" data-to="${a.endsAtMs ?? m.toMs}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td>` +
         `<td>${esc(a.severity)}</td><td>${esc(a.seriesId ?? '')}</td><td class="sw-time">${isoTime(a.startsAtMs)}</td><td class="sw-time">${isoTime(a.firedAtMs)}</td><td class="sw-time">${a.endsAtMs !== null ? isoTime(a.endsAtMs) : 'still firing'}</td>` +
         `<td class="sw-delay">${fmtDelay(a.delaySeconds)}</td><td>${esc(a.delayFrom)}</td><td>${a.mutedBy.length > 0 ? `<span class="sw-muted">${a.releasedAtMs !== null ? `muted when it fired (${esc(a.mutedBy.join('; '))}); delivered at ${isoTime(a.releasedAtMs)}, when that ended` : `not delivered: ${esc(a.mutedBy.join('; '))}`}</span><br>` : ''}${esc(a.summary)}</td></tr>`,
     )

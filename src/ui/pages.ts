@@ -64,7 +64,7 @@ export function overviewHtml(v: OverviewView): string {
     `<span>page ${page.page} of ${page.pages} (${page.matched} of ${page.total} series)</span>` +
     `${page.page < page.pages ? `<a rel="next" href="${esc(queryString(query, { page: page.page + 1 }))}">next →</a>` : ''}</div>`;
   const alerts = v.recentAlerts
-    .map((a) => `<tr><td>${a.seriesId !== undefined ? `<a href="${esc(seriesPageURL('', a.seriesId, a.startsAtMs, a.fingerprint))}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td><td>${esc(a.seriesId ?? a.labels.service ?? '')}</td><td class="sw-time">${isoTime(a.startsAtMs)}</td><td class="sw-time">${a.endsAtMs !== undefined ? isoTime(a.endsAtMs) : 'firing'}</td><td>${mutedNote(a)}${esc(a.summary)}</td></tr>`)
+    .map((a) => `<tr><td class="sw-name">${a.seriesId !== undefined ? `<a href="${esc(seriesPageURL('', a.seriesId, a.startsAtMs, a.fingerprint))}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td><td>${esc(a.seriesId ?? a.labels.service ?? '')}</td><td class="sw-time">${isoTime(a.startsAtMs)}</td><td class="sw-time">${a.endsAtMs !== undefined ? isoTime(a.endsAtMs) : 'firing'}</td><td>${mutedNote(a)}${esc(a.summary)}</td></tr>`)
     .join('\n');
   const deploys = v.recentDeploys
     .map((d) => `<tr><td class="sw-time">${deployStart(d)}</td><td>${esc(d.service)}</td><td>${esc(d.version)}</td><td class="sw-verdict-${esc(d.verdict)}">${esc(d.verdict)}</td><td>${esc(d.reasons.join('; '))}</td></tr>`)

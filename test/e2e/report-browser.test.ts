@@ -77,6 +77,14 @@ describe('backtest report in Chromium', () => {
     expect(xmax - xmin).toBeLessThan(3600);
     expect(new URL(page.url()).hash).toBe('#series-crate-downloads');
     await page.locator('#series-crate-downloads').screenshot({ path: join(shots, 'report-2023-07-20-incident.png') });
+    // An alert's name is read on one line beside a long why ("StormwatchRetryStorm" broke in four).
+    const nameLines = await page.$$eval('#series-crate-downloads td.sw-name', (cells) => cells.map((c) => {
+      const range = document.createRange();
+      range.selectNodeContents(c);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    }));
+    expect(nameLines.length).toBeGreaterThan(0);
+    expect(nameLines.every((n) => n === 1), JSON.stringify(nameLines)).toBe(true);
     expect(requests).toEqual([url]);
     console.log(`stormwatch screenshots: ${shots} (report-2023-07-20.png, report-2023-07-20-incident.png)`);
     // Kept beside the screenshots, so CI keeps the report too.

@@ -307,7 +307,7 @@
         var link = el('a', { href: '#', class: 'sw-alert-link', 'data-fingerprint': a.fingerprint }, [a.alertname]);
         link.addEventListener('click', function (ev) { ev.preventDefault(); onAlert(a); });
         var tr = el('tr', a.fingerprint === d.fingerprint ? { class: 'sw-selected' } : null, [
-          el('td', null, [link]),
+          el('td', { class: 'sw-name' }, [link]),
           el('td', null, [a.severity]),
           el('td', { class: 'sw-time' }, [iso(a.startsAtMs)]),
           el('td', { class: 'sw-time' }, [iso(a.firedAtMs)]),
