@@ -95,6 +95,9 @@ export class HistoryStore {
    * tick's own sentence after a recovery ("more demand, served fine" while the storm's alert is held
    * by keepFiringFor) contradicted the alert beside it. `current`: said of the latest tick (or of an
    * alert still open); false when the series read healthy since, and it was shown as the latest.
+   * A series healthy since its last sentence, said while an alert of it was open, explains with
+   * that alert's last words: the sentence was its recovery tick's (a report of the 2023-07-20
+   * replay said "no known client retry policy fits" above the storm's "cargo ... matches").
    */
   explanationOf(id: string, atMs?: number): { atMs: number; text: string; current: boolean; alertOpenAt?: number } | undefined {
     // A page opened at a time (an alert's link) explains with the alert open then, as it last
@@ -108,7 +111,11 @@ export class HistoryStore {
     for (const a of this.open.values()) if (a.seriesId === id && a.description && !(said && (said.saidAtMs ?? said.firedAtMs) >= (a.saidAtMs ?? a.firedAtMs))) said = a;
     if (said) return { atMs: said.saidAtMs ?? said.firedAtMs, text: said.description, current: true };
     const last = this.explanations.get(id);
-    return last && { ...last, current: !(last.atMs < this.latestTimeMs) };
+    if (!last) return undefined;
+    if (!(last.atMs < this.latestTimeMs)) return { ...last, current: true };
+    let under: AlertInterval | undefined;
+    for (const a of this.alertsOf(id)) if (a.description && a.endsAtMs !== undefined && a.startsAtMs <= last.atMs && a.endsAtMs >= last.atMs && !(under && under.startsAtMs >= a.startsAtMs)) under = a;
+    return under ? { atMs: under.saidAtMs ?? under.firedAtMs, text: under.description, current: false } : { ...last, current: false };
   }
 
   /**

@@ -77,6 +77,11 @@ describe('backtest report in Chromium', () => {
     expect(xmax - xmin).toBeLessThan(3600);
     expect(new URL(page.url()).hash).toBe('#series-crate-downloads');
     await page.locator('#series-crate-downloads').screenshot({ path: join(shots, 'report-2023-07-20-incident.png') });
+    // The series, healthy again, explains with its storm alert's last words, not its recovery
+    // tick's sentence (which read "no known client retry policy fits" above the alert's cargo).
+    const explained = await page.locator('#series-crate-downloads .sw-explanation').textContent();
+    expect(explained).toContain('cargo retrying');
+    expect(explained).not.toContain('no known client retry policy fits');
     // An alert's name is read on one line beside a long why ("StormwatchRetryStorm" broke in four).
     const nameLines = await page.$$eval('#series-crate-downloads td.sw-name', (cells) => cells.map((c) => {
       const range = document.createRange();

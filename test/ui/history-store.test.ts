@@ -79,12 +79,17 @@ describe('HistoryStore', () => {
     expect(store.explanationOf('dl')).toEqual({ atMs: 6000, text: 'storm outlived its cause', current: true });
     store.addTransitions([{ ...base, status: 'resolved', annotations: { summary: 's' }, endsAtMs: 9000, evaluatedAtMs: 9000 }]);
     expect(store.explanationOf('dl')).toEqual({ atMs: 5000, text: 'more demand, served fine', current: true });
-    // A tick with nothing to explain (healthy): the sentence stays, said to be from before.
+    // A tick with nothing to explain (healthy): the last sentence was said while the alert was open
+    // (its recovery), so the alert's last words explain, said to be from before.
     tick(10_000, '');
-    expect(store.explanationOf('dl')).toEqual({ atMs: 5000, text: 'more demand, served fine', current: false });
+    expect(store.explanationOf('dl')).toEqual({ atMs: 6000, text: 'storm outlived its cause', current: false });
     // Opened at a time an alert was open (its link): what that alert last said, not the latest sentence.
     expect(store.explanationOf('dl', 3000)).toEqual({ atMs: 6000, text: 'storm outlived its cause', current: false, alertOpenAt: 3000 });
-    expect(store.explanationOf('dl', 9500)).toEqual({ atMs: 5000, text: 'more demand, served fine', current: false });
+    expect(store.explanationOf('dl', 9500)).toEqual({ atMs: 6000, text: 'storm outlived its cause', current: false });
+    // A sentence said after the alert ended (a surge later) is the series' own again.
+    tick(11_000, 'more demand, served fine');
+    tick(12_000, '');
+    expect(store.explanationOf('dl')).toEqual({ atMs: 11_000, text: 'more demand, served fine', current: false });
   });
 
   it('resumes the alerts firing at a start as the saved history had them: when they fired, what muted them', () => {
