@@ -156,20 +156,21 @@ export class AlertDecider {
   }
 
   /**
-   * While a series' incident fires and its condition holds, its anomaly score reads at least the
-   * highest it read since the condition first held (pending ticks included: the onset is the
-   * peak). The score ranks news (an onset, a clear new high) and falls back within minutes of each:
-   * a 13-minute storm read 0.13-0.18 after its first minute, a harmless surge's level, on every
-   * dashboard and chart while its page was open. Not while the alert only lingers (keepFiringFor),
-   * not over a NaN (no check could judge the tick: unknown stays unknown), and not for a surge,
-   * which pages nobody. The peak lives on the tracked alert: a quiet series pays nothing.
+   * While a series' incident condition holds (its alert pending or firing), its anomaly score reads
+   * at least the highest it read since the condition first held. The score ranks news (an onset, a
+   * clear new high) and falls back within minutes of each: a 13-minute storm read 0.13-0.18 after
+   * its first minute, a harmless surge's level, on every dashboard and chart while its page was
+   * open; and a storm at 1 s ticks dipped to 0.45 while its kind was settled (classifyWithin), a
+   * tick before it paged. Not while the alert only lingers (keepFiringFor), not over a NaN (no check
+   * could judge the tick: unknown stays unknown), and not for a surge, which pages nobody. The
+   * peak lives on the tracked alert: a quiet series pays nothing.
    */
   private holdScore(key: string, signal: SignalIdentity, timeMs: number): void {
     const tracked = this.alerts.get(key);
     if (!tracked) return;
     const score = signal.anomalyScore;
     if (score !== undefined && score > (tracked.peakScore ?? Number.NEGATIVE_INFINITY)) tracked.peakScore = score;
-    else if (tracked.state.phase === 'firing' && tracked.state.lastActiveMs >= timeMs && tracked.peakScore !== undefined) signal.holdAnomalyScore?.(tracked.peakScore);
+    else if (tracked.state.lastActiveMs >= timeMs && tracked.peakScore !== undefined) signal.holdAnomalyScore?.(tracked.peakScore);
   }
 
   /** Firing alerts as plain data: pending ones simply start again after a restart. */

@@ -52,7 +52,7 @@ describe('AlertDecider', () => {
     );
   });
 
-  it('holds a paging series\' anomaly score at its highest since the incident began, while its condition holds and never over a NaN', () => {
+  it('holds a series\' anomaly score at its highest since its incident began, while the condition holds (pending or firing) and never over a NaN', () => {
     // The series as the decider sees it: its score this tick, and the floor the decider sets under it.
     const scored = { ...signal, anomalyScore: Number.NaN, floors: [] as number[], holdAnomalyScore(floor: number) { this.floors.push(floor); if (this.anomalyScore < floor) this.anomalyScore = floor; } };
     const tick = (score: number, failing: boolean, at: number) => {
@@ -61,14 +61,14 @@ describe('AlertDecider', () => {
       const out = d.decide(scored, assessment({ failing, kind: 'retry_storm' }), at);
       return { score: scored.anomalyScore, floors: scored.floors, out };
     };
-    const d = new AlertDecider(definitions, { forMs: 15_000, keepFiringForMs: 30_000 });
-    // Pending: the onset's score is the peak so far, and nothing is held before the page fires.
-    expect(tick(0.9, true, 0)).toMatchObject({ score: 0.9, floors: [] });
-    // Fired: the score falls back, as the anomaly score does after news, and is held at the onset's.
-    const fired = tick(0.2, true, 15_000);
+    const d = new AlertDecider(definitions, { forMs: 30_000, keepFiringForMs: 30_000 });
+    // The onset: the peak so far.
+    expect(tick(0.9, true, 0)).toMatchObject({ score: 0.9, floors: [], out: [] });
+    // Still pending, the score falls back, as the anomaly score does after news: held at the onset's.
+    expect(tick(0.2, true, 15_000)).toMatchObject({ score: 0.9, floors: [0.9], out: [] });
+    const fired = tick(0.15, true, 30_000);
     expect(fired.out[0]).toMatchObject({ status: 'firing' });
     expect(fired).toMatchObject({ score: 0.9, floors: [0.9] });
-    expect(tick(0.15, true, 30_000).score).toBe(0.9);
     // A new high becomes the floor.
     expect(tick(0.95, true, 45_000)).toMatchObject({ score: 0.95, floors: [] });
     expect(tick(0.1, true, 60_000).score).toBe(0.95);
@@ -81,12 +81,17 @@ describe('AlertDecider', () => {
     // Resolved: the next incident's peak starts afresh.
     tick(0.3, true, 135_000);
     expect(tick(0.1, true, 150_000)).toMatchObject({ score: 0.3, floors: [0.3] });
-    // A restart keeps it (the saved state is JSON).
-    const restarted = new AlertDecider(definitions, { forMs: 15_000, keepFiringForMs: 30_000 });
+    // A condition that clears before it pages holds nothing after.
+    expect(tick(0.02, false, 165_000)).toMatchObject({ score: 0.02, floors: [] });
+    // A restart keeps a firing incident's peak (the saved state is JSON).
+    tick(0.6, true, 180_000);
+    tick(0.1, true, 195_000);
+    expect(tick(0.1, true, 210_000).out[0]).toMatchObject({ status: 'firing' });
+    const restarted = new AlertDecider(definitions, { forMs: 30_000, keepFiringForMs: 30_000 });
     restarted.restore(JSON.parse(JSON.stringify(d.snapshot())));
     scored.anomalyScore = 0.05;
-    restarted.decide(scored, assessment({ failing: true, kind: 'retry_storm' }), 165_000);
-    expect(scored.anomalyScore).toBe(0.3);
+    restarted.decide(scored, assessment({ failing: true, kind: 'retry_storm' }), 225_000);
+    expect(scored.anomalyScore).toBe(0.6);
   });
 
   it('holds no score for a surge, which pages nobody', () => {
