@@ -43,7 +43,7 @@ export function reportHtml(m: ReportModel, assets: ReportAssets): string {
   const deployRows = m.deploys
     .map(
       (d) =>
-        `<tr><td class="sw-time">${deployStart(d)}</td><td>${esc(d.service)}</td><td>${esc(d.version)}</td><td>${esc(d.source)}${d.labelled ? ' (labelled)' : ''}</td>` +
+        `<tr><td class="sw-time">${deployStart(d)}</td><td class="sw-name">${esc(d.service)}</td><td>${esc(d.version)}</td><td>${esc(d.source)}${d.labelled ? ' (labelled)' : ''}</td>` +
         `<td class="sw-verdict-${esc(d.verdict)}">${esc(d.verdict)}</td><td>${d.decidedAfterSeconds !== null ? fmtDelay(d.decidedAfterSeconds) : '–'}</td><td>${esc(d.reasons.join('; '))}</td>` +
         `<td>${d.evidence.map((e) => `${esc(e.signal || 'probe')} ${esc(e.metric)}: ${esc(e.detail)}`).join('<br>') || '–'}</td></tr>`,
     )

@@ -67,7 +67,7 @@ export function overviewHtml(v: OverviewView): string {
     .map((a) => `<tr><td class="sw-name">${a.seriesId !== undefined ? `<a href="${esc(seriesPageURL('', a.seriesId, a.startsAtMs, a.fingerprint))}">${esc(a.alertname)}</a>` : esc(a.alertname)}</td><td>${esc(a.seriesId ?? a.labels.service ?? '')}</td><td class="sw-time">${isoTime(a.startsAtMs)}</td><td class="sw-time">${a.endsAtMs !== undefined ? isoTime(a.endsAtMs) : 'firing'}</td><td>${mutedNote(a)}${esc(a.summary)}</td></tr>`)
     .join('\n');
   const deploys = v.recentDeploys
-    .map((d) => `<tr><td class="sw-time">${deployStart(d)}</td><td>${esc(d.service)}</td><td>${esc(d.version)}</td><td class="sw-verdict-${esc(d.verdict)}">${esc(d.verdict)}</td><td>${esc(d.reasons.join('; '))}</td></tr>`)
+    .map((d) => `<tr><td class="sw-time">${deployStart(d)}</td><td class="sw-name">${esc(d.service)}</td><td>${esc(d.version)}</td><td class="sw-verdict-${esc(d.verdict)}">${esc(d.verdict)}</td><td>${esc(d.reasons.join('; '))}</td></tr>`)
     .join('\n');
   return layout(
     'signals and series',

@@ -82,13 +82,14 @@ describe('backtest report in Chromium', () => {
     const explained = await page.locator('#series-crate-downloads .sw-explanation').textContent();
     expect(explained).toContain('cargo retrying');
     expect(explained).not.toContain('no known client retry policy fits');
-    // An alert's name is read on one line beside a long why ("StormwatchRetryStorm" broke in four).
+    // A name (an alert's, a deploy's service) is read on one line beside a long why
+    // ("StormwatchRetryStorm" broke in four, "crates-io" in two).
     const nameLines = await page.$$eval('#series-crate-downloads td.sw-name', (cells) => cells.map((c) => {
       const range = document.createRange();
       range.selectNodeContents(c);
       return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
     }));
-    expect(nameLines.length).toBeGreaterThan(0);
+    expect(nameLines.length).toBe(4); // its storm alert and its three deploys
     expect(nameLines.every((n) => n === 1), JSON.stringify(nameLines)).toBe(true);
     expect(requests).toEqual([url]);
     console.log(`stormwatch screenshots: ${shots} (report-2023-07-20.png, report-2023-07-20-incident.png)`);

@@ -90,8 +90,8 @@ describe('backtest report', () => {
       ['1.103.0', undefined],
     ]);
     const html = reportHtml(model, { uplotJs: '', uplotCss: '', chartsJs: '', css: '' });
-    expect(html).toContain('<td class="sw-time">1970-01-01T00:15:00Z<br><span class="sw-muted">first seen then, after a gap in its data: began after 1970-01-01T00:01:00Z</span></td><td>crates-io</td><td>1.102.0</td>');
-    expect(html).toContain('<td class="sw-time">1970-01-01T00:16:00Z</td><td>crates-io</td><td>1.103.0</td>');
+    expect(html).toContain('<td class="sw-time">1970-01-01T00:15:00Z<br><span class="sw-muted">first seen then, after a gap in its data: began after 1970-01-01T00:01:00Z</span></td><td class="sw-name">crates-io</td><td>1.102.0</td>');
+    expect(html).toContain('<td class="sw-time">1970-01-01T00:16:00Z</td><td class="sw-name">crates-io</td><td>1.103.0</td>');
   });
 
   it('gives every series id its own section id: escapes never meet an id that looks like one', () => {

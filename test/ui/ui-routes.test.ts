@@ -45,7 +45,7 @@ describe('UI routes', () => {
 
   it("overview: a deploy a marker first saw after a gap in its data says when it began after", async () => {
     const html = await (await fetch(`${server.url}/ui/`)).text();
-    expect(html).toMatch(/<td class="sw-time">1970-01-01T00:00:25Z<br><span class="sw-muted">first seen then, after a gap in its data: began after 1970-01-01T00:00:12Z<\/span><\/td><td>db<\/td>/);
+    expect(html).toMatch(/<td class="sw-time">1970-01-01T00:00:25Z<br><span class="sw-muted">first seen then, after a gap in its data: began after 1970-01-01T00:00:12Z<\/span><\/td><td class="sw-name">db<\/td>/);
   });
 
   it('series data: a series that turned anomalous late has history from its anomaly on', async () => {

@@ -325,7 +325,7 @@
         d.deploys.map(function (dep) {
           return el('tr', null, [
             el('td', { class: 'sw-time' }, [iso(dep.startedAtMs)]),
-            el('td', null, [dep.service]),
+            el('td', { class: 'sw-name' }, [dep.service]),
             el('td', null, [dep.version]),
             el('td', { class: 'sw-verdict-' + dep.verdict }, [dep.verdict]),
             el('td', null, [dep.reasons.join('; ')]),
