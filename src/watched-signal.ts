@@ -154,7 +154,11 @@ export class WatchedSignal implements SignalIdentity, SignalReport, SignalSample
   get anomalyScore(): number {
     return this.detector.anomalyScore;
   }
-  /** Sets a floor under the last tick's anomaly score (the decider's, while the series' incident pages). */
+  /** The highest score of the anomaly episode its last tick belongs to (0: none open). */
+  get anomalyEpisodePeak(): number {
+    return this.detector.anomalyEpisodePeak;
+  }
+  /** Sets a floor under the last tick's anomaly score (the decider's, while the series' incident holds). */
   holdAnomalyScore(floor: number): void {
     this.detector.holdScore(floor);
   }

@@ -60,6 +60,8 @@ export interface SignalIdentity {
   annotations?: Labels;
   /** How unusual its tick is, in [0, 1] (NaN: no check could judge it). */
   readonly anomalyScore?: number;
+  /** The highest score of the anomaly episode the tick belongs to (0: none open). */
+  readonly anomalyEpisodePeak?: number;
   /** Sets a floor under this tick's anomaly score (see AlertDecider's holdScore). */
   holdAnomalyScore?(floor: number): void;
 }
@@ -163,12 +165,15 @@ export class AlertDecider {
    * open; and a storm at 1 s ticks dipped to 0.45 while its kind was settled (classifyWithin), a
    * tick before it paged. Not while the alert only lingers (keepFiringFor), not over a NaN (no check
    * could judge the tick: unknown stays unknown), and not for a surge, which pages nobody. The
-   * peak lives on the tracked alert: a quiet series pays nothing.
+   * peak lives on the tracked alert: a quiet series pays nothing. It starts from the anomaly
+   * episode the condition's first tick belongs to: a collapse's first tick is its most surprising
+   * (0.73 at 1 s ticks) and its evidence holds the condition from the next (0.23).
    */
   private holdScore(key: string, signal: SignalIdentity, timeMs: number): void {
     const tracked = this.alerts.get(key);
     if (!tracked) return;
     const score = signal.anomalyScore;
+    if (tracked.peakScore === undefined && signal.anomalyEpisodePeak !== undefined && signal.anomalyEpisodePeak > 0) tracked.peakScore = signal.anomalyEpisodePeak;
     if (score !== undefined && score > (tracked.peakScore ?? Number.NEGATIVE_INFINITY)) tracked.peakScore = score;
     else if (tracked.state.lastActiveMs >= timeMs && tracked.peakScore !== undefined) signal.holdAnomalyScore?.(tracked.peakScore);
   }

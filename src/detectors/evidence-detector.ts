@@ -632,6 +632,14 @@ export class EvidenceDetector implements Detector {
   }
 
   /**
+   * The score of the current episode's last news (its highest reported score: news beats the last
+   * by a margin), 0 while no episode is open (see stats/anomaly-score.ts's weighRepeat).
+   */
+  get anomalyEpisodePeak(): number {
+    return this.scoreEpisode;
+  }
+
+  /**
    * Raises the last tick's anomaly score to `floor` (the decider's, while the series' incident
    * pages: decisions/alert-decider.ts). Only what the tick reports: the score's own records (the
    * tails, the repeat record) are not touched, and a NaN score stays NaN.

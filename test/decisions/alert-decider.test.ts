@@ -94,6 +94,25 @@ describe('AlertDecider', () => {
     expect(scored.anomalyScore).toBe(0.6);
   });
 
+  it('starts the held score from the anomaly episode the condition\'s first tick belongs to', () => {
+    // A collapse at 1 s ticks: its first tick scores 0.73 (news, the episode's peak) before its
+    // evidence holds the condition; from the next tick the score reads 0.23 (a repeat, halved).
+    const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    const floors: number[] = [];
+    const collapse = { ...signal, anomalyScore: 0.73, anomalyEpisodePeak: 0.73, holdAnomalyScore: (f: number) => floors.push(f) };
+    expect(d.decide(collapse, assessment({ failing: false }), 0)).toEqual([]);
+    collapse.anomalyScore = 0.23;
+    expect(d.decide(collapse, assessment({ failing: true, kind: 'outage' }), 1000)[0]).toMatchObject({ status: 'firing' });
+    expect(floors).toEqual([0.73]);
+    // No episode open when the condition first holds: the tick's own score starts the peak.
+    const fresh = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
+    const none = { ...signal, anomalyScore: 0.4, anomalyEpisodePeak: 0, holdAnomalyScore: (f: number) => floors.push(f) };
+    fresh.decide(none, assessment({ failing: true, kind: 'outage' }), 0);
+    none.anomalyScore = 0.1;
+    fresh.decide(none, assessment({ failing: true, kind: 'outage' }), 1000);
+    expect(floors).toEqual([0.73, 0.4]);
+  });
+
   it('holds no score for a surge, which pages nobody', () => {
     const d = new AlertDecider(definitions, { forMs: 0, keepFiringForMs: 0 });
     const floors: number[] = [];
