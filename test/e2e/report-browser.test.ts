@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES_DIR } from '../../src/core/paths.js';
-import { type Browser, chartsReady, checkCharts, openBrowser, screenshotDir } from '../helpers/browser.js';
+import { type Browser, chartsReady, checkCharts, linesOfCells, openBrowser, screenshotDir } from '../helpers/browser.js';
 import { runCli } from '../helpers/cli.js';
 
 const CONFIG = join(FIXTURES_DIR, 'configs', 'crates-2023-07-20.replay.yaml');
@@ -84,11 +84,7 @@ describe('backtest report in Chromium', () => {
     expect(explained).not.toContain('no known client retry policy fits');
     // A name (an alert's, a deploy's service) is read on one line beside a long why
     // ("StormwatchRetryStorm" broke in four, "crates-io" in two).
-    const nameLines = await page.$$eval('#series-crate-downloads td.sw-name', (cells) => cells.map((c) => {
-      const range = document.createRange();
-      range.selectNodeContents(c);
-      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
-    }));
+    const nameLines = await linesOfCells(page, '#series-crate-downloads td.sw-name');
     expect(nameLines.length).toBe(4); // its storm alert and its three deploys
     expect(nameLines.every((n) => n === 1), JSON.stringify(nameLines)).toBe(true);
     expect(requests).toEqual([url]);

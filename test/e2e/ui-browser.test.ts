@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WebhookPayload } from '../../src/sinks/payloads/webhook.js';
-import { type Browser, chartsReady, checkCharts, openBrowser, screenshotDir } from '../helpers/browser.js';
+import { type Browser, chartsReady, checkCharts, linesOfCells, openBrowser, screenshotDir } from '../helpers/browser.js';
 import { type CliProcess, spawnCli } from '../helpers/cli.js';
 import { startDownloadTarget } from '../helpers/download-target.js';
 import { freePort } from '../helpers/ports.js';
@@ -134,11 +134,7 @@ signals:
     expect(await page.$eval('tr.sw-selected a.sw-alert-link', (el) => (el as HTMLElement).dataset.fingerprint)).toBe(alert.fingerprint);
     expect(await page.textContent('.sw-explanation')).toContain('downloads');
     // A time in the alerts' table is read on one line ("05:39:13.001Z" broke as "05:39:1" / "3.001Z").
-    const lines = await page.$$eval('td.sw-time', (cells) => cells.map((c) => {
-      const range = document.createRange();
-      range.selectNodeContents(c);
-      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
-    }));
+    const lines = await linesOfCells(page, 'td.sw-time');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.every((n) => n === 1), JSON.stringify(lines)).toBe(true);
     const charts = await checkCharts(page, '#sw-root');

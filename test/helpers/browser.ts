@@ -15,6 +15,17 @@ export function screenshotDir(): string {
   return dir;
 }
 
+/** How many lines each cell matching `selector` is laid out on (its text's distinct line tops). */
+export function linesOfCells(page: Page, selector: string): Promise<number[]> {
+  return page.$$eval(selector, (cells) =>
+    cells.map((c) => {
+      const range = document.createRange();
+      range.selectNodeContents(c);
+      return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+    }),
+  );
+}
+
 export interface Browser {
   context: BrowserContext;
   page: Page;
