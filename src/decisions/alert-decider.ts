@@ -83,7 +83,7 @@ interface TrackedAlert {
   /** Data time of the first tick of a run of unjudged ones (no data, nothing to judge) while firing, and whether it was said. */
   unjudgedSinceMs?: number;
   unjudgedSaid?: boolean;
-  /** An incident's highest anomaly score since its condition first held (see holdScore). */
+  /** An incident's highest anomaly score since its condition first held, or since the anomaly episode it began in (see holdScore). */
   peakScore?: number;
 }
 

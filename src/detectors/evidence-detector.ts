@@ -641,7 +641,7 @@ export class EvidenceDetector implements Detector {
 
   /**
    * Raises the last tick's anomaly score to `floor` (the decider's, while the series' incident
-   * pages: decisions/alert-decider.ts). Only what the tick reports: the score's own records (the
+   * holds: decisions/alert-decider.ts). Only what the tick reports: the score's own records (the
    * tails, the repeat record) are not touched, and a NaN score stays NaN.
    */
   holdScore(floor: number): void {
